@@ -1,0 +1,144 @@
+// Package millwa holds Millwa's domain: its types, their validation and the
+// error vocabulary that every other package speaks. It imports the standard
+// library only.
+package millwa
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Code classifies an error. The transport maps each code to exactly one gRPC
+// status code and HTTP status in one table; nothing else decides it.
+type Code string
+
+// Error codes. Each names what the caller should do next.
+const (
+	// Invalid: the request is malformed; fix the named fields and resend.
+	Invalid Code = "invalid"
+	// NotFound: the resource does not exist or is not visible to the caller.
+	NotFound Code = "not_found"
+	// AlreadyExists: a resource with the same unique key exists.
+	AlreadyExists Code = "already_exists"
+	// FailedPrecondition: the resource is not in a state that allows the
+	// operation; read it again and decide.
+	FailedPrecondition Code = "failed_precondition"
+	// PermissionDenied: the caller's role may not call this operation.
+	PermissionDenied Code = "permission_denied"
+	// Unauthenticated: no valid credentials were presented.
+	Unauthenticated Code = "unauthenticated"
+	// Aborted: a concurrent change or a retry still in flight conflicted;
+	// retry the whole operation.
+	Aborted Code = "aborted"
+	// ResourceExhausted: a quota or rate limit was hit; retry later.
+	ResourceExhausted Code = "resource_exhausted"
+	// Unavailable: a dependency (the database) is down; retry with backoff.
+	Unavailable Code = "unavailable"
+	// Unimplemented: the operation is part of the API but not built yet.
+	Unimplemented Code = "unimplemented"
+	// Internal: a bug or an unexpected failure. Its detail is logged, never
+	// shown to the caller.
+	Internal Code = "internal"
+)
+
+// FieldViolation names one invalid field of a request and why it is invalid.
+// Field is a dotted path in the request's proto field names, for example
+// "association.contact.email" or "lots[3].net_weight_grams".
+type FieldViolation struct {
+	Field       string
+	Description string
+}
+
+// Error is Millwa's error type. Message is safe to show to the caller; Err,
+// when set, is the underlying cause and is only logged.
+type Error struct {
+	Code Code
+	// Reason is a stable UPPER_SNAKE_CASE identifier of the error for
+	// programs (google.rpc.ErrorInfo reason), for example "LOT_NOT_AVAILABLE".
+	// Empty means the transport derives one from Code.
+	Reason     string
+	Message    string
+	Violations []FieldViolation
+	Err        error
+}
+
+// Error returns the message, followed by the cause when there is one.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(string(e.Code))
+	b.WriteString(": ")
+	b.WriteString(e.Message)
+	for _, v := range e.Violations {
+		fmt.Fprintf(&b, "; %s: %s", v.Field, v.Description)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an Error with the given code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an Error with the given code and message whose cause is err.
+// The cause is logged but never reaches the caller.
+func Wrap(code Code, err error, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or Internal
+// when there is none. A nil error has no code and returns "".
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// Violations collects field violations while a request is validated. Its zero
+// value is ready to use.
+type Violations []FieldViolation
+
+// Add records that field is invalid, with a description of what it must be.
+func (vs *Violations) Add(field, format string, args ...any) {
+	*vs = append(*vs, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// Err returns nil when nothing was recorded, or an Invalid error listing
+// every violation.
+func (vs Violations) Err() error {
+	if len(vs) == 0 {
+		return nil
+	}
+	fields := make([]string, len(vs))
+	for i, v := range vs {
+		fields[i] = v.Field
+	}
+	return &Error{
+		Code:       Invalid,
+		Reason:     "INVALID_FIELDS",
+		Message:    "invalid request: check " + strings.Join(fields, ", "),
+		Violations: append([]FieldViolation(nil), vs...),
+	}
+}
+
+// Prefix returns the violations with prefix and a dot put before each field,
+// to report a nested message's fields under their parent.
+func (vs Violations) Prefix(prefix string) Violations {
+	out := make(Violations, len(vs))
+	for i, v := range vs {
+		out[i] = FieldViolation{Field: prefix + "." + v.Field, Description: v.Description}
+	}
+	return out
+}
