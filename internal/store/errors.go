@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// Errors are classified here and nowhere else: every error the store returns
+// carries a *millwa.Error whose Err is the driver's error, so that the
+// transport sees only millwa codes while logs (and InTx's retry decision)
+// still see the cause.
+
+// dbError classifies err and adds context in the style
+// "inserting association 0190…: already_exists: …". It returns nil for nil.
+func dbError(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, translate(err))...)
+}
+
+// translate returns err as a *millwa.Error, classified by the dialect whose
+// driver produced it. An err that already holds a *millwa.Error is returned
+// unchanged.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *millwa.Error
+	if errors.As(err, &me) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return translatePostgres(err, pgErr)
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return translateSQLite(err, sqErr)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &millwa.Error{Code: millwa.NotFound, Message: "not found", Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// The caller gave up; errors.Is(err, context.DeadlineExceeded) still
+		// holds through Err for a transport that wants to say so.
+		return &millwa.Error{Code: millwa.Unavailable, Message: "the request was cancelled or ran out of time", Err: err}
+	case isConnectionError(err):
+		return unavailable(err)
+	}
+	return &millwa.Error{Code: millwa.Internal, Message: "internal error", Err: err}
+}
+
+func unavailable(err error) *millwa.Error {
+	return &millwa.Error{Code: millwa.Unavailable, Message: "the database is unavailable; retry later", Err: err}
+}
+
+func aborted(err error) *millwa.Error {
+	return &millwa.Error{Code: millwa.Aborted, Message: "the change conflicted with a concurrent one; retry", Err: err}
+}
+
+func alreadyExists(err error, constraint string) *millwa.Error {
+	msg := "a resource with the same unique key already exists"
+	if constraint != "" {
+		msg += " (" + constraint + ")"
+	}
+	return &millwa.Error{Code: millwa.AlreadyExists, Message: msg, Err: err}
+}
+
+func refused(err error, rule string) *millwa.Error {
+	msg := "the change breaks a data rule"
+	if rule != "" {
+		msg += ": " + rule
+	}
+	return &millwa.Error{Code: millwa.FailedPrecondition, Reason: "DATA_RULE_VIOLATED", Message: msg, Err: err}
+}
+
+// isConnectionError reports whether err means the database could not be
+// reached or the connection broke, whichever the driver.
+func isConnectionError(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) ||
+		errors.As(err, &connectErr) ||
+		errors.As(err, &netErr) ||
+		pgconn.Timeout(err)
+}
+
+// PostgreSQL SQLSTATE codes the store tells apart
+// (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+const (
+	pgUniqueViolation      = "23505"
+	pgCheckViolation       = "23514"
+	pgForeignKeyViolation  = "23503"
+	pgRestrictViolation    = "23001" // raised by Millwa's append-only triggers
+	pgExclusionViolation   = "23P01"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+	pgLockNotAvailable     = "55P03"
+	pgTooManyConnections   = "53300"
+	pgAdminShutdown        = "57P01"
+	pgCrashShutdown        = "57P02"
+	pgCannotConnectNow     = "57P03"
+	pgReadOnlyTransaction  = "25006"
+)
+
+func translatePostgres(err error, pgErr *pgconn.PgError) error {
+	switch pgErr.Code {
+	case pgUniqueViolation:
+		return alreadyExists(err, pgErr.ConstraintName)
+	case pgCheckViolation, pgForeignKeyViolation, pgExclusionViolation:
+		return refused(err, pgErr.ConstraintName)
+	case pgRestrictViolation:
+		return refused(err, pgErr.Message)
+	case pgSerializationFailure, pgDeadlockDetected, pgLockNotAvailable:
+		return aborted(err)
+	case pgTooManyConnections, pgAdminShutdown, pgCrashShutdown, pgCannotConnectNow, pgReadOnlyTransaction:
+		return unavailable(err)
+	}
+	if len(pgErr.Code) == 5 && pgErr.Code[:2] == "08" { // connection exception
+		return unavailable(err)
+	}
+	return &millwa.Error{Code: millwa.Internal, Message: "internal error", Err: err}
+}
+
+// sqliteDetail strips modernc's decoration from SQLite's message:
+// "constraint failed: CHECK constraint failed: lots_allocated_within_weight
+// (275)" becomes "CHECK constraint failed: lots_allocated_within_weight".
+var sqliteDetail = regexp.MustCompile(`^(?:constraint failed: )?(.*?)(?: \(\d+\))?$`)
+
+// sqliteConstraint finds the constraint in that detail:
+// "lots_allocated_within_weight", or "associations.ruc" from "UNIQUE
+// constraint failed: associations.ruc".
+var sqliteConstraint = regexp.MustCompile(`constraint failed: ([A-Za-z0-9_.]+(?:, [A-Za-z0-9_.]+)*)$`)
+
+// uniqueName turns the columns SQLite names in a unique violation
+// ("members.association_id, members.dni") into the constraint's name in the
+// schema, which follows PostgreSQL's convention
+// ("members_association_id_dni_key"), so both dialects say the same.
+func uniqueName(columns, suffix string) string {
+	if columns == "" {
+		return ""
+	}
+	table, name := "", ""
+	for _, c := range strings.Split(columns, ", ") {
+		t, col, ok := strings.Cut(c, ".")
+		if !ok {
+			return columns
+		}
+		table = t
+		name += "_" + col
+	}
+	if suffix == "_pkey" {
+		return table + suffix
+	}
+	return table + name + suffix
+}
+
+func translateSQLite(err error, sqErr *sqlite.Error) error {
+	code := sqErr.Code()
+	detail := sqliteDetail.FindStringSubmatch(sqErr.Error())[1]
+	constraint := ""
+	if m := sqliteConstraint.FindStringSubmatch(detail); m != nil {
+		constraint = m[1]
+	}
+	switch code {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return alreadyExists(err, uniqueName(constraint, "_key"))
+	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return alreadyExists(err, uniqueName(constraint, "_pkey"))
+	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return refused(err, constraint)
+	case sqlite3.SQLITE_CONSTRAINT_TRIGGER:
+		// The detail is the RAISE(ABORT, '…') text of Millwa's trigger.
+		return refused(err, detail)
+	}
+	switch code & 0xff { // the primary result code
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return aborted(err)
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB:
+		return unavailable(err)
+	case sqlite3.SQLITE_INTERRUPT:
+		return &millwa.Error{Code: millwa.Unavailable, Message: "the request was cancelled or ran out of time", Err: err}
+	}
+	return &millwa.Error{Code: millwa.Internal, Message: "internal error", Err: err}
+}
+
+// retryable reports whether err (anywhere in its chain) is a failure after
+// which the whole transaction may succeed when run again: a PostgreSQL
+// serialization failure or deadlock, or SQLite's busy or locked database.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == pgSerializationFailure || pgErr.Code == pgDeadlockDetected
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		primary := sqErr.Code() & 0xff
+		return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}

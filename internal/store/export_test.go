@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// This file exports internals to the tests of package store_test only.
+
+// DBTime is the time column type, for tests that write rows by hand.
+type DBTime = dbTime
+
+// Exec runs a statement written with ? placeholders in the transaction and
+// returns the rows it affected, classifying errors like every other method.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(query), args...)
+	if err != nil {
+		return 0, dbError(err, "executing %q", query)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbError(err, "counting rows of %q", query)
+	}
+	return n, nil
+}
+
+// QueryRow runs a query written with ? placeholders in the transaction and
+// scans its one row into dest.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	if err := tx.tx.QueryRowxContext(ctx, tx.tx.Rebind(query), args...).Scan(dest...); err != nil {
+		return dbError(err, "querying %q", query)
+	}
+	return nil
+}
+
+// ForUpdate exposes forUpdate.
+func (tx *Tx) ForUpdate() string { return tx.forUpdate() }
+
+// ConnectionSettings runs query (which returns one value) on as many
+// distinct connections as each pool holds at once, and returns the values
+// per pool: "writer" and "reader". SQLite only.
+func (s *Store) ConnectionSettings(ctx context.Context, query string) (map[string][]string, error) {
+	if s.dialect != DialectSQLite {
+		return nil, fmt.Errorf("ConnectionSettings is for SQLite, not %s", s.dialect)
+	}
+	out := map[string][]string{}
+	for _, p := range []struct {
+		name string
+		db   *sqlx.DB
+		n    int
+	}{{"writer", s.w, s.w.Stats().MaxOpenConnections}, {"reader", s.r, s.r.Stats().MaxOpenConnections}} {
+		// Hold every connection at once, so that each query runs on a
+		// different one.
+		for i := 0; i < p.n; i++ {
+			conn, err := p.db.Connx(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("connection %d of %s: %w", i, p.name, err)
+			}
+			defer conn.Close()
+			var v string
+			if err := conn.QueryRowxContext(ctx, query).Scan(&v); err != nil {
+				return nil, fmt.Errorf("%s on connection %d of %s: %w", query, i, p.name, err)
+			}
+			out[p.name] = append(out[p.name], v)
+		}
+	}
+	return out, nil
+}
+
+// MigrateDownAll undoes every migration, running their Down sections.
+func (s *Store) MigrateDownAll(ctx context.Context) error {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.DownTo(ctx, 0); err != nil {
+		return dbError(err, "migrating down")
+	}
+	return nil
+}

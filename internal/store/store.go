@@ -1,0 +1,193 @@
+// Package store is Millwa's database: its queries, transactions, idempotency
+// records and audit chain, over PostgreSQL (github.com/jackc/pgx/v5/stdlib)
+// or SQLite (modernc.org/sqlite, pure Go), both through sqlx.
+//
+// The store speaks in domain terms (internal/millwa) and classifies every
+// error it returns as a *millwa.Error: NotFound for a missing row,
+// AlreadyExists for a unique key taken, FailedPrecondition for a row that a
+// CHECK, foreign key or trigger refuses, Aborted for a transaction that lost
+// a conflict, Unavailable when the database cannot be reached, and Internal
+// for everything else. The driver's error stays reachable through Unwrap for
+// logs.
+//
+// Reads outside a transaction are methods of Store; writes happen inside
+// InTx on a Tx, which also has every read method (both satisfy Reader).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jmoiron/sqlx"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// The dialects a Store speaks, as Dialect returns them.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Connection pool settings. SQLite has one writer connection, so that write
+// transactions queue in Go rather than fail with SQLITE_BUSY, and a few
+// read-only connections that WAL lets run beside it.
+const (
+	sqliteBusyTimeout   = 10 * time.Second
+	sqliteReaders       = 4
+	postgresMaxOpen     = 20
+	postgresMaxIdle     = 10
+	postgresMaxIdleTime = 5 * time.Minute
+	postgresMaxLifetime = 30 * time.Minute
+	postgresDialTimeout = 10 * time.Second
+)
+
+func init() {
+	// sqlx knows "sqlite3" but not modernc's driver name.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// Store is a connection to Millwa's database. It is safe for concurrent use
+// by any number of goroutines, and any number of replicas may share one
+// PostgreSQL database.
+type Store struct {
+	dialect string
+	// w runs transactions. On SQLite it is a pool of one connection that
+	// begins transactions with BEGIN IMMEDIATE.
+	w *sqlx.DB
+	// r runs reads outside a transaction: read-only connections on SQLite,
+	// the same pool as w on PostgreSQL.
+	r *sqlx.DB
+}
+
+// Open connects to the database named by url and checks that it answers:
+//
+//   - "sqlite:PATH" (also "sqlite://PATH"): the SQLite file PATH, created if
+//     missing, in WAL mode with synchronous=FULL, foreign keys on and a
+//     busy timeout on every connection;
+//   - "postgres://…" or "postgresql://…": a PostgreSQL server (or a
+//     compatible one), with synchronous_commit=on.
+//
+// Open does not apply migrations: call Migrate. It returns Invalid for a URL
+// it cannot use and Unavailable when the database does not answer.
+func Open(ctx context.Context, url string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//"))
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return openPostgres(ctx, url)
+	}
+	scheme, _, found := strings.Cut(url, ":")
+	if !found || url == "" {
+		return nil, millwa.Errorf(millwa.Invalid, "database URL must be sqlite:PATH or postgres://…, got no scheme")
+	}
+	return nil, millwa.Errorf(millwa.Invalid, "database URL scheme %q is not supported: use sqlite:PATH or postgres://…", scheme)
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	switch {
+	case path == "":
+		return nil, millwa.Errorf(millwa.Invalid, "database URL sqlite: needs a file path, for example sqlite:millwa.db")
+	case path == ":memory:" || strings.Contains(path, "mode=memory"):
+		return nil, millwa.Errorf(millwa.Invalid, "an in-memory SQLite database is not supported: name a file, for example sqlite:millwa.db")
+	case strings.Contains(path, "?"):
+		return nil, millwa.Errorf(millwa.Invalid, "database URL sqlite:PATH takes a plain file path without '?': Millwa sets the connection options itself")
+	}
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", sqliteBusyTimeout.Milliseconds())
+	w, err := sqlx.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, dbError(err, "opening SQLite database %s", path)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer connects first: it switches the file to WAL, which the
+	// readers then share.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, dbError(err, "opening SQLite database %s", path)
+	}
+	r, err := sqlx.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, dbError(err, "opening SQLite database %s for reading", path)
+	}
+	r.SetMaxOpenConns(sqliteReaders)
+	r.SetMaxIdleConns(sqliteReaders)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, dbError(err, "opening SQLite database %s for reading", path)
+	}
+	return &Store{dialect: DialectSQLite, w: w, r: r}, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's message redacts the password.
+		return nil, millwa.Wrap(millwa.Invalid, err, "database URL is not a valid PostgreSQL URL: %v", err)
+	}
+	// An acknowledged commit is on disk (and on synchronous standbys),
+	// whatever the server's default.
+	cfg.RuntimeParams["synchronous_commit"] = "on"
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "millwa"
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = postgresDialTimeout
+	}
+	db := sqlx.NewDb(stdlib.OpenDB(*cfg), "pgx")
+	db.SetMaxOpenConns(postgresMaxOpen)
+	db.SetMaxIdleConns(postgresMaxIdle)
+	db.SetConnMaxIdleTime(postgresMaxIdleTime)
+	db.SetConnMaxLifetime(postgresMaxLifetime)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		err = translate(err)
+		if millwa.ErrorCode(err) == millwa.Internal {
+			// Whatever stops the first connection (authentication, a
+			// missing database) leaves the service without a database.
+			err = unavailable(err)
+		}
+		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
+	}
+	return &Store{dialect: DialectPostgres, w: db, r: db}, nil
+}
+
+// Dialect returns DialectSQLite or DialectPostgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers. It returns Unavailable when it does
+// not.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return dbError(err, "pinging the %s database", s.dialect)
+	}
+	if s.r != s.w {
+		if err := s.r.PingContext(ctx); err != nil {
+			return dbError(err, "pinging the %s database for reading", s.dialect)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection. Transactions still running fail.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return dbError(err, "closing the %s database", s.dialect)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// maxTxAttempts bounds how often InTx runs a closure whose transaction
+// failed with a retryable error.
+const maxTxAttempts = 5
+
+// Tx is a database transaction handed to the closure of InTx. Its methods
+// must not be called after the closure returns. It also has every read
+// method of Store, which see the transaction's own writes.
+//
+// When a method returns an error that came from the database (AlreadyExists
+// from a unique key, FailedPrecondition from a CHECK), PostgreSQL has
+// aborted the transaction: every later statement in it fails, so the
+// closure returns the error rather than carrying on.
+type Tx struct {
+	tx      *sqlx.Tx
+	dialect string
+}
+
+// InTx runs fn in a database transaction and commits it when fn returns nil.
+// When fn returns an error the transaction is rolled back and InTx returns
+// that error; when fn panics the transaction is rolled back and the panic
+// goes on.
+//
+// fn MUST be idempotent, because it may run more than once: when the
+// transaction fails with a PostgreSQL serialization failure (40001) or
+// deadlock (40P01), or with SQLite's busy database, InTx rolls back, waits
+// a few milliseconds (jittered) and runs fn again, up to 5 times in all.
+// Only fn's writes through tx are undone by the rollback, so fn must not
+// send messages, must not change state outside itself that a second run
+// would not overwrite, and must not keep values from a failed run. After
+// the last attempt the error is returned, classified as Aborted.
+//
+// On PostgreSQL the transaction runs at the server's default isolation
+// (READ COMMITTED): a closure that reads rows in order to change them locks
+// them with SELECT … FOR UPDATE, several in a fixed order (by id) so that
+// concurrent transactions do not deadlock. On SQLite the transaction begins
+// with BEGIN IMMEDIATE on the store's single writer connection, so write
+// transactions run one at a time; InTx must not be called from inside fn
+// (it would wait for itself), and reads through Store inside fn do not see
+// fn's writes: read through tx.
+//
+// InTx returns what fn returns, or Unavailable when the database cannot be
+// reached, or Aborted as above.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = s.runTx(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !retryable(err) {
+			return err
+		}
+		// Wait 5–10 ms, 10–20 ms, 20–40 ms, 40–80 ms: enough for the
+		// conflicting transaction to finish, jittered so that two retrying
+		// replicas do not collide again.
+		base := (5 * time.Millisecond) << (attempt - 1)
+		wait := base + rand.N(base)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// runTx runs fn once in a transaction.
+func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return dbError(err, "beginning a transaction")
+	}
+	finished := false
+	defer func() {
+		// fn panicked or called runtime.Goexit (t.Fatal in a test): roll
+		// back, and let the panic go on with its own stack.
+		if !finished {
+			_ = stx.Rollback()
+		}
+	}()
+	if err := fn(&Tx{tx: stx, dialect: s.dialect}); err != nil {
+		finished = true
+		// A rollback error changes nothing: the transaction is gone
+		// either way, and fn's error is the one to report.
+		_ = stx.Rollback()
+		return err
+	}
+	finished = true
+	if err := stx.Commit(); err != nil {
+		return dbError(err, "committing a transaction")
+	}
+	return nil
+}
+
+// Dialect returns DialectSQLite or DialectPostgres.
+func (tx *Tx) Dialect() string { return tx.dialect }
+
+// forUpdate returns the clause that locks the rows a SELECT reads until the
+// transaction ends: " FOR UPDATE" on PostgreSQL; nothing on SQLite, where
+// BEGIN IMMEDIATE already holds the database's write lock. Queries that read
+// rows they are about to change (a lot's allocated grams, the audit chain
+// head) end with it.
+func (tx *Tx) forUpdate() string {
+	if tx.dialect == DialectPostgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// querier is what a query needs: *sqlx.DB outside a transaction, *sqlx.Tx
+// inside one. Read queries take a querier so that Store and Tx share them.
+type querier interface {
+	sqlx.ExtContext
+}
+
+var (
+	_ querier = (*sqlx.DB)(nil)
+	_ querier = (*sqlx.Tx)(nil)
+)
