@@ -1,0 +1,140 @@
+// Command millwa is the Millwa server: the gRPC services, the REST gateway
+// and their database.
+//
+//	millwa [serve]   serve gRPC and REST (the default)
+//	millwa migrate   apply database migrations and exit
+//	millwa version   print the version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/millwa/millwa/internal/config"
+	"github.com/millwa/millwa/internal/server"
+	"github.com/millwa/millwa/internal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand(os.Stdout, os.Stderr, os.LookupEnv).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "millwa:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCommand builds the command tree. Output goes to stdout and logs to
+// stderr; settings come from lookup (the environment) and flags.
+func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)) *cobra.Command {
+	cfg := config.Default()
+	gofs := flag.NewFlagSet("millwa", flag.ContinueOnError)
+	envErr := cfg.Bind(gofs, lookup)
+
+	serve := func(cmd *cobra.Command, _ []string) error {
+		if envErr != nil {
+			return envErr
+		}
+		log, err := newLogger(stderr, cfg.LogLevel)
+		if err != nil {
+			return err
+		}
+		log.Info("starting millwa", append([]any{"version", version}, cfg.Redacted()...)...)
+		srv, err := server.New(cmd.Context(), cfg, log)
+		if err != nil {
+			return err
+		}
+		return srv.Run(cmd.Context())
+	}
+
+	root := &cobra.Command{
+		Use:           "millwa",
+		Short:         "Millwa: graded alpaca fibre, from producer associations to processors",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE:          serve,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().AddGoFlagSet(gofs)
+
+	root.AddCommand(&cobra.Command{
+		Use:   "serve",
+		Short: "Serve the gRPC API and the REST gateway (the default command)",
+		Args:  cobra.NoArgs,
+		RunE:  serve,
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if envErr != nil {
+				return envErr
+			}
+			st, err := store.Open(cmd.Context(), cfg.DatabaseURL)
+			if err != nil {
+				return fmt.Errorf("opening database %s: %w", config.Redact(cfg.DatabaseURL), err)
+			}
+			defer st.Close()
+			if err := st.Migrate(cmd.Context()); err != nil {
+				return fmt.Errorf("migrating database: %w", err)
+			}
+			fmt.Fprintf(stdout, "database %s is up to date\n", config.Redact(cfg.DatabaseURL))
+			return nil
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(stdout, "millwa %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		},
+	})
+	return root
+}
+
+// versionString is the build-time version, or the module version or VCS
+// revision recorded in the binary.
+func versionString() string {
+	if version != "dev" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return version
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}

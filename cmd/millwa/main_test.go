@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store/storetest"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// binary is the millwa server built once for the tests of this package.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "millwa-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "millwa")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building millwa:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a running millwa binary and the addresses its log announced.
+type process struct {
+	cmd                *exec.Cmd
+	grpcAddr, httpAddr string
+	exited             chan error
+	logs               *strings.Builder
+	mu                 *sync.Mutex
+}
+
+// baseEnv is the environment without MILLWA_* variables, so that the tests
+// see the defaults whatever the caller's shell exports.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MILLWA_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "MILLWA_GRPC_ADDR=127.0.0.1:0", "MILLWA_HTTP_ADDR=127.0.0.1:0")
+}
+
+// start runs millwa in dir with extra environment and waits for the log line
+// that says where it serves.
+func start(t *testing.T, dir string, env ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary)
+	cmd.Dir = dir
+	cmd.Env = append(baseEnv(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, exited: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}}
+	addrs := make(chan [2]string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.logs.WriteString(line + "\n")
+			p.mu.Unlock()
+			var rec struct {
+				Msg      string `json:"msg"`
+				GRPCAddr string `json:"grpc_addr"`
+				HTTPAddr string `json:"http_addr"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" {
+				addrs <- [2]string{rec.GRPCAddr, rec.HTTPAddr}
+			}
+		}
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	select {
+	case a := <-addrs:
+		p.grpcAddr, p.httpAddr = a[0], a[1]
+	case err := <-p.exited:
+		t.Fatalf("millwa exited before serving: %v\n%s", err, p.log())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("millwa did not announce its addresses within a minute:\n%s", p.log())
+	}
+	return p
+}
+
+func (p *process) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+func (p *process) dial(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(p.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// waitServing polls the health service until it answers SERVING.
+func waitServing(t *testing.T, conn *grpc.ClientConn) {
+	t.Helper()
+	client := healthpb.NewHealthClient(conn)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{})
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never SERVING: %v %v", resp, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// httpRules returns the REST paths of the HTTP rules file with every
+// variable written "{}": "/v1/{name=associations/*}/label" becomes
+// "/v1/associations/{}/label", the form OpenAPI uses once its variable names
+// are blanked out by openAPIPath.
+func httpRules(t *testing.T) []string {
+	b, err := os.ReadFile("../../proto/millwa/v1/millwa_http.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := regexp.MustCompile(`(?m)^\s+(?:get|post|put|patch|delete):\s*"?([^"\s]+)"?`)
+	variable := regexp.MustCompile(`\{[a-z_.]+(?:=([^}]*))?\}`)
+	var paths []string
+	for _, m := range rule.FindAllStringSubmatch(string(b), -1) {
+		paths = append(paths, variable.ReplaceAllStringFunc(m[1], func(v string) string {
+			if _, pattern, ok := strings.Cut(strings.Trim(v, "{}"), "="); ok {
+				return strings.ReplaceAll(pattern, "*", "{}")
+			}
+			return "{}"
+		}))
+	}
+	if len(paths) < 30 {
+		t.Fatalf("found only %d HTTP rules in millwa_http.yaml", len(paths))
+	}
+	return paths
+}
+
+// openAPIPath blanks the variable names of an OpenAPI path.
+func openAPIPath(p string) string {
+	return regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(p, "{}")
+}
+
+func TestFreshStartOnEmbeddedDefault(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, "millwa.db")); err != nil {
+		t.Fatalf("default database not created in the working directory: %v", err)
+	}
+	conn := p.dial(t)
+	waitServing(t, conn)
+
+	// Reflection lists the five services, as grpcurl would.
+	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var services []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		services = append(services, s.GetName())
+	}
+	for _, want := range []string{"millwa.v1.GradingService", "millwa.v1.IdentityService", "millwa.v1.RegistryService", "millwa.v1.MarketService", "millwa.v1.AuditService", "grpc.health.v1.Health"} {
+		if !slices.Contains(services, want) {
+			t.Errorf("reflection does not list %s; lists %v", want, services)
+		}
+	}
+
+	// The OpenAPI document names every REST path of the HTTP rules.
+	res, err := http.Get("http://" + p.httpAddr + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&doc)
+	res.Body.Close()
+	if err != nil {
+		t.Fatalf("/openapi.json: %v", err)
+	}
+	documented := map[string]bool{}
+	for p := range doc.Paths {
+		documented[openAPIPath(p)] = true
+	}
+	for _, path := range httpRules(t) {
+		if !documented[path] {
+			t.Errorf("/openapi.json lacks %s", path)
+		}
+	}
+
+	// SIGTERM stops it cleanly.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.log())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30s of SIGTERM")
+	}
+	if !strings.Contains(p.log(), "draining in-flight requests") {
+		t.Errorf("log does not say it drains:\n%s", p.log())
+	}
+}
+
+func association(n int) *millwav1.Association {
+	first := fmt.Sprintf("20%08d", n)
+	return &millwav1.Association{
+		LegalName: fmt.Sprintf("Asociación %d", n),
+		Ruc:       first + string(millwa.RUCCheckDigit(first)),
+		Ubigeo:    "210101",
+		Contact:   &millwav1.Contact{PersonName: "Juan Mamani", Phone: "+51 951 000 000"},
+	}
+}
+
+func TestKillMidRequestThenRestart(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		dir := t.TempDir()
+		p := start(t, dir, "MILLWA_DATABASE_URL="+dbURL)
+		conn := p.dial(t)
+		waitServing(t, conn)
+		client := millwav1.NewRegistryServiceClient(conn)
+
+		// Writers create associations until the server dies under them.
+		var mu sync.Mutex
+		var acked []string
+		var wg sync.WaitGroup
+		enough := make(chan struct{})
+		var once sync.Once
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					resp, err := client.CreateAssociation(context.Background(), &millwav1.CreateAssociationRequest{Association: association(w*100000 + i)})
+					if err != nil {
+						return // the server was killed
+					}
+					mu.Lock()
+					acked = append(acked, resp.GetAssociation().GetName())
+					if len(acked) >= 40 {
+						once.Do(func() { close(enough) })
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		select {
+		case <-enough:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("writers made no progress:\n%s", p.log())
+		}
+		if err := p.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-p.exited
+		wg.Wait()
+
+		// The database migrates and serves again, with every acknowledged write.
+		migrate := exec.Command(binary, "migrate")
+		migrate.Dir, migrate.Env = dir, append(baseEnv(), "MILLWA_DATABASE_URL="+dbURL)
+		if out, err := migrate.CombinedOutput(); err != nil || !strings.Contains(string(out), "up to date") {
+			t.Fatalf("migrate after kill: %v\n%s", err, out)
+		}
+		p2 := start(t, dir, "MILLWA_DATABASE_URL="+dbURL)
+		conn2 := p2.dial(t)
+		waitServing(t, conn2)
+		client2 := millwav1.NewRegistryServiceClient(conn2)
+		for _, name := range acked {
+			if _, err := client2.GetAssociation(t.Context(), &millwav1.GetAssociationRequest{Name: name}); err != nil {
+				t.Errorf("acknowledged %s lost after kill -9: %v", name, err)
+			}
+		}
+		if _, err := client2.CreateAssociation(t.Context(), &millwav1.CreateAssociationRequest{Association: association(999999)}); err != nil {
+			t.Fatalf("write after restart: %v", err)
+		}
+		t.Logf("%d acknowledged writes survived kill -9", len(acked))
+	})
+}
+
+func TestSubcommands(t *testing.T) {
+	dir := t.TempDir()
+	run := func(env []string, args ...string) (string, error) {
+		cmd := exec.Command(binary, args...)
+		cmd.Dir, cmd.Env = dir, append(baseEnv(), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run(nil, "version")
+	if err != nil || !strings.HasPrefix(out, "millwa ") {
+		t.Fatalf("version: %v %q", err, out)
+	}
+	out, err = run(nil, "migrate")
+	if err != nil || !strings.Contains(out, "sqlite:millwa.db is up to date") {
+		t.Fatalf("migrate: %v %q", err, out)
+	}
+	out, err = run([]string{"MILLWA_SHUTDOWN_GRACE=soon"}, "serve")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(out, "MILLWA_SHUTDOWN_GRACE") {
+		t.Fatalf("bad variable: %v %q, want a failure naming MILLWA_SHUTDOWN_GRACE", err, out)
+	}
+	out, err = run(nil, "serve", "--database-url", "mysql://x")
+	if !errors.As(err, &exit) || !strings.Contains(out, "database-url") {
+		t.Fatalf("bad flag value: %v %q, want a failure naming database-url", err, out)
+	}
+	out, err = run(nil, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "nonsense")
+	if !errors.As(err, &exit) || !strings.Contains(out, "grpc-addr") {
+		t.Fatalf("bad address: %v %q", err, out)
+	}
+}
+

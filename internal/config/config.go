@@ -1,0 +1,156 @@
+// Package config holds the server's configuration: defaults, MILLWA_*
+// environment variables and command-line flags, in that order of precedence
+// (a flag beats a variable beats a default).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of the millwa server.
+type Config struct {
+	// GRPCAddr is the gRPC listen address; ":0" picks a free port.
+	GRPCAddr string
+	// HTTPAddr is the REST gateway's listen address; ":0" picks a free port.
+	HTTPAddr string
+	// DatabaseURL is "sqlite:PATH" or "postgres://…".
+	DatabaseURL string
+	// ShutdownGrace bounds how long in-flight requests may run after SIGTERM.
+	ShutdownGrace time.Duration
+	// DefaultRPCTimeout is the deadline given to a call that came without one.
+	DefaultRPCTimeout time.Duration
+	// MaxRPCTimeout caps any deadline a client asks for.
+	MaxRPCTimeout time.Duration
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		GRPCAddr:          ":9090",
+		HTTPAddr:          ":8080",
+		DatabaseURL:       "sqlite:millwa.db",
+		ShutdownGrace:     20 * time.Second,
+		DefaultRPCTimeout: 30 * time.Second,
+		MaxRPCTimeout:     2 * time.Minute,
+		LogLevel:          "info",
+	}
+}
+
+// Var describes one setting: its flag, its environment variable and its help.
+type Var struct {
+	Flag, Env, Help string
+}
+
+// Vars lists every setting, for flags, the README and the start-up dump.
+var Vars = []Var{
+	{"grpc-addr", "MILLWA_GRPC_ADDR", "gRPC listen address (\":0\" picks a free port)"},
+	{"http-addr", "MILLWA_HTTP_ADDR", "REST gateway listen address (\":0\" picks a free port)"},
+	{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"},
+	{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"},
+	{"rpc-timeout", "MILLWA_RPC_TIMEOUT", "deadline given to calls that come without one"},
+	{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"},
+	{"log-level", "MILLWA_LOG_LEVEL", "log level: debug, info, warn or error"},
+}
+
+// Bind registers the settings as flags on fs, with defaults taken from the
+// environment (lookup, usually os.LookupEnv) over the built-in defaults. It
+// returns an error naming a variable whose value does not parse.
+func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	var errs []error
+	str := func(p *string, v Var) {
+		if s, ok := lookup(v.Env); ok {
+			*p = s
+		}
+		fs.StringVar(p, v.Flag, *p, v.Help+" ["+v.Env+"]")
+	}
+	dur := func(p *time.Duration, v Var) {
+		if s, ok := lookup(v.Env); ok {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 30s: %w", v.Env, s, err))
+			} else {
+				*p = d
+			}
+		}
+		fs.DurationVar(p, v.Flag, *p, v.Help+" ["+v.Env+"]")
+	}
+	str(&c.GRPCAddr, Vars[0])
+	str(&c.HTTPAddr, Vars[1])
+	str(&c.DatabaseURL, Vars[2])
+	dur(&c.ShutdownGrace, Vars[3])
+	dur(&c.DefaultRPCTimeout, Vars[4])
+	dur(&c.MaxRPCTimeout, Vars[5])
+	str(&c.LogLevel, Vars[6])
+	return errors.Join(errs...)
+}
+
+// FromEnv returns the defaults overridden by the process environment.
+func FromEnv() (Config, error) {
+	c := Default()
+	err := c.Bind(flag.NewFlagSet("env", flag.ContinueOnError), os.LookupEnv)
+	return c, err
+}
+
+// Validate reports every setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	for _, a := range []struct{ name, addr string }{{"grpc-addr", c.GRPCAddr}, {"http-addr", c.HTTPAddr}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port such as :9090: %w", a.name, a.addr, err))
+		}
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, fmt.Errorf("database-url %q: want sqlite:PATH or postgres://…", Redact(c.DatabaseURL)))
+	}
+	if c.ShutdownGrace <= 0 {
+		errs = append(errs, errors.New("shutdown-grace must be positive"))
+	}
+	if c.DefaultRPCTimeout <= 0 || c.MaxRPCTimeout < c.DefaultRPCTimeout {
+		errs = append(errs, errors.New("rpc-timeout must be positive and not above max-rpc-timeout"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns the configuration as key/value pairs safe to log: the
+// database password is replaced.
+func (c Config) Redacted() []any {
+	return []any{
+		"grpc_addr", c.GRPCAddr,
+		"http_addr", c.HTTPAddr,
+		"database_url", Redact(c.DatabaseURL),
+		"shutdown_grace", c.ShutdownGrace.String(),
+		"rpc_timeout", c.DefaultRPCTimeout.String(),
+		"max_rpc_timeout", c.MaxRPCTimeout.String(),
+		"log_level", c.LogLevel,
+	}
+}
+
+// Redact hides the password of a database URL.
+func Redact(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil || u.User == nil {
+		return dbURL
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "REDACTED")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// requestIDKey carries the request id in a call's context.
+type requestIDKey struct{}
+
+// RequestID returns the id of the call ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// maxRequestIDLen bounds a client-supplied x-request-id.
+const maxRequestIDLen = 128
+
+// withRequestID takes the client's x-request-id when it is a sane token, or
+// makes one, puts it in the context and sends it back as a header.
+func withRequestID(ctx context.Context) context.Context {
+	var id string
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get("x-request-id"); len(v) > 0 && validRequestID(v[0]) {
+			id = v[0]
+		}
+	}
+	if id == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", id))
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+func validRequestID(s string) bool {
+	if s == "" || len(s) > maxRequestIDLen {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' })
+}
+
+// pending says, per service, what is not built yet, so that an unimplemented
+// RPC tells the caller what is missing rather than pretending to work.
+var pending = map[string]string{
+	"millwa.v1.GradingService":  "the grading engine (standards as data, GradeSample, ClassifyFleece) is not available yet",
+	"millwa.v1.IdentityService": "API keys and access control are not available yet",
+	"millwa.v1.RegistryService": "members, classifiers and lots are not available yet; associations are (CreateAssociation, GetAssociation, ListAssociations)",
+	"millwa.v1.MarketService":   "processors, purchase orders, clearing and trades are not available yet",
+	"millwa.v1.AuditService":    "agencies, check-grading, consistency reports and the audit log are not available yet",
+}
+
+// pendingStatus rewrites the generated "method X not implemented" answer
+// into one that names the missing capability.
+func pendingStatus(fullMethod string, err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unimplemented || !strings.HasSuffix(st.Message(), " not implemented") {
+		return err
+	}
+	service, _, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
+	what, ok := pending[service]
+	if !ok {
+		return err
+	}
+	return status.Errorf(codes.Unimplemented, "%s is not implemented in this version: %s", strings.TrimPrefix(fullMethod, "/"), what)
+}
+
+// interceptors builds the server's interceptor chains. Order, outermost
+// first: in-flight count and request id, metrics, logging, error mapping,
+// panic recovery, and for unary calls the deadline policy.
+func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+	logOpts := []logging.Option{
+		logging.WithLogOnEvents(logging.FinishCall),
+		logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
+			return logging.Fields{"request_id", RequestID(ctx)}
+		}),
+	}
+	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		s.log.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+	recoverOpt := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		s.log.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "request_id", RequestID(ctx))
+		return status.Error(codes.Internal, "internal error: the failure was logged; retry later, and report it if it persists")
+	})
+
+	unary := []grpc.UnaryServerInterceptor{
+		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			s.unaryInFlight.Add(1)
+			defer s.unaryInFlight.Add(-1)
+			return handler(withRequestID(ctx), req)
+		},
+		s.metrics.UnaryServerInterceptor(),
+		logging.UnaryServerInterceptor(logger, logOpts...),
+		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			resp, err := handler(ctx, req)
+			return resp, pendingStatus(info.FullMethod, toStatus(ctx, s.log, info.FullMethod, err))
+		},
+		recovery.UnaryServerInterceptor(recoverOpt),
+		s.deadlinePolicy,
+	}
+	stream := []grpc.StreamServerInterceptor{
+		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			return handler(srv, &contextStream{ServerStream: ss, ctx: withRequestID(ss.Context())})
+		},
+		s.metrics.StreamServerInterceptor(),
+		logging.StreamServerInterceptor(logger, logOpts...),
+		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			err := handler(srv, ss)
+			return pendingStatus(info.FullMethod, toStatus(ss.Context(), s.log, info.FullMethod, err))
+		},
+		recovery.StreamServerInterceptor(recoverOpt),
+	}
+	return unary, stream
+}
+
+// deadlinePolicy gives a call without a deadline the default one and cuts a
+// longer deadline down to the maximum, so that no unary call runs unbounded.
+func (s *Server) deadlinePolicy(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	limit := s.cfg.DefaultRPCTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if time.Until(dl) <= s.cfg.MaxRPCTimeout {
+			return handler(ctx, req)
+		}
+		limit = s.cfg.MaxRPCTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	return handler(ctx, req)
+}
+
+// contextStream is a ServerStream with a replaced context.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (c *contextStream) Context() context.Context { return c.ctx }

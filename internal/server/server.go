@@ -1,0 +1,318 @@
+// Package server wires Millwa together: the database, the gRPC services and
+// their interceptors, health and reflection, the REST gateway and metrics,
+// and a graceful stop.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/millwa/millwa/gateway"
+	"github.com/millwa/millwa/internal/config"
+	"github.com/millwa/millwa/internal/store"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/registry"
+)
+
+// Limits on what a client may send, chosen so that one client cannot exhaust
+// the server: messages are small (batches are capped at 500 items), streams
+// per connection are bounded, and idle or long-lived connections are
+// recycled so that load spreads over replicas.
+const (
+	maxRecvMsgBytes      = 1 << 20
+	maxConcurrentStreams = 100
+	keepaliveMinTime     = 10 * time.Second
+	maxConnectionIdle    = 15 * time.Minute
+	maxConnectionAge     = 30 * time.Minute
+	maxConnectionGrace   = 30 * time.Second
+	healthCheckInterval  = 5 * time.Second
+	healthCheckTimeout   = 2 * time.Second
+)
+
+// Server is a running Millwa: both listeners are bound when New returns.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   *store.Store
+	metrics *grpcprom.ServerMetrics
+
+	grpc     *grpc.Server
+	health   *health.Server
+	// unaryInFlight counts unary calls being handled, so that a stop waits
+	// for them but not for long-lived streams.
+	unaryInFlight atomic.Int64
+	http     *http.Server
+	gwConn   *grpc.ClientConn
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	stopOnce sync.Once
+}
+
+// Option changes how New builds a Server.
+type Option func(*options)
+
+type options struct {
+	extra []func(*grpc.Server)
+}
+
+// WithGRPCService registers more services on the gRPC server, beside
+// Millwa's own; they run behind the same interceptors.
+func WithGRPCService(register func(*grpc.Server)) Option {
+	return func(o *options) { o.extra = append(o.extra, register) }
+}
+
+// New opens and migrates the database, builds the gRPC server and the REST
+// gateway and binds both listeners. Call Run to serve.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *Server, err error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+
+	if s.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("opening database %s: %w", config.Redact(cfg.DatabaseURL), err)
+	}
+	if err := s.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrating database: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	reg.MustRegister(s.metrics)
+
+	unary, stream := s.interceptors()
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+		grpc.MaxRecvMsgSize(maxRecvMsgBytes),
+		grpc.MaxConcurrentStreams(maxConcurrentStreams),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle:     maxConnectionIdle,
+			MaxConnectionAge:      maxConnectionAge,
+			MaxConnectionAgeGrace: maxConnectionGrace,
+		}),
+	)
+	millwav1.RegisterGradingServiceServer(s.grpc, millwav1.UnimplementedGradingServiceServer{})
+	millwav1.RegisterIdentityServiceServer(s.grpc, millwav1.UnimplementedIdentityServiceServer{})
+	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store))
+	millwav1.RegisterMarketServiceServer(s.grpc, millwav1.UnimplementedMarketServiceServer{})
+	millwav1.RegisterAuditServiceServer(s.grpc, millwav1.UnimplementedAuditServiceServer{})
+	for _, register := range o.extra {
+		register(s.grpc)
+	}
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	if err := s.ready(ctx); err != nil {
+		return nil, fmt.Errorf("database does not answer after migrating: %w", err)
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	reflection.Register(s.grpc)
+	s.metrics.InitializeMetrics(s.grpc)
+
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listening for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+
+	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connecting the gateway to gRPC: %w", err)
+	}
+	handler, err := gateway.NewHandler(ctx, s.gwConn, gateway.Options{
+		Ready:   s.ready,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// dialTarget is the address the in-process gateway dials: the gRPC
+// listener's port on loopback when the listener is on every interface.
+func dialTarget(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+// GRPCAddr is the address the gRPC listener is bound to.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the address the HTTP listener is bound to.
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// ready reports whether the database answers.
+func (s *Server) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
+	defer cancel()
+	return s.store.Ping(ctx)
+}
+
+// watchHealth keeps the health service's status in line with the database
+// until ctx ends.
+func (s *Server) watchHealth(ctx context.Context) {
+	t := time.NewTicker(healthCheckInterval)
+	defer t.Stop()
+	last := healthpb.HealthCheckResponse_SERVING
+	for {
+		st := healthpb.HealthCheckResponse_SERVING
+		if err := s.ready(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+			if last != st {
+				s.log.Warn("database does not answer: not serving", "err", err)
+			}
+		} else if last != st {
+			s.log.Info("database answers again: serving")
+		}
+		s.health.SetServingStatus("", st)
+		last = st
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Run serves until ctx is cancelled or a listener fails, then stops
+// gracefully: the health service turns NOT_SERVING, new connections are
+// refused and in-flight calls get up to the configured grace period.
+func (s *Server) Run(ctx context.Context) error {
+	s.log.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "database", s.store.Dialect())
+	errc := make(chan error, 2)
+	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
+	go func() {
+		if err := s.http.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); s.watchHealth(healthCtx) }()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		s.log.Info("stopping: draining in-flight requests", "grace", s.cfg.ShutdownGrace.String())
+	case serveErr = <-errc:
+		s.log.Error("listener failed: stopping", "err", serveErr)
+	}
+	stopHealth()
+	<-healthDone
+	stopErr := s.shutdown()
+	return errors.Join(serveErr, stopErr)
+}
+
+// shutdown drains HTTP and gRPC within the grace period, then closes the
+// gateway's connection and the database. Unary calls are drained; once
+// none is left, long-lived streams (subscriptions, which clients resume
+// elsewhere) are cut rather than waited for. It returns an error only when
+// the grace period ran out with unary calls still in flight.
+func (s *Server) shutdown() error {
+	s.health.Shutdown()
+	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	var errs []error
+	if err := s.http.Shutdown(grace); err != nil {
+		errs = append(errs, fmt.Errorf("draining HTTP: %w", err))
+	}
+	stopped := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(stopped) }()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+drain:
+	for {
+		select {
+		case <-stopped:
+			break drain
+		case <-poll.C:
+			if s.unaryInFlight.Load() == 0 {
+				s.grpc.Stop() // only streams are left
+				<-stopped
+				break drain
+			}
+		case <-grace.Done():
+			n := s.unaryInFlight.Load()
+			s.grpc.Stop()
+			<-stopped
+			if n > 0 {
+				errs = append(errs, fmt.Errorf("grace period of %v over: cut %d calls in flight", s.cfg.ShutdownGrace, n))
+			}
+			break drain
+		}
+	}
+	s.close()
+	return errors.Join(errs...)
+}
+
+// close releases what New acquired; it is safe on a half-built Server.
+func (s *Server) close() {
+	s.stopOnce.Do(func() {
+		if s.gwConn != nil {
+			_ = s.gwConn.Close()
+		}
+		if s.grpcLis != nil {
+			_ = s.grpcLis.Close()
+		}
+		if s.httpLis != nil {
+			_ = s.httpLis.Close()
+		}
+		if s.store != nil {
+			if err := s.store.Close(); err != nil {
+				s.log.Warn("closing database", "err", err)
+			}
+		}
+	})
+}

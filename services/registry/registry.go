@@ -1,0 +1,22 @@
+// Package registry implements millwa.v1.RegistryService: producer
+// associations, their members and classifiers, and their graded lots. It
+// converts between proto messages and domain types and leaves validation
+// rules to internal/millwa and persistence to internal/store.
+package registry
+
+import (
+	"github.com/millwa/millwa/internal/store"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// Server is the RegistryService. RPCs not built yet answer Unimplemented
+// through the embedded type.
+type Server struct {
+	millwav1.UnimplementedRegistryServiceServer
+	store *store.Store
+}
+
+// New returns a RegistryService backed by st.
+func New(st *store.Store) *Server {
+	return &Server{store: st}
+}
