@@ -361,4 +361,3 @@ func TestSubcommands(t *testing.T) {
 		t.Fatalf("bad address: %v %q", err, out)
 	}
 }
-

@@ -54,16 +54,16 @@ type Server struct {
 	store   *store.Store
 	metrics *grpcprom.ServerMetrics
 
-	grpc     *grpc.Server
-	health   *health.Server
+	grpc   *grpc.Server
+	health *health.Server
 	// unaryInFlight counts unary calls being handled, so that a stop waits
 	// for them but not for long-lived streams.
 	unaryInFlight atomic.Int64
-	http     *http.Server
-	gwConn   *grpc.ClientConn
-	grpcLis  net.Listener
-	httpLis  net.Listener
-	stopOnce sync.Once
+	http          *http.Server
+	gwConn        *grpc.ClientConn
+	grpcLis       net.Listener
+	httpLis       net.Listener
+	stopOnce      sync.Once
 }
 
 // Option changes how New builds a Server.

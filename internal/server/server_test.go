@@ -263,7 +263,9 @@ func TestCreateAssociationRejectsBadInputAndWritesNothing(t *testing.T) {
 		}{
 			{"missing legal name", func(a *millwav1.Association) { a.LegalName = "  " }, []string{"association.legal_name"}},
 			{"RUC check digit", func(a *millwav1.Association) { a.Ruc = "20448012348" }, []string{"association.ruc"}},
-			{"RUC of a person", func(a *millwav1.Association) { a.Ruc = "10" + a.Ruc[2:10] + string(millwa.RUCCheckDigit("10"+a.Ruc[2:10])) }, []string{"association.ruc"}},
+			{"RUC of a person", func(a *millwav1.Association) {
+				a.Ruc = "10" + a.Ruc[2:10] + string(millwa.RUCCheckDigit("10"+a.Ruc[2:10]))
+			}, []string{"association.ruc"}},
 			{"RUC length", func(a *millwav1.Association) { a.Ruc = "2044801234" }, []string{"association.ruc"}},
 			{"unknown department", func(a *millwav1.Association) { a.Ubigeo = "260101" }, []string{"association.ubigeo"}},
 			{"ubigeo letters", func(a *millwav1.Association) { a.Ubigeo = "21O101" }, []string{"association.ubigeo"}},
