@@ -166,7 +166,8 @@ func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	}
 }
 
-var statusJSON = protojson.MarshalOptions{EmitDefaultValues: true}
+// statusJSON writes error bodies without empty default fields.
+var statusJSON = protojson.MarshalOptions{}
 
 func writeStatus(w http.ResponseWriter, _ *http.Request, httpStatus int, st *status.Status) {
 	body, err := statusJSON.Marshal(st.Proto())

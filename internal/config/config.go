@@ -142,8 +142,8 @@ func (c Config) Redacted() []any {
 // Redact hides the password of a database URL.
 func Redact(dbURL string) string {
 	u, err := url.Parse(dbURL)
-	if err != nil || u.User == nil {
-		return dbURL
+	if err != nil {
+		return "(unparsable database URL)"
 	}
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "REDACTED")

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+func TestPrecedence(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	err := c.Bind(fs, env(map[string]string{
+		"MILLWA_GRPC_ADDR":      ":7000",
+		"MILLWA_HTTP_ADDR":      ":7001",
+		"MILLWA_SHUTDOWN_GRACE": "3s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"--http-addr", ":7002"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.GRPCAddr != ":7000" || c.HTTPAddr != ":7002" || c.ShutdownGrace != 3*time.Second || c.DatabaseURL != "sqlite:millwa.db" {
+		t.Fatalf("want variable over default and flag over variable, got %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadValues(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(map[string]string{"MILLWA_RPC_TIMEOUT": "soon"}))
+	if err == nil || !strings.Contains(err.Error(), "MILLWA_RPC_TIMEOUT") {
+		t.Fatalf("bad duration: %v, want an error naming the variable", err)
+	}
+	c = Default()
+	c.GRPCAddr, c.DatabaseURL, c.LogLevel, c.MaxRPCTimeout = "9090", "mysql://x", "loud", time.Second
+	err = c.Validate()
+	for _, want := range []string{"grpc-addr", "database-url", "log-level", "rpc-timeout"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v, want it to name %s", err, want)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"postgres://millwa:s3cret@db:5432/millwa":          "postgres://millwa:REDACTED@db:5432/millwa",
+		"postgres://db/millwa?password=s3cret&sslmode=off": "postgres://db/millwa?password=REDACTED&sslmode=off",
+		"sqlite:millwa.db": "sqlite:millwa.db",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	c := Default()
+	c.DatabaseURL = "postgres://u:s3cret@h/db"
+	for _, v := range c.Redacted() {
+		if s, ok := v.(string); ok && strings.Contains(s, "s3cret") {
+			t.Fatalf("Redacted() leaks the password: %v", c.Redacted())
+		}
+	}
+}
