@@ -49,11 +49,12 @@ type Options struct {
 	Metrics http.Handler
 }
 
-// forwardedHeaders are the only HTTP headers passed to the gRPC server as
-// metadata. Client-supplied Grpc-Metadata-* headers are never forwarded, so
-// a REST client cannot forge metadata the server trusts.
+// forwardedHeaders are the HTTP headers passed to the gRPC server as
+// metadata besides Authorization, which grpc-gateway always forwards as
+// "authorization", and the client address, which it appends to
+// x-forwarded-for. Client-supplied Grpc-Metadata-* headers are never
+// forwarded, so a REST client cannot forge metadata the server trusts.
 var forwardedHeaders = map[string]string{
-	"Authorization":   "authorization",
 	"X-Request-Id":    "x-request-id",
 	"Accept-Language": "accept-language",
 }

@@ -56,7 +56,38 @@ type process struct {
 	exited             chan error
 	logs               *strings.Builder
 	mu                 *sync.Mutex
+	stdout             *syncBuilder
 }
+
+// syncBuilder collects a process's output.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// adminSecret is the first admin key given to servers under test.
+const adminSecret = "mlw_test-admin-key-0123456789abcdefghijkl"
+
+// bearer is a per-call credential for plaintext test connections.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
 
 // baseEnv is the environment without MILLWA_* variables, so that the tests
 // see the defaults whatever the caller's shell exports.
@@ -81,10 +112,12 @@ func start(t *testing.T, dir string, env ...string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdout := &syncBuilder{}
+	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, exited: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}}
+	p := &process{cmd: cmd, exited: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}, stdout: stdout}
 	addrs := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -127,9 +160,20 @@ func (p *process) log() string {
 	return p.logs.String()
 }
 
+// dial connects to the process's gRPC port as the admin.
 func (p *process) dial(t *testing.T) *grpc.ClientConn {
+	return p.dialAs(t, adminSecret)
+}
+
+// dialAs connects to the process's gRPC port with the given key, or with
+// none for "".
+func (p *process) dialAs(t *testing.T, secret string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(p.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if secret != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(secret)))
+	}
+	conn, err := grpc.NewClient(p.grpcAddr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +235,22 @@ func TestFreshStartOnEmbeddedDefault(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "millwa.db")); err != nil {
 		t.Fatalf("default database not created in the working directory: %v", err)
 	}
-	conn := p.dial(t)
+	conn := p.dialAs(t, "") // health and reflection need no key
 	waitServing(t, conn)
+
+	// The first start prints a new admin key once, on standard output and
+	// never in the log; it works.
+	secret := regexp.MustCompile(`mlw_[A-Za-z0-9_-]{43}`).FindString(p.stdout.String())
+	if secret == "" {
+		t.Fatalf("first start printed no admin key; stdout:\n%s", p.stdout.String())
+	}
+	if strings.Contains(p.log(), secret) {
+		t.Fatal("the admin key's secret is in the log")
+	}
+	who, err := millwav1.NewIdentityServiceClient(p.dialAs(t, secret)).WhoAmI(t.Context(), &millwav1.WhoAmIRequest{})
+	if err != nil || who.GetRole() != millwav1.Role_ROLE_ADMIN {
+		t.Fatalf("WhoAmI with the printed key: %v %v", who, err)
+	}
 
 	// Reflection lists the five services, as grpcurl would.
 	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(t.Context())
@@ -254,6 +312,15 @@ func TestFreshStartOnEmbeddedDefault(t *testing.T) {
 	if !strings.Contains(p.log(), "draining in-flight requests") {
 		t.Errorf("log does not say it drains:\n%s", p.log())
 	}
+
+	// A second start finds the admin key and prints none.
+	p2 := start(t, dir)
+	if strings.Contains(p2.stdout.String(), "mlw_") {
+		t.Fatalf("second start printed a key:\n%s", p2.stdout.String())
+	}
+	if _, err := millwav1.NewIdentityServiceClient(p2.dialAs(t, secret)).WhoAmI(t.Context(), &millwav1.WhoAmIRequest{}); err != nil {
+		t.Fatalf("first key after restart: %v", err)
+	}
 }
 
 func association(n int) *millwav1.Association {
@@ -269,7 +336,7 @@ func association(n int) *millwav1.Association {
 func TestKillMidRequestThenRestart(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		dir := t.TempDir()
-		p := start(t, dir, "MILLWA_DATABASE_URL="+dbURL)
+		p := start(t, dir, "MILLWA_DATABASE_URL="+dbURL, "MILLWA_ADMIN_KEY="+adminSecret)
 		conn := p.dial(t)
 		waitServing(t, conn)
 		client := millwav1.NewRegistryServiceClient(conn)
@@ -315,7 +382,7 @@ func TestKillMidRequestThenRestart(t *testing.T) {
 		if out, err := migrate.CombinedOutput(); err != nil || !strings.Contains(string(out), "up to date") {
 			t.Fatalf("migrate after kill: %v\n%s", err, out)
 		}
-		p2 := start(t, dir, "MILLWA_DATABASE_URL="+dbURL)
+		p2 := start(t, dir, "MILLWA_DATABASE_URL="+dbURL, "MILLWA_ADMIN_KEY="+adminSecret)
 		conn2 := p2.dial(t)
 		waitServing(t, conn2)
 		client2 := millwav1.NewRegistryServiceClient(conn2)

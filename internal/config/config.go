@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +31,14 @@ type Config struct {
 	MaxRPCTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// RateLimit is the calls a second each API key (or each client address
+	// without a key) may make on average, in bursts of up to RateBurst.
+	RateLimit float64
+	RateBurst int
+	// AdminKey is the secret of the first admin key, taken from
+	// MILLWA_ADMIN_KEY only (never a flag, so that it stays out of process
+	// listings) and never logged.
+	AdminKey string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -42,6 +51,8 @@ func Default() Config {
 		DefaultRPCTimeout: 30 * time.Second,
 		MaxRPCTimeout:     2 * time.Minute,
 		LogLevel:          "info",
+		RateLimit:         50,
+		RateBurst:         100,
 	}
 }
 
@@ -59,7 +70,12 @@ var Vars = []Var{
 	{"rpc-timeout", "MILLWA_RPC_TIMEOUT", "deadline given to calls that come without one"},
 	{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"},
 	{"log-level", "MILLWA_LOG_LEVEL", "log level: debug, info, warn or error"},
+	{"rate-limit", "MILLWA_RATE_LIMIT", "calls a second each API key (or client address without a key) may make on average"},
+	{"rate-burst", "MILLWA_RATE_BURST", "calls each API key may make in a burst"},
 }
+
+// adminKeyEnv is the variable that holds the first admin key's secret.
+const adminKeyEnv = "MILLWA_ADMIN_KEY"
 
 // Bind registers the settings as flags on fs, with defaults taken from the
 // environment (lookup, usually os.LookupEnv) over the built-in defaults. It
@@ -90,6 +106,21 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	dur(&c.DefaultRPCTimeout, Vars[4])
 	dur(&c.MaxRPCTimeout, Vars[5])
 	str(&c.LogLevel, Vars[6])
+	num := func(v Var, set func(string) error, bind func()) {
+		if s, ok := lookup(v.Env); ok {
+			if err := set(s); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", v.Env, s, err))
+			}
+		}
+		bind()
+	}
+	num(Vars[7], func(s string) (err error) { c.RateLimit, err = strconv.ParseFloat(s, 64); return err },
+		func() { fs.Float64Var(&c.RateLimit, Vars[7].Flag, c.RateLimit, Vars[7].Help+" ["+Vars[7].Env+"]") })
+	num(Vars[8], func(s string) (err error) { c.RateBurst, err = strconv.Atoi(s); return err },
+		func() { fs.IntVar(&c.RateBurst, Vars[8].Flag, c.RateBurst, Vars[8].Help+" ["+Vars[8].Env+"]") })
+	if s, ok := lookup(adminKeyEnv); ok {
+		c.AdminKey = s
+	}
 	return errors.Join(errs...)
 }
 
@@ -117,6 +148,9 @@ func (c Config) Validate() error {
 	if c.DefaultRPCTimeout <= 0 || c.MaxRPCTimeout < c.DefaultRPCTimeout {
 		errs = append(errs, errors.New("rpc-timeout must be positive and not above max-rpc-timeout"))
 	}
+	if !(c.RateLimit > 0) || c.RateBurst < 1 {
+		errs = append(errs, errors.New("rate-limit must be positive and rate-burst at least 1"))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -136,6 +170,9 @@ func (c Config) Redacted() []any {
 		"rpc_timeout", c.DefaultRPCTimeout.String(),
 		"max_rpc_timeout", c.MaxRPCTimeout.String(),
 		"log_level", c.LogLevel,
+		"rate_limit", c.RateLimit,
+		"rate_burst", c.RateBurst,
+		"admin_key_set", c.AdminKey != "",
 	}
 }
 

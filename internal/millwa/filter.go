@@ -30,6 +30,9 @@ const (
 	IntField
 	BoolField
 	TimeField
+	// EnumField takes an enum value's name, quoted or not; Condition.Str
+	// holds it as written, for the service to map.
+	EnumField
 )
 
 // Op is a comparison operator of a filter condition.
@@ -142,6 +145,11 @@ func condition(f, o, v token, fields map[string]FieldKind) (Condition, error) {
 			return Condition{}, fmt.Errorf("%s is true or false: compare it with = or != only", name)
 		}
 		c.Bool = v.text == "true"
+	case EnumField:
+		if c.Op != OpEq && c.Op != OpNe {
+			return Condition{}, fmt.Errorf("%s is an enum: compare it with = or != only", name)
+		}
+		c.Str = v.text
 	case TimeField:
 		t, err := time.Parse(time.RFC3339Nano, v.text)
 		if !v.quoted || err != nil {

@@ -13,6 +13,7 @@ var testFields = map[string]FieldKind{
 	"campaign":    IntField,
 	"discrepancy": BoolField,
 	"create_time": TimeField,
+	"state":       EnumField,
 }
 
 func TestParseFilter(t *testing.T) {
@@ -28,6 +29,8 @@ func TestParseFilter(t *testing.T) {
 		{`createTime < "2026-01-31T05:00:00-05:00"`, `[create_time < 2026-01-31T10:00:00Z]`},
 		{`region = "a \"quoted\" \\ value"`, `[region = a "quoted" \ value]`},
 		{`region != ""`, `[region != ]`},
+		{`state = AVAILABLE AND state != "LOT_STATE_SOLD"`, `[state = AVAILABLE state != LOT_STATE_SOLD]`},
+		{`state > AVAILABLE`, "error: = or !="},
 		{`region = 21`, "error: quoted string"},
 		{`region > "21"`, "error: = or !="},
 		{`campaign = "2025"`, "error: integer"},
@@ -63,7 +66,7 @@ func TestParseFilter(t *testing.T) {
 				for i, c := range conds {
 					var v any
 					switch testFields[c.Field] {
-					case StringField:
+					case StringField, EnumField:
 						v = c.Str
 					case IntField:
 						v = c.Int

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	grpcauth "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/ratelimit"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -59,7 +61,6 @@ func validRequestID(s string) bool {
 // RPC tells the caller what is missing rather than pretending to work.
 var pending = map[string]string{
 	"millwa.v1.GradingService":  "the grading engine (standards as data, GradeSample, ClassifyFleece) is not available yet",
-	"millwa.v1.IdentityService": "API keys and access control are not available yet",
 	"millwa.v1.RegistryService": "members, classifiers and lots are not available yet; associations are (CreateAssociation, GetAssociation, ListAssociations)",
 	"millwa.v1.MarketService":   "processors, purchase orders, clearing and trades are not available yet",
 	"millwa.v1.AuditService":    "agencies, check-grading, consistency reports and the audit log are not available yet",
@@ -81,8 +82,9 @@ func pendingStatus(fullMethod string, err error) error {
 }
 
 // interceptors builds the server's interceptor chains. Order, outermost
-// first: in-flight count and request id, metrics, logging, error mapping,
-// panic recovery, and for unary calls the deadline policy.
+// first: in-flight count and request id, metrics, logging, authentication
+// and the policy table, the rate limit, error mapping, panic recovery, and
+// for unary calls the deadline policy.
 func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
@@ -106,6 +108,8 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		},
 		s.metrics.UnaryServerInterceptor(),
 		logging.UnaryServerInterceptor(logger, logOpts...),
+		grpcauth.UnaryServerInterceptor(s.authn.Authenticate),
+		ratelimit.UnaryServerInterceptor(s.limiter),
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			resp, err := handler(ctx, req)
 			return resp, pendingStatus(info.FullMethod, toStatus(ctx, s.log, info.FullMethod, err))
@@ -119,6 +123,8 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		},
 		s.metrics.StreamServerInterceptor(),
 		logging.StreamServerInterceptor(logger, logOpts...),
+		grpcauth.StreamServerInterceptor(s.authn.Authenticate),
+		ratelimit.StreamServerInterceptor(s.limiter),
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			err := handler(srv, ss)
 			return pendingStatus(info.FullMethod, toStatus(ss.Context(), s.log, info.FullMethod, err))

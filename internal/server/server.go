@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,9 +28,11 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/millwa/millwa/gateway"
+	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/identity"
 	"github.com/millwa/millwa/services/registry"
 )
 
@@ -53,6 +57,8 @@ type Server struct {
 	log     *slog.Logger
 	store   *store.Store
 	metrics *grpcprom.ServerMetrics
+	authn   *auth.Authenticator
+	limiter *auth.RateLimiter
 
 	grpc   *grpc.Server
 	health *health.Server
@@ -70,19 +76,33 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	extra []func(*grpc.Server)
+	extra       []func(*grpc.Server)
+	extraPolicy map[string]auth.Access
+	secrets     io.Writer
 }
 
 // WithGRPCService registers more services on the gRPC server, beside
-// Millwa's own; they run behind the same interceptors.
-func WithGRPCService(register func(*grpc.Server)) Option {
-	return func(o *options) { o.extra = append(o.extra, register) }
+// Millwa's own; they run behind the same interceptors, with access to their
+// methods as policy says.
+func WithGRPCService(register func(*grpc.Server), policy map[string]auth.Access) Option {
+	return func(o *options) {
+		o.extra = append(o.extra, register)
+		for m, a := range policy {
+			o.extraPolicy[m] = a
+		}
+	}
+}
+
+// WithSecretOutput sets where the secret of a generated first admin key is
+// written, once (by default standard output, never the log).
+func WithSecretOutput(w io.Writer) Option {
+	return func(o *options) { o.secrets = w }
 }
 
 // New opens and migrates the database, builds the gRPC server and the REST
 // gateway and binds both listeners. Call Run to serve.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *Server, err error) {
-	var o options
+	o := options{extraPolicy: map[string]auth.Access{}, secrets: os.Stdout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -102,6 +122,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrating database: %w", err)
 	}
+	boot, err := auth.EnsureAdminKey(ctx, s.store, cfg.AdminKey)
+	if err != nil {
+		return nil, fmt.Errorf("making sure an admin key exists: %w", err)
+	}
+	if boot.Created {
+		log.Info("created the first admin key", "key", "apiKeys/"+boot.Key.ID, "from_env", boot.Secret == "")
+	}
+	if boot.Secret != "" {
+		fmt.Fprintf(o.secrets, "\nFirst admin key, shown only this once (keep it safe; it cannot be recovered):\n\n    %s\n\nUse it as the header  authorization: Bearer <key>\n\n", boot.Secret)
+	}
+	policy := make(map[string]auth.Access, len(auth.Policy)+len(o.extraPolicy))
+	for m, a := range auth.Policy {
+		policy[m] = a
+	}
+	for m, a := range o.extraPolicy {
+		policy[m] = a
+	}
+	s.authn = auth.NewAuthenticator(s.store, policy, log)
+	s.limiter = auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -122,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}),
 	)
 	millwav1.RegisterGradingServiceServer(s.grpc, millwav1.UnimplementedGradingServiceServer{})
-	millwav1.RegisterIdentityServiceServer(s.grpc, millwav1.UnimplementedIdentityServiceServer{})
+	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store))
 	millwav1.RegisterMarketServiceServer(s.grpc, millwav1.UnimplementedMarketServiceServer{})
 	millwav1.RegisterAuditServiceServer(s.grpc, millwav1.UnimplementedAuditServiceServer{})

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/server"
@@ -58,9 +59,37 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// adminSecret is the first admin key of every test server.
+const adminSecret = "mlw_test-admin-key-0123456789abcdefghijkl"
+
+// bearer is a per-call credential for plaintext test connections.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// dial connects to the server's gRPC port with the given key ("" for none).
+func (ts *testServer) dial(t *testing.T, secret string) *grpc.ClientConn {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if secret != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(secret)))
+	}
+	conn, err := grpc.NewClient(ts.srv.GRPCAddr(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 func startServer(t *testing.T, dbURL string, opts ...server.Option) *testServer {
 	t.Helper()
 	cfg := config.Default()
+	cfg.AdminKey = adminSecret
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = dbURL
@@ -79,7 +108,8 @@ func startServer(t *testing.T, dbURL string, opts ...server.Option) *testServer 
 		once.Do(func() { cancel(); stopErr = <-done })
 		return stopErr
 	}
-	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(adminSecret)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +128,14 @@ type restResult struct {
 	body []byte
 }
 
+// rest calls the gateway as the admin.
 func (ts *testServer) rest(t *testing.T, method, path string, body string) restResult {
+	t.Helper()
+	return ts.restAs(t, adminSecret, method, path, body)
+}
+
+// restAs calls the gateway with the given key ("" for none).
+func (ts *testServer) restAs(t *testing.T, secret, method, path string, body string) restResult {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -110,6 +147,9 @@ func (ts *testServer) rest(t *testing.T, method, path string, body string) restR
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -490,6 +530,9 @@ func startProbed(t *testing.T) (*testServer, *probe) {
 	p := &probe{deadlines: make(chan time.Duration, 1), started: make(chan struct{}, 1)}
 	ts := startServer(t, storetest.SQLiteURL(t), server.WithGRPCService(func(s *grpc.Server) {
 		testpb.RegisterTestServiceServer(s, p)
+	}, map[string]auth.Access{
+		"/grpc.testing.TestService/UnaryCall": {Public: true},
+		"/grpc.testing.TestService/EmptyCall": {Public: true},
 	}))
 	return ts, p
 }

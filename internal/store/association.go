@@ -37,6 +37,23 @@ var associationList = resourceColumns[millwa.Association]{
 	},
 }
 
+// associationScope is who sees which associations: admins and processors
+// (buyers) every one, an association itself, an agency those within its
+// regions.
+func associationScope(p millwa.Principal) scope {
+	switch p.Role {
+	case millwa.RoleAdmin, millwa.RoleProcessor:
+		return everything
+	case millwa.RoleAssociation:
+		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "associations/"+p.OrganisationID() {
+			return scope{sql: "id = ?", args: []any{id}}
+		}
+	case millwa.RoleAgency:
+		return regionScope("ubigeo", p.Regions)
+	}
+	return nothing
+}
+
 // associationRow is an associations row.
 type associationRow struct {
 	ID                string `db:"id"`
@@ -123,27 +140,27 @@ func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) erro
 	return nil
 }
 
-// GetAssociation returns the association with the given id. It returns
-// NotFound, saying "association ID not found", when there is none.
-func (s *Store) GetAssociation(ctx context.Context, id string) (millwa.Association, error) {
-	return getAssociation(ctx, s.r, id)
+// GetAssociation returns the association with the given id if p may see
+// it. It returns NotFound, saying "association ID not found", when there is
+// none or p may not see it: the two are indistinguishable.
+func (s *Store) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
+	return getAssociation(ctx, s.r, associationScope(p), id)
 }
 
-// GetAssociation returns the association with the given id, as the
-// transaction sees it. It returns NotFound, saying "association ID not
-// found", when there is none.
-func (tx *Tx) GetAssociation(ctx context.Context, id string) (millwa.Association, error) {
-	return getAssociation(ctx, tx.tx, id)
+// GetAssociation is Store.GetAssociation as the transaction sees it.
+func (tx *Tx) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
+	return getAssociation(ctx, tx.tx, associationScope(p), id)
 }
 
-func getAssociation(ctx context.Context, q querier, id string) (millwa.Association, error) {
+func getAssociation(ctx context.Context, q querier, visible scope, id string) (millwa.Association, error) {
 	notFound := millwa.Errorf(millwa.NotFound, "association %s not found", id)
 	key, ok := canonicalID(id)
 	if !ok {
 		return millwa.Association{}, notFound
 	}
 	var row associationRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+associationColumns+` FROM associations WHERE id = ?`), key)
+	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+associationColumns+` FROM associations WHERE id = ? AND (`+visible.sql+`)`),
+		append([]any{key}, visible.args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return millwa.Association{}, notFound
 	}
@@ -153,25 +170,25 @@ func getAssociation(ctx context.Context, q querier, id string) (millwa.Associati
 	return row.association(), nil
 }
 
-// ListAssociations returns one page of the associations q selects, in q's
-// order (id order, which is creation order, when q has none). It returns
-// Invalid for a field, key or limit the query may not have.
-func (s *Store) ListAssociations(ctx context.Context, q ListQuery) (Page[millwa.Association], error) {
-	return listAssociations(ctx, s.r, s.dialect, q)
+// ListAssociations returns one page of the associations q selects among
+// those p may see, in q's order (id order, which is creation order, when q
+// has none). It returns Invalid for a field, key or limit the query may not
+// have.
+func (s *Store) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
+	return listAssociations(ctx, s.r, s.dialect, associationScope(p), q)
 }
 
-// ListAssociations returns one page of the associations q selects, as the
-// transaction sees them. It returns Invalid as Store.ListAssociations does.
-func (tx *Tx) ListAssociations(ctx context.Context, q ListQuery) (Page[millwa.Association], error) {
-	return listAssociations(ctx, tx.tx, tx.dialect, q)
+// ListAssociations is Store.ListAssociations as the transaction sees it.
+func (tx *Tx) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
+	return listAssociations(ctx, tx.tx, tx.dialect, associationScope(p), q)
 }
 
-func listAssociations(ctx context.Context, q querier, dialect string, lq ListQuery) (Page[millwa.Association], error) {
+func listAssociations(ctx context.Context, q querier, dialect string, visible scope, lq ListQuery) (Page[millwa.Association], error) {
 	limit, err := listLimit(lq.Limit)
 	if err != nil {
 		return Page[millwa.Association]{}, err
 	}
-	query, args, err := associationList.listSQL(dialect, associationColumns, lq, limit)
+	query, args, err := associationList.listSQL(dialect, associationColumns, visible, lq, limit)
 	if err != nil {
 		return Page[millwa.Association]{}, err
 	}

@@ -58,7 +58,7 @@ func TestCreateAndGetAssociation(t *testing.T) {
 					t.Errorf("created association (-want +got):\n%s", diff)
 				}
 
-				fromStore, err := s.GetAssociation(ctx, got.ID)
+				fromStore, err := s.GetAssociation(ctx, admin, got.ID)
 				if err != nil {
 					t.Fatalf("Store.GetAssociation: %v", err)
 				}
@@ -67,7 +67,7 @@ func TestCreateAndGetAssociation(t *testing.T) {
 				}
 				var fromTx millwa.Association
 				if err := s.InTx(ctx, func(tx *store.Tx) (err error) {
-					fromTx, err = tx.GetAssociation(ctx, strings.ToUpper(got.ID))
+					fromTx, err = tx.GetAssociation(ctx, admin, strings.ToUpper(got.ID))
 					return err
 				}); err != nil {
 					t.Fatalf("Tx.GetAssociation of the upper-case id: %v", err)
@@ -89,7 +89,7 @@ func TestAssociationTimesRoundTrip(t *testing.T) {
 		t.Parallel()
 		s := storetest.NewStore(t, url)
 		created := mustCreate(t, s, association("210101"))
-		got, err := s.GetAssociation(t.Context(), created.ID)
+		got, err := s.GetAssociation(t.Context(), admin, created.ID)
 		if err != nil {
 			t.Fatalf("GetAssociation: %v", err)
 		}
@@ -137,7 +137,7 @@ func TestCreateAssociationDuplicateRUC(t *testing.T) {
 			t.Errorf("the refused association was given ID %q; want it unchanged", dup.ID)
 		}
 
-		all, err := s.ListAssociations(ctx, store.ListQuery{})
+		all, err := s.ListAssociations(ctx, admin, store.ListQuery{})
 		if err != nil {
 			t.Fatalf("ListAssociations: %v", err)
 		}
@@ -161,7 +161,7 @@ func TestGetAssociationNotFound(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				_, err := s.GetAssociation(t.Context(), tc.id)
+				_, err := s.GetAssociation(t.Context(), admin, tc.id)
 				if got := errorCode(err); got != millwa.NotFound {
 					t.Fatalf("GetAssociation(%q): code %q (%v), want %q", tc.id, got, err, millwa.NotFound)
 				}
@@ -214,7 +214,7 @@ func TestListAssociationsPages(t *testing.T) {
 				var got []string
 				q := store.ListQuery{Order: tc.order, Limit: 2}
 				for page := 0; ; page++ {
-					p, err := s.ListAssociations(ctx, q)
+					p, err := s.ListAssociations(ctx, admin, q)
 					if err != nil {
 						t.Fatalf("page %d: %v", page, err)
 					}
@@ -294,7 +294,7 @@ func TestListAssociationsFilter(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				got, err := s.ListAssociations(t.Context(), tc.q)
+				got, err := s.ListAssociations(t.Context(), admin, tc.q)
 				if err != nil {
 					t.Fatalf("ListAssociations(%+v): %v", tc.q, err)
 				}
@@ -304,7 +304,7 @@ func TestListAssociationsFilter(t *testing.T) {
 			})
 		}
 		// A page that is not the last says where the next one starts.
-		p, err := s.ListAssociations(t.Context(), store.ListQuery{Order: []millwa.OrderTerm{{Field: "legal_name", Desc: true}}, Limit: 4})
+		p, err := s.ListAssociations(t.Context(), admin, store.ListQuery{Order: []millwa.OrderTerm{{Field: "legal_name", Desc: true}}, Limit: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +312,7 @@ func TestListAssociationsFilter(t *testing.T) {
 		if diff := cmp.Diff([]string{last.LegalName, last.ID}, p.Next); diff != "" {
 			t.Errorf("Next (-want +got):\n%s", diff)
 		}
-		p, err = s.ListAssociations(t.Context(), store.ListQuery{Limit: 5})
+		p, err = s.ListAssociations(t.Context(), admin, store.ListQuery{Limit: 5})
 		if err != nil || p.Next != nil {
 			t.Errorf("a full last page has Next %v (err %v), want none", p.Next, err)
 		}
@@ -338,7 +338,7 @@ func TestListAssociationsInvalidQuery(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				_, err := s.ListAssociations(t.Context(), tc.q)
+				_, err := s.ListAssociations(t.Context(), admin, tc.q)
 				if got := errorCode(err); got != millwa.Invalid {
 					t.Errorf("ListAssociations(%+v): code %q (%v), want %q", tc.q, got, err, millwa.Invalid)
 				}
@@ -364,6 +364,59 @@ func TestCreateAssociationKeepsCause(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "inserting association") {
 			t.Errorf("error %q lacks the context it was entered with", err)
+		}
+	})
+}
+
+// TestAssociationVisibility checks that each role sees, in the query itself,
+// only the associations it may: another tenant's association is NotFound
+// with the same message as one that does not exist.
+func TestAssociationVisibility(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, url string) {
+		t.Parallel()
+		s := storetest.NewStore(t, url)
+		puno := mustCreate(t, s, association("210101"))
+		cusco := mustCreate(t, s, association("080101"))
+		azangaro := mustCreate(t, s, association("210201"))
+		all := []millwa.Association{puno, cusco, azangaro}
+		for _, tc := range []struct {
+			name string
+			p    millwa.Principal
+			want []millwa.Association
+		}{
+			{"admin", admin, all},
+			{"processor", millwa.Principal{Role: millwa.RoleProcessor, Organisation: "processors/" + uuid.NewString()}, all},
+			{"association itself", millwa.Principal{Role: millwa.RoleAssociation, Organisation: "associations/" + cusco.ID}, []millwa.Association{cusco}},
+			{"association of another kind of name", millwa.Principal{Role: millwa.RoleAssociation, Organisation: "processors/" + cusco.ID}, nil},
+			{"agency of Puno", millwa.Principal{Role: millwa.RoleAgency, Regions: []string{"21"}}, []millwa.Association{puno, azangaro}},
+			{"agency of a province", millwa.Principal{Role: millwa.RoleAgency, Regions: []string{"2102", "08"}}, []millwa.Association{cusco, azangaro}},
+			{"agency without regions", millwa.Principal{Role: millwa.RoleAgency}, nil},
+			{"no principal", millwa.Principal{}, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				page, err := s.ListAssociations(t.Context(), tc.p, store.ListQuery{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(ids(tc.want), ids(page.Items)); diff != "" {
+					t.Errorf("listed (-want +got):\n%s", diff)
+				}
+				visible := map[string]bool{}
+				for _, a := range tc.want {
+					visible[a.ID] = true
+				}
+				for _, a := range all {
+					_, err := s.GetAssociation(t.Context(), tc.p, a.ID)
+					switch {
+					case visible[a.ID] && err != nil:
+						t.Errorf("Get %s: %v, want it visible", a.ID, err)
+					case !visible[a.ID] && (errorCode(err) != millwa.NotFound || errorMessage(err) != "association "+a.ID+" not found"):
+						t.Errorf("Get %s: %v, want NotFound exactly as for a missing one", a.ID, err)
+					}
+				}
+			})
 		}
 	})
 }

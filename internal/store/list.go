@@ -9,29 +9,44 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// ListQuery selects one page of a List: the conditions rows must meet, their
-// order, and where the page starts. Every List method of the store takes
-// one, so that filters, orders and keyset pages work the same everywhere.
-type ListQuery struct {
-	// Conditions are joined by AND. Their fields must be filterable fields
-	// of the resource; the service has parsed them with millwa.ParseFilter.
-	Conditions []millwa.Condition
-	// Order lists the sort fields; the id is always the last, implicit key,
-	// so the order is total. Empty means id order, which is creation order.
-	Order []millwa.OrderTerm
-	// After is the Next key of the previous page: the page starts after the
-	// row whose sort key it is. Empty starts at the beginning.
-	After []string
-	// Limit is the page size: 0 means DefaultListLimit.
-	Limit int
+// ListQuery and Page are the domain's: a List method of the store takes a
+// millwa.ListQuery and returns a millwa.Page.
+type (
+	ListQuery   = millwa.ListQuery
+	Page[T any] = millwa.Page[T]
+)
+
+// scope is the part of a List's or Get's WHERE clause that limits rows to
+// what the caller may see. Every List and Get of a tenant's resource takes
+// one, made from the caller's principal by the resource's visibility rule,
+// so that rows the caller may not see are never read.
+type scope struct {
+	sql  string
+	args []any
 }
 
-// Page is one page of a List: its items and, when more rows follow, the
-// sort key of its last item, to pass as ListQuery.After for the next page.
-type Page[T any] struct {
-	Items []T
-	Next  []string
+// regionScope limits rows to those whose column holds a ubigeo code within
+// one of the regions (ubigeo prefixes); no region sees nothing.
+func regionScope(column string, regions []string) scope {
+	var ors []string
+	var args []any
+	for _, r := range regions {
+		if r != "" {
+			ors = append(ors, column+` LIKE ? ESCAPE '\'`)
+			args = append(args, escapeLike(r)+"%")
+		}
+	}
+	if len(ors) == 0 {
+		return nothing
+	}
+	return scope{sql: strings.Join(ors, " OR "), args: args}
 }
+
+// everything is the scope of callers who may see every row.
+var everything = scope{sql: "1 = 1"}
+
+// nothing is the scope of callers who may see no row.
+var nothing = scope{sql: "1 = 0"}
 
 // column is how a filterable or orderable field of a resource is stored.
 type column struct {
@@ -40,16 +55,38 @@ type column struct {
 	// prefix makes = and != on a string mean "starts with" and "does not
 	// start with" (ubigeo region codes).
 	prefix bool
+	// wildcard makes = and != on a string a prefix match when the value
+	// ends in "*" (the text before the star), and an exact one otherwise
+	// (resource names: "associations/0190…/*").
+	wildcard bool
 }
 
+// uuidID is the implicit key of a resource whose resourceColumns.idColumn
+// is unset: the UUIDv7 column "id", whose page keys must be UUIDs.
+var uuidID = column{expr: "id", kind: millwa.StringField}
+
 // resourceColumns describes the listable fields of one resource: its
-// columns by field name, and how to read a field's sort value from an item.
+// columns by field name, its implicit key, and how to read a field's sort
+// value from an item.
 type resourceColumns[T any] struct {
 	table   string
 	columns map[string]column
+	// idColumn is the resource's implicit last sort key, named "id" in
+	// keys: a column unique per row, so that every order is total. The zero
+	// value is uuidID. A resource numbered otherwise (audit events by their
+	// int sequence) names its column and kind here.
+	idColumn column
 	// key returns the sort value of field for item, as ListQuery.After
 	// carries it; "id" must be supported.
 	key func(item *T, field string) string
+}
+
+// id returns the column of the implicit key and whether it is uuidID.
+func (rc *resourceColumns[T]) id() (col column, isUUID bool) {
+	if rc.idColumn.expr == "" {
+		return uuidID, true
+	}
+	return rc.idColumn, false
 }
 
 // where returns the SQL condition of q's conditions and its start key, with
@@ -96,6 +133,12 @@ func conditionSQL(col column, c millwa.Condition) (string, any, error) {
 	}
 	switch col.kind {
 	case millwa.StringField:
+		if col.wildcard && (c.Op == millwa.OpEq || c.Op == millwa.OpNe) {
+			if stem, ok := strings.CutSuffix(c.Str, "*"); ok {
+				col.prefix = true
+				c.Str = stem
+			}
+		}
 		if col.prefix {
 			like := "LIKE"
 			if c.Op == millwa.OpNe {
@@ -118,15 +161,24 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// keys returns the sort keys of q: its order, then the id.
-func keys(q ListQuery) []millwa.OrderTerm {
-	return append(append([]millwa.OrderTerm(nil), q.Order...), millwa.OrderTerm{Field: "id"})
+// keys returns the sort keys of q: its order, then the id, unless the order
+// already holds the id's column (an audit event's "sequence"), which makes
+// it total by itself.
+func (rc *resourceColumns[T]) keys(q ListQuery) []millwa.OrderTerm {
+	ks := append([]millwa.OrderTerm(nil), q.Order...)
+	id, _ := rc.id()
+	for _, k := range q.Order {
+		if k.Field == "id" || rc.columns[k.Field].expr == id.expr {
+			return ks
+		}
+	}
+	return append(ks, millwa.OrderTerm{Field: "id"})
 }
 
 // afterSQL is the keyset condition "sort key after q.After":
 // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …, with < for descending keys.
 func (rc *resourceColumns[T]) afterSQL(dialect string, q ListQuery) (string, []any, error) {
-	ks := keys(q)
+	ks := rc.keys(q)
 	if len(q.After) != len(ks) {
 		return "", nil, millwa.Errorf(millwa.Invalid, "page key has %d values, the order needs %d", len(q.After), len(ks))
 	}
@@ -138,7 +190,7 @@ func (rc *resourceColumns[T]) afterSQL(dialect string, q ListQuery) (string, []a
 			return "", nil, err
 		}
 		exprs[i] = col.expr
-		if k.Field == "id" {
+		if _, isUUID := rc.id(); k.Field == "id" && isUUID {
 			id, ok := canonicalID(q.After[i])
 			if !ok {
 				return "", nil, millwa.Errorf(millwa.Invalid, "page key %q does not end with an id", q.After[i])
@@ -170,10 +222,14 @@ func (rc *resourceColumns[T]) afterSQL(dialect string, q ListQuery) (string, []a
 // orderColumn is the column of a sort field. Strings sort by byte order on
 // both databases (COLLATE "C" on PostgreSQL), so that both list alike.
 func (rc *resourceColumns[T]) orderColumn(dialect, field string) (column, error) {
-	if field == "id" {
-		return column{expr: "id", kind: millwa.StringField}, nil
-	}
 	col, ok := rc.columns[field]
+	if field == "id" {
+		id, isUUID := rc.id()
+		if isUUID {
+			return id, nil // a UUID column has no collation to choose
+		}
+		col, ok = id, true
+	}
 	if !ok {
 		return column{}, millwa.Errorf(millwa.Invalid, "%s cannot be ordered by %s", rc.table, field)
 	}
@@ -208,7 +264,7 @@ func keyValue(kind millwa.FieldKind, s string) (any, error) {
 // orderBy is the ORDER BY clause of q.
 func (rc *resourceColumns[T]) orderBy(dialect string, q ListQuery) (string, error) {
 	var parts []string
-	for _, k := range keys(q) {
+	for _, k := range rc.keys(q) {
 		col, err := rc.orderColumn(dialect, k.Field)
 		if err != nil {
 			return "", err
@@ -230,7 +286,7 @@ func (rc *resourceColumns[T]) page(items []T, q ListQuery, limit int) Page[T] {
 	}
 	items = items[:limit]
 	last := &items[limit-1]
-	ks := keys(q)
+	ks := rc.keys(q)
 	next := make([]string, len(ks))
 	for i, k := range ks {
 		next[i] = rc.key(last, k.Field)
@@ -244,12 +300,19 @@ func timeKey(t time.Time) string {
 }
 
 // listSQL returns the SELECT of one page: columns from the resource's table
-// with q's conditions, start key and order, reading limit+1 rows.
-func (rc *resourceColumns[T]) listSQL(dialect, columns string, q ListQuery, limit int) (string, []any, error) {
+// with the caller's scope, q's conditions, start key and order, reading
+// limit+1 rows.
+func (rc *resourceColumns[T]) listSQL(dialect, columns string, visible scope, q ListQuery, limit int) (string, []any, error) {
 	where, args, err := rc.where(dialect, q)
 	if err != nil {
 		return "", nil, err
 	}
+	if where == "" {
+		where = " WHERE (" + visible.sql + ")"
+	} else {
+		where += " AND (" + visible.sql + ")"
+	}
+	args = append(args, visible.args...)
 	order, err := rc.orderBy(dialect, q)
 	if err != nil {
 		return "", nil, err

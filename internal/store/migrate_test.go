@@ -16,7 +16,7 @@ import (
 )
 
 // latestVersion is the number of the last migration file.
-const latestVersion = 1
+const latestVersion = 2
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
@@ -37,7 +37,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 				t.Errorf("SchemaVersion after run %d = %d, want %d", run, v, latestVersion)
 			}
 		}
-		got, err := s.GetAssociation(ctx, a.ID)
+		got, err := s.GetAssociation(ctx, admin, a.ID)
 		if err != nil {
 			t.Fatalf("the association created before migrating again: %v", err)
 		}
@@ -66,7 +66,7 @@ func TestMigrationsReversible(t *testing.T) {
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatalf("migrating up again: %v", err)
 		}
-		all, err := s.ListAssociations(ctx, store.ListQuery{})
+		all, err := s.ListAssociations(ctx, admin, store.ListQuery{})
 		if err != nil || len(all.Items) != 0 {
 			t.Errorf("ListAssociations after down and up = %d rows, %v; want an empty schema", len(all.Items), err)
 		}

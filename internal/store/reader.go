@@ -13,12 +13,12 @@ import (
 // Code that only reads takes a Reader, so that it runs inside or outside a
 // transaction alike.
 type Reader interface {
-	// GetAssociation returns the association with the given id, or
-	// NotFound.
-	GetAssociation(ctx context.Context, id string) (millwa.Association, error)
+	// GetAssociation returns the association with the given id if p may
+	// see it, or NotFound.
+	GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error)
 	// ListAssociations returns one page of associations, as the query
 	// says, or Invalid for a bad query.
-	ListAssociations(ctx context.Context, q ListQuery) (Page[millwa.Association], error)
+	ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error)
 }
 
 var (

@@ -56,12 +56,12 @@ func TestInTxRollsBack(t *testing.T) {
 				if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 					t.Errorf("InTx = %v, want %v", err, tc.wantErr)
 				}
-				if _, err := s.GetAssociation(ctx, a.ID); errorCode(err) != millwa.NotFound {
+				if _, err := s.GetAssociation(ctx, admin, a.ID); errorCode(err) != millwa.NotFound {
 					t.Errorf("GetAssociation of the rolled-back association: %v, want NotFound", err)
 				}
 			})
 		}
-		all, err := s.ListAssociations(t.Context(), store.ListQuery{})
+		all, err := s.ListAssociations(t.Context(), admin, store.ListQuery{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func TestInTxRetries(t *testing.T) {
 				if wantErr := tc.wantRows == 0; (err != nil) != wantErr {
 					t.Errorf("InTx = %v, want error: %v", err, wantErr)
 				}
-				got, lerr := s.ListAssociations(ctx, store.ListQuery{Conditions: []millwa.Condition{{Field: "region", Op: millwa.OpEq, Str: ubigeo}}})
+				got, lerr := s.ListAssociations(ctx, admin, store.ListQuery{Conditions: []millwa.Condition{{Field: "region", Op: millwa.OpEq, Str: ubigeo}}})
 				if lerr != nil {
 					t.Fatal(lerr)
 				}
@@ -155,7 +155,7 @@ func TestInTxConcurrentWriters(t *testing.T) {
 		if diff := cmp.Diff(make([]error, writers), errs, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 			t.Errorf("InTx errors (-want +got):\n%s", diff)
 		}
-		all, err := s.ListAssociations(ctx, store.ListQuery{Limit: writers + 1})
+		all, err := s.ListAssociations(ctx, admin, store.ListQuery{Limit: writers + 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 		t.Errorf("closures ran %v times: no transaction was retried, so no deadlock happened", attempts)
 	}
 	for _, id := range []string{first, second} {
-		a, err := s.GetAssociation(ctx, id)
+		a, err := s.GetAssociation(ctx, admin, id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -398,6 +398,7 @@ CREATE TABLE audit_events (
     method        TEXT        NOT NULL,
     resource      TEXT        NOT NULL,
     action        TEXT        NOT NULL,
+    region        TEXT        NOT NULL DEFAULT '',
     change_digest BYTEA       NOT NULL,
     event_time    TIMESTAMPTZ NOT NULL,
     prev_hash     BYTEA       NOT NULL,

@@ -382,6 +382,7 @@ CREATE TABLE audit_events (
     method        TEXT    NOT NULL,
     resource      TEXT    NOT NULL,
     action        TEXT    NOT NULL,
+    region        TEXT    NOT NULL DEFAULT '',
     change_digest BLOB    NOT NULL,
     event_time    TEXT    NOT NULL CHECK (event_time GLOB '????-??-??T??:??:??.??????Z'),
     prev_hash     BLOB    NOT NULL,

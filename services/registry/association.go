@@ -6,7 +6,9 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -23,17 +25,18 @@ var associationFilterFields = map[string]millwa.FieldKind{
 	"create_time": millwa.TimeField,
 }
 
-// associationOrderFields are the fields ListAssociations orders by; the
+// associationList is what ListAssociations filters and orders by; the
 // default is registration order.
-var (
-	associationOrderFields = []string{"legal_name", "create_time"}
-	associationOrderBy     = []millwa.OrderTerm{{Field: "create_time"}}
-)
+var associationList = millwa.ListSpec{
+	Filter:       associationFilterFields,
+	Order:        []string{"legal_name", "create_time"},
+	DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
+}
 
 // CreateAssociation registers a producer association.
 func (s *Server) CreateAssociation(ctx context.Context, req *millwav1.CreateAssociationRequest) (*millwav1.CreateAssociationResponse, error) {
 	var vs millwa.Violations
-	checkRequestID(&vs, req.GetRequestId())
+	millwa.CheckRequestID(&vs, req.GetRequestId())
 	if req.GetAssociation() == nil {
 		vs.Add("association", "is required")
 		return nil, vs.Err()
@@ -44,43 +47,53 @@ func (s *Server) CreateAssociation(ctx context.Context, req *millwav1.CreateAsso
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return tx.CreateAssociation(ctx, &a)
-	})
+	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateAssociationResponse { return &millwav1.CreateAssociationResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateAssociationResponse, mutation.Event, error) {
+			created := a
+			if err := tx.CreateAssociation(ctx, &created); err != nil {
+				return nil, mutation.Event{}, err
+			}
+			resp := &millwav1.CreateAssociationResponse{Association: associationToProto(&created)}
+			return resp, mutation.Event{Resource: resp.Association.Name, Action: "create", Region: created.Ubigeo}, nil
+		})
+}
+
+// GetAssociation returns one association by name, if the caller may see it.
+func (s *Server) GetAssociation(ctx context.Context, req *millwav1.GetAssociationRequest) (*millwav1.GetAssociationResponse, error) {
+	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &millwav1.CreateAssociationResponse{Association: associationToProto(&a)}, nil
-}
-
-// GetAssociation returns one association by name.
-func (s *Server) GetAssociation(ctx context.Context, req *millwav1.GetAssociationRequest) (*millwav1.GetAssociationResponse, error) {
 	ids, err := millwa.ParseName("name", req.GetName(), associationsCollection)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.store.GetAssociation(ctx, ids[0])
+	a, err := s.store.GetAssociation(ctx, p, ids[0])
 	if err != nil {
 		return nil, err
 	}
 	return &millwav1.GetAssociationResponse{Association: associationToProto(&a)}, nil
 }
 
-// ListAssociations lists associations, by default in the order they were
-// registered.
+// ListAssociations lists the associations the caller may see, by default in
+// the order they were registered.
 func (s *Server) ListAssociations(ctx context.Context, req *millwav1.ListAssociationsRequest) (*millwav1.ListAssociationsResponse, error) {
-	q, err := listQuery(req.GetPageSize(), req.GetPageToken(), req.GetFilter(), req.GetOrderBy(), "",
-		associationFilterFields, associationOrderFields, associationOrderBy)
+	p, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.store.ListAssociations(ctx, q)
+	lr := millwa.ListRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	q, err := millwa.ParseList(lr, associationList)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.store.ListAssociations(ctx, p, q)
 	if err != nil {
 		return nil, err
 	}
 	resp := &millwav1.ListAssociationsResponse{
 		Associations:  make([]*millwav1.Association, len(page.Items)),
-		NextPageToken: nextPageToken(page.Next, req.GetFilter(), req.GetOrderBy(), ""),
+		NextPageToken: lr.NextPageToken(page.Next),
 	}
 	for i := range page.Items {
 		resp.Associations[i] = associationToProto(&page.Items[i])
@@ -120,22 +133,4 @@ func associationToProto(a *millwa.Association) *millwav1.Association {
 // etag is the opaque version tag of a resource at a revision.
 func etag(revision int64) string {
 	return "r" + strconv.FormatInt(revision, 10)
-}
-
-// maxRequestIDLen bounds request_id (AIP-155).
-const maxRequestIDLen = 64
-
-// checkRequestID records a violation for a request_id that is too long or
-// holds characters other than printable ASCII.
-func checkRequestID(vs *millwa.Violations, id string) {
-	if len(id) > maxRequestIDLen {
-		vs.Add("request_id", "must have at most %d characters; a UUID is recommended", maxRequestIDLen)
-		return
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] > '~' {
-			vs.Add("request_id", "must be printable ASCII without spaces; a UUID is recommended")
-			return
-		}
-	}
 }

@@ -1,0 +1,159 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// KeyStore is what authentication reads: keys by the digest of their
+// secret, the regions of agencies, and where to record a key's last use.
+type KeyStore interface {
+	LookupAPIKey(ctx context.Context, digest [32]byte) (millwa.APIKey, error)
+	AgencyRegions(ctx context.Context, agencyID string) ([]string, error)
+	TouchAPIKey(ctx context.Context, id string, t time.Time) error
+}
+
+// touchInterval is how often a key's last use is written at most.
+const touchInterval = time.Minute
+
+// Authenticator turns the bearer key of a call into its principal and
+// applies the policy table.
+type Authenticator struct {
+	keys   KeyStore
+	policy map[string]Access
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	touched map[string]time.Time // key id → last use written
+}
+
+// NewAuthenticator returns an Authenticator over keys with the given policy
+// table (usually Policy, plus any extra services).
+func NewAuthenticator(keys KeyStore, policy map[string]Access, log *slog.Logger) *Authenticator {
+	return &Authenticator{keys: keys, policy: policy, log: log, now: time.Now, touched: map[string]time.Time{}}
+}
+
+// Authenticate is a go-grpc-middleware AuthFunc: it reads the method's
+// access from the policy table and the key from "authorization: Bearer …",
+// and returns the context with the principal. A public RPC called without a
+// key has no principal. Errors are Unauthenticated (no, unknown, revoked or
+// expired key) or PermissionDenied (the role may not call the RPC, or the
+// RPC is missing from the table).
+func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, error) {
+	method, _ := grpc.Method(ctx)
+	access, ok := a.policy[method]
+	if !ok {
+		return nil, status.Errorf(codes.PermissionDenied, "%s is not in the access policy, so nobody may call it", method)
+	}
+	secret, present, err := bearer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !present {
+		if access.Public {
+			return ctx, nil
+		}
+		return nil, status.Errorf(codes.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
+	}
+	p, err := a.principal(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	if !access.Public && !access.Allows(p.Role) {
+		return nil, status.Errorf(codes.PermissionDenied, "a key of role %s may not call %s; roles allowed: %s", p.Role, method, roleList(access.Roles))
+	}
+	return WithPrincipal(ctx, p), nil
+}
+
+// bearer returns the secret of the authorization header: present is false
+// when there is no such header; a malformed one is Unauthenticated.
+func bearer(ctx context.Context) (secret string, present bool, err error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	values := md.Get("authorization")
+	if len(values) == 0 {
+		return "", false, nil
+	}
+	scheme, secret, ok := strings.Cut(values[0], " ")
+	if len(values) > 1 || !ok || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(secret) == "" {
+		return "", true, status.Error(codes.Unauthenticated, "malformed authorization header: send exactly one header authorization: Bearer <key>")
+	}
+	return strings.TrimSpace(secret), true, nil
+}
+
+func (a *Authenticator) principal(ctx context.Context, secret string) (millwa.Principal, error) {
+	key, err := a.keys.LookupAPIKey(ctx, Digest(secret))
+	switch {
+	case millwa.ErrorCode(err) == millwa.NotFound:
+		return millwa.Principal{}, status.Error(codes.Unauthenticated, "unknown API key: check the key, or ask your organisation's administrator for one")
+	case err != nil:
+		return millwa.Principal{}, authStoreError(err)
+	}
+	now := a.now()
+	if !key.RevokeTime.IsZero() {
+		return millwa.Principal{}, status.Errorf(codes.Unauthenticated, "API key %s… was revoked at %s: use another key", key.KeyPrefix, key.RevokeTime.Format(time.RFC3339))
+	}
+	if !key.Active(now) {
+		return millwa.Principal{}, status.Errorf(codes.Unauthenticated, "API key %s… expired at %s: ask for a new key", key.KeyPrefix, key.ExpireTime.Format(time.RFC3339))
+	}
+	p := millwa.Principal{KeyID: key.ID, Role: key.Role, Organisation: key.Organisation, OrgAdmin: key.OrgAdmin}
+	if p.Role == millwa.RoleAgency {
+		if p.Regions, err = a.keys.AgencyRegions(ctx, p.OrganisationID()); err != nil {
+			return millwa.Principal{}, authStoreError(err)
+		}
+	}
+	a.touch(key, now)
+	return p, nil
+}
+
+// touch records the key's use at most once every touchInterval, in the
+// background so that no call waits for it.
+func (a *Authenticator) touch(key millwa.APIKey, now time.Time) {
+	a.mu.Lock()
+	last, ok := a.touched[key.ID]
+	if !ok {
+		last = key.LastUseTime
+	}
+	if now.Sub(last) < touchInterval {
+		a.mu.Unlock()
+		return
+	}
+	a.touched[key.ID] = now
+	a.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.keys.TouchAPIKey(ctx, key.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
+			a.log.Warn("recording API key use", "key", key.ID, "err", err)
+		}
+	}()
+}
+
+func authStoreError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return status.FromContextError(err).Err()
+	}
+	return status.Error(codes.Unavailable, "cannot check the API key now: retry shortly")
+}
+
+func roleList(roles []millwa.Role) string {
+	if len(roles) == 0 {
+		return "none"
+	}
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,95 @@
+package auth
+
+import "github.com/millwa/millwa/internal/millwa"
+
+// Access says who may call an RPC. A public RPC needs no key; any other
+// needs a valid key whose role is listed. Services then check the object:
+// which organisation's data the role may see or change.
+type Access struct {
+	Public bool
+	Roles  []millwa.Role
+}
+
+// Allows reports whether a key of the given role may call the RPC.
+func (a Access) Allows(r millwa.Role) bool {
+	for _, allowed := range a.Roles {
+		if allowed == r {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	public      = Access{Public: true}
+	admin       = Access{Roles: []millwa.Role{millwa.RoleAdmin}}
+	anyRole     = Access{Roles: []millwa.Role{millwa.RoleAdmin, millwa.RoleAssociation, millwa.RoleProcessor, millwa.RoleAgency}}
+	ownAssoc    = Access{Roles: []millwa.Role{millwa.RoleAdmin, millwa.RoleAssociation}}
+	assocAgency = Access{Roles: []millwa.Role{millwa.RoleAdmin, millwa.RoleAssociation, millwa.RoleAgency}}
+	ownProc     = Access{Roles: []millwa.Role{millwa.RoleAdmin, millwa.RoleProcessor}}
+	traders     = Access{Roles: []millwa.Role{millwa.RoleAdmin, millwa.RoleAssociation, millwa.RoleProcessor}}
+	parties     = Access{Roles: []millwa.Role{millwa.RoleAssociation, millwa.RoleProcessor}}
+	agencyRead  = Access{Roles: []millwa.Role{millwa.RoleAdmin, millwa.RoleAgency}}
+)
+
+// Policy maps every RPC of the API, by full method name, to who may call
+// it. An RPC missing from it is refused (a test checks that none is
+// missing). The roles follow the "Caller" line of each RPC in the proto.
+var Policy = map[string]Access{
+	"/millwa.v1.GradingService/ListStandards":  public,
+	"/millwa.v1.GradingService/GetStandard":    public,
+	"/millwa.v1.GradingService/GradeSample":    public,
+	"/millwa.v1.GradingService/ClassifyFleece": public,
+
+	"/millwa.v1.IdentityService/WhoAmI":       anyRole,
+	"/millwa.v1.IdentityService/CreateApiKey": anyRole, // admins, and org admins for their organisation
+	"/millwa.v1.IdentityService/ListApiKeys":  anyRole,
+	"/millwa.v1.IdentityService/RevokeApiKey": anyRole,
+
+	"/millwa.v1.RegistryService/CreateAssociation": admin,
+	"/millwa.v1.RegistryService/GetAssociation":    anyRole,
+	"/millwa.v1.RegistryService/ListAssociations":  anyRole,
+	"/millwa.v1.RegistryService/CreateMember":      ownAssoc,
+	"/millwa.v1.RegistryService/ListMembers":       ownAssoc,
+	"/millwa.v1.RegistryService/CreateClassifier":  ownAssoc,
+	"/millwa.v1.RegistryService/ListClassifiers":   assocAgency,
+	"/millwa.v1.RegistryService/CreateLot":         ownAssoc,
+	"/millwa.v1.RegistryService/BatchCreateLots":   ownAssoc,
+	"/millwa.v1.RegistryService/GetLot":            anyRole,
+	"/millwa.v1.RegistryService/ListLots":          anyRole,
+	"/millwa.v1.RegistryService/WithdrawLot":       ownAssoc,
+	"/millwa.v1.RegistryService/GetLotLabel":       ownAssoc,
+
+	"/millwa.v1.MarketService/CreateProcessor":     admin,
+	"/millwa.v1.MarketService/GetProcessor":        traders,
+	"/millwa.v1.MarketService/ListProcessors":      traders,
+	"/millwa.v1.MarketService/CreatePurchaseOrder": ownProc,
+	"/millwa.v1.MarketService/GetPurchaseOrder":    ownProc,
+	"/millwa.v1.MarketService/ListPurchaseOrders":  ownProc,
+	"/millwa.v1.MarketService/CancelPurchaseOrder": ownProc,
+	"/millwa.v1.MarketService/RunClearing":         admin,
+	"/millwa.v1.MarketService/ListTrades":          traders,
+	"/millwa.v1.MarketService/GetTrade":            traders,
+	"/millwa.v1.MarketService/ConfirmTrade":        parties,
+	"/millwa.v1.MarketService/RecordDelivery":      ownProc,
+	"/millwa.v1.MarketService/RecordPayment":       ownProc,
+	"/millwa.v1.MarketService/GetMarketStats":      public,
+	"/millwa.v1.MarketService/WatchMarket":         traders,
+
+	"/millwa.v1.AuditService/CreateAgency":         admin,
+	"/millwa.v1.AuditService/GetAgency":            agencyRead,
+	"/millwa.v1.AuditService/ListAgencies":         agencyRead,
+	"/millwa.v1.AuditService/ProposeSamplingPlan":  agencyRead,
+	"/millwa.v1.AuditService/RecordCheckGrading":   agencyRead,
+	"/millwa.v1.AuditService/GetConsistencyReport": agencyRead,
+	"/millwa.v1.AuditService/ListAuditEvents":      agencyRead,
+	"/millwa.v1.AuditService/VerifyAuditLog":       agencyRead,
+
+	// Infrastructure: health checks and reflection serve load balancers and
+	// tools without keys.
+	"/grpc.health.v1.Health/Check":                                   public,
+	"/grpc.health.v1.Health/List":                                    public,
+	"/grpc.health.v1.Health/Watch":                                   public,
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      public,
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": public,
+}

@@ -1,0 +1,149 @@
+// Package mutation runs the state-changing RPCs of every service the same
+// way: in one transaction it claims the call's request_id (AIP-155), makes
+// the change, appends the audit event and stores the answer, so that a
+// retry, a lost reply, a restart or another replica can never apply a change
+// twice, and no change escapes the audit chain.
+package mutation
+
+import (
+	"context"
+	"crypto/sha256"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
+)
+
+// Retention is how long the answer to a request_id is kept for retries.
+const Retention = 30 * 24 * time.Hour
+
+// Request is a state-changing request: every such message has a request_id.
+type Request interface {
+	proto.Message
+	GetRequestId() string
+}
+
+// Event is what the audit chain records of a change.
+type Event struct {
+	// Resource is the resource name the change is about.
+	Resource string
+	// Action is a short verb: "create", "revoke", ….
+	Action string
+	// Region is the ubigeo code where the resource lies, "" for none.
+	Region string
+}
+
+// Options adjust how a response is kept for retries.
+type Options[R proto.Message] struct {
+	// Stored, when set, returns the form of the response to keep for
+	// retries, for example without a secret that must not be stored.
+	Stored func(R) R
+	// Replay, when set, turns a stored response into the answer to a
+	// retry, or into an error saying why it cannot be replayed.
+	Replay func(R) (R, error)
+}
+
+// Do runs change for req. change must be idempotent: the transaction may
+// be retried on a conflict. newResponse makes an empty response for a
+// replayed answer. The request_id is scoped by the caller's organisation
+// and the RPC method; a request_id already used with a different request
+// answers Invalid, and one whose first call is still running answers
+// Aborted once waiting is pointless.
+func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newResponse func() R,
+	change func(tx *store.Tx) (R, Event, error), opts ...Options[R]) (R, error) {
+	var o Options[R]
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	p, _ := auth.FromContext(ctx)
+	method, _ := grpc.Method(ctx)
+	var key store.RequestKey
+	var digest [32]byte
+	if id := req.GetRequestId(); id != "" {
+		key = store.RequestKey{Organisation: p.Organisation, Method: method, RequestID: id}
+		var err error
+		if digest, err = requestDigest(req); err != nil {
+			var zero R
+			return zero, err
+		}
+	}
+
+	var resp R
+	replayed := false
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		replayed = false
+		if key.RequestID != "" {
+			stored, claimed, err := tx.ClaimRequest(ctx, key, digest, Retention)
+			if err != nil {
+				return err
+			}
+			if !claimed {
+				r := newResponse()
+				if err := proto.Unmarshal(stored, r); err != nil {
+					return millwa.Wrap(millwa.Internal, err, "decoding the stored answer to request_id %q", key.RequestID)
+				}
+				resp, replayed = r, true
+				return nil
+			}
+		}
+		r, ev, err := change(tx)
+		if err != nil {
+			return err
+		}
+		kept := r
+		if o.Stored != nil {
+			kept = o.Stored(r)
+		}
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(kept)
+		if err != nil {
+			return millwa.Wrap(millwa.Internal, err, "encoding the answer")
+		}
+		e := millwa.AuditEvent{
+			Actor:        p.Actor(),
+			Role:         p.Role,
+			Organisation: p.Organisation,
+			Method:       method,
+			Resource:     ev.Resource,
+			Action:       ev.Action,
+			Region:       ev.Region,
+			ChangeDigest: sha256.Sum256(b),
+		}
+		if err := tx.AppendAuditEvent(ctx, &e); err != nil {
+			return err
+		}
+		if key.RequestID != "" {
+			if err := tx.CompleteRequest(ctx, key, b); err != nil {
+				return err
+			}
+		}
+		resp = r
+		return nil
+	})
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	if replayed && o.Replay != nil {
+		return o.Replay(resp)
+	}
+	return resp, nil
+}
+
+// requestDigest is the SHA-256 of the request's deterministic encoding
+// without its request_id, so that the same request under the same id
+// matches and any other does not.
+func requestDigest(req Request) ([32]byte, error) {
+	c := proto.Clone(req)
+	if f := c.ProtoReflect().Descriptor().Fields().ByName("request_id"); f != nil {
+		c.ProtoReflect().Clear(f)
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	if err != nil {
+		return [32]byte{}, millwa.Wrap(millwa.Internal, err, "encoding the request")
+	}
+	return sha256.Sum256(b), nil
+}

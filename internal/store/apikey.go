@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// apiKeyRow is an api_keys row, less its digest.
+type apiKeyRow struct {
+	ID           string     `db:"id"`
+	DisplayName  string     `db:"display_name"`
+	Role         string     `db:"role"`
+	Organisation string     `db:"organisation"`
+	OrgAdmin     bool       `db:"org_admin"`
+	KeyPrefix    string     `db:"key_prefix"`
+	CreateTime   dbTime     `db:"create_time"`
+	ExpireTime   dbNullTime `db:"expire_time"`
+	RevokeTime   dbNullTime `db:"revoke_time"`
+	LastUseTime  dbNullTime `db:"last_use_time"`
+}
+
+const apiKeyColumns = `id, display_name, role, organisation, org_admin, key_prefix,
+	create_time, expire_time, revoke_time, last_use_time`
+
+func (r apiKeyRow) apiKey() millwa.APIKey {
+	return millwa.APIKey{
+		ID:           r.ID,
+		DisplayName:  r.DisplayName,
+		Role:         millwa.Role(r.Role),
+		Organisation: r.Organisation,
+		OrgAdmin:     r.OrgAdmin,
+		KeyPrefix:    r.KeyPrefix,
+		CreateTime:   r.CreateTime.Time,
+		ExpireTime:   r.ExpireTime.Time,
+		RevokeTime:   r.RevokeTime.Time,
+		LastUseTime:  r.LastUseTime.Time,
+	}
+}
+
+// CreateAPIKey stores k under the SHA-256 digest of its secret, which the
+// caller has generated; the secret itself is never stored. It sets k.ID and
+// k.CreateTime. It returns AlreadyExists for a digest already stored (which
+// only a reused secret can cause).
+func (tx *Tx) CreateAPIKey(ctx context.Context, k *millwa.APIKey, digest [32]byte) error {
+	id, err := newID()
+	if err != nil {
+		return err
+	}
+	t := now()
+	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO api_keys
+		(id, key_digest, display_name, role, organisation, org_admin, key_prefix, create_time, expire_time)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		id, digest[:], k.DisplayName, string(k.Role), k.Organisation, k.OrgAdmin, k.KeyPrefix,
+		dbTime{t}, dbNullTime{k.ExpireTime})
+	if err != nil {
+		return dbError(err, "inserting API key %s", id)
+	}
+	k.ID, k.CreateTime = id, t
+	return nil
+}
+
+// LookupAPIKey returns the key whose secret has the given SHA-256 digest,
+// whatever its state. It returns NotFound when no key has it.
+func (s *Store) LookupAPIKey(ctx context.Context, digest [32]byte) (millwa.APIKey, error) {
+	var row apiKeyRow
+	err := sqlx.GetContext(ctx, s.r, &row, s.r.Rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_digest = ?`), digest[:])
+	if errors.Is(err, sql.ErrNoRows) {
+		return millwa.APIKey{}, millwa.Errorf(millwa.NotFound, "no such API key")
+	}
+	if err != nil {
+		return millwa.APIKey{}, dbError(err, "looking up an API key")
+	}
+	return row.apiKey(), nil
+}
+
+// AgencyRegions returns the ubigeo prefixes of the agency with the given id,
+// in order; none for an unknown agency.
+func (s *Store) AgencyRegions(ctx context.Context, agencyID string) ([]string, error) {
+	id, ok := canonicalID(agencyID)
+	if !ok {
+		return nil, nil
+	}
+	var regions []string
+	err := sqlx.SelectContext(ctx, s.r, &regions, s.r.Rebind(`SELECT ubigeo_prefix FROM agency_regions WHERE agency_id = ? ORDER BY ubigeo_prefix`), id)
+	if err != nil {
+		return nil, dbError(err, "reading the regions of agency %s", agencyID)
+	}
+	return regions, nil
+}
+
+// TouchAPIKey records that the key was used at t. It is a single statement
+// outside any audit chain: use is not a state change of the key.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE api_keys SET last_use_time = ? WHERE id = ?`), dbTime{t}, id)
+		return dbError(err, "recording the use of API key %s", id)
+	})
+}
+
+// CountActiveAdminKeys returns the number of platform admin keys that are
+// neither revoked nor expired at t.
+func (tx *Tx) CountActiveAdminKeys(ctx context.Context, t time.Time) (int, error) {
+	var n int
+	err := sqlx.GetContext(ctx, tx.tx, &n, tx.tx.Rebind(`SELECT COUNT(*) FROM api_keys
+		WHERE role = 'admin' AND revoke_time IS NULL AND (expire_time IS NULL OR expire_time > ?)`), dbTime{t})
+	if err != nil {
+		return 0, dbError(err, "counting admin keys")
+	}
+	return n, nil
+}
+
+// HasAPIKeyDigest reports whether a key with the given secret digest exists.
+func (tx *Tx) HasAPIKeyDigest(ctx context.Context, digest [32]byte) (bool, error) {
+	var n int
+	err := sqlx.GetContext(ctx, tx.tx, &n, tx.tx.Rebind(`SELECT COUNT(*) FROM api_keys WHERE key_digest = ?`), digest[:])
+	if err != nil {
+		return false, dbError(err, "looking up an API key")
+	}
+	return n > 0, nil
+}
+
+// OrganisationExists reports whether the organisation with the resource
+// name ("associations/{id}", "processors/{id}" or "agencies/{id}") exists.
+// It returns Invalid for a name of another form.
+func (tx *Tx) OrganisationExists(ctx context.Context, name string) (bool, error) {
+	collection, id, _ := strings.Cut(name, "/")
+	tables := map[string]string{"associations": "associations", "processors": "processors", "agencies": "agencies"}
+	table, ok := tables[collection]
+	key, idOK := canonicalID(id)
+	if !ok || !idOK {
+		return false, millwa.Errorf(millwa.Invalid, "%q is not an organisation's resource name", name)
+	}
+	var n int
+	err := sqlx.GetContext(ctx, tx.tx, &n, tx.tx.Rebind(fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE id = ?`, table)), key)
+	if err != nil {
+		return false, dbError(err, "looking up %s", name)
+	}
+	return n > 0, nil
+}
+
+// apiKeyScope is who sees which keys: admins every key, an organisation's
+// admin key the keys of its organisation, any other key only itself.
+func apiKeyScope(p millwa.Principal) scope {
+	switch {
+	case p.Role == millwa.RoleAdmin:
+		return everything
+	case p.Role == "":
+		return nothing
+	case p.OrgAdmin && p.Organisation != "":
+		return scope{sql: "organisation = ?", args: []any{p.Organisation}}
+	}
+	if id, ok := canonicalID(p.KeyID); ok {
+		return scope{sql: "id = ?", args: []any{id}}
+	}
+	return nothing
+}
+
+// apiKeyList is how keys are filtered and paged, in id (creation) order.
+// The state filter is derived from the times, so ListAPIKeys handles it.
+var apiKeyList = resourceColumns[millwa.APIKey]{
+	table: "api_keys",
+	columns: map[string]column{
+		"role":         {expr: "role", kind: millwa.StringField},
+		"organisation": {expr: "organisation", kind: millwa.StringField},
+		"org_admin":    {expr: "org_admin", kind: millwa.BoolField},
+	},
+	key: func(k *millwa.APIKey, _ string) string { return k.ID },
+}
+
+// GetAPIKey returns the key with the given id if p may see it, or NotFound
+// ("API key ID not found") whether it is missing or hidden.
+func (s *Store) GetAPIKey(ctx context.Context, p millwa.Principal, id string) (millwa.APIKey, error) {
+	return getAPIKey(ctx, s.r, apiKeyScope(p), id)
+}
+
+// GetAPIKey is Store.GetAPIKey as the transaction sees it.
+func (tx *Tx) GetAPIKey(ctx context.Context, p millwa.Principal, id string) (millwa.APIKey, error) {
+	return getAPIKey(ctx, tx.tx, apiKeyScope(p), id)
+}
+
+func getAPIKey(ctx context.Context, q querier, visible scope, id string) (millwa.APIKey, error) {
+	notFound := millwa.Errorf(millwa.NotFound, "API key %s not found", id)
+	key, ok := canonicalID(id)
+	if !ok {
+		return millwa.APIKey{}, notFound
+	}
+	var row apiKeyRow
+	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ? AND (`+visible.sql+`)`),
+		append([]any{key}, visible.args...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return millwa.APIKey{}, notFound
+	}
+	if err != nil {
+		return millwa.APIKey{}, dbError(err, "reading API key %s", id)
+	}
+	return row.apiKey(), nil
+}
+
+// apiKeyState is the SQL condition of a key state at time t, with its
+// arguments; ok is false for an unknown state.
+func apiKeyState(state string, t time.Time) (cond string, args []any, ok bool) {
+	switch state {
+	case "active":
+		return "revoke_time IS NULL AND (expire_time IS NULL OR expire_time > ?)", []any{dbTime{t}}, true
+	case "expired":
+		return "revoke_time IS NULL AND expire_time IS NOT NULL AND expire_time <= ?", []any{dbTime{t}}, true
+	case "revoked":
+		return "revoke_time IS NOT NULL", nil, true
+	}
+	return "", nil, false
+}
+
+// ListAPIKeys returns one page of the keys q selects among those p may see,
+// in creation order. Besides role, organisation and org_admin, q may filter
+// on state ("active", "expired" or "revoked"), judged at t. It returns
+// Invalid for a field, state, key or limit the query may not have.
+func (s *Store) ListAPIKeys(ctx context.Context, p millwa.Principal, q ListQuery, t time.Time) (Page[millwa.APIKey], error) {
+	limit, err := listLimit(q.Limit)
+	if err != nil {
+		return Page[millwa.APIKey]{}, err
+	}
+	visible := apiKeyScope(p)
+	rest := q
+	rest.Conditions = nil
+	for _, c := range q.Conditions {
+		if c.Field != "state" {
+			rest.Conditions = append(rest.Conditions, c)
+			continue
+		}
+		cond, condArgs, ok := apiKeyState(c.Str, t)
+		if !ok || (c.Op != millwa.OpEq && c.Op != millwa.OpNe) {
+			return Page[millwa.APIKey]{}, millwa.Errorf(millwa.Invalid, "state takes = or != and active, expired or revoked")
+		}
+		if c.Op == millwa.OpNe {
+			cond = "NOT (" + cond + ")"
+		}
+		visible = scope{sql: "(" + visible.sql + ") AND (" + cond + ")", args: append(append([]any(nil), visible.args...), condArgs...)}
+	}
+	query, args, err := apiKeyList.listSQL(s.dialect, apiKeyColumns, visible, rest, limit)
+	if err != nil {
+		return Page[millwa.APIKey]{}, err
+	}
+	var rows []apiKeyRow
+	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), args...); err != nil {
+		return Page[millwa.APIKey]{}, dbError(err, "listing API keys")
+	}
+	out := make([]millwa.APIKey, len(rows))
+	for i, r := range rows {
+		out[i] = r.apiKey()
+	}
+	return apiKeyList.page(out, rest, limit), nil
+}
+
+// RevokeAPIKey revokes the key with the given id now. It returns
+// FailedPrecondition when the key is already revoked and NotFound when
+// there is no such key.
+func (tx *Tx) RevokeAPIKey(ctx context.Context, id string) error {
+	key, ok := canonicalID(id)
+	if !ok {
+		return millwa.Errorf(millwa.NotFound, "API key %s not found", id)
+	}
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE api_keys SET revoke_time = ? WHERE id = ? AND revoke_time IS NULL`), dbTime{now()}, key)
+	if err != nil {
+		return dbError(err, "revoking API key %s", id)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return dbError(err, "revoking API key %s", id)
+	} else if n == 0 {
+		return millwa.Errorf(millwa.FailedPrecondition, "API key %s is already revoked, or does not exist", id)
+	}
+	return nil
+}

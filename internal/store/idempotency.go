@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// RequestKey names a request_id (AIP-155) within its scope: the caller's
+// organisation ("" for platform admins) and the full RPC method.
+type RequestKey struct {
+	Organisation string
+	Method       string
+	RequestID    string
+}
+
+// requestWait bounds how long a retry waits on PostgreSQL for the first
+// call with the same request_id to finish before answering Aborted.
+const requestWait = 10 * time.Second
+
+// ClaimRequest claims key for this transaction, with the digest of the
+// request. When the same key was completed before, it returns the stored
+// response and claimed false, and the caller replays it. When the first call
+// is still running in another transaction, ClaimRequest waits for it to
+// finish (PostgreSQL: at most requestWait, then Aborted; SQLite: write
+// transactions never overlap). It returns Invalid, with reason
+// REQUEST_ID_REUSED, when the key was used for a different request. The
+// claim is part of the transaction: rolled back with it, and completed by
+// CompleteRequest in it. Records older than retention are forgotten.
+func (tx *Tx) ClaimRequest(ctx context.Context, key RequestKey, digest [32]byte, retention time.Duration) (stored []byte, claimed bool, err error) {
+	defer func() {
+		if millwa.ErrorCode(err) == millwa.Aborted {
+			err = &millwa.Error{Code: millwa.Aborted, Reason: "REQUEST_IN_PROGRESS",
+				Message: fmt.Sprintf("a call with request_id %q is still being processed: retry in a moment", key.RequestID), Err: err}
+		}
+	}()
+	if tx.dialect == DialectPostgres {
+		if _, err := tx.tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", requestWait.Milliseconds())); err != nil {
+			return nil, false, dbError(err, "setting the lock timeout")
+		}
+	}
+	t := now()
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO idempotency_records
+		(organisation, method, request_id, request_digest, state, status_code, create_time, update_time, expire_time)
+		VALUES (?, ?, ?, ?, 'in_progress', 0, ?, ?, ?)
+		ON CONFLICT (organisation, method, request_id) DO NOTHING`),
+		key.Organisation, key.Method, key.RequestID, digest[:], dbTime{t}, dbTime{t}, dbTime{t.Add(retention)})
+	if err != nil {
+		return nil, false, dbError(err, "claiming request_id %q", key.RequestID)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, false, dbError(err, "claiming request_id %q", key.RequestID)
+	} else if n == 1 {
+		return nil, true, nil
+	}
+
+	var rec struct {
+		Digest     []byte `db:"request_digest"`
+		State      string `db:"state"`
+		Response   []byte `db:"response"`
+		ExpireTime dbTime `db:"expire_time"`
+	}
+	err = sqlx.GetContext(ctx, tx.tx, &rec, tx.tx.Rebind(`SELECT request_digest, state, response, expire_time
+		FROM idempotency_records WHERE organisation = ? AND method = ? AND request_id = ?`+tx.forUpdate()),
+		key.Organisation, key.Method, key.RequestID)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Forgotten between the insert and the read: claim it afresh.
+		return tx.ClaimRequest(ctx, key, digest, retention)
+	}
+	if err != nil {
+		return nil, false, dbError(err, "reading request_id %q", key.RequestID)
+	}
+	if rec.ExpireTime.Before(t) {
+		_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE idempotency_records
+			SET request_digest = ?, state = 'in_progress', response = NULL, status_code = 0, create_time = ?, update_time = ?, expire_time = ?
+			WHERE organisation = ? AND method = ? AND request_id = ?`),
+			digest[:], dbTime{t}, dbTime{t}, dbTime{t.Add(retention)}, key.Organisation, key.Method, key.RequestID)
+		if err != nil {
+			return nil, false, dbError(err, "reclaiming request_id %q", key.RequestID)
+		}
+		return nil, true, nil
+	}
+	if string(rec.Digest) != string(digest[:]) {
+		return nil, false, &millwa.Error{
+			Code:       millwa.Invalid,
+			Reason:     "REQUEST_ID_REUSED",
+			Message:    fmt.Sprintf("request_id %q was already used for a different request: use a new request_id for a new request", key.RequestID),
+			Violations: []millwa.FieldViolation{{Field: "request_id", Description: "was already used for a different request"}},
+		}
+	}
+	if rec.State != "done" {
+		return nil, false, millwa.Errorf(millwa.Aborted, "request still in progress")
+	}
+	return rec.Response, false, nil
+}
+
+// CompleteRequest stores the response to a request claimed in this
+// transaction, so that retries replay it.
+func (tx *Tx) CompleteRequest(ctx context.Context, key RequestKey, response []byte) error {
+	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE idempotency_records
+		SET state = 'done', response = ?, status_code = 0, update_time = ?
+		WHERE organisation = ? AND method = ? AND request_id = ?`),
+		response, dbTime{now()}, key.Organisation, key.Method, key.RequestID)
+	return dbError(err, "completing request_id %q", key.RequestID)
+}

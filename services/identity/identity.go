@@ -1,0 +1,323 @@
+// Package identity implements millwa.v1.IdentityService: API keys, who may
+// create and revoke them, and WhoAmI.
+package identity
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/mutation"
+	"github.com/millwa/millwa/internal/store"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// Server is the IdentityService.
+type Server struct {
+	millwav1.UnimplementedIdentityServiceServer
+	store *store.Store
+	now   func() time.Time
+}
+
+// New returns an IdentityService backed by st.
+func New(st *store.Store) *Server {
+	return &Server{store: st, now: time.Now}
+}
+
+// maxDisplayName bounds a key's display name, in characters.
+const maxDisplayName = 100
+
+var roles = map[millwav1.Role]millwa.Role{
+	millwav1.Role_ROLE_ADMIN:       millwa.RoleAdmin,
+	millwav1.Role_ROLE_ASSOCIATION: millwa.RoleAssociation,
+	millwav1.Role_ROLE_PROCESSOR:   millwa.RoleProcessor,
+	millwav1.Role_ROLE_AGENCY:      millwa.RoleAgency,
+}
+
+func roleToProto(r millwa.Role) millwav1.Role {
+	for p, d := range roles {
+		if d == r {
+			return p
+		}
+	}
+	return millwav1.Role_ROLE_UNSPECIFIED
+}
+
+// WhoAmI describes the caller's key.
+func (s *Server) WhoAmI(ctx context.Context, _ *millwav1.WhoAmIRequest) (*millwav1.WhoAmIResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.store.GetAPIKey(ctx, p, p.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	resp := &millwav1.WhoAmIResponse{
+		ApiKey:       "apiKeys/" + k.ID,
+		DisplayName:  k.DisplayName,
+		Role:         roleToProto(p.Role),
+		Organisation: p.Organisation,
+		Regions:      p.Regions,
+		OrgAdmin:     p.OrgAdmin,
+	}
+	if !k.ExpireTime.IsZero() {
+		resp.ExpireTime = timestamppb.New(k.ExpireTime)
+	}
+	return resp, nil
+}
+
+// CreateApiKey creates a key and returns its secret, once.
+func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyRequest) (*millwav1.CreateApiKeyResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.keyToCreate(req)
+	if err != nil {
+		return nil, err
+	}
+	if p.Role != millwa.RoleAdmin && !(p.OrgAdmin && k.Role == p.Role && k.Organisation == p.Organisation) {
+		return nil, millwa.Errorf(millwa.PermissionDenied,
+			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
+	}
+	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateApiKeyResponse { return &millwav1.CreateApiKeyResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, mutation.Event, error) {
+			created := k
+			if created.Organisation != "" {
+				ok, err := tx.OrganisationExists(ctx, created.Organisation)
+				if err != nil {
+					return nil, mutation.Event{}, err
+				}
+				if !ok {
+					return nil, mutation.Event{}, millwa.Errorf(millwa.NotFound, "organisation %s does not exist: create it first", created.Organisation)
+				}
+			}
+			secret, digest, prefix, err := auth.NewSecret()
+			if err != nil {
+				return nil, mutation.Event{}, err
+			}
+			created.KeyPrefix = prefix
+			if err := tx.CreateAPIKey(ctx, &created, digest); err != nil {
+				return nil, mutation.Event{}, err
+			}
+			resp := &millwav1.CreateApiKeyResponse{ApiKey: s.keyToProto(&created), Secret: secret}
+			return resp, mutation.Event{Resource: resp.ApiKey.Name, Action: "create"}, nil
+		},
+		mutation.Options[*millwav1.CreateApiKeyResponse]{
+			// The secret is never stored, not even for retries.
+			Stored: func(r *millwav1.CreateApiKeyResponse) *millwav1.CreateApiKeyResponse {
+				kept := proto.Clone(r).(*millwav1.CreateApiKeyResponse)
+				kept.Secret = ""
+				return kept
+			},
+			Replay: func(r *millwav1.CreateApiKeyResponse) (*millwav1.CreateApiKeyResponse, error) {
+				return nil, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "SECRET_SHOWN_ONCE",
+					Message: "the first call with this request_id created " + r.GetApiKey().GetName() +
+						", whose secret was shown only once: revoke that key and create another with a new request_id"}
+			},
+		})
+}
+
+// keyToCreate validates a CreateApiKeyRequest and returns the key it asks
+// for.
+func (s *Server) keyToCreate(req *millwav1.CreateApiKeyRequest) (millwa.APIKey, error) {
+	var vs millwa.Violations
+	millwa.CheckRequestID(&vs, req.GetRequestId())
+	in := req.GetApiKey()
+	if in == nil {
+		vs.Add("api_key", "is required")
+		return millwa.APIKey{}, vs.Err()
+	}
+	k := millwa.APIKey{
+		DisplayName:  strings.TrimSpace(in.GetDisplayName()),
+		Organisation: in.GetOrganisation(),
+		OrgAdmin:     in.GetOrgAdmin(),
+	}
+	if n := utf8.RuneCountInString(k.DisplayName); n == 0 || n > maxDisplayName || !utf8.ValidString(k.DisplayName) {
+		vs.Add("api_key.display_name", "is required, at most %d characters", maxDisplayName)
+	}
+	role, ok := roles[in.GetRole()]
+	if !ok {
+		vs.Add("api_key.role", "is required: ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
+	} else {
+		k.Role = role
+		auth.CheckKeyOwner(&vs, role, k.Organisation)
+		if role == millwa.RoleAdmin && k.OrgAdmin {
+			vs.Add("api_key.org_admin", "must be false for an admin key, which administers every key already")
+		}
+	}
+	if in.GetExpireTime() != nil {
+		t := in.GetExpireTime()
+		if err := t.CheckValid(); err != nil || !t.AsTime().After(s.now()) {
+			vs.Add("api_key.expire_time", "must be a time in the future")
+		} else {
+			k.ExpireTime = t.AsTime().UTC().Truncate(time.Microsecond)
+		}
+	}
+	for field, set := range map[string]bool{
+		"name": in.GetName() != "", "key_prefix": in.GetKeyPrefix() != "", "revoke_time": in.GetRevokeTime() != nil,
+		"last_use_time": in.GetLastUseTime() != nil, "state": in.GetState() != 0, "create_time": in.GetCreateTime() != nil,
+		"update_time": in.GetUpdateTime() != nil, "etag": in.GetEtag() != "",
+	} {
+		if set {
+			vs.Add("api_key."+field, "is output only: leave it empty")
+		}
+	}
+	return k, vs.Err()
+}
+
+// keyFilterFields are the fields ListApiKeys filters on.
+var keyFilterFields = map[string]millwa.FieldKind{
+	"role":         millwa.EnumField,
+	"organisation": millwa.StringField,
+	"state":        millwa.EnumField,
+	"org_admin":    millwa.BoolField,
+}
+
+// ListApiKeys lists the keys the caller may see.
+func (s *Server) ListApiKeys(ctx context.Context, req *millwav1.ListApiKeysRequest) (*millwav1.ListApiKeysResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lr := millwa.ListRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter()}
+	q, err := millwa.ParseList(lr, millwa.ListSpec{Filter: keyFilterFields})
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range q.Conditions {
+		switch c.Field {
+		case "role":
+			r, ok := roles[millwav1.Role(millwav1.Role_value[enumName("ROLE_", c.Str)])]
+			if !ok {
+				return nil, filterError("role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
+			}
+			q.Conditions[i].Str = string(r)
+		case "state":
+			st := enumName("STATE_", c.Str)
+			if st != "STATE_ACTIVE" && st != "STATE_EXPIRED" && st != "STATE_REVOKED" {
+				return nil, filterError("state takes STATE_ACTIVE, STATE_EXPIRED or STATE_REVOKED")
+			}
+			q.Conditions[i].Str = strings.ToLower(strings.TrimPrefix(st, "STATE_"))
+		}
+	}
+	page, err := s.store.ListAPIKeys(ctx, p, q, s.now())
+	if err != nil {
+		return nil, err
+	}
+	resp := &millwav1.ListApiKeysResponse{NextPageToken: lr.NextPageToken(page.Next)}
+	for i := range page.Items {
+		resp.ApiKeys = append(resp.ApiKeys, s.keyToProto(&page.Items[i]))
+	}
+	return resp, nil
+}
+
+// RevokeApiKey revokes a key for good.
+func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyRequest) (*millwav1.RevokeApiKeyResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var vs millwa.Violations
+	millwa.CheckRequestID(&vs, req.GetRequestId())
+	ids, err := millwa.ParseName("name", req.GetName(), "apiKeys")
+	if err != nil {
+		return nil, err
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	return mutation.Do(ctx, s.store, req, func() *millwav1.RevokeApiKeyResponse { return &millwav1.RevokeApiKeyResponse{} },
+		func(tx *store.Tx) (*millwav1.RevokeApiKeyResponse, mutation.Event, error) {
+			k, err := tx.GetAPIKey(ctx, p, ids[0])
+			if err != nil {
+				return nil, mutation.Event{}, err
+			}
+			if e := req.GetEtag(); e != "" && e != keyEtag(&k) {
+				return nil, mutation.Event{}, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", req.GetName(), e)
+			}
+			if !k.RevokeTime.IsZero() {
+				return nil, mutation.Event{}, millwa.Errorf(millwa.FailedPrecondition, "%s was already revoked at %s", req.GetName(), k.RevokeTime.Format(time.RFC3339))
+			}
+			now := s.now()
+			if k.Role == millwa.RoleAdmin && k.Active(now) {
+				n, err := tx.CountActiveAdminKeys(ctx, now)
+				if err != nil {
+					return nil, mutation.Event{}, err
+				}
+				if n <= 1 {
+					return nil, mutation.Event{}, millwa.Errorf(millwa.FailedPrecondition,
+						"%s is the last active admin key: create another admin key before revoking it", req.GetName())
+				}
+			}
+			if err := tx.RevokeAPIKey(ctx, k.ID); err != nil {
+				return nil, mutation.Event{}, err
+			}
+			if k, err = tx.GetAPIKey(ctx, p, k.ID); err != nil {
+				return nil, mutation.Event{}, err
+			}
+			resp := &millwav1.RevokeApiKeyResponse{ApiKey: s.keyToProto(&k)}
+			return resp, mutation.Event{Resource: resp.ApiKey.Name, Action: "revoke"}, nil
+		})
+}
+
+func (s *Server) keyToProto(k *millwa.APIKey) *millwav1.ApiKey {
+	out := &millwav1.ApiKey{
+		Name:         "apiKeys/" + k.ID,
+		DisplayName:  k.DisplayName,
+		Role:         roleToProto(k.Role),
+		Organisation: k.Organisation,
+		OrgAdmin:     k.OrgAdmin,
+		KeyPrefix:    k.KeyPrefix,
+		CreateTime:   timestamppb.New(k.CreateTime),
+		UpdateTime:   timestamppb.New(k.CreateTime),
+		Etag:         keyEtag(k),
+		State:        millwav1.ApiKey_STATE_ACTIVE,
+	}
+	if !k.ExpireTime.IsZero() {
+		out.ExpireTime = timestamppb.New(k.ExpireTime)
+		if !k.Active(s.now()) {
+			out.State = millwav1.ApiKey_STATE_EXPIRED
+		}
+	}
+	if !k.LastUseTime.IsZero() {
+		out.LastUseTime = timestamppb.New(k.LastUseTime)
+	}
+	if !k.RevokeTime.IsZero() {
+		out.RevokeTime = timestamppb.New(k.RevokeTime)
+		out.UpdateTime = out.RevokeTime
+		out.State = millwav1.ApiKey_STATE_REVOKED
+	}
+	return out
+}
+
+// keyEtag changes when a key is revoked, its only change.
+func keyEtag(k *millwa.APIKey) string {
+	if k.RevokeTime.IsZero() {
+		return "r1"
+	}
+	return "r2"
+}
+
+// enumName returns an enum value's full name, accepting it with or without
+// its prefix.
+func enumName(prefix, v string) string {
+	v = strings.ToUpper(v)
+	if strings.HasPrefix(v, prefix) {
+		return v
+	}
+	return prefix + v
+}
+
+func filterError(msg string) error {
+	var vs millwa.Violations
+	vs.Add("filter", "%s", msg)
+	return vs.Err()
+}
