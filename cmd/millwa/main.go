@@ -99,6 +99,7 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 			return nil
 		},
 	})
+	root.AddCommand(newAdminCommand(stdout, &cfg, &envErr))
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",

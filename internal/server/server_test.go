@@ -35,6 +35,7 @@ import (
 // testServer is a Millwa server on free loopback ports, with a gRPC client
 // connection and the base URL of its HTTP side.
 type testServer struct {
+	dbURL   string
 	srv     *server.Server
 	conn    *grpc.ClientConn
 	baseURL string
@@ -119,7 +120,7 @@ func startServer(t *testing.T, dbURL string, opts ...server.Option) *testServer 
 			t.Errorf("server stopped with error: %v\nlogs:\n%s", err, logs.String())
 		}
 	})
-	return &testServer{srv: srv, conn: conn, baseURL: "http://" + srv.HTTPAddr(), stop: stop}
+	return &testServer{dbURL: dbURL, srv: srv, conn: conn, baseURL: "http://" + srv.HTTPAddr(), stop: stop}
 }
 
 // restResult is an HTTP answer: status code and body.
