@@ -2216,7 +2216,7 @@ type AuditEvent struct {
 	// consecutive without gaps.
 	Sequence int64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// Output only. Resource name of the API key that made the change,
-	// "apiKeys/{api_key}"; empty for changes made by the server itself (the
+	// "apiKeys/{api_key}"; "system" for changes made by the server itself (the
 	// bootstrap admin key, `millwa admin` commands).
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	// Output only. The actor key's role; ROLE_ADMIN for changes made by the

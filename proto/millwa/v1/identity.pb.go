@@ -464,13 +464,16 @@ type CreateApiKeyRequest struct {
 	// fields must be empty.
 	ApiKey *ApiKey `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
 	// Optional idempotency key (AIP-155), at most 64 printable ASCII characters
-	// (a UUID is recommended). A retry with the same request_id and the same
-	// request returns the first answer, secret included, even when the first
-	// reply was lost; the same request_id with a different request answers
-	// INVALID_ARGUMENT; a retry while the first call is still running answers
-	// ABORTED. Ids are scoped by the caller's organisation and the method.
-	// Empty: no retry protection, and a retry creates a second key. Over REST,
-	// pass it as the query parameter `requestId`.
+	// (a UUID is recommended). The secret is shown only once and never stored,
+	// not even for retries: a retry with the same request_id and the same
+	// request creates no second key and answers FAILED_PRECONDITION (reason
+	// SECRET_SHOWN_ONCE) naming the key the first call created; if its reply
+	// was lost, revoke that key and create another with a new request_id. The
+	// same request_id with a different request answers INVALID_ARGUMENT; a
+	// retry while the first call is still running answers ABORTED. Ids are
+	// scoped by the caller's organisation and the method. Empty: no retry
+	// protection, and a retry creates a second key. Over REST, pass it as the
+	// query parameter `requestId`.
 	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

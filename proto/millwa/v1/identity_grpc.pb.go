@@ -61,8 +61,9 @@ type IdentityServiceClient interface {
 	// for ROLE_AGENCY), org_admin set on ROLE_ADMIN, an expire_time not in the
 	// future, a display_name out of bounds, output-only fields set, or a
 	// request_id reused for a different request; NOT_FOUND when the
-	// organisation does not exist; ABORTED when a call with the same
-	// request_id is still running.
+	// organisation does not exist; FAILED_PRECONDITION when a call with the
+	// same request_id already created the key (its secret is never shown
+	// twice); ABORTED when a call with the same request_id is still running.
 	CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*CreateApiKeyResponse, error)
 	// ListApiKeys lists keys, never their secrets, ordered by name (creation
 	// order: ids are UUIDv7).
@@ -169,8 +170,9 @@ type IdentityServiceServer interface {
 	// for ROLE_AGENCY), org_admin set on ROLE_ADMIN, an expire_time not in the
 	// future, a display_name out of bounds, output-only fields set, or a
 	// request_id reused for a different request; NOT_FOUND when the
-	// organisation does not exist; ABORTED when a call with the same
-	// request_id is still running.
+	// organisation does not exist; FAILED_PRECONDITION when a call with the
+	// same request_id already created the key (its secret is never shown
+	// twice); ABORTED when a call with the same request_id is still running.
 	CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error)
 	// ListApiKeys lists keys, never their secrets, ordered by name (creation
 	// order: ids are UUIDv7).
