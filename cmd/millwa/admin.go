@@ -11,7 +11,6 @@ import (
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/store"
 )
 
 // newAdminCommand is "millwa admin": operator tasks run against the
@@ -44,14 +43,11 @@ func newAdminCommand(stdout io.Writer, cfg *config.Config, envErr *error) *cobra
 			if k.Role == millwa.RoleAdmin && k.OrgAdmin {
 				return fmt.Errorf("--org-admin is for organisation keys: an admin key administers every key already")
 			}
-			st, err := store.Open(cmd.Context(), cfg.DatabaseURL)
+			st, err := openMigrated(cmd.Context(), *cfg)
 			if err != nil {
-				return fmt.Errorf("opening database %s: %w", config.Redact(cfg.DatabaseURL), err)
+				return err
 			}
 			defer st.Close()
-			if err := st.Migrate(cmd.Context()); err != nil {
-				return fmt.Errorf("migrating database: %w", err)
-			}
 			secret, err := auth.CreateKey(cmd.Context(), st, &k)
 			if err != nil {
 				return err

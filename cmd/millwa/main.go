@@ -87,14 +87,11 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 			if envErr != nil {
 				return envErr
 			}
-			st, err := store.Open(cmd.Context(), cfg.DatabaseURL)
+			st, err := openMigrated(cmd.Context(), cfg)
 			if err != nil {
-				return fmt.Errorf("opening database %s: %w", config.Redact(cfg.DatabaseURL), err)
+				return err
 			}
 			defer st.Close()
-			if err := st.Migrate(cmd.Context()); err != nil {
-				return fmt.Errorf("migrating database: %w", err)
-			}
 			fmt.Fprintf(stdout, "database %s is up to date\n", config.Redact(cfg.DatabaseURL))
 			return nil
 		},
@@ -109,6 +106,19 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 		},
 	})
 	return root
+}
+
+// openMigrated opens the configured database and applies the migrations.
+func openMigrated(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("opening database %s: %w", config.Redact(cfg.DatabaseURL), err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrating database: %w", err)
+	}
+	return st, nil
 }
 
 // versionString is the build-time version, or the module version or VCS

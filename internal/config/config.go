@@ -61,67 +61,87 @@ type Var struct {
 	Flag, Env, Help string
 }
 
-// Vars lists every setting, for flags, the README and the start-up dump.
-var Vars = []Var{
-	{"grpc-addr", "MILLWA_GRPC_ADDR", "gRPC listen address (\":0\" picks a free port)"},
-	{"http-addr", "MILLWA_HTTP_ADDR", "REST gateway listen address (\":0\" picks a free port)"},
-	{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"},
-	{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"},
-	{"rpc-timeout", "MILLWA_RPC_TIMEOUT", "deadline given to calls that come without one"},
-	{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"},
-	{"log-level", "MILLWA_LOG_LEVEL", "log level: debug, info, warn or error"},
-	{"rate-limit", "MILLWA_RATE_LIMIT", "calls a second each API key (or client address without a key) may make on average"},
-	{"rate-burst", "MILLWA_RATE_BURST", "calls each API key may make in a burst"},
-}
+// The settings, each with its flag and variable.
+var (
+	grpcAddrVar   = Var{"grpc-addr", "MILLWA_GRPC_ADDR", "gRPC listen address (\":0\" picks a free port)"}
+	httpAddrVar   = Var{"http-addr", "MILLWA_HTTP_ADDR", "REST gateway listen address (\":0\" picks a free port)"}
+	databaseVar   = Var{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"}
+	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
+	rpcTimeoutVar = Var{"rpc-timeout", "MILLWA_RPC_TIMEOUT", "deadline given to calls that come without one"}
+	maxTimeoutVar = Var{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"}
+	logLevelVar   = Var{"log-level", "MILLWA_LOG_LEVEL", "log level: debug, info, warn or error"}
+	rateLimitVar  = Var{"rate-limit", "MILLWA_RATE_LIMIT", "calls a second each API key (or client address without a key) may make on average"}
+	rateBurstVar  = Var{"rate-burst", "MILLWA_RATE_BURST", "calls each API key may make in a burst"}
+)
+
+// Vars lists every setting, for flags and documentation.
+var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
 
 // Bind registers the settings as flags on fs, with defaults taken from the
 // environment (lookup, usually os.LookupEnv) over the built-in defaults. It
-// returns an error naming a variable whose value does not parse.
+// returns an error naming each variable whose value does not parse.
 func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 	var errs []error
-	str := func(p *string, v Var) {
+	// fromEnv parses v's variable, when set, with parse.
+	fromEnv := func(v Var, want string, parse func(string) error) {
 		if s, ok := lookup(v.Env); ok {
-			*p = s
+			if err := parse(s); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want %s: %w", v.Env, s, want, err))
+			}
 		}
-		fs.StringVar(p, v.Flag, *p, v.Help+" ["+v.Env+"]")
+	}
+	help := func(v Var) string { return v.Help + " [" + v.Env + "]" }
+	str := func(p *string, v Var) {
+		fromEnv(v, "text", func(s string) error { *p = s; return nil })
+		fs.StringVar(p, v.Flag, *p, help(v))
 	}
 	dur := func(p *time.Duration, v Var) {
-		if s, ok := lookup(v.Env); ok {
-			d, err := time.ParseDuration(s)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 30s: %w", v.Env, s, err))
-			} else {
-				*p = d
-			}
-		}
-		fs.DurationVar(p, v.Flag, *p, v.Help+" ["+v.Env+"]")
+		fromEnv(v, "a duration such as 30s", func(s string) (err error) { *p, err = parseDuration(s, *p); return err })
+		fs.DurationVar(p, v.Flag, *p, help(v))
 	}
-	str(&c.GRPCAddr, Vars[0])
-	str(&c.HTTPAddr, Vars[1])
-	str(&c.DatabaseURL, Vars[2])
-	dur(&c.ShutdownGrace, Vars[3])
-	dur(&c.DefaultRPCTimeout, Vars[4])
-	dur(&c.MaxRPCTimeout, Vars[5])
-	str(&c.LogLevel, Vars[6])
-	num := func(v Var, set func(string) error, bind func()) {
-		if s, ok := lookup(v.Env); ok {
-			if err := set(s); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", v.Env, s, err))
-			}
-		}
-		bind()
-	}
-	num(Vars[7], func(s string) (err error) { c.RateLimit, err = strconv.ParseFloat(s, 64); return err },
-		func() { fs.Float64Var(&c.RateLimit, Vars[7].Flag, c.RateLimit, Vars[7].Help+" ["+Vars[7].Env+"]") })
-	num(Vars[8], func(s string) (err error) { c.RateBurst, err = strconv.Atoi(s); return err },
-		func() { fs.IntVar(&c.RateBurst, Vars[8].Flag, c.RateBurst, Vars[8].Help+" ["+Vars[8].Env+"]") })
+	str(&c.GRPCAddr, grpcAddrVar)
+	str(&c.HTTPAddr, httpAddrVar)
+	str(&c.DatabaseURL, databaseVar)
+	dur(&c.ShutdownGrace, graceVar)
+	dur(&c.DefaultRPCTimeout, rpcTimeoutVar)
+	dur(&c.MaxRPCTimeout, maxTimeoutVar)
+	str(&c.LogLevel, logLevelVar)
+	fromEnv(rateLimitVar, "a number", func(s string) (err error) { c.RateLimit, err = parseFloat(s, c.RateLimit); return err })
+	fs.Float64Var(&c.RateLimit, rateLimitVar.Flag, c.RateLimit, help(rateLimitVar))
+	fromEnv(rateBurstVar, "a whole number", func(s string) (err error) { c.RateBurst, err = parseInt(s, c.RateBurst); return err })
+	fs.IntVar(&c.RateBurst, rateBurstVar.Flag, c.RateBurst, help(rateBurstVar))
 	if s, ok := lookup(adminKeyEnv); ok {
 		c.AdminKey = s
 	}
 	return errors.Join(errs...)
+}
+
+// The parsers keep the old value when the text does not parse.
+func parseDuration(s string, old time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return old, err
+	}
+	return d, nil
+}
+
+func parseFloat(s string, old float64) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return old, err
+	}
+	return f, nil
+}
+
+func parseInt(s string, old int) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return old, err
+	}
+	return n, nil
 }
 
 // FromEnv returns the defaults overridden by the process environment.

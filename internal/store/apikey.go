@@ -187,19 +187,10 @@ func (tx *Tx) GetAPIKey(ctx context.Context, p millwa.Principal, id string) (mil
 }
 
 func getAPIKey(ctx context.Context, q querier, visible scope, id string) (millwa.APIKey, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "API key %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.APIKey{}, notFound
-	}
-	var row apiKeyRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ? AND (`+visible.sql+`)`),
-		append([]any{key}, visible.args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return millwa.APIKey{}, notFound
-	}
+	row, err := getVisible[apiKeyRow](ctx, q, "api_keys", apiKeyColumns, visible, id,
+		millwa.Errorf(millwa.NotFound, "API key %s not found", id))
 	if err != nil {
-		return millwa.APIKey{}, dbError(err, "reading API key %s", id)
+		return millwa.APIKey{}, err
 	}
 	return row.apiKey(), nil
 }
@@ -223,10 +214,6 @@ func apiKeyState(state string, t time.Time) (cond string, args []any, ok bool) {
 // on state ("active", "expired" or "revoked"), judged at t. It returns
 // Invalid for a field, state, key or limit the query may not have.
 func (s *Store) ListAPIKeys(ctx context.Context, p millwa.Principal, q ListQuery, t time.Time) (Page[millwa.APIKey], error) {
-	limit, err := listLimit(q.Limit)
-	if err != nil {
-		return Page[millwa.APIKey]{}, err
-	}
 	visible := apiKeyScope(p)
 	rest := q
 	rest.Conditions = nil
@@ -244,19 +231,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, p millwa.Principal, q ListQuery
 		}
 		visible = scope{sql: "(" + visible.sql + ") AND (" + cond + ")", args: append(append([]any(nil), visible.args...), condArgs...)}
 	}
-	query, args, err := apiKeyList.listSQL(s.dialect, apiKeyColumns, visible, rest, limit)
-	if err != nil {
-		return Page[millwa.APIKey]{}, err
-	}
-	var rows []apiKeyRow
-	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), args...); err != nil {
-		return Page[millwa.APIKey]{}, dbError(err, "listing API keys")
-	}
-	out := make([]millwa.APIKey, len(rows))
-	for i, r := range rows {
-		out[i] = r.apiKey()
-	}
-	return apiKeyList.page(out, rest, limit), nil
+	return listPage(ctx, s.r, s.dialect, &apiKeyList, apiKeyColumns, visible, rest, (*apiKeyRow).apiKey)
 }
 
 // RevokeAPIKey revokes the key with the given id now. It returns

@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -153,19 +151,10 @@ func (tx *Tx) GetAssociation(ctx context.Context, p millwa.Principal, id string)
 }
 
 func getAssociation(ctx context.Context, q querier, visible scope, id string) (millwa.Association, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "association %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.Association{}, notFound
-	}
-	var row associationRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+associationColumns+` FROM associations WHERE id = ? AND (`+visible.sql+`)`),
-		append([]any{key}, visible.args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return millwa.Association{}, notFound
-	}
+	row, err := getVisible[associationRow](ctx, q, "associations", associationColumns, visible, id,
+		millwa.Errorf(millwa.NotFound, "association %s not found", id))
 	if err != nil {
-		return millwa.Association{}, dbError(err, "reading association %s", id)
+		return millwa.Association{}, err
 	}
 	return row.association(), nil
 }
@@ -184,21 +173,5 @@ func (tx *Tx) ListAssociations(ctx context.Context, p millwa.Principal, q ListQu
 }
 
 func listAssociations(ctx context.Context, q querier, dialect string, visible scope, lq ListQuery) (Page[millwa.Association], error) {
-	limit, err := listLimit(lq.Limit)
-	if err != nil {
-		return Page[millwa.Association]{}, err
-	}
-	query, args, err := associationList.listSQL(dialect, associationColumns, visible, lq, limit)
-	if err != nil {
-		return Page[millwa.Association]{}, err
-	}
-	var rows []associationRow
-	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
-		return Page[millwa.Association]{}, dbError(err, "listing associations")
-	}
-	out := make([]millwa.Association, len(rows))
-	for i, r := range rows {
-		out[i] = r.association()
-	}
-	return associationList.page(out, lq, limit), nil
+	return listPage(ctx, q, dialect, &associationList, associationColumns, visible, lq, (*associationRow).association)
 }

@@ -562,23 +562,7 @@ func (s *Store) ListAuditEventsVisibleTo(ctx context.Context, v AuditVisibility,
 }
 
 func (s *Store) listAuditEvents(ctx context.Context, visible scope, lq ListQuery) (Page[millwa.AuditEvent], error) {
-	limit, err := listLimit(lq.Limit)
-	if err != nil {
-		return Page[millwa.AuditEvent]{}, err
-	}
-	query, args, err := auditList.listSQL(s.dialect, auditColumns, visible, lq, limit)
-	if err != nil {
-		return Page[millwa.AuditEvent]{}, err
-	}
-	var rows []auditRow
-	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), args...); err != nil {
-		return Page[millwa.AuditEvent]{}, dbError(err, "listing audit events")
-	}
-	out := make([]millwa.AuditEvent, len(rows))
-	for i := range rows {
-		out[i] = rows[i].event()
-	}
-	return auditList.page(out, lq, limit), nil
+	return listPage(ctx, s.r, s.dialect, &auditList, auditColumns, visible, lq, (*auditRow).event)
 }
 
 // GetAuditEvent returns the audit event with the given sequence. It returns

@@ -1,10 +1,15 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -318,4 +323,47 @@ func (rc *resourceColumns[T]) listSQL(dialect, columns string, visible scope, q 
 		return "", nil, err
 	}
 	return fmt.Sprintf("SELECT %s FROM %s%s%s LIMIT ?", columns, rc.table, where, order), append(args, limit+1), nil
+}
+
+// listPage reads one page of a resource's rows, as rc and lq say, among
+// those visible, and converts each row to the domain type.
+func listPage[Row, T any](ctx context.Context, q querier, dialect string, rc *resourceColumns[T], columns string,
+	visible scope, lq ListQuery, convert func(*Row) T) (Page[T], error) {
+	limit, err := listLimit(lq.Limit)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	query, args, err := rc.listSQL(dialect, columns, visible, lq, limit)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	var rows []Row
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
+		return Page[T]{}, dbError(err, "listing %s", rc.table)
+	}
+	out := make([]T, len(rows))
+	for i := range rows {
+		out[i] = convert(&rows[i])
+	}
+	return rc.page(out, lq, limit), nil
+}
+
+// getVisible reads the row of table whose id is id, if it is visible. It
+// returns notFound when id is not an id, or names no row, or a row the
+// caller may not see: the three are indistinguishable.
+func getVisible[Row any](ctx context.Context, q querier, table, columns string, visible scope, id string, notFound error) (Row, error) {
+	var row Row
+	key, ok := canonicalID(id)
+	if !ok {
+		return row, notFound
+	}
+	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+columns+` FROM `+table+` WHERE id = ? AND (`+visible.sql+`)`),
+		append([]any{key}, visible.args...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, notFound
+	}
+	if err != nil {
+		return row, dbError(err, "reading %s %s", table, id)
+	}
+	return row, nil
 }
