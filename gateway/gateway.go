@@ -18,6 +18,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -47,6 +48,9 @@ type Options struct {
 	Ready func(context.Context) error
 	// Metrics serves /metrics; nil leaves the path to the gateway (404).
 	Metrics http.Handler
+	// Metadata is added to every call the gateway makes, for the server to
+	// recognise its own gateway.
+	Metadata metadata.MD
 }
 
 // forwardedHeaders are the HTTP headers passed to the gRPC server as
@@ -83,6 +87,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 			return md, ok
 		}),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithMetadata(func(context.Context, *http.Request) metadata.MD { return opts.Metadata }),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)

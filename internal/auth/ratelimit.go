@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"net"
 	"strings"
@@ -17,12 +18,15 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// RateLimiter gives each API key (and each client address calling public
-// RPCs without a key) a token bucket, so that one client cannot starve the
-// rest. Buckets are per replica.
+// RateLimiter gives each API key (and each client address calling without
+// a valid key) a token bucket, so that one client cannot starve the rest.
+// Buckets are per replica.
 type RateLimiter struct {
 	limit rate.Limit
 	burst int
+	// gatewayToken proves that a call comes from this process's REST
+	// gateway, whose x-forwarded-for is then trusted.
+	gatewayToken string
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -37,20 +41,48 @@ type bucket struct {
 // idleBucket is how long an unused bucket is kept.
 const idleBucket = 10 * time.Minute
 
+// GatewayHeader is the metadata key by which the in-process REST gateway
+// presents the limiter's gateway token.
+const GatewayHeader = "x-millwa-gateway"
+
 // NewRateLimiter returns a limiter allowing perSecond calls a second on
-// average, in bursts of up to burst.
-func NewRateLimiter(perSecond float64, burst int) *RateLimiter {
-	return &RateLimiter{limit: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}}
+// average, in bursts of up to burst. gatewayToken is the secret the
+// in-process gateway sends in GatewayHeader; only calls bearing it have
+// their x-forwarded-for trusted.
+func NewRateLimiter(perSecond float64, burst int, gatewayToken string) *RateLimiter {
+	return &RateLimiter{limit: rate.Limit(perSecond), burst: burst, gatewayToken: gatewayToken, buckets: map[string]*bucket{}}
 }
 
-// Limit implements go-grpc-middleware's ratelimit.Limiter. It runs after
-// authentication, so the call's principal names its bucket. A refused call
-// answers ResourceExhausted with a RetryInfo saying when to retry.
-func (l *RateLimiter) Limit(ctx context.Context) error {
-	key := "addr:" + peerHost(ctx)
-	if p, ok := FromContext(ctx); ok && p.KeyID != "" {
-		key = "key:" + p.KeyID
+// Admit returns the go-grpc-middleware AuthFunc that authenticates a call
+// and then charges it to a bucket: the key's, or for calls without a key or
+// with one that fails authentication, the client address's, so that
+// guessing keys is limited too. Errors pass through unchanged: a refused
+// call answers ResourceExhausted with a RetryInfo saying when to retry.
+func Admit(a *Authenticator, l *RateLimiter) func(context.Context) (context.Context, error) {
+	return func(ctx context.Context) (context.Context, error) {
+		authed, err := a.Authenticate(ctx)
+		if status.Code(err) == codes.Unauthenticated {
+			if lerr := l.take(ctx, "addr:"+l.clientHost(ctx)); lerr != nil {
+				return nil, lerr
+			}
+			return nil, err
+		}
+		if err != nil {
+			return nil, err
+		}
+		key := "addr:" + l.clientHost(ctx)
+		if p, ok := FromContext(authed); ok && p.KeyID != "" {
+			key = "key:" + p.KeyID
+		}
+		if err := l.take(authed, key); err != nil {
+			return nil, err
+		}
+		return authed, nil
 	}
+}
+
+// take charges one call to the named bucket.
+func (l *RateLimiter) take(_ context.Context, key string) error {
 	now := time.Now()
 	l.mu.Lock()
 	b, ok := l.buckets[key]
@@ -85,11 +117,11 @@ func (l *RateLimiter) Limit(ctx context.Context) error {
 	return st.Err()
 }
 
-// peerHost is the client's address. Calls through the in-process gateway
-// come from loopback; for them the address the gateway saw is the last
-// entry of x-forwarded-for (the gateway appends it; entries before it are
-// the client's own claims and are not trusted).
-func peerHost(ctx context.Context) string {
+// clientHost is the client's address: the peer's, or for calls from this
+// process's REST gateway (which prove it with the gateway token), the
+// address the gateway saw, which it appends last to x-forwarded-for
+// (entries before it are the client's own claims and are not trusted).
+func (l *RateLimiter) clientHost(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
 		return "unknown"
@@ -98,13 +130,15 @@ func peerHost(ctx context.Context) string {
 	if err != nil {
 		host = p.Addr.String()
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		md, _ := metadata.FromIncomingContext(ctx)
-		if xff := md.Get("x-forwarded-for"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
-				return last
-			}
+	md, _ := metadata.FromIncomingContext(ctx)
+	token := md.Get(GatewayHeader)
+	if l.gatewayToken == "" || len(token) != 1 || subtle.ConstantTimeCompare([]byte(token[0]), []byte(l.gatewayToken)) != 1 {
+		return host
+	}
+	if xff := md.Get("x-forwarded-for"); len(xff) > 0 {
+		parts := strings.Split(xff[len(xff)-1], ",")
+		if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+			return last
 		}
 	}
 	return host

@@ -12,7 +12,6 @@ import (
 
 	grpcauth "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/ratelimit"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -63,7 +62,7 @@ var pending = map[string]string{
 	"millwa.v1.GradingService":  "the grading engine (standards as data, GradeSample, ClassifyFleece) is not available yet",
 	"millwa.v1.RegistryService": "members, classifiers and lots are not available yet; associations are (CreateAssociation, GetAssociation, ListAssociations)",
 	"millwa.v1.MarketService":   "processors, purchase orders, clearing and trades are not available yet",
-	"millwa.v1.AuditService":    "agencies, check-grading, consistency reports and the audit log are not available yet",
+	"millwa.v1.AuditService":    "agencies, sampling plans, check-grading and consistency reports are not available yet; the audit log is (ListAuditEvents, VerifyAuditLog)",
 }
 
 // pendingStatus rewrites the generated "method X not implemented" answer
@@ -82,7 +81,7 @@ func pendingStatus(fullMethod string, err error) error {
 }
 
 // interceptors builds the server's interceptor chains. Order, outermost
-// first: in-flight count and request id, metrics, logging, authentication
+// first: request id, metrics, logging, authentication
 // and the policy table, the rate limit, error mapping, panic recovery, and
 // for unary calls the deadline policy.
 func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
@@ -102,14 +101,11 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 
 	unary := []grpc.UnaryServerInterceptor{
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			s.unaryInFlight.Add(1)
-			defer s.unaryInFlight.Add(-1)
 			return handler(withRequestID(ctx), req)
 		},
 		s.metrics.UnaryServerInterceptor(),
 		logging.UnaryServerInterceptor(logger, logOpts...),
-		grpcauth.UnaryServerInterceptor(s.authn.Authenticate),
-		ratelimit.UnaryServerInterceptor(s.limiter),
+		grpcauth.UnaryServerInterceptor(s.admit),
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			resp, err := handler(ctx, req)
 			return resp, pendingStatus(info.FullMethod, toStatus(ctx, s.log, info.FullMethod, err))
@@ -123,8 +119,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		},
 		s.metrics.StreamServerInterceptor(),
 		logging.StreamServerInterceptor(logger, logOpts...),
-		grpcauth.StreamServerInterceptor(s.authn.Authenticate),
-		ratelimit.StreamServerInterceptor(s.limiter),
+		grpcauth.StreamServerInterceptor(s.admit),
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			err := handler(srv, ss)
 			return pendingStatus(info.FullMethod, toStatus(ss.Context(), s.log, info.FullMethod, err))

@@ -5,6 +5,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -25,6 +26,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/millwa/millwa/gateway"
@@ -32,6 +34,7 @@ import (
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/audit"
 	"github.com/millwa/millwa/services/identity"
 	"github.com/millwa/millwa/services/registry"
 )
@@ -57,19 +60,20 @@ type Server struct {
 	log     *slog.Logger
 	store   *store.Store
 	metrics *grpcprom.ServerMetrics
-	authn   *auth.Authenticator
-	limiter *auth.RateLimiter
+	// admit authenticates a call and charges it to its rate bucket.
+	admit func(context.Context) (context.Context, error)
 
 	grpc   *grpc.Server
 	health *health.Server
-	// unaryInFlight counts unary calls being handled, so that a stop waits
-	// for them but not for long-lived streams.
-	unaryInFlight atomic.Int64
-	http          *http.Server
-	gwConn        *grpc.ClientConn
-	grpcLis       net.Listener
-	httpLis       net.Listener
-	stopOnce      sync.Once
+	// inflight counts unary calls being handled, so that a stop waits for
+	// them but not for long-lived streams.
+	inflight inflight
+	fresh    freshConns
+	http     *http.Server
+	gwConn   *grpc.ClientConn
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	stopOnce sync.Once
 }
 
 // Option changes how New builds a Server.
@@ -139,8 +143,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	for m, a := range o.extraPolicy {
 		policy[m] = a
 	}
-	s.authn = auth.NewAuthenticator(s.store, policy, log)
-	s.limiter = auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	gatewayToken, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
+	s.admit = auth.Admit(auth.NewAuthenticator(s.store, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -151,6 +158,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
+		grpc.StatsHandler(&s.inflight),
 		grpc.MaxRecvMsgSize(maxRecvMsgBytes),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
@@ -164,7 +172,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store))
 	millwav1.RegisterMarketServiceServer(s.grpc, millwav1.UnimplementedMarketServiceServer{})
-	millwav1.RegisterAuditServiceServer(s.grpc, millwav1.UnimplementedAuditServiceServer{})
+	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store))
 	for _, register := range o.extra {
 		register(s.grpc)
 	}
@@ -192,8 +200,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, fmt.Errorf("connecting the gateway to gRPC: %w", err)
 	}
 	handler, err := gateway.NewHandler(ctx, s.gwConn, gateway.Options{
-		Ready:   s.ready,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Ready:    s.ready,
+		Metadata: metadata.Pairs(auth.GatewayHeader, gatewayToken),
+		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 	})
 	if err != nil {
 		return nil, err
@@ -204,9 +213,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.fresh.track,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// randomToken returns 32 random bytes in hex.
+func randomToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generating the gateway token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // dialTarget is the address the in-process gateway dials: the gRPC
@@ -304,6 +323,7 @@ func (s *Server) shutdown() error {
 	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	var errs []error
+	s.fresh.closeAll()
 	if err := s.http.Shutdown(grace); err != nil {
 		errs = append(errs, fmt.Errorf("draining HTTP: %w", err))
 	}
@@ -317,13 +337,13 @@ drain:
 		case <-stopped:
 			break drain
 		case <-poll.C:
-			if s.unaryInFlight.Load() == 0 {
+			if s.inflight.unary.Load() == 0 {
 				s.grpc.Stop() // only streams are left
 				<-stopped
 				break drain
 			}
 		case <-grace.Done():
-			n := s.unaryInFlight.Load()
+			n := s.inflight.unary.Load()
 			s.grpc.Stop()
 			<-stopped
 			if n > 0 {

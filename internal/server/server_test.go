@@ -87,7 +87,15 @@ func (ts *testServer) dial(t *testing.T, secret string) *grpc.ClientConn {
 	return conn
 }
 
+// startServer starts a server on free loopback ports over dbURL, with
+// adminSecret as its first admin key, and stops it when the test ends.
 func startServer(t *testing.T, dbURL string, opts ...server.Option) *testServer {
+	t.Helper()
+	return startServerWith(t, dbURL, func(*config.Config) {}, opts...)
+}
+
+// startServerWith is startServer with the configuration changed by tweak.
+func startServerWith(t *testing.T, dbURL string, tweak func(*config.Config), opts ...server.Option) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.AdminKey = adminSecret
@@ -95,6 +103,7 @@ func startServer(t *testing.T, dbURL string, opts ...server.Option) *testServer 
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = dbURL
 	cfg.ShutdownGrace = 5 * time.Second
+	tweak(&cfg)
 	logs := &syncBuffer{}
 	srv, err := server.New(t.Context(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), opts...)
 	if err != nil {

@@ -106,15 +106,18 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 }
 
 // CountActiveAdminKeys returns the number of platform admin keys that are
-// neither revoked nor expired at t.
+// neither revoked nor expired at t, locking them until the transaction
+// ends, so that concurrent transactions that revoke admin keys one by one
+// see each other's revocations and cannot together revoke the last one.
 func (tx *Tx) CountActiveAdminKeys(ctx context.Context, t time.Time) (int, error) {
-	var n int
-	err := sqlx.GetContext(ctx, tx.tx, &n, tx.tx.Rebind(`SELECT COUNT(*) FROM api_keys
-		WHERE role = 'admin' AND revoke_time IS NULL AND (expire_time IS NULL OR expire_time > ?)`), dbTime{t})
+	var ids []string
+	err := sqlx.SelectContext(ctx, tx.tx, &ids, tx.tx.Rebind(`SELECT id FROM api_keys
+		WHERE role = 'admin' AND revoke_time IS NULL AND (expire_time IS NULL OR expire_time > ?)
+		ORDER BY id`+tx.forUpdate()), dbTime{t})
 	if err != nil {
 		return 0, dbError(err, "counting admin keys")
 	}
-	return n, nil
+	return len(ids), nil
 }
 
 // HasAPIKeyDigest reports whether a key with the given secret digest exists.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-
 	"github.com/millwa/millwa/internal/millwa"
 )
 

@@ -40,13 +40,21 @@ var roles = map[millwav1.Role]millwa.Role{
 	millwav1.Role_ROLE_AGENCY:      millwa.RoleAgency,
 }
 
-func roleToProto(r millwa.Role) millwav1.Role {
+// RoleToProto is the API's name of a role.
+func RoleToProto(r millwa.Role) millwav1.Role {
 	for p, d := range roles {
 		if d == r {
 			return p
 		}
 	}
 	return millwav1.Role_ROLE_UNSPECIFIED
+}
+
+// ParseRoleName reads a role as a filter writes it: the enum value's name,
+// with or without its ROLE_ prefix, in any case.
+func ParseRoleName(name string) (millwa.Role, bool) {
+	r, ok := roles[millwav1.Role(millwav1.Role_value[enumName("ROLE_", name)])]
+	return r, ok
 }
 
 // WhoAmI describes the caller's key.
@@ -62,7 +70,7 @@ func (s *Server) WhoAmI(ctx context.Context, _ *millwav1.WhoAmIRequest) (*millwa
 	resp := &millwav1.WhoAmIResponse{
 		ApiKey:       "apiKeys/" + k.ID,
 		DisplayName:  k.DisplayName,
-		Role:         roleToProto(p.Role),
+		Role:         RoleToProto(p.Role),
 		Organisation: p.Organisation,
 		Regions:      p.Regions,
 		OrgAdmin:     p.OrgAdmin,
@@ -79,11 +87,15 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 	if err != nil {
 		return nil, err
 	}
+	if p.Role != millwa.RoleAdmin && !p.OrgAdmin {
+		return nil, millwa.Errorf(millwa.PermissionDenied,
+			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
+	}
 	k, err := s.keyToCreate(req)
 	if err != nil {
 		return nil, err
 	}
-	if p.Role != millwa.RoleAdmin && !(p.OrgAdmin && k.Role == p.Role && k.Organisation == p.Organisation) {
+	if p.Role != millwa.RoleAdmin && !(k.Role == p.Role && k.Organisation == p.Organisation) {
 		return nil, millwa.Errorf(millwa.PermissionDenied,
 			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
 	}
@@ -195,7 +207,7 @@ func (s *Server) ListApiKeys(ctx context.Context, req *millwav1.ListApiKeysReque
 	for i, c := range q.Conditions {
 		switch c.Field {
 		case "role":
-			r, ok := roles[millwav1.Role(millwav1.Role_value[enumName("ROLE_", c.Str)])]
+			r, ok := ParseRoleName(c.Str)
 			if !ok {
 				return nil, filterError("role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
 			}
@@ -272,7 +284,7 @@ func (s *Server) keyToProto(k *millwa.APIKey) *millwav1.ApiKey {
 	out := &millwav1.ApiKey{
 		Name:         "apiKeys/" + k.ID,
 		DisplayName:  k.DisplayName,
-		Role:         roleToProto(k.Role),
+		Role:         RoleToProto(k.Role),
 		Organisation: k.Organisation,
 		OrgAdmin:     k.OrgAdmin,
 		KeyPrefix:    k.KeyPrefix,

@@ -213,6 +213,10 @@ const (
 	AuditChainFailure_AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH AuditChainFailure = 2
 	// A sequence number is missing: an event was deleted.
 	AuditChainFailure_AUDIT_CHAIN_FAILURE_SEQUENCE_GAP AuditChainFailure = 3
+	// The chain head, which every append updates, does not name the last
+	// event: events were removed from the end, or appended bypassing the
+	// head.
+	AuditChainFailure_AUDIT_CHAIN_FAILURE_HEAD_MISMATCH AuditChainFailure = 4
 )
 
 // Enum value maps for AuditChainFailure.
@@ -222,12 +226,14 @@ var (
 		1: "AUDIT_CHAIN_FAILURE_HASH_MISMATCH",
 		2: "AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH",
 		3: "AUDIT_CHAIN_FAILURE_SEQUENCE_GAP",
+		4: "AUDIT_CHAIN_FAILURE_HEAD_MISMATCH",
 	}
 	AuditChainFailure_value = map[string]int32{
 		"AUDIT_CHAIN_FAILURE_UNSPECIFIED":            0,
 		"AUDIT_CHAIN_FAILURE_HASH_MISMATCH":          1,
 		"AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH": 2,
 		"AUDIT_CHAIN_FAILURE_SEQUENCE_GAP":           3,
+		"AUDIT_CHAIN_FAILURE_HEAD_MISMATCH":          4,
 	}
 )
 
@@ -2907,12 +2913,13 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x15AGREEMENT_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fAGREEMENT_EXACT\x10\x01\x12\x16\n" +
 	"\x12AGREEMENT_ADJACENT\x10\x02\x12\x15\n" +
-	"\x11AGREEMENT_DISTANT\x10\x03*\xb5\x01\n" +
+	"\x11AGREEMENT_DISTANT\x10\x03*\xdc\x01\n" +
 	"\x11AuditChainFailure\x12#\n" +
 	"\x1fAUDIT_CHAIN_FAILURE_UNSPECIFIED\x10\x00\x12%\n" +
 	"!AUDIT_CHAIN_FAILURE_HASH_MISMATCH\x10\x01\x12.\n" +
 	"*AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH\x10\x02\x12$\n" +
-	" AUDIT_CHAIN_FAILURE_SEQUENCE_GAP\x10\x032\xdb\x05\n" +
+	" AUDIT_CHAIN_FAILURE_SEQUENCE_GAP\x10\x03\x12%\n" +
+	"!AUDIT_CHAIN_FAILURE_HEAD_MISMATCH\x10\x042\xdb\x05\n" +
 	"\fAuditService\x12O\n" +
 	"\fCreateAgency\x12\x1e.millwa.v1.CreateAgencyRequest\x1a\x1f.millwa.v1.CreateAgencyResponse\x12F\n" +
 	"\tGetAgency\x12\x1b.millwa.v1.GetAgencyRequest\x1a\x1c.millwa.v1.GetAgencyResponse\x12O\n" +

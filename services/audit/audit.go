@@ -1,0 +1,139 @@
+// Package audit implements millwa.v1.AuditService: agencies, check-grading,
+// consistency reports, and reading and verifying the audit log.
+package audit
+
+import (
+	"context"
+	"encoding/hex"
+	"strconv"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/identity"
+)
+
+// Server is the AuditService. RPCs not built yet answer Unimplemented
+// through the embedded type.
+type Server struct {
+	millwav1.UnimplementedAuditServiceServer
+	store *store.Store
+}
+
+// New returns an AuditService backed by st.
+func New(st *store.Store) *Server {
+	return &Server{store: st}
+}
+
+// eventList is what ListAuditEvents filters and orders by.
+var eventList = millwa.ListSpec{
+	Filter: map[string]millwa.FieldKind{
+		"resource":           millwa.StringField,
+		"actor":              millwa.StringField,
+		"actor_organisation": millwa.StringField,
+		"actor_role":         millwa.EnumField,
+		"method":             millwa.StringField,
+		"action":             millwa.StringField,
+		"region":             millwa.StringField,
+		"sequence":           millwa.IntField,
+		"create_time":        millwa.TimeField,
+	},
+	Order:        []string{"sequence"},
+	DefaultOrder: []millwa.OrderTerm{{Field: "sequence"}},
+}
+
+// ListAuditEvents lists the audit log: every event for admins; for an
+// agency, the events of its regions, of its own agency and of its keys.
+func (s *Server) ListAuditEvents(ctx context.Context, req *millwav1.ListAuditEventsRequest) (*millwav1.ListAuditEventsResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lr := millwa.ListRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	q, err := millwa.ParseList(lr, eventList)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range q.Conditions {
+		if c.Field == "actor_role" {
+			r, ok := identity.ParseRoleName(c.Str)
+			if !ok {
+				var vs millwa.Violations
+				vs.Add("filter", "actor_role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
+				return nil, vs.Err()
+			}
+			q.Conditions[i].Str = string(r)
+		}
+	}
+	var page millwa.Page[millwa.AuditEvent]
+	switch p.Role {
+	case millwa.RoleAdmin:
+		page, err = s.store.ListAuditEvents(ctx, q)
+	case millwa.RoleAgency:
+		page, err = s.store.ListAuditEventsVisibleTo(ctx, store.AuditVisibility{Organisation: p.Organisation, Regions: p.Regions}, q)
+	default:
+		return nil, millwa.Errorf(millwa.PermissionDenied, "only admins and agencies read the audit log")
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp := &millwav1.ListAuditEventsResponse{NextPageToken: lr.NextPageToken(page.Next)}
+	for i := range page.Items {
+		resp.AuditEvents = append(resp.AuditEvents, eventToProto(&page.Items[i]))
+	}
+	return resp, nil
+}
+
+var failures = map[store.AuditFailure]millwav1.AuditChainFailure{
+	store.AuditHashMismatch:     millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_HASH_MISMATCH,
+	store.AuditPrevHashMismatch: millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH,
+	store.AuditSequenceGap:      millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_SEQUENCE_GAP,
+	store.AuditHeadMismatch:     millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_HEAD_MISMATCH,
+}
+
+// VerifyAuditLog recomputes the hash chain over a range and reports the
+// first broken link.
+func (s *Server) VerifyAuditLog(ctx context.Context, req *millwav1.VerifyAuditLogRequest) (*millwav1.VerifyAuditLogResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	v, err := s.store.VerifyAuditRange(ctx, req.GetStartSequence(), req.GetEndSequence())
+	if err != nil {
+		if e, ok := err.(*millwa.Error); ok && e.Code == millwa.Invalid && len(e.Violations) == 0 {
+			var vs millwa.Violations
+			vs.Add("end_sequence", "%s", e.Message)
+			return nil, vs.Err()
+		}
+		return nil, err
+	}
+	return &millwav1.VerifyAuditLogResponse{
+		Ok:                  v.OK,
+		EventsChecked:       v.EventsChecked,
+		FirstBrokenSequence: v.FirstBroken,
+		Failure:             failures[v.Failure],
+		Reason:              v.Problem,
+		HeadSequence:        v.HeadSequence,
+		HeadHash:            hex.EncodeToString(v.HeadHash[:]),
+	}, nil
+}
+
+func eventToProto(e *millwa.AuditEvent) *millwav1.AuditEvent {
+	return &millwav1.AuditEvent{
+		Name:              "auditEvents/" + strconv.FormatInt(e.Sequence, 10),
+		Sequence:          e.Sequence,
+		Actor:             e.Actor,
+		ActorRole:         identity.RoleToProto(e.Role),
+		ActorOrganisation: e.Organisation,
+		Method:            e.Method,
+		Resource:          e.Resource,
+		Action:            e.Action,
+		Region:            e.Region,
+		ChangeDigest:      hex.EncodeToString(e.ChangeDigest[:]),
+		CreateTime:        timestamppb.New(e.Time),
+		PreviousHash:      hex.EncodeToString(e.PrevHash[:]),
+		Hash:              hex.EncodeToString(e.Hash[:]),
+	}
+}
