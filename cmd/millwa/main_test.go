@@ -23,6 +23,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
+	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -79,15 +80,6 @@ func (s *syncBuilder) String() string {
 
 // adminSecret is the first admin key given to servers under test.
 const adminSecret = "mlw_test-admin-key-0123456789abcdefghijkl"
-
-// bearer is a per-call credential for plaintext test connections.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return false }
 
 // baseEnv is the environment without MILLWA_* variables, so that the tests
 // see the defaults whatever the caller's shell exports.
@@ -171,7 +163,7 @@ func (p *process) dialAs(t *testing.T, secret string) *grpc.ClientConn {
 	t.Helper()
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	if secret != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(bearer(secret)))
+		opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer{Secret: secret, Insecure: true}))
 	}
 	conn, err := grpc.NewClient(p.grpcAddr, opts...)
 	if err != nil {
@@ -426,5 +418,33 @@ func TestSubcommands(t *testing.T) {
 	out, err = run(nil, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "nonsense")
 	if !errors.As(err, &exit) || !strings.Contains(out, "grpc-addr") {
 		t.Fatalf("bad address: %v %q", err, out)
+	}
+}
+
+func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		cmd := exec.Command(binary, "demo", "--lots", "7")
+		cmd.Dir, cmd.Env = dir, append(baseEnv(), "MILLWA_ADMIN_KEY="+adminSecret)
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Seeded 21 lots") {
+			t.Fatalf("demo: %v\n%s", err, out)
+		}
+	}
+	p := start(t, dir, "MILLWA_ADMIN_KEY="+adminSecret)
+	reg := millwav1.NewRegistryServiceClient(p.dial(t))
+	assocs, err := reg.ListAssociations(t.Context(), &millwav1.ListAssociationsRequest{})
+	if err != nil || len(assocs.GetAssociations()) != 3 {
+		t.Fatalf("associations after two demo runs: %v %v", assocs, err)
+	}
+	lots, err := reg.ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: "associations/-", PageSize: 500})
+	if err != nil || len(lots.GetLots()) != 21 {
+		t.Fatalf("lots after two demo runs: %d %v, want 21", len(lots.GetLots()), err)
+	}
+	regions := map[string]bool{}
+	for _, a := range assocs.GetAssociations() {
+		regions[a.GetUbigeo()[:2]] = true
+	}
+	if !regions["21"] || !regions["08"] || !regions["09"] {
+		t.Errorf("demo associations are not in Puno, Cusco and Huancavelica: %v", regions)
 	}
 }

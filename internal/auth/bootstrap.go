@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/millwa/millwa/internal/millwa"
@@ -51,6 +52,12 @@ func EnsureAdminKey(ctx context.Context, st *store.Store, envSecret string) (Boo
 		return nil
 	})
 	return out, err
+}
+
+// AnnounceSecret writes the secret of a generated first admin key for the
+// operator, once; it never goes to the log.
+func AnnounceSecret(w io.Writer, secret string) {
+	fmt.Fprintf(w, "\nFirst admin key, shown only this once (keep it safe; it cannot be recovered):\n\n    %s\n\nUse it as the header  authorization: Bearer <key>\n\n", secret)
 }
 
 // CreateKey stores a new key for k's role and organisation, on behalf of

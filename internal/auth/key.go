@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -44,3 +45,19 @@ func Prefix(secret string) string {
 	}
 	return secret[:prefixLen]
 }
+
+// Bearer is a per-call gRPC credential carrying an API key as
+// "authorization: Bearer <key>". gRPC sends it only over TLS unless
+// Insecure is set, for plaintext connections to loopback.
+type Bearer struct {
+	Secret   string
+	Insecure bool
+}
+
+// GetRequestMetadata implements credentials.PerRPCCredentials.
+func (b Bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + b.Secret}, nil
+}
+
+// RequireTransportSecurity implements credentials.PerRPCCredentials.
+func (b Bearer) RequireTransportSecurity() bool { return !b.Insecure }

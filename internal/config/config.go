@@ -35,6 +35,9 @@ type Config struct {
 	// without a key) may make on average, in bursts of up to RateBurst.
 	RateLimit float64
 	RateBurst int
+	// StandardsDir, when set, holds JSON files of grading standards that
+	// correct shipped editions or add new ones.
+	StandardsDir string
 	// AdminKey is the secret of the first admin key, taken from
 	// MILLWA_ADMIN_KEY only (never a flag, so that it stays out of process
 	// listings) and never logged.
@@ -71,11 +74,12 @@ var (
 	maxTimeoutVar = Var{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"}
 	logLevelVar   = Var{"log-level", "MILLWA_LOG_LEVEL", "log level: debug, info, warn or error"}
 	rateLimitVar  = Var{"rate-limit", "MILLWA_RATE_LIMIT", "calls a second each API key (or client address without a key) may make on average"}
+	standardsVar  = Var{"standards-dir", "MILLWA_STANDARDS_DIR", "folder of grading-standard JSON files that correct or add editions"}
 	rateBurstVar  = Var{"rate-burst", "MILLWA_RATE_BURST", "calls each API key may make in a burst"}
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -109,6 +113,7 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	dur(&c.DefaultRPCTimeout, rpcTimeoutVar)
 	dur(&c.MaxRPCTimeout, maxTimeoutVar)
 	str(&c.LogLevel, logLevelVar)
+	str(&c.StandardsDir, standardsVar)
 	fromEnv(rateLimitVar, "a number", func(s string) (err error) { c.RateLimit, err = parseFloat(s, c.RateLimit); return err })
 	fs.Float64Var(&c.RateLimit, rateLimitVar.Flag, c.RateLimit, help(rateLimitVar))
 	fromEnv(rateBurstVar, "a whole number", func(s string) (err error) { c.RateBurst, err = parseInt(s, c.RateBurst); return err })
@@ -192,6 +197,7 @@ func (c Config) Redacted() []any {
 		"log_level", c.LogLevel,
 		"rate_limit", c.RateLimit,
 		"rate_burst", c.RateBurst,
+		"standards_dir", c.StandardsDir,
 		"admin_key_set", c.AdminKey != "",
 	}
 }

@@ -47,14 +47,15 @@ type Options[R proto.Message] struct {
 	Replay func(R) (R, error)
 }
 
-// Do runs change for req. change must be idempotent: the transaction may
+// Do runs change for req, recording each of the events change returns in
+// the audit chain (one per resource changed). change must be idempotent: the transaction may
 // be retried on a conflict. newResponse makes an empty response for a
 // replayed answer. The request_id is scoped by the caller's organisation
 // and the RPC method; a request_id already used with a different request
 // answers Invalid, and one whose first call is still running answers
 // Aborted once waiting is pointless.
 func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newResponse func() R,
-	change func(tx *store.Tx) (R, Event, error), opts ...Options[R]) (R, error) {
+	change func(tx *store.Tx) (R, []Event, error), opts ...Options[R]) (R, error) {
 	var o Options[R]
 	if len(opts) > 0 {
 		o = opts[0]
@@ -90,7 +91,7 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 				return nil
 			}
 		}
-		r, ev, err := change(tx)
+		r, events, err := change(tx)
 		if err != nil {
 			return err
 		}
@@ -102,17 +103,21 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 		if err != nil {
 			return millwa.Wrap(millwa.Internal, err, "encoding the answer")
 		}
-		e := millwa.AuditEvent{
-			Actor:        p.Actor(),
-			Role:         p.Role,
-			Organisation: p.Organisation,
-			Method:       method,
-			Resource:     ev.Resource,
-			Action:       ev.Action,
-			Region:       ev.Region,
-			ChangeDigest: sha256.Sum256(b),
+		digest := sha256.Sum256(b)
+		audit := make([]*millwa.AuditEvent, len(events))
+		for i, ev := range events {
+			audit[i] = &millwa.AuditEvent{
+				Actor:        p.Actor(),
+				Role:         p.Role,
+				Organisation: p.Organisation,
+				Method:       method,
+				Resource:     ev.Resource,
+				Action:       ev.Action,
+				Region:       ev.Region,
+				ChangeDigest: digest,
+			}
 		}
-		if err := tx.AppendAuditEvent(ctx, &e); err != nil {
+		if err := tx.AppendAuditEvents(ctx, audit...); err != nil {
 			return err
 		}
 		if key.RequestID != "" {

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -341,7 +342,7 @@ func TestRetryAfterReplyLost(t *testing.T) {
 		t.Parallel()
 		ts := startServer(t, dbURL)
 		impatient, err := grpc.NewClient(ts.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(bearer(adminSecret)), grpc.WithStatsHandler(cancelAfterSend{}))
+			grpc.WithPerRPCCredentials(auth.Bearer{Secret: adminSecret, Insecure: true}), grpc.WithStatsHandler(cancelAfterSend{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -408,7 +409,7 @@ func TestRetryAfterReplyLost(t *testing.T) {
 			return status.Error(codes.Unavailable, "reply lost on the way back")
 		})
 		lossy, err := grpc.NewClient(ts.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(bearer(adminSecret)), dropReply)
+			grpc.WithPerRPCCredentials(auth.Bearer{Secret: adminSecret, Insecure: true}), dropReply)
 		if err != nil {
 			t.Fatal(err)
 		}

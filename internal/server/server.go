@@ -32,9 +32,11 @@ import (
 	"github.com/millwa/millwa/gateway"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
+	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/audit"
+	gradingsvc "github.com/millwa/millwa/services/grading"
 	"github.com/millwa/millwa/services/identity"
 	"github.com/millwa/millwa/services/registry"
 )
@@ -134,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		log.Info("created the first admin key", "key", "apiKeys/"+boot.Key.ID, "from_env", boot.Secret == "")
 	}
 	if boot.Secret != "" {
-		fmt.Fprintf(o.secrets, "\nFirst admin key, shown only this once (keep it safe; it cannot be recovered):\n\n    %s\n\nUse it as the header  authorization: Bearer <key>\n\n", boot.Secret)
+		auth.AnnounceSecret(o.secrets, boot.Secret)
 	}
 	policy := make(map[string]auth.Access, len(auth.Policy)+len(o.extraPolicy))
 	for m, a := range auth.Policy {
@@ -148,6 +150,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	s.admit = auth.Admit(auth.NewAuthenticator(s.store, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken))
+
+	standards, err := grading.Load(cfg.StandardsDir)
+	if err != nil {
+		return nil, fmt.Errorf("loading grading standards: %w", err)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -168,9 +175,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			MaxConnectionAgeGrace: maxConnectionGrace,
 		}),
 	)
-	millwav1.RegisterGradingServiceServer(s.grpc, millwav1.UnimplementedGradingServiceServer{})
+	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
-	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store))
+	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards))
 	millwav1.RegisterMarketServiceServer(s.grpc, millwav1.UnimplementedMarketServiceServer{})
 	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store))
 	for _, register := range o.extra {

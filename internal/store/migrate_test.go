@@ -16,7 +16,7 @@ import (
 )
 
 // latestVersion is the number of the last migration file.
-const latestVersion = 2
+const latestVersion = 3
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()

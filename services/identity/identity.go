@@ -100,27 +100,27 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
 	}
 	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateApiKeyResponse { return &millwav1.CreateApiKeyResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, mutation.Event, error) {
+		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, []mutation.Event, error) {
 			created := k
 			if created.Organisation != "" {
 				ok, err := tx.OrganisationExists(ctx, created.Organisation)
 				if err != nil {
-					return nil, mutation.Event{}, err
+					return nil, nil, err
 				}
 				if !ok {
-					return nil, mutation.Event{}, millwa.Errorf(millwa.NotFound, "organisation %s does not exist: create it first", created.Organisation)
+					return nil, nil, millwa.Errorf(millwa.NotFound, "organisation %s does not exist: create it first", created.Organisation)
 				}
 			}
 			secret, digest, prefix, err := auth.NewSecret()
 			if err != nil {
-				return nil, mutation.Event{}, err
+				return nil, nil, err
 			}
 			created.KeyPrefix = prefix
 			if err := tx.CreateAPIKey(ctx, &created, digest); err != nil {
-				return nil, mutation.Event{}, err
+				return nil, nil, err
 			}
 			resp := &millwav1.CreateApiKeyResponse{ApiKey: s.keyToProto(&created), Secret: secret}
-			return resp, mutation.Event{Resource: resp.ApiKey.Name, Action: "create"}, nil
+			return resp, []mutation.Event{mutation.Event{Resource: resp.ApiKey.Name, Action: "create"}}, nil
 		},
 		mutation.Options[*millwav1.CreateApiKeyResponse]{
 			// The secret is never stored, not even for retries.
@@ -247,36 +247,36 @@ func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyReq
 		return nil, err
 	}
 	return mutation.Do(ctx, s.store, req, func() *millwav1.RevokeApiKeyResponse { return &millwav1.RevokeApiKeyResponse{} },
-		func(tx *store.Tx) (*millwav1.RevokeApiKeyResponse, mutation.Event, error) {
+		func(tx *store.Tx) (*millwav1.RevokeApiKeyResponse, []mutation.Event, error) {
 			k, err := tx.GetAPIKey(ctx, p, ids[0])
 			if err != nil {
-				return nil, mutation.Event{}, err
+				return nil, nil, err
 			}
 			if e := req.GetEtag(); e != "" && e != keyEtag(&k) {
-				return nil, mutation.Event{}, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", req.GetName(), e)
+				return nil, nil, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", req.GetName(), e)
 			}
 			if !k.RevokeTime.IsZero() {
-				return nil, mutation.Event{}, millwa.Errorf(millwa.FailedPrecondition, "%s was already revoked at %s", req.GetName(), k.RevokeTime.Format(time.RFC3339))
+				return nil, nil, millwa.Errorf(millwa.FailedPrecondition, "%s was already revoked at %s", req.GetName(), k.RevokeTime.Format(time.RFC3339))
 			}
 			now := s.now()
 			if k.Role == millwa.RoleAdmin && k.Active(now) {
 				n, err := tx.CountActiveAdminKeys(ctx, now)
 				if err != nil {
-					return nil, mutation.Event{}, err
+					return nil, nil, err
 				}
 				if n <= 1 {
-					return nil, mutation.Event{}, millwa.Errorf(millwa.FailedPrecondition,
+					return nil, nil, millwa.Errorf(millwa.FailedPrecondition,
 						"%s is the last active admin key: create another admin key before revoking it", req.GetName())
 				}
 			}
 			if err := tx.RevokeAPIKey(ctx, k.ID); err != nil {
-				return nil, mutation.Event{}, err
+				return nil, nil, err
 			}
 			if k, err = tx.GetAPIKey(ctx, p, k.ID); err != nil {
-				return nil, mutation.Event{}, err
+				return nil, nil, err
 			}
 			resp := &millwav1.RevokeApiKeyResponse{ApiKey: s.keyToProto(&k)}
-			return resp, mutation.Event{Resource: resp.ApiKey.Name, Action: "revoke"}, nil
+			return resp, []mutation.Event{mutation.Event{Resource: resp.ApiKey.Name, Action: "revoke"}}, nil
 		})
 }
 

@@ -48,13 +48,13 @@ func (s *Server) CreateAssociation(ctx context.Context, req *millwav1.CreateAsso
 		return nil, err
 	}
 	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateAssociationResponse { return &millwav1.CreateAssociationResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateAssociationResponse, mutation.Event, error) {
+		func(tx *store.Tx) (*millwav1.CreateAssociationResponse, []mutation.Event, error) {
 			created := a
 			if err := tx.CreateAssociation(ctx, &created); err != nil {
-				return nil, mutation.Event{}, err
+				return nil, nil, err
 			}
 			resp := &millwav1.CreateAssociationResponse{Association: associationToProto(&created)}
-			return resp, mutation.Event{Resource: resp.Association.Name, Action: "create", Region: created.Ubigeo}, nil
+			return resp, []mutation.Event{mutation.Event{Resource: resp.Association.Name, Action: "create", Region: created.Ubigeo}}, nil
 		})
 }
 

@@ -5,6 +5,7 @@
 package registry
 
 import (
+	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -13,10 +14,11 @@ import (
 // through the embedded type.
 type Server struct {
 	millwav1.UnimplementedRegistryServiceServer
-	store *store.Store
+	store     *store.Store
+	standards *grading.Registry
 }
 
-// New returns a RegistryService backed by st.
-func New(st *store.Store) *Server {
-	return &Server{store: st}
+// New returns a RegistryService backed by st, grading lots with standards.
+func New(st *store.Store, standards *grading.Registry) *Server {
+	return &Server{store: st, standards: standards}
 }

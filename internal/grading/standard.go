@@ -1,0 +1,161 @@
+package grading
+
+import "slices"
+
+// Text is a short human-readable text in Spanish and English.
+type Text struct {
+	ES string `json:"es"`
+	EN string `json:"en"`
+}
+
+// Confidence is how sure Millwa is of a value taken from a standard:
+// Confirmed in a public source that quotes the standard, Repeated by
+// secondary sources without being read in the standard's text, or
+// Unconfirmed (remembered, or reported by a single source).
+type Confidence string
+
+// The confidences, strongest first.
+const (
+	Confirmed   Confidence = "confirmed"
+	Repeated    Confidence = "repeated"
+	Unconfirmed Confidence = "unconfirmed"
+)
+
+// rank orders confidences, strongest first; 0 for an unknown value.
+func (c Confidence) rank() int {
+	switch c {
+	case Confirmed:
+		return 1
+	case Repeated:
+		return 2
+	case Unconfirmed:
+		return 3
+	}
+	return 0
+}
+
+// SourceNote records where one value of a standard comes from and how sure
+// Millwa is of it. Subject is a path in the standard with group codes in
+// brackets, for example "quality_groups[FLEECE].min_staple_length_mm", or
+// empty for the whole standard.
+type SourceNote struct {
+	Subject    string     `json:"subject"`
+	Confidence Confidence `json:"confidence"`
+	Text       string     `json:"text"`
+}
+
+// Band is a range of mean fibre diameter in micrometres. Both ends are
+// inclusive and written to the standard's resolution; a nil end is open.
+type Band struct {
+	MinUm *float64 `json:"min_um,omitempty"`
+	MaxUm *float64 `json:"max_um,omitempty"`
+}
+
+// QualityGroup is a quality group (grupo de calidad). MinStapleLengthMm, when
+// set, is the staple length below which a sample of the group is graded in
+// the standard's short-fibre group; it is unused on the short-fibre group
+// itself.
+type QualityGroup struct {
+	Code              string   `json:"code"`
+	Name              Text     `json:"name"`
+	Abbreviation      string   `json:"abbreviation,omitempty"`
+	Band              Band     `json:"diameter_band"`
+	MinStapleLengthMm *float64 `json:"min_staple_length_mm,omitempty"`
+}
+
+// Colour is one entry of a standard's colour table.
+type Colour struct {
+	Code         string `json:"code"`
+	Name         Text   `json:"name"`
+	Abbreviation string `json:"abbreviation,omitempty"`
+}
+
+// Breed is a breed a standard grades, for example HUACAYA or SURI.
+type Breed struct {
+	Code string `json:"code"`
+	Name Text   `json:"name"`
+}
+
+// FleeceCategory is a category of whole fleece. MinFineSharePercent is
+// inclusive; MaxFineSharePercent, exclusive, is the minimum of the category
+// before it and nil for the best category.
+type FleeceCategory struct {
+	Code                string   `json:"code"`
+	Name                Text     `json:"name"`
+	MinFineSharePercent float64  `json:"min_fine_share_percent"`
+	MaxFineSharePercent *float64 `json:"max_fine_share_percent,omitempty"`
+}
+
+// FleeceClassification puts whole fleeces into categories by their share of
+// fine fibre (NTP 231.300). GroupStandard is the id of the standard whose
+// quality-group codes weigh the fleece (the standard's own id when it
+// defines its own groups); FineGroupCodes are the groups of it counted as
+// fine; Categories are ordered best first.
+type FleeceClassification struct {
+	GroupStandard  string           `json:"group_standard"`
+	FineGroupCodes []string         `json:"fine_group_codes"`
+	Categories     []FleeceCategory `json:"categories"`
+}
+
+// Standard is one edition of a grading standard or scale. It defines quality
+// groups (for Grade), a fleece classification (for Registry.ClassifyFleece),
+// or both. Standards returned by a Registry are shared and must not be
+// modified.
+type Standard struct {
+	ID          string       `json:"id"`
+	Title       Text         `json:"title"`
+	CountryCode string       `json:"country_code,omitempty"`
+	Publisher   string       `json:"publisher"`
+	EditionYear int          `json:"edition_year,omitempty"`
+	Source      string       `json:"source"`
+	Confidence  Confidence   `json:"confidence"`
+	Notes       []SourceNote `json:"notes,omitempty"`
+
+	// DiameterResolutionUm is the step the mean fibre diameter is rounded to
+	// (halves away from zero) before it is compared with the bands.
+	DiameterResolutionUm float64 `json:"diameter_resolution_um,omitempty"`
+	// QualityGroups are ordered finest first; their bands neither overlap nor
+	// leave a gap at the resolution. Empty for a fleece-only standard.
+	QualityGroups        []QualityGroup        `json:"quality_groups,omitempty"`
+	ShortFiberGroup      *QualityGroup         `json:"short_fiber_group,omitempty"`
+	Colours              []Colour              `json:"colours,omitempty"`
+	Breeds               []Breed               `json:"breeds,omitempty"`
+	FleeceClassification *FleeceClassification `json:"fleece_classification,omitempty"`
+
+	// Digest is the hex SHA-256 of the standard's canonical content (its
+	// data re-encoded as compact JSON), so that a grade can be traced to the
+	// data that decided it. Set by Load; not part of the file.
+	Digest string `json:"-"`
+}
+
+// HasGroup reports whether code is one of the standard's quality groups or
+// its short-fibre group.
+func (s *Standard) HasGroup(code string) bool {
+	if s.ShortFiberGroup != nil && s.ShortFiberGroup.Code == code {
+		return true
+	}
+	return slices.ContainsFunc(s.QualityGroups, func(g QualityGroup) bool { return g.Code == code })
+}
+
+// HasColour reports whether code is in the standard's colour table.
+func (s *Standard) HasColour(code string) bool {
+	return slices.ContainsFunc(s.Colours, func(c Colour) bool { return c.Code == code })
+}
+
+// HasBreed reports whether code is one of the breeds the standard grades.
+func (s *Standard) HasBreed(code string) bool {
+	return slices.ContainsFunc(s.Breeds, func(b Breed) bool { return b.Code == code })
+}
+
+// group returns the quality group or short-fibre group with the code.
+func (s *Standard) group(code string) (*QualityGroup, bool) {
+	for i := range s.QualityGroups {
+		if s.QualityGroups[i].Code == code {
+			return &s.QualityGroups[i], true
+		}
+	}
+	if s.ShortFiberGroup != nil && s.ShortFiberGroup.Code == code {
+		return s.ShortFiberGroup, true
+	}
+	return nil, false
+}

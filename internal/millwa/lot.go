@@ -1,0 +1,176 @@
+package millwa
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// LotState is where a lot is in its life: AVAILABLE → ALLOCATED (partly or
+// fully, by the market) → SOLD, or WITHDRAWN by its association while
+// nothing is allocated.
+type LotState string
+
+// Lot states.
+const (
+	LotAvailable LotState = "AVAILABLE"
+	LotAllocated LotState = "ALLOCATED"
+	LotSold      LotState = "SOLD"
+	LotWithdrawn LotState = "WITHDRAWN"
+)
+
+// Contribution is the grams of a lot that one member delivered; sales are
+// paid back to members in proportion to them.
+type Contribution struct {
+	MemberID string
+	Grams    int64
+}
+
+// Measurement is what was measured on a lot's sample, as stored.
+type Measurement struct {
+	MeanFiberDiameterUm *float64
+	SDUm                *float64
+	FibersMeasured      *int64
+	StapleLengthMm      *float64
+	// Histogram, when measured, as HistogramStartUm, HistogramWidthUm and
+	// HistogramCounts.
+	HistogramStartUm float64
+	HistogramWidthUm float64
+	HistogramCounts  []int64
+}
+
+// Lot is a bale (or bales) of classified fibre of one quality group, colour
+// and breed, offered for sale by an association.
+type Lot struct {
+	ID            string
+	AssociationID string
+	// Standard is the id of the grading standard the groups belong to.
+	Standard           string
+	Campaign           int
+	Breed              string
+	Colour             string
+	DeclaredGroup      string
+	ClassifierID       string
+	NetWeightGrams     int64
+	Contributions      []Contribution
+	CollectionPoint    string
+	LotNumber          string
+	ClassificationDate string // YYYY-MM-DD
+	AskPricePerKg      int64  // minor units of Currency per kilogram
+	Currency           string
+	Measurement        *Measurement
+	// MarketGroup is the measured group when the lot was measured, else the
+	// declared one. MeasuredGroup is "" when not measured.
+	MarketGroup   string
+	MeasuredGroup string
+	Discrepancy   bool
+	// Grading is the measured grade as the service recorded it (an opaque
+	// document), so that a later correction of a standard does not change
+	// a lot's recorded grade.
+	Grading        string
+	State          LotState
+	AllocatedGrams int64
+	// Ubigeo is the district of origin: the association's.
+	Ubigeo     string
+	Revision   int64
+	CreateTime time.Time
+	UpdateTime time.Time
+}
+
+// Limits on lots.
+const (
+	MaxLotGrams          = 50_000_000 // 50 t
+	MaxContributions     = 500
+	MaxAskPricePerKg     = 10_000_000 // minor units: 100,000 soles a kilogram
+	MinCampaign          = 2000
+	MaxCampaign          = 2200
+	maxLotNumberLen      = 64
+	maxCollectionPointLn = 200
+)
+
+// Normalize trims the lot's text and applies defaults: currency PEN and
+// today's date in Peru as classification date.
+func (l *Lot) Normalize(now time.Time) {
+	l.CollectionPoint = strings.TrimSpace(l.CollectionPoint)
+	l.LotNumber = strings.TrimSpace(l.LotNumber)
+	l.Currency = strings.ToUpper(strings.TrimSpace(l.Currency))
+	if l.Currency == "" {
+		l.Currency = "PEN"
+	}
+	if l.ClassificationDate == "" {
+		l.ClassificationDate = now.In(peruTime).Format(DateLayout)
+	}
+}
+
+// Check records a violation in vs for every bad field of a new lot that the
+// domain alone can judge (codes are checked against the standard by the
+// caller), with field paths under prefix.
+func (l *Lot) Check(vs *Violations, prefix string, now time.Time) {
+	if l.Campaign < MinCampaign || l.Campaign > now.Year()+1 {
+		vs.Add(prefix+".campaign", "must be the shearing season's year, %d to %d", MinCampaign, now.Year()+1)
+	}
+	switch {
+	case l.NetWeightGrams <= 0:
+		vs.Add(prefix+".net_weight_grams", "must be positive, in grams")
+	case l.NetWeightGrams > MaxLotGrams:
+		vs.Add(prefix+".net_weight_grams", "must be at most %d grams (50 t)", MaxLotGrams)
+	}
+	l.checkContributions(vs, prefix)
+	checkText(vs, prefix+".collection_point", l.CollectionPoint, 0, maxCollectionPointLn)
+	checkText(vs, prefix+".lot_number", l.LotNumber, 0, maxLotNumberLen)
+	if d, err := time.ParseInLocation(DateLayout, l.ClassificationDate, peruTime); err != nil {
+		vs.Add(prefix+".classification_date", "must be a date YYYY-MM-DD")
+	} else if d.After(now) {
+		vs.Add(prefix+".classification_date", "must not be in the future")
+	}
+	if l.AskPricePerKg <= 0 || l.AskPricePerKg > MaxAskPricePerKg {
+		vs.Add(prefix+".ask_price_per_kg", "must be 1 to %d minor units (céntimos) a kilogram", MaxAskPricePerKg)
+	}
+	if len(l.Currency) != 3 || strings.Trim(l.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		vs.Add(prefix+".currency_code", "must be an ISO 4217 code such as PEN")
+	}
+}
+
+// checkContributions requires 1 to MaxContributions contributions of
+// positive grams by distinct members, summing exactly to the net weight.
+func (l *Lot) checkContributions(vs *Violations, prefix string) {
+	field := prefix + ".contributions"
+	if len(l.Contributions) == 0 || len(l.Contributions) > MaxContributions {
+		vs.Add(field, "must list 1 to %d members with the grams each delivered", MaxContributions)
+		return
+	}
+	seen := map[string]bool{}
+	var sum int64
+	ok := true
+	for i, c := range l.Contributions {
+		f := field + "[" + itoa(i) + "]"
+		if seen[c.MemberID] {
+			vs.Add(f+".member", "lists the same member twice: add their grams into one contribution")
+			ok = false
+		}
+		seen[c.MemberID] = true
+		if c.Grams <= 0 || c.Grams > MaxLotGrams {
+			vs.Add(f+".grams", "must be positive, at most the lot's weight")
+			ok = false
+			continue
+		}
+		sum += c.Grams
+	}
+	if ok && l.NetWeightGrams > 0 && sum != l.NetWeightGrams {
+		vs.Add(field, "sum to %d g, but the net weight is %d g: they must be equal", sum, l.NetWeightGrams)
+	}
+}
+
+func itoa(i int) string {
+	return strconv.Itoa(i)
+}
+
+// CanWithdraw returns nil when the lot may be withdrawn, or a
+// FailedPrecondition error naming its state.
+func (l *Lot) CanWithdraw() error {
+	if l.State != LotAvailable || l.AllocatedGrams != 0 {
+		return &Error{Code: FailedPrecondition, Reason: "LOT_NOT_WITHDRAWABLE",
+			Message: "the lot is " + string(l.State) + " with " + itoa(int(l.AllocatedGrams)) + " g allocated: only an AVAILABLE lot with nothing allocated can be withdrawn"}
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// classifierList is how classifiers are filtered, ordered and paged. member
+// holds a member's id (the service takes it from the resource name); region
+// is a ubigeo prefix of the classifier's association's seat.
+var classifierList = resourceColumns[millwa.Classifier]{
+	table: "classifiers",
+	columns: map[string]column{
+		"dni":                  {expr: "dni", kind: millwa.StringField},
+		"member":               {expr: "member_id", kind: millwa.StringField},
+		"certification_number": {expr: "certification_number", kind: millwa.StringField},
+		"region": {
+			expr:   "(SELECT a.ubigeo FROM associations a WHERE a.id = classifiers.association_id)",
+			kind:   millwa.StringField,
+			prefix: true,
+		},
+		"display_name": {expr: "full_name", kind: millwa.StringField},
+		"create_time":  {expr: "create_time", kind: millwa.TimeField},
+	},
+	key: func(c *millwa.Classifier, field string) string {
+		switch field {
+		case "dni":
+			return c.DNI
+		case "member":
+			return c.MemberID
+		case "certification_number":
+			return c.CertificationNumber
+		case "display_name":
+			return c.DisplayName
+		case "create_time":
+			return timeKey(c.CreateTime)
+		}
+		return c.ID
+	},
+}
+
+// classifierScope is who sees which classifiers: admins every one, an
+// association its own, an agency those of the associations seated in its
+// regions. Processors see none.
+func classifierScope(p millwa.Principal) scope {
+	if p.Role == millwa.RoleAgency {
+		r := regionScope("ubigeo", p.Regions)
+		if r.sql == nothing.sql {
+			return nothing
+		}
+		return scope{sql: "association_id IN (SELECT id FROM associations WHERE " + r.sql + ")", args: r.args}
+	}
+	return associationOnlyScope(p, "association_id")
+}
+
+// classifierParentScope is which associations' classifiers p may list: the
+// associations p sees (associationScope), except that processors, who see
+// every association, see no classifier.
+func classifierParentScope(p millwa.Principal) scope {
+	if p.Role == millwa.RoleProcessor {
+		return nothing
+	}
+	return associationScope(p)
+}
+
+// classifierRow is a classifiers row.
+type classifierRow struct {
+	ID                  string         `db:"id"`
+	AssociationID       string         `db:"association_id"`
+	FullName            string         `db:"full_name"`
+	DNI                 string         `db:"dni"`
+	CertificationNumber string         `db:"certification_number"`
+	CertificationDate   sql.NullString `db:"certification_date"`
+	MemberID            sql.NullString `db:"member_id"`
+	Revision            int64          `db:"revision"`
+	CreateTime          dbTime         `db:"create_time"`
+	UpdateTime          dbTime         `db:"update_time"`
+}
+
+const classifierColumns = `id, association_id, full_name, dni, certification_number, certification_date,
+	member_id, revision, create_time, update_time`
+
+func newClassifierRow(c *millwa.Classifier) classifierRow {
+	return classifierRow{
+		ID:                  c.ID,
+		AssociationID:       c.AssociationID,
+		FullName:            c.DisplayName,
+		DNI:                 c.DNI,
+		CertificationNumber: c.CertificationNumber,
+		CertificationDate:   sql.NullString{String: c.CertificationDate, Valid: c.CertificationDate != ""},
+		MemberID:            sql.NullString{String: c.MemberID, Valid: c.MemberID != ""},
+		Revision:            c.Revision,
+		CreateTime:          dbTime{c.CreateTime},
+		UpdateTime:          dbTime{c.UpdateTime},
+	}
+}
+
+func (r *classifierRow) classifier() millwa.Classifier {
+	return millwa.Classifier{
+		ID:                  r.ID,
+		AssociationID:       r.AssociationID,
+		DisplayName:         r.FullName,
+		DNI:                 r.DNI,
+		CertificationNumber: r.CertificationNumber,
+		CertificationDate:   r.CertificationDate.String,
+		MemberID:            r.MemberID.String,
+		Revision:            r.Revision,
+		CreateTime:          r.CreateTime.Time,
+		UpdateTime:          r.UpdateTime.Time,
+	}
+}
+
+// CreateClassifier inserts c as a classifier of the association
+// c.AssociationID. The caller has normalized and validated c, checked that
+// the association exists and that the principal may change it, and, when
+// c.MemberID is set, that it names a member of the same association. On
+// success it sets c.ID to a new UUIDv7, c.Revision to 1 and c.CreateTime
+// and c.UpdateTime to the current time (UTC, microseconds); on failure c is
+// unchanged. It returns AlreadyExists (reason CLASSIFIER_DNI_TAKEN) when
+// the association already has a classifier with c's DNI, and
+// FailedPrecondition when the association does not exist or c.MemberID is
+// not one of its members (the foreign key).
+func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error {
+	assoc, ok := canonicalID(c.AssociationID)
+	if !ok {
+		return millwa.Errorf(millwa.NotFound, "association %s not found", c.AssociationID)
+	}
+	id, err := newID()
+	if err != nil {
+		return fmt.Errorf("creating classifier: %w", err)
+	}
+	t := now()
+	row := newClassifierRow(c)
+	row.ID, row.AssociationID, row.Revision, row.CreateTime, row.UpdateTime = id, assoc, 1, dbTime{t}, dbTime{t}
+	if row.MemberID.Valid {
+		member, ok := canonicalID(c.MemberID)
+		if !ok {
+			return millwa.Errorf(millwa.Invalid, "member %q is not an id", c.MemberID)
+		}
+		row.MemberID.String = member
+	}
+	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO classifiers (`+classifierColumns+`)
+		VALUES (:id, :association_id, :full_name, :dni, :certification_number, :certification_date,
+			:member_id, :revision, :create_time, :update_time)`, row)
+	if err != nil {
+		err = translate(err)
+		var me *millwa.Error
+		if errors.As(err, &me) && me.Code == millwa.AlreadyExists {
+			// The only unique key a client chooses is (association, DNI).
+			err = &millwa.Error{
+				Code:    millwa.AlreadyExists,
+				Reason:  "CLASSIFIER_DNI_TAKEN",
+				Message: fmt.Sprintf("a classifier with DNI %s is already registered in associations/%s", c.DNI, assoc),
+				Err:     me.Err,
+			}
+		}
+		return fmt.Errorf("inserting classifier %s of association %s: %w", id, assoc, err)
+	}
+	*c = row.classifier()
+	return nil
+}
+
+// GetClassifier returns the classifier with the given id of the association
+// with the given id, if p may see it (see ListClassifiers). It returns
+// NotFound, saying "classifier ID not found", when there is none or p may
+// not see it: the two are indistinguishable.
+func (s *Store) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
+	return getClassifier(ctx, s.r, p, associationID, id)
+}
+
+// GetClassifier is Store.GetClassifier as the transaction sees it.
+func (tx *Tx) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
+	return getClassifier(ctx, tx.tx, p, associationID, id)
+}
+
+func getClassifier(ctx context.Context, q querier, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
+	notFound := millwa.Errorf(millwa.NotFound, "classifier %s not found", id)
+	assoc, ok := canonicalID(associationID)
+	if !ok {
+		return millwa.Classifier{}, notFound
+	}
+	row, err := getVisible[classifierRow](ctx, q, "classifiers", classifierColumns, classifierScope(p).and("association_id = ?", assoc), id, notFound)
+	if err != nil {
+		return millwa.Classifier{}, err
+	}
+	return row.classifier(), nil
+}
+
+// ListClassifiers returns one page of the classifiers that q selects among
+// those p may see: admins every classifier, an association its own, an
+// agency those of the associations seated in its regions, a processor none.
+// associationID limits the page to one association's classifiers; "" lists
+// across every association (the API's parent "associations/-"). Items come
+// in q's order (id order, which is creation order, when q has none). It
+// returns NotFound, saying "association ID not found", when associationID
+// names an association that does not exist or whose classifiers p may not
+// see, and Invalid for a field, key or limit the query may not have. A
+// condition on member compares the member's id.
+func (s *Store) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Classifier], error) {
+	return listClassifiers(ctx, s.r, s.dialect, p, associationID, q)
+}
+
+// ListClassifiers is Store.ListClassifiers as the transaction sees it.
+func (tx *Tx) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Classifier], error) {
+	return listClassifiers(ctx, tx.tx, tx.dialect, p, associationID, q)
+}
+
+func listClassifiers(ctx context.Context, q querier, dialect string, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Classifier], error) {
+	for _, k := range lq.Order {
+		if k.Field == "region" || k.Field == "member" {
+			// Neither is a value of the classifier that a page key could
+			// carry (member may be NULL, region is the association's).
+			return Page[millwa.Classifier]{}, millwa.Errorf(millwa.Invalid, "classifiers cannot be ordered by %s", k.Field)
+		}
+	}
+	lq.Conditions = append([]millwa.Condition(nil), lq.Conditions...)
+	for i, c := range lq.Conditions {
+		if c.Field != "member" {
+			continue
+		}
+		// member_id is a uuid column on PostgreSQL: anything else is an
+		// error there, not a miss.
+		id, ok := canonicalID(c.Str)
+		if !ok {
+			return Page[millwa.Classifier]{}, millwa.Errorf(millwa.Invalid, "member takes a member's id, got %q", c.Str)
+		}
+		lq.Conditions[i].Str = id
+	}
+	visible := classifierScope(p)
+	if associationID != "" {
+		parent, err := getAssociation(ctx, q, classifierParentScope(p), associationID)
+		if err != nil {
+			return Page[millwa.Classifier]{}, err
+		}
+		visible = visible.and("association_id = ?", parent.ID)
+	}
+	return listPage(ctx, q, dialect, &classifierList, classifierColumns, visible, lq, (*classifierRow).classifier)
+}

@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// lotRow is a lots row; contributions are read separately.
+type lotRow struct {
+	ID              string          `db:"id"`
+	AssociationID   string          `db:"association_id"`
+	Standard        string          `db:"standard"`
+	Campaign        int             `db:"campaign"`
+	Breed           string          `db:"breed"`
+	Colour          string          `db:"colour"`
+	DeclaredGroup   string          `db:"declared_quality_group"`
+	MarketGroup     string          `db:"market_quality_group"`
+	MeasuredGroup   sql.NullString  `db:"measured_quality_group"`
+	Discrepancy     bool            `db:"discrepancy"`
+	ClassifierID    string          `db:"classifier_id"`
+	CollectionPoint string          `db:"collection_point"`
+	Ubigeo          string          `db:"ubigeo"`
+	NetWeightGrams  int64           `db:"net_weight_grams"`
+	AllocatedGrams  int64           `db:"allocated_grams"`
+	State           string          `db:"state"`
+	AskPricePerKg   int64           `db:"ask_price_minor_per_kg"`
+	Currency        string          `db:"currency"`
+	MFD             sql.NullFloat64 `db:"mean_fibre_diameter_um"`
+	SD              sql.NullFloat64 `db:"fibre_diameter_sd_um"`
+	Fibres          sql.NullInt64   `db:"fibres_measured"`
+	Histogram       sql.NullString  `db:"diameter_histogram"`
+	StapleLength    sql.NullFloat64 `db:"staple_length_mm"`
+	Grading         sql.NullString  `db:"grading_detail"`
+	LotNumber       string          `db:"lot_number"`
+	ClassDate       string          `db:"classification_date"`
+	Revision        int64           `db:"revision"`
+	CreateTime      dbTime          `db:"create_time"`
+	UpdateTime      dbTime          `db:"update_time"`
+}
+
+const lotColumns = `id, association_id, standard, campaign, breed, colour, declared_quality_group,
+	market_quality_group, measured_quality_group, discrepancy, classifier_id, collection_point, ubigeo,
+	net_weight_grams, allocated_grams, state, ask_price_minor_per_kg, currency, mean_fibre_diameter_um,
+	fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm, grading_detail,
+	lot_number, classification_date, revision, create_time, update_time`
+
+// histogramDoc is how a diameter histogram is kept in its column.
+type histogramDoc struct {
+	LowerUm    float64 `json:"lower_um"`
+	BinWidthUm float64 `json:"bin_width_um"`
+	Counts     []int64 `json:"counts"`
+}
+
+func (r *lotRow) lot() millwa.Lot {
+	l := millwa.Lot{
+		ID: r.ID, AssociationID: r.AssociationID, Standard: r.Standard, Campaign: r.Campaign,
+		Breed: r.Breed, Colour: r.Colour, DeclaredGroup: r.DeclaredGroup, ClassifierID: r.ClassifierID,
+		NetWeightGrams: r.NetWeightGrams, CollectionPoint: r.CollectionPoint, LotNumber: r.LotNumber,
+		ClassificationDate: r.ClassDate, AskPricePerKg: r.AskPricePerKg, Currency: r.Currency,
+		MarketGroup: r.MarketGroup, MeasuredGroup: r.MeasuredGroup.String, Discrepancy: r.Discrepancy,
+		Grading: r.Grading.String, State: millwa.LotState(r.State), AllocatedGrams: r.AllocatedGrams,
+		Ubigeo: r.Ubigeo, Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
+	}
+	if r.MFD.Valid || r.Histogram.Valid || r.StapleLength.Valid {
+		m := &millwa.Measurement{}
+		if r.MFD.Valid {
+			m.MeanFiberDiameterUm = &r.MFD.Float64
+		}
+		if r.SD.Valid {
+			m.SDUm = &r.SD.Float64
+		}
+		if r.Fibres.Valid {
+			m.FibersMeasured = &r.Fibres.Int64
+		}
+		if r.StapleLength.Valid {
+			m.StapleLengthMm = &r.StapleLength.Float64
+		}
+		var h histogramDoc
+		if r.Histogram.Valid && json.Unmarshal([]byte(r.Histogram.String), &h) == nil {
+			m.HistogramStartUm, m.HistogramWidthUm, m.HistogramCounts = h.LowerUm, h.BinWidthUm, h.Counts
+		}
+		l.Measurement = m
+	}
+	return l
+}
+
+// lotScope is who sees which lots: admins every lot, an association its
+// own, an agency those originating in its regions, and a processor those
+// still on offer (AVAILABLE, or ALLOCATED with grams left).
+func lotScope(p millwa.Principal) scope {
+	switch p.Role {
+	case millwa.RoleAdmin:
+		return everything
+	case millwa.RoleAssociation:
+		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "associations/"+p.OrganisationID() {
+			return scope{sql: "association_id = ?", args: []any{id}}
+		}
+	case millwa.RoleAgency:
+		return regionScope("ubigeo", p.Regions)
+	case millwa.RoleProcessor:
+		return scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}
+	}
+	return nothing
+}
+
+// lotList is how lots are filtered, ordered and paged.
+var lotList = resourceColumns[millwa.Lot]{
+	table: "lots",
+	columns: map[string]column{
+		"quality_group":          {expr: "market_quality_group", kind: millwa.StringField},
+		"declared_quality_group": {expr: "declared_quality_group", kind: millwa.StringField},
+		"colour":                 {expr: "colour", kind: millwa.StringField},
+		"breed":                  {expr: "breed", kind: millwa.StringField},
+		"standard":               {expr: "standard", kind: millwa.StringField},
+		"classifier":             {expr: "classifier_id", kind: millwa.StringField},
+		"state":                  {expr: "state", kind: millwa.StringField},
+		"region":                 {expr: "ubigeo", kind: millwa.StringField, prefix: true},
+		"campaign":               {expr: "campaign", kind: millwa.IntField},
+		"discrepancy":            {expr: "discrepancy", kind: millwa.BoolField},
+		"ask_price_per_kg":       {expr: "ask_price_minor_per_kg", kind: millwa.IntField},
+		"net_weight_grams":       {expr: "net_weight_grams", kind: millwa.IntField},
+		"create_time":            {expr: "create_time", kind: millwa.TimeField},
+		"association":            {expr: "association_id", kind: millwa.StringField},
+	},
+	key: func(l *millwa.Lot, field string) string {
+		switch field {
+		case "campaign":
+			return fmt.Sprint(l.Campaign)
+		case "ask_price_per_kg":
+			return fmt.Sprint(l.AskPricePerKg)
+		case "net_weight_grams":
+			return fmt.Sprint(l.NetWeightGrams)
+		case "create_time":
+			return timeKey(l.CreateTime)
+		}
+		return l.ID
+	},
+}
+
+// CreateLot inserts l with its contributions, which the caller has
+// validated (members and classifier of the same association, codes of the
+// standard, grams summing to the weight). It sets ID, State AVAILABLE,
+// Revision and the times. The database refuses a classifier or member of
+// another association (FailedPrecondition).
+func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
+	id, err := newID()
+	if err != nil {
+		return err
+	}
+	t := now()
+	var mfd, sd, staple sql.NullFloat64
+	var fibres sql.NullInt64
+	var hist sql.NullString
+	if m := l.Measurement; m != nil {
+		mfd, sd, staple = nullFloat(m.MeanFiberDiameterUm), nullFloat(m.SDUm), nullFloat(m.StapleLengthMm)
+		if m.FibersMeasured != nil {
+			fibres = sql.NullInt64{Int64: *m.FibersMeasured, Valid: true}
+		}
+		if len(m.HistogramCounts) > 0 {
+			b, err := json.Marshal(histogramDoc{LowerUm: m.HistogramStartUm, BinWidthUm: m.HistogramWidthUm, Counts: m.HistogramCounts})
+			if err != nil {
+				return millwa.Wrap(millwa.Internal, err, "encoding a histogram")
+			}
+			hist = sql.NullString{String: string(b), Valid: true}
+		}
+	}
+	measured := sql.NullString{String: l.MeasuredGroup, Valid: l.MeasuredGroup != ""}
+	grading := sql.NullString{String: l.Grading, Valid: l.Grading != ""}
+	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO lots (`+lotColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+		id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
+		l.MarketGroup, measured, l.Discrepancy, l.ClassifierID, l.CollectionPoint, l.Ubigeo,
+		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mfd, sd, fibres, hist, staple, grading,
+		l.LotNumber, l.ClassificationDate, dbTime{t}, dbTime{t})
+	if err != nil {
+		return dbError(err, "inserting lot %s", id)
+	}
+	for _, c := range l.Contributions {
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO lot_contributions (lot_id, association_id, member_id, grams) VALUES (?, ?, ?, ?)`),
+			id, l.AssociationID, c.MemberID, c.Grams); err != nil {
+			return dbError(err, "inserting a contribution to lot %s", id)
+		}
+	}
+	l.ID, l.State, l.AllocatedGrams, l.Revision, l.CreateTime, l.UpdateTime = id, millwa.LotAvailable, 0, 1, t, t
+	return nil
+}
+
+func nullFloat(p *float64) sql.NullFloat64 {
+	if p == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *p, Valid: true}
+}
+
+// MissingMembers returns those of ids that are not members of the
+// association, in the order given.
+func (tx *Tx) MissingMembers(ctx context.Context, associationID string, ids []string) ([]string, error) {
+	return missingIDs(ctx, tx, "members", associationID, ids)
+}
+
+// ClassifierExists reports whether the classifier belongs to the
+// association.
+func (tx *Tx) ClassifierExists(ctx context.Context, associationID, id string) (bool, error) {
+	missing, err := missingIDs(ctx, tx, "classifiers", associationID, []string{id})
+	return len(missing) == 0, err
+}
+
+// missingIDs returns those of ids that name no row of table belonging to
+// the association.
+func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []string) ([]string, error) {
+	var keys []any
+	canonical := map[string]string{}
+	for _, id := range ids {
+		if k, ok := canonicalID(id); ok {
+			canonical[id] = k
+			keys = append(keys, k)
+		}
+	}
+	found := map[string]bool{}
+	if len(keys) > 0 {
+		q := `SELECT id FROM ` + table + ` WHERE association_id = ? AND id IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+		var rows []string
+		if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(q), append([]any{associationID}, keys...)...); err != nil {
+			return nil, dbError(err, "looking up %s", table)
+		}
+		for _, r := range rows {
+			found[r] = true
+		}
+	}
+	var missing []string
+	for _, id := range ids {
+		if !found[canonical[id]] {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
+}
+
+// GetLot returns the lot with the given id, with its contributions, if p
+// may see it; NotFound ("lot ID not found") otherwise.
+func (s *Store) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	return getLot(ctx, s.r, lotScope(p), id, "")
+}
+
+// GetLot is Store.GetLot as the transaction sees it, with the lot's row
+// locked until the transaction ends (on PostgreSQL), for a change.
+func (tx *Tx) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	return getLot(ctx, tx.tx, lotScope(p), id, tx.forUpdate())
+}
+
+func getLot(ctx context.Context, q querier, visible scope, id, lock string) (millwa.Lot, error) {
+	notFound := millwa.Errorf(millwa.NotFound, "lot %s not found", id)
+	key, ok := canonicalID(id)
+	if !ok {
+		return millwa.Lot{}, notFound
+	}
+	var row lotRow
+	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+lotColumns+` FROM lots WHERE id = ? AND (`+visible.sql+`)`+lock),
+		append([]any{key}, visible.args...)...)
+	if err == sql.ErrNoRows {
+		return millwa.Lot{}, notFound
+	}
+	if err != nil {
+		return millwa.Lot{}, dbError(err, "reading lot %s", id)
+	}
+	lots := []millwa.Lot{row.lot()}
+	if err := loadContributions(ctx, q, lots); err != nil {
+		return millwa.Lot{}, err
+	}
+	return lots[0], nil
+}
+
+// loadContributions fills the contributions of the lots, in one query.
+func loadContributions(ctx context.Context, q querier, lots []millwa.Lot) error {
+	if len(lots) == 0 {
+		return nil
+	}
+	ids := make([]any, len(lots))
+	index := map[string]int{}
+	for i, l := range lots {
+		ids[i] = l.ID
+		index[l.ID] = i
+	}
+	var rows []struct {
+		LotID    string `db:"lot_id"`
+		MemberID string `db:"member_id"`
+		Grams    int64  `db:"grams"`
+	}
+	query := `SELECT lot_id, member_id, grams FROM lot_contributions WHERE lot_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `) ORDER BY lot_id, member_id`
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), ids...); err != nil {
+		return dbError(err, "reading contributions")
+	}
+	for _, r := range rows {
+		i := index[r.LotID]
+		lots[i].Contributions = append(lots[i].Contributions, millwa.Contribution{MemberID: r.MemberID, Grams: r.Grams})
+	}
+	return nil
+}
+
+// ListLots returns one page of the lots q selects among those p may see,
+// with their contributions. associationID, when set, limits the page to
+// one association's lots.
+func (s *Store) ListLots(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Lot], error) {
+	visible := lotScope(p)
+	if associationID != "" {
+		key, ok := canonicalID(associationID)
+		if !ok {
+			return Page[millwa.Lot]{}, nil
+		}
+		visible = scope{sql: "(" + visible.sql + ") AND association_id = ?", args: append(append([]any(nil), visible.args...), key)}
+	}
+	page, err := listPage(ctx, s.r, s.dialect, &lotList, lotColumns, visible, q, (*lotRow).lot)
+	if err != nil {
+		return page, err
+	}
+	return page, loadContributions(ctx, s.r, page.Items)
+}
+
+// WithdrawLot marks the lot WITHDRAWN; the caller has checked that it may
+// be. The database refuses a lot with grams allocated.
+func (tx *Tx) WithdrawLot(ctx context.Context, id string) error {
+	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots SET state = 'WITHDRAWN', revision = revision + 1, update_time = ? WHERE id = ?`), dbTime{now()}, id)
+	return dbError(err, "withdrawing lot %s", id)
+}

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// memberList is how members are filtered, ordered and paged. sex holds the
+// domain's value ("FEMALE", "MALE"): the service maps the API's enum names.
+var memberList = resourceColumns[millwa.Member]{
+	table: "members",
+	columns: map[string]column{
+		"dni":          {expr: "dni", kind: millwa.StringField},
+		"sex":          {expr: "sex", kind: millwa.StringField},
+		"display_name": {expr: "full_name", kind: millwa.StringField},
+		"create_time":  {expr: "create_time", kind: millwa.TimeField},
+	},
+	key: func(m *millwa.Member, field string) string {
+		switch field {
+		case "dni":
+			return m.DNI
+		case "sex":
+			return string(m.Sex)
+		case "display_name":
+			return m.DisplayName
+		case "create_time":
+			return timeKey(m.CreateTime)
+		}
+		return m.ID
+	},
+}
+
+// ownAssociationID returns the id of the association p acts for, when p is
+// an association's key whose organisation is an association's name.
+func ownAssociationID(p millwa.Principal) (string, bool) {
+	if p.Role != millwa.RoleAssociation || p.Organisation != "associations/"+p.OrganisationID() {
+		return "", false
+	}
+	return canonicalID(p.OrganisationID())
+}
+
+// associationOnlyScope is the scope of data that only admins and the
+// association itself may see (members, and whose parent they may name):
+// rows whose column holds the id of p's association, or every row for an
+// admin. Processors, agencies and the zero Principal see nothing.
+func associationOnlyScope(p millwa.Principal, column string) scope {
+	switch p.Role {
+	case millwa.RoleAdmin:
+		return everything
+	case millwa.RoleAssociation:
+		if id, ok := ownAssociationID(p); ok {
+			return scope{sql: column + " = ?", args: []any{id}}
+		}
+	}
+	return nothing
+}
+
+// and returns the scope of rows in s that also meet cond.
+func (s scope) and(cond string, args ...any) scope {
+	return scope{sql: "(" + s.sql + ") AND " + cond, args: append(append([]any(nil), s.args...), args...)}
+}
+
+// memberScope is who sees which members: admins every one, an association
+// its own. Processors and agencies never see members.
+func memberScope(p millwa.Principal) scope {
+	return associationOnlyScope(p, "association_id")
+}
+
+// memberRow is a members row.
+type memberRow struct {
+	ID            string        `db:"id"`
+	AssociationID string        `db:"association_id"`
+	FullName      string        `db:"full_name"`
+	DNI           string        `db:"dni"`
+	Sex           string        `db:"sex"`
+	HerdSize      sql.NullInt32 `db:"herd_size"`
+	Revision      int64         `db:"revision"`
+	CreateTime    dbTime        `db:"create_time"`
+	UpdateTime    dbTime        `db:"update_time"`
+}
+
+const memberColumns = `id, association_id, full_name, dni, sex, herd_size, revision, create_time, update_time`
+
+func newMemberRow(m *millwa.Member) memberRow {
+	r := memberRow{
+		ID:            m.ID,
+		AssociationID: m.AssociationID,
+		FullName:      m.DisplayName,
+		DNI:           m.DNI,
+		Sex:           string(m.Sex),
+		Revision:      m.Revision,
+		CreateTime:    dbTime{m.CreateTime},
+		UpdateTime:    dbTime{m.UpdateTime},
+	}
+	if m.HerdSize != nil {
+		r.HerdSize = sql.NullInt32{Int32: *m.HerdSize, Valid: true}
+	}
+	return r
+}
+
+func (r *memberRow) member() millwa.Member {
+	m := millwa.Member{
+		ID:            r.ID,
+		AssociationID: r.AssociationID,
+		DisplayName:   r.FullName,
+		DNI:           r.DNI,
+		Sex:           millwa.Sex(r.Sex),
+		Revision:      r.Revision,
+		CreateTime:    r.CreateTime.Time,
+		UpdateTime:    r.UpdateTime.Time,
+	}
+	if r.HerdSize.Valid {
+		n := r.HerdSize.Int32
+		m.HerdSize = &n
+	}
+	return m
+}
+
+// CreateMember inserts m as a member of the association m.AssociationID.
+// The caller has normalized and validated m and checked that the
+// association exists and that the principal may change it. On success it
+// sets m.ID to a new UUIDv7, m.Revision to 1 and m.CreateTime and
+// m.UpdateTime to the current time (UTC, microseconds); on failure m is
+// unchanged. It returns AlreadyExists (reason MEMBER_DNI_TAKEN) when the
+// association already has a member with m's DNI, and FailedPrecondition
+// when the association does not exist.
+func (tx *Tx) CreateMember(ctx context.Context, m *millwa.Member) error {
+	assoc, ok := canonicalID(m.AssociationID)
+	if !ok {
+		return millwa.Errorf(millwa.NotFound, "association %s not found", m.AssociationID)
+	}
+	id, err := newID()
+	if err != nil {
+		return fmt.Errorf("creating member: %w", err)
+	}
+	t := now()
+	row := newMemberRow(m)
+	row.ID, row.AssociationID, row.Revision, row.CreateTime, row.UpdateTime = id, assoc, 1, dbTime{t}, dbTime{t}
+	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
+		VALUES (:id, :association_id, :full_name, :dni, :sex, :herd_size, :revision, :create_time, :update_time)`, row)
+	if err != nil {
+		err = translate(err)
+		var me *millwa.Error
+		if errors.As(err, &me) && me.Code == millwa.AlreadyExists {
+			// The only unique key a client chooses is (association, DNI).
+			err = &millwa.Error{
+				Code:    millwa.AlreadyExists,
+				Reason:  "MEMBER_DNI_TAKEN",
+				Message: fmt.Sprintf("a member with DNI %s is already registered in associations/%s", m.DNI, assoc),
+				Err:     me.Err,
+			}
+		}
+		return fmt.Errorf("inserting member %s of association %s: %w", id, assoc, err)
+	}
+	*m = row.member()
+	return nil
+}
+
+// GetMember returns the member with the given id of the association with
+// the given id, if p may see it: admins see every member, an association
+// its own, nobody else any. It returns NotFound, saying "member ID not
+// found", when there is none or p may not see it: the two are
+// indistinguishable.
+func (s *Store) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
+	return getMember(ctx, s.r, p, associationID, id)
+}
+
+// GetMember is Store.GetMember as the transaction sees it.
+func (tx *Tx) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
+	return getMember(ctx, tx.tx, p, associationID, id)
+}
+
+func getMember(ctx context.Context, q querier, p millwa.Principal, associationID, id string) (millwa.Member, error) {
+	notFound := millwa.Errorf(millwa.NotFound, "member %s not found", id)
+	assoc, ok := canonicalID(associationID)
+	if !ok {
+		return millwa.Member{}, notFound
+	}
+	row, err := getVisible[memberRow](ctx, q, "members", memberColumns, memberScope(p).and("association_id = ?", assoc), id, notFound)
+	if err != nil {
+		return millwa.Member{}, err
+	}
+	return row.member(), nil
+}
+
+// ListMembers returns one page of the members of the association with the
+// given id that q selects, in q's order (id order, which is creation order,
+// when q has none). It returns NotFound, saying "association ID not found",
+// when the association does not exist or p may not see its members (only
+// admins and the association itself may), and Invalid for a field, key or
+// limit the query may not have.
+func (s *Store) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
+	return listMembers(ctx, s.r, s.dialect, p, associationID, q)
+}
+
+// ListMembers is Store.ListMembers as the transaction sees it.
+func (tx *Tx) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
+	return listMembers(ctx, tx.tx, tx.dialect, p, associationID, q)
+}
+
+func listMembers(ctx context.Context, q querier, dialect string, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Member], error) {
+	parent, err := getAssociation(ctx, q, associationOnlyScope(p, "id"), associationID)
+	if err != nil {
+		return Page[millwa.Member]{}, err
+	}
+	return listPage(ctx, q, dialect, &memberList, memberColumns, memberScope(p).and("association_id = ?", parent.ID), lq, (*memberRow).member)
+}
