@@ -389,6 +389,7 @@ func TestListAssociationsInputErrors(t *testing.T) {
 		{"unquoted string", &millwav1.ListAssociationsRequest{Filter: `region = 21`}, "filter"},
 		{"bad region", &millwav1.ListAssociationsRequest{Filter: `region = "99"`}, "filter"},
 		{"trailing AND", &millwav1.ListAssociationsRequest{Filter: `region = "21" AND`}, "filter"},
+		{"ruc takes = only", &millwav1.ListAssociationsRequest{Filter: `ruc != "20448012345"`}, "filter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

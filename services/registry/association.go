@@ -35,6 +35,9 @@ var associationList = millwa.ListSpec{
 
 // CreateAssociation registers a producer association.
 func (s *Server) CreateAssociation(ctx context.Context, req *millwav1.CreateAssociationRequest) (*millwav1.CreateAssociationResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
 	if req.GetAssociation() == nil {
@@ -85,6 +88,9 @@ func (s *Server) ListAssociations(ctx context.Context, req *millwav1.ListAssocia
 	lr := millwa.ListRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
 	q, err := millwa.ParseList(lr, associationList)
 	if err != nil {
+		return nil, err
+	}
+	if err := equalOnly(q, "ruc", "legal_name"); err != nil {
 		return nil, err
 	}
 	page, err := s.store.ListAssociations(ctx, p, q)
