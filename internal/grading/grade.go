@@ -3,6 +3,7 @@ package grading
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -142,9 +143,12 @@ type decision struct {
 	alternativeGroupName []Text
 }
 
-func decide(s *Standard, sample *Sample, m *Metrics, k int64, gi int) *decision {
+// decide applies the short-fibre rule to the diameter group gi of the
+// rounded mean k, and judges the interval of the mean against the group
+// given.
+func decide(s *Standard, sample *Sample, m *Metrics, k int64, gi int) decision {
 	res := s.DiameterResolutionUm
-	d := &decision{s: s, sample: sample, m: m, k: k, diameter: &s.QualityGroups[gi]}
+	d := decision{s: s, sample: sample, m: m, k: k, diameter: &s.QualityGroups[gi]}
 	d.chosen = d.diameter
 	if st, least := sample.StapleLengthMm, d.diameter.MinStapleLengthMm; st != nil && least != nil {
 		switch {
@@ -194,25 +198,36 @@ func decide(s *Standard, sample *Sample, m *Metrics, k int64, gi int) *decision 
 }
 
 // explain writes the rules applied, with their numbers, in both languages.
+// It writes into two builders rather than through fmt: it is most of the
+// work of a grade.
 func (d *decision) explain() Text {
 	s, res := d.s, d.s.DiameterResolutionUm
-	var es, en strings.Builder
+	var w bilingual
+	w.es.Grow(640)
+	w.en.Grow(640)
 	dec := decimals(res)
 	mfd := consistent(d.m.MeanFiberDiameterUm, dec+1, dec, func(v float64) bool {
 		k, ok := toStep(v, res)
 		return ok && k == d.k
 	})
 	rounded := stepValue(d.k, res)
-	band := bandText(d.diameter.Band, res)
 	dn := d.diameter.Name
-	if h := d.sample.Histogram; h != nil && d.m.FibersMeasured != nil {
+
+	w.both("MFD ", mfd, " µm")
+	if d.sample.Histogram != nil && d.m.FibersMeasured != nil {
 		n := grouped(*d.m.FibersMeasured)
-		fmt.Fprintf(&en, "MFD %s µm (histogram of %s fibres), rounded to %s, is in the band of %s (%s) of %s.", mfd, n, rounded, dn.EN, band.EN, s.Title.EN)
-		fmt.Fprintf(&es, "MFD %s µm (histograma de %s fibras), redondeado a %s, está en la banda de %s (%s) de %s.", mfd, n, rounded, dn.ES, band.ES, s.Title.ES)
-	} else {
-		fmt.Fprintf(&en, "MFD %s µm, rounded to %s, is in the band of %s (%s) of %s.", mfd, rounded, dn.EN, band.EN, s.Title.EN)
-		fmt.Fprintf(&es, "MFD %s µm, redondeado a %s, está en la banda de %s (%s) de %s.", mfd, rounded, dn.ES, band.ES, s.Title.ES)
+		w.es.WriteString(" (histograma de " + n + " fibras)")
+		w.en.WriteString(" (histogram of " + n + " fibres)")
 	}
+	w.say(", redondeado a ", ", rounded to ")
+	w.both(rounded)
+	w.say(", está en la banda de ", ", is in the band of ")
+	w.name(dn)
+	w.both(" (")
+	w.band(d.diameter.Band, res)
+	w.say(") de ", ") of ")
+	w.name(s.Title)
+	w.both(".")
 
 	var st, least string
 	if d.sample.StapleLengthMm != nil {
@@ -221,82 +236,154 @@ func (d *decision) explain() Text {
 	if d.diameter.MinStapleLengthMm != nil {
 		least = trimmed(*d.diameter.MinStapleLengthMm, 6)
 	}
+	below := func() {
+		w.say(" El largo de mecha de ", " Staple length ")
+		w.both(st)
+		w.say(" mm es menor que el mínimo de ", " mm is below the ")
+		w.both(least)
+		w.say(" mm de ", " mm minimum of ")
+		w.name(dn)
+	}
 	switch d.length {
 	case lengthMet:
-		fmt.Fprintf(&en, " Staple length %s mm meets the %s mm minimum of %s.", st, least, dn.EN)
-		fmt.Fprintf(&es, " El largo de mecha de %s mm cumple el mínimo de %s mm de %s.", st, least, dn.ES)
+		w.say(" El largo de mecha de ", " Staple length ")
+		w.both(st)
+		w.say(" mm cumple el mínimo de ", " mm meets the ")
+		w.both(least)
+		w.say(" mm de ", " mm minimum of ")
+		w.name(dn)
+		w.both(".")
 	case lengthShort:
-		sn := s.ShortFiberGroup.Name
-		fmt.Fprintf(&en, " Staple length %s mm is below the %s mm minimum of %s: short-fibre group %s.", st, least, dn.EN, sn.EN)
-		fmt.Fprintf(&es, " El largo de mecha de %s mm es menor que el mínimo de %s mm de %s: grupo de fibra corta %s.", st, least, dn.ES, sn.ES)
+		below()
+		w.say(": grupo de fibra corta ", ": short-fibre group ")
+		w.name(s.ShortFiberGroup.Name)
+		w.both(".")
 	case lengthShortNoGroup:
-		fmt.Fprintf(&en, " Staple length %s mm is below the %s mm minimum of %s, but the standard has no short-fibre group: the group stands.", st, least, dn.EN)
-		fmt.Fprintf(&es, " El largo de mecha de %s mm es menor que el mínimo de %s mm de %s, pero la norma no tiene grupo de fibra corta: el grupo se mantiene.", st, least, dn.ES)
+		below()
+		w.say(", pero la norma no tiene grupo de fibra corta: el grupo se mantiene.",
+			", but the standard has no short-fibre group: the group stands.")
 	case lengthShortOutside:
 		sg := s.ShortFiberGroup
-		sb := bandText(sg.Band, res)
-		fmt.Fprintf(&en, " Staple length %s mm is below the %s mm minimum of %s, but the rounded MFD %s is outside the band of the short-fibre group %s (%s): the sample stays in %s.", st, least, dn.EN, rounded, sg.Name.EN, sb.EN, dn.EN)
-		fmt.Fprintf(&es, " El largo de mecha de %s mm es menor que el mínimo de %s mm de %s, pero el MFD redondeado %s está fuera de la banda del grupo de fibra corta %s (%s): la muestra queda en %s.", st, least, dn.ES, rounded, sg.Name.ES, sb.ES, dn.ES)
+		below()
+		w.say(", pero el MFD redondeado ", ", but the rounded MFD ")
+		w.both(rounded)
+		w.say(" está fuera de la banda del grupo de fibra corta ", " is outside the band of the short-fibre group ")
+		w.name(sg.Name)
+		w.both(" (")
+		w.band(sg.Band, res)
+		w.say("): la muestra queda en ", "): the sample stays in ")
+		w.name(dn)
+		w.both(".")
 	default:
 		switch {
 		case d.sample.StapleLengthMm == nil && d.diameter.MinStapleLengthMm != nil && s.ShortFiberGroup != nil:
-			fmt.Fprintf(&en, " No staple length was given: the short-fibre rule (%s mm minimum) was not applied.", least)
-			fmt.Fprintf(&es, " No se dio el largo de mecha: no se aplicó la regla de fibra corta (mínimo de %s mm).", least)
+			w.say(" No se dio el largo de mecha: no se aplicó la regla de fibra corta (mínimo de ",
+				" No staple length was given: the short-fibre rule (")
+			w.both(least)
+			w.say(" mm).", " mm minimum) was not applied.")
 		case d.sample.StapleLengthMm != nil && s.ShortFiberGroup != nil:
-			fmt.Fprintf(&en, " %s has no minimum staple length: the staple length of %s mm does not change the group.", dn.EN, st)
-			fmt.Fprintf(&es, " %s no tiene largo de mecha mínimo: el largo de %s mm no cambia el grupo.", dn.ES, st)
+			w.both(" ")
+			w.name(dn)
+			w.say(" no tiene largo de mecha mínimo: el largo de ", " has no minimum staple length: the staple length of ")
+			w.both(st)
+			w.say(" mm no cambia el grupo.", " mm does not change the group.")
 		case d.sample.StapleLengthMm != nil:
-			fmt.Fprintf(&en, " The standard has no short-fibre rule: the staple length of %s mm does not change the group.", st)
-			fmt.Fprintf(&es, " La norma no tiene regla de fibra corta: el largo de mecha de %s mm no cambia el grupo.", st)
+			w.say(" La norma no tiene regla de fibra corta: el largo de mecha de ", " The standard has no short-fibre rule: the staple length of ")
+			w.both(st)
+			w.say(" mm no cambia el grupo.", " mm does not change the group.")
 		}
 	}
 
+	if !d.intervalKnown {
+		w.say(" El intervalo de 95 % del MFD no se conoce (requiere la desviación estándar y el número de fibras): no se evaluó si es límite.",
+			" The 95 % interval of the MFD is unknown (it needs the SD and the number of fibres): not assessed as borderline.")
+		return w.text()
+	}
+	low := consistent(*d.m.MFDCI95LowUm, dec+1, dec+1, func(v float64) bool {
+		k, ok := toStep(v, res)
+		return ok && k == d.lowStep
+	})
+	high := consistent(*d.m.MFDCI95HighUm, dec+1, dec+1, func(v float64) bool {
+		k, ok := toStep(v, res)
+		return ok && k == d.highStep
+	})
+	w.say(" Su intervalo de 95 %, ", " Its 95 % interval, ")
+	w.both(low, "–", high, " µm, ")
+	if !d.borderline {
+		w.say("queda dentro de ", "stays within ")
+	} else {
+		w.say("sale de ", "reaches outside ")
+	}
+	w.name(d.chosen.Name)
+	w.both(" (")
+	w.band(d.chosen.Band, res)
+	w.both(")")
+	if !d.borderline {
+		w.both(".")
+		return w.text()
+	}
+	for i, n := range d.alternativeGroupName {
+		switch {
+		case i == 0:
+			w.say(" hacia ", " into ")
+		case i == len(d.alternativeGroupName)-1:
+			w.say(" y ", " and ")
+		default:
+			w.both(", ")
+		}
+		w.name(n)
+	}
+	w.say(": muestra límite, repita el análisis antes de venderla con este grado.",
+		": borderline, re-test the sample before selling it on this grade.")
+	return w.text()
+}
+
+// bilingual writes a text in Spanish and English side by side.
+type bilingual struct{ es, en strings.Builder }
+
+// both writes the same parts in both languages.
+func (w *bilingual) both(parts ...string) {
+	for _, p := range parts {
+		w.es.WriteString(p)
+		w.en.WriteString(p)
+	}
+}
+
+// say writes a part in each language.
+func (w *bilingual) say(es, en string) {
+	w.es.WriteString(es)
+	w.en.WriteString(en)
+}
+
+// name writes a localized name.
+func (w *bilingual) name(t Text) { w.say(t.ES, t.EN) }
+
+// band writes a band as bandText does, without building strings.
+func (w *bilingual) band(b Band, res float64) {
+	var buf [32]byte
+	d := decimals(res)
+	end := func(v float64) {
+		n := strconv.AppendFloat(buf[:0], v, 'f', d, 64)
+		w.es.Write(n)
+		w.en.Write(n)
+	}
 	switch {
-	case !d.intervalKnown:
-		en.WriteString(" The 95 % interval of the MFD is unknown (it needs the SD and the number of fibres): not assessed as borderline.")
-		es.WriteString(" El intervalo de 95 % del MFD no se conoce (requiere la desviación estándar y el número de fibras): no se evaluó si es límite.")
+	case b.MinUm != nil && b.MaxUm != nil:
+		end(*b.MinUm)
+		w.both("–")
+		end(*b.MaxUm)
+		w.both(" µm")
+	case b.MaxUm != nil:
+		w.both("≤ ")
+		end(*b.MaxUm)
+		w.both(" µm")
+	case b.MinUm != nil:
+		w.both("≥ ")
+		end(*b.MinUm)
+		w.both(" µm")
 	default:
-		low := consistent(*d.m.MFDCI95LowUm, dec+1, dec+1, func(v float64) bool {
-			k, ok := toStep(v, res)
-			return ok && k == d.lowStep
-		})
-		high := consistent(*d.m.MFDCI95HighUm, dec+1, dec+1, func(v float64) bool {
-			k, ok := toStep(v, res)
-			return ok && k == d.highStep
-		})
-		cn := d.chosen.Name
-		cb := bandText(d.chosen.Band, res)
-		if !d.borderline {
-			fmt.Fprintf(&en, " Its 95 %% interval, %s–%s µm, stays within %s (%s).", low, high, cn.EN, cb.EN)
-			fmt.Fprintf(&es, " Su intervalo de 95 %%, %s–%s µm, queda dentro de %s (%s).", low, high, cn.ES, cb.ES)
-			break
-		}
-		fmt.Fprintf(&en, " Its 95 %% interval, %s–%s µm, reaches outside %s (%s)", low, high, cn.EN, cb.EN)
-		fmt.Fprintf(&es, " Su intervalo de 95 %%, %s–%s µm, sale de %s (%s)", low, high, cn.ES, cb.ES)
-		if len(d.alternativeGroupName) > 0 {
-			en.WriteString(" into ")
-			es.WriteString(" hacia ")
-			listNames(&en, &es, d.alternativeGroupName)
-		}
-		en.WriteString(": borderline, re-test the sample before selling it on this grade.")
-		es.WriteString(": muestra límite, repita el análisis antes de venderla con este grado.")
+		w.name(bandText(b, res))
 	}
-	return Text{ES: es.String(), EN: en.String()}
 }
 
-// listNames writes "A, B and C" and "A, B y C".
-func listNames(en, es *strings.Builder, names []Text) {
-	for i, n := range names {
-		if i > 0 {
-			if i == len(names)-1 {
-				en.WriteString(" and ")
-				es.WriteString(" y ")
-			} else {
-				en.WriteString(", ")
-				es.WriteString(", ")
-			}
-		}
-		en.WriteString(n.EN)
-		es.WriteString(n.ES)
-	}
-}
+func (w *bilingual) text() Text { return Text{ES: w.es.String(), EN: w.en.String()} }
