@@ -415,6 +415,15 @@ func TestSubcommands(t *testing.T) {
 	if !errors.As(err, &exit) || !strings.Contains(out, "database-url") {
 		t.Fatalf("bad flag value: %v %q, want a failure naming database-url", err, out)
 	}
+	// A folder of standards with a broken file stops the start, naming it.
+	standards := t.TempDir()
+	if err := os.WriteFile(filepath.Join(standards, "pe-custom.json"), []byte(`{"id": "pe-custom", "colour_table": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run([]string{"MILLWA_STANDARDS_DIR=" + standards}, "serve")
+	if !errors.As(err, &exit) || !strings.Contains(out, "pe-custom.json") || !strings.Contains(out, "colour_table") {
+		t.Fatalf("broken standard: %v %q, want a failure naming the file and the field", err, out)
+	}
 	out, err = run(nil, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "nonsense")
 	if !errors.As(err, &exit) || !strings.Contains(out, "grpc-addr") {
 		t.Fatalf("bad address: %v %q", err, out)
