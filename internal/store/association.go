@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/millwa/millwa/internal/millwa"
@@ -120,17 +119,7 @@ func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) erro
 		VALUES (:id, :legal_name, :ruc, :ubigeo, :community, :contact_person_name,
 			:contact_phone, :contact_email, :revision, :create_time, :update_time)`, row)
 	if err != nil {
-		err = translate(err)
-		var me *millwa.Error
-		if errors.As(err, &me) && me.Code == millwa.AlreadyExists {
-			// The only unique key a client chooses is the RUC.
-			err = &millwa.Error{
-				Code:    millwa.AlreadyExists,
-				Reason:  "ASSOCIATION_RUC_TAKEN",
-				Message: fmt.Sprintf("an association with RUC %s already exists", a.RUC),
-				Err:     me.Err,
-			}
-		}
+		err = uniqueTaken(err, "ASSOCIATION_RUC_TAKEN", "an association with RUC %s already exists", a.RUC)
 		return fmt.Errorf("inserting association %s: %w", id, err)
 	}
 	*a = row.association()

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/millwa/millwa/internal/millwa"
@@ -147,17 +146,7 @@ func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error 
 		VALUES (:id, :association_id, :full_name, :dni, :certification_number, :certification_date,
 			:member_id, :revision, :create_time, :update_time)`, row)
 	if err != nil {
-		err = translate(err)
-		var me *millwa.Error
-		if errors.As(err, &me) && me.Code == millwa.AlreadyExists {
-			// The only unique key a client chooses is (association, DNI).
-			err = &millwa.Error{
-				Code:    millwa.AlreadyExists,
-				Reason:  "CLASSIFIER_DNI_TAKEN",
-				Message: fmt.Sprintf("a classifier with DNI %s is already registered in associations/%s", c.DNI, assoc),
-				Err:     me.Err,
-			}
-		}
+		err = uniqueTaken(err, "CLASSIFIER_DNI_TAKEN", "a classifier with DNI %s is already registered in associations/%s", c.DNI, assoc)
 		return fmt.Errorf("inserting classifier %s of association %s: %w", id, assoc, err)
 	}
 	*c = row.classifier()

@@ -34,6 +34,18 @@ func dbError(err error, format string, args ...any) error {
 // translate returns err as a *millwa.Error, classified by the dialect whose
 // driver produced it. An err that already holds a *millwa.Error is returned
 // unchanged.
+// uniqueTaken is translate, with a unique violation reported as
+// AlreadyExists under the given reason and message: the one unique key a
+// client chooses for the row (a RUC, a DNI within an association).
+func uniqueTaken(err error, reason, format string, args ...any) error {
+	err = translate(err)
+	var me *millwa.Error
+	if errors.As(err, &me) && me.Code == millwa.AlreadyExists {
+		return &millwa.Error{Code: millwa.AlreadyExists, Reason: reason, Message: fmt.Sprintf(format, args...), Err: me.Err}
+	}
+	return err
+}
+
 func translate(err error) error {
 	if err == nil {
 		return nil

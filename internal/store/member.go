@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/millwa/millwa/internal/millwa"
@@ -143,17 +142,7 @@ func (tx *Tx) CreateMember(ctx context.Context, m *millwa.Member) error {
 	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
 		VALUES (:id, :association_id, :full_name, :dni, :sex, :herd_size, :revision, :create_time, :update_time)`, row)
 	if err != nil {
-		err = translate(err)
-		var me *millwa.Error
-		if errors.As(err, &me) && me.Code == millwa.AlreadyExists {
-			// The only unique key a client chooses is (association, DNI).
-			err = &millwa.Error{
-				Code:    millwa.AlreadyExists,
-				Reason:  "MEMBER_DNI_TAKEN",
-				Message: fmt.Sprintf("a member with DNI %s is already registered in associations/%s", m.DNI, assoc),
-				Err:     me.Err,
-			}
-		}
+		err = uniqueTaken(err, "MEMBER_DNI_TAKEN", "a member with DNI %s is already registered in associations/%s", m.DNI, assoc)
 		return fmt.Errorf("inserting member %s of association %s: %w", id, assoc, err)
 	}
 	*m = row.member()
