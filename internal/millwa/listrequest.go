@@ -116,3 +116,12 @@ func CheckRequestID(vs *Violations, id string) {
 		}
 	}
 }
+
+// FilterError is an Invalid error on a request's filter, for the rules a
+// service adds to the grammar's (values a field takes, who may filter on
+// it).
+func FilterError(format string, args ...any) error {
+	var vs Violations
+	vs.Add("filter", format, args...)
+	return vs.Err()
+}

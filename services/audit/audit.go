@@ -61,9 +61,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *millwav1.ListAuditEve
 		if c.Field == "actor_role" {
 			r, ok := identity.ParseRoleName(c.Str)
 			if !ok {
-				var vs millwa.Violations
-				vs.Add("filter", "actor_role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
-				return nil, vs.Err()
+				return nil, millwa.FilterError("actor_role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
 			}
 			q.Conditions[i].Str = string(r)
 		}

@@ -209,13 +209,13 @@ func (s *Server) ListApiKeys(ctx context.Context, req *millwav1.ListApiKeysReque
 		case "role":
 			r, ok := ParseRoleName(c.Str)
 			if !ok {
-				return nil, filterError("role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
+				return nil, millwa.FilterError("role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
 			}
 			q.Conditions[i].Str = string(r)
 		case "state":
 			st := enumName("STATE_", c.Str)
 			if st != "STATE_ACTIVE" && st != "STATE_EXPIRED" && st != "STATE_REVOKED" {
-				return nil, filterError("state takes STATE_ACTIVE, STATE_EXPIRED or STATE_REVOKED")
+				return nil, millwa.FilterError("state takes STATE_ACTIVE, STATE_EXPIRED or STATE_REVOKED")
 			}
 			q.Conditions[i].Str = strings.ToLower(strings.TrimPrefix(st, "STATE_"))
 		}
@@ -326,10 +326,4 @@ func enumName(prefix, v string) string {
 		return v
 	}
 	return prefix + v
-}
-
-func filterError(msg string) error {
-	var vs millwa.Violations
-	vs.Add("filter", "%s", msg)
-	return vs.Err()
 }

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"strconv"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -125,7 +124,7 @@ func (s *Server) ListClassifiers(ctx context.Context, req *millwav1.ListClassifi
 		if c.Field == "member" {
 			ids, err := millwa.ParseName("filter", c.Str, associationsCollection, membersCollection)
 			if err != nil {
-				return nil, filterError("member takes a member's resource name, associations/{id}/members/{id}; got " + strconv.Quote(c.Str))
+				return nil, millwa.FilterError("member takes a member's resource name, associations/{id}/members/{id}; got %q", c.Str)
 			}
 			q.Conditions[i].Str = ids[1]
 		}

@@ -222,18 +222,18 @@ func (s *Server) ListLots(ctx context.Context, req *millwav1.ListLotsRequest) (*
 		switch c.Field {
 		case "discrepancy":
 			if p.Role == millwa.RoleProcessor {
-				return nil, filterError("discrepancy is the association's internal finding: processors cannot filter on it")
+				return nil, millwa.FilterError("discrepancy is the association's internal finding: processors cannot filter on it")
 			}
 		case "state":
 			st := millwa.LotState(strings.TrimPrefix(strings.ToUpper(c.Str), "LOT_STATE_"))
 			if _, ok := lotStates[st]; !ok {
-				return nil, filterError("state takes AVAILABLE, ALLOCATED, SOLD or WITHDRAWN")
+				return nil, millwa.FilterError("state takes AVAILABLE, ALLOCATED, SOLD or WITHDRAWN")
 			}
 			q.Conditions[i].Str = string(st)
 		case "classifier":
 			ids, err := millwa.ParseName("filter", c.Str, associationsCollection, "classifiers")
 			if err != nil {
-				return nil, filterError("classifier takes a classifier's name, associations/{a}/classifiers/{c}")
+				return nil, millwa.FilterError("classifier takes a classifier's name, associations/{a}/classifiers/{c}")
 			}
 			q.Conditions[i].Str = ids[1]
 		case "standard":

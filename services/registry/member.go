@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -96,7 +95,7 @@ func (s *Server) ListMembers(ctx context.Context, req *millwav1.ListMembersReque
 		if c.Field == "sex" {
 			sex, ok := millwa.ParseSex(c.Str)
 			if !ok {
-				return nil, filterError("sex takes FEMALE or MALE (or SEX_FEMALE, SEX_MALE), got " + strconv.Quote(c.Str))
+				return nil, millwa.FilterError("sex takes FEMALE or MALE (or SEX_FEMALE, SEX_MALE), got %q", c.Str)
 			}
 			q.Conditions[i].Str = string(sex)
 		}
@@ -149,17 +148,10 @@ func addViolations(vs *millwa.Violations, err error) {
 func equalOnly(q millwa.ListQuery, fields ...string) error {
 	for _, c := range q.Conditions {
 		if c.Op != millwa.OpEq && slices.Contains(fields, c.Field) {
-			return filterError(c.Field + " takes = only")
+			return millwa.FilterError("%s takes = only", c.Field)
 		}
 	}
 	return nil
-}
-
-// filterError is an Invalid error naming the filter.
-func filterError(msg string) error {
-	var vs millwa.Violations
-	vs.Add("filter", "%s", msg)
-	return vs.Err()
 }
 
 func memberFromProto(p *millwav1.Member) millwa.Member {
