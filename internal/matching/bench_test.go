@@ -1,0 +1,62 @@
+package matching_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/millwa/millwa/internal/matching"
+)
+
+// bigBook is the benchmark book: 10,000 lots × 1,000 orders of
+// GenerateBook, made once.
+var bigBook = sync.OnceValue(func() matching.Book { return matching.GenerateBook(2026, 10_000, 1_000) })
+
+var sinkResult matching.Result
+
+// BenchmarkClear10kLots1kOrders is an exact clearing of a realistic book
+// of 10,000 lots and 1,000 orders. BenchmarkFirstComeFirstServed10kLots1kOrders
+// on the same book is the baseline its figure is read against.
+func BenchmarkClear10kLots1kOrders(b *testing.B) {
+	book := bigBook()
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := matching.Clear(book)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sinkResult = r
+	}
+	b.ReportMetric(float64(eligiblePairs(book)), "pairs")
+	b.ReportMetric(float64(sinkResult.Surplus)/1000, "surplus-PEN-cents")
+}
+
+// BenchmarkFirstComeFirstServed10kLots1kOrders is the greedy baseline on
+// the book of BenchmarkClear10kLots1kOrders.
+func BenchmarkFirstComeFirstServed10kLots1kOrders(b *testing.B) {
+	book := bigBook()
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := matching.FirstComeFirstServed(book)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sinkResult = r
+	}
+	b.ReportMetric(float64(sinkResult.Surplus)/1000, "surplus-PEN-cents")
+}
+
+var pairsOnce sync.Once
+var pairsCount int
+
+func eligiblePairs(book matching.Book) int {
+	pairsOnce.Do(func() {
+		for _, o := range book.Orders {
+			for _, l := range book.Lots {
+				if matching.Eligible(o, l) {
+					pairsCount++
+				}
+			}
+		}
+	})
+	return pairsCount
+}

@@ -1,0 +1,206 @@
+package matching
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+)
+
+// Lot is grams of fibre offered at an ask price. Grams is what is still
+// unallocated. The JSON tags follow the book format of `millwa bench
+// clearing`.
+type Lot struct {
+	ID     string `json:"id"`
+	Rank   int64  `json:"rank,omitempty"` // age: smaller is older; ties by ID
+	Group  string `json:"group"`          // quality group, for example "BABY"
+	Colour string `json:"colour"`
+	Breed  string `json:"breed"`
+	// MFD is the mean fibre diameter in µm, nil when not measured.
+	MFD   *float64 `json:"mfd"`
+	Grams int64    `json:"grams"`
+	Ask   int64    `json:"ask"` // minor units per kg
+}
+
+// Order is a purchase order for grams of fibre at a bid price. Grams is
+// what is still wanted. An empty Groups, Colours or Breeds accepts every
+// value.
+type Order struct {
+	ID      string   `json:"id"`
+	Rank    int64    `json:"rank,omitempty"` // age: smaller is older; ties by ID
+	Groups  []string `json:"groups"`
+	Colours []string `json:"colours"`
+	Breeds  []string `json:"breeds"`
+	// MaxMFD is the greatest mean fibre diameter accepted in µm, nil for none.
+	MaxMFD *float64 `json:"max_mfd"`
+	// MinLotGrams is the least number of unallocated grams a lot must have
+	// to be eligible; it is a rule on the lot, not a minimum per allocation.
+	MinLotGrams int64 `json:"min_lot_grams,omitempty"`
+	Grams       int64 `json:"grams"`
+	Bid         int64 `json:"bid"` // minor units per kg
+}
+
+// Book is the lots and orders to match.
+type Book struct {
+	Lots   []Lot   `json:"lots"`
+	Orders []Order `json:"orders"`
+}
+
+// Allocation is grams of one lot sold to one order at Price minor units
+// per kg.
+type Allocation struct {
+	OrderID string `json:"order_id"`
+	LotID   string `json:"lot_id"`
+	Grams   int64  `json:"grams"`
+	Price   int64  `json:"price"`
+}
+
+// Result is the outcome of a matching: allocations sorted by order age,
+// then lot age, the gains from trade Σ (bid − ask) × grams (minor units ×
+// grams / 1000) and the grams allocated.
+type Result struct {
+	Allocations    []Allocation `json:"allocations"`
+	Surplus        int64        `json:"surplus"`
+	GramsAllocated int64        `json:"grams_allocated"`
+}
+
+// Limits on the input, chosen so that no sum of grams, prices or path
+// costs can overflow an int64.
+const (
+	MaxGrams = 1 << 38 // per lot or order, about 2.7e11 g
+	MaxPrice = 1 << 32 // minor units per kg, about 4.3e9
+	MaxItems = 1 << 22 // lots, and orders, per book
+)
+
+// ErrInvalidBook is wrapped by the errors that report a book the engine
+// refuses: a missing or repeated ID, a negative or oversized quantity or
+// price, or a diameter that is not a finite non-negative number.
+var ErrInvalidBook = errors.New("invalid book")
+
+// ErrOverflow is returned when a surplus or total does not fit an int64.
+var ErrOverflow = errors.New("surplus overflows int64")
+
+// TradePrice is the price rule, the one place it is written: the trade
+// price is the midpoint of bid and ask, rounded half up to the minor unit.
+func TradePrice(bid, ask int64) int64 {
+	return (bid + ask + 1) / 2
+}
+
+// Eligible reports whether lot l may be allocated to order o: group,
+// colour and breed accepted, diameter within the maximum, at least
+// MinLotGrams available, and ask ≤ bid.
+func Eligible(o Order, l Lot) bool {
+	return l.Ask <= o.Bid && l.Grams >= o.MinLotGrams && accepts(o, l)
+}
+
+// accepts reports whether o accepts l's attributes and diameter, the part
+// of eligibility that depends on neither price nor quantity.
+func accepts(o Order, l Lot) bool {
+	return acceptsAll(o.Groups, l.Group) && acceptsAll(o.Colours, l.Colour) &&
+		acceptsAll(o.Breeds, l.Breed) && diameterOK(o.MaxMFD, l.MFD)
+}
+
+func acceptsAll(list []string, v string) bool {
+	return len(list) == 0 || slices.Contains(list, v)
+}
+
+func diameterOK(max, mfd *float64) bool {
+	if max == nil {
+		return true
+	}
+	return mfd != nil && *mfd <= *max
+}
+
+func validate(b Book) error {
+	if len(b.Lots) > MaxItems || len(b.Orders) > MaxItems {
+		return fmt.Errorf("%w: more than %d lots or orders", ErrInvalidBook, MaxItems)
+	}
+	seen := make(map[string]bool, len(b.Lots))
+	for _, l := range b.Lots {
+		switch {
+		case l.ID == "":
+			return fmt.Errorf("%w: a lot has no id", ErrInvalidBook)
+		case seen[l.ID]:
+			return fmt.Errorf("%w: lot %q appears twice", ErrInvalidBook, l.ID)
+		case l.Grams < 0 || l.Grams > MaxGrams:
+			return fmt.Errorf("%w: lot %q: grams %d outside [0, %d]", ErrInvalidBook, l.ID, l.Grams, int64(MaxGrams))
+		case l.Ask < 0 || l.Ask > MaxPrice:
+			return fmt.Errorf("%w: lot %q: ask %d outside [0, %d]", ErrInvalidBook, l.ID, l.Ask, int64(MaxPrice))
+		case !diameterValid(l.MFD):
+			return fmt.Errorf("%w: lot %q: mfd %v is not a finite non-negative number", ErrInvalidBook, l.ID, *l.MFD)
+		}
+		seen[l.ID] = true
+	}
+	clear(seen)
+	for _, o := range b.Orders {
+		switch {
+		case o.ID == "":
+			return fmt.Errorf("%w: an order has no id", ErrInvalidBook)
+		case seen[o.ID]:
+			return fmt.Errorf("%w: order %q appears twice", ErrInvalidBook, o.ID)
+		case o.Grams < 0 || o.Grams > MaxGrams:
+			return fmt.Errorf("%w: order %q: grams %d outside [0, %d]", ErrInvalidBook, o.ID, o.Grams, int64(MaxGrams))
+		case o.MinLotGrams < 0 || o.MinLotGrams > MaxGrams:
+			return fmt.Errorf("%w: order %q: min_lot_grams %d outside [0, %d]", ErrInvalidBook, o.ID, o.MinLotGrams, int64(MaxGrams))
+		case o.Bid < 0 || o.Bid > MaxPrice:
+			return fmt.Errorf("%w: order %q: bid %d outside [0, %d]", ErrInvalidBook, o.ID, o.Bid, int64(MaxPrice))
+		case !diameterValid(o.MaxMFD):
+			return fmt.Errorf("%w: order %q: max_mfd %v is not a finite non-negative number", ErrInvalidBook, o.ID, *o.MaxMFD)
+		}
+		seen[o.ID] = true
+	}
+	return nil
+}
+
+func diameterValid(d *float64) bool {
+	return d == nil || (*d >= 0 && !math.IsInf(*d, 0) && !math.IsNaN(*d))
+}
+
+// byAge orders lots and orders oldest first: by Rank, then ID.
+func byAge(rankA int64, idA string, rankB int64, idB string) int {
+	if c := cmp.Compare(rankA, rankB); c != 0 {
+		return c
+	}
+	return cmp.Compare(idA, idB)
+}
+
+func sortedLots(lots []Lot) []Lot {
+	s := slices.Clone(lots)
+	slices.SortFunc(s, func(a, b Lot) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) })
+	return s
+}
+
+func sortedOrders(orders []Order) []Order {
+	s := slices.Clone(orders)
+	slices.SortFunc(s, func(a, b Order) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) })
+	return s
+}
+
+// pair is grams of lots[lot] allocated to orders[order], indices into the
+// age-sorted slices.
+type pair struct {
+	order, lot int
+	grams      int64
+}
+
+// result prices the pairs and sums the surplus, checking for overflow.
+// pairs must be sorted by order, then lot, with no repeats.
+func result(orders []Order, lots []Lot, pairs []pair) (Result, error) {
+	r := Result{Allocations: make([]Allocation, 0, len(pairs))}
+	for _, p := range pairs {
+		o, l := orders[p.order], lots[p.lot]
+		hi, lo := bits.Mul64(uint64(o.Bid-l.Ask), uint64(p.grams))
+		s := int64(lo)
+		if hi != 0 || s < 0 || r.Surplus > math.MaxInt64-s || r.GramsAllocated > math.MaxInt64-p.grams {
+			return Result{}, fmt.Errorf("order %q, lot %q: %w", o.ID, l.ID, ErrOverflow)
+		}
+		r.Surplus += s
+		r.GramsAllocated += p.grams
+		r.Allocations = append(r.Allocations, Allocation{
+			OrderID: o.ID, LotID: l.ID, Grams: p.grams, Price: TradePrice(o.Bid, l.Ask),
+		})
+	}
+	return r, nil
+}

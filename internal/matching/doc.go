@@ -1,0 +1,47 @@
+// Package matching clears the alpaca-fibre market: it allocates the grams
+// of lots to purchase orders. It is pure logic and imports the standard
+// library only.
+//
+// A lot is eligible for an order when the order accepts its quality group,
+// colour and breed (an empty list accepts every value), its mean fibre
+// diameter meets the order's maximum (a lot with no measured diameter is
+// eligible only for an order with no maximum), it has at least the order's
+// minimum grams per lot available, and its ask is no higher than the bid
+// (Eligible).
+//
+// Clear solves the whole book exactly. It maximises the gains from trade
+// Σ (bid − ask) × grams, a transportation problem whose optimum is integral
+// in grams, as a min-cost flow: source → orders → lots → sink. Lots are not
+// joined to orders pair by pair but through one chain of nodes per quality
+// group, colour and breed, ordered by diameter, so an order enters its
+// chain once, at the finest level it accepts, and the graph has about as
+// many arcs as lots plus orders × accepted cells instead of one arc per
+// eligible pair. The flow is found by the primal-dual method (Dijkstra with
+// Johnson potentials, then a blocking flow over all shortest paths).
+//
+// Costs are compared lexicographically, so that among the allocations of
+// greatest surplus the same book always clears the same way, whatever the
+// order of its input:
+//
+//  1. greatest surplus Σ (bid − ask) × grams;
+//  2. then most grams traded (trades at bid = ask count);
+//  3. then older orders first: least Σ i × grams over orders ranked i = 0, 1, …
+//     from the oldest;
+//  4. then older lots first: least Σ j × grams over lots ranked j likewise.
+//
+// Age is Rank, then ID: the oldest order or lot has the smallest Rank, and
+// among equal ranks the smallest ID. The split of each order's grams among
+// its lots is then read off the flow oldest order first.
+//
+// The trade price of every allocation, in every mode, is TradePrice: the
+// midpoint of bid and ask rounded half up to the minor unit.
+//
+// FirstComeFirstServed is the greedy baseline (each order in age order takes
+// the cheapest eligible lots), and MatchOrder and MatchLot are continuous
+// matching: a new order against resting lots, cheapest ask first, then age;
+// a new lot against resting orders, highest bid first, then age.
+//
+// Prices are minor units (céntimos) per kilogram and quantities are grams, so
+// a surplus Σ (bid − ask) × grams is in minor units × grams / 1000; it is
+// kept exact in an int64 and divided by 1000 only for display.
+package matching
