@@ -79,12 +79,12 @@ type Lot struct {
 
 // Limits on lots.
 const (
-	MaxLotGrams          = 50_000_000 // 50 t
-	MaxContributions     = 500
-	MaxAskPricePerKg     = 10_000_000 // minor units: 100,000 soles a kilogram
+	MaxLotGrams          = 100_000_000 // 100 t
+	MaxContributions     = 1000
+	MaxAskPricePerKg     = 100_000_000 // minor units: a million soles a kilogram
 	MinCampaign          = 2000
 	MaxCampaign          = 2200
-	maxLotNumberLen      = 64
+	maxLotNumberLen      = 32
 	maxCollectionPointLn = 200
 )
 
@@ -113,7 +113,7 @@ func (l *Lot) Check(vs *Violations, prefix string, now time.Time) {
 	case l.NetWeightGrams <= 0:
 		vs.Add(prefix+".net_weight_grams", "must be positive, in grams")
 	case l.NetWeightGrams > MaxLotGrams:
-		vs.Add(prefix+".net_weight_grams", "must be at most %d grams (50 t)", MaxLotGrams)
+		vs.Add(prefix+".net_weight_grams", "must be at most %d grams (100 t)", MaxLotGrams)
 	}
 	l.checkContributions(vs, prefix)
 	checkText(vs, prefix+".collection_point", l.CollectionPoint, 0, maxCollectionPointLn)
@@ -150,7 +150,7 @@ func (l *Lot) checkContributions(vs *Violations, prefix string) {
 		}
 		seen[c.MemberID] = true
 		if c.Grams <= 0 || c.Grams > MaxLotGrams {
-			vs.Add(f+".grams", "must be positive, at most the lot's weight")
+			vs.Add(f+".grams", "must be positive and at most %d grams (100 t)", MaxLotGrams)
 			ok = false
 			continue
 		}

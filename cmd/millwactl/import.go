@@ -1,0 +1,751 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// maxBatchLots is the server's limit on lots per BatchCreateLots call.
+const maxBatchLots = 500
+
+// maxBatchBytes keeps a batch request under the server's 1 MiB message
+// limit, with room for the envelope.
+const maxBatchBytes = 1<<20 - 64<<10
+
+// errIncomplete is returned when the import ran but some lines were not
+// imported; the report has already said which.
+var errIncomplete = errors.New("not every line was imported")
+
+// importOptions are the flags of "lots import".
+type importOptions struct {
+	association string
+	batch       int
+	dryRun      bool
+	skipBad     bool
+}
+
+func newLotsCommand(g *globalOptions) *cobra.Command {
+	lots := &cobra.Command{
+		Use:   "lots",
+		Short: "Work with the lots of fibre of an association",
+	}
+	lots.AddCommand(newLotsImportCommand(g))
+	return lots
+}
+
+func newLotsImportCommand(g *globalOptions) *cobra.Command {
+	var o importOptions
+	cmd := &cobra.Command{
+		Use:   "import FILE.csv --association associations/{id}",
+		Short: "Import lots from a CSV file, one lot per row (importar lotes)",
+		Long:  importHelp(),
+		Example: `  export MILLWACTL_SERVER=millwa.example.pe:443 MILLWACTL_KEY=mlw_…
+  millwactl lots import lotes-2026.csv --association associations/0192f0c4-… --dry-run
+  millwactl lots import lotes-2026.csv --association associations/0192f0c4-…`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(cmd.Context(), g, o, args[0], cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVar(&o.association, "association", "", "the association the lots belong to, associations/{id} or its id (required)")
+	cmd.Flags().IntVar(&o.batch, "batch", 200, "lots per BatchCreateLots call, 1 to 500; re-run an interrupted import with the same value")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "check the file (and, with a key, its codes, members and classifiers against the server) and send nothing")
+	cmd.Flags().BoolVar(&o.skipBad, "skip-bad-rows", false, "import the good rows even when some rows are bad, and report the bad ones")
+	_ = cmd.MarkFlagRequired("association")
+	return cmd
+}
+
+// importHelp is the long help of "lots import": what it does and the CSV
+// format (documented also at the top of csv.go).
+func importHelp() string {
+	var b strings.Builder
+	b.WriteString(`Import lots of classified fibre from a CSV file into an association.
+
+The whole file is read and checked first: every bad row is reported with its
+line number and column, and nothing is sent while any row is bad (unless
+--skip-bad-rows). With a key, codes, members and classifiers are checked
+against the server too. Lots are then sent in batches (BatchCreateLots, all
+or nothing per batch) with a progress bar, retrying when the connection or
+the server fails for a while.
+
+Interrupted? Run the same command again. Each batch's request_id is derived
+from the SHA-256 of the file and the lines the batch spans, so batches that
+were already created are replayed by the server, not created again. This
+holds as long as the file and --batch do not change: never edit a partly
+imported file; put new or corrected rows in a new file.
+
+Exit status: 0 when every row was imported (or had been by an earlier run),
+1 otherwise.
+
+CSV format: UTF-8, comma-separated, header row required; column names in
+English snake_case, in any order; an unknown column is an error. Decimals
+with a point, no thousands separators. Rows whose every field is empty are
+skipped. Columns [Spanish meaning]:
+
+`)
+	for _, c := range lotColumns {
+		b.WriteString(wrap(fmt.Sprintf("  %-23s [%s] %s", c.name, c.spanish, c.help), 80, strings.Repeat(" ", 26)))
+	}
+	b.WriteString(`
+Each row needs at least one contribution; each member appears at most once
+and the contributions sum exactly to the net weight. Trailing pairs may be
+left empty. Codes may be written in any case, with spaces or hyphens for
+underscores ("light fawn" is LIGHT_FAWN). Resource names must be of the
+--association being imported.
+
+Example:
+  lot_number,campaign,breed,colour,declared_quality_group,classifier,net_weight_kg,ask_price_pen,collection_point,member_1,kg_1,member_2,kg_2
+  L-001,2026,HUACAYA,WHITE,BABY,0192f0c4-…,46,22.50,Centro de acopio Ichu,0192f0c5-…,30,0192f0c6-…,16`)
+	return b.String()
+}
+
+// wrap breaks text into lines of at most width bytes where it can,
+// indenting the continuation lines.
+func wrap(text string, width int, indent string) string {
+	var b strings.Builder
+	words := strings.Split(text, " ")
+	line := words[0]
+	for _, word := range words[1:] {
+		if strings.TrimSpace(line) != "" && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = indent + word
+			continue
+		}
+		line += " " + word
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
+
+// batch is one BatchCreateLots call of the import.
+type batch struct {
+	id          string
+	first, last int // the lines the batch spans
+	rows        []*lotRow
+}
+
+// planBatches splits the rows into batches of at most size rows spanning
+// fixed windows of the file's data rows, and within the server's message
+// size. Rows in bad are left out, but windows do not move because of them:
+// a row that becomes good later changes its window's request, which the
+// server then refuses (REQUEST_ID_REUSED) instead of creating other lots
+// twice. tag identifies the file.
+func planBatches(rows []lotRow, bad map[int]bool, tag string, size int) []batch {
+	var out []batch
+	for start := 0; start < len(rows); start += size {
+		window := rows[start:min(start+size, len(rows))]
+		cur := batch{first: window[0].line}
+		bytes := 0
+		for i := range window {
+			r := &window[i]
+			if r.lot == nil || bad[r.line] {
+				cur.last = r.line
+				continue
+			}
+			n := proto.Size(&millwav1.CreateLotRequest{Lot: r.lot})
+			n += 1 + len(strconv.AppendUint(nil, uint64(n), 10)) // tag and length, generously
+			if len(cur.rows) > 0 && bytes+n > maxBatchBytes {
+				out = append(out, cur)
+				cur = batch{first: r.line}
+				bytes = 0
+			}
+			cur.rows = append(cur.rows, r)
+			cur.last = r.line
+			bytes += n
+		}
+		out = append(out, cur)
+	}
+	kept := out[:0]
+	for _, b := range out {
+		if len(b.rows) > 0 {
+			b.id = fmt.Sprintf("csv-%s-%d-%d", tag, b.first, b.last)
+			kept = append(kept, b)
+		}
+	}
+	return kept
+}
+
+// importer sends a parsed file.
+type importer struct {
+	registry millwav1.RegistryServiceClient
+	grading  millwav1.GradingServiceClient
+	parent   string
+	file     string
+	header   []string
+	timeout  time.Duration
+	skipBad  bool
+	stdout   io.Writer
+	stderr   io.Writer
+	progress progress
+	retry    retryPolicy
+	// runStart is when this run began: a batch whose lots were created
+	// before it was created by an earlier run, and is counted as replayed.
+	runStart time.Time
+
+	created, replayed, createdBatches int
+	replayedLots                      int
+	errs                              []lineError
+	// refused are the lines of good rows the server did not create
+	// because their batch was refused.
+	refused map[int]bool
+}
+
+// retryPolicy is how failed calls are retried.
+type retryPolicy struct {
+	attempts  int
+	base, max time.Duration
+}
+
+var defaultRetry = retryPolicy{attempts: 10, base: 500 * time.Millisecond, max: 30 * time.Second}
+
+// runImport is "lots import FILE".
+func runImport(ctx context.Context, g *globalOptions, o importOptions, file string, stdout, stderr io.Writer) error {
+	runStart := time.Now()
+	parent, err := associationName(o.association)
+	if err != nil {
+		return err
+	}
+	if o.batch < 1 || o.batch > maxBatchLots {
+		return fmt.Errorf("--batch %d: must be 1 to %d", o.batch, maxBatchLots)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	tag := hex.EncodeToString(sum[:6])
+	f, err := parseLotsCSV(data, parent, runStart)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if len(f.rows) == 0 && len(f.errs) == 0 {
+		return fmt.Errorf("%s: no lots: the file has a header but no rows", file)
+	}
+
+	im := &importer{parent: parent, file: file, header: f.header, timeout: g.timeout, skipBad: o.skipBad,
+		stdout: stdout, stderr: stderr, retry: defaultRetry, runStart: runStart, refused: map[int]bool{}}
+	switch {
+	case g.key != "":
+		conn, err := g.dial(stderr)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		im.registry = millwav1.NewRegistryServiceClient(conn)
+		im.grading = millwav1.NewGradingServiceClient(conn)
+		if err := im.checkReferences(ctx, f); err != nil {
+			return describe(ctx, err, parent)
+		}
+	case !o.dryRun:
+		return errors.New("no API key: set MILLWACTL_KEY (or --key)")
+	default:
+		fmt.Fprintln(stderr, "no key (--key or MILLWACTL_KEY): codes, members and classifiers were not checked against the server")
+	}
+	slices.SortStableFunc(f.errs, func(a, b lineError) int { return a.line - b.line })
+	im.report(f.errs)
+	im.errs = append(im.errs, f.errs...)
+
+	bad := f.badLines()
+	batches := planBatches(f.rows, bad, tag, o.batch)
+	good := 0
+	for _, b := range batches {
+		good += len(b.rows)
+	}
+	if len(bad) > 0 && !o.skipBad {
+		fmt.Fprintf(stdout, "%d of %d lines have errors: nothing was sent. Fix them, or use --skip-bad-rows to import the %d good rows.\n", len(bad), len(f.rows), good)
+		return errIncomplete
+	}
+	if o.dryRun {
+		fmt.Fprintf(stdout, "dry run: %d lots in %d batches would be sent to %s; %d lines have errors; nothing was sent\n", good, len(batches), parent, len(bad))
+		if len(bad) > 0 {
+			return errIncomplete
+		}
+		return nil
+	}
+
+	im.progress = newProgress(stderr, good)
+	err = im.send(ctx, batches)
+	im.progress.finish()
+	im.summary()
+	if err != nil {
+		return fmt.Errorf("%w; run the same command again to finish: batches already created will not be created twice", describe(ctx, err, parent))
+	}
+	if len(im.errs) > 0 {
+		return errIncomplete
+	}
+	return nil
+}
+
+// describe rewords an error that stops the import for people.
+func describe(ctx context.Context, err error, parent string) error {
+	if ctx.Err() != nil {
+		return errors.New("interrupted (the batch in flight may have been created all the same)")
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	switch st.Code() {
+	case codes.Unauthenticated:
+		return fmt.Errorf("the server does not accept the API key (MILLWACTL_KEY or --key): %s", st.Message())
+	case codes.PermissionDenied, codes.NotFound:
+		return fmt.Errorf("%w (the key must be %s's or an admin's)", err, parent)
+	}
+	return err
+}
+
+// associationName accepts "associations/{id}" or a bare id.
+func associationName(v string) (string, error) {
+	id := strings.TrimPrefix(strings.TrimSpace(v), "associations/")
+	if id == "" || strings.ContainsAny(id, "/ ") {
+		return "", fmt.Errorf("--association %q: want associations/{id} or the id", v)
+	}
+	return "associations/" + id, nil
+}
+
+// report prints line errors to stderr as "FILE:LINE: …".
+func (im *importer) report(errs []lineError) {
+	for _, e := range errs {
+		fmt.Fprintf(im.stderr, "%s:%s\n", im.file, e)
+	}
+}
+
+// summary prints what the run did.
+func (im *importer) summary() {
+	lines := map[int]bool{}
+	for _, e := range im.errs {
+		lines[e.line] = true
+	}
+	withErrors := len(lines)
+	fmt.Fprintf(im.stdout, "lots created: %d in %d batches\n", im.created, im.createdBatches)
+	fmt.Fprintf(im.stdout, "batches replayed: %d (%d lots created by an earlier run)\n", im.replayed, im.replayedLots)
+	fmt.Fprintf(im.stdout, "lines with errors: %d\n", withErrors)
+	for l := range im.refused {
+		lines[l] = true
+	}
+	if len(lines) > withErrors {
+		fmt.Fprintf(im.stdout, "lines not imported: %d (those with errors and the other rows of the batches the server refused; --skip-bad-rows sends those)\n", len(lines))
+	}
+}
+
+// checkReferences checks the codes, classifiers and members the rows name
+// against the server, adding an error for each row that names one the
+// association or its standard does not have.
+func (im *importer) checkReferences(ctx context.Context, f *csvFile) error {
+	members, err := im.listNames(ctx, "members", func(ctx context.Context, token string) ([]string, string, error) {
+		resp, err := im.registry.ListMembers(ctx, &millwav1.ListMembersRequest{Parent: im.parent, PageSize: 500, PageToken: token})
+		var names []string
+		for _, m := range resp.GetMembers() {
+			names = append(names, m.GetName())
+		}
+		return names, resp.GetNextPageToken(), err
+	})
+	if err != nil {
+		return err
+	}
+	classifiers, err := im.listNames(ctx, "classifiers", func(ctx context.Context, token string) ([]string, string, error) {
+		resp, err := im.registry.ListClassifiers(ctx, &millwav1.ListClassifiersRequest{Parent: im.parent, PageSize: 500, PageToken: token})
+		var names []string
+		for _, c := range resp.GetClassifiers() {
+			names = append(names, c.GetName())
+		}
+		return names, resp.GetNextPageToken(), err
+	})
+	if err != nil {
+		return err
+	}
+	standards := map[string]*millwav1.Standard{}
+	for i := range f.rows {
+		r := &f.rows[i]
+		if r.lot == nil {
+			continue
+		}
+		st := r.lot.GetStandard()
+		if st == "" {
+			st = "standards/" + defaultStandard
+		}
+		s, seen := standards[st]
+		if !seen {
+			err := im.call(ctx, "reading "+st, func(ctx context.Context) error {
+				resp, err := im.grading.GetStandard(ctx, &millwav1.GetStandardRequest{Name: st})
+				s = resp.GetStandard()
+				return err
+			})
+			if err != nil && status.Code(err) != codes.NotFound && status.Code(err) != codes.InvalidArgument {
+				return err
+			}
+			standards[st] = s
+		}
+		fail := func(col, format string, args ...any) {
+			f.errs = append(f.errs, lineError{line: r.line, column: col, colIndex: columnIndex(f.header, col), msg: fmt.Sprintf(format, args...)})
+		}
+		if s == nil {
+			fail("standard", "%s is not a standard of the server", st)
+			continue
+		}
+		if len(s.GetQualityGroups()) == 0 {
+			fail("standard", "%s has no quality groups: lots are classified against a standard such as %s", st, defaultStandard)
+			continue
+		}
+		breeds := codesOf(s.GetBreeds(), (*millwav1.AlpacaBreed).GetCode)
+		colours := codesOf(s.GetColours(), (*millwav1.FiberColour).GetCode)
+		groups := codesOf(s.GetQualityGroups(), (*millwav1.QualityGroup).GetCode)
+		if sg := s.GetShortFiberGroup(); sg != nil {
+			groups = append(groups, sg.GetCode())
+		}
+		if !slices.Contains(breeds, r.lot.GetBreed()) {
+			fail("breed", "%s is not a breed of %s: %s", r.lot.GetBreed(), s.GetStandardId(), strings.Join(breeds, ", "))
+		}
+		if !slices.Contains(colours, r.lot.GetColour()) {
+			fail("colour", "%s is not a colour of %s: %s", r.lot.GetColour(), s.GetStandardId(), strings.Join(colours, ", "))
+		}
+		if !slices.Contains(groups, r.lot.GetDeclaredQualityGroup()) {
+			fail("declared_quality_group", "%s is not a quality group of %s: %s", r.lot.GetDeclaredQualityGroup(), s.GetStandardId(), strings.Join(groups, ", "))
+		}
+		if !classifiers[r.lot.GetClassifier()] {
+			fail("classifier", "%s is not a classifier of %s: register them first", r.lot.GetClassifier(), im.parent)
+		}
+		for j, c := range r.lot.GetContributions() {
+			if !members[c.GetMember()] {
+				fail(r.cols.contributions[j][0], "%s is not a member of %s: register them first", c.GetMember(), im.parent)
+			}
+		}
+	}
+	return nil
+}
+
+func codesOf[T any](items []T, code func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = code(it)
+	}
+	return out
+}
+
+// columnIndex is the position of the named column in the header, or -1.
+func columnIndex(header []string, name string) int {
+	for i, h := range header {
+		if strings.ToLower(strings.TrimSpace(h)) == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// listNames reads every page of a list into a set of resource names.
+func (im *importer) listNames(ctx context.Context, what string, page func(ctx context.Context, token string) ([]string, string, error)) (map[string]bool, error) {
+	set := map[string]bool{}
+	token := ""
+	for {
+		var names []string
+		next := ""
+		err := im.call(ctx, "listing the "+what+" of "+im.parent, func(ctx context.Context) (err error) {
+			names, next, err = page(ctx, token)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			set[n] = true
+		}
+		if next == "" {
+			return set, nil
+		}
+		token = next
+	}
+}
+
+// send sends the batches in order. It returns an error when the import
+// cannot go on (the server or the key refuses it, or retries ran out);
+// batches the server refuses as invalid are reported and skipped.
+func (im *importer) send(ctx context.Context, batches []batch) error {
+	for i := range batches {
+		if err := im.sendBatch(ctx, &batches[i]); err != nil {
+			return fmt.Errorf("lines %d-%d: %w", batches[i].first, batches[i].last, err)
+		}
+	}
+	return nil
+}
+
+// sendBatch creates one batch, retrying transient failures. When the server
+// refuses lots as invalid, their lines are reported; with --skip-bad-rows
+// the rest of the batch is sent again under the same request_id (a re-run
+// does the same, so it is replayed), otherwise the batch is skipped.
+func (im *importer) sendBatch(ctx context.Context, b *batch) error {
+	for {
+		req := &millwav1.BatchCreateLotsRequest{Parent: im.parent, RequestId: b.id}
+		for _, r := range b.rows {
+			req.Requests = append(req.Requests, &millwav1.CreateLotRequest{Lot: r.lot})
+		}
+		var resp *millwav1.BatchCreateLotsResponse
+		err := im.call(ctx, fmt.Sprintf("lines %d-%d", b.first, b.last), func(ctx context.Context) (err error) {
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", b.id)
+			resp, err = im.registry.BatchCreateLots(ctx, req)
+			return err
+		})
+		if err == nil {
+			if len(resp.GetLots()) != len(b.rows) {
+				return fmt.Errorf("the server created %d lots for a batch of %d", len(resp.GetLots()), len(b.rows))
+			}
+			if replayedBefore(resp.GetLots(), im.runStart) {
+				im.replayed++
+				im.replayedLots += len(b.rows)
+			} else {
+				im.createdBatches++
+				im.created += len(b.rows)
+			}
+			im.progress.add(len(b.rows), fmt.Sprintf("lines %d-%d", b.first, b.last))
+			return nil
+		}
+		if status.Code(err) != codes.InvalidArgument {
+			return err
+		}
+		errs, rejected := mapViolations(err, b, im.header)
+		im.progress.interrupt(func() { im.report(errs) })
+		im.errs = append(im.errs, errs...)
+		if !im.skipBad || len(rejected) == 0 {
+			for _, r := range b.rows {
+				im.refused[r.line] = true
+			}
+			im.progress.skip(len(b.rows))
+			return nil
+		}
+		kept := b.rows[:0:0]
+		for _, r := range b.rows {
+			if rejected[r.line] {
+				im.refused[r.line] = true
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		im.progress.skip(len(b.rows) - len(kept))
+		if len(kept) == 0 {
+			return nil
+		}
+		b.rows = kept
+	}
+}
+
+// replayedBefore reports whether lots were created before t: an answer the
+// server replayed from an earlier run. (The API does not say whether an
+// answer was replayed; the lots' create_time does, as far as the client's
+// and the server's clocks agree.)
+func replayedBefore(lots []*millwav1.Lot, t time.Time) bool {
+	for _, l := range lots {
+		if ct := l.GetCreateTime(); ct == nil || !ct.AsTime().Before(t) {
+			return false
+		}
+	}
+	return len(lots) > 0
+}
+
+// violationPath matches "requests[12].lot.colour".
+var violationPath = regexp.MustCompile(`^requests\[(\d+)\]\.?(.*)$`)
+
+// mapViolations turns the server's InvalidArgument answer to a batch into
+// line errors, naming the CSV column of each field, and returns the lines
+// the server named. A violation that names no lot is reported against
+// every line of the batch.
+func mapViolations(err error, b *batch, header []string) ([]lineError, map[int]bool) {
+	st := status.Convert(err)
+	var errs []lineError
+	rejected := map[int]bool{}
+	whole := func(msg string) {
+		errs = append(errs, lineError{line: b.first, msg: fmt.Sprintf("lines %d-%d were refused: %s", b.first, b.last, msg)})
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == "REQUEST_ID_REUSED" {
+			whole(fmt.Sprintf("request_id %s was used before for other rows: the file or --batch changed since an earlier run of this import, or the file was imported into another association. Import new or changed rows from a new file", b.id))
+			return errs, rejected
+		}
+	}
+	for _, d := range st.Details() {
+		br, ok := d.(*errdetails.BadRequest)
+		if !ok {
+			continue
+		}
+		for _, v := range br.GetFieldViolations() {
+			m := violationPath.FindStringSubmatch(v.GetField())
+			i := -1
+			if m != nil {
+				i, _ = strconv.Atoi(m[1])
+			}
+			if i < 0 || i >= len(b.rows) {
+				whole(fmt.Sprintf("%s %s", v.GetField(), v.GetDescription()))
+				continue
+			}
+			r := b.rows[i]
+			rejected[r.line] = true
+			col := csvColumn(m[2], r)
+			errs = append(errs, lineError{line: r.line, column: col, colIndex: columnIndex(header, col), msg: fmt.Sprintf("refused by the server: %s %s", m[2], v.GetDescription())})
+		}
+	}
+	if len(errs) == 0 {
+		whole(st.Message())
+	}
+	return errs, rejected
+}
+
+// csvColumn names the CSV column of a lot field path such as
+// "lot.contributions[2].member", or "" when none matches.
+func csvColumn(path string, r *lotRow) string {
+	field := strings.TrimPrefix(path, "lot.")
+	if strings.HasPrefix(field, "contributions[") {
+		var j int
+		var rest string
+		if n, _ := fmt.Sscanf(field, "contributions[%d]", &j); n == 1 && j >= 0 && j < len(r.cols.contributions) {
+			rest = field[strings.Index(field, "]")+1:]
+			if rest == ".grams" {
+				return r.cols.contributions[j][1]
+			}
+			return r.cols.contributions[j][0]
+		}
+		return "member_*"
+	}
+	switch {
+	case field == "contributions":
+		return r.cols.weight
+	case field == "net_weight_grams":
+		return r.cols.weight
+	case field == "ask_price_per_kg":
+		return r.cols.price
+	case field == "measurement" || strings.HasPrefix(field, "measurement.histogram"):
+		return "mean_fiber_diameter_um"
+	case strings.HasPrefix(field, "measurement."):
+		return strings.TrimPrefix(field, "measurement.")
+	case slices.Contains(fixedColumns, field):
+		return field
+	}
+	return ""
+}
+
+// call runs one RPC with the per-call timeout, retrying with exponential
+// backoff (or after the server's RetryInfo delay) while it fails with
+// Unavailable, DeadlineExceeded, Aborted or ResourceExhausted.
+func (im *importer) call(ctx context.Context, what string, rpc func(context.Context) error) error {
+	delay := im.retry.base
+	for attempt := 1; ; attempt++ {
+		callCtx, cancel := context.WithTimeout(ctx, im.timeout)
+		err := rpc(callCtx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		st := status.Convert(err)
+		switch st.Code() {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
+		default:
+			return err
+		}
+		if attempt >= im.retry.attempts {
+			return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, err)
+		}
+		wait := delay/2 + rand.N(delay/2+1) // jitter
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+				wait = min(ri.GetRetryDelay().AsDuration(), 5*time.Minute)
+			}
+		}
+		if im.progress != nil {
+			im.progress.interrupt(func() {
+				fmt.Fprintf(im.stderr, "%s: %s (%s); retrying in %v\n", what, st.Code(), st.Message(), wait.Round(time.Millisecond))
+			})
+		} else {
+			fmt.Fprintf(im.stderr, "%s: %s (%s); retrying in %v\n", what, st.Code(), st.Message(), wait.Round(time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		delay = min(delay*2, im.retry.max)
+	}
+}
+
+// progress shows how many lots are done: a bar on a terminal, a line per
+// batch otherwise.
+type progress interface {
+	// add counts n lots done, note saying which.
+	add(n int, note string)
+	// skip counts n lots that will not be sent.
+	skip(n int)
+	// interrupt runs print, which writes lines, without garbling the bar.
+	interrupt(print func())
+	finish()
+}
+
+func newProgress(w io.Writer, total int) progress {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			bar := progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription("lots"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+			_ = bar.RenderBlank()
+			return &barProgress{w: w, bar: bar}
+		}
+	}
+	return &lineProgress{w: w, total: total}
+}
+
+// barProgress is a progress bar.
+type barProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func (p *barProgress) add(n int, _ string) { _ = p.bar.Add(n) }
+func (p *barProgress) skip(n int)          { p.bar.ChangeMax(p.bar.GetMax() - n) }
+func (p *barProgress) interrupt(print func()) {
+	_ = p.bar.Clear()
+	print()
+}
+func (p *barProgress) finish() {
+	if !p.bar.IsFinished() {
+		_ = p.bar.Exit()
+		fmt.Fprintln(p.w)
+	}
+}
+
+// lineProgress prints "progress: DONE/TOTAL lots (note)" lines.
+type lineProgress struct {
+	w           io.Writer
+	done, total int
+}
+
+func (p *lineProgress) add(n int, note string) {
+	p.done += n
+	fmt.Fprintf(p.w, "progress: %d/%d lots (%s)\n", p.done, p.total, note)
+}
+func (p *lineProgress) skip(n int)             { p.total -= n }
+func (p *lineProgress) interrupt(print func()) { print() }
+func (p *lineProgress) finish()                {}
