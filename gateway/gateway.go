@@ -73,7 +73,8 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 }
 
 // NewHandler returns the whole HTTP handler: REST routes over conn, the
-// OpenAPI document, health and metrics, behind the body-size limit.
+// printable lot labels (label.go), the OpenAPI document, health and
+// metrics, behind the body-size limit.
 func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -86,7 +87,12 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(h)]
 			return md, ok
 		}),
-		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
+			if key == "x-millwa-replayed" || key == "x-request-id" {
+				return textproto.CanonicalMIMEHeaderKey(key), true
+			}
+			return "", false
+		}),
 		runtime.WithMetadata(func(context.Context, *http.Request) metadata.MD { return opts.Metadata }),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
@@ -116,6 +122,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	if opts.Metrics != nil {
 		root.Handle("GET /metrics", opts.Metrics)
 	}
+	registerLabels(root, mux, conn)
 	root.Handle("/", mux)
 	return limitBody(root, MaxBodyBytes), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -199,9 +200,6 @@ type importer struct {
 	stderr   io.Writer
 	progress progress
 	retry    retryPolicy
-	// runStart is when this run began: a batch whose lots were created
-	// before it was created by an earlier run, and is counted as replayed.
-	runStart time.Time
 
 	created, replayed, createdBatches int
 	replayedLots                      int
@@ -244,7 +242,7 @@ func runImport(ctx context.Context, g *globalOptions, o importOptions, file stri
 	}
 
 	im := &importer{parent: parent, file: file, header: f.header, timeout: g.timeout, skipBad: o.skipBad,
-		stdout: stdout, stderr: stderr, retry: defaultRetry, runStart: runStart, refused: map[int]bool{}}
+		stdout: stdout, stderr: stderr, retry: defaultRetry, refused: map[int]bool{}}
 	switch {
 	case g.key != "":
 		conn, err := g.dial(stderr)
@@ -500,16 +498,17 @@ func (im *importer) sendBatch(ctx context.Context, b *batch) error {
 			req.Requests = append(req.Requests, &millwav1.CreateLotRequest{Lot: r.lot})
 		}
 		var resp *millwav1.BatchCreateLotsResponse
+		var header metadata.MD
 		err := im.call(ctx, fmt.Sprintf("lines %d-%d", b.first, b.last), func(ctx context.Context) (err error) {
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", b.id)
-			resp, err = im.registry.BatchCreateLots(ctx, req)
+			resp, err = im.registry.BatchCreateLots(ctx, req, grpc.Header(&header))
 			return err
 		})
 		if err == nil {
 			if len(resp.GetLots()) != len(b.rows) {
 				return fmt.Errorf("the server created %d lots for a batch of %d", len(resp.GetLots()), len(b.rows))
 			}
-			if replayedBefore(resp.GetLots(), im.runStart) {
+			if replayed(header) {
 				im.replayed++
 				im.replayedLots += len(b.rows)
 			} else {
@@ -548,17 +547,13 @@ func (im *importer) sendBatch(ctx context.Context, b *batch) error {
 	}
 }
 
-// replayedBefore reports whether lots were created before t: an answer the
-// server replayed from an earlier run. (The API does not say whether an
-// answer was replayed; the lots' create_time does, as far as the client's
-// and the server's clocks agree.)
-func replayedBefore(lots []*millwav1.Lot, t time.Time) bool {
-	for _, l := range lots {
-		if ct := l.GetCreateTime(); ct == nil || !ct.AsTime().Before(t) {
-			return false
-		}
-	}
-	return len(lots) > 0
+// replayed reports whether the server answered with the stored answer of
+// an earlier call with the same request_id: the batch was created before,
+// by an earlier run (or by this run's first attempt, when its reply was
+// lost).
+func replayed(header metadata.MD) bool {
+	v := header.Get("x-millwa-replayed")
+	return len(v) == 1 && v[0] == "true"
 }
 
 // violationPath matches "requests[12].lot.colour".

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -478,7 +479,7 @@ func (f *fakeRegistry) ListClassifiers(context.Context, *millwav1.ListClassifier
 	return &millwav1.ListClassifiersResponse{Classifiers: []*millwav1.Classifier{{Name: f.parent + "/classifiers/C1"}}}, nil
 }
 
-func (f *fakeRegistry) BatchCreateLots(_ context.Context, req *millwav1.BatchCreateLotsRequest) (*millwav1.BatchCreateLotsResponse, error) {
+func (f *fakeRegistry) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateLotsRequest) (*millwav1.BatchCreateLotsResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, req)
@@ -490,6 +491,8 @@ func (f *fakeRegistry) BatchCreateLots(_ context.Context, req *millwav1.BatchCre
 		}
 	}
 	if resp, ok := f.answered[req.GetRequestId()]; ok {
+		// As the server does, say that the answer is a replay.
+		_ = grpc.SetHeader(ctx, metadata.Pairs("x-millwa-replayed", "true"))
 		return resp, nil
 	}
 	resp := &millwav1.BatchCreateLotsResponse{}

@@ -11,12 +11,18 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 )
+
+// ReplayedHeader is the response header (gRPC metadata; X-Millwa-Replayed
+// over REST) set to "true" when the answer is the stored answer of an
+// earlier call with the same request_id.
+const ReplayedHeader = "x-millwa-replayed"
 
 // Retention is how long the answer to a request_id is kept for retries.
 const Retention = 30 * 24 * time.Hour
@@ -132,8 +138,12 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 		var zero R
 		return zero, err
 	}
-	if replayed && o.Replay != nil {
-		return o.Replay(resp)
+	if replayed {
+		// Tell the client the answer is the first call's, not a new change.
+		_ = grpc.SetHeader(ctx, metadata.Pairs(ReplayedHeader, "true"))
+		if o.Replay != nil {
+			return o.Replay(resp)
+		}
 	}
 	return resp, nil
 }

@@ -67,7 +67,8 @@ const (
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
 // (a UUID is recommended) that makes retrying safe. The same id with the same
 // request returns the first answer, even after a lost reply, a restart or on
-// another replica; the same id with a different request answers
+// another replica, with the response header `x-millwa-replayed: true`
+// (X-Millwa-Replayed over REST); the same id with a different request answers
 // INVALID_ARGUMENT; a retry while the first call is still running answers
 // ABORTED (retry later). Ids are scoped by organisation and RPC. Empty means
 // no retry protection.
@@ -406,7 +407,8 @@ func (c *registryServiceClient) GetLotLabel(ctx context.Context, in *GetLotLabel
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
 // (a UUID is recommended) that makes retrying safe. The same id with the same
 // request returns the first answer, even after a lost reply, a restart or on
-// another replica; the same id with a different request answers
+// another replica, with the response header `x-millwa-replayed: true`
+// (X-Millwa-Replayed over REST); the same id with a different request answers
 // INVALID_ARGUMENT; a retry while the first call is still running answers
 // ABORTED (retry later). Ids are scoped by organisation and RPC. Empty means
 // no retry protection.
