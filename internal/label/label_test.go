@@ -1,0 +1,443 @@
+package label
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/xml"
+	"errors"
+	"image"
+	"image/color"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+)
+
+const lotName = "associations/0192d1a0-0000-7000-8000-000000000001/lots/0192d1a0-0000-7000-8000-00000000abcd"
+
+// sample is a measured lot whose names hold characters XML escapes and
+// Spanish and Quechua letters.
+func sample() Label {
+	mfd := 27.4
+	return Label{
+		LotName:             lotName,
+		LotID:               "0192d1a0-0000-7000-8000-00000000abcd",
+		LotNumber:           "L-0042",
+		Product:             Product,
+		Standard:            Text{"NTP 231.301:2014", "NTP 231.301:2014"},
+		QualityGroup:        Text{"Alpaca Medium Fleece", "Alpaca Medium Fleece"},
+		Colour:              Text{"Blanco", "White"},
+		Breed:               Text{"Huacaya", "Huacaya"},
+		NetWeightGrams:      46005,
+		Campaign:            2026,
+		Association:         `Asociación "Ñuñoa" & Hijos <Sur>`,
+		RUC:                 "20448012345",
+		Community:           "Comunidad Q'ero & Pitumarca",
+		Department:          "Puno",
+		Ubigeo:              "210101",
+		CollectionPoint:     "Centro de acopio Ichu <km 12>",
+		Classifier:          "María Ñahui Quispe",
+		Certification:       "SINEACE-123",
+		ClassificationDate:  "2026-11-20",
+		MeanFiberDiameterUm: &mfd,
+	}
+}
+
+// wantTexts are texts the sample's label must show, each line Spanish then
+// English.
+var wantTexts = []string{
+	"Fibra de alpaca clasificada",
+	"Classified alpaca fibre",
+	"Norma / Standard: NTP 231.301:2014 / NTP 231.301:2014",
+	"Grupo de calidad / Quality group: Alpaca Medium Fleece / Alpaca Medium Fleece",
+	"Color / Colour: Blanco / White",
+	"Raza / Breed: Huacaya / Huacaya",
+	"Peso neto / Net weight: 46.01 kg",
+	"Diámetro medio de fibra / Mean fibre diameter: 27.4 µm",
+	"N.º de lote / Lot number: L-0042",
+	"Código del lote / Lot id: 0192d1a0-0000-7000-8000-00000000abcd",
+	"Campaña de esquila / Shearing season: 2026",
+	`Asociación / Association: Asociación "Ñuñoa" & Hijos <Sur>`,
+	"RUC / Taxpayer number: 20448012345",
+	"Origen / Origin: Comunidad Q'ero & Pitumarca, Puno (ubigeo 210101)",
+	"Centro de acopio / Collection point: Centro de acopio Ichu <km 12>",
+	"Clasificador(a) / Classifier: María Ñahui Quispe",
+	"N.º de certificado / Certificate number: SINEACE-123",
+	"Fecha de clasificación / Classification date: 2026-11-20",
+}
+
+// svgTexts parses an SVG strictly and returns the text of each <text>
+// element (its tspans included) and of <title>.
+func svgTexts(t *testing.T, svg []byte) (texts []string, title string) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	d.Strict = true
+	var cur *strings.Builder
+	inTitle := false
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the SVG is not well-formed XML: %v\n%s", err, svg)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			switch tok.Name.Local {
+			case "text":
+				cur = &strings.Builder{}
+			case "title":
+				inTitle = true
+			}
+		case xml.EndElement:
+			switch tok.Name.Local {
+			case "text":
+				texts = append(texts, cur.String())
+				cur = nil
+			case "title":
+				inTitle = false
+			}
+		case xml.CharData:
+			if cur != nil {
+				cur.Write(tok)
+			}
+			if inTitle {
+				title += string(tok)
+			}
+		}
+	}
+	return texts, title
+}
+
+// joined is the label's texts as one string, lines joined by a space and
+// runs of white space made one: wrapped lines read as one.
+func joined(texts []string) string {
+	return strings.Join(strings.Fields(strings.Join(texts, " ")), " ")
+}
+
+var qrRun = regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-\d+z`)
+
+// decodeSVGQR draws the modules of the SVG's QR code (group "qr": a white
+// square of n×n modules and a path of dark runs) at 4 pixels a module and
+// decodes them with gozxing.
+func decodeSVGQR(t *testing.T, svg []byte) string {
+	t.Helper()
+	var doc struct {
+		Groups []struct {
+			ID   string `xml:"id,attr"`
+			Rect struct {
+				Width int `xml:"width,attr"`
+			} `xml:"rect"`
+			Path struct {
+				D string `xml:"d,attr"`
+			} `xml:"path"`
+		} `xml:"g"`
+	}
+	if err := xml.Unmarshal(svg, &doc); err != nil {
+		t.Fatalf("parsing the SVG: %v", err)
+	}
+	for _, g := range doc.Groups {
+		if g.ID != "qr" {
+			continue
+		}
+		const px = 4
+		n := g.Rect.Width
+		if n < 21 {
+			t.Fatalf("QR code of %d modules", n)
+		}
+		img := image.NewGray(image.Rect(0, 0, n*px, n*px))
+		for i := range img.Pix {
+			img.Pix[i] = 0xff
+		}
+		for _, m := range qrRun.FindAllStringSubmatch(g.Path.D, -1) {
+			x, _ := strconv.Atoi(m[1])
+			y, _ := strconv.Atoi(m[2])
+			w, _ := strconv.Atoi(m[3])
+			for yy := y * px; yy < (y+1)*px; yy++ {
+				for xx := x * px; xx < (x+w)*px; xx++ {
+					img.SetGray(xx, yy, color.Gray{})
+				}
+			}
+		}
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
+		if err != nil {
+			t.Fatalf("decoding the SVG's QR code: %v", err)
+		}
+		return res.GetText()
+	}
+	t.Fatal("the SVG has no group with id qr")
+	return ""
+}
+
+func TestSVGShowsEveryFieldInBothLanguages(t *testing.T) {
+	t.Parallel()
+	svg, err := SVG(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, title := svgTexts(t, svg)
+	all := joined(texts)
+	for _, want := range wantTexts {
+		if !strings.Contains(all, want) {
+			t.Errorf("the SVG does not show %q\ntexts: %s", want, all)
+		}
+	}
+	// The name wraps after a slash.
+	if !strings.Contains(strings.ReplaceAll(all, "/ ", "/"), "QR code: lot name "+lotName) {
+		t.Errorf("the SVG does not print the QR code's text beside it: %s", all)
+	}
+	if !strings.Contains(title, lotName) {
+		t.Errorf("title %q does not name the lot", title)
+	}
+	// Escaped, never raw: the names cannot open elements or attributes.
+	for _, raw := range []string{"<Sur>", "<km 12>", "& Hijos", `"Ñuñoa"`} {
+		if bytes.Contains(svg, []byte(raw)) {
+			t.Errorf("the SVG holds %q unescaped", raw)
+		}
+	}
+	if !bytes.Contains(svg, []byte("Asociación &#34;Ñuñoa&#34; &amp; Hijos &lt;Sur&gt;")) {
+		t.Errorf("the association's name is not escaped as expected")
+	}
+	for _, want := range []string{`width="105mm"`, `height="148mm"`, `viewBox="0 0 105 148"`} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("the SVG is not an A6 page: no %s", want)
+		}
+	}
+}
+
+func TestSVGQRCodeDecodesToTheLotName(t *testing.T) {
+	t.Parallel()
+	svg, err := SVG(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodeSVGQR(t, svg); got != lotName {
+		t.Fatalf("QR code holds %q, want %q", got, lotName)
+	}
+}
+
+// pdfText inflates the PDF's compressed streams and returns them with the
+// uncompressed parts.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	var b strings.Builder
+	rest := pdf
+	for {
+		i := bytes.Index(rest, []byte("stream\n"))
+		if i < 0 {
+			break
+		}
+		b.Write(rest[:i])
+		rest = rest[i+len("stream\n"):]
+		j := bytes.Index(rest, []byte("endstream"))
+		if j < 0 {
+			t.Fatal("a stream has no end")
+		}
+		if r, err := zlib.NewReader(bytes.NewReader(rest[:j])); err == nil {
+			inflated, _ := io.ReadAll(r)
+			b.Write(inflated)
+		}
+		rest = rest[j+len("endstream"):]
+	}
+	b.Write(rest)
+	return b.String()
+}
+
+func TestPDFIsAnA6PageWithTheTexts(t *testing.T) {
+	t.Parallel()
+	pdf, err := PDF(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.HasSuffix(bytes.TrimSpace(pdf), []byte("%%EOF")) {
+		t.Fatalf("not a PDF: %.40q … %q", pdf, pdf[max(0, len(pdf)-20):])
+	}
+	if len(pdf) < 3000 {
+		t.Fatalf("PDF of %d bytes: too small to hold the label", len(pdf))
+	}
+	text := pdfText(t, pdf)
+	// A6 is 297.64 × 420.94 points.
+	if !strings.Contains(text, "/MediaBox [0 0 297.64 420.94]") {
+		t.Errorf("the page is not A6")
+	}
+	if !strings.Contains(text, "/Subtype /Image") {
+		t.Errorf("the PDF has no image (the QR code)")
+	}
+	// Texts are in code page 1252, each span a string of the content stream.
+	all := pdfLines(text)
+	tr := newMeasurer().tr
+	for _, want := range wantTexts {
+		if !strings.Contains(all, tr(want)) {
+			t.Errorf("the PDF does not show %q\ntexts: %q", want, all)
+		}
+	}
+}
+
+var pdfShow = regexp.MustCompile(`BT [\d.]+ ([\d.]+) Td \((.*?)\) Tj ET`)
+
+// pdfLines is the text the PDF shows, as joined does it for the SVG: the
+// strings of each line (one baseline) run together, lines joined by a
+// space.
+func pdfLines(content string) string {
+	var lines []string
+	lastY := ""
+	for _, m := range pdfShow.FindAllStringSubmatch(content, -1) {
+		s := strings.NewReplacer(`\\`, `\`, `\(`, "(", `\)`, ")").Replace(m[2])
+		if m[1] == lastY {
+			lines[len(lines)-1] += s
+			continue
+		}
+		lines, lastY = append(lines, s), m[1]
+	}
+	return joined(lines)
+}
+
+func TestPDFIsTheSameForTheSameLabel(t *testing.T) {
+	t.Parallel()
+	a, err := PDF(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := PDF(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("two PDFs of one label differ")
+	}
+}
+
+func TestKilograms(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		grams int64
+		want  string
+	}{
+		{46000, "46.00 kg"}, {1, "0.00 kg"}, {5, "0.01 kg"}, {1234, "1.23 kg"}, {1235, "1.24 kg"},
+		{999995, "1000.00 kg"}, {100_000_000, "100000.00 kg"}, {0, "0.00 kg"},
+	} {
+		if got := Kilograms(tt.grams); got != tt.want {
+			t.Errorf("Kilograms(%d) = %q, want %q", tt.grams, got, tt.want)
+		}
+	}
+}
+
+// TestLongTextsFitThePage fills every text to its API limit: the label
+// shrinks its fonts, keeps every line inside the frame and above the QR
+// code, and still shows every word.
+func TestLongTextsFitThePage(t *testing.T) {
+	t.Parallel()
+	l := sample()
+	long := strings.Repeat("Comunidad Campesina de Pichacani ", 7)[:200]
+	l.Association, l.Community, l.CollectionPoint, l.Classifier = long, long, long, long
+	l.LotNumber = strings.Repeat("9", 32)
+	l.Certification = strings.Repeat("W", 60) // one word wider than a line
+	l.District, l.Province = "Pichacani", "Puno"
+
+	lo, err := l.place()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMeasurer()
+	for _, ln := range lo.lines {
+		w := 0.0
+		for _, s := range ln.spans {
+			w += m.width(s.text, s.bold, ln.size)
+		}
+		if ln.x < margin-1 || ln.x+w > pageWidth-margin+0.01 || ln.y > pageHeight-margin {
+			t.Errorf("line %v at (%.1f, %.1f), %.1f mm wide, leaves the page", ln.spans, ln.x, ln.y, w)
+		}
+		beside := ln.x >= lo.qrX+qrSide
+		if !beside && ln.y > lo.qrY+2 {
+			t.Errorf("line %v at y %.1f runs into the QR code at %.1f", ln.spans, ln.y, lo.qrY)
+		}
+	}
+	svg, err := SVG(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, _ := svgTexts(t, svg)
+	all := joined(texts)
+	for _, want := range []string{"Asociación / Association: " + strings.TrimSpace(long), "Origen / Origin: " + strings.TrimSpace(long) + ", Pichacani, Puno, Puno (ubigeo 210101)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the SVG does not show %q\n%s", want, all)
+		}
+	}
+	if !strings.Contains(strings.ReplaceAll(all, " ", ""), strings.Repeat("W", 60)) {
+		t.Errorf("the cut word is lost: %s", all)
+	}
+	if _, err := PDF(l); err != nil {
+		t.Fatal(err)
+	}
+	if got := decodeSVGQR(t, svg); got != lotName {
+		t.Fatalf("QR code holds %q, want %q", got, lotName)
+	}
+}
+
+func TestOptionalFieldsAreLeftOut(t *testing.T) {
+	t.Parallel()
+	l := sample()
+	l.MeanFiberDiameterUm, l.LotNumber, l.Certification, l.CollectionPoint, l.Community = nil, "", "", "", ""
+	l.Product = Text{}
+	svg, err := SVG(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, _ := svgTexts(t, svg)
+	all := joined(texts)
+	for _, absent := range []string{"Diámetro", "N.º de lote", "N.º de certificado", "Centro de acopio"} {
+		if strings.Contains(all, absent) {
+			t.Errorf("the label shows %q for an empty field", absent)
+		}
+	}
+	for _, want := range []string{"Fibra de alpaca clasificada", "Origen / Origin: Puno (ubigeo 210101)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the label does not show %q: %s", want, all)
+		}
+	}
+}
+
+func TestNoLotNameIsAnError(t *testing.T) {
+	t.Parallel()
+	l := sample()
+	l.LotName = ""
+	if _, err := SVG(l); err == nil {
+		t.Error("SVG of a label without a lot name: no error")
+	}
+	if _, err := PDF(l); err == nil {
+		t.Error("PDF of a label without a lot name: no error")
+	}
+}
+
+// TestConcurrentRenders renders from many goroutines: run with -race, it
+// shows that no render shares state with another.
+func TestConcurrentRenders(t *testing.T) {
+	t.Parallel()
+	want, err := SVG(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			got, err := SVG(sample())
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("concurrent SVG differs: %v", err)
+			}
+			if _, err := PDF(sample()); err != nil {
+				t.Errorf("concurrent PDF: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}

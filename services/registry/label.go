@@ -1,0 +1,157 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/grading"
+	"github.com/millwa/millwa/internal/label"
+	"github.com/millwa/millwa/internal/millwa"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// GetLotLabel returns the content of a lot's bale label (rotulado), as the
+// caller may see the lot: an association only its own, an admin any. The
+// label shows the lot's market quality group.
+func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelRequest) (*millwav1.GetLotLabelResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.visibleLot(ctx, p, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	name := lotName(&l)
+	if l.State == millwa.LotWithdrawn {
+		return nil, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "LOT_WITHDRAWN",
+			Message: name + " is WITHDRAWN: a withdrawn lot is off the market and gets no label"}
+	}
+	// The association and the classifier are read as the caller sees them.
+	// A caller who sees the lot sees both, and the database keeps both
+	// while the lot exists: not finding one is a fault, not an answer.
+	a, err := s.store.GetAssociation(ctx, p, l.AssociationID)
+	if err != nil {
+		return nil, labelPart(err, "association", name)
+	}
+	c, err := s.store.GetClassifier(ctx, p, l.AssociationID, l.ClassifierID)
+	if err != nil {
+		return nil, labelPart(err, "classifier", name)
+	}
+
+	out := &millwav1.LotLabel{
+		Name:                          name + "/label",
+		Lot:                           name,
+		ProductName:                   &millwav1.LocalizedText{Es: label.Product.ES, En: label.Product.EN},
+		Standard:                      "standards/" + l.Standard,
+		QualityGroup:                  l.MarketGroup,
+		Colour:                        l.Colour,
+		Breed:                         l.Breed,
+		NetWeightGrams:                l.NetWeightGrams,
+		LotId:                         l.ID,
+		LotNumber:                     l.LotNumber,
+		Campaign:                      int32(l.Campaign),
+		Association:                   associationsCollection + "/" + a.ID,
+		AssociationLegalName:          a.LegalName,
+		AssociationRuc:                a.RUC,
+		Classifier:                    associationsCollection + "/" + l.AssociationID + "/classifiers/" + c.ID,
+		ClassifierDisplayName:         c.DisplayName,
+		ClassifierCertificationNumber: c.CertificationNumber,
+		ClassificationDate:            l.ClassificationDate,
+		Origin: &millwav1.LabelOrigin{
+			Community:       a.Community,
+			CollectionPoint: l.CollectionPoint,
+			Ubigeo:          l.Ubigeo,
+			Department:      department(l.Ubigeo),
+		},
+		SvgPath:             "/v1/" + name + "/label.svg",
+		PdfPath:             "/v1/" + name + "/label.pdf",
+		QrPayload:           name,
+		MeanFiberDiameterUm: meanDiameter(&l),
+	}
+	// Names come from the standard; a code it no longer names prints as
+	// itself. The standard is shared: it is only read here, never appended
+	// to.
+	code := func(c string) grading.Text { return grading.Text{ES: c, EN: c} }
+	title, group, colour, breed := code(l.Standard), code(l.MarketGroup), code(l.Colour), code(l.Breed)
+	if st, ok := s.standards.Get(l.Standard); ok {
+		title = shortTitle(st.Title)
+		for _, g := range st.QualityGroups {
+			if g.Code == l.MarketGroup {
+				group = g.Name
+			}
+		}
+		if g := st.ShortFiberGroup; g != nil && g.Code == l.MarketGroup {
+			group = g.Name
+		}
+		for _, c := range st.Colours {
+			if c.Code == l.Colour {
+				colour = c.Name
+			}
+		}
+		for _, b := range st.Breeds {
+			if b.Code == l.Breed {
+				breed = b.Name
+			}
+		}
+	}
+	out.StandardTitle, out.QualityGroupName = textToProto(title), textToProto(group)
+	out.ColourName, out.BreedName = textToProto(colour), textToProto(breed)
+	return &millwav1.GetLotLabelResponse{Label: out}, nil
+}
+
+// meanDiameter is the lot's measured mean fibre diameter: the one its
+// grade was decided on (computed from the histogram for a histogram), else
+// the one measured; nil for a lot without a measurement.
+func meanDiameter(l *millwa.Lot) *float64 {
+	if l.Grading != "" {
+		var g millwav1.Grade
+		if protojson.Unmarshal([]byte(l.Grading), &g) == nil && g.GetMetrics() != nil {
+			return &g.Metrics.MeanFiberDiameterUm
+		}
+	}
+	if l.Measurement != nil {
+		return l.Measurement.MeanFiberDiameterUm
+	}
+	return nil
+}
+
+// labelPart turns a failure to read a part of a visible lot's label into
+// an error: NotFound becomes Internal, since the lot's foreign keys keep
+// both parts while it exists.
+func labelPart(err error, part, lot string) error {
+	var me *millwa.Error
+	if errors.As(err, &me) && me.Code == millwa.NotFound {
+		return millwa.Wrap(millwa.Internal, err, "internal error: the %s of %s cannot be read", part, lot)
+	}
+	return err
+}
+
+// department is the name of the department (región) of a ubigeo code, or
+// "" when the code names none.
+func department(ubigeo string) string {
+	if len(ubigeo) < 2 {
+		return ""
+	}
+	return millwa.Departments[ubigeo[:2]]
+}
+
+// standardCode is the designation that opens a standard's title, such as
+// "NTP 231.301:2014".
+var standardCode = regexp.MustCompile(`^[A-Z]{2,}(?: [A-Z]+)? [0-9][0-9.]*(?::[0-9]{4})?`)
+
+// shortTitle is a standard's designation for a label, "NTP 231.301:2014",
+// in each language whose title opens with one; the whole title otherwise.
+func shortTitle(t grading.Text) grading.Text {
+	short := func(s string) string {
+		if code := standardCode.FindString(s); code != "" {
+			return code
+		}
+		return s
+	}
+	return grading.Text{ES: short(t.ES), EN: short(t.EN)}
+}
