@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// processorList is how processors are filtered, ordered and paged. region
+// matches a ubigeo prefix of the plant: 2 digits for a department, 4 for a
+// province, 6 for a district.
+var processorList = resourceColumns[millwa.Processor]{
+	table: "processors",
+	columns: map[string]column{
+		"ruc":         {expr: "ruc", kind: millwa.StringField},
+		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
+		"region":      {expr: "ubigeo", kind: millwa.StringField, prefix: true},
+		"create_time": {expr: "create_time", kind: millwa.TimeField},
+	},
+	key: func(p *millwa.Processor, field string) string {
+		switch field {
+		case "ruc":
+			return p.RUC
+		case "legal_name":
+			return p.LegalName
+		case "region":
+			return p.Ubigeo
+		case "create_time":
+			return timeKey(p.CreateTime)
+		}
+		return p.ID
+	},
+}
+
+// processorScope is who sees which processors: admins and associations
+// (sellers, who need to know their buyers) every one, a processor itself;
+// agencies and the zero principal none.
+func processorScope(p millwa.Principal) scope {
+	switch p.Role {
+	case millwa.RoleAdmin, millwa.RoleAssociation:
+		return everything
+	case millwa.RoleProcessor:
+		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "processors/"+p.OrganisationID() {
+			return scope{sql: "id = ?", args: []any{id}}
+		}
+	}
+	return nothing
+}
+
+// processorRow is a processors row.
+type processorRow struct {
+	ID                string `db:"id"`
+	LegalName         string `db:"legal_name"`
+	RUC               string `db:"ruc"`
+	Ubigeo            string `db:"ubigeo"`
+	PlantLocation     string `db:"plant_location"`
+	ContactPersonName string `db:"contact_person_name"`
+	ContactPhone      string `db:"contact_phone"`
+	ContactEmail      string `db:"contact_email"`
+	Revision          int64  `db:"revision"`
+	CreateTime        dbTime `db:"create_time"`
+	UpdateTime        dbTime `db:"update_time"`
+}
+
+const processorColumns = `id, legal_name, ruc, ubigeo, plant_location, contact_person_name,
+	contact_phone, contact_email, revision, create_time, update_time`
+
+func newProcessorRow(p *millwa.Processor) processorRow {
+	return processorRow{
+		ID:                p.ID,
+		LegalName:         p.LegalName,
+		RUC:               p.RUC,
+		Ubigeo:            p.Ubigeo,
+		PlantLocation:     p.PlantLocation,
+		ContactPersonName: p.Contact.PersonName,
+		ContactPhone:      p.Contact.Phone,
+		ContactEmail:      p.Contact.Email,
+		Revision:          p.Revision,
+		CreateTime:        dbTime{p.CreateTime},
+		UpdateTime:        dbTime{p.UpdateTime},
+	}
+}
+
+func (r *processorRow) processor() millwa.Processor {
+	return millwa.Processor{
+		ID:            r.ID,
+		LegalName:     r.LegalName,
+		RUC:           r.RUC,
+		Ubigeo:        r.Ubigeo,
+		PlantLocation: r.PlantLocation,
+		Contact: millwa.Contact{
+			PersonName: r.ContactPersonName,
+			Phone:      r.ContactPhone,
+			Email:      r.ContactEmail,
+		},
+		Revision:   r.Revision,
+		CreateTime: r.CreateTime.Time,
+		UpdateTime: r.UpdateTime.Time,
+	}
+}
+
+// CreateProcessor inserts p, which the caller has normalized and
+// validated. On success it sets p.ID to a new UUIDv7, p.Revision to 1 and
+// p.CreateTime and p.UpdateTime to the current time (UTC, microseconds); on
+// failure p is unchanged. It returns AlreadyExists (reason
+// PROCESSOR_RUC_TAKEN) when a processor with the same RUC exists.
+func (tx *Tx) CreateProcessor(ctx context.Context, p *millwa.Processor) error {
+	id, err := newID()
+	if err != nil {
+		return fmt.Errorf("creating processor: %w", err)
+	}
+	t := now()
+	row := newProcessorRow(p)
+	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
+	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO processors (`+processorColumns+`)
+		VALUES (:id, :legal_name, :ruc, :ubigeo, :plant_location, :contact_person_name,
+			:contact_phone, :contact_email, :revision, :create_time, :update_time)`, row)
+	if err != nil {
+		err = uniqueTaken(err, "PROCESSOR_RUC_TAKEN", "a processor with RUC %s already exists", p.RUC)
+		return fmt.Errorf("inserting processor %s: %w", id, err)
+	}
+	*p = row.processor()
+	return nil
+}
+
+// GetProcessor returns the processor with the given id if p may see it. It
+// returns NotFound, saying "processor ID not found", when there is none or
+// p may not see it: the two are indistinguishable.
+func (s *Store) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
+	return getProcessor(ctx, s.r, processorScope(p), id)
+}
+
+// GetProcessor is Store.GetProcessor as the transaction sees it.
+func (tx *Tx) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
+	return getProcessor(ctx, tx.tx, processorScope(p), id)
+}
+
+func getProcessor(ctx context.Context, q querier, visible scope, id string) (millwa.Processor, error) {
+	row, err := getVisible[processorRow](ctx, q, "processors", processorColumns, visible, id,
+		millwa.Errorf(millwa.NotFound, "processor %s not found", id))
+	if err != nil {
+		return millwa.Processor{}, err
+	}
+	return row.processor(), nil
+}
+
+// ListProcessors returns one page of the processors q selects among those
+// p may see, in q's order (id order, which is creation order, when q has
+// none). It returns Invalid for a field, key or limit the query may not
+// have.
+func (s *Store) ListProcessors(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Processor], error) {
+	return listPage(ctx, s.r, s.dialect, &processorList, processorColumns, processorScope(p), q, (*processorRow).processor)
+}
