@@ -38,6 +38,7 @@ import (
 	"github.com/millwa/millwa/services/audit"
 	gradingsvc "github.com/millwa/millwa/services/grading"
 	"github.com/millwa/millwa/services/identity"
+	"github.com/millwa/millwa/services/market"
 	"github.com/millwa/millwa/services/registry"
 )
 
@@ -54,6 +55,9 @@ const (
 	maxConnectionGrace   = 30 * time.Second
 	healthCheckInterval  = 5 * time.Second
 	healthCheckTimeout   = 2 * time.Second
+	// streamCutDelay is how long a stop lets the last answers flush before
+	// it cuts long-lived streams.
+	streamCutDelay = 250 * time.Millisecond
 )
 
 // Server is a running Millwa: both listeners are bound when New returns.
@@ -178,7 +182,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards))
-	millwav1.RegisterMarketServiceServer(s.grpc, millwav1.UnimplementedMarketServiceServer{})
+	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards))
 	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store))
 	for _, register := range o.extra {
 		register(s.grpc)
@@ -344,11 +348,19 @@ drain:
 		case <-stopped:
 			break drain
 		case <-poll.C:
-			if s.inflight.unary.Load() == 0 {
-				s.grpc.Stop() // only streams are left
-				<-stopped
-				break drain
+			if s.inflight.unary.Load() != 0 {
+				continue
 			}
+			// Only streams are left. A call's end is counted when its
+			// status is queued, not yet written: let the transport flush
+			// it before the streams are cut.
+			select {
+			case <-stopped:
+			case <-time.After(streamCutDelay):
+				s.grpc.Stop()
+				<-stopped
+			}
+			break drain
 		case <-grace.Done():
 			n := s.inflight.unary.Load()
 			s.grpc.Stop()

@@ -449,7 +449,7 @@ func TestGatewayRefusesBadInputPrecisely(t *testing.T) {
 		{"invalid fields", "POST", "/v1/associations", `{"legalName": "x"}`, 400, codes.InvalidArgument, "association.ruc"},
 		{"not found", "GET", "/v1/associations/0192d1a0-0000-7000-8000-000000000000", "", 404, codes.NotFound, "not found"},
 		{"bad page size", "GET", "/v1/associations?pageSize=abc", "", 400, codes.InvalidArgument, ""},
-		{"not built yet", "GET", "/v1/processors", "", 501, codes.Unimplemented, "purchase orders"},
+		{"not built yet", "GET", "/v1/trades", "", 501, codes.Unimplemented, "trades"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

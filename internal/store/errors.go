@@ -31,9 +31,6 @@ func dbError(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, translate(err))...)
 }
 
-// translate returns err as a *millwa.Error, classified by the dialect whose
-// driver produced it. An err that already holds a *millwa.Error is returned
-// unchanged.
 // uniqueTaken is translate, with a unique violation reported as
 // AlreadyExists under the given reason and message: the one unique key a
 // client chooses for the row (a RUC, a DNI within an association).
@@ -46,6 +43,9 @@ func uniqueTaken(err error, reason, format string, args ...any) error {
 	return err
 }
 
+// translate returns err as a *millwa.Error, classified by the dialect whose
+// driver produced it. An err that already holds a *millwa.Error is returned
+// unchanged.
 func translate(err error) error {
 	if err == nil {
 		return nil

@@ -410,12 +410,8 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) *millwav1.Lot {
 		Ubigeo: l.Ubigeo, CreateTime: timestamppb.New(l.CreateTime), UpdateTime: timestamppb.New(l.UpdateTime),
 		Etag: etag(l.Revision),
 	}
-	if st, ok := s.standards.Get(l.Standard); ok {
-		for _, g := range append(st.QualityGroups, derefGroup(st.ShortFiberGroup)...) {
-			if g.Code == l.MarketGroup {
-				p.MarketQualityGroupName = textToProto(g.Name)
-			}
-		}
+	if g := groupOf(s.standards, l.Standard, l.MarketGroup); g != nil {
+		p.MarketQualityGroupName = textToProto(g.Name)
 	}
 	if m := l.Measurement; m != nil {
 		p.Measurement = &millwav1.FiberSample{
@@ -448,11 +444,23 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) *millwav1.Lot {
 	return p
 }
 
-func derefGroup(g *grading.QualityGroup) []grading.QualityGroup {
-	if g == nil {
+// groupOf returns the quality group with the given code of a standard, the
+// short-fibre group included, or nil. It never writes to the standard,
+// which every call shares.
+func groupOf(standards *grading.Registry, standard, code string) *grading.QualityGroup {
+	st, ok := standards.Get(standard)
+	if !ok {
 		return nil
 	}
-	return []grading.QualityGroup{*g}
+	for i := range st.QualityGroups {
+		if st.QualityGroups[i].Code == code {
+			return &st.QualityGroups[i]
+		}
+	}
+	if g := st.ShortFiberGroup; g != nil && g.Code == code {
+		return g
+	}
+	return nil
 }
 
 func textToProto(t grading.Text) *millwav1.LocalizedText {
