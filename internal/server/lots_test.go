@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,6 +162,24 @@ func TestLotsRefuseBadInputAndWriteNothing(t *testing.T) {
 				}
 			})
 		}
+		// The same refusals over REST, naming the field in the status body.
+		for _, tt := range []struct {
+			mutate func(*millwav1.Lot)
+			field  string
+		}{
+			{func(l *millwav1.Lot) { l.Colour = "PURPLE" }, "lot.colour"},
+			{func(l *millwav1.Lot) { l.Contributions[0].Grams = 1 }, "lot.contributions"},
+			{func(l *millwav1.Lot) { l.NetWeightGrams = 0 }, "lot.net_weight_grams"},
+		} {
+			l := a.lot("BABY")
+			tt.mutate(l)
+			body, _ := protojson.Marshal(l)
+			res := ts.restAs(t, a.secret, http.MethodPost, "/v1/"+a.assoc.GetName()+"/lots", string(body))
+			if code, _ := restStatus(t, res); code != codes.InvalidArgument || res.code != http.StatusBadRequest || !slices.Contains(restViolations(t, res), tt.field) {
+				t.Errorf("REST refusal of %s: %d %s", tt.field, res.code, res.body)
+			}
+		}
+
 		// A batch with one bad lot writes none, and names its index.
 		good, bad := a.lot("BABY"), a.lot("BABY")
 		bad.Colour = "PURPLE"
@@ -245,4 +265,27 @@ func TestLotsTenancy(t *testing.T) {
 		_, err = millwav1.NewRegistryServiceClient(ts.dial(t, agencySecret)).GetLot(t.Context(), &millwav1.GetLotRequest{Name: name})
 		wantCode(t, "agency of Cusco gets a Puno lot", err, codes.NotFound)
 	})
+}
+
+// restViolations returns the fields of the BadRequest detail of a
+// google.rpc.Status JSON error body.
+func restViolations(t *testing.T, res restResult) []string {
+	t.Helper()
+	var st struct {
+		Details []struct {
+			Violations []struct {
+				Field string `json:"field"`
+			} `json:"fieldViolations"`
+		} `json:"details"`
+	}
+	if err := json.Unmarshal(res.body, &st); err != nil {
+		t.Fatalf("error body is not JSON: %s", res.body)
+	}
+	var fields []string
+	for _, d := range st.Details {
+		for _, v := range d.Violations {
+			fields = append(fields, v.Field)
+		}
+	}
+	return fields
 }
