@@ -1,6 +1,9 @@
 package grading
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Text is a short human-readable text in Spanish and English.
 type Text struct {
@@ -158,4 +161,28 @@ func (s *Standard) group(code string) (*QualityGroup, bool) {
 		return s.ShortFiberGroup, true
 	}
 	return nil, false
+}
+
+// GroupCodes lists the standard's quality-group codes, finest first, for
+// messages that say which codes a field takes.
+func (s *Standard) GroupCodes() string {
+	return joinCodes(s.QualityGroups, func(g QualityGroup) string { return g.Code })
+}
+
+// ColourCodes lists the standard's colour codes.
+func (s *Standard) ColourCodes() string {
+	return joinCodes(s.Colours, func(c Colour) string { return c.Code })
+}
+
+// BreedCodes lists the standard's breed codes.
+func (s *Standard) BreedCodes() string {
+	return joinCodes(s.Breeds, func(b Breed) string { return b.Code })
+}
+
+func joinCodes[T any](items []T, code func(T) string) string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = code(it)
+	}
+	return strings.Join(out, ", ")
 }

@@ -1,6 +1,10 @@
 package millwa
 
-import "strings"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // ListQuery selects one page of a List: the conditions items must meet,
 // their order, and where the page starts. The store runs it; ParseList
@@ -124,4 +128,21 @@ func FilterError(format string, args ...any) error {
 	var vs Violations
 	vs.Add("filter", format, args...)
 	return vs.Err()
+}
+
+// EqualOnly returns an Invalid error naming the filter when q compares one
+// of the fields with anything but =, for fields the API documents as
+// "= only".
+func (q ListQuery) EqualOnly(fields ...string) error {
+	for _, c := range q.Conditions {
+		if c.Op != OpEq && slices.Contains(fields, c.Field) {
+			return FilterError("%s takes = only", c.Field)
+		}
+	}
+	return nil
+}
+
+// Etag is the opaque version tag of a resource at a revision (AIP-154).
+func Etag(revision int64) string {
+	return "r" + strconv.FormatInt(revision, 10)
 }

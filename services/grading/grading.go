@@ -143,11 +143,11 @@ func (s *Server) GradeSample(_ context.Context, req *millwav1.GradeSampleRequest
 	}
 	return &millwav1.GradeSampleResponse{
 		QualityGroup:     g.QualityGroup,
-		QualityGroupName: textToProto(g.QualityGroupName),
+		QualityGroupName: TextToProto(g.QualityGroupName),
 		Metrics:          MetricsToProto(g.Metrics),
 		Borderline:       g.Borderline,
 		Alternatives:     nonNil(g.Alternatives),
-		Explanation:      textToProto(g.Explanation),
+		Explanation:      TextToProto(g.Explanation),
 		Standard:         "standards/" + g.Standard,
 	}, nil
 }
@@ -165,9 +165,9 @@ func (s *Server) ClassifyFleece(_ context.Context, req *millwav1.ClassifyFleeceR
 	}
 	return &millwav1.ClassifyFleeceResponse{
 		Category:         r.Category,
-		CategoryName:     textToProto(r.CategoryName),
+		CategoryName:     TextToProto(r.CategoryName),
 		FineSharePercent: r.FineSharePercent,
-		Explanation:      textToProto(r.Explanation),
+		Explanation:      TextToProto(r.Explanation),
 	}, nil
 }
 
@@ -226,7 +226,8 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func textToProto(t grading.Text) *millwav1.LocalizedText {
+// TextToProto is the API's form of a text in Spanish and English.
+func TextToProto(t grading.Text) *millwav1.LocalizedText {
 	return &millwav1.LocalizedText{Es: t.ES, En: t.EN}
 }
 
@@ -242,7 +243,7 @@ func groupToProto(g *grading.QualityGroup) *millwav1.QualityGroup {
 	}
 	return &millwav1.QualityGroup{
 		Code:              g.Code,
-		Name:              textToProto(g.Name),
+		Name:              TextToProto(g.Name),
 		Abbreviation:      g.Abbreviation,
 		DiameterBand:      &millwav1.DiameterBand{MinUm: g.Band.MinUm, MaxUm: g.Band.MaxUm},
 		MinStapleLengthMm: g.MinStapleLengthMm,
@@ -253,7 +254,7 @@ func standardToProto(st *grading.Standard) *millwav1.Standard {
 	p := &millwav1.Standard{
 		Name:                 "standards/" + st.ID,
 		StandardId:           st.ID,
-		Title:                textToProto(st.Title),
+		Title:                TextToProto(st.Title),
 		CountryCode:          st.CountryCode,
 		Publisher:            st.Publisher,
 		EditionYear:          int32(st.EditionYear),
@@ -270,16 +271,16 @@ func standardToProto(st *grading.Standard) *millwav1.Standard {
 		p.QualityGroups = append(p.QualityGroups, groupToProto(&st.QualityGroups[i]))
 	}
 	for _, c := range st.Colours {
-		p.Colours = append(p.Colours, &millwav1.FiberColour{Code: c.Code, Name: textToProto(c.Name), Abbreviation: c.Abbreviation})
+		p.Colours = append(p.Colours, &millwav1.FiberColour{Code: c.Code, Name: TextToProto(c.Name), Abbreviation: c.Abbreviation})
 	}
 	for _, b := range st.Breeds {
-		p.Breeds = append(p.Breeds, &millwav1.AlpacaBreed{Code: b.Code, Name: textToProto(b.Name)})
+		p.Breeds = append(p.Breeds, &millwav1.AlpacaBreed{Code: b.Code, Name: TextToProto(b.Name)})
 	}
 	if fc := st.FleeceClassification; fc != nil {
 		pc := &millwav1.FleeceClassification{GroupStandard: "standards/" + fc.GroupStandard, FineGroupCodes: fc.FineGroupCodes}
 		for _, c := range fc.Categories {
 			pc.Categories = append(pc.Categories, &millwav1.FleeceCategory{
-				Code: c.Code, Name: textToProto(c.Name), MinFineSharePercent: c.MinFineSharePercent, MaxFineSharePercent: c.MaxFineSharePercent,
+				Code: c.Code, Name: TextToProto(c.Name), MinFineSharePercent: c.MinFineSharePercent, MaxFineSharePercent: c.MaxFineSharePercent,
 			})
 		}
 		p.FleeceClassification = pc

@@ -7,10 +7,7 @@
 package market
 
 import (
-	"strconv"
-
 	"github.com/millwa/millwa/internal/grading"
-	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -27,21 +24,4 @@ type Server struct {
 // orders against standards.
 func New(st *store.Store, standards *grading.Registry) *Server {
 	return &Server{store: st, standards: standards}
-}
-
-// etag is the opaque version tag of a resource at a revision.
-func etag(revision int64) string {
-	return "r" + strconv.FormatInt(revision, 10)
-}
-
-// equalOnly refuses conditions other than = on the given fields.
-func equalOnly(q millwa.ListQuery, fields ...string) error {
-	for _, c := range q.Conditions {
-		for _, f := range fields {
-			if c.Field == f && c.Op != millwa.OpEq {
-				return millwa.FilterError("%s takes = only", f)
-			}
-		}
-	}
-	return nil
 }

@@ -85,7 +85,7 @@ func (s *Server) ListProcessors(ctx context.Context, req *millwav1.ListProcessor
 	if err != nil {
 		return nil, err
 	}
-	if err := equalOnly(q, "ruc", "legal_name"); err != nil {
+	if err := q.EqualOnly("ruc", "legal_name"); err != nil {
 		return nil, err
 	}
 	page, err := s.store.ListProcessors(ctx, p, q)
@@ -127,6 +127,6 @@ func processorToProto(p *millwa.Processor) *millwav1.Processor {
 		Contact:       &millwav1.Contact{PersonName: p.Contact.PersonName, Phone: p.Contact.Phone, Email: p.Contact.Email},
 		CreateTime:    timestamppb.New(p.CreateTime),
 		UpdateTime:    timestamppb.New(p.UpdateTime),
-		Etag:          etag(p.Revision),
+		Etag:          millwa.Etag(p.Revision),
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/auth"
-	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
@@ -117,7 +116,7 @@ func (s *Server) ListPurchaseOrders(ctx context.Context, req *millwav1.ListPurch
 	if err != nil {
 		return nil, err
 	}
-	if err := equalOnly(q, "quality_group", "colour", "breed", "standard"); err != nil {
+	if err := q.EqualOnly("quality_group", "colour", "breed", "standard"); err != nil {
 		return nil, err
 	}
 	for i, c := range q.Conditions {
@@ -238,11 +237,11 @@ func (s *Server) orderFromProto(vs *millwa.Violations, po *millwav1.PurchaseOrde
 	}
 	o.Standard = st.ID
 	checkCodesOf(vs, prefix+".accepted_quality_groups", o.QualityGroups, st.HasGroup, "a quality group", st.ID,
-		codes(st.QualityGroups, func(g grading.QualityGroup) string { return g.Code }))
+		st.GroupCodes())
 	checkCodesOf(vs, prefix+".accepted_colours", o.Colours, st.HasColour, "a colour code", st.ID,
-		codes(st.Colours, func(c grading.Colour) string { return c.Code }))
+		st.ColourCodes())
 	checkCodesOf(vs, prefix+".accepted_breeds", o.Breeds, st.HasBreed, "a breed", st.ID,
-		codes(st.Breeds, func(b grading.Breed) string { return b.Code }))
+		st.BreedCodes())
 	return o
 }
 
@@ -256,14 +255,6 @@ func checkCodesOf(vs *millwa.Violations, field string, list []string, has func(s
 	}
 }
 
-func codes[T any](items []T, code func(T) string) string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = code(it)
-	}
-	return strings.Join(out, ", ")
-}
-
 func orderName(o *millwa.PurchaseOrder) string {
 	return processorsCollection + "/" + o.ProcessorID + "/" + purchaseOrdersCollection + "/" + o.ID
 }
@@ -273,9 +264,9 @@ func orderName(o *millwa.PurchaseOrder) string {
 // write.
 func orderEtag(o *millwa.PurchaseOrder) string {
 	if o.State == millwa.OrderExpired {
-		return etag(o.Revision) + "x"
+		return millwa.Etag(o.Revision) + "x"
 	}
-	return etag(o.Revision)
+	return millwa.Etag(o.Revision)
 }
 
 func orderToProto(o *millwa.PurchaseOrder) *millwav1.PurchaseOrder {

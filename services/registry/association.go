@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"strconv"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -90,7 +89,7 @@ func (s *Server) ListAssociations(ctx context.Context, req *millwav1.ListAssocia
 	if err != nil {
 		return nil, err
 	}
-	if err := equalOnly(q, "ruc", "legal_name"); err != nil {
+	if err := q.EqualOnly("ruc", "legal_name"); err != nil {
 		return nil, err
 	}
 	page, err := s.store.ListAssociations(ctx, p, q)
@@ -132,11 +131,6 @@ func associationToProto(a *millwa.Association) *millwav1.Association {
 		Contact:    &millwav1.Contact{PersonName: a.Contact.PersonName, Phone: a.Contact.Phone, Email: a.Contact.Email},
 		CreateTime: timestamppb.New(a.CreateTime),
 		UpdateTime: timestamppb.New(a.UpdateTime),
-		Etag:       etag(a.Revision),
+		Etag:       millwa.Etag(a.Revision),
 	}
-}
-
-// etag is the opaque version tag of a resource at a revision.
-func etag(revision int64) string {
-	return "r" + strconv.FormatInt(revision, 10)
 }

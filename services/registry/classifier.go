@@ -117,7 +117,7 @@ func (s *Server) ListClassifiers(ctx context.Context, req *millwav1.ListClassifi
 	if err != nil {
 		return nil, err
 	}
-	if err := equalOnly(q, "dni", "member", "certification_number"); err != nil {
+	if err := q.EqualOnly("dni", "member", "certification_number"); err != nil {
 		return nil, err
 	}
 	for i, c := range q.Conditions {
@@ -163,7 +163,7 @@ func classifierToProto(c *millwa.Classifier) *millwav1.Classifier {
 		CertificationDate:   c.CertificationDate,
 		CreateTime:          timestamppb.New(c.CreateTime),
 		UpdateTime:          timestamppb.New(c.UpdateTime),
-		Etag:                etag(c.Revision),
+		Etag:                millwa.Etag(c.Revision),
 	}
 	if c.MemberID != "" {
 		out.Member = memberName(c.AssociationID, c.MemberID)

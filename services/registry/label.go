@@ -12,6 +12,7 @@ import (
 	"github.com/millwa/millwa/internal/label"
 	"github.com/millwa/millwa/internal/millwa"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	gradingsvc "github.com/millwa/millwa/services/grading"
 )
 
 // GetLotLabel returns the content of a lot's bale label (rotulado), as the
@@ -99,8 +100,8 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 			}
 		}
 	}
-	out.StandardTitle, out.QualityGroupName = textToProto(title), textToProto(group)
-	out.ColourName, out.BreedName = textToProto(colour), textToProto(breed)
+	out.StandardTitle, out.QualityGroupName = gradingsvc.TextToProto(title), gradingsvc.TextToProto(group)
+	out.ColourName, out.BreedName = gradingsvc.TextToProto(colour), gradingsvc.TextToProto(breed)
 	return &millwav1.GetLotLabelResponse{Label: out}, nil
 }
 

@@ -275,7 +275,7 @@ func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotReque
 			if err != nil {
 				return nil, nil, err
 			}
-			if e := req.GetEtag(); e != "" && e != etag(l.Revision) {
+			if e := req.GetEtag(); e != "" && e != millwa.Etag(l.Revision) {
 				return nil, nil, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", req.GetName(), e)
 			}
 			if err := l.CanWithdraw(); err != nil {
@@ -329,13 +329,13 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	}
 	l.Standard = st.ID
 	if !st.HasBreed(l.Breed) {
-		vs.Add(prefix+".breed", "must be a breed of %s: %s", st.ID, codes(st.Breeds, func(b grading.Breed) string { return b.Code }))
+		vs.Add(prefix+".breed", "must be a breed of %s: %s", st.ID, st.BreedCodes())
 	}
 	if !st.HasColour(l.Colour) {
-		vs.Add(prefix+".colour", "must be a colour code of %s: %s", st.ID, codes(st.Colours, func(c grading.Colour) string { return c.Code }))
+		vs.Add(prefix+".colour", "must be a colour code of %s: %s", st.ID, st.ColourCodes())
 	}
 	if !st.HasGroup(l.DeclaredGroup) {
-		vs.Add(prefix+".declared_quality_group", "must be a quality group of %s: %s", st.ID, codes(st.QualityGroups, func(g grading.QualityGroup) string { return g.Code }))
+		vs.Add(prefix+".declared_quality_group", "must be a quality group of %s: %s", st.ID, st.GroupCodes())
 	}
 	if ids, err := millwa.ParseName(prefix+".classifier", pl.GetClassifier(), associationsCollection, "classifiers"); err != nil || ids[0] != associationID {
 		vs.Add(prefix+".classifier", "must be a classifier of the lot's association, associations/%s/classifiers/{id}", associationID)
@@ -368,9 +368,9 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	l.MeasuredGroup, l.MarketGroup = g.QualityGroup, g.QualityGroup
 	l.Discrepancy = g.QualityGroup != l.DeclaredGroup && !slices.Contains(g.Alternatives, l.DeclaredGroup)
 	gp := &millwav1.Grade{
-		Standard: "standards/" + g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: textToProto(g.QualityGroupName),
+		Standard: "standards/" + g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: gradingsvc.TextToProto(g.QualityGroupName),
 		Metrics: gradingsvc.MetricsToProto(g.Metrics), Borderline: g.Borderline, Alternatives: g.Alternatives,
-		Explanation: textToProto(g.Explanation),
+		Explanation: gradingsvc.TextToProto(g.Explanation),
 	}
 	b, _ := protojson.Marshal(gp)
 	l.Grading = string(b)
@@ -383,14 +383,6 @@ func measurementFromSample(s grading.Sample) *millwa.Measurement {
 		m.HistogramStartUm, m.HistogramWidthUm, m.HistogramCounts = h.StartUm, h.WidthUm, h.Counts
 	}
 	return m
-}
-
-func codes[T any](items []T, code func(T) string) string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = code(it)
-	}
-	return strings.Join(out, ", ")
 }
 
 func lotName(l *millwa.Lot) string {
@@ -408,10 +400,10 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) *millwav1.Lot {
 		CurrencyCode: l.Currency, LotNumber: l.LotNumber, ClassificationDate: l.ClassificationDate,
 		MarketQualityGroup: l.MarketGroup, State: lotStates[l.State], AllocatedGrams: l.AllocatedGrams,
 		Ubigeo: l.Ubigeo, CreateTime: timestamppb.New(l.CreateTime), UpdateTime: timestamppb.New(l.UpdateTime),
-		Etag: etag(l.Revision),
+		Etag: millwa.Etag(l.Revision),
 	}
 	if g := groupOf(s.standards, l.Standard, l.MarketGroup); g != nil {
-		p.MarketQualityGroupName = textToProto(g.Name)
+		p.MarketQualityGroupName = gradingsvc.TextToProto(g.Name)
 	}
 	if m := l.Measurement; m != nil {
 		p.Measurement = &millwav1.FiberSample{
@@ -461,8 +453,4 @@ func groupOf(standards *grading.Registry, standard, code string) *grading.Qualit
 		return g
 	}
 	return nil
-}
-
-func textToProto(t grading.Text) *millwav1.LocalizedText {
-	return &millwav1.LocalizedText{Es: t.ES, En: t.EN}
 }

@@ -88,7 +88,7 @@ func (s *Server) ListMembers(ctx context.Context, req *millwav1.ListMembersReque
 	if err != nil {
 		return nil, err
 	}
-	if err := equalOnly(q, "dni", "display_name"); err != nil {
+	if err := q.EqualOnly("dni", "display_name"); err != nil {
 		return nil, err
 	}
 	for i, c := range q.Conditions {
@@ -143,17 +143,6 @@ func addViolations(vs *millwa.Violations, err error) {
 	}
 }
 
-// equalOnly returns an Invalid error naming the filter when q compares one
-// of the fields with anything but =.
-func equalOnly(q millwa.ListQuery, fields ...string) error {
-	for _, c := range q.Conditions {
-		if c.Op != millwa.OpEq && slices.Contains(fields, c.Field) {
-			return millwa.FilterError("%s takes = only", c.Field)
-		}
-	}
-	return nil
-}
-
 func memberFromProto(p *millwav1.Member) millwa.Member {
 	m := millwa.Member{
 		DisplayName: p.GetDisplayName(),
@@ -175,7 +164,7 @@ func memberToProto(m *millwa.Member) *millwav1.Member {
 		Sex:         sexToProto(m.Sex),
 		CreateTime:  timestamppb.New(m.CreateTime),
 		UpdateTime:  timestamppb.New(m.UpdateTime),
-		Etag:        etag(m.Revision),
+		Etag:        millwa.Etag(m.Revision),
 	}
 	if m.HerdSize != nil {
 		n := *m.HerdSize
