@@ -214,3 +214,19 @@ func parseStandard(file string, data []byte) (*Standard, []error) {
 	std.Digest = hex.EncodeToString(sum[:])
 	return std, nil
 }
+
+// GradingStandard returns the standard a request names for grading:
+// "standards/{id}", or the default standard for "". ok is false for any
+// other name, an unknown id, or a standard without quality groups (fleece
+// categories only).
+func (r *Registry) GradingStandard(name string) (st *Standard, ok bool) {
+	if name == "" {
+		name = "standards/" + r.DefaultID()
+	}
+	id, found := strings.CutPrefix(name, "standards/")
+	if !found {
+		return nil, false
+	}
+	st, ok = r.Get(id)
+	return st, ok && len(st.QualityGroups) > 0
+}

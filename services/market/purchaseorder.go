@@ -226,12 +226,8 @@ func (s *Server) orderFromProto(vs *millwa.Violations, po *millwav1.PurchaseOrde
 	o.Normalize()
 	o.Check(vs, prefix, now)
 
-	stName := po.GetStandard()
-	if stName == "" {
-		stName = "standards/" + s.standards.DefaultID()
-	}
-	st, ok := s.standards.Get(strings.TrimPrefix(stName, "standards/"))
-	if !ok || !strings.HasPrefix(stName, "standards/") || len(st.QualityGroups) == 0 {
+	st, ok := s.standards.GradingStandard(po.GetStandard())
+	if !ok {
 		vs.Add(prefix+".standard", "must name a standard with quality groups, for example standards/%s", s.standards.DefaultID())
 		return o
 	}

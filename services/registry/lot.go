@@ -318,12 +318,8 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	l.Normalize(now)
 	l.Check(vs, prefix, now)
 
-	stName := pl.GetStandard()
-	if stName == "" {
-		stName = "standards/" + s.standards.DefaultID()
-	}
-	st, ok := s.standards.Get(strings.TrimPrefix(stName, "standards/"))
-	if !ok || !strings.HasPrefix(stName, "standards/") || len(st.QualityGroups) == 0 {
+	st, ok := s.standards.GradingStandard(pl.GetStandard())
+	if !ok {
 		vs.Add(prefix+".standard", "must name a standard with quality groups, for example standards/%s", s.standards.DefaultID())
 		return l
 	}
