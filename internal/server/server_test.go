@@ -491,9 +491,9 @@ func TestUnimplementedRPCsNameWhatIsMissing(t *testing.T) {
 		!strings.Contains(st.Message(), "millwa.v1.MarketService/RunClearing") {
 		t.Fatalf("RunClearing: %v, want Unimplemented naming the method and what is missing", err)
 	}
-	_, err = millwav1.NewAuditServiceClient(ts.conn).CreateAgency(t.Context(), &millwav1.CreateAgencyRequest{})
+	_, err = millwav1.NewAuditServiceClient(ts.conn).ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{})
 	if st := status.Convert(err); st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "the audit log is") {
-		t.Fatalf("CreateAgency: %v, want Unimplemented saying what works meanwhile", err)
+		t.Fatalf("ProposeSamplingPlan: %v, want Unimplemented saying what works meanwhile", err)
 	}
 }
 

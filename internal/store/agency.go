@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// agencyList is how agencies are ordered and paged: by display name, then
+// id. Its two filters are not plain column comparisons and ListAgencies
+// turns them into scopes: display_name is exact but case-insensitive, and
+// region = "210101" selects the agencies one of whose regions is a prefix
+// of the value.
+var agencyList = resourceColumns[millwa.Agency]{
+	table: "agencies",
+	columns: map[string]column{
+		"display_name": {expr: "legal_name", kind: millwa.StringField},
+	},
+	key: func(a *millwa.Agency, field string) string {
+		if field == "display_name" {
+			return a.DisplayName
+		}
+		return a.ID
+	},
+}
+
+// agencyScope is who sees which agencies: admins every one, an agency
+// itself; every other role and the zero principal none.
+func agencyScope(p millwa.Principal) scope {
+	switch p.Role {
+	case millwa.RoleAdmin:
+		return everything
+	case millwa.RoleAgency:
+		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "agencies/"+p.OrganisationID() {
+			return scope{sql: "id = ?", args: []any{id}}
+		}
+	}
+	return nothing
+}
+
+// andScope is the conjunction of scopes.
+func andScope(scopes ...scope) scope {
+	var parts []string
+	var args []any
+	for _, s := range scopes {
+		parts = append(parts, "("+s.sql+")")
+		args = append(args, s.args...)
+	}
+	return scope{sql: strings.Join(parts, " AND "), args: args}
+}
+
+// agencyRow is an agencies row; regions are read separately. The API's
+// display_name is stored as legal_name.
+type agencyRow struct {
+	ID                string         `db:"id"`
+	LegalName         string         `db:"legal_name"`
+	RUC               sql.NullString `db:"ruc"`
+	ContactPersonName string         `db:"contact_person_name"`
+	ContactPhone      string         `db:"contact_phone"`
+	ContactEmail      string         `db:"contact_email"`
+	Revision          int64          `db:"revision"`
+	CreateTime        dbTime         `db:"create_time"`
+	UpdateTime        dbTime         `db:"update_time"`
+}
+
+const agencyColumns = `id, legal_name, ruc, contact_person_name, contact_phone, contact_email,
+	revision, create_time, update_time`
+
+func newAgencyRow(a *millwa.Agency) agencyRow {
+	return agencyRow{
+		ID:                a.ID,
+		LegalName:         a.DisplayName,
+		RUC:               sql.NullString{String: a.RUC, Valid: a.RUC != ""},
+		ContactPersonName: a.Contact.PersonName,
+		ContactPhone:      a.Contact.Phone,
+		ContactEmail:      a.Contact.Email,
+		Revision:          a.Revision,
+		CreateTime:        dbTime{a.CreateTime},
+		UpdateTime:        dbTime{a.UpdateTime},
+	}
+}
+
+func (r *agencyRow) agency() millwa.Agency {
+	return millwa.Agency{
+		ID:          r.ID,
+		DisplayName: r.LegalName,
+		RUC:         r.RUC.String,
+		Contact: millwa.Contact{
+			PersonName: r.ContactPersonName,
+			Phone:      r.ContactPhone,
+			Email:      r.ContactEmail,
+		},
+		Revision:   r.Revision,
+		CreateTime: r.CreateTime.Time,
+		UpdateTime: r.UpdateTime.Time,
+	}
+}
+
+// CreateAgency inserts a with its regions, which the caller has normalized
+// and validated. On success it sets a.ID to a new UUIDv7, a.Regions to a
+// sorted copy, a.Revision to 1 and a.CreateTime and a.UpdateTime to the
+// current time (UTC, microseconds); on failure a is unchanged. It returns
+// AlreadyExists with reason AGENCY_NAME_TAKEN when another agency has the
+// same display name, compared case-insensitively, and AGENCY_RUC_TAKEN when
+// one has the same RUC.
+//
+// The schema has no unique index on the name, so on PostgreSQL the
+// transaction locks the agencies table against concurrent writers (readers
+// go on) before it looks; on SQLite the transaction already holds the
+// database's write lock.
+func (tx *Tx) CreateAgency(ctx context.Context, a *millwa.Agency) error {
+	id, err := newID()
+	if err != nil {
+		return fmt.Errorf("creating agency: %w", err)
+	}
+	if tx.dialect == DialectPostgres {
+		if _, err := tx.tx.ExecContext(ctx, `LOCK TABLE agencies IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return dbError(err, "locking agencies")
+		}
+	}
+	taken, err := agencyIDsNamed(ctx, tx.tx, a.DisplayName)
+	if err != nil {
+		return err
+	}
+	if len(taken) > 0 {
+		return &millwa.Error{Code: millwa.AlreadyExists, Reason: "AGENCY_NAME_TAKEN",
+			Message: fmt.Sprintf("an agency named %q already exists (names are compared case-insensitively)", a.DisplayName)}
+	}
+	t := now()
+	row := newAgencyRow(a)
+	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
+	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO agencies (`+agencyColumns+`)
+		VALUES (:id, :legal_name, :ruc, :contact_person_name, :contact_phone, :contact_email,
+			:revision, :create_time, :update_time)`, row)
+	if err != nil {
+		err = uniqueTaken(err, "AGENCY_RUC_TAKEN", "an agency with RUC %s already exists", a.RUC)
+		return fmt.Errorf("inserting agency %s: %w", id, err)
+	}
+	regions := millwa.SortedRegions(a.Regions)
+	for _, r := range regions {
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO agency_regions (agency_id, ubigeo_prefix) VALUES (?, ?)`), id, r); err != nil {
+			return dbError(err, "inserting region %s of agency %s", r, id)
+		}
+	}
+	created := row.agency()
+	created.Regions = regions
+	*a = created
+	return nil
+}
+
+// agencyIDsNamed returns the ids of the agencies whose display name equals
+// name under Unicode case folding. SQL's lower() folds only ASCII on SQLite
+// (and depends on the locale on PostgreSQL), so the names are compared
+// here; agencies number in the tens.
+func agencyIDsNamed(ctx context.Context, q querier, name string) ([]string, error) {
+	var rows []struct {
+		ID   string `db:"id"`
+		Name string `db:"legal_name"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, legal_name FROM agencies`); err != nil {
+		return nil, dbError(err, "reading agency names")
+	}
+	var ids []string
+	for _, r := range rows {
+		if strings.EqualFold(r.Name, name) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, nil
+}
+
+// GetAgency returns the agency with the given id, with its regions, if p
+// may see it. It returns NotFound, saying "agency ID not found", when there
+// is none or p may not see it: the two are indistinguishable.
+func (s *Store) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
+	return getAgency(ctx, s.r, agencyScope(p), id)
+}
+
+// GetAgency is Store.GetAgency as the transaction sees it.
+func (tx *Tx) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
+	return getAgency(ctx, tx.tx, agencyScope(p), id)
+}
+
+func getAgency(ctx context.Context, q querier, visible scope, id string) (millwa.Agency, error) {
+	row, err := getVisible[agencyRow](ctx, q, "agencies", agencyColumns, visible, id,
+		millwa.Errorf(millwa.NotFound, "agency %s not found", id))
+	if err != nil {
+		return millwa.Agency{}, err
+	}
+	agencies := []millwa.Agency{row.agency()}
+	if err := loadRegions(ctx, q, agencies); err != nil {
+		return millwa.Agency{}, err
+	}
+	return agencies[0], nil
+}
+
+// loadRegions fills the regions of the agencies, sorted, in one query.
+func loadRegions(ctx context.Context, q querier, agencies []millwa.Agency) error {
+	if len(agencies) == 0 {
+		return nil
+	}
+	ids := make([]any, len(agencies))
+	index := map[string]int{}
+	for i, a := range agencies {
+		ids[i] = a.ID
+		index[a.ID] = i
+	}
+	var rows []struct {
+		AgencyID string `db:"agency_id"`
+		Prefix   string `db:"ubigeo_prefix"`
+	}
+	query := `SELECT agency_id, ubigeo_prefix FROM agency_regions WHERE agency_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)
+		ORDER BY agency_id, ubigeo_prefix`
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), ids...); err != nil {
+		return dbError(err, "reading agency regions")
+	}
+	for _, r := range rows {
+		i := index[r.AgencyID]
+		agencies[i].Regions = append(agencies[i].Regions, r.Prefix)
+	}
+	return nil
+}
+
+// ListAgencies returns one page of the agencies q selects among those p
+// may see, with their regions, ordered by display name then id (q's order
+// is ignored: agencies have no other). q may hold two conditions, both =:
+// display_name (exact, case-insensitive) and region (a ubigeo of 2, 4 or 6
+// digits: the agencies one of whose regions is a prefix of it). It returns
+// Invalid for any other condition, or a bad key or limit.
+func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Agency], error) {
+	visible := agencyScope(p)
+	rest := q
+	rest.Conditions = nil
+	rest.Order = []millwa.OrderTerm{{Field: "display_name"}}
+	for _, c := range q.Conditions {
+		if c.Op != millwa.OpEq || (c.Field != "display_name" && c.Field != "region") {
+			return Page[millwa.Agency]{}, millwa.Errorf(millwa.Invalid, "agencies can be filtered on display_name and region with = only")
+		}
+		var sc scope
+		if c.Field == "region" {
+			var err error
+			if sc, err = coveringRegionScope(c.Str); err != nil {
+				return Page[millwa.Agency]{}, err
+			}
+		} else {
+			ids, err := agencyIDsNamed(ctx, s.r, c.Str)
+			if err != nil {
+				return Page[millwa.Agency]{}, err
+			}
+			sc = idScope(ids)
+		}
+		visible = andScope(visible, sc)
+	}
+	page, err := listPage(ctx, s.r, s.dialect, &agencyList, agencyColumns, visible, rest, (*agencyRow).agency)
+	if err != nil {
+		return page, err
+	}
+	return page, loadRegions(ctx, s.r, page.Items)
+}
+
+// coveringRegionScope selects the agencies that cover the ubigeo code
+// ubigeo: those with a region that is a prefix of it. Regions are 2 or 4
+// digits, so the candidates are ubigeo's first 2 and first 4 digits.
+func coveringRegionScope(ubigeo string) (scope, error) {
+	if !millwa.IsUbigeoPrefix(ubigeo) {
+		return scope{}, millwa.Errorf(millwa.Invalid, "region must be an INEI ubigeo prefix of 2, 4 or 6 digits, got %q", ubigeo)
+	}
+	prefixes := []any{ubigeo[:2]}
+	if len(ubigeo) >= 4 {
+		prefixes = append(prefixes, ubigeo[:4])
+	}
+	return scope{
+		sql:  "id IN (SELECT agency_id FROM agency_regions WHERE ubigeo_prefix IN (?" + strings.Repeat(", ?", len(prefixes)-1) + "))",
+		args: prefixes,
+	}, nil
+}
+
+// idScope selects the rows whose id is one of ids; none for no ids.
+func idScope(ids []string) scope {
+	if len(ids) == 0 {
+		return nothing
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return scope{sql: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: args}
+}
