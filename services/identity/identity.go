@@ -173,13 +173,17 @@ func (s *Server) keyToCreate(req *millwav1.CreateApiKeyRequest) (millwa.APIKey, 
 			k.ExpireTime = t.AsTime().UTC().Truncate(time.Microsecond)
 		}
 	}
-	for field, set := range map[string]bool{
-		"name": in.GetName() != "", "key_prefix": in.GetKeyPrefix() != "", "revoke_time": in.GetRevokeTime() != nil,
-		"last_use_time": in.GetLastUseTime() != nil, "state": in.GetState() != 0, "create_time": in.GetCreateTime() != nil,
-		"update_time": in.GetUpdateTime() != nil, "etag": in.GetEtag() != "",
+	// In the message's field order, so that the answer is the same each time.
+	for _, f := range []struct {
+		field string
+		set   bool
+	}{
+		{"name", in.GetName() != ""}, {"key_prefix", in.GetKeyPrefix() != ""}, {"revoke_time", in.GetRevokeTime() != nil},
+		{"last_use_time", in.GetLastUseTime() != nil}, {"state", in.GetState() != 0}, {"create_time", in.GetCreateTime() != nil},
+		{"update_time", in.GetUpdateTime() != nil}, {"etag", in.GetEtag() != ""},
 	} {
-		if set {
-			vs.Add("api_key."+field, "is output only: leave it empty")
+		if f.set {
+			vs.Add("api_key."+f.field, "is output only: leave it empty")
 		}
 	}
 	return k, vs.Err()

@@ -52,7 +52,7 @@ func (s *Server) CreateProcessor(ctx context.Context, req *millwav1.CreateProces
 				return nil, nil, err
 			}
 			resp := &millwav1.CreateProcessorResponse{Processor: processorToProto(&created)}
-			return resp, []mutation.Event{{Resource: resp.Processor.Name, Action: "create", Region: created.Ubigeo}}, nil
+			return resp, []mutation.Event{{Resource: resp.Processor.Name, Action: "create"}}, nil
 		})
 }
 

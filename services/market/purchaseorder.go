@@ -69,7 +69,7 @@ func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePu
 				return nil, nil, err
 			}
 			resp := &millwav1.CreatePurchaseOrderResponse{PurchaseOrder: orderToProto(&created)}
-			return resp, []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "create", Region: proc.Ubigeo}}, nil
+			return resp, []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "create"}}, nil
 		})
 }
 
@@ -183,12 +183,8 @@ func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPu
 			if o, err = tx.GetPurchaseOrder(ctx, p, o.ID); err != nil {
 				return nil, nil, err
 			}
-			proc, err := tx.GetProcessor(ctx, p, o.ProcessorID)
-			if err != nil {
-				return nil, nil, err
-			}
 			resp := &millwav1.CancelPurchaseOrderResponse{PurchaseOrder: orderToProto(&o)}
-			return resp, []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel", Region: proc.Ubigeo}}, nil
+			return resp, []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel"}}, nil
 		})
 }
 

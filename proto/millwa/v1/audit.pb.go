@@ -279,7 +279,8 @@ type Agency struct {
 	// province, for example "0801" for Cusco province). 1 to 50 entries,
 	// without duplicates, and no entry may be a prefix of another. Required.
 	Regions []string `protobuf:"bytes,3,rep,name=regions,proto3" json:"regions,omitempty"`
-	// Optional RUC (taxpayer number): 11 digits with a valid check digit.
+	// Optional RUC (taxpayer number): 11 digits with a valid check digit,
+	// starting with 20 (a legal entity).
 	Ruc string `protobuf:"bytes,4,opt,name=ruc,proto3" json:"ruc,omitempty"`
 	// Optional contact person; when given, person_name and a phone or an
 	// e-mail are required.
@@ -2246,7 +2247,8 @@ type AuditEvent struct {
 	Action string `protobuf:"bytes,8,opt,name=action,proto3" json:"action,omitempty"`
 	// Output only. INEI ubigeo of the place the resource belongs to (a lot's
 	// origin, an association's seat), used to show events to agencies; empty
-	// for resources without a place (keys, processors, agencies).
+	// for resources without a place (keys, processors and their purchase
+	// orders, agencies).
 	Region string `protobuf:"bytes,9,opt,name=region,proto3" json:"region,omitempty"`
 	// Output only. Lowercase hex SHA-256 (64 characters) of the canonical
 	// bytes of the resource as written by the change.
