@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards))
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards))
-	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store))
+	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store, standards))
 	for _, register := range o.extra {
 		register(s.grpc)
 	}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -20,12 +21,13 @@ import (
 // through the embedded type.
 type Server struct {
 	millwav1.UnimplementedAuditServiceServer
-	store *store.Store
+	store     *store.Store
+	standards *grading.Registry
 }
 
-// New returns an AuditService backed by st.
-func New(st *store.Store) *Server {
-	return &Server{store: st}
+// New returns an AuditService backed by st, grading checks with standards.
+func New(st *store.Store, standards *grading.Registry) *Server {
+	return &Server{store: st, standards: standards}
 }
 
 // eventList is what ListAuditEvents filters and orders by.
