@@ -38,6 +38,10 @@ type Config struct {
 	// StandardsDir, when set, holds JSON files of grading standards that
 	// correct shipped editions or add new ones.
 	StandardsDir string
+	// MarketSweep is how often each replica expires lapsed purchase orders
+	// (releasing their unconfirmed trades) and drops market events past
+	// their retention.
+	MarketSweep time.Duration
 	// AdminKey is the secret of the first admin key, taken from
 	// MILLWA_ADMIN_KEY only (never a flag, so that it stays out of process
 	// listings) and never logged.
@@ -56,6 +60,7 @@ func Default() Config {
 		LogLevel:          "info",
 		RateLimit:         50,
 		RateBurst:         100,
+		MarketSweep:       5 * time.Second,
 	}
 }
 
@@ -70,6 +75,7 @@ var (
 	httpAddrVar   = Var{"http-addr", "MILLWA_HTTP_ADDR", "REST gateway listen address (\":0\" picks a free port)"}
 	databaseVar   = Var{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"}
 	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
+	sweepVar      = Var{"market-sweep", "MILLWA_MARKET_SWEEP", "how often lapsed purchase orders are expired and old market events dropped"}
 	rpcTimeoutVar = Var{"rpc-timeout", "MILLWA_RPC_TIMEOUT", "deadline given to calls that come without one"}
 	maxTimeoutVar = Var{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"}
 	logLevelVar   = Var{"log-level", "MILLWA_LOG_LEVEL", "log level: debug, info, warn or error"}
@@ -79,7 +85,7 @@ var (
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -110,6 +116,7 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	str(&c.HTTPAddr, httpAddrVar)
 	str(&c.DatabaseURL, databaseVar)
 	dur(&c.ShutdownGrace, graceVar)
+	dur(&c.MarketSweep, sweepVar)
 	dur(&c.DefaultRPCTimeout, rpcTimeoutVar)
 	dur(&c.MaxRPCTimeout, maxTimeoutVar)
 	str(&c.LogLevel, logLevelVar)
@@ -167,6 +174,9 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, fmt.Errorf("database-url %q: want sqlite:PATH or postgres://…", Redact(c.DatabaseURL)))
 	}
+	if c.MarketSweep <= 0 {
+		errs = append(errs, fmt.Errorf("%s must be positive, got %v", sweepVar.Env, c.MarketSweep))
+	}
 	if c.ShutdownGrace <= 0 {
 		errs = append(errs, errors.New("shutdown-grace must be positive"))
 	}
@@ -192,6 +202,7 @@ func (c Config) Redacted() []any {
 		"http_addr", c.HTTPAddr,
 		"database_url", Redact(c.DatabaseURL),
 		"shutdown_grace", c.ShutdownGrace.String(),
+		"market_sweep", c.MarketSweep.String(),
 		"rpc_timeout", c.DefaultRPCTimeout.String(),
 		"max_rpc_timeout", c.MaxRPCTimeout.String(),
 		"log_level", c.LogLevel,

@@ -59,8 +59,7 @@ func validRequestID(s string) bool {
 // pending says, per service, what is not built yet, so that an unimplemented
 // RPC tells the caller what is missing rather than pretending to work.
 var pending = map[string]string{
-	"millwa.v1.MarketService": "clearing, trades, payouts, market statistics and WatchMarket are not available yet; processors and purchase orders are",
-	"millwa.v1.AuditService":  "sampling plans and consistency reports are not available yet; agencies are (CreateAgency, GetAgency, ListAgencies), check-grading is (RecordCheckGrading), and the audit log is (ListAuditEvents, VerifyAuditLog)",
+	"millwa.v1.AuditService": "sampling plans and consistency reports are not available yet; agencies are (CreateAgency, GetAgency, ListAgencies), check-grading is (RecordCheckGrading), and the audit log is (ListAuditEvents, VerifyAuditLog)",
 }
 
 // pendingStatus rewrites the generated "method X not implemented" answer

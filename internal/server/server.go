@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/millwa/millwa/internal/allocation"
+
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -295,6 +297,46 @@ func (s *Server) watchHealth(ctx context.Context) {
 	}
 }
 
+// sweepBatch bounds the orders one sweep transaction expires, so that a
+// backlog is worked off in short transactions.
+const sweepBatch = 200
+
+// sweepMarket runs the market's housekeeping every MarketSweep until ctx
+// ends: it expires purchase orders whose expire time has passed (their
+// unconfirmed trades are cancelled and the grams return to the lots) and
+// drops market events older than their retention. Every replica sweeps;
+// the market lock makes concurrent sweeps safe, and the second finds
+// nothing left to do.
+func (s *Server) sweepMarket(ctx context.Context) {
+	t := time.NewTicker(s.cfg.MarketSweep)
+	defer t.Stop()
+	for {
+		for {
+			n, err := allocation.ExpireOrders(ctx, s.store, sweepBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("expiring purchase orders", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				s.log.Info("expired purchase orders", "count", n)
+			}
+			if n < sweepBatch {
+				break
+			}
+		}
+		if _, err := s.store.PurgeMarketEvents(ctx, time.Now().Add(-store.MarketEventRetention), 10_000); err != nil && ctx.Err() == nil {
+			s.log.Warn("dropping old market events", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Run serves until ctx is cancelled or a listener fails, then stops
 // gracefully: the health service turns NOT_SERVING, new connections are
 // refused and in-flight calls get up to the configured grace period.
@@ -310,6 +352,8 @@ func (s *Server) Run(ctx context.Context) error {
 	healthCtx, stopHealth := context.WithCancel(context.Background())
 	healthDone := make(chan struct{})
 	go func() { defer close(healthDone); s.watchHealth(healthCtx) }()
+	sweepDone := make(chan struct{})
+	go func() { defer close(sweepDone); s.sweepMarket(healthCtx) }()
 
 	var serveErr error
 	select {
@@ -320,6 +364,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	stopHealth()
 	<-healthDone
+	<-sweepDone
 	stopErr := s.shutdown()
 	return errors.Join(serveErr, stopErr)
 }

@@ -68,3 +68,7 @@ func newID() (string, error) {
 	}
 	return u.String(), nil
 }
+
+// NewID returns a new UUIDv7 for an id the store does not assign itself
+// (a clearing run's).
+func NewID() (string, error) { return newID() }

@@ -64,6 +64,8 @@ type Store struct {
 	// r runs reads outside a transaction: read-only connections on SQLite,
 	// the same pool as w on PostgreSQL.
 	r *sqlx.DB
+	// bell wakes this replica's market watchers on a commit with events.
+	bell *eventBell
 }
 
 // Open connects to the database named by url and checks that it answers:
@@ -126,7 +128,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, dbError(err, "opening SQLite database %s for reading", path)
 	}
-	return &Store{dialect: DialectSQLite, w: w, r: r}, nil
+	return &Store{dialect: DialectSQLite, w: w, r: r, bell: &eventBell{}}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -159,7 +161,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
-	return &Store{dialect: DialectPostgres, w: db, r: db}, nil
+	return &Store{dialect: DialectPostgres, w: db, r: db, bell: &eventBell{}}, nil
 }
 
 // Dialect returns DialectSQLite or DialectPostgres.

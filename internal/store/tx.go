@@ -23,6 +23,9 @@ const maxTxAttempts = 5
 type Tx struct {
 	tx      *sqlx.Tx
 	dialect string
+	// marketEvents is set when the transaction recorded market events, so
+	// that watchers are woken once it commits.
+	marketEvents bool
 }
 
 // InTx runs fn in a database transaction and commits it when fn returns nil.
@@ -84,7 +87,8 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			_ = stx.Rollback()
 		}
 	}()
-	if err := fn(&Tx{tx: stx, dialect: s.dialect}); err != nil {
+	tx := &Tx{tx: stx, dialect: s.dialect}
+	if err := fn(tx); err != nil {
 		finished = true
 		// A rollback error changes nothing: the transaction is gone
 		// either way, and fn's error is the one to report.
@@ -94,6 +98,9 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	finished = true
 	if err := stx.Commit(); err != nil {
 		return dbError(err, "committing a transaction")
+	}
+	if tx.marketEvents {
+		s.bell.ring()
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/millwa/millwa/internal/allocation"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/mutation"
@@ -37,9 +38,10 @@ var purchaseOrderList = millwa.ListSpec{
 	DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
 }
 
-// CreatePurchaseOrder posts a processor's order to buy fibre. Continuous
-// matching against the lots on offer is not built yet: the order is
-// returned OPEN.
+// CreatePurchaseOrder posts a processor's order to buy fibre and matches
+// it at once against the lots on offer (continuous matching), in the same
+// transaction: the order returned may already be PARTIALLY_FILLED or
+// FILLED.
 func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePurchaseOrderRequest) (*millwav1.CreatePurchaseOrderResponse, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
@@ -68,8 +70,13 @@ func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePu
 			if err := tx.CreatePurchaseOrder(ctx, &created); err != nil {
 				return nil, nil, err
 			}
+			trades, err := allocation.MatchOrder(ctx, tx, &created)
+			if err != nil {
+				return nil, nil, err
+			}
 			resp := &millwav1.CreatePurchaseOrderResponse{PurchaseOrder: orderToProto(&created)}
-			return resp, []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "create"}}, nil
+			events := append([]mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "create"}}, tradeEvents(trades)...)
+			return resp, events, nil
 		})
 }
 
@@ -146,8 +153,8 @@ func (s *Server) ListPurchaseOrders(ctx context.Context, req *millwav1.ListPurch
 }
 
 // CancelPurchaseOrder withdraws an OPEN, PARTIALLY_FILLED or FILLED order
-// from the market. No trades exist yet, so there are no allocations to
-// return to their lots.
+// from the market; its MATCHED trades are cancelled and their grams return
+// to their lots, in the same transaction under the market lock.
 func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPurchaseOrderRequest) (*millwav1.CancelPurchaseOrderResponse, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
@@ -164,6 +171,9 @@ func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPu
 	}
 	return mutation.Do(ctx, s.store, req, func() *millwav1.CancelPurchaseOrderResponse { return &millwav1.CancelPurchaseOrderResponse{} },
 		func(tx *store.Tx) (*millwav1.CancelPurchaseOrderResponse, []mutation.Event, error) {
+			if err := tx.LockMarket(ctx); err != nil {
+				return nil, nil, err
+			}
 			o, err := tx.GetPurchaseOrder(ctx, p, ids[1])
 			if err == nil && o.ProcessorID != ids[0] {
 				err = millwa.Errorf(millwa.NotFound, "purchase order %s not found", ids[1])
@@ -180,11 +190,22 @@ func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPu
 			if err := tx.CancelPurchaseOrder(ctx, o.ID); err != nil {
 				return nil, nil, err
 			}
+			released, err := tx.ReleaseMatchedTrades(ctx, o.ID)
+			if err != nil {
+				return nil, nil, err
+			}
 			if o, err = tx.GetPurchaseOrder(ctx, p, o.ID); err != nil {
 				return nil, nil, err
 			}
+			if err := tx.AppendMarketEvents(ctx, millwa.OrderEvent(millwa.EventOrderCancelled, &o)); err != nil {
+				return nil, nil, err
+			}
 			resp := &millwav1.CancelPurchaseOrderResponse{PurchaseOrder: orderToProto(&o)}
-			return resp, []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel"}}, nil
+			events := []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel"}}
+			for _, tr := range released {
+				events = append(events, mutation.Event{Resource: millwa.TradeName(tr.ID), Action: "cancel", Region: tr.OriginUbigeo})
+			}
+			return resp, events, nil
 		})
 }
 

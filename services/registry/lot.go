@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/millwa/millwa/internal/allocation"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
@@ -60,12 +61,12 @@ func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) 
 	}
 	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateLotResponse { return &millwav1.CreateLotResponse{} },
 		func(tx *store.Tx) (*millwav1.CreateLotResponse, []mutation.Event, error) {
-			created, err := s.createLots(ctx, tx, []millwa.Lot{l}, []string{"lot"})
+			created, trades, err := s.createLots(ctx, tx, []millwa.Lot{l}, []string{"lot"})
 			if err != nil {
 				return nil, nil, err
 			}
 			resp := &millwav1.CreateLotResponse{Lot: s.lotToProto(&created[0], true)}
-			return resp, lotEvents(created), nil
+			return resp, lotEvents(created, trades), nil
 		})
 }
 
@@ -103,7 +104,7 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 	}
 	return mutation.Do(ctx, s.store, req, func() *millwav1.BatchCreateLotsResponse { return &millwav1.BatchCreateLotsResponse{} },
 		func(tx *store.Tx) (*millwav1.BatchCreateLotsResponse, []mutation.Event, error) {
-			created, err := s.createLots(ctx, tx, lots, fields)
+			created, trades, err := s.createLots(ctx, tx, lots, fields)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -111,25 +112,27 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 			for i := range created {
 				resp.Lots = append(resp.Lots, s.lotToProto(&created[i], true))
 			}
-			return resp, lotEvents(created), nil
+			return resp, lotEvents(created, trades), nil
 		})
 }
 
 // createLots checks, in the transaction, that the association is the
-// caller's and that every classifier and member belongs to it, then
-// inserts the lots. fields name each lot in the request, for errors.
-func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot, fields []string) ([]millwa.Lot, error) {
+// caller's and that every classifier and member belongs to it, inserts the
+// lots, and matches them at once against the live purchase orders
+// (continuous matching), returning the trades made. fields name each lot
+// in the request, for errors.
+func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot, fields []string) ([]millwa.Lot, []millwa.Trade, error) {
 	p, _ := auth.FromContext(ctx)
 	a, err := tx.GetAssociation(ctx, p, lots[0].AssociationID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var vs millwa.Violations
 	out := make([]millwa.Lot, len(lots))
 	for i, l := range lots {
 		ok, err := tx.ClassifierExists(ctx, a.ID, l.ClassifierID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !ok {
 			vs.Add(fields[i]+".classifier", "is not a classifier of associations/%s: register them first", a.ID)
@@ -140,7 +143,7 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 		}
 		missing, err := tx.MissingMembers(ctx, a.ID, memberIDs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for j, c := range l.Contributions {
 			if slices.Contains(missing, c.MemberID) {
@@ -151,20 +154,31 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 		out[i].Ubigeo = a.Ubigeo
 	}
 	if err := vs.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	created := make([]*millwa.Lot, len(out))
 	for i := range out {
 		if err := tx.CreateLot(ctx, &out[i]); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		created[i] = &out[i]
 	}
-	return out, nil
+	trades, err := allocation.MatchLots(ctx, tx, created)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, trades, nil
 }
 
-func lotEvents(lots []millwa.Lot) []mutation.Event {
-	events := make([]mutation.Event, len(lots))
-	for i, l := range lots {
-		events[i] = mutation.Event{Resource: lotName(&l), Action: "create", Region: l.Ubigeo}
+// lotEvents are the audit events of new lots and of the trades continuous
+// matching made of them.
+func lotEvents(lots []millwa.Lot, trades []millwa.Trade) []mutation.Event {
+	events := make([]mutation.Event, 0, len(lots)+len(trades))
+	for _, l := range lots {
+		events = append(events, mutation.Event{Resource: lotName(&l), Action: "create", Region: l.Ubigeo})
+	}
+	for _, tr := range trades {
+		events = append(events, mutation.Event{Resource: millwa.TradeName(tr.ID), Action: "match", Region: tr.OriginUbigeo})
 	}
 	return events
 }

@@ -1,0 +1,267 @@
+// Package allocation runs the market's matching inside a database
+// transaction: it reads the book under the market lock, lets
+// internal/matching decide, and writes the trades. Clearing (Clear) and
+// continuous matching of a new order (MatchOrder) or new lots (MatchLots)
+// go through here, so that every allocation is made the same way: in one
+// transaction that holds the market lock (store.Tx.LockMarket) and locks
+// the lots and orders it reads, so that no gram is ever sold twice whatever
+// the number of replicas.
+package allocation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/millwa/millwa/internal/matching"
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
+)
+
+// Mode is the allocation rule of a clearing.
+type Mode string
+
+// Clearing modes.
+const (
+	// Optimal maximises the gains from trade exactly (matching.Clear).
+	Optimal Mode = "OPTIMAL"
+	// FirstComeFirstServed lets each order, oldest first, take the
+	// cheapest eligible lots (matching.FirstComeFirstServed); dry runs only.
+	FirstComeFirstServed Mode = "FIRST_COME_FIRST_SERVED"
+)
+
+// Summary is what a clearing did, or would do when DryRun.
+type Summary struct {
+	ClearingID       string
+	DryRun           bool
+	Mode             Mode
+	Currency         string
+	OrdersConsidered int
+	LotsConsidered   int
+	OrdersMatched    int
+	LotsMatched      int
+	AllocatedGrams   int64
+	// Surplus is Σ (bid − ask) × grams / 1000 in minor units, rounded half
+	// up once on the exact total.
+	Surplus       int64
+	TradesCreated int
+	StartTime     time.Time
+	SolveDuration time.Duration
+}
+
+// key is how lots and orders are told apart by standard in the engine,
+// which knows quality groups only: a group is matched as
+// "standard/group", so that an order matches lots of its own standard.
+func key(standard, group string) string { return standard + "/" + group }
+
+func bookLot(l *millwa.Lot) matching.Lot {
+	ml := matching.Lot{
+		ID: l.ID, Rank: l.CreateTime.UnixMicro(), Group: key(l.Standard, l.MarketGroup),
+		Colour: l.Colour, Breed: l.Breed, Grams: l.NetWeightGrams - l.AllocatedGrams, Ask: l.AskPricePerKg,
+	}
+	if m := l.Measurement; m != nil && m.MeanFiberDiameterUm != nil {
+		d := *m.MeanFiberDiameterUm
+		ml.MFD = &d
+	}
+	return ml
+}
+
+func bookOrder(o *millwa.PurchaseOrder) matching.Order {
+	mo := matching.Order{
+		ID: o.ID, Rank: o.CreateTime.UnixMicro(), Colours: o.Colours, Breeds: o.Breeds,
+		MaxMFD: o.MaxMeanFibreDiameterUm, Grams: o.QuantityGrams - o.FilledGrams, Bid: o.BidPricePerKg,
+	}
+	for _, g := range o.QualityGroups {
+		mo.Groups = append(mo.Groups, key(o.Standard, g))
+	}
+	if o.MinLotGrams != nil {
+		mo.MinLotGrams = *o.MinLotGrams
+	}
+	return mo
+}
+
+// write turns the engine's allocations into trades.
+func write(ctx context.Context, tx *store.Tx, res matching.Result, orders map[string]*millwa.PurchaseOrder,
+	lots map[string]*millwa.Lot, clearingID string) ([]millwa.Trade, error) {
+	if len(res.Allocations) == 0 {
+		return nil, nil
+	}
+	news := make([]store.NewTrade, len(res.Allocations))
+	for i, a := range res.Allocations {
+		o, l := orders[a.OrderID], lots[a.LotID]
+		if o == nil || l == nil {
+			return nil, millwa.Errorf(millwa.Internal, "the engine allocated lot %s to order %s, not in the book", a.LotID, a.OrderID)
+		}
+		news[i] = store.NewTrade{Order: o, Lot: l, Grams: a.Grams, ClearingID: clearingID}
+	}
+	return tx.CreateTrades(ctx, news, matching.TradePrice)
+}
+
+// MatchOrder matches a new order at once against the lots on offer of its
+// standard and currency: cheapest ask first, then the oldest lot. It takes
+// the market lock. o is updated with its fills.
+func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]millwa.Trade, error) {
+	if err := tx.LockMarket(ctx); err != nil {
+		return nil, err
+	}
+	offer, err := tx.LotsOnOffer(ctx, store.BookFilter{Currency: o.Currency, Standard: o.Standard, Groups: o.QualityGroups})
+	if err != nil {
+		return nil, err
+	}
+	lots := make(map[string]*millwa.Lot, len(offer))
+	book := make([]matching.Lot, len(offer))
+	for i := range offer {
+		lots[offer[i].ID] = &offer[i]
+		book[i] = bookLot(&offer[i])
+	}
+	res, err := matching.MatchOrder(book, bookOrder(o))
+	if err != nil {
+		return nil, fmt.Errorf("matching order %s: %w", o.ID, err)
+	}
+	return write(ctx, tx, res, map[string]*millwa.PurchaseOrder{o.ID: o}, lots, "")
+}
+
+// MatchLots matches new lots, in the order given, at once against the
+// live orders of their standard and currency: highest bid first, then the
+// oldest order. It takes the market lock. The lots are updated with their
+// allocations.
+func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]millwa.Trade, error) {
+	if len(newLots) == 0 {
+		return nil, nil
+	}
+	if err := tx.LockMarket(ctx); err != nil {
+		return nil, err
+	}
+	type book struct {
+		orders []matching.Order
+		index  map[string]int
+	}
+	type bookKey struct{ currency, standard string }
+	books := map[bookKey]*book{}
+	orders := map[string]*millwa.PurchaseOrder{}
+	lots := map[string]*millwa.Lot{}
+	var all matching.Result
+	t := time.Now()
+	for _, l := range newLots {
+		f := store.BookFilter{Currency: l.Currency, Standard: l.Standard}
+		b := books[bookKey{l.Currency, l.Standard}]
+		if b == nil {
+			live, err := tx.LiveOrders(ctx, f, t)
+			if err != nil {
+				return nil, err
+			}
+			b = &book{index: map[string]int{}}
+			for i := range live {
+				orders[live[i].ID] = &live[i]
+				b.index[live[i].ID] = len(b.orders)
+				b.orders = append(b.orders, bookOrder(&live[i]))
+			}
+			books[bookKey{l.Currency, l.Standard}] = b
+		}
+		lots[l.ID] = l
+		res, err := matching.MatchLot(b.orders, bookLot(l))
+		if err != nil {
+			return nil, fmt.Errorf("matching lot %s: %w", l.ID, err)
+		}
+		for _, a := range res.Allocations {
+			b.orders[b.index[a.OrderID]].Grams -= a.Grams
+		}
+		all.Allocations = append(all.Allocations, res.Allocations...)
+	}
+	return write(ctx, tx, all, orders, lots, "")
+}
+
+// Clear clears the whole book of one currency: every live order against
+// every lot on offer. It takes the market lock. Optimal writes a MATCHED
+// trade per allocation under a new clearing id unless dryRun; a
+// FirstComeFirstServed clearing must be dry.
+func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun bool) (Summary, []millwa.Trade, error) {
+	sum := Summary{DryRun: dryRun, Mode: mode, Currency: currency, StartTime: time.Now().UTC()}
+	if mode != Optimal && !dryRun {
+		return sum, nil, millwa.Errorf(millwa.Invalid, "only an optimal clearing can be written; a first-come-first-served one is a dry run")
+	}
+	if err := tx.LockMarket(ctx); err != nil {
+		return sum, nil, err
+	}
+	f := store.BookFilter{Currency: currency}
+	live, err := tx.LiveOrders(ctx, f, sum.StartTime)
+	if err != nil {
+		return sum, nil, err
+	}
+	offer, err := tx.LotsOnOffer(ctx, f)
+	if err != nil {
+		return sum, nil, err
+	}
+	var b matching.Book
+	orders := make(map[string]*millwa.PurchaseOrder, len(live))
+	lots := make(map[string]*millwa.Lot, len(offer))
+	for i := range live {
+		orders[live[i].ID] = &live[i]
+		b.Orders = append(b.Orders, bookOrder(&live[i]))
+	}
+	for i := range offer {
+		lots[offer[i].ID] = &offer[i]
+		b.Lots = append(b.Lots, bookLot(&offer[i]))
+	}
+	sum.OrdersConsidered, sum.LotsConsidered = len(b.Orders), len(b.Lots)
+
+	solve := matching.Clear
+	if mode == FirstComeFirstServed {
+		solve = matching.FirstComeFirstServed
+	}
+	start := time.Now()
+	res, err := solve(b)
+	sum.SolveDuration = time.Since(start)
+	if err != nil {
+		return sum, nil, fmt.Errorf("clearing the %s book: %w", currency, err)
+	}
+	matchedOrders, matchedLots := map[string]bool{}, map[string]bool{}
+	for _, a := range res.Allocations {
+		matchedOrders[a.OrderID], matchedLots[a.LotID] = true, true
+	}
+	sum.OrdersMatched, sum.LotsMatched = len(matchedOrders), len(matchedLots)
+	sum.AllocatedGrams, sum.TradesCreated = res.GramsAllocated, len(res.Allocations)
+	sum.Surplus = (res.Surplus + 500) / 1000
+	if dryRun {
+		return sum, nil, nil
+	}
+	if sum.ClearingID, err = store.NewID(); err != nil {
+		return sum, nil, err
+	}
+	trades, err := write(ctx, tx, res, orders, lots, sum.ClearingID)
+	return sum, trades, err
+}
+
+// ExpireMethod is the method the audit chain records for the server's own
+// expiry of purchase orders.
+const ExpireMethod = "system/ExpirePurchaseOrders"
+
+// ExpireOrders expires the orders whose expire time has passed, at most
+// limit, in one transaction under the market lock, releasing their
+// MATCHED trades, and records each change in the audit chain as the
+// server's own. It returns how many orders it expired.
+func ExpireOrders(ctx context.Context, st *store.Store, limit int) (int, error) {
+	var n int
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockMarket(ctx); err != nil {
+			return err
+		}
+		orders, trades, err := tx.ExpireOrders(ctx, time.Now(), limit)
+		if err != nil {
+			return err
+		}
+		n = len(orders)
+		var audit []*millwa.AuditEvent
+		sys := store.SystemPrincipal
+		for _, o := range orders {
+			audit = append(audit, &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: ExpireMethod,
+				Resource: millwa.PurchaseOrderName(o.ProcessorID, o.ID), Action: "expire"})
+		}
+		for _, tr := range trades {
+			audit = append(audit, &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: ExpireMethod,
+				Resource: millwa.TradeName(tr.ID), Action: "cancel", Region: tr.OriginUbigeo})
+		}
+		return tx.AppendAuditEvents(ctx, audit...)
+	})
+	return n, err
+}

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// MarketEventRetention is how long market events are kept for watchers to
+// resume from.
+const MarketEventRetention = 30 * 24 * time.Hour
+
+// AppendMarketEvents records events in the outbox, numbered from the
+// market lock's counter. The caller holds the market lock (LockMarket), so
+// the numbers follow commit order without gaps. After the transaction
+// commits, readers on every replica find the events by cursor; this
+// replica's watchers are also woken at once (see Store.MarketEventsAdded).
+func (tx *Tx) AppendMarketEvents(ctx context.Context, events ...millwa.MarketEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var seq int64
+	if err := tx.tx.GetContext(ctx, &seq, `SELECT event_seq FROM market_lock WHERE id = 1`); err != nil {
+		return dbError(err, "reading the market event counter")
+	}
+	t := now()
+	for i := range events {
+		e := &events[i]
+		seq++
+		e.Seq, e.Time = seq, t
+		payload, err := json.Marshal(struct {
+			Trade *millwa.Trade         `json:"trade,omitempty"`
+			Order *millwa.PurchaseOrder `json:"order,omitempty"`
+		}{e.Trade, e.Order})
+		if err != nil {
+			return millwa.Wrap(millwa.Internal, err, "encoding a market event")
+		}
+		_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO market_events
+			(seq, type, resource, processor_id, association_id, payload, create_time) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			seq, string(e.Type), e.Resource, nullID(e.ProcessorID), nullID(e.AssociationID), string(payload), dbTime{t})
+		if err != nil {
+			return dbError(err, "inserting market event %d", seq)
+		}
+	}
+	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE market_lock SET event_seq = ? WHERE id = 1`), seq)
+	if err != nil {
+		return dbError(err, "advancing the market event counter")
+	}
+	tx.marketEvents = true
+	return nil
+}
+
+func nullID(id string) sql.NullString {
+	return sql.NullString{String: id, Valid: id != ""}
+}
+
+// marketEventRow is a market_events row.
+type marketEventRow struct {
+	Seq           int64          `db:"seq"`
+	Type          string         `db:"type"`
+	Resource      string         `db:"resource"`
+	ProcessorID   sql.NullString `db:"processor_id"`
+	AssociationID sql.NullString `db:"association_id"`
+	Payload       string         `db:"payload"`
+	CreateTime    dbTime         `db:"create_time"`
+}
+
+// marketEventScope is which events p may see: all for an admin, a
+// processor's for a processor, those of trades on an association's lots
+// for an association.
+func marketEventScope(p millwa.Principal) scope {
+	switch p.Role {
+	case millwa.RoleAdmin:
+		return everything
+	case millwa.RoleProcessor:
+		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "processors/"+p.OrganisationID() {
+			return scope{sql: "processor_id = ?", args: []any{id}}
+		}
+	case millwa.RoleAssociation:
+		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "associations/"+p.OrganisationID() {
+			return scope{sql: "association_id = ?", args: []any{id}}
+		}
+	}
+	return nothing
+}
+
+// MarketEventCursor is where the outbox stands: Head is the last event
+// recorded, PurgedThrough the last one deleted by retention.
+type MarketEventCursor struct {
+	Head, PurgedThrough int64
+}
+
+// MarketEventCursor reads the outbox's head and retention mark.
+func (s *Store) MarketEventCursor(ctx context.Context) (MarketEventCursor, error) {
+	var c MarketEventCursor
+	err := s.r.QueryRowxContext(ctx, `SELECT event_seq, purged_through FROM market_lock WHERE id = 1`).Scan(&c.Head, &c.PurgedThrough)
+	return c, dbError(err, "reading the market event counter")
+}
+
+// MarketEvents returns, in order, at most limit events numbered after
+// after and up to through that p may see, of the given types (all when
+// empty). Every event up to the head read by MarketEventCursor has
+// committed, so a reader that passes that head as through and then
+// resumes after it misses nothing.
+func (s *Store) MarketEvents(ctx context.Context, p millwa.Principal, after, through int64, types []millwa.MarketEventType, limit int) ([]millwa.MarketEvent, error) {
+	visible := marketEventScope(p)
+	query := `SELECT seq, type, resource, processor_id, association_id, payload, create_time FROM market_events
+		WHERE seq > ? AND seq <= ? AND (` + visible.sql + `)`
+	args := append([]any{after, through}, visible.args...)
+	if len(types) > 0 {
+		query += ` AND type IN (?` + strings.Repeat(", ?", len(types)-1) + `)`
+		for _, t := range types {
+			args = append(args, string(t))
+		}
+	}
+	var rows []marketEventRow
+	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query+` ORDER BY seq LIMIT ?`), append(args, limit)...); err != nil {
+		return nil, dbError(err, "reading market events")
+	}
+	out := make([]millwa.MarketEvent, len(rows))
+	for i, r := range rows {
+		var payload struct {
+			Trade *millwa.Trade         `json:"trade"`
+			Order *millwa.PurchaseOrder `json:"order"`
+		}
+		if err := json.Unmarshal([]byte(r.Payload), &payload); err != nil {
+			return nil, millwa.Wrap(millwa.Internal, err, "decoding market event %d", r.Seq)
+		}
+		out[i] = millwa.MarketEvent{Seq: r.Seq, Type: millwa.MarketEventType(r.Type), Time: r.CreateTime.Time,
+			Resource: r.Resource, ProcessorID: r.ProcessorID.String, AssociationID: r.AssociationID.String,
+			Trade: payload.Trade, Order: payload.Order}
+	}
+	return out, nil
+}
+
+// PurgeMarketEvents deletes the events older than before, at most limit
+// of them, and advances the retention mark; it returns how many it
+// deleted.
+func (s *Store) PurgeMarketEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := s.InTx(ctx, func(tx *Tx) error {
+		n = 0
+		if err := tx.LockMarket(ctx); err != nil {
+			return err
+		}
+		var last sql.NullInt64
+		if err := tx.tx.GetContext(ctx, &last, tx.tx.Rebind(`SELECT MAX(seq) FROM
+			(SELECT seq FROM market_events WHERE create_time < ? ORDER BY seq LIMIT ?) AS old`), dbTime{before}, limit); err != nil {
+			return dbError(err, "finding old market events")
+		}
+		if !last.Valid {
+			return nil
+		}
+		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM market_events WHERE seq <= ?`), last.Int64)
+		if err != nil {
+			return dbError(err, "deleting old market events")
+		}
+		deleted, _ := res.RowsAffected()
+		n = int(deleted)
+		_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE market_lock SET purged_through = ? WHERE id = 1`), last.Int64)
+		return dbError(err, "advancing the market event retention mark")
+	})
+	return n, err
+}
+
+// eventBell wakes this replica's watchers when a transaction that recorded
+// market events commits. It is only a hint: watchers also poll, so events
+// of other replicas arrive too.
+type eventBell struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *eventBell) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *eventBell) ring() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+}
+
+// MarketEventsAdded returns a channel closed when a transaction of this
+// store next commits market events.
+func (s *Store) MarketEventsAdded() <-chan struct{} { return s.bell.wait() }
+
+// TradedVolumes returns the trades that market statistics count: CONFIRMED,
+// DELIVERED or PAID, confirmed in [from, to), of the standard and currency,
+// and, when set, of the region (ubigeo prefix), quality group and colour.
+func (s *Store) TradedVolumes(ctx context.Context, from, to time.Time, standard, currency, region, group, colour string) ([]millwa.TradedVolume, error) {
+	query := `SELECT confirm_time, origin_ubigeo, quality_group, colour, association_id, grams, price_minor_per_kg
+		FROM trades WHERE state IN ('CONFIRMED', 'DELIVERED', 'PAID') AND confirm_time >= ? AND confirm_time < ?
+		AND standard = ? AND currency = ?`
+	args := []any{dbTime{from}, dbTime{to}, standard, currency}
+	if region != "" {
+		query += ` AND origin_ubigeo LIKE ? ESCAPE '\'`
+		args = append(args, escapeLike(region)+"%")
+	}
+	if group != "" {
+		query += ` AND quality_group = ?`
+		args = append(args, group)
+	}
+	if colour != "" {
+		query += ` AND colour = ?`
+		args = append(args, colour)
+	}
+	var rows []struct {
+		ConfirmTime   dbTime `db:"confirm_time"`
+		OriginUbigeo  string `db:"origin_ubigeo"`
+		QualityGroup  string `db:"quality_group"`
+		Colour        string `db:"colour"`
+		AssociationID string `db:"association_id"`
+		Grams         int64  `db:"grams"`
+		Price         int64  `db:"price_minor_per_kg"`
+	}
+	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), args...); err != nil {
+		return nil, dbError(err, "reading traded volumes")
+	}
+	out := make([]millwa.TradedVolume, len(rows))
+	for i, r := range rows {
+		out[i] = millwa.TradedVolume{ConfirmTime: r.ConfirmTime.Time, OriginUbigeo: r.OriginUbigeo, QualityGroup: r.QualityGroup,
+			Colour: r.Colour, AssociationID: r.AssociationID, Grams: r.Grams, PricePerKg: r.Price}
+	}
+	return out, nil
+}

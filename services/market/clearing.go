@@ -1,0 +1,95 @@
+package market
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/allocation"
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/mutation"
+	"github.com/millwa/millwa/internal/store"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// clearingsCollection names clearing runs in the audit chain,
+// "clearings/{clearing_id}".
+const clearingsCollection = "clearings"
+
+var clearingModes = map[millwav1.ClearingMode]allocation.Mode{
+	millwav1.ClearingMode_CLEARING_MODE_UNSPECIFIED:             allocation.Optimal,
+	millwav1.ClearingMode_CLEARING_MODE_OPTIMAL:                 allocation.Optimal,
+	millwav1.ClearingMode_CLEARING_MODE_FIRST_COME_FIRST_SERVED: allocation.FirstComeFirstServed,
+}
+
+// RunClearing clears the whole book of one currency.
+func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingRequest) (*millwav1.RunClearingResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	var vs millwa.Violations
+	millwa.CheckRequestID(&vs, req.GetRequestId())
+	mode, ok := clearingModes[req.GetMode()]
+	if !ok {
+		vs.Add("mode", "must be CLEARING_MODE_OPTIMAL or CLEARING_MODE_FIRST_COME_FIRST_SERVED")
+	} else if mode == allocation.FirstComeFirstServed && !req.GetDryRun() {
+		vs.Add("mode", "CLEARING_MODE_FIRST_COME_FIRST_SERVED is for comparison only: set dry_run")
+	}
+	currency := strings.ToUpper(strings.TrimSpace(req.GetCurrencyCode()))
+	if currency == "" {
+		currency = "PEN"
+	}
+	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		vs.Add("currency_code", "must be an ISO 4217 code such as PEN")
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	if req.GetDryRun() {
+		var sum allocation.Summary
+		err := s.store.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			sum, _, err = allocation.Clear(ctx, tx, currency, mode, true)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, nil
+	}
+	return mutation.Do(ctx, s.store, req, func() *millwav1.RunClearingResponse { return &millwav1.RunClearingResponse{} },
+		func(tx *store.Tx) (*millwav1.RunClearingResponse, []mutation.Event, error) {
+			sum, trades, err := allocation.Clear(ctx, tx, currency, mode, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			events := append(tradeEvents(trades), mutation.Event{Resource: clearingsCollection + "/" + sum.ClearingID, Action: "clear"})
+			return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, events, nil
+		})
+}
+
+// tradeEvents are the audit events of trades the market created.
+func tradeEvents(trades []millwa.Trade) []mutation.Event {
+	events := make([]mutation.Event, len(trades))
+	for i, tr := range trades {
+		events[i] = mutation.Event{Resource: millwa.TradeName(tr.ID), Action: "match", Region: tr.OriginUbigeo}
+	}
+	return events
+}
+
+func summaryToProto(s allocation.Summary) *millwav1.ClearingSummary {
+	mode := millwav1.ClearingMode_CLEARING_MODE_OPTIMAL
+	if s.Mode == allocation.FirstComeFirstServed {
+		mode = millwav1.ClearingMode_CLEARING_MODE_FIRST_COME_FIRST_SERVED
+	}
+	return &millwav1.ClearingSummary{
+		ClearingId: s.ClearingID, DryRun: s.DryRun, Mode: mode, CurrencyCode: s.Currency,
+		OrdersConsidered: int32(s.OrdersConsidered), LotsConsidered: int32(s.LotsConsidered),
+		OrdersMatched: int32(s.OrdersMatched), LotsMatched: int32(s.LotsMatched),
+		AllocatedGrams: s.AllocatedGrams, TotalSurplus: s.Surplus, TradesCreated: int32(s.TradesCreated),
+		StartTime: timestamppb.New(s.StartTime), SolveDuration: durationpb.New(s.SolveDuration),
+	}
+}

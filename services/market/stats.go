@@ -1,0 +1,93 @@
+package market
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/millwa"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// statsNote explains the suppression rule to people reading the figures.
+var statsNote = &millwav1.LocalizedText{
+	Es: fmt.Sprintf("Se omiten las celdas con operaciones de menos de %d asociaciones distintas, para que no se pueda deducir el precio de un solo vendedor.", millwa.MinStatsAssociations),
+	En: fmt.Sprintf("Cells with trades of fewer than %d distinct associations are omitted, so that no single seller's price can be read off.", millwa.MinStatsAssociations),
+}
+
+// statsDefaultWeeks is how many weeks GetMarketStats covers when no start
+// week is given: the end week and the 11 before it.
+const statsDefaultWeeks = 12
+
+// GetMarketStats publishes traded volumes and prices per week, region,
+// quality group and colour, suppressing cells of fewer than three
+// associations. It needs no API key.
+func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStatsRequest) (*millwav1.GetMarketStatsResponse, error) {
+	var vs millwa.Violations
+	end := millwa.WeekOf(time.Now())
+	if req.GetEndWeek() != "" {
+		w, ok := millwa.ParseWeek(req.GetEndWeek())
+		if !ok {
+			vs.Add("end_week", "must be an ISO week such as 2026-W05; got %q", req.GetEndWeek())
+		}
+		end = w
+	}
+	start := end.AddWeeks(-(statsDefaultWeeks - 1))
+	if req.GetStartWeek() != "" {
+		w, ok := millwa.ParseWeek(req.GetStartWeek())
+		if !ok {
+			vs.Add("start_week", "must be an ISO week such as 2026-W01; got %q", req.GetStartWeek())
+		}
+		start = w
+	}
+	if n := start.WeeksUntil(end); vs.Err() == nil && n < 0 {
+		vs.Add("end_week", "must not be before start_week (%s)", start)
+	} else if vs.Err() == nil && n+1 > millwa.MaxStatsWeeks {
+		vs.Add("end_week", "must be at most %d weeks from start_week (%s) inclusive: ask for a shorter range", millwa.MaxStatsWeeks, start)
+	}
+	region := req.GetRegion()
+	if _, ok := millwa.Departments[region]; region != "" && !ok {
+		vs.Add("region", "must be a 2-digit INEI department code such as 21 (Puno); got %q", region)
+	}
+	currency := strings.ToUpper(strings.TrimSpace(req.GetCurrencyCode()))
+	if currency == "" {
+		currency = "PEN"
+	}
+	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		vs.Add("currency_code", "must be an ISO 4217 code such as PEN")
+	}
+	st, ok := s.standards.GradingStandard(req.GetStandard())
+	if !ok {
+		vs.Add("standard", "must name a standard with quality groups, for example standards/%s", s.standards.DefaultID())
+	} else {
+		if g := req.GetQualityGroup(); g != "" && !st.HasGroup(g) {
+			vs.Add("quality_group", "%q is not a quality group of %s: %s", g, st.ID, st.GroupCodes())
+		}
+		if c := req.GetColour(); c != "" && !st.HasColour(c) {
+			vs.Add("colour", "%q is not a colour code of %s: %s", c, st.ID, st.ColourCodes())
+		}
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	trades, err := s.store.TradedVolumes(ctx, start.Start(), end.AddWeeks(1).Start(), st.ID, currency, region, req.GetQualityGroup(), req.GetColour())
+	if err != nil {
+		return nil, err
+	}
+	cells, suppressed := millwa.MarketStats(trades)
+	resp := &millwav1.GetMarketStatsResponse{
+		SuppressedCellCount: int32(suppressed), Note: statsNote, CurrencyCode: currency, Standard: "standards/" + st.ID,
+	}
+	for _, c := range cells {
+		resp.Cells = append(resp.Cells, &millwav1.MarketStatsCell{
+			Week: c.Week.String(), WeekStartTime: timestamppb.New(c.Week.Start()), Region: c.Region,
+			RegionName: millwa.Departments[c.Region], QualityGroup: c.QualityGroup, Colour: c.Colour,
+			TradedGrams: c.TradedGrams, TradeCount: int32(c.TradeCount), VwapPricePerKg: c.VWAP,
+			MinPricePerKg: c.MinPrice, MaxPricePerKg: c.MaxPrice,
+		})
+	}
+	return resp, nil
+}

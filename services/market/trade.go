@@ -1,0 +1,311 @@
+package market
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/mutation"
+	"github.com/millwa/millwa/internal/store"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+const tradesCollection = "trades"
+
+var tradeStates = map[millwa.TradeState]millwav1.TradeState{
+	millwa.TradeMatched:   millwav1.TradeState_TRADE_STATE_MATCHED,
+	millwa.TradeConfirmed: millwav1.TradeState_TRADE_STATE_CONFIRMED,
+	millwa.TradeDelivered: millwav1.TradeState_TRADE_STATE_DELIVERED,
+	millwa.TradePaid:      millwav1.TradeState_TRADE_STATE_PAID,
+	millwa.TradeCancelled: millwav1.TradeState_TRADE_STATE_CANCELLED,
+}
+
+// tradeList is what ListTrades filters and orders by; the default is
+// newest first.
+var tradeList = millwa.ListSpec{
+	Filter: map[string]millwa.FieldKind{
+		"state": millwa.EnumField, "purchase_order": millwa.StringField, "lot": millwa.StringField,
+		"association": millwa.StringField, "processor": millwa.StringField, "clearing_id": millwa.StringField,
+		"quality_group": millwa.StringField, "colour": millwa.StringField, "breed": millwa.StringField,
+		"region": millwa.StringField, "create_time": millwa.TimeField, "confirm_time": millwa.TimeField,
+	},
+	Order:        []string{"create_time", "update_time", "price_per_kg", "grams"},
+	DefaultOrder: []millwa.OrderTerm{{Field: "create_time", Desc: true}},
+}
+
+// ListTrades lists the trades the caller may see.
+func (s *Server) ListTrades(ctx context.Context, req *millwav1.ListTradesRequest) (*millwav1.ListTradesResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lr := millwa.ListRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	q, err := millwa.ParseList(lr, tradeList)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.EqualOnly("purchase_order", "lot", "association", "processor", "clearing_id", "region"); err != nil {
+		return nil, err
+	}
+	for i, c := range q.Conditions {
+		switch c.Field {
+		case "state":
+			st, ok := millwa.ParseTradeState(c.Str)
+			if !ok {
+				return nil, millwa.FilterError("state takes MATCHED, CONFIRMED, DELIVERED, PAID or CANCELLED")
+			}
+			q.Conditions[i].Str = string(st)
+		case "purchase_order", "lot", "association", "processor":
+			collections := map[string][]string{
+				"purchase_order": {processorsCollection, purchaseOrdersCollection},
+				"lot":            {"associations", "lots"},
+				"association":    {"associations"},
+				"processor":      {processorsCollection},
+			}[c.Field]
+			ids, err := millwa.ParseName("filter", c.Str, collections...)
+			if err != nil {
+				return nil, millwa.FilterError("%s takes a resource name such as %q", c.Field, exampleName(collections))
+			}
+			q.Conditions[i].Str = ids[len(ids)-1]
+		}
+	}
+	page, err := s.store.ListTrades(ctx, p, q)
+	if err != nil {
+		return nil, err
+	}
+	resp := &millwav1.ListTradesResponse{Trades: make([]*millwav1.Trade, len(page.Items)), NextPageToken: lr.NextPageToken(page.Next)}
+	for i := range page.Items {
+		resp.Trades[i] = tradeToProto(&page.Items[i])
+	}
+	return resp, nil
+}
+
+func exampleName(collections []string) string {
+	name := ""
+	for i, c := range collections {
+		if i > 0 {
+			name += "/"
+		}
+		name += c + "/0190…"
+	}
+	return name
+}
+
+// GetTrade returns one trade, with payouts for those who may see them.
+func (s *Server) GetTrade(ctx context.Context, req *millwav1.GetTradeRequest) (*millwav1.GetTradeResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := millwa.ParseName("name", req.GetName(), tradesCollection)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := s.store.GetTrade(ctx, p, ids[0])
+	if err != nil {
+		return nil, err
+	}
+	return &millwav1.GetTradeResponse{Trade: tradeToProto(&tr)}, nil
+}
+
+// ConfirmTrade records the caller's side's confirmation of a MATCHED
+// trade.
+func (s *Server) ConfirmTrade(ctx context.Context, req *millwav1.ConfirmTradeRequest) (*millwav1.ConfirmTradeResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	side := millwa.SideAssociation
+	switch p.Role {
+	case millwa.RoleAssociation:
+	case millwa.RoleProcessor:
+		side = millwa.SideProcessor
+	default:
+		return nil, millwa.Errorf(millwa.PermissionDenied, "only the parties to a trade confirm it: use the association's or the processor's key")
+	}
+	return changeTrade(ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradeConfirmed, "confirm", nil,
+		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
+			o, err := tx.GetPurchaseOrder(ctx, store.SystemPrincipal, tr.PurchaseOrderID)
+			if err != nil {
+				return err
+			}
+			if o.State == millwa.OrderExpired || o.State == millwa.OrderCancelled {
+				return &millwa.Error{Code: millwa.FailedPrecondition, Reason: "PURCHASE_ORDER_CLOSED",
+					Message: "the trade's purchase order is " + string(o.State) + ": its unconfirmed trades are being cancelled"}
+			}
+			return tr.Confirm(side, now)
+		},
+		func(tr *millwav1.Trade) *millwav1.ConfirmTradeResponse {
+			return &millwav1.ConfirmTradeResponse{Trade: tr}
+		})
+}
+
+// RecordDelivery records the weighed grams of a CONFIRMED trade.
+func (s *Server) RecordDelivery(ctx context.Context, req *millwav1.RecordDeliveryRequest) (*millwav1.RecordDeliveryResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	var vs millwa.Violations
+	var weigh time.Time
+	switch wt := req.GetWeighTime(); {
+	case wt == nil:
+		vs.Add("weigh_time", "is required: when the fibre was weighed")
+	case wt.CheckValid() != nil:
+		vs.Add("weigh_time", "must be a valid timestamp")
+	default:
+		weigh = wt.AsTime().UTC().Truncate(time.Microsecond)
+	}
+	if req.GetDeliveredGrams() < 1 {
+		vs.Add("delivered_grams", "must be at least 1 gram; got %d", req.GetDeliveredGrams())
+	}
+	return changeTrade(ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradeDelivered, "deliver", &vs,
+		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
+			var more millwa.Violations
+			tr.CheckDelivery(&more, req.GetDeliveredGrams(), weigh, now)
+			if err := more.Err(); err != nil {
+				return err
+			}
+			return tr.Deliver(req.GetDeliveredGrams(), weigh, now)
+		},
+		func(tr *millwav1.Trade) *millwav1.RecordDeliveryResponse {
+			return &millwav1.RecordDeliveryResponse{Trade: tr}
+		})
+}
+
+// RecordPayment records the payment of a DELIVERED trade and computes the
+// member payouts.
+func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentRequest) (*millwav1.RecordPaymentResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	var vs millwa.Violations
+	ref := req.GetPaymentReference()
+	if n := utf8.RuneCountInString(ref); n < 1 || n > millwa.MaxPaymentReference || !utf8.ValidString(ref) {
+		vs.Add("payment_reference", "must be 1 to %d characters: the bank operation number or similar", millwa.MaxPaymentReference)
+	}
+	if req.GetPaidAmount() < 1 {
+		vs.Add("paid_amount", "must be the trade's amount due, in minor units; got %d", req.GetPaidAmount())
+	}
+	return changeTrade(ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradePaid, "pay", &vs,
+		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
+			contributions, err := tx.LotContributions(ctx, tr.LotID)
+			if err != nil {
+				return err
+			}
+			return tr.Pay(req.GetPaidAmount(), ref, contributions, now)
+		},
+		func(tr *millwav1.Trade) *millwav1.RecordPaymentResponse {
+			return &millwav1.RecordPaymentResponse{Trade: tr}
+		})
+}
+
+// changeTrade runs one step of a trade's life: it validates the request,
+// then in one transaction under the market lock reads the trade locked as
+// the caller may see it, checks the etag, applies step, writes the trade,
+// records the market event and the audit event, and answers the trade as
+// the caller may see it.
+func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req mutation.Request, name, etag string, event millwa.MarketEventType, action string,
+	vs *millwa.Violations, step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error,
+	wrap func(*millwav1.Trade) Resp) (Resp, error) {
+	var zero Resp
+	p, _ := auth.FromContext(ctx)
+	if vs == nil {
+		vs = &millwa.Violations{}
+	}
+	millwa.CheckRequestID(vs, req.GetRequestId())
+	ids, err := millwa.ParseName("name", name, tradesCollection)
+	if err != nil {
+		return zero, err
+	}
+	if err := vs.Err(); err != nil {
+		return zero, err
+	}
+	return mutation.Do(ctx, s.store, req, func() Resp { return wrap(nil) },
+		func(tx *store.Tx) (Resp, []mutation.Event, error) {
+			if err := tx.LockMarket(ctx); err != nil {
+				return zero, nil, err
+			}
+			tr, err := tx.GetTrade(ctx, p, ids[0])
+			if err != nil {
+				return zero, nil, err
+			}
+			if etag != "" && etag != millwa.Etag(tr.Revision) {
+				return zero, nil, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", name, etag)
+			}
+			if err := step(tx, &tr, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+				return zero, nil, err
+			}
+			if err := tx.UpdateTrade(ctx, &tr); err != nil {
+				return zero, nil, err
+			}
+			// Read it back for what the write added (payout names).
+			full, err := tx.GetTrade(ctx, store.SystemPrincipal, tr.ID)
+			if err != nil {
+				return zero, nil, err
+			}
+			if err := tx.AppendMarketEvents(ctx, millwa.TradeEvent(event, &full)); err != nil {
+				return zero, nil, err
+			}
+			shown := full
+			if p.Role == millwa.RoleProcessor {
+				shown.Payouts = nil
+			}
+			return wrap(tradeToProto(&shown)), []mutation.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}, nil
+		})
+}
+
+func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
+	p := &millwav1.Trade{
+		Name:           millwa.TradeName(tr.ID),
+		PurchaseOrder:  millwa.PurchaseOrderName(tr.ProcessorID, tr.PurchaseOrderID),
+		Lot:            millwa.LotName(tr.AssociationID, tr.LotID),
+		Association:    "associations/" + tr.AssociationID,
+		Processor:      processorsCollection + "/" + tr.ProcessorID,
+		Standard:       "standards/" + tr.Standard,
+		QualityGroup:   tr.QualityGroup,
+		Colour:         tr.Colour,
+		Breed:          tr.Breed,
+		OriginUbigeo:   tr.OriginUbigeo,
+		Grams:          tr.Grams,
+		BidPricePerKg:  tr.BidPricePerKg,
+		AskPricePerKg:  tr.AskPricePerKg,
+		PricePerKg:     tr.PricePerKg,
+		CurrencyCode:   tr.Currency,
+		AmountDue:      tr.AmountDue,
+		State:          tradeStates[tr.State],
+		DeliveredGrams: tr.DeliveredGrams,
+		PaidAmount:     tr.PaidAmount,
+
+		PaymentReference:       tr.PaymentReference,
+		AssociationConfirmTime: optionalTime(tr.AssociationConfirmTime),
+		ProcessorConfirmTime:   optionalTime(tr.ProcessorConfirmTime),
+		ConfirmTime:            optionalTime(tr.ConfirmTime),
+		WeighTime:              optionalTime(tr.WeighTime),
+		DeliverTime:            optionalTime(tr.DeliverTime),
+		PayTime:                optionalTime(tr.PayTime),
+		CancelTime:             optionalTime(tr.CancelTime),
+		ClearingId:             tr.ClearingID,
+		CreateTime:             timestamppb.New(tr.CreateTime),
+		UpdateTime:             timestamppb.New(tr.UpdateTime),
+		Etag:                   millwa.Etag(tr.Revision),
+	}
+	for _, po := range tr.Payouts {
+		p.Payouts = append(p.Payouts, &millwav1.Payout{
+			Member:            "associations/" + tr.AssociationID + "/members/" + po.MemberID,
+			MemberDisplayName: po.MemberDisplayName, Grams: po.Grams, Amount: po.Amount,
+		})
+	}
+	return p
+}
+
+func optionalTime(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}

@@ -1,0 +1,129 @@
+package market
+
+import (
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/millwa"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// watchPoll is how often a watcher looks for events when nothing woke it:
+// events recorded by other replicas arrive within this time.
+const watchPoll = 200 * time.Millisecond
+
+// watchBatch is how many events a watcher reads at a time.
+const watchBatch = 500
+
+var eventTypes = map[millwa.MarketEventType]millwav1.MarketEventType{
+	millwa.EventTradeMatched:   millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_MATCHED,
+	millwa.EventTradeConfirmed: millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_CONFIRMED,
+	millwa.EventTradeDelivered: millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_DELIVERED,
+	millwa.EventTradePaid:      millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_PAID,
+	millwa.EventTradeCancelled: millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_CANCELLED,
+	millwa.EventOrderFilled:    millwav1.MarketEventType_MARKET_EVENT_TYPE_ORDER_FILLED,
+	millwa.EventOrderExpired:   millwav1.MarketEventType_MARKET_EVENT_TYPE_ORDER_EXPIRED,
+	millwa.EventOrderCancelled: millwav1.MarketEventType_MARKET_EVENT_TYPE_ORDER_CANCELLED,
+}
+
+// WatchMarket streams the caller's market events from the outbox, by
+// cursor, so that events of every replica arrive in order and without
+// gaps; a commit on this replica wakes the stream at once, and a short
+// poll brings the others'.
+func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.MarketService_WatchMarketServer) error {
+	ctx := stream.Context()
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return err
+	}
+	var vs millwa.Violations
+	var types []millwa.MarketEventType
+	for i, t := range req.GetEventTypes() {
+		found := false
+		for d, v := range eventTypes {
+			if v == t {
+				types, found = append(types, d), true
+			}
+		}
+		if !found {
+			vs.Add("event_types["+strconv.Itoa(i)+"]", "must be a MARKET_EVENT_TYPE_ value other than UNSPECIFIED")
+		}
+	}
+	var after int64
+	if id := req.GetAfterEventId(); id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n < 0 {
+			vs.Add("after_event_id", "must be the id of an event received from WatchMarket, or empty; got %q", id)
+		}
+		after = n
+	}
+	if err := vs.Err(); err != nil {
+		return err
+	}
+	cur, err := s.store.MarketEventCursor(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case req.GetAfterEventId() == "":
+		after = cur.Head
+	case after < cur.PurgedThrough:
+		return &millwa.Error{Code: millwa.FailedPrecondition, Reason: "EVENTS_PURGED", Message: "events after " +
+			req.GetAfterEventId() + " are no longer kept: read the current state with the List RPCs, then watch again with an empty after_event_id"}
+	case after > cur.Head:
+		var vs millwa.Violations
+		vs.Add("after_event_id", "names no event yet (the last is %d): pass the id of an event received, or empty", cur.Head)
+		return vs.Err()
+	}
+	for {
+		woken := s.store.MarketEventsAdded()
+		cur, err := s.store.MarketEventCursor(ctx)
+		if err != nil {
+			return err
+		}
+		for after < cur.Head {
+			events, err := s.store.MarketEvents(ctx, p, after, cur.Head, types, watchBatch)
+			if err != nil {
+				return err
+			}
+			if len(events) == 0 {
+				after = cur.Head
+				break
+			}
+			for i := range events {
+				if err := stream.Send(&millwav1.WatchMarketResponse{Event: eventToProto(&events[i], p)}); err != nil {
+					return err
+				}
+				after = events[i].Seq
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-woken:
+		case <-time.After(watchPoll):
+		}
+	}
+}
+
+// eventToProto shows an event as p may see it: processors never see
+// payouts.
+func eventToProto(e *millwa.MarketEvent, p millwa.Principal) *millwav1.MarketEvent {
+	out := &millwav1.MarketEvent{
+		Id: strconv.FormatInt(e.Seq, 10), Type: eventTypes[e.Type], EventTime: timestamppb.New(e.Time), Resource: e.Resource,
+	}
+	switch {
+	case e.Trade != nil:
+		tr := *e.Trade
+		if p.Role == millwa.RoleProcessor {
+			tr.Payouts = nil
+		}
+		out.Payload = &millwav1.MarketEvent_Trade{Trade: tradeToProto(&tr)}
+	case e.Order != nil:
+		out.Payload = &millwav1.MarketEvent_PurchaseOrder{PurchaseOrder: orderToProto(e.Order)}
+	}
+	return out
+}
