@@ -252,16 +252,54 @@ func ExpireOrders(ctx context.Context, st *store.Store, limit int) (int, error) 
 		}
 		n = len(orders)
 		var audit []*millwa.AuditEvent
-		sys := store.SystemPrincipal
 		for _, o := range orders {
-			audit = append(audit, &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: ExpireMethod,
-				Resource: millwa.PurchaseOrderName(o.ProcessorID, o.ID), Action: "expire"})
+			audit = append(audit, systemEvent(ExpireMethod, millwa.PurchaseOrderName(o.ProcessorID, o.ID), "expire", ""))
 		}
 		for _, tr := range trades {
-			audit = append(audit, &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: ExpireMethod,
-				Resource: millwa.TradeName(tr.ID), Action: "cancel", Region: tr.OriginUbigeo})
+			audit = append(audit, systemEvent(ExpireMethod, millwa.TradeName(tr.ID), "cancel", tr.OriginUbigeo))
 		}
 		return tx.AppendAuditEvents(ctx, audit...)
 	})
 	return n, err
+}
+
+// systemEvent is the audit event of a change the server made on its own.
+func systemEvent(method, resource, action, region string) *millwa.AuditEvent {
+	sys := store.SystemPrincipal
+	return &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: method, Resource: resource, Action: action, Region: region}
+}
+
+// ScheduledClearingMethod is the method the audit chain records for
+// clearings the server runs on its schedule.
+const ScheduledClearingMethod = "system/RunClearing"
+
+// ClearAll runs an optimal clearing of the book of every currency with
+// live orders, one transaction per currency, recording the trades in the
+// audit chain as the server's own. It returns the summaries.
+func ClearAll(ctx context.Context, st *store.Store) ([]Summary, error) {
+	currencies, err := st.LiveOrderCurrencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var sums []Summary
+	for _, c := range currencies {
+		var sum Summary
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			var trades []millwa.Trade
+			var err error
+			if sum, trades, err = Clear(ctx, tx, c, Optimal, false); err != nil {
+				return err
+			}
+			audit := []*millwa.AuditEvent{systemEvent(ScheduledClearingMethod, "clearings/"+sum.ClearingID, "clear", "")}
+			for _, tr := range trades {
+				audit = append(audit, systemEvent(ScheduledClearingMethod, millwa.TradeName(tr.ID), "match", tr.OriginUbigeo))
+			}
+			return tx.AppendAuditEvents(ctx, audit...)
+		})
+		if err != nil {
+			return sums, err
+		}
+		sums = append(sums, sum)
+	}
+	return sums, nil
 }

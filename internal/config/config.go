@@ -42,6 +42,15 @@ type Config struct {
 	// (releasing their unconfirmed trades) and drops market events past
 	// their retention.
 	MarketSweep time.Duration
+	// ContinuousMatching matches each new purchase order and lot at once
+	// against the resting book. When false the market is a call auction:
+	// orders and lots rest until a clearing (RunClearing, or every
+	// ClearingInterval) allocates the whole book at once.
+	ContinuousMatching bool
+	// ClearingInterval, when positive, clears the book of every currency
+	// this often (one replica at a time, under the market lock); zero
+	// leaves clearing to RunClearing.
+	ClearingInterval time.Duration
 	// AdminKey is the secret of the first admin key, taken from
 	// MILLWA_ADMIN_KEY only (never a flag, so that it stays out of process
 	// listings) and never logged.
@@ -61,6 +70,8 @@ func Default() Config {
 		RateLimit:         50,
 		RateBurst:         100,
 		MarketSweep:       5 * time.Second,
+
+		ContinuousMatching: true,
 	}
 }
 
@@ -75,6 +86,8 @@ var (
 	httpAddrVar   = Var{"http-addr", "MILLWA_HTTP_ADDR", "REST gateway listen address (\":0\" picks a free port)"}
 	databaseVar   = Var{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"}
 	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
+	continuousVar = Var{"continuous-matching", "MILLWA_CONTINUOUS_MATCHING", "match new orders and lots at once (true), or leave them to clearings (false)"}
+	clearingVar   = Var{"clearing-interval", "MILLWA_CLEARING_INTERVAL", "clear the whole book this often; 0 for clearings by RunClearing only"}
 	sweepVar      = Var{"market-sweep", "MILLWA_MARKET_SWEEP", "how often lapsed purchase orders are expired and old market events dropped"}
 	rpcTimeoutVar = Var{"rpc-timeout", "MILLWA_RPC_TIMEOUT", "deadline given to calls that come without one"}
 	maxTimeoutVar = Var{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"}
@@ -85,7 +98,7 @@ var (
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -117,6 +130,9 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	str(&c.DatabaseURL, databaseVar)
 	dur(&c.ShutdownGrace, graceVar)
 	dur(&c.MarketSweep, sweepVar)
+	dur(&c.ClearingInterval, clearingVar)
+	fromEnv(continuousVar, "true or false", func(s string) (err error) { c.ContinuousMatching, err = parseBool(s, c.ContinuousMatching); return err })
+	fs.BoolVar(&c.ContinuousMatching, continuousVar.Flag, c.ContinuousMatching, help(continuousVar))
 	dur(&c.DefaultRPCTimeout, rpcTimeoutVar)
 	dur(&c.MaxRPCTimeout, maxTimeoutVar)
 	str(&c.LogLevel, logLevelVar)
@@ -148,6 +164,14 @@ func parseFloat(s string, old float64) (float64, error) {
 	return f, nil
 }
 
+func parseBool(s string, old bool) (bool, error) {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return old, err
+	}
+	return b, nil
+}
+
 func parseInt(s string, old int) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -173,6 +197,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, fmt.Errorf("database-url %q: want sqlite:PATH or postgres://…", Redact(c.DatabaseURL)))
+	}
+	if c.ClearingInterval < 0 {
+		errs = append(errs, fmt.Errorf("%s must be zero or positive, got %v", clearingVar.Env, c.ClearingInterval))
 	}
 	if c.MarketSweep <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, got %v", sweepVar.Env, c.MarketSweep))
@@ -203,6 +230,8 @@ func (c Config) Redacted() []any {
 		"database_url", Redact(c.DatabaseURL),
 		"shutdown_grace", c.ShutdownGrace.String(),
 		"market_sweep", c.MarketSweep.String(),
+		"continuous_matching", c.ContinuousMatching,
+		"clearing_interval", c.ClearingInterval.String(),
 		"rpc_timeout", c.DefaultRPCTimeout.String(),
 		"max_rpc_timeout", c.MaxRPCTimeout.String(),
 		"log_level", c.LogLevel,

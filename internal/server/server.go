@@ -183,8 +183,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	)
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
-	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards))
-	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards))
+	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
+	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching))
 	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store, standards))
 	for _, register := range o.extra {
 		register(s.grpc)
@@ -310,30 +310,57 @@ const sweepBatch = 200
 func (s *Server) sweepMarket(ctx context.Context) {
 	t := time.NewTicker(s.cfg.MarketSweep)
 	defer t.Stop()
+	var clearing <-chan time.Time
+	if s.cfg.ClearingInterval > 0 {
+		c := time.NewTicker(s.cfg.ClearingInterval)
+		defer c.Stop()
+		clearing = c.C
+	}
+	s.sweepOnce(ctx)
 	for {
-		for {
-			n, err := allocation.ExpireOrders(ctx, s.store, sweepBatch)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Warn("expiring purchase orders", "err", err)
-				}
-				break
-			}
-			if n > 0 {
-				s.log.Info("expired purchase orders", "count", n)
-			}
-			if n < sweepBatch {
-				break
-			}
-		}
-		if _, err := s.store.PurgeMarketEvents(ctx, time.Now().Add(-store.MarketEventRetention), 10_000); err != nil && ctx.Err() == nil {
-			s.log.Warn("dropping old market events", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			s.sweepOnce(ctx)
+		case <-clearing:
+			s.clearOnce(ctx)
 		}
+	}
+}
+
+// sweepOnce expires lapsed orders, in batches until none is left, and
+// drops old market events.
+func (s *Server) sweepOnce(ctx context.Context) {
+	for {
+		n, err := allocation.ExpireOrders(ctx, s.store, sweepBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("expiring purchase orders", "err", err)
+			}
+			break
+		}
+		if n > 0 {
+			s.log.Info("expired purchase orders", "count", n)
+		}
+		if n < sweepBatch {
+			break
+		}
+	}
+	if _, err := s.store.PurgeMarketEvents(ctx, time.Now().Add(-store.MarketEventRetention), 10_000); err != nil && ctx.Err() == nil {
+		s.log.Warn("dropping old market events", "err", err)
+	}
+}
+
+// clearOnce runs the scheduled clearing of every currency's book.
+func (s *Server) clearOnce(ctx context.Context) {
+	sums, err := allocation.ClearAll(ctx, s.store)
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("scheduled clearing", "err", err)
+	}
+	for _, sum := range sums {
+		s.log.Info("scheduled clearing", "clearing_id", sum.ClearingID, "currency", sum.Currency,
+			"trades", sum.TradesCreated, "grams", sum.AllocatedGrams, "solve", sum.SolveDuration.String())
 	}
 }
 

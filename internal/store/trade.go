@@ -557,3 +557,12 @@ func (tx *Tx) ExpireOrders(ctx context.Context, t time.Time, limit int) ([]millw
 // change whose caller has already been checked: it sees every row. It must
 // never be derived from a request.
 var SystemPrincipal = millwa.Principal{Role: millwa.RoleAdmin, Organisation: ""}
+
+// LiveOrderCurrencies returns the currencies of the purchase orders still
+// live as stored, sorted.
+func (s *Store) LiveOrderCurrencies(ctx context.Context) ([]string, error) {
+	var out []string
+	err := sqlx.SelectContext(ctx, s.r, &out, `SELECT DISTINCT currency FROM purchase_orders
+		WHERE state IN ('OPEN', 'PARTIALLY_FILLED') ORDER BY currency`)
+	return out, dbError(err, "reading the currencies of live orders")
+}

@@ -38,9 +38,9 @@ var purchaseOrderList = millwa.ListSpec{
 	DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
 }
 
-// CreatePurchaseOrder posts a processor's order to buy fibre and matches
-// it at once against the lots on offer (continuous matching), in the same
-// transaction: the order returned may already be PARTIALLY_FILLED or
+// CreatePurchaseOrder posts a processor's order to buy fibre and, with
+// continuous matching, matches it at once against the lots on offer in the
+// same transaction: the order returned may already be PARTIALLY_FILLED or
 // FILLED.
 func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePurchaseOrderRequest) (*millwav1.CreatePurchaseOrderResponse, error) {
 	p, err := auth.Require(ctx)
@@ -70,9 +70,11 @@ func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePu
 			if err := tx.CreatePurchaseOrder(ctx, &created); err != nil {
 				return nil, nil, err
 			}
-			trades, err := allocation.MatchOrder(ctx, tx, &created)
-			if err != nil {
-				return nil, nil, err
+			var trades []millwa.Trade
+			if s.continuous {
+				if trades, err = allocation.MatchOrder(ctx, tx, &created); err != nil {
+					return nil, nil, err
+				}
 			}
 			resp := &millwav1.CreatePurchaseOrderResponse{PurchaseOrder: orderToProto(&created)}
 			events := append([]mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "create"}}, tradeEvents(trades)...)

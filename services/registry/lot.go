@@ -163,6 +163,9 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 		}
 		created[i] = &out[i]
 	}
+	if !s.continuous {
+		return out, nil, nil
+	}
 	trades, err := allocation.MatchLots(ctx, tx, created)
 	if err != nil {
 		return nil, nil, err

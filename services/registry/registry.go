@@ -16,9 +16,14 @@ type Server struct {
 	millwav1.UnimplementedRegistryServiceServer
 	store     *store.Store
 	standards *grading.Registry
+	// continuous matches new lots at once against the live orders.
+	continuous bool
 }
 
 // New returns a RegistryService backed by st, grading lots with standards.
-func New(st *store.Store, standards *grading.Registry) *Server {
-	return &Server{store: st, standards: standards}
+// With continuous set, new lots are matched at once against the live
+// purchase orders (see internal/allocation); otherwise they wait for a
+// clearing.
+func New(st *store.Store, standards *grading.Registry, continuous bool) *Server {
+	return &Server{store: st, standards: standards, continuous: continuous}
 }
