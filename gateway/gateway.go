@@ -123,6 +123,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 		root.Handle("GET /metrics", opts.Metrics)
 	}
 	registerLabels(root, mux, conn)
+	registerEvents(root, mux, conn)
 	root.Handle("/", mux)
 	return limitBody(root, MaxBodyBytes), nil
 }

@@ -4,12 +4,17 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
+
+// StreamAcceptedHeader is the header WatchMarket sends once it has
+// accepted a call, before any event: a refused call ends without it.
+const StreamAcceptedHeader = "x-millwa-stream-accepted"
 
 // watchPoll is how often a watcher looks for events when nothing woke it:
 // events recorded by other replicas arrive within this time.
@@ -77,6 +82,11 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 		var vs millwa.Violations
 		vs.Add("after_event_id", "names no event yet (the last is %d): pass the id of an event received, or empty", cur.Head)
 		return vs.Err()
+	}
+	// Headers tell a client (the gateway's event route) that the call was
+	// accepted before any event arrives.
+	if err := stream.SendHeader(metadata.Pairs(StreamAcceptedHeader, "true")); err != nil {
+		return err
 	}
 	for {
 		woken := s.store.MarketEventsAdded()

@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// watchMarketMethod is the RPC the events route calls.
+const watchMarketMethod = "/millwa.v1.MarketService/WatchMarket"
+
+// EventsPath is where REST clients follow the market: the same events as
+// MarketService.WatchMarket, as server-sent events.
+const EventsPath = "/v1/market/events"
+
+// streamAcceptedHeader is the header WatchMarket sends once it has
+// accepted a call (market.StreamAcceptedHeader; the gateway imports no
+// service package).
+const streamAcceptedHeader = "x-millwa-stream-accepted"
+
+// keepAlive is how often an idle event stream sends a comment, so that
+// proxies and mobile networks do not close a quiet connection.
+const keepAlive = 15 * time.Second
+
+// eventJSON writes events as the REST API writes resources.
+var eventJSON = protojson.MarshalOptions{EmitDefaultValues: true}
+
+// registerEvents serves GET /v1/market/events: a text/event-stream of the
+// caller's market events, one SSE event per MarketEvent, with the event's
+// id as the SSE id and its type as the SSE event name, and the MarketEvent
+// as JSON data. A client resumes with the Last-Event-ID header, which
+// browsers' EventSource sends by itself on reconnecting, or the
+// afterEventId query parameter; eventTypes (repeated) narrows the types.
+// Like the label routes, it calls the RPC over conn with the metadata of
+// the generated routes, so the same key, policy and rate limit apply.
+// Errors before the first event are google.rpc.Status JSON with the HTTP
+// code of their gRPC code; an error after it is sent as an SSE event named
+// "error" whose data is the status, and the stream ends.
+func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn) {
+	client := millwav1.NewMarketServiceClient(conn)
+	root.Handle("GET "+EventsPath, &eventsHandler{mux: mux, client: client})
+}
+
+type eventsHandler struct {
+	mux    *runtime.ServeMux
+	client millwav1.MarketServiceClient
+}
+
+func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeStatus(w, r, http.StatusInternalServerError, status.New(codes.Internal, "internal error: streaming is not supported here"))
+		return
+	}
+	req := &millwav1.WatchMarketRequest{AfterEventId: r.URL.Query().Get("afterEventId")}
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		req.AfterEventId = id
+	}
+	for _, name := range r.URL.Query()["eventTypes"] {
+		v, ok := millwav1.MarketEventType_value[strings.ToUpper(name)]
+		if !ok {
+			v, ok = millwav1.MarketEventType_value["MARKET_EVENT_TYPE_"+strings.ToUpper(name)]
+		}
+		if !ok || v == 0 {
+			writeStatus(w, r, http.StatusBadRequest, status.New(codes.InvalidArgument,
+				fmt.Sprintf("eventTypes: %q is not a market event type such as TRADE_MATCHED", name)))
+			return
+		}
+		req.EventTypes = append(req.EventTypes, millwav1.MarketEventType(v))
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	ctx, err := runtime.AnnotateContext(ctx, h.mux, r, watchMarketMethod, runtime.WithHTTPPathPattern(EventsPath))
+	if err != nil {
+		errorHandler(ctx, h.mux, nil, w, r, err)
+		return
+	}
+	stream, err := h.client.WatchMarket(ctx, req)
+	if err != nil {
+		errorHandler(ctx, h.mux, nil, w, r, err)
+		return
+	}
+	// WatchMarket sends its accepted header once it has accepted the call;
+	// a call it refuses ends without it, and its status is what Recv says.
+	if md, err := stream.Header(); err != nil || len(md.Get(streamAcceptedHeader)) == 0 {
+		_, err := stream.Recv()
+		if err == nil {
+			err = status.Error(codes.Internal, "internal error: the event stream ended without a status")
+		}
+		errorHandler(ctx, h.mux, nil, w, r, err)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+
+	type received struct {
+		resp *millwav1.WatchMarketResponse
+		err  error
+	}
+	next := make(chan received)
+	go func() {
+		for {
+			resp, err := stream.Recv()
+			select {
+			case next <- received{resp, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		case got := <-next:
+			if got.err != nil {
+				body, _ := statusJSON.Marshal(status.Convert(got.err).Proto())
+				fmt.Fprintf(w, "event: error\ndata: %s\n\n", body)
+				flusher.Flush()
+				return
+			}
+			if !h.write(w, got.resp) {
+				return
+			}
+		}
+		flusher.Flush()
+	}
+}
+
+// write sends one event; false when the client is gone.
+func (h *eventsHandler) write(w http.ResponseWriter, resp *millwav1.WatchMarketResponse) bool {
+	e := resp.GetEvent()
+	data, err := eventJSON.Marshal(e)
+	if err != nil {
+		return false
+	}
+	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.GetId(), strings.TrimPrefix(e.GetType().String(), "MARKET_EVENT_TYPE_"), data)
+	return err == nil
+}
