@@ -197,3 +197,112 @@ func TestFirstComeFirstServedNeverBeatsClear(t *testing.T) {
 		}
 	}
 }
+
+// TestClearInTwoStagesMatchesReference runs the random small books through
+// the two-stage path (surplus first, then the tie-breaks on the optimal
+// face) that books too wide for one packed cost take, and checks it like
+// TestClearMatchesReference.
+func TestClearInTwoStagesMatchesReference(t *testing.T) {
+	t.Parallel()
+	cases := 4000
+	if testing.Short() {
+		cases = 500
+	}
+	r := rand.New(rand.NewPCG(7, 9))
+	for n := range cases {
+		var unit int64
+		if n%2 == 0 {
+			unit = 100
+		}
+		b := randomSmallBook(r, unit)
+		got, err := matching.ClearInTwoStages(b)
+		if err != nil {
+			t.Fatalf("case %d: %v\nbook %+v", n, err, b)
+		}
+		checkConstraints(t, b, got)
+		if want, gotObj := referenceOptimum(b), objectiveOf(b, got); want != gotObj {
+			t.Fatalf("case %d: objective (-reference +two stages):\n%s\nbook %+v\nresult %+v", n, cmp.Diff(want, gotObj), b, got)
+		}
+		mixed, _ := matching.ClearInTwoStages(shuffled(r, b))
+		if diff := cmp.Diff(got, mixed); diff != "" {
+			t.Fatalf("case %d: shuffled book clears differently (-in order +shuffled):\n%s\nbook %+v", n, diff, b)
+		}
+	}
+}
+
+// TestClearMatchesReferenceOnGeneratedBooks checks realistic books, whose
+// cells hold many diameters, against the reference: as generated, with
+// orders setting MinLotGrams (so that some share a chain by minimum and
+// some reach their lots one by one), and with every lot in one cell so
+// that all orders compete along one long chain.
+func TestClearMatchesReferenceOnGeneratedBooks(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 14))
+	for seed := range uint64(30) {
+		b := matching.GenerateBook(seed, 30+4*int(seed), 5+int(seed))
+		switch seed % 3 {
+		case 1:
+			// Minimums shared by several orders, and some of their own.
+			for i := range b.Orders {
+				b.Orders[i].MinLotGrams = []int64{0, 100_000, 400_000, int64(r.IntN(1_000_000))}[r.IntN(4)]
+			}
+		case 2:
+			for j := range b.Lots {
+				b.Lots[j].Group, b.Lots[j].Colour, b.Lots[j].Breed = "BABY", "WHITE", "HUACAYA"
+			}
+			for i := range b.Orders {
+				b.Orders[i].Groups, b.Orders[i].Colours, b.Orders[i].Breeds = nil, nil, nil
+			}
+		}
+		want := referenceOptimum(b)
+		if want.Grams == 0 {
+			t.Errorf("seed %d: no trade; the book tests little", seed)
+		}
+		for name, clear := range map[string]func(matching.Book) (matching.Result, error){
+			"Clear": matching.Clear, "two stages": matching.ClearInTwoStages,
+		} {
+			got, err := clear(b)
+			if err != nil {
+				t.Fatalf("seed %d, %s: %v", seed, name, err)
+			}
+			checkConstraints(t, b, got)
+			if gotObj := objectiveOf(b, got); want != gotObj {
+				t.Fatalf("seed %d, %s: objective (-reference +got):\n%s", seed, name, cmp.Diff(want, gotObj))
+			}
+			mixed, _ := clear(shuffled(r, b))
+			if diff := cmp.Diff(got, mixed); diff != "" {
+				t.Fatalf("seed %d, %s: shuffled book clears differently (-in order +shuffled):\n%s", seed, name, diff)
+			}
+		}
+	}
+}
+
+// TestClearStagesAgreeOnALargeBook clears a book too large for the
+// reference in one stage and in two: both are exact, so their objectives
+// must be equal.
+func TestClearStagesAgreeOnALargeBook(t *testing.T) {
+	t.Parallel()
+	b := matching.GenerateBook(4, 2000, 200)
+	for i := range b.Orders {
+		if i%7 == 0 {
+			b.Orders[i].MinLotGrams = 400_000
+		}
+	}
+	one, err := matching.Clear(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := matching.ClearInTwoStages(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConstraints(t, b, one)
+	checkConstraints(t, b, two)
+	if a, c := objectiveOf(b, one), objectiveOf(b, two); a != c {
+		t.Errorf("objective (-one stage +two stages):\n%s", cmp.Diff(a, c))
+	}
+	greedy, _ := matching.FirstComeFirstServed(b)
+	if greedy.Surplus > one.Surplus {
+		t.Errorf("FCFS surplus %d > Clear %d", greedy.Surplus, one.Surplus)
+	}
+}

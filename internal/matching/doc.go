@@ -11,13 +11,19 @@
 //
 // Clear solves the whole book exactly. It maximises the gains from trade
 // Σ (bid − ask) × grams, a transportation problem whose optimum is integral
-// in grams, as a min-cost flow: source → orders → lots → sink. Lots are not
-// joined to orders pair by pair but through one chain of nodes per quality
-// group, colour and breed, ordered by diameter, so an order enters its
-// chain once, at the finest level it accepts, and the graph has about as
-// many arcs as lots plus orders × accepted cells instead of one arc per
-// eligible pair. The flow is found by the primal-dual method (Dijkstra with
-// Johnson potentials, then a blocking flow over all shortest paths).
+// in grams, as a minimum-cost circulation through one hub node: hub →
+// orders → lots → hub. Lots are not joined to orders pair by pair but
+// through one chain of nodes per quality group, colour and breed, ordered
+// by diameter, so an order enters its chain once, at the coarsest diameter
+// it accepts, and reaches every finer one; the graph has about as many
+// arcs as lots plus orders × accepted cells instead of one arc per
+// eligible pair. Orders that set MinLotGrams enter chains over only the
+// lots large enough for them, one per cell and minimum that several orders
+// share; an order whose minimum no other shares is joined to each lot it
+// accepts. The circulation is found by the primal network simplex method:
+// a spanning tree of the network with its potentials, block search for an
+// entering arc, and strongly feasible trees so that degenerate pivots
+// cannot cycle.
 //
 // Costs are compared lexicographically, so that among the allocations of
 // greatest surplus the same book always clears the same way, whatever the
@@ -28,6 +34,14 @@
 //  3. then older orders first: least Σ i × grams over orders ranked i = 0, 1, …
 //     from the oldest;
 //  4. then older lots first: least Σ j × grams over lots ranked j likewise.
+//
+// Only the arcs at the hub cost anything, and a simple cycle passes the hub
+// at most once, so the cost of any cycle the method weighs is made of at
+// most one bid or ask less another and two ranks: small enough that the
+// four components pack into one int64 in mixed radix and compare exactly.
+// For a book whose price spread × order ranks × lot ranks is too wide for
+// that, the surplus is solved first and the tie-breaks after it, among the
+// allocations of greatest surplus, starting from the first optimum.
 //
 // Age is Rank, then ID: the oldest order or lot has the smallest Rank, and
 // among equal ranks the smallest ID. The split of each order's grams among

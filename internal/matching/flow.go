@@ -1,315 +1,391 @@
 package matching
 
-// cost is an arc cost compared lexicographically, a then b then c then d:
-// it carries the objective and its tie-breaks in one value (see the
-// package comment), so the solver needs no scaling constants that the
-// quantities could overflow.
-type cost struct{ a, b, c, d int64 }
+import "slices"
 
-func (x cost) add(y cost) cost { return cost{x.a + y.a, x.b + y.b, x.c + y.c, x.d + y.d} }
-func (x cost) sub(y cost) cost { return cost{x.a - y.a, x.b - y.b, x.c - y.c, x.d - y.d} }
-func (x cost) neg() cost       { return cost{-x.a, -x.b, -x.c, -x.d} }
-func (x cost) isZero() bool    { return x == cost{} }
-
-func (x cost) less(y cost) bool {
-	switch {
-	case x.a != y.a:
-		return x.a < y.a
-	case x.b != y.b:
-		return x.b < y.b
-	case x.c != y.c:
-		return x.c < y.c
-	}
-	return x.d < y.d
-}
-
-// network is a residual graph in compressed rows: the arcs leaving node u
-// are start[u] to start[u+1]-1, each paired with its reverse rev[e]. Every
-// original arc goes from a lower to a higher node index, so the node
-// numbering is a topological order of the original graph.
+// network is a flow network solved for a minimum-cost circulation by the
+// primal network simplex method. Every arc has lower bound 0 and capacity
+// cap; its cost is set per stage (see solve).
+//
+// The basis is a spanning tree rooted at an extra node, root = n, joined
+// to every node u by an artificial arc u → root (arc m+u, infinite
+// capacity, cost 0). The root has no arc out of it, so no circulation can
+// use an artificial arc: they only give the search a first tree. The tree
+// is kept as parent pointers, depths and a thread, the nodes in preorder
+// linked in a ring through the root, which lists any subtree as a run.
+//
+// Every basis is strongly feasible: each node can send some flow up its
+// tree path to the root, so an empty tree arc points up, toward the root,
+// and a full one down. The first tree is, its arcs all empty and pointing
+// up, and the choice of leaving arc in pivot keeps it so; with that the
+// method cannot cycle on degenerate pivots.
 type network struct {
-	n     int
-	edges []edge
+	n int // real nodes; the root of the tree is node n
+	m int // real arcs; arcs m to m+n-1 are artificial
 
-	start []int32
-	to    []int32
-	rev   []int32
-	res   []int64 // residual capacity
-	cst   []cost
-	lot   []int32 // the lot an arc into the sink stands for, or -1
-	fwd   []bool  // an original arc, not a reverse one
+	src, dst []int32
+	cap      []int64
+	cost     []int64
+	flow     []int64
+	state    []int8 // stateLower, stateUpper, or 0: in the tree or fixed
+
+	parent, pred []int32 // the tree: a node's parent and the arc joining them
+	up           []bool  // pred[u] runs from u to its parent
+	depth        []int32
+	thread, back []int32 // preorder successor and predecessor
+	pi           []int64 // potentials: every tree arc has reduced cost 0
+
+	next, block int // block search: where it resumes, how many arcs per block
+
+	// Scratch for tree updates.
+	stem, last, runs []int32
 }
 
-type edge struct {
-	from, to int32
-	cap      int64
-	cost     cost
-	lot      int32
-}
+// Arc states. A non-tree arc rests at one of its bounds; the state is the
+// sign by which its reduced cost must be multiplied to be negative when
+// the arc improves the circulation. Tree arcs and fixed arcs (see solve)
+// have state 0 and are never priced.
+const (
+	stateLower int8 = 1
+	stateUpper int8 = -1
+)
 
-func (g *network) addNode() int {
+// unbounded is the capacity of an arc without a limit of its own. It
+// exceeds any flow: grams are at most MaxGrams per item and there are at
+// most MaxItems items, and it leaves room for cap − flow without overflow.
+const unbounded = 2 * MaxGrams * MaxItems
+
+func (g *network) addNode() int32 {
 	g.n++
-	return g.n - 1
+	return int32(g.n - 1)
 }
 
-func (g *network) addArc(u, v int, cap int64, c cost, lot int) {
-	if u >= v {
-		panic("matching: arc against the topological order")
-	}
-	g.edges = append(g.edges, edge{int32(u), int32(v), cap, c, int32(lot)})
+// reserve makes room for n nodes and m real arcs in all, so that the arc
+// arrays are allocated once.
+func (g *network) reserve(n, m int) {
+	g.src = slices.Grow(g.src, m+n-len(g.src))
+	g.dst = slices.Grow(g.dst, m+n-len(g.dst))
+	g.cap = slices.Grow(g.cap, m+n-len(g.cap))
 }
 
-// build lays the edges out in compressed rows, keeping for each node the
-// order in which its arcs were added.
-func (g *network) build() {
-	m := 2 * len(g.edges)
-	g.start = make([]int32, g.n+1)
-	for _, e := range g.edges {
-		g.start[e.from+1]++
-		g.start[e.to+1]++
-	}
-	for u := range g.n {
-		g.start[u+1] += g.start[u]
-	}
-	next := make([]int32, g.n)
-	copy(next, g.start[:g.n])
-	g.to, g.rev = make([]int32, m), make([]int32, m)
-	g.res, g.cst = make([]int64, m), make([]cost, m)
-	g.lot, g.fwd = make([]int32, m), make([]bool, m)
-	for _, e := range g.edges {
-		f, r := next[e.from], next[e.to]
-		next[e.from]++
-		next[e.to]++
-		g.to[f], g.rev[f], g.res[f], g.cst[f], g.lot[f], g.fwd[f] = e.to, r, e.cap, e.cost, e.lot, true
-		g.to[r], g.rev[r], g.res[r], g.cst[r], g.lot[r], g.fwd[r] = e.from, f, 0, e.cost.neg(), -1, false
-	}
-	g.edges = nil
+// addArc adds the arc u → v with capacity cap and returns its index.
+func (g *network) addArc(u, v int32, cap int64) int32 {
+	g.src = append(g.src, u)
+	g.dst = append(g.dst, v)
+	g.cap = append(g.cap, cap)
+	g.m++
+	return int32(g.m - 1)
 }
 
-// flow is the flow on original arc e.
-func (g *network) flow(e int32) int64 { return g.res[g.rev[e]] }
-
-// minCostFlow sends from s to t the flow of least cost, of any value: it
-// augments along shortest paths while their cost is negative, so it ends
-// with the greatest flow among those of least cost. It is the primal-dual
-// method: Dijkstra over reduced costs finds the shortest distance, then a
-// blocking flow (Dinic) saturates every path of that distance at once.
-func (g *network) minCostFlow(s, t int) {
-	pot := g.initialPotentials(s)
-	d := newDijkstra(g.n)
-	lv := make([]int32, g.n)
-	for i := range lv {
-		lv[i] = -1
+// init lays out the artificial arcs and the first tree: every node a child
+// of the root, every real arc empty at its lower bound.
+func (g *network) init() {
+	n, m := g.n, g.m
+	root := int32(n)
+	for u := range n {
+		g.src = append(g.src, int32(u))
+		g.dst = append(g.dst, root)
+		g.cap = append(g.cap, unbounded)
 	}
-	it := make([]int32, g.n)
-	queue := make([]int32, 0, g.n)
-	for {
-		if !d.run(g, pot, s, t) {
-			return
-		}
-		dt := d.dist[t]
-		for v := range g.n {
-			if d.done[v] == d.gen {
-				pot[v] = pot[v].add(d.dist[v])
-			} else {
-				pot[v] = pot[v].add(dt)
+	g.flow = make([]int64, m+n)
+	g.state = make([]int8, m+n)
+	for e := range m {
+		g.state[e] = stateLower
+	}
+	g.parent, g.pred = make([]int32, n+1), make([]int32, n+1)
+	g.up, g.depth = make([]bool, n+1), make([]int32, n+1)
+	g.thread, g.back = make([]int32, n+1), make([]int32, n+1)
+	g.pi = make([]int64, n+1)
+	g.last = make([]int32, n+1)
+	for u := range n {
+		g.parent[u], g.pred[u], g.up[u], g.depth[u] = root, int32(m+u), true, 1
+		g.thread[u], g.back[u] = int32(u+1), int32(u-1)
+	}
+	g.parent[root], g.pred[root] = -1, -1
+	g.thread[root], g.back[root] = 0, root-1
+	if n > 0 {
+		g.back[0] = root
+	} else {
+		g.thread[root], g.back[root] = root, root
+	}
+	g.block = 10
+	for g.block*g.block < m {
+		g.block++
+	}
+}
+
+// solve finds a circulation of least cost under each of the cost vectors
+// of stages in turn: stage k's costs (m entries) are minimised among the
+// circulations of least cost under stages 0 to k−1. That is a
+// lexicographic objective split in parts that each fit an int64. Each
+// stage starts from the optimal tree of the one before: with its
+// potentials, the circulations optimal for the earlier stages are exactly
+// those that keep every arc of non-zero reduced cost at its bound, so
+// those arcs are fixed there and the rest, the tree among them, is
+// searched again under the next costs.
+//
+// A stage's costs must be such that the cost of every simple cycle fits
+// an int64 and compares as its objective should: the comparisons are only
+// ever between such cycle costs (a reduced cost is the cost of the cycle
+// the arc closes with the tree), while potentials may wrap around.
+func (g *network) solve(stages ...[]int64) {
+	g.init()
+	g.cost = make([]int64, g.m+g.n)
+	for k, c := range stages {
+		if k > 0 {
+			for e := range g.m {
+				if g.state[e] != 0 && g.reducedCost(int32(e)) != 0 {
+					g.state[e] = 0
+				}
 			}
 		}
-		if !pot[t].sub(pot[s]).less(cost{}) {
-			return // the cheapest path would lower no objective
-		}
+		copy(g.cost, c)
+		g.potentials()
 		for {
-			queue = g.levels(pot, s, t, lv, queue, d)
-			if lv[t] < 0 {
+			in := g.entering()
+			if in < 0 {
 				break
 			}
-			for _, u := range queue {
-				it[u] = g.start[u]
-			}
-			for g.augment(pot, s, t, lv, it) > 0 {
-			}
-		}
-		for _, u := range queue {
-			lv[u] = -1
+			g.pivot(in)
 		}
 	}
 }
 
-// initialPotentials are the shortest distances from s over the original
-// arcs, in one pass since the numbering is topological; nodes s cannot
-// reach keep 0 (they stay unreachable: only arcs on augmenting paths get
-// reverse capacity).
-func (g *network) initialPotentials(s int) []cost {
-	pot := make([]cost, g.n)
-	reached := make([]bool, g.n)
-	reached[s] = true
-	for u := s; u < g.n; u++ {
-		if !reached[u] {
-			continue
+func (g *network) reducedCost(e int32) int64 {
+	return g.cost[e] + g.pi[g.src[e]] - g.pi[g.dst[e]]
+}
+
+// potentials recomputes every potential from the tree, in preorder so that
+// a node's parent comes first.
+func (g *network) potentials() {
+	root := int32(g.n)
+	g.pi[root] = 0
+	for u := g.thread[root]; u != root; u = g.thread[u] {
+		g.setPotential(u)
+	}
+}
+
+// setPotential gives u the potential that makes its tree arc's reduced
+// cost 0, from its parent's.
+func (g *network) setPotential(u int32) {
+	p, e := g.parent[u], g.pred[u]
+	if g.up[u] {
+		g.pi[u] = g.pi[p] - g.cost[e]
+	} else {
+		g.pi[u] = g.pi[p] + g.cost[e]
+	}
+}
+
+// entering is block search pricing: it scans the real arcs cyclically from
+// where the last search stopped, block arcs at a time, and returns the
+// most violating arc of the first block that has one, or -1 when a whole
+// round finds no arc violating its optimality condition.
+func (g *network) entering() int32 {
+	m := g.m
+	best, bestV := int32(-1), int64(0)
+	e := g.next
+	for scanned := 0; scanned < m && best < 0; {
+		end := min(e+g.block, m)
+		best, bestV = g.price(e, end, best, bestV)
+		scanned += end - e
+		if e = end; e == m {
+			e = 0
 		}
-		for e := g.start[u]; e < g.start[u+1]; e++ {
-			if !g.fwd[e] || g.res[e] == 0 {
-				continue
+	}
+	g.next = e
+	return best
+}
+
+// price returns the arc of lo to hi−1 whose reduced cost, times its state,
+// is least and below bestV, or best and bestV when there is none. Tree and
+// fixed arcs have state 0 and so never qualify.
+func (g *network) price(lo, hi int, best int32, bestV int64) (int32, int64) {
+	cost := g.cost[lo:hi]
+	src, dst, state := g.src[lo:hi], g.dst[lo:hi], g.state[lo:hi]
+	src, dst, state = src[:len(cost)], dst[:len(cost)], state[:len(cost)]
+	pi := g.pi
+	for k, c := range cost {
+		if v := int64(state[k]) * (c + pi[src[k]] - pi[dst[k]]); v < bestV {
+			best, bestV = int32(lo+k), v
+		}
+	}
+	return best, bestV
+}
+
+// pivot sends flow round the cycle that arc in closes with the tree, as
+// much as the cycle allows, and, unless in itself is what blocks, swaps in
+// for the blocking tree arc.
+func (g *network) pivot(in int32) {
+	parent, pred, up, flow, cap := g.parent, g.pred, g.up, g.flow, g.cap
+	// Flow goes round the cycle first → second along in, then up the tree
+	// from second to the join, then down from the join to first.
+	first, second := g.src[in], g.dst[in]
+	if g.state[in] == stateUpper {
+		first, second = second, first
+	}
+	join := g.join(first, second)
+
+	// The leaving arc is the last blocking arc met going round the cycle
+	// from the join: ties on the path down to first go to the arc nearest
+	// first, ties on the path up from second to the arc nearest the join.
+	// That keeps the tree strongly feasible.
+	delta := cap[in]
+	side, out := 0, int32(-1)
+	for u := first; u != join; u = parent[u] {
+		e := pred[u]
+		d := flow[e]
+		if !up[u] {
+			d = cap[e] - d
+		}
+		if d < delta {
+			delta, side, out = d, 1, u
+		}
+	}
+	for u := second; u != join; u = parent[u] {
+		e := pred[u]
+		d := flow[e]
+		if up[u] {
+			d = cap[e] - d
+		}
+		if d <= delta {
+			delta, side, out = d, 2, u
+		}
+	}
+
+	if delta > 0 {
+		flow[in] += int64(g.state[in]) * delta
+		for u := first; u != join; u = parent[u] {
+			if e := pred[u]; up[u] {
+				flow[e] -= delta
+			} else {
+				flow[e] += delta
 			}
-			v, c := g.to[e], pot[u].add(g.cst[e])
-			if !reached[v] || c.less(pot[v]) {
-				pot[v], reached[v] = c, true
+		}
+		for u := second; u != join; u = parent[u] {
+			if e := pred[u]; up[u] {
+				flow[e] += delta
+			} else {
+				flow[e] -= delta
 			}
 		}
 	}
-	return pot
-}
 
-func (g *network) reduced(pot []cost, u int, e int32) cost {
-	return g.cst[e].add(pot[u]).sub(pot[g.to[e]])
-}
-
-// levels numbers by breadth-first distance from s the nodes that the
-// last Dijkstra run made final, over the admissible arcs (residual, zero
-// reduced cost), and returns them; lv[t] ≥ 0 when t is reached. Every
-// admissible path is a shortest path, and the nodes left out lie on none
-// cheaper than t's distance, so leaving them to the next run is safe. lv
-// must be -1 on entry for every node not in queue.
-func (g *network) levels(pot []cost, s, t int, lv []int32, queue []int32, d *dijkstra) []int32 {
-	for _, u := range queue {
-		lv[u] = -1
+	if side == 0 {
+		g.state[in] = -g.state[in] // in went from one bound to the other
+		return
 	}
-	lv[s] = 0
-	queue = append(queue[:0], int32(s))
-	for h := 0; h < len(queue); h++ {
-		u := int(queue[h])
-		if u == t {
-			continue
-		}
-		for e := g.start[u]; e < g.start[u+1]; e++ {
-			v := g.to[e]
-			if lv[v] < 0 && d.done[v] == d.gen && g.res[e] > 0 && g.reduced(pot, u, e).isZero() {
-				lv[v] = lv[u] + 1
-				queue = append(queue, v)
-			}
-		}
+	e := pred[out]
+	if flow[e] == 0 {
+		g.state[e] = stateLower
+	} else {
+		g.state[e] = stateUpper
 	}
-	return queue
-}
-
-// augment pushes one path of flow along the level graph, the first in arc
-// order, and returns its amount (0 when the level graph is blocked).
-func (g *network) augment(pot []cost, s, t int, lv, it []int32) int64 {
-	var walk func(u int, f int64) int64
-	walk = func(u int, f int64) int64 {
-		if u == t {
-			return f
-		}
-		for ; it[u] < g.start[u+1]; it[u]++ {
-			e := it[u]
-			v := int(g.to[e])
-			if g.res[e] == 0 || lv[v] != lv[u]+1 || !g.reduced(pot, u, e).isZero() {
-				continue
-			}
-			if pushed := walk(v, min(f, g.res[e])); pushed > 0 {
-				g.res[e] -= pushed
-				g.res[g.rev[e]] += pushed
-				return pushed
-			}
-		}
-		return 0
+	g.state[in] = 0
+	if side == 1 {
+		g.regraft(in, first, second, out)
+	} else {
+		g.regraft(in, second, first, out)
 	}
-	return walk(s, maxFlow)
 }
 
-// maxFlow exceeds any flow: grams are at most MaxGrams per item and there
-// are at most MaxItems items.
-const maxFlow = 2 * MaxGrams * MaxItems
-
-// dijkstra holds the state of shortest-path searches, reused between runs;
-// gen marks which entries belong to the current run.
-type dijkstra struct {
-	dist []cost
-	seen []uint32 // == gen: dist holds a tentative distance
-	done []uint32 // == gen: dist is final
-	gen  uint32
-	heap []item
-}
-
-type item struct {
-	c cost
-	v int32
-}
-
-func newDijkstra(n int) *dijkstra {
-	return &dijkstra{dist: make([]cost, n), seen: make([]uint32, n), done: make([]uint32, n)}
-}
-
-// run finds shortest distances from s over residual arcs with reduced
-// costs, stopping once t is final, and reports whether t was reached.
-func (d *dijkstra) run(g *network, pot []cost, s, t int) bool {
-	d.gen++
-	d.heap = d.heap[:0]
-	d.dist[s], d.seen[s] = cost{}, d.gen
-	d.push(item{cost{}, int32(s)})
-	for len(d.heap) > 0 {
-		top := d.pop()
-		u := int(top.v)
-		if d.done[u] == d.gen || d.dist[u] != top.c {
-			continue
-		}
-		d.done[u] = d.gen
-		if u == t {
-			return true
-		}
-		for e := g.start[u]; e < g.start[u+1]; e++ {
-			if g.res[e] == 0 {
-				continue
-			}
-			v := g.to[e]
-			if d.done[v] == d.gen {
-				continue
-			}
-			c := top.c.add(g.reduced(pot, u, e))
-			if d.seen[v] != d.gen || c.less(d.dist[v]) {
-				d.dist[v], d.seen[v] = c, d.gen
-				d.push(item{c, v})
-			}
-		}
+// join is the nearest common ancestor of u and v in the tree.
+func (g *network) join(u, v int32) int32 {
+	depth, parent := g.depth, g.parent
+	for depth[u] > depth[v] {
+		u = parent[u]
 	}
-	return false
+	for depth[v] > depth[u] {
+		v = parent[v]
+	}
+	for u != v {
+		u, v = parent[u], parent[v]
+	}
+	return u
 }
 
-func (d *dijkstra) push(x item) {
-	h := append(d.heap, x)
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h[i].c.less(h[p].c) {
+// regraft replaces the tree arc above out by arc in, which joins uIn, a
+// node of out's subtree, to vIn outside it. The subtree is cut off and
+// hung from vIn by uIn: the path from uIn up to out (the stem) is
+// reversed.
+//
+// With stem nodes w0 = uIn, w1, …, wk = out, the new preorder of the
+// subtree is the old subtree of w0, then for each i ≥ 1 the old subtree of
+// wi less that of wi−1, which is what hangs from wi once wi−1 is cut away.
+// Each of those is at most two runs of the old thread, so only the ends of
+// the runs are relinked; one walk over the subtree finds them and moves
+// every node's depth and potential. Potentials all move by the same
+// amount, the one that gives in reduced cost 0, since every other tree arc
+// in the subtree stays; depths move by the same amount within the part
+// that hangs from one stem node.
+func (g *network) regraft(in, uIn, vIn, out int32) {
+	parent, depth, thread, back, pi := g.parent, g.depth, g.thread, g.back, g.pi
+
+	stem := g.stem[:0]
+	for u := uIn; ; u = parent[u] {
+		stem = append(stem, u)
+		if u == out {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
-		i = p
 	}
-	d.heap = h
-}
+	k := len(stem) - 1
 
-func (d *dijkstra) pop() item {
-	h := d.heap
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		if r := l + 1; r < n && h[r].c.less(h[l].c) {
-			l = r
-		}
-		if !h[l].c.less(h[i].c) {
-			break
-		}
-		h[i], h[l] = h[l], h[i]
-		i = l
+	sigma := g.reducedCost(in)
+	if g.src[in] == uIn {
+		sigma = -sigma
 	}
-	d.heap = h
-	return top
+	// Depth of the part hanging from stem[i] moves by shift + 2i.
+	d0 := depth[uIn]
+	shift := depth[vIn] + 1 - d0
+
+	// Walk the old subtree of out in preorder. cur is the stem node whose
+	// part the walk is in; last[i] becomes the last node of the old subtree
+	// of stem[i].
+	last := g.last[:len(stem)]
+	cur := k
+	prev := out
+	for u := out; ; u = thread[u] {
+		du := depth[u]
+		for cur <= k && du <= d0-int32(cur) && u != out {
+			last[cur] = prev
+			cur++
+		}
+		if cur > k {
+			break
+		}
+		if cur > 0 && u == stem[cur-1] {
+			cur--
+		}
+		depth[u] = du + shift + 2*int32(cur)
+		pi[u] += sigma
+		prev = u
+	}
+
+	// The runs of the new preorder, each linked inside as before.
+	runs := append(g.runs[:0], stem[0], last[0])
+	for i := 1; i <= k; i++ {
+		runs = append(runs, stem[i], back[stem[i-1]])
+		if last[i] != last[i-1] {
+			runs = append(runs, thread[last[i-1]], last[i])
+		}
+	}
+
+	// Unlink the old run and link the new ones in after vIn.
+	before, after := back[out], thread[last[k]]
+	thread[before], back[after] = after, before
+	p := vIn
+	rest := thread[vIn]
+	for r := 0; r < len(runs); r += 2 {
+		thread[p], back[runs[r]] = runs[r], p
+		p = runs[r+1]
+	}
+	thread[p], back[rest] = rest, p
+
+	// Reverse the stem: w0 hangs from vIn by in, wi+1 from wi by the arc
+	// that was wi's.
+	np, ne, nu := vIn, in, g.src[in] == uIn
+	for _, w := range stem {
+		oe, ou := g.pred[w], g.up[w]
+		parent[w], g.pred[w], g.up[w] = np, ne, nu
+		np, ne, nu = w, oe, !ou
+	}
+	g.stem, g.runs = stem, runs
 }
