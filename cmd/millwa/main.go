@@ -98,6 +98,7 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 	})
 	root.AddCommand(newAdminCommand(stdout, &cfg, &envErr))
 	root.AddCommand(newDemoCommand(stdout, &cfg, &envErr))
+	root.AddCommand(newBenchCommand(stdout))
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
