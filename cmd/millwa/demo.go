@@ -28,7 +28,7 @@ func newDemoCommand(stdout io.Writer, cfg *config.Config, envErr *error) *cobra.
 	var lotsPer int
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Seed a realistic shearing season: associations, members, classifiers and graded lots",
+		Short: "Seed a realistic season: associations, members, classifiers, graded lots, processors' orders and trades",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if *envErr != nil {
@@ -52,6 +52,8 @@ var demoAssociations = []demoAssociation{
 	{"Asociación de Criadores de Alpaca Nuevo Amanecer de Macusani", "211101", "Comunidad Campesina de Chimboya", "Rosa Quispe Mamani", 40},
 	{"Asociación de Productores Alpaqueros Señor de Huanca de Maranganí", "080608", "Comunidad Campesina de Sallani", "Juan Condori Huamán", 28},
 	{"Asociación de Alpaqueros Virgen de Cocharcas de Pilpichaca", "090707", "Comunidad Campesina de Santa Inés", "María Huamaní Ccora", 22},
+	{"Asociación de Criadores Alpaqueros Los Andes de Corani", "211103", "Comunidad Campesina de Chacaconiza", "Hilario Turpo Ccallo", 25},
+	{"Asociación de Productores de Fibra Santa Rosa de Mañazo", "210108", "Comunidad Campesina de Cañicuto", "Justina Apaza Layme", 18},
 }
 
 // demoGroups are the quality groups a season's lots fall into, with their
@@ -103,6 +105,9 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.RateLimit, cfg.RateBurst = 1e6, 1e6
+	// Orders and lots rest until the season's clearing, so that the demo
+	// shows what an optimal clearing gains over first come, first served.
+	cfg.ContinuousMatching = false
 	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), server.WithSecretOutput(io.Discard))
 	if err != nil {
 		return err
@@ -174,6 +179,9 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 		}
 		total += len(resp.GetLots())
 		fmt.Fprintf(stdout, "%s: %d members, %d classifiers, %d lots (%s)\n", da.legalName, len(members), len(classifiers), len(resp.GetLots()), parent)
+	}
+	if err := demoMarket(ctx, stdout, conn, srv.GRPCAddr(), seed, rid); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "\nSeeded %d lots. The demo used apiKeys/%s, an admin key that expires in an hour.\n", total, key.ID)
 	return nil

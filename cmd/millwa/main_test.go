@@ -435,19 +435,19 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 	for range 2 {
 		cmd := exec.Command(binary, "demo", "--lots", "7")
 		cmd.Dir, cmd.Env = dir, append(baseEnv(), "MILLWA_ADMIN_KEY="+adminSecret)
-		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Seeded 21 lots") {
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Seeded 35 lots") {
 			t.Fatalf("demo: %v\n%s", err, out)
 		}
 	}
 	p := start(t, dir, "MILLWA_ADMIN_KEY="+adminSecret)
 	reg := millwav1.NewRegistryServiceClient(p.dial(t))
 	assocs, err := reg.ListAssociations(t.Context(), &millwav1.ListAssociationsRequest{})
-	if err != nil || len(assocs.GetAssociations()) != 3 {
+	if err != nil || len(assocs.GetAssociations()) != 5 {
 		t.Fatalf("associations after two demo runs: %v %v", assocs, err)
 	}
 	lots, err := reg.ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: "associations/-", PageSize: 500})
-	if err != nil || len(lots.GetLots()) != 21 {
-		t.Fatalf("lots after two demo runs: %d %v, want 21", len(lots.GetLots()), err)
+	if err != nil || len(lots.GetLots()) != 35 {
+		t.Fatalf("lots after two demo runs: %d %v, want 35", len(lots.GetLots()), err)
 	}
 	regions := map[string]bool{}
 	for _, a := range assocs.GetAssociations() {
@@ -455,5 +455,47 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 	}
 	if !regions["21"] || !regions["08"] || !regions["09"] {
 		t.Errorf("demo associations are not in Puno, Cusco and Huancavelica: %v", regions)
+	}
+
+	// The market: Arequipa processors, one clearing, trades in every state
+	// with the paid ones' payouts summing to what was paid.
+	mkt := millwav1.NewMarketServiceClient(p.dial(t))
+	procs, err := mkt.ListProcessors(t.Context(), &millwav1.ListProcessorsRequest{})
+	if err != nil || len(procs.GetProcessors()) != 3 {
+		t.Fatalf("processors after two demo runs: %v %v, want 3", procs, err)
+	}
+	for _, pr := range procs.GetProcessors() {
+		if pr.GetUbigeo()[:2] != "04" {
+			t.Errorf("demo processor %s is not in Arequipa", pr.GetLegalName())
+		}
+	}
+	trades, err := mkt.ListTrades(t.Context(), &millwav1.ListTradesRequest{PageSize: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[millwav1.TradeState]int{}
+	clearings := map[string]bool{}
+	for _, tr := range trades.GetTrades() {
+		states[tr.GetState()]++
+		clearings[tr.GetClearingId()] = true
+		if tr.GetState() != millwav1.TradeState_TRADE_STATE_PAID {
+			continue
+		}
+		var sum int64
+		for _, po := range tr.GetPayouts() {
+			sum += po.GetAmount()
+		}
+		if sum != tr.GetPaidAmount() || sum == 0 {
+			t.Errorf("trade %s paid %d, payouts sum to %d", tr.GetName(), tr.GetPaidAmount(), sum)
+		}
+	}
+	for _, st := range []millwav1.TradeState{millwav1.TradeState_TRADE_STATE_MATCHED, millwav1.TradeState_TRADE_STATE_CONFIRMED,
+		millwav1.TradeState_TRADE_STATE_DELIVERED, millwav1.TradeState_TRADE_STATE_PAID} {
+		if states[st] == 0 {
+			t.Errorf("no demo trade is %v: %v", st, states)
+		}
+	}
+	if len(clearings) != 1 {
+		t.Errorf("demo trades come from %d clearings, want the one season's", len(clearings))
 	}
 }

@@ -357,3 +357,72 @@ func marketEventIDs(events []*millwav1.MarketEvent) []string {
 }
 
 var _ = protojson.Marshal
+
+// TestMarketStatsOverAPI checks GetMarketStats without a key: a cell with
+// three Puno associations' confirmed trades is published with its
+// volume-weighted price, unconfirmed trades do not count, and bad ranges
+// are refused field by field.
+func TestMarketStatsOverAPI(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		proc, procKey := ts.createProcessor(t, "040101")
+		mkt := millwav1.NewMarketServiceClient(ts.dial(t, procKey))
+		for i, ask := range []int64{2000, 2100, 2400, 2200} {
+			f := ts.lotFixture(t, fmt.Sprintf("2101%02d", i+1))
+			if _, err := millwav1.NewRegistryServiceClient(ts.dial(t, f.secret)).CreateLot(t.Context(),
+				&millwav1.CreateLotRequest{Parent: f.assoc.GetName(), Lot: f.lotOf("BABY", 10_000, ask)}); err != nil {
+				t.Fatal(err)
+			}
+			o := newOrder()
+			o.QuantityGrams = 10_000
+			placed, err := mkt.CreatePurchaseOrder(t.Context(), &millwav1.CreatePurchaseOrderRequest{Parent: proc.GetName(), PurchaseOrder: o})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, err := mkt.ListTrades(t.Context(), &millwav1.ListTradesRequest{Filter: `purchase_order = "` + placed.GetPurchaseOrder().GetName() + `"`})
+			if err != nil || len(list.GetTrades()) != 1 {
+				t.Fatalf("trades: %v %v", list, err)
+			}
+			if i == 3 {
+				break // the fourth stays MATCHED: not counted
+			}
+			name := list.GetTrades()[0].GetName()
+			for _, c := range []millwav1.MarketServiceClient{mkt, millwav1.NewMarketServiceClient(ts.dial(t, f.secret))} {
+				if _, err := c.ConfirmTrade(t.Context(), &millwav1.ConfirmTradeRequest{Name: name}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		public := millwav1.NewMarketServiceClient(ts.dial(t, ""))
+		stats, err := public.GetMarketStats(t.Context(), &millwav1.GetMarketStatsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Prices are the midpoints with the bid of 2500: 2250, 2300, 2450;
+		// 10 kg each, so the VWAP is their mean, 2333.33 → 2333.
+		if len(stats.GetCells()) != 1 || stats.GetSuppressedCellCount() != 0 {
+			t.Fatalf("stats: %v, want one published cell", stats)
+		}
+		c := stats.GetCells()[0]
+		if c.GetRegion() != "21" || c.GetRegionName() != "Puno" || c.GetQualityGroup() != "BABY" || c.GetTradedGrams() != 30_000 ||
+			c.GetTradeCount() != 3 || c.GetVwapPricePerKg() != 2333 || c.GetMinPricePerKg() != 2250 || c.GetMaxPricePerKg() != 2450 {
+			t.Fatalf("cell %v, want Puno BABY 30 kg in 3 trades, VWAP 2333, 2250 to 2450", c)
+		}
+		for _, tt := range []struct {
+			req  *millwav1.GetMarketStatsRequest
+			want []string
+		}{
+			{&millwav1.GetMarketStatsRequest{StartWeek: "2026-W60"}, []string{"start_week"}},
+			{&millwav1.GetMarketStatsRequest{StartWeek: "2026-W10", EndWeek: "2026-W09"}, []string{"end_week"}},
+			{&millwav1.GetMarketStatsRequest{StartWeek: "2025-W01", EndWeek: "2026-W02"}, []string{"end_week"}},
+			{&millwav1.GetMarketStatsRequest{Region: "99", QualityGroup: "SILK", CurrencyCode: "soles"}, []string{"region", "currency_code", "quality_group"}},
+		} {
+			_, err := public.GetMarketStats(t.Context(), tt.req)
+			if got := fieldViolations(t, err); !slices.Equal(got, tt.want) {
+				t.Errorf("GetMarketStats(%v): fields %v, want %v", tt.req, got, tt.want)
+			}
+		}
+	})
+}
