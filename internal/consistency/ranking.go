@@ -21,8 +21,15 @@ type ClassifierStatistics struct {
 }
 
 // BelowThreshold lists the classifiers whose weighted kappa is below the
-// threshold, or is undefined while some of their checks disagree, worst
-// first. The order is total, so equal inputs always give the same list:
+// threshold, or is undefined while some of their checks disagree, or whose
+// exact agreement is below TightenBelowExact over at least
+// MinChecksToJudge checks, worst first. The last rule is there because a
+// quadratic-weighted kappa forgives a systematic one-group error: a
+// classifier who declares every lot one group finer than measured keeps a
+// kappa of about 0.7 to 0.8 over a season's spread of groups, and yet
+// every one of its declarations is wrong; the sampling plan tightens on the
+// same rule (DecideSeverity), so report and plan agree. The order is
+// total, so equal inputs always give the same list:
 //
 //  1. undefined weighted kappa first (there is disagreement but too little
 //     evidence to correct it for chance);
@@ -45,7 +52,9 @@ func BelowThreshold(classifiers []ClassifierStatistics, threshold float64) ([]Cl
 		}
 		seen[c.ClassifierID] = true
 		k := c.Statistics.WeightedKappa
-		if (k.Defined && k.Value < threshold) || (!k.Defined && c.Statistics.Disagreements() > 0) {
+		st := c.Statistics
+		if (k.Defined && k.Value < threshold) || (!k.Defined && st.Disagreements() > 0) ||
+			(st.Checks >= MinChecksToJudge && st.ExactProportion < TightenBelowExact) {
 			out = append(out, c)
 		}
 	}

@@ -43,6 +43,9 @@ func TestBelowThreshold(t *testing.T) {
 		classifier("c-undefined-two", 2, 1, 0, false),         // undefined, higher exact
 		classifier("c-no-checks", 0, 0, 0, false),
 		classifier("c-negative", 30, 3, -0.2, true),
+		classifier("c-lenient", 20, 0, 0.71, true),    // every lot one group off: kappa high, exact 0
+		classifier("c-few-wrong", 4, 0, 0.70, true),   // too few checks to list on exact agreement
+		classifier("c-half-exact", 10, 5, 0.75, true), // exactly at the exact-agreement edge
 	}
 	got, err := consistency.BelowThreshold(input, consistency.DefaultKappaThreshold)
 	if err != nil {
@@ -56,6 +59,7 @@ func TestBelowThreshold(t *testing.T) {
 		"c-low-worse-exact",
 		"c-low-tie-a",
 		"c-low-tie-b",
+		"c-lenient",
 	}
 	if diff := cmp.Diff(want, ids(got)); diff != "" {
 		t.Errorf("BelowThreshold order mismatch (-want +got):\n%s", diff)
@@ -77,12 +81,13 @@ func TestBelowThreshold(t *testing.T) {
 		t.Errorf("BelowThreshold of reversed input mismatch (-want +got):\n%s", diff)
 	}
 
-	// At threshold −1 only undefined kappas with disagreement are listed.
+	// At threshold −1 only undefined kappas with disagreement, and low
+	// exact agreement over enough checks, are listed.
 	low, err := consistency.BelowThreshold(input, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"c-one-disagreeing-check", "c-undefined-two"}, ids(low)); diff != "" {
+	if diff := cmp.Diff([]string{"c-one-disagreeing-check", "c-undefined-two", "c-negative", "c-low-worse-exact", "c-lenient"}, ids(low)); diff != "" {
 		t.Errorf("BelowThreshold(-1) mismatch (-want +got):\n%s", diff)
 	}
 }

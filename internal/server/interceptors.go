@@ -56,27 +56,6 @@ func validRequestID(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' })
 }
 
-// pending says, per service, what is not built yet, so that an unimplemented
-// RPC tells the caller what is missing rather than pretending to work.
-var pending = map[string]string{
-	"millwa.v1.AuditService": "sampling plans and consistency reports are not available yet; agencies are (CreateAgency, GetAgency, ListAgencies), check-grading is (RecordCheckGrading), and the audit log is (ListAuditEvents, VerifyAuditLog)",
-}
-
-// pendingStatus rewrites the generated "method X not implemented" answer
-// into one that names the missing capability.
-func pendingStatus(fullMethod string, err error) error {
-	st, ok := status.FromError(err)
-	if !ok || st.Code() != codes.Unimplemented || !strings.HasSuffix(st.Message(), " not implemented") {
-		return err
-	}
-	service, _, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
-	what, ok := pending[service]
-	if !ok {
-		return err
-	}
-	return status.Errorf(codes.Unimplemented, "%s is not implemented in this version: %s", strings.TrimPrefix(fullMethod, "/"), what)
-}
-
 // interceptors builds the server's interceptor chains. Order, outermost
 // first: request id, metrics, logging, authentication
 // and the policy table, the rate limit, error mapping, panic recovery, and
@@ -105,7 +84,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		grpcauth.UnaryServerInterceptor(s.admit),
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			resp, err := handler(ctx, req)
-			return resp, pendingStatus(info.FullMethod, toStatus(ctx, s.log, info.FullMethod, err))
+			return resp, toStatus(ctx, s.log, info.FullMethod, err)
 		},
 		recovery.UnaryServerInterceptor(recoverOpt),
 		s.deadlinePolicy,
@@ -119,7 +98,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		grpcauth.StreamServerInterceptor(s.admit),
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			err := handler(srv, ss)
-			return pendingStatus(info.FullMethod, toStatus(ss.Context(), s.log, info.FullMethod, err))
+			return toStatus(ss.Context(), s.log, info.FullMethod, err)
 		},
 		recovery.StreamServerInterceptor(recoverOpt),
 	}

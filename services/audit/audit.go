@@ -1,5 +1,6 @@
-// Package audit implements millwa.v1.AuditService: agencies, check-grading,
-// consistency reports, and reading and verifying the audit log.
+// Package audit implements millwa.v1.AuditService: agencies, risk-based
+// sampling plans, check-grading, consistency reports, and reading and
+// verifying the audit log. The statistics are internal/consistency's.
 package audit
 
 import (
@@ -17,8 +18,7 @@ import (
 	"github.com/millwa/millwa/services/identity"
 )
 
-// Server is the AuditService. RPCs not built yet answer Unimplemented
-// through the embedded type.
+// Server is the AuditService.
 type Server struct {
 	millwav1.UnimplementedAuditServiceServer
 	store     *store.Store

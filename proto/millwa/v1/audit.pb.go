@@ -87,9 +87,10 @@ const (
 	// Normal inspection: the default, and for classifiers with too few recent
 	// checks to judge.
 	InspectionSeverity_INSPECTION_SEVERITY_NORMAL InspectionSeverity = 1
-	// Tightened inspection (larger samples): the classifier's recent
-	// quadratic-weighted kappa is below the default kappa threshold of
-	// GetConsistencyReport.
+	// Tightened inspection (larger samples: the next code letter's): the
+	// classifier's recent quadratic-weighted kappa is below the default kappa
+	// threshold of GetConsistencyReport, or its recent exact agreement is
+	// below 50 % over at least 5 checks.
 	InspectionSeverity_INSPECTION_SEVERITY_TIGHTENED InspectionSeverity = 2
 	// Reduced inspection (smaller samples): the classifier's recent checks are
 	// consistently in agreement.
@@ -1000,8 +1001,8 @@ type ClassifierSample struct {
 	// them, ordered by name.
 	Lots []string `protobuf:"bytes,7,rep,name=lots,proto3" json:"lots,omitempty"`
 	// Why this severity and size, in Spanish and English, for example en
-	// "14 lots: code letter D; tightened (kappa 0.42 < 0.60 over 12 checks):
-	// 8 lots".
+	// "20 lots: code letter C; tightened (kappa 0.42 < 0.60 over 12 checks):
+	// 8 lots" (tightened inspection takes the next code letter's sample).
 	Reason        *LocalizedText `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1637,9 +1638,11 @@ type ConsistencyReport struct {
 	// Declared × checked counts over every check counted.
 	ConfusionMatrix *ConfusionMatrix `protobuf:"bytes,14,opt,name=confusion_matrix,json=confusionMatrix,proto3" json:"confusion_matrix,omitempty"`
 	// Classifiers whose weighted kappa is below kappa_threshold, or is
-	// undefined while some of their checks disagree; worst first: undefined
-	// kappa first, then lowest kappa, then lowest exact agreement, then name.
-	// At most 500.
+	// undefined while some of their checks disagree, or whose exact agreement
+	// is below 50 % over at least 5 checks (a classifier who declares every
+	// lot one group off keeps a high quadratic-weighted kappa, yet every
+	// declaration is wrong); worst first: undefined kappa first, then lowest
+	// kappa, then lowest exact agreement, then name. At most 500.
 	ClassifiersBelowThreshold []*ClassifierConsistency `protobuf:"bytes,15,rep,name=classifiers_below_threshold,json=classifiersBelowThreshold,proto3" json:"classifiers_below_threshold,omitempty"`
 	// Agreement per calendar month (UTC) overlapping the period, oldest first;
 	// months without checks are included with check_count 0. At most 61.

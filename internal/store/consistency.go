@@ -1,0 +1,166 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/millwa/millwa/internal/millwa"
+)
+
+// AuditScope is what a consistency report or a sampling plan covers: lots
+// originating in Region (a ubigeo prefix), or of one association, or
+// declared by one classifier. Exactly one is set.
+type AuditScope struct {
+	Region        string
+	AssociationID string
+	ClassifierID  string
+}
+
+// sql is the scope's condition on lots aliased l, with the visibility of
+// p: an agency reads only lots in its regions.
+func (a AuditScope) sql(p millwa.Principal) scope {
+	var s scope
+	switch {
+	case a.Region != "":
+		s = scope{sql: `l.ubigeo LIKE ? ESCAPE '\'`, args: []any{escapeLike(a.Region) + "%"}}
+	case a.AssociationID != "":
+		s = scope{sql: "l.association_id = ?", args: []any{a.AssociationID}}
+	case a.ClassifierID != "":
+		s = scope{sql: "l.classifier_id = ?", args: []any{a.ClassifierID}}
+	default:
+		return nothing
+	}
+	switch p.Role {
+	case millwa.RoleAdmin:
+	case millwa.RoleAgency:
+		r := regionScope("l.ubigeo", p.Regions)
+		s = scope{sql: "(" + s.sql + ") AND (" + r.sql + ")", args: append(s.args, r.args...)}
+	default:
+		return nothing
+	}
+	return s
+}
+
+// CheckRow is one check grading as agreement statistics read it, with the
+// lot's origin.
+type CheckRow struct {
+	ID            string
+	LotID         string
+	AssociationID string
+	ClassifierID  string
+	Standard      string
+	DeclaredGroup string
+	CheckGroup    string
+	// Grading is the recorded grade document.
+	Grading    string
+	Ubigeo     string
+	CreateTime time.Time
+}
+
+// LatestChecks returns, for each lot in scope that p may read, its latest
+// check grading recorded in [from, to), ordered by lot id.
+func (s *Store) LatestChecks(ctx context.Context, p millwa.Principal, a AuditScope, from, to time.Time) ([]CheckRow, error) {
+	sc := a.sql(p)
+	rows, err := s.checkRows(ctx, `c.create_time >= ? AND c.create_time < ? AND (`+sc.sql+`)`,
+		append([]any{dbTime{from}, dbTime{to}}, sc.args...))
+	return latestPerLot(rows), err
+}
+
+// ClassifierChecks returns the latest check grading of each lot declared by
+// the classifiers, recorded at or before asOf, most recent first.
+func (s *Store) ClassifierChecks(ctx context.Context, classifierIDs []string, asOf time.Time) ([]CheckRow, error) {
+	if len(classifierIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{dbTime{asOf}}
+	for _, id := range classifierIDs {
+		args = append(args, id)
+	}
+	rows, err := s.checkRows(ctx, `c.create_time <= ? AND c.classifier_id IN (?`+strings.Repeat(", ?", len(classifierIDs)-1)+`)`, args)
+	latest := latestPerLot(rows)
+	// Most recent first, then by id, for a stable window.
+	sortChecks(latest)
+	return latest, err
+}
+
+func (s *Store) checkRows(ctx context.Context, where string, args []any) ([]CheckRow, error) {
+	var rows []struct {
+		ID            string         `db:"id"`
+		LotID         string         `db:"lot_id"`
+		AssociationID string         `db:"association_id"`
+		ClassifierID  string         `db:"classifier_id"`
+		Standard      string         `db:"standard"`
+		Declared      string         `db:"declared_quality_group"`
+		Checked       string         `db:"check_quality_group"`
+		Grading       sql.NullString `db:"grading_detail"`
+		Ubigeo        string         `db:"ubigeo"`
+		CreateTime    dbTime         `db:"create_time"`
+	}
+	query := `SELECT c.id, c.lot_id, c.association_id, c.classifier_id, c.standard, c.declared_quality_group,
+		c.check_quality_group, c.grading_detail, l.ubigeo, c.create_time
+		FROM check_gradings c JOIN lots l ON l.id = c.lot_id WHERE ` + where + `
+		ORDER BY c.lot_id, c.create_time DESC, c.id DESC`
+	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), args...); err != nil {
+		return nil, dbError(err, "reading check gradings")
+	}
+	out := make([]CheckRow, len(rows))
+	for i, r := range rows {
+		out[i] = CheckRow{ID: r.ID, LotID: r.LotID, AssociationID: r.AssociationID, ClassifierID: r.ClassifierID,
+			Standard: r.Standard, DeclaredGroup: r.Declared, CheckGroup: r.Checked, Grading: r.Grading.String,
+			Ubigeo: r.Ubigeo, CreateTime: r.CreateTime.Time}
+	}
+	return out, nil
+}
+
+// latestPerLot keeps the first row of each lot from rows ordered by lot,
+// newest first.
+func latestPerLot(rows []CheckRow) []CheckRow {
+	out := rows[:0:0]
+	for i, r := range rows {
+		if i == 0 || r.LotID != rows[i-1].LotID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func sortChecks(rows []CheckRow) {
+	slices.SortFunc(rows, func(a, b CheckRow) int {
+		return cmp.Or(b.CreateTime.Compare(a.CreateTime), cmp.Compare(b.ID, a.ID))
+	})
+}
+
+// AuditLot is a lot as a sampling plan sees it.
+type AuditLot struct {
+	ID            string `db:"id"`
+	AssociationID string `db:"association_id"`
+	ClassifierID  string `db:"classifier_id"`
+}
+
+// AuditLots returns the lots in scope that p may read registered in
+// [from, to) and by asOf, and not withdrawn by asOf, ordered by id.
+func (s *Store) AuditLots(ctx context.Context, p millwa.Principal, a AuditScope, from, to, asOf time.Time) ([]AuditLot, error) {
+	sc := a.sql(p)
+	var out []AuditLot
+	query := `SELECT l.id, l.association_id, l.classifier_id FROM lots l
+		WHERE l.create_time >= ? AND l.create_time < ? AND l.create_time <= ?
+		AND NOT (l.state = 'WITHDRAWN' AND l.update_time <= ?) AND (` + sc.sql + `) ORDER BY l.id`
+	err := sqlx.SelectContext(ctx, s.r, &out, s.r.Rebind(query),
+		append([]any{dbTime{from}, dbTime{to}, dbTime{asOf}, dbTime{asOf}}, sc.args...)...)
+	return out, dbError(err, "reading the lots of an audit scope")
+}
+
+// HasAuditLots reports whether any lot in scope is visible to p, whatever
+// its time: whether the scope lies within an agency's regions.
+func (s *Store) HasAuditLots(ctx context.Context, p millwa.Principal, a AuditScope) (bool, error) {
+	sc := a.sql(p)
+	var n int
+	err := s.r.GetContext(ctx, &n, s.r.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM lots l WHERE `+sc.sql+` LIMIT 1) AS one`), sc.args...)
+	return n > 0, dbError(err, "looking for lots of an audit scope")
+}

@@ -1,0 +1,202 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/consistency"
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// Limits of sampling plans.
+const (
+	maxPlanPeriod = 366 * 24 * time.Hour
+	maxPlanLots   = 5000
+	// recentChecks is how many of a classifier's latest checks (the latest
+	// per lot, most recent first) its inspection severity is judged on.
+	recentChecks = 50
+)
+
+var severities = map[consistency.Severity]millwav1.InspectionSeverity{
+	consistency.Normal:    millwav1.InspectionSeverity_INSPECTION_SEVERITY_NORMAL,
+	consistency.Tightened: millwav1.InspectionSeverity_INSPECTION_SEVERITY_TIGHTENED,
+	consistency.Reduced:   millwav1.InspectionSeverity_INSPECTION_SEVERITY_REDUCED,
+}
+
+// ProposeSamplingPlan proposes which lots of a region to check for a
+// period: every classifier with lots there is sampled, ISO 2859-1 level II
+// by its lot count, tightened or reduced by its recent agreement, the lots
+// drawn with the plan's seed. Nothing is written.
+func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeSamplingPlanRequest) (*millwav1.ProposeSamplingPlanResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var vs millwa.Violations
+	if !millwa.IsUbigeoPrefix(req.GetRegion()) {
+		vs.Add("region", "must be an INEI ubigeo of 2, 4 or 6 digits, for example 21 (Puno); got %q", req.GetRegion())
+	}
+	from, to := period(&vs, req.GetStartTime(), req.GetEndTime(), maxPlanPeriod)
+	now := time.Now().UTC()
+	asOf := now
+	if at := req.GetAsOfTime(); at != nil {
+		switch {
+		case at.CheckValid() != nil:
+			vs.Add("as_of_time", "must be a valid timestamp")
+		case at.AsTime().After(now):
+			vs.Add("as_of_time", "must not be in the future: the registry cannot be read as of a moment to come")
+		default:
+			asOf = at.AsTime().UTC()
+		}
+	}
+	switch req.GetRule() {
+	case millwav1.SamplingRule_SAMPLING_RULE_UNSPECIFIED, millwav1.SamplingRule_SAMPLING_RULE_ISO_2859_1_LEVEL_II:
+	default:
+		vs.Add("rule", "must be SAMPLING_RULE_ISO_2859_1_LEVEL_II or unset")
+	}
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	if p.Role == millwa.RoleAgency && !p.InRegions(req.GetRegion()) {
+		return nil, millwa.Errorf(millwa.NotFound, "region %s not found among the agency's regions %v", req.GetRegion(), p.Regions)
+	}
+	var seed int64
+	if req.Seed != nil {
+		seed = req.GetSeed()
+	} else {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, millwa.Wrap(millwa.Internal, err, "drawing a seed")
+		}
+		seed = int64(binary.BigEndian.Uint64(b[:]) >> 1)
+	}
+
+	lots, err := s.store.AuditLots(ctx, p, store.AuditScope{Region: req.GetRegion()}, from, to, asOf)
+	if err != nil {
+		return nil, err
+	}
+	type classifier struct {
+		associationID string
+		lotIDs        []string
+	}
+	byClassifier := map[string]*classifier{}
+	lotAssociation := map[string]string{}
+	var ids []string
+	for _, l := range lots {
+		c := byClassifier[l.ClassifierID]
+		if c == nil {
+			c = &classifier{associationID: l.AssociationID}
+			byClassifier[l.ClassifierID] = c
+			ids = append(ids, l.ClassifierID)
+		}
+		c.lotIDs = append(c.lotIDs, l.ID)
+		lotAssociation[l.ID] = l.AssociationID
+	}
+	st, _ := s.standards.Get(s.standards.DefaultID())
+	scale, err := scaleOf(st)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := s.store.ClassifierChecks(ctx, ids, asOf)
+	if err != nil {
+		return nil, err
+	}
+	recent := map[string][]consistency.Pair{}
+	for _, c := range checks {
+		if c.Standard == st.ID && len(recent[c.ClassifierID]) < recentChecks {
+			recent[c.ClassifierID] = append(recent[c.ClassifierID], consistency.Pair{Declared: c.DeclaredGroup, Checked: c.CheckGroup})
+		}
+	}
+	var input []consistency.ClassifierLots
+	for _, id := range ids {
+		stats, err := scale.Agreement(recent[id], consistency.Quadratic)
+		if err != nil {
+			return nil, millwa.Wrap(millwa.Internal, err, "computing the recent agreement of classifier %s", id)
+		}
+		input = append(input, consistency.ClassifierLots{ClassifierID: id, LotIDs: byClassifier[id].lotIDs, Recent: stats})
+	}
+	samples, err := consistency.ProposePlan(uint64(seed), input)
+	if err != nil {
+		return nil, millwa.Wrap(millwa.Internal, err, "proposing a plan")
+	}
+
+	plan := &millwav1.SamplingPlan{
+		Region: req.GetRegion(), StartTime: timestamppb.New(from), EndTime: timestamppb.New(to), Seed: seed,
+		AsOfTime: timestamppb.New(asOf), Rule: millwav1.SamplingRule_SAMPLING_RULE_ISO_2859_1_LEVEL_II, LotCount: int32(len(lots)),
+	}
+	recentOf := map[string]consistency.Statistics{}
+	for _, in := range input {
+		recentOf[in.ClassifierID] = in.Recent
+	}
+	for _, cs := range samples {
+		c := byClassifier[cs.ClassifierID]
+		names := make([]string, len(cs.LotIDs))
+		for i, id := range cs.LotIDs {
+			names[i] = millwa.LotName(lotAssociation[id], id)
+		}
+		slices.Sort(names)
+		r := recentOf[cs.ClassifierID]
+		out := &millwav1.ClassifierSample{
+			Classifier: associationsCollection + "/" + c.associationID + "/" + classifiersCollection + "/" + cs.ClassifierID,
+			LotCount:   int32(len(c.lotIDs)), Severity: severities[cs.Severity], RecentCheckCount: int32(r.Checks),
+			SampleSize: int32(cs.Size.Size), Lots: names, Reason: planReason(cs, r),
+		}
+		if r.WeightedKappa.Defined {
+			out.RecentWeightedKappa = proto.Float64(r.WeightedKappa.Value)
+		}
+		plan.SampleCount += out.SampleSize
+		plan.ClassifierSamples = append(plan.ClassifierSamples, out)
+	}
+	slices.SortFunc(plan.ClassifierSamples, func(a, b *millwav1.ClassifierSample) int {
+		switch {
+		case a.GetClassifier() < b.GetClassifier():
+			return -1
+		case a.GetClassifier() > b.GetClassifier():
+			return 1
+		}
+		return 0
+	})
+	if plan.SampleCount > maxPlanLots {
+		vs.Add("region", "the plan would choose %d lots, more than %d: narrow the region or the period", plan.SampleCount, maxPlanLots)
+		return nil, vs.Err()
+	}
+	return &millwav1.ProposeSamplingPlanResponse{SamplingPlan: plan}, nil
+}
+
+// planReason says, in Spanish and English, why a classifier gets its
+// severity and sample size.
+func planReason(cs consistency.ClassifierSample, r consistency.Statistics) *millwav1.LocalizedText {
+	var whyEN, whyES string
+	kappa := r.WeightedKappa.Value
+	switch cs.Cause {
+	case consistency.CauseTooFewChecks:
+		whyEN = fmt.Sprintf("normal (%d recent checks, fewer than %d to judge)", r.Checks, consistency.MinChecksToJudge)
+		whyES = fmt.Sprintf("normal (%d verificaciones recientes, menos de %d para juzgar)", r.Checks, consistency.MinChecksToJudge)
+	case consistency.CauseLowKappa:
+		whyEN = fmt.Sprintf("tightened (kappa %.2f < %.2f over %d checks)", kappa, consistency.TightenBelowKappa, r.Checks)
+		whyES = fmt.Sprintf("rigurosa (kappa %.2f < %.2f en %d verificaciones)", kappa, consistency.TightenBelowKappa, r.Checks)
+	case consistency.CauseLowExactAgreement:
+		whyEN = fmt.Sprintf("tightened (exact agreement %.0f%% < %.0f%% over %d checks)", 100*r.ExactProportion, 100*consistency.TightenBelowExact, r.Checks)
+		whyES = fmt.Sprintf("rigurosa (concordancia exacta %.0f%% < %.0f%% en %d verificaciones)", 100*r.ExactProportion, 100*consistency.TightenBelowExact, r.Checks)
+	case consistency.CauseConsistentAgreement:
+		whyEN = fmt.Sprintf("reduced (kappa %.2f ≥ %.2f and exact agreement %.0f%% over %d checks)", kappa, consistency.ReduceAtLeastKappa, 100*r.ExactProportion, r.Checks)
+		whyES = fmt.Sprintf("reducida (kappa %.2f ≥ %.2f y concordancia exacta %.0f%% en %d verificaciones)", kappa, consistency.ReduceAtLeastKappa, 100*r.ExactProportion, r.Checks)
+	default:
+		whyEN = fmt.Sprintf("normal (exact agreement %.0f%% over %d checks)", 100*r.ExactProportion, r.Checks)
+		whyES = fmt.Sprintf("normal (concordancia exacta %.0f%% en %d verificaciones)", 100*r.ExactProportion, r.Checks)
+	}
+	return &millwav1.LocalizedText{
+		En: fmt.Sprintf("%d lots: code letter %s; %s: %d lots", cs.Size.Lots, cs.Size.Letter, whyEN, cs.Size.Size),
+		Es: fmt.Sprintf("%d lotes: letra código %s; inspección %s: %d lotes", cs.Size.Lots, cs.Size.Letter, whyES, cs.Size.Size),
+	}
+}
