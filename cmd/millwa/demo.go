@@ -133,6 +133,8 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 		return id
 	}
 	total := 0
+	// The audit covers every lot of the demo database, reruns included.
+	season := demoSeason{mfd: map[string]float64{}, start: time.Now().AddDate(0, 0, -300)}
 	for ai, da := range demoAssociations {
 		first := fmt.Sprintf("20%08d", 44800000+int(seed%1000)*10+ai)
 		a, err := reg.CreateAssociation(ctx, &millwav1.CreateAssociationRequest{RequestId: rid("association", ai), Association: &millwav1.Association{
@@ -169,18 +171,34 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 			}
 			classifiers = append(classifiers, resp.GetClassifier().GetName())
 		}
+		// One classifier of the first association is lenient.
+		lenient := ""
+		if ai == 0 {
+			lenient = classifiers[1]
+			season.lenient = lenient
+		}
 		var batch []*millwav1.CreateLotRequest
+		var mfds []float64
 		for l := range lotsPer {
-			batch = append(batch, &millwav1.CreateLotRequest{Lot: demoLot(rng, l, members, classifiers)})
+			lot, mfd := demoLot(rng, l, members, classifiers, lenient)
+			batch = append(batch, &millwav1.CreateLotRequest{Lot: lot})
+			mfds = append(mfds, mfd)
 		}
 		resp, err := reg.BatchCreateLots(ctx, &millwav1.BatchCreateLotsRequest{Parent: parent, Requests: batch, RequestId: rid("lots", ai)})
 		if err != nil {
 			return fmt.Errorf("creating lots of %s: %w", da.legalName, err)
 		}
+		for i, l := range resp.GetLots() {
+			season.mfd[l.GetName()] = mfds[i]
+		}
 		total += len(resp.GetLots())
 		fmt.Fprintf(stdout, "%s: %d members, %d classifiers, %d lots (%s)\n", da.legalName, len(members), len(classifiers), len(resp.GetLots()), parent)
 	}
 	if err := demoMarket(ctx, stdout, conn, srv.GRPCAddr(), seed, rid); err != nil {
+		return err
+	}
+	season.end = time.Now().Add(time.Hour)
+	if err := demoAudit(ctx, stdout, conn, srv.GRPCAddr(), seed, rid, season); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nSeeded %d lots. The demo used apiKeys/%s, an admin key that expires in an hour.\n", total, key.ID)
@@ -189,8 +207,11 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 
 // demoLot draws one lot: a group by the season's shares, a bale of 20 to
 // 46 kg from two to five members, and for about half of the lots a
-// laboratory measurement near the group's band.
-func demoLot(rng *rand.Rand, n int, members, classifiers []string) *millwav1.Lot {
+// laboratory measurement near the group's band. It returns the lot and its
+// true mean fibre diameter. A lot classified by lenient is declared one
+// group finer than it is, and is not measured (a measurement would give
+// the leniency away at once).
+func demoLot(rng *rand.Rand, n int, members, classifiers []string, lenient string) (*millwav1.Lot, float64) {
 	r, gi := rng.Float64(), 0
 	for acc := demoGroups[0].share; r > acc && gi < len(demoGroups)-1; acc += demoGroups[gi].share {
 		gi++
@@ -218,13 +239,17 @@ func demoLot(rng *rand.Rand, n int, members, classifiers []string) *millwav1.Lot
 	if rng.IntN(100) < 7 {
 		lot.Breed = "SURI"
 	}
-	if rng.IntN(2) == 0 {
-		mfd := g.minUm + rng.Float64()*(g.maxUm-g.minUm)
+	// The true diameter, kept a little inside the band so that a check
+	// grades it in the same group.
+	mfd := g.minUm + 0.2 + rng.Float64()*(g.maxUm-g.minUm-0.4)
+	mfd = float64(int(mfd*10)) / 10
+	if lot.Classifier == lenient && gi > 0 {
+		lot.DeclaredQualityGroup = demoGroups[gi-1].code
+	} else if rng.IntN(2) == 0 {
 		sd, fibres, staple := 3.5+rng.Float64()*1.5, int64(2000+rng.IntN(2000)), g.stapleMmLo+rng.Float64()*30
-		mfd = float64(int(mfd*10)) / 10
 		lot.Measurement = &millwav1.FiberSample{MeanFiberDiameterUm: &mfd, SdUm: &sd, FibersMeasured: &fibres, StapleLengthMm: &staple}
 	}
-	return lot
+	return lot, mfd
 }
 
 var (

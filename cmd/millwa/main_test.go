@@ -22,8 +22,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/consistency"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -433,9 +435,9 @@ func TestSubcommands(t *testing.T) {
 func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 	dir := t.TempDir()
 	for range 2 {
-		cmd := exec.Command(binary, "demo", "--lots", "7")
+		cmd := exec.Command(binary, "demo", "--lots", "40")
 		cmd.Dir, cmd.Env = dir, append(baseEnv(), "MILLWA_ADMIN_KEY="+adminSecret)
-		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Seeded 35 lots") {
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Seeded 200 lots") {
 			t.Fatalf("demo: %v\n%s", err, out)
 		}
 	}
@@ -446,8 +448,8 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 		t.Fatalf("associations after two demo runs: %v %v", assocs, err)
 	}
 	lots, err := reg.ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: "associations/-", PageSize: 500})
-	if err != nil || len(lots.GetLots()) != 35 {
-		t.Fatalf("lots after two demo runs: %d %v, want 35", len(lots.GetLots()), err)
+	if err != nil || len(lots.GetLots()) != 200 {
+		t.Fatalf("lots after two demo runs: %d %v, want 200", len(lots.GetLots()), err)
 	}
 	regions := map[string]bool{}
 	for _, a := range assocs.GetAssociations() {
@@ -497,5 +499,43 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 	}
 	if len(clearings) != 1 {
 		t.Errorf("demo trades come from %d clearings, want the one season's", len(clearings))
+	}
+
+	// The audit: the report for Puno lists the lenient classifier of the
+	// Macusani association first, and the follow-up plan samples it under
+	// tightened inspection, more than its lot count's normal sample.
+	audit := millwav1.NewAuditServiceClient(p.dial(t))
+	var macusani string
+	for _, a := range assocs.GetAssociations() {
+		if a.GetUbigeo() == "211101" {
+			macusani = a.GetName()
+		}
+	}
+	start, end := timestamppb.New(time.Now().AddDate(0, 0, -300)), timestamppb.New(time.Now().Add(time.Hour))
+	report, err := audit.GetConsistencyReport(t.Context(), &millwav1.GetConsistencyReportRequest{
+		Scope: &millwav1.GetConsistencyReportRequest_Region{Region: "21"}, StartTime: start, EndTime: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	below := report.GetConsistencyReport().GetClassifiersBelowThreshold()
+	if len(below) == 0 || !strings.HasPrefix(below[0].GetClassifier(), macusani+"/classifiers/") ||
+		below[0].GetStatistics().GetExactAgreementPercent() >= 50 || below[0].GetStatistics().GetDeclaredFinerCount() == 0 {
+		t.Fatalf("classifiers below threshold in Puno: %v; want the lenient Macusani classifier first", below)
+	}
+	lenient := below[0].GetClassifier()
+	plan, err := audit.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{Region: "21", StartTime: start, EndTime: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cs := range plan.GetSamplingPlan().GetClassifierSamples() {
+		normal, err := consistency.SampleSizeFor(int(cs.GetLotCount()), consistency.Normal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tightened := cs.GetSeverity() == millwav1.InspectionSeverity_INSPECTION_SEVERITY_TIGHTENED
+		if (cs.GetClassifier() == lenient) != tightened || (tightened && int(cs.GetSampleSize()) <= normal.Size) {
+			t.Errorf("follow-up plan for %s: %v, %d lots (normal %d); want only the lenient classifier tightened, sampled more",
+				cs.GetClassifier(), cs.GetSeverity(), cs.GetSampleSize(), normal.Size)
+		}
 	}
 }
