@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,12 +78,12 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 // metrics, behind the body-size limit.
 func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitDefaultValues: true},
 			// Unknown fields are refused rather than ignored, so that a
 			// misspelt field is an error and not silently dropped data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(h)]
 			return md, ok
@@ -126,6 +127,31 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerEvents(root, mux, conn)
 	root.Handle("/", mux)
 	return limitBody(root, MaxBodyBytes), nil
+}
+
+// strictJSON is the gateway's JSON marshaler, which refuses a body with
+// anything but white space after its JSON value: the standard decoder
+// reads one value and would leave "{...} trailing" accepted, so that a
+// truncated or concatenated request could pass for a good one.
+type strictJSON struct{ *runtime.JSONPb }
+
+// NewDecoder implements runtime.Marshaler.
+func (m strictJSON) NewDecoder(r io.Reader) runtime.Decoder {
+	return runtime.DecoderFunc(func(v any) error {
+		body, err := io.ReadAll(r) // at most MaxBodyBytes: limitBody read it already
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return err // io.EOF for an empty body, which the gateway allows
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return errors.New("unexpected data after the JSON value: send one JSON object")
+		}
+		return m.JSONPb.NewDecoder(bytes.NewReader(value)).Decode(v)
+	})
 }
 
 // limitBody answers 413 for bodies over limit. The body is read here in full
