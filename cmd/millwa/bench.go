@@ -30,6 +30,7 @@ func newBenchCommand(stdout io.Writer) *cobra.Command {
 		Short: "Measure the engines on this machine",
 	}
 	bench.AddCommand(newBenchClearingCommand(stdout))
+	bench.AddCommand(newBenchLoadCommand(stdout))
 	return bench
 }
 
