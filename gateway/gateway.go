@@ -125,6 +125,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	}
 	registerLabels(root, mux, conn)
 	registerEvents(root, mux, conn)
+	registerReports(root, mux, conn)
 	root.Handle("/", mux)
 	return limitBody(root, MaxBodyBytes), nil
 }
