@@ -274,8 +274,8 @@ func systemEvent(method, resource, action, region string) *millwa.AuditEvent {
 const ScheduledClearingMethod = "system/RunClearing"
 
 // ClearAll runs an optimal clearing of the book of every currency with
-// live orders, one transaction per currency, recording the trades in the
-// audit chain as the server's own. It returns the summaries.
+// live orders, one transaction per currency (ClearCurrency), recording the
+// trades in the audit chain as the server's own. It returns the summaries.
 func ClearAll(ctx context.Context, st *store.Store) ([]Summary, error) {
 	currencies, err := st.LiveOrderCurrencies(ctx)
 	if err != nil {
@@ -283,23 +283,31 @@ func ClearAll(ctx context.Context, st *store.Store) ([]Summary, error) {
 	}
 	var sums []Summary
 	for _, c := range currencies {
-		var sum Summary
-		err := st.InTx(ctx, func(tx *store.Tx) error {
-			var trades []millwa.Trade
-			var err error
-			if sum, trades, err = Clear(ctx, tx, c, Optimal, false); err != nil {
-				return err
-			}
-			audit := []*millwa.AuditEvent{systemEvent(ScheduledClearingMethod, "clearings/"+sum.ClearingID, "clear", "")}
-			for _, tr := range trades {
-				audit = append(audit, systemEvent(ScheduledClearingMethod, millwa.TradeName(tr.ID), "match", tr.OriginUbigeo))
-			}
-			return tx.AppendAuditEvents(ctx, audit...)
-		})
+		sum, err := ClearCurrency(ctx, st, c)
 		if err != nil {
 			return sums, err
 		}
 		sums = append(sums, sum)
 	}
 	return sums, nil
+}
+
+// ClearCurrency runs the server's own optimal clearing of one currency's
+// book in one transaction, recording the clearing and its trades in the
+// audit chain as the server's own. It returns the summary.
+func ClearCurrency(ctx context.Context, st *store.Store, currency string) (Summary, error) {
+	var sum Summary
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		var trades []millwa.Trade
+		var err error
+		if sum, trades, err = Clear(ctx, tx, currency, Optimal, false); err != nil {
+			return err
+		}
+		audit := []*millwa.AuditEvent{systemEvent(ScheduledClearingMethod, "clearings/"+sum.ClearingID, "clear", "")}
+		for _, tr := range trades {
+			audit = append(audit, systemEvent(ScheduledClearingMethod, millwa.TradeName(tr.ID), "match", tr.OriginUbigeo))
+		}
+		return tx.AppendAuditEvents(ctx, audit...)
+	})
+	return sum, err
 }

@@ -55,6 +55,14 @@ type Config struct {
 	// MILLWA_ADMIN_KEY only (never a flag, so that it stays out of process
 	// listings) and never logged.
 	AdminKey string
+	// TracesEndpoint, when set, turns OpenTelemetry tracing on: spans are
+	// exported there over OTLP/gRPC. It comes from the standard variables
+	// only, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or else
+	// OTEL_EXPORTER_OTLP_ENDPOINT, and stays empty when OTEL_SDK_DISABLED
+	// is true or OTEL_TRACES_EXPORTER is none. The exporter reads its
+	// other settings (headers, TLS, timeout) and the SDK the service name
+	// and sampler from their standard variables themselves.
+	TracesEndpoint string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -103,6 +111,33 @@ var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar,
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
 
+// The OpenTelemetry variables that decide whether traces are exported
+// (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
+const (
+	otlpTracesEndpointEnv = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	otlpEndpointEnv       = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	otelDisabledEnv       = "OTEL_SDK_DISABLED"
+	otelTracesExporterEnv = "OTEL_TRACES_EXPORTER"
+)
+
+// tracesEndpoint is where lookup's OpenTelemetry variables send traces, or
+// "" when they turn tracing off or name no endpoint. Any exporter other
+// than "none" in OTEL_TRACES_EXPORTER is taken as OTLP, the one Millwa has.
+func tracesEndpoint(lookup func(string) (string, bool)) string {
+	if v, _ := lookup(otelDisabledEnv); strings.EqualFold(strings.TrimSpace(v), "true") {
+		return ""
+	}
+	if v, _ := lookup(otelTracesExporterEnv); strings.EqualFold(strings.TrimSpace(v), "none") {
+		return ""
+	}
+	for _, name := range []string{otlpTracesEndpointEnv, otlpEndpointEnv} {
+		if v, _ := lookup(name); strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 // Bind registers the settings as flags on fs, with defaults taken from the
 // environment (lookup, usually os.LookupEnv) over the built-in defaults. It
 // returns an error naming each variable whose value does not parse.
@@ -144,6 +179,7 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	if s, ok := lookup(adminKeyEnv); ok {
 		c.AdminKey = s
 	}
+	c.TracesEndpoint = tracesEndpoint(lookup)
 	return errors.Join(errs...)
 }
 
@@ -239,7 +275,23 @@ func (c Config) Redacted() []any {
 		"rate_burst", c.RateBurst,
 		"standards_dir", c.StandardsDir,
 		"admin_key_set", c.AdminKey != "",
+		"traces_endpoint", redactEndpoint(c.TracesEndpoint),
 	}
+}
+
+// redactEndpoint shows an OTLP endpoint without credentials: its scheme
+// and host when it is a URL with a host, "(set)" otherwise, and "" when
+// empty. Credentials belong in OTEL_EXPORTER_OTLP_HEADERS, but a URL may
+// carry them too.
+func redactEndpoint(endpoint string) string {
+	if endpoint == "" {
+		return ""
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return "(set)"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // Redact hides the password of a database URL.

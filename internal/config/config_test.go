@@ -70,3 +70,39 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+func TestTracesEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"nothing set", nil, ""},
+		{"general endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}, "http://collector:4317"},
+		{"traces endpoint wins", map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT":        "http://collector:4317",
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://traces:4317",
+		}, "https://traces:4317"},
+		{"blank is unset", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": " "}, ""},
+		{"SDK disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_SDK_DISABLED": "true"}, ""},
+		{"exporter none", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_TRACES_EXPORTER": "none"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			if err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(tc.env)); err != nil {
+				t.Fatal(err)
+			}
+			if c.TracesEndpoint != tc.want {
+				t.Errorf("TracesEndpoint = %q, want %q", c.TracesEndpoint, tc.want)
+			}
+		})
+	}
+	c := Default()
+	c.TracesEndpoint = "https://user:s3cret@traces.example.org:4317/v1/traces"
+	for _, v := range c.Redacted() {
+		if s, ok := v.(string); ok && strings.Contains(s, "s3cret") {
+			t.Fatalf("Redacted() leaks the endpoint's password: %v", c.Redacted())
+		}
+	}
+}

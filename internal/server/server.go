@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -68,6 +69,10 @@ type Server struct {
 	log     *slog.Logger
 	store   *store.Store
 	metrics *grpcprom.ServerMetrics
+	// market is told about clearings and WatchMarket streams.
+	market *marketMetrics
+	// tracing is nil unless spans are exported.
+	tracing *tracing
 	// admit authenticates a call and charges it to its rate bucket.
 	admit func(context.Context) (context.Context, error)
 
@@ -91,6 +96,7 @@ type options struct {
 	extra       []func(*grpc.Server)
 	extraPolicy map[string]auth.Access
 	secrets     io.Writer
+	spans       sdktrace.SpanExporter
 }
 
 // WithGRPCService registers more services on the gRPC server, beside
@@ -109,6 +115,13 @@ func WithGRPCService(register func(*grpc.Server), policy map[string]auth.Access)
 // written, once (by default standard output, never the log).
 func WithSecretOutput(w io.Writer) Option {
 	return func(o *options) { o.secrets = w }
+}
+
+// WithSpanExporter traces calls and sends each span to exp as it ends,
+// whatever the configuration says about OTLP: for tests, or a debugging
+// exporter. The server shuts exp down when it stops.
+func WithSpanExporter(exp sdktrace.SpanExporter) Option {
+	return func(o *options) { o.spans = exp }
 }
 
 // New opens and migrates the database, builds the gRPC server and the REST
@@ -166,9 +179,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	reg.MustRegister(s.metrics)
+	s.market = newMarketMetrics(reg)
+	reg.MustRegister(newDBCollector(s.store))
+
+	if s.tracing, err = newTracing(ctx, cfg.TracesEndpoint, o.spans, log.Warn); err != nil {
+		return nil, fmt.Errorf("setting up OpenTelemetry tracing: %w", err)
+	}
+	var tracingOpts []grpc.ServerOption
+	if s.tracing != nil {
+		tracingOpts = append(tracingOpts, grpc.StatsHandler(s.tracing.serverHandler()))
+	}
 
 	unary, stream := s.interceptors()
-	s.grpc = grpc.NewServer(
+	s.grpc = grpc.NewServer(append(tracingOpts,
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.StatsHandler(&s.inflight),
@@ -180,11 +203,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			MaxConnectionAge:      maxConnectionAge,
 			MaxConnectionAgeGrace: maxConnectionGrace,
 		}),
-	)
+	)...)
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
-	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching))
+	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market)))
 	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store, standards))
 	for _, register := range o.extra {
 		register(s.grpc)
@@ -205,10 +228,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
 
-	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
+	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
-	)
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+	}
+	if s.tracing != nil {
+		dialOpts = append(dialOpts, grpc.WithStatsHandler(s.tracing.clientHandler()))
+	}
+	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()), dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting the gateway to gRPC: %w", err)
 	}
@@ -219,6 +246,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.tracing != nil {
+		handler = s.tracing.httpHandler(handler)
 	}
 	s.http = &http.Server{
 		Handler:           handler,
@@ -254,6 +284,10 @@ func dialTarget(addr net.Addr) string {
 	}
 	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
 }
+
+// TracingEnabled reports whether the server traces calls: an OTLP
+// endpoint is configured, or WithSpanExporter was given.
+func (s *Server) TracingEnabled() bool { return s.tracing != nil }
 
 // GRPCAddr is the address the gRPC listener is bound to.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
@@ -352,13 +386,27 @@ func (s *Server) sweepOnce(ctx context.Context) {
 	}
 }
 
-// clearOnce runs the scheduled clearing of every currency's book.
+// clearOnce runs the scheduled clearing of every currency's book, one
+// transaction per currency, stopping at the first that fails.
 func (s *Server) clearOnce(ctx context.Context) {
-	sums, err := allocation.ClearAll(ctx, s.store)
-	if err != nil && ctx.Err() == nil {
-		s.log.Warn("scheduled clearing", "err", err)
+	currencies, err := s.store.LiveOrderCurrencies(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("scheduled clearing", "err", err)
+		}
+		return
 	}
-	for _, sum := range sums {
+	for _, c := range currencies {
+		start := time.Now()
+		sum, err := allocation.ClearCurrency(ctx, s.store, c)
+		s.market.ObserveClearing(market.ClearingRun{Trigger: market.TriggerSchedule, Mode: allocation.Optimal,
+			Summary: sum, Duration: time.Since(start), Err: err})
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("scheduled clearing", "currency", c, "err", err)
+			}
+			return
+		}
 		s.log.Info("scheduled clearing", "clearing_id", sum.ClearingID, "currency", sum.Currency,
 			"trades", sum.TradesCreated, "grams", sum.AllocatedGrams, "solve", sum.SolveDuration.String())
 	}
@@ -458,6 +506,13 @@ func (s *Server) close() {
 		}
 		if s.httpLis != nil {
 			_ = s.httpLis.Close()
+		}
+		// After both sides have stopped, so that the spans of the last
+		// calls are exported too.
+		if s.tracing != nil {
+			if err := s.tracing.shutdown(); err != nil {
+				s.log.Warn("exporting the last spans", "err", err)
+			}
 		}
 		if s.store != nil {
 			if err := s.store.Close(); err != nil {

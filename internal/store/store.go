@@ -18,6 +18,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,10 +41,13 @@ const (
 // transactions queue in Go rather than fail with SQLITE_BUSY, and a few
 // read-only connections that WAL lets run beside it.
 const (
-	sqliteBusyTimeout   = 10 * time.Second
-	sqliteReaders       = 4
+	sqliteBusyTimeout = 10 * time.Second
+	sqliteReaders     = 4
+	// postgresMaxOpen is the default size of the PostgreSQL pool; the URL's
+	// pool_max_conns parameter (pgxpool's name for it) changes it. Idle
+	// connections are kept up to the same number: a pool that closes what
+	// it just opened spends its time starting server processes.
 	postgresMaxOpen     = 20
-	postgresMaxIdle     = 10
 	postgresMaxIdleTime = 5 * time.Minute
 	postgresMaxLifetime = 30 * time.Minute
 	postgresDialTimeout = 10 * time.Second
@@ -66,6 +71,8 @@ type Store struct {
 	r *sqlx.DB
 	// bell wakes this replica's market watchers on a commit with events.
 	bell *eventBell
+	// txStats counts InTx's conflicts, for TxStats.
+	txStats txCounters
 }
 
 // Open connects to the database named by url and checks that it answers:
@@ -132,6 +139,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
+	url, maxConns, err := poolSize(url)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		// pgx's message redacts the password.
@@ -147,8 +158,8 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		cfg.ConnectTimeout = postgresDialTimeout
 	}
 	db := sqlx.NewDb(stdlib.OpenDB(*cfg), "pgx")
-	db.SetMaxOpenConns(postgresMaxOpen)
-	db.SetMaxIdleConns(postgresMaxIdle)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(postgresMaxIdleTime)
 	db.SetConnMaxLifetime(postgresMaxLifetime)
 	if err := db.PingContext(ctx); err != nil {
@@ -192,4 +203,26 @@ func (s *Store) Close() error {
 		return dbError(err, "closing the %s database", s.dialect)
 	}
 	return nil
+}
+
+// poolSize takes the pool_max_conns parameter out of a PostgreSQL URL (the
+// server would refuse it as a setting) and returns the URL without it and
+// the pool size: the parameter's value, or postgresMaxOpen.
+func poolSize(raw string) (string, int, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return raw, postgresMaxOpen, nil // pgx reports it, with the password redacted
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return raw, postgresMaxOpen, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return "", 0, millwa.Errorf(millwa.Invalid, "database URL parameter pool_max_conns must be 1 to 1000, got %q", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }

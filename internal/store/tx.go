@@ -53,11 +53,22 @@ type Tx struct {
 //
 // InTx returns what fn returns, or Unavailable when the database cannot be
 // reached, or Aborted as above.
+//
+// Conflicts are counted (see TxStats): each attempt run again, and each
+// transaction given up on with a conflict.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = s.runTx(ctx, fn)
-		if err == nil || attempt == maxTxAttempts || !retryable(err) {
+		if err == nil {
+			return nil
+		}
+		reason := conflictReason(err)
+		if reason == "" {
+			return err
+		}
+		if attempt == maxTxAttempts || !retryable(err) {
+			s.txStats.abort(reason)
 			return err
 		}
 		// Wait 5–10 ms, 10–20 ms, 20–40 ms, 40–80 ms: enough for the
@@ -67,9 +78,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		wait := base + rand.N(base)
 		select {
 		case <-ctx.Done():
+			s.txStats.abort(reason)
 			return err
 		case <-time.After(wait):
 		}
+		s.txStats.retried(reason)
 	}
 }
 

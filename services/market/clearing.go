@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -48,27 +49,46 @@ func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingReque
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
+	run := ClearingRun{Trigger: TriggerRPC, Mode: mode, DryRun: req.GetDryRun()}
+	start := time.Now()
 	if req.GetDryRun() {
-		var sum allocation.Summary
 		err := s.store.InTx(ctx, func(tx *store.Tx) error {
 			var err error
-			sum, _, err = allocation.Clear(ctx, tx, currency, mode, true)
+			run.Summary, _, err = allocation.Clear(ctx, tx, currency, mode, true)
 			return err
 		})
+		run.Duration, run.Err = time.Since(start), err
+		s.observer.ObserveClearing(run)
 		if err != nil {
 			return nil, err
 		}
-		return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, nil
+		return &millwav1.RunClearingResponse{Summary: summaryToProto(run.Summary)}, nil
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.RunClearingResponse { return &millwav1.RunClearingResponse{} },
+	// ran tells a clearing from an answer replayed for a repeated
+	// request_id, which cleared nothing. Each attempt of the transaction
+	// either clears (the change) or replays (newResponse, called for a
+	// replay only); the last attempt decides.
+	ran := false
+	resp, err := mutation.Do(ctx, s.store, req,
+		func() *millwav1.RunClearingResponse {
+			ran = false
+			return &millwav1.RunClearingResponse{}
+		},
 		func(tx *store.Tx) (*millwav1.RunClearingResponse, []mutation.Event, error) {
+			ran = true
 			sum, trades, err := allocation.Clear(ctx, tx, currency, mode, false)
+			run.Summary = sum
 			if err != nil {
 				return nil, nil, err
 			}
 			events := append(tradeEvents(trades), mutation.Event{Resource: clearingsCollection + "/" + sum.ClearingID, Action: "clear"})
 			return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, events, nil
 		})
+	if ran {
+		run.Duration, run.Err = time.Since(start), err
+		s.observer.ObserveClearing(run)
+	}
+	return resp, err
 }
 
 // tradeEvents are the audit events of trades the market created.

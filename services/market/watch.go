@@ -88,6 +88,8 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	if err := stream.SendHeader(metadata.Pairs(StreamAcceptedHeader, "true")); err != nil {
 		return err
 	}
+	s.observer.WatchStarted()
+	defer s.observer.WatchEnded()
 	for {
 		woken := s.store.MarketEventsAdded()
 		cur, err := s.store.MarketEventCursor(ctx)
@@ -104,6 +106,9 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 				break
 			}
 			for i := range events {
+				// Observed as it is handed to the stream, so that a client
+				// holding the event can count on the figure being there.
+				s.observer.EventSent(cur.Head-events[i].Seq, time.Since(events[i].Time))
 				if err := stream.Send(&millwav1.WatchMarketResponse{Event: eventToProto(&events[i], p)}); err != nil {
 					return err
 				}
