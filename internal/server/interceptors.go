@@ -57,15 +57,13 @@ func validRequestID(s string) bool {
 }
 
 // interceptors builds the server's interceptor chains. Order, outermost
-// first: request id, metrics, logging, authentication
-// and the policy table, the rate limit, error mapping, panic recovery, and
-// for unary calls the deadline policy.
+// first: request id, for unary calls the deadline policy, metrics,
+// logging, authentication and the policy table, the rate limit, noting the
+// principal for the log, error mapping and panic recovery.
 func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
-		logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
-			return logging.Fields{"request_id", RequestID(ctx)}
-		}),
+		logging.WithFieldsFromContext(logFields),
 	}
 	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		s.log.Log(ctx, slog.Level(lvl), msg, fields...)
@@ -77,25 +75,35 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 
 	unary := []grpc.UnaryServerInterceptor{
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			return handler(withRequestID(ctx), req)
+			return handler(withCallInfo(withRequestID(ctx)), req)
 		},
+		// The deadline comes before everything that may wait on the
+		// database, the key lookup included, so that no call outlives it.
+		s.deadlinePolicy,
 		s.metrics.UnaryServerInterceptor(),
 		logging.UnaryServerInterceptor(logger, logOpts...),
 		grpcauth.UnaryServerInterceptor(s.admit),
+		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			notePrincipal(ctx)
+			return handler(ctx, req)
+		},
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			resp, err := handler(ctx, req)
 			return resp, toStatus(ctx, s.log, info.FullMethod, err)
 		},
 		recovery.UnaryServerInterceptor(recoverOpt),
-		s.deadlinePolicy,
 	}
 	stream := []grpc.StreamServerInterceptor{
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-			return handler(srv, &contextStream{ServerStream: ss, ctx: withRequestID(ss.Context())})
+			return handler(srv, &contextStream{ServerStream: ss, ctx: withCallInfo(withRequestID(ss.Context()))})
 		},
 		s.metrics.StreamServerInterceptor(),
 		logging.StreamServerInterceptor(logger, logOpts...),
 		grpcauth.StreamServerInterceptor(s.admit),
+		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			notePrincipal(ss.Context())
+			return handler(srv, ss)
+		},
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			err := handler(srv, ss)
 			return toStatus(ss.Context(), s.log, info.FullMethod, err)

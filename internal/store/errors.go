@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"regexp"
 	"strings"
@@ -106,6 +107,11 @@ func isConnectionError(err error) bool {
 	var netErr net.Error
 	return errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, sql.ErrConnDone) ||
+		// A server that goes away mid-query ends the stream (EOF) or
+		// leaves a closed connection behind.
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) ||
 		errors.As(err, &connectErr) ||
 		errors.As(err, &netErr) ||
 		pgconn.Timeout(err)
