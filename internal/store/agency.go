@@ -36,7 +36,7 @@ func agencyScope(p millwa.Principal) scope {
 	case millwa.RoleAdmin:
 		return everything
 	case millwa.RoleAgency:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "agencies/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "agencies"); ok {
 			return scope{sql: "id = ?", args: []any{id}}
 		}
 	}

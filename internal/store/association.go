@@ -41,7 +41,7 @@ func associationScope(p millwa.Principal) scope {
 	case millwa.RoleAdmin, millwa.RoleProcessor:
 		return everything
 	case millwa.RoleAssociation:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "associations/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "associations"); ok {
 			return scope{sql: "id = ?", args: []any{id}}
 		}
 	case millwa.RoleAgency:

@@ -74,7 +74,7 @@ func checkGradingScope(p millwa.Principal) scope {
 	case millwa.RoleAdmin:
 		return everything
 	case millwa.RoleAgency:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "agencies/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "agencies"); ok {
 			return scope{sql: "c.agency_id = ?", args: []any{id}}
 		}
 	}

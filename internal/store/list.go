@@ -47,6 +47,14 @@ func regionScope(column string, regions []string) scope {
 	return scope{sql: strings.Join(ors, " OR "), args: args}
 }
 
+// organisationID returns the canonical id of the principal's
+// organisation when it is one of collection ("associations", "processors",
+// "agencies"), the id a tenant's rows are keyed by; ok is false otherwise.
+func organisationID(p millwa.Principal, collection string) (id string, ok bool) {
+	id, ok = canonicalID(p.OrganisationID())
+	return id, ok && p.Organisation == collection+"/"+p.OrganisationID()
+}
+
 // everything is the scope of callers who may see every row.
 var everything = scope{sql: "1 = 1"}
 

@@ -99,7 +99,7 @@ func lotScope(p millwa.Principal) scope {
 	case millwa.RoleAdmin:
 		return everything
 	case millwa.RoleAssociation:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "associations/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "associations"); ok {
 			return scope{sql: "association_id = ?", args: []any{id}}
 		}
 	case millwa.RoleAgency:

@@ -72,25 +72,6 @@ type marketEventRow struct {
 	CreateTime    dbTime         `db:"create_time"`
 }
 
-// marketEventScope is which events p may see: all for an admin, a
-// processor's for a processor, those of trades on an association's lots
-// for an association.
-func marketEventScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "processors/"+p.OrganisationID() {
-			return scope{sql: "processor_id = ?", args: []any{id}}
-		}
-	case millwa.RoleAssociation:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "associations/"+p.OrganisationID() {
-			return scope{sql: "association_id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
 // MarketEventCursor is where the outbox stands: Head is the last event
 // recorded, PurgedThrough the last one deleted by retention.
 type MarketEventCursor struct {
@@ -110,7 +91,7 @@ func (s *Store) MarketEventCursor(ctx context.Context) (MarketEventCursor, error
 // committed, so a reader that passes that head as through and then
 // resumes after it misses nothing.
 func (s *Store) MarketEvents(ctx context.Context, p millwa.Principal, after, through int64, types []millwa.MarketEventType, limit int) ([]millwa.MarketEvent, error) {
-	visible := marketEventScope(p)
+	visible := tradeScope(p) // an event is seen by the parties to its trade or order
 	query := `SELECT seq, type, resource, processor_id, association_id, payload, create_time FROM market_events
 		WHERE seq > ? AND seq <= ? AND (` + visible.sql + `)`
 	args := append([]any{after, through}, visible.args...)

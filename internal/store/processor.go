@@ -41,7 +41,7 @@ func processorScope(p millwa.Principal) scope {
 	case millwa.RoleAdmin, millwa.RoleAssociation:
 		return everything
 	case millwa.RoleProcessor:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "processors/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "processors"); ok {
 			return scope{sql: "id = ?", args: []any{id}}
 		}
 	}

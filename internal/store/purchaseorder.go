@@ -21,7 +21,7 @@ func purchaseOrderScope(p millwa.Principal) scope {
 	case millwa.RoleAdmin:
 		return everything
 	case millwa.RoleProcessor:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "processors/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "processors"); ok {
 			return scope{sql: "processor_id = ?", args: []any{id}}
 		}
 	}

@@ -12,18 +12,19 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// tradeScope is who sees which trades: admins every one, a processor its
-// own, an association those on its lots; agencies none.
+// tradeScope is who sees which trades, and which market events: admins
+// every one, a processor its own, an association those on its lots (an
+// order's events have no association); agencies none.
 func tradeScope(p millwa.Principal) scope {
 	switch p.Role {
 	case millwa.RoleAdmin:
 		return everything
 	case millwa.RoleProcessor:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "processors/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "processors"); ok {
 			return scope{sql: "processor_id = ?", args: []any{id}}
 		}
 	case millwa.RoleAssociation:
-		if id, ok := canonicalID(p.OrganisationID()); ok && p.Organisation == "associations/"+p.OrganisationID() {
+		if id, ok := organisationID(p, "associations"); ok {
 			return scope{sql: "association_id = ?", args: []any{id}}
 		}
 	}
