@@ -96,7 +96,7 @@ var (
 	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
 	continuousVar = Var{"continuous-matching", "MILLWA_CONTINUOUS_MATCHING", "match new orders and lots at once (true), or leave them to clearings (false)"}
 	clearingVar   = Var{"clearing-interval", "MILLWA_CLEARING_INTERVAL", "clear the whole book this often; 0 for clearings by RunClearing only"}
-	sweepVar      = Var{"market-sweep", "MILLWA_MARKET_SWEEP", "how often lapsed purchase orders are expired and old market events dropped"}
+	sweepVar      = Var{"market-sweep", "MILLWA_MARKET_SWEEP", "how often lapsed purchase orders are expired and old market events and request_id records dropped"}
 	rpcTimeoutVar = Var{"rpc-timeout", "MILLWA_RPC_TIMEOUT", "deadline given to calls that come without one"}
 	maxTimeoutVar = Var{"max-rpc-timeout", "MILLWA_MAX_RPC_TIMEOUT", "cap on any deadline a client asks for"}
 	logLevelVar   = Var{"log-level", "MILLWA_LOG_LEVEL", "log level: debug, info, warn or error"}

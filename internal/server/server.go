@@ -364,7 +364,7 @@ func (s *Server) sweepMarket(ctx context.Context) {
 }
 
 // sweepOnce expires lapsed orders, in batches until none is left, and
-// drops old market events.
+// drops old market events and request_id records past their retention.
 func (s *Server) sweepOnce(ctx context.Context) {
 	for {
 		n, err := allocation.ExpireOrders(ctx, s.store, sweepBatch)
@@ -383,6 +383,9 @@ func (s *Server) sweepOnce(ctx context.Context) {
 	}
 	if _, err := s.store.PurgeMarketEvents(ctx, time.Now().Add(-store.MarketEventRetention), 10_000); err != nil && ctx.Err() == nil {
 		s.log.Warn("dropping old market events", "err", err)
+	}
+	if _, err := s.store.PurgeRequests(ctx, time.Now(), 10_000); err != nil && ctx.Err() == nil {
+		s.log.Warn("dropping expired request_id records", "err", err)
 	}
 }
 

@@ -109,3 +109,23 @@ func (tx *Tx) CompleteRequest(ctx context.Context, key RequestKey, response []by
 		response, dbTime{now()}, key.Organisation, key.Method, key.RequestID)
 	return dbError(err, "completing request_id %q", key.RequestID)
 }
+
+// PurgeRequests deletes at most limit request_id records whose retention
+// ended before before, and returns how many it deleted. A record past its
+// retention is already treated as absent by ClaimRequest; purging only
+// frees the space.
+func (s *Store) PurgeRequests(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`DELETE FROM idempotency_records
+			WHERE (organisation, method, request_id) IN (
+				SELECT organisation, method, request_id FROM idempotency_records
+				WHERE expire_time < ? AND state = 'done' ORDER BY expire_time LIMIT ?)`), dbTime{before}, limit)
+		if err != nil {
+			return dbError(err, "purging request_id records")
+		}
+		n, err = res.RowsAffected()
+		return dbError(err, "purging request_id records")
+	})
+	return int(n), err
+}
