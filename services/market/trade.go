@@ -243,10 +243,12 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req mutatio
 			if err := tx.UpdateTrade(ctx, &tr); err != nil {
 				return zero, nil, err
 			}
-			// Read it back for what the write added (payout names).
-			full, err := tx.GetTrade(ctx, store.SystemPrincipal, tr.ID)
-			if err != nil {
-				return zero, nil, err
+			full := tr
+			if tr.State == millwa.TradePaid {
+				// Read it back for the payouts' member names.
+				if full, err = tx.GetTrade(ctx, store.SystemPrincipal, tr.ID); err != nil {
+					return zero, nil, err
+				}
 			}
 			if err := tx.AppendMarketEvents(ctx, millwa.TradeEvent(event, &full)); err != nil {
 				return zero, nil, err
