@@ -273,25 +273,6 @@ func systemEvent(method, resource, action, region string) *millwa.AuditEvent {
 // clearings the server runs on its schedule.
 const ScheduledClearingMethod = "system/RunClearing"
 
-// ClearAll runs an optimal clearing of the book of every currency with
-// live orders, one transaction per currency (ClearCurrency), recording the
-// trades in the audit chain as the server's own. It returns the summaries.
-func ClearAll(ctx context.Context, st *store.Store) ([]Summary, error) {
-	currencies, err := st.LiveOrderCurrencies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var sums []Summary
-	for _, c := range currencies {
-		sum, err := ClearCurrency(ctx, st, c)
-		if err != nil {
-			return sums, err
-		}
-		sums = append(sums, sum)
-	}
-	return sums, nil
-}
-
 // ClearCurrency runs the server's own optimal clearing of one currency's
 // book in one transaction, recording the clearing and its trades in the
 // audit chain as the server's own. It returns the summary.
