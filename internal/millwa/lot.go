@@ -93,10 +93,7 @@ const (
 func (l *Lot) Normalize(now time.Time) {
 	l.CollectionPoint = strings.TrimSpace(l.CollectionPoint)
 	l.LotNumber = strings.TrimSpace(l.LotNumber)
-	l.Currency = strings.ToUpper(strings.TrimSpace(l.Currency))
-	if l.Currency == "" {
-		l.Currency = "PEN"
-	}
+	l.Currency = NormalizeCurrency(l.Currency)
 	if l.ClassificationDate == "" {
 		l.ClassificationDate = now.In(peruTime).Format(DateLayout)
 	}
@@ -126,9 +123,7 @@ func (l *Lot) Check(vs *Violations, prefix string, now time.Time) {
 	if l.AskPricePerKg <= 0 || l.AskPricePerKg > MaxAskPricePerKg {
 		vs.Add(prefix+".ask_price_per_kg", "must be 1 to %d minor units (céntimos) a kilogram", MaxAskPricePerKg)
 	}
-	if len(l.Currency) != 3 || strings.Trim(l.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		vs.Add(prefix+".currency_code", "must be an ISO 4217 code such as PEN")
-	}
+	CheckCurrency(vs, prefix+".currency_code", l.Currency)
 }
 
 // checkContributions requires 1 to MaxContributions contributions of

@@ -102,10 +102,7 @@ func (o *PurchaseOrder) Normalize() {
 		}
 	}
 	o.DeliveryUbigeo = strings.TrimSpace(o.DeliveryUbigeo)
-	o.Currency = strings.ToUpper(strings.TrimSpace(o.Currency))
-	if o.Currency == "" {
-		o.Currency = "PEN"
-	}
+	o.Currency = NormalizeCurrency(o.Currency)
 }
 
 // Check records a violation in vs for every bad field of a new order that
@@ -130,9 +127,7 @@ func (o *PurchaseOrder) Check(vs *Violations, prefix string, now time.Time) {
 	if o.BidPricePerKg <= 0 || o.BidPricePerKg > MaxBidPricePerKg {
 		vs.Add(prefix+".bid_price_per_kg", "must be 1 to %d minor units (céntimos) a kilogram; got %d", MaxBidPricePerKg, o.BidPricePerKg)
 	}
-	if len(o.Currency) != 3 || strings.Trim(o.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		vs.Add(prefix+".currency_code", "must be an ISO 4217 code such as PEN")
-	}
+	CheckCurrency(vs, prefix+".currency_code", o.Currency)
 	if o.DeliveryUbigeo != "" {
 		if msg := CheckUbigeo(o.DeliveryUbigeo); msg != "" {
 			vs.Add(prefix+".delivery_ubigeo", "%s", msg)

@@ -2,7 +2,6 @@ package market
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -39,13 +38,8 @@ func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingReque
 	} else if mode == allocation.FirstComeFirstServed && !req.GetDryRun() {
 		vs.Add("mode", "CLEARING_MODE_FIRST_COME_FIRST_SERVED is for comparison only: set dry_run")
 	}
-	currency := strings.ToUpper(strings.TrimSpace(req.GetCurrencyCode()))
-	if currency == "" {
-		currency = "PEN"
-	}
-	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		vs.Add("currency_code", "must be an ISO 4217 code such as PEN")
-	}
+	currency := millwa.NormalizeCurrency(req.GetCurrencyCode())
+	millwa.CheckCurrency(&vs, "currency_code", currency)
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}

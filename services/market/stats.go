@@ -3,7 +3,6 @@ package market
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -52,13 +51,8 @@ func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStat
 	if _, ok := millwa.Departments[region]; region != "" && !ok {
 		vs.Add("region", "must be a 2-digit INEI department code such as 21 (Puno); got %q", region)
 	}
-	currency := strings.ToUpper(strings.TrimSpace(req.GetCurrencyCode()))
-	if currency == "" {
-		currency = "PEN"
-	}
-	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		vs.Add("currency_code", "must be an ISO 4217 code such as PEN")
-	}
+	currency := millwa.NormalizeCurrency(req.GetCurrencyCode())
+	millwa.CheckCurrency(&vs, "currency_code", currency)
 	st, ok := s.standards.GradingStandard(req.GetStandard())
 	if !ok {
 		vs.Add("standard", "must name a standard with quality groups, for example standards/%s", s.standards.DefaultID())
