@@ -18,6 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/store/storetest"
 )
 
 // binary is the millwa server, built once for the package's tests. It is
@@ -75,7 +76,7 @@ func serverEnv(dbURL string, extra ...string) []string {
 	}
 	env = append(env,
 		"MILLWA_GRPC_ADDR=127.0.0.1:0", "MILLWA_HTTP_ADDR=127.0.0.1:0",
-		"MILLWA_DATABASE_URL="+serverURL(dbURL), "MILLWA_ADMIN_KEY="+adminSecret,
+		"MILLWA_DATABASE_URL="+storetest.SmallPool(dbURL, 8), "MILLWA_ADMIN_KEY="+adminSecret,
 		"MILLWA_RATE_LIMIT=100000", "MILLWA_RATE_BURST=100000",
 	)
 	return append(env, extra...)
@@ -245,18 +246,4 @@ func awaitHealth(t *testing.T, conn *grpc.ClientConn, want healthpb.HealthCheckR
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// serverURL limits the server's PostgreSQL pool: every package's tests
-// share one PostgreSQL server and its connections. The URL the tests read
-// rows with stays as it was.
-func serverURL(dbURL string) string {
-	if !strings.HasPrefix(dbURL, "postgres") {
-		return dbURL
-	}
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
-	return dbURL + sep + "pool_max_conns=8"
 }

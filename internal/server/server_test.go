@@ -92,7 +92,8 @@ func startServerWith(t *testing.T, dbURL string, tweak func(*config.Config), opt
 	cfg.AdminKey = adminSecret
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DatabaseURL = testPool(dbURL)
+	// A few connections each: the packages' tests share one PostgreSQL.
+	cfg.DatabaseURL = storetest.SmallPool(dbURL, 4)
 	cfg.ShutdownGrace = 5 * time.Second
 	tweak(&cfg)
 	logs := &syncBuffer{}
@@ -121,21 +122,6 @@ func startServerWith(t *testing.T, dbURL string, tweak func(*config.Config), opt
 		}
 	})
 	return &testServer{dbURL: dbURL, srv: srv, conn: conn, baseURL: "http://" + srv.HTTPAddr(), stop: stop}
-}
-
-// testPool limits a test server's PostgreSQL pool to a few connections:
-// the packages' tests share one PostgreSQL server, whose connections would
-// run out if every test server kept the production pool. The database URL
-// the test keeps (for reading rows directly) stays as it was.
-func testPool(dbURL string) string {
-	if !strings.HasPrefix(dbURL, "postgres") {
-		return dbURL
-	}
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
-	return dbURL + sep + "pool_max_conns=4"
 }
 
 // restResult is an HTTP answer: status code and body.

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -346,4 +347,20 @@ func redact(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// SmallPool returns a PostgreSQL database URL that limits a server's pool
+// to n connections (the store's pool_max_conns parameter), so that the
+// packages' tests can share one PostgreSQL server's connections; other
+// URLs are returned as they are. Keep the plain URL for reading rows
+// directly: the server would refuse the parameter as a setting.
+func SmallPool(dbURL string, n int) string {
+	if !strings.HasPrefix(dbURL, "postgres") {
+		return dbURL
+	}
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%spool_max_conns=%d", dbURL, sep, n)
 }
