@@ -7,9 +7,9 @@ import (
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 const agenciesCollection = "agencies"
@@ -58,8 +58,8 @@ func (s *Server) CreateAgency(ctx context.Context, req *millwav1.CreateAgencyReq
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateAgencyResponse { return &millwav1.CreateAgencyResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateAgencyResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateAgencyResponse { return &millwav1.CreateAgencyResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateAgencyResponse, []rpc.Event, error) {
 			created := a
 			if err := tx.CreateAgency(ctx, &created); err != nil {
 				return nil, nil, err
@@ -68,7 +68,7 @@ func (s *Server) CreateAgency(ctx context.Context, req *millwav1.CreateAgencyReq
 			// An agency has no place of its own (AuditEvent.region): its
 			// creation is shown to the agency itself through the resource,
 			// and not to agencies whose regions overlap its own.
-			return resp, []mutation.Event{{Resource: resp.Agency.Name, Action: "create"}}, nil
+			return resp, []rpc.Event{{Resource: resp.Agency.Name, Action: "create"}}, nil
 		})
 }
 

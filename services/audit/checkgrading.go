@@ -13,10 +13,10 @@ import (
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	gradingsvc "github.com/millwa/millwa/services/grading"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 var agreements = map[millwa.Agreement]millwav1.Agreement{
@@ -84,8 +84,8 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 		return nil, err
 	}
 	sample := gradingsvc.SampleFromProto(in.GetSample())
-	return mutation.Do(ctx, s.store, req, func() *millwav1.RecordCheckGradingResponse { return &millwav1.RecordCheckGradingResponse{} },
-		func(tx *store.Tx) (*millwav1.RecordCheckGradingResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.RecordCheckGradingResponse { return &millwav1.RecordCheckGradingResponse{} },
+		func(tx *store.Tx) (*millwav1.RecordCheckGradingResponse, []rpc.Event, error) {
 			agency, err := tx.GetAgency(ctx, p, parent[0])
 			if err != nil {
 				return nil, nil, err
@@ -112,7 +112,7 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 				return nil, nil, err
 			}
 			resp := &millwav1.RecordCheckGradingResponse{CheckGrading: s.checkGradingToProto(&c, grade)}
-			return resp, []mutation.Event{{Resource: resp.CheckGrading.Name, Action: "create", Region: lot.Ubigeo}}, nil
+			return resp, []rpc.Event{{Resource: resp.CheckGrading.Name, Action: "create", Region: lot.Ubigeo}}, nil
 		})
 }
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // Server is the IdentityService.
@@ -99,8 +99,8 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 		return nil, millwa.Errorf(millwa.PermissionDenied,
 			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateApiKeyResponse { return &millwav1.CreateApiKeyResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateApiKeyResponse { return &millwav1.CreateApiKeyResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, []rpc.Event, error) {
 			created := k
 			if created.Organisation != "" {
 				ok, err := tx.OrganisationExists(ctx, created.Organisation)
@@ -120,9 +120,9 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 				return nil, nil, err
 			}
 			resp := &millwav1.CreateApiKeyResponse{ApiKey: s.keyToProto(&created), Secret: secret}
-			return resp, []mutation.Event{mutation.Event{Resource: resp.ApiKey.Name, Action: "create"}}, nil
+			return resp, []rpc.Event{rpc.Event{Resource: resp.ApiKey.Name, Action: "create"}}, nil
 		},
-		mutation.Options[*millwav1.CreateApiKeyResponse]{
+		rpc.Options[*millwav1.CreateApiKeyResponse]{
 			// The secret is never stored, not even for retries.
 			Stored: func(r *millwav1.CreateApiKeyResponse) *millwav1.CreateApiKeyResponse {
 				kept := proto.Clone(r).(*millwav1.CreateApiKeyResponse)
@@ -250,8 +250,8 @@ func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyReq
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.RevokeApiKeyResponse { return &millwav1.RevokeApiKeyResponse{} },
-		func(tx *store.Tx) (*millwav1.RevokeApiKeyResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.RevokeApiKeyResponse { return &millwav1.RevokeApiKeyResponse{} },
+		func(tx *store.Tx) (*millwav1.RevokeApiKeyResponse, []rpc.Event, error) {
 			k, err := tx.GetAPIKey(ctx, p, ids[0])
 			if err != nil {
 				return nil, nil, err
@@ -280,7 +280,7 @@ func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyReq
 				return nil, nil, err
 			}
 			resp := &millwav1.RevokeApiKeyResponse{ApiKey: s.keyToProto(&k)}
-			return resp, []mutation.Event{mutation.Event{Resource: resp.ApiKey.Name, Action: "revoke"}}, nil
+			return resp, []rpc.Event{rpc.Event{Resource: resp.ApiKey.Name, Action: "revoke"}}, nil
 		})
 }
 

@@ -10,9 +10,9 @@ import (
 	"github.com/millwa/millwa/internal/allocation"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // clearingsCollection names clearing runs in the audit chain,
@@ -63,19 +63,19 @@ func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingReque
 	// either clears (the change) or replays (newResponse, called for a
 	// replay only); the last attempt decides.
 	ran := false
-	resp, err := mutation.Do(ctx, s.store, req,
+	resp, err := rpc.Do(ctx, s.store, req,
 		func() *millwav1.RunClearingResponse {
 			ran = false
 			return &millwav1.RunClearingResponse{}
 		},
-		func(tx *store.Tx) (*millwav1.RunClearingResponse, []mutation.Event, error) {
+		func(tx *store.Tx) (*millwav1.RunClearingResponse, []rpc.Event, error) {
 			ran = true
 			sum, trades, err := allocation.Clear(ctx, tx, currency, mode, false)
 			run.Summary = sum
 			if err != nil {
 				return nil, nil, err
 			}
-			events := append(tradeEvents(trades), mutation.Event{Resource: clearingsCollection + "/" + sum.ClearingID, Action: "clear"})
+			events := append(tradeEvents(trades), rpc.Event{Resource: clearingsCollection + "/" + sum.ClearingID, Action: "clear"})
 			return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, events, nil
 		})
 	if ran {
@@ -86,10 +86,10 @@ func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingReque
 }
 
 // tradeEvents are the audit events of trades the market created.
-func tradeEvents(trades []millwa.Trade) []mutation.Event {
-	events := make([]mutation.Event, len(trades))
+func tradeEvents(trades []millwa.Trade) []rpc.Event {
+	events := make([]rpc.Event, len(trades))
 	for i, tr := range trades {
-		events[i] = mutation.Event{Resource: millwa.TradeName(tr.ID), Action: "match", Region: tr.OriginUbigeo}
+		events[i] = rpc.Event{Resource: millwa.TradeName(tr.ID), Action: "match", Region: tr.OriginUbigeo}
 	}
 	return events
 }

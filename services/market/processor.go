@@ -7,9 +7,9 @@ import (
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 const processorsCollection = "processors"
@@ -45,14 +45,14 @@ func (s *Server) CreateProcessor(ctx context.Context, req *millwav1.CreateProces
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateProcessorResponse { return &millwav1.CreateProcessorResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateProcessorResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateProcessorResponse { return &millwav1.CreateProcessorResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateProcessorResponse, []rpc.Event, error) {
 			created := p
 			if err := tx.CreateProcessor(ctx, &created); err != nil {
 				return nil, nil, err
 			}
 			resp := &millwav1.CreateProcessorResponse{Processor: processorToProto(&created)}
-			return resp, []mutation.Event{{Resource: resp.Processor.Name, Action: "create"}}, nil
+			return resp, []rpc.Event{{Resource: resp.Processor.Name, Action: "create"}}, nil
 		})
 }
 

@@ -11,9 +11,9 @@ import (
 	"github.com/millwa/millwa/internal/allocation"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 const purchaseOrdersCollection = "purchaseOrders"
@@ -57,8 +57,8 @@ func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePu
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreatePurchaseOrderResponse { return &millwav1.CreatePurchaseOrderResponse{} },
-		func(tx *store.Tx) (*millwav1.CreatePurchaseOrderResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreatePurchaseOrderResponse { return &millwav1.CreatePurchaseOrderResponse{} },
+		func(tx *store.Tx) (*millwav1.CreatePurchaseOrderResponse, []rpc.Event, error) {
 			proc, err := tx.GetProcessor(ctx, p, o.ProcessorID)
 			if err != nil {
 				return nil, nil, err
@@ -77,7 +77,7 @@ func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePu
 				}
 			}
 			resp := &millwav1.CreatePurchaseOrderResponse{PurchaseOrder: orderToProto(&created)}
-			events := append([]mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "create"}}, tradeEvents(trades)...)
+			events := append([]rpc.Event{{Resource: resp.PurchaseOrder.Name, Action: "create"}}, tradeEvents(trades)...)
 			return resp, events, nil
 		})
 }
@@ -171,8 +171,8 @@ func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPu
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CancelPurchaseOrderResponse { return &millwav1.CancelPurchaseOrderResponse{} },
-		func(tx *store.Tx) (*millwav1.CancelPurchaseOrderResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CancelPurchaseOrderResponse { return &millwav1.CancelPurchaseOrderResponse{} },
+		func(tx *store.Tx) (*millwav1.CancelPurchaseOrderResponse, []rpc.Event, error) {
 			if err := tx.LockMarket(ctx); err != nil {
 				return nil, nil, err
 			}
@@ -203,9 +203,9 @@ func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPu
 				return nil, nil, err
 			}
 			resp := &millwav1.CancelPurchaseOrderResponse{PurchaseOrder: orderToProto(&o)}
-			events := []mutation.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel"}}
+			events := []rpc.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel"}}
 			for _, tr := range released {
-				events = append(events, mutation.Event{Resource: millwa.TradeName(tr.ID), Action: "cancel", Region: tr.OriginUbigeo})
+				events = append(events, rpc.Event{Resource: millwa.TradeName(tr.ID), Action: "cancel", Region: tr.OriginUbigeo})
 			}
 			return resp, events, nil
 		})

@@ -10,9 +10,9 @@ import (
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 const tradesCollection = "trades"
@@ -209,7 +209,7 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 // the caller may see it, checks the etag, applies step, writes the trade,
 // records the market event and the audit event, and answers the trade as
 // the caller may see it.
-func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req mutation.Request, name, etag string, event millwa.MarketEventType, action string,
+func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Request, name, etag string, event millwa.MarketEventType, action string,
 	vs *millwa.Violations, step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error,
 	wrap func(*millwav1.Trade) Resp) (Resp, error) {
 	var zero Resp
@@ -225,8 +225,8 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req mutatio
 	if err := vs.Err(); err != nil {
 		return zero, err
 	}
-	return mutation.Do(ctx, s.store, req, func() Resp { return wrap(nil) },
-		func(tx *store.Tx) (Resp, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() Resp { return wrap(nil) },
+		func(tx *store.Tx) (Resp, []rpc.Event, error) {
 			if err := tx.LockMarket(ctx); err != nil {
 				return zero, nil, err
 			}
@@ -257,7 +257,7 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req mutatio
 			if p.Role == millwa.RoleProcessor {
 				shown.Payouts = nil
 			}
-			return wrap(tradeToProto(&shown)), []mutation.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}, nil
+			return wrap(tradeToProto(&shown)), []rpc.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}, nil
 		})
 }
 

@@ -7,9 +7,9 @@ import (
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 const associationsCollection = "associations"
@@ -49,14 +49,14 @@ func (s *Server) CreateAssociation(ctx context.Context, req *millwav1.CreateAsso
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateAssociationResponse { return &millwav1.CreateAssociationResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateAssociationResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateAssociationResponse { return &millwav1.CreateAssociationResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateAssociationResponse, []rpc.Event, error) {
 			created := a
 			if err := tx.CreateAssociation(ctx, &created); err != nil {
 				return nil, nil, err
 			}
 			resp := &millwav1.CreateAssociationResponse{Association: associationToProto(&created)}
-			return resp, []mutation.Event{mutation.Event{Resource: resp.Association.Name, Action: "create", Region: created.Ubigeo}}, nil
+			return resp, []rpc.Event{rpc.Event{Resource: resp.Association.Name, Action: "create", Region: created.Ubigeo}}, nil
 		})
 }
 

@@ -7,9 +7,9 @@ import (
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 const classifiersCollection = "classifiers"
@@ -67,8 +67,8 @@ func (s *Server) CreateClassifier(ctx context.Context, req *millwav1.CreateClass
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateClassifierResponse { return &millwav1.CreateClassifierResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateClassifierResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateClassifierResponse { return &millwav1.CreateClassifierResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateClassifierResponse, []rpc.Event, error) {
 			// Another association's parent answers as a missing one.
 			a, err := tx.GetAssociation(ctx, p, parent)
 			if err != nil {
@@ -89,7 +89,7 @@ func (s *Server) CreateClassifier(ctx context.Context, req *millwav1.CreateClass
 				return nil, nil, err
 			}
 			resp := &millwav1.CreateClassifierResponse{Classifier: classifierToProto(&created)}
-			return resp, []mutation.Event{{Resource: resp.Classifier.Name, Action: "create", Region: a.Ubigeo}}, nil
+			return resp, []rpc.Event{{Resource: resp.Classifier.Name, Action: "create", Region: a.Ubigeo}}, nil
 		})
 }
 

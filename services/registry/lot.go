@@ -15,10 +15,10 @@ import (
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	gradingsvc "github.com/millwa/millwa/services/grading"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // MaxBatchLots bounds BatchCreateLots.
@@ -59,8 +59,8 @@ func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) 
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateLotResponse { return &millwav1.CreateLotResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateLotResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateLotResponse { return &millwav1.CreateLotResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateLotResponse, []rpc.Event, error) {
 			created, trades, err := s.createLots(ctx, tx, []millwa.Lot{l}, []string{"lot"})
 			if err != nil {
 				return nil, nil, err
@@ -102,8 +102,8 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.BatchCreateLotsResponse { return &millwav1.BatchCreateLotsResponse{} },
-		func(tx *store.Tx) (*millwav1.BatchCreateLotsResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.BatchCreateLotsResponse { return &millwav1.BatchCreateLotsResponse{} },
+		func(tx *store.Tx) (*millwav1.BatchCreateLotsResponse, []rpc.Event, error) {
 			created, trades, err := s.createLots(ctx, tx, lots, fields)
 			if err != nil {
 				return nil, nil, err
@@ -175,13 +175,13 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 
 // lotEvents are the audit events of new lots and of the trades continuous
 // matching made of them.
-func lotEvents(lots []millwa.Lot, trades []millwa.Trade) []mutation.Event {
-	events := make([]mutation.Event, 0, len(lots)+len(trades))
+func lotEvents(lots []millwa.Lot, trades []millwa.Trade) []rpc.Event {
+	events := make([]rpc.Event, 0, len(lots)+len(trades))
 	for _, l := range lots {
-		events = append(events, mutation.Event{Resource: lotName(&l), Action: "create", Region: l.Ubigeo})
+		events = append(events, rpc.Event{Resource: lotName(&l), Action: "create", Region: l.Ubigeo})
 	}
 	for _, tr := range trades {
-		events = append(events, mutation.Event{Resource: millwa.TradeName(tr.ID), Action: "match", Region: tr.OriginUbigeo})
+		events = append(events, rpc.Event{Resource: millwa.TradeName(tr.ID), Action: "match", Region: tr.OriginUbigeo})
 	}
 	return events
 }
@@ -283,8 +283,8 @@ func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotReque
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.WithdrawLotResponse { return &millwav1.WithdrawLotResponse{} },
-		func(tx *store.Tx) (*millwav1.WithdrawLotResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.WithdrawLotResponse { return &millwav1.WithdrawLotResponse{} },
+		func(tx *store.Tx) (*millwav1.WithdrawLotResponse, []rpc.Event, error) {
 			l, err := tx.GetLot(ctx, p, ids[1])
 			if err == nil && l.AssociationID != ids[0] {
 				err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
@@ -305,7 +305,7 @@ func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotReque
 				return nil, nil, err
 			}
 			resp := &millwav1.WithdrawLotResponse{Lot: s.lotToProto(&l, true)}
-			return resp, []mutation.Event{{Resource: resp.Lot.Name, Action: "withdraw", Region: l.Ubigeo}}, nil
+			return resp, []rpc.Event{{Resource: resp.Lot.Name, Action: "withdraw", Region: l.Ubigeo}}, nil
 		})
 }
 

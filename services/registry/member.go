@@ -9,9 +9,9 @@ import (
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/mutation"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 const membersCollection = "members"
@@ -51,8 +51,8 @@ func (s *Server) CreateMember(ctx context.Context, req *millwav1.CreateMemberReq
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return mutation.Do(ctx, s.store, req, func() *millwav1.CreateMemberResponse { return &millwav1.CreateMemberResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateMemberResponse, []mutation.Event, error) {
+	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateMemberResponse { return &millwav1.CreateMemberResponse{} },
+		func(tx *store.Tx) (*millwav1.CreateMemberResponse, []rpc.Event, error) {
 			// Another association's parent answers as a missing one.
 			a, err := tx.GetAssociation(ctx, p, parent)
 			if err != nil {
@@ -64,7 +64,7 @@ func (s *Server) CreateMember(ctx context.Context, req *millwav1.CreateMemberReq
 				return nil, nil, err
 			}
 			resp := &millwav1.CreateMemberResponse{Member: memberToProto(&created)}
-			return resp, []mutation.Event{{Resource: resp.Member.Name, Action: "create", Region: a.Ubigeo}}, nil
+			return resp, []rpc.Event{{Resource: resp.Member.Name, Action: "create", Region: a.Ubigeo}}, nil
 		})
 }
 

@@ -1,9 +1,4 @@
-// Package mutation runs the state-changing RPCs of every service the same
-// way: in one transaction it claims the call's request_id (AIP-155), makes
-// the change, appends the audit event and stores the answer, so that a
-// retry, a lost reply, a restart or another replica can never apply a change
-// twice, and no change escapes the audit chain.
-package mutation
+package rpc
 
 import (
 	"context"
