@@ -41,7 +41,9 @@ type ListRequest struct {
 // ListSpec is what a resource can be listed by: its filterable fields, its
 // orderable fields and its default order.
 type ListSpec struct {
-	Filter       map[string]FieldKind
+	Filter map[string]FieldKind
+	// EqualOnly are the filter fields the API documents as "= only".
+	EqualOnly    []string
 	Order        []string
 	DefaultOrder []OrderTerm
 }
@@ -65,6 +67,10 @@ func ParseList(req ListRequest, spec ListSpec) (ListQuery, error) {
 			vs.Add("filter", `region takes = and an INEI ubigeo prefix of 2, 4 or 6 digits, for example region = "21" (Puno)`)
 			return ListQuery{}, vs.Err()
 		}
+	}
+	q := ListQuery{Conditions: conds}
+	if err := q.EqualOnly(spec.EqualOnly...); err != nil {
+		return ListQuery{}, err
 	}
 	order, err := ParseOrderBy(req.OrderBy, spec.Order, spec.DefaultOrder)
 	if err != nil {

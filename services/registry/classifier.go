@@ -5,7 +5,6 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -18,46 +17,50 @@ const classifiersCollection = "classifiers"
 // caller may see (AIP-159).
 const anyAssociation = associationsCollection + "/-"
 
-// classifierList is what ListClassifiers filters and orders by; the default
-// is registration order. member is a member's resource name; region is an
+// classifiers lists the classifiers of one association, or of every
+// association the caller may see when associationID is "": by default in
+// registration order. member is a member's resource name; region is an
 // INEI ubigeo prefix of the association's seat.
-var classifierList = millwa.ListSpec{
-	Filter: map[string]millwa.FieldKind{
-		"dni":                  millwa.StringField,
-		"member":               millwa.StringField,
-		"certification_number": millwa.StringField,
-		"region":               millwa.StringField,
-		"create_time":          millwa.TimeField,
-	},
-	Order:        []string{"display_name", "create_time"},
-	DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
+func (s *Server) classifiers(ctx context.Context, associationID string) rpc.Lister[millwa.Classifier, *millwav1.Classifier] {
+	return rpc.Lister[millwa.Classifier, *millwav1.Classifier]{
+		Spec: millwa.ListSpec{
+			Filter: map[string]millwa.FieldKind{
+				"dni": millwa.StringField, "member": millwa.StringField, "certification_number": millwa.StringField,
+				"region": millwa.StringField, "create_time": millwa.TimeField,
+			},
+			EqualOnly:    []string{"dni", "member", "certification_number"},
+			Order:        []string{"display_name", "create_time"},
+			DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
+		},
+		Refine: func(_ millwa.Principal, q *millwa.ListQuery) error {
+			return rpc.FilterNames(q, map[string][]string{"member": {associationsCollection, membersCollection}})
+		},
+		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Classifier], error) {
+			return s.store.ListClassifiers(ctx, p, associationID, q)
+		},
+		Show: rpc.Plain(classifierToProto),
+	}
 }
 
 // CreateClassifier registers a certified fibre classifier working for an
 // association, optionally one of its members.
 func (s *Server) CreateClassifier(ctx context.Context, req *millwav1.CreateClassifierRequest) (*millwav1.CreateClassifierResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := requireRole(p, "classifiers are registered by admins and by their association", millwa.RoleAdmin, millwa.RoleAssociation); err != nil {
+	if err := rpc.RequireRole(p, "classifiers are registered by admins and by their association", millwa.RoleAdmin, millwa.RoleAssociation); err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
 	parent := parseParent(&vs, req.GetParent())
-	if req.GetClassifier() == nil {
-		vs.Add("classifier", "is required")
-		return nil, vs.Err()
-	}
-	c := classifierFromProto(req.GetClassifier())
-	c.Normalize()
-	c.Check(&vs, "classifier")
+	c := rpc.Input(&vs, "classifier", req.GetClassifier(), classifierFromProto)
 	if name := req.GetClassifier().GetMember(); name != "" {
 		ids, err := millwa.ParseName("classifier.member", name, associationsCollection, membersCollection)
 		switch {
 		case err != nil:
-			addViolations(&vs, err)
+			rpc.AddViolations(&vs, err)
 		case parent != "" && ids[0] != parent:
 			vs.Add("classifier.member", "must be a member of %s, the classifier's association; %s is not", req.GetParent(), name)
 		default:
@@ -67,41 +70,40 @@ func (s *Server) CreateClassifier(ctx context.Context, req *millwav1.CreateClass
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateClassifierResponse { return &millwav1.CreateClassifierResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateClassifierResponse, []rpc.Event, error) {
-			// Another association's parent answers as a missing one.
-			a, err := tx.GetAssociation(ctx, p, parent)
-			if err != nil {
+	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateClassifierResponse, []rpc.Event, error) {
+		// Another association's parent answers as a missing one.
+		a, err := tx.GetAssociation(ctx, p, parent)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.MemberID != "" {
+			if _, err := tx.GetMember(ctx, p, a.ID, c.MemberID); millwa.ErrorCode(err) == millwa.NotFound {
+				var vs millwa.Violations
+				vs.Add("classifier.member", "%s is not a member of %s", req.GetClassifier().GetMember(), req.GetParent())
+				return nil, nil, vs.Err()
+			} else if err != nil {
 				return nil, nil, err
 			}
-			if c.MemberID != "" {
-				if _, err := tx.GetMember(ctx, p, a.ID, c.MemberID); millwa.ErrorCode(err) == millwa.NotFound {
-					var vs millwa.Violations
-					vs.Add("classifier.member", "%s is not a member of %s", req.GetClassifier().GetMember(), req.GetParent())
-					return nil, nil, vs.Err()
-				} else if err != nil {
-					return nil, nil, err
-				}
-			}
-			created := c
-			created.AssociationID = a.ID
-			if err := tx.CreateClassifier(ctx, &created); err != nil {
-				return nil, nil, err
-			}
-			resp := &millwav1.CreateClassifierResponse{Classifier: classifierToProto(&created)}
-			return resp, []rpc.Event{{Resource: resp.Classifier.Name, Action: "create", Region: a.Ubigeo}}, nil
-		})
+		}
+		created := c
+		created.AssociationID = a.ID
+		if err := tx.CreateClassifier(ctx, &created); err != nil {
+			return nil, nil, err
+		}
+		resp := &millwav1.CreateClassifierResponse{Classifier: classifierToProto(&created)}
+		return resp, []rpc.Event{{Resource: resp.Classifier.Name, Action: "create", Region: a.Ubigeo}}, nil
+	})
 }
 
 // ListClassifiers lists an association's classifiers, or with parent
 // "associations/-" those of every association the caller may see, by
 // default in the order they were registered.
 func (s *Server) ListClassifiers(ctx context.Context, req *millwav1.ListClassifiersRequest) (*millwav1.ListClassifiersResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := requireRole(p, "processors never see classifiers", millwa.RoleAdmin, millwa.RoleAssociation, millwa.RoleAgency); err != nil {
+	if err := rpc.RequireRole(p, "processors never see classifiers", millwa.RoleAdmin, millwa.RoleAssociation, millwa.RoleAgency); err != nil {
 		return nil, err
 	}
 	parent := "" // every visible association
@@ -112,35 +114,11 @@ func (s *Server) ListClassifiers(ctx context.Context, req *millwav1.ListClassifi
 			return nil, err
 		}
 	}
-	lr := millwa.ListRequest{Parent: req.GetParent(), PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
-	q, err := millwa.ParseList(lr, classifierList)
+	items, next, err := s.classifiers(ctx, parent).List(p, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := q.EqualOnly("dni", "member", "certification_number"); err != nil {
-		return nil, err
-	}
-	for i, c := range q.Conditions {
-		if c.Field == "member" {
-			ids, err := millwa.ParseName("filter", c.Str, associationsCollection, membersCollection)
-			if err != nil {
-				return nil, millwa.FilterError("member takes a member's resource name, associations/{id}/members/{id}; got %q", c.Str)
-			}
-			q.Conditions[i].Str = ids[1]
-		}
-	}
-	page, err := s.store.ListClassifiers(ctx, p, parent, q)
-	if err != nil {
-		return nil, err
-	}
-	resp := &millwav1.ListClassifiersResponse{
-		Classifiers:   make([]*millwav1.Classifier, len(page.Items)),
-		NextPageToken: lr.NextPageToken(page.Next),
-	}
-	for i := range page.Items {
-		resp.Classifiers[i] = classifierToProto(&page.Items[i])
-	}
-	return resp, nil
+	return &millwav1.ListClassifiersResponse{Classifiers: items, NextPageToken: next}, nil
 }
 
 // classifierFromProto converts what a client supplies, less the member,

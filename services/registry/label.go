@@ -5,28 +5,22 @@ import (
 	"errors"
 	"regexp"
 
-	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/label"
 	"github.com/millwa/millwa/internal/millwa"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
-	gradingsvc "github.com/millwa/millwa/services/grading"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // GetLotLabel returns the content of a lot's bale label (rotulado), as the
 // caller may see the lot: an association only its own, an admin any. The
 // label shows the lot's market quality group.
 func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelRequest) (*millwav1.GetLotLabelResponse, error) {
-	p, err := auth.Require(ctx)
+	l, err := rpc.Get(ctx, req.GetName(), lotCollections, s.visibleLot(ctx))
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.visibleLot(ctx, p, req.GetName())
-	if err != nil {
-		return nil, err
-	}
+	p := rpc.Principal(ctx)
 	name := lotName(&l)
 	if l.State == millwa.LotWithdrawn {
 		return nil, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "LOT_WITHDRAWN",
@@ -69,10 +63,12 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 			Ubigeo:          l.Ubigeo,
 			Department:      department(l.Ubigeo),
 		},
-		SvgPath:             "/v1/" + name + "/label.svg",
-		PdfPath:             "/v1/" + name + "/label.pdf",
-		QrPayload:           name,
-		MeanFiberDiameterUm: meanDiameter(&l),
+		SvgPath:   "/v1/" + name + "/label.svg",
+		PdfPath:   "/v1/" + name + "/label.pdf",
+		QrPayload: name,
+	}
+	if out.MeanFiberDiameterUm, err = meanDiameter(&l); err != nil {
+		return nil, err
 	}
 	// Names come from the standard; a code it no longer names prints as
 	// itself. The standard is shared: it is only read here, never appended
@@ -100,25 +96,25 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 			}
 		}
 	}
-	out.StandardTitle, out.QualityGroupName = gradingsvc.TextToProto(title), gradingsvc.TextToProto(group)
-	out.ColourName, out.BreedName = gradingsvc.TextToProto(colour), gradingsvc.TextToProto(breed)
+	out.StandardTitle, out.QualityGroupName = rpc.TextToProto(title), rpc.TextToProto(group)
+	out.ColourName, out.BreedName = rpc.TextToProto(colour), rpc.TextToProto(breed)
 	return &millwav1.GetLotLabelResponse{Label: out}, nil
 }
 
 // meanDiameter is the lot's measured mean fibre diameter: the one its
 // grade was decided on (computed from the histogram for a histogram), else
 // the one measured; nil for a lot without a measurement.
-func meanDiameter(l *millwa.Lot) *float64 {
-	if l.Grading != "" {
-		var g millwav1.Grade
-		if protojson.Unmarshal([]byte(l.Grading), &g) == nil && g.GetMetrics() != nil {
-			return &g.Metrics.MeanFiberDiameterUm
-		}
+func meanDiameter(l *millwa.Lot) (*float64, error) {
+	g, err := rpc.StoredGrade(l.Grading, lotName(l))
+	switch {
+	case err != nil:
+		return nil, err
+	case g != nil:
+		return &g.Metrics.MeanFiberDiameterUm, nil
+	case l.Measurement != nil:
+		return l.Measurement.MeanFiberDiameterUm, nil
 	}
-	if l.Measurement != nil {
-		return l.Measurement.MeanFiberDiameterUm
-	}
-	return nil
+	return nil, nil
 }
 
 // labelPart turns a failure to read a part of a visible lot's label into

@@ -8,16 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/allocation"
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
-	gradingsvc "github.com/millwa/millwa/services/grading"
 	"github.com/millwa/millwa/services/internal/rpc"
 )
 
@@ -46,7 +43,7 @@ var lotList = millwa.ListSpec{
 
 // CreateLot records a graded lot with its members' contributions.
 func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) (*millwav1.CreateLotResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
+	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
@@ -59,20 +56,19 @@ func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) 
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateLotResponse { return &millwav1.CreateLotResponse{} },
-		func(tx *store.Tx) (*millwav1.CreateLotResponse, []rpc.Event, error) {
-			created, trades, err := s.createLots(ctx, tx, []millwa.Lot{l}, []string{"lot"})
-			if err != nil {
-				return nil, nil, err
-			}
-			resp := &millwav1.CreateLotResponse{Lot: s.lotToProto(&created[0], true)}
-			return resp, lotEvents(created, trades), nil
-		})
+	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateLotResponse, []rpc.Event, error) {
+		created, trades, err := s.createLots(ctx, tx, []millwa.Lot{l}, []string{"lot"})
+		if err != nil {
+			return nil, nil, err
+		}
+		pl, err := s.lotToProto(&created[0], true)
+		return &millwav1.CreateLotResponse{Lot: pl}, lotEvents(created, trades), err
+	})
 }
 
 // BatchCreateLots records up to 500 lots of one association, all or none.
 func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateLotsRequest) (*millwav1.BatchCreateLotsResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
+	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
@@ -102,18 +98,19 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.BatchCreateLotsResponse { return &millwav1.BatchCreateLotsResponse{} },
-		func(tx *store.Tx) (*millwav1.BatchCreateLotsResponse, []rpc.Event, error) {
-			created, trades, err := s.createLots(ctx, tx, lots, fields)
-			if err != nil {
+	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.BatchCreateLotsResponse, []rpc.Event, error) {
+		created, trades, err := s.createLots(ctx, tx, lots, fields)
+		if err != nil {
+			return nil, nil, err
+		}
+		resp := &millwav1.BatchCreateLotsResponse{Lots: make([]*millwav1.Lot, len(created))}
+		for i := range created {
+			if resp.Lots[i], err = s.lotToProto(&created[i], true); err != nil {
 				return nil, nil, err
 			}
-			resp := &millwav1.BatchCreateLotsResponse{}
-			for i := range created {
-				resp.Lots = append(resp.Lots, s.lotToProto(&created[i], true))
-			}
-			return resp, lotEvents(created, trades), nil
-		})
+		}
+		return resp, lotEvents(created, trades), nil
+	})
 }
 
 // createLots checks, in the transaction, that the association is the
@@ -122,7 +119,7 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 // (continuous matching), returning the trades made. fields name each lot
 // in the request, for errors.
 func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot, fields []string) ([]millwa.Lot, []millwa.Trade, error) {
-	p, _ := auth.FromContext(ctx)
+	p := rpc.Principal(ctx)
 	a, err := tx.GetAssociation(ctx, p, lots[0].AssociationID)
 	if err != nil {
 		return nil, nil, err
@@ -188,39 +185,73 @@ func lotEvents(lots []millwa.Lot, trades []millwa.Trade) []rpc.Event {
 
 // GetLot returns one lot, as the caller may see it.
 func (s *Server) GetLot(ctx context.Context, req *millwav1.GetLotRequest) (*millwav1.GetLotResponse, error) {
-	p, err := auth.Require(ctx)
+	l, err := rpc.Get(ctx, req.GetName(), lotCollections, s.visibleLot(ctx))
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.visibleLot(ctx, p, req.GetName())
+	pl, err := s.lotToProto(&l, rpc.Principal(ctx).Role != millwa.RoleProcessor)
 	if err != nil {
 		return nil, err
 	}
-	return &millwav1.GetLotResponse{Lot: s.lotToProto(&l, p.Role != millwa.RoleProcessor)}, nil
+	return &millwav1.GetLotResponse{Lot: pl}, nil
 }
 
-// visibleLot reads the lot a name gives, if the caller may see it.
-func (s *Server) visibleLot(ctx context.Context, p millwa.Principal, name string) (millwa.Lot, error) {
-	ids, err := millwa.ParseName("name", name, associationsCollection, "lots")
-	if err != nil {
-		return millwa.Lot{}, err
+// lotCollections are the collections of a lot's name.
+var lotCollections = []string{associationsCollection, "lots"}
+
+// visibleLot reads the lot of a parsed name, if the caller may see it.
+func (s *Server) visibleLot(ctx context.Context) func(p millwa.Principal, ids []string) (millwa.Lot, error) {
+	return func(p millwa.Principal, ids []string) (millwa.Lot, error) {
+		l, err := s.store.GetLot(ctx, p, ids[1])
+		if err == nil && l.AssociationID != ids[0] {
+			err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
+		}
+		return l, err
 	}
-	l, err := s.store.GetLot(ctx, p, ids[1])
-	if err == nil && l.AssociationID != ids[0] {
-		err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
+}
+
+// lots lists lots of one association, or of every association the caller
+// may see when associationID is "".
+func (s *Server) lots(ctx context.Context, associationID string) rpc.Lister[millwa.Lot, *millwav1.Lot] {
+	return rpc.Lister[millwa.Lot, *millwav1.Lot]{
+		Spec: lotList,
+		Refine: func(p millwa.Principal, q *millwa.ListQuery) error {
+			for i, c := range q.Conditions {
+				switch c.Field {
+				case "discrepancy":
+					if p.Role == millwa.RoleProcessor {
+						return millwa.FilterError("discrepancy is the association's internal finding: processors cannot filter on it")
+					}
+				case "state":
+					st := millwa.LotState(strings.TrimPrefix(strings.ToUpper(c.Str), "LOT_STATE_"))
+					if _, ok := lotStates[st]; !ok {
+						return millwa.FilterError("state takes AVAILABLE, ALLOCATED, SOLD or WITHDRAWN")
+					}
+					q.Conditions[i].Str = string(st)
+				case "standard":
+					q.Conditions[i].Str = strings.TrimPrefix(c.Str, "standards/")
+				}
+			}
+			return rpc.FilterNames(q, map[string][]string{"classifier": {associationsCollection, classifiersCollection}})
+		},
+		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Lot], error) {
+			return s.store.ListLots(ctx, p, associationID, q)
+		},
+		Show: func(p millwa.Principal, l *millwa.Lot) (*millwav1.Lot, error) {
+			return s.lotToProto(l, p.Role != millwa.RoleProcessor)
+		},
 	}
-	return l, err
 }
 
 // ListLots lists lots of one association, or of every association visible
 // to the caller with parent "associations/-".
 func (s *Server) ListLots(ctx context.Context, req *millwav1.ListLotsRequest) (*millwav1.ListLotsResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
 	associationID := ""
-	if req.GetParent() != "associations/-" {
+	if req.GetParent() != anyAssociation {
 		ids, err := millwa.ParseName("parent", req.GetParent(), associationsCollection)
 		if err != nil {
 			return nil, err
@@ -230,83 +261,51 @@ func (s *Server) ListLots(ctx context.Context, req *millwav1.ListLotsRequest) (*
 		}
 		associationID = ids[0]
 	}
-	lr := millwa.ListRequest{Parent: req.GetParent(), PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
-	q, err := millwa.ParseList(lr, lotList)
+	items, next, err := s.lots(ctx, associationID).List(p, req)
 	if err != nil {
 		return nil, err
 	}
-	for i, c := range q.Conditions {
-		switch c.Field {
-		case "discrepancy":
-			if p.Role == millwa.RoleProcessor {
-				return nil, millwa.FilterError("discrepancy is the association's internal finding: processors cannot filter on it")
-			}
-		case "state":
-			st := millwa.LotState(strings.TrimPrefix(strings.ToUpper(c.Str), "LOT_STATE_"))
-			if _, ok := lotStates[st]; !ok {
-				return nil, millwa.FilterError("state takes AVAILABLE, ALLOCATED, SOLD or WITHDRAWN")
-			}
-			q.Conditions[i].Str = string(st)
-		case "classifier":
-			ids, err := millwa.ParseName("filter", c.Str, associationsCollection, "classifiers")
-			if err != nil {
-				return nil, millwa.FilterError("classifier takes a classifier's name, associations/{a}/classifiers/{c}")
-			}
-			q.Conditions[i].Str = ids[1]
-		case "standard":
-			q.Conditions[i].Str = strings.TrimPrefix(c.Str, "standards/")
-		}
-	}
-	page, err := s.store.ListLots(ctx, p, associationID, q)
-	if err != nil {
-		return nil, err
-	}
-	resp := &millwav1.ListLotsResponse{NextPageToken: lr.NextPageToken(page.Next)}
-	for i := range page.Items {
-		resp.Lots = append(resp.Lots, s.lotToProto(&page.Items[i], p.Role != millwa.RoleProcessor))
-	}
-	return resp, nil
+	return &millwav1.ListLotsResponse{Lots: items, NextPageToken: next}, nil
 }
 
 // WithdrawLot takes an available lot off the market.
 func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotRequest) (*millwav1.WithdrawLotResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
-	ids, err := millwa.ParseName("name", req.GetName(), associationsCollection, "lots")
+	ids, err := millwa.ParseName("name", req.GetName(), lotCollections...)
 	if err != nil {
 		return nil, err
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.WithdrawLotResponse { return &millwav1.WithdrawLotResponse{} },
-		func(tx *store.Tx) (*millwav1.WithdrawLotResponse, []rpc.Event, error) {
-			l, err := tx.GetLot(ctx, p, ids[1])
-			if err == nil && l.AssociationID != ids[0] {
-				err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
-			}
-			if err != nil {
-				return nil, nil, err
-			}
-			if e := req.GetEtag(); e != "" && e != millwa.Etag(l.Revision) {
-				return nil, nil, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", req.GetName(), e)
-			}
-			if err := l.CanWithdraw(); err != nil {
-				return nil, nil, err
-			}
-			if err := tx.WithdrawLot(ctx, l.ID); err != nil {
-				return nil, nil, err
-			}
-			if l, err = tx.GetLot(ctx, p, l.ID); err != nil {
-				return nil, nil, err
-			}
-			resp := &millwav1.WithdrawLotResponse{Lot: s.lotToProto(&l, true)}
-			return resp, []rpc.Event{{Resource: resp.Lot.Name, Action: "withdraw", Region: l.Ubigeo}}, nil
-		})
+	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.WithdrawLotResponse, []rpc.Event, error) {
+		l, err := tx.GetLot(ctx, p, ids[1])
+		if err == nil && l.AssociationID != ids[0] {
+			err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := rpc.CheckEtag(req.GetName(), req.GetEtag(), millwa.Etag(l.Revision)); err != nil {
+			return nil, nil, err
+		}
+		if err := l.CanWithdraw(); err != nil {
+			return nil, nil, err
+		}
+		if err := tx.WithdrawLot(ctx, l.ID); err != nil {
+			return nil, nil, err
+		}
+		if l, err = tx.GetLot(ctx, p, l.ID); err != nil {
+			return nil, nil, err
+		}
+		pl, err := s.lotToProto(&l, true)
+		return &millwav1.WithdrawLotResponse{Lot: pl}, []rpc.Event{{Resource: lotName(&l), Action: "withdraw", Region: l.Ubigeo}}, err
+	})
 }
 
 // lotFromProto validates a lot of a create request and returns it graded:
@@ -361,7 +360,7 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	if m == nil || !st.HasGroup(l.DeclaredGroup) {
 		return l
 	}
-	sample := gradingsvc.SampleFromProto(m)
+	sample := rpc.SampleFromProto(m)
 	if sample.Breed == "" {
 		sample.Breed = l.Breed
 	}
@@ -373,42 +372,31 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 		}
 		return l
 	}
+	if err == nil {
+		l.Grading, err = rpc.EncodeGrade(g)
+	}
 	if err != nil {
 		vs.Add(prefix+".measurement", "%s", err.Error())
 		return l
 	}
-	l.Measurement = measurementFromSample(sample)
+	measurement := rpc.MeasurementOf(sample)
+	l.Measurement = &measurement
 	l.MeasuredGroup, l.MarketGroup = g.QualityGroup, g.QualityGroup
 	l.Discrepancy = g.QualityGroup != l.DeclaredGroup && !slices.Contains(g.Alternatives, l.DeclaredGroup)
-	gp := &millwav1.Grade{
-		Standard: "standards/" + g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: gradingsvc.TextToProto(g.QualityGroupName),
-		Metrics: gradingsvc.MetricsToProto(g.Metrics), Borderline: g.Borderline, Alternatives: g.Alternatives,
-		Explanation: gradingsvc.TextToProto(g.Explanation),
-	}
-	b, _ := protojson.Marshal(gp)
-	l.Grading = string(b)
 	return l
 }
 
-func measurementFromSample(s grading.Sample) *millwa.Measurement {
-	m := &millwa.Measurement{MeanFiberDiameterUm: s.MeanFiberDiameterUm, SDUm: s.SDUm, FibersMeasured: s.FibersMeasured, StapleLengthMm: s.StapleLengthMm}
-	if h := s.Histogram; h != nil {
-		m.HistogramStartUm, m.HistogramWidthUm, m.HistogramCounts = h.StartUm, h.WidthUm, h.Counts
-	}
-	return m
-}
-
 func lotName(l *millwa.Lot) string {
-	return associationsCollection + "/" + l.AssociationID + "/lots/" + l.ID
+	return millwa.LotName(l.AssociationID, l.ID)
 }
 
 // lotToProto is the API's form of a lot. full is false for processors, who
 // see neither the members' contributions nor the discrepancy finding.
-func (s *Server) lotToProto(l *millwa.Lot, full bool) *millwav1.Lot {
+func (s *Server) lotToProto(l *millwa.Lot, full bool) (*millwav1.Lot, error) {
 	assoc := associationsCollection + "/" + l.AssociationID
 	p := &millwav1.Lot{
 		Name: lotName(l), Standard: "standards/" + l.Standard, Campaign: int32(l.Campaign), Breed: l.Breed,
-		Colour: l.Colour, DeclaredQualityGroup: l.DeclaredGroup, Classifier: assoc + "/classifiers/" + l.ClassifierID,
+		Colour: l.Colour, DeclaredQualityGroup: l.DeclaredGroup, Classifier: assoc + "/" + classifiersCollection + "/" + l.ClassifierID,
 		NetWeightGrams: l.NetWeightGrams, CollectionPoint: l.CollectionPoint, AskPricePerKg: l.AskPricePerKg,
 		CurrencyCode: l.Currency, LotNumber: l.LotNumber, ClassificationDate: l.ClassificationDate,
 		MarketQualityGroup: l.MarketGroup, State: lotStates[l.State], AllocatedGrams: l.AllocatedGrams,
@@ -416,28 +404,23 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) *millwav1.Lot {
 		Etag: millwa.Etag(l.Revision),
 	}
 	if g := groupOf(s.standards, l.Standard, l.MarketGroup); g != nil {
-		p.MarketQualityGroupName = gradingsvc.TextToProto(g.Name)
+		p.MarketQualityGroupName = rpc.TextToProto(g.Name)
 	}
 	if m := l.Measurement; m != nil {
-		p.Measurement = &millwav1.FiberSample{
-			Breed: l.Breed, MeanFiberDiameterUm: m.MeanFiberDiameterUm, SdUm: m.SDUm,
-			FibersMeasured: m.FibersMeasured, StapleLengthMm: m.StapleLengthMm,
-		}
-		if len(m.HistogramCounts) > 0 {
-			p.Measurement.Histogram = &millwav1.DiameterHistogram{StartUm: m.HistogramStartUm, WidthUm: m.HistogramWidthUm, Counts: m.HistogramCounts}
-		}
+		p.Measurement = rpc.MeasurementToProto(l.Breed, *m)
 	}
-	if l.Grading != "" {
-		var g millwav1.Grade
-		if protojson.Unmarshal([]byte(l.Grading), &g) == nil {
-			p.MeasuredGrade = &g
-		}
+	g, err := rpc.StoredGrade(l.Grading, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	if g != nil {
+		p.MeasuredGrade = rpc.GradeToProto(*g)
 	}
 	if !full {
-		return p
+		return p, nil
 	}
 	for _, c := range l.Contributions {
-		p.Contributions = append(p.Contributions, &millwav1.Contribution{Member: assoc + "/members/" + c.MemberID, Grams: c.Grams})
+		p.Contributions = append(p.Contributions, &millwav1.Contribution{Member: memberName(l.AssociationID, c.MemberID), Grams: c.Grams})
 	}
 	p.Discrepancy = l.Discrepancy
 	if l.Discrepancy {
@@ -446,7 +429,7 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) *millwav1.Lot {
 			En: fmt.Sprintf("Declared %s by the classifier; the measurement puts it in %s, beyond its uncertainty: it sells as %s.", l.DeclaredGroup, l.MeasuredGroup, l.MarketGroup),
 		}
 	}
-	return p
+	return p, nil
 }
 
 // groupOf returns the quality group with the given code of a standard, the

@@ -51,7 +51,7 @@ type Options[R proto.Message] struct {
 // Do runs change for req, recording each of the events change returns in
 // the audit chain (one per resource changed). change must be idempotent: the transaction may
 // be retried on a conflict. newResponse makes an empty response for a
-// replayed answer. The request_id is scoped by the caller's organisation
+// replayed answer; nil makes a new R. The request_id is scoped by the caller's organisation
 // and the RPC method; a request_id already used with a different request
 // answers Invalid, and one whose first call is still running answers
 // Aborted once waiting is pointless.
@@ -84,7 +84,7 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 				return err
 			}
 			if !claimed {
-				r := newResponse()
+				r := emptyResponse(newResponse)
 				if err := proto.Unmarshal(stored, r); err != nil {
 					return millwa.Wrap(millwa.Internal, err, "decoding the stored answer to request_id %q", key.RequestID)
 				}
@@ -156,4 +156,14 @@ func requestDigest(req Request) ([32]byte, error) {
 		return [32]byte{}, millwa.Wrap(millwa.Internal, err, "encoding the request")
 	}
 	return sha256.Sum256(b), nil
+}
+
+// emptyResponse is newResponse(), or a new message of type R when
+// newResponse is nil.
+func emptyResponse[R proto.Message](newResponse func() R) R {
+	if newResponse != nil {
+		return newResponse()
+	}
+	var r R
+	return r.ProtoReflect().Type().New().Interface().(R)
 }

@@ -1,0 +1,117 @@
+package grading
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The grade record is how a Grade is kept with a lot or a check grading
+// (the grading_detail column). It is a document of Millwa's own, with JSON
+// keys fixed here, so that renaming anything in the API or in Grade cannot
+// change what stored rows mean. The keys are those the API's Grade message
+// had in JSON when grades were first stored, so rows written then read the
+// same: the standard may carry its "standards/" prefix and the fibre count
+// may be a JSON string, as protobuf's JSON mapping wrote int64 values.
+
+// recordDoc is the stored form of a Grade.
+type recordDoc struct {
+	Standard         string      `json:"standard"`
+	QualityGroup     string      `json:"qualityGroup"`
+	QualityGroupName Text        `json:"qualityGroupName"`
+	Metrics          *metricsDoc `json:"metrics,omitempty"`
+	Borderline       bool        `json:"borderline,omitempty"`
+	Alternatives     []string    `json:"alternatives,omitempty"`
+	Explanation      Text        `json:"explanation"`
+}
+
+// metricsDoc is the stored form of Metrics.
+type metricsDoc struct {
+	MeanFiberDiameterUm  float64   `json:"meanFiberDiameterUm,omitempty"`
+	SDUm                 *float64  `json:"sdUm,omitempty"`
+	CVPercent            *float64  `json:"cvPercent,omitempty"`
+	ComfortFactorPercent *float64  `json:"comfortFactorPercent,omitempty"`
+	SpinningFinenessUm   *float64  `json:"spinningFinenessUm,omitempty"`
+	FibersMeasured       *countDoc `json:"fibersMeasured,omitempty"`
+	MFDCI95LowUm         *float64  `json:"mfdCi95LowUm,omitempty"`
+	MFDCI95HighUm        *float64  `json:"mfdCi95HighUm,omitempty"`
+}
+
+// countDoc is a whole number written as a JSON number, read from a number
+// or from a string holding one.
+type countDoc int64
+
+func (c *countDoc) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = unq
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("fibersMeasured: %s is not a whole number", b)
+	}
+	*c = countDoc(n)
+	return nil
+}
+
+// EncodeRecord is the stored form of g.
+func EncodeRecord(g Grade) ([]byte, error) {
+	doc := recordDoc{
+		Standard: g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: g.QualityGroupName,
+		Borderline: g.Borderline, Alternatives: g.Alternatives, Explanation: g.Explanation,
+	}
+	m := g.Metrics
+	doc.Metrics = &metricsDoc{
+		MeanFiberDiameterUm: m.MeanFiberDiameterUm, SDUm: m.SDUm, CVPercent: m.CVPercent,
+		ComfortFactorPercent: m.ComfortFactorPercent, SpinningFinenessUm: m.SpinningFinenessUm,
+		MFDCI95LowUm: m.MFDCI95LowUm, MFDCI95HighUm: m.MFDCI95HighUm,
+	}
+	if m.FibersMeasured != nil {
+		n := countDoc(*m.FibersMeasured)
+		doc.Metrics.FibersMeasured = &n
+	}
+	return json.Marshal(doc)
+}
+
+// ErrBadRecord is wrapped by the errors of DecodeRecord.
+var ErrBadRecord = errors.New("malformed grade record")
+
+// DecodeRecord reads a grade stored by EncodeRecord (or by the API's JSON
+// of a Grade, as the first rows were). A record that is not JSON, has a
+// key this package does not know, or lacks the standard or the quality
+// group is an error wrapping ErrBadRecord: a stored grade is never read as
+// an empty one.
+func DecodeRecord(b []byte) (Grade, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var doc recordDoc
+	if err := dec.Decode(&doc); err != nil {
+		return Grade{}, fmt.Errorf("%w: %v", ErrBadRecord, err)
+	}
+	if dec.More() {
+		return Grade{}, fmt.Errorf("%w: data after the record", ErrBadRecord)
+	}
+	doc.Standard = strings.TrimPrefix(doc.Standard, "standards/")
+	if doc.Standard == "" || doc.QualityGroup == "" {
+		return Grade{}, fmt.Errorf("%w: it names no standard or no quality group", ErrBadRecord)
+	}
+	g := Grade{
+		Standard: doc.Standard, QualityGroup: doc.QualityGroup, QualityGroupName: doc.QualityGroupName,
+		Borderline: doc.Borderline, Alternatives: doc.Alternatives, Explanation: doc.Explanation,
+	}
+	if m := doc.Metrics; m != nil {
+		g.Metrics = Metrics{
+			MeanFiberDiameterUm: m.MeanFiberDiameterUm, SDUm: m.SDUm, CVPercent: m.CVPercent,
+			ComfortFactorPercent: m.ComfortFactorPercent, SpinningFinenessUm: m.SpinningFinenessUm,
+			MFDCI95LowUm: m.MFDCI95LowUm, MFDCI95HighUm: m.MFDCI95HighUm,
+		}
+		if m.FibersMeasured != nil {
+			n := int64(*m.FibersMeasured)
+			g.Metrics.FibersMeasured = &n
+		}
+	}
+	return g, nil
+}
