@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/allocation"
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -26,16 +25,41 @@ var orderStates = map[millwa.PurchaseOrderState]millwav1.PurchaseOrderState{
 	millwa.OrderExpired:         millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_EXPIRED,
 }
 
-// purchaseOrderList is what ListPurchaseOrders filters and orders by; the
-// default is the order they were placed in.
-var purchaseOrderList = millwa.ListSpec{
-	Filter: map[string]millwa.FieldKind{
-		"state": millwa.EnumField, "quality_group": millwa.StringField, "colour": millwa.StringField,
-		"breed": millwa.StringField, "standard": millwa.StringField, "bid_price_per_kg": millwa.IntField,
-		"quantity_grams": millwa.IntField, "create_time": millwa.TimeField, "expire_time": millwa.TimeField,
-	},
-	Order:        []string{"create_time", "expire_time", "bid_price_per_kg"},
-	DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
+// purchaseOrders lists one processor's purchase orders, or those of every
+// processor the caller may see when processorID is "": by default in the
+// order they were placed.
+func (s *Server) purchaseOrders(ctx context.Context, processorID string) rpc.Lister[millwa.PurchaseOrder, *millwav1.PurchaseOrder] {
+	return rpc.Lister[millwa.PurchaseOrder, *millwav1.PurchaseOrder]{
+		Spec: millwa.ListSpec{
+			Filter: map[string]millwa.FieldKind{
+				"state": millwa.EnumField, "quality_group": millwa.StringField, "colour": millwa.StringField,
+				"breed": millwa.StringField, "standard": millwa.StringField, "bid_price_per_kg": millwa.IntField,
+				"quantity_grams": millwa.IntField, "create_time": millwa.TimeField, "expire_time": millwa.TimeField,
+			},
+			EqualOnly:    []string{"quality_group", "colour", "breed", "standard"},
+			Order:        []string{"create_time", "expire_time", "bid_price_per_kg"},
+			DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
+		},
+		Refine: func(_ millwa.Principal, q *millwa.ListQuery) error {
+			for i, c := range q.Conditions {
+				switch c.Field {
+				case "state":
+					st, ok := millwa.ParsePurchaseOrderState(c.Str)
+					if !ok {
+						return millwa.FilterError("state takes OPEN, PARTIALLY_FILLED, FILLED, CANCELLED or EXPIRED")
+					}
+					q.Conditions[i].Str = string(st)
+				case "standard":
+					q.Conditions[i].Str = strings.TrimPrefix(c.Str, "standards/")
+				}
+			}
+			return nil
+		},
+		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.PurchaseOrder], error) {
+			return s.store.ListPurchaseOrders(ctx, p, processorID, q)
+		},
+		Show: rpc.Plain(orderToProto),
+	}
 }
 
 // CreatePurchaseOrder posts a processor's order to buy fibre and, with
@@ -43,7 +67,7 @@ var purchaseOrderList = millwa.ListSpec{
 // same transaction: the order returned may already be PARTIALLY_FILLED or
 // FILLED.
 func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePurchaseOrderRequest) (*millwav1.CreatePurchaseOrderResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +81,7 @@ func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePu
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.CreatePurchaseOrderResponse { return &millwav1.CreatePurchaseOrderResponse{} },
+	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.CreatePurchaseOrderResponse, []rpc.Event, error) {
 			proc, err := tx.GetProcessor(ctx, p, o.ProcessorID)
 			if err != nil {
@@ -84,28 +108,35 @@ func (s *Server) CreatePurchaseOrder(ctx context.Context, req *millwav1.CreatePu
 
 // GetPurchaseOrder returns one purchase order, if the caller may see it.
 func (s *Server) GetPurchaseOrder(ctx context.Context, req *millwav1.GetPurchaseOrderRequest) (*millwav1.GetPurchaseOrderResponse, error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := millwa.ParseName("name", req.GetName(), processorsCollection, purchaseOrdersCollection)
-	if err != nil {
-		return nil, err
-	}
-	o, err := s.store.GetPurchaseOrder(ctx, p, ids[1])
-	if err == nil && o.ProcessorID != ids[0] {
-		err = millwa.Errorf(millwa.NotFound, "purchase order %s not found", ids[1])
-	}
+	o, err := rpc.Get(ctx, req.GetName(), orderCollections, func(p millwa.Principal, ids []string) (millwa.PurchaseOrder, error) {
+		return readOrder(ctx, s.store, p, ids)
+	})
 	if err != nil {
 		return nil, err
 	}
 	return &millwav1.GetPurchaseOrderResponse{PurchaseOrder: orderToProto(&o)}, nil
 }
 
+// orderCollections are the collections of a purchase order's name.
+var orderCollections = []string{processorsCollection, purchaseOrdersCollection}
+
+// readOrder reads, from a store or in a transaction, the purchase order
+// whose name has the ids given, as p may see it: another processor's
+// order answers as a missing one.
+func readOrder(ctx context.Context, r interface {
+	GetPurchaseOrder(context.Context, millwa.Principal, string) (millwa.PurchaseOrder, error)
+}, p millwa.Principal, ids []string) (millwa.PurchaseOrder, error) {
+	o, err := r.GetPurchaseOrder(ctx, p, ids[1])
+	if err == nil && o.ProcessorID != ids[0] {
+		err = millwa.Errorf(millwa.NotFound, "purchase order %s not found", ids[1])
+	}
+	return o, err
+}
+
 // ListPurchaseOrders lists one processor's purchase orders, or those of
 // every processor visible to the caller with parent "processors/-".
 func (s *Server) ListPurchaseOrders(ctx context.Context, req *millwav1.ListPurchaseOrdersRequest) (*millwav1.ListPurchaseOrdersResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -120,95 +151,64 @@ func (s *Server) ListPurchaseOrders(ctx context.Context, req *millwav1.ListPurch
 		}
 		processorID = ids[0]
 	}
-	lr := millwa.ListRequest{Parent: req.GetParent(), PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
-	q, err := millwa.ParseList(lr, purchaseOrderList)
+	items, next, err := s.purchaseOrders(ctx, processorID).List(p, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := q.EqualOnly("quality_group", "colour", "breed", "standard"); err != nil {
-		return nil, err
-	}
-	for i, c := range q.Conditions {
-		switch c.Field {
-		case "state":
-			st, ok := millwa.ParsePurchaseOrderState(c.Str)
-			if !ok {
-				return nil, millwa.FilterError("state takes OPEN, PARTIALLY_FILLED, FILLED, CANCELLED or EXPIRED")
-			}
-			q.Conditions[i].Str = string(st)
-		case "standard":
-			q.Conditions[i].Str = strings.TrimPrefix(c.Str, "standards/")
-		}
-	}
-	page, err := s.store.ListPurchaseOrders(ctx, p, processorID, q)
-	if err != nil {
-		return nil, err
-	}
-	resp := &millwav1.ListPurchaseOrdersResponse{
-		PurchaseOrders: make([]*millwav1.PurchaseOrder, len(page.Items)),
-		NextPageToken:  lr.NextPageToken(page.Next),
-	}
-	for i := range page.Items {
-		resp.PurchaseOrders[i] = orderToProto(&page.Items[i])
-	}
-	return resp, nil
+	return &millwav1.ListPurchaseOrdersResponse{PurchaseOrders: items, NextPageToken: next}, nil
 }
 
 // CancelPurchaseOrder withdraws an OPEN, PARTIALLY_FILLED or FILLED order
 // from the market; its MATCHED trades are cancelled and their grams return
 // to their lots, in the same transaction under the market lock.
 func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPurchaseOrderRequest) (*millwav1.CancelPurchaseOrderResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
-	ids, err := millwa.ParseName("name", req.GetName(), processorsCollection, purchaseOrdersCollection)
+	ids, err := millwa.ParseName("name", req.GetName(), orderCollections...)
 	if err != nil {
 		return nil, err
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.CancelPurchaseOrderResponse { return &millwav1.CancelPurchaseOrderResponse{} },
-		func(tx *store.Tx) (*millwav1.CancelPurchaseOrderResponse, []rpc.Event, error) {
-			if err := tx.LockMarket(ctx); err != nil {
-				return nil, nil, err
-			}
-			o, err := tx.GetPurchaseOrder(ctx, p, ids[1])
-			if err == nil && o.ProcessorID != ids[0] {
-				err = millwa.Errorf(millwa.NotFound, "purchase order %s not found", ids[1])
-			}
-			if err != nil {
-				return nil, nil, err
-			}
-			if e := req.GetEtag(); e != "" && e != orderEtag(&o) {
-				return nil, nil, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", req.GetName(), e)
-			}
-			if err := o.CanCancel(); err != nil {
-				return nil, nil, err
-			}
-			if err := tx.CancelPurchaseOrder(ctx, o.ID); err != nil {
-				return nil, nil, err
-			}
-			released, err := tx.ReleaseMatchedTrades(ctx, o.ID)
-			if err != nil {
-				return nil, nil, err
-			}
-			if o, err = tx.GetPurchaseOrder(ctx, p, o.ID); err != nil {
-				return nil, nil, err
-			}
-			if err := tx.AppendMarketEvents(ctx, millwa.OrderEvent(millwa.EventOrderCancelled, &o)); err != nil {
-				return nil, nil, err
-			}
-			resp := &millwav1.CancelPurchaseOrderResponse{PurchaseOrder: orderToProto(&o)}
-			events := []rpc.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel"}}
-			for _, tr := range released {
-				events = append(events, rpc.Event{Resource: millwa.TradeName(tr.ID), Action: "cancel", Region: tr.OriginUbigeo})
-			}
-			return resp, events, nil
-		})
+	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CancelPurchaseOrderResponse, []rpc.Event, error) {
+		if err := tx.LockMarket(ctx); err != nil {
+			return nil, nil, err
+		}
+		o, err := readOrder(ctx, tx, p, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := rpc.CheckEtag(req.GetName(), req.GetEtag(), orderEtag(&o)); err != nil {
+			return nil, nil, err
+		}
+		if err := o.CanCancel(); err != nil {
+			return nil, nil, err
+		}
+		if err := tx.CancelPurchaseOrder(ctx, o.ID); err != nil {
+			return nil, nil, err
+		}
+		released, err := tx.ReleaseMatchedTrades(ctx, o.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if o, err = tx.GetPurchaseOrder(ctx, p, o.ID); err != nil {
+			return nil, nil, err
+		}
+		if err := tx.AppendMarketEvents(ctx, millwa.OrderEvent(millwa.EventOrderCancelled, &o)); err != nil {
+			return nil, nil, err
+		}
+		resp := &millwav1.CancelPurchaseOrderResponse{PurchaseOrder: orderToProto(&o)}
+		events := []rpc.Event{{Resource: resp.PurchaseOrder.Name, Action: "cancel"}}
+		for _, tr := range released {
+			events = append(events, rpc.Event{Resource: millwa.TradeName(tr.ID), Action: "cancel", Region: tr.OriginUbigeo})
+		}
+		return resp, events, nil
+	})
 }
 
 // orderFromProto validates an order of a create request: the domain's
@@ -271,7 +271,7 @@ func checkCodesOf(vs *millwa.Violations, field string, list []string, has func(s
 }
 
 func orderName(o *millwa.PurchaseOrder) string {
-	return processorsCollection + "/" + o.ProcessorID + "/" + purchaseOrdersCollection + "/" + o.ID
+	return millwa.PurchaseOrderName(o.ProcessorID, o.ID)
 }
 
 // orderEtag is the opaque version of an order as read: its revision, and

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -25,88 +24,62 @@ var tradeStates = map[millwa.TradeState]millwav1.TradeState{
 	millwa.TradeCancelled: millwav1.TradeState_TRADE_STATE_CANCELLED,
 }
 
-// tradeList is what ListTrades filters and orders by; the default is
-// newest first.
-var tradeList = millwa.ListSpec{
-	Filter: map[string]millwa.FieldKind{
-		"state": millwa.EnumField, "purchase_order": millwa.StringField, "lot": millwa.StringField,
-		"association": millwa.StringField, "processor": millwa.StringField, "clearing_id": millwa.StringField,
-		"quality_group": millwa.StringField, "colour": millwa.StringField, "breed": millwa.StringField,
-		"region": millwa.StringField, "create_time": millwa.TimeField, "confirm_time": millwa.TimeField,
-	},
-	Order:        []string{"create_time", "update_time", "price_per_kg", "grams"},
-	DefaultOrder: []millwa.OrderTerm{{Field: "create_time", Desc: true}},
+// trades lists the trades the caller may see: by default newest first.
+func (s *Server) trades(ctx context.Context) rpc.Lister[millwa.Trade, *millwav1.Trade] {
+	return rpc.Lister[millwa.Trade, *millwav1.Trade]{
+		Spec: millwa.ListSpec{
+			Filter: map[string]millwa.FieldKind{
+				"state": millwa.EnumField, "purchase_order": millwa.StringField, "lot": millwa.StringField,
+				"association": millwa.StringField, "processor": millwa.StringField, "clearing_id": millwa.StringField,
+				"quality_group": millwa.StringField, "colour": millwa.StringField, "breed": millwa.StringField,
+				"region": millwa.StringField, "create_time": millwa.TimeField, "confirm_time": millwa.TimeField,
+			},
+			EqualOnly:    []string{"purchase_order", "lot", "association", "processor", "clearing_id", "region"},
+			Order:        []string{"create_time", "update_time", "price_per_kg", "grams"},
+			DefaultOrder: []millwa.OrderTerm{{Field: "create_time", Desc: true}},
+		},
+		Refine: func(_ millwa.Principal, q *millwa.ListQuery) error {
+			for i, c := range q.Conditions {
+				if c.Field == "state" {
+					st, ok := millwa.ParseTradeState(c.Str)
+					if !ok {
+						return millwa.FilterError("state takes MATCHED, CONFIRMED, DELIVERED, PAID or CANCELLED")
+					}
+					q.Conditions[i].Str = string(st)
+				}
+			}
+			return rpc.FilterNames(q, map[string][]string{
+				"purchase_order": orderCollections,
+				"lot":            {"associations", "lots"},
+				"association":    {"associations"},
+				"processor":      {processorsCollection},
+			})
+		},
+		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Trade], error) {
+			return s.store.ListTrades(ctx, p, q)
+		},
+		Show: rpc.Plain(tradeToProto),
+	}
 }
 
 // ListTrades lists the trades the caller may see.
 func (s *Server) ListTrades(ctx context.Context, req *millwav1.ListTradesRequest) (*millwav1.ListTradesResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lr := millwa.ListRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
-	q, err := millwa.ParseList(lr, tradeList)
+	items, next, err := s.trades(ctx).List(p, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := q.EqualOnly("purchase_order", "lot", "association", "processor", "clearing_id", "region"); err != nil {
-		return nil, err
-	}
-	for i, c := range q.Conditions {
-		switch c.Field {
-		case "state":
-			st, ok := millwa.ParseTradeState(c.Str)
-			if !ok {
-				return nil, millwa.FilterError("state takes MATCHED, CONFIRMED, DELIVERED, PAID or CANCELLED")
-			}
-			q.Conditions[i].Str = string(st)
-		case "purchase_order", "lot", "association", "processor":
-			collections := map[string][]string{
-				"purchase_order": {processorsCollection, purchaseOrdersCollection},
-				"lot":            {"associations", "lots"},
-				"association":    {"associations"},
-				"processor":      {processorsCollection},
-			}[c.Field]
-			ids, err := millwa.ParseName("filter", c.Str, collections...)
-			if err != nil {
-				return nil, millwa.FilterError("%s takes a resource name such as %q", c.Field, exampleName(collections))
-			}
-			q.Conditions[i].Str = ids[len(ids)-1]
-		}
-	}
-	page, err := s.store.ListTrades(ctx, p, q)
-	if err != nil {
-		return nil, err
-	}
-	resp := &millwav1.ListTradesResponse{Trades: make([]*millwav1.Trade, len(page.Items)), NextPageToken: lr.NextPageToken(page.Next)}
-	for i := range page.Items {
-		resp.Trades[i] = tradeToProto(&page.Items[i])
-	}
-	return resp, nil
-}
-
-func exampleName(collections []string) string {
-	name := ""
-	for i, c := range collections {
-		if i > 0 {
-			name += "/"
-		}
-		name += c + "/0190…"
-	}
-	return name
+	return &millwav1.ListTradesResponse{Trades: items, NextPageToken: next}, nil
 }
 
 // GetTrade returns one trade, with payouts for those who may see them.
 func (s *Server) GetTrade(ctx context.Context, req *millwav1.GetTradeRequest) (*millwav1.GetTradeResponse, error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := millwa.ParseName("name", req.GetName(), tradesCollection)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := s.store.GetTrade(ctx, p, ids[0])
+	tr, err := rpc.Get(ctx, req.GetName(), []string{tradesCollection}, func(p millwa.Principal, ids []string) (millwa.Trade, error) {
+		return s.store.GetTrade(ctx, p, ids[0])
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +89,7 @@ func (s *Server) GetTrade(ctx context.Context, req *millwav1.GetTradeRequest) (*
 // ConfirmTrade records the caller's side's confirmation of a MATCHED
 // trade.
 func (s *Server) ConfirmTrade(ctx context.Context, req *millwav1.ConfirmTradeRequest) (*millwav1.ConfirmTradeResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +120,7 @@ func (s *Server) ConfirmTrade(ctx context.Context, req *millwav1.ConfirmTradeReq
 
 // RecordDelivery records the weighed grams of a CONFIRMED trade.
 func (s *Server) RecordDelivery(ctx context.Context, req *millwav1.RecordDeliveryRequest) (*millwav1.RecordDeliveryResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
+	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
@@ -180,7 +153,7 @@ func (s *Server) RecordDelivery(ctx context.Context, req *millwav1.RecordDeliver
 // RecordPayment records the payment of a DELIVERED trade and computes the
 // member payouts.
 func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentRequest) (*millwav1.RecordPaymentResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
+	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
@@ -213,7 +186,7 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 	vs *millwa.Violations, step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error,
 	wrap func(*millwav1.Trade) Resp) (Resp, error) {
 	var zero Resp
-	p, _ := auth.FromContext(ctx)
+	p := rpc.Principal(ctx)
 	if vs == nil {
 		vs = &millwa.Violations{}
 	}
@@ -234,8 +207,8 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 			if err != nil {
 				return zero, nil, err
 			}
-			if etag != "" && etag != millwa.Etag(tr.Revision) {
-				return zero, nil, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", name, etag)
+			if err := rpc.CheckEtag(name, etag, millwa.Etag(tr.Revision)); err != nil {
+				return zero, nil, err
 			}
 			if err := step(tx, &tr, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
 				return zero, nil, err
@@ -284,13 +257,13 @@ func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
 		PaidAmount:     tr.PaidAmount,
 
 		PaymentReference:       tr.PaymentReference,
-		AssociationConfirmTime: optionalTime(tr.AssociationConfirmTime),
-		ProcessorConfirmTime:   optionalTime(tr.ProcessorConfirmTime),
-		ConfirmTime:            optionalTime(tr.ConfirmTime),
-		WeighTime:              optionalTime(tr.WeighTime),
-		DeliverTime:            optionalTime(tr.DeliverTime),
-		PayTime:                optionalTime(tr.PayTime),
-		CancelTime:             optionalTime(tr.CancelTime),
+		AssociationConfirmTime: rpc.Timestamp(tr.AssociationConfirmTime),
+		ProcessorConfirmTime:   rpc.Timestamp(tr.ProcessorConfirmTime),
+		ConfirmTime:            rpc.Timestamp(tr.ConfirmTime),
+		WeighTime:              rpc.Timestamp(tr.WeighTime),
+		DeliverTime:            rpc.Timestamp(tr.DeliverTime),
+		PayTime:                rpc.Timestamp(tr.PayTime),
+		CancelTime:             rpc.Timestamp(tr.CancelTime),
 		ClearingId:             tr.ClearingID,
 		CreateTime:             timestamppb.New(tr.CreateTime),
 		UpdateTime:             timestamppb.New(tr.UpdateTime),
@@ -303,11 +276,4 @@ func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
 		})
 	}
 	return p
-}
-
-func optionalTime(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
 }

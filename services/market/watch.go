@@ -7,21 +7,15 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/feed"
 	"github.com/millwa/millwa/internal/millwa"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // StreamAcceptedHeader is the header WatchMarket sends once it has
 // accepted a call, before any event: a refused call ends without it.
 const StreamAcceptedHeader = "x-millwa-stream-accepted"
-
-// watchPoll is how often a watcher looks for events when nothing woke it:
-// events recorded by other replicas arrive within this time.
-const watchPoll = 200 * time.Millisecond
-
-// watchBatch is how many events a watcher reads at a time.
-const watchBatch = 500
 
 var eventTypes = map[millwa.MarketEventType]millwav1.MarketEventType{
 	millwa.EventTradeMatched:   millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_MATCHED,
@@ -40,7 +34,7 @@ var eventTypes = map[millwa.MarketEventType]millwav1.MarketEventType{
 // poll brings the others'.
 func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.MarketService_WatchMarketServer) error {
 	ctx := stream.Context()
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,31 +51,12 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 			vs.Add("event_types["+strconv.Itoa(i)+"]", "must be a MARKET_EVENT_TYPE_ value other than UNSPECIFIED")
 		}
 	}
-	var after int64
-	if id := req.GetAfterEventId(); id != "" {
-		n, err := strconv.ParseInt(id, 10, 64)
-		if err != nil || n < 0 {
-			vs.Add("after_event_id", "must be the id of an event received from WatchMarket, or empty; got %q", id)
-		}
-		after = n
-	}
 	if err := vs.Err(); err != nil {
 		return err
 	}
-	cur, err := s.store.MarketEventCursor(ctx)
+	after, err := feed.Start(ctx, s.store, req.GetAfterEventId())
 	if err != nil {
 		return err
-	}
-	switch {
-	case req.GetAfterEventId() == "":
-		after = cur.Head
-	case after < cur.PurgedThrough:
-		return &millwa.Error{Code: millwa.FailedPrecondition, Reason: "EVENTS_PURGED", Message: "events after " +
-			req.GetAfterEventId() + " are no longer kept: read the current state with the List RPCs, then watch again with an empty after_event_id"}
-	case after > cur.Head:
-		var vs millwa.Violations
-		vs.Add("after_event_id", "names no event yet (the last is %d): pass the id of an event received, or empty", cur.Head)
-		return vs.Err()
 	}
 	// Headers tell a client (the gateway's event route) that the call was
 	// accepted before any event arrives.
@@ -90,38 +65,12 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	}
 	s.observer.WatchStarted()
 	defer s.observer.WatchEnded()
-	for {
-		woken := s.store.MarketEventsAdded()
-		cur, err := s.store.MarketEventCursor(ctx)
-		if err != nil {
-			return err
-		}
-		for after < cur.Head {
-			events, err := s.store.MarketEvents(ctx, p, after, cur.Head, types, watchBatch)
-			if err != nil {
-				return err
-			}
-			if len(events) == 0 {
-				after = cur.Head
-				break
-			}
-			for i := range events {
-				// Observed as it is handed to the stream, so that a client
-				// holding the event can count on the figure being there.
-				s.observer.EventSent(cur.Head-events[i].Seq, time.Since(events[i].Time))
-				if err := stream.Send(&millwav1.WatchMarketResponse{Event: eventToProto(&events[i], p)}); err != nil {
-					return err
-				}
-				after = events[i].Seq
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-woken:
-		case <-time.After(watchPoll):
-		}
-	}
+	return feed.Follow(ctx, s.store, p, after, types, feed.Defaults, func(e *millwa.MarketEvent, head int64) error {
+		// Observed as it is handed to the stream, so that a client holding
+		// the event can count on the figure being there.
+		s.observer.EventSent(head-e.Seq, time.Since(e.Time))
+		return stream.Send(&millwav1.WatchMarketResponse{Event: eventToProto(e, p)})
+	})
 }
 
 // eventToProto shows an event as p may see it: processors never see

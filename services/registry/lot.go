@@ -201,13 +201,20 @@ var lotCollections = []string{associationsCollection, "lots"}
 
 // visibleLot reads the lot of a parsed name, if the caller may see it.
 func (s *Server) visibleLot(ctx context.Context) func(p millwa.Principal, ids []string) (millwa.Lot, error) {
-	return func(p millwa.Principal, ids []string) (millwa.Lot, error) {
-		l, err := s.store.GetLot(ctx, p, ids[1])
-		if err == nil && l.AssociationID != ids[0] {
-			err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
-		}
-		return l, err
+	return func(p millwa.Principal, ids []string) (millwa.Lot, error) { return readLot(ctx, s.store, p, ids) }
+}
+
+// readLot reads, from a store or in a transaction, the lot whose name has
+// the ids given, as p may see it: a lot read under another association's
+// name answers as a missing one.
+func readLot(ctx context.Context, r interface {
+	GetLot(context.Context, millwa.Principal, string) (millwa.Lot, error)
+}, p millwa.Principal, ids []string) (millwa.Lot, error) {
+	l, err := r.GetLot(ctx, p, ids[1])
+	if err == nil && l.AssociationID != ids[0] {
+		err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
 	}
+	return l, err
 }
 
 // lots lists lots of one association, or of every association the caller
@@ -284,10 +291,7 @@ func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotReque
 		return nil, err
 	}
 	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.WithdrawLotResponse, []rpc.Event, error) {
-		l, err := tx.GetLot(ctx, p, ids[1])
-		if err == nil && l.AssociationID != ids[0] {
-			err = millwa.Errorf(millwa.NotFound, "lot %s not found", ids[1])
-		}
+		l, err := readLot(ctx, tx, p, ids)
 		if err != nil {
 			return nil, nil, err
 		}
