@@ -65,3 +65,100 @@ func ProposePlan(seed uint64, classifiers []ClassifierLots) ([]ClassifierSample,
 	slices.SortFunc(out, func(a, b ClassifierSample) int { return cmp.Compare(a.ClassifierID, b.ClassifierID) })
 	return out, nil
 }
+
+// PlanLot is a lot a sampling plan may draw.
+type PlanLot struct {
+	ID, AssociationID, ClassifierID string
+}
+
+// RecentCheck is one check of a classifier's lots, for its severity.
+type RecentCheck struct {
+	ClassifierID string
+	// Standard is the id of the standard the check was graded under.
+	Standard string
+	Pair
+}
+
+// RegionPlanInput is what a region's sampling plan is drawn from.
+type RegionPlanInput struct {
+	Seed uint64
+	// Standard and Scale are the standard severity is judged under and
+	// its groups; checks under any other standard are left out.
+	Standard string
+	Scale    *Scale
+	// Lots are the region's lots in the period.
+	Lots []PlanLot
+	// Checks are the classifiers' checks (the latest per lot), most
+	// recent first; each classifier is judged on its first RecentLimit.
+	Checks      []RecentCheck
+	RecentLimit int
+}
+
+// ClassifierPlan is one classifier's part of a region's plan.
+type ClassifierPlan struct {
+	ClassifierSample
+	AssociationID string
+	// LotCount is how many of the region's lots the classifier declared.
+	LotCount int
+	// Recent is the agreement of the checks its severity was judged on.
+	Recent Statistics
+	// Chosen are the lots drawn, by association and id.
+	Chosen []PlanLot
+}
+
+// PlanRegion draws a region's sampling plan: every classifier with lots is
+// judged on its recent checks (quadratic-weighted agreement, then
+// DecideSeverity) and sampled by ProposePlan. Classifiers come ordered by
+// association and id, so that the plan reads the same each time.
+func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
+	byClassifier := map[string]*ClassifierPlan{}
+	lotIDs := map[string][]string{}
+	lots := map[string]PlanLot{}
+	var ids []string
+	for _, l := range in.Lots {
+		c := byClassifier[l.ClassifierID]
+		if c == nil {
+			c = &ClassifierPlan{AssociationID: l.AssociationID}
+			byClassifier[l.ClassifierID] = c
+			ids = append(ids, l.ClassifierID)
+		}
+		c.LotCount++
+		lotIDs[l.ClassifierID] = append(lotIDs[l.ClassifierID], l.ID)
+		lots[l.ID] = l
+	}
+	recent := map[string][]Pair{}
+	for _, c := range in.Checks {
+		if c.Standard == in.Standard && len(recent[c.ClassifierID]) < in.RecentLimit {
+			recent[c.ClassifierID] = append(recent[c.ClassifierID], c.Pair)
+		}
+	}
+	input := make([]ClassifierLots, 0, len(ids))
+	for _, id := range ids {
+		stats, err := in.Scale.Agreement(recent[id], Quadratic)
+		if err != nil {
+			return nil, fmt.Errorf("the recent agreement of classifier %s: %w", id, err)
+		}
+		byClassifier[id].Recent = stats
+		input = append(input, ClassifierLots{ClassifierID: id, LotIDs: lotIDs[id], Recent: stats})
+	}
+	samples, err := ProposePlan(in.Seed, input)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ClassifierPlan, 0, len(samples))
+	for _, s := range samples {
+		c := byClassifier[s.ClassifierID]
+		c.ClassifierSample = s
+		for _, id := range s.LotIDs {
+			c.Chosen = append(c.Chosen, lots[id])
+		}
+		slices.SortFunc(c.Chosen, func(a, b PlanLot) int {
+			return cmp.Or(cmp.Compare(a.AssociationID, b.AssociationID), cmp.Compare(a.ID, b.ID))
+		})
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b ClassifierPlan) int {
+		return cmp.Or(cmp.Compare(a.AssociationID, b.AssociationID), cmp.Compare(a.ClassifierID, b.ClassifierID))
+	})
+	return out, nil
+}

@@ -5,7 +5,6 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -14,51 +13,39 @@ import (
 
 const agenciesCollection = "agencies"
 
-// agencyList is what ListAgencies filters on; agencies are always ordered
-// by display_name, then name. display_name is exact but case-insensitive;
-// region is an INEI ubigeo of 2, 4 or 6 digits that the agency's regions
-// cover.
-var agencyList = millwa.ListSpec{
-	Filter: map[string]millwa.FieldKind{
-		"display_name": millwa.StringField,
-		"region":       millwa.StringField,
-	},
-	DefaultOrder: []millwa.OrderTerm{{Field: "display_name"}},
+// agencies lists agencies, always by display_name, then name.
+// display_name is exact but case-insensitive; region is an INEI ubigeo of
+// 2, 4 or 6 digits that the agency's regions cover.
+func (s *Server) agencies(ctx context.Context) rpc.Lister[millwa.Agency, *millwav1.Agency] {
+	return rpc.Lister[millwa.Agency, *millwav1.Agency]{
+		Spec: millwa.ListSpec{
+			Filter:       map[string]millwa.FieldKind{"display_name": millwa.StringField, "region": millwa.StringField},
+			EqualOnly:    []string{"display_name"},
+			DefaultOrder: []millwa.OrderTerm{{Field: "display_name"}},
+		},
+		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Agency], error) {
+			return s.store.ListAgencies(ctx, p, q)
+		},
+		Show: rpc.Plain(agencyToProto),
+	}
 }
 
 // CreateAgency registers a regional agency. The policy table admits admins
 // only.
 func (s *Server) CreateAgency(ctx context.Context, req *millwav1.CreateAgencyRequest) (*millwav1.CreateAgencyResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
+	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
 	in := req.GetAgency()
-	if in == nil {
-		vs.Add("agency", "is required")
-		return nil, vs.Err()
-	}
-	a := agencyFromProto(in)
-	a.Normalize()
-	a.Check(&vs, "agency")
-	for _, f := range []struct {
-		field string
-		set   bool
-	}{
-		{"name", in.GetName() != ""},
-		{"create_time", in.GetCreateTime() != nil},
-		{"update_time", in.GetUpdateTime() != nil},
-		{"etag", in.GetEtag() != ""},
-	} {
-		if f.set {
-			vs.Add("agency."+f.field, "is output only: leave it empty")
-		}
-	}
+	a := rpc.Input(&vs, "agency", in, agencyFromProto)
+	rpc.OutputOnly(&vs, "agency", in,
+		"name", "create_time", "update_time", "etag")
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateAgencyResponse { return &millwav1.CreateAgencyResponse{} },
+	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.CreateAgencyResponse, []rpc.Event, error) {
 			created := a
 			if err := tx.CreateAgency(ctx, &created); err != nil {
@@ -75,15 +62,9 @@ func (s *Server) CreateAgency(ctx context.Context, req *millwav1.CreateAgencyReq
 // GetAgency returns one agency by name: any for an admin, its own for an
 // agency.
 func (s *Server) GetAgency(ctx context.Context, req *millwav1.GetAgencyRequest) (*millwav1.GetAgencyResponse, error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := millwa.ParseName("name", req.GetName(), agenciesCollection)
-	if err != nil {
-		return nil, err
-	}
-	a, err := s.store.GetAgency(ctx, p, ids[0])
+	a, err := rpc.Get(ctx, req.GetName(), []string{agenciesCollection}, func(p millwa.Principal, ids []string) (millwa.Agency, error) {
+		return s.store.GetAgency(ctx, p, ids[0])
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -93,43 +74,23 @@ func (s *Server) GetAgency(ctx context.Context, req *millwav1.GetAgencyRequest) 
 // ListAgencies lists the agencies the caller may see (every one for an
 // admin, itself for an agency), by display_name then name.
 func (s *Server) ListAgencies(ctx context.Context, req *millwav1.ListAgenciesRequest) (*millwav1.ListAgenciesResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lr := millwa.ListRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken(), Filter: req.GetFilter()}
-	q, err := millwa.ParseList(lr, agencyList)
+	items, next, err := s.agencies(ctx).List(p, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := q.EqualOnly("display_name"); err != nil {
-		return nil, err
-	}
-	page, err := s.store.ListAgencies(ctx, p, q)
-	if err != nil {
-		return nil, err
-	}
-	resp := &millwav1.ListAgenciesResponse{
-		Agencies:      make([]*millwav1.Agency, len(page.Items)),
-		NextPageToken: lr.NextPageToken(page.Next),
-	}
-	for i := range page.Items {
-		resp.Agencies[i] = agencyToProto(&page.Items[i])
-	}
-	return resp, nil
+	return &millwav1.ListAgenciesResponse{Agencies: items, NextPageToken: next}, nil
 }
 
 func agencyFromProto(a *millwav1.Agency) millwa.Agency {
-	c := a.GetContact()
 	return millwa.Agency{
 		DisplayName: a.GetDisplayName(),
 		Regions:     a.GetRegions(),
 		RUC:         a.GetRuc(),
-		Contact: millwa.Contact{
-			PersonName: c.GetPersonName(),
-			Phone:      c.GetPhone(),
-			Email:      c.GetEmail(),
-		},
+		Contact:     rpc.ContactFromProto(a.GetContact()),
 	}
 }
 
@@ -144,7 +105,7 @@ func agencyToProto(a *millwa.Agency) *millwav1.Agency {
 		Etag:        millwa.Etag(a.Revision),
 	}
 	if a.Contact != (millwa.Contact{}) {
-		out.Contact = &millwav1.Contact{PersonName: a.Contact.PersonName, Phone: a.Contact.Phone, Email: a.Contact.Email}
+		out.Contact = rpc.ContactToProto(a.Contact)
 	}
 	return out
 }

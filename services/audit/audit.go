@@ -10,12 +10,11 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
-	"github.com/millwa/millwa/services/identity"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // Server is the AuditService.
@@ -50,7 +49,7 @@ var eventList = millwa.ListSpec{
 // ListAuditEvents lists the audit log: every event for admins; for an
 // agency, the events of its regions, of its own agency and of its keys.
 func (s *Server) ListAuditEvents(ctx context.Context, req *millwav1.ListAuditEventsRequest) (*millwav1.ListAuditEventsResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +60,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *millwav1.ListAuditEve
 	}
 	for i, c := range q.Conditions {
 		if c.Field == "actor_role" {
-			r, ok := identity.ParseRoleName(c.Str)
+			r, ok := rpc.ParseRoleName(c.Str)
 			if !ok {
 				return nil, millwa.FilterError("actor_role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
 			}
@@ -97,7 +96,7 @@ var failures = map[store.AuditFailure]millwav1.AuditChainFailure{
 // VerifyAuditLog recomputes the hash chain over a range and reports the
 // first broken link.
 func (s *Server) VerifyAuditLog(ctx context.Context, req *millwav1.VerifyAuditLogRequest) (*millwav1.VerifyAuditLogResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
+	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
 	v, err := s.store.VerifyAuditRange(ctx, req.GetStartSequence(), req.GetEndSequence())
@@ -125,7 +124,7 @@ func eventToProto(e *millwa.AuditEvent) *millwav1.AuditEvent {
 		Name:              "auditEvents/" + strconv.FormatInt(e.Sequence, 10),
 		Sequence:          e.Sequence,
 		Actor:             e.Actor,
-		ActorRole:         identity.RoleToProto(e.Role),
+		ActorRole:         rpc.RoleToProto(e.Role),
 		ActorOrganisation: e.Organisation,
 		Method:            e.Method,
 		Resource:          e.Resource,

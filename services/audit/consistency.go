@@ -4,16 +4,15 @@ import (
 	"context"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/consistency"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // Limits of consistency reports.
@@ -29,7 +28,7 @@ const (
 // GetConsistencyReport computes the agreement between declared and checked
 // quality groups for a scope and period, from the latest check of each lot.
 func (s *Server) GetConsistencyReport(ctx context.Context, req *millwav1.GetConsistencyReportRequest) (*millwav1.GetConsistencyReportResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,88 +62,59 @@ func (s *Server) GetConsistencyReport(ctx context.Context, req *millwav1.GetCons
 	if err != nil {
 		return nil, err
 	}
-	scale, err := scaleOf(st)
-	if err != nil {
+	in := consistency.ReportInput{
+		Standard: st.ID, Bands: bandsOf(st), From: from, To: to, KappaThreshold: threshold, MaxBelow: maxClassifiersBelow,
+	}
+	if in.Scale, err = scaleOf(st); err != nil {
 		return nil, err
 	}
-	report := &millwav1.ConsistencyReport{
-		StartTime: timestamppb.New(from), EndTime: timestamppb.New(to), Standard: "standards/" + st.ID,
-		KappaThreshold: threshold, ComputeTime: timestamppb.Now(), LotCount: int32(len(lots)),
+	for _, c := range checks {
+		ck, err := readCheck(c)
+		if err != nil {
+			return nil, err
+		}
+		in.Checks = append(in.Checks, ck)
+	}
+	r, err := consistency.BuildReport(in)
+	if err != nil {
+		return nil, millwa.Wrap(millwa.Internal, err, "computing a consistency report")
+	}
+	return &millwav1.GetConsistencyReportResponse{ConsistencyReport: reportToProto(req, in, r, len(lots))}, nil
+}
+
+// reportToProto is the API's form of the report r, computed from in, on
+// the scope of req.
+func reportToProto(req *millwav1.GetConsistencyReportRequest, in consistency.ReportInput, r consistency.Report, lots int) *millwav1.ConsistencyReport {
+	out := &millwav1.ConsistencyReport{
+		StartTime: timestamppb.New(in.From), EndTime: timestamppb.New(in.To), Standard: "standards/" + in.Standard,
+		KappaThreshold: in.KappaThreshold, ComputeTime: timestamppb.Now(), LotCount: int32(lots),
+		OtherStandardCheckCount: int32(r.OtherStandardChecks), BorderlineCount: int32(r.BorderlineChecks),
+		ClassifierCount: int32(r.Classifiers), Overall: agreementToProto(r.Overall), ConfusionMatrix: matrixToProto(r.Matrix),
 	}
 	switch {
 	case req.GetRegion() != "":
-		report.Scope = &millwav1.ConsistencyReport_Region{Region: req.GetRegion()}
+		out.Scope = &millwav1.ConsistencyReport_Region{Region: req.GetRegion()}
 	case req.GetAssociation() != "":
-		report.Scope = &millwav1.ConsistencyReport_Association{Association: req.GetAssociation()}
+		out.Scope = &millwav1.ConsistencyReport_Association{Association: req.GetAssociation()}
 	default:
-		report.Scope = &millwav1.ConsistencyReport_Classifier{Classifier: req.GetClassifier()}
+		out.Scope = &millwav1.ConsistencyReport_Classifier{Classifier: req.GetClassifier()}
 	}
-
-	var counted []checked
-	byClassifier := map[string][]checked{}
-	var order []string
-	for _, c := range checks {
-		if c.Standard != st.ID {
-			report.OtherStandardCheckCount++
-			continue
-		}
-		ck := readCheck(c, st)
-		if ck.borderline {
-			report.BorderlineCount++
-		}
-		counted = append(counted, ck)
-		if _, seen := byClassifier[c.ClassifierID]; !seen {
-			order = append(order, c.ClassifierID)
-		}
-		byClassifier[c.ClassifierID] = append(byClassifier[c.ClassifierID], ck)
-	}
-	report.ClassifierCount = int32(len(byClassifier))
-	overall, err := agreementOf(scale, counted)
-	if err != nil {
-		return nil, err
-	}
-	report.Overall = overall.toProto()
-	report.ConfusionMatrix = matrixToProto(overall.stats.Matrix)
-
-	var perClassifier []consistency.ClassifierStatistics
-	results := map[string]agreement{}
-	classifierName := map[string]string{}
-	for _, id := range order {
-		a, err := agreementOf(scale, byClassifier[id])
-		if err != nil {
-			return nil, err
-		}
-		results[id] = a
-		classifierName[id] = associationsCollection + "/" + byClassifier[id][0].row.AssociationID + "/" + classifiersCollection + "/" + id
-		perClassifier = append(perClassifier, consistency.ClassifierStatistics{ClassifierID: id, Statistics: a.stats})
-	}
-	below, err := consistency.BelowThreshold(perClassifier, threshold)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range below[:min(len(below), maxClassifiersBelow)] {
-		report.ClassifiersBelowThreshold = append(report.ClassifiersBelowThreshold, &millwav1.ClassifierConsistency{
-			Classifier: classifierName[c.ClassifierID], Statistics: results[c.ClassifierID].toProto(),
+	for _, c := range r.Below {
+		out.ClassifiersBelowThreshold = append(out.ClassifiersBelowThreshold, &millwav1.ClassifierConsistency{
+			Classifier: classifierName(c.AssociationID, c.ClassifierID), Statistics: agreementToProto(c.Agreement),
 		})
 	}
-
-	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
-		end := m.AddDate(0, 1, 0)
-		var in []checked
-		for _, c := range counted {
-			if !c.row.CreateTime.Before(m) && c.row.CreateTime.Before(end) {
-				in = append(in, c)
-			}
-		}
-		a, err := agreementOf(scale, in)
-		if err != nil {
-			return nil, err
-		}
-		report.MonthlyAgreement = append(report.MonthlyAgreement, &millwav1.PeriodAgreement{
-			StartTime: timestamppb.New(m), EndTime: timestamppb.New(end), Statistics: a.toProto(),
+	for _, m := range r.Monthly {
+		out.MonthlyAgreement = append(out.MonthlyAgreement, &millwav1.PeriodAgreement{
+			StartTime: timestamppb.New(m.Start), EndTime: timestamppb.New(m.End), Statistics: agreementToProto(m.Agreement),
 		})
 	}
-	return &millwav1.GetConsistencyReportResponse{ConsistencyReport: report}, nil
+	return out
+}
+
+// classifierName is the resource name of a classifier.
+func classifierName(associationID, id string) string {
+	return associationsCollection + "/" + associationID + "/" + classifiersCollection + "/" + id
 }
 
 // auditScope reads the oneof scope of a report or plan: a region (ubigeo
@@ -242,41 +212,30 @@ func period(vs *millwa.Violations, start, end *timestamppb.Timestamp, max time.D
 	return from, to
 }
 
-// checked is a check as the statistics read it.
-type checked struct {
-	row        store.CheckRow
-	borderline bool
-	// measuredUm is the check's mean fibre diameter; hasMeasured is false
-	// when the grade document has none.
-	measuredUm  float64
-	hasMeasured bool
-	declared    consistency.Band
-	hasBand     bool
-}
-
-// readCheck decodes the recorded grade for its borderline flag and mean
-// diameter, and finds the declared group's band.
-func readCheck(c store.CheckRow, st *grading.Standard) checked {
-	ck := checked{row: c}
-	var g millwav1.Grade
-	if c.Grading != "" && protojson.Unmarshal([]byte(c.Grading), &g) == nil {
-		ck.borderline = g.GetBorderline()
-		if m := g.GetMetrics(); m != nil && m.GetMeanFiberDiameterUm() > 0 {
-			ck.measuredUm, ck.hasMeasured = m.GetMeanFiberDiameterUm(), true
-		}
+// readCheck is a check as the report reads it: its borderline flag and
+// mean diameter come from its stored grade.
+func readCheck(c store.CheckRow) (consistency.Check, error) {
+	ck := consistency.Check{
+		ClassifierID: c.ClassifierID, AssociationID: c.AssociationID, Standard: c.Standard,
+		Declared: c.DeclaredGroup, Checked: c.CheckGroup, Time: c.CreateTime,
 	}
-	ck.declared, ck.hasBand = bandOf(st, c.DeclaredGroup)
-	return ck
+	g, err := rpc.StoredGrade(c.Grading, "check grading "+c.ID)
+	if err != nil || g == nil {
+		return ck, err
+	}
+	ck.Borderline = g.Borderline
+	if mean := g.Metrics.MeanFiberDiameterUm; mean > 0 {
+		ck.MeasuredUm = &mean
+	}
+	return ck, nil
 }
 
-// bandOf is the band of diameters that grade into group code, widened by
-// half the bands' resolution so that a mean rounding into the band is
-// inside it.
-func bandOf(st *grading.Standard, code string) (consistency.Band, bool) {
+// bandsOf are the bands of diameters that grade into each of the
+// standard's groups, widened by half the bands' resolution so that a mean
+// rounding into a band is inside it.
+func bandsOf(st *grading.Standard) map[string]consistency.Band {
+	bands := map[string]consistency.Band{}
 	for _, g := range st.QualityGroups {
-		if g.Code != code {
-			continue
-		}
 		var b consistency.Band
 		if g.Band.MinUm != nil {
 			b.LowUm = max(0, *g.Band.MinUm-bandResolutionUm/2)
@@ -286,9 +245,11 @@ func bandOf(st *grading.Standard, code string) (consistency.Band, bool) {
 		} else {
 			b.OpenAbove = true
 		}
-		return b, b.Validate() == nil
+		if b.Validate() == nil {
+			bands[g.Code] = b
+		}
 	}
-	return consistency.Band{}, false
+	return bands
 }
 
 // scaleOf is the standard's ordered quality groups, finest first, with the
@@ -309,35 +270,9 @@ func scaleOf(st *grading.Standard) (*consistency.Scale, error) {
 	return sc, nil
 }
 
-// agreement is the statistics of a set of checks and their diameter bias.
-type agreement struct {
-	stats consistency.Statistics
-	bias  consistency.Bias
-}
-
-// agreementOf computes quadratic-weighted agreement and bias of checks.
-func agreementOf(scale *consistency.Scale, checks []checked) (agreement, error) {
-	pairs := make([]consistency.Pair, 0, len(checks))
-	var diam []consistency.DiameterCheck
-	for _, c := range checks {
-		pairs = append(pairs, consistency.Pair{Declared: c.row.DeclaredGroup, Checked: c.row.CheckGroup})
-		if c.hasMeasured && c.hasBand {
-			diam = append(diam, consistency.DiameterCheck{MeasuredUm: c.measuredUm, Declared: c.declared})
-		}
-	}
-	stats, err := scale.Agreement(pairs, consistency.Quadratic)
-	if err != nil {
-		return agreement{}, millwa.Wrap(millwa.Internal, err, "computing agreement")
-	}
-	bias, err := consistency.MeanBias(diam)
-	if err != nil {
-		return agreement{}, millwa.Wrap(millwa.Internal, err, "computing bias")
-	}
-	return agreement{stats: stats, bias: bias}, nil
-}
-
-func (a agreement) toProto() *millwav1.AgreementStatistics {
-	s := a.stats
+// agreementToProto is the API's form of an agreement.
+func agreementToProto(a consistency.Agreement) *millwav1.AgreementStatistics {
+	s := a.Statistics
 	out := &millwav1.AgreementStatistics{
 		CheckCount: int32(s.Checks), ExactAgreementCount: int32(s.ExactCount), AdjacentAgreementCount: int32(s.AdjacentCount),
 		ExactAgreementPercent: 100 * s.ExactProportion, AdjacentAgreementPercent: 100 * s.AdjacentProportion,
@@ -346,8 +281,8 @@ func (a agreement) toProto() *millwav1.AgreementStatistics {
 	if k := s.WeightedKappa; k.Defined {
 		out.WeightedKappa, out.WeightedKappaCi95Low, out.WeightedKappaCi95High = proto.Float64(k.Value), proto.Float64(k.CILow), proto.Float64(k.CIHigh)
 	}
-	if a.bias.Defined() {
-		out.MeanBiasUm = proto.Float64(a.bias.MeanUm)
+	if a.Bias.Defined() {
+		out.MeanBiasUm = proto.Float64(a.Bias.MeanUm)
 	}
 	return out
 }

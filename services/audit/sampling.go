@@ -5,17 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/consistency"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // Limits of sampling plans.
@@ -38,7 +37,7 @@ var severities = map[consistency.Severity]millwav1.InspectionSeverity{
 // by its lot count, tightened or reduced by its recent agreement, the lots
 // drawn with the plan's seed. Nothing is written.
 func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeSamplingPlanRequest) (*millwav1.ProposeSamplingPlanResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -81,96 +80,68 @@ func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeS
 		seed = int64(binary.BigEndian.Uint64(b[:]) >> 1)
 	}
 
+	in := consistency.RegionPlanInput{Seed: uint64(seed), Standard: s.standards.DefaultID(), RecentLimit: recentChecks}
+	st, _ := s.standards.Get(in.Standard)
+	if in.Scale, err = scaleOf(st); err != nil {
+		return nil, err
+	}
 	lots, err := s.store.AuditLots(ctx, p, store.AuditScope{Region: req.GetRegion()}, from, to, asOf)
 	if err != nil {
 		return nil, err
 	}
-	type classifier struct {
-		associationID string
-		lotIDs        []string
-	}
-	byClassifier := map[string]*classifier{}
-	lotAssociation := map[string]string{}
+	classifiers := map[string]bool{}
 	var ids []string
 	for _, l := range lots {
-		c := byClassifier[l.ClassifierID]
-		if c == nil {
-			c = &classifier{associationID: l.AssociationID}
-			byClassifier[l.ClassifierID] = c
+		in.Lots = append(in.Lots, consistency.PlanLot{ID: l.ID, AssociationID: l.AssociationID, ClassifierID: l.ClassifierID})
+		if !classifiers[l.ClassifierID] {
+			classifiers[l.ClassifierID] = true
 			ids = append(ids, l.ClassifierID)
 		}
-		c.lotIDs = append(c.lotIDs, l.ID)
-		lotAssociation[l.ID] = l.AssociationID
-	}
-	st, _ := s.standards.Get(s.standards.DefaultID())
-	scale, err := scaleOf(st)
-	if err != nil {
-		return nil, err
 	}
 	checks, err := s.store.ClassifierChecks(ctx, ids, asOf)
 	if err != nil {
 		return nil, err
 	}
-	recent := map[string][]consistency.Pair{}
 	for _, c := range checks {
-		if c.Standard == st.ID && len(recent[c.ClassifierID]) < recentChecks {
-			recent[c.ClassifierID] = append(recent[c.ClassifierID], consistency.Pair{Declared: c.DeclaredGroup, Checked: c.CheckGroup})
-		}
+		in.Checks = append(in.Checks, consistency.RecentCheck{ClassifierID: c.ClassifierID, Standard: c.Standard,
+			Pair: consistency.Pair{Declared: c.DeclaredGroup, Checked: c.CheckGroup}})
 	}
-	var input []consistency.ClassifierLots
-	for _, id := range ids {
-		stats, err := scale.Agreement(recent[id], consistency.Quadratic)
-		if err != nil {
-			return nil, millwa.Wrap(millwa.Internal, err, "computing the recent agreement of classifier %s", id)
-		}
-		input = append(input, consistency.ClassifierLots{ClassifierID: id, LotIDs: byClassifier[id].lotIDs, Recent: stats})
-	}
-	samples, err := consistency.ProposePlan(uint64(seed), input)
+	classifierPlans, err := consistency.PlanRegion(in)
 	if err != nil {
 		return nil, millwa.Wrap(millwa.Internal, err, "proposing a plan")
 	}
-
 	plan := &millwav1.SamplingPlan{
 		Region: req.GetRegion(), StartTime: timestamppb.New(from), EndTime: timestamppb.New(to), Seed: seed,
 		AsOfTime: timestamppb.New(asOf), Rule: millwav1.SamplingRule_SAMPLING_RULE_ISO_2859_1_LEVEL_II, LotCount: int32(len(lots)),
 	}
-	recentOf := map[string]consistency.Statistics{}
-	for _, in := range input {
-		recentOf[in.ClassifierID] = in.Recent
-	}
-	for _, cs := range samples {
-		c := byClassifier[cs.ClassifierID]
-		names := make([]string, len(cs.LotIDs))
-		for i, id := range cs.LotIDs {
-			names[i] = millwa.LotName(lotAssociation[id], id)
-		}
-		slices.Sort(names)
-		r := recentOf[cs.ClassifierID]
-		out := &millwav1.ClassifierSample{
-			Classifier: associationsCollection + "/" + c.associationID + "/" + classifiersCollection + "/" + cs.ClassifierID,
-			LotCount:   int32(len(c.lotIDs)), Severity: severities[cs.Severity], RecentCheckCount: int32(r.Checks),
-			SampleSize: int32(cs.Size.Size), Lots: names, Reason: planReason(cs, r),
-		}
-		if r.WeightedKappa.Defined {
-			out.RecentWeightedKappa = proto.Float64(r.WeightedKappa.Value)
-		}
+	for _, c := range classifierPlans {
+		out := classifierSampleToProto(c)
 		plan.SampleCount += out.SampleSize
 		plan.ClassifierSamples = append(plan.ClassifierSamples, out)
 	}
-	slices.SortFunc(plan.ClassifierSamples, func(a, b *millwav1.ClassifierSample) int {
-		switch {
-		case a.GetClassifier() < b.GetClassifier():
-			return -1
-		case a.GetClassifier() > b.GetClassifier():
-			return 1
-		}
-		return 0
-	})
 	if plan.SampleCount > maxPlanLots {
 		vs.Add("region", "the plan would choose %d lots, more than %d: narrow the region or the period", plan.SampleCount, maxPlanLots)
 		return nil, vs.Err()
 	}
 	return &millwav1.ProposeSamplingPlanResponse{SamplingPlan: plan}, nil
+}
+
+// classifierSampleToProto is the API's form of one classifier's part of a
+// plan.
+func classifierSampleToProto(c consistency.ClassifierPlan) *millwav1.ClassifierSample {
+	names := make([]string, len(c.Chosen))
+	for i, l := range c.Chosen {
+		names[i] = millwa.LotName(l.AssociationID, l.ID)
+	}
+	out := &millwav1.ClassifierSample{
+		Classifier: classifierName(c.AssociationID, c.ClassifierID),
+		LotCount:   int32(c.LotCount), Severity: severities[c.Severity], RecentCheckCount: int32(c.Recent.Checks),
+		SampleSize: int32(c.Size.Size), Lots: names, Reason: planReason(c.ClassifierSample, c.Recent),
+	}
+	if c.Recent.WeightedKappa.Defined {
+		out.RecentWeightedKappa = proto.Float64(c.Recent.WeightedKappa.Value)
+	}
+	return out
 }
 
 // planReason says, in Spanish and English, why a classifier gets its

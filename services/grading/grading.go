@@ -13,6 +13,7 @@ import (
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+	"github.com/millwa/millwa/services/internal/rpc"
 )
 
 // Server is the GradingService.
@@ -137,17 +138,17 @@ func (s *Server) GradeSample(_ context.Context, req *millwav1.GradeSampleRequest
 		vs.Add("sample", "is required: give the mean fibre diameter (with SD and fibres measured when known) or a diameter histogram")
 		return nil, vs.Err()
 	}
-	g, err := st.Grade(SampleFromProto(req.GetSample()))
+	g, err := st.Grade(rpc.SampleFromProto(req.GetSample()))
 	if err != nil {
 		return nil, gradingError(err, "GradeSample")
 	}
 	return &millwav1.GradeSampleResponse{
 		QualityGroup:     g.QualityGroup,
-		QualityGroupName: TextToProto(g.QualityGroupName),
-		Metrics:          MetricsToProto(g.Metrics),
+		QualityGroupName: rpc.TextToProto(g.QualityGroupName),
+		Metrics:          rpc.MetricsToProto(g.Metrics),
 		Borderline:       g.Borderline,
 		Alternatives:     nonNil(g.Alternatives),
-		Explanation:      TextToProto(g.Explanation),
+		Explanation:      rpc.TextToProto(g.Explanation),
 		Standard:         "standards/" + g.Standard,
 	}, nil
 }
@@ -165,9 +166,9 @@ func (s *Server) ClassifyFleece(_ context.Context, req *millwav1.ClassifyFleeceR
 	}
 	return &millwav1.ClassifyFleeceResponse{
 		Category:         r.Category,
-		CategoryName:     TextToProto(r.CategoryName),
+		CategoryName:     rpc.TextToProto(r.CategoryName),
 		FineSharePercent: r.FineSharePercent,
-		Explanation:      TextToProto(r.Explanation),
+		Explanation:      rpc.TextToProto(r.Explanation),
 	}, nil
 }
 
@@ -187,48 +188,11 @@ func gradingError(err error, rpc string) error {
 	return fmt.Errorf("%s: %w", rpc, err)
 }
 
-// SampleFromProto is the engine's view of a sample's measurements; the
-// registry grades lots with it too.
-func SampleFromProto(p *millwav1.FiberSample) grading.Sample {
-	s := grading.Sample{
-		Breed:               p.GetBreed(),
-		MeanFiberDiameterUm: p.MeanFiberDiameterUm,
-		SDUm:                p.SdUm,
-		FibersMeasured:      p.FibersMeasured,
-		StapleLengthMm:      p.StapleLengthMm,
-	}
-	if h := p.GetHistogram(); h != nil {
-		s.Histogram = &grading.Histogram{StartUm: h.GetStartUm(), WidthUm: h.GetWidthUm(), Counts: h.GetCounts()}
-	}
-	return s
-}
-
-// MetricsToProto is the API's form of a sample's metrics, at full
-// precision: the decision is taken on these values, so rounding them here
-// could show an interval that seems not to cross the edge it crossed.
-func MetricsToProto(m grading.Metrics) *millwav1.FiberMetrics {
-	return &millwav1.FiberMetrics{
-		MeanFiberDiameterUm:  m.MeanFiberDiameterUm,
-		SdUm:                 m.SDUm,
-		CvPercent:            m.CVPercent,
-		ComfortFactorPercent: m.ComfortFactorPercent,
-		SpinningFinenessUm:   m.SpinningFinenessUm,
-		FibersMeasured:       m.FibersMeasured,
-		MfdCi95LowUm:         m.MFDCI95LowUm,
-		MfdCi95HighUm:        m.MFDCI95HighUm,
-	}
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
-}
-
-// TextToProto is the API's form of a text in Spanish and English.
-func TextToProto(t grading.Text) *millwav1.LocalizedText {
-	return &millwav1.LocalizedText{Es: t.ES, En: t.EN}
 }
 
 var confidences = map[grading.Confidence]millwav1.Confidence{
@@ -243,7 +207,7 @@ func groupToProto(g *grading.QualityGroup) *millwav1.QualityGroup {
 	}
 	return &millwav1.QualityGroup{
 		Code:              g.Code,
-		Name:              TextToProto(g.Name),
+		Name:              rpc.TextToProto(g.Name),
 		Abbreviation:      g.Abbreviation,
 		DiameterBand:      &millwav1.DiameterBand{MinUm: g.Band.MinUm, MaxUm: g.Band.MaxUm},
 		MinStapleLengthMm: g.MinStapleLengthMm,
@@ -254,7 +218,7 @@ func standardToProto(st *grading.Standard) *millwav1.Standard {
 	p := &millwav1.Standard{
 		Name:                 "standards/" + st.ID,
 		StandardId:           st.ID,
-		Title:                TextToProto(st.Title),
+		Title:                rpc.TextToProto(st.Title),
 		CountryCode:          st.CountryCode,
 		Publisher:            st.Publisher,
 		EditionYear:          int32(st.EditionYear),
@@ -271,16 +235,16 @@ func standardToProto(st *grading.Standard) *millwav1.Standard {
 		p.QualityGroups = append(p.QualityGroups, groupToProto(&st.QualityGroups[i]))
 	}
 	for _, c := range st.Colours {
-		p.Colours = append(p.Colours, &millwav1.FiberColour{Code: c.Code, Name: TextToProto(c.Name), Abbreviation: c.Abbreviation})
+		p.Colours = append(p.Colours, &millwav1.FiberColour{Code: c.Code, Name: rpc.TextToProto(c.Name), Abbreviation: c.Abbreviation})
 	}
 	for _, b := range st.Breeds {
-		p.Breeds = append(p.Breeds, &millwav1.AlpacaBreed{Code: b.Code, Name: TextToProto(b.Name)})
+		p.Breeds = append(p.Breeds, &millwav1.AlpacaBreed{Code: b.Code, Name: rpc.TextToProto(b.Name)})
 	}
 	if fc := st.FleeceClassification; fc != nil {
 		pc := &millwav1.FleeceClassification{GroupStandard: "standards/" + fc.GroupStandard, FineGroupCodes: fc.FineGroupCodes}
 		for _, c := range fc.Categories {
 			pc.Categories = append(pc.Categories, &millwav1.FleeceCategory{
-				Code: c.Code, Name: TextToProto(c.Name), MinFineSharePercent: c.MinFineSharePercent, MaxFineSharePercent: c.MaxFineSharePercent,
+				Code: c.Code, Name: rpc.TextToProto(c.Name), MinFineSharePercent: c.MinFineSharePercent, MaxFineSharePercent: c.MaxFineSharePercent,
 			})
 		}
 		p.FleeceClassification = pc

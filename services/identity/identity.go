@@ -33,33 +33,9 @@ func New(st *store.Store) *Server {
 // maxDisplayName bounds a key's display name, in characters.
 const maxDisplayName = 100
 
-var roles = map[millwav1.Role]millwa.Role{
-	millwav1.Role_ROLE_ADMIN:       millwa.RoleAdmin,
-	millwav1.Role_ROLE_ASSOCIATION: millwa.RoleAssociation,
-	millwav1.Role_ROLE_PROCESSOR:   millwa.RoleProcessor,
-	millwav1.Role_ROLE_AGENCY:      millwa.RoleAgency,
-}
-
-// RoleToProto is the API's name of a role.
-func RoleToProto(r millwa.Role) millwav1.Role {
-	for p, d := range roles {
-		if d == r {
-			return p
-		}
-	}
-	return millwav1.Role_ROLE_UNSPECIFIED
-}
-
-// ParseRoleName reads a role as a filter writes it: the enum value's name,
-// with or without its ROLE_ prefix, in any case.
-func ParseRoleName(name string) (millwa.Role, bool) {
-	r, ok := roles[millwav1.Role(millwav1.Role_value[enumName("ROLE_", name)])]
-	return r, ok
-}
-
 // WhoAmI describes the caller's key.
 func (s *Server) WhoAmI(ctx context.Context, _ *millwav1.WhoAmIRequest) (*millwav1.WhoAmIResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +46,7 @@ func (s *Server) WhoAmI(ctx context.Context, _ *millwav1.WhoAmIRequest) (*millwa
 	resp := &millwav1.WhoAmIResponse{
 		ApiKey:       "apiKeys/" + k.ID,
 		DisplayName:  k.DisplayName,
-		Role:         RoleToProto(p.Role),
+		Role:         rpc.RoleToProto(p.Role),
 		Organisation: p.Organisation,
 		Regions:      p.Regions,
 		OrgAdmin:     p.OrgAdmin,
@@ -83,7 +59,7 @@ func (s *Server) WhoAmI(ctx context.Context, _ *millwav1.WhoAmIRequest) (*millwa
 
 // CreateApiKey creates a key and returns its secret, once.
 func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyRequest) (*millwav1.CreateApiKeyResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +75,7 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 		return nil, millwa.Errorf(millwa.PermissionDenied,
 			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.CreateApiKeyResponse { return &millwav1.CreateApiKeyResponse{} },
+	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, []rpc.Event, error) {
 			created := k
 			if created.Organisation != "" {
@@ -155,7 +131,7 @@ func (s *Server) keyToCreate(req *millwav1.CreateApiKeyRequest) (millwa.APIKey, 
 	if n := utf8.RuneCountInString(k.DisplayName); n == 0 || n > maxDisplayName || !utf8.ValidString(k.DisplayName) {
 		vs.Add("api_key.display_name", "is required, at most %d characters", maxDisplayName)
 	}
-	role, ok := roles[in.GetRole()]
+	role, ok := rpc.RoleFromProto(in.GetRole())
 	if !ok {
 		vs.Add("api_key.role", "is required: ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
 	} else {
@@ -174,18 +150,8 @@ func (s *Server) keyToCreate(req *millwav1.CreateApiKeyRequest) (millwa.APIKey, 
 		}
 	}
 	// In the message's field order, so that the answer is the same each time.
-	for _, f := range []struct {
-		field string
-		set   bool
-	}{
-		{"name", in.GetName() != ""}, {"key_prefix", in.GetKeyPrefix() != ""}, {"revoke_time", in.GetRevokeTime() != nil},
-		{"last_use_time", in.GetLastUseTime() != nil}, {"state", in.GetState() != 0}, {"create_time", in.GetCreateTime() != nil},
-		{"update_time", in.GetUpdateTime() != nil}, {"etag", in.GetEtag() != ""},
-	} {
-		if f.set {
-			vs.Add("api_key."+f.field, "is output only: leave it empty")
-		}
-	}
+	rpc.OutputOnly(&vs, "api_key", in,
+		"name", "key_prefix", "revoke_time", "last_use_time", "state", "create_time", "update_time", "etag")
 	return k, vs.Err()
 }
 
@@ -199,7 +165,7 @@ var keyFilterFields = map[string]millwa.FieldKind{
 
 // ListApiKeys lists the keys the caller may see.
 func (s *Server) ListApiKeys(ctx context.Context, req *millwav1.ListApiKeysRequest) (*millwav1.ListApiKeysResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -211,13 +177,13 @@ func (s *Server) ListApiKeys(ctx context.Context, req *millwav1.ListApiKeysReque
 	for i, c := range q.Conditions {
 		switch c.Field {
 		case "role":
-			r, ok := ParseRoleName(c.Str)
+			r, ok := rpc.ParseRoleName(c.Str)
 			if !ok {
 				return nil, millwa.FilterError("role takes ROLE_ADMIN, ROLE_ASSOCIATION, ROLE_PROCESSOR or ROLE_AGENCY")
 			}
 			q.Conditions[i].Str = string(r)
 		case "state":
-			st := enumName("STATE_", c.Str)
+			st := rpc.EnumName("STATE_", c.Str)
 			if st != "STATE_ACTIVE" && st != "STATE_EXPIRED" && st != "STATE_REVOKED" {
 				return nil, millwa.FilterError("state takes STATE_ACTIVE, STATE_EXPIRED or STATE_REVOKED")
 			}
@@ -237,7 +203,7 @@ func (s *Server) ListApiKeys(ctx context.Context, req *millwav1.ListApiKeysReque
 
 // RevokeApiKey revokes a key for good.
 func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyRequest) (*millwav1.RevokeApiKeyResponse, error) {
-	p, err := auth.Require(ctx)
+	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -250,14 +216,14 @@ func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyReq
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, func() *millwav1.RevokeApiKeyResponse { return &millwav1.RevokeApiKeyResponse{} },
+	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.RevokeApiKeyResponse, []rpc.Event, error) {
 			k, err := tx.GetAPIKey(ctx, p, ids[0])
 			if err != nil {
 				return nil, nil, err
 			}
-			if e := req.GetEtag(); e != "" && e != keyEtag(&k) {
-				return nil, nil, millwa.Errorf(millwa.Aborted, "%s changed since etag %q was read: read it again", req.GetName(), e)
+			if err := rpc.CheckEtag(req.GetName(), req.GetEtag(), keyEtag(&k)); err != nil {
+				return nil, nil, err
 			}
 			if !k.RevokeTime.IsZero() {
 				return nil, nil, millwa.Errorf(millwa.FailedPrecondition, "%s was already revoked at %s", req.GetName(), k.RevokeTime.Format(time.RFC3339))
@@ -288,7 +254,7 @@ func (s *Server) keyToProto(k *millwa.APIKey) *millwav1.ApiKey {
 	out := &millwav1.ApiKey{
 		Name:         "apiKeys/" + k.ID,
 		DisplayName:  k.DisplayName,
-		Role:         RoleToProto(k.Role),
+		Role:         rpc.RoleToProto(k.Role),
 		Organisation: k.Organisation,
 		OrgAdmin:     k.OrgAdmin,
 		KeyPrefix:    k.KeyPrefix,
@@ -320,14 +286,4 @@ func keyEtag(k *millwa.APIKey) string {
 		return "r1"
 	}
 	return "r2"
-}
-
-// enumName returns an enum value's full name, accepting it with or without
-// its prefix.
-func enumName(prefix, v string) string {
-	v = strings.ToUpper(v)
-	if strings.HasPrefix(v, prefix) {
-		return v
-	}
-	return prefix + v
 }

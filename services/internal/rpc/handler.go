@@ -5,6 +5,9 @@ import (
 	"errors"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -142,21 +145,21 @@ func Input[D any, PD Checked[D], P comparable](vs *millwa.Violations, field stri
 	return d
 }
 
-// OutputOnly records a violation of each field that is set although the
-// server fills it in. set lists the fields in the message's field order, so
-// that the answer is the same each time.
-func OutputOnly(vs *millwa.Violations, prefix string, set ...Field) {
-	for _, f := range set {
-		if f.Set {
-			vs.Add(prefix+"."+f.Name, "is output only: leave it empty")
+// OutputOnly records a violation of each of the named fields of in (a
+// resource in a request, under prefix) that is set although the server
+// fills it in. The names are given in the message's field order, so that
+// the answer is the same each time.
+func OutputOnly(vs *millwa.Violations, prefix string, in proto.Message, fields ...protoreflect.Name) {
+	m := in.ProtoReflect()
+	for _, name := range fields {
+		fd := m.Descriptor().Fields().ByName(name)
+		if fd == nil {
+			panic("rpc.OutputOnly: " + string(m.Descriptor().FullName()) + " has no field " + string(name))
+		}
+		if m.Has(fd) {
+			vs.Add(prefix+"."+string(name), "is output only: leave it empty")
 		}
 	}
-}
-
-// Field is a request field and whether the caller set it.
-type Field struct {
-	Name string
-	Set  bool
 }
 
 // ParseParent returns the ids of the resource a request's parent names,
