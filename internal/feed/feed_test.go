@@ -133,7 +133,7 @@ func TestFollowDeliversInOrder(t *testing.T) {
 			}
 		}
 	}
-	wait(3) // 3, 4, 5
+	wait(3)               // 3, 4, 5
 	o.add("p1", 2, true)  // 9, 10: woken
 	o.add("p2", 4, true)  // none of p1's
 	o.add("p1", 1, false) // 15: found by the poll
