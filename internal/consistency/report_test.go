@@ -20,7 +20,9 @@ func groups(t *testing.T) *consistency.Scale {
 	return sc
 }
 
-func at(month time.Month, day int) time.Time { return time.Date(2026, month, day, 12, 0, 0, 0, time.UTC) }
+func at(month time.Month, day int) time.Time {
+	return time.Date(2026, month, day, 12, 0, 0, 0, time.UTC)
+}
 
 // TestBuildReport: an accurate classifier and a lenient one (declares
 // every lot a group finer than checked), over two months, with a check
