@@ -11,6 +11,7 @@ package allocation
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/millwa/millwa/internal/matching"
@@ -80,6 +81,30 @@ func bookOrder(o *millwa.PurchaseOrder) matching.Order {
 	return mo
 }
 
+// indexLots returns the lots by id, to write trades from the engine's
+// allocations, and as the engine's book, in the order read.
+func indexLots(offer []millwa.Lot) (map[string]*millwa.Lot, []matching.Lot) {
+	byID := make(map[string]*millwa.Lot, len(offer))
+	book := make([]matching.Lot, len(offer))
+	for i := range offer {
+		byID[offer[i].ID] = &offer[i]
+		book[i] = bookLot(&offer[i])
+	}
+	return byID, book
+}
+
+// indexOrders returns the orders by id, to write trades from the engine's
+// allocations, and as the engine's book, in the order read.
+func indexOrders(live []millwa.PurchaseOrder) (map[string]*millwa.PurchaseOrder, []matching.Order) {
+	byID := make(map[string]*millwa.PurchaseOrder, len(live))
+	book := make([]matching.Order, len(live))
+	for i := range live {
+		byID[live[i].ID] = &live[i]
+		book[i] = bookOrder(&live[i])
+	}
+	return byID, book
+}
+
 // write turns the engine's allocations into trades.
 func write(ctx context.Context, tx *store.Tx, res matching.Result, orders map[string]*millwa.PurchaseOrder,
 	lots map[string]*millwa.Lot, clearingID string) ([]millwa.Trade, error) {
@@ -108,12 +133,7 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 	if err != nil {
 		return nil, err
 	}
-	lots := make(map[string]*millwa.Lot, len(offer))
-	book := make([]matching.Lot, len(offer))
-	for i := range offer {
-		lots[offer[i].ID] = &offer[i]
-		book[i] = bookLot(&offer[i])
-	}
+	lots, book := indexLots(offer)
 	res, err := matching.MatchOrder(book, bookOrder(o))
 	if err != nil {
 		return nil, fmt.Errorf("matching order %s: %w", o.ID, err)
@@ -150,11 +170,11 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 			if err != nil {
 				return nil, err
 			}
-			b = &book{index: map[string]int{}}
-			for i := range live {
-				orders[live[i].ID] = &live[i]
-				b.index[live[i].ID] = len(b.orders)
-				b.orders = append(b.orders, bookOrder(&live[i]))
+			byID, bookOrders := indexOrders(live)
+			maps.Copy(orders, byID)
+			b = &book{orders: bookOrders, index: make(map[string]int, len(live))}
+			for i, mo := range bookOrders {
+				b.index[mo.ID] = i
 			}
 			books[bookKey{l.Currency, l.Standard}] = b
 		}
@@ -192,17 +212,9 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	if err != nil {
 		return sum, nil, err
 	}
-	var b matching.Book
-	orders := make(map[string]*millwa.PurchaseOrder, len(live))
-	lots := make(map[string]*millwa.Lot, len(offer))
-	for i := range live {
-		orders[live[i].ID] = &live[i]
-		b.Orders = append(b.Orders, bookOrder(&live[i]))
-	}
-	for i := range offer {
-		lots[offer[i].ID] = &offer[i]
-		b.Lots = append(b.Lots, bookLot(&offer[i]))
-	}
+	orders, bookOrders := indexOrders(live)
+	lots, bookLots := indexLots(offer)
+	b := matching.Book{Orders: bookOrders, Lots: bookLots}
 	sum.OrdersConsidered, sum.LotsConsidered = len(b.Orders), len(b.Lots)
 
 	solve := matching.Clear
