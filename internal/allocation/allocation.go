@@ -6,6 +6,13 @@
 // transaction that holds the market lock (store.Tx.LockMarket) and locks
 // the lots and orders it reads, so that no gram is ever sold twice whatever
 // the number of replicas.
+//
+// The package also owns what runs clearings and gives grams back: a
+// Clearer runs clearings (asked for by RunClearing or on the schedule) and
+// tells its Observer about each, and a Scheduler runs the market's
+// housekeeping on a timer: the sweep that expires lapsed orders
+// (ExpireOrders) and the scheduled clearing of every currency's book. The
+// server only builds them and starts and stops the Scheduler.
 package allocation
 
 import (
@@ -242,65 +249,4 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	}
 	trades, err := write(ctx, tx, res, orders, lots, sum.ClearingID)
 	return sum, trades, err
-}
-
-// ExpireMethod is the method the audit chain records for the server's own
-// expiry of purchase orders.
-const ExpireMethod = "system/ExpirePurchaseOrders"
-
-// ExpireOrders expires the orders whose expire time has passed, at most
-// limit, in one transaction under the market lock, releasing their
-// MATCHED trades, and records each change in the audit chain as the
-// server's own. It returns how many orders it expired.
-func ExpireOrders(ctx context.Context, st *store.Store, limit int) (int, error) {
-	var n int
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockMarket(ctx); err != nil {
-			return err
-		}
-		orders, trades, err := tx.ExpireOrders(ctx, time.Now(), limit)
-		if err != nil {
-			return err
-		}
-		n = len(orders)
-		var audit []*millwa.AuditEvent
-		for _, o := range orders {
-			audit = append(audit, systemEvent(ExpireMethod, millwa.PurchaseOrderName(o.ProcessorID, o.ID), "expire", ""))
-		}
-		for _, tr := range trades {
-			audit = append(audit, systemEvent(ExpireMethod, millwa.TradeName(tr.ID), "cancel", tr.OriginUbigeo))
-		}
-		return tx.AppendAuditEvents(ctx, audit...)
-	})
-	return n, err
-}
-
-// systemEvent is the audit event of a change the server made on its own.
-func systemEvent(method, resource, action, region string) *millwa.AuditEvent {
-	sys := store.SystemPrincipal
-	return &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: method, Resource: resource, Action: action, Region: region}
-}
-
-// ScheduledClearingMethod is the method the audit chain records for
-// clearings the server runs on its schedule.
-const ScheduledClearingMethod = "system/RunClearing"
-
-// ClearCurrency runs the server's own optimal clearing of one currency's
-// book in one transaction, recording the clearing and its trades in the
-// audit chain as the server's own. It returns the summary.
-func ClearCurrency(ctx context.Context, st *store.Store, currency string) (Summary, error) {
-	var sum Summary
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		var trades []millwa.Trade
-		var err error
-		if sum, trades, err = Clear(ctx, tx, currency, Optimal, false); err != nil {
-			return err
-		}
-		audit := []*millwa.AuditEvent{systemEvent(ScheduledClearingMethod, "clearings/"+sum.ClearingID, "clear", "")}
-		for _, tr := range trades {
-			audit = append(audit, systemEvent(ScheduledClearingMethod, millwa.TradeName(tr.ID), "match", tr.OriginUbigeo))
-		}
-		return tx.AppendAuditEvents(ctx, audit...)
-	})
-	return sum, err
 }
