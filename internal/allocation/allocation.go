@@ -88,28 +88,26 @@ func bookOrder(o *millwa.PurchaseOrder) matching.Order {
 	return mo
 }
 
-// indexLots returns the lots by id, to write trades from the engine's
+// index returns items by id, to write trades from the engine's
 // allocations, and as the engine's book, in the order read.
-func indexLots(offer []millwa.Lot) (map[string]*millwa.Lot, []matching.Lot) {
-	byID := make(map[string]*millwa.Lot, len(offer))
-	book := make([]matching.Lot, len(offer))
-	for i := range offer {
-		byID[offer[i].ID] = &offer[i]
-		book[i] = bookLot(&offer[i])
+func index[T, B any](items []T, id func(*T) string, entry func(*T) B) (map[string]*T, []B) {
+	byID := make(map[string]*T, len(items))
+	book := make([]B, len(items))
+	for i := range items {
+		byID[id(&items[i])] = &items[i]
+		book[i] = entry(&items[i])
 	}
 	return byID, book
 }
 
-// indexOrders returns the orders by id, to write trades from the engine's
-// allocations, and as the engine's book, in the order read.
+// indexLots is index for lots on offer.
+func indexLots(offer []millwa.Lot) (map[string]*millwa.Lot, []matching.Lot) {
+	return index(offer, func(l *millwa.Lot) string { return l.ID }, bookLot)
+}
+
+// indexOrders is index for live orders.
 func indexOrders(live []millwa.PurchaseOrder) (map[string]*millwa.PurchaseOrder, []matching.Order) {
-	byID := make(map[string]*millwa.PurchaseOrder, len(live))
-	book := make([]matching.Order, len(live))
-	for i := range live {
-		byID[live[i].ID] = &live[i]
-		book[i] = bookOrder(&live[i])
-	}
-	return byID, book
+	return index(live, func(o *millwa.PurchaseOrder) string { return o.ID }, bookOrder)
 }
 
 // write turns the engine's allocations into trades.
