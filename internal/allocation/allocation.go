@@ -6,11 +6,19 @@
 // transaction that holds the market lock (store.Tx.LockMarket) and locks
 // the lots and orders it reads, so that no gram is ever sold twice whatever
 // the number of replicas.
+//
+// The package also owns what runs clearings and gives grams back: a
+// Clearer runs clearings (asked for by RunClearing or on the schedule) and
+// tells its Observer about each, and a Scheduler runs the market's
+// housekeeping on a timer: the sweep that expires lapsed orders
+// (ExpireOrders) and the scheduled clearing of every currency's book. The
+// server only builds them and starts and stops the Scheduler.
 package allocation
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/millwa/millwa/internal/matching"
@@ -80,6 +88,28 @@ func bookOrder(o *millwa.PurchaseOrder) matching.Order {
 	return mo
 }
 
+// index returns items by id, to write trades from the engine's
+// allocations, and as the engine's book, in the order read.
+func index[T, B any](items []T, id func(*T) string, entry func(*T) B) (map[string]*T, []B) {
+	byID := make(map[string]*T, len(items))
+	book := make([]B, len(items))
+	for i := range items {
+		byID[id(&items[i])] = &items[i]
+		book[i] = entry(&items[i])
+	}
+	return byID, book
+}
+
+// indexLots is index for lots on offer.
+func indexLots(offer []millwa.Lot) (map[string]*millwa.Lot, []matching.Lot) {
+	return index(offer, func(l *millwa.Lot) string { return l.ID }, bookLot)
+}
+
+// indexOrders is index for live orders.
+func indexOrders(live []millwa.PurchaseOrder) (map[string]*millwa.PurchaseOrder, []matching.Order) {
+	return index(live, func(o *millwa.PurchaseOrder) string { return o.ID }, bookOrder)
+}
+
 // write turns the engine's allocations into trades.
 func write(ctx context.Context, tx *store.Tx, res matching.Result, orders map[string]*millwa.PurchaseOrder,
 	lots map[string]*millwa.Lot, clearingID string) ([]millwa.Trade, error) {
@@ -108,12 +138,7 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 	if err != nil {
 		return nil, err
 	}
-	lots := make(map[string]*millwa.Lot, len(offer))
-	book := make([]matching.Lot, len(offer))
-	for i := range offer {
-		lots[offer[i].ID] = &offer[i]
-		book[i] = bookLot(&offer[i])
-	}
+	lots, book := indexLots(offer)
 	res, err := matching.MatchOrder(book, bookOrder(o))
 	if err != nil {
 		return nil, fmt.Errorf("matching order %s: %w", o.ID, err)
@@ -150,11 +175,11 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 			if err != nil {
 				return nil, err
 			}
-			b = &book{index: map[string]int{}}
-			for i := range live {
-				orders[live[i].ID] = &live[i]
-				b.index[live[i].ID] = len(b.orders)
-				b.orders = append(b.orders, bookOrder(&live[i]))
+			byID, bookOrders := indexOrders(live)
+			maps.Copy(orders, byID)
+			b = &book{orders: bookOrders, index: make(map[string]int, len(live))}
+			for i, mo := range bookOrders {
+				b.index[mo.ID] = i
 			}
 			books[bookKey{l.Currency, l.Standard}] = b
 		}
@@ -192,17 +217,9 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	if err != nil {
 		return sum, nil, err
 	}
-	var b matching.Book
-	orders := make(map[string]*millwa.PurchaseOrder, len(live))
-	lots := make(map[string]*millwa.Lot, len(offer))
-	for i := range live {
-		orders[live[i].ID] = &live[i]
-		b.Orders = append(b.Orders, bookOrder(&live[i]))
-	}
-	for i := range offer {
-		lots[offer[i].ID] = &offer[i]
-		b.Lots = append(b.Lots, bookLot(&offer[i]))
-	}
+	orders, bookOrders := indexOrders(live)
+	lots, bookLots := indexLots(offer)
+	b := matching.Book{Orders: bookOrders, Lots: bookLots}
 	sum.OrdersConsidered, sum.LotsConsidered = len(b.Orders), len(b.Lots)
 
 	solve := matching.Clear
@@ -230,65 +247,4 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	}
 	trades, err := write(ctx, tx, res, orders, lots, sum.ClearingID)
 	return sum, trades, err
-}
-
-// ExpireMethod is the method the audit chain records for the server's own
-// expiry of purchase orders.
-const ExpireMethod = "system/ExpirePurchaseOrders"
-
-// ExpireOrders expires the orders whose expire time has passed, at most
-// limit, in one transaction under the market lock, releasing their
-// MATCHED trades, and records each change in the audit chain as the
-// server's own. It returns how many orders it expired.
-func ExpireOrders(ctx context.Context, st *store.Store, limit int) (int, error) {
-	var n int
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockMarket(ctx); err != nil {
-			return err
-		}
-		orders, trades, err := tx.ExpireOrders(ctx, time.Now(), limit)
-		if err != nil {
-			return err
-		}
-		n = len(orders)
-		var audit []*millwa.AuditEvent
-		for _, o := range orders {
-			audit = append(audit, systemEvent(ExpireMethod, millwa.PurchaseOrderName(o.ProcessorID, o.ID), "expire", ""))
-		}
-		for _, tr := range trades {
-			audit = append(audit, systemEvent(ExpireMethod, millwa.TradeName(tr.ID), "cancel", tr.OriginUbigeo))
-		}
-		return tx.AppendAuditEvents(ctx, audit...)
-	})
-	return n, err
-}
-
-// systemEvent is the audit event of a change the server made on its own.
-func systemEvent(method, resource, action, region string) *millwa.AuditEvent {
-	sys := store.SystemPrincipal
-	return &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: method, Resource: resource, Action: action, Region: region}
-}
-
-// ScheduledClearingMethod is the method the audit chain records for
-// clearings the server runs on its schedule.
-const ScheduledClearingMethod = "system/RunClearing"
-
-// ClearCurrency runs the server's own optimal clearing of one currency's
-// book in one transaction, recording the clearing and its trades in the
-// audit chain as the server's own. It returns the summary.
-func ClearCurrency(ctx context.Context, st *store.Store, currency string) (Summary, error) {
-	var sum Summary
-	err := st.InTx(ctx, func(tx *store.Tx) error {
-		var trades []millwa.Trade
-		var err error
-		if sum, trades, err = Clear(ctx, tx, currency, Optimal, false); err != nil {
-			return err
-		}
-		audit := []*millwa.AuditEvent{systemEvent(ScheduledClearingMethod, "clearings/"+sum.ClearingID, "clear", "")}
-		for _, tr := range trades {
-			audit = append(audit, systemEvent(ScheduledClearingMethod, millwa.TradeName(tr.ID), "match", tr.OriginUbigeo))
-		}
-		return tx.AppendAuditEvents(ctx, audit...)
-	})
-	return sum, err
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +26,6 @@ import (
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
-	"github.com/millwa/millwa/services/market"
 )
 
 // Metrics Millwa adds to /metrics beside the gRPC server's
@@ -44,8 +41,9 @@ var clearingLabels = []string{"mode", "trigger", "dry_run"}
 // 60 ms.
 var clearingBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
-// marketMetrics is the market's market.Observer: clearing duration and
-// size, and the WatchMarket streams and how far behind they send.
+// marketMetrics is the market's observer (an allocation.Observer, and the
+// market service's): clearing duration and size, and the WatchMarket
+// streams and how far behind they send.
 type marketMetrics struct {
 	clearingDuration *prometheus.HistogramVec
 	clearingSolve    *prometheus.HistogramVec
@@ -62,7 +60,7 @@ type marketMetrics struct {
 	watchAge     prometheus.Histogram
 }
 
-var _ market.Observer = (*marketMetrics)(nil)
+var _ allocation.Observer = (*marketMetrics)(nil)
 
 // newMarketMetrics makes the market's metrics and registers them on reg.
 func newMarketMetrics(reg prometheus.Registerer) *marketMetrics {
@@ -114,17 +112,8 @@ func newMarketMetrics(reg prometheus.Registerer) *marketMetrics {
 		m.lastLots, m.lastOrders, m.lastTrades, m.lastGrams, m.watchStreams, m.watchBehind, m.watchAge)
 	// Show the clearings that can happen from the start, at zero, so that
 	// rates and alerts work before the first one.
-	for _, c := range []struct {
-		mode    allocation.Mode
-		trigger string
-		dryRun  bool
-	}{
-		{allocation.Optimal, market.TriggerRPC, false},
-		{allocation.Optimal, market.TriggerRPC, true},
-		{allocation.FirstComeFirstServed, market.TriggerRPC, true},
-		{allocation.Optimal, market.TriggerSchedule, false},
-	} {
-		l := clearingLabelValues(c.mode, c.trigger, c.dryRun)
+	for _, k := range allocation.Kinds() {
+		l := k.Labels()
 		m.clearingDuration.WithLabelValues(l...)
 		m.clearingSolve.WithLabelValues(l...)
 		m.clearingTrades.WithLabelValues(l...)
@@ -135,12 +124,8 @@ func newMarketMetrics(reg prometheus.Registerer) *marketMetrics {
 	return m
 }
 
-func clearingLabelValues(mode allocation.Mode, trigger string, dryRun bool) []string {
-	return []string{strings.ToLower(string(mode)), trigger, strconv.FormatBool(dryRun)}
-}
-
-func (m *marketMetrics) ObserveClearing(run market.ClearingRun) {
-	l := clearingLabelValues(run.Mode, run.Trigger, run.DryRun)
+func (m *marketMetrics) ObserveClearing(run allocation.ClearingRun) {
+	l := run.Labels()
 	if run.Err != nil {
 		m.clearingRuns.WithLabelValues(append(l, "error")...).Inc()
 		return

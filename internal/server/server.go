@@ -17,8 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/millwa/millwa/internal/allocation"
-
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -33,6 +31,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/millwa/millwa/gateway"
+	"github.com/millwa/millwa/internal/allocation"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/grading"
@@ -71,6 +70,9 @@ type Server struct {
 	metrics *grpcprom.ServerMetrics
 	// market is told about clearings and WatchMarket streams.
 	market *marketMetrics
+	// housekeeping expires lapsed orders and runs scheduled clearings
+	// while the server runs.
+	housekeeping *allocation.Scheduler
 	// tracing is nil unless spans are exported.
 	tracing *tracing
 	// admit authenticates a call and charges it to its rate bucket.
@@ -181,6 +183,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	reg.MustRegister(s.metrics)
 	s.market = newMarketMetrics(reg)
 	reg.MustRegister(newDBCollector(s.store))
+	s.housekeeping = allocation.NewScheduler(s.store, allocation.NewClearer(s.store, s.market), log,
+		cfg.MarketSweep, cfg.ClearingInterval)
 
 	if s.tracing, err = newTracing(ctx, cfg.TracesEndpoint, o.spans, log.Warn); err != nil {
 		return nil, fmt.Errorf("setting up OpenTelemetry tracing: %w", err)
@@ -331,90 +335,6 @@ func (s *Server) watchHealth(ctx context.Context) {
 	}
 }
 
-// sweepBatch bounds the orders one sweep transaction expires, so that a
-// backlog is worked off in short transactions.
-const sweepBatch = 200
-
-// sweepMarket runs the market's housekeeping every MarketSweep until ctx
-// ends: it expires purchase orders whose expire time has passed (their
-// unconfirmed trades are cancelled and the grams return to the lots) and
-// drops market events older than their retention. Every replica sweeps;
-// the market lock makes concurrent sweeps safe, and the second finds
-// nothing left to do.
-func (s *Server) sweepMarket(ctx context.Context) {
-	t := time.NewTicker(s.cfg.MarketSweep)
-	defer t.Stop()
-	var clearing <-chan time.Time
-	if s.cfg.ClearingInterval > 0 {
-		c := time.NewTicker(s.cfg.ClearingInterval)
-		defer c.Stop()
-		clearing = c.C
-	}
-	s.sweepOnce(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.sweepOnce(ctx)
-		case <-clearing:
-			s.clearOnce(ctx)
-		}
-	}
-}
-
-// sweepOnce expires lapsed orders, in batches until none is left, and
-// drops old market events and request_id records past their retention.
-func (s *Server) sweepOnce(ctx context.Context) {
-	for {
-		n, err := allocation.ExpireOrders(ctx, s.store, sweepBatch)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("expiring purchase orders", "err", err)
-			}
-			break
-		}
-		if n > 0 {
-			s.log.Info("expired purchase orders", "count", n)
-		}
-		if n < sweepBatch {
-			break
-		}
-	}
-	if _, err := s.store.PurgeMarketEvents(ctx, time.Now().Add(-store.MarketEventRetention), 10_000); err != nil && ctx.Err() == nil {
-		s.log.Warn("dropping old market events", "err", err)
-	}
-	if _, err := s.store.PurgeRequests(ctx, time.Now(), 10_000); err != nil && ctx.Err() == nil {
-		s.log.Warn("dropping expired request_id records", "err", err)
-	}
-}
-
-// clearOnce runs the scheduled clearing of every currency's book, one
-// transaction per currency, stopping at the first that fails.
-func (s *Server) clearOnce(ctx context.Context) {
-	currencies, err := s.store.LiveOrderCurrencies(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("scheduled clearing", "err", err)
-		}
-		return
-	}
-	for _, c := range currencies {
-		start := time.Now()
-		sum, err := allocation.ClearCurrency(ctx, s.store, c)
-		s.market.ObserveClearing(market.ClearingRun{Trigger: market.TriggerSchedule, Mode: allocation.Optimal,
-			Summary: sum, Duration: time.Since(start), Err: err})
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("scheduled clearing", "currency", c, "err", err)
-			}
-			return
-		}
-		s.log.Info("scheduled clearing", "clearing_id", sum.ClearingID, "currency", sum.Currency,
-			"trades", sum.TradesCreated, "grams", sum.AllocatedGrams, "solve", sum.SolveDuration.String())
-	}
-}
-
 // Run serves until ctx is cancelled or a listener fails, then stops
 // gracefully: the health service turns NOT_SERVING, new connections are
 // refused and in-flight calls get up to the configured grace period.
@@ -431,7 +351,7 @@ func (s *Server) Run(ctx context.Context) error {
 	healthDone := make(chan struct{})
 	go func() { defer close(healthDone); s.watchHealth(healthCtx) }()
 	sweepDone := make(chan struct{})
-	go func() { defer close(sweepDone); s.sweepMarket(healthCtx) }()
+	go func() { defer close(sweepDone); s.housekeeping.Run(healthCtx) }()
 
 	var serveErr error
 	select {

@@ -2,7 +2,6 @@ package market
 
 import (
 	"context"
-	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -15,21 +14,54 @@ import (
 	"github.com/millwa/millwa/services/internal/rpc"
 )
 
-// clearingsCollection names clearing runs in the audit chain,
-// "clearings/{clearing_id}".
-const clearingsCollection = "clearings"
-
 var clearingModes = map[millwav1.ClearingMode]allocation.Mode{
 	millwav1.ClearingMode_CLEARING_MODE_UNSPECIFIED:             allocation.Optimal,
 	millwav1.ClearingMode_CLEARING_MODE_OPTIMAL:                 allocation.Optimal,
 	millwav1.ClearingMode_CLEARING_MODE_FIRST_COME_FIRST_SERVED: allocation.FirstComeFirstServed,
 }
 
-// RunClearing clears the whole book of one currency.
+// RunClearing clears the whole book of one currency. A dry run writes
+// nothing and needs no request_id record; a written clearing is a change
+// like any other, answered once per request_id.
 func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingRequest) (*millwav1.RunClearingResponse, error) {
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
+	mode, currency, err := clearingRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetDryRun() {
+		sum, err := s.clearer.DryRun(ctx, currency, mode)
+		if err != nil {
+			return nil, err
+		}
+		return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, nil
+	}
+	// Each attempt of the transaction either clears (the change) or
+	// replays a stored first answer (newResponse, called for a replay
+	// only); the clearing is reported only when the last attempt cleared.
+	cl := s.clearer.Begin(allocation.Kind{Mode: mode, Trigger: allocation.TriggerRPC}, currency)
+	resp, err := rpc.Do(ctx, s.store, req,
+		func() *millwav1.RunClearingResponse {
+			cl.Replayed()
+			return &millwav1.RunClearingResponse{}
+		},
+		func(tx *store.Tx) (*millwav1.RunClearingResponse, []rpc.Event, error) {
+			sum, trades, err := cl.Clear(ctx, tx)
+			if err != nil {
+				return nil, nil, err
+			}
+			events := append(tradeEvents(trades), rpc.Event{Resource: allocation.ClearingName(sum.ClearingID), Action: "clear"})
+			return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, events, nil
+		})
+	cl.Finish(err)
+	return resp, err
+}
+
+// clearingRequest validates req and returns its mode and normalised
+// currency.
+func clearingRequest(req *millwav1.RunClearingRequest) (allocation.Mode, string, error) {
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
 	mode, ok := clearingModes[req.GetMode()]
@@ -40,49 +72,7 @@ func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingReque
 	}
 	currency := millwa.NormalizeCurrency(req.GetCurrencyCode())
 	millwa.CheckCurrency(&vs, "currency_code", currency)
-	if err := vs.Err(); err != nil {
-		return nil, err
-	}
-	run := ClearingRun{Trigger: TriggerRPC, Mode: mode, DryRun: req.GetDryRun()}
-	start := time.Now()
-	if req.GetDryRun() {
-		err := s.store.InTx(ctx, func(tx *store.Tx) error {
-			var err error
-			run.Summary, _, err = allocation.Clear(ctx, tx, currency, mode, true)
-			return err
-		})
-		run.Duration, run.Err = time.Since(start), err
-		s.observer.ObserveClearing(run)
-		if err != nil {
-			return nil, err
-		}
-		return &millwav1.RunClearingResponse{Summary: summaryToProto(run.Summary)}, nil
-	}
-	// ran tells a clearing from an answer replayed for a repeated
-	// request_id, which cleared nothing. Each attempt of the transaction
-	// either clears (the change) or replays (newResponse, called for a
-	// replay only); the last attempt decides.
-	ran := false
-	resp, err := rpc.Do(ctx, s.store, req,
-		func() *millwav1.RunClearingResponse {
-			ran = false
-			return &millwav1.RunClearingResponse{}
-		},
-		func(tx *store.Tx) (*millwav1.RunClearingResponse, []rpc.Event, error) {
-			ran = true
-			sum, trades, err := allocation.Clear(ctx, tx, currency, mode, false)
-			run.Summary = sum
-			if err != nil {
-				return nil, nil, err
-			}
-			events := append(tradeEvents(trades), rpc.Event{Resource: clearingsCollection + "/" + sum.ClearingID, Action: "clear"})
-			return &millwav1.RunClearingResponse{Summary: summaryToProto(sum)}, events, nil
-		})
-	if ran {
-		run.Duration, run.Err = time.Since(start), err
-		s.observer.ObserveClearing(run)
-	}
-	return resp, err
+	return mode, currency, vs.Err()
 }
 
 // tradeEvents are the audit events of trades the market created.

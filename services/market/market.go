@@ -21,8 +21,10 @@ type Server struct {
 	standards *grading.Registry
 	// continuous matches new orders at once against the lots on offer.
 	continuous bool
-	// observer is told about clearings and event streams, for metrics.
+	// observer is told about event streams, for metrics.
 	observer Observer
+	// clearer runs RunClearing's clearings and tells observer about them.
+	clearer *allocation.Clearer
 }
 
 // Option changes how New builds a Server.
@@ -42,42 +44,16 @@ func New(st *store.Store, standards *grading.Registry, continuous bool, opts ...
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.clearer = allocation.NewClearer(st, s.observer)
 	return s
 }
 
-// What started a clearing, as ClearingRun.Trigger says.
-const (
-	// TriggerRPC is a clearing asked for with RunClearing.
-	TriggerRPC = "rpc"
-	// TriggerSchedule is a clearing the server runs every clearing
-	// interval.
-	TriggerSchedule = "schedule"
-)
-
-// ClearingRun is one clearing, as an Observer is told about it.
-type ClearingRun struct {
-	// Trigger is TriggerRPC or TriggerSchedule.
-	Trigger string
-	Mode    allocation.Mode
-	DryRun  bool
-	// Summary is what the clearing did; only meaningful when Err is nil.
-	Summary allocation.Summary
-	// Duration is the wall time of the whole clearing: its transaction
-	// with every retry, reading the book, solving, writing the trades and
-	// committing.
-	Duration time.Duration
-	// Err is why the clearing failed, or nil.
-	Err error
-}
-
-// Observer is told what the market does, for metrics. Its methods are
-// called on the goroutines of the calls they describe, so they must be
-// quick and safe for concurrent use.
+// Observer is told what the market does, for metrics: clearings (as
+// allocation reports them) and WatchMarket streams. Its methods are called
+// on the goroutines of the calls they describe, so they must be quick and
+// safe for concurrent use.
 type Observer interface {
-	// ObserveClearing is called after each clearing that ran, whether it
-	// succeeded or not; a RunClearing answered from its stored first
-	// answer (a repeated request_id) did not run one.
-	ObserveClearing(ClearingRun)
+	allocation.Observer
 	// WatchStarted is called when a WatchMarket stream has been accepted,
 	// and WatchEnded when it ends.
 	WatchStarted()
@@ -90,9 +66,13 @@ type Observer interface {
 }
 
 // NopObserver is an Observer that does nothing.
-type NopObserver struct{}
+type NopObserver struct{ allocation.NopObserver }
 
-func (NopObserver) ObserveClearing(ClearingRun)    {}
-func (NopObserver) WatchStarted()                  {}
-func (NopObserver) WatchEnded()                    {}
+// WatchStarted does nothing.
+func (NopObserver) WatchStarted() {}
+
+// WatchEnded does nothing.
+func (NopObserver) WatchEnded() {}
+
+// EventSent does nothing.
 func (NopObserver) EventSent(int64, time.Duration) {}
