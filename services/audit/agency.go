@@ -74,11 +74,7 @@ func (s *Server) GetAgency(ctx context.Context, req *millwav1.GetAgencyRequest) 
 // ListAgencies lists the agencies the caller may see (every one for an
 // admin, itself for an agency), by display_name then name.
 func (s *Server) ListAgencies(ctx context.Context, req *millwav1.ListAgenciesRequest) (*millwav1.ListAgenciesResponse, error) {
-	p, err := rpc.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.agencies(ctx).List(p, req)
+	items, next, err := s.agencies(ctx).Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/allocation"
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -24,7 +23,7 @@ var clearingModes = map[millwav1.ClearingMode]allocation.Mode{
 // nothing and needs no request_id record; a written clearing is a change
 // like any other, answered once per request_id.
 func (s *Server) RunClearing(ctx context.Context, req *millwav1.RunClearingRequest) (*millwav1.RunClearingResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
+	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
 	mode, currency, err := clearingRequest(req)

@@ -36,23 +36,14 @@ func (s *Server) processors(ctx context.Context) rpc.Lister[millwa.Processor, *m
 
 // CreateProcessor registers a fibre processor.
 func (s *Server) CreateProcessor(ctx context.Context, req *millwav1.CreateProcessorRequest) (*millwav1.CreateProcessorResponse, error) {
-	if _, err := rpc.Require(ctx); err != nil {
-		return nil, err
-	}
-	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	p := rpc.Input(&vs, "processor", req.GetProcessor(), processorFromProto)
-	if err := vs.Err(); err != nil {
-		return nil, err
-	}
-	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateProcessorResponse, []rpc.Event, error) {
-		created := p
-		if err := tx.CreateProcessor(ctx, &created); err != nil {
-			return nil, nil, err
-		}
-		resp := &millwav1.CreateProcessorResponse{Processor: processorToProto(&created)}
-		return resp, []rpc.Event{{Resource: resp.Processor.Name, Action: "create"}}, nil
-	})
+	return rpc.Create(ctx, s.store, req, "processor", req.GetProcessor(), processorFromProto,
+		func(tx *store.Tx, p *millwa.Processor) (*millwav1.CreateProcessorResponse, rpc.Event, error) {
+			if err := tx.CreateProcessor(ctx, p); err != nil {
+				return nil, rpc.Event{}, err
+			}
+			resp := &millwav1.CreateProcessorResponse{Processor: processorToProto(p)}
+			return resp, rpc.Event{Resource: resp.Processor.Name, Action: "create"}, nil
+		})
 }
 
 // GetProcessor returns one processor by name, if the caller may see it.
@@ -69,11 +60,7 @@ func (s *Server) GetProcessor(ctx context.Context, req *millwav1.GetProcessorReq
 // ListProcessors lists the processors the caller may see, by default in
 // the order they were registered.
 func (s *Server) ListProcessors(ctx context.Context, req *millwav1.ListProcessorsRequest) (*millwav1.ListProcessorsResponse, error) {
-	p, err := rpc.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.processors(ctx).List(p, req)
+	items, next, err := s.processors(ctx).Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}

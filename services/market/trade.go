@@ -64,11 +64,7 @@ func (s *Server) trades(ctx context.Context) rpc.Lister[millwa.Trade, *millwav1.
 
 // ListTrades lists the trades the caller may see.
 func (s *Server) ListTrades(ctx context.Context, req *millwav1.ListTradesRequest) (*millwav1.ListTradesResponse, error) {
-	p, err := rpc.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.trades(ctx).List(p, req)
+	items, next, err := s.trades(ctx).Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -36,23 +36,14 @@ func (s *Server) associations(ctx context.Context) rpc.Lister[millwa.Association
 
 // CreateAssociation registers a producer association.
 func (s *Server) CreateAssociation(ctx context.Context, req *millwav1.CreateAssociationRequest) (*millwav1.CreateAssociationResponse, error) {
-	if _, err := rpc.Require(ctx); err != nil {
-		return nil, err
-	}
-	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	a := rpc.Input(&vs, "association", req.GetAssociation(), associationFromProto)
-	if err := vs.Err(); err != nil {
-		return nil, err
-	}
-	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateAssociationResponse, []rpc.Event, error) {
-		created := a
-		if err := tx.CreateAssociation(ctx, &created); err != nil {
-			return nil, nil, err
-		}
-		resp := &millwav1.CreateAssociationResponse{Association: associationToProto(&created)}
-		return resp, []rpc.Event{{Resource: resp.Association.Name, Action: "create", Region: created.Ubigeo}}, nil
-	})
+	return rpc.Create(ctx, s.store, req, "association", req.GetAssociation(), associationFromProto,
+		func(tx *store.Tx, a *millwa.Association) (*millwav1.CreateAssociationResponse, rpc.Event, error) {
+			if err := tx.CreateAssociation(ctx, a); err != nil {
+				return nil, rpc.Event{}, err
+			}
+			resp := &millwav1.CreateAssociationResponse{Association: associationToProto(a)}
+			return resp, rpc.Event{Resource: resp.Association.Name, Action: "create", Region: a.Ubigeo}, nil
+		})
 }
 
 // GetAssociation returns one association by name, if the caller may see it.
@@ -69,11 +60,7 @@ func (s *Server) GetAssociation(ctx context.Context, req *millwav1.GetAssociatio
 // ListAssociations lists the associations the caller may see, by default in
 // the order they were registered.
 func (s *Server) ListAssociations(ctx context.Context, req *millwav1.ListAssociationsRequest) (*millwav1.ListAssociationsResponse, error) {
-	p, err := rpc.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.associations(ctx).List(p, req)
+	items, next, err := s.associations(ctx).Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -122,6 +122,16 @@ func (l Lister[T, P]) List(p millwa.Principal, req ListMessage) (items []P, next
 	return items, lr.NextPageToken(page.Next), nil
 }
 
+// Serve answers a List RPC that any admitted caller may make: Require,
+// then List.
+func (l Lister[T, P]) Serve(ctx context.Context, req ListMessage) (items []P, next string, err error) {
+	p, err := Require(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return l.List(p, req)
+}
+
 // Checked is a domain resource that cleans and checks itself.
 type Checked[D any] interface {
 	*D

@@ -167,3 +167,29 @@ func emptyResponse[R proto.Message](newResponse func() R) R {
 	var r R
 	return r.ProtoReflect().Type().New().Interface().(R)
 }
+
+// Create answers the Create RPC of a resource without a parent: it admits
+// the caller, checks the request_id and the resource given in the request
+// field named field (Input), and runs insert, which writes the resource
+// and answers it with its audit event, under Do.
+func Create[D any, PD Checked[D], P comparable, R proto.Message](ctx context.Context, st *store.Store, req Request, field string, in P,
+	from func(P) D, insert func(tx *store.Tx, d *D) (R, Event, error)) (R, error) {
+	var zero R
+	if _, err := Require(ctx); err != nil {
+		return zero, err
+	}
+	var vs millwa.Violations
+	millwa.CheckRequestID(&vs, req.GetRequestId())
+	d := Input[D, PD](&vs, field, in, from)
+	if err := vs.Err(); err != nil {
+		return zero, err
+	}
+	return Do(ctx, st, req, nil, func(tx *store.Tx) (R, []Event, error) {
+		created := d
+		r, ev, err := insert(tx, &created)
+		if err != nil {
+			return zero, nil, err
+		}
+		return r, []Event{ev}, nil
+	})
+}
