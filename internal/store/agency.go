@@ -29,31 +29,6 @@ var agencyList = resourceColumns[millwa.Agency]{
 	},
 }
 
-// agencyScope is who sees which agencies: admins every one, an agency
-// itself; every other role and the zero principal none.
-func agencyScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		if id, ok := organisationID(p, "agencies"); ok {
-			return scope{sql: "id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
-// andScope is the conjunction of scopes.
-func andScope(scopes ...scope) scope {
-	var parts []string
-	var args []any
-	for _, s := range scopes {
-		parts = append(parts, "("+s.sql+")")
-		args = append(args, s.args...)
-	}
-	return scope{sql: strings.Join(parts, " AND "), args: args}
-}
-
 // agencyRow is an agencies row; regions are read separately. The API's
 // display_name is stored as legal_name.
 type agencyRow struct {
@@ -261,33 +236,4 @@ func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuer
 		return page, err
 	}
 	return page, loadRegions(ctx, s.r, page.Items)
-}
-
-// coveringRegionScope selects the agencies that cover the ubigeo code
-// ubigeo: those with a region that is a prefix of it. Regions are 2 or 4
-// digits, so the candidates are ubigeo's first 2 and first 4 digits.
-func coveringRegionScope(ubigeo string) (scope, error) {
-	if !millwa.IsUbigeoPrefix(ubigeo) {
-		return scope{}, millwa.Errorf(millwa.Invalid, "region must be an INEI ubigeo prefix of 2, 4 or 6 digits, got %q", ubigeo)
-	}
-	prefixes := []any{ubigeo[:2]}
-	if len(ubigeo) >= 4 {
-		prefixes = append(prefixes, ubigeo[:4])
-	}
-	return scope{
-		sql:  "id IN (SELECT agency_id FROM agency_regions WHERE ubigeo_prefix IN (?" + strings.Repeat(", ?", len(prefixes)-1) + "))",
-		args: prefixes,
-	}, nil
-}
-
-// idScope selects the rows whose id is one of ids; none for no ids.
-func idScope(ids []string) scope {
-	if len(ids) == 0 {
-		return nothing
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return scope{sql: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: args}
 }

@@ -149,23 +149,6 @@ func (tx *Tx) OrganisationExists(ctx context.Context, name string) (bool, error)
 	return n > 0, nil
 }
 
-// apiKeyScope is who sees which keys: admins every key, an organisation's
-// admin key the keys of its organisation, any other key only itself.
-func apiKeyScope(p millwa.Principal) scope {
-	switch {
-	case p.Role == millwa.RoleAdmin:
-		return everything
-	case p.Role == "":
-		return nothing
-	case p.OrgAdmin && p.Organisation != "":
-		return scope{sql: "organisation = ?", args: []any{p.Organisation}}
-	}
-	if id, ok := canonicalID(p.KeyID); ok {
-		return scope{sql: "id = ?", args: []any{id}}
-	}
-	return nothing
-}
-
 // apiKeyList is how keys are filtered and paged, in id (creation) order.
 // The state filter is derived from the times, so ListAPIKeys handles it.
 var apiKeyList = resourceColumns[millwa.APIKey]{

@@ -33,23 +33,6 @@ var associationList = resourceColumns[millwa.Association]{
 	},
 }
 
-// associationScope is who sees which associations: admins and processors
-// (buyers) every one, an association itself, an agency those within its
-// regions.
-func associationScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleProcessor:
-		return everything
-	case millwa.RoleAssociation:
-		if id, ok := organisationID(p, "associations"); ok {
-			return scope{sql: "id = ?", args: []any{id}}
-		}
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	}
-	return nothing
-}
-
 // associationRow is an associations row.
 type associationRow struct {
 	ID                string `db:"id"`

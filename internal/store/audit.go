@@ -513,35 +513,6 @@ var auditList = resourceColumns[millwa.AuditEvent]{
 	},
 }
 
-// AuditVisibility is the part of the audit log an agency may list: the
-// events whose region lies within one of Regions (ubigeo prefixes), the
-// events about Organisation or a resource under it
-// ("agencies/{g}/checkGradings/…"), and the events made with Organisation's
-// keys. An empty Regions entry is ignored; the zero AuditVisibility sees no
-// event.
-type AuditVisibility struct {
-	Organisation string
-	Regions      []string
-}
-
-// scope returns the visibility as a scope of audit_events rows.
-func (v AuditVisibility) scope() scope {
-	ors := []string{}
-	var args []any
-	if r := regionScope("region", v.Regions); r.sql != nothing.sql {
-		ors = append(ors, r.sql)
-		args = append(args, r.args...)
-	}
-	if v.Organisation != "" {
-		ors = append(ors, "organisation = ?", "resource = ?", `resource LIKE ? ESCAPE '\'`)
-		args = append(args, v.Organisation, v.Organisation, escapeLike(v.Organisation+"/")+"%")
-	}
-	if len(ors) == 0 {
-		return nothing
-	}
-	return scope{sql: strings.Join(ors, " OR "), args: args}
-}
-
 // ListAuditEvents returns one page of the audit events q selects, every
 // event alike (for admins), in q's order: sequence order when q has none;
 // q may order by "sequence" with Desc for newest first. Filter fields are

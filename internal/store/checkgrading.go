@@ -67,20 +67,6 @@ func (r *checkGradingRow) checkGrading() millwa.CheckGrading {
 	return c
 }
 
-// checkGradingScope is who sees which check gradings: admins every one, an
-// agency its own; every other role and the zero principal none.
-func checkGradingScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		if id, ok := organisationID(p, "agencies"); ok {
-			return scope{sql: "c.agency_id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
 // CreateCheckGrading inserts c, which the caller has graded against the
 // lot's standard, with snapshots of the lot's groups. It sets ID (a new
 // UUIDv7) and CreateTime; Ubigeo and Breed are left as the caller gave

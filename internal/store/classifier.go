@@ -42,30 +42,6 @@ var classifierList = resourceColumns[millwa.Classifier]{
 	},
 }
 
-// classifierScope is who sees which classifiers: admins every one, an
-// association its own, an agency those of the associations seated in its
-// regions. Processors see none.
-func classifierScope(p millwa.Principal) scope {
-	if p.Role == millwa.RoleAgency {
-		r := regionScope("ubigeo", p.Regions)
-		if r.sql == nothing.sql {
-			return nothing
-		}
-		return scope{sql: "association_id IN (SELECT id FROM associations WHERE " + r.sql + ")", args: r.args}
-	}
-	return associationOnlyScope(p, "association_id")
-}
-
-// classifierParentScope is which associations' classifiers p may list: the
-// associations p sees (associationScope), except that processors, who see
-// every association, see no classifier.
-func classifierParentScope(p millwa.Principal) scope {
-	if p.Role == millwa.RoleProcessor {
-		return nothing
-	}
-	return associationScope(p)
-}
-
 // classifierRow is a classifiers row.
 type classifierRow struct {
 	ID                  string         `db:"id"`

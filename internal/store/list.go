@@ -21,46 +21,6 @@ type (
 	Page[T any] = millwa.Page[T]
 )
 
-// scope is the part of a List's or Get's WHERE clause that limits rows to
-// what the caller may see. Every List and Get of a tenant's resource takes
-// one, made from the caller's principal by the resource's visibility rule,
-// so that rows the caller may not see are never read.
-type scope struct {
-	sql  string
-	args []any
-}
-
-// regionScope limits rows to those whose column holds a ubigeo code within
-// one of the regions (ubigeo prefixes); no region sees nothing.
-func regionScope(column string, regions []string) scope {
-	var ors []string
-	var args []any
-	for _, r := range regions {
-		if r != "" {
-			ors = append(ors, column+` LIKE ? ESCAPE '\'`)
-			args = append(args, escapeLike(r)+"%")
-		}
-	}
-	if len(ors) == 0 {
-		return nothing
-	}
-	return scope{sql: strings.Join(ors, " OR "), args: args}
-}
-
-// organisationID returns the canonical id of the principal's
-// organisation when it is one of collection ("associations", "processors",
-// "agencies"), the id a tenant's rows are keyed by; ok is false otherwise.
-func organisationID(p millwa.Principal, collection string) (id string, ok bool) {
-	id, ok = canonicalID(p.OrganisationID())
-	return id, ok && p.Organisation == collection+"/"+p.OrganisationID()
-}
-
-// everything is the scope of callers who may see every row.
-var everything = scope{sql: "1 = 1"}
-
-// nothing is the scope of callers who may see no row.
-var nothing = scope{sql: "1 = 0"}
-
 // column is how a filterable or orderable field of a resource is stored.
 type column struct {
 	expr string

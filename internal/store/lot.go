@@ -91,25 +91,6 @@ func (r *lotRow) lot() millwa.Lot {
 	return l
 }
 
-// lotScope is who sees which lots: admins every lot, an association its
-// own, an agency those originating in its regions, and a processor those
-// still on offer (AVAILABLE, or ALLOCATED with grams left).
-func lotScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		if id, ok := organisationID(p, "associations"); ok {
-			return scope{sql: "association_id = ?", args: []any{id}}
-		}
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	case millwa.RoleProcessor:
-		return scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}
-	}
-	return nothing
-}
-
 // lotList is how lots are filtered, ordered and paged.
 var lotList = resourceColumns[millwa.Lot]{
 	table: "lots",

@@ -33,42 +33,6 @@ var memberList = resourceColumns[millwa.Member]{
 	},
 }
 
-// ownAssociationID returns the id of the association p acts for, when p is
-// an association's key whose organisation is an association's name.
-func ownAssociationID(p millwa.Principal) (string, bool) {
-	if p.Role != millwa.RoleAssociation || p.Organisation != "associations/"+p.OrganisationID() {
-		return "", false
-	}
-	return canonicalID(p.OrganisationID())
-}
-
-// associationOnlyScope is the scope of data that only admins and the
-// association itself may see (members, and whose parent they may name):
-// rows whose column holds the id of p's association, or every row for an
-// admin. Processors, agencies and the zero Principal see nothing.
-func associationOnlyScope(p millwa.Principal, column string) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		if id, ok := ownAssociationID(p); ok {
-			return scope{sql: column + " = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
-// and returns the scope of rows in s that also meet cond.
-func (s scope) and(cond string, args ...any) scope {
-	return scope{sql: "(" + s.sql + ") AND " + cond, args: append(append([]any(nil), s.args...), args...)}
-}
-
-// memberScope is who sees which members: admins every one, an association
-// its own. Processors and agencies never see members.
-func memberScope(p millwa.Principal) scope {
-	return associationOnlyScope(p, "association_id")
-}
-
 // memberRow is a members row.
 type memberRow struct {
 	ID            string        `db:"id"`

@@ -33,21 +33,6 @@ var processorList = resourceColumns[millwa.Processor]{
 	},
 }
 
-// processorScope is who sees which processors: admins and associations
-// (sellers, who need to know their buyers) every one, a processor itself;
-// agencies and the zero principal none.
-func processorScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleAssociation:
-		return everything
-	case millwa.RoleProcessor:
-		if id, ok := organisationID(p, "processors"); ok {
-			return scope{sql: "id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
 // processorRow is a processors row.
 type processorRow struct {
 	ID                string `db:"id"`

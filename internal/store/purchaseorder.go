@@ -14,20 +14,6 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// purchaseOrderScope is who sees which purchase orders: admins every one, a
-// processor its own; associations, agencies and the zero principal none.
-func purchaseOrderScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		if id, ok := organisationID(p, "processors"); ok {
-			return scope{sql: "processor_id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
 // purchaseOrderList is how purchase orders are filtered, ordered and paged
 // by their plain columns. state, quality_group, colour and breed are not
 // plain columns (state is derived on read, the codes are JSON arrays):

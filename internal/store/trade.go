@@ -12,31 +12,6 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// tradeScope is who sees which trades, and which market events: admins
-// every one, a processor its own, an association those on its lots (an
-// order's events have no association); agencies none.
-func tradeScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		if id, ok := organisationID(p, "processors"); ok {
-			return scope{sql: "processor_id = ?", args: []any{id}}
-		}
-	case millwa.RoleAssociation:
-		if id, ok := organisationID(p, "associations"); ok {
-			return scope{sql: "association_id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
-// seesPayouts reports whether p may read the member payouts of the trades
-// it sees: admins and associations, never processors.
-func seesPayouts(p millwa.Principal) bool {
-	return p.Role == millwa.RoleAdmin || p.Role == millwa.RoleAssociation
-}
-
 // tradeList is how trades are filtered, ordered and paged. The service
 // turns resource names in filters (purchase_order, lot, association,
 // processor) into the ids these columns hold.
@@ -553,11 +528,6 @@ func (tx *Tx) ExpireOrders(ctx context.Context, t time.Time, limit int) ([]millw
 	}
 	return out, released, nil
 }
-
-// SystemPrincipal is the principal of the market's own reads inside a
-// change whose caller has already been checked: it sees every row. It must
-// never be derived from a request.
-var SystemPrincipal = millwa.Principal{Role: millwa.RoleAdmin, Organisation: ""}
 
 // LiveOrderCurrencies returns the currencies of the purchase orders still
 // live as stored, sorted.
