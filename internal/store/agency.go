@@ -17,7 +17,7 @@ import (
 // region = "210101" selects the agencies one of whose regions is a prefix
 // of the value.
 var agencyList = resourceColumns[millwa.Agency]{
-	table: "agencies",
+	rowSource: rowSource{noun: "agency", from: "agencies", selectList: agencyColumns},
 	columns: map[string]column{
 		"display_name": {expr: "legal_name", kind: millwa.StringField},
 	},
@@ -152,23 +152,13 @@ func agencyIDsNamed(ctx context.Context, q querier, name string) ([]string, erro
 // GetAgency returns the agency with the given id, with its regions, if p
 // may see it. It returns NotFound, saying "agency ID not found", when there
 // is none or p may not see it: the two are indistinguishable.
-func (s *Store) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
-	return getAgency(ctx, s.r, agencyScope(p), id)
-}
-
-// GetAgency is Store.GetAgency as the transaction sees it.
-func (tx *Tx) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
-	return getAgency(ctx, tx.tx, agencyScope(p), id)
-}
-
-func getAgency(ctx context.Context, q querier, visible scope, id string) (millwa.Agency, error) {
-	row, err := getVisible[agencyRow](ctx, q, "agencies", agencyColumns, visible, id,
-		millwa.Errorf(millwa.NotFound, "agency %s not found", id))
+func (qs queries) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
+	a, err := getOne(ctx, qs, &agencyList.rowSource, agencyScope(p), id, (*agencyRow).agency)
 	if err != nil {
-		return millwa.Agency{}, err
+		return a, err
 	}
-	agencies := []millwa.Agency{row.agency()}
-	if err := loadRegions(ctx, q, agencies); err != nil {
+	agencies := []millwa.Agency{a}
+	if err := loadRegions(ctx, qs.db, agencies); err != nil {
 		return millwa.Agency{}, err
 	}
 	return agencies[0], nil
@@ -207,7 +197,7 @@ func loadRegions(ctx context.Context, q querier, agencies []millwa.Agency) error
 // display_name (exact, case-insensitive) and region (a ubigeo of 2, 4 or 6
 // digits: the agencies one of whose regions is a prefix of it). It returns
 // Invalid for any other condition, or a bad key or limit.
-func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Agency], error) {
+func (qs queries) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Agency], error) {
 	visible := agencyScope(p)
 	rest := q
 	rest.Conditions = nil
@@ -223,7 +213,7 @@ func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuer
 				return Page[millwa.Agency]{}, err
 			}
 		} else {
-			ids, err := agencyIDsNamed(ctx, s.r, c.Str)
+			ids, err := agencyIDsNamed(ctx, qs.db, c.Str)
 			if err != nil {
 				return Page[millwa.Agency]{}, err
 			}
@@ -231,9 +221,9 @@ func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuer
 		}
 		visible = andScope(visible, sc)
 	}
-	page, err := listPage(ctx, s.r, s.dialect, &agencyList, agencyColumns, visible, rest, (*agencyRow).agency)
+	page, err := listPage(ctx, qs, &agencyList, visible, rest, (*agencyRow).agency)
 	if err != nil {
 		return page, err
 	}
-	return page, loadRegions(ctx, s.r, page.Items)
+	return page, loadRegions(ctx, qs.db, page.Items)
 }

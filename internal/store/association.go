@@ -11,7 +11,7 @@ import (
 // region matches a ubigeo prefix: 2 digits for a department, 4 for a
 // province, 6 for a district.
 var associationList = resourceColumns[millwa.Association]{
-	table: "associations",
+	rowSource: rowSource{noun: "association", from: "associations", selectList: associationColumns},
 	columns: map[string]column{
 		"ruc":         {expr: "ruc", kind: millwa.StringField},
 		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
@@ -67,7 +67,7 @@ func newAssociationRow(a *millwa.Association) associationRow {
 	}
 }
 
-func (r associationRow) association() millwa.Association {
+func (r *associationRow) association() millwa.Association {
 	return millwa.Association{
 		ID:        r.ID,
 		LegalName: r.LegalName,
@@ -112,37 +112,19 @@ func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) erro
 // GetAssociation returns the association with the given id if p may see
 // it. It returns NotFound, saying "association ID not found", when there is
 // none or p may not see it: the two are indistinguishable.
-func (s *Store) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
-	return getAssociation(ctx, s.r, associationScope(p), id)
+func (qs queries) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
+	return qs.association(ctx, associationScope(p), id)
 }
 
-// GetAssociation is Store.GetAssociation as the transaction sees it.
-func (tx *Tx) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
-	return getAssociation(ctx, tx.tx, associationScope(p), id)
-}
-
-func getAssociation(ctx context.Context, q querier, visible scope, id string) (millwa.Association, error) {
-	row, err := getVisible[associationRow](ctx, q, "associations", associationColumns, visible, id,
-		millwa.Errorf(millwa.NotFound, "association %s not found", id))
-	if err != nil {
-		return millwa.Association{}, err
-	}
-	return row.association(), nil
+// association reads the association with the given id among those visible.
+func (qs queries) association(ctx context.Context, visible scope, id string) (millwa.Association, error) {
+	return getOne(ctx, qs, &associationList.rowSource, visible, id, (*associationRow).association)
 }
 
 // ListAssociations returns one page of the associations q selects among
 // those p may see, in q's order (id order, which is creation order, when q
 // has none). It returns Invalid for a field, key or limit the query may not
 // have.
-func (s *Store) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
-	return listAssociations(ctx, s.r, s.dialect, associationScope(p), q)
-}
-
-// ListAssociations is Store.ListAssociations as the transaction sees it.
-func (tx *Tx) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
-	return listAssociations(ctx, tx.tx, tx.dialect, associationScope(p), q)
-}
-
-func listAssociations(ctx context.Context, q querier, dialect string, visible scope, lq ListQuery) (Page[millwa.Association], error) {
-	return listPage(ctx, q, dialect, &associationList, associationColumns, visible, lq, (*associationRow).association)
+func (qs queries) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
+	return listPage(ctx, qs, &associationList, associationScope(p), q, (*associationRow).association)
 }

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/millwa/millwa/internal/millwa"
 )
 
@@ -109,30 +107,15 @@ func (tx *Tx) CreateCheckGrading(ctx context.Context, c *millwa.CheckGrading) er
 // GetCheckGrading returns the check grading with the given id, with its
 // lot's ubigeo and breed, if p may see it; NotFound ("check grading ID not
 // found") otherwise.
-func (s *Store) GetCheckGrading(ctx context.Context, p millwa.Principal, id string) (millwa.CheckGrading, error) {
-	return getCheckGrading(ctx, s.r, checkGradingScope(p), id)
+func (qs queries) GetCheckGrading(ctx context.Context, p millwa.Principal, id string) (millwa.CheckGrading, error) {
+	return getOne(ctx, qs, &checkGradingSource, checkGradingScope(p), id, (*checkGradingRow).checkGrading)
 }
 
-// GetCheckGrading is Store.GetCheckGrading as the transaction sees it.
-func (tx *Tx) GetCheckGrading(ctx context.Context, p millwa.Principal, id string) (millwa.CheckGrading, error) {
-	return getCheckGrading(ctx, tx.tx, checkGradingScope(p), id)
-}
-
-func getCheckGrading(ctx context.Context, q querier, visible scope, id string) (millwa.CheckGrading, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "check grading %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.CheckGrading{}, notFound
-	}
-	var row checkGradingRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+checkGradingColumns+`
-		FROM check_gradings c JOIN lots l ON l.id = c.lot_id AND l.association_id = c.association_id
-		WHERE c.id = ? AND (`+visible.sql+`)`), append([]any{key}, visible.args...)...)
-	if err == sql.ErrNoRows {
-		return millwa.CheckGrading{}, notFound
-	}
-	if err != nil {
-		return millwa.CheckGrading{}, dbError(err, "reading check grading %s", id)
-	}
-	return row.checkGrading(), nil
+// checkGradingSource reads check gradings with their lots' ubigeo and
+// breed.
+var checkGradingSource = rowSource{
+	noun:       "check grading",
+	from:       "check_gradings c JOIN lots l ON l.id = c.lot_id AND l.association_id = c.association_id",
+	selectList: checkGradingColumns,
+	idExpr:     "c.id",
 }

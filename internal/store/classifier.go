@@ -12,7 +12,7 @@ import (
 // holds a member's id (the service takes it from the resource name); region
 // is a ubigeo prefix of the classifier's association's seat.
 var classifierList = resourceColumns[millwa.Classifier]{
-	table: "classifiers",
+	rowSource: rowSource{noun: "classifier", from: "classifiers", selectList: classifierColumns},
 	columns: map[string]column{
 		"dni":                  {expr: "dni", kind: millwa.StringField},
 		"member":               {expr: "member_id", kind: millwa.StringField},
@@ -133,26 +133,8 @@ func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error 
 // with the given id, if p may see it (see ListClassifiers). It returns
 // NotFound, saying "classifier ID not found", when there is none or p may
 // not see it: the two are indistinguishable.
-func (s *Store) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
-	return getClassifier(ctx, s.r, p, associationID, id)
-}
-
-// GetClassifier is Store.GetClassifier as the transaction sees it.
-func (tx *Tx) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
-	return getClassifier(ctx, tx.tx, p, associationID, id)
-}
-
-func getClassifier(ctx context.Context, q querier, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "classifier %s not found", id)
-	assoc, ok := canonicalID(associationID)
-	if !ok {
-		return millwa.Classifier{}, notFound
-	}
-	row, err := getVisible[classifierRow](ctx, q, "classifiers", classifierColumns, classifierScope(p).and("association_id = ?", assoc), id, notFound)
-	if err != nil {
-		return millwa.Classifier{}, err
-	}
-	return row.classifier(), nil
+func (qs queries) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
+	return getOne(ctx, qs, &classifierList.rowSource, childScope(classifierScope(p), associationID), id, (*classifierRow).classifier)
 }
 
 // ListClassifiers returns one page of the classifiers that q selects among
@@ -165,16 +147,7 @@ func getClassifier(ctx context.Context, q querier, p millwa.Principal, associati
 // names an association that does not exist or whose classifiers p may not
 // see, and Invalid for a field, key or limit the query may not have. A
 // condition on member compares the member's id.
-func (s *Store) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Classifier], error) {
-	return listClassifiers(ctx, s.r, s.dialect, p, associationID, q)
-}
-
-// ListClassifiers is Store.ListClassifiers as the transaction sees it.
-func (tx *Tx) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Classifier], error) {
-	return listClassifiers(ctx, tx.tx, tx.dialect, p, associationID, q)
-}
-
-func listClassifiers(ctx context.Context, q querier, dialect string, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Classifier], error) {
+func (qs queries) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Classifier], error) {
 	for _, k := range lq.Order {
 		if k.Field == "region" || k.Field == "member" {
 			// Neither is a value of the classifier that a page key could
@@ -197,11 +170,11 @@ func listClassifiers(ctx context.Context, q querier, dialect string, p millwa.Pr
 	}
 	visible := classifierScope(p)
 	if associationID != "" {
-		parent, err := getAssociation(ctx, q, classifierParentScope(p), associationID)
+		parent, err := qs.association(ctx, classifierParentScope(p), associationID)
 		if err != nil {
 			return Page[millwa.Classifier]{}, err
 		}
 		visible = visible.and("association_id = ?", parent.ID)
 	}
-	return listPage(ctx, q, dialect, &classifierList, classifierColumns, visible, lq, (*classifierRow).classifier)
+	return listPage(ctx, qs, &classifierList, visible, lq, (*classifierRow).classifier)
 }

@@ -93,7 +93,7 @@ func (r *lotRow) lot() millwa.Lot {
 
 // lotList is how lots are filtered, ordered and paged.
 var lotList = resourceColumns[millwa.Lot]{
-	table: "lots",
+	rowSource: rowSource{noun: "lot", from: "lots", selectList: lotColumns},
 	columns: map[string]column{
 		"quality_group":          {expr: "market_quality_group", kind: millwa.StringField},
 		"declared_quality_group": {expr: "declared_quality_group", kind: millwa.StringField},
@@ -225,34 +225,16 @@ func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []
 }
 
 // GetLot returns the lot with the given id, with its contributions, if p
-// may see it; NotFound ("lot ID not found") otherwise.
-func (s *Store) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
-	return getLot(ctx, s.r, lotScope(p), id, "")
-}
-
-// GetLot is Store.GetLot as the transaction sees it, with the lot's row
-// locked until the transaction ends (on PostgreSQL), for a change.
-func (tx *Tx) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
-	return getLot(ctx, tx.tx, lotScope(p), id, tx.forUpdate())
-}
-
-func getLot(ctx context.Context, q querier, visible scope, id, lock string) (millwa.Lot, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "lot %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.Lot{}, notFound
-	}
-	var row lotRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+lotColumns+` FROM lots WHERE id = ? AND (`+visible.sql+`)`+lock),
-		append([]any{key}, visible.args...)...)
-	if err == sql.ErrNoRows {
-		return millwa.Lot{}, notFound
-	}
+// may see it; NotFound ("lot ID not found") otherwise. Inside a
+// transaction the lot's row stays locked until the transaction ends (on
+// PostgreSQL), for a change.
+func (qs queries) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	row, err := getRow[lotRow](ctx, qs, &lotList.rowSource, lotScope(p), id, true)
 	if err != nil {
-		return millwa.Lot{}, dbError(err, "reading lot %s", id)
+		return millwa.Lot{}, err
 	}
 	lots := []millwa.Lot{row.lot()}
-	if err := loadContributions(ctx, q, lots); err != nil {
+	if err := loadContributions(ctx, qs.db, lots); err != nil {
 		return millwa.Lot{}, err
 	}
 	return lots[0], nil
@@ -288,20 +270,20 @@ func loadContributions(ctx context.Context, q querier, lots []millwa.Lot) error 
 // ListLots returns one page of the lots q selects among those p may see,
 // with their contributions. associationID, when set, limits the page to
 // one association's lots.
-func (s *Store) ListLots(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Lot], error) {
+func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Lot], error) {
 	visible := lotScope(p)
 	if associationID != "" {
 		key, ok := canonicalID(associationID)
 		if !ok {
 			return Page[millwa.Lot]{}, nil
 		}
-		visible = scope{sql: "(" + visible.sql + ") AND association_id = ?", args: append(append([]any(nil), visible.args...), key)}
+		visible = visible.and("association_id = ?", key)
 	}
-	page, err := listPage(ctx, s.r, s.dialect, &lotList, lotColumns, visible, q, (*lotRow).lot)
+	page, err := listPage(ctx, qs, &lotList, visible, q, (*lotRow).lot)
 	if err != nil {
 		return page, err
 	}
-	return page, loadContributions(ctx, s.r, page.Items)
+	return page, loadContributions(ctx, qs.db, page.Items)
 }
 
 // WithdrawLot marks the lot WITHDRAWN; the caller has checked that it may

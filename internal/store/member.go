@@ -11,7 +11,7 @@ import (
 // memberList is how members are filtered, ordered and paged. sex holds the
 // domain's value ("FEMALE", "MALE"): the service maps the API's enum names.
 var memberList = resourceColumns[millwa.Member]{
-	table: "members",
+	rowSource: rowSource{noun: "member", from: "members", selectList: memberColumns},
 	columns: map[string]column{
 		"dni":          {expr: "dni", kind: millwa.StringField},
 		"sex":          {expr: "sex", kind: millwa.StringField},
@@ -118,26 +118,8 @@ func (tx *Tx) CreateMember(ctx context.Context, m *millwa.Member) error {
 // its own, nobody else any. It returns NotFound, saying "member ID not
 // found", when there is none or p may not see it: the two are
 // indistinguishable.
-func (s *Store) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
-	return getMember(ctx, s.r, p, associationID, id)
-}
-
-// GetMember is Store.GetMember as the transaction sees it.
-func (tx *Tx) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
-	return getMember(ctx, tx.tx, p, associationID, id)
-}
-
-func getMember(ctx context.Context, q querier, p millwa.Principal, associationID, id string) (millwa.Member, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "member %s not found", id)
-	assoc, ok := canonicalID(associationID)
-	if !ok {
-		return millwa.Member{}, notFound
-	}
-	row, err := getVisible[memberRow](ctx, q, "members", memberColumns, memberScope(p).and("association_id = ?", assoc), id, notFound)
-	if err != nil {
-		return millwa.Member{}, err
-	}
-	return row.member(), nil
+func (qs queries) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
+	return getOne(ctx, qs, &memberList.rowSource, childScope(memberScope(p), associationID), id, (*memberRow).member)
 }
 
 // ListMembers returns one page of the members of the association with the
@@ -146,19 +128,10 @@ func getMember(ctx context.Context, q querier, p millwa.Principal, associationID
 // when the association does not exist or p may not see its members (only
 // admins and the association itself may), and Invalid for a field, key or
 // limit the query may not have.
-func (s *Store) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
-	return listMembers(ctx, s.r, s.dialect, p, associationID, q)
-}
-
-// ListMembers is Store.ListMembers as the transaction sees it.
-func (tx *Tx) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
-	return listMembers(ctx, tx.tx, tx.dialect, p, associationID, q)
-}
-
-func listMembers(ctx context.Context, q querier, dialect string, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Member], error) {
-	parent, err := getAssociation(ctx, q, associationOnlyScope(p, "id"), associationID)
+func (qs queries) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
+	parent, err := qs.association(ctx, associationOnlyScope(p, "id"), associationID)
 	if err != nil {
 		return Page[millwa.Member]{}, err
 	}
-	return listPage(ctx, q, dialect, &memberList, memberColumns, memberScope(p).and("association_id = ?", parent.ID), lq, (*memberRow).member)
+	return listPage(ctx, qs, &memberList, memberScope(p).and("association_id = ?", parent.ID), q, (*memberRow).member)
 }

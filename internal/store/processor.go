@@ -11,7 +11,7 @@ import (
 // matches a ubigeo prefix of the plant: 2 digits for a department, 4 for a
 // province, 6 for a district.
 var processorList = resourceColumns[millwa.Processor]{
-	table: "processors",
+	rowSource: rowSource{noun: "processor", from: "processors", selectList: processorColumns},
 	columns: map[string]column{
 		"ruc":         {expr: "ruc", kind: millwa.StringField},
 		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
@@ -112,28 +112,14 @@ func (tx *Tx) CreateProcessor(ctx context.Context, p *millwa.Processor) error {
 // GetProcessor returns the processor with the given id if p may see it. It
 // returns NotFound, saying "processor ID not found", when there is none or
 // p may not see it: the two are indistinguishable.
-func (s *Store) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
-	return getProcessor(ctx, s.r, processorScope(p), id)
-}
-
-// GetProcessor is Store.GetProcessor as the transaction sees it.
-func (tx *Tx) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
-	return getProcessor(ctx, tx.tx, processorScope(p), id)
-}
-
-func getProcessor(ctx context.Context, q querier, visible scope, id string) (millwa.Processor, error) {
-	row, err := getVisible[processorRow](ctx, q, "processors", processorColumns, visible, id,
-		millwa.Errorf(millwa.NotFound, "processor %s not found", id))
-	if err != nil {
-		return millwa.Processor{}, err
-	}
-	return row.processor(), nil
+func (qs queries) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
+	return getOne(ctx, qs, &processorList.rowSource, processorScope(p), id, (*processorRow).processor)
 }
 
 // ListProcessors returns one page of the processors q selects among those
 // p may see, in q's order (id order, which is creation order, when q has
 // none). It returns Invalid for a field, key or limit the query may not
 // have.
-func (s *Store) ListProcessors(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Processor], error) {
-	return listPage(ctx, s.r, s.dialect, &processorList, processorColumns, processorScope(p), q, (*processorRow).processor)
+func (qs queries) ListProcessors(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Processor], error) {
+	return listPage(ctx, qs, &processorList, processorScope(p), q, (*processorRow).processor)
 }

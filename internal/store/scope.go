@@ -174,6 +174,17 @@ func coveringRegionScope(ubigeo string) (scope, error) {
 	}, nil
 }
 
+// childScope limits visible to the rows of the association with the given
+// id, a child resource's parent as its name gives it; nothing when the id
+// is not an id, so that the child answers NotFound.
+func childScope(visible scope, associationID string) scope {
+	assoc, ok := canonicalID(associationID)
+	if !ok {
+		return nothing
+	}
+	return visible.and("association_id = ?", assoc)
+}
+
 // memberScope is who sees which members: admins every one, an association
 // its own. Processors and agencies never see members.
 func memberScope(p millwa.Principal) scope {
