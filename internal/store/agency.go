@@ -32,47 +32,24 @@ var agencyList = resourceColumns[millwa.Agency]{
 // agencyRow is an agencies row; regions are read separately. The API's
 // display_name is stored as legal_name.
 type agencyRow struct {
-	ID                string         `db:"id"`
-	LegalName         string         `db:"legal_name"`
-	RUC               sql.NullString `db:"ruc"`
-	ContactPersonName string         `db:"contact_person_name"`
-	ContactPhone      string         `db:"contact_phone"`
-	ContactEmail      string         `db:"contact_email"`
-	Revision          int64          `db:"revision"`
-	CreateTime        dbTime         `db:"create_time"`
-	UpdateTime        dbTime         `db:"update_time"`
+	recordRow
+	contactRow
+	LegalName string         `db:"legal_name"`
+	RUC       sql.NullString `db:"ruc"`
 }
 
 const agencyColumns = `id, legal_name, ruc, contact_person_name, contact_phone, contact_email,
 	revision, create_time, update_time`
-
-func newAgencyRow(a *millwa.Agency) agencyRow {
-	return agencyRow{
-		ID:                a.ID,
-		LegalName:         a.DisplayName,
-		RUC:               sql.NullString{String: a.RUC, Valid: a.RUC != ""},
-		ContactPersonName: a.Contact.PersonName,
-		ContactPhone:      a.Contact.Phone,
-		ContactEmail:      a.Contact.Email,
-		Revision:          a.Revision,
-		CreateTime:        dbTime{a.CreateTime},
-		UpdateTime:        dbTime{a.UpdateTime},
-	}
-}
 
 func (r *agencyRow) agency() millwa.Agency {
 	return millwa.Agency{
 		ID:          r.ID,
 		DisplayName: r.LegalName,
 		RUC:         r.RUC.String,
-		Contact: millwa.Contact{
-			PersonName: r.ContactPersonName,
-			Phone:      r.ContactPhone,
-			Email:      r.ContactEmail,
-		},
-		Revision:   r.Revision,
-		CreateTime: r.CreateTime.Time,
-		UpdateTime: r.UpdateTime.Time,
+		Contact:     r.contact(),
+		Revision:    r.Revision,
+		CreateTime:  r.CreateTime.Time,
+		UpdateTime:  r.UpdateTime.Time,
 	}
 }
 
@@ -89,10 +66,6 @@ func (r *agencyRow) agency() millwa.Agency {
 // go on) before it looks; on SQLite the transaction already holds the
 // database's write lock.
 func (tx *Tx) CreateAgency(ctx context.Context, a *millwa.Agency) error {
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating agency: %w", err)
-	}
 	if tx.dialect == DialectPostgres {
 		if _, err := tx.tx.ExecContext(ctx, `LOCK TABLE agencies IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return dbError(err, "locking agencies")
@@ -106,12 +79,8 @@ func (tx *Tx) CreateAgency(ctx context.Context, a *millwa.Agency) error {
 		return &millwa.Error{Code: millwa.AlreadyExists, Reason: "AGENCY_NAME_TAKEN",
 			Message: fmt.Sprintf("an agency named %q already exists (names are compared case-insensitively)", a.DisplayName)}
 	}
-	t := now()
-	row := newAgencyRow(a)
-	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO agencies (`+agencyColumns+`)
-		VALUES (:id, :legal_name, :ruc, :contact_person_name, :contact_phone, :contact_email,
-			:revision, :create_time, :update_time)`, row)
+	row := agencyRow{contactRow: newContactRow(a.Contact), LegalName: a.DisplayName, RUC: sql.NullString{String: a.RUC, Valid: a.RUC != ""}}
+	id, err := tx.insertRecord(ctx, "agencies", agencyColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "AGENCY_RUC_TAKEN", "an agency with RUC %s already exists", a.RUC)
 		return fmt.Errorf("inserting agency %s: %w", id, err)

@@ -35,50 +35,25 @@ var associationList = resourceColumns[millwa.Association]{
 
 // associationRow is an associations row.
 type associationRow struct {
-	ID                string `db:"id"`
-	LegalName         string `db:"legal_name"`
-	RUC               string `db:"ruc"`
-	Ubigeo            string `db:"ubigeo"`
-	Community         string `db:"community"`
-	ContactPersonName string `db:"contact_person_name"`
-	ContactPhone      string `db:"contact_phone"`
-	ContactEmail      string `db:"contact_email"`
-	Revision          int64  `db:"revision"`
-	CreateTime        dbTime `db:"create_time"`
-	UpdateTime        dbTime `db:"update_time"`
+	recordRow
+	contactRow
+	LegalName string `db:"legal_name"`
+	RUC       string `db:"ruc"`
+	Ubigeo    string `db:"ubigeo"`
+	Community string `db:"community"`
 }
 
 const associationColumns = `id, legal_name, ruc, ubigeo, community, contact_person_name,
 	contact_phone, contact_email, revision, create_time, update_time`
 
-func newAssociationRow(a *millwa.Association) associationRow {
-	return associationRow{
-		ID:                a.ID,
-		LegalName:         a.LegalName,
-		RUC:               a.RUC,
-		Ubigeo:            a.Ubigeo,
-		Community:         a.Community,
-		ContactPersonName: a.Contact.PersonName,
-		ContactPhone:      a.Contact.Phone,
-		ContactEmail:      a.Contact.Email,
-		Revision:          a.Revision,
-		CreateTime:        dbTime{a.CreateTime},
-		UpdateTime:        dbTime{a.UpdateTime},
-	}
-}
-
 func (r *associationRow) association() millwa.Association {
 	return millwa.Association{
-		ID:        r.ID,
-		LegalName: r.LegalName,
-		RUC:       r.RUC,
-		Ubigeo:    r.Ubigeo,
-		Community: r.Community,
-		Contact: millwa.Contact{
-			PersonName: r.ContactPersonName,
-			Phone:      r.ContactPhone,
-			Email:      r.ContactEmail,
-		},
+		ID:         r.ID,
+		LegalName:  r.LegalName,
+		RUC:        r.RUC,
+		Ubigeo:     r.Ubigeo,
+		Community:  r.Community,
+		Contact:    r.contact(),
 		Revision:   r.Revision,
 		CreateTime: r.CreateTime.Time,
 		UpdateTime: r.UpdateTime.Time,
@@ -91,16 +66,8 @@ func (r *associationRow) association() millwa.Association {
 // failure a is unchanged. It returns AlreadyExists when an association with
 // the same RUC exists.
 func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) error {
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating association: %w", err)
-	}
-	t := now()
-	row := newAssociationRow(a)
-	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO associations (`+associationColumns+`)
-		VALUES (:id, :legal_name, :ruc, :ubigeo, :community, :contact_person_name,
-			:contact_phone, :contact_email, :revision, :create_time, :update_time)`, row)
+	row := associationRow{contactRow: newContactRow(a.Contact), LegalName: a.LegalName, RUC: a.RUC, Ubigeo: a.Ubigeo, Community: a.Community}
+	id, err := tx.insertRecord(ctx, "associations", associationColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "ASSOCIATION_RUC_TAKEN", "an association with RUC %s already exists", a.RUC)
 		return fmt.Errorf("inserting association %s: %w", id, err)

@@ -44,16 +44,13 @@ var classifierList = resourceColumns[millwa.Classifier]{
 
 // classifierRow is a classifiers row.
 type classifierRow struct {
-	ID                  string         `db:"id"`
+	recordRow
 	AssociationID       string         `db:"association_id"`
 	FullName            string         `db:"full_name"`
 	DNI                 string         `db:"dni"`
 	CertificationNumber string         `db:"certification_number"`
 	CertificationDate   sql.NullString `db:"certification_date"`
 	MemberID            sql.NullString `db:"member_id"`
-	Revision            int64          `db:"revision"`
-	CreateTime          dbTime         `db:"create_time"`
-	UpdateTime          dbTime         `db:"update_time"`
 }
 
 const classifierColumns = `id, association_id, full_name, dni, certification_number, certification_date,
@@ -61,16 +58,12 @@ const classifierColumns = `id, association_id, full_name, dni, certification_num
 
 func newClassifierRow(c *millwa.Classifier) classifierRow {
 	return classifierRow{
-		ID:                  c.ID,
 		AssociationID:       c.AssociationID,
 		FullName:            c.DisplayName,
 		DNI:                 c.DNI,
 		CertificationNumber: c.CertificationNumber,
 		CertificationDate:   sql.NullString{String: c.CertificationDate, Valid: c.CertificationDate != ""},
 		MemberID:            sql.NullString{String: c.MemberID, Valid: c.MemberID != ""},
-		Revision:            c.Revision,
-		CreateTime:          dbTime{c.CreateTime},
-		UpdateTime:          dbTime{c.UpdateTime},
 	}
 }
 
@@ -104,13 +97,8 @@ func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error 
 	if !ok {
 		return millwa.Errorf(millwa.NotFound, "association %s not found", c.AssociationID)
 	}
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating classifier: %w", err)
-	}
-	t := now()
 	row := newClassifierRow(c)
-	row.ID, row.AssociationID, row.Revision, row.CreateTime, row.UpdateTime = id, assoc, 1, dbTime{t}, dbTime{t}
+	row.AssociationID = assoc
 	if row.MemberID.Valid {
 		member, ok := canonicalID(c.MemberID)
 		if !ok {
@@ -118,9 +106,7 @@ func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error 
 		}
 		row.MemberID.String = member
 	}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO classifiers (`+classifierColumns+`)
-		VALUES (:id, :association_id, :full_name, :dni, :certification_number, :certification_date,
-			:member_id, :revision, :create_time, :update_time)`, row)
+	id, err := tx.insertRecord(ctx, "classifiers", classifierColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "CLASSIFIER_DNI_TAKEN", "a classifier with DNI %s is already registered in associations/%s", c.DNI, assoc)
 		return fmt.Errorf("inserting classifier %s of association %s: %w", id, assoc, err)

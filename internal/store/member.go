@@ -35,30 +35,18 @@ var memberList = resourceColumns[millwa.Member]{
 
 // memberRow is a members row.
 type memberRow struct {
-	ID            string        `db:"id"`
+	recordRow
 	AssociationID string        `db:"association_id"`
 	FullName      string        `db:"full_name"`
 	DNI           string        `db:"dni"`
 	Sex           string        `db:"sex"`
 	HerdSize      sql.NullInt32 `db:"herd_size"`
-	Revision      int64         `db:"revision"`
-	CreateTime    dbTime        `db:"create_time"`
-	UpdateTime    dbTime        `db:"update_time"`
 }
 
 const memberColumns = `id, association_id, full_name, dni, sex, herd_size, revision, create_time, update_time`
 
 func newMemberRow(m *millwa.Member) memberRow {
-	r := memberRow{
-		ID:            m.ID,
-		AssociationID: m.AssociationID,
-		FullName:      m.DisplayName,
-		DNI:           m.DNI,
-		Sex:           string(m.Sex),
-		Revision:      m.Revision,
-		CreateTime:    dbTime{m.CreateTime},
-		UpdateTime:    dbTime{m.UpdateTime},
-	}
+	r := memberRow{AssociationID: m.AssociationID, FullName: m.DisplayName, DNI: m.DNI, Sex: string(m.Sex)}
 	if m.HerdSize != nil {
 		r.HerdSize = sql.NullInt32{Int32: *m.HerdSize, Valid: true}
 	}
@@ -96,15 +84,9 @@ func (tx *Tx) CreateMember(ctx context.Context, m *millwa.Member) error {
 	if !ok {
 		return millwa.Errorf(millwa.NotFound, "association %s not found", m.AssociationID)
 	}
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating member: %w", err)
-	}
-	t := now()
 	row := newMemberRow(m)
-	row.ID, row.AssociationID, row.Revision, row.CreateTime, row.UpdateTime = id, assoc, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
-		VALUES (:id, :association_id, :full_name, :dni, :sex, :herd_size, :revision, :create_time, :update_time)`, row)
+	row.AssociationID = assoc
+	id, err := tx.insertRecord(ctx, "members", memberColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "MEMBER_DNI_TAKEN", "a member with DNI %s is already registered in associations/%s", m.DNI, assoc)
 		return fmt.Errorf("inserting member %s of association %s: %w", id, assoc, err)

@@ -35,37 +35,16 @@ var processorList = resourceColumns[millwa.Processor]{
 
 // processorRow is a processors row.
 type processorRow struct {
-	ID                string `db:"id"`
-	LegalName         string `db:"legal_name"`
-	RUC               string `db:"ruc"`
-	Ubigeo            string `db:"ubigeo"`
-	PlantLocation     string `db:"plant_location"`
-	ContactPersonName string `db:"contact_person_name"`
-	ContactPhone      string `db:"contact_phone"`
-	ContactEmail      string `db:"contact_email"`
-	Revision          int64  `db:"revision"`
-	CreateTime        dbTime `db:"create_time"`
-	UpdateTime        dbTime `db:"update_time"`
+	recordRow
+	contactRow
+	LegalName     string `db:"legal_name"`
+	RUC           string `db:"ruc"`
+	Ubigeo        string `db:"ubigeo"`
+	PlantLocation string `db:"plant_location"`
 }
 
 const processorColumns = `id, legal_name, ruc, ubigeo, plant_location, contact_person_name,
 	contact_phone, contact_email, revision, create_time, update_time`
-
-func newProcessorRow(p *millwa.Processor) processorRow {
-	return processorRow{
-		ID:                p.ID,
-		LegalName:         p.LegalName,
-		RUC:               p.RUC,
-		Ubigeo:            p.Ubigeo,
-		PlantLocation:     p.PlantLocation,
-		ContactPersonName: p.Contact.PersonName,
-		ContactPhone:      p.Contact.Phone,
-		ContactEmail:      p.Contact.Email,
-		Revision:          p.Revision,
-		CreateTime:        dbTime{p.CreateTime},
-		UpdateTime:        dbTime{p.UpdateTime},
-	}
-}
 
 func (r *processorRow) processor() millwa.Processor {
 	return millwa.Processor{
@@ -74,14 +53,10 @@ func (r *processorRow) processor() millwa.Processor {
 		RUC:           r.RUC,
 		Ubigeo:        r.Ubigeo,
 		PlantLocation: r.PlantLocation,
-		Contact: millwa.Contact{
-			PersonName: r.ContactPersonName,
-			Phone:      r.ContactPhone,
-			Email:      r.ContactEmail,
-		},
-		Revision:   r.Revision,
-		CreateTime: r.CreateTime.Time,
-		UpdateTime: r.UpdateTime.Time,
+		Contact:       r.contact(),
+		Revision:      r.Revision,
+		CreateTime:    r.CreateTime.Time,
+		UpdateTime:    r.UpdateTime.Time,
 	}
 }
 
@@ -91,16 +66,8 @@ func (r *processorRow) processor() millwa.Processor {
 // failure p is unchanged. It returns AlreadyExists (reason
 // PROCESSOR_RUC_TAKEN) when a processor with the same RUC exists.
 func (tx *Tx) CreateProcessor(ctx context.Context, p *millwa.Processor) error {
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating processor: %w", err)
-	}
-	t := now()
-	row := newProcessorRow(p)
-	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO processors (`+processorColumns+`)
-		VALUES (:id, :legal_name, :ruc, :ubigeo, :plant_location, :contact_person_name,
-			:contact_phone, :contact_email, :revision, :create_time, :update_time)`, row)
+	row := processorRow{contactRow: newContactRow(p.Contact), LegalName: p.LegalName, RUC: p.RUC, Ubigeo: p.Ubigeo, PlantLocation: p.PlantLocation}
+	id, err := tx.insertRecord(ctx, "processors", processorColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "PROCESSOR_RUC_TAKEN", "a processor with RUC %s already exists", p.RUC)
 		return fmt.Errorf("inserting processor %s: %w", id, err)
