@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -14,35 +13,31 @@ import (
 
 // lotRow is a lots row; contributions are read separately.
 type lotRow struct {
-	ID              string          `db:"id"`
-	AssociationID   string          `db:"association_id"`
-	Standard        string          `db:"standard"`
-	Campaign        int             `db:"campaign"`
-	Breed           string          `db:"breed"`
-	Colour          string          `db:"colour"`
-	DeclaredGroup   string          `db:"declared_quality_group"`
-	MarketGroup     string          `db:"market_quality_group"`
-	MeasuredGroup   sql.NullString  `db:"measured_quality_group"`
-	Discrepancy     bool            `db:"discrepancy"`
-	ClassifierID    string          `db:"classifier_id"`
-	CollectionPoint string          `db:"collection_point"`
-	Ubigeo          string          `db:"ubigeo"`
-	NetWeightGrams  int64           `db:"net_weight_grams"`
-	AllocatedGrams  int64           `db:"allocated_grams"`
-	State           string          `db:"state"`
-	AskPricePerKg   int64           `db:"ask_price_minor_per_kg"`
-	Currency        string          `db:"currency"`
-	MFD             sql.NullFloat64 `db:"mean_fibre_diameter_um"`
-	SD              sql.NullFloat64 `db:"fibre_diameter_sd_um"`
-	Fibres          sql.NullInt64   `db:"fibres_measured"`
-	Histogram       sql.NullString  `db:"diameter_histogram"`
-	StapleLength    sql.NullFloat64 `db:"staple_length_mm"`
-	Grading         sql.NullString  `db:"grading_detail"`
-	LotNumber       string          `db:"lot_number"`
-	ClassDate       string          `db:"classification_date"`
-	Revision        int64           `db:"revision"`
-	CreateTime      dbTime          `db:"create_time"`
-	UpdateTime      dbTime          `db:"update_time"`
+	ID              string         `db:"id"`
+	AssociationID   string         `db:"association_id"`
+	Standard        string         `db:"standard"`
+	Campaign        int            `db:"campaign"`
+	Breed           string         `db:"breed"`
+	Colour          string         `db:"colour"`
+	DeclaredGroup   string         `db:"declared_quality_group"`
+	MarketGroup     string         `db:"market_quality_group"`
+	MeasuredGroup   sql.NullString `db:"measured_quality_group"`
+	Discrepancy     bool           `db:"discrepancy"`
+	ClassifierID    string         `db:"classifier_id"`
+	CollectionPoint string         `db:"collection_point"`
+	Ubigeo          string         `db:"ubigeo"`
+	NetWeightGrams  int64          `db:"net_weight_grams"`
+	AllocatedGrams  int64          `db:"allocated_grams"`
+	State           string         `db:"state"`
+	AskPricePerKg   int64          `db:"ask_price_minor_per_kg"`
+	Currency        string         `db:"currency"`
+	measurementRow
+	Grading    sql.NullString `db:"grading_detail"`
+	LotNumber  string         `db:"lot_number"`
+	ClassDate  string         `db:"classification_date"`
+	Revision   int64          `db:"revision"`
+	CreateTime dbTime         `db:"create_time"`
+	UpdateTime dbTime         `db:"update_time"`
 }
 
 const lotColumns = `id, association_id, standard, campaign, breed, colour, declared_quality_group,
@@ -50,13 +45,6 @@ const lotColumns = `id, association_id, standard, campaign, breed, colour, decla
 	net_weight_grams, allocated_grams, state, ask_price_minor_per_kg, currency, mean_fibre_diameter_um,
 	fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm, grading_detail,
 	lot_number, classification_date, revision, create_time, update_time`
-
-// histogramDoc is how a diameter histogram is kept in its column.
-type histogramDoc struct {
-	LowerUm    float64 `json:"lower_um"`
-	BinWidthUm float64 `json:"bin_width_um"`
-	Counts     []int64 `json:"counts"`
-}
 
 func (r *lotRow) lot() millwa.Lot {
 	l := millwa.Lot{
@@ -68,24 +56,9 @@ func (r *lotRow) lot() millwa.Lot {
 		Grading: r.Grading.String, State: millwa.LotState(r.State), AllocatedGrams: r.AllocatedGrams,
 		Ubigeo: r.Ubigeo, Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
 	}
-	if r.MFD.Valid || r.Histogram.Valid || r.StapleLength.Valid {
+	if r.measured() {
 		m := &millwa.Measurement{}
-		if r.MFD.Valid {
-			m.MeanFiberDiameterUm = &r.MFD.Float64
-		}
-		if r.SD.Valid {
-			m.SDUm = &r.SD.Float64
-		}
-		if r.Fibres.Valid {
-			m.FibersMeasured = &r.Fibres.Int64
-		}
-		if r.StapleLength.Valid {
-			m.StapleLengthMm = &r.StapleLength.Float64
-		}
-		var h histogramDoc
-		if r.Histogram.Valid && json.Unmarshal([]byte(r.Histogram.String), &h) == nil {
-			m.HistogramStartUm, m.HistogramWidthUm, m.HistogramCounts = h.LowerUm, h.BinWidthUm, h.Counts
-		}
+		r.fill(m)
 		l.Measurement = m
 	}
 	return l
@@ -136,21 +109,9 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 		return err
 	}
 	t := now()
-	var mfd, sd, staple sql.NullFloat64
-	var fibres sql.NullInt64
-	var hist sql.NullString
-	if m := l.Measurement; m != nil {
-		mfd, sd, staple = nullFloat(m.MeanFiberDiameterUm), nullFloat(m.SDUm), nullFloat(m.StapleLengthMm)
-		if m.FibersMeasured != nil {
-			fibres = sql.NullInt64{Int64: *m.FibersMeasured, Valid: true}
-		}
-		if len(m.HistogramCounts) > 0 {
-			b, err := json.Marshal(histogramDoc{LowerUm: m.HistogramStartUm, BinWidthUm: m.HistogramWidthUm, Counts: m.HistogramCounts})
-			if err != nil {
-				return millwa.Wrap(millwa.Internal, err, "encoding a histogram")
-			}
-			hist = sql.NullString{String: string(b), Valid: true}
-		}
+	mr, err := newMeasurementRow(l.Measurement)
+	if err != nil {
+		return err
 	}
 	measured := sql.NullString{String: l.MeasuredGroup, Valid: l.MeasuredGroup != ""}
 	grading := sql.NullString{String: l.Grading, Valid: l.Grading != ""}
@@ -158,7 +119,7 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
 		id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
 		l.MarketGroup, measured, l.Discrepancy, l.ClassifierID, l.CollectionPoint, l.Ubigeo,
-		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mfd, sd, fibres, hist, staple, grading,
+		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength, grading,
 		l.LotNumber, l.ClassificationDate, dbTime{t}, dbTime{t})
 	if err != nil {
 		return dbError(err, "inserting lot %s", id)
@@ -171,13 +132,6 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	}
 	l.ID, l.State, l.AllocatedGrams, l.Revision, l.CreateTime, l.UpdateTime = id, millwa.LotAvailable, 0, 1, t, t
 	return nil
-}
-
-func nullFloat(p *float64) sql.NullFloat64 {
-	if p == nil {
-		return sql.NullFloat64{}
-	}
-	return sql.NullFloat64{Float64: *p, Valid: true}
 }
 
 // MissingMembers returns those of ids that are not members of the
