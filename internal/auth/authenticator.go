@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -48,14 +46,17 @@ func NewAuthenticator(keys KeyStore, policy map[string]Access, log *slog.Logger)
 // Authenticate is a go-grpc-middleware AuthFunc: it reads the method's
 // access from the policy table and the key from "authorization: Bearer …",
 // and returns the context with the principal. A public RPC called without a
-// key has no principal. Errors are Unauthenticated (no, unknown, revoked or
-// expired key) or PermissionDenied (the role may not call the RPC, or the
-// RPC is missing from the table).
+// key has no principal. Errors are *millwa.Error values, which the
+// transport maps to gRPC codes like every other: Unauthenticated (no,
+// unknown, revoked or expired key), PermissionDenied (the role may not call
+// the RPC, or the RPC is missing from the table) or Unavailable (the key
+// cannot be checked now; when the caller gave up, the error holds the
+// context's error).
 func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, error) {
 	method, _ := grpc.Method(ctx)
 	access, ok := a.policy[method]
 	if !ok {
-		return nil, status.Errorf(codes.PermissionDenied, "%s is not in the access policy, so nobody may call it", method)
+		return nil, millwa.Errorf(millwa.PermissionDenied, "%s is not in the access policy, so nobody may call it", method)
 	}
 	secret, present, err := bearer(ctx)
 	if err != nil {
@@ -65,7 +66,7 @@ func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, erro
 		if access.Public {
 			return ctx, nil
 		}
-		return nil, status.Errorf(codes.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
+		return nil, millwa.Errorf(millwa.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
 	}
 	p, err := a.principal(ctx, secret)
 	if err != nil {
@@ -73,13 +74,13 @@ func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, erro
 		// because the database is away, it goes on anonymously, so that a
 		// health check that carries a key still reports NOT_SERVING
 		// rather than failing. A key known to be bad is still refused.
-		if access.Public && status.Code(err) == codes.Unavailable {
+		if access.Public && millwa.ErrorCode(err) == millwa.Unavailable && !gaveUp(err) {
 			return ctx, nil
 		}
 		return nil, err
 	}
 	if !access.Public && !access.Allows(p.Role) {
-		return nil, status.Errorf(codes.PermissionDenied, "a key of role %s may not call %s; roles allowed: %s", p.Role, method, roleList(access.Roles))
+		return nil, millwa.Errorf(millwa.PermissionDenied, "a key of role %s may not call %s; roles allowed: %s", p.Role, method, roleList(access.Roles))
 	}
 	return WithPrincipal(ctx, p), nil
 }
@@ -94,7 +95,7 @@ func bearer(ctx context.Context) (secret string, present bool, err error) {
 	}
 	scheme, secret, ok := strings.Cut(values[0], " ")
 	if len(values) > 1 || !ok || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(secret) == "" {
-		return "", true, status.Error(codes.Unauthenticated, "malformed authorization header: send exactly one header authorization: Bearer <key>")
+		return "", true, millwa.Errorf(millwa.Unauthenticated, "malformed authorization header: send exactly one header authorization: Bearer <key>")
 	}
 	return strings.TrimSpace(secret), true, nil
 }
@@ -103,16 +104,16 @@ func (a *Authenticator) principal(ctx context.Context, secret string) (millwa.Pr
 	key, err := a.keys.LookupAPIKey(ctx, Digest(secret))
 	switch {
 	case millwa.ErrorCode(err) == millwa.NotFound:
-		return millwa.Principal{}, status.Error(codes.Unauthenticated, "unknown API key: check the key, or ask your organisation's administrator for one")
+		return millwa.Principal{}, millwa.Errorf(millwa.Unauthenticated, "unknown API key: check the key, or ask your organisation's administrator for one")
 	case err != nil:
 		return millwa.Principal{}, authStoreError(err)
 	}
 	now := a.now()
 	if !key.RevokeTime.IsZero() {
-		return millwa.Principal{}, status.Errorf(codes.Unauthenticated, "API key %s… was revoked at %s: use another key", key.KeyPrefix, key.RevokeTime.Format(time.RFC3339))
+		return millwa.Principal{}, millwa.Errorf(millwa.Unauthenticated, "API key %s… was revoked at %s: use another key", key.KeyPrefix, key.RevokeTime.Format(time.RFC3339))
 	}
 	if !key.Active(now) {
-		return millwa.Principal{}, status.Errorf(codes.Unauthenticated, "API key %s… expired at %s: ask for a new key", key.KeyPrefix, key.ExpireTime.Format(time.RFC3339))
+		return millwa.Principal{}, millwa.Errorf(millwa.Unauthenticated, "API key %s… expired at %s: ask for a new key", key.KeyPrefix, key.ExpireTime.Format(time.RFC3339))
 	}
 	p := millwa.Principal{KeyID: key.ID, Role: key.Role, Organisation: key.Organisation, OrgAdmin: key.OrgAdmin}
 	if p.Role == millwa.RoleAgency {
@@ -147,11 +148,22 @@ func (a *Authenticator) touch(key millwa.APIKey, now time.Time) {
 	}()
 }
 
+// authStoreError is the error of a key that the store could not check.
+// When the caller gave up, it is the store's error itself, which holds the
+// context's error, so that the transport answers Canceled or
+// DeadlineExceeded; otherwise Unavailable, with the store's error kept for
+// the logs only.
 func authStoreError(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return status.FromContextError(err).Err()
+	if gaveUp(err) {
+		return err
 	}
-	return status.Error(codes.Unavailable, "cannot check the API key now: retry shortly")
+	return millwa.Wrap(millwa.Unavailable, err, "cannot check the API key now: retry shortly")
+}
+
+// gaveUp reports whether err comes from a call that was cancelled or ran
+// out of time.
+func gaveUp(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func roleList(roles []millwa.Role) string {

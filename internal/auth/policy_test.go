@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -219,55 +217,55 @@ func TestAuthenticate(t *testing.T) {
 	tests := []struct {
 		name    string
 		ctx     context.Context
-		want    codes.Code
+		want    millwa.Code // "" for a call let through
 		role    millwa.Role // of the principal; "" for none
 		org     string
 		regions []string
 		msg     string // the error message contains it
 	}{
-		{"no header on a non-public method", callContext(listAssociations), codes.Unauthenticated, "", "", nil, ""},
-		{"scheme other than Bearer", callContext(listAssociations, "Basic "+adminSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"no scheme", callContext(listAssociations, adminSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"Bearer without secret", callContext(listAssociations, "Bearer"), codes.Unauthenticated, "", "", nil, ""},
-		{"Bearer with empty secret", callContext(listAssociations, "Bearer "), codes.Unauthenticated, "", "", nil, ""},
-		{"Bearer with blank secret", callContext(listAssociations, "Bearer    "), codes.Unauthenticated, "", "", nil, ""},
-		{"two headers", callContext(listAssociations, "Bearer "+adminSecret, "Bearer "+adminSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"empty header", callContext(listAssociations, ""), codes.Unauthenticated, "", "", nil, ""},
-		{"malformed header on a public method", callContext(marketStats, "Basic "+adminSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"unknown key", callContext(listAssociations, "Bearer "+unknownSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"unknown key on a public method", callContext(marketStats, "Bearer "+unknownSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"revoked key", callContext(listAssociations, "Bearer "+revokedSecret), codes.Unauthenticated, "", "", nil, "revoked"},
-		{"revoked key on a public method", callContext(marketStats, "Bearer "+revokedSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"expired key", callContext(listAssociations, "Bearer "+expiredSecret), codes.Unauthenticated, "", "", nil, "expired"},
-		{"expired key on a public method", callContext(marketStats, "Bearer "+expiredSecret), codes.Unauthenticated, "", "", nil, ""},
-		{"key store down", callContext(listAssociations, "Bearer "+downSecret), codes.Unavailable, "", "", nil, ""},
-		{"processor may not create associations", callContext(createAssociation, "Bearer "+procSecret), codes.PermissionDenied, "", "", nil, createAssociation},
-		{"association may not read the audit log", callContext(listAuditEvents, "Bearer "+assocSecret), codes.PermissionDenied, "", "", nil, ""},
-		{"admin may not confirm a trade", callContext(confirmTrade, "Bearer "+adminSecret), codes.PermissionDenied, "", "", nil, ""},
-		{"method missing from the table, admin key", callContext(notInTable, "Bearer "+adminSecret), codes.PermissionDenied, "", "", nil, notInTable},
-		{"method missing from the table, no key", callContext(notInTable), codes.PermissionDenied, "", "", nil, ""},
-		{"no method in the context", callContext("", "Bearer "+adminSecret), codes.PermissionDenied, "", "", nil, ""},
-		{"public method without key", callContext(marketStats), codes.OK, "", "", nil, ""},
-		{"public method with a valid key", callContext(marketStats, "Bearer "+procSecret), codes.OK, millwa.RoleProcessor, "processors/p1", nil, ""},
-		{"admin creates an association", callContext(createAssociation, "Bearer "+adminSecret), codes.OK, millwa.RoleAdmin, "", nil, ""},
-		{"lower-case bearer scheme", callContext(createAssociation, "bearer "+adminSecret), codes.OK, millwa.RoleAdmin, "", nil, ""},
-		{"association lists associations", callContext(listAssociations, "Bearer "+assocSecret), codes.OK, millwa.RoleAssociation, "associations/a1", nil, ""},
-		{"key expiring later", callContext(listAssociations, "Bearer "+laterSecret), codes.OK, millwa.RoleAssociation, "associations/a1", nil, ""},
-		{"agency key gets its regions", callContext(listAuditEvents, "Bearer "+agencySecret), codes.OK, millwa.RoleAgency, "agencies/g1", []string{"08", "0901"}, ""},
+		{"no header on a non-public method", callContext(listAssociations), millwa.Unauthenticated, "", "", nil, ""},
+		{"scheme other than Bearer", callContext(listAssociations, "Basic "+adminSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"no scheme", callContext(listAssociations, adminSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"Bearer without secret", callContext(listAssociations, "Bearer"), millwa.Unauthenticated, "", "", nil, ""},
+		{"Bearer with empty secret", callContext(listAssociations, "Bearer "), millwa.Unauthenticated, "", "", nil, ""},
+		{"Bearer with blank secret", callContext(listAssociations, "Bearer    "), millwa.Unauthenticated, "", "", nil, ""},
+		{"two headers", callContext(listAssociations, "Bearer "+adminSecret, "Bearer "+adminSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"empty header", callContext(listAssociations, ""), millwa.Unauthenticated, "", "", nil, ""},
+		{"malformed header on a public method", callContext(marketStats, "Basic "+adminSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"unknown key", callContext(listAssociations, "Bearer "+unknownSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"unknown key on a public method", callContext(marketStats, "Bearer "+unknownSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"revoked key", callContext(listAssociations, "Bearer "+revokedSecret), millwa.Unauthenticated, "", "", nil, "revoked"},
+		{"revoked key on a public method", callContext(marketStats, "Bearer "+revokedSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"expired key", callContext(listAssociations, "Bearer "+expiredSecret), millwa.Unauthenticated, "", "", nil, "expired"},
+		{"expired key on a public method", callContext(marketStats, "Bearer "+expiredSecret), millwa.Unauthenticated, "", "", nil, ""},
+		{"key store down", callContext(listAssociations, "Bearer "+downSecret), millwa.Unavailable, "", "", nil, ""},
+		{"processor may not create associations", callContext(createAssociation, "Bearer "+procSecret), millwa.PermissionDenied, "", "", nil, createAssociation},
+		{"association may not read the audit log", callContext(listAuditEvents, "Bearer "+assocSecret), millwa.PermissionDenied, "", "", nil, ""},
+		{"admin may not confirm a trade", callContext(confirmTrade, "Bearer "+adminSecret), millwa.PermissionDenied, "", "", nil, ""},
+		{"method missing from the table, admin key", callContext(notInTable, "Bearer "+adminSecret), millwa.PermissionDenied, "", "", nil, notInTable},
+		{"method missing from the table, no key", callContext(notInTable), millwa.PermissionDenied, "", "", nil, ""},
+		{"no method in the context", callContext("", "Bearer "+adminSecret), millwa.PermissionDenied, "", "", nil, ""},
+		{"public method without key", callContext(marketStats), "", "", "", nil, ""},
+		{"public method with a valid key", callContext(marketStats, "Bearer "+procSecret), "", millwa.RoleProcessor, "processors/p1", nil, ""},
+		{"admin creates an association", callContext(createAssociation, "Bearer "+adminSecret), "", millwa.RoleAdmin, "", nil, ""},
+		{"lower-case bearer scheme", callContext(createAssociation, "bearer "+adminSecret), "", millwa.RoleAdmin, "", nil, ""},
+		{"association lists associations", callContext(listAssociations, "Bearer "+assocSecret), "", millwa.RoleAssociation, "associations/a1", nil, ""},
+		{"key expiring later", callContext(listAssociations, "Bearer "+laterSecret), "", millwa.RoleAssociation, "associations/a1", nil, ""},
+		{"agency key gets its regions", callContext(listAuditEvents, "Bearer "+agencySecret), "", millwa.RoleAgency, "agencies/g1", []string{"08", "0901"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, err := a.Authenticate(tt.ctx)
-			if got := status.Code(err); got != tt.want {
+			if got := millwa.ErrorCode(err); got != tt.want {
 				t.Fatalf("Authenticate: %v, want %v", err, tt.want)
 			}
 			if err != nil {
-				st, ok := status.FromError(err)
-				if !ok {
-					t.Fatalf("error %v is not a gRPC status", err)
+				var me *millwa.Error
+				if !errors.As(err, &me) {
+					t.Fatalf("error %v is not a *millwa.Error", err)
 				}
-				if !strings.Contains(st.Message(), tt.msg) {
-					t.Errorf("message %q does not say %q", st.Message(), tt.msg)
+				if !strings.Contains(me.Message, tt.msg) {
+					t.Errorf("message %q does not say %q", me.Message, tt.msg)
 				}
 				if ctx != nil {
 					t.Errorf("refused call returned a context")

@@ -10,12 +10,10 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/millwa/millwa/internal/millwa"
 )
 
 // RateLimiter gives each API key (and each client address calling without
@@ -56,12 +54,13 @@ func NewRateLimiter(perSecond float64, burst int, gatewayToken string) *RateLimi
 // Admit returns the go-grpc-middleware AuthFunc that authenticates a call
 // and then charges it to a bucket: the key's, or for calls without a key or
 // with one that fails authentication, the client address's, so that
-// guessing keys is limited too. Errors pass through unchanged: a refused
-// call answers ResourceExhausted with a RetryInfo saying when to retry.
+// guessing keys is limited too. Errors are *millwa.Error values and pass
+// through unchanged: a refused call is ResourceExhausted, whose cause says
+// when to retry (see RetryDelay), which the transport sends as a RetryInfo.
 func Admit(a *Authenticator, l *RateLimiter) func(context.Context) (context.Context, error) {
 	return func(ctx context.Context) (context.Context, error) {
 		authed, err := a.Authenticate(ctx)
-		if status.Code(err) == codes.Unauthenticated {
+		if millwa.ErrorCode(err) == millwa.Unauthenticated {
 			if lerr := l.take(ctx, "addr:"+l.clientHost(ctx)); lerr != nil {
 				return nil, lerr
 			}
@@ -110,12 +109,21 @@ func (l *RateLimiter) take(_ context.Context, key string) error {
 	if !r.OK() || delay < time.Millisecond {
 		delay = time.Millisecond
 	}
-	st := status.New(codes.ResourceExhausted, fmt.Sprintf("rate limit of %g calls a second (bursts of %d) reached: retry after %v", float64(l.limit), l.burst, delay.Round(time.Millisecond)))
-	if with, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}); err == nil {
-		st = with
-	}
-	return st.Err()
+	return millwa.Wrap(millwa.ResourceExhausted, retryAfter(delay), "rate limit of %g calls a second (bursts of %d) reached: retry after %v",
+		float64(l.limit), l.burst, delay.Round(time.Millisecond))
 }
+
+// retryAfter is the cause of a rate-limited call's error: how long the
+// client should wait before it calls again.
+type retryAfter time.Duration
+
+func (d retryAfter) Error() string {
+	return fmt.Sprintf("retry after %v", time.Duration(d))
+}
+
+// RetryDelay returns how long to wait. The transport finds it in an
+// error's chain by this method and sends it as a google.rpc.RetryInfo.
+func (d retryAfter) RetryDelay() time.Duration { return time.Duration(d) }
 
 // clientHost is the client's address: the peer's, or for calls from this
 // process's REST gateway (which prove it with the gateway token), the

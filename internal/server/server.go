@@ -170,7 +170,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
-	s.admit = auth.Admit(auth.NewAuthenticator(s.store, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken))
+	s.admit = mapAdmission(log, auth.Admit(auth.NewAuthenticator(s.store, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
 
 	standards, err := grading.Load(cfg.StandardsDir)
 	if err != nil {

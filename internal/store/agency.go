@@ -17,7 +17,7 @@ import (
 // region = "210101" selects the agencies one of whose regions is a prefix
 // of the value.
 var agencyList = resourceColumns[millwa.Agency]{
-	table: "agencies",
+	rowSource: rowSource{noun: "agency", from: "agencies", selectList: agencyColumns},
 	columns: map[string]column{
 		"display_name": {expr: "legal_name", kind: millwa.StringField},
 	},
@@ -29,75 +29,27 @@ var agencyList = resourceColumns[millwa.Agency]{
 	},
 }
 
-// agencyScope is who sees which agencies: admins every one, an agency
-// itself; every other role and the zero principal none.
-func agencyScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		if id, ok := organisationID(p, "agencies"); ok {
-			return scope{sql: "id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
-// andScope is the conjunction of scopes.
-func andScope(scopes ...scope) scope {
-	var parts []string
-	var args []any
-	for _, s := range scopes {
-		parts = append(parts, "("+s.sql+")")
-		args = append(args, s.args...)
-	}
-	return scope{sql: strings.Join(parts, " AND "), args: args}
-}
-
 // agencyRow is an agencies row; regions are read separately. The API's
 // display_name is stored as legal_name.
 type agencyRow struct {
-	ID                string         `db:"id"`
-	LegalName         string         `db:"legal_name"`
-	RUC               sql.NullString `db:"ruc"`
-	ContactPersonName string         `db:"contact_person_name"`
-	ContactPhone      string         `db:"contact_phone"`
-	ContactEmail      string         `db:"contact_email"`
-	Revision          int64          `db:"revision"`
-	CreateTime        dbTime         `db:"create_time"`
-	UpdateTime        dbTime         `db:"update_time"`
+	recordRow
+	contactRow
+	LegalName string         `db:"legal_name"`
+	RUC       sql.NullString `db:"ruc"`
 }
 
 const agencyColumns = `id, legal_name, ruc, contact_person_name, contact_phone, contact_email,
 	revision, create_time, update_time`
-
-func newAgencyRow(a *millwa.Agency) agencyRow {
-	return agencyRow{
-		ID:                a.ID,
-		LegalName:         a.DisplayName,
-		RUC:               sql.NullString{String: a.RUC, Valid: a.RUC != ""},
-		ContactPersonName: a.Contact.PersonName,
-		ContactPhone:      a.Contact.Phone,
-		ContactEmail:      a.Contact.Email,
-		Revision:          a.Revision,
-		CreateTime:        dbTime{a.CreateTime},
-		UpdateTime:        dbTime{a.UpdateTime},
-	}
-}
 
 func (r *agencyRow) agency() millwa.Agency {
 	return millwa.Agency{
 		ID:          r.ID,
 		DisplayName: r.LegalName,
 		RUC:         r.RUC.String,
-		Contact: millwa.Contact{
-			PersonName: r.ContactPersonName,
-			Phone:      r.ContactPhone,
-			Email:      r.ContactEmail,
-		},
-		Revision:   r.Revision,
-		CreateTime: r.CreateTime.Time,
-		UpdateTime: r.UpdateTime.Time,
+		Contact:     r.contact(),
+		Revision:    r.Revision,
+		CreateTime:  r.CreateTime.Time,
+		UpdateTime:  r.UpdateTime.Time,
 	}
 }
 
@@ -114,10 +66,6 @@ func (r *agencyRow) agency() millwa.Agency {
 // go on) before it looks; on SQLite the transaction already holds the
 // database's write lock.
 func (tx *Tx) CreateAgency(ctx context.Context, a *millwa.Agency) error {
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating agency: %w", err)
-	}
 	if tx.dialect == DialectPostgres {
 		if _, err := tx.tx.ExecContext(ctx, `LOCK TABLE agencies IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return dbError(err, "locking agencies")
@@ -131,12 +79,8 @@ func (tx *Tx) CreateAgency(ctx context.Context, a *millwa.Agency) error {
 		return &millwa.Error{Code: millwa.AlreadyExists, Reason: "AGENCY_NAME_TAKEN",
 			Message: fmt.Sprintf("an agency named %q already exists (names are compared case-insensitively)", a.DisplayName)}
 	}
-	t := now()
-	row := newAgencyRow(a)
-	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO agencies (`+agencyColumns+`)
-		VALUES (:id, :legal_name, :ruc, :contact_person_name, :contact_phone, :contact_email,
-			:revision, :create_time, :update_time)`, row)
+	row := agencyRow{contactRow: newContactRow(a.Contact), LegalName: a.DisplayName, RUC: sql.NullString{String: a.RUC, Valid: a.RUC != ""}}
+	id, err := tx.insertRecord(ctx, "agencies", agencyColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "AGENCY_RUC_TAKEN", "an agency with RUC %s already exists", a.RUC)
 		return fmt.Errorf("inserting agency %s: %w", id, err)
@@ -177,23 +121,13 @@ func agencyIDsNamed(ctx context.Context, q querier, name string) ([]string, erro
 // GetAgency returns the agency with the given id, with its regions, if p
 // may see it. It returns NotFound, saying "agency ID not found", when there
 // is none or p may not see it: the two are indistinguishable.
-func (s *Store) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
-	return getAgency(ctx, s.r, agencyScope(p), id)
-}
-
-// GetAgency is Store.GetAgency as the transaction sees it.
-func (tx *Tx) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
-	return getAgency(ctx, tx.tx, agencyScope(p), id)
-}
-
-func getAgency(ctx context.Context, q querier, visible scope, id string) (millwa.Agency, error) {
-	row, err := getVisible[agencyRow](ctx, q, "agencies", agencyColumns, visible, id,
-		millwa.Errorf(millwa.NotFound, "agency %s not found", id))
+func (qs queries) GetAgency(ctx context.Context, p millwa.Principal, id string) (millwa.Agency, error) {
+	a, err := getOne(ctx, qs, &agencyList.rowSource, agencyScope(p), id, (*agencyRow).agency)
 	if err != nil {
-		return millwa.Agency{}, err
+		return a, err
 	}
-	agencies := []millwa.Agency{row.agency()}
-	if err := loadRegions(ctx, q, agencies); err != nil {
+	agencies := []millwa.Agency{a}
+	if err := loadRegions(ctx, qs.db, agencies); err != nil {
 		return millwa.Agency{}, err
 	}
 	return agencies[0], nil
@@ -232,7 +166,7 @@ func loadRegions(ctx context.Context, q querier, agencies []millwa.Agency) error
 // display_name (exact, case-insensitive) and region (a ubigeo of 2, 4 or 6
 // digits: the agencies one of whose regions is a prefix of it). It returns
 // Invalid for any other condition, or a bad key or limit.
-func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Agency], error) {
+func (qs queries) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Agency], error) {
 	visible := agencyScope(p)
 	rest := q
 	rest.Conditions = nil
@@ -248,7 +182,7 @@ func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuer
 				return Page[millwa.Agency]{}, err
 			}
 		} else {
-			ids, err := agencyIDsNamed(ctx, s.r, c.Str)
+			ids, err := agencyIDsNamed(ctx, qs.db, c.Str)
 			if err != nil {
 				return Page[millwa.Agency]{}, err
 			}
@@ -256,38 +190,9 @@ func (s *Store) ListAgencies(ctx context.Context, p millwa.Principal, q ListQuer
 		}
 		visible = andScope(visible, sc)
 	}
-	page, err := listPage(ctx, s.r, s.dialect, &agencyList, agencyColumns, visible, rest, (*agencyRow).agency)
+	page, err := listPage(ctx, qs, &agencyList, visible, rest, (*agencyRow).agency)
 	if err != nil {
 		return page, err
 	}
-	return page, loadRegions(ctx, s.r, page.Items)
-}
-
-// coveringRegionScope selects the agencies that cover the ubigeo code
-// ubigeo: those with a region that is a prefix of it. Regions are 2 or 4
-// digits, so the candidates are ubigeo's first 2 and first 4 digits.
-func coveringRegionScope(ubigeo string) (scope, error) {
-	if !millwa.IsUbigeoPrefix(ubigeo) {
-		return scope{}, millwa.Errorf(millwa.Invalid, "region must be an INEI ubigeo prefix of 2, 4 or 6 digits, got %q", ubigeo)
-	}
-	prefixes := []any{ubigeo[:2]}
-	if len(ubigeo) >= 4 {
-		prefixes = append(prefixes, ubigeo[:4])
-	}
-	return scope{
-		sql:  "id IN (SELECT agency_id FROM agency_regions WHERE ubigeo_prefix IN (?" + strings.Repeat(", ?", len(prefixes)-1) + "))",
-		args: prefixes,
-	}, nil
-}
-
-// idScope selects the rows whose id is one of ids; none for no ids.
-func idScope(ids []string) scope {
-	if len(ids) == 0 {
-		return nothing
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return scope{sql: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: args}
+	return page, loadRegions(ctx, qs.db, page.Items)
 }

@@ -30,7 +30,7 @@ type apiKeyRow struct {
 const apiKeyColumns = `id, display_name, role, organisation, org_admin, key_prefix,
 	create_time, expire_time, revoke_time, last_use_time`
 
-func (r apiKeyRow) apiKey() millwa.APIKey {
+func (r *apiKeyRow) apiKey() millwa.APIKey {
 	return millwa.APIKey{
 		ID:           r.ID,
 		DisplayName:  r.DisplayName,
@@ -113,7 +113,7 @@ func (tx *Tx) CountActiveAdminKeys(ctx context.Context, t time.Time) (int, error
 	var ids []string
 	err := sqlx.SelectContext(ctx, tx.tx, &ids, tx.tx.Rebind(`SELECT id FROM api_keys
 		WHERE role = 'admin' AND revoke_time IS NULL AND (expire_time IS NULL OR expire_time > ?)
-		ORDER BY id`+tx.forUpdate()), dbTime{t})
+		ORDER BY id`+tx.forUpdate), dbTime{t})
 	if err != nil {
 		return 0, dbError(err, "counting admin keys")
 	}
@@ -149,27 +149,10 @@ func (tx *Tx) OrganisationExists(ctx context.Context, name string) (bool, error)
 	return n > 0, nil
 }
 
-// apiKeyScope is who sees which keys: admins every key, an organisation's
-// admin key the keys of its organisation, any other key only itself.
-func apiKeyScope(p millwa.Principal) scope {
-	switch {
-	case p.Role == millwa.RoleAdmin:
-		return everything
-	case p.Role == "":
-		return nothing
-	case p.OrgAdmin && p.Organisation != "":
-		return scope{sql: "organisation = ?", args: []any{p.Organisation}}
-	}
-	if id, ok := canonicalID(p.KeyID); ok {
-		return scope{sql: "id = ?", args: []any{id}}
-	}
-	return nothing
-}
-
 // apiKeyList is how keys are filtered and paged, in id (creation) order.
 // The state filter is derived from the times, so ListAPIKeys handles it.
 var apiKeyList = resourceColumns[millwa.APIKey]{
-	table: "api_keys",
+	rowSource: rowSource{noun: "API key", from: "api_keys", selectList: apiKeyColumns},
 	columns: map[string]column{
 		"role":         {expr: "role", kind: millwa.StringField},
 		"organisation": {expr: "organisation", kind: millwa.StringField},
@@ -180,22 +163,8 @@ var apiKeyList = resourceColumns[millwa.APIKey]{
 
 // GetAPIKey returns the key with the given id if p may see it, or NotFound
 // ("API key ID not found") whether it is missing or hidden.
-func (s *Store) GetAPIKey(ctx context.Context, p millwa.Principal, id string) (millwa.APIKey, error) {
-	return getAPIKey(ctx, s.r, apiKeyScope(p), id)
-}
-
-// GetAPIKey is Store.GetAPIKey as the transaction sees it.
-func (tx *Tx) GetAPIKey(ctx context.Context, p millwa.Principal, id string) (millwa.APIKey, error) {
-	return getAPIKey(ctx, tx.tx, apiKeyScope(p), id)
-}
-
-func getAPIKey(ctx context.Context, q querier, visible scope, id string) (millwa.APIKey, error) {
-	row, err := getVisible[apiKeyRow](ctx, q, "api_keys", apiKeyColumns, visible, id,
-		millwa.Errorf(millwa.NotFound, "API key %s not found", id))
-	if err != nil {
-		return millwa.APIKey{}, err
-	}
-	return row.apiKey(), nil
+func (qs queries) GetAPIKey(ctx context.Context, p millwa.Principal, id string) (millwa.APIKey, error) {
+	return getOne(ctx, qs, &apiKeyList.rowSource, apiKeyScope(p), id, (*apiKeyRow).apiKey)
 }
 
 // apiKeyState is the SQL condition of a key state at time t, with its
@@ -216,7 +185,7 @@ func apiKeyState(state string, t time.Time) (cond string, args []any, ok bool) {
 // in creation order. Besides role, organisation and org_admin, q may filter
 // on state ("active", "expired" or "revoked"), judged at t. It returns
 // Invalid for a field, state, key or limit the query may not have.
-func (s *Store) ListAPIKeys(ctx context.Context, p millwa.Principal, q ListQuery, t time.Time) (Page[millwa.APIKey], error) {
+func (qs queries) ListAPIKeys(ctx context.Context, p millwa.Principal, q ListQuery, t time.Time) (Page[millwa.APIKey], error) {
 	visible := apiKeyScope(p)
 	rest := q
 	rest.Conditions = nil
@@ -232,9 +201,9 @@ func (s *Store) ListAPIKeys(ctx context.Context, p millwa.Principal, q ListQuery
 		if c.Op == millwa.OpNe {
 			cond = "NOT (" + cond + ")"
 		}
-		visible = scope{sql: "(" + visible.sql + ") AND (" + cond + ")", args: append(append([]any(nil), visible.args...), condArgs...)}
+		visible = visible.and("("+cond+")", condArgs...)
 	}
-	return listPage(ctx, s.r, s.dialect, &apiKeyList, apiKeyColumns, visible, rest, (*apiKeyRow).apiKey)
+	return listPage(ctx, qs, &apiKeyList, visible, rest, (*apiKeyRow).apiKey)
 }
 
 // RevokeAPIKey revokes the key with the given id now. It returns

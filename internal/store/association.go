@@ -11,7 +11,7 @@ import (
 // region matches a ubigeo prefix: 2 digits for a department, 4 for a
 // province, 6 for a district.
 var associationList = resourceColumns[millwa.Association]{
-	table: "associations",
+	rowSource: rowSource{noun: "association", from: "associations", selectList: associationColumns},
 	columns: map[string]column{
 		"ruc":         {expr: "ruc", kind: millwa.StringField},
 		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
@@ -33,69 +33,27 @@ var associationList = resourceColumns[millwa.Association]{
 	},
 }
 
-// associationScope is who sees which associations: admins and processors
-// (buyers) every one, an association itself, an agency those within its
-// regions.
-func associationScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleProcessor:
-		return everything
-	case millwa.RoleAssociation:
-		if id, ok := organisationID(p, "associations"); ok {
-			return scope{sql: "id = ?", args: []any{id}}
-		}
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	}
-	return nothing
-}
-
 // associationRow is an associations row.
 type associationRow struct {
-	ID                string `db:"id"`
-	LegalName         string `db:"legal_name"`
-	RUC               string `db:"ruc"`
-	Ubigeo            string `db:"ubigeo"`
-	Community         string `db:"community"`
-	ContactPersonName string `db:"contact_person_name"`
-	ContactPhone      string `db:"contact_phone"`
-	ContactEmail      string `db:"contact_email"`
-	Revision          int64  `db:"revision"`
-	CreateTime        dbTime `db:"create_time"`
-	UpdateTime        dbTime `db:"update_time"`
+	recordRow
+	contactRow
+	LegalName string `db:"legal_name"`
+	RUC       string `db:"ruc"`
+	Ubigeo    string `db:"ubigeo"`
+	Community string `db:"community"`
 }
 
 const associationColumns = `id, legal_name, ruc, ubigeo, community, contact_person_name,
 	contact_phone, contact_email, revision, create_time, update_time`
 
-func newAssociationRow(a *millwa.Association) associationRow {
-	return associationRow{
-		ID:                a.ID,
-		LegalName:         a.LegalName,
-		RUC:               a.RUC,
-		Ubigeo:            a.Ubigeo,
-		Community:         a.Community,
-		ContactPersonName: a.Contact.PersonName,
-		ContactPhone:      a.Contact.Phone,
-		ContactEmail:      a.Contact.Email,
-		Revision:          a.Revision,
-		CreateTime:        dbTime{a.CreateTime},
-		UpdateTime:        dbTime{a.UpdateTime},
-	}
-}
-
-func (r associationRow) association() millwa.Association {
+func (r *associationRow) association() millwa.Association {
 	return millwa.Association{
-		ID:        r.ID,
-		LegalName: r.LegalName,
-		RUC:       r.RUC,
-		Ubigeo:    r.Ubigeo,
-		Community: r.Community,
-		Contact: millwa.Contact{
-			PersonName: r.ContactPersonName,
-			Phone:      r.ContactPhone,
-			Email:      r.ContactEmail,
-		},
+		ID:         r.ID,
+		LegalName:  r.LegalName,
+		RUC:        r.RUC,
+		Ubigeo:     r.Ubigeo,
+		Community:  r.Community,
+		Contact:    r.contact(),
 		Revision:   r.Revision,
 		CreateTime: r.CreateTime.Time,
 		UpdateTime: r.UpdateTime.Time,
@@ -108,16 +66,8 @@ func (r associationRow) association() millwa.Association {
 // failure a is unchanged. It returns AlreadyExists when an association with
 // the same RUC exists.
 func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) error {
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating association: %w", err)
-	}
-	t := now()
-	row := newAssociationRow(a)
-	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO associations (`+associationColumns+`)
-		VALUES (:id, :legal_name, :ruc, :ubigeo, :community, :contact_person_name,
-			:contact_phone, :contact_email, :revision, :create_time, :update_time)`, row)
+	row := associationRow{contactRow: newContactRow(a.Contact), LegalName: a.LegalName, RUC: a.RUC, Ubigeo: a.Ubigeo, Community: a.Community}
+	id, err := tx.insertRecord(ctx, "associations", associationColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "ASSOCIATION_RUC_TAKEN", "an association with RUC %s already exists", a.RUC)
 		return fmt.Errorf("inserting association %s: %w", id, err)
@@ -129,37 +79,19 @@ func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) erro
 // GetAssociation returns the association with the given id if p may see
 // it. It returns NotFound, saying "association ID not found", when there is
 // none or p may not see it: the two are indistinguishable.
-func (s *Store) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
-	return getAssociation(ctx, s.r, associationScope(p), id)
+func (qs queries) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
+	return qs.association(ctx, associationScope(p), id)
 }
 
-// GetAssociation is Store.GetAssociation as the transaction sees it.
-func (tx *Tx) GetAssociation(ctx context.Context, p millwa.Principal, id string) (millwa.Association, error) {
-	return getAssociation(ctx, tx.tx, associationScope(p), id)
-}
-
-func getAssociation(ctx context.Context, q querier, visible scope, id string) (millwa.Association, error) {
-	row, err := getVisible[associationRow](ctx, q, "associations", associationColumns, visible, id,
-		millwa.Errorf(millwa.NotFound, "association %s not found", id))
-	if err != nil {
-		return millwa.Association{}, err
-	}
-	return row.association(), nil
+// association reads the association with the given id among those visible.
+func (qs queries) association(ctx context.Context, visible scope, id string) (millwa.Association, error) {
+	return getOne(ctx, qs, &associationList.rowSource, visible, id, (*associationRow).association)
 }
 
 // ListAssociations returns one page of the associations q selects among
 // those p may see, in q's order (id order, which is creation order, when q
 // has none). It returns Invalid for a field, key or limit the query may not
 // have.
-func (s *Store) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
-	return listAssociations(ctx, s.r, s.dialect, associationScope(p), q)
-}
-
-// ListAssociations is Store.ListAssociations as the transaction sees it.
-func (tx *Tx) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
-	return listAssociations(ctx, tx.tx, tx.dialect, associationScope(p), q)
-}
-
-func listAssociations(ctx context.Context, q querier, dialect string, visible scope, lq ListQuery) (Page[millwa.Association], error) {
-	return listPage(ctx, q, dialect, &associationList, associationColumns, visible, lq, (*associationRow).association)
+func (qs queries) ListAssociations(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Association], error) {
+	return listPage(ctx, qs, &associationList, associationScope(p), q, (*associationRow).association)
 }

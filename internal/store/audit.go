@@ -114,7 +114,7 @@ func (tx *Tx) AppendAuditEvents(ctx context.Context, events ...*millwa.AuditEven
 	var last int64
 	var lastHash []byte
 	err := tx.tx.QueryRowxContext(ctx,
-		`SELECT last_sequence, last_hash FROM audit_chain_head WHERE id = 1`+tx.forUpdate()).Scan(&last, &lastHash)
+		`SELECT last_sequence, last_hash FROM audit_chain_head WHERE id = 1`+tx.forUpdate).Scan(&last, &lastHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &millwa.Error{Code: millwa.Internal, Message: "internal error", Err: errors.New("the audit_chain_head row is missing")}
 	}
@@ -477,7 +477,7 @@ func (v *chainVerifier) ok() AuditVerification {
 // auditList is how audit events are filtered, ordered and paged, with the
 // field names of the API's AuditEvent. Their id is the sequence.
 var auditList = resourceColumns[millwa.AuditEvent]{
-	table: "audit_events",
+	rowSource: rowSource{noun: "audit event", from: "audit_events", selectList: auditColumns},
 	columns: map[string]column{
 		"sequence":           {expr: "sequence", kind: millwa.IntField},
 		"resource":           {expr: "resource", kind: millwa.StringField, wildcard: true},
@@ -513,35 +513,6 @@ var auditList = resourceColumns[millwa.AuditEvent]{
 	},
 }
 
-// AuditVisibility is the part of the audit log an agency may list: the
-// events whose region lies within one of Regions (ubigeo prefixes), the
-// events about Organisation or a resource under it
-// ("agencies/{g}/checkGradings/…"), and the events made with Organisation's
-// keys. An empty Regions entry is ignored; the zero AuditVisibility sees no
-// event.
-type AuditVisibility struct {
-	Organisation string
-	Regions      []string
-}
-
-// scope returns the visibility as a scope of audit_events rows.
-func (v AuditVisibility) scope() scope {
-	ors := []string{}
-	var args []any
-	if r := regionScope("region", v.Regions); r.sql != nothing.sql {
-		ors = append(ors, r.sql)
-		args = append(args, r.args...)
-	}
-	if v.Organisation != "" {
-		ors = append(ors, "organisation = ?", "resource = ?", `resource LIKE ? ESCAPE '\'`)
-		args = append(args, v.Organisation, v.Organisation, escapeLike(v.Organisation+"/")+"%")
-	}
-	if len(ors) == 0 {
-		return nothing
-	}
-	return scope{sql: strings.Join(ors, " OR "), args: args}
-}
-
 // ListAuditEvents returns one page of the audit events q selects, every
 // event alike (for admins), in q's order: sequence order when q has none;
 // q may order by "sequence" with Desc for newest first. Filter fields are
@@ -562,7 +533,7 @@ func (s *Store) ListAuditEventsVisibleTo(ctx context.Context, v AuditVisibility,
 }
 
 func (s *Store) listAuditEvents(ctx context.Context, visible scope, lq ListQuery) (Page[millwa.AuditEvent], error) {
-	return listPage(ctx, s.r, s.dialect, &auditList, auditColumns, visible, lq, (*auditRow).event)
+	return listPage(ctx, s.queries, &auditList, visible, lq, (*auditRow).event)
 }
 
 // GetAuditEvent returns the audit event with the given sequence. It returns

@@ -3,9 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -13,26 +10,22 @@ import (
 // checkGradingRow is a check_gradings row joined with its lot's ubigeo and
 // breed, which the table does not keep.
 type checkGradingRow struct {
-	ID            string          `db:"id"`
-	AgencyID      string          `db:"agency_id"`
-	LotID         string          `db:"lot_id"`
-	AssociationID string          `db:"association_id"`
-	ClassifierID  string          `db:"classifier_id"`
-	Standard      string          `db:"standard"`
-	DeclaredGroup string          `db:"declared_quality_group"`
-	MarketGroup   string          `db:"market_quality_group"`
-	CheckGroup    string          `db:"check_quality_group"`
-	MFD           sql.NullFloat64 `db:"mean_fibre_diameter_um"`
-	SD            sql.NullFloat64 `db:"fibre_diameter_sd_um"`
-	Fibres        sql.NullInt64   `db:"fibres_measured"`
-	Histogram     sql.NullString  `db:"diameter_histogram"`
-	StapleLength  sql.NullFloat64 `db:"staple_length_mm"`
-	Grading       sql.NullString  `db:"grading_detail"`
-	CreateTime    dbTime          `db:"create_time"`
-	SampleTime    dbNullTime      `db:"sample_time"`
-	Note          string          `db:"note"`
-	Ubigeo        string          `db:"ubigeo"`
-	Breed         string          `db:"breed"`
+	ID            string `db:"id"`
+	AgencyID      string `db:"agency_id"`
+	LotID         string `db:"lot_id"`
+	AssociationID string `db:"association_id"`
+	ClassifierID  string `db:"classifier_id"`
+	Standard      string `db:"standard"`
+	DeclaredGroup string `db:"declared_quality_group"`
+	MarketGroup   string `db:"market_quality_group"`
+	CheckGroup    string `db:"check_quality_group"`
+	measurementRow
+	Grading    sql.NullString `db:"grading_detail"`
+	CreateTime dbTime         `db:"create_time"`
+	SampleTime dbNullTime     `db:"sample_time"`
+	Note       string         `db:"note"`
+	Ubigeo     string         `db:"ubigeo"`
+	Breed      string         `db:"breed"`
 }
 
 const checkGradingColumns = `c.id, c.agency_id, c.lot_id, c.association_id, c.classifier_id, c.standard,
@@ -47,38 +40,8 @@ func (r *checkGradingRow) checkGrading() millwa.CheckGrading {
 		Grading: r.Grading.String, Ubigeo: r.Ubigeo, Breed: r.Breed, CreateTime: r.CreateTime.Time,
 		SampleTime: r.SampleTime.Time, Note: r.Note,
 	}
-	m := &c.Measurement
-	if r.MFD.Valid {
-		m.MeanFiberDiameterUm = &r.MFD.Float64
-	}
-	if r.SD.Valid {
-		m.SDUm = &r.SD.Float64
-	}
-	if r.Fibres.Valid {
-		m.FibersMeasured = &r.Fibres.Int64
-	}
-	if r.StapleLength.Valid {
-		m.StapleLengthMm = &r.StapleLength.Float64
-	}
-	var h histogramDoc
-	if r.Histogram.Valid && json.Unmarshal([]byte(r.Histogram.String), &h) == nil {
-		m.HistogramStartUm, m.HistogramWidthUm, m.HistogramCounts = h.LowerUm, h.BinWidthUm, h.Counts
-	}
+	r.fill(&c.Measurement)
 	return c
-}
-
-// checkGradingScope is who sees which check gradings: admins every one, an
-// agency its own; every other role and the zero principal none.
-func checkGradingScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		if id, ok := organisationID(p, "agencies"); ok {
-			return scope{sql: "c.agency_id = ?", args: []any{id}}
-		}
-	}
-	return nothing
 }
 
 // CreateCheckGrading inserts c, which the caller has graded against the
@@ -91,18 +54,9 @@ func (tx *Tx) CreateCheckGrading(ctx context.Context, c *millwa.CheckGrading) er
 		return err
 	}
 	t := now()
-	m := c.Measurement
-	var fibres sql.NullInt64
-	if m.FibersMeasured != nil {
-		fibres = sql.NullInt64{Int64: *m.FibersMeasured, Valid: true}
-	}
-	var hist sql.NullString
-	if len(m.HistogramCounts) > 0 {
-		b, err := json.Marshal(histogramDoc{LowerUm: m.HistogramStartUm, BinWidthUm: m.HistogramWidthUm, Counts: m.HistogramCounts})
-		if err != nil {
-			return millwa.Wrap(millwa.Internal, err, "encoding a histogram")
-		}
-		hist = sql.NullString{String: string(b), Valid: true}
+	mr, err := newMeasurementRow(&c.Measurement)
+	if err != nil {
+		return err
 	}
 	grading := sql.NullString{String: c.Grading, Valid: c.Grading != ""}
 	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO check_gradings (id, agency_id, lot_id, association_id,
@@ -111,7 +65,7 @@ func (tx *Tx) CreateCheckGrading(ctx context.Context, c *millwa.CheckGrading) er
 		grading_detail, create_time, sample_time, note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		id, c.AgencyID, c.LotID, c.AssociationID, c.ClassifierID, c.Standard, c.DeclaredGroup, c.MarketGroup,
-		c.CheckGroup, nullFloat(m.MeanFiberDiameterUm), nullFloat(m.SDUm), fibres, hist, nullFloat(m.StapleLengthMm),
+		c.CheckGroup, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength,
 		grading, dbTime{t}, dbNullTime{c.SampleTime}, c.Note)
 	if err != nil {
 		return dbError(err, "inserting check grading %s", id)
@@ -123,30 +77,15 @@ func (tx *Tx) CreateCheckGrading(ctx context.Context, c *millwa.CheckGrading) er
 // GetCheckGrading returns the check grading with the given id, with its
 // lot's ubigeo and breed, if p may see it; NotFound ("check grading ID not
 // found") otherwise.
-func (s *Store) GetCheckGrading(ctx context.Context, p millwa.Principal, id string) (millwa.CheckGrading, error) {
-	return getCheckGrading(ctx, s.r, checkGradingScope(p), id)
+func (qs queries) GetCheckGrading(ctx context.Context, p millwa.Principal, id string) (millwa.CheckGrading, error) {
+	return getOne(ctx, qs, &checkGradingSource, checkGradingScope(p), id, (*checkGradingRow).checkGrading)
 }
 
-// GetCheckGrading is Store.GetCheckGrading as the transaction sees it.
-func (tx *Tx) GetCheckGrading(ctx context.Context, p millwa.Principal, id string) (millwa.CheckGrading, error) {
-	return getCheckGrading(ctx, tx.tx, checkGradingScope(p), id)
-}
-
-func getCheckGrading(ctx context.Context, q querier, visible scope, id string) (millwa.CheckGrading, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "check grading %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.CheckGrading{}, notFound
-	}
-	var row checkGradingRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+checkGradingColumns+`
-		FROM check_gradings c JOIN lots l ON l.id = c.lot_id AND l.association_id = c.association_id
-		WHERE c.id = ? AND (`+visible.sql+`)`), append([]any{key}, visible.args...)...)
-	if err == sql.ErrNoRows {
-		return millwa.CheckGrading{}, notFound
-	}
-	if err != nil {
-		return millwa.CheckGrading{}, dbError(err, "reading check grading %s", id)
-	}
-	return row.checkGrading(), nil
+// checkGradingSource reads check gradings with their lots' ubigeo and
+// breed.
+var checkGradingSource = rowSource{
+	noun:       "check grading",
+	from:       "check_gradings c JOIN lots l ON l.id = c.lot_id AND l.association_id = c.association_id",
+	selectList: checkGradingColumns,
+	idExpr:     "c.id",
 }

@@ -12,7 +12,7 @@ import (
 // holds a member's id (the service takes it from the resource name); region
 // is a ubigeo prefix of the classifier's association's seat.
 var classifierList = resourceColumns[millwa.Classifier]{
-	table: "classifiers",
+	rowSource: rowSource{noun: "classifier", from: "classifiers", selectList: classifierColumns},
 	columns: map[string]column{
 		"dni":                  {expr: "dni", kind: millwa.StringField},
 		"member":               {expr: "member_id", kind: millwa.StringField},
@@ -42,42 +42,15 @@ var classifierList = resourceColumns[millwa.Classifier]{
 	},
 }
 
-// classifierScope is who sees which classifiers: admins every one, an
-// association its own, an agency those of the associations seated in its
-// regions. Processors see none.
-func classifierScope(p millwa.Principal) scope {
-	if p.Role == millwa.RoleAgency {
-		r := regionScope("ubigeo", p.Regions)
-		if r.sql == nothing.sql {
-			return nothing
-		}
-		return scope{sql: "association_id IN (SELECT id FROM associations WHERE " + r.sql + ")", args: r.args}
-	}
-	return associationOnlyScope(p, "association_id")
-}
-
-// classifierParentScope is which associations' classifiers p may list: the
-// associations p sees (associationScope), except that processors, who see
-// every association, see no classifier.
-func classifierParentScope(p millwa.Principal) scope {
-	if p.Role == millwa.RoleProcessor {
-		return nothing
-	}
-	return associationScope(p)
-}
-
 // classifierRow is a classifiers row.
 type classifierRow struct {
-	ID                  string         `db:"id"`
+	recordRow
 	AssociationID       string         `db:"association_id"`
 	FullName            string         `db:"full_name"`
 	DNI                 string         `db:"dni"`
 	CertificationNumber string         `db:"certification_number"`
 	CertificationDate   sql.NullString `db:"certification_date"`
 	MemberID            sql.NullString `db:"member_id"`
-	Revision            int64          `db:"revision"`
-	CreateTime          dbTime         `db:"create_time"`
-	UpdateTime          dbTime         `db:"update_time"`
 }
 
 const classifierColumns = `id, association_id, full_name, dni, certification_number, certification_date,
@@ -85,16 +58,12 @@ const classifierColumns = `id, association_id, full_name, dni, certification_num
 
 func newClassifierRow(c *millwa.Classifier) classifierRow {
 	return classifierRow{
-		ID:                  c.ID,
 		AssociationID:       c.AssociationID,
 		FullName:            c.DisplayName,
 		DNI:                 c.DNI,
 		CertificationNumber: c.CertificationNumber,
 		CertificationDate:   sql.NullString{String: c.CertificationDate, Valid: c.CertificationDate != ""},
 		MemberID:            sql.NullString{String: c.MemberID, Valid: c.MemberID != ""},
-		Revision:            c.Revision,
-		CreateTime:          dbTime{c.CreateTime},
-		UpdateTime:          dbTime{c.UpdateTime},
 	}
 }
 
@@ -128,13 +97,8 @@ func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error 
 	if !ok {
 		return millwa.Errorf(millwa.NotFound, "association %s not found", c.AssociationID)
 	}
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating classifier: %w", err)
-	}
-	t := now()
 	row := newClassifierRow(c)
-	row.ID, row.AssociationID, row.Revision, row.CreateTime, row.UpdateTime = id, assoc, 1, dbTime{t}, dbTime{t}
+	row.AssociationID = assoc
 	if row.MemberID.Valid {
 		member, ok := canonicalID(c.MemberID)
 		if !ok {
@@ -142,9 +106,7 @@ func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error 
 		}
 		row.MemberID.String = member
 	}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO classifiers (`+classifierColumns+`)
-		VALUES (:id, :association_id, :full_name, :dni, :certification_number, :certification_date,
-			:member_id, :revision, :create_time, :update_time)`, row)
+	id, err := tx.insertRecord(ctx, "classifiers", classifierColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "CLASSIFIER_DNI_TAKEN", "a classifier with DNI %s is already registered in associations/%s", c.DNI, assoc)
 		return fmt.Errorf("inserting classifier %s of association %s: %w", id, assoc, err)
@@ -157,26 +119,8 @@ func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error 
 // with the given id, if p may see it (see ListClassifiers). It returns
 // NotFound, saying "classifier ID not found", when there is none or p may
 // not see it: the two are indistinguishable.
-func (s *Store) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
-	return getClassifier(ctx, s.r, p, associationID, id)
-}
-
-// GetClassifier is Store.GetClassifier as the transaction sees it.
-func (tx *Tx) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
-	return getClassifier(ctx, tx.tx, p, associationID, id)
-}
-
-func getClassifier(ctx context.Context, q querier, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "classifier %s not found", id)
-	assoc, ok := canonicalID(associationID)
-	if !ok {
-		return millwa.Classifier{}, notFound
-	}
-	row, err := getVisible[classifierRow](ctx, q, "classifiers", classifierColumns, classifierScope(p).and("association_id = ?", assoc), id, notFound)
-	if err != nil {
-		return millwa.Classifier{}, err
-	}
-	return row.classifier(), nil
+func (qs queries) GetClassifier(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Classifier, error) {
+	return getOne(ctx, qs, &classifierList.rowSource, childScope(classifierScope(p), associationID), id, (*classifierRow).classifier)
 }
 
 // ListClassifiers returns one page of the classifiers that q selects among
@@ -189,16 +133,7 @@ func getClassifier(ctx context.Context, q querier, p millwa.Principal, associati
 // names an association that does not exist or whose classifiers p may not
 // see, and Invalid for a field, key or limit the query may not have. A
 // condition on member compares the member's id.
-func (s *Store) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Classifier], error) {
-	return listClassifiers(ctx, s.r, s.dialect, p, associationID, q)
-}
-
-// ListClassifiers is Store.ListClassifiers as the transaction sees it.
-func (tx *Tx) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Classifier], error) {
-	return listClassifiers(ctx, tx.tx, tx.dialect, p, associationID, q)
-}
-
-func listClassifiers(ctx context.Context, q querier, dialect string, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Classifier], error) {
+func (qs queries) ListClassifiers(ctx context.Context, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Classifier], error) {
 	for _, k := range lq.Order {
 		if k.Field == "region" || k.Field == "member" {
 			// Neither is a value of the classifier that a page key could
@@ -221,11 +156,11 @@ func listClassifiers(ctx context.Context, q querier, dialect string, p millwa.Pr
 	}
 	visible := classifierScope(p)
 	if associationID != "" {
-		parent, err := getAssociation(ctx, q, classifierParentScope(p), associationID)
+		parent, err := qs.association(ctx, classifierParentScope(p), associationID)
 		if err != nil {
 			return Page[millwa.Classifier]{}, err
 		}
 		visible = visible.and("association_id = ?", parent.ID)
 	}
-	return listPage(ctx, q, dialect, &classifierList, classifierColumns, visible, lq, (*classifierRow).classifier)
+	return listPage(ctx, qs, &classifierList, visible, lq, (*classifierRow).classifier)
 }

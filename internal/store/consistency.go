@@ -13,40 +13,6 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// AuditScope is what a consistency report or a sampling plan covers: lots
-// originating in Region (a ubigeo prefix), or of one association, or
-// declared by one classifier. Exactly one is set.
-type AuditScope struct {
-	Region        string
-	AssociationID string
-	ClassifierID  string
-}
-
-// sql is the scope's condition on lots aliased l, with the visibility of
-// p: an agency reads only lots in its regions.
-func (a AuditScope) sql(p millwa.Principal) scope {
-	var s scope
-	switch {
-	case a.Region != "":
-		s = scope{sql: `l.ubigeo LIKE ? ESCAPE '\'`, args: []any{escapeLike(a.Region) + "%"}}
-	case a.AssociationID != "":
-		s = scope{sql: "l.association_id = ?", args: []any{a.AssociationID}}
-	case a.ClassifierID != "":
-		s = scope{sql: "l.classifier_id = ?", args: []any{a.ClassifierID}}
-	default:
-		return nothing
-	}
-	switch p.Role {
-	case millwa.RoleAdmin:
-	case millwa.RoleAgency:
-		r := regionScope("l.ubigeo", p.Regions)
-		s = scope{sql: "(" + s.sql + ") AND (" + r.sql + ")", args: append(s.args, r.args...)}
-	default:
-		return nothing
-	}
-	return s
-}
-
 // CheckRow is one check grading as agreement statistics read it, with the
 // lot's origin.
 type CheckRow struct {

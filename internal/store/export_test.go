@@ -36,7 +36,7 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args []any, dest ...an
 }
 
 // ForUpdate exposes forUpdate.
-func (tx *Tx) ForUpdate() string { return tx.forUpdate() }
+func (tx *Tx) ForUpdate() string { return tx.forUpdate }
 
 // ConnectionSettings runs query (which returns one value) on as many
 // distinct connections as each pool holds at once, and returns the values

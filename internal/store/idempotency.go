@@ -67,7 +67,7 @@ func (tx *Tx) ClaimRequest(ctx context.Context, key RequestKey, digest [32]byte,
 		ExpireTime dbTime `db:"expire_time"`
 	}
 	err = sqlx.GetContext(ctx, tx.tx, &rec, tx.tx.Rebind(`SELECT request_digest, state, response, expire_time
-		FROM idempotency_records WHERE organisation = ? AND method = ? AND request_id = ?`+tx.forUpdate()),
+		FROM idempotency_records WHERE organisation = ? AND method = ? AND request_id = ?`+tx.forUpdate),
 		key.Organisation, key.Method, key.RequestID)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Forgotten between the insert and the read: claim it afresh.

@@ -1,15 +1,10 @@
 package store
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -20,46 +15,6 @@ type (
 	ListQuery   = millwa.ListQuery
 	Page[T any] = millwa.Page[T]
 )
-
-// scope is the part of a List's or Get's WHERE clause that limits rows to
-// what the caller may see. Every List and Get of a tenant's resource takes
-// one, made from the caller's principal by the resource's visibility rule,
-// so that rows the caller may not see are never read.
-type scope struct {
-	sql  string
-	args []any
-}
-
-// regionScope limits rows to those whose column holds a ubigeo code within
-// one of the regions (ubigeo prefixes); no region sees nothing.
-func regionScope(column string, regions []string) scope {
-	var ors []string
-	var args []any
-	for _, r := range regions {
-		if r != "" {
-			ors = append(ors, column+` LIKE ? ESCAPE '\'`)
-			args = append(args, escapeLike(r)+"%")
-		}
-	}
-	if len(ors) == 0 {
-		return nothing
-	}
-	return scope{sql: strings.Join(ors, " OR "), args: args}
-}
-
-// organisationID returns the canonical id of the principal's
-// organisation when it is one of collection ("associations", "processors",
-// "agencies"), the id a tenant's rows are keyed by; ok is false otherwise.
-func organisationID(p millwa.Principal, collection string) (id string, ok bool) {
-	id, ok = canonicalID(p.OrganisationID())
-	return id, ok && p.Organisation == collection+"/"+p.OrganisationID()
-}
-
-// everything is the scope of callers who may see every row.
-var everything = scope{sql: "1 = 1"}
-
-// nothing is the scope of callers who may see no row.
-var nothing = scope{sql: "1 = 0"}
 
 // column is how a filterable or orderable field of a resource is stored.
 type column struct {
@@ -78,11 +33,11 @@ type column struct {
 // is unset: the UUIDv7 column "id", whose page keys must be UUIDs.
 var uuidID = column{expr: "id", kind: millwa.StringField}
 
-// resourceColumns describes the listable fields of one resource: its
-// columns by field name, its implicit key, and how to read a field's sort
+// resourceColumns describes one listable resource: where its rows are read
+// from, its columns by field name, its implicit key, and how to read a field's sort
 // value from an item.
 type resourceColumns[T any] struct {
-	table   string
+	rowSource
 	columns map[string]column
 	// idColumn is the resource's implicit last sort key, named "id" in
 	// keys: a column unique per row, so that every order is total. The zero
@@ -111,7 +66,7 @@ func (rc *resourceColumns[T]) where(dialect string, q ListQuery) (string, []any,
 	for _, c := range q.Conditions {
 		col, ok := rc.columns[c.Field]
 		if !ok || col.kind == 0 {
-			return "", nil, millwa.Errorf(millwa.Invalid, "%s cannot be filtered on %s", rc.table, c.Field)
+			return "", nil, millwa.Errorf(millwa.Invalid, "%s cannot be filtered on %s", rc.from, c.Field)
 		}
 		sql, arg, err := conditionSQL(col, c)
 		if err != nil {
@@ -244,7 +199,7 @@ func (rc *resourceColumns[T]) orderColumn(dialect, field string) (column, error)
 		col, ok = id, true
 	}
 	if !ok {
-		return column{}, millwa.Errorf(millwa.Invalid, "%s cannot be ordered by %s", rc.table, field)
+		return column{}, millwa.Errorf(millwa.Invalid, "%s cannot be ordered by %s", rc.from, field)
 	}
 	if col.kind == millwa.StringField && dialect == "postgres" {
 		col.expr += ` COLLATE "C"`
@@ -312,10 +267,10 @@ func timeKey(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// listSQL returns the SELECT of one page: columns from the resource's table
+// listSQL returns the SELECT of one page: the resource's columns
 // with the caller's scope, q's conditions, start key and order, reading
 // limit+1 rows.
-func (rc *resourceColumns[T]) listSQL(dialect, columns string, visible scope, q ListQuery, limit int) (string, []any, error) {
+func (rc *resourceColumns[T]) listSQL(dialect string, visible scope, q ListQuery, limit int) (string, []any, error) {
 	where, args, err := rc.where(dialect, q)
 	if err != nil {
 		return "", nil, err
@@ -330,48 +285,5 @@ func (rc *resourceColumns[T]) listSQL(dialect, columns string, visible scope, q 
 	if err != nil {
 		return "", nil, err
 	}
-	return fmt.Sprintf("SELECT %s FROM %s%s%s LIMIT ?", columns, rc.table, where, order), append(args, limit+1), nil
-}
-
-// listPage reads one page of a resource's rows, as rc and lq say, among
-// those visible, and converts each row to the domain type.
-func listPage[Row, T any](ctx context.Context, q querier, dialect string, rc *resourceColumns[T], columns string,
-	visible scope, lq ListQuery, convert func(*Row) T) (Page[T], error) {
-	limit, err := listLimit(lq.Limit)
-	if err != nil {
-		return Page[T]{}, err
-	}
-	query, args, err := rc.listSQL(dialect, columns, visible, lq, limit)
-	if err != nil {
-		return Page[T]{}, err
-	}
-	var rows []Row
-	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
-		return Page[T]{}, dbError(err, "listing %s", rc.table)
-	}
-	out := make([]T, len(rows))
-	for i := range rows {
-		out[i] = convert(&rows[i])
-	}
-	return rc.page(out, lq, limit), nil
-}
-
-// getVisible reads the row of table whose id is id, if it is visible. It
-// returns notFound when id is not an id, or names no row, or a row the
-// caller may not see: the three are indistinguishable.
-func getVisible[Row any](ctx context.Context, q querier, table, columns string, visible scope, id string, notFound error) (Row, error) {
-	var row Row
-	key, ok := canonicalID(id)
-	if !ok {
-		return row, notFound
-	}
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+columns+` FROM `+table+` WHERE id = ? AND (`+visible.sql+`)`),
-		append([]any{key}, visible.args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return row, notFound
-	}
-	if err != nil {
-		return row, dbError(err, "reading %s %s", table, id)
-	}
-	return row, nil
+	return fmt.Sprintf("SELECT %s FROM %s%s%s LIMIT ?", rc.selectList, rc.from, where, order), append(args, limit+1), nil
 }

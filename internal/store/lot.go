@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -14,35 +13,31 @@ import (
 
 // lotRow is a lots row; contributions are read separately.
 type lotRow struct {
-	ID              string          `db:"id"`
-	AssociationID   string          `db:"association_id"`
-	Standard        string          `db:"standard"`
-	Campaign        int             `db:"campaign"`
-	Breed           string          `db:"breed"`
-	Colour          string          `db:"colour"`
-	DeclaredGroup   string          `db:"declared_quality_group"`
-	MarketGroup     string          `db:"market_quality_group"`
-	MeasuredGroup   sql.NullString  `db:"measured_quality_group"`
-	Discrepancy     bool            `db:"discrepancy"`
-	ClassifierID    string          `db:"classifier_id"`
-	CollectionPoint string          `db:"collection_point"`
-	Ubigeo          string          `db:"ubigeo"`
-	NetWeightGrams  int64           `db:"net_weight_grams"`
-	AllocatedGrams  int64           `db:"allocated_grams"`
-	State           string          `db:"state"`
-	AskPricePerKg   int64           `db:"ask_price_minor_per_kg"`
-	Currency        string          `db:"currency"`
-	MFD             sql.NullFloat64 `db:"mean_fibre_diameter_um"`
-	SD              sql.NullFloat64 `db:"fibre_diameter_sd_um"`
-	Fibres          sql.NullInt64   `db:"fibres_measured"`
-	Histogram       sql.NullString  `db:"diameter_histogram"`
-	StapleLength    sql.NullFloat64 `db:"staple_length_mm"`
-	Grading         sql.NullString  `db:"grading_detail"`
-	LotNumber       string          `db:"lot_number"`
-	ClassDate       string          `db:"classification_date"`
-	Revision        int64           `db:"revision"`
-	CreateTime      dbTime          `db:"create_time"`
-	UpdateTime      dbTime          `db:"update_time"`
+	ID              string         `db:"id"`
+	AssociationID   string         `db:"association_id"`
+	Standard        string         `db:"standard"`
+	Campaign        int            `db:"campaign"`
+	Breed           string         `db:"breed"`
+	Colour          string         `db:"colour"`
+	DeclaredGroup   string         `db:"declared_quality_group"`
+	MarketGroup     string         `db:"market_quality_group"`
+	MeasuredGroup   sql.NullString `db:"measured_quality_group"`
+	Discrepancy     bool           `db:"discrepancy"`
+	ClassifierID    string         `db:"classifier_id"`
+	CollectionPoint string         `db:"collection_point"`
+	Ubigeo          string         `db:"ubigeo"`
+	NetWeightGrams  int64          `db:"net_weight_grams"`
+	AllocatedGrams  int64          `db:"allocated_grams"`
+	State           string         `db:"state"`
+	AskPricePerKg   int64          `db:"ask_price_minor_per_kg"`
+	Currency        string         `db:"currency"`
+	measurementRow
+	Grading    sql.NullString `db:"grading_detail"`
+	LotNumber  string         `db:"lot_number"`
+	ClassDate  string         `db:"classification_date"`
+	Revision   int64          `db:"revision"`
+	CreateTime dbTime         `db:"create_time"`
+	UpdateTime dbTime         `db:"update_time"`
 }
 
 const lotColumns = `id, association_id, standard, campaign, breed, colour, declared_quality_group,
@@ -50,13 +45,6 @@ const lotColumns = `id, association_id, standard, campaign, breed, colour, decla
 	net_weight_grams, allocated_grams, state, ask_price_minor_per_kg, currency, mean_fibre_diameter_um,
 	fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm, grading_detail,
 	lot_number, classification_date, revision, create_time, update_time`
-
-// histogramDoc is how a diameter histogram is kept in its column.
-type histogramDoc struct {
-	LowerUm    float64 `json:"lower_um"`
-	BinWidthUm float64 `json:"bin_width_um"`
-	Counts     []int64 `json:"counts"`
-}
 
 func (r *lotRow) lot() millwa.Lot {
 	l := millwa.Lot{
@@ -68,51 +56,17 @@ func (r *lotRow) lot() millwa.Lot {
 		Grading: r.Grading.String, State: millwa.LotState(r.State), AllocatedGrams: r.AllocatedGrams,
 		Ubigeo: r.Ubigeo, Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
 	}
-	if r.MFD.Valid || r.Histogram.Valid || r.StapleLength.Valid {
+	if r.measured() {
 		m := &millwa.Measurement{}
-		if r.MFD.Valid {
-			m.MeanFiberDiameterUm = &r.MFD.Float64
-		}
-		if r.SD.Valid {
-			m.SDUm = &r.SD.Float64
-		}
-		if r.Fibres.Valid {
-			m.FibersMeasured = &r.Fibres.Int64
-		}
-		if r.StapleLength.Valid {
-			m.StapleLengthMm = &r.StapleLength.Float64
-		}
-		var h histogramDoc
-		if r.Histogram.Valid && json.Unmarshal([]byte(r.Histogram.String), &h) == nil {
-			m.HistogramStartUm, m.HistogramWidthUm, m.HistogramCounts = h.LowerUm, h.BinWidthUm, h.Counts
-		}
+		r.fill(m)
 		l.Measurement = m
 	}
 	return l
 }
 
-// lotScope is who sees which lots: admins every lot, an association its
-// own, an agency those originating in its regions, and a processor those
-// still on offer (AVAILABLE, or ALLOCATED with grams left).
-func lotScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		if id, ok := organisationID(p, "associations"); ok {
-			return scope{sql: "association_id = ?", args: []any{id}}
-		}
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	case millwa.RoleProcessor:
-		return scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}
-	}
-	return nothing
-}
-
 // lotList is how lots are filtered, ordered and paged.
 var lotList = resourceColumns[millwa.Lot]{
-	table: "lots",
+	rowSource: rowSource{noun: "lot", from: "lots", selectList: lotColumns},
 	columns: map[string]column{
 		"quality_group":          {expr: "market_quality_group", kind: millwa.StringField},
 		"declared_quality_group": {expr: "declared_quality_group", kind: millwa.StringField},
@@ -155,21 +109,9 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 		return err
 	}
 	t := now()
-	var mfd, sd, staple sql.NullFloat64
-	var fibres sql.NullInt64
-	var hist sql.NullString
-	if m := l.Measurement; m != nil {
-		mfd, sd, staple = nullFloat(m.MeanFiberDiameterUm), nullFloat(m.SDUm), nullFloat(m.StapleLengthMm)
-		if m.FibersMeasured != nil {
-			fibres = sql.NullInt64{Int64: *m.FibersMeasured, Valid: true}
-		}
-		if len(m.HistogramCounts) > 0 {
-			b, err := json.Marshal(histogramDoc{LowerUm: m.HistogramStartUm, BinWidthUm: m.HistogramWidthUm, Counts: m.HistogramCounts})
-			if err != nil {
-				return millwa.Wrap(millwa.Internal, err, "encoding a histogram")
-			}
-			hist = sql.NullString{String: string(b), Valid: true}
-		}
+	mr, err := newMeasurementRow(l.Measurement)
+	if err != nil {
+		return err
 	}
 	measured := sql.NullString{String: l.MeasuredGroup, Valid: l.MeasuredGroup != ""}
 	grading := sql.NullString{String: l.Grading, Valid: l.Grading != ""}
@@ -177,7 +119,7 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
 		id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
 		l.MarketGroup, measured, l.Discrepancy, l.ClassifierID, l.CollectionPoint, l.Ubigeo,
-		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mfd, sd, fibres, hist, staple, grading,
+		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength, grading,
 		l.LotNumber, l.ClassificationDate, dbTime{t}, dbTime{t})
 	if err != nil {
 		return dbError(err, "inserting lot %s", id)
@@ -190,13 +132,6 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	}
 	l.ID, l.State, l.AllocatedGrams, l.Revision, l.CreateTime, l.UpdateTime = id, millwa.LotAvailable, 0, 1, t, t
 	return nil
-}
-
-func nullFloat(p *float64) sql.NullFloat64 {
-	if p == nil {
-		return sql.NullFloat64{}
-	}
-	return sql.NullFloat64{Float64: *p, Valid: true}
 }
 
 // MissingMembers returns those of ids that are not members of the
@@ -244,34 +179,16 @@ func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []
 }
 
 // GetLot returns the lot with the given id, with its contributions, if p
-// may see it; NotFound ("lot ID not found") otherwise.
-func (s *Store) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
-	return getLot(ctx, s.r, lotScope(p), id, "")
-}
-
-// GetLot is Store.GetLot as the transaction sees it, with the lot's row
-// locked until the transaction ends (on PostgreSQL), for a change.
-func (tx *Tx) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
-	return getLot(ctx, tx.tx, lotScope(p), id, tx.forUpdate())
-}
-
-func getLot(ctx context.Context, q querier, visible scope, id, lock string) (millwa.Lot, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "lot %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.Lot{}, notFound
-	}
-	var row lotRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+lotColumns+` FROM lots WHERE id = ? AND (`+visible.sql+`)`+lock),
-		append([]any{key}, visible.args...)...)
-	if err == sql.ErrNoRows {
-		return millwa.Lot{}, notFound
-	}
+// may see it; NotFound ("lot ID not found") otherwise. Inside a
+// transaction the lot's row stays locked until the transaction ends (on
+// PostgreSQL), for a change.
+func (qs queries) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	row, err := getRow[lotRow](ctx, qs, &lotList.rowSource, lotScope(p), id, true)
 	if err != nil {
-		return millwa.Lot{}, dbError(err, "reading lot %s", id)
+		return millwa.Lot{}, err
 	}
 	lots := []millwa.Lot{row.lot()}
-	if err := loadContributions(ctx, q, lots); err != nil {
+	if err := loadContributions(ctx, qs.db, lots); err != nil {
 		return millwa.Lot{}, err
 	}
 	return lots[0], nil
@@ -307,20 +224,20 @@ func loadContributions(ctx context.Context, q querier, lots []millwa.Lot) error 
 // ListLots returns one page of the lots q selects among those p may see,
 // with their contributions. associationID, when set, limits the page to
 // one association's lots.
-func (s *Store) ListLots(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Lot], error) {
+func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Lot], error) {
 	visible := lotScope(p)
 	if associationID != "" {
 		key, ok := canonicalID(associationID)
 		if !ok {
 			return Page[millwa.Lot]{}, nil
 		}
-		visible = scope{sql: "(" + visible.sql + ") AND association_id = ?", args: append(append([]any(nil), visible.args...), key)}
+		visible = visible.and("association_id = ?", key)
 	}
-	page, err := listPage(ctx, s.r, s.dialect, &lotList, lotColumns, visible, q, (*lotRow).lot)
+	page, err := listPage(ctx, qs, &lotList, visible, q, (*lotRow).lot)
 	if err != nil {
 		return page, err
 	}
-	return page, loadContributions(ctx, s.r, page.Items)
+	return page, loadContributions(ctx, qs.db, page.Items)
 }
 
 // WithdrawLot marks the lot WITHDRAWN; the caller has checked that it may

@@ -11,7 +11,7 @@ import (
 // memberList is how members are filtered, ordered and paged. sex holds the
 // domain's value ("FEMALE", "MALE"): the service maps the API's enum names.
 var memberList = resourceColumns[millwa.Member]{
-	table: "members",
+	rowSource: rowSource{noun: "member", from: "members", selectList: memberColumns},
 	columns: map[string]column{
 		"dni":          {expr: "dni", kind: millwa.StringField},
 		"sex":          {expr: "sex", kind: millwa.StringField},
@@ -33,68 +33,20 @@ var memberList = resourceColumns[millwa.Member]{
 	},
 }
 
-// ownAssociationID returns the id of the association p acts for, when p is
-// an association's key whose organisation is an association's name.
-func ownAssociationID(p millwa.Principal) (string, bool) {
-	if p.Role != millwa.RoleAssociation || p.Organisation != "associations/"+p.OrganisationID() {
-		return "", false
-	}
-	return canonicalID(p.OrganisationID())
-}
-
-// associationOnlyScope is the scope of data that only admins and the
-// association itself may see (members, and whose parent they may name):
-// rows whose column holds the id of p's association, or every row for an
-// admin. Processors, agencies and the zero Principal see nothing.
-func associationOnlyScope(p millwa.Principal, column string) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		if id, ok := ownAssociationID(p); ok {
-			return scope{sql: column + " = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
-// and returns the scope of rows in s that also meet cond.
-func (s scope) and(cond string, args ...any) scope {
-	return scope{sql: "(" + s.sql + ") AND " + cond, args: append(append([]any(nil), s.args...), args...)}
-}
-
-// memberScope is who sees which members: admins every one, an association
-// its own. Processors and agencies never see members.
-func memberScope(p millwa.Principal) scope {
-	return associationOnlyScope(p, "association_id")
-}
-
 // memberRow is a members row.
 type memberRow struct {
-	ID            string        `db:"id"`
+	recordRow
 	AssociationID string        `db:"association_id"`
 	FullName      string        `db:"full_name"`
 	DNI           string        `db:"dni"`
 	Sex           string        `db:"sex"`
 	HerdSize      sql.NullInt32 `db:"herd_size"`
-	Revision      int64         `db:"revision"`
-	CreateTime    dbTime        `db:"create_time"`
-	UpdateTime    dbTime        `db:"update_time"`
 }
 
 const memberColumns = `id, association_id, full_name, dni, sex, herd_size, revision, create_time, update_time`
 
 func newMemberRow(m *millwa.Member) memberRow {
-	r := memberRow{
-		ID:            m.ID,
-		AssociationID: m.AssociationID,
-		FullName:      m.DisplayName,
-		DNI:           m.DNI,
-		Sex:           string(m.Sex),
-		Revision:      m.Revision,
-		CreateTime:    dbTime{m.CreateTime},
-		UpdateTime:    dbTime{m.UpdateTime},
-	}
+	r := memberRow{AssociationID: m.AssociationID, FullName: m.DisplayName, DNI: m.DNI, Sex: string(m.Sex)}
 	if m.HerdSize != nil {
 		r.HerdSize = sql.NullInt32{Int32: *m.HerdSize, Valid: true}
 	}
@@ -132,15 +84,9 @@ func (tx *Tx) CreateMember(ctx context.Context, m *millwa.Member) error {
 	if !ok {
 		return millwa.Errorf(millwa.NotFound, "association %s not found", m.AssociationID)
 	}
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating member: %w", err)
-	}
-	t := now()
 	row := newMemberRow(m)
-	row.ID, row.AssociationID, row.Revision, row.CreateTime, row.UpdateTime = id, assoc, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO members (`+memberColumns+`)
-		VALUES (:id, :association_id, :full_name, :dni, :sex, :herd_size, :revision, :create_time, :update_time)`, row)
+	row.AssociationID = assoc
+	id, err := tx.insertRecord(ctx, "members", memberColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "MEMBER_DNI_TAKEN", "a member with DNI %s is already registered in associations/%s", m.DNI, assoc)
 		return fmt.Errorf("inserting member %s of association %s: %w", id, assoc, err)
@@ -154,26 +100,8 @@ func (tx *Tx) CreateMember(ctx context.Context, m *millwa.Member) error {
 // its own, nobody else any. It returns NotFound, saying "member ID not
 // found", when there is none or p may not see it: the two are
 // indistinguishable.
-func (s *Store) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
-	return getMember(ctx, s.r, p, associationID, id)
-}
-
-// GetMember is Store.GetMember as the transaction sees it.
-func (tx *Tx) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
-	return getMember(ctx, tx.tx, p, associationID, id)
-}
-
-func getMember(ctx context.Context, q querier, p millwa.Principal, associationID, id string) (millwa.Member, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "member %s not found", id)
-	assoc, ok := canonicalID(associationID)
-	if !ok {
-		return millwa.Member{}, notFound
-	}
-	row, err := getVisible[memberRow](ctx, q, "members", memberColumns, memberScope(p).and("association_id = ?", assoc), id, notFound)
-	if err != nil {
-		return millwa.Member{}, err
-	}
-	return row.member(), nil
+func (qs queries) GetMember(ctx context.Context, p millwa.Principal, associationID, id string) (millwa.Member, error) {
+	return getOne(ctx, qs, &memberList.rowSource, childScope(memberScope(p), associationID), id, (*memberRow).member)
 }
 
 // ListMembers returns one page of the members of the association with the
@@ -182,19 +110,10 @@ func getMember(ctx context.Context, q querier, p millwa.Principal, associationID
 // when the association does not exist or p may not see its members (only
 // admins and the association itself may), and Invalid for a field, key or
 // limit the query may not have.
-func (s *Store) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
-	return listMembers(ctx, s.r, s.dialect, p, associationID, q)
-}
-
-// ListMembers is Store.ListMembers as the transaction sees it.
-func (tx *Tx) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
-	return listMembers(ctx, tx.tx, tx.dialect, p, associationID, q)
-}
-
-func listMembers(ctx context.Context, q querier, dialect string, p millwa.Principal, associationID string, lq ListQuery) (Page[millwa.Member], error) {
-	parent, err := getAssociation(ctx, q, associationOnlyScope(p, "id"), associationID)
+func (qs queries) ListMembers(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Member], error) {
+	parent, err := qs.association(ctx, associationOnlyScope(p, "id"), associationID)
 	if err != nil {
 		return Page[millwa.Member]{}, err
 	}
-	return listPage(ctx, q, dialect, &memberList, memberColumns, memberScope(p).and("association_id = ?", parent.ID), lq, (*memberRow).member)
+	return listPage(ctx, qs, &memberList, memberScope(p).and("association_id = ?", parent.ID), q, (*memberRow).member)
 }

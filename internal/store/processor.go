@@ -11,7 +11,7 @@ import (
 // matches a ubigeo prefix of the plant: 2 digits for a department, 4 for a
 // province, 6 for a district.
 var processorList = resourceColumns[millwa.Processor]{
-	table: "processors",
+	rowSource: rowSource{noun: "processor", from: "processors", selectList: processorColumns},
 	columns: map[string]column{
 		"ruc":         {expr: "ruc", kind: millwa.StringField},
 		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
@@ -33,54 +33,18 @@ var processorList = resourceColumns[millwa.Processor]{
 	},
 }
 
-// processorScope is who sees which processors: admins and associations
-// (sellers, who need to know their buyers) every one, a processor itself;
-// agencies and the zero principal none.
-func processorScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleAssociation:
-		return everything
-	case millwa.RoleProcessor:
-		if id, ok := organisationID(p, "processors"); ok {
-			return scope{sql: "id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
 // processorRow is a processors row.
 type processorRow struct {
-	ID                string `db:"id"`
-	LegalName         string `db:"legal_name"`
-	RUC               string `db:"ruc"`
-	Ubigeo            string `db:"ubigeo"`
-	PlantLocation     string `db:"plant_location"`
-	ContactPersonName string `db:"contact_person_name"`
-	ContactPhone      string `db:"contact_phone"`
-	ContactEmail      string `db:"contact_email"`
-	Revision          int64  `db:"revision"`
-	CreateTime        dbTime `db:"create_time"`
-	UpdateTime        dbTime `db:"update_time"`
+	recordRow
+	contactRow
+	LegalName     string `db:"legal_name"`
+	RUC           string `db:"ruc"`
+	Ubigeo        string `db:"ubigeo"`
+	PlantLocation string `db:"plant_location"`
 }
 
 const processorColumns = `id, legal_name, ruc, ubigeo, plant_location, contact_person_name,
 	contact_phone, contact_email, revision, create_time, update_time`
-
-func newProcessorRow(p *millwa.Processor) processorRow {
-	return processorRow{
-		ID:                p.ID,
-		LegalName:         p.LegalName,
-		RUC:               p.RUC,
-		Ubigeo:            p.Ubigeo,
-		PlantLocation:     p.PlantLocation,
-		ContactPersonName: p.Contact.PersonName,
-		ContactPhone:      p.Contact.Phone,
-		ContactEmail:      p.Contact.Email,
-		Revision:          p.Revision,
-		CreateTime:        dbTime{p.CreateTime},
-		UpdateTime:        dbTime{p.UpdateTime},
-	}
-}
 
 func (r *processorRow) processor() millwa.Processor {
 	return millwa.Processor{
@@ -89,14 +53,10 @@ func (r *processorRow) processor() millwa.Processor {
 		RUC:           r.RUC,
 		Ubigeo:        r.Ubigeo,
 		PlantLocation: r.PlantLocation,
-		Contact: millwa.Contact{
-			PersonName: r.ContactPersonName,
-			Phone:      r.ContactPhone,
-			Email:      r.ContactEmail,
-		},
-		Revision:   r.Revision,
-		CreateTime: r.CreateTime.Time,
-		UpdateTime: r.UpdateTime.Time,
+		Contact:       r.contact(),
+		Revision:      r.Revision,
+		CreateTime:    r.CreateTime.Time,
+		UpdateTime:    r.UpdateTime.Time,
 	}
 }
 
@@ -106,16 +66,8 @@ func (r *processorRow) processor() millwa.Processor {
 // failure p is unchanged. It returns AlreadyExists (reason
 // PROCESSOR_RUC_TAKEN) when a processor with the same RUC exists.
 func (tx *Tx) CreateProcessor(ctx context.Context, p *millwa.Processor) error {
-	id, err := newID()
-	if err != nil {
-		return fmt.Errorf("creating processor: %w", err)
-	}
-	t := now()
-	row := newProcessorRow(p)
-	row.ID, row.Revision, row.CreateTime, row.UpdateTime = id, 1, dbTime{t}, dbTime{t}
-	_, err = tx.tx.NamedExecContext(ctx, `INSERT INTO processors (`+processorColumns+`)
-		VALUES (:id, :legal_name, :ruc, :ubigeo, :plant_location, :contact_person_name,
-			:contact_phone, :contact_email, :revision, :create_time, :update_time)`, row)
+	row := processorRow{contactRow: newContactRow(p.Contact), LegalName: p.LegalName, RUC: p.RUC, Ubigeo: p.Ubigeo, PlantLocation: p.PlantLocation}
+	id, err := tx.insertRecord(ctx, "processors", processorColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "PROCESSOR_RUC_TAKEN", "a processor with RUC %s already exists", p.RUC)
 		return fmt.Errorf("inserting processor %s: %w", id, err)
@@ -127,28 +79,14 @@ func (tx *Tx) CreateProcessor(ctx context.Context, p *millwa.Processor) error {
 // GetProcessor returns the processor with the given id if p may see it. It
 // returns NotFound, saying "processor ID not found", when there is none or
 // p may not see it: the two are indistinguishable.
-func (s *Store) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
-	return getProcessor(ctx, s.r, processorScope(p), id)
-}
-
-// GetProcessor is Store.GetProcessor as the transaction sees it.
-func (tx *Tx) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
-	return getProcessor(ctx, tx.tx, processorScope(p), id)
-}
-
-func getProcessor(ctx context.Context, q querier, visible scope, id string) (millwa.Processor, error) {
-	row, err := getVisible[processorRow](ctx, q, "processors", processorColumns, visible, id,
-		millwa.Errorf(millwa.NotFound, "processor %s not found", id))
-	if err != nil {
-		return millwa.Processor{}, err
-	}
-	return row.processor(), nil
+func (qs queries) GetProcessor(ctx context.Context, p millwa.Principal, id string) (millwa.Processor, error) {
+	return getOne(ctx, qs, &processorList.rowSource, processorScope(p), id, (*processorRow).processor)
 }
 
 // ListProcessors returns one page of the processors q selects among those
 // p may see, in q's order (id order, which is creation order, when q has
 // none). It returns Invalid for a field, key or limit the query may not
 // have.
-func (s *Store) ListProcessors(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Processor], error) {
-	return listPage(ctx, s.r, s.dialect, &processorList, processorColumns, processorScope(p), q, (*processorRow).processor)
+func (qs queries) ListProcessors(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Processor], error) {
+	return listPage(ctx, qs, &processorList, processorScope(p), q, (*processorRow).processor)
 }

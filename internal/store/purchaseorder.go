@@ -4,29 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/millwa/millwa/internal/millwa"
 )
-
-// purchaseOrderScope is who sees which purchase orders: admins every one, a
-// processor its own; associations, agencies and the zero principal none.
-func purchaseOrderScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		if id, ok := organisationID(p, "processors"); ok {
-			return scope{sql: "processor_id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
 
 // purchaseOrderList is how purchase orders are filtered, ordered and paged
 // by their plain columns. state, quality_group, colour and breed are not
@@ -34,7 +17,7 @@ func purchaseOrderScope(p millwa.Principal) scope {
 // ListPurchaseOrders turns their conditions into SQL itself (see
 // purchaseOrderConditions).
 var purchaseOrderList = resourceColumns[millwa.PurchaseOrder]{
-	table: "purchase_orders",
+	rowSource: rowSource{noun: "purchase order", from: "purchase_orders", selectList: purchaseOrderColumns},
 	columns: map[string]column{
 		"standard":         {expr: "standard", kind: millwa.StringField},
 		"bid_price_per_kg": {expr: "bid_price_minor_per_kg", kind: millwa.IntField},
@@ -159,33 +142,13 @@ func (tx *Tx) CreatePurchaseOrder(ctx context.Context, o *millwa.PurchaseOrder) 
 // GetPurchaseOrder returns the purchase order with the given id if p may
 // see it, with its state as read now. It returns NotFound, saying "purchase
 // order ID not found", when there is none or p may not see it: the two are
-// indistinguishable.
-func (s *Store) GetPurchaseOrder(ctx context.Context, p millwa.Principal, id string) (millwa.PurchaseOrder, error) {
-	return getPurchaseOrder(ctx, s.r, purchaseOrderScope(p), id, "")
-}
-
-// GetPurchaseOrder is Store.GetPurchaseOrder as the transaction sees it,
-// with the order's row locked until the transaction ends (on PostgreSQL),
-// for a change.
-func (tx *Tx) GetPurchaseOrder(ctx context.Context, p millwa.Principal, id string) (millwa.PurchaseOrder, error) {
-	return getPurchaseOrder(ctx, tx.tx, purchaseOrderScope(p), id, tx.forUpdate())
-}
-
-func getPurchaseOrder(ctx context.Context, q querier, visible scope, id, lock string) (millwa.PurchaseOrder, error) {
+// indistinguishable. Inside a transaction the order's row stays locked
+// until the transaction ends (on PostgreSQL), for a change.
+func (qs queries) GetPurchaseOrder(ctx context.Context, p millwa.Principal, id string) (millwa.PurchaseOrder, error) {
 	t := now()
-	notFound := millwa.Errorf(millwa.NotFound, "purchase order %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.PurchaseOrder{}, notFound
-	}
-	var row purchaseOrderRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+purchaseOrderColumns+` FROM purchase_orders WHERE id = ? AND (`+visible.sql+`)`+lock),
-		append([]any{key}, visible.args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return millwa.PurchaseOrder{}, notFound
-	}
+	row, err := getRow[purchaseOrderRow](ctx, qs, &purchaseOrderList.rowSource, purchaseOrderScope(p), id, true)
 	if err != nil {
-		return millwa.PurchaseOrder{}, dbError(err, "reading purchase order %s", id)
+		return millwa.PurchaseOrder{}, err
 	}
 	return row.purchaseOrder(t), nil
 }
@@ -198,7 +161,7 @@ func getPurchaseOrder(ctx context.Context, q querier, visible scope, id, lock st
 // the code, an empty list of colours or breeds accepting every one. It
 // returns Invalid for a field, operator, key or limit the query may not
 // have.
-func (s *Store) ListPurchaseOrders(ctx context.Context, p millwa.Principal, processorID string, q ListQuery) (Page[millwa.PurchaseOrder], error) {
+func (qs queries) ListPurchaseOrders(ctx context.Context, p millwa.Principal, processorID string, q ListQuery) (Page[millwa.PurchaseOrder], error) {
 	t := now()
 	visible := purchaseOrderScope(p)
 	if processorID != "" {
@@ -206,17 +169,17 @@ func (s *Store) ListPurchaseOrders(ctx context.Context, p millwa.Principal, proc
 		if !ok {
 			return Page[millwa.PurchaseOrder]{}, nil
 		}
-		visible = scope{sql: "(" + visible.sql + ") AND processor_id = ?", args: append(append([]any(nil), visible.args...), key)}
+		visible = visible.and("processor_id = ?", key)
 	}
 	plain, extra, err := purchaseOrderConditions(q.Conditions, t)
 	if err != nil {
 		return Page[millwa.PurchaseOrder]{}, err
 	}
 	if extra.sql != "" {
-		visible = scope{sql: "(" + visible.sql + ") AND " + extra.sql, args: append(append([]any(nil), visible.args...), extra.args...)}
+		visible = visible.and(extra.sql, extra.args...)
 	}
 	q.Conditions = plain
-	return listPage(ctx, s.r, s.dialect, &purchaseOrderList, purchaseOrderColumns, visible, q,
+	return listPage(ctx, qs, &purchaseOrderList, visible, q,
 		func(r *purchaseOrderRow) millwa.PurchaseOrder { return r.purchaseOrder(t) })
 }
 

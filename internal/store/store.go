@@ -10,8 +10,9 @@
 // for everything else. The driver's error stays reachable through Unwrap for
 // logs.
 //
-// Reads outside a transaction are methods of Store; writes happen inside
-// InTx on a Tx, which also has every read method (both satisfy Reader).
+// Reads are written once, on queries, which both Store (reads outside a
+// transaction) and Tx (reads inside one) embed; writes happen inside InTx
+// on a Tx. Which rows a caller may see is decided in scope.go.
 package store
 
 import (
@@ -62,7 +63,8 @@ func init() {
 // by any number of goroutines, and any number of replicas may share one
 // PostgreSQL database.
 type Store struct {
-	dialect string
+	// queries reads through r.
+	queries
 	// w runs transactions. On SQLite it is a pool of one connection that
 	// begins transactions with BEGIN IMMEDIATE.
 	w *sqlx.DB
@@ -135,7 +137,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, dbError(err, "opening SQLite database %s for reading", path)
 	}
-	return &Store{dialect: DialectSQLite, w: w, r: r, bell: &eventBell{}}, nil
+	return &Store{queries: queries{db: r, dialect: DialectSQLite}, w: w, r: r, bell: &eventBell{}}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -172,11 +174,8 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
-	return &Store{dialect: DialectPostgres, w: db, r: db, bell: &eventBell{}}, nil
+	return &Store{queries: queries{db: db, dialect: DialectPostgres}, w: db, r: db, bell: &eventBell{}}, nil
 }
-
-// Dialect returns DialectSQLite or DialectPostgres.
-func (s *Store) Dialect() string { return s.dialect }
 
 // Ping checks that the database answers. It returns Unavailable when it does
 // not.

@@ -12,36 +12,11 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// tradeScope is who sees which trades, and which market events: admins
-// every one, a processor its own, an association those on its lots (an
-// order's events have no association); agencies none.
-func tradeScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		if id, ok := organisationID(p, "processors"); ok {
-			return scope{sql: "processor_id = ?", args: []any{id}}
-		}
-	case millwa.RoleAssociation:
-		if id, ok := organisationID(p, "associations"); ok {
-			return scope{sql: "association_id = ?", args: []any{id}}
-		}
-	}
-	return nothing
-}
-
-// seesPayouts reports whether p may read the member payouts of the trades
-// it sees: admins and associations, never processors.
-func seesPayouts(p millwa.Principal) bool {
-	return p.Role == millwa.RoleAdmin || p.Role == millwa.RoleAssociation
-}
-
 // tradeList is how trades are filtered, ordered and paged. The service
 // turns resource names in filters (purchase_order, lot, association,
 // processor) into the ids these columns hold.
 var tradeList = resourceColumns[millwa.Trade]{
-	table: "trades",
+	rowSource: rowSource{noun: "trade", from: "trades", selectList: tradeColumns},
 	columns: map[string]column{
 		"state":          {expr: "state", kind: millwa.StringField},
 		"purchase_order": {expr: "purchase_order_id", kind: millwa.StringField},
@@ -139,7 +114,7 @@ func (r *tradeRow) trade() millwa.Trade {
 // commit order.
 func (tx *Tx) LockMarket(ctx context.Context) error {
 	var seq int64
-	err := tx.tx.GetContext(ctx, &seq, `SELECT event_seq FROM market_lock WHERE id = 1`+tx.forUpdate())
+	err := tx.tx.GetContext(ctx, &seq, `SELECT event_seq FROM market_lock WHERE id = 1`+tx.forUpdate)
 	return dbError(err, "locking the market")
 }
 
@@ -166,7 +141,7 @@ func (tx *Tx) LiveOrders(ctx context.Context, f BookFilter, t time.Time) ([]mill
 		query += ` AND standard = ?`
 		args = append(args, f.Standard)
 	}
-	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query+` ORDER BY create_time, id`+tx.forUpdate()), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query+` ORDER BY create_time, id`+tx.forUpdate), args...); err != nil {
 		return nil, dbError(err, "reading the live purchase orders")
 	}
 	out := make([]millwa.PurchaseOrder, len(rows))
@@ -195,7 +170,7 @@ func (tx *Tx) LotsOnOffer(ctx context.Context, f BookFilter) ([]millwa.Lot, erro
 		}
 	}
 	var rows []lotRow
-	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query+` ORDER BY create_time, id`+tx.forUpdate()), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query+` ORDER BY create_time, id`+tx.forUpdate), args...); err != nil {
 		return nil, dbError(err, "reading the lots on offer")
 	}
 	out := make([]millwa.Lot, len(rows))
@@ -339,35 +314,16 @@ func oneRow(res sql.Result, err error, format string, args ...any) error {
 
 // GetTrade returns the trade with the given id if p may see it, with its
 // payouts when p may see them; NotFound ("trade ID not found") otherwise.
-func (s *Store) GetTrade(ctx context.Context, p millwa.Principal, id string) (millwa.Trade, error) {
-	return getTrade(ctx, s.r, p, id, "")
-}
-
-// GetTrade is Store.GetTrade as the transaction sees it, with the trade's
-// row locked until the transaction ends (on PostgreSQL), for a change.
-func (tx *Tx) GetTrade(ctx context.Context, p millwa.Principal, id string) (millwa.Trade, error) {
-	return getTrade(ctx, tx.tx, p, id, tx.forUpdate())
-}
-
-func getTrade(ctx context.Context, q querier, p millwa.Principal, id, lock string) (millwa.Trade, error) {
-	notFound := millwa.Errorf(millwa.NotFound, "trade %s not found", id)
-	key, ok := canonicalID(id)
-	if !ok {
-		return millwa.Trade{}, notFound
-	}
-	visible := tradeScope(p)
-	var row tradeRow
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+tradeColumns+` FROM trades WHERE id = ? AND (`+visible.sql+`)`+lock),
-		append([]any{key}, visible.args...)...)
-	if err == sql.ErrNoRows {
-		return millwa.Trade{}, notFound
-	}
+// Inside a transaction the trade's row stays locked until the transaction
+// ends (on PostgreSQL), for a change.
+func (qs queries) GetTrade(ctx context.Context, p millwa.Principal, id string) (millwa.Trade, error) {
+	row, err := getRow[tradeRow](ctx, qs, &tradeList.rowSource, tradeScope(p), id, true)
 	if err != nil {
-		return millwa.Trade{}, dbError(err, "reading trade %s", id)
+		return millwa.Trade{}, err
 	}
 	trades := []millwa.Trade{row.trade()}
 	if seesPayouts(p) {
-		if err := loadPayouts(ctx, q, trades); err != nil {
+		if err := loadPayouts(ctx, qs.db, trades); err != nil {
 			return millwa.Trade{}, err
 		}
 	}
@@ -376,12 +332,12 @@ func getTrade(ctx context.Context, q querier, p millwa.Principal, id, lock strin
 
 // ListTrades returns one page of the trades q selects among those p may
 // see, with payouts when p may see them.
-func (s *Store) ListTrades(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Trade], error) {
-	page, err := listPage(ctx, s.r, s.dialect, &tradeList, tradeColumns, tradeScope(p), q, (*tradeRow).trade)
+func (qs queries) ListTrades(ctx context.Context, p millwa.Principal, q ListQuery) (Page[millwa.Trade], error) {
+	page, err := listPage(ctx, qs, &tradeList, tradeScope(p), q, (*tradeRow).trade)
 	if err != nil || !seesPayouts(p) {
 		return page, err
 	}
-	return page, loadPayouts(ctx, s.r, page.Items)
+	return page, loadPayouts(ctx, qs.db, page.Items)
 }
 
 // loadPayouts fills the payouts of the paid trades, with the members'
@@ -481,7 +437,7 @@ func (tx *Tx) ReleaseMatchedTrades(ctx context.Context, orderID string) ([]millw
 	t := now()
 	var rows []tradeRow
 	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT `+tradeColumns+` FROM trades
-		WHERE purchase_order_id = ? AND state = 'MATCHED' ORDER BY lot_id, id`+tx.forUpdate()), orderID); err != nil {
+		WHERE purchase_order_id = ? AND state = 'MATCHED' ORDER BY lot_id, id`+tx.forUpdate), orderID); err != nil {
 		return nil, dbError(err, "reading the matched trades of order %s", orderID)
 	}
 	trades := make([]millwa.Trade, len(rows))
@@ -526,7 +482,7 @@ func (tx *Tx) ExpireOrders(ctx context.Context, t time.Time, limit int) ([]millw
 	var rows []purchaseOrderRow
 	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT `+purchaseOrderColumns+` FROM purchase_orders
 		WHERE state IN ('OPEN', 'PARTIALLY_FILLED') AND expire_time IS NOT NULL AND expire_time <= ?
-		ORDER BY expire_time, id LIMIT ?`+tx.forUpdate()), dbTime{t}, limit); err != nil {
+		ORDER BY expire_time, id LIMIT ?`+tx.forUpdate), dbTime{t}, limit); err != nil {
 		return nil, nil, dbError(err, "reading the orders to expire")
 	}
 	var out []millwa.PurchaseOrder
@@ -542,7 +498,7 @@ func (tx *Tx) ExpireOrders(ctx context.Context, t time.Time, limit int) ([]millw
 			SET state = 'EXPIRED', revision = revision + 1, update_time = ? WHERE id = ?`), dbTime{now()}, id); err != nil {
 			return nil, nil, dbError(err, "expiring purchase order %s", id)
 		}
-		o, err := getPurchaseOrder(ctx, tx.tx, everything, id, "")
+		o, err := tx.GetPurchaseOrder(ctx, SystemPrincipal, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -553,11 +509,6 @@ func (tx *Tx) ExpireOrders(ctx context.Context, t time.Time, limit int) ([]millw
 	}
 	return out, released, nil
 }
-
-// SystemPrincipal is the principal of the market's own reads inside a
-// change whose caller has already been checked: it sees every row. It must
-// never be derived from a request.
-var SystemPrincipal = millwa.Principal{Role: millwa.RoleAdmin, Organisation: ""}
 
 // LiveOrderCurrencies returns the currencies of the purchase orders still
 // live as stored, sorted.

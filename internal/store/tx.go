@@ -14,15 +14,18 @@ const maxTxAttempts = 5
 
 // Tx is a database transaction handed to the closure of InTx. Its methods
 // must not be called after the closure returns. It also has every read
-// method of Store, which see the transaction's own writes.
+// method of Store (both embed queries), which see the transaction's own
+// writes.
 //
 // When a method returns an error that came from the database (AlreadyExists
 // from a unique key, FailedPrecondition from a CHECK), PostgreSQL has
 // aborted the transaction: every later statement in it fails, so the
 // closure returns the error rather than carrying on.
 type Tx struct {
-	tx      *sqlx.Tx
-	dialect string
+	// queries reads through tx, locking the rows of Gets that a change
+	// follows (see queries.forUpdate).
+	queries
+	tx *sqlx.Tx
 	// marketEvents is set when the transaction recorded market events, so
 	// that watchers are woken once it commits.
 	marketEvents bool
@@ -100,7 +103,11 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			_ = stx.Rollback()
 		}
 	}()
-	tx := &Tx{tx: stx, dialect: s.dialect}
+	lock := ""
+	if s.dialect == DialectPostgres {
+		lock = " FOR UPDATE"
+	}
+	tx := &Tx{queries: queries{db: stx, dialect: s.dialect, forUpdate: lock}, tx: stx}
 	if err := fn(tx); err != nil {
 		finished = true
 		// A rollback error changes nothing: the transaction is gone
@@ -117,29 +124,3 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	return nil
 }
-
-// Dialect returns DialectSQLite or DialectPostgres.
-func (tx *Tx) Dialect() string { return tx.dialect }
-
-// forUpdate returns the clause that locks the rows a SELECT reads until the
-// transaction ends: " FOR UPDATE" on PostgreSQL; nothing on SQLite, where
-// BEGIN IMMEDIATE already holds the database's write lock. Queries that read
-// rows they are about to change (a lot's allocated grams, the audit chain
-// head) end with it.
-func (tx *Tx) forUpdate() string {
-	if tx.dialect == DialectPostgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
-// querier is what a query needs: *sqlx.DB outside a transaction, *sqlx.Tx
-// inside one. Read queries take a querier so that Store and Tx share them.
-type querier interface {
-	sqlx.ExtContext
-}
-
-var (
-	_ querier = (*sqlx.DB)(nil)
-	_ querier = (*sqlx.Tx)(nil)
-)
