@@ -47,26 +47,13 @@ func (a *Agency) Normalize() {
 	a.Contact.Normalize()
 }
 
-// Validate checks the fields a client supplies and returns an Invalid error
-// naming every bad field, with field paths under prefix (for example
-// "agency").
-func (a *Agency) Validate(prefix string) error {
-	var vs Violations
-	a.Check(&vs, prefix)
-	return vs.Err()
-}
-
 // Check records a violation in vs for every bad field the client supplied,
 // with field paths under prefix.
 func (a *Agency) Check(vs *Violations, prefix string) {
 	checkText(vs, prefix+".display_name", a.DisplayName, 1, MaxNameLen)
 	checkRegions(vs, prefix+".regions", a.Regions)
 	if a.RUC != "" {
-		if msg := CheckRUC(a.RUC); msg != "" {
-			vs.Add(prefix+".ruc", "%s", msg)
-		} else if !strings.HasPrefix(a.RUC, "20") {
-			vs.Add(prefix+".ruc", "an agency is a legal entity: its RUC starts with 20")
-		}
+		checkLegalEntityRUC(vs, prefix+".ruc", a.RUC, "an agency")
 	}
 	if a.Contact != (Contact{}) {
 		a.Contact.validate(vs, prefix+".contact")

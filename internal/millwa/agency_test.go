@@ -56,7 +56,7 @@ func TestAgencyValidate(t *testing.T) {
 			t.Parallel()
 			a := validAgency()
 			tt.mutate(&a)
-			if got := violationFields(t, a.Validate("a")); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			if got := violationFields(t, Validate(&a, "a")); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Fatalf("violations (-want +got):\n- %v\n+ %v", tt.want, got)
 			}
 		})

@@ -49,24 +49,11 @@ func (a *Association) Normalize() {
 	a.Contact.Normalize()
 }
 
-// Validate checks the fields a client supplies and returns an Invalid error
-// naming every bad field, with field paths under prefix (for example
-// "association").
-func (a *Association) Validate(prefix string) error {
-	var vs Violations
-	a.Check(&vs, prefix)
-	return vs.Err()
-}
-
 // Check records a violation in vs for every bad field the client supplied,
 // with field paths under prefix.
 func (a *Association) Check(vs *Violations, prefix string) {
 	checkText(vs, prefix+".legal_name", a.LegalName, 1, MaxNameLen)
-	if msg := CheckRUC(a.RUC); msg != "" {
-		vs.Add(prefix+".ruc", "%s", msg)
-	} else if !strings.HasPrefix(a.RUC, "20") {
-		vs.Add(prefix+".ruc", "an association is a legal entity: its RUC starts with 20")
-	}
+	checkLegalEntityRUC(vs, prefix+".ruc", a.RUC, "an association")
 	if msg := CheckUbigeo(a.Ubigeo); msg != "" {
 		vs.Add(prefix+".ubigeo", "%s", msg)
 	}

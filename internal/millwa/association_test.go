@@ -39,7 +39,7 @@ func TestAssociationValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := validAssociation()
 			tt.mutate(&a)
-			err := a.Validate("a")
+			err := Validate(&a, "a")
 			var got []string
 			var e *Error
 			if errors.As(err, &e) {
@@ -67,7 +67,7 @@ func TestAssociationNormalize(t *testing.T) {
 	if a.LegalName != "Nuevo Amanecer" || a.RUC != "20448012345" || a.Contact.Email != "r@example.org" {
 		t.Fatalf("Normalize left %+v", a)
 	}
-	if err := a.Validate("a"); err != nil {
+	if err := Validate(&a, "a"); err != nil {
 		t.Fatal(err)
 	}
 }

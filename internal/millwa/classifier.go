@@ -52,15 +52,6 @@ func (c *Classifier) Normalize() {
 	c.CertificationDate = strings.TrimSpace(c.CertificationDate)
 }
 
-// Validate checks the fields a client supplies and returns an Invalid error
-// naming every bad field, with field paths under prefix (for example
-// "classifier").
-func (c *Classifier) Validate(prefix string) error {
-	var vs Violations
-	c.Check(&vs, prefix)
-	return vs.Err()
-}
-
 // Check records a violation in vs for every bad field the client supplied,
 // with field paths under prefix. The certification date must not be later
 // than today in Peru. MemberID is not checked here: whether it names a

@@ -63,11 +63,11 @@ func TestClassifierValidateNow(t *testing.T) {
 	t.Parallel()
 	c := validClassifier()
 	c.CertificationDate = time.Now().In(peruTime).Format(DateLayout)
-	if err := c.Validate("c"); err != nil {
+	if err := Validate(&c, "c"); err != nil {
 		t.Errorf("certified today: %v", err)
 	}
 	c.CertificationDate = time.Now().AddDate(0, 0, 7).Format(DateLayout)
-	if got := violationFields(t, c.Validate("c")); fmt.Sprint(got) != "[c.certification_date]" {
+	if got := violationFields(t, Validate(&c, "c")); fmt.Sprint(got) != "[c.certification_date]" {
 		t.Errorf("certified next week: violations %v", got)
 	}
 }

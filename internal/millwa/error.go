@@ -142,3 +142,18 @@ func (vs Violations) Prefix(prefix string) Violations {
 	}
 	return out
 }
+
+// Checker is a resource that checks the fields a client supplied.
+type Checker interface {
+	// Check records a violation in vs for every bad field, with field
+	// paths under prefix.
+	Check(vs *Violations, prefix string)
+}
+
+// Validate checks c and returns an Invalid error naming every bad field,
+// with field paths under prefix (for example "association"), or nil.
+func Validate(c Checker, prefix string) error {
+	var vs Violations
+	c.Check(&vs, prefix)
+	return vs.Err()
+}

@@ -19,6 +19,12 @@ const (
 	LotWithdrawn LotState = "WITHDRAWN"
 )
 
+// ParseLotState returns the state an enum value names, with or without the
+// "LOT_STATE_" prefix and in any case; ok is false for anything else.
+func ParseLotState(name string) (s LotState, ok bool) {
+	return parseEnum(name, "LOT_STATE_", LotAvailable, LotAllocated, LotSold, LotWithdrawn)
+}
+
 // Contribution is the grams of a lot that one member delivered; sales are
 // paid back to members in proportion to them.
 type Contribution struct {

@@ -19,13 +19,7 @@ const (
 // "SEX_" prefix and in any case ("FEMALE", "SEX_MALE", "female"); ok is
 // false for anything else, SEX_UNSPECIFIED included.
 func ParseSex(name string) (s Sex, ok bool) {
-	switch Sex(strings.TrimPrefix(strings.ToUpper(name), "SEX_")) {
-	case SexFemale:
-		return SexFemale, true
-	case SexMale:
-		return SexMale, true
-	}
-	return "", false
+	return parseEnum(name, "SEX_", SexFemale, SexMale)
 }
 
 // MaxHerdSize bounds Member.HerdSize.
@@ -57,15 +51,6 @@ type Member struct {
 func (m *Member) Normalize() {
 	m.DisplayName = strings.TrimSpace(m.DisplayName)
 	m.DNI = strings.TrimSpace(m.DNI)
-}
-
-// Validate checks the fields a client supplies and returns an Invalid error
-// naming every bad field, with field paths under prefix (for example
-// "member").
-func (m *Member) Validate(prefix string) error {
-	var vs Violations
-	m.Check(&vs, prefix)
-	return vs.Err()
 }
 
 // Check records a violation in vs for every bad field the client supplied,

@@ -64,7 +64,7 @@ func TestMemberValidate(t *testing.T) {
 			t.Parallel()
 			m := validMember()
 			tt.mutate(&m)
-			if got := violationFields(t, m.Validate("m")); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			if got := violationFields(t, Validate(&m, "m")); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Fatalf("violations (-want +got):\n- %v\n+ %v", tt.want, got)
 			}
 		})
@@ -79,7 +79,7 @@ func TestMemberNormalize(t *testing.T) {
 	if m.DisplayName != "Rosa Quispe" || m.DNI != "40123456" {
 		t.Fatalf("Normalize left %q, %q", m.DisplayName, m.DNI)
 	}
-	if err := m.Validate("m"); err != nil {
+	if err := Validate(&m, "m"); err != nil {
 		t.Fatal(err)
 	}
 }

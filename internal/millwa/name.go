@@ -1,6 +1,7 @@
 package millwa
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -62,4 +63,16 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// parseEnum returns the value of values that name spells, written with or
+// without the API enum's prefix and in any case ("OPEN",
+// "PURCHASE_ORDER_STATE_FILLED", "expired"); ok is false for anything
+// else, the UNSPECIFIED value included.
+func parseEnum[T ~string](name, prefix string, values ...T) (v T, ok bool) {
+	v = T(strings.TrimPrefix(strings.ToUpper(name), prefix))
+	if slices.Contains(values, v) {
+		return v, true
+	}
+	return "", false
 }

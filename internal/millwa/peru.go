@@ -1,5 +1,7 @@
 package millwa
 
+import "strings"
+
 // Peruvian reference data used to validate identifiers. Sources:
 // INEI ubigeo codes (departments 01–25) and SUNAT's RUC check digit rule, as
 // summarised in the project's domain notes (STANDARDS.md, "Reference data").
@@ -52,6 +54,17 @@ func CheckRUC(ruc string) string {
 		return "check digit does not match: verify the number with SUNAT"
 	}
 	return ""
+}
+
+// checkLegalEntityRUC records a violation of field unless ruc is a valid
+// RUC of a legal entity (starting with 20); what names the organisation
+// for the message, "an association".
+func checkLegalEntityRUC(vs *Violations, field, ruc, what string) {
+	if msg := CheckRUC(ruc); msg != "" {
+		vs.Add(field, "%s", msg)
+	} else if !strings.HasPrefix(ruc, "20") {
+		vs.Add(field, "%s is a legal entity: its RUC starts with 20", what)
+	}
 }
 
 // RUCCheckDigit returns the check digit of the first ten digits of a RUC.

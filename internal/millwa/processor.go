@@ -41,24 +41,11 @@ func (p *Processor) Normalize() {
 	p.Contact.Normalize()
 }
 
-// Validate checks the fields a client supplies and returns an Invalid error
-// naming every bad field, with field paths under prefix (for example
-// "processor").
-func (p *Processor) Validate(prefix string) error {
-	var vs Violations
-	p.Check(&vs, prefix)
-	return vs.Err()
-}
-
 // Check records a violation in vs for every bad field the client supplied,
 // with field paths under prefix.
 func (p *Processor) Check(vs *Violations, prefix string) {
 	checkText(vs, prefix+".legal_name", p.LegalName, 1, MaxNameLen)
-	if msg := CheckRUC(p.RUC); msg != "" {
-		vs.Add(prefix+".ruc", "%s", msg)
-	} else if !strings.HasPrefix(p.RUC, "20") {
-		vs.Add(prefix+".ruc", "a processor is a legal entity: its RUC starts with 20")
-	}
+	checkLegalEntityRUC(vs, prefix+".ruc", p.RUC, "a processor")
 	if msg := CheckUbigeo(p.Ubigeo); msg != "" {
 		vs.Add(prefix+".ubigeo", "%s", msg)
 	}

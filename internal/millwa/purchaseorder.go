@@ -26,11 +26,7 @@ const (
 // ("OPEN", "PURCHASE_ORDER_STATE_FILLED", "expired"); ok is false for
 // anything else, PURCHASE_ORDER_STATE_UNSPECIFIED included.
 func ParsePurchaseOrderState(name string) (s PurchaseOrderState, ok bool) {
-	switch st := PurchaseOrderState(strings.TrimPrefix(strings.ToUpper(name), "PURCHASE_ORDER_STATE_")); st {
-	case OrderOpen, OrderPartiallyFilled, OrderFilled, OrderCancelled, OrderExpired:
-		return st, true
-	}
-	return "", false
+	return parseEnum(name, "PURCHASE_ORDER_STATE_", OrderOpen, OrderPartiallyFilled, OrderFilled, OrderCancelled, OrderExpired)
 }
 
 // Live reports whether an order in state s is still on the market as

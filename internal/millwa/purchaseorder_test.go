@@ -38,7 +38,7 @@ func TestProcessorValidate(t *testing.T) {
 			p := validProcessor()
 			tt.mutate(&p)
 			p.Normalize()
-			if got := violationFields(t, p.Validate("p")); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			if got := violationFields(t, Validate(&p, "p")); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("violations = %v, want %v", got, tt.want)
 			}
 		})

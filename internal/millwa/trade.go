@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math/bits"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -25,11 +24,7 @@ const (
 // ParseTradeState returns the state an enum value names, with or without
 // the "TRADE_STATE_" prefix and in any case; ok is false for anything else.
 func ParseTradeState(name string) (s TradeState, ok bool) {
-	switch st := TradeState(strings.TrimPrefix(strings.ToUpper(name), "TRADE_STATE_")); st {
-	case TradeMatched, TradeConfirmed, TradeDelivered, TradePaid, TradeCancelled:
-		return st, true
-	}
-	return "", false
+	return parseEnum(name, "TRADE_STATE_", TradeMatched, TradeConfirmed, TradeDelivered, TradePaid, TradeCancelled)
 }
 
 // Holds reports whether a trade in state s still holds its grams of the

@@ -23,7 +23,7 @@ func agency(name string, regions ...string) millwa.Agency {
 // mustCreateAgency creates a valid agency in its own transaction.
 func mustCreateAgency(t *testing.T, s *store.Store, a millwa.Agency) millwa.Agency {
 	t.Helper()
-	if err := a.Validate("agency"); err != nil {
+	if err := millwa.Validate(&a, "agency"); err != nil {
 		t.Fatalf("fixture is invalid: %v", err)
 	}
 	if err := s.InTx(t.Context(), func(tx *store.Tx) error {

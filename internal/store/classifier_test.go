@@ -27,7 +27,7 @@ func classifier(a millwa.Association, name string) millwa.Classifier {
 // mustCreateClassifier creates a valid classifier in its own transaction.
 func mustCreateClassifier(t *testing.T, s *store.Store, c millwa.Classifier) millwa.Classifier {
 	t.Helper()
-	if err := c.Validate("classifier"); err != nil {
+	if err := millwa.Validate(&c, "classifier"); err != nil {
 		t.Fatalf("fixture is invalid: %v", err)
 	}
 	if err := s.InTx(t.Context(), func(tx *store.Tx) error { return tx.CreateClassifier(t.Context(), &c) }); err != nil {

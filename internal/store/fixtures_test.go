@@ -36,7 +36,7 @@ func association(ubigeo string) millwa.Association {
 // mustCreate creates a valid association in its own transaction.
 func mustCreate(t *testing.T, s *store.Store, a millwa.Association) millwa.Association {
 	t.Helper()
-	if err := a.Validate("association"); err != nil {
+	if err := millwa.Validate(&a, "association"); err != nil {
 		t.Fatalf("fixture is invalid: %v", err)
 	}
 	if err := s.InTx(t.Context(), func(tx *store.Tx) error {

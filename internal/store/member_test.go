@@ -32,7 +32,7 @@ func member(a millwa.Association, name string, sex millwa.Sex) millwa.Member {
 // mustCreateMember creates a valid member in its own transaction.
 func mustCreateMember(t *testing.T, s *store.Store, m millwa.Member) millwa.Member {
 	t.Helper()
-	if err := m.Validate("member"); err != nil {
+	if err := millwa.Validate(&m, "member"); err != nil {
 		t.Fatalf("fixture is invalid: %v", err)
 	}
 	if err := s.InTx(t.Context(), func(tx *store.Tx) error { return tx.CreateMember(t.Context(), &m) }); err != nil {

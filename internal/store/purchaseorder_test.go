@@ -20,7 +20,7 @@ func mustCreateProcessor(t *testing.T, s *store.Store, ubigeo string) millwa.Pro
 		LegalName: "Procesadora " + ubigeo, RUC: newRUC(), Ubigeo: ubigeo, PlantLocation: "Parque Industrial",
 		Contact: millwa.Contact{PersonName: "Ana Flores", Phone: "+51 54 123 456"},
 	}
-	if err := p.Validate("processor"); err != nil {
+	if err := millwa.Validate(&p, "processor"); err != nil {
 		t.Fatalf("fixture is invalid: %v", err)
 	}
 	if err := s.InTx(t.Context(), func(tx *store.Tx) error { return tx.CreateProcessor(t.Context(), &p) }); err != nil {

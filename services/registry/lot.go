@@ -230,8 +230,8 @@ func (s *Server) lots(ctx context.Context, associationID string) rpc.Lister[mill
 						return millwa.FilterError("discrepancy is the association's internal finding: processors cannot filter on it")
 					}
 				case "state":
-					st := millwa.LotState(strings.TrimPrefix(strings.ToUpper(c.Str), "LOT_STATE_"))
-					if _, ok := lotStates[st]; !ok {
+					st, ok := millwa.ParseLotState(c.Str)
+					if !ok {
 						return millwa.FilterError("state takes AVAILABLE, ALLOCATED, SOLD or WITHDRAWN")
 					}
 					q.Conditions[i].Str = string(st)
