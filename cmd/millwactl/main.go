@@ -29,7 +29,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/credential"
 )
 
 // Environment variables read by millwactl.
@@ -151,7 +151,7 @@ func (g *globalOptions) dial(stderr io.Writer) (*grpc.ClientConn, error) {
 		grpc.WithUserAgent("millwactl"),
 	}
 	if g.key != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer{Secret: g.key, Insecure: plain}))
+		opts = append(opts, grpc.WithPerRPCCredentials(credential.Bearer{Secret: g.key, Insecure: plain}))
 	}
 	conn, err := grpc.NewClient(g.server, opts...)
 	if err != nil {
