@@ -20,9 +20,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/millwa/millwa/cmd/millwa/internal/bench"
+	"github.com/millwa/millwa/cmd/millwa/internal/demo"
+	"github.com/millwa/millwa/cmd/millwa/internal/instance"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/server"
-	"github.com/millwa/millwa/internal/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -87,7 +89,7 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 			if envErr != nil {
 				return envErr
 			}
-			st, err := openMigrated(cmd.Context(), cfg)
+			st, err := instance.OpenStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -97,8 +99,8 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 		},
 	})
 	root.AddCommand(newAdminCommand(stdout, &cfg, &envErr))
-	root.AddCommand(newDemoCommand(stdout, &cfg, &envErr))
-	root.AddCommand(newBenchCommand(stdout))
+	root.AddCommand(demo.NewCommand(stdout, &cfg, &envErr))
+	root.AddCommand(bench.NewCommand(stdout))
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
@@ -108,19 +110,6 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 		},
 	})
 	return root
-}
-
-// openMigrated opens the configured database and applies the migrations.
-func openMigrated(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("opening database %s: %w", config.Redact(cfg.DatabaseURL), err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("migrating database: %w", err)
-	}
-	return st, nil
 }
 
 // versionString is the build-time version, or the module version or VCS

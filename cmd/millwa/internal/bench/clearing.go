@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -21,18 +21,6 @@ import (
 
 	"github.com/millwa/millwa/internal/matching"
 )
-
-// newBenchCommand is "millwa bench": measurements of the engines on the
-// machine it runs on. It only groups its subcommands.
-func newBenchCommand(stdout io.Writer) *cobra.Command {
-	bench := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure the engines on this machine",
-	}
-	bench.AddCommand(newBenchClearingCommand(stdout))
-	bench.AddCommand(newBenchLoadCommand(stdout))
-	return bench
-}
 
 // clearingOptions are the flags of "millwa bench clearing".
 type clearingOptions struct {
