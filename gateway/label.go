@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/millwa/millwa/internal/label"
+	"github.com/millwa/millwa/gateway/label"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
