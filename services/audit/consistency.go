@@ -74,6 +74,7 @@ func (s *Server) GetConsistencyReport(ctx context.Context, req *millwav1.GetCons
 	switch {
 	case req.GetRegion() != "":
 		report.Scope = &millwav1.ConsistencyReport_Region{Region: req.GetRegion()}
+		report.RegionName = millwa.Departments[req.GetRegion()[:2]] // auditScope took a ubigeo of 2 digits or more
 	case req.GetAssociation() != "":
 		report.Scope = &millwav1.ConsistencyReport_Association{Association: req.GetAssociation()}
 	default:
