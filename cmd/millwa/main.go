@@ -7,19 +7,17 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/millwa/millwa/cmd/internal/cli"
 	"github.com/millwa/millwa/cmd/millwa/internal/bench"
 	"github.com/millwa/millwa/cmd/millwa/internal/demo"
 	"github.com/millwa/millwa/cmd/millwa/internal/instance"
@@ -31,13 +29,7 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand(os.Stdout, os.Stderr, os.LookupEnv).ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "millwa:", err)
-		os.Exit(1)
-	}
+	cli.Main("millwa", newRootCommand(os.Stdout, os.Stderr, os.LookupEnv))
 }
 
 // newRootCommand builds the command tree. Output goes to stdout and logs to

@@ -12,16 +12,13 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +26,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/millwa/millwa/cmd/internal/cli"
 	"github.com/millwa/millwa/internal/credential"
 )
 
@@ -43,13 +41,7 @@ const (
 const defaultServer = "localhost:9090"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand(os.Stdout, os.Stderr, os.LookupEnv).ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "millwactl:", err)
-		os.Exit(1)
-	}
+	cli.Main("millwactl", newRootCommand(os.Stdout, os.Stderr, os.LookupEnv))
 }
 
 // globalOptions are the flags every command shares.
