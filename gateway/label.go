@@ -2,16 +2,14 @@ package gateway
 
 import (
 	"context"
-	"mime"
 	"net/http"
-	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/millwa/millwa/internal/label"
+	"github.com/millwa/millwa/gateway/label"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
@@ -40,10 +38,8 @@ const getLotLabelMethod = "/millwa.v1.RegistryService/GetLotLabel"
 // LotLabel.svg_path and pdf_path give). They are not REST mappings of an
 // RPC, so the grpc-gateway rules do not cover them: each calls
 // RegistryService.GetLotLabel over conn with the metadata the generated
-// routes send (the Authorization header as "authorization", the forwarded
-// headers, x-forwarded-for, and Options.Metadata, all taken from mux), so
-// that the same interceptors, policy and rate limit apply, and renders the
-// answer. Errors are google.rpc.Status JSON with the HTTP code of their
+// routes send (see callForRoute), so that the same interceptors, policy
+// and rate limit apply, and renders the answer. Errors are google.rpc.Status JSON with the HTTP code of their
 // gRPC code, as on every other route.
 func registerLabels(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn) {
 	client := millwav1.NewRegistryServiceClient(conn)
@@ -62,18 +58,11 @@ type labelHandler struct {
 }
 
 func (h *labelHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	annotated, err := runtime.AnnotateContext(ctx, h.mux, r, getLotLabelMethod, runtime.WithHTTPPathPattern(h.pattern))
-	if err != nil {
-		errorHandler(ctx, h.mux, nil, w, r, err)
-		return
-	}
-	ctx = annotated
 	name := "associations/" + r.PathValue("association") + "/lots/" + r.PathValue("lot")
-	resp, err := h.client.GetLotLabel(ctx, &millwav1.GetLotLabelRequest{Name: name})
-	if err != nil {
-		errorHandler(ctx, h.mux, nil, w, r, err)
+	resp, ok := callForRoute(w, r, h.mux, getLotLabelMethod, h.pattern, func(ctx context.Context) (*millwav1.GetLotLabelResponse, error) {
+		return h.client.GetLotLabel(ctx, &millwav1.GetLotLabelRequest{Name: name})
+	})
+	if !ok {
 		return
 	}
 	body, err := h.format.render(labelFromProto(resp.GetLabel()))
@@ -84,22 +73,8 @@ func (h *labelHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"internal error: the label could not be rendered as "+h.format.ext))
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", h.format.contentType)
-	hd.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{
-		"filename": "lot-" + resp.GetLabel().GetLotId() + "." + h.format.ext,
-	}))
-	hd.Set("Content-Length", strconv.Itoa(len(body)))
-	// A tenant's data fetched with a key: no shared cache keeps it.
-	hd.Set("Cache-Control", "private, no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	if h.format.csp != "" {
-		hd.Set("Content-Security-Policy", h.format.csp)
-	}
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	writeDocument(w, r, document{body: body, contentType: h.format.contentType, disposition: "inline",
+		fileName: "lot-" + resp.GetLabel().GetLotId() + "." + h.format.ext, csp: h.format.csp})
 }
 
 // labelFromProto is what the renderer prints of a LotLabel.

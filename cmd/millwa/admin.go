@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/millwa/millwa/cmd/millwa/internal/instance"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/millwa"
@@ -43,7 +44,7 @@ func newAdminCommand(stdout io.Writer, cfg *config.Config, envErr *error) *cobra
 			if k.Role == millwa.RoleAdmin && k.OrgAdmin {
 				return fmt.Errorf("--org-admin is for organisation keys: an admin key administers every key already")
 			}
-			st, err := openMigrated(cmd.Context(), *cfg)
+			st, err := instance.OpenStore(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}

@@ -7,35 +7,29 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/millwa/millwa/cmd/internal/cli"
+	"github.com/millwa/millwa/cmd/millwa/internal/bench"
+	"github.com/millwa/millwa/cmd/millwa/internal/demo"
+	"github.com/millwa/millwa/cmd/millwa/internal/instance"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/server"
-	"github.com/millwa/millwa/internal/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand(os.Stdout, os.Stderr, os.LookupEnv).ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "millwa:", err)
-		os.Exit(1)
-	}
+	cli.Main("millwa", newRootCommand(os.Stdout, os.Stderr, os.LookupEnv))
 }
 
 // newRootCommand builds the command tree. Output goes to stdout and logs to
@@ -87,7 +81,7 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 			if envErr != nil {
 				return envErr
 			}
-			st, err := openMigrated(cmd.Context(), cfg)
+			st, err := instance.OpenStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -97,8 +91,8 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 		},
 	})
 	root.AddCommand(newAdminCommand(stdout, &cfg, &envErr))
-	root.AddCommand(newDemoCommand(stdout, &cfg, &envErr))
-	root.AddCommand(newBenchCommand(stdout))
+	root.AddCommand(demo.NewCommand(stdout, &cfg, &envErr))
+	root.AddCommand(bench.NewCommand(stdout))
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
@@ -108,19 +102,6 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 		},
 	})
 	return root
-}
-
-// openMigrated opens the configured database and applies the migrations.
-func openMigrated(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("opening database %s: %w", config.Redact(cfg.DatabaseURL), err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("migrating database: %w", err)
-	}
-	return st, nil
 }
 
 // versionString is the build-time version, or the module version or VCS

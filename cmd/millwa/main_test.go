@@ -24,8 +24,8 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/consistency"
+	"github.com/millwa/millwa/internal/credential"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -165,7 +165,7 @@ func (p *process) dialAs(t *testing.T, secret string) *grpc.ClientConn {
 	t.Helper()
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	if secret != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer{Secret: secret, Insecure: true}))
+		opts = append(opts, grpc.WithPerRPCCredentials(credential.Bearer{Secret: secret, Insecure: true}))
 	}
 	conn, err := grpc.NewClient(p.grpcAddr, opts...)
 	if err != nil {

@@ -353,22 +353,14 @@ func (im *importer) summary() {
 func (im *importer) checkReferences(ctx context.Context, f *csvFile) error {
 	members, err := im.listNames(ctx, "members", func(ctx context.Context, token string) ([]string, string, error) {
 		resp, err := im.registry.ListMembers(ctx, &millwav1.ListMembersRequest{Parent: im.parent, PageSize: 500, PageToken: token})
-		var names []string
-		for _, m := range resp.GetMembers() {
-			names = append(names, m.GetName())
-		}
-		return names, resp.GetNextPageToken(), err
+		return resourceNames(resp.GetMembers()), resp.GetNextPageToken(), err
 	})
 	if err != nil {
 		return err
 	}
 	classifiers, err := im.listNames(ctx, "classifiers", func(ctx context.Context, token string) ([]string, string, error) {
 		resp, err := im.registry.ListClassifiers(ctx, &millwav1.ListClassifiersRequest{Parent: im.parent, PageSize: 500, PageToken: token})
-		var names []string
-		for _, c := range resp.GetClassifiers() {
-			names = append(names, c.GetName())
-		}
-		return names, resp.GetNextPageToken(), err
+		return resourceNames(resp.GetClassifiers()), resp.GetNextPageToken(), err
 	})
 	if err != nil {
 		return err
@@ -473,6 +465,15 @@ func (im *importer) listNames(ctx context.Context, what string, page func(ctx co
 		}
 		token = next
 	}
+}
+
+// resourceNames is the resource names of a page of a List answer.
+func resourceNames[R interface{ GetName() string }](page []R) []string {
+	names := make([]string, 0, len(page))
+	for _, r := range page {
+		names = append(names, r.GetName())
+	}
+	return names
 }
 
 // send sends the batches in order. It returns an error when the import

@@ -32,8 +32,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
+	"github.com/millwa/millwa/internal/credential"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/server"
 	"github.com/millwa/millwa/internal/store/storetest"
@@ -108,7 +108,7 @@ func startServer(t *testing.T, dbURL string) *testServer {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.Bearer{Secret: adminSecret, Insecure: true}))
+		grpc.WithPerRPCCredentials(credential.Bearer{Secret: adminSecret, Insecure: true}))
 	if err != nil {
 		t.Fatal(err)
 	}

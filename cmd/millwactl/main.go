@@ -12,16 +12,13 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,7 +26,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/cmd/internal/cli"
+	"github.com/millwa/millwa/internal/credential"
 )
 
 // Environment variables read by millwactl.
@@ -43,13 +41,7 @@ const (
 const defaultServer = "localhost:9090"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand(os.Stdout, os.Stderr, os.LookupEnv).ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "millwactl:", err)
-		os.Exit(1)
-	}
+	cli.Main("millwactl", newRootCommand(os.Stdout, os.Stderr, os.LookupEnv))
 }
 
 // globalOptions are the flags every command shares.
@@ -151,7 +143,7 @@ func (g *globalOptions) dial(stderr io.Writer) (*grpc.ClientConn, error) {
 		grpc.WithUserAgent("millwactl"),
 	}
 	if g.key != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer{Secret: g.key, Insecure: plain}))
+		opts = append(opts, grpc.WithPerRPCCredentials(credential.Bearer{Secret: g.key, Insecure: plain}))
 	}
 	conn, err := grpc.NewClient(g.server, opts...)
 	if err != nil {

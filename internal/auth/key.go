@@ -4,11 +4,12 @@
 package auth
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+
+	"github.com/millwa/millwa/internal/credential"
 )
 
 // secretPrefix starts every secret, so that a leaked key is recognisable
@@ -46,18 +47,7 @@ func Prefix(secret string) string {
 	return secret[:prefixLen]
 }
 
-// Bearer is a per-call gRPC credential carrying an API key as
-// "authorization: Bearer <key>". gRPC sends it only over TLS unless
-// Insecure is set, for plaintext connections to loopback.
-type Bearer struct {
-	Secret   string
-	Insecure bool
-}
-
-// GetRequestMetadata implements credentials.PerRPCCredentials.
-func (b Bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + b.Secret}, nil
-}
-
-// RequireTransportSecurity implements credentials.PerRPCCredentials.
-func (b Bearer) RequireTransportSecurity() bool { return !b.Insecure }
+// Bearer is the per-call gRPC credential carrying an API key. It lives in
+// internal/credential so that clients can send a key without linking this
+// package; the alias keeps auth.Bearer for the server's own tests.
+type Bearer = credential.Bearer

@@ -94,6 +94,7 @@ func reportToProto(req *millwav1.GetConsistencyReportRequest, in consistency.Rep
 	switch {
 	case req.GetRegion() != "":
 		out.Scope = &millwav1.ConsistencyReport_Region{Region: req.GetRegion()}
+		out.RegionName = millwa.Departments[req.GetRegion()[:2]] // auditScope took a ubigeo of 2 digits or more
 	case req.GetAssociation() != "":
 		out.Scope = &millwav1.ConsistencyReport_Association{Association: req.GetAssociation()}
 	default:

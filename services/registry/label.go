@@ -6,10 +6,15 @@ import (
 	"regexp"
 
 	"github.com/millwa/millwa/internal/grading"
-	"github.com/millwa/millwa/internal/label"
 	"github.com/millwa/millwa/internal/millwa"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/internal/rpc"
+)
+
+// The product a bale of classed fibre holds, as its label names it.
+const (
+	productES = "Fibra de alpaca clasificada"
+	productEN = "Classified alpaca fibre"
 )
 
 // GetLotLabel returns the content of a lot's bale label (rotulado), as the
@@ -41,7 +46,7 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 	out := &millwav1.LotLabel{
 		Name:                          name + "/label",
 		Lot:                           name,
-		ProductName:                   &millwav1.LocalizedText{Es: label.Product.ES, En: label.Product.EN},
+		ProductName:                   &millwav1.LocalizedText{Es: productES, En: productEN},
 		Standard:                      "standards/" + l.Standard,
 		QualityGroup:                  l.MarketGroup,
 		Colour:                        l.Colour,

@@ -1647,8 +1647,13 @@ type ConsistencyReport struct {
 	// Agreement per calendar month (UTC) overlapping the period, oldest first;
 	// months without checks are included with check_count 0. At most 61.
 	MonthlyAgreement []*PeriodAgreement `protobuf:"bytes,16,rep,name=monthly_agreement,json=monthlyAgreement,proto3" json:"monthly_agreement,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Output only. For a region scope, the name of the department (región)
+	// its ubigeo code lies in: "Puno" for "21" and for "2101". Empty for an
+	// association or a classifier. It lets a client name the region without
+	// a table of ubigeo codes of its own.
+	RegionName    string `protobuf:"bytes,17,opt,name=region_name,json=regionName,proto3" json:"region_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsistencyReport) Reset() {
@@ -1804,6 +1809,13 @@ func (x *ConsistencyReport) GetMonthlyAgreement() []*PeriodAgreement {
 		return x.MonthlyAgreement
 	}
 	return nil
+}
+
+func (x *ConsistencyReport) GetRegionName() string {
+	if x != nil {
+		return x.RegionName
+	}
+	return ""
 }
 
 type isConsistencyReport_Scope interface {
@@ -2806,7 +2818,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x05scopeB\x12\n" +
 	"\x10_kappa_threshold\"k\n" +
 	"\x1cGetConsistencyReportResponse\x12K\n" +
-	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xce\x06\n" +
+	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xef\x06\n" +
 	"\x11ConsistencyReport\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\"\n" +
 	"\vassociation\x18\x02 \x01(\tH\x00R\vassociation\x12 \n" +
@@ -2827,7 +2839,9 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\aoverall\x18\r \x01(\v2\x1e.millwa.v1.AgreementStatisticsR\aoverall\x12E\n" +
 	"\x10confusion_matrix\x18\x0e \x01(\v2\x1a.millwa.v1.ConfusionMatrixR\x0fconfusionMatrix\x12`\n" +
 	"\x1bclassifiers_below_threshold\x18\x0f \x03(\v2 .millwa.v1.ClassifierConsistencyR\x19classifiersBelowThreshold\x12G\n" +
-	"\x11monthly_agreement\x18\x10 \x03(\v2\x1a.millwa.v1.PeriodAgreementR\x10monthlyAgreementB\a\n" +
+	"\x11monthly_agreement\x18\x10 \x03(\v2\x1a.millwa.v1.PeriodAgreementR\x10monthlyAgreement\x12\x1f\n" +
+	"\vregion_name\x18\x11 \x01(\tR\n" +
+	"regionNameB\a\n" +
 	"\x05scope\"\xac\x05\n" +
 	"\x13AgreementStatistics\x12\x1f\n" +
 	"\vcheck_count\x18\x01 \x01(\x05R\n" +

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -19,14 +19,10 @@ type loadArm struct {
 	op func(ctx context.Context, worker, seq int) error
 }
 
-// armRun accumulates an arm's rounds at one concurrency.
+// armRun accumulates an arm's rounds at one concurrency: the sums of
+// their measurements, and what the report needs of each round.
 type armRun struct {
-	ops, errs int64
-	firstErr  error
-	elapsed   time.Duration
-	cpu       time.Duration
-	cpuKnown  bool
-	latencies []time.Duration
+	roundStats
 	// roundRates is each round's ops per second, in round order, for the
 	// spread of the per-round ratios.
 	roundRates []float64
@@ -41,7 +37,7 @@ type armRun struct {
 func runGroup(ctx context.Context, arms []*loadArm, c int, opt loadOptions) ([]*armRun, error) {
 	runs := make([]*armRun, len(arms))
 	for i, a := range arms {
-		runs[i] = &armRun{cpuKnown: true}
+		runs[i] = &armRun{roundStats: roundStats{cpuKnown: true}}
 		if err := warmUp(ctx, a, c, opt.warmup); err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	neturl "net/url"
 	"os"
@@ -25,10 +24,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/millwa/millwa/cmd/millwa/internal/instance"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/server"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/registry"
@@ -174,7 +173,7 @@ func newLoadEnv(ctx context.Context, opt loadOptions, progress io.Writer) (_ *lo
 	// "millwa demo" does, so that its secret never leaves the process.
 	cfg := config.Default()
 	cfg.DatabaseURL = env.db.url
-	st, err := openMigrated(ctx, cfg)
+	st, err := instance.OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -185,23 +184,17 @@ func newLoadEnv(ctx context.Context, opt loadOptions, progress io.Writer) (_ *lo
 		return nil, fmt.Errorf("creating the bench's key: %w", err)
 	}
 
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.RateLimit, cfg.RateBurst = 1e9, 1e9
 	env.continuous = cfg.ContinuousMatching
-	// The server logs as it would in production (JSON, level info), into
-	// nothing: formatting each call's line is part of its cost, writing
-	// it to a terminal would not be.
-	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), server.WithSecretOutput(io.Discard))
+	// The server logs as it would in production, into nothing (see
+	// instance.Start): the cost of formatting each call's line is measured.
+	srv, err := instance.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	env.stopServer = func() error { stop(); return <-done }
+	env.stopServer = srv.Stop
 
-	env.conn, err = grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.Bearer{Secret: env.secret, Insecure: true}))
+	env.conn, err = instance.Dial(srv.GRPCAddr(), env.secret)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
@@ -42,16 +40,9 @@ func demoAudit(ctx context.Context, stdout io.Writer, conn *grpc.ClientConn, add
 		return fmt.Errorf("creating the agency: %w", err)
 	}
 	agency := a.GetAgency().GetName()
-	key, err := millwav1.NewIdentityServiceClient(conn).CreateApiKey(ctx, &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
-		DisplayName: "millwa demo", Role: millwav1.Role_ROLE_AGENCY, Organisation: agency, ExpireTime: timestamppb.New(time.Now().Add(time.Hour)),
-	}})
+	ac, err := dialAs(ctx, conn, addr, millwav1.Role_ROLE_AGENCY, agency)
 	if err != nil {
 		return fmt.Errorf("creating the agency's key: %w", err)
-	}
-	ac, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.Bearer{Secret: key.GetSecret(), Insecure: true}))
-	if err != nil {
-		return err
 	}
 	defer ac.Close()
 	audit := millwav1.NewAuditServiceClient(ac)

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -52,11 +52,8 @@ const (
 // it printed.
 func runBench(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	root := newRootCommand(&stdout, &stderr, func(string) (string, bool) { return "", false })
-	root.SetArgs(append([]string{"bench", "clearing"}, args...))
-	err := root.ExecuteContext(context.Background())
-	return stdout.String(), err
+	stdout, _, err := execute(context.Background(), append([]string{"clearing"}, args...)...)
+	return stdout, err
 }
 
 // benchReport is the --json report as a reader sees it, independent of

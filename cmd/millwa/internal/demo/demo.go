@@ -1,29 +1,32 @@
-package main
+// Package demo is "millwa demo": a realistic shearing season seeded
+// through the API of a server started in-process, for trying Millwa out
+// and for showing it. It is kept out of the server's main package, which
+// holds only what serving needs.
+package demo
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/millwa/millwa/cmd/millwa/internal/instance"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/server"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
-// newDemoCommand is "millwa demo": it seeds a realistic shearing season
+// NewCommand is "millwa demo": it seeds a realistic shearing season
 // into the configured database through the API itself, so that every rule,
 // grade and audit event applies. Data and request ids are derived from the
 // seed, so running it again creates nothing twice.
-func newDemoCommand(stdout io.Writer, cfg *config.Config, envErr *error) *cobra.Command {
+func NewCommand(stdout io.Writer, cfg *config.Config, envErr *error) *cobra.Command {
 	var seed uint64
 	var lotsPer int
 	cmd := &cobra.Command{
@@ -81,7 +84,7 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 	if lotsPer < 1 || lotsPer > 2000 {
 		return fmt.Errorf("--lots must be 1 to 2000")
 	}
-	st, err := openMigrated(ctx, cfg)
+	st, err := instance.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -103,21 +106,16 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 		return err
 	}
 
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.RateLimit, cfg.RateBurst = 1e6, 1e6
 	// Orders and lots rest until the season's clearing, so that the demo
 	// shows what an optimal clearing gains over first come, first served.
 	cfg.ContinuousMatching = false
-	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), server.WithSecretOutput(io.Discard))
+	srv, err := instance.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	defer func() { stop(); <-done }()
-	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.Bearer{Secret: secret, Insecure: true}))
+	defer srv.Stop()
+	conn, err := instance.Dial(srv.GRPCAddr(), secret)
 	if err != nil {
 		return err
 	}
@@ -259,4 +257,16 @@ var (
 
 func demoName(rng *rand.Rand) string {
 	return demoGiven[rng.IntN(len(demoGiven))] + " " + demoFamilie[rng.IntN(len(demoFamilie))] + " " + demoFamilie[rng.IntN(len(demoFamilie))]
+}
+
+// dialAs creates a short-lived key of role for org through the API and
+// connects with it, so that each party of the season acts as itself.
+func dialAs(ctx context.Context, conn *grpc.ClientConn, addr string, role millwav1.Role, org string) (*grpc.ClientConn, error) {
+	resp, err := millwav1.NewIdentityServiceClient(conn).CreateApiKey(ctx, &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
+		DisplayName: "millwa demo", Role: role, Organisation: org, ExpireTime: timestamppb.New(time.Now().Add(time.Hour)),
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return instance.Dial(addr, resp.GetSecret())
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/millwa"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -54,19 +52,11 @@ var demoProcessors = []demoProcessor{
 // the seed: a second run changes nothing.
 func demoMarket(ctx context.Context, stdout io.Writer, conn *grpc.ClientConn, addr string, seed uint64, rid func(string, ...int) string) error {
 	mkt := millwav1.NewMarketServiceClient(conn)
-	ids := millwav1.NewIdentityServiceClient(conn)
 	// Short-lived keys let the parties act as themselves.
 	keyFor := func(role millwav1.Role, org string) (millwav1.MarketServiceClient, error) {
-		resp, err := ids.CreateApiKey(ctx, &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
-			DisplayName: "millwa demo", Role: role, Organisation: org, ExpireTime: timestamppb.New(time.Now().Add(time.Hour)),
-		}})
+		c, err := dialAs(ctx, conn, addr, role, org)
 		if err != nil {
 			return nil, fmt.Errorf("creating a key for %s: %w", org, err)
-		}
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(auth.Bearer{Secret: resp.GetSecret(), Insecure: true}))
-		if err != nil {
-			return nil, err
 		}
 		go func() { <-ctx.Done(); c.Close() }()
 		return millwav1.NewMarketServiceClient(c), nil

@@ -1,7 +1,6 @@
-package main
+package bench
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -71,13 +70,9 @@ var (
 // printed and its progress lines.
 func runLoad(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	root := newRootCommand(&stdout, &stderr, func(string) (string, bool) { return "", false })
-	root.SetArgs(append([]string{"bench", "load"}, args...))
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	err := root.ExecuteContext(ctx)
-	return stdout.String(), stderr.String(), err
+	return execute(ctx, append([]string{"load"}, args...)...)
 }
 
 // loadJSON runs a quick load with --json and decodes its report.
