@@ -152,3 +152,15 @@ func (q ListQuery) EqualOnly(fields ...string) error {
 func Etag(revision int64) string {
 	return "r" + strconv.FormatInt(revision, 10)
 }
+
+// OrganisationList is what associations and processors are listed by: by
+// default in registration order. region is an INEI ubigeo prefix of their
+// seat or plant: a department (2 digits), a province (4) or a district (6).
+var OrganisationList = ListSpec{
+	Filter: map[string]FieldKind{
+		"ruc": StringField, "legal_name": StringField, "region": StringField, "create_time": TimeField,
+	},
+	EqualOnly:    []string{"ruc", "legal_name"},
+	Order:        []string{"legal_name", "create_time"},
+	DefaultOrder: []OrderTerm{{Field: "create_time"}},
+}

@@ -16,16 +16,14 @@ const agenciesCollection = "agencies"
 // agencies lists agencies, always by display_name, then name.
 // display_name is exact but case-insensitive; region is an INEI ubigeo of
 // 2, 4 or 6 digits that the agency's regions cover.
-func (s *Server) agencies(ctx context.Context) rpc.Lister[millwa.Agency, *millwav1.Agency] {
+func (s *Server) agencies() rpc.Lister[millwa.Agency, *millwav1.Agency] {
 	return rpc.Lister[millwa.Agency, *millwav1.Agency]{
 		Spec: millwa.ListSpec{
 			Filter:       map[string]millwa.FieldKind{"display_name": millwa.StringField, "region": millwa.StringField},
 			EqualOnly:    []string{"display_name"},
 			DefaultOrder: []millwa.OrderTerm{{Field: "display_name"}},
 		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Agency], error) {
-			return s.store.ListAgencies(ctx, p, q)
-		},
+		Read: s.store.ListAgencies,
 		Show: rpc.Plain(agencyToProto),
 	}
 }
@@ -62,9 +60,7 @@ func (s *Server) CreateAgency(ctx context.Context, req *millwav1.CreateAgencyReq
 // GetAgency returns one agency by name: any for an admin, its own for an
 // agency.
 func (s *Server) GetAgency(ctx context.Context, req *millwav1.GetAgencyRequest) (*millwav1.GetAgencyResponse, error) {
-	a, err := rpc.Get(ctx, req.GetName(), []string{agenciesCollection}, func(p millwa.Principal, ids []string) (millwa.Agency, error) {
-		return s.store.GetAgency(ctx, p, ids[0])
-	})
+	a, err := rpc.GetByID(ctx, req.GetName(), agenciesCollection, s.store.GetAgency)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +70,7 @@ func (s *Server) GetAgency(ctx context.Context, req *millwav1.GetAgencyRequest) 
 // ListAgencies lists the agencies the caller may see (every one for an
 // admin, itself for an agency), by display_name then name.
 func (s *Server) ListAgencies(ctx context.Context, req *millwav1.ListAgenciesRequest) (*millwav1.ListAgenciesResponse, error) {
-	items, next, err := s.agencies(ctx).Serve(ctx, req)
+	items, next, err := s.agencies().Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}

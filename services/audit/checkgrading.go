@@ -16,12 +16,6 @@ import (
 	"github.com/millwa/millwa/services/internal/rpc"
 )
 
-var agreements = map[millwa.Agreement]millwav1.Agreement{
-	millwa.AgreementExact:    millwav1.Agreement_AGREEMENT_EXACT,
-	millwa.AgreementAdjacent: millwav1.Agreement_AGREEMENT_ADJACENT,
-	millwa.AgreementDistant:  millwav1.Agreement_AGREEMENT_DISTANT,
-}
-
 // RecordCheckGrading grades an agency's measurement of a lot's sample with
 // the lot's standard and stores the check grade beside the lot's declared
 // and market groups. The parent must be the caller's own agency (an admin:
@@ -169,7 +163,7 @@ func (s *Server) checkGradingToProto(c *millwa.CheckGrading) (*millwav1.CheckGra
 		Sample:               rpc.MeasurementToProto(c.Breed, c.Measurement),
 		DeclaredQualityGroup: c.DeclaredGroup,
 		MarketQualityGroup:   c.MarketGroup,
-		Agreement:            agreements[agreement],
+		Agreement:            rpc.EnumToProto[millwav1.Agreement](millwav1.Agreement_value, "AGREEMENT_", agreement),
 		GroupOffset:          int32(offset),
 		Classifier:           assoc + "/" + classifiersCollection + "/" + c.ClassifierID,
 		Region:               c.Ubigeo,

@@ -203,17 +203,8 @@ func (s *Server) ListApiKeys(ctx context.Context, req *millwav1.ListApiKeysReque
 
 // RevokeApiKey revokes a key for good.
 func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyRequest) (*millwav1.RevokeApiKeyResponse, error) {
-	p, err := rpc.Require(ctx)
+	p, ids, err := rpc.Change(ctx, req, req.GetName(), "apiKeys")
 	if err != nil {
-		return nil, err
-	}
-	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	ids, err := millwa.ParseName("name", req.GetName(), "apiKeys")
-	if err != nil {
-		return nil, err
-	}
-	if err := vs.Err(); err != nil {
 		return nil, err
 	}
 	return rpc.Do(ctx, s.store, req, nil,

@@ -13,25 +13,9 @@ import (
 
 const processorsCollection = "processors"
 
-// processors lists processors: by default in registration order. region
-// is an INEI ubigeo prefix of the plant: a department (2 digits), a
-// province (4) or a district (6).
-func (s *Server) processors(ctx context.Context) rpc.Lister[millwa.Processor, *millwav1.Processor] {
-	return rpc.Lister[millwa.Processor, *millwav1.Processor]{
-		Spec: millwa.ListSpec{
-			Filter: map[string]millwa.FieldKind{
-				"ruc": millwa.StringField, "legal_name": millwa.StringField,
-				"region": millwa.StringField, "create_time": millwa.TimeField,
-			},
-			EqualOnly:    []string{"ruc", "legal_name"},
-			Order:        []string{"legal_name", "create_time"},
-			DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
-		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Processor], error) {
-			return s.store.ListProcessors(ctx, p, q)
-		},
-		Show: rpc.Plain(processorToProto),
-	}
+// processors lists processors (millwa.OrganisationList).
+func (s *Server) processors() rpc.Lister[millwa.Processor, *millwav1.Processor] {
+	return rpc.Lister[millwa.Processor, *millwav1.Processor]{Spec: millwa.OrganisationList, Read: s.store.ListProcessors, Show: rpc.Plain(processorToProto)}
 }
 
 // CreateProcessor registers a fibre processor.
@@ -48,9 +32,7 @@ func (s *Server) CreateProcessor(ctx context.Context, req *millwav1.CreateProces
 
 // GetProcessor returns one processor by name, if the caller may see it.
 func (s *Server) GetProcessor(ctx context.Context, req *millwav1.GetProcessorRequest) (*millwav1.GetProcessorResponse, error) {
-	proc, err := rpc.Get(ctx, req.GetName(), []string{processorsCollection}, func(p millwa.Principal, ids []string) (millwa.Processor, error) {
-		return s.store.GetProcessor(ctx, p, ids[0])
-	})
+	proc, err := rpc.GetByID(ctx, req.GetName(), processorsCollection, s.store.GetProcessor)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +42,7 @@ func (s *Server) GetProcessor(ctx context.Context, req *millwav1.GetProcessorReq
 // ListProcessors lists the processors the caller may see, by default in
 // the order they were registered.
 func (s *Server) ListProcessors(ctx context.Context, req *millwav1.ListProcessorsRequest) (*millwav1.ListProcessorsResponse, error) {
-	items, next, err := s.processors(ctx).Serve(ctx, req)
+	items, next, err := s.processors().Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -17,14 +17,6 @@ import (
 
 const purchaseOrdersCollection = "purchaseOrders"
 
-var orderStates = map[millwa.PurchaseOrderState]millwav1.PurchaseOrderState{
-	millwa.OrderOpen:            millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_OPEN,
-	millwa.OrderPartiallyFilled: millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_PARTIALLY_FILLED,
-	millwa.OrderFilled:          millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_FILLED,
-	millwa.OrderCancelled:       millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_CANCELLED,
-	millwa.OrderExpired:         millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_EXPIRED,
-}
-
 // purchaseOrders lists one processor's purchase orders, or those of every
 // processor the caller may see when processorID is "": by default in the
 // order they were placed.
@@ -55,7 +47,7 @@ func (s *Server) purchaseOrders(ctx context.Context, processorID string) rpc.Lis
 			}
 			return nil
 		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.PurchaseOrder], error) {
+		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.PurchaseOrder], error) {
 			return s.store.ListPurchaseOrders(ctx, p, processorID, q)
 		},
 		Show: rpc.Plain(orderToProto),
@@ -140,18 +132,11 @@ func (s *Server) ListPurchaseOrders(ctx context.Context, req *millwav1.ListPurch
 	if err != nil {
 		return nil, err
 	}
-	processorID := ""
-	if req.GetParent() != processorsCollection+"/-" {
-		ids, err := millwa.ParseName("parent", req.GetParent(), processorsCollection)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := s.store.GetProcessor(ctx, p, ids[0]); err != nil {
-			return nil, err
-		}
-		processorID = ids[0]
+	processorID, err := rpc.ListParent(ctx, p, req.GetParent(), processorsCollection, s.store.GetProcessor)
+	if err != nil {
+		return nil, err
 	}
-	items, next, err := s.purchaseOrders(ctx, processorID).List(p, req)
+	items, next, err := s.purchaseOrders(ctx, processorID).List(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}
@@ -162,17 +147,8 @@ func (s *Server) ListPurchaseOrders(ctx context.Context, req *millwav1.ListPurch
 // from the market; its MATCHED trades are cancelled and their grams return
 // to their lots, in the same transaction under the market lock.
 func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPurchaseOrderRequest) (*millwav1.CancelPurchaseOrderResponse, error) {
-	p, err := rpc.Require(ctx)
+	p, ids, err := rpc.Change(ctx, req, req.GetName(), orderCollections...)
 	if err != nil {
-		return nil, err
-	}
-	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	ids, err := millwa.ParseName("name", req.GetName(), orderCollections...)
-	if err != nil {
-		return nil, err
-	}
-	if err := vs.Err(); err != nil {
 		return nil, err
 	}
 	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CancelPurchaseOrderResponse, []rpc.Event, error) {
@@ -290,7 +266,7 @@ func orderToProto(o *millwa.PurchaseOrder) *millwav1.PurchaseOrder {
 		AcceptedQualityGroups: o.QualityGroups, AcceptedColours: o.Colours, AcceptedBreeds: o.Breeds,
 		MaxMeanFiberDiameterUm: o.MaxMeanFibreDiameterUm, QuantityGrams: o.QuantityGrams, MinLotGrams: o.MinLotGrams,
 		BidPricePerKg: o.BidPricePerKg, CurrencyCode: o.Currency, DeliveryUbigeo: o.DeliveryUbigeo,
-		State: orderStates[o.State], FilledGrams: o.FilledGrams,
+		State: rpc.EnumToProto[millwav1.PurchaseOrderState](millwav1.PurchaseOrderState_value, "PURCHASE_ORDER_STATE_", o.State), FilledGrams: o.FilledGrams,
 		CreateTime: timestamppb.New(o.CreateTime), UpdateTime: timestamppb.New(o.UpdateTime), Etag: orderEtag(o),
 	}
 	if !o.ExpireTime.IsZero() {

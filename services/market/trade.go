@@ -16,16 +16,8 @@ import (
 
 const tradesCollection = "trades"
 
-var tradeStates = map[millwa.TradeState]millwav1.TradeState{
-	millwa.TradeMatched:   millwav1.TradeState_TRADE_STATE_MATCHED,
-	millwa.TradeConfirmed: millwav1.TradeState_TRADE_STATE_CONFIRMED,
-	millwa.TradeDelivered: millwav1.TradeState_TRADE_STATE_DELIVERED,
-	millwa.TradePaid:      millwav1.TradeState_TRADE_STATE_PAID,
-	millwa.TradeCancelled: millwav1.TradeState_TRADE_STATE_CANCELLED,
-}
-
 // trades lists the trades the caller may see: by default newest first.
-func (s *Server) trades(ctx context.Context) rpc.Lister[millwa.Trade, *millwav1.Trade] {
+func (s *Server) trades() rpc.Lister[millwa.Trade, *millwav1.Trade] {
 	return rpc.Lister[millwa.Trade, *millwav1.Trade]{
 		Spec: millwa.ListSpec{
 			Filter: map[string]millwa.FieldKind{
@@ -55,16 +47,14 @@ func (s *Server) trades(ctx context.Context) rpc.Lister[millwa.Trade, *millwav1.
 				"processor":      {processorsCollection},
 			})
 		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Trade], error) {
-			return s.store.ListTrades(ctx, p, q)
-		},
+		Read: s.store.ListTrades,
 		Show: rpc.Plain(tradeToProto),
 	}
 }
 
 // ListTrades lists the trades the caller may see.
 func (s *Server) ListTrades(ctx context.Context, req *millwav1.ListTradesRequest) (*millwav1.ListTradesResponse, error) {
-	items, next, err := s.trades(ctx).Serve(ctx, req)
+	items, next, err := s.trades().Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -73,9 +63,7 @@ func (s *Server) ListTrades(ctx context.Context, req *millwav1.ListTradesRequest
 
 // GetTrade returns one trade, with payouts for those who may see them.
 func (s *Server) GetTrade(ctx context.Context, req *millwav1.GetTradeRequest) (*millwav1.GetTradeResponse, error) {
-	tr, err := rpc.Get(ctx, req.GetName(), []string{tradesCollection}, func(p millwa.Principal, ids []string) (millwa.Trade, error) {
-		return s.store.GetTrade(ctx, p, ids[0])
-	})
+	tr, err := rpc.GetByID(ctx, req.GetName(), tradesCollection, s.store.GetTrade)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +236,7 @@ func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
 		PricePerKg:     tr.PricePerKg,
 		CurrencyCode:   tr.Currency,
 		AmountDue:      tr.AmountDue,
-		State:          tradeStates[tr.State],
+		State:          rpc.EnumToProto[millwav1.TradeState](millwav1.TradeState_value, "TRADE_STATE_", tr.State),
 		DeliveredGrams: tr.DeliveredGrams,
 		PaidAmount:     tr.PaidAmount,
 

@@ -13,25 +13,9 @@ import (
 
 const associationsCollection = "associations"
 
-// associations lists associations: by default in registration order. region
-// is an INEI ubigeo prefix: a department (2 digits), a province (4) or a
-// district (6).
-func (s *Server) associations(ctx context.Context) rpc.Lister[millwa.Association, *millwav1.Association] {
-	return rpc.Lister[millwa.Association, *millwav1.Association]{
-		Spec: millwa.ListSpec{
-			Filter: map[string]millwa.FieldKind{
-				"ruc": millwa.StringField, "legal_name": millwa.StringField,
-				"region": millwa.StringField, "create_time": millwa.TimeField,
-			},
-			EqualOnly:    []string{"ruc", "legal_name"},
-			Order:        []string{"legal_name", "create_time"},
-			DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
-		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Association], error) {
-			return s.store.ListAssociations(ctx, p, q)
-		},
-		Show: rpc.Plain(associationToProto),
-	}
+// associations lists associations (millwa.OrganisationList).
+func (s *Server) associations() rpc.Lister[millwa.Association, *millwav1.Association] {
+	return rpc.Lister[millwa.Association, *millwav1.Association]{Spec: millwa.OrganisationList, Read: s.store.ListAssociations, Show: rpc.Plain(associationToProto)}
 }
 
 // CreateAssociation registers a producer association.
@@ -48,9 +32,7 @@ func (s *Server) CreateAssociation(ctx context.Context, req *millwav1.CreateAsso
 
 // GetAssociation returns one association by name, if the caller may see it.
 func (s *Server) GetAssociation(ctx context.Context, req *millwav1.GetAssociationRequest) (*millwav1.GetAssociationResponse, error) {
-	a, err := rpc.Get(ctx, req.GetName(), []string{associationsCollection}, func(p millwa.Principal, ids []string) (millwa.Association, error) {
-		return s.store.GetAssociation(ctx, p, ids[0])
-	})
+	a, err := rpc.GetByID(ctx, req.GetName(), associationsCollection, s.store.GetAssociation)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +42,7 @@ func (s *Server) GetAssociation(ctx context.Context, req *millwav1.GetAssociatio
 // ListAssociations lists the associations the caller may see, by default in
 // the order they were registered.
 func (s *Server) ListAssociations(ctx context.Context, req *millwav1.ListAssociationsRequest) (*millwav1.ListAssociationsResponse, error) {
-	items, next, err := s.associations(ctx).Serve(ctx, req)
+	items, next, err := s.associations().Serve(ctx, req)
 	if err != nil {
 		return nil, err
 	}

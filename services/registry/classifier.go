@@ -35,7 +35,7 @@ func (s *Server) classifiers(ctx context.Context, associationID string) rpc.List
 		Refine: func(_ millwa.Principal, q *millwa.ListQuery) error {
 			return rpc.FilterNames(q, map[string][]string{"member": {associationsCollection, membersCollection}})
 		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Classifier], error) {
+		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Classifier], error) {
 			return s.store.ListClassifiers(ctx, p, associationID, q)
 		},
 		Show: rpc.Plain(classifierToProto),
@@ -45,54 +45,42 @@ func (s *Server) classifiers(ctx context.Context, associationID string) rpc.List
 // CreateClassifier registers a certified fibre classifier working for an
 // association, optionally one of its members.
 func (s *Server) CreateClassifier(ctx context.Context, req *millwav1.CreateClassifierRequest) (*millwav1.CreateClassifierResponse, error) {
-	p, err := rpc.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := rpc.RequireRole(p, "classifiers are registered by admins and by their association", millwa.RoleAdmin, millwa.RoleAssociation); err != nil {
-		return nil, err
-	}
-	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	parent := parseParent(&vs, req.GetParent())
-	c := rpc.Input(&vs, "classifier", req.GetClassifier(), classifierFromProto)
-	if name := req.GetClassifier().GetMember(); name != "" {
-		ids, err := millwa.ParseName("classifier.member", name, associationsCollection, membersCollection)
-		switch {
-		case err != nil:
-			rpc.AddViolations(&vs, err)
-		case parent != "" && ids[0] != parent:
-			vs.Add("classifier.member", "must be a member of %s, the classifier's association; %s is not", req.GetParent(), name)
-		default:
-			c.MemberID = ids[1]
-		}
-	}
-	if err := vs.Err(); err != nil {
-		return nil, err
-	}
-	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateClassifierResponse, []rpc.Event, error) {
-		// Another association's parent answers as a missing one.
-		a, err := tx.GetAssociation(ctx, p, parent)
-		if err != nil {
-			return nil, nil, err
-		}
-		if c.MemberID != "" {
-			if _, err := tx.GetMember(ctx, p, a.ID, c.MemberID); millwa.ErrorCode(err) == millwa.NotFound {
-				var vs millwa.Violations
-				vs.Add("classifier.member", "%s is not a member of %s", req.GetClassifier().GetMember(), req.GetParent())
-				return nil, nil, vs.Err()
-			} else if err != nil {
-				return nil, nil, err
+	var c millwa.Classifier
+	return createIn(ctx, s, req, "classifiers are registered by admins and by their association",
+		func(vs *millwa.Violations, parent string) {
+			c = rpc.Input(vs, "classifier", req.GetClassifier(), classifierFromProto)
+			name := req.GetClassifier().GetMember()
+			if name == "" {
+				return
 			}
-		}
-		created := c
-		created.AssociationID = a.ID
-		if err := tx.CreateClassifier(ctx, &created); err != nil {
-			return nil, nil, err
-		}
-		resp := &millwav1.CreateClassifierResponse{Classifier: classifierToProto(&created)}
-		return resp, []rpc.Event{{Resource: resp.Classifier.Name, Action: "create", Region: a.Ubigeo}}, nil
-	})
+			ids, err := millwa.ParseName("classifier.member", name, associationsCollection, membersCollection)
+			switch {
+			case err != nil:
+				rpc.AddViolations(vs, err)
+			case parent != "" && ids[0] != parent:
+				vs.Add("classifier.member", "must be a member of %s, the classifier's association; %s is not", req.GetParent(), name)
+			default:
+				c.MemberID = ids[1]
+			}
+		},
+		func(tx *store.Tx, a millwa.Association) (*millwav1.CreateClassifierResponse, string, error) {
+			if c.MemberID != "" {
+				if _, err := tx.GetMember(ctx, rpc.Principal(ctx), a.ID, c.MemberID); millwa.ErrorCode(err) == millwa.NotFound {
+					var vs millwa.Violations
+					vs.Add("classifier.member", "%s is not a member of %s", req.GetClassifier().GetMember(), req.GetParent())
+					return nil, "", vs.Err()
+				} else if err != nil {
+					return nil, "", err
+				}
+			}
+			created := c
+			created.AssociationID = a.ID
+			if err := tx.CreateClassifier(ctx, &created); err != nil {
+				return nil, "", err
+			}
+			resp := &millwav1.CreateClassifierResponse{Classifier: classifierToProto(&created)}
+			return resp, resp.Classifier.Name, nil
+		})
 }
 
 // ListClassifiers lists an association's classifiers, or with parent
@@ -114,7 +102,7 @@ func (s *Server) ListClassifiers(ctx context.Context, req *millwav1.ListClassifi
 			return nil, err
 		}
 	}
-	items, next, err := s.classifiers(ctx, parent).List(p, req)
+	items, next, err := s.classifiers(ctx, parent).List(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}

@@ -21,13 +21,6 @@ import (
 // MaxBatchLots bounds BatchCreateLots.
 const MaxBatchLots = 500
 
-var lotStates = map[millwa.LotState]millwav1.LotState{
-	millwa.LotAvailable: millwav1.LotState_LOT_STATE_AVAILABLE,
-	millwa.LotAllocated: millwav1.LotState_LOT_STATE_ALLOCATED,
-	millwa.LotSold:      millwav1.LotState_LOT_STATE_SOLD,
-	millwa.LotWithdrawn: millwav1.LotState_LOT_STATE_WITHDRAWN,
-}
-
 // lotList is what ListLots filters and orders by.
 var lotList = millwa.ListSpec{
 	Filter: map[string]millwa.FieldKind{
@@ -241,7 +234,7 @@ func (s *Server) lots(ctx context.Context, associationID string) rpc.Lister[mill
 			}
 			return rpc.FilterNames(q, map[string][]string{"classifier": {associationsCollection, classifiersCollection}})
 		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Lot], error) {
+		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Lot], error) {
 			return s.store.ListLots(ctx, p, associationID, q)
 		},
 		Show: func(p millwa.Principal, l *millwa.Lot) (*millwav1.Lot, error) {
@@ -257,18 +250,11 @@ func (s *Server) ListLots(ctx context.Context, req *millwav1.ListLotsRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	associationID := ""
-	if req.GetParent() != anyAssociation {
-		ids, err := millwa.ParseName("parent", req.GetParent(), associationsCollection)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := s.store.GetAssociation(ctx, p, ids[0]); err != nil {
-			return nil, err
-		}
-		associationID = ids[0]
+	associationID, err := rpc.ListParent(ctx, p, req.GetParent(), associationsCollection, s.store.GetAssociation)
+	if err != nil {
+		return nil, err
 	}
-	items, next, err := s.lots(ctx, associationID).List(p, req)
+	items, next, err := s.lots(ctx, associationID).List(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}
@@ -277,17 +263,8 @@ func (s *Server) ListLots(ctx context.Context, req *millwav1.ListLotsRequest) (*
 
 // WithdrawLot takes an available lot off the market.
 func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotRequest) (*millwav1.WithdrawLotResponse, error) {
-	p, err := rpc.Require(ctx)
+	p, ids, err := rpc.Change(ctx, req, req.GetName(), lotCollections...)
 	if err != nil {
-		return nil, err
-	}
-	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	ids, err := millwa.ParseName("name", req.GetName(), lotCollections...)
-	if err != nil {
-		return nil, err
-	}
-	if err := vs.Err(); err != nil {
 		return nil, err
 	}
 	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.WithdrawLotResponse, []rpc.Event, error) {
@@ -403,7 +380,7 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) (*millwav1.Lot, error) {
 		Colour: l.Colour, DeclaredQualityGroup: l.DeclaredGroup, Classifier: assoc + "/" + classifiersCollection + "/" + l.ClassifierID,
 		NetWeightGrams: l.NetWeightGrams, CollectionPoint: l.CollectionPoint, AskPricePerKg: l.AskPricePerKg,
 		CurrencyCode: l.Currency, LotNumber: l.LotNumber, ClassificationDate: l.ClassificationDate,
-		MarketQualityGroup: l.MarketGroup, State: lotStates[l.State], AllocatedGrams: l.AllocatedGrams,
+		MarketQualityGroup: l.MarketGroup, State: rpc.EnumToProto[millwav1.LotState](millwav1.LotState_value, "LOT_STATE_", l.State), AllocatedGrams: l.AllocatedGrams,
 		Ubigeo: l.Ubigeo, CreateTime: timestamppb.New(l.CreateTime), UpdateTime: timestamppb.New(l.UpdateTime),
 		Etag: millwa.Etag(l.Revision),
 	}

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/millwa"
@@ -38,7 +39,7 @@ func (s *Server) members(ctx context.Context, associationID string) rpc.Lister[m
 			}
 			return nil
 		},
-		Read: func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Member], error) {
+		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Member], error) {
 			return s.store.ListMembers(ctx, p, associationID, q)
 		},
 		Show: rpc.Plain(memberToProto),
@@ -47,33 +48,56 @@ func (s *Server) members(ctx context.Context, associationID string) rpc.Lister[m
 
 // CreateMember registers a producer as a member of an association.
 func (s *Server) CreateMember(ctx context.Context, req *millwav1.CreateMemberRequest) (*millwav1.CreateMemberResponse, error) {
+	var m millwa.Member
+	return createIn(ctx, s, req, "members are registered by admins and by their association",
+		func(vs *millwa.Violations, _ string) { m = rpc.Input(vs, "member", req.GetMember(), memberFromProto) },
+		func(tx *store.Tx, a millwa.Association) (*millwav1.CreateMemberResponse, string, error) {
+			created := m
+			created.AssociationID = a.ID
+			if err := tx.CreateMember(ctx, &created); err != nil {
+				return nil, "", err
+			}
+			resp := &millwav1.CreateMemberResponse{Member: memberToProto(&created)}
+			return resp, resp.Member.Name, nil
+		})
+}
+
+// createIn runs the Create RPC of a resource of the association the
+// request's parent names, which only admins and the association itself may
+// call (why says so to anyone else). check records the violations of the
+// request, given the parent's id; insert writes the resource in a, read as
+// the caller sees it (another association's parent answers as a missing
+// one), and answers it with its name for the audit event, which lies in
+// a's region.
+func createIn[R proto.Message](ctx context.Context, s *Server, req interface {
+	rpc.Request
+	GetParent() string
+}, why string, check func(vs *millwa.Violations, parent string), insert func(tx *store.Tx, a millwa.Association) (R, string, error)) (R, error) {
+	var zero R
 	p, err := rpc.Require(ctx)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	if err := rpc.RequireRole(p, "members are registered by admins and by their association", millwa.RoleAdmin, millwa.RoleAssociation); err != nil {
-		return nil, err
+	if err := rpc.RequireRole(p, why, millwa.RoleAdmin, millwa.RoleAssociation); err != nil {
+		return zero, err
 	}
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
 	parent := parseParent(&vs, req.GetParent())
-	m := rpc.Input(&vs, "member", req.GetMember(), memberFromProto)
+	check(&vs, parent)
 	if err := vs.Err(); err != nil {
-		return nil, err
+		return zero, err
 	}
-	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateMemberResponse, []rpc.Event, error) {
-		// Another association's parent answers as a missing one.
+	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (R, []rpc.Event, error) {
 		a, err := tx.GetAssociation(ctx, p, parent)
 		if err != nil {
-			return nil, nil, err
+			return zero, nil, err
 		}
-		created := m
-		created.AssociationID = a.ID
-		if err := tx.CreateMember(ctx, &created); err != nil {
-			return nil, nil, err
+		r, name, err := insert(tx, a)
+		if err != nil {
+			return zero, nil, err
 		}
-		resp := &millwav1.CreateMemberResponse{Member: memberToProto(&created)}
-		return resp, []rpc.Event{{Resource: resp.Member.Name, Action: "create", Region: a.Ubigeo}}, nil
+		return r, []rpc.Event{{Resource: name, Action: "create", Region: a.Ubigeo}}, nil
 	})
 }
 
@@ -92,7 +116,7 @@ func (s *Server) ListMembers(ctx context.Context, req *millwav1.ListMembersReque
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	items, next, err := s.members(ctx, parent).List(p, req)
+	items, next, err := s.members(ctx, parent).List(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,32 @@ func Get[T any](ctx context.Context, name string, collections []string, read fun
 	return read(p, ids)
 }
 
+// GetByID answers the Get RPC of a resource whose name holds one id
+// (collection/{id}): it admits the caller, parses the name and reads the
+// resource with read, a store method that answers NotFound for what the
+// caller may not see.
+func GetByID[T any](ctx context.Context, name, collection string, read func(context.Context, millwa.Principal, string) (T, error)) (T, error) {
+	return Get(ctx, name, []string{collection}, func(p millwa.Principal, ids []string) (T, error) { return read(ctx, p, ids[0]) })
+}
+
+// ListParent returns the id of the parent a List request names, after
+// reading it with read, so that a parent the caller may not see answers
+// NotFound; "" for collection/- (AIP-159), which lists under every parent
+// the caller may see.
+func ListParent[T any](ctx context.Context, p millwa.Principal, parent, collection string, read func(context.Context, millwa.Principal, string) (T, error)) (string, error) {
+	if parent == collection+"/-" {
+		return "", nil
+	}
+	ids, err := millwa.ParseName("parent", parent, collection)
+	if err != nil {
+		return "", err
+	}
+	if _, err := read(ctx, p, ids[0]); err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
 // ListMessage is what every List request message has (AIP-132). Requests
 // with a parent or an order_by field have GetParent or GetOrderBy too, and
 // a page token is bound to them.
@@ -83,7 +109,7 @@ type Lister[T, P any] struct {
 	// names turned into ids), fields a role may not filter on.
 	Refine func(p millwa.Principal, q *millwa.ListQuery) error
 	// Read reads one page as the caller may see it.
-	Read func(p millwa.Principal, q millwa.ListQuery) (millwa.Page[T], error)
+	Read func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[T], error)
 	// Show is the API's form of an item for the caller (Plain makes one of
 	// a conversion that cannot fail and shows every caller the same).
 	Show func(p millwa.Principal, item *T) (P, error)
@@ -98,7 +124,7 @@ func Plain[T, P any](convert func(*T) P) func(millwa.Principal, *T) (P, error) {
 // List answers a List RPC for an admitted caller p: it parses the request
 // against the spec, refines the query, reads a page and returns its items
 // in the API's form with the next page's token.
-func (l Lister[T, P]) List(p millwa.Principal, req ListMessage) (items []P, next string, err error) {
+func (l Lister[T, P]) List(ctx context.Context, p millwa.Principal, req ListMessage) (items []P, next string, err error) {
 	lr := ListParams(req)
 	q, err := millwa.ParseList(lr, l.Spec)
 	if err != nil {
@@ -109,7 +135,7 @@ func (l Lister[T, P]) List(p millwa.Principal, req ListMessage) (items []P, next
 			return nil, "", err
 		}
 	}
-	page, err := l.Read(p, q)
+	page, err := l.Read(ctx, p, q)
 	if err != nil {
 		return nil, "", err
 	}
@@ -129,7 +155,7 @@ func (l Lister[T, P]) Serve(ctx context.Context, req ListMessage) (items []P, ne
 	if err != nil {
 		return nil, "", err
 	}
-	return l.List(p, req)
+	return l.List(ctx, p, req)
 }
 
 // Checked is a domain resource that cleans and checks itself.
@@ -189,6 +215,24 @@ func AddViolations(vs *millwa.Violations, err error) {
 	if errors.As(err, &e) {
 		*vs = append(*vs, e.Violations...)
 	}
+}
+
+// Change checks what every request changing an existing resource shares:
+// it admits the caller, checks the request_id and parses the resource name
+// given in the field "name" against collections, returning the caller and
+// the name's ids.
+func Change(ctx context.Context, req Request, name string, collections ...string) (millwa.Principal, []string, error) {
+	p, err := Require(ctx)
+	if err != nil {
+		return p, nil, err
+	}
+	var vs millwa.Violations
+	millwa.CheckRequestID(&vs, req.GetRequestId())
+	ids, err := millwa.ParseName("name", name, collections...)
+	if err != nil {
+		return p, nil, err
+	}
+	return p, ids, vs.Err()
 }
 
 // CheckEtag answers Aborted when the client's etag (empty: none given) is
