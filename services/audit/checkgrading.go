@@ -27,35 +27,11 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 	if err != nil {
 		return nil, err
 	}
-	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	parent, err := millwa.ParseName("parent", req.GetParent(), agenciesCollection)
+	parent, lotIDs, err := readCheckRequest(req)
 	if err != nil {
 		return nil, err
 	}
 	in := req.GetCheckGrading()
-	if in == nil {
-		vs.Add("check_grading", "is required")
-		return nil, vs.Err()
-	}
-	lotIDs, lotErr := millwa.ParseName("check_grading.lot", in.GetLot(), "associations", "lots")
-	if lotErr != nil {
-		vs.Add("check_grading.lot", "is required: the lot checked, associations/{association}/lots/{lot}")
-	}
-	if in.GetSample() == nil {
-		vs.Add("check_grading.sample", "is required: give the mean fibre diameter (with SD and fibres measured when known) or a diameter histogram")
-	}
-	if t := in.GetSampleTime(); t != nil && (!t.IsValid() || t.AsTime().After(time.Now())) {
-		vs.Add("check_grading.sample_time", "must be a valid time in the past")
-	}
-	if n := utf8.RuneCountInString(in.GetNote()); n > millwa.MaxCheckNoteLength {
-		vs.Add("check_grading.note", "must be at most %d characters, not %d", millwa.MaxCheckNoteLength, n)
-	}
-	rpc.OutputOnly(&vs, "check_grading", in,
-		"name", "check_grade", "declared_quality_group", "market_quality_group", "agreement", "group_offset", "classifier", "region", "create_time", "update_time", "etag")
-	if err := vs.Err(); err != nil {
-		return nil, err
-	}
 	sample := rpc.SampleFromProto(in.GetSample())
 	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.RecordCheckGradingResponse, []rpc.Event, error) {
@@ -90,6 +66,37 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 			}
 			return &millwav1.RecordCheckGradingResponse{CheckGrading: out}, []rpc.Event{{Resource: out.Name, Action: "create", Region: lot.Ubigeo}}, nil
 		})
+}
+
+// readCheckRequest validates a RecordCheckGradingRequest and returns the
+// ids of its parent agency's name and of its lot's name.
+func readCheckRequest(req *millwav1.RecordCheckGradingRequest) (parent, lot []string, err error) {
+	var vs millwa.Violations
+	millwa.CheckRequestID(&vs, req.GetRequestId())
+	if parent, err = millwa.ParseName("parent", req.GetParent(), agenciesCollection); err != nil {
+		return nil, nil, err
+	}
+	in := req.GetCheckGrading()
+	if in == nil {
+		vs.Add("check_grading", "is required")
+		return nil, nil, vs.Err()
+	}
+	lot, lotErr := millwa.ParseName("check_grading.lot", in.GetLot(), associationsCollection, "lots")
+	if lotErr != nil {
+		vs.Add("check_grading.lot", "is required: the lot checked, associations/{association}/lots/{lot}")
+	}
+	if in.GetSample() == nil {
+		vs.Add("check_grading.sample", "is required: give the mean fibre diameter (with SD and fibres measured when known) or a diameter histogram")
+	}
+	if t := in.GetSampleTime(); t != nil && (!t.IsValid() || t.AsTime().After(time.Now())) {
+		vs.Add("check_grading.sample_time", "must be a valid time in the past")
+	}
+	if n := utf8.RuneCountInString(in.GetNote()); n > millwa.MaxCheckNoteLength {
+		vs.Add("check_grading.note", "must be at most %d characters, not %d", millwa.MaxCheckNoteLength, n)
+	}
+	rpc.OutputOnly(&vs, "check_grading", in,
+		"name", "check_grade", "declared_quality_group", "market_quality_group", "agreement", "group_offset", "classifier", "region", "create_time", "update_time", "etag")
+	return parent, lot, vs.Err()
 }
 
 // gradeCheck grades sample with the lot's standard and returns the check

@@ -41,43 +41,13 @@ func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeS
 	if err != nil {
 		return nil, err
 	}
-	var vs millwa.Violations
-	if !millwa.IsUbigeoPrefix(req.GetRegion()) {
-		vs.Add("region", "must be an INEI ubigeo of 2, 4 or 6 digits, for example 21 (Puno); got %q", req.GetRegion())
-	}
-	from, to := period(&vs, req.GetStartTime(), req.GetEndTime(), maxPlanPeriod)
-	now := time.Now().UTC()
-	asOf := now
-	if at := req.GetAsOfTime(); at != nil {
-		switch {
-		case at.CheckValid() != nil:
-			vs.Add("as_of_time", "must be a valid timestamp")
-		case at.AsTime().After(now):
-			vs.Add("as_of_time", "must not be in the future: the registry cannot be read as of a moment to come")
-		default:
-			asOf = at.AsTime().UTC()
-		}
-	}
-	switch req.GetRule() {
-	case millwav1.SamplingRule_SAMPLING_RULE_UNSPECIFIED, millwav1.SamplingRule_SAMPLING_RULE_ISO_2859_1_LEVEL_II:
-	default:
-		vs.Add("rule", "must be SAMPLING_RULE_ISO_2859_1_LEVEL_II or unset")
-	}
-	if err := vs.Err(); err != nil {
+	q, err := readPlanRequest(req, time.Now().UTC())
+	if err != nil {
 		return nil, err
 	}
+	from, to, asOf, seed := q.from, q.to, q.asOf, q.seed
 	if p.Role == millwa.RoleAgency && !p.InRegions(req.GetRegion()) {
 		return nil, millwa.Errorf(millwa.NotFound, "region %s not found among the agency's regions %v", req.GetRegion(), p.Regions)
-	}
-	var seed int64
-	if req.Seed != nil {
-		seed = req.GetSeed()
-	} else {
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, millwa.Wrap(millwa.Internal, err, "drawing a seed")
-		}
-		seed = int64(binary.BigEndian.Uint64(b[:]) >> 1)
 	}
 
 	in := consistency.RegionPlanInput{Seed: uint64(seed), Standard: s.standards.DefaultID(), RecentLimit: recentChecks}
@@ -120,10 +90,56 @@ func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeS
 		plan.ClassifierSamples = append(plan.ClassifierSamples, out)
 	}
 	if plan.SampleCount > maxPlanLots {
+		var vs millwa.Violations
 		vs.Add("region", "the plan would choose %d lots, more than %d: narrow the region or the period", plan.SampleCount, maxPlanLots)
 		return nil, vs.Err()
 	}
 	return &millwav1.ProposeSamplingPlanResponse{SamplingPlan: plan}, nil
+}
+
+// planRequest is a valid ProposeSamplingPlanRequest's period, the moment
+// the registry is read as of, and the seed (drawn when not given).
+type planRequest struct {
+	from, to, asOf time.Time
+	seed           int64
+}
+
+// readPlanRequest validates req, read at now.
+func readPlanRequest(req *millwav1.ProposeSamplingPlanRequest, now time.Time) (planRequest, error) {
+	var vs millwa.Violations
+	if !millwa.IsUbigeoPrefix(req.GetRegion()) {
+		vs.Add("region", "must be an INEI ubigeo of 2, 4 or 6 digits, for example 21 (Puno); got %q", req.GetRegion())
+	}
+	q := planRequest{asOf: now}
+	q.from, q.to = period(&vs, req.GetStartTime(), req.GetEndTime(), maxPlanPeriod)
+	if at := req.GetAsOfTime(); at != nil {
+		switch {
+		case at.CheckValid() != nil:
+			vs.Add("as_of_time", "must be a valid timestamp")
+		case at.AsTime().After(now):
+			vs.Add("as_of_time", "must not be in the future: the registry cannot be read as of a moment to come")
+		default:
+			q.asOf = at.AsTime().UTC()
+		}
+	}
+	switch req.GetRule() {
+	case millwav1.SamplingRule_SAMPLING_RULE_UNSPECIFIED, millwav1.SamplingRule_SAMPLING_RULE_ISO_2859_1_LEVEL_II:
+	default:
+		vs.Add("rule", "must be SAMPLING_RULE_ISO_2859_1_LEVEL_II or unset")
+	}
+	if err := vs.Err(); err != nil {
+		return q, err
+	}
+	if req.Seed != nil {
+		q.seed = req.GetSeed()
+		return q, nil
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return q, millwa.Wrap(millwa.Internal, err, "drawing a seed")
+	}
+	q.seed = int64(binary.BigEndian.Uint64(b[:]) >> 1)
+	return q, nil
 }
 
 // classifierSampleToProto is the API's form of one classifier's part of a

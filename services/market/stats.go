@@ -21,12 +21,10 @@ var statsNote = &millwav1.LocalizedText{
 // week is given: the end week and the 11 before it.
 const statsDefaultWeeks = 12
 
-// GetMarketStats publishes traded volumes and prices per week, region,
-// quality group and colour, suppressing cells of fewer than three
-// associations. It needs no API key.
-func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStatsRequest) (*millwav1.GetMarketStatsResponse, error) {
-	var vs millwa.Violations
-	end := millwa.WeekOf(time.Now())
+// statsWeeks reads the weeks a GetMarketStatsRequest asks for, at now:
+// by default the statsDefaultWeeks weeks to this one.
+func statsWeeks(vs *millwa.Violations, req *millwav1.GetMarketStatsRequest, now time.Time) (start, end millwa.Week) {
+	end = millwa.WeekOf(now)
 	if req.GetEndWeek() != "" {
 		w, ok := millwa.ParseWeek(req.GetEndWeek())
 		if !ok {
@@ -34,7 +32,7 @@ func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStat
 		}
 		end = w
 	}
-	start := end.AddWeeks(-(statsDefaultWeeks - 1))
+	start = end.AddWeeks(-(statsDefaultWeeks - 1))
 	if req.GetStartWeek() != "" {
 		w, ok := millwa.ParseWeek(req.GetStartWeek())
 		if !ok {
@@ -47,6 +45,15 @@ func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStat
 	} else if vs.Err() == nil && n+1 > millwa.MaxStatsWeeks {
 		vs.Add("end_week", "must be at most %d weeks from start_week (%s) inclusive: ask for a shorter range", millwa.MaxStatsWeeks, start)
 	}
+	return start, end
+}
+
+// GetMarketStats publishes traded volumes and prices per week, region,
+// quality group and colour, suppressing cells of fewer than three
+// associations. It needs no API key.
+func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStatsRequest) (*millwav1.GetMarketStatsResponse, error) {
+	var vs millwa.Violations
+	start, end := statsWeeks(&vs, req, time.Now())
 	region := req.GetRegion()
 	if _, ok := millwa.Departments[region]; region != "" && !ok {
 		vs.Add("region", "must be a 2-digit INEI department code such as 21 (Puno); got %q", region)

@@ -337,11 +337,17 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	}
 
 	l.MarketGroup = l.DeclaredGroup
-	m := pl.GetMeasurement()
-	if m == nil || !st.HasGroup(l.DeclaredGroup) {
-		return l
+	if m := pl.GetMeasurement(); m != nil && st.HasGroup(l.DeclaredGroup) {
+		gradeLot(vs, prefix+".measurement", st, rpc.SampleFromProto(m), &l)
 	}
-	sample := rpc.SampleFromProto(m)
+	return l
+}
+
+// gradeLot grades the lot's measured sample, recording violations of the
+// measurement under field, and sets the lot's measurement, grade, market
+// group and discrepancy: a measured group that the sample's interval does
+// not share with the declared one.
+func gradeLot(vs *millwa.Violations, field string, st *grading.Standard, sample grading.Sample, l *millwa.Lot) {
 	if sample.Breed == "" {
 		sample.Breed = l.Breed
 	}
@@ -349,22 +355,21 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	var in *grading.InputError
 	if errors.As(err, &in) {
 		for _, v := range in.Violations {
-			vs.Add(prefix+".measurement"+strings.TrimPrefix(v.Field, "sample"), "%s", v.Description)
+			vs.Add(field+strings.TrimPrefix(v.Field, "sample"), "%s", v.Description)
 		}
-		return l
+		return
 	}
 	if err == nil {
 		l.Grading, err = rpc.EncodeGrade(g)
 	}
 	if err != nil {
-		vs.Add(prefix+".measurement", "%s", err.Error())
-		return l
+		vs.Add(field, "%s", err.Error())
+		return
 	}
 	measurement := rpc.MeasurementOf(sample)
 	l.Measurement = &measurement
 	l.MeasuredGroup, l.MarketGroup = g.QualityGroup, g.QualityGroup
 	l.Discrepancy = g.QualityGroup != l.DeclaredGroup && !slices.Contains(g.Alternatives, l.DeclaredGroup)
-	return l
 }
 
 func lotName(l *millwa.Lot) string {

@@ -104,21 +104,7 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 		if err != nil {
 			return millwa.Wrap(millwa.Internal, err, "encoding the answer")
 		}
-		digest := sha256.Sum256(b)
-		audit := make([]*millwa.AuditEvent, len(events))
-		for i, ev := range events {
-			audit[i] = &millwa.AuditEvent{
-				Actor:        p.Actor(),
-				Role:         p.Role,
-				Organisation: p.Organisation,
-				Method:       method,
-				Resource:     ev.Resource,
-				Action:       ev.Action,
-				Region:       ev.Region,
-				ChangeDigest: digest,
-			}
-		}
-		if err := tx.AppendAuditEvents(ctx, audit...); err != nil {
+		if err := tx.AppendAuditEvents(ctx, auditEvents(p, method, sha256.Sum256(b), events)...); err != nil {
 			return err
 		}
 		if key.RequestID != "" {
@@ -141,6 +127,25 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 		}
 	}
 	return resp, nil
+}
+
+// auditEvents are the audit chain's records of events, changes p made
+// through method whose answer has the given digest.
+func auditEvents(p millwa.Principal, method string, digest [32]byte, events []Event) []*millwa.AuditEvent {
+	audit := make([]*millwa.AuditEvent, len(events))
+	for i, ev := range events {
+		audit[i] = &millwa.AuditEvent{
+			Actor:        p.Actor(),
+			Role:         p.Role,
+			Organisation: p.Organisation,
+			Method:       method,
+			Resource:     ev.Resource,
+			Action:       ev.Action,
+			Region:       ev.Region,
+			ChangeDigest: digest,
+		}
+	}
+	return audit
 }
 
 // requestDigest is the SHA-256 of the request's deterministic encoding
