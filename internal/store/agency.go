@@ -16,16 +16,10 @@ import (
 // turns them into scopes: display_name is exact but case-insensitive, and
 // region = "210101" selects the agencies one of whose regions is a prefix
 // of the value.
-var agencyList = resourceColumns[millwa.Agency]{
+var agencyList = resourceColumns{
 	rowSource: rowSource{noun: "agency", from: "agencies", selectList: agencyColumns},
 	columns: map[string]column{
 		"display_name": {expr: "legal_name", kind: millwa.StringField},
-	},
-	key: func(a *millwa.Agency, field string) string {
-		if field == "display_name" {
-			return a.DisplayName
-		}
-		return a.ID
 	},
 }
 

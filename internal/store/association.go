@@ -10,26 +10,13 @@ import (
 // associationList is how associations are filtered, ordered and paged.
 // region matches a ubigeo prefix: 2 digits for a department, 4 for a
 // province, 6 for a district.
-var associationList = resourceColumns[millwa.Association]{
+var associationList = resourceColumns{
 	rowSource: rowSource{noun: "association", from: "associations", selectList: associationColumns},
 	columns: map[string]column{
 		"ruc":         {expr: "ruc", kind: millwa.StringField},
 		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
 		"region":      {expr: "ubigeo", kind: millwa.StringField, prefix: true},
 		"create_time": {expr: "create_time", kind: millwa.TimeField},
-	},
-	key: func(a *millwa.Association, field string) string {
-		switch field {
-		case "ruc":
-			return a.RUC
-		case "legal_name":
-			return a.LegalName
-		case "region":
-			return a.Ubigeo
-		case "create_time":
-			return timeKey(a.CreateTime)
-		}
-		return a.ID
 	},
 }
 

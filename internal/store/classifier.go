@@ -11,7 +11,7 @@ import (
 // classifierList is how classifiers are filtered, ordered and paged. member
 // holds a member's id (the service takes it from the resource name); region
 // is a ubigeo prefix of the classifier's association's seat.
-var classifierList = resourceColumns[millwa.Classifier]{
+var classifierList = resourceColumns{
 	rowSource: rowSource{noun: "classifier", from: "classifiers", selectList: classifierColumns},
 	columns: map[string]column{
 		"dni":                  {expr: "dni", kind: millwa.StringField},
@@ -24,21 +24,6 @@ var classifierList = resourceColumns[millwa.Classifier]{
 		},
 		"display_name": {expr: "full_name", kind: millwa.StringField},
 		"create_time":  {expr: "create_time", kind: millwa.TimeField},
-	},
-	key: func(c *millwa.Classifier, field string) string {
-		switch field {
-		case "dni":
-			return c.DNI
-		case "member":
-			return c.MemberID
-		case "certification_number":
-			return c.CertificationNumber
-		case "display_name":
-			return c.DisplayName
-		case "create_time":
-			return timeKey(c.CreateTime)
-		}
-		return c.ID
 	},
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -65,7 +64,7 @@ func (r *lotRow) lot() millwa.Lot {
 }
 
 // lotList is how lots are filtered, ordered and paged.
-var lotList = resourceColumns[millwa.Lot]{
+var lotList = resourceColumns{
 	rowSource: rowSource{noun: "lot", from: "lots", selectList: lotColumns},
 	columns: map[string]column{
 		"quality_group":          {expr: "market_quality_group", kind: millwa.StringField},
@@ -82,19 +81,6 @@ var lotList = resourceColumns[millwa.Lot]{
 		"net_weight_grams":       {expr: "net_weight_grams", kind: millwa.IntField},
 		"create_time":            {expr: "create_time", kind: millwa.TimeField},
 		"association":            {expr: "association_id", kind: millwa.StringField},
-	},
-	key: func(l *millwa.Lot, field string) string {
-		switch field {
-		case "campaign":
-			return fmt.Sprint(l.Campaign)
-		case "ask_price_per_kg":
-			return fmt.Sprint(l.AskPricePerKg)
-		case "net_weight_grams":
-			return fmt.Sprint(l.NetWeightGrams)
-		case "create_time":
-			return timeKey(l.CreateTime)
-		}
-		return l.ID
 	},
 }
 

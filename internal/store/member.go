@@ -10,26 +10,13 @@ import (
 
 // memberList is how members are filtered, ordered and paged. sex holds the
 // domain's value ("FEMALE", "MALE"): the service maps the API's enum names.
-var memberList = resourceColumns[millwa.Member]{
+var memberList = resourceColumns{
 	rowSource: rowSource{noun: "member", from: "members", selectList: memberColumns},
 	columns: map[string]column{
 		"dni":          {expr: "dni", kind: millwa.StringField},
 		"sex":          {expr: "sex", kind: millwa.StringField},
 		"display_name": {expr: "full_name", kind: millwa.StringField},
 		"create_time":  {expr: "create_time", kind: millwa.TimeField},
-	},
-	key: func(m *millwa.Member, field string) string {
-		switch field {
-		case "dni":
-			return m.DNI
-		case "sex":
-			return string(m.Sex)
-		case "display_name":
-			return m.DisplayName
-		case "create_time":
-			return timeKey(m.CreateTime)
-		}
-		return m.ID
 	},
 }
 

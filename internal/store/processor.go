@@ -10,26 +10,13 @@ import (
 // processorList is how processors are filtered, ordered and paged. region
 // matches a ubigeo prefix of the plant: 2 digits for a department, 4 for a
 // province, 6 for a district.
-var processorList = resourceColumns[millwa.Processor]{
+var processorList = resourceColumns{
 	rowSource: rowSource{noun: "processor", from: "processors", selectList: processorColumns},
 	columns: map[string]column{
 		"ruc":         {expr: "ruc", kind: millwa.StringField},
 		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
 		"region":      {expr: "ubigeo", kind: millwa.StringField, prefix: true},
 		"create_time": {expr: "create_time", kind: millwa.TimeField},
-	},
-	key: func(p *millwa.Processor, field string) string {
-		switch field {
-		case "ruc":
-			return p.RUC
-		case "legal_name":
-			return p.LegalName
-		case "region":
-			return p.Ubigeo
-		case "create_time":
-			return timeKey(p.CreateTime)
-		}
-		return p.ID
 	},
 }
 

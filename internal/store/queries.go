@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -93,8 +94,9 @@ func getOne[Row, T any](ctx context.Context, qs queries, src *rowSource, visible
 }
 
 // listPage reads one page of a resource's rows, as rc and lq say, among
-// those visible, and converts each row to the domain type.
-func listPage[Row, T any](ctx context.Context, qs queries, rc *resourceColumns[T], visible scope, lq ListQuery, convert func(*Row) T) (Page[T], error) {
+// those visible, and converts each row to the domain type. When there is a
+// row beyond the limit, the page's Next is the sort key of its last item.
+func listPage[Row, T any](ctx context.Context, qs queries, rc *resourceColumns, visible scope, lq ListQuery, convert func(*Row) T) (Page[T], error) {
 	limit, err := listLimit(lq.Limit)
 	if err != nil {
 		return Page[T]{}, err
@@ -103,15 +105,24 @@ func listPage[Row, T any](ctx context.Context, qs queries, rc *resourceColumns[T
 	if err != nil {
 		return Page[T]{}, err
 	}
+	keyFields, err := rc.keyFields(reflect.TypeFor[Row](), lq)
+	if err != nil {
+		return Page[T]{}, err
+	}
 	var rows []Row
 	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), args...); err != nil {
 		return Page[T]{}, dbError(err, "listing %s", rc.from)
 	}
-	out := make([]T, len(rows))
-	for i := range rows {
-		out[i] = convert(&rows[i])
+	var page Page[T]
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.Next = pageKey(&rows[limit-1], keyFields)
 	}
-	return rc.page(out, lq, limit), nil
+	page.Items = make([]T, len(rows))
+	for i := range rows {
+		page.Items[i] = convert(&rows[i])
+	}
+	return page, nil
 }
 
 // List limits shared by every List method.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 // tradeList is how trades are filtered, ordered and paged. The service
 // turns resource names in filters (purchase_order, lot, association,
 // processor) into the ids these columns hold.
-var tradeList = resourceColumns[millwa.Trade]{
+var tradeList = resourceColumns{
 	rowSource: rowSource{noun: "trade", from: "trades", selectList: tradeColumns},
 	columns: map[string]column{
 		"state":          {expr: "state", kind: millwa.StringField},
@@ -33,19 +32,6 @@ var tradeList = resourceColumns[millwa.Trade]{
 		"confirm_time":   {expr: "confirm_time", kind: millwa.TimeField},
 		"price_per_kg":   {expr: "price_minor_per_kg", kind: millwa.IntField},
 		"grams":          {expr: "grams", kind: millwa.IntField},
-	},
-	key: func(t *millwa.Trade, field string) string {
-		switch field {
-		case "create_time":
-			return timeKey(t.CreateTime)
-		case "update_time":
-			return timeKey(t.UpdateTime)
-		case "price_per_kg":
-			return fmt.Sprint(t.PricePerKg)
-		case "grams":
-			return fmt.Sprint(t.Grams)
-		}
-		return t.ID
 	},
 }
 
