@@ -73,16 +73,23 @@ func regionScope(column string, regions []string) scope {
 	return scope{sql: strings.Join(ors, " OR "), args: args}
 }
 
-// idScope selects the rows whose id is one of ids; none for no ids.
-func idScope(ids []string) scope {
-	if len(ids) == 0 {
+// inScope limits rows to those whose expr is one of values; none for no
+// values.
+func inScope[V ~string](expr string, values []V) scope {
+	if len(values) == 0 {
 		return nothing
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = string(v)
 	}
-	return scope{sql: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: args}
+	return scope{sql: expr + " IN " + placeholders(len(values)), args: args}
+}
+
+// placeholders is the parenthesised list of n ? placeholders of an IN
+// condition; n is at least 1, since "IN ()" is not SQL.
+func placeholders(n int) string {
+	return "(?" + strings.Repeat(", ?", n-1) + ")"
 }
 
 // organisationID returns the canonical id of the principal's
@@ -164,14 +171,12 @@ func coveringRegionScope(ubigeo string) (scope, error) {
 	if !millwa.IsUbigeoPrefix(ubigeo) {
 		return scope{}, millwa.Errorf(millwa.Invalid, "region must be an INEI ubigeo prefix of 2, 4 or 6 digits, got %q", ubigeo)
 	}
-	prefixes := []any{ubigeo[:2]}
+	prefixes := []string{ubigeo[:2]}
 	if len(ubigeo) >= 4 {
 		prefixes = append(prefixes, ubigeo[:4])
 	}
-	return scope{
-		sql:  "id IN (SELECT agency_id FROM agency_regions WHERE ubigeo_prefix IN (?" + strings.Repeat(", ?", len(prefixes)-1) + "))",
-		args: prefixes,
-	}, nil
+	in := inScope("ubigeo_prefix", prefixes)
+	return scope{sql: "id IN (SELECT agency_id FROM agency_regions WHERE " + in.sql + ")", args: in.args}, nil
 }
 
 // childScope limits visible to the rows of the association with the given
