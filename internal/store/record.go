@@ -24,6 +24,31 @@ type contactRow struct {
 	ContactEmail      string `db:"contact_email"`
 }
 
+// organisationRow holds the columns that associations and processors, the
+// two organisations registered with a RUC and a seat, share.
+type organisationRow struct {
+	recordRow
+	contactRow
+	LegalName string `db:"legal_name"`
+	RUC       string `db:"ruc"`
+	Ubigeo    string `db:"ubigeo"`
+}
+
+func newOrganisationRow(legalName, ruc, ubigeo string, c millwa.Contact) organisationRow {
+	return organisationRow{contactRow: newContactRow(c), LegalName: legalName, RUC: ruc, Ubigeo: ubigeo}
+}
+
+// organisationColumns is how associations and processors are filtered,
+// ordered and paged. region matches a ubigeo prefix of the seat (an
+// association's) or plant (a processor's): 2 digits for a department, 4
+// for a province, 6 for a district.
+var organisationColumns = map[string]column{
+	"ruc":         {expr: "ruc", kind: millwa.StringField},
+	"legal_name":  {expr: "legal_name", kind: millwa.StringField},
+	"region":      {expr: "ubigeo", kind: millwa.StringField, prefix: true},
+	"create_time": {expr: "create_time", kind: millwa.TimeField},
+}
+
 func newContactRow(c millwa.Contact) contactRow {
 	return contactRow{ContactPersonName: c.PersonName, ContactPhone: c.Phone, ContactEmail: c.Email}
 }
