@@ -92,6 +92,38 @@ func placeholders(n int) string {
 	return "(?" + strings.Repeat(", ?", n-1) + ")"
 }
 
+// rule is how callers of one role see a resource's rows.
+type rule func(p millwa.Principal) scope
+
+// roleRules are a resource's rules by role: a role without a rule, and the
+// zero principal, see none of its rows.
+type roleRules map[millwa.Role]rule
+
+// scope is the scope of p's rows.
+func (rs roleRules) scope(p millwa.Principal) scope {
+	if r, ok := rs[p.Role]; ok {
+		return r(p)
+	}
+	return nothing
+}
+
+// always sees the rows of s, whoever the caller.
+func always(s scope) rule {
+	return func(millwa.Principal) scope { return s }
+}
+
+// own sees a tenant's own rows: those whose column holds the id of the
+// caller's organisation when it is one of collection (see ownScope).
+func own(collection, column string) rule {
+	return func(p millwa.Principal) scope { return ownScope(p, collection, column) }
+}
+
+// inRegions sees the rows whose column holds a ubigeo code within one of
+// the caller's regions.
+func inRegions(column string) rule {
+	return func(p millwa.Principal) scope { return regionScope(column, p.Regions) }
+}
+
 // organisationID returns the canonical id of the principal's
 // organisation when it is one of collection ("associations", "processors",
 // "agencies"), the id a tenant's rows are keyed by; ok is false otherwise.
@@ -115,54 +147,37 @@ func ownScope(p millwa.Principal, collection, column string) scope {
 // rows whose column holds the id of p's association, or every row for an
 // admin. Processors, agencies and the zero Principal see nothing.
 func associationOnlyScope(p millwa.Principal, column string) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", column)
-	}
-	return nothing
+	return roleRules{
+		millwa.RoleAdmin:       always(everything),
+		millwa.RoleAssociation: own("associations", column),
+	}.scope(p)
 }
 
 // associationScope is who sees which associations: admins and processors
 // (buyers) every one, an association itself, an agency those within its
 // regions.
-func associationScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleProcessor:
-		return everything
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", "id")
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	}
-	return nothing
-}
+var associationScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleProcessor:   always(everything),
+	millwa.RoleAssociation: own("associations", "id"),
+	millwa.RoleAgency:      inRegions("ubigeo"),
+}.scope
 
 // processorScope is who sees which processors: admins and associations
 // (sellers, who need to know their buyers) every one, a processor itself;
 // agencies and the zero principal none.
-func processorScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleAssociation:
-		return everything
-	case millwa.RoleProcessor:
-		return ownScope(p, "processors", "id")
-	}
-	return nothing
-}
+var processorScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleAssociation: always(everything),
+	millwa.RoleProcessor:   own("processors", "id"),
+}.scope
 
 // agencyScope is who sees which agencies: admins every one, an agency
 // itself; every other role and the zero principal none.
-func agencyScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		return ownScope(p, "agencies", "id")
-	}
-	return nothing
-}
+var agencyScope = roleRules{
+	millwa.RoleAdmin:  always(everything),
+	millwa.RoleAgency: own("agencies", "id"),
+}.scope
 
 // coveringRegionScope selects the agencies that cover the ubigeo code
 // ubigeo: those with a region that is a prefix of it. Regions are 2 or 4
@@ -223,46 +238,28 @@ func classifierParentScope(p millwa.Principal) scope {
 // lotScope is who sees which lots: admins every lot, an association its
 // own, an agency those originating in its regions, and a processor those
 // still on offer (AVAILABLE, or ALLOCATED with grams left).
-func lotScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", "association_id")
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	case millwa.RoleProcessor:
-		return scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}
-	}
-	return nothing
-}
+var lotScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleAssociation: own("associations", "association_id"),
+	millwa.RoleAgency:      inRegions("ubigeo"),
+	millwa.RoleProcessor:   always(scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}),
+}.scope
 
 // purchaseOrderScope is who sees which purchase orders: admins every one, a
 // processor its own; associations, agencies and the zero principal none.
-func purchaseOrderScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		return ownScope(p, "processors", "processor_id")
-	}
-	return nothing
-}
+var purchaseOrderScope = roleRules{
+	millwa.RoleAdmin:     always(everything),
+	millwa.RoleProcessor: own("processors", "processor_id"),
+}.scope
 
 // tradeScope is who sees which trades, and which market events: admins
 // every one, a processor its own, an association those on its lots (an
 // order's events have no association); agencies none.
-func tradeScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		return ownScope(p, "processors", "processor_id")
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", "association_id")
-	}
-	return nothing
-}
+var tradeScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleProcessor:   own("processors", "processor_id"),
+	millwa.RoleAssociation: own("associations", "association_id"),
+}.scope
 
 // seesPayouts reports whether p may read the member payouts of the trades
 // it sees: admins and associations, never processors.
@@ -272,15 +269,10 @@ func seesPayouts(p millwa.Principal) bool {
 
 // checkGradingScope is who sees which check gradings: admins every one, an
 // agency its own; every other role and the zero principal none.
-func checkGradingScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		return ownScope(p, "agencies", "c.agency_id")
-	}
-	return nothing
-}
+var checkGradingScope = roleRules{
+	millwa.RoleAdmin:  always(everything),
+	millwa.RoleAgency: own("agencies", "c.agency_id"),
+}.scope
 
 // apiKeyScope is who sees which keys: admins every key, an organisation's
 // admin key the keys of its organisation, any other key only itself.
