@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/millwa/millwa/internal/millwa"
@@ -55,6 +56,37 @@ func newContactRow(c millwa.Contact) contactRow {
 
 func (r *contactRow) contact() millwa.Contact {
 	return millwa.Contact{PersonName: r.ContactPersonName, Phone: r.ContactPhone, Email: r.ContactEmail}
+}
+
+// personRow holds the columns of a person registered in an association
+// under a DNI unique there: a member or a classifier.
+type personRow struct {
+	recordRow
+	AssociationID string `db:"association_id"`
+	FullName      string `db:"full_name"`
+	DNI           string `db:"dni"`
+}
+
+// newPersonRow returns the row of a person of the association with the
+// given id, or NotFound when the id is not an id.
+func newPersonRow(associationID, fullName, dni string) (personRow, error) {
+	assoc, ok := canonicalID(associationID)
+	if !ok {
+		return personRow{}, millwa.Errorf(millwa.NotFound, "association %s not found", associationID)
+	}
+	return personRow{AssociationID: assoc, FullName: fullName, DNI: dni}, nil
+}
+
+// insertPerson inserts row, a noun ("member", "classifier") that embeds p,
+// into table (see insertRecord). It returns AlreadyExists with reason when
+// p's association already has a noun with p's DNI.
+func (tx *Tx) insertPerson(ctx context.Context, noun, table, columns, reason string, p *personRow, row any) error {
+	id, err := tx.insertRecord(ctx, table, columns, &p.recordRow, row)
+	if err != nil {
+		err = uniqueTaken(err, reason, "a %s with DNI %s is already registered in associations/%s", noun, p.DNI, p.AssociationID)
+		return fmt.Errorf("inserting %s %s of association %s: %w", noun, id, p.AssociationID, err)
+	}
+	return nil
 }
 
 // insertRecord inserts a new registry row: it sets rec, which row embeds,
