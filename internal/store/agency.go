@@ -16,16 +16,10 @@ import (
 // turns them into scopes: display_name is exact but case-insensitive, and
 // region = "210101" selects the agencies one of whose regions is a prefix
 // of the value.
-var agencyList = resourceColumns[millwa.Agency]{
+var agencyList = resourceColumns{
 	rowSource: rowSource{noun: "agency", from: "agencies", selectList: agencyColumns},
 	columns: map[string]column{
 		"display_name": {expr: "legal_name", kind: millwa.StringField},
-	},
-	key: func(a *millwa.Agency, field string) string {
-		if field == "display_name" {
-			return a.DisplayName
-		}
-		return a.ID
 	},
 }
 
@@ -127,37 +121,25 @@ func (qs queries) GetAgency(ctx context.Context, p millwa.Principal, id string) 
 		return a, err
 	}
 	agencies := []millwa.Agency{a}
-	if err := loadRegions(ctx, qs.db, agencies); err != nil {
+	if err := agencyRegions.load(ctx, qs.db, agencies); err != nil {
 		return millwa.Agency{}, err
 	}
 	return agencies[0], nil
 }
 
-// loadRegions fills the regions of the agencies, sorted, in one query.
-func loadRegions(ctx context.Context, q querier, agencies []millwa.Agency) error {
-	if len(agencies) == 0 {
-		return nil
-	}
-	ids := make([]any, len(agencies))
-	index := map[string]int{}
-	for i, a := range agencies {
-		ids[i] = a.ID
-		index[a.ID] = i
-	}
-	var rows []struct {
-		AgencyID string `db:"agency_id"`
-		Prefix   string `db:"ubigeo_prefix"`
-	}
-	query := `SELECT agency_id, ubigeo_prefix FROM agency_regions WHERE agency_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)
-		ORDER BY agency_id, ubigeo_prefix`
-	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), ids...); err != nil {
-		return dbError(err, "reading agency regions")
-	}
-	for _, r := range rows {
-		i := index[r.AgencyID]
-		agencies[i].Regions = append(agencies[i].Regions, r.Prefix)
-	}
-	return nil
+// agencyRegionRow is an agency_regions row.
+type agencyRegionRow struct {
+	AgencyID string `db:"agency_id"`
+	Prefix   string `db:"ubigeo_prefix"`
+}
+
+// agencyRegions fills the regions of agencies, sorted.
+var agencyRegions = children[millwa.Agency, agencyRegionRow]{
+	what:   "agency regions",
+	query:  `SELECT agency_id, ubigeo_prefix FROM agency_regions WHERE agency_id IN %s ORDER BY agency_id, ubigeo_prefix`,
+	id:     func(a *millwa.Agency) string { return a.ID },
+	parent: func(r *agencyRegionRow) string { return r.AgencyID },
+	add:    func(a *millwa.Agency, r *agencyRegionRow) { a.Regions = append(a.Regions, r.Prefix) },
 }
 
 // ListAgencies returns one page of the agencies q selects among those p
@@ -186,7 +168,7 @@ func (qs queries) ListAgencies(ctx context.Context, p millwa.Principal, q ListQu
 			if err != nil {
 				return Page[millwa.Agency]{}, err
 			}
-			sc = idScope(ids)
+			sc = inScope("id", ids)
 		}
 		visible = andScope(visible, sc)
 	}
@@ -194,5 +176,5 @@ func (qs queries) ListAgencies(ctx context.Context, p millwa.Principal, q ListQu
 	if err != nil {
 		return page, err
 	}
-	return page, loadRegions(ctx, qs.db, page.Items)
+	return page, agencyRegions.load(ctx, qs.db, page.Items)
 }

@@ -151,14 +151,13 @@ func (tx *Tx) OrganisationExists(ctx context.Context, name string) (bool, error)
 
 // apiKeyList is how keys are filtered and paged, in id (creation) order.
 // The state filter is derived from the times, so ListAPIKeys handles it.
-var apiKeyList = resourceColumns[millwa.APIKey]{
+var apiKeyList = resourceColumns{
 	rowSource: rowSource{noun: "API key", from: "api_keys", selectList: apiKeyColumns},
 	columns: map[string]column{
 		"role":         {expr: "role", kind: millwa.StringField},
 		"organisation": {expr: "organisation", kind: millwa.StringField},
 		"org_admin":    {expr: "org_admin", kind: millwa.BoolField},
 	},
-	key: func(k *millwa.APIKey, _ string) string { return k.ID },
 }
 
 // GetAPIKey returns the key with the given id if p may see it, or NotFound

@@ -7,39 +7,15 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// associationList is how associations are filtered, ordered and paged.
-// region matches a ubigeo prefix: 2 digits for a department, 4 for a
-// province, 6 for a district.
-var associationList = resourceColumns[millwa.Association]{
+// associationList is how associations are listed (see organisationColumns).
+var associationList = resourceColumns{
 	rowSource: rowSource{noun: "association", from: "associations", selectList: associationColumns},
-	columns: map[string]column{
-		"ruc":         {expr: "ruc", kind: millwa.StringField},
-		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
-		"region":      {expr: "ubigeo", kind: millwa.StringField, prefix: true},
-		"create_time": {expr: "create_time", kind: millwa.TimeField},
-	},
-	key: func(a *millwa.Association, field string) string {
-		switch field {
-		case "ruc":
-			return a.RUC
-		case "legal_name":
-			return a.LegalName
-		case "region":
-			return a.Ubigeo
-		case "create_time":
-			return timeKey(a.CreateTime)
-		}
-		return a.ID
-	},
+	columns:   organisationColumns,
 }
 
 // associationRow is an associations row.
 type associationRow struct {
-	recordRow
-	contactRow
-	LegalName string `db:"legal_name"`
-	RUC       string `db:"ruc"`
-	Ubigeo    string `db:"ubigeo"`
+	organisationRow
 	Community string `db:"community"`
 }
 
@@ -66,7 +42,7 @@ func (r *associationRow) association() millwa.Association {
 // failure a is unchanged. It returns AlreadyExists when an association with
 // the same RUC exists.
 func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) error {
-	row := associationRow{contactRow: newContactRow(a.Contact), LegalName: a.LegalName, RUC: a.RUC, Ubigeo: a.Ubigeo, Community: a.Community}
+	row := associationRow{organisationRow: newOrganisationRow(a.LegalName, a.RUC, a.Ubigeo, a.Contact), Community: a.Community}
 	id, err := tx.insertRecord(ctx, "associations", associationColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "ASSOCIATION_RUC_TAKEN", "an association with RUC %s already exists", a.RUC)

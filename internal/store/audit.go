@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -476,7 +475,7 @@ func (v *chainVerifier) ok() AuditVerification {
 
 // auditList is how audit events are filtered, ordered and paged, with the
 // field names of the API's AuditEvent. Their id is the sequence.
-var auditList = resourceColumns[millwa.AuditEvent]{
+var auditList = resourceColumns{
 	rowSource: rowSource{noun: "audit event", from: "audit_events", selectList: auditColumns},
 	columns: map[string]column{
 		"sequence":           {expr: "sequence", kind: millwa.IntField},
@@ -490,27 +489,6 @@ var auditList = resourceColumns[millwa.AuditEvent]{
 		"create_time":        {expr: "event_time", kind: millwa.TimeField},
 	},
 	idColumn: column{expr: "sequence", kind: millwa.IntField},
-	key: func(e *millwa.AuditEvent, field string) string {
-		switch field {
-		case "resource":
-			return e.Resource
-		case "actor":
-			return e.Actor
-		case "actor_organisation":
-			return e.Organisation
-		case "actor_role":
-			return string(e.Role)
-		case "method":
-			return e.Method
-		case "action":
-			return e.Action
-		case "region":
-			return e.Region
-		case "create_time":
-			return timeKey(e.Time)
-		}
-		return strconv.FormatInt(e.Sequence, 10) // "sequence" and "id"
-	},
 }
 
 // ListAuditEvents returns one page of the audit events q selects, every

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -11,7 +10,7 @@ import (
 // classifierList is how classifiers are filtered, ordered and paged. member
 // holds a member's id (the service takes it from the resource name); region
 // is a ubigeo prefix of the classifier's association's seat.
-var classifierList = resourceColumns[millwa.Classifier]{
+var classifierList = resourceColumns{
 	rowSource: rowSource{noun: "classifier", from: "classifiers", selectList: classifierColumns},
 	columns: map[string]column{
 		"dni":                  {expr: "dni", kind: millwa.StringField},
@@ -25,29 +24,11 @@ var classifierList = resourceColumns[millwa.Classifier]{
 		"display_name": {expr: "full_name", kind: millwa.StringField},
 		"create_time":  {expr: "create_time", kind: millwa.TimeField},
 	},
-	key: func(c *millwa.Classifier, field string) string {
-		switch field {
-		case "dni":
-			return c.DNI
-		case "member":
-			return c.MemberID
-		case "certification_number":
-			return c.CertificationNumber
-		case "display_name":
-			return c.DisplayName
-		case "create_time":
-			return timeKey(c.CreateTime)
-		}
-		return c.ID
-	},
 }
 
 // classifierRow is a classifiers row.
 type classifierRow struct {
-	recordRow
-	AssociationID       string         `db:"association_id"`
-	FullName            string         `db:"full_name"`
-	DNI                 string         `db:"dni"`
+	personRow
 	CertificationNumber string         `db:"certification_number"`
 	CertificationDate   sql.NullString `db:"certification_date"`
 	MemberID            sql.NullString `db:"member_id"`
@@ -56,15 +37,26 @@ type classifierRow struct {
 const classifierColumns = `id, association_id, full_name, dni, certification_number, certification_date,
 	member_id, revision, create_time, update_time`
 
-func newClassifierRow(c *millwa.Classifier) classifierRow {
-	return classifierRow{
-		AssociationID:       c.AssociationID,
-		FullName:            c.DisplayName,
-		DNI:                 c.DNI,
+// newClassifierRow returns c's row, or NotFound when its association is
+// not an id and Invalid when its member is not.
+func newClassifierRow(c *millwa.Classifier) (classifierRow, error) {
+	p, err := newPersonRow(c.AssociationID, c.DisplayName, c.DNI)
+	if err != nil {
+		return classifierRow{}, err
+	}
+	r := classifierRow{
+		personRow:           p,
 		CertificationNumber: c.CertificationNumber,
 		CertificationDate:   sql.NullString{String: c.CertificationDate, Valid: c.CertificationDate != ""},
-		MemberID:            sql.NullString{String: c.MemberID, Valid: c.MemberID != ""},
 	}
+	if c.MemberID != "" {
+		member, ok := canonicalID(c.MemberID)
+		if !ok {
+			return classifierRow{}, millwa.Errorf(millwa.Invalid, "member %q is not an id", c.MemberID)
+		}
+		r.MemberID = sql.NullString{String: member, Valid: true}
+	}
+	return r, nil
 }
 
 func (r *classifierRow) classifier() millwa.Classifier {
@@ -93,23 +85,12 @@ func (r *classifierRow) classifier() millwa.Classifier {
 // FailedPrecondition when the association does not exist or c.MemberID is
 // not one of its members (the foreign key).
 func (tx *Tx) CreateClassifier(ctx context.Context, c *millwa.Classifier) error {
-	assoc, ok := canonicalID(c.AssociationID)
-	if !ok {
-		return millwa.Errorf(millwa.NotFound, "association %s not found", c.AssociationID)
-	}
-	row := newClassifierRow(c)
-	row.AssociationID = assoc
-	if row.MemberID.Valid {
-		member, ok := canonicalID(c.MemberID)
-		if !ok {
-			return millwa.Errorf(millwa.Invalid, "member %q is not an id", c.MemberID)
-		}
-		row.MemberID.String = member
-	}
-	id, err := tx.insertRecord(ctx, "classifiers", classifierColumns, &row.recordRow, &row)
+	row, err := newClassifierRow(c)
 	if err != nil {
-		err = uniqueTaken(err, "CLASSIFIER_DNI_TAKEN", "a classifier with DNI %s is already registered in associations/%s", c.DNI, assoc)
-		return fmt.Errorf("inserting classifier %s of association %s: %w", id, assoc, err)
+		return err
+	}
+	if err := tx.insertPerson(ctx, "classifier", "classifiers", classifierColumns, "CLASSIFIER_DNI_TAKEN", &row.personRow, &row); err != nil {
+		return err
 	}
 	*c = row.classifier()
 	return nil

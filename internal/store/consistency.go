@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -44,11 +43,8 @@ func (s *Store) ClassifierChecks(ctx context.Context, classifierIDs []string, as
 	if len(classifierIDs) == 0 {
 		return nil, nil
 	}
-	args := []any{dbTime{asOf}}
-	for _, id := range classifierIDs {
-		args = append(args, id)
-	}
-	rows, err := s.checkRows(ctx, `c.create_time <= ? AND c.classifier_id IN (?`+strings.Repeat(", ?", len(classifierIDs)-1)+`)`, args)
+	in := inScope("c.classifier_id", classifierIDs)
+	rows, err := s.checkRows(ctx, `c.create_time <= ? AND `+in.sql, append([]any{dbTime{asOf}}, in.args...))
 	latest := latestPerLot(rows)
 	// Most recent first, then by id, for a stable window.
 	sortChecks(latest)

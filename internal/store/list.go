@@ -2,9 +2,13 @@ package store
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/jmoiron/sqlx/reflectx"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -34,9 +38,9 @@ type column struct {
 var uuidID = column{expr: "id", kind: millwa.StringField}
 
 // resourceColumns describes one listable resource: where its rows are read
-// from, its columns by field name, its implicit key, and how to read a field's sort
-// value from an item.
-type resourceColumns[T any] struct {
+// from, its columns by field name and its implicit key. A field can be
+// ordered by when its column is one of the row's (see keyFields).
+type resourceColumns struct {
 	rowSource
 	columns map[string]column
 	// idColumn is the resource's implicit last sort key, named "id" in
@@ -44,13 +48,10 @@ type resourceColumns[T any] struct {
 	// value is uuidID. A resource numbered otherwise (audit events by their
 	// int sequence) names its column and kind here.
 	idColumn column
-	// key returns the sort value of field for item, as ListQuery.After
-	// carries it; "id" must be supported.
-	key func(item *T, field string) string
 }
 
 // id returns the column of the implicit key and whether it is uuidID.
-func (rc *resourceColumns[T]) id() (col column, isUUID bool) {
+func (rc *resourceColumns) id() (col column, isUUID bool) {
 	if rc.idColumn.expr == "" {
 		return uuidID, true
 	}
@@ -60,7 +61,7 @@ func (rc *resourceColumns[T]) id() (col column, isUUID bool) {
 // where returns the SQL condition of q's conditions and its start key, with
 // ? placeholders and their arguments, or Invalid for a field or key the
 // resource does not have.
-func (rc *resourceColumns[T]) where(dialect string, q ListQuery) (string, []any, error) {
+func (rc *resourceColumns) where(dialect string, q ListQuery) (string, []any, error) {
 	var parts []string
 	var args []any
 	for _, c := range q.Conditions {
@@ -132,7 +133,7 @@ func escapeLike(s string) string {
 // keys returns the sort keys of q: its order, then the id, unless the order
 // already holds the id's column (an audit event's "sequence"), which makes
 // it total by itself.
-func (rc *resourceColumns[T]) keys(q ListQuery) []millwa.OrderTerm {
+func (rc *resourceColumns) keys(q ListQuery) []millwa.OrderTerm {
 	ks := append([]millwa.OrderTerm(nil), q.Order...)
 	id, _ := rc.id()
 	for _, k := range q.Order {
@@ -145,7 +146,7 @@ func (rc *resourceColumns[T]) keys(q ListQuery) []millwa.OrderTerm {
 
 // afterSQL is the keyset condition "sort key after q.After":
 // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …, with < for descending keys.
-func (rc *resourceColumns[T]) afterSQL(dialect string, q ListQuery) (string, []any, error) {
+func (rc *resourceColumns) afterSQL(dialect string, q ListQuery) (string, []any, error) {
 	ks := rc.keys(q)
 	if len(q.After) != len(ks) {
 		return "", nil, millwa.Errorf(millwa.Invalid, "page key has %d values, the order needs %d", len(q.After), len(ks))
@@ -187,22 +188,32 @@ func (rc *resourceColumns[T]) afterSQL(dialect string, q ListQuery) (string, []a
 	return "(" + strings.Join(ors, " OR ") + ")", args, nil
 }
 
-// orderColumn is the column of a sort field. Strings sort by byte order on
-// both databases (COLLATE "C" on PostgreSQL), so that both list alike.
-func (rc *resourceColumns[T]) orderColumn(dialect, field string) (column, error) {
-	col, ok := rc.columns[field]
-	if field == "id" {
-		id, isUUID := rc.id()
-		if isUUID {
-			return id, nil // a UUID column has no collation to choose
-		}
-		col, ok = id, true
+// orderColumn is the column of a sort field as ORDER BY and the keyset
+// condition compare it. Strings sort by byte order on both databases
+// (COLLATE "C" on PostgreSQL), so that both list alike.
+func (rc *resourceColumns) orderColumn(dialect, field string) (column, error) {
+	col, err := rc.sortColumn(field)
+	if err != nil {
+		return column{}, err
 	}
-	if !ok {
-		return column{}, millwa.Errorf(millwa.Invalid, "%s cannot be ordered by %s", rc.from, field)
+	if _, isUUID := rc.id(); field == "id" && isUUID {
+		return col, nil // a UUID column has no collation to choose
 	}
 	if col.kind == millwa.StringField && dialect == "postgres" {
 		col.expr += ` COLLATE "C"`
+	}
+	return col, nil
+}
+
+// sortColumn is the column of a sort field, or Invalid.
+func (rc *resourceColumns) sortColumn(field string) (column, error) {
+	if field == "id" {
+		id, _ := rc.id()
+		return id, nil
+	}
+	col, ok := rc.columns[field]
+	if !ok {
+		return column{}, millwa.Errorf(millwa.Invalid, "%s cannot be ordered by %s", rc.from, field)
 	}
 	return col, nil
 }
@@ -230,7 +241,7 @@ func keyValue(kind millwa.FieldKind, s string) (any, error) {
 }
 
 // orderBy is the ORDER BY clause of q.
-func (rc *resourceColumns[T]) orderBy(dialect string, q ListQuery) (string, error) {
+func (rc *resourceColumns) orderBy(dialect string, q ListQuery) (string, error) {
 	var parts []string
 	for _, k := range rc.keys(q) {
 		col, err := rc.orderColumn(dialect, k.Field)
@@ -246,20 +257,62 @@ func (rc *resourceColumns[T]) orderBy(dialect string, q ListQuery) (string, erro
 	return " ORDER BY " + strings.Join(parts, ", "), nil
 }
 
-// page cuts the limit+1 rows a List read into a page: when there is a row
-// beyond the limit, the page's Next is the sort key of its last item.
-func (rc *resourceColumns[T]) page(items []T, q ListQuery, limit int) Page[T] {
-	if len(items) <= limit {
-		return Page[T]{Items: items}
+// keyFields returns, for each sort key of q, the field of Row that holds
+// its column: a page's next key is the last row's values of them, as the
+// database holds what the keyset condition of the next page compares. A
+// field whose column is not one of Row's plain values (a subquery, a
+// nullable string) cannot be ordered by: no key could carry it.
+func (rc *resourceColumns) keyFields(row reflect.Type, q ListQuery) ([][]int, error) {
+	fields := rowMapper.TypeMap(row)
+	var out [][]int
+	for _, k := range rc.keys(q) {
+		col, err := rc.sortColumn(k.Field)
+		if err != nil {
+			return nil, err
+		}
+		f := fields.GetByPath(col.expr)
+		if f == nil || !keyable(f.Field.Type) {
+			return nil, millwa.Errorf(millwa.Invalid, "%s cannot be ordered by %s", rc.from, k.Field)
+		}
+		out = append(out, f.Index)
 	}
-	items = items[:limit]
-	last := &items[limit-1]
-	ks := rc.keys(q)
-	next := make([]string, len(ks))
-	for i, k := range ks {
-		next[i] = rc.key(last, k.Field)
+	return out, nil
+}
+
+// rowMapper finds a row's fields by column name as sqlx scans them.
+var rowMapper = reflectx.NewMapperFunc("db", sqlx.NameMapper)
+
+var (
+	dbTimeType     = reflect.TypeFor[dbTime]()
+	dbNullTimeType = reflect.TypeFor[dbNullTime]()
+)
+
+// keyable reports whether a value of type t can be written in a page key
+// the way keyValue reads it back.
+func keyable(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int32, reflect.Int64:
+		return true
 	}
-	return Page[T]{Items: items, Next: next}
+	return t == dbTimeType || t == dbNullTimeType
+}
+
+// pageKey returns the page key of row: its values of the fields, as
+// keyFields found them.
+func pageKey(row any, fields [][]int) []string {
+	key := make([]string, len(fields))
+	for i, f := range fields {
+		v := reflectx.FieldByIndexesReadOnly(reflect.ValueOf(row), f)
+		switch t := v.Interface().(type) {
+		case dbTime:
+			key[i] = timeKey(t.Time)
+		case dbNullTime:
+			key[i] = timeKey(t.Time)
+		default:
+			key[i] = fmt.Sprint(v.Interface())
+		}
+	}
+	return key
 }
 
 // timeKey is how a time is written in a page key.
@@ -270,7 +323,7 @@ func timeKey(t time.Time) string {
 // listSQL returns the SELECT of one page: the resource's columns
 // with the caller's scope, q's conditions, start key and order, reading
 // limit+1 rows.
-func (rc *resourceColumns[T]) listSQL(dialect string, visible scope, q ListQuery, limit int) (string, []any, error) {
+func (rc *resourceColumns) listSQL(dialect string, visible scope, q ListQuery, limit int) (string, []any, error) {
 	where, args, err := rc.where(dialect, q)
 	if err != nil {
 		return "", nil, err

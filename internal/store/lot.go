@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -65,7 +63,7 @@ func (r *lotRow) lot() millwa.Lot {
 }
 
 // lotList is how lots are filtered, ordered and paged.
-var lotList = resourceColumns[millwa.Lot]{
+var lotList = resourceColumns{
 	rowSource: rowSource{noun: "lot", from: "lots", selectList: lotColumns},
 	columns: map[string]column{
 		"quality_group":          {expr: "market_quality_group", kind: millwa.StringField},
@@ -82,19 +80,6 @@ var lotList = resourceColumns[millwa.Lot]{
 		"net_weight_grams":       {expr: "net_weight_grams", kind: millwa.IntField},
 		"create_time":            {expr: "create_time", kind: millwa.TimeField},
 		"association":            {expr: "association_id", kind: millwa.StringField},
-	},
-	key: func(l *millwa.Lot, field string) string {
-		switch field {
-		case "campaign":
-			return fmt.Sprint(l.Campaign)
-		case "ask_price_per_kg":
-			return fmt.Sprint(l.AskPricePerKg)
-		case "net_weight_grams":
-			return fmt.Sprint(l.NetWeightGrams)
-		case "create_time":
-			return timeKey(l.CreateTime)
-		}
-		return l.ID
 	},
 }
 
@@ -150,7 +135,7 @@ func (tx *Tx) ClassifierExists(ctx context.Context, associationID, id string) (b
 // missingIDs returns those of ids that name no row of table belonging to
 // the association.
 func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []string) ([]string, error) {
-	var keys []any
+	var keys []string
 	canonical := map[string]string{}
 	for _, id := range ids {
 		if k, ok := canonicalID(id); ok {
@@ -160,9 +145,10 @@ func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []
 	}
 	found := map[string]bool{}
 	if len(keys) > 0 {
-		q := `SELECT id FROM ` + table + ` WHERE association_id = ? AND id IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+		in := inScope("id", keys)
 		var rows []string
-		if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(q), append([]any{associationID}, keys...)...); err != nil {
+		if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT id FROM `+table+` WHERE association_id = ? AND `+in.sql),
+			append([]any{associationID}, in.args...)...); err != nil {
 			return nil, dbError(err, "looking up %s", table)
 		}
 		for _, r := range rows {
@@ -188,37 +174,28 @@ func (qs queries) GetLot(ctx context.Context, p millwa.Principal, id string) (mi
 		return millwa.Lot{}, err
 	}
 	lots := []millwa.Lot{row.lot()}
-	if err := loadContributions(ctx, qs.db, lots); err != nil {
+	if err := lotContributions.load(ctx, qs.db, lots); err != nil {
 		return millwa.Lot{}, err
 	}
 	return lots[0], nil
 }
 
-// loadContributions fills the contributions of the lots, in one query.
-func loadContributions(ctx context.Context, q querier, lots []millwa.Lot) error {
-	if len(lots) == 0 {
-		return nil
-	}
-	ids := make([]any, len(lots))
-	index := map[string]int{}
-	for i, l := range lots {
-		ids[i] = l.ID
-		index[l.ID] = i
-	}
-	var rows []struct {
-		LotID    string `db:"lot_id"`
-		MemberID string `db:"member_id"`
-		Grams    int64  `db:"grams"`
-	}
-	query := `SELECT lot_id, member_id, grams FROM lot_contributions WHERE lot_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `) ORDER BY lot_id, member_id`
-	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), ids...); err != nil {
-		return dbError(err, "reading contributions")
-	}
-	for _, r := range rows {
-		i := index[r.LotID]
-		lots[i].Contributions = append(lots[i].Contributions, millwa.Contribution{MemberID: r.MemberID, Grams: r.Grams})
-	}
-	return nil
+// contributionRow is a lot_contributions row.
+type contributionRow struct {
+	LotID    string `db:"lot_id"`
+	MemberID string `db:"member_id"`
+	Grams    int64  `db:"grams"`
+}
+
+// lotContributions fills the contributions of lots, by member id.
+var lotContributions = children[millwa.Lot, contributionRow]{
+	what:   "contributions",
+	query:  `SELECT lot_id, member_id, grams FROM lot_contributions WHERE lot_id IN %s ORDER BY lot_id, member_id`,
+	id:     func(l *millwa.Lot) string { return l.ID },
+	parent: func(r *contributionRow) string { return r.LotID },
+	add: func(l *millwa.Lot, r *contributionRow) {
+		l.Contributions = append(l.Contributions, millwa.Contribution{MemberID: r.MemberID, Grams: r.Grams})
+	},
 }
 
 // ListLots returns one page of the lots q selects among those p may see,
@@ -237,7 +214,7 @@ func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationI
 	if err != nil {
 		return page, err
 	}
-	return page, loadContributions(ctx, qs.db, page.Items)
+	return page, lotContributions.load(ctx, qs.db, page.Items)
 }
 
 // WithdrawLot marks the lot WITHDRAWN; the caller has checked that it may

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 	"sync"
 	"time"
 
@@ -96,10 +95,9 @@ func (s *Store) MarketEvents(ctx context.Context, p millwa.Principal, after, thr
 		WHERE seq > ? AND seq <= ? AND (` + visible.sql + `)`
 	args := append([]any{after, through}, visible.args...)
 	if len(types) > 0 {
-		query += ` AND type IN (?` + strings.Repeat(", ?", len(types)-1) + `)`
-		for _, t := range types {
-			args = append(args, string(t))
-		}
+		in := inScope("type", types)
+		query += ` AND ` + in.sql
+		args = append(args, in.args...)
 	}
 	var rows []marketEventRow
 	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query+` ORDER BY seq LIMIT ?`), append(args, limit)...); err != nil {

@@ -3,14 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
 
 // memberList is how members are filtered, ordered and paged. sex holds the
 // domain's value ("FEMALE", "MALE"): the service maps the API's enum names.
-var memberList = resourceColumns[millwa.Member]{
+var memberList = resourceColumns{
 	rowSource: rowSource{noun: "member", from: "members", selectList: memberColumns},
 	columns: map[string]column{
 		"dni":          {expr: "dni", kind: millwa.StringField},
@@ -18,39 +17,29 @@ var memberList = resourceColumns[millwa.Member]{
 		"display_name": {expr: "full_name", kind: millwa.StringField},
 		"create_time":  {expr: "create_time", kind: millwa.TimeField},
 	},
-	key: func(m *millwa.Member, field string) string {
-		switch field {
-		case "dni":
-			return m.DNI
-		case "sex":
-			return string(m.Sex)
-		case "display_name":
-			return m.DisplayName
-		case "create_time":
-			return timeKey(m.CreateTime)
-		}
-		return m.ID
-	},
 }
 
 // memberRow is a members row.
 type memberRow struct {
-	recordRow
-	AssociationID string        `db:"association_id"`
-	FullName      string        `db:"full_name"`
-	DNI           string        `db:"dni"`
-	Sex           string        `db:"sex"`
-	HerdSize      sql.NullInt32 `db:"herd_size"`
+	personRow
+	Sex      string        `db:"sex"`
+	HerdSize sql.NullInt32 `db:"herd_size"`
 }
 
 const memberColumns = `id, association_id, full_name, dni, sex, herd_size, revision, create_time, update_time`
 
-func newMemberRow(m *millwa.Member) memberRow {
-	r := memberRow{AssociationID: m.AssociationID, FullName: m.DisplayName, DNI: m.DNI, Sex: string(m.Sex)}
+// newMemberRow returns m's row, or NotFound when its association is not
+// an id.
+func newMemberRow(m *millwa.Member) (memberRow, error) {
+	p, err := newPersonRow(m.AssociationID, m.DisplayName, m.DNI)
+	if err != nil {
+		return memberRow{}, err
+	}
+	r := memberRow{personRow: p, Sex: string(m.Sex)}
 	if m.HerdSize != nil {
 		r.HerdSize = sql.NullInt32{Int32: *m.HerdSize, Valid: true}
 	}
-	return r
+	return r, nil
 }
 
 func (r *memberRow) member() millwa.Member {
@@ -80,16 +69,12 @@ func (r *memberRow) member() millwa.Member {
 // association already has a member with m's DNI, and FailedPrecondition
 // when the association does not exist.
 func (tx *Tx) CreateMember(ctx context.Context, m *millwa.Member) error {
-	assoc, ok := canonicalID(m.AssociationID)
-	if !ok {
-		return millwa.Errorf(millwa.NotFound, "association %s not found", m.AssociationID)
-	}
-	row := newMemberRow(m)
-	row.AssociationID = assoc
-	id, err := tx.insertRecord(ctx, "members", memberColumns, &row.recordRow, &row)
+	row, err := newMemberRow(m)
 	if err != nil {
-		err = uniqueTaken(err, "MEMBER_DNI_TAKEN", "a member with DNI %s is already registered in associations/%s", m.DNI, assoc)
-		return fmt.Errorf("inserting member %s of association %s: %w", id, assoc, err)
+		return err
+	}
+	if err := tx.insertPerson(ctx, "member", "members", memberColumns, "MEMBER_DNI_TAKEN", &row.personRow, &row); err != nil {
+		return err
 	}
 	*m = row.member()
 	return nil

@@ -7,39 +7,15 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// processorList is how processors are filtered, ordered and paged. region
-// matches a ubigeo prefix of the plant: 2 digits for a department, 4 for a
-// province, 6 for a district.
-var processorList = resourceColumns[millwa.Processor]{
+// processorList is how processors are listed (see organisationColumns).
+var processorList = resourceColumns{
 	rowSource: rowSource{noun: "processor", from: "processors", selectList: processorColumns},
-	columns: map[string]column{
-		"ruc":         {expr: "ruc", kind: millwa.StringField},
-		"legal_name":  {expr: "legal_name", kind: millwa.StringField},
-		"region":      {expr: "ubigeo", kind: millwa.StringField, prefix: true},
-		"create_time": {expr: "create_time", kind: millwa.TimeField},
-	},
-	key: func(p *millwa.Processor, field string) string {
-		switch field {
-		case "ruc":
-			return p.RUC
-		case "legal_name":
-			return p.LegalName
-		case "region":
-			return p.Ubigeo
-		case "create_time":
-			return timeKey(p.CreateTime)
-		}
-		return p.ID
-	},
+	columns:   organisationColumns,
 }
 
 // processorRow is a processors row.
 type processorRow struct {
-	recordRow
-	contactRow
-	LegalName     string `db:"legal_name"`
-	RUC           string `db:"ruc"`
-	Ubigeo        string `db:"ubigeo"`
+	organisationRow
 	PlantLocation string `db:"plant_location"`
 }
 
@@ -66,7 +42,7 @@ func (r *processorRow) processor() millwa.Processor {
 // failure p is unchanged. It returns AlreadyExists (reason
 // PROCESSOR_RUC_TAKEN) when a processor with the same RUC exists.
 func (tx *Tx) CreateProcessor(ctx context.Context, p *millwa.Processor) error {
-	row := processorRow{contactRow: newContactRow(p.Contact), LegalName: p.LegalName, RUC: p.RUC, Ubigeo: p.Ubigeo, PlantLocation: p.PlantLocation}
+	row := processorRow{organisationRow: newOrganisationRow(p.LegalName, p.RUC, p.Ubigeo, p.Contact), PlantLocation: p.PlantLocation}
 	id, err := tx.insertRecord(ctx, "processors", processorColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "PROCESSOR_RUC_TAKEN", "a processor with RUC %s already exists", p.RUC)

@@ -16,7 +16,7 @@ import (
 // plain columns (state is derived on read, the codes are JSON arrays):
 // ListPurchaseOrders turns their conditions into SQL itself (see
 // purchaseOrderConditions).
-var purchaseOrderList = resourceColumns[millwa.PurchaseOrder]{
+var purchaseOrderList = resourceColumns{
 	rowSource: rowSource{noun: "purchase order", from: "purchase_orders", selectList: purchaseOrderColumns},
 	columns: map[string]column{
 		"standard":         {expr: "standard", kind: millwa.StringField},
@@ -24,19 +24,6 @@ var purchaseOrderList = resourceColumns[millwa.PurchaseOrder]{
 		"quantity_grams":   {expr: "quantity_grams", kind: millwa.IntField},
 		"create_time":      {expr: "create_time", kind: millwa.TimeField},
 		"expire_time":      {expr: "expire_time", kind: millwa.TimeField},
-	},
-	key: func(o *millwa.PurchaseOrder, field string) string {
-		switch field {
-		case "bid_price_per_kg":
-			return fmt.Sprint(o.BidPricePerKg)
-		case "quantity_grams":
-			return fmt.Sprint(o.QuantityGrams)
-		case "create_time":
-			return timeKey(o.CreateTime)
-		case "expire_time":
-			return timeKey(o.ExpireTime)
-		}
-		return o.ID
 	},
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -93,8 +95,9 @@ func getOne[Row, T any](ctx context.Context, qs queries, src *rowSource, visible
 }
 
 // listPage reads one page of a resource's rows, as rc and lq say, among
-// those visible, and converts each row to the domain type.
-func listPage[Row, T any](ctx context.Context, qs queries, rc *resourceColumns[T], visible scope, lq ListQuery, convert func(*Row) T) (Page[T], error) {
+// those visible, and converts each row to the domain type. When there is a
+// row beyond the limit, the page's Next is the sort key of its last item.
+func listPage[Row, T any](ctx context.Context, qs queries, rc *resourceColumns, visible scope, lq ListQuery, convert func(*Row) T) (Page[T], error) {
 	limit, err := listLimit(lq.Limit)
 	if err != nil {
 		return Page[T]{}, err
@@ -103,15 +106,63 @@ func listPage[Row, T any](ctx context.Context, qs queries, rc *resourceColumns[T
 	if err != nil {
 		return Page[T]{}, err
 	}
+	keyFields, err := rc.keyFields(reflect.TypeFor[Row](), lq)
+	if err != nil {
+		return Page[T]{}, err
+	}
 	var rows []Row
 	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), args...); err != nil {
 		return Page[T]{}, dbError(err, "listing %s", rc.from)
 	}
-	out := make([]T, len(rows))
-	for i := range rows {
-		out[i] = convert(&rows[i])
+	var page Page[T]
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.Next = pageKey(&rows[limit-1], keyFields)
 	}
-	return rc.page(out, lq, limit), nil
+	page.Items = make([]T, len(rows))
+	for i := range rows {
+		page.Items[i] = convert(&rows[i])
+	}
+	return page, nil
+}
+
+// children is how the rows of a child table fill a field of their
+// parents, read for a page of parents in one query.
+type children[T, Row any] struct {
+	// what names the rows in an error: "reading WHAT".
+	what string
+	// query selects the rows of the parents whose ids replace its %s, an
+	// IN list, in the order add is to see them.
+	query string
+	// id is a parent's id, or "" for a parent whose children are not read.
+	id func(*T) string
+	// parent is the id of a row's parent.
+	parent func(*Row) string
+	// add adds a row to its parent.
+	add func(*T, *Row)
+}
+
+// load fills the children of items.
+func (c *children[T, Row]) load(ctx context.Context, q querier, items []T) error {
+	var ids []any
+	index := map[string]int{}
+	for i := range items {
+		if id := c.id(&items[i]); id != "" {
+			ids = append(ids, id)
+			index[id] = i
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var rows []Row
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(fmt.Sprintf(c.query, placeholders(len(ids)))), ids...); err != nil {
+		return dbError(err, "reading %s", c.what)
+	}
+	for i := range rows {
+		c.add(&items[index[c.parent(&rows[i])]], &rows[i])
+	}
+	return nil
 }
 
 // List limits shared by every List method.

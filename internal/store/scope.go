@@ -73,16 +73,55 @@ func regionScope(column string, regions []string) scope {
 	return scope{sql: strings.Join(ors, " OR "), args: args}
 }
 
-// idScope selects the rows whose id is one of ids; none for no ids.
-func idScope(ids []string) scope {
-	if len(ids) == 0 {
+// inScope limits rows to those whose expr is one of values; none for no
+// values.
+func inScope[V ~string](expr string, values []V) scope {
+	if len(values) == 0 {
 		return nothing
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = string(v)
 	}
-	return scope{sql: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: args}
+	return scope{sql: expr + " IN " + placeholders(len(values)), args: args}
+}
+
+// placeholders is the parenthesised list of n ? placeholders of an IN
+// condition; n is at least 1, since "IN ()" is not SQL.
+func placeholders(n int) string {
+	return "(?" + strings.Repeat(", ?", n-1) + ")"
+}
+
+// rule is how callers of one role see a resource's rows.
+type rule func(p millwa.Principal) scope
+
+// roleRules are a resource's rules by role: a role without a rule, and the
+// zero principal, see none of its rows.
+type roleRules map[millwa.Role]rule
+
+// scope is the scope of p's rows.
+func (rs roleRules) scope(p millwa.Principal) scope {
+	if r, ok := rs[p.Role]; ok {
+		return r(p)
+	}
+	return nothing
+}
+
+// always sees the rows of s, whoever the caller.
+func always(s scope) rule {
+	return func(millwa.Principal) scope { return s }
+}
+
+// own sees a tenant's own rows: those whose column holds the id of the
+// caller's organisation when it is one of collection (see ownScope).
+func own(collection, column string) rule {
+	return func(p millwa.Principal) scope { return ownScope(p, collection, column) }
+}
+
+// inRegions sees the rows whose column holds a ubigeo code within one of
+// the caller's regions.
+func inRegions(column string) rule {
+	return func(p millwa.Principal) scope { return regionScope(column, p.Regions) }
 }
 
 // organisationID returns the canonical id of the principal's
@@ -108,54 +147,37 @@ func ownScope(p millwa.Principal, collection, column string) scope {
 // rows whose column holds the id of p's association, or every row for an
 // admin. Processors, agencies and the zero Principal see nothing.
 func associationOnlyScope(p millwa.Principal, column string) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", column)
-	}
-	return nothing
+	return roleRules{
+		millwa.RoleAdmin:       always(everything),
+		millwa.RoleAssociation: own("associations", column),
+	}.scope(p)
 }
 
 // associationScope is who sees which associations: admins and processors
 // (buyers) every one, an association itself, an agency those within its
 // regions.
-func associationScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleProcessor:
-		return everything
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", "id")
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	}
-	return nothing
-}
+var associationScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleProcessor:   always(everything),
+	millwa.RoleAssociation: own("associations", "id"),
+	millwa.RoleAgency:      inRegions("ubigeo"),
+}.scope
 
 // processorScope is who sees which processors: admins and associations
 // (sellers, who need to know their buyers) every one, a processor itself;
 // agencies and the zero principal none.
-func processorScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin, millwa.RoleAssociation:
-		return everything
-	case millwa.RoleProcessor:
-		return ownScope(p, "processors", "id")
-	}
-	return nothing
-}
+var processorScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleAssociation: always(everything),
+	millwa.RoleProcessor:   own("processors", "id"),
+}.scope
 
 // agencyScope is who sees which agencies: admins every one, an agency
 // itself; every other role and the zero principal none.
-func agencyScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		return ownScope(p, "agencies", "id")
-	}
-	return nothing
-}
+var agencyScope = roleRules{
+	millwa.RoleAdmin:  always(everything),
+	millwa.RoleAgency: own("agencies", "id"),
+}.scope
 
 // coveringRegionScope selects the agencies that cover the ubigeo code
 // ubigeo: those with a region that is a prefix of it. Regions are 2 or 4
@@ -164,14 +186,12 @@ func coveringRegionScope(ubigeo string) (scope, error) {
 	if !millwa.IsUbigeoPrefix(ubigeo) {
 		return scope{}, millwa.Errorf(millwa.Invalid, "region must be an INEI ubigeo prefix of 2, 4 or 6 digits, got %q", ubigeo)
 	}
-	prefixes := []any{ubigeo[:2]}
+	prefixes := []string{ubigeo[:2]}
 	if len(ubigeo) >= 4 {
 		prefixes = append(prefixes, ubigeo[:4])
 	}
-	return scope{
-		sql:  "id IN (SELECT agency_id FROM agency_regions WHERE ubigeo_prefix IN (?" + strings.Repeat(", ?", len(prefixes)-1) + "))",
-		args: prefixes,
-	}, nil
+	in := inScope("ubigeo_prefix", prefixes)
+	return scope{sql: "id IN (SELECT agency_id FROM agency_regions WHERE " + in.sql + ")", args: in.args}, nil
 }
 
 // childScope limits visible to the rows of the association with the given
@@ -218,46 +238,28 @@ func classifierParentScope(p millwa.Principal) scope {
 // lotScope is who sees which lots: admins every lot, an association its
 // own, an agency those originating in its regions, and a processor those
 // still on offer (AVAILABLE, or ALLOCATED with grams left).
-func lotScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", "association_id")
-	case millwa.RoleAgency:
-		return regionScope("ubigeo", p.Regions)
-	case millwa.RoleProcessor:
-		return scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}
-	}
-	return nothing
-}
+var lotScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleAssociation: own("associations", "association_id"),
+	millwa.RoleAgency:      inRegions("ubigeo"),
+	millwa.RoleProcessor:   always(scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}),
+}.scope
 
 // purchaseOrderScope is who sees which purchase orders: admins every one, a
 // processor its own; associations, agencies and the zero principal none.
-func purchaseOrderScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		return ownScope(p, "processors", "processor_id")
-	}
-	return nothing
-}
+var purchaseOrderScope = roleRules{
+	millwa.RoleAdmin:     always(everything),
+	millwa.RoleProcessor: own("processors", "processor_id"),
+}.scope
 
 // tradeScope is who sees which trades, and which market events: admins
 // every one, a processor its own, an association those on its lots (an
 // order's events have no association); agencies none.
-func tradeScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleProcessor:
-		return ownScope(p, "processors", "processor_id")
-	case millwa.RoleAssociation:
-		return ownScope(p, "associations", "association_id")
-	}
-	return nothing
-}
+var tradeScope = roleRules{
+	millwa.RoleAdmin:       always(everything),
+	millwa.RoleProcessor:   own("processors", "processor_id"),
+	millwa.RoleAssociation: own("associations", "association_id"),
+}.scope
 
 // seesPayouts reports whether p may read the member payouts of the trades
 // it sees: admins and associations, never processors.
@@ -267,15 +269,10 @@ func seesPayouts(p millwa.Principal) bool {
 
 // checkGradingScope is who sees which check gradings: admins every one, an
 // agency its own; every other role and the zero principal none.
-func checkGradingScope(p millwa.Principal) scope {
-	switch p.Role {
-	case millwa.RoleAdmin:
-		return everything
-	case millwa.RoleAgency:
-		return ownScope(p, "agencies", "c.agency_id")
-	}
-	return nothing
-}
+var checkGradingScope = roleRules{
+	millwa.RoleAdmin:  always(everything),
+	millwa.RoleAgency: own("agencies", "c.agency_id"),
+}.scope
 
 // apiKeyScope is who sees which keys: admins every key, an organisation's
 // admin key the keys of its organisation, any other key only itself.

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,7 +13,7 @@ import (
 // tradeList is how trades are filtered, ordered and paged. The service
 // turns resource names in filters (purchase_order, lot, association,
 // processor) into the ids these columns hold.
-var tradeList = resourceColumns[millwa.Trade]{
+var tradeList = resourceColumns{
 	rowSource: rowSource{noun: "trade", from: "trades", selectList: tradeColumns},
 	columns: map[string]column{
 		"state":          {expr: "state", kind: millwa.StringField},
@@ -33,19 +31,6 @@ var tradeList = resourceColumns[millwa.Trade]{
 		"confirm_time":   {expr: "confirm_time", kind: millwa.TimeField},
 		"price_per_kg":   {expr: "price_minor_per_kg", kind: millwa.IntField},
 		"grams":          {expr: "grams", kind: millwa.IntField},
-	},
-	key: func(t *millwa.Trade, field string) string {
-		switch field {
-		case "create_time":
-			return timeKey(t.CreateTime)
-		case "update_time":
-			return timeKey(t.UpdateTime)
-		case "price_per_kg":
-			return fmt.Sprint(t.PricePerKg)
-		case "grams":
-			return fmt.Sprint(t.Grams)
-		}
-		return t.ID
 	},
 }
 
@@ -164,10 +149,9 @@ func (tx *Tx) LotsOnOffer(ctx context.Context, f BookFilter) ([]millwa.Lot, erro
 		args = append(args, f.Standard)
 	}
 	if len(f.Groups) > 0 {
-		query += ` AND market_quality_group IN (?` + strings.Repeat(", ?", len(f.Groups)-1) + `)`
-		for _, g := range f.Groups {
-			args = append(args, g)
-		}
+		groups := inScope("market_quality_group", f.Groups)
+		query += ` AND ` + groups.sql
+		args = append(args, groups.args...)
 	}
 	var rows []lotRow
 	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query+` ORDER BY create_time, id`+tx.forUpdate), args...); err != nil {
@@ -323,7 +307,7 @@ func (qs queries) GetTrade(ctx context.Context, p millwa.Principal, id string) (
 	}
 	trades := []millwa.Trade{row.trade()}
 	if seesPayouts(p) {
-		if err := loadPayouts(ctx, qs.db, trades); err != nil {
+		if err := tradePayouts.load(ctx, qs.db, trades); err != nil {
 			return millwa.Trade{}, err
 		}
 	}
@@ -337,41 +321,35 @@ func (qs queries) ListTrades(ctx context.Context, p millwa.Principal, q ListQuer
 	if err != nil || !seesPayouts(p) {
 		return page, err
 	}
-	return page, loadPayouts(ctx, qs.db, page.Items)
+	return page, tradePayouts.load(ctx, qs.db, page.Items)
 }
 
-// loadPayouts fills the payouts of the paid trades, with the members'
-// names, in one query.
-func loadPayouts(ctx context.Context, q querier, trades []millwa.Trade) error {
-	var ids []any
-	index := map[string]int{}
-	for i, t := range trades {
-		if t.State == millwa.TradePaid {
-			ids = append(ids, t.ID)
-			index[t.ID] = i
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	var rows []struct {
-		TradeID  string `db:"trade_id"`
-		MemberID string `db:"member_id"`
-		Name     string `db:"full_name"`
-		Grams    int64  `db:"grams"`
-		Amount   int64  `db:"amount_minor"`
-	}
-	query := `SELECT p.trade_id, p.member_id, m.full_name, p.grams, p.amount_minor
+// payoutRow is a payouts row with its member's name.
+type payoutRow struct {
+	TradeID  string `db:"trade_id"`
+	MemberID string `db:"member_id"`
+	Name     string `db:"full_name"`
+	Grams    int64  `db:"grams"`
+	Amount   int64  `db:"amount_minor"`
+}
+
+// tradePayouts fills the payouts of the paid trades, with the members'
+// names.
+var tradePayouts = children[millwa.Trade, payoutRow]{
+	what: "payouts",
+	query: `SELECT p.trade_id, p.member_id, m.full_name, p.grams, p.amount_minor
 		FROM payouts p JOIN members m ON m.id = p.member_id
-		WHERE p.trade_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `) ORDER BY p.trade_id, p.member_id`
-	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), ids...); err != nil {
-		return dbError(err, "reading payouts")
-	}
-	for _, r := range rows {
-		i := index[r.TradeID]
-		trades[i].Payouts = append(trades[i].Payouts, millwa.Payout{MemberID: r.MemberID, MemberDisplayName: r.Name, Grams: r.Grams, Amount: r.Amount})
-	}
-	return nil
+		WHERE p.trade_id IN %s ORDER BY p.trade_id, p.member_id`,
+	id: func(t *millwa.Trade) string {
+		if t.State != millwa.TradePaid {
+			return ""
+		}
+		return t.ID
+	},
+	parent: func(r *payoutRow) string { return r.TradeID },
+	add: func(t *millwa.Trade, r *payoutRow) {
+		t.Payouts = append(t.Payouts, millwa.Payout{MemberID: r.MemberID, MemberDisplayName: r.Name, Grams: r.Grams, Amount: r.Amount})
+	},
 }
 
 // UpdateTrade writes tr's life-cycle fields (confirmations, delivery,
@@ -422,7 +400,7 @@ func (tx *Tx) UpdateTrade(ctx context.Context, tr *millwa.Trade) error {
 // LotContributions returns the contributions of a lot, by member id.
 func (tx *Tx) LotContributions(ctx context.Context, lotID string) ([]millwa.Contribution, error) {
 	lots := []millwa.Lot{{ID: lotID}}
-	if err := loadContributions(ctx, tx.tx, lots); err != nil {
+	if err := lotContributions.load(ctx, tx.tx, lots); err != nil {
 		return nil, err
 	}
 	return lots[0].Contributions, nil
