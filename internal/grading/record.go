@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -15,7 +14,7 @@ import (
 // change what stored rows mean. The keys are those the API's Grade message
 // had in JSON when grades were first stored, so rows written then read the
 // same: the standard may carry its "standards/" prefix and the fibre count
-// may be a JSON string, as protobuf's JSON mapping wrote int64 values.
+// is a JSON string, as protobuf's JSON mapping writes int64 values.
 
 // recordDoc is the stored form of a Grade.
 type recordDoc struct {
@@ -28,33 +27,18 @@ type recordDoc struct {
 	Explanation      Text        `json:"explanation"`
 }
 
-// metricsDoc is the stored form of Metrics.
+// metricsDoc is the stored form of Metrics, field for field (so that
+// each converts to the other). The fibre count is a JSON string, as
+// protobuf's JSON mapping writes an int64 and the first rows hold it.
 type metricsDoc struct {
-	MeanFiberDiameterUm  float64   `json:"meanFiberDiameterUm,omitempty"`
-	SDUm                 *float64  `json:"sdUm,omitempty"`
-	CVPercent            *float64  `json:"cvPercent,omitempty"`
-	ComfortFactorPercent *float64  `json:"comfortFactorPercent,omitempty"`
-	SpinningFinenessUm   *float64  `json:"spinningFinenessUm,omitempty"`
-	FibersMeasured       *countDoc `json:"fibersMeasured,omitempty"`
-	MFDCI95LowUm         *float64  `json:"mfdCi95LowUm,omitempty"`
-	MFDCI95HighUm        *float64  `json:"mfdCi95HighUm,omitempty"`
-}
-
-// countDoc is a whole number written as a JSON number, read from a number
-// or from a string holding one.
-type countDoc int64
-
-func (c *countDoc) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if unq, err := strconv.Unquote(s); err == nil {
-		s = unq
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("fibersMeasured: %s is not a whole number", b)
-	}
-	*c = countDoc(n)
-	return nil
+	MeanFiberDiameterUm  float64  `json:"meanFiberDiameterUm,omitempty"`
+	SDUm                 *float64 `json:"sdUm,omitempty"`
+	CVPercent            *float64 `json:"cvPercent,omitempty"`
+	ComfortFactorPercent *float64 `json:"comfortFactorPercent,omitempty"`
+	SpinningFinenessUm   *float64 `json:"spinningFinenessUm,omitempty"`
+	FibersMeasured       *int64   `json:"fibersMeasured,omitempty,string"`
+	MFDCI95LowUm         *float64 `json:"mfdCi95LowUm,omitempty"`
+	MFDCI95HighUm        *float64 `json:"mfdCi95HighUm,omitempty"`
 }
 
 // EncodeRecord is the stored form of g.
@@ -63,16 +47,8 @@ func EncodeRecord(g Grade) ([]byte, error) {
 		Standard: g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: g.QualityGroupName,
 		Borderline: g.Borderline, Alternatives: g.Alternatives, Explanation: g.Explanation,
 	}
-	m := g.Metrics
-	doc.Metrics = &metricsDoc{
-		MeanFiberDiameterUm: m.MeanFiberDiameterUm, SDUm: m.SDUm, CVPercent: m.CVPercent,
-		ComfortFactorPercent: m.ComfortFactorPercent, SpinningFinenessUm: m.SpinningFinenessUm,
-		MFDCI95LowUm: m.MFDCI95LowUm, MFDCI95HighUm: m.MFDCI95HighUm,
-	}
-	if m.FibersMeasured != nil {
-		n := countDoc(*m.FibersMeasured)
-		doc.Metrics.FibersMeasured = &n
-	}
+	m := metricsDoc(g.Metrics)
+	doc.Metrics = &m
 	return json.Marshal(doc)
 }
 
@@ -102,16 +78,8 @@ func DecodeRecord(b []byte) (Grade, error) {
 		Standard: doc.Standard, QualityGroup: doc.QualityGroup, QualityGroupName: doc.QualityGroupName,
 		Borderline: doc.Borderline, Alternatives: doc.Alternatives, Explanation: doc.Explanation,
 	}
-	if m := doc.Metrics; m != nil {
-		g.Metrics = Metrics{
-			MeanFiberDiameterUm: m.MeanFiberDiameterUm, SDUm: m.SDUm, CVPercent: m.CVPercent,
-			ComfortFactorPercent: m.ComfortFactorPercent, SpinningFinenessUm: m.SpinningFinenessUm,
-			MFDCI95LowUm: m.MFDCI95LowUm, MFDCI95HighUm: m.MFDCI95HighUm,
-		}
-		if m.FibersMeasured != nil {
-			n := int64(*m.FibersMeasured)
-			g.Metrics.FibersMeasured = &n
-		}
+	if doc.Metrics != nil {
+		g.Metrics = Metrics(*doc.Metrics)
 	}
 	return g, nil
 }

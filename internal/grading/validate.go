@@ -231,6 +231,18 @@ func (c *checker) adjacent(pf string, p *QualityGroup, f string, g *QualityGroup
 	}
 }
 
+// code checks the code of entry i of a list (field f, the list named list
+// in messages): unique among the codes seen so far, which it adds to, and
+// matching pattern, whose form says what it takes.
+func (c *checker) code(f, list string, seen map[string]int, i int, code string, pattern *regexp.Regexp, form string) {
+	if j, dup := seen[code]; dup {
+		c.add(f+".code", "duplicate code %q: %s[%d] has it too", code, list, j)
+	} else if !pattern.MatchString(code) {
+		c.add(f+".code", "%q must be %s", code, form)
+	}
+	seen[code] = i
+}
+
 func (c *checker) colours(s *Standard) {
 	if len(s.Colours) > maxColours {
 		c.add("colours", "must have at most %d colours, has %d", maxColours, len(s.Colours))
@@ -238,12 +250,7 @@ func (c *checker) colours(s *Standard) {
 	seen := map[string]int{}
 	for i, col := range s.Colours {
 		f := fmt.Sprintf("colours[%d]", i)
-		if j, dup := seen[col.Code]; dup {
-			c.add(f+".code", "duplicate code %q: colours[%d] has it too", col.Code, j)
-		} else if !codePattern.MatchString(col.Code) {
-			c.add(f+".code", "%q must be 1 to 32 upper case letters, digits and \"_\", for example \"LIGHT_FAWN\"", col.Code)
-		}
-		seen[col.Code] = i
+		c.code(f, "colours", seen, i, col.Code, codePattern, `1 to 32 upper case letters, digits and "_", for example "LIGHT_FAWN"`)
 		c.localized(f+".name", col.Name, maxName)
 		if n := utf8.RuneCountInString(col.Abbreviation); n > maxAbbreviation {
 			c.add(f+".abbreviation", "must be at most %d characters, has %d", maxAbbreviation, n)
@@ -261,12 +268,7 @@ func (c *checker) breeds(s *Standard) {
 	seen := map[string]int{}
 	for i, b := range s.Breeds {
 		f := fmt.Sprintf("breeds[%d]", i)
-		if j, dup := seen[b.Code]; dup {
-			c.add(f+".code", "duplicate code %q: breeds[%d] has it too", b.Code, j)
-		} else if !breedPattern.MatchString(b.Code) {
-			c.add(f+".code", "%q must be 1 to 32 upper case letters, for example \"HUACAYA\"", b.Code)
-		}
-		seen[b.Code] = i
+		c.code(f, "breeds", seen, i, b.Code, breedPattern, `1 to 32 upper case letters, for example "HUACAYA"`)
 		c.localized(f+".name", b.Name, maxName)
 	}
 }
@@ -303,12 +305,7 @@ func (c *checker) fleece(fc *FleeceClassification) {
 	seen := map[string]int{}
 	for i, cat := range cs {
 		cf := fmt.Sprintf("%s.categories[%d]", f, i)
-		if j, dup := seen[cat.Code]; dup {
-			c.add(cf+".code", "duplicate code %q: categories[%d] has it too", cat.Code, j)
-		} else if !codePattern.MatchString(cat.Code) {
-			c.add(cf+".code", "%q must be 1 to 32 upper case letters, digits and \"_\", for example \"EXTRAFINA\"", cat.Code)
-		}
-		seen[cat.Code] = i
+		c.code(cf, "categories", seen, i, cat.Code, codePattern, `1 to 32 upper case letters, digits and "_", for example "EXTRAFINA"`)
 		c.localized(cf+".name", cat.Name, maxName)
 		if m := cat.MinFineSharePercent; m < 0 || m > 100 {
 			c.add(cf+".min_fine_share_percent", "must be from 0 to 100, got %v", m)

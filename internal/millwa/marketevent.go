@@ -17,6 +17,14 @@ const (
 	EventOrderCancelled MarketEventType = "ORDER_CANCELLED"
 )
 
+// ParseMarketEventType returns the type an enum value names, with or
+// without the "MARKET_EVENT_TYPE_" prefix and in any case; ok is false for
+// anything else.
+func ParseMarketEventType(name string) (t MarketEventType, ok bool) {
+	return parseEnum(name, "MARKET_EVENT_TYPE_", EventTradeMatched, EventTradeConfirmed, EventTradeDelivered, EventTradePaid,
+		EventTradeCancelled, EventOrderFilled, EventOrderExpired, EventOrderCancelled)
+}
+
 // MarketEvent is one change on the market, kept in the outbox that
 // WatchMarket reads. Its parties are who may see it: the processor of the
 // order or trade, and for trades the association of the lot.

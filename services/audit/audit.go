@@ -86,13 +86,6 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *millwav1.ListAuditEve
 	return resp, nil
 }
 
-var failures = map[store.AuditFailure]millwav1.AuditChainFailure{
-	store.AuditHashMismatch:     millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_HASH_MISMATCH,
-	store.AuditPrevHashMismatch: millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH,
-	store.AuditSequenceGap:      millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_SEQUENCE_GAP,
-	store.AuditHeadMismatch:     millwav1.AuditChainFailure_AUDIT_CHAIN_FAILURE_HEAD_MISMATCH,
-}
-
 // VerifyAuditLog recomputes the hash chain over a range and reports the
 // first broken link.
 func (s *Server) VerifyAuditLog(ctx context.Context, req *millwav1.VerifyAuditLogRequest) (*millwav1.VerifyAuditLogResponse, error) {
@@ -112,7 +105,7 @@ func (s *Server) VerifyAuditLog(ctx context.Context, req *millwav1.VerifyAuditLo
 		Ok:                  v.OK,
 		EventsChecked:       v.EventsChecked,
 		FirstBrokenSequence: v.FirstBroken,
-		Failure:             failures[v.Failure],
+		Failure:             rpc.EnumToProto[millwav1.AuditChainFailure](millwav1.AuditChainFailure_value, "AUDIT_CHAIN_FAILURE_", v.Failure),
 		Reason:              v.Problem,
 		HeadSequence:        v.HeadSequence,
 		HeadHash:            hex.EncodeToString(v.HeadHash[:]),

@@ -195,12 +195,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-var confidences = map[grading.Confidence]millwav1.Confidence{
-	"confirmed":   millwav1.Confidence_CONFIDENCE_CONFIRMED,
-	"repeated":    millwav1.Confidence_CONFIDENCE_REPEATED,
-	"unconfirmed": millwav1.Confidence_CONFIDENCE_UNCONFIRMED,
-}
-
 func groupToProto(g *grading.QualityGroup) *millwav1.QualityGroup {
 	if g == nil {
 		return nil
@@ -223,13 +217,13 @@ func standardToProto(st *grading.Standard) *millwav1.Standard {
 		Publisher:            st.Publisher,
 		EditionYear:          int32(st.EditionYear),
 		Source:               st.Source,
-		Confidence:           confidences[st.Confidence],
+		Confidence:           rpc.EnumToProto[millwav1.Confidence](millwav1.Confidence_value, "CONFIDENCE_", st.Confidence),
 		DiameterResolutionUm: st.DiameterResolutionUm,
 		ShortFiberGroup:      groupToProto(st.ShortFiberGroup),
 		Etag:                 st.Digest,
 	}
 	for _, n := range st.Notes {
-		p.Notes = append(p.Notes, &millwav1.SourceNote{Subject: n.Subject, Confidence: confidences[n.Confidence], Text: n.Text})
+		p.Notes = append(p.Notes, &millwav1.SourceNote{Subject: n.Subject, Confidence: rpc.EnumToProto[millwav1.Confidence](millwav1.Confidence_value, "CONFIDENCE_", n.Confidence), Text: n.Text})
 	}
 	for i := range st.QualityGroups {
 		p.QualityGroups = append(p.QualityGroups, groupToProto(&st.QualityGroups[i]))

@@ -17,17 +17,6 @@ import (
 // accepted a call, before any event: a refused call ends without it.
 const StreamAcceptedHeader = "x-millwa-stream-accepted"
 
-var eventTypes = map[millwa.MarketEventType]millwav1.MarketEventType{
-	millwa.EventTradeMatched:   millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_MATCHED,
-	millwa.EventTradeConfirmed: millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_CONFIRMED,
-	millwa.EventTradeDelivered: millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_DELIVERED,
-	millwa.EventTradePaid:      millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_PAID,
-	millwa.EventTradeCancelled: millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_CANCELLED,
-	millwa.EventOrderFilled:    millwav1.MarketEventType_MARKET_EVENT_TYPE_ORDER_FILLED,
-	millwa.EventOrderExpired:   millwav1.MarketEventType_MARKET_EVENT_TYPE_ORDER_EXPIRED,
-	millwa.EventOrderCancelled: millwav1.MarketEventType_MARKET_EVENT_TYPE_ORDER_CANCELLED,
-}
-
 // WatchMarket streams the caller's market events from the outbox, by
 // cursor, so that events of every replica arrive in order and without
 // gaps; a commit on this replica wakes the stream at once, and a short
@@ -41,13 +30,9 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	var vs millwa.Violations
 	var types []millwa.MarketEventType
 	for i, t := range req.GetEventTypes() {
-		found := false
-		for d, v := range eventTypes {
-			if v == t {
-				types, found = append(types, d), true
-			}
-		}
-		if !found {
+		d, ok := millwa.ParseMarketEventType(t.String())
+		types = append(types, d)
+		if !ok {
 			vs.Add("event_types["+strconv.Itoa(i)+"]", "must be a MARKET_EVENT_TYPE_ value other than UNSPECIFIED")
 		}
 	}
@@ -77,7 +62,7 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 // payouts.
 func eventToProto(e *millwa.MarketEvent, p millwa.Principal) *millwav1.MarketEvent {
 	out := &millwav1.MarketEvent{
-		Id: strconv.FormatInt(e.Seq, 10), Type: eventTypes[e.Type], EventTime: timestamppb.New(e.Time), Resource: e.Resource,
+		Id: strconv.FormatInt(e.Seq, 10), Type: rpc.EnumToProto[millwav1.MarketEventType](millwav1.MarketEventType_value, "MARKET_EVENT_TYPE_", e.Type), EventTime: timestamppb.New(e.Time), Resource: e.Resource,
 	}
 	switch {
 	case e.Trade != nil:

@@ -36,16 +36,12 @@ var lotList = millwa.ListSpec{
 
 // CreateLot records a graded lot with its members' contributions.
 func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) (*millwav1.CreateLotResponse, error) {
-	if _, err := rpc.Require(ctx); err != nil {
-		return nil, err
-	}
 	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	ids, err := millwa.ParseName("parent", req.GetParent(), associationsCollection)
+	parent, err := lotsParent(ctx, &vs, req)
 	if err != nil {
 		return nil, err
 	}
-	l := s.lotFromProto(&vs, req.GetLot(), "lot", ids[0])
+	l := s.lotFromProto(&vs, req.GetLot(), "lot", parent)
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
@@ -61,12 +57,8 @@ func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) 
 
 // BatchCreateLots records up to 500 lots of one association, all or none.
 func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateLotsRequest) (*millwav1.BatchCreateLotsResponse, error) {
-	if _, err := rpc.Require(ctx); err != nil {
-		return nil, err
-	}
 	var vs millwa.Violations
-	millwa.CheckRequestID(&vs, req.GetRequestId())
-	ids, err := millwa.ParseName("parent", req.GetParent(), associationsCollection)
+	parent, err := lotsParent(ctx, &vs, req)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +78,7 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 			vs.Add(prefix+".request_id", "must be empty: the batch's request_id covers every lot")
 		}
 		fields[i] = prefix + ".lot"
-		lots[i] = s.lotFromProto(&vs, r.GetLot(), fields[i], ids[0])
+		lots[i] = s.lotFromProto(&vs, r.GetLot(), fields[i], parent)
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
@@ -104,6 +96,24 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 		}
 		return resp, lotEvents(created, trades), nil
 	})
+}
+
+// lotsParent admits the caller of a request creating lots, checks its
+// request_id into vs and returns the id of the association its parent
+// names.
+func lotsParent(ctx context.Context, vs *millwa.Violations, req interface {
+	rpc.Request
+	GetParent() string
+}) (string, error) {
+	if _, err := rpc.Require(ctx); err != nil {
+		return "", err
+	}
+	millwa.CheckRequestID(vs, req.GetRequestId())
+	ids, err := millwa.ParseName("parent", req.GetParent(), associationsCollection)
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
 }
 
 // createLots checks, in the transaction, that the association is the

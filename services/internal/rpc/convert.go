@@ -165,9 +165,9 @@ func StoredGrade(record, what string) (*grading.Grade, error) {
 
 // EnumToProto is the API's enum value for a domain value: the API names
 // each value as the domain does, behind the enum's prefix
-// (PURCHASE_ORDER_STATE_ + OPEN), so values is the enum's name-to-number
+// (PURCHASE_ORDER_STATE_ + OPEN, in upper case), so values is the enum's name-to-number
 // map from the generated code. A domain value the API does not name is the
 // enum's zero, UNSPECIFIED.
 func EnumToProto[E ~int32, D ~string](values map[string]int32, prefix string, d D) E {
-	return E(values[prefix+string(d)])
+	return E(values[prefix+strings.ToUpper(string(d))])
 }

@@ -6,7 +6,9 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/internal/rpc"
 )
@@ -32,6 +34,20 @@ func TestEnumsByName(t *testing.T) {
 	}
 	for _, a := range []millwa.Agreement{millwa.AgreementExact, millwa.AgreementAdjacent, millwa.AgreementDistant} {
 		check("AGREEMENT_", int32(rpc.EnumToProto[millwav1.Agreement](millwav1.Agreement_value, "AGREEMENT_", a)), string(a))
+	}
+	for _, e := range []millwa.MarketEventType{millwa.EventTradeMatched, millwa.EventTradeConfirmed, millwa.EventTradeDelivered, millwa.EventTradePaid,
+		millwa.EventTradeCancelled, millwa.EventOrderFilled, millwa.EventOrderExpired, millwa.EventOrderCancelled} {
+		v := rpc.EnumToProto[millwav1.MarketEventType](millwav1.MarketEventType_value, "MARKET_EVENT_TYPE_", e)
+		check("MARKET_EVENT_TYPE_", int32(v), string(e))
+		if back, ok := millwa.ParseMarketEventType(v.String()); !ok || back != e {
+			t.Errorf("%s reads back as %s, %v", v, back, ok)
+		}
+	}
+	for _, f := range []store.AuditFailure{store.AuditHashMismatch, store.AuditPrevHashMismatch, store.AuditSequenceGap, store.AuditHeadMismatch} {
+		check("AUDIT_CHAIN_FAILURE_", int32(rpc.EnumToProto[millwav1.AuditChainFailure](millwav1.AuditChainFailure_value, "AUDIT_CHAIN_FAILURE_", f)), string(f))
+	}
+	for _, c := range []grading.Confidence{"confirmed", "repeated", "unconfirmed"} {
+		check("CONFIDENCE_", int32(rpc.EnumToProto[millwav1.Confidence](millwav1.Confidence_value, "CONFIDENCE_", c)), string(c))
 	}
 	if got := rpc.EnumToProto[millwav1.TradeState](millwav1.TradeState_value, "TRADE_STATE_", millwa.TradeState("LOST")); got != millwav1.TradeState_TRADE_STATE_UNSPECIFIED {
 		t.Errorf("an unknown state shows as %v; want UNSPECIFIED", got)
