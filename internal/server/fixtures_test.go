@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"database/sql"
-	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
@@ -34,28 +33,7 @@ func (ts *testServer) createAssociation(t *testing.T, ubigeo string) *millwav1.A
 // write yet.
 func (ts *testServer) rawDB(t *testing.T) (*sql.DB, func(string) string) {
 	t.Helper()
-	driver, dsn, rebind := "pgx", ts.dbURL, func(q string) string {
-		n := 0
-		var b strings.Builder
-		for _, r := range q {
-			if r == '?' {
-				n++
-				fmt.Fprintf(&b, "$%d", n)
-				continue
-			}
-			b.WriteRune(r)
-		}
-		return b.String()
-	}
-	if path, ok := strings.CutPrefix(ts.dbURL, "sqlite:"); ok {
-		driver, dsn, rebind = "sqlite", path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)", func(q string) string { return q }
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, rebind
+	return storetest.RawDB(t, ts.dbURL)
 }
 
 // dbNow is the current time as the store writes it.

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	"github.com/millwa/millwa/internal/store/storetest"
@@ -21,13 +19,6 @@ import (
 
 // The handlers are called directly over a real database; the registry's
 // rows are written through the store.
-
-var standards = sync.OnceValues(func() (*grading.Registry, error) { return grading.Load("") })
-
-func ruc(n int) string {
-	first := fmt.Sprintf("20%08d", n)
-	return first + string(millwa.RUCCheckDigit(first))
-}
 
 // region is Puno's registry: one association, an accurate classifier and
 // a lenient one, each with lots declared FLEECE.
@@ -41,15 +32,12 @@ type region struct {
 
 func newRegion(t *testing.T, url string) *region {
 	t.Helper()
-	reg, err := standards()
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := rpctest.Standards(t)
 	st := storetest.NewStore(t, url)
 	r := &region{s: audit.New(st, reg)}
 	admin := rpctest.As(millwa.Principal{Role: millwa.RoleAdmin, KeyID: "k-admin"})
 	ag, err := r.s.CreateAgency(admin, &millwav1.CreateAgencyRequest{Agency: &millwav1.Agency{
-		DisplayName: "Dirección Regional Agraria Puno", Regions: []string{"21"}, Ruc: ruc(900),
+		DisplayName: "Dirección Regional Agraria Puno", Regions: []string{"21"}, Ruc: rpctest.RUC(900),
 		Contact: &millwav1.Contact{PersonName: "Luis Apaza", Email: "auditoria@example.org"},
 	}})
 	if err != nil {
@@ -58,7 +46,7 @@ func newRegion(t *testing.T, url string) *region {
 	r.agency = ag.GetAgency().GetName()
 	r.inspector = rpctest.As(millwa.Principal{Role: millwa.RoleAgency, KeyID: "k-agency", Organisation: r.agency, Regions: []string{"21"}})
 	err = st.InTx(admin, func(tx *store.Tx) error {
-		a := millwa.Association{LegalName: "Asociación Pucará", RUC: ruc(1), Ubigeo: "210101",
+		a := millwa.Association{LegalName: "Asociación Pucará", RUC: rpctest.RUC(1), Ubigeo: "210101",
 			Contact: millwa.Contact{PersonName: "Juan Mamani", Phone: "+51951000111"}}
 		if err := tx.CreateAssociation(admin, &a); err != nil {
 			return err

@@ -3,13 +3,11 @@ package market_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	"github.com/millwa/millwa/internal/store/storetest"
@@ -22,13 +20,6 @@ import (
 // The handlers are called directly over a real database, with the
 // association's lot written through the store: no listener, no other
 // service.
-
-var standards = sync.OnceValues(func() (*grading.Registry, error) { return grading.Load("") })
-
-func ruc(n int) string {
-	first := fmt.Sprintf("20%08d", n)
-	return first + string(millwa.RUCCheckDigit(first))
-}
 
 func as(role millwa.Role, organisation string) context.Context {
 	return rpctest.As(millwa.Principal{KeyID: "k-" + organisation, Role: role, Organisation: organisation})
@@ -47,15 +38,12 @@ type book struct {
 
 func newBook(t *testing.T, url string) *book {
 	t.Helper()
-	reg, err := standards()
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := rpctest.Standards(t)
 	b := &book{st: storetest.NewStore(t, url), currency: "PEN"}
 	b.s = market.New(b.st, reg, true)
 	ctx := as(millwa.RoleAdmin, "")
-	err = b.st.InTx(ctx, func(tx *store.Tx) error {
-		a := millwa.Association{LegalName: "Asociación Pucará", RUC: ruc(1), Ubigeo: "210101",
+	err := b.st.InTx(ctx, func(tx *store.Tx) error {
+		a := millwa.Association{LegalName: "Asociación Pucará", RUC: rpctest.RUC(1), Ubigeo: "210101",
 			Contact: millwa.Contact{PersonName: "Juan Mamani", Phone: "+51951000111"}}
 		if err := tx.CreateAssociation(ctx, &a); err != nil {
 			return err
@@ -91,7 +79,7 @@ func newBook(t *testing.T, url string) *book {
 func (b *book) processor(t *testing.T, n int) (string, context.Context) {
 	t.Helper()
 	resp, err := b.s.CreateProcessor(as(millwa.RoleAdmin, ""), &millwav1.CreateProcessorRequest{Processor: &millwav1.Processor{
-		LegalName: fmt.Sprintf("Hilandería %d", n), Ruc: ruc(100 + n), Ubigeo: "040101", PlantLocation: "Parque Industrial, Arequipa",
+		LegalName: fmt.Sprintf("Hilandería %d", n), Ruc: rpctest.RUC(100 + n), Ubigeo: "040101", PlantLocation: "Parque Industrial, Arequipa",
 		Contact: &millwav1.Contact{PersonName: "Ana Flores", Email: fmt.Sprintf("compras%d@example.org", n)},
 	}})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -26,14 +25,9 @@ import (
 // context as the interceptors put it, over a real database: no listener,
 // no interceptor chain.
 
-var standards = sync.OnceValues(func() (*grading.Registry, error) { return grading.Load("") })
-
 func newServer(t *testing.T, url string) *registry.Server {
 	t.Helper()
-	reg, err := standards()
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := rpctest.Standards(t)
 	return registry.New(storetest.NewStore(t, url), reg, false)
 }
 
@@ -42,11 +36,6 @@ func as(role millwa.Role, organisation string) context.Context {
 }
 
 var admin = as(millwa.RoleAdmin, "")
-
-func ruc(n int) string {
-	first := fmt.Sprintf("20%08d", n)
-	return first + string(millwa.RUCCheckDigit(first))
-}
 
 // fixture is an association with a classifier and a member.
 type fixture struct {
@@ -57,7 +46,7 @@ type fixture struct {
 func newFixture(t *testing.T, s *registry.Server, n int) fixture {
 	t.Helper()
 	a, err := s.CreateAssociation(admin, &millwav1.CreateAssociationRequest{Association: &millwav1.Association{
-		LegalName: fmt.Sprintf("Asociación %d", n), Ruc: ruc(n), Ubigeo: "210101",
+		LegalName: fmt.Sprintf("Asociación %d", n), Ruc: rpctest.RUC(n), Ubigeo: "210101",
 		Contact: &millwav1.Contact{PersonName: "Juan Mamani", Phone: "+51951000111"},
 	}})
 	if err != nil {

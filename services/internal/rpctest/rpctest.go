@@ -6,12 +6,15 @@ package rpctest
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"testing"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 )
 
@@ -61,4 +64,22 @@ func (s *Stream) Header() metadata.MD {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.header.Copy()
+}
+
+var shipped = sync.OnceValues(func() (*grading.Registry, error) { return grading.Load("") })
+
+// Standards returns the shipped standards, loaded once for every test.
+func Standards(t testing.TB) *grading.Registry {
+	t.Helper()
+	reg, err := shipped()
+	if err != nil {
+		t.Fatalf("loading the shipped standards: %v", err)
+	}
+	return reg
+}
+
+// RUC is the n-th valid RUC of a legal entity (20…), for fixtures.
+func RUC(n int) string {
+	first := fmt.Sprintf("20%08d", n)
+	return first + string(millwa.RUCCheckDigit(first))
 }
