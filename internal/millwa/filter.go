@@ -130,6 +130,9 @@ func condition(f, o, v token, fields map[string]FieldKind) (Condition, error) {
 		if c.Op != OpEq && c.Op != OpNe {
 			return Condition{}, fmt.Errorf("%s is a string: compare it with = or != only", name)
 		}
+		if err := checkValueText(name, v); err != nil {
+			return Condition{}, err
+		}
 		c.Str = v.text
 	case IntField:
 		n, err := strconv.ParseInt(v.text, 10, 64)
@@ -149,15 +152,40 @@ func condition(f, o, v token, fields map[string]FieldKind) (Condition, error) {
 		if c.Op != OpEq && c.Op != OpNe {
 			return Condition{}, fmt.Errorf("%s is an enum: compare it with = or != only", name)
 		}
+		if err := checkValueText(name, v); err != nil {
+			return Condition{}, err
+		}
 		c.Str = v.text
 	case TimeField:
 		t, err := time.Parse(time.RFC3339Nano, v.text)
 		if !v.quoted || err != nil {
 			return Condition{}, fmt.Errorf("%s takes a quoted RFC 3339 time at offset %d, for example %s >= \"2026-01-31T00:00:00Z\"", name, v.pos, name)
 		}
-		c.Time = t.UTC()
+		if t = t.UTC(); t.Before(MinTime) || t.After(MaxTime) {
+			return Condition{}, fmt.Errorf("%s takes a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z at offset %d, found %q", name, v.pos, v.text)
+		}
+		c.Time = t
 	}
 	return c, nil
+}
+
+// The range of times a filter accepts is what RFC 3339 and both databases
+// can hold, in UTC: a year-0 time parses in Go, but PostgreSQL refuses it
+// and SQLite's text form cannot order it.
+var (
+	// MinTime is the earliest time a filter accepts.
+	MinTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	// MaxTime is the latest time a filter accepts.
+	MaxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+// checkValueText refuses a string value holding a control character that
+// no stored text can hold, so that it never reaches the database.
+func checkValueText(name string, v token) error {
+	if r, i, ok := ForbiddenControl(v.text); ok {
+		return fmt.Errorf("the value of %s at offset %d %s", name, v.pos, ControlMessage(r, i))
+	}
+	return nil
 }
 
 type token struct {

@@ -50,6 +50,16 @@ func TestParseFilter(t *testing.T) {
 		{`"region" = "21"`, "error: unknown field"},
 		{strings.Repeat(`campaign = 1 AND `, 20) + `campaign = 1`, "error: more than 20"},
 		{strings.Repeat(" ", 1001), "error: over the limit"},
+		{`create_time >= "0000-01-01T00:00:00Z"`, "error: from 0001-01-01"},
+		{`create_time < "0001-01-01T00:30:00+01:00"`, "error: from 0001-01-01"},
+		{`create_time < "9999-12-31T23:00:00-05:00"`, "error: from 0001-01-01"},
+		{`create_time >= "0001-01-01T00:00:00Z"`, `[create_time >= 0001-01-01T00:00:00Z]`},
+		{`create_time <= "9999-12-31T23:59:59Z"`, `[create_time <= 9999-12-31T23:59:59Z]`},
+		{"region = \"2\x001\"", "error: NUL character"},
+		{"state = \"A\x00\"", "error: NUL character"},
+		{"region = \"2\x1b1\"", "error: U+001B"},
+		{"region = \"2\u00851\"", "error: U+0085"},
+		{"region = \"a\tb\"", "[region = a\tb]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.filter, func(t *testing.T) {
