@@ -58,7 +58,8 @@ func validRequestID(s string) bool {
 
 // interceptors builds the server's interceptor chains. Order, outermost
 // first: request id, for unary calls the deadline policy, metrics,
-// logging, authentication and the policy table, the rate limit, noting the
+// logging, refusing malformed input (before anything reads the database),
+// authentication and the policy table, the rate limit, noting the
 // principal for the log, error mapping and panic recovery.
 func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{
@@ -82,6 +83,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		s.deadlinePolicy,
 		s.metrics.UnaryServerInterceptor(),
 		logging.UnaryServerInterceptor(logger, logOpts...),
+		s.checkInput,
 		grpcauth.UnaryServerInterceptor(s.admit),
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			notePrincipal(ctx)
@@ -99,6 +101,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		},
 		s.metrics.StreamServerInterceptor(),
 		logging.StreamServerInterceptor(logger, logOpts...),
+		s.checkInputStream,
 		grpcauth.StreamServerInterceptor(s.admit),
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			notePrincipal(ss.Context())

@@ -35,6 +35,7 @@ import (
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/grading"
+	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/audit"
@@ -77,6 +78,9 @@ type Server struct {
 	tracing *tracing
 	// admit authenticates a call and charges it to its rate bucket.
 	admit func(context.Context) (context.Context, error)
+	// codec decodes requests, noting those that do not decode for
+	// checkInput.
+	codec *inputCodec
 
 	grpc   *grpc.Server
 	health *health.Server
@@ -149,6 +153,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrating database: %w", err)
 	}
+	pageKey, err := s.store.PageTokenKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the page token key: %w", err)
+	}
+	if err := millwa.InstallPageTokenKey(pageKey); err != nil {
+		return nil, err
+	}
 	boot, err := auth.EnsureAdminKey(ctx, s.store, cfg.AdminKey)
 	if err != nil {
 		return nil, fmt.Errorf("making sure an admin key exists: %w", err)
@@ -194,8 +205,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		tracingOpts = append(tracingOpts, grpc.StatsHandler(s.tracing.serverHandler()))
 	}
 
+	s.codec = newInputCodec()
 	unary, stream := s.interceptors()
 	s.grpc = grpc.NewServer(append(tracingOpts,
+		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.StatsHandler(&s.inflight),
