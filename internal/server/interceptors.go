@@ -83,6 +83,8 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		s.deadlinePolicy,
 		s.metrics.UnaryServerInterceptor(),
 		logging.UnaryServerInterceptor(logger, logOpts...),
+		// Before anything that may refuse a call: it takes the codec's
+		// note of a request that did not decode (see inputCodec).
 		s.checkInput,
 		grpcauth.UnaryServerInterceptor(s.admit),
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
