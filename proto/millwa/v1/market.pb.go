@@ -1066,7 +1066,10 @@ type ClearingSummary struct {
 	// Total grams allocated.
 	AllocatedGrams int64 `protobuf:"varint,9,opt,name=allocated_grams,json=allocatedGrams,proto3" json:"allocated_grams,omitempty"`
 	// Total gains from trade, sum over allocations of (bid - ask) x grams /
-	// 1000, in minor units, rounded half up once on the exact total.
+	// 1000, in minor units, rounded half up once on the exact total. A book
+	// within the documented limits can exceed an int64: then this field
+	// holds 9223372036854775807 (the largest int64) and total_surplus_decimal
+	// the exact figure.
 	TotalSurplus int64 `protobuf:"varint,10,opt,name=total_surplus,json=totalSurplus,proto3" json:"total_surplus,omitempty"`
 	// Number of trades created (for a dry run: that would be created).
 	TradesCreated int32 `protobuf:"varint,11,opt,name=trades_created,json=tradesCreated,proto3" json:"trades_created,omitempty"`
@@ -1075,8 +1078,12 @@ type ClearingSummary struct {
 	// Time spent computing the allocation, excluding database reads and
 	// writes.
 	SolveDuration *durationpb.Duration `protobuf:"bytes,13,opt,name=solve_duration,json=solveDuration,proto3" json:"solve_duration,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The same figure as total_surplus, always exact: decimal digits of minor
+	// units, for example "27000". Read this one when a total may exceed an
+	// int64 (total_surplus then saturates).
+	TotalSurplusDecimal string `protobuf:"bytes,14,opt,name=total_surplus_decimal,json=totalSurplusDecimal,proto3" json:"total_surplus_decimal,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ClearingSummary) Reset() {
@@ -1198,6 +1205,13 @@ func (x *ClearingSummary) GetSolveDuration() *durationpb.Duration {
 		return x.SolveDuration
 	}
 	return nil
+}
+
+func (x *ClearingSummary) GetTotalSurplusDecimal() string {
+	if x != nil {
+		return x.TotalSurplusDecimal
+	}
+	return ""
 }
 
 // MarketStatsCell is the trading of one ISO week, region, quality group and
@@ -3355,7 +3369,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18  \x01(\tR\x04etag\"\xaf\x04\n" +
+	"\x04etag\x18  \x01(\tR\x04etag\"\xe3\x04\n" +
 	"\x0fClearingSummary\x12\x1f\n" +
 	"\vclearing_id\x18\x01 \x01(\tR\n" +
 	"clearingId\x12\x17\n" +
@@ -3372,7 +3386,8 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x0etrades_created\x18\v \x01(\x05R\rtradesCreated\x129\n" +
 	"\n" +
 	"start_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12@\n" +
-	"\x0esolve_duration\x18\r \x01(\v2\x19.google.protobuf.DurationR\rsolveDuration\"\xa0\x03\n" +
+	"\x0esolve_duration\x18\r \x01(\v2\x19.google.protobuf.DurationR\rsolveDuration\x122\n" +
+	"\x15total_surplus_decimal\x18\x0e \x01(\tR\x13totalSurplusDecimal\"\xa0\x03\n" +
 	"\x0fMarketStatsCell\x12\x12\n" +
 	"\x04week\x18\x01 \x01(\tR\x04week\x12B\n" +
 	"\x0fweek_start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rweekStartTime\x12\x16\n" +
