@@ -1232,16 +1232,20 @@ type MarketStatsCell struct {
 	QualityGroup string `protobuf:"bytes,5,opt,name=quality_group,json=qualityGroup,proto3" json:"quality_group,omitempty"`
 	// Colour code.
 	Colour string `protobuf:"bytes,6,opt,name=colour,proto3" json:"colour,omitempty"`
-	// Total grams traded.
+	// Total grams traded, rounded half up to a multiple of 10,000 (10 kg),
+	// and at least 10,000.
 	TradedGrams int64 `protobuf:"varint,7,opt,name=traded_grams,json=tradedGrams,proto3" json:"traded_grams,omitempty"`
 	// Number of trades.
 	TradeCount int32 `protobuf:"varint,8,opt,name=trade_count,json=tradeCount,proto3" json:"trade_count,omitempty"`
 	// Volume-weighted average price per kilogram in minor units:
-	// sum(price_per_kg x grams) / sum(grams), rounded half up.
+	// sum(price_per_kg x grams) / sum(grams), rounded half up to a multiple
+	// of 10.
 	VwapPricePerKg int64 `protobuf:"varint,9,opt,name=vwap_price_per_kg,json=vwapPricePerKg,proto3" json:"vwap_price_per_kg,omitempty"`
-	// Lowest trade price per kilogram in minor units.
+	// Withheld: always 0. It was the lowest trade price, which is one
+	// seller's exact price; kept so that existing clients still decode.
 	MinPricePerKg int64 `protobuf:"varint,10,opt,name=min_price_per_kg,json=minPricePerKg,proto3" json:"min_price_per_kg,omitempty"`
-	// Highest trade price per kilogram in minor units.
+	// Withheld: always 0. It was the highest trade price, which is one
+	// seller's exact price; kept so that existing clients still decode.
 	MaxPricePerKg int64 `protobuf:"varint,11,opt,name=max_price_per_kg,json=maxPricePerKg,proto3" json:"max_price_per_kg,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3095,15 +3099,17 @@ func (x *GetMarketStatsRequest) GetCurrencyCode() string {
 // GetMarketStatsResponse is the response of GetMarketStats.
 type GetMarketStatsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The cells with trades of at least 3 distinct associations, ordered by
+	// The cells that meet the disclosure rules of GetMarketStats, ordered by
 	// week, region, quality group and colour.
 	Cells []*MarketStatsCell `protobuf:"bytes,1,rep,name=cells,proto3" json:"cells,omitempty"`
-	// Number of cells with trades omitted because fewer than 3 distinct
-	// associations traded in them.
+	// Number of cells with trades omitted under those rules (fewer than 3
+	// distinct associations, one association above 60 % of the grams, or the
+	// associations beyond the two largest below 10 % of the largest's).
 	SuppressedCellCount int32 `protobuf:"varint,2,opt,name=suppressed_cell_count,json=suppressedCellCount,proto3" json:"suppressed_cell_count,omitempty"`
-	// Explanation of the suppression rule, for display, for example {es:
-	// "Se omiten las celdas con menos de 3 asociaciones...", en: "Cells with
-	// fewer than 3 associations are omitted..."}.
+	// Explanation of the disclosure rules, for display, for example {es:
+	// "Para que no se pueda deducir el precio ni el volumen de un solo
+	// vendedor, se omiten...", en: "So that no single seller's price or
+	// volume can be read off, cells..."}.
 	Note *LocalizedText `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// ISO 4217 code of every price in the response.
 	CurrencyCode string `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
