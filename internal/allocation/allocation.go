@@ -50,8 +50,9 @@ type Summary struct {
 	LotsMatched      int
 	AllocatedGrams   int64
 	// Surplus is Σ (bid − ask) × grams / 1000 in minor units, rounded half
-	// up once on the exact total.
-	Surplus       int64
+	// up once on the exact total; it can exceed an int64 (see
+	// matching.Surplus).
+	Surplus       matching.Surplus
 	TradesCreated int
 	StartTime     time.Time
 	SolveDuration time.Duration
@@ -238,7 +239,7 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	}
 	sum.OrdersMatched, sum.LotsMatched = len(matchedOrders), len(matchedLots)
 	sum.AllocatedGrams, sum.TradesCreated = res.GramsAllocated, len(res.Allocations)
-	sum.Surplus = (res.Surplus + 500) / 1000
+	sum.Surplus = res.Surplus.DivRound(1000)
 	if dryRun {
 		return sum, nil, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/millwa/millwa/internal/allocation"
+	"github.com/millwa/millwa/internal/matching"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
 	"github.com/millwa/millwa/internal/store/storetest"
@@ -36,7 +37,7 @@ func TestClear(t *testing.T) {
 	t.Parallel()
 	// Both lots to both orders: (3000−1000) × 10 kg + (3000−1500) × 10 kg.
 	optimal := allocation.Summary{Mode: allocation.Optimal, Currency: "PEN", OrdersConsidered: 2, LotsConsidered: 2,
-		OrdersMatched: 2, LotsMatched: 2, AllocatedGrams: 20_000, Surplus: 35_000, TradesCreated: 2}
+		OrdersMatched: 2, LotsMatched: 2, AllocatedGrams: 20_000, Surplus: matching.SurplusOf(35_000), TradesCreated: 2}
 	for _, tc := range []struct {
 		name     string
 		currency string
@@ -51,7 +52,7 @@ func TestClear(t *testing.T) {
 		{name: "first come first served, dry run", currency: "PEN", mode: allocation.FirstComeFirstServed, dryRun: true,
 			want: allocation.Summary{DryRun: true, Mode: allocation.FirstComeFirstServed, Currency: "PEN",
 				OrdersConsidered: 2, LotsConsidered: 2, OrdersMatched: 1, LotsMatched: 1,
-				AllocatedGrams: 10_000, Surplus: 20_000, TradesCreated: 1}},
+				AllocatedGrams: 10_000, Surplus: matching.SurplusOf(20_000), TradesCreated: 1}},
 		{name: "first come first served, written", currency: "PEN", mode: allocation.FirstComeFirstServed,
 			want:     allocation.Summary{Mode: allocation.FirstComeFirstServed, Currency: "PEN"},
 			wantCode: millwa.Invalid},

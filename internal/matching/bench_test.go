@@ -27,7 +27,7 @@ func BenchmarkClear10kLots1kOrders(b *testing.B) {
 		sinkResult = r
 	}
 	b.ReportMetric(float64(eligiblePairs(book)), "pairs")
-	b.ReportMetric(float64(sinkResult.Surplus)/1000, "surplus-PEN-cents")
+	b.ReportMetric(sinkResult.Surplus.Float64()/1000, "surplus-PEN-cents")
 }
 
 // BenchmarkFirstComeFirstServed10kLots1kOrders is the greedy baseline on
@@ -42,7 +42,7 @@ func BenchmarkFirstComeFirstServed10kLots1kOrders(b *testing.B) {
 		}
 		sinkResult = r
 	}
-	b.ReportMetric(float64(sinkResult.Surplus)/1000, "surplus-PEN-cents")
+	b.ReportMetric(sinkResult.Surplus.Float64()/1000, "surplus-PEN-cents")
 }
 
 var pairsOnce sync.Once

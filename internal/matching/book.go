@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 )
 
@@ -59,15 +58,16 @@ type Allocation struct {
 
 // Result is the outcome of a matching: allocations sorted by order age,
 // then lot age, the gains from trade Σ (bid − ask) × grams (minor units ×
-// grams / 1000) and the grams allocated.
+// grams / 1000), exact in 128 bits, and the grams allocated.
 type Result struct {
-	Allocations    []Allocation `json:"allocations"`
-	Surplus        int64        `json:"surplus"`
-	GramsAllocated int64        `json:"grams_allocated"`
+	Allocations []Allocation `json:"allocations"`
+	Surplus     Surplus      `json:"surplus"`
+	// GramsAllocated is at most the lots' grams, MaxItems × MaxGrams = 2^60.
+	GramsAllocated int64 `json:"grams_allocated"`
 }
 
-// Limits on the input, chosen so that no sum of grams, prices or path
-// costs can overflow an int64.
+// Limits on the input, chosen so that no sum of grams or path costs can
+// overflow an int64 and no surplus a Surplus (see Surplus).
 const (
 	MaxGrams = 1 << 38 // per lot or order, about 2.7e11 g
 	MaxPrice = 1 << 32 // minor units per kg, about 4.3e9
@@ -78,9 +78,6 @@ const (
 // refuses: a missing or repeated ID, a negative or oversized quantity or
 // price, or a diameter that is not a finite non-negative number.
 var ErrInvalidBook = errors.New("invalid book")
-
-// ErrOverflow is returned when a surplus or total does not fit an int64.
-var ErrOverflow = errors.New("surplus overflows int64")
 
 // TradePrice is the price rule, the one place it is written: the trade
 // price is the midpoint of bid and ask, rounded half up to the minor unit.
@@ -185,18 +182,17 @@ type pair struct {
 	grams      int64
 }
 
-// result prices the pairs and sums the surplus, checking for overflow.
-// pairs must be sorted by order, then lot, with no repeats.
+// result prices the pairs and sums the surplus. pairs must be sorted by
+// order, then lot, with no repeats, and pair only eligible lots and orders
+// (ask ≤ bid); the sums cannot overflow (see Surplus and Result).
 func result(orders []Order, lots []Lot, pairs []pair) (Result, error) {
 	r := Result{Allocations: make([]Allocation, 0, len(pairs))}
 	for _, p := range pairs {
 		o, l := orders[p.order], lots[p.lot]
-		hi, lo := bits.Mul64(uint64(o.Bid-l.Ask), uint64(p.grams))
-		s := int64(lo)
-		if hi != 0 || s < 0 || r.Surplus > math.MaxInt64-s || r.GramsAllocated > math.MaxInt64-p.grams {
-			return Result{}, fmt.Errorf("order %q, lot %q: %w", o.ID, l.ID, ErrOverflow)
+		if o.Bid < l.Ask || p.grams < 0 {
+			return Result{}, fmt.Errorf("matching: order %q allocated %d g of lot %q asking more than its bid", o.ID, p.grams, l.ID)
 		}
-		r.Surplus += s
+		r.Surplus = r.Surplus.Add(gains(o.Bid-l.Ask, p.grams))
 		r.GramsAllocated += p.grams
 		r.Allocations = append(r.Allocations, Allocation{
 			OrderID: o.ID, LotID: l.ID, Grams: p.grams, Price: TradePrice(o.Bid, l.Ask),

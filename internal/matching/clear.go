@@ -12,8 +12,8 @@ import (
 // trade Σ (bid − ask) × grams are greatest, exactly, breaking ties as the
 // package comment describes. A lot's MinLotGrams eligibility is judged on
 // its grams in the book. Clear returns an error wrapping ErrInvalidBook for
-// a book it refuses, and ErrOverflow when the surplus does not fit an
-// int64. The input is not modified.
+// a book it refuses; the surplus of any book it accepts is exact (see
+// Surplus). The input is not modified.
 func Clear(b Book) (Result, error) {
 	return clearBook(b, false)
 }

@@ -27,7 +27,7 @@ func TestMatchOrderTakesCheapestThenOldest(t *testing.T) {
 			{OrderID: "O", LotID: "cheap-old", Grams: 100, Price: 1250},
 			{OrderID: "O", LotID: "cheap-new", Grams: 100, Price: 1250},
 		},
-		Surplus:        100*50 + 500*200,
+		Surplus:        matching.SurplusOf(100*50 + 500*200),
 		GramsAllocated: 250,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -57,7 +57,7 @@ func TestMatchLotServesHighestBidThenOldest(t *testing.T) {
 			{OrderID: "high-old", LotID: "L", Grams: 100, Price: 1150},
 			{OrderID: "high-new", LotID: "L", Grams: 50, Price: 1150},
 		},
-		Surplus:        1000*100 + 300*150,
+		Surplus:        matching.SurplusOf(1000*100 + 300*150),
 		GramsAllocated: 250,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -92,7 +92,7 @@ func TestFirstComeFirstServedIsMatchOrderInTurn(t *testing.T) {
 				lots[j].Grams -= left[lots[j].ID]
 			}
 			want.Allocations = append(want.Allocations, m.Allocations...)
-			want.Surplus += m.Surplus
+			want.Surplus = want.Surplus.Add(m.Surplus)
 			want.GramsAllocated += m.GramsAllocated
 		}
 		if diff := cmp.Diff(want, got, cmpEmpty); diff != "" {
@@ -117,12 +117,14 @@ func TestGainOverFirstComeFirstServed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fcfs.Surplus > best.Surplus {
+		if fcfs.Surplus.Cmp(best.Surplus) > 0 {
 			t.Fatalf("seed %d: FCFS %d beats Clear %d", seed, fcfs.Surplus, best.Surplus)
 		}
-		t.Logf("seed %d: optimal %d, FCFS %d, gain %.1f %%", seed, best.Surplus, fcfs.Surplus, 100*float64(best.Surplus-fcfs.Surplus)/float64(fcfs.Surplus))
-		opt += best.Surplus
-		greedy += fcfs.Surplus
+		o, _ := best.Surplus.Int64()
+		g, _ := fcfs.Surplus.Int64()
+		t.Logf("seed %d: optimal %d, FCFS %d, gain %.1f %%", seed, o, g, 100*float64(o-g)/float64(g))
+		opt += o
+		greedy += g
 	}
 	t.Logf("all seeds: gain %.1f %%", 100*float64(opt-greedy)/float64(greedy))
 }

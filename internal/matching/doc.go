@@ -57,5 +57,7 @@
 //
 // Prices are minor units (céntimos) per kilogram and quantities are grams, so
 // a surplus Σ (bid − ask) × grams is in minor units × grams / 1000; it is
-// kept exact in an int64 and divided by 1000 only for display.
+// kept exact in 128 bits (Surplus: a book within the limits stays below
+// 2^92, while an int64 is passed by some thousand 100 t lots at the widest
+// margin) and divided by 1000 only for display.
 package matching

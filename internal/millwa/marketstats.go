@@ -9,10 +9,47 @@ import (
 	"time"
 )
 
-// MinStatsAssociations is the least number of distinct selling
-// associations a market statistics cell must have to be published, so that
-// no single seller's price can be read off.
-const MinStatsAssociations = 3
+// The disclosure rules of the public market statistics. A seller in a
+// cell knows its own trades, so whatever a cell publishes, less its own
+// share, describes the other sellers together; the rules keep that from
+// describing any one of them:
+//
+//   - MinStatsAssociations: at least three sellers, so that the rest is
+//     always two or more of them together;
+//   - MaxStatsSharePercent (dominance): no seller holds more than 60 % of
+//     the cell's grams, so that the rest is never mostly one seller;
+//   - MinStatsRemainderPercent (the p % rule): the sellers beyond the two
+//     largest hold at least 10 % of the largest's grams, so that the
+//     second largest, taking its own trades from the total, misjudges the
+//     largest's by at least that much;
+//   - no lowest or highest price, each of which is one seller's exact
+//     price;
+//   - the volume-weighted price rounded to StatsPriceStep and the grams to
+//     StatsGramsStep, so that subtracting one's own trades from the totals
+//     leaves estimates, not exact figures.
+//
+// Cells are always the finest grouping (week, region, quality group,
+// colour), whatever a request filters on, so comparing overlapping requests
+// (one region against all, one colour against all) shows the same cells
+// and nothing more.
+const (
+	// MinStatsAssociations is the least number of distinct selling
+	// associations a published cell must have.
+	MinStatsAssociations = 3
+	// MaxStatsSharePercent is the greatest share of a published cell's
+	// grams one association may hold, in percent.
+	MaxStatsSharePercent = 60
+	// MinStatsRemainderPercent is the least share, in percent of the
+	// largest association's grams, that the associations beyond the two
+	// largest must hold together for a cell to be published.
+	MinStatsRemainderPercent = 10
+	// StatsPriceStep is what the published volume-weighted price is rounded
+	// to, half up: 10 minor units (céntimos) a kilogram.
+	StatsPriceStep = 10
+	// StatsGramsStep is what published volumes are rounded to, half up:
+	// 10 kg, and never below it.
+	StatsGramsStep = 10_000
+)
 
 // MaxStatsWeeks is the longest range of weeks one statistics request may
 // cover.
@@ -77,24 +114,22 @@ type TradedVolume struct {
 }
 
 // StatsCell is the trading of one week, region (2-digit department),
-// quality group and colour.
+// quality group and colour, as published.
 type StatsCell struct {
 	Week         Week
 	Region       string
 	QualityGroup string
 	Colour       string
-	TradedGrams  int64
+	TradedGrams  int64 // Σ grams, rounded half up to StatsGramsStep, at least one step
 	TradeCount   int
-	VWAP         int64 // Σ price × grams / Σ grams, rounded half up
-	MinPrice     int64
-	MaxPrice     int64
-	associations map[string]bool
-	value        [2]uint64 // Σ price × grams, 128 bits: hi, lo
+	VWAP         int64            // Σ price × grams / Σ grams, rounded half up to StatsPriceStep
+	associations map[string]int64 // grams by association
+	value        [2]uint64        // Σ price × grams, 128 bits: hi, lo
 }
 
 // MarketStats groups trades into cells by week, region, quality group and
-// colour, ordered by those keys, and drops the cells with trades of fewer
-// than MinStatsAssociations distinct associations, returning how many it
+// colour, ordered by those keys, and drops the cells that break a
+// disclosure rule (see MinStatsAssociations), returning how many it
 // dropped.
 func MarketStats(trades []TradedVolume) (cells []StatsCell, suppressed int) {
 	type key struct {
@@ -107,20 +142,19 @@ func MarketStats(trades []TradedVolume) (cells []StatsCell, suppressed int) {
 		c := byKey[k]
 		if c == nil {
 			c = &StatsCell{Week: k.week, Region: k.region, QualityGroup: k.group, Colour: k.colour,
-				MinPrice: t.PricePerKg, MaxPrice: t.PricePerKg, associations: map[string]bool{}}
+				associations: map[string]int64{}}
 			byKey[k] = c
 		}
 		c.TradedGrams += t.Grams
 		c.TradeCount++
-		c.MinPrice, c.MaxPrice = min(c.MinPrice, t.PricePerKg), max(c.MaxPrice, t.PricePerKg)
-		c.associations[t.AssociationID] = true
+		c.associations[t.AssociationID] += t.Grams
 		hi, lo := bits.Mul64(uint64(t.PricePerKg), uint64(t.Grams))
 		var carry uint64
 		c.value[1], carry = bits.Add64(c.value[1], lo, 0)
 		c.value[0] += hi + carry
 	}
 	for _, c := range byKey {
-		if len(c.associations) < MinStatsAssociations {
+		if !disclosable(c.associations, c.TradedGrams) {
 			suppressed++
 			continue
 		}
@@ -129,7 +163,8 @@ func MarketStats(trades []TradedVolume) (cells []StatsCell, suppressed int) {
 		d := uint64(c.TradedGrams)
 		lo, carry := bits.Add64(c.value[1], d/2, 0)
 		q, _ := bits.Div64(c.value[0]+carry, lo, d)
-		c.VWAP = int64(q)
+		c.VWAP = roundHalfUp(int64(q), StatsPriceStep)
+		c.TradedGrams = max(roundHalfUp(c.TradedGrams, StatsGramsStep), StatsGramsStep)
 		c.associations = nil
 		cells = append(cells, *c)
 	}
@@ -139,3 +174,34 @@ func MarketStats(trades []TradedVolume) (cells []StatsCell, suppressed int) {
 	})
 	return cells, suppressed
 }
+
+// disclosable reports whether a cell whose associations sold byAssoc grams
+// each, total in all, may be published under the rules of
+// MinStatsAssociations, MaxStatsSharePercent and MinStatsRemainderPercent.
+func disclosable(byAssoc map[string]int64, total int64) bool {
+	if len(byAssoc) < MinStatsAssociations || total <= 0 {
+		return false
+	}
+	var first, second int64
+	for _, g := range byAssoc {
+		switch {
+		case g > first:
+			first, second = g, first
+		case g > second:
+			second = g
+		}
+	}
+	rest := total - first - second
+	return mulLE(first, 100, total, MaxStatsSharePercent) && mulLE(first, MinStatsRemainderPercent, rest, 100)
+}
+
+// mulLE reports whether a × x ≤ b × y for non-negative operands, with
+// 128-bit products so that no cell's grams can overflow the comparison.
+func mulLE(a, x, b, y int64) bool {
+	ah, al := bits.Mul64(uint64(a), uint64(x))
+	bh, bl := bits.Mul64(uint64(b), uint64(y))
+	return ah < bh || ah == bh && al <= bl
+}
+
+// roundHalfUp rounds v ≥ 0 to the nearest multiple of step, halves up.
+func roundHalfUp(v, step int64) int64 { return (v + step/2) / step * step }

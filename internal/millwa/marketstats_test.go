@@ -68,12 +68,57 @@ func TestMarketStatsSuppressesSmallCells(t *testing.T) {
 	}
 	c := cells[0]
 	// VWAP = (40,000×2000 + 10,000×2500 + 30,000×1800 + 1×9999) / 80,001
-	//      = 159,009,999 / 80,001 = 1987.60 → 1988.
+	//      = 159,009,999 / 80,001 = 1987.60 → 1990 (10 céntimos); the
+	// volume 80,001 g → 80 kg (10 kg).
 	want := StatsCell{Week: Week{2026, 45}, Region: "21", QualityGroup: "BABY", Colour: "BL",
-		TradedGrams: 80_001, TradeCount: 4, VWAP: 1988, MinPrice: 1800, MaxPrice: 9999}
+		TradedGrams: 80_000, TradeCount: 4, VWAP: 1990}
 	c.value = [2]uint64{}
 	if c.Week != want.Week || c.Region != want.Region || c.QualityGroup != want.QualityGroup || c.TradedGrams != want.TradedGrams ||
-		c.TradeCount != want.TradeCount || c.VWAP != want.VWAP || c.MinPrice != want.MinPrice || c.MaxPrice != want.MaxPrice {
+		c.TradeCount != want.TradeCount || c.VWAP != want.VWAP {
 		t.Fatalf("cell %+v, want %+v", c, want)
+	}
+}
+
+// TestMarketStatsDisclosureRules checks each rule that keeps one seller's
+// figures from being read off a cell, at and beside its threshold.
+func TestMarketStatsDisclosureRules(t *testing.T) {
+	t.Parallel()
+	mon := time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC)
+	cell := func(grams ...int64) []TradedVolume {
+		var ts []TradedVolume
+		for i, g := range grams {
+			ts = append(ts, TradedVolume{ConfirmTime: mon, OriginUbigeo: "210101", QualityGroup: "BABY", Colour: "WHITE",
+				AssociationID: string(rune('a' + i)), Grams: g, PricePerKg: 2000 + int64(i)*100})
+		}
+		return ts
+	}
+	for _, tc := range []struct {
+		name      string
+		trades    []TradedVolume
+		published bool
+	}{
+		{"three equal sellers", cell(10_000, 10_000, 10_000), true},
+		{"two sellers", cell(50_000, 50_000), false},
+		{"largest at 60 %", cell(60_000, 30_000, 10_000), true},
+		{"largest above 60 %", cell(60_001, 29_999, 10_000), false},
+		{"third at 10 % of the largest", cell(50_000, 45_000, 5_000), true},
+		{"third below 10 % of the largest", cell(50_000, 45_001, 4_999), false},
+		{"fourth and fifth together at 10 %", cell(40_000, 40_000, 2_000, 1_000, 1_000), true},
+	} {
+		cells, suppressed := MarketStats(tc.trades)
+		if got := len(cells) == 1 && suppressed == 0; got != tc.published || len(cells)+suppressed != 1 {
+			t.Errorf("%s: %d cells, %d suppressed; want published %v", tc.name, len(cells), suppressed, tc.published)
+		}
+	}
+	// Rounding: 3 × 1,000 g at 2000, 2100 and 2200 is 3 kg → 10 kg at
+	// least, and a VWAP of 2100 stays; 2,004.999… → 2000, 2,005 → 2010.
+	cells, _ := MarketStats(cell(1000, 1000, 1000))
+	if len(cells) != 1 || cells[0].TradedGrams != StatsGramsStep || cells[0].VWAP != 2100 {
+		t.Errorf("small cell %+v, want 10 kg at 2100", cells)
+	}
+	for _, tc := range []struct{ v, want int64 }{{2004, 2000}, {2005, 2010}, {1995, 2000}, {0, 0}} {
+		if got := roundHalfUp(tc.v, StatsPriceStep); got != tc.want {
+			t.Errorf("roundHalfUp(%d) = %d, want %d", tc.v, got, tc.want)
+		}
 	}
 }

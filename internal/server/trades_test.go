@@ -401,14 +401,15 @@ func TestMarketStatsOverAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Prices are the midpoints with the bid of 2500: 2250, 2300, 2450;
-		// 10 kg each, so the VWAP is their mean, 2333.33 → 2333.
+		// 10 kg each, so the VWAP is their mean, 2333.33, published to 10
+		// céntimos, 2330; the lowest and highest price are withheld.
 		if len(stats.GetCells()) != 1 || stats.GetSuppressedCellCount() != 0 {
 			t.Fatalf("stats: %v, want one published cell", stats)
 		}
 		c := stats.GetCells()[0]
 		if c.GetRegion() != "21" || c.GetRegionName() != "Puno" || c.GetQualityGroup() != "BABY" || c.GetTradedGrams() != 30_000 ||
-			c.GetTradeCount() != 3 || c.GetVwapPricePerKg() != 2333 || c.GetMinPricePerKg() != 2250 || c.GetMaxPricePerKg() != 2450 {
-			t.Fatalf("cell %v, want Puno BABY 30 kg in 3 trades, VWAP 2333, 2250 to 2450", c)
+			c.GetTradeCount() != 3 || c.GetVwapPricePerKg() != 2330 || c.GetMinPricePerKg() != 0 || c.GetMaxPricePerKg() != 0 {
+			t.Fatalf("cell %v, want Puno BABY 30 kg in 3 trades, VWAP 2330, no lowest or highest price", c)
 		}
 		for _, tt := range []struct {
 			req  *millwav1.GetMarketStatsRequest

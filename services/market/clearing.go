@@ -83,16 +83,20 @@ func tradeEvents(trades []millwa.Trade) []rpc.Event {
 	return events
 }
 
+// summaryToProto converts a clearing's summary. total_surplus is an int64
+// that clients already read, so a surplus beyond it saturates there and
+// total_surplus_decimal carries it exactly.
 func summaryToProto(s allocation.Summary) *millwav1.ClearingSummary {
 	mode := millwav1.ClearingMode_CLEARING_MODE_OPTIMAL
 	if s.Mode == allocation.FirstComeFirstServed {
 		mode = millwav1.ClearingMode_CLEARING_MODE_FIRST_COME_FIRST_SERVED
 	}
+	surplus, _ := s.Surplus.Int64()
 	return &millwav1.ClearingSummary{
 		ClearingId: s.ClearingID, DryRun: s.DryRun, Mode: mode, CurrencyCode: s.Currency,
 		OrdersConsidered: int32(s.OrdersConsidered), LotsConsidered: int32(s.LotsConsidered),
 		OrdersMatched: int32(s.OrdersMatched), LotsMatched: int32(s.LotsMatched),
-		AllocatedGrams: s.AllocatedGrams, TotalSurplus: s.Surplus, TradesCreated: int32(s.TradesCreated),
-		StartTime: timestamppb.New(s.StartTime), SolveDuration: durationpb.New(s.SolveDuration),
+		AllocatedGrams: s.AllocatedGrams, TotalSurplus: surplus, TotalSurplusDecimal: s.Surplus.String(),
+		TradesCreated: int32(s.TradesCreated), StartTime: timestamppb.New(s.StartTime), SolveDuration: durationpb.New(s.SolveDuration),
 	}
 }

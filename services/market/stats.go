@@ -11,10 +11,16 @@ import (
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
-// statsNote explains the suppression rule to people reading the figures.
+// statsNote explains the disclosure rules to people reading the figures.
 var statsNote = &millwav1.LocalizedText{
-	Es: fmt.Sprintf("Se omiten las celdas con operaciones de menos de %d asociaciones distintas, para que no se pueda deducir el precio de un solo vendedor.", millwa.MinStatsAssociations),
-	En: fmt.Sprintf("Cells with trades of fewer than %d distinct associations are omitted, so that no single seller's price can be read off.", millwa.MinStatsAssociations),
+	Es: fmt.Sprintf("Para que no se pueda deducir el precio ni el volumen de un solo vendedor, se omiten las celdas con operaciones de menos de %d asociaciones distintas, "+
+		"aquellas en que una asociación vende más del %d %% del volumen y aquellas en que las asociaciones fuera de las dos mayores venden menos del %d %% de lo que vende la mayor; "+
+		"el precio medio se redondea a %d céntimos por kilogramo y el volumen a %d kg, y no se publican precios mínimos ni máximos.",
+		millwa.MinStatsAssociations, millwa.MaxStatsSharePercent, millwa.MinStatsRemainderPercent, millwa.StatsPriceStep, millwa.StatsGramsStep/1000),
+	En: fmt.Sprintf("So that no single seller's price or volume can be read off, cells with trades of fewer than %d distinct associations are omitted, "+
+		"as are cells where one association sells more than %d %% of the volume and cells where the associations beyond the two largest sell less than %d %% of what the largest sells; "+
+		"the average price is rounded to %d minor units a kilogram and the volume to %d kg, and no lowest or highest price is published.",
+		millwa.MinStatsAssociations, millwa.MaxStatsSharePercent, millwa.MinStatsRemainderPercent, millwa.StatsPriceStep, millwa.StatsGramsStep/1000),
 }
 
 // statsDefaultWeeks is how many weeks GetMarketStats covers when no start
@@ -49,8 +55,8 @@ func statsWeeks(vs *millwa.Violations, req *millwav1.GetMarketStatsRequest, now 
 }
 
 // GetMarketStats publishes traded volumes and prices per week, region,
-// quality group and colour, suppressing cells of fewer than three
-// associations. It needs no API key.
+// quality group and colour under the disclosure rules of millwa.MarketStats
+// (the lowest and highest price fields stay 0). It needs no API key.
 func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStatsRequest) (*millwav1.GetMarketStatsResponse, error) {
 	var vs millwa.Violations
 	start, end := statsWeeks(&vs, req, time.Now())
@@ -87,7 +93,6 @@ func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStat
 			Week: c.Week.String(), WeekStartTime: timestamppb.New(c.Week.Start()), Region: c.Region,
 			RegionName: millwa.Departments[c.Region], QualityGroup: c.QualityGroup, Colour: c.Colour,
 			TradedGrams: c.TradedGrams, TradeCount: int32(c.TradeCount), VwapPricePerKg: c.VWAP,
-			MinPricePerKg: c.MinPrice, MaxPricePerKg: c.MaxPrice,
 		})
 	}
 	return resp, nil

@@ -1066,7 +1066,10 @@ type ClearingSummary struct {
 	// Total grams allocated.
 	AllocatedGrams int64 `protobuf:"varint,9,opt,name=allocated_grams,json=allocatedGrams,proto3" json:"allocated_grams,omitempty"`
 	// Total gains from trade, sum over allocations of (bid - ask) x grams /
-	// 1000, in minor units, rounded half up once on the exact total.
+	// 1000, in minor units, rounded half up once on the exact total. A book
+	// within the documented limits can exceed an int64: then this field
+	// holds 9223372036854775807 (the largest int64) and total_surplus_decimal
+	// the exact figure.
 	TotalSurplus int64 `protobuf:"varint,10,opt,name=total_surplus,json=totalSurplus,proto3" json:"total_surplus,omitempty"`
 	// Number of trades created (for a dry run: that would be created).
 	TradesCreated int32 `protobuf:"varint,11,opt,name=trades_created,json=tradesCreated,proto3" json:"trades_created,omitempty"`
@@ -1075,8 +1078,12 @@ type ClearingSummary struct {
 	// Time spent computing the allocation, excluding database reads and
 	// writes.
 	SolveDuration *durationpb.Duration `protobuf:"bytes,13,opt,name=solve_duration,json=solveDuration,proto3" json:"solve_duration,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The same figure as total_surplus, always exact: decimal digits of minor
+	// units, for example "27000". Read this one when a total may exceed an
+	// int64 (total_surplus then saturates).
+	TotalSurplusDecimal string `protobuf:"bytes,14,opt,name=total_surplus_decimal,json=totalSurplusDecimal,proto3" json:"total_surplus_decimal,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ClearingSummary) Reset() {
@@ -1200,6 +1207,13 @@ func (x *ClearingSummary) GetSolveDuration() *durationpb.Duration {
 	return nil
 }
 
+func (x *ClearingSummary) GetTotalSurplusDecimal() string {
+	if x != nil {
+		return x.TotalSurplusDecimal
+	}
+	return ""
+}
+
 // MarketStatsCell is the trading of one ISO week, region, quality group and
 // colour.
 type MarketStatsCell struct {
@@ -1218,16 +1232,20 @@ type MarketStatsCell struct {
 	QualityGroup string `protobuf:"bytes,5,opt,name=quality_group,json=qualityGroup,proto3" json:"quality_group,omitempty"`
 	// Colour code.
 	Colour string `protobuf:"bytes,6,opt,name=colour,proto3" json:"colour,omitempty"`
-	// Total grams traded.
+	// Total grams traded, rounded half up to a multiple of 10,000 (10 kg),
+	// and at least 10,000.
 	TradedGrams int64 `protobuf:"varint,7,opt,name=traded_grams,json=tradedGrams,proto3" json:"traded_grams,omitempty"`
 	// Number of trades.
 	TradeCount int32 `protobuf:"varint,8,opt,name=trade_count,json=tradeCount,proto3" json:"trade_count,omitempty"`
 	// Volume-weighted average price per kilogram in minor units:
-	// sum(price_per_kg x grams) / sum(grams), rounded half up.
+	// sum(price_per_kg x grams) / sum(grams), rounded half up to a multiple
+	// of 10.
 	VwapPricePerKg int64 `protobuf:"varint,9,opt,name=vwap_price_per_kg,json=vwapPricePerKg,proto3" json:"vwap_price_per_kg,omitempty"`
-	// Lowest trade price per kilogram in minor units.
+	// Withheld: always 0. It was the lowest trade price, which is one
+	// seller's exact price; kept so that existing clients still decode.
 	MinPricePerKg int64 `protobuf:"varint,10,opt,name=min_price_per_kg,json=minPricePerKg,proto3" json:"min_price_per_kg,omitempty"`
-	// Highest trade price per kilogram in minor units.
+	// Withheld: always 0. It was the highest trade price, which is one
+	// seller's exact price; kept so that existing clients still decode.
 	MaxPricePerKg int64 `protobuf:"varint,11,opt,name=max_price_per_kg,json=maxPricePerKg,proto3" json:"max_price_per_kg,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3081,15 +3099,17 @@ func (x *GetMarketStatsRequest) GetCurrencyCode() string {
 // GetMarketStatsResponse is the response of GetMarketStats.
 type GetMarketStatsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The cells with trades of at least 3 distinct associations, ordered by
+	// The cells that meet the disclosure rules of GetMarketStats, ordered by
 	// week, region, quality group and colour.
 	Cells []*MarketStatsCell `protobuf:"bytes,1,rep,name=cells,proto3" json:"cells,omitempty"`
-	// Number of cells with trades omitted because fewer than 3 distinct
-	// associations traded in them.
+	// Number of cells with trades omitted under those rules (fewer than 3
+	// distinct associations, one association above 60 % of the grams, or the
+	// associations beyond the two largest below 10 % of the largest's).
 	SuppressedCellCount int32 `protobuf:"varint,2,opt,name=suppressed_cell_count,json=suppressedCellCount,proto3" json:"suppressed_cell_count,omitempty"`
-	// Explanation of the suppression rule, for display, for example {es:
-	// "Se omiten las celdas con menos de 3 asociaciones...", en: "Cells with
-	// fewer than 3 associations are omitted..."}.
+	// Explanation of the disclosure rules, for display, for example {es:
+	// "Para que no se pueda deducir el precio ni el volumen de un solo
+	// vendedor, se omiten...", en: "So that no single seller's price or
+	// volume can be read off, cells..."}.
 	Note *LocalizedText `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// ISO 4217 code of every price in the response.
 	CurrencyCode string `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
@@ -3355,7 +3375,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18  \x01(\tR\x04etag\"\xaf\x04\n" +
+	"\x04etag\x18  \x01(\tR\x04etag\"\xe3\x04\n" +
 	"\x0fClearingSummary\x12\x1f\n" +
 	"\vclearing_id\x18\x01 \x01(\tR\n" +
 	"clearingId\x12\x17\n" +
@@ -3372,7 +3392,8 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x0etrades_created\x18\v \x01(\x05R\rtradesCreated\x129\n" +
 	"\n" +
 	"start_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12@\n" +
-	"\x0esolve_duration\x18\r \x01(\v2\x19.google.protobuf.DurationR\rsolveDuration\"\xa0\x03\n" +
+	"\x0esolve_duration\x18\r \x01(\v2\x19.google.protobuf.DurationR\rsolveDuration\x122\n" +
+	"\x15total_surplus_decimal\x18\x0e \x01(\tR\x13totalSurplusDecimal\"\xa0\x03\n" +
 	"\x0fMarketStatsCell\x12\x12\n" +
 	"\x04week\x18\x01 \x01(\tR\x04week\x12B\n" +
 	"\x0fweek_start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rweekStartTime\x12\x16\n" +

@@ -236,9 +236,15 @@ type MarketServiceClient interface {
 	// GetMarketStats returns the traded volume and prices per ISO week,
 	// region, quality group and colour. A trade counts once it is CONFIRMED
 	// (and while DELIVERED or PAID), in the week of its confirm_time and the
-	// region of its lot's origin, for its agreed grams. A cell with trades of
-	// fewer than 3 distinct associations is omitted, so that no single seller's
-	// price can be read off.
+	// region of its lot's origin, for its agreed grams. So that no seller,
+	// not even one trading in the cell, can read off another seller's price
+	// or volume, a cell is omitted when fewer than 3 distinct associations
+	// traded in it, when one association holds more than 60 % of its grams,
+	// or when the associations beyond the two largest hold together less than
+	// 10 % of the largest's grams; the volume-weighted price is rounded to 10
+	// minor units and volumes to 10 kg, and no lowest or highest price is
+	// published. Cells are the same whatever the request filters on, so
+	// comparing overlapping requests reveals nothing more.
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (a
 	// malformed week, end_week before start_week, a range of more than 53
@@ -627,9 +633,15 @@ type MarketServiceServer interface {
 	// GetMarketStats returns the traded volume and prices per ISO week,
 	// region, quality group and colour. A trade counts once it is CONFIRMED
 	// (and while DELIVERED or PAID), in the week of its confirm_time and the
-	// region of its lot's origin, for its agreed grams. A cell with trades of
-	// fewer than 3 distinct associations is omitted, so that no single seller's
-	// price can be read off.
+	// region of its lot's origin, for its agreed grams. So that no seller,
+	// not even one trading in the cell, can read off another seller's price
+	// or volume, a cell is omitted when fewer than 3 distinct associations
+	// traded in it, when one association holds more than 60 % of its grams,
+	// or when the associations beyond the two largest hold together less than
+	// 10 % of the largest's grams; the volume-weighted price is rounded to 10
+	// minor units and volumes to 10 kg, and no lowest or highest price is
+	// published. Cells are the same whatever the request filters on, so
+	// comparing overlapping requests reveals nothing more.
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (a
 	// malformed week, end_week before start_week, a range of more than 53

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"reflect"
 	"runtime"
@@ -107,20 +108,20 @@ and l<j> for lot j's grams.`,
 // clearingReport is what "millwa bench clearing" prints. Surplus,
 // SolveMillis, PeakBytes and Allocations are those of the exact clearing.
 type clearingReport struct {
-	Machine            machineInfo `json:"machine"`
-	Book               bookInfo    `json:"book"`
-	Surplus            int64       `json:"surplus"`
-	SurplusMinorUnits  float64     `json:"surplusMinorUnits"`
-	GramsAllocated     int64       `json:"gramsAllocated"`
-	SolveMillis        float64     `json:"solveMillis"`
-	PeakBytes          uint64      `json:"peakBytes"`
-	AllocBytes         uint64      `json:"allocBytes"`
-	FCFSSurplus        int64       `json:"fcfsSurplus"`
-	FCFSGramsAllocated int64       `json:"fcfsGramsAllocated"`
-	FCFSAllocations    int         `json:"fcfsAllocations"`
-	FCFSSolveMillis    float64     `json:"fcfsSolveMillis"`
-	FCFSPeakBytes      uint64      `json:"fcfsPeakBytes"`
-	FCFSAllocBytes     uint64      `json:"fcfsAllocBytes"`
+	Machine            machineInfo      `json:"machine"`
+	Book               bookInfo         `json:"book"`
+	Surplus            matching.Surplus `json:"surplus"`
+	SurplusMinorUnits  float64          `json:"surplusMinorUnits"`
+	GramsAllocated     int64            `json:"gramsAllocated"`
+	SolveMillis        float64          `json:"solveMillis"`
+	PeakBytes          uint64           `json:"peakBytes"`
+	AllocBytes         uint64           `json:"allocBytes"`
+	FCFSSurplus        matching.Surplus `json:"fcfsSurplus"`
+	FCFSGramsAllocated int64            `json:"fcfsGramsAllocated"`
+	FCFSAllocations    int              `json:"fcfsAllocations"`
+	FCFSSolveMillis    float64          `json:"fcfsSolveMillis"`
+	FCFSPeakBytes      uint64           `json:"fcfsPeakBytes"`
+	FCFSAllocBytes     uint64           `json:"fcfsAllocBytes"`
 	// FCFSGainPercent is null when first come, first served trades nothing
 	// and the optimum does.
 	FCFSGainPercent *float64              `json:"fcfsGainPercent"`
@@ -182,7 +183,7 @@ func runBenchClearing(stdout io.Writer, opt clearingOptions) error {
 		Machine:            machine(),
 		Book:               bookInfo{Source: source, Lots: len(book.Lots), Orders: len(book.Orders)},
 		Surplus:            best.Surplus,
-		SurplusMinorUnits:  float64(best.Surplus) / 1000,
+		SurplusMinorUnits:  best.Surplus.Float64() / 1000,
 		GramsAllocated:     best.GramsAllocated,
 		SolveMillis:        millis(m.elapsed),
 		PeakBytes:          m.peakBytes,
@@ -511,12 +512,13 @@ func millis(d time.Duration) float64 {
 // gainPercent is how much more the optimum trades than first come, first
 // served, in percent of the latter; nil when that is 0 and the optimum
 // is not.
-func gainPercent(optimal, fcfs int64) *float64 {
+func gainPercent(optimal, fcfs matching.Surplus) *float64 {
 	var g float64
+	zero := matching.Surplus{}
 	switch {
-	case fcfs != 0:
-		g = 100 * float64(optimal-fcfs) / float64(fcfs)
-	case optimal != 0:
+	case fcfs != zero:
+		g = 100 * (optimal.Float64() - fcfs.Float64()) / fcfs.Float64()
+	case optimal != zero:
 		return nil
 	}
 	return &g
@@ -576,7 +578,7 @@ func printClearingTable(w io.Writer, r clearingReport) error {
 
 	rows := [][3]string{
 		{"", "optimal", "first come, first served"},
-		{"surplus Σ (bid − ask) × grams", strconv.FormatInt(r.Surplus, 10), strconv.FormatInt(r.FCFSSurplus, 10)},
+		{"surplus Σ (bid − ask) × grams", r.Surplus.String(), r.FCFSSurplus.String()},
 		{"surplus ÷ 1000, minor units", thousandths(r.Surplus), thousandths(r.FCFSSurplus)},
 		{"grams allocated", strconv.FormatInt(r.GramsAllocated, 10), strconv.FormatInt(r.FCFSGramsAllocated, 10)},
 		{"allocations", strconv.Itoa(len(r.Allocations)), strconv.Itoa(r.FCFSAllocations)},
@@ -608,13 +610,9 @@ func printClearingTable(w io.Writer, r clearingReport) error {
 }
 
 // thousandths prints n / 1000 exactly, with three decimals.
-func thousandths(n int64) string {
-	sign := ""
-	u := uint64(n)
-	if n < 0 {
-		sign, u = "-", uint64(-n)
-	}
-	return fmt.Sprintf("%s%d.%03d", sign, u/1000, u%1000)
+func thousandths(n matching.Surplus) string {
+	q, r := new(big.Int).QuoRem(n.Big(), big.NewInt(1000), new(big.Int))
+	return fmt.Sprintf("%s.%03d", q, r.Int64())
 }
 
 // bytesWithMiB prints a byte count exactly and in MiB.
