@@ -99,6 +99,7 @@ type options struct {
 	extraPolicy map[string]auth.Access
 	secrets     io.Writer
 	spans       sdktrace.SpanExporter
+	keys        func(auth.KeyStore) auth.KeyStore
 }
 
 // WithGRPCService registers more services on the gRPC server, beside
@@ -124,6 +125,12 @@ func WithSecretOutput(w io.Writer) Option {
 // exporter. The server shuts exp down when it stops.
 func WithSpanExporter(exp sdktrace.SpanExporter) Option {
 	return func(o *options) { o.spans = exp }
+}
+
+// WithKeyStore has authentication read keys through wrap(the store), for
+// tests that count or delay what authentication reads.
+func WithKeyStore(wrap func(auth.KeyStore) auth.KeyStore) Option {
+	return func(o *options) { o.keys = wrap }
 }
 
 // New opens and migrates the database, builds the gRPC server and the REST
@@ -170,7 +177,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
-	s.admit = mapAdmission(log, auth.Admit(auth.NewAuthenticator(s.store, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
+	var keys auth.KeyStore = s.store
+	if o.keys != nil {
+		keys = o.keys(keys)
+	}
+	s.admit = mapAdmission(log, auth.Admit(auth.NewAuthenticator(keys, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
 
 	standards, err := grading.Load(cfg.StandardsDir)
 	if err != nil {
