@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
@@ -160,4 +162,38 @@ func TestRefusedKeysLookAlike(t *testing.T) {
 			t.Errorf("the log does not say that an unknown key was refused")
 		}
 	})
+}
+
+// TestShortLivedKeyCannotMintLongerOne: an admin key that expires in an
+// hour cannot create a key that never expires, or expires later than it,
+// over the API; one that expires with it is created.
+func TestShortLivedKeyCannotMintLongerOne(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, storetest.SQLiteURL(t))
+	expire := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	resp, err := millwav1.NewIdentityServiceClient(ts.conn).CreateApiKey(t.Context(), &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
+		DisplayName: "an hour", Role: millwav1.Role_ROLE_ADMIN, ExpireTime: timestamppb.New(expire)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := millwav1.NewIdentityServiceClient(ts.dial(t, resp.GetSecret()))
+	for _, later := range []*timestamppb.Timestamp{nil, timestamppb.New(expire.Add(time.Minute))} {
+		_, err := short.CreateApiKey(t.Context(), &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
+			DisplayName: "forever", Role: millwav1.Role_ROLE_ADMIN, ExpireTime: later}})
+		st := status.Convert(err)
+		var said string
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) == 1 && br.GetFieldViolations()[0].GetField() == "api_key.expire_time" {
+				said = br.GetFieldViolations()[0].GetDescription()
+			}
+		}
+		if st.Code() != codes.InvalidArgument || !strings.Contains(said, expire.Format(time.RFC3339)) {
+			t.Errorf("a key expiring at %v creating one expiring at %v: %v (%q, details %v); want InvalidArgument on api_key.expire_time naming %v",
+				expire, later, st.Code(), st.Message(), st.Details(), expire.Format(time.RFC3339))
+		}
+	}
+	if _, err := short.CreateApiKey(t.Context(), &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
+		DisplayName: "as long", Role: millwav1.Role_ROLE_ADMIN, ExpireTime: timestamppb.New(expire)}}); err != nil {
+		t.Errorf("a key creating one that expires with it: %v", err)
+	}
 }

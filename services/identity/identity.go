@@ -75,6 +75,9 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 		return nil, millwa.Errorf(millwa.PermissionDenied,
 			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
 	}
+	if err := checkOutlives(ctx, k); err != nil {
+		return nil, err
+	}
 	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, []rpc.Event, error) {
 			created := k
@@ -111,6 +114,20 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 						", whose secret was shown only once: revoke that key and create another with a new request_id"}
 			},
 		})
+}
+
+// checkOutlives refuses a key that would expire later than the key making
+// the call (or never, when that one expires), so that a short-lived key
+// cannot make itself permanent through a key it creates.
+func checkOutlives(ctx context.Context, k millwa.APIKey) error {
+	limit := auth.KeyExpiry(ctx)
+	if limit.IsZero() || (!k.ExpireTime.IsZero() && !k.ExpireTime.After(limit)) {
+		return nil
+	}
+	var vs millwa.Violations
+	vs.Add("api_key.expire_time", "must be at most %s, when the key making this call expires: a key cannot create a key that outlives it",
+		limit.UTC().Format(time.RFC3339Nano))
+	return vs.Err()
 }
 
 // keyToCreate validates a CreateApiKeyRequest and returns the key it asks
