@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -17,6 +18,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/millwa"
 )
 
 // requestIDKey carries the request id in a call's context.
@@ -58,8 +62,9 @@ func validRequestID(s string) bool {
 
 // interceptors builds the server's interceptor chains. Order, outermost
 // first: request id, for unary calls the deadline policy, metrics,
-// logging, authentication and the policy table, the rate limit, noting the
-// principal for the log, error mapping and panic recovery.
+// logging, the rate limit, authentication and the policy table, noting
+// the principal for the log, for streams the guard that ends them when
+// their key stops authenticating, error mapping and panic recovery.
 func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
@@ -104,6 +109,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 			notePrincipal(ss.Context())
 			return handler(srv, ss)
 		},
+		s.guardStream,
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			err := handler(srv, ss)
 			return toStatus(ss.Context(), s.log, info.FullMethod, err)
@@ -135,3 +141,18 @@ type contextStream struct {
 }
 
 func (c *contextStream) Context() context.Context { return c.ctx }
+
+// guardStream runs a stream under the stream guard, so that it ends when
+// its key is revoked or expires, answering Unauthenticated rather than the
+// Canceled its handler sees.
+func (s *Server) guardStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, done := s.streams.Guard(ss.Context())
+	defer done()
+	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+	if auth.StreamEndedByKey(ctx) {
+		var e *millwa.Error
+		errors.As(auth.StreamKeyError(), &e)
+		return newStatus(e)
+	}
+	return err
+}

@@ -77,6 +77,8 @@ type Server struct {
 	tracing *tracing
 	// admit authenticates a call and charges it to its rate bucket.
 	admit func(context.Context) (context.Context, error)
+	// streams ends open streams whose key is revoked or expires.
+	streams *auth.StreamGuard
 
 	grpc   *grpc.Server
 	health *health.Server
@@ -182,6 +184,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		keys = o.keys(keys)
 	}
 	s.admit = mapAdmission(log, auth.Admit(auth.NewAuthenticator(keys, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
+	s.streams = auth.NewStreamGuard(s.store, log)
 
 	standards, err := grading.Load(cfg.StandardsDir)
 	if err != nil {
@@ -220,7 +223,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}),
 	)...)
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
-	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
+	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store, identity.OnRevoke(s.streams.Revoked)))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market)))
 	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store, standards))
@@ -363,6 +366,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer close(healthDone); s.watchHealth(healthCtx) }()
 	sweepDone := make(chan struct{})
 	go func() { defer close(sweepDone); s.housekeeping.Run(healthCtx) }()
+	guardDone := make(chan struct{})
+	go func() { defer close(guardDone); s.streams.Run(healthCtx, auth.StreamCheckInterval) }()
 
 	var serveErr error
 	select {
@@ -374,6 +379,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopHealth()
 	<-healthDone
 	<-sweepDone
+	<-guardDone
 	stopErr := s.shutdown()
 	return errors.Join(serveErr, stopErr)
 }
