@@ -93,17 +93,6 @@ func (g *StreamGuard) Revoked(id string) {
 	}
 }
 
-// Open returns how many streams the guard holds.
-func (g *StreamGuard) Open() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n := 0
-	for _, ss := range g.streams {
-		n += len(ss)
-	}
-	return n
-}
-
 // Run checks the keys of the open streams every interval until ctx ends,
 // ending the streams of those revoked or expired. A check that fails is
 // logged and leaves the streams open: a database that does not answer for
@@ -155,6 +144,6 @@ func StreamEndedByKey(ctx context.Context) bool {
 
 // StreamKeyError is what a stream ended by its key answers: the same for a
 // revoked key as for an expired one, like authentication's own answer.
-func StreamKeyError() error {
-	return millwa.Errorf(millwa.Unauthenticated, "this stream's API key is no longer accepted (revoked or expired): open the stream again with a valid key")
+func StreamKeyError() *millwa.Error {
+	return &millwa.Error{Code: millwa.Unauthenticated, Message: "this stream's API key is no longer accepted (revoked or expired): open the stream again with a valid key"}
 }

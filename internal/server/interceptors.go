@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -20,7 +19,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/millwa/millwa/internal/auth"
-	"github.com/millwa/millwa/internal/millwa"
 )
 
 // requestIDKey carries the request id in a call's context.
@@ -150,9 +148,7 @@ func (s *Server) guardStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	defer done()
 	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 	if auth.StreamEndedByKey(ctx) {
-		var e *millwa.Error
-		errors.As(auth.StreamKeyError(), &e)
-		return newStatus(e)
+		return newStatus(auth.StreamKeyError())
 	}
 	return err
 }
