@@ -35,12 +35,19 @@ type Authenticator struct {
 
 	mu      sync.Mutex
 	touched map[string]time.Time // key id → last use written
+
+	// digests remembers what the last lookup of a presented secret found,
+	// so that admission can charge the right bucket before it reads the
+	// database and a secret that names no usable key is refused without
+	// reading it again.
+	digests digestCache
 }
 
 // NewAuthenticator returns an Authenticator over keys with the given policy
 // table (usually Policy, plus any extra services).
 func NewAuthenticator(keys KeyStore, policy map[string]Access, log *slog.Logger) *Authenticator {
-	return &Authenticator{keys: keys, policy: policy, log: log, now: time.Now, touched: map[string]time.Time{}}
+	return &Authenticator{keys: keys, policy: policy, log: log, now: time.Now, touched: map[string]time.Time{},
+		digests: digestCache{entries: map[[32]byte]digestEntry{}}}
 }
 
 // Authenticate is a go-grpc-middleware AuthFunc: it reads the method's
@@ -48,7 +55,8 @@ func NewAuthenticator(keys KeyStore, policy map[string]Access, log *slog.Logger)
 // and returns the context with the principal. A public RPC called without a
 // key has no principal. Errors are *millwa.Error values, which the
 // transport maps to gRPC codes like every other: Unauthenticated (no,
-// unknown, revoked or expired key), PermissionDenied (the role may not call
+// unknown, revoked or expired key, all with one message, the reason being
+// logged), PermissionDenied (the role may not call
 // the RPC, or the RPC is missing from the table) or Unavailable (the key
 // cannot be checked now; when the caller gave up, the error holds the
 // context's error).
@@ -68,7 +76,7 @@ func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, erro
 		}
 		return nil, millwa.Errorf(millwa.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
 	}
-	p, err := a.principal(ctx, secret)
+	p, key, err := a.principal(ctx, secret)
 	if err != nil {
 		// A public RPC needs no principal: when the key cannot be checked
 		// because the database is away, it goes on anonymously, so that a
@@ -82,7 +90,7 @@ func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, erro
 	if !access.Public && !access.Allows(p.Role) {
 		return nil, millwa.Errorf(millwa.PermissionDenied, "a key of role %s may not call %s; roles allowed: %s", p.Role, method, roleList(access.Roles))
 	}
-	return WithPrincipal(ctx, p), nil
+	return WithKeyExpiry(WithPrincipal(ctx, p), key.ExpireTime), nil
 }
 
 // bearer returns the secret of the authorization header: present is false
@@ -100,29 +108,78 @@ func bearer(ctx context.Context) (secret string, present bool, err error) {
 	return strings.TrimSpace(secret), true, nil
 }
 
-func (a *Authenticator) principal(ctx context.Context, secret string) (millwa.Principal, error) {
-	key, err := a.keys.LookupAPIKey(ctx, Digest(secret))
+// notAuthenticated is the one answer to every key that does not
+// authenticate, whether unknown, revoked or expired: telling them apart
+// would tell a guesser which secrets once were keys, and a revoked key's
+// prefix and time would tell a thief when it was noticed. The detail goes
+// to the server's log.
+const notAuthenticated = "API key not accepted (unknown, revoked or expired): check the key, or ask your organisation's administrator for a new one"
+
+// badKeyTTL is how long a secret that names no usable key is refused from
+// memory, without reading the database. It is safe however long: a new
+// key's secret is 32 random bytes made by the server, so no digest refused
+// now can name a key created later; revocation and expiry are final.
+const badKeyTTL = 30 * time.Second
+
+func (a *Authenticator) principal(ctx context.Context, secret string) (millwa.Principal, millwa.APIKey, error) {
+	digest := Digest(secret)
+	now := a.now()
+	if reason, bad := a.digests.refused(digest, now); bad {
+		a.refuse(ctx, reason, millwa.APIKey{}, true)
+		return millwa.Principal{}, millwa.APIKey{}, millwa.Errorf(millwa.Unauthenticated, notAuthenticated)
+	}
+	key, err := a.keys.LookupAPIKey(ctx, digest)
 	switch {
 	case millwa.ErrorCode(err) == millwa.NotFound:
-		return millwa.Principal{}, millwa.Errorf(millwa.Unauthenticated, "unknown API key: check the key, or ask your organisation's administrator for one")
+		a.digests.refuse(digest, "unknown", now.Add(badKeyTTL))
+		a.refuse(ctx, "unknown", key, false)
+		return millwa.Principal{}, millwa.APIKey{}, millwa.Errorf(millwa.Unauthenticated, notAuthenticated)
 	case err != nil:
-		return millwa.Principal{}, authStoreError(err)
+		return millwa.Principal{}, millwa.APIKey{}, authStoreError(err)
 	}
-	now := a.now()
-	if !key.RevokeTime.IsZero() {
-		return millwa.Principal{}, millwa.Errorf(millwa.Unauthenticated, "API key %s… was revoked at %s: use another key", key.KeyPrefix, key.RevokeTime.Format(time.RFC3339))
-	}
-	if !key.Active(now) {
-		return millwa.Principal{}, millwa.Errorf(millwa.Unauthenticated, "API key %s… expired at %s: ask for a new key", key.KeyPrefix, key.ExpireTime.Format(time.RFC3339))
+	if reason := inactive(key, now); reason != "" {
+		a.digests.refuse(digest, reason, now.Add(badKeyTTL))
+		a.refuse(ctx, reason, key, false)
+		return millwa.Principal{}, millwa.APIKey{}, millwa.Errorf(millwa.Unauthenticated, notAuthenticated)
 	}
 	p := millwa.Principal{KeyID: key.ID, Role: key.Role, Organisation: key.Organisation, OrgAdmin: key.OrgAdmin}
 	if p.Role == millwa.RoleAgency {
 		if p.Regions, err = a.keys.AgencyRegions(ctx, p.OrganisationID()); err != nil {
-			return millwa.Principal{}, authStoreError(err)
+			return millwa.Principal{}, millwa.APIKey{}, authStoreError(err)
 		}
 	}
+	a.digests.accept(digest, key.ID, now)
 	a.touch(key, now)
-	return p, nil
+	return p, key, nil
+}
+
+// inactive says why key no longer authenticates at now ("revoked" or
+// "expired"), or "" when it does.
+func inactive(key millwa.APIKey, now time.Time) string {
+	switch {
+	case !key.RevokeTime.IsZero():
+		return "revoked"
+	case !key.Active(now):
+		return "expired"
+	}
+	return ""
+}
+
+// refuse logs why a key was refused, which the caller is not told. The
+// key's id, prefix and times are the operator's to see; the secret is
+// never logged.
+func (a *Authenticator) refuse(ctx context.Context, reason string, key millwa.APIKey, cached bool) {
+	attrs := []any{"reason", reason, "cached", cached}
+	if key.ID != "" {
+		attrs = append(attrs, "key", "apiKeys/"+key.ID, "key_prefix", key.KeyPrefix)
+	}
+	if !key.RevokeTime.IsZero() {
+		attrs = append(attrs, "revoke_time", key.RevokeTime.UTC().Format(time.RFC3339))
+	}
+	if !key.ExpireTime.IsZero() {
+		attrs = append(attrs, "expire_time", key.ExpireTime.UTC().Format(time.RFC3339))
+	}
+	a.log.InfoContext(ctx, "API key refused", attrs...)
 }
 
 // touch records the key's use at most once every touchInterval, in the

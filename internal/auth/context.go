@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"time"
 
 	"github.com/millwa/millwa/internal/millwa"
 )
@@ -29,4 +30,21 @@ func Require(ctx context.Context) (millwa.Principal, error) {
 		return millwa.Principal{}, millwa.Errorf(millwa.Unauthenticated, "this call needs an API key: send it as authorization: Bearer <key>")
 	}
 	return p, nil
+}
+
+type keyExpiryKey struct{}
+
+// WithKeyExpiry returns ctx carrying when the caller's key expires (zero:
+// never), which the principal does not hold: a key may only create keys
+// that expire no later than itself, and a stream ends when its key
+// expires.
+func WithKeyExpiry(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, keyExpiryKey{}, t)
+}
+
+// KeyExpiry returns when the caller's key expires: zero when it never does,
+// or when the call has no key (the server's own work, or a handler test).
+func KeyExpiry(ctx context.Context) time.Time {
+	t, _ := ctx.Value(keyExpiryKey{}).(time.Time)
+	return t
 }

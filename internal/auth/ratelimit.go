@@ -51,37 +51,62 @@ func NewRateLimiter(perSecond float64, burst int, gatewayToken string) *RateLimi
 	return &RateLimiter{limit: rate.Limit(perSecond), burst: burst, gatewayToken: gatewayToken, buckets: map[string]*bucket{}}
 }
 
-// Admit returns the go-grpc-middleware AuthFunc that authenticates a call
-// and then charges it to a bucket: the key's, or for calls without a key or
-// with one that fails authentication, the client address's, so that
-// guessing keys is limited too. Errors are *millwa.Error values and pass
-// through unchanged: a refused call is ResourceExhausted, whose cause says
-// when to retry (see RetryDelay), which the transport sends as a RetryInfo.
+// Admit returns the go-grpc-middleware AuthFunc that charges a call to a
+// rate bucket and then authenticates it. Every call is charged, whatever
+// its answer, and before anything is read from the database, so that
+// neither refused calls nor guessed keys escape the limit or reach the
+// database at its rate: a call without a key (or with a malformed header)
+// is charged to its client address; one with a secret that authenticated
+// lately on this replica, to that key; one with a secret not yet seen, to
+// the address's bucket of unverified secrets (apart from the keyless one,
+// so that a new key's first call is not refused for its address's public
+// calls), whose token goes back when the secret authenticates and the
+// call is charged to its key instead: that bucket bounds the database
+// reads of secrets that fail, and a key's calls are all counted against
+// the key. Errors are *millwa.Error values and
+// pass through unchanged: a refused call is ResourceExhausted, whose cause
+// says when to retry (see RetryDelay), which the transport sends as a
+// RetryInfo.
 func Admit(a *Authenticator, l *RateLimiter) func(context.Context) (context.Context, error) {
 	return func(ctx context.Context) (context.Context, error) {
-		authed, err := a.Authenticate(ctx)
-		if millwa.ErrorCode(err) == millwa.Unauthenticated {
-			if lerr := l.take(ctx, "addr:"+l.clientHost(ctx)); lerr != nil {
-				return nil, lerr
+		bucket, known := "addr:"+l.clientHost(ctx), true
+		if secret, present, err := bearer(ctx); present && err == nil {
+			if id, ok := a.digests.knownKey(Digest(secret), a.now()); ok {
+				bucket = "key:" + id
+			} else {
+				bucket, known = "unverified:"+l.clientHost(ctx), false
 			}
-			return nil, err
 		}
+		refund, err := l.reserve(ctx, bucket)
 		if err != nil {
 			return nil, err
 		}
-		key := "addr:" + l.clientHost(ctx)
-		if p, ok := FromContext(authed); ok && p.KeyID != "" {
-			key = "key:" + p.KeyID
-		}
-		if err := l.take(authed, key); err != nil {
+		authed, err := a.Authenticate(ctx)
+		if err != nil {
 			return nil, err
+		}
+		if p, ok := FromContext(authed); ok && p.KeyID != "" && !known {
+			// The secret proved to be a key: the call is the key's, and
+			// the address's allowance for unverified secrets is kept for
+			// those that fail.
+			refund()
+			if err := l.take(authed, "key:"+p.KeyID); err != nil {
+				return nil, err
+			}
 		}
 		return authed, nil
 	}
 }
 
 // take charges one call to the named bucket.
-func (l *RateLimiter) take(_ context.Context, key string) error {
+func (l *RateLimiter) take(ctx context.Context, key string) error {
+	_, err := l.reserve(ctx, key)
+	return err
+}
+
+// reserve charges one call to the named bucket and returns the function
+// that gives the token back, as far as later calls allow.
+func (l *RateLimiter) reserve(_ context.Context, key string) (refund func(), err error) {
 	now := time.Now()
 	l.mu.Lock()
 	b, ok := l.buckets[key]
@@ -103,13 +128,14 @@ func (l *RateLimiter) take(_ context.Context, key string) error {
 	r := b.limiter.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
 	if r.OK() && delay == 0 {
-		return nil
+		// Cancelling at the reservation's own time restores its token.
+		return func() { r.CancelAt(now) }, nil
 	}
 	r.CancelAt(now)
 	if !r.OK() || delay < time.Millisecond {
 		delay = time.Millisecond
 	}
-	return millwa.Wrap(millwa.ResourceExhausted, retryAfter(delay), "rate limit of %g calls a second (bursts of %d) reached: retry after %v",
+	return nil, millwa.Wrap(millwa.ResourceExhausted, retryAfter(delay), "rate limit of %g calls a second (bursts of %d) reached: retry after %v",
 		float64(l.limit), l.burst, delay.Round(time.Millisecond))
 }
 

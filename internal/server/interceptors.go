@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/millwa/millwa/internal/auth"
 )
 
 // requestIDKey carries the request id in a call's context.
@@ -59,8 +61,9 @@ func validRequestID(s string) bool {
 // interceptors builds the server's interceptor chains. Order, outermost
 // first: request id, for unary calls the deadline policy, metrics,
 // logging, refusing malformed input (before anything reads the database),
-// authentication and the policy table, the rate limit, noting the
-// principal for the log, error mapping and panic recovery.
+// admission (the rate limit, then authentication and the policy table),
+// noting the principal for the log, for streams the guard that ends them
+// when their key stops authenticating, error mapping and panic recovery.
 func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
@@ -109,6 +112,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 			notePrincipal(ss.Context())
 			return handler(srv, ss)
 		},
+		s.guardStream,
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 			err := handler(srv, ss)
 			return toStatus(ss.Context(), s.log, info.FullMethod, err)
@@ -140,3 +144,16 @@ type contextStream struct {
 }
 
 func (c *contextStream) Context() context.Context { return c.ctx }
+
+// guardStream runs a stream under the stream guard, so that it ends when
+// its key is revoked or expires, answering Unauthenticated rather than the
+// Canceled its handler sees.
+func (s *Server) guardStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, done := s.streams.Guard(ss.Context())
+	defer done()
+	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+	if auth.StreamEndedByKey(ctx) {
+		return newStatus(auth.StreamKeyError())
+	}
+	return err
+}

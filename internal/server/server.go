@@ -81,6 +81,8 @@ type Server struct {
 	// codec decodes requests, noting those that do not decode for
 	// checkInput.
 	codec *inputCodec
+	// streams ends open streams whose key is revoked or expires.
+	streams *auth.StreamGuard
 
 	grpc   *grpc.Server
 	health *health.Server
@@ -103,6 +105,7 @@ type options struct {
 	extraPolicy map[string]auth.Access
 	secrets     io.Writer
 	spans       sdktrace.SpanExporter
+	keys        func(auth.KeyStore) auth.KeyStore
 }
 
 // WithGRPCService registers more services on the gRPC server, beside
@@ -128,6 +131,12 @@ func WithSecretOutput(w io.Writer) Option {
 // exporter. The server shuts exp down when it stops.
 func WithSpanExporter(exp sdktrace.SpanExporter) Option {
 	return func(o *options) { o.spans = exp }
+}
+
+// WithKeyStore has authentication read keys through wrap(the store), for
+// tests that count or delay what authentication reads.
+func WithKeyStore(wrap func(auth.KeyStore) auth.KeyStore) Option {
+	return func(o *options) { o.keys = wrap }
 }
 
 // New opens and migrates the database, builds the gRPC server and the REST
@@ -181,7 +190,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
-	s.admit = mapAdmission(log, auth.Admit(auth.NewAuthenticator(s.store, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
+	var keys auth.KeyStore = s.store
+	if o.keys != nil {
+		keys = o.keys(keys)
+	}
+	s.admit = mapAdmission(log, auth.Admit(auth.NewAuthenticator(keys, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
+	s.streams = auth.NewStreamGuard(s.store, log)
 
 	standards, err := grading.Load(cfg.StandardsDir)
 	if err != nil {
@@ -222,7 +236,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}),
 	)...)
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
-	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store))
+	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store, identity.OnRevoke(s.streams.Revoked)))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market)))
 	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store, standards))
@@ -365,6 +379,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer close(healthDone); s.watchHealth(healthCtx) }()
 	sweepDone := make(chan struct{})
 	go func() { defer close(sweepDone); s.housekeeping.Run(healthCtx) }()
+	guardDone := make(chan struct{})
+	go func() { defer close(guardDone); s.streams.Run(healthCtx, auth.StreamCheckInterval) }()
 
 	var serveErr error
 	select {
@@ -376,6 +392,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopHealth()
 	<-healthDone
 	<-sweepDone
+	<-guardDone
 	stopErr := s.shutdown()
 	return errors.Join(serveErr, stopErr)
 }

@@ -224,3 +224,41 @@ func (tx *Tx) RevokeAPIKey(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// InactiveAPIKeys returns those of ids (at most a few hundred) whose keys
+// are revoked, expired at t or do not exist, in one query: a replica asks
+// it about the keys of its open streams.
+func (s *Store) InactiveAPIKeys(ctx context.Context, ids []string, t time.Time) ([]string, error) {
+	var args []any
+	var out []string
+	for _, id := range ids {
+		if key, ok := canonicalID(id); ok {
+			args = append(args, key)
+		} else {
+			out = append(out, id)
+		}
+	}
+	if len(args) == 0 {
+		return out, nil
+	}
+	q, qargs, err := sqlx.In(`SELECT id FROM api_keys WHERE id IN (?)`, args)
+	if err != nil {
+		return nil, fmt.Errorf("building the query of key states: %w", err)
+	}
+	q += ` AND revoke_time IS NULL AND (expire_time IS NULL OR expire_time > ?)`
+	qargs = append(qargs, dbTime{t})
+	var active []string
+	if err := sqlx.SelectContext(ctx, s.r, &active, s.r.Rebind(q), qargs...); err != nil {
+		return nil, dbError(err, "reading the state of %d API keys", len(args))
+	}
+	live := make(map[string]bool, len(active))
+	for _, id := range active {
+		live[id] = true
+	}
+	for _, a := range args {
+		if id := a.(string); !live[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

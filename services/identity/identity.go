@@ -23,11 +23,27 @@ type Server struct {
 	millwav1.UnimplementedIdentityServiceServer
 	store *store.Store
 	now   func() time.Time
+	// revoked is told the id of each key revoked here, once committed.
+	revoked func(id string)
+}
+
+// Option changes how New builds the service.
+type Option func(*Server)
+
+// OnRevoke has the service call f with the id of every key it revokes,
+// after the revocation commits, so that the replica ends the key's open
+// streams at once rather than at its next check.
+func OnRevoke(f func(id string)) Option {
+	return func(s *Server) { s.revoked = f }
 }
 
 // New returns an IdentityService backed by st.
-func New(st *store.Store) *Server {
-	return &Server{store: st, now: time.Now}
+func New(st *store.Store, opts ...Option) *Server {
+	s := &Server{store: st, now: time.Now, revoked: func(string) {}}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
 }
 
 // maxDisplayName bounds a key's display name, in characters.
@@ -75,6 +91,9 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 		return nil, millwa.Errorf(millwa.PermissionDenied,
 			"only a platform admin, or an organisation's admin key for its own organisation and role, may create keys")
 	}
+	if err := checkOutlives(ctx, k); err != nil {
+		return nil, err
+	}
 	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, []rpc.Event, error) {
 			created := k
@@ -111,6 +130,20 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 						", whose secret was shown only once: revoke that key and create another with a new request_id"}
 			},
 		})
+}
+
+// checkOutlives refuses a key that would expire later than the key making
+// the call (or never, when that one expires), so that a short-lived key
+// cannot make itself permanent through a key it creates.
+func checkOutlives(ctx context.Context, k millwa.APIKey) error {
+	limit := auth.KeyExpiry(ctx)
+	if limit.IsZero() || (!k.ExpireTime.IsZero() && !k.ExpireTime.After(limit)) {
+		return nil
+	}
+	var vs millwa.Violations
+	vs.Add("api_key.expire_time", "must be at most %s, when the key making this call expires: a key cannot create a key that outlives it",
+		limit.UTC().Format(time.RFC3339Nano))
+	return vs.Err()
 }
 
 // keyToCreate validates a CreateApiKeyRequest and returns the key it asks
@@ -207,7 +240,7 @@ func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyReq
 	if err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, nil,
+	resp, err := rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.RevokeApiKeyResponse, []rpc.Event, error) {
 			k, err := tx.GetAPIKey(ctx, p, ids[0])
 			if err != nil {
@@ -239,6 +272,10 @@ func (s *Server) RevokeApiKey(ctx context.Context, req *millwav1.RevokeApiKeyReq
 			resp := &millwav1.RevokeApiKeyResponse{ApiKey: s.keyToProto(&k)}
 			return resp, []rpc.Event{rpc.Event{Resource: resp.ApiKey.Name, Action: "revoke"}}, nil
 		})
+	if err == nil {
+		s.revoked(strings.TrimPrefix(resp.GetApiKey().GetName(), "apiKeys/"))
+	}
+	return resp, err
 }
 
 func (s *Server) keyToProto(k *millwa.APIKey) *millwav1.ApiKey {
