@@ -75,7 +75,8 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 
 // NewHandler returns the whole HTTP handler: REST routes over conn, the
 // printable lot labels (label.go), the OpenAPI document, health and
-// metrics, behind the body-size limit.
+// metrics, behind the body-size limit. conn must be dialled with
+// DialOptions, which give every route its ?requestId=.
 func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
@@ -94,7 +95,9 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 			}
 			return "", false
 		}),
-		runtime.WithMetadata(func(context.Context, *http.Request) metadata.MD { return opts.Metadata }),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			return metadata.Join(opts.Metadata, queryRequestIDs(r))
+		}),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)

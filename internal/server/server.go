@@ -236,6 +236,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 	}
+	dialOpts = append(dialOpts, gateway.DialOptions()...)
 	if s.tracing != nil {
 		dialOpts = append(dialOpts, grpc.WithStatsHandler(s.tracing.clientHandler()))
 	}
