@@ -1,7 +1,9 @@
 package market
 
 import (
+	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/metadata"
@@ -39,6 +41,11 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	if err := vs.Err(); err != nil {
 		return err
 	}
+	release, err := s.streams.open(p.KeyID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	after, err := feed.Start(ctx, s.store, req.GetAfterEventId())
 	if err != nil {
 		return err
@@ -76,3 +83,66 @@ func eventToProto(e *millwa.MarketEvent, p millwa.Principal) *millwav1.MarketEve
 	}
 	return out
 }
+
+// WithStreamLimits caps the WatchMarket streams open on this replica: at
+// most perKey for any one API key and total for all; zero leaves a cap off.
+// Each stream holds a connection, a goroutine and reads of the outbox, so
+// that one key, or a crowd, could otherwise wear the replica down.
+func WithStreamLimits(perKey, total int) Option {
+	return func(s *Server) { s.streams = newStreamLimits(perKey, total) }
+}
+
+// streamRetryDelay is when a client refused for too many streams is told
+// to try again: streams are long-lived, so a slot seldom frees sooner.
+const streamRetryDelay = 30 * time.Second
+
+// streamLimits counts open streams by key and in all.
+type streamLimits struct {
+	perKey, total int
+
+	mu    sync.Mutex
+	count int
+	byKey map[string]int
+}
+
+func newStreamLimits(perKey, total int) *streamLimits {
+	return &streamLimits{perKey: perKey, total: total, byKey: map[string]int{}}
+}
+
+// open admits one more stream of key, or answers ResourceExhausted saying
+// which cap was reached and what to do; release ends the stream's count.
+func (l *streamLimits) open(key string) (release func(), err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.perKey > 0 && l.byKey[key] >= l.perKey:
+		return nil, millwa.Wrap(millwa.ResourceExhausted, retryAfter(streamRetryDelay),
+			"this API key has %d market event streams open, the most one key may hold: close one it no longer reads (one stream carries every event type it asks for), or retry in %v",
+			l.byKey[key], streamRetryDelay)
+	case l.total > 0 && l.count >= l.total:
+		return nil, millwa.Wrap(millwa.ResourceExhausted, retryAfter(streamRetryDelay),
+			"this server holds %d market event streams, the most it takes: retry in %v, or against another replica", l.count, streamRetryDelay)
+	}
+	l.count++
+	l.byKey[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.count--
+			if l.byKey[key]--; l.byKey[key] == 0 {
+				delete(l.byKey, key)
+			}
+		})
+	}, nil
+}
+
+// retryAfter is the cause of a refused stream: how long to wait. The
+// transport finds RetryDelay in the error's chain and sends a RetryInfo.
+type retryAfter time.Duration
+
+func (d retryAfter) Error() string { return fmt.Sprintf("retry after %v", time.Duration(d)) }
+
+// RetryDelay returns how long to wait.
+func (d retryAfter) RetryDelay() time.Duration { return time.Duration(d) }
