@@ -1,6 +1,7 @@
 package market
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/millwa/millwa/internal/feed"
 	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/internal/rpc"
 )
@@ -57,7 +59,7 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	}
 	s.observer.WatchStarted()
 	defer s.observer.WatchEnded()
-	return feed.Follow(ctx, s.store, p, after, types, feed.Defaults, func(e *millwa.MarketEvent, head int64) error {
+	return feed.Follow(ctx, s.cursor, p, after, types, feed.Defaults, func(e *millwa.MarketEvent, head int64) error {
 		// Observed as it is handed to the stream, so that a client holding
 		// the event can count on the figure being there.
 		s.observer.EventSent(head-e.Seq, time.Since(e.Time))
@@ -146,3 +148,45 @@ func (d retryAfter) Error() string { return fmt.Sprintf("retry after %v", time.D
 
 // RetryDelay returns how long to wait.
 func (d retryAfter) RetryDelay() time.Duration { return time.Duration(d) }
+
+// cursorShare is how long one read of the outbox's head serves every
+// stream. Each stream looks for events every feed.Defaults.Poll; thousands
+// of streams each reading the head would keep the database busy for
+// nothing, and REST calls would wait behind them.
+const cursorShare = 100 * time.Millisecond
+
+// sharedCursor is the store as feed.Follow reads it, with the outbox's head
+// read at most once every cursorShare for all streams together, and again
+// at once after a commit on this replica, so that such events still wake
+// every stream at once. Other replicas' events arrive within
+// feed.Defaults.Poll plus cursorShare.
+type sharedCursor struct {
+	*store.Store
+
+	mu  sync.Mutex
+	cur store.MarketEventCursor
+	// added is the store's commit bell as it was before cur was read:
+	// closed once a commit may have moved the head past cur.
+	added <-chan struct{}
+	at    time.Time
+}
+
+// MarketEventCursor implements feed.Source.
+func (c *sharedCursor) MarketEventCursor(ctx context.Context) (store.MarketEventCursor, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.added != nil && time.Since(c.at) < cursorShare {
+		select {
+		case <-c.added:
+		default:
+			return c.cur, nil
+		}
+	}
+	added := c.Store.MarketEventsAdded()
+	cur, err := c.Store.MarketEventCursor(ctx)
+	if err != nil {
+		return cur, err
+	}
+	c.cur, c.added, c.at = cur, added, time.Now()
+	return cur, nil
+}
