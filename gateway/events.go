@@ -41,19 +41,33 @@ var eventJSON = protojson.MarshalOptions{EmitDefaultValues: true}
 // as JSON data. A client resumes with the Last-Event-ID header, which
 // browsers' EventSource sends by itself on reconnecting, or the
 // afterEventId query parameter; eventTypes (repeated) narrows the types.
-// Like the label routes, it calls the RPC over conn with the metadata of
-// the generated routes, so the same key, policy and rate limit apply.
+// Like the label routes, it calls the RPC with the metadata of the
+// generated routes, so the same key, policy and rate limit apply; it calls
+// over a connection of streams, or over conn when streams is nil.
 // Errors before the first event are google.rpc.Status JSON with the HTTP
 // code of their gRPC code; an error after it is sent as an SSE event named
 // "error" whose data is the status, and the stream ends.
-func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn) {
-	client := millwav1.NewMarketServiceClient(conn)
-	root.Handle("GET "+EventsPath, &eventsHandler{mux: mux, client: client})
+func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn, streams *StreamPool) {
+	h := &eventsHandler{mux: mux, client: func() (millwav1.MarketServiceClient, func(), error) {
+		return millwav1.NewMarketServiceClient(conn), func() {}, nil
+	}}
+	if streams != nil {
+		h.client = func() (millwav1.MarketServiceClient, func(), error) {
+			c, release, err := streams.acquire()
+			if err != nil {
+				return nil, nil, status.Error(codes.Unavailable, err.Error())
+			}
+			return millwav1.NewMarketServiceClient(c), release, nil
+		}
+	}
+	root.Handle("GET "+EventsPath, h)
 }
 
 type eventsHandler struct {
-	mux    *runtime.ServeMux
-	client millwav1.MarketServiceClient
+	mux *runtime.ServeMux
+	// client returns a client for one stream and the function to call
+	// when the stream has ended.
+	client func() (millwav1.MarketServiceClient, func(), error)
 }
 
 func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -85,7 +99,15 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		errorHandler(ctx, h.mux, nil, w, r, err)
 		return
 	}
-	stream, err := h.client.WatchMarket(ctx, req)
+	client, release, err := h.client()
+	if err != nil {
+		errorHandler(ctx, h.mux, nil, w, r, err)
+		return
+	}
+	// Cancelled before the room is given back, so that the next stream
+	// on the connection does not wait for this one's end.
+	defer func() { cancel(); release() }()
+	stream, err := client.WatchMarket(ctx, req)
 	if err != nil {
 		errorHandler(ctx, h.mux, nil, w, r, err)
 		return

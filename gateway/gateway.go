@@ -15,8 +15,10 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -52,6 +54,10 @@ type Options struct {
 	// Metadata is added to every call the gateway makes, for the server to
 	// recognise its own gateway.
 	Metadata metadata.MD
+	// Streams carries the event route's streams, so that they never take
+	// the unary connection's stream slots; nil puts them on that
+	// connection (for tests that open a stream or two).
+	Streams *StreamPool
 }
 
 // forwardedHeaders are the HTTP headers passed to the gRPC server as
@@ -75,7 +81,8 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 
 // NewHandler returns the whole HTTP handler: REST routes over conn, the
 // printable lot labels (label.go), the OpenAPI document, health and
-// metrics, behind the body-size limit.
+// metrics, behind the body-size limit. conn must be dialled with
+// DialOptions, which give every route its ?requestId=.
 func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
@@ -94,7 +101,9 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 			}
 			return "", false
 		}),
-		runtime.WithMetadata(func(context.Context, *http.Request) metadata.MD { return opts.Metadata }),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			return metadata.Join(opts.Metadata, queryRequestIDs(r))
+		}),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)
@@ -124,7 +133,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 		root.Handle("GET /metrics", opts.Metrics)
 	}
 	registerLabels(root, mux, conn)
-	registerEvents(root, mux, conn)
+	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
 	root.Handle("/", mux)
 	return limitBody(root, MaxBodyBytes), nil
@@ -207,6 +216,18 @@ func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	}
 }
 
+// retryAfter is the Retry-After header of a status that says when to retry
+// (a google.rpc.RetryInfo): whole seconds, rounded up, at least one.
+func retryAfter(st *status.Status) (string, bool) {
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			secs := (ri.GetRetryDelay().AsDuration() + time.Second - 1) / time.Second
+			return strconv.FormatInt(int64(max(secs, 1)), 10), true
+		}
+	}
+	return "", false
+}
+
 // statusJSON writes error bodies without empty default fields.
 var statusJSON = protojson.MarshalOptions{}
 
@@ -217,6 +238,9 @@ func writeStatus(w http.ResponseWriter, _ *http.Request, httpStatus int, st *sta
 		httpStatus = http.StatusInternalServerError
 	}
 	h := w.Header()
+	if wait, ok := retryAfter(st); ok {
+		h.Set("Retry-After", wait)
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(httpStatus)

@@ -35,6 +35,12 @@ type Config struct {
 	// without a key) may make on average, in bursts of up to RateBurst.
 	RateLimit float64
 	RateBurst int
+	// MaxWatchStreams caps the market event streams (WatchMarket and the
+	// REST event route alike) open on one replica, and
+	// MaxWatchStreamsPerKey those of any one API key, so that neither a
+	// crowd nor one key can wear the replica down.
+	MaxWatchStreams       int
+	MaxWatchStreamsPerKey int
 	// StandardsDir, when set, holds JSON files of grading standards that
 	// correct shipped editions or add new ones.
 	StandardsDir string
@@ -77,7 +83,12 @@ func Default() Config {
 		LogLevel:          "info",
 		RateLimit:         50,
 		RateBurst:         100,
-		MarketSweep:       5 * time.Second,
+		// A stream costs a connection (two descriptors through the
+		// gateway), a goroutine or two and a few KiB: thousands are fine
+		// on one replica.
+		MaxWatchStreams:       10_000,
+		MaxWatchStreamsPerKey: 100,
+		MarketSweep:           5 * time.Second,
 
 		ContinuousMatching: true,
 	}
@@ -103,10 +114,12 @@ var (
 	rateLimitVar  = Var{"rate-limit", "MILLWA_RATE_LIMIT", "calls a second each API key (or client address without a key) may make on average"}
 	standardsVar  = Var{"standards-dir", "MILLWA_STANDARDS_DIR", "folder of grading-standard JSON files that correct or add editions"}
 	rateBurstVar  = Var{"rate-burst", "MILLWA_RATE_BURST", "calls each API key may make in a burst"}
+	streamsVar    = Var{"max-watch-streams", "MILLWA_MAX_WATCH_STREAMS", "market event streams (WatchMarket and /v1/market/events) this replica holds open at most"}
+	keyStreamsVar = Var{"max-watch-streams-per-key", "MILLWA_MAX_WATCH_STREAMS_PER_KEY", "market event streams one API key may hold open on this replica"}
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -176,6 +189,12 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	fs.Float64Var(&c.RateLimit, rateLimitVar.Flag, c.RateLimit, help(rateLimitVar))
 	fromEnv(rateBurstVar, "a whole number", func(s string) (err error) { c.RateBurst, err = parseInt(s, c.RateBurst); return err })
 	fs.IntVar(&c.RateBurst, rateBurstVar.Flag, c.RateBurst, help(rateBurstVar))
+	num := func(p *int, v Var) {
+		fromEnv(v, "a whole number", func(s string) (err error) { *p, err = parseInt(s, *p); return err })
+		fs.IntVar(p, v.Flag, *p, help(v))
+	}
+	num(&c.MaxWatchStreams, streamsVar)
+	num(&c.MaxWatchStreamsPerKey, keyStreamsVar)
 	if s, ok := lookup(adminKeyEnv); ok {
 		c.AdminKey = s
 	}
@@ -249,6 +268,10 @@ func (c Config) Validate() error {
 	if !(c.RateLimit > 0) || c.RateBurst < 1 {
 		errs = append(errs, errors.New("rate-limit must be positive and rate-burst at least 1"))
 	}
+	if c.MaxWatchStreams < 1 || c.MaxWatchStreamsPerKey < 1 {
+		errs = append(errs, fmt.Errorf("%s and %s must be at least 1, got %d and %d",
+			streamsVar.Env, keyStreamsVar.Env, c.MaxWatchStreams, c.MaxWatchStreamsPerKey))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -273,6 +296,8 @@ func (c Config) Redacted() []any {
 		"log_level", c.LogLevel,
 		"rate_limit", c.RateLimit,
 		"rate_burst", c.RateBurst,
+		"max_watch_streams", c.MaxWatchStreams,
+		"max_watch_streams_per_key", c.MaxWatchStreamsPerKey,
 		"standards_dir", c.StandardsDir,
 		"admin_key_set", c.AdminKey != "",
 		"traces_endpoint", redactEndpoint(c.TracesEndpoint),

@@ -106,3 +106,26 @@ func TestTracesEndpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestWatchStreamCaps(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if c.MaxWatchStreams < 1000 || c.MaxWatchStreamsPerKey < 1 || c.MaxWatchStreamsPerKey > c.MaxWatchStreams {
+		t.Fatalf("defaults %d in all and %d a key: want thousands in all and fewer a key", c.MaxWatchStreams, c.MaxWatchStreamsPerKey)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	err := c.Bind(fs, env(map[string]string{"MILLWA_MAX_WATCH_STREAMS": "500", "MILLWA_MAX_WATCH_STREAMS_PER_KEY": "many"}))
+	if err == nil || !strings.Contains(err.Error(), "MILLWA_MAX_WATCH_STREAMS_PER_KEY") {
+		t.Fatalf("bad number: %v, want an error naming the variable", err)
+	}
+	if err := fs.Parse([]string{"--max-watch-streams-per-key", "5"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxWatchStreams != 500 || c.MaxWatchStreamsPerKey != 5 {
+		t.Fatalf("caps %d and %d, want 500 from the variable and 5 from the flag", c.MaxWatchStreams, c.MaxWatchStreamsPerKey)
+	}
+	c.MaxWatchStreamsPerKey = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MILLWA_MAX_WATCH_STREAMS_PER_KEY") {
+		t.Fatalf("Validate with a zero cap: %v, want an error naming the variable", err)
+	}
+}

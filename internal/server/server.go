@@ -58,6 +58,10 @@ const (
 	maxConnectionGrace   = 30 * time.Second
 	healthCheckInterval  = 5 * time.Second
 	healthCheckTimeout   = 2 * time.Second
+	// gatewayStreamsPerConn is how many event streams the gateway puts on
+	// one connection: below maxConcurrentStreams, leaving room for streams
+	// that are ending.
+	gatewayStreamsPerConn = maxConcurrentStreams * 9 / 10
 	// streamCutDelay is how long a stop lets the last answers flush before
 	// it cuts long-lived streams.
 	streamCutDelay = 250 * time.Millisecond
@@ -92,9 +96,11 @@ type Server struct {
 	fresh    freshConns
 	http     *http.Server
 	gwConn   *grpc.ClientConn
-	grpcLis  net.Listener
-	httpLis  net.Listener
-	stopOnce sync.Once
+	// gwStreams holds the gateway's connections for event streams.
+	gwStreams *gateway.StreamPool
+	grpcLis   net.Listener
+	httpLis   net.Listener
+	stopOnce  sync.Once
 }
 
 // Option changes how New builds a Server.
@@ -238,7 +244,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store, identity.OnRevoke(s.streams.Revoked)))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
-	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market)))
+	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
+		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams)))
 	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store, standards))
 	for _, register := range o.extra {
 		register(s.grpc)
@@ -263,6 +270,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 	}
+	dialOpts = append(dialOpts, gateway.DialOptions()...)
 	if s.tracing != nil {
 		dialOpts = append(dialOpts, grpc.WithStatsHandler(s.tracing.clientHandler()))
 	}
@@ -270,10 +278,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, fmt.Errorf("connecting the gateway to gRPC: %w", err)
 	}
+	// Event streams get connections of their own, so that REST calls never
+	// wait behind them for the gRPC server's per-connection stream slots.
+	s.gwStreams = gateway.NewStreamPool(func() (*grpc.ClientConn, error) {
+		return grpc.NewClient(dialTarget(s.grpcLis.Addr()), dialOpts...)
+	}, gatewayStreamsPerConn)
 	handler, err := gateway.NewHandler(ctx, s.gwConn, gateway.Options{
 		Ready:    s.ready,
 		Metadata: metadata.Pairs(auth.GatewayHeader, gatewayToken),
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Streams:  s.gwStreams,
 	})
 	if err != nil {
 		return nil, err
@@ -453,6 +467,9 @@ func (s *Server) close() {
 	s.stopOnce.Do(func() {
 		if s.gwConn != nil {
 			_ = s.gwConn.Close()
+		}
+		if s.gwStreams != nil {
+			s.gwStreams.Close()
 		}
 		if s.grpcLis != nil {
 			_ = s.grpcLis.Close()

@@ -25,6 +25,10 @@ type Server struct {
 	observer Observer
 	// clearer runs RunClearing's clearings and tells observer about them.
 	clearer *allocation.Clearer
+	// streams caps the open WatchMarket streams, and cursor shares their
+	// reads of the outbox's head (watch.go).
+	streams *streamLimits
+	cursor  *sharedCursor
 }
 
 // Option changes how New builds a Server.
@@ -40,7 +44,7 @@ func WithObserver(o Observer) Option {
 // orders against standards. With continuous set, new orders are matched at
 // once against the lots on offer; otherwise they wait for a clearing.
 func New(st *store.Store, standards *grading.Registry, continuous bool, opts ...Option) *Server {
-	s := &Server{store: st, standards: standards, continuous: continuous, observer: NopObserver{}}
+	s := &Server{store: st, standards: standards, continuous: continuous, observer: NopObserver{}, streams: newStreamLimits(0, 0), cursor: &sharedCursor{Store: st}}
 	for _, opt := range opts {
 		opt(s)
 	}
