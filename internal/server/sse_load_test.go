@@ -19,7 +19,7 @@ import (
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
-// openSSE opens the market event stream with secret over client and
+// openSSEStream opens the market event stream with secret over client and
 // returns the answer once its headers are in, or the error.
 func openSSEStream(ctx context.Context, client *http.Client, baseURL, secret string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/v1/market/events", nil)
