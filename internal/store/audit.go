@@ -206,8 +206,10 @@ type AuditFailure string
 // The checks of the audit chain, in the order VerifyAuditChain applies them
 // to each event.
 const (
-	// AuditSequenceGap: an event is missing (deleted): sequences run from
-	// 1 to the chain head's without gaps.
+	// AuditSequenceGap: an event is missing (deleted) while some event
+	// after it remains: sequences run from 1 to the chain head's without
+	// gaps. Events missing from the end are an AuditHeadMismatch, as the
+	// proto's AuditChainFailure documents.
 	AuditSequenceGap AuditFailure = "sequence_gap"
 	// AuditPrevHashMismatch: the event's previous hash is not the hash of
 	// the event before it: an event was altered, inserted or replaced.
@@ -216,8 +218,10 @@ const (
 	// from its content and previous hash: the event was altered.
 	AuditHashMismatch AuditFailure = "hash_mismatch"
 	// AuditHeadMismatch: the chain head row does not name the last event
-	// (its hash differs, or events lie beyond it): the last event was
-	// replaced, events were added around the head, or the head was altered.
+	// (its hash differs, events lie beyond it, or the events up to it are
+	// missing with none after them): the last event was replaced, events
+	// were removed from the end or added around the head, or the head was
+	// altered.
 	AuditHeadMismatch AuditFailure = "head_mismatch"
 )
 
@@ -343,7 +347,19 @@ func (s *Store) VerifyAuditRange(ctx context.Context, start, end int64) (AuditVe
 			ends = "the log has no events"
 		}
 		if toHead {
-			return v.broken(v.next, AuditSequenceGap, "event %d is missing: %s, but the chain head is at %d", v.next, ends, last), nil
+			// Nothing follows the missing events: they were removed from
+			// the end, which the proto reports as the head's mismatch, not
+			// a gap between events.
+			return v.broken(v.next, AuditHeadMismatch, "event %d is missing: %s, but the chain head is at %d", v.next, ends, last), nil
+		}
+		// A range short of the head: a gap when some event follows the
+		// missing ones, the end removed when none does.
+		var later int
+		if err := rtx.QueryRowxContext(ctx, rtx.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM audit_events WHERE sequence > ? LIMIT 1) AS later`), last).Scan(&later); err != nil {
+			return AuditVerification{}, dbError(err, "reading audit events after %d", last)
+		}
+		if later == 0 {
+			return v.broken(v.next, AuditHeadMismatch, "event %d is missing: %s, but the chain head is at %d", v.next, ends, headSeq), nil
 		}
 		return v.broken(v.next, AuditSequenceGap, "event %d is missing: %s, before the end of the range, %d", v.next, ends, last), nil
 	}
