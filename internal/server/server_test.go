@@ -40,6 +40,8 @@ type testServer struct {
 	conn    *grpc.ClientConn
 	baseURL string
 	stop    func() error
+	// logs is what the server logged.
+	logs *syncBuffer
 }
 
 // syncBuffer collects log output written from server goroutines.
@@ -121,7 +123,7 @@ func startServerWith(t *testing.T, dbURL string, tweak func(*config.Config), opt
 			t.Errorf("server stopped with error: %v\nlogs:\n%s", err, logs.String())
 		}
 	})
-	return &testServer{dbURL: dbURL, srv: srv, conn: conn, baseURL: "http://" + srv.HTTPAddr(), stop: stop}
+	return &testServer{dbURL: dbURL, srv: srv, conn: conn, baseURL: "http://" + srv.HTTPAddr(), stop: stop, logs: logs}
 }
 
 // restResult is an HTTP answer: status code and body.
