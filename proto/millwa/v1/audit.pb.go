@@ -2620,15 +2620,16 @@ func (x *VerifyAuditLogRequest) GetCheckpoints() []*AuditCheckpoint {
 	return nil
 }
 
-// VerifyAuditLogResponse is the outcome of a verification. Record
-// head_sequence and head_hash: a later rewrite of the log changes the hash
-// at that sequence, which ListAuditEvents then shows.
+// VerifyAuditLogResponse is the outcome of a verification. To detect a
+// later rewrite of the whole chain, save signed checkpoints from
+// GetAuditCheckpoint and pass them back in VerifyAuditLogRequest.
 type VerifyAuditLogResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// True when every event of the range verified.
 	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
 	// Number of events verified before the first broken link, or in all when
-	// ok.
+	// ok; for a checkpoint mismatch, those up to the last checkpoint that
+	// agrees (any event after it may have been rewritten).
 	EventsChecked int64 `protobuf:"varint,2,opt,name=events_checked,json=eventsChecked,proto3" json:"events_checked,omitempty"`
 	// Sequence of the first broken event; 0 when ok.
 	FirstBrokenSequence int64 `protobuf:"varint,3,opt,name=first_broken_sequence,json=firstBrokenSequence,proto3" json:"first_broken_sequence,omitempty"`
@@ -2638,7 +2639,8 @@ type VerifyAuditLogResponse struct {
 	// "event 5120: stored hash does not match its content"; empty when ok.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The last sequence verified as intact (end of the range when ok, the
-	// event before first_broken_sequence otherwise; 0 if none).
+	// event before first_broken_sequence otherwise, the last checkpoint that
+	// agrees for a checkpoint mismatch; 0 if none).
 	HeadSequence int64 `protobuf:"varint,6,opt,name=head_sequence,json=headSequence,proto3" json:"head_sequence,omitempty"`
 	// Hash of the event at head_sequence, lowercase hex; empty if none.
 	HeadHash      string `protobuf:"bytes,7,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
