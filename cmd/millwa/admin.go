@@ -64,6 +64,7 @@ func newAdminCommand(stdout io.Writer, cfg *config.Config, envErr *error) *cobra
 	create.Flags().DurationVar(&expires, "expires", 0, "let the key expire after this long, for example 720h (default: never)")
 	_ = create.MarkFlagRequired("role")
 	admin.AddCommand(create)
+	admin.AddCommand(newVerifyAuditCommand(stdout, cfg, envErr))
 	return admin
 }
 

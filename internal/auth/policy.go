@@ -84,6 +84,9 @@ var Policy = map[string]Access{
 	"/millwa.v1.AuditService/GetConsistencyReport": agencyRead,
 	"/millwa.v1.AuditService/ListAuditEvents":      agencyRead,
 	"/millwa.v1.AuditService/VerifyAuditLog":       agencyRead,
+	// Not public: a checkpoint's sequence counts every change made, which
+	// tells outsiders how busy the market is; agencies are its monitors.
+	"/millwa.v1.AuditService/GetAuditCheckpoint": agencyRead,
 
 	// Infrastructure: health checks and reflection serve load balancers and
 	// tools without keys.

@@ -57,6 +57,15 @@ type Config struct {
 	// this often (one replica at a time, under the market lock); zero
 	// leaves clearing to RunClearing.
 	ClearingInterval time.Duration
+	// AuditSigningKeyFile, when set, is a PEM file (PKCS #8) holding the
+	// Ed25519 key that signs audit checkpoints, so that the key stays out
+	// of the database whose history it vouches for. Unset, the first
+	// replica generates a key and keeps it in the database for the others.
+	AuditSigningKeyFile string
+	// AuditCheckpointInterval, when positive, is how often each replica
+	// signs the audit chain's head and writes the checkpoint to its log,
+	// a copy kept outside the database; zero signs only on request.
+	AuditCheckpointInterval time.Duration
 	// AdminKey is the secret of the first admin key, taken from
 	// MILLWA_ADMIN_KEY only (never a flag, so that it stays out of process
 	// listings) and never logged.
@@ -90,6 +99,8 @@ func Default() Config {
 		MaxWatchStreamsPerKey: 100,
 		MarketSweep:           5 * time.Second,
 
+		AuditCheckpointInterval: time.Hour,
+
 		ContinuousMatching: true,
 	}
 }
@@ -116,10 +127,12 @@ var (
 	rateBurstVar  = Var{"rate-burst", "MILLWA_RATE_BURST", "calls each API key may make in a burst"}
 	streamsVar    = Var{"max-watch-streams", "MILLWA_MAX_WATCH_STREAMS", "market event streams (WatchMarket and /v1/market/events) this replica holds open at most"}
 	keyStreamsVar = Var{"max-watch-streams-per-key", "MILLWA_MAX_WATCH_STREAMS_PER_KEY", "market event streams one API key may hold open on this replica"}
+	auditKeyVar   = Var{"audit-signing-key-file", "MILLWA_AUDIT_SIGNING_KEY_FILE", "PEM file (PKCS #8) of the Ed25519 key that signs audit checkpoints; unset, a key kept in the database"}
+	checkpointVar = Var{"audit-checkpoint-interval", "MILLWA_AUDIT_CHECKPOINT_INTERVAL", "how often the audit chain's head is signed and the checkpoint logged; 0 for on request only"}
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -185,6 +198,8 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	dur(&c.MaxRPCTimeout, maxTimeoutVar)
 	str(&c.LogLevel, logLevelVar)
 	str(&c.StandardsDir, standardsVar)
+	str(&c.AuditSigningKeyFile, auditKeyVar)
+	dur(&c.AuditCheckpointInterval, checkpointVar)
 	fromEnv(rateLimitVar, "a number", func(s string) (err error) { c.RateLimit, err = parseFloat(s, c.RateLimit); return err })
 	fs.Float64Var(&c.RateLimit, rateLimitVar.Flag, c.RateLimit, help(rateLimitVar))
 	fromEnv(rateBurstVar, "a whole number", func(s string) (err error) { c.RateBurst, err = parseInt(s, c.RateBurst); return err })
@@ -256,6 +271,9 @@ func (c Config) Validate() error {
 	if c.ClearingInterval < 0 {
 		errs = append(errs, fmt.Errorf("%s must be zero or positive, got %v", clearingVar.Env, c.ClearingInterval))
 	}
+	if c.AuditCheckpointInterval < 0 {
+		errs = append(errs, fmt.Errorf("%s must be zero or positive, got %v", checkpointVar.Env, c.AuditCheckpointInterval))
+	}
 	if c.MarketSweep <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, got %v", sweepVar.Env, c.MarketSweep))
 	}
@@ -299,6 +317,8 @@ func (c Config) Redacted() []any {
 		"max_watch_streams", c.MaxWatchStreams,
 		"max_watch_streams_per_key", c.MaxWatchStreamsPerKey,
 		"standards_dir", c.StandardsDir,
+		"audit_signing_key_file", c.AuditSigningKeyFile,
+		"audit_checkpoint_interval", c.AuditCheckpointInterval.String(),
 		"admin_key_set", c.AdminKey != "",
 		"traces_endpoint", redactEndpoint(c.TracesEndpoint),
 	}

@@ -78,6 +78,8 @@ type Server struct {
 	// housekeeping expires lapsed orders and runs scheduled clearings
 	// while the server runs.
 	housekeeping *allocation.Scheduler
+	// audit serves AuditService and signs the audit checkpoints.
+	audit *audit.Server
 	// tracing is nil unless spans are exported.
 	tracing *tracing
 	// admit authenticates a call and charges it to its rate bucket.
@@ -246,7 +248,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
 		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams)))
-	millwav1.RegisterAuditServiceServer(s.grpc, audit.New(s.store, standards))
+	signingKey, err := auditSigningKey(ctx, cfg, s.store)
+	if err != nil {
+		return nil, err
+	}
+	s.audit = audit.New(s.store, standards, audit.WithSigningKey(signingKey))
+	millwav1.RegisterAuditServiceServer(s.grpc, s.audit)
 	for _, register := range o.extra {
 		register(s.grpc)
 	}
@@ -395,6 +402,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer close(sweepDone); s.housekeeping.Run(healthCtx) }()
 	guardDone := make(chan struct{})
 	go func() { defer close(guardDone); s.streams.Run(healthCtx, auth.StreamCheckInterval) }()
+	checkpointsDone := make(chan struct{})
+	go func() { defer close(checkpointsDone); s.signCheckpoints(healthCtx, s.cfg.AuditCheckpointInterval) }()
 
 	var serveErr error
 	select {
@@ -407,6 +416,7 @@ func (s *Server) Run(ctx context.Context) error {
 	<-healthDone
 	<-sweepDone
 	<-guardDone
+	<-checkpointsDone
 	stopErr := s.shutdown()
 	return errors.Join(serveErr, stopErr)
 }

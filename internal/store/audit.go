@@ -206,8 +206,10 @@ type AuditFailure string
 // The checks of the audit chain, in the order VerifyAuditChain applies them
 // to each event.
 const (
-	// AuditSequenceGap: an event is missing (deleted): sequences run from
-	// 1 to the chain head's without gaps.
+	// AuditSequenceGap: an event is missing (deleted) while some event
+	// after it remains: sequences run from 1 to the chain head's without
+	// gaps. Events missing from the end are an AuditHeadMismatch, as the
+	// proto's AuditChainFailure documents.
 	AuditSequenceGap AuditFailure = "sequence_gap"
 	// AuditPrevHashMismatch: the event's previous hash is not the hash of
 	// the event before it: an event was altered, inserted or replaced.
@@ -216,9 +218,17 @@ const (
 	// from its content and previous hash: the event was altered.
 	AuditHashMismatch AuditFailure = "hash_mismatch"
 	// AuditHeadMismatch: the chain head row does not name the last event
-	// (its hash differs, or events lie beyond it): the last event was
-	// replaced, events were added around the head, or the head was altered.
+	// (its hash differs, events lie beyond it, or the events up to it are
+	// missing with none after them): the last event was replaced, events
+	// were removed from the end or added around the head, or the head was
+	// altered.
 	AuditHeadMismatch AuditFailure = "head_mismatch"
+	// AuditCheckpointMismatch: every link holds, but the event at a
+	// checkpoint's sequence does not have the checkpoint's hash, or is
+	// missing: the history up to it was rewritten, hashes recomputed,
+	// after the checkpoint was signed. Checked only when checkpoints are
+	// given, as each event is reached, after its own checks.
+	AuditCheckpointMismatch AuditFailure = "checkpoint_mismatch"
 )
 
 // AuditVerification is the result of verifying the audit chain, or a range
@@ -227,7 +237,9 @@ type AuditVerification struct {
 	// OK is true when every event verified.
 	OK bool
 	// EventsChecked counts the events verified intact: every event of the
-	// range when OK, those before FirstBroken otherwise.
+	// range when OK, those before FirstBroken otherwise (for a checkpoint
+	// mismatch, those up to the last checkpoint that agrees: any event
+	// after it may have been rewritten).
 	EventsChecked int64
 	// FirstBroken is the sequence of the first broken event (for a gap, the
 	// first missing sequence); 0 when OK.
@@ -240,7 +252,8 @@ type AuditVerification struct {
 	Problem string
 	// HeadSequence is the last event verified intact: the end of the range
 	// when OK (for the whole chain, the chain head), else the event before
-	// FirstBroken; 0 when none was.
+	// FirstBroken (for a checkpoint mismatch, the last checkpoint that
+	// agrees); 0 when none was.
 	HeadSequence int64
 	// HeadHash is the hash of event HeadSequence; zero when it is 0.
 	HeadHash [32]byte
@@ -270,9 +283,18 @@ func (s *Store) VerifyAuditChain(ctx context.Context) (AuditVerification, error)
 // means the chain head's sequence. The head is checked only when the range
 // reaches it.
 //
+// Given checkpoints, it also checks that the event at each checkpoint's
+// sequence still has the checkpoint's hash (AuditCheckpointMismatch, at the
+// first that does not): what a consistent rewrite of the chain cannot
+// keep. Checkpoints of an empty log vouch for nothing and are skipped. The
+// caller verifies their signatures first: VerifyAuditRange compares only
+// sequences and hashes.
+//
 // It returns Invalid for a negative start or end, an end beyond the chain
-// head, or a start after the end; otherwise as VerifyAuditChain.
-func (s *Store) VerifyAuditRange(ctx context.Context, start, end int64) (AuditVerification, error) {
+// head, a start after the end, or a checkpoint outside the range (one past
+// the head, when the range reaches it, is a mismatch, not an error);
+// otherwise as VerifyAuditChain.
+func (s *Store) VerifyAuditRange(ctx context.Context, start, end int64, checkpoints ...millwa.AuditCheckpoint) (AuditVerification, error) {
 	if start < 0 || end < 0 {
 		return AuditVerification{}, millwa.Errorf(millwa.Invalid, "sequences must not be negative, got start %d and end %d", start, end)
 	}
@@ -306,7 +328,11 @@ func (s *Store) VerifyAuditRange(ctx context.Context, start, end int64) (AuditVe
 	// Up to the head, the head must name the last event, and an event
 	// past the head is a break.
 	toHead := last == headSeq
-	v := chainVerifier{first: first, last: last, next: first, toHead: toHead, headHash: headHash}
+	cps, err := newCheckpointCheck(checkpoints, first, last, toHead)
+	if err != nil {
+		return AuditVerification{}, err
+	}
+	v := chainVerifier{first: first, last: last, next: first, toHead: toHead, headHash: headHash, cps: cps}
 	if first > 1 {
 		var anchor []byte
 		err := rtx.QueryRowxContext(ctx, rtx.Rebind(`SELECT hash FROM audit_events WHERE sequence = ?`), first-1).Scan(&anchor)
@@ -343,12 +369,27 @@ func (s *Store) VerifyAuditRange(ctx context.Context, start, end int64) (AuditVe
 			ends = "the log has no events"
 		}
 		if toHead {
-			return v.broken(v.next, AuditSequenceGap, "event %d is missing: %s, but the chain head is at %d", v.next, ends, last), nil
+			// Nothing follows the missing events: they were removed from
+			// the end, which the proto reports as the head's mismatch, not
+			// a gap between events.
+			return v.broken(v.next, AuditHeadMismatch, "event %d is missing: %s, but the chain head is at %d", v.next, ends, last), nil
+		}
+		// A range short of the head: a gap when some event follows the
+		// missing ones, the end removed when none does.
+		var later int
+		if err := rtx.QueryRowxContext(ctx, rtx.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM audit_events WHERE sequence > ? LIMIT 1) AS later`), last).Scan(&later); err != nil {
+			return AuditVerification{}, dbError(err, "reading audit events after %d", last)
+		}
+		if later == 0 {
+			return v.broken(v.next, AuditHeadMismatch, "event %d is missing: %s, but the chain head is at %d", v.next, ends, headSeq), nil
 		}
 		return v.broken(v.next, AuditSequenceGap, "event %d is missing: %s, before the end of the range, %d", v.next, ends, last), nil
 	}
 	if r, broken := v.checkHead(); broken {
 		return r, nil
+	}
+	if cp := v.cps.beyond(); cp != nil {
+		return v.mismatch(cp, nil), nil
 	}
 	return v.ok(), nil
 }
@@ -366,6 +407,8 @@ type chainVerifier struct {
 	next         int64
 	prev, before [32]byte
 	result       AuditVerification
+	// cps are the checkpoints the events must still agree with.
+	cps *checkpointCheck
 }
 
 // readBatch checks the events after the sequence after, up to upper, at
@@ -426,6 +469,10 @@ func (v *chainVerifier) check(row *auditRow) bool {
 	e := row.event()
 	if h := millwa.ChainHash(v.prev, seq, &e); !bytes.Equal(row.Hash, h[:]) {
 		v.result = v.broken(seq, AuditHashMismatch, "event %d: stored hash does not match its content", seq)
+		return true
+	}
+	if cp := v.cps.compare(seq, e.Hash); cp != nil {
+		v.result = v.mismatch(cp, row.Hash)
 		return true
 	}
 	v.before, v.prev = v.prev, e.Hash

@@ -409,8 +409,11 @@ func TestVerifyAuditChainDetectsTampering(t *testing.T) {
 		{"middle event deleted", update("DELETE FROM audit_events WHERE sequence = 7"), 7, store.AuditSequenceGap, nil},
 		{"two events deleted", update("DELETE FROM audit_events WHERE sequence IN (7, 8)"), 7, store.AuditSequenceGap, nil},
 		{"first event deleted", update("DELETE FROM audit_events WHERE sequence = 1"), 1, store.AuditSequenceGap, nil},
-		{"last event deleted", update("DELETE FROM audit_events WHERE sequence = 20"), 20, store.AuditSequenceGap, nil},
-		{"every event deleted", update("DELETE FROM audit_events"), 1, store.AuditSequenceGap, nil},
+		// Events removed from the end leave the head naming events that are
+		// gone: the proto documents that as HEAD_MISMATCH, not a gap.
+		{"last event deleted", update("DELETE FROM audit_events WHERE sequence = 20"), 20, store.AuditHeadMismatch, nil},
+		{"last two events deleted", update("DELETE FROM audit_events WHERE sequence >= 19"), 19, store.AuditHeadMismatch, nil},
+		{"every event deleted", update("DELETE FROM audit_events"), 1, store.AuditHeadMismatch, nil},
 		// A forger who recomputes the changed event's hash breaks the
 		// link to the next event, which still names the old hash.
 		{"event rewritten with its hash recomputed", rewrite(7), 8, store.AuditPrevHashMismatch, func(chain []millwa.AuditEvent) [32]byte {

@@ -5,6 +5,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"strconv"
 
@@ -22,11 +23,17 @@ type Server struct {
 	millwav1.UnimplementedAuditServiceServer
 	store     *store.Store
 	standards *grading.Registry
+	// signingKey signs audit checkpoints; nil reads the database's.
+	signingKey ed25519.PrivateKey
 }
 
 // New returns an AuditService backed by st, grading checks with standards.
-func New(st *store.Store, standards *grading.Registry) *Server {
-	return &Server{store: st, standards: standards}
+func New(st *store.Store, standards *grading.Registry, opts ...Option) *Server {
+	s := &Server{store: st, standards: standards}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // eventList is what ListAuditEvents filters and orders by.
@@ -87,12 +94,17 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *millwav1.ListAuditEve
 }
 
 // VerifyAuditLog recomputes the hash chain over a range and reports the
-// first broken link.
+// first broken link, or the first checkpoint saved earlier that the
+// history no longer leads to.
 func (s *Server) VerifyAuditLog(ctx context.Context, req *millwav1.VerifyAuditLogRequest) (*millwav1.VerifyAuditLogResponse, error) {
 	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
 	}
-	v, err := s.store.VerifyAuditRange(ctx, req.GetStartSequence(), req.GetEndSequence())
+	cps, err := s.checkpoints(ctx, req.GetCheckpoints())
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.store.VerifyAuditRange(ctx, req.GetStartSequence(), req.GetEndSequence(), cps...)
 	if err != nil {
 		if e, ok := err.(*millwa.Error); ok && e.Code == millwa.Invalid && len(e.Violations) == 0 {
 			var vs millwa.Violations

@@ -218,6 +218,12 @@ const (
 	// event: events were removed from the end, or appended bypassing the
 	// head.
 	AuditChainFailure_AUDIT_CHAIN_FAILURE_HEAD_MISMATCH AuditChainFailure = 4
+	// Every link holds, but the event at a checkpoint's sequence does not
+	// have the checkpoint's head hash (or no longer exists): the history up
+	// to that event was rewritten, hashes recomputed, after the checkpoint
+	// was signed. The rewrite lies after the last checkpoint that still
+	// agrees.
+	AuditChainFailure_AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH AuditChainFailure = 5
 )
 
 // Enum value maps for AuditChainFailure.
@@ -228,6 +234,7 @@ var (
 		2: "AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH",
 		3: "AUDIT_CHAIN_FAILURE_SEQUENCE_GAP",
 		4: "AUDIT_CHAIN_FAILURE_HEAD_MISMATCH",
+		5: "AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH",
 	}
 	AuditChainFailure_value = map[string]int32{
 		"AUDIT_CHAIN_FAILURE_UNSPECIFIED":            0,
@@ -235,6 +242,7 @@ var (
 		"AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH": 2,
 		"AUDIT_CHAIN_FAILURE_SEQUENCE_GAP":           3,
 		"AUDIT_CHAIN_FAILURE_HEAD_MISMATCH":          4,
+		"AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH":    5,
 	}
 )
 
@@ -2549,7 +2557,14 @@ type VerifyAuditLogRequest struct {
 	// the event before it is trusted as the anchor.
 	StartSequence int64 `protobuf:"varint,1,opt,name=start_sequence,json=startSequence,proto3" json:"start_sequence,omitempty"`
 	// Last sequence to verify, inclusive; 0 means the last event.
-	EndSequence   int64 `protobuf:"varint,2,opt,name=end_sequence,json=endSequence,proto3" json:"end_sequence,omitempty"`
+	EndSequence int64 `protobuf:"varint,2,opt,name=end_sequence,json=endSequence,proto3" json:"end_sequence,omitempty"`
+	// Checkpoints saved earlier from GetAuditCheckpoint, as returned, in any
+	// order; at most 1,000. Each must carry a signature that verifies under
+	// this server's public key and lie within the range (start_sequence to
+	// end_sequence, when given). The event at each checkpoint's sequence must
+	// still have the checkpoint's head hash; the first that does not is
+	// reported as AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH.
+	Checkpoints   []*AuditCheckpoint `protobuf:"bytes,3,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2598,15 +2613,23 @@ func (x *VerifyAuditLogRequest) GetEndSequence() int64 {
 	return 0
 }
 
-// VerifyAuditLogResponse is the outcome of a verification. Record
-// head_sequence and head_hash: a later rewrite of the log changes the hash
-// at that sequence, which ListAuditEvents then shows.
+func (x *VerifyAuditLogRequest) GetCheckpoints() []*AuditCheckpoint {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return nil
+}
+
+// VerifyAuditLogResponse is the outcome of a verification. To detect a
+// later rewrite of the whole chain, save signed checkpoints from
+// GetAuditCheckpoint and pass them back in VerifyAuditLogRequest.
 type VerifyAuditLogResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// True when every event of the range verified.
 	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
 	// Number of events verified before the first broken link, or in all when
-	// ok.
+	// ok; for a checkpoint mismatch, those up to the last checkpoint that
+	// agrees (any event after it may have been rewritten).
 	EventsChecked int64 `protobuf:"varint,2,opt,name=events_checked,json=eventsChecked,proto3" json:"events_checked,omitempty"`
 	// Sequence of the first broken event; 0 when ok.
 	FirstBrokenSequence int64 `protobuf:"varint,3,opt,name=first_broken_sequence,json=firstBrokenSequence,proto3" json:"first_broken_sequence,omitempty"`
@@ -2616,7 +2639,8 @@ type VerifyAuditLogResponse struct {
 	// "event 5120: stored hash does not match its content"; empty when ok.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The last sequence verified as intact (end of the range when ok, the
-	// event before first_broken_sequence otherwise; 0 if none).
+	// event before first_broken_sequence otherwise, the last checkpoint that
+	// agrees for a checkpoint mismatch; 0 if none).
 	HeadSequence int64 `protobuf:"varint,6,opt,name=head_sequence,json=headSequence,proto3" json:"head_sequence,omitempty"`
 	// Hash of the event at head_sequence, lowercase hex; empty if none.
 	HeadHash      string `protobuf:"bytes,7,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
@@ -2699,6 +2723,182 @@ func (x *VerifyAuditLogResponse) GetHeadSequence() int64 {
 func (x *VerifyAuditLogResponse) GetHeadHash() string {
 	if x != nil {
 		return x.HeadHash
+	}
+	return ""
+}
+
+// GetAuditCheckpointRequest asks for a checkpoint of the chain head as it
+// is now. It has no fields.
+type GetAuditCheckpointRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAuditCheckpointRequest) Reset() {
+	*x = GetAuditCheckpointRequest{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAuditCheckpointRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAuditCheckpointRequest) ProtoMessage() {}
+
+func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAuditCheckpointRequest.ProtoReflect.Descriptor instead.
+func (*GetAuditCheckpointRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{27}
+}
+
+// GetAuditCheckpointResponse holds the checkpoint. REST clients get the bare
+// AuditCheckpoint.
+type GetAuditCheckpointResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The signed checkpoint.
+	AuditCheckpoint *AuditCheckpoint `protobuf:"bytes,1,opt,name=audit_checkpoint,json=auditCheckpoint,proto3" json:"audit_checkpoint,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetAuditCheckpointResponse) Reset() {
+	*x = GetAuditCheckpointResponse{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAuditCheckpointResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAuditCheckpointResponse) ProtoMessage() {}
+
+func (x *GetAuditCheckpointResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAuditCheckpointResponse.ProtoReflect.Descriptor instead.
+func (*GetAuditCheckpointResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetAuditCheckpointResponse) GetAuditCheckpoint() *AuditCheckpoint {
+	if x != nil {
+		return x.AuditCheckpoint
+	}
+	return nil
+}
+
+// AuditCheckpoint is the audit chain's head signed by the server with
+// Ed25519. The signed message is the UTF-8 text
+// "millwa-audit-checkpoint/v1\nsequence=<sequence>\nhead_hash=<head_hash>\nsign_time=<sign_time>\n",
+// with sequence in decimal, head_hash in lowercase hex and sign_time in RFC
+// 3339 UTC with six fractional digits ("2026-05-01T12:00:00.000000Z"), so
+// that anyone can check it with a standard Ed25519 tool. Save checkpoints
+// exactly as returned.
+type AuditCheckpoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sequence of the chain's last event when signed; 0 for an empty log.
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The hash of that event, lowercase hex (64 characters); 64 zeros for an
+	// empty log.
+	HeadHash string `protobuf:"bytes,2,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
+	// When the server signed the checkpoint, at microsecond precision.
+	SignTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=sign_time,json=signTime,proto3" json:"sign_time,omitempty"`
+	// The Ed25519 public key that verifies signature, lowercase hex (64
+	// characters): the same for every replica of one deployment.
+	PublicKey string `protobuf:"bytes,4,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// The Ed25519 signature of the message above, lowercase hex (128
+	// characters).
+	Signature     string `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditCheckpoint) Reset() {
+	*x = AuditCheckpoint{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditCheckpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditCheckpoint) ProtoMessage() {}
+
+func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
+func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *AuditCheckpoint) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *AuditCheckpoint) GetHeadHash() string {
+	if x != nil {
+		return x.HeadHash
+	}
+	return ""
+}
+
+func (x *AuditCheckpoint) GetSignTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SignTime
+	}
+	return nil
+}
+
+func (x *AuditCheckpoint) GetPublicKey() string {
+	if x != nil {
+		return x.PublicKey
+	}
+	return ""
+}
+
+func (x *AuditCheckpoint) GetSignature() string {
+	if x != nil {
+		return x.Signature
 	}
 	return ""
 }
@@ -2908,10 +3108,11 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\border_by\x18\x04 \x01(\tR\aorderBy\"{\n" +
 	"\x17ListAuditEventsResponse\x128\n" +
 	"\faudit_events\x18\x01 \x03(\v2\x15.millwa.v1.AuditEventR\vauditEvents\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"a\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9f\x01\n" +
 	"\x15VerifyAuditLogRequest\x12%\n" +
 	"\x0estart_sequence\x18\x01 \x01(\x03R\rstartSequence\x12!\n" +
-	"\fend_sequence\x18\x02 \x01(\x03R\vendSequence\"\x95\x02\n" +
+	"\fend_sequence\x18\x02 \x01(\x03R\vendSequence\x12<\n" +
+	"\vcheckpoints\x18\x03 \x03(\v2\x1a.millwa.v1.AuditCheckpointR\vcheckpoints\"\x95\x02\n" +
 	"\x16VerifyAuditLogResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12%\n" +
 	"\x0eevents_checked\x18\x02 \x01(\x03R\reventsChecked\x122\n" +
@@ -2919,7 +3120,17 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\afailure\x18\x04 \x01(\x0e2\x1c.millwa.v1.AuditChainFailureR\afailure\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12#\n" +
 	"\rhead_sequence\x18\x06 \x01(\x03R\fheadSequence\x12\x1b\n" +
-	"\thead_hash\x18\a \x01(\tR\bheadHash*T\n" +
+	"\thead_hash\x18\a \x01(\tR\bheadHash\"\x1b\n" +
+	"\x19GetAuditCheckpointRequest\"c\n" +
+	"\x1aGetAuditCheckpointResponse\x12E\n" +
+	"\x10audit_checkpoint\x18\x01 \x01(\v2\x1a.millwa.v1.AuditCheckpointR\x0fauditCheckpoint\"\xc0\x01\n" +
+	"\x0fAuditCheckpoint\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x1b\n" +
+	"\thead_hash\x18\x02 \x01(\tR\bheadHash\x127\n" +
+	"\tsign_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bsignTime\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x04 \x01(\tR\tpublicKey\x12\x1c\n" +
+	"\tsignature\x18\x05 \x01(\tR\tsignature*T\n" +
 	"\fSamplingRule\x12\x1d\n" +
 	"\x19SAMPLING_RULE_UNSPECIFIED\x10\x00\x12%\n" +
 	"!SAMPLING_RULE_ISO_2859_1_LEVEL_II\x10\x01*\x9d\x01\n" +
@@ -2932,13 +3143,14 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x15AGREEMENT_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fAGREEMENT_EXACT\x10\x01\x12\x16\n" +
 	"\x12AGREEMENT_ADJACENT\x10\x02\x12\x15\n" +
-	"\x11AGREEMENT_DISTANT\x10\x03*\xdc\x01\n" +
+	"\x11AGREEMENT_DISTANT\x10\x03*\x89\x02\n" +
 	"\x11AuditChainFailure\x12#\n" +
 	"\x1fAUDIT_CHAIN_FAILURE_UNSPECIFIED\x10\x00\x12%\n" +
 	"!AUDIT_CHAIN_FAILURE_HASH_MISMATCH\x10\x01\x12.\n" +
 	"*AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH\x10\x02\x12$\n" +
 	" AUDIT_CHAIN_FAILURE_SEQUENCE_GAP\x10\x03\x12%\n" +
-	"!AUDIT_CHAIN_FAILURE_HEAD_MISMATCH\x10\x042\xdb\x05\n" +
+	"!AUDIT_CHAIN_FAILURE_HEAD_MISMATCH\x10\x04\x12+\n" +
+	"'AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH\x10\x052\xbe\x06\n" +
 	"\fAuditService\x12O\n" +
 	"\fCreateAgency\x12\x1e.millwa.v1.CreateAgencyRequest\x1a\x1f.millwa.v1.CreateAgencyResponse\x12F\n" +
 	"\tGetAgency\x12\x1b.millwa.v1.GetAgencyRequest\x1a\x1c.millwa.v1.GetAgencyResponse\x12O\n" +
@@ -2947,7 +3159,8 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x12RecordCheckGrading\x12$.millwa.v1.RecordCheckGradingRequest\x1a%.millwa.v1.RecordCheckGradingResponse\x12g\n" +
 	"\x14GetConsistencyReport\x12&.millwa.v1.GetConsistencyReportRequest\x1a'.millwa.v1.GetConsistencyReportResponse\x12X\n" +
 	"\x0fListAuditEvents\x12!.millwa.v1.ListAuditEventsRequest\x1a\".millwa.v1.ListAuditEventsResponse\x12U\n" +
-	"\x0eVerifyAuditLog\x12 .millwa.v1.VerifyAuditLogRequest\x1a!.millwa.v1.VerifyAuditLogResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
+	"\x0eVerifyAuditLog\x12 .millwa.v1.VerifyAuditLogRequest\x1a!.millwa.v1.VerifyAuditLogResponse\x12a\n" +
+	"\x12GetAuditCheckpoint\x12$.millwa.v1.GetAuditCheckpointRequest\x1a%.millwa.v1.GetAuditCheckpointResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
 var (
 	file_millwa_v1_audit_proto_rawDescOnce sync.Once
@@ -2962,7 +3175,7 @@ func file_millwa_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_millwa_v1_audit_proto_goTypes = []any{
 	(SamplingRule)(0),                    // 0: millwa.v1.SamplingRule
 	(InspectionSeverity)(0),              // 1: millwa.v1.InspectionSeverity
@@ -2995,81 +3208,89 @@ var file_millwa_v1_audit_proto_goTypes = []any{
 	(*ListAuditEventsResponse)(nil),      // 28: millwa.v1.ListAuditEventsResponse
 	(*VerifyAuditLogRequest)(nil),        // 29: millwa.v1.VerifyAuditLogRequest
 	(*VerifyAuditLogResponse)(nil),       // 30: millwa.v1.VerifyAuditLogResponse
-	(*Contact)(nil),                      // 31: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),        // 32: google.protobuf.Timestamp
-	(*LocalizedText)(nil),                // 33: millwa.v1.LocalizedText
-	(*FiberSample)(nil),                  // 34: millwa.v1.FiberSample
-	(*Grade)(nil),                        // 35: millwa.v1.Grade
-	(Role)(0),                            // 36: millwa.v1.Role
+	(*GetAuditCheckpointRequest)(nil),    // 31: millwa.v1.GetAuditCheckpointRequest
+	(*GetAuditCheckpointResponse)(nil),   // 32: millwa.v1.GetAuditCheckpointResponse
+	(*AuditCheckpoint)(nil),              // 33: millwa.v1.AuditCheckpoint
+	(*Contact)(nil),                      // 34: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),        // 35: google.protobuf.Timestamp
+	(*LocalizedText)(nil),                // 36: millwa.v1.LocalizedText
+	(*FiberSample)(nil),                  // 37: millwa.v1.FiberSample
+	(*Grade)(nil),                        // 38: millwa.v1.Grade
+	(Role)(0),                            // 39: millwa.v1.Role
 }
 var file_millwa_v1_audit_proto_depIdxs = []int32{
-	31, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
-	32, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
-	32, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
+	34, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
+	35, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
+	35, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 3: millwa.v1.CreateAgencyRequest.agency:type_name -> millwa.v1.Agency
 	4,  // 4: millwa.v1.CreateAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 5: millwa.v1.GetAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 6: millwa.v1.ListAgenciesResponse.agencies:type_name -> millwa.v1.Agency
-	32, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
-	32, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
-	32, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	35, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
+	35, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
+	35, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: millwa.v1.ProposeSamplingPlanRequest.rule:type_name -> millwa.v1.SamplingRule
 	13, // 11: millwa.v1.ProposeSamplingPlanResponse.sampling_plan:type_name -> millwa.v1.SamplingPlan
-	32, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
-	32, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
-	32, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
+	35, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
+	35, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
+	35, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 15: millwa.v1.SamplingPlan.rule:type_name -> millwa.v1.SamplingRule
 	14, // 16: millwa.v1.SamplingPlan.classifier_samples:type_name -> millwa.v1.ClassifierSample
 	1,  // 17: millwa.v1.ClassifierSample.severity:type_name -> millwa.v1.InspectionSeverity
-	33, // 18: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
-	34, // 19: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
-	32, // 20: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
-	35, // 21: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
+	36, // 18: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
+	37, // 19: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
+	35, // 20: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
+	38, // 21: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
 	2,  // 22: millwa.v1.CheckGrading.agreement:type_name -> millwa.v1.Agreement
-	32, // 23: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
-	32, // 24: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
+	35, // 23: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
+	35, // 24: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
 	15, // 25: millwa.v1.RecordCheckGradingRequest.check_grading:type_name -> millwa.v1.CheckGrading
 	15, // 26: millwa.v1.RecordCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
-	32, // 27: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
-	32, // 28: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	35, // 27: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	35, // 28: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
 	20, // 29: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
-	32, // 30: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
-	32, // 31: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
-	32, // 32: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
+	35, // 30: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
+	35, // 31: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
+	35, // 32: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
 	21, // 33: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
 	22, // 34: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
 	24, // 35: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
 	25, // 36: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
 	23, // 37: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
 	21, // 38: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
-	32, // 39: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
-	32, // 40: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
+	35, // 39: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
+	35, // 40: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
 	21, // 41: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
-	36, // 42: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
-	32, // 43: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
+	39, // 42: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
+	35, // 43: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
 	26, // 44: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
-	3,  // 45: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
-	5,  // 46: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
-	7,  // 47: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
-	9,  // 48: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
-	11, // 49: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
-	16, // 50: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
-	18, // 51: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
-	27, // 52: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
-	29, // 53: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
-	6,  // 54: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
-	8,  // 55: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
-	10, // 56: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
-	12, // 57: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
-	17, // 58: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
-	19, // 59: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
-	28, // 60: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
-	30, // 61: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
-	54, // [54:62] is the sub-list for method output_type
-	46, // [46:54] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	33, // 45: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
+	3,  // 46: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
+	33, // 47: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
+	35, // 48: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
+	5,  // 49: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
+	7,  // 50: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
+	9,  // 51: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
+	11, // 52: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
+	16, // 53: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
+	18, // 54: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
+	27, // 55: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
+	29, // 56: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
+	31, // 57: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
+	6,  // 58: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
+	8,  // 59: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
+	10, // 60: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
+	12, // 61: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
+	17, // 62: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
+	19, // 63: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
+	28, // 64: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
+	30, // 65: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
+	32, // 66: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
+	58, // [58:67] is the sub-list for method output_type
+	49, // [49:58] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_audit_proto_init() }
@@ -3098,7 +3319,7 @@ func file_millwa_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_audit_proto_rawDesc), len(file_millwa_v1_audit_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   27,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -333,6 +333,27 @@ func local_request_AuditService_VerifyAuditLog_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+func request_AuditService_GetAuditCheckpoint_0(ctx context.Context, marshaler runtime.Marshaler, client AuditServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetAuditCheckpointRequest
+		metadata runtime.ServerMetadata
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetAuditCheckpoint(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_AuditService_GetAuditCheckpoint_0(ctx context.Context, marshaler runtime.Marshaler, server AuditServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetAuditCheckpointRequest
+		metadata runtime.ServerMetadata
+	)
+	msg, err := server.GetAuditCheckpoint(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterAuditServiceHandlerServer registers the http handlers for service AuditService to "mux".
 // UnaryRPC     :call AuditServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -498,6 +519,26 @@ func RegisterAuditServiceHandlerServer(ctx context.Context, mux *runtime.ServeMu
 			return
 		}
 		forward_AuditService_VerifyAuditLog_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_AuditService_GetAuditCheckpoint_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/millwa.v1.AuditService/GetAuditCheckpoint", runtime.WithHTTPPathPattern("/v1/audit/checkpoint"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_AuditService_GetAuditCheckpoint_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AuditService_GetAuditCheckpoint_0(annotatedContext, mux, outboundMarshaler, w, req, response_AuditService_GetAuditCheckpoint_0{resp.(*GetAuditCheckpointResponse)}, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -675,6 +716,23 @@ func RegisterAuditServiceHandlerClient(ctx context.Context, mux *runtime.ServeMu
 		}
 		forward_AuditService_VerifyAuditLog_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_AuditService_GetAuditCheckpoint_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/millwa.v1.AuditService/GetAuditCheckpoint", runtime.WithHTTPPathPattern("/v1/audit/checkpoint"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_AuditService_GetAuditCheckpoint_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AuditService_GetAuditCheckpoint_0(annotatedContext, mux, outboundMarshaler, w, req, response_AuditService_GetAuditCheckpoint_0{resp.(*GetAuditCheckpointResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -714,6 +772,15 @@ func (m response_AuditService_GetConsistencyReport_0) XXX_ResponseBody() interfa
 	return response.ConsistencyReport
 }
 
+type response_AuditService_GetAuditCheckpoint_0 struct {
+	*GetAuditCheckpointResponse
+}
+
+func (m response_AuditService_GetAuditCheckpoint_0) XXX_ResponseBody() interface{} {
+	response := m.GetAuditCheckpointResponse
+	return response.AuditCheckpoint
+}
+
 var (
 	pattern_AuditService_CreateAgency_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "agencies"}, ""))
 	pattern_AuditService_GetAgency_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "agencies", "name"}, ""))
@@ -723,6 +790,7 @@ var (
 	pattern_AuditService_GetConsistencyReport_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "audit", "consistencyReport"}, ""))
 	pattern_AuditService_ListAuditEvents_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "audit", "events"}, ""))
 	pattern_AuditService_VerifyAuditLog_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "audit", "events"}, "verify"))
+	pattern_AuditService_GetAuditCheckpoint_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "audit", "checkpoint"}, ""))
 )
 
 var (
@@ -734,4 +802,5 @@ var (
 	forward_AuditService_GetConsistencyReport_0 = runtime.ForwardResponseMessage
 	forward_AuditService_ListAuditEvents_0      = runtime.ForwardResponseMessage
 	forward_AuditService_VerifyAuditLog_0       = runtime.ForwardResponseMessage
+	forward_AuditService_GetAuditCheckpoint_0   = runtime.ForwardResponseMessage
 )

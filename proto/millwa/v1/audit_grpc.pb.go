@@ -27,6 +27,7 @@ const (
 	AuditService_GetConsistencyReport_FullMethodName = "/millwa.v1.AuditService/GetConsistencyReport"
 	AuditService_ListAuditEvents_FullMethodName      = "/millwa.v1.AuditService/ListAuditEvents"
 	AuditService_VerifyAuditLog_FullMethodName       = "/millwa.v1.AuditService/VerifyAuditLog"
+	AuditService_GetAuditCheckpoint_FullMethodName   = "/millwa.v1.AuditService/GetAuditCheckpoint"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -129,8 +130,22 @@ type AuditServiceClient interface {
 	//
 	// Access: admin; agency.
 	// Errors: INVALID_ARGUMENT for a negative sequence, start_sequence after
-	// end_sequence, or an end_sequence beyond the last event.
+	// end_sequence, or an end_sequence beyond the last event; for a
+	// checkpoint that is malformed, whose signature does not verify under
+	// this server's public key, or that lies outside the range.
 	VerifyAuditLog(ctx context.Context, in *VerifyAuditLogRequest, opts ...grpc.CallOption) (*VerifyAuditLogResponse, error)
+	// GetAuditCheckpoint signs the audit chain's head as it is now and
+	// returns the signed checkpoint. Save checkpoints outside Millwa, as
+	// transparency logs ask their monitors to: a plain hash chain can be
+	// recomputed whole by whoever can write the database, but not so that it
+	// still leads to a checkpoint signed before the rewrite. Give saved
+	// checkpoints to VerifyAuditLog (or `millwa admin verify-audit
+	// --checkpoints`) to find such a rewrite. Read-only; no audit event is
+	// written.
+	//
+	// Access: admin; agency.
+	// Errors: UNAVAILABLE when the database cannot be read.
+	GetAuditCheckpoint(ctx context.Context, in *GetAuditCheckpointRequest, opts ...grpc.CallOption) (*GetAuditCheckpointResponse, error)
 }
 
 type auditServiceClient struct {
@@ -215,6 +230,16 @@ func (c *auditServiceClient) VerifyAuditLog(ctx context.Context, in *VerifyAudit
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(VerifyAuditLogResponse)
 	err := c.cc.Invoke(ctx, AuditService_VerifyAuditLog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *auditServiceClient) GetAuditCheckpoint(ctx context.Context, in *GetAuditCheckpointRequest, opts ...grpc.CallOption) (*GetAuditCheckpointResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAuditCheckpointResponse)
+	err := c.cc.Invoke(ctx, AuditService_GetAuditCheckpoint_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -321,8 +346,22 @@ type AuditServiceServer interface {
 	//
 	// Access: admin; agency.
 	// Errors: INVALID_ARGUMENT for a negative sequence, start_sequence after
-	// end_sequence, or an end_sequence beyond the last event.
+	// end_sequence, or an end_sequence beyond the last event; for a
+	// checkpoint that is malformed, whose signature does not verify under
+	// this server's public key, or that lies outside the range.
 	VerifyAuditLog(context.Context, *VerifyAuditLogRequest) (*VerifyAuditLogResponse, error)
+	// GetAuditCheckpoint signs the audit chain's head as it is now and
+	// returns the signed checkpoint. Save checkpoints outside Millwa, as
+	// transparency logs ask their monitors to: a plain hash chain can be
+	// recomputed whole by whoever can write the database, but not so that it
+	// still leads to a checkpoint signed before the rewrite. Give saved
+	// checkpoints to VerifyAuditLog (or `millwa admin verify-audit
+	// --checkpoints`) to find such a rewrite. Read-only; no audit event is
+	// written.
+	//
+	// Access: admin; agency.
+	// Errors: UNAVAILABLE when the database cannot be read.
+	GetAuditCheckpoint(context.Context, *GetAuditCheckpointRequest) (*GetAuditCheckpointResponse, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -356,6 +395,9 @@ func (UnimplementedAuditServiceServer) ListAuditEvents(context.Context, *ListAud
 }
 func (UnimplementedAuditServiceServer) VerifyAuditLog(context.Context, *VerifyAuditLogRequest) (*VerifyAuditLogResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyAuditLog not implemented")
+}
+func (UnimplementedAuditServiceServer) GetAuditCheckpoint(context.Context, *GetAuditCheckpointRequest) (*GetAuditCheckpointResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAuditCheckpoint not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -522,6 +564,24 @@ func _AuditService_VerifyAuditLog_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_GetAuditCheckpoint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAuditCheckpointRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).GetAuditCheckpoint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_GetAuditCheckpoint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).GetAuditCheckpoint(ctx, req.(*GetAuditCheckpointRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -560,6 +620,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyAuditLog",
 			Handler:    _AuditService_VerifyAuditLog_Handler,
+		},
+		{
+			MethodName: "GetAuditCheckpoint",
+			Handler:    _AuditService_GetAuditCheckpoint_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -260,10 +260,20 @@ func demoName(rng *rand.Rand) string {
 }
 
 // dialAs creates a short-lived key of role for org through the API and
-// connects with it, so that each party of the season acts as itself.
+// connects with it, so that each party of the season acts as itself. The
+// key expires with the demo's own key, as no key may outlive its creator.
 func dialAs(ctx context.Context, conn *grpc.ClientConn, addr string, role millwav1.Role, org string) (*grpc.ClientConn, error) {
-	resp, err := millwav1.NewIdentityServiceClient(conn).CreateApiKey(ctx, &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
-		DisplayName: "millwa demo", Role: role, Organisation: org, ExpireTime: timestamppb.New(time.Now().Add(time.Hour)),
+	ids := millwav1.NewIdentityServiceClient(conn)
+	me, err := ids.WhoAmI(ctx, &millwav1.WhoAmIRequest{})
+	if err != nil {
+		return nil, err
+	}
+	expire := me.GetExpireTime()
+	if expire == nil {
+		expire = timestamppb.New(time.Now().Add(time.Hour))
+	}
+	resp, err := ids.CreateApiKey(ctx, &millwav1.CreateApiKeyRequest{ApiKey: &millwav1.ApiKey{
+		DisplayName: "millwa demo", Role: role, Organisation: org, ExpireTime: expire,
 	}})
 	if err != nil {
 		return nil, err
