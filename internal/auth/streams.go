@@ -31,7 +31,7 @@ var errKeyInactive = errors.New("the stream's API key was revoked or expired")
 // open: authentication only runs when a call starts. It keeps this
 // replica's open streams by key id; a key's expiry ends them by a timer, a
 // revocation on this replica at once (Revoked), and one on any replica at
-// the next check (Run), which asks about every key with open streams in
+// the next Check, which asks about every key with open streams in
 // one query.
 type StreamGuard struct {
 	states KeyStates
@@ -93,27 +93,15 @@ func (g *StreamGuard) Revoked(id string) {
 	}
 }
 
-// Run checks the keys of the open streams every interval until ctx ends,
-// ending the streams of those revoked or expired. A check that fails is
-// logged and leaves the streams open: a database that does not answer for
-// a moment is no reason to cut every subscriber.
-func (g *StreamGuard) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		g.check(ctx)
-	}
-}
-
 // checkBatch bounds the ids asked about in one statement.
 const checkBatch = 500
 
-func (g *StreamGuard) check(ctx context.Context) {
+// Check asks the database, in one query per checkBatch keys, whether any
+// key with open streams was revoked or expired, and ends those streams.
+// A check that fails is logged and leaves the streams open: a database
+// that does not answer for a moment is no reason to cut every subscriber.
+// The server calls it every StreamCheckInterval.
+func (g *StreamGuard) Check(ctx context.Context) {
 	g.mu.Lock()
 	ids := make([]string, 0, len(g.streams))
 	for id := range g.streams {

@@ -186,28 +186,33 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 		fromEnv(v, "a duration such as 30s", func(s string) (err error) { *p, err = parseDuration(s, *p); return err })
 		fs.DurationVar(p, v.Flag, *p, help(v))
 	}
+	num := func(p *int, v Var) {
+		fromEnv(v, "a whole number", func(s string) (err error) { *p, err = parseInt(s, *p); return err })
+		fs.IntVar(p, v.Flag, *p, help(v))
+	}
+	flt := func(p *float64, v Var) {
+		fromEnv(v, "a number", func(s string) (err error) { *p, err = parseFloat(s, *p); return err })
+		fs.Float64Var(p, v.Flag, *p, help(v))
+	}
+	boolean := func(p *bool, v Var) {
+		fromEnv(v, "true or false", func(s string) (err error) { *p, err = parseBool(s, *p); return err })
+		fs.BoolVar(p, v.Flag, *p, help(v))
+	}
 	str(&c.GRPCAddr, grpcAddrVar)
 	str(&c.HTTPAddr, httpAddrVar)
 	str(&c.DatabaseURL, databaseVar)
 	dur(&c.ShutdownGrace, graceVar)
 	dur(&c.MarketSweep, sweepVar)
 	dur(&c.ClearingInterval, clearingVar)
-	fromEnv(continuousVar, "true or false", func(s string) (err error) { c.ContinuousMatching, err = parseBool(s, c.ContinuousMatching); return err })
-	fs.BoolVar(&c.ContinuousMatching, continuousVar.Flag, c.ContinuousMatching, help(continuousVar))
+	boolean(&c.ContinuousMatching, continuousVar)
 	dur(&c.DefaultRPCTimeout, rpcTimeoutVar)
 	dur(&c.MaxRPCTimeout, maxTimeoutVar)
 	str(&c.LogLevel, logLevelVar)
 	str(&c.StandardsDir, standardsVar)
 	str(&c.AuditSigningKeyFile, auditKeyVar)
 	dur(&c.AuditCheckpointInterval, checkpointVar)
-	fromEnv(rateLimitVar, "a number", func(s string) (err error) { c.RateLimit, err = parseFloat(s, c.RateLimit); return err })
-	fs.Float64Var(&c.RateLimit, rateLimitVar.Flag, c.RateLimit, help(rateLimitVar))
-	fromEnv(rateBurstVar, "a whole number", func(s string) (err error) { c.RateBurst, err = parseInt(s, c.RateBurst); return err })
-	fs.IntVar(&c.RateBurst, rateBurstVar.Flag, c.RateBurst, help(rateBurstVar))
-	num := func(p *int, v Var) {
-		fromEnv(v, "a whole number", func(s string) (err error) { *p, err = parseInt(s, *p); return err })
-		fs.IntVar(p, v.Flag, *p, help(v))
-	}
+	flt(&c.RateLimit, rateLimitVar)
+	num(&c.RateBurst, rateBurstVar)
 	num(&c.MaxWatchStreams, streamsVar)
 	num(&c.MaxWatchStreamsPerKey, keyStreamsVar)
 	if s, ok := lookup(adminKeyEnv); ok {

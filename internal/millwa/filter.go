@@ -123,12 +123,12 @@ func condition(f, o, v token, fields map[string]FieldKind) (Condition, error) {
 		return Condition{}, fmt.Errorf("unknown operator %q at offset %d: use =, !=, <, <=, > or >=", o.text, o.pos)
 	}
 	switch kind {
-	case StringField:
-		if !v.quoted {
+	case StringField, EnumField:
+		if kind == StringField && !v.quoted {
 			return Condition{}, fmt.Errorf("%s takes a quoted string at offset %d, for example %s = \"value\"", name, v.pos, name)
 		}
-		if c.Op != OpEq && c.Op != OpNe {
-			return Condition{}, fmt.Errorf("%s is a string: compare it with = or != only", name)
+		if err := equalityOnly(c, name, kind); err != nil {
+			return Condition{}, err
 		}
 		if err := checkValueText(name, v); err != nil {
 			return Condition{}, err
@@ -144,18 +144,10 @@ func condition(f, o, v token, fields map[string]FieldKind) (Condition, error) {
 		if v.quoted || (v.text != "true" && v.text != "false") {
 			return Condition{}, fmt.Errorf("%s takes true or false at offset %d, found %q", name, v.pos, v.text)
 		}
-		if c.Op != OpEq && c.Op != OpNe {
-			return Condition{}, fmt.Errorf("%s is true or false: compare it with = or != only", name)
-		}
-		c.Bool = v.text == "true"
-	case EnumField:
-		if c.Op != OpEq && c.Op != OpNe {
-			return Condition{}, fmt.Errorf("%s is an enum: compare it with = or != only", name)
-		}
-		if err := checkValueText(name, v); err != nil {
+		if err := equalityOnly(c, name, kind); err != nil {
 			return Condition{}, err
 		}
-		c.Str = v.text
+		c.Bool = v.text == "true"
 	case TimeField:
 		t, err := time.Parse(time.RFC3339Nano, v.text)
 		if !v.quoted || err != nil {
@@ -186,6 +178,16 @@ func checkValueText(name string, v token) error {
 		return fmt.Errorf("the value of %s at offset %d %s", name, v.pos, ControlMessage(r, i))
 	}
 	return nil
+}
+
+// equalityOnly refuses an ordering comparison (<, <=, >, >=) of a string,
+// enum or boolean field, which compare with = or != only.
+func equalityOnly(c Condition, name string, kind FieldKind) error {
+	if c.Op == OpEq || c.Op == OpNe {
+		return nil
+	}
+	what := map[FieldKind]string{StringField: "a string", EnumField: "an enum", BoolField: "true or false"}[kind]
+	return fmt.Errorf("%s is %s: compare it with = or != only", name, what)
 }
 
 type token struct {

@@ -26,11 +26,28 @@ func auditSigningKey(ctx context.Context, cfg config.Config, st *store.Store) (e
 	return key, nil
 }
 
-// signCheckpoints signs the audit chain's head every interval until ctx
-// ends and writes each checkpoint to the log: a copy outside the database
-// that whoever rewrites the audit table cannot reach. It does nothing when
-// interval is not positive.
-func (s *Server) signCheckpoints(ctx context.Context, interval time.Duration) {
+// signCheckpoint signs the audit chain's head and writes the checkpoint
+// to the log: a copy outside the database that whoever rewrites the audit
+// table cannot reach. The server calls it every checkpoint interval.
+func (s *Server) signCheckpoint(ctx context.Context) {
+	cp, err := s.audit.Checkpoint(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("signing an audit checkpoint failed; the next interval tries again", "err", err)
+		}
+		return
+	}
+	s.log.Info("audit checkpoint",
+		"sequence", cp.Sequence,
+		"head_hash", hex.EncodeToString(cp.HeadHash[:]),
+		"sign_time", cp.Time.Format(time.RFC3339Nano),
+		"public_key", hex.EncodeToString(cp.PublicKey),
+		"signature", hex.EncodeToString(cp.Signature))
+}
+
+// every calls fn every interval until ctx ends; never when interval is
+// not positive.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
 	if interval <= 0 {
 		return
 	}
@@ -41,19 +58,7 @@ func (s *Server) signCheckpoints(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn(ctx)
 		}
-		cp, err := s.audit.Checkpoint(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Warn("signing an audit checkpoint failed; the next interval tries again", "err", err)
-			}
-			continue
-		}
-		s.log.Info("audit checkpoint",
-			"sequence", cp.Sequence,
-			"head_hash", hex.EncodeToString(cp.HeadHash[:]),
-			"sign_time", cp.Time.Format(time.RFC3339Nano),
-			"public_key", hex.EncodeToString(cp.PublicKey),
-			"signature", hex.EncodeToString(cp.Signature))
 	}
 }

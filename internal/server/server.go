@@ -396,14 +396,12 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	healthCtx, stopHealth := context.WithCancel(context.Background())
-	healthDone := make(chan struct{})
-	go func() { defer close(healthDone); s.watchHealth(healthCtx) }()
-	sweepDone := make(chan struct{})
-	go func() { defer close(sweepDone); s.housekeeping.Run(healthCtx) }()
-	guardDone := make(chan struct{})
-	go func() { defer close(guardDone); s.streams.Run(healthCtx, auth.StreamCheckInterval) }()
-	checkpointsDone := make(chan struct{})
-	go func() { defer close(checkpointsDone); s.signCheckpoints(healthCtx, s.cfg.AuditCheckpointInterval) }()
+	// The background work of a replica, stopped before the listeners.
+	var background sync.WaitGroup
+	background.Go(func() { s.watchHealth(healthCtx) })
+	background.Go(func() { s.housekeeping.Run(healthCtx) })
+	background.Go(func() { every(healthCtx, auth.StreamCheckInterval, s.streams.Check) })
+	background.Go(func() { every(healthCtx, s.cfg.AuditCheckpointInterval, s.signCheckpoint) })
 
 	var serveErr error
 	select {
@@ -413,10 +411,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Error("listener failed: stopping", "err", serveErr)
 	}
 	stopHealth()
-	<-healthDone
-	<-sweepDone
-	<-guardDone
-	<-checkpointsDone
+	background.Wait()
 	stopErr := s.shutdown()
 	return errors.Join(serveErr, stopErr)
 }

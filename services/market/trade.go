@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/millwa"
@@ -85,7 +86,7 @@ func (s *Server) ConfirmTrade(ctx context.Context, req *millwav1.ConfirmTradeReq
 	default:
 		return nil, millwa.Errorf(millwa.PermissionDenied, "only the parties to a trade confirm it: use the association's or the processor's key")
 	}
-	return changeTrade(ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradeConfirmed, "confirm", nil,
+	return changeTrade[*millwav1.ConfirmTradeResponse](ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradeConfirmed, "confirm", nil,
 		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
 			o, err := tx.GetPurchaseOrder(ctx, store.SystemPrincipal, tr.PurchaseOrderID)
 			if err != nil {
@@ -96,9 +97,6 @@ func (s *Server) ConfirmTrade(ctx context.Context, req *millwav1.ConfirmTradeReq
 					Message: "the trade's purchase order is " + string(o.State) + ": its unconfirmed trades are being cancelled"}
 			}
 			return tr.Confirm(side, now)
-		},
-		func(tr *millwav1.Trade) *millwav1.ConfirmTradeResponse {
-			return &millwav1.ConfirmTradeResponse{Trade: tr}
 		})
 }
 
@@ -120,7 +118,7 @@ func (s *Server) RecordDelivery(ctx context.Context, req *millwav1.RecordDeliver
 	if req.GetDeliveredGrams() < 1 {
 		vs.Add("delivered_grams", "must be at least 1 gram; got %d", req.GetDeliveredGrams())
 	}
-	return changeTrade(ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradeDelivered, "deliver", &vs,
+	return changeTrade[*millwav1.RecordDeliveryResponse](ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradeDelivered, "deliver", &vs,
 		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
 			var more millwa.Violations
 			tr.CheckDelivery(&more, req.GetDeliveredGrams(), weigh, now)
@@ -128,9 +126,6 @@ func (s *Server) RecordDelivery(ctx context.Context, req *millwav1.RecordDeliver
 				return err
 			}
 			return tr.Deliver(req.GetDeliveredGrams(), weigh, now)
-		},
-		func(tr *millwav1.Trade) *millwav1.RecordDeliveryResponse {
-			return &millwav1.RecordDeliveryResponse{Trade: tr}
 		})
 }
 
@@ -148,16 +143,13 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 	if req.GetPaidAmount() < 1 {
 		vs.Add("paid_amount", "must be the trade's amount due, in minor units; got %d", req.GetPaidAmount())
 	}
-	return changeTrade(ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradePaid, "pay", &vs,
+	return changeTrade[*millwav1.RecordPaymentResponse](ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradePaid, "pay", &vs,
 		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
 			contributions, err := tx.LotContributions(ctx, tr.LotID)
 			if err != nil {
 				return err
 			}
 			return tr.Pay(req.GetPaidAmount(), ref, contributions, now)
-		},
-		func(tr *millwav1.Trade) *millwav1.RecordPaymentResponse {
-			return &millwav1.RecordPaymentResponse{Trade: tr}
 		})
 }
 
@@ -165,10 +157,9 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 // then in one transaction under the market lock reads the trade locked as
 // the caller may see it, checks the etag, applies step, writes the trade,
 // records the market event and the audit event, and answers the trade as
-// the caller may see it.
+// the caller may see it, in a response of type Resp (tradeResponse).
 func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Request, name, etag string, event millwa.MarketEventType, action string,
-	vs *millwa.Violations, step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error,
-	wrap func(*millwav1.Trade) Resp) (Resp, error) {
+	vs *millwa.Violations, step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error) (Resp, error) {
 	var zero Resp
 	p := rpc.Principal(ctx)
 	if vs == nil {
@@ -182,7 +173,7 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 	if err := vs.Err(); err != nil {
 		return zero, err
 	}
-	return rpc.Do(ctx, s.store, req, func() Resp { return wrap(nil) },
+	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (Resp, []rpc.Event, error) {
 			if err := tx.LockMarket(ctx); err != nil {
 				return zero, nil, err
@@ -214,8 +205,17 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 			if p.Role == millwa.RoleProcessor {
 				shown.Payouts = nil
 			}
-			return wrap(tradeToProto(&shown)), []rpc.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}, nil
+			return tradeResponse[Resp](tradeToProto(&shown)), []rpc.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}, nil
 		})
+}
+
+// tradeResponse is the answer of type R, one of the responses whose one
+// field is the trade, holding tr.
+func tradeResponse[R proto.Message](tr *millwav1.Trade) R {
+	var zero R
+	m := zero.ProtoReflect().Type().New()
+	m.Set(m.Descriptor().Fields().ByName("trade"), protoreflect.ValueOfMessage(tr.ProtoReflect()))
+	return m.Interface().(R)
 }
 
 func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
