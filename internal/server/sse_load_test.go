@@ -95,10 +95,17 @@ func TestRESTAnswersWhileThousandsFollowTheMarket(t *testing.T) {
 				}
 				// A stream the server cannot take answers in far less;
 				// one stuck behind full stream slots never answers.
-				octx, ocancel := context.WithTimeout(ctx, 10*time.Second)
+				// The stream lives until the test ends; only waiting for
+				// its answer is bounded.
+				octx, ocancel := context.WithCancel(ctx)
+				waiting := time.AfterFunc(10*time.Second, ocancel)
 				resp, err := openSSEStream(octx, client, ts.baseURL, adminSecret)
+				answered := waiting.Stop()
 				mu.Lock()
 				switch {
+				case err == nil && !answered:
+					resp.Body.Close()
+					fails = append(fails, fmt.Sprintf("client %d: no answer within 10 s", i))
 				case err != nil:
 					ocancel()
 					fails = append(fails, fmt.Sprintf("client %d: %v", i, err))
