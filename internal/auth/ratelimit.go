@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"crypto/subtle"
-	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -135,21 +134,9 @@ func (l *RateLimiter) reserve(_ context.Context, key string) (refund func(), err
 	if !r.OK() || delay < time.Millisecond {
 		delay = time.Millisecond
 	}
-	return nil, millwa.Wrap(millwa.ResourceExhausted, retryAfter(delay), "rate limit of %g calls a second (bursts of %d) reached: retry after %v",
+	return nil, millwa.Wrap(millwa.ResourceExhausted, millwa.RetryAfter(delay), "rate limit of %g calls a second (bursts of %d) reached: retry after %v",
 		float64(l.limit), l.burst, delay.Round(time.Millisecond))
 }
-
-// retryAfter is the cause of a rate-limited call's error: how long the
-// client should wait before it calls again.
-type retryAfter time.Duration
-
-func (d retryAfter) Error() string {
-	return fmt.Sprintf("retry after %v", time.Duration(d))
-}
-
-// RetryDelay returns how long to wait. The transport finds it in an
-// error's chain by this method and sends it as a google.rpc.RetryInfo.
-func (d retryAfter) RetryDelay() time.Duration { return time.Duration(d) }
 
 // clientHost is the client's address: the peer's, or for calls from this
 // process's REST gateway (which prove it with the gateway token), the

@@ -189,3 +189,35 @@ func TestFollowEndsWhenSendFails(t *testing.T) {
 		t.Errorf("Follow = %v after %d sends; want the send's error after 1", err, n)
 	}
 }
+
+// TestLimits: a key's streams and the replica's are capped, each refusal
+// says which cap and when to retry, and releasing a stream frees its slot
+// once, however often it is released.
+func TestLimits(t *testing.T) {
+	l := feed.NewLimits(2, 3)
+	a1, err1 := l.Open("a")
+	_, err2 := l.Open("a")
+	if err1 != nil || err2 != nil {
+		t.Fatalf("two streams of one key: %v, %v", err1, err2)
+	}
+	_, err := l.Open("a")
+	var me *millwa.Error
+	var retry interface{ RetryDelay() time.Duration }
+	if !errors.As(err, &me) || me.Code != millwa.ResourceExhausted || !errors.As(err, &retry) || retry.RetryDelay() <= 0 {
+		t.Fatalf("a third stream of one key = %v; want ResourceExhausted with a retry delay", err)
+	}
+	if _, err := l.Open("b"); err != nil {
+		t.Fatalf("another key's stream: %v", err)
+	}
+	if _, err := l.Open("c"); millwa.ErrorCode(err) != millwa.ResourceExhausted {
+		t.Fatalf("a stream past the replica's cap = %v; want ResourceExhausted", err)
+	}
+	a1()
+	a1()
+	if _, err := l.Open("c"); err != nil {
+		t.Fatalf("a stream after one was released: %v", err)
+	}
+	if _, err := l.Open("d"); millwa.ErrorCode(err) != millwa.ResourceExhausted {
+		t.Errorf("releasing twice freed two slots: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Code classifies an error. The transport maps each code to exactly one gRPC
@@ -157,3 +158,14 @@ func Validate(c Checker, prefix string) error {
 	c.Check(&vs, prefix)
 	return vs.Err()
 }
+
+// RetryAfter is the cause of an error whose client should wait this long
+// before it tries again (a rate limit, a full server). The transport finds
+// RetryDelay in an error's chain and sends it as a google.rpc.RetryInfo
+// (and Retry-After over REST).
+type RetryAfter time.Duration
+
+func (d RetryAfter) Error() string { return fmt.Sprintf("retry after %v", time.Duration(d)) }
+
+// RetryDelay returns how long to wait.
+func (d RetryAfter) RetryDelay() time.Duration { return time.Duration(d) }

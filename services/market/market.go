@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/millwa/millwa/internal/allocation"
+	"github.com/millwa/millwa/internal/feed"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -27,8 +28,8 @@ type Server struct {
 	clearer *allocation.Clearer
 	// streams caps the open WatchMarket streams, and cursor shares their
 	// reads of the outbox's head (watch.go).
-	streams *streamLimits
-	cursor  *sharedCursor
+	streams *feed.Limits
+	cursor  *feed.SharedHead
 }
 
 // Option changes how New builds a Server.
@@ -44,7 +45,7 @@ func WithObserver(o Observer) Option {
 // orders against standards. With continuous set, new orders are matched at
 // once against the lots on offer; otherwise they wait for a clearing.
 func New(st *store.Store, standards *grading.Registry, continuous bool, opts ...Option) *Server {
-	s := &Server{store: st, standards: standards, continuous: continuous, observer: NopObserver{}, streams: newStreamLimits(0, 0), cursor: &sharedCursor{Store: st}}
+	s := &Server{store: st, standards: standards, continuous: continuous, observer: NopObserver{}, streams: feed.NewLimits(0, 0), cursor: &feed.SharedHead{Source: st}}
 	for _, opt := range opts {
 		opt(s)
 	}
