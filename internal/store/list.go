@@ -144,8 +144,14 @@ func (rc *resourceColumns) keys(q ListQuery) []millwa.OrderTerm {
 	return append(ks, millwa.OrderTerm{Field: "id"})
 }
 
-// afterSQL is the keyset condition "sort key after q.After":
-// (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …, with < for descending keys.
+// afterSQL is the keyset condition "sort key after q.After". When every
+// key goes the same way it is one row comparison, (k1, k2, …) > (v1, v2,
+// …) or < for descending keys, which a btree index on (k1, k2, …) serves
+// as a range scan; with mixed directions it is the expanded form
+// k1 >= v1 AND ((k1 > v1) OR (k1 = v1 AND k2 > v2) OR …), with < and <=
+// for descending keys, whose first bound starts an index scan.
+// Both select the same rows: page keys never hold NULL, and a NULL column
+// makes either form unknown.
 func (rc *resourceColumns) afterSQL(dialect string, q ListQuery) (string, []any, error) {
 	ks := rc.keys(q)
 	if len(q.After) != len(ks) {
@@ -169,8 +175,24 @@ func (rc *resourceColumns) afterSQL(dialect string, q ListQuery) (string, []any,
 			return "", nil, err
 		}
 	}
+	if sameDirection(ks) {
+		cmp := " > "
+		if ks[0].Desc {
+			cmp = " < "
+		}
+		if len(ks) == 1 {
+			return exprs[0] + cmp + "?", values, nil
+		}
+		return "(" + strings.Join(exprs, ", ") + ")" + cmp + placeholders(len(ks)), values, nil
+	}
+	// The bound on the first key, which every disjunct implies, is what an
+	// index on the keys can start its scan at.
+	bound := " >= ?"
+	if ks[0].Desc {
+		bound = " <= ?"
+	}
 	var ors []string
-	var args []any
+	args := []any{values[0]}
 	for i, k := range ks {
 		var ands []string
 		for j := 0; j < i; j++ {
@@ -185,7 +207,17 @@ func (rc *resourceColumns) afterSQL(dialect string, q ListQuery) (string, []any,
 		args = append(args, values[i])
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args, nil
+	return "(" + exprs[0] + bound + " AND (" + strings.Join(ors, " OR ") + "))", args, nil
+}
+
+// sameDirection reports whether the keys all ascend or all descend.
+func sameDirection(ks []millwa.OrderTerm) bool {
+	for _, k := range ks[1:] {
+		if k.Desc != ks[0].Desc {
+			return false
+		}
+	}
+	return true
 }
 
 // orderColumn is the column of a sort field as ORDER BY and the keyset
