@@ -80,3 +80,10 @@ func (s *Store) MigrateDownAll(ctx context.Context) error {
 	}
 	return nil
 }
+
+// WithListSQL returns a context under which every List of the store hands
+// seen the SELECT of its page, with the database's placeholders, and its
+// arguments before running it.
+func WithListSQL(ctx context.Context, seen func(query string, args []any)) context.Context {
+	return context.WithValue(ctx, listSQLKey{}, seen)
+}

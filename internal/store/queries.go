@@ -94,6 +94,11 @@ func getOne[Row, T any](ctx context.Context, qs queries, src *rowSource, visible
 	return convert(&row), nil
 }
 
+// listSQLKey is the context key of a func(query string, args []any) that
+// listPage hands each page's SELECT, as the database receives it, before
+// running it: how the store's tests EXPLAIN the exact query of a List.
+type listSQLKey struct{}
+
 // listPage reads one page of a resource's rows, as rc and lq say, among
 // those visible, and converts each row to the domain type. When there is a
 // row beyond the limit, the page's Next is the sort key of its last item.
@@ -110,8 +115,12 @@ func listPage[Row, T any](ctx context.Context, qs queries, rc *resourceColumns, 
 	if err != nil {
 		return Page[T]{}, err
 	}
+	query = qs.db.Rebind(query)
+	if seen, ok := ctx.Value(listSQLKey{}).(func(string, []any)); ok {
+		seen(query, args)
+	}
 	var rows []Row
-	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, qs.db, &rows, query, args...); err != nil {
 		return Page[T]{}, dbError(err, "listing %s", rc.from)
 	}
 	var page Page[T]
