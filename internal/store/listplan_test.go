@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +16,11 @@ import (
 // read by a sequential scan would cost more than one read by an index: 20
 // associations and processors, 20,000 lots, 5,000 purchase orders and
 // 20,000 trades, each with its allocation.
-var listPlanRows = []string{
+var listPlanRows = append(append(append([]string{}, listPlanOwners...), listPlanLots(20000)), listPlanMarket...)
+
+// listPlanOwners are the associations, their classifiers and the
+// processors that listPlanLots and listPlanMarket refer to.
+var listPlanOwners = []string{
 	`INSERT INTO associations (id, legal_name, ruc, ubigeo, contact_person_name, create_time, update_time)
 	SELECT ('00000000-0000-7000-8000-' || lpad(g::text, 12, '0'))::uuid, 'A' || g, lpad(g::text, 11, '0'),
 		'080101', 'x', now(), now()
@@ -28,16 +33,11 @@ var listPlanRows = []string{
 	SELECT ('00000000-0000-7000-9000-' || lpad(g::text, 12, '0'))::uuid, 'P' || g, lpad((100 + g)::text, 11, '0'),
 		'080101', now(), now()
 	FROM generate_series(1, 20) g`,
-	`INSERT INTO lots (id, association_id, standard, campaign, breed, colour, declared_quality_group,
-		market_quality_group, classifier_id, ubigeo, net_weight_grams, state, ask_price_minor_per_kg,
-		create_time, update_time)
-	SELECT md5('lot' || g)::uuid, ('00000000-0000-7000-8000-' || lpad((g % 20 + 1)::text, 12, '0'))::uuid,
-		'pe-ntp-231-301-2014', 2020 + g % 6, 'HUACAYA', 'WHITE', 'FINE',
-		(ARRAY['BABY', 'FLEECE', 'MEDIUM', 'COARSE'])[g % 4 + 1],
-		('00000000-0000-7000-8001-' || lpad((g % 20 + 1)::text, 12, '0'))::uuid, '080101',
-		10000 + g % 1000, (ARRAY['AVAILABLE', 'ALLOCATED', 'SOLD', 'WITHDRAWN'])[g / 4 % 4 + 1],
-		1000 + g * 7919 % 5000, now() - g * interval '1 minute', now()
-	FROM generate_series(1, 20000) g`,
+}
+
+// listPlanMarket are 5,000 purchase orders and 20,000 trades of the first
+// 20,000 lots, each with its allocation.
+var listPlanMarket = []string{
 	`INSERT INTO purchase_orders (id, processor_id, quality_groups, quantity_grams, bid_price_minor_per_kg,
 		delivery_ubigeo, create_time, update_time)
 	SELECT md5('po' || g)::uuid, ('00000000-0000-7000-9000-' || lpad((g % 20 + 1)::text, 12, '0'))::uuid,
@@ -131,6 +131,21 @@ func TestListPlans(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listPlanLots inserts n lots of the 20 associations, spread over four
+// market groups, four states and six campaigns, with asks in a spread.
+func listPlanLots(n int) string {
+	return strings.Replace(`INSERT INTO lots (id, association_id, standard, campaign, breed, colour, declared_quality_group,
+		market_quality_group, classifier_id, ubigeo, net_weight_grams, state, ask_price_minor_per_kg,
+		create_time, update_time)
+	SELECT md5('lot' || g)::uuid, ('00000000-0000-7000-8000-' || lpad((g % 20 + 1)::text, 12, '0'))::uuid,
+		'pe-ntp-231-301-2014', 2020 + g % 6, 'HUACAYA', 'WHITE', 'FINE',
+		(ARRAY['BABY', 'FLEECE', 'MEDIUM', 'COARSE'])[g % 4 + 1],
+		('00000000-0000-7000-8001-' || lpad((g % 20 + 1)::text, 12, '0'))::uuid, '080101',
+		10000 + g % 1000, (ARRAY['AVAILABLE', 'ALLOCATED', 'SOLD', 'WITHDRAWN'])[g / 4 % 4 + 1],
+		1000 + g::bigint * 7919 % 5000, now() - g * interval '1 minute', now()
+	FROM generate_series(1, LOTS) g`, "LOTS", strconv.Itoa(n), 1)
 }
 
 func lotLister(s *store.Store, p millwa.Principal) func(context.Context, millwa.ListQuery) ([]string, error) {
