@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -83,6 +86,14 @@ var lotList = resourceColumns{
 	},
 }
 
+// insertLotSQL and insertContributionSQL are CreateLot's statements,
+// rebound for each dialect once rather than on every call.
+var (
+	insertLotSQL = byDialect(`INSERT INTO lots (` + lotColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+	insertContributionSQL = byDialect(`INSERT INTO lot_contributions (lot_id, association_id, member_id, grams) VALUES (?, ?, ?, ?)`)
+)
+
 // CreateLot inserts l with its contributions, which the caller has
 // validated (members and classifier of the same association, codes of the
 // standard, grams summing to the weight). It sets ID, State AVAILABLE,
@@ -100,8 +111,7 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	}
 	measured := sql.NullString{String: l.MeasuredGroup, Valid: l.MeasuredGroup != ""}
 	grading := sql.NullString{String: l.Grading, Valid: l.Grading != ""}
-	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO lots (`+lotColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+	_, err = tx.exec(ctx, insertLotSQL[tx.dialect],
 		id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
 		l.MarketGroup, measured, l.Discrepancy, l.ClassifierID, l.CollectionPoint, l.Ubigeo,
 		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength, grading,
@@ -110,8 +120,7 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 		return dbError(err, "inserting lot %s", id)
 	}
 	for _, c := range l.Contributions {
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO lot_contributions (lot_id, association_id, member_id, grams) VALUES (?, ?, ?, ?)`),
-			id, l.AssociationID, c.MemberID, c.Grams); err != nil {
+		if _, err := tx.exec(ctx, insertContributionSQL[tx.dialect], id, l.AssociationID, c.MemberID, c.Grams); err != nil {
 			return dbError(err, "inserting a contribution to lot %s", id)
 		}
 	}
@@ -168,16 +177,58 @@ func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []
 // may see it; NotFound ("lot ID not found") otherwise. Inside a
 // transaction the lot's row stays locked until the transaction ends (on
 // PostgreSQL), for a change.
+//
+// The lot and its contributions come in one query, in one round trip: the
+// contributions aggregated into one column by a correlated subquery.
 func (qs queries) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
-	row, err := getRow[lotRow](ctx, qs, &lotList.rowSource, lotScope(p), id, true)
+	src := lotWithContributions[qs.dialect]
+	row, err := getRow[lotContributionsRow](ctx, qs, &src, lotScope(p), id, true)
 	if err != nil {
 		return millwa.Lot{}, err
 	}
-	lots := []millwa.Lot{row.lot()}
-	if err := lotContributions.load(ctx, qs.db, lots); err != nil {
-		return millwa.Lot{}, err
+	l := row.lot()
+	if l.Contributions, err = parseContributions(row.Contributions.String); err != nil {
+		return millwa.Lot{}, millwa.Wrap(millwa.Internal, err, "reading the contributions of lot %s", row.ID)
 	}
-	return lots[0], nil
+	return l, nil
+}
+
+// lotContributionsRow is a lots row with its contributions aggregated as
+// parseContributions reads them.
+type lotContributionsRow struct {
+	lotRow
+	Contributions sql.NullString `db:"contributions"`
+}
+
+// lotWithContributions is where GetLot reads a lot with its contributions,
+// for each dialect: each contribution as member_id:grams, joined by
+// commas, in member id order (as lotContributions reads them). Both parts
+// are canonical UUIDs and integers, which hold neither separator.
+var lotWithContributions = map[string]rowSource{
+	DialectSQLite: {noun: "lot", from: "lots", selectList: lotColumns + `,
+	(SELECT group_concat(c.member_id || ':' || c.grams, ',' ORDER BY c.member_id)
+		FROM lot_contributions c WHERE c.lot_id = lots.id) AS contributions`},
+	DialectPostgres: {noun: "lot", from: "lots", selectList: lotColumns + `,
+	(SELECT string_agg(c.member_id::text || ':' || c.grams::text, ',' ORDER BY c.member_id)
+		FROM lot_contributions c WHERE c.lot_id = lots.id) AS contributions`},
+}
+
+// parseContributions reads the contributions aggregated by
+// lotWithContributions; "" is none.
+func parseContributions(s string) ([]millwa.Contribution, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := make([]millwa.Contribution, 0, strings.Count(s, ",")+1)
+	for part := range strings.SplitSeq(s, ",") {
+		member, grams, ok := strings.Cut(part, ":")
+		g, err := strconv.ParseInt(grams, 10, 64)
+		if !ok || member == "" || err != nil {
+			return nil, fmt.Errorf("malformed contribution %q", part)
+		}
+		out = append(out, millwa.Contribution{MemberID: member, Grams: g})
+	}
+	return out, nil
 }
 
 // contributionRow is a lot_contributions row.
