@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -186,11 +187,7 @@ func (qs queries) GetLot(ctx context.Context, p millwa.Principal, id string) (mi
 	if err != nil {
 		return millwa.Lot{}, err
 	}
-	l := row.lot()
-	if l.Contributions, err = parseContributions(row.Contributions.String); err != nil {
-		return millwa.Lot{}, millwa.Wrap(millwa.Internal, err, "reading the contributions of lot %s", row.ID)
-	}
-	return l, nil
+	return row.lotWithContributions()
 }
 
 // lotContributionsRow is a lots row with its contributions aggregated as
@@ -202,15 +199,47 @@ type lotContributionsRow struct {
 
 // lotWithContributions is where GetLot reads a lot with its contributions,
 // for each dialect: each contribution as member_id:grams, joined by
-// commas, in member id order (as lotContributions reads them). Both parts
-// are canonical UUIDs and integers, which hold neither separator.
+// commas. Both parts are canonical UUIDs and integers, which hold neither
+// separator. The aggregate has no ORDER BY, which would sort every lot's
+// contributions in the database: parseContributions puts them in member
+// id order (as lotContributions reads them), which the primary key's
+// index usually gives already.
 var lotWithContributions = map[string]rowSource{
-	DialectSQLite: {noun: "lot", from: "lots", selectList: lotColumns + `,
-	(SELECT group_concat(c.member_id || ':' || c.grams, ',' ORDER BY c.member_id)
-		FROM lot_contributions c WHERE c.lot_id = lots.id) AS contributions`},
-	DialectPostgres: {noun: "lot", from: "lots", selectList: lotColumns + `,
-	(SELECT string_agg(c.member_id::text || ':' || c.grams::text, ',' ORDER BY c.member_id)
-		FROM lot_contributions c WHERE c.lot_id = lots.id) AS contributions`},
+	DialectSQLite:   {noun: "lot", from: "lots", selectList: lotColumns + `,` + contributionsColumn[DialectSQLite]},
+	DialectPostgres: {noun: "lot", from: "lots", selectList: lotColumns + `,` + contributionsColumn[DialectPostgres]},
+}
+
+// contributionsColumn is the column of a lots query that aggregates the
+// lot's contributions, for each dialect.
+var contributionsColumn = map[string]string{
+	DialectSQLite: `
+	(SELECT group_concat(c.member_id || ':' || c.grams, ',')
+		FROM lot_contributions c WHERE c.lot_id = lots.id) AS contributions`,
+	DialectPostgres: `
+	(SELECT string_agg(c.member_id::text || ':' || c.grams::text, ',')
+		FROM lot_contributions c WHERE c.lot_id = lots.id) AS contributions`,
+}
+
+// lotListWithContributions is lotList reading each lot's contributions in
+// the same query, for each dialect.
+var lotListWithContributions = func() map[string]*resourceColumns {
+	out := map[string]*resourceColumns{}
+	for dialect, src := range lotWithContributions {
+		rc := lotList
+		rc.rowSource = src
+		out[dialect] = &rc
+	}
+	return out
+}()
+
+// lotWithContributions is the row's lot with its contributions.
+func (r *lotContributionsRow) lotWithContributions() (millwa.Lot, error) {
+	l := r.lot()
+	var err error
+	if l.Contributions, err = parseContributions(r.Contributions.String); err != nil {
+		return millwa.Lot{}, millwa.Wrap(millwa.Internal, err, "reading the contributions of lot %s", r.ID)
+	}
+	return l, nil
 }
 
 // parseContributions reads the contributions aggregated by
@@ -227,6 +256,10 @@ func parseContributions(s string) ([]millwa.Contribution, error) {
 			return nil, fmt.Errorf("malformed contribution %q", part)
 		}
 		out = append(out, millwa.Contribution{MemberID: member, Grams: g})
+	}
+	byMember := func(a, b millwa.Contribution) int { return strings.Compare(a.MemberID, b.MemberID) }
+	if !slices.IsSortedFunc(out, byMember) {
+		slices.SortFunc(out, byMember)
 	}
 	return out, nil
 }
@@ -250,7 +283,7 @@ var lotContributions = children[millwa.Lot, contributionRow]{
 }
 
 // ListLots returns one page of the lots q selects among those p may see,
-// with their contributions. associationID, when set, limits the page to
+// with their contributions, read in the same query. associationID, when set, limits the page to
 // one association's lots.
 func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Lot], error) {
 	visible := lotScope(p)
@@ -261,11 +294,18 @@ func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationI
 		}
 		visible = visible.and("association_id = ?", key)
 	}
-	page, err := listPage(ctx, qs, &lotList, visible, q, (*lotRow).lot)
+	rows, err := listPage(ctx, qs, lotListWithContributions[qs.dialect], visible, q,
+		func(r *lotContributionsRow) *lotContributionsRow { return r })
 	if err != nil {
-		return page, err
+		return Page[millwa.Lot]{}, err
 	}
-	return page, lotContributions.load(ctx, qs.db, page.Items)
+	page := Page[millwa.Lot]{Items: make([]millwa.Lot, len(rows.Items)), Next: rows.Next}
+	for i, r := range rows.Items {
+		if page.Items[i], err = r.lotWithContributions(); err != nil {
+			return Page[millwa.Lot]{}, err
+		}
+	}
+	return page, nil
 }
 
 // WithdrawLot marks the lot WITHDRAWN; the caller has checked that it may
