@@ -95,6 +95,12 @@ func (a *Authenticator) Created(digest [32]byte) {
 // cannot be checked now; when the caller gave up, the error holds the
 // context's error).
 func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, error) {
+	return a.authenticate(ctx, nil)
+}
+
+// authenticate is Authenticate, given the digest of the call's secret when
+// the caller has it already (nil otherwise).
+func (a *Authenticator) authenticate(ctx context.Context, digest *[32]byte) (context.Context, error) {
 	method, _ := grpc.Method(ctx)
 	access, ok := a.policy[method]
 	if !ok {
@@ -110,7 +116,11 @@ func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, erro
 		}
 		return nil, millwa.Errorf(millwa.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
 	}
-	p, key, err := a.principal(ctx, secret)
+	if digest == nil {
+		d := Digest(secret)
+		digest = &d
+	}
+	p, key, err := a.principal(ctx, *digest)
 	if err != nil {
 		// A public RPC needs no principal: when the key cannot be checked
 		// because the database is away, it goes on anonymously, so that a
@@ -162,8 +172,7 @@ const badKeyTTL = 30 * time.Second
 // and this bounds how long another replica goes on refusing it.
 const unknownKeyTTL = 5 * time.Second
 
-func (a *Authenticator) principal(ctx context.Context, secret string) (millwa.Principal, millwa.APIKey, error) {
-	digest := Digest(secret)
+func (a *Authenticator) principal(ctx context.Context, digest [32]byte) (millwa.Principal, millwa.APIKey, error) {
 	now := a.now()
 	if p, key, ok := a.digests.verified(digest, now); ok {
 		a.touch(key, now)
