@@ -197,6 +197,17 @@ type lotContributionsRow struct {
 	Contributions sql.NullString `db:"contributions"`
 }
 
+// scanTargets are the fields of r in the order of lotColumns and then
+// contributions, for a Scan without sqlx's reflection on the hot read
+// (TestLotScanTargets checks the order against the db tags).
+func (r *lotContributionsRow) scanTargets() []any {
+	return []any{&r.ID, &r.AssociationID, &r.Standard, &r.Campaign, &r.Breed, &r.Colour, &r.DeclaredGroup,
+		&r.MarketGroup, &r.MeasuredGroup, &r.Discrepancy, &r.ClassifierID, &r.CollectionPoint, &r.Ubigeo,
+		&r.NetWeightGrams, &r.AllocatedGrams, &r.State, &r.AskPricePerKg, &r.Currency, &r.MFD,
+		&r.SD, &r.Fibres, &r.Histogram, &r.StapleLength, &r.Grading,
+		&r.LotNumber, &r.ClassDate, &r.Revision, &r.CreateTime, &r.UpdateTime, &r.Contributions}
+}
+
 // lotWithContributions is where GetLot reads a lot with its contributions,
 // for each dialect: each contribution as member_id:grams, joined by
 // commas. Both parts are canonical UUIDs and integers, which hold neither

@@ -130,14 +130,28 @@ func (qs queries) stmt(ctx context.Context, query string) (s *sqlx.Stmt, release
 	return s, func() {}
 }
 
+// scanner is a row that lists its fields in the order of its query's
+// columns, to be scanned without reflection.
+type scanner interface {
+	scanTargets() []any
+}
+
 // get is sqlx.GetContext on qs's querier, through a prepared statement
-// when the store keeps one. query is already rebound.
+// when the store keeps one, and without sqlx's mapping of columns to
+// fields when dest is a scanner. query is already rebound.
 func (qs queries) get(ctx context.Context, dest any, query string, args ...any) error {
 	s, release := qs.stmt(ctx, query)
-	if s == nil {
+	sc, direct := dest.(scanner)
+	switch {
+	case s == nil && direct:
+		return qs.db.QueryRowxContext(ctx, query, args...).Scan(sc.scanTargets()...)
+	case s == nil:
 		return sqlx.GetContext(ctx, qs.db, dest, query, args...)
 	}
 	defer release()
+	if direct {
+		return s.QueryRowContext(ctx, args...).Scan(sc.scanTargets()...)
+	}
 	return s.GetContext(ctx, dest, args...)
 }
 
