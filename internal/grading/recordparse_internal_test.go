@@ -89,3 +89,28 @@ func FuzzParserReadsRecordsAsEncodingJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, row []byte) { decodeBoth(t, row) })
 }
+
+// BenchmarkDecodeRecordJSON is decoding the first record of the corpus
+// (as EncodeRecord writes them) by encoding/json alone, the baseline of
+// BenchmarkDecodeRecordParser.
+func BenchmarkDecodeRecordJSON(b *testing.B) {
+	row := []byte(recordCorpus[0])
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeJSON(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeRecordParser is DecodeRecord of the same record, which
+// the hand-written parser reads.
+func BenchmarkDecodeRecordParser(b *testing.B) {
+	row := []byte(recordCorpus[0])
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeRecord(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
