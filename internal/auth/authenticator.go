@@ -38,16 +38,50 @@ type Authenticator struct {
 
 	// digests remembers what the last lookup of a presented secret found,
 	// so that admission can charge the right bucket before it reads the
-	// database and a secret that names no usable key is refused without
-	// reading it again.
+	// database, a key verified less than principalTTL ago is trusted
+	// without reading it again, and a secret that names no usable key is
+	// refused without reading it again.
 	digests digestCache
+	// principalTTL is how long a verified key's principal is trusted
+	// without reading the key again: how late another replica's revocation
+	// can take effect here. Zero reads the key on every call.
+	principalTTL time.Duration
 }
 
 // NewAuthenticator returns an Authenticator over keys with the given policy
 // table (usually Policy, plus any extra services).
 func NewAuthenticator(keys KeyStore, policy map[string]Access, log *slog.Logger) *Authenticator {
 	return &Authenticator{keys: keys, policy: policy, log: log, now: time.Now, touched: map[string]time.Time{},
-		digests: digestCache{entries: map[[32]byte]digestEntry{}}}
+		digests: newDigestCache(), principalTTL: PrincipalTTL}
+}
+
+// PrincipalTTL is how long a replica trusts the principal of a key it
+// has read without reading the key again (never past the key's expiry):
+// a key revoked on another replica is refused here at most this long
+// after the revocation commits.
+const PrincipalTTL = time.Second
+
+// SetPrincipalTTL changes how long a verified principal is trusted
+// (PrincipalTTL by default); zero reads the key on every call. Call it
+// before serving.
+func (a *Authenticator) SetPrincipalTTL(d time.Duration) {
+	a.principalTTL = max(d, 0)
+}
+
+// Forget is told the id of a key revoked on this replica, once the
+// revocation has committed: the key's next call reads the database, so
+// that the revocation takes effect here at once. A lookup of the key
+// already under way when Forget runs does not cache what it read.
+func (a *Authenticator) Forget(keyID string) {
+	a.digests.forgetKey(keyID)
+}
+
+// Created is told the digest of a key created on this replica, once the
+// creation has committed: a refusal of that digest remembered here is
+// dropped, so that the key works at once. (A secret the server generates
+// cannot have been presented before; an operator's MILLWA_ADMIN_KEY can.)
+func (a *Authenticator) Created(digest [32]byte) {
+	a.digests.forgetRefusal(digest)
 }
 
 // Authenticate is a go-grpc-middleware AuthFunc: it reads the method's
@@ -61,6 +95,12 @@ func NewAuthenticator(keys KeyStore, policy map[string]Access, log *slog.Logger)
 // cannot be checked now; when the caller gave up, the error holds the
 // context's error).
 func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, error) {
+	return a.authenticate(ctx, nil)
+}
+
+// authenticate is Authenticate, given the digest of the call's secret when
+// the caller has it already (nil otherwise).
+func (a *Authenticator) authenticate(ctx context.Context, digest *[32]byte) (context.Context, error) {
 	method, _ := grpc.Method(ctx)
 	access, ok := a.policy[method]
 	if !ok {
@@ -76,7 +116,11 @@ func (a *Authenticator) Authenticate(ctx context.Context) (context.Context, erro
 		}
 		return nil, millwa.Errorf(millwa.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
 	}
-	p, key, err := a.principal(ctx, secret)
+	if digest == nil {
+		d := Digest(secret)
+		digest = &d
+	}
+	p, key, err := a.principal(ctx, *digest)
 	if err != nil {
 		// A public RPC needs no principal: when the key cannot be checked
 		// because the database is away, it goes on anonymously, so that a
@@ -115,30 +159,41 @@ func bearer(ctx context.Context) (secret string, present bool, err error) {
 // to the server's log.
 const notAuthenticated = "API key not accepted (unknown, revoked or expired): check the key, or ask your organisation's administrator for a new one"
 
-// badKeyTTL is how long a secret that names no usable key is refused from
-// memory, without reading the database. It is safe however long: a new
-// key's secret is 32 random bytes made by the server, so no digest refused
-// now can name a key created later; revocation and expiry are final.
+// badKeyTTL is how long the secret of a revoked or expired key is refused
+// from memory, without reading the database. It is safe however long:
+// revocation and expiry are final.
 const badKeyTTL = 30 * time.Second
 
-func (a *Authenticator) principal(ctx context.Context, secret string) (millwa.Principal, millwa.APIKey, error) {
-	digest := Digest(secret)
+// unknownKeyTTL is how long a secret that names no key is refused from
+// memory. A key the server creates has a secret of 32 random bytes that
+// nobody can have presented before, but an operator-chosen
+// MILLWA_ADMIN_KEY stored by a replica that starts later can have been:
+// the replica that creates a key drops its own refusal at once (Created),
+// and this bounds how long another replica goes on refusing it.
+const unknownKeyTTL = 5 * time.Second
+
+func (a *Authenticator) principal(ctx context.Context, digest [32]byte) (millwa.Principal, millwa.APIKey, error) {
 	now := a.now()
+	if p, key, ok := a.digests.verified(digest, now); ok {
+		a.touch(key, now)
+		return p, key, nil
+	}
 	if reason, bad := a.digests.refused(digest, now); bad {
 		a.refuse(ctx, reason, millwa.APIKey{}, true)
 		return millwa.Principal{}, millwa.APIKey{}, millwa.Errorf(millwa.Unauthenticated, notAuthenticated)
 	}
+	epoch := a.digests.currentEpoch()
 	key, err := a.keys.LookupAPIKey(ctx, digest)
 	switch {
 	case millwa.ErrorCode(err) == millwa.NotFound:
-		a.digests.refuse(digest, "unknown", now.Add(badKeyTTL))
+		a.digests.refuse(digest, "unknown", now.Add(unknownKeyTTL), epoch)
 		a.refuse(ctx, "unknown", key, false)
 		return millwa.Principal{}, millwa.APIKey{}, millwa.Errorf(millwa.Unauthenticated, notAuthenticated)
 	case err != nil:
 		return millwa.Principal{}, millwa.APIKey{}, authStoreError(err)
 	}
 	if reason := inactive(key, now); reason != "" {
-		a.digests.refuse(digest, reason, now.Add(badKeyTTL))
+		a.digests.refuse(digest, reason, now.Add(badKeyTTL), epoch)
 		a.refuse(ctx, reason, key, false)
 		return millwa.Principal{}, millwa.APIKey{}, millwa.Errorf(millwa.Unauthenticated, notAuthenticated)
 	}
@@ -148,7 +203,7 @@ func (a *Authenticator) principal(ctx context.Context, secret string) (millwa.Pr
 			return millwa.Principal{}, millwa.APIKey{}, authStoreError(err)
 		}
 	}
-	a.digests.accept(digest, key.ID, now)
+	a.digests.accept(digest, p, key, now, a.principalTTL, epoch)
 	a.touch(key, now)
 	return p, key, nil
 }

@@ -69,8 +69,11 @@ func NewRateLimiter(perSecond float64, burst int, gatewayToken string) *RateLimi
 func Admit(a *Authenticator, l *RateLimiter) func(context.Context) (context.Context, error) {
 	return func(ctx context.Context) (context.Context, error) {
 		bucket, known := "addr:"+l.clientHost(ctx), true
+		var digest *[32]byte
 		if secret, present, err := bearer(ctx); present && err == nil {
-			if id, ok := a.digests.knownKey(Digest(secret), a.now()); ok {
+			d := Digest(secret)
+			digest = &d
+			if id, ok := a.digests.knownKey(d, a.now()); ok {
 				bucket = "key:" + id
 			} else {
 				bucket, known = "unverified:"+l.clientHost(ctx), false
@@ -80,7 +83,7 @@ func Admit(a *Authenticator, l *RateLimiter) func(context.Context) (context.Cont
 		if err != nil {
 			return nil, err
 		}
-		authed, err := a.Authenticate(ctx)
+		authed, err := a.authenticate(ctx, digest)
 		if err != nil {
 			return nil, err
 		}

@@ -202,7 +202,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if o.keys != nil {
 		keys = o.keys(keys)
 	}
-	s.admit = mapAdmission(log, auth.Admit(auth.NewAuthenticator(keys, policy, log), auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
+	authn := auth.NewAuthenticator(keys, policy, log)
+	s.admit = mapAdmission(log, auth.Admit(authn, auth.NewRateLimiter(cfg.RateLimit, cfg.RateBurst, gatewayToken)))
 	s.streams = auth.NewStreamGuard(s.store, log)
 
 	standards, err := grading.Load(cfg.StandardsDir)
@@ -244,7 +245,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}),
 	)...)
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
-	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store, identity.OnRevoke(s.streams.Revoked)))
+	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store,
+		// A key revoked here is refused here at once, and its streams end.
+		identity.OnRevoke(func(id string) { authn.Forget(id); s.streams.Revoked(id) }),
+		identity.OnCreate(authn.Created)))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
 		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams)))

@@ -67,11 +67,14 @@ func (tx *Tx) CreateAPIKey(ctx context.Context, k *millwa.APIKey, digest [32]byt
 	return nil
 }
 
+// lookupAPIKeySQL is LookupAPIKey's query, rebound for each dialect.
+var lookupAPIKeySQL = byDialect(`SELECT ` + apiKeyColumns + ` FROM api_keys WHERE key_digest = ?`)
+
 // LookupAPIKey returns the key whose secret has the given SHA-256 digest,
 // whatever its state. It returns NotFound when no key has it.
 func (s *Store) LookupAPIKey(ctx context.Context, digest [32]byte) (millwa.APIKey, error) {
 	var row apiKeyRow
-	err := sqlx.GetContext(ctx, s.r, &row, s.r.Rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_digest = ?`), digest[:])
+	err := s.get(ctx, &row, lookupAPIKeySQL[s.dialect], digest[:])
 	if errors.Is(err, sql.ErrNoRows) {
 		return millwa.APIKey{}, millwa.Errorf(millwa.NotFound, "no such API key")
 	}
@@ -89,7 +92,7 @@ func (s *Store) AgencyRegions(ctx context.Context, agencyID string) ([]string, e
 		return nil, nil
 	}
 	var regions []string
-	err := sqlx.SelectContext(ctx, s.r, &regions, s.r.Rebind(`SELECT ubigeo_prefix FROM agency_regions WHERE agency_id = ? ORDER BY ubigeo_prefix`), id)
+	err := s.selectRows(ctx, &regions, s.r.Rebind(`SELECT ubigeo_prefix FROM agency_regions WHERE agency_id = ? ORDER BY ubigeo_prefix`), id)
 	if err != nil {
 		return nil, dbError(err, "reading the regions of agency %s", agencyID)
 	}

@@ -27,6 +27,9 @@ type queries struct {
 	// nothing outside a transaction, nor on SQLite, where BEGIN IMMEDIATE
 	// already holds the database's write lock.
 	forUpdate string
+	// stmts keeps the hot statements of db's pool prepared, on SQLite;
+	// nil on PostgreSQL, whose driver caches statements itself.
+	stmts *stmtCache
 }
 
 // querier is what a query needs: *sqlx.DB outside a transaction, *sqlx.Tx
@@ -74,7 +77,7 @@ func getRow[Row any](ctx context.Context, qs queries, src *rowSource, visible sc
 		suffix = qs.forUpdate
 	}
 	query := `SELECT ` + src.selectList + ` FROM ` + src.from + ` WHERE ` + idColumn + ` = ? AND (` + visible.sql + `)` + suffix
-	err := sqlx.GetContext(ctx, qs.db, &row, qs.db.Rebind(query), append([]any{key}, visible.args...)...)
+	err := qs.get(ctx, &row, qs.db.Rebind(query), append([]any{key}, visible.args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, notFound
 	}

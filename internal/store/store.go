@@ -71,6 +71,9 @@ type Store struct {
 	// r runs reads outside a transaction: read-only connections on SQLite,
 	// the same pool as w on PostgreSQL.
 	r *sqlx.DB
+	// rstmts and wstmts keep the hot statements of r and w prepared, on
+	// SQLite; nil on PostgreSQL.
+	rstmts, wstmts *stmtCache
 	// bell wakes this replica's market watchers on a commit with events.
 	bell *eventBell
 	// txStats counts InTx's conflicts, for TxStats.
@@ -137,7 +140,9 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, dbError(err, "opening SQLite database %s for reading", path)
 	}
-	return &Store{queries: queries{db: r, dialect: DialectSQLite}, w: w, r: r, bell: &eventBell{}}, nil
+	rstmts, wstmts := newStmtCache(r), newStmtCache(w)
+	return &Store{queries: queries{db: r, dialect: DialectSQLite, stmts: rstmts}, w: w, r: r,
+		rstmts: rstmts, wstmts: wstmts, bell: &eventBell{}}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -150,6 +155,11 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		// pgx's message redacts the password.
 		return nil, millwa.Wrap(millwa.Invalid, err, "database URL is not a valid PostgreSQL URL: %v", err)
 	}
+	// The statement cache is pgx's default (QueryExecModeCacheStatement,
+	// 512 statements a connection): each query is parsed once per
+	// connection and then only bound and run, which is why PostgreSQL
+	// needs no stmtCache. A URL's default_query_exec_mode may still
+	// change it, for a pooler that cannot keep prepared statements.
 	// An acknowledged commit is on disk (and on synchronous standbys),
 	// whatever the server's default.
 	cfg.RuntimeParams["synchronous_commit"] = "on"
@@ -194,6 +204,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes every connection. Transactions still running fail.
 func (s *Store) Close() error {
 	var errs []error
+	for _, c := range []*stmtCache{s.rstmts, s.wstmts} {
+		if c != nil {
+			errs = append(errs, c.close())
+		}
+	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}

@@ -107,7 +107,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.dialect == DialectPostgres {
 		lock = " FOR UPDATE"
 	}
-	tx := &Tx{queries: queries{db: stx, dialect: s.dialect, forUpdate: lock}, tx: stx}
+	tx := &Tx{queries: queries{db: stx, dialect: s.dialect, forUpdate: lock, stmts: s.wstmts}, tx: stx}
 	if err := fn(tx); err != nil {
 		finished = true
 		// A rollback error changes nothing: the transaction is gone

@@ -25,6 +25,8 @@ type Server struct {
 	now   func() time.Time
 	// revoked is told the id of each key revoked here, once committed.
 	revoked func(id string)
+	// created is told the digest of each key created here, once committed.
+	created func(digest [32]byte)
 }
 
 // Option changes how New builds the service.
@@ -37,9 +39,16 @@ func OnRevoke(f func(id string)) Option {
 	return func(s *Server) { s.revoked = f }
 }
 
+// OnCreate has the service call f with the secret digest of every key it
+// creates, after the creation commits, so that the replica forgets any
+// refusal of that secret it remembers and the key works here at once.
+func OnCreate(f func(digest [32]byte)) Option {
+	return func(s *Server) { s.created = f }
+}
+
 // New returns an IdentityService backed by st.
 func New(st *store.Store, opts ...Option) *Server {
-	s := &Server{store: st, now: time.Now, revoked: func(string) {}}
+	s := &Server{store: st, now: time.Now, revoked: func(string) {}, created: func([32]byte) {}}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -94,7 +103,7 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 	if err := checkOutlives(ctx, k); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, nil,
+	resp, err := rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.CreateApiKeyResponse, []rpc.Event, error) {
 			created := k
 			if created.Organisation != "" {
@@ -130,6 +139,10 @@ func (s *Server) CreateApiKey(ctx context.Context, req *millwav1.CreateApiKeyReq
 						", whose secret was shown only once: revoke that key and create another with a new request_id"}
 			},
 		})
+	if err == nil && resp.GetSecret() != "" {
+		s.created(auth.Digest(resp.GetSecret()))
+	}
+	return resp, err
 }
 
 // checkOutlives refuses a key that would expire later than the key making
