@@ -75,6 +75,7 @@ func newClearing(orders []Order, lots []Lot) *clearing {
 	c := &clearing{orders: orders, lots: lots}
 	g := &c.net
 	c.hub = g.addNode()
+	g.warm, g.hub = true, c.hub
 
 	var maxBid int64 = -1
 	sizes := false

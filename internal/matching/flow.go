@@ -46,6 +46,10 @@ type network struct {
 
 	next, block int // block search: where it resumes, how many arcs per block
 
+	// warm asks solve to start from warmStart's tree toward hub.
+	warm bool
+	hub  int32
+
 	order []int32 // while solving: the arc added as order[k] is stored at k
 	stem  []int32 // scratch for tree updates
 	runs  []int32
@@ -142,11 +146,12 @@ func (g *network) mix() {
 		return
 	}
 	order := make([]int32, m)
-	k := 0
-	for r := range stride {
-		for e := r; e < m; e += stride {
-			order[k] = int32(e)
-			k++
+	i, j := 0, 0
+	for e := range m {
+		order[i] = int32(m - 1 - e)
+		if i += stride; i >= m {
+			j++
+			i = j
 		}
 	}
 	src, dst, cap := make([]int32, m), make([]int32, m), make([]int64, m)
@@ -241,6 +246,9 @@ func (g *network) solve(stages ...[]int64) {
 			for k, e := range g.order {
 				g.cost[k] = c[e]
 			}
+		}
+		if k == 0 && g.warm {
+			g.warmStart(g.hub)
 		}
 		g.potentials()
 		for {
@@ -500,8 +508,19 @@ func (g *network) regraft(in, uIn, vIn, out, join int32) {
 		np, ne, nu = w, oe, !ou
 	}
 
-	for u, c := uIn, n; c > 0; c-- {
-		pi[u] += sigma
-		u = thread[u]
+	// Only differences of potentials matter, so when S is the larger part
+	// of the tree the rest moves the other way instead: the walk is never
+	// longer than half the nodes. The rest is the run of the thread from
+	// just after S round through the root to just before it.
+	if total := int32(g.n + 1); n <= total/2 {
+		for u, c := uIn, n; c > 0; c-- {
+			pi[u] += sigma
+			u = thread[u]
+		}
+	} else {
+		for u, c := thread[end], total-n; c > 0; c-- {
+			pi[u] -= sigma
+			u = thread[u]
+		}
 	}
 }
