@@ -163,15 +163,27 @@ func byAge(rankA int64, idA string, rankB int64, idB string) int {
 	return cmp.Compare(idA, idB)
 }
 
+// sortedLots is lots oldest first. A book already in that order, as books
+// usually are, is returned as it is rather than copied: nothing writes to
+// the result, so the input stays unmodified either way.
 func sortedLots(lots []Lot) []Lot {
+	byLotAge := func(a, b Lot) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) }
+	if slices.IsSortedFunc(lots, byLotAge) {
+		return lots
+	}
 	s := slices.Clone(lots)
-	slices.SortFunc(s, func(a, b Lot) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) })
+	slices.SortFunc(s, byLotAge)
 	return s
 }
 
+// sortedOrders is orders oldest first, like sortedLots.
 func sortedOrders(orders []Order) []Order {
+	byOrderAge := func(a, b Order) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) }
+	if slices.IsSortedFunc(orders, byOrderAge) {
+		return orders
+	}
 	s := slices.Clone(orders)
-	slices.SortFunc(s, func(a, b Order) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) })
+	slices.SortFunc(s, byOrderAge)
 	return s
 }
 

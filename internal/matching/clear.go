@@ -437,7 +437,7 @@ func makeCells(lots []Lot, maxBid int64) []*cell {
 		// Finest first (unmeasured last), stable so that lots stay oldest
 		// first, then one level per diameter.
 		run := all[start[c]:start[c+1]:start[c+1]]
-		slices.SortStableFunc(run, func(a, b int) int { return compareMFD(lots[a].MFD, lots[b].MFD) })
+		sortByMFD(run, lots)
 		for len(run) > 0 {
 			n := 1
 			for n < len(run) && compareMFD(lots[run[0]].MFD, lots[run[n]].MFD) == 0 {
@@ -458,6 +458,37 @@ func makeCells(lots []Lot, maxBid int64) []*cell {
 		return cmp.Or(cmp.Compare(a.key.group, b.key.group), cmp.Compare(a.key.colour, b.key.colour), cmp.Compare(a.key.breed, b.key.breed))
 	})
 	return cells
+}
+
+// sortByMFD sorts lot indices finest first, the unmeasured last, keeping
+// equal diameters in index order. It sorts plain keys rather than
+// comparing through the lots' pointers, which on a book of a million lots
+// is several times faster than a stable sort of the indices.
+func sortByMFD(run []int, lots []Lot) {
+	type key struct {
+		mfd      float64
+		measured bool
+		j        int
+	}
+	keys := make([]key, len(run))
+	for k, j := range run {
+		keys[k].j = j
+		if l := lots[j]; l.MFD != nil {
+			keys[k].mfd, keys[k].measured = *l.MFD, true
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.measured != b.measured {
+			if a.measured {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.mfd, b.mfd), cmp.Compare(a.j, b.j))
+	})
+	for k := range run {
+		run[k] = keys[k].j
+	}
 }
 
 // compareMFD orders diameters finest first, the unmeasured last.
