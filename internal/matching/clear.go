@@ -3,6 +3,7 @@ package matching
 import (
 	"cmp"
 	"maps"
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
@@ -461,30 +462,28 @@ func makeCells(lots []Lot, maxBid int64) []*cell {
 }
 
 // sortByMFD sorts lot indices finest first, the unmeasured last, keeping
-// equal diameters in index order. It sorts plain keys rather than
+// equal diameters in index order. It sorts integer keys rather than
 // comparing through the lots' pointers, which on a book of a million lots
-// is several times faster than a stable sort of the indices.
+// is several times faster than a stable sort of the indices: the bits of
+// a finite non-negative float64 (validate refuses any other diameter)
+// order as the numbers do, and every such pattern is below the
+// unmeasured lots' key.
 func sortByMFD(run []int, lots []Lot) {
 	type key struct {
-		mfd      float64
-		measured bool
-		j        int
+		bits uint64
+		j    int
 	}
 	keys := make([]key, len(run))
 	for k, j := range run {
-		keys[k].j = j
-		if l := lots[j]; l.MFD != nil {
-			keys[k].mfd, keys[k].measured = *l.MFD, true
+		keys[k] = key{math.MaxUint64, j}
+		if d := lots[j].MFD; d != nil && *d != 0 {
+			keys[k].bits = math.Float64bits(*d)
+		} else if d != nil {
+			keys[k].bits = 0 // −0 and +0 are one diameter
 		}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
-		if a.measured != b.measured {
-			if a.measured {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(cmp.Compare(a.mfd, b.mfd), cmp.Compare(a.j, b.j))
+		return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.j, b.j))
 	})
 	for k := range run {
 		run[k] = keys[k].j
