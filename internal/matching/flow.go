@@ -137,10 +137,10 @@ func (g *network) init() {
 // mix stores the real arcs in a mixed order, before any is in the tree:
 // arcs added next to each other, which tend to share their ends (an
 // order's arcs, a cell's lots), land a stride apart, the stride about the
-// number of arcs per node. Blocks of pricing then see every part of the
-// network, and one pivot's tree update does not spoil the next block's
-// candidates. The order is a fixed function of m and n, so solving stays
-// deterministic.
+// number of arcs per node, counting from the last added. Blocks of
+// pricing then see every part of the network, and one pivot's tree update
+// does not spoil the next block's candidates. The order is a fixed
+// function of m and n, so solving stays deterministic.
 func (g *network) mix() {
 	m := g.m
 	stride := max(m/max(g.n, 1), 3)
