@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 )
@@ -114,12 +115,18 @@ func validate(b Book) error {
 	if len(b.Lots) > MaxItems || len(b.Orders) > MaxItems {
 		return fmt.Errorf("%w: more than %d lots or orders", ErrInvalidBook, MaxItems)
 	}
-	seen := make(map[string]bool, len(b.Lots))
+	// The map that finds a repeated id, costly on a large book, is only
+	// built when a quick check finds that some id may repeat.
+	var seen map[string]bool
+	dupes := mayRepeat(len(b.Lots), func(i int) string { return b.Lots[i].ID })
+	if dupes {
+		seen = make(map[string]bool, len(b.Lots))
+	}
 	for _, l := range b.Lots {
 		switch {
 		case l.ID == "":
 			return fmt.Errorf("%w: a lot has no id", ErrInvalidBook)
-		case seen[l.ID]:
+		case dupes && seen[l.ID]:
 			return fmt.Errorf("%w: lot %q appears twice", ErrInvalidBook, l.ID)
 		case l.Grams < 0 || l.Grams > MaxGrams:
 			return fmt.Errorf("%w: lot %q: grams %d outside [0, %d]", ErrInvalidBook, l.ID, l.Grams, int64(MaxGrams))
@@ -128,14 +135,20 @@ func validate(b Book) error {
 		case !diameterValid(l.MFD):
 			return fmt.Errorf("%w: lot %q: mfd %v is not a finite non-negative number", ErrInvalidBook, l.ID, *l.MFD)
 		}
-		seen[l.ID] = true
+		if dupes {
+			seen[l.ID] = true
+		}
 	}
-	clear(seen)
+	seen = nil
+	dupes = mayRepeat(len(b.Orders), func(i int) string { return b.Orders[i].ID })
+	if dupes {
+		seen = make(map[string]bool, len(b.Orders))
+	}
 	for _, o := range b.Orders {
 		switch {
 		case o.ID == "":
 			return fmt.Errorf("%w: an order has no id", ErrInvalidBook)
-		case seen[o.ID]:
+		case dupes && seen[o.ID]:
 			return fmt.Errorf("%w: order %q appears twice", ErrInvalidBook, o.ID)
 		case o.Grams < 0 || o.Grams > MaxGrams:
 			return fmt.Errorf("%w: order %q: grams %d outside [0, %d]", ErrInvalidBook, o.ID, o.Grams, int64(MaxGrams))
@@ -146,9 +159,43 @@ func validate(b Book) error {
 		case !diameterValid(o.MaxMFD):
 			return fmt.Errorf("%w: order %q: max_mfd %v is not a finite non-negative number", ErrInvalidBook, o.ID, *o.MaxMFD)
 		}
-		seen[o.ID] = true
+		if dupes {
+			seen[o.ID] = true
+		}
 	}
 	return nil
+}
+
+// idSeed seeds the hashes of mayRepeat. Their values vary from run to run
+// but never what validate decides: a false alarm only costs the exact check.
+var idSeed = maphash.MakeSeed()
+
+// mayRepeat reports whether two of the n ids id(0), …, id(n−1) may be
+// equal: false means certainly not. It keeps 64-bit hashes of the ids in
+// an open-addressing table, so a repeat is always caught (equal ids hash
+// alike) and a false alarm takes two different ids with the same 64 bits.
+func mayRepeat(n int, id func(int) string) bool {
+	size := 1
+	for size < 2*n {
+		size <<= 1
+	}
+	table := make([]uint64, size)
+	mask := uint64(size - 1)
+	for i := range n {
+		h := maphash.String(idSeed, id(i)) | 1 // 0 marks an empty slot
+		for k := h & mask; ; k = (k + 1) & mask {
+			switch table[k] {
+			case 0:
+				table[k] = h
+			case h:
+				return true
+			default:
+				continue
+			}
+			break
+		}
+	}
+	return false
 }
 
 func diameterValid(d *float64) bool {
@@ -163,15 +210,27 @@ func byAge(rankA int64, idA string, rankB int64, idB string) int {
 	return cmp.Compare(idA, idB)
 }
 
+// sortedLots is lots oldest first. A book already in that order, as books
+// usually are, is returned as it is rather than copied: nothing writes to
+// the result, so the input stays unmodified either way.
 func sortedLots(lots []Lot) []Lot {
+	byLotAge := func(a, b Lot) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) }
+	if slices.IsSortedFunc(lots, byLotAge) {
+		return lots
+	}
 	s := slices.Clone(lots)
-	slices.SortFunc(s, func(a, b Lot) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) })
+	slices.SortFunc(s, byLotAge)
 	return s
 }
 
+// sortedOrders is orders oldest first, like sortedLots.
 func sortedOrders(orders []Order) []Order {
+	byOrderAge := func(a, b Order) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) }
+	if slices.IsSortedFunc(orders, byOrderAge) {
+		return orders
+	}
 	s := slices.Clone(orders)
-	slices.SortFunc(s, func(a, b Order) int { return byAge(a.Rank, a.ID, b.Rank, b.ID) })
+	slices.SortFunc(s, byOrderAge)
 	return s
 }
 

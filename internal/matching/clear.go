@@ -3,6 +3,7 @@ package matching
 import (
 	"cmp"
 	"maps"
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
@@ -75,6 +76,7 @@ func newClearing(orders []Order, lots []Lot) *clearing {
 	c := &clearing{orders: orders, lots: lots}
 	g := &c.net
 	c.hub = g.addNode()
+	g.warm, g.hub = true, c.hub
 
 	var maxBid int64 = -1
 	sizes := false
@@ -436,7 +438,7 @@ func makeCells(lots []Lot, maxBid int64) []*cell {
 		// Finest first (unmeasured last), stable so that lots stay oldest
 		// first, then one level per diameter.
 		run := all[start[c]:start[c+1]:start[c+1]]
-		slices.SortStableFunc(run, func(a, b int) int { return compareMFD(lots[a].MFD, lots[b].MFD) })
+		sortByMFD(run, lots)
 		for len(run) > 0 {
 			n := 1
 			for n < len(run) && compareMFD(lots[run[0]].MFD, lots[run[n]].MFD) == 0 {
@@ -457,6 +459,35 @@ func makeCells(lots []Lot, maxBid int64) []*cell {
 		return cmp.Or(cmp.Compare(a.key.group, b.key.group), cmp.Compare(a.key.colour, b.key.colour), cmp.Compare(a.key.breed, b.key.breed))
 	})
 	return cells
+}
+
+// sortByMFD sorts lot indices finest first, the unmeasured last, keeping
+// equal diameters in index order. It sorts integer keys rather than
+// comparing through the lots' pointers, which on a book of a million lots
+// is several times faster than a stable sort of the indices: the bits of
+// a finite non-negative float64 (validate refuses any other diameter)
+// order as the numbers do, and every such pattern is below the
+// unmeasured lots' key.
+func sortByMFD(run []int, lots []Lot) {
+	type key struct {
+		bits uint64
+		j    int
+	}
+	keys := make([]key, len(run))
+	for k, j := range run {
+		keys[k] = key{math.MaxUint64, j}
+		if d := lots[j].MFD; d != nil && *d != 0 {
+			keys[k].bits = math.Float64bits(*d)
+		} else if d != nil {
+			keys[k].bits = 0 // −0 and +0 are one diameter
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.j, b.j))
+	})
+	for k := range run {
+		run[k] = keys[k].j
+	}
 }
 
 // compareMFD orders diameters finest first, the unmeasured last.

@@ -22,8 +22,12 @@
 // share; an order whose minimum no other shares is joined to each lot it
 // accepts. The circulation is found by the primal network simplex method:
 // a spanning tree of the network with its potentials, block search for an
-// entering arc, and strongly feasible trees so that degenerate pivots
-// cannot cycle.
+// entering arc over arcs stored in a mixed order, and strongly feasible
+// trees so that degenerate pivots cannot cycle. The first tree hangs every
+// node from its cheapest path to the hub, and every node knows the size
+// and the end of its subtree, so that a pivot costs its cycle, its stem
+// and the potentials of the smaller side of the tree. ReducedNetwork
+// exposes the network, so that other solvers can be timed on it.
 //
 // Costs are compared lexicographically, so that among the allocations of
 // greatest surplus the same book always clears the same way, whatever the

@@ -10,14 +10,22 @@ import "slices"
 // to every node u by an artificial arc u → root (arc m+u, infinite
 // capacity, cost 0). The root has no arc out of it, so no circulation can
 // use an artificial arc: they only give the search a first tree. The tree
-// is kept as parent pointers, depths and a thread, the nodes in preorder
-// linked in a ring through the root, which lists any subtree as a run.
+// is kept as parent pointers and a thread, the nodes in preorder linked in
+// a ring through the root, which lists any subtree as a run; each node
+// also knows the size of its subtree and the last node of that run, so
+// that a pivot touches the cycle, the reversed stem and the potentials of
+// the subtree that moves, and nothing else.
 //
 // Every basis is strongly feasible: each node can send some flow up its
 // tree path to the root, so an empty tree arc points up, toward the root,
 // and a full one down. The first tree is, its arcs all empty and pointing
 // up, and the choice of leaving arc in pivot keeps it so; with that the
 // method cannot cycle on degenerate pivots.
+//
+// While solve runs, the real arcs are stored in a mixed order (see mix),
+// so that each block that pricing scans samples the whole network rather
+// than one corner of it; solve puts them back in the order they were
+// added before it returns.
 type network struct {
 	n int // real nodes; the root of the tree is node n
 	m int // real arcs; arcs m to m+n-1 are artificial
@@ -30,14 +38,21 @@ type network struct {
 
 	parent, pred []int32 // the tree: a node's parent and the arc joining them
 	up           []bool  // pred[u] runs from u to its parent
-	depth        []int32
 	thread, back []int32 // preorder successor and predecessor
+	size         []int32 // nodes in the subtree of each node, itself included
+	last         []int32 // the last node of each node's subtree in the thread
 	pi           []int64 // potentials: every tree arc has reduced cost 0
+	depth        []int32 // depth in the tree, filled in when solve returns
 
 	next, block int // block search: where it resumes, how many arcs per block
 
-	// Scratch for tree updates.
-	stem, last, runs []int32
+	// warm asks solve to start from warmStart's tree toward hub.
+	warm bool
+	hub  int32
+
+	order []int32 // while solving: the arc added as order[k] is stored at k
+	stem  []int32 // scratch for tree updates
+	runs  []int32
 }
 
 // Arc states. A non-tree arc rests at one of its bounds; the state is the
@@ -94,22 +109,111 @@ func (g *network) init() {
 	g.parent, g.pred = make([]int32, n+1), make([]int32, n+1)
 	g.up, g.depth = make([]bool, n+1), make([]int32, n+1)
 	g.thread, g.back = make([]int32, n+1), make([]int32, n+1)
+	g.size, g.last = make([]int32, n+1), make([]int32, n+1)
 	g.pi = make([]int64, n+1)
-	g.last = make([]int32, n+1)
 	for u := range n {
-		g.parent[u], g.pred[u], g.up[u], g.depth[u] = root, int32(m+u), true, 1
+		g.parent[u], g.pred[u], g.up[u] = root, int32(m+u), true
 		g.thread[u], g.back[u] = int32(u+1), int32(u-1)
+		g.size[u], g.last[u] = 1, int32(u)
 	}
 	g.parent[root], g.pred[root] = -1, -1
 	g.thread[root], g.back[root] = 0, root-1
+	g.size[root], g.last[root] = int32(n+1), root-1
 	if n > 0 {
 		g.back[0] = root
 	} else {
-		g.thread[root], g.back[root] = root, root
+		g.thread[root], g.back[root], g.last[root] = root, root, root
 	}
+	// Blocks of about the square root of the arcs, the usual choice: on
+	// clearing networks smaller blocks save little at 10^5 lots and cost
+	// many more pivots at 10^6.
 	g.block = 10
 	for g.block*g.block < m {
 		g.block++
+	}
+	g.next = 0
+}
+
+// mix stores the real arcs in a mixed order, before any is in the tree:
+// arcs added next to each other, which tend to share their ends (an
+// order's arcs, a cell's lots), land a stride apart, the stride about the
+// number of arcs per node, counting from the last added. Blocks of
+// pricing then see every part of the network, and one pivot's tree update
+// does not spoil the next block's candidates. The order is a fixed
+// function of m and n, so solving stays deterministic.
+func (g *network) mix() {
+	m := g.m
+	stride := max(m/max(g.n, 1), 3)
+	if m <= stride {
+		g.order = nil
+		return
+	}
+	order := make([]int32, m)
+	i, j := 0, 0
+	for e := range m {
+		order[i] = int32(m - 1 - e)
+		if i += stride; i >= m {
+			j++
+			i = j
+		}
+	}
+	src, dst, cap := make([]int32, m), make([]int32, m), make([]int64, m)
+	for k, e := range order {
+		src[k], dst[k], cap[k] = g.src[e], g.dst[e], g.cap[e]
+	}
+	copy(g.src, src)
+	copy(g.dst, dst)
+	copy(g.cap, cap)
+	g.order = order
+}
+
+// unmix puts the arcs back in the order they were added, with their flows,
+// states and costs, and renumbers the tree arcs to match.
+func (g *network) unmix() {
+	order := g.order
+	if order == nil {
+		return
+	}
+	m := len(order)
+	i32 := make([]int32, m)
+	permute32 := func(a []int32) {
+		for k, e := range order {
+			i32[e] = a[k]
+		}
+		copy(a, i32)
+	}
+	permute32(g.src)
+	permute32(g.dst)
+	i64 := make([]int64, m)
+	permute64 := func(a []int64) {
+		for k, e := range order {
+			i64[e] = a[k]
+		}
+		copy(a, i64)
+	}
+	permute64(g.cap)
+	permute64(g.cost)
+	permute64(g.flow)
+	st := make([]int8, m)
+	for k, e := range order {
+		st[e] = g.state[k]
+	}
+	copy(g.state, st)
+	for u, e := range g.pred[:g.n] {
+		if int(e) < m {
+			g.pred[u] = order[e]
+		}
+	}
+	g.order = nil
+}
+
+// depths fills in every node's depth, in preorder so that a parent comes
+// before its children.
+func (g *network) depths() {
+	root := int32(g.n)
+	g.depth[root] = 0
+	for u := g.thread[root]; u != root; u = g.thread[u] {
+		g.depth[u] = g.depth[g.parent[u]] + 1
 	}
 }
 
@@ -129,6 +233,7 @@ func (g *network) init() {
 // the arc closes with the tree), while potentials may wrap around.
 func (g *network) solve(stages ...[]int64) {
 	g.init()
+	g.mix()
 	g.cost = make([]int64, g.m+g.n)
 	for k, c := range stages {
 		if k > 0 {
@@ -138,7 +243,16 @@ func (g *network) solve(stages ...[]int64) {
 				}
 			}
 		}
-		copy(g.cost, c)
+		if g.order == nil {
+			copy(g.cost, c)
+		} else {
+			for k, e := range g.order {
+				g.cost[k] = c[e]
+			}
+		}
+		if k == 0 && g.warm {
+			g.warmStart(g.hub)
+		}
 		g.potentials()
 		for {
 			in := g.entering()
@@ -148,6 +262,8 @@ func (g *network) solve(stages ...[]int64) {
 			g.pivot(in)
 		}
 	}
+	g.unmix()
+	g.depths()
 }
 
 func (g *network) reducedCost(e int32) int64 {
@@ -187,6 +303,7 @@ func (g *network) entering() int32 {
 		end := min(e+g.block, m)
 		best, bestV = g.price(e, end, best, bestV)
 		scanned += end - e
+
 		if e = end; e == m {
 			e = 0
 		}
@@ -281,43 +398,44 @@ func (g *network) pivot(in int32) {
 	}
 	g.state[in] = 0
 	if side == 1 {
-		g.regraft(in, first, second, out)
+		g.regraft(in, first, second, out, join)
 	} else {
-		g.regraft(in, second, first, out)
+		g.regraft(in, second, first, out, join)
 	}
 }
 
-// join is the nearest common ancestor of u and v in the tree.
+// join is the nearest common ancestor of u and v in the tree. Of two
+// different nodes, the one with the smaller subtree cannot be an ancestor
+// of the other, so it steps up.
 func (g *network) join(u, v int32) int32 {
-	depth, parent := g.depth, g.parent
-	for depth[u] > depth[v] {
-		u = parent[u]
-	}
-	for depth[v] > depth[u] {
-		v = parent[v]
-	}
+	size, parent := g.size, g.parent
 	for u != v {
-		u, v = parent[u], parent[v]
+		if size[u] < size[v] {
+			u = parent[u]
+		} else {
+			v = parent[v]
+		}
 	}
 	return u
 }
 
 // regraft replaces the tree arc above out by arc in, which joins uIn, a
-// node of out's subtree, to vIn outside it. The subtree is cut off and
-// hung from vIn by uIn: the path from uIn up to out (the stem) is
-// reversed.
+// node of out's subtree S, to vIn outside it; join is the nearest common
+// ancestor of uIn and vIn. S is cut off and hung from vIn by uIn: the
+// path from uIn up to out (the stem) is reversed.
 //
-// With stem nodes w0 = uIn, w1, …, wk = out, the new preorder of the
-// subtree is the old subtree of w0, then for each i ≥ 1 the old subtree of
-// wi less that of wi−1, which is what hangs from wi once wi−1 is cut away.
-// Each of those is at most two runs of the old thread, so only the ends of
-// the runs are relinked; one walk over the subtree finds them and moves
-// every node's depth and potential. Potentials all move by the same
-// amount, the one that gives in reduced cost 0, since every other tree arc
-// in the subtree stays; depths move by the same amount within the part
-// that hangs from one stem node.
-func (g *network) regraft(in, uIn, vIn, out int32) {
-	parent, depth, thread, back, pi := g.parent, g.depth, g.thread, g.back, g.pi
+// With stem nodes w0 = uIn, w1, …, wk = out, the new preorder of S is the
+// old subtree of w0, then for each i ≥ 1 the old subtree of wi less that
+// of wi−1, which is what hangs from wi once wi−1 is cut away. Each of
+// those is at most two runs of the old thread, found from the ends of the
+// subtrees, so only the ends of the runs are relinked, and S goes in right
+// after vIn, as its first child. Subtree sizes change on the cycle: inside
+// S along the stem, outside it on the paths from the two ends up to join.
+// Potentials in S all move by the amount that gives in reduced cost 0,
+// since every other tree arc in S stays; that walk over S is the only
+// part of the update longer than the cycle.
+func (g *network) regraft(in, uIn, vIn, out, join int32) {
+	parent, thread, back, size, last, pi := g.parent, g.thread, g.back, g.size, g.last, g.pi
 
 	stem := g.stem[:0]
 	for u := uIn; ; u = parent[u] {
@@ -326,58 +444,64 @@ func (g *network) regraft(in, uIn, vIn, out int32) {
 			break
 		}
 	}
+	g.stem = stem
 	k := len(stem) - 1
 
 	sigma := g.reducedCost(in)
 	if g.src[in] == uIn {
 		sigma = -sigma
 	}
-	// Depth of the part hanging from stem[i] moves by shift + 2i.
-	d0 := depth[uIn]
-	shift := depth[vIn] + 1 - d0
+	n := size[out]
+	vOut, oldLast := parent[out], last[out]
+	before, after := back[out], thread[oldLast]
 
-	// Walk the old subtree of out in preorder. cur is the stem node whose
-	// part the walk is in; last[i] becomes the last node of the old subtree
-	// of stem[i].
-	last := g.last[:len(stem)]
-	cur := k
-	prev := out
-	for u := out; ; u = thread[u] {
-		du := depth[u]
-		for cur <= k && du <= d0-int32(cur) && u != out {
-			last[cur] = prev
-			cur++
-		}
-		if cur > k {
-			break
-		}
-		if cur > 0 && u == stem[cur-1] {
-			cur--
-		}
-		depth[u] = du + shift + 2*int32(cur)
-		pi[u] += sigma
-		prev = u
+	// Sizes outside S: it leaves the ancestors of vOut below join and
+	// joins those of vIn.
+	for u := vOut; u != join; u = parent[u] {
+		size[u] -= n
+	}
+	for u := vIn; u != join; u = parent[u] {
+		size[u] += n
 	}
 
-	// The runs of the new preorder, each linked inside as before.
-	runs := append(g.runs[:0], stem[0], last[0])
+	// The runs of S's new order, read off the old thread before it changes.
+	runs := append(g.runs[:0], stem[0], last[stem[0]])
 	for i := 1; i <= k; i++ {
-		runs = append(runs, stem[i], back[stem[i-1]])
-		if last[i] != last[i-1] {
-			runs = append(runs, thread[last[i-1]], last[i])
+		w, prev := stem[i], stem[i-1]
+		runs = append(runs, w, back[prev])
+		if last[w] != last[prev] {
+			runs = append(runs, thread[last[prev]], last[w])
 		}
 	}
+	g.runs = runs
 
-	// Unlink the old run and link the new ones in after vIn.
-	before, after := back[out], thread[last[k]]
+	// Cut S out of the thread, then link its runs in after vIn.
 	thread[before], back[after] = after, before
-	p := vIn
-	rest := thread[vIn]
+	p, rest := vIn, thread[vIn]
 	for r := 0; r < len(runs); r += 2 {
 		thread[p], back[runs[r]] = runs[r], p
 		p = runs[r+1]
 	}
 	thread[p], back[rest] = rest, p
+	end := p // the last node of S in its new order
+
+	// Ends of subtrees outside S: the ancestors of out whose subtree ended
+	// with S now end just before it; vIn, if it is now the end of its own
+	// subtree and its ancestors', hands that on to S's last node.
+	for u := vOut; u >= 0 && last[u] == oldLast; u = parent[u] {
+		last[u] = before
+	}
+	for u := vIn; u >= 0 && last[u] == vIn; u = parent[u] {
+		last[u] = end
+	}
+
+	// Inside S: every stem node's subtree now ends where S does, and wi's
+	// holds S less the old subtree of wi−1.
+	for i := k; i >= 1; i-- {
+		size[stem[i]] = n - size[stem[i-1]]
+		last[stem[i]] = end
+	}
+	size[stem[0]], last[stem[0]] = n, end
 
 	// Reverse the stem: w0 hangs from vIn by in, wi+1 from wi by the arc
 	// that was wi's.
@@ -387,5 +511,20 @@ func (g *network) regraft(in, uIn, vIn, out int32) {
 		parent[w], g.pred[w], g.up[w] = np, ne, nu
 		np, ne, nu = w, oe, !ou
 	}
-	g.stem, g.runs = stem, runs
+
+	// Only differences of potentials matter, so when S is the larger part
+	// of the tree the rest moves the other way instead: the walk is never
+	// longer than half the nodes. The rest is the run of the thread from
+	// just after S round through the root to just before it.
+	if total := int32(g.n + 1); n <= total/2 {
+		for u, c := uIn, n; c > 0; c-- {
+			pi[u] += sigma
+			u = thread[u]
+		}
+	} else {
+		for u, c := thread[end], total-n; c > 0; c-- {
+			pi[u] -= sigma
+			u = thread[u]
+		}
+	}
 }

@@ -25,7 +25,7 @@ import (
 // clearingOptions are the flags of "millwa bench clearing".
 type clearingOptions struct {
 	book, generate, writeBook string
-	dimacs, lp                string
+	dimacs, dimacsReduced, lp string
 	json                      bool
 }
 
@@ -80,6 +80,15 @@ order; arcs source → sink (grams not traded, cost 0), source → order
 lot → sink (capacity its grams, cost ask). Costs are per kg and flows in
 grams, so cost × flow is in the units of the surplus.
 
+--dimacs-reduced FILE writes, as a DIMACS minimum-cost flow problem, the
+network the engine actually solves, after its reduction, so that another
+solver can be timed on the same graph: node 1 is the hub, then the other
+nodes in the engine's order; every supply is 0, so the least-cost
+circulation is sought; the arc hub → order costs −bid, the arc lot → hub
+the ask, every other arc 0. The least cost is −surplus, as for --dimacs.
+The engine adds the tie-breaks of its objective to these costs; they only
+choose among the circulations of least cost.
+
 --lp FILE writes it as a CPLEX LP whose maximum is the surplus: a variable
 x<k> for the grams of each eligible pair, k counting orders in book order
 and each order's lots in book order, a constraint o<i> for order i's grams
@@ -87,6 +96,8 @@ and l<j> for lot j's grams.`,
 		Example: `  millwa bench clearing --generate 2026,10000,1000
   millwa bench clearing --book book.json --json
   millwa bench clearing --generate 2026,10000,1000 --write-book book.json --dimacs book.min --lp book.lp
+  millwa bench clearing --generate 2026,100000,10000 --dimacs-reduced reduced.min
+  lemon_mcf reduced.min
   glpsol --lp book.lp -w book.sol
   clp book.lp -primalsimplex
   cbc book.lp -solve -solution book.sol`,
@@ -100,6 +111,7 @@ and l<j> for lot j's grams.`,
 	f.StringVar(&opt.generate, "generate", "", "make a random realistic book instead: SEED,LOTS,ORDERS, for example 2026,10000,1000")
 	f.StringVar(&opt.writeBook, "write-book", "", "save the book to this JSON file")
 	f.StringVar(&opt.dimacs, "dimacs", "", "write the book as a DIMACS minimum-cost flow problem to this file")
+	f.StringVar(&opt.dimacsReduced, "dimacs-reduced", "", "write the network the engine solves, after its reduction, as a DIMACS minimum-cost flow problem to this file")
 	f.StringVar(&opt.lp, "lp", "", "write the book as a CPLEX LP problem to this file")
 	f.BoolVar(&opt.json, "json", false, "print JSON instead of a table")
 	return cmd
@@ -126,6 +138,7 @@ type clearingReport struct {
 	// and the optimum does.
 	FCFSGainPercent *float64              `json:"fcfsGainPercent"`
 	DIMACS          string                `json:"dimacs,omitempty"`
+	DIMACSReduced   string                `json:"dimacsReduced,omitempty"`
 	LP              string                `json:"lp,omitempty"`
 	Allocations     []matching.Allocation `json:"allocations"`
 }
@@ -196,6 +209,7 @@ func runBenchClearing(stdout io.Writer, opt clearingOptions) error {
 		FCFSAllocBytes:     mf.allocBytes,
 		FCFSGainPercent:    gainPercent(best.Surplus, fcfs.Surplus),
 		DIMACS:             opt.dimacs,
+		DIMACSReduced:      opt.dimacsReduced,
 		LP:                 opt.lp,
 		Allocations:        best.Allocations,
 	}
@@ -224,6 +238,17 @@ func runBenchClearing(stdout io.Writer, opt clearingOptions) error {
 			if err != nil {
 				return err
 			}
+		}
+	}
+
+	if opt.dimacsReduced != "" {
+		nw, err := matching.ReducedNetwork(book)
+		if err != nil {
+			return fmt.Errorf("book %s: %w", source, err)
+		}
+		err = writeFile(opt.dimacsReduced, func(w io.Writer) error { return writeReducedDIMACS(w, nw, source) })
+		if err != nil {
+			return err
 		}
 	}
 
@@ -601,7 +626,7 @@ func printClearingTable(w io.Writer, r clearingReport) error {
 		gain = fmt.Sprintf("%+.2f %%", *r.FCFSGainPercent)
 	}
 	fmt.Fprintf(w, "\ngain of optimal over first come, first served: %s\n", gain)
-	for _, f := range []struct{ what, path string }{{"DIMACS min-cost flow", r.DIMACS}, {"LP", r.LP}} {
+	for _, f := range []struct{ what, path string }{{"DIMACS min-cost flow", r.DIMACS}, {"reduced DIMACS min-cost flow", r.DIMACSReduced}, {"LP", r.LP}} {
 		if f.path != "" {
 			fmt.Fprintf(w, "wrote %s: %s\n", f.what, f.path)
 		}

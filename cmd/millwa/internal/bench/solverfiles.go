@@ -101,6 +101,44 @@ func writeDIMACS(w io.Writer, b matching.Book, pairs []eligiblePair, source stri
 	return bw.err
 }
 
+// writeReducedDIMACS writes the network the engine solves as a DIMACS
+// minimum-cost flow problem: node 1 is the hub and node k+1 the engine's
+// node k, the others; no node has a supply, so the problem is a least-cost
+// circulation, bounded because every cycle passes an order's arc. Costs
+// and capacities are the network's (see matching.Network), so the least
+// cost is −(greatest surplus).
+func writeReducedDIMACS(w io.Writer, nw matching.Network, source string) error {
+	// DIMACS numbers nodes from 1; the hub goes first.
+	node := func(u int32) int64 {
+		switch {
+		case int(u) == nw.Hub:
+			return 1
+		case int(u) < nw.Hub:
+			return int64(u) + 2
+		}
+		return int64(u) + 1
+	}
+	bw := errWriter{w: w}
+	bw.printf("c millwa clearing network, as the engine solves it: %s\n", source)
+	bw.printf("c least cost = -(greatest surplus), surplus = sum (bid - ask) * grams\n")
+	bw.printf("c node 1 is the hub; arcs hub->order cost -bid, lot->hub cost ask, all others 0; no supplies\n")
+	bw.printf("p min %d %d\n", nw.Nodes, len(nw.From))
+	var line []byte
+	for k := range nw.From {
+		line = append(line[:0], "a "...)
+		line = strconv.AppendInt(line, node(nw.From[k]), 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, node(nw.To[k]), 10)
+		line = append(line, " 0 "...)
+		line = strconv.AppendInt(line, nw.Cap[k], 10)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, nw.Cost[k], 10)
+		line = append(line, '\n')
+		bw.write(line)
+	}
+	return bw.err
+}
+
 // lpTermsPerLine keeps LP lines short; some readers limit their length.
 const lpTermsPerLine = 8
 
