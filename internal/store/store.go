@@ -71,8 +71,11 @@ type Store struct {
 	// r runs reads outside a transaction: read-only connections on SQLite,
 	// the same pool as w on PostgreSQL.
 	r *sqlx.DB
-	// bell wakes this replica's market watchers on a commit with events.
+	// bell wakes this replica's market watchers when the sequencer has
+	// numbered events.
 	bell *eventBell
+	// seq runs this replica's sequencer (sequencer.go).
+	seq *sequencer
 	// txStats counts InTx's conflicts, for TxStats.
 	txStats txCounters
 }
@@ -137,7 +140,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, dbError(err, "opening SQLite database %s for reading", path)
 	}
-	return &Store{queries: queries{db: r, dialect: DialectSQLite}, w: w, r: r, bell: &eventBell{}}, nil
+	return &Store{queries: queries{db: r, dialect: DialectSQLite}, w: w, r: r, bell: &eventBell{}, seq: newSequencer()}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -174,7 +177,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
-	return &Store{queries: queries{db: db, dialect: DialectPostgres}, w: db, r: db, bell: &eventBell{}}, nil
+	return &Store{queries: queries{db: db, dialect: DialectPostgres}, w: db, r: db, bell: &eventBell{}, seq: newSequencer()}, nil
 }
 
 // Ping checks that the database answers. It returns Unavailable when it does
@@ -193,6 +196,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection. Transactions still running fail.
 func (s *Store) Close() error {
+	s.stopSequencer()
 	var errs []error
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
