@@ -181,7 +181,7 @@ func (c *Clearer) ClearCurrency(ctx context.Context, currency string) (Summary, 
 		for _, tr := range trades {
 			audit = append(audit, systemEvent(ScheduledClearingMethod, millwa.TradeName(tr.ID), "match", tr.OriginUbigeo))
 		}
-		return tx.AppendAuditEvents(ctx, audit...)
+		return tx.RecordAuditEvents(ctx, audit...)
 	})
 	cl.report(err)
 	return sum, err

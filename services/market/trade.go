@@ -175,7 +175,14 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 	}
 	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (Resp, []rpc.Event, error) {
-			if err := tx.LockMarket(ctx); err != nil {
+			// The trade's book first, before its row: a payment that
+			// sells the lot must see the lot's other trades as they
+			// stand, and every change to a book locks in that order.
+			books, err := tx.TradeBooks(ctx, ids[0])
+			if err != nil {
+				return zero, nil, err
+			}
+			if err := tx.LockBooks(ctx, books...); err != nil {
 				return zero, nil, err
 			}
 			tr, err := tx.GetTrade(ctx, p, ids[0])

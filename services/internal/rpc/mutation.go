@@ -104,7 +104,7 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 		if err != nil {
 			return millwa.Wrap(millwa.Internal, err, "encoding the answer")
 		}
-		if err := tx.AppendAuditEvents(ctx, auditEvents(p, method, sha256.Sum256(b), events)...); err != nil {
+		if err := tx.RecordAuditEvents(ctx, auditEvents(p, method, sha256.Sum256(b), events)...); err != nil {
 			return err
 		}
 		if key.RequestID != "" {
