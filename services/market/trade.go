@@ -154,7 +154,7 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 }
 
 // changeTrade runs one step of a trade's life: it validates the request,
-// then in one transaction under the market lock reads the trade locked as
+// then in one transaction that locks the trade's book reads the trade locked as
 // the caller may see it, checks the etag, applies step, writes the trade,
 // records the market event and the audit event, and answers the trade as
 // the caller may see it, in a response of type Resp (tradeResponse).
