@@ -90,6 +90,15 @@ func (s *Store) stopSequencer() {
 	}
 	close(s.seq.stop)
 	<-s.seq.done
+	if s.seq.leased.IsZero() {
+		return
+	}
+	// Give the lease back, so that another replica takes over at its next
+	// tick rather than once it lapses. Best effort: it lapses anyway.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = s.w.ExecContext(ctx, s.w.Rebind(`UPDATE sequencer_lease SET expire_time = ? WHERE id = 1 AND holder = ?`),
+		dbTime{time.Unix(0, 0).UTC()}, s.seq.holder)
 }
 
 func (s *Store) sequenceLoop() {
