@@ -167,6 +167,14 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 	if len(newLots) == 0 {
 		return nil, nil
 	}
+	if len(newLots) == 1 {
+		// The usual case, a lot alone in a book no order accepts: one
+		// statement shares the book and finds it so.
+		quiet, err := tx.ShareQuietBook(ctx, store.LotBook(newLots[0]), time.Now())
+		if err != nil || quiet {
+			return nil, err
+		}
+	}
 	books := make([]store.Book, len(newLots))
 	for i, l := range newLots {
 		books[i] = store.LotBook(l)

@@ -3,8 +3,10 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -35,7 +37,9 @@ import (
 // Book is one part of the market: the lots of one currency, standard and
 // market quality group, and the orders that accept that group.
 type Book struct {
-	Currency, Standard, QualityGroup string
+	Currency     string `db:"currency"`
+	Standard     string `db:"standard"`
+	QualityGroup string `db:"quality_group"`
 }
 
 func compareBooks(a, b Book) int {
@@ -118,7 +122,10 @@ func (tx *Tx) lockBooks(ctx context.Context, books []Book, mode string) error {
 }
 
 // selectBooks locks the rows of the sorted books that exist, in order, and
-// returns how many it locked.
+// returns how many it locked. An exclusive lock also bumps each book's
+// version, which tells a new lot that shares the book in a single
+// statement (ShareQuietBook) that the book changed since that statement's
+// snapshot.
 func (tx *Tx) selectBooks(ctx context.Context, books []Book, mode string) (int, error) {
 	values := make([]string, len(books))
 	args := make([]any, 0, 3*len(books))
@@ -126,14 +133,64 @@ func (tx *Tx) selectBooks(ctx context.Context, books []Book, mode string) (int, 
 		values[i] = "(?, ?, ?)"
 		args = append(args, b.Currency, b.Standard, b.QualityGroup)
 	}
-	var locked []string
-	err := sqlx.SelectContext(ctx, tx.tx, &locked, tx.tx.Rebind(`SELECT currency FROM market_books
-		WHERE (currency, standard, quality_group) IN (`+strings.Join(values, ", ")+`)
-		ORDER BY currency, standard, quality_group`+mode), args...)
-	if err != nil {
+	sorted := `SELECT currency, standard, quality_group FROM market_books
+		WHERE (currency, standard, quality_group) IN (` + strings.Join(values, ", ") + `)
+		ORDER BY currency, standard, quality_group` + mode
+	if mode == " FOR UPDATE" {
+		return tx.bumpBooks(ctx, sorted, args, len(books))
+	}
+	var locked []Book
+	if err := sqlx.SelectContext(ctx, tx.tx, &locked, tx.tx.Rebind(sorted), args...); err != nil {
 		return 0, dbError(err, "locking %d books", len(books))
 	}
 	return len(locked), nil
+}
+
+// bumpBooks locks, in the order sorted (a SELECT … FOR UPDATE of their
+// keys) gives, the books it selects, bumps their versions, and returns how
+// many.
+func (tx *Tx) bumpBooks(ctx context.Context, sorted string, args []any, what int) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE market_books AS b SET version = b.version + 1
+		FROM (`+sorted+`) AS l
+		WHERE b.currency = l.currency AND b.standard = l.standard AND b.quality_group = l.quality_group`), args...)
+	if err != nil {
+		return 0, dbError(err, "locking %d books", what)
+	}
+	n, err := res.RowsAffected()
+	return int(n), dbError(err, "locking %d books", what)
+}
+
+// ShareQuietBook is the fast path of a new lot of book b: in one statement
+// it locks b in share mode and counts the live orders at time t that
+// accept b's group. It reports true when the lock is held and no such
+// order exists: nothing can match the lot until this transaction ends, and
+// the caller is done. It reports false, having perhaps taken the lock,
+// when the caller must take the ordinary path (ShareBooks, then a look at
+// the orders): some order may match, the book's row does not exist yet, or
+// the book changed after the statement's snapshot (an exclusive holder it
+// waited for committed, so the count may be stale). On SQLite it only
+// counts.
+func (tx *Tx) ShareQuietBook(ctx context.Context, b Book, t time.Time) (bool, error) {
+	live, args := liveOrdersWhere(BookFilter{Currency: b.Currency, Standard: b.Standard, Groups: []string{b.QualityGroup}}, t)
+	if tx.dialect != DialectPostgres {
+		var n int
+		err := tx.tx.QueryRowxContext(ctx, tx.tx.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM purchase_orders WHERE `+live+` LIMIT 1) AS o`), args...).Scan(&n)
+		return n == 0, dbError(err, "counting the live orders of a book")
+	}
+	key := []any{b.Currency, b.Standard, b.QualityGroup}
+	where := `currency = ? AND standard = ? AND quality_group = ?`
+	var locked, seen sql.NullInt64
+	var orders int
+	err := tx.tx.QueryRowxContext(ctx, tx.tx.Rebind(`WITH locked AS (SELECT version FROM market_books WHERE `+where+` FOR SHARE)
+		SELECT (SELECT version FROM locked), (SELECT version FROM market_books WHERE `+where+`),
+			(SELECT COUNT(*) FROM (SELECT 1 FROM purchase_orders WHERE `+live+` LIMIT 1) AS o)`),
+		append(append(append([]any{}, key...), key...), args...)...).Scan(&locked, &seen, &orders)
+	if err != nil {
+		return false, dbError(err, "sharing a book")
+	}
+	// Equal versions: no exclusive holder of the book committed between
+	// the snapshot and the lock, so the count is the book as locked.
+	return locked.Valid && seen.Valid && locked.Int64 == seen.Int64 && orders == 0, nil
 }
 
 // LockCurrencyBooks locks every book of the currency exclusively until the
@@ -144,10 +201,9 @@ func (tx *Tx) LockCurrencyBooks(ctx context.Context, currency string) error {
 	if tx.dialect != DialectPostgres {
 		return nil
 	}
-	var locked []string
-	err := sqlx.SelectContext(ctx, tx.tx, &locked, tx.tx.Rebind(`SELECT currency FROM market_books
-		WHERE currency = ? ORDER BY currency, standard, quality_group FOR UPDATE`), currency)
-	return dbError(err, "locking the %s books", currency)
+	_, err := tx.bumpBooks(ctx, `SELECT currency, standard, quality_group FROM market_books
+		WHERE currency = ? ORDER BY currency, standard, quality_group FOR UPDATE`, []any{currency}, 0)
+	return err
 }
 
 // PurchaseOrderBooks returns the books of the purchase order with the
@@ -177,7 +233,6 @@ func (tx *Tx) TradeBooks(ctx context.Context, id string) ([]Book, error) {
 		return nil, nil
 	}
 	var books []Book
-	err := sqlx.SelectContext(ctx, tx.tx, &books, tx.tx.Rebind(`SELECT currency AS "currency", standard AS "standard",
-		quality_group AS "qualitygroup" FROM trades WHERE id = ?`), key)
+	err := sqlx.SelectContext(ctx, tx.tx, &books, tx.tx.Rebind(`SELECT currency, standard, quality_group FROM trades WHERE id = ?`), key)
 	return books, dbError(err, "reading the book of trade %s", id)
 }

@@ -124,12 +124,30 @@ type BookFilter struct {
 // locked in one order by every transaction that locks several.
 func (tx *Tx) LiveOrders(ctx context.Context, f BookFilter, t time.Time) ([]millwa.PurchaseOrder, error) {
 	var rows []purchaseOrderRow
-	query := `SELECT ` + purchaseOrderColumns + ` FROM purchase_orders
-		WHERE state IN ('OPEN', 'PARTIALLY_FILLED') AND (expire_time IS NULL OR expire_time > ?)
+	where, args := liveOrdersWhere(f, t)
+	lock := tx.forUpdate
+	if f.Peek {
+		lock = ""
+	}
+	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT `+purchaseOrderColumns+` FROM purchase_orders
+		WHERE `+where+` ORDER BY create_time, id`+lock), args...); err != nil {
+		return nil, dbError(err, "reading the live purchase orders")
+	}
+	out := make([]millwa.PurchaseOrder, len(rows))
+	for i := range rows {
+		out[i] = rows[i].purchaseOrder(t)
+	}
+	return out, nil
+}
+
+// liveOrdersWhere is the condition on purchase_orders, with its
+// arguments, of the orders LiveOrders returns.
+func liveOrdersWhere(f BookFilter, t time.Time) (string, []any) {
+	where := `state IN ('OPEN', 'PARTIALLY_FILLED') AND (expire_time IS NULL OR expire_time > ?)
 		AND filled_grams < quantity_grams AND currency = ?`
 	args := []any{dbTime{t}, f.Currency}
 	if f.Standard != "" {
-		query += ` AND standard = ?`
+		where += ` AND standard = ?`
 		args = append(args, f.Standard)
 	}
 	if len(f.Groups) > 0 {
@@ -139,20 +157,9 @@ func (tx *Tx) LiveOrders(ctx context.Context, f BookFilter, t time.Time) ([]mill
 			accepts[i] = `quality_groups LIKE ? ESCAPE '\'`
 			args = append(args, `%"`+escapeLike(g)+`"%`)
 		}
-		query += ` AND (` + strings.Join(accepts, " OR ") + `)`
+		where += ` AND (` + strings.Join(accepts, " OR ") + `)`
 	}
-	lock := tx.forUpdate
-	if f.Peek {
-		lock = ""
-	}
-	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query+` ORDER BY create_time, id`+lock), args...); err != nil {
-		return nil, dbError(err, "reading the live purchase orders")
-	}
-	out := make([]millwa.PurchaseOrder, len(rows))
-	for i := range rows {
-		out[i] = rows[i].purchaseOrder(t)
-	}
-	return out, nil
+	return where, args
 }
 
 // LotsOnOffer returns, locked, the lots on offer in the filter's currency

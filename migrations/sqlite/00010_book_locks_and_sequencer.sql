@@ -26,6 +26,10 @@ CREATE TABLE market_books (
     currency      TEXT NOT NULL,
     standard      TEXT NOT NULL,
     quality_group TEXT NOT NULL,
+    -- version counts the exclusive locks taken on the book, so that a new
+    -- lot can tell, in the statement that shares the book, whether the
+    -- book changed after that statement's snapshot.
+    version       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (currency, standard, quality_group)
 ) STRICT;
 
