@@ -1,11 +1,13 @@
 // Package allocation runs the market's matching inside a database
-// transaction: it reads the book under the market lock, lets
+// transaction: it locks the books it touches, reads them, lets
 // internal/matching decide, and writes the trades. Clearing (Clear) and
 // continuous matching of a new order (MatchOrder) or new lots (MatchLots)
 // go through here, so that every allocation is made the same way: in one
-// transaction that holds the market lock (store.Tx.LockMarket) and locks
-// the lots and orders it reads, so that no gram is ever sold twice whatever
-// the number of replicas.
+// transaction that holds the locks of its books (store.Tx.LockBooks,
+// ShareBooks, LockCurrencyBooks; see internal/store/book.go), taken in one
+// global order, and locks the lots and orders it allocates, so that no
+// gram is ever sold twice whatever the number of replicas, and a new order
+// and a new lot that cross never miss each other.
 //
 // The package also owns what runs clearings and gives grams back: a
 // Clearer runs clearings (asked for by RunClearing or on the schedule) and
@@ -19,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/millwa/millwa/internal/matching"
@@ -129,10 +132,10 @@ func write(ctx context.Context, tx *store.Tx, res matching.Result, orders map[st
 }
 
 // MatchOrder matches a new order at once against the lots on offer of its
-// standard and currency: cheapest ask first, then the oldest lot. It takes
-// the market lock. o is updated with its fills.
+// standard and currency: cheapest ask first, then the oldest lot. It locks
+// the order's books exclusively. o is updated with its fills.
 func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]millwa.Trade, error) {
-	if err := tx.LockMarket(ctx); err != nil {
+	if err := tx.LockBooks(ctx, store.OrderBooks(o)...); err != nil {
 		return nil, err
 	}
 	offer, err := tx.LotsOnOffer(ctx, store.BookFilter{Currency: o.Currency, Standard: o.Standard, Groups: o.QualityGroups})
@@ -148,33 +151,82 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 }
 
 // MatchLots matches new lots, in the order given, at once against the
-// live orders of their standard and currency: highest bid first, then the
-// oldest order. It takes the market lock. The lots are updated with their
-// allocations.
+// live orders of their standard and currency that accept their groups:
+// highest bid first, then the oldest order. The lots are updated with
+// their allocations.
+//
+// It takes the lots' books in share mode only, so that new lots do not
+// wait for each other, and looks at the orders without locking them: most
+// new lots find nothing to match and are done. Holding the books in share
+// mode, no order can appear, be cancelled or expire in them, and no
+// clearing can run on them, until this transaction ends; an order can
+// only lose grams, to another new lot. So when the look finds something,
+// the orders are read again, locked, and matched again, and what this
+// second pass allocates is written.
 func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]millwa.Trade, error) {
 	if len(newLots) == 0 {
 		return nil, nil
 	}
-	if err := tx.LockMarket(ctx); err != nil {
+	if len(newLots) == 1 {
+		// The usual case, a lot alone in a book no order accepts: one
+		// statement shares the book and finds it so.
+		quiet, err := tx.ShareQuietBook(ctx, store.LotBook(newLots[0]), time.Now())
+		if err != nil || quiet {
+			return nil, err
+		}
+	}
+	books := make([]store.Book, len(newLots))
+	for i, l := range newLots {
+		books[i] = store.LotBook(l)
+	}
+	if err := tx.ShareBooks(ctx, books...); err != nil {
 		return nil, err
 	}
+	res, _, err := matchLots(ctx, tx, newLots, true)
+	if err != nil || len(res.Allocations) == 0 {
+		return nil, err
+	}
+	res, orders, err := matchLots(ctx, tx, newLots, false)
+	if err != nil {
+		return nil, err
+	}
+	lots := make(map[string]*millwa.Lot, len(newLots))
+	for _, l := range newLots {
+		lots[l.ID] = l
+	}
+	return write(ctx, tx, res, orders, lots, "")
+}
+
+// matchLots matches the new lots, in order, against the live orders of
+// their books, read locked unless peek, and returns the allocations and
+// the orders by id.
+func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, peek bool) (matching.Result, map[string]*millwa.PurchaseOrder, error) {
 	type book struct {
 		orders []matching.Order
 		index  map[string]int
 	}
 	type bookKey struct{ currency, standard string }
+	groups := map[bookKey][]string{}
+	for _, l := range newLots {
+		k := bookKey{l.Currency, l.Standard}
+		if !slices.Contains(groups[k], l.MarketGroup) {
+			groups[k] = append(groups[k], l.MarketGroup)
+		}
+	}
 	books := map[bookKey]*book{}
 	orders := map[string]*millwa.PurchaseOrder{}
-	lots := map[string]*millwa.Lot{}
 	var all matching.Result
 	t := time.Now()
 	for _, l := range newLots {
-		f := store.BookFilter{Currency: l.Currency, Standard: l.Standard}
-		b := books[bookKey{l.Currency, l.Standard}]
+		k := bookKey{l.Currency, l.Standard}
+		b := books[k]
 		if b == nil {
-			live, err := tx.LiveOrders(ctx, f, t)
+			// One read per currency and standard, of the orders that
+			// accept any of the new lots' groups there: in one order, by
+			// creation, so that concurrent lots lock them alike.
+			live, err := tx.LiveOrders(ctx, store.BookFilter{Currency: l.Currency, Standard: l.Standard, Groups: groups[k], Peek: peek}, t)
 			if err != nil {
-				return nil, err
+				return all, nil, err
 			}
 			byID, bookOrders := indexOrders(live)
 			maps.Copy(orders, byID)
@@ -182,23 +234,23 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 			for i, mo := range bookOrders {
 				b.index[mo.ID] = i
 			}
-			books[bookKey{l.Currency, l.Standard}] = b
+			books[k] = b
 		}
-		lots[l.ID] = l
 		res, err := matching.MatchLot(b.orders, bookLot(l))
 		if err != nil {
-			return nil, fmt.Errorf("matching lot %s: %w", l.ID, err)
+			return all, nil, fmt.Errorf("matching lot %s: %w", l.ID, err)
 		}
 		for _, a := range res.Allocations {
 			b.orders[b.index[a.OrderID]].Grams -= a.Grams
 		}
 		all.Allocations = append(all.Allocations, res.Allocations...)
 	}
-	return write(ctx, tx, all, orders, lots, "")
+	return all, orders, nil
 }
 
 // Clear clears the whole book of one currency: every live order against
-// every lot on offer. It takes the market lock. Optimal writes a MATCHED
+// every lot on offer. It locks every book of the currency exclusively.
+// Optimal writes a MATCHED
 // trade per allocation under a new clearing id unless dryRun; a
 // FirstComeFirstServed clearing must be dry.
 func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun bool) (Summary, []millwa.Trade, error) {
@@ -206,7 +258,7 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	if mode != Optimal && !dryRun {
 		return sum, nil, millwa.Errorf(millwa.Invalid, "only an optimal clearing can be written; a first-come-first-served one is a dry run")
 	}
-	if err := tx.LockMarket(ctx); err != nil {
+	if err := tx.LockCurrencyBooks(ctx, currency); err != nil {
 		return sum, nil, err
 	}
 	f := store.BookFilter{Currency: currency}

@@ -123,7 +123,7 @@ func (c *Clearer) Begin(k Kind, currency string) *Clearing {
 }
 
 // Clear clears the book inside tx (see Clear) and keeps the summary for
-// Finish. It takes the market lock.
+// Finish. It locks every book of the currency.
 func (cl *Clearing) Clear(ctx context.Context, tx *store.Tx) (Summary, []millwa.Trade, error) {
 	cl.ran = true
 	sum, trades, err := Clear(ctx, tx, cl.currency, cl.run.Mode, cl.run.DryRun)
@@ -181,7 +181,7 @@ func (c *Clearer) ClearCurrency(ctx context.Context, currency string) (Summary, 
 		for _, tr := range trades {
 			audit = append(audit, systemEvent(ScheduledClearingMethod, millwa.TradeName(tr.ID), "match", tr.OriginUbigeo))
 		}
-		return tx.AppendAuditEvents(ctx, audit...)
+		return tx.RecordAuditEvents(ctx, audit...)
 	})
 	cl.report(err)
 	return sum, err

@@ -9,7 +9,7 @@ import (
 )
 
 // Limits on one round of housekeeping, so that a backlog is worked off in
-// short transactions that never hold the market lock for long.
+// short transactions that never hold the books' locks for long.
 const (
 	// sweepBatch bounds the orders one sweep transaction expires.
 	sweepBatch = 200
@@ -21,7 +21,7 @@ const (
 // Scheduler runs the market's housekeeping on a timer: the sweep (see
 // Sweep) every sweep interval and, when a clearing interval is set, the
 // scheduled clearing of every currency's book (see ClearOnce). Every
-// replica runs one; the market lock makes concurrent sweeps and clearings
+// replica runs one; the book locks make concurrent sweeps and clearings
 // safe, and the second finds nothing left to do.
 type Scheduler struct {
 	store   *store.Store

@@ -13,16 +13,27 @@ import (
 const ExpireMethod = "system/ExpirePurchaseOrders"
 
 // ExpireOrders expires the orders whose expire time has passed, at most
-// limit, in one transaction under the market lock, releasing their
-// MATCHED trades, and records each change in the audit chain as the
+// limit, in one transaction that locks their books exclusively, releasing
+// their MATCHED trades, and records each change in the audit chain as the
 // server's own. It returns how many orders it expired.
 func ExpireOrders(ctx context.Context, st *store.Store, limit int) (int, error) {
 	var n int
 	err := st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockMarket(ctx); err != nil {
+		t := time.Now()
+		due, err := tx.OrdersToExpire(ctx, t, limit)
+		if err != nil || len(due) == 0 {
 			return err
 		}
-		orders, trades, err := tx.ExpireOrders(ctx, time.Now(), limit)
+		var books []store.Book
+		ids := make([]string, len(due))
+		for i := range due {
+			books = append(books, store.OrderBooks(&due[i])...)
+			ids[i] = due[i].ID
+		}
+		if err := tx.LockBooks(ctx, books...); err != nil {
+			return err
+		}
+		orders, trades, err := tx.ExpireOrders(ctx, t, ids)
 		if err != nil {
 			return err
 		}
@@ -34,7 +45,7 @@ func ExpireOrders(ctx context.Context, st *store.Store, limit int) (int, error) 
 		for _, tr := range trades {
 			audit = append(audit, systemEvent(ExpireMethod, millwa.TradeName(tr.ID), "cancel", tr.OriginUbigeo))
 		}
-		return tx.AppendAuditEvents(ctx, audit...)
+		return tx.RecordAuditEvents(ctx, audit...)
 	})
 	return n, err
 }

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -111,8 +110,9 @@ func (ts *testServer) restWithHeaders(t *testing.T, secret, method, path, body s
 // changeCounts counts the rows of every table a state change writes to:
 // each change writes an audit event, so a second change shows there even
 // when it updates a row in place.
-func changeCounts(t *testing.T, db *sql.DB) map[string]int {
+func changeCounts(t *testing.T, ts *testServer) map[string]int {
 	t.Helper()
+	db, _ := ts.rawDB(t) // afresh, so that events sequenced since are counted
 	out := map[string]int{}
 	for _, table := range []string{"audit_events", "idempotency_records", "market_events", "api_keys", "agencies",
 		"check_gradings", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts"} {
@@ -135,7 +135,6 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
 		ts := startServerWith(t, dbURL, callAuction)
-		db, _ := ts.rawDB(t)
 		puno := ts.lotFixture(t, "210101")
 		proc, procKey := ts.createProcessor(t, "040101")
 		agency, agencyKey := ts.createAgency(t, "21")
@@ -274,12 +273,12 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			path := call.path + "?requestId=" + url.QueryEscape(id)
 			body := jsonBody(t, call.body)
 
-			before := changeCounts(t, db)
+			before := changeCounts(t, ts)
 			first := ts.restWithHeaders(t, call.secret, http.MethodPost, path, body)
 			if first.code != http.StatusOK || first.header.Get("X-Millwa-Replayed") != "" {
 				t.Fatalf("%s: first call HTTP %d, X-Millwa-Replayed %q: %.300s", r.Selector, first.code, first.header.Get("X-Millwa-Replayed"), first.body)
 			}
-			afterFirst := changeCounts(t, db)
+			afterFirst := changeCounts(t, ts)
 			if afterFirst["audit_events"] <= before["audit_events"] || afterFirst["idempotency_records"] != before["idempotency_records"]+1 {
 				t.Fatalf("%s: the first call wrote %d audit events and %d request ids, want some and 1",
 					r.Selector, afterFirst["audit_events"]-before["audit_events"], afterFirst["idempotency_records"]-before["idempotency_records"])
@@ -296,7 +295,7 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			case !jsonEqual(first.body, again.body):
 				t.Errorf("%s retried: answer differs from the first:\n%s\n%s", r.Selector, first.body, again.body)
 			}
-			if diff := cmp.Diff(afterFirst, changeCounts(t, db)); diff != "" {
+			if diff := cmp.Diff(afterFirst, changeCounts(t, ts)); diff != "" {
 				t.Errorf("%s: the retry changed state (-after the first +after the retry):\n%s", r.Selector, diff)
 			}
 		}
@@ -321,14 +320,13 @@ func jsonEqual(a, b []byte) bool {
 func TestQueryAndBodyRequestIDMustAgree(t *testing.T) {
 	t.Parallel()
 	ts := startServerWith(t, storetest.SQLiteURL(t), callAuction)
-	db, _ := ts.rawDB(t)
 	f := ts.lotFixture(t, "210101")
 	path := "/v1/" + f.assoc.GetName() + "/lots:batchCreate"
 	body := func(id string) string {
 		return jsonBody(t, &millwav1.BatchCreateLotsRequest{RequestId: id, Requests: []*millwav1.CreateLotRequest{{Lot: f.lot("BABY")}}})
 	}
 
-	before := changeCounts(t, db)
+	before := changeCounts(t, ts)
 	res := ts.restWithHeaders(t, f.secret, http.MethodPost, path+"?requestId=query-id", body("body-id"))
 	st := restError(t, "different ids in query and body", restResult{res.code, res.body}, http.StatusBadRequest, codes.InvalidArgument)
 	if !strings.Contains(st.Message(), "request_id") || !slices.Equal(badRequestFields(st), []string{"request_id"}) {
@@ -336,7 +334,7 @@ func TestQueryAndBodyRequestIDMustAgree(t *testing.T) {
 	}
 	res = ts.restWithHeaders(t, f.secret, http.MethodPost, path+"?requestId=one&request_id=two", body(""))
 	restError(t, "two ids in the query", restResult{res.code, res.body}, http.StatusBadRequest, codes.InvalidArgument)
-	if diff := cmp.Diff(before, changeCounts(t, db)); diff != "" {
+	if diff := cmp.Diff(before, changeCounts(t, ts)); diff != "" {
 		t.Errorf("refused calls changed state (-before +after):\n%s", diff)
 	}
 

@@ -170,6 +170,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrating database: %w", err)
 	}
+	// From boot, so that this replica also takes over the events a
+	// replica that died left pending.
+	s.store.StartSequencer()
 	pageKey, err := s.store.PageTokenKey(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the page token key: %w", err)

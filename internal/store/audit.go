@@ -15,12 +15,15 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// The audit chain: every state change appends an event to audit_events in
-// the transaction that makes it, with hash = millwa.ChainHash(previous hash,
-// sequence, event). Appends serialise on the one-row audit_chain_head (see
-// the migration), never on MAX(sequence), which two concurrent writers
-// would read alike and so fork the chain. Triggers refuse UPDATE and DELETE
-// on audit_events; VerifyAuditChain finds what got past them.
+// The audit chain: every state change records its events in the
+// transaction that makes it (RecordAuditEvents, into audit_events_pending),
+// and the sequencer (sequencer.go) appends them to audit_events, with hash
+// = millwa.ChainHash(previous hash, sequence, event). Appends serialise on
+// the one-row audit_chain_head (see the migration), never on
+// MAX(sequence), which two concurrent writers would read alike and so fork
+// the chain; only the sequencer and AppendAuditEvents (for the rare
+// caller that needs the sequence at once) take it. Triggers refuse UPDATE
+// and DELETE on audit_events; VerifyAuditChain finds what got past them.
 
 // auditVerifyBatch is how many events a verification reads per query, so
 // that its memory does not grow with the log.
@@ -110,23 +113,10 @@ func (tx *Tx) AppendAuditEvents(ctx context.Context, events ...*millwa.AuditEven
 			return err
 		}
 	}
-	var last int64
-	var lastHash []byte
-	err := tx.tx.QueryRowxContext(ctx,
-		`SELECT last_sequence, last_hash FROM audit_chain_head WHERE id = 1`+tx.forUpdate).Scan(&last, &lastHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &millwa.Error{Code: millwa.Internal, Message: "internal error", Err: errors.New("the audit_chain_head row is missing")}
-	}
+	last, prev, err := tx.lockChainHead(ctx)
 	if err != nil {
-		return dbError(err, "locking the audit chain head")
+		return err
 	}
-	var prev [32]byte
-	if len(lastHash) != len(prev) {
-		return &millwa.Error{Code: millwa.Internal, Message: "internal error",
-			Err: fmt.Errorf("the audit chain head's hash has %d bytes, want 32", len(lastHash))}
-	}
-	copy(prev[:], lastHash)
-
 	// Read the clock only now that the head is locked, so that times
 	// follow sequence order (on one clock).
 	t := now()
@@ -144,7 +134,21 @@ func (tx *Tx) AppendAuditEvents(ctx context.Context, events ...*millwa.AuditEven
 		prev = ev.Hash
 		chained[i] = ev
 	}
+	if err := tx.insertChained(ctx, chained); err != nil {
+		return err
+	}
+	if err := tx.advanceChainHead(ctx, last, &chained[len(chained)-1]); err != nil {
+		return err
+	}
+	for i, e := range events {
+		*e = chained[i]
+	}
+	return nil
+}
 
+// insertChained inserts chained events into audit_events, in multi-row
+// statements.
+func (tx *Tx) insertChained(ctx context.Context, chained []millwa.AuditEvent) error {
 	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	for from := 0; from < len(chained); from += auditInsertRows {
 		chunk := chained[from:min(from+auditInsertRows, len(chained))]
@@ -156,16 +160,19 @@ func (tx *Tx) AppendAuditEvents(ctx context.Context, events ...*millwa.AuditEven
 			args = append(args, ev.Sequence, ev.Actor, string(ev.Role), ev.Organisation, ev.Method, ev.Resource,
 				ev.Action, ev.Region, ev.ChangeDigest[:], dbTime{ev.Time}, ev.PrevHash[:], ev.Hash[:])
 		}
-		_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO audit_events (`+auditColumns+`)
+		_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO audit_events (`+auditColumns+`)
 			VALUES `+strings.Join(values, ", ")), args...)
 		if err != nil {
 			return dbError(err, "inserting audit events %d to %d", chunk[0].Sequence, chunk[len(chunk)-1].Sequence)
 		}
 	}
+	return nil
+}
 
-	// The sequence condition costs nothing and turns a head that moved
-	// under the lock (which would be a bug) into an error, not a fork.
-	head := &chained[len(chained)-1]
+// advanceChainHead moves the locked chain head from sequence last to head.
+// The sequence condition costs nothing and turns a head that moved under
+// the lock (which would be a bug) into an error, not a fork.
+func (tx *Tx) advanceChainHead(ctx context.Context, last int64, head *millwa.AuditEvent) error {
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(
 		`UPDATE audit_chain_head SET last_sequence = ?, last_hash = ? WHERE id = 1 AND last_sequence = ?`),
 		head.Sequence, head.Hash[:], last)
@@ -175,9 +182,6 @@ func (tx *Tx) AppendAuditEvents(ctx context.Context, events ...*millwa.AuditEven
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return &millwa.Error{Code: millwa.Internal, Message: "internal error",
 			Err: fmt.Errorf("advancing the audit chain head from %d: %d rows changed (%v)", last, n, err)}
-	}
-	for i, e := range events {
-		*e = chained[i]
 	}
 	return nil
 }
@@ -265,7 +269,9 @@ type AuditVerification struct {
 // before it, that its stored hash equals the recomputed one, and that the
 // chain head names the last event. It reports the first broken link.
 //
-// It reads from one consistent snapshot (a REPEATABLE READ, read-only
+// It first chains the events still pending (Store.SequencePending), so
+// that every change acknowledged before the call is verified. It reads
+// from one consistent snapshot (a REPEATABLE READ, read-only
 // transaction on PostgreSQL; one read transaction on SQLite), so that
 // events appended meanwhile are not mistaken for a break, and it reads the
 // events in batches, so that its memory does not grow with the log.
@@ -297,6 +303,10 @@ func (s *Store) VerifyAuditChain(ctx context.Context) (AuditVerification, error)
 func (s *Store) VerifyAuditRange(ctx context.Context, start, end int64, checkpoints ...millwa.AuditCheckpoint) (AuditVerification, error) {
 	if start < 0 || end < 0 {
 		return AuditVerification{}, millwa.Errorf(millwa.Invalid, "sequences must not be negative, got start %d and end %d", start, end)
+	}
+	// Every change acknowledged so far is in the chain it verifies.
+	if _, err := s.SequencePending(ctx); err != nil {
+		return AuditVerification{}, err
 	}
 	opts := &sql.TxOptions{ReadOnly: true}
 	if s.dialect == DialectPostgres {
@@ -545,8 +555,10 @@ var auditList = resourceColumns{
 // value ends in "*"), actor, actor_organisation, actor_role (a millwa.Role
 // value such as "agency", not the proto enum name), method, action, region
 // (a ubigeo prefix), sequence (an integer) and create_time (a time). Page
-// keys are decimal sequences. It returns Invalid for a field, key or limit
-// the query may not have.
+// keys are decimal sequences. Events still pending are chained first
+// (Store.SequencePending), so that every change acknowledged before the
+// call is listed. It returns Invalid for a field, key or limit the query
+// may not have.
 func (s *Store) ListAuditEvents(ctx context.Context, q ListQuery) (Page[millwa.AuditEvent], error) {
 	return s.listAuditEvents(ctx, everything, q)
 }
@@ -558,6 +570,9 @@ func (s *Store) ListAuditEventsVisibleTo(ctx context.Context, v AuditVisibility,
 }
 
 func (s *Store) listAuditEvents(ctx context.Context, visible scope, lq ListQuery) (Page[millwa.AuditEvent], error) {
+	if _, err := s.SequencePending(ctx); err != nil {
+		return Page[millwa.AuditEvent]{}, err
+	}
 	return listPage(ctx, s.queries, &auditList, visible, lq, (*auditRow).event)
 }
 
@@ -567,6 +582,9 @@ func (s *Store) GetAuditEvent(ctx context.Context, sequence int64) (millwa.Audit
 	notFound := millwa.Errorf(millwa.NotFound, "audit event %d not found", sequence)
 	if sequence < 1 {
 		return millwa.AuditEvent{}, notFound
+	}
+	if _, err := s.SequencePending(ctx); err != nil {
+		return millwa.AuditEvent{}, err
 	}
 	var row auditRow
 	err := sqlx.GetContext(ctx, s.r, &row, s.r.Rebind(`SELECT `+auditColumns+` FROM audit_events WHERE sequence = ?`), sequence)

@@ -62,12 +62,17 @@ func (s *Store) readAuditSigningKey(ctx context.Context) (ed25519.PrivateKey, er
 }
 
 // AuditHead returns the chain head: the last event's sequence and hash (0
-// and zeros for an empty log). It returns Unavailable when the database
+// and zeros for an empty log), after chaining the events still pending
+// (Store.SequencePending), so that a checkpoint covers every change
+// acknowledged before the call. It returns Unavailable when the database
 // cannot be read.
 func (s *Store) AuditHead(ctx context.Context) (int64, [32]byte, error) {
 	var seq int64
 	var raw []byte
 	var hash [32]byte
+	if _, err := s.SequencePending(ctx); err != nil {
+		return 0, hash, err
+	}
 	if err := s.r.QueryRowxContext(ctx, `SELECT last_sequence, last_hash FROM audit_chain_head WHERE id = 1`).Scan(&seq, &raw); err != nil {
 		return 0, hash, dbError(err, "reading the audit chain head")
 	}

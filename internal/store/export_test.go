@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -87,3 +88,10 @@ func (s *Store) MigrateDownAll(ctx context.Context) error {
 func WithListSQL(ctx context.Context, seen func(query string, args []any)) context.Context {
 	return context.WithValue(ctx, listSQLKey{}, seen)
 }
+
+// TakeLease takes or renews the sequencer lease for s as at time t, and
+// reports whether s holds it.
+func (s *Store) TakeLease(ctx context.Context, t time.Time) (bool, error) { return s.takeLease(ctx, t) }
+
+// SequencerLease is how long a sequencer lease lasts.
+const SequencerLease = sequencerLease

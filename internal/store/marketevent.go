@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,43 +17,41 @@ import (
 // resume from.
 const MarketEventRetention = 30 * 24 * time.Hour
 
-// AppendMarketEvents records events in the outbox, numbered from the
-// market lock's counter. The caller holds the market lock (LockMarket), so
-// the numbers follow commit order without gaps. After the transaction
-// commits, readers on every replica find the events by cursor; this
-// replica's watchers are also woken at once (see Store.MarketEventsAdded).
+// AppendMarketEvents records events in the outbox's pending table, in
+// their order, inside the change's transaction, without a number and
+// without a lock: the sequencer numbers them after the commit, in the
+// order it finds transactions committed, and then wakes this replica's
+// watchers (see Store.MarketEventsAdded) and, on PostgreSQL, notifies
+// every replica. It sets each event's Time; its Seq stays 0.
 func (tx *Tx) AppendMarketEvents(ctx context.Context, events ...millwa.MarketEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	var seq int64
-	if err := tx.tx.GetContext(ctx, &seq, `SELECT event_seq FROM market_lock WHERE id = 1`); err != nil {
-		return dbError(err, "reading the market event counter")
-	}
 	t := now()
-	for i := range events {
-		e := &events[i]
-		seq++
-		e.Seq, e.Time = seq, t
-		payload, err := json.Marshal(struct {
-			Trade *millwa.Trade         `json:"trade,omitempty"`
-			Order *millwa.PurchaseOrder `json:"order,omitempty"`
-		}{e.Trade, e.Order})
-		if err != nil {
-			return millwa.Wrap(millwa.Internal, err, "encoding a market event")
+	for from := 0; from < len(events); from += pendingInsertRows {
+		chunk := events[from:min(from+pendingInsertRows, len(events))]
+		values := make([]string, len(chunk))
+		args := make([]any, 0, 6*len(chunk))
+		for i := range chunk {
+			e := &chunk[i]
+			e.Time = t
+			payload, err := json.Marshal(struct {
+				Trade *millwa.Trade         `json:"trade,omitempty"`
+				Order *millwa.PurchaseOrder `json:"order,omitempty"`
+			}{e.Trade, e.Order})
+			if err != nil {
+				return millwa.Wrap(millwa.Internal, err, "encoding a market event")
+			}
+			values[i] = "(?, ?, ?, ?, ?, ?)"
+			args = append(args, string(e.Type), e.Resource, nullID(e.ProcessorID), nullID(e.AssociationID), string(payload), dbTime{t})
 		}
-		_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO market_events
-			(seq, type, resource, processor_id, association_id, payload, create_time) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			seq, string(e.Type), e.Resource, nullID(e.ProcessorID), nullID(e.AssociationID), string(payload), dbTime{t})
+		_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO market_events_pending
+			(type, resource, processor_id, association_id, payload, create_time) VALUES `+strings.Join(values, ", ")), args...)
 		if err != nil {
-			return dbError(err, "inserting market event %d", seq)
+			return dbError(err, "recording %d market events", len(chunk))
 		}
 	}
-	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE market_lock SET event_seq = ? WHERE id = 1`), seq)
-	if err != nil {
-		return dbError(err, "advancing the market event counter")
-	}
-	tx.marketEvents = true
+	tx.pendingEvents = true
 	return nil
 }
 
@@ -149,9 +148,9 @@ func (s *Store) PurgeMarketEvents(ctx context.Context, before time.Time, limit i
 	return n, err
 }
 
-// eventBell wakes this replica's watchers when a transaction that recorded
-// market events commits. It is only a hint: watchers also poll, so events
-// of other replicas arrive too.
+// eventBell wakes this replica's watchers when its sequencer has numbered
+// market events. It is only a hint: watchers also poll, so events numbered
+// by another replica's sequencer arrive too.
 type eventBell struct {
 	mu sync.Mutex
 	ch chan struct{}
@@ -175,8 +174,8 @@ func (b *eventBell) ring() {
 	}
 }
 
-// MarketEventsAdded returns a channel closed when a transaction of this
-// store next commits market events.
+// MarketEventsAdded returns a channel closed when this store's sequencer
+// next numbers market events.
 func (s *Store) MarketEventsAdded() <-chan struct{} { return s.bell.wait() }
 
 // TradedVolumes returns the trades that market statistics count: CONFIRMED,

@@ -74,8 +74,11 @@ type Store struct {
 	// rstmts and wstmts keep the hot statements of r and w prepared, on
 	// SQLite; nil on PostgreSQL.
 	rstmts, wstmts *stmtCache
-	// bell wakes this replica's market watchers on a commit with events.
+	// bell wakes this replica's market watchers when the sequencer has
+	// numbered events.
 	bell *eventBell
+	// seq runs this replica's sequencer (sequencer.go).
+	seq *sequencer
 	// txStats counts InTx's conflicts, for TxStats.
 	txStats txCounters
 }
@@ -142,7 +145,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	rstmts, wstmts := newStmtCache(r), newStmtCache(w)
 	return &Store{queries: queries{db: r, dialect: DialectSQLite, stmts: rstmts}, w: w, r: r,
-		rstmts: rstmts, wstmts: wstmts, bell: &eventBell{}}, nil
+		rstmts: rstmts, wstmts: wstmts, bell: &eventBell{}, seq: newSequencer()}, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*Store, error) {
@@ -184,7 +187,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
-	return &Store{queries: queries{db: db, dialect: DialectPostgres}, w: db, r: db, bell: &eventBell{}}, nil
+	return &Store{queries: queries{db: db, dialect: DialectPostgres}, w: db, r: db, bell: &eventBell{}, seq: newSequencer()}, nil
 }
 
 // Ping checks that the database answers. It returns Unavailable when it does
@@ -203,6 +206,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection. Transactions still running fail.
 func (s *Store) Close() error {
+	s.stopSequencer()
 	var errs []error
 	for _, c := range []*stmtCache{s.rstmts, s.wstmts} {
 		if c != nil {

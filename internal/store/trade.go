@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -90,43 +91,46 @@ func (r *tradeRow) trade() millwa.Trade {
 	}
 }
 
-// LockMarket takes the market lock: on PostgreSQL it locks the market_lock
-// row until the transaction ends; on SQLite the write transaction already
-// runs alone. Every transaction that allocates or releases grams, or
-// records a market event, takes it first, before any row lock on lots,
-// orders or trades, so that such transactions run one at a time across
-// replicas, never deadlock with each other, and number their events in
-// commit order.
+// LockMarket locks the market event counter (the market_lock row) until
+// the transaction ends (on PostgreSQL; on SQLite the write transaction
+// already runs alone): what the sequencer takes to number market events,
+// and retention to purge them. Changes to the book lock their books
+// instead (LockBooks, ShareBooks, LockCurrencyBooks).
 func (tx *Tx) LockMarket(ctx context.Context) error {
 	var seq int64
 	err := tx.tx.GetContext(ctx, &seq, `SELECT event_seq FROM market_lock WHERE id = 1`+tx.forUpdate)
-	return dbError(err, "locking the market")
+	return dbError(err, "locking the market event counter")
 }
 
 // BookFilter narrows the book read for matching. Currency is required;
 // Standard and Groups, when set, keep only lots of that standard and of
-// one of those market quality groups (continuous matching of one order).
+// one of those market quality groups (continuous matching of one order),
+// or orders of that standard that accept one of those groups (continuous
+// matching of new lots).
 type BookFilter struct {
 	Currency string
 	Standard string
 	Groups   []string
+	// Peek reads without locking the rows: for a look at the book by a
+	// caller that holds its books in share mode and takes the rows locked
+	// only when it finds something to allocate.
+	Peek bool
 }
 
-// LiveOrders returns, locked, the purchase orders still on the market at
-// time t in the filter's currency, with grams unfilled: OPEN or
-// PARTIALLY_FILLED and not lapsed, oldest first. The caller holds the
-// market lock.
+// LiveOrders returns, locked unless f.Peek, the purchase orders still on
+// the market at time t in the filter's currency, with grams unfilled: OPEN
+// or PARTIALLY_FILLED and not lapsed, oldest first. The caller holds the
+// books the filter covers (at least in share mode), so that the rows are
+// locked in one order by every transaction that locks several.
 func (tx *Tx) LiveOrders(ctx context.Context, f BookFilter, t time.Time) ([]millwa.PurchaseOrder, error) {
 	var rows []purchaseOrderRow
-	query := `SELECT ` + purchaseOrderColumns + ` FROM purchase_orders
-		WHERE state IN ('OPEN', 'PARTIALLY_FILLED') AND (expire_time IS NULL OR expire_time > ?)
-		AND filled_grams < quantity_grams AND currency = ?`
-	args := []any{dbTime{t}, f.Currency}
-	if f.Standard != "" {
-		query += ` AND standard = ?`
-		args = append(args, f.Standard)
+	where, args := liveOrdersWhere(f, t)
+	lock := tx.forUpdate
+	if f.Peek {
+		lock = ""
 	}
-	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query+` ORDER BY create_time, id`+tx.forUpdate), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT `+purchaseOrderColumns+` FROM purchase_orders
+		WHERE `+where+` ORDER BY create_time, id`+lock), args...); err != nil {
 		return nil, dbError(err, "reading the live purchase orders")
 	}
 	out := make([]millwa.PurchaseOrder, len(rows))
@@ -136,10 +140,32 @@ func (tx *Tx) LiveOrders(ctx context.Context, f BookFilter, t time.Time) ([]mill
 	return out, nil
 }
 
+// liveOrdersWhere is the condition on purchase_orders, with its
+// arguments, of the orders LiveOrders returns.
+func liveOrdersWhere(f BookFilter, t time.Time) (string, []any) {
+	where := `state IN ('OPEN', 'PARTIALLY_FILLED') AND (expire_time IS NULL OR expire_time > ?)
+		AND filled_grams < quantity_grams AND currency = ?`
+	args := []any{dbTime{t}, f.Currency}
+	if f.Standard != "" {
+		where += ` AND standard = ?`
+		args = append(args, f.Standard)
+	}
+	if len(f.Groups) > 0 {
+		// quality_groups is a JSON array of codes, which hold no quote.
+		accepts := make([]string, len(f.Groups))
+		for i, g := range f.Groups {
+			accepts[i] = `quality_groups LIKE ? ESCAPE '\'`
+			args = append(args, `%"`+escapeLike(g)+`"%`)
+		}
+		where += ` AND (` + strings.Join(accepts, " OR ") + `)`
+	}
+	return where, args
+}
+
 // LotsOnOffer returns, locked, the lots on offer in the filter's currency
 // (and standard and groups, when set): AVAILABLE, or ALLOCATED with grams
-// left, oldest first, without contributions. The caller holds the market
-// lock.
+// left, oldest first, without contributions. The caller holds the books
+// the filter covers exclusively.
 func (tx *Tx) LotsOnOffer(ctx context.Context, f BookFilter) ([]millwa.Lot, error) {
 	query := `SELECT ` + lotColumns + ` FROM lots
 		WHERE state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams AND currency = ?`
@@ -165,7 +191,7 @@ func (tx *Tx) LotsOnOffer(ctx context.Context, f BookFilter) ([]millwa.Lot, erro
 }
 
 // NewTrade is an allocation to write: grams of a lot for an order, as the
-// caller read both (locked, under the market lock).
+// caller read both (locked, under the locks of their books).
 type NewTrade struct {
 	Order      *millwa.PurchaseOrder
 	Lot        *millwa.Lot
@@ -177,8 +203,8 @@ type NewTrade struct {
 // trade, priced by price(bid, ask), and takes the grams from the lots and
 // adds them to the orders: lots become ALLOCATED, orders PARTIALLY_FILLED or
 // FILLED. It records a TRADE_MATCHED event per trade and an ORDER_FILLED
-// event per order filled. The caller holds the market lock and read the
-// lots and orders locked. A lot or order that no longer has the grams
+// event per order filled. The caller holds the books of the lots and read
+// the lots and orders locked. A lot or order that no longer has the grams
 // (changed since it was read) answers Aborted and the caller's transaction
 // must be abandoned; the schema's CHECKs are a last guard behind that
 // test.
@@ -409,8 +435,8 @@ func (tx *Tx) LotContributions(ctx context.Context, lotID string) ([]millwa.Cont
 // ReleaseMatchedTrades cancels the order's MATCHED trades at time t and
 // returns their grams to their lots (and takes them off the order's filled
 // grams), recording a TRADE_CANCELLED event for each. CONFIRMED and later
-// trades stand. The caller holds the market lock. It returns the trades
-// cancelled.
+// trades stand. The caller holds the order's books exclusively. It returns
+// the trades cancelled.
 func (tx *Tx) ReleaseMatchedTrades(ctx context.Context, orderID string) ([]millwa.Trade, error) {
 	t := now()
 	var rows []tradeRow
@@ -451,16 +477,38 @@ func (tx *Tx) ReleaseMatchedTrades(ctx context.Context, orderID string) ([]millw
 	return trades, tx.AppendMarketEvents(ctx, events...)
 }
 
-// ExpireOrders marks EXPIRED, at most limit at a time, the orders still
-// live as stored whose expire time is not after t, and releases their
-// MATCHED trades (ReleaseMatchedTrades), recording an ORDER_EXPIRED event
-// for each. The caller holds the market lock. It returns the orders
-// expired, as they are after the change, and the trades released.
-func (tx *Tx) ExpireOrders(ctx context.Context, t time.Time, limit int) ([]millwa.PurchaseOrder, []millwa.Trade, error) {
+// OrdersToExpire returns, without locking them, at most limit orders still
+// live as stored whose expire time is not after t, soonest first: what
+// ExpireOrders is given once their books are locked.
+func (tx *Tx) OrdersToExpire(ctx context.Context, t time.Time, limit int) ([]millwa.PurchaseOrder, error) {
 	var rows []purchaseOrderRow
 	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT `+purchaseOrderColumns+` FROM purchase_orders
 		WHERE state IN ('OPEN', 'PARTIALLY_FILLED') AND expire_time IS NOT NULL AND expire_time <= ?
-		ORDER BY expire_time, id LIMIT ?`+tx.forUpdate), dbTime{t}, limit); err != nil {
+		ORDER BY expire_time, id LIMIT ?`), dbTime{t}, limit); err != nil {
+		return nil, dbError(err, "reading the orders to expire")
+	}
+	out := make([]millwa.PurchaseOrder, len(rows))
+	for i := range rows {
+		out[i] = rows[i].purchaseOrder(t)
+	}
+	return out, nil
+}
+
+// ExpireOrders marks EXPIRED those of the orders with the given ids that
+// are still live as stored and whose expire time is not after t, and
+// releases their MATCHED trades (ReleaseMatchedTrades), recording an
+// ORDER_EXPIRED event for each. The caller holds the orders' books
+// exclusively (see OrdersToExpire). It returns the orders expired, as they
+// are after the change, and the trades released.
+func (tx *Tx) ExpireOrders(ctx context.Context, t time.Time, ids []string) ([]millwa.PurchaseOrder, []millwa.Trade, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	in := inScope("id", ids)
+	var rows []purchaseOrderRow
+	if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT `+purchaseOrderColumns+` FROM purchase_orders
+		WHERE state IN ('OPEN', 'PARTIALLY_FILLED') AND expire_time IS NOT NULL AND expire_time <= ? AND `+in.sql+`
+		ORDER BY id`+tx.forUpdate), append([]any{dbTime{t}}, in.args...)...); err != nil {
 		return nil, nil, dbError(err, "reading the orders to expire")
 	}
 	var out []millwa.PurchaseOrder

@@ -26,9 +26,9 @@ type Tx struct {
 	// follows (see queries.forUpdate).
 	queries
 	tx *sqlx.Tx
-	// marketEvents is set when the transaction recorded market events, so
-	// that watchers are woken once it commits.
-	marketEvents bool
+	// pendingEvents is set when the transaction recorded audit or market
+	// events, so that the sequencer is woken once it commits.
+	pendingEvents bool
 }
 
 // InTx runs fn in a database transaction and commits it when fn returns nil.
@@ -119,8 +119,8 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := stx.Commit(); err != nil {
 		return dbError(err, "committing a transaction")
 	}
-	if tx.marketEvents {
-		s.bell.ring()
+	if tx.pendingEvents {
+		s.nudgeSequencer()
 	}
 	return nil
 }

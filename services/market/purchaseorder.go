@@ -145,14 +145,21 @@ func (s *Server) ListPurchaseOrders(ctx context.Context, req *millwav1.ListPurch
 
 // CancelPurchaseOrder withdraws an OPEN, PARTIALLY_FILLED or FILLED order
 // from the market; its MATCHED trades are cancelled and their grams return
-// to their lots, in the same transaction under the market lock.
+// to their lots, in the same transaction, which locks the order's books
+// exclusively.
 func (s *Server) CancelPurchaseOrder(ctx context.Context, req *millwav1.CancelPurchaseOrderRequest) (*millwav1.CancelPurchaseOrderResponse, error) {
 	p, ids, err := rpc.Change(ctx, req, req.GetName(), orderCollections...)
 	if err != nil {
 		return nil, err
 	}
 	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CancelPurchaseOrderResponse, []rpc.Event, error) {
-		if err := tx.LockMarket(ctx); err != nil {
+		// The books first, before the order's row: every change that
+		// allocates or releases grams locks in that order.
+		books, err := tx.PurchaseOrderBooks(ctx, ids[len(ids)-1])
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := tx.LockBooks(ctx, books...); err != nil {
 			return nil, nil, err
 		}
 		o, err := readOrder(ctx, tx, p, ids)

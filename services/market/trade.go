@@ -154,7 +154,7 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 }
 
 // changeTrade runs one step of a trade's life: it validates the request,
-// then in one transaction under the market lock reads the trade locked as
+// then in one transaction that locks the trade's book reads the trade locked as
 // the caller may see it, checks the etag, applies step, writes the trade,
 // records the market event and the audit event, and answers the trade as
 // the caller may see it, in a response of type Resp (tradeResponse).
@@ -175,7 +175,14 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 	}
 	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (Resp, []rpc.Event, error) {
-			if err := tx.LockMarket(ctx); err != nil {
+			// The trade's book first, before its row: a payment that
+			// sells the lot must see the lot's other trades as they
+			// stand, and every change to a book locks in that order.
+			books, err := tx.TradeBooks(ctx, ids[0])
+			if err != nil {
+				return zero, nil, err
+			}
+			if err := tx.LockBooks(ctx, books...); err != nil {
 				return zero, nil, err
 			}
 			tr, err := tx.GetTrade(ctx, p, ids[0])

@@ -104,13 +104,13 @@ func Do[R proto.Message](ctx context.Context, st *store.Store, req Request, newR
 		if err != nil {
 			return millwa.Wrap(millwa.Internal, err, "encoding the answer")
 		}
-		if err := tx.AppendAuditEvents(ctx, auditEvents(p, method, sha256.Sum256(b), events)...); err != nil {
-			return err
-		}
-		if key.RequestID != "" {
-			if err := tx.CompleteRequest(ctx, key, b); err != nil {
+		audit := auditEvents(p, method, sha256.Sum256(b), events)
+		if key.RequestID == "" {
+			if err := tx.RecordAuditEvents(ctx, audit...); err != nil {
 				return err
 			}
+		} else if err := tx.RecordAuditEventsAndComplete(ctx, key, b, audit...); err != nil {
+			return err
 		}
 		resp = r
 		return nil
