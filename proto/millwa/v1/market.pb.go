@@ -304,7 +304,9 @@ type Processor struct {
 	// Registered legal name, 1 to 200 characters.
 	LegalName string `protobuf:"bytes,2,opt,name=legal_name,json=legalName,proto3" json:"legal_name,omitempty"`
 	// Taxpayer number (RUC): 11 digits whose last digit is the check digit of
-	// the first ten (SUNAT's rule), starting with 20 (a legal entity); unique.
+	// the first ten (SUNAT's rule), starting with 10 (a natural person with a
+	// business: an artisan or a small workshop), 15 or 17 (other persons
+	// SUNAT registers) or 20 (a legal entity); unique.
 	Ruc string `protobuf:"bytes,3,opt,name=ruc,proto3" json:"ruc,omitempty"`
 	// INEI ubigeo code of the district of the processing plant: 6 digits, the
 	// first two one of the 25 departments, for example "040101" (Arequipa).
