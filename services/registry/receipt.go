@@ -252,4 +252,3 @@ func receiptToProto(r *millwa.Receipt) *millwav1.Receipt {
 	}
 	return p
 }
-
