@@ -318,8 +318,8 @@ func (m *measurer) fit(s string, bold bool, size, width float64) int {
 	return n
 }
 
-// sheet is the label as a printable page.
-func (l *Label) sheet() Sheet {
+// Sheet is the label as a printable page.
+func (l *Label) Sheet() Sheet {
 	product := l.Product
 	if product == (Text{}) {
 		product = Product
@@ -333,7 +333,7 @@ func (l *Label) place() (*layout, error) {
 	if l.LotName == "" {
 		return nil, fmt.Errorf("label: the lot's resource name (the QR code's text) is empty")
 	}
-	s := l.sheet()
+	s := l.Sheet()
 	return s.place()
 }
 

@@ -43,7 +43,9 @@ type Receipt struct {
 	ID            string
 	AssociationID string
 	MemberID      string
-	ClassifierID  string
+	// MemberDisplayName is the member's full name, as read.
+	MemberDisplayName string
+	ClassifierID      string
 	// Standard is the id of the standard GroupGrams' codes or
 	// FleeceCategory belong to.
 	Standard        string

@@ -60,18 +60,22 @@ type StatementLine struct {
 // for, the association's fee, what the association paid the member and
 // what it still owes.
 type MemberStatement struct {
-	AssociationID  string
-	MemberID       string
-	Campaign       int
-	Currency       string
-	FeeBasisPoints int32
-	Lines          []StatementLine
-	DeliveredGrams int64
-	SoldGrams      int64
-	EarnedAmount   int64
-	FeeAmount      int64
-	PaidAmount     int64
-	BalanceAmount  int64
+	AssociationID string
+	// AssociationName and MemberName are the legal and full names, for
+	// printing.
+	AssociationName string
+	MemberID        string
+	MemberName      string
+	Campaign        int
+	Currency        string
+	FeeBasisPoints  int32
+	Lines           []StatementLine
+	DeliveredGrams  int64
+	SoldGrams       int64
+	EarnedAmount    int64
+	FeeAmount       int64
+	PaidAmount      int64
+	BalanceAmount   int64
 }
 
 // BuildStatement assembles a member's statement for a campaign from the

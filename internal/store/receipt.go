@@ -139,10 +139,37 @@ func (qs queries) GetReceipt(ctx context.Context, p millwa.Principal, id string)
 		return millwa.Receipt{}, err
 	}
 	rs := []millwa.Receipt{row.receipt()}
-	if err := receiptGroups.load(ctx, qs.db, rs); err != nil {
+	if err := qs.loadReceipts(ctx, rs); err != nil {
 		return millwa.Receipt{}, err
 	}
 	return rs[0], nil
+}
+
+// loadReceipts fills the groups and the members' names of receipts.
+func (qs queries) loadReceipts(ctx context.Context, rs []millwa.Receipt) error {
+	if err := receiptGroups.load(ctx, qs.db, rs); err != nil || len(rs) == 0 {
+		return err
+	}
+	ids := make([]string, len(rs))
+	for i := range rs {
+		ids[i] = rs[i].MemberID
+	}
+	in := inScope("id", ids)
+	var names []struct {
+		ID   string `db:"id"`
+		Name string `db:"full_name"`
+	}
+	if err := sqlx.SelectContext(ctx, qs.db, &names, qs.db.Rebind(`SELECT id, full_name FROM members WHERE `+in.sql), in.args...); err != nil {
+		return dbError(err, "reading the members of receipts")
+	}
+	byID := map[string]string{}
+	for _, n := range names {
+		byID[n.ID] = n.Name
+	}
+	for i := range rs {
+		rs[i].MemberDisplayName = byID[rs[i].MemberID]
+	}
+	return nil
 }
 
 // ListReceipts returns one page of the receipts of an association that q
@@ -152,7 +179,7 @@ func (qs queries) ListReceipts(ctx context.Context, p millwa.Principal, associat
 	if err != nil {
 		return page, err
 	}
-	return page, receiptGroups.load(ctx, qs.db, page.Items)
+	return page, qs.loadReceipts(ctx, page.Items)
 }
 
 // VoidReceipt marks the receipt VOIDED; the caller has read it in this

@@ -25,7 +25,7 @@ func (qs queries) MemberStatement(ctx context.Context, p millwa.Principal, assoc
 	if err != nil {
 		return millwa.MemberStatement{}, err
 	}
-	s := millwa.MemberStatement{AssociationID: a.ID, MemberID: m.ID, Campaign: campaign, Currency: currency, FeeBasisPoints: a.FeeBasisPoints}
+	s := millwa.MemberStatement{AssociationID: a.ID, AssociationName: a.LegalName, MemberID: m.ID, MemberName: m.FullName, Campaign: campaign, Currency: currency, FeeBasisPoints: a.FeeBasisPoints}
 	var receipts []millwa.StatementReceipt
 	if err := sqlx.SelectContext(ctx, qs.db, &receipts, qs.db.Rebind(`SELECT id AS "id", receipt_number AS "number",
 		receive_date AS "receivedate", net_weight_grams AS "deliveredgrams"

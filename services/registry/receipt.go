@@ -55,6 +55,10 @@ func (s *Server) CreateReceipt(ctx context.Context, req *millwav1.CreateReceiptR
 			if err := tx.CreateReceipt(ctx, &created); err != nil {
 				return nil, "", err
 			}
+			created, err := tx.GetReceipt(ctx, rpc.Principal(ctx), created.ID)
+			if err != nil {
+				return nil, "", err
+			}
 			resp := &millwav1.CreateReceiptResponse{Receipt: receiptToProto(&created)}
 			return resp, resp.Receipt.Name, nil
 		})
@@ -238,6 +242,7 @@ func receiptToProto(r *millwa.Receipt) *millwav1.Receipt {
 		ReceiveDate: r.ReceiveDate, Breed: r.Breed, Colour: r.Colour, FleeceCount: r.FleeceCount,
 		NetWeightGrams: r.NetWeightGrams, Classifier: assoc + "/" + classifiersCollection + "/" + r.ClassifierID,
 		FleeceCategory: r.FleeceCategory, ReceiptNumber: r.Number, UnusedGrams: map[string]int64{},
+		MemberDisplayName: r.MemberDisplayName, SlipPdfPath: "/v1/" + millwa.ReceiptName(r.AssociationID, r.ID) + "/slip.pdf",
 		State:      rpc.EnumToProto[millwav1.ReceiptState](millwav1.ReceiptState_value, "RECEIPT_STATE_", r.State),
 		CreateTime: timestamppb.New(r.CreateTime), UpdateTime: timestamppb.New(r.UpdateTime), Etag: millwa.Etag(r.Revision),
 	}

@@ -141,7 +141,7 @@ func statementToProto(st *millwa.MemberStatement) *millwav1.MemberStatement {
 		CurrencyCode: st.Currency, DeliveredGrams: st.DeliveredGrams, SoldGrams: st.SoldGrams,
 		EarnedAmount: st.EarnedAmount, FeeAmount: st.FeeAmount, FeeBasisPoints: st.FeeBasisPoints,
 		PaidAmount: st.PaidAmount, BalanceAmount: st.BalanceAmount,
-		PdfPath: "/v1/" + n.String() + "/statement.pdf",
+		PdfPath: "/v1/" + n.String() + "/statement.pdf", MemberDisplayName: st.MemberName, AssociationLegalName: st.AssociationName,
 	}
 	for _, l := range st.Lines {
 		p.Lines = append(p.Lines, &millwav1.StatementLine{

@@ -1107,7 +1107,12 @@ type Receipt struct {
 	// Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version of the receipt. Output only.
-	Etag          string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The member's full name, for the slip. Output only.
+	MemberDisplayName string `protobuf:"bytes,20,opt,name=member_display_name,json=memberDisplayName,proto3" json:"member_display_name,omitempty"`
+	// Printable slip for the member to keep (PDF, A6), relative to the REST
+	// gateway; the SVG is at the same path ending in ".svg". Output only.
+	SlipPdfPath   string `protobuf:"bytes,21,opt,name=slip_pdf_path,json=slipPdfPath,proto3" json:"slip_pdf_path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1275,6 +1280,20 @@ func (x *Receipt) GetEtag() string {
 	return ""
 }
 
+func (x *Receipt) GetMemberDisplayName() string {
+	if x != nil {
+		return x.MemberDisplayName
+	}
+	return ""
+}
+
+func (x *Receipt) GetSlipPdfPath() string {
+	if x != nil {
+		return x.SlipPdfPath
+	}
+	return ""
+}
+
 // StatementLine is one receipt of a member statement.
 type StatementLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1398,10 +1417,14 @@ type MemberStatement struct {
 	PaidAmount int64 `protobuf:"varint,11,opt,name=paid_amount,json=paidAmount,proto3" json:"paid_amount,omitempty"`
 	// earned_amount − fee_amount − paid_amount.
 	BalanceAmount int64 `protobuf:"varint,12,opt,name=balance_amount,json=balanceAmount,proto3" json:"balance_amount,omitempty"`
-	// Printable statement (PDF), relative to the REST gateway.
-	PdfPath       string `protobuf:"bytes,13,opt,name=pdf_path,json=pdfPath,proto3" json:"pdf_path,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Printable statement (PDF, A4), relative to the REST gateway.
+	PdfPath string `protobuf:"bytes,13,opt,name=pdf_path,json=pdfPath,proto3" json:"pdf_path,omitempty"`
+	// The member's full name.
+	MemberDisplayName string `protobuf:"bytes,14,opt,name=member_display_name,json=memberDisplayName,proto3" json:"member_display_name,omitempty"`
+	// The association's legal name.
+	AssociationLegalName string `protobuf:"bytes,15,opt,name=association_legal_name,json=associationLegalName,proto3" json:"association_legal_name,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *MemberStatement) Reset() {
@@ -1521,6 +1544,20 @@ func (x *MemberStatement) GetBalanceAmount() int64 {
 func (x *MemberStatement) GetPdfPath() string {
 	if x != nil {
 		return x.PdfPath
+	}
+	return ""
+}
+
+func (x *MemberStatement) GetMemberDisplayName() string {
+	if x != nil {
+		return x.MemberDisplayName
+	}
+	return ""
+}
+
+func (x *MemberStatement) GetAssociationLegalName() string {
+	if x != nil {
+		return x.AssociationLegalName
 	}
 	return ""
 }
@@ -4276,7 +4313,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\asources\x18\x1b \x03(\v2\x14.millwa.v1.LotSourceR\asources\";\n" +
 	"\tLotSource\x12\x18\n" +
 	"\areceipt\x18\x01 \x01(\tR\areceipt\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xef\x06\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xc3\a\n" +
 	"\aReceipt\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06member\x18\x02 \x01(\tR\x06member\x12\x1a\n" +
@@ -4302,7 +4339,9 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x13 \x01(\tR\x04etag\x1a=\n" +
+	"\x04etag\x18\x13 \x01(\tR\x04etag\x12.\n" +
+	"\x13member_display_name\x18\x14 \x01(\tR\x11memberDisplayName\x12\"\n" +
+	"\rslip_pdf_path\x18\x15 \x01(\tR\vslipPdfPath\x1a=\n" +
 	"\x0fGroupGramsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a>\n" +
@@ -4316,7 +4355,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x0fdelivered_grams\x18\x04 \x01(\x03R\x0edeliveredGrams\x12\x1d\n" +
 	"\n" +
 	"sold_grams\x18\x05 \x01(\x03R\tsoldGrams\x12#\n" +
-	"\rearned_amount\x18\x06 \x01(\x03R\fearnedAmount\"\xc7\x03\n" +
+	"\rearned_amount\x18\x06 \x01(\x03R\fearnedAmount\"\xad\x04\n" +
 	"\x0fMemberStatement\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06member\x18\x02 \x01(\tR\x06member\x12\x1a\n" +
@@ -4334,7 +4373,9 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\vpaid_amount\x18\v \x01(\x03R\n" +
 	"paidAmount\x12%\n" +
 	"\x0ebalance_amount\x18\f \x01(\x03R\rbalanceAmount\x12\x19\n" +
-	"\bpdf_path\x18\r \x01(\tR\apdfPath\"\x89\x02\n" +
+	"\bpdf_path\x18\r \x01(\tR\apdfPath\x12.\n" +
+	"\x13member_display_name\x18\x0e \x01(\tR\x11memberDisplayName\x124\n" +
+	"\x16association_legal_name\x18\x0f \x01(\tR\x14associationLegalName\"\x89\x02\n" +
 	"\rMemberPayment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\x05R\bcampaign\x12\x16\n" +
