@@ -198,9 +198,15 @@ func TestAcopioSettlement(t *testing.T) {
 			}
 		}
 
+		// The categorised lot's label names its category and whole fleeces.
+		lbl, err := f.reg.GetLotLabel(t.Context(), &millwav1.GetLotLabelRequest{Name: lots["EXTRAFINA"].GetName()})
+		if err != nil || lbl.GetLabel().GetQualityGroupName().GetEs() != "Extrafina" || lbl.GetLabel().GetProductName().GetEs() != "Fibra de alpaca en vellón" {
+			t.Fatalf("label of the EXTRAFINA lot: %v, %v", lbl, err)
+		}
+
 		// A receipt's grams are never used twice; a used receipt cannot be
 		// voided.
-		_, err := f.reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(),
+		_, err = f.reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(),
 			Lot: f.lotFrom(classedStandard, "BABY", 2200, &millwav1.LotSource{Receipt: receipts[0][0].GetName(), Grams: 1})})
 		if st := wantCode(t, "a lot from used grams", err, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{"lot.sources[0].grams"}) {
 			t.Fatalf("reused grams name %v, want lot.sources[0].grams", badRequestFields(st))

@@ -428,6 +428,8 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) (*millwav1.Lot, error) {
 	}
 	if g := groupOf(s.standards, l.Standard, l.MarketGroup); g != nil {
 		p.MarketQualityGroupName = rpc.TextToProto(g.Name)
+	} else if st, ok := s.standards.Get(l.Standard); ok && st.Category(l.MarketGroup) != nil {
+		p.MarketQualityGroupName = rpc.TextToProto(st.Category(l.MarketGroup).Name)
 	}
 	if m := l.Measurement; m != nil {
 		p.Measurement = rpc.MeasurementToProto(l.Breed, *m)
