@@ -204,6 +204,32 @@ func TestAcopioSettlement(t *testing.T) {
 			t.Fatalf("label of the EXTRAFINA lot: %v, %v", lbl, err)
 		}
 
+		// An agency check-grades the categorised lot from the weights it
+		// classes out of a sample of its fleeces: 80 % fine fibre is
+		// EXTRAFINA, as declared; 30 % is GRUESA, three categories coarser.
+		agency, agencyKey := ts.createAgency(t, "21")
+		audit := millwav1.NewAuditServiceClient(ts.dial(t, agencyKey))
+		for _, c := range []struct {
+			grams    map[string]int64
+			category string
+			offset   int32
+		}{
+			{map[string]int64{"BABY": 700, "FLEECE": 100, "HUARIZO": 200}, "EXTRAFINA", 0},
+			{map[string]int64{"BABY": 300, "HUARIZO": 700}, "GRUESA", 3},
+		} {
+			resp, err := audit.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: agency.GetName(),
+				CheckGrading: &millwav1.CheckGrading{Lot: lots["EXTRAFINA"].GetName(), ClassedGrams: c.grams}})
+			if err != nil || resp.GetCheckGrading().GetCheckGrade() != nil || resp.GetCheckGrading().GetGroupOffset() != c.offset ||
+				resp.GetCheckGrading().GetDeclaredQualityGroup() != "EXTRAFINA" {
+				t.Fatalf("check of the EXTRAFINA lot classed %v: %v, %v; want %s, offset %d", c.grams, resp, err, c.category, c.offset)
+			}
+		}
+		_, err = audit.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: agency.GetName(),
+			CheckGrading: &millwav1.CheckGrading{Lot: lots["EXTRAFINA"].GetName(), ClassedGrams: map[string]int64{"EXTRAFINA": 10}}})
+		if st := wantCode(t, "classed weights in a category", err, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{`check_grading.classed_grams["EXTRAFINA"]`}) {
+			t.Fatalf("a category among the classed weights names %v", badRequestFields(st))
+		}
+
 		// A receipt's grams are never used twice; a used receipt cannot be
 		// voided.
 		_, err = f.reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(),

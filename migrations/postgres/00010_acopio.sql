@@ -104,7 +104,20 @@ CREATE TABLE member_payments (
 );
 CREATE INDEX member_payments_member_idx ON member_payments (member_id, campaign);
 
+-- A check grading of a lot of whole fleeces keeps the grams the agency
+-- classed into quality groups (a JSON object of code to grams) in place of
+-- a measured sample.
+ALTER TABLE check_gradings ADD COLUMN classed_grams TEXT NULL;
+ALTER TABLE check_gradings DROP CONSTRAINT check_gradings_measured;
+ALTER TABLE check_gradings ADD CONSTRAINT check_gradings_measured
+    CHECK (mean_fibre_diameter_um IS NOT NULL OR diameter_histogram IS NOT NULL OR classed_grams IS NOT NULL);
+
 -- +goose Down
+ALTER TABLE check_gradings DROP CONSTRAINT check_gradings_measured;
+DELETE FROM check_gradings WHERE mean_fibre_diameter_um IS NULL AND diameter_histogram IS NULL;
+ALTER TABLE check_gradings ADD CONSTRAINT check_gradings_measured
+    CHECK (mean_fibre_diameter_um IS NOT NULL OR diameter_histogram IS NOT NULL);
+ALTER TABLE check_gradings DROP COLUMN classed_grams;
 DROP TABLE member_payments;
 DROP TABLE lot_sources;
 DROP TABLE receipt_groups;

@@ -104,7 +104,105 @@ CREATE TABLE member_payments (
 ) STRICT;
 CREATE INDEX member_payments_member_idx ON member_payments (member_id, campaign);
 
+-- A check grading of a lot of whole fleeces keeps the grams the agency
+-- classed into quality groups (a JSON object of code to grams) in place of
+-- a measured sample. SQLite cannot change a CHECK constraint: the table is
+-- rebuilt with the new column and constraint.
+CREATE TABLE check_gradings_new (
+    id                     TEXT    NOT NULL PRIMARY KEY,
+    agency_id              TEXT    NOT NULL REFERENCES agencies (id),
+    lot_id                 TEXT    NOT NULL,
+    association_id         TEXT    NOT NULL,
+    classifier_id          TEXT    NOT NULL,
+    standard               TEXT    NOT NULL,
+    declared_quality_group TEXT    NOT NULL,
+    market_quality_group   TEXT    NOT NULL,
+    check_quality_group    TEXT    NOT NULL,
+    mean_fibre_diameter_um REAL    NULL,
+    fibre_diameter_sd_um   REAL    NULL,
+    fibres_measured        INTEGER NULL,
+    diameter_histogram     TEXT    NULL,
+    staple_length_mm       REAL    NULL,
+    grading_detail         TEXT    NULL,
+    sampling_seed          INTEGER NULL,
+    create_time            TEXT    NOT NULL CHECK (create_time GLOB '????-??-??T??:??:??.??????Z'),
+    sample_time            TEXT    NULL CHECK (sample_time IS NULL OR sample_time GLOB '????-??-??T??:??:??.??????Z'),
+    note                   TEXT    NOT NULL DEFAULT '',
+    classed_grams          TEXT    NULL,
+    CONSTRAINT check_gradings_lot_fkey FOREIGN KEY (association_id, lot_id)
+        REFERENCES lots (association_id, id),
+    CONSTRAINT check_gradings_classifier_fkey FOREIGN KEY (association_id, classifier_id)
+        REFERENCES classifiers (association_id, id),
+    CONSTRAINT check_gradings_id_format CHECK (length(id) = 36 AND id NOT GLOB '*[^0-9a-f-]*'),
+    CONSTRAINT check_gradings_mean_diameter_positive
+        CHECK (mean_fibre_diameter_um IS NULL OR mean_fibre_diameter_um > 0),
+    CONSTRAINT check_gradings_diameter_sd_nonnegative
+        CHECK (fibre_diameter_sd_um IS NULL OR fibre_diameter_sd_um >= 0),
+    CONSTRAINT check_gradings_fibres_measured_positive
+        CHECK (fibres_measured IS NULL OR fibres_measured > 0),
+    CONSTRAINT check_gradings_staple_length_positive
+        CHECK (staple_length_mm IS NULL OR staple_length_mm > 0),
+    CONSTRAINT check_gradings_measured CHECK (mean_fibre_diameter_um IS NOT NULL OR diameter_histogram IS NOT NULL OR classed_grams IS NOT NULL)
+) STRICT;
+INSERT INTO check_gradings_new (id, agency_id, lot_id, association_id, classifier_id, standard, declared_quality_group, market_quality_group,
+    check_quality_group, mean_fibre_diameter_um, fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm,
+    grading_detail, sampling_seed, create_time, sample_time, note)
+    SELECT id, agency_id, lot_id, association_id, classifier_id, standard, declared_quality_group, market_quality_group,
+    check_quality_group, mean_fibre_diameter_um, fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm,
+    grading_detail, sampling_seed, create_time, sample_time, note FROM check_gradings;
+DROP TABLE check_gradings;
+ALTER TABLE check_gradings_new RENAME TO check_gradings;
+CREATE INDEX check_gradings_classifier_idx ON check_gradings (classifier_id, create_time);
+CREATE INDEX check_gradings_agency_idx ON check_gradings (agency_id, create_time);
+CREATE INDEX check_gradings_lot_idx ON check_gradings (lot_id);
+
 -- +goose Down
+CREATE TABLE check_gradings_old (
+    id                     TEXT    NOT NULL PRIMARY KEY,
+    agency_id              TEXT    NOT NULL REFERENCES agencies (id),
+    lot_id                 TEXT    NOT NULL,
+    association_id         TEXT    NOT NULL,
+    classifier_id          TEXT    NOT NULL,
+    standard               TEXT    NOT NULL,
+    declared_quality_group TEXT    NOT NULL,
+    market_quality_group   TEXT    NOT NULL,
+    check_quality_group    TEXT    NOT NULL,
+    mean_fibre_diameter_um REAL    NULL,
+    fibre_diameter_sd_um   REAL    NULL,
+    fibres_measured        INTEGER NULL,
+    diameter_histogram     TEXT    NULL,
+    staple_length_mm       REAL    NULL,
+    grading_detail         TEXT    NULL,
+    sampling_seed          INTEGER NULL,
+    create_time            TEXT    NOT NULL CHECK (create_time GLOB '????-??-??T??:??:??.??????Z'),
+    sample_time            TEXT    NULL CHECK (sample_time IS NULL OR sample_time GLOB '????-??-??T??:??:??.??????Z'),
+    note                   TEXT    NOT NULL DEFAULT '',
+    CONSTRAINT check_gradings_lot_fkey FOREIGN KEY (association_id, lot_id)
+        REFERENCES lots (association_id, id),
+    CONSTRAINT check_gradings_classifier_fkey FOREIGN KEY (association_id, classifier_id)
+        REFERENCES classifiers (association_id, id),
+    CONSTRAINT check_gradings_id_format CHECK (length(id) = 36 AND id NOT GLOB '*[^0-9a-f-]*'),
+    CONSTRAINT check_gradings_mean_diameter_positive
+        CHECK (mean_fibre_diameter_um IS NULL OR mean_fibre_diameter_um > 0),
+    CONSTRAINT check_gradings_diameter_sd_nonnegative
+        CHECK (fibre_diameter_sd_um IS NULL OR fibre_diameter_sd_um >= 0),
+    CONSTRAINT check_gradings_fibres_measured_positive
+        CHECK (fibres_measured IS NULL OR fibres_measured > 0),
+    CONSTRAINT check_gradings_staple_length_positive
+        CHECK (staple_length_mm IS NULL OR staple_length_mm > 0),
+    CONSTRAINT check_gradings_measured CHECK (mean_fibre_diameter_um IS NOT NULL OR diameter_histogram IS NOT NULL)
+) STRICT;
+INSERT INTO check_gradings_old (id, agency_id, lot_id, association_id, classifier_id, standard, declared_quality_group, market_quality_group,
+    check_quality_group, mean_fibre_diameter_um, fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm,
+    grading_detail, sampling_seed, create_time, sample_time, note)
+    SELECT id, agency_id, lot_id, association_id, classifier_id, standard, declared_quality_group, market_quality_group,
+    check_quality_group, mean_fibre_diameter_um, fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm,
+    grading_detail, sampling_seed, create_time, sample_time, note FROM check_gradings WHERE mean_fibre_diameter_um IS NOT NULL OR diameter_histogram IS NOT NULL;
+DROP TABLE check_gradings;
+ALTER TABLE check_gradings_old RENAME TO check_gradings;
+CREATE INDEX check_gradings_classifier_idx ON check_gradings (classifier_id, create_time);
+CREATE INDEX check_gradings_agency_idx ON check_gradings (agency_id, create_time);
+CREATE INDEX check_gradings_lot_idx ON check_gradings (lot_id);
 DROP TABLE member_payments;
 DROP TABLE lot_sources;
 DROP TABLE receipt_groups;
