@@ -133,6 +133,24 @@ func TestReceiptNumbersUnderConcurrency(t *testing.T) {
 		if r := f.receive(t, other); r.GetReceiptNumber() != 1 {
 			t.Fatalf("first receipt of campaign 2025 numbered %d, want 1", r.GetReceiptNumber())
 		}
+		// Keyset pages by number, newest first, within the campaign.
+		var got []int64
+		for token := ""; ; {
+			page, err := f.reg.ListReceipts(t.Context(), &millwav1.ListReceiptsRequest{Parent: f.assoc.GetName(), PageSize: 10,
+				PageToken: token, Filter: "campaign = 2026", OrderBy: "receipt_number desc"})
+			if err != nil {
+				t.Fatalf("ListReceipts: %v", err)
+			}
+			for _, r := range page.GetReceipts() {
+				got = append(got, r.GetReceiptNumber())
+			}
+			if token = page.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if len(got) != 25 || got[0] != 25 || got[24] != 1 || !slices.IsSortedFunc(got, func(a, b int64) int { return int(b - a) }) {
+			t.Fatalf("receipts of 2026 by number, newest first, in pages of 10: %v", got)
+		}
 		// Voided receipts can be listed apart, by filter on state.
 		list, err := f.reg.ListReceipts(t.Context(), &millwav1.ListReceiptsRequest{Parent: f.assoc.GetName(), Filter: "state = VOIDED"})
 		if err != nil || len(list.GetReceipts()) != 1 || list.GetReceipts()[0].GetName() != byNumber[7] {

@@ -52,6 +52,12 @@ func TestReceiptSlipAndStatementPrint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Over REST the answer is the bare statement.
+		var rest millwav1.MemberStatement
+		restDo(t, ts, f.secret, "GET", "/v1/"+f.members[0]+"/statements/2026", nil, &rest)
+		if rest.GetName() != st.GetStatement().GetName() || rest.GetDeliveredGrams() != 4000 || len(rest.GetLines()) != 1 {
+			t.Fatalf("GET the statement over REST: %v", &rest)
+		}
 		path := st.GetStatement().GetPdfPath()
 		resp, pdf = ts.labelGET(t, f.secret, path)
 		if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf, []byte("/MediaBox [0 0 595.28 841.89]")) {
