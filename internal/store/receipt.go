@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -241,21 +239,32 @@ func (tx *Tx) UseSources(ctx context.Context, lots []millwa.Lot, fields []string
 		return strings.Compare(a.code, b.code)
 	})
 	keys = slices.Compact(keys)
-	groups := map[want]*sourceGroup{}
+	// One statement locks every group of the receipts drawn on, in
+	// receipt-id order.
+	var receiptIDs []string
 	for _, k := range keys {
-		id, ok := canonicalID(k.receipt)
-		if !ok {
-			continue
+		if id, ok := canonicalID(k.receipt); ok && !slices.Contains(receiptIDs, id) {
+			receiptIDs = append(receiptIDs, id)
 		}
-		var g sourceGroup
-		err := sqlx.GetContext(ctx, tx.tx, &g, tx.tx.Rebind(`SELECT g.receipt_id, r.association_id, r.member_id, r.standard, r.campaign,
+	}
+	groups := map[want]*sourceGroup{}
+	if len(receiptIDs) > 0 {
+		in := inScope("g.receipt_id", receiptIDs)
+		var rows []sourceGroup
+		if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT g.receipt_id, r.association_id, r.member_id, r.standard, r.campaign,
 			r.breed, r.colour, r.state, g.code, g.grams, g.used_grams
 			FROM receipt_groups g JOIN receipts r ON r.id = g.receipt_id
-			WHERE g.receipt_id = ? AND g.code = ?`+tx.forUpdate), id, k.code)
-		if err == nil {
-			groups[k] = &g
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return dbError(err, "locking receipt %s", k.receipt)
+			WHERE `+in.sql+` ORDER BY g.receipt_id, g.code`+tx.forUpdate), in.args...); err != nil {
+			return dbError(err, "locking the receipts of lot sources")
+		}
+		byKey := map[want]*sourceGroup{}
+		for i := range rows {
+			byKey[want{rows[i].ReceiptID, rows[i].Code}] = &rows[i]
+		}
+		for _, k := range keys {
+			if id, ok := canonicalID(k.receipt); ok && byKey[want{id, k.code}] != nil {
+				groups[k] = byKey[want{id, k.code}]
+			}
 		}
 	}
 	var vs millwa.Violations
@@ -286,18 +295,17 @@ func (tx *Tx) UseSources(ctx context.Context, lots []millwa.Lot, fields []string
 	if err := vs.Err(); err != nil {
 		return err
 	}
-	t := dbTime{now()}
 	for _, k := range keys {
 		g := groups[k]
 		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE receipt_groups SET used_grams = ? WHERE receipt_id = ? AND code = ?`),
 			g.UsedGrams, g.ReceiptID, g.Code); err != nil {
 			return dbError(err, "using grams of receipt %s", g.ReceiptID)
 		}
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE receipts SET revision = revision + 1, update_time = ? WHERE id = ?`), t, g.ReceiptID); err != nil {
-			return dbError(err, "using grams of receipt %s", g.ReceiptID)
-		}
 	}
-	return nil
+	in := inScope("id", receiptIDs)
+	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE receipts SET revision = revision + 1, update_time = ? WHERE `+in.sql),
+		append([]any{dbTime{now()}}, in.args...)...)
+	return dbError(err, "using grams of receipts")
 }
 
 // insertSources writes the sources of lot l, created as id.
