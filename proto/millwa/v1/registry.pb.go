@@ -702,7 +702,9 @@ type Lot struct {
 	// Colour code of the standard's colour table, for example "WHITE",
 	// "LIGHT_FAWN", "BLACK".
 	Colour string `protobuf:"bytes,5,opt,name=colour,proto3" json:"colour,omitempty"`
-	// Quality group code the classifier assigned by hand, for example "BABY".
+	// Quality group code the classifier assigned by hand, for example "BABY";
+	// under a standard of whole fleeces (standards/pe-ntp-231-300-2014) a
+	// fleece category, for example "EXTRAFINA".
 	DeclaredQualityGroup string `protobuf:"bytes,6,opt,name=declared_quality_group,json=declaredQualityGroup,proto3" json:"declared_quality_group,omitempty"`
 	// Resource name of the classifier of the same association who classed the
 	// lot, "associations/{association}/classifiers/{classifier}".
@@ -710,7 +712,9 @@ type Lot struct {
 	// Net weight of the lot in grams, 1 to 100,000,000 (100 t).
 	NetWeightGrams int64 `protobuf:"varint,8,opt,name=net_weight_grams,json=netWeightGrams,proto3" json:"net_weight_grams,omitempty"`
 	// Members' contributions: 1 to 1,000 entries, distinct members, whose
-	// grams sum exactly to net_weight_grams. Omitted for processors.
+	// grams sum exactly to net_weight_grams. Empty in a request that gives
+	// sources: they are then derived from the receipts, summed per member.
+	// Omitted for processors.
 	Contributions []*Contribution `protobuf:"bytes,9,rep,name=contributions,proto3" json:"contributions,omitempty"`
 	// Where the fleece was collected (centro de acopio), 1 to 200 characters.
 	CollectionPoint string `protobuf:"bytes,10,opt,name=collection_point,json=collectionPoint,proto3" json:"collection_point,omitempty"`

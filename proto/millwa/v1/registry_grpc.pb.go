@@ -184,12 +184,22 @@ type RegistryServiceClient interface {
 	// the lot at once against resting purchase orders (best bid first, then
 	// the oldest), so the returned lot may already be ALLOCATED.
 	//
+	// A lot is built either from hand-typed contributions or from receipts
+	// (sources): each source takes unused grams of the lot's declared group
+	// (or fleece category) from one receipt, and the contributions are then
+	// derived. The receipts drawn on are locked for the transaction, so no
+	// gram of a receipt is ever in two lots.
+	//
 	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
-	// field: contributions that do not sum exactly to net_weight_grams, a
-	// member or classifier that is not of this association, a colour, breed or
-	// quality group that is not a code of the standard, an unknown standard, a
-	// weight or price that is zero or negative, a histogram with no fibres);
-	// NOT_FOUND (the parent association does not exist or is not the caller's).
+	// field: contributions or sources that do not sum exactly to
+	// net_weight_grams, both given, a member, classifier or receipt that is
+	// not of this association, a receipt that is voided, of another standard,
+	// campaign, breed or colour, or without enough unused grams of the group
+	// (named, for example "lot.sources[3].grams"), a colour, breed or quality
+	// group that is not a code of the standard, an unknown standard, a weight
+	// or price that is zero or negative, a histogram with no fibres, a
+	// measurement of a lot of whole fleeces); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
 	CreateLot(ctx context.Context, in *CreateLotRequest, opts ...grpc.CallOption) (*CreateLotResponse, error)
 	// BatchCreateLots creates up to 500 lots of one association in one
 	// transaction: all of them or none. Each lot is validated as by CreateLot;
@@ -638,12 +648,22 @@ type RegistryServiceServer interface {
 	// the lot at once against resting purchase orders (best bid first, then
 	// the oldest), so the returned lot may already be ALLOCATED.
 	//
+	// A lot is built either from hand-typed contributions or from receipts
+	// (sources): each source takes unused grams of the lot's declared group
+	// (or fleece category) from one receipt, and the contributions are then
+	// derived. The receipts drawn on are locked for the transaction, so no
+	// gram of a receipt is ever in two lots.
+	//
 	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
-	// field: contributions that do not sum exactly to net_weight_grams, a
-	// member or classifier that is not of this association, a colour, breed or
-	// quality group that is not a code of the standard, an unknown standard, a
-	// weight or price that is zero or negative, a histogram with no fibres);
-	// NOT_FOUND (the parent association does not exist or is not the caller's).
+	// field: contributions or sources that do not sum exactly to
+	// net_weight_grams, both given, a member, classifier or receipt that is
+	// not of this association, a receipt that is voided, of another standard,
+	// campaign, breed or colour, or without enough unused grams of the group
+	// (named, for example "lot.sources[3].grams"), a colour, breed or quality
+	// group that is not a code of the standard, an unknown standard, a weight
+	// or price that is zero or negative, a histogram with no fibres, a
+	// measurement of a lot of whole fleeces); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
 	CreateLot(context.Context, *CreateLotRequest) (*CreateLotResponse, error)
 	// BatchCreateLots creates up to 500 lots of one association in one
 	// transaction: all of them or none. Each lot is validated as by CreateLot;
