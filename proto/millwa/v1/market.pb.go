@@ -431,7 +431,9 @@ type PurchaseOrder struct {
 	Standard string `protobuf:"bytes,2,opt,name=standard,proto3" json:"standard,omitempty"`
 	// Quality group codes accepted (matched against the lot's market quality
 	// group), 1 to 20 distinct codes of the standard, for example ["BABY",
-	// "FLEECE"].
+	// "FLEECE"]; under a standard of whole fleeces
+	// ("standards/pe-ntp-231-300-2014") fleece categories, for example
+	// ["EXTRAFINA"].
 	AcceptedQualityGroups []string `protobuf:"bytes,3,rep,name=accepted_quality_groups,json=acceptedQualityGroups,proto3" json:"accepted_quality_groups,omitempty"`
 	// Colour codes accepted, 0 to 30 distinct codes of the standard; empty
 	// accepts every colour.
