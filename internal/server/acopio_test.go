@@ -224,6 +224,15 @@ func TestAcopioSettlement(t *testing.T) {
 				t.Fatalf("check of the EXTRAFINA lot classed %v: %v, %v; want %s, offset %d", c.grams, resp, err, c.category, c.offset)
 			}
 		}
+		// The consistency report on whole fleeces reads the latest check of
+		// the lot: GRUESA against EXTRAFINA, declared three categories finer.
+		rep, err := audit.GetConsistencyReport(t.Context(), &millwav1.GetConsistencyReportRequest{Standard: fleeceStandard,
+			Scope:     &millwav1.GetConsistencyReportRequest_Association{Association: f.assoc.GetName()},
+			StartTime: timestamppb.New(time.Now().Add(-time.Hour)), EndTime: timestamppb.New(time.Now().Add(time.Hour))})
+		if o := rep.GetConsistencyReport().GetOverall(); err != nil || o.GetCheckCount() != 1 || o.GetExactAgreementCount() != 0 || o.GetDeclaredFinerCount() != 1 ||
+			!slices.Equal(rep.GetConsistencyReport().GetConfusionMatrix().GetQualityGroups(), []string{"EXTRAFINA", "FINA", "SEMIFINA", "GRUESA"}) {
+			t.Fatalf("consistency report on whole fleeces: %v, %v", rep, err)
+		}
 		_, err = audit.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: agency.GetName(),
 			CheckGrading: &millwav1.CheckGrading{Lot: lots["EXTRAFINA"].GetName(), ClassedGrams: map[string]int64{"EXTRAFINA": 10}}})
 		if st := wantCode(t, "classed weights in a category", err, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{`check_grading.classed_grams["EXTRAFINA"]`}) {
