@@ -1448,7 +1448,9 @@ type GetConsistencyReportRequest struct {
 	// The standard whose checks are compared, for example
 	// "standards/pe-ntp-231-301-2014"; empty means that one. Checks graded
 	// under another standard are left out and counted in
-	// other_standard_check_count.
+	// other_standard_check_count. A standard of whole fleeces
+	// ("standards/pe-ntp-231-300-2014") compares fleece categories, best
+	// first, and reports no diameter bias.
 	Standard string `protobuf:"bytes,6,opt,name=standard,proto3" json:"standard,omitempty"`
 	// Classifiers whose quadratic-weighted kappa is below this value are
 	// listed in classifiers_below_threshold; -1 to 1. Absent: 0.6 (the lower
