@@ -132,7 +132,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	if opts.Metrics != nil {
 		root.Handle("GET /metrics", opts.Metrics)
 	}
-	registerLabels(root, mux, conn)
+	registerSheets(root, mux, conn)
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
 	root.Handle("/", mux)

@@ -13,68 +13,98 @@ import (
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
-// labelFormat is one printable form of a lot's bale label.
-type labelFormat struct {
+// sheetFormat is one printable form of a sheet (a lot's label, a
+// receipt's slip, a member's statement).
+type sheetFormat struct {
 	ext         string // the path's and the file name's extension
 	contentType string
-	render      func(label.Label) ([]byte, error)
+	render      func(label.Sheet) ([]byte, error)
 	// csp is the Content-Security-Policy of the answer, if any. An SVG
 	// opened by itself is a document that could run script: it may run
 	// nothing. A PDF gets none, as browsers refuse to show a sandboxed PDF.
 	csp string
 }
 
-var labelFormats = []labelFormat{
-	{ext: "svg", contentType: "image/svg+xml", render: label.SVG, csp: "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
-	{ext: "pdf", contentType: "application/pdf", render: label.PDF},
+var sheetFormats = []sheetFormat{
+	{ext: "svg", contentType: "image/svg+xml", render: label.SheetSVG, csp: "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
+	{ext: "pdf", contentType: "application/pdf", render: label.SheetPDF},
 }
 
-// getLotLabelMethod is the RPC the label routes call, as the policy table
-// and the interceptors know it.
-const getLotLabelMethod = "/millwa.v1.RegistryService/GetLotLabel"
+// sheetRoute is a printable page of a resource: the RPC it is read with,
+// as the policy table and the interceptors know it, and how it is read and
+// turned into a sheet and a file name (without extension).
+type sheetRoute struct {
+	// path is the route without its extension, with wildcards, for
+	// example "/v1/associations/{association}/lots/{lot}/label".
+	path   string
+	method string
+	read   func(ctx context.Context, r *http.Request) (label.Sheet, string, error)
+}
 
-// registerLabels serves the printable labels of lots,
-// GET /v1/associations/{a}/lots/{l}/label.svg and …/label.pdf (the paths
-// LotLabel.svg_path and pdf_path give). They are not REST mappings of an
-// RPC, so the grpc-gateway rules do not cover them: each calls
-// RegistryService.GetLotLabel over conn with the metadata the generated
-// routes send (see callForRoute), so that the same interceptors, policy
-// and rate limit apply, and renders the answer. Errors are google.rpc.Status JSON with the HTTP code of their
-// gRPC code, as on every other route.
-func registerLabels(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn) {
+// registerSheets serves printable pages that are not REST mappings of an
+// RPC, so the grpc-gateway rules do not cover them: the lot labels
+// (GET …/lots/{l}/label.svg and .pdf, the paths LotLabel.svg_path and
+// pdf_path give), the receipt slips and the member statements. Each reads
+// its resource over conn with the metadata the generated routes send (see
+// callForRoute), so that the same interceptors, policy and rate limit
+// apply, and renders the answer. Errors are google.rpc.Status JSON with the
+// HTTP code of their gRPC code, as on every other route.
+func registerSheets(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn) {
 	client := millwav1.NewRegistryServiceClient(conn)
-	for _, f := range labelFormats {
-		pattern := "/v1/associations/{association}/lots/{lot}/label." + f.ext
-		root.Handle("GET "+pattern, &labelHandler{mux: mux, client: client, format: f, pattern: pattern})
+	for _, route := range []sheetRoute{lotLabelRoute(client), receiptSlipRoute(client), statementRoute(client)} {
+		for _, f := range sheetFormats {
+			pattern := route.path + "." + f.ext
+			root.Handle("GET "+pattern, &sheetHandler{mux: mux, route: route, format: f, pattern: pattern})
+		}
 	}
 }
 
-// labelHandler serves one format of lot labels.
-type labelHandler struct {
+// sheetHandler serves one format of one route's sheets.
+type sheetHandler struct {
 	mux     *runtime.ServeMux
-	client  millwav1.RegistryServiceClient
-	format  labelFormat
+	route   sheetRoute
+	format  sheetFormat
 	pattern string
 }
 
-func (h *labelHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := "associations/" + r.PathValue("association") + "/lots/" + r.PathValue("lot")
-	resp, ok := callForRoute(w, r, h.mux, getLotLabelMethod, h.pattern, func(ctx context.Context) (*millwav1.GetLotLabelResponse, error) {
-		return h.client.GetLotLabel(ctx, &millwav1.GetLotLabelRequest{Name: name})
+// sheetAnswer is a read sheet and its file name.
+type sheetAnswer struct {
+	sheet label.Sheet
+	file  string
+}
+
+func (h *sheetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	resp, ok := callForRoute(w, r, h.mux, h.route.method, h.pattern, func(ctx context.Context) (sheetAnswer, error) {
+		s, file, err := h.route.read(ctx, r)
+		return sheetAnswer{s, file}, err
 	})
 	if !ok {
 		return
 	}
-	body, err := h.format.render(labelFromProto(resp.GetLabel()))
+	body, err := h.format.render(resp.sheet)
 	if err != nil {
-		// The server answered a label the renderer cannot print: a bug on
+		// The server answered what the renderer cannot print: a bug on
 		// this side, whose detail the client cannot act on.
 		writeStatus(w, r, http.StatusInternalServerError, status.New(codes.Internal,
-			"internal error: the label could not be rendered as "+h.format.ext))
+			"internal error: the page could not be rendered as "+h.format.ext))
 		return
 	}
 	writeDocument(w, r, document{body: body, contentType: h.format.contentType, disposition: "inline",
-		fileName: "lot-" + resp.GetLabel().GetLotId() + "." + h.format.ext, csp: h.format.csp})
+		fileName: resp.file + "." + h.format.ext, csp: h.format.csp})
+}
+
+// lotLabelRoute is the bale label of a lot.
+func lotLabelRoute(client millwav1.RegistryServiceClient) sheetRoute {
+	return sheetRoute{path: "/v1/associations/{association}/lots/{lot}/label", method: "/millwa.v1.RegistryService/GetLotLabel",
+		read: func(ctx context.Context, r *http.Request) (label.Sheet, string, error) {
+			name := "associations/" + r.PathValue("association") + "/lots/" + r.PathValue("lot")
+			resp, err := client.GetLotLabel(ctx, &millwav1.GetLotLabelRequest{Name: name})
+			if err != nil {
+				return label.Sheet{}, "", err
+			}
+			l := labelFromProto(resp.GetLabel())
+			return l.Sheet(), "lot-" + resp.GetLabel().GetLotId(), nil
+		}}
 }
 
 // labelFromProto is what the renderer prints of a LotLabel.

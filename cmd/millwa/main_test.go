@@ -448,8 +448,26 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 		t.Fatalf("associations after two demo runs: %v %v", assocs, err)
 	}
 	lots, err := reg.ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: "associations/-", PageSize: 500})
-	if err != nil || len(lots.GetLots()) != 200 {
-		t.Fatalf("lots after two demo runs: %d %v, want 200", len(lots.GetLots()), err)
+	// 40 lots an association, and 4 lots of whole fleeces.
+	if err != nil || len(lots.GetLots()) != 204 {
+		t.Fatalf("lots after two demo runs: %d %v, want 204", len(lots.GetLots()), err)
+	}
+	// In Puno every gram of a lot comes from members' receipts.
+	fromReceipts := 0
+	for _, l := range lots.GetLots() {
+		if strings.HasPrefix(l.GetUbigeo(), "21") {
+			var grams int64
+			for _, src := range l.GetSources() {
+				grams += src.GetGrams()
+			}
+			if grams != l.GetNetWeightGrams() {
+				t.Errorf("Puno lot %s: sources sum to %d g of %d", l.GetName(), grams, l.GetNetWeightGrams())
+			}
+			fromReceipts++
+		}
+	}
+	if fromReceipts != 124 {
+		t.Errorf("%d Puno lots, want 3 × 40 built from receipts and 4 of whole fleeces", fromReceipts)
 	}
 	regions := map[string]bool{}
 	for _, a := range assocs.GetAssociations() {
@@ -463,12 +481,14 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 	// with the paid ones' payouts summing to what was paid.
 	mkt := millwav1.NewMarketServiceClient(p.dial(t))
 	procs, err := mkt.ListProcessors(t.Context(), &millwav1.ListProcessorsRequest{})
-	if err != nil || len(procs.GetProcessors()) != 3 {
-		t.Fatalf("processors after two demo runs: %v %v, want 3", procs, err)
+	if err != nil || len(procs.GetProcessors()) != 4 {
+		t.Fatalf("processors after two demo runs: %v %v, want 4", procs, err)
 	}
 	for _, pr := range procs.GetProcessors() {
-		if pr.GetUbigeo()[:2] != "04" {
-			t.Errorf("demo processor %s is not in Arequipa", pr.GetLegalName())
+		// Three mills in Arequipa, and a Puno workshop trading under a
+		// person's RUC.
+		if pr.GetUbigeo()[:2] != "04" && !strings.HasPrefix(pr.GetRuc(), "10") {
+			t.Errorf("demo processor %s is neither in Arequipa nor a workshop", pr.GetLegalName())
 		}
 	}
 	trades, err := mkt.ListTrades(t.Context(), &millwav1.ListTradesRequest{PageSize: 500})
@@ -497,8 +517,8 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 			t.Errorf("no demo trade is %v: %v", st, states)
 		}
 	}
-	if len(clearings) != 1 {
-		t.Errorf("demo trades come from %d clearings, want the one season's", len(clearings))
+	if len(clearings) != 2 {
+		t.Errorf("demo trades come from %d clearings, want the season's and the whole fleeces'", len(clearings))
 	}
 
 	// The audit: the report for Puno lists the lenient classifier of the

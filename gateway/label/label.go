@@ -97,49 +97,39 @@ func Kilograms(grams int64) string {
 	return fmt.Sprintf("%s%d.%02d kg", sign, centi/100, centi%100)
 }
 
-// field is one line of the label's body: a bilingual caption, in bold,
-// and its value.
-type field struct {
-	caption Text
-	value   string
-	// large prints the field bigger: the group and the weight, which a
-	// buyer reads first.
-	large bool
-}
-
 // fields are the lines of the label's body, in order; empty optional
 // values are left out.
-func (l *Label) fields() []field {
-	fs := []field{
-		{caption: Text{"Norma", "Standard"}, value: l.Standard.String()},
-		{caption: Text{"Grupo de calidad", "Quality group"}, value: l.QualityGroup.String(), large: true},
-		{caption: Text{"Color", "Colour"}, value: l.Colour.String()},
-		{caption: Text{"Raza", "Breed"}, value: l.Breed.String()},
-		{caption: Text{"Peso neto", "Net weight"}, value: Kilograms(l.NetWeightGrams), large: true},
+func (l *Label) fields() []Field {
+	fs := []Field{
+		{Caption: Text{"Norma", "Standard"}, Value: l.Standard.String()},
+		{Caption: Text{"Grupo de calidad", "Quality group"}, Value: l.QualityGroup.String(), Large: true},
+		{Caption: Text{"Color", "Colour"}, Value: l.Colour.String()},
+		{Caption: Text{"Raza", "Breed"}, Value: l.Breed.String()},
+		{Caption: Text{"Peso neto", "Net weight"}, Value: Kilograms(l.NetWeightGrams), Large: true},
 	}
 	if l.MeanFiberDiameterUm != nil {
-		fs = append(fs, field{caption: Text{"Diámetro medio de fibra", "Mean fibre diameter"}, value: fmt.Sprintf("%.1f µm", *l.MeanFiberDiameterUm)})
+		fs = append(fs, Field{Caption: Text{"Diámetro medio de fibra", "Mean fibre diameter"}, Value: fmt.Sprintf("%.1f µm", *l.MeanFiberDiameterUm)})
 	}
 	if l.LotNumber != "" {
-		fs = append(fs, field{caption: Text{"N.º de lote", "Lot number"}, value: l.LotNumber})
+		fs = append(fs, Field{Caption: Text{"N.º de lote", "Lot number"}, Value: l.LotNumber})
 	}
-	fs = append(fs, field{caption: Text{"Código del lote", "Lot id"}, value: l.LotID})
+	fs = append(fs, Field{Caption: Text{"Código del lote", "Lot id"}, Value: l.LotID})
 	if l.Campaign != 0 {
-		fs = append(fs, field{caption: Text{"Campaña de esquila", "Shearing season"}, value: fmt.Sprint(l.Campaign)})
+		fs = append(fs, Field{Caption: Text{"Campaña de esquila", "Shearing season"}, Value: fmt.Sprint(l.Campaign)})
 	}
 	fs = append(fs,
-		field{caption: Text{"Asociación", "Association"}, value: l.Association},
-		field{caption: Text{"RUC", "Taxpayer number"}, value: l.RUC},
-		field{caption: Text{"Origen", "Origin"}, value: l.origin()},
+		Field{Caption: Text{"Asociación", "Association"}, Value: l.Association},
+		Field{Caption: Text{"RUC", "Taxpayer number"}, Value: l.RUC},
+		Field{Caption: Text{"Origen", "Origin"}, Value: l.origin()},
 	)
 	if l.CollectionPoint != "" {
-		fs = append(fs, field{caption: Text{"Centro de acopio", "Collection point"}, value: l.CollectionPoint})
+		fs = append(fs, Field{Caption: Text{"Centro de acopio", "Collection point"}, Value: l.CollectionPoint})
 	}
-	fs = append(fs, field{caption: Text{"Clasificador(a)", "Classifier"}, value: l.Classifier})
+	fs = append(fs, Field{Caption: Text{"Clasificador(a)", "Classifier"}, Value: l.Classifier})
 	if l.Certification != "" {
-		fs = append(fs, field{caption: Text{"N.º de certificado", "Certificate number"}, value: l.Certification})
+		fs = append(fs, Field{Caption: Text{"N.º de certificado", "Certificate number"}, Value: l.Certification})
 	}
-	fs = append(fs, field{caption: Text{"Fecha de clasificación", "Classification date"}, value: l.ClassificationDate})
+	fs = append(fs, Field{Caption: Text{"Fecha de clasificación", "Classification date"}, Value: l.ClassificationDate})
 	return fs
 }
 
@@ -201,6 +191,7 @@ type line struct {
 // layout is a label placed on the page.
 type layout struct {
 	title    string // the document's title
+	page     Page
 	lines    []line
 	ruleY    float64 // the rule under the product's name
 	qrX, qrY float64 // the QR code's top-left corner
@@ -327,58 +318,23 @@ func (m *measurer) fit(s string, bold bool, size, width float64) int {
 	return n
 }
 
-// place lays the label out: the largest scale at which it fits the page.
-func (l *Label) place() (*layout, error) {
-	if l.LotName == "" {
-		return nil, fmt.Errorf("label: the lot's resource name (the QR code's text) is empty")
-	}
-	qr, err := qrcode.New(l.LotName, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("label: encoding the QR code of %q: %w", l.LotName, err)
-	}
-	m := newMeasurer()
-	for scale := 1.0; scale > minScale-scaleStep/2; scale -= scaleStep {
-		if lo, fits := l.placeAt(m, scale); fits {
-			lo.qr, lo.modules = qr, qr.Bitmap()
-			return lo, nil
-		}
-	}
-	return nil, fmt.Errorf("label: the texts of lot %s do not fit an A6 page", l.LotName)
-}
-
-// placeAt lays the label out with font sizes times scale, and reports
-// whether it fits the page.
-func (l *Label) placeAt(m *measurer, scale float64) (*layout, bool) {
+// Sheet is the label as a printable page.
+func (l *Label) Sheet() Sheet {
 	product := l.Product
 	if product == (Text{}) {
 		product = Product
 	}
-	lo := &layout{title: product.ES + " / " + product.EN + ": " + l.LotName}
-	width := pageWidth - 2*margin
-	y := margin - 1
-	lo.lines = append(lo.lines, m.wrap(words(product.ES, true), titleSize*scale, margin, width, 0, &y)...)
-	lo.lines = append(lo.lines, m.wrap(words(product.EN, false), subtitle*scale, margin, width, 0, &y)...)
-	y += 1.5
-	lo.ruleY = y
-	y += 1
-	for _, f := range l.fields() {
-		size := bodySize * scale
-		if f.large {
-			size = largeSize * scale
-		}
-		ws := append(words(f.caption.String()+":", true), words(f.value, false)...)
-		lo.lines = append(lo.lines, m.wrap(ws, size, margin, width, 3, &y)...)
-		y += 0.5 * scale
-	}
+	return Sheet{Title: product, Fields: l.fields(), QRText: l.LotName,
+		QRCaption: Text{"Código QR: nombre del lote", "QR code: lot name"}}
+}
 
-	// The QR code at the bottom left; beside it, what it holds.
-	lo.qrX, lo.qrY = margin-1, pageHeight-margin-qrSide+1
-	textX := lo.qrX + qrSide + 1
-	ty := lo.qrY + 3
-	lo.lines = append(lo.lines, m.wrap(words("Código QR: nombre del lote / QR code: lot name", true), captionSize*scale, textX, pageWidth-margin-textX, 0, &ty)...)
-	lo.lines = append(lo.lines, m.wrap(splitName(l.LotName), captionSize*scale, textX, pageWidth-margin-textX, 0, &ty)...)
-	fits := y <= lo.qrY+2 && ty <= pageHeight-margin
-	return lo, fits
+// place lays the label out (see Sheet.place).
+func (l *Label) place() (*layout, error) {
+	if l.LotName == "" {
+		return nil, fmt.Errorf("label: the lot's resource name (the QR code's text) is empty")
+	}
+	s := l.Sheet()
+	return s.place()
 }
 
 // splitName breaks a resource name after each slash, so that it wraps at

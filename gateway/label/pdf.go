@@ -13,15 +13,30 @@ import (
 // sharp.
 const pdfImageDots = 8
 
-// PDF renders the label as a one-page A6 PDF. Texts are set in the core
-// Helvetica font, in code page 1252: Spanish and Quechua letters print, a
-// character outside it prints as ".". The QR code is a PNG image.
+// PDF renders the label as a one-page A6 PDF (see SheetPDF).
 func PDF(l Label) ([]byte, error) {
 	lo, err := l.place()
 	if err != nil {
 		return nil, err
 	}
-	pdf := fpdf.New("P", "mm", "A6", "")
+	return renderPDF(lo)
+}
+
+// SheetPDF renders a sheet as a one-page PDF of its paper size. Texts are
+// set in the core Helvetica font, in code page 1252: Spanish and Quechua
+// letters print, a character outside it prints as ".". The QR code is a
+// PNG image.
+func SheetPDF(s Sheet) ([]byte, error) {
+	lo, err := s.place()
+	if err != nil {
+		return nil, err
+	}
+	return renderPDF(lo)
+}
+
+func renderPDF(lo *layout) ([]byte, error) {
+	pageWidth, pageHeight := lo.page.Width, lo.page.Height
+	pdf := fpdf.New("P", "mm", lo.page.Name, "")
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(0, 0, 0)
@@ -56,7 +71,7 @@ func PDF(l Label) ([]byte, error) {
 
 	png, err := lo.qr.PNG(-pdfImageDots)
 	if err != nil {
-		return nil, fmt.Errorf("label: drawing the QR code of %s: %w", l.LotName, err)
+		return nil, fmt.Errorf("label: drawing the QR code of %s: %w", lo.title, err)
 	}
 	opts := fpdf.ImageOptions{ImageType: "PNG"}
 	pdf.RegisterImageOptionsReader("qr", opts, bytes.NewReader(png))
@@ -64,7 +79,7 @@ func PDF(l Label) ([]byte, error) {
 
 	var out bytes.Buffer
 	if err := pdf.Output(&out); err != nil {
-		return nil, fmt.Errorf("label: writing the PDF of %s: %w", l.LotName, err)
+		return nil, fmt.Errorf("label: writing the PDF of %s: %w", lo.title, err)
 	}
 	return out.Bytes(), nil
 }

@@ -8,15 +8,30 @@ import (
 	"strconv"
 )
 
-// SVG renders the label as an SVG document the size of an A6 page, in
-// millimetres. The QR code is drawn as vector modules (one path, each dark
-// run of a row a rectangle) in the group with id "qr", in module units,
-// quiet zone included. Texts are XML-escaped.
+// SVG renders the label as an SVG document the size of an A6 page (see
+// SheetSVG).
 func SVG(l Label) ([]byte, error) {
 	lo, err := l.place()
 	if err != nil {
 		return nil, err
 	}
+	return renderSVG(lo), nil
+}
+
+// SheetSVG renders a sheet as an SVG document the size of its page, in
+// millimetres. The QR code is drawn as vector modules (one path, each dark
+// run of a row a rectangle) in the group with id "qr", in module units,
+// quiet zone included. Texts are XML-escaped.
+func SheetSVG(s Sheet) ([]byte, error) {
+	lo, err := s.place()
+	if err != nil {
+		return nil, err
+	}
+	return renderSVG(lo), nil
+}
+
+func renderSVG(lo *layout) []byte {
+	pageWidth, pageHeight := lo.page.Width, lo.page.Height
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%smm" height="%smm" viewBox="0 0 %s %s" font-family="Helvetica, Arial, sans-serif">`+"\n",
@@ -64,7 +79,7 @@ func SVG(l Label) ([]byte, error) {
 		}
 	}
 	b.WriteString("\"/>\n</g>\n</svg>\n")
-	return b.Bytes(), nil
+	return b.Bytes()
 }
 
 // escape writes s as XML character data.

@@ -59,6 +59,16 @@ var Policy = map[string]Access{
 	"/millwa.v1.RegistryService/ListLots":          anyRole,
 	"/millwa.v1.RegistryService/WithdrawLot":       ownAssoc,
 	"/millwa.v1.RegistryService/GetLotLabel":       ownAssoc,
+	// Receipts and statements are member data: only the association and
+	// admins see them. Their reads admit every role so that a processor or
+	// an agency learns nothing, not even that one exists: the store's scope
+	// answers NotFound.
+	"/millwa.v1.RegistryService/CreateReceipt":       ownAssoc,
+	"/millwa.v1.RegistryService/GetReceipt":          anyRole,
+	"/millwa.v1.RegistryService/ListReceipts":        ownAssoc,
+	"/millwa.v1.RegistryService/VoidReceipt":         ownAssoc,
+	"/millwa.v1.RegistryService/GetMemberStatement":  anyRole,
+	"/millwa.v1.RegistryService/RecordMemberPayment": ownAssoc,
 
 	"/millwa.v1.MarketService/CreateProcessor":     admin,
 	"/millwa.v1.MarketService/GetProcessor":        traders,

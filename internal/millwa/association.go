@@ -19,6 +19,10 @@ type Association struct {
 	Ubigeo    string
 	Community string
 	Contact   Contact
+	// FeeBasisPoints is the share of members' earnings the association
+	// withholds to cover the acopio's costs, 0 to MaxFeeBasisPoints
+	// (10,000 is 100 %).
+	FeeBasisPoints int32
 	// Revision counts changes; the etag is derived from it.
 	Revision   int64
 	CreateTime time.Time
@@ -58,6 +62,9 @@ func (a *Association) Check(vs *Violations, prefix string) {
 		vs.Add(prefix+".ubigeo", "%s", msg)
 	}
 	checkText(vs, prefix+".community", a.Community, 0, MaxNameLen)
+	if a.FeeBasisPoints < 0 || a.FeeBasisPoints > MaxFeeBasisPoints {
+		vs.Add(prefix+".fee_basis_points", "must be 0 to %d (20 %%); got %d", MaxFeeBasisPoints, a.FeeBasisPoints)
+	}
 	a.Contact.validate(vs, prefix+".contact")
 }
 

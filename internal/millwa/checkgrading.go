@@ -33,6 +33,10 @@ type CheckGrading struct {
 	Measurement   Measurement
 	// SampleTime is when the sample was taken, zero when not given.
 	SampleTime time.Time
+	// ClassedGrams, for a lot of whole fleeces checked by classing, is the
+	// grams the agency classed into each quality group, as stored (a JSON
+	// object of code to grams); "" for a measured check.
+	ClassedGrams string
 	// Note is the agency's remark, at most MaxCheckNoteLength characters.
 	Note string
 	// Grading is the check grade as the service recorded it (an opaque

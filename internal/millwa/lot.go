@@ -51,14 +51,17 @@ type Lot struct {
 	ID            string
 	AssociationID string
 	// Standard is the id of the grading standard the groups belong to.
-	Standard           string
-	Campaign           int
-	Breed              string
-	Colour             string
-	DeclaredGroup      string
-	ClassifierID       string
-	NetWeightGrams     int64
-	Contributions      []Contribution
+	Standard       string
+	Campaign       int
+	Breed          string
+	Colour         string
+	DeclaredGroup  string
+	ClassifierID   string
+	NetWeightGrams int64
+	Contributions  []Contribution
+	// Sources are the receipts the lot's grams come from, when it was built
+	// from receipts; Contributions are then derived from them.
+	Sources            []Source
 	CollectionPoint    string
 	LotNumber          string
 	ClassificationDate string // YYYY-MM-DD
@@ -118,7 +121,14 @@ func (l *Lot) Check(vs *Violations, prefix string, now time.Time) {
 	case l.NetWeightGrams > MaxLotGrams:
 		vs.Add(prefix+".net_weight_grams", "must be at most %d grams (100 t)", MaxLotGrams)
 	}
-	l.checkContributions(vs, prefix)
+	switch {
+	case len(l.Sources) > 0 && len(l.Contributions) > 0:
+		vs.Add(prefix+".contributions", "must be empty when sources are given: contributions are derived from the receipts")
+	case len(l.Sources) > 0:
+		l.checkSources(vs, prefix)
+	default:
+		l.checkContributions(vs, prefix)
+	}
 	checkText(vs, prefix+".collection_point", l.CollectionPoint, 0, maxCollectionPointLn)
 	checkText(vs, prefix+".lot_number", l.LotNumber, 0, maxLotNumberLen)
 	if d, err := time.ParseInLocation(DateLayout, l.ClassificationDate, peruTime); err != nil {

@@ -67,6 +67,27 @@ func checkLegalEntityRUC(vs *Violations, field, ruc, what string) {
 	}
 }
 
+// ProcessorRUCPrefixes are the kinds of taxpayer a processor may be, by
+// the first two digits of its RUC: 10, a natural person with a business
+// (the artisan or small workshop); 15 and 17, other natural persons and
+// foreigners SUNAT registers; 20, a legal entity.
+var ProcessorRUCPrefixes = []string{"10", "15", "17", "20"}
+
+// checkProcessorRUC records a violation of field unless ruc is a valid RUC
+// (SUNAT's check digit) beginning with one of ProcessorRUCPrefixes.
+func checkProcessorRUC(vs *Violations, field, ruc string) {
+	if msg := CheckRUC(ruc); msg != "" {
+		vs.Add(field, "%s", msg)
+		return
+	}
+	for _, p := range ProcessorRUCPrefixes {
+		if strings.HasPrefix(ruc, p) {
+			return
+		}
+	}
+	vs.Add(field, "a processor's RUC starts with 10, 15, 17 (a person) or 20 (a legal entity); got %s", ruc[:2])
+}
+
 // RUCCheckDigit returns the check digit of the first ten digits of a RUC.
 // first10 must be ten ASCII digits.
 func RUCCheckDigit(first10 string) byte {

@@ -13,8 +13,8 @@ type Processor struct {
 	// "processors/{ID}".
 	ID        string
 	LegalName string
-	// RUC is the processor's taxpayer number (11 digits, starting 20: a
-	// legal entity).
+	// RUC is the processor's taxpayer number (11 digits, starting 10, 15,
+	// 17 or 20: see ProcessorRUCPrefixes).
 	RUC string
 	// Ubigeo is the INEI district code of the processing plant.
 	Ubigeo string
@@ -45,7 +45,7 @@ func (p *Processor) Normalize() {
 // with field paths under prefix.
 func (p *Processor) Check(vs *Violations, prefix string) {
 	checkText(vs, prefix+".legal_name", p.LegalName, 1, MaxNameLen)
-	checkLegalEntityRUC(vs, prefix+".ruc", p.RUC, "a processor")
+	checkProcessorRUC(vs, prefix+".ruc", p.RUC)
 	if msg := CheckUbigeo(p.Ubigeo); msg != "" {
 		vs.Add(prefix+".ubigeo", "%s", msg)
 	}

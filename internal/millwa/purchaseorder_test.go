@@ -16,6 +16,9 @@ func validProcessor() Processor {
 	}
 }
 
+// withCheckDigit is first10 completed with its SUNAT check digit.
+func withCheckDigit(first10 string) string { return first10 + string(RUCCheckDigit(first10)) }
+
 func TestProcessorValidate(t *testing.T) {
 	t.Parallel()
 	person := "1045678901"
@@ -27,7 +30,14 @@ func TestProcessorValidate(t *testing.T) {
 		{"valid", func(*Processor) {}, nil},
 		{"empty", func(p *Processor) { *p = Processor{} }, []string{"p.legal_name", "p.ruc", "p.ubigeo", "p.plant_location", "p.contact.person_name", "p.contact.phone"}},
 		{"RUC check digit", func(p *Processor) { p.RUC = p.RUC[:10] + string('0'+(p.RUC[10]-'0'+1)%10) }, []string{"p.ruc"}},
-		{"RUC of a person", func(p *Processor) { p.RUC = person + string(RUCCheckDigit(person)) }, []string{"p.ruc"}},
+		{"RUC 10 of a person with a business", func(p *Processor) { p.RUC = person + string(RUCCheckDigit(person)) }, nil},
+		{"RUC 15", func(p *Processor) { p.RUC = withCheckDigit("1545678901") }, nil},
+		{"RUC 17", func(p *Processor) { p.RUC = withCheckDigit("1745678901") }, nil},
+		{"RUC 30 is no taxpayer kind a processor can be", func(p *Processor) { p.RUC = withCheckDigit("3045678901") }, []string{"p.ruc"}},
+		{"RUC 10 with a wrong check digit", func(p *Processor) {
+			good := withCheckDigit(person)
+			p.RUC = good[:10] + string('0'+(good[10]-'0'+1)%10)
+		}, []string{"p.ruc"}},
 		{"unknown department", func(p *Processor) { p.Ubigeo = "260101" }, []string{"p.ubigeo"}},
 		{"plant location too long", func(p *Processor) { p.PlantLocation = strings.Repeat("a", MaxPlantLocationLen+1) }, []string{"p.plant_location"}},
 		{"bad email", func(p *Processor) { p.Contact.Email = "nowhere" }, []string{"p.contact.email"}},

@@ -97,6 +97,20 @@ var fixedAccess = map[[2]string]accessOutcome{
 	{"/millwa.v1.RegistryService/ListMembers", "processor"}:         accessDenied,
 	{"/millwa.v1.RegistryService/ListMembers", "agency"}:            accessDenied,
 	{"/millwa.v1.RegistryService/CreateLot", "association"}:         accessPasses,
+	{"/millwa.v1.RegistryService/CreateReceipt", "association"}:     accessPasses,
+	{"/millwa.v1.RegistryService/CreateReceipt", "processor"}:       accessDenied,
+	{"/millwa.v1.RegistryService/CreateReceipt", "agency"}:          accessDenied,
+	{"/millwa.v1.RegistryService/ListReceipts", "processor"}:        accessDenied,
+	{"/millwa.v1.RegistryService/ListReceipts", "agency"}:           accessDenied,
+	{"/millwa.v1.RegistryService/VoidReceipt", "processor"}:         accessDenied,
+	{"/millwa.v1.RegistryService/RecordMemberPayment", "processor"}: accessDenied,
+	{"/millwa.v1.RegistryService/RecordMemberPayment", "agency"}:    accessDenied,
+	{"/millwa.v1.RegistryService/RecordMemberPayment", "admin"}:     accessPasses,
+	// Reads of member data pass the policy for every role; the store's
+	// scope then answers NotFound to processors and agencies (see
+	// TestAcopioTenancy).
+	{"/millwa.v1.RegistryService/GetReceipt", "processor"}:          accessPasses,
+	{"/millwa.v1.RegistryService/GetMemberStatement", "agency"}:     accessPasses,
 	{"/millwa.v1.MarketService/GetMarketStats", "none"}:             accessPasses,
 	{"/millwa.v1.MarketService/GetMarketStats", "agency"}:           accessPasses,
 	{"/millwa.v1.MarketService/GetMarketStats", "revoked"}:          accessUnauthenticated,

@@ -94,8 +94,8 @@ func TestProcessors(t *testing.T) {
 			fields []string
 		}{
 			{"RUC check digit", func(p *millwav1.Processor) { p.Ruc = p.Ruc[:10] + string('0'+(p.Ruc[10]-'0'+1)%10) }, []string{"processor.ruc"}},
-			{"RUC of a person", func(p *millwav1.Processor) {
-				p.Ruc = "10" + p.Ruc[2:10] + string(millwa.RUCCheckDigit("10"+p.Ruc[2:10]))
+			{"RUC of no kind a processor can be", func(p *millwav1.Processor) {
+				p.Ruc = "30" + p.Ruc[2:10] + string(millwa.RUCCheckDigit("30"+p.Ruc[2:10]))
 			}, []string{"processor.ruc"}},
 			{"unknown department", func(p *millwav1.Processor) { p.Ubigeo = "260101" }, []string{"processor.ubigeo"}},
 			{"ubigeo of a department", func(p *millwav1.Processor) { p.Ubigeo = "04" }, []string{"processor.ubigeo"}},

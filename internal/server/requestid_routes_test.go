@@ -187,6 +187,47 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			return tr
 		}
 		weighed := timestamppb.New(time.Now().Add(-time.Hour))
+		newReceipt := func(grams int64) *millwav1.Receipt {
+			resp, err := reg.CreateReceipt(t.Context(), &millwav1.CreateReceiptRequest{Parent: puno.assoc.GetName(), Receipt: receiptOf(puno, grams)})
+			if err != nil {
+				t.Fatalf("CreateReceipt: %v", err)
+			}
+			return resp.GetReceipt()
+		}
+		// paidFromReceipt sells a lot built from a new receipt and returns
+		// its member, who is then owed money.
+		paidFromReceipt := func() string {
+			r := newReceipt(46_000)
+			lot := puno.lot("BABY")
+			// The cheapest lot on offer, so that the clearing sells it
+			// first.
+			lot.Contributions, lot.Sources, lot.AskPricePerKg = nil, []*millwav1.LotSource{{Receipt: r.GetName(), Grams: 46_000}}, 100
+			if _, err := reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: puno.assoc.GetName(), Lot: lot}); err != nil {
+				t.Fatalf("CreateLot from a receipt: %v", err)
+			}
+			o := newPlacedOrder(46_000)
+			if _, err := mkt.RunClearing(t.Context(), &millwav1.RunClearingRequest{}); err != nil {
+				t.Fatalf("RunClearing: %v", err)
+			}
+			list, err := mkt.ListTrades(t.Context(), &millwav1.ListTradesRequest{Filter: `purchase_order = "` + o.GetName() + `"`})
+			if err != nil || len(list.GetTrades()) != 1 {
+				t.Fatalf("trades of the order: %v %v", list, err)
+			}
+			tr := list.GetTrades()[0]
+			for _, c := range []millwav1.MarketServiceClient{asPuno, asProc} {
+				if _, err := c.ConfirmTrade(t.Context(), &millwav1.ConfirmTradeRequest{Name: tr.GetName()}); err != nil {
+					t.Fatalf("ConfirmTrade: %v", err)
+				}
+			}
+			d, err := asProc.RecordDelivery(t.Context(), &millwav1.RecordDeliveryRequest{Name: tr.GetName(), DeliveredGrams: 46_000, WeighTime: weighed})
+			if err != nil {
+				t.Fatalf("RecordDelivery: %v", err)
+			}
+			if _, err := asProc.RecordPayment(t.Context(), &millwav1.RecordPaymentRequest{Name: tr.GetName(), PaidAmount: d.GetTrade().GetAmountDue(), PaymentReference: "BCP-ACOPIO"}); err != nil {
+				t.Fatalf("RecordPayment: %v", err)
+			}
+			return r.GetMember()
+		}
 
 		cases := map[string]func() routeCall{
 			"millwa.v1.IdentityService.CreateApiKey": func() routeCall {
@@ -223,6 +264,16 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			},
 			"millwa.v1.RegistryService.WithdrawLot": func() routeCall {
 				return routeCall{secret: puno.secret, path: "/v1/" + newLot().GetName() + ":withdraw", body: &millwav1.WithdrawLotRequest{}}
+			},
+			"millwa.v1.RegistryService.CreateReceipt": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + puno.assoc.GetName() + "/receipts", body: receiptOf(puno, 3000)}
+			},
+			"millwa.v1.RegistryService.VoidReceipt": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + newReceipt(3000).GetName() + ":void", body: &millwav1.VoidReceiptRequest{}}
+			},
+			"millwa.v1.RegistryService.RecordMemberPayment": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + paidFromReceipt() + "/payments",
+					body: &millwav1.MemberPayment{Campaign: 2026, Amount: 100, Method: millwav1.PaymentMethod_PAYMENT_METHOD_BANK_TRANSFER}}
 			},
 			"millwa.v1.MarketService.CreateProcessor": func() routeCall {
 				return routeCall{secret: adminSecret, path: "/v1/processors", body: newProcessor(int(fixtureN.Add(1)), "040101")}
@@ -348,5 +399,14 @@ func TestQueryAndBodyRequestIDMustAgree(t *testing.T) {
 	}
 	if n := countRows(t, ts, "SELECT COUNT(*) FROM lots"); n != 1 {
 		t.Errorf("%d lots after one batch and its retries, want 1", n)
+	}
+}
+
+// receiptOf is a receipt of the fixture's first member: grams of classed
+// white Huacaya BABY, campaign 2026.
+func receiptOf(f lotFixture, grams int64) *millwav1.Receipt {
+	return &millwav1.Receipt{
+		Member: f.members[0], Campaign: 2026, CollectionPoint: "Centro de acopio Ichu", Breed: "HUACAYA", Colour: "WHITE",
+		FleeceCount: 3, NetWeightGrams: grams, Classifier: f.classifier, GroupGrams: map[string]int64{"BABY": grams},
 	}
 }

@@ -17,22 +17,24 @@ var associationList = resourceColumns{
 type associationRow struct {
 	organisationRow
 	Community string `db:"community"`
+	FeeBP     int32  `db:"fee_basis_points"`
 }
 
 const associationColumns = `id, legal_name, ruc, ubigeo, community, contact_person_name,
-	contact_phone, contact_email, revision, create_time, update_time`
+	contact_phone, contact_email, fee_basis_points, revision, create_time, update_time`
 
 func (r *associationRow) association() millwa.Association {
 	return millwa.Association{
-		ID:         r.ID,
-		LegalName:  r.LegalName,
-		RUC:        r.RUC,
-		Ubigeo:     r.Ubigeo,
-		Community:  r.Community,
-		Contact:    r.contact(),
-		Revision:   r.Revision,
-		CreateTime: r.CreateTime.Time,
-		UpdateTime: r.UpdateTime.Time,
+		ID:             r.ID,
+		LegalName:      r.LegalName,
+		RUC:            r.RUC,
+		Ubigeo:         r.Ubigeo,
+		Community:      r.Community,
+		Contact:        r.contact(),
+		FeeBasisPoints: r.FeeBP,
+		Revision:       r.Revision,
+		CreateTime:     r.CreateTime.Time,
+		UpdateTime:     r.UpdateTime.Time,
 	}
 }
 
@@ -42,7 +44,7 @@ func (r *associationRow) association() millwa.Association {
 // failure a is unchanged. It returns AlreadyExists when an association with
 // the same RUC exists.
 func (tx *Tx) CreateAssociation(ctx context.Context, a *millwa.Association) error {
-	row := associationRow{organisationRow: newOrganisationRow(a.LegalName, a.RUC, a.Ubigeo, a.Contact), Community: a.Community}
+	row := associationRow{organisationRow: newOrganisationRow(a.LegalName, a.RUC, a.Ubigeo, a.Contact), Community: a.Community, FeeBP: a.FeeBasisPoints}
 	id, err := tx.insertRecord(ctx, "associations", associationColumns, &row.recordRow, &row)
 	if err != nil {
 		err = uniqueTaken(err, "ASSOCIATION_RUC_TAKEN", "an association with RUC %s already exists", a.RUC)

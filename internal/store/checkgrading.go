@@ -24,6 +24,7 @@ type checkGradingRow struct {
 	CreateTime dbTime         `db:"create_time"`
 	SampleTime dbNullTime     `db:"sample_time"`
 	Note       string         `db:"note"`
+	Classed    sql.NullString `db:"classed_grams"`
 	Ubigeo     string         `db:"ubigeo"`
 	Breed      string         `db:"breed"`
 }
@@ -31,14 +32,14 @@ type checkGradingRow struct {
 const checkGradingColumns = `c.id, c.agency_id, c.lot_id, c.association_id, c.classifier_id, c.standard,
 	c.declared_quality_group, c.market_quality_group, c.check_quality_group, c.mean_fibre_diameter_um,
 	c.fibre_diameter_sd_um, c.fibres_measured, c.diameter_histogram, c.staple_length_mm, c.grading_detail,
-	c.create_time, c.sample_time, c.note, l.ubigeo, l.breed`
+	c.create_time, c.sample_time, c.note, c.classed_grams, l.ubigeo, l.breed`
 
 func (r *checkGradingRow) checkGrading() millwa.CheckGrading {
 	c := millwa.CheckGrading{
 		ID: r.ID, AgencyID: r.AgencyID, LotID: r.LotID, AssociationID: r.AssociationID, ClassifierID: r.ClassifierID,
 		Standard: r.Standard, DeclaredGroup: r.DeclaredGroup, MarketGroup: r.MarketGroup, CheckGroup: r.CheckGroup,
 		Grading: r.Grading.String, Ubigeo: r.Ubigeo, Breed: r.Breed, CreateTime: r.CreateTime.Time,
-		SampleTime: r.SampleTime.Time, Note: r.Note,
+		SampleTime: r.SampleTime.Time, Note: r.Note, ClassedGrams: r.Classed.String,
 	}
 	r.fill(&c.Measurement)
 	return c
@@ -59,14 +60,15 @@ func (tx *Tx) CreateCheckGrading(ctx context.Context, c *millwa.CheckGrading) er
 		return err
 	}
 	grading := sql.NullString{String: c.Grading, Valid: c.Grading != ""}
+	classed := sql.NullString{String: c.ClassedGrams, Valid: c.ClassedGrams != ""}
 	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO check_gradings (id, agency_id, lot_id, association_id,
 		classifier_id, standard, declared_quality_group, market_quality_group, check_quality_group,
 		mean_fibre_diameter_um, fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm,
-		grading_detail, create_time, sample_time, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		grading_detail, create_time, sample_time, note, classed_grams)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		id, c.AgencyID, c.LotID, c.AssociationID, c.ClassifierID, c.Standard, c.DeclaredGroup, c.MarketGroup,
 		c.CheckGroup, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength,
-		grading, dbTime{t}, dbNullTime{c.SampleTime}, c.Note)
+		grading, dbTime{t}, dbNullTime{c.SampleTime}, c.Note, classed)
 	if err != nil {
 		return dbError(err, "inserting check grading %s", id)
 	}

@@ -134,6 +134,9 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 			return dbError(err, "inserting the contributions to lot %s", id)
 		}
 	}
+	if err := tx.insertSources(ctx, id, l); err != nil {
+		return err
+	}
 	l.ID, l.State, l.AllocatedGrams, l.Revision, l.CreateTime, l.UpdateTime = id, millwa.LotAvailable, 0, 1, t, t
 	return nil
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -32,7 +33,10 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 		return nil, err
 	}
 	in := req.GetCheckGrading()
-	sample := rpc.SampleFromProto(in.GetSample())
+	var sample grading.Sample
+	if in.GetSample() != nil {
+		sample = rpc.SampleFromProto(in.GetSample())
+	}
 	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (*millwav1.RecordCheckGradingResponse, []rpc.Event, error) {
 			agency, err := tx.GetAgency(ctx, p, parent[0])
@@ -48,7 +52,12 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 			if err != nil {
 				return nil, nil, err
 			}
-			c, err := s.gradeCheck(lot, sample)
+			var c millwa.CheckGrading
+			if len(in.GetClassedGrams()) > 0 {
+				c, err = s.categoriseCheck(lot, in.GetClassedGrams())
+			} else {
+				c, err = s.gradeCheck(lot, sample)
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -85,8 +94,11 @@ func readCheckRequest(req *millwav1.RecordCheckGradingRequest) (parent, lot []st
 	if lotErr != nil {
 		vs.Add("check_grading.lot", "is required: the lot checked, associations/{association}/lots/{lot}")
 	}
-	if in.GetSample() == nil {
-		vs.Add("check_grading.sample", "is required: give the mean fibre diameter (with SD and fibres measured when known) or a diameter histogram")
+	switch {
+	case in.GetSample() == nil && len(in.GetClassedGrams()) == 0:
+		vs.Add("check_grading.sample", "is required: give the mean fibre diameter (with SD and fibres measured when known) or a diameter histogram; for a lot of whole fleeces, classed_grams")
+	case in.GetSample() != nil && len(in.GetClassedGrams()) > 0:
+		vs.Add("check_grading.classed_grams", "must be empty when a sample is given: a lot is checked by a measured sample, or, of whole fleeces, by its classed weights")
 	}
 	if t := in.GetSampleTime(); t != nil && (!t.IsValid() || t.AsTime().After(time.Now())) {
 		vs.Add("check_grading.sample_time", "must be a valid time in the past")
@@ -106,7 +118,7 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 	st, ok := s.standards.GradingStandard("standards/" + lot.Standard)
 	if !ok {
 		return millwa.CheckGrading{}, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "STANDARD_NOT_APPLICABLE",
-			Message: "the lot's standard standards/" + lot.Standard + " defines no quality groups"}
+			Message: "the lot's standard standards/" + lot.Standard + " defines no quality groups: check a lot of whole fleeces with classed_grams"}
 	}
 	if lot.DeclaredGroup == "" {
 		return millwa.CheckGrading{}, millwa.Errorf(millwa.FailedPrecondition, "lot %s has no declared quality group", lot.ID)
@@ -141,12 +153,53 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 	}, nil
 }
 
-// orderedGroups are the codes of a standard's quality groups, finest first;
-// the short-fibre group has no position.
+// categoriseCheck re-categorises a lot of whole fleeces from the grams
+// the agency classed into each quality group (grading's ClassifyFleece)
+// and returns the check grading to store, without its agency: the check's
+// group is the category.
+func (s *Server) categoriseCheck(lot millwa.Lot, classed map[string]int64) (millwa.CheckGrading, error) {
+	st, ok := s.standards.Get(lot.Standard)
+	if !ok || !st.HasCategories() {
+		return millwa.CheckGrading{}, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "STANDARD_NOT_APPLICABLE",
+			Message: "the lot's standard standards/" + lot.Standard + " has no fleece categories: check it with a measured sample"}
+	}
+	res, err := s.standards.ClassifyFleece(st, classed)
+	var inErr *grading.InputError
+	if errors.As(err, &inErr) {
+		var vs millwa.Violations
+		for _, v := range inErr.Violations {
+			vs.Add("check_grading.classed_grams"+strings.TrimPrefix(v.Field, "group_grams"), "%s", v.Description)
+		}
+		return millwa.CheckGrading{}, vs.Err()
+	}
+	if err != nil {
+		return millwa.CheckGrading{}, err
+	}
+	stored, err := json.Marshal(classed) // sorted keys: the same weights store the same text
+	if err != nil {
+		return millwa.CheckGrading{}, millwa.Wrap(millwa.Internal, err, "encoding classed weights")
+	}
+	return millwa.CheckGrading{
+		LotID: lot.ID, AssociationID: lot.AssociationID, ClassifierID: lot.ClassifierID, Standard: st.ID,
+		DeclaredGroup: lot.DeclaredGroup, MarketGroup: lot.MarketGroup, CheckGroup: res.Category,
+		Ubigeo: lot.Ubigeo, Breed: lot.Breed, ClassedGrams: string(stored),
+	}, nil
+}
+
+// orderedGroups are the codes of a standard's quality groups, finest first
+// (the short-fibre group has no position), or of a standard of whole
+// fleeces its categories, best first.
 func (s *Server) orderedGroups(standard string) []string {
 	st, ok := s.standards.Get(standard)
 	if !ok {
 		return nil
+	}
+	if len(st.QualityGroups) == 0 && st.HasCategories() {
+		codes := make([]string, len(st.FleeceClassification.Categories))
+		for i, c := range st.FleeceClassification.Categories {
+			codes[i] = c.Code
+		}
+		return codes
 	}
 	codes := make([]string, len(st.QualityGroups))
 	for i, g := range st.QualityGroups {
@@ -182,6 +235,12 @@ func (s *Server) checkGradingToProto(c *millwa.CheckGrading) (*millwav1.CheckGra
 	}
 	if g != nil {
 		out.CheckGrade = rpc.GradeToProto(*g)
+	}
+	if c.ClassedGrams != "" {
+		out.Sample = nil
+		if err := json.Unmarshal([]byte(c.ClassedGrams), &out.ClassedGrams); err != nil {
+			return nil, millwa.Wrap(millwa.Internal, err, "decoding the classed weights of %s", name)
+		}
 	}
 	return out, nil
 }

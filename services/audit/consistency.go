@@ -45,7 +45,9 @@ func (s *Server) GetConsistencyReport(ctx context.Context, req *millwav1.GetCons
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	st, ok := s.standards.GradingStandard(req.GetStandard())
+	// A standard of whole fleeces is reported on its categories, best
+	// first; it has no diameter bands, so no bias.
+	st, ok := s.standards.MarketStandard(req.GetStandard())
 	if !ok {
 		return nil, millwa.Errorf(millwa.NotFound, "standard %q not found: see ListStandards", req.GetStandard())
 	}
@@ -259,6 +261,11 @@ func scaleOf(st *grading.Standard) (*consistency.Scale, error) {
 	codes := make([]string, len(st.QualityGroups))
 	for i, g := range st.QualityGroups {
 		codes[i] = g.Code
+	}
+	if len(codes) == 0 && st.HasCategories() {
+		for _, c := range st.FleeceClassification.Categories {
+			codes = append(codes, c.Code)
+		}
 	}
 	var unordered []string
 	if st.ShortFiberGroup != nil {

@@ -228,14 +228,16 @@ func (s *Server) orderFromProto(vs *millwa.Violations, po *millwav1.PurchaseOrde
 	o.Normalize()
 	o.Check(vs, prefix, now)
 
-	st, ok := s.standards.GradingStandard(po.GetStandard())
+	st, ok := s.standards.MarketStandard(po.GetStandard())
 	if !ok {
-		vs.Add(prefix+".standard", "must name a standard with quality groups, for example standards/%s", s.standards.DefaultID())
+		vs.Add(prefix+".standard", "must name a standard with quality groups or fleece categories, for example standards/%s", s.standards.DefaultID())
 		return o
 	}
 	o.Standard = st.ID
-	checkCodesOf(vs, prefix+".accepted_quality_groups", o.QualityGroups, st.HasGroup, "a quality group", st.ID,
-		st.GroupCodes())
+	// Under a standard of whole fleeces (NTP 231.300) the accepted groups
+	// are fleece categories.
+	checkCodesOf(vs, prefix+".accepted_quality_groups", o.QualityGroups, st.HasMarketCode, "a quality group or fleece category", st.ID,
+		st.MarketCodes())
 	checkCodesOf(vs, prefix+".accepted_colours", o.Colours, st.HasColour, "a colour code", st.ID,
 		st.ColourCodes())
 	checkCodesOf(vs, prefix+".accepted_breeds", o.Breeds, st.HasBreed, "a breed", st.ID,

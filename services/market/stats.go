@@ -66,12 +66,12 @@ func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStat
 	}
 	currency := millwa.NormalizeCurrency(req.GetCurrencyCode())
 	millwa.CheckCurrency(&vs, "currency_code", currency)
-	st, ok := s.standards.GradingStandard(req.GetStandard())
+	st, ok := s.standards.MarketStandard(req.GetStandard())
 	if !ok {
-		vs.Add("standard", "must name a standard with quality groups, for example standards/%s", s.standards.DefaultID())
+		vs.Add("standard", "must name a standard with quality groups or fleece categories, for example standards/%s", s.standards.DefaultID())
 	} else {
-		if g := req.GetQualityGroup(); g != "" && !st.HasGroup(g) {
-			vs.Add("quality_group", "%q is not a quality group of %s: %s", g, st.ID, st.GroupCodes())
+		if g := req.GetQualityGroup(); g != "" && !st.HasMarketCode(g) {
+			vs.Add("quality_group", "%q is not a quality group or fleece category of %s: %s", g, st.ID, st.MarketCodes())
 		}
 		if c := req.GetColour(); c != "" && !st.HasColour(c) {
 			vs.Add("colour", "%q is not a colour code of %s: %s", c, st.ID, st.ColourCodes())

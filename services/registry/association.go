@@ -51,24 +51,26 @@ func (s *Server) ListAssociations(ctx context.Context, req *millwav1.ListAssocia
 
 func associationFromProto(p *millwav1.Association) millwa.Association {
 	return millwa.Association{
-		LegalName: p.GetLegalName(),
-		RUC:       p.GetRuc(),
-		Ubigeo:    p.GetUbigeo(),
-		Community: p.GetCommunity(),
-		Contact:   rpc.ContactFromProto(p.GetContact()),
+		LegalName:      p.GetLegalName(),
+		RUC:            p.GetRuc(),
+		Ubigeo:         p.GetUbigeo(),
+		Community:      p.GetCommunity(),
+		Contact:        rpc.ContactFromProto(p.GetContact()),
+		FeeBasisPoints: p.GetFeeBasisPoints(),
 	}
 }
 
 func associationToProto(a *millwa.Association) *millwav1.Association {
 	return &millwav1.Association{
-		Name:       associationsCollection + "/" + a.ID,
-		LegalName:  a.LegalName,
-		Ruc:        a.RUC,
-		Ubigeo:     a.Ubigeo,
-		Community:  a.Community,
-		Contact:    rpc.ContactToProto(a.Contact),
-		CreateTime: timestamppb.New(a.CreateTime),
-		UpdateTime: timestamppb.New(a.UpdateTime),
-		Etag:       millwa.Etag(a.Revision),
+		Name:           associationsCollection + "/" + a.ID,
+		LegalName:      a.LegalName,
+		Ruc:            a.RUC,
+		Ubigeo:         a.Ubigeo,
+		Community:      a.Community,
+		Contact:        rpc.ContactToProto(a.Contact),
+		FeeBasisPoints: a.FeeBasisPoints,
+		CreateTime:     timestamppb.New(a.CreateTime),
+		UpdateTime:     timestamppb.New(a.UpdateTime),
+		Etag:           millwa.Etag(a.Revision),
 	}
 }

@@ -46,7 +46,7 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 	out := &millwav1.LotLabel{
 		Name:                          name + "/label",
 		Lot:                           name,
-		ProductName:                   &millwav1.LocalizedText{Es: productES, En: productEN},
+		ProductName:                   s.productName(l.Standard),
 		Standard:                      "standards/" + l.Standard,
 		QualityGroup:                  l.MarketGroup,
 		Colour:                        l.Colour,
@@ -89,6 +89,9 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 		}
 		if g := st.ShortFiberGroup; g != nil && g.Code == l.MarketGroup {
 			group = g.Name
+		}
+		if c := st.Category(l.MarketGroup); c != nil && len(st.QualityGroups) == 0 {
+			group = c.Name
 		}
 		for _, c := range st.Colours {
 			if c.Code == l.Colour {
@@ -156,4 +159,13 @@ func shortTitle(t grading.Text) grading.Text {
 		return s
 	}
 	return grading.Text{ES: short(t.ES), EN: short(t.EN)}
+}
+
+// productName is what a lot of the standard holds: classed fibre, or whole
+// fleeces under a standard of fleece categories (NTP 231.300).
+func (s *Server) productName(standard string) *millwav1.LocalizedText {
+	if st, ok := s.standards.Get(standard); ok && len(st.QualityGroups) == 0 && st.HasCategories() {
+		return &millwav1.LocalizedText{Es: "Fibra de alpaca en vellón", En: "Alpaca fibre in the fleece"}
+	}
+	return &millwav1.LocalizedText{Es: productES, En: productEN}
 }

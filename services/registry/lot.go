@@ -156,6 +156,14 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 	if err := vs.Err(); err != nil {
 		return nil, nil, err
 	}
+	if err := tx.UseSources(ctx, out, fields); err != nil {
+		return nil, nil, err
+	}
+	for i := range out {
+		if len(out[i].Sources) > 0 {
+			out[i].DeriveContributions()
+		}
+	}
 	created := make([]*millwa.Lot, len(out))
 	for i := range out {
 		if err := tx.CreateLot(ctx, &out[i]); err != nil {
@@ -192,7 +200,15 @@ func (s *Server) GetLot(ctx context.Context, req *millwav1.GetLotRequest) (*mill
 	if err != nil {
 		return nil, err
 	}
-	pl, err := s.lotToProto(&l, rpc.Principal(ctx).Role != millwa.RoleProcessor)
+	full := rpc.Principal(ctx).Role != millwa.RoleProcessor
+	if full {
+		lots := []millwa.Lot{l}
+		if err := s.store.LoadLotSources(ctx, lots); err != nil {
+			return nil, err
+		}
+		l = lots[0]
+	}
+	pl, err := s.lotToProto(&l, full)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +261,11 @@ func (s *Server) lots(ctx context.Context, associationID string) rpc.Lister[mill
 			return rpc.FilterNames(q, map[string][]string{"classifier": {associationsCollection, classifiersCollection}})
 		},
 		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Lot], error) {
-			return s.store.ListLots(ctx, p, associationID, q)
+			page, err := s.store.ListLots(ctx, p, associationID, q)
+			if err == nil && p.Role != millwa.RoleProcessor {
+				err = s.store.LoadLotSources(ctx, page.Items)
+			}
+			return page, err
 		},
 		Show: func(p millwa.Principal, l *millwa.Lot) (*millwav1.Lot, error) {
 			return s.lotToProto(l, p.Role != millwa.RoleProcessor)
@@ -314,6 +334,10 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 		CollectionPoint: pl.GetCollectionPoint(), LotNumber: pl.GetLotNumber(), ClassificationDate: pl.GetClassificationDate(),
 		AskPricePerKg: pl.GetAskPricePerKg(), Currency: pl.GetCurrencyCode(),
 	}
+	for i, src := range pl.GetSources() {
+		f := fmt.Sprintf("%s.sources[%d].receipt", prefix, i)
+		l.Sources = append(l.Sources, millwa.Source{ReceiptID: childID(vs, f, src.GetReceipt(), associationID, receiptsCollection), Grams: src.GetGrams()})
+	}
 	for i, c := range pl.GetContributions() {
 		ids, err := millwa.ParseName("member", c.GetMember(), associationsCollection, "members")
 		if err != nil || ids[0] != associationID {
@@ -325,9 +349,9 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	l.Normalize(now)
 	l.Check(vs, prefix, now)
 
-	st, ok := s.standards.GradingStandard(pl.GetStandard())
+	st, ok := s.standards.MarketStandard(pl.GetStandard())
 	if !ok {
-		vs.Add(prefix+".standard", "must name a standard with quality groups, for example standards/%s", s.standards.DefaultID())
+		vs.Add(prefix+".standard", "must name a standard with quality groups or fleece categories, for example standards/%s", s.standards.DefaultID())
 		return l
 	}
 	l.Standard = st.ID
@@ -337,8 +361,11 @@ func (s *Server) lotFromProto(vs *millwa.Violations, pl *millwav1.Lot, prefix, a
 	if !st.HasColour(l.Colour) {
 		vs.Add(prefix+".colour", "must be a colour code of %s: %s", st.ID, st.ColourCodes())
 	}
-	if !st.HasGroup(l.DeclaredGroup) {
-		vs.Add(prefix+".declared_quality_group", "must be a quality group of %s: %s", st.ID, st.GroupCodes())
+	if !st.HasMarketCode(l.DeclaredGroup) {
+		vs.Add(prefix+".declared_quality_group", "must be a quality group (or, under a standard of whole fleeces, a fleece category) of %s: %s", st.ID, st.MarketCodes())
+	}
+	if pl.GetMeasurement() != nil && !st.HasGroup(l.DeclaredGroup) && st.HasCategories() {
+		vs.Add(prefix+".measurement", "must be absent for a lot of whole fleeces: its category is the classifier's")
 	}
 	if ids, err := millwa.ParseName(prefix+".classifier", pl.GetClassifier(), associationsCollection, "classifiers"); err != nil || ids[0] != associationID {
 		vs.Add(prefix+".classifier", "must be a classifier of the lot's association, associations/%s/classifiers/{id}", associationID)
@@ -401,6 +428,8 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) (*millwav1.Lot, error) {
 	}
 	if g := groupOf(s.standards, l.Standard, l.MarketGroup); g != nil {
 		p.MarketQualityGroupName = rpc.TextToProto(g.Name)
+	} else if st, ok := s.standards.Get(l.Standard); ok && st.Category(l.MarketGroup) != nil {
+		p.MarketQualityGroupName = rpc.TextToProto(st.Category(l.MarketGroup).Name)
 	}
 	if m := l.Measurement; m != nil {
 		p.Measurement = rpc.MeasurementToProto(l.Breed, *m)
@@ -417,6 +446,9 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) (*millwav1.Lot, error) {
 	}
 	for _, c := range l.Contributions {
 		p.Contributions = append(p.Contributions, &millwav1.Contribution{Member: memberName(l.AssociationID, c.MemberID), Grams: c.Grams})
+	}
+	for _, src := range l.Sources {
+		p.Sources = append(p.Sources, &millwav1.LotSource{Receipt: millwa.ReceiptName(l.AssociationID, src.ReceiptID), Grams: src.Grams})
 	}
 	p.Discrepancy = l.Discrepancy
 	if l.Discrepancy {

@@ -1152,7 +1152,15 @@ type CheckGrading struct {
 	// Output only. When the check last changed; equal to create_time.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Output only. Opaque version of the check grading.
-	Etag          string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	// For a lot of whole fleeces (a standard with fleece categories, such as
+	// standards/pe-ntp-231-300-2014), instead of a sample: the grams the
+	// agency classed from the lot's fleeces into each quality group of the
+	// category's group standard, for example {"BABY": 900, "FLEECE": 650,
+	// "HUARIZO": 300}. The lot is re-categorised from them (as
+	// ClassifyFleece does) and the category is the check's group. Empty for a
+	// lot of classed fibre.
+	ClassedGrams  map[string]int64 `protobuf:"bytes,16,rep,name=classed_grams,json=classedGrams,proto3" json:"classed_grams,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1290,6 +1298,13 @@ func (x *CheckGrading) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *CheckGrading) GetClassedGrams() map[string]int64 {
+	if x != nil {
+		return x.ClassedGrams
+	}
+	return nil
 }
 
 // RecordCheckGradingRequest is one check of a lot by an agency.
@@ -1433,7 +1448,9 @@ type GetConsistencyReportRequest struct {
 	// The standard whose checks are compared, for example
 	// "standards/pe-ntp-231-301-2014"; empty means that one. Checks graded
 	// under another standard are left out and counted in
-	// other_standard_check_count.
+	// other_standard_check_count. A standard of whole fleeces
+	// ("standards/pe-ntp-231-300-2014") compares fleece categories, best
+	// first, and reports no diameter bias.
 	Standard string `protobuf:"bytes,6,opt,name=standard,proto3" json:"standard,omitempty"`
 	// Classifiers whose quadratic-weighted kappa is below this value are
 	// listed in classifiers_below_threshold; -1 to 1. Absent: 0.6 (the lower
@@ -2973,7 +2990,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"sampleSize\x12\x12\n" +
 	"\x04lots\x18\a \x03(\tR\x04lots\x120\n" +
 	"\x06reason\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\x06reasonB\x18\n" +
-	"\x16_recent_weighted_kappa\"\xed\x04\n" +
+	"\x16_recent_weighted_kappa\"\xfe\x05\n" +
 	"\fCheckGrading\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03lot\x18\x02 \x01(\tR\x03lot\x12.\n" +
@@ -2996,7 +3013,11 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0f \x01(\tR\x04etag\"\x90\x01\n" +
+	"\x04etag\x18\x0f \x01(\tR\x04etag\x12N\n" +
+	"\rclassed_grams\x18\x10 \x03(\v2).millwa.v1.CheckGrading.ClassedGramsEntryR\fclassedGrams\x1a?\n" +
+	"\x11ClassedGramsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x90\x01\n" +
 	"\x19RecordCheckGradingRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12<\n" +
 	"\rcheck_grading\x18\x02 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\x12\x1d\n" +
@@ -3175,7 +3196,7 @@ func file_millwa_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_millwa_v1_audit_proto_goTypes = []any{
 	(SamplingRule)(0),                    // 0: millwa.v1.SamplingRule
 	(InspectionSeverity)(0),              // 1: millwa.v1.InspectionSeverity
@@ -3211,86 +3232,88 @@ var file_millwa_v1_audit_proto_goTypes = []any{
 	(*GetAuditCheckpointRequest)(nil),    // 31: millwa.v1.GetAuditCheckpointRequest
 	(*GetAuditCheckpointResponse)(nil),   // 32: millwa.v1.GetAuditCheckpointResponse
 	(*AuditCheckpoint)(nil),              // 33: millwa.v1.AuditCheckpoint
-	(*Contact)(nil),                      // 34: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),        // 35: google.protobuf.Timestamp
-	(*LocalizedText)(nil),                // 36: millwa.v1.LocalizedText
-	(*FiberSample)(nil),                  // 37: millwa.v1.FiberSample
-	(*Grade)(nil),                        // 38: millwa.v1.Grade
-	(Role)(0),                            // 39: millwa.v1.Role
+	nil,                                  // 34: millwa.v1.CheckGrading.ClassedGramsEntry
+	(*Contact)(nil),                      // 35: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),        // 36: google.protobuf.Timestamp
+	(*LocalizedText)(nil),                // 37: millwa.v1.LocalizedText
+	(*FiberSample)(nil),                  // 38: millwa.v1.FiberSample
+	(*Grade)(nil),                        // 39: millwa.v1.Grade
+	(Role)(0),                            // 40: millwa.v1.Role
 }
 var file_millwa_v1_audit_proto_depIdxs = []int32{
-	34, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
-	35, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
-	35, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
+	35, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
+	36, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
+	36, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 3: millwa.v1.CreateAgencyRequest.agency:type_name -> millwa.v1.Agency
 	4,  // 4: millwa.v1.CreateAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 5: millwa.v1.GetAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 6: millwa.v1.ListAgenciesResponse.agencies:type_name -> millwa.v1.Agency
-	35, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
-	35, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
-	35, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	36, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
+	36, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
+	36, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: millwa.v1.ProposeSamplingPlanRequest.rule:type_name -> millwa.v1.SamplingRule
 	13, // 11: millwa.v1.ProposeSamplingPlanResponse.sampling_plan:type_name -> millwa.v1.SamplingPlan
-	35, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
-	35, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
-	35, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
+	36, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
+	36, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
+	36, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 15: millwa.v1.SamplingPlan.rule:type_name -> millwa.v1.SamplingRule
 	14, // 16: millwa.v1.SamplingPlan.classifier_samples:type_name -> millwa.v1.ClassifierSample
 	1,  // 17: millwa.v1.ClassifierSample.severity:type_name -> millwa.v1.InspectionSeverity
-	36, // 18: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
-	37, // 19: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
-	35, // 20: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
-	38, // 21: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
+	37, // 18: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
+	38, // 19: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
+	36, // 20: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
+	39, // 21: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
 	2,  // 22: millwa.v1.CheckGrading.agreement:type_name -> millwa.v1.Agreement
-	35, // 23: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
-	35, // 24: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
-	15, // 25: millwa.v1.RecordCheckGradingRequest.check_grading:type_name -> millwa.v1.CheckGrading
-	15, // 26: millwa.v1.RecordCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
-	35, // 27: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
-	35, // 28: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
-	20, // 29: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
-	35, // 30: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
-	35, // 31: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
-	35, // 32: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
-	21, // 33: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
-	22, // 34: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
-	24, // 35: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
-	25, // 36: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
-	23, // 37: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
-	21, // 38: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
-	35, // 39: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
-	35, // 40: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
-	21, // 41: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
-	39, // 42: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
-	35, // 43: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
-	26, // 44: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
-	33, // 45: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
-	3,  // 46: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
-	33, // 47: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
-	35, // 48: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
-	5,  // 49: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
-	7,  // 50: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
-	9,  // 51: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
-	11, // 52: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
-	16, // 53: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
-	18, // 54: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
-	27, // 55: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
-	29, // 56: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
-	31, // 57: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
-	6,  // 58: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
-	8,  // 59: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
-	10, // 60: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
-	12, // 61: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
-	17, // 62: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
-	19, // 63: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
-	28, // 64: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
-	30, // 65: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
-	32, // 66: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
-	58, // [58:67] is the sub-list for method output_type
-	49, // [49:58] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	36, // 23: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
+	36, // 24: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
+	34, // 25: millwa.v1.CheckGrading.classed_grams:type_name -> millwa.v1.CheckGrading.ClassedGramsEntry
+	15, // 26: millwa.v1.RecordCheckGradingRequest.check_grading:type_name -> millwa.v1.CheckGrading
+	15, // 27: millwa.v1.RecordCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
+	36, // 28: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	36, // 29: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	20, // 30: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
+	36, // 31: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
+	36, // 32: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
+	36, // 33: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
+	21, // 34: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
+	22, // 35: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
+	24, // 36: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
+	25, // 37: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
+	23, // 38: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
+	21, // 39: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
+	36, // 40: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
+	36, // 41: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
+	21, // 42: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
+	40, // 43: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
+	36, // 44: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
+	26, // 45: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
+	33, // 46: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
+	3,  // 47: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
+	33, // 48: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
+	36, // 49: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
+	5,  // 50: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
+	7,  // 51: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
+	9,  // 52: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
+	11, // 53: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
+	16, // 54: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
+	18, // 55: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
+	27, // 56: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
+	29, // 57: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
+	31, // 58: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
+	6,  // 59: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
+	8,  // 60: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
+	10, // 61: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
+	12, // 62: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
+	17, // 63: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
+	19, // 64: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
+	28, // 65: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
+	30, // 66: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
+	32, // 67: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
+	59, // [59:68] is the sub-list for method output_type
+	50, // [50:59] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_audit_proto_init() }
@@ -3319,7 +3342,7 @@ func file_millwa_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_audit_proto_rawDesc), len(file_millwa_v1_audit_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -304,7 +304,9 @@ type Processor struct {
 	// Registered legal name, 1 to 200 characters.
 	LegalName string `protobuf:"bytes,2,opt,name=legal_name,json=legalName,proto3" json:"legal_name,omitempty"`
 	// Taxpayer number (RUC): 11 digits whose last digit is the check digit of
-	// the first ten (SUNAT's rule), starting with 20 (a legal entity); unique.
+	// the first ten (SUNAT's rule), starting with 10 (a natural person with a
+	// business: an artisan or a small workshop), 15 or 17 (other persons
+	// SUNAT registers) or 20 (a legal entity); unique.
 	Ruc string `protobuf:"bytes,3,opt,name=ruc,proto3" json:"ruc,omitempty"`
 	// INEI ubigeo code of the district of the processing plant: 6 digits, the
 	// first two one of the 25 departments, for example "040101" (Arequipa).
@@ -429,7 +431,9 @@ type PurchaseOrder struct {
 	Standard string `protobuf:"bytes,2,opt,name=standard,proto3" json:"standard,omitempty"`
 	// Quality group codes accepted (matched against the lot's market quality
 	// group), 1 to 20 distinct codes of the standard, for example ["BABY",
-	// "FLEECE"].
+	// "FLEECE"]; under a standard of whole fleeces
+	// ("standards/pe-ntp-231-300-2014") fleece categories, for example
+	// ["EXTRAFINA"].
 	AcceptedQualityGroups []string `protobuf:"bytes,3,rep,name=accepted_quality_groups,json=acceptedQualityGroups,proto3" json:"accepted_quality_groups,omitempty"`
 	// Colour codes accepted, 0 to 30 distinct codes of the standard; empty
 	// accepts every colour.

@@ -116,8 +116,8 @@ type MarketServiceClient interface {
 	// plant).
 	//
 	// Caller: admin. Errors: INVALID_ARGUMENT (a bad field, for example a RUC
-	// whose check digit does not match or that does not start with 20, or a
-	// bad ubigeo); ALREADY_EXISTS (a processor with this RUC is registered);
+	// whose check digit does not match or that does not start with 10, 15, 17
+	// or 20, or a bad ubigeo); ALREADY_EXISTS (a processor with this RUC is registered);
 	// PERMISSION_DENIED (not an admin).
 	CreateProcessor(ctx context.Context, in *CreateProcessorRequest, opts ...grpc.CallOption) (*CreateProcessorResponse, error)
 	// GetProcessor returns one processor.
@@ -513,8 +513,8 @@ type MarketServiceServer interface {
 	// plant).
 	//
 	// Caller: admin. Errors: INVALID_ARGUMENT (a bad field, for example a RUC
-	// whose check digit does not match or that does not start with 20, or a
-	// bad ubigeo); ALREADY_EXISTS (a processor with this RUC is registered);
+	// whose check digit does not match or that does not start with 10, 15, 17
+	// or 20, or a bad ubigeo); ALREADY_EXISTS (a processor with this RUC is registered);
 	// PERMISSION_DENIED (not an admin).
 	CreateProcessor(context.Context, *CreateProcessorRequest) (*CreateProcessorResponse, error)
 	// GetProcessor returns one processor.

@@ -140,6 +140,117 @@ func (LotState) EnumDescriptor() ([]byte, []int) {
 	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{1}
 }
 
+// ReceiptState is where a receipt is in its life.
+type ReceiptState int32
+
+const (
+	// Never used.
+	ReceiptState_RECEIPT_STATE_UNSPECIFIED ReceiptState = 0
+	// Recorded; its unused grams may go into lots.
+	ReceiptState_RECEIPT_STATE_ACTIVE ReceiptState = 1
+	// Cancelled by the association (VoidReceipt). Final; it keeps its
+	// number.
+	ReceiptState_RECEIPT_STATE_VOIDED ReceiptState = 2
+)
+
+// Enum value maps for ReceiptState.
+var (
+	ReceiptState_name = map[int32]string{
+		0: "RECEIPT_STATE_UNSPECIFIED",
+		1: "RECEIPT_STATE_ACTIVE",
+		2: "RECEIPT_STATE_VOIDED",
+	}
+	ReceiptState_value = map[string]int32{
+		"RECEIPT_STATE_UNSPECIFIED": 0,
+		"RECEIPT_STATE_ACTIVE":      1,
+		"RECEIPT_STATE_VOIDED":      2,
+	}
+)
+
+func (x ReceiptState) Enum() *ReceiptState {
+	p := new(ReceiptState)
+	*p = x
+	return p
+}
+
+func (x ReceiptState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReceiptState) Descriptor() protoreflect.EnumDescriptor {
+	return file_millwa_v1_registry_proto_enumTypes[2].Descriptor()
+}
+
+func (ReceiptState) Type() protoreflect.EnumType {
+	return &file_millwa_v1_registry_proto_enumTypes[2]
+}
+
+func (x ReceiptState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReceiptState.Descriptor instead.
+func (ReceiptState) EnumDescriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{2}
+}
+
+// PaymentMethod is how an association paid a member.
+type PaymentMethod int32
+
+const (
+	// Not given: invalid.
+	PaymentMethod_PAYMENT_METHOD_UNSPECIFIED PaymentMethod = 0
+	// Cash.
+	PaymentMethod_PAYMENT_METHOD_CASH PaymentMethod = 1
+	// Bank transfer.
+	PaymentMethod_PAYMENT_METHOD_BANK_TRANSFER PaymentMethod = 2
+	// Mobile wallet (Yape, Plin, …).
+	PaymentMethod_PAYMENT_METHOD_MOBILE_WALLET PaymentMethod = 3
+)
+
+// Enum value maps for PaymentMethod.
+var (
+	PaymentMethod_name = map[int32]string{
+		0: "PAYMENT_METHOD_UNSPECIFIED",
+		1: "PAYMENT_METHOD_CASH",
+		2: "PAYMENT_METHOD_BANK_TRANSFER",
+		3: "PAYMENT_METHOD_MOBILE_WALLET",
+	}
+	PaymentMethod_value = map[string]int32{
+		"PAYMENT_METHOD_UNSPECIFIED":   0,
+		"PAYMENT_METHOD_CASH":          1,
+		"PAYMENT_METHOD_BANK_TRANSFER": 2,
+		"PAYMENT_METHOD_MOBILE_WALLET": 3,
+	}
+)
+
+func (x PaymentMethod) Enum() *PaymentMethod {
+	p := new(PaymentMethod)
+	*p = x
+	return p
+}
+
+func (x PaymentMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PaymentMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_millwa_v1_registry_proto_enumTypes[3].Descriptor()
+}
+
+func (PaymentMethod) Type() protoreflect.EnumType {
+	return &file_millwa_v1_registry_proto_enumTypes[3]
+}
+
+func (x PaymentMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PaymentMethod.Descriptor instead.
+func (PaymentMethod) EnumDescriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{3}
+}
+
 // Association is a producer association (asociación de productores): the
 // organisation that collects its members' fleece, has it classified and sells
 // it as lots.
@@ -168,9 +279,13 @@ type Association struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version of the association; changes on every change. Output
 	// only.
-	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Share of its members' earnings the association withholds to cover the
+	// acopio's costs, in basis points (100 is 1 %), 0 to 2,000; shown on
+	// every member statement. Default 0.
+	FeeBasisPoints int32 `protobuf:"varint,10,opt,name=fee_basis_points,json=feeBasisPoints,proto3" json:"fee_basis_points,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Association) Reset() {
@@ -264,6 +379,13 @@ func (x *Association) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Association) GetFeeBasisPoints() int32 {
+	if x != nil {
+		return x.FeeBasisPoints
+	}
+	return 0
 }
 
 // Member is a producer (a person and their family's herd) who belongs to an
@@ -580,7 +702,9 @@ type Lot struct {
 	// Colour code of the standard's colour table, for example "WHITE",
 	// "LIGHT_FAWN", "BLACK".
 	Colour string `protobuf:"bytes,5,opt,name=colour,proto3" json:"colour,omitempty"`
-	// Quality group code the classifier assigned by hand, for example "BABY".
+	// Quality group code the classifier assigned by hand, for example "BABY";
+	// under a standard of whole fleeces (standards/pe-ntp-231-300-2014) a
+	// fleece category, for example "EXTRAFINA".
 	DeclaredQualityGroup string `protobuf:"bytes,6,opt,name=declared_quality_group,json=declaredQualityGroup,proto3" json:"declared_quality_group,omitempty"`
 	// Resource name of the classifier of the same association who classed the
 	// lot, "associations/{association}/classifiers/{classifier}".
@@ -588,7 +712,9 @@ type Lot struct {
 	// Net weight of the lot in grams, 1 to 100,000,000 (100 t).
 	NetWeightGrams int64 `protobuf:"varint,8,opt,name=net_weight_grams,json=netWeightGrams,proto3" json:"net_weight_grams,omitempty"`
 	// Members' contributions: 1 to 1,000 entries, distinct members, whose
-	// grams sum exactly to net_weight_grams. Omitted for processors.
+	// grams sum exactly to net_weight_grams. Empty in a request that gives
+	// sources: they are then derived from the receipts, summed per member.
+	// Omitted for processors.
 	Contributions []*Contribution `protobuf:"bytes,9,rep,name=contributions,proto3" json:"contributions,omitempty"`
 	// Where the fleece was collected (centro de acopio), 1 to 200 characters.
 	CollectionPoint string `protobuf:"bytes,10,opt,name=collection_point,json=collectionPoint,proto3" json:"collection_point,omitempty"`
@@ -644,7 +770,14 @@ type Lot struct {
 	// only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,25,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version of the lot; changes on every change. Output only.
-	Etag          string `protobuf:"bytes,26,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,26,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Receipts the lot's grams come from, instead of contributions: 1 to
+	// 1,000 distinct receipts of the association, ACTIVE, of the lot's
+	// standard, campaign, breed and colour, each giving grams of the lot's
+	// declared_quality_group (or fleece category) that no lot has used yet;
+	// the grams sum exactly to net_weight_grams. Contributions are then
+	// derived, summed per member. Omitted for processors.
+	Sources       []*LotSource `protobuf:"bytes,27,rep,name=sources,proto3" json:"sources,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -861,6 +994,680 @@ func (x *Lot) GetEtag() string {
 	return ""
 }
 
+func (x *Lot) GetSources() []*LotSource {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+// LotSource is the grams a lot takes from one receipt.
+type LotSource struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the receipt,
+	// "associations/{association}/receipts/{receipt}".
+	Receipt string `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// Grams taken, at least 1.
+	Grams         int64 `protobuf:"varint,2,opt,name=grams,proto3" json:"grams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LotSource) Reset() {
+	*x = LotSource{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LotSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LotSource) ProtoMessage() {}
+
+func (x *LotSource) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LotSource.ProtoReflect.Descriptor instead.
+func (*LotSource) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LotSource) GetReceipt() string {
+	if x != nil {
+		return x.Receipt
+	}
+	return ""
+}
+
+func (x *LotSource) GetGrams() int64 {
+	if x != nil {
+		return x.Grams
+	}
+	return 0
+}
+
+// Receipt is one member's delivery of fleece at a collection point (centro
+// de acopio), the record the member keeps (a printable slip) and the lots'
+// source of grams.
+type Receipt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "associations/{association}/receipts/{receipt}". Output
+	// only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Resource name of the member who delivered,
+	// "associations/{association}/members/{member}".
+	Member string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// Standard of the codes, "standards/{standard}"; default
+	// "standards/pe-ntp-231-301-2014" (quality groups). Use
+	// "standards/pe-ntp-231-300-2014" with fleece_category for whole fleeces.
+	Standard string `protobuf:"bytes,3,opt,name=standard,proto3" json:"standard,omitempty"`
+	// Shearing campaign, the calendar year it starts, 2000 to next year.
+	Campaign int32 `protobuf:"varint,4,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	// Where the fleece was received, 1 to 200 characters.
+	CollectionPoint string `protobuf:"bytes,5,opt,name=collection_point,json=collectionPoint,proto3" json:"collection_point,omitempty"`
+	// Date received, "YYYY-MM-DD", not in the future; default today in Peru.
+	ReceiveDate string `protobuf:"bytes,6,opt,name=receive_date,json=receiveDate,proto3" json:"receive_date,omitempty"`
+	// Breed code of the standard: "HUACAYA" or "SURI".
+	Breed string `protobuf:"bytes,7,opt,name=breed,proto3" json:"breed,omitempty"`
+	// Colour code of the standard, for example "WHITE".
+	Colour string `protobuf:"bytes,8,opt,name=colour,proto3" json:"colour,omitempty"`
+	// Number of fleeces delivered, 1 to 10,000.
+	FleeceCount int32 `protobuf:"varint,9,opt,name=fleece_count,json=fleeceCount,proto3" json:"fleece_count,omitempty"`
+	// Net weight in grams, 1 to 10,000,000.
+	NetWeightGrams int64 `protobuf:"varint,10,opt,name=net_weight_grams,json=netWeightGrams,proto3" json:"net_weight_grams,omitempty"`
+	// Resource name of the classifier of the same association who classed
+	// or categorised the fleece,
+	// "associations/{association}/classifiers/{classifier}".
+	Classifier string `protobuf:"bytes,11,opt,name=classifier,proto3" json:"classifier,omitempty"`
+	// Grams of each quality group of the standard, by code, for example
+	// {"BABY": 1200, "FLEECE": 2300}; they sum exactly to net_weight_grams.
+	// Empty when fleece_category is set.
+	GroupGrams map[string]int64 `protobuf:"bytes,12,rep,name=group_grams,json=groupGrams,proto3" json:"group_grams,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Category of whole fleeces under a standard with fleece categories, for
+	// example "EXTRAFINA"; empty when group_grams is set.
+	FleeceCategory string `protobuf:"bytes,13,opt,name=fleece_category,json=fleeceCategory,proto3" json:"fleece_category,omitempty"`
+	// Sequential number per association and campaign, from 1, with no gaps.
+	// Output only.
+	ReceiptNumber int64 `protobuf:"varint,14,opt,name=receipt_number,json=receiptNumber,proto3" json:"receipt_number,omitempty"`
+	// Grams of each group (or of the category) not yet in a lot. Output
+	// only.
+	UnusedGrams map[string]int64 `protobuf:"bytes,15,rep,name=unused_grams,json=unusedGrams,proto3" json:"unused_grams,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Where the receipt is in its life. Output only.
+	State ReceiptState `protobuf:"varint,16,opt,name=state,proto3,enum=millwa.v1.ReceiptState" json:"state,omitempty"`
+	// When the receipt was created. Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the receipt last changed, including when a lot used its grams.
+	// Output only.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Opaque version of the receipt. Output only.
+	Etag string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The member's full name, for the slip. Output only.
+	MemberDisplayName string `protobuf:"bytes,20,opt,name=member_display_name,json=memberDisplayName,proto3" json:"member_display_name,omitempty"`
+	// Printable slip for the member to keep (PDF, A6), relative to the REST
+	// gateway; the SVG is at the same path ending in ".svg". Output only.
+	SlipPdfPath   string `protobuf:"bytes,21,opt,name=slip_pdf_path,json=slipPdfPath,proto3" json:"slip_pdf_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Receipt) Reset() {
+	*x = Receipt{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Receipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Receipt) ProtoMessage() {}
+
+func (x *Receipt) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
+func (*Receipt) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Receipt) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Receipt) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *Receipt) GetStandard() string {
+	if x != nil {
+		return x.Standard
+	}
+	return ""
+}
+
+func (x *Receipt) GetCampaign() int32 {
+	if x != nil {
+		return x.Campaign
+	}
+	return 0
+}
+
+func (x *Receipt) GetCollectionPoint() string {
+	if x != nil {
+		return x.CollectionPoint
+	}
+	return ""
+}
+
+func (x *Receipt) GetReceiveDate() string {
+	if x != nil {
+		return x.ReceiveDate
+	}
+	return ""
+}
+
+func (x *Receipt) GetBreed() string {
+	if x != nil {
+		return x.Breed
+	}
+	return ""
+}
+
+func (x *Receipt) GetColour() string {
+	if x != nil {
+		return x.Colour
+	}
+	return ""
+}
+
+func (x *Receipt) GetFleeceCount() int32 {
+	if x != nil {
+		return x.FleeceCount
+	}
+	return 0
+}
+
+func (x *Receipt) GetNetWeightGrams() int64 {
+	if x != nil {
+		return x.NetWeightGrams
+	}
+	return 0
+}
+
+func (x *Receipt) GetClassifier() string {
+	if x != nil {
+		return x.Classifier
+	}
+	return ""
+}
+
+func (x *Receipt) GetGroupGrams() map[string]int64 {
+	if x != nil {
+		return x.GroupGrams
+	}
+	return nil
+}
+
+func (x *Receipt) GetFleeceCategory() string {
+	if x != nil {
+		return x.FleeceCategory
+	}
+	return ""
+}
+
+func (x *Receipt) GetReceiptNumber() int64 {
+	if x != nil {
+		return x.ReceiptNumber
+	}
+	return 0
+}
+
+func (x *Receipt) GetUnusedGrams() map[string]int64 {
+	if x != nil {
+		return x.UnusedGrams
+	}
+	return nil
+}
+
+func (x *Receipt) GetState() ReceiptState {
+	if x != nil {
+		return x.State
+	}
+	return ReceiptState_RECEIPT_STATE_UNSPECIFIED
+}
+
+func (x *Receipt) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Receipt) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Receipt) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *Receipt) GetMemberDisplayName() string {
+	if x != nil {
+		return x.MemberDisplayName
+	}
+	return ""
+}
+
+func (x *Receipt) GetSlipPdfPath() string {
+	if x != nil {
+		return x.SlipPdfPath
+	}
+	return ""
+}
+
+// StatementLine is one receipt of a member statement.
+type StatementLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the receipt.
+	Receipt string `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// The receipt's number.
+	ReceiptNumber int64 `protobuf:"varint,2,opt,name=receipt_number,json=receiptNumber,proto3" json:"receipt_number,omitempty"`
+	// Date received, "YYYY-MM-DD".
+	ReceiveDate string `protobuf:"bytes,3,opt,name=receive_date,json=receiveDate,proto3" json:"receive_date,omitempty"`
+	// Net grams delivered.
+	DeliveredGrams int64 `protobuf:"varint,4,opt,name=delivered_grams,json=deliveredGrams,proto3" json:"delivered_grams,omitempty"`
+	// Grams sold in PAID trades, traced through the lots' sources.
+	SoldGrams int64 `protobuf:"varint,5,opt,name=sold_grams,json=soldGrams,proto3" json:"sold_grams,omitempty"`
+	// What those grams earned, in minor units.
+	EarnedAmount  int64 `protobuf:"varint,6,opt,name=earned_amount,json=earnedAmount,proto3" json:"earned_amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementLine) Reset() {
+	*x = StatementLine{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementLine) ProtoMessage() {}
+
+func (x *StatementLine) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementLine.ProtoReflect.Descriptor instead.
+func (*StatementLine) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *StatementLine) GetReceipt() string {
+	if x != nil {
+		return x.Receipt
+	}
+	return ""
+}
+
+func (x *StatementLine) GetReceiptNumber() int64 {
+	if x != nil {
+		return x.ReceiptNumber
+	}
+	return 0
+}
+
+func (x *StatementLine) GetReceiveDate() string {
+	if x != nil {
+		return x.ReceiveDate
+	}
+	return ""
+}
+
+func (x *StatementLine) GetDeliveredGrams() int64 {
+	if x != nil {
+		return x.DeliveredGrams
+	}
+	return 0
+}
+
+func (x *StatementLine) GetSoldGrams() int64 {
+	if x != nil {
+		return x.SoldGrams
+	}
+	return 0
+}
+
+func (x *StatementLine) GetEarnedAmount() int64 {
+	if x != nil {
+		return x.EarnedAmount
+	}
+	return 0
+}
+
+// MemberStatement is a member's settlement for one campaign. Amounts are
+// in minor units of currency_code.
+type MemberStatement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name,
+	// "associations/{association}/members/{member}/statements/{campaign}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Resource name of the member.
+	Member string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The campaign.
+	Campaign int32 `protobuf:"varint,3,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	// ISO 4217 currency of the amounts.
+	CurrencyCode string `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// One line per receipt of the campaign, in receipt-number order (voided
+	// receipts left out).
+	Lines []*StatementLine `protobuf:"bytes,5,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Sum of the lines' delivered grams.
+	DeliveredGrams int64 `protobuf:"varint,6,opt,name=delivered_grams,json=deliveredGrams,proto3" json:"delivered_grams,omitempty"`
+	// Sum of the lines' sold grams.
+	SoldGrams int64 `protobuf:"varint,7,opt,name=sold_grams,json=soldGrams,proto3" json:"sold_grams,omitempty"`
+	// The member's payouts of PAID trades, traced through the lots' sources:
+	// the sum of the lines' earned amounts.
+	EarnedAmount int64 `protobuf:"varint,8,opt,name=earned_amount,json=earnedAmount,proto3" json:"earned_amount,omitempty"`
+	// The association's fee: earned_amount × fee_basis_points / 10,000,
+	// rounded half up.
+	FeeAmount int64 `protobuf:"varint,9,opt,name=fee_amount,json=feeAmount,proto3" json:"fee_amount,omitempty"`
+	// The association's fee rate when the statement was made.
+	FeeBasisPoints int32 `protobuf:"varint,10,opt,name=fee_basis_points,json=feeBasisPoints,proto3" json:"fee_basis_points,omitempty"`
+	// What the association has paid the member for the campaign.
+	PaidAmount int64 `protobuf:"varint,11,opt,name=paid_amount,json=paidAmount,proto3" json:"paid_amount,omitempty"`
+	// earned_amount − fee_amount − paid_amount.
+	BalanceAmount int64 `protobuf:"varint,12,opt,name=balance_amount,json=balanceAmount,proto3" json:"balance_amount,omitempty"`
+	// Printable statement (PDF, A4), relative to the REST gateway.
+	PdfPath string `protobuf:"bytes,13,opt,name=pdf_path,json=pdfPath,proto3" json:"pdf_path,omitempty"`
+	// The member's full name.
+	MemberDisplayName string `protobuf:"bytes,14,opt,name=member_display_name,json=memberDisplayName,proto3" json:"member_display_name,omitempty"`
+	// The association's legal name.
+	AssociationLegalName string `protobuf:"bytes,15,opt,name=association_legal_name,json=associationLegalName,proto3" json:"association_legal_name,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *MemberStatement) Reset() {
+	*x = MemberStatement{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberStatement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberStatement) ProtoMessage() {}
+
+func (x *MemberStatement) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberStatement.ProtoReflect.Descriptor instead.
+func (*MemberStatement) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MemberStatement) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MemberStatement) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *MemberStatement) GetCampaign() int32 {
+	if x != nil {
+		return x.Campaign
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *MemberStatement) GetLines() []*StatementLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *MemberStatement) GetDeliveredGrams() int64 {
+	if x != nil {
+		return x.DeliveredGrams
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetSoldGrams() int64 {
+	if x != nil {
+		return x.SoldGrams
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetEarnedAmount() int64 {
+	if x != nil {
+		return x.EarnedAmount
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetFeeAmount() int64 {
+	if x != nil {
+		return x.FeeAmount
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetFeeBasisPoints() int32 {
+	if x != nil {
+		return x.FeeBasisPoints
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetPaidAmount() int64 {
+	if x != nil {
+		return x.PaidAmount
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetBalanceAmount() int64 {
+	if x != nil {
+		return x.BalanceAmount
+	}
+	return 0
+}
+
+func (x *MemberStatement) GetPdfPath() string {
+	if x != nil {
+		return x.PdfPath
+	}
+	return ""
+}
+
+func (x *MemberStatement) GetMemberDisplayName() string {
+	if x != nil {
+		return x.MemberDisplayName
+	}
+	return ""
+}
+
+func (x *MemberStatement) GetAssociationLegalName() string {
+	if x != nil {
+		return x.AssociationLegalName
+	}
+	return ""
+}
+
+// MemberPayment is money an association paid a member.
+type MemberPayment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name,
+	// "associations/{association}/members/{member}/payments/{payment}".
+	// Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Campaign whose balance the payment settles.
+	Campaign int32 `protobuf:"varint,2,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	// Amount in minor units, at least 1.
+	Amount int64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// ISO 4217 currency; default "PEN".
+	CurrencyCode string `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// How it was paid.
+	Method PaymentMethod `protobuf:"varint,5,opt,name=method,proto3,enum=millwa.v1.PaymentMethod" json:"method,omitempty"`
+	// Optional reference (transfer number, receipt), at most 100 characters.
+	Reference string `protobuf:"bytes,6,opt,name=reference,proto3" json:"reference,omitempty"`
+	// When it was recorded. Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberPayment) Reset() {
+	*x = MemberPayment{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberPayment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberPayment) ProtoMessage() {}
+
+func (x *MemberPayment) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberPayment.ProtoReflect.Descriptor instead.
+func (*MemberPayment) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MemberPayment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MemberPayment) GetCampaign() int32 {
+	if x != nil {
+		return x.Campaign
+	}
+	return 0
+}
+
+func (x *MemberPayment) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *MemberPayment) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *MemberPayment) GetMethod() PaymentMethod {
+	if x != nil {
+		return x.Method
+	}
+	return PaymentMethod_PAYMENT_METHOD_UNSPECIFIED
+}
+
+func (x *MemberPayment) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *MemberPayment) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // LabelOrigin is where the fibre of a labelled lot comes from.
 type LabelOrigin struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -884,7 +1691,7 @@ type LabelOrigin struct {
 
 func (x *LabelOrigin) Reset() {
 	*x = LabelOrigin{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[5]
+	mi := &file_millwa_v1_registry_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +1703,7 @@ func (x *LabelOrigin) String() string {
 func (*LabelOrigin) ProtoMessage() {}
 
 func (x *LabelOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[5]
+	mi := &file_millwa_v1_registry_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +1716,7 @@ func (x *LabelOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LabelOrigin.ProtoReflect.Descriptor instead.
 func (*LabelOrigin) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{5}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LabelOrigin) GetCommunity() string {
@@ -1026,7 +1833,7 @@ type LotLabel struct {
 
 func (x *LotLabel) Reset() {
 	*x = LotLabel{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[6]
+	mi := &file_millwa_v1_registry_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1845,7 @@ func (x *LotLabel) String() string {
 func (*LotLabel) ProtoMessage() {}
 
 func (x *LotLabel) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[6]
+	mi := &file_millwa_v1_registry_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1858,7 @@ func (x *LotLabel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LotLabel.ProtoReflect.Descriptor instead.
 func (*LotLabel) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{6}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LotLabel) GetName() string {
@@ -1257,7 +2064,7 @@ type CreateAssociationRequest struct {
 
 func (x *CreateAssociationRequest) Reset() {
 	*x = CreateAssociationRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[7]
+	mi := &file_millwa_v1_registry_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +2076,7 @@ func (x *CreateAssociationRequest) String() string {
 func (*CreateAssociationRequest) ProtoMessage() {}
 
 func (x *CreateAssociationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[7]
+	mi := &file_millwa_v1_registry_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +2089,7 @@ func (x *CreateAssociationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAssociationRequest.ProtoReflect.Descriptor instead.
 func (*CreateAssociationRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{7}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateAssociationRequest) GetAssociation() *Association {
@@ -1310,7 +2117,7 @@ type CreateAssociationResponse struct {
 
 func (x *CreateAssociationResponse) Reset() {
 	*x = CreateAssociationResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[8]
+	mi := &file_millwa_v1_registry_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +2129,7 @@ func (x *CreateAssociationResponse) String() string {
 func (*CreateAssociationResponse) ProtoMessage() {}
 
 func (x *CreateAssociationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[8]
+	mi := &file_millwa_v1_registry_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +2142,7 @@ func (x *CreateAssociationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAssociationResponse.ProtoReflect.Descriptor instead.
 func (*CreateAssociationResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{8}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateAssociationResponse) GetAssociation() *Association {
@@ -1356,7 +2163,7 @@ type GetAssociationRequest struct {
 
 func (x *GetAssociationRequest) Reset() {
 	*x = GetAssociationRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[9]
+	mi := &file_millwa_v1_registry_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1368,7 +2175,7 @@ func (x *GetAssociationRequest) String() string {
 func (*GetAssociationRequest) ProtoMessage() {}
 
 func (x *GetAssociationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[9]
+	mi := &file_millwa_v1_registry_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1381,7 +2188,7 @@ func (x *GetAssociationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssociationRequest.ProtoReflect.Descriptor instead.
 func (*GetAssociationRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{9}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetAssociationRequest) GetName() string {
@@ -1402,7 +2209,7 @@ type GetAssociationResponse struct {
 
 func (x *GetAssociationResponse) Reset() {
 	*x = GetAssociationResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[10]
+	mi := &file_millwa_v1_registry_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +2221,7 @@ func (x *GetAssociationResponse) String() string {
 func (*GetAssociationResponse) ProtoMessage() {}
 
 func (x *GetAssociationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[10]
+	mi := &file_millwa_v1_registry_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +2234,7 @@ func (x *GetAssociationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssociationResponse.ProtoReflect.Descriptor instead.
 func (*GetAssociationResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{10}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetAssociationResponse) GetAssociation() *Association {
@@ -1458,7 +2265,7 @@ type ListAssociationsRequest struct {
 
 func (x *ListAssociationsRequest) Reset() {
 	*x = ListAssociationsRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[11]
+	mi := &file_millwa_v1_registry_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +2277,7 @@ func (x *ListAssociationsRequest) String() string {
 func (*ListAssociationsRequest) ProtoMessage() {}
 
 func (x *ListAssociationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[11]
+	mi := &file_millwa_v1_registry_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +2290,7 @@ func (x *ListAssociationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssociationsRequest.ProtoReflect.Descriptor instead.
 func (*ListAssociationsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{11}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListAssociationsRequest) GetPageSize() int32 {
@@ -1527,7 +2334,7 @@ type ListAssociationsResponse struct {
 
 func (x *ListAssociationsResponse) Reset() {
 	*x = ListAssociationsResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[12]
+	mi := &file_millwa_v1_registry_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +2346,7 @@ func (x *ListAssociationsResponse) String() string {
 func (*ListAssociationsResponse) ProtoMessage() {}
 
 func (x *ListAssociationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[12]
+	mi := &file_millwa_v1_registry_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +2359,7 @@ func (x *ListAssociationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssociationsResponse.ProtoReflect.Descriptor instead.
 func (*ListAssociationsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{12}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListAssociationsResponse) GetAssociations() []*Association {
@@ -1585,7 +2392,7 @@ type CreateMemberRequest struct {
 
 func (x *CreateMemberRequest) Reset() {
 	*x = CreateMemberRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[13]
+	mi := &file_millwa_v1_registry_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +2404,7 @@ func (x *CreateMemberRequest) String() string {
 func (*CreateMemberRequest) ProtoMessage() {}
 
 func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[13]
+	mi := &file_millwa_v1_registry_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +2417,7 @@ func (x *CreateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberRequest.ProtoReflect.Descriptor instead.
 func (*CreateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{13}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateMemberRequest) GetParent() string {
@@ -1645,7 +2452,7 @@ type CreateMemberResponse struct {
 
 func (x *CreateMemberResponse) Reset() {
 	*x = CreateMemberResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[14]
+	mi := &file_millwa_v1_registry_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +2464,7 @@ func (x *CreateMemberResponse) String() string {
 func (*CreateMemberResponse) ProtoMessage() {}
 
 func (x *CreateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[14]
+	mi := &file_millwa_v1_registry_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +2477,7 @@ func (x *CreateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMemberResponse.ProtoReflect.Descriptor instead.
 func (*CreateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{14}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateMemberResponse) GetMember() *Member {
@@ -1702,7 +2509,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[15]
+	mi := &file_millwa_v1_registry_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +2521,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[15]
+	mi := &file_millwa_v1_registry_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +2534,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{15}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListMembersRequest) GetParent() string {
@@ -1778,7 +2585,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[16]
+	mi := &file_millwa_v1_registry_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +2597,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[16]
+	mi := &file_millwa_v1_registry_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +2610,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{16}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -1836,7 +2643,7 @@ type CreateClassifierRequest struct {
 
 func (x *CreateClassifierRequest) Reset() {
 	*x = CreateClassifierRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[17]
+	mi := &file_millwa_v1_registry_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +2655,7 @@ func (x *CreateClassifierRequest) String() string {
 func (*CreateClassifierRequest) ProtoMessage() {}
 
 func (x *CreateClassifierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[17]
+	mi := &file_millwa_v1_registry_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +2668,7 @@ func (x *CreateClassifierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClassifierRequest.ProtoReflect.Descriptor instead.
 func (*CreateClassifierRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{17}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateClassifierRequest) GetParent() string {
@@ -1896,7 +2703,7 @@ type CreateClassifierResponse struct {
 
 func (x *CreateClassifierResponse) Reset() {
 	*x = CreateClassifierResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[18]
+	mi := &file_millwa_v1_registry_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2715,7 @@ func (x *CreateClassifierResponse) String() string {
 func (*CreateClassifierResponse) ProtoMessage() {}
 
 func (x *CreateClassifierResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[18]
+	mi := &file_millwa_v1_registry_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2728,7 @@ func (x *CreateClassifierResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClassifierResponse.ProtoReflect.Descriptor instead.
 func (*CreateClassifierResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{18}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateClassifierResponse) GetClassifier() *Classifier {
@@ -1954,7 +2761,7 @@ type ListClassifiersRequest struct {
 
 func (x *ListClassifiersRequest) Reset() {
 	*x = ListClassifiersRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[19]
+	mi := &file_millwa_v1_registry_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2773,7 @@ func (x *ListClassifiersRequest) String() string {
 func (*ListClassifiersRequest) ProtoMessage() {}
 
 func (x *ListClassifiersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[19]
+	mi := &file_millwa_v1_registry_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2786,7 @@ func (x *ListClassifiersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClassifiersRequest.ProtoReflect.Descriptor instead.
 func (*ListClassifiersRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{19}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListClassifiersRequest) GetParent() string {
@@ -2030,7 +2837,7 @@ type ListClassifiersResponse struct {
 
 func (x *ListClassifiersResponse) Reset() {
 	*x = ListClassifiersResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[20]
+	mi := &file_millwa_v1_registry_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2849,7 @@ func (x *ListClassifiersResponse) String() string {
 func (*ListClassifiersResponse) ProtoMessage() {}
 
 func (x *ListClassifiersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[20]
+	mi := &file_millwa_v1_registry_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2862,7 @@ func (x *ListClassifiersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClassifiersResponse.ProtoReflect.Descriptor instead.
 func (*ListClassifiersResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{20}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListClassifiersResponse) GetClassifiers() []*Classifier {
@@ -2091,7 +2898,7 @@ type CreateLotRequest struct {
 
 func (x *CreateLotRequest) Reset() {
 	*x = CreateLotRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[21]
+	mi := &file_millwa_v1_registry_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2103,7 +2910,7 @@ func (x *CreateLotRequest) String() string {
 func (*CreateLotRequest) ProtoMessage() {}
 
 func (x *CreateLotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[21]
+	mi := &file_millwa_v1_registry_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2116,7 +2923,7 @@ func (x *CreateLotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLotRequest.ProtoReflect.Descriptor instead.
 func (*CreateLotRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{21}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CreateLotRequest) GetParent() string {
@@ -2151,7 +2958,7 @@ type CreateLotResponse struct {
 
 func (x *CreateLotResponse) Reset() {
 	*x = CreateLotResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[22]
+	mi := &file_millwa_v1_registry_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2970,7 @@ func (x *CreateLotResponse) String() string {
 func (*CreateLotResponse) ProtoMessage() {}
 
 func (x *CreateLotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[22]
+	mi := &file_millwa_v1_registry_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2983,7 @@ func (x *CreateLotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLotResponse.ProtoReflect.Descriptor instead.
 func (*CreateLotResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{22}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateLotResponse) GetLot() *Lot {
@@ -2203,7 +3010,7 @@ type BatchCreateLotsRequest struct {
 
 func (x *BatchCreateLotsRequest) Reset() {
 	*x = BatchCreateLotsRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[23]
+	mi := &file_millwa_v1_registry_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +3022,7 @@ func (x *BatchCreateLotsRequest) String() string {
 func (*BatchCreateLotsRequest) ProtoMessage() {}
 
 func (x *BatchCreateLotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[23]
+	mi := &file_millwa_v1_registry_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +3035,7 @@ func (x *BatchCreateLotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchCreateLotsRequest.ProtoReflect.Descriptor instead.
 func (*BatchCreateLotsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{23}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *BatchCreateLotsRequest) GetParent() string {
@@ -2263,7 +3070,7 @@ type BatchCreateLotsResponse struct {
 
 func (x *BatchCreateLotsResponse) Reset() {
 	*x = BatchCreateLotsResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[24]
+	mi := &file_millwa_v1_registry_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +3082,7 @@ func (x *BatchCreateLotsResponse) String() string {
 func (*BatchCreateLotsResponse) ProtoMessage() {}
 
 func (x *BatchCreateLotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[24]
+	mi := &file_millwa_v1_registry_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +3095,7 @@ func (x *BatchCreateLotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchCreateLotsResponse.ProtoReflect.Descriptor instead.
 func (*BatchCreateLotsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{24}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BatchCreateLotsResponse) GetLots() []*Lot {
@@ -2309,7 +3116,7 @@ type GetLotRequest struct {
 
 func (x *GetLotRequest) Reset() {
 	*x = GetLotRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[25]
+	mi := &file_millwa_v1_registry_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +3128,7 @@ func (x *GetLotRequest) String() string {
 func (*GetLotRequest) ProtoMessage() {}
 
 func (x *GetLotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[25]
+	mi := &file_millwa_v1_registry_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +3141,7 @@ func (x *GetLotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLotRequest.ProtoReflect.Descriptor instead.
 func (*GetLotRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{25}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetLotRequest) GetName() string {
@@ -2355,7 +3162,7 @@ type GetLotResponse struct {
 
 func (x *GetLotResponse) Reset() {
 	*x = GetLotResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[26]
+	mi := &file_millwa_v1_registry_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2367,7 +3174,7 @@ func (x *GetLotResponse) String() string {
 func (*GetLotResponse) ProtoMessage() {}
 
 func (x *GetLotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[26]
+	mi := &file_millwa_v1_registry_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2380,7 +3187,7 @@ func (x *GetLotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLotResponse.ProtoReflect.Descriptor instead.
 func (*GetLotResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{26}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetLotResponse) GetLot() *Lot {
@@ -2424,7 +3231,7 @@ type ListLotsRequest struct {
 
 func (x *ListLotsRequest) Reset() {
 	*x = ListLotsRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[27]
+	mi := &file_millwa_v1_registry_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2436,7 +3243,7 @@ func (x *ListLotsRequest) String() string {
 func (*ListLotsRequest) ProtoMessage() {}
 
 func (x *ListLotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[27]
+	mi := &file_millwa_v1_registry_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2449,7 +3256,7 @@ func (x *ListLotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLotsRequest.ProtoReflect.Descriptor instead.
 func (*ListLotsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{27}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListLotsRequest) GetParent() string {
@@ -2500,7 +3307,7 @@ type ListLotsResponse struct {
 
 func (x *ListLotsResponse) Reset() {
 	*x = ListLotsResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[28]
+	mi := &file_millwa_v1_registry_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +3319,7 @@ func (x *ListLotsResponse) String() string {
 func (*ListLotsResponse) ProtoMessage() {}
 
 func (x *ListLotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[28]
+	mi := &file_millwa_v1_registry_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +3332,7 @@ func (x *ListLotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLotsResponse.ProtoReflect.Descriptor instead.
 func (*ListLotsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{28}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListLotsResponse) GetLots() []*Lot {
@@ -2559,7 +3366,7 @@ type WithdrawLotRequest struct {
 
 func (x *WithdrawLotRequest) Reset() {
 	*x = WithdrawLotRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[29]
+	mi := &file_millwa_v1_registry_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2571,7 +3378,7 @@ func (x *WithdrawLotRequest) String() string {
 func (*WithdrawLotRequest) ProtoMessage() {}
 
 func (x *WithdrawLotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[29]
+	mi := &file_millwa_v1_registry_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2584,7 +3391,7 @@ func (x *WithdrawLotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawLotRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawLotRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{29}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WithdrawLotRequest) GetName() string {
@@ -2619,7 +3426,7 @@ type WithdrawLotResponse struct {
 
 func (x *WithdrawLotResponse) Reset() {
 	*x = WithdrawLotResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[30]
+	mi := &file_millwa_v1_registry_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +3438,7 @@ func (x *WithdrawLotResponse) String() string {
 func (*WithdrawLotResponse) ProtoMessage() {}
 
 func (x *WithdrawLotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[30]
+	mi := &file_millwa_v1_registry_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +3451,7 @@ func (x *WithdrawLotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawLotResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawLotResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{30}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WithdrawLotResponse) GetLot() *Lot {
@@ -2665,7 +3472,7 @@ type GetLotLabelRequest struct {
 
 func (x *GetLotLabelRequest) Reset() {
 	*x = GetLotLabelRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[31]
+	mi := &file_millwa_v1_registry_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2677,7 +3484,7 @@ func (x *GetLotLabelRequest) String() string {
 func (*GetLotLabelRequest) ProtoMessage() {}
 
 func (x *GetLotLabelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[31]
+	mi := &file_millwa_v1_registry_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2690,7 +3497,7 @@ func (x *GetLotLabelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLotLabelRequest.ProtoReflect.Descriptor instead.
 func (*GetLotLabelRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{31}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetLotLabelRequest) GetName() string {
@@ -2711,7 +3518,7 @@ type GetLotLabelResponse struct {
 
 func (x *GetLotLabelResponse) Reset() {
 	*x = GetLotLabelResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[32]
+	mi := &file_millwa_v1_registry_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2723,7 +3530,7 @@ func (x *GetLotLabelResponse) String() string {
 func (*GetLotLabelResponse) ProtoMessage() {}
 
 func (x *GetLotLabelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[32]
+	mi := &file_millwa_v1_registry_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2736,7 +3543,7 @@ func (x *GetLotLabelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLotLabelResponse.ProtoReflect.Descriptor instead.
 func (*GetLotLabelResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{32}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetLotLabelResponse) GetLabel() *LotLabel {
@@ -2746,11 +3553,690 @@ func (x *GetLotLabelResponse) GetLabel() *LotLabel {
 	return nil
 }
 
+// CreateReceiptRequest is the request of CreateReceipt.
+type CreateReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the association, "associations/{association}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The receipt to record; output-only fields must be empty.
+	Receipt *Receipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// Optional client-chosen id, 1 to 64 printable ASCII characters, that
+	// makes a retry return the first answer (see RegistryService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateReceiptRequest) Reset() {
+	*x = CreateReceiptRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReceiptRequest) ProtoMessage() {}
+
+func (x *CreateReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReceiptRequest.ProtoReflect.Descriptor instead.
+func (*CreateReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *CreateReceiptRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateReceiptRequest) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+func (x *CreateReceiptRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateReceiptResponse is the response of CreateReceipt.
+type CreateReceiptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The receipt recorded, with its number.
+	Receipt       *Receipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateReceiptResponse) Reset() {
+	*x = CreateReceiptResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReceiptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReceiptResponse) ProtoMessage() {}
+
+func (x *CreateReceiptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReceiptResponse.ProtoReflect.Descriptor instead.
+func (*CreateReceiptResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *CreateReceiptResponse) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// GetReceiptRequest is the request of GetReceipt.
+type GetReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "associations/{association}/receipts/{receipt}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptRequest) Reset() {
+	*x = GetReceiptRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptRequest) ProtoMessage() {}
+
+func (x *GetReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptRequest.ProtoReflect.Descriptor instead.
+func (*GetReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetReceiptRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetReceiptResponse is the response of GetReceipt.
+type GetReceiptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The receipt.
+	Receipt       *Receipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptResponse) Reset() {
+	*x = GetReceiptResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptResponse) ProtoMessage() {}
+
+func (x *GetReceiptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptResponse.ProtoReflect.Descriptor instead.
+func (*GetReceiptResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetReceiptResponse) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// ListReceiptsRequest is the request of ListReceipts.
+type ListReceiptsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the association, "associations/{association}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Maximum number of receipts to return: default 50, at most 500.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page; empty for the first page.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Filter (grammar in RegistryService). Fields: `member` (=, !=: a
+	// member's resource name), `campaign` (all operators), `collection_point`
+	// (=, !=), `state` (=, !=: ACTIVE, VOIDED), `receipt_number` and
+	// `create_time` (all operators).
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Order (grammar in RegistryService). Fields: `create_time`,
+	// `receipt_number`, `campaign`. Default "create_time".
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReceiptsRequest) Reset() {
+	*x = ListReceiptsRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReceiptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReceiptsRequest) ProtoMessage() {}
+
+func (x *ListReceiptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReceiptsRequest.ProtoReflect.Descriptor instead.
+func (*ListReceiptsRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListReceiptsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListReceiptsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReceiptsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListReceiptsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListReceiptsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+// ListReceiptsResponse is the response of ListReceipts.
+type ListReceiptsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The receipts of this page.
+	Receipts []*Receipt `protobuf:"bytes,1,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	// Token of the next page; empty when this is the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReceiptsResponse) Reset() {
+	*x = ListReceiptsResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReceiptsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReceiptsResponse) ProtoMessage() {}
+
+func (x *ListReceiptsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReceiptsResponse.ProtoReflect.Descriptor instead.
+func (*ListReceiptsResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListReceiptsResponse) GetReceipts() []*Receipt {
+	if x != nil {
+		return x.Receipts
+	}
+	return nil
+}
+
+func (x *ListReceiptsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// VoidReceiptRequest is the request of VoidReceipt.
+type VoidReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "associations/{association}/receipts/{receipt}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id (see RegistryService).
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Optional etag of the receipt as last read; if it changed since:
+	// ABORTED.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoidReceiptRequest) Reset() {
+	*x = VoidReceiptRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoidReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoidReceiptRequest) ProtoMessage() {}
+
+func (x *VoidReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoidReceiptRequest.ProtoReflect.Descriptor instead.
+func (*VoidReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *VoidReceiptRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VoidReceiptRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *VoidReceiptRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// VoidReceiptResponse is the response of VoidReceipt.
+type VoidReceiptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The receipt, now VOIDED.
+	Receipt       *Receipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoidReceiptResponse) Reset() {
+	*x = VoidReceiptResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoidReceiptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoidReceiptResponse) ProtoMessage() {}
+
+func (x *VoidReceiptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoidReceiptResponse.ProtoReflect.Descriptor instead.
+func (*VoidReceiptResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *VoidReceiptResponse) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// GetMemberStatementRequest is the request of GetMemberStatement.
+type GetMemberStatementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name,
+	// "associations/{association}/members/{member}/statements/{campaign}",
+	// the campaign a year such as 2026.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// ISO 4217 currency of the statement; default "PEN". Payouts in other
+	// currencies answer FAILED_PRECONDITION.
+	CurrencyCode  string `protobuf:"bytes,2,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMemberStatementRequest) Reset() {
+	*x = GetMemberStatementRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMemberStatementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMemberStatementRequest) ProtoMessage() {}
+
+func (x *GetMemberStatementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMemberStatementRequest.ProtoReflect.Descriptor instead.
+func (*GetMemberStatementRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *GetMemberStatementRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetMemberStatementRequest) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+// GetMemberStatementResponse is the response of GetMemberStatement.
+type GetMemberStatementResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The statement.
+	Statement     *MemberStatement `protobuf:"bytes,1,opt,name=statement,proto3" json:"statement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMemberStatementResponse) Reset() {
+	*x = GetMemberStatementResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMemberStatementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMemberStatementResponse) ProtoMessage() {}
+
+func (x *GetMemberStatementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMemberStatementResponse.ProtoReflect.Descriptor instead.
+func (*GetMemberStatementResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *GetMemberStatementResponse) GetStatement() *MemberStatement {
+	if x != nil {
+		return x.Statement
+	}
+	return nil
+}
+
+// RecordMemberPaymentRequest is the request of RecordMemberPayment.
+type RecordMemberPaymentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the member,
+	// "associations/{association}/members/{member}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The payment; name and create_time must be empty.
+	Payment *MemberPayment `protobuf:"bytes,2,opt,name=payment,proto3" json:"payment,omitempty"`
+	// Optional client-chosen id (see RegistryService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordMemberPaymentRequest) Reset() {
+	*x = RecordMemberPaymentRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordMemberPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordMemberPaymentRequest) ProtoMessage() {}
+
+func (x *RecordMemberPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordMemberPaymentRequest.ProtoReflect.Descriptor instead.
+func (*RecordMemberPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RecordMemberPaymentRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *RecordMemberPaymentRequest) GetPayment() *MemberPayment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+func (x *RecordMemberPaymentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// RecordMemberPaymentResponse is the response of RecordMemberPayment.
+type RecordMemberPaymentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The payment recorded.
+	Payment *MemberPayment `protobuf:"bytes,1,opt,name=payment,proto3" json:"payment,omitempty"`
+	// The member's statement for the campaign after the payment.
+	Statement     *MemberStatement `protobuf:"bytes,2,opt,name=statement,proto3" json:"statement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordMemberPaymentResponse) Reset() {
+	*x = RecordMemberPaymentResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordMemberPaymentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordMemberPaymentResponse) ProtoMessage() {}
+
+func (x *RecordMemberPaymentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordMemberPaymentResponse.ProtoReflect.Descriptor instead.
+func (*RecordMemberPaymentResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *RecordMemberPaymentResponse) GetPayment() *MemberPayment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+func (x *RecordMemberPaymentResponse) GetStatement() *MemberStatement {
+	if x != nil {
+		return x.Statement
+	}
+	return nil
+}
+
 var File_millwa_v1_registry_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xc4\x02\n" +
+	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xee\x02\n" +
 	"\vAssociation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -2763,7 +4249,9 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\"\xb1\x02\n" +
+	"\x04etag\x18\t \x01(\tR\x04etag\x12(\n" +
+	"\x10fee_basis_points\x18\n" +
+	" \x01(\x05R\x0efeeBasisPoints\"\xb1\x02\n" +
 	"\x06Member\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
@@ -2792,7 +4280,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x04etag\x18\t \x01(\tR\x04etag\"<\n" +
 	"\fContribution\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xf0\b\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xa0\t\n" +
 	"\x03Lot\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bstandard\x18\x02 \x01(\tR\bstandard\x12\x1a\n" +
@@ -2825,7 +4313,82 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x1a \x01(\tR\x04etag\"\xc6\x01\n" +
+	"\x04etag\x18\x1a \x01(\tR\x04etag\x12.\n" +
+	"\asources\x18\x1b \x03(\v2\x14.millwa.v1.LotSourceR\asources\";\n" +
+	"\tLotSource\x12\x18\n" +
+	"\areceipt\x18\x01 \x01(\tR\areceipt\x12\x14\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xc3\a\n" +
+	"\aReceipt\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\x12\x1a\n" +
+	"\bstandard\x18\x03 \x01(\tR\bstandard\x12\x1a\n" +
+	"\bcampaign\x18\x04 \x01(\x05R\bcampaign\x12)\n" +
+	"\x10collection_point\x18\x05 \x01(\tR\x0fcollectionPoint\x12!\n" +
+	"\freceive_date\x18\x06 \x01(\tR\vreceiveDate\x12\x14\n" +
+	"\x05breed\x18\a \x01(\tR\x05breed\x12\x16\n" +
+	"\x06colour\x18\b \x01(\tR\x06colour\x12!\n" +
+	"\ffleece_count\x18\t \x01(\x05R\vfleeceCount\x12(\n" +
+	"\x10net_weight_grams\x18\n" +
+	" \x01(\x03R\x0enetWeightGrams\x12\x1e\n" +
+	"\n" +
+	"classifier\x18\v \x01(\tR\n" +
+	"classifier\x12C\n" +
+	"\vgroup_grams\x18\f \x03(\v2\".millwa.v1.Receipt.GroupGramsEntryR\n" +
+	"groupGrams\x12'\n" +
+	"\x0ffleece_category\x18\r \x01(\tR\x0efleeceCategory\x12%\n" +
+	"\x0ereceipt_number\x18\x0e \x01(\x03R\rreceiptNumber\x12F\n" +
+	"\funused_grams\x18\x0f \x03(\v2#.millwa.v1.Receipt.UnusedGramsEntryR\vunusedGrams\x12-\n" +
+	"\x05state\x18\x10 \x01(\x0e2\x17.millwa.v1.ReceiptStateR\x05state\x12;\n" +
+	"\vcreate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\x13 \x01(\tR\x04etag\x12.\n" +
+	"\x13member_display_name\x18\x14 \x01(\tR\x11memberDisplayName\x12\"\n" +
+	"\rslip_pdf_path\x18\x15 \x01(\tR\vslipPdfPath\x1a=\n" +
+	"\x0fGroupGramsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a>\n" +
+	"\x10UnusedGramsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xe0\x01\n" +
+	"\rStatementLine\x12\x18\n" +
+	"\areceipt\x18\x01 \x01(\tR\areceipt\x12%\n" +
+	"\x0ereceipt_number\x18\x02 \x01(\x03R\rreceiptNumber\x12!\n" +
+	"\freceive_date\x18\x03 \x01(\tR\vreceiveDate\x12'\n" +
+	"\x0fdelivered_grams\x18\x04 \x01(\x03R\x0edeliveredGrams\x12\x1d\n" +
+	"\n" +
+	"sold_grams\x18\x05 \x01(\x03R\tsoldGrams\x12#\n" +
+	"\rearned_amount\x18\x06 \x01(\x03R\fearnedAmount\"\xad\x04\n" +
+	"\x0fMemberStatement\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\x12\x1a\n" +
+	"\bcampaign\x18\x03 \x01(\x05R\bcampaign\x12#\n" +
+	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\x12.\n" +
+	"\x05lines\x18\x05 \x03(\v2\x18.millwa.v1.StatementLineR\x05lines\x12'\n" +
+	"\x0fdelivered_grams\x18\x06 \x01(\x03R\x0edeliveredGrams\x12\x1d\n" +
+	"\n" +
+	"sold_grams\x18\a \x01(\x03R\tsoldGrams\x12#\n" +
+	"\rearned_amount\x18\b \x01(\x03R\fearnedAmount\x12\x1d\n" +
+	"\n" +
+	"fee_amount\x18\t \x01(\x03R\tfeeAmount\x12(\n" +
+	"\x10fee_basis_points\x18\n" +
+	" \x01(\x05R\x0efeeBasisPoints\x12\x1f\n" +
+	"\vpaid_amount\x18\v \x01(\x03R\n" +
+	"paidAmount\x12%\n" +
+	"\x0ebalance_amount\x18\f \x01(\x03R\rbalanceAmount\x12\x19\n" +
+	"\bpdf_path\x18\r \x01(\tR\apdfPath\x12.\n" +
+	"\x13member_display_name\x18\x0e \x01(\tR\x11memberDisplayName\x124\n" +
+	"\x16association_legal_name\x18\x0f \x01(\tR\x14associationLegalName\"\x89\x02\n" +
+	"\rMemberPayment\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcampaign\x18\x02 \x01(\x05R\bcampaign\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12#\n" +
+	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\x120\n" +
+	"\x06method\x18\x05 \x01(\x0e2\x18.millwa.v1.PaymentMethodR\x06method\x12\x1c\n" +
+	"\treference\x18\x06 \x01(\tR\treference\x12;\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xc6\x01\n" +
 	"\vLabelOrigin\x12\x1c\n" +
 	"\tcommunity\x18\x01 \x01(\tR\tcommunity\x12)\n" +
 	"\x10collection_point\x18\x02 \x01(\tR\x0fcollectionPoint\x12\x16\n" +
@@ -2966,7 +4529,48 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x12GetLotLabelRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"@\n" +
 	"\x13GetLotLabelResponse\x12)\n" +
-	"\x05label\x18\x01 \x01(\v2\x13.millwa.v1.LotLabelR\x05label*8\n" +
+	"\x05label\x18\x01 \x01(\v2\x13.millwa.v1.LotLabelR\x05label\"{\n" +
+	"\x14CreateReceiptRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12,\n" +
+	"\areceipt\x18\x02 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"E\n" +
+	"\x15CreateReceiptResponse\x12,\n" +
+	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"'\n" +
+	"\x11GetReceiptRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"B\n" +
+	"\x12GetReceiptResponse\x12,\n" +
+	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"\x9c\x01\n" +
+	"\x13ListReceiptsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\"n\n" +
+	"\x14ListReceiptsResponse\x12.\n" +
+	"\breceipts\x18\x01 \x03(\v2\x12.millwa.v1.ReceiptR\breceipts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
+	"\x12VoidReceiptRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"C\n" +
+	"\x13VoidReceiptResponse\x12,\n" +
+	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"T\n" +
+	"\x19GetMemberStatementRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
+	"\rcurrency_code\x18\x02 \x01(\tR\fcurrencyCode\"V\n" +
+	"\x1aGetMemberStatementResponse\x128\n" +
+	"\tstatement\x18\x01 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"\x87\x01\n" +
+	"\x1aRecordMemberPaymentRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x122\n" +
+	"\apayment\x18\x02 \x01(\v2\x18.millwa.v1.MemberPaymentR\apayment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x8b\x01\n" +
+	"\x1bRecordMemberPaymentResponse\x122\n" +
+	"\apayment\x18\x01 \x01(\v2\x18.millwa.v1.MemberPaymentR\apayment\x128\n" +
+	"\tstatement\x18\x02 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement*8\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -2977,7 +4581,16 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x13LOT_STATE_AVAILABLE\x10\x01\x12\x17\n" +
 	"\x13LOT_STATE_ALLOCATED\x10\x02\x12\x12\n" +
 	"\x0eLOT_STATE_SOLD\x10\x03\x12\x17\n" +
-	"\x13LOT_STATE_WITHDRAWN\x10\x042\xbd\b\n" +
+	"\x13LOT_STATE_WITHDRAWN\x10\x04*a\n" +
+	"\fReceiptState\x12\x1d\n" +
+	"\x19RECEIPT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14RECEIPT_STATE_ACTIVE\x10\x01\x12\x18\n" +
+	"\x14RECEIPT_STATE_VOIDED\x10\x02*\x8c\x01\n" +
+	"\rPaymentMethod\x12\x1e\n" +
+	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13PAYMENT_METHOD_CASH\x10\x01\x12 \n" +
+	"\x1cPAYMENT_METHOD_BANK_TRANSFER\x10\x02\x12 \n" +
+	"\x1cPAYMENT_METHOD_MOBILE_WALLET\x10\x032\xc4\f\n" +
 	"\x0fRegistryService\x12^\n" +
 	"\x11CreateAssociation\x12#.millwa.v1.CreateAssociationRequest\x1a$.millwa.v1.CreateAssociationResponse\x12U\n" +
 	"\x0eGetAssociation\x12 .millwa.v1.GetAssociationRequest\x1a!.millwa.v1.GetAssociationResponse\x12[\n" +
@@ -2991,7 +4604,14 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x06GetLot\x12\x18.millwa.v1.GetLotRequest\x1a\x19.millwa.v1.GetLotResponse\x12C\n" +
 	"\bListLots\x12\x1a.millwa.v1.ListLotsRequest\x1a\x1b.millwa.v1.ListLotsResponse\x12L\n" +
 	"\vWithdrawLot\x12\x1d.millwa.v1.WithdrawLotRequest\x1a\x1e.millwa.v1.WithdrawLotResponse\x12L\n" +
-	"\vGetLotLabel\x12\x1d.millwa.v1.GetLotLabelRequest\x1a\x1e.millwa.v1.GetLotLabelResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
+	"\vGetLotLabel\x12\x1d.millwa.v1.GetLotLabelRequest\x1a\x1e.millwa.v1.GetLotLabelResponse\x12R\n" +
+	"\rCreateReceipt\x12\x1f.millwa.v1.CreateReceiptRequest\x1a .millwa.v1.CreateReceiptResponse\x12I\n" +
+	"\n" +
+	"GetReceipt\x12\x1c.millwa.v1.GetReceiptRequest\x1a\x1d.millwa.v1.GetReceiptResponse\x12O\n" +
+	"\fListReceipts\x12\x1e.millwa.v1.ListReceiptsRequest\x1a\x1f.millwa.v1.ListReceiptsResponse\x12L\n" +
+	"\vVoidReceipt\x12\x1d.millwa.v1.VoidReceiptRequest\x1a\x1e.millwa.v1.VoidReceiptResponse\x12a\n" +
+	"\x12GetMemberStatement\x12$.millwa.v1.GetMemberStatementRequest\x1a%.millwa.v1.GetMemberStatementResponse\x12d\n" +
+	"\x13RecordMemberPayment\x12%.millwa.v1.RecordMemberPaymentRequest\x1a&.millwa.v1.RecordMemberPaymentResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
 var (
 	file_millwa_v1_registry_proto_rawDescOnce sync.Once
@@ -3005,122 +4625,173 @@ func file_millwa_v1_registry_proto_rawDescGZIP() []byte {
 	return file_millwa_v1_registry_proto_rawDescData
 }
 
-var file_millwa_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_millwa_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_millwa_v1_registry_proto_goTypes = []any{
-	(Sex)(0),                          // 0: millwa.v1.Sex
-	(LotState)(0),                     // 1: millwa.v1.LotState
-	(*Association)(nil),               // 2: millwa.v1.Association
-	(*Member)(nil),                    // 3: millwa.v1.Member
-	(*Classifier)(nil),                // 4: millwa.v1.Classifier
-	(*Contribution)(nil),              // 5: millwa.v1.Contribution
-	(*Lot)(nil),                       // 6: millwa.v1.Lot
-	(*LabelOrigin)(nil),               // 7: millwa.v1.LabelOrigin
-	(*LotLabel)(nil),                  // 8: millwa.v1.LotLabel
-	(*CreateAssociationRequest)(nil),  // 9: millwa.v1.CreateAssociationRequest
-	(*CreateAssociationResponse)(nil), // 10: millwa.v1.CreateAssociationResponse
-	(*GetAssociationRequest)(nil),     // 11: millwa.v1.GetAssociationRequest
-	(*GetAssociationResponse)(nil),    // 12: millwa.v1.GetAssociationResponse
-	(*ListAssociationsRequest)(nil),   // 13: millwa.v1.ListAssociationsRequest
-	(*ListAssociationsResponse)(nil),  // 14: millwa.v1.ListAssociationsResponse
-	(*CreateMemberRequest)(nil),       // 15: millwa.v1.CreateMemberRequest
-	(*CreateMemberResponse)(nil),      // 16: millwa.v1.CreateMemberResponse
-	(*ListMembersRequest)(nil),        // 17: millwa.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),       // 18: millwa.v1.ListMembersResponse
-	(*CreateClassifierRequest)(nil),   // 19: millwa.v1.CreateClassifierRequest
-	(*CreateClassifierResponse)(nil),  // 20: millwa.v1.CreateClassifierResponse
-	(*ListClassifiersRequest)(nil),    // 21: millwa.v1.ListClassifiersRequest
-	(*ListClassifiersResponse)(nil),   // 22: millwa.v1.ListClassifiersResponse
-	(*CreateLotRequest)(nil),          // 23: millwa.v1.CreateLotRequest
-	(*CreateLotResponse)(nil),         // 24: millwa.v1.CreateLotResponse
-	(*BatchCreateLotsRequest)(nil),    // 25: millwa.v1.BatchCreateLotsRequest
-	(*BatchCreateLotsResponse)(nil),   // 26: millwa.v1.BatchCreateLotsResponse
-	(*GetLotRequest)(nil),             // 27: millwa.v1.GetLotRequest
-	(*GetLotResponse)(nil),            // 28: millwa.v1.GetLotResponse
-	(*ListLotsRequest)(nil),           // 29: millwa.v1.ListLotsRequest
-	(*ListLotsResponse)(nil),          // 30: millwa.v1.ListLotsResponse
-	(*WithdrawLotRequest)(nil),        // 31: millwa.v1.WithdrawLotRequest
-	(*WithdrawLotResponse)(nil),       // 32: millwa.v1.WithdrawLotResponse
-	(*GetLotLabelRequest)(nil),        // 33: millwa.v1.GetLotLabelRequest
-	(*GetLotLabelResponse)(nil),       // 34: millwa.v1.GetLotLabelResponse
-	(*Contact)(nil),                   // 35: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),     // 36: google.protobuf.Timestamp
-	(*FiberSample)(nil),               // 37: millwa.v1.FiberSample
-	(*LocalizedText)(nil),             // 38: millwa.v1.LocalizedText
-	(*Grade)(nil),                     // 39: millwa.v1.Grade
+	(Sex)(0),                            // 0: millwa.v1.Sex
+	(LotState)(0),                       // 1: millwa.v1.LotState
+	(ReceiptState)(0),                   // 2: millwa.v1.ReceiptState
+	(PaymentMethod)(0),                  // 3: millwa.v1.PaymentMethod
+	(*Association)(nil),                 // 4: millwa.v1.Association
+	(*Member)(nil),                      // 5: millwa.v1.Member
+	(*Classifier)(nil),                  // 6: millwa.v1.Classifier
+	(*Contribution)(nil),                // 7: millwa.v1.Contribution
+	(*Lot)(nil),                         // 8: millwa.v1.Lot
+	(*LotSource)(nil),                   // 9: millwa.v1.LotSource
+	(*Receipt)(nil),                     // 10: millwa.v1.Receipt
+	(*StatementLine)(nil),               // 11: millwa.v1.StatementLine
+	(*MemberStatement)(nil),             // 12: millwa.v1.MemberStatement
+	(*MemberPayment)(nil),               // 13: millwa.v1.MemberPayment
+	(*LabelOrigin)(nil),                 // 14: millwa.v1.LabelOrigin
+	(*LotLabel)(nil),                    // 15: millwa.v1.LotLabel
+	(*CreateAssociationRequest)(nil),    // 16: millwa.v1.CreateAssociationRequest
+	(*CreateAssociationResponse)(nil),   // 17: millwa.v1.CreateAssociationResponse
+	(*GetAssociationRequest)(nil),       // 18: millwa.v1.GetAssociationRequest
+	(*GetAssociationResponse)(nil),      // 19: millwa.v1.GetAssociationResponse
+	(*ListAssociationsRequest)(nil),     // 20: millwa.v1.ListAssociationsRequest
+	(*ListAssociationsResponse)(nil),    // 21: millwa.v1.ListAssociationsResponse
+	(*CreateMemberRequest)(nil),         // 22: millwa.v1.CreateMemberRequest
+	(*CreateMemberResponse)(nil),        // 23: millwa.v1.CreateMemberResponse
+	(*ListMembersRequest)(nil),          // 24: millwa.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),         // 25: millwa.v1.ListMembersResponse
+	(*CreateClassifierRequest)(nil),     // 26: millwa.v1.CreateClassifierRequest
+	(*CreateClassifierResponse)(nil),    // 27: millwa.v1.CreateClassifierResponse
+	(*ListClassifiersRequest)(nil),      // 28: millwa.v1.ListClassifiersRequest
+	(*ListClassifiersResponse)(nil),     // 29: millwa.v1.ListClassifiersResponse
+	(*CreateLotRequest)(nil),            // 30: millwa.v1.CreateLotRequest
+	(*CreateLotResponse)(nil),           // 31: millwa.v1.CreateLotResponse
+	(*BatchCreateLotsRequest)(nil),      // 32: millwa.v1.BatchCreateLotsRequest
+	(*BatchCreateLotsResponse)(nil),     // 33: millwa.v1.BatchCreateLotsResponse
+	(*GetLotRequest)(nil),               // 34: millwa.v1.GetLotRequest
+	(*GetLotResponse)(nil),              // 35: millwa.v1.GetLotResponse
+	(*ListLotsRequest)(nil),             // 36: millwa.v1.ListLotsRequest
+	(*ListLotsResponse)(nil),            // 37: millwa.v1.ListLotsResponse
+	(*WithdrawLotRequest)(nil),          // 38: millwa.v1.WithdrawLotRequest
+	(*WithdrawLotResponse)(nil),         // 39: millwa.v1.WithdrawLotResponse
+	(*GetLotLabelRequest)(nil),          // 40: millwa.v1.GetLotLabelRequest
+	(*GetLotLabelResponse)(nil),         // 41: millwa.v1.GetLotLabelResponse
+	(*CreateReceiptRequest)(nil),        // 42: millwa.v1.CreateReceiptRequest
+	(*CreateReceiptResponse)(nil),       // 43: millwa.v1.CreateReceiptResponse
+	(*GetReceiptRequest)(nil),           // 44: millwa.v1.GetReceiptRequest
+	(*GetReceiptResponse)(nil),          // 45: millwa.v1.GetReceiptResponse
+	(*ListReceiptsRequest)(nil),         // 46: millwa.v1.ListReceiptsRequest
+	(*ListReceiptsResponse)(nil),        // 47: millwa.v1.ListReceiptsResponse
+	(*VoidReceiptRequest)(nil),          // 48: millwa.v1.VoidReceiptRequest
+	(*VoidReceiptResponse)(nil),         // 49: millwa.v1.VoidReceiptResponse
+	(*GetMemberStatementRequest)(nil),   // 50: millwa.v1.GetMemberStatementRequest
+	(*GetMemberStatementResponse)(nil),  // 51: millwa.v1.GetMemberStatementResponse
+	(*RecordMemberPaymentRequest)(nil),  // 52: millwa.v1.RecordMemberPaymentRequest
+	(*RecordMemberPaymentResponse)(nil), // 53: millwa.v1.RecordMemberPaymentResponse
+	nil,                                 // 54: millwa.v1.Receipt.GroupGramsEntry
+	nil,                                 // 55: millwa.v1.Receipt.UnusedGramsEntry
+	(*Contact)(nil),                     // 56: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),       // 57: google.protobuf.Timestamp
+	(*FiberSample)(nil),                 // 58: millwa.v1.FiberSample
+	(*LocalizedText)(nil),               // 59: millwa.v1.LocalizedText
+	(*Grade)(nil),                       // 60: millwa.v1.Grade
 }
 var file_millwa_v1_registry_proto_depIdxs = []int32{
-	35, // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
-	36, // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
-	36, // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
+	56, // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
+	57, // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
+	57, // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: millwa.v1.Member.sex:type_name -> millwa.v1.Sex
-	36, // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	36, // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	36, // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
-	36, // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
-	37, // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
-	38, // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
-	39, // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
-	38, // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
+	57, // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	57, // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	57, // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
+	57, // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
+	58, // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
+	59, // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
+	60, // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
+	59, // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
 	1,  // 13: millwa.v1.Lot.state:type_name -> millwa.v1.LotState
-	36, // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
-	36, // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
-	38, // 16: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
-	38, // 17: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
-	38, // 18: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
-	38, // 19: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
-	38, // 20: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
-	7,  // 21: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
-	2,  // 22: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
-	2,  // 23: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
-	2,  // 24: millwa.v1.GetAssociationResponse.association:type_name -> millwa.v1.Association
-	2,  // 25: millwa.v1.ListAssociationsResponse.associations:type_name -> millwa.v1.Association
-	3,  // 26: millwa.v1.CreateMemberRequest.member:type_name -> millwa.v1.Member
-	3,  // 27: millwa.v1.CreateMemberResponse.member:type_name -> millwa.v1.Member
-	3,  // 28: millwa.v1.ListMembersResponse.members:type_name -> millwa.v1.Member
-	4,  // 29: millwa.v1.CreateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
-	4,  // 30: millwa.v1.CreateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	4,  // 31: millwa.v1.ListClassifiersResponse.classifiers:type_name -> millwa.v1.Classifier
-	6,  // 32: millwa.v1.CreateLotRequest.lot:type_name -> millwa.v1.Lot
-	6,  // 33: millwa.v1.CreateLotResponse.lot:type_name -> millwa.v1.Lot
-	23, // 34: millwa.v1.BatchCreateLotsRequest.requests:type_name -> millwa.v1.CreateLotRequest
-	6,  // 35: millwa.v1.BatchCreateLotsResponse.lots:type_name -> millwa.v1.Lot
-	6,  // 36: millwa.v1.GetLotResponse.lot:type_name -> millwa.v1.Lot
-	6,  // 37: millwa.v1.ListLotsResponse.lots:type_name -> millwa.v1.Lot
-	6,  // 38: millwa.v1.WithdrawLotResponse.lot:type_name -> millwa.v1.Lot
-	8,  // 39: millwa.v1.GetLotLabelResponse.label:type_name -> millwa.v1.LotLabel
-	9,  // 40: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
-	11, // 41: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
-	13, // 42: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
-	15, // 43: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
-	17, // 44: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
-	19, // 45: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
-	21, // 46: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
-	23, // 47: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
-	25, // 48: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
-	27, // 49: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
-	29, // 50: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
-	31, // 51: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
-	33, // 52: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
-	10, // 53: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
-	12, // 54: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
-	14, // 55: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
-	16, // 56: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
-	18, // 57: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
-	20, // 58: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
-	22, // 59: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
-	24, // 60: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
-	26, // 61: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
-	28, // 62: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
-	30, // 63: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
-	32, // 64: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
-	34, // 65: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
-	53, // [53:66] is the sub-list for method output_type
-	40, // [40:53] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	57, // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
+	57, // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
+	9,  // 16: millwa.v1.Lot.sources:type_name -> millwa.v1.LotSource
+	54, // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
+	55, // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
+	2,  // 19: millwa.v1.Receipt.state:type_name -> millwa.v1.ReceiptState
+	57, // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
+	57, // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
+	11, // 22: millwa.v1.MemberStatement.lines:type_name -> millwa.v1.StatementLine
+	3,  // 23: millwa.v1.MemberPayment.method:type_name -> millwa.v1.PaymentMethod
+	57, // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
+	59, // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
+	59, // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
+	59, // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
+	59, // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
+	59, // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
+	14, // 30: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
+	4,  // 31: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
+	4,  // 32: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
+	4,  // 33: millwa.v1.GetAssociationResponse.association:type_name -> millwa.v1.Association
+	4,  // 34: millwa.v1.ListAssociationsResponse.associations:type_name -> millwa.v1.Association
+	5,  // 35: millwa.v1.CreateMemberRequest.member:type_name -> millwa.v1.Member
+	5,  // 36: millwa.v1.CreateMemberResponse.member:type_name -> millwa.v1.Member
+	5,  // 37: millwa.v1.ListMembersResponse.members:type_name -> millwa.v1.Member
+	6,  // 38: millwa.v1.CreateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
+	6,  // 39: millwa.v1.CreateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	6,  // 40: millwa.v1.ListClassifiersResponse.classifiers:type_name -> millwa.v1.Classifier
+	8,  // 41: millwa.v1.CreateLotRequest.lot:type_name -> millwa.v1.Lot
+	8,  // 42: millwa.v1.CreateLotResponse.lot:type_name -> millwa.v1.Lot
+	30, // 43: millwa.v1.BatchCreateLotsRequest.requests:type_name -> millwa.v1.CreateLotRequest
+	8,  // 44: millwa.v1.BatchCreateLotsResponse.lots:type_name -> millwa.v1.Lot
+	8,  // 45: millwa.v1.GetLotResponse.lot:type_name -> millwa.v1.Lot
+	8,  // 46: millwa.v1.ListLotsResponse.lots:type_name -> millwa.v1.Lot
+	8,  // 47: millwa.v1.WithdrawLotResponse.lot:type_name -> millwa.v1.Lot
+	15, // 48: millwa.v1.GetLotLabelResponse.label:type_name -> millwa.v1.LotLabel
+	10, // 49: millwa.v1.CreateReceiptRequest.receipt:type_name -> millwa.v1.Receipt
+	10, // 50: millwa.v1.CreateReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	10, // 51: millwa.v1.GetReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	10, // 52: millwa.v1.ListReceiptsResponse.receipts:type_name -> millwa.v1.Receipt
+	10, // 53: millwa.v1.VoidReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	12, // 54: millwa.v1.GetMemberStatementResponse.statement:type_name -> millwa.v1.MemberStatement
+	13, // 55: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
+	13, // 56: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
+	12, // 57: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
+	16, // 58: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
+	18, // 59: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
+	20, // 60: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
+	22, // 61: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
+	24, // 62: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
+	26, // 63: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
+	28, // 64: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
+	30, // 65: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
+	32, // 66: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
+	34, // 67: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
+	36, // 68: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
+	38, // 69: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
+	40, // 70: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
+	42, // 71: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
+	44, // 72: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
+	46, // 73: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
+	48, // 74: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
+	50, // 75: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
+	52, // 76: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
+	17, // 77: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
+	19, // 78: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
+	21, // 79: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
+	23, // 80: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
+	25, // 81: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
+	27, // 82: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
+	29, // 83: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
+	31, // 84: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
+	33, // 85: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
+	35, // 86: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
+	37, // 87: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
+	39, // 88: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
+	41, // 89: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
+	43, // 90: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
+	45, // 91: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
+	47, // 92: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
+	49, // 93: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
+	51, // 94: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
+	53, // 95: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
+	77, // [77:96] is the sub-list for method output_type
+	58, // [58:77] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_registry_proto_init() }
@@ -3130,14 +4801,14 @@ func file_millwa_v1_registry_proto_init() {
 	}
 	file_millwa_v1_common_proto_init()
 	file_millwa_v1_registry_proto_msgTypes[1].OneofWrappers = []any{}
-	file_millwa_v1_registry_proto_msgTypes[6].OneofWrappers = []any{}
+	file_millwa_v1_registry_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_registry_proto_rawDesc), len(file_millwa_v1_registry_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   33,
+			NumEnums:      4,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

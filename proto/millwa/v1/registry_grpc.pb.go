@@ -19,19 +19,25 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RegistryService_CreateAssociation_FullMethodName = "/millwa.v1.RegistryService/CreateAssociation"
-	RegistryService_GetAssociation_FullMethodName    = "/millwa.v1.RegistryService/GetAssociation"
-	RegistryService_ListAssociations_FullMethodName  = "/millwa.v1.RegistryService/ListAssociations"
-	RegistryService_CreateMember_FullMethodName      = "/millwa.v1.RegistryService/CreateMember"
-	RegistryService_ListMembers_FullMethodName       = "/millwa.v1.RegistryService/ListMembers"
-	RegistryService_CreateClassifier_FullMethodName  = "/millwa.v1.RegistryService/CreateClassifier"
-	RegistryService_ListClassifiers_FullMethodName   = "/millwa.v1.RegistryService/ListClassifiers"
-	RegistryService_CreateLot_FullMethodName         = "/millwa.v1.RegistryService/CreateLot"
-	RegistryService_BatchCreateLots_FullMethodName   = "/millwa.v1.RegistryService/BatchCreateLots"
-	RegistryService_GetLot_FullMethodName            = "/millwa.v1.RegistryService/GetLot"
-	RegistryService_ListLots_FullMethodName          = "/millwa.v1.RegistryService/ListLots"
-	RegistryService_WithdrawLot_FullMethodName       = "/millwa.v1.RegistryService/WithdrawLot"
-	RegistryService_GetLotLabel_FullMethodName       = "/millwa.v1.RegistryService/GetLotLabel"
+	RegistryService_CreateAssociation_FullMethodName   = "/millwa.v1.RegistryService/CreateAssociation"
+	RegistryService_GetAssociation_FullMethodName      = "/millwa.v1.RegistryService/GetAssociation"
+	RegistryService_ListAssociations_FullMethodName    = "/millwa.v1.RegistryService/ListAssociations"
+	RegistryService_CreateMember_FullMethodName        = "/millwa.v1.RegistryService/CreateMember"
+	RegistryService_ListMembers_FullMethodName         = "/millwa.v1.RegistryService/ListMembers"
+	RegistryService_CreateClassifier_FullMethodName    = "/millwa.v1.RegistryService/CreateClassifier"
+	RegistryService_ListClassifiers_FullMethodName     = "/millwa.v1.RegistryService/ListClassifiers"
+	RegistryService_CreateLot_FullMethodName           = "/millwa.v1.RegistryService/CreateLot"
+	RegistryService_BatchCreateLots_FullMethodName     = "/millwa.v1.RegistryService/BatchCreateLots"
+	RegistryService_GetLot_FullMethodName              = "/millwa.v1.RegistryService/GetLot"
+	RegistryService_ListLots_FullMethodName            = "/millwa.v1.RegistryService/ListLots"
+	RegistryService_WithdrawLot_FullMethodName         = "/millwa.v1.RegistryService/WithdrawLot"
+	RegistryService_GetLotLabel_FullMethodName         = "/millwa.v1.RegistryService/GetLotLabel"
+	RegistryService_CreateReceipt_FullMethodName       = "/millwa.v1.RegistryService/CreateReceipt"
+	RegistryService_GetReceipt_FullMethodName          = "/millwa.v1.RegistryService/GetReceipt"
+	RegistryService_ListReceipts_FullMethodName        = "/millwa.v1.RegistryService/ListReceipts"
+	RegistryService_VoidReceipt_FullMethodName         = "/millwa.v1.RegistryService/VoidReceipt"
+	RegistryService_GetMemberStatement_FullMethodName  = "/millwa.v1.RegistryService/GetMemberStatement"
+	RegistryService_RecordMemberPayment_FullMethodName = "/millwa.v1.RegistryService/RecordMemberPayment"
 )
 
 // RegistryServiceClient is the client API for RegistryService service.
@@ -47,6 +53,8 @@ const (
 //   - associations/{association}/members/{member}
 //   - associations/{association}/classifiers/{classifier}
 //   - associations/{association}/lots/{lot}
+//   - associations/{association}/receipts/{receipt}
+//   - associations/{association}/members/{member}/statements/{campaign}
 //
 // Every id is a UUIDv7 string assigned by the server.
 //
@@ -176,12 +184,22 @@ type RegistryServiceClient interface {
 	// the lot at once against resting purchase orders (best bid first, then
 	// the oldest), so the returned lot may already be ALLOCATED.
 	//
+	// A lot is built either from hand-typed contributions or from receipts
+	// (sources): each source takes unused grams of the lot's declared group
+	// (or fleece category) from one receipt, and the contributions are then
+	// derived. The receipts drawn on are locked for the transaction, so no
+	// gram of a receipt is ever in two lots.
+	//
 	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
-	// field: contributions that do not sum exactly to net_weight_grams, a
-	// member or classifier that is not of this association, a colour, breed or
-	// quality group that is not a code of the standard, an unknown standard, a
-	// weight or price that is zero or negative, a histogram with no fibres);
-	// NOT_FOUND (the parent association does not exist or is not the caller's).
+	// field: contributions or sources that do not sum exactly to
+	// net_weight_grams, both given, a member, classifier or receipt that is
+	// not of this association, a receipt that is voided, of another standard,
+	// campaign, breed or colour, or without enough unused grams of the group
+	// (named, for example "lot.sources[3].grams"), a colour, breed or quality
+	// group that is not a code of the standard, an unknown standard, a weight
+	// or price that is zero or negative, a histogram with no fibres, a
+	// measurement of a lot of whole fleeces); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
 	CreateLot(ctx context.Context, in *CreateLotRequest, opts ...grpc.CallOption) (*CreateLotResponse, error)
 	// BatchCreateLots creates up to 500 lots of one association in one
 	// transaction: all of them or none. Each lot is validated as by CreateLot;
@@ -234,6 +252,58 @@ type RegistryServiceClient interface {
 	// (malformed name); NOT_FOUND (no such lot, or not the caller's);
 	// FAILED_PRECONDITION (the lot is WITHDRAWN).
 	GetLotLabel(ctx context.Context, in *GetLotLabelRequest, opts ...grpc.CallOption) (*GetLotLabelResponse, error)
+	// CreateReceipt records one member's delivery at a collection point
+	// (centro de acopio): weighed, and either classed into quality groups
+	// (group_grams) or categorised whole (fleece_category). The server
+	// assigns the receipt_number, sequential per association and campaign
+	// with no gaps.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// field: group_grams that do not sum exactly to net_weight_grams, a code
+	// that is not a quality group or fleece category of the standard, a
+	// member or classifier of another association); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
+	CreateReceipt(ctx context.Context, in *CreateReceiptRequest, opts ...grpc.CallOption) (*CreateReceiptResponse, error)
+	// GetReceipt returns one receipt, with the grams of each group not yet in
+	// a lot.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name); NOT_FOUND (no such receipt, or not the caller's:
+	// processors and agencies never see receipts).
+	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error)
+	// ListReceipts lists an association's receipts.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (bad
+	// filter, order_by, page_size or page_token); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
+	ListReceipts(ctx context.Context, in *ListReceiptsRequest, opts ...grpc.CallOption) (*ListReceiptsResponse, error)
+	// VoidReceipt cancels a receipt entered by mistake (state VOIDED). Only a
+	// receipt none of whose grams is in a lot can be voided; it keeps its
+	// number.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name); NOT_FOUND (no such receipt, or not the caller's);
+	// FAILED_PRECONDITION (already voided, or grams in a lot); ABORTED (etag
+	// is stale).
+	VoidReceipt(ctx context.Context, in *VoidReceiptRequest, opts ...grpc.CallOption) (*VoidReceiptResponse, error)
+	// GetMemberStatement returns a member's statement for a campaign: each
+	// receipt with what it delivered, sold and earned (the member's payouts
+	// of PAID trades traced through the lots' sources), the association's
+	// fee, what the association paid the member and the balance it owes.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name, a campaign that is not a year); NOT_FOUND (no such
+	// member, or not the caller's: a member's data never reaches a processor
+	// or an agency); FAILED_PRECONDITION (a payout in another currency than
+	// the one asked).
+	GetMemberStatement(ctx context.Context, in *GetMemberStatementRequest, opts ...grpc.CallOption) (*GetMemberStatementResponse, error)
+	// RecordMemberPayment records money the association paid a member
+	// against a campaign's balance.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// field); NOT_FOUND (no such member, or not the caller's);
+	// FAILED_PRECONDITION (the amount exceeds the member's balance).
+	RecordMemberPayment(ctx context.Context, in *RecordMemberPaymentRequest, opts ...grpc.CallOption) (*RecordMemberPaymentResponse, error)
 }
 
 type registryServiceClient struct {
@@ -374,6 +444,66 @@ func (c *registryServiceClient) GetLotLabel(ctx context.Context, in *GetLotLabel
 	return out, nil
 }
 
+func (c *registryServiceClient) CreateReceipt(ctx context.Context, in *CreateReceiptRequest, opts ...grpc.CallOption) (*CreateReceiptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateReceiptResponse)
+	err := c.cc.Invoke(ctx, RegistryService_CreateReceipt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReceiptResponse)
+	err := c.cc.Invoke(ctx, RegistryService_GetReceipt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) ListReceipts(ctx context.Context, in *ListReceiptsRequest, opts ...grpc.CallOption) (*ListReceiptsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReceiptsResponse)
+	err := c.cc.Invoke(ctx, RegistryService_ListReceipts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) VoidReceipt(ctx context.Context, in *VoidReceiptRequest, opts ...grpc.CallOption) (*VoidReceiptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VoidReceiptResponse)
+	err := c.cc.Invoke(ctx, RegistryService_VoidReceipt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) GetMemberStatement(ctx context.Context, in *GetMemberStatementRequest, opts ...grpc.CallOption) (*GetMemberStatementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetMemberStatementResponse)
+	err := c.cc.Invoke(ctx, RegistryService_GetMemberStatement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) RecordMemberPayment(ctx context.Context, in *RecordMemberPaymentRequest, opts ...grpc.CallOption) (*RecordMemberPaymentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordMemberPaymentResponse)
+	err := c.cc.Invoke(ctx, RegistryService_RecordMemberPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistryServiceServer is the server API for RegistryService service.
 // All implementations must embed UnimplementedRegistryServiceServer
 // for forward compatibility.
@@ -387,6 +517,8 @@ func (c *registryServiceClient) GetLotLabel(ctx context.Context, in *GetLotLabel
 //   - associations/{association}/members/{member}
 //   - associations/{association}/classifiers/{classifier}
 //   - associations/{association}/lots/{lot}
+//   - associations/{association}/receipts/{receipt}
+//   - associations/{association}/members/{member}/statements/{campaign}
 //
 // Every id is a UUIDv7 string assigned by the server.
 //
@@ -516,12 +648,22 @@ type RegistryServiceServer interface {
 	// the lot at once against resting purchase orders (best bid first, then
 	// the oldest), so the returned lot may already be ALLOCATED.
 	//
+	// A lot is built either from hand-typed contributions or from receipts
+	// (sources): each source takes unused grams of the lot's declared group
+	// (or fleece category) from one receipt, and the contributions are then
+	// derived. The receipts drawn on are locked for the transaction, so no
+	// gram of a receipt is ever in two lots.
+	//
 	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
-	// field: contributions that do not sum exactly to net_weight_grams, a
-	// member or classifier that is not of this association, a colour, breed or
-	// quality group that is not a code of the standard, an unknown standard, a
-	// weight or price that is zero or negative, a histogram with no fibres);
-	// NOT_FOUND (the parent association does not exist or is not the caller's).
+	// field: contributions or sources that do not sum exactly to
+	// net_weight_grams, both given, a member, classifier or receipt that is
+	// not of this association, a receipt that is voided, of another standard,
+	// campaign, breed or colour, or without enough unused grams of the group
+	// (named, for example "lot.sources[3].grams"), a colour, breed or quality
+	// group that is not a code of the standard, an unknown standard, a weight
+	// or price that is zero or negative, a histogram with no fibres, a
+	// measurement of a lot of whole fleeces); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
 	CreateLot(context.Context, *CreateLotRequest) (*CreateLotResponse, error)
 	// BatchCreateLots creates up to 500 lots of one association in one
 	// transaction: all of them or none. Each lot is validated as by CreateLot;
@@ -574,6 +716,58 @@ type RegistryServiceServer interface {
 	// (malformed name); NOT_FOUND (no such lot, or not the caller's);
 	// FAILED_PRECONDITION (the lot is WITHDRAWN).
 	GetLotLabel(context.Context, *GetLotLabelRequest) (*GetLotLabelResponse, error)
+	// CreateReceipt records one member's delivery at a collection point
+	// (centro de acopio): weighed, and either classed into quality groups
+	// (group_grams) or categorised whole (fleece_category). The server
+	// assigns the receipt_number, sequential per association and campaign
+	// with no gaps.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// field: group_grams that do not sum exactly to net_weight_grams, a code
+	// that is not a quality group or fleece category of the standard, a
+	// member or classifier of another association); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
+	CreateReceipt(context.Context, *CreateReceiptRequest) (*CreateReceiptResponse, error)
+	// GetReceipt returns one receipt, with the grams of each group not yet in
+	// a lot.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name); NOT_FOUND (no such receipt, or not the caller's:
+	// processors and agencies never see receipts).
+	GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error)
+	// ListReceipts lists an association's receipts.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (bad
+	// filter, order_by, page_size or page_token); NOT_FOUND (the parent
+	// association does not exist or is not the caller's).
+	ListReceipts(context.Context, *ListReceiptsRequest) (*ListReceiptsResponse, error)
+	// VoidReceipt cancels a receipt entered by mistake (state VOIDED). Only a
+	// receipt none of whose grams is in a lot can be voided; it keeps its
+	// number.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name); NOT_FOUND (no such receipt, or not the caller's);
+	// FAILED_PRECONDITION (already voided, or grams in a lot); ABORTED (etag
+	// is stale).
+	VoidReceipt(context.Context, *VoidReceiptRequest) (*VoidReceiptResponse, error)
+	// GetMemberStatement returns a member's statement for a campaign: each
+	// receipt with what it delivered, sold and earned (the member's payouts
+	// of PAID trades traced through the lots' sources), the association's
+	// fee, what the association paid the member and the balance it owes.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name, a campaign that is not a year); NOT_FOUND (no such
+	// member, or not the caller's: a member's data never reaches a processor
+	// or an agency); FAILED_PRECONDITION (a payout in another currency than
+	// the one asked).
+	GetMemberStatement(context.Context, *GetMemberStatementRequest) (*GetMemberStatementResponse, error)
+	// RecordMemberPayment records money the association paid a member
+	// against a campaign's balance.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// field); NOT_FOUND (no such member, or not the caller's);
+	// FAILED_PRECONDITION (the amount exceeds the member's balance).
+	RecordMemberPayment(context.Context, *RecordMemberPaymentRequest) (*RecordMemberPaymentResponse, error)
 	mustEmbedUnimplementedRegistryServiceServer()
 }
 
@@ -622,6 +816,24 @@ func (UnimplementedRegistryServiceServer) WithdrawLot(context.Context, *Withdraw
 }
 func (UnimplementedRegistryServiceServer) GetLotLabel(context.Context, *GetLotLabelRequest) (*GetLotLabelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLotLabel not implemented")
+}
+func (UnimplementedRegistryServiceServer) CreateReceipt(context.Context, *CreateReceiptRequest) (*CreateReceiptResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateReceipt not implemented")
+}
+func (UnimplementedRegistryServiceServer) GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReceipt not implemented")
+}
+func (UnimplementedRegistryServiceServer) ListReceipts(context.Context, *ListReceiptsRequest) (*ListReceiptsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReceipts not implemented")
+}
+func (UnimplementedRegistryServiceServer) VoidReceipt(context.Context, *VoidReceiptRequest) (*VoidReceiptResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VoidReceipt not implemented")
+}
+func (UnimplementedRegistryServiceServer) GetMemberStatement(context.Context, *GetMemberStatementRequest) (*GetMemberStatementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMemberStatement not implemented")
+}
+func (UnimplementedRegistryServiceServer) RecordMemberPayment(context.Context, *RecordMemberPaymentRequest) (*RecordMemberPaymentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordMemberPayment not implemented")
 }
 func (UnimplementedRegistryServiceServer) mustEmbedUnimplementedRegistryServiceServer() {}
 func (UnimplementedRegistryServiceServer) testEmbeddedByValue()                         {}
@@ -878,6 +1090,114 @@ func _RegistryService_GetLotLabel_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RegistryService_CreateReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).CreateReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_CreateReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).CreateReceipt(ctx, req.(*CreateReceiptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_GetReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).GetReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_GetReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).GetReceipt(ctx, req.(*GetReceiptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_ListReceipts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReceiptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).ListReceipts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_ListReceipts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).ListReceipts(ctx, req.(*ListReceiptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_VoidReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VoidReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).VoidReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_VoidReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).VoidReceipt(ctx, req.(*VoidReceiptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_GetMemberStatement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberStatementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).GetMemberStatement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_GetMemberStatement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).GetMemberStatement(ctx, req.(*GetMemberStatementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_RecordMemberPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordMemberPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).RecordMemberPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_RecordMemberPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).RecordMemberPayment(ctx, req.(*RecordMemberPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RegistryService_ServiceDesc is the grpc.ServiceDesc for RegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -936,6 +1256,30 @@ var RegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLotLabel",
 			Handler:    _RegistryService_GetLotLabel_Handler,
+		},
+		{
+			MethodName: "CreateReceipt",
+			Handler:    _RegistryService_CreateReceipt_Handler,
+		},
+		{
+			MethodName: "GetReceipt",
+			Handler:    _RegistryService_GetReceipt_Handler,
+		},
+		{
+			MethodName: "ListReceipts",
+			Handler:    _RegistryService_ListReceipts_Handler,
+		},
+		{
+			MethodName: "VoidReceipt",
+			Handler:    _RegistryService_VoidReceipt_Handler,
+		},
+		{
+			MethodName: "GetMemberStatement",
+			Handler:    _RegistryService_GetMemberStatement_Handler,
+		},
+		{
+			MethodName: "RecordMemberPayment",
+			Handler:    _RegistryService_RecordMemberPayment_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -31,7 +31,7 @@ func NewCommand(stdout io.Writer, cfg *config.Config, envErr *error) *cobra.Comm
 	var lotsPer int
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Seed a realistic season: associations, members, classifiers, graded lots, processors' orders and trades",
+		Short: "Seed a realistic season: associations, members, classifiers, receipts, graded lots, processors' orders and trades, member statements",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if *envErr != nil {
@@ -131,13 +131,22 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 		return id
 	}
 	total := 0
+	// The last Puno association also sells whole fleeces, after the audit.
+	var fleeceParent string
+	var fleeceMembers, fleeceClassifiers []string
 	// The audit covers every lot of the demo database, reruns included.
 	season := demoSeason{mfd: map[string]float64{}, start: time.Now().AddDate(0, 0, -300)}
 	for ai, da := range demoAssociations {
 		first := fmt.Sprintf("20%08d", 44800000+int(seed%1000)*10+ai)
+		acopio := acopioAssociation(da.ubigeo)
+		var fee int32
+		if acopio {
+			fee = demoFeeBasisPoints
+		}
 		a, err := reg.CreateAssociation(ctx, &millwav1.CreateAssociationRequest{RequestId: rid("association", ai), Association: &millwav1.Association{
 			LegalName: da.legalName, Ruc: first + string(millwa.RUCCheckDigit(first)), Ubigeo: da.ubigeo, Community: da.community,
-			Contact: &millwav1.Contact{PersonName: da.person, Phone: fmt.Sprintf("+51 9%02d %03d %03d", 50+ai, rng.IntN(1000), rng.IntN(1000))},
+			Contact:        &millwav1.Contact{PersonName: da.person, Phone: fmt.Sprintf("+51 9%02d %03d %03d", 50+ai, rng.IntN(1000), rng.IntN(1000))},
+			FeeBasisPoints: fee,
 		}})
 		if err != nil {
 			return fmt.Errorf("creating %s: %w", da.legalName, err)
@@ -179,6 +188,13 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 		var mfds []float64
 		for l := range lotsPer {
 			lot, mfd := demoLot(rng, l, members, classifiers, lenient)
+			// In Puno the members deliver at the collection centre first,
+			// and the lot is built from their receipts.
+			if acopio {
+				if err := receiveContributions(ctx, reg, parent, lot, rid, ai, l); err != nil {
+					return err
+				}
+			}
 			batch = append(batch, &millwav1.CreateLotRequest{Lot: lot})
 			mfds = append(mfds, mfd)
 		}
@@ -190,6 +206,9 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 			season.mfd[l.GetName()] = mfds[i]
 		}
 		total += len(resp.GetLots())
+		if acopio {
+			fleeceParent, fleeceMembers, fleeceClassifiers = parent, members, classifiers
+		}
 		fmt.Fprintf(stdout, "%s: %d members, %d classifiers, %d lots (%s)\n", da.legalName, len(members), len(classifiers), len(resp.GetLots()), parent)
 	}
 	if err := demoMarket(ctx, stdout, conn, srv.GRPCAddr(), seed, rid); err != nil {
@@ -197,6 +216,9 @@ func runDemo(ctx context.Context, stdout io.Writer, cfg config.Config, seed uint
 	}
 	season.end = time.Now().Add(time.Hour)
 	if err := demoAudit(ctx, stdout, conn, srv.GRPCAddr(), seed, rid, season); err != nil {
+		return err
+	}
+	if err := demoAcopio(ctx, stdout, conn, srv.GRPCAddr(), seed, rid, fleeceParent, fleeceMembers, fleeceClassifiers); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nSeeded %d lots. The demo used apiKeys/%s, an admin key that expires in an hour.\n", total, key.ID)
