@@ -53,7 +53,7 @@ func (tx *Tx) AppendMarketEvents(ctx context.Context, events ...millwa.MarketEve
 		return dbError(err, "advancing the market event counter")
 	}
 	tx.marketEvents = true
-	return nil
+	return notifyMarketEvents(ctx, tx.tx)
 }
 
 func nullID(id string) sql.NullString {
