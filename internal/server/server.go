@@ -34,6 +34,7 @@ import (
 	"github.com/millwa/millwa/internal/allocation"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
+	"github.com/millwa/millwa/internal/feed"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
@@ -75,6 +76,9 @@ type Server struct {
 	metrics *grpcprom.ServerMetrics
 	// market is told about clearings and WatchMarket streams.
 	market *marketMetrics
+	// events is the replica's one reader of the market event outbox,
+	// feeding every WatchMarket stream and SSE client.
+	events *feed.Hub
 	// housekeeping expires lapsed orders and runs scheduled clearings
 	// while the server runs.
 	housekeeping *allocation.Scheduler
@@ -246,8 +250,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store, identity.OnRevoke(s.streams.Revoked)))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
+	s.events = feed.NewHub(s.store, feed.HubOptions{})
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
-		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams)))
+		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams), market.WithHub(s.events)))
 	signingKey, err := auditSigningKey(ctx, cfg, s.store)
 	if err != nil {
 		return nil, err
@@ -488,6 +493,10 @@ func (s *Server) close() {
 			if err := s.tracing.shutdown(); err != nil {
 				s.log.Warn("exporting the last spans", "err", err)
 			}
+		}
+		// Before the database, which it reads.
+		if s.events != nil {
+			s.events.Close()
 		}
 		if s.store != nil {
 			if err := s.store.Close(); err != nil {

@@ -17,10 +17,12 @@ import (
 // accepted a call, before any event: a refused call ends without it.
 const StreamAcceptedHeader = "x-millwa-stream-accepted"
 
-// WatchMarket streams the caller's market events from the outbox, by
-// cursor, so that events of every replica arrive in order and without
-// gaps; a commit on this replica wakes the stream at once, and a short
-// poll brings the others'.
+// WatchMarket streams the caller's market events by cursor, so that
+// events of every replica arrive in order and without gaps: it reads from
+// the database what the caller missed, then takes the rest from the
+// replica's event hub, which reads each new event once for every stream.
+// A client that does not keep up is dropped with ResourceExhausted (reason
+// STREAM_TOO_SLOW) and resumes from the last event it received.
 func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.MarketService_WatchMarketServer) error {
 	ctx := stream.Context()
 	p, err := rpc.Require(ctx)
@@ -55,7 +57,7 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	}
 	s.observer.WatchStarted()
 	defer s.observer.WatchEnded()
-	return feed.Follow(ctx, s.cursor, p, after, types, feed.Defaults, func(e *millwa.MarketEvent, head int64) error {
+	return s.hub.Follow(ctx, p, after, types, func(e *millwa.MarketEvent, head int64) error {
 		// Observed as it is handed to the stream, so that a client holding
 		// the event can count on the figure being there.
 		s.observer.EventSent(head-e.Seq, time.Since(e.Time))
@@ -84,8 +86,23 @@ func eventToProto(e *millwa.MarketEvent, p millwa.Principal) *millwav1.MarketEve
 
 // WithStreamLimits caps the WatchMarket streams open on this replica: at
 // most perKey for any one API key and total for all; zero leaves a cap off.
-// Each stream holds a connection, a goroutine and reads of the outbox, so
+// Each stream holds a connection, a goroutine and a buffer of events, so
 // that one key, or a crowd, could otherwise wear the replica down.
 func WithStreamLimits(perKey, total int) Option {
 	return func(s *Server) { s.streams = feed.NewLimits(perKey, total) }
+}
+
+// WithHub has WatchMarket follow the outbox through hub, the replica's
+// one reader of it, which the caller closes on shutdown. Without it the
+// service makes its own, closed by Close.
+func WithHub(hub *feed.Hub) Option {
+	return func(s *Server) { s.hub, s.ownHub = hub, false }
+}
+
+// Close stops the event hub the service made for itself, ending its
+// streams with Unavailable; a hub given by WithHub is left to its owner.
+func (s *Server) Close() {
+	if s.ownHub {
+		s.hub.Close()
+	}
 }
