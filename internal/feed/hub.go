@@ -32,6 +32,9 @@ type HubOptions struct {
 	// Buffer is how many events a stream may fall behind the hub before
 	// it is dropped as too slow (default 256).
 	Buffer int
+	// OnRead, when set, is called for each read of the outbox the hub or
+	// a stream catching up makes (of the head or of events), for metrics.
+	OnRead func()
 }
 
 // Hub defaults.
@@ -86,6 +89,9 @@ func NewHub(src HubSource, opts HubOptions) *Hub {
 	if opts.Buffer <= 0 {
 		opts.Buffer = defaultBuffer
 	}
+	if opts.OnRead == nil {
+		opts.OnRead = func() {}
+	}
 	return &Hub{src: src, opts: opts, subs: map[*subscription]struct{}{}}
 }
 
@@ -132,6 +138,7 @@ func (h *Hub) subscribe(ctx context.Context, p millwa.Principal, types []millwa.
 		return nil, errHubClosed
 	}
 	if !h.started {
+		h.opts.OnRead()
 		cur, err := h.src.MarketEventCursor(ctx)
 		if err != nil {
 			return nil, err
@@ -219,6 +226,7 @@ func (h *Hub) run(ctx context.Context) {
 
 // read hands every event past the hub's position to its subscribers.
 func (h *Hub) read(ctx context.Context) error {
+	h.opts.OnRead()
 	cur, err := h.src.MarketEventCursor(ctx)
 	if err != nil {
 		return err
@@ -236,6 +244,7 @@ func (h *Hub) read(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	for pos < cur.Head {
+		h.opts.OnRead()
 		events, err := h.src.MarketEvents(ctx, store.SystemPrincipal, pos, cur.Head, nil, h.opts.Batch)
 		if err != nil {
 			return err
@@ -299,6 +308,7 @@ var errCatchUpAgain = &millwa.Error{Code: millwa.Aborted}
 func (h *Hub) follow(ctx context.Context, sub *subscription, after int64, send Send) (int64, error) {
 	// Catch up from the database to where the hub took over.
 	for after < sub.from {
+		h.opts.OnRead()
 		events, err := h.src.MarketEvents(ctx, sub.p, after, sub.from, sub.types, h.opts.Batch)
 		if err != nil {
 			return after, err

@@ -250,7 +250,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterGradingServiceServer(s.grpc, gradingsvc.New(standards))
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store, identity.OnRevoke(s.streams.Revoked)))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
-	s.events = feed.NewHub(s.store, feed.HubOptions{})
+	s.events = feed.NewHub(s.store, feed.HubOptions{OnRead: s.market.OutboxRead})
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
 		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams), market.WithHub(s.events)))
 	signingKey, err := auditSigningKey(ctx, cfg, s.store)
