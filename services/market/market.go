@@ -31,6 +31,8 @@ type Server struct {
 	streams *feed.Limits
 	hub     *feed.Hub
 	ownHub  bool
+	// responses shares the messages of recent events among streams.
+	responses responseCache
 }
 
 // Option changes how New builds a Server.

@@ -2,6 +2,8 @@ package market
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/metadata"
@@ -61,8 +63,53 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 		// Observed as it is handed to the stream, so that a client holding
 		// the event can count on the figure being there.
 		s.observer.EventSent(head-e.Seq, time.Since(e.Time))
-		return stream.Send(&millwav1.WatchMarketResponse{Event: eventToProto(e, p)})
+		return stream.Send(s.responses.response(e, p))
 	})
+}
+
+// responseCacheSize is how many recent events keep their responses.
+const responseCacheSize = 1024
+
+// responseCache keeps the responses of recent events, so that an event
+// the hub hands to thousands of streams is turned into its message once
+// for each way of showing it (with payouts, and without for processors)
+// rather than once per stream. An event's number names its content for
+// good (the outbox never changes an event), so the number is the key.
+// The responses are shared and never changed: gRPC only reads a message
+// it sends.
+type responseCache struct {
+	slots [responseCacheSize]atomic.Pointer[cachedResponse]
+}
+
+// cachedResponse is one event's responses, each made once.
+type cachedResponse struct {
+	seq  int64
+	once [2]sync.Once
+	resp [2]*millwav1.WatchMarketResponse
+}
+
+// response returns e's response as p may see it.
+func (c *responseCache) response(e *millwa.MarketEvent, p millwa.Principal) *millwav1.WatchMarketResponse {
+	view := 0
+	if p.Role == millwa.RoleProcessor {
+		view = 1
+	}
+	slot := &c.slots[uint64(e.Seq)%responseCacheSize]
+	cr := slot.Load()
+	if cr == nil || cr.seq != e.Seq {
+		fresh := &cachedResponse{seq: e.Seq}
+		if !slot.CompareAndSwap(cr, fresh) {
+			// Another stream took the slot first: for this event, or for
+			// one far from it (a stream catching up), which it keeps.
+			if cr = slot.Load(); cr == nil || cr.seq != e.Seq {
+				return &millwav1.WatchMarketResponse{Event: eventToProto(e, p)}
+			}
+		} else {
+			cr = fresh
+		}
+	}
+	cr.once[view].Do(func() { cr.resp[view] = &millwav1.WatchMarketResponse{Event: eventToProto(e, p)} })
+	return cr.resp[view]
 }
 
 // eventToProto shows an event as p may see it: processors never see
