@@ -50,8 +50,8 @@ func defaultWatchOptions() watchOptions {
 // quickWatchOptions replace the defaults under --quick, for tests.
 func quickWatchOptions() watchOptions {
 	return watchOptions{
-		streams:     20,
-		perConn:     8,
+		streams:     200,
+		perConn:     50,
 		events:      3,
 		idle:        time.Second,
 		settle:      200 * time.Millisecond,
@@ -80,7 +80,7 @@ streams use one admin key, so every event goes to every stream. Then:
               rounds without them, half before they open and half after
               they close, so that a drift of the machine weighs on both:
               ops/s with streams ÷ ops/s without
-  memory      heap and goroutine stacks in use after a GC, before and after
+  memory      live heap and goroutine stacks after a GC, before and after
               the streams open, ÷ streams (client and server sides: both
               live in this process)
   idle        over --idle, once the streams have settled: the database's
@@ -131,7 +131,7 @@ limit on open files is raised to the hard limit.`,
 	f.IntVar(&opt.rounds, "rounds", opt.rounds, "GetLot rounds without streams and with them")
 	f.BoolVar(&opt.json, "json", false, "print JSON instead of a table")
 	f.StringVar(&opt.cpuProfile, "cpuprofile", "", "write a CPU profile of the delivery of the events to this file")
-	f.BoolVar(&opt.quick, "quick", false, "a run of a few seconds for tests: 20 streams, 3 events, an idle second (flags given still apply)")
+	f.BoolVar(&opt.quick, "quick", false, "a run of a few seconds for tests: 200 streams, 3 events, an idle second (flags given still apply)")
 	return cmd
 }
 

@@ -264,13 +264,14 @@ func measureArm(ctx context.Context, run *armRun, a *loadArm, opt watchOptions, 
 	return nil
 }
 
-// memoryInUse is the heap and the goroutine stacks in use after a GC, in
-// bytes.
+// memoryInUse is the live heap and the goroutine stacks in use after a
+// GC, in bytes.
 func memoryInUse() (heap, stacks float64) {
+	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return float64(m.HeapInuse), float64(m.StackInuse)
+	return float64(m.HeapAlloc), float64(m.StackInuse)
 }
 
 // quantile is the nearest-rank q-quantile of ds, 0 for none.

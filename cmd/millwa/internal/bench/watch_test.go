@@ -127,14 +127,14 @@ func checkWatchReport(t *testing.T, v watchView, kind string, streams int) {
 }
 
 func TestBenchWatchQuickSQLite(t *testing.T) {
-	checkWatchReport(t, watchJSON(t), "sqlite", 20)
+	checkWatchReport(t, watchJSON(t), "sqlite", 200)
 }
 
 func TestBenchWatchQuickPostgres(t *testing.T) {
 	// The bench makes its own database on the server of the URL it is
 	// given; storetest's database only decides whether a server answers.
 	url := storetest.PostgresURL(t)
-	checkWatchReport(t, watchJSON(t, "--database-url", url, "--streams", "30"), "postgres", 30)
+	checkWatchReport(t, watchJSON(t, "--database-url", url, "--streams", "120"), "postgres", 120)
 }
 
 func TestBenchWatchTable(t *testing.T) {
