@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/feed"
@@ -63,7 +64,7 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 		// Observed as it is handed to the stream, so that a client holding
 		// the event can count on the figure being there.
 		s.observer.EventSent(head-e.Seq, time.Since(e.Time))
-		return stream.Send(s.responses.response(e, p))
+		return stream.SendMsg(s.responses.response(e, p))
 	})
 }
 
@@ -85,11 +86,27 @@ type responseCache struct {
 type cachedResponse struct {
 	seq  int64
 	once [2]sync.Once
-	resp [2]*millwav1.WatchMarketResponse
+	resp [2]*sharedResponse
+}
+
+// sharedResponse is a response sent to many streams. The server's codec
+// sends the bytes of MarshalOnce, made at the first send, to every stream;
+// any other codec marshals the embedded message.
+type sharedResponse struct {
+	*millwav1.WatchMarketResponse
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+// MarshalOnce returns the response's encoding, made once.
+func (r *sharedResponse) MarshalOnce() ([]byte, error) {
+	r.once.Do(func() { r.b, r.err = proto.Marshal(r.WatchMarketResponse) })
+	return r.b, r.err
 }
 
 // response returns e's response as p may see it.
-func (c *responseCache) response(e *millwa.MarketEvent, p millwa.Principal) *millwav1.WatchMarketResponse {
+func (c *responseCache) response(e *millwa.MarketEvent, p millwa.Principal) *sharedResponse {
 	view := 0
 	if p.Role == millwa.RoleProcessor {
 		view = 1
@@ -102,13 +119,15 @@ func (c *responseCache) response(e *millwa.MarketEvent, p millwa.Principal) *mil
 			// Another stream took the slot first: for this event, or for
 			// one far from it (a stream catching up), which it keeps.
 			if cr = slot.Load(); cr == nil || cr.seq != e.Seq {
-				return &millwav1.WatchMarketResponse{Event: eventToProto(e, p)}
+				return &sharedResponse{WatchMarketResponse: &millwav1.WatchMarketResponse{Event: eventToProto(e, p)}}
 			}
 		} else {
 			cr = fresh
 		}
 	}
-	cr.once[view].Do(func() { cr.resp[view] = &millwav1.WatchMarketResponse{Event: eventToProto(e, p)} })
+	cr.once[view].Do(func() {
+		cr.resp[view] = &sharedResponse{WatchMarketResponse: &millwav1.WatchMarketResponse{Event: eventToProto(e, p)}}
+	})
 	return cr.resp[view]
 }
 

@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/millwa/millwa/internal/millwa"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
 // TestResponseCache: streams share an event's response for each way of
@@ -36,6 +38,15 @@ func TestResponseCache(t *testing.T) {
 	}
 	if len(e.Trade.Payouts) != 1 {
 		t.Error("making the processor's response changed the event")
+	}
+	// The encoding made once is the message's.
+	b, err := a1.MarshalOnce()
+	var back millwav1.WatchMarketResponse
+	if err != nil || proto.Unmarshal(b, &back) != nil || !proto.Equal(&back, a1.WatchMarketResponse) {
+		t.Errorf("MarshalOnce = %d bytes, %v; they do not decode to the response", len(b), err)
+	}
+	if b2, _ := a1.MarshalOnce(); &b2[0] != &b[0] {
+		t.Error("MarshalOnce encoded the response again")
 	}
 	// An event responseCacheSize later lands in the same slot.
 	later := trade(7 + responseCacheSize)
