@@ -29,9 +29,14 @@ type HubOptions struct {
 	// Batch is how many events the hub, or a stream catching up, reads
 	// at a time (default 500).
 	Batch int
-	// Buffer is how many events a stream may fall behind the hub before
-	// it is dropped as too slow (default 256).
+	// Buffer is how many events the hub holds for a stream (default
+	// 256). A stream whose buffer fills up is detached: it catches up
+	// from the database and joins again, unless it was still sending what
+	// it held SlowGrace later, which makes it too slow.
 	Buffer int
+	// SlowGrace is how long a detached stream may take to send what the
+	// hub held for it before it is dropped as too slow (default 5 s).
+	SlowGrace time.Duration
 	// OnRead, when set, is called for each read of the outbox the hub or
 	// a stream catching up makes (of the head or of events), for metrics.
 	OnRead func()
@@ -42,6 +47,7 @@ const (
 	defaultSafetyPoll = 2 * time.Second
 	defaultBatch      = 500
 	defaultBuffer     = 256
+	defaultSlowGrace  = 5 * time.Second
 	// hubRetry is how long the hub waits to read again after a read of
 	// the outbox failed.
 	hubRetry = 500 * time.Millisecond
@@ -56,11 +62,14 @@ const (
 // poll, so that an idle replica asks the database for the head about once
 // every SafetyPoll in all, not once per stream.
 //
-// Every stream has a buffer of Buffer events. The hub never waits for a
-// stream: one whose buffer is full is dropped and ends, after the events
-// it holds, with ResourceExhausted (reason STREAM_TOO_SLOW), telling the
-// client to reconnect from the last event it received, so that a slow
-// client costs only itself.
+// Every stream has a buffer of Buffer events, and the hub never waits for
+// a stream: one whose buffer is full is detached. A stream that sends
+// what it held within SlowGrace (a burst larger than the buffer, such as a
+// clearing's trades) reads the rest from the database and joins again; one
+// that takes longer ends, after the events it held, with
+// ResourceExhausted (reason STREAM_TOO_SLOW), telling the client to
+// reconnect from the last event it received. A slow client costs only
+// itself.
 type Hub struct {
 	src  HubSource
 	opts HubOptions
@@ -89,6 +98,9 @@ func NewHub(src HubSource, opts HubOptions) *Hub {
 	if opts.Buffer <= 0 {
 		opts.Buffer = defaultBuffer
 	}
+	if opts.SlowGrace <= 0 {
+		opts.SlowGrace = defaultSlowGrace
+	}
 	if opts.OnRead == nil {
 		opts.OnRead = func() {}
 	}
@@ -110,9 +122,10 @@ type subscription struct {
 	// hands it the events after from; those up to from it reads itself.
 	from int64
 	// ch is closed by the hub when it drops the subscription, after err
-	// is set.
-	ch  chan delivery
-	err error
+	// is set, and detached when err is errBehind.
+	ch       chan delivery
+	err      error
+	detached time.Time
 }
 
 // wants reports whether the subscriber may see e and asked for its type.
@@ -120,9 +133,9 @@ func (s *subscription) wants(e *millwa.MarketEvent) bool {
 	return store.MarketEventVisible(s.p, e) && (len(s.types) == 0 || slices.Contains(s.types, e.Type))
 }
 
-// errTooSlow is the reason a subscriber whose buffer filled up is
-// dropped; Follow turns it into the client's error.
-var errTooSlow = &millwa.Error{Code: millwa.ResourceExhausted, Reason: "STREAM_TOO_SLOW"}
+// errBehind is the reason a subscriber whose buffer filled up is
+// detached: Follow catches it up, or ends it as too slow.
+var errBehind = &millwa.Error{Code: millwa.ResourceExhausted, Reason: "STREAM_TOO_SLOW"}
 
 // errHubClosed ends the streams of a hub that is closing: the server is
 // shutting down.
@@ -165,6 +178,9 @@ func (h *Hub) unsubscribe(s *subscription) {
 func (h *Hub) drop(s *subscription, err error) {
 	delete(h.subs, s)
 	s.err = err
+	if err == errBehind {
+		s.detached = time.Now()
+	}
 	close(s.ch)
 }
 
@@ -259,7 +275,7 @@ func (h *Hub) read(ctx context.Context) error {
 				select {
 				case s.ch <- delivery{e, cur.Head}:
 				default:
-					h.drop(s, errTooSlow)
+					h.drop(s, errBehind)
 				}
 			}
 		}
@@ -280,11 +296,12 @@ func (h *Hub) read(ctx context.Context) error {
 // events up to the hub's position from the database, scoped to p, then
 // takes the rest from the hub.
 //
-// A stream dropped for falling behind ends, once the events it holds are
-// sent, with ResourceExhausted (reason STREAM_TOO_SLOW) naming the last
-// event sent, from which the client resumes without loss. While it is
-// still catching up from the database it is not dropped but subscribes
-// again from where it stands.
+// A stream the hub detached for falling behind sends what it holds, then
+// catches up from the database and subscribes again; when that sending
+// took longer than SlowGrace (or the client stopped reading), it ends
+// instead with ResourceExhausted (reason STREAM_TOO_SLOW) naming the last
+// event sent, from which the client resumes without loss. The same holds
+// for a stream detached while still catching up from the database.
 func (h *Hub) Follow(ctx context.Context, p millwa.Principal, after int64, types []millwa.MarketEventType, send Send) error {
 	for {
 		sub, err := h.subscribe(ctx, p, types)
@@ -299,8 +316,8 @@ func (h *Hub) Follow(ctx context.Context, p millwa.Principal, after int64, types
 	}
 }
 
-// errCatchUpAgain says a stream fell behind the hub while it was still
-// reading the database: it subscribes again and goes on catching up.
+// errCatchUpAgain says a stream fell behind the hub but keeps up: it
+// subscribes again and catches up from the database.
 var errCatchUpAgain = &millwa.Error{Code: millwa.Aborted}
 
 // follow runs one subscription: it returns the last event sent and why it
@@ -328,8 +345,8 @@ func (h *Hub) follow(ctx context.Context, sub *subscription, after int64, send S
 	h.mu.Lock()
 	_, live := h.subs[sub]
 	h.mu.Unlock()
-	if !live && sub.err == errTooSlow {
-		return after, errCatchUpAgain
+	if !live && sub.err == errBehind {
+		return after, h.behind(sub, after)
 	}
 	for {
 		select {
@@ -337,10 +354,10 @@ func (h *Hub) follow(ctx context.Context, sub *subscription, after int64, send S
 			return after, ctx.Err()
 		case d, ok := <-sub.ch:
 			if !ok {
-				if sub.err == errTooSlow {
-					return after, tooSlow(after)
+				if sub.err != errBehind {
+					return after, sub.err
 				}
-				return after, sub.err
+				return after, h.behind(sub, after)
 			}
 			// A stream that started past the hub's position (it read the
 			// head after a commit the hub had not yet read) has these.
@@ -353,6 +370,17 @@ func (h *Hub) follow(ctx context.Context, sub *subscription, after int64, send S
 			after = d.e.Seq
 		}
 	}
+}
+
+// behind is how a stream the hub detached goes on, once it has sent
+// every event it had when it was detached and the last sent was after:
+// it catches up again when that took at most SlowGrace, and ends as too
+// slow otherwise.
+func (h *Hub) behind(sub *subscription, after int64) error {
+	if time.Since(sub.detached) > h.opts.SlowGrace {
+		return tooSlow(after)
+	}
+	return errCatchUpAgain
 }
 
 // tooSlow is the error of a stream dropped for falling behind, after the

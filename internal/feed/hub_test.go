@@ -242,7 +242,7 @@ func TestHubSwitchesWithoutGapOrDuplicate(t *testing.T) {
 // nothing.
 func TestHubDropsStuckStream(t *testing.T) {
 	o := newOutbox()
-	hub := feed.NewHub(o, feed.HubOptions{SafetyPoll: time.Hour, Buffer: 4})
+	hub := feed.NewHub(o, feed.HubOptions{SafetyPoll: time.Hour, Buffer: 4, SlowGrace: 50 * time.Millisecond})
 	defer hub.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -266,6 +266,7 @@ func TestHubDropsStuckStream(t *testing.T) {
 	if n := hub.Subscribers(); n != 5 {
 		t.Errorf("%d subscribers while one stream is stuck; want the 5 that read", n)
 	}
+	time.Sleep(100 * time.Millisecond) // stuck for longer than SlowGrace
 	close(unstick)
 	var err error
 	select {
@@ -306,5 +307,44 @@ func TestHubClose(t *testing.T) {
 	}
 	if err := hub.Follow(t.Context(), pr, 0, nil, nil); millwa.ErrorCode(err) != millwa.Unavailable {
 		t.Errorf("a stream on a closed hub = %v; want Unavailable", err)
+	}
+}
+
+// TestHubBurstLargerThanBuffer: streams that keep reading get a burst of
+// many more events than their buffers hold, all of them in order and
+// without an error: they catch up from the database and join again.
+func TestHubBurstLargerThanBuffer(t *testing.T) {
+	o := newOutbox()
+	hub := feed.NewHub(o, feed.HubOptions{SafetyPoll: time.Hour, Buffer: 4, Batch: 50, SlowGrace: time.Hour})
+	defer hub.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	p, pr := processor()
+	var fs []*follower
+	for range 5 {
+		fs = append(fs, follow(ctx, t, hub, pr, 0, nil, nil))
+	}
+	for hub.Subscribers() < 5 {
+		time.Sleep(time.Millisecond)
+	}
+	o.add(p, 300, true)
+	o.add(p, 1, true)
+	for _, f := range fs {
+		f.waitFor(t, 301)
+		if got := f.got(); !slices.Equal(got, o.seqsOf(p, 0)) {
+			t.Errorf("a stream got %v; want every event once, in order", got)
+		}
+	}
+	for _, f := range fs {
+		select {
+		case err := <-f.done:
+			t.Errorf("a stream that kept reading ended with %v", err)
+		default:
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.scopedReads == 0 {
+		t.Error("no stream read the database: the burst fitted the buffers, and tested nothing")
 	}
 }
