@@ -34,19 +34,26 @@ type arrivals struct {
 	streams int
 
 	mu sync.Mutex
-	// count is, by event id, how many streams have it; done receives an
-	// id once every stream has it.
+	// count is, by event id, how many streams have it; done receives the
+	// event once every stream has it.
 	count map[string]int
 	// since is when the event now measured was committed; delivered the
 	// time each stream took to receive it.
 	since     time.Time
 	delivered []time.Duration
-	done      chan string
+	done      chan reached
 	lost      int
 	firstErr  error
 }
 
-func (a *arrivals) arrive(id string, at time.Time) {
+// reached is an event that every stream has: when it was recorded (its
+// event_time, set in the transaction that committed it) and when the last
+// stream received it.
+type reached struct {
+	recorded, last time.Time
+}
+
+func (a *arrivals) arrive(id string, recorded, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.count[id]++
@@ -56,7 +63,7 @@ func (a *arrivals) arrive(id string, at time.Time) {
 	if a.count[id] == a.streams {
 		delete(a.count, id)
 		select {
-		case a.done <- id:
+		case a.done <- reached{recorded: recorded, last: at}:
 		default:
 		}
 	}
@@ -91,7 +98,7 @@ func measureWatch(ctx context.Context, env *loadEnv, opt watchOptions, progress 
 
 	heap0, stack0 := memoryInUse()
 	fmt.Fprintf(progress, "bench watch: opening %d streams\n", opt.streams)
-	arr := &arrivals{streams: opt.streams, count: map[string]int{}, done: make(chan string, 1)}
+	arr := &arrivals{streams: opt.streams, count: map[string]int{}, done: make(chan reached, 1)}
 	streamCtx, stopStreams := context.WithCancel(ctx)
 	var conns []*grpc.ClientConn
 	var wg sync.WaitGroup
@@ -178,7 +185,7 @@ func measureWatch(ctx context.Context, env *loadEnv, opt watchOptions, progress 
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var reachAll []time.Duration
+	var reachAll, fromRecord []time.Duration
 	for range opt.events {
 		arr.mu.Lock()
 		arr.since = time.Now()
@@ -186,8 +193,9 @@ func measureWatch(ctx context.Context, env *loadEnv, opt watchOptions, progress 
 		if err := env.createLot(ctx, 0, 0); err != nil {
 			return nil, fmt.Errorf("committing an event: %w", err)
 		}
+		var r reached
 		select {
-		case <-arr.done:
+		case r = <-arr.done:
 		case <-time.After(eventTimeout):
 			arr.mu.Lock()
 			defer arr.mu.Unlock()
@@ -196,8 +204,9 @@ func measureWatch(ctx context.Context, env *loadEnv, opt watchOptions, progress 
 			return nil, ctx.Err()
 		}
 		arr.mu.Lock()
-		reachAll = append(reachAll, time.Since(arr.since))
+		reachAll = append(reachAll, r.last.Sub(arr.since))
 		arr.mu.Unlock()
+		fromRecord = append(fromRecord, r.last.Sub(r.recorded))
 	}
 	pprof.StopCPUProfile()
 	closeStreams()
@@ -216,8 +225,10 @@ func measureWatch(ctx context.Context, env *loadEnv, opt watchOptions, progress 
 	defer arr.mu.Unlock()
 	rep.Delivery = watchDelivery{Events: opt.events,
 		ReachAllP50Millis: millis(quantile(reachAll, 0.5)), ReachAllP99Millis: millis(quantile(reachAll, 0.99)),
-		ReachAllMaxMillis: millis(slices.Max(reachAll)),
-		StreamP50Millis:   millis(quantile(arr.delivered, 0.5)), StreamP99Millis: millis(quantile(arr.delivered, 0.99)),
+		ReachAllMaxMillis:   millis(slices.Max(reachAll)),
+		FromRecordP50Millis: millis(quantile(fromRecord, 0.5)), FromRecordP99Millis: millis(quantile(fromRecord, 0.99)),
+		FromRecordMaxMillis: millis(slices.Max(fromRecord)),
+		StreamP50Millis:     millis(quantile(arr.delivered, 0.5)), StreamP99Millis: millis(quantile(arr.delivered, 0.99)),
 		StreamsLost: arr.lost}
 	if arr.firstErr != nil {
 		rep.Delivery.FirstError = arr.firstErr.Error()
@@ -244,7 +255,7 @@ func follow(ctx context.Context, client millwav1.MarketServiceClient, arr *arriv
 			}
 			return
 		}
-		arr.arrive(resp.GetEvent().GetId(), time.Now())
+		arr.arrive(resp.GetEvent().GetId(), resp.GetEvent().GetEventTime().AsTime(), time.Now())
 	}
 }
 

@@ -42,6 +42,9 @@ type watchView struct {
 		ReachAllP50Millis float64 `json:"reachAllP50Millis"`
 		ReachAllP99Millis float64 `json:"reachAllP99Millis"`
 		ReachAllMaxMillis float64 `json:"reachAllMaxMillis"`
+		FromRecordP50     float64 `json:"fromRecordP50Millis"`
+		FromRecordP99     float64 `json:"fromRecordP99Millis"`
+		FromRecordMax     float64 `json:"fromRecordMaxMillis"`
 		StreamP50Millis   float64 `json:"streamP50Millis"`
 		StreamP99Millis   float64 `json:"streamP99Millis"`
 		StreamsLost       int     `json:"streamsLost"`
@@ -110,6 +113,10 @@ func checkWatchReport(t *testing.T, v watchView, kind string, streams int) {
 	}
 	if !(0 < d.ReachAllP50Millis && d.ReachAllP50Millis <= d.ReachAllP99Millis && d.ReachAllP99Millis <= d.ReachAllMaxMillis) {
 		t.Errorf("reach-all quantiles p50 %v, p99 %v, max %v: want 0 < p50 ≤ p99 ≤ max", d.ReachAllP50Millis, d.ReachAllP99Millis, d.ReachAllMaxMillis)
+	}
+	// An event is recorded during the call that commits it.
+	if !(0 < d.FromRecordP50 && d.FromRecordP50 <= d.FromRecordP99 && d.FromRecordP99 <= d.FromRecordMax && d.FromRecordMax <= d.ReachAllMaxMillis) {
+		t.Errorf("from-recording quantiles p50 %v, p99 %v, max %v beside a reach-all max of %v from the call", d.FromRecordP50, d.FromRecordP99, d.FromRecordMax, d.ReachAllMaxMillis)
 	}
 	// No stream has an event before every stream has it.
 	if !(0 < d.StreamP50Millis && d.StreamP50Millis <= d.StreamP99Millis && d.StreamP99Millis <= d.ReachAllMaxMillis+0.001) {
