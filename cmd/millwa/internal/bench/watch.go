@@ -73,7 +73,9 @@ func newBenchWatchCommand(stdout io.Writer) *cobra.Command {
 for the run, 127.0.0.1 ports, the rate limit and the stream caps lifted),
 and open --streams WatchMarket streams over real gRPC connections, at most
 --streams-per-conn on each (the server takes 100 streams a connection). All
-streams use one admin key, so every event goes to every stream. Then:
+streams use one admin key, so every event goes to every stream, and decode
+of each event only its id and time (a real client decodes the rest on its
+own machine; here the CPU is the server's). Then:
 
   GetLot      closed-loop GetLot at --concurrency for --rounds rounds of
               --duration while the streams are open and idle, and as many

@@ -8,7 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/millwa/millwa/internal/store/storetest"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
 // watchView is the --json report of "millwa bench watch" as a reader sees
@@ -163,5 +168,28 @@ func TestBenchWatchErrors(t *testing.T) {
 		if _, _, err := execute(t.Context(), append([]string{"watch"}, args...)...); err == nil {
 			t.Errorf("bench watch %v: no error", args)
 		}
+	}
+}
+
+// TestEventHeaderCodec: the streams' codec reads a full response's id and
+// time, and nothing else.
+func TestEventHeaderCodec(t *testing.T) {
+	at := time.Date(2026, 11, 20, 14, 3, 5, 123456000, time.UTC)
+	full := &millwav1.WatchMarketResponse{Event: &millwav1.MarketEvent{Id: "4711", Type: millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_MATCHED,
+		EventTime: timestamppb.New(at), Resource: "trades/t1", Payload: &millwav1.MarketEvent_Trade{Trade: &millwav1.Trade{Name: "trades/t1", Grams: 36000}}}}
+	b, err := proto.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got millwav1.WatchMarketResponse
+	if err := (eventHeaderCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, &got); err != nil {
+		t.Fatal(err)
+	}
+	e := got.GetEvent()
+	if e.GetId() != "4711" || !e.GetEventTime().AsTime().Equal(at) || e.GetTrade() != nil || e.GetResource() != "" {
+		t.Errorf("decoded %v; want id 4711 and time %v only", e, at)
+	}
+	if err := (eventHeaderCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer([]byte{0x08, 0x01})}, &got); err == nil {
+		t.Error("a response without an event decoded without an error")
 	}
 }
