@@ -32,6 +32,10 @@ const streamAcceptedHeader = "x-millwa-stream-accepted"
 // proxies and mobile networks do not close a quiet connection.
 const keepAlive = 15 * time.Second
 
+// resumeDelay is how soon a browser reconnects to an event stream that
+// ended with a resumable error.
+const resumeDelay = time.Second
+
 // eventJSON writes events as the REST API writes resources.
 var eventJSON = protojson.MarshalOptions{EmitDefaultValues: true}
 
@@ -46,7 +50,11 @@ var eventJSON = protojson.MarshalOptions{EmitDefaultValues: true}
 // over a connection of streams, or over conn when streams is nil.
 // Errors before the first event are google.rpc.Status JSON with the HTTP
 // code of their gRPC code; an error after it is sent as an SSE event named
-// "error" whose data is the status, and the stream ends.
+// "error" whose data is the status, and the stream ends. When the error is
+// resumable (ResourceExhausted: the client fell behind and was dropped;
+// Unavailable: the replica is stopping) the event also sets the SSE retry
+// delay, and EventSource reconnects by itself with Last-Event-ID, losing
+// nothing.
 func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn, streams *StreamPool) {
 	h := &eventsHandler{mux: mux, client: func() (millwav1.MarketServiceClient, func(), error) {
 		return millwav1.NewMarketServiceClient(conn), func() {}, nil
@@ -159,7 +167,14 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		case got := <-next:
 			if got.err != nil {
-				body, _ := statusJSON.Marshal(status.Convert(got.err).Proto())
+				st := status.Convert(got.err)
+				body, _ := statusJSON.Marshal(st.Proto())
+				if c := st.Code(); c == codes.ResourceExhausted || c == codes.Unavailable {
+					// A stream dropped for falling behind, or by a replica
+					// shutting down: the browser's EventSource reconnects
+					// after this delay with the Last-Event-ID it holds.
+					fmt.Fprintf(w, "retry: %d\n", resumeDelay.Milliseconds())
+				}
 				fmt.Fprintf(w, "event: error\ndata: %s\n\n", body)
 				flusher.Flush()
 				return

@@ -13,26 +13,39 @@ import (
 	"github.com/millwa/millwa/internal/store"
 )
 
-// outbox is a Source in memory: events numbered from 1, each of one
-// processor, seen by that processor only.
+// outbox is a HubSource in memory: events numbered from 1, each of one
+// processor, seen as store.MarketEventVisible says.
 type outbox struct {
 	mu     sync.Mutex
 	events []millwa.MarketEvent
 	purged int64
 	bell   chan struct{}
-	reads  int
+	// notify is what ListenMarketEvents returns: another replica's
+	// commits announced.
+	notify chan struct{}
+	// systemReads and scopedReads count reads of events for every party
+	// (the hub's) and for one (a stream catching up); heads counts reads
+	// of the head.
+	systemReads, scopedReads, heads int
 }
 
-func newOutbox() *outbox { return &outbox{bell: make(chan struct{})} }
+func newOutbox() *outbox {
+	return &outbox{bell: make(chan struct{}), notify: make(chan struct{}, 1)}
+}
 
-// add commits events of processor, ringing the bell when ring is set (a
-// commit on this replica) and not otherwise (another replica's).
+// add commits n events of processor, of type typ, ringing the bell when
+// ring is set (a commit on this replica) and not otherwise (another
+// replica's, found by a notification or a poll).
 func (o *outbox) add(processor string, n int, ring bool) {
+	o.addTyped(processor, millwa.EventTradeMatched, n, ring)
+}
+
+func (o *outbox) addTyped(processor string, typ millwa.MarketEventType, n int, ring bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for range n {
 		seq := int64(len(o.events) + 1)
-		o.events = append(o.events, millwa.MarketEvent{Seq: seq, Type: millwa.EventTradeMatched, ProcessorID: processor, Time: time.Now()})
+		o.events = append(o.events, millwa.MarketEvent{Seq: seq, Type: typ, ProcessorID: processor, Time: time.Now()})
 	}
 	if ring {
 		close(o.bell)
@@ -46,19 +59,26 @@ func (o *outbox) MarketEventsAdded() <-chan struct{} {
 	return o.bell
 }
 
+func (o *outbox) ListenMarketEvents(context.Context) (<-chan struct{}, error) { return o.notify, nil }
+
 func (o *outbox) MarketEventCursor(context.Context) (store.MarketEventCursor, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.heads++
 	return store.MarketEventCursor{Head: int64(len(o.events)), PurgedThrough: o.purged}, nil
 }
 
-func (o *outbox) MarketEvents(_ context.Context, p millwa.Principal, after, through int64, _ []millwa.MarketEventType, limit int) ([]millwa.MarketEvent, error) {
+func (o *outbox) MarketEvents(_ context.Context, p millwa.Principal, after, through int64, types []millwa.MarketEventType, limit int) ([]millwa.MarketEvent, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.reads++
+	if p.Role == millwa.RoleAdmin {
+		o.systemReads++
+	} else {
+		o.scopedReads++
+	}
 	var out []millwa.MarketEvent
 	for _, e := range o.events[after:through] {
-		if e.ProcessorID == p.Organisation && len(out) < limit {
+		if store.MarketEventVisible(p, &e) && (len(types) == 0 || slices.Contains(types, e.Type)) && len(out) < limit {
 			out = append(out, e)
 		}
 	}
@@ -97,96 +117,6 @@ func TestStart(t *testing.T) {
 		if tc.code == millwa.Invalid && (len(e.Violations) != 1 || e.Violations[0].Field != "after_event_id") {
 			t.Errorf("Start(%q) violations = %+v; want one of after_event_id", tc.after, e.Violations)
 		}
-	}
-}
-
-// TestFollowDeliversInOrder follows p1 from event 2 while events of p1 and
-// p2 arrive, woken by local commits and found by polling: it gets each of
-// p1's events after 2 once, in order, and never p2's.
-func TestFollowDeliversInOrder(t *testing.T) {
-	o := newOutbox()
-	o.add("p1", 5, false)
-	o.add("p2", 3, false)
-	p := millwa.Principal{Role: millwa.RoleProcessor, Organisation: "p1"}
-	ctx, cancel := context.WithCancel(context.Background())
-	got := make(chan int64, 100)
-	done := make(chan error, 1)
-	go func() {
-		done <- feed.Follow(ctx, o, p, 2, nil, feed.Options{Poll: 20 * time.Millisecond, Batch: 2}, func(e *millwa.MarketEvent, head int64) error {
-			if e.ProcessorID != "p1" || e.Seq > head {
-				t.Errorf("sent event %d of %s with head %d", e.Seq, e.ProcessorID, head)
-			}
-			got <- e.Seq
-			return nil
-		})
-	}()
-	var seqs []int64
-	wait := func(n int) {
-		t.Helper()
-		deadline := time.After(10 * time.Second)
-		for len(seqs) < n {
-			select {
-			case s := <-got:
-				seqs = append(seqs, s)
-			case <-deadline:
-				t.Fatalf("got events %v; waited for %d", seqs, n)
-			}
-		}
-	}
-	wait(3)               // 3, 4, 5
-	o.add("p1", 2, true)  // 9, 10: woken
-	o.add("p2", 4, true)  // none of p1's
-	o.add("p1", 1, false) // 15: found by the poll
-	wait(6)
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("Follow ended with %v; want context.Canceled", err)
-	}
-	if want := []int64{3, 4, 5, 9, 10, 15}; !slices.Equal(seqs, want) {
-		t.Errorf("events sent %v; want %v", seqs, want)
-	}
-	select {
-	case s := <-got:
-		t.Errorf("event %d sent after the last expected", s)
-	default:
-	}
-}
-
-// TestFollowSkipsForeignEvents: a stretch of other parties' events is
-// passed over in one read, not read again at every wake.
-func TestFollowSkipsForeignEvents(t *testing.T) {
-	o := newOutbox()
-	o.add("p2", 50, false)
-	p := millwa.Principal{Role: millwa.RoleProcessor, Organisation: "p1"}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	err := feed.Follow(ctx, o, p, 0, nil, feed.Options{Poll: 10 * time.Millisecond, Batch: 5}, func(e *millwa.MarketEvent, _ int64) error {
-		t.Errorf("sent event %d of %s to p1", e.Seq, e.ProcessorID)
-		return nil
-	})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Follow ended with %v; want the deadline", err)
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	// One read of the 50 events; later wakes find the head unmoved.
-	if o.reads != 1 {
-		t.Errorf("%d reads of the outbox; want 1", o.reads)
-	}
-}
-
-func TestFollowEndsWhenSendFails(t *testing.T) {
-	o := newOutbox()
-	o.add("p1", 3, false)
-	p := millwa.Principal{Role: millwa.RoleProcessor, Organisation: "p1"}
-	gone := errors.New("client gone")
-	n := 0
-	err := feed.Follow(context.Background(), o, p, 0, nil, feed.Defaults, func(*millwa.MarketEvent, int64) error {
-		n++
-		return gone
-	})
-	if !errors.Is(err, gone) || n != 1 {
-		t.Errorf("Follow = %v after %d sends; want the send's error after 1", err, n)
 	}
 }
 

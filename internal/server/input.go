@@ -42,7 +42,20 @@ func newInputCodec() *inputCodec {
 	return &inputCodec{base: encoding.GetCodecV2("proto")}
 }
 
-func (c *inputCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
+// Marshal marshals v, or, for a message that keeps its own encoding (a
+// market event sent to thousands of streams, see market.sharedResponse),
+// sends those bytes as they are, shared by every stream: the transport
+// only reads them.
+func (c *inputCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(interface{ MarshalOnce() ([]byte, error) }); ok {
+		b, err := m.MarshalOnce()
+		if err != nil {
+			return nil, err
+		}
+		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	}
+	return c.base.Marshal(v)
+}
 
 func (c *inputCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	err := c.base.Unmarshal(data, v)

@@ -58,6 +58,7 @@ type marketMetrics struct {
 	watchStreams prometheus.Gauge
 	watchBehind  prometheus.Histogram
 	watchAge     prometheus.Histogram
+	watchReads   prometheus.Counter
 }
 
 var _ allocation.Observer = (*marketMetrics)(nil)
@@ -102,6 +103,10 @@ func newMarketMetrics(reg prometheus.Registerer) *marketMetrics {
 			Help:    "How many events the market outbox's head was past each event when a WatchMarket stream sent it.",
 			Buckets: []float64{0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 10000},
 		}),
+		watchReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "millwa_market_watch_outbox_reads_total",
+			Help: "Reads of the market event outbox (its head, or a batch of events) made for WatchMarket streams: by the replica's event hub, whatever the number of streams, and by each stream catching up from the database.",
+		}),
 		watchAge: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "millwa_market_watch_event_age_seconds",
 			Help:    "How long ago each event sent by a WatchMarket stream was recorded: delivery latency when live, more when a client resumes.",
@@ -109,7 +114,7 @@ func newMarketMetrics(reg prometheus.Registerer) *marketMetrics {
 		}),
 	}
 	reg.MustRegister(m.clearingDuration, m.clearingSolve, m.clearingRuns, m.clearingTrades, m.clearingGrams,
-		m.lastLots, m.lastOrders, m.lastTrades, m.lastGrams, m.watchStreams, m.watchBehind, m.watchAge)
+		m.lastLots, m.lastOrders, m.lastTrades, m.lastGrams, m.watchStreams, m.watchBehind, m.watchAge, m.watchReads)
 	// Show the clearings that can happen from the start, at zero, so that
 	// rates and alerts work before the first one.
 	for _, k := range allocation.Kinds() {
@@ -145,6 +150,9 @@ func (m *marketMetrics) ObserveClearing(run allocation.ClearingRun) {
 func (m *marketMetrics) WatchStarted() { m.watchStreams.Inc() }
 
 func (m *marketMetrics) WatchEnded() { m.watchStreams.Dec() }
+
+// OutboxRead counts a read of the outbox made for streams.
+func (m *marketMetrics) OutboxRead() { m.watchReads.Inc() }
 
 func (m *marketMetrics) EventSent(behind int64, age time.Duration) {
 	m.watchBehind.Observe(float64(behind))

@@ -34,6 +34,7 @@ import (
 	"github.com/millwa/millwa/internal/allocation"
 	"github.com/millwa/millwa/internal/auth"
 	"github.com/millwa/millwa/internal/config"
+	"github.com/millwa/millwa/internal/feed"
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
@@ -75,6 +76,9 @@ type Server struct {
 	metrics *grpcprom.ServerMetrics
 	// market is told about clearings and WatchMarket streams.
 	market *marketMetrics
+	// events is the replica's one reader of the market event outbox,
+	// feeding every WatchMarket stream and SSE client.
+	events *feed.Hub
 	// housekeeping expires lapsed orders and runs scheduled clearings
 	// while the server runs.
 	housekeeping *allocation.Scheduler
@@ -253,8 +257,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		identity.OnRevoke(func(id string) { authn.Forget(id); s.streams.Revoked(id) }),
 		identity.OnCreate(authn.Created)))
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
+	s.events = feed.NewHub(s.store, feed.HubOptions{OnRead: s.market.OutboxRead})
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
-		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams)))
+		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams), market.WithHub(s.events)))
 	signingKey, err := auditSigningKey(ctx, cfg, s.store)
 	if err != nil {
 		return nil, err
@@ -495,6 +500,10 @@ func (s *Server) close() {
 			if err := s.tracing.shutdown(); err != nil {
 				s.log.Warn("exporting the last spans", "err", err)
 			}
+		}
+		// Before the database, which it reads.
+		if s.events != nil {
+			s.events.Close()
 		}
 		if s.store != nil {
 			if err := s.store.Close(); err != nil {

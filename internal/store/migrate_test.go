@@ -16,7 +16,7 @@ import (
 )
 
 // latestVersion is the number of the last migration file.
-const latestVersion = 10
+const latestVersion = 11
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()

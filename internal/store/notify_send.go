@@ -2,9 +2,9 @@ package store
 
 import "context"
 
-// marketEventsChannel is the PostgreSQL notification channel on which the
+// MarketEventsChannel is the PostgreSQL notification channel on which the
 // sequencer announces newly numbered market events to every replica.
-const marketEventsChannel = "millwa_market_events"
+const MarketEventsChannel = "millwa_market_events"
 
 // notifyMarketEvents asks PostgreSQL to notify the listeners of
 // millwa_market_events when tx commits, so that other replicas read the
@@ -14,6 +14,6 @@ func notifyMarketEvents(ctx context.Context, tx *Tx) error {
 	if tx.dialect != DialectPostgres {
 		return nil
 	}
-	_, err := tx.tx.ExecContext(ctx, `SELECT pg_notify('`+marketEventsChannel+`', '')`)
-	return dbError(err, "notifying %s", marketEventsChannel)
+	_, err := tx.tx.ExecContext(ctx, `SELECT pg_notify('`+MarketEventsChannel+`', '')`)
+	return dbError(err, "notifying %s", MarketEventsChannel)
 }

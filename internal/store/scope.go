@@ -261,6 +261,24 @@ var tradeScope = roleRules{
 	millwa.RoleAssociation: own("associations", "association_id"),
 }.scope
 
+// MarketEventVisible reports whether p may see e: tradeScope's rule in Go,
+// for the event hub that reads each event once and hands it to every
+// stream in memory. It must agree with tradeScope on every principal
+// (TestMarketEventVisibleMatchesSQL holds the two together).
+func MarketEventVisible(p millwa.Principal, e *millwa.MarketEvent) bool {
+	switch p.Role {
+	case millwa.RoleAdmin:
+		return true
+	case millwa.RoleProcessor:
+		id, ok := organisationID(p, "processors")
+		return ok && e.ProcessorID == id
+	case millwa.RoleAssociation:
+		id, ok := organisationID(p, "associations")
+		return ok && e.AssociationID == id
+	}
+	return false
+}
+
 // seesPayouts reports whether p may read the member payouts of the trades
 // it sees: admins and associations, never processors.
 func seesPayouts(p millwa.Principal) bool {

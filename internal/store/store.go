@@ -81,6 +81,9 @@ type Store struct {
 	seq *sequencer
 	// txStats counts InTx's conflicts, for TxStats.
 	txStats txCounters
+	// pgConfig is the PostgreSQL connection's configuration, from which
+	// ListenMarketEvents opens its own connection; nil on SQLite.
+	pgConfig *pgx.ConnConfig
 }
 
 // Open connects to the database named by url and checks that it answers:
@@ -187,7 +190,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
-	return &Store{queries: queries{db: db, dialect: DialectPostgres}, w: db, r: db, bell: &eventBell{}, seq: newSequencer()}, nil
+	return &Store{queries: queries{db: db, dialect: DialectPostgres}, w: db, r: db, bell: &eventBell{}, seq: newSequencer(), pgConfig: cfg}, nil
 }
 
 // Ping checks that the database answers. It returns Unavailable when it does

@@ -26,10 +26,13 @@ type Server struct {
 	observer Observer
 	// clearer runs RunClearing's clearings and tells observer about them.
 	clearer *allocation.Clearer
-	// streams caps the open WatchMarket streams, and cursor shares their
-	// reads of the outbox's head (watch.go).
+	// streams caps the open WatchMarket streams, and hub feeds them
+	// (watch.go); ownHub is set when the service made hub itself.
 	streams *feed.Limits
-	cursor  *feed.SharedHead
+	hub     *feed.Hub
+	ownHub  bool
+	// responses shares the messages of recent events among streams.
+	responses responseCache
 }
 
 // Option changes how New builds a Server.
@@ -45,7 +48,8 @@ func WithObserver(o Observer) Option {
 // orders against standards. With continuous set, new orders are matched at
 // once against the lots on offer; otherwise they wait for a clearing.
 func New(st *store.Store, standards *grading.Registry, continuous bool, opts ...Option) *Server {
-	s := &Server{store: st, standards: standards, continuous: continuous, observer: NopObserver{}, streams: feed.NewLimits(0, 0), cursor: &feed.SharedHead{Source: st}}
+	s := &Server{store: st, standards: standards, continuous: continuous, observer: NopObserver{}, streams: feed.NewLimits(0, 0),
+		hub: feed.NewHub(st, feed.HubOptions{}), ownHub: true}
 	for _, opt := range opts {
 		opt(s)
 	}

@@ -2,9 +2,12 @@ package market
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/feed"
@@ -17,10 +20,12 @@ import (
 // accepted a call, before any event: a refused call ends without it.
 const StreamAcceptedHeader = "x-millwa-stream-accepted"
 
-// WatchMarket streams the caller's market events from the outbox, by
-// cursor, so that events of every replica arrive in order and without
-// gaps; a commit on this replica wakes the stream at once, and a short
-// poll brings the others'.
+// WatchMarket streams the caller's market events by cursor, so that
+// events of every replica arrive in order and without gaps: it reads from
+// the database what the caller missed, then takes the rest from the
+// replica's event hub, which reads each new event once for every stream.
+// A client that does not keep up is dropped with ResourceExhausted (reason
+// STREAM_TOO_SLOW) and resumes from the last event it received.
 func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.MarketService_WatchMarketServer) error {
 	ctx := stream.Context()
 	p, err := rpc.Require(ctx)
@@ -55,12 +60,75 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	}
 	s.observer.WatchStarted()
 	defer s.observer.WatchEnded()
-	return feed.Follow(ctx, s.cursor, p, after, types, feed.Defaults, func(e *millwa.MarketEvent, head int64) error {
+	return s.hub.Follow(ctx, p, after, types, func(e *millwa.MarketEvent, head int64) error {
 		// Observed as it is handed to the stream, so that a client holding
 		// the event can count on the figure being there.
 		s.observer.EventSent(head-e.Seq, time.Since(e.Time))
-		return stream.Send(&millwav1.WatchMarketResponse{Event: eventToProto(e, p)})
+		return stream.SendMsg(s.responses.response(e, p))
 	})
+}
+
+// responseCacheSize is how many recent events keep their responses.
+const responseCacheSize = 1024
+
+// responseCache keeps the responses of recent events, so that an event
+// the hub hands to thousands of streams is turned into its message once
+// for each way of showing it (with payouts, and without for processors)
+// rather than once per stream. An event's number names its content for
+// good (the outbox never changes an event), so the number is the key.
+// The responses are shared and never changed: gRPC only reads a message
+// it sends.
+type responseCache struct {
+	slots [responseCacheSize]atomic.Pointer[cachedResponse]
+}
+
+// cachedResponse is one event's responses, each made once.
+type cachedResponse struct {
+	seq  int64
+	once [2]sync.Once
+	resp [2]*sharedResponse
+}
+
+// sharedResponse is a response sent to many streams. The server's codec
+// sends the bytes of MarshalOnce, made at the first send, to every stream;
+// any other codec marshals the embedded message.
+type sharedResponse struct {
+	*millwav1.WatchMarketResponse
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+// MarshalOnce returns the response's encoding, made once.
+func (r *sharedResponse) MarshalOnce() ([]byte, error) {
+	r.once.Do(func() { r.b, r.err = proto.Marshal(r.WatchMarketResponse) })
+	return r.b, r.err
+}
+
+// response returns e's response as p may see it.
+func (c *responseCache) response(e *millwa.MarketEvent, p millwa.Principal) *sharedResponse {
+	view := 0
+	if p.Role == millwa.RoleProcessor {
+		view = 1
+	}
+	slot := &c.slots[uint64(e.Seq)%responseCacheSize]
+	cr := slot.Load()
+	if cr == nil || cr.seq != e.Seq {
+		fresh := &cachedResponse{seq: e.Seq}
+		if !slot.CompareAndSwap(cr, fresh) {
+			// Another stream took the slot first: for this event, or for
+			// one far from it (a stream catching up), which it keeps.
+			if cr = slot.Load(); cr == nil || cr.seq != e.Seq {
+				return &sharedResponse{WatchMarketResponse: &millwav1.WatchMarketResponse{Event: eventToProto(e, p)}}
+			}
+		} else {
+			cr = fresh
+		}
+	}
+	cr.once[view].Do(func() {
+		cr.resp[view] = &sharedResponse{WatchMarketResponse: &millwav1.WatchMarketResponse{Event: eventToProto(e, p)}}
+	})
+	return cr.resp[view]
 }
 
 // eventToProto shows an event as p may see it: processors never see
@@ -84,8 +152,23 @@ func eventToProto(e *millwa.MarketEvent, p millwa.Principal) *millwav1.MarketEve
 
 // WithStreamLimits caps the WatchMarket streams open on this replica: at
 // most perKey for any one API key and total for all; zero leaves a cap off.
-// Each stream holds a connection, a goroutine and reads of the outbox, so
+// Each stream holds a connection, a goroutine and a buffer of events, so
 // that one key, or a crowd, could otherwise wear the replica down.
 func WithStreamLimits(perKey, total int) Option {
 	return func(s *Server) { s.streams = feed.NewLimits(perKey, total) }
+}
+
+// WithHub has WatchMarket follow the outbox through hub, the replica's
+// one reader of it, which the caller closes on shutdown. Without it the
+// service makes its own, closed by Close.
+func WithHub(hub *feed.Hub) Option {
+	return func(s *Server) { s.hub, s.ownHub = hub, false }
+}
+
+// Close stops the event hub the service made for itself, ending its
+// streams with Unavailable; a hub given by WithHub is left to its owner.
+func (s *Server) Close() {
+	if s.ownHub {
+		s.hub.Close()
+	}
 }

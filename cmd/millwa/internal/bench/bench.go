@@ -21,5 +21,6 @@ func NewCommand(stdout io.Writer) *cobra.Command {
 	}
 	bench.AddCommand(newBenchClearingCommand(stdout))
 	bench.AddCommand(newBenchLoadCommand(stdout))
+	bench.AddCommand(newBenchWatchCommand(stdout))
 	return bench
 }

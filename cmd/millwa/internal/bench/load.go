@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/store"
 	"github.com/millwa/millwa/services/registry"
 )
@@ -35,6 +36,9 @@ type loadOptions struct {
 	json        bool
 	cpuProfile  string
 	quick       bool
+	// configure, when set, changes the server's configuration before it
+	// starts (bench watch lifts the stream caps).
+	configure func(*config.Config)
 }
 
 // The groups of scenarios, in the order they run.
@@ -54,16 +58,17 @@ var loadScenarioGroups = map[string]string{
 }
 
 // defaultLoadOptions are the flags' defaults, chosen so that the whole
-// run on the embedded SQLite database takes under a minute: 8 scenarios ×
-// 3 concurrencies × (warm-up + rounds × duration) ≈ 24 s, plus setup and
-// the calls in flight at the end of each round. Those dominate the batch
+// run on the embedded SQLite database takes about two minutes: 8 scenarios
+// × 3 concurrencies × (warm-up + rounds × duration) ≈ 80 s, plus setup and
+// the calls in flight at the end of each round. Rounds last a second:
+// shorter ones swing widely on a busy machine. Those dominate the batch
 // group: at concurrency 64 each worker's call of 100 lots waits for the 63
 // before it on SQLite's one writer, seconds a round.
 func defaultLoadOptions() loadOptions {
 	return loadOptions{
 		concurrency: []int{1, 16, 64},
-		duration:    300 * time.Millisecond,
-		warmup:      100 * time.Millisecond,
+		duration:    time.Second,
+		warmup:      200 * time.Millisecond,
 		rounds:      3,
 		batch:       100,
 		seedLots:    256,

@@ -140,6 +140,7 @@ type loadEnv struct {
 	health           healthpb.HealthClient
 	httpClient       *http.Client
 	httpBase         string
+	grpcAddr         string
 	secret           string
 
 	// parent is the association every lot belongs to.
@@ -185,6 +186,9 @@ func newLoadEnv(ctx context.Context, opt loadOptions, progress io.Writer) (_ *lo
 	}
 
 	cfg.RateLimit, cfg.RateBurst = 1e9, 1e9
+	if opt.configure != nil {
+		opt.configure(&cfg)
+	}
 	env.continuous = cfg.ContinuousMatching
 	// The server logs as it would in production, into nothing (see
 	// instance.Start): the cost of formatting each call's line is measured.
@@ -207,6 +211,7 @@ func newLoadEnv(ctx context.Context, opt loadOptions, progress io.Writer) (_ *lo
 	env.reg = millwav1.NewRegistryServiceClient(env.conn)
 	env.health = healthpb.NewHealthClient(env.healthConn)
 	env.httpBase = "http://" + srv.HTTPAddr()
+	env.grpcAddr = srv.GRPCAddr()
 	env.httpClient = &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: slices.Max(opt.concurrency) + 1,
 		IdleConnTimeout:     time.Minute,

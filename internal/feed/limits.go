@@ -1,12 +1,10 @@
 package feed
 
 import (
-	"context"
 	"sync"
 	"time"
 
 	"github.com/millwa/millwa/internal/millwa"
-	"github.com/millwa/millwa/internal/store"
 )
 
 // streamRetryDelay is when a client refused for too many streams is told
@@ -56,46 +54,4 @@ func (l *Limits) Open(key string) (release func(), err error) {
 			}
 		})
 	}, nil
-}
-
-// cursorShare is how long one read of the outbox's head serves every
-// stream. Each stream looks for events every Defaults.Poll; thousands
-// of streams each reading the head would keep the database busy for
-// nothing, and REST calls would wait behind them.
-const cursorShare = 100 * time.Millisecond
-
-// SharedHead is a Source as Follow reads it, with the outbox's head
-// read at most once every cursorShare for all streams together, and again
-// at once after a commit on this replica, so that such events still wake
-// every stream at once. Other replicas' events arrive within
-// Defaults.Poll plus cursorShare.
-type SharedHead struct {
-	Source
-
-	mu  sync.Mutex
-	cur store.MarketEventCursor
-	// added is the store's commit bell as it was before cur was read:
-	// closed once a commit may have moved the head past cur.
-	added <-chan struct{}
-	at    time.Time
-}
-
-// MarketEventCursor implements Source.
-func (c *SharedHead) MarketEventCursor(ctx context.Context) (store.MarketEventCursor, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.added != nil && time.Since(c.at) < cursorShare {
-		select {
-		case <-c.added:
-		default:
-			return c.cur, nil
-		}
-	}
-	added := c.Source.MarketEventsAdded()
-	cur, err := c.Source.MarketEventCursor(ctx)
-	if err != nil {
-		return cur, err
-	}
-	c.cur, c.added, c.at = cur, added, time.Now()
-	return cur, nil
 }
