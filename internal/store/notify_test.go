@@ -13,16 +13,17 @@ import (
 	"github.com/millwa/millwa/internal/store/storetest"
 )
 
-// recordMarketEvents records events in one transaction, as the market does.
+// recordMarketEvents records events in one transaction, as the market
+// does, and numbers them into the outbox, as the sequencer does.
 func recordMarketEvents(t *testing.T, s *store.Store, events ...millwa.MarketEvent) {
 	t.Helper()
 	if err := s.InTx(t.Context(), func(tx *store.Tx) error {
-		if err := tx.LockMarket(t.Context()); err != nil {
-			return err
-		}
 		return tx.AppendMarketEvents(t.Context(), append([]millwa.MarketEvent(nil), events...)...)
 	}); err != nil {
 		t.Fatalf("AppendMarketEvents: %v", err)
+	}
+	if _, err := s.SequencePending(t.Context()); err != nil {
+		t.Fatalf("SequencePending: %v", err)
 	}
 }
 
