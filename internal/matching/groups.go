@@ -2,6 +2,7 @@ package matching
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 )
 
@@ -71,28 +72,14 @@ func (g *network) arrange(cost []int64, grouped bool) {
 			}
 		}
 		// count[u] is now the end of u's run; each non-empty run is a group.
-		type keyed struct {
-			cost int64
-			e    int32
-		}
-		var buf []keyed
+		var sc sortScratch
 		prev := int32(0)
 		for u := range n {
 			end := count[u]
 			if end == prev {
 				continue
 			}
-			run := grouped32[prev:end]
-			if len(run) > 1 {
-				buf = buf[:0]
-				for _, e := range run {
-					buf = append(buf, keyed{cost[e], e})
-				}
-				slices.SortFunc(buf, func(a, b keyed) int { return cmp.Or(cmp.Compare(a.cost, b.cost), cmp.Compare(a.e, b.e)) })
-				for k, x := range buf {
-					run[k] = x.e
-				}
-			}
+			sortByCost(grouped32[prev:end], cost, &sc)
 			start = append(start, int32(len(singles))+prev)
 			prev = end
 		}
@@ -130,6 +117,42 @@ func (g *network) arrange(cost []int64, grouped bool) {
 			gr.of[int(e)-s] = int32(k)
 		}
 	}
+}
+
+// sortByCost sorts run, arcs in index order, by cost, ties staying in
+// index order. It sorts plain integers, each the cost less the run's
+// least with the arc's place in the run below it in one word, which is
+// several times faster than sorting by a comparison function; when the
+// costs spread too wide for that it falls back to one. sc is scratch
+// space, returned for reuse.
+func sortByCost(run []int32, cost []int64, sc *sortScratch) {
+	if len(run) < 2 {
+		return
+	}
+	lo, hi := cost[run[0]], cost[run[0]]
+	for _, e := range run {
+		lo, hi = min(lo, cost[e]), max(hi, cost[e])
+	}
+	shift := bits.Len(uint(len(run)))
+	if bits.Len64(uint64(hi-lo))+shift > 64 {
+		slices.SortStableFunc(run, func(a, b int32) int { return cmp.Compare(cost[a], cost[b]) })
+		return
+	}
+	sc.keys, sc.arcs = sc.keys[:0], append(sc.arcs[:0], run...)
+	for k, e := range run {
+		sc.keys = append(sc.keys, uint64(cost[e]-lo)<<shift|uint64(k))
+	}
+	slices.Sort(sc.keys)
+	mask := uint64(1)<<shift - 1
+	for k, key := range sc.keys {
+		run[k] = sc.arcs[key&mask]
+	}
+}
+
+// sortScratch is the scratch space of sortByCost.
+type sortScratch struct {
+	keys []uint64
+	arcs []int32
 }
 
 // mix stores arcs in a mixed order in out: arcs added next to each other,
