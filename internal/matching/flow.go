@@ -262,12 +262,10 @@ func (g *network) solve(stages ...[]int64) {
 			if in < 0 {
 				break
 			}
-			for in >= 0 {
-				in = g.pivot(in)
-				g.pivots++
-				if g.afterPivot != nil {
-					g.afterPivot()
-				}
+			g.pivot(in)
+			g.pivots++
+			if g.afterPivot != nil {
+				g.afterPivot()
 			}
 		}
 	}
@@ -352,9 +350,14 @@ func (g *network) price(lo, hi int, best int32, bestV int64) (int32, int64) {
 
 // pivot sends flow round the cycle that arc in closes with the tree, as
 // much as the cycle allows, and, unless in itself is what blocks, swaps in
-// for the blocking tree arc. It returns an arc to enter next without
-// pricing, or -1 (see nextInGroup).
-func (g *network) pivot(in int32) int32 {
+// for the blocking tree arc.
+//
+// When in is an arc of a group and only goes from one bound to the other,
+// the next arc of its group closes the same cycle; if it violates its
+// optimality condition too it is entered at once, and so on: the
+// residuals of the cycle's tree path are found once for the whole run and
+// its flows changed once, by the sum (see nextInGroup).
+func (g *network) pivot(in int32) {
 	parent, pred, up, flow, cap := g.parent, g.pred, g.up, g.flow, g.cap
 	// Flow goes round the cycle first → second along in, then up the tree
 	// from second to the join, then down from the join to first.
@@ -364,56 +367,62 @@ func (g *network) pivot(in int32) int32 {
 	}
 	join := g.join(first, second)
 
-	// The leaving arc is the last blocking arc met going round the cycle
-	// from the join: ties on the path down to first go to the arc nearest
-	// first, ties on the path up from second to the arc nearest the join.
-	// That keeps the tree strongly feasible.
-	delta := cap[in]
-	side, out := 0, int32(-1)
+	// The residuals of the two paths and where each is least. The leaving
+	// arc is the last blocking arc met going round the cycle from the
+	// join: ties on the path down to first go to the arc nearest first,
+	// ties on the path up from second to the arc nearest the join. That
+	// keeps the tree strongly feasible.
+	const none = int64(1<<63 - 1)
+	min1, out1 := none, int32(-1)
 	for u := first; u != join; u = parent[u] {
 		e := pred[u]
 		d := flow[e]
 		if !up[u] {
 			d = cap[e] - d
 		}
-		if d < delta {
-			delta, side, out = d, 1, u
+		if d < min1 {
+			min1, out1 = d, u
 		}
 	}
+	min2, out2 := none, int32(-1)
 	for u := second; u != join; u = parent[u] {
 		e := pred[u]
 		d := flow[e]
 		if up[u] {
 			d = cap[e] - d
 		}
-		if d <= delta {
-			delta, side, out = d, 2, u
+		if d <= min2 {
+			min2, out2 = d, u
 		}
 	}
 
-	if delta > 0 {
-		flow[in] += int64(g.state[in]) * delta
-		for u := first; u != join; u = parent[u] {
-			if e := pred[u]; up[u] {
-				flow[e] -= delta
-			} else {
-				flow[e] += delta
-			}
-		}
-		for u := second; u != join; u = parent[u] {
-			if e := pred[u]; up[u] {
-				flow[e] += delta
-			} else {
-				flow[e] -= delta
-			}
-		}
-	}
-
-	if side == 0 {
-		g.state[in] = -g.state[in] // in went from one bound to the other
+	// Arcs that only change bound: in blocks when its capacity is at most
+	// the first path's residual and below the second's.
+	moved := int64(0)
+	for c := cap[in]; c <= min1-moved && c < min2-moved; c = cap[in] {
+		moved += c
+		flow[in] += int64(g.state[in]) * c
+		g.state[in] = -g.state[in]
 		g.touch(in)
-		return g.nextInGroup(in)
+		next := g.nextInGroup(in)
+		if next < 0 {
+			g.push(first, second, join, moved)
+			return
+		}
+		in = next
+		g.pivots++
 	}
+
+	delta, side, out := cap[in], 0, int32(-1)
+	if r := min1 - moved; r < delta {
+		delta, side, out = r, 1, out1
+	}
+	if r := min2 - moved; r <= delta {
+		delta, side, out = r, 2, out2
+	}
+	flow[in] += int64(g.state[in]) * delta
+	g.push(first, second, join, moved+delta)
+
 	e := pred[out]
 	if flow[e] == 0 {
 		g.state[e] = stateLower
@@ -428,7 +437,29 @@ func (g *network) pivot(in int32) int32 {
 	} else {
 		g.regraft(in, second, first, out, join)
 	}
-	return -1
+}
+
+// push sends delta round the tree part of a cycle: up from second to
+// join, then down from join to first.
+func (g *network) push(first, second, join int32, delta int64) {
+	if delta == 0 {
+		return
+	}
+	parent, pred, up, flow := g.parent, g.pred, g.up, g.flow
+	for u := first; u != join; u = parent[u] {
+		if e := pred[u]; up[u] {
+			flow[e] -= delta
+		} else {
+			flow[e] += delta
+		}
+	}
+	for u := second; u != join; u = parent[u] {
+		if e := pred[u]; up[u] {
+			flow[e] += delta
+		} else {
+			flow[e] -= delta
+		}
+	}
 }
 
 // join is the nearest common ancestor of u and v in the tree. Of two

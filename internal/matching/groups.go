@@ -246,10 +246,10 @@ func (g *network) priceGroups(lo, hi int, best int32, bestV int64) (int32, int64
 	return best, bestV
 }
 
-// nextInGroup is the arc of in's group to try right after in went from
+// nextInGroup is the arc of in's group to enter right after in went from
 // one bound to the other without changing the tree, or -1: the next arc
-// the same way when it violates its optimality condition too. It closes
-// the same cycle as in.
+// the same way, when it violates its optimality condition too. It closes
+// the same cycle as in, the same way round.
 func (g *network) nextInGroup(in int32) int32 {
 	gr := &g.groups
 	k := int(in) - gr.singles
