@@ -1,5 +1,10 @@
 package matching
 
+import (
+	"cmp"
+	"slices"
+)
+
 // warmStart replaces the first tree, every node hanging from the root by
 // its artificial arc, with a better one before the first stage: each node
 // that can reach the hub hangs from the next node on its cheapest path to
@@ -15,56 +20,16 @@ package matching
 // from the child to its parent, as the method requires (see network).
 // Paths to the hub never use an arc out of the hub, and every other arc
 // costs 0 or the ask of a lot (packed with ranks, never negative), so the
-// cheapest paths are found by Dijkstra's method on the reversed arcs. Ties
-// go to the node and the arc found first, so the tree is a fixed function
-// of the network.
+// cheapest paths are found without a heap when only the arcs at the hub
+// cost anything (zeroCostPaths), and by Dijkstra's method on the reversed
+// arcs otherwise. Ties go to the cheaper arc into the hub, then the arc
+// and node found first, so the tree is a fixed function of the network.
 func (g *network) warmStart(hub int32) {
 	n, m := g.n, g.m
 	root := int32(n)
-
-	// The arcs into each node, for the search backward from the hub.
-	start := make([]int32, n+1)
-	for e := range m {
-		start[g.dst[e]+1]++
-	}
-	for u := range n {
-		start[u+1] += start[u]
-	}
-	into := make([]int32, m)
-	fill := make([]int32, n)
-	copy(fill, start[:n])
-	for e := range m {
-		v := g.dst[e]
-		into[fill[v]] = int32(e)
-		fill[v]++
-	}
-
-	const far = int64(1<<63 - 1)
-	dist := make([]int64, n)
-	for u := range dist {
-		dist[u] = far
-	}
-	done := make([]bool, n)
-	via := make([]int32, n) // the arc from each node toward the hub
-	dist[hub] = 0
-	h := nodeHeap{dist: dist}
-	h.push(hub)
-	for len(h.nodes) > 0 {
-		v := h.pop()
-		if done[v] {
-			continue
-		}
-		done[v] = true
-		for _, e := range into[start[v]:start[v+1]] {
-			u := g.src[e]
-			if u == hub || done[u] {
-				continue
-			}
-			if d := dist[v] + g.cost[e]; d < dist[u] {
-				dist[u], via[u] = d, e
-				h.push(u)
-			}
-		}
+	done, via := g.zeroCostPaths(hub)
+	if done == nil {
+		done, via = g.dijkstraPaths(hub)
 	}
 
 	// The new tree: parents and arcs, then children in order to lay out the
@@ -77,18 +42,15 @@ func (g *network) warmStart(hub int32) {
 		g.state[e], g.state[m+int(u)] = 0, stateLower
 		g.parent[u], g.pred[u], g.up[u] = g.dst[e], e, true
 	}
-	kids := start // reuse: children of each node, counted then placed
-	clear(kids)
-	kids = append(kids[:n+1], 0)
+	kids := make([]int32, n+2) // children of each node, counted then placed
 	for u := range n {
 		kids[g.parent[u]+1]++
 	}
 	for u := range n + 1 {
 		kids[u+1] += kids[u]
 	}
-	child := into[:n]
-	copy(fill, kids[:n])
-	fill = append(fill, kids[n])
+	child := make([]int32, n)
+	fill := slices.Clone(kids[:n+1])
 	for u := range int32(n) {
 		p := g.parent[u]
 		child[fill[p]] = u
@@ -120,6 +82,133 @@ func (g *network) warmStart(hub int32) {
 	for u := g.back[root]; u != root; u = g.back[u] {
 		g.size[g.parent[u]] += g.size[u]
 	}
+}
+
+// zeroCostPaths is dijkstraPaths for the networks the engine builds, in
+// which the only arcs that cost anything leave or enter the hub: a node's
+// cheapest way to the hub is then the cheapest arc into the hub among the
+// nodes it reaches through arcs of cost 0. The sources of arcs into the
+// hub are taken cheapest first, each with its cheapest arc, and each
+// claims every node not yet claimed that reaches it, by a search backward
+// over the arcs of cost 0; that needs no heap and no list of the arcs into
+// the hub. It returns nils when some other arc costs something.
+func (g *network) zeroCostPaths(hub int32) (done []bool, via []int32) {
+	n, m := g.n, g.m
+	best := make([]int32, n) // per node, its cheapest arc into the hub, or -1
+	for u := range best {
+		best[u] = -1
+	}
+	start := make([]int32, n+1)
+	for e := range m {
+		u, v := g.src[e], g.dst[e]
+		switch {
+		case u == hub:
+		case v == hub:
+			if b := best[u]; b < 0 || g.cost[e] < g.cost[b] || (g.cost[e] == g.cost[b] && int32(e) < b) {
+				best[u] = int32(e)
+			}
+		case g.cost[e] != 0:
+			return nil, nil
+		default:
+			start[v+1]++
+		}
+	}
+	for u := range n {
+		start[u+1] += start[u]
+	}
+	into := make([]int32, start[n])
+	fill := slices.Clone(start[:n])
+	for e := range m {
+		if u, v := g.src[e], g.dst[e]; u != hub && v != hub {
+			into[fill[v]] = int32(e)
+			fill[v]++
+		}
+	}
+	var sources []int32
+	for u, e := range best {
+		if e >= 0 {
+			sources = append(sources, int32(u))
+		}
+	}
+	slices.SortFunc(sources, func(a, b int32) int {
+		ea, eb := best[a], best[b]
+		return cmp.Or(cmp.Compare(g.cost[ea], g.cost[eb]), cmp.Compare(ea, eb))
+	})
+
+	done, via = make([]bool, n), make([]int32, n)
+	queue := fill[:0] // reuse
+	for _, s := range sources {
+		if done[s] {
+			continue
+		}
+		done[s], via[s] = true, best[s]
+		queue = append(queue[:0], s)
+		for len(queue) > 0 {
+			v := queue[0]
+			queue = queue[1:]
+			for _, e := range into[start[v]:start[v+1]] {
+				if u := g.src[e]; !done[u] {
+					done[u], via[u] = true, e
+					queue = append(queue, u)
+				}
+			}
+		}
+	}
+	return done, via
+}
+
+// dijkstraPaths finds, for every node that can reach the hub, the first
+// arc of a cheapest path to it, by Dijkstra's method on the reversed arcs;
+// done reports which nodes can. Ties go to the node and the arc found
+// first.
+func (g *network) dijkstraPaths(hub int32) (done []bool, via []int32) {
+	n, m := g.n, g.m
+
+	// The arcs into each node, for the search backward from the hub.
+	start := make([]int32, n+1)
+	for e := range m {
+		start[g.dst[e]+1]++
+	}
+	for u := range n {
+		start[u+1] += start[u]
+	}
+	into := make([]int32, m)
+	fill := make([]int32, n)
+	copy(fill, start[:n])
+	for e := range m {
+		v := g.dst[e]
+		into[fill[v]] = int32(e)
+		fill[v]++
+	}
+
+	const far = int64(1<<63 - 1)
+	dist := make([]int64, n)
+	for u := range dist {
+		dist[u] = far
+	}
+	done = make([]bool, n)
+	via = make([]int32, n) // the arc from each node toward the hub
+	dist[hub] = 0
+	h := nodeHeap{dist: dist}
+	h.push(hub)
+	for len(h.nodes) > 0 {
+		v := h.pop()
+		if done[v] {
+			continue
+		}
+		done[v] = true
+		for _, e := range into[start[v]:start[v+1]] {
+			u := g.src[e]
+			if u == hub || done[u] {
+				continue
+			}
+			if d := dist[v] + g.cost[e]; d < dist[u] {
+				dist[u], via[u] = d, e
+				h.push(u)
+			}
+		}
+	}
+	return done, via
 }
 
 // nodeHeap is a binary min-heap of nodes keyed by dist, ties to the lower
