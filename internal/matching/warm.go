@@ -20,16 +20,17 @@ import (
 // from the child to its parent, as the method requires (see network).
 // Paths to the hub never use an arc out of the hub, and every other arc
 // costs 0 or the ask of a lot (packed with ranks, never negative), so the
-// cheapest paths are found without a heap when only the arcs at the hub
-// cost anything (zeroCostPaths), and by Dijkstra's method on the reversed
-// arcs otherwise. Ties go to the cheaper arc into the hub, then the arc
-// and node found first, so the tree is a fixed function of the network.
+// cheapest paths are found without a heap, since only the arcs at the
+// hub cost anything (zeroCostPaths; were another arc to cost something,
+// the first tree would stay). Ties go to the cheaper arc into the hub,
+// then the arc and node found first, so the tree is a fixed function of
+// the network.
 func (g *network) warmStart(hub int32) {
 	n, m := g.n, g.m
 	root := int32(n)
 	done, via := g.zeroCostPaths(hub)
 	if done == nil {
-		done, via = g.dijkstraPaths(hub)
+		return // keep the first tree, which is correct too
 	}
 
 	// The new tree: parents and arcs, then children in order to lay out the
@@ -84,8 +85,10 @@ func (g *network) warmStart(hub int32) {
 	}
 }
 
-// zeroCostPaths is dijkstraPaths for the networks the engine builds, in
-// which the only arcs that cost anything leave or enter the hub: a node's
+// zeroCostPaths finds, for every node that can reach the hub, the first
+// arc of a cheapest path to it, and reports in done which nodes can, for
+// the networks the engine builds, in which the only arcs that cost
+// anything leave or enter the hub: a node's
 // cheapest way to the hub is then the cheapest arc into the hub among the
 // nodes it reaches through arcs of cost 0. The sources of arcs into the
 // hub are taken cheapest first, each with its cheapest arc, and each
@@ -155,113 +158,4 @@ func (g *network) zeroCostPaths(hub int32) (done []bool, via []int32) {
 		}
 	}
 	return done, via
-}
-
-// dijkstraPaths finds, for every node that can reach the hub, the first
-// arc of a cheapest path to it, by Dijkstra's method on the reversed arcs;
-// done reports which nodes can. Ties go to the node and the arc found
-// first.
-func (g *network) dijkstraPaths(hub int32) (done []bool, via []int32) {
-	n, m := g.n, g.m
-
-	// The arcs into each node, for the search backward from the hub.
-	start := make([]int32, n+1)
-	for e := range m {
-		start[g.dst[e]+1]++
-	}
-	for u := range n {
-		start[u+1] += start[u]
-	}
-	into := make([]int32, m)
-	fill := make([]int32, n)
-	copy(fill, start[:n])
-	for e := range m {
-		v := g.dst[e]
-		into[fill[v]] = int32(e)
-		fill[v]++
-	}
-
-	const far = int64(1<<63 - 1)
-	dist := make([]int64, n)
-	for u := range dist {
-		dist[u] = far
-	}
-	done = make([]bool, n)
-	via = make([]int32, n) // the arc from each node toward the hub
-	dist[hub] = 0
-	h := nodeHeap{dist: dist}
-	h.push(hub)
-	for len(h.nodes) > 0 {
-		v := h.pop()
-		if done[v] {
-			continue
-		}
-		done[v] = true
-		for _, e := range into[start[v]:start[v+1]] {
-			u := g.src[e]
-			if u == hub || done[u] {
-				continue
-			}
-			if d := dist[v] + g.cost[e]; d < dist[u] {
-				dist[u], via[u] = d, e
-				h.push(u)
-			}
-		}
-	}
-	return done, via
-}
-
-// nodeHeap is a binary min-heap of nodes keyed by dist, ties to the lower
-// node, for warmStart. A node may be pushed again with a smaller key; its
-// stale entries are skipped when popped.
-type nodeHeap struct {
-	nodes []int32
-	keys  []int64
-	dist  []int64
-}
-
-func (h *nodeHeap) less(a, b int) bool {
-	if h.keys[a] != h.keys[b] {
-		return h.keys[a] < h.keys[b]
-	}
-	return h.nodes[a] < h.nodes[b]
-}
-
-func (h *nodeHeap) swap(a, b int) {
-	h.nodes[a], h.nodes[b] = h.nodes[b], h.nodes[a]
-	h.keys[a], h.keys[b] = h.keys[b], h.keys[a]
-}
-
-func (h *nodeHeap) push(u int32) {
-	h.nodes, h.keys = append(h.nodes, u), append(h.keys, h.dist[u])
-	for i := len(h.nodes) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h.swap(i, p)
-		i = p
-	}
-}
-
-func (h *nodeHeap) pop() int32 {
-	top := h.nodes[0]
-	last := len(h.nodes) - 1
-	h.swap(0, last)
-	h.nodes, h.keys = h.nodes[:last], h.keys[:last]
-	for i := 0; ; {
-		l, r, s := 2*i+1, 2*i+2, i
-		if l < last && h.less(l, s) {
-			s = l
-		}
-		if r < last && h.less(r, s) {
-			s = r
-		}
-		if s == i {
-			break
-		}
-		h.swap(i, s)
-		i = s
-	}
-	return top
 }
