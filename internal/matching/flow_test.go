@@ -143,6 +143,17 @@ func TestGroupsKeepTheirShape(t *testing.T) {
 						return
 					}
 				}
+				wantCan := uint8(0)
+				if !s.inTree && s.fill < s.hi {
+					wantCan |= canEnter
+				}
+				if !s.inTree && s.fill > s.lo {
+					wantCan |= canLeave
+				}
+				if s.can != wantCan {
+					t.Errorf("seed %d, pivot %d: group %d offers %b to pricing, want %b", seed, g.pivots, k, s.can, wantCan)
+					return
+				}
 				if (s.fill < s.hi && s.costAt != g.cost[s.fill]) || (s.fill > s.lo && s.costPrev != g.cost[s.fill-1]) {
 					t.Errorf("seed %d, pivot %d: group %d holds stale costs", seed, g.pivots, k)
 					return

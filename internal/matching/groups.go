@@ -178,22 +178,36 @@ func mix(out, arcs []int32, stride int) {
 }
 
 // groupState is a group as pricing sees it: its arcs lo to hi−1 from
-// src, those before fill full, the one at fill in the tree when inTree,
-// and the costs of the arcs at fill and just before it.
+// src, those before fill full, the one at fill in the tree when inTree;
+// the costs of the arcs at fill and just before it; and in can, which of
+// those two pricing should look at, canEnter and canLeave, none while an
+// arc of the group is in the tree.
 type groupState struct {
+	costAt, costPrev  int64
 	src, lo, hi, fill int32
 	inTree            bool
-	costAt, costPrev  int64
+	can               uint8
 }
+
+const (
+	canEnter uint8 = 1 << iota // the arc at fill is empty and not in the tree
+	canLeave                   // the arc before fill is full
+)
 
 // setFill moves the group's fill to f and reads the costs next to it.
 func (g *network) setFill(s *groupState, f int32, inTree bool) {
-	s.fill, s.inTree = f, inTree
+	s.fill, s.inTree, s.can = f, inTree, 0
 	if f < s.hi {
 		s.costAt = g.cost[f]
+		if !inTree {
+			s.can |= canEnter
+		}
 	}
 	if f > s.lo {
 		s.costPrev = g.cost[f-1]
+		if !inTree {
+			s.can |= canLeave
+		}
 	}
 }
 
@@ -226,18 +240,19 @@ func (g *network) touch(e int32) {
 func (g *network) priceGroups(lo, hi int, best int32, bestV int64) (int32, int64) {
 	pi := g.pi
 	piHub := pi[g.hub]
-	for k := range g.groups.at[lo:hi] {
-		s := &g.groups.at[lo+k]
-		if s.inTree {
+	at := g.groups.at[lo:hi]
+	for k := range at {
+		s := &at[k]
+		if s.can == 0 {
 			continue
 		}
 		d := pi[s.src] - piHub
-		if s.fill < s.hi {
+		if s.can&canEnter != 0 {
 			if v := s.costAt + d; v < bestV {
 				best, bestV = s.fill, v
 			}
 		}
-		if s.fill > s.lo {
+		if s.can&canLeave != 0 {
 			if v := -(s.costPrev + d); v < bestV {
 				best, bestV = s.fill-1, v
 			}
