@@ -1,9 +1,6 @@
 package matching
 
-import (
-	"cmp"
-	"slices"
-)
+import "slices"
 
 // warmStart replaces the first tree, every node hanging from the root by
 // its artificial arc, with a better one before the first stage: each node
@@ -22,9 +19,8 @@ import (
 // costs 0 or the ask of a lot (packed with ranks, never negative), so the
 // cheapest paths are found without a heap, since only the arcs at the
 // hub cost anything (zeroCostPaths; were another arc to cost something,
-// the first tree would stay). Ties go to the cheaper arc into the hub,
-// then the arc and node found first, so the tree is a fixed function of
-// the network.
+// the first tree would stay). Ties go to the lower node and the arc found
+// first, so the tree is a fixed function of the network.
 func (g *network) warmStart(hub int32) {
 	n, m := g.n, g.m
 	root := int32(n)
@@ -88,13 +84,14 @@ func (g *network) warmStart(hub int32) {
 // zeroCostPaths finds, for every node that can reach the hub, the first
 // arc of a cheapest path to it, and reports in done which nodes can, for
 // the networks the engine builds, in which the only arcs that cost
-// anything leave or enter the hub: a node's
-// cheapest way to the hub is then the cheapest arc into the hub among the
-// nodes it reaches through arcs of cost 0. The sources of arcs into the
-// hub are taken cheapest first, each with its cheapest arc, and each
-// claims every node not yet claimed that reaches it, by a search backward
-// over the arcs of cost 0; that needs no heap and no list of the arcs into
-// the hub. It returns nils when some other arc costs something.
+// anything leave or enter the hub: a node's cheapest way to the hub is
+// then the cheapest arc into the hub among the nodes it reaches through
+// arcs of cost 0. The sources of arcs into the hub are taken cheapest
+// first (ties to the lower node), each with its cheapest arc (ties to the
+// first added), and each claims every node not yet claimed that reaches
+// it, by a search backward over the arcs of cost 0; that needs no heap
+// and no list of the arcs into the hub. It returns nils when some other
+// arc costs something.
 func (g *network) zeroCostPaths(hub int32) (done []bool, via []int32) {
 	n, m := g.n, g.m
 	best := make([]int32, n) // per node, its cheapest arc into the hub, or -1
@@ -107,7 +104,7 @@ func (g *network) zeroCostPaths(hub int32) (done []bool, via []int32) {
 		switch {
 		case u == hub:
 		case v == hub:
-			if b := best[u]; b < 0 || g.cost[e] < g.cost[b] || (g.cost[e] == g.cost[b] && int32(e) < b) {
+			if b := best[u]; b < 0 || g.cost[e] < g.cost[b] {
 				best[u] = int32(e)
 			}
 		case g.cost[e] != 0:
@@ -127,24 +124,24 @@ func (g *network) zeroCostPaths(hub int32) (done []bool, via []int32) {
 			fill[v]++
 		}
 	}
-	var sources []int32
-	for u, e := range best {
+	// The cheapest arcs into the hub, one per source, cheapest first.
+	firsts := make([]int32, 0, n)
+	for _, e := range best {
 		if e >= 0 {
-			sources = append(sources, int32(u))
+			firsts = append(firsts, e)
 		}
 	}
-	slices.SortFunc(sources, func(a, b int32) int {
-		ea, eb := best[a], best[b]
-		return cmp.Or(cmp.Compare(g.cost[ea], g.cost[eb]), cmp.Compare(ea, eb))
-	})
+	var sc sortScratch
+	sortByCost(firsts, g.cost, &sc)
 
 	done, via = make([]bool, n), make([]int32, n)
 	queue := fill[:0] // reuse
-	for _, s := range sources {
+	for _, e := range firsts {
+		s := g.src[e]
 		if done[s] {
 			continue
 		}
-		done[s], via[s] = true, best[s]
+		done[s], via[s] = true, e
 		queue = append(queue[:0], s)
 		for len(queue) > 0 {
 			v := queue[0]
