@@ -470,11 +470,12 @@ func makeCells(lots []Lot, maxBid int64) []*cell {
 			fill[c]++
 		}
 	}
+	var scratch mfdScratch
 	for c, ce := range cells {
 		// Finest first (unmeasured last), stable so that lots stay oldest
 		// first, then one level per diameter.
 		run := all[start[c]:start[c+1]:start[c+1]]
-		sortByMFD(run, lots)
+		sortByMFD(run, lots, &scratch)
 		for len(run) > 0 {
 			n := 1
 			for n < len(run) && compareMFD(lots[run[0]].MFD, lots[run[n]].MFD) == 0 {
@@ -497,33 +498,57 @@ func makeCells(lots []Lot, maxBid int64) []*cell {
 	return cells
 }
 
-// sortByMFD sorts lot indices finest first, the unmeasured last, keeping
-// equal diameters in index order. It sorts integer keys rather than
-// comparing through the lots' pointers, which on a book of a million lots
-// is several times faster than a stable sort of the indices: the bits of
-// a finite non-negative float64 (validate refuses any other diameter)
-// order as the numbers do, and every such pattern is below the
+// sortByMFD sorts lot indices, given in index order, finest first, the
+// unmeasured last, keeping equal diameters in index order. It ranks the
+// distinct diameters by sorting plain integer keys, which are few, and
+// then places the lots by a counting sort on those ranks, which on a book
+// of a million lots is several times faster than sorting the lots: the
+// bits of a finite non-negative float64 (validate refuses any other
+// diameter) order as the numbers do, and every such pattern is below the
 // unmeasured lots' key.
-func sortByMFD(run []int, lots []Lot) {
-	type key struct {
-		bits uint64
-		j    int
-	}
-	keys := make([]key, len(run))
-	for k, j := range run {
-		keys[k] = key{math.MaxUint64, j}
+func sortByMFD(run []int, lots []Lot, sc *mfdScratch) {
+	keys := sc.keys[:0]
+	for _, j := range run {
+		key := uint64(math.MaxUint64)
 		if d := lots[j].MFD; d != nil && *d != 0 {
-			keys[k].bits = math.Float64bits(*d)
+			key = math.Float64bits(*d)
 		} else if d != nil {
-			keys[k].bits = 0 // −0 and +0 are one diameter
+			key = 0 // −0 and +0 are one diameter
 		}
+		keys = append(keys, key)
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		return cmp.Or(cmp.Compare(a.bits, b.bits), cmp.Compare(a.j, b.j))
-	})
-	for k := range run {
-		run[k] = keys[k].j
+	values := append(sc.values[:0], keys...)
+	slices.Sort(values)
+	values = slices.Compact(values)
+	sc.keys, sc.values = keys, values
+	if len(values) < 2 {
+		return
 	}
+	ranks := sc.ranks[:0]
+	starts := append(sc.starts[:0], make([]int, len(values)+1)...)
+	for _, key := range keys {
+		r, _ := slices.BinarySearch(values, key)
+		ranks = append(ranks, int32(r))
+		starts[r+1]++
+	}
+	for r := range values {
+		starts[r+1] += starts[r]
+	}
+	sorted := append(sc.sorted[:0], run...)
+	for k, j := range sorted {
+		r := ranks[k]
+		run[starts[r]] = j
+		starts[r]++
+	}
+	sc.ranks, sc.starts, sc.sorted = ranks, starts, sorted
+}
+
+// mfdScratch is the scratch space of sortByMFD, reused from cell to cell.
+type mfdScratch struct {
+	keys, values []uint64
+	ranks        []int32
+	starts       []int
+	sorted       []int
 }
 
 // compareMFD orders diameters finest first, the unmeasured last.
