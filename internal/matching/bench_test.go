@@ -31,6 +31,7 @@ func BenchmarkClear1MLots10kOrders(b *testing.B) { benchmarkClear(b, book1M()) }
 
 func benchmarkClear(b *testing.B, book matching.Book) {
 	b.ReportAllocs()
+	cpu := matching.CPUTime()
 	for b.Loop() {
 		r, err := matching.Clear(book)
 		if err != nil {
@@ -38,6 +39,7 @@ func benchmarkClear(b *testing.B, book matching.Book) {
 		}
 		sinkResult = r
 	}
+	b.ReportMetric(float64(matching.CPUTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(sinkResult.Surplus.Float64()/1000, "surplus-PEN-cents")
 }
 
@@ -47,6 +49,7 @@ func benchmarkClear(b *testing.B, book matching.Book) {
 func BenchmarkClear10kLots1kOrders(b *testing.B) {
 	book := bigBook()
 	b.ReportAllocs()
+	cpu := matching.CPUTime()
 	for b.Loop() {
 		r, err := matching.Clear(book)
 		if err != nil {
@@ -54,6 +57,7 @@ func BenchmarkClear10kLots1kOrders(b *testing.B) {
 		}
 		sinkResult = r
 	}
+	b.ReportMetric(float64(matching.CPUTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(eligiblePairs(book)), "pairs")
 	b.ReportMetric(sinkResult.Surplus.Float64()/1000, "surplus-PEN-cents")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -171,28 +172,67 @@ func validate(b Book) error {
 var idSeed = maphash.MakeSeed()
 
 // mayRepeat reports whether two of the n ids id(0), …, id(n−1) may be
-// equal: false means certainly not. It keeps 64-bit hashes of the ids in
-// an open-addressing table, so a repeat is always caught (equal ids hash
-// alike) and a false alarm takes two different ids with the same 64 bits.
+// equal: false means certainly not. It compares 64-bit hashes of the ids,
+// so a repeat is always caught (equal ids hash alike) and a false alarm
+// takes two different ids with the same 64 bits. The hashes are first
+// split by their top bits into parts of a few thousand, each then checked
+// in an open-addressing table small enough to stay in cache: on a million
+// ids one table of them all would miss the cache on nearly every probe.
 func mayRepeat(n int, id func(int) string) bool {
+	if n < 2 {
+		return false
+	}
+	hs := make([]uint64, n)
+	for i := range hs {
+		hs[i] = maphash.String(idSeed, id(i)) | 1 // 0 marks an empty slot
+	}
+	partBits := bits.Len(uint(n >> 12))
+	shift := uint(64 - partBits) // by 64 when there is one part: every hash to part 0
+	ends := make([]int, 1<<partBits)
+	for _, h := range hs {
+		ends[h>>shift]++
+	}
+	most := 0
+	for p := range ends {
+		most = max(most, ends[p])
+		if p > 0 {
+			ends[p] += ends[p-1]
+		}
+	}
+	parts := make([]uint64, n)
+	for _, h := range hs {
+		p := h >> shift
+		ends[p]--
+		parts[ends[p]] = h
+	}
+	// ends[p] is now where part p starts.
 	size := 1
-	for size < 2*n {
+	for size < 2*most {
 		size <<= 1
 	}
 	table := make([]uint64, size)
-	mask := uint64(size - 1)
-	for i := range n {
-		h := maphash.String(idSeed, id(i)) | 1 // 0 marks an empty slot
-		for k := h & mask; ; k = (k + 1) & mask {
-			switch table[k] {
-			case 0:
-				table[k] = h
-			case h:
-				return true
-			default:
-				continue
+	for p, start := range ends {
+		end := n
+		if p+1 < len(ends) {
+			end = ends[p+1]
+		}
+		size := 1
+		for size < 2*(end-start) {
+			size <<= 1
+		}
+		t := table[:size]
+		clear(t)
+		mask := uint64(size - 1)
+		for _, h := range parts[start:end] {
+			for k := h & mask; ; k = (k + 1) & mask {
+				if t[k] == 0 {
+					t[k] = h
+					break
+				}
+				if t[k] == h {
+					return true
+				}
 			}
-			break
 		}
 	}
 	return false

@@ -310,3 +310,27 @@ func TestClearDoesNotModifyItsInput(t *testing.T) {
 		t.Errorf("book changed (-before +after):\n%s", diff)
 	}
 }
+
+// TestClearTimedIsClear checks that ClearTimed clears as Clear does and
+// accounts for each part of the clearing.
+func TestClearTimedIsClear(t *testing.T) {
+	t.Parallel()
+	b := matching.GenerateBook(7, 2000, 200)
+	want, err := matching.Clear(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, times, err := matching.ClearTimed(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ClearTimed differs from Clear (-Clear +ClearTimed):\n%s", diff)
+	}
+	if times.Network <= 0 || times.Solve <= 0 || times.Read <= 0 {
+		t.Errorf("times %+v: want every part above 0", times)
+	}
+	if _, _, err := matching.ClearTimed(matching.Book{Lots: []matching.Lot{{ID: "L", Grams: -1}}}); !errors.Is(err, matching.ErrInvalidBook) {
+		t.Errorf("invalid book: err %v, want ErrInvalidBook", err)
+	}
+}

@@ -23,7 +23,12 @@
 // accepts. The circulation is found by the primal network simplex method:
 // a spanning tree of the network with its potentials, block search for an
 // entering arc over arcs stored in a mixed order, and strongly feasible
-// trees so that degenerate pivots cannot cycle. The first tree hangs every
+// trees so that degenerate pivots cannot cycle. The lots of one level are
+// parallel arcs into the hub; each such bundle is kept sorted by cost,
+// filled cheapest first, and priced as one entry, so that pricing a book
+// of a million lots scans about as many entries as orders and levels, and
+// a run of lots that fill without changing the tree costs one walk of
+// their common cycle. The first tree hangs every
 // node from its cheapest path to the hub, and every node knows the size
 // and the end of its subtree, so that a pivot costs its cycle, its stem
 // and the potentials of the smaller side of the tree. ReducedNetwork

@@ -22,7 +22,9 @@ import "slices"
 // up, and the choice of leaving arc in pivot keeps it so; with that the
 // method cannot cycle on degenerate pivots.
 //
-// While solve runs, the real arcs are stored in a mixed order (see mix),
+// While solve runs, the real arcs are stored in the order arrange
+// chooses: the parallel arcs into the hub in groups, each sorted by cost
+// and priced as one (see groups), the others in a mixed order (see mix),
 // so that each block that pricing scans samples the whole network rather
 // than one corner of it; solve puts them back in the order they were
 // added before it returns.
@@ -45,14 +47,22 @@ type network struct {
 	depth        []int32 // depth in the tree, filled in when solve returns
 
 	next, block int // block search: where it resumes, how many arcs per block
+	pivots      int // entering arcs taken, for benchmarks
+
+	// Groups are priced beside the other arcs, blockG of them a block
+	// from nextGroup on (see entering).
+	nextGroup, blockG int
+
+	afterPivot func() // when set, called after every pivot, for tests
 
 	// warm asks solve to start from warmStart's tree toward hub.
 	warm bool
 	hub  int32
 
-	order []int32 // while solving: the arc added as order[k] is stored at k
-	stem  []int32 // scratch for tree updates
-	runs  []int32
+	order  []int32 // while solving: the arc added as order[k] is stored at k
+	groups         // parallel arcs into the hub, while solving one stage
+	stem   []int32 // scratch for tree updates
+	runs   []int32
 }
 
 // Arc states. A non-tree arc rests at one of its bounds; the state is the
@@ -124,47 +134,30 @@ func (g *network) init() {
 	} else {
 		g.thread[root], g.back[root], g.last[root] = root, root, root
 	}
-	// Blocks of about the square root of the arcs, the usual choice: on
-	// clearing networks smaller blocks save little at 10^5 lots and cost
-	// many more pivots at 10^6.
-	g.block = 10
-	for g.block*g.block < m {
-		g.block++
-	}
 	g.next = 0
 }
 
-// mix stores the real arcs in a mixed order, before any is in the tree:
-// arcs added next to each other, which tend to share their ends (an
-// order's arcs, a cell's lots), land a stride apart, the stride about the
-// number of arcs per node, counting from the last added. Blocks of
-// pricing then see every part of the network, and one pivot's tree update
-// does not spoil the next block's candidates. The order is a fixed
-// function of m and n, so solving stays deterministic.
-func (g *network) mix() {
-	m := g.m
-	stride := max(m/max(g.n, 1), 3)
-	if m <= stride {
-		g.order = nil
-		return
+// blockSize sets blocks of about the square root of the candidates
+// priced, the usual choice: on clearing networks smaller blocks save
+// little at 10^5 lots and cost many more pivots at 10^6.
+func (g *network) blockSize() {
+	c := g.candidates()
+	g.block = 10
+	for g.block*g.block < c {
+		g.block++
 	}
-	order := make([]int32, m)
-	i, j := 0, 0
-	for e := range m {
-		order[i] = int32(m - 1 - e)
-		if i += stride; i >= m {
-			j++
-			i = j
-		}
+	s := g.groups.singles
+	g.blockG = 1
+	if g.m > 0 {
+		g.blockG = max(1, int(2*int64(g.block)*int64(g.m-s)/int64(g.m)))
 	}
-	src, dst, cap := make([]int32, m), make([]int32, m), make([]int64, m)
-	for k, e := range order {
-		src[k], dst[k], cap[k] = g.src[e], g.dst[e], g.cap[e]
-	}
-	copy(g.src, src)
-	copy(g.dst, dst)
-	copy(g.cap, cap)
-	g.order = order
+	g.nextGroup = 0
+}
+
+// candidates is the number of entries pricing scans: the arcs outside
+// groups and one per group.
+func (g *network) candidates() int {
+	return g.groups.singles + len(g.groups.start) - 1
 }
 
 // unmix puts the arcs back in the order they were added, with their flows,
@@ -233,7 +226,14 @@ func (g *network) depths() {
 // the arc closes with the tree), while potentials may wrap around.
 func (g *network) solve(stages ...[]int64) {
 	g.init()
-	g.mix()
+	var first []int64
+	if len(stages) > 0 {
+		first = stages[0]
+	}
+	// Groups hold only while every arc may move, so not with stages after
+	// the first, which fix arcs at their bounds.
+	g.arrange(first, g.warm && len(stages) == 1)
+	g.blockSize()
 	g.cost = make([]int64, g.m+g.n)
 	for k, c := range stages {
 		if k > 0 {
@@ -253,6 +253,9 @@ func (g *network) solve(stages ...[]int64) {
 		if k == 0 && g.warm {
 			g.warmStart(g.hub)
 		}
+		if k == 0 {
+			g.initGroups()
+		}
 		g.potentials()
 		for {
 			in := g.entering()
@@ -260,6 +263,10 @@ func (g *network) solve(stages ...[]int64) {
 				break
 			}
 			g.pivot(in)
+			g.pivots++
+			if g.afterPivot != nil {
+				g.afterPivot()
+			}
 		}
 	}
 	g.unmix()
@@ -291,24 +298,37 @@ func (g *network) setPotential(u int32) {
 	}
 }
 
-// entering is block search pricing: it scans the real arcs cyclically from
-// where the last search stopped, block arcs at a time, and returns the
-// most violating arc of the first block that has one, or -1 when a whole
-// round finds no arc violating its optimality condition.
+// entering is block search pricing: it scans the arcs outside groups
+// cyclically from where the last search stopped, block arcs at a time,
+// and beside each such block the next blockG groups, and returns the most
+// violating arc of the first block that has one, or -1 when a whole round
+// of both finds no arc violating its optimality condition. A group stands
+// for all its arcs, so it is priced about as often as they would be
+// together: blockG is twice the groups' share of the arcs times block,
+// which on clearing networks needs the fewest pivots.
 func (g *network) entering() int32 {
-	m := g.m
+	s, ng := g.groups.singles, len(g.groups.at)
 	best, bestV := int32(-1), int64(0)
-	e := g.next
-	for scanned := 0; scanned < m && best < 0; {
-		end := min(e+g.block, m)
-		best, bestV = g.price(e, end, best, bestV)
-		scanned += end - e
-
-		if e = end; e == m {
-			e = 0
+	e, k := g.next, g.nextGroup
+	for scanned, scannedG := 0, 0; (scanned < s || scannedG < ng) && best < 0; {
+		if s > 0 {
+			end := min(e+g.block, s)
+			best, bestV = g.price(e, end, best, bestV)
+			scanned += end - e
+			if e = end; e == s {
+				e = 0
+			}
+		}
+		if ng > 0 {
+			end := min(k+g.blockG, ng)
+			best, bestV = g.priceGroups(k, end, best, bestV)
+			scannedG += end - k
+			if k = end; k == ng {
+				k = 0
+			}
 		}
 	}
-	g.next = e
+	g.next, g.nextGroup = e, k
 	return best
 }
 
@@ -331,6 +351,12 @@ func (g *network) price(lo, hi int, best int32, bestV int64) (int32, int64) {
 // pivot sends flow round the cycle that arc in closes with the tree, as
 // much as the cycle allows, and, unless in itself is what blocks, swaps in
 // for the blocking tree arc.
+//
+// When in is an arc of a group and only goes from one bound to the other,
+// the next arc of its group closes the same cycle; if it violates its
+// optimality condition too it is entered at once, and so on: the
+// residuals of the cycle's tree path are found once for the whole run and
+// its flows changed once, by the sum (see nextInGroup).
 func (g *network) pivot(in int32) {
 	parent, pred, up, flow, cap := g.parent, g.pred, g.up, g.flow, g.cap
 	// Flow goes round the cycle first → second along in, then up the tree
@@ -341,66 +367,98 @@ func (g *network) pivot(in int32) {
 	}
 	join := g.join(first, second)
 
-	// The leaving arc is the last blocking arc met going round the cycle
-	// from the join: ties on the path down to first go to the arc nearest
-	// first, ties on the path up from second to the arc nearest the join.
-	// That keeps the tree strongly feasible.
-	delta := cap[in]
-	side, out := 0, int32(-1)
+	// The residuals of the two paths and where each is least. The leaving
+	// arc is the last blocking arc met going round the cycle from the
+	// join: ties on the path down to first go to the arc nearest first,
+	// ties on the path up from second to the arc nearest the join. That
+	// keeps the tree strongly feasible.
+	const none = int64(1<<63 - 1)
+	min1, out1 := none, int32(-1)
 	for u := first; u != join; u = parent[u] {
 		e := pred[u]
 		d := flow[e]
 		if !up[u] {
 			d = cap[e] - d
 		}
-		if d < delta {
-			delta, side, out = d, 1, u
+		if d < min1 {
+			min1, out1 = d, u
 		}
 	}
+	min2, out2 := none, int32(-1)
 	for u := second; u != join; u = parent[u] {
 		e := pred[u]
 		d := flow[e]
 		if up[u] {
 			d = cap[e] - d
 		}
-		if d <= delta {
-			delta, side, out = d, 2, u
+		if d <= min2 {
+			min2, out2 = d, u
 		}
 	}
 
-	if delta > 0 {
-		flow[in] += int64(g.state[in]) * delta
-		for u := first; u != join; u = parent[u] {
-			if e := pred[u]; up[u] {
-				flow[e] -= delta
-			} else {
-				flow[e] += delta
-			}
+	// Arcs that only change bound: in blocks when its capacity is at most
+	// the first path's residual and below the second's.
+	moved := int64(0)
+	for c := cap[in]; c <= min1-moved && c < min2-moved; c = cap[in] {
+		moved += c
+		flow[in] += int64(g.state[in]) * c
+		g.state[in] = -g.state[in]
+		g.touch(in)
+		next := g.nextInGroup(in)
+		if next < 0 {
+			g.push(first, second, join, moved)
+			return
 		}
-		for u := second; u != join; u = parent[u] {
-			if e := pred[u]; up[u] {
-				flow[e] += delta
-			} else {
-				flow[e] -= delta
-			}
-		}
+		in = next
+		g.pivots++
 	}
 
-	if side == 0 {
-		g.state[in] = -g.state[in] // in went from one bound to the other
-		return
+	delta, side, out := cap[in], 0, int32(-1)
+	if r := min1 - moved; r < delta {
+		delta, side, out = r, 1, out1
 	}
+	if r := min2 - moved; r <= delta {
+		delta, side, out = r, 2, out2
+	}
+	flow[in] += int64(g.state[in]) * delta
+	g.push(first, second, join, moved+delta)
+
 	e := pred[out]
 	if flow[e] == 0 {
 		g.state[e] = stateLower
 	} else {
 		g.state[e] = stateUpper
 	}
+	g.touch(e)
 	g.state[in] = 0
+	g.touch(in)
 	if side == 1 {
 		g.regraft(in, first, second, out, join)
 	} else {
 		g.regraft(in, second, first, out, join)
+	}
+}
+
+// push sends delta round the tree part of a cycle: up from second to
+// join, then down from join to first.
+func (g *network) push(first, second, join int32, delta int64) {
+	if delta == 0 {
+		return
+	}
+	parent, pred, up, flow := g.parent, g.pred, g.up, g.flow
+	for u := first; u != join; u = parent[u] {
+		if e := pred[u]; up[u] {
+			flow[e] -= delta
+		} else {
+			flow[e] += delta
+		}
+	}
+	for u := second; u != join; u = parent[u] {
+		if e := pred[u]; up[u] {
+			flow[e] += delta
+		} else {
+			flow[e] -= delta
+		}
 	}
 }
 

@@ -115,3 +115,55 @@ func checkTree(t *testing.T, g *network) {
 		}
 	}
 }
+
+// TestGroupsKeepTheirShape checks, after every pivot on clearing networks
+// whose levels hold many lots, that each group of parallel lot arcs is a
+// run of full arcs, then at most one tree arc, then empty arcs, with fill
+// and the costs pricing reads where they belong: pricing looks only at
+// the two arcs next to fill, which is right only in that shape.
+func TestGroupsKeepTheirShape(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(3) {
+		b := GenerateBook(seed, 3000, 100)
+		c := newClearing(sortedOrders(b.Orders), sortedLots(b.Lots))
+		g := &c.net
+		multi := false
+		g.afterPivot = func() {
+			if t.Failed() {
+				return
+			}
+			for k, s := range g.groups.at {
+				multi = multi || s.hi-s.lo > 1
+				for e := s.lo; e < s.hi; e++ {
+					st := g.state[e]
+					if (e < s.fill && st != stateUpper) || (e == s.fill && st == stateUpper) || (e > s.fill && st != stateLower) ||
+						(e == s.fill && (st == 0) != s.inTree) {
+						t.Errorf("seed %d, pivot %d: group %d (arcs %d to %d, fill %d, in tree %v): arc %d has state %d",
+							seed, g.pivots, k, s.lo, s.hi-1, s.fill, s.inTree, e, st)
+						return
+					}
+				}
+				wantCan := uint8(0)
+				if !s.inTree && s.fill < s.hi {
+					wantCan |= canEnter
+				}
+				if !s.inTree && s.fill > s.lo {
+					wantCan |= canLeave
+				}
+				if s.can != wantCan {
+					t.Errorf("seed %d, pivot %d: group %d offers %b to pricing, want %b", seed, g.pivots, k, s.can, wantCan)
+					return
+				}
+				if (s.fill < s.hi && s.costAt != g.cost[s.fill]) || (s.fill > s.lo && s.costPrev != g.cost[s.fill-1]) {
+					t.Errorf("seed %d, pivot %d: group %d holds stale costs", seed, g.pivots, k)
+					return
+				}
+			}
+		}
+		g.solve(c.stages(false)...)
+		if !multi {
+			t.Fatalf("seed %d: no group of more than one arc", seed)
+		}
+		checkTree(t, g)
+	}
+}

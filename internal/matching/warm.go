@@ -1,5 +1,7 @@
 package matching
 
+import "slices"
+
 // warmStart replaces the first tree, every node hanging from the root by
 // its artificial arc, with a better one before the first stage: each node
 // that can reach the hub hangs from the next node on its cheapest path to
@@ -15,56 +17,16 @@ package matching
 // from the child to its parent, as the method requires (see network).
 // Paths to the hub never use an arc out of the hub, and every other arc
 // costs 0 or the ask of a lot (packed with ranks, never negative), so the
-// cheapest paths are found by Dijkstra's method on the reversed arcs. Ties
-// go to the node and the arc found first, so the tree is a fixed function
-// of the network.
+// cheapest paths are found without a heap, since only the arcs at the
+// hub cost anything (zeroCostPaths; were another arc to cost something,
+// the first tree would stay). Ties go to the lower node and the arc found
+// first, so the tree is a fixed function of the network.
 func (g *network) warmStart(hub int32) {
 	n, m := g.n, g.m
 	root := int32(n)
-
-	// The arcs into each node, for the search backward from the hub.
-	start := make([]int32, n+1)
-	for e := range m {
-		start[g.dst[e]+1]++
-	}
-	for u := range n {
-		start[u+1] += start[u]
-	}
-	into := make([]int32, m)
-	fill := make([]int32, n)
-	copy(fill, start[:n])
-	for e := range m {
-		v := g.dst[e]
-		into[fill[v]] = int32(e)
-		fill[v]++
-	}
-
-	const far = int64(1<<63 - 1)
-	dist := make([]int64, n)
-	for u := range dist {
-		dist[u] = far
-	}
-	done := make([]bool, n)
-	via := make([]int32, n) // the arc from each node toward the hub
-	dist[hub] = 0
-	h := nodeHeap{dist: dist}
-	h.push(hub)
-	for len(h.nodes) > 0 {
-		v := h.pop()
-		if done[v] {
-			continue
-		}
-		done[v] = true
-		for _, e := range into[start[v]:start[v+1]] {
-			u := g.src[e]
-			if u == hub || done[u] {
-				continue
-			}
-			if d := dist[v] + g.cost[e]; d < dist[u] {
-				dist[u], via[u] = d, e
-				h.push(u)
-			}
-		}
+	done, via := g.zeroCostPaths(hub)
+	if done == nil {
+		return // keep the first tree, which is correct too
 	}
 
 	// The new tree: parents and arcs, then children in order to lay out the
@@ -77,18 +39,15 @@ func (g *network) warmStart(hub int32) {
 		g.state[e], g.state[m+int(u)] = 0, stateLower
 		g.parent[u], g.pred[u], g.up[u] = g.dst[e], e, true
 	}
-	kids := start // reuse: children of each node, counted then placed
-	clear(kids)
-	kids = append(kids[:n+1], 0)
+	kids := make([]int32, n+2) // children of each node, counted then placed
 	for u := range n {
 		kids[g.parent[u]+1]++
 	}
 	for u := range n + 1 {
 		kids[u+1] += kids[u]
 	}
-	child := into[:n]
-	copy(fill, kids[:n])
-	fill = append(fill, kids[n])
+	child := make([]int32, n)
+	fill := slices.Clone(kids[:n+1])
 	for u := range int32(n) {
 		p := g.parent[u]
 		child[fill[p]] = u
@@ -122,57 +81,78 @@ func (g *network) warmStart(hub int32) {
 	}
 }
 
-// nodeHeap is a binary min-heap of nodes keyed by dist, ties to the lower
-// node, for warmStart. A node may be pushed again with a smaller key; its
-// stale entries are skipped when popped.
-type nodeHeap struct {
-	nodes []int32
-	keys  []int64
-	dist  []int64
-}
-
-func (h *nodeHeap) less(a, b int) bool {
-	if h.keys[a] != h.keys[b] {
-		return h.keys[a] < h.keys[b]
+// zeroCostPaths finds, for every node that can reach the hub, the first
+// arc of a cheapest path to it, and reports in done which nodes can, for
+// the networks the engine builds, in which the only arcs that cost
+// anything leave or enter the hub: a node's cheapest way to the hub is
+// then the cheapest arc into the hub among the nodes it reaches through
+// arcs of cost 0. The sources of arcs into the hub are taken cheapest
+// first (ties to the lower node), each with its cheapest arc (ties to the
+// first added), and each claims every node not yet claimed that reaches
+// it, by a search backward over the arcs of cost 0; that needs no heap
+// and no list of the arcs into the hub. It returns nils when some other
+// arc costs something.
+func (g *network) zeroCostPaths(hub int32) (done []bool, via []int32) {
+	n, m := g.n, g.m
+	best := make([]int32, n) // per node, its cheapest arc into the hub, or -1
+	for u := range best {
+		best[u] = -1
 	}
-	return h.nodes[a] < h.nodes[b]
-}
-
-func (h *nodeHeap) swap(a, b int) {
-	h.nodes[a], h.nodes[b] = h.nodes[b], h.nodes[a]
-	h.keys[a], h.keys[b] = h.keys[b], h.keys[a]
-}
-
-func (h *nodeHeap) push(u int32) {
-	h.nodes, h.keys = append(h.nodes, u), append(h.keys, h.dist[u])
-	for i := len(h.nodes) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
+	start := make([]int32, n+1)
+	for e := range m {
+		u, v := g.src[e], g.dst[e]
+		switch {
+		case u == hub:
+		case v == hub:
+			if b := best[u]; b < 0 || g.cost[e] < g.cost[b] {
+				best[u] = int32(e)
+			}
+		case g.cost[e] != 0:
+			return nil, nil
+		default:
+			start[v+1]++
 		}
-		h.swap(i, p)
-		i = p
 	}
-}
-
-func (h *nodeHeap) pop() int32 {
-	top := h.nodes[0]
-	last := len(h.nodes) - 1
-	h.swap(0, last)
-	h.nodes, h.keys = h.nodes[:last], h.keys[:last]
-	for i := 0; ; {
-		l, r, s := 2*i+1, 2*i+2, i
-		if l < last && h.less(l, s) {
-			s = l
-		}
-		if r < last && h.less(r, s) {
-			s = r
-		}
-		if s == i {
-			break
-		}
-		h.swap(i, s)
-		i = s
+	for u := range n {
+		start[u+1] += start[u]
 	}
-	return top
+	into := make([]int32, start[n])
+	fill := slices.Clone(start[:n])
+	for e := range m {
+		if u, v := g.src[e], g.dst[e]; u != hub && v != hub {
+			into[fill[v]] = int32(e)
+			fill[v]++
+		}
+	}
+	// The cheapest arcs into the hub, one per source, cheapest first.
+	firsts := make([]int32, 0, n)
+	for _, e := range best {
+		if e >= 0 {
+			firsts = append(firsts, e)
+		}
+	}
+	var sc sortScratch
+	sortByCost(firsts, g.cost, &sc)
+
+	done, via = make([]bool, n), make([]int32, n)
+	queue := fill[:0] // reuse
+	for _, e := range firsts {
+		s := g.src[e]
+		if done[s] {
+			continue
+		}
+		done[s], via[s] = true, e
+		queue = append(queue[:0], s)
+		for len(queue) > 0 {
+			v := queue[0]
+			queue = queue[1:]
+			for _, e := range into[start[v]:start[v+1]] {
+				if u := g.src[e]; !done[u] {
+					done[u], via[u] = true, e
+					queue = append(queue, u)
+				}
+			}
+		}
+	}
+	return done, via
 }

@@ -26,7 +26,7 @@ import (
 type clearingOptions struct {
 	book, generate, writeBook string
 	dimacs, dimacsReduced, lp string
-	json                      bool
+	json, noFCFS              bool
 }
 
 // newBenchClearingCommand is "millwa bench clearing": one exact clearing of
@@ -56,7 +56,11 @@ Reported:
                   units × grams / 1000; also shown divided by 1000, in minor
                   units
   solve time      wall time of the clearing alone, not of reading or making
-                  the book
+                  the book; split below into building the reduced network
+                  (validating the book, grouping, costs), the network
+                  simplex on it (the part to compare with another solver's
+                  solve of the --dimacs-reduced file) and reading the
+                  allocations off the flow
   peak heap       the greatest heap occupancy (live objects and garbage not
                   yet collected) seen during the solve, sampled every
                   millisecond, less the heap after a full collection just
@@ -68,7 +72,8 @@ Reported:
   allocated       all bytes allocated during the solve, exact
   FCFS            first come, first served on the same book (each order,
                   oldest first, takes the cheapest eligible lots) and the
-                  gain of the optimum over its surplus, in percent
+                  gain of the optimum over its surplus, in percent; it
+                  scans lots × orders, so --no-fcfs skips it on large books
   eligible pairs  the (order, lot) pairs that may trade; counted when
                   lots × orders is at most 10⁸ or when a file below is written
 
@@ -114,20 +119,29 @@ and l<j> for lot j's grams.`,
 	f.StringVar(&opt.dimacsReduced, "dimacs-reduced", "", "write the network the engine solves, after its reduction, as a DIMACS minimum-cost flow problem to this file")
 	f.StringVar(&opt.lp, "lp", "", "write the book as a CPLEX LP problem to this file")
 	f.BoolVar(&opt.json, "json", false, "print JSON instead of a table")
+	f.BoolVar(&opt.noFCFS, "no-fcfs", false, "skip the first-come-first-served baseline")
 	return cmd
 }
 
 // clearingReport is what "millwa bench clearing" prints. Surplus,
 // SolveMillis, PeakBytes and Allocations are those of the exact clearing.
 type clearingReport struct {
-	Machine            machineInfo      `json:"machine"`
-	Book               bookInfo         `json:"book"`
-	Surplus            matching.Surplus `json:"surplus"`
-	SurplusMinorUnits  float64          `json:"surplusMinorUnits"`
-	GramsAllocated     int64            `json:"gramsAllocated"`
-	SolveMillis        float64          `json:"solveMillis"`
-	PeakBytes          uint64           `json:"peakBytes"`
-	AllocBytes         uint64           `json:"allocBytes"`
+	Machine           machineInfo      `json:"machine"`
+	Book              bookInfo         `json:"book"`
+	Surplus           matching.Surplus `json:"surplus"`
+	SurplusMinorUnits float64          `json:"surplusMinorUnits"`
+	GramsAllocated    int64            `json:"gramsAllocated"`
+	SolveMillis       float64          `json:"solveMillis"`
+	// NetworkMillis, NetworkSolveMillis and ReadMillis divide SolveMillis
+	// as matching.Times does: building the reduced network, solving it,
+	// reading the allocations.
+	NetworkMillis      float64 `json:"networkMillis"`
+	NetworkSolveMillis float64 `json:"networkSolveMillis"`
+	ReadMillis         float64 `json:"readMillis"`
+	PeakBytes          uint64  `json:"peakBytes"`
+	AllocBytes         uint64  `json:"allocBytes"`
+	// FCFSSkipped is true with --no-fcfs; the FCFS fields are then 0.
+	FCFSSkipped        bool             `json:"fcfsSkipped"`
 	FCFSSurplus        matching.Surplus `json:"fcfsSurplus"`
 	FCFSGramsAllocated int64            `json:"fcfsGramsAllocated"`
 	FCFSAllocations    int              `json:"fcfsAllocations"`
@@ -183,13 +197,17 @@ func runBenchClearing(stdout io.Writer, opt clearingOptions) error {
 	}
 
 	var best, fcfs matching.Result
-	m, err := measure(func() (err error) { best, err = matching.Clear(book); return err })
+	var times matching.Times
+	m, err := measure(func() (err error) { best, times, err = matching.ClearTimed(book); return err })
 	if err != nil {
 		return fmt.Errorf("book %s: %w", source, err)
 	}
-	mf, err := measure(func() (err error) { fcfs, err = matching.FirstComeFirstServed(book); return err })
-	if err != nil {
-		return fmt.Errorf("book %s: first come, first served: %w", source, err)
+	var mf measurement
+	if !opt.noFCFS {
+		mf, err = measure(func() (err error) { fcfs, err = matching.FirstComeFirstServed(book); return err })
+		if err != nil {
+			return fmt.Errorf("book %s: first come, first served: %w", source, err)
+		}
 	}
 
 	rep := clearingReport{
@@ -199,6 +217,10 @@ func runBenchClearing(stdout io.Writer, opt clearingOptions) error {
 		SurplusMinorUnits:  best.Surplus.Float64() / 1000,
 		GramsAllocated:     best.GramsAllocated,
 		SolveMillis:        millis(m.elapsed),
+		NetworkMillis:      millis(times.Network),
+		NetworkSolveMillis: millis(times.Solve),
+		ReadMillis:         millis(times.Read),
+		FCFSSkipped:        opt.noFCFS,
 		PeakBytes:          m.peakBytes,
 		AllocBytes:         m.allocBytes,
 		FCFSSurplus:        fcfs.Surplus,
@@ -207,11 +229,13 @@ func runBenchClearing(stdout io.Writer, opt clearingOptions) error {
 		FCFSSolveMillis:    millis(mf.elapsed),
 		FCFSPeakBytes:      mf.peakBytes,
 		FCFSAllocBytes:     mf.allocBytes,
-		FCFSGainPercent:    gainPercent(best.Surplus, fcfs.Surplus),
 		DIMACS:             opt.dimacs,
 		DIMACSReduced:      opt.dimacsReduced,
 		LP:                 opt.lp,
 		Allocations:        best.Allocations,
+	}
+	if !opt.noFCFS {
+		rep.FCFSGainPercent = gainPercent(best.Surplus, fcfs.Surplus)
 	}
 	if rep.Allocations == nil {
 		rep.Allocations = []matching.Allocation{}
@@ -608,8 +632,17 @@ func printClearingTable(w io.Writer, r clearingReport) error {
 		{"grams allocated", strconv.FormatInt(r.GramsAllocated, 10), strconv.FormatInt(r.FCFSGramsAllocated, 10)},
 		{"allocations", strconv.Itoa(len(r.Allocations)), strconv.Itoa(r.FCFSAllocations)},
 		{"solve time, ms", fmt.Sprintf("%.3f", r.SolveMillis), fmt.Sprintf("%.3f", r.FCFSSolveMillis)},
+		{"  building the network, ms", fmt.Sprintf("%.3f", r.NetworkMillis), ""},
+		{"  solving the network, ms", fmt.Sprintf("%.3f", r.NetworkSolveMillis), ""},
+		{"  reading the allocations, ms", fmt.Sprintf("%.3f", r.ReadMillis), ""},
 		{"peak heap, bytes", bytesWithMiB(r.PeakBytes), bytesWithMiB(r.FCFSPeakBytes)},
 		{"allocated, bytes", bytesWithMiB(r.AllocBytes), bytesWithMiB(r.FCFSAllocBytes)},
+	}
+	if r.FCFSSkipped {
+		for k := 1; k < len(rows); k++ {
+			rows[k][2] = ""
+		}
+		rows[0][2] = "first come, first served: skipped"
 	}
 	var width [3]int
 	for _, row := range rows {
@@ -622,7 +655,9 @@ func printClearingTable(w io.Writer, r clearingReport) error {
 		fmt.Fprintf(w, "%s%s  %s%s  %s%s\n", row[0], pad(row[0], width[0]), pad(row[1], width[1]), row[1], pad(row[2], width[2]), row[2])
 	}
 	gain := "undefined (first come, first served trades nothing)"
-	if r.FCFSGainPercent != nil {
+	if r.FCFSSkipped {
+		gain = "not measured (--no-fcfs)"
+	} else if r.FCFSGainPercent != nil {
 		gain = fmt.Sprintf("%+.2f %%", *r.FCFSGainPercent)
 	}
 	fmt.Fprintf(w, "\ngain of optimal over first come, first served: %s\n", gain)

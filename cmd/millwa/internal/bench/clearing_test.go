@@ -80,6 +80,11 @@ type benchReport struct {
 	FCFSSurplus       int64                 `json:"fcfsSurplus"`
 	FCFSGainPercent   *float64              `json:"fcfsGainPercent"`
 	Allocations       []matching.Allocation `json:"allocations"`
+
+	NetworkMillis      float64 `json:"networkMillis"`
+	NetworkSolveMillis float64 `json:"networkSolveMillis"`
+	ReadMillis         float64 `json:"readMillis"`
+	FCFSSkipped        bool    `json:"fcfsSkipped"`
 }
 
 // benchJSON runs the command with --json and decodes its report, checking
@@ -173,6 +178,41 @@ func TestBenchClearingTinyBookJSON(t *testing.T) {
 	}
 	if r.Machine.Cores != runtime.NumCPU() || r.Machine.Go != runtime.Version() || r.Machine.OS != runtime.GOOS || r.Machine.Arch != runtime.GOARCH {
 		t.Errorf("machine %+v does not describe this one", r.Machine)
+	}
+}
+
+// TestBenchClearingNoFCFS checks that --no-fcfs skips the baseline and
+// nothing else, and that the solve time is divided into its parts, in the
+// JSON and in the table.
+func TestBenchClearingNoFCFS(t *testing.T) {
+	full := benchJSON(t, "--generate", "5,400,60")
+	r := benchJSON(t, "--generate", "5,400,60", "--no-fcfs")
+	if full.FCFSSkipped || full.FCFSSurplus <= 0 || full.FCFSGainPercent == nil {
+		t.Errorf("without --no-fcfs: skipped %v, first come, first served %d, gain %v; want it measured",
+			full.FCFSSkipped, full.FCFSSurplus, full.FCFSGainPercent)
+	}
+	if !r.FCFSSkipped || r.FCFSSurplus != 0 || r.FCFSGainPercent != nil {
+		t.Errorf("with --no-fcfs: skipped %v, first come, first served %d, gain %v; want skipped, 0, null",
+			r.FCFSSkipped, r.FCFSSurplus, r.FCFSGainPercent)
+	}
+	if r.Surplus != full.Surplus || r.GramsAllocated != full.GramsAllocated || !cmp.Equal(r.Allocations, full.Allocations) {
+		t.Errorf("--no-fcfs changed the optimum: %d, %d g; want %d, %d g", r.Surplus, r.GramsAllocated, full.Surplus, full.GramsAllocated)
+	}
+	for _, x := range []benchReport{full, r} {
+		parts := x.NetworkMillis + x.NetworkSolveMillis + x.ReadMillis
+		if x.NetworkMillis <= 0 || x.NetworkSolveMillis <= 0 || x.ReadMillis <= 0 || parts > x.SolveMillis {
+			t.Errorf("network %v ms, solve %v ms, read %v ms: want each above 0 and together at most the clearing's %v ms",
+				x.NetworkMillis, x.NetworkSolveMillis, x.ReadMillis, x.SolveMillis)
+		}
+	}
+	out, err := runBench(t, "--generate", "5,400,60", "--no-fcfs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"first come, first served: skipped", "solving the network, ms", "not measured (--no-fcfs)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table has no %q:\n%s", want, out)
+		}
 	}
 }
 
