@@ -150,25 +150,50 @@ func (l *Lot) checkContributions(vs *Violations, prefix string) {
 		vs.Add(field, "must list 1 to %d members with the grams each delivered", MaxContributions)
 		return
 	}
-	seen := map[string]bool{}
+	checkParts(vs, weightParts{
+		field: field, keyField: "member", n: len(l.Contributions),
+		duplicate: "lists the same member twice: add their grams into one contribution",
+		maxGrams:  MaxLotGrams, tooHeavy: "must be positive and at most %d grams (100 t)",
+		part: func(i int) (string, int64) { return l.Contributions[i].MemberID, l.Contributions[i].Grams },
+	}, l.NetWeightGrams)
+}
+
+// weightParts describes the parts a lot's weight is made of (its
+// contributions or its sources) for checkParts.
+type weightParts struct {
+	// field names the list; keyField the part's field that must differ.
+	field, keyField string
+	n               int
+	// duplicate is the message for a key repeated; tooHeavy, with
+	// maxGrams, for grams not positive or over maxGrams.
+	duplicate, tooHeavy string
+	maxGrams            int64
+	part                func(i int) (key string, grams int64)
+}
+
+// checkParts requires parts of positive grams, at most maxGrams each, with
+// distinct keys, summing exactly to the net weight (when that is valid).
+func checkParts(vs *Violations, p weightParts, netWeightGrams int64) {
+	seen := make(map[string]bool, p.n)
 	var sum int64
 	ok := true
-	for i, c := range l.Contributions {
-		f := field + "[" + itoa(i) + "]"
-		if seen[c.MemberID] {
-			vs.Add(f+".member", "lists the same member twice: add their grams into one contribution")
+	for i := range p.n {
+		key, grams := p.part(i)
+		f := p.field + "[" + itoa(i) + "]"
+		if seen[key] {
+			vs.Add(f+"."+p.keyField, "%s", p.duplicate)
 			ok = false
 		}
-		seen[c.MemberID] = true
-		if c.Grams <= 0 || c.Grams > MaxLotGrams {
-			vs.Add(f+".grams", "must be positive and at most %d grams (100 t)", MaxLotGrams)
+		seen[key] = true
+		if grams <= 0 || grams > p.maxGrams {
+			vs.Add(f+".grams", p.tooHeavy, p.maxGrams)
 			ok = false
 			continue
 		}
-		sum += c.Grams
+		sum += grams
 	}
-	if ok && l.NetWeightGrams > 0 && sum != l.NetWeightGrams {
-		vs.Add(field, "sum to %d g, but the net weight is %d g: they must be equal", sum, l.NetWeightGrams)
+	if ok && netWeightGrams > 0 && sum != netWeightGrams {
+		vs.Add(p.field, "sum to %d g, but the net weight is %d g: they must be equal", sum, netWeightGrams)
 	}
 }
 

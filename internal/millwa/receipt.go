@@ -182,26 +182,12 @@ func (l *Lot) checkSources(vs *Violations, prefix string) {
 		vs.Add(field, "must list 1 to %d receipts with the grams taken from each", MaxLotSources)
 		return
 	}
-	seen := map[string]bool{}
-	var sum int64
-	ok := true
-	for i, s := range l.Sources {
-		f := field + "[" + itoa(i) + "]"
-		if seen[s.ReceiptID] {
-			vs.Add(f+".receipt", "lists the same receipt twice: add its grams into one source")
-			ok = false
-		}
-		seen[s.ReceiptID] = true
-		if s.Grams <= 0 || s.Grams > MaxReceiptGrams {
-			vs.Add(f+".grams", "must be positive and at most %d grams", MaxReceiptGrams)
-			ok = false
-			continue
-		}
-		sum += s.Grams
-	}
-	if ok && l.NetWeightGrams > 0 && sum != l.NetWeightGrams {
-		vs.Add(field, "sum to %d g, but the net weight is %d g: they must be equal", sum, l.NetWeightGrams)
-	}
+	checkParts(vs, weightParts{
+		field: field, keyField: "receipt", n: len(l.Sources),
+		duplicate: "lists the same receipt twice: add its grams into one source",
+		maxGrams:  MaxReceiptGrams, tooHeavy: "must be positive and at most %d grams",
+		part: func(i int) (string, int64) { return l.Sources[i].ReceiptID, l.Sources[i].Grams },
+	}, l.NetWeightGrams)
 }
 
 // DeriveContributions sets the lot's contributions from its sources, whose
