@@ -84,7 +84,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		// database, the key lookup included, so that no call outlives it.
 		s.startCall,
 		s.metrics.UnaryServerInterceptor(),
-		logging.UnaryServerInterceptor(logger, logOpts...),
+		s.logUnary,
 		s.serveCall,
 	}
 	stream := []grpc.StreamServerInterceptor{
