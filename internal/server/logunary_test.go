@@ -97,3 +97,14 @@ func decodeLine(t *testing.T, b []byte) map[string]any {
 	}
 	return m
 }
+
+// TestTimeMillisMatchesMiddleware checks the call's duration is written
+// as the logging middleware writes it.
+func TestTimeMillisMatchesMiddleware(t *testing.T) {
+	for _, d := range []time.Duration{0, time.Nanosecond, 999, 1500, 12345678, time.Second, 7*time.Hour + 3*time.Microsecond, 40 * 24 * time.Hour} {
+		want := logging.DurationToTimeMillisFields(d)[1]
+		if got := timeMillis(d); got != want {
+			t.Errorf("timeMillis(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

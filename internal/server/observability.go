@@ -3,11 +3,11 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -395,9 +395,10 @@ func appendLogFields(f logging.Fields, ctx context.Context) logging.Fields {
 // logging.FinishCall and logFields), field for field and at the same
 // level: logFields, then protocol, grpc.component, grpc.service,
 // grpc.method, grpc.method_type, peer.address, grpc.start_time,
-// grpc.request.deadline, grpc.code, grpc.error and grpc.time_ms. It builds
-// the line in one slice at the end of the call rather than merging field
-// lists at its start and end, since every unary call pays for it.
+// grpc.request.deadline, grpc.code, grpc.error and grpc.time_ms. Every
+// unary call pays for it, so it builds the line once, at the end of the
+// call, as attributes (which, unlike key-value arguments, box nothing)
+// rather than merging field lists at its start and end.
 func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
 	resp, err := handler(ctx, req)
@@ -411,27 +412,50 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 		return resp, err
 	}
 	service, method := splitMethod(info.FullMethod)
-	f := appendLogFields(make(logging.Fields, 0, 32), ctx)
-	f = append(f,
-		"protocol", "grpc",
-		"grpc.component", "server",
-		"grpc.service", service,
-		"grpc.method", method,
-		"grpc.method_type", "unary")
+	var buf [20]slog.Attr
+	a := buf[:0]
+	if ci := callInfoFrom(ctx); ci != nil {
+		a = append(a, slog.String("request_id", ci.requestID))
+	} else {
+		a = append(a, slog.String("request_id", ""))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		a = append(a, slog.String("trace_id", sc.TraceID().String()))
+	}
+	if ci := callInfoFrom(ctx); ci != nil {
+		if p := ci.principal.Load(); p != nil {
+			a = append(a, slog.String("principal.key_id", p.KeyID), slog.String("principal.role", string(p.Role)))
+			if p.Organisation != "" {
+				a = append(a, slog.String("principal.organisation", p.Organisation))
+			}
+		}
+	}
+	a = append(a,
+		slog.String("protocol", "grpc"),
+		slog.String("grpc.component", "server"),
+		slog.String("grpc.service", service),
+		slog.String("grpc.method", method),
+		slog.String("grpc.method_type", "unary"))
 	if p, ok := peer.FromContext(ctx); ok {
-		f = append(f, "peer.address", p.Addr.String())
+		a = append(a, slog.String("peer.address", p.Addr.String()))
 	}
-	f = append(f, "grpc.start_time", start.Format(time.RFC3339))
+	a = append(a, slog.String("grpc.start_time", start.Format(time.RFC3339)))
 	if d, ok := ctx.Deadline(); ok {
-		f = append(f, "grpc.request.deadline", d.Format(time.RFC3339))
+		a = append(a, slog.String("grpc.request.deadline", d.Format(time.RFC3339)))
 	}
-	f = append(f, "grpc.code", code.String())
+	a = append(a, slog.String("grpc.code", code.String()))
 	if logErr != nil {
-		f = append(f, "grpc.error", fmt.Sprintf("%v", logErr))
+		a = append(a, slog.String("grpc.error", logErr.Error()))
 	}
-	f = append(f, logging.DurationToTimeMillisFields(time.Since(start))...)
-	s.log.Log(ctx, lvl, "finished call", f...)
+	a = append(a, slog.String("grpc.time_ms", timeMillis(time.Since(start))))
+	s.log.LogAttrs(ctx, lvl, "finished call", a...)
 	return resp, err
+}
+
+// timeMillis is logging.DurationToTimeMillisFields's value of d: the
+// milliseconds, to the microsecond, as a float32 formatted by %v.
+func timeMillis(d time.Duration) string {
+	return strconv.FormatFloat(float64(float32(d.Nanoseconds()/1000)/1000), 'g', -1, 32)
 }
 
 // splitMethod splits "/package.Service/Method" into the service and the
