@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -134,7 +135,9 @@ func (s *Server) inputError(ctx context.Context, method string, req any) error {
 // character millwa.ForbiddenControl forbids, named by its path from the
 // request: "association.contact.person_name", "requests[3].lot.lot_number",
 // `group_grams["BABY"]`. Fields are visited in declaration order, so that
-// the answer is the same each time.
+// the answer is the same each time. A path is built only for a string
+// that is refused or a message descended into: most requests hold none,
+// and then checking them allocates nothing.
 func checkText(vs *millwa.Violations, m protoreflect.Message, prefix string) {
 	fields := m.Descriptor().Fields()
 	for i := 0; i < fields.Len() && len(*vs) < maxTextViolations; i++ {
@@ -142,18 +145,17 @@ func checkText(vs *millwa.Violations, m protoreflect.Message, prefix string) {
 		if !m.Has(fd) {
 			continue
 		}
-		path := prefix + string(fd.Name())
 		v := m.Get(fd)
 		switch {
 		case fd.IsMap():
-			checkMap(vs, fd, v.Map(), path)
+			checkMap(vs, fd, v.Map(), prefix+string(fd.Name()))
 		case fd.IsList():
 			l := v.List()
 			for j := 0; j < l.Len() && len(*vs) < maxTextViolations; j++ {
-				checkValue(vs, fd, l.Get(j), fmt.Sprintf("%s[%d]", path, j))
+				checkValue(vs, fd, l.Get(j), func() string { return fmt.Sprintf("%s%s[%d]", prefix, fd.Name(), j) })
 			}
 		default:
-			checkValue(vs, fd, v, path)
+			checkValue(vs, fd, v, func() string { return prefix + string(fd.Name()) })
 		}
 	}
 }
@@ -178,16 +180,29 @@ func checkMap(vs *millwa.Violations, fd protoreflect.FieldDescriptor, mp protore
 				continue
 			}
 		}
-		checkValue(vs, fd.MapValue(), mp.Get(k), entry)
+		checkValue(vs, fd.MapValue(), mp.Get(k), func() string { return entry })
 	}
 }
 
-// checkValue checks one string, or descends into one message.
-func checkValue(vs *millwa.Violations, fd protoreflect.FieldDescriptor, v protoreflect.Value, path string) {
+// checkValue checks one string, or descends into one message; path
+// names it.
+func checkValue(vs *millwa.Violations, fd protoreflect.FieldDescriptor, v protoreflect.Value, path func() string) {
 	switch fd.Kind() {
 	case protoreflect.StringKind:
-		millwa.CheckText(vs, path, v.String())
+		if t := v.String(); !plainText(t) {
+			millwa.CheckText(vs, path(), t)
+		}
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		checkText(vs, v.Message(), path+".")
+		checkText(vs, v.Message(), path()+".")
 	}
+}
+
+// plainText reports whether s is valid UTF-8 free of the control
+// characters millwa.CheckText refuses, so that it needs no closer look.
+func plainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	_, _, bad := millwa.ForbiddenControl(s)
+	return !bad
 }

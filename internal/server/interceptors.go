@@ -21,34 +21,39 @@ import (
 	"github.com/millwa/millwa/internal/auth"
 )
 
-// requestIDKey carries the request id in a call's context.
-type requestIDKey struct{}
-
 // RequestID returns the id of the call ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if info := callInfoFrom(ctx); info != nil {
+		return info.requestID
+	}
+	return ""
 }
 
 // maxRequestIDLen bounds a client-supplied x-request-id.
 const maxRequestIDLen = 128
 
-// withRequestID takes the client's x-request-id when it is a sane token, or
-// makes one, puts it in the context and sends it back as a header.
-func withRequestID(ctx context.Context) context.Context {
+// newRequestID takes the client's x-request-id when it is a sane token, or
+// makes one, and sends it back as a header.
+func newRequestID(ctx context.Context) string {
 	var id string
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("x-request-id"); len(v) > 0 && validRequestID(v[0]) {
-			id = v[0]
-		}
+	// One value, without the copy of all the metadata that
+	// FromIncomingContext makes.
+	if v := metadata.ValueFromIncomingContext(ctx, "x-request-id"); len(v) > 0 && validRequestID(v[0]) {
+		id = v[0]
 	}
 	if id == "" {
 		var b [12]byte
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", id))
-	return context.WithValue(ctx, requestIDKey{}, id)
+	_ = grpc.SetHeader(ctx, metadata.MD{"x-request-id": []string{id}})
+	return id
+}
+
+// withCall returns ctx carrying a new callInfo with the call's request id:
+// one context value serves the request id and the principal alike.
+func withCall(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callInfoKey{}, &callInfo{requestID: newRequestID(ctx)})
 }
 
 func validRequestID(s string) bool {
@@ -72,37 +77,19 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		s.log.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
-	recoverOpt := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
-		s.log.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "request_id", RequestID(ctx))
-		return status.Error(codes.Internal, "internal error: the failure was logged; retry later, and report it if it persists")
-	})
+	recoverOpt := recovery.WithRecoveryHandlerContext(s.recovered)
 
 	unary := []grpc.UnaryServerInterceptor{
-		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			return handler(withCallInfo(withRequestID(ctx)), req)
-		},
 		// The deadline comes before everything that may wait on the
 		// database, the key lookup included, so that no call outlives it.
-		s.deadlinePolicy,
+		s.startCall,
 		s.metrics.UnaryServerInterceptor(),
-		logging.UnaryServerInterceptor(logger, logOpts...),
-		// Before anything that may refuse a call: it takes the codec's
-		// note of a request that did not decode (see inputCodec).
-		s.checkInput,
-		grpcauth.UnaryServerInterceptor(s.admit),
-		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			notePrincipal(ctx)
-			return handler(ctx, req)
-		},
-		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			resp, err := handler(ctx, req)
-			return resp, toStatus(ctx, s.log, info.FullMethod, err)
-		},
-		recovery.UnaryServerInterceptor(recoverOpt),
+		s.logUnary,
+		s.serveCall,
 	}
 	stream := []grpc.StreamServerInterceptor{
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-			return handler(srv, &contextStream{ServerStream: ss, ctx: withCallInfo(withRequestID(ss.Context()))})
+			return handler(srv, &contextStream{ServerStream: ss, ctx: withCall(ss.Context())})
 		},
 		s.metrics.StreamServerInterceptor(),
 		logging.StreamServerInterceptor(logger, logOpts...),
@@ -120,6 +107,50 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		recovery.StreamServerInterceptor(recoverOpt),
 	}
 	return unary, stream
+}
+
+// startCall gives a unary call its request id (see withCall) and applies
+// the deadline policy (see deadlinePolicy), in one interceptor rather than
+// two since every call passes through both.
+func (s *Server) startCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return s.deadlinePolicy(withCall(ctx), req, info, handler)
+}
+
+// serveCall is the inner part of the unary chain, in one interceptor
+// since every call passes through all of its steps, in this order:
+// refusing malformed input (before anything that may refuse a call: it
+// takes the codec's note of a request that did not decode, see
+// inputCodec, and before anything reads the database), admission (the
+// rate limit, then authentication and the policy table), noting the
+// principal for the log, error mapping and panic recovery.
+func (s *Server) serveCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := s.inputError(ctx, info.FullMethod, req); err != nil {
+		return nil, err
+	}
+	ctx, err := s.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	notePrincipal(ctx)
+	resp, err := s.recoverUnary(ctx, req, handler)
+	return resp, toStatus(ctx, s.log, info.FullMethod, err)
+}
+
+// recoverUnary runs handler, turning a panic into the Internal status
+// recovered answers.
+func (s *Server) recoverUnary(ctx context.Context, req any, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, err = nil, s.recovered(ctx, p)
+		}
+	}()
+	return handler(ctx, req)
+}
+
+// recovered logs a handler's panic and returns what the caller sees of it.
+func (s *Server) recovered(ctx context.Context, p any) error {
+	s.log.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "request_id", RequestID(ctx))
+	return status.Error(codes.Internal, "internal error: the failure was logged; retry later, and report it if it persists")
 }
 
 // deadlinePolicy gives a call without a deadline the default one and cuts a
