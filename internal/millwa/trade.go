@@ -75,9 +75,14 @@ type Trade struct {
 	// Payouts are set once PAID, when read by someone who may see them.
 	Payouts    []Payout
 	ClearingID string
-	Revision   int64
-	CreateTime time.Time
-	UpdateTime time.Time
+	// LotNumber, AssociationName and ProcessorName are read with the trade
+	// for display: the lot's number and the parties' legal names.
+	LotNumber       string
+	AssociationName string
+	ProcessorName   string
+	Revision        int64
+	CreateTime      time.Time
+	UpdateTime      time.Time
 }
 
 // MaxPaymentReference is the longest payment reference, in characters.

@@ -15,7 +15,7 @@ import (
 // turns resource names in filters (purchase_order, lot, association,
 // processor) into the ids these columns hold.
 var tradeList = resourceColumns{
-	rowSource: rowSource{noun: "trade", from: "trades", selectList: tradeColumns},
+	rowSource: rowSource{noun: "trade", from: "trades", selectList: tradeColumns + `,` + tradeDisplayColumns},
 	columns: map[string]column{
 		"state":          {expr: "state", kind: millwa.StringField},
 		"purchase_order": {expr: "purchase_order_id", kind: millwa.StringField},
@@ -69,6 +69,11 @@ type tradeRow struct {
 	Revision               int64          `db:"revision"`
 	CreateTime             dbTime         `db:"create_time"`
 	UpdateTime             dbTime         `db:"update_time"`
+	// The display columns (tradeDisplayColumns), read by Get and List
+	// only.
+	LotNumber       sql.NullString `db:"lot_number"`
+	AssociationName sql.NullString `db:"association_name"`
+	ProcessorName   sql.NullString `db:"processor_name"`
 }
 
 const tradeColumns = `id, allocation_id, lot_id, association_id, purchase_order_id, processor_id,
@@ -76,6 +81,14 @@ const tradeColumns = `id, allocation_id, lot_id, association_id, purchase_order_
 	price_minor_per_kg, currency, state, association_confirm_time, processor_confirm_time, confirm_time,
 	delivered_grams, weigh_time, deliver_time, amount_due_minor, paid_amount_minor, payment_reference,
 	pay_time, cancel_time, clearing_id, revision, create_time, update_time`
+
+// tradeDisplayColumns are what a trade shows of its lot and parties, read
+// by correlated subqueries so that the filter and order columns of
+// tradeList stay those of trades alone.
+const tradeDisplayColumns = `
+	(SELECT l.lot_number FROM lots l WHERE l.id = trades.lot_id) AS lot_number,
+	(SELECT a.legal_name FROM associations a WHERE a.id = trades.association_id) AS association_name,
+	(SELECT p.legal_name FROM processors p WHERE p.id = trades.processor_id) AS processor_name`
 
 func (r *tradeRow) trade() millwa.Trade {
 	return millwa.Trade{
@@ -88,6 +101,7 @@ func (r *tradeRow) trade() millwa.Trade {
 		DeliverTime: r.DeliverTime.Time, PaidAmount: r.PaidAmount.Int64, PaymentReference: r.PaymentReference,
 		PayTime: r.PayTime.Time, CancelTime: r.CancelTime.Time, ClearingID: r.ClearingID.String,
 		Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
+		LotNumber: r.LotNumber.String, AssociationName: r.AssociationName.String, ProcessorName: r.ProcessorName.String,
 	}
 }
 

@@ -259,6 +259,9 @@ func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
 		CreateTime:             timestamppb.New(tr.CreateTime),
 		UpdateTime:             timestamppb.New(tr.UpdateTime),
 		Etag:                   millwa.Etag(tr.Revision),
+		LotNumber:              tr.LotNumber,
+		AssociationDisplayName: tr.AssociationName,
+		ProcessorDisplayName:   tr.ProcessorName,
 	}
 	for _, po := range tr.Payouts {
 		p.Payouts = append(p.Payouts, &millwav1.Payout{

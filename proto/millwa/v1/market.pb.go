@@ -788,9 +788,16 @@ type Trade struct {
 	// When the trade last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,31,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version of the trade; changes on every change. Output only.
-	Etag          string `protobuf:"bytes,32,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,32,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The lot's number as printed on its bale label (Lot.lot_number); empty
+	// when the lot has none. Output only.
+	LotNumber string `protobuf:"bytes,33,opt,name=lot_number,json=lotNumber,proto3" json:"lot_number,omitempty"`
+	// Legal name of the selling association. Output only.
+	AssociationDisplayName string `protobuf:"bytes,34,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	// Legal name of the buying processor. Output only.
+	ProcessorDisplayName string `protobuf:"bytes,35,opt,name=processor_display_name,json=processorDisplayName,proto3" json:"processor_display_name,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Trade) Reset() {
@@ -1043,6 +1050,27 @@ func (x *Trade) GetUpdateTime() *timestamppb.Timestamp {
 func (x *Trade) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *Trade) GetLotNumber() string {
+	if x != nil {
+		return x.LotNumber
+	}
+	return ""
+}
+
+func (x *Trade) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
+}
+
+func (x *Trade) GetProcessorDisplayName() string {
+	if x != nil {
+		return x.ProcessorDisplayName
 	}
 	return ""
 }
@@ -3336,8 +3364,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12.\n" +
 	"\x13member_display_name\x18\x02 \x01(\tR\x11memberDisplayName\x12\x14\n" +
 	"\x05grams\x18\x03 \x01(\x03R\x05grams\x12\x16\n" +
-	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xcb\n" +
-	"\n" +
+	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xda\v\n" +
 	"\x05Trade\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0epurchase_order\x18\x02 \x01(\tR\rpurchaseOrder\x12\x10\n" +
@@ -3379,7 +3406,11 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18  \x01(\tR\x04etag\"\xe3\x04\n" +
+	"\x04etag\x18  \x01(\tR\x04etag\x12\x1d\n" +
+	"\n" +
+	"lot_number\x18! \x01(\tR\tlotNumber\x128\n" +
+	"\x18association_display_name\x18\" \x01(\tR\x16associationDisplayName\x124\n" +
+	"\x16processor_display_name\x18# \x01(\tR\x14processorDisplayName\"\xe3\x04\n" +
 	"\x0fClearingSummary\x12\x1f\n" +
 	"\vclearing_id\x18\x01 \x01(\tR\n" +
 	"clearingId\x12\x17\n" +

@@ -1,0 +1,143 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/millwa/millwa/internal/store/storetest"
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+)
+
+// soldTrade is a trade run to PAID on a lot it takes whole, so that the
+// lot is SOLD: off the market for every processor but the buyer.
+type soldTrade struct {
+	seller lotFixture
+	proc   *millwav1.Processor
+	key    string
+	lot    *millwav1.Lot
+	trade  *millwav1.Trade
+}
+
+// sellWholeLot matches a new lot numbered lotNumber whole to a new order
+// of the same grams (continuous matching), and has both sides confirm it
+// and the processor record its delivery; the trade is left DELIVERED.
+func (ts *testServer) sellWholeLot(t *testing.T, lotNumber string) soldTrade {
+	t.Helper()
+	s := soldTrade{seller: ts.lotFixture(t, "210101")}
+	s.proc, s.key = ts.createProcessor(t, "040101")
+	reg := millwav1.NewRegistryServiceClient(ts.dial(t, s.seller.secret))
+	l := s.seller.lotOf("BABY", 46_000, 2200)
+	l.LotNumber = lotNumber
+	created, err := reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: s.seller.assoc.GetName(), Lot: l})
+	if err != nil {
+		t.Fatalf("CreateLot: %v", err)
+	}
+	s.lot = created.GetLot()
+	asProc := millwav1.NewMarketServiceClient(ts.dial(t, s.key))
+	order := newOrder()
+	order.QuantityGrams = 46_000
+	placed, err := asProc.CreatePurchaseOrder(t.Context(), &millwav1.CreatePurchaseOrderRequest{Parent: s.proc.GetName(), PurchaseOrder: order})
+	if err != nil {
+		t.Fatalf("CreatePurchaseOrder: %v", err)
+	}
+	list, err := asProc.ListTrades(t.Context(), &millwav1.ListTradesRequest{Filter: `purchase_order = "` + placed.GetPurchaseOrder().GetName() + `"`})
+	if err != nil || len(list.GetTrades()) != 1 || list.GetTrades()[0].GetGrams() != 46_000 {
+		t.Fatalf("ListTrades of the order: %v, %v; want one trade of the whole lot", list.GetTrades(), err)
+	}
+	name := list.GetTrades()[0].GetName()
+	asSeller := millwav1.NewMarketServiceClient(ts.dial(t, s.seller.secret))
+	if _, err := asSeller.ConfirmTrade(t.Context(), &millwav1.ConfirmTradeRequest{Name: name}); err != nil {
+		t.Fatalf("association's ConfirmTrade: %v", err)
+	}
+	if _, err := asProc.ConfirmTrade(t.Context(), &millwav1.ConfirmTradeRequest{Name: name}); err != nil {
+		t.Fatalf("processor's ConfirmTrade: %v", err)
+	}
+	d, err := asProc.RecordDelivery(t.Context(), &millwav1.RecordDeliveryRequest{Name: name, DeliveredGrams: 46_000,
+		WeighTime: timestamppb.New(time.Now().Add(-time.Hour))})
+	if err != nil {
+		t.Fatalf("RecordDelivery: %v", err)
+	}
+	s.trade = d.GetTrade()
+	return s
+}
+
+// TestTradePartiesReadTheLot checks that the buyer of a lot reads it and
+// its label once it is SOLD, that another processor finds neither, and
+// that a trade names its lot's number and both parties.
+func TestTradePartiesReadTheLot(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		s := ts.sellWholeLot(t, "P-0042")
+		asProc := millwav1.NewMarketServiceClient(ts.dial(t, s.key))
+		paid, err := asProc.RecordPayment(t.Context(), &millwav1.RecordPaymentRequest{Name: s.trade.GetName(),
+			PaidAmount: s.trade.GetAmountDue(), PaymentReference: "BCP-1"})
+		if err != nil || paid.GetTrade().GetState() != millwav1.TradeState_TRADE_STATE_PAID {
+			t.Fatalf("RecordPayment: %v, %v; want PAID", paid.GetTrade(), err)
+		}
+
+		// The trade names the lot's number and both parties, for both.
+		for who, secret := range map[string]string{"processor": s.key, "association": s.seller.secret} {
+			got, err := millwav1.NewMarketServiceClient(ts.dial(t, secret)).GetTrade(t.Context(), &millwav1.GetTradeRequest{Name: s.trade.GetName()})
+			if err != nil {
+				t.Fatalf("%s's GetTrade: %v", who, err)
+			}
+			tr := got.GetTrade()
+			if tr.GetLotNumber() != "P-0042" || tr.GetAssociationDisplayName() != s.seller.assoc.GetLegalName() ||
+				tr.GetProcessorDisplayName() != s.proc.GetLegalName() {
+				t.Errorf("%s reads lot number %q, association %q, processor %q; want P-0042, %q, %q", who, tr.GetLotNumber(),
+					tr.GetAssociationDisplayName(), tr.GetProcessorDisplayName(), s.seller.assoc.GetLegalName(), s.proc.GetLegalName())
+			}
+		}
+		var listed millwav1.ListTradesResponse
+		restDo(t, ts, s.key, "GET", "/v1/trades", nil, &listed)
+		if len(listed.GetTrades()) != 1 || listed.GetTrades()[0].GetLotNumber() != "P-0042" ||
+			listed.GetTrades()[0].GetProcessorDisplayName() != s.proc.GetLegalName() {
+			t.Errorf("processor lists %v over REST; want its one trade with lot number and names", listed.GetTrades())
+		}
+
+		// The buyer reads its SOLD lot and its label, over gRPC and REST.
+		buyer := millwav1.NewRegistryServiceClient(ts.dial(t, s.key))
+		lot, err := buyer.GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})
+		if err != nil || lot.GetLot().GetState() != millwav1.LotState_LOT_STATE_SOLD || lot.GetLot().GetLotNumber() != "P-0042" {
+			t.Fatalf("buyer's GetLot of its paid lot: %v, %v; want SOLD P-0042", lot.GetLot(), err)
+		}
+		label, err := buyer.GetLotLabel(t.Context(), &millwav1.GetLotLabelRequest{Name: s.lot.GetName()})
+		if err != nil || label.GetLabel().GetLotNumber() != "P-0042" || label.GetLabel().GetAssociationLegalName() != s.seller.assoc.GetLegalName() {
+			t.Fatalf("buyer's GetLotLabel: %v, %v; want the label of P-0042", label.GetLabel(), err)
+		}
+		var viaREST millwav1.Lot
+		restDo(t, ts, s.key, "GET", "/v1/"+s.lot.GetName(), nil, &viaREST)
+		if viaREST.GetState() != millwav1.LotState_LOT_STATE_SOLD {
+			t.Errorf("buyer's REST GetLot: %v, want SOLD", viaREST.GetState())
+		}
+		resp, body := ts.labelGET(t, s.key, label.GetLabel().GetSvgPath())
+		if resp.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Errorf("buyer's GET %s: %d, %d bytes; want 200 with the SVG", label.GetLabel().GetSvgPath(), resp.StatusCode, len(body))
+		}
+
+		// Another processor finds neither, exactly as a missing lot.
+		_, otherKey := ts.createProcessor(t, "040101")
+		other := millwav1.NewRegistryServiceClient(ts.dial(t, otherKey))
+		missingID := newID()
+		missing := s.seller.assoc.GetName() + "/lots/" + missingID
+		_, errLot := other.GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})
+		_, errMissing := other.GetLot(t.Context(), &millwav1.GetLotRequest{Name: missing})
+		sameNotFound(t, "another processor's GetLot", errLot, idOf(s.lot.GetName()), errMissing, missingID)
+		_, errLabel := other.GetLotLabel(t.Context(), &millwav1.GetLotLabelRequest{Name: s.lot.GetName()})
+		_, errMissing = other.GetLotLabel(t.Context(), &millwav1.GetLotLabelRequest{Name: missing})
+		sameNotFound(t, "another processor's GetLotLabel", errLabel, idOf(s.lot.GetName()), errMissing, missingID)
+		resp, body = ts.labelGET(t, otherKey, label.GetLabel().GetSvgPath())
+		wantStatusJSON(t, "another processor: GET .svg", resp, body, http.StatusNotFound, codes.NotFound)
+		var others millwav1.ListLotsResponse
+		restDo(t, ts, otherKey, "GET", "/v1/"+s.seller.assoc.GetName()+"/lots", nil, &others)
+		if len(others.GetLots()) != 0 {
+			t.Errorf("another processor lists %v, want no lot: the only one is sold", others.GetLots())
+		}
+	})
+}
