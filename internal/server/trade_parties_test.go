@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +142,112 @@ func TestTradePartiesReadTheLot(t *testing.T) {
 		restDo(t, ts, otherKey, "GET", "/v1/"+s.seller.assoc.GetName()+"/lots", nil, &others)
 		if len(others.GetLots()) != 0 {
 			t.Errorf("another processor lists %v, want no lot: the only one is sold", others.GetLots())
+		}
+	})
+}
+
+// TestPartialPayments pays a trade in two payments: the first leaves it
+// DELIVERED with the members paid their share of it, a payment over what
+// is left is refused naming the outstanding amount and writes nothing, a
+// replayed request is answered once, and the second makes it PAID with
+// the payouts summing exactly to what was paid and delivered.
+func TestPartialPayments(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		s := ts.sellWholeLot(t, "P-0007")
+		name, due := s.trade.GetName(), s.trade.GetAmountDue()
+		if due != 46*2350 {
+			t.Fatalf("amount due %d, want 46 kg at the 23.50 midpoint, 108,100", due)
+		}
+		asProc := millwav1.NewMarketServiceClient(ts.dial(t, s.key))
+		asSeller := millwav1.NewMarketServiceClient(ts.dial(t, s.seller.secret))
+		payoutSums := func(tr *millwav1.Trade) (grams, amount int64) {
+			for _, p := range tr.GetPayouts() {
+				grams += p.GetGrams()
+				amount += p.GetAmount()
+			}
+			return grams, amount
+		}
+
+		first := int64(40_001)
+		req := &millwav1.RecordPaymentRequest{Name: name, PaidAmount: first, PaymentReference: "BCP-1", RequestId: "pay-1"}
+		p1, err := asProc.RecordPayment(t.Context(), req)
+		if err != nil {
+			t.Fatalf("first payment: %v", err)
+		}
+		if tr := p1.GetTrade(); tr.GetState() != millwav1.TradeState_TRADE_STATE_DELIVERED || tr.GetPaidAmount() != first || len(tr.GetPayouts()) != 0 {
+			t.Fatalf("after the first payment the processor reads %v; want DELIVERED, %d paid, no payouts", tr, first)
+		}
+		// The same request again is answered as before and pays nothing more.
+		again, err := asProc.RecordPayment(t.Context(), req)
+		if err != nil || again.GetTrade().GetPaidAmount() != first || again.GetTrade().GetEtag() != p1.GetTrade().GetEtag() {
+			t.Fatalf("replayed payment: %v, %v; want the first answer", again.GetTrade(), err)
+		}
+		seen, err := asSeller.GetTrade(t.Context(), &millwav1.GetTradeRequest{Name: name})
+		if err != nil {
+			t.Fatalf("association's GetTrade: %v", err)
+		}
+		// 46,000 g × 40,001 / 108,100 = 17,021.7 g paid for so far.
+		if g, a := payoutSums(seen.GetTrade()); len(seen.GetTrade().GetPayouts()) != 2 || a != first || g != 17_021 {
+			t.Fatalf("association sees payouts %v summing to %d g and %d; want 2 summing to 17,021 g and %d", seen.GetTrade().GetPayouts(), g, a, first)
+		}
+
+		// Paying more than the 68,099 left is refused, naming it, and
+		// writes nothing.
+		left := due - first
+		before := countRows(t, ts, "SELECT COUNT(*) FROM payouts") + countRows(t, ts, "SELECT COUNT(*) FROM trade_payments")
+		audits := auditEventsAbout(t, ts, name)
+		_, err = asProc.RecordPayment(t.Context(), &millwav1.RecordPaymentRequest{Name: name, PaidAmount: left + 1, PaymentReference: "BCP-2"})
+		st := wantCode(t, "overpayment", err, codes.InvalidArgument)
+		if !slices.Equal(badRequestFields(st), []string{"paid_amount"}) || !strings.Contains(fmt.Sprint(st.Details()), strconv.FormatInt(left, 10)) ||
+			!strings.Contains(fmt.Sprint(st.Details()), "saldo pendiente") {
+			t.Fatalf("overpayment answers %v %v; want paid_amount naming the %d outstanding, in English and Spanish", st.Message(), st.Details(), left)
+		}
+		after := countRows(t, ts, "SELECT COUNT(*) FROM payouts") + countRows(t, ts, "SELECT COUNT(*) FROM trade_payments")
+		if after != before || auditEventsAbout(t, ts, name) != audits {
+			t.Fatalf("the refused payment wrote %d rows and %d audit events", after-before, auditEventsAbout(t, ts, name)-audits)
+		}
+		got, err := asSeller.GetTrade(t.Context(), &millwav1.GetTradeRequest{Name: name})
+		if err != nil || got.GetTrade().GetPaidAmount() != first || got.GetTrade().GetEtag() != seen.GetTrade().GetEtag() {
+			t.Fatalf("trade after the refused payment: %v, %v; want unchanged", got.GetTrade(), err)
+		}
+
+		// The rest completes the payment, over REST.
+		var p2 millwav1.RecordPaymentResponse
+		restDo(t, ts, s.key, "POST", "/v1/"+name+":recordPayment", &millwav1.RecordPaymentRequest{PaidAmount: left, PaymentReference: "BCP-2"}, &p2)
+		if tr := p2.GetTrade(); tr.GetState() != millwav1.TradeState_TRADE_STATE_PAID || tr.GetPaidAmount() != due || tr.GetPaymentReference() != "BCP-2" {
+			t.Fatalf("after the second payment: %v; want PAID %d by BCP-2", tr, due)
+		}
+		seen, err = asSeller.GetTrade(t.Context(), &millwav1.GetTradeRequest{Name: name})
+		if err != nil {
+			t.Fatalf("association's GetTrade: %v", err)
+		}
+		if g, a := payoutSums(seen.GetTrade()); len(seen.GetTrade().GetPayouts()) != 2 || a != due || g != 46_000 {
+			t.Fatalf("payouts %v sum to %d g and %d; want 2 summing to 46,000 g and %d", seen.GetTrade().GetPayouts(), g, a, due)
+		}
+		// Each payment was split on its own, exactly.
+		for _, q := range []string{
+			"SELECT COUNT(*) FROM trade_payments tp WHERE tp.trade_id = ? AND tp.amount_minor <> (SELECT SUM(amount_minor) FROM payouts p WHERE p.payment_id = tp.id)",
+			"SELECT COUNT(*) FROM trade_payments tp WHERE tp.trade_id = ? AND tp.grams <> (SELECT SUM(grams) FROM payouts p WHERE p.payment_id = tp.id)",
+		} {
+			if n := countRows(t, ts, q, idOf(name)); n != 0 {
+				t.Fatalf("%d payments whose payouts do not sum to them: %s", n, q)
+			}
+		}
+		if n := countRows(t, ts, "SELECT COUNT(*) FROM trade_payments WHERE trade_id = ?", idOf(name)); n != 2 {
+			t.Fatalf("%d payments recorded, want 2", n)
+		}
+		if n := auditEventsAbout(t, ts, name); n != audits+1 {
+			t.Fatalf("%d audit events about the trade after the second payment, want %d (one a payment)", n, audits+1)
+		}
+		if seen, err := asProc.GetTrade(t.Context(), &millwav1.GetTradeRequest{Name: name}); err != nil || len(seen.GetTrade().GetPayouts()) != 0 {
+			t.Fatalf("the processor reads payouts %v, %v; want none", seen.GetTrade().GetPayouts(), err)
+		}
+		lot, err := millwav1.NewRegistryServiceClient(ts.dial(t, s.seller.secret)).GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})
+		if err != nil || lot.GetLot().GetState() != millwav1.LotState_LOT_STATE_SOLD {
+			t.Fatalf("lot after full payment: %v, %v; want SOLD", lot.GetLot().GetState(), err)
 		}
 	})
 }
