@@ -106,7 +106,7 @@ const (
 	// The processor weighed the fibre it received (RecordDelivery); waiting
 	// for payment.
 	TradeState_TRADE_STATE_DELIVERED TradeState = 3
-	// The processor paid (RecordPayment); payouts are computed. Final.
+	// The processor's payments (RecordPayment) reached the amount due. Final.
 	TradeState_TRADE_STATE_PAID TradeState = 4
 	// The order was cancelled or expired before both sides confirmed; the
 	// grams went back to the lot. Final.
@@ -636,14 +636,16 @@ type Payout struct {
 	Member string `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
 	// Full name of the member.
 	MemberDisplayName string `protobuf:"bytes,2,opt,name=member_display_name,json=memberDisplayName,proto3" json:"member_display_name,omitempty"`
-	// The member's share of the delivered grams, in proportion to the grams
-	// the member contributed to the lot; shares sum exactly to
-	// delivered_grams (largest remainder).
+	// The member's share of the delivered grams paid for so far, in
+	// proportion to the grams the member contributed to the lot; shares sum
+	// exactly to the grams paid for (delivered_grams once PAID; largest
+	// remainder, per payment).
 	Grams int64 `protobuf:"varint,3,opt,name=grams,proto3" json:"grams,omitempty"`
 	// The member's share of paid_amount, in minor units of the trade's
-	// currency, in proportion to the member's contributed grams; shares sum
-	// exactly to paid_amount (largest remainder; ties go to the member whose
-	// resource name sorts first).
+	// currency, in proportion to the member's contributed grams; each
+	// payment is split exactly (largest remainder; ties go to the member
+	// whose resource name sorts first), so shares sum exactly to
+	// paid_amount.
 	Amount        int64 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -767,18 +769,21 @@ type Trade struct {
 	WeighTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=weigh_time,json=weighTime,proto3" json:"weigh_time,omitempty"`
 	// When the delivery was recorded. Output only.
 	DeliverTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=deliver_time,json=deliverTime,proto3" json:"deliver_time,omitempty"`
-	// Amount paid in minor units; 0 until PAID. Output only.
+	// Amount paid so far in minor units, the sum of the payments; equals
+	// amount_due once PAID. Output only.
 	PaidAmount int64 `protobuf:"varint,24,opt,name=paid_amount,json=paidAmount,proto3" json:"paid_amount,omitempty"`
-	// The payer's reference for the payment (bank operation number or
+	// The payer's reference for the latest payment (bank operation number or
 	// similar). Output only.
 	PaymentReference string `protobuf:"bytes,25,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
-	// When the payment was recorded. Output only.
+	// When the latest payment was recorded. Output only.
 	PayTime *timestamppb.Timestamp `protobuf:"bytes,26,opt,name=pay_time,json=payTime,proto3" json:"pay_time,omitempty"`
 	// When the trade was cancelled. Output only.
 	CancelTime *timestamppb.Timestamp `protobuf:"bytes,27,opt,name=cancel_time,json=cancelTime,proto3" json:"cancel_time,omitempty"`
-	// Member payouts, one per contributing member of the lot, set when PAID.
-	// Shown to the association and admins only; empty for processors. Output
-	// only.
+	// Member payouts, one per contributing member of the lot: each member's
+	// shares of the payments so far, summed (each payment pays for delivered
+	// grams in proportion, and is split exactly by largest remainder). Set
+	// from the first payment. Shown to the association and admins only;
+	// empty for processors. Output only.
 	Payouts []*Payout `protobuf:"bytes,28,rep,name=payouts,proto3" json:"payouts,omitempty"`
 	// Id of the clearing run that created the trade (ClearingSummary.
 	// clearing_id); empty when continuous matching created it. Output only.
@@ -2904,8 +2909,8 @@ type RecordPaymentRequest struct {
 	// Optional etag of the trade as last read; if the trade has changed since:
 	// ABORTED.
 	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
-	// Amount paid, in minor units of the trade's currency; must equal the
-	// trade's amount_due.
+	// Amount of this payment, in minor units of the trade's currency: 1 to
+	// what is outstanding (the trade's amount_due less its paid_amount).
 	PaidAmount int64 `protobuf:"varint,4,opt,name=paid_amount,json=paidAmount,proto3" json:"paid_amount,omitempty"`
 	// The payer's reference for the payment, for example a bank operation
 	// number, 1 to 100 characters.
@@ -2982,7 +2987,8 @@ func (x *RecordPaymentRequest) GetPaymentReference() string {
 // RecordPaymentResponse is the response of RecordPayment.
 type RecordPaymentResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The trade, now PAID, with its payouts (empty for processors).
+	// The trade after the payment, PAID when it is paid in full, with its
+	// payouts (empty for processors).
 	Trade         *Trade `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
