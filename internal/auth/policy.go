@@ -58,7 +58,7 @@ var Policy = map[string]Access{
 	"/millwa.v1.RegistryService/GetLot":            anyRole,
 	"/millwa.v1.RegistryService/ListLots":          anyRole,
 	"/millwa.v1.RegistryService/WithdrawLot":       ownAssoc,
-	"/millwa.v1.RegistryService/GetLotLabel":       ownAssoc,
+	"/millwa.v1.RegistryService/GetLotLabel":       traders, // a processor: the lots it sees (its trades')
 	// Receipts and statements are member data: only the association and
 	// admins see them. Their reads admit every role so that a processor or
 	// an agency learns nothing, not even that one exists: the store's scope

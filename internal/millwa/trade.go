@@ -68,16 +68,27 @@ type Trade struct {
 	DeliveredGrams         int64
 	WeighTime              time.Time
 	DeliverTime            time.Time
-	PaidAmount             int64
-	PaymentReference       string
-	PayTime                time.Time
-	CancelTime             time.Time
-	// Payouts are set once PAID, when read by someone who may see them.
-	Payouts    []Payout
+	// PaidAmount is the sum of the payments so far; PaymentReference and
+	// PayTime are those of the latest.
+	PaidAmount       int64
+	PaymentReference string
+	PayTime          time.Time
+	CancelTime       time.Time
+	// Payouts are each member's share of the payments so far (the sum of
+	// the payments' payouts), when read by someone who may see them.
+	Payouts []Payout
+	// NewPayment is the payment Pay recorded, for the store to write with
+	// the trade; nil otherwise.
+	NewPayment *Payment
 	ClearingID string
-	Revision   int64
-	CreateTime time.Time
-	UpdateTime time.Time
+	// LotNumber, AssociationName and ProcessorName are read with the trade
+	// for display: the lot's number and the parties' legal names.
+	LotNumber       string
+	AssociationName string
+	ProcessorName   string
+	Revision        int64
+	CreateTime      time.Time
+	UpdateTime      time.Time
 }
 
 // MaxPaymentReference is the longest payment reference, in characters.
@@ -157,23 +168,63 @@ func (tr *Trade) CheckDelivery(vs *Violations, grams int64, weighTime, now time.
 	}
 }
 
-// Pay records that amount was paid with reference at t for a DELIVERED
-// trade, and splits it among the lot's contributions (see SplitPayouts).
-// It returns FailedPrecondition when the trade is not DELIVERED, and
-// Invalid when amount is not the amount due.
+// Payment is one payment towards a trade's amount due, with the grams it
+// pays for and its split among the lot's members.
+type Payment struct {
+	Amount    int64
+	Grams     int64
+	Reference string
+	Time      time.Time
+	Payouts   []Payout
+}
+
+// Outstanding is what is still owed on the trade: the amount due less
+// what has been paid.
+func (tr *Trade) Outstanding() int64 { return tr.AmountDue - tr.PaidAmount }
+
+// Pay records that amount was paid with reference at t towards a DELIVERED
+// trade, one of the payments that add up to its amount due; the trade
+// becomes PAID when they reach it. The payment pays for the delivered
+// grams in proportion: the grams paid for after it are DeliveredGrams ×
+// PaidAmount / AmountDue rounded down, so that the payments' grams sum
+// exactly to DeliveredGrams; its grams and amount are split among the
+// lot's contributions (SplitPayouts) and set in NewPayment, for the store
+// to write. It returns FailedPrecondition when the trade is not
+// DELIVERED, and Invalid, naming the outstanding amount, when amount
+// exceeds it.
 func (tr *Trade) Pay(amount int64, reference string, contributions []Contribution, t time.Time) error {
 	if tr.State != TradeDelivered {
 		return &Error{Code: FailedPrecondition, Reason: "TRADE_NOT_DELIVERED",
 			Message: "the trade is " + string(tr.State) + ": a payment is recorded for a DELIVERED trade only"}
 	}
-	if amount != tr.AmountDue {
+	if out := tr.Outstanding(); amount < 1 || amount > out {
 		var vs Violations
-		vs.Add("paid_amount", "must equal the trade's amount due, %d minor units of %s; got %d", tr.AmountDue, tr.Currency, amount)
+		vs.Add("paid_amount", "must be 1 to the %d minor units of %s still outstanding (of %d due); got %d"+
+			" / debe ser de 1 al saldo pendiente de %d unidades menores de %s (de %d adeudadas); se recibió %d",
+			out, tr.Currency, tr.AmountDue, amount, out, tr.Currency, tr.AmountDue, amount)
 		return vs.Err()
 	}
-	tr.State, tr.PaidAmount, tr.PaymentReference, tr.PayTime = TradePaid, amount, reference, t
-	tr.Payouts = SplitPayouts(contributions, tr.DeliveredGrams, amount)
+	before := mulDiv(tr.DeliveredGrams, tr.PaidAmount, tr.AmountDue)
+	tr.PaidAmount += amount
+	grams := mulDiv(tr.DeliveredGrams, tr.PaidAmount, tr.AmountDue) - before
+	tr.PaymentReference, tr.PayTime = reference, t
+	if tr.PaidAmount == tr.AmountDue {
+		tr.State = TradePaid
+	}
+	tr.NewPayment = &Payment{Amount: amount, Grams: grams, Reference: reference, Time: t,
+		Payouts: SplitPayouts(contributions, grams, amount)}
 	return nil
+}
+
+// mulDiv is a × b / c rounded down, for 0 ≤ b ≤ c and a ≥ 0, computed in
+// 128 bits: the result is at most a.
+func mulDiv(a, b, c int64) int64 {
+	if c <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	return int64(q)
 }
 
 // SplitPayouts shares grams and amount among contributions in proportion

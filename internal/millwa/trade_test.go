@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -129,20 +130,41 @@ func TestTradeLifeCycle(t *testing.T) {
 	if err := tr.Deliver(45_080, t1, t1); err != nil || tr.AmountDue != 67_620 {
 		t.Fatalf("delivery of 45,080 g: %v, amount due %d, want 67,620", err, tr.AmountDue)
 	}
-	if err := tr.Pay(67_619, "op-1", nil, t1); ErrorCode(err) != Invalid {
-		t.Fatalf("payment short of the amount due: %v, want Invalid", err)
+	if err := tr.Pay(67_621, "op-1", nil, t1); ErrorCode(err) != Invalid || !strings.Contains(err.Error(), "67620") {
+		t.Fatalf("payment over the amount due: %v, want Invalid naming the 67620 outstanding", err)
 	}
+	// Two payments that add up to the amount due, each split on its own:
+	// the first leaves the trade DELIVERED, the second makes it PAID.
 	cs := []Contribution{{"m-a", 20_000}, {"m-b", 26_000}}
-	if err := tr.Pay(67_620, "op-1", cs, t1); err != nil || tr.State != TradePaid {
-		t.Fatalf("payment: %v, state %s", err, tr.State)
-	}
 	var grams, amount int64
-	for _, p := range tr.Payouts {
-		grams += p.Grams
-		amount += p.Amount
+	for i, pay := range []int64{20_001, 47_619} {
+		if err := tr.Pay(pay, "op-1", cs, t1); err != nil || tr.NewPayment == nil || tr.NewPayment.Amount != pay {
+			t.Fatalf("payment %d of %d: %v, %+v", i, pay, err, tr.NewPayment)
+		}
+		var pg, pa int64
+		for _, p := range tr.NewPayment.Payouts {
+			pg += p.Grams
+			pa += p.Amount
+		}
+		if pg != tr.NewPayment.Grams || pa != pay {
+			t.Fatalf("payment %d's payouts sum to %d g and %d, want %d g and %d", i, pg, pa, tr.NewPayment.Grams, pay)
+		}
+		grams += pg
+		amount += pa
+		if want := map[int]TradeState{0: TradeDelivered, 1: TradePaid}[i]; tr.State != want || tr.PaidAmount != amount {
+			t.Fatalf("after payment %d: %s, paid %d; want %s, %d", i, tr.State, tr.PaidAmount, want, amount)
+		}
+		if i == 0 {
+			if err := tr.Pay(47_620, "op-2", cs, t1); ErrorCode(err) != Invalid || !strings.Contains(err.Error(), "47619") {
+				t.Fatalf("paying more than the 47619 left: %v, want Invalid naming it", err)
+			}
+		}
 	}
 	if grams != 45_080 || amount != 67_620 {
 		t.Fatalf("payouts sum to %d g and %d, want 45,080 g and 67,620", grams, amount)
+	}
+	if err := tr.Pay(1, "op-3", cs, t1); ErrorCode(err) != FailedPrecondition {
+		t.Fatalf("paying a PAID trade: %v, want FailedPrecondition", err)
 	}
 	if err := tr.Confirm(SideAssociation, t1); ErrorCode(err) != FailedPrecondition {
 		t.Fatalf("confirming a PAID trade: %v, want FailedPrecondition", err)

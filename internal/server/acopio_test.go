@@ -286,7 +286,9 @@ func TestAcopioSettlement(t *testing.T) {
 		if extraTrade.GetLot() != lots["EXTRAFINA"].GetName() || extraTrade.GetGrams() != 100_000 || extraTrade.GetPricePerKg() != 1500 {
 			t.Fatalf("EXTRAFINA order's trade %v: want the whole categorised lot at 15.00", extraTrade)
 		}
-		settle := func(tr *millwav1.Trade, key string, delivered int64) int64 {
+		// settle runs a trade to PAID, paid in the payments given, or in one
+		// of the amount due.
+		settle := func(tr *millwav1.Trade, key string, delivered int64, payments ...int64) int64 {
 			t.Helper()
 			seller := millwav1.NewMarketServiceClient(ts.dial(t, f.secret))
 			buyer := millwav1.NewMarketServiceClient(ts.dial(t, key))
@@ -300,16 +302,25 @@ func TestAcopioSettlement(t *testing.T) {
 			if err != nil {
 				t.Fatalf("RecordDelivery: %v", err)
 			}
-			p, err := buyer.RecordPayment(t.Context(), &millwav1.RecordPaymentRequest{Name: tr.GetName(),
-				PaidAmount: d.GetTrade().GetAmountDue(), PaymentReference: "BN-" + idOf(tr.GetName())[:8]})
-			if err != nil {
-				t.Fatalf("RecordPayment: %v", err)
+			if len(payments) == 0 {
+				payments = []int64{d.GetTrade().GetAmountDue()}
+			}
+			var p *millwav1.RecordPaymentResponse
+			for i, amount := range payments {
+				if p, err = buyer.RecordPayment(t.Context(), &millwav1.RecordPaymentRequest{Name: tr.GetName(),
+					PaidAmount: amount, PaymentReference: fmt.Sprintf("BN-%s-%d", idOf(tr.GetName())[:8], i)}); err != nil {
+					t.Fatalf("RecordPayment %d: %v", i, err)
+				}
+			}
+			if p.GetTrade().GetState() != millwav1.TradeState_TRADE_STATE_PAID {
+				t.Fatalf("trade after its payments %v: %v, want PAID", payments, p.GetTrade().GetState())
 			}
 			return p.GetTrade().GetPaidAmount()
 		}
 		// BABY: 80 kg at S/ 22.00 = 176,000 céntimos. EXTRAFINA: 2 % short,
-		// 98 kg at S/ 15.00 = 147,000.
-		paidBaby, paidExtra := settle(babyTrade, bigKey, 80_000), settle(extraTrade, smallKey, 98_000)
+		// 98 kg at S/ 15.00 = 147,000, paid in two halves: the statements
+		// sum a trade's payments per member, so they read as below.
+		paidBaby, paidExtra := settle(babyTrade, bigKey, 80_000), settle(extraTrade, smallKey, 98_000, 73_500, 73_500)
 		if paidBaby != 176_000 || paidExtra != 147_000 {
 			t.Fatalf("paid %d and %d, want 176,000 and 147,000", paidBaby, paidExtra)
 		}

@@ -128,11 +128,11 @@ func TestMarketFullFlowOverREST(t *testing.T) {
 			t.Fatalf("delivery: %v, amount due %d; want DELIVERED, 2350 × 39.2 = 92,120", delivered.GetTrade().GetState(), due)
 		}
 
-		// Paying less than due is refused; paying it computes the payouts.
+		// Paying more than due is refused; paying it computes the payouts.
 		res = ts.restAs(t, procKey, "POST", "/v1/"+trA.GetName()+":recordPayment",
-			jsonBody(t, &millwav1.RecordPaymentRequest{PaidAmount: due - 1, PaymentReference: "BCP-0001"}))
-		if st := restError(t, "short payment", res, http.StatusBadRequest, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{"paid_amount"}) {
-			t.Fatalf("short payment names %v, want paid_amount", badRequestFields(st))
+			jsonBody(t, &millwav1.RecordPaymentRequest{PaidAmount: due + 1, PaymentReference: "BCP-0001"}))
+		if st := restError(t, "overpayment", res, http.StatusBadRequest, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{"paid_amount"}) {
+			t.Fatalf("overpayment names %v, want paid_amount", badRequestFields(st))
 		}
 		var paid millwav1.RecordPaymentResponse
 		restDo(t, ts, procKey, "POST", "/v1/"+trA.GetName()+":recordPayment",

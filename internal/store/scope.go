@@ -237,13 +237,27 @@ func classifierParentScope(p millwa.Principal) scope {
 
 // lotScope is who sees which lots: admins every lot, an association its
 // own, an agency those originating in its regions, and a processor those
-// still on offer (AVAILABLE, or ALLOCATED with grams left).
+// still on offer (AVAILABLE, or ALLOCATED with grams left) and, whatever
+// their state, those it has a trade on: a buyer reads the lot it bought.
 var lotScope = roleRules{
 	millwa.RoleAdmin:       always(everything),
 	millwa.RoleAssociation: own("associations", "association_id"),
 	millwa.RoleAgency:      inRegions("ubigeo"),
-	millwa.RoleProcessor:   always(scope{sql: "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"}),
+	millwa.RoleProcessor:   processorLots,
 }.scope
+
+// processorLots is the lots a processor sees (see lotScope). The trade
+// condition is a correlated subquery on the lots table by its own name,
+// which every lot query reads unaliased.
+func processorLots(p millwa.Principal) scope {
+	onOffer := "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"
+	id, ok := organisationID(p, "processors")
+	if !ok {
+		return scope{sql: onOffer}
+	}
+	return scope{sql: "(" + onOffer + ") OR EXISTS (SELECT 1 FROM trades tp WHERE tp.lot_id = lots.id AND tp.processor_id = ?)",
+		args: []any{id}}
+}
 
 // purchaseOrderScope is who sees which purchase orders: admins every one, a
 // processor its own; associations, agencies and the zero principal none.

@@ -39,11 +39,15 @@ func (qs queries) MemberStatement(ctx context.Context, p millwa.Principal, assoc
 		return s, dbError(err, "reading the lot sources of member %s", m.ID)
 	}
 	var payouts []millwa.StatementPayout
+	// A trade paid in several payments has a payout per payment: the
+	// member's shares are summed per trade, so that a statement is the
+	// same however the trade was paid.
 	if err := sqlx.SelectContext(ctx, qs.db, &payouts, qs.db.Rebind(`SELECT p.trade_id AS "tradeid", t.lot_id AS "lotid",
-		p.grams AS "grams", p.amount_minor AS "amount", p.currency AS "currency"
+		CAST(SUM(p.grams) AS BIGINT) AS "grams", CAST(SUM(p.amount_minor) AS BIGINT) AS "amount", p.currency AS "currency"
 		FROM payouts p JOIN trades t ON t.id = p.trade_id
 		WHERE p.member_id = ? AND t.lot_id IN (SELECT s.lot_id FROM lot_sources s JOIN receipts r ON r.id = s.receipt_id
 			WHERE r.member_id = ? AND r.campaign = ?)
+		GROUP BY p.trade_id, t.lot_id, p.currency
 		ORDER BY p.trade_id`), m.ID, m.ID, campaign); err != nil {
 		return s, dbError(err, "reading the payouts of member %s", m.ID)
 	}

@@ -15,7 +15,7 @@ import (
 // turns resource names in filters (purchase_order, lot, association,
 // processor) into the ids these columns hold.
 var tradeList = resourceColumns{
-	rowSource: rowSource{noun: "trade", from: "trades", selectList: tradeColumns},
+	rowSource: rowSource{noun: "trade", from: "trades", selectList: tradeColumns + `,` + tradeDisplayColumns},
 	columns: map[string]column{
 		"state":          {expr: "state", kind: millwa.StringField},
 		"purchase_order": {expr: "purchase_order_id", kind: millwa.StringField},
@@ -69,6 +69,11 @@ type tradeRow struct {
 	Revision               int64          `db:"revision"`
 	CreateTime             dbTime         `db:"create_time"`
 	UpdateTime             dbTime         `db:"update_time"`
+	// The display columns (tradeDisplayColumns), read by Get and List
+	// only.
+	LotNumber       sql.NullString `db:"lot_number"`
+	AssociationName sql.NullString `db:"association_name"`
+	ProcessorName   sql.NullString `db:"processor_name"`
 }
 
 const tradeColumns = `id, allocation_id, lot_id, association_id, purchase_order_id, processor_id,
@@ -76,6 +81,14 @@ const tradeColumns = `id, allocation_id, lot_id, association_id, purchase_order_
 	price_minor_per_kg, currency, state, association_confirm_time, processor_confirm_time, confirm_time,
 	delivered_grams, weigh_time, deliver_time, amount_due_minor, paid_amount_minor, payment_reference,
 	pay_time, cancel_time, clearing_id, revision, create_time, update_time`
+
+// tradeDisplayColumns are what a trade shows of its lot and parties, read
+// by correlated subqueries so that the filter and order columns of
+// tradeList stay those of trades alone.
+const tradeDisplayColumns = `
+	(SELECT l.lot_number FROM lots l WHERE l.id = trades.lot_id) AS lot_number,
+	(SELECT a.legal_name FROM associations a WHERE a.id = trades.association_id) AS association_name,
+	(SELECT p.legal_name FROM processors p WHERE p.id = trades.processor_id) AS processor_name`
 
 func (r *tradeRow) trade() millwa.Trade {
 	return millwa.Trade{
@@ -88,6 +101,7 @@ func (r *tradeRow) trade() millwa.Trade {
 		DeliverTime: r.DeliverTime.Time, PaidAmount: r.PaidAmount.Int64, PaymentReference: r.PaymentReference,
 		PayTime: r.PayTime.Time, CancelTime: r.CancelTime.Time, ClearingID: r.ClearingID.String,
 		Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
+		LotNumber: r.LotNumber.String, AssociationName: r.AssociationName.String, ProcessorName: r.ProcessorName.String,
 	}
 }
 
@@ -359,15 +373,17 @@ type payoutRow struct {
 	Amount   int64  `db:"amount_minor"`
 }
 
-// tradePayouts fills the payouts of the paid trades, with the members'
-// names.
+// tradePayouts fills the payouts of the trades paid in part or in full,
+// with the members' names: each member's shares of the payments so far,
+// summed.
 var tradePayouts = children[millwa.Trade, payoutRow]{
 	what: "payouts",
-	query: `SELECT p.trade_id, p.member_id, m.full_name, p.grams, p.amount_minor
+	query: `SELECT p.trade_id, p.member_id, m.full_name,
+			CAST(SUM(p.grams) AS BIGINT) AS grams, CAST(SUM(p.amount_minor) AS BIGINT) AS amount_minor
 		FROM payouts p JOIN members m ON m.id = p.member_id
-		WHERE p.trade_id IN %s ORDER BY p.trade_id, p.member_id`,
+		WHERE p.trade_id IN %s GROUP BY p.trade_id, p.member_id, m.full_name ORDER BY p.trade_id, p.member_id`,
 	id: func(t *millwa.Trade) string {
-		if t.State != millwa.TradePaid {
+		if t.PaidAmount == 0 {
 			return ""
 		}
 		return t.ID
@@ -390,7 +406,7 @@ func (tx *Tx) UpdateTrade(ctx context.Context, tr *millwa.Trade) error {
 	if tr.DeliveredGrams > 0 {
 		delivered = sql.NullInt64{Int64: tr.DeliveredGrams, Valid: true}
 	}
-	if tr.State == millwa.TradePaid {
+	if tr.PaidAmount > 0 {
 		paid = sql.NullInt64{Int64: tr.PaidAmount, Valid: true}
 	}
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE trades SET state = ?, association_confirm_time = ?,
@@ -406,21 +422,43 @@ func (tx *Tx) UpdateTrade(ctx context.Context, tr *millwa.Trade) error {
 	}
 	tr.Revision++
 	tr.UpdateTime = t
+	if pay := tr.NewPayment; pay != nil {
+		if err := tx.insertPayment(ctx, tr, pay, t); err != nil {
+			return err
+		}
+		tr.NewPayment = nil
+	}
 	if tr.State != millwa.TradePaid {
 		return nil
-	}
-	for _, p := range tr.Payouts {
-		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO payouts
-			(trade_id, association_id, member_id, grams, amount_minor, currency, create_time) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			tr.ID, tr.AssociationID, p.MemberID, p.Grams, p.Amount, tr.Currency, dbTime{t}); err != nil {
-			return dbError(err, "inserting the payout of trade %s to member %s", tr.ID, p.MemberID)
-		}
 	}
 	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots SET state = 'SOLD', revision = revision + 1, update_time = ?
 		WHERE id = ? AND state = 'ALLOCATED' AND allocated_grams = net_weight_grams
 		AND NOT EXISTS (SELECT 1 FROM trades WHERE lot_id = ? AND state IN ('MATCHED', 'CONFIRMED', 'DELIVERED'))`),
 		dbTime{t}, tr.LotID, tr.LotID)
 	return dbError(err, "marking lot %s sold", tr.LotID)
+}
+
+// insertPayment writes a payment of trade tr, recorded at t, and its
+// payouts.
+func (tx *Tx) insertPayment(ctx context.Context, tr *millwa.Trade, pay *millwa.Payment, t time.Time) error {
+	id, err := newID()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO trade_payments
+		(id, trade_id, amount_minor, grams, payment_reference, create_time) VALUES (?, ?, ?, ?, ?, ?)`),
+		id, tr.ID, pay.Amount, pay.Grams, pay.Reference, dbTime{t}); err != nil {
+		return dbError(err, "inserting a payment of trade %s", tr.ID)
+	}
+	for _, p := range pay.Payouts {
+		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO payouts
+			(payment_id, trade_id, association_id, member_id, grams, amount_minor, currency, create_time)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			id, tr.ID, tr.AssociationID, p.MemberID, p.Grams, p.Amount, tr.Currency, dbTime{t}); err != nil {
+			return dbError(err, "inserting the payout of trade %s to member %s", tr.ID, p.MemberID)
+		}
+	}
+	return nil
 }
 
 // LotContributions returns the contributions of a lot, by member id.

@@ -129,8 +129,9 @@ func (s *Server) RecordDelivery(ctx context.Context, req *millwav1.RecordDeliver
 		})
 }
 
-// RecordPayment records the payment of a DELIVERED trade and computes the
-// member payouts.
+// RecordPayment records one payment towards a DELIVERED trade and splits
+// it among the members; the trade becomes PAID when its payments reach the
+// amount due. A payment over what is outstanding is refused.
 func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentRequest) (*millwav1.RecordPaymentResponse, error) {
 	if _, err := rpc.Require(ctx); err != nil {
 		return nil, err
@@ -141,7 +142,7 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 		vs.Add("payment_reference", "must be 1 to %d characters: the bank operation number or similar", millwa.MaxPaymentReference)
 	}
 	if req.GetPaidAmount() < 1 {
-		vs.Add("paid_amount", "must be the trade's amount due, in minor units; got %d", req.GetPaidAmount())
+		vs.Add("paid_amount", "must be at least 1 minor unit, at most what is outstanding; got %d", req.GetPaidAmount())
 	}
 	return changeTrade[*millwav1.RecordPaymentResponse](ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradePaid, "pay", &vs,
 		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
@@ -199,14 +200,18 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 				return zero, nil, err
 			}
 			full := tr
-			if tr.State == millwa.TradePaid {
+			if tr.PaidAmount > 0 {
 				// Read it back for the payouts' member names.
 				if full, err = tx.GetTrade(ctx, store.SystemPrincipal, tr.ID); err != nil {
 					return zero, nil, err
 				}
 			}
-			if err := tx.AppendMarketEvents(ctx, millwa.TradeEvent(event, &full)); err != nil {
-				return zero, nil, err
+			// A payment short of the amount due leaves the trade
+			// DELIVERED: TRADE_PAID is for the payment that completes it.
+			if event != millwa.EventTradePaid || tr.State == millwa.TradePaid {
+				if err := tx.AppendMarketEvents(ctx, millwa.TradeEvent(event, &full)); err != nil {
+					return zero, nil, err
+				}
 			}
 			shown := full
 			if p.Role == millwa.RoleProcessor {
@@ -259,6 +264,9 @@ func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
 		CreateTime:             timestamppb.New(tr.CreateTime),
 		UpdateTime:             timestamppb.New(tr.UpdateTime),
 		Etag:                   millwa.Etag(tr.Revision),
+		LotNumber:              tr.LotNumber,
+		AssociationDisplayName: tr.AssociationName,
+		ProcessorDisplayName:   tr.ProcessorName,
 	}
 	for _, po := range tr.Payouts {
 		p.Payouts = append(p.Payouts, &millwav1.Payout{

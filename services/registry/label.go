@@ -7,6 +7,7 @@ import (
 
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/internal/rpc"
 )
@@ -18,27 +19,28 @@ const (
 )
 
 // GetLotLabel returns the content of a lot's bale label (rotulado), as the
-// caller may see the lot: an association only its own, an admin any. The
+// caller may see the lot: an association only its own, a processor those it
+// sees (on offer, or with a trade of its own on them), an admin any. The
 // label shows the lot's market quality group.
 func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelRequest) (*millwav1.GetLotLabelResponse, error) {
 	l, err := rpc.Get(ctx, req.GetName(), lotCollections, s.visibleLot(ctx))
 	if err != nil {
 		return nil, err
 	}
-	p := rpc.Principal(ctx)
 	name := lotName(&l)
 	if l.State == millwa.LotWithdrawn {
 		return nil, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "LOT_WITHDRAWN",
 			Message: name + " is WITHDRAWN: a withdrawn lot is off the market and gets no label"}
 	}
-	// The association and the classifier are read as the caller sees them.
-	// A caller who sees the lot sees both, and the database keeps both
-	// while the lot exists: not finding one is a fault, not an answer.
-	a, err := s.store.GetAssociation(ctx, p, l.AssociationID)
+	// The association and the classifier are read for the label of a lot
+	// the caller sees (a processor sees no classifier otherwise), and the
+	// database keeps both while the lot exists: not finding one is a
+	// fault, not an answer.
+	a, err := s.store.GetAssociation(ctx, store.SystemPrincipal, l.AssociationID)
 	if err != nil {
 		return nil, labelPart(err, "association", name)
 	}
-	c, err := s.store.GetClassifier(ctx, p, l.AssociationID, l.ClassifierID)
+	c, err := s.store.GetClassifier(ctx, store.SystemPrincipal, l.AssociationID, l.ClassifierID)
 	if err != nil {
 		return nil, labelPart(err, "classifier", name)
 	}

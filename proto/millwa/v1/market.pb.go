@@ -106,7 +106,7 @@ const (
 	// The processor weighed the fibre it received (RecordDelivery); waiting
 	// for payment.
 	TradeState_TRADE_STATE_DELIVERED TradeState = 3
-	// The processor paid (RecordPayment); payouts are computed. Final.
+	// The processor's payments (RecordPayment) reached the amount due. Final.
 	TradeState_TRADE_STATE_PAID TradeState = 4
 	// The order was cancelled or expired before both sides confirmed; the
 	// grams went back to the lot. Final.
@@ -636,14 +636,16 @@ type Payout struct {
 	Member string `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
 	// Full name of the member.
 	MemberDisplayName string `protobuf:"bytes,2,opt,name=member_display_name,json=memberDisplayName,proto3" json:"member_display_name,omitempty"`
-	// The member's share of the delivered grams, in proportion to the grams
-	// the member contributed to the lot; shares sum exactly to
-	// delivered_grams (largest remainder).
+	// The member's share of the delivered grams paid for so far, in
+	// proportion to the grams the member contributed to the lot; shares sum
+	// exactly to the grams paid for (delivered_grams once PAID; largest
+	// remainder, per payment).
 	Grams int64 `protobuf:"varint,3,opt,name=grams,proto3" json:"grams,omitempty"`
 	// The member's share of paid_amount, in minor units of the trade's
-	// currency, in proportion to the member's contributed grams; shares sum
-	// exactly to paid_amount (largest remainder; ties go to the member whose
-	// resource name sorts first).
+	// currency, in proportion to the member's contributed grams; each
+	// payment is split exactly (largest remainder; ties go to the member
+	// whose resource name sorts first), so shares sum exactly to
+	// paid_amount.
 	Amount        int64 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -767,18 +769,21 @@ type Trade struct {
 	WeighTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=weigh_time,json=weighTime,proto3" json:"weigh_time,omitempty"`
 	// When the delivery was recorded. Output only.
 	DeliverTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=deliver_time,json=deliverTime,proto3" json:"deliver_time,omitempty"`
-	// Amount paid in minor units; 0 until PAID. Output only.
+	// Amount paid so far in minor units, the sum of the payments; equals
+	// amount_due once PAID. Output only.
 	PaidAmount int64 `protobuf:"varint,24,opt,name=paid_amount,json=paidAmount,proto3" json:"paid_amount,omitempty"`
-	// The payer's reference for the payment (bank operation number or
+	// The payer's reference for the latest payment (bank operation number or
 	// similar). Output only.
 	PaymentReference string `protobuf:"bytes,25,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
-	// When the payment was recorded. Output only.
+	// When the latest payment was recorded. Output only.
 	PayTime *timestamppb.Timestamp `protobuf:"bytes,26,opt,name=pay_time,json=payTime,proto3" json:"pay_time,omitempty"`
 	// When the trade was cancelled. Output only.
 	CancelTime *timestamppb.Timestamp `protobuf:"bytes,27,opt,name=cancel_time,json=cancelTime,proto3" json:"cancel_time,omitempty"`
-	// Member payouts, one per contributing member of the lot, set when PAID.
-	// Shown to the association and admins only; empty for processors. Output
-	// only.
+	// Member payouts, one per contributing member of the lot: each member's
+	// shares of the payments so far, summed (each payment pays for delivered
+	// grams in proportion, and is split exactly by largest remainder). Set
+	// from the first payment. Shown to the association and admins only;
+	// empty for processors. Output only.
 	Payouts []*Payout `protobuf:"bytes,28,rep,name=payouts,proto3" json:"payouts,omitempty"`
 	// Id of the clearing run that created the trade (ClearingSummary.
 	// clearing_id); empty when continuous matching created it. Output only.
@@ -788,9 +793,16 @@ type Trade struct {
 	// When the trade last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,31,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version of the trade; changes on every change. Output only.
-	Etag          string `protobuf:"bytes,32,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,32,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The lot's number as printed on its bale label (Lot.lot_number); empty
+	// when the lot has none. Output only.
+	LotNumber string `protobuf:"bytes,33,opt,name=lot_number,json=lotNumber,proto3" json:"lot_number,omitempty"`
+	// Legal name of the selling association. Output only.
+	AssociationDisplayName string `protobuf:"bytes,34,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	// Legal name of the buying processor. Output only.
+	ProcessorDisplayName string `protobuf:"bytes,35,opt,name=processor_display_name,json=processorDisplayName,proto3" json:"processor_display_name,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Trade) Reset() {
@@ -1043,6 +1055,27 @@ func (x *Trade) GetUpdateTime() *timestamppb.Timestamp {
 func (x *Trade) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *Trade) GetLotNumber() string {
+	if x != nil {
+		return x.LotNumber
+	}
+	return ""
+}
+
+func (x *Trade) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
+}
+
+func (x *Trade) GetProcessorDisplayName() string {
+	if x != nil {
+		return x.ProcessorDisplayName
 	}
 	return ""
 }
@@ -2876,8 +2909,8 @@ type RecordPaymentRequest struct {
 	// Optional etag of the trade as last read; if the trade has changed since:
 	// ABORTED.
 	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
-	// Amount paid, in minor units of the trade's currency; must equal the
-	// trade's amount_due.
+	// Amount of this payment, in minor units of the trade's currency: 1 to
+	// what is outstanding (the trade's amount_due less its paid_amount).
 	PaidAmount int64 `protobuf:"varint,4,opt,name=paid_amount,json=paidAmount,proto3" json:"paid_amount,omitempty"`
 	// The payer's reference for the payment, for example a bank operation
 	// number, 1 to 100 characters.
@@ -2954,7 +2987,8 @@ func (x *RecordPaymentRequest) GetPaymentReference() string {
 // RecordPaymentResponse is the response of RecordPayment.
 type RecordPaymentResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The trade, now PAID, with its payouts (empty for processors).
+	// The trade after the payment, PAID when it is paid in full, with its
+	// payouts (empty for processors).
 	Trade         *Trade `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3336,8 +3370,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12.\n" +
 	"\x13member_display_name\x18\x02 \x01(\tR\x11memberDisplayName\x12\x14\n" +
 	"\x05grams\x18\x03 \x01(\x03R\x05grams\x12\x16\n" +
-	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xcb\n" +
-	"\n" +
+	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xda\v\n" +
 	"\x05Trade\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0epurchase_order\x18\x02 \x01(\tR\rpurchaseOrder\x12\x10\n" +
@@ -3379,7 +3412,11 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18  \x01(\tR\x04etag\"\xe3\x04\n" +
+	"\x04etag\x18  \x01(\tR\x04etag\x12\x1d\n" +
+	"\n" +
+	"lot_number\x18! \x01(\tR\tlotNumber\x128\n" +
+	"\x18association_display_name\x18\" \x01(\tR\x16associationDisplayName\x124\n" +
+	"\x16processor_display_name\x18# \x01(\tR\x14processorDisplayName\"\xe3\x04\n" +
 	"\x0fClearingSummary\x12\x1f\n" +
 	"\vclearing_id\x18\x01 \x01(\tR\n" +
 	"clearingId\x12\x17\n" +

@@ -221,14 +221,18 @@ type MarketServiceClient interface {
 	// state); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordDelivery(ctx context.Context, in *RecordDeliveryRequest, opts ...grpc.CallOption) (*RecordDeliveryResponse, error)
-	// RecordPayment records that the processor paid the amount due of a
-	// DELIVERED trade; the trade becomes PAID and the member payouts are
-	// computed (see Trade.payouts). When every trade on a fully allocated lot
-	// is PAID, the lot becomes SOLD.
+	// RecordPayment records one payment by the processor towards a DELIVERED
+	// trade: several payments may add up to the amount due. Each payment is
+	// split among the lot's members when it is recorded (see Trade.payouts),
+	// so that members can be paid as the money comes in; the trade stays
+	// DELIVERED until its payments reach amount_due and then becomes PAID.
+	// Each payment is one audit event and is idempotent by request_id. When
+	// every trade on a fully allocated lot is PAID, the lot becomes SOLD.
 	//
 	// Caller: admin; the processor of the trade. Errors: INVALID_ARGUMENT
-	// (paid_amount differs from the trade's amount_due, payment_reference
-	// missing or too long); NOT_FOUND (no such trade, or not the caller's);
+	// (paid_amount below 1 or above what is outstanding, amount_due less
+	// paid_amount; the message names the outstanding amount, in English and
+	// Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
 	// FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
 	// state); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
@@ -618,14 +622,18 @@ type MarketServiceServer interface {
 	// state); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordDelivery(context.Context, *RecordDeliveryRequest) (*RecordDeliveryResponse, error)
-	// RecordPayment records that the processor paid the amount due of a
-	// DELIVERED trade; the trade becomes PAID and the member payouts are
-	// computed (see Trade.payouts). When every trade on a fully allocated lot
-	// is PAID, the lot becomes SOLD.
+	// RecordPayment records one payment by the processor towards a DELIVERED
+	// trade: several payments may add up to the amount due. Each payment is
+	// split among the lot's members when it is recorded (see Trade.payouts),
+	// so that members can be paid as the money comes in; the trade stays
+	// DELIVERED until its payments reach amount_due and then becomes PAID.
+	// Each payment is one audit event and is idempotent by request_id. When
+	// every trade on a fully allocated lot is PAID, the lot becomes SOLD.
 	//
 	// Caller: admin; the processor of the trade. Errors: INVALID_ARGUMENT
-	// (paid_amount differs from the trade's amount_due, payment_reference
-	// missing or too long); NOT_FOUND (no such trade, or not the caller's);
+	// (paid_amount below 1 or above what is outstanding, amount_due less
+	// paid_amount; the message names the outstanding amount, in English and
+	// Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
 	// FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
 	// state); ABORTED (etag is stale, or the same request_id is still being
 	// processed).

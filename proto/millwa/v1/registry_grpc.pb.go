@@ -248,9 +248,10 @@ type RegistryServiceClient interface {
 	// SVG and PDF, and the payload of its QR code. The label shows the lot's
 	// market quality group.
 	//
-	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
-	// (malformed name); NOT_FOUND (no such lot, or not the caller's);
-	// FAILED_PRECONDITION (the lot is WITHDRAWN).
+	// Caller: admin; the association itself; a processor when the lot is on
+	// offer or belongs to one of its trades, whatever its state. Errors:
+	// INVALID_ARGUMENT (malformed name); NOT_FOUND (no such lot, or not
+	// visible to the caller); FAILED_PRECONDITION (the lot is WITHDRAWN).
 	GetLotLabel(ctx context.Context, in *GetLotLabelRequest, opts ...grpc.CallOption) (*GetLotLabelResponse, error)
 	// CreateReceipt records one member's delivery at a collection point
 	// (centro de acopio): weighed, and either classed into quality groups
@@ -712,9 +713,10 @@ type RegistryServiceServer interface {
 	// SVG and PDF, and the payload of its QR code. The label shows the lot's
 	// market quality group.
 	//
-	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
-	// (malformed name); NOT_FOUND (no such lot, or not the caller's);
-	// FAILED_PRECONDITION (the lot is WITHDRAWN).
+	// Caller: admin; the association itself; a processor when the lot is on
+	// offer or belongs to one of its trades, whatever its state. Errors:
+	// INVALID_ARGUMENT (malformed name); NOT_FOUND (no such lot, or not
+	// visible to the caller); FAILED_PRECONDITION (the lot is WITHDRAWN).
 	GetLotLabel(context.Context, *GetLotLabelRequest) (*GetLotLabelResponse, error)
 	// CreateReceipt records one member's delivery at a collection point
 	// (centro de acopio): weighed, and either classed into quality groups
