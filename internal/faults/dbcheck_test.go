@@ -79,7 +79,9 @@ var databaseRules = []struct{ rule, query string }{
 	{"paid trades whose payouts do not add up to the payment", `SELECT COUNT(*) FROM trades t WHERE state = 'PAID' AND (paid_amount_minor IS NULL
 		OR paid_amount_minor <> (SELECT COALESCE(SUM(amount_minor), 0) FROM payouts WHERE trade_id = t.id)
 		OR delivered_grams <> (SELECT COALESCE(SUM(grams), 0) FROM payouts WHERE trade_id = t.id))`},
-	{"payouts of trades not paid", `SELECT COUNT(*) FROM payouts p JOIN trades t ON t.id = p.trade_id WHERE t.state <> 'PAID'`},
+	{"payouts of trades neither delivered nor paid", `SELECT COUNT(*) FROM payouts p JOIN trades t ON t.id = p.trade_id WHERE t.state NOT IN ('DELIVERED', 'PAID')`},
+	{"payments whose payouts do not add up to them", `SELECT COUNT(*) FROM trade_payments m WHERE m.amount_minor <> (SELECT COALESCE(SUM(amount_minor), 0) FROM payouts WHERE payment_id = m.id)
+		OR m.grams <> (SELECT COALESCE(SUM(grams), 0) FROM payouts WHERE payment_id = m.id)`},
 	// Every change carries its audit event, in the same transaction.
 	{"lots without exactly one create audit event", `SELECT COUNT(*) FROM lots l WHERE (SELECT COUNT(*) FROM audit_events
 		WHERE resource = 'associations/' || l.association_id || '/lots/' || l.id AND action = 'create') <> 1`},
