@@ -115,6 +115,12 @@ func TestConsistencyReportFindsTheLenientClassifier(t *testing.T) {
 		if len(below) != 1 || below[0].GetClassifier() != s.lenient {
 			t.Fatalf("classifiers below threshold: %v, want the lenient %s alone", below, s.lenient)
 		}
+		// The report names the lenient classifier and its association, not
+		// only their resource names.
+		if below[0].GetClassifierDisplayName() != "Clasificador 1" || below[0].GetAssociationDisplayName() != s.f.assoc.GetLegalName() {
+			t.Errorf("the lenient classifier is named %q of %q, want Clasificador 1 of %q",
+				below[0].GetClassifierDisplayName(), below[0].GetAssociationDisplayName(), s.f.assoc.GetLegalName())
+		}
 		st := below[0].GetStatistics()
 		if st.GetExactAgreementCount() != 0 || st.GetDeclaredFinerCount() != 20 || st.GetMeanBiasUm() <= 0 || st.WeightedKappa == nil {
 			t.Fatalf("the lenient classifier's statistics: %v; want no exact agreement, 20 declared finer, a positive bias", st)

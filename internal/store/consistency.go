@@ -126,3 +126,34 @@ func (s *Store) HasAuditLots(ctx context.Context, p millwa.Principal, a AuditSco
 	err := s.r.GetContext(ctx, &n, s.r.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM lots l WHERE `+sc.sql+` LIMIT 1) AS one`), sc.args...)
 	return n > 0, dbError(err, "looking for lots of an audit scope")
 }
+
+// ClassifierNames are the names a report prints beside a classifier's
+// resource name.
+type ClassifierNames struct {
+	DisplayName     string `db:"full_name"`
+	AssociationName string `db:"legal_name"`
+}
+
+// ClassifierNamesByID returns the full names of the classifiers with the
+// given ids and the legal names of their associations, keyed by classifier
+// id. Ids that name no classifier are left out.
+func (s *Store) ClassifierNamesByID(ctx context.Context, ids []string) (map[string]ClassifierNames, error) {
+	out := make(map[string]ClassifierNames, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in := inScope("c.id", ids)
+	var rows []struct {
+		ID string `db:"id"`
+		ClassifierNames
+	}
+	query := `SELECT c.id, c.full_name, a.legal_name FROM classifiers c
+		JOIN associations a ON a.id = c.association_id WHERE ` + in.sql
+	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), in.args...); err != nil {
+		return nil, dbError(err, "reading classifier names")
+	}
+	for _, r := range rows {
+		out[r.ID] = r.ClassifierNames
+	}
+	return out, nil
+}

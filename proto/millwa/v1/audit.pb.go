@@ -2136,9 +2136,14 @@ type ClassifierConsistency struct {
 	// "associations/{association}/classifiers/{classifier}".
 	Classifier string `protobuf:"bytes,1,opt,name=classifier,proto3" json:"classifier,omitempty"`
 	// The classifier's agreement over its checks counted in the report.
-	Statistics    *AgreementStatistics `protobuf:"bytes,2,opt,name=statistics,proto3" json:"statistics,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Statistics *AgreementStatistics `protobuf:"bytes,2,opt,name=statistics,proto3" json:"statistics,omitempty"`
+	// Output only. The classifier's full name, so that an inspector reads who
+	// the classifier is without looking the resource name up.
+	ClassifierDisplayName string `protobuf:"bytes,3,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	// Output only. The legal name of the classifier's association.
+	AssociationDisplayName string `protobuf:"bytes,4,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *ClassifierConsistency) Reset() {
@@ -2183,6 +2188,20 @@ func (x *ClassifierConsistency) GetStatistics() *AgreementStatistics {
 		return x.Statistics
 	}
 	return nil
+}
+
+func (x *ClassifierConsistency) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
+	}
+	return ""
+}
+
+func (x *ClassifierConsistency) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
 }
 
 // PeriodAgreement is the agreement of the checks recorded in one interval.
@@ -3088,14 +3107,16 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04rows\x18\x02 \x03(\v2\x1d.millwa.v1.ConfusionMatrixRowR\x04rows\"q\n" +
 	"\x12ConfusionMatrixRow\x124\n" +
 	"\x16declared_quality_group\x18\x01 \x01(\tR\x14declaredQualityGroup\x12%\n" +
-	"\x0echecked_counts\x18\x02 \x03(\x05R\rcheckedCounts\"w\n" +
+	"\x0echecked_counts\x18\x02 \x03(\x05R\rcheckedCounts\"\xe9\x01\n" +
 	"\x15ClassifierConsistency\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\tR\n" +
 	"classifier\x12>\n" +
 	"\n" +
 	"statistics\x18\x02 \x01(\v2\x1e.millwa.v1.AgreementStatisticsR\n" +
-	"statistics\"\xc3\x01\n" +
+	"statistics\x126\n" +
+	"\x17classifier_display_name\x18\x03 \x01(\tR\x15classifierDisplayName\x128\n" +
+	"\x18association_display_name\x18\x04 \x01(\tR\x16associationDisplayName\"\xc3\x01\n" +
 	"\x0fPeriodAgreement\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
