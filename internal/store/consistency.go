@@ -103,6 +103,8 @@ type AuditLot struct {
 	ID            string `db:"id"`
 	AssociationID string `db:"association_id"`
 	ClassifierID  string `db:"classifier_id"`
+	// LotNumber is the number on the lot's bales, empty when it has none.
+	LotNumber string `db:"lot_number"`
 }
 
 // AuditLots returns the lots in scope that p may read registered in
@@ -110,7 +112,7 @@ type AuditLot struct {
 func (s *Store) AuditLots(ctx context.Context, p millwa.Principal, a AuditScope, from, to, asOf time.Time) ([]AuditLot, error) {
 	sc := a.sql(p)
 	var out []AuditLot
-	query := `SELECT l.id, l.association_id, l.classifier_id FROM lots l
+	query := `SELECT l.id, l.association_id, l.classifier_id, l.lot_number FROM lots l
 		WHERE l.create_time >= ? AND l.create_time < ? AND l.create_time <= ?
 		AND NOT (l.state = 'WITHDRAWN' AND l.update_time <= ?) AND (` + sc.sql + `) ORDER BY l.id`
 	err := sqlx.SelectContext(ctx, s.r, &out, s.r.Rebind(query),

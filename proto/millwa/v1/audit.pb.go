@@ -1011,7 +1011,15 @@ type ClassifierSample struct {
 	// Why this severity and size, in Spanish and English, for example en
 	// "20 lots: code letter C; tightened (kappa 0.42 < 0.60 over 12 checks):
 	// 8 lots" (tightened inspection takes the next code letter's sample).
-	Reason        *LocalizedText `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason *LocalizedText `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Output only. The classifier's full name.
+	ClassifierDisplayName string `protobuf:"bytes,9,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	// Output only. The legal name of the classifier's association.
+	AssociationDisplayName string `protobuf:"bytes,10,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	// Output only. The lot numbers of lots, in the same order: the numbers
+	// written on the bales, which an inspector looks for in the warehouse. An
+	// entry is empty for a lot registered without a number.
+	LotNumbers    []string `protobuf:"bytes,11,rep,name=lot_numbers,json=lotNumbers,proto3" json:"lot_numbers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1098,6 +1106,27 @@ func (x *ClassifierSample) GetLots() []string {
 func (x *ClassifierSample) GetReason() *LocalizedText {
 	if x != nil {
 		return x.Reason
+	}
+	return nil
+}
+
+func (x *ClassifierSample) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
+	}
+	return ""
+}
+
+func (x *ClassifierSample) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
+}
+
+func (x *ClassifierSample) GetLotNumbers() []string {
+	if x != nil {
+		return x.LotNumbers
 	}
 	return nil
 }
@@ -2996,7 +3025,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04rule\x18\x06 \x01(\x0e2\x17.millwa.v1.SamplingRuleR\x04rule\x12\x1b\n" +
 	"\tlot_count\x18\a \x01(\x05R\blotCount\x12!\n" +
 	"\fsample_count\x18\b \x01(\x05R\vsampleCount\x12J\n" +
-	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\"\xf2\x02\n" +
+	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\"\x85\x04\n" +
 	"\x10ClassifierSample\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\tR\n" +
@@ -3008,7 +3037,12 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\vsample_size\x18\x06 \x01(\x05R\n" +
 	"sampleSize\x12\x12\n" +
 	"\x04lots\x18\a \x03(\tR\x04lots\x120\n" +
-	"\x06reason\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\x06reasonB\x18\n" +
+	"\x06reason\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\x06reason\x126\n" +
+	"\x17classifier_display_name\x18\t \x01(\tR\x15classifierDisplayName\x128\n" +
+	"\x18association_display_name\x18\n" +
+	" \x01(\tR\x16associationDisplayName\x12\x1f\n" +
+	"\vlot_numbers\x18\v \x03(\tR\n" +
+	"lotNumbersB\x18\n" +
 	"\x16_recent_weighted_kappa\"\xfe\x05\n" +
 	"\fCheckGrading\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
