@@ -114,6 +114,13 @@ type AuditServiceClient interface {
 	// the standard, association or classifier does not exist, or when the
 	// scope is not within the calling agency's regions (for an association or
 	// classifier: it has no lots there).
+	//
+	// Over REST, the same report is also a page and a spreadsheet, with the
+	// same query parameters and the same API key: GET
+	// /v1/audit/consistencyReport.html (lang=es, the default, or lang=en) and
+	// GET /v1/audit/consistencyReport.csv. In a query string, start_time and
+	// end_time are RFC 3339 times or dates ("2026-01-01": the start of that
+	// day in Peru, America/Lima, 05:00 UTC).
 	GetConsistencyReport(ctx context.Context, in *GetConsistencyReportRequest, opts ...grpc.CallOption) (*GetConsistencyReportResponse, error)
 	// ListAuditEvents lists events of the audit log, by sequence.
 	//
@@ -330,6 +337,13 @@ type AuditServiceServer interface {
 	// the standard, association or classifier does not exist, or when the
 	// scope is not within the calling agency's regions (for an association or
 	// classifier: it has no lots there).
+	//
+	// Over REST, the same report is also a page and a spreadsheet, with the
+	// same query parameters and the same API key: GET
+	// /v1/audit/consistencyReport.html (lang=es, the default, or lang=en) and
+	// GET /v1/audit/consistencyReport.csv. In a query string, start_time and
+	// end_time are RFC 3339 times or dates ("2026-01-01": the start of that
+	// day in Peru, America/Lima, 05:00 UTC).
 	GetConsistencyReport(context.Context, *GetConsistencyReportRequest) (*GetConsistencyReportResponse, error)
 	// ListAuditEvents lists events of the audit log, by sequence.
 	//
