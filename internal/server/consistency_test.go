@@ -229,6 +229,15 @@ func TestConsistencyScopeAndValidation(t *testing.T) {
 			if err != nil || resp.GetConsistencyReport().GetOverall().GetCheckCount() == 0 {
 				t.Fatalf("admin's report on the %s: %v %v", name, resp, err)
 			}
+			// The scope is named as well as given by resource name.
+			r := resp.GetConsistencyReport()
+			wantAssoc, wantClassifier := map[string]string{"region": "", "association": s.f.assoc.GetLegalName(), "classifier": s.f.assoc.GetLegalName()}[name], ""
+			if name == "classifier" {
+				wantClassifier = "Clasificador 1"
+			}
+			if r.GetAssociationDisplayName() != wantAssoc || r.GetClassifierDisplayName() != wantClassifier {
+				t.Errorf("the %s report names %q of %q, want %q of %q", name, r.GetClassifierDisplayName(), r.GetAssociationDisplayName(), wantClassifier, wantAssoc)
+			}
 		}
 		_, err := cusco.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{Region: "2101", StartTime: start, EndTime: end})
 		wantCode(t, "Cusco agency's plan for a Puno province", err, codes.NotFound)

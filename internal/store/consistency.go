@@ -159,3 +159,14 @@ func (s *Store) ClassifierNamesByID(ctx context.Context, ids []string) (map[stri
 	}
 	return out, nil
 }
+
+// AssociationName returns the legal name of the association id, or "" when
+// there is none.
+func (s *Store) AssociationName(ctx context.Context, id string) (string, error) {
+	var names []string
+	err := sqlx.SelectContext(ctx, s.r, &names, s.r.Rebind(`SELECT legal_name FROM associations WHERE id = ?`), id)
+	if err != nil || len(names) == 0 {
+		return "", dbError(err, "reading an association's name")
+	}
+	return names[0], nil
+}

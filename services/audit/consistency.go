@@ -88,9 +88,21 @@ func (s *Server) GetConsistencyReport(ctx context.Context, req *millwav1.GetCons
 	for i, c := range r.Below {
 		ids[i] = c.ClassifierID
 	}
+	if scope.ClassifierID != "" {
+		ids = append(ids, scope.ClassifierID)
+	}
 	names, err := s.store.ClassifierNamesByID(ctx, ids)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case scope.ClassifierID != "":
+		n := names[scope.ClassifierID]
+		out.ClassifierDisplayName, out.AssociationDisplayName = n.DisplayName, n.AssociationName
+	case scope.AssociationID != "":
+		if out.AssociationDisplayName, err = s.store.AssociationName(ctx, scope.AssociationID); err != nil {
+			return nil, err
+		}
 	}
 	for i, c := range r.Below {
 		n := names[c.ClassifierID]

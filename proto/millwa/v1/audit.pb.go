@@ -1849,9 +1849,16 @@ type ConsistencyReport struct {
 	// its ubigeo code lies in: "Puno" for "21" and for "2101". Empty for an
 	// association or a classifier. It lets a client name the region without
 	// a table of ubigeo codes of its own.
-	RegionName    string `protobuf:"bytes,17,opt,name=region_name,json=regionName,proto3" json:"region_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RegionName string `protobuf:"bytes,17,opt,name=region_name,json=regionName,proto3" json:"region_name,omitempty"`
+	// Output only. For an association scope, its legal name; for a
+	// classifier scope, the legal name of the classifier's association.
+	// Empty for a region.
+	AssociationDisplayName string `protobuf:"bytes,18,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	// Output only. For a classifier scope, the classifier's full name; empty
+	// otherwise.
+	ClassifierDisplayName string `protobuf:"bytes,19,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *ConsistencyReport) Reset() {
@@ -2012,6 +2019,20 @@ func (x *ConsistencyReport) GetMonthlyAgreement() []*PeriodAgreement {
 func (x *ConsistencyReport) GetRegionName() string {
 	if x != nil {
 		return x.RegionName
+	}
+	return ""
+}
+
+func (x *ConsistencyReport) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
+}
+
+func (x *ConsistencyReport) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
 	}
 	return ""
 }
@@ -3246,7 +3267,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x05scopeB\x12\n" +
 	"\x10_kappa_threshold\"k\n" +
 	"\x1cGetConsistencyReportResponse\x12K\n" +
-	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xef\x06\n" +
+	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xe1\a\n" +
 	"\x11ConsistencyReport\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\"\n" +
 	"\vassociation\x18\x02 \x01(\tH\x00R\vassociation\x12 \n" +
@@ -3269,7 +3290,9 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x1bclassifiers_below_threshold\x18\x0f \x03(\v2 .millwa.v1.ClassifierConsistencyR\x19classifiersBelowThreshold\x12G\n" +
 	"\x11monthly_agreement\x18\x10 \x03(\v2\x1a.millwa.v1.PeriodAgreementR\x10monthlyAgreement\x12\x1f\n" +
 	"\vregion_name\x18\x11 \x01(\tR\n" +
-	"regionNameB\a\n" +
+	"regionName\x128\n" +
+	"\x18association_display_name\x18\x12 \x01(\tR\x16associationDisplayName\x126\n" +
+	"\x17classifier_display_name\x18\x13 \x01(\tR\x15classifierDisplayNameB\a\n" +
 	"\x05scope\"\xac\x05\n" +
 	"\x13AgreementStatistics\x12\x1f\n" +
 	"\vcheck_count\x18\x01 \x01(\x05R\n" +
