@@ -317,8 +317,14 @@ func scopeText(r *millwav1.ConsistencyReport, l *Language) string {
 		}
 		return fmt.Sprintf(l.text.ScopeUbigeoF, code, name)
 	case *millwav1.ConsistencyReport_Association:
+		if name := r.GetAssociationDisplayName(); name != "" {
+			return fmt.Sprintf(l.text.ScopeAssociationF, name+" ("+s.Association+")")
+		}
 		return fmt.Sprintf(l.text.ScopeAssociationF, s.Association)
 	case *millwav1.ConsistencyReport_Classifier:
+		if name := r.GetClassifierDisplayName(); name != "" {
+			return fmt.Sprintf(l.text.ScopeClassifierF, name+" · "+r.GetAssociationDisplayName()+" ("+s.Classifier+")")
+		}
 		return fmt.Sprintf(l.text.ScopeClassifierF, s.Classifier)
 	}
 	return l.text.NoScope
