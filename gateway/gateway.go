@@ -135,7 +135,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerSheets(root, mux, conn)
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
-	root.Handle("/", mux)
+	root.Handle("/", timeQuery(mux))
 	return limitBody(root, MaxBodyBytes), nil
 }
 

@@ -195,7 +195,7 @@ func TestReportRoutesAnswerErrorsAsStatusJSON(t *testing.T) {
 		{"?region=PermissionDenied", http.StatusForbidden, codes.PermissionDenied, nil},
 		{"?region=InvalidArgument", http.StatusBadRequest, codes.InvalidArgument, nil},
 		{"?region=ResourceExhausted", http.StatusTooManyRequests, codes.ResourceExhausted, nil},
-		{"?region=21&startTime=2025-11-01", http.StatusBadRequest, codes.InvalidArgument, []string{"start_time"}},
+		{"?region=21&startTime=2025-11-31", http.StatusBadRequest, codes.InvalidArgument, []string{"start_time"}},
 		{"?region=21&classifier=associations/a/classifiers/c&kappaThreshold=x", http.StatusBadRequest, codes.InvalidArgument, []string{"kappa_threshold", "scope"}},
 		{"?region=21&lang=qu", http.StatusBadRequest, codes.InvalidArgument, []string{"lang"}},
 	} {

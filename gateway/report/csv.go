@@ -92,9 +92,10 @@ func CSV(w io.Writer, r *millwav1.ConsistencyReport, l *Language) error {
 
 	row()
 	row(t.Below)
-	row(append([]string{t.Classifier}, statsHeader...)...)
+	row(append([]string{t.Classifier, t.ClassifierName, t.AssociationName}, statsHeader...)...)
 	for _, c := range r.GetClassifiersBelowThreshold() {
-		row(append([]string{c.GetClassifier()}, stats(c.GetStatistics())...)...)
+		row(append([]string{c.GetClassifier(), c.GetClassifierDisplayName(), c.GetAssociationDisplayName()},
+			stats(c.GetStatistics())...)...)
 	}
 
 	row()

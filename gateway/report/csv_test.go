@@ -96,8 +96,9 @@ func TestReportCSV(t *testing.T) {
 			}
 			below := csvSection(t, records, tt.lang.text.Below)
 			if len(below) != 3 || below[1][0] != "associations/apa-nuevo-amanecer/classifiers/c-undefined" ||
-				!slices.Equal(below[1][8:], []string{"", "", "", "1.200"}) ||
-				!slices.Equal(below[2], []string{"associations/apa-nuevo-amanecer/classifiers/c-lenient", "20", "0", "0.00", "20", "100.00", "20", "0", "0.5534", "0.4101", "0.6967", "1.400"}) {
+				!slices.Equal(below[1][1:3], []string{"", ""}) || !slices.Equal(below[1][10:], []string{"", "", "", "1.200"}) ||
+				!slices.Equal(below[2], []string{"associations/apa-nuevo-amanecer/classifiers/c-lenient",
+					"Rosa Quispe Mamani", "APA Nuevo Amanecer", "20", "0", "0.00", "20", "100.00", "20", "0", "0.5534", "0.4101", "0.6967", "1.400"}) {
 				t.Errorf("classifiers below threshold %q", below)
 			}
 			monthly := csvSection(t, records, tt.lang.text.Monthly)

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -58,11 +57,12 @@ var reportParams = []reportParam{
 	}},
 }
 
-// parseReportTime reads a timestamp as the JSON route does: RFC 3339.
+// parseReportTime reads a timestamp as the JSON route does: RFC 3339 or a
+// date in Lima.
 func parseReportTime(v string) (*timestamppb.Timestamp, string) {
-	t, err := time.Parse(time.RFC3339Nano, v)
+	t, err := ParseTime(v)
 	if err != nil {
-		return nil, fmt.Sprintf("%q is not an RFC 3339 time such as 2026-01-01T00:00:00Z", v)
+		return nil, fmt.Sprintf("%q is not %s", v, TimeFormats)
 	}
 	return timestamppb.New(t), ""
 }

@@ -49,8 +49,8 @@ func newStatsView(s *millwav1.AgreementStatistics, l *Language) statsView {
 
 // classifierView is one row of the table of classifiers below threshold.
 type classifierView struct {
-	Name  string
-	Stats statsView
+	Name, DisplayName, AssociationName string
+	Stats                              statsView
 }
 
 // reportView is everything the page shows, already in its language: the
@@ -88,7 +88,8 @@ func newReportView(r *millwav1.ConsistencyReport, l *Language) reportView {
 		Chart:         newMonthChart(r.GetMonthlyAgreement(), l),
 	}
 	for _, c := range r.GetClassifiersBelowThreshold() {
-		v.Below = append(v.Below, classifierView{Name: c.GetClassifier(), Stats: newStatsView(c.GetStatistics(), l)})
+		v.Below = append(v.Below, classifierView{Name: c.GetClassifier(),
+			DisplayName: c.GetClassifierDisplayName(), AssociationName: c.GetAssociationDisplayName(), Stats: newStatsView(c.GetStatistics(), l)})
 	}
 	return v
 }

@@ -75,7 +75,8 @@ func testReport() *millwav1.ConsistencyReport {
 		ConfusionMatrix: m,
 		ClassifiersBelowThreshold: []*millwav1.ClassifierConsistency{
 			{Classifier: "associations/apa-nuevo-amanecer/classifiers/c-undefined", Statistics: testStats(1, 0, 1, 1, 0, nil, proto.Float64(1.2))},
-			{Classifier: "associations/apa-nuevo-amanecer/classifiers/c-lenient", Statistics: testStats(20, 0, 20, 20, 0, []float64{0.5534, 0.4101, 0.6967}, proto.Float64(1.4))},
+			{Classifier: "associations/apa-nuevo-amanecer/classifiers/c-lenient", ClassifierDisplayName: "Rosa Quispe Mamani",
+				AssociationDisplayName: "APA Nuevo Amanecer", Statistics: testStats(20, 0, 20, 20, 0, []float64{0.5534, 0.4101, 0.6967}, proto.Float64(1.4))},
 		},
 		MonthlyAgreement: []*millwav1.PeriodAgreement{
 			month("2025-11-01T00:00:00Z", "2025-12-01T00:00:00Z", testStats(20, 15, 20, 5, 0, []float64{0.88, 0.8, 0.96}, proto.Float64(0.5))),
@@ -320,7 +321,8 @@ func TestReportHTMLInBothLanguages(t *testing.T) {
 			if below[1][0] != "associations/apa-nuevo-amanecer/classifiers/c-undefined" || below[1][6] != tt.undefined {
 				t.Errorf("first classifier row %q, want c-undefined with kappa %q", below[1], tt.undefined)
 			}
-			if got := below[2]; got[0] != "associations/apa-nuevo-amanecer/classifiers/c-lenient" || got[1] != tt.lenientChecks ||
+			if got := below[2]; !strings.HasPrefix(got[0], "Rosa Quispe Mamani · APA Nuevo Amanecer") ||
+				!strings.HasSuffix(got[0], "associations/apa-nuevo-amanecer/classifiers/c-lenient") || got[1] != tt.lenientChecks ||
 				got[2] != tt.lenientExact || got[6] != tt.lenientKappa {
 				t.Errorf("second classifier row %q, want c-lenient, %s checks, exact %s, kappa %s", got, tt.lenientChecks, tt.lenientExact, tt.lenientKappa)
 			}

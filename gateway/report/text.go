@@ -47,6 +47,8 @@ type reportText struct {
 	ChartTitle, ChartDescF, MonthTitleF, NoMonths     string
 
 	Below, BelowNote, NoneBelow, Classifier, Footer string
+	// ClassifierName and AssociationName head the CSV's name columns.
+	ClassifierName, AssociationName string
 
 	// Column headers of the CSV that the page words differently.
 	ExactCount, ExactPct, AdjacentCount, AdjacentPct, Scope, ScopeCode string
@@ -113,6 +115,8 @@ var spanish = &Language{
 		BelowNote:         "Del peor al mejor: primero los de kappa no definido con desacuerdos, luego el kappa más bajo.",
 		NoneBelow:         "Ningún clasificador está bajo el umbral.",
 		Classifier:        "Clasificador",
+		ClassifierName:    "Nombre del clasificador",
+		AssociationName:   "Asociación",
 		Footer:            "Millwa — informe calculado en cada consulta a partir de la última verificación de cada lote.",
 		ExactCount:        "Acuerdo exacto (verificaciones)",
 		ExactPct:          "Acuerdo exacto (%)",
@@ -184,6 +188,8 @@ var english = &Language{
 		BelowNote:         "Worst first: undefined kappa with disagreements first, then the lowest kappa.",
 		NoneBelow:         "No classifier is below the threshold.",
 		Classifier:        "Classifier",
+		ClassifierName:    "Classifier name",
+		AssociationName:   "Association",
 		Footer:            "Millwa — report computed on each request from the latest check of each lot.",
 		ExactCount:        "Exact agreement (checks)",
 		ExactPct:          "Exact agreement (%)",
@@ -311,8 +317,14 @@ func scopeText(r *millwav1.ConsistencyReport, l *Language) string {
 		}
 		return fmt.Sprintf(l.text.ScopeUbigeoF, code, name)
 	case *millwav1.ConsistencyReport_Association:
+		if name := r.GetAssociationDisplayName(); name != "" {
+			return fmt.Sprintf(l.text.ScopeAssociationF, name+" ("+s.Association+")")
+		}
 		return fmt.Sprintf(l.text.ScopeAssociationF, s.Association)
 	case *millwav1.ConsistencyReport_Classifier:
+		if name := r.GetClassifierDisplayName(); name != "" {
+			return fmt.Sprintf(l.text.ScopeClassifierF, name+" · "+r.GetAssociationDisplayName()+" ("+s.Classifier+")")
+		}
 		return fmt.Sprintf(l.text.ScopeClassifierF, s.Classifier)
 	}
 	return l.text.NoScope

@@ -15,15 +15,20 @@ func TestReportScopeText(t *testing.T) {
 		scope      any
 		regionName string // as the server names the region's department
 		es, en     string
+		// The names the server gives an association or classifier scope.
+		association, classifier string
 	}{
-		{&millwav1.ConsistencyReport_Region{Region: "08"}, "Cusco", "Región Cusco (08)", "Cusco region (08)"},
-		{&millwav1.ConsistencyReport_Region{Region: "2101"}, "Puno", "Ubigeo 2101 (Puno)", "Ubigeo 2101 (Puno)"},
-		{&millwav1.ConsistencyReport_Region{Region: "99"}, "", "Región 99", "Region 99"},
-		{&millwav1.ConsistencyReport_Association{Association: "associations/a"}, "", "Asociación associations/a", "Association associations/a"},
-		{&millwav1.ConsistencyReport_Classifier{Classifier: "associations/a/classifiers/c"}, "", "Clasificador associations/a/classifiers/c", "Classifier associations/a/classifiers/c"},
-		{nil, "", "ámbito no indicado", "no scope given"},
+		{&millwav1.ConsistencyReport_Region{Region: "08"}, "Cusco", "Región Cusco (08)", "Cusco region (08)", "", ""},
+		{&millwav1.ConsistencyReport_Region{Region: "2101"}, "Puno", "Ubigeo 2101 (Puno)", "Ubigeo 2101 (Puno)", "", ""},
+		{&millwav1.ConsistencyReport_Region{Region: "99"}, "", "Región 99", "Region 99", "", ""},
+		{&millwav1.ConsistencyReport_Association{Association: "associations/a"}, "", "Asociación associations/a", "Association associations/a", "", ""},
+		{&millwav1.ConsistencyReport_Classifier{Classifier: "associations/a/classifiers/c"}, "", "Clasificador associations/a/classifiers/c", "Classifier associations/a/classifiers/c", "", ""},
+		{&millwav1.ConsistencyReport_Association{Association: "associations/a"}, "", "Asociación APA Sol (associations/a)", "Association APA Sol (associations/a)", "APA Sol", ""},
+		{&millwav1.ConsistencyReport_Classifier{Classifier: "associations/a/classifiers/c"}, "",
+			"Clasificador Rosa Quispe · APA Sol (associations/a/classifiers/c)", "Classifier Rosa Quispe · APA Sol (associations/a/classifiers/c)", "APA Sol", "Rosa Quispe"},
+		{nil, "", "ámbito no indicado", "no scope given", "", ""},
 	} {
-		r := &millwav1.ConsistencyReport{RegionName: tt.regionName}
+		r := &millwav1.ConsistencyReport{RegionName: tt.regionName, AssociationDisplayName: tt.association, ClassifierDisplayName: tt.classifier}
 		switch s := tt.scope.(type) {
 		case *millwav1.ConsistencyReport_Region:
 			r.Scope = s

@@ -91,6 +91,7 @@ var Policy = map[string]Access{
 	"/millwa.v1.AuditService/ListAgencies":         agencyRead,
 	"/millwa.v1.AuditService/ProposeSamplingPlan":  agencyRead,
 	"/millwa.v1.AuditService/RecordCheckGrading":   agencyRead,
+	"/millwa.v1.AuditService/ListCheckGradings":    agencyRead,
 	"/millwa.v1.AuditService/GetConsistencyReport": agencyRead,
 	"/millwa.v1.AuditService/ListAuditEvents":      agencyRead,
 	"/millwa.v1.AuditService/VerifyAuditLog":       agencyRead,

@@ -26,6 +26,8 @@ type season struct {
 	agency, agencyKey  string
 	start, end         time.Time
 	cuscoKey, cuscoOrg string
+	// lotNumbers are the lots' numbers by resource name.
+	lotNumbers map[string]string
 }
 
 // seasonGroups are the true groups of the lots in turn, with a mean
@@ -66,11 +68,13 @@ func lenientSeason(t *testing.T, dbURL string) season {
 	s.cuscoOrg = cusco.GetName()
 	asAssoc := millwav1.NewRegistryServiceClient(ts.dial(t, s.f.secret))
 	asAgency := millwav1.NewAuditServiceClient(ts.dial(t, s.agencyKey))
-	for _, classifier := range append(slices.Clone(s.accurate), s.lenient) {
+	s.lotNumbers = map[string]string{}
+	for k, classifier := range append(slices.Clone(s.accurate), s.lenient) {
 		for i := range 20 {
 			g := seasonGroups[i%len(seasonGroups)]
 			l := s.f.lot(g.code)
 			l.Classifier = classifier
+			l.LotNumber = fmt.Sprintf("PU-%d-%02d", k, i)
 			if classifier == s.lenient {
 				l.DeclaredQualityGroup = g.finer
 			}
@@ -78,6 +82,7 @@ func lenientSeason(t *testing.T, dbURL string) season {
 			if err != nil {
 				t.Fatal(err)
 			}
+			s.lotNumbers[created.GetLot().GetName()] = l.LotNumber
 			if _, err := asAgency.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: s.agency,
 				CheckGrading: &millwav1.CheckGrading{Lot: created.GetLot().GetName(), Sample: checkSample(g.mfd)}}); err != nil {
 				t.Fatal(err)
@@ -115,6 +120,12 @@ func TestConsistencyReportFindsTheLenientClassifier(t *testing.T) {
 		if len(below) != 1 || below[0].GetClassifier() != s.lenient {
 			t.Fatalf("classifiers below threshold: %v, want the lenient %s alone", below, s.lenient)
 		}
+		// The report names the lenient classifier and its association, not
+		// only their resource names.
+		if below[0].GetClassifierDisplayName() != "Clasificador 1" || below[0].GetAssociationDisplayName() != s.f.assoc.GetLegalName() {
+			t.Errorf("the lenient classifier is named %q of %q, want Clasificador 1 of %q",
+				below[0].GetClassifierDisplayName(), below[0].GetAssociationDisplayName(), s.f.assoc.GetLegalName())
+		}
 		st := below[0].GetStatistics()
 		if st.GetExactAgreementCount() != 0 || st.GetDeclaredFinerCount() != 20 || st.GetMeanBiasUm() <= 0 || st.WeightedKappa == nil {
 			t.Fatalf("the lenient classifier's statistics: %v; want no exact agreement, 20 declared finer, a positive bias", st)
@@ -151,8 +162,25 @@ func TestConsistencyReportFindsTheLenientClassifier(t *testing.T) {
 			if int(cs.GetSampleSize()) != len(cs.GetLots()) || !slices.IsSorted(cs.GetLots()) || cs.GetReason().GetEs() == "" {
 				t.Fatalf("classifier sample %v: lots do not match the size, or are unsorted, or no reason", cs)
 			}
+			// The plan names lots by the numbers on their bales and
+			// classifiers by name.
+			if len(cs.GetLotNumbers()) != len(cs.GetLots()) {
+				t.Fatalf("classifier sample %v: %d lot numbers for %d lots", cs, len(cs.GetLotNumbers()), len(cs.GetLots()))
+			}
+			for i, lot := range cs.GetLots() {
+				if want := s.lotNumbers[lot]; want == "" || cs.GetLotNumbers()[i] != want {
+					t.Errorf("lot %s is numbered %q in the plan, want %q", lot, cs.GetLotNumbers()[i], want)
+				}
+			}
+			if cs.GetClassifierDisplayName() == "" || cs.GetAssociationDisplayName() != s.f.assoc.GetLegalName() {
+				t.Errorf("classifier sample %s named %q of %q, want a name and %q", cs.GetClassifier(),
+					cs.GetClassifierDisplayName(), cs.GetAssociationDisplayName(), s.f.assoc.GetLegalName())
+			}
 		}
 		l := size[s.lenient]
+		if l.GetClassifierDisplayName() != "Clasificador 1" {
+			t.Errorf("the lenient classifier's sample is named %q, want Clasificador 1", l.GetClassifierDisplayName())
+		}
 		if l.GetSeverity() != millwav1.InspectionSeverity_INSPECTION_SEVERITY_TIGHTENED || l.GetSampleSize() != 8 || l.GetRecentCheckCount() != 20 {
 			t.Fatalf("lenient classifier's sample: %v; want TIGHTENED, 8 lots (20 lots: letter C, tightened takes D's 8)", l)
 		}
@@ -200,6 +228,15 @@ func TestConsistencyScopeAndValidation(t *testing.T) {
 			resp, err := millwav1.NewAuditServiceClient(s.ts.conn).GetConsistencyReport(t.Context(), req)
 			if err != nil || resp.GetConsistencyReport().GetOverall().GetCheckCount() == 0 {
 				t.Fatalf("admin's report on the %s: %v %v", name, resp, err)
+			}
+			// The scope is named as well as given by resource name.
+			r := resp.GetConsistencyReport()
+			wantAssoc, wantClassifier := map[string]string{"region": "", "association": s.f.assoc.GetLegalName(), "classifier": s.f.assoc.GetLegalName()}[name], ""
+			if name == "classifier" {
+				wantClassifier = "Clasificador 1"
+			}
+			if r.GetAssociationDisplayName() != wantAssoc || r.GetClassifierDisplayName() != wantClassifier {
+				t.Errorf("the %s report names %q of %q, want %q of %q", name, r.GetClassifierDisplayName(), r.GetAssociationDisplayName(), wantClassifier, wantAssoc)
 			}
 		}
 		_, err := cusco.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{Region: "2101", StartTime: start, EndTime: end})

@@ -91,3 +91,50 @@ var checkGradingSource = rowSource{
 	selectList: checkGradingColumns,
 	idExpr:     "c.id",
 }
+
+// checkGradingList is how check gradings are filtered, ordered and paged.
+// lot and classifier hold ids (the service takes them from resource
+// names). The join with lots is a derived table named c, so that the
+// columns a page key carries are the row's plain names, as keyFields
+// needs, and checkGradingScope's c.agency_id still applies.
+var checkGradingList = resourceColumns{
+	rowSource: rowSource{
+		noun: "check grading",
+		from: `(SELECT ` + checkGradingColumns + ` FROM check_gradings c
+			JOIN lots l ON l.id = c.lot_id AND l.association_id = c.association_id) c`,
+		selectList: `id, agency_id, lot_id, association_id, classifier_id, standard, declared_quality_group,
+			market_quality_group, check_quality_group, mean_fibre_diameter_um, fibre_diameter_sd_um, fibres_measured,
+			diameter_histogram, staple_length_mm, grading_detail, create_time, sample_time, note, classed_grams, ubigeo, breed`,
+	},
+	columns: map[string]column{
+		"lot":         {expr: "lot_id", kind: millwa.StringField},
+		"classifier":  {expr: "classifier_id", kind: millwa.StringField},
+		"create_time": {expr: "create_time", kind: millwa.TimeField},
+		"sample_time": {expr: "sample_time", kind: millwa.TimeField},
+	},
+}
+
+// ListCheckGradings returns one page of the check gradings of the agency
+// agencyID that lq selects, if p may see that agency; NotFound otherwise,
+// and Invalid for a lot or classifier condition that is not an id.
+func (qs queries) ListCheckGradings(ctx context.Context, p millwa.Principal, agencyID string, lq ListQuery) (Page[millwa.CheckGrading], error) {
+	lq.Conditions = append([]millwa.Condition(nil), lq.Conditions...)
+	for i, c := range lq.Conditions {
+		if c.Field != "lot" && c.Field != "classifier" {
+			continue
+		}
+		// Ids are uuid columns on PostgreSQL: anything else is an error
+		// there, not a miss.
+		id, ok := canonicalID(c.Str)
+		if !ok {
+			return Page[millwa.CheckGrading]{}, millwa.Errorf(millwa.Invalid, "%s takes a resource name ending in an id, got %q", c.Field, c.Str)
+		}
+		lq.Conditions[i].Str = id
+	}
+	a, err := qs.GetAgency(ctx, p, agencyID)
+	if err != nil {
+		return Page[millwa.CheckGrading]{}, err
+	}
+	visible := checkGradingScope(p).and("c.agency_id = ?", a.ID)
+	return listPage(ctx, qs, &checkGradingList, visible, lq, (*checkGradingRow).checkGrading)
+}

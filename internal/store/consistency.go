@@ -103,6 +103,8 @@ type AuditLot struct {
 	ID            string `db:"id"`
 	AssociationID string `db:"association_id"`
 	ClassifierID  string `db:"classifier_id"`
+	// LotNumber is the number on the lot's bales, empty when it has none.
+	LotNumber string `db:"lot_number"`
 }
 
 // AuditLots returns the lots in scope that p may read registered in
@@ -110,7 +112,7 @@ type AuditLot struct {
 func (s *Store) AuditLots(ctx context.Context, p millwa.Principal, a AuditScope, from, to, asOf time.Time) ([]AuditLot, error) {
 	sc := a.sql(p)
 	var out []AuditLot
-	query := `SELECT l.id, l.association_id, l.classifier_id FROM lots l
+	query := `SELECT l.id, l.association_id, l.classifier_id, l.lot_number FROM lots l
 		WHERE l.create_time >= ? AND l.create_time < ? AND l.create_time <= ?
 		AND NOT (l.state = 'WITHDRAWN' AND l.update_time <= ?) AND (` + sc.sql + `) ORDER BY l.id`
 	err := sqlx.SelectContext(ctx, s.r, &out, s.r.Rebind(query),
@@ -125,4 +127,46 @@ func (s *Store) HasAuditLots(ctx context.Context, p millwa.Principal, a AuditSco
 	var n int
 	err := s.r.GetContext(ctx, &n, s.r.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM lots l WHERE `+sc.sql+` LIMIT 1) AS one`), sc.args...)
 	return n > 0, dbError(err, "looking for lots of an audit scope")
+}
+
+// ClassifierNames are the names a report prints beside a classifier's
+// resource name.
+type ClassifierNames struct {
+	DisplayName     string `db:"full_name"`
+	AssociationName string `db:"legal_name"`
+}
+
+// ClassifierNamesByID returns the full names of the classifiers with the
+// given ids and the legal names of their associations, keyed by classifier
+// id. Ids that name no classifier are left out.
+func (s *Store) ClassifierNamesByID(ctx context.Context, ids []string) (map[string]ClassifierNames, error) {
+	out := make(map[string]ClassifierNames, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in := inScope("c.id", ids)
+	var rows []struct {
+		ID string `db:"id"`
+		ClassifierNames
+	}
+	query := `SELECT c.id, c.full_name, a.legal_name FROM classifiers c
+		JOIN associations a ON a.id = c.association_id WHERE ` + in.sql
+	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), in.args...); err != nil {
+		return nil, dbError(err, "reading classifier names")
+	}
+	for _, r := range rows {
+		out[r.ID] = r.ClassifierNames
+	}
+	return out, nil
+}
+
+// AssociationName returns the legal name of the association id, or "" when
+// there is none.
+func (s *Store) AssociationName(ctx context.Context, id string) (string, error) {
+	var names []string
+	err := sqlx.SelectContext(ctx, s.r, &names, s.r.Rebind(`SELECT legal_name FROM associations WHERE id = ?`), id)
+	if err != nil || len(names) == 0 {
+		return "", dbError(err, "reading an association's name")
+	}
+	return names[0], nil
 }

@@ -244,3 +244,45 @@ func (s *Server) checkGradingToProto(c *millwa.CheckGrading) (*millwav1.CheckGra
 	}
 	return out, nil
 }
+
+// checkGradings lists one agency's check gradings, most recent first by
+// default; lot and classifier are resource names.
+func (s *Server) checkGradings(agencyID string) rpc.Lister[millwa.CheckGrading, *millwav1.CheckGrading] {
+	return rpc.Lister[millwa.CheckGrading, *millwav1.CheckGrading]{
+		Spec: millwa.ListSpec{
+			Filter: map[string]millwa.FieldKind{
+				"lot": millwa.StringField, "classifier": millwa.StringField,
+				"create_time": millwa.TimeField, "sample_time": millwa.TimeField,
+			},
+			EqualOnly:    []string{"lot", "classifier"},
+			Order:        []string{"create_time"},
+			DefaultOrder: []millwa.OrderTerm{{Field: "create_time", Desc: true}},
+		},
+		Refine: func(_ millwa.Principal, q *millwa.ListQuery) error {
+			return rpc.FilterNames(q, map[string][]string{
+				"lot":        {associationsCollection, "lots"},
+				"classifier": {associationsCollection, classifiersCollection},
+			})
+		},
+		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.CheckGrading], error) {
+			return s.store.ListCheckGradings(ctx, p, agencyID, q)
+		},
+		Show: func(_ millwa.Principal, c *millwa.CheckGrading) (*millwav1.CheckGrading, error) {
+			return s.checkGradingToProto(c)
+		},
+	}
+}
+
+// ListCheckGradings lists the check gradings of one agency: any for an
+// admin, its own for an agency (another agency is NotFound).
+func (s *Server) ListCheckGradings(ctx context.Context, req *millwav1.ListCheckGradingsRequest) (*millwav1.ListCheckGradingsResponse, error) {
+	ids, err := millwa.ParseName("parent", req.GetParent(), agenciesCollection)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.checkGradings(ids[0]).Serve(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &millwav1.ListCheckGradingsResponse{CheckGradings: items, NextPageToken: next}, nil
+}

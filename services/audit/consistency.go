@@ -81,7 +81,35 @@ func (s *Server) GetConsistencyReport(ctx context.Context, req *millwav1.GetCons
 	if err != nil {
 		return nil, millwa.Wrap(millwa.Internal, err, "computing a consistency report")
 	}
-	return &millwav1.GetConsistencyReportResponse{ConsistencyReport: reportToProto(req, in, r, len(lots))}, nil
+	out := reportToProto(req, in, r, len(lots))
+	// An inspector reads people by name: the resource names alone are
+	// UUIDs.
+	ids := make([]string, len(r.Below))
+	for i, c := range r.Below {
+		ids[i] = c.ClassifierID
+	}
+	if scope.ClassifierID != "" {
+		ids = append(ids, scope.ClassifierID)
+	}
+	names, err := s.store.ClassifierNamesByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case scope.ClassifierID != "":
+		n := names[scope.ClassifierID]
+		out.ClassifierDisplayName, out.AssociationDisplayName = n.DisplayName, n.AssociationName
+	case scope.AssociationID != "":
+		if out.AssociationDisplayName, err = s.store.AssociationName(ctx, scope.AssociationID); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := range r.Below {
+		n := names[c.ClassifierID]
+		out.ClassifiersBelowThreshold[i].ClassifierDisplayName = n.DisplayName
+		out.ClassifiersBelowThreshold[i].AssociationDisplayName = n.AssociationName
+	}
+	return &millwav1.GetConsistencyReportResponse{ConsistencyReport: out}, nil
 }
 
 // reportToProto is the API's form of the report r, computed from in, on

@@ -84,8 +84,23 @@ func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeS
 		Region: req.GetRegion(), StartTime: timestamppb.New(from), EndTime: timestamppb.New(to), Seed: seed,
 		AsOfTime: timestamppb.New(asOf), Rule: millwav1.SamplingRule_SAMPLING_RULE_ISO_2859_1_LEVEL_II, LotCount: int32(len(lots)),
 	}
+	numbers := make(map[string]string, len(lots))
+	for _, l := range lots {
+		numbers[l.ID] = l.LotNumber
+	}
+	names, err := s.store.ClassifierNamesByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range classifierPlans {
 		out := classifierSampleToProto(c)
+		// An inspector goes to the warehouse with the plan: people by name,
+		// lots by the numbers on their bales.
+		n := names[c.ClassifierID]
+		out.ClassifierDisplayName, out.AssociationDisplayName = n.DisplayName, n.AssociationName
+		for _, l := range c.Chosen {
+			out.LotNumbers = append(out.LotNumbers, numbers[l.ID])
+		}
 		plan.SampleCount += out.SampleSize
 		plan.ClassifierSamples = append(plan.ClassifierSamples, out)
 	}

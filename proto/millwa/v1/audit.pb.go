@@ -1011,7 +1011,15 @@ type ClassifierSample struct {
 	// Why this severity and size, in Spanish and English, for example en
 	// "20 lots: code letter C; tightened (kappa 0.42 < 0.60 over 12 checks):
 	// 8 lots" (tightened inspection takes the next code letter's sample).
-	Reason        *LocalizedText `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason *LocalizedText `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Output only. The classifier's full name.
+	ClassifierDisplayName string `protobuf:"bytes,9,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	// Output only. The legal name of the classifier's association.
+	AssociationDisplayName string `protobuf:"bytes,10,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	// Output only. The lot numbers of lots, in the same order: the numbers
+	// written on the bales, which an inspector looks for in the warehouse. An
+	// entry is empty for a lot registered without a number.
+	LotNumbers    []string `protobuf:"bytes,11,rep,name=lot_numbers,json=lotNumbers,proto3" json:"lot_numbers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1098,6 +1106,27 @@ func (x *ClassifierSample) GetLots() []string {
 func (x *ClassifierSample) GetReason() *LocalizedText {
 	if x != nil {
 		return x.Reason
+	}
+	return nil
+}
+
+func (x *ClassifierSample) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
+	}
+	return ""
+}
+
+func (x *ClassifierSample) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
+}
+
+func (x *ClassifierSample) GetLotNumbers() []string {
+	if x != nil {
+		return x.LotNumbers
 	}
 	return nil
 }
@@ -1426,6 +1455,150 @@ func (x *RecordCheckGradingResponse) GetCheckGrading() *CheckGrading {
 	return nil
 }
 
+// ListCheckGradingsRequest selects a page of one agency's check gradings.
+type ListCheckGradingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agency, "agencies/{agency}". Required.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Maximum number of check gradings to return: 0 means 50, values above
+	// 500 are treated as 500; negative values are INVALID_ARGUMENT.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous call with the same filter and order;
+	// empty for the first page.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Optional filter, at most 1,000 characters: terms joined by " AND ".
+	// Fields: `lot` and `classifier` (resource names, with =), `create_time`
+	// and `sample_time` (RFC 3339 times, with =, !=, <, <=, >, >=), for
+	// example `classifier = "associations/0190…/classifiers/0190…" AND
+	// create_time >= "2026-01-01T05:00:00Z"`.
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional order: `create_time`, with an optional " desc"; the name
+	// breaks ties. Empty: "create_time desc".
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCheckGradingsRequest) Reset() {
+	*x = ListCheckGradingsRequest{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCheckGradingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCheckGradingsRequest) ProtoMessage() {}
+
+func (x *ListCheckGradingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCheckGradingsRequest.ProtoReflect.Descriptor instead.
+func (*ListCheckGradingsRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListCheckGradingsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListCheckGradingsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCheckGradingsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListCheckGradingsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListCheckGradingsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+// ListCheckGradingsResponse is one page of check gradings.
+type ListCheckGradingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The check gradings, in the requested order.
+	CheckGradings []*CheckGrading `protobuf:"bytes,1,rep,name=check_gradings,json=checkGradings,proto3" json:"check_gradings,omitempty"`
+	// Token for the next page; empty when this is the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCheckGradingsResponse) Reset() {
+	*x = ListCheckGradingsResponse{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCheckGradingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCheckGradingsResponse) ProtoMessage() {}
+
+func (x *ListCheckGradingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCheckGradingsResponse.ProtoReflect.Descriptor instead.
+func (*ListCheckGradingsResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListCheckGradingsResponse) GetCheckGradings() []*CheckGrading {
+	if x != nil {
+		return x.CheckGradings
+	}
+	return nil
+}
+
+func (x *ListCheckGradingsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // GetConsistencyReportRequest is the scope and period of a report. Over REST
 // every field is a query parameter, for example
 // GET /v1/audit/consistencyReport?region=21&startTime=2025-11-01T00:00:00Z&endTime=2026-05-01T00:00:00Z
@@ -1462,7 +1635,7 @@ type GetConsistencyReportRequest struct {
 
 func (x *GetConsistencyReportRequest) Reset() {
 	*x = GetConsistencyReportRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	mi := &file_millwa_v1_audit_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1647,7 @@ func (x *GetConsistencyReportRequest) String() string {
 func (*GetConsistencyReportRequest) ProtoMessage() {}
 
 func (x *GetConsistencyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	mi := &file_millwa_v1_audit_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1660,7 @@ func (x *GetConsistencyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyReportRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyReportRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{14}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetConsistencyReportRequest) GetScope() isGetConsistencyReportRequest_Scope {
@@ -1591,7 +1764,7 @@ type GetConsistencyReportResponse struct {
 
 func (x *GetConsistencyReportResponse) Reset() {
 	*x = GetConsistencyReportResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[15]
+	mi := &file_millwa_v1_audit_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1603,7 +1776,7 @@ func (x *GetConsistencyReportResponse) String() string {
 func (*GetConsistencyReportResponse) ProtoMessage() {}
 
 func (x *GetConsistencyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[15]
+	mi := &file_millwa_v1_audit_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1616,7 +1789,7 @@ func (x *GetConsistencyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyReportResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{15}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetConsistencyReportResponse) GetConsistencyReport() *ConsistencyReport {
@@ -1676,14 +1849,21 @@ type ConsistencyReport struct {
 	// its ubigeo code lies in: "Puno" for "21" and for "2101". Empty for an
 	// association or a classifier. It lets a client name the region without
 	// a table of ubigeo codes of its own.
-	RegionName    string `protobuf:"bytes,17,opt,name=region_name,json=regionName,proto3" json:"region_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RegionName string `protobuf:"bytes,17,opt,name=region_name,json=regionName,proto3" json:"region_name,omitempty"`
+	// Output only. For an association scope, its legal name; for a
+	// classifier scope, the legal name of the classifier's association.
+	// Empty for a region.
+	AssociationDisplayName string `protobuf:"bytes,18,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	// Output only. For a classifier scope, the classifier's full name; empty
+	// otherwise.
+	ClassifierDisplayName string `protobuf:"bytes,19,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *ConsistencyReport) Reset() {
 	*x = ConsistencyReport{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[16]
+	mi := &file_millwa_v1_audit_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +1875,7 @@ func (x *ConsistencyReport) String() string {
 func (*ConsistencyReport) ProtoMessage() {}
 
 func (x *ConsistencyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[16]
+	mi := &file_millwa_v1_audit_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +1888,7 @@ func (x *ConsistencyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyReport.ProtoReflect.Descriptor instead.
 func (*ConsistencyReport) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{16}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ConsistencyReport) GetScope() isConsistencyReport_Scope {
@@ -1843,6 +2023,20 @@ func (x *ConsistencyReport) GetRegionName() string {
 	return ""
 }
 
+func (x *ConsistencyReport) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
+}
+
+func (x *ConsistencyReport) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
+	}
+	return ""
+}
+
 type isConsistencyReport_Scope interface {
 	isConsistencyReport_Scope()
 }
@@ -1910,7 +2104,7 @@ type AgreementStatistics struct {
 
 func (x *AgreementStatistics) Reset() {
 	*x = AgreementStatistics{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[17]
+	mi := &file_millwa_v1_audit_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2116,7 @@ func (x *AgreementStatistics) String() string {
 func (*AgreementStatistics) ProtoMessage() {}
 
 func (x *AgreementStatistics) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[17]
+	mi := &file_millwa_v1_audit_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2129,7 @@ func (x *AgreementStatistics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgreementStatistics.ProtoReflect.Descriptor instead.
 func (*AgreementStatistics) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{17}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AgreementStatistics) GetCheckCount() int32 {
@@ -2030,7 +2224,7 @@ type ConfusionMatrix struct {
 
 func (x *ConfusionMatrix) Reset() {
 	*x = ConfusionMatrix{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	mi := &file_millwa_v1_audit_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2236,7 @@ func (x *ConfusionMatrix) String() string {
 func (*ConfusionMatrix) ProtoMessage() {}
 
 func (x *ConfusionMatrix) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	mi := &file_millwa_v1_audit_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2249,7 @@ func (x *ConfusionMatrix) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfusionMatrix.ProtoReflect.Descriptor instead.
 func (*ConfusionMatrix) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{18}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ConfusionMatrix) GetQualityGroups() []string {
@@ -2087,7 +2281,7 @@ type ConfusionMatrixRow struct {
 
 func (x *ConfusionMatrixRow) Reset() {
 	*x = ConfusionMatrixRow{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	mi := &file_millwa_v1_audit_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2293,7 @@ func (x *ConfusionMatrixRow) String() string {
 func (*ConfusionMatrixRow) ProtoMessage() {}
 
 func (x *ConfusionMatrixRow) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	mi := &file_millwa_v1_audit_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2306,7 @@ func (x *ConfusionMatrixRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfusionMatrixRow.ProtoReflect.Descriptor instead.
 func (*ConfusionMatrixRow) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{19}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ConfusionMatrixRow) GetDeclaredQualityGroup() string {
@@ -2136,14 +2330,19 @@ type ClassifierConsistency struct {
 	// "associations/{association}/classifiers/{classifier}".
 	Classifier string `protobuf:"bytes,1,opt,name=classifier,proto3" json:"classifier,omitempty"`
 	// The classifier's agreement over its checks counted in the report.
-	Statistics    *AgreementStatistics `protobuf:"bytes,2,opt,name=statistics,proto3" json:"statistics,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Statistics *AgreementStatistics `protobuf:"bytes,2,opt,name=statistics,proto3" json:"statistics,omitempty"`
+	// Output only. The classifier's full name, so that an inspector reads who
+	// the classifier is without looking the resource name up.
+	ClassifierDisplayName string `protobuf:"bytes,3,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	// Output only. The legal name of the classifier's association.
+	AssociationDisplayName string `protobuf:"bytes,4,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *ClassifierConsistency) Reset() {
 	*x = ClassifierConsistency{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[20]
+	mi := &file_millwa_v1_audit_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2155,7 +2354,7 @@ func (x *ClassifierConsistency) String() string {
 func (*ClassifierConsistency) ProtoMessage() {}
 
 func (x *ClassifierConsistency) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[20]
+	mi := &file_millwa_v1_audit_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2168,7 +2367,7 @@ func (x *ClassifierConsistency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassifierConsistency.ProtoReflect.Descriptor instead.
 func (*ClassifierConsistency) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{20}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ClassifierConsistency) GetClassifier() string {
@@ -2183,6 +2382,20 @@ func (x *ClassifierConsistency) GetStatistics() *AgreementStatistics {
 		return x.Statistics
 	}
 	return nil
+}
+
+func (x *ClassifierConsistency) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
+	}
+	return ""
+}
+
+func (x *ClassifierConsistency) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
 }
 
 // PeriodAgreement is the agreement of the checks recorded in one interval.
@@ -2200,7 +2413,7 @@ type PeriodAgreement struct {
 
 func (x *PeriodAgreement) Reset() {
 	*x = PeriodAgreement{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[21]
+	mi := &file_millwa_v1_audit_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2425,7 @@ func (x *PeriodAgreement) String() string {
 func (*PeriodAgreement) ProtoMessage() {}
 
 func (x *PeriodAgreement) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[21]
+	mi := &file_millwa_v1_audit_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2438,7 @@ func (x *PeriodAgreement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodAgreement.ProtoReflect.Descriptor instead.
 func (*PeriodAgreement) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{21}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PeriodAgreement) GetStartTime() *timestamppb.Timestamp {
@@ -2308,7 +2521,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[22]
+	mi := &file_millwa_v1_audit_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2320,7 +2533,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[22]
+	mi := &file_millwa_v1_audit_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2333,7 +2546,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{22}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AuditEvent) GetName() string {
@@ -2455,7 +2668,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[23]
+	mi := &file_millwa_v1_audit_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2467,7 +2680,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[23]
+	mi := &file_millwa_v1_audit_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2480,7 +2693,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{23}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
@@ -2524,7 +2737,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[24]
+	mi := &file_millwa_v1_audit_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2749,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[24]
+	mi := &file_millwa_v1_audit_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2762,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{24}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -2588,7 +2801,7 @@ type VerifyAuditLogRequest struct {
 
 func (x *VerifyAuditLogRequest) Reset() {
 	*x = VerifyAuditLogRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[25]
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2600,7 +2813,7 @@ func (x *VerifyAuditLogRequest) String() string {
 func (*VerifyAuditLogRequest) ProtoMessage() {}
 
 func (x *VerifyAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[25]
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2613,7 +2826,7 @@ func (x *VerifyAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*VerifyAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{25}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *VerifyAuditLogRequest) GetStartSequence() int64 {
@@ -2667,7 +2880,7 @@ type VerifyAuditLogResponse struct {
 
 func (x *VerifyAuditLogResponse) Reset() {
 	*x = VerifyAuditLogResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[26]
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2679,7 +2892,7 @@ func (x *VerifyAuditLogResponse) String() string {
 func (*VerifyAuditLogResponse) ProtoMessage() {}
 
 func (x *VerifyAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[26]
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2692,7 +2905,7 @@ func (x *VerifyAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*VerifyAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{26}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *VerifyAuditLogResponse) GetOk() bool {
@@ -2754,7 +2967,7 @@ type GetAuditCheckpointRequest struct {
 
 func (x *GetAuditCheckpointRequest) Reset() {
 	*x = GetAuditCheckpointRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2766,7 +2979,7 @@ func (x *GetAuditCheckpointRequest) String() string {
 func (*GetAuditCheckpointRequest) ProtoMessage() {}
 
 func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2779,7 +2992,7 @@ func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuditCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetAuditCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{27}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{29}
 }
 
 // GetAuditCheckpointResponse holds the checkpoint. REST clients get the bare
@@ -2794,7 +3007,7 @@ type GetAuditCheckpointResponse struct {
 
 func (x *GetAuditCheckpointResponse) Reset() {
 	*x = GetAuditCheckpointResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	mi := &file_millwa_v1_audit_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +3019,7 @@ func (x *GetAuditCheckpointResponse) String() string {
 func (*GetAuditCheckpointResponse) ProtoMessage() {}
 
 func (x *GetAuditCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	mi := &file_millwa_v1_audit_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +3032,7 @@ func (x *GetAuditCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuditCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetAuditCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{28}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetAuditCheckpointResponse) GetAuditCheckpoint() *AuditCheckpoint {
@@ -2857,7 +3070,7 @@ type AuditCheckpoint struct {
 
 func (x *AuditCheckpoint) Reset() {
 	*x = AuditCheckpoint{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	mi := &file_millwa_v1_audit_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2869,7 +3082,7 @@ func (x *AuditCheckpoint) String() string {
 func (*AuditCheckpoint) ProtoMessage() {}
 
 func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	mi := &file_millwa_v1_audit_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2882,7 +3095,7 @@ func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
 func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{29}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AuditCheckpoint) GetSequence() int64 {
@@ -2977,7 +3190,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04rule\x18\x06 \x01(\x0e2\x17.millwa.v1.SamplingRuleR\x04rule\x12\x1b\n" +
 	"\tlot_count\x18\a \x01(\x05R\blotCount\x12!\n" +
 	"\fsample_count\x18\b \x01(\x05R\vsampleCount\x12J\n" +
-	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\"\xf2\x02\n" +
+	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\"\x85\x04\n" +
 	"\x10ClassifierSample\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\tR\n" +
@@ -2989,7 +3202,12 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\vsample_size\x18\x06 \x01(\x05R\n" +
 	"sampleSize\x12\x12\n" +
 	"\x04lots\x18\a \x03(\tR\x04lots\x120\n" +
-	"\x06reason\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\x06reasonB\x18\n" +
+	"\x06reason\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\x06reason\x126\n" +
+	"\x17classifier_display_name\x18\t \x01(\tR\x15classifierDisplayName\x128\n" +
+	"\x18association_display_name\x18\n" +
+	" \x01(\tR\x16associationDisplayName\x12\x1f\n" +
+	"\vlot_numbers\x18\v \x03(\tR\n" +
+	"lotNumbersB\x18\n" +
 	"\x16_recent_weighted_kappa\"\xfe\x05\n" +
 	"\fCheckGrading\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
@@ -3024,7 +3242,17 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"Z\n" +
 	"\x1aRecordCheckGradingResponse\x12<\n" +
-	"\rcheck_grading\x18\x01 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\"\xd6\x02\n" +
+	"\rcheck_grading\x18\x01 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\"\xa1\x01\n" +
+	"\x18ListCheckGradingsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x83\x01\n" +
+	"\x19ListCheckGradingsResponse\x12>\n" +
+	"\x0echeck_gradings\x18\x01 \x03(\v2\x17.millwa.v1.CheckGradingR\rcheckGradings\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd6\x02\n" +
 	"\x1bGetConsistencyReportRequest\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\"\n" +
 	"\vassociation\x18\x02 \x01(\tH\x00R\vassociation\x12 \n" +
@@ -3039,7 +3267,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x05scopeB\x12\n" +
 	"\x10_kappa_threshold\"k\n" +
 	"\x1cGetConsistencyReportResponse\x12K\n" +
-	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xef\x06\n" +
+	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xe1\a\n" +
 	"\x11ConsistencyReport\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\"\n" +
 	"\vassociation\x18\x02 \x01(\tH\x00R\vassociation\x12 \n" +
@@ -3062,7 +3290,9 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x1bclassifiers_below_threshold\x18\x0f \x03(\v2 .millwa.v1.ClassifierConsistencyR\x19classifiersBelowThreshold\x12G\n" +
 	"\x11monthly_agreement\x18\x10 \x03(\v2\x1a.millwa.v1.PeriodAgreementR\x10monthlyAgreement\x12\x1f\n" +
 	"\vregion_name\x18\x11 \x01(\tR\n" +
-	"regionNameB\a\n" +
+	"regionName\x128\n" +
+	"\x18association_display_name\x18\x12 \x01(\tR\x16associationDisplayName\x126\n" +
+	"\x17classifier_display_name\x18\x13 \x01(\tR\x15classifierDisplayNameB\a\n" +
 	"\x05scope\"\xac\x05\n" +
 	"\x13AgreementStatistics\x12\x1f\n" +
 	"\vcheck_count\x18\x01 \x01(\x05R\n" +
@@ -3088,14 +3318,16 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04rows\x18\x02 \x03(\v2\x1d.millwa.v1.ConfusionMatrixRowR\x04rows\"q\n" +
 	"\x12ConfusionMatrixRow\x124\n" +
 	"\x16declared_quality_group\x18\x01 \x01(\tR\x14declaredQualityGroup\x12%\n" +
-	"\x0echecked_counts\x18\x02 \x03(\x05R\rcheckedCounts\"w\n" +
+	"\x0echecked_counts\x18\x02 \x03(\x05R\rcheckedCounts\"\xe9\x01\n" +
 	"\x15ClassifierConsistency\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\tR\n" +
 	"classifier\x12>\n" +
 	"\n" +
 	"statistics\x18\x02 \x01(\v2\x1e.millwa.v1.AgreementStatisticsR\n" +
-	"statistics\"\xc3\x01\n" +
+	"statistics\x126\n" +
+	"\x17classifier_display_name\x18\x03 \x01(\tR\x15classifierDisplayName\x128\n" +
+	"\x18association_display_name\x18\x04 \x01(\tR\x16associationDisplayName\"\xc3\x01\n" +
 	"\x0fPeriodAgreement\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
@@ -3171,13 +3403,14 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"*AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH\x10\x02\x12$\n" +
 	" AUDIT_CHAIN_FAILURE_SEQUENCE_GAP\x10\x03\x12%\n" +
 	"!AUDIT_CHAIN_FAILURE_HEAD_MISMATCH\x10\x04\x12+\n" +
-	"'AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH\x10\x052\xbe\x06\n" +
+	"'AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH\x10\x052\x9e\a\n" +
 	"\fAuditService\x12O\n" +
 	"\fCreateAgency\x12\x1e.millwa.v1.CreateAgencyRequest\x1a\x1f.millwa.v1.CreateAgencyResponse\x12F\n" +
 	"\tGetAgency\x12\x1b.millwa.v1.GetAgencyRequest\x1a\x1c.millwa.v1.GetAgencyResponse\x12O\n" +
 	"\fListAgencies\x12\x1e.millwa.v1.ListAgenciesRequest\x1a\x1f.millwa.v1.ListAgenciesResponse\x12d\n" +
 	"\x13ProposeSamplingPlan\x12%.millwa.v1.ProposeSamplingPlanRequest\x1a&.millwa.v1.ProposeSamplingPlanResponse\x12a\n" +
-	"\x12RecordCheckGrading\x12$.millwa.v1.RecordCheckGradingRequest\x1a%.millwa.v1.RecordCheckGradingResponse\x12g\n" +
+	"\x12RecordCheckGrading\x12$.millwa.v1.RecordCheckGradingRequest\x1a%.millwa.v1.RecordCheckGradingResponse\x12^\n" +
+	"\x11ListCheckGradings\x12#.millwa.v1.ListCheckGradingsRequest\x1a$.millwa.v1.ListCheckGradingsResponse\x12g\n" +
 	"\x14GetConsistencyReport\x12&.millwa.v1.GetConsistencyReportRequest\x1a'.millwa.v1.GetConsistencyReportResponse\x12X\n" +
 	"\x0fListAuditEvents\x12!.millwa.v1.ListAuditEventsRequest\x1a\".millwa.v1.ListAuditEventsResponse\x12U\n" +
 	"\x0eVerifyAuditLog\x12 .millwa.v1.VerifyAuditLogRequest\x1a!.millwa.v1.VerifyAuditLogResponse\x12a\n" +
@@ -3196,7 +3429,7 @@ func file_millwa_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_millwa_v1_audit_proto_goTypes = []any{
 	(SamplingRule)(0),                    // 0: millwa.v1.SamplingRule
 	(InspectionSeverity)(0),              // 1: millwa.v1.InspectionSeverity
@@ -3216,104 +3449,109 @@ var file_millwa_v1_audit_proto_goTypes = []any{
 	(*CheckGrading)(nil),                 // 15: millwa.v1.CheckGrading
 	(*RecordCheckGradingRequest)(nil),    // 16: millwa.v1.RecordCheckGradingRequest
 	(*RecordCheckGradingResponse)(nil),   // 17: millwa.v1.RecordCheckGradingResponse
-	(*GetConsistencyReportRequest)(nil),  // 18: millwa.v1.GetConsistencyReportRequest
-	(*GetConsistencyReportResponse)(nil), // 19: millwa.v1.GetConsistencyReportResponse
-	(*ConsistencyReport)(nil),            // 20: millwa.v1.ConsistencyReport
-	(*AgreementStatistics)(nil),          // 21: millwa.v1.AgreementStatistics
-	(*ConfusionMatrix)(nil),              // 22: millwa.v1.ConfusionMatrix
-	(*ConfusionMatrixRow)(nil),           // 23: millwa.v1.ConfusionMatrixRow
-	(*ClassifierConsistency)(nil),        // 24: millwa.v1.ClassifierConsistency
-	(*PeriodAgreement)(nil),              // 25: millwa.v1.PeriodAgreement
-	(*AuditEvent)(nil),                   // 26: millwa.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),       // 27: millwa.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),      // 28: millwa.v1.ListAuditEventsResponse
-	(*VerifyAuditLogRequest)(nil),        // 29: millwa.v1.VerifyAuditLogRequest
-	(*VerifyAuditLogResponse)(nil),       // 30: millwa.v1.VerifyAuditLogResponse
-	(*GetAuditCheckpointRequest)(nil),    // 31: millwa.v1.GetAuditCheckpointRequest
-	(*GetAuditCheckpointResponse)(nil),   // 32: millwa.v1.GetAuditCheckpointResponse
-	(*AuditCheckpoint)(nil),              // 33: millwa.v1.AuditCheckpoint
-	nil,                                  // 34: millwa.v1.CheckGrading.ClassedGramsEntry
-	(*Contact)(nil),                      // 35: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),        // 36: google.protobuf.Timestamp
-	(*LocalizedText)(nil),                // 37: millwa.v1.LocalizedText
-	(*FiberSample)(nil),                  // 38: millwa.v1.FiberSample
-	(*Grade)(nil),                        // 39: millwa.v1.Grade
-	(Role)(0),                            // 40: millwa.v1.Role
+	(*ListCheckGradingsRequest)(nil),     // 18: millwa.v1.ListCheckGradingsRequest
+	(*ListCheckGradingsResponse)(nil),    // 19: millwa.v1.ListCheckGradingsResponse
+	(*GetConsistencyReportRequest)(nil),  // 20: millwa.v1.GetConsistencyReportRequest
+	(*GetConsistencyReportResponse)(nil), // 21: millwa.v1.GetConsistencyReportResponse
+	(*ConsistencyReport)(nil),            // 22: millwa.v1.ConsistencyReport
+	(*AgreementStatistics)(nil),          // 23: millwa.v1.AgreementStatistics
+	(*ConfusionMatrix)(nil),              // 24: millwa.v1.ConfusionMatrix
+	(*ConfusionMatrixRow)(nil),           // 25: millwa.v1.ConfusionMatrixRow
+	(*ClassifierConsistency)(nil),        // 26: millwa.v1.ClassifierConsistency
+	(*PeriodAgreement)(nil),              // 27: millwa.v1.PeriodAgreement
+	(*AuditEvent)(nil),                   // 28: millwa.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),       // 29: millwa.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),      // 30: millwa.v1.ListAuditEventsResponse
+	(*VerifyAuditLogRequest)(nil),        // 31: millwa.v1.VerifyAuditLogRequest
+	(*VerifyAuditLogResponse)(nil),       // 32: millwa.v1.VerifyAuditLogResponse
+	(*GetAuditCheckpointRequest)(nil),    // 33: millwa.v1.GetAuditCheckpointRequest
+	(*GetAuditCheckpointResponse)(nil),   // 34: millwa.v1.GetAuditCheckpointResponse
+	(*AuditCheckpoint)(nil),              // 35: millwa.v1.AuditCheckpoint
+	nil,                                  // 36: millwa.v1.CheckGrading.ClassedGramsEntry
+	(*Contact)(nil),                      // 37: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),        // 38: google.protobuf.Timestamp
+	(*LocalizedText)(nil),                // 39: millwa.v1.LocalizedText
+	(*FiberSample)(nil),                  // 40: millwa.v1.FiberSample
+	(*Grade)(nil),                        // 41: millwa.v1.Grade
+	(Role)(0),                            // 42: millwa.v1.Role
 }
 var file_millwa_v1_audit_proto_depIdxs = []int32{
-	35, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
-	36, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
-	36, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
+	37, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
+	38, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
+	38, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 3: millwa.v1.CreateAgencyRequest.agency:type_name -> millwa.v1.Agency
 	4,  // 4: millwa.v1.CreateAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 5: millwa.v1.GetAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 6: millwa.v1.ListAgenciesResponse.agencies:type_name -> millwa.v1.Agency
-	36, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
-	36, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
-	36, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	38, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
+	38, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
+	38, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: millwa.v1.ProposeSamplingPlanRequest.rule:type_name -> millwa.v1.SamplingRule
 	13, // 11: millwa.v1.ProposeSamplingPlanResponse.sampling_plan:type_name -> millwa.v1.SamplingPlan
-	36, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
-	36, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
-	36, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
+	38, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
+	38, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
+	38, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 15: millwa.v1.SamplingPlan.rule:type_name -> millwa.v1.SamplingRule
 	14, // 16: millwa.v1.SamplingPlan.classifier_samples:type_name -> millwa.v1.ClassifierSample
 	1,  // 17: millwa.v1.ClassifierSample.severity:type_name -> millwa.v1.InspectionSeverity
-	37, // 18: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
-	38, // 19: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
-	36, // 20: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
-	39, // 21: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
+	39, // 18: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
+	40, // 19: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
+	38, // 20: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
+	41, // 21: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
 	2,  // 22: millwa.v1.CheckGrading.agreement:type_name -> millwa.v1.Agreement
-	36, // 23: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
-	36, // 24: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
-	34, // 25: millwa.v1.CheckGrading.classed_grams:type_name -> millwa.v1.CheckGrading.ClassedGramsEntry
+	38, // 23: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
+	38, // 24: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
+	36, // 25: millwa.v1.CheckGrading.classed_grams:type_name -> millwa.v1.CheckGrading.ClassedGramsEntry
 	15, // 26: millwa.v1.RecordCheckGradingRequest.check_grading:type_name -> millwa.v1.CheckGrading
 	15, // 27: millwa.v1.RecordCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
-	36, // 28: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
-	36, // 29: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
-	20, // 30: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
-	36, // 31: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
-	36, // 32: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
-	36, // 33: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
-	21, // 34: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
-	22, // 35: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
-	24, // 36: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
-	25, // 37: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
-	23, // 38: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
-	21, // 39: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
-	36, // 40: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
-	36, // 41: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
-	21, // 42: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
-	40, // 43: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
-	36, // 44: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
-	26, // 45: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
-	33, // 46: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
-	3,  // 47: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
-	33, // 48: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
-	36, // 49: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
-	5,  // 50: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
-	7,  // 51: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
-	9,  // 52: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
-	11, // 53: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
-	16, // 54: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
-	18, // 55: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
-	27, // 56: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
-	29, // 57: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
-	31, // 58: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
-	6,  // 59: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
-	8,  // 60: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
-	10, // 61: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
-	12, // 62: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
-	17, // 63: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
-	19, // 64: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
-	28, // 65: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
-	30, // 66: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
-	32, // 67: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
-	59, // [59:68] is the sub-list for method output_type
-	50, // [50:59] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	15, // 28: millwa.v1.ListCheckGradingsResponse.check_gradings:type_name -> millwa.v1.CheckGrading
+	38, // 29: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	38, // 30: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	22, // 31: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
+	38, // 32: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
+	38, // 33: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
+	38, // 34: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
+	23, // 35: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
+	24, // 36: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
+	26, // 37: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
+	27, // 38: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
+	25, // 39: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
+	23, // 40: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
+	38, // 41: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
+	38, // 42: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
+	23, // 43: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
+	42, // 44: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
+	38, // 45: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
+	28, // 46: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
+	35, // 47: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
+	3,  // 48: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
+	35, // 49: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
+	38, // 50: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
+	5,  // 51: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
+	7,  // 52: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
+	9,  // 53: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
+	11, // 54: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
+	16, // 55: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
+	18, // 56: millwa.v1.AuditService.ListCheckGradings:input_type -> millwa.v1.ListCheckGradingsRequest
+	20, // 57: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
+	29, // 58: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
+	31, // 59: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
+	33, // 60: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
+	6,  // 61: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
+	8,  // 62: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
+	10, // 63: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
+	12, // 64: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
+	17, // 65: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
+	19, // 66: millwa.v1.AuditService.ListCheckGradings:output_type -> millwa.v1.ListCheckGradingsResponse
+	21, // 67: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
+	30, // 68: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
+	32, // 69: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
+	34, // 70: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
+	61, // [61:71] is the sub-list for method output_type
+	51, // [51:61] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_audit_proto_init() }
@@ -3325,24 +3563,24 @@ func file_millwa_v1_audit_proto_init() {
 	file_millwa_v1_identity_proto_init()
 	file_millwa_v1_audit_proto_msgTypes[7].OneofWrappers = []any{}
 	file_millwa_v1_audit_proto_msgTypes[10].OneofWrappers = []any{}
-	file_millwa_v1_audit_proto_msgTypes[14].OneofWrappers = []any{
+	file_millwa_v1_audit_proto_msgTypes[16].OneofWrappers = []any{
 		(*GetConsistencyReportRequest_Region)(nil),
 		(*GetConsistencyReportRequest_Association)(nil),
 		(*GetConsistencyReportRequest_Classifier)(nil),
 	}
-	file_millwa_v1_audit_proto_msgTypes[16].OneofWrappers = []any{
+	file_millwa_v1_audit_proto_msgTypes[18].OneofWrappers = []any{
 		(*ConsistencyReport_Region)(nil),
 		(*ConsistencyReport_Association)(nil),
 		(*ConsistencyReport_Classifier)(nil),
 	}
-	file_millwa_v1_audit_proto_msgTypes[17].OneofWrappers = []any{}
+	file_millwa_v1_audit_proto_msgTypes[19].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_audit_proto_rawDesc), len(file_millwa_v1_audit_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	AuditService_ListAgencies_FullMethodName         = "/millwa.v1.AuditService/ListAgencies"
 	AuditService_ProposeSamplingPlan_FullMethodName  = "/millwa.v1.AuditService/ProposeSamplingPlan"
 	AuditService_RecordCheckGrading_FullMethodName   = "/millwa.v1.AuditService/RecordCheckGrading"
+	AuditService_ListCheckGradings_FullMethodName    = "/millwa.v1.AuditService/ListCheckGradings"
 	AuditService_GetConsistencyReport_FullMethodName = "/millwa.v1.AuditService/GetConsistencyReport"
 	AuditService_ListAuditEvents_FullMethodName      = "/millwa.v1.AuditService/ListAuditEvents"
 	AuditService_VerifyAuditLog_FullMethodName       = "/millwa.v1.AuditService/VerifyAuditLog"
@@ -99,6 +100,14 @@ type AuditServiceClient interface {
 	// lot has no declared quality group or its standard defines no quality
 	// groups; ABORTED when a call with the same request_id is still running.
 	RecordCheckGrading(ctx context.Context, in *RecordCheckGradingRequest, opts ...grpc.CallOption) (*RecordCheckGradingResponse, error)
+	// ListCheckGradings lists an agency's check gradings, by default most
+	// recent first, filtered by lot, classifier and time.
+	//
+	// Access: admin for any agency; an agency under its own name.
+	// Errors: NOT_FOUND when the agency (parent) does not exist or is not the
+	// caller's; INVALID_ARGUMENT for a malformed parent, filter, order_by,
+	// page size or page token.
+	ListCheckGradings(ctx context.Context, in *ListCheckGradingsRequest, opts ...grpc.CallOption) (*ListCheckGradingsResponse, error)
 	// GetConsistencyReport computes agreement statistics between declared and
 	// checked quality groups for one scope (a region, an association or a
 	// classifier) and period: counts, exact and adjacent agreement,
@@ -114,6 +123,13 @@ type AuditServiceClient interface {
 	// the standard, association or classifier does not exist, or when the
 	// scope is not within the calling agency's regions (for an association or
 	// classifier: it has no lots there).
+	//
+	// Over REST, the same report is also a page and a spreadsheet, with the
+	// same query parameters and the same API key: GET
+	// /v1/audit/consistencyReport.html (lang=es, the default, or lang=en) and
+	// GET /v1/audit/consistencyReport.csv. In a query string, start_time and
+	// end_time are RFC 3339 times or dates ("2026-01-01": the start of that
+	// day in Peru, America/Lima, 05:00 UTC).
 	GetConsistencyReport(ctx context.Context, in *GetConsistencyReportRequest, opts ...grpc.CallOption) (*GetConsistencyReportResponse, error)
 	// ListAuditEvents lists events of the audit log, by sequence.
 	//
@@ -200,6 +216,16 @@ func (c *auditServiceClient) RecordCheckGrading(ctx context.Context, in *RecordC
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordCheckGradingResponse)
 	err := c.cc.Invoke(ctx, AuditService_RecordCheckGrading_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *auditServiceClient) ListCheckGradings(ctx context.Context, in *ListCheckGradingsRequest, opts ...grpc.CallOption) (*ListCheckGradingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCheckGradingsResponse)
+	err := c.cc.Invoke(ctx, AuditService_ListCheckGradings_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -315,6 +341,14 @@ type AuditServiceServer interface {
 	// lot has no declared quality group or its standard defines no quality
 	// groups; ABORTED when a call with the same request_id is still running.
 	RecordCheckGrading(context.Context, *RecordCheckGradingRequest) (*RecordCheckGradingResponse, error)
+	// ListCheckGradings lists an agency's check gradings, by default most
+	// recent first, filtered by lot, classifier and time.
+	//
+	// Access: admin for any agency; an agency under its own name.
+	// Errors: NOT_FOUND when the agency (parent) does not exist or is not the
+	// caller's; INVALID_ARGUMENT for a malformed parent, filter, order_by,
+	// page size or page token.
+	ListCheckGradings(context.Context, *ListCheckGradingsRequest) (*ListCheckGradingsResponse, error)
 	// GetConsistencyReport computes agreement statistics between declared and
 	// checked quality groups for one scope (a region, an association or a
 	// classifier) and period: counts, exact and adjacent agreement,
@@ -330,6 +364,13 @@ type AuditServiceServer interface {
 	// the standard, association or classifier does not exist, or when the
 	// scope is not within the calling agency's regions (for an association or
 	// classifier: it has no lots there).
+	//
+	// Over REST, the same report is also a page and a spreadsheet, with the
+	// same query parameters and the same API key: GET
+	// /v1/audit/consistencyReport.html (lang=es, the default, or lang=en) and
+	// GET /v1/audit/consistencyReport.csv. In a query string, start_time and
+	// end_time are RFC 3339 times or dates ("2026-01-01": the start of that
+	// day in Peru, America/Lima, 05:00 UTC).
 	GetConsistencyReport(context.Context, *GetConsistencyReportRequest) (*GetConsistencyReportResponse, error)
 	// ListAuditEvents lists events of the audit log, by sequence.
 	//
@@ -386,6 +427,9 @@ func (UnimplementedAuditServiceServer) ProposeSamplingPlan(context.Context, *Pro
 }
 func (UnimplementedAuditServiceServer) RecordCheckGrading(context.Context, *RecordCheckGradingRequest) (*RecordCheckGradingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordCheckGrading not implemented")
+}
+func (UnimplementedAuditServiceServer) ListCheckGradings(context.Context, *ListCheckGradingsRequest) (*ListCheckGradingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCheckGradings not implemented")
 }
 func (UnimplementedAuditServiceServer) GetConsistencyReport(context.Context, *GetConsistencyReportRequest) (*GetConsistencyReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConsistencyReport not implemented")
@@ -510,6 +554,24 @@ func _AuditService_RecordCheckGrading_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_ListCheckGradings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCheckGradingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).ListCheckGradings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_ListCheckGradings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).ListCheckGradings(ctx, req.(*ListCheckGradingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AuditService_GetConsistencyReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetConsistencyReportRequest)
 	if err := dec(in); err != nil {
@@ -608,6 +670,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordCheckGrading",
 			Handler:    _AuditService_RecordCheckGrading_Handler,
+		},
+		{
+			MethodName: "ListCheckGradings",
+			Handler:    _AuditService_ListCheckGradings_Handler,
 		},
 		{
 			MethodName: "GetConsistencyReport",
