@@ -122,28 +122,43 @@ func (tx *Tx) AppendAuditEvents(ctx context.Context, events ...*millwa.AuditEven
 	t := now()
 	chained := make([]millwa.AuditEvent, len(events))
 	for i, e := range events {
-		ev := *e
-		ev.Sequence = last + 1 + int64(i)
-		if ev.Time.IsZero() {
-			ev.Time = t
-		} else {
-			ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
-		}
-		ev.PrevHash = prev
-		ev.Hash = millwa.ChainHash(prev, ev.Sequence, &ev)
-		prev = ev.Hash
-		chained[i] = ev
+		chained[i] = *e
+		setAuditTime(&chained[i], t)
 	}
-	if err := tx.insertChained(ctx, chained); err != nil {
-		return err
-	}
-	if err := tx.advanceChainHead(ctx, last, &chained[len(chained)-1]); err != nil {
+	if err := tx.chainAfterHead(ctx, last, prev, chained); err != nil {
 		return err
 	}
 	for i, e := range events {
 		*e = chained[i]
 	}
 	return nil
+}
+
+// setAuditTime gives e the time t when it has none, and otherwise keeps
+// its own in UTC, truncated to the microseconds the database stores.
+func setAuditTime(e *millwa.AuditEvent, t time.Time) {
+	if e.Time.IsZero() {
+		e.Time = t
+	} else {
+		e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	}
+}
+
+// chainAfterHead numbers and links events after the locked chain head
+// (sequence last, hash prev), in their order, inserts them into
+// audit_events and advances the head to the last of them.
+func (tx *Tx) chainAfterHead(ctx context.Context, last int64, prev [32]byte, events []millwa.AuditEvent) error {
+	for i := range events {
+		e := &events[i]
+		e.Sequence = last + 1 + int64(i)
+		e.PrevHash = prev
+		e.Hash = millwa.ChainHash(prev, e.Sequence, e)
+		prev = e.Hash
+	}
+	if err := tx.insertChained(ctx, events); err != nil {
+		return err
+	}
+	return tx.advanceChainHead(ctx, last, &events[len(events)-1])
 }
 
 // insertChained inserts chained events into audit_events, in multi-row

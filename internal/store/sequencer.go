@@ -301,11 +301,7 @@ func (tx *Tx) recordAuditEvents(ctx context.Context, events []*millwa.AuditEvent
 		values := make([]string, len(chunk))
 		args := make([]any, 0, 9*len(chunk)+len(tailArgs))
 		for i, e := range chunk {
-			if e.Time.IsZero() {
-				e.Time = t
-			} else {
-				e.Time = e.Time.UTC().Truncate(time.Microsecond)
-			}
+			setAuditTime(e, t)
 			values[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			args = append(args, e.Actor, string(e.Role), e.Organisation, e.Method, e.Resource, e.Action, e.Region,
 				e.ChangeDigest[:], dbTime{e.Time})
@@ -353,20 +349,13 @@ func (tx *Tx) chainPendingAudit(ctx context.Context) (int, error) {
 			return 0, millwa.Errorf(millwa.Internal, "pending audit event %d has a change digest of %d bytes", r.ID, len(r.ChangeDigest))
 		}
 		copy(e.ChangeDigest[:], r.ChangeDigest)
-		e.Sequence = last + 1 + int64(i)
-		e.PrevHash = prev
-		e.Hash = millwa.ChainHash(prev, e.Sequence, &e)
-		prev = e.Hash
 		chained[i] = e
 		ids[i] = r.ID
 	}
-	if err := tx.insertChained(ctx, chained); err != nil {
+	if err := tx.chainAfterHead(ctx, last, prev, chained); err != nil {
 		return 0, err
 	}
-	if err := tx.deletePending(ctx, "audit_events_pending", ids); err != nil {
-		return 0, err
-	}
-	return len(rows), tx.advanceChainHead(ctx, last, &chained[len(chained)-1])
+	return len(rows), tx.deletePending(ctx, "audit_events_pending", ids)
 }
 
 // deletePending deletes the rows of a pending table with the given ids:
