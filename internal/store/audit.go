@@ -164,19 +164,16 @@ func (tx *Tx) chainAfterHead(ctx context.Context, last int64, prev [32]byte, eve
 // insertChained inserts chained events into audit_events, in multi-row
 // statements.
 func (tx *Tx) insertChained(ctx context.Context, chained []millwa.AuditEvent) error {
-	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	for from := 0; from < len(chained); from += auditInsertRows {
 		chunk := chained[from:min(from+auditInsertRows, len(chained))]
-		values := make([]string, len(chunk))
 		args := make([]any, 0, 12*len(chunk))
 		for i := range chunk {
 			ev := &chunk[i]
-			values[i] = row
 			args = append(args, ev.Sequence, ev.Actor, string(ev.Role), ev.Organisation, ev.Method, ev.Resource,
 				ev.Action, ev.Region, ev.ChangeDigest[:], dbTime{ev.Time}, ev.PrevHash[:], ev.Hash[:])
 		}
 		_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO audit_events (`+auditColumns+`)
-			VALUES `+strings.Join(values, ", ")), args...)
+			VALUES `+rowPlaceholders(len(chunk), 12)), args...)
 		if err != nil {
 			return dbError(err, "inserting audit events %d to %d", chunk[0].Sequence, chunk[len(chunk)-1].Sequence)
 		}

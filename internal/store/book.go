@@ -102,14 +102,12 @@ func (tx *Tx) lockBooks(ctx context.Context, books []Book, mode string) error {
 	// SELECT does not see it). A lock taken after others can deadlock
 	// with a transaction creating the same books in another order; the
 	// database detects it and InTx runs the loser again.
-	values := make([]string, len(books))
 	args := make([]any, 0, 3*len(books))
-	for i, b := range books {
-		values[i] = "(?, ?, ?)"
+	for _, b := range books {
 		args = append(args, b.Currency, b.Standard, b.QualityGroup)
 	}
 	if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO market_books (currency, standard, quality_group)
-		VALUES `+strings.Join(values, ", ")+` ON CONFLICT DO NOTHING`), args...); err != nil {
+		VALUES `+rowPlaceholders(len(books), 3)+` ON CONFLICT DO NOTHING`), args...); err != nil {
 		return dbError(err, "creating the rows of %d books", len(books))
 	}
 	if n, err = tx.selectBooks(ctx, books, mode); err != nil {
@@ -127,14 +125,12 @@ func (tx *Tx) lockBooks(ctx context.Context, books []Book, mode string) error {
 // statement (ShareQuietBook) that the book changed since that statement's
 // snapshot.
 func (tx *Tx) selectBooks(ctx context.Context, books []Book, mode string) (int, error) {
-	values := make([]string, len(books))
 	args := make([]any, 0, 3*len(books))
-	for i, b := range books {
-		values[i] = "(?, ?, ?)"
+	for _, b := range books {
 		args = append(args, b.Currency, b.Standard, b.QualityGroup)
 	}
 	sorted := `SELECT currency, standard, quality_group FROM market_books
-		WHERE (currency, standard, quality_group) IN (` + strings.Join(values, ", ") + `)
+		WHERE (currency, standard, quality_group) IN (` + rowPlaceholders(len(books), 3) + `)
 		ORDER BY currency, standard, quality_group` + mode
 	if mode == " FOR UPDATE" {
 		return tx.bumpBooks(ctx, sorted, args, len(books))

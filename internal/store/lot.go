@@ -123,14 +123,12 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	// number (at most millwa.MaxContributions, 4 values each: within both
 	// databases' limits on a statement's parameters).
 	if len(l.Contributions) > 0 {
-		values := make([]string, len(l.Contributions))
 		args := make([]any, 0, 4*len(l.Contributions))
-		for i, c := range l.Contributions {
-			values[i] = "(?, ?, ?, ?)"
+		for _, c := range l.Contributions {
 			args = append(args, id, l.AssociationID, c.MemberID, c.Grams)
 		}
 		if _, err := tx.exec(ctx, tx.tx.Rebind(`INSERT INTO lot_contributions (lot_id, association_id, member_id, grams)
-			VALUES `+strings.Join(values, ", ")), args...); err != nil {
+			VALUES `+rowPlaceholders(len(l.Contributions), 4)), args...); err != nil {
 			return dbError(err, "inserting the contributions to lot %s", id)
 		}
 	}

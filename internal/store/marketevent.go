@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +29,6 @@ func (tx *Tx) AppendMarketEvents(ctx context.Context, events ...millwa.MarketEve
 	t := now()
 	for from := 0; from < len(events); from += pendingInsertRows {
 		chunk := events[from:min(from+pendingInsertRows, len(events))]
-		values := make([]string, len(chunk))
 		args := make([]any, 0, 6*len(chunk))
 		for i := range chunk {
 			e := &chunk[i]
@@ -42,11 +40,10 @@ func (tx *Tx) AppendMarketEvents(ctx context.Context, events ...millwa.MarketEve
 			if err != nil {
 				return millwa.Wrap(millwa.Internal, err, "encoding a market event")
 			}
-			values[i] = "(?, ?, ?, ?, ?, ?)"
 			args = append(args, string(e.Type), e.Resource, nullID(e.ProcessorID), nullID(e.AssociationID), string(payload), dbTime{t})
 		}
 		_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO market_events_pending
-			(type, resource, processor_id, association_id, payload, create_time) VALUES `+strings.Join(values, ", ")), args...)
+			(type, resource, processor_id, association_id, payload, create_time) VALUES `+rowPlaceholders(len(chunk), 6)), args...)
 		if err != nil {
 			return dbError(err, "recording %d market events", len(chunk))
 		}

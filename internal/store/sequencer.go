@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -298,15 +297,13 @@ func (tx *Tx) recordAuditEvents(ctx context.Context, events []*millwa.AuditEvent
 	t := now()
 	for from := 0; from < len(events); from += pendingInsertRows {
 		chunk := events[from:min(from+pendingInsertRows, len(events))]
-		values := make([]string, len(chunk))
 		args := make([]any, 0, 9*len(chunk)+len(tailArgs))
-		for i, e := range chunk {
+		for _, e := range chunk {
 			setAuditTime(e, t)
-			values[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			args = append(args, e.Actor, string(e.Role), e.Organisation, e.Method, e.Resource, e.Action, e.Region,
 				e.ChangeDigest[:], dbTime{e.Time})
 		}
-		insert := `INSERT INTO audit_events_pending (` + pendingAuditColumns + `) VALUES ` + strings.Join(values, ", ")
+		insert := `INSERT INTO audit_events_pending (` + pendingAuditColumns + `) VALUES ` + rowPlaceholders(len(chunk), 9)
 		if tail == "" {
 			if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(insert), args...); err != nil {
 				return dbError(err, "recording %d audit events", len(chunk))
@@ -415,15 +412,13 @@ func (tx *Tx) numberPendingMarketEvents(ctx context.Context) (int, error) {
 	ids := make([]int64, len(rows))
 	for from := 0; from < len(rows); from += pendingInsertRows {
 		chunk := rows[from:min(from+pendingInsertRows, len(rows))]
-		values := make([]string, len(chunk))
 		args := make([]any, 0, 7*len(chunk))
 		for i, r := range chunk {
 			ids[from+i] = r.ID
-			values[i] = "(?, ?, ?, ?, ?, ?, ?)"
 			args = append(args, seq+int64(from+i)+1, r.Type, r.Resource, r.ProcessorID, r.AssociationID, r.Payload, r.CreateTime)
 		}
 		if _, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO market_events
-			(seq, type, resource, processor_id, association_id, payload, create_time) VALUES `+strings.Join(values, ", ")), args...); err != nil {
+			(seq, type, resource, processor_id, association_id, payload, create_time) VALUES `+rowPlaceholders(len(chunk), 7)), args...); err != nil {
 			return 0, dbError(err, "numbering market events from %d", seq+int64(from)+1)
 		}
 	}
