@@ -37,9 +37,11 @@ type arrivals struct {
 	streams int
 
 	mu sync.Mutex
-	// count is, by event id, how many streams have it; done receives the
-	// event once every stream has it.
-	count map[string]int
+	// count is, by event id, how many streams have it and the latest time
+	// one received it (streams take the time before they take the lock,
+	// so the last to count is not always the last to receive); done
+	// receives the event once every stream has it.
+	count map[string]arrivalCount
 	// since is when the event now measured was committed; delivered the
 	// time each stream took to receive it.
 	since     time.Time
@@ -56,17 +58,27 @@ type reached struct {
 	recorded, last time.Time
 }
 
+type arrivalCount struct {
+	streams int
+	last    time.Time
+}
+
 func (a *arrivals) arrive(id string, recorded, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.count[id]++
+	c := a.count[id]
+	c.streams++
+	if at.After(c.last) {
+		c.last = at
+	}
+	a.count[id] = c
 	if !a.since.IsZero() {
 		a.delivered = append(a.delivered, at.Sub(a.since))
 	}
-	if a.count[id] == a.streams {
+	if c.streams == a.streams {
 		delete(a.count, id)
 		select {
-		case a.done <- reached{recorded: recorded, last: at}:
+		case a.done <- reached{recorded: recorded, last: c.last}:
 		default:
 		}
 	}
@@ -101,7 +113,7 @@ func measureWatch(ctx context.Context, env *loadEnv, opt watchOptions, progress 
 
 	heap0, stack0 := memoryInUse()
 	fmt.Fprintf(progress, "bench watch: opening %d streams\n", opt.streams)
-	arr := &arrivals{streams: opt.streams, count: map[string]int{}, done: make(chan reached, 1)}
+	arr := &arrivals{streams: opt.streams, count: map[string]arrivalCount{}, done: make(chan reached, 1)}
 	streamCtx, stopStreams := context.WithCancel(ctx)
 	var conns []*grpc.ClientConn
 	var wg sync.WaitGroup
