@@ -519,7 +519,7 @@ func (im *importer) sendBatch(ctx context.Context, b *batch) error {
 			im.progress.add(len(b.rows), fmt.Sprintf("lines %d-%d", b.first, b.last))
 			return nil
 		}
-		if status.Code(err) != codes.InvalidArgument {
+		if !refusesRows(err) {
 			return err
 		}
 		errs, rejected := mapViolations(err, b, im.header)
@@ -546,6 +546,23 @@ func (im *importer) sendBatch(ctx context.Context, b *batch) error {
 		}
 		b.rows = kept
 	}
+}
+
+// refusesRows reports whether err refuses rows of a batch the server names
+// in field violations: InvalidArgument, or AlreadyExists for a lot number
+// another lot of the association holds.
+func refusesRows(err error) bool {
+	switch status.Code(err) {
+	case codes.InvalidArgument:
+		return true
+	case codes.AlreadyExists:
+		for _, d := range status.Convert(err).Details() {
+			if _, ok := d.(*errdetails.BadRequest); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // replayed reports whether the server answered with the stored answer of
