@@ -89,6 +89,9 @@ func ParseSearch(search string) ([]string, error) {
 		return nil, vs.Err()
 	}
 	words := strings.Fields(Fold(search))
+	if len(words) == 0 {
+		return nil, nil
+	}
 	if len(words) > MaxSearchWords {
 		vs.Add("search", "has %d words, over the limit of %d", len(words), MaxSearchWords)
 		return nil, vs.Err()
