@@ -59,7 +59,7 @@ func numberTaken(t *testing.T, what string, err error, holder, number, field str
 			br = d
 		}
 	}
-	wantMeta := map[string]string{"lot": holder, "lot_number": number, "campaign": "2026", "field": field}
+	wantMeta := map[string]string{"lot": holder, "lotNumber": number, "campaign": "2026", "field": field}
 	if info.GetReason() != "LOT_NUMBER_TAKEN" || !cmp.Equal(info.GetMetadata(), wantMeta) {
 		t.Errorf("%s: ErrorInfo %v; want reason LOT_NUMBER_TAKEN and metadata %v", what, info, wantMeta)
 	}

@@ -41,7 +41,8 @@ func checkBatchNumbers(vs *millwa.Violations, lots []millwa.Lot, fields []string
 // nameNumberHolder turns the store's LOT_NUMBER_TAKEN error of creating
 // lots (named in the request by fields) into one that names the first lot
 // refused and the lot that holds its number: its resource name in the
-// message, a field violation, the ErrorInfo metadata and a ResourceInfo.
+// message, a field violation, the ErrorInfo metadata (keys in
+// lowerCamelCase, AIP-193) and a ResourceInfo.
 // The transaction has rolled back (on PostgreSQL nothing more can be read
 // in it), so the holder is read afterwards; any other error, or a holder
 // no longer found, is returned as it came.
@@ -77,7 +78,7 @@ func (s *Server) nameNumberHolder(ctx context.Context, err error, lots []millwa.
 		vs.Add(fields[i]+".lot_number", "is already the number of %s in campaign %d", name, l.Campaign)
 		e.Reason, e.Violations, e.Err = store.LotNumberTaken, vs, err
 		e.Metadata = map[string]string{
-			"lot": name, "lot_number": l.LotNumber, "campaign": strconv.Itoa(l.Campaign), "field": fields[i] + ".lot_number",
+			"lot": name, "lotNumber": l.LotNumber, "campaign": strconv.Itoa(l.Campaign), "field": fields[i] + ".lot_number",
 		}
 		e.Resource = &millwa.ResourceInfo{Type: "millwa.v1.Lot", Name: name, Description: "the lot that holds this lot number in this campaign"}
 		return e
