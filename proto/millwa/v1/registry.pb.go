@@ -729,8 +729,10 @@ type Lot struct {
 	// default "PEN". Lots match only orders in the same currency.
 	CurrencyCode string `protobuf:"bytes,13,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
 	// Optional number the association gives the lot on its own bale stencil,
-	// at most 32 characters; printed on the label, not checked for
-	// uniqueness.
+	// at most 32 characters; printed on the label. Unique within the
+	// association and campaign: a number another lot of the same campaign
+	// holds is refused with ALREADY_EXISTS (reason LOT_NUMBER_TAKEN, naming
+	// that lot in a ResourceInfo).
 	LotNumber string `protobuf:"bytes,14,opt,name=lot_number,json=lotNumber,proto3" json:"lot_number,omitempty"`
 	// Date the lot was classed and bagged, as "YYYY-MM-DD"; not in the future.
 	// Default: the creation date in Peru (UTC-5). Printed on the label.
@@ -2502,7 +2504,12 @@ type ListMembersRequest struct {
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `display_name`,
 	// `create_time`. Default "create_time".
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional text search, at most 100 characters and 8 words: a member
+	// matches when each word is part of their display name or DNI, compared
+	// without regard to case or accents ("huaman" finds "Huamán"). Combines
+	// with filter and order_by; a page_token is bound to it as to them.
+	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2568,6 +2575,13 @@ func (x *ListMembersRequest) GetFilter() string {
 func (x *ListMembersRequest) GetOrderBy() string {
 	if x != nil {
 		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListMembersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
 	}
 	return ""
 }
@@ -2754,7 +2768,12 @@ type ListClassifiersRequest struct {
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `display_name`,
 	// `create_time`. Default "create_time".
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional text search, at most 100 characters and 8 words: a member
+	// matches when each word is part of their display name or DNI, compared
+	// without regard to case or accents ("huaman" finds "Huamán"). Combines
+	// with filter and order_by; a page_token is bound to it as to them.
+	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2820,6 +2839,13 @@ func (x *ListClassifiersRequest) GetFilter() string {
 func (x *ListClassifiersRequest) GetOrderBy() string {
 	if x != nil {
 		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListClassifiersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
 	}
 	return ""
 }
@@ -3216,15 +3242,24 @@ type ListLotsRequest struct {
 	//   - `campaign` (all operators): integer year;
 	//   - `discrepancy` (=): true or false; not for processors;
 	//   - `ask_price_per_kg`, `net_weight_grams` (all operators): integers;
-	//   - `create_time` (all operators).
+	//   - `create_time` (all operators);
+	//   - `lot_number` (=, !=): the association's number, exact.
 	//
 	// Example: `quality_group = "BABY" AND colour = "WHITE" AND state =
 	// AVAILABLE AND campaign >= 2025 AND region = "21"`.
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `create_time`, `campaign`,
-	// `ask_price_per_kg`, `net_weight_grams`. Default "create_time" (oldest
+	// `ask_price_per_kg`, `net_weight_grams`, `lot_number` (byte order, so
+	// zero-padded numbers sort as numbers). Default "create_time" (oldest
 	// first).
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional text search, at most 100 characters and 8 words: a lot
+	// matches when each word is part of its lot number or of the display
+	// name or DNI of a member who contributed to it, compared without regard
+	// to case or accents ("huaman" finds "Huamán"). Processors, who never see
+	// a lot's members, search lot numbers only. Combines with filter and
+	// order_by; a page_token is bound to it as to them.
+	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3290,6 +3325,13 @@ func (x *ListLotsRequest) GetFilter() string {
 func (x *ListLotsRequest) GetOrderBy() string {
 	if x != nil {
 		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListLotsRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
 	}
 	return ""
 }
@@ -4459,14 +4501,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"A\n" +
 	"\x14CreateMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\x9b\x01\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xb3\x01\n" +
 	"\x12ListMembersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"j\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\"j\n" +
 	"\x13ListMembersResponse\x12+\n" +
 	"\amembers\x18\x01 \x03(\v2\x11.millwa.v1.MemberR\amembers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
@@ -4480,14 +4523,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x18CreateClassifierResponse\x125\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
-	"classifier\"\x9f\x01\n" +
+	"classifier\"\xb7\x01\n" +
 	"\x16ListClassifiersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"z\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\"z\n" +
 	"\x17ListClassifiersResponse\x127\n" +
 	"\vclassifiers\x18\x01 \x03(\v2\x15.millwa.v1.ClassifierR\vclassifiers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"k\n" +
@@ -4508,14 +4552,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\rGetLotRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"2\n" +
 	"\x0eGetLotResponse\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\x98\x01\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\xb0\x01\n" +
 	"\x0fListLotsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"^\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\"^\n" +
 	"\x10ListLotsResponse\x12\"\n" +
 	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
