@@ -5,8 +5,6 @@ import (
 	"compress/zlib"
 	"encoding/xml"
 	"errors"
-	"image"
-	"image/color"
 	"io"
 	"regexp"
 	"strconv"
@@ -14,8 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/millwa/millwa/gateway/label/labeltest"
 )
 
 const (
@@ -129,64 +126,6 @@ func joined(texts []string) string {
 	return strings.Join(strings.Fields(strings.Join(texts, " ")), " ")
 }
 
-var qrRun = regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-\d+z`)
-
-// decodeSVGQR draws the modules of the SVG's QR code (group "qr": a white
-// square of n×n modules and a path of dark runs) at 4 pixels a module and
-// decodes them with gozxing.
-func decodeSVGQR(t *testing.T, svg []byte) string {
-	t.Helper()
-	var doc struct {
-		Groups []struct {
-			ID   string `xml:"id,attr"`
-			Rect struct {
-				Width int `xml:"width,attr"`
-			} `xml:"rect"`
-			Path struct {
-				D string `xml:"d,attr"`
-			} `xml:"path"`
-		} `xml:"g"`
-	}
-	if err := xml.Unmarshal(svg, &doc); err != nil {
-		t.Fatalf("parsing the SVG: %v", err)
-	}
-	for _, g := range doc.Groups {
-		if g.ID != "qr" {
-			continue
-		}
-		const px = 4
-		n := g.Rect.Width
-		if n < 21 {
-			t.Fatalf("QR code of %d modules", n)
-		}
-		img := image.NewGray(image.Rect(0, 0, n*px, n*px))
-		for i := range img.Pix {
-			img.Pix[i] = 0xff
-		}
-		for _, m := range qrRun.FindAllStringSubmatch(g.Path.D, -1) {
-			x, _ := strconv.Atoi(m[1])
-			y, _ := strconv.Atoi(m[2])
-			w, _ := strconv.Atoi(m[3])
-			for yy := y * px; yy < (y+1)*px; yy++ {
-				for xx := x * px; xx < (x+w)*px; xx++ {
-					img.SetGray(xx, yy, color.Gray{})
-				}
-			}
-		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
-		if err != nil {
-			t.Fatalf("decoding the SVG's QR code: %v", err)
-		}
-		return res.GetText()
-	}
-	t.Fatal("the SVG has no group with id qr")
-	return ""
-}
-
 func TestSVGShowsEveryFieldInBothLanguages(t *testing.T) {
 	t.Parallel()
 	svg, err := SVG(sample())
@@ -229,7 +168,7 @@ func TestSVGQRCodeDecodesToTheLotName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := decodeSVGQR(t, svg); got != lotURL {
+	if got := labeltest.DecodeSVGQR(t, svg); got != lotURL {
 		t.Fatalf("QR code holds %q, want %q", got, lotURL)
 	}
 }
@@ -383,7 +322,7 @@ func TestLongTextsFitThePage(t *testing.T) {
 	if _, err := PDF(l); err != nil {
 		t.Fatal(err)
 	}
-	if got := decodeSVGQR(t, svg); got != lotURL {
+	if got := labeltest.DecodeSVGQR(t, svg); got != lotURL {
 		t.Fatalf("QR code holds %q, want %q", got, lotURL)
 	}
 }

@@ -4,24 +4,19 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"image"
-	"image/color"
 	"io"
 	"mime"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/makiuchi-d/gozxing"
-	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/millwa/millwa/gateway/label/labeltest"
 	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -84,61 +79,10 @@ func labelSVGText(t *testing.T, svg []byte) string {
 	return strings.Join(strings.Fields(strings.Join(texts, " ")), " ")
 }
 
-var labelQRRun = regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-\d+z`)
-
-// decodeLabelQR draws the QR code of a label's SVG (group "qr": a white
-// square of n×n modules and a path of dark runs) at 4 pixels a module and
-// decodes it with gozxing.
+// decodeLabelQR decodes the QR code of a printable page's SVG.
 func decodeLabelQR(t *testing.T, svg []byte) string {
 	t.Helper()
-	var doc struct {
-		Groups []struct {
-			ID   string `xml:"id,attr"`
-			Rect struct {
-				Width int `xml:"width,attr"`
-			} `xml:"rect"`
-			Path struct {
-				D string `xml:"d,attr"`
-			} `xml:"path"`
-		} `xml:"g"`
-	}
-	if err := xml.Unmarshal(svg, &doc); err != nil {
-		t.Fatalf("parsing the label's SVG: %v", err)
-	}
-	for _, g := range doc.Groups {
-		if g.ID != "qr" {
-			continue
-		}
-		const px = 4
-		n := g.Rect.Width
-		img := image.NewGray(image.Rect(0, 0, n*px, n*px))
-		for i := range img.Pix {
-			img.Pix[i] = 0xff
-		}
-		for _, m := range labelQRRun.FindAllStringSubmatch(g.Path.D, -1) {
-			x, _ := strconv.Atoi(m[1])
-			y, _ := strconv.Atoi(m[2])
-			w, _ := strconv.Atoi(m[3])
-			for yy := y * px; yy < (y+1)*px; yy++ {
-				for xx := x * px; xx < (x+w)*px; xx++ {
-					img.SetGray(xx, yy, color.Gray{})
-				}
-			}
-		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The image is the code alone, module-aligned: say so, so that the
-		// reader does not hunt for finder patterns it may misjudge.
-		res, err := gozxingqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
-		if err != nil {
-			t.Fatalf("decoding the label's QR code: %v", err)
-		}
-		return res.GetText()
-	}
-	t.Fatal("the label's SVG has no QR code (group qr)")
-	return ""
+	return labeltest.DecodeSVGQR(t, svg)
 }
 
 // wantStatusJSON fails t unless the answer is a google.rpc.Status JSON
@@ -236,7 +180,7 @@ func TestLotLabel(t *testing.T) {
 				t.Errorf("the SVG label does not show %q\n%s", s, shown)
 			}
 		}
-		if got := decodeLabelQR(t, svg); got != name {
+		if got := labeltest.DecodeSVGQR(t, svg); got != name {
 			t.Errorf("the SVG's QR code holds %q, want %q", got, name)
 		}
 		resp, pdf := ts.labelGET(t, a.secret, want.GetPdfPath())
@@ -341,7 +285,7 @@ func TestLotLabelEscapesNames(t *testing.T) {
 				t.Errorf("the SVG holds %q unescaped", raw)
 			}
 		}
-		if got := decodeLabelQR(t, svg); got != name {
+		if got := labeltest.DecodeSVGQR(t, svg); got != name {
 			t.Errorf("QR code holds %q, want %q", got, name)
 		}
 		resp, pdf := ts.labelGET(t, secret, "/v1/"+name+"/label.pdf")
