@@ -445,3 +445,27 @@ func TestConcurrentRenders(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestUnknownUbigeoShowsTheCode prints the origin of a code the server
+// could not name as the code alone, and a named one as "district,
+// province, department".
+func TestUnknownUbigeoShowsTheCode(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		district, province, department, want string
+	}{
+		{"", "", "", "Origen / Origin: (ubigeo 210101) Centro"},
+		{"Caracoto", "San Roman", "Puno", "Origen / Origin: Caracoto, San Roman, Puno (ubigeo 210101) Centro"},
+	} {
+		l := sample()
+		l.Community, l.District, l.Province, l.Department = "", tt.district, tt.province, tt.department
+		svg, err := SVG(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts, _ := svgTexts(t, svg)
+		if all := joined(texts); !strings.Contains(all, tt.want) {
+			t.Errorf("the label does not show %q\n%s", tt.want, all)
+		}
+	}
+}
