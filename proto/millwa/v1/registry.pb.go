@@ -1820,9 +1820,13 @@ type LotLabel struct {
 	// "/v1/associations/{association}/lots/{lot}/label.svg"; fetch it with the
 	// same API key.
 	SvgPath string `protobuf:"bytes,25,opt,name=svg_path,json=svgPath,proto3" json:"svg_path,omitempty"`
-	// Path on the HTTP gateway of the printable label as PDF (A6), for example
+	// Path on the HTTP gateway of the printable label as PDF (A5 landscape,
+	// the lot number, group and weight 25 mm high), for example
 	// "/v1/associations/{association}/lots/{lot}/label.pdf"; fetch it with the
-	// same API key.
+	// same API key. Several lots' labels print two to an A4 page from GET
+	// /v1/associations/{association}/lots:labels.pdf?names=… (lot ids or
+	// names, comma-separated or repeated, at most 100) or ?filter=… (as
+	// ListLots takes it).
 	PdfPath string `protobuf:"bytes,26,opt,name=pdf_path,json=pdfPath,proto3" json:"pdf_path,omitempty"`
 	// Text encoded in the label's QR code: a URL of the lot on the REST
 	// gateway, the server's public URL (MILLWA_PUBLIC_URL) + "/v1/" + the
