@@ -26,6 +26,9 @@ const (
 	capHeight = 0.718
 	// bigSize is the font size, in points, whose cap height is bigCapMM.
 	bigSize = bigCapMM / capHeight / ptToMM
+	// descent is how far below the baseline Helvetica-Bold's descenders
+	// ("g", "p") reach, in ems (207/1000 for "g"), rounded up.
+	descent = 0.22
 )
 
 // Font sizes of the lot label, in points.
@@ -132,7 +135,7 @@ func (l *Label) placeLotAt(m *measurer, scale float64) (*layout, Placement, bool
 		y += 2 + box.LotNumberCapHeight
 		box.LotNumberBaseline = y
 		lo.lines = append(lo.lines, bigLine(m, l.LotNumber, left, y, size))
-		y += 3
+		y += descent*size*ptToMM + 0.5
 	}
 
 	// The quality group at the left and the net weight at the right, each
@@ -157,7 +160,7 @@ func (l *Label) placeLotAt(m *measurer, scale float64) (*layout, Placement, bool
 	lo.lines = append(lo.lines, bigLine(m, group, left, y, size))
 	ww := m.width(weight, true, size)
 	lo.lines = append(lo.lines, bigLine(m, weight, right-ww, y, size))
-	y += 4
+	y += descent*size*ptToMM + 0.5
 	lo.rules = append(lo.rules, rule{y, left, right})
 
 	// The details at the left; the QR code at the right, at the top of
