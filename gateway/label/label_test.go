@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -467,5 +468,23 @@ func TestUnknownUbigeoShowsTheCode(t *testing.T) {
 		if all := joined(texts); !strings.Contains(all, tt.want) {
 			t.Errorf("the label does not show %q\n%s", tt.want, all)
 		}
+	}
+}
+
+// TestGroupWithoutAbbreviation prints the Spanish name of a group the
+// standard gives no abbreviation large and its English name in the
+// caption, each once.
+func TestGroupWithoutAbbreviation(t *testing.T) {
+	t.Parallel()
+	l := sample()
+	l.QualityGroup, l.QualityGroupAbbreviation = Text{"Extrafina", "Extra fine"}, ""
+	svg, err := SVG(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, _ := svgTexts(t, svg)
+	all := joined(texts)
+	if !strings.Contains(all, "Grupo de calidad / Quality group: Extra fine") || strings.Count(all, "Extrafina") != 1 || !slices.Contains(texts, "Extrafina") {
+		t.Errorf("want the caption to name the group in English and the Spanish name alone, large:\n%s", all)
 	}
 }

@@ -145,9 +145,13 @@ func (l *Label) placeLotAt(m *measurer, scale float64) (*layout, Placement, bool
 		group = l.QualityGroup.EN
 	}
 	groupCaption := Text{"Grupo de calidad", "Quality group"}.String()
-	if l.QualityGroupAbbreviation != "" {
+	switch {
+	case l.QualityGroupAbbreviation != "":
 		group = l.QualityGroupAbbreviation
 		groupCaption += ": " + l.QualityGroup.String()
+	case l.QualityGroup.EN != group:
+		// The Spanish name is printed large, the English one here.
+		groupCaption += ": " + l.QualityGroup.EN
 	}
 	weight := Kilograms(l.NetWeightGrams)
 	weightCaption := Text{"Peso neto", "Net weight"}.String()
