@@ -32,7 +32,8 @@ const batchFileNumbers = 4
 // filter; withdrawn lots, which have no label, are left out). Each label
 // is read with GetLotLabel under the caller's key, so an association
 // prints only its own lots and a processor only those it sees; a lot the
-// caller cannot see is NOT_FOUND, as is a filter that matches none.
+// caller cannot see is NOT_FOUND, as is a filter that matches none. Each
+// read is one call of the key's rate limit, like any other.
 type batchLabelsHandler struct {
 	mux     *runtime.ServeMux
 	client  millwav1.RegistryServiceClient
