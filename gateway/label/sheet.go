@@ -16,7 +16,8 @@ type Page struct {
 	Landscape bool
 }
 
-// Paper sizes: A6 for labels and slips a member keeps, A4 for statements.
+// Paper sizes: A6 for the slips a member keeps, A4 for statements (lot
+// labels are A5Landscape).
 var (
 	A6 = Page{Width: pageWidth, Height: pageHeight, Name: "A6"}
 	A4 = Page{Width: 210, Height: 297, Name: "A4"}
