@@ -7,8 +7,9 @@ import (
 )
 
 // A5Landscape is the lot label's page: 210 × 148.5 mm, half an A4 sheet
-// (as fpdf sizes A5), two to a page of BatchPDF. A6 is too narrow for a lot number in letters read from two
-// metres: "2026-0001" at 25 mm cap height is about 170 mm wide.
+// (as fpdf sizes A5), two to a page of BatchPDF. A6 is too narrow for a
+// lot number in letters read from two metres: "2026-0001" at 25 mm cap
+// height is about 170 mm wide.
 var A5Landscape = Page{Width: 210, Height: 148.5, Name: "A5", Landscape: true}
 
 // Legibility from two metres. The sign makers' rule of thumb is an inch
