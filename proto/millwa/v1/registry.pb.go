@@ -1822,15 +1822,26 @@ type LotLabel struct {
 	// "/v1/associations/{association}/lots/{lot}/label.svg"; fetch it with the
 	// same API key.
 	SvgPath string `protobuf:"bytes,25,opt,name=svg_path,json=svgPath,proto3" json:"svg_path,omitempty"`
-	// Path on the HTTP gateway of the printable label as PDF (A6), for example
+	// Path on the HTTP gateway of the printable label as PDF (A5 landscape,
+	// the lot number, group and weight 25 mm high), for example
 	// "/v1/associations/{association}/lots/{lot}/label.pdf"; fetch it with the
-	// same API key.
+	// same API key. Several lots' labels print two to an A4 page from GET
+	// /v1/associations/{association}/lots:labels.pdf?names=… (lot ids or
+	// names, comma-separated or repeated, at most 100) or ?filter=… (as
+	// ListLots takes it).
 	PdfPath string `protobuf:"bytes,26,opt,name=pdf_path,json=pdfPath,proto3" json:"pdf_path,omitempty"`
-	// Text encoded in the label's QR code: the lot's resource name,
-	// "associations/{association}/lots/{lot}".
-	QrPayload     string `protobuf:"bytes,27,opt,name=qr_payload,json=qrPayload,proto3" json:"qr_payload,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Text encoded in the label's QR code: a URL of the lot on the REST
+	// gateway, the server's public URL (MILLWA_PUBLIC_URL) + "/v1/" + the
+	// lot's resource name, with the lot number, when it has one, as the
+	// fragment "n=" (never sent to the server), for example
+	// "https://millwa.example/v1/associations/{association}/lots/{lot}#n=2026-0001".
+	QrPayload string `protobuf:"bytes,27,opt,name=qr_payload,json=qrPayload,proto3" json:"qr_payload,omitempty"`
+	// Abbreviation of the quality group in its standard, for example "MF"
+	// for Alpaca Medium Fleece; empty when the standard gives none. The
+	// printed label shows it in large letters.
+	QualityGroupAbbreviation string `protobuf:"bytes,28,opt,name=quality_group_abbreviation,json=qualityGroupAbbreviation,proto3" json:"quality_group_abbreviation,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *LotLabel) Reset() {
@@ -2048,6 +2059,13 @@ func (x *LotLabel) GetPdfPath() string {
 func (x *LotLabel) GetQrPayload() string {
 	if x != nil {
 		return x.QrPayload
+	}
+	return ""
+}
+
+func (x *LotLabel) GetQualityGroupAbbreviation() string {
+	if x != nil {
+		return x.QualityGroupAbbreviation
 	}
 	return ""
 }
@@ -4439,7 +4457,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\bprovince\x18\x05 \x01(\tR\bprovince\x12\x1e\n" +
 	"\n" +
 	"department\x18\x06 \x01(\tR\n" +
-	"department\"\x81\t\n" +
+	"department\"\xbf\t\n" +
 	"\bLotLabel\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03lot\x18\x02 \x01(\tR\x03lot\x12;\n" +
@@ -4474,7 +4492,8 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\bsvg_path\x18\x19 \x01(\tR\asvgPath\x12\x19\n" +
 	"\bpdf_path\x18\x1a \x01(\tR\apdfPath\x12\x1d\n" +
 	"\n" +
-	"qr_payload\x18\x1b \x01(\tR\tqrPayloadB\x19\n" +
+	"qr_payload\x18\x1b \x01(\tR\tqrPayload\x12<\n" +
+	"\x1aquality_group_abbreviation\x18\x1c \x01(\tR\x18qualityGroupAbbreviationB\x19\n" +
 	"\x17_mean_fiber_diameter_um\"s\n" +
 	"\x18CreateAssociationRequest\x128\n" +
 	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\x12\x1d\n" +
