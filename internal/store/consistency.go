@@ -105,6 +105,13 @@ type AuditLot struct {
 	ClassifierID  string `db:"classifier_id"`
 	// LotNumber is the number on the lot's bales, empty when it has none.
 	LotNumber string `db:"lot_number"`
+	Campaign  int    `db:"campaign"`
+	// CreateTime is when the lot was registered.
+	CreateTime dbTime `db:"create_time"`
+	// ClassifierDNI and AssociationRUC name the lot's classifier by what
+	// people gave it, the same in any database.
+	ClassifierDNI  string `db:"dni"`
+	AssociationRUC string `db:"ruc"`
 }
 
 // AuditLots returns the lots in scope that p may read registered in
@@ -112,7 +119,8 @@ type AuditLot struct {
 func (s *Store) AuditLots(ctx context.Context, p millwa.Principal, a AuditScope, from, to, asOf time.Time) ([]AuditLot, error) {
 	sc := a.sql(p)
 	var out []AuditLot
-	query := `SELECT l.id, l.association_id, l.classifier_id, l.lot_number FROM lots l
+	query := `SELECT l.id, l.association_id, l.classifier_id, l.lot_number, l.campaign, l.create_time, c.dni, a.ruc
+		FROM lots l JOIN classifiers c ON c.id = l.classifier_id JOIN associations a ON a.id = l.association_id
 		WHERE l.create_time >= ? AND l.create_time < ? AND l.create_time <= ?
 		AND NOT (l.state = 'WITHDRAWN' AND l.update_time <= ?) AND (` + sc.sql + `) ORDER BY l.id`
 	err := sqlx.SelectContext(ctx, s.r, &out, s.r.Rebind(query),
