@@ -72,7 +72,11 @@ type AuditServiceClient interface {
 	// ProposeSamplingPlan proposes which lots of a region to check for a
 	// period. Every classifier with lots in the region and period is sampled;
 	// the sample size per classifier follows the request's rule; the lots are
-	// drawn at random from the classifier's lots with the plan's seed.
+	// drawn at random from the classifier's lots with the plan's seed. The
+	// draw takes a classifier's lots in order of campaign, lot number and
+	// registration, on a random stream named by its association's RUC and its
+	// DNI, never by database ids: the same registry in another database gives
+	// the same lots.
 	//
 	// The plan is stored under the agency it is proposed for,
 	// "agencies/{agency}/samplingPlans/{sampling_plan}", in the same
@@ -354,7 +358,11 @@ type AuditServiceServer interface {
 	// ProposeSamplingPlan proposes which lots of a region to check for a
 	// period. Every classifier with lots in the region and period is sampled;
 	// the sample size per classifier follows the request's rule; the lots are
-	// drawn at random from the classifier's lots with the plan's seed.
+	// drawn at random from the classifier's lots with the plan's seed. The
+	// draw takes a classifier's lots in order of campaign, lot number and
+	// registration, on a random stream named by its association's RUC and its
+	// DNI, never by database ids: the same registry in another database gives
+	// the same lots.
 	//
 	// The plan is stored under the agency it is proposed for,
 	// "agencies/{agency}/samplingPlans/{sampling_plan}", in the same
