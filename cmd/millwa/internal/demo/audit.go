@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/millwa/millwa/internal/consistency"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
@@ -19,10 +20,16 @@ import (
 // true diameter of every lot by name, the lenient classifier and the
 // season's period.
 type demoSeason struct {
-	mfd        map[string]float64
+	mfd map[string]float64
+	// lots are the season's lots by name and classifier, in the order they
+	// were registered.
+	lots       []seasonLot
 	lenient    string
 	start, end time.Time
 }
+
+// seasonLot is a lot of the season and the classifier who declared it.
+type seasonLot struct{ name, classifier string }
 
 // newDemoSeason is the season of a demo run at now: its period runs from
 // 300 days before now's day (UTC) to the end of the day after, in whole
@@ -86,20 +93,13 @@ func demoAudit(ctx context.Context, stdout io.Writer, conn *grpc.ClientConn, add
 		if err != nil {
 			return fmt.Errorf("proposing the season's sampling plan: %w", err)
 		}
-		n := 0
-		for _, cs := range plan.GetSamplingPlan().GetClassifierSamples() {
-			for _, lot := range cs.GetLots() {
-				mfd, ok := season.mfd[lot]
-				if !ok {
-					continue // a lot of an earlier seed
-				}
-				sd, fibres, staple := 4.2, int64(3000), 85.0
-				if _, err := audit.RecordCheckGrading(ctx, &millwav1.RecordCheckGradingRequest{Parent: agency, RequestId: rid("check", n),
-					CheckGrading: &millwav1.CheckGrading{Lot: lot, Note: "muestra de la campaña", SampleTime: timestamppb.New(demoSampleTime),
-						Sample: &millwav1.FiberSample{MeanFiberDiameterUm: &mfd, SdUm: &sd, FibersMeasured: &fibres, StapleLengthMm: &staple}}}); err != nil {
-					return fmt.Errorf("check-grading %s: %w", lot, err)
-				}
-				n++
+		for n, lot := range lotsToCheck(plan.GetSamplingPlan(), season) {
+			mfd := season.mfd[lot]
+			sd, fibres, staple := 4.2, int64(3000), 85.0
+			if _, err := audit.RecordCheckGrading(ctx, &millwav1.RecordCheckGradingRequest{Parent: agency, RequestId: rid("check", n),
+				CheckGrading: &millwav1.CheckGrading{Lot: lot, Note: "muestra de la campaña", SampleTime: timestamppb.New(demoSampleTime),
+					Sample: &millwav1.FiberSample{MeanFiberDiameterUm: &mfd, SdUm: &sd, FibersMeasured: &fibres, StapleLengthMm: &staple}}}); err != nil {
+				return fmt.Errorf("check-grading %s: %w", lot, err)
 			}
 		}
 		if report, err = audit.GetConsistencyReport(ctx, reportReq); err != nil {
@@ -136,6 +136,34 @@ func demoAudit(ctx context.Context, stdout io.Writer, conn *grpc.ClientConn, add
 		}
 	}
 	return nil
+}
+
+// lotsToCheck are the lots the agency checks: those the plan chose, then,
+// for a classifier the plan sampled fewer than consistency.MinChecksToJudge
+// of (a small season), more of its lots in the order they were registered,
+// up to that many, so that every classifier can be judged. Lots of an
+// earlier seed, whose true diameters this run does not know, are left out.
+func lotsToCheck(plan *millwav1.SamplingPlan, season demoSeason) []string {
+	var out []string
+	count := map[string]int{}
+	chosen := map[string]bool{}
+	for _, cs := range plan.GetClassifierSamples() {
+		count[cs.GetClassifier()] = 0
+		for _, lot := range cs.GetLots() {
+			if _, ok := season.mfd[lot]; ok {
+				out = append(out, lot)
+				chosen[lot] = true
+				count[cs.GetClassifier()]++
+			}
+		}
+	}
+	for _, l := range season.lots {
+		if n, sampled := count[l.classifier]; sampled && n < consistency.MinChecksToJudge && !chosen[l.name] {
+			out = append(out, l.name)
+			count[l.classifier]++
+		}
+	}
+	return out
 }
 
 // storedPlan returns the agency's stored plan of Puno drawn with seed, or

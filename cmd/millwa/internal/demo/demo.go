@@ -207,6 +207,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg config.Config, s
 		}
 		for i, l := range resp.GetLots() {
 			season.mfd[l.GetName()] = mfds[i]
+			season.lots = append(season.lots, seasonLot{name: l.GetName(), classifier: l.GetClassifier()})
 		}
 		total += len(resp.GetLots())
 		if acopio {
