@@ -130,7 +130,7 @@ func (s *Server) proposePlan(ctx context.Context, p millwa.Principal, region str
 	numbers := make(map[string]string, len(lots))
 	for _, l := range lots {
 		in.Lots = append(in.Lots, consistency.PlanLot{ID: l.ID, AssociationID: l.AssociationID, ClassifierID: l.ClassifierID,
-			Campaign: l.Campaign, LotNumber: l.LotNumber, Created: l.CreateTime.Time, ClassifierKey: l.AssociationRUC + "/" + l.ClassifierDNI})
+			Campaign: l.Campaign, LotNumber: l.LotNumber, Created: l.CreateTime, ClassifierKey: l.AssociationRUC + "/" + l.ClassifierDNI})
 		numbers[l.ID] = l.LotNumber
 		if !classifiers[l.ClassifierID] {
 			classifiers[l.ClassifierID] = true
