@@ -90,6 +90,8 @@ var Policy = map[string]Access{
 	"/millwa.v1.AuditService/GetAgency":            agencyRead,
 	"/millwa.v1.AuditService/ListAgencies":         agencyRead,
 	"/millwa.v1.AuditService/ProposeSamplingPlan":  agencyRead,
+	"/millwa.v1.AuditService/GetSamplingPlan":      agencyRead,
+	"/millwa.v1.AuditService/ListSamplingPlans":    agencyRead,
 	"/millwa.v1.AuditService/RecordCheckGrading":   agencyRead,
 	"/millwa.v1.AuditService/ListCheckGradings":    agencyRead,
 	"/millwa.v1.AuditService/GetConsistencyReport": agencyRead,

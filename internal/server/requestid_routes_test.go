@@ -115,7 +115,7 @@ func changeCounts(t *testing.T, ts *testServer) map[string]int {
 	db, _ := ts.rawDB(t) // afresh, so that events sequenced since are counted
 	out := map[string]int{}
 	for _, table := range []string{"audit_events", "idempotency_records", "market_events", "api_keys", "agencies",
-		"check_gradings", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts"} {
+		"check_gradings", "sampling_plans", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts"} {
 		var n int
 		if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -244,6 +244,12 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			"millwa.v1.AuditService.RecordCheckGrading": func() routeCall {
 				return routeCall{secret: agencyKey, path: "/v1/" + agency.GetName() + "/checkGradings",
 					body: &millwav1.CheckGrading{Lot: newLot().GetName(), Sample: checkSample(21.0)}}
+			},
+			"millwa.v1.AuditService.ProposeSamplingPlan": func() routeCall {
+				newLot()
+				return routeCall{secret: agencyKey, path: "/v1/audit/samplingPlans:propose",
+					body: &millwav1.ProposeSamplingPlanRequest{Region: "21", StartTime: timestamppb.New(time.Now().Add(-time.Hour)),
+						EndTime: timestamppb.New(time.Now().Add(time.Hour)), Seed: proto.Int64(1)}}
 			},
 			"millwa.v1.RegistryService.CreateAssociation": func() routeCall {
 				return routeCall{secret: adminSecret, path: "/v1/associations", body: newAssociation(int(fixtureN.Add(1)), "210101")}
