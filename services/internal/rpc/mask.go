@@ -80,7 +80,7 @@ func (m Mask) Paths(vs *millwa.Violations, field string, in proto.Message, mask 
 			out.Change = append(out.Change, p)
 		}
 	}
-	if len(out.Change) == 0 && len(*vs) == 0 {
+	if len(out.Change) == 0 && len(out.fixed) == 0 && len(*vs) == 0 {
 		vs.Add("update_mask", "names nothing to change: list the fields to change, for example %s", m.Updatable[0])
 	}
 	return out
@@ -110,27 +110,38 @@ func validPath(md protoreflect.MessageDescriptor, p string) bool {
 // resource of the request sent in the request field named field, of each
 // path to change: a field that src does not set is cleared in dst. It
 // records a violation of each immutable path whose value in src is not the
-// one in dst.
+// one in dst, and of update_mask when it changes nothing else.
 func (ps Paths) Apply(vs *millwa.Violations, field string, dst, src proto.Message) {
+	refused := false
 	for _, f := range ps.fixed {
 		if !proto.Equal(pathValue(dst, f.path), pathValue(src, f.path)) {
 			vs.Add(f.field, "%s of the %s cannot be changed: leave it out of the mask, or send the value it has", f.path, field)
+			refused = true
 		}
 	}
+	if len(ps.Change) == 0 && !refused {
+		vs.Add("update_mask", "names only fields that cannot change: list the fields to change")
+	}
 	for _, p := range ps.Change {
-		d, s := dst.ProtoReflect(), src.ProtoReflect()
-		parts := strings.Split(p, ".")
-		for _, part := range parts[:len(parts)-1] {
-			fd := d.Descriptor().Fields().ByName(protoreflect.Name(part))
-			d = d.Mutable(fd).Message()
-			s = s.Get(fd).Message()
-		}
-		fd := d.Descriptor().Fields().ByName(protoreflect.Name(parts[len(parts)-1]))
-		if s.Has(fd) {
-			d.Set(fd, s.Get(fd))
-		} else {
-			d.Clear(fd)
-		}
+		copyPath(dst, src, p)
+	}
+}
+
+// copyPath copies into dst the value in src at path p, or clears it in dst
+// when src does not set it.
+func copyPath(dst, src proto.Message, p string) {
+	d, s := dst.ProtoReflect(), src.ProtoReflect()
+	parts := strings.Split(p, ".")
+	for _, part := range parts[:len(parts)-1] {
+		fd := d.Descriptor().Fields().ByName(protoreflect.Name(part))
+		d = d.Mutable(fd).Message()
+		s = s.Get(fd).Message()
+	}
+	fd := d.Descriptor().Fields().ByName(protoreflect.Name(parts[len(parts)-1]))
+	if s.Has(fd) {
+		d.Set(fd, s.Get(fd))
+	} else {
+		d.Clear(fd)
 	}
 }
 
@@ -162,6 +173,6 @@ func Revise[D any, PD Checked[D], P proto.Message](vs *millwa.Violations, field 
 // of the message, so that values of any kind compare with proto.Equal.
 func pathValue(m proto.Message, path string) proto.Message {
 	out := m.ProtoReflect().New().Interface()
-	Paths{Change: []string{path}}.Apply(nil, "", out, m)
+	copyPath(out, m, path)
 	return out
 }
