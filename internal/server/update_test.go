@@ -256,6 +256,45 @@ func TestUpdateLotAndPurchaseOrder(t *testing.T) {
 			Lot: &millwav1.Lot{Name: cheap.GetName(), AskPricePerKg: 1}, UpdateMask: mask("ask_price_per_kg")})
 		wantCode(t, "another tenant's lot", err, codes.NotFound)
 
+		// While nothing is allocated the weight changes with its
+		// contributions; a lot built from receipts keeps what they decide.
+		heavy := createLot(9000)
+		reweighed, err := asF.UpdateLot(t.Context(), &millwav1.UpdateLotRequest{
+			Lot: &millwav1.Lot{Name: heavy.GetName(), NetWeightGrams: 50000, Contributions: []*millwav1.Contribution{
+				{Member: f.members[0], Grams: 20000}, {Member: f.members[1], Grams: 30000}}},
+			UpdateMask: mask("net_weight_grams", "contributions")})
+		if err != nil || reweighed.GetLot().GetNetWeightGrams() != 50000 || len(reweighed.GetLot().GetContributions()) != 2 ||
+			reweighed.GetLot().GetContributions()[1].GetGrams()+reweighed.GetLot().GetContributions()[0].GetGrams() != 50000 {
+			t.Fatalf("UpdateLot weight and contributions: %v %v", reweighed, err)
+		}
+		if got, _ := asF.GetLot(t.Context(), &millwav1.GetLotRequest{Name: heavy.GetName()}); !proto.Equal(got.GetLot(), reweighed.GetLot()) {
+			t.Errorf("GetLot after the new weight:\n%v\nanswered\n%v", got.GetLot(), reweighed.GetLot())
+		}
+		_, err = asF.UpdateLot(t.Context(), &millwav1.UpdateLotRequest{
+			Lot: &millwav1.Lot{Name: heavy.GetName(), Contributions: []*millwav1.Contribution{
+				{Member: other.members[0], Grams: 50000}}}, UpdateMask: mask("contributions")})
+		wantViolation(t, "another association's member", err, "lot.contributions[0].member")
+		receipt, err := asF.CreateReceipt(t.Context(), &millwav1.CreateReceiptRequest{Parent: f.assoc.GetName(), Receipt: receiptOf(f, 46000)})
+		if err != nil {
+			t.Fatalf("CreateReceipt: %v", err)
+		}
+		fromReceipt := f.lot("BABY")
+		fromReceipt.AskPricePerKg, fromReceipt.Contributions = 9000, nil
+		fromReceipt.Sources = []*millwav1.LotSource{{Receipt: receipt.GetReceipt().GetName(), Grams: 46000}}
+		rl, err := asF.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(), Lot: fromReceipt})
+		if err != nil {
+			t.Fatalf("CreateLot from a receipt: %v", err)
+		}
+		_, err = asF.UpdateLot(t.Context(), &millwav1.UpdateLotRequest{
+			Lot: &millwav1.Lot{Name: rl.GetLot().GetName(), Colour: "BLACK"}, UpdateMask: mask("colour")})
+		wantCode(t, "the colour of a lot from receipts", err, codes.FailedPrecondition)
+		renumbered, err := asF.UpdateLot(t.Context(), &millwav1.UpdateLotRequest{
+			Lot: &millwav1.Lot{Name: rl.GetLot().GetName(), LotNumber: "ICHU-008"}, UpdateMask: mask("lot_number")})
+		if err != nil || renumbered.GetLot().GetLotNumber() != "ICHU-008" || len(renumbered.GetLot().GetSources()) != 1 ||
+			len(renumbered.GetLot().GetContributions()) != 1 {
+			t.Fatalf("the number of a lot from receipts: %v %v", renumbered, err)
+		}
+
 		// A processor's order for 100 kg at S/ 25.00 takes the cheap lot
 		// (46 kg); the dear one asks more than the bid.
 		proc, procSecret := ts.createProcessor(t, "040101")
