@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/millwa/millwa/internal/millwa"
 )
 
@@ -164,4 +166,20 @@ func (tx *Tx) UpdatePurchaseOrder(ctx context.Context, o *millwa.PurchaseOrder) 
 	}
 	o.Revision, o.UpdateTime, o.State, o.ExpireTime = o.Revision+1, t, state, expire
 	return nil
+}
+
+// LotBooks returns the book of the lot with the given id, read without a
+// lock, so that a correction can share it before it locks the lot; none
+// when there is no such lot. A lot changes book only when its market group
+// is corrected, which shares the book first: the caller checks, once it
+// holds the lot, that it is still in the book it shares.
+func (tx *Tx) LotBooks(ctx context.Context, id string) ([]Book, error) {
+	key, ok := canonicalID(id)
+	if !ok {
+		return nil, nil
+	}
+	var books []Book
+	err := sqlx.SelectContext(ctx, tx.tx, &books, tx.tx.Rebind(`SELECT currency, standard, market_quality_group AS quality_group
+		FROM lots WHERE id = ?`), key)
+	return books, dbError(err, "reading the book of lot %s", id)
 }

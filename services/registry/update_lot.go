@@ -38,10 +38,22 @@ func (s *Server) UpdateLot(ctx context.Context, req *millwav1.UpdateLotRequest) 
 	in := req.GetLot()
 	return update(ctx, s, req, "lot", in, req.GetUpdateMask(), lotMask, lotCollections,
 		func(tx *store.Tx, _ millwa.Association, ids []string, paths rpc.Paths) (*millwav1.UpdateLotResponse, []rpc.Event, error) {
+			// The lot's book first, shared, before the lot's row: no order
+			// or clearing allocates it, at its old terms, meanwhile.
+			books, err := tx.LotBooks(ctx, ids[1])
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := tx.ShareBooks(ctx, books...); err != nil {
+				return nil, nil, err
+			}
 			p := rpc.Principal(ctx)
 			l, err := readLot(ctx, tx, p, ids)
 			if err != nil {
 				return nil, nil, err
+			}
+			if !slices.Contains(books, store.LotBook(&l)) {
+				return nil, nil, millwa.Errorf(millwa.Aborted, "%s changed while it was being corrected: read it again", in.GetName())
 			}
 			lots := []millwa.Lot{l}
 			if err := tx.LoadLotSources(ctx, lots); err != nil {
@@ -57,6 +69,14 @@ func (s *Server) UpdateLot(ctx context.Context, req *millwav1.UpdateLotRequest) 
 			next, err := s.revisedLot(ctx, tx, &l, in, paths)
 			if err != nil {
 				return nil, nil, err
+			}
+			if b := store.LotBook(&next); b != store.LotBook(&l) {
+				// A new market group: its book too, before the lot moves
+				// there (out of the global order; a rare cycle is a
+				// deadlock the transaction is retried after).
+				if err := tx.ShareBooks(ctx, b); err != nil {
+					return nil, nil, err
+				}
 			}
 			if err := tx.UpdateLot(ctx, &next, paths.Changed("contributions")); err != nil {
 				return nil, nil, err
