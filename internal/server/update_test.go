@@ -88,7 +88,7 @@ func TestUpdateAssociationMemberClassifier(t *testing.T) {
 			mask  *fieldmaskpb.FieldMask
 			field string
 		}{
-			{"unknown path", &millwav1.Association{Name: a.GetName()}, mask("legalName"), "update_mask.paths[0]"},
+			{"unknown path", &millwav1.Association{Name: a.GetName()}, mask("legal_nam"), "update_mask.paths[0]"},
 			{"star", &millwav1.Association{Name: a.GetName()}, mask("*"), "update_mask.paths[0]"},
 			{"output only", &millwav1.Association{Name: a.GetName(), CreateTime: timestamppb.Now()}, mask("community", "create_time"), "update_mask.paths[1]"},
 			{"a new RUC", &millwav1.Association{Name: a.GetName(), Ruc: other.assoc.GetRuc()}, mask("ruc"), "update_mask.paths[0]"},
@@ -157,6 +157,11 @@ func TestUpdateAssociationMemberClassifier(t *testing.T) {
 		if err != nil || c.GetClassifier().GetName() != f.classifier {
 			t.Fatalf("GetClassifier by the region's agency: %v %v", c, err)
 		}
+		var restClassifier millwav1.Classifier
+		restOK(t, "GET classifier", ts.restAs(t, agencyKey, http.MethodGet, "/v1/"+f.classifier, ""), &restClassifier)
+		if !proto.Equal(&restClassifier, c.GetClassifier()) {
+			t.Errorf("GET classifier over REST %v, gRPC %v", &restClassifier, c.GetClassifier())
+		}
 		for _, secret := range []string{farAgencyKey, other.secret, ts.processorSecret(t)} {
 			_, err = millwav1.NewRegistryServiceClient(ts.dial(t, secret)).GetClassifier(t.Context(), &millwav1.GetClassifierRequest{Name: f.classifier})
 			wantCode(t, "GetClassifier out of scope", err, codes.NotFound)
@@ -165,7 +170,7 @@ func TestUpdateAssociationMemberClassifier(t *testing.T) {
 			Classifier: &millwav1.Classifier{Name: f.classifier, DisplayName: "x"}, UpdateMask: mask("display_name")})
 		wantCode(t, "UpdateClassifier by an agency", err, codes.PermissionDenied)
 		var pc millwav1.Classifier
-		if err := ts.patch(t, f.secret, f.classifier+"?updateMask=certification_number",
+		if err := ts.patch(t, f.secret, f.classifier+"?updateMask=certificationNumber",
 			&millwav1.Classifier{CertificationNumber: "SINEACE-2024-0042", DisplayName: "ignored: not in the mask"}, &pc); err != nil {
 			t.Fatalf("PATCH classifier with an updateMask: %v", err)
 		}

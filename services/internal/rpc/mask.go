@@ -59,17 +59,18 @@ func (m Mask) Paths(vs *millwa.Violations, field string, in proto.Message, mask 
 		slices.Sort(paths)
 	}
 	var out Paths
-	for i, p := range paths {
+	for i, given := range paths {
 		f := fmt.Sprintf("update_mask.paths[%d]", i)
 		if implied {
-			f = field + "." + p
+			f = field + "." + given
 		}
+		p, ok := fieldPath(md, given)
 		top, _, _ := strings.Cut(p, ".")
 		switch {
-		case p == "*":
+		case given == "*":
 			vs.Add(f, "* is not accepted: name each field to change, for example %s", m.Updatable[0])
-		case !validPath(md, p):
-			vs.Add(f, "%q is not a field of %s: name fields in snake_case, for example %s", p, md.Name(), m.Updatable[0])
+		case !ok:
+			vs.Add(f, "%q is not a field of %s: name its fields, for example %s", given, md.Name(), m.Updatable[0])
 		case slices.Contains(keyFields, top):
 			// The name says which resource, the etag which version.
 		case slices.Contains(m.OutputOnly, top):
@@ -86,24 +87,30 @@ func (m Mask) Paths(vs *millwa.Violations, field string, in proto.Message, mask 
 	return out
 }
 
-// validPath reports whether p names a field of md, through singular
-// message fields for a dotted path.
-func validPath(md protoreflect.MessageDescriptor, p string) bool {
+// fieldPath returns p with each part the name of a field of md, through
+// singular message fields for a dotted path: a part may be the field's
+// name or its JSON name (lowerCamelCase, as REST clients write a mask in a
+// query). It reports false when p names no field.
+func fieldPath(md protoreflect.MessageDescriptor, p string) (string, bool) {
 	parts := strings.Split(p, ".")
 	for i, part := range parts {
 		fd := md.Fields().ByName(protoreflect.Name(part))
 		if fd == nil {
-			return false
+			fd = md.Fields().ByJSONName(part)
 		}
+		if fd == nil {
+			return "", false
+		}
+		parts[i] = string(fd.Name())
 		if i == len(parts)-1 {
-			return true
+			break
 		}
 		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
-			return false
+			return "", false
 		}
 		md = fd.Message()
 	}
-	return false
+	return strings.Join(parts, "."), true
 }
 
 // Apply copies into dst, the resource as read, the value in src, the
