@@ -43,49 +43,58 @@ func (s *Server) UpdatePurchaseOrder(ctx context.Context, req *millwav1.UpdatePu
 		return nil, err
 	}
 	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.UpdatePurchaseOrderResponse, []rpc.Event, error) {
-		// The books first, before the order's row, as every change that
-		// allocates or releases grams.
-		books, err := tx.PurchaseOrderBooks(ctx, ids[1])
+		o, err := s.correctOrder(ctx, tx, p, ids, in, paths)
 		if err != nil {
-			return nil, nil, err
-		}
-		if err := tx.LockBooks(ctx, books...); err != nil {
-			return nil, nil, err
-		}
-		o, err := readOrder(ctx, tx, p, ids)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := rpc.CheckEtag(in.GetName(), in.GetEtag(), orderEtag(&o)); err != nil {
-			return nil, nil, err
-		}
-		if !o.State.Live() {
-			e := millwa.Errorf(millwa.FailedPrecondition, "the purchase order is %s: only an OPEN or PARTIALLY_FILLED order can be corrected; place a new one", o.State)
-			e.Reason = "PURCHASE_ORDER_NOT_UPDATABLE"
-			return nil, nil, e
-		}
-		next, err := s.revisedOrder(&o, in, paths)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := tx.UpdatePurchaseOrder(ctx, &next); err != nil {
 			return nil, nil, err
 		}
 		var trades []millwa.Trade
-		if next.State == millwa.OrderFilled {
+		if o.State == millwa.OrderFilled {
 			// Lowered to what it already holds: the market sees it filled.
-			if err := tx.AppendMarketEvents(ctx, millwa.OrderEvent(millwa.EventOrderFilled, &next)); err != nil {
-				return nil, nil, err
-			}
+			err = tx.AppendMarketEvents(ctx, millwa.OrderEvent(millwa.EventOrderFilled, &o))
 		} else if s.continuous {
-			if trades, err = allocation.MatchOrder(ctx, tx, &next); err != nil {
-				return nil, nil, err
-			}
+			trades, err = allocation.MatchOrder(ctx, tx, &o)
 		}
-		resp := &millwav1.UpdatePurchaseOrderResponse{PurchaseOrder: orderToProto(&next)}
+		if err != nil {
+			return nil, nil, err
+		}
+		resp := &millwav1.UpdatePurchaseOrderResponse{PurchaseOrder: orderToProto(&o)}
 		events := append([]rpc.Event{{Resource: resp.PurchaseOrder.Name, Action: "update"}}, tradeEvents(trades)...)
 		return resp, events, nil
 	})
+}
+
+// correctOrder locks the books of the order whose name has the ids given,
+// then the order as p may see it, checks the etag of in and that the order
+// is live, and writes the order that in's paths make of it, which it
+// answers.
+func (s *Server) correctOrder(ctx context.Context, tx *store.Tx, p millwa.Principal, ids []string, in *millwav1.PurchaseOrder,
+	paths rpc.Paths) (millwa.PurchaseOrder, error) {
+	// The books first, before the order's row, as every change that
+	// allocates or releases grams.
+	books, err := tx.PurchaseOrderBooks(ctx, ids[1])
+	if err != nil {
+		return millwa.PurchaseOrder{}, err
+	}
+	if err := tx.LockBooks(ctx, books...); err != nil {
+		return millwa.PurchaseOrder{}, err
+	}
+	o, err := readOrder(ctx, tx, p, ids)
+	if err != nil {
+		return millwa.PurchaseOrder{}, err
+	}
+	if err := rpc.CheckEtag(in.GetName(), in.GetEtag(), orderEtag(&o)); err != nil {
+		return millwa.PurchaseOrder{}, err
+	}
+	if !o.State.Live() {
+		e := millwa.Errorf(millwa.FailedPrecondition, "the purchase order is %s: only an OPEN or PARTIALLY_FILLED order can be corrected; place a new one", o.State)
+		e.Reason = "PURCHASE_ORDER_NOT_UPDATABLE"
+		return millwa.PurchaseOrder{}, e
+	}
+	next, err := s.revisedOrder(&o, in, paths)
+	if err != nil {
+		return millwa.PurchaseOrder{}, err
+	}
+	return next, tx.UpdatePurchaseOrder(ctx, &next)
 }
 
 // revisedOrder applies the request's order, in, to o and checks the result

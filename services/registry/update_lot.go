@@ -38,28 +38,10 @@ func (s *Server) UpdateLot(ctx context.Context, req *millwav1.UpdateLotRequest) 
 	in := req.GetLot()
 	return update(ctx, s, req, "lot", in, req.GetUpdateMask(), lotMask, lotCollections,
 		func(tx *store.Tx, _ millwa.Association, ids []string, paths rpc.Paths) (*millwav1.UpdateLotResponse, []rpc.Event, error) {
-			// The lot's book first, shared, before the lot's row: no order
-			// or clearing allocates it, at its old terms, meanwhile.
-			books, err := tx.LotBooks(ctx, ids[1])
+			l, err := lockLot(ctx, tx, ids, in.GetName())
 			if err != nil {
 				return nil, nil, err
 			}
-			if err := tx.ShareBooks(ctx, books...); err != nil {
-				return nil, nil, err
-			}
-			p := rpc.Principal(ctx)
-			l, err := readLot(ctx, tx, p, ids)
-			if err != nil {
-				return nil, nil, err
-			}
-			if !slices.Contains(books, store.LotBook(&l)) {
-				return nil, nil, millwa.Errorf(millwa.Aborted, "%s changed while it was being corrected: read it again", in.GetName())
-			}
-			lots := []millwa.Lot{l}
-			if err := tx.LoadLotSources(ctx, lots); err != nil {
-				return nil, nil, err
-			}
-			l = lots[0]
 			if err := rpc.CheckEtag(in.GetName(), in.GetEtag(), millwa.Etag(l.Revision)); err != nil {
 				return nil, nil, err
 			}
@@ -81,23 +63,56 @@ func (s *Server) UpdateLot(ctx context.Context, req *millwav1.UpdateLotRequest) 
 			if err := tx.UpdateLot(ctx, &next, paths.Changed("contributions")); err != nil {
 				return nil, nil, err
 			}
-			if l, err = tx.GetLot(ctx, p, l.ID); err != nil {
-				return nil, nil, err
-			}
-			var trades []millwa.Trade
-			if s.continuous && l.AllocatedGrams < l.NetWeightGrams {
-				if trades, err = allocation.MatchLots(ctx, tx, []*millwa.Lot{&l}); err != nil {
-					return nil, nil, err
-				}
-			}
-			lots = []millwa.Lot{l}
-			if err := tx.LoadLotSources(ctx, lots); err != nil {
-				return nil, nil, err
-			}
-			pl, err := s.lotToProto(&lots[0], true)
+			pl, trades, err := s.rematchLot(ctx, tx, l.ID)
 			// The trades the new terms made are audited beside the update.
 			return &millwav1.UpdateLotResponse{Lot: pl}, lotEvents(nil, trades), err
 		})
+}
+
+// lockLot reads, with its sources, the lot whose name (given) has the ids
+// given, as the caller may see it, after sharing its book: no order or
+// clearing allocates it, at its old terms, until the transaction ends. A
+// lot that left the book meanwhile answers Aborted.
+func lockLot(ctx context.Context, tx *store.Tx, ids []string, name string) (millwa.Lot, error) {
+	books, err := tx.LotBooks(ctx, ids[1])
+	if err != nil {
+		return millwa.Lot{}, err
+	}
+	if err := tx.ShareBooks(ctx, books...); err != nil {
+		return millwa.Lot{}, err
+	}
+	l, err := readLot(ctx, tx, rpc.Principal(ctx), ids)
+	if err != nil {
+		return millwa.Lot{}, err
+	}
+	if !slices.Contains(books, store.LotBook(&l)) {
+		return millwa.Lot{}, millwa.Errorf(millwa.Aborted, "%s changed while it was being corrected: read it again", name)
+	}
+	lots := []millwa.Lot{l}
+	err = tx.LoadLotSources(ctx, lots)
+	return lots[0], err
+}
+
+// rematchLot reads the lot with the given id as corrected and, with
+// continuous matching and grams left, matches it against the live orders
+// as a new lot; it answers the lot in the API's form and the trades made.
+func (s *Server) rematchLot(ctx context.Context, tx *store.Tx, id string) (*millwav1.Lot, []millwa.Trade, error) {
+	l, err := tx.GetLot(ctx, rpc.Principal(ctx), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var trades []millwa.Trade
+	if s.continuous && l.AllocatedGrams < l.NetWeightGrams {
+		if trades, err = allocation.MatchLots(ctx, tx, []*millwa.Lot{&l}); err != nil {
+			return nil, nil, err
+		}
+	}
+	lots := []millwa.Lot{l}
+	if err := tx.LoadLotSources(ctx, lots); err != nil {
+		return nil, nil, err
+	}
+	pl, err := s.lotToProto(&lots[0], true)
+	return pl, trades, err
 }
 
 // canUpdateLot returns FailedPrecondition when the paths may not change
