@@ -299,6 +299,10 @@ func TestUpdateLotAndPurchaseOrder(t *testing.T) {
 			len(renumbered.GetLot().GetContributions()) != 1 {
 			t.Fatalf("the number of a lot from receipts: %v %v", renumbered, err)
 		}
+		// A number another lot of the campaign holds is refused naming it.
+		_, err = asF.UpdateLot(t.Context(), &millwav1.UpdateLotRequest{
+			Lot: &millwav1.Lot{Name: rl.GetLot().GetName(), LotNumber: "ICHU-007"}, UpdateMask: mask("lot_number")})
+		numberTaken(t, "renumbering to a number taken", err, cheap.GetName(), "ICHU-007", "lot.lot_number")
 
 		// A processor's order for 100 kg at S/ 25.00 takes the cheap lot
 		// (46 kg); the dear one asks more than the bid.

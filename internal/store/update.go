@@ -106,8 +106,8 @@ func (tx *Tx) UpdateClassifier(ctx context.Context, c *millwa.Classifier) error 
 // at l.Revision and AVAILABLE or ALLOCATED (Aborted otherwise); the
 // database refuses a weight below the allocated grams and a member of
 // another association (FailedPrecondition), and a lot number the
-// association already uses in the campaign, when it is unique there
-// (AlreadyExists).
+// association already uses in the campaign (AlreadyExists, reason
+// LotNumberTaken, as CreateLot answers).
 func (tx *Tx) UpdateLot(ctx context.Context, l *millwa.Lot, contributions bool) error {
 	t := now()
 	mr, err := newMeasurementRow(l.Measurement)
@@ -124,6 +124,11 @@ func (tx *Tx) UpdateLot(ctx context.Context, l *millwa.Lot, contributions bool) 
 		l.Discrepancy, l.NetWeightGrams, l.AskPricePerKg, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength,
 		sql.NullString{String: l.Grading, Valid: l.Grading != ""}, l.CollectionPoint, l.LotNumber, l.ClassificationDate,
 		dbTime{t}, l.ID, l.Revision)
+	if violatesUnique(err, lotNumberKey) {
+		e := millwa.Errorf(millwa.AlreadyExists, "lot number %q is taken by another lot of campaign %d: give each lot its own number", l.LotNumber, l.Campaign)
+		e.Reason, e.Err = LotNumberTaken, err
+		return e
+	}
 	what := millwa.LotName(l.AssociationID, l.ID)
 	if err := changedRow(res, err, what); err != nil {
 		return err

@@ -36,7 +36,10 @@ var (
 // matches it again as CreateLot matches a new lot.
 func (s *Server) UpdateLot(ctx context.Context, req *millwav1.UpdateLotRequest) (*millwav1.UpdateLotResponse, error) {
 	in := req.GetLot()
-	return update(ctx, s, req, "lot", in, req.GetUpdateMask(), lotMask, lotCollections,
+	// next is the corrected lot last tried, whose number, if taken, the
+	// answer names the holder of once the transaction has rolled back.
+	var next millwa.Lot
+	resp, err := update(ctx, s, req, "lot", in, req.GetUpdateMask(), lotMask, lotCollections,
 		func(tx *store.Tx, _ millwa.Association, ids []string, paths rpc.Paths) (*millwav1.UpdateLotResponse, []rpc.Event, error) {
 			l, err := lockLot(ctx, tx, ids, in.GetName())
 			if err != nil {
@@ -48,7 +51,7 @@ func (s *Server) UpdateLot(ctx context.Context, req *millwav1.UpdateLotRequest) 
 			if err := canUpdateLot(&l, paths); err != nil {
 				return nil, nil, err
 			}
-			next, err := s.revisedLot(ctx, tx, &l, in, paths)
+			next, err = s.revisedLot(ctx, tx, &l, in, paths)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -67,6 +70,10 @@ func (s *Server) UpdateLot(ctx context.Context, req *millwav1.UpdateLotRequest) 
 			// The trades the new terms made are audited beside the update.
 			return &millwav1.UpdateLotResponse{Lot: pl}, lotEvents(nil, trades), err
 		})
+	if err != nil {
+		return nil, s.nameNumberHolder(ctx, err, []millwa.Lot{next}, []string{"lot"})
+	}
+	return resp, nil
 }
 
 // lockLot reads, with its sources, the lot whose name (given) has the ids
