@@ -291,7 +291,9 @@ func (s *Server) ListLots(ctx context.Context, req *millwav1.ListLotsRequest) (*
 	return &millwav1.ListLotsResponse{Lots: items, NextPageToken: next}, nil
 }
 
-// WithdrawLot takes an available lot off the market.
+// WithdrawLot takes what is left of a lot on offer off the market: the
+// whole of a lot with nothing allocated, the unallocated rest of an
+// allocated one, whose trades stand.
 func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotRequest) (*millwav1.WithdrawLotResponse, error) {
 	p, ids, err := rpc.Change(ctx, req, req.GetName(), lotCollections...)
 	if err != nil {
@@ -305,10 +307,10 @@ func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotReque
 		if err := rpc.CheckEtag(req.GetName(), req.GetEtag(), millwa.Etag(l.Revision)); err != nil {
 			return nil, nil, err
 		}
-		if err := l.CanWithdraw(); err != nil {
+		if err := l.Withdraw(); err != nil {
 			return nil, nil, err
 		}
-		if err := tx.WithdrawLot(ctx, l.ID); err != nil {
+		if err := tx.WithdrawLot(ctx, &l); err != nil {
 			return nil, nil, err
 		}
 		if l, err = tx.GetLot(ctx, p, l.ID); err != nil {
