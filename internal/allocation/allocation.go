@@ -69,7 +69,7 @@ func key(standard, group string) string { return standard + "/" + group }
 func bookLot(l *millwa.Lot) matching.Lot {
 	ml := matching.Lot{
 		ID: l.ID, Rank: l.CreateTime.UnixMicro(), Group: key(l.Standard, l.MarketGroup),
-		Colour: l.Colour, Breed: l.Breed, Grams: l.NetWeightGrams - l.AllocatedGrams, Ask: l.AskPricePerKg,
+		Colour: l.Colour, Breed: l.Breed, Grams: l.OnOffer(), Ask: l.AskPricePerKg,
 	}
 	if m := l.Measurement; m != nil && m.MeanFiberDiameterUm != nil {
 		d := *m.MeanFiberDiameterUm
@@ -109,9 +109,23 @@ func indexLots(offer []millwa.Lot) (map[string]*millwa.Lot, []matching.Lot) {
 	return index(offer, func(l *millwa.Lot) string { return l.ID }, bookLot)
 }
 
-// indexOrders is index for live orders.
-func indexOrders(live []millwa.PurchaseOrder) (map[string]*millwa.PurchaseOrder, []matching.Order) {
-	return index(live, func(o *millwa.PurchaseOrder) string { return o.ID }, bookOrder)
+// indexOrders is index for live orders, each excluding the lots whose
+// associations declined a trade with it (declined, by order id).
+func indexOrders(live []millwa.PurchaseOrder, declined map[string][]string) (map[string]*millwa.PurchaseOrder, []matching.Order) {
+	return index(live, func(o *millwa.PurchaseOrder) string { return o.ID }, func(o *millwa.PurchaseOrder) matching.Order {
+		mo := bookOrder(o)
+		mo.Excluded = declined[o.ID]
+		return mo
+	})
+}
+
+// byOrder groups declined pairs by order: the lots each order excludes.
+func byOrder(pairs []store.DeclinedPair) map[string][]string {
+	out := make(map[string][]string, len(pairs))
+	for _, p := range pairs {
+		out[p.OrderID] = append(out[p.OrderID], p.LotID)
+	}
+	return out
 }
 
 // write turns the engine's allocations into trades.
@@ -143,7 +157,11 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 		return nil, err
 	}
 	lots, book := indexLots(offer)
-	res, err := matching.MatchOrder(book, bookOrder(o))
+	mo := bookOrder(o)
+	if mo.Excluded, err = tx.DeclinedLotsOf(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	res, err := matching.MatchOrder(book, mo)
 	if err != nil {
 		return nil, fmt.Errorf("matching order %s: %w", o.ID, err)
 	}
@@ -217,6 +235,15 @@ func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, peek bo
 	orders := map[string]*millwa.PurchaseOrder{}
 	var all matching.Result
 	t := time.Now()
+	ids := make([]string, len(newLots))
+	for i, l := range newLots {
+		ids[i] = l.ID
+	}
+	pairs, err := tx.DeclinedPairsOfLots(ctx, ids)
+	if err != nil {
+		return all, nil, err
+	}
+	declined := byOrder(pairs)
 	for _, l := range newLots {
 		k := bookKey{l.Currency, l.Standard}
 		b := books[k]
@@ -228,7 +255,7 @@ func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, peek bo
 			if err != nil {
 				return all, nil, err
 			}
-			byID, bookOrders := indexOrders(live)
+			byID, bookOrders := indexOrders(live, declined)
 			maps.Copy(orders, byID)
 			b = &book{orders: bookOrders, index: make(map[string]int, len(live))}
 			for i, mo := range bookOrders {
@@ -270,7 +297,11 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	if err != nil {
 		return sum, nil, err
 	}
-	orders, bookOrders := indexOrders(live)
+	pairs, err := tx.DeclinedPairsOfCurrency(ctx, currency)
+	if err != nil {
+		return sum, nil, err
+	}
+	orders, bookOrders := indexOrders(live, byOrder(pairs))
 	lots, bookLots := indexLots(offer)
 	b := matching.Book{Orders: bookOrders, Lots: bookLots}
 	sum.OrdersConsidered, sum.LotsConsidered = len(b.Orders), len(b.Lots)

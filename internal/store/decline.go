@@ -69,3 +69,22 @@ func (tx *Tx) DeclinedPairsOfCurrency(ctx context.Context, currency string) ([]D
 		ORDER BY t.purchase_order_id, t.lot_id`), currency)
 	return pairs, dbError(err, "reading the declined trades of the %s book", currency)
 }
+
+// TradeOrderBooks returns the books of the purchase order of the trade
+// with the given id, read without a lock (a trade's order and an order's
+// books never change), so that a change can lock them with the trade's
+// before it locks any row; none when there is no such trade.
+func (tx *Tx) TradeOrderBooks(ctx context.Context, id string) ([]Book, error) {
+	key, ok := canonicalID(id)
+	if !ok {
+		return nil, nil
+	}
+	var orders []string
+	if err := sqlx.SelectContext(ctx, tx.tx, &orders, tx.tx.Rebind(`SELECT purchase_order_id FROM trades WHERE id = ?`), key); err != nil {
+		return nil, dbError(err, "reading the purchase order of trade %s", id)
+	}
+	if len(orders) == 0 {
+		return nil, nil
+	}
+	return tx.PurchaseOrderBooks(ctx, orders[0])
+}

@@ -57,8 +57,8 @@ func (r *lotRow) lot() millwa.Lot {
 		ClassificationDate: r.ClassDate, AskPricePerKg: r.AskPricePerKg, Currency: r.Currency,
 		MarketGroup: r.MarketGroup, MeasuredGroup: r.MeasuredGroup.String, Discrepancy: r.Discrepancy,
 		Grading: r.Grading.String, State: millwa.LotState(r.State), AllocatedGrams: r.AllocatedGrams,
-		WithdrawnGrams: r.WithdrawnGrams,
-		Ubigeo: r.Ubigeo, Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
+		WithdrawnGrams: r.WithdrawnGrams, Ubigeo: r.Ubigeo, Revision: r.Revision,
+		CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
 	}
 	if r.measured() {
 		m := &millwa.Measurement{}

@@ -36,7 +36,7 @@ func (s *Server) trades() rpc.Lister[millwa.Trade, *millwav1.Trade] {
 				if c.Field == "state" {
 					st, ok := millwa.ParseTradeState(c.Str)
 					if !ok {
-						return millwa.FilterError("state takes MATCHED, CONFIRMED, DELIVERED, PAID or CANCELLED")
+						return millwa.FilterError("state takes MATCHED, CONFIRMED, DELIVERED, PAID, CANCELLED or DECLINED")
 					}
 					q.Conditions[i].Str = string(st)
 				}
@@ -161,7 +161,31 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 // the caller may see it, in a response of type Resp (tradeResponse).
 func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Request, name, etag string, event millwa.MarketEventType, action string,
 	vs *millwa.Violations, step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error) (Resp, error) {
+	return changeTradeThen[Resp](ctx, s, req, name, etag, tradeChange{event: event, action: action, step: step}, vs)
+}
+
+// tradeChange is one step of a trade's life as changeTradeThen runs it.
+type tradeChange struct {
+	// event and action are the market event and the audit action of the
+	// step.
+	event  millwa.MarketEventType
+	action string
+	// step changes the trade, which the caller read locked.
+	step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error
+	// orderBooks locks the books of the trade's purchase order with the
+	// trade's, for a step that gives grams back to the order and may
+	// match it again.
+	orderBooks bool
+	// after, when set, runs once the trade and its event are written, and
+	// returns the audit events of what it did.
+	after func(tx *store.Tx, tr *millwa.Trade) ([]rpc.Event, error)
+}
+
+// changeTradeThen is changeTrade for any tradeChange.
+func changeTradeThen[Resp proto.Message](ctx context.Context, s *Server, req rpc.Request, name, etag string, c tradeChange,
+	vs *millwa.Violations) (Resp, error) {
 	var zero Resp
+	event, action, step := c.event, c.action, c.step
 	p := rpc.Principal(ctx)
 	if vs == nil {
 		vs = &millwa.Violations{}
@@ -182,6 +206,13 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 			books, err := tx.TradeBooks(ctx, ids[0])
 			if err != nil {
 				return zero, nil, err
+			}
+			if c.orderBooks {
+				more, err := tx.TradeOrderBooks(ctx, ids[0])
+				if err != nil {
+					return zero, nil, err
+				}
+				books = append(books, more...)
 			}
 			if err := tx.LockBooks(ctx, books...); err != nil {
 				return zero, nil, err
@@ -213,11 +244,19 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 					return zero, nil, err
 				}
 			}
+			audit := []rpc.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}
+			if c.after != nil {
+				more, err := c.after(tx, &tr)
+				if err != nil {
+					return zero, nil, err
+				}
+				audit = append(audit, more...)
+			}
 			shown := full
 			if p.Role == millwa.RoleProcessor {
 				shown.Payouts = nil
 			}
-			return tradeResponse[Resp](tradeToProto(&shown)), []rpc.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}, nil
+			return tradeResponse[Resp](tradeToProto(&shown)), audit, nil
 		})
 }
 
@@ -267,6 +306,8 @@ func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
 		LotNumber:              tr.LotNumber,
 		AssociationDisplayName: tr.AssociationName,
 		ProcessorDisplayName:   tr.ProcessorName,
+		DeclineReason:          tr.DeclineReason,
+		DeclineTime:            rpc.Timestamp(tr.DeclineTime),
 	}
 	for _, po := range tr.Payouts {
 		p.Payouts = append(p.Payouts, &millwav1.Payout{

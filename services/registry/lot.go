@@ -425,7 +425,8 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) (*millwav1.Lot, error) {
 		NetWeightGrams: l.NetWeightGrams, CollectionPoint: l.CollectionPoint, AskPricePerKg: l.AskPricePerKg,
 		CurrencyCode: l.Currency, LotNumber: l.LotNumber, ClassificationDate: l.ClassificationDate,
 		MarketQualityGroup: l.MarketGroup, State: rpc.EnumToProto[millwav1.LotState](millwav1.LotState_value, "LOT_STATE_", l.State), AllocatedGrams: l.AllocatedGrams,
-		Ubigeo: l.Ubigeo, CreateTime: timestamppb.New(l.CreateTime), UpdateTime: timestamppb.New(l.UpdateTime),
+		WithdrawnGrams: l.WithdrawnGrams,
+		Ubigeo:         l.Ubigeo, CreateTime: timestamppb.New(l.CreateTime), UpdateTime: timestamppb.New(l.UpdateTime),
 		Etag: millwa.Etag(l.Revision),
 	}
 	if g := groupOf(s.standards, l.Standard, l.MarketGroup); g != nil {
