@@ -183,3 +183,118 @@ func TestDeclineTradeRematchesToAnotherOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestDeclinedPairIsNotClearedAgain checks that a clearing leaves a
+// declined pair out: the lot goes to the lower bid, although the order
+// that was declined bids higher and is open again.
+func TestDeclinedPairIsNotClearedAgain(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServerWith(t, dbURL, callAuction)
+		m := ts.newDeclineMarket(t, 46_000, 46_000)
+		admin := millwav1.NewMarketServiceClient(ts.conn)
+		clear := func(id string) *millwav1.ClearingSummary {
+			res, err := admin.RunClearing(t.Context(), &millwav1.RunClearingRequest{RequestId: id})
+			if err != nil {
+				t.Fatalf("RunClearing %s: %v", id, err)
+			}
+			return res.GetSummary()
+		}
+		if sum := clear("clear-1"); sum.GetTradesCreated() != 1 {
+			t.Fatalf("first clearing: %v, want one trade", sum)
+		}
+		matched := ts.tradesOf(t, m.lot.GetName())[millwav1.TradeState_TRADE_STATE_MATCHED]
+		if len(matched) != 1 || matched[0].GetPurchaseOrder() != m.first.GetName() {
+			t.Fatalf("first clearing's trades of the lot: %v; want one to the higher bid", matched)
+		}
+		res, err := m.asSeller.DeclineTrade(t.Context(), &millwav1.DeclineTradeRequest{Name: matched[0].GetName(), Reason: "price too low for this lot"})
+		if err != nil || res.GetTrade().GetState() != millwav1.TradeState_TRADE_STATE_DECLINED {
+			t.Fatalf("DeclineTrade: %v, %v", res.GetTrade(), err)
+		}
+		// In a call auction nothing is matched until the next clearing.
+		if byState := ts.tradesOf(t, m.lot.GetName()); len(byState[millwav1.TradeState_TRADE_STATE_MATCHED]) != 0 {
+			t.Fatalf("trades matched without a clearing: %v", byState)
+		}
+		if sum := clear("clear-2"); sum.GetTradesCreated() != 1 || sum.GetAllocatedGrams() != 46_000 {
+			t.Fatalf("second clearing: %v, want one trade of 46,000 g", sum)
+		}
+		again := ts.tradesOf(t, m.lot.GetName())[millwav1.TradeState_TRADE_STATE_MATCHED]
+		if len(again) != 1 || again[0].GetPurchaseOrder() != m.second.GetName() {
+			t.Fatalf("second clearing's trades of the lot: %v; want one to the second order", again)
+		}
+		if o := ts.getOrder(t, m.first.GetName()); o.GetState() != millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_OPEN || o.GetFilledGrams() != 0 {
+			t.Fatalf("declined order after the second clearing: %v with %d g, want OPEN with none", o.GetState(), o.GetFilledGrams())
+		}
+	})
+}
+
+// TestWithdrawRestOfAllocatedLot withdraws the unallocated rest of a
+// partly allocated lot: its trade stands, the lot stays ALLOCATED with the
+// rest withdrawn, a later order gets none of it, and when the trade is
+// declined its grams are withdrawn too and the lot becomes WITHDRAWN.
+func TestWithdrawRestOfAllocatedLot(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		// Each order wants 20 kg: the first takes 20 kg of the 46 kg lot,
+		// the second the next 20, leaving 6 kg on offer.
+		m := ts.newDeclineMarket(t, 20_000, 46_000)
+		lotName := m.lot.GetName()
+		before := ts.tradesOf(t, lotName)[millwav1.TradeState_TRADE_STATE_MATCHED]
+		if len(before) != 2 {
+			t.Fatalf("trades of the new lot: %v; want two of 20 kg", before)
+		}
+		got, err := m.reg.GetLot(t.Context(), &millwav1.GetLotRequest{Name: lotName})
+		if err != nil || got.GetLot().GetAllocatedGrams() != 40_000 {
+			t.Fatalf("GetLot: %v, %v; want 40,000 g allocated", got.GetLot(), err)
+		}
+
+		w, err := m.reg.WithdrawLot(t.Context(), &millwav1.WithdrawLotRequest{Name: lotName, Etag: got.GetLot().GetEtag(), RequestId: "withdraw-rest"})
+		if err != nil {
+			t.Fatalf("WithdrawLot of the rest: %v", err)
+		}
+		if l := w.GetLot(); l.GetState() != millwav1.LotState_LOT_STATE_ALLOCATED || l.GetAllocatedGrams() != 40_000 || l.GetWithdrawnGrams() != 6_000 {
+			t.Fatalf("lot after withdrawing the rest: %v %d g allocated, %d g withdrawn; want ALLOCATED, 40,000, 6,000",
+				l.GetState(), l.GetAllocatedGrams(), l.GetWithdrawnGrams())
+		}
+		_, err = m.reg.WithdrawLot(t.Context(), &millwav1.WithdrawLotRequest{Name: lotName})
+		wantCode(t, "withdrawing the rest twice", err, codes.FailedPrecondition)
+
+		// A new order on the same book finds nothing of it.
+		proc, key := ts.createProcessor(t, "040101")
+		late := newOrder()
+		late.QuantityGrams, late.BidPricePerKg = 50_000, 3000
+		placed, err := millwav1.NewMarketServiceClient(ts.dial(t, key)).CreatePurchaseOrder(t.Context(),
+			&millwav1.CreatePurchaseOrderRequest{Parent: proc.GetName(), PurchaseOrder: late})
+		if err != nil || placed.GetPurchaseOrder().GetFilledGrams() != 0 {
+			t.Fatalf("a later order: %v, %v; want nothing filled", placed.GetPurchaseOrder(), err)
+		}
+		after := ts.tradesOf(t, lotName)
+		if len(after) != 1 || !slices.EqualFunc(after[millwav1.TradeState_TRADE_STATE_MATCHED], before, func(a, b *millwav1.Trade) bool {
+			return a.GetName() == b.GetName() && a.GetGrams() == b.GetGrams() && a.GetEtag() == b.GetEtag()
+		}) {
+			t.Fatalf("trades of the lot after the withdrawal and a later order: %v; want the two trades as they were", after)
+		}
+		summary, err := millwav1.NewMarketServiceClient(ts.conn).RunClearing(t.Context(), &millwav1.RunClearingRequest{})
+		if err != nil || summary.GetSummary().GetTradesCreated() != 0 {
+			t.Fatalf("a clearing after the withdrawal: %v, %v; want no trade", summary.GetSummary(), err)
+		}
+
+		// Declined trades give their grams to the withdrawn rest; with
+		// nothing left allocated the lot is WITHDRAWN.
+		for _, tr := range before {
+			if _, err := m.asSeller.DeclineTrade(t.Context(), &millwav1.DeclineTradeRequest{Name: tr.GetName(), Reason: "the lot is no longer for sale"}); err != nil {
+				t.Fatalf("DeclineTrade: %v", err)
+			}
+		}
+		got, err = m.reg.GetLot(t.Context(), &millwav1.GetLotRequest{Name: lotName})
+		if l := got.GetLot(); err != nil || l.GetState() != millwav1.LotState_LOT_STATE_WITHDRAWN || l.GetAllocatedGrams() != 0 || l.GetWithdrawnGrams() != 46_000 {
+			t.Fatalf("lot after declining its trades: %v, %v; want WITHDRAWN, 0 allocated, 46,000 withdrawn", l, err)
+		}
+		if byState := ts.tradesOf(t, lotName); len(byState[millwav1.TradeState_TRADE_STATE_MATCHED]) != 0 || len(byState[millwav1.TradeState_TRADE_STATE_DECLINED]) != 2 {
+			t.Fatalf("trades of the withdrawn lot: %v; want the two declined and no other", byState)
+		}
+	})
+}
