@@ -435,17 +435,18 @@ func (tx *Tx) UpdateTrade(ctx context.Context, tr *millwa.Trade) error {
 	if tr.State != millwa.TradePaid {
 		return nil
 	}
-	return tx.markSold(ctx, tr.LotID, t)
+	return tx.markSold(ctx, tr.LotID, tr.ID, t)
 }
 
 // markSold makes the lot SOLD at time t when nothing of it is left on
 // offer (its grams allocated, or the rest withdrawn) and every trade that
-// holds its grams is PAID.
-func (tx *Tx) markSold(ctx context.Context, lotID string, t time.Time) error {
+// holds its grams is PAID, but for the trade with id done, which the
+// caller has paid or released but may not have written yet.
+func (tx *Tx) markSold(ctx context.Context, lotID, done string, t time.Time) error {
 	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots SET state = 'SOLD', revision = revision + 1, update_time = ?
 		WHERE id = ? AND state = 'ALLOCATED' AND allocated_grams + withdrawn_grams = net_weight_grams
-		AND NOT EXISTS (SELECT 1 FROM trades WHERE lot_id = ? AND state IN ('MATCHED', 'CONFIRMED', 'DELIVERED'))`),
-		dbTime{t}, lotID, lotID)
+		AND NOT EXISTS (SELECT 1 FROM trades WHERE lot_id = ? AND id <> ? AND state IN ('MATCHED', 'CONFIRMED', 'DELIVERED'))`),
+		dbTime{t}, lotID, lotID, done)
 	return dbError(err, "marking lot %s sold", lotID)
 }
 
@@ -466,7 +467,7 @@ func (tx *Tx) returnGrams(ctx context.Context, tr *millwa.Trade, t time.Time) er
 	if err := oneRow(res, err, "lot %s does not hold the %d grams of trade %s", tr.LotID, tr.Grams, tr.ID); err != nil {
 		return err
 	}
-	return tx.markSold(ctx, tr.LotID, t)
+	return tx.markSold(ctx, tr.LotID, tr.ID, t)
 }
 
 // insertPayment writes a payment of trade tr, recorded at t, and its
