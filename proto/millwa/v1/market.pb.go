@@ -25,7 +25,9 @@ const (
 
 // PurchaseOrderState is where a purchase order is in its life:
 // OPEN -> PARTIALLY_FILLED -> FILLED; CANCELLED from OPEN, PARTIALLY_FILLED
-// or FILLED; EXPIRED from OPEN or PARTIALLY_FILLED.
+// or FILLED; EXPIRED from OPEN or PARTIALLY_FILLED. A declined trade
+// (DeclineTrade) gives its grams back: a FILLED or PARTIALLY_FILLED order
+// becomes PARTIALLY_FILLED again, or OPEN with nothing left filled.
 type PurchaseOrderState int32
 
 const (
