@@ -2469,7 +2469,7 @@ type ListTradesRequest struct {
 	// next_page_token of the previous page; empty for the first page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Filter (grammar in MarketService). Fields: `state` (=, !=: MATCHED,
-	// CONFIRMED, DELIVERED, PAID, CANCELLED), `purchase_order`, `lot`,
+	// CONFIRMED, DELIVERED, PAID, CANCELLED, DECLINED), `purchase_order`, `lot`,
 	// `association`, `processor` (=, resource names), `clearing_id` (=),
 	// `quality_group`, `colour`, `breed` (=, !=), `region` (ubigeo prefix of
 	// the lot's origin, =), `create_time`, `confirm_time` (all operators).
