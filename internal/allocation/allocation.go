@@ -170,8 +170,10 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 
 // MatchLots matches new lots, in the order given, at once against the
 // live orders of their standard and currency that accept their groups:
-// highest bid first, then the oldest order. The lots are updated with
-// their allocations.
+// highest bid first, then the oldest order, leaving out the orders that a
+// lot's association declined a trade with (a lot whose trade was just
+// declined is matched again this way). The lots are updated with their
+// allocations.
 //
 // It takes the lots' books in share mode only, so that new lots do not
 // wait for each other, and looks at the orders without locking them: most
@@ -200,11 +202,24 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 	if err := tx.ShareBooks(ctx, books...); err != nil {
 		return nil, err
 	}
-	res, _, err := matchLots(ctx, tx, newLots, true)
+	// Only a lot that has changed since it was created can have had a
+	// trade declined: a new lot, at its first revision, costs no query.
+	var ids []string
+	for _, l := range newLots {
+		if l.Revision > 1 {
+			ids = append(ids, l.ID)
+		}
+	}
+	pairs, err := tx.DeclinedPairsOfLots(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	declined := byOrder(pairs)
+	res, _, err := matchLots(ctx, tx, newLots, declined, true)
 	if err != nil || len(res.Allocations) == 0 {
 		return nil, err
 	}
-	res, orders, err := matchLots(ctx, tx, newLots, false)
+	res, orders, err := matchLots(ctx, tx, newLots, declined, false)
 	if err != nil {
 		return nil, err
 	}
@@ -216,9 +231,11 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 }
 
 // matchLots matches the new lots, in order, against the live orders of
-// their books, read locked unless peek, and returns the allocations and
+// their books, read locked unless peek, each order excluding the lots
+// declined to it (declined, by order id), and returns the allocations and
 // the orders by id.
-func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, peek bool) (matching.Result, map[string]*millwa.PurchaseOrder, error) {
+func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, declined map[string][]string,
+	peek bool) (matching.Result, map[string]*millwa.PurchaseOrder, error) {
 	type book struct {
 		orders []matching.Order
 		index  map[string]int
@@ -235,15 +252,6 @@ func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, peek bo
 	orders := map[string]*millwa.PurchaseOrder{}
 	var all matching.Result
 	t := time.Now()
-	ids := make([]string, len(newLots))
-	for i, l := range newLots {
-		ids[i] = l.ID
-	}
-	pairs, err := tx.DeclinedPairsOfLots(ctx, ids)
-	if err != nil {
-		return all, nil, err
-	}
-	declined := byOrder(pairs)
 	for _, l := range newLots {
 		k := bookKey{l.Currency, l.Standard}
 		b := books[k]
