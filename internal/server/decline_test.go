@@ -298,3 +298,47 @@ func TestWithdrawRestOfAllocatedLot(t *testing.T) {
 		}
 	})
 }
+
+// TestDeclinedLotWaitsForAnotherOrder declines the only trade of a lot
+// when no other order wants it: the grams stay on offer, the declined
+// order, open again, does not take them back, and the next order does.
+func TestDeclinedLotWaitsForAnotherOrder(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		m := ts.newDeclineMarket(t, 46_000, 46_000)
+		// The second order is cancelled first, so that nothing else
+		// wants the lot.
+		if _, err := m.asSecond.CancelPurchaseOrder(t.Context(), &millwav1.CancelPurchaseOrderRequest{Name: m.second.GetName()}); err != nil {
+			t.Fatalf("CancelPurchaseOrder: %v", err)
+		}
+		tr := ts.tradesOf(t, m.lot.GetName())[millwav1.TradeState_TRADE_STATE_MATCHED]
+		if len(tr) != 1 {
+			t.Fatalf("trades of the lot: %v, want one", tr)
+		}
+		if _, err := m.asSeller.DeclineTrade(t.Context(), &millwav1.DeclineTradeRequest{Name: tr[0].GetName(), Reason: "wrong bale"}); err != nil {
+			t.Fatalf("DeclineTrade: %v", err)
+		}
+		lot, err := m.reg.GetLot(t.Context(), &millwav1.GetLotRequest{Name: m.lot.GetName()})
+		if l := lot.GetLot(); err != nil || l.GetState() != millwav1.LotState_LOT_STATE_AVAILABLE || l.GetAllocatedGrams() != 0 {
+			t.Fatalf("lot after the decline: %v, %v; want AVAILABLE with nothing allocated", l, err)
+		}
+		if o := ts.getOrder(t, m.first.GetName()); o.GetState() != millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_OPEN || o.GetFilledGrams() != 0 {
+			t.Fatalf("declined order: %v with %d g, want OPEN with none", o.GetState(), o.GetFilledGrams())
+		}
+
+		proc, key := ts.createProcessor(t, "040101")
+		next := newOrder()
+		next.QuantityGrams, next.BidPricePerKg = 46_000, 2300
+		placed, err := millwav1.NewMarketServiceClient(ts.dial(t, key)).CreatePurchaseOrder(t.Context(),
+			&millwav1.CreatePurchaseOrderRequest{Parent: proc.GetName(), PurchaseOrder: next})
+		if err != nil || placed.GetPurchaseOrder().GetState() != millwav1.PurchaseOrderState_PURCHASE_ORDER_STATE_FILLED {
+			t.Fatalf("the next order: %v, %v; want FILLED by the declined lot", placed.GetPurchaseOrder(), err)
+		}
+		byState := ts.tradesOf(t, m.lot.GetName())
+		if got := byState[millwav1.TradeState_TRADE_STATE_MATCHED]; len(got) != 1 || got[0].GetPurchaseOrder() != placed.GetPurchaseOrder().GetName() {
+			t.Fatalf("trades of the lot: %v; want the declined one and one to the next order", byState)
+		}
+	})
+}
