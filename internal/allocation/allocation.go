@@ -146,7 +146,9 @@ func write(ctx context.Context, tx *store.Tx, res matching.Result, orders map[st
 }
 
 // MatchOrder matches a new order at once against the lots on offer of its
-// standard and currency: cheapest ask first, then the oldest lot. It locks
+// standard and currency: cheapest ask first, then the oldest lot, leaving
+// out the lots whose associations declined a trade with it (an order
+// whose trade was just declined is matched again this way). It locks
 // the order's books exclusively. o is updated with its fills.
 func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]millwa.Trade, error) {
 	if err := tx.LockBooks(ctx, store.OrderBooks(o)...); err != nil {
@@ -158,8 +160,12 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 	}
 	lots, book := indexLots(offer)
 	mo := bookOrder(o)
-	if mo.Excluded, err = tx.DeclinedLotsOf(ctx, o.ID); err != nil {
-		return nil, err
+	// Only an order that has changed since it was placed can have had a
+	// trade declined: a new order, at its first revision, costs no query.
+	if o.Revision > 1 {
+		if mo.Excluded, err = tx.DeclinedLotsOf(ctx, o.ID); err != nil {
+			return nil, err
+		}
 	}
 	res, err := matching.MatchOrder(book, mo)
 	if err != nil {

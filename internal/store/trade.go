@@ -181,8 +181,8 @@ func liveOrdersWhere(f BookFilter, t time.Time) (string, []any) {
 
 // LotsOnOffer returns, locked, the lots on offer in the filter's currency
 // (and standard and groups, when set): AVAILABLE, or ALLOCATED with grams
-// neither allocated nor withdrawn, oldest first, without contributions. The caller holds the books
-// the filter covers exclusively.
+// neither allocated nor withdrawn, oldest first, without contributions.
+// The caller holds the books the filter covers exclusively.
 func (tx *Tx) LotsOnOffer(ctx context.Context, f BookFilter) ([]millwa.Lot, error) {
 	query := `SELECT ` + lotColumns + ` FROM lots
 		WHERE state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams + withdrawn_grams < net_weight_grams AND currency = ?`
