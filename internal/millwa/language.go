@@ -27,6 +27,11 @@ func (l Language) Locale() string {
 	return "en"
 }
 
+// Noun is a word of Millwa's vocabulary ("lot", "purchase order") passed
+// as an argument of a message, which Translate translates with the message
+// (wordsES); any other argument is the caller's data and stays as it is.
+type Noun string
+
 // Translate renders format with args in lang. A format the catalogue lacks
 // is rendered in English, so a message is never lost for want of a
 // translation.
@@ -34,6 +39,7 @@ func Translate(lang Language, format string, args ...any) string {
 	if lang == Spanish {
 		if es, ok := messagesES[format]; ok {
 			format = es
+			args = spanishNouns(args)
 		}
 	}
 	if len(args) == 0 && !strings.Contains(format, "%") {
@@ -73,4 +79,22 @@ func formatVerbs(format string) []string {
 		i = j
 	}
 	return verbs
+}
+
+// spanishNouns returns args with every Noun in Spanish.
+func spanishNouns(args []any) []any {
+	out := args
+	for i, a := range args {
+		n, ok := a.(Noun)
+		if !ok {
+			continue
+		}
+		if es, ok := wordsES[n]; ok {
+			if &out[0] == &args[0] {
+				out = append([]any(nil), args...)
+			}
+			out[i] = es
+		}
+	}
+	return out
 }

@@ -18,7 +18,7 @@ var messagesES = map[string]string{
 	"%q is not an organisation's resource name":                                             "%q no es el nombre de recurso de una organización",
 	"%q lies within %s[%d] %q: leave it out":                                                "%q está dentro de %s[%d] %q: quítelo",
 	"%s":                                                                                    "%s",
-	"%s %s not found":                                                                       "no se encontró %s %s",
+	"%s %s not found":                                                                       "no encontrado: %s %s",
 	"%s cannot be filtered on %s":                                                           "%s no se puede filtrar por %s",
 	"%s cannot be ordered by %s":                                                            "%s no se puede ordenar por %s",
 	"%s changed since etag %q was read: read it again":                                      "%s cambió desde que se leyó el etag %q: vuelva a leerlo",
@@ -36,7 +36,7 @@ var messagesES = map[string]string{
 	"CLEARING_MODE_FIRST_COME_FIRST_SERVED is for comparison only: set dry_run":             "CLEARING_MODE_FIRST_COME_FIRST_SERVED es solo para comparar: active dry_run",
 	"MILLWA_ADMIN_KEY must have at least %d characters: generate one with 'openssl rand -base64 32'":                               "MILLWA_ADMIN_KEY debe tener al menos %d caracteres: genere una con 'openssl rand -base64 32'",
 	"a %s key needs the resource name of its organisation, %s/{id}":                                                                "una clave de rol %s necesita el nombre de recurso de su organización, %s/{id}",
-	"a %s with DNI %s is already registered in associations/%s":                                                                    "ya hay un %s con DNI %s registrado en associations/%s",
+	"a %s with DNI %s is already registered in associations/%s":                                                                    "ya hay un registro de %s con DNI %s en associations/%s",
 	"a call with request_id %q is still being processed: retry in a moment":                                                        "una llamada con request_id %q aún se está procesando: vuelva a intentarlo en un momento",
 	"a key of role %s may not call %s; roles allowed: %s":                                                                          "una clave de rol %s no puede llamar a %s; roles permitidos: %s",
 	"a lot uses grams of the receipt: it cannot be voided":                                                                         "un lote usa gramos del acopio: no se puede anular",
@@ -258,4 +258,20 @@ var messagesES = map[string]string{
 	"was already used for a different request": "ya se usó para otra solicitud",
 	"was made for another parent, filter or order: repeat the same ones, or start again without page_token": "se hizo para otro padre, filtro u orden: repita los mismos o empiece de nuevo sin page_token",
 	"was not issued by this service for this query: start again without it":                                 "no lo emitió este servicio para esta consulta: empiece de nuevo sin él",
+}
+
+// wordsES is the Spanish of the Nouns that messages take as arguments.
+var wordsES = map[Noun]string{
+	"API key":        "clave de API",
+	"agency":         "agencia",
+	"association":    "asociación",
+	"audit event":    "evento de auditoría",
+	"check grading":  "clasificación de control",
+	"classifier":     "clasificador",
+	"lot":            "lote",
+	"member":         "socio",
+	"processor":      "procesadora",
+	"purchase order": "orden de compra",
+	"receipt":        "acopio",
+	"trade":          "operación",
 }

@@ -213,6 +213,8 @@ func TestErrorText(t *testing.T) {
 		want string
 	}{
 		{"format with args, Spanish", Errorf(NotFound, "lot %s not found", "abc"), Spanish, "no se encontró el lote abc"},
+		{"noun argument", Errorf(NotFound, "%s %s not found", Noun("purchase order"), "abc"), Spanish, "no encontrado: orden de compra abc"},
+		{"noun argument in English", Errorf(NotFound, "%s %s not found", Noun("purchase order"), "abc"), English, "purchase order abc not found"},
 		{"format with args, English", Errorf(NotFound, "lot %s not found", "abc"), English, "lot abc not found"},
 		{"constant message literal", &Error{Code: NotFound, Message: "not found"}, Spanish, "no encontrado"},
 		{"untranslated message stays English", Errorf(NotFound, "no such thing %d", 7), Spanish, "no such thing 7"},
