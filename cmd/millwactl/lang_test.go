@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
 // messageCalls maps the names of the functions and methods that take a
@@ -119,5 +121,49 @@ func TestParseLanguage(t *testing.T) {
 	}
 	if _, err := parseLanguage("fr"); err == nil {
 		t.Error("parseLanguage(fr) accepted a language millwactl does not speak")
+	}
+}
+
+func TestSpanishHeaderAndNames(t *testing.T) {
+	header := []string{"Número de lote", "CAMPAÑA", "raza", "Color", "grupo", "clasificador", "peso-neto-g", "precio_centimos", "centro_acopio", "Socio_1", "gramos_1"}
+	f, err := parseLotsCSVIn(spanish, []byte(strings.Join(header, ",")+"\nL-1,2026,Huacaya,Café claro,Alpaca Gruesa,39999999,1000,2000,Ichu,40000000,1000\n"), testAssoc, testNow)
+	if err == nil || !strings.Contains(err.Error(), `columna desconocida "Número de lote" (A)`) {
+		t.Errorf("a Spanish name that is not in the table: %v", err)
+	}
+	header[0] = "Número_Lote"
+	f, err = parseLotsCSVIn(spanish, []byte(strings.Join(header, ",")+"\nL-1,2026,Huacaya,Café claro,Alpaca Gruesa,39999999,1000,2000,Ichu,40000000,1000\n"), testAssoc, testNow)
+	if err != nil || len(f.errs) > 0 || len(f.rows) != 1 || f.rows[0].lot == nil {
+		t.Fatalf("parse: %v %v", err, f)
+	}
+	l := f.rows[0].lot
+	if l.GetLotNumber() != "L-1" || l.GetColour() != "CAFE_CLARO" || l.GetDeclaredQualityGroup() != "ALPACA_GRUESA" ||
+		l.GetClassifier() != testAssoc+"/classifiers/39999999" || l.GetContributions()[0].GetMember() != testAssoc+"/members/40000000" {
+		t.Errorf("lot %v", l)
+	}
+
+	colours := codeNames([]*millwav1.FiberColour{
+		{Code: "LIGHT_BROWN", Name: &millwav1.LocalizedText{Es: "Café claro", En: "Light brown"}},
+		{Code: "LIGHT_FAWN", Name: &millwav1.LocalizedText{Es: "Beige claro", En: "Light fawn"}, Abbreviation: "LF"},
+		{Code: "PIEBALD", Name: &millwav1.LocalizedText{Es: "Pintado (mezcla de colores)", En: "Piebald (mixed colours)"}},
+	}, (*millwav1.FiberColour).GetCode, (*millwav1.FiberColour).GetName, (*millwav1.FiberColour).GetAbbreviation)
+	groups := codeNames([]*millwav1.QualityGroup{
+		{Code: "COARSE", Name: &millwav1.LocalizedText{Es: "Alpaca Gruesa", En: "Coarse Alpaca"}, Abbreviation: "AG"},
+		{Code: "SHORT", Name: &millwav1.LocalizedText{Es: "Alpaca Corta", En: "Short Alpaca"}},
+	}, (*millwav1.QualityGroup).GetCode, (*millwav1.QualityGroup).GetName, (*millwav1.QualityGroup).GetAbbreviation)
+	for in, want := range map[string]string{
+		"Café claro": "LIGHT_BROWN", "CAFE CLARO": "LIGHT_BROWN", "light-brown": "LIGHT_BROWN", "LF": "LIGHT_FAWN", "beige claro": "LIGHT_FAWN",
+		"Pintado": "PIEBALD", "PIEBALD": "PIEBALD",
+	} {
+		if got := colours[codeKey(in)]; got != want {
+			t.Errorf("colour %q = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"Gruesa": "COARSE", "Alpaca Gruesa": "COARSE", "coarse": "COARSE", "AG": "COARSE", "Corta": "SHORT", "alpaca corta": "SHORT"} {
+		if got := groups[codeKey(in)]; got != want {
+			t.Errorf("group %q = %q, want %q", in, got, want)
+		}
+	}
+	if got, ok := groups[codeKey("Alpaca")]; ok {
+		t.Errorf("\"Alpaca\" names group %s; it names none", got)
 	}
 }
