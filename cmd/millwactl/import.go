@@ -38,6 +38,21 @@ const maxBatchBytes = 1<<20 - 64<<10
 // imported; the report has already said which.
 var errIncomplete = errors.New("not every line was imported")
 
+// localizedError is an error whose text is in the command's language while
+// errors.Is still finds the error it stands for.
+type localizedError struct {
+	text string
+	err  error
+}
+
+func (e *localizedError) Error() string { return e.text }
+func (e *localizedError) Unwrap() error { return e.err }
+
+// incomplete is errIncomplete in l.
+func incomplete(l language) error {
+	return &localizedError{text: l.sprintf("not every line was imported"), err: errIncomplete}
+}
+
 // importOptions are the flags of "lots import".
 type importOptions struct {
 	association string
@@ -232,12 +247,12 @@ func runImport(ctx context.Context, g *globalOptions, o importOptions, file stri
 	}
 	if len(bad) > 0 && !o.skipBad {
 		fmt.Fprintln(stdout, l.sprintf("%d of %d lines have errors: nothing was sent. Fix them, or use --skip-bad-rows to import the %d good rows.", len(bad), len(f.rows), good))
-		return errIncomplete
+		return incomplete(l)
 	}
 	if o.dryRun {
 		fmt.Fprintln(stdout, l.sprintf("dry run: %d lots in %d batches would be sent to %s; %d lines have errors; nothing was sent", good, len(batches), parent, len(bad)))
 		if len(bad) > 0 {
-			return errIncomplete
+			return incomplete(l)
 		}
 		return nil
 	}
@@ -251,7 +266,7 @@ func runImport(ctx context.Context, g *globalOptions, o importOptions, file stri
 		return l.errorf("%w; run the same command again to finish: batches already created will not be created twice", describe(ctx, l, err, parent))
 	}
 	if len(im.errs) > 0 {
-		return errIncomplete
+		return incomplete(l)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -98,7 +99,7 @@ func TestImportSpanishFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		stdout, stderr, err = run(t, env, "lots", "import", unknown, "--association", a.name)
-		if err == nil || !strings.Contains(stderr, unknown+":2: columna socio_1 (J): ningún socio de "+a.name+" tiene el DNI 49999999") ||
+		if !errors.Is(err, errIncomplete) || err.Error() != "no se importaron todas las líneas" || !strings.Contains(stderr, unknown+":2: columna socio_1 (J): ningún socio de "+a.name+" tiene el DNI 49999999") ||
 			!strings.Contains(stdout, "1 de 1 líneas tienen errores: no se envió nada") {
 			t.Errorf("an unknown DNI: %v\nstderr:\n%s\nstdout:\n%s", err, stderr, stdout)
 		}
