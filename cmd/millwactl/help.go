@@ -132,7 +132,8 @@ meaning]:
 		if es := spanishColumnName(c.name); es != "" && es != c.name {
 			names += " / " + es
 		}
-		b.WriteString(wrap(fmt.Sprintf("  %-34s [%s] %s", names, c.spanish, c.help), 80, strings.Repeat(" ", 37)))
+		b.WriteString("  " + names + "\n")
+		b.WriteString(wrap(fmt.Sprintf("      [%s] %s", c.spanish, c.help), 80, "      "))
 	}
 	b.WriteString(`
 Each row needs at least one contribution; each member appears at most once
@@ -183,7 +184,8 @@ inglés:
 		if es := spanishColumnName(c.name); es != "" && es != c.name {
 			names = es + " / " + c.name
 		}
-		b.WriteString(wrap(fmt.Sprintf("  %-34s %s", names, c.helpES), 80, strings.Repeat(" ", 37)))
+		b.WriteString("  " + names + "\n")
+		b.WriteString(wrap("      "+c.helpES, 80, "      "))
 	}
 	b.WriteString(`
 Cada fila necesita al menos un aporte; cada socio aparece una vez como
