@@ -51,12 +51,13 @@ type sheetRoute struct {
 // HTTP code of their gRPC code, as on every other route.
 func registerSheets(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn) {
 	client := millwav1.NewRegistryServiceClient(conn)
-	for _, route := range []sheetRoute{lotLabelRoute(client), receiptSlipRoute(client), statementRoute(client)} {
+	for _, route := range []sheetRoute{receiptSlipRoute(client), statementRoute(client)} {
 		for _, f := range sheetFormats {
 			pattern := route.path + "." + f.ext
 			root.Handle("GET "+pattern, &sheetHandler{mux: mux, route: route, format: f, pattern: pattern})
 		}
 	}
+	registerLotLabels(root, mux, client)
 }
 
 // sheetHandler serves one format of one route's sheets.
@@ -91,48 +92,4 @@ func (h *sheetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	writeDocument(w, r, document{body: body, contentType: h.format.contentType, disposition: "inline",
 		fileName: resp.file + "." + h.format.ext, csp: h.format.csp})
-}
-
-// lotLabelRoute is the bale label of a lot.
-func lotLabelRoute(client millwav1.RegistryServiceClient) sheetRoute {
-	return sheetRoute{path: "/v1/associations/{association}/lots/{lot}/label", method: "/millwa.v1.RegistryService/GetLotLabel",
-		read: func(ctx context.Context, r *http.Request) (label.Sheet, string, error) {
-			name := "associations/" + r.PathValue("association") + "/lots/" + r.PathValue("lot")
-			resp, err := client.GetLotLabel(ctx, &millwav1.GetLotLabelRequest{Name: name})
-			if err != nil {
-				return label.Sheet{}, "", err
-			}
-			l := labelFromProto(resp.GetLabel())
-			return l.Sheet(), "lot-" + resp.GetLabel().GetLotId(), nil
-		}}
-}
-
-// labelFromProto is what the renderer prints of a LotLabel.
-func labelFromProto(l *millwav1.LotLabel) label.Label {
-	text := func(t *millwav1.LocalizedText) label.Text { return label.Text{ES: t.GetEs(), EN: t.GetEn()} }
-	o := l.GetOrigin()
-	return label.Label{
-		LotName:             l.GetQrPayload(),
-		LotID:               l.GetLotId(),
-		LotNumber:           l.GetLotNumber(),
-		Product:             text(l.GetProductName()),
-		Standard:            text(l.GetStandardTitle()),
-		QualityGroup:        text(l.GetQualityGroupName()),
-		Colour:              text(l.GetColourName()),
-		Breed:               text(l.GetBreedName()),
-		NetWeightGrams:      l.GetNetWeightGrams(),
-		Campaign:            int(l.GetCampaign()),
-		Association:         l.GetAssociationLegalName(),
-		RUC:                 l.GetAssociationRuc(),
-		Community:           o.GetCommunity(),
-		District:            o.GetDistrict(),
-		Province:            o.GetProvince(),
-		Department:          o.GetDepartment(),
-		Ubigeo:              o.GetUbigeo(),
-		CollectionPoint:     o.GetCollectionPoint(),
-		Classifier:          l.GetClassifierDisplayName(),
-		Certification:       l.GetClassifierCertificationNumber(),
-		ClassificationDate:  l.GetClassificationDate(),
-		MeanFiberDiameterUm: l.MeanFiberDiameterUm,
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -41,12 +42,17 @@ func (f *fakeRegistry) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabe
 	f.mu.Lock()
 	f.names[lot], f.mds[lot] = req.GetName(), md
 	f.mu.Unlock()
-	switch lot {
-	case "ok":
+	switch {
+	case lot == "ok":
 		return &millwav1.GetLotLabelResponse{Label: testLabel(req.GetName())}, nil
-	case "blank":
+	case strings.HasPrefix(lot, "n"):
+		// A lot numbered after its id: n0001 is 2026-0001.
 		l := testLabel(req.GetName())
-		l.QrPayload = ""
+		l.LotId, l.LotNumber = lot, "2026-"+lot[1:]
+		return &millwav1.GetLotLabelResponse{Label: l}, nil
+	case lot == "blank":
+		l := testLabel(req.GetName())
+		l.Lot, l.QrPayload = "", ""
 		return &millwav1.GetLotLabelResponse{Label: l}, nil
 	}
 	for c := codes.OK; c <= codes.Unauthenticated; c++ {
@@ -55,6 +61,29 @@ func (f *fakeRegistry) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabe
 		}
 	}
 	return nil, status.Error(codes.NotFound, "lot "+lot+" not found")
+}
+
+// ListLots answers by filter: "none" matches no lot, "many" one more
+// than a batch takes, "fails" is refused; any other filter matches n0001,
+// a withdrawn lot and n0002.
+func (f *fakeRegistry) ListLots(_ context.Context, req *millwav1.ListLotsRequest) (*millwav1.ListLotsResponse, error) {
+	lot := func(id string, st millwav1.LotState) *millwav1.Lot {
+		return &millwav1.Lot{Name: req.GetParent() + "/lots/" + id, State: st}
+	}
+	var out []*millwav1.Lot
+	switch req.GetFilter() {
+	case "none":
+	case "fails":
+		return nil, status.Error(codes.InvalidArgument, "filter: unknown field")
+	case "many":
+		for i := range req.GetPageSize() {
+			out = append(out, lot(fmt.Sprintf("n%04d", i), millwav1.LotState_LOT_STATE_AVAILABLE))
+		}
+	default:
+		out = []*millwav1.Lot{lot("n0001", millwav1.LotState_LOT_STATE_AVAILABLE),
+			lot("gone", millwav1.LotState_LOT_STATE_WITHDRAWN), lot("n0002", millwav1.LotState_LOT_STATE_SOLD)}
+	}
+	return &millwav1.ListLotsResponse{Lots: out}, nil
 }
 
 func (f *fakeRegistry) seen(lot string) (string, metadata.MD) {
@@ -169,7 +198,7 @@ func TestLabelRoutesServeTheRenderedLabel(t *testing.T) {
 				t.Errorf("Content-Type %q, want %q", got, tt.contentType)
 			}
 			disp, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
-			if err != nil || disp != "inline" || params["filename"] != "lot-ok."+tt.ext {
+			if err != nil || disp != "inline" || params["filename"] != "etiqueta-ok."+tt.ext {
 				t.Errorf("Content-Disposition %q", resp.Header.Get("Content-Disposition"))
 			}
 			if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Cache-Control") != "private, no-store" {

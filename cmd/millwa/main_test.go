@@ -543,6 +543,35 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 		t.Fatalf("classifiers below threshold in Puno: %v; want the lenient Macusani classifier first", below)
 	}
 	lenient := below[0].GetClassifier()
+	// The report names the lenient classifier and its association by name.
+	classifiers, err := reg.ListClassifiers(t.Context(), &millwav1.ListClassifiersRequest{Parent: macusani})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lenientName, macusaniName string
+	for _, c := range classifiers.GetClassifiers() {
+		if c.GetName() == lenient {
+			lenientName = c.GetDisplayName()
+		}
+	}
+	for _, a := range assocs.GetAssociations() {
+		if a.GetName() == macusani {
+			macusaniName = a.GetLegalName()
+		}
+	}
+	if lenientName == "" || below[0].GetClassifierDisplayName() != lenientName || below[0].GetAssociationDisplayName() != macusaniName {
+		t.Errorf("the report names the lenient classifier %q of %q; want %q of %q",
+			below[0].GetClassifierDisplayName(), below[0].GetAssociationDisplayName(), lenientName, macusaniName)
+	}
+	// The agency stored its two plans once: the second run replayed them.
+	agencies, err := audit.ListAgencies(t.Context(), &millwav1.ListAgenciesRequest{})
+	if err != nil || len(agencies.GetAgencies()) != 1 {
+		t.Fatalf("agencies after two demo runs: %v %v, want one", agencies, err)
+	}
+	stored, err := audit.ListSamplingPlans(t.Context(), &millwav1.ListSamplingPlansRequest{Parent: agencies.GetAgencies()[0].GetName()})
+	if err != nil || len(stored.GetSamplingPlans()) != 2 {
+		t.Fatalf("the agency's stored plans after two demo runs: %v %v, want 2", stored, err)
+	}
 	plan, err := audit.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{Region: "21", StartTime: start, EndTime: end})
 	if err != nil {
 		t.Fatal(err)

@@ -370,7 +370,7 @@ func (im *importer) sendBatch(ctx context.Context, b *batch) error {
 			im.progress.add(len(b.rows), im.lang.sprintf("lines %d-%d", b.first, b.last))
 			return nil
 		}
-		if status.Code(err) != codes.InvalidArgument {
+		if !refusesRows(err) {
 			return err
 		}
 		errs, rejected := mapViolations(im.lang, err, b, im.header)
@@ -397,6 +397,23 @@ func (im *importer) sendBatch(ctx context.Context, b *batch) error {
 		}
 		b.rows = kept
 	}
+}
+
+// refusesRows reports whether err refuses rows of a batch the server names
+// in field violations: InvalidArgument, or AlreadyExists for a lot number
+// another lot of the association holds.
+func refusesRows(err error) bool {
+	switch status.Code(err) {
+	case codes.InvalidArgument:
+		return true
+	case codes.AlreadyExists:
+		for _, d := range status.Convert(err).Details() {
+			if _, ok := d.(*errdetails.BadRequest); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // replayed reports whether the server answered with the stored answer of
@@ -446,13 +463,29 @@ func mapViolations(l language, err error, b *batch, header []string) ([]lineErro
 			r := b.rows[i]
 			rejected[r.line] = true
 			label, idx := columnAt(header, csvColumn(m[2], r))
-			errs = append(errs, lineError{line: r.line, column: label, colIndex: idx, msg: l.sprintf("refused by the server: %s %s", m[2], v.GetDescription())})
+			errs = append(errs, lineError{line: r.line, column: label, colIndex: idx, msg: l.sprintf("refused by the server: %s %s", m[2], linesOf(l, v.GetDescription(), b))})
 		}
 	}
 	if len(errs) == 0 {
 		whole(st.Message())
 	}
 	return errs, rejected
+}
+
+// requestRef matches a lot of the batch named in a violation's
+// description: "requests[2].lot".
+var requestRef = regexp.MustCompile(`requests\[(\d+)\]\.lot`)
+
+// linesOf names, in a violation's description, the lots of the batch by
+// their lines of the file ("line 4") instead of their place in the batch.
+func linesOf(l language, description string, b *batch) string {
+	return requestRef.ReplaceAllStringFunc(description, func(ref string) string {
+		i, err := strconv.Atoi(requestRef.FindStringSubmatch(ref)[1])
+		if err != nil || i < 0 || i >= len(b.rows) {
+			return ref
+		}
+		return l.sprintf("line %d", b.rows[i].line)
+	})
 }
 
 // csvColumn names the CSV column of a lot field path such as

@@ -607,3 +607,57 @@ func fileTag(t *testing.T, file string) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])[:12]
 }
+
+// TestImportReportsTakenLotNumbers imports a file whose lot numbers repeat
+// one already registered and one another line of the file has: each line
+// is reported with the lot that holds its number, and with --skip-bad-rows
+// the others are imported.
+func TestImportReportsTakenLotNumbers(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		a := ts.newAssociation(t, 2)
+		env := map[string]string{envKey: a.secret, envServer: ts.addr, envLang: "en"}
+		row := func(number string) string {
+			return fmt.Sprintf("%s,2026,HUACAYA,WHITE,BABY,%s,46,22.50,Ichu,%s,30,%s,16\n", number, a.classifier, a.members[0], a.members[1])
+		}
+		first := "lot_number,campaign,breed,colour,declared_quality_group,classifier,net_weight_kg,ask_price_pen,collection_point,member_1,kg_1,member_2,kg_2\n" + row("L-1")
+		firstFile := filepath.Join(t.TempDir(), "primero.csv")
+		if err := os.WriteFile(firstFile, []byte(first), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := run(t, env, "lots", "import", firstFile, "--association", a.name); err != nil {
+			t.Fatalf("importing L-1: %v", err)
+		}
+		resp, err := millwav1.NewRegistryServiceClient(ts.admin).ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: a.name, Filter: `lot_number = "L-1"`})
+		if err != nil || len(resp.GetLots()) != 1 {
+			t.Fatalf("the lot L-1: %v %v", resp, err)
+		}
+		holder := resp.GetLots()[0].GetName()
+
+		second := strings.Replace(first, row("L-1"), row("L-1")+row("L-2")+row("L-3")+row("L-3"), 1)
+		file := filepath.Join(t.TempDir(), "segundo.csv")
+		if err := os.WriteFile(file, []byte(second), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, err := run(t, env, "lots", "import", file, "--association", a.name, "--skip-bad-rows")
+		if !errors.Is(err, errIncomplete) {
+			t.Fatalf("import: %v, want errIncomplete\n%s\n%s", err, stdout, stderr)
+		}
+		for _, want := range []string{
+			file + ":2: column lot_number (A): refused by the server: lot.lot_number is already the number of " + holder + " in campaign 2026",
+			file + ":5: column lot_number (A): refused by the server: lot.lot_number repeats the number \"L-3\" of line 4 in campaign 2026",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("report lacks %q:\n%s", want, stderr)
+			}
+		}
+		if got, want := parseSummary(t, stdout), (summary{created: 2, createdBatches: 1, badLines: 2}); got != want {
+			t.Errorf("summary %+v, want %+v", got, want)
+		}
+		if n := ts.countLots(t, a.name); n != 3 {
+			t.Errorf("%d lots, want 3", n)
+		}
+	})
+}

@@ -70,6 +70,7 @@ var messagesES = map[string]string{
 	"is required: %s":                                                      "es obligatorio: %s",
 	"is required: the year the shearing season starts, for example %d":     "es obligatorio: el año en que empieza la campaña de esquila, por ejemplo %d",
 	"is too large":        "es demasiado grande",
+	"line %d":             "línea %d",
 	"line 1 (header): %s": "línea 1 (encabezado): %s",
 	"line 1: %w":          "línea 1: %w",
 	"line 1: the header is separated by semicolons: export the sheet as CSV with commas (\"CSV UTF-8 (delimitado por comas)\")": "línea 1: el encabezado está separado por punto y coma: exporte la hoja como CSV con comas (\"CSV UTF-8 (delimitado por comas)\")",

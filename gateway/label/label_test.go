@@ -5,66 +5,72 @@ import (
 	"compress/zlib"
 	"encoding/xml"
 	"errors"
-	"image"
-	"image/color"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/millwa/millwa/gateway/label/labeltest"
 )
 
-const lotName = "associations/0192d1a0-0000-7000-8000-000000000001/lots/0192d1a0-0000-7000-8000-00000000abcd"
+const (
+	lotName = "associations/0192d1a0-0000-7000-8000-000000000001/lots/0192d1a0-0000-7000-8000-00000000abcd"
+	lotURL  = "https://millwa.example/v1/" + lotName + "#n=L-0042"
+)
 
 // sample is a measured lot whose names hold characters XML escapes and
 // Spanish and Quechua letters.
 func sample() Label {
 	mfd := 27.4
 	return Label{
-		LotName:             lotName,
-		LotID:               "0192d1a0-0000-7000-8000-00000000abcd",
-		LotNumber:           "L-0042",
-		Product:             Product,
-		Standard:            Text{"NTP 231.301:2014", "NTP 231.301:2014"},
-		QualityGroup:        Text{"Alpaca Medium Fleece", "Alpaca Medium Fleece"},
-		Colour:              Text{"Blanco", "White"},
-		Breed:               Text{"Huacaya", "Huacaya"},
-		NetWeightGrams:      46005,
-		Campaign:            2026,
-		Association:         `Asociación "Ñuñoa" & Hijos <Sur>`,
-		RUC:                 "20448012345",
-		Community:           "Comunidad Q'ero & Pitumarca",
-		Department:          "Puno",
-		Ubigeo:              "210101",
-		CollectionPoint:     "Centro de acopio Ichu <km 12>",
-		Classifier:          "María Ñahui Quispe",
-		Certification:       "SINEACE-123",
-		ClassificationDate:  "2026-11-20",
-		MeanFiberDiameterUm: &mfd,
+		LotName:                  lotName,
+		QRText:                   lotURL,
+		LotID:                    "0192d1a0-0000-7000-8000-00000000abcd",
+		LotNumber:                "L-0042",
+		Product:                  Product,
+		Standard:                 Text{"NTP 231.301:2014", "NTP 231.301:2014"},
+		QualityGroup:             Text{"Alpaca Medium Fleece", "Alpaca Medium Fleece"},
+		QualityGroupAbbreviation: "MF",
+		Colour:                   Text{"Blanco", "White"},
+		Breed:                    Text{"Huacaya", "Huacaya"},
+		NetWeightGrams:           46005,
+		Campaign:                 2026,
+		Association:              `Asociación "Ñuñoa" & Hijos <Sur>`,
+		RUC:                      "20448012345",
+		Community:                "Comunidad Q'ero & Pitumarca",
+		District:                 "Puno",
+		Province:                 "Puno",
+		Department:               "Puno",
+		Ubigeo:                   "210101",
+		CollectionPoint:          "Centro de acopio Ichu <km 12>",
+		Classifier:               "María Ñahui Quispe",
+		Certification:            "SINEACE-123",
+		ClassificationDate:       "2026-11-20",
+		MeanFiberDiameterUm:      &mfd,
 	}
 }
 
 // wantTexts are texts the sample's label must show, each line Spanish then
-// English.
+// English, each value once.
 var wantTexts = []string{
-	"Fibra de alpaca clasificada",
-	"Classified alpaca fibre",
-	"Norma / Standard: NTP 231.301:2014 / NTP 231.301:2014",
-	"Grupo de calidad / Quality group: Alpaca Medium Fleece / Alpaca Medium Fleece",
+	"Fibra de alpaca clasificada / Classified alpaca fibre",
+	"N.º de lote / Lot number L-0042",
+	"Grupo de calidad / Quality group: Alpaca Medium Fleece",
+	"Peso neto / Net weight",
+	"MF",
+	"46.01 kg",
+	"Norma / Standard: NTP 231.301:2014 Color",
 	"Color / Colour: Blanco / White",
-	"Raza / Breed: Huacaya / Huacaya",
-	"Peso neto / Net weight: 46.01 kg",
+	"Raza / Breed: Huacaya Diámetro",
 	"Diámetro medio de fibra / Mean fibre diameter: 27.4 µm",
-	"N.º de lote / Lot number: L-0042",
 	"Código del lote / Lot id: 0192d1a0-0000-7000-8000-00000000abcd",
 	"Campaña de esquila / Shearing season: 2026",
 	`Asociación / Association: Asociación "Ñuñoa" & Hijos <Sur>`,
 	"RUC / Taxpayer number: 20448012345",
-	"Origen / Origin: Comunidad Q'ero & Pitumarca, Puno (ubigeo 210101)",
+	"Origen / Origin: Comunidad Q'ero & Pitumarca, Puno, Puno, Puno (ubigeo 210101)",
 	"Centro de acopio / Collection point: Centro de acopio Ichu <km 12>",
 	"Clasificador(a) / Classifier: María Ñahui Quispe",
 	"N.º de certificado / Certificate number: SINEACE-123",
@@ -121,64 +127,6 @@ func joined(texts []string) string {
 	return strings.Join(strings.Fields(strings.Join(texts, " ")), " ")
 }
 
-var qrRun = regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-\d+z`)
-
-// decodeSVGQR draws the modules of the SVG's QR code (group "qr": a white
-// square of n×n modules and a path of dark runs) at 4 pixels a module and
-// decodes them with gozxing.
-func decodeSVGQR(t *testing.T, svg []byte) string {
-	t.Helper()
-	var doc struct {
-		Groups []struct {
-			ID   string `xml:"id,attr"`
-			Rect struct {
-				Width int `xml:"width,attr"`
-			} `xml:"rect"`
-			Path struct {
-				D string `xml:"d,attr"`
-			} `xml:"path"`
-		} `xml:"g"`
-	}
-	if err := xml.Unmarshal(svg, &doc); err != nil {
-		t.Fatalf("parsing the SVG: %v", err)
-	}
-	for _, g := range doc.Groups {
-		if g.ID != "qr" {
-			continue
-		}
-		const px = 4
-		n := g.Rect.Width
-		if n < 21 {
-			t.Fatalf("QR code of %d modules", n)
-		}
-		img := image.NewGray(image.Rect(0, 0, n*px, n*px))
-		for i := range img.Pix {
-			img.Pix[i] = 0xff
-		}
-		for _, m := range qrRun.FindAllStringSubmatch(g.Path.D, -1) {
-			x, _ := strconv.Atoi(m[1])
-			y, _ := strconv.Atoi(m[2])
-			w, _ := strconv.Atoi(m[3])
-			for yy := y * px; yy < (y+1)*px; yy++ {
-				for xx := x * px; xx < (x+w)*px; xx++ {
-					img.SetGray(xx, yy, color.Gray{})
-				}
-			}
-		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
-		if err != nil {
-			t.Fatalf("decoding the SVG's QR code: %v", err)
-		}
-		return res.GetText()
-	}
-	t.Fatal("the SVG has no group with id qr")
-	return ""
-}
-
 func TestSVGShowsEveryFieldInBothLanguages(t *testing.T) {
 	t.Parallel()
 	svg, err := SVG(sample())
@@ -192,9 +140,9 @@ func TestSVGShowsEveryFieldInBothLanguages(t *testing.T) {
 			t.Errorf("the SVG does not show %q\ntexts: %s", want, all)
 		}
 	}
-	// The name wraps after a slash.
-	if !strings.Contains(strings.ReplaceAll(all, "/ ", "/"), "QR code: lot name "+lotName) {
-		t.Errorf("the SVG does not print the QR code's text beside it: %s", all)
+	// The link wraps after a slash.
+	if !strings.Contains(strings.ReplaceAll(all, "/ ", "/"), "QR code: link to the lot: "+lotURL) {
+		t.Errorf("the SVG does not print the QR code's text: %s", all)
 	}
 	if !strings.Contains(title, lotName) {
 		t.Errorf("title %q does not name the lot", title)
@@ -208,9 +156,9 @@ func TestSVGShowsEveryFieldInBothLanguages(t *testing.T) {
 	if !bytes.Contains(svg, []byte("Asociación &#34;Ñuñoa&#34; &amp; Hijos &lt;Sur&gt;")) {
 		t.Errorf("the association's name is not escaped as expected")
 	}
-	for _, want := range []string{`width="105mm"`, `height="148mm"`, `viewBox="0 0 105 148"`} {
+	for _, want := range []string{`width="210mm"`, `height="148.5mm"`, `viewBox="0 0 210 148.5"`} {
 		if !bytes.Contains(svg, []byte(want)) {
-			t.Errorf("the SVG is not an A6 page: no %s", want)
+			t.Errorf("the SVG is not an A5 landscape page: no %s", want)
 		}
 	}
 }
@@ -221,8 +169,8 @@ func TestSVGQRCodeDecodesToTheLotName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := decodeSVGQR(t, svg); got != lotName {
-		t.Fatalf("QR code holds %q, want %q", got, lotName)
+	if got := labeltest.DecodeSVGQR(t, svg); got != lotURL {
+		t.Fatalf("QR code holds %q, want %q", got, lotURL)
 	}
 }
 
@@ -253,7 +201,7 @@ func pdfText(t *testing.T, pdf []byte) string {
 	return b.String()
 }
 
-func TestPDFIsAnA6PageWithTheTexts(t *testing.T) {
+func TestPDFIsAnA5PageWithTheTexts(t *testing.T) {
 	t.Parallel()
 	pdf, err := PDF(sample())
 	if err != nil {
@@ -266,9 +214,9 @@ func TestPDFIsAnA6PageWithTheTexts(t *testing.T) {
 		t.Fatalf("PDF of %d bytes: too small to hold the label", len(pdf))
 	}
 	text := pdfText(t, pdf)
-	// A6 is 297.64 × 420.94 points.
-	if !strings.Contains(text, "/MediaBox [0 0 297.64 420.94]") {
-		t.Errorf("the page is not A6")
+	// A5 landscape is 595.28 × 420.94 points.
+	if !strings.Contains(text, "/MediaBox [0 0 595.28 420.94]") {
+		t.Errorf("the page is not A5 landscape: %.300s", text)
 	}
 	if !strings.Contains(text, "/Subtype /Image") {
 		t.Errorf("the PDF has no image (the QR code)")
@@ -333,8 +281,8 @@ func TestKilograms(t *testing.T) {
 }
 
 // TestLongTextsFitThePage fills every text to its API limit: the label
-// shrinks its fonts, keeps every line inside the frame and above the QR
-// code, and still shows every word.
+// shrinks its details, keeps every line inside the frame and clear of the
+// QR code, and still shows every word.
 func TestLongTextsFitThePage(t *testing.T) {
 	t.Parallel()
 	l := sample()
@@ -348,18 +296,14 @@ func TestLongTextsFitThePage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newMeasurer()
+	pg := A5Landscape
 	for _, ln := range lo.lines {
-		w := 0.0
-		for _, s := range ln.spans {
-			w += m.width(s.text, s.bold, ln.size)
+		if ln.x < margin-0.01 || ln.x+ln.width > pg.Width-margin+0.01 || ln.y > pg.Height-margin {
+			t.Errorf("line %v at (%.1f, %.1f), %.1f mm wide, leaves the page", ln.spans, ln.x, ln.y, ln.width)
 		}
-		if ln.x < margin-1 || ln.x+w > pageWidth-margin+0.01 || ln.y > pageHeight-margin {
-			t.Errorf("line %v at (%.1f, %.1f), %.1f mm wide, leaves the page", ln.spans, ln.x, ln.y, w)
-		}
-		beside := ln.x >= lo.qrX+qrSide
-		if !beside && ln.y > lo.qrY+2 {
-			t.Errorf("line %v at y %.1f runs into the QR code at %.1f", ln.spans, ln.y, lo.qrY)
+		// A line whose letters reach into the QR code's band ends before it.
+		if ln.y > lo.qrY && ln.y-ln.size*ptToMM < lo.qrY+lo.qrSide && ln.x+ln.width > lo.qrX {
+			t.Errorf("line %v at (%.1f, %.1f), %.1f mm wide, runs into the QR code at x %.1f", ln.spans, ln.x, ln.y, ln.width, lo.qrX)
 		}
 	}
 	svg, err := SVG(l)
@@ -379,8 +323,69 @@ func TestLongTextsFitThePage(t *testing.T) {
 	if _, err := PDF(l); err != nil {
 		t.Fatal(err)
 	}
-	if got := decodeSVGQR(t, svg); got != lotName {
-		t.Fatalf("QR code holds %q, want %q", got, lotName)
+	if got := labeltest.DecodeSVGQR(t, svg); got != lotURL {
+		t.Fatalf("QR code holds %q, want %q", got, lotURL)
+	}
+}
+
+var svgTextAttrs = regexp.MustCompile(`<text x="([\d.]+)" y="([\d.]+)" font-size="([\d.]+)" textLength="([\d.]+)" lengthAdjust="spacingAndGlyphs"`)
+
+// TestSVGTextFitsItsFrame checks that every text of the SVG, long ones
+// included, declares the width Helvetica's metrics give it and that this
+// width ends inside the frame: a viewer whose font is wider squeezes the
+// text into it.
+func TestSVGTextFitsItsFrame(t *testing.T) {
+	t.Parallel()
+	l := sample()
+	l.Association = strings.Repeat("Asociación de Productores Alpaqueros ", 5)
+	l.LotNumber = "2026-000000123456"
+	svg, err := SVG(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, _ := svgTexts(t, svg)
+	attrs := svgTextAttrs.FindAllStringSubmatch(string(svg), -1)
+	if len(attrs) != len(texts) || len(texts) < 15 {
+		t.Fatalf("%d texts, %d with a textLength: want every one to have it", len(texts), len(attrs))
+	}
+	frameRight := A5Landscape.Width - frameInset
+	m := newMeasurer()
+	for i, a := range attrs {
+		x, _ := strconv.ParseFloat(a[1], 64)
+		sizeMM, _ := strconv.ParseFloat(a[3], 64)
+		w, _ := strconv.ParseFloat(a[4], 64)
+		if x < frameInset || x+w > frameRight {
+			t.Errorf("text %q runs from %.1f to %.1f mm, outside the frame (%.1f to %.1f)", texts[i], x, x+w, frameInset, frameRight)
+		}
+		// The declared width is the text's, as the PDF sets it: bold
+		// captions and regular values measured apart.
+		plain := m.width(texts[i], false, sizeMM/ptToMM)
+		bold := m.width(texts[i], true, sizeMM/ptToMM)
+		if w < plain*0.999 || w > bold*1.001 {
+			t.Errorf("text %q declares %.2f mm, but measures %.2f (regular) to %.2f (bold)", texts[i], w, plain, bold)
+		}
+	}
+}
+
+// TestNothingIsPrintedTwice counts each value on the label: a name the
+// same in both languages, the lot number, the group and the weight appear
+// once.
+func TestNothingIsPrintedTwice(t *testing.T) {
+	t.Parallel()
+	svg, err := SVG(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, _ := svgTexts(t, svg)
+	// The link holds the lot number too, as its fragment.
+	all := strings.ReplaceAll(strings.ReplaceAll(joined(texts), "/ ", "/"), lotURL, "")
+	for _, once := range []string{"NTP 231.301:2014", "Huacaya", "Alpaca Medium Fleece", "L-0042", "46.01 kg", "Fibra de alpaca clasificada", "SINEACE-123"} {
+		if n := strings.Count(all, once); n != 1 {
+			t.Errorf("%q is printed %d times, want once\n%s", once, n, all)
+		}
+	}
+	if got := (Text{"Huacaya", "Huacaya"}).String(); got != "Huacaya" {
+		t.Errorf("a text the same in both languages prints as %q", got)
 	}
 }
 
@@ -400,7 +405,7 @@ func TestOptionalFieldsAreLeftOut(t *testing.T) {
 			t.Errorf("the label shows %q for an empty field", absent)
 		}
 	}
-	for _, want := range []string{"Fibra de alpaca clasificada", "Origen / Origin: Puno (ubigeo 210101)"} {
+	for _, want := range []string{"Fibra de alpaca clasificada", "Origen / Origin: Puno, Puno, Puno (ubigeo 210101)"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the label does not show %q: %s", want, all)
 		}
@@ -440,4 +445,46 @@ func TestConcurrentRenders(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestUnknownUbigeoShowsTheCode prints the origin of a code the server
+// could not name as the code alone, and a named one as "district,
+// province, department".
+func TestUnknownUbigeoShowsTheCode(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		district, province, department, want string
+	}{
+		{"", "", "", "Origen / Origin: (ubigeo 210101) Centro"},
+		{"Caracoto", "San Roman", "Puno", "Origen / Origin: Caracoto, San Roman, Puno (ubigeo 210101) Centro"},
+	} {
+		l := sample()
+		l.Community, l.District, l.Province, l.Department = "", tt.district, tt.province, tt.department
+		svg, err := SVG(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts, _ := svgTexts(t, svg)
+		if all := joined(texts); !strings.Contains(all, tt.want) {
+			t.Errorf("the label does not show %q\n%s", tt.want, all)
+		}
+	}
+}
+
+// TestGroupWithoutAbbreviation prints the Spanish name of a group the
+// standard gives no abbreviation large and its English name in the
+// caption, each once.
+func TestGroupWithoutAbbreviation(t *testing.T) {
+	t.Parallel()
+	l := sample()
+	l.QualityGroup, l.QualityGroupAbbreviation = Text{"Extrafina", "Extra fine"}, ""
+	svg, err := SVG(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, _ := svgTexts(t, svg)
+	all := joined(texts)
+	if !strings.Contains(all, "Grupo de calidad / Quality group: Extra fine") || strings.Count(all, "Extrafina") != 1 || !slices.Contains(texts, "Extrafina") {
+		t.Errorf("want the caption to name the group in English and the Spanish name alone, large:\n%s", all)
+	}
 }

@@ -6,14 +6,18 @@ import (
 	"github.com/skip2/go-qrcode"
 )
 
-// Page is a sheet's paper size, portrait, in millimetres.
+// Page is a sheet's paper size, in millimetres.
 type Page struct {
 	Width, Height float64
 	// Name is the size as fpdf knows it: "A6", "A4".
 	Name string
+	// Landscape turns the named size on its side: Width is then its
+	// longer edge.
+	Landscape bool
 }
 
-// Paper sizes: A6 for labels and slips a member keeps, A4 for statements.
+// Paper sizes: A6 for the slips a member keeps, A4 for statements (lot
+// labels are A5Landscape).
 var (
 	A6 = Page{Width: pageWidth, Height: pageHeight, Name: "A6"}
 	A4 = Page{Width: 210, Height: 297, Name: "A4"}
@@ -74,13 +78,14 @@ func (s *Sheet) page() Page {
 // whether it fits the page.
 func (s *Sheet) placeAt(m *measurer, scale float64) (*layout, bool) {
 	pg := s.page()
-	lo := &layout{title: s.Title.ES + " / " + s.Title.EN + ": " + s.QRText, page: pg}
+	lo := &layout{title: s.Title.String() + ": " + s.QRText, page: pg, qrSide: qrSide,
+		frame: rect{frameInset, frameInset, pg.Width - 2*frameInset, pg.Height - 2*frameInset}}
 	width := pg.Width - 2*margin
 	y := margin - 1
 	lo.lines = append(lo.lines, m.wrap(words(s.Title.ES, true), titleSize*scale, margin, width, 0, &y)...)
 	lo.lines = append(lo.lines, m.wrap(words(s.Title.EN, false), subtitle*scale, margin, width, 0, &y)...)
 	y += 1.5
-	lo.ruleY = y
+	lo.rules = append(lo.rules, rule{y, margin, pg.Width - margin})
 	y += 1
 	for _, f := range s.Fields {
 		size := bodySize * scale

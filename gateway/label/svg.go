@@ -8,8 +8,8 @@ import (
 	"strconv"
 )
 
-// SVG renders the label as an SVG document the size of an A6 page (see
-// SheetSVG).
+// SVG renders the lot's label as an SVG document the size of an A5
+// landscape page (see SheetSVG).
 func SVG(l Label) ([]byte, error) {
 	lo, err := l.place()
 	if err != nil {
@@ -21,7 +21,10 @@ func SVG(l Label) ([]byte, error) {
 // SheetSVG renders a sheet as an SVG document the size of its page, in
 // millimetres. The QR code is drawn as vector modules (one path, each dark
 // run of a row a rectangle) in the group with id "qr", in module units,
-// quiet zone included. Texts are XML-escaped.
+// quiet zone included. Texts are XML-escaped, and each line carries the
+// width it was measured at in Helvetica's metrics as its textLength, so
+// that a viewer setting it in a wider font squeezes it into that width
+// rather than past the frame.
 func SheetSVG(s Sheet) ([]byte, error) {
 	lo, err := s.place()
 	if err != nil {
@@ -40,13 +43,17 @@ func renderSVG(lo *layout) []byte {
 	escape(&b, lo.title)
 	b.WriteString("</title>\n")
 	fmt.Fprintf(&b, `<rect width="%s" height="%s" fill="#fff"/>`+"\n", num(pageWidth), num(pageHeight))
+	f := lo.frame
 	fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" rx="1.5" fill="none" stroke="#000" stroke-width="0.4"/>`+"\n",
-		num(frameInset), num(frameInset), num(pageWidth-2*frameInset), num(pageHeight-2*frameInset))
-	fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#000" stroke-width="0.3"/>`+"\n",
-		num(margin), num(lo.ruleY), num(pageWidth-margin), num(lo.ruleY))
+		num(f.x), num(f.y), num(f.w), num(f.h))
+	for _, r := range lo.rules {
+		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#000" stroke-width="0.3"/>`+"\n",
+			num(r.x1), num(r.y), num(r.x2), num(r.y))
+	}
 
 	for _, ln := range lo.lines {
-		fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="%s" xml:space="preserve">`, num(ln.x), num(ln.y), num(ln.size*ptToMM))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="%s" textLength="%s" lengthAdjust="spacingAndGlyphs" xml:space="preserve">`,
+			num(ln.x), num(ln.y), num(ln.size*ptToMM), num(ln.width))
 		for _, s := range ln.spans {
 			if s.bold {
 				b.WriteString(`<tspan font-weight="bold">`)
@@ -61,7 +68,7 @@ func renderSVG(lo *layout) []byte {
 
 	n := len(lo.modules)
 	fmt.Fprintf(&b, `<g id="qr" transform="translate(%s %s) scale(%s)" shape-rendering="crispEdges">`+"\n",
-		num(lo.qrX), num(lo.qrY), num(qrSide/float64(n)))
+		num(lo.qrX), num(lo.qrY), num(lo.qrSide/float64(n)))
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/>`+"\n", n, n)
 	b.WriteString(`<path fill="#000" d="`)
 	for y, row := range lo.modules {

@@ -140,8 +140,7 @@ func (a *Authenticator) authenticate(ctx context.Context, digest *[32]byte) (con
 // bearer returns the secret of the authorization header: present is false
 // when there is no such header; a malformed one is Unauthenticated.
 func bearer(ctx context.Context) (secret string, present bool, err error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("authorization")
+	values := metadata.ValueFromIncomingContext(ctx, "authorization")
 	if len(values) == 0 {
 		return "", false, nil
 	}

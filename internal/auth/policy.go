@@ -69,6 +69,15 @@ var Policy = map[string]Access{
 	"/millwa.v1.RegistryService/VoidReceipt":         ownAssoc,
 	"/millwa.v1.RegistryService/GetMemberStatement":  anyRole,
 	"/millwa.v1.RegistryService/RecordMemberPayment": ownAssoc,
+	// Reads of members and classifiers admit every role as GetReceipt
+	// does: the store's scope answers NotFound to a processor (and to an
+	// agency, for members). Corrections are the association's own.
+	"/millwa.v1.RegistryService/GetMember":         anyRole,
+	"/millwa.v1.RegistryService/GetClassifier":     anyRole,
+	"/millwa.v1.RegistryService/UpdateAssociation": ownAssoc,
+	"/millwa.v1.RegistryService/UpdateMember":      ownAssoc,
+	"/millwa.v1.RegistryService/UpdateClassifier":  ownAssoc,
+	"/millwa.v1.RegistryService/UpdateLot":         ownAssoc,
 
 	"/millwa.v1.MarketService/CreateProcessor":     admin,
 	"/millwa.v1.MarketService/GetProcessor":        traders,
@@ -77,6 +86,7 @@ var Policy = map[string]Access{
 	"/millwa.v1.MarketService/GetPurchaseOrder":    ownProc,
 	"/millwa.v1.MarketService/ListPurchaseOrders":  ownProc,
 	"/millwa.v1.MarketService/CancelPurchaseOrder": ownProc,
+	"/millwa.v1.MarketService/UpdatePurchaseOrder": ownProc,
 	"/millwa.v1.MarketService/RunClearing":         admin,
 	"/millwa.v1.MarketService/ListTrades":          traders,
 	"/millwa.v1.MarketService/GetTrade":            traders,
@@ -90,6 +100,8 @@ var Policy = map[string]Access{
 	"/millwa.v1.AuditService/GetAgency":            agencyRead,
 	"/millwa.v1.AuditService/ListAgencies":         agencyRead,
 	"/millwa.v1.AuditService/ProposeSamplingPlan":  agencyRead,
+	"/millwa.v1.AuditService/GetSamplingPlan":      agencyRead,
+	"/millwa.v1.AuditService/ListSamplingPlans":    agencyRead,
 	"/millwa.v1.AuditService/RecordCheckGrading":   agencyRead,
 	"/millwa.v1.AuditService/ListCheckGradings":    agencyRead,
 	"/millwa.v1.AuditService/GetConsistencyReport": agencyRead,

@@ -68,7 +68,10 @@ func NewRateLimiter(perSecond float64, burst int, gatewayToken string) *RateLimi
 // RetryInfo.
 func Admit(a *Authenticator, l *RateLimiter) func(context.Context) (context.Context, error) {
 	return func(ctx context.Context) (context.Context, error) {
-		bucket, known := "addr:"+l.clientHost(ctx), true
+		// The client's address is worked out only for the calls charged
+		// to it: a known key's calls, most of them, are charged to the key.
+		var bucket string
+		known := true
 		var digest *[32]byte
 		if secret, present, err := bearer(ctx); present && err == nil {
 			d := Digest(secret)
@@ -78,6 +81,8 @@ func Admit(a *Authenticator, l *RateLimiter) func(context.Context) (context.Cont
 			} else {
 				bucket, known = "unverified:"+l.clientHost(ctx), false
 			}
+		} else {
+			bucket = "addr:" + l.clientHost(ctx)
 		}
 		refund, err := l.reserve(ctx, bucket)
 		if err != nil {
@@ -154,12 +159,13 @@ func (l *RateLimiter) clientHost(ctx context.Context) string {
 	if err != nil {
 		host = p.Addr.String()
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	token := md.Get(GatewayHeader)
+	// ValueFromIncomingContext reads one key without copying the whole
+	// metadata, as FromIncomingContext does.
+	token := metadata.ValueFromIncomingContext(ctx, GatewayHeader)
 	if l.gatewayToken == "" || len(token) != 1 || subtle.ConstantTimeCompare([]byte(token[0]), []byte(l.gatewayToken)) != 1 {
 		return host
 	}
-	if xff := md.Get("x-forwarded-for"); len(xff) > 0 {
+	if xff := metadata.ValueFromIncomingContext(ctx, "x-forwarded-for"); len(xff) > 0 {
 		parts := strings.Split(xff[len(xff)-1], ",")
 		if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
 			return last

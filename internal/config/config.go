@@ -21,6 +21,11 @@ type Config struct {
 	GRPCAddr string
 	// HTTPAddr is the REST gateway's listen address; ":0" picks a free port.
 	HTTPAddr string
+	// PublicURL is the address people reach the REST gateway at, such as
+	// "https://millwa.example": printed labels link to it (a lot's QR code
+	// is PublicURL + "/v1/" + the lot's name). Empty, it is derived from
+	// HTTPAddr (see PublicBaseURL).
+	PublicURL string
 	// DatabaseURL is "sqlite:PATH" or "postgres://…".
 	DatabaseURL string
 	// ShutdownGrace bounds how long in-flight requests may run after SIGTERM.
@@ -114,6 +119,7 @@ type Var struct {
 var (
 	grpcAddrVar   = Var{"grpc-addr", "MILLWA_GRPC_ADDR", "gRPC listen address (\":0\" picks a free port)"}
 	httpAddrVar   = Var{"http-addr", "MILLWA_HTTP_ADDR", "REST gateway listen address (\":0\" picks a free port)"}
+	publicURLVar  = Var{"public-url", "MILLWA_PUBLIC_URL", "absolute http(s) URL people reach the REST gateway at, for the links printed on labels; default http://localhost:PORT of http-addr"}
 	databaseVar   = Var{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"}
 	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
 	continuousVar = Var{"continuous-matching", "MILLWA_CONTINUOUS_MATCHING", "match new orders and lots at once (true), or leave them to clearings (false)"}
@@ -132,7 +138,7 @@ var (
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, publicURLVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -200,6 +206,7 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	}
 	str(&c.GRPCAddr, grpcAddrVar)
 	str(&c.HTTPAddr, httpAddrVar)
+	str(&c.PublicURL, publicURLVar)
 	str(&c.DatabaseURL, databaseVar)
 	dur(&c.ShutdownGrace, graceVar)
 	dur(&c.MarketSweep, sweepVar)
@@ -270,6 +277,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: want host:port such as :9090: %w", a.name, a.addr, err))
 		}
 	}
+	if c.PublicURL != "" {
+		if err := CheckPublicURL(c.PublicURL); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", publicURLVar.Env, c.PublicURL, err))
+		}
+	}
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, fmt.Errorf("database-url %q: want sqlite:PATH or postgres://…", Redact(c.DatabaseURL)))
 	}
@@ -309,6 +321,7 @@ func (c Config) Redacted() []any {
 	return []any{
 		"grpc_addr", c.GRPCAddr,
 		"http_addr", c.HTTPAddr,
+		"public_url", c.PublicBaseURL(""),
 		"database_url", Redact(c.DatabaseURL),
 		"shutdown_grace", c.ShutdownGrace.String(),
 		"market_sweep", c.MarketSweep.String(),
@@ -327,6 +340,47 @@ func (c Config) Redacted() []any {
 		"admin_key_set", c.AdminKey != "",
 		"traces_endpoint", redactEndpoint(c.TracesEndpoint),
 	}
+}
+
+// CheckPublicURL reports what keeps u from being a public base URL: it
+// must be an absolute http or https URL with a host and without user
+// information, query or fragment.
+func CheckPublicURL(u string) error {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil:
+		return fmt.Errorf("want an absolute http(s) URL such as https://millwa.example: %w", err)
+	case p.Scheme != "http" && p.Scheme != "https":
+		return errors.New("want an absolute http(s) URL such as https://millwa.example: the scheme must be http or https")
+	case p.Host == "":
+		return errors.New("want an absolute http(s) URL such as https://millwa.example: the host is missing")
+	case p.User != nil || p.RawQuery != "" || p.Fragment != "" || strings.HasSuffix(u, "?") || strings.HasSuffix(u, "#"):
+		return errors.New("want a base URL without user, query or fragment, such as https://millwa.example")
+	}
+	return nil
+}
+
+// PublicBaseURL is PublicURL without a trailing slash or, when PublicURL is
+// empty, http://HOST:PORT of the HTTP listen address: localhost for an
+// address that names no host (":8080", "0.0.0.0:8080"), and the port bound,
+// given as boundAddr (the listener's address, "" before it is bound), in
+// place of port 0.
+func (c Config) PublicBaseURL(boundAddr string) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	addr := c.HTTPAddr
+	if boundAddr != "" {
+		addr = boundAddr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // redactEndpoint shows an OTLP endpoint without credentials: its scheme

@@ -129,3 +129,50 @@ func TestWatchStreamCaps(t *testing.T) {
 		t.Fatalf("Validate with a zero cap: %v, want an error naming the variable", err)
 	}
 }
+
+func TestPublicURL(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(map[string]string{"MILLWA_PUBLIC_URL": "https://millwa.example/"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.PublicBaseURL("127.0.0.1:5555"); got != "https://millwa.example" {
+		t.Errorf("PublicBaseURL = %q, want the variable without its trailing slash", got)
+	}
+	dump := c.Redacted()
+	found := false
+	for i := 0; i+1 < len(dump); i += 2 {
+		if dump[i] == "public_url" && dump[i+1] == "https://millwa.example" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the config dump does not show public_url: %v", dump)
+	}
+
+	for _, tt := range []struct{ httpAddr, bound, want string }{
+		{":8080", "", "http://localhost:8080"},
+		{"0.0.0.0:8080", "", "http://localhost:8080"},
+		{"[::]:8080", "", "http://localhost:8080"},
+		{"millwa.internal:80", "", "http://millwa.internal:80"},
+		{":0", "[::]:43123", "http://localhost:43123"},
+		{"127.0.0.1:0", "127.0.0.1:43123", "http://127.0.0.1:43123"},
+	} {
+		c := Default()
+		c.HTTPAddr = tt.httpAddr
+		if got := c.PublicBaseURL(tt.bound); got != tt.want {
+			t.Errorf("HTTPAddr %q bound at %q: PublicBaseURL = %q, want %q", tt.httpAddr, tt.bound, got, tt.want)
+		}
+	}
+
+	for _, bad := range []string{"millwa.example", "/v1", "ftp://millwa.example", "https://", "https://u:p@millwa.example", "https://millwa.example/?a=1", "https://millwa.example/#x", "http://%zz"} {
+		c := Default()
+		c.PublicURL = bad
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MILLWA_PUBLIC_URL") {
+			t.Errorf("MILLWA_PUBLIC_URL=%q: Validate = %v, want an error naming the variable", bad, err)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
+	"time"
 )
 
 // ClassifierLots is one classifier's input to a sampling plan: its lots in
@@ -15,6 +17,9 @@ type ClassifierLots struct {
 	// Recent is the agreement of the classifier's recent checks, with
 	// quadratic weights, that DecideSeverity judges.
 	Recent Statistics
+	// Stream is the random stream the classifier's lots are drawn from;
+	// empty, its id.
+	Stream string
 }
 
 // ClassifierSample is one classifier's part of a sampling plan.
@@ -30,8 +35,8 @@ type ClassifierSample struct {
 }
 
 // ProposePlan decides each classifier's severity (DecideSeverity), its
-// sample size (SampleSizeFor) and its lots (Select with the classifier id as
-// the stream). Classifiers without lots are left out; the rest are returned
+// sample size (SampleSizeFor) and its lots (Select with the classifier's
+// stream, by default its id). Classifiers without lots are left out; the rest are returned
 // ordered by classifier id. Each classifier's part depends only on the seed
 // and its own input. Classifier ids must be distinct.
 func ProposePlan(seed uint64, classifiers []ClassifierLots) ([]ClassifierSample, error) {
@@ -50,7 +55,8 @@ func ProposePlan(seed uint64, classifiers []ClassifierLots) ([]ClassifierSample,
 		if err != nil {
 			return nil, err
 		}
-		lots, err := Select(seed, c.ClassifierID, c.LotIDs, size.Size)
+		stream := cmp.Or(c.Stream, c.ClassifierID)
+		lots, err := Select(seed, stream, c.LotIDs, size.Size)
 		if err != nil {
 			return nil, fmt.Errorf("classifier %q: %w", c.ClassifierID, err)
 		}
@@ -69,6 +75,23 @@ func ProposePlan(seed uint64, classifiers []ClassifierLots) ([]ClassifierSample,
 // PlanLot is a lot a sampling plan may draw.
 type PlanLot struct {
 	ID, AssociationID, ClassifierID string
+	// Campaign, LotNumber and Created (then ID) order a classifier's lots
+	// before the draw, so that the lots chosen depend on what the lots
+	// are, not on the random ids a database gave them.
+	Campaign  int
+	LotNumber string
+	Created   time.Time
+	// ClassifierKey names the lot's classifier by what a person gave it
+	// (its association's RUC and its DNI, say), so that the same
+	// classifier draws the same stream in any database; empty, the
+	// classifier id.
+	ClassifierKey string
+}
+
+// comparePlanLots orders a classifier's lots for the draw.
+func comparePlanLots(a, b PlanLot) int {
+	return cmp.Or(cmp.Compare(a.Campaign, b.Campaign), cmp.Compare(a.LotNumber, b.LotNumber),
+		a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 }
 
 // RecentCheck is one check of a classifier's lots, for its severity.
@@ -110,10 +133,18 @@ type ClassifierPlan struct {
 // judged on its recent checks (quadratic-weighted agreement, then
 // DecideSeverity) and sampled by ProposePlan. Classifiers come ordered by
 // association and id, so that the plan reads the same each time.
+//
+// The draw depends only on the seed and on what people gave the lots and
+// classifiers, never on database ids: a classifier's lots are ordered by
+// campaign, lot number and registration (comparePlanLots), the candidates
+// Select shuffles are their ranks in that order, written as nine decimal
+// digits (so that Select's byte-wise sort keeps it), and the stream is
+// the classifier's key. The same season registered in two databases, in
+// the same order, gives the same lots.
 func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
 	byClassifier := map[string]*ClassifierPlan{}
-	lotIDs := map[string][]string{}
-	lots := map[string]PlanLot{}
+	ranked := map[string][]PlanLot{}
+	streams := map[string]string{}
 	var ids []string
 	for _, l := range in.Lots {
 		c := byClassifier[l.ClassifierID]
@@ -121,10 +152,17 @@ func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
 			c = &ClassifierPlan{AssociationID: l.AssociationID}
 			byClassifier[l.ClassifierID] = c
 			ids = append(ids, l.ClassifierID)
+			streams[l.ClassifierID] = l.ClassifierKey
 		}
 		c.LotCount++
-		lotIDs[l.ClassifierID] = append(lotIDs[l.ClassifierID], l.ID)
-		lots[l.ID] = l
+		ranked[l.ClassifierID] = append(ranked[l.ClassifierID], l)
+	}
+	lotIDs := map[string][]string{}
+	for id, lots := range ranked {
+		slices.SortFunc(lots, comparePlanLots)
+		for i := range lots {
+			lotIDs[id] = append(lotIDs[id], fmt.Sprintf("%09d", i))
+		}
 	}
 	recent := map[string][]Pair{}
 	for _, c := range in.Checks {
@@ -139,7 +177,7 @@ func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
 			return nil, fmt.Errorf("the recent agreement of classifier %s: %w", id, err)
 		}
 		byClassifier[id].Recent = stats
-		input = append(input, ClassifierLots{ClassifierID: id, LotIDs: lotIDs[id], Recent: stats})
+		input = append(input, ClassifierLots{ClassifierID: id, LotIDs: lotIDs[id], Recent: stats, Stream: streams[id]})
 	}
 	samples, err := ProposePlan(in.Seed, input)
 	if err != nil {
@@ -148,10 +186,17 @@ func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
 	out := make([]ClassifierPlan, 0, len(samples))
 	for _, s := range samples {
 		c := byClassifier[s.ClassifierID]
-		c.ClassifierSample = s
-		for _, id := range s.LotIDs {
-			c.Chosen = append(c.Chosen, lots[id])
+		s.LotIDs = slices.Clone(s.LotIDs)
+		for i, rank := range s.LotIDs {
+			r, err := strconv.Atoi(rank)
+			if err != nil {
+				return nil, fmt.Errorf("classifier %s: candidate %q: %w", s.ClassifierID, rank, err)
+			}
+			l := ranked[s.ClassifierID][r]
+			c.Chosen = append(c.Chosen, l)
+			s.LotIDs[i] = l.ID
 		}
+		c.ClassifierSample = s
 		slices.SortFunc(c.Chosen, func(a, b PlanLot) int {
 			return cmp.Or(cmp.Compare(a.AssociationID, b.AssociationID), cmp.Compare(a.ID, b.ID))
 		})

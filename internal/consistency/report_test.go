@@ -3,6 +3,7 @@ package consistency_test
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,5 +171,52 @@ func TestPlanRegion(t *testing.T) {
 	}
 	if diff := cmp.Diff(plan, again); diff != "" {
 		t.Errorf("same seed, other plan (-first +second):\n%s", diff)
+	}
+}
+
+// TestPlanRegionIgnoresIDs: the same lots registered in two databases,
+// under other random ids and read in another order, give the same lot
+// numbers when their classifiers carry the same keys; another key draws
+// other lots.
+func TestPlanRegionIgnoresIDs(t *testing.T) {
+	t.Parallel()
+	draw := func(idPrefix string, reverse bool, key string) []string {
+		in := consistency.RegionPlanInput{Seed: 7, Standard: "std", Scale: groups(t), RecentLimit: 20}
+		created := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+		for i := range 60 {
+			// Ids whose order is unrelated to the lots' numbers.
+			id := fmt.Sprintf("%s-%02d", idPrefix, (i*37)%60)
+			in.Lots = append(in.Lots, consistency.PlanLot{ID: id, AssociationID: idPrefix + "-a", ClassifierID: idPrefix + "-c",
+				Campaign: 2026, LotNumber: fmt.Sprintf("2026-%04d", i+1), Created: created.Add(time.Duration(i) * time.Second), ClassifierKey: key})
+		}
+		if reverse {
+			slices.Reverse(in.Lots)
+		}
+		plan, err := consistency.PlanRegion(in)
+		if err != nil || len(plan) != 1 {
+			t.Fatalf("plan %v, %v", plan, err)
+		}
+		numbers := map[string]string{}
+		for _, l := range in.Lots {
+			numbers[l.ID] = l.LotNumber
+		}
+		var out []string
+		for _, l := range plan[0].Chosen {
+			out = append(out, l.LotNumber)
+		}
+		for _, id := range plan[0].LotIDs {
+			if numbers[id] == "" {
+				t.Errorf("LotIDs holds %q, not a lot id", id)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	first := draw("x", false, "20448000011/47000001")
+	if diff := cmp.Diff(first, draw("y", true, "20448000011/47000001")); diff != "" {
+		t.Errorf("same lots under other ids drew other lots (-first +second):\n%s", diff)
+	}
+	if cmp.Equal(first, draw("x", false, "20448000029/47000002")) {
+		t.Errorf("another classifier key drew the same lots %v", first)
 	}
 }

@@ -74,7 +74,13 @@ type Error struct {
 	Reason     string
 	Message    string
 	Violations []FieldViolation
-	Err        error
+	// Metadata, when set, is sent with Reason (google.rpc.ErrorInfo
+	// metadata): values a program needs to act on the error.
+	Metadata map[string]string
+	// Resource, when set, is another resource the error is about (the lot
+	// that already holds a number), sent as a google.rpc.ResourceInfo.
+	Resource *ResourceInfo
+	Err      error
 	// Format and Args are the English format string and arguments Message
 	// was made from (Errorf, Wrap, Reasonf), kept so that the transport can
 	// render the message in the caller's language (Text). An empty Format
@@ -90,6 +96,16 @@ func (e *Error) Text(lang Language) string {
 		return Translate(lang, e.Message)
 	}
 	return Translate(lang, e.Format, e.Args...)
+}
+
+// ResourceInfo names a resource an error is about.
+type ResourceInfo struct {
+	// Type is the resource's type, for example "millwa.v1.Lot".
+	Type string
+	// Name is its resource name.
+	Name string
+	// Description says what the resource has to do with the error.
+	Description string
 }
 
 // Error returns the message, followed by the cause when there is one.

@@ -20,6 +20,9 @@ type ListQuery struct {
 	After []string
 	// Limit is the page size.
 	Limit int
+	// Search holds the folded words of a text search (see ParseSearch):
+	// an item matches when each word is part of one of its searched texts.
+	Search []string
 }
 
 // Page is one page of a List: its items and, when more follow, the sort key
@@ -36,6 +39,9 @@ type ListRequest struct {
 	PageToken string
 	Filter    string
 	OrderBy   string
+	// Search is the request's search string, for resources whose spec
+	// allows one.
+	Search string
 }
 
 // ListSpec is what a resource can be listed by: its filterable fields, its
@@ -46,6 +52,8 @@ type ListSpec struct {
 	EqualOnly    []string
 	Order        []string
 	DefaultOrder []OrderTerm
+	// Search is set when the resource can be searched by text.
+	Search bool
 }
 
 // ParseList turns a List request into a query, checking the page size, the
@@ -76,11 +84,18 @@ func ParseList(req ListRequest, spec ListSpec) (ListQuery, error) {
 	if err != nil {
 		return ListQuery{}, err
 	}
+	search, err := ParseSearch(req.Search)
+	if err != nil {
+		return ListQuery{}, err
+	}
+	if len(search) > 0 && !spec.Search {
+		return ListQuery{}, Errorf(Invalid, "this list cannot be searched by text: leave search empty")
+	}
 	after, err := DecodePageToken(req.PageToken, req.query())
 	if err != nil {
 		return ListQuery{}, err
 	}
-	return ListQuery{Conditions: conds, Order: order, After: after, Limit: size}, nil
+	return ListQuery{Conditions: conds, Order: order, After: after, Limit: size, Search: search}, nil
 }
 
 // NextPageToken is the token of the page after one whose Next key is next,
@@ -92,9 +107,15 @@ func (req ListRequest) NextPageToken(next []string) string {
 	return EncodePageToken(next, req.query())
 }
 
-// query is what a page token is bound to: parent, filter and order.
+// query is what a page token is bound to: parent, filter and order, and
+// the search string when there is one (so that tokens made before search
+// existed stay valid).
 func (req ListRequest) query() string {
-	return strings.Join([]string{req.Parent, req.Filter, req.OrderBy}, "\x00")
+	parts := []string{req.Parent, req.Filter, req.OrderBy}
+	if req.Search != "" {
+		parts = append(parts, req.Search)
+	}
+	return strings.Join(parts, "\x00")
 }
 
 // IsUbigeoPrefix reports whether s is the code of a department, province or

@@ -195,8 +195,14 @@ func TestConsistencyReportFindsTheLenientClassifier(t *testing.T) {
 		// Re-derivable: the same inputs give the same plan.
 		again, err := audit.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{Region: "21",
 			StartTime: timestamppb.New(s.start), EndTime: timestamppb.New(s.end), Seed: proto.Int64(42), AsOfTime: p.GetAsOfTime()})
-		if err != nil || !proto.Equal(again.GetSamplingPlan(), p) {
-			t.Fatalf("the plan re-derived with its seed and as_of_time differs: %v", err)
+		// It is stored again, under a name of its own.
+		derived := proto.Clone(again.GetSamplingPlan()).(*millwav1.SamplingPlan)
+		if err != nil || derived.GetName() == p.GetName() {
+			t.Fatalf("the plan re-derived: %v %v, want a new stored plan", derived.GetName(), err)
+		}
+		derived.Name, derived.CreateTime = p.GetName(), p.GetCreateTime()
+		if !proto.Equal(derived, p) {
+			t.Fatalf("the plan re-derived with its seed and as_of_time differs")
 		}
 		// As of before any check, every classifier is sampled normally.
 		before, err := audit.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{Region: "21",

@@ -4,24 +4,19 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"image"
-	"image/color"
 	"io"
 	"mime"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/makiuchi-d/gozxing"
-	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/millwa/millwa/gateway/label/labeltest"
 	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -84,61 +79,10 @@ func labelSVGText(t *testing.T, svg []byte) string {
 	return strings.Join(strings.Fields(strings.Join(texts, " ")), " ")
 }
 
-var labelQRRun = regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-\d+z`)
-
-// decodeLabelQR draws the QR code of a label's SVG (group "qr": a white
-// square of n×n modules and a path of dark runs) at 4 pixels a module and
-// decodes it with gozxing.
+// decodeLabelQR decodes the QR code of a printable page's SVG.
 func decodeLabelQR(t *testing.T, svg []byte) string {
 	t.Helper()
-	var doc struct {
-		Groups []struct {
-			ID   string `xml:"id,attr"`
-			Rect struct {
-				Width int `xml:"width,attr"`
-			} `xml:"rect"`
-			Path struct {
-				D string `xml:"d,attr"`
-			} `xml:"path"`
-		} `xml:"g"`
-	}
-	if err := xml.Unmarshal(svg, &doc); err != nil {
-		t.Fatalf("parsing the label's SVG: %v", err)
-	}
-	for _, g := range doc.Groups {
-		if g.ID != "qr" {
-			continue
-		}
-		const px = 4
-		n := g.Rect.Width
-		img := image.NewGray(image.Rect(0, 0, n*px, n*px))
-		for i := range img.Pix {
-			img.Pix[i] = 0xff
-		}
-		for _, m := range labelQRRun.FindAllStringSubmatch(g.Path.D, -1) {
-			x, _ := strconv.Atoi(m[1])
-			y, _ := strconv.Atoi(m[2])
-			w, _ := strconv.Atoi(m[3])
-			for yy := y * px; yy < (y+1)*px; yy++ {
-				for xx := x * px; xx < (x+w)*px; xx++ {
-					img.SetGray(xx, yy, color.Gray{})
-				}
-			}
-		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The image is the code alone, module-aligned: say so, so that the
-		// reader does not hunt for finder patterns it may misjudge.
-		res, err := gozxingqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
-		if err != nil {
-			t.Fatalf("decoding the label's QR code: %v", err)
-		}
-		return res.GetText()
-	}
-	t.Fatal("the label's SVG has no QR code (group qr)")
-	return ""
+	return labeltest.DecodeSVGQR(t, svg)
 }
 
 // wantStatusJSON fails t unless the answer is a google.rpc.Status JSON
@@ -183,7 +127,9 @@ func TestLotLabel(t *testing.T) {
 			Breed: "HUACAYA", BreedName: text("Huacaya", "Huacaya"),
 			NetWeightGrams: 46000, LotId: id, LotNumber: "L-0042", Campaign: 2026,
 			Association: a.assoc.GetName(), AssociationLegalName: a.assoc.GetLegalName(), AssociationRuc: a.assoc.GetRuc(),
-			Origin:                        &millwav1.LabelOrigin{CollectionPoint: "Centro de acopio Ichu", Ubigeo: "210101", Department: "Puno"},
+			Origin: &millwav1.LabelOrigin{CollectionPoint: "Centro de acopio Ichu", Ubigeo: "210101",
+				District: "Puno", Province: "Puno", Department: "Puno"},
+			QualityGroupAbbreviation:      "MF",
 			Classifier:                    a.classifier,
 			ClassifierDisplayName:         "Maestra Clasificadora",
 			ClassifierCertificationNumber: "SINEACE-123",
@@ -191,7 +137,9 @@ func TestLotLabel(t *testing.T) {
 			MeanFiberDiameterUm:           ptr(27.4),
 			SvgPath:                       "/v1/" + name + "/label.svg",
 			PdfPath:                       "/v1/" + name + "/label.pdf",
-			QrPayload:                     name,
+			// The server listens on 127.0.0.1:port without MILLWA_PUBLIC_URL:
+			// labels link to that address.
+			QrPayload: ts.baseURL + "/v1/" + name + "#n=L-0042",
 		}
 
 		// Over gRPC, as the association and as the admin.
@@ -219,32 +167,32 @@ func TestLotLabel(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
 			t.Fatalf("GET %s: HTTP %d %s: %.300s", want.GetSvgPath(), resp.StatusCode, resp.Header.Get("Content-Type"), svg)
 		}
-		if disp, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil || disp != "inline" || params["filename"] != "lot-"+id+".svg" {
+		if disp, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil || disp != "inline" || params["filename"] != "etiqueta-L-0042.svg" {
 			t.Errorf("SVG Content-Disposition %q", resp.Header.Get("Content-Disposition"))
 		}
 		shown := labelSVGText(t, svg)
 		for _, s := range []string{
 			"Fibra de alpaca clasificada", "Classified alpaca fibre",
-			"Grupo de calidad / Quality group: Alpaca Medium Fleece / Alpaca Medium Fleece",
-			"Peso neto / Net weight: 46.00 kg", "Color / Colour: Blanco / White", "Raza / Breed: Huacaya / Huacaya",
+			"Grupo de calidad / Quality group: Alpaca Medium Fleece", "MF", "46.00 kg",
+			"Peso neto / Net weight", "Color / Colour: Blanco / White", "Raza / Breed: Huacaya Diámetro",
 			"Asociación / Association: " + a.assoc.GetLegalName(), "RUC / Taxpayer number: " + a.assoc.GetRuc(),
-			"Origen / Origin: Puno (ubigeo 210101)", "Clasificador(a) / Classifier: Maestra Clasificadora",
-			"Código del lote / Lot id: " + id, "N.º de lote / Lot number: L-0042",
+			"Origen / Origin: Puno, Puno, Puno (ubigeo 210101)", "Clasificador(a) / Classifier: Maestra Clasificadora",
+			"Código del lote / Lot id: " + id, "N.º de lote / Lot number L-0042",
 			"Fecha de clasificación / Classification date: 2026-11-20", "Diámetro medio de fibra / Mean fibre diameter: 27.4 µm",
 		} {
 			if !strings.Contains(shown, s) {
 				t.Errorf("the SVG label does not show %q\n%s", s, shown)
 			}
 		}
-		if got := decodeLabelQR(t, svg); got != name {
-			t.Errorf("the SVG's QR code holds %q, want %q", got, name)
+		if got := labeltest.DecodeSVGQR(t, svg); got != want.GetQrPayload() {
+			t.Errorf("the SVG's QR code holds %q, want %q", got, want.GetQrPayload())
 		}
 		resp, pdf := ts.labelGET(t, a.secret, want.GetPdfPath())
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" ||
 			!bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 3000 {
 			t.Fatalf("GET %s: HTTP %d %s, %d bytes: %.40q", want.GetPdfPath(), resp.StatusCode, resp.Header.Get("Content-Type"), len(pdf), pdf)
 		}
-		if disp, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil || disp != "inline" || params["filename"] != "lot-"+id+".pdf" {
+		if disp, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err != nil || disp != "inline" || params["filename"] != "etiqueta-L-0042.pdf" {
 			t.Errorf("PDF Content-Disposition %q", resp.Header.Get("Content-Disposition"))
 		}
 
@@ -327,10 +275,10 @@ func TestLotLabelEscapesNames(t *testing.T) {
 		shown := labelSVGText(t, svg)
 		for _, s := range []string{
 			`Asociación / Association: Asociación "Ñuñoa" & Hijos <Sur>`,
-			"Origen / Origin: Comunidad Q'ero & Pitumarca, Cusco (ubigeo 080101)",
+			"Origen / Origin: Comunidad Q'ero & Pitumarca, Cusco, Cusco, Cusco (ubigeo 080101)",
 			"Centro de acopio / Collection point: Acopio <Pitumarca> & Q'ero",
 			`Clasificador(a) / Classifier: María Ñahui <Quispe> & "Sra."`,
-			"Peso neto / Net weight: 12.35 kg", "Raza / Breed: Suri / Suri", "Color / Colour: Beige claro / Light fawn",
+			"12.35 kg", "Raza / Breed: Suri", "Color / Colour: Beige claro / Light fawn",
 		} {
 			if !strings.Contains(shown, s) {
 				t.Errorf("the SVG label does not show %q\n%s", s, shown)
@@ -341,8 +289,8 @@ func TestLotLabelEscapesNames(t *testing.T) {
 				t.Errorf("the SVG holds %q unescaped", raw)
 			}
 		}
-		if got := decodeLabelQR(t, svg); got != name {
-			t.Errorf("QR code holds %q, want %q", got, name)
+		if got, want := labeltest.DecodeSVGQR(t, svg), ts.baseURL+"/v1/"+name; got != want {
+			t.Errorf("QR code holds %q, want %q", got, want)
 		}
 		resp, pdf := ts.labelGET(t, secret, "/v1/"+name+"/label.pdf")
 		if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(pdf, []byte("%PDF-")) {

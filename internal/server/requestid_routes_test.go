@@ -75,6 +75,8 @@ func stateChangingRoutes(t *testing.T) []httpRule {
 type routeCall struct {
 	secret, path string
 	body         proto.Message
+	// patch marks the Update RPCs (AIP-134), sent as PATCH.
+	patch bool
 	// secretOnce marks CreateApiKey, whose retry answers
 	// SECRET_SHOWN_ONCE rather than show the secret again.
 	secretOnce bool
@@ -115,7 +117,7 @@ func changeCounts(t *testing.T, ts *testServer) map[string]int {
 	db, _ := ts.rawDB(t) // afresh, so that events sequenced since are counted
 	out := map[string]int{}
 	for _, table := range []string{"audit_events", "idempotency_records", "market_events", "api_keys", "agencies",
-		"check_gradings", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts"} {
+		"check_gradings", "sampling_plans", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts"} {
 		var n int
 		if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -245,6 +247,12 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 				return routeCall{secret: agencyKey, path: "/v1/" + agency.GetName() + "/checkGradings",
 					body: &millwav1.CheckGrading{Lot: newLot().GetName(), Sample: checkSample(21.0)}}
 			},
+			"millwa.v1.AuditService.ProposeSamplingPlan": func() routeCall {
+				newLot()
+				return routeCall{secret: agencyKey, path: "/v1/audit/samplingPlans:propose",
+					body: &millwav1.ProposeSamplingPlanRequest{Region: "21", StartTime: timestamppb.New(time.Now().Add(-time.Hour)),
+						EndTime: timestamppb.New(time.Now().Add(time.Hour)), Seed: proto.Int64(1)}}
+			},
 			"millwa.v1.RegistryService.CreateAssociation": func() routeCall {
 				return routeCall{secret: adminSecret, path: "/v1/associations", body: newAssociation(int(fixtureN.Add(1)), "210101")}
 			},
@@ -274,6 +282,30 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			"millwa.v1.RegistryService.RecordMemberPayment": func() routeCall {
 				return routeCall{secret: puno.secret, path: "/v1/" + paidFromReceipt() + "/payments",
 					body: &millwav1.MemberPayment{Campaign: 2026, Amount: 100, Method: millwav1.PaymentMethod_PAYMENT_METHOD_BANK_TRANSFER}}
+			},
+			"millwa.v1.RegistryService.UpdateAssociation": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + puno.assoc.GetName(), patch: true,
+					body: &millwav1.Association{Community: "Comunidad " + newDNI()}}
+			},
+			"millwa.v1.RegistryService.UpdateMember": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + puno.members[1], patch: true,
+					body: &millwav1.Member{HerdSize: proto.Int32(int32(fixtureN.Add(1)))}}
+			},
+			"millwa.v1.RegistryService.UpdateClassifier": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + puno.classifier, patch: true,
+					body: &millwav1.Classifier{CertificationNumber: "SINEACE-" + newDNI()}}
+			},
+			"millwa.v1.RegistryService.UpdateLot": func() routeCall {
+				// An ask no order here bids, so that later clearings
+				// leave the lot alone.
+				return routeCall{secret: puno.secret, path: "/v1/" + newLot().GetName(), patch: true,
+					body: &millwav1.Lot{AskPricePerKg: 9000, LotNumber: "R-" + newDNI()}}
+			},
+			"millwa.v1.MarketService.UpdatePurchaseOrder": func() routeCall {
+				// A bid under every ask, so that later clearings leave
+				// the order alone.
+				return routeCall{secret: procKey, path: "/v1/" + newPlacedOrder(10_000).GetName(), patch: true,
+					body: &millwav1.PurchaseOrder{BidPricePerKg: 1000}}
 			},
 			"millwa.v1.MarketService.CreateProcessor": func() routeCall {
 				return routeCall{secret: adminSecret, path: "/v1/processors", body: newProcessor(int(fixtureN.Add(1)), "040101")}
@@ -310,12 +342,12 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 		routes := stateChangingRoutes(t)
 		var walked []string
 		for _, r := range routes {
-			if r.Post == "" {
-				t.Fatalf("%s: the test knows POST routes only; teach it %+v", r.Selector, r)
+			if r.Post == "" && r.Patch == "" {
+				t.Fatalf("%s: the test knows POST and PATCH routes only; teach it %+v", r.Selector, r)
 			}
 			prepare, ok := cases[r.Selector]
 			if !ok {
-				t.Errorf("%s (POST %s) changes state but the test has no call for it: add one", r.Selector, r.Post)
+				t.Errorf("%s (%s%s) changes state but the test has no call for it: add one", r.Selector, r.Post, r.Patch)
 				continue
 			}
 			walked = append(walked, r.Selector)
@@ -324,8 +356,12 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			path := call.path + "?requestId=" + url.QueryEscape(id)
 			body := jsonBody(t, call.body)
 
+			method := http.MethodPost
+			if call.patch {
+				method = http.MethodPatch
+			}
 			before := changeCounts(t, ts)
-			first := ts.restWithHeaders(t, call.secret, http.MethodPost, path, body)
+			first := ts.restWithHeaders(t, call.secret, method, path, body)
 			if first.code != http.StatusOK || first.header.Get("X-Millwa-Replayed") != "" {
 				t.Fatalf("%s: first call HTTP %d, X-Millwa-Replayed %q: %.300s", r.Selector, first.code, first.header.Get("X-Millwa-Replayed"), first.body)
 			}
@@ -334,7 +370,7 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 				t.Fatalf("%s: the first call wrote %d audit events and %d request ids, want some and 1",
 					r.Selector, afterFirst["audit_events"]-before["audit_events"], afterFirst["idempotency_records"]-before["idempotency_records"])
 			}
-			again := ts.restWithHeaders(t, call.secret, http.MethodPost, path, body)
+			again := ts.restWithHeaders(t, call.secret, method, path, body)
 			switch {
 			case call.secretOnce:
 				st := restError(t, r.Selector+" retried", restResult{again.code, again.body}, http.StatusBadRequest, codes.FailedPrecondition)

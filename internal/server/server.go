@@ -256,7 +256,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		// A key revoked here is refused here at once, and its streams end.
 		identity.OnRevoke(func(id string) { authn.Forget(id); s.streams.Revoked(id) }),
 		identity.OnCreate(authn.Created)))
-	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching))
+	// Labels link to the public URL; unset, to the HTTP listener, whose
+	// port is known only once it listens (read after Serve starts).
+	publicURL := func() string {
+		bound := ""
+		if s.httpLis != nil {
+			bound = s.httpLis.Addr().String()
+		}
+		return cfg.PublicBaseURL(bound)
+	}
+	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching, registry.WithPublicURL(publicURL)))
 	s.events = feed.NewHub(s.store, feed.HubOptions{OnRead: s.market.OutboxRead})
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
 		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams), market.WithHub(s.events)))

@@ -65,7 +65,11 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	if reason == "" {
 		reason = strings.ToUpper(string(e.Code))
 	}
-	return newStatus(e, lang, &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain})
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain, Metadata: e.Metadata}}
+	if r := e.Resource; r != nil {
+		details = append(details, &errdetails.ResourceInfo{ResourceType: r.Type, ResourceName: r.Name, Description: r.Description})
+	}
+	return newStatus(e, lang, details...)
 }
 
 // internalStatus is what the caller sees of an internal error.

@@ -100,24 +100,49 @@ func sortChecks(rows []CheckRow) {
 
 // AuditLot is a lot as a sampling plan sees it.
 type AuditLot struct {
-	ID            string `db:"id"`
-	AssociationID string `db:"association_id"`
-	ClassifierID  string `db:"classifier_id"`
+	ID            string
+	AssociationID string
+	ClassifierID  string
 	// LotNumber is the number on the lot's bales, empty when it has none.
-	LotNumber string `db:"lot_number"`
+	LotNumber string
+	Campaign  int
+	// CreateTime is when the lot was registered.
+	CreateTime time.Time
+	// ClassifierDNI and AssociationRUC name the lot's classifier by what
+	// people gave it, the same in any database.
+	ClassifierDNI  string
+	AssociationRUC string
 }
 
 // AuditLots returns the lots in scope that p may read registered in
 // [from, to) and by asOf, and not withdrawn by asOf, ordered by id.
 func (s *Store) AuditLots(ctx context.Context, p millwa.Principal, a AuditScope, from, to, asOf time.Time) ([]AuditLot, error) {
 	sc := a.sql(p)
-	var out []AuditLot
-	query := `SELECT l.id, l.association_id, l.classifier_id, l.lot_number FROM lots l
+	var rows []struct {
+		ID            string `db:"id"`
+		AssociationID string `db:"association_id"`
+		ClassifierID  string `db:"classifier_id"`
+		LotNumber     string `db:"lot_number"`
+		Campaign      int    `db:"campaign"`
+		CreateTime    dbTime `db:"create_time"`
+		DNI           string `db:"dni"`
+		RUC           string `db:"ruc"`
+	}
+	query := `SELECT l.id, l.association_id, l.classifier_id, l.lot_number, l.campaign, l.create_time, c.dni, a.ruc
+		FROM lots l JOIN classifiers c ON c.id = l.classifier_id JOIN associations a ON a.id = l.association_id
 		WHERE l.create_time >= ? AND l.create_time < ? AND l.create_time <= ?
 		AND NOT (l.state = 'WITHDRAWN' AND l.update_time <= ?) AND (` + sc.sql + `) ORDER BY l.id`
-	err := sqlx.SelectContext(ctx, s.r, &out, s.r.Rebind(query),
+	err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query),
 		append([]any{dbTime{from}, dbTime{to}, dbTime{asOf}, dbTime{asOf}}, sc.args...)...)
-	return out, dbError(err, "reading the lots of an audit scope")
+	if err != nil {
+		return nil, dbError(err, "reading the lots of an audit scope")
+	}
+	out := make([]AuditLot, len(rows))
+	for i, r := range rows {
+		out[i] = AuditLot{ID: r.ID, AssociationID: r.AssociationID, ClassifierID: r.ClassifierID, LotNumber: r.LotNumber,
+			Campaign: r.Campaign, CreateTime: r.CreateTime.Time, ClassifierDNI: r.DNI, AssociationRUC: r.RUC}
+	}
+	return out, nil
 }
 
 // HasAuditLots reports whether any lot in scope is visible to p, whatever

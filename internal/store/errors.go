@@ -46,6 +46,22 @@ func uniqueTaken(err error, reason, format string, args ...any) error {
 	return err
 }
 
+// violatesUnique reports whether err is a unique violation of the named
+// constraint or unique index, named as in the PostgreSQL schema (SQLite's
+// columns are turned into that name, as uniqueName does).
+func violatesUnique(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == constraint
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) && sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		m := sqliteConstraint.FindStringSubmatch(sqliteDetail.FindStringSubmatch(sqErr.Error())[1])
+		return m != nil && uniqueName(m[1], "_key") == constraint
+	}
+	return false
+}
+
 // translate returns err as a *millwa.Error, classified by the dialect whose
 // driver produced it. An err that already holds a *millwa.Error is returned
 // unchanged.

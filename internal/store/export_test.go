@@ -70,6 +70,19 @@ func (s *Store) ConnectionSettings(ctx context.Context, query string) (map[strin
 	return out, nil
 }
 
+// MigrateDownTo undoes the migrations after version, running their Down
+// sections.
+func (s *Store) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.DownTo(ctx, version); err != nil {
+		return dbError(err, "migrating down to %d", version)
+	}
+	return nil
+}
+
 // MigrateDownAll undoes every migration, running their Down sections.
 func (s *Store) MigrateDownAll(ctx context.Context) error {
 	p, err := s.migrationProvider()
@@ -95,3 +108,10 @@ func (s *Store) TakeLease(ctx context.Context, t time.Time) (bool, error) { retu
 
 // SequencerLease is how long a sequencer lease lasts.
 const SequencerLease = sequencerLease
+
+// FoldText folds text in SQL, as searches fold the texts they compare.
+func (s *Store) FoldText(ctx context.Context, text string) (string, error) {
+	var out string
+	err := s.r.QueryRowxContext(ctx, s.r.Rebind("SELECT "+foldSQL(s.dialect, "CAST(? AS TEXT)")), text).Scan(&out)
+	return out, err
+}

@@ -48,6 +48,11 @@ type resourceColumns struct {
 	// value is uuidID. A resource numbered otherwise (audit events by their
 	// int sequence) names its column and kind here.
 	idColumn column
+	// search, when set, is the condition that a row matches one search
+	// word, in the dialect, with ? placeholders that are all bound to the
+	// word's pattern (see searchSQL). A resource without it cannot be
+	// searched.
+	search func(dialect string) string
 }
 
 // id returns the column of the implicit key and whether it is uuidID.
@@ -75,6 +80,12 @@ func (rc *resourceColumns) where(dialect string, q ListQuery) (string, []any, er
 		}
 		parts = append(parts, sql)
 		args = append(args, arg)
+	}
+	if sql, searchArgs, err := rc.searchSQL(dialect, q); err != nil {
+		return "", nil, err
+	} else if sql != "" {
+		parts = append(parts, sql)
+		args = append(args, searchArgs...)
 	}
 	if len(q.After) > 0 {
 		sql, keyArgs, err := rc.afterSQL(dialect, q)

@@ -91,6 +91,7 @@ func TestListPlans(t *testing.T) {
 	}
 	byCreateTime := millwa.ListQuery{Order: []millwa.OrderTerm{{Field: "create_time"}}, Limit: 20}
 	newestFirst := millwa.ListQuery{Order: []millwa.OrderTerm{{Field: "create_time", Desc: true}}, Limit: 20}
+	byLotNumber := millwa.ListQuery{Order: []millwa.OrderTerm{{Field: "lot_number"}}, Limit: 20}
 	for _, tc := range []struct {
 		name, table string
 		list        func(ctx context.Context, q millwa.ListQuery) ([]string, error)
@@ -98,6 +99,8 @@ func TestListPlans(t *testing.T) {
 	}{
 		{"processor's lots of one group and state by ask", "lots", lotLister(s, processor), marketLots},
 		{"association's lots by create_time", "lots", lotLister(s, association), byCreateTime},
+		{"association's lots by lot_number", "lots", lotLister(s, association), byLotNumber},
+		{"all lots by lot_number", "lots", lotLister(s, admin), byLotNumber},
 		{"processor's purchase orders by create_time", "purchase_orders", func(ctx context.Context, q millwa.ListQuery) ([]string, error) {
 			page, err := s.ListPurchaseOrders(ctx, processor, "", q)
 			return page.Next, err
@@ -134,18 +137,20 @@ func TestListPlans(t *testing.T) {
 }
 
 // listPlanLots inserts n lots of the 20 associations, spread over four
-// market groups, four states and six campaigns, with asks in a spread.
+// market groups, four states and six campaigns, with asks and lot numbers
+// in a spread.
 func listPlanLots(n int) string {
 	return strings.Replace(`INSERT INTO lots (id, association_id, standard, campaign, breed, colour, declared_quality_group,
 		market_quality_group, classifier_id, ubigeo, net_weight_grams, state, ask_price_minor_per_kg,
-		create_time, update_time)
+		lot_number, create_time, update_time)
 	SELECT md5('lot' || g)::uuid, ('00000000-0000-7000-8000-' || lpad((g % 20 + 1)::text, 12, '0'))::uuid,
 		'pe-ntp-231-301-2014', 2020 + g % 6, 'HUACAYA', 'WHITE', 'FINE',
 		(ARRAY['BABY', 'FLEECE', 'MEDIUM', 'COARSE'])[g % 4 + 1],
 		('00000000-0000-7000-8001-' || lpad((g % 20 + 1)::text, 12, '0'))::uuid, '080101',
 		10000 + g % 1000, (ARRAY['AVAILABLE', 'ALLOCATED', 'SOLD', 'WITHDRAWN'])[g / 4 % 4 + 1],
-		1000 + g::bigint * 7919 % 5000, now() - g * interval '1 minute', now()
-	FROM generate_series(1, LOTS) g`, "LOTS", strconv.Itoa(n), 1)
+		1000 + g::bigint * 7919 % 5000, 'N-' || lpad((g::bigint * 7919 % LOTS)::text, 6, '0') || '-' || g,
+		now() - g * interval '1 minute', now()
+	FROM generate_series(1, LOTS) g`, "LOTS", strconv.Itoa(n), -1)
 }
 
 func lotLister(s *store.Store, p millwa.Principal) func(context.Context, millwa.ListQuery) ([]string, error) {

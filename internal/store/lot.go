@@ -66,9 +66,11 @@ func (r *lotRow) lot() millwa.Lot {
 	return l
 }
 
-// lotList is how lots are filtered, ordered and paged.
+// lotList is how lots are filtered, ordered, searched (by number and by
+// their members' names and DNIs) and paged.
 var lotList = resourceColumns{
 	rowSource: rowSource{noun: "lot", from: "lots", selectList: lotColumns},
+	search:    lotSearch,
 	columns: map[string]column{
 		"quality_group":          {expr: "market_quality_group", kind: millwa.StringField},
 		"declared_quality_group": {expr: "declared_quality_group", kind: millwa.StringField},
@@ -84,6 +86,7 @@ var lotList = resourceColumns{
 		"net_weight_grams":       {expr: "net_weight_grams", kind: millwa.IntField},
 		"create_time":            {expr: "create_time", kind: millwa.TimeField},
 		"association":            {expr: "association_id", kind: millwa.StringField},
+		"lot_number":             {expr: "lot_number", kind: millwa.StringField},
 	},
 }
 
@@ -94,11 +97,22 @@ var (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 )
 
+// LotNumberTaken is the Reason of the AlreadyExists error of a lot whose
+// number another lot of its association and campaign holds already.
+const LotNumberTaken = "LOT_NUMBER_TAKEN"
+
+// lotNumberKey is the unique index on a lot's number within its
+// association and campaign (lots without a number are not in it).
+const lotNumberKey = "lots_association_id_campaign_lot_number_key"
+
 // CreateLot inserts l with its contributions, which the caller has
 // validated (members and classifier of the same association, codes of the
 // standard, grams summing to the weight). It sets ID, State AVAILABLE,
 // Revision and the times. The database refuses a classifier or member of
-// another association (FailedPrecondition).
+// another association (FailedPrecondition), and a lot number that another
+// lot of the association holds in the same campaign (AlreadyExists, reason
+// LotNumberTaken; on PostgreSQL the transaction can then only roll back,
+// so the caller looks the other lot up with LotsNumbered afterwards).
 func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	id, err := newID()
 	if err != nil {
@@ -116,6 +130,11 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 		l.MarketGroup, measured, l.Discrepancy, l.ClassifierID, l.CollectionPoint, l.Ubigeo,
 		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength, grading,
 		l.LotNumber, l.ClassificationDate, dbTime{t}, dbTime{t})
+	if violatesUnique(err, lotNumberKey) {
+		e := millwa.Errorf(millwa.AlreadyExists, "lot number %q is taken by another lot of campaign %d: give each lot its own number", l.LotNumber, l.Campaign)
+		e.Reason, e.Err = LotNumberTaken, err
+		return e
+	}
 	if err != nil {
 		return dbError(err, "inserting lot %s", id)
 	}
@@ -137,6 +156,32 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	}
 	l.ID, l.State, l.AllocatedGrams, l.Revision, l.CreateTime, l.UpdateTime = id, millwa.LotAvailable, 0, 1, t, t
 	return nil
+}
+
+// LotsNumbered returns the lots of the association that p may see whose
+// number is one of numbers, in any campaign: their ID, AssociationID,
+// Campaign and LotNumber only.
+func (qs queries) LotsNumbered(ctx context.Context, p millwa.Principal, associationID string, numbers []string) ([]millwa.Lot, error) {
+	key, ok := canonicalID(associationID)
+	if !ok || len(numbers) == 0 {
+		return nil, nil
+	}
+	in := inScope("lot_number", numbers)
+	visible := andScope(lotScope(p), scope{sql: "association_id = ?", args: []any{key}}, in)
+	var rows []struct {
+		ID       string `db:"id"`
+		Campaign int    `db:"campaign"`
+		Number   string `db:"lot_number"`
+	}
+	query := `SELECT id, campaign, lot_number FROM lots WHERE ` + visible.sql + ` ORDER BY create_time, id`
+	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), visible.args...); err != nil {
+		return nil, dbError(err, "looking up lots numbered %q", numbers)
+	}
+	out := make([]millwa.Lot, len(rows))
+	for i, r := range rows {
+		out[i] = millwa.Lot{ID: r.ID, AssociationID: key, Campaign: r.Campaign, LotNumber: r.Number}
+	}
+	return out, nil
 }
 
 // MissingMembers returns those of ids that are not members of the
@@ -242,15 +287,19 @@ var contributionsColumn = map[string]string{
 }
 
 // lotListWithContributions is lotList reading each lot's contributions in
-// the same query, for each dialect.
-var lotListWithContributions = func() map[string]*resourceColumns {
-	out := map[string]*resourceColumns{}
+// the same query, for each dialect; lotListByNumber is the same searching
+// lots by their number only, for processors, who never see a lot's members.
+var lotListWithContributions, lotListByNumber = func() (all, byNumber map[string]*resourceColumns) {
+	all, byNumber = map[string]*resourceColumns{}, map[string]*resourceColumns{}
 	for dialect, src := range lotWithContributions {
 		rc := lotList
 		rc.rowSource = src
-		out[dialect] = &rc
+		all[dialect] = &rc
+		numbered := rc
+		numbered.search = lotNumberSearch
+		byNumber[dialect] = &numbered
 	}
-	return out
+	return all, byNumber
 }()
 
 // lotWithContributions is the row's lot with its contributions.
@@ -305,7 +354,7 @@ var lotContributions = children[millwa.Lot, contributionRow]{
 
 // ListLots returns one page of the lots q selects among those p may see,
 // with their contributions, read in the same query. associationID, when set, limits the page to
-// one association's lots.
+// one association's lots. A processor's search matches lot numbers only.
 func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationID string, q ListQuery) (Page[millwa.Lot], error) {
 	visible := lotScope(p)
 	if associationID != "" {
@@ -315,7 +364,11 @@ func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationI
 		}
 		visible = visible.and("association_id = ?", key)
 	}
-	rows, err := listPage(ctx, qs, lotListWithContributions[qs.dialect], visible, q,
+	rc := lotListWithContributions[qs.dialect]
+	if p.Role == millwa.RoleProcessor {
+		rc = lotListByNumber[qs.dialect]
+	}
+	rows, err := listPage(ctx, qs, rc, visible, q,
 		func(r *lotContributionsRow) *lotContributionsRow { return r })
 	if err != nil {
 		return Page[millwa.Lot]{}, err

@@ -7,9 +7,11 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// memberList is how members are filtered, ordered and paged. sex holds the
-// domain's value ("FEMALE", "MALE"): the service maps the API's enum names.
+// memberList is how members are filtered, ordered, searched (by name and
+// DNI) and paged. sex holds the domain's value ("FEMALE", "MALE"): the
+// service maps the API's enum names.
 var memberList = resourceColumns{
+	search:    memberSearch,
 	rowSource: rowSource{noun: "member", from: "members", selectList: memberColumns},
 	columns: map[string]column{
 		"dni":          {expr: "dni", kind: millwa.StringField},

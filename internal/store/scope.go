@@ -306,6 +306,13 @@ var checkGradingScope = roleRules{
 	millwa.RoleAgency: own("agencies", "c.agency_id"),
 }.scope
 
+// samplingPlanScope is who sees which stored sampling plans: admins every
+// one, an agency its own; every other role and the zero principal none.
+var samplingPlanScope = roleRules{
+	millwa.RoleAdmin:  always(everything),
+	millwa.RoleAgency: own("agencies", "agency_id"),
+}.scope
+
 // apiKeyScope is who sees which keys: admins every key, an organisation's
 // admin key the keys of its organisation, any other key only itself.
 func apiKeyScope(p millwa.Principal) scope {

@@ -5,10 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/consistency"
 	"github.com/millwa/millwa/internal/millwa"
@@ -26,16 +27,23 @@ const (
 	recentChecks = 50
 )
 
-var severities = map[consistency.Severity]millwav1.InspectionSeverity{
-	consistency.Normal:    millwav1.InspectionSeverity_INSPECTION_SEVERITY_NORMAL,
-	consistency.Tightened: millwav1.InspectionSeverity_INSPECTION_SEVERITY_TIGHTENED,
-	consistency.Reduced:   millwav1.InspectionSeverity_INSPECTION_SEVERITY_REDUCED,
+// severityCodes are the codes a stored plan keeps for severities: the
+// API's enum names without their prefix.
+var severityCodes = map[consistency.Severity]string{
+	consistency.Normal:    "NORMAL",
+	consistency.Tightened: "TIGHTENED",
+	consistency.Reduced:   "REDUCED",
 }
+
+// planRule is the code of the one sampling rule, as a stored plan keeps it.
+const planRule = "ISO_2859_1_LEVEL_II"
 
 // ProposeSamplingPlan proposes which lots of a region to check for a
 // period: every classifier with lots there is sampled, ISO 2859-1 level II
 // by its lot count, tightened or reduced by its recent agreement, the lots
-// drawn with the plan's seed. Nothing is written.
+// drawn with the plan's seed. The plan is stored under the agency it is
+// proposed for, with its audit event, in one transaction; an admin who
+// names no agency gets it proposed only.
 func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeSamplingPlanRequest) (*millwav1.ProposeSamplingPlanResponse, error) {
 	p, err := rpc.Require(ctx)
 	if err != nil {
@@ -45,32 +53,93 @@ func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeS
 	if err != nil {
 		return nil, err
 	}
-	from, to, asOf, seed := q.from, q.to, q.asOf, q.seed
-	if p.Role == millwa.RoleAgency && !p.InRegions(req.GetRegion()) {
-		return nil, millwa.Errorf(millwa.NotFound, "region %s not found among the agency's regions %v", req.GetRegion(), p.Regions)
-	}
-
-	in := consistency.RegionPlanInput{Seed: uint64(seed), Standard: s.standards.DefaultID(), RecentLimit: recentChecks}
-	st, _ := s.standards.Get(in.Standard)
-	if in.Scale, err = scaleOf(st); err != nil {
-		return nil, err
-	}
-	lots, err := s.store.AuditLots(ctx, p, store.AuditScope{Region: req.GetRegion()}, from, to, asOf)
+	agencyID, err := planAgency(p, req.GetParent())
 	if err != nil {
 		return nil, err
 	}
+	if p.Role == millwa.RoleAgency && !p.InRegions(req.GetRegion()) {
+		return nil, millwa.Errorf(millwa.NotFound, "region %s not found among the agency's regions %v", req.GetRegion(), p.Regions)
+	}
+	plan, err := s.proposePlan(ctx, p, req.GetRegion(), q)
+	if err != nil {
+		return nil, err
+	}
+	if agencyID == "" {
+		out, err := samplingPlanToProto(&plan)
+		if err != nil {
+			return nil, err
+		}
+		return &millwav1.ProposeSamplingPlanResponse{SamplingPlan: out}, nil
+	}
+	return rpc.Do(ctx, s.store, req, nil,
+		func(tx *store.Tx) (*millwav1.ProposeSamplingPlanResponse, []rpc.Event, error) {
+			agency, err := tx.GetAgency(ctx, p, agencyID)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !slices.ContainsFunc(agency.Regions, func(r string) bool { return strings.HasPrefix(plan.Region, r) }) {
+				var vs millwa.Violations
+				vs.Add("region", "must lie within the regions of agencies/%s, %v: choose one of them or another agency", agency.ID, agency.Regions)
+				return nil, nil, vs.Err()
+			}
+			plan.AgencyID = agency.ID
+			if err := tx.CreateSamplingPlan(ctx, &plan); err != nil {
+				return nil, nil, err
+			}
+			out, err := samplingPlanToProto(&plan)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &millwav1.ProposeSamplingPlanResponse{SamplingPlan: out},
+				[]rpc.Event{{Resource: out.Name, Action: "create", Region: plan.Region}}, nil
+		})
+}
+
+// planAgency returns the id of the agency a plan is proposed for: the
+// parent when named (an agency may name only itself), else the calling
+// agency's own; "" for an admin who names none.
+func planAgency(p millwa.Principal, parent string) (string, error) {
+	if parent == "" {
+		if p.Role == millwa.RoleAgency {
+			return p.OrganisationID(), nil
+		}
+		return "", nil
+	}
+	ids, err := millwa.ParseName("parent", parent, agenciesCollection)
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// proposePlan draws the plan of region for q, as p may see the registry:
+// the domain record to store, without its agency.
+func (s *Server) proposePlan(ctx context.Context, p millwa.Principal, region string, q planRequest) (millwa.SamplingPlan, error) {
+	in := consistency.RegionPlanInput{Seed: uint64(q.seed), Standard: s.standards.DefaultID(), RecentLimit: recentChecks}
+	st, _ := s.standards.Get(in.Standard)
+	var err error
+	if in.Scale, err = scaleOf(st); err != nil {
+		return millwa.SamplingPlan{}, err
+	}
+	lots, err := s.store.AuditLots(ctx, p, store.AuditScope{Region: region}, q.from, q.to, q.asOf)
+	if err != nil {
+		return millwa.SamplingPlan{}, err
+	}
 	classifiers := map[string]bool{}
 	var ids []string
+	numbers := make(map[string]string, len(lots))
 	for _, l := range lots {
-		in.Lots = append(in.Lots, consistency.PlanLot{ID: l.ID, AssociationID: l.AssociationID, ClassifierID: l.ClassifierID})
+		in.Lots = append(in.Lots, consistency.PlanLot{ID: l.ID, AssociationID: l.AssociationID, ClassifierID: l.ClassifierID,
+			Campaign: l.Campaign, LotNumber: l.LotNumber, Created: l.CreateTime, ClassifierKey: l.AssociationRUC + "/" + l.ClassifierDNI})
+		numbers[l.ID] = l.LotNumber
 		if !classifiers[l.ClassifierID] {
 			classifiers[l.ClassifierID] = true
 			ids = append(ids, l.ClassifierID)
 		}
 	}
-	checks, err := s.store.ClassifierChecks(ctx, ids, asOf)
+	checks, err := s.store.ClassifierChecks(ctx, ids, q.asOf)
 	if err != nil {
-		return nil, err
+		return millwa.SamplingPlan{}, err
 	}
 	for _, c := range checks {
 		in.Checks = append(in.Checks, consistency.RecentCheck{ClassifierID: c.ClassifierID, Standard: c.Standard,
@@ -78,38 +147,30 @@ func (s *Server) ProposeSamplingPlan(ctx context.Context, req *millwav1.ProposeS
 	}
 	classifierPlans, err := consistency.PlanRegion(in)
 	if err != nil {
-		return nil, millwa.Wrap(millwa.Internal, err, "proposing a plan")
-	}
-	plan := &millwav1.SamplingPlan{
-		Region: req.GetRegion(), StartTime: timestamppb.New(from), EndTime: timestamppb.New(to), Seed: seed,
-		AsOfTime: timestamppb.New(asOf), Rule: millwav1.SamplingRule_SAMPLING_RULE_ISO_2859_1_LEVEL_II, LotCount: int32(len(lots)),
-	}
-	numbers := make(map[string]string, len(lots))
-	for _, l := range lots {
-		numbers[l.ID] = l.LotNumber
+		return millwa.SamplingPlan{}, millwa.Wrap(millwa.Internal, err, "proposing a plan")
 	}
 	names, err := s.store.ClassifierNamesByID(ctx, ids)
 	if err != nil {
-		return nil, err
+		return millwa.SamplingPlan{}, err
 	}
+	plan := millwa.SamplingPlan{Region: region, StartTime: q.from, EndTime: q.to, AsOfTime: q.asOf, Seed: q.seed,
+		Rule: planRule, LotCount: len(lots)}
 	for _, c := range classifierPlans {
-		out := classifierSampleToProto(c)
 		// An inspector goes to the warehouse with the plan: people by name,
 		// lots by the numbers on their bales.
-		n := names[c.ClassifierID]
-		out.ClassifierDisplayName, out.AssociationDisplayName = n.DisplayName, n.AssociationName
+		rec := classifierSampleRecord(c, names[c.ClassifierID])
 		for _, l := range c.Chosen {
-			out.LotNumbers = append(out.LotNumbers, numbers[l.ID])
+			rec.Lots = append(rec.Lots, millwa.SampledLot{AssociationID: l.AssociationID, ID: l.ID, LotNumber: numbers[l.ID]})
 		}
-		plan.SampleCount += out.SampleSize
-		plan.ClassifierSamples = append(plan.ClassifierSamples, out)
+		plan.SampleCount += rec.SampleSize
+		plan.Body.Classifiers = append(plan.Body.Classifiers, rec)
 	}
 	if plan.SampleCount > maxPlanLots {
 		var vs millwa.Violations
 		vs.Add("region", "the plan would choose %d lots, more than %d: narrow the region or the period", plan.SampleCount, maxPlanLots)
-		return nil, vs.Err()
+		return millwa.SamplingPlan{}, vs.Err()
 	}
-	return &millwav1.ProposeSamplingPlanResponse{SamplingPlan: plan}, nil
+	return plan, nil
 }
 
 // planRequest is a valid ProposeSamplingPlanRequest's period, the moment
@@ -125,8 +186,11 @@ func readPlanRequest(req *millwav1.ProposeSamplingPlanRequest, now time.Time) (p
 	if !millwa.IsUbigeoPrefix(req.GetRegion()) {
 		vs.Add("region", "must be an INEI ubigeo of 2, 4 or 6 digits, for example 21 (Puno); got %q", req.GetRegion())
 	}
-	q := planRequest{asOf: now}
+	// Times are kept to the microsecond, as the database keeps them, so
+	// that a stored plan reads back as it was proposed.
+	q := planRequest{asOf: now.Truncate(time.Microsecond)}
 	q.from, q.to = period(&vs, req.GetStartTime(), req.GetEndTime(), maxPlanPeriod)
+	q.from, q.to = q.from.Truncate(time.Microsecond), q.to.Truncate(time.Microsecond)
 	if at := req.GetAsOfTime(); at != nil {
 		switch {
 		case at.CheckValid() != nil:
@@ -134,7 +198,7 @@ func readPlanRequest(req *millwav1.ProposeSamplingPlanRequest, now time.Time) (p
 		case at.AsTime().After(now):
 			vs.Add("as_of_time", "must not be in the future: the registry cannot be read as of a moment to come")
 		default:
-			q.asOf = at.AsTime().UTC()
+			q.asOf = at.AsTime().UTC().Truncate(time.Microsecond)
 		}
 	}
 	switch req.GetRule() {
@@ -157,22 +221,19 @@ func readPlanRequest(req *millwav1.ProposeSamplingPlanRequest, now time.Time) (p
 	return q, nil
 }
 
-// classifierSampleToProto is the API's form of one classifier's part of a
-// plan.
-func classifierSampleToProto(c consistency.ClassifierPlan) *millwav1.ClassifierSample {
-	names := make([]string, len(c.Chosen))
-	for i, l := range c.Chosen {
-		names[i] = millwa.LotName(l.AssociationID, l.ID)
-	}
-	out := &millwav1.ClassifierSample{
-		Classifier: classifierName(c.AssociationID, c.ClassifierID),
-		LotCount:   int32(c.LotCount), Severity: severities[c.Severity], RecentCheckCount: int32(c.Recent.Checks),
-		SampleSize: int32(c.Size.Size), Lots: names, Reason: planReason(c.ClassifierSample, c.Recent),
+// classifierSampleRecord is the stored form of one classifier's part of
+// a plan, without its lots.
+func classifierSampleRecord(c consistency.ClassifierPlan, n store.ClassifierNames) millwa.ClassifierSampleRecord {
+	reason := planReason(c.ClassifierSample, c.Recent)
+	rec := millwa.ClassifierSampleRecord{
+		AssociationID: c.AssociationID, ClassifierID: c.ClassifierID, DisplayName: n.DisplayName, AssociationName: n.AssociationName,
+		LotCount: c.LotCount, Severity: severityCodes[c.Severity], RecentChecks: c.Recent.Checks, SampleSize: c.Size.Size,
+		ReasonEN: reason.GetEn(), ReasonES: reason.GetEs(),
 	}
 	if c.Recent.WeightedKappa.Defined {
-		out.RecentWeightedKappa = proto.Float64(c.Recent.WeightedKappa.Value)
+		rec.RecentKappa = proto.Float64(c.Recent.WeightedKappa.Value)
 	}
-	return out
+	return rec
 }
 
 // planReason says, in Spanish and English, why a classifier gets its

@@ -3,11 +3,14 @@ package registry
 import (
 	"context"
 	"errors"
+	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
+	"github.com/millwa/millwa/internal/ubigeo"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/internal/rpc"
 )
@@ -64,15 +67,10 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 		ClassifierDisplayName:         c.DisplayName,
 		ClassifierCertificationNumber: c.CertificationNumber,
 		ClassificationDate:            l.ClassificationDate,
-		Origin: &millwav1.LabelOrigin{
-			Community:       a.Community,
-			CollectionPoint: l.CollectionPoint,
-			Ubigeo:          l.Ubigeo,
-			Department:      department(l.Ubigeo),
-		},
-		SvgPath:   "/v1/" + name + "/label.svg",
-		PdfPath:   "/v1/" + name + "/label.pdf",
-		QrPayload: name,
+		Origin:                        labelOrigin(a.Community, l.CollectionPoint, l.Ubigeo),
+		SvgPath:                       "/v1/" + name + "/label.svg",
+		PdfPath:                       "/v1/" + name + "/label.pdf",
+		QrPayload:                     lotURL(s.publicURL(), name, l.LotNumber),
 	}
 	if out.MeanFiberDiameterUm, err = meanDiameter(&l); err != nil {
 		return nil, err
@@ -86,11 +84,11 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 		title = shortTitle(st.Title)
 		for _, g := range st.QualityGroups {
 			if g.Code == l.MarketGroup {
-				group = g.Name
+				group, out.QualityGroupAbbreviation = g.Name, g.Abbreviation
 			}
 		}
 		if g := st.ShortFiberGroup; g != nil && g.Code == l.MarketGroup {
-			group = g.Name
+			group, out.QualityGroupAbbreviation = g.Name, g.Abbreviation
 		}
 		if c := st.Category(l.MarketGroup); c != nil && len(st.QualityGroups) == 0 {
 			group = c.Name
@@ -138,13 +136,28 @@ func labelPart(err error, part, lot string) error {
 	return err
 }
 
-// department is the name of the department (región) of a ubigeo code, or
-// "" when the code names none.
-func department(ubigeo string) string {
-	if len(ubigeo) < 2 {
-		return ""
+// labelOrigin names the place of a ubigeo code from INEI's list: district,
+// province and department for the alpaca regions, the department alone for
+// a code elsewhere in Peru, and nothing but the code for one unknown.
+func labelOrigin(community, collectionPoint, code string) *millwav1.LabelOrigin {
+	o := &millwav1.LabelOrigin{Community: community, CollectionPoint: collectionPoint, Ubigeo: code}
+	if p, ok := ubigeo.Lookup(code); ok {
+		o.District, o.Province, o.Department = p.District, p.Province, p.Department
+	} else if len(code) >= 2 {
+		o.Department = millwa.Departments[code[:2]]
 	}
-	return millwa.Departments[ubigeo[:2]]
+	return o
+}
+
+// lotURL is what a lot label's QR code holds: the lot on the REST gateway
+// at the public base URL, with its number, when it has one, as the
+// fragment "n=…", which a phone shows and the server never receives.
+func lotURL(base, name, number string) string {
+	u := strings.TrimRight(base, "/") + "/v1/" + name
+	if number != "" {
+		u += "#" + (&url.URL{Fragment: "n=" + number}).EscapedFragment()
+	}
+	return u
 }
 
 // standardCode is the designation that opens a standard's title, such as

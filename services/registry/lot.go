@@ -21,20 +21,24 @@ import (
 // MaxBatchLots bounds BatchCreateLots.
 const MaxBatchLots = 500
 
-// lotList is what ListLots filters and orders by.
+// lotList is what ListLots filters and orders by; it searches lot numbers
+// and members' names and DNIs.
 var lotList = millwa.ListSpec{
 	Filter: map[string]millwa.FieldKind{
 		"quality_group": millwa.StringField, "declared_quality_group": millwa.StringField,
 		"colour": millwa.StringField, "breed": millwa.StringField, "standard": millwa.StringField,
 		"classifier": millwa.StringField, "state": millwa.EnumField, "region": millwa.StringField,
 		"campaign": millwa.IntField, "discrepancy": millwa.BoolField, "ask_price_per_kg": millwa.IntField,
-		"net_weight_grams": millwa.IntField, "create_time": millwa.TimeField,
+		"net_weight_grams": millwa.IntField, "create_time": millwa.TimeField, "lot_number": millwa.StringField,
 	},
-	Order:        []string{"create_time", "campaign", "ask_price_per_kg", "net_weight_grams"},
+	Order:        []string{"create_time", "campaign", "ask_price_per_kg", "net_weight_grams", "lot_number"},
 	DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
+	Search:       true,
 }
 
-// CreateLot records a graded lot with its members' contributions.
+// CreateLot records a graded lot with its members' contributions. A lot
+// number another lot of the association holds in the same campaign answers
+// AlreadyExists naming that lot.
 func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) (*millwav1.CreateLotResponse, error) {
 	var vs millwa.Violations
 	parent, err := lotsParent(ctx, &vs, req)
@@ -45,7 +49,7 @@ func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) 
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateLotResponse, []rpc.Event, error) {
+	resp, err := rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.CreateLotResponse, []rpc.Event, error) {
 		created, trades, err := s.createLots(ctx, tx, []millwa.Lot{l}, []string{"lot"})
 		if err != nil {
 			return nil, nil, err
@@ -53,9 +57,12 @@ func (s *Server) CreateLot(ctx context.Context, req *millwav1.CreateLotRequest) 
 		pl, err := s.lotToProto(&created[0], true)
 		return &millwav1.CreateLotResponse{Lot: pl}, lotEvents(created, trades), err
 	})
+	return resp, s.nameNumberHolder(ctx, err, []millwa.Lot{l}, []string{"lot"})
 }
 
 // BatchCreateLots records up to 500 lots of one association, all or none.
+// Two lots of the batch with the same number in the same campaign are
+// refused as invalid, the later one named.
 func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateLotsRequest) (*millwav1.BatchCreateLotsResponse, error) {
 	var vs millwa.Violations
 	parent, err := lotsParent(ctx, &vs, req)
@@ -80,10 +87,11 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 		fields[i] = prefix + ".lot"
 		lots[i] = s.lotFromProto(&vs, r.GetLot(), fields[i], parent)
 	}
+	checkBatchNumbers(&vs, lots, fields)
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	return rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.BatchCreateLotsResponse, []rpc.Event, error) {
+	resp, err := rpc.Do(ctx, s.store, req, nil, func(tx *store.Tx) (*millwav1.BatchCreateLotsResponse, []rpc.Event, error) {
 		created, trades, err := s.createLots(ctx, tx, lots, fields)
 		if err != nil {
 			return nil, nil, err
@@ -96,6 +104,7 @@ func (s *Server) BatchCreateLots(ctx context.Context, req *millwav1.BatchCreateL
 		}
 		return resp, lotEvents(created, trades), nil
 	})
+	return resp, s.nameNumberHolder(ctx, err, lots, fields)
 }
 
 // lotsParent admits the caller of a request creating lots, checks its

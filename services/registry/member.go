@@ -15,7 +15,7 @@ import (
 const membersCollection = "members"
 
 // members lists an association's members: by default in registration
-// order.
+// order; searched by name and DNI.
 func (s *Server) members(ctx context.Context, associationID string) rpc.Lister[millwa.Member, *millwav1.Member] {
 	return rpc.Lister[millwa.Member, *millwav1.Member]{
 		Spec: millwa.ListSpec{
@@ -26,6 +26,7 @@ func (s *Server) members(ctx context.Context, associationID string) rpc.Lister[m
 			EqualOnly:    []string{"dni", "display_name"},
 			Order:        []string{"display_name", "create_time"},
 			DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},
+			Search:       true,
 		},
 		Refine: func(_ millwa.Principal, q *millwa.ListQuery) error {
 			for i, c := range q.Conditions {

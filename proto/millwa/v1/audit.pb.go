@@ -740,7 +740,20 @@ type ProposeSamplingPlanRequest struct {
 	// now. Must not be in the future.
 	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
 	// The sampling rule; SAMPLING_RULE_UNSPECIFIED means the default.
-	Rule          SamplingRule `protobuf:"varint,6,opt,name=rule,proto3,enum=millwa.v1.SamplingRule" json:"rule,omitempty"`
+	Rule SamplingRule `protobuf:"varint,6,opt,name=rule,proto3,enum=millwa.v1.SamplingRule" json:"rule,omitempty"`
+	// Optional idempotency key (AIP-155), at most 64 printable ASCII characters
+	// (a UUID is recommended). A retry with the same request_id and the same
+	// request returns the first answer, the plan stored then, even when the
+	// first reply was lost; the same request_id with a different request
+	// answers INVALID_ARGUMENT; a retry while the first call is still running
+	// answers ABORTED. Ids are scoped by the caller's organisation and the
+	// method. Without one, every call stores a new plan.
+	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The agency the plan is proposed for and stored under,
+	// "agencies/{agency}". Optional for an agency: its own, and no other. An
+	// admin names the agency, whose regions must hold the region; without
+	// one, the plan is proposed but not stored.
+	Parent        string `protobuf:"bytes,8,opt,name=parent,proto3" json:"parent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -817,6 +830,20 @@ func (x *ProposeSamplingPlanRequest) GetRule() SamplingRule {
 	return SamplingRule_SAMPLING_RULE_UNSPECIFIED
 }
 
+func (x *ProposeSamplingPlanRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeSamplingPlanRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
 // ProposeSamplingPlanResponse holds the proposed plan.
 type ProposeSamplingPlanResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -864,8 +891,9 @@ func (x *ProposeSamplingPlanResponse) GetSamplingPlan() *SamplingPlan {
 }
 
 // SamplingPlan is the lots to check for a region and period, with every
-// input needed to re-derive it. It is not stored: keep it (or its inputs)
-// with the agency's records.
+// input needed to re-derive it. Resource name
+// "agencies/{agency}/samplingPlans/{sampling_plan}", with a server-assigned
+// UUIDv7 id. A stored plan never changes.
 type SamplingPlan struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The region, as requested.
@@ -888,8 +916,16 @@ type SamplingPlan struct {
 	// One entry per classifier with lots in the region and period, ordered by
 	// classifier name.
 	ClassifierSamples []*ClassifierSample `protobuf:"bytes,9,rep,name=classifier_samples,json=classifierSamples,proto3" json:"classifier_samples,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Output only. Resource name,
+	// "agencies/{agency}/samplingPlans/{sampling_plan}"; empty for a plan an
+	// admin proposed without a parent, which is not stored.
+	Name string `protobuf:"bytes,10,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only. When the plan was stored.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only. Opaque version of the plan (AIP-154).
+	Etag          string `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SamplingPlan) Reset() {
@@ -983,6 +1019,27 @@ func (x *SamplingPlan) GetClassifierSamples() []*ClassifierSample {
 		return x.ClassifierSamples
 	}
 	return nil
+}
+
+func (x *SamplingPlan) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SamplingPlan) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *SamplingPlan) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
 }
 
 // ClassifierSample is the part of a sampling plan for one classifier.
@@ -1131,6 +1188,243 @@ func (x *ClassifierSample) GetLotNumbers() []string {
 	return nil
 }
 
+// GetSamplingPlanRequest names a stored sampling plan.
+type GetSamplingPlanRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "agencies/{agency}/samplingPlans/{sampling_plan}".
+	// Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSamplingPlanRequest) Reset() {
+	*x = GetSamplingPlanRequest{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSamplingPlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSamplingPlanRequest) ProtoMessage() {}
+
+func (x *GetSamplingPlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSamplingPlanRequest.ProtoReflect.Descriptor instead.
+func (*GetSamplingPlanRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetSamplingPlanRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetSamplingPlanResponse holds the plan. REST clients get the bare
+// SamplingPlan.
+type GetSamplingPlanResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plan, as stored.
+	SamplingPlan  *SamplingPlan `protobuf:"bytes,1,opt,name=sampling_plan,json=samplingPlan,proto3" json:"sampling_plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSamplingPlanResponse) Reset() {
+	*x = GetSamplingPlanResponse{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSamplingPlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSamplingPlanResponse) ProtoMessage() {}
+
+func (x *GetSamplingPlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSamplingPlanResponse.ProtoReflect.Descriptor instead.
+func (*GetSamplingPlanResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetSamplingPlanResponse) GetSamplingPlan() *SamplingPlan {
+	if x != nil {
+		return x.SamplingPlan
+	}
+	return nil
+}
+
+// ListSamplingPlansRequest selects a page of one agency's stored plans.
+type ListSamplingPlansRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agency, "agencies/{agency}". Required.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Maximum number of plans to return: 0 means 50, values above 500 are
+	// treated as 500; negative values are INVALID_ARGUMENT.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous call with the same filter and order;
+	// empty for the first page.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Optional filter, at most 1,000 characters: terms joined by " AND ".
+	// Fields: `region` (the region as requested, with =) and `create_time`
+	// (RFC 3339 times, with =, !=, <, <=, >, >=), for example `region = "21"
+	// AND create_time >= "2026-01-01T05:00:00Z"`.
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional order: `create_time`, with an optional " desc"; the name
+	// breaks ties. Empty: "create_time desc".
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSamplingPlansRequest) Reset() {
+	*x = ListSamplingPlansRequest{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSamplingPlansRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSamplingPlansRequest) ProtoMessage() {}
+
+func (x *ListSamplingPlansRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSamplingPlansRequest.ProtoReflect.Descriptor instead.
+func (*ListSamplingPlansRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListSamplingPlansRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListSamplingPlansRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSamplingPlansRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSamplingPlansRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListSamplingPlansRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+// ListSamplingPlansResponse is one page of sampling plans.
+type ListSamplingPlansResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plans, in the requested order.
+	SamplingPlans []*SamplingPlan `protobuf:"bytes,1,rep,name=sampling_plans,json=samplingPlans,proto3" json:"sampling_plans,omitempty"`
+	// Token for the next page; empty when this is the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSamplingPlansResponse) Reset() {
+	*x = ListSamplingPlansResponse{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSamplingPlansResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSamplingPlansResponse) ProtoMessage() {}
+
+func (x *ListSamplingPlansResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSamplingPlansResponse.ProtoReflect.Descriptor instead.
+func (*ListSamplingPlansResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListSamplingPlansResponse) GetSamplingPlans() []*SamplingPlan {
+	if x != nil {
+		return x.SamplingPlans
+	}
+	return nil
+}
+
+func (x *ListSamplingPlansResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // CheckGrading is an agency's own measurement of a lot's sample and the
 // grade Millwa gives it. Resource name
 // "agencies/{agency}/checkGradings/{check_grading}", with a server-assigned
@@ -1196,7 +1490,7 @@ type CheckGrading struct {
 
 func (x *CheckGrading) Reset() {
 	*x = CheckGrading{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[11]
+	mi := &file_millwa_v1_audit_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1502,7 @@ func (x *CheckGrading) String() string {
 func (*CheckGrading) ProtoMessage() {}
 
 func (x *CheckGrading) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[11]
+	mi := &file_millwa_v1_audit_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1515,7 @@ func (x *CheckGrading) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckGrading.ProtoReflect.Descriptor instead.
 func (*CheckGrading) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{11}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CheckGrading) GetName() string {
@@ -1359,7 +1653,7 @@ type RecordCheckGradingRequest struct {
 
 func (x *RecordCheckGradingRequest) Reset() {
 	*x = RecordCheckGradingRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[12]
+	mi := &file_millwa_v1_audit_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1665,7 @@ func (x *RecordCheckGradingRequest) String() string {
 func (*RecordCheckGradingRequest) ProtoMessage() {}
 
 func (x *RecordCheckGradingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[12]
+	mi := &file_millwa_v1_audit_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1678,7 @@ func (x *RecordCheckGradingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCheckGradingRequest.ProtoReflect.Descriptor instead.
 func (*RecordCheckGradingRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{12}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RecordCheckGradingRequest) GetParent() string {
@@ -1420,7 +1714,7 @@ type RecordCheckGradingResponse struct {
 
 func (x *RecordCheckGradingResponse) Reset() {
 	*x = RecordCheckGradingResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[13]
+	mi := &file_millwa_v1_audit_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1726,7 @@ func (x *RecordCheckGradingResponse) String() string {
 func (*RecordCheckGradingResponse) ProtoMessage() {}
 
 func (x *RecordCheckGradingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[13]
+	mi := &file_millwa_v1_audit_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1739,7 @@ func (x *RecordCheckGradingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCheckGradingResponse.ProtoReflect.Descriptor instead.
 func (*RecordCheckGradingResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{13}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RecordCheckGradingResponse) GetCheckGrading() *CheckGrading {
@@ -1481,7 +1775,7 @@ type ListCheckGradingsRequest struct {
 
 func (x *ListCheckGradingsRequest) Reset() {
 	*x = ListCheckGradingsRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	mi := &file_millwa_v1_audit_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1787,7 @@ func (x *ListCheckGradingsRequest) String() string {
 func (*ListCheckGradingsRequest) ProtoMessage() {}
 
 func (x *ListCheckGradingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[14]
+	mi := &file_millwa_v1_audit_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1800,7 @@ func (x *ListCheckGradingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckGradingsRequest.ProtoReflect.Descriptor instead.
 func (*ListCheckGradingsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{14}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListCheckGradingsRequest) GetParent() string {
@@ -1557,7 +1851,7 @@ type ListCheckGradingsResponse struct {
 
 func (x *ListCheckGradingsResponse) Reset() {
 	*x = ListCheckGradingsResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[15]
+	mi := &file_millwa_v1_audit_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1863,7 @@ func (x *ListCheckGradingsResponse) String() string {
 func (*ListCheckGradingsResponse) ProtoMessage() {}
 
 func (x *ListCheckGradingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[15]
+	mi := &file_millwa_v1_audit_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1876,7 @@ func (x *ListCheckGradingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckGradingsResponse.ProtoReflect.Descriptor instead.
 func (*ListCheckGradingsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{15}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListCheckGradingsResponse) GetCheckGradings() []*CheckGrading {
@@ -1635,7 +1929,7 @@ type GetConsistencyReportRequest struct {
 
 func (x *GetConsistencyReportRequest) Reset() {
 	*x = GetConsistencyReportRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[16]
+	mi := &file_millwa_v1_audit_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1647,7 +1941,7 @@ func (x *GetConsistencyReportRequest) String() string {
 func (*GetConsistencyReportRequest) ProtoMessage() {}
 
 func (x *GetConsistencyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[16]
+	mi := &file_millwa_v1_audit_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1660,7 +1954,7 @@ func (x *GetConsistencyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyReportRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyReportRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{16}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetConsistencyReportRequest) GetScope() isGetConsistencyReportRequest_Scope {
@@ -1764,7 +2058,7 @@ type GetConsistencyReportResponse struct {
 
 func (x *GetConsistencyReportResponse) Reset() {
 	*x = GetConsistencyReportResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[17]
+	mi := &file_millwa_v1_audit_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +2070,7 @@ func (x *GetConsistencyReportResponse) String() string {
 func (*GetConsistencyReportResponse) ProtoMessage() {}
 
 func (x *GetConsistencyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[17]
+	mi := &file_millwa_v1_audit_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +2083,7 @@ func (x *GetConsistencyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyReportResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{17}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetConsistencyReportResponse) GetConsistencyReport() *ConsistencyReport {
@@ -1863,7 +2157,7 @@ type ConsistencyReport struct {
 
 func (x *ConsistencyReport) Reset() {
 	*x = ConsistencyReport{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	mi := &file_millwa_v1_audit_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1875,7 +2169,7 @@ func (x *ConsistencyReport) String() string {
 func (*ConsistencyReport) ProtoMessage() {}
 
 func (x *ConsistencyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	mi := &file_millwa_v1_audit_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1888,7 +2182,7 @@ func (x *ConsistencyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyReport.ProtoReflect.Descriptor instead.
 func (*ConsistencyReport) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{18}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ConsistencyReport) GetScope() isConsistencyReport_Scope {
@@ -2104,7 +2398,7 @@ type AgreementStatistics struct {
 
 func (x *AgreementStatistics) Reset() {
 	*x = AgreementStatistics{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	mi := &file_millwa_v1_audit_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2116,7 +2410,7 @@ func (x *AgreementStatistics) String() string {
 func (*AgreementStatistics) ProtoMessage() {}
 
 func (x *AgreementStatistics) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	mi := &file_millwa_v1_audit_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2129,7 +2423,7 @@ func (x *AgreementStatistics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgreementStatistics.ProtoReflect.Descriptor instead.
 func (*AgreementStatistics) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{19}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AgreementStatistics) GetCheckCount() int32 {
@@ -2224,7 +2518,7 @@ type ConfusionMatrix struct {
 
 func (x *ConfusionMatrix) Reset() {
 	*x = ConfusionMatrix{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[20]
+	mi := &file_millwa_v1_audit_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +2530,7 @@ func (x *ConfusionMatrix) String() string {
 func (*ConfusionMatrix) ProtoMessage() {}
 
 func (x *ConfusionMatrix) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[20]
+	mi := &file_millwa_v1_audit_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2543,7 @@ func (x *ConfusionMatrix) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfusionMatrix.ProtoReflect.Descriptor instead.
 func (*ConfusionMatrix) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{20}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConfusionMatrix) GetQualityGroups() []string {
@@ -2281,7 +2575,7 @@ type ConfusionMatrixRow struct {
 
 func (x *ConfusionMatrixRow) Reset() {
 	*x = ConfusionMatrixRow{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[21]
+	mi := &file_millwa_v1_audit_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2293,7 +2587,7 @@ func (x *ConfusionMatrixRow) String() string {
 func (*ConfusionMatrixRow) ProtoMessage() {}
 
 func (x *ConfusionMatrixRow) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[21]
+	mi := &file_millwa_v1_audit_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2306,7 +2600,7 @@ func (x *ConfusionMatrixRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfusionMatrixRow.ProtoReflect.Descriptor instead.
 func (*ConfusionMatrixRow) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{21}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ConfusionMatrixRow) GetDeclaredQualityGroup() string {
@@ -2342,7 +2636,7 @@ type ClassifierConsistency struct {
 
 func (x *ClassifierConsistency) Reset() {
 	*x = ClassifierConsistency{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[22]
+	mi := &file_millwa_v1_audit_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2648,7 @@ func (x *ClassifierConsistency) String() string {
 func (*ClassifierConsistency) ProtoMessage() {}
 
 func (x *ClassifierConsistency) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[22]
+	mi := &file_millwa_v1_audit_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2367,7 +2661,7 @@ func (x *ClassifierConsistency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassifierConsistency.ProtoReflect.Descriptor instead.
 func (*ClassifierConsistency) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{22}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ClassifierConsistency) GetClassifier() string {
@@ -2413,7 +2707,7 @@ type PeriodAgreement struct {
 
 func (x *PeriodAgreement) Reset() {
 	*x = PeriodAgreement{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[23]
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2719,7 @@ func (x *PeriodAgreement) String() string {
 func (*PeriodAgreement) ProtoMessage() {}
 
 func (x *PeriodAgreement) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[23]
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,7 +2732,7 @@ func (x *PeriodAgreement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodAgreement.ProtoReflect.Descriptor instead.
 func (*PeriodAgreement) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{23}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PeriodAgreement) GetStartTime() *timestamppb.Timestamp {
@@ -2521,7 +2815,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[24]
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +2827,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[24]
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +2840,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{24}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AuditEvent) GetName() string {
@@ -2668,7 +2962,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[25]
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2680,7 +2974,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[25]
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2693,7 +2987,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{25}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
@@ -2737,7 +3031,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[26]
+	mi := &file_millwa_v1_audit_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2749,7 +3043,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[26]
+	mi := &file_millwa_v1_audit_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2762,7 +3056,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{26}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -2801,7 +3095,7 @@ type VerifyAuditLogRequest struct {
 
 func (x *VerifyAuditLogRequest) Reset() {
 	*x = VerifyAuditLogRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	mi := &file_millwa_v1_audit_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +3107,7 @@ func (x *VerifyAuditLogRequest) String() string {
 func (*VerifyAuditLogRequest) ProtoMessage() {}
 
 func (x *VerifyAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	mi := &file_millwa_v1_audit_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +3120,7 @@ func (x *VerifyAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*VerifyAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{27}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *VerifyAuditLogRequest) GetStartSequence() int64 {
@@ -2880,7 +3174,7 @@ type VerifyAuditLogResponse struct {
 
 func (x *VerifyAuditLogResponse) Reset() {
 	*x = VerifyAuditLogResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	mi := &file_millwa_v1_audit_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2892,7 +3186,7 @@ func (x *VerifyAuditLogResponse) String() string {
 func (*VerifyAuditLogResponse) ProtoMessage() {}
 
 func (x *VerifyAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	mi := &file_millwa_v1_audit_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2905,7 +3199,7 @@ func (x *VerifyAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*VerifyAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{28}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *VerifyAuditLogResponse) GetOk() bool {
@@ -2967,7 +3261,7 @@ type GetAuditCheckpointRequest struct {
 
 func (x *GetAuditCheckpointRequest) Reset() {
 	*x = GetAuditCheckpointRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	mi := &file_millwa_v1_audit_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2979,7 +3273,7 @@ func (x *GetAuditCheckpointRequest) String() string {
 func (*GetAuditCheckpointRequest) ProtoMessage() {}
 
 func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	mi := &file_millwa_v1_audit_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2992,7 +3286,7 @@ func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuditCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetAuditCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{29}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{33}
 }
 
 // GetAuditCheckpointResponse holds the checkpoint. REST clients get the bare
@@ -3007,7 +3301,7 @@ type GetAuditCheckpointResponse struct {
 
 func (x *GetAuditCheckpointResponse) Reset() {
 	*x = GetAuditCheckpointResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[30]
+	mi := &file_millwa_v1_audit_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3019,7 +3313,7 @@ func (x *GetAuditCheckpointResponse) String() string {
 func (*GetAuditCheckpointResponse) ProtoMessage() {}
 
 func (x *GetAuditCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[30]
+	mi := &file_millwa_v1_audit_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3032,7 +3326,7 @@ func (x *GetAuditCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuditCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetAuditCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{30}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetAuditCheckpointResponse) GetAuditCheckpoint() *AuditCheckpoint {
@@ -3070,7 +3364,7 @@ type AuditCheckpoint struct {
 
 func (x *AuditCheckpoint) Reset() {
 	*x = AuditCheckpoint{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[31]
+	mi := &file_millwa_v1_audit_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3082,7 +3376,7 @@ func (x *AuditCheckpoint) String() string {
 func (*AuditCheckpoint) ProtoMessage() {}
 
 func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[31]
+	mi := &file_millwa_v1_audit_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3095,7 +3389,7 @@ func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
 func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{31}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AuditCheckpoint) GetSequence() int64 {
@@ -3166,7 +3460,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\"m\n" +
 	"\x14ListAgenciesResponse\x12-\n" +
 	"\bagencies\x18\x01 \x03(\v2\x11.millwa.v1.AgencyR\bagencies\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaf\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe6\x02\n" +
 	"\x1aProposeSamplingPlanRequest\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x129\n" +
 	"\n" +
@@ -3175,10 +3469,13 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04seed\x18\x04 \x01(\x03H\x00R\x04seed\x88\x01\x01\x128\n" +
 	"\n" +
 	"as_of_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12+\n" +
-	"\x04rule\x18\x06 \x01(\x0e2\x17.millwa.v1.SamplingRuleR\x04ruleB\a\n" +
+	"\x04rule\x18\x06 \x01(\x0e2\x17.millwa.v1.SamplingRuleR\x04rule\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x12\x16\n" +
+	"\x06parent\x18\b \x01(\tR\x06parentB\a\n" +
 	"\x05_seed\"[\n" +
 	"\x1bProposeSamplingPlanResponse\x12<\n" +
-	"\rsampling_plan\x18\x01 \x01(\v2\x17.millwa.v1.SamplingPlanR\fsamplingPlan\"\x9f\x03\n" +
+	"\rsampling_plan\x18\x01 \x01(\v2\x17.millwa.v1.SamplingPlanR\fsamplingPlan\"\x84\x04\n" +
 	"\fSamplingPlan\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x129\n" +
 	"\n" +
@@ -3190,7 +3487,12 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04rule\x18\x06 \x01(\x0e2\x17.millwa.v1.SamplingRuleR\x04rule\x12\x1b\n" +
 	"\tlot_count\x18\a \x01(\x05R\blotCount\x12!\n" +
 	"\fsample_count\x18\b \x01(\x05R\vsampleCount\x12J\n" +
-	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\"\x85\x04\n" +
+	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\x12\x12\n" +
+	"\x04name\x18\n" +
+	" \x01(\tR\x04name\x12;\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x12\n" +
+	"\x04etag\x18\f \x01(\tR\x04etag\"\x85\x04\n" +
 	"\x10ClassifierSample\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\tR\n" +
@@ -3208,7 +3510,21 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	" \x01(\tR\x16associationDisplayName\x12\x1f\n" +
 	"\vlot_numbers\x18\v \x03(\tR\n" +
 	"lotNumbersB\x18\n" +
-	"\x16_recent_weighted_kappa\"\xfe\x05\n" +
+	"\x16_recent_weighted_kappa\",\n" +
+	"\x16GetSamplingPlanRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"W\n" +
+	"\x17GetSamplingPlanResponse\x12<\n" +
+	"\rsampling_plan\x18\x01 \x01(\v2\x17.millwa.v1.SamplingPlanR\fsamplingPlan\"\xa1\x01\n" +
+	"\x18ListSamplingPlansRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x83\x01\n" +
+	"\x19ListSamplingPlansResponse\x12>\n" +
+	"\x0esampling_plans\x18\x01 \x03(\v2\x17.millwa.v1.SamplingPlanR\rsamplingPlans\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfe\x05\n" +
 	"\fCheckGrading\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03lot\x18\x02 \x01(\tR\x03lot\x12.\n" +
@@ -3403,12 +3719,14 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"*AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH\x10\x02\x12$\n" +
 	" AUDIT_CHAIN_FAILURE_SEQUENCE_GAP\x10\x03\x12%\n" +
 	"!AUDIT_CHAIN_FAILURE_HEAD_MISMATCH\x10\x04\x12+\n" +
-	"'AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH\x10\x052\x9e\a\n" +
+	"'AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH\x10\x052\xd8\b\n" +
 	"\fAuditService\x12O\n" +
 	"\fCreateAgency\x12\x1e.millwa.v1.CreateAgencyRequest\x1a\x1f.millwa.v1.CreateAgencyResponse\x12F\n" +
 	"\tGetAgency\x12\x1b.millwa.v1.GetAgencyRequest\x1a\x1c.millwa.v1.GetAgencyResponse\x12O\n" +
 	"\fListAgencies\x12\x1e.millwa.v1.ListAgenciesRequest\x1a\x1f.millwa.v1.ListAgenciesResponse\x12d\n" +
-	"\x13ProposeSamplingPlan\x12%.millwa.v1.ProposeSamplingPlanRequest\x1a&.millwa.v1.ProposeSamplingPlanResponse\x12a\n" +
+	"\x13ProposeSamplingPlan\x12%.millwa.v1.ProposeSamplingPlanRequest\x1a&.millwa.v1.ProposeSamplingPlanResponse\x12X\n" +
+	"\x0fGetSamplingPlan\x12!.millwa.v1.GetSamplingPlanRequest\x1a\".millwa.v1.GetSamplingPlanResponse\x12^\n" +
+	"\x11ListSamplingPlans\x12#.millwa.v1.ListSamplingPlansRequest\x1a$.millwa.v1.ListSamplingPlansResponse\x12a\n" +
 	"\x12RecordCheckGrading\x12$.millwa.v1.RecordCheckGradingRequest\x1a%.millwa.v1.RecordCheckGradingResponse\x12^\n" +
 	"\x11ListCheckGradings\x12#.millwa.v1.ListCheckGradingsRequest\x1a$.millwa.v1.ListCheckGradingsResponse\x12g\n" +
 	"\x14GetConsistencyReport\x12&.millwa.v1.GetConsistencyReportRequest\x1a'.millwa.v1.GetConsistencyReportResponse\x12X\n" +
@@ -3429,7 +3747,7 @@ func file_millwa_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_millwa_v1_audit_proto_goTypes = []any{
 	(SamplingRule)(0),                    // 0: millwa.v1.SamplingRule
 	(InspectionSeverity)(0),              // 1: millwa.v1.InspectionSeverity
@@ -3446,112 +3764,123 @@ var file_millwa_v1_audit_proto_goTypes = []any{
 	(*ProposeSamplingPlanResponse)(nil),  // 12: millwa.v1.ProposeSamplingPlanResponse
 	(*SamplingPlan)(nil),                 // 13: millwa.v1.SamplingPlan
 	(*ClassifierSample)(nil),             // 14: millwa.v1.ClassifierSample
-	(*CheckGrading)(nil),                 // 15: millwa.v1.CheckGrading
-	(*RecordCheckGradingRequest)(nil),    // 16: millwa.v1.RecordCheckGradingRequest
-	(*RecordCheckGradingResponse)(nil),   // 17: millwa.v1.RecordCheckGradingResponse
-	(*ListCheckGradingsRequest)(nil),     // 18: millwa.v1.ListCheckGradingsRequest
-	(*ListCheckGradingsResponse)(nil),    // 19: millwa.v1.ListCheckGradingsResponse
-	(*GetConsistencyReportRequest)(nil),  // 20: millwa.v1.GetConsistencyReportRequest
-	(*GetConsistencyReportResponse)(nil), // 21: millwa.v1.GetConsistencyReportResponse
-	(*ConsistencyReport)(nil),            // 22: millwa.v1.ConsistencyReport
-	(*AgreementStatistics)(nil),          // 23: millwa.v1.AgreementStatistics
-	(*ConfusionMatrix)(nil),              // 24: millwa.v1.ConfusionMatrix
-	(*ConfusionMatrixRow)(nil),           // 25: millwa.v1.ConfusionMatrixRow
-	(*ClassifierConsistency)(nil),        // 26: millwa.v1.ClassifierConsistency
-	(*PeriodAgreement)(nil),              // 27: millwa.v1.PeriodAgreement
-	(*AuditEvent)(nil),                   // 28: millwa.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),       // 29: millwa.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),      // 30: millwa.v1.ListAuditEventsResponse
-	(*VerifyAuditLogRequest)(nil),        // 31: millwa.v1.VerifyAuditLogRequest
-	(*VerifyAuditLogResponse)(nil),       // 32: millwa.v1.VerifyAuditLogResponse
-	(*GetAuditCheckpointRequest)(nil),    // 33: millwa.v1.GetAuditCheckpointRequest
-	(*GetAuditCheckpointResponse)(nil),   // 34: millwa.v1.GetAuditCheckpointResponse
-	(*AuditCheckpoint)(nil),              // 35: millwa.v1.AuditCheckpoint
-	nil,                                  // 36: millwa.v1.CheckGrading.ClassedGramsEntry
-	(*Contact)(nil),                      // 37: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),        // 38: google.protobuf.Timestamp
-	(*LocalizedText)(nil),                // 39: millwa.v1.LocalizedText
-	(*FiberSample)(nil),                  // 40: millwa.v1.FiberSample
-	(*Grade)(nil),                        // 41: millwa.v1.Grade
-	(Role)(0),                            // 42: millwa.v1.Role
+	(*GetSamplingPlanRequest)(nil),       // 15: millwa.v1.GetSamplingPlanRequest
+	(*GetSamplingPlanResponse)(nil),      // 16: millwa.v1.GetSamplingPlanResponse
+	(*ListSamplingPlansRequest)(nil),     // 17: millwa.v1.ListSamplingPlansRequest
+	(*ListSamplingPlansResponse)(nil),    // 18: millwa.v1.ListSamplingPlansResponse
+	(*CheckGrading)(nil),                 // 19: millwa.v1.CheckGrading
+	(*RecordCheckGradingRequest)(nil),    // 20: millwa.v1.RecordCheckGradingRequest
+	(*RecordCheckGradingResponse)(nil),   // 21: millwa.v1.RecordCheckGradingResponse
+	(*ListCheckGradingsRequest)(nil),     // 22: millwa.v1.ListCheckGradingsRequest
+	(*ListCheckGradingsResponse)(nil),    // 23: millwa.v1.ListCheckGradingsResponse
+	(*GetConsistencyReportRequest)(nil),  // 24: millwa.v1.GetConsistencyReportRequest
+	(*GetConsistencyReportResponse)(nil), // 25: millwa.v1.GetConsistencyReportResponse
+	(*ConsistencyReport)(nil),            // 26: millwa.v1.ConsistencyReport
+	(*AgreementStatistics)(nil),          // 27: millwa.v1.AgreementStatistics
+	(*ConfusionMatrix)(nil),              // 28: millwa.v1.ConfusionMatrix
+	(*ConfusionMatrixRow)(nil),           // 29: millwa.v1.ConfusionMatrixRow
+	(*ClassifierConsistency)(nil),        // 30: millwa.v1.ClassifierConsistency
+	(*PeriodAgreement)(nil),              // 31: millwa.v1.PeriodAgreement
+	(*AuditEvent)(nil),                   // 32: millwa.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),       // 33: millwa.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),      // 34: millwa.v1.ListAuditEventsResponse
+	(*VerifyAuditLogRequest)(nil),        // 35: millwa.v1.VerifyAuditLogRequest
+	(*VerifyAuditLogResponse)(nil),       // 36: millwa.v1.VerifyAuditLogResponse
+	(*GetAuditCheckpointRequest)(nil),    // 37: millwa.v1.GetAuditCheckpointRequest
+	(*GetAuditCheckpointResponse)(nil),   // 38: millwa.v1.GetAuditCheckpointResponse
+	(*AuditCheckpoint)(nil),              // 39: millwa.v1.AuditCheckpoint
+	nil,                                  // 40: millwa.v1.CheckGrading.ClassedGramsEntry
+	(*Contact)(nil),                      // 41: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),        // 42: google.protobuf.Timestamp
+	(*LocalizedText)(nil),                // 43: millwa.v1.LocalizedText
+	(*FiberSample)(nil),                  // 44: millwa.v1.FiberSample
+	(*Grade)(nil),                        // 45: millwa.v1.Grade
+	(Role)(0),                            // 46: millwa.v1.Role
 }
 var file_millwa_v1_audit_proto_depIdxs = []int32{
-	37, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
-	38, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
-	38, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
+	41, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
+	42, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
+	42, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 3: millwa.v1.CreateAgencyRequest.agency:type_name -> millwa.v1.Agency
 	4,  // 4: millwa.v1.CreateAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 5: millwa.v1.GetAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 6: millwa.v1.ListAgenciesResponse.agencies:type_name -> millwa.v1.Agency
-	38, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
-	38, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
-	38, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	42, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
+	42, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
+	42, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: millwa.v1.ProposeSamplingPlanRequest.rule:type_name -> millwa.v1.SamplingRule
 	13, // 11: millwa.v1.ProposeSamplingPlanResponse.sampling_plan:type_name -> millwa.v1.SamplingPlan
-	38, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
-	38, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
-	38, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
+	42, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
+	42, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
+	42, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 15: millwa.v1.SamplingPlan.rule:type_name -> millwa.v1.SamplingRule
 	14, // 16: millwa.v1.SamplingPlan.classifier_samples:type_name -> millwa.v1.ClassifierSample
-	1,  // 17: millwa.v1.ClassifierSample.severity:type_name -> millwa.v1.InspectionSeverity
-	39, // 18: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
-	40, // 19: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
-	38, // 20: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
-	41, // 21: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
-	2,  // 22: millwa.v1.CheckGrading.agreement:type_name -> millwa.v1.Agreement
-	38, // 23: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
-	38, // 24: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
-	36, // 25: millwa.v1.CheckGrading.classed_grams:type_name -> millwa.v1.CheckGrading.ClassedGramsEntry
-	15, // 26: millwa.v1.RecordCheckGradingRequest.check_grading:type_name -> millwa.v1.CheckGrading
-	15, // 27: millwa.v1.RecordCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
-	15, // 28: millwa.v1.ListCheckGradingsResponse.check_gradings:type_name -> millwa.v1.CheckGrading
-	38, // 29: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
-	38, // 30: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
-	22, // 31: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
-	38, // 32: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
-	38, // 33: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
-	38, // 34: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
-	23, // 35: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
-	24, // 36: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
-	26, // 37: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
-	27, // 38: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
-	25, // 39: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
-	23, // 40: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
-	38, // 41: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
-	38, // 42: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
-	23, // 43: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
-	42, // 44: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
-	38, // 45: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
-	28, // 46: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
-	35, // 47: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
-	3,  // 48: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
-	35, // 49: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
-	38, // 50: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
-	5,  // 51: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
-	7,  // 52: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
-	9,  // 53: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
-	11, // 54: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
-	16, // 55: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
-	18, // 56: millwa.v1.AuditService.ListCheckGradings:input_type -> millwa.v1.ListCheckGradingsRequest
-	20, // 57: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
-	29, // 58: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
-	31, // 59: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
-	33, // 60: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
-	6,  // 61: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
-	8,  // 62: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
-	10, // 63: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
-	12, // 64: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
-	17, // 65: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
-	19, // 66: millwa.v1.AuditService.ListCheckGradings:output_type -> millwa.v1.ListCheckGradingsResponse
-	21, // 67: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
-	30, // 68: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
-	32, // 69: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
-	34, // 70: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
-	61, // [61:71] is the sub-list for method output_type
-	51, // [51:61] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	42, // 17: millwa.v1.SamplingPlan.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 18: millwa.v1.ClassifierSample.severity:type_name -> millwa.v1.InspectionSeverity
+	43, // 19: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
+	13, // 20: millwa.v1.GetSamplingPlanResponse.sampling_plan:type_name -> millwa.v1.SamplingPlan
+	13, // 21: millwa.v1.ListSamplingPlansResponse.sampling_plans:type_name -> millwa.v1.SamplingPlan
+	44, // 22: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
+	42, // 23: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
+	45, // 24: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
+	2,  // 25: millwa.v1.CheckGrading.agreement:type_name -> millwa.v1.Agreement
+	42, // 26: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
+	42, // 27: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
+	40, // 28: millwa.v1.CheckGrading.classed_grams:type_name -> millwa.v1.CheckGrading.ClassedGramsEntry
+	19, // 29: millwa.v1.RecordCheckGradingRequest.check_grading:type_name -> millwa.v1.CheckGrading
+	19, // 30: millwa.v1.RecordCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
+	19, // 31: millwa.v1.ListCheckGradingsResponse.check_gradings:type_name -> millwa.v1.CheckGrading
+	42, // 32: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	42, // 33: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	26, // 34: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
+	42, // 35: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
+	42, // 36: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
+	42, // 37: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
+	27, // 38: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
+	28, // 39: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
+	30, // 40: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
+	31, // 41: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
+	29, // 42: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
+	27, // 43: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
+	42, // 44: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
+	42, // 45: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
+	27, // 46: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
+	46, // 47: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
+	42, // 48: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
+	32, // 49: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
+	39, // 50: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
+	3,  // 51: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
+	39, // 52: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
+	42, // 53: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
+	5,  // 54: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
+	7,  // 55: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
+	9,  // 56: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
+	11, // 57: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
+	15, // 58: millwa.v1.AuditService.GetSamplingPlan:input_type -> millwa.v1.GetSamplingPlanRequest
+	17, // 59: millwa.v1.AuditService.ListSamplingPlans:input_type -> millwa.v1.ListSamplingPlansRequest
+	20, // 60: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
+	22, // 61: millwa.v1.AuditService.ListCheckGradings:input_type -> millwa.v1.ListCheckGradingsRequest
+	24, // 62: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
+	33, // 63: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
+	35, // 64: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
+	37, // 65: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
+	6,  // 66: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
+	8,  // 67: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
+	10, // 68: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
+	12, // 69: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
+	16, // 70: millwa.v1.AuditService.GetSamplingPlan:output_type -> millwa.v1.GetSamplingPlanResponse
+	18, // 71: millwa.v1.AuditService.ListSamplingPlans:output_type -> millwa.v1.ListSamplingPlansResponse
+	21, // 72: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
+	23, // 73: millwa.v1.AuditService.ListCheckGradings:output_type -> millwa.v1.ListCheckGradingsResponse
+	25, // 74: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
+	34, // 75: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
+	36, // 76: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
+	38, // 77: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
+	66, // [66:78] is the sub-list for method output_type
+	54, // [54:66] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_audit_proto_init() }
@@ -3563,24 +3892,24 @@ func file_millwa_v1_audit_proto_init() {
 	file_millwa_v1_identity_proto_init()
 	file_millwa_v1_audit_proto_msgTypes[7].OneofWrappers = []any{}
 	file_millwa_v1_audit_proto_msgTypes[10].OneofWrappers = []any{}
-	file_millwa_v1_audit_proto_msgTypes[16].OneofWrappers = []any{
+	file_millwa_v1_audit_proto_msgTypes[20].OneofWrappers = []any{
 		(*GetConsistencyReportRequest_Region)(nil),
 		(*GetConsistencyReportRequest_Association)(nil),
 		(*GetConsistencyReportRequest_Classifier)(nil),
 	}
-	file_millwa_v1_audit_proto_msgTypes[18].OneofWrappers = []any{
+	file_millwa_v1_audit_proto_msgTypes[22].OneofWrappers = []any{
 		(*ConsistencyReport_Region)(nil),
 		(*ConsistencyReport_Association)(nil),
 		(*ConsistencyReport_Classifier)(nil),
 	}
-	file_millwa_v1_audit_proto_msgTypes[19].OneofWrappers = []any{}
+	file_millwa_v1_audit_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_audit_proto_rawDesc), len(file_millwa_v1_audit_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   33,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

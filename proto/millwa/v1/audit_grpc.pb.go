@@ -23,6 +23,8 @@ const (
 	AuditService_GetAgency_FullMethodName            = "/millwa.v1.AuditService/GetAgency"
 	AuditService_ListAgencies_FullMethodName         = "/millwa.v1.AuditService/ListAgencies"
 	AuditService_ProposeSamplingPlan_FullMethodName  = "/millwa.v1.AuditService/ProposeSamplingPlan"
+	AuditService_GetSamplingPlan_FullMethodName      = "/millwa.v1.AuditService/GetSamplingPlan"
+	AuditService_ListSamplingPlans_FullMethodName    = "/millwa.v1.AuditService/ListSamplingPlans"
 	AuditService_RecordCheckGrading_FullMethodName   = "/millwa.v1.AuditService/RecordCheckGrading"
 	AuditService_ListCheckGradings_FullMethodName    = "/millwa.v1.AuditService/ListCheckGradings"
 	AuditService_GetConsistencyReport_FullMethodName = "/millwa.v1.AuditService/GetConsistencyReport"
@@ -79,20 +81,45 @@ type AuditServiceClient interface {
 	// ProposeSamplingPlan proposes which lots of a region to check for a
 	// period. Every classifier with lots in the region and period is sampled;
 	// the sample size per classifier follows the request's rule; the lots are
-	// drawn at random from the classifier's lots with the plan's seed.
+	// drawn at random from the classifier's lots with the plan's seed. The
+	// draw takes a classifier's lots in order of campaign, lot number and
+	// registration, on a random stream named by its association's RUC and its
+	// DNI, never by database ids: the same registry in another database gives
+	// the same lots.
 	//
-	// Read-only: nothing is stored and no audit event is written. The plan is a
-	// pure function of (region, start_time, end_time, seed, rule, as_of_time)
-	// and the registry's data as of as_of_time, so anyone with the same inputs
-	// re-derives the same plan. Keep the returned seed and as_of_time.
+	// The plan is stored under the agency it is proposed for,
+	// "agencies/{agency}/samplingPlans/{sampling_plan}", in the same
+	// transaction as its audit event, and returned with its name; read it
+	// again with GetSamplingPlan. The plan is a pure function of (region,
+	// start_time, end_time, seed, rule, as_of_time) and the registry's data as
+	// of as_of_time, so anyone with the same inputs re-derives the same plan.
+	// An admin who names no parent gets the plan proposed but not stored (no
+	// name), as a preview.
 	//
 	// Access: admin; an agency for a region within its regions.
-	// Errors: INVALID_ARGUMENT for a malformed region, a missing or reversed
-	// period, a period longer than 366 days, an as_of_time in the future, or a
-	// plan that would choose more than 5,000 lots (narrow the region or the
-	// period); NOT_FOUND when the region is not within the calling agency's
-	// regions.
+	// Errors: INVALID_ARGUMENT for a malformed region or parent, a missing or
+	// reversed period, a period longer than 366 days, an as_of_time in the
+	// future, a plan that would choose more than 5,000 lots (narrow the
+	// region or the period), a region outside the parent agency's regions
+	// (admin), or a request_id reused for a different request; NOT_FOUND when
+	// the region is not within the calling agency's regions or the parent is
+	// not the caller's agency; ABORTED when a call with the same request_id is
+	// still running.
 	ProposeSamplingPlan(ctx context.Context, in *ProposeSamplingPlanRequest, opts ...grpc.CallOption) (*ProposeSamplingPlanResponse, error)
+	// GetSamplingPlan returns a stored sampling plan.
+	//
+	// Access: admin for any agency's plans; an agency for its own.
+	// Errors: INVALID_ARGUMENT for a malformed name; NOT_FOUND when the plan
+	// does not exist or belongs to another agency.
+	GetSamplingPlan(ctx context.Context, in *GetSamplingPlanRequest, opts ...grpc.CallOption) (*GetSamplingPlanResponse, error)
+	// ListSamplingPlans lists an agency's stored sampling plans, by default
+	// most recent first, filtered by region and time.
+	//
+	// Access: admin for any agency; an agency under its own name.
+	// Errors: NOT_FOUND when the agency (parent) does not exist or is not the
+	// caller's; INVALID_ARGUMENT for a malformed parent, filter, order_by,
+	// page size or page token.
+	ListSamplingPlans(ctx context.Context, in *ListSamplingPlansRequest, opts ...grpc.CallOption) (*ListSamplingPlansResponse, error)
 	// RecordCheckGrading records an agency's own measurement of a registered
 	// lot's sample. Millwa grades it with the lot's standard and stores the
 	// check grade beside the lot's declared and market groups. A lot may be
@@ -221,6 +248,26 @@ func (c *auditServiceClient) ProposeSamplingPlan(ctx context.Context, in *Propos
 	return out, nil
 }
 
+func (c *auditServiceClient) GetSamplingPlan(ctx context.Context, in *GetSamplingPlanRequest, opts ...grpc.CallOption) (*GetSamplingPlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSamplingPlanResponse)
+	err := c.cc.Invoke(ctx, AuditService_GetSamplingPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *auditServiceClient) ListSamplingPlans(ctx context.Context, in *ListSamplingPlansRequest, opts ...grpc.CallOption) (*ListSamplingPlansResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSamplingPlansResponse)
+	err := c.cc.Invoke(ctx, AuditService_ListSamplingPlans_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *auditServiceClient) RecordCheckGrading(ctx context.Context, in *RecordCheckGradingRequest, opts ...grpc.CallOption) (*RecordCheckGradingResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordCheckGradingResponse)
@@ -329,20 +376,45 @@ type AuditServiceServer interface {
 	// ProposeSamplingPlan proposes which lots of a region to check for a
 	// period. Every classifier with lots in the region and period is sampled;
 	// the sample size per classifier follows the request's rule; the lots are
-	// drawn at random from the classifier's lots with the plan's seed.
+	// drawn at random from the classifier's lots with the plan's seed. The
+	// draw takes a classifier's lots in order of campaign, lot number and
+	// registration, on a random stream named by its association's RUC and its
+	// DNI, never by database ids: the same registry in another database gives
+	// the same lots.
 	//
-	// Read-only: nothing is stored and no audit event is written. The plan is a
-	// pure function of (region, start_time, end_time, seed, rule, as_of_time)
-	// and the registry's data as of as_of_time, so anyone with the same inputs
-	// re-derives the same plan. Keep the returned seed and as_of_time.
+	// The plan is stored under the agency it is proposed for,
+	// "agencies/{agency}/samplingPlans/{sampling_plan}", in the same
+	// transaction as its audit event, and returned with its name; read it
+	// again with GetSamplingPlan. The plan is a pure function of (region,
+	// start_time, end_time, seed, rule, as_of_time) and the registry's data as
+	// of as_of_time, so anyone with the same inputs re-derives the same plan.
+	// An admin who names no parent gets the plan proposed but not stored (no
+	// name), as a preview.
 	//
 	// Access: admin; an agency for a region within its regions.
-	// Errors: INVALID_ARGUMENT for a malformed region, a missing or reversed
-	// period, a period longer than 366 days, an as_of_time in the future, or a
-	// plan that would choose more than 5,000 lots (narrow the region or the
-	// period); NOT_FOUND when the region is not within the calling agency's
-	// regions.
+	// Errors: INVALID_ARGUMENT for a malformed region or parent, a missing or
+	// reversed period, a period longer than 366 days, an as_of_time in the
+	// future, a plan that would choose more than 5,000 lots (narrow the
+	// region or the period), a region outside the parent agency's regions
+	// (admin), or a request_id reused for a different request; NOT_FOUND when
+	// the region is not within the calling agency's regions or the parent is
+	// not the caller's agency; ABORTED when a call with the same request_id is
+	// still running.
 	ProposeSamplingPlan(context.Context, *ProposeSamplingPlanRequest) (*ProposeSamplingPlanResponse, error)
+	// GetSamplingPlan returns a stored sampling plan.
+	//
+	// Access: admin for any agency's plans; an agency for its own.
+	// Errors: INVALID_ARGUMENT for a malformed name; NOT_FOUND when the plan
+	// does not exist or belongs to another agency.
+	GetSamplingPlan(context.Context, *GetSamplingPlanRequest) (*GetSamplingPlanResponse, error)
+	// ListSamplingPlans lists an agency's stored sampling plans, by default
+	// most recent first, filtered by region and time.
+	//
+	// Access: admin for any agency; an agency under its own name.
+	// Errors: NOT_FOUND when the agency (parent) does not exist or is not the
+	// caller's; INVALID_ARGUMENT for a malformed parent, filter, order_by,
+	// page size or page token.
+	ListSamplingPlans(context.Context, *ListSamplingPlansRequest) (*ListSamplingPlansResponse, error)
 	// RecordCheckGrading records an agency's own measurement of a registered
 	// lot's sample. Millwa grades it with the lot's standard and stores the
 	// check grade beside the lot's declared and market groups. A lot may be
@@ -442,6 +514,12 @@ func (UnimplementedAuditServiceServer) ListAgencies(context.Context, *ListAgenci
 }
 func (UnimplementedAuditServiceServer) ProposeSamplingPlan(context.Context, *ProposeSamplingPlanRequest) (*ProposeSamplingPlanResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ProposeSamplingPlan not implemented")
+}
+func (UnimplementedAuditServiceServer) GetSamplingPlan(context.Context, *GetSamplingPlanRequest) (*GetSamplingPlanResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSamplingPlan not implemented")
+}
+func (UnimplementedAuditServiceServer) ListSamplingPlans(context.Context, *ListSamplingPlansRequest) (*ListSamplingPlansResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSamplingPlans not implemented")
 }
 func (UnimplementedAuditServiceServer) RecordCheckGrading(context.Context, *RecordCheckGradingRequest) (*RecordCheckGradingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordCheckGrading not implemented")
@@ -550,6 +628,42 @@ func _AuditService_ProposeSamplingPlan_Handler(srv interface{}, ctx context.Cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AuditServiceServer).ProposeSamplingPlan(ctx, req.(*ProposeSamplingPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuditService_GetSamplingPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSamplingPlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).GetSamplingPlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_GetSamplingPlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).GetSamplingPlan(ctx, req.(*GetSamplingPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuditService_ListSamplingPlans_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSamplingPlansRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).ListSamplingPlans(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_ListSamplingPlans_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).ListSamplingPlans(ctx, req.(*ListSamplingPlansRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -684,6 +798,14 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ProposeSamplingPlan",
 			Handler:    _AuditService_ProposeSamplingPlan_Handler,
+		},
+		{
+			MethodName: "GetSamplingPlan",
+			Handler:    _AuditService_GetSamplingPlan_Handler,
+		},
+		{
+			MethodName: "ListSamplingPlans",
+			Handler:    _AuditService_ListSamplingPlans_Handler,
 		},
 		{
 			MethodName: "RecordCheckGrading",

@@ -10,6 +10,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -2306,6 +2307,120 @@ func (x *CancelPurchaseOrderResponse) GetPurchaseOrder() *PurchaseOrder {
 	return nil
 }
 
+// UpdatePurchaseOrderRequest is the request of UpdatePurchaseOrder.
+type UpdatePurchaseOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order with its name
+	// ("processors/{processor}/purchaseOrders/{purchase_order}"), the new
+	// values of the fields in update_mask, and optionally its etag as last
+	// read (stale: ABORTED). Required.
+	PurchaseOrder *PurchaseOrder `protobuf:"bytes,1,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// Fields to change: bid_price_per_kg, quantity_grams, expire_time.
+	// Empty: the fields set in purchase_order.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Optional client-chosen id (see MarketService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePurchaseOrderRequest) Reset() {
+	*x = UpdatePurchaseOrderRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePurchaseOrderRequest) ProtoMessage() {}
+
+func (x *UpdatePurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *UpdatePurchaseOrderRequest) GetPurchaseOrder() *PurchaseOrder {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return nil
+}
+
+func (x *UpdatePurchaseOrderRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdatePurchaseOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UpdatePurchaseOrderResponse is the response of UpdatePurchaseOrder.
+type UpdatePurchaseOrderResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order as changed and, with continuous matching, possibly filled.
+	PurchaseOrder *PurchaseOrder `protobuf:"bytes,1,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePurchaseOrderResponse) Reset() {
+	*x = UpdatePurchaseOrderResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePurchaseOrderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePurchaseOrderResponse) ProtoMessage() {}
+
+func (x *UpdatePurchaseOrderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePurchaseOrderResponse.ProtoReflect.Descriptor instead.
+func (*UpdatePurchaseOrderResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *UpdatePurchaseOrderResponse) GetPurchaseOrder() *PurchaseOrder {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return nil
+}
+
 // RunClearingRequest is the request of RunClearing.
 type RunClearingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2326,7 +2441,7 @@ type RunClearingRequest struct {
 
 func (x *RunClearingRequest) Reset() {
 	*x = RunClearingRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[21]
+	mi := &file_millwa_v1_market_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2338,7 +2453,7 @@ func (x *RunClearingRequest) String() string {
 func (*RunClearingRequest) ProtoMessage() {}
 
 func (x *RunClearingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[21]
+	mi := &file_millwa_v1_market_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2351,7 +2466,7 @@ func (x *RunClearingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunClearingRequest.ProtoReflect.Descriptor instead.
 func (*RunClearingRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{21}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RunClearingRequest) GetRequestId() string {
@@ -2393,7 +2508,7 @@ type RunClearingResponse struct {
 
 func (x *RunClearingResponse) Reset() {
 	*x = RunClearingResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[22]
+	mi := &file_millwa_v1_market_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2405,7 +2520,7 @@ func (x *RunClearingResponse) String() string {
 func (*RunClearingResponse) ProtoMessage() {}
 
 func (x *RunClearingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[22]
+	mi := &file_millwa_v1_market_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2418,7 +2533,7 @@ func (x *RunClearingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunClearingResponse.ProtoReflect.Descriptor instead.
 func (*RunClearingResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{22}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RunClearingResponse) GetSummary() *ClearingSummary {
@@ -2451,7 +2566,7 @@ type ListTradesRequest struct {
 
 func (x *ListTradesRequest) Reset() {
 	*x = ListTradesRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[23]
+	mi := &file_millwa_v1_market_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2578,7 @@ func (x *ListTradesRequest) String() string {
 func (*ListTradesRequest) ProtoMessage() {}
 
 func (x *ListTradesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[23]
+	mi := &file_millwa_v1_market_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2591,7 @@ func (x *ListTradesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTradesRequest.ProtoReflect.Descriptor instead.
 func (*ListTradesRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{23}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListTradesRequest) GetPageSize() int32 {
@@ -2520,7 +2635,7 @@ type ListTradesResponse struct {
 
 func (x *ListTradesResponse) Reset() {
 	*x = ListTradesResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[24]
+	mi := &file_millwa_v1_market_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2647,7 @@ func (x *ListTradesResponse) String() string {
 func (*ListTradesResponse) ProtoMessage() {}
 
 func (x *ListTradesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[24]
+	mi := &file_millwa_v1_market_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2660,7 @@ func (x *ListTradesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTradesResponse.ProtoReflect.Descriptor instead.
 func (*ListTradesResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{24}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListTradesResponse) GetTrades() []*Trade {
@@ -2573,7 +2688,7 @@ type GetTradeRequest struct {
 
 func (x *GetTradeRequest) Reset() {
 	*x = GetTradeRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[25]
+	mi := &file_millwa_v1_market_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2585,7 +2700,7 @@ func (x *GetTradeRequest) String() string {
 func (*GetTradeRequest) ProtoMessage() {}
 
 func (x *GetTradeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[25]
+	mi := &file_millwa_v1_market_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2598,7 +2713,7 @@ func (x *GetTradeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTradeRequest.ProtoReflect.Descriptor instead.
 func (*GetTradeRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{25}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetTradeRequest) GetName() string {
@@ -2619,7 +2734,7 @@ type GetTradeResponse struct {
 
 func (x *GetTradeResponse) Reset() {
 	*x = GetTradeResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[26]
+	mi := &file_millwa_v1_market_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +2746,7 @@ func (x *GetTradeResponse) String() string {
 func (*GetTradeResponse) ProtoMessage() {}
 
 func (x *GetTradeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[26]
+	mi := &file_millwa_v1_market_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +2759,7 @@ func (x *GetTradeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTradeResponse.ProtoReflect.Descriptor instead.
 func (*GetTradeResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{26}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetTradeResponse) GetTrade() *Trade {
@@ -2671,7 +2786,7 @@ type ConfirmTradeRequest struct {
 
 func (x *ConfirmTradeRequest) Reset() {
 	*x = ConfirmTradeRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[27]
+	mi := &file_millwa_v1_market_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2798,7 @@ func (x *ConfirmTradeRequest) String() string {
 func (*ConfirmTradeRequest) ProtoMessage() {}
 
 func (x *ConfirmTradeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[27]
+	mi := &file_millwa_v1_market_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2811,7 @@ func (x *ConfirmTradeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmTradeRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmTradeRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{27}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ConfirmTradeRequest) GetName() string {
@@ -2732,7 +2847,7 @@ type ConfirmTradeResponse struct {
 
 func (x *ConfirmTradeResponse) Reset() {
 	*x = ConfirmTradeResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[28]
+	mi := &file_millwa_v1_market_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2744,7 +2859,7 @@ func (x *ConfirmTradeResponse) String() string {
 func (*ConfirmTradeResponse) ProtoMessage() {}
 
 func (x *ConfirmTradeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[28]
+	mi := &file_millwa_v1_market_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2757,7 +2872,7 @@ func (x *ConfirmTradeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmTradeResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmTradeResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{28}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ConfirmTradeResponse) GetTrade() *Trade {
@@ -2789,7 +2904,7 @@ type RecordDeliveryRequest struct {
 
 func (x *RecordDeliveryRequest) Reset() {
 	*x = RecordDeliveryRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[29]
+	mi := &file_millwa_v1_market_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2801,7 +2916,7 @@ func (x *RecordDeliveryRequest) String() string {
 func (*RecordDeliveryRequest) ProtoMessage() {}
 
 func (x *RecordDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[29]
+	mi := &file_millwa_v1_market_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2814,7 +2929,7 @@ func (x *RecordDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RecordDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{29}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RecordDeliveryRequest) GetName() string {
@@ -2863,7 +2978,7 @@ type RecordDeliveryResponse struct {
 
 func (x *RecordDeliveryResponse) Reset() {
 	*x = RecordDeliveryResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[30]
+	mi := &file_millwa_v1_market_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2875,7 +2990,7 @@ func (x *RecordDeliveryResponse) String() string {
 func (*RecordDeliveryResponse) ProtoMessage() {}
 
 func (x *RecordDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[30]
+	mi := &file_millwa_v1_market_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2888,7 +3003,7 @@ func (x *RecordDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*RecordDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{30}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RecordDeliveryResponse) GetTrade() *Trade {
@@ -2921,7 +3036,7 @@ type RecordPaymentRequest struct {
 
 func (x *RecordPaymentRequest) Reset() {
 	*x = RecordPaymentRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[31]
+	mi := &file_millwa_v1_market_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2933,7 +3048,7 @@ func (x *RecordPaymentRequest) String() string {
 func (*RecordPaymentRequest) ProtoMessage() {}
 
 func (x *RecordPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[31]
+	mi := &file_millwa_v1_market_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2946,7 +3061,7 @@ func (x *RecordPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{31}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RecordPaymentRequest) GetName() string {
@@ -2996,7 +3111,7 @@ type RecordPaymentResponse struct {
 
 func (x *RecordPaymentResponse) Reset() {
 	*x = RecordPaymentResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[32]
+	mi := &file_millwa_v1_market_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3008,7 +3123,7 @@ func (x *RecordPaymentResponse) String() string {
 func (*RecordPaymentResponse) ProtoMessage() {}
 
 func (x *RecordPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[32]
+	mi := &file_millwa_v1_market_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3021,7 +3136,7 @@ func (x *RecordPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordPaymentResponse.ProtoReflect.Descriptor instead.
 func (*RecordPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{32}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RecordPaymentResponse) GetTrade() *Trade {
@@ -3057,7 +3172,7 @@ type GetMarketStatsRequest struct {
 
 func (x *GetMarketStatsRequest) Reset() {
 	*x = GetMarketStatsRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[33]
+	mi := &file_millwa_v1_market_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3069,7 +3184,7 @@ func (x *GetMarketStatsRequest) String() string {
 func (*GetMarketStatsRequest) ProtoMessage() {}
 
 func (x *GetMarketStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[33]
+	mi := &file_millwa_v1_market_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3082,7 +3197,7 @@ func (x *GetMarketStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMarketStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetMarketStatsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{33}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetMarketStatsRequest) GetStartWeek() string {
@@ -3159,7 +3274,7 @@ type GetMarketStatsResponse struct {
 
 func (x *GetMarketStatsResponse) Reset() {
 	*x = GetMarketStatsResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[34]
+	mi := &file_millwa_v1_market_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3171,7 +3286,7 @@ func (x *GetMarketStatsResponse) String() string {
 func (*GetMarketStatsResponse) ProtoMessage() {}
 
 func (x *GetMarketStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[34]
+	mi := &file_millwa_v1_market_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3184,7 +3299,7 @@ func (x *GetMarketStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMarketStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetMarketStatsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{34}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetMarketStatsResponse) GetCells() []*MarketStatsCell {
@@ -3236,7 +3351,7 @@ type WatchMarketRequest struct {
 
 func (x *WatchMarketRequest) Reset() {
 	*x = WatchMarketRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[35]
+	mi := &file_millwa_v1_market_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3248,7 +3363,7 @@ func (x *WatchMarketRequest) String() string {
 func (*WatchMarketRequest) ProtoMessage() {}
 
 func (x *WatchMarketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[35]
+	mi := &file_millwa_v1_market_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3261,7 +3376,7 @@ func (x *WatchMarketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMarketRequest.ProtoReflect.Descriptor instead.
 func (*WatchMarketRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{35}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WatchMarketRequest) GetAfterEventId() string {
@@ -3289,7 +3404,7 @@ type WatchMarketResponse struct {
 
 func (x *WatchMarketResponse) Reset() {
 	*x = WatchMarketResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[36]
+	mi := &file_millwa_v1_market_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3301,7 +3416,7 @@ func (x *WatchMarketResponse) String() string {
 func (*WatchMarketResponse) ProtoMessage() {}
 
 func (x *WatchMarketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[36]
+	mi := &file_millwa_v1_market_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3314,7 +3429,7 @@ func (x *WatchMarketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMarketResponse.ProtoReflect.Descriptor instead.
 func (*WatchMarketResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{36}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *WatchMarketResponse) GetEvent() *MarketEvent {
@@ -3328,7 +3443,7 @@ var File_millwa_v1_market_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
-	"\x16millwa/v1/market.proto\x12\tmillwa.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xcb\x02\n" +
+	"\x16millwa/v1/market.proto\x12\tmillwa.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xcb\x02\n" +
 	"\tProcessor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -3507,6 +3622,14 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\"^\n" +
 	"\x1bCancelPurchaseOrderResponse\x12?\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xb9\x01\n" +
+	"\x1aUpdatePurchaseOrderRequest\x12?\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"^\n" +
+	"\x1bUpdatePurchaseOrderResponse\x12?\n" +
 	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\x9e\x01\n" +
 	"\x12RunClearingRequest\x12\x1d\n" +
 	"\n" +
@@ -3605,8 +3728,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"!MARKET_EVENT_TYPE_TRADE_CANCELLED\x10\x05\x12\"\n" +
 	"\x1eMARKET_EVENT_TYPE_ORDER_FILLED\x10\x06\x12#\n" +
 	"\x1fMARKET_EVENT_TYPE_ORDER_EXPIRED\x10\a\x12%\n" +
-	"!MARKET_EVENT_TYPE_ORDER_CANCELLED\x10\b2\x9e\n" +
-	"\n" +
+	"!MARKET_EVENT_TYPE_ORDER_CANCELLED\x10\b2\x84\v\n" +
 	"\rMarketService\x12X\n" +
 	"\x0fCreateProcessor\x12!.millwa.v1.CreateProcessorRequest\x1a\".millwa.v1.CreateProcessorResponse\x12O\n" +
 	"\fGetProcessor\x12\x1e.millwa.v1.GetProcessorRequest\x1a\x1f.millwa.v1.GetProcessorResponse\x12U\n" +
@@ -3614,7 +3736,8 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x13CreatePurchaseOrder\x12%.millwa.v1.CreatePurchaseOrderRequest\x1a&.millwa.v1.CreatePurchaseOrderResponse\x12[\n" +
 	"\x10GetPurchaseOrder\x12\".millwa.v1.GetPurchaseOrderRequest\x1a#.millwa.v1.GetPurchaseOrderResponse\x12a\n" +
 	"\x12ListPurchaseOrders\x12$.millwa.v1.ListPurchaseOrdersRequest\x1a%.millwa.v1.ListPurchaseOrdersResponse\x12d\n" +
-	"\x13CancelPurchaseOrder\x12%.millwa.v1.CancelPurchaseOrderRequest\x1a&.millwa.v1.CancelPurchaseOrderResponse\x12L\n" +
+	"\x13CancelPurchaseOrder\x12%.millwa.v1.CancelPurchaseOrderRequest\x1a&.millwa.v1.CancelPurchaseOrderResponse\x12d\n" +
+	"\x13UpdatePurchaseOrder\x12%.millwa.v1.UpdatePurchaseOrderRequest\x1a&.millwa.v1.UpdatePurchaseOrderResponse\x12L\n" +
 	"\vRunClearing\x12\x1d.millwa.v1.RunClearingRequest\x1a\x1e.millwa.v1.RunClearingResponse\x12I\n" +
 	"\n" +
 	"ListTrades\x12\x1c.millwa.v1.ListTradesRequest\x1a\x1d.millwa.v1.ListTradesResponse\x12C\n" +
@@ -3638,7 +3761,7 @@ func file_millwa_v1_market_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_millwa_v1_market_proto_goTypes = []any{
 	(PurchaseOrderState)(0),             // 0: millwa.v1.PurchaseOrderState
 	(TradeState)(0),                     // 1: millwa.v1.TradeState
@@ -3665,52 +3788,55 @@ var file_millwa_v1_market_proto_goTypes = []any{
 	(*ListPurchaseOrdersResponse)(nil),  // 22: millwa.v1.ListPurchaseOrdersResponse
 	(*CancelPurchaseOrderRequest)(nil),  // 23: millwa.v1.CancelPurchaseOrderRequest
 	(*CancelPurchaseOrderResponse)(nil), // 24: millwa.v1.CancelPurchaseOrderResponse
-	(*RunClearingRequest)(nil),          // 25: millwa.v1.RunClearingRequest
-	(*RunClearingResponse)(nil),         // 26: millwa.v1.RunClearingResponse
-	(*ListTradesRequest)(nil),           // 27: millwa.v1.ListTradesRequest
-	(*ListTradesResponse)(nil),          // 28: millwa.v1.ListTradesResponse
-	(*GetTradeRequest)(nil),             // 29: millwa.v1.GetTradeRequest
-	(*GetTradeResponse)(nil),            // 30: millwa.v1.GetTradeResponse
-	(*ConfirmTradeRequest)(nil),         // 31: millwa.v1.ConfirmTradeRequest
-	(*ConfirmTradeResponse)(nil),        // 32: millwa.v1.ConfirmTradeResponse
-	(*RecordDeliveryRequest)(nil),       // 33: millwa.v1.RecordDeliveryRequest
-	(*RecordDeliveryResponse)(nil),      // 34: millwa.v1.RecordDeliveryResponse
-	(*RecordPaymentRequest)(nil),        // 35: millwa.v1.RecordPaymentRequest
-	(*RecordPaymentResponse)(nil),       // 36: millwa.v1.RecordPaymentResponse
-	(*GetMarketStatsRequest)(nil),       // 37: millwa.v1.GetMarketStatsRequest
-	(*GetMarketStatsResponse)(nil),      // 38: millwa.v1.GetMarketStatsResponse
-	(*WatchMarketRequest)(nil),          // 39: millwa.v1.WatchMarketRequest
-	(*WatchMarketResponse)(nil),         // 40: millwa.v1.WatchMarketResponse
-	(*Contact)(nil),                     // 41: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),       // 42: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 43: google.protobuf.Duration
-	(*LocalizedText)(nil),               // 44: millwa.v1.LocalizedText
+	(*UpdatePurchaseOrderRequest)(nil),  // 25: millwa.v1.UpdatePurchaseOrderRequest
+	(*UpdatePurchaseOrderResponse)(nil), // 26: millwa.v1.UpdatePurchaseOrderResponse
+	(*RunClearingRequest)(nil),          // 27: millwa.v1.RunClearingRequest
+	(*RunClearingResponse)(nil),         // 28: millwa.v1.RunClearingResponse
+	(*ListTradesRequest)(nil),           // 29: millwa.v1.ListTradesRequest
+	(*ListTradesResponse)(nil),          // 30: millwa.v1.ListTradesResponse
+	(*GetTradeRequest)(nil),             // 31: millwa.v1.GetTradeRequest
+	(*GetTradeResponse)(nil),            // 32: millwa.v1.GetTradeResponse
+	(*ConfirmTradeRequest)(nil),         // 33: millwa.v1.ConfirmTradeRequest
+	(*ConfirmTradeResponse)(nil),        // 34: millwa.v1.ConfirmTradeResponse
+	(*RecordDeliveryRequest)(nil),       // 35: millwa.v1.RecordDeliveryRequest
+	(*RecordDeliveryResponse)(nil),      // 36: millwa.v1.RecordDeliveryResponse
+	(*RecordPaymentRequest)(nil),        // 37: millwa.v1.RecordPaymentRequest
+	(*RecordPaymentResponse)(nil),       // 38: millwa.v1.RecordPaymentResponse
+	(*GetMarketStatsRequest)(nil),       // 39: millwa.v1.GetMarketStatsRequest
+	(*GetMarketStatsResponse)(nil),      // 40: millwa.v1.GetMarketStatsResponse
+	(*WatchMarketRequest)(nil),          // 41: millwa.v1.WatchMarketRequest
+	(*WatchMarketResponse)(nil),         // 42: millwa.v1.WatchMarketResponse
+	(*Contact)(nil),                     // 43: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),       // 44: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 45: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),       // 46: google.protobuf.FieldMask
+	(*LocalizedText)(nil),               // 47: millwa.v1.LocalizedText
 }
 var file_millwa_v1_market_proto_depIdxs = []int32{
-	41, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
-	42, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
-	42, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
-	42, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
+	43, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
+	44, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
+	44, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
+	44, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: millwa.v1.PurchaseOrder.state:type_name -> millwa.v1.PurchaseOrderState
-	42, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	42, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	44, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	44, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 7: millwa.v1.Trade.state:type_name -> millwa.v1.TradeState
-	42, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
-	42, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
-	42, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
-	42, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
-	42, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
-	42, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
-	42, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
+	44, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
+	44, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
+	44, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
+	44, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
+	44, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
+	44, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
+	44, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
 	6,  // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
-	42, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
-	42, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
+	44, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
+	44, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 18: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
-	42, // 19: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
-	43, // 20: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
-	42, // 21: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
+	44, // 19: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
+	45, // 20: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
+	44, // 21: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
 	3,  // 22: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
-	42, // 23: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
+	44, // 23: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
 	7,  // 24: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
 	5,  // 25: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	4,  // 26: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
@@ -3722,53 +3848,58 @@ var file_millwa_v1_market_proto_depIdxs = []int32{
 	5,  // 32: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	5,  // 33: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
 	5,  // 34: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	2,  // 35: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
-	8,  // 36: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
-	7,  // 37: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
-	7,  // 38: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 39: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	42, // 40: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
-	7,  // 41: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 42: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 43: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	44, // 44: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
-	3,  // 45: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
-	10, // 46: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	11, // 47: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	13, // 48: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	15, // 49: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	17, // 50: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	19, // 51: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	21, // 52: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	23, // 53: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	25, // 54: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	27, // 55: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	29, // 56: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	31, // 57: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	33, // 58: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	35, // 59: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	37, // 60: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	39, // 61: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	12, // 62: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	14, // 63: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	16, // 64: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	18, // 65: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	20, // 66: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	22, // 67: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	24, // 68: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	26, // 69: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	28, // 70: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	30, // 71: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	32, // 72: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	34, // 73: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	36, // 74: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	38, // 75: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	40, // 76: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	62, // [62:77] is the sub-list for method output_type
-	47, // [47:62] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	5,  // 35: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	46, // 36: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 37: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	2,  // 38: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
+	8,  // 39: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
+	7,  // 40: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
+	7,  // 41: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 42: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
+	44, // 43: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	7,  // 44: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 45: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
+	9,  // 46: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
+	47, // 47: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	3,  // 48: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
+	10, // 49: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
+	11, // 50: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	13, // 51: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	15, // 52: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	17, // 53: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	19, // 54: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	21, // 55: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	23, // 56: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	25, // 57: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	27, // 58: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	29, // 59: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	31, // 60: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	33, // 61: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	35, // 62: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	37, // 63: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	39, // 64: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	41, // 65: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	12, // 66: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	14, // 67: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	16, // 68: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	18, // 69: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	20, // 70: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	22, // 71: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	24, // 72: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	26, // 73: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	28, // 74: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	30, // 75: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	32, // 76: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	34, // 77: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	36, // 78: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	38, // 79: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	40, // 80: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	42, // 81: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	66, // [66:82] is the sub-list for method output_type
+	50, // [50:66] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }
@@ -3788,7 +3919,7 @@ func file_millwa_v1_market_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_market_proto_rawDesc), len(file_millwa_v1_market_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	MarketService_GetPurchaseOrder_FullMethodName    = "/millwa.v1.MarketService/GetPurchaseOrder"
 	MarketService_ListPurchaseOrders_FullMethodName  = "/millwa.v1.MarketService/ListPurchaseOrders"
 	MarketService_CancelPurchaseOrder_FullMethodName = "/millwa.v1.MarketService/CancelPurchaseOrder"
+	MarketService_UpdatePurchaseOrder_FullMethodName = "/millwa.v1.MarketService/UpdatePurchaseOrder"
 	MarketService_RunClearing_FullMethodName         = "/millwa.v1.MarketService/RunClearing"
 	MarketService_ListTrades_FullMethodName          = "/millwa.v1.MarketService/ListTrades"
 	MarketService_GetTrade_FullMethodName            = "/millwa.v1.MarketService/GetTrade"
@@ -178,6 +179,21 @@ type MarketServiceClient interface {
 	// message names the current state); ABORTED (etag is stale, or the same
 	// request_id is still being processed).
 	CancelPurchaseOrder(ctx context.Context, in *CancelPurchaseOrderRequest, opts ...grpc.CallOption) (*CancelPurchaseOrderResponse, error)
+	// UpdatePurchaseOrder corrects a live order (OPEN or PARTIALLY_FILLED,
+	// and not past its expire_time) with the fields named in update_mask
+	// (AIP-134, the rules in RegistryService): bid_price_per_kg,
+	// quantity_grams (not below filled_grams; equal to it fills the order)
+	// and expire_time (in the future, at most a year ahead). The resulting
+	// order is validated as on create. With continuous matching it is then
+	// matched at once against the lots on offer, as a new order is, so a
+	// higher bid or a larger quantity may fill it in the same call. Each
+	// update records an audit event (action "update").
+	//
+	// Caller: admin; the processor that placed it. Errors: INVALID_ARGUMENT
+	// (a bad mask path or field, a quantity below filled_grams); NOT_FOUND
+	// (no such order, or not the caller's); FAILED_PRECONDITION (the order is
+	// FILLED, CANCELLED or EXPIRED); ABORTED (stale etag).
+	UpdatePurchaseOrder(ctx context.Context, in *UpdatePurchaseOrderRequest, opts ...grpc.CallOption) (*UpdatePurchaseOrderResponse, error)
 	// RunClearing allocates lot grams to purchase orders over the whole book
 	// of one currency (all OPEN and PARTIALLY_FILLED orders, all lots on
 	// offer) so that the total gains from trade are maximal (see
@@ -351,6 +367,16 @@ func (c *marketServiceClient) CancelPurchaseOrder(ctx context.Context, in *Cance
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CancelPurchaseOrderResponse)
 	err := c.cc.Invoke(ctx, MarketService_CancelPurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *marketServiceClient) UpdatePurchaseOrder(ctx context.Context, in *UpdatePurchaseOrderRequest, opts ...grpc.CallOption) (*UpdatePurchaseOrderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePurchaseOrderResponse)
+	err := c.cc.Invoke(ctx, MarketService_UpdatePurchaseOrder_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -588,6 +614,21 @@ type MarketServiceServer interface {
 	// message names the current state); ABORTED (etag is stale, or the same
 	// request_id is still being processed).
 	CancelPurchaseOrder(context.Context, *CancelPurchaseOrderRequest) (*CancelPurchaseOrderResponse, error)
+	// UpdatePurchaseOrder corrects a live order (OPEN or PARTIALLY_FILLED,
+	// and not past its expire_time) with the fields named in update_mask
+	// (AIP-134, the rules in RegistryService): bid_price_per_kg,
+	// quantity_grams (not below filled_grams; equal to it fills the order)
+	// and expire_time (in the future, at most a year ahead). The resulting
+	// order is validated as on create. With continuous matching it is then
+	// matched at once against the lots on offer, as a new order is, so a
+	// higher bid or a larger quantity may fill it in the same call. Each
+	// update records an audit event (action "update").
+	//
+	// Caller: admin; the processor that placed it. Errors: INVALID_ARGUMENT
+	// (a bad mask path or field, a quantity below filled_grams); NOT_FOUND
+	// (no such order, or not the caller's); FAILED_PRECONDITION (the order is
+	// FILLED, CANCELLED or EXPIRED); ABORTED (stale etag).
+	UpdatePurchaseOrder(context.Context, *UpdatePurchaseOrderRequest) (*UpdatePurchaseOrderResponse, error)
 	// RunClearing allocates lot grams to purchase orders over the whole book
 	// of one currency (all OPEN and PARTIALLY_FILLED orders, all lots on
 	// offer) so that the total gains from trade are maximal (see
@@ -717,6 +758,9 @@ func (UnimplementedMarketServiceServer) ListPurchaseOrders(context.Context, *Lis
 }
 func (UnimplementedMarketServiceServer) CancelPurchaseOrder(context.Context, *CancelPurchaseOrderRequest) (*CancelPurchaseOrderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelPurchaseOrder not implemented")
+}
+func (UnimplementedMarketServiceServer) UpdatePurchaseOrder(context.Context, *UpdatePurchaseOrderRequest) (*UpdatePurchaseOrderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePurchaseOrder not implemented")
 }
 func (UnimplementedMarketServiceServer) RunClearing(context.Context, *RunClearingRequest) (*RunClearingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RunClearing not implemented")
@@ -885,6 +929,24 @@ func _MarketService_CancelPurchaseOrder_Handler(srv interface{}, ctx context.Con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MarketServiceServer).CancelPurchaseOrder(ctx, req.(*CancelPurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MarketService_UpdatePurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).UpdatePurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_UpdatePurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).UpdatePurchaseOrder(ctx, req.(*UpdatePurchaseOrderRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1060,6 +1122,10 @@ var MarketService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelPurchaseOrder",
 			Handler:    _MarketService_CancelPurchaseOrder_Handler,
+		},
+		{
+			MethodName: "UpdatePurchaseOrder",
+			Handler:    _MarketService_UpdatePurchaseOrder_Handler,
 		},
 		{
 			MethodName: "RunClearing",

@@ -9,6 +9,7 @@ package millwav1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -729,8 +730,10 @@ type Lot struct {
 	// default "PEN". Lots match only orders in the same currency.
 	CurrencyCode string `protobuf:"bytes,13,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
 	// Optional number the association gives the lot on its own bale stencil,
-	// at most 32 characters; printed on the label, not checked for
-	// uniqueness.
+	// at most 32 characters; printed on the label. Unique within the
+	// association and campaign: a number another lot of the same campaign
+	// holds is refused with ALREADY_EXISTS (reason LOT_NUMBER_TAKEN, naming
+	// that lot in a ResourceInfo).
 	LotNumber string `protobuf:"bytes,14,opt,name=lot_number,json=lotNumber,proto3" json:"lot_number,omitempty"`
 	// Date the lot was classed and bagged, as "YYYY-MM-DD"; not in the future.
 	// Default: the creation date in Peru (UTC-5). Printed on the label.
@@ -1820,15 +1823,26 @@ type LotLabel struct {
 	// "/v1/associations/{association}/lots/{lot}/label.svg"; fetch it with the
 	// same API key.
 	SvgPath string `protobuf:"bytes,25,opt,name=svg_path,json=svgPath,proto3" json:"svg_path,omitempty"`
-	// Path on the HTTP gateway of the printable label as PDF (A6), for example
+	// Path on the HTTP gateway of the printable label as PDF (A5 landscape,
+	// the lot number, group and weight 25 mm high), for example
 	// "/v1/associations/{association}/lots/{lot}/label.pdf"; fetch it with the
-	// same API key.
+	// same API key. Several lots' labels print two to an A4 page from GET
+	// /v1/associations/{association}/lots:labels.pdf?names=… (lot ids or
+	// names, comma-separated or repeated, at most 100) or ?filter=… (as
+	// ListLots takes it).
 	PdfPath string `protobuf:"bytes,26,opt,name=pdf_path,json=pdfPath,proto3" json:"pdf_path,omitempty"`
-	// Text encoded in the label's QR code: the lot's resource name,
-	// "associations/{association}/lots/{lot}".
-	QrPayload     string `protobuf:"bytes,27,opt,name=qr_payload,json=qrPayload,proto3" json:"qr_payload,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Text encoded in the label's QR code: a URL of the lot on the REST
+	// gateway, the server's public URL (MILLWA_PUBLIC_URL) + "/v1/" + the
+	// lot's resource name, with the lot number, when it has one, as the
+	// fragment "n=" (never sent to the server), for example
+	// "https://millwa.example/v1/associations/{association}/lots/{lot}#n=2026-0001".
+	QrPayload string `protobuf:"bytes,27,opt,name=qr_payload,json=qrPayload,proto3" json:"qr_payload,omitempty"`
+	// Abbreviation of the quality group in its standard, for example "MF"
+	// for Alpaca Medium Fleece; empty when the standard gives none. The
+	// printed label shows it in large letters.
+	QualityGroupAbbreviation string `protobuf:"bytes,28,opt,name=quality_group_abbreviation,json=qualityGroupAbbreviation,proto3" json:"quality_group_abbreviation,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *LotLabel) Reset() {
@@ -2046,6 +2060,13 @@ func (x *LotLabel) GetPdfPath() string {
 func (x *LotLabel) GetQrPayload() string {
 	if x != nil {
 		return x.QrPayload
+	}
+	return ""
+}
+
+func (x *LotLabel) GetQualityGroupAbbreviation() string {
+	if x != nil {
+		return x.QualityGroupAbbreviation
 	}
 	return ""
 }
@@ -2502,7 +2523,12 @@ type ListMembersRequest struct {
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `display_name`,
 	// `create_time`. Default "create_time".
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional text search, at most 100 characters and 8 words: a member
+	// matches when each word is part of their display name or DNI, compared
+	// without regard to case or accents ("huaman" finds "Huamán"). Combines
+	// with filter and order_by; a page_token is bound to it as to them.
+	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2568,6 +2594,13 @@ func (x *ListMembersRequest) GetFilter() string {
 func (x *ListMembersRequest) GetOrderBy() string {
 	if x != nil {
 		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListMembersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
 	}
 	return ""
 }
@@ -2754,7 +2787,12 @@ type ListClassifiersRequest struct {
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `display_name`,
 	// `create_time`. Default "create_time".
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional text search, at most 100 characters and 8 words: a member
+	// matches when each word is part of their display name or DNI, compared
+	// without regard to case or accents ("huaman" finds "Huamán"). Combines
+	// with filter and order_by; a page_token is bound to it as to them.
+	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2820,6 +2858,13 @@ func (x *ListClassifiersRequest) GetFilter() string {
 func (x *ListClassifiersRequest) GetOrderBy() string {
 	if x != nil {
 		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListClassifiersRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
 	}
 	return ""
 }
@@ -3216,15 +3261,24 @@ type ListLotsRequest struct {
 	//   - `campaign` (all operators): integer year;
 	//   - `discrepancy` (=): true or false; not for processors;
 	//   - `ask_price_per_kg`, `net_weight_grams` (all operators): integers;
-	//   - `create_time` (all operators).
+	//   - `create_time` (all operators);
+	//   - `lot_number` (=, !=): the association's number, exact.
 	//
 	// Example: `quality_group = "BABY" AND colour = "WHITE" AND state =
 	// AVAILABLE AND campaign >= 2025 AND region = "21"`.
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `create_time`, `campaign`,
-	// `ask_price_per_kg`, `net_weight_grams`. Default "create_time" (oldest
+	// `ask_price_per_kg`, `net_weight_grams`, `lot_number` (byte order, so
+	// zero-padded numbers sort as numbers). Default "create_time" (oldest
 	// first).
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional text search, at most 100 characters and 8 words: a lot
+	// matches when each word is part of its lot number or of the display
+	// name or DNI of a member who contributed to it, compared without regard
+	// to case or accents ("huaman" finds "Huamán"). Processors, who never see
+	// a lot's members, search lot numbers only. Combines with filter and
+	// order_by; a page_token is bound to it as to them.
+	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3290,6 +3344,13 @@ func (x *ListLotsRequest) GetFilter() string {
 func (x *ListLotsRequest) GetOrderBy() string {
 	if x != nil {
 		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListLotsRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
 	}
 	return ""
 }
@@ -4232,11 +4293,652 @@ func (x *RecordMemberPaymentResponse) GetStatement() *MemberStatement {
 	return nil
 }
 
+// GetMemberRequest is the request of GetMember.
+type GetMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "associations/{association}/members/{member}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMemberRequest) Reset() {
+	*x = GetMemberRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMemberRequest) ProtoMessage() {}
+
+func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
+func (*GetMemberRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GetMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetMemberResponse is the response of GetMember.
+type GetMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member.
+	Member        *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMemberResponse) Reset() {
+	*x = GetMemberResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMemberResponse) ProtoMessage() {}
+
+func (x *GetMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMemberResponse.ProtoReflect.Descriptor instead.
+func (*GetMemberResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetMemberResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// GetClassifierRequest is the request of GetClassifier.
+type GetClassifierRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "associations/{association}/classifiers/{classifier}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClassifierRequest) Reset() {
+	*x = GetClassifierRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClassifierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClassifierRequest) ProtoMessage() {}
+
+func (x *GetClassifierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClassifierRequest.ProtoReflect.Descriptor instead.
+func (*GetClassifierRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *GetClassifierRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetClassifierResponse is the response of GetClassifier.
+type GetClassifierResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The classifier.
+	Classifier    *Classifier `protobuf:"bytes,1,opt,name=classifier,proto3" json:"classifier,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClassifierResponse) Reset() {
+	*x = GetClassifierResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClassifierResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClassifierResponse) ProtoMessage() {}
+
+func (x *GetClassifierResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClassifierResponse.ProtoReflect.Descriptor instead.
+func (*GetClassifierResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *GetClassifierResponse) GetClassifier() *Classifier {
+	if x != nil {
+		return x.Classifier
+	}
+	return nil
+}
+
+// UpdateAssociationRequest is the request of UpdateAssociation.
+type UpdateAssociationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The association with its name ("associations/{association}"), the new
+	// values of the fields in update_mask, and optionally its etag as last
+	// read (stale: ABORTED). Required.
+	Association *Association `protobuf:"bytes,1,opt,name=association,proto3" json:"association,omitempty"`
+	// Fields to change: legal_name, community, contact, fee_basis_points.
+	// Empty: the fields set in association (see RegistryService).
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Optional client-chosen id (see RegistryService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateAssociationRequest) Reset() {
+	*x = UpdateAssociationRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAssociationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAssociationRequest) ProtoMessage() {}
+
+func (x *UpdateAssociationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAssociationRequest.ProtoReflect.Descriptor instead.
+func (*UpdateAssociationRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *UpdateAssociationRequest) GetAssociation() *Association {
+	if x != nil {
+		return x.Association
+	}
+	return nil
+}
+
+func (x *UpdateAssociationRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateAssociationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UpdateAssociationResponse is the response of UpdateAssociation.
+type UpdateAssociationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The association as changed, with its new etag.
+	Association   *Association `protobuf:"bytes,1,opt,name=association,proto3" json:"association,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateAssociationResponse) Reset() {
+	*x = UpdateAssociationResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAssociationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAssociationResponse) ProtoMessage() {}
+
+func (x *UpdateAssociationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAssociationResponse.ProtoReflect.Descriptor instead.
+func (*UpdateAssociationResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *UpdateAssociationResponse) GetAssociation() *Association {
+	if x != nil {
+		return x.Association
+	}
+	return nil
+}
+
+// UpdateMemberRequest is the request of UpdateMember.
+type UpdateMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member with its name
+	// ("associations/{association}/members/{member}"), the new values of the
+	// fields in update_mask, and optionally its etag as last read (stale:
+	// ABORTED). Required.
+	Member *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// Fields to change: display_name, dni, sex, herd_size (absent from the
+	// member: unknown). Empty: the fields set in member.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Optional client-chosen id (see RegistryService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMemberRequest) Reset() {
+	*x = UpdateMemberRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMemberRequest) ProtoMessage() {}
+
+func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *UpdateMemberRequest) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *UpdateMemberRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateMemberRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UpdateMemberResponse is the response of UpdateMember.
+type UpdateMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member as changed, with its new etag.
+	Member        *Member `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMemberResponse) Reset() {
+	*x = UpdateMemberResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMemberResponse) ProtoMessage() {}
+
+func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMemberResponse.ProtoReflect.Descriptor instead.
+func (*UpdateMemberResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *UpdateMemberResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// UpdateClassifierRequest is the request of UpdateClassifier.
+type UpdateClassifierRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The classifier with its name
+	// ("associations/{association}/classifiers/{classifier}"), the new values
+	// of the fields in update_mask, and optionally its etag as last read
+	// (stale: ABORTED). Required.
+	Classifier *Classifier `protobuf:"bytes,1,opt,name=classifier,proto3" json:"classifier,omitempty"`
+	// Fields to change: display_name, dni, certification_number,
+	// certification_date. Empty: the fields set in classifier.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Optional client-chosen id (see RegistryService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateClassifierRequest) Reset() {
+	*x = UpdateClassifierRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateClassifierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateClassifierRequest) ProtoMessage() {}
+
+func (x *UpdateClassifierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateClassifierRequest.ProtoReflect.Descriptor instead.
+func (*UpdateClassifierRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *UpdateClassifierRequest) GetClassifier() *Classifier {
+	if x != nil {
+		return x.Classifier
+	}
+	return nil
+}
+
+func (x *UpdateClassifierRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateClassifierRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UpdateClassifierResponse is the response of UpdateClassifier.
+type UpdateClassifierResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The classifier as changed, with its new etag.
+	Classifier    *Classifier `protobuf:"bytes,1,opt,name=classifier,proto3" json:"classifier,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateClassifierResponse) Reset() {
+	*x = UpdateClassifierResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateClassifierResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateClassifierResponse) ProtoMessage() {}
+
+func (x *UpdateClassifierResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateClassifierResponse.ProtoReflect.Descriptor instead.
+func (*UpdateClassifierResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *UpdateClassifierResponse) GetClassifier() *Classifier {
+	if x != nil {
+		return x.Classifier
+	}
+	return nil
+}
+
+// UpdateLotRequest is the request of UpdateLot.
+type UpdateLotRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lot with its name ("associations/{association}/lots/{lot}"), the
+	// new values of the fields in update_mask, and optionally its etag as
+	// last read (stale: ABORTED). Required.
+	Lot *Lot `protobuf:"bytes,1,opt,name=lot,proto3" json:"lot,omitempty"`
+	// Fields to change (see UpdateLot): ask_price_per_kg, lot_number,
+	// collection_point, classification_date; while nothing is allocated
+	// also breed, colour, declared_quality_group, measurement (absent from
+	// the lot: removed), net_weight_grams and contributions. Empty: the
+	// fields set in lot.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Optional client-chosen id (see RegistryService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLotRequest) Reset() {
+	*x = UpdateLotRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLotRequest) ProtoMessage() {}
+
+func (x *UpdateLotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLotRequest.ProtoReflect.Descriptor instead.
+func (*UpdateLotRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *UpdateLotRequest) GetLot() *Lot {
+	if x != nil {
+		return x.Lot
+	}
+	return nil
+}
+
+func (x *UpdateLotRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateLotRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UpdateLotResponse is the response of UpdateLot.
+type UpdateLotResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lot as changed and, with continuous matching, possibly allocated.
+	Lot           *Lot `protobuf:"bytes,1,opt,name=lot,proto3" json:"lot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLotResponse) Reset() {
+	*x = UpdateLotResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLotResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLotResponse) ProtoMessage() {}
+
+func (x *UpdateLotResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLotResponse.ProtoReflect.Descriptor instead.
+func (*UpdateLotResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *UpdateLotResponse) GetLot() *Lot {
+	if x != nil {
+		return x.Lot
+	}
+	return nil
+}
+
 var File_millwa_v1_registry_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xee\x02\n" +
+	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xee\x02\n" +
 	"\vAssociation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -4397,7 +5099,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\bprovince\x18\x05 \x01(\tR\bprovince\x12\x1e\n" +
 	"\n" +
 	"department\x18\x06 \x01(\tR\n" +
-	"department\"\x81\t\n" +
+	"department\"\xbf\t\n" +
 	"\bLotLabel\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03lot\x18\x02 \x01(\tR\x03lot\x12;\n" +
@@ -4432,7 +5134,8 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\bsvg_path\x18\x19 \x01(\tR\asvgPath\x12\x19\n" +
 	"\bpdf_path\x18\x1a \x01(\tR\apdfPath\x12\x1d\n" +
 	"\n" +
-	"qr_payload\x18\x1b \x01(\tR\tqrPayloadB\x19\n" +
+	"qr_payload\x18\x1b \x01(\tR\tqrPayload\x12<\n" +
+	"\x1aquality_group_abbreviation\x18\x1c \x01(\tR\x18qualityGroupAbbreviationB\x19\n" +
 	"\x17_mean_fiber_diameter_um\"s\n" +
 	"\x18CreateAssociationRequest\x128\n" +
 	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\x12\x1d\n" +
@@ -4459,14 +5162,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"A\n" +
 	"\x14CreateMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\x9b\x01\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xb3\x01\n" +
 	"\x12ListMembersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"j\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\"j\n" +
 	"\x13ListMembersResponse\x12+\n" +
 	"\amembers\x18\x01 \x03(\v2\x11.millwa.v1.MemberR\amembers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
@@ -4480,14 +5184,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x18CreateClassifierResponse\x125\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
-	"classifier\"\x9f\x01\n" +
+	"classifier\"\xb7\x01\n" +
 	"\x16ListClassifiersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"z\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\"z\n" +
 	"\x17ListClassifiersResponse\x127\n" +
 	"\vclassifiers\x18\x01 \x03(\v2\x15.millwa.v1.ClassifierR\vclassifiers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"k\n" +
@@ -4508,14 +5213,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\rGetLotRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"2\n" +
 	"\x0eGetLotResponse\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\x98\x01\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\xb0\x01\n" +
 	"\x0fListLotsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"^\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\"^\n" +
 	"\x10ListLotsResponse\x12\"\n" +
 	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
@@ -4570,7 +5276,53 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"\x8b\x01\n" +
 	"\x1bRecordMemberPaymentResponse\x122\n" +
 	"\apayment\x18\x01 \x01(\v2\x18.millwa.v1.MemberPaymentR\apayment\x128\n" +
-	"\tstatement\x18\x02 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement*8\n" +
+	"\tstatement\x18\x02 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"&\n" +
+	"\x10GetMemberRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\">\n" +
+	"\x11GetMemberResponse\x12)\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"*\n" +
+	"\x14GetClassifierRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"N\n" +
+	"\x15GetClassifierResponse\x125\n" +
+	"\n" +
+	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
+	"classifier\"\xb0\x01\n" +
+	"\x18UpdateAssociationRequest\x128\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"U\n" +
+	"\x19UpdateAssociationResponse\x128\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"\x9c\x01\n" +
+	"\x13UpdateMemberRequest\x12)\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"A\n" +
+	"\x14UpdateMemberResponse\x12)\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xac\x01\n" +
+	"\x17UpdateClassifierRequest\x125\n" +
+	"\n" +
+	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
+	"classifier\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"Q\n" +
+	"\x18UpdateClassifierResponse\x125\n" +
+	"\n" +
+	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
+	"classifier\"\x90\x01\n" +
+	"\x10UpdateLotRequest\x12 \n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"5\n" +
+	"\x11UpdateLotResponse\x12 \n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot*8\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -4590,7 +5342,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13PAYMENT_METHOD_CASH\x10\x01\x12 \n" +
 	"\x1cPAYMENT_METHOD_BANK_TRANSFER\x10\x02\x12 \n" +
-	"\x1cPAYMENT_METHOD_MOBILE_WALLET\x10\x032\xc4\f\n" +
+	"\x1cPAYMENT_METHOD_MOBILE_WALLET\x10\x032\xb6\x10\n" +
 	"\x0fRegistryService\x12^\n" +
 	"\x11CreateAssociation\x12#.millwa.v1.CreateAssociationRequest\x1a$.millwa.v1.CreateAssociationResponse\x12U\n" +
 	"\x0eGetAssociation\x12 .millwa.v1.GetAssociationRequest\x1a!.millwa.v1.GetAssociationResponse\x12[\n" +
@@ -4611,7 +5363,13 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\fListReceipts\x12\x1e.millwa.v1.ListReceiptsRequest\x1a\x1f.millwa.v1.ListReceiptsResponse\x12L\n" +
 	"\vVoidReceipt\x12\x1d.millwa.v1.VoidReceiptRequest\x1a\x1e.millwa.v1.VoidReceiptResponse\x12a\n" +
 	"\x12GetMemberStatement\x12$.millwa.v1.GetMemberStatementRequest\x1a%.millwa.v1.GetMemberStatementResponse\x12d\n" +
-	"\x13RecordMemberPayment\x12%.millwa.v1.RecordMemberPaymentRequest\x1a&.millwa.v1.RecordMemberPaymentResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
+	"\x13RecordMemberPayment\x12%.millwa.v1.RecordMemberPaymentRequest\x1a&.millwa.v1.RecordMemberPaymentResponse\x12F\n" +
+	"\tGetMember\x12\x1b.millwa.v1.GetMemberRequest\x1a\x1c.millwa.v1.GetMemberResponse\x12R\n" +
+	"\rGetClassifier\x12\x1f.millwa.v1.GetClassifierRequest\x1a .millwa.v1.GetClassifierResponse\x12^\n" +
+	"\x11UpdateAssociation\x12#.millwa.v1.UpdateAssociationRequest\x1a$.millwa.v1.UpdateAssociationResponse\x12O\n" +
+	"\fUpdateMember\x12\x1e.millwa.v1.UpdateMemberRequest\x1a\x1f.millwa.v1.UpdateMemberResponse\x12[\n" +
+	"\x10UpdateClassifier\x12\".millwa.v1.UpdateClassifierRequest\x1a#.millwa.v1.UpdateClassifierResponse\x12F\n" +
+	"\tUpdateLot\x12\x1b.millwa.v1.UpdateLotRequest\x1a\x1c.millwa.v1.UpdateLotResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
 var (
 	file_millwa_v1_registry_proto_rawDescOnce sync.Once
@@ -4626,7 +5384,7 @@ func file_millwa_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_millwa_v1_registry_proto_goTypes = []any{
 	(Sex)(0),                            // 0: millwa.v1.Sex
 	(LotState)(0),                       // 1: millwa.v1.LotState
@@ -4682,45 +5440,58 @@ var file_millwa_v1_registry_proto_goTypes = []any{
 	(*GetMemberStatementResponse)(nil),  // 51: millwa.v1.GetMemberStatementResponse
 	(*RecordMemberPaymentRequest)(nil),  // 52: millwa.v1.RecordMemberPaymentRequest
 	(*RecordMemberPaymentResponse)(nil), // 53: millwa.v1.RecordMemberPaymentResponse
-	nil,                                 // 54: millwa.v1.Receipt.GroupGramsEntry
-	nil,                                 // 55: millwa.v1.Receipt.UnusedGramsEntry
-	(*Contact)(nil),                     // 56: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),       // 57: google.protobuf.Timestamp
-	(*FiberSample)(nil),                 // 58: millwa.v1.FiberSample
-	(*LocalizedText)(nil),               // 59: millwa.v1.LocalizedText
-	(*Grade)(nil),                       // 60: millwa.v1.Grade
+	(*GetMemberRequest)(nil),            // 54: millwa.v1.GetMemberRequest
+	(*GetMemberResponse)(nil),           // 55: millwa.v1.GetMemberResponse
+	(*GetClassifierRequest)(nil),        // 56: millwa.v1.GetClassifierRequest
+	(*GetClassifierResponse)(nil),       // 57: millwa.v1.GetClassifierResponse
+	(*UpdateAssociationRequest)(nil),    // 58: millwa.v1.UpdateAssociationRequest
+	(*UpdateAssociationResponse)(nil),   // 59: millwa.v1.UpdateAssociationResponse
+	(*UpdateMemberRequest)(nil),         // 60: millwa.v1.UpdateMemberRequest
+	(*UpdateMemberResponse)(nil),        // 61: millwa.v1.UpdateMemberResponse
+	(*UpdateClassifierRequest)(nil),     // 62: millwa.v1.UpdateClassifierRequest
+	(*UpdateClassifierResponse)(nil),    // 63: millwa.v1.UpdateClassifierResponse
+	(*UpdateLotRequest)(nil),            // 64: millwa.v1.UpdateLotRequest
+	(*UpdateLotResponse)(nil),           // 65: millwa.v1.UpdateLotResponse
+	nil,                                 // 66: millwa.v1.Receipt.GroupGramsEntry
+	nil,                                 // 67: millwa.v1.Receipt.UnusedGramsEntry
+	(*Contact)(nil),                     // 68: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),       // 69: google.protobuf.Timestamp
+	(*FiberSample)(nil),                 // 70: millwa.v1.FiberSample
+	(*LocalizedText)(nil),               // 71: millwa.v1.LocalizedText
+	(*Grade)(nil),                       // 72: millwa.v1.Grade
+	(*fieldmaskpb.FieldMask)(nil),       // 73: google.protobuf.FieldMask
 }
 var file_millwa_v1_registry_proto_depIdxs = []int32{
-	56, // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
-	57, // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
-	57, // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
+	68, // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
+	69, // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
+	69, // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: millwa.v1.Member.sex:type_name -> millwa.v1.Sex
-	57, // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	57, // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	57, // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
-	57, // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
+	69, // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	69, // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	69, // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
+	69, // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
 	7,  // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
-	58, // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
-	59, // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
-	60, // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
-	59, // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
+	70, // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
+	71, // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
+	72, // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
+	71, // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
 	1,  // 13: millwa.v1.Lot.state:type_name -> millwa.v1.LotState
-	57, // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
-	57, // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
+	69, // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
+	69, // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 16: millwa.v1.Lot.sources:type_name -> millwa.v1.LotSource
-	54, // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
-	55, // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
+	66, // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
+	67, // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
 	2,  // 19: millwa.v1.Receipt.state:type_name -> millwa.v1.ReceiptState
-	57, // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
-	57, // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
+	69, // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
+	69, // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
 	11, // 22: millwa.v1.MemberStatement.lines:type_name -> millwa.v1.StatementLine
 	3,  // 23: millwa.v1.MemberPayment.method:type_name -> millwa.v1.PaymentMethod
-	57, // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
-	59, // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
-	59, // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
-	59, // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
-	59, // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
-	59, // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
+	69, // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
+	71, // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
+	71, // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
+	71, // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
+	71, // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
+	71, // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
 	14, // 30: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
 	4,  // 31: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
 	4,  // 32: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
@@ -4749,49 +5520,75 @@ var file_millwa_v1_registry_proto_depIdxs = []int32{
 	13, // 55: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
 	13, // 56: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
 	12, // 57: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
-	16, // 58: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
-	18, // 59: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
-	20, // 60: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
-	22, // 61: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
-	24, // 62: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
-	26, // 63: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
-	28, // 64: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
-	30, // 65: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
-	32, // 66: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
-	34, // 67: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
-	36, // 68: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
-	38, // 69: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
-	40, // 70: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
-	42, // 71: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
-	44, // 72: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
-	46, // 73: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
-	48, // 74: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
-	50, // 75: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
-	52, // 76: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
-	17, // 77: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
-	19, // 78: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
-	21, // 79: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
-	23, // 80: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
-	25, // 81: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
-	27, // 82: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
-	29, // 83: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
-	31, // 84: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
-	33, // 85: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
-	35, // 86: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
-	37, // 87: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
-	39, // 88: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
-	41, // 89: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
-	43, // 90: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
-	45, // 91: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
-	47, // 92: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
-	49, // 93: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
-	51, // 94: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
-	53, // 95: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
-	77, // [77:96] is the sub-list for method output_type
-	58, // [58:77] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	5,  // 58: millwa.v1.GetMemberResponse.member:type_name -> millwa.v1.Member
+	6,  // 59: millwa.v1.GetClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	4,  // 60: millwa.v1.UpdateAssociationRequest.association:type_name -> millwa.v1.Association
+	73, // 61: millwa.v1.UpdateAssociationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 62: millwa.v1.UpdateAssociationResponse.association:type_name -> millwa.v1.Association
+	5,  // 63: millwa.v1.UpdateMemberRequest.member:type_name -> millwa.v1.Member
+	73, // 64: millwa.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 65: millwa.v1.UpdateMemberResponse.member:type_name -> millwa.v1.Member
+	6,  // 66: millwa.v1.UpdateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
+	73, // 67: millwa.v1.UpdateClassifierRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 68: millwa.v1.UpdateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	8,  // 69: millwa.v1.UpdateLotRequest.lot:type_name -> millwa.v1.Lot
+	73, // 70: millwa.v1.UpdateLotRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 71: millwa.v1.UpdateLotResponse.lot:type_name -> millwa.v1.Lot
+	16, // 72: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
+	18, // 73: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
+	20, // 74: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
+	22, // 75: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
+	24, // 76: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
+	26, // 77: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
+	28, // 78: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
+	30, // 79: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
+	32, // 80: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
+	34, // 81: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
+	36, // 82: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
+	38, // 83: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
+	40, // 84: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
+	42, // 85: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
+	44, // 86: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
+	46, // 87: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
+	48, // 88: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
+	50, // 89: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
+	52, // 90: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
+	54, // 91: millwa.v1.RegistryService.GetMember:input_type -> millwa.v1.GetMemberRequest
+	56, // 92: millwa.v1.RegistryService.GetClassifier:input_type -> millwa.v1.GetClassifierRequest
+	58, // 93: millwa.v1.RegistryService.UpdateAssociation:input_type -> millwa.v1.UpdateAssociationRequest
+	60, // 94: millwa.v1.RegistryService.UpdateMember:input_type -> millwa.v1.UpdateMemberRequest
+	62, // 95: millwa.v1.RegistryService.UpdateClassifier:input_type -> millwa.v1.UpdateClassifierRequest
+	64, // 96: millwa.v1.RegistryService.UpdateLot:input_type -> millwa.v1.UpdateLotRequest
+	17, // 97: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
+	19, // 98: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
+	21, // 99: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
+	23, // 100: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
+	25, // 101: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
+	27, // 102: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
+	29, // 103: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
+	31, // 104: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
+	33, // 105: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
+	35, // 106: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
+	37, // 107: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
+	39, // 108: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
+	41, // 109: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
+	43, // 110: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
+	45, // 111: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
+	47, // 112: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
+	49, // 113: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
+	51, // 114: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
+	53, // 115: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
+	55, // 116: millwa.v1.RegistryService.GetMember:output_type -> millwa.v1.GetMemberResponse
+	57, // 117: millwa.v1.RegistryService.GetClassifier:output_type -> millwa.v1.GetClassifierResponse
+	59, // 118: millwa.v1.RegistryService.UpdateAssociation:output_type -> millwa.v1.UpdateAssociationResponse
+	61, // 119: millwa.v1.RegistryService.UpdateMember:output_type -> millwa.v1.UpdateMemberResponse
+	63, // 120: millwa.v1.RegistryService.UpdateClassifier:output_type -> millwa.v1.UpdateClassifierResponse
+	65, // 121: millwa.v1.RegistryService.UpdateLot:output_type -> millwa.v1.UpdateLotResponse
+	97, // [97:122] is the sub-list for method output_type
+	72, // [72:97] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_registry_proto_init() }
@@ -4808,7 +5605,7 @@ func file_millwa_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_registry_proto_rawDesc), len(file_millwa_v1_registry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   52,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,6 +38,12 @@ const (
 	RegistryService_VoidReceipt_FullMethodName         = "/millwa.v1.RegistryService/VoidReceipt"
 	RegistryService_GetMemberStatement_FullMethodName  = "/millwa.v1.RegistryService/GetMemberStatement"
 	RegistryService_RecordMemberPayment_FullMethodName = "/millwa.v1.RegistryService/RecordMemberPayment"
+	RegistryService_GetMember_FullMethodName           = "/millwa.v1.RegistryService/GetMember"
+	RegistryService_GetClassifier_FullMethodName       = "/millwa.v1.RegistryService/GetClassifier"
+	RegistryService_UpdateAssociation_FullMethodName   = "/millwa.v1.RegistryService/UpdateAssociation"
+	RegistryService_UpdateMember_FullMethodName        = "/millwa.v1.RegistryService/UpdateMember"
+	RegistryService_UpdateClassifier_FullMethodName    = "/millwa.v1.RegistryService/UpdateClassifier"
+	RegistryService_UpdateLot_FullMethodName           = "/millwa.v1.RegistryService/UpdateLot"
 )
 
 // RegistryServiceClient is the client API for RegistryService service.
@@ -314,6 +320,62 @@ type RegistryServiceClient interface {
 	// field); NOT_FOUND (no such member, or not the caller's);
 	// FAILED_PRECONDITION (the amount exceeds the member's balance).
 	RecordMemberPayment(ctx context.Context, in *RecordMemberPaymentRequest, opts ...grpc.CallOption) (*RecordMemberPaymentResponse, error)
+	// GetMember returns one member.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name); NOT_FOUND (no such member, or not the caller's: a
+	// member's data never reaches a processor or an agency).
+	GetMember(ctx context.Context, in *GetMemberRequest, opts ...grpc.CallOption) (*GetMemberResponse, error)
+	// GetClassifier returns one classifier.
+	//
+	// Caller: admin; the association itself; an agency whose regions contain
+	// the association's seat. Errors: INVALID_ARGUMENT (malformed name);
+	// NOT_FOUND (no such classifier, or not visible to the caller: processors
+	// never see classifiers).
+	GetClassifier(ctx context.Context, in *GetClassifierRequest, opts ...grpc.CallOption) (*GetClassifierResponse, error)
+	// UpdateAssociation corrects an association's legal_name, community,
+	// contact or fee_basis_points. The RUC and the ubigeo cannot change: the
+	// RUC is the association's identity with SUNAT, and the ubigeo is the
+	// origin of its lots and decides which agencies see it.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such association, or not the
+	// caller's); ABORTED (stale etag).
+	UpdateAssociation(ctx context.Context, in *UpdateAssociationRequest, opts ...grpc.CallOption) (*UpdateAssociationResponse, error)
+	// UpdateMember corrects a member's display_name, dni, sex or herd_size.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such member, or not the caller's);
+	// ALREADY_EXISTS (another member of the association has the DNI);
+	// ABORTED (stale etag).
+	UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*UpdateMemberResponse, error)
+	// UpdateClassifier corrects a classifier's display_name, dni,
+	// certification_number or certification_date. `member` cannot change.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such classifier, or not the
+	// caller's); ALREADY_EXISTS (another classifier of the association has
+	// the DNI); ABORTED (stale etag).
+	UpdateClassifier(ctx context.Context, in *UpdateClassifierRequest, opts ...grpc.CallOption) (*UpdateClassifierResponse, error)
+	// UpdateLot corrects a lot on the market (AVAILABLE or ALLOCATED).
+	// ask_price_per_kg, lot_number, collection_point and classification_date
+	// may change at any time there; the fields a trade depends on (breed,
+	// colour, declared_quality_group, measurement, and net_weight_grams with
+	// contributions) only while no gram is allocated, and for a lot built
+	// from receipts never the weight, breed, colour or declared group (its
+	// receipts decide them: withdraw it and create it again). A new
+	// measurement or declared group is graded again as on create. Other
+	// fields cannot change. With continuous matching the lot is then matched
+	// against the live orders, as a new lot is, so the answer may be
+	// ALLOCATED.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such lot, or not the caller's);
+	// FAILED_PRECONDITION (the lot is SOLD or WITHDRAWN, or a field a trade
+	// depends on while grams are allocated, or of a lot built from
+	// receipts); ALREADY_EXISTS (the lot number is another lot's); ABORTED
+	// (stale etag).
+	UpdateLot(ctx context.Context, in *UpdateLotRequest, opts ...grpc.CallOption) (*UpdateLotResponse, error)
 }
 
 type registryServiceClient struct {
@@ -508,6 +570,66 @@ func (c *registryServiceClient) RecordMemberPayment(ctx context.Context, in *Rec
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordMemberPaymentResponse)
 	err := c.cc.Invoke(ctx, RegistryService_RecordMemberPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) GetMember(ctx context.Context, in *GetMemberRequest, opts ...grpc.CallOption) (*GetMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetMemberResponse)
+	err := c.cc.Invoke(ctx, RegistryService_GetMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) GetClassifier(ctx context.Context, in *GetClassifierRequest, opts ...grpc.CallOption) (*GetClassifierResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetClassifierResponse)
+	err := c.cc.Invoke(ctx, RegistryService_GetClassifier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) UpdateAssociation(ctx context.Context, in *UpdateAssociationRequest, opts ...grpc.CallOption) (*UpdateAssociationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateAssociationResponse)
+	err := c.cc.Invoke(ctx, RegistryService_UpdateAssociation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) UpdateMember(ctx context.Context, in *UpdateMemberRequest, opts ...grpc.CallOption) (*UpdateMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateMemberResponse)
+	err := c.cc.Invoke(ctx, RegistryService_UpdateMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) UpdateClassifier(ctx context.Context, in *UpdateClassifierRequest, opts ...grpc.CallOption) (*UpdateClassifierResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateClassifierResponse)
+	err := c.cc.Invoke(ctx, RegistryService_UpdateClassifier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) UpdateLot(ctx context.Context, in *UpdateLotRequest, opts ...grpc.CallOption) (*UpdateLotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateLotResponse)
+	err := c.cc.Invoke(ctx, RegistryService_UpdateLot_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -788,6 +910,62 @@ type RegistryServiceServer interface {
 	// field); NOT_FOUND (no such member, or not the caller's);
 	// FAILED_PRECONDITION (the amount exceeds the member's balance).
 	RecordMemberPayment(context.Context, *RecordMemberPaymentRequest) (*RecordMemberPaymentResponse, error)
+	// GetMember returns one member.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
+	// (malformed name); NOT_FOUND (no such member, or not the caller's: a
+	// member's data never reaches a processor or an agency).
+	GetMember(context.Context, *GetMemberRequest) (*GetMemberResponse, error)
+	// GetClassifier returns one classifier.
+	//
+	// Caller: admin; the association itself; an agency whose regions contain
+	// the association's seat. Errors: INVALID_ARGUMENT (malformed name);
+	// NOT_FOUND (no such classifier, or not visible to the caller: processors
+	// never see classifiers).
+	GetClassifier(context.Context, *GetClassifierRequest) (*GetClassifierResponse, error)
+	// UpdateAssociation corrects an association's legal_name, community,
+	// contact or fee_basis_points. The RUC and the ubigeo cannot change: the
+	// RUC is the association's identity with SUNAT, and the ubigeo is the
+	// origin of its lots and decides which agencies see it.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such association, or not the
+	// caller's); ABORTED (stale etag).
+	UpdateAssociation(context.Context, *UpdateAssociationRequest) (*UpdateAssociationResponse, error)
+	// UpdateMember corrects a member's display_name, dni, sex or herd_size.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such member, or not the caller's);
+	// ALREADY_EXISTS (another member of the association has the DNI);
+	// ABORTED (stale etag).
+	UpdateMember(context.Context, *UpdateMemberRequest) (*UpdateMemberResponse, error)
+	// UpdateClassifier corrects a classifier's display_name, dni,
+	// certification_number or certification_date. `member` cannot change.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such classifier, or not the
+	// caller's); ALREADY_EXISTS (another classifier of the association has
+	// the DNI); ABORTED (stale etag).
+	UpdateClassifier(context.Context, *UpdateClassifierRequest) (*UpdateClassifierResponse, error)
+	// UpdateLot corrects a lot on the market (AVAILABLE or ALLOCATED).
+	// ask_price_per_kg, lot_number, collection_point and classification_date
+	// may change at any time there; the fields a trade depends on (breed,
+	// colour, declared_quality_group, measurement, and net_weight_grams with
+	// contributions) only while no gram is allocated, and for a lot built
+	// from receipts never the weight, breed, colour or declared group (its
+	// receipts decide them: withdraw it and create it again). A new
+	// measurement or declared group is graded again as on create. Other
+	// fields cannot change. With continuous matching the lot is then matched
+	// against the live orders, as a new lot is, so the answer may be
+	// ALLOCATED.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a bad
+	// mask path or field); NOT_FOUND (no such lot, or not the caller's);
+	// FAILED_PRECONDITION (the lot is SOLD or WITHDRAWN, or a field a trade
+	// depends on while grams are allocated, or of a lot built from
+	// receipts); ALREADY_EXISTS (the lot number is another lot's); ABORTED
+	// (stale etag).
+	UpdateLot(context.Context, *UpdateLotRequest) (*UpdateLotResponse, error)
 	mustEmbedUnimplementedRegistryServiceServer()
 }
 
@@ -854,6 +1032,24 @@ func (UnimplementedRegistryServiceServer) GetMemberStatement(context.Context, *G
 }
 func (UnimplementedRegistryServiceServer) RecordMemberPayment(context.Context, *RecordMemberPaymentRequest) (*RecordMemberPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordMemberPayment not implemented")
+}
+func (UnimplementedRegistryServiceServer) GetMember(context.Context, *GetMemberRequest) (*GetMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMember not implemented")
+}
+func (UnimplementedRegistryServiceServer) GetClassifier(context.Context, *GetClassifierRequest) (*GetClassifierResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetClassifier not implemented")
+}
+func (UnimplementedRegistryServiceServer) UpdateAssociation(context.Context, *UpdateAssociationRequest) (*UpdateAssociationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateAssociation not implemented")
+}
+func (UnimplementedRegistryServiceServer) UpdateMember(context.Context, *UpdateMemberRequest) (*UpdateMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateMember not implemented")
+}
+func (UnimplementedRegistryServiceServer) UpdateClassifier(context.Context, *UpdateClassifierRequest) (*UpdateClassifierResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateClassifier not implemented")
+}
+func (UnimplementedRegistryServiceServer) UpdateLot(context.Context, *UpdateLotRequest) (*UpdateLotResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateLot not implemented")
 }
 func (UnimplementedRegistryServiceServer) mustEmbedUnimplementedRegistryServiceServer() {}
 func (UnimplementedRegistryServiceServer) testEmbeddedByValue()                         {}
@@ -1218,6 +1414,114 @@ func _RegistryService_RecordMemberPayment_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RegistryService_GetMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).GetMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_GetMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).GetMember(ctx, req.(*GetMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_GetClassifier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetClassifierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).GetClassifier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_GetClassifier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).GetClassifier(ctx, req.(*GetClassifierRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_UpdateAssociation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateAssociationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).UpdateAssociation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_UpdateAssociation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).UpdateAssociation(ctx, req.(*UpdateAssociationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_UpdateMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).UpdateMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_UpdateMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).UpdateMember(ctx, req.(*UpdateMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_UpdateClassifier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateClassifierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).UpdateClassifier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_UpdateClassifier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).UpdateClassifier(ctx, req.(*UpdateClassifierRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_UpdateLot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateLotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).UpdateLot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_UpdateLot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).UpdateLot(ctx, req.(*UpdateLotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RegistryService_ServiceDesc is the grpc.ServiceDesc for RegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1300,6 +1604,30 @@ var RegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordMemberPayment",
 			Handler:    _RegistryService_RecordMemberPayment_Handler,
+		},
+		{
+			MethodName: "GetMember",
+			Handler:    _RegistryService_GetMember_Handler,
+		},
+		{
+			MethodName: "GetClassifier",
+			Handler:    _RegistryService_GetClassifier_Handler,
+		},
+		{
+			MethodName: "UpdateAssociation",
+			Handler:    _RegistryService_UpdateAssociation_Handler,
+		},
+		{
+			MethodName: "UpdateMember",
+			Handler:    _RegistryService_UpdateMember_Handler,
+		},
+		{
+			MethodName: "UpdateClassifier",
+			Handler:    _RegistryService_UpdateClassifier_Handler,
+		},
+		{
+			MethodName: "UpdateLot",
+			Handler:    _RegistryService_UpdateLot_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

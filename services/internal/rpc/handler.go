@@ -79,8 +79,8 @@ func ListParent[T any](ctx context.Context, p millwa.Principal, parent, collecti
 }
 
 // ListMessage is what every List request message has (AIP-132). Requests
-// with a parent or an order_by field have GetParent or GetOrderBy too, and
-// a page token is bound to them.
+// with a parent, an order_by or a search field have GetParent, GetOrderBy
+// or GetSearch too, and a page token is bound to them.
 type ListMessage interface {
 	GetPageSize() int32
 	GetPageToken() string
@@ -95,6 +95,9 @@ func ListParams(req ListMessage) millwa.ListRequest {
 	}
 	if r, ok := req.(interface{ GetOrderBy() string }); ok {
 		lr.OrderBy = r.GetOrderBy()
+	}
+	if r, ok := req.(interface{ GetSearch() string }); ok {
+		lr.Search = r.GetSearch()
 	}
 	return lr
 }

@@ -267,7 +267,9 @@ func (env *loadEnv) fixtures(ctx context.Context, opt loadOptions, progress io.W
 	}
 
 	// A measured BABY lot of 36 kg from three members: the measurement
-	// makes the service grade it, as most lots of a season are.
+	// makes the service grade it, as most lots of a season are. It has no
+	// lot number, which would have to differ from lot to lot: every lot
+	// the bench makes is a copy of this one.
 	mfd, sd, fibres, staple := 21.4, 4.1, int64(2500), 82.0
 	env.lot = &millwav1.Lot{
 		Campaign: 2026, Breed: "HUACAYA", Colour: "WHITE", DeclaredQualityGroup: "BABY",
@@ -275,8 +277,7 @@ func (env *loadEnv) fixtures(ctx context.Context, opt loadOptions, progress io.W
 		Contributions: []*millwav1.Contribution{
 			{Member: members[0], Grams: 15000}, {Member: members[1], Grams: 12000}, {Member: members[2], Grams: 9000},
 		},
-		CollectionPoint: "Centro de acopio comunal", LotNumber: "2026-0001",
-		AskPricePerKg: 2200, ClassificationDate: "2026-11-20",
+		CollectionPoint: "Centro de acopio comunal", AskPricePerKg: 2200, ClassificationDate: "2026-11-20",
 		Measurement: &millwav1.FiberSample{MeanFiberDiameterUm: &mfd, SdUm: &sd, FibersMeasured: &fibres, StapleLengthMm: &staple},
 	}
 	env.batch = make([]*millwav1.CreateLotRequest, opt.batch)

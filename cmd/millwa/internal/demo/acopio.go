@@ -141,7 +141,7 @@ func demoAcopio(ctx context.Context, stdout io.Writer, conn *grpc.ClientConn, ad
 			}
 		}
 		d, err := asWorkshop.RecordDelivery(ctx, &millwav1.RecordDeliveryRequest{Name: tr.GetName(), RequestId: rid("fleece-deliver", i),
-			DeliveredGrams: tr.GetGrams() * 98 / 100, WeighTime: timestamppb.New(time.Now().Add(-time.Hour))})
+			DeliveredGrams: tr.GetGrams() * 98 / 100, WeighTime: timestamppb.New(demoWeighTime)})
 		if err != nil {
 			return fmt.Errorf("recording the delivery of %s: %w", tr.GetName(), err)
 		}
@@ -174,7 +174,7 @@ func demoAcopio(ctx context.Context, stdout io.Writer, conn *grpc.ClientConn, ad
 			s.GetMemberDisplayName(), len(s.GetLines()), float64(s.GetDeliveredGrams())/1000, float64(s.GetSoldGrams())/1000,
 			float64(s.GetEarnedAmount())/100, float64(s.GetFeeAmount())/100, float64(s.GetBalanceAmount())/100)
 		if shown == 1 {
-			fmt.Fprintf(stdout, "    printable: GET %s\n", s.GetPdfPath())
+			fmt.Fprintf(stdout, "    printable: GET /v1/associations/{association}/members/{member}/statements/2026/statement.pdf\n")
 		}
 	}
 	fmt.Fprintf(stdout, "The %d members' statements earn S/ %.2f in all; the association withholds S/ %.2f.\n", len(members), float64(earned)/100, float64(fees)/100)
