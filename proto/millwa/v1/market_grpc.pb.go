@@ -88,6 +88,15 @@ const (
 // "purchase_order.bid_price_per_kg"; nothing is written. Every error carries
 // a google.rpc.ErrorInfo with a stable reason.
 //
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
+//
 // Retries (request_id, AIP-155). Create and state-changing RPCs take a
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
 // (a UUID is recommended) that makes retrying safe. The same id with the same
@@ -545,6 +554,15 @@ type MarketService_WatchMarketClient = grpc.ServerStreamingClient[WatchMarketRes
 // violations name every bad field by its path in the request, for example
 // "purchase_order.bid_price_per_kg"; nothing is written. Every error carries
 // a google.rpc.ErrorInfo with a stable reason.
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 //
 // Retries (request_id, AIP-155). Create and state-changing RPCs take a
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
