@@ -2,15 +2,20 @@ package grading
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
 // Violation names one invalid input field by its proto path relative to the
 // request, for example "sample.histogram.counts[3]" or
-// `group_grams["BABY"]`, and says what it must be.
+// `group_grams["BABY"]`, and says what it must be: Description in
+// English, made of Format and Args, which a transport may render in the
+// caller's language.
 type Violation struct {
 	Field       string
 	Description string
+	Format      string
+	Args        []any
 }
 
 // InputError is returned for invalid input. It lists every violation found,
@@ -39,8 +44,10 @@ func (e *InputError) Error() string {
 // violations collects Violations; its zero value is ready to use.
 type violations []Violation
 
-func (vs *violations) add(field, description string) {
-	*vs = append(*vs, Violation{Field: field, Description: description})
+// Add records that field is invalid, saying why with a constant format
+// (a message catalogue translates it by that format) and its arguments.
+func (vs *violations) Add(field, format string, args ...any) {
+	*vs = append(*vs, Violation{Field: field, Description: fmt.Sprintf(format, args...), Format: format, Args: args})
 }
 
 // err returns nil when nothing was recorded, or an *InputError.

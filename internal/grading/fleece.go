@@ -55,9 +55,9 @@ func (r *Registry) ClassifyFleece(s *Standard, groupGrams map[string]int64) (Fle
 	var vs violations
 	switch n := len(groupGrams); {
 	case n == 0:
-		vs.add("group_grams", "must have at least one entry: the grams of fibre in each quality group of "+gs.ID)
+		vs.Add("group_grams", "must have at least one entry: the grams of fibre in each quality group of %s", gs.ID)
 	case n > maxGroupEntries:
-		vs.add("group_grams", fmt.Sprintf("must have at most 50 entries, got %d", n))
+		vs.Add("group_grams", "must have at most 50 entries, got %d", n)
 	}
 	codes := make([]string, 0, len(groupGrams))
 	if len(groupGrams) <= maxGroupEntries {
@@ -71,14 +71,14 @@ func (r *Registry) ClassifyFleece(s *Standard, groupGrams map[string]int64) (Fle
 		field := "group_grams[" + strconv.Quote(code) + "]"
 		grams := groupGrams[code]
 		if !gs.HasGroup(code) {
-			vs.add(field, "is not a quality group of "+gs.ID+": use one of "+strings.Join(groupCodes(gs), ", "))
+			vs.Add(field, "is not a quality group of %s: use one of %s", gs.ID, strings.Join(groupCodes(gs), ", "))
 		}
 		switch {
 		case grams < 0:
-			vs.add(field, "must not be negative, got "+grouped(grams))
+			vs.Add(field, "must not be negative, got %s", grouped(grams))
 			continue
 		case grams > maxGroupGrams:
-			vs.add(field, "must be at most 1,000,000,000 grams, got "+grouped(grams))
+			vs.Add(field, "must be at most 1,000,000,000 grams, got %s", grouped(grams))
 			continue
 		}
 		total += grams
@@ -87,7 +87,7 @@ func (r *Registry) ClassifyFleece(s *Standard, groupGrams map[string]int64) (Fle
 		}
 	}
 	if len(vs) == 0 && total == 0 {
-		vs.add("group_grams", "must weigh more than 0 grams in all")
+		vs.Add("group_grams", "must weigh more than 0 grams in all")
 	}
 	if err := vs.err(); err != nil {
 		return FleeceResult{}, err

@@ -61,7 +61,7 @@ func (s *Standard) Grade(sample Sample) (Grade, error) {
 		for i, b := range s.Breeds {
 			codes[i] = b.Code
 		}
-		vs.add("sample.breed", fmt.Sprintf("must be one of the breeds of %s (%s), got %q", s.ID, strings.Join(codes, ", "), sample.Breed))
+		vs.Add("sample.breed", "must be one of the breeds of %s (%s), got %q", s.ID, strings.Join(codes, ", "), sample.Breed)
 	}
 	checkSample(&sample, &vs)
 	if err := vs.err(); err != nil {

@@ -92,17 +92,17 @@ func checkSample(s *Sample, vs *violations) {
 	if s.Histogram != nil && summary {
 		const why = "must be absent when sample.histogram is given: give the summary values or the histogram, not both"
 		if s.MeanFiberDiameterUm != nil {
-			vs.add("sample.mean_fiber_diameter_um", why)
+			vs.Add("sample.mean_fiber_diameter_um", why)
 		}
 		if s.SDUm != nil {
-			vs.add("sample.sd_um", why)
+			vs.Add("sample.sd_um", why)
 		}
 		if s.FibersMeasured != nil {
-			vs.add("sample.fibers_measured", why)
+			vs.Add("sample.fibers_measured", why)
 		}
 	}
 	if s.Histogram == nil && s.MeanFiberDiameterUm == nil {
-		vs.add("sample.mean_fiber_diameter_um", "is required: give the mean fibre diameter (with sd_um and fibers_measured when known) or a histogram")
+		vs.Add("sample.mean_fiber_diameter_um", "is required: give the mean fibre diameter (with sd_um and fibers_measured when known) or a histogram")
 	}
 	if v := s.MeanFiberDiameterUm; v != nil {
 		checkRange(vs, "sample.mean_fiber_diameter_um", *v, minDiameterUm, maxDiameterUm, "µm")
@@ -111,7 +111,7 @@ func checkSample(s *Sample, vs *violations) {
 		checkRange(vs, "sample.sd_um", *v, 0, maxSDUm, "µm")
 	}
 	if v := s.FibersMeasured; v != nil && (*v < 1 || *v > maxFibres) {
-		vs.add("sample.fibers_measured", "must be between 1 and 10,000,000 fibres, got "+grouped(*v))
+		vs.Add("sample.fibers_measured", "must be between 1 and 10,000,000 fibres, got %s", grouped(*v))
 	}
 	if v := s.StapleLengthMm; v != nil {
 		checkRange(vs, "sample.staple_length_mm", *v, minStapleLengthMm, maxStapleLengthMm, "mm")
@@ -125,9 +125,9 @@ func checkSample(s *Sample, vs *violations) {
 func checkRange(vs *violations, field string, v, lo, hi float64, unit string) {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
-		vs.add(field, "must be a finite number")
+		vs.Add(field, "must be a finite number")
 	case v < lo || v > hi:
-		vs.add(field, fmt.Sprintf("must be between %s and %s %s, got %s", trimmed(lo, 6), trimmed(hi, 6), unit, strconv.FormatFloat(v, 'g', -1, 64)))
+		vs.Add(field, "must be between %s and %s %s, got %s", trimmed(lo, 6), trimmed(hi, 6), unit, strconv.FormatFloat(v, 'g', -1, 64))
 	}
 }
 
@@ -137,26 +137,26 @@ func checkHistogram(h *Histogram, vs *violations) {
 	widthOK := false
 	switch w := h.WidthUm; {
 	case math.IsNaN(w) || math.IsInf(w, 0):
-		vs.add("sample.histogram.width_um", "must be a finite number")
+		vs.Add("sample.histogram.width_um", "must be a finite number")
 	case w <= 0 || w > maxClassWidthUm:
-		vs.add("sample.histogram.width_um", "must be above 0 and at most 10 µm, got "+strconv.FormatFloat(w, 'g', -1, 64))
+		vs.Add("sample.histogram.width_um", "must be above 0 and at most 10 µm, got %s", strconv.FormatFloat(w, 'g', -1, 64))
 	default:
 		widthOK = true
 	}
 	n := len(h.Counts)
 	switch {
 	case n == 0:
-		vs.add("sample.histogram.counts", "must have at least one class")
+		vs.Add("sample.histogram.counts", "must have at least one class")
 		return
 	case n > maxClasses:
-		vs.add("sample.histogram.counts", "must have at most 1,000 classes, got "+grouped(int64(n)))
+		vs.Add("sample.histogram.counts", "must have at most 1,000 classes, got %s", grouped(int64(n)))
 	}
 	var total int64
 	negative := 0
 	for i, c := range h.Counts {
 		if c < 0 {
 			if negative < maxListedCounts {
-				vs.add(fmt.Sprintf("sample.histogram.counts[%d]", i), "must not be negative, got "+grouped(c))
+				vs.Add(fmt.Sprintf("sample.histogram.counts[%d]", i), "must not be negative, got %s", grouped(c))
 			}
 			negative++
 			continue
@@ -168,20 +168,20 @@ func checkHistogram(h *Histogram, vs *violations) {
 		}
 	}
 	if negative > maxListedCounts {
-		vs.add("sample.histogram.counts", fmt.Sprintf("%d more classes are negative", negative-maxListedCounts))
+		vs.Add("sample.histogram.counts", "%d more classes are negative", negative-maxListedCounts)
 	}
 	switch {
 	case total == 0 && negative == 0:
-		vs.add("sample.histogram.counts", "must count at least one fibre")
+		vs.Add("sample.histogram.counts", "must count at least one fibre")
 	case total == math.MaxInt64:
-		vs.add("sample.histogram.counts", "must count at most 10,000,000 fibres in all")
+		vs.Add("sample.histogram.counts", "must count at most 10,000,000 fibres in all")
 	case total > maxFibres:
-		vs.add("sample.histogram.counts", "must count at most 10,000,000 fibres in all, got "+grouped(total))
+		vs.Add("sample.histogram.counts", "must count at most 10,000,000 fibres in all, got %s", grouped(total))
 	}
 	if startOK && widthOK && n <= maxClasses {
 		if end := h.StartUm + float64(n)*h.WidthUm; end > maxDiameterUm+1e-9 {
-			vs.add("sample.histogram.counts", fmt.Sprintf("%d classes of %s µm from %s µm end at %s µm: the classes must end at or below 100 µm (drop empty classes above it)",
-				n, trimmed(h.WidthUm, 6), trimmed(h.StartUm, 6), trimmed(end, 6)))
+			vs.Add("sample.histogram.counts", "%d classes of %s µm from %s µm end at %s µm: the classes must end at or below 100 µm (drop empty classes above it)",
+				n, trimmed(h.WidthUm, 6), trimmed(h.StartUm, 6), trimmed(end, 6))
 		}
 	}
 }

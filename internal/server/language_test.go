@@ -95,6 +95,18 @@ func TestErrorsInTheCallersLanguage(t *testing.T) {
 			}
 		}
 
+		// The grading engine's own violations are translated too.
+		fibres := int64(20_000_000)
+		esCtx := metadata.AppendToOutgoingContext(t.Context(), "accept-language", "es")
+		_, err := millwav1.NewGradingServiceClient(ts.dial(t, "")).GradeSample(esCtx, &millwav1.GradeSampleRequest{
+			Standard: "standards/pe-ntp-231-301-2014", Sample: &millwav1.FiberSample{FibersMeasured: &fibres}})
+		st := status.Convert(err)
+		vt := violationTexts(st)
+		if st.Code() != codes.InvalidArgument || vt["sample.fibers_measured"] != "debe estar entre 1 y 10,000,000 fibras; se recibió 20,000,000" ||
+			!strings.HasPrefix(vt["sample.mean_fiber_diameter_um"], "es obligatorio: dé el diámetro medio") {
+			t.Errorf("GradeSample in Spanish: %v %q, violations %q", st.Code(), st.Message(), vt)
+		}
+
 		// REST: the gateway forwards Accept-Language.
 		rest := []struct {
 			name, secret, acceptLanguage, path string

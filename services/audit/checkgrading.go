@@ -134,7 +134,7 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 	switch {
 	case errors.As(err, &inErr):
 		for _, v := range inErr.Violations {
-			vs.Add(prefix+strings.TrimPrefix(v.Field, "sample"), "%s", v.Description)
+			vs.Add(prefix+strings.TrimPrefix(v.Field, "sample"), v.Format, v.Args...)
 		}
 		return millwa.CheckGrading{}, vs.Err()
 	case errors.Is(err, grading.ErrNotApplicable):
@@ -168,7 +168,7 @@ func (s *Server) categoriseCheck(lot millwa.Lot, classed map[string]int64) (mill
 	if errors.As(err, &inErr) {
 		var vs millwa.Violations
 		for _, v := range inErr.Violations {
-			vs.Add("check_grading.classed_grams"+strings.TrimPrefix(v.Field, "group_grams"), "%s", v.Description)
+			vs.Add("check_grading.classed_grams"+strings.TrimPrefix(v.Field, "group_grams"), v.Format, v.Args...)
 		}
 		return millwa.CheckGrading{}, vs.Err()
 	}

@@ -179,7 +179,7 @@ func gradingError(err error, rpc string) error {
 	case errors.As(err, &in):
 		var vs millwa.Violations
 		for _, v := range in.Violations {
-			vs.Add(v.Field, "%s", v.Description)
+			vs.Add(v.Field, v.Format, v.Args...)
 		}
 		return vs.Err()
 	case errors.Is(err, grading.ErrNotApplicable):

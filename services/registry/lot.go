@@ -403,7 +403,7 @@ func gradeLot(vs *millwa.Violations, field string, st *grading.Standard, sample 
 	var in *grading.InputError
 	if errors.As(err, &in) {
 		for _, v := range in.Violations {
-			vs.Add(field+strings.TrimPrefix(v.Field, "sample"), "%s", v.Description)
+			vs.Add(field+strings.TrimPrefix(v.Field, "sample"), v.Format, v.Args...)
 		}
 		return
 	}
