@@ -78,6 +78,28 @@ func (e *NotApplicableError) Error() string {
 	return "standard " + e.Standard + " " + e.Reason + ": use " + e.Use
 }
 
+// Message is Error as a constant format and its arguments, the standard
+// and the RPC to use, so that a message catalogue can translate it.
+func (e *NotApplicableError) Message() (format string, args []any) {
+	args = []any{e.Standard, e.Use}
+	switch e.Reason {
+	case reasonNoGroups:
+		return "standard %s defines no quality groups: use %s", args
+	case reasonCategories:
+		return "standard %s defines fleece categories, not quality groups: use %s", args
+	case reasonNoFleece:
+		return "standard %s has no fleece classification: use %s", args
+	}
+	return "standard %s cannot answer this: use %s", args
+}
+
+// The reasons a standard cannot answer an operation.
+const (
+	reasonNoGroups   = "defines no quality groups"
+	reasonCategories = "defines fleece categories, not quality groups"
+	reasonNoFleece   = "has no fleece classification"
+)
+
 // Unwrap makes the error match ErrNotApplicable.
 func (e *NotApplicableError) Unwrap() error { return ErrNotApplicable }
 

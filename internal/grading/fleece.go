@@ -42,7 +42,7 @@ func (r *Registry) ClassifyFleece(s *Standard, groupGrams map[string]int64) (Fle
 	}
 	fc := s.FleeceClassification
 	if fc == nil || len(fc.Categories) == 0 {
-		return FleeceResult{}, &NotApplicableError{Standard: s.ID, Use: "GradeSample", Reason: "has no fleece classification"}
+		return FleeceResult{}, &NotApplicableError{Standard: s.ID, Use: "GradeSample", Reason: reasonNoFleece}
 	}
 	gs := s
 	if fc.GroupStandard != s.ID {

@@ -49,9 +49,9 @@ type Grade struct {
 // and never returns a group the standard does not define.
 func (s *Standard) Grade(sample Sample) (Grade, error) {
 	if len(s.QualityGroups) == 0 {
-		reason := "defines no quality groups"
+		reason := reasonNoGroups
 		if s.FleeceClassification != nil {
-			reason = "defines fleece categories, not quality groups"
+			reason = reasonCategories
 		}
 		return Grade{}, &NotApplicableError{Standard: s.ID, Use: "ClassifyFleece", Reason: reason}
 	}

@@ -9,10 +9,18 @@ package millwa
 // a new message. Messages already written in both languages map to
 // themselves.
 var messagesES = map[string]string{
+	"%s is WITHDRAWN: a withdrawn lot is off the market and gets no label":                                               "%s está WITHDRAWN (retirado): un lote retirado está fuera del mercado y no tiene rótulo",
+	"the lot's standard standards/%s defines no quality groups: check a lot of whole fleeces with classed_grams":         "la norma del lote, standards/%s, no define grupos de calidad: verifique un lote de vellones enteros con classed_grams",
+	"the lot's standard standards/%s has no fleece categories: check it with a measured sample":                          "la norma del lote, standards/%s, no tiene categorías de vellón: verifíquelo con una muestra medida",
+	"the standard cannot answer this call: check the standard's quality groups and categories":                           "la norma no puede responder a esta llamada: revise los grupos de calidad y las categorías de la norma",
+	"standard %s defines no quality groups: use %s":                                                                      "la norma %s no define grupos de calidad: use %s",
+	"standard %s defines fleece categories, not quality groups: use %s":                                                  "la norma %s define categorías de vellón, no grupos de calidad: use %s",
+	"standard %s has no fleece classification: use %s":                                                                   "la norma %s no tiene clasificación de vellones: use %s",
+	"standard %s cannot answer this: use %s":                                                                             "la norma %s no puede responder a esto: use %s",
 	"%d classes of %s µm from %s µm end at %s µm: the classes must end at or below 100 µm (drop empty classes above it)": "%d clases de %s µm desde %s µm terminan en %s µm: las clases deben terminar en 100 µm o menos (quite las clases vacías por encima)",
-	"%d more classes are negative":                "hay %d clases negativas más",
-	"is not a quality group of %s: use one of %s": "no es un grupo de calidad de %s: use uno de %s",
-	"is required: give the mean fibre diameter (with sd_um and fibers_measured when known) or a histogram": "es obligatorio: dé el diámetro medio de fibra (con sd_um y fibers_measured si los conoce) o un histograma",
+	"%d more classes are negative":                                                                                       "hay %d clases negativas más",
+	"is not a quality group of %s: use one of %s":                                                                        "no es un grupo de calidad de %s: use uno de %s",
+	"is required: give the mean fibre diameter (with sd_um and fibers_measured when known) or a histogram":               "es obligatorio: dé el diámetro medio de fibra (con sd_um y fibers_measured si los conoce) o un histograma",
 	"must be a finite number":                                                                              "debe ser un número finito",
 	"must be above 0 and at most 10 µm, got %s":                                                            "debe ser mayor que 0 y como máximo 10 µm; se recibió %s",
 	"must be at most 1,000,000,000 grams, got %s":                                                          "debe ser como máximo 1,000,000,000 gramos; se recibió %s",

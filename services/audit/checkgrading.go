@@ -117,8 +117,8 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 	const prefix = "check_grading.sample"
 	st, ok := s.standards.GradingStandard("standards/" + lot.Standard)
 	if !ok {
-		return millwa.CheckGrading{}, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "STANDARD_NOT_APPLICABLE",
-			Message: "the lot's standard standards/" + lot.Standard + " defines no quality groups: check a lot of whole fleeces with classed_grams"}
+		return millwa.CheckGrading{}, millwa.Reasonf(millwa.FailedPrecondition, "STANDARD_NOT_APPLICABLE",
+			"the lot's standard standards/%s defines no quality groups: check a lot of whole fleeces with classed_grams", lot.Standard)
 	}
 	if lot.DeclaredGroup == "" {
 		return millwa.CheckGrading{}, millwa.Errorf(millwa.FailedPrecondition, "lot %s has no declared quality group", lot.ID)
@@ -138,7 +138,7 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 		}
 		return millwa.CheckGrading{}, vs.Err()
 	case errors.Is(err, grading.ErrNotApplicable):
-		return millwa.CheckGrading{}, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "STANDARD_NOT_APPLICABLE", Message: err.Error()}
+		return millwa.CheckGrading{}, rpc.NotApplicable(err)
 	case err != nil:
 		return millwa.CheckGrading{}, err
 	}
@@ -160,8 +160,8 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 func (s *Server) categoriseCheck(lot millwa.Lot, classed map[string]int64) (millwa.CheckGrading, error) {
 	st, ok := s.standards.Get(lot.Standard)
 	if !ok || !st.HasCategories() {
-		return millwa.CheckGrading{}, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "STANDARD_NOT_APPLICABLE",
-			Message: "the lot's standard standards/" + lot.Standard + " has no fleece categories: check it with a measured sample"}
+		return millwa.CheckGrading{}, millwa.Reasonf(millwa.FailedPrecondition, "STANDARD_NOT_APPLICABLE",
+			"the lot's standard standards/%s has no fleece categories: check it with a measured sample", lot.Standard)
 	}
 	res, err := s.standards.ClassifyFleece(st, classed)
 	var inErr *grading.InputError

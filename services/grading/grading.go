@@ -173,7 +173,7 @@ func (s *Server) ClassifyFleece(_ context.Context, req *millwav1.ClassifyFleeceR
 }
 
 // gradingError turns the engine's errors into the domain's.
-func gradingError(err error, rpc string) error {
+func gradingError(err error, method string) error {
 	var in *grading.InputError
 	switch {
 	case errors.As(err, &in):
@@ -183,9 +183,9 @@ func gradingError(err error, rpc string) error {
 		}
 		return vs.Err()
 	case errors.Is(err, grading.ErrNotApplicable):
-		return &millwa.Error{Code: millwa.FailedPrecondition, Reason: "STANDARD_NOT_APPLICABLE", Message: err.Error()}
+		return rpc.NotApplicable(err)
 	}
-	return fmt.Errorf("%s: %w", rpc, err)
+	return fmt.Errorf("%s: %w", method, err)
 }
 
 func nonNil(s []string) []string {

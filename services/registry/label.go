@@ -32,8 +32,8 @@ func (s *Server) GetLotLabel(ctx context.Context, req *millwav1.GetLotLabelReque
 	}
 	name := lotName(&l)
 	if l.State == millwa.LotWithdrawn {
-		return nil, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "LOT_WITHDRAWN",
-			Message: name + " is WITHDRAWN: a withdrawn lot is off the market and gets no label"}
+		return nil, millwa.Reasonf(millwa.FailedPrecondition, "LOT_WITHDRAWN",
+			"%s is WITHDRAWN: a withdrawn lot is off the market and gets no label", name)
 	}
 	// The association and the classifier are read for the label of a lot
 	// the caller sees (a processor sees no classifier otherwise), and the

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -170,4 +171,18 @@ func StoredGrade(record, what string) (*grading.Grade, error) {
 // enum's zero, UNSPECIFIED.
 func EnumToProto[E ~int32, D ~string](values map[string]int32, prefix string, d D) E {
 	return E(values[prefix+strings.ToUpper(string(d))])
+}
+
+// NotApplicable is the FailedPrecondition (reason STANDARD_NOT_APPLICABLE)
+// of a grading error that matches grading.ErrNotApplicable: the standard
+// cannot answer the call, and the message names the RPC that can.
+func NotApplicable(err error) *millwa.Error {
+	var na *grading.NotApplicableError
+	if !errors.As(err, &na) {
+		return millwa.Reasonf(millwa.FailedPrecondition, "STANDARD_NOT_APPLICABLE", "the standard cannot answer this call: check the standard's quality groups and categories")
+	}
+	format, args := na.Message()
+	e := millwa.Errorf(millwa.FailedPrecondition, format, args...)
+	e.Reason = "STANDARD_NOT_APPLICABLE"
+	return e
 }
