@@ -11,7 +11,7 @@ import (
 // stream and the documents themselves.
 type route struct {
 	path, operationID, summary, description string
-	tag                                      string
+	tag                                     string
 	// like is the generated GET operation whose parameters the route
 	// takes ("" for none besides the path's).
 	like string
