@@ -6,10 +6,9 @@ import (
 	"testing"
 )
 
-// TestOpenAPINamesTheReportRoutes checks that the OpenAPI document, which
-// has paths only for the generated routes, leads a reader from the JSON
-// report to its page and spreadsheet forms, and says that its period takes
-// dates.
+// TestOpenAPINamesTheReportRoutes checks that the OpenAPI document leads a
+// reader from the JSON report to its page and spreadsheet forms, and says
+// that its period takes dates.
 func TestOpenAPINamesTheReportRoutes(t *testing.T) {
 	t.Parallel()
 	var doc struct {

@@ -217,15 +217,20 @@ func tagOperations(doc *openapi3.T) {
 	for _, t := range doc.Tags {
 		declared[t.Name] = true
 	}
+	var added []string
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			for _, t := range op.Tags {
 				if !declared[t] {
 					declared[t] = true
-					doc.Tags = append(doc.Tags, &openapi3.Tag{Name: t, Description: tagDescriptions[t]})
+					added = append(added, t)
 				}
 			}
 		}
+	}
+	sort.Strings(added)
+	for _, t := range added {
+		doc.Tags = append(doc.Tags, &openapi3.Tag{Name: t, Description: tagDescriptions[t]})
 	}
 }
 
