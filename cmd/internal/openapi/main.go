@@ -75,6 +75,7 @@ func convert(swagger []byte) ([]byte, error) {
 	describeInt64(doc)
 	addRoutes(doc)
 	addExamples(doc)
+	answerClientErrors(doc)
 	tagOperations(doc)
 	pruneSchemas(doc)
 	var buf bytes.Buffer
@@ -257,6 +258,25 @@ func pruneSchemas(doc *openapi3.T) {
 		}
 		if !removed {
 			return
+		}
+	}
+}
+
+// answerClientErrors gives every operation that has a default (error)
+// answer a 4XX one of the same schema, so that clients and linters see
+// which answers are the caller's to fix.
+func answerClientErrors(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			def := op.Responses.Default()
+			if def == nil || def.Value == nil || op.Responses.Value("4XX") != nil {
+				continue
+			}
+			op.Responses.Set("4XX", &openapi3.ResponseRef{Value: openapi3.NewResponse().
+				WithDescription("A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code " +
+					"(400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, " +
+					"400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After).").
+				WithContent(def.Value.Content)})
 		}
 	}
 }

@@ -128,12 +128,15 @@ func addRoutes(doc *openapi3.T) {
 		op.Responses.Set("200", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription("OK").WithContent(content)})
 		if r.public {
 			op.Security = &openapi3.SecurityRequirements{}
-			op.Responses.Delete("default")
-		} else {
-			op.Responses.Set("default", &openapi3.ResponseRef{Value: openapi3.NewResponse().
-				WithDescription("An error, as google.rpc.Status JSON with the HTTP code of its gRPC code.").
-				WithJSONSchemaRef(openapi3.NewSchemaRef("#/components/schemas/rpcStatus", nil))})
 		}
+		if r.operationID == "GetHealth" {
+			op.Responses.Set("503", &openapi3.ResponseRef{Value: openapi3.NewResponse().
+				WithDescription("Not serving, with the reason as text.").
+				WithContent(openapi3.Content{"text/plain": openapi3.NewMediaType().WithSchema(openapi3.NewStringSchema())})})
+		}
+		op.Responses.Set("default", &openapi3.ResponseRef{Value: openapi3.NewResponse().
+			WithDescription("An error, as google.rpc.Status JSON with the HTTP code of its gRPC code.").
+			WithJSONSchemaRef(openapi3.NewSchemaRef("#/components/schemas/rpcStatus", nil))})
 		doc.AddOperation(r.path, "GET", op)
 	}
 }
