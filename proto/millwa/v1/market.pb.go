@@ -3444,30 +3444,30 @@ var File_millwa_v1_market_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
-	"\x16millwa/v1/market.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xdf\x02\n" +
+	"\x16millwa/v1/market.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xf8\x02\n" +
 	"\tProcessor\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1d\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\"\n" +
 	"\n" +
-	"legal_name\x18\x02 \x01(\tR\tlegalName\x12\x10\n" +
-	"\x03ruc\x18\x03 \x01(\tR\x03ruc\x12\x16\n" +
-	"\x06ubigeo\x18\x04 \x01(\tR\x06ubigeo\x12%\n" +
-	"\x0eplant_location\x18\x05 \x01(\tR\rplantLocation\x12,\n" +
-	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactR\acontact\x12@\n" +
+	"legal_name\x18\x02 \x01(\tB\x03\xe0A\x02R\tlegalName\x12\x15\n" +
+	"\x03ruc\x18\x03 \x01(\tB\x03\xe0A\x02R\x03ruc\x12\x1b\n" +
+	"\x06ubigeo\x18\x04 \x01(\tB\x03\xe0A\x02R\x06ubigeo\x12*\n" +
+	"\x0eplant_location\x18\x05 \x01(\tB\x03\xe0A\x02R\rplantLocation\x121\n" +
+	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactB\x03\xe0A\x02R\acontact\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
-	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\"\xca\x06\n" +
+	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\"\xd9\x06\n" +
 	"\rPurchaseOrder\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1a\n" +
-	"\bstandard\x18\x02 \x01(\tR\bstandard\x126\n" +
-	"\x17accepted_quality_groups\x18\x03 \x03(\tR\x15acceptedQualityGroups\x12)\n" +
+	"\bstandard\x18\x02 \x01(\tR\bstandard\x12;\n" +
+	"\x17accepted_quality_groups\x18\x03 \x03(\tB\x03\xe0A\x02R\x15acceptedQualityGroups\x12)\n" +
 	"\x10accepted_colours\x18\x04 \x03(\tR\x0facceptedColours\x12'\n" +
 	"\x0faccepted_breeds\x18\x05 \x03(\tR\x0eacceptedBreeds\x12?\n" +
-	"\x1amax_mean_fiber_diameter_um\x18\x06 \x01(\x01H\x00R\x16maxMeanFiberDiameterUm\x88\x01\x01\x12%\n" +
-	"\x0equantity_grams\x18\a \x01(\x03R\rquantityGrams\x12'\n" +
-	"\rmin_lot_grams\x18\b \x01(\x03H\x01R\vminLotGrams\x88\x01\x01\x12'\n" +
-	"\x10bid_price_per_kg\x18\t \x01(\x03R\rbidPricePerKg\x12#\n" +
+	"\x1amax_mean_fiber_diameter_um\x18\x06 \x01(\x01H\x00R\x16maxMeanFiberDiameterUm\x88\x01\x01\x12*\n" +
+	"\x0equantity_grams\x18\a \x01(\x03B\x03\xe0A\x02R\rquantityGrams\x12'\n" +
+	"\rmin_lot_grams\x18\b \x01(\x03H\x01R\vminLotGrams\x88\x01\x01\x12,\n" +
+	"\x10bid_price_per_kg\x18\t \x01(\x03B\x03\xe0A\x02R\rbidPricePerKg\x12#\n" +
 	"\rcurrency_code\x18\n" +
 	" \x01(\tR\fcurrencyCode\x12'\n" +
 	"\x0fdelivery_ubigeo\x18\v \x01(\tR\x0edeliveryUbigeo\x12@\n" +

@@ -4939,26 +4939,26 @@ var File_millwa_v1_registry_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\x82\x03\n" +
+	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\x96\x03\n" +
 	"\vAssociation\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1d\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\"\n" +
 	"\n" +
-	"legal_name\x18\x02 \x01(\tR\tlegalName\x12\x10\n" +
-	"\x03ruc\x18\x03 \x01(\tR\x03ruc\x12\x16\n" +
-	"\x06ubigeo\x18\x04 \x01(\tR\x06ubigeo\x12\x1c\n" +
-	"\tcommunity\x18\x05 \x01(\tR\tcommunity\x12,\n" +
-	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactR\acontact\x12@\n" +
+	"legal_name\x18\x02 \x01(\tB\x03\xe0A\x02R\tlegalName\x12\x15\n" +
+	"\x03ruc\x18\x03 \x01(\tB\x03\xe0A\x02R\x03ruc\x12\x1b\n" +
+	"\x06ubigeo\x18\x04 \x01(\tB\x03\xe0A\x02R\x06ubigeo\x12\x1c\n" +
+	"\tcommunity\x18\x05 \x01(\tR\tcommunity\x121\n" +
+	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactB\x03\xe0A\x02R\acontact\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
 	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\x12(\n" +
 	"\x10fee_basis_points\x18\n" +
-	" \x01(\x05R\x0efeeBasisPoints\"\xca\x02\n" +
+	" \x01(\x05R\x0efeeBasisPoints\"\xd4\x02\n" +
 	"\x06Member\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
-	"\x03dni\x18\x03 \x01(\tR\x03dni\x12%\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12\x15\n" +
+	"\x03dni\x18\x03 \x01(\tB\x03\xe0A\x02R\x03dni\x12%\n" +
 	"\x03sex\x18\x04 \x01(\x0e2\x0e.millwa.v1.SexB\x03\xe0A\x02R\x03sex\x12 \n" +
 	"\therd_size\x18\x05 \x01(\x05H\x00R\bherdSize\x88\x01\x01\x12@\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
@@ -4967,14 +4967,14 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"updateTime\x12\x17\n" +
 	"\x04etag\x18\b \x01(\tB\x03\xe0A\x03R\x04etagB\f\n" +
 	"\n" +
-	"_herd_size\"\xf1\x02\n" +
+	"_herd_size\"\x85\x03\n" +
 	"\n" +
 	"Classifier\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
-	"\x03dni\x18\x03 \x01(\tR\x03dni\x121\n" +
-	"\x14certification_number\x18\x04 \x01(\tR\x13certificationNumber\x12-\n" +
-	"\x12certification_date\x18\x05 \x01(\tR\x11certificationDate\x12\x16\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12\x15\n" +
+	"\x03dni\x18\x03 \x01(\tB\x03\xe0A\x02R\x03dni\x126\n" +
+	"\x14certification_number\x18\x04 \x01(\tB\x03\xe0A\x02R\x13certificationNumber\x122\n" +
+	"\x12certification_date\x18\x05 \x01(\tB\x03\xe0A\x02R\x11certificationDate\x12\x16\n" +
 	"\x06member\x18\x06 \x01(\tR\x06member\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
@@ -4983,23 +4983,23 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\"<\n" +
 	"\fContribution\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xdc\t\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xfa\t\n" +
 	"\x03Lot\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1a\n" +
-	"\bstandard\x18\x02 \x01(\tR\bstandard\x12\x1a\n" +
-	"\bcampaign\x18\x03 \x01(\x05R\bcampaign\x12\x14\n" +
-	"\x05breed\x18\x04 \x01(\tR\x05breed\x12\x16\n" +
-	"\x06colour\x18\x05 \x01(\tR\x06colour\x124\n" +
-	"\x16declared_quality_group\x18\x06 \x01(\tR\x14declaredQualityGroup\x12\x1e\n" +
+	"\bstandard\x18\x02 \x01(\tR\bstandard\x12\x1f\n" +
+	"\bcampaign\x18\x03 \x01(\x05B\x03\xe0A\x02R\bcampaign\x12\x19\n" +
+	"\x05breed\x18\x04 \x01(\tB\x03\xe0A\x02R\x05breed\x12\x1b\n" +
+	"\x06colour\x18\x05 \x01(\tB\x03\xe0A\x02R\x06colour\x129\n" +
+	"\x16declared_quality_group\x18\x06 \x01(\tB\x03\xe0A\x02R\x14declaredQualityGroup\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\a \x01(\tR\n" +
-	"classifier\x12(\n" +
-	"\x10net_weight_grams\x18\b \x01(\x03R\x0enetWeightGrams\x12=\n" +
+	"classifier\x12-\n" +
+	"\x10net_weight_grams\x18\b \x01(\x03B\x03\xe0A\x02R\x0enetWeightGrams\x12=\n" +
 	"\rcontributions\x18\t \x03(\v2\x17.millwa.v1.ContributionR\rcontributions\x12)\n" +
 	"\x10collection_point\x18\n" +
 	" \x01(\tR\x0fcollectionPoint\x128\n" +
-	"\vmeasurement\x18\v \x01(\v2\x16.millwa.v1.FiberSampleR\vmeasurement\x12'\n" +
-	"\x10ask_price_per_kg\x18\f \x01(\x03R\raskPricePerKg\x12#\n" +
+	"\vmeasurement\x18\v \x01(\v2\x16.millwa.v1.FiberSampleR\vmeasurement\x12,\n" +
+	"\x10ask_price_per_kg\x18\f \x01(\x03B\x03\xe0A\x02R\raskPricePerKg\x12#\n" +
 	"\rcurrency_code\x18\r \x01(\tR\fcurrencyCode\x12\x1d\n" +
 	"\n" +
 	"lot_number\x18\x0e \x01(\tR\tlotNumber\x12/\n" +
@@ -5020,19 +5020,19 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\asources\x18\x1b \x03(\v2\x14.millwa.v1.LotSourceR\asources\";\n" +
 	"\tLotSource\x12\x18\n" +
 	"\areceipt\x18\x01 \x01(\tR\areceipt\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xf0\a\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\x89\b\n" +
 	"\aReceipt\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x16\n" +
-	"\x06member\x18\x02 \x01(\tR\x06member\x12\x1a\n" +
-	"\bstandard\x18\x03 \x01(\tR\bstandard\x12\x1a\n" +
-	"\bcampaign\x18\x04 \x01(\x05R\bcampaign\x12)\n" +
-	"\x10collection_point\x18\x05 \x01(\tR\x0fcollectionPoint\x12!\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1b\n" +
+	"\x06member\x18\x02 \x01(\tB\x03\xe0A\x02R\x06member\x12\x1a\n" +
+	"\bstandard\x18\x03 \x01(\tR\bstandard\x12\x1f\n" +
+	"\bcampaign\x18\x04 \x01(\x05B\x03\xe0A\x02R\bcampaign\x12.\n" +
+	"\x10collection_point\x18\x05 \x01(\tB\x03\xe0A\x02R\x0fcollectionPoint\x12!\n" +
 	"\freceive_date\x18\x06 \x01(\tR\vreceiveDate\x12\x14\n" +
 	"\x05breed\x18\a \x01(\tR\x05breed\x12\x16\n" +
-	"\x06colour\x18\b \x01(\tR\x06colour\x12!\n" +
-	"\ffleece_count\x18\t \x01(\x05R\vfleeceCount\x12(\n" +
+	"\x06colour\x18\b \x01(\tR\x06colour\x12&\n" +
+	"\ffleece_count\x18\t \x01(\x05B\x03\xe0A\x02R\vfleeceCount\x12-\n" +
 	"\x10net_weight_grams\x18\n" +
-	" \x01(\x03R\x0enetWeightGrams\x12\x1e\n" +
+	" \x01(\x03B\x03\xe0A\x02R\x0enetWeightGrams\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\v \x01(\tR\n" +
 	"classifier\x12C\n" +

@@ -2007,7 +2007,7 @@ export interface components {
              *     characters; printed as the origin on lot labels.
              */
             community?: string;
-            contact?: components["schemas"]["v1Contact"];
+            contact: components["schemas"]["v1Contact"];
             /**
              * Format: date-time
              * @description When the association was registered. Output only.
@@ -2026,21 +2026,21 @@ export interface components {
              */
             feeBasisPoints?: number;
             /** @description Registered legal name, 1 to 200 characters. */
-            legalName?: string;
+            legalName: string;
             /** @description Resource name, "associations/{association}". Output only. */
             readonly name?: string;
             /**
              * @description Taxpayer number (RUC): 11 digits whose last digit is the check digit of
              *     the first ten (SUNAT's rule), starting with 20 (a legal entity).
              */
-            ruc?: string;
+            ruc: string;
             /**
              * @description INEI ubigeo code of the district of the association's seat: 6 digits,
              *     the first two one of the 25 departments ("01" to "25"), province and
              *     district parts not "00". For example "210101" (Puno, Puno, Puno). Lots
              *     take their origin from it.
              */
-            ubigeo?: string;
+            ubigeo: string;
             /**
              * Format: date-time
              * @description When the association last changed. Output only.
@@ -2288,24 +2288,24 @@ export interface components {
              * @description Date the certificate was issued, as "YYYY-MM-DD" (ISO 8601 calendar
              *     date); not in the future.
              */
-            certificationDate?: string;
+            certificationDate: string;
             /**
              * @description Number of the competence certificate (for example SINEACE's), 1 to 64
              *     characters.
              */
-            certificationNumber?: string;
+            certificationNumber: string;
             /**
              * Format: date-time
              * @description When the classifier was registered. Output only.
              */
             readonly createTime?: string;
             /** @description Full name of the person, 1 to 200 characters. */
-            displayName?: string;
+            displayName: string;
             /**
              * @description National identity document (DNI): exactly 8 digits, unique among the
              *     association's classifiers.
              */
-            dni?: string;
+            dni: string;
             /** @description Opaque version of the classifier; changes on every change. Output only. */
             readonly etag?: string;
             /**
@@ -2627,7 +2627,7 @@ export interface components {
             /** @description E-mail address, at most 254 characters. */
             email?: string;
             /** @description Full name of the contact person, 1 to 200 characters. */
-            personName?: string;
+            personName: string;
             /**
              * @description Phone number in international form, for example "+51 951 234 567";
              *     at most 32 characters.
@@ -3117,16 +3117,16 @@ export interface components {
              *
              *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
              */
-            askPricePerKg?: string;
+            askPricePerKg: string;
             /** @description Breed code of the standard: "HUACAYA" or "SURI". */
-            breed?: string;
+            breed: string;
             /**
              * Format: int32
              * @description Shearing campaign (season), as the calendar year in which it starts,
              *     2000 to next year; for example 2026 for the November 2026 to April 2027
              *     season.
              */
-            campaign?: number;
+            campaign: number;
             /**
              * @description Date the lot was classed and bagged, as "YYYY-MM-DD"; not in the future.
              *     Default: the creation date in Peru (UTC-5). Printed on the label.
@@ -3143,7 +3143,7 @@ export interface components {
              * @description Colour code of the standard's colour table, for example "WHITE",
              *     "LIGHT_FAWN", "BLACK".
              */
-            colour?: string;
+            colour: string;
             /**
              * @description Members' contributions: 1 to 1,000 entries, distinct members, whose
              *     grams sum exactly to net_weight_grams. Empty in a request that gives
@@ -3166,7 +3166,7 @@ export interface components {
              *     under a standard of whole fleeces (standards/pe-ntp-231-300-2014) a
              *     fleece category, for example "EXTRAFINA".
              */
-            declaredQualityGroup?: string;
+            declaredQualityGroup: string;
             /**
              * @description True when the measurement contradicts the declared group beyond its
              *     uncertainty: measured_grade.quality_group differs from
@@ -3203,7 +3203,7 @@ export interface components {
              *
              *     An int64, sent and received as a decimal string. Grams.
              */
-            netWeightGrams?: string;
+            netWeightGrams: string;
             /**
              * @description Receipts the lot's grams come from, instead of contributions: 1 to
              *     1,000 distinct receipts of the association, ACTIVE, of the lot's
@@ -3429,12 +3429,12 @@ export interface components {
              */
             readonly createTime?: string;
             /** @description Full name of the person, 1 to 200 characters. */
-            displayName?: string;
+            displayName: string;
             /**
              * @description National identity document (DNI): exactly 8 digits, unique within the
              *     association.
              */
-            dni?: string;
+            dni: string;
             /** @description Opaque version of the member; changes on every change. Output only. */
             readonly etag?: string;
             /**
@@ -3629,7 +3629,7 @@ export interface components {
          *     in Arequipa).
          */
         v1Processor: {
-            contact?: components["schemas"]["v1Contact"];
+            contact: components["schemas"]["v1Contact"];
             /**
              * Format: date-time
              * @description When the processor was registered. Output only.
@@ -3638,26 +3638,26 @@ export interface components {
             /** @description Opaque version of the processor; changes on every change. Output only. */
             readonly etag?: string;
             /** @description Registered legal name, 1 to 200 characters. */
-            legalName?: string;
+            legalName: string;
             /** @description Resource name, "processors/{processor}". Output only. */
             readonly name?: string;
             /**
              * @description Address of the processing plant, where lots are delivered by default, 1
              *     to 300 characters.
              */
-            plantLocation?: string;
+            plantLocation: string;
             /**
              * @description Taxpayer number (RUC): 11 digits whose last digit is the check digit of
              *     the first ten (SUNAT's rule), starting with 10 (a natural person with a
              *     business: an artisan or a small workshop), 15 or 17 (other persons
              *     SUNAT registers) or 20 (a legal entity); unique.
              */
-            ruc?: string;
+            ruc: string;
             /**
              * @description INEI ubigeo code of the district of the processing plant: 6 digits, the
              *     first two one of the 25 departments, for example "040101" (Arequipa).
              */
-            ubigeo?: string;
+            ubigeo: string;
             /**
              * Format: date-time
              * @description When the processor last changed. Output only.
@@ -3745,7 +3745,7 @@ export interface components {
              *     ("standards/pe-ntp-231-300-2014") fleece categories, for example
              *     ["EXTRAFINA"].
              */
-            acceptedQualityGroups?: string[];
+            acceptedQualityGroups: string[];
             /**
              * Format: int64
              * @description Bid price per kilogram, in minor units of currency_code (céntimos for
@@ -3753,7 +3753,7 @@ export interface components {
              *
              *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
              */
-            bidPricePerKg?: string;
+            bidPricePerKg: string;
             /**
              * Format: date-time
              * @description When the order was placed. Output only.
@@ -3812,7 +3812,7 @@ export interface components {
              *
              *     An int64, sent and received as a decimal string. Grams.
              */
-            quantityGrams?: string;
+            quantityGrams: string;
             /**
              * @description Standard whose codes the order uses, "standards/{standard}"; default
              *     "standards/pe-ntp-231-301-2014". Only lots of this standard match.
@@ -3882,7 +3882,7 @@ export interface components {
              * Format: int32
              * @description Shearing campaign, the calendar year it starts, 2000 to next year.
              */
-            campaign?: number;
+            campaign: number;
             /**
              * @description Resource name of the classifier of the same association who classed
              *     or categorised the fleece,
@@ -3890,7 +3890,7 @@ export interface components {
              */
             classifier?: string;
             /** @description Where the fleece was received, 1 to 200 characters. */
-            collectionPoint?: string;
+            collectionPoint: string;
             /** @description Colour code of the standard, for example "WHITE". */
             colour?: string;
             /**
@@ -3909,7 +3909,7 @@ export interface components {
              * Format: int32
              * @description Number of fleeces delivered, 1 to 10,000.
              */
-            fleeceCount?: number;
+            fleeceCount: number;
             /**
              * @description Grams of each quality group of the standard, by code, for example
              *     {"BABY": 1200, "FLEECE": 2300}; they sum exactly to net_weight_grams.
@@ -3922,7 +3922,7 @@ export interface components {
              * @description Resource name of the member who delivered,
              *     "associations/{association}/members/{member}".
              */
-            member?: string;
+            member: string;
             /** @description The member's full name, for the slip. Output only. */
             readonly memberDisplayName?: string;
             /**
@@ -3936,7 +3936,7 @@ export interface components {
              *
              *     An int64, sent and received as a decimal string. Grams.
              */
-            netWeightGrams?: string;
+            netWeightGrams: string;
             /**
              * Format: int64
              * @description Sequential number per association and campaign, from 1, with no gaps.
@@ -5405,7 +5405,7 @@ export interface operations {
                      *     characters; printed as the origin on lot labels.
                      */
                     community?: string;
-                    contact?: components["schemas"]["v1Contact"];
+                    contact: components["schemas"]["v1Contact"];
                     /**
                      * Format: date-time
                      * @description When the association was registered. Output only.
@@ -5424,19 +5424,19 @@ export interface operations {
                      */
                     feeBasisPoints?: number;
                     /** @description Registered legal name, 1 to 200 characters. */
-                    legalName?: string;
+                    legalName: string;
                     /**
                      * @description Taxpayer number (RUC): 11 digits whose last digit is the check digit of
                      *     the first ten (SUNAT's rule), starting with 20 (a legal entity).
                      */
-                    ruc?: string;
+                    ruc: string;
                     /**
                      * @description INEI ubigeo code of the district of the association's seat: 6 digits,
                      *     the first two one of the 25 departments ("01" to "25"), province and
                      *     district parts not "00". For example "210101" (Puno, Puno, Puno). Lots
                      *     take their origin from it.
                      */
-                    ubigeo?: string;
+                    ubigeo: string;
                     /**
                      * Format: date-time
                      * @description When the association last changed. Output only.
@@ -5656,24 +5656,24 @@ export interface operations {
                      * @description Date the certificate was issued, as "YYYY-MM-DD" (ISO 8601 calendar
                      *     date); not in the future.
                      */
-                    certificationDate?: string;
+                    certificationDate: string;
                     /**
                      * @description Number of the competence certificate (for example SINEACE's), 1 to 64
                      *     characters.
                      */
-                    certificationNumber?: string;
+                    certificationNumber: string;
                     /**
                      * Format: date-time
                      * @description When the classifier was registered. Output only.
                      */
                     readonly createTime?: string;
                     /** @description Full name of the person, 1 to 200 characters. */
-                    displayName?: string;
+                    displayName: string;
                     /**
                      * @description National identity document (DNI): exactly 8 digits, unique among the
                      *     association's classifiers.
                      */
-                    dni?: string;
+                    dni: string;
                     /** @description Opaque version of the classifier; changes on every change. Output only. */
                     readonly etag?: string;
                     /**
@@ -5921,16 +5921,16 @@ export interface operations {
                      * @description Asking price per kilogram, in minor units of currency_code (céntimos for
                      *     PEN), 1 to 100,000,000.
                      */
-                    askPricePerKg?: string;
+                    askPricePerKg: string;
                     /** @description Breed code of the standard: "HUACAYA" or "SURI". */
-                    breed?: string;
+                    breed: string;
                     /**
                      * Format: int32
                      * @description Shearing campaign (season), as the calendar year in which it starts,
                      *     2000 to next year; for example 2026 for the November 2026 to April 2027
                      *     season.
                      */
-                    campaign?: number;
+                    campaign: number;
                     /**
                      * @description Date the lot was classed and bagged, as "YYYY-MM-DD"; not in the future.
                      *     Default: the creation date in Peru (UTC-5). Printed on the label.
@@ -5947,7 +5947,7 @@ export interface operations {
                      * @description Colour code of the standard's colour table, for example "WHITE",
                      *     "LIGHT_FAWN", "BLACK".
                      */
-                    colour?: string;
+                    colour: string;
                     /**
                      * @description Members' contributions: 1 to 1,000 entries, distinct members, whose
                      *     grams sum exactly to net_weight_grams. Empty in a request that gives
@@ -5970,7 +5970,7 @@ export interface operations {
                      *     under a standard of whole fleeces (standards/pe-ntp-231-300-2014) a
                      *     fleece category, for example "EXTRAFINA".
                      */
-                    declaredQualityGroup?: string;
+                    declaredQualityGroup: string;
                     /**
                      * @description True when the measurement contradicts the declared group beyond its
                      *     uncertainty: measured_grade.quality_group differs from
@@ -6003,7 +6003,7 @@ export interface operations {
                      * Format: int64
                      * @description Net weight of the lot in grams, 1 to 100,000,000 (100 t).
                      */
-                    netWeightGrams?: string;
+                    netWeightGrams: string;
                     /**
                      * @description Receipts the lot's grams come from, instead of contributions: 1 to
                      *     1,000 distinct receipts of the association, ACTIVE, of the lot's
@@ -6505,12 +6505,12 @@ export interface operations {
                      */
                     readonly createTime?: string;
                     /** @description Full name of the person, 1 to 200 characters. */
-                    displayName?: string;
+                    displayName: string;
                     /**
                      * @description National identity document (DNI): exactly 8 digits, unique within the
                      *     association.
                      */
-                    dni?: string;
+                    dni: string;
                     /** @description Opaque version of the member; changes on every change. Output only. */
                     readonly etag?: string;
                     /**
@@ -7949,13 +7949,13 @@ export interface operations {
                      *     ("standards/pe-ntp-231-300-2014") fleece categories, for example
                      *     ["EXTRAFINA"].
                      */
-                    acceptedQualityGroups?: string[];
+                    acceptedQualityGroups: string[];
                     /**
                      * Format: int64
                      * @description Bid price per kilogram, in minor units of currency_code (céntimos for
                      *     PEN), 1 to 100,000,000.
                      */
-                    bidPricePerKg?: string;
+                    bidPricePerKg: string;
                     /**
                      * Format: date-time
                      * @description When the order was placed. Output only.
@@ -8003,7 +8003,7 @@ export interface operations {
                      * Format: int64
                      * @description Quantity wanted in grams, 1 to 10,000,000,000 (10,000 t).
                      */
-                    quantityGrams?: string;
+                    quantityGrams: string;
                     /**
                      * @description Standard whose codes the order uses, "standards/{standard}"; default
                      *     "standards/pe-ntp-231-301-2014". Only lots of this standard match.
