@@ -12,15 +12,25 @@ var (
 	openAPIDoc  []byte
 )
 
+// version is set at build time with
+// -ldflags "-X github.com/millwa/millwa/gateway.version=…", as the
+// container image's build does beside main.version.
+var version = "dev"
+
 // BuildVersion is the version of the running binary, for the OpenAPI
-// document's info.version: the main module's version when it was built
-// from a tagged module (go install …@v1.2.3), else the VCS revision Go
-// stamps into binaries built in a checkout (its first 12 hex digits,
-// "-dirty" when the tree had changes), else "0.0.0-dev" (tests, go run).
+// document's info.version, read as `millwa version` reads it: the version
+// set at build time when there is one, else the main module's version when
+// it was built from a tagged module (go install …@v1.2.3), else "dev-" and
+// the first 12 hex digits of the VCS revision Go stamps into binaries built
+// in a checkout ("-dirty" added when the tree had changes), else "dev"
+// (tests, go run).
 func BuildVersion() string {
+	if version != "dev" {
+		return version
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "0.0.0-dev"
+		return version
 	}
 	if v := info.Main.Version; v != "" && v != "(devel)" {
 		return v
@@ -34,16 +44,14 @@ func BuildVersion() string {
 			modified = s.Value
 		}
 	}
-	if revision == "" {
-		return "0.0.0-dev"
+	if len(revision) < 12 {
+		return version
 	}
-	if len(revision) > 12 {
-		revision = revision[:12]
-	}
+	v := "dev-" + revision[:12]
 	if modified == "true" {
-		revision += "-dirty"
+		v += "-dirty"
 	}
-	return "0.0.0-" + revision
+	return v
 }
 
 // withVersion returns the document with info.version set to version,
