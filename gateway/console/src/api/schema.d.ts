@@ -571,13 +571,21 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * WithdrawLot takes a lot off the market (state WITHDRAWN). Only a lot
-         *     with no gram allocated can be withdrawn; withdrawal is final.
+         * WithdrawLot takes what is left of a lot on offer off the market;
+         *     withdrawal is final. A lot with no gram allocated becomes WITHDRAWN,
+         *     all its grams withdrawn_grams. An ALLOCATED lot with grams still on
+         *     offer stays ALLOCATED with its trades, which go on to delivery and
+         *     payment; its unallocated rest becomes withdrawn_grams, so that neither
+         *     continuous matching nor a clearing allocates it again, and grams that
+         *     its trades give back later (a cancelled order, a declined trade) are
+         *     withdrawn too. When its trades are all PAID it becomes SOLD; when none
+         *     holds grams any more, WITHDRAWN.
          * @description Caller: admin; the association itself. Errors: INVALID_ARGUMENT
          *     (malformed name); NOT_FOUND (no such lot, or not the caller's);
-         *     FAILED_PRECONDITION (the lot is not AVAILABLE or has grams allocated;
-         *     the message names the current state); ABORTED (etag is stale, or the
-         *     same request_id is still being processed).
+         *     FAILED_PRECONDITION (nothing is left on offer: the lot is SOLD,
+         *     WITHDRAWN, fully allocated or its rest already withdrawn; the message
+         *     names the state and the grams); ABORTED (etag is stale, or the same
+         *     request_id is still being processed).
          */
         post: operations["RegistryService_WithdrawLot"];
         delete?: never;
@@ -1549,6 +1557,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trades/{trade}:decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DeclineTrade is the association's refusal of a MATCHED trade: the trade
+         *     becomes DECLINED with the reason given, its grams return to the lot
+         *     (the lot's allocated_grams decrease; with nothing left allocated it is
+         *     AVAILABLE again), and the purchase order's filled_grams decrease, so
+         *     that it can be filled again (FILLED or PARTIALLY_FILLED becomes
+         *     PARTIALLY_FILLED, or OPEN with nothing left filled). That order is
+         *     never matched with that lot again, neither by continuous matching nor
+         *     by a clearing. With continuous matching, the lot's freed grams are
+         *     then matched at once against the other live orders, and the order
+         *     against the other lots on offer, in the same transaction. A lot whose
+         *     rest was withdrawn (see RegistryService.WithdrawLot) keeps the
+         *     returned grams off the market. Writes one audit event and a
+         *     MARKET_EVENT_TYPE_TRADE_DECLINED event that both parties see, with the
+         *     reason.
+         * @description Caller: admin; the association of the trade's lot. Errors:
+         *     INVALID_ARGUMENT (malformed name, reason missing or too long);
+         *     NOT_FOUND (no such trade, or not the caller's); PERMISSION_DENIED (a
+         *     processor or another role); FAILED_PRECONDITION (the trade is not
+         *     MATCHED; the message names its state); ABORTED (etag is stale, or the
+         *     same request_id is still being processed).
+         */
+        post: operations["MarketService_DeclineTrade"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trades/{trade}:recordDelivery": {
         parameters: {
             query?: never;
@@ -1687,6 +1733,25 @@ export interface components {
              *     ABORTED.
              */
             etag?: string;
+            /**
+             * @description Optional client-chosen id, 1 to 64 printable ASCII characters, that
+             *     makes a retry return the first answer (see MarketService).
+             */
+            requestId?: string;
+        };
+        /** @description DeclineTradeRequest is the request of DeclineTrade. */
+        MarketServiceDeclineTradeBody: {
+            /**
+             * @description Optional etag of the trade as last read; if the trade has changed since:
+             *     ABORTED.
+             */
+            etag?: string;
+            /**
+             * @description Why the association declines, free text of 1 to 500 characters (for
+             *     example "the fibre was sold at the fair"); the processor reads it on
+             *     the trade (Trade.decline_reason). Required.
+             */
+            reason: string;
             /**
              * @description Optional client-chosen id, 1 to 64 printable ASCII characters, that
              *     makes a retry return the first answer (see MarketService).
@@ -2686,6 +2751,10 @@ export interface components {
              */
             requestId?: string;
         };
+        /** @description DeclineTradeResponse is the response of DeclineTrade. */
+        v1DeclineTradeResponse: {
+            trade?: components["schemas"]["v1Trade"];
+        };
         /**
          * @description DiameterBand is a range of mean fibre diameter in micrometres. Both ends
          *     are inclusive and written to the standard's diameter_resolution_um: the
@@ -3232,6 +3301,16 @@ export interface components {
              *     only.
              */
             readonly updateTime?: string;
+            /**
+             * Format: int64
+             * @description Grams the association took off the market (WithdrawLot): all of a
+             *     WITHDRAWN lot's, the unallocated rest of a lot withdrawn while
+             *     ALLOCATED (or then SOLD), 0 otherwise. What is on offer is
+             *     net_weight_grams - allocated_grams - withdrawn_grams. Output only.
+             *
+             *     An int64, sent and received as a decimal string. Grams.
+             */
+            readonly withdrawnGrams?: string;
         };
         /**
          * @description LotLabel is the content of a lot's bale label (rotulado). Printable forms
@@ -3346,9 +3425,15 @@ export interface components {
          *      - LOT_STATE_UNSPECIFIED: Never used.
          *      - LOT_STATE_AVAILABLE: On offer; no gram is allocated.
          *      - LOT_STATE_ALLOCATED: Some or all grams are allocated to trades by the market; the rest
-         *     (net_weight_grams - allocated_grams) stays on offer.
-         *      - LOT_STATE_SOLD: Every gram is allocated and every trade on the lot is PAID. Final.
-         *      - LOT_STATE_WITHDRAWN: Taken off the market by the association (WithdrawLot). Final.
+         *     (net_weight_grams - allocated_grams - withdrawn_grams) stays on offer.
+         *     With withdrawn_grams above 0, the association withdrew that rest
+         *     (WithdrawLot): nothing is on offer, the trades stand, and grams that
+         *     a cancelled or declined trade gives back are withdrawn too.
+         *      - LOT_STATE_SOLD: Every gram is allocated or withdrawn, and every trade on the lot is
+         *     PAID. Final.
+         *      - LOT_STATE_WITHDRAWN: Taken off the market by the association (WithdrawLot) with nothing
+         *     allocated, or left with nothing allocated after its rest was
+         *     withdrawn and its trades were cancelled or declined. Final.
          * @default LOT_STATE_UNSPECIFIED
          * @enum {string}
          */
@@ -3828,7 +3913,9 @@ export interface components {
         /**
          * @description PurchaseOrderState is where a purchase order is in its life:
          *     OPEN -> PARTIALLY_FILLED -> FILLED; CANCELLED from OPEN, PARTIALLY_FILLED
-         *     or FILLED; EXPIRED from OPEN or PARTIALLY_FILLED.
+         *     or FILLED; EXPIRED from OPEN or PARTIALLY_FILLED. A declined trade
+         *     (DeclineTrade) gives its grams back: a FILLED or PARTIALLY_FILLED order
+         *     becomes PARTIALLY_FILLED again, or OPEN with nothing left filled.
          *
          *      - PURCHASE_ORDER_STATE_UNSPECIFIED: Never used.
          *      - PURCHASE_ORDER_STATE_OPEN: On the market; no gram allocated yet.
@@ -4335,6 +4422,16 @@ export interface components {
             /** @description ISO 4217 code of the trade's currency. Output only. */
             readonly currencyCode?: string;
             /**
+             * @description Why the association declined the trade (DeclineTradeRequest.reason);
+             *     empty unless DECLINED. Output only.
+             */
+            readonly declineReason?: string;
+            /**
+             * Format: date-time
+             * @description When the trade was declined; absent unless DECLINED. Output only.
+             */
+            readonly declineTime?: string;
+            /**
              * Format: date-time
              * @description When the delivery was recorded. Output only.
              */
@@ -4442,7 +4539,8 @@ export interface components {
         };
         /**
          * @description TradeState is where a trade is in its life:
-         *     MATCHED -> CONFIRMED -> DELIVERED -> PAID, or MATCHED -> CANCELLED.
+         *     MATCHED -> CONFIRMED -> DELIVERED -> PAID, or MATCHED -> CANCELLED, or
+         *     MATCHED -> DECLINED.
          *
          *      - TRADE_STATE_UNSPECIFIED: Never used.
          *      - TRADE_STATE_MATCHED: The market allocated the grams; waiting for both sides to confirm.
@@ -4452,10 +4550,13 @@ export interface components {
          *      - TRADE_STATE_PAID: The processor's payments (RecordPayment) reached the amount due. Final.
          *      - TRADE_STATE_CANCELLED: The order was cancelled or expired before both sides confirmed; the
          *     grams went back to the lot. Final.
+         *      - TRADE_STATE_DECLINED: The association refused the MATCHED trade (DeclineTrade); the grams
+         *     went back to the lot and the order, and that order is never matched
+         *     with that lot again. decline_reason says why. Final.
          * @default TRADE_STATE_UNSPECIFIED
          * @enum {string}
          */
-        v1TradeState: "TRADE_STATE_UNSPECIFIED" | "TRADE_STATE_MATCHED" | "TRADE_STATE_CONFIRMED" | "TRADE_STATE_DELIVERED" | "TRADE_STATE_PAID" | "TRADE_STATE_CANCELLED";
+        v1TradeState: "TRADE_STATE_UNSPECIFIED" | "TRADE_STATE_MATCHED" | "TRADE_STATE_CONFIRMED" | "TRADE_STATE_DELIVERED" | "TRADE_STATE_PAID" | "TRADE_STATE_CANCELLED" | "TRADE_STATE_DECLINED";
         /**
          * @description VerifyAuditLogRequest is the range of the chain to verify. Empty verifies
          *     the whole chain.
@@ -6032,6 +6133,14 @@ export interface operations {
                      *     only.
                      */
                     readonly updateTime?: string;
+                    /**
+                     * Format: int64
+                     * @description Grams the association took off the market (WithdrawLot): all of a
+                     *     WITHDRAWN lot's, the unallocated rest of a lot withdrawn while
+                     *     ALLOCATED (or then SOLD), 0 otherwise. What is on offer is
+                     *     net_weight_grams - allocated_grams - withdrawn_grams. Output only.
+                     */
+                    readonly withdrawnGrams?: string;
                 };
             };
         };
@@ -8286,7 +8395,7 @@ export interface operations {
                 pageToken?: string;
                 /**
                  * @description Filter (grammar in MarketService). Fields: `state` (=, !=: MATCHED,
-                 *     CONFIRMED, DELIVERED, PAID, CANCELLED), `purchase_order`, `lot`,
+                 *     CONFIRMED, DELIVERED, PAID, CANCELLED, DECLINED), `purchase_order`, `lot`,
                  *     `association`, `processor` (=, resource names), `clearing_id` (=),
                  *     `quality_group`, `colour`, `breed` (=, !=), `region` (ubigeo prefix of
                  *     the lot's origin, =), `create_time`, `confirm_time` (all operators).
@@ -8396,6 +8505,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ConfirmTradeResponse"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_DeclineTrade: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarketServiceDeclineTradeBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1DeclineTradeResponse"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
