@@ -32,16 +32,31 @@ import (
 // body is read when Content-Length says so, or as soon as the limit is passed.
 const MaxBodyBytes = 1 << 20
 
-//go:embed openapi/millwa.swagger.json
+//go:embed openapi/millwa.swagger.json openapi/millwa.openapi.json
 var openAPI embed.FS
 
-// OpenAPI returns the OpenAPI (Swagger 2.0) document of the REST API.
-func OpenAPI() []byte {
+// OpenAPIV2 returns the Swagger 2.0 document of the REST API, as
+// protoc-gen-openapiv2 writes it; the gateway serves it at /openapi.v2.json.
+func OpenAPIV2() []byte {
 	b, err := openAPI.ReadFile("openapi/millwa.swagger.json")
 	if err != nil {
 		panic(err) // embedded at build time; cannot fail
 	}
 	return b
+}
+
+// OpenAPI returns the OpenAPI 3.1 document of the REST API, served at
+// /openapi.json, with info.version set to the build's version (see
+// BuildVersion).
+func OpenAPI() []byte {
+	openAPIOnce.Do(func() {
+		b, err := openAPI.ReadFile("openapi/millwa.openapi.json")
+		if err != nil {
+			panic(err) // embedded at build time; cannot fail
+		}
+		openAPIDoc = withVersion(b, BuildVersion())
+	})
+	return openAPIDoc
 }
 
 // Options are the parts of the HTTP side that the server supplies.
@@ -117,6 +132,10 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(OpenAPI())
+	})
+	root.HandleFunc("GET /openapi.v2.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(OpenAPIV2())
 	})
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

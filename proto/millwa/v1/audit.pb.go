@@ -7,6 +7,7 @@
 package millwav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -3431,26 +3432,26 @@ var File_millwa_v1_audit_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x15millwa/v1/audit.proto\x12\tmillwa.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\x1a\x18millwa/v1/identity.proto\"\xa7\x02\n" +
-	"\x06Agency\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x18\n" +
-	"\aregions\x18\x03 \x03(\tR\aregions\x12\x10\n" +
+	"\x15millwa/v1/audit.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\x1a\x18millwa/v1/identity.proto\"\xc5\x02\n" +
+	"\x06Agency\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12\x1d\n" +
+	"\aregions\x18\x03 \x03(\tB\x03\xe0A\x02R\aregions\x12\x10\n" +
 	"\x03ruc\x18\x04 \x01(\tR\x03ruc\x12,\n" +
-	"\acontact\x18\x05 \x01(\v2\x12.millwa.v1.ContactR\acontact\x12;\n" +
-	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\b \x01(\tR\x04etag\"_\n" +
-	"\x13CreateAgencyRequest\x12)\n" +
-	"\x06agency\x18\x01 \x01(\v2\x11.millwa.v1.AgencyR\x06agency\x12\x1d\n" +
+	"\acontact\x18\x05 \x01(\v2\x12.millwa.v1.ContactR\acontact\x12@\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\b \x01(\tB\x03\xe0A\x03R\x04etag\"d\n" +
+	"\x13CreateAgencyRequest\x12.\n" +
+	"\x06agency\x18\x01 \x01(\v2\x11.millwa.v1.AgencyB\x03\xe0A\x02R\x06agency\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"A\n" +
 	"\x14CreateAgencyResponse\x12)\n" +
-	"\x06agency\x18\x01 \x01(\v2\x11.millwa.v1.AgencyR\x06agency\"&\n" +
-	"\x10GetAgencyRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\">\n" +
+	"\x06agency\x18\x01 \x01(\v2\x11.millwa.v1.AgencyR\x06agency\"+\n" +
+	"\x10GetAgencyRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\">\n" +
 	"\x11GetAgencyResponse\x12)\n" +
 	"\x06agency\x18\x01 \x01(\v2\x11.millwa.v1.AgencyR\x06agency\"i\n" +
 	"\x13ListAgenciesRequest\x12\x1b\n" +
@@ -3460,12 +3461,12 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\"m\n" +
 	"\x14ListAgenciesResponse\x12-\n" +
 	"\bagencies\x18\x01 \x03(\v2\x11.millwa.v1.AgencyR\bagencies\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe6\x02\n" +
-	"\x1aProposeSamplingPlanRequest\x12\x16\n" +
-	"\x06region\x18\x01 \x01(\tR\x06region\x129\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x02\n" +
+	"\x1aProposeSamplingPlanRequest\x12\x1b\n" +
+	"\x06region\x18\x01 \x01(\tB\x03\xe0A\x02R\x06region\x12>\n" +
 	"\n" +
-	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x17\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\tstartTime\x12:\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\aendTime\x12\x17\n" +
 	"\x04seed\x18\x04 \x01(\x03H\x00R\x04seed\x88\x01\x01\x128\n" +
 	"\n" +
 	"as_of_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12+\n" +
@@ -3475,7 +3476,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x06parent\x18\b \x01(\tR\x06parentB\a\n" +
 	"\x05_seed\"[\n" +
 	"\x1bProposeSamplingPlanResponse\x12<\n" +
-	"\rsampling_plan\x18\x01 \x01(\v2\x17.millwa.v1.SamplingPlanR\fsamplingPlan\"\x84\x04\n" +
+	"\rsampling_plan\x18\x01 \x01(\v2\x17.millwa.v1.SamplingPlanR\fsamplingPlan\"\x93\x04\n" +
 	"\fSamplingPlan\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x129\n" +
 	"\n" +
@@ -3487,12 +3488,12 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04rule\x18\x06 \x01(\x0e2\x17.millwa.v1.SamplingRuleR\x04rule\x12\x1b\n" +
 	"\tlot_count\x18\a \x01(\x05R\blotCount\x12!\n" +
 	"\fsample_count\x18\b \x01(\x05R\vsampleCount\x12J\n" +
-	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\x12\x12\n" +
+	"\x12classifier_samples\x18\t \x03(\v2\x1b.millwa.v1.ClassifierSampleR\x11classifierSamples\x12\x17\n" +
 	"\x04name\x18\n" +
-	" \x01(\tR\x04name\x12;\n" +
-	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12\x12\n" +
-	"\x04etag\x18\f \x01(\tR\x04etag\"\x85\x04\n" +
+	" \x01(\tB\x03\xe0A\x03R\x04name\x12@\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12\x17\n" +
+	"\x04etag\x18\f \x01(\tB\x03\xe0A\x03R\x04etag\"\x94\x04\n" +
 	"\x10ClassifierSample\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\tR\n" +
@@ -3504,19 +3505,19 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\vsample_size\x18\x06 \x01(\x05R\n" +
 	"sampleSize\x12\x12\n" +
 	"\x04lots\x18\a \x03(\tR\x04lots\x120\n" +
-	"\x06reason\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\x06reason\x126\n" +
-	"\x17classifier_display_name\x18\t \x01(\tR\x15classifierDisplayName\x128\n" +
+	"\x06reason\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\x06reason\x12;\n" +
+	"\x17classifier_display_name\x18\t \x01(\tB\x03\xe0A\x03R\x15classifierDisplayName\x12=\n" +
 	"\x18association_display_name\x18\n" +
-	" \x01(\tR\x16associationDisplayName\x12\x1f\n" +
-	"\vlot_numbers\x18\v \x03(\tR\n" +
+	" \x01(\tB\x03\xe0A\x03R\x16associationDisplayName\x12$\n" +
+	"\vlot_numbers\x18\v \x03(\tB\x03\xe0A\x03R\n" +
 	"lotNumbersB\x18\n" +
-	"\x16_recent_weighted_kappa\",\n" +
-	"\x16GetSamplingPlanRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"W\n" +
+	"\x16_recent_weighted_kappa\"1\n" +
+	"\x16GetSamplingPlanRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"W\n" +
 	"\x17GetSamplingPlanResponse\x12<\n" +
-	"\rsampling_plan\x18\x01 \x01(\v2\x17.millwa.v1.SamplingPlanR\fsamplingPlan\"\xa1\x01\n" +
-	"\x18ListSamplingPlansRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\rsampling_plan\x18\x01 \x01(\v2\x17.millwa.v1.SamplingPlanR\fsamplingPlan\"\xa6\x01\n" +
+	"\x18ListSamplingPlansRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
@@ -3524,43 +3525,43 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x83\x01\n" +
 	"\x19ListSamplingPlansResponse\x12>\n" +
 	"\x0esampling_plans\x18\x01 \x03(\v2\x17.millwa.v1.SamplingPlanR\rsamplingPlans\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfe\x05\n" +
-	"\fCheckGrading\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
-	"\x03lot\x18\x02 \x01(\tR\x03lot\x12.\n" +
-	"\x06sample\x18\x03 \x01(\v2\x16.millwa.v1.FiberSampleR\x06sample\x12;\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x06\n" +
+	"\fCheckGrading\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x15\n" +
+	"\x03lot\x18\x02 \x01(\tB\x03\xe0A\x02R\x03lot\x123\n" +
+	"\x06sample\x18\x03 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\x12;\n" +
 	"\vsample_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"sampleTime\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04note\x121\n" +
-	"\vcheck_grade\x18\x06 \x01(\v2\x10.millwa.v1.GradeR\n" +
-	"checkGrade\x124\n" +
-	"\x16declared_quality_group\x18\a \x01(\tR\x14declaredQualityGroup\x120\n" +
-	"\x14market_quality_group\x18\b \x01(\tR\x12marketQualityGroup\x122\n" +
-	"\tagreement\x18\t \x01(\x0e2\x14.millwa.v1.AgreementR\tagreement\x12!\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\x126\n" +
+	"\vcheck_grade\x18\x06 \x01(\v2\x10.millwa.v1.GradeB\x03\xe0A\x03R\n" +
+	"checkGrade\x129\n" +
+	"\x16declared_quality_group\x18\a \x01(\tB\x03\xe0A\x03R\x14declaredQualityGroup\x125\n" +
+	"\x14market_quality_group\x18\b \x01(\tB\x03\xe0A\x03R\x12marketQualityGroup\x127\n" +
+	"\tagreement\x18\t \x01(\x0e2\x14.millwa.v1.AgreementB\x03\xe0A\x03R\tagreement\x12&\n" +
 	"\fgroup_offset\x18\n" +
-	" \x01(\x05R\vgroupOffset\x12\x1e\n" +
+	" \x01(\x05B\x03\xe0A\x03R\vgroupOffset\x12#\n" +
 	"\n" +
-	"classifier\x18\v \x01(\tR\n" +
-	"classifier\x12\x16\n" +
-	"\x06region\x18\f \x01(\tR\x06region\x12;\n" +
-	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0f \x01(\tR\x04etag\x12N\n" +
+	"classifier\x18\v \x01(\tB\x03\xe0A\x03R\n" +
+	"classifier\x12\x1b\n" +
+	"\x06region\x18\f \x01(\tB\x03\xe0A\x03R\x06region\x12@\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\x0f \x01(\tB\x03\xe0A\x03R\x04etag\x12N\n" +
 	"\rclassed_grams\x18\x10 \x03(\v2).millwa.v1.CheckGrading.ClassedGramsEntryR\fclassedGrams\x1a?\n" +
 	"\x11ClassedGramsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x90\x01\n" +
-	"\x19RecordCheckGradingRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12<\n" +
-	"\rcheck_grading\x18\x02 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\x12\x1d\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x9a\x01\n" +
+	"\x19RecordCheckGradingRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12A\n" +
+	"\rcheck_grading\x18\x02 \x01(\v2\x17.millwa.v1.CheckGradingB\x03\xe0A\x02R\fcheckGrading\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"Z\n" +
 	"\x1aRecordCheckGradingResponse\x12<\n" +
-	"\rcheck_grading\x18\x01 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\"\xa1\x01\n" +
-	"\x18ListCheckGradingsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\rcheck_grading\x18\x01 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\"\xa6\x01\n" +
+	"\x18ListCheckGradingsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
@@ -3568,22 +3569,22 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x83\x01\n" +
 	"\x19ListCheckGradingsResponse\x12>\n" +
 	"\x0echeck_gradings\x18\x01 \x03(\v2\x17.millwa.v1.CheckGradingR\rcheckGradings\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd6\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe0\x02\n" +
 	"\x1bGetConsistencyReportRequest\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\"\n" +
 	"\vassociation\x18\x02 \x01(\tH\x00R\vassociation\x12 \n" +
 	"\n" +
 	"classifier\x18\x03 \x01(\tH\x00R\n" +
-	"classifier\x129\n" +
+	"classifier\x12>\n" +
 	"\n" +
-	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1a\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\tstartTime\x12:\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\aendTime\x12\x1a\n" +
 	"\bstandard\x18\x06 \x01(\tR\bstandard\x12,\n" +
 	"\x0fkappa_threshold\x18\a \x01(\x01H\x01R\x0ekappaThreshold\x88\x01\x01B\a\n" +
 	"\x05scopeB\x12\n" +
 	"\x10_kappa_threshold\"k\n" +
 	"\x1cGetConsistencyReportResponse\x12K\n" +
-	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xe1\a\n" +
+	"\x12consistency_report\x18\x01 \x01(\v2\x1c.millwa.v1.ConsistencyReportR\x11consistencyReport\"\xf0\a\n" +
 	"\x11ConsistencyReport\x12\x18\n" +
 	"\x06region\x18\x01 \x01(\tH\x00R\x06region\x12\"\n" +
 	"\vassociation\x18\x02 \x01(\tH\x00R\vassociation\x12 \n" +
@@ -3604,11 +3605,11 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\aoverall\x18\r \x01(\v2\x1e.millwa.v1.AgreementStatisticsR\aoverall\x12E\n" +
 	"\x10confusion_matrix\x18\x0e \x01(\v2\x1a.millwa.v1.ConfusionMatrixR\x0fconfusionMatrix\x12`\n" +
 	"\x1bclassifiers_below_threshold\x18\x0f \x03(\v2 .millwa.v1.ClassifierConsistencyR\x19classifiersBelowThreshold\x12G\n" +
-	"\x11monthly_agreement\x18\x10 \x03(\v2\x1a.millwa.v1.PeriodAgreementR\x10monthlyAgreement\x12\x1f\n" +
-	"\vregion_name\x18\x11 \x01(\tR\n" +
-	"regionName\x128\n" +
-	"\x18association_display_name\x18\x12 \x01(\tR\x16associationDisplayName\x126\n" +
-	"\x17classifier_display_name\x18\x13 \x01(\tR\x15classifierDisplayNameB\a\n" +
+	"\x11monthly_agreement\x18\x10 \x03(\v2\x1a.millwa.v1.PeriodAgreementR\x10monthlyAgreement\x12$\n" +
+	"\vregion_name\x18\x11 \x01(\tB\x03\xe0A\x03R\n" +
+	"regionName\x12=\n" +
+	"\x18association_display_name\x18\x12 \x01(\tB\x03\xe0A\x03R\x16associationDisplayName\x12;\n" +
+	"\x17classifier_display_name\x18\x13 \x01(\tB\x03\xe0A\x03R\x15classifierDisplayNameB\a\n" +
 	"\x05scope\"\xac\x05\n" +
 	"\x13AgreementStatistics\x12\x1f\n" +
 	"\vcheck_count\x18\x01 \x01(\x05R\n" +
@@ -3634,41 +3635,41 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x04rows\x18\x02 \x03(\v2\x1d.millwa.v1.ConfusionMatrixRowR\x04rows\"q\n" +
 	"\x12ConfusionMatrixRow\x124\n" +
 	"\x16declared_quality_group\x18\x01 \x01(\tR\x14declaredQualityGroup\x12%\n" +
-	"\x0echecked_counts\x18\x02 \x03(\x05R\rcheckedCounts\"\xe9\x01\n" +
+	"\x0echecked_counts\x18\x02 \x03(\x05R\rcheckedCounts\"\xf3\x01\n" +
 	"\x15ClassifierConsistency\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\tR\n" +
 	"classifier\x12>\n" +
 	"\n" +
 	"statistics\x18\x02 \x01(\v2\x1e.millwa.v1.AgreementStatisticsR\n" +
-	"statistics\x126\n" +
-	"\x17classifier_display_name\x18\x03 \x01(\tR\x15classifierDisplayName\x128\n" +
-	"\x18association_display_name\x18\x04 \x01(\tR\x16associationDisplayName\"\xc3\x01\n" +
+	"statistics\x12;\n" +
+	"\x17classifier_display_name\x18\x03 \x01(\tB\x03\xe0A\x03R\x15classifierDisplayName\x12=\n" +
+	"\x18association_display_name\x18\x04 \x01(\tB\x03\xe0A\x03R\x16associationDisplayName\"\xc3\x01\n" +
 	"\x0fPeriodAgreement\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12>\n" +
 	"\n" +
 	"statistics\x18\x03 \x01(\v2\x1e.millwa.v1.AgreementStatisticsR\n" +
-	"statistics\"\xb0\x03\n" +
+	"statistics\"\xf1\x03\n" +
 	"\n" +
-	"AuditEvent\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12\x14\n" +
-	"\x05actor\x18\x03 \x01(\tR\x05actor\x12.\n" +
+	"AuditEvent\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1f\n" +
+	"\bsequence\x18\x02 \x01(\x03B\x03\xe0A\x03R\bsequence\x12\x19\n" +
+	"\x05actor\x18\x03 \x01(\tB\x03\xe0A\x03R\x05actor\x123\n" +
 	"\n" +
-	"actor_role\x18\x04 \x01(\x0e2\x0f.millwa.v1.RoleR\tactorRole\x12-\n" +
-	"\x12actor_organisation\x18\x05 \x01(\tR\x11actorOrganisation\x12\x16\n" +
-	"\x06method\x18\x06 \x01(\tR\x06method\x12\x1a\n" +
-	"\bresource\x18\a \x01(\tR\bresource\x12\x16\n" +
-	"\x06action\x18\b \x01(\tR\x06action\x12\x16\n" +
-	"\x06region\x18\t \x01(\tR\x06region\x12#\n" +
+	"actor_role\x18\x04 \x01(\x0e2\x0f.millwa.v1.RoleB\x03\xe0A\x03R\tactorRole\x122\n" +
+	"\x12actor_organisation\x18\x05 \x01(\tB\x03\xe0A\x03R\x11actorOrganisation\x12\x1b\n" +
+	"\x06method\x18\x06 \x01(\tB\x03\xe0A\x03R\x06method\x12\x1f\n" +
+	"\bresource\x18\a \x01(\tB\x03\xe0A\x03R\bresource\x12\x1b\n" +
+	"\x06action\x18\b \x01(\tB\x03\xe0A\x03R\x06action\x12\x1b\n" +
+	"\x06region\x18\t \x01(\tB\x03\xe0A\x03R\x06region\x12(\n" +
 	"\rchange_digest\x18\n" +
-	" \x01(\tR\fchangeDigest\x12;\n" +
-	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12#\n" +
-	"\rprevious_hash\x18\f \x01(\tR\fpreviousHash\x12\x12\n" +
-	"\x04hash\x18\r \x01(\tR\x04hash\"\x87\x01\n" +
+	" \x01(\tB\x03\xe0A\x03R\fchangeDigest\x12@\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12(\n" +
+	"\rprevious_hash\x18\f \x01(\tB\x03\xe0A\x03R\fpreviousHash\x12\x17\n" +
+	"\x04hash\x18\r \x01(\tB\x03\xe0A\x03R\x04hash\"\x87\x01\n" +
 	"\x16ListAuditEventsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +

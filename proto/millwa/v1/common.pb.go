@@ -7,6 +7,7 @@
 package millwav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -526,12 +527,12 @@ var File_millwa_v1_common_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_common_proto_rawDesc = "" +
 	"\n" +
-	"\x16millwa/v1/common.proto\x12\tmillwa.v1\"/\n" +
+	"\x16millwa/v1/common.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\"/\n" +
 	"\rLocalizedText\x12\x0e\n" +
 	"\x02es\x18\x01 \x01(\tR\x02es\x12\x0e\n" +
-	"\x02en\x18\x02 \x01(\tR\x02en\"V\n" +
-	"\aContact\x12\x1f\n" +
-	"\vperson_name\x18\x01 \x01(\tR\n" +
+	"\x02en\x18\x02 \x01(\tR\x02en\"[\n" +
+	"\aContact\x12$\n" +
+	"\vperson_name\x18\x01 \x01(\tB\x03\xe0A\x02R\n" +
 	"personName\x12\x14\n" +
 	"\x05phone\x18\x02 \x01(\tR\x05phone\x12\x14\n" +
 	"\x05email\x18\x03 \x01(\tR\x05email\"a\n" +

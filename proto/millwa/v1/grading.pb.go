@@ -7,6 +7,7 @@
 package millwav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1326,28 +1327,28 @@ var File_millwa_v1_grading_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_grading_proto_rawDesc = "" +
 	"\n" +
-	"\x17millwa/v1/grading.proto\x12\tmillwa.v1\x1a\x16millwa/v1/common.proto\"\xd6\x05\n" +
-	"\bStandard\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
-	"\vstandard_id\x18\x02 \x01(\tR\n" +
-	"standardId\x12.\n" +
-	"\x05title\x18\x03 \x01(\v2\x18.millwa.v1.LocalizedTextR\x05title\x12!\n" +
-	"\fcountry_code\x18\x04 \x01(\tR\vcountryCode\x12\x1c\n" +
-	"\tpublisher\x18\x05 \x01(\tR\tpublisher\x12!\n" +
-	"\fedition_year\x18\x06 \x01(\x05R\veditionYear\x12\x16\n" +
-	"\x06source\x18\a \x01(\tR\x06source\x125\n" +
+	"\x17millwa/v1/grading.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16millwa/v1/common.proto\"\xa6\x06\n" +
+	"\bStandard\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12$\n" +
+	"\vstandard_id\x18\x02 \x01(\tB\x03\xe0A\x03R\n" +
+	"standardId\x123\n" +
+	"\x05title\x18\x03 \x01(\v2\x18.millwa.v1.LocalizedTextB\x03\xe0A\x03R\x05title\x12&\n" +
+	"\fcountry_code\x18\x04 \x01(\tB\x03\xe0A\x03R\vcountryCode\x12!\n" +
+	"\tpublisher\x18\x05 \x01(\tB\x03\xe0A\x03R\tpublisher\x12&\n" +
+	"\fedition_year\x18\x06 \x01(\x05B\x03\xe0A\x03R\veditionYear\x12\x1b\n" +
+	"\x06source\x18\a \x01(\tB\x03\xe0A\x03R\x06source\x12:\n" +
 	"\n" +
-	"confidence\x18\b \x01(\x0e2\x15.millwa.v1.ConfidenceR\n" +
-	"confidence\x12+\n" +
-	"\x05notes\x18\t \x03(\v2\x15.millwa.v1.SourceNoteR\x05notes\x124\n" +
+	"confidence\x18\b \x01(\x0e2\x15.millwa.v1.ConfidenceB\x03\xe0A\x03R\n" +
+	"confidence\x120\n" +
+	"\x05notes\x18\t \x03(\v2\x15.millwa.v1.SourceNoteB\x03\xe0A\x03R\x05notes\x129\n" +
 	"\x16diameter_resolution_um\x18\n" +
-	" \x01(\x01R\x14diameterResolutionUm\x12>\n" +
-	"\x0equality_groups\x18\v \x03(\v2\x17.millwa.v1.QualityGroupR\rqualityGroups\x12C\n" +
-	"\x11short_fiber_group\x18\f \x01(\v2\x17.millwa.v1.QualityGroupR\x0fshortFiberGroup\x120\n" +
-	"\acolours\x18\r \x03(\v2\x16.millwa.v1.FiberColourR\acolours\x12.\n" +
-	"\x06breeds\x18\x0e \x03(\v2\x16.millwa.v1.AlpacaBreedR\x06breeds\x12T\n" +
-	"\x15fleece_classification\x18\x0f \x01(\v2\x1f.millwa.v1.FleeceClassificationR\x14fleeceClassification\x12\x12\n" +
-	"\x04etag\x18\x10 \x01(\tR\x04etag\"q\n" +
+	" \x01(\x01B\x03\xe0A\x03R\x14diameterResolutionUm\x12C\n" +
+	"\x0equality_groups\x18\v \x03(\v2\x17.millwa.v1.QualityGroupB\x03\xe0A\x03R\rqualityGroups\x12H\n" +
+	"\x11short_fiber_group\x18\f \x01(\v2\x17.millwa.v1.QualityGroupB\x03\xe0A\x03R\x0fshortFiberGroup\x125\n" +
+	"\acolours\x18\r \x03(\v2\x16.millwa.v1.FiberColourB\x03\xe0A\x03R\acolours\x123\n" +
+	"\x06breeds\x18\x0e \x03(\v2\x16.millwa.v1.AlpacaBreedB\x03\xe0A\x03R\x06breeds\x12Y\n" +
+	"\x15fleece_classification\x18\x0f \x01(\v2\x1f.millwa.v1.FleeceClassificationB\x03\xe0A\x03R\x14fleeceClassification\x12\x17\n" +
+	"\x04etag\x18\x10 \x01(\tB\x03\xe0A\x03R\x04etag\"q\n" +
 	"\n" +
 	"SourceNote\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x125\n" +
@@ -1393,14 +1394,14 @@ const file_millwa_v1_grading_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\"r\n" +
 	"\x15ListStandardsResponse\x121\n" +
 	"\tstandards\x18\x01 \x03(\v2\x13.millwa.v1.StandardR\tstandards\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"(\n" +
-	"\x12GetStandardRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"-\n" +
+	"\x12GetStandardRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"F\n" +
 	"\x13GetStandardResponse\x12/\n" +
-	"\bstandard\x18\x01 \x01(\v2\x13.millwa.v1.StandardR\bstandard\"`\n" +
-	"\x12GradeSampleRequest\x12\x1a\n" +
-	"\bstandard\x18\x01 \x01(\tR\bstandard\x12.\n" +
-	"\x06sample\x18\x02 \x01(\v2\x16.millwa.v1.FiberSampleR\x06sample\"\xd1\x02\n" +
+	"\bstandard\x18\x01 \x01(\v2\x13.millwa.v1.StandardR\bstandard\"j\n" +
+	"\x12GradeSampleRequest\x12\x1f\n" +
+	"\bstandard\x18\x01 \x01(\tB\x03\xe0A\x02R\bstandard\x123\n" +
+	"\x06sample\x18\x02 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\"\xd1\x02\n" +
 	"\x13GradeSampleResponse\x12#\n" +
 	"\rquality_group\x18\x01 \x01(\tR\fqualityGroup\x12F\n" +
 	"\x12quality_group_name\x18\x02 \x01(\v2\x18.millwa.v1.LocalizedTextR\x10qualityGroupName\x121\n" +
@@ -1410,9 +1411,9 @@ const file_millwa_v1_grading_proto_rawDesc = "" +
 	"borderline\x12\"\n" +
 	"\falternatives\x18\x05 \x03(\tR\falternatives\x12:\n" +
 	"\vexplanation\x18\x06 \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanation\x12\x1a\n" +
-	"\bstandard\x18\a \x01(\tR\bstandard\"\xc5\x01\n" +
-	"\x15ClassifyFleeceRequest\x12\x1a\n" +
-	"\bstandard\x18\x01 \x01(\tR\bstandard\x12Q\n" +
+	"\bstandard\x18\a \x01(\tR\bstandard\"\xca\x01\n" +
+	"\x15ClassifyFleeceRequest\x12\x1f\n" +
+	"\bstandard\x18\x01 \x01(\tB\x03\xe0A\x02R\bstandard\x12Q\n" +
 	"\vgroup_grams\x18\x02 \x03(\v20.millwa.v1.ClassifyFleeceRequest.GroupGramsEntryR\n" +
 	"groupGrams\x1a=\n" +
 	"\x0fGroupGramsEntry\x12\x10\n" +

@@ -7,6 +7,7 @@
 package millwav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -829,27 +830,27 @@ var File_millwa_v1_identity_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\x18millwa/v1/identity.proto\x12\tmillwa.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x05\n" +
-	"\x06ApiKey\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
-	"\x04role\x18\x03 \x01(\x0e2\x0f.millwa.v1.RoleR\x04role\x12\"\n" +
+	"\x18millwa/v1/identity.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x05\n" +
+	"\x06ApiKey\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12(\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x0f.millwa.v1.RoleB\x03\xe0A\x02R\x04role\x12\"\n" +
 	"\forganisation\x18\x04 \x01(\tR\forganisation\x12\x1b\n" +
-	"\torg_admin\x18\x05 \x01(\bR\borgAdmin\x12\x1d\n" +
+	"\torg_admin\x18\x05 \x01(\bR\borgAdmin\x12\"\n" +
 	"\n" +
-	"key_prefix\x18\x06 \x01(\tR\tkeyPrefix\x12;\n" +
+	"key_prefix\x18\x06 \x01(\tB\x03\xe0A\x03R\tkeyPrefix\x12;\n" +
 	"\vexpire_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\x12;\n" +
-	"\vrevoke_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"revokeTime\x12>\n" +
-	"\rlast_use_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vlastUseTime\x12-\n" +
+	"expireTime\x12@\n" +
+	"\vrevoke_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"revokeTime\x12C\n" +
+	"\rlast_use_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vlastUseTime\x122\n" +
 	"\x05state\x18\n" +
-	" \x01(\x0e2\x17.millwa.v1.ApiKey.StateR\x05state\x12;\n" +
-	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\r \x01(\tR\x04etag\"V\n" +
+	" \x01(\x0e2\x17.millwa.v1.ApiKey.StateB\x03\xe0A\x03R\x05state\x12@\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\r \x01(\tB\x03\xe0A\x03R\x04etag\"V\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fSTATE_ACTIVE\x10\x01\x12\x11\n" +
@@ -864,9 +865,9 @@ const file_millwa_v1_identity_proto_rawDesc = "" +
 	"\aregions\x18\x05 \x03(\tR\aregions\x12\x1b\n" +
 	"\torg_admin\x18\x06 \x01(\bR\borgAdmin\x12;\n" +
 	"\vexpire_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"`\n" +
-	"\x13CreateApiKeyRequest\x12*\n" +
-	"\aapi_key\x18\x01 \x01(\v2\x11.millwa.v1.ApiKeyR\x06apiKey\x12\x1d\n" +
+	"expireTime\"e\n" +
+	"\x13CreateApiKeyRequest\x12/\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x11.millwa.v1.ApiKeyB\x03\xe0A\x02R\x06apiKey\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"Z\n" +
 	"\x14CreateApiKeyResponse\x12*\n" +
@@ -879,9 +880,9 @@ const file_millwa_v1_identity_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\"k\n" +
 	"\x13ListApiKeysResponse\x12,\n" +
 	"\bapi_keys\x18\x01 \x03(\v2\x11.millwa.v1.ApiKeyR\aapiKeys\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\\\n" +
-	"\x13RevokeApiKeyRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"a\n" +
+	"\x13RevokeApiKeyRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\"B\n" +

@@ -7,6 +7,7 @@
 package millwav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -3599,97 +3600,97 @@ var File_millwa_v1_market_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
-	"\x16millwa/v1/market.proto\x12\tmillwa.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xcb\x02\n" +
-	"\tProcessor\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x16millwa/v1/market.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xf8\x02\n" +
+	"\tProcessor\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\"\n" +
 	"\n" +
-	"legal_name\x18\x02 \x01(\tR\tlegalName\x12\x10\n" +
-	"\x03ruc\x18\x03 \x01(\tR\x03ruc\x12\x16\n" +
-	"\x06ubigeo\x18\x04 \x01(\tR\x06ubigeo\x12%\n" +
-	"\x0eplant_location\x18\x05 \x01(\tR\rplantLocation\x12,\n" +
-	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactR\acontact\x12;\n" +
-	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\"\xa7\x06\n" +
-	"\rPurchaseOrder\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\bstandard\x18\x02 \x01(\tR\bstandard\x126\n" +
-	"\x17accepted_quality_groups\x18\x03 \x03(\tR\x15acceptedQualityGroups\x12)\n" +
+	"legal_name\x18\x02 \x01(\tB\x03\xe0A\x02R\tlegalName\x12\x15\n" +
+	"\x03ruc\x18\x03 \x01(\tB\x03\xe0A\x02R\x03ruc\x12\x1b\n" +
+	"\x06ubigeo\x18\x04 \x01(\tB\x03\xe0A\x02R\x06ubigeo\x12*\n" +
+	"\x0eplant_location\x18\x05 \x01(\tB\x03\xe0A\x02R\rplantLocation\x121\n" +
+	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactB\x03\xe0A\x02R\acontact\x12@\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\"\xd9\x06\n" +
+	"\rPurchaseOrder\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1a\n" +
+	"\bstandard\x18\x02 \x01(\tR\bstandard\x12;\n" +
+	"\x17accepted_quality_groups\x18\x03 \x03(\tB\x03\xe0A\x02R\x15acceptedQualityGroups\x12)\n" +
 	"\x10accepted_colours\x18\x04 \x03(\tR\x0facceptedColours\x12'\n" +
 	"\x0faccepted_breeds\x18\x05 \x03(\tR\x0eacceptedBreeds\x12?\n" +
-	"\x1amax_mean_fiber_diameter_um\x18\x06 \x01(\x01H\x00R\x16maxMeanFiberDiameterUm\x88\x01\x01\x12%\n" +
-	"\x0equantity_grams\x18\a \x01(\x03R\rquantityGrams\x12'\n" +
-	"\rmin_lot_grams\x18\b \x01(\x03H\x01R\vminLotGrams\x88\x01\x01\x12'\n" +
-	"\x10bid_price_per_kg\x18\t \x01(\x03R\rbidPricePerKg\x12#\n" +
+	"\x1amax_mean_fiber_diameter_um\x18\x06 \x01(\x01H\x00R\x16maxMeanFiberDiameterUm\x88\x01\x01\x12*\n" +
+	"\x0equantity_grams\x18\a \x01(\x03B\x03\xe0A\x02R\rquantityGrams\x12'\n" +
+	"\rmin_lot_grams\x18\b \x01(\x03H\x01R\vminLotGrams\x88\x01\x01\x12,\n" +
+	"\x10bid_price_per_kg\x18\t \x01(\x03B\x03\xe0A\x02R\rbidPricePerKg\x12#\n" +
 	"\rcurrency_code\x18\n" +
 	" \x01(\tR\fcurrencyCode\x12'\n" +
-	"\x0fdelivery_ubigeo\x18\v \x01(\tR\x0edeliveryUbigeo\x12;\n" +
-	"\vexpire_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\x123\n" +
-	"\x05state\x18\r \x01(\x0e2\x1d.millwa.v1.PurchaseOrderStateR\x05state\x12!\n" +
-	"\ffilled_grams\x18\x0e \x01(\x03R\vfilledGrams\x12;\n" +
-	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x11 \x01(\tR\x04etagB\x1d\n" +
+	"\x0fdelivery_ubigeo\x18\v \x01(\tR\x0edeliveryUbigeo\x12@\n" +
+	"\vexpire_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\n" +
+	"expireTime\x128\n" +
+	"\x05state\x18\r \x01(\x0e2\x1d.millwa.v1.PurchaseOrderStateB\x03\xe0A\x03R\x05state\x12&\n" +
+	"\ffilled_grams\x18\x0e \x01(\x03B\x03\xe0A\x03R\vfilledGrams\x12@\n" +
+	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\x11 \x01(\tB\x03\xe0A\x03R\x04etagB\x1d\n" +
 	"\x1b_max_mean_fiber_diameter_umB\x10\n" +
 	"\x0e_min_lot_grams\"~\n" +
 	"\x06Payout\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12.\n" +
 	"\x13member_display_name\x18\x02 \x01(\tR\x11memberDisplayName\x12\x14\n" +
 	"\x05grams\x18\x03 \x01(\x03R\x05grams\x12\x16\n" +
-	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xc0\f\n" +
-	"\x05Trade\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
-	"\x0epurchase_order\x18\x02 \x01(\tR\rpurchaseOrder\x12\x10\n" +
-	"\x03lot\x18\x03 \x01(\tR\x03lot\x12 \n" +
-	"\vassociation\x18\x04 \x01(\tR\vassociation\x12\x1c\n" +
-	"\tprocessor\x18\x05 \x01(\tR\tprocessor\x12\x1a\n" +
-	"\bstandard\x18\x06 \x01(\tR\bstandard\x12#\n" +
-	"\rquality_group\x18\a \x01(\tR\fqualityGroup\x12\x16\n" +
-	"\x06colour\x18\b \x01(\tR\x06colour\x12\x14\n" +
-	"\x05breed\x18\t \x01(\tR\x05breed\x12#\n" +
+	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xf9\r\n" +
+	"\x05Trade\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12*\n" +
+	"\x0epurchase_order\x18\x02 \x01(\tB\x03\xe0A\x03R\rpurchaseOrder\x12\x15\n" +
+	"\x03lot\x18\x03 \x01(\tB\x03\xe0A\x03R\x03lot\x12%\n" +
+	"\vassociation\x18\x04 \x01(\tB\x03\xe0A\x03R\vassociation\x12!\n" +
+	"\tprocessor\x18\x05 \x01(\tB\x03\xe0A\x03R\tprocessor\x12\x1f\n" +
+	"\bstandard\x18\x06 \x01(\tB\x03\xe0A\x03R\bstandard\x12(\n" +
+	"\rquality_group\x18\a \x01(\tB\x03\xe0A\x03R\fqualityGroup\x12\x1b\n" +
+	"\x06colour\x18\b \x01(\tB\x03\xe0A\x03R\x06colour\x12\x19\n" +
+	"\x05breed\x18\t \x01(\tB\x03\xe0A\x03R\x05breed\x12(\n" +
 	"\rorigin_ubigeo\x18\n" +
-	" \x01(\tR\foriginUbigeo\x12\x14\n" +
-	"\x05grams\x18\v \x01(\x03R\x05grams\x12'\n" +
-	"\x10bid_price_per_kg\x18\f \x01(\x03R\rbidPricePerKg\x12'\n" +
-	"\x10ask_price_per_kg\x18\r \x01(\x03R\raskPricePerKg\x12 \n" +
-	"\fprice_per_kg\x18\x0e \x01(\x03R\n" +
-	"pricePerKg\x12#\n" +
-	"\rcurrency_code\x18\x0f \x01(\tR\fcurrencyCode\x12\x1d\n" +
+	" \x01(\tB\x03\xe0A\x03R\foriginUbigeo\x12\x19\n" +
+	"\x05grams\x18\v \x01(\x03B\x03\xe0A\x03R\x05grams\x12,\n" +
+	"\x10bid_price_per_kg\x18\f \x01(\x03B\x03\xe0A\x03R\rbidPricePerKg\x12,\n" +
+	"\x10ask_price_per_kg\x18\r \x01(\x03B\x03\xe0A\x03R\raskPricePerKg\x12%\n" +
+	"\fprice_per_kg\x18\x0e \x01(\x03B\x03\xe0A\x03R\n" +
+	"pricePerKg\x12(\n" +
+	"\rcurrency_code\x18\x0f \x01(\tB\x03\xe0A\x03R\fcurrencyCode\x12\"\n" +
 	"\n" +
-	"amount_due\x18\x10 \x01(\x03R\tamountDue\x12+\n" +
-	"\x05state\x18\x11 \x01(\x0e2\x15.millwa.v1.TradeStateR\x05state\x12T\n" +
-	"\x18association_confirm_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\x16associationConfirmTime\x12P\n" +
-	"\x16processor_confirm_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\x14processorConfirmTime\x12=\n" +
-	"\fconfirm_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime\x12'\n" +
-	"\x0fdelivered_grams\x18\x15 \x01(\x03R\x0edeliveredGrams\x129\n" +
+	"amount_due\x18\x10 \x01(\x03B\x03\xe0A\x03R\tamountDue\x120\n" +
+	"\x05state\x18\x11 \x01(\x0e2\x15.millwa.v1.TradeStateB\x03\xe0A\x03R\x05state\x12Y\n" +
+	"\x18association_confirm_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x16associationConfirmTime\x12U\n" +
+	"\x16processor_confirm_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x14processorConfirmTime\x12B\n" +
+	"\fconfirm_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vconfirmTime\x12,\n" +
+	"\x0fdelivered_grams\x18\x15 \x01(\x03B\x03\xe0A\x03R\x0edeliveredGrams\x12>\n" +
 	"\n" +
-	"weigh_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\tweighTime\x12=\n" +
-	"\fdeliver_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\vdeliverTime\x12\x1f\n" +
-	"\vpaid_amount\x18\x18 \x01(\x03R\n" +
-	"paidAmount\x12+\n" +
-	"\x11payment_reference\x18\x19 \x01(\tR\x10paymentReference\x125\n" +
-	"\bpay_time\x18\x1a \x01(\v2\x1a.google.protobuf.TimestampR\apayTime\x12;\n" +
-	"\vcancel_time\x18\x1b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"cancelTime\x12+\n" +
-	"\apayouts\x18\x1c \x03(\v2\x11.millwa.v1.PayoutR\apayouts\x12\x1f\n" +
-	"\vclearing_id\x18\x1d \x01(\tR\n" +
-	"clearingId\x12;\n" +
-	"\vcreate_time\x18\x1e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18  \x01(\tR\x04etag\x12\x1d\n" +
+	"weigh_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tweighTime\x12B\n" +
+	"\fdeliver_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdeliverTime\x12$\n" +
+	"\vpaid_amount\x18\x18 \x01(\x03B\x03\xe0A\x03R\n" +
+	"paidAmount\x120\n" +
+	"\x11payment_reference\x18\x19 \x01(\tB\x03\xe0A\x03R\x10paymentReference\x12:\n" +
+	"\bpay_time\x18\x1a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\apayTime\x12@\n" +
+	"\vcancel_time\x18\x1b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"cancelTime\x120\n" +
+	"\apayouts\x18\x1c \x03(\v2\x11.millwa.v1.PayoutB\x03\xe0A\x03R\apayouts\x12$\n" +
+	"\vclearing_id\x18\x1d \x01(\tB\x03\xe0A\x03R\n" +
+	"clearingId\x12@\n" +
+	"\vcreate_time\x18\x1e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x1f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18  \x01(\tB\x03\xe0A\x03R\x04etag\x12\"\n" +
 	"\n" +
-	"lot_number\x18! \x01(\tR\tlotNumber\x128\n" +
-	"\x18association_display_name\x18\" \x01(\tR\x16associationDisplayName\x124\n" +
-	"\x16processor_display_name\x18# \x01(\tR\x14processorDisplayName\x12%\n" +
-	"\x0edecline_reason\x18$ \x01(\tR\rdeclineReason\x12=\n" +
-	"\fdecline_time\x18% \x01(\v2\x1a.google.protobuf.TimestampR\vdeclineTime\"\xe3\x04\n" +
+	"lot_number\x18! \x01(\tB\x03\xe0A\x03R\tlotNumber\x12=\n" +
+	"\x18association_display_name\x18\" \x01(\tB\x03\xe0A\x03R\x16associationDisplayName\x129\n" +
+	"\x16processor_display_name\x18# \x01(\tB\x03\xe0A\x03R\x14processorDisplayName\x12*\n" +
+	"\x0edecline_reason\x18$ \x01(\tB\x03\xe0A\x03R\rdeclineReason\x12B\n" +
+	"\fdecline_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdeclineTime\"\xe3\x04\n" +
 	"\x0fClearingSummary\x12\x1f\n" +
 	"\vclearing_id\x18\x01 \x01(\tR\n" +
 	"clearingId\x12\x17\n" +
@@ -3731,15 +3732,15 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\bresource\x18\x04 \x01(\tR\bresource\x12(\n" +
 	"\x05trade\x18\x05 \x01(\v2\x10.millwa.v1.TradeH\x00R\x05trade\x12A\n" +
 	"\x0epurchase_order\x18\x06 \x01(\v2\x18.millwa.v1.PurchaseOrderH\x00R\rpurchaseOrderB\t\n" +
-	"\apayload\"k\n" +
-	"\x16CreateProcessorRequest\x122\n" +
-	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\x12\x1d\n" +
+	"\apayload\"p\n" +
+	"\x16CreateProcessorRequest\x127\n" +
+	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorB\x03\xe0A\x02R\tprocessor\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"M\n" +
 	"\x17CreateProcessorResponse\x122\n" +
-	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\")\n" +
-	"\x13GetProcessorRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"J\n" +
+	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\".\n" +
+	"\x13GetProcessorRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"J\n" +
 	"\x14GetProcessorResponse\x122\n" +
 	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\"\x86\x01\n" +
 	"\x15ListProcessorsRequest\x12\x1b\n" +
@@ -3752,20 +3753,20 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
 	"processors\x18\x01 \x03(\v2\x14.millwa.v1.ProcessorR\n" +
 	"processors\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x94\x01\n" +
-	"\x1aCreatePurchaseOrderRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12?\n" +
-	"\x0epurchase_order\x18\x02 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9e\x01\n" +
+	"\x1aCreatePurchaseOrderRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12D\n" +
+	"\x0epurchase_order\x18\x02 \x01(\v2\x18.millwa.v1.PurchaseOrderB\x03\xe0A\x02R\rpurchaseOrder\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"^\n" +
 	"\x1bCreatePurchaseOrderResponse\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"-\n" +
-	"\x17GetPurchaseOrderRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"[\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"2\n" +
+	"\x17GetPurchaseOrderRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"[\n" +
 	"\x18GetPurchaseOrderResponse\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xa2\x01\n" +
-	"\x19ListPurchaseOrdersRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xa7\x01\n" +
+	"\x19ListPurchaseOrdersRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
@@ -3773,16 +3774,16 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x87\x01\n" +
 	"\x1aListPurchaseOrdersResponse\x12A\n" +
 	"\x0fpurchase_orders\x18\x01 \x03(\v2\x18.millwa.v1.PurchaseOrderR\x0epurchaseOrders\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"c\n" +
-	"\x1aCancelPurchaseOrderRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"h\n" +
+	"\x1aCancelPurchaseOrderRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\"^\n" +
 	"\x1bCancelPurchaseOrderResponse\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xb9\x01\n" +
-	"\x1aUpdatePurchaseOrderRequest\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\x12;\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xbe\x01\n" +
+	"\x1aUpdatePurchaseOrderRequest\x12D\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderB\x03\xe0A\x02R\rpurchaseOrder\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x1d\n" +
 	"\n" +
@@ -3805,30 +3806,30 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\border_by\x18\x04 \x01(\tR\aorderBy\"f\n" +
 	"\x12ListTradesResponse\x12(\n" +
 	"\x06trades\x18\x01 \x03(\v2\x10.millwa.v1.TradeR\x06trades\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"%\n" +
-	"\x0fGetTradeRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\":\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"*\n" +
+	"\x0fGetTradeRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\":\n" +
 	"\x10GetTradeResponse\x12&\n" +
-	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\\\n" +
-	"\x13ConfirmTradeRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"a\n" +
+	"\x13ConfirmTradeRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\">\n" +
 	"\x14ConfirmTradeResponse\x12&\n" +
-	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\xc2\x01\n" +
-	"\x15RecordDeliveryRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\xcc\x01\n" +
+	"\x15RecordDeliveryRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12'\n" +
-	"\x0fdelivered_grams\x18\x04 \x01(\x03R\x0edeliveredGrams\x129\n" +
+	"\x0fdelivered_grams\x18\x04 \x01(\x03R\x0edeliveredGrams\x12>\n" +
 	"\n" +
-	"weigh_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tweighTime\"@\n" +
+	"weigh_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\tweighTime\"@\n" +
 	"\x16RecordDeliveryResponse\x12&\n" +
-	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\xab\x01\n" +
-	"\x14RecordPaymentRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\xb0\x01\n" +
+	"\x14RecordPaymentRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1f\n" +
@@ -3836,13 +3837,13 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"paidAmount\x12+\n" +
 	"\x11payment_reference\x18\x05 \x01(\tR\x10paymentReference\"?\n" +
 	"\x15RecordPaymentResponse\x12&\n" +
-	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"t\n" +
-	"\x13DeclineTradeRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"~\n" +
+	"\x13DeclineTradeRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\">\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1b\n" +
+	"\x06reason\x18\x04 \x01(\tB\x03\xe0A\x02R\x06reason\">\n" +
 	"\x14DeclineTradeResponse\x12&\n" +
 	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\xe7\x01\n" +
 	"\x15GetMarketStatsRequest\x12\x1d\n" +

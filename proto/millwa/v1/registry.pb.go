@@ -7,6 +7,7 @@
 package millwav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -4956,117 +4957,118 @@ var File_millwa_v1_registry_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\xee\x02\n" +
-	"\vAssociation\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x18millwa/v1/registry.proto\x12\tmillwa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16millwa/v1/common.proto\"\x96\x03\n" +
+	"\vAssociation\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\"\n" +
 	"\n" +
-	"legal_name\x18\x02 \x01(\tR\tlegalName\x12\x10\n" +
-	"\x03ruc\x18\x03 \x01(\tR\x03ruc\x12\x16\n" +
-	"\x06ubigeo\x18\x04 \x01(\tR\x06ubigeo\x12\x1c\n" +
-	"\tcommunity\x18\x05 \x01(\tR\tcommunity\x12,\n" +
-	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactR\acontact\x12;\n" +
-	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\x12(\n" +
+	"legal_name\x18\x02 \x01(\tB\x03\xe0A\x02R\tlegalName\x12\x15\n" +
+	"\x03ruc\x18\x03 \x01(\tB\x03\xe0A\x02R\x03ruc\x12\x1b\n" +
+	"\x06ubigeo\x18\x04 \x01(\tB\x03\xe0A\x02R\x06ubigeo\x12\x1c\n" +
+	"\tcommunity\x18\x05 \x01(\tR\tcommunity\x121\n" +
+	"\acontact\x18\x06 \x01(\v2\x12.millwa.v1.ContactB\x03\xe0A\x02R\acontact\x12@\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\x12(\n" +
 	"\x10fee_basis_points\x18\n" +
-	" \x01(\x05R\x0efeeBasisPoints\"\xb1\x02\n" +
-	"\x06Member\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
-	"\x03dni\x18\x03 \x01(\tR\x03dni\x12 \n" +
-	"\x03sex\x18\x04 \x01(\x0e2\x0e.millwa.v1.SexR\x03sex\x12 \n" +
-	"\therd_size\x18\x05 \x01(\x05H\x00R\bherdSize\x88\x01\x01\x12;\n" +
-	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\b \x01(\tR\x04etagB\f\n" +
+	" \x01(\x05R\x0efeeBasisPoints\"\xd4\x02\n" +
+	"\x06Member\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12\x15\n" +
+	"\x03dni\x18\x03 \x01(\tB\x03\xe0A\x02R\x03dni\x12%\n" +
+	"\x03sex\x18\x04 \x01(\x0e2\x0e.millwa.v1.SexB\x03\xe0A\x02R\x03sex\x12 \n" +
+	"\therd_size\x18\x05 \x01(\x05H\x00R\bherdSize\x88\x01\x01\x12@\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\b \x01(\tB\x03\xe0A\x03R\x04etagB\f\n" +
 	"\n" +
-	"_herd_size\"\xdd\x02\n" +
+	"_herd_size\"\x85\x03\n" +
 	"\n" +
-	"Classifier\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
-	"\x03dni\x18\x03 \x01(\tR\x03dni\x121\n" +
-	"\x14certification_number\x18\x04 \x01(\tR\x13certificationNumber\x12-\n" +
-	"\x12certification_date\x18\x05 \x01(\tR\x11certificationDate\x12\x16\n" +
-	"\x06member\x18\x06 \x01(\tR\x06member\x12;\n" +
-	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\"<\n" +
+	"Classifier\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12\x15\n" +
+	"\x03dni\x18\x03 \x01(\tB\x03\xe0A\x02R\x03dni\x126\n" +
+	"\x14certification_number\x18\x04 \x01(\tB\x03\xe0A\x02R\x13certificationNumber\x122\n" +
+	"\x12certification_date\x18\x05 \x01(\tB\x03\xe0A\x02R\x11certificationDate\x12\x16\n" +
+	"\x06member\x18\x06 \x01(\tR\x06member\x12@\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\"<\n" +
 	"\fContribution\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xc9\t\n" +
-	"\x03Lot\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\bstandard\x18\x02 \x01(\tR\bstandard\x12\x1a\n" +
-	"\bcampaign\x18\x03 \x01(\x05R\bcampaign\x12\x14\n" +
-	"\x05breed\x18\x04 \x01(\tR\x05breed\x12\x16\n" +
-	"\x06colour\x18\x05 \x01(\tR\x06colour\x124\n" +
-	"\x16declared_quality_group\x18\x06 \x01(\tR\x14declaredQualityGroup\x12\x1e\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xa8\n" +
+	"\n" +
+	"\x03Lot\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1a\n" +
+	"\bstandard\x18\x02 \x01(\tR\bstandard\x12\x1f\n" +
+	"\bcampaign\x18\x03 \x01(\x05B\x03\xe0A\x02R\bcampaign\x12\x19\n" +
+	"\x05breed\x18\x04 \x01(\tB\x03\xe0A\x02R\x05breed\x12\x1b\n" +
+	"\x06colour\x18\x05 \x01(\tB\x03\xe0A\x02R\x06colour\x129\n" +
+	"\x16declared_quality_group\x18\x06 \x01(\tB\x03\xe0A\x02R\x14declaredQualityGroup\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\a \x01(\tR\n" +
-	"classifier\x12(\n" +
-	"\x10net_weight_grams\x18\b \x01(\x03R\x0enetWeightGrams\x12=\n" +
+	"classifier\x12-\n" +
+	"\x10net_weight_grams\x18\b \x01(\x03B\x03\xe0A\x02R\x0enetWeightGrams\x12=\n" +
 	"\rcontributions\x18\t \x03(\v2\x17.millwa.v1.ContributionR\rcontributions\x12)\n" +
 	"\x10collection_point\x18\n" +
 	" \x01(\tR\x0fcollectionPoint\x128\n" +
-	"\vmeasurement\x18\v \x01(\v2\x16.millwa.v1.FiberSampleR\vmeasurement\x12'\n" +
-	"\x10ask_price_per_kg\x18\f \x01(\x03R\raskPricePerKg\x12#\n" +
+	"\vmeasurement\x18\v \x01(\v2\x16.millwa.v1.FiberSampleR\vmeasurement\x12,\n" +
+	"\x10ask_price_per_kg\x18\f \x01(\x03B\x03\xe0A\x02R\raskPricePerKg\x12#\n" +
 	"\rcurrency_code\x18\r \x01(\tR\fcurrencyCode\x12\x1d\n" +
 	"\n" +
 	"lot_number\x18\x0e \x01(\tR\tlotNumber\x12/\n" +
-	"\x13classification_date\x18\x0f \x01(\tR\x12classificationDate\x120\n" +
-	"\x14market_quality_group\x18\x10 \x01(\tR\x12marketQualityGroup\x12S\n" +
-	"\x19market_quality_group_name\x18\x11 \x01(\v2\x18.millwa.v1.LocalizedTextR\x16marketQualityGroupName\x127\n" +
-	"\x0emeasured_grade\x18\x12 \x01(\v2\x10.millwa.v1.GradeR\rmeasuredGrade\x12 \n" +
-	"\vdiscrepancy\x18\x13 \x01(\bR\vdiscrepancy\x12Q\n" +
-	"\x17discrepancy_explanation\x18\x14 \x01(\v2\x18.millwa.v1.LocalizedTextR\x16discrepancyExplanation\x12)\n" +
-	"\x05state\x18\x15 \x01(\x0e2\x13.millwa.v1.LotStateR\x05state\x12'\n" +
-	"\x0fallocated_grams\x18\x16 \x01(\x03R\x0eallocatedGrams\x12\x16\n" +
-	"\x06ubigeo\x18\x17 \x01(\tR\x06ubigeo\x12;\n" +
-	"\vcreate_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x1a \x01(\tR\x04etag\x12.\n" +
-	"\asources\x18\x1b \x03(\v2\x14.millwa.v1.LotSourceR\asources\x12'\n" +
-	"\x0fwithdrawn_grams\x18\x1c \x01(\x03R\x0ewithdrawnGrams\";\n" +
+	"\x13classification_date\x18\x0f \x01(\tR\x12classificationDate\x125\n" +
+	"\x14market_quality_group\x18\x10 \x01(\tB\x03\xe0A\x03R\x12marketQualityGroup\x12X\n" +
+	"\x19market_quality_group_name\x18\x11 \x01(\v2\x18.millwa.v1.LocalizedTextB\x03\xe0A\x03R\x16marketQualityGroupName\x12<\n" +
+	"\x0emeasured_grade\x18\x12 \x01(\v2\x10.millwa.v1.GradeB\x03\xe0A\x03R\rmeasuredGrade\x12%\n" +
+	"\vdiscrepancy\x18\x13 \x01(\bB\x03\xe0A\x03R\vdiscrepancy\x12V\n" +
+	"\x17discrepancy_explanation\x18\x14 \x01(\v2\x18.millwa.v1.LocalizedTextB\x03\xe0A\x03R\x16discrepancyExplanation\x12.\n" +
+	"\x05state\x18\x15 \x01(\x0e2\x13.millwa.v1.LotStateB\x03\xe0A\x03R\x05state\x12,\n" +
+	"\x0fallocated_grams\x18\x16 \x01(\x03B\x03\xe0A\x03R\x0eallocatedGrams\x12\x1b\n" +
+	"\x06ubigeo\x18\x17 \x01(\tB\x03\xe0A\x03R\x06ubigeo\x12@\n" +
+	"\vcreate_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\x1a \x01(\tB\x03\xe0A\x03R\x04etag\x12.\n" +
+	"\asources\x18\x1b \x03(\v2\x14.millwa.v1.LotSourceR\asources\x12,\n" +
+	"\x0fwithdrawn_grams\x18\x1c \x01(\x03B\x03\xe0A\x03R\x0ewithdrawnGrams\";\n" +
 	"\tLotSource\x12\x18\n" +
 	"\areceipt\x18\x01 \x01(\tR\areceipt\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xc3\a\n" +
-	"\aReceipt\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06member\x18\x02 \x01(\tR\x06member\x12\x1a\n" +
-	"\bstandard\x18\x03 \x01(\tR\bstandard\x12\x1a\n" +
-	"\bcampaign\x18\x04 \x01(\x05R\bcampaign\x12)\n" +
-	"\x10collection_point\x18\x05 \x01(\tR\x0fcollectionPoint\x12!\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\x89\b\n" +
+	"\aReceipt\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1b\n" +
+	"\x06member\x18\x02 \x01(\tB\x03\xe0A\x02R\x06member\x12\x1a\n" +
+	"\bstandard\x18\x03 \x01(\tR\bstandard\x12\x1f\n" +
+	"\bcampaign\x18\x04 \x01(\x05B\x03\xe0A\x02R\bcampaign\x12.\n" +
+	"\x10collection_point\x18\x05 \x01(\tB\x03\xe0A\x02R\x0fcollectionPoint\x12!\n" +
 	"\freceive_date\x18\x06 \x01(\tR\vreceiveDate\x12\x14\n" +
 	"\x05breed\x18\a \x01(\tR\x05breed\x12\x16\n" +
-	"\x06colour\x18\b \x01(\tR\x06colour\x12!\n" +
-	"\ffleece_count\x18\t \x01(\x05R\vfleeceCount\x12(\n" +
+	"\x06colour\x18\b \x01(\tR\x06colour\x12&\n" +
+	"\ffleece_count\x18\t \x01(\x05B\x03\xe0A\x02R\vfleeceCount\x12-\n" +
 	"\x10net_weight_grams\x18\n" +
-	" \x01(\x03R\x0enetWeightGrams\x12\x1e\n" +
+	" \x01(\x03B\x03\xe0A\x02R\x0enetWeightGrams\x12\x1e\n" +
 	"\n" +
 	"classifier\x18\v \x01(\tR\n" +
 	"classifier\x12C\n" +
 	"\vgroup_grams\x18\f \x03(\v2\".millwa.v1.Receipt.GroupGramsEntryR\n" +
 	"groupGrams\x12'\n" +
-	"\x0ffleece_category\x18\r \x01(\tR\x0efleeceCategory\x12%\n" +
-	"\x0ereceipt_number\x18\x0e \x01(\x03R\rreceiptNumber\x12F\n" +
-	"\funused_grams\x18\x0f \x03(\v2#.millwa.v1.Receipt.UnusedGramsEntryR\vunusedGrams\x12-\n" +
-	"\x05state\x18\x10 \x01(\x0e2\x17.millwa.v1.ReceiptStateR\x05state\x12;\n" +
-	"\vcreate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x13 \x01(\tR\x04etag\x12.\n" +
-	"\x13member_display_name\x18\x14 \x01(\tR\x11memberDisplayName\x12\"\n" +
-	"\rslip_pdf_path\x18\x15 \x01(\tR\vslipPdfPath\x1a=\n" +
+	"\x0ffleece_category\x18\r \x01(\tR\x0efleeceCategory\x12*\n" +
+	"\x0ereceipt_number\x18\x0e \x01(\x03B\x03\xe0A\x03R\rreceiptNumber\x12K\n" +
+	"\funused_grams\x18\x0f \x03(\v2#.millwa.v1.Receipt.UnusedGramsEntryB\x03\xe0A\x03R\vunusedGrams\x122\n" +
+	"\x05state\x18\x10 \x01(\x0e2\x17.millwa.v1.ReceiptStateB\x03\xe0A\x03R\x05state\x12@\n" +
+	"\vcreate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\x13 \x01(\tB\x03\xe0A\x03R\x04etag\x123\n" +
+	"\x13member_display_name\x18\x14 \x01(\tB\x03\xe0A\x03R\x11memberDisplayName\x12'\n" +
+	"\rslip_pdf_path\x18\x15 \x01(\tB\x03\xe0A\x03R\vslipPdfPath\x1a=\n" +
 	"\x0fGroupGramsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a>\n" +
@@ -5100,15 +5102,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x0ebalance_amount\x18\f \x01(\x03R\rbalanceAmount\x12\x19\n" +
 	"\bpdf_path\x18\r \x01(\tR\apdfPath\x12.\n" +
 	"\x13member_display_name\x18\x0e \x01(\tR\x11memberDisplayName\x124\n" +
-	"\x16association_legal_name\x18\x0f \x01(\tR\x14associationLegalName\"\x89\x02\n" +
-	"\rMemberPayment\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\x16association_legal_name\x18\x0f \x01(\tR\x14associationLegalName\"\x93\x02\n" +
+	"\rMemberPayment\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1a\n" +
 	"\bcampaign\x18\x02 \x01(\x05R\bcampaign\x12\x16\n" +
 	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12#\n" +
 	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\x120\n" +
 	"\x06method\x18\x05 \x01(\x0e2\x18.millwa.v1.PaymentMethodR\x06method\x12\x1c\n" +
-	"\treference\x18\x06 \x01(\tR\treference\x12;\n" +
-	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\treference\x18\x06 \x01(\tR\treference\x12@\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\"\xc6\x01\n" +
 	"\vLabelOrigin\x12\x1c\n" +
 	"\tcommunity\x18\x01 \x01(\tR\tcommunity\x12)\n" +
@@ -5155,15 +5157,15 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"qr_payload\x18\x1b \x01(\tR\tqrPayload\x12<\n" +
 	"\x1aquality_group_abbreviation\x18\x1c \x01(\tR\x18qualityGroupAbbreviationB\x19\n" +
-	"\x17_mean_fiber_diameter_um\"s\n" +
-	"\x18CreateAssociationRequest\x128\n" +
-	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\x12\x1d\n" +
+	"\x17_mean_fiber_diameter_um\"x\n" +
+	"\x18CreateAssociationRequest\x12=\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationB\x03\xe0A\x02R\vassociation\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"U\n" +
 	"\x19CreateAssociationResponse\x128\n" +
-	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"+\n" +
-	"\x15GetAssociationRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"0\n" +
+	"\x15GetAssociationRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"R\n" +
 	"\x16GetAssociationResponse\x128\n" +
 	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"\x88\x01\n" +
 	"\x17ListAssociationsRequest\x12\x1b\n" +
@@ -5174,16 +5176,16 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\border_by\x18\x04 \x01(\tR\aorderBy\"~\n" +
 	"\x18ListAssociationsResponse\x12:\n" +
 	"\fassociations\x18\x01 \x03(\v2\x16.millwa.v1.AssociationR\fassociations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"w\n" +
-	"\x13CreateMemberRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12)\n" +
-	"\x06member\x18\x02 \x01(\v2\x11.millwa.v1.MemberR\x06member\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x81\x01\n" +
+	"\x13CreateMemberRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12.\n" +
+	"\x06member\x18\x02 \x01(\v2\x11.millwa.v1.MemberB\x03\xe0A\x02R\x06member\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"A\n" +
 	"\x14CreateMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xb3\x01\n" +
-	"\x12ListMembersRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xb8\x01\n" +
+	"\x12ListMembersRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
@@ -5192,20 +5194,20 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x06search\x18\x06 \x01(\tR\x06search\"j\n" +
 	"\x13ListMembersResponse\x12+\n" +
 	"\amembers\x18\x01 \x03(\v2\x11.millwa.v1.MemberR\amembers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
-	"\x17CreateClassifierRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x125\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
+	"\x17CreateClassifierRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12:\n" +
 	"\n" +
-	"classifier\x18\x02 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
+	"classifier\x18\x02 \x01(\v2\x15.millwa.v1.ClassifierB\x03\xe0A\x02R\n" +
 	"classifier\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"Q\n" +
 	"\x18CreateClassifierResponse\x125\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
-	"classifier\"\xb7\x01\n" +
-	"\x16ListClassifiersRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"classifier\"\xbc\x01\n" +
+	"\x16ListClassifiersRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
@@ -5214,27 +5216,27 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x06search\x18\x06 \x01(\tR\x06search\"z\n" +
 	"\x17ListClassifiersResponse\x127\n" +
 	"\vclassifiers\x18\x01 \x03(\v2\x15.millwa.v1.ClassifierR\vclassifiers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"k\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"p\n" +
 	"\x10CreateLotRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12 \n" +
-	"\x03lot\x18\x02 \x01(\v2\x0e.millwa.v1.LotR\x03lot\x12\x1d\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12%\n" +
+	"\x03lot\x18\x02 \x01(\v2\x0e.millwa.v1.LotB\x03\xe0A\x02R\x03lot\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"5\n" +
 	"\x11CreateLotResponse\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\x88\x01\n" +
-	"\x16BatchCreateLotsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x127\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\x8d\x01\n" +
+	"\x16BatchCreateLotsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x127\n" +
 	"\brequests\x18\x02 \x03(\v2\x1b.millwa.v1.CreateLotRequestR\brequests\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"=\n" +
 	"\x17BatchCreateLotsResponse\x12\"\n" +
-	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\"#\n" +
-	"\rGetLotRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"2\n" +
+	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\"(\n" +
+	"\rGetLotRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"2\n" +
 	"\x0eGetLotResponse\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\xb0\x01\n" +
-	"\x0fListLotsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\xb5\x01\n" +
+	"\x0fListLotsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
@@ -5243,31 +5245,31 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x06search\x18\x06 \x01(\tR\x06search\"^\n" +
 	"\x10ListLotsResponse\x12\"\n" +
 	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
-	"\x12WithdrawLotRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"`\n" +
+	"\x12WithdrawLotRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\"7\n" +
 	"\x13WithdrawLotResponse\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"(\n" +
-	"\x12GetLotLabelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"@\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"-\n" +
+	"\x12GetLotLabelRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"@\n" +
 	"\x13GetLotLabelResponse\x12)\n" +
-	"\x05label\x18\x01 \x01(\v2\x13.millwa.v1.LotLabelR\x05label\"{\n" +
-	"\x14CreateReceiptRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12,\n" +
-	"\areceipt\x18\x02 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\x12\x1d\n" +
+	"\x05label\x18\x01 \x01(\v2\x13.millwa.v1.LotLabelR\x05label\"\x85\x01\n" +
+	"\x14CreateReceiptRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x121\n" +
+	"\areceipt\x18\x02 \x01(\v2\x12.millwa.v1.ReceiptB\x03\xe0A\x02R\areceipt\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"E\n" +
 	"\x15CreateReceiptResponse\x12,\n" +
-	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"'\n" +
-	"\x11GetReceiptRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"B\n" +
+	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\",\n" +
+	"\x11GetReceiptRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"B\n" +
 	"\x12GetReceiptResponse\x12,\n" +
-	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"\x9c\x01\n" +
-	"\x13ListReceiptsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"\xa1\x01\n" +
+	"\x13ListReceiptsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
@@ -5275,56 +5277,56 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\border_by\x18\x05 \x01(\tR\aorderBy\"n\n" +
 	"\x14ListReceiptsResponse\x12.\n" +
 	"\breceipts\x18\x01 \x03(\v2\x12.millwa.v1.ReceiptR\breceipts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"[\n" +
-	"\x12VoidReceiptRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"`\n" +
+	"\x12VoidReceiptRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\"C\n" +
 	"\x13VoidReceiptResponse\x12,\n" +
-	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"T\n" +
-	"\x19GetMemberStatementRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
+	"\areceipt\x18\x01 \x01(\v2\x12.millwa.v1.ReceiptR\areceipt\"Y\n" +
+	"\x19GetMemberStatementRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12#\n" +
 	"\rcurrency_code\x18\x02 \x01(\tR\fcurrencyCode\"V\n" +
 	"\x1aGetMemberStatementResponse\x128\n" +
-	"\tstatement\x18\x01 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"\x87\x01\n" +
-	"\x1aRecordMemberPaymentRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x122\n" +
-	"\apayment\x18\x02 \x01(\v2\x18.millwa.v1.MemberPaymentR\apayment\x12\x1d\n" +
+	"\tstatement\x18\x01 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"\x91\x01\n" +
+	"\x1aRecordMemberPaymentRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x127\n" +
+	"\apayment\x18\x02 \x01(\v2\x18.millwa.v1.MemberPaymentB\x03\xe0A\x02R\apayment\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"\x8b\x01\n" +
 	"\x1bRecordMemberPaymentResponse\x122\n" +
 	"\apayment\x18\x01 \x01(\v2\x18.millwa.v1.MemberPaymentR\apayment\x128\n" +
-	"\tstatement\x18\x02 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"&\n" +
-	"\x10GetMemberRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\">\n" +
+	"\tstatement\x18\x02 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"+\n" +
+	"\x10GetMemberRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\">\n" +
 	"\x11GetMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"*\n" +
-	"\x14GetClassifierRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"N\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"/\n" +
+	"\x14GetClassifierRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"N\n" +
 	"\x15GetClassifierResponse\x125\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
-	"classifier\"\xb0\x01\n" +
-	"\x18UpdateAssociationRequest\x128\n" +
-	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\x12;\n" +
+	"classifier\"\xb5\x01\n" +
+	"\x18UpdateAssociationRequest\x12=\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationB\x03\xe0A\x02R\vassociation\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"U\n" +
 	"\x19UpdateAssociationResponse\x128\n" +
-	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"\x9c\x01\n" +
-	"\x13UpdateMemberRequest\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\x12;\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"\xa1\x01\n" +
+	"\x13UpdateMemberRequest\x12.\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberB\x03\xe0A\x02R\x06member\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"A\n" +
 	"\x14UpdateMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xac\x01\n" +
-	"\x17UpdateClassifierRequest\x125\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xb1\x01\n" +
+	"\x17UpdateClassifierRequest\x12:\n" +
 	"\n" +
-	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
+	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierB\x03\xe0A\x02R\n" +
 	"classifier\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x1d\n" +
@@ -5333,9 +5335,9 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x18UpdateClassifierResponse\x125\n" +
 	"\n" +
 	"classifier\x18\x01 \x01(\v2\x15.millwa.v1.ClassifierR\n" +
-	"classifier\"\x90\x01\n" +
-	"\x10UpdateLotRequest\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\x12;\n" +
+	"classifier\"\x95\x01\n" +
+	"\x10UpdateLotRequest\x12%\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotB\x03\xe0A\x02R\x03lot\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x1d\n" +
 	"\n" +
