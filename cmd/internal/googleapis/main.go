@@ -1,5 +1,5 @@
 // Command googleapis writes the googleapis .proto files that the Millwa API
-// imports (google/api/field_behavior.proto) under third_party/googleapis,
+// imports (google/api/field_behavior.proto) under .googleapis,
 // for buf. There is no registry to fetch them from, so they are printed
 // from the descriptors compiled into google.golang.org/genproto, the
 // version pinned in go.mod; they are not committed. Run it before
@@ -20,7 +20,7 @@ import (
 )
 
 func main() {
-	out := "third_party/googleapis"
+	out := ".googleapis"
 	if len(os.Args) > 1 {
 		out = os.Args[1]
 	}
