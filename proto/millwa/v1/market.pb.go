@@ -1629,7 +1629,12 @@ func (x *CreateProcessorResponse) GetProcessor() *Processor {
 type GetProcessorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "processors/{processor}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1669,6 +1674,13 @@ func (x *GetProcessorRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetProcessorRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetProcessorResponse is the response of GetProcessor.
@@ -1729,7 +1741,12 @@ type ListProcessorsRequest struct {
 	// operators). Example: `region = "04"`.
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order: `legal_name`, `create_time`. Default "create_time".
-	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1790,6 +1807,13 @@ func (x *ListProcessorsRequest) GetOrderBy() string {
 		return x.OrderBy
 	}
 	return ""
+}
+
+func (x *ListProcessorsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // ListProcessorsResponse is the response of ListProcessors.
@@ -1962,7 +1986,12 @@ func (x *CreatePurchaseOrderResponse) GetPurchaseOrder() *PurchaseOrder {
 type GetPurchaseOrderRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "processors/{processor}/purchaseOrders/{purchase_order}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2002,6 +2031,13 @@ func (x *GetPurchaseOrderRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetPurchaseOrderRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetPurchaseOrderResponse is the response of GetPurchaseOrder.
@@ -2070,7 +2106,12 @@ type ListPurchaseOrdersRequest struct {
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order: `create_time`, `expire_time`, `bid_price_per_kg`. Default
 	// "create_time".
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,6,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2138,6 +2179,13 @@ func (x *ListPurchaseOrdersRequest) GetOrderBy() string {
 		return x.OrderBy
 	}
 	return ""
+}
+
+func (x *ListPurchaseOrdersRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // ListPurchaseOrdersResponse is the response of ListPurchaseOrders.
@@ -2559,7 +2607,12 @@ type ListTradesRequest struct {
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order: `create_time`, `update_time`, `price_per_kg`, `grams`. Default
 	// "create_time desc" (newest first).
-	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2622,6 +2675,13 @@ func (x *ListTradesRequest) GetOrderBy() string {
 	return ""
 }
 
+func (x *ListTradesRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
 // ListTradesResponse is the response of ListTrades.
 type ListTradesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2681,7 +2741,12 @@ func (x *ListTradesResponse) GetNextPageToken() string {
 type GetTradeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "trades/{trade}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2721,6 +2786,13 @@ func (x *GetTradeRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetTradeRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetTradeResponse is the response of GetTrade.
@@ -3579,17 +3651,19 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"M\n" +
 	"\x17CreateProcessorResponse\x122\n" +
-	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\")\n" +
+	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\"b\n" +
 	"\x13GetProcessorRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"J\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"J\n" +
 	"\x14GetProcessorResponse\x122\n" +
-	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\"\x86\x01\n" +
+	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\"\xbf\x01\n" +
 	"\x15ListProcessorsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"v\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x127\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"v\n" +
 	"\x16ListProcessorsResponse\x124\n" +
 	"\n" +
 	"processors\x18\x01 \x03(\v2\x14.millwa.v1.ProcessorR\n" +
@@ -3601,18 +3675,20 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"^\n" +
 	"\x1bCreatePurchaseOrderResponse\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"-\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"f\n" +
 	"\x17GetPurchaseOrderRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"[\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"[\n" +
 	"\x18GetPurchaseOrderResponse\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xa2\x01\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xdb\x01\n" +
 	"\x19ListPurchaseOrdersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x87\x01\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x127\n" +
+	"\tread_mask\x18\x06 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\x87\x01\n" +
 	"\x1aListPurchaseOrdersResponse\x12A\n" +
 	"\x0fpurchase_orders\x18\x01 \x03(\v2\x18.millwa.v1.PurchaseOrderR\x0epurchaseOrders\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"c\n" +
@@ -3638,18 +3714,20 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x04mode\x18\x03 \x01(\x0e2\x17.millwa.v1.ClearingModeR\x04mode\x12#\n" +
 	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\"K\n" +
 	"\x13RunClearingResponse\x124\n" +
-	"\asummary\x18\x01 \x01(\v2\x1a.millwa.v1.ClearingSummaryR\asummary\"\x82\x01\n" +
+	"\asummary\x18\x01 \x01(\v2\x1a.millwa.v1.ClearingSummaryR\asummary\"\xbb\x01\n" +
 	"\x11ListTradesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"f\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x127\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"f\n" +
 	"\x12ListTradesResponse\x12(\n" +
 	"\x06trades\x18\x01 \x03(\v2\x10.millwa.v1.TradeR\x06trades\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"%\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"^\n" +
 	"\x0fGetTradeRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\":\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\":\n" +
 	"\x10GetTradeResponse\x12&\n" +
 	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\\\n" +
 	"\x13ConfirmTradeRequest\x12\x12\n" +
@@ -3841,65 +3919,71 @@ var file_millwa_v1_market_proto_depIdxs = []int32{
 	5,  // 25: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	4,  // 26: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
 	4,  // 27: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
-	4,  // 28: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
-	4,  // 29: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
-	5,  // 30: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 31: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 32: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 33: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
-	5,  // 34: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 35: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	46, // 36: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 37: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	2,  // 38: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
-	8,  // 39: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
-	7,  // 40: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
-	7,  // 41: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 42: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	44, // 43: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
-	7,  // 44: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 45: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 46: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	47, // 47: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
-	3,  // 48: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
-	10, // 49: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	11, // 50: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	13, // 51: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	15, // 52: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	17, // 53: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	19, // 54: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	21, // 55: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	23, // 56: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	25, // 57: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
-	27, // 58: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	29, // 59: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	31, // 60: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	33, // 61: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	35, // 62: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	37, // 63: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	39, // 64: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	41, // 65: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	12, // 66: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	14, // 67: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	16, // 68: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	18, // 69: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	20, // 70: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	22, // 71: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	24, // 72: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	26, // 73: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
-	28, // 74: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	30, // 75: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	32, // 76: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	34, // 77: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	36, // 78: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	38, // 79: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	40, // 80: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	42, // 81: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	66, // [66:82] is the sub-list for method output_type
-	50, // [50:66] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	46, // 28: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,  // 29: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
+	46, // 30: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,  // 31: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
+	5,  // 32: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 33: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	46, // 34: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,  // 35: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	46, // 36: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,  // 37: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
+	5,  // 38: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 39: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	46, // 40: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 41: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	2,  // 42: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
+	8,  // 43: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
+	46, // 44: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,  // 45: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
+	46, // 46: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,  // 47: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 48: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
+	44, // 49: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	7,  // 50: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 51: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
+	9,  // 52: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
+	47, // 53: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	3,  // 54: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
+	10, // 55: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
+	11, // 56: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	13, // 57: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	15, // 58: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	17, // 59: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	19, // 60: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	21, // 61: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	23, // 62: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	25, // 63: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	27, // 64: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	29, // 65: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	31, // 66: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	33, // 67: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	35, // 68: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	37, // 69: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	39, // 70: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	41, // 71: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	12, // 72: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	14, // 73: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	16, // 74: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	18, // 75: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	20, // 76: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	22, // 77: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	24, // 78: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	26, // 79: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	28, // 80: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	30, // 81: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	32, // 82: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	34, // 83: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	36, // 84: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	38, // 85: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	40, // 86: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	42, // 87: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	72, // [72:88] is the sub-list for method output_type
+	56, // [56:72] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }
