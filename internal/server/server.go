@@ -29,6 +29,9 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	// Registers the gzip compressor, so that clients may send and ask
+	// for compressed messages (grpc.UseCompressor(gzip.Name)).
+	_ "google.golang.org/grpc/encoding/gzip"
 
 	"github.com/millwa/millwa/gateway"
 	"github.com/millwa/millwa/internal/allocation"
