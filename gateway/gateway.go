@@ -58,6 +58,9 @@ type Options struct {
 	// the unary connection's stream slots; nil puts them on that
 	// connection (for tests that open a stream or two).
 	Streams *StreamPool
+	// CORSOrigins are the origins whose browser pages may call the
+	// gateway (cors.go); none answers no cross-origin request.
+	CORSOrigins []string
 }
 
 // forwardedHeaders are the HTTP headers passed to the gRPC server as
@@ -137,7 +140,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
 	root.Handle("/", markSparse(timeQuery(mux)))
-	return compress(limitBody(root, MaxBodyBytes)), nil
+	return cors(compress(limitBody(root, MaxBodyBytes)), opts.CORSOrigins), nil
 }
 
 // strictJSON is the gateway's JSON marshaler, which refuses a body with

@@ -319,6 +319,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Metadata: metadata.Pairs(auth.GatewayHeader, gatewayToken),
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Streams:  s.gwStreams,
+		// Checked by config.Validate.
+		CORSOrigins: s.cfg.Origins(),
 	})
 	if err != nil {
 		return nil, err
