@@ -116,7 +116,14 @@ func (a *Authenticator) authenticate(ctx context.Context, digest *[32]byte) (con
 		}
 		return nil, millwa.Errorf(millwa.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
 	}
-	if digest == nil {
+	var sessionRole millwa.Role
+	if IsSessionToken(secret) {
+		d, role, err := a.sessionDigest(ctx, secret, method)
+		if err != nil {
+			return nil, err
+		}
+		digest, sessionRole = &d, role
+	} else if digest == nil {
 		d := Digest(secret)
 		digest = &d
 	}
@@ -130,6 +137,9 @@ func (a *Authenticator) authenticate(ctx context.Context, digest *[32]byte) (con
 			return ctx, nil
 		}
 		return nil, err
+	}
+	if sessionRole != "" && sessionRole != p.Role {
+		return nil, millwa.Errorf(millwa.Unauthenticated, sessionRefused)
 	}
 	if !access.Public && !access.Allows(p.Role) {
 		return nil, millwa.Errorf(millwa.PermissionDenied, "a key of role %s may not call %s; roles allowed: %s", p.Role, method, roleList(access.Roles))

@@ -258,7 +258,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store,
 		// A key revoked here is refused here at once, and its streams end.
 		identity.OnRevoke(func(id string) { authn.Forget(id); s.streams.Revoked(id) }),
-		identity.OnCreate(authn.Created)))
+		identity.OnCreate(authn.Created),
+		identity.IssueSessions(authn.IssueSessionToken)))
 	// Labels link to the public URL; unset, to the HTTP listener, whose
 	// port is known only once it listens (read after Serve starts).
 	publicURL := func() string {
