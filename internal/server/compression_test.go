@@ -117,14 +117,17 @@ func TestRESTCompression(t *testing.T) {
 // TestGRPCGzip makes a call whose request and answer are gzipped.
 func TestGRPCGzip(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, storetest.SQLiteURL(t))
-	a := ts.createAssociation(t, "210101")
-	reg := millwav1.NewRegistryServiceClient(ts.conn)
-	got, err := reg.GetAssociation(t.Context(), &millwav1.GetAssociationRequest{Name: a.GetName()}, grpc.UseCompressor(grpcgzip.Name))
-	if err != nil {
-		t.Fatalf("GetAssociation with gzip: %v", err)
-	}
-	if !proto.Equal(got.GetAssociation(), a) {
-		t.Errorf("GetAssociation with gzip = %v, want %v", got.GetAssociation(), a)
-	}
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		a := ts.createAssociation(t, "210101")
+		reg := millwav1.NewRegistryServiceClient(ts.conn)
+		got, err := reg.GetAssociation(t.Context(), &millwav1.GetAssociationRequest{Name: a.GetName()}, grpc.UseCompressor(grpcgzip.Name))
+		if err != nil {
+			t.Fatalf("GetAssociation with gzip: %v", err)
+		}
+		if !proto.Equal(got.GetAssociation(), a) {
+			t.Errorf("GetAssociation with gzip = %v, want %v", got.GetAssociation(), a)
+		}
+	})
 }
