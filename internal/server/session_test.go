@@ -91,11 +91,17 @@ func TestSessionTokens(t *testing.T) {
 		}
 		resp.Body.Close()
 
-		// The report page takes an admin's token: refused for its missing
-		// period, which is checked only once the token is accepted.
+		// The report page takes an admin's token, and without it answers
+		// 401.
 		admin := sessionToken(t, ts, adminSecret)
-		res := ts.restAs(t, "", http.MethodGet, "/v1/audit/consistencyReport.html?region=21&access_token="+url.QueryEscape(admin.GetToken()), "")
-		restError(t, "a report page with a session token and no period", res, http.StatusBadRequest, codes.InvalidArgument)
+		const report = "/v1/audit/consistencyReport.html?region=21&startTime=2026-01-01T00:00:00Z&endTime=2026-06-01T00:00:00Z"
+		res := ts.restAs(t, "", http.MethodGet, report+"&access_token="+url.QueryEscape(admin.GetToken()), "")
+		if res.code != http.StatusOK || !strings.Contains(string(res.body), "<html") {
+			t.Errorf("report page with a session token: HTTP %d: %.300s", res.code, res.body)
+		}
+		restError(t, "a report page without a token", ts.restAs(t, "", http.MethodGet, report, ""), http.StatusUnauthorized, codes.Unauthenticated)
+		restError(t, "a report page with the API key in the query",
+			ts.restAs(t, "", http.MethodGet, report+"&access_token="+url.QueryEscape(adminSecret), ""), http.StatusUnauthorized, codes.Unauthenticated)
 
 		// The token is the key's for those routes only.
 		tokenConn := ts.dial(t, issued.GetToken())
