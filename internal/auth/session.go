@@ -34,7 +34,7 @@ const SessionTTL = 15 * time.Minute
 // SessionMethods are the RPCs a session token opens: the market events
 // (/v1/market/events) and the consistency report (its pages).
 var SessionMethods = map[string]bool{
-	"/millwa.v1.MarketService/WatchMarket":          true,
+	"/millwa.v1.MarketService/WatchMarket":         true,
 	"/millwa.v1.AuditService/GetConsistencyReport": true,
 }
 
