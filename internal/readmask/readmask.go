@@ -22,6 +22,9 @@ import (
 // Field is the name of the request field that carries the mask.
 const Field = "read_mask"
 
+// MaxPaths bounds the paths of a read mask: no resource has more fields.
+const MaxPaths = 100
+
 // maskName is the full name of the mask's message type.
 var maskName = (&fieldmaskpb.FieldMask{}).ProtoReflect().Descriptor().FullName()
 
@@ -116,6 +119,10 @@ func Compile(out protoreflect.MessageDescriptor, paths []string) (Mask, error) {
 		resource = fd.Message()
 	}
 	var vs millwa.Violations
+	if len(paths) > MaxPaths {
+		vs.Add(Field, "lists %d paths, more than the %d allowed: name fewer fields", len(paths), MaxPaths)
+		return Mask{}, vs.Err()
+	}
 	if resource == nil {
 		vs.Add(Field, "this method returns no resource to mask: leave read_mask out")
 		return Mask{}, vs.Err()

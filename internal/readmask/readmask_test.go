@@ -49,6 +49,7 @@ func TestCompileRefusesPathsThatNameNoField(t *testing.T) {
 		{[]string{"*", "name"}, []string{"read_mask.paths[0]"}},
 		{[]string{"name.first", ""}, []string{"read_mask.paths[0]", "read_mask.paths[1]"}},
 		{[]string{"contributions.grams"}, []string{"read_mask.paths[0]"}},
+		{make([]string, readmask.MaxPaths+1), []string{"read_mask"}},
 	} {
 		_, err := readmask.Compile(out, tt.paths)
 		e, ok := err.(*millwa.Error)
