@@ -185,7 +185,7 @@ func (c *compressWriter) encode() {
 func (c *compressWriter) writeHeader() {
 	h := c.Header()
 	if !slices.ContainsFunc(h.Values("Vary"), func(v string) bool { return strings.Contains(v, "Accept-Encoding") }) {
-		h.Add("Vary", "Accept-Encoding")
+		addVary(h, "Accept-Encoding")
 	}
 	if c.status != 0 {
 		c.ResponseWriter.WriteHeader(c.status)

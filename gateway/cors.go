@@ -28,15 +28,15 @@ func cors(next http.Handler, origins []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		h := w.Header()
-		h.Add("Vary", "Origin")
+		addVary(h, "Origin")
 		if origin == "" || !slices.Contains(origins, strings.ToLower(origin)) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		h.Set("Access-Control-Allow-Origin", origin)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Add("Vary", "Access-Control-Request-Method")
-			h.Add("Vary", "Access-Control-Request-Headers")
+			addVary(h, "Access-Control-Request-Method")
+			addVary(h, "Access-Control-Request-Headers")
 			h.Set("Access-Control-Allow-Methods", corsAllowMethods)
 			h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
 			h.Set("Access-Control-Max-Age", corsMaxAge)
@@ -46,4 +46,9 @@ func cors(next http.Handler, origins []string) http.Handler {
 		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// addVary adds a header name to the Vary header of an answer.
+func addVary(h http.Header, name string) {
+	h["Vary"] = append(h["Vary"], name)
 }
