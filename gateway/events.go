@@ -54,7 +54,8 @@ var eventJSON = protojson.MarshalOptions{EmitDefaultValues: true}
 // resumable (ResourceExhausted: the client fell behind and was dropped;
 // Unavailable: the replica is stopping) the event also sets the SSE retry
 // delay, and EventSource reconnects by itself with Last-Event-ID, losing
-// nothing.
+// nothing. A browser, whose EventSource cannot send a header, passes a
+// session token as ?access_token= instead (session.go).
 func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn, streams *StreamPool) {
 	h := &eventsHandler{mux: mux, client: func() (millwav1.MarketServiceClient, func(), error) {
 		return millwav1.NewMarketServiceClient(conn), func() {}, nil
@@ -68,7 +69,7 @@ func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.Clien
 			return millwav1.NewMarketServiceClient(c), release, nil
 		}
 	}
-	root.Handle("GET "+EventsPath, h)
+	root.Handle("GET "+EventsPath, acceptSessionToken(h))
 }
 
 type eventsHandler struct {

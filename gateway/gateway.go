@@ -73,6 +73,9 @@ type Options struct {
 	// the unary connection's stream slots; nil puts them on that
 	// connection (for tests that open a stream or two).
 	Streams *StreamPool
+	// CORSOrigins are the origins whose browser pages may call the
+	// gateway (cors.go); none answers no cross-origin request.
+	CORSOrigins []string
 }
 
 // forwardedHeaders are the HTTP headers passed to the gRPC server as
@@ -119,6 +122,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
 			return metadata.Join(opts.Metadata, queryRequestIDs(r))
 		}),
+		runtime.WithForwardResponseRewriter(rewriteSparse),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)
@@ -154,8 +158,8 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerSheets(root, mux, conn)
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
-	root.Handle("/", timeQuery(mux))
-	return limitBody(root, MaxBodyBytes), nil
+	root.Handle("/", markSparse(timeQuery(mux)))
+	return cors(compress(limitBody(root, MaxBodyBytes)), opts.CORSOrigins), nil
 }
 
 // strictJSON is the gateway's JSON marshaler, which refuses a body with
@@ -163,6 +167,16 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 // reads one value and would leave "{...} trailing" accepted, so that a
 // truncated or concatenated request could pass for a good one.
 type strictJSON struct{ *runtime.JSONPb }
+
+// Marshal implements runtime.Marshaler: as JSONPb does, but without
+// default values for the answer to a request with a read mask (see
+// rewriteSparse).
+func (m strictJSON) Marshal(v any) ([]byte, error) {
+	if s, ok := v.(sparse); ok {
+		return sparseJSON.Marshal(s.Message)
+	}
+	return m.JSONPb.Marshal(v)
+}
 
 // NewDecoder implements runtime.Marshaler.
 func (m strictJSON) NewDecoder(r io.Reader) runtime.Decoder {

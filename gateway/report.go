@@ -41,7 +41,7 @@ func registerReports(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.Clie
 	client := millwav1.NewAuditServiceClient(conn)
 	for _, f := range report.Formats {
 		pattern := ConsistencyReportPath + "." + f.Ext
-		root.Handle("GET "+pattern, &reportHandler{mux: mux, client: client, format: f, pattern: pattern})
+		root.Handle("GET "+pattern, acceptSessionToken(&reportHandler{mux: mux, client: client, format: f, pattern: pattern}))
 	}
 }
 

@@ -116,9 +116,9 @@ func (a *Authenticator) authenticate(ctx context.Context, digest *[32]byte) (con
 		}
 		return nil, millwa.Errorf(millwa.Unauthenticated, "%s needs an API key: send it as the header authorization: Bearer <key>", method)
 	}
-	if digest == nil {
-		d := Digest(secret)
-		digest = &d
+	digest, sessionRole, err := a.secretDigest(ctx, secret, method, digest)
+	if err != nil {
+		return nil, err
 	}
 	p, key, err := a.principal(ctx, *digest)
 	if err != nil {
@@ -131,10 +131,32 @@ func (a *Authenticator) authenticate(ctx context.Context, digest *[32]byte) (con
 		}
 		return nil, err
 	}
+	if sessionRole != "" && sessionRole != p.Role {
+		return nil, millwa.Errorf(millwa.Unauthenticated, sessionRefused)
+	}
 	if !access.Public && !access.Allows(p.Role) {
 		return nil, millwa.Errorf(millwa.PermissionDenied, "a key of role %s may not call %s; roles allowed: %s", p.Role, method, roleList(access.Roles))
 	}
 	return WithKeyExpiry(WithPrincipal(ctx, p), key.ExpireTime), nil
+}
+
+// secretDigest returns the digest of the key a call's secret stands for:
+// the digest given, or the secret's own, for an API key; for a session
+// token, the digest of the key it was issued to, and the role it was
+// issued for.
+func (a *Authenticator) secretDigest(ctx context.Context, secret, method string, digest *[32]byte) (*[32]byte, millwa.Role, error) {
+	if IsSessionToken(secret) {
+		d, role, err := a.sessionDigest(ctx, secret, method)
+		if err != nil {
+			return nil, "", err
+		}
+		return &d, role, nil
+	}
+	if digest == nil {
+		d := Digest(secret)
+		digest = &d
+	}
+	return digest, "", nil
 }
 
 // bearer returns the secret of the authorization header: present is false

@@ -41,10 +41,11 @@ var Policy = map[string]Access{
 	"/millwa.v1.GradingService/GradeSample":    public,
 	"/millwa.v1.GradingService/ClassifyFleece": public,
 
-	"/millwa.v1.IdentityService/WhoAmI":       anyRole,
-	"/millwa.v1.IdentityService/CreateApiKey": anyRole, // admins, and org admins for their organisation
-	"/millwa.v1.IdentityService/ListApiKeys":  anyRole,
-	"/millwa.v1.IdentityService/RevokeApiKey": anyRole,
+	"/millwa.v1.IdentityService/WhoAmI":             anyRole,
+	"/millwa.v1.IdentityService/CreateApiKey":       anyRole, // admins, and org admins for their organisation
+	"/millwa.v1.IdentityService/ListApiKeys":        anyRole,
+	"/millwa.v1.IdentityService/RevokeApiKey":       anyRole,
+	"/millwa.v1.IdentityService/CreateSessionToken": anyRole,
 
 	"/millwa.v1.RegistryService/CreateAssociation": admin,
 	"/millwa.v1.RegistryService/GetAssociation":    anyRole,

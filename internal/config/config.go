@@ -83,6 +83,11 @@ type Config struct {
 	// other settings (headers, TLS, timeout) and the SDK the service name
 	// and sampler from their standard variables themselves.
 	TracesEndpoint string
+	// CORSOrigins, comma-separated origins such as
+	// "https://console.example,https://erp.example", lets browser pages of
+	// those origins call the REST gateway (CORS). Empty, the default,
+	// answers no cross-origin request.
+	CORSOrigins string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -134,6 +139,7 @@ var (
 	streamsVar    = Var{"max-watch-streams", "MILLWA_MAX_WATCH_STREAMS", "market event streams (WatchMarket and /v1/market/events) this replica holds open at most"}
 	keyStreamsVar = Var{"max-watch-streams-per-key", "MILLWA_MAX_WATCH_STREAMS_PER_KEY", "market event streams one API key may hold open on this replica"}
 	auditKeyVar   = Var{"audit-signing-key-file", "MILLWA_AUDIT_SIGNING_KEY_FILE", "PEM file (PKCS #8) of the Ed25519 key that signs audit checkpoints; unset, a key kept in the database"}
+	corsVar       = Var{"cors-origins", "MILLWA_CORS_ORIGINS", "comma-separated origins (scheme://host[:port]) whose browser pages may call the REST gateway; empty for none"}
 	checkpointVar = Var{"audit-checkpoint-interval", "MILLWA_AUDIT_CHECKPOINT_INTERVAL", "how often the audit chain's head is signed and the checkpoint logged; 0 for on request only"}
 )
 
@@ -218,6 +224,7 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	str(&c.StandardsDir, standardsVar)
 	str(&c.AuditSigningKeyFile, auditKeyVar)
 	dur(&c.AuditCheckpointInterval, checkpointVar)
+	str(&c.CORSOrigins, corsVar)
 	flt(&c.RateLimit, rateLimitVar)
 	num(&c.RateBurst, rateBurstVar)
 	num(&c.MaxWatchStreams, streamsVar)
@@ -312,7 +319,37 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
+	if _, err := ParseOrigins(c.CORSOrigins); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", corsVar.Env, err))
+	}
 	return errors.Join(errs...)
+}
+
+// Origins returns the origins of CORSOrigins, checked by Validate.
+func (c Config) Origins() []string {
+	origins, _ := ParseOrigins(c.CORSOrigins)
+	return origins
+}
+
+// ParseOrigins splits a comma-separated list of web origins, each
+// scheme://host[:port] with scheme http or https and nothing after the
+// host: no path, no wildcard (a listed origin is trusted with the caller's
+// key, so each one is named).
+func ParseOrigins(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(u.Host, "*") ||
+			u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("origin %q: want scheme://host[:port], such as https://console.example", o)
+		}
+		out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	return out, nil
 }
 
 // Redacted returns the configuration as key/value pairs safe to log: the
@@ -338,6 +375,7 @@ func (c Config) Redacted() []any {
 		"audit_signing_key_file", c.AuditSigningKeyFile,
 		"audit_checkpoint_interval", c.AuditCheckpointInterval.String(),
 		"admin_key_set", c.AdminKey != "",
+		"cors_origins", strings.Join(c.Origins(), ","),
 		"traces_endpoint", redactEndpoint(c.TracesEndpoint),
 	}
 }

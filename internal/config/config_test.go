@@ -2,6 +2,8 @@ package config
 
 import (
 	"flag"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +175,34 @@ func TestPublicURL(t *testing.T) {
 		c.PublicURL = bad
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MILLWA_PUBLIC_URL") {
 			t.Errorf("MILLWA_PUBLIC_URL=%q: Validate = %v, want an error naming the variable", bad, err)
+		}
+	}
+}
+
+func TestCORSOrigins(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if len(c.Origins()) != 0 {
+		t.Fatalf("default origins %q, want none", c.Origins())
+	}
+	if err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(map[string]string{"MILLWA_CORS_ORIGINS": " https://Console.example , http://localhost:5173/"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://console.example", "http://localhost:5173"}
+	if got := c.Origins(); !slices.Equal(got, want) {
+		t.Errorf("Origins = %q, want %q", got, want)
+	}
+	dump := fmt.Sprintln(c.Redacted()...)
+	if !strings.Contains(dump, "cors_origins https://console.example,http://localhost:5173") {
+		t.Errorf("the configuration dump does not list the origins: %s", dump)
+	}
+	for _, bad := range []string{"*", "https://*.example", "console.example", "https://console.example/app", "ftp://console.example"} {
+		c.CORSOrigins = bad
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MILLWA_CORS_ORIGINS") {
+			t.Errorf("Validate with origins %q: %v, want an error naming the variable", bad, err)
 		}
 	}
 }

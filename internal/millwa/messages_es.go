@@ -320,8 +320,16 @@ var messagesES = map[string]string{
 	"unknown key kind":                         "tipo de clave desconocido",
 	"unknown operator %q":                      "operador desconocido %q",
 	"was already used for a different request": "ya se usó para otra solicitud",
-	"was made for another parent, filter or order: repeat the same ones, or start again without page_token": "se hizo para otro padre, filtro u orden: repita los mismos o empiece de nuevo sin page_token",
-	"was not issued by this service for this query: start again without it":                                 "no lo emitió este servicio para esta consulta: empiece de nuevo sin él",
+	"was made for another parent, filter or order: repeat the same ones, or start again without page_token":                                 "se hizo para otro padre, filtro u orden: repita los mismos o empiece de nuevo sin page_token",
+	"was not issued by this service for this query: start again without it":                                                                 "no lo emitió este servicio para esta consulta: empiece de nuevo sin él",
+	"%q is not a field of %s: name its fields, for example name":                                                                            "%q no es un campo de %s: nombre sus campos, por ejemplo name",
+	"* stands for the whole resource and must be the only path: send it alone, or name fields only":                                         "* representa el recurso entero y debe ser la única ruta: envíelo solo, o nombre solo campos",
+	"a session token is issued for an API key: call with the header authorization: Bearer <key>":                                            "un token de sesión se emite para una clave de API: llame con la cabecera authorization: Bearer <clave>",
+	"a session token opens only the market events and the report pages, not %s: send the API key as the header authorization: Bearer <key>": "un token de sesión solo abre los eventos del mercado y las páginas de informes, no %s: envíe la clave de API en la cabecera authorization: Bearer <clave>",
+	"lists %d paths, more than the %d allowed: name fewer fields":                                                                           "lista %d rutas, más de las %d permitidas: nombre menos campos",
+	"session tokens are not issued by this server: send the API key as the header authorization: Bearer <key>":                              "este servidor no emite tokens de sesión: envíe la clave de API en la cabecera authorization: Bearer <clave>",
+	"this method returns no resource to mask: leave read_mask out":                                                                          "este método no devuelve un recurso que enmascarar: omita read_mask",
+	"session token not accepted (malformed, forged, expired, or its key revoked): ask for a new one with CreateSessionToken":                "token de sesión no aceptado (mal formado, falsificado, vencido o con su clave revocada): pida otro con CreateSessionToken",
 }
 
 // wordsES is the Spanish of the Nouns that messages take as arguments.

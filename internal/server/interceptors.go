@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/millwa/millwa/internal/auth"
+	"github.com/millwa/millwa/internal/readmask"
 )
 
 // RequestID returns the id of the call ctx belongs to, or "".
@@ -84,6 +85,9 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 		s.metrics.UnaryServerInterceptor(),
 		s.logUnary,
 		s.serveCall,
+		// Inside serveCall, so that a bad read_mask is mapped like any
+		// other invalid input and the call is admitted first.
+		readmask.UnaryServerInterceptor,
 	}
 	stream := []grpc.StreamServerInterceptor{
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {

@@ -29,6 +29,9 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	// Registers the gzip compressor, so that clients may send and ask
+	// for compressed messages (grpc.UseCompressor(gzip.Name)).
+	_ "google.golang.org/grpc/encoding/gzip"
 
 	"github.com/millwa/millwa/gateway"
 	"github.com/millwa/millwa/internal/allocation"
@@ -255,7 +258,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterIdentityServiceServer(s.grpc, identity.New(s.store,
 		// A key revoked here is refused here at once, and its streams end.
 		identity.OnRevoke(func(id string) { authn.Forget(id); s.streams.Revoked(id) }),
-		identity.OnCreate(authn.Created)))
+		identity.OnCreate(authn.Created),
+		identity.IssueSessions(authn.IssueSessionToken)))
 	// Labels link to the public URL; unset, to the HTTP listener, whose
 	// port is known only once it listens (read after Serve starts).
 	publicURL := func() string {
@@ -316,6 +320,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Metadata: metadata.Pairs(auth.GatewayHeader, gatewayToken),
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Streams:  s.gwStreams,
+		// Checked by config.Validate.
+		CORSOrigins: s.cfg.Origins(),
 	})
 	if err != nil {
 		return nil, err

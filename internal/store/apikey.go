@@ -265,3 +265,29 @@ func (s *Store) InactiveAPIKeys(ctx context.Context, ids []string, t time.Time) 
 	}
 	return out, nil
 }
+
+// apiKeyDigestSQL is APIKeyDigest's query, rebound for each dialect.
+var apiKeyDigestSQL = byDialect(`SELECT key_digest FROM api_keys WHERE id = ?`)
+
+// APIKeyDigest returns the SHA-256 digest of the secret of the key with
+// the given id, whatever its state: session tokens are signed with it, so
+// that they are bound to the key and never outlive it. It returns NotFound
+// when no key has the id.
+func (s *Store) APIKeyDigest(ctx context.Context, id string) ([32]byte, error) {
+	canonical, ok := canonicalID(id)
+	if !ok {
+		return [32]byte{}, millwa.Errorf(millwa.NotFound, "no such API key")
+	}
+	var digest []byte
+	err := s.get(ctx, &digest, apiKeyDigestSQL[s.dialect], canonical)
+	if errors.Is(err, sql.ErrNoRows) {
+		return [32]byte{}, millwa.Errorf(millwa.NotFound, "no such API key")
+	}
+	if err != nil {
+		return [32]byte{}, dbError(err, "reading the digest of API key %s", id)
+	}
+	if len(digest) != 32 {
+		return [32]byte{}, fmt.Errorf("API key %s has a digest of %d bytes, want 32", id, len(digest))
+	}
+	return [32]byte(digest), nil
+}

@@ -27,6 +27,8 @@ type Server struct {
 	revoked func(id string)
 	// created is told the digest of each key created here, once committed.
 	created func(digest [32]byte)
+	// issueSession signs a session token for the key of a call.
+	issueSession func(ctx context.Context) (string, time.Time, error)
 }
 
 // Option changes how New builds the service.

@@ -826,6 +826,99 @@ func (x *RevokeApiKeyResponse) GetApiKey() *ApiKey {
 	return nil
 }
 
+// CreateSessionTokenRequest asks for a session token for the calling key.
+type CreateSessionTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSessionTokenRequest) Reset() {
+	*x = CreateSessionTokenRequest{}
+	mi := &file_millwa_v1_identity_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSessionTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSessionTokenRequest) ProtoMessage() {}
+
+func (x *CreateSessionTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_identity_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSessionTokenRequest.ProtoReflect.Descriptor instead.
+func (*CreateSessionTokenRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_identity_proto_rawDescGZIP(), []int{9}
+}
+
+// CreateSessionTokenResponse carries a session token.
+type CreateSessionTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. The token, to send as `?access_token=` of the event and
+	// report routes; it starts with "mlwt_".
+	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// Output only. When the token stops being accepted.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSessionTokenResponse) Reset() {
+	*x = CreateSessionTokenResponse{}
+	mi := &file_millwa_v1_identity_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSessionTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSessionTokenResponse) ProtoMessage() {}
+
+func (x *CreateSessionTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_identity_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSessionTokenResponse.ProtoReflect.Descriptor instead.
+func (*CreateSessionTokenResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_identity_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CreateSessionTokenResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *CreateSessionTokenResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 var File_millwa_v1_identity_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_identity_proto_rawDesc = "" +
@@ -887,19 +980,25 @@ const file_millwa_v1_identity_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\"B\n" +
 	"\x14RevokeApiKeyResponse\x12*\n" +
-	"\aapi_key\x18\x01 \x01(\v2\x11.millwa.v1.ApiKeyR\x06apiKey*g\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x11.millwa.v1.ApiKeyR\x06apiKey\"\x1b\n" +
+	"\x19CreateSessionTokenRequest\"o\n" +
+	"\x1aCreateSessionTokenResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12;\n" +
+	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime*g\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x01\x12\x14\n" +
 	"\x10ROLE_ASSOCIATION\x10\x02\x12\x12\n" +
 	"\x0eROLE_PROCESSOR\x10\x03\x12\x0f\n" +
-	"\vROLE_AGENCY\x10\x042\xc0\x02\n" +
+	"\vROLE_AGENCY\x10\x042\xa3\x03\n" +
 	"\x0fIdentityService\x12=\n" +
 	"\x06WhoAmI\x12\x18.millwa.v1.WhoAmIRequest\x1a\x19.millwa.v1.WhoAmIResponse\x12O\n" +
 	"\fCreateApiKey\x12\x1e.millwa.v1.CreateApiKeyRequest\x1a\x1f.millwa.v1.CreateApiKeyResponse\x12L\n" +
 	"\vListApiKeys\x12\x1d.millwa.v1.ListApiKeysRequest\x1a\x1e.millwa.v1.ListApiKeysResponse\x12O\n" +
-	"\fRevokeApiKey\x12\x1e.millwa.v1.RevokeApiKeyRequest\x1a\x1f.millwa.v1.RevokeApiKeyResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
+	"\fRevokeApiKey\x12\x1e.millwa.v1.RevokeApiKeyRequest\x1a\x1f.millwa.v1.RevokeApiKeyResponse\x12a\n" +
+	"\x12CreateSessionToken\x12$.millwa.v1.CreateSessionTokenRequest\x1a%.millwa.v1.CreateSessionTokenResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
 var (
 	file_millwa_v1_identity_proto_rawDescOnce sync.Once
@@ -914,48 +1013,53 @@ func file_millwa_v1_identity_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_identity_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_millwa_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_millwa_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_millwa_v1_identity_proto_goTypes = []any{
-	(Role)(0),                     // 0: millwa.v1.Role
-	(ApiKey_State)(0),             // 1: millwa.v1.ApiKey.State
-	(*ApiKey)(nil),                // 2: millwa.v1.ApiKey
-	(*WhoAmIRequest)(nil),         // 3: millwa.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 4: millwa.v1.WhoAmIResponse
-	(*CreateApiKeyRequest)(nil),   // 5: millwa.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),  // 6: millwa.v1.CreateApiKeyResponse
-	(*ListApiKeysRequest)(nil),    // 7: millwa.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),   // 8: millwa.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),   // 9: millwa.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),  // 10: millwa.v1.RevokeApiKeyResponse
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(Role)(0),                          // 0: millwa.v1.Role
+	(ApiKey_State)(0),                  // 1: millwa.v1.ApiKey.State
+	(*ApiKey)(nil),                     // 2: millwa.v1.ApiKey
+	(*WhoAmIRequest)(nil),              // 3: millwa.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),             // 4: millwa.v1.WhoAmIResponse
+	(*CreateApiKeyRequest)(nil),        // 5: millwa.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),       // 6: millwa.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),         // 7: millwa.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),        // 8: millwa.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),        // 9: millwa.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),       // 10: millwa.v1.RevokeApiKeyResponse
+	(*CreateSessionTokenRequest)(nil),  // 11: millwa.v1.CreateSessionTokenRequest
+	(*CreateSessionTokenResponse)(nil), // 12: millwa.v1.CreateSessionTokenResponse
+	(*timestamppb.Timestamp)(nil),      // 13: google.protobuf.Timestamp
 }
 var file_millwa_v1_identity_proto_depIdxs = []int32{
 	0,  // 0: millwa.v1.ApiKey.role:type_name -> millwa.v1.Role
-	11, // 1: millwa.v1.ApiKey.expire_time:type_name -> google.protobuf.Timestamp
-	11, // 2: millwa.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
-	11, // 3: millwa.v1.ApiKey.last_use_time:type_name -> google.protobuf.Timestamp
+	13, // 1: millwa.v1.ApiKey.expire_time:type_name -> google.protobuf.Timestamp
+	13, // 2: millwa.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
+	13, // 3: millwa.v1.ApiKey.last_use_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: millwa.v1.ApiKey.state:type_name -> millwa.v1.ApiKey.State
-	11, // 5: millwa.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	11, // 6: millwa.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	13, // 5: millwa.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	13, // 6: millwa.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 7: millwa.v1.WhoAmIResponse.role:type_name -> millwa.v1.Role
-	11, // 8: millwa.v1.WhoAmIResponse.expire_time:type_name -> google.protobuf.Timestamp
+	13, // 8: millwa.v1.WhoAmIResponse.expire_time:type_name -> google.protobuf.Timestamp
 	2,  // 9: millwa.v1.CreateApiKeyRequest.api_key:type_name -> millwa.v1.ApiKey
 	2,  // 10: millwa.v1.CreateApiKeyResponse.api_key:type_name -> millwa.v1.ApiKey
 	2,  // 11: millwa.v1.ListApiKeysResponse.api_keys:type_name -> millwa.v1.ApiKey
 	2,  // 12: millwa.v1.RevokeApiKeyResponse.api_key:type_name -> millwa.v1.ApiKey
-	3,  // 13: millwa.v1.IdentityService.WhoAmI:input_type -> millwa.v1.WhoAmIRequest
-	5,  // 14: millwa.v1.IdentityService.CreateApiKey:input_type -> millwa.v1.CreateApiKeyRequest
-	7,  // 15: millwa.v1.IdentityService.ListApiKeys:input_type -> millwa.v1.ListApiKeysRequest
-	9,  // 16: millwa.v1.IdentityService.RevokeApiKey:input_type -> millwa.v1.RevokeApiKeyRequest
-	4,  // 17: millwa.v1.IdentityService.WhoAmI:output_type -> millwa.v1.WhoAmIResponse
-	6,  // 18: millwa.v1.IdentityService.CreateApiKey:output_type -> millwa.v1.CreateApiKeyResponse
-	8,  // 19: millwa.v1.IdentityService.ListApiKeys:output_type -> millwa.v1.ListApiKeysResponse
-	10, // 20: millwa.v1.IdentityService.RevokeApiKey:output_type -> millwa.v1.RevokeApiKeyResponse
-	17, // [17:21] is the sub-list for method output_type
-	13, // [13:17] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	13, // 13: millwa.v1.CreateSessionTokenResponse.expire_time:type_name -> google.protobuf.Timestamp
+	3,  // 14: millwa.v1.IdentityService.WhoAmI:input_type -> millwa.v1.WhoAmIRequest
+	5,  // 15: millwa.v1.IdentityService.CreateApiKey:input_type -> millwa.v1.CreateApiKeyRequest
+	7,  // 16: millwa.v1.IdentityService.ListApiKeys:input_type -> millwa.v1.ListApiKeysRequest
+	9,  // 17: millwa.v1.IdentityService.RevokeApiKey:input_type -> millwa.v1.RevokeApiKeyRequest
+	11, // 18: millwa.v1.IdentityService.CreateSessionToken:input_type -> millwa.v1.CreateSessionTokenRequest
+	4,  // 19: millwa.v1.IdentityService.WhoAmI:output_type -> millwa.v1.WhoAmIResponse
+	6,  // 20: millwa.v1.IdentityService.CreateApiKey:output_type -> millwa.v1.CreateApiKeyResponse
+	8,  // 21: millwa.v1.IdentityService.ListApiKeys:output_type -> millwa.v1.ListApiKeysResponse
+	10, // 22: millwa.v1.IdentityService.RevokeApiKey:output_type -> millwa.v1.RevokeApiKeyResponse
+	12, // 23: millwa.v1.IdentityService.CreateSessionToken:output_type -> millwa.v1.CreateSessionTokenResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_identity_proto_init() }
@@ -969,7 +1073,7 @@ func file_millwa_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_identity_proto_rawDesc), len(file_millwa_v1_identity_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IdentityService_WhoAmI_FullMethodName       = "/millwa.v1.IdentityService/WhoAmI"
-	IdentityService_CreateApiKey_FullMethodName = "/millwa.v1.IdentityService/CreateApiKey"
-	IdentityService_ListApiKeys_FullMethodName  = "/millwa.v1.IdentityService/ListApiKeys"
-	IdentityService_RevokeApiKey_FullMethodName = "/millwa.v1.IdentityService/RevokeApiKey"
+	IdentityService_WhoAmI_FullMethodName             = "/millwa.v1.IdentityService/WhoAmI"
+	IdentityService_CreateApiKey_FullMethodName       = "/millwa.v1.IdentityService/CreateApiKey"
+	IdentityService_ListApiKeys_FullMethodName        = "/millwa.v1.IdentityService/ListApiKeys"
+	IdentityService_RevokeApiKey_FullMethodName       = "/millwa.v1.IdentityService/RevokeApiKey"
+	IdentityService_CreateSessionToken_FullMethodName = "/millwa.v1.IdentityService/CreateSessionToken"
 )
 
 // IdentityServiceClient is the client API for IdentityService service.
@@ -93,6 +94,23 @@ type IdentityServiceClient interface {
 	// set and stale, or a call with the same request_id is still running;
 	// INVALID_ARGUMENT when request_id was used for a different request.
 	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error)
+	// CreateSessionToken issues a short-lived token for the calling key, for
+	// browsers, which cannot send a header to an EventSource or a link: the
+	// token goes in the query as `?access_token=` of the market events
+	// (GET /v1/market/events) and the consistency report pages
+	// (GET /v1/audit/consistencyReport.html and .csv), and is accepted there
+	// only, never by other RPCs or routes. It acts as the key, with its
+	// role and organisation, for 15 minutes at most (never past the key's
+	// expire_time), and stops working when the key is revoked; an event
+	// stream opened with it lives on until it ends or the key is revoked.
+	// An API key is never accepted in a URL. Nothing is stored: a retry
+	// simply issues another token, so the call takes no request_id.
+	//
+	// Access: any valid key, sent as `authorization: Bearer <key>` (not a
+	// session token).
+	// Errors: UNAUTHENTICATED when the key is missing, unknown, expired or
+	// revoked, or the call carries a session token.
+	CreateSessionToken(ctx context.Context, in *CreateSessionTokenRequest, opts ...grpc.CallOption) (*CreateSessionTokenResponse, error)
 }
 
 type identityServiceClient struct {
@@ -137,6 +155,16 @@ func (c *identityServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiK
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RevokeApiKeyResponse)
 	err := c.cc.Invoke(ctx, IdentityService_RevokeApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) CreateSessionToken(ctx context.Context, in *CreateSessionTokenRequest, opts ...grpc.CallOption) (*CreateSessionTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateSessionTokenResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CreateSessionToken_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +239,23 @@ type IdentityServiceServer interface {
 	// set and stale, or a call with the same request_id is still running;
 	// INVALID_ARGUMENT when request_id was used for a different request.
 	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error)
+	// CreateSessionToken issues a short-lived token for the calling key, for
+	// browsers, which cannot send a header to an EventSource or a link: the
+	// token goes in the query as `?access_token=` of the market events
+	// (GET /v1/market/events) and the consistency report pages
+	// (GET /v1/audit/consistencyReport.html and .csv), and is accepted there
+	// only, never by other RPCs or routes. It acts as the key, with its
+	// role and organisation, for 15 minutes at most (never past the key's
+	// expire_time), and stops working when the key is revoked; an event
+	// stream opened with it lives on until it ends or the key is revoked.
+	// An API key is never accepted in a URL. Nothing is stored: a retry
+	// simply issues another token, so the call takes no request_id.
+	//
+	// Access: any valid key, sent as `authorization: Bearer <key>` (not a
+	// session token).
+	// Errors: UNAUTHENTICATED when the key is missing, unknown, expired or
+	// revoked, or the call carries a session token.
+	CreateSessionToken(context.Context, *CreateSessionTokenRequest) (*CreateSessionTokenResponse, error)
 	mustEmbedUnimplementedIdentityServiceServer()
 }
 
@@ -232,6 +277,9 @@ func (UnimplementedIdentityServiceServer) ListApiKeys(context.Context, *ListApiK
 }
 func (UnimplementedIdentityServiceServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedIdentityServiceServer) CreateSessionToken(context.Context, *CreateSessionTokenRequest) (*CreateSessionTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSessionToken not implemented")
 }
 func (UnimplementedIdentityServiceServer) mustEmbedUnimplementedIdentityServiceServer() {}
 func (UnimplementedIdentityServiceServer) testEmbeddedByValue()                         {}
@@ -326,6 +374,24 @@ func _IdentityService_RevokeApiKey_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_CreateSessionToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSessionTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CreateSessionToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CreateSessionToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CreateSessionToken(ctx, req.(*CreateSessionTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IdentityService_ServiceDesc is the grpc.ServiceDesc for IdentityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -348,6 +414,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeApiKey",
 			Handler:    _IdentityService_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "CreateSessionToken",
+			Handler:    _IdentityService_CreateSessionToken_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1663,7 +1663,12 @@ func (x *CreateProcessorResponse) GetProcessor() *Processor {
 type GetProcessorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "processors/{processor}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1703,6 +1708,13 @@ func (x *GetProcessorRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetProcessorRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetProcessorResponse is the response of GetProcessor.
@@ -1763,7 +1775,12 @@ type ListProcessorsRequest struct {
 	// operators). Example: `region = "04"`.
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order: `legal_name`, `create_time`. Default "create_time".
-	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1824,6 +1841,13 @@ func (x *ListProcessorsRequest) GetOrderBy() string {
 		return x.OrderBy
 	}
 	return ""
+}
+
+func (x *ListProcessorsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // ListProcessorsResponse is the response of ListProcessors.
@@ -1996,7 +2020,12 @@ func (x *CreatePurchaseOrderResponse) GetPurchaseOrder() *PurchaseOrder {
 type GetPurchaseOrderRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "processors/{processor}/purchaseOrders/{purchase_order}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2036,6 +2065,13 @@ func (x *GetPurchaseOrderRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetPurchaseOrderRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetPurchaseOrderResponse is the response of GetPurchaseOrder.
@@ -2104,7 +2140,12 @@ type ListPurchaseOrdersRequest struct {
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order: `create_time`, `expire_time`, `bid_price_per_kg`. Default
 	// "create_time".
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,6,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2172,6 +2213,13 @@ func (x *ListPurchaseOrdersRequest) GetOrderBy() string {
 		return x.OrderBy
 	}
 	return ""
+}
+
+func (x *ListPurchaseOrdersRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // ListPurchaseOrdersResponse is the response of ListPurchaseOrders.
@@ -2593,7 +2641,12 @@ type ListTradesRequest struct {
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order: `create_time`, `update_time`, `price_per_kg`, `grams`. Default
 	// "create_time desc" (newest first).
-	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2656,6 +2709,13 @@ func (x *ListTradesRequest) GetOrderBy() string {
 	return ""
 }
 
+func (x *ListTradesRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
 // ListTradesResponse is the response of ListTrades.
 type ListTradesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2715,7 +2775,12 @@ func (x *ListTradesResponse) GetNextPageToken() string {
 type GetTradeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "trades/{trade}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2755,6 +2820,13 @@ func (x *GetTradeRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetTradeRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetTradeResponse is the response of GetTrade.
@@ -3738,17 +3810,19 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"M\n" +
 	"\x17CreateProcessorResponse\x122\n" +
-	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\".\n" +
+	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\"g\n" +
 	"\x13GetProcessorRequest\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"J\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"J\n" +
 	"\x14GetProcessorResponse\x122\n" +
-	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\"\x86\x01\n" +
+	"\tprocessor\x18\x01 \x01(\v2\x14.millwa.v1.ProcessorR\tprocessor\"\xbf\x01\n" +
 	"\x15ListProcessorsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"v\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x127\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"v\n" +
 	"\x16ListProcessorsResponse\x124\n" +
 	"\n" +
 	"processors\x18\x01 \x03(\v2\x14.millwa.v1.ProcessorR\n" +
@@ -3760,18 +3834,20 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"^\n" +
 	"\x1bCreatePurchaseOrderResponse\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"2\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"k\n" +
 	"\x17GetPurchaseOrderRequest\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"[\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"[\n" +
 	"\x18GetPurchaseOrderResponse\x12?\n" +
-	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xa7\x01\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x18.millwa.v1.PurchaseOrderR\rpurchaseOrder\"\xe0\x01\n" +
 	"\x19ListPurchaseOrdersRequest\x12\x1b\n" +
 	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x87\x01\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\x127\n" +
+	"\tread_mask\x18\x06 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\x87\x01\n" +
 	"\x1aListPurchaseOrdersResponse\x12A\n" +
 	"\x0fpurchase_orders\x18\x01 \x03(\v2\x18.millwa.v1.PurchaseOrderR\x0epurchaseOrders\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"h\n" +
@@ -3797,18 +3873,20 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x04mode\x18\x03 \x01(\x0e2\x17.millwa.v1.ClearingModeR\x04mode\x12#\n" +
 	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\"K\n" +
 	"\x13RunClearingResponse\x124\n" +
-	"\asummary\x18\x01 \x01(\v2\x1a.millwa.v1.ClearingSummaryR\asummary\"\x82\x01\n" +
+	"\asummary\x18\x01 \x01(\v2\x1a.millwa.v1.ClearingSummaryR\asummary\"\xbb\x01\n" +
 	"\x11ListTradesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"f\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x127\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"f\n" +
 	"\x12ListTradesResponse\x12(\n" +
 	"\x06trades\x18\x01 \x03(\v2\x10.millwa.v1.TradeR\x06trades\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"*\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"c\n" +
 	"\x0fGetTradeRequest\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\":\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\":\n" +
 	"\x10GetTradeResponse\x12&\n" +
 	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"a\n" +
 	"\x13ConfirmTradeRequest\x12\x17\n" +
@@ -4014,68 +4092,74 @@ var file_millwa_v1_market_proto_depIdxs = []int32{
 	5,  // 26: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	4,  // 27: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
 	4,  // 28: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
-	4,  // 29: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
-	4,  // 30: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
-	5,  // 31: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 32: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 33: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 34: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
-	5,  // 35: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 36: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	48, // 37: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 38: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	2,  // 39: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
-	8,  // 40: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
-	7,  // 41: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
-	7,  // 42: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 43: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	46, // 44: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
-	7,  // 45: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 46: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 47: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 48: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	49, // 49: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
-	3,  // 50: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
-	10, // 51: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	11, // 52: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	13, // 53: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	15, // 54: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	17, // 55: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	19, // 56: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	21, // 57: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	23, // 58: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	25, // 59: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
-	27, // 60: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	29, // 61: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	31, // 62: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	33, // 63: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	35, // 64: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	37, // 65: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	39, // 66: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
-	41, // 67: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	43, // 68: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	12, // 69: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	14, // 70: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	16, // 71: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	18, // 72: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	20, // 73: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	22, // 74: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	24, // 75: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	26, // 76: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
-	28, // 77: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	30, // 78: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	32, // 79: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	34, // 80: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	36, // 81: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	38, // 82: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	40, // 83: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
-	42, // 84: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	44, // 85: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	69, // [69:86] is the sub-list for method output_type
-	52, // [52:69] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	48, // 29: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,  // 30: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
+	48, // 31: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,  // 32: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
+	5,  // 33: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 34: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	48, // 35: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,  // 36: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	48, // 37: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,  // 38: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
+	5,  // 39: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 40: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	48, // 41: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 42: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	2,  // 43: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
+	8,  // 44: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
+	48, // 45: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,  // 46: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
+	48, // 47: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,  // 48: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 49: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
+	46, // 50: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	7,  // 51: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 52: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 53: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
+	9,  // 54: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
+	49, // 55: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	3,  // 56: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
+	10, // 57: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
+	11, // 58: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	13, // 59: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	15, // 60: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	17, // 61: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	19, // 62: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	21, // 63: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	23, // 64: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	25, // 65: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	27, // 66: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	29, // 67: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	31, // 68: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	33, // 69: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	35, // 70: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	37, // 71: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	39, // 72: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
+	41, // 73: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	43, // 74: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	12, // 75: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	14, // 76: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	16, // 77: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	18, // 78: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	20, // 79: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	22, // 80: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	24, // 81: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	26, // 82: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	28, // 83: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	30, // 84: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	32, // 85: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	34, // 86: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	36, // 87: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	38, // 88: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	40, // 89: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
+	42, // 90: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	44, // 91: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	75, // [75:92] is the sub-list for method output_type
+	58, // [58:75] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }

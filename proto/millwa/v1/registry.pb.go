@@ -2196,7 +2196,12 @@ func (x *CreateAssociationResponse) GetAssociation() *Association {
 type GetAssociationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "associations/{association}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2236,6 +2241,13 @@ func (x *GetAssociationRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetAssociationRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetAssociationResponse is the response of GetAssociation.
@@ -2298,7 +2310,12 @@ type ListAssociationsRequest struct {
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `legal_name`,
 	// `create_time`. Default "create_time".
-	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2359,6 +2376,13 @@ func (x *ListAssociationsRequest) GetOrderBy() string {
 		return x.OrderBy
 	}
 	return ""
+}
+
+func (x *ListAssociationsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // ListAssociationsResponse is the response of ListAssociations.
@@ -2547,7 +2571,12 @@ type ListMembersRequest struct {
 	// matches when each word is part of their display name or DNI, compared
 	// without regard to case or accents ("huaman" finds "Huamán"). Combines
 	// with filter and order_by; a page_token is bound to it as to them.
-	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
+	Search string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,7,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2622,6 +2651,13 @@ func (x *ListMembersRequest) GetSearch() string {
 		return x.Search
 	}
 	return ""
+}
+
+func (x *ListMembersRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // ListMembersResponse is the response of ListMembers.
@@ -3173,7 +3209,12 @@ func (x *BatchCreateLotsResponse) GetLots() []*Lot {
 type GetLotRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "associations/{association}/lots/{lot}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3213,6 +3254,13 @@ func (x *GetLotRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetLotRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetLotResponse is the response of GetLot.
@@ -3297,7 +3345,12 @@ type ListLotsRequest struct {
 	// to case or accents ("huaman" finds "Huamán"). Processors, who never see
 	// a lot's members, search lot numbers only. Combines with filter and
 	// order_by; a page_token is bound to it as to them.
-	Search        string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
+	Search string `protobuf:"bytes,6,opt,name=search,proto3" json:"search,omitempty"`
+	// The fields of each item of the page to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,7,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3372,6 +3425,13 @@ func (x *ListLotsRequest) GetSearch() string {
 		return x.Search
 	}
 	return ""
+}
+
+func (x *ListLotsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // ListLotsResponse is the response of ListLots.
@@ -4316,7 +4376,12 @@ func (x *RecordMemberPaymentResponse) GetStatement() *MemberStatement {
 type GetMemberRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "associations/{association}/members/{member}".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields of the resource to return (AIP-157): names of the
+	// resource's fields, snake_case or lowerCamelCase (REST:
+	// ?readMask=name,createTime). Empty or `*` returns every field; a
+	// path that is not a field answers INVALID_ARGUMENT. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4356,6 +4421,13 @@ func (x *GetMemberRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetMemberRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 // GetMemberResponse is the response of GetMember.
@@ -5163,17 +5235,19 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"U\n" +
 	"\x19CreateAssociationResponse\x128\n" +
-	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"0\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"i\n" +
 	"\x15GetAssociationRequest\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"R\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"R\n" +
 	"\x16GetAssociationResponse\x128\n" +
-	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"\x88\x01\n" +
+	"\vassociation\x18\x01 \x01(\v2\x16.millwa.v1.AssociationR\vassociation\"\xc1\x01\n" +
 	"\x17ListAssociationsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"~\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x127\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"~\n" +
 	"\x18ListAssociationsResponse\x12:\n" +
 	"\fassociations\x18\x01 \x03(\v2\x16.millwa.v1.AssociationR\fassociations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x81\x01\n" +
@@ -5183,7 +5257,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"A\n" +
 	"\x14CreateMemberResponse\x12)\n" +
-	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xb8\x01\n" +
+	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"\xf1\x01\n" +
 	"\x12ListMembersRequest\x12\x1b\n" +
 	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -5191,7 +5265,8 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
 	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
-	"\x06search\x18\x06 \x01(\tR\x06search\"j\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\x127\n" +
+	"\tread_mask\x18\a \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"j\n" +
 	"\x13ListMembersResponse\x12+\n" +
 	"\amembers\x18\x01 \x03(\v2\x11.millwa.v1.MemberR\amembers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
@@ -5230,11 +5305,12 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"=\n" +
 	"\x17BatchCreateLotsResponse\x12\"\n" +
-	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\"(\n" +
+	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\"a\n" +
 	"\rGetLotRequest\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"2\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"2\n" +
 	"\x0eGetLotResponse\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\xb5\x01\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\xee\x01\n" +
 	"\x0fListLotsRequest\x12\x1b\n" +
 	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -5242,7 +5318,8 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
 	"\border_by\x18\x05 \x01(\tR\aorderBy\x12\x16\n" +
-	"\x06search\x18\x06 \x01(\tR\x06search\"^\n" +
+	"\x06search\x18\x06 \x01(\tR\x06search\x127\n" +
+	"\tread_mask\x18\a \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"^\n" +
 	"\x10ListLotsResponse\x12\"\n" +
 	"\x04lots\x18\x01 \x03(\v2\x0e.millwa.v1.LotR\x04lots\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"`\n" +
@@ -5297,9 +5374,10 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"\x8b\x01\n" +
 	"\x1bRecordMemberPaymentResponse\x122\n" +
 	"\apayment\x18\x01 \x01(\v2\x18.millwa.v1.MemberPaymentR\apayment\x128\n" +
-	"\tstatement\x18\x02 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"+\n" +
+	"\tstatement\x18\x02 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"d\n" +
 	"\x10GetMemberRequest\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\">\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\">\n" +
 	"\x11GetMemberResponse\x12)\n" +
 	"\x06member\x18\x01 \x01(\v2\x11.millwa.v1.MemberR\x06member\"/\n" +
 	"\x14GetClassifierRequest\x12\x17\n" +
@@ -5483,133 +5561,139 @@ var file_millwa_v1_registry_proto_goTypes = []any{
 	(*fieldmaskpb.FieldMask)(nil),       // 73: google.protobuf.FieldMask
 }
 var file_millwa_v1_registry_proto_depIdxs = []int32{
-	68, // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
-	69, // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
-	69, // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 3: millwa.v1.Member.sex:type_name -> millwa.v1.Sex
-	69, // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	69, // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	69, // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
-	69, // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
-	70, // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
-	71, // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
-	72, // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
-	71, // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
-	1,  // 13: millwa.v1.Lot.state:type_name -> millwa.v1.LotState
-	69, // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
-	69, // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
-	9,  // 16: millwa.v1.Lot.sources:type_name -> millwa.v1.LotSource
-	66, // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
-	67, // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
-	2,  // 19: millwa.v1.Receipt.state:type_name -> millwa.v1.ReceiptState
-	69, // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
-	69, // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
-	11, // 22: millwa.v1.MemberStatement.lines:type_name -> millwa.v1.StatementLine
-	3,  // 23: millwa.v1.MemberPayment.method:type_name -> millwa.v1.PaymentMethod
-	69, // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
-	71, // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
-	71, // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
-	71, // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
-	71, // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
-	71, // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
-	14, // 30: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
-	4,  // 31: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
-	4,  // 32: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
-	4,  // 33: millwa.v1.GetAssociationResponse.association:type_name -> millwa.v1.Association
-	4,  // 34: millwa.v1.ListAssociationsResponse.associations:type_name -> millwa.v1.Association
-	5,  // 35: millwa.v1.CreateMemberRequest.member:type_name -> millwa.v1.Member
-	5,  // 36: millwa.v1.CreateMemberResponse.member:type_name -> millwa.v1.Member
-	5,  // 37: millwa.v1.ListMembersResponse.members:type_name -> millwa.v1.Member
-	6,  // 38: millwa.v1.CreateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
-	6,  // 39: millwa.v1.CreateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	6,  // 40: millwa.v1.ListClassifiersResponse.classifiers:type_name -> millwa.v1.Classifier
-	8,  // 41: millwa.v1.CreateLotRequest.lot:type_name -> millwa.v1.Lot
-	8,  // 42: millwa.v1.CreateLotResponse.lot:type_name -> millwa.v1.Lot
-	30, // 43: millwa.v1.BatchCreateLotsRequest.requests:type_name -> millwa.v1.CreateLotRequest
-	8,  // 44: millwa.v1.BatchCreateLotsResponse.lots:type_name -> millwa.v1.Lot
-	8,  // 45: millwa.v1.GetLotResponse.lot:type_name -> millwa.v1.Lot
-	8,  // 46: millwa.v1.ListLotsResponse.lots:type_name -> millwa.v1.Lot
-	8,  // 47: millwa.v1.WithdrawLotResponse.lot:type_name -> millwa.v1.Lot
-	15, // 48: millwa.v1.GetLotLabelResponse.label:type_name -> millwa.v1.LotLabel
-	10, // 49: millwa.v1.CreateReceiptRequest.receipt:type_name -> millwa.v1.Receipt
-	10, // 50: millwa.v1.CreateReceiptResponse.receipt:type_name -> millwa.v1.Receipt
-	10, // 51: millwa.v1.GetReceiptResponse.receipt:type_name -> millwa.v1.Receipt
-	10, // 52: millwa.v1.ListReceiptsResponse.receipts:type_name -> millwa.v1.Receipt
-	10, // 53: millwa.v1.VoidReceiptResponse.receipt:type_name -> millwa.v1.Receipt
-	12, // 54: millwa.v1.GetMemberStatementResponse.statement:type_name -> millwa.v1.MemberStatement
-	13, // 55: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
-	13, // 56: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
-	12, // 57: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
-	5,  // 58: millwa.v1.GetMemberResponse.member:type_name -> millwa.v1.Member
-	6,  // 59: millwa.v1.GetClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	4,  // 60: millwa.v1.UpdateAssociationRequest.association:type_name -> millwa.v1.Association
-	73, // 61: millwa.v1.UpdateAssociationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,  // 62: millwa.v1.UpdateAssociationResponse.association:type_name -> millwa.v1.Association
-	5,  // 63: millwa.v1.UpdateMemberRequest.member:type_name -> millwa.v1.Member
-	73, // 64: millwa.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 65: millwa.v1.UpdateMemberResponse.member:type_name -> millwa.v1.Member
-	6,  // 66: millwa.v1.UpdateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
-	73, // 67: millwa.v1.UpdateClassifierRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,  // 68: millwa.v1.UpdateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	8,  // 69: millwa.v1.UpdateLotRequest.lot:type_name -> millwa.v1.Lot
-	73, // 70: millwa.v1.UpdateLotRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 71: millwa.v1.UpdateLotResponse.lot:type_name -> millwa.v1.Lot
-	16, // 72: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
-	18, // 73: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
-	20, // 74: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
-	22, // 75: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
-	24, // 76: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
-	26, // 77: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
-	28, // 78: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
-	30, // 79: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
-	32, // 80: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
-	34, // 81: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
-	36, // 82: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
-	38, // 83: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
-	40, // 84: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
-	42, // 85: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
-	44, // 86: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
-	46, // 87: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
-	48, // 88: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
-	50, // 89: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
-	52, // 90: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
-	54, // 91: millwa.v1.RegistryService.GetMember:input_type -> millwa.v1.GetMemberRequest
-	56, // 92: millwa.v1.RegistryService.GetClassifier:input_type -> millwa.v1.GetClassifierRequest
-	58, // 93: millwa.v1.RegistryService.UpdateAssociation:input_type -> millwa.v1.UpdateAssociationRequest
-	60, // 94: millwa.v1.RegistryService.UpdateMember:input_type -> millwa.v1.UpdateMemberRequest
-	62, // 95: millwa.v1.RegistryService.UpdateClassifier:input_type -> millwa.v1.UpdateClassifierRequest
-	64, // 96: millwa.v1.RegistryService.UpdateLot:input_type -> millwa.v1.UpdateLotRequest
-	17, // 97: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
-	19, // 98: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
-	21, // 99: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
-	23, // 100: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
-	25, // 101: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
-	27, // 102: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
-	29, // 103: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
-	31, // 104: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
-	33, // 105: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
-	35, // 106: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
-	37, // 107: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
-	39, // 108: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
-	41, // 109: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
-	43, // 110: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
-	45, // 111: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
-	47, // 112: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
-	49, // 113: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
-	51, // 114: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
-	53, // 115: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
-	55, // 116: millwa.v1.RegistryService.GetMember:output_type -> millwa.v1.GetMemberResponse
-	57, // 117: millwa.v1.RegistryService.GetClassifier:output_type -> millwa.v1.GetClassifierResponse
-	59, // 118: millwa.v1.RegistryService.UpdateAssociation:output_type -> millwa.v1.UpdateAssociationResponse
-	61, // 119: millwa.v1.RegistryService.UpdateMember:output_type -> millwa.v1.UpdateMemberResponse
-	63, // 120: millwa.v1.RegistryService.UpdateClassifier:output_type -> millwa.v1.UpdateClassifierResponse
-	65, // 121: millwa.v1.RegistryService.UpdateLot:output_type -> millwa.v1.UpdateLotResponse
-	97, // [97:122] is the sub-list for method output_type
-	72, // [72:97] is the sub-list for method input_type
-	72, // [72:72] is the sub-list for extension type_name
-	72, // [72:72] is the sub-list for extension extendee
-	0,  // [0:72] is the sub-list for field type_name
+	68,  // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
+	69,  // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
+	69,  // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
+	0,   // 3: millwa.v1.Member.sex:type_name -> millwa.v1.Sex
+	69,  // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	69,  // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	69,  // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
+	69,  // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
+	7,   // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
+	70,  // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
+	71,  // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
+	72,  // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
+	71,  // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
+	1,   // 13: millwa.v1.Lot.state:type_name -> millwa.v1.LotState
+	69,  // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
+	69,  // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
+	9,   // 16: millwa.v1.Lot.sources:type_name -> millwa.v1.LotSource
+	66,  // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
+	67,  // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
+	2,   // 19: millwa.v1.Receipt.state:type_name -> millwa.v1.ReceiptState
+	69,  // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
+	69,  // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
+	11,  // 22: millwa.v1.MemberStatement.lines:type_name -> millwa.v1.StatementLine
+	3,   // 23: millwa.v1.MemberPayment.method:type_name -> millwa.v1.PaymentMethod
+	69,  // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
+	71,  // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
+	71,  // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
+	71,  // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
+	71,  // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
+	71,  // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
+	14,  // 30: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
+	4,   // 31: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
+	4,   // 32: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
+	73,  // 33: millwa.v1.GetAssociationRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,   // 34: millwa.v1.GetAssociationResponse.association:type_name -> millwa.v1.Association
+	73,  // 35: millwa.v1.ListAssociationsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,   // 36: millwa.v1.ListAssociationsResponse.associations:type_name -> millwa.v1.Association
+	5,   // 37: millwa.v1.CreateMemberRequest.member:type_name -> millwa.v1.Member
+	5,   // 38: millwa.v1.CreateMemberResponse.member:type_name -> millwa.v1.Member
+	73,  // 39: millwa.v1.ListMembersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,   // 40: millwa.v1.ListMembersResponse.members:type_name -> millwa.v1.Member
+	6,   // 41: millwa.v1.CreateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
+	6,   // 42: millwa.v1.CreateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	6,   // 43: millwa.v1.ListClassifiersResponse.classifiers:type_name -> millwa.v1.Classifier
+	8,   // 44: millwa.v1.CreateLotRequest.lot:type_name -> millwa.v1.Lot
+	8,   // 45: millwa.v1.CreateLotResponse.lot:type_name -> millwa.v1.Lot
+	30,  // 46: millwa.v1.BatchCreateLotsRequest.requests:type_name -> millwa.v1.CreateLotRequest
+	8,   // 47: millwa.v1.BatchCreateLotsResponse.lots:type_name -> millwa.v1.Lot
+	73,  // 48: millwa.v1.GetLotRequest.read_mask:type_name -> google.protobuf.FieldMask
+	8,   // 49: millwa.v1.GetLotResponse.lot:type_name -> millwa.v1.Lot
+	73,  // 50: millwa.v1.ListLotsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	8,   // 51: millwa.v1.ListLotsResponse.lots:type_name -> millwa.v1.Lot
+	8,   // 52: millwa.v1.WithdrawLotResponse.lot:type_name -> millwa.v1.Lot
+	15,  // 53: millwa.v1.GetLotLabelResponse.label:type_name -> millwa.v1.LotLabel
+	10,  // 54: millwa.v1.CreateReceiptRequest.receipt:type_name -> millwa.v1.Receipt
+	10,  // 55: millwa.v1.CreateReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	10,  // 56: millwa.v1.GetReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	10,  // 57: millwa.v1.ListReceiptsResponse.receipts:type_name -> millwa.v1.Receipt
+	10,  // 58: millwa.v1.VoidReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	12,  // 59: millwa.v1.GetMemberStatementResponse.statement:type_name -> millwa.v1.MemberStatement
+	13,  // 60: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
+	13,  // 61: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
+	12,  // 62: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
+	73,  // 63: millwa.v1.GetMemberRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,   // 64: millwa.v1.GetMemberResponse.member:type_name -> millwa.v1.Member
+	6,   // 65: millwa.v1.GetClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	4,   // 66: millwa.v1.UpdateAssociationRequest.association:type_name -> millwa.v1.Association
+	73,  // 67: millwa.v1.UpdateAssociationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,   // 68: millwa.v1.UpdateAssociationResponse.association:type_name -> millwa.v1.Association
+	5,   // 69: millwa.v1.UpdateMemberRequest.member:type_name -> millwa.v1.Member
+	73,  // 70: millwa.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,   // 71: millwa.v1.UpdateMemberResponse.member:type_name -> millwa.v1.Member
+	6,   // 72: millwa.v1.UpdateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
+	73,  // 73: millwa.v1.UpdateClassifierRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,   // 74: millwa.v1.UpdateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	8,   // 75: millwa.v1.UpdateLotRequest.lot:type_name -> millwa.v1.Lot
+	73,  // 76: millwa.v1.UpdateLotRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,   // 77: millwa.v1.UpdateLotResponse.lot:type_name -> millwa.v1.Lot
+	16,  // 78: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
+	18,  // 79: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
+	20,  // 80: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
+	22,  // 81: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
+	24,  // 82: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
+	26,  // 83: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
+	28,  // 84: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
+	30,  // 85: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
+	32,  // 86: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
+	34,  // 87: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
+	36,  // 88: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
+	38,  // 89: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
+	40,  // 90: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
+	42,  // 91: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
+	44,  // 92: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
+	46,  // 93: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
+	48,  // 94: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
+	50,  // 95: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
+	52,  // 96: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
+	54,  // 97: millwa.v1.RegistryService.GetMember:input_type -> millwa.v1.GetMemberRequest
+	56,  // 98: millwa.v1.RegistryService.GetClassifier:input_type -> millwa.v1.GetClassifierRequest
+	58,  // 99: millwa.v1.RegistryService.UpdateAssociation:input_type -> millwa.v1.UpdateAssociationRequest
+	60,  // 100: millwa.v1.RegistryService.UpdateMember:input_type -> millwa.v1.UpdateMemberRequest
+	62,  // 101: millwa.v1.RegistryService.UpdateClassifier:input_type -> millwa.v1.UpdateClassifierRequest
+	64,  // 102: millwa.v1.RegistryService.UpdateLot:input_type -> millwa.v1.UpdateLotRequest
+	17,  // 103: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
+	19,  // 104: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
+	21,  // 105: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
+	23,  // 106: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
+	25,  // 107: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
+	27,  // 108: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
+	29,  // 109: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
+	31,  // 110: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
+	33,  // 111: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
+	35,  // 112: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
+	37,  // 113: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
+	39,  // 114: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
+	41,  // 115: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
+	43,  // 116: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
+	45,  // 117: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
+	47,  // 118: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
+	49,  // 119: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
+	51,  // 120: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
+	53,  // 121: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
+	55,  // 122: millwa.v1.RegistryService.GetMember:output_type -> millwa.v1.GetMemberResponse
+	57,  // 123: millwa.v1.RegistryService.GetClassifier:output_type -> millwa.v1.GetClassifierResponse
+	59,  // 124: millwa.v1.RegistryService.UpdateAssociation:output_type -> millwa.v1.UpdateAssociationResponse
+	61,  // 125: millwa.v1.RegistryService.UpdateMember:output_type -> millwa.v1.UpdateMemberResponse
+	63,  // 126: millwa.v1.RegistryService.UpdateClassifier:output_type -> millwa.v1.UpdateClassifierResponse
+	65,  // 127: millwa.v1.RegistryService.UpdateLot:output_type -> millwa.v1.UpdateLotResponse
+	103, // [103:128] is the sub-list for method output_type
+	78,  // [78:103] is the sub-list for method input_type
+	78,  // [78:78] is the sub-list for extension type_name
+	78,  // [78:78] is the sub-list for extension extendee
+	0,   // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_registry_proto_init() }

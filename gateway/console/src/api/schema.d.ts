@@ -1374,6 +1374,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessionTokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateSessionToken issues a short-lived token for the calling key, for
+         *     browsers, which cannot send a header to an EventSource or a link: the
+         *     token goes in the query as `?access_token=` of the market events
+         *     (GET /v1/market/events) and the consistency report pages
+         *     (GET /v1/audit/consistencyReport.html and .csv), and is accepted there
+         *     only, never by other RPCs or routes. It acts as the key, with its
+         *     role and organisation, for 15 minutes at most (never past the key's
+         *     expire_time), and stops working when the key is revoked; an event
+         *     stream opened with it lives on until it ends or the key is revoked.
+         *     An API key is never accepted in a URL. Nothing is stored: a retry
+         *     simply issues another token, so the call takes no request_id.
+         * @description Access: any valid key, sent as `authorization: Bearer <key>` (not a
+         *     session token).
+         *     Errors: UNAUTHENTICATED when the key is missing, unknown, expired or
+         *     revoked, or the call carries a session token.
+         */
+        post: operations["IdentityService_CreateSessionToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/standards": {
         parameters: {
             query?: never;
@@ -2750,6 +2783,21 @@ export interface components {
              *     empty inside a BatchCreateLotsRequest, which has its own.
              */
             requestId?: string;
+        };
+        /** @description CreateSessionTokenRequest asks for a session token for the calling key. */
+        v1CreateSessionTokenRequest: Record<string, never>;
+        /** @description CreateSessionTokenResponse carries a session token. */
+        v1CreateSessionTokenResponse: {
+            /**
+             * Format: date-time
+             * @description Output only. When the token stops being accepted.
+             */
+            readonly expireTime?: string;
+            /**
+             * @description Output only. The token, to send as `?access_token=` of the event and
+             *     report routes; it starts with "mlwt_".
+             */
+            readonly token?: string;
         };
         /** @description DeclineTradeResponse is the response of DeclineTrade. */
         v1DeclineTradeResponse: {
@@ -5356,6 +5404,13 @@ export interface operations {
                  *     `create_time`. Default "create_time".
                  */
                 orderBy?: string;
+                /**
+                 * @description The fields of each item of the page to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
             };
             header?: never;
             path?: never;
@@ -5443,7 +5498,15 @@ export interface operations {
     };
     RegistryService_GetAssociation: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The fields of the resource to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
+            };
             header?: never;
             path: {
                 association: string;
@@ -5859,6 +5922,13 @@ export interface operations {
                  *     order_by; a page_token is bound to it as to them.
                  */
                 search?: string;
+                /**
+                 * @description The fields of each item of the page to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
             };
             header?: never;
             path: {
@@ -5951,7 +6021,15 @@ export interface operations {
     };
     RegistryService_GetLot: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The fields of the resource to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
+            };
             header?: never;
             path: {
                 association: string;
@@ -6456,6 +6534,13 @@ export interface operations {
                  *     with filter and order_by; a page_token is bound to it as to them.
                  */
                 search?: string;
+                /**
+                 * @description The fields of each item of the page to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
             };
             header?: never;
             path: {
@@ -6547,7 +6632,15 @@ export interface operations {
     };
     RegistryService_GetMember: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The fields of the resource to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
+            };
             header?: never;
             path: {
                 association: string;
@@ -7742,6 +7835,13 @@ export interface operations {
                 filter?: string;
                 /** @description Order: `legal_name`, `create_time`. Default "create_time". */
                 orderBy?: string;
+                /**
+                 * @description The fields of each item of the page to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
             };
             header?: never;
             path?: never;
@@ -7829,7 +7929,15 @@ export interface operations {
     };
     MarketService_GetProcessor: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The fields of the resource to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
+            };
             header?: never;
             path: {
                 processor: string;
@@ -7889,6 +7997,13 @@ export interface operations {
                  *     "create_time".
                  */
                 orderBy?: string;
+                /**
+                 * @description The fields of each item of the page to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
             };
             header?: never;
             path: {
@@ -7980,7 +8095,15 @@ export interface operations {
     };
     MarketService_GetPurchaseOrder: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The fields of the resource to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
+            };
             header?: never;
             path: {
                 processor: string;
@@ -8180,6 +8303,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1CancelPurchaseOrderResponse"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    IdentityService_CreateSessionToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateSessionTokenRequest asks for a session token for the calling key. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateSessionTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CreateSessionTokenResponse"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
@@ -8407,6 +8573,13 @@ export interface operations {
                  *     "create_time desc" (newest first).
                  */
                 orderBy?: string;
+                /**
+                 * @description The fields of each item of the page to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
             };
             header?: never;
             path?: never;
@@ -8445,7 +8618,15 @@ export interface operations {
     };
     MarketService_GetTrade: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The fields of the resource to return (AIP-157): names of the
+                 *     resource's fields, snake_case or lowerCamelCase (REST:
+                 *     ?readMask=name,createTime). Empty or `*` returns every field; a
+                 *     path that is not a field answers INVALID_ARGUMENT. Optional.
+                 */
+                readMask?: string;
+            };
             header?: never;
             path: {
                 trade: string;
