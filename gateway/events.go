@@ -54,7 +54,11 @@ var eventJSON = protojson.MarshalOptions{EmitDefaultValues: true}
 // resumable (ResourceExhausted: the client fell behind and was dropped;
 // Unavailable: the replica is stopping) the event also sets the SSE retry
 // delay, and EventSource reconnects by itself with Last-Event-ID, losing
-// nothing.
+// nothing. When the replica stops, the stream's final event is named
+// "reconnect": its id is the last event sent (so that EventSource's
+// Last-Event-ID is right), its data the WatchMarketResponse.Reconnect as
+// JSON, and it sets the retry delay; the response then ends, and the
+// browser reconnects through the load balancer to another replica.
 func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn, streams *StreamPool) {
 	h := &eventsHandler{mux: mux, client: func() (millwav1.MarketServiceClient, func(), error) {
 		return millwav1.NewMarketServiceClient(conn), func() {}, nil
@@ -179,6 +183,11 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				flusher.Flush()
 				return
 			}
+			if rc := got.resp.GetReconnect(); rc != nil {
+				writeReconnect(w, rc)
+				flusher.Flush()
+				return
+			}
 			if !h.write(w, got.resp) {
 				return
 			}
@@ -196,4 +205,14 @@ func (h *eventsHandler) write(w http.ResponseWriter, resp *millwav1.WatchMarketR
 	}
 	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.GetId(), strings.TrimPrefix(e.GetType().String(), "MARKET_EVENT_TYPE_"), data)
 	return err == nil
+}
+
+// writeReconnect sends the final event of a stream the replica ends as it
+// stops.
+func writeReconnect(w http.ResponseWriter, rc *millwav1.WatchMarketResponse_Reconnect) {
+	data, err := eventJSON.Marshal(rc)
+	if err != nil {
+		data = []byte("{}")
+	}
+	fmt.Fprintf(w, "retry: %d\nid: %s\nevent: reconnect\ndata: %s\n\n", resumeDelay.Milliseconds(), rc.GetAfterEventId(), data)
 }

@@ -3393,11 +3393,19 @@ func (x *WatchMarketRequest) GetEventTypes() []MarketEventType {
 	return nil
 }
 
-// WatchMarketResponse is one message of the WatchMarket stream.
+// WatchMarketResponse is one message of the WatchMarket stream: an event,
+// or, last of all, the server's request to reconnect elsewhere. Exactly one
+// of event and reconnect is set.
 type WatchMarketResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event.
-	Event         *MarketEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Event *MarketEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Set only on the stream's final message, sent when the replica stops
+	// (SIGTERM during a rolling update): the stream ends right after it with
+	// UNAVAILABLE, and the client reconnects at once, through the load
+	// balancer, to another replica with after_event_id set to the
+	// reconnect's after_event_id, losing nothing. Output only.
+	Reconnect     *WatchMarketResponse_Reconnect `protobuf:"bytes,2,opt,name=reconnect,proto3" json:"reconnect,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3437,6 +3445,70 @@ func (x *WatchMarketResponse) GetEvent() *MarketEvent {
 		return x.Event
 	}
 	return nil
+}
+
+func (x *WatchMarketResponse) GetReconnect() *WatchMarketResponse_Reconnect {
+	if x != nil {
+		return x.Reconnect
+	}
+	return nil
+}
+
+// Reconnect tells a client where to resume the stream on another replica.
+type WatchMarketResponse_Reconnect struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the last event this stream sent, to pass as after_event_id;
+	// empty when it sent none (then resume with the after_event_id of the
+	// call, or empty). Output only.
+	AfterEventId string `protobuf:"bytes,1,opt,name=after_event_id,json=afterEventId,proto3" json:"after_event_id,omitempty"`
+	// Why the stream ends, for logs, in Spanish then English. Output only.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchMarketResponse_Reconnect) Reset() {
+	*x = WatchMarketResponse_Reconnect{}
+	mi := &file_millwa_v1_market_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchMarketResponse_Reconnect) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchMarketResponse_Reconnect) ProtoMessage() {}
+
+func (x *WatchMarketResponse_Reconnect) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchMarketResponse_Reconnect.ProtoReflect.Descriptor instead.
+func (*WatchMarketResponse_Reconnect) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{38, 0}
+}
+
+func (x *WatchMarketResponse_Reconnect) GetAfterEventId() string {
+	if x != nil {
+		return x.AfterEventId
+	}
+	return ""
+}
+
+func (x *WatchMarketResponse_Reconnect) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
 }
 
 var File_millwa_v1_market_proto protoreflect.FileDescriptor
@@ -3697,9 +3769,13 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x12WatchMarketRequest\x12$\n" +
 	"\x0eafter_event_id\x18\x01 \x01(\tR\fafterEventId\x12;\n" +
 	"\vevent_types\x18\x02 \x03(\x0e2\x1a.millwa.v1.MarketEventTypeR\n" +
-	"eventTypes\"C\n" +
+	"eventTypes\"\xd8\x01\n" +
 	"\x13WatchMarketResponse\x12,\n" +
-	"\x05event\x18\x01 \x01(\v2\x16.millwa.v1.MarketEventR\x05event*\xeb\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x16.millwa.v1.MarketEventR\x05event\x12F\n" +
+	"\treconnect\x18\x02 \x01(\v2(.millwa.v1.WatchMarketResponse.ReconnectR\treconnect\x1aK\n" +
+	"\tReconnect\x12$\n" +
+	"\x0eafter_event_id\x18\x01 \x01(\tR\fafterEventId\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*\xeb\x01\n" +
 	"\x12PurchaseOrderState\x12$\n" +
 	" PURCHASE_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19PURCHASE_ORDER_STATE_OPEN\x10\x01\x12)\n" +
@@ -3761,82 +3837,83 @@ func file_millwa_v1_market_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_millwa_v1_market_proto_goTypes = []any{
-	(PurchaseOrderState)(0),             // 0: millwa.v1.PurchaseOrderState
-	(TradeState)(0),                     // 1: millwa.v1.TradeState
-	(ClearingMode)(0),                   // 2: millwa.v1.ClearingMode
-	(MarketEventType)(0),                // 3: millwa.v1.MarketEventType
-	(*Processor)(nil),                   // 4: millwa.v1.Processor
-	(*PurchaseOrder)(nil),               // 5: millwa.v1.PurchaseOrder
-	(*Payout)(nil),                      // 6: millwa.v1.Payout
-	(*Trade)(nil),                       // 7: millwa.v1.Trade
-	(*ClearingSummary)(nil),             // 8: millwa.v1.ClearingSummary
-	(*MarketStatsCell)(nil),             // 9: millwa.v1.MarketStatsCell
-	(*MarketEvent)(nil),                 // 10: millwa.v1.MarketEvent
-	(*CreateProcessorRequest)(nil),      // 11: millwa.v1.CreateProcessorRequest
-	(*CreateProcessorResponse)(nil),     // 12: millwa.v1.CreateProcessorResponse
-	(*GetProcessorRequest)(nil),         // 13: millwa.v1.GetProcessorRequest
-	(*GetProcessorResponse)(nil),        // 14: millwa.v1.GetProcessorResponse
-	(*ListProcessorsRequest)(nil),       // 15: millwa.v1.ListProcessorsRequest
-	(*ListProcessorsResponse)(nil),      // 16: millwa.v1.ListProcessorsResponse
-	(*CreatePurchaseOrderRequest)(nil),  // 17: millwa.v1.CreatePurchaseOrderRequest
-	(*CreatePurchaseOrderResponse)(nil), // 18: millwa.v1.CreatePurchaseOrderResponse
-	(*GetPurchaseOrderRequest)(nil),     // 19: millwa.v1.GetPurchaseOrderRequest
-	(*GetPurchaseOrderResponse)(nil),    // 20: millwa.v1.GetPurchaseOrderResponse
-	(*ListPurchaseOrdersRequest)(nil),   // 21: millwa.v1.ListPurchaseOrdersRequest
-	(*ListPurchaseOrdersResponse)(nil),  // 22: millwa.v1.ListPurchaseOrdersResponse
-	(*CancelPurchaseOrderRequest)(nil),  // 23: millwa.v1.CancelPurchaseOrderRequest
-	(*CancelPurchaseOrderResponse)(nil), // 24: millwa.v1.CancelPurchaseOrderResponse
-	(*UpdatePurchaseOrderRequest)(nil),  // 25: millwa.v1.UpdatePurchaseOrderRequest
-	(*UpdatePurchaseOrderResponse)(nil), // 26: millwa.v1.UpdatePurchaseOrderResponse
-	(*RunClearingRequest)(nil),          // 27: millwa.v1.RunClearingRequest
-	(*RunClearingResponse)(nil),         // 28: millwa.v1.RunClearingResponse
-	(*ListTradesRequest)(nil),           // 29: millwa.v1.ListTradesRequest
-	(*ListTradesResponse)(nil),          // 30: millwa.v1.ListTradesResponse
-	(*GetTradeRequest)(nil),             // 31: millwa.v1.GetTradeRequest
-	(*GetTradeResponse)(nil),            // 32: millwa.v1.GetTradeResponse
-	(*ConfirmTradeRequest)(nil),         // 33: millwa.v1.ConfirmTradeRequest
-	(*ConfirmTradeResponse)(nil),        // 34: millwa.v1.ConfirmTradeResponse
-	(*RecordDeliveryRequest)(nil),       // 35: millwa.v1.RecordDeliveryRequest
-	(*RecordDeliveryResponse)(nil),      // 36: millwa.v1.RecordDeliveryResponse
-	(*RecordPaymentRequest)(nil),        // 37: millwa.v1.RecordPaymentRequest
-	(*RecordPaymentResponse)(nil),       // 38: millwa.v1.RecordPaymentResponse
-	(*GetMarketStatsRequest)(nil),       // 39: millwa.v1.GetMarketStatsRequest
-	(*GetMarketStatsResponse)(nil),      // 40: millwa.v1.GetMarketStatsResponse
-	(*WatchMarketRequest)(nil),          // 41: millwa.v1.WatchMarketRequest
-	(*WatchMarketResponse)(nil),         // 42: millwa.v1.WatchMarketResponse
-	(*Contact)(nil),                     // 43: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),       // 44: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 45: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),       // 46: google.protobuf.FieldMask
-	(*LocalizedText)(nil),               // 47: millwa.v1.LocalizedText
+	(PurchaseOrderState)(0),               // 0: millwa.v1.PurchaseOrderState
+	(TradeState)(0),                       // 1: millwa.v1.TradeState
+	(ClearingMode)(0),                     // 2: millwa.v1.ClearingMode
+	(MarketEventType)(0),                  // 3: millwa.v1.MarketEventType
+	(*Processor)(nil),                     // 4: millwa.v1.Processor
+	(*PurchaseOrder)(nil),                 // 5: millwa.v1.PurchaseOrder
+	(*Payout)(nil),                        // 6: millwa.v1.Payout
+	(*Trade)(nil),                         // 7: millwa.v1.Trade
+	(*ClearingSummary)(nil),               // 8: millwa.v1.ClearingSummary
+	(*MarketStatsCell)(nil),               // 9: millwa.v1.MarketStatsCell
+	(*MarketEvent)(nil),                   // 10: millwa.v1.MarketEvent
+	(*CreateProcessorRequest)(nil),        // 11: millwa.v1.CreateProcessorRequest
+	(*CreateProcessorResponse)(nil),       // 12: millwa.v1.CreateProcessorResponse
+	(*GetProcessorRequest)(nil),           // 13: millwa.v1.GetProcessorRequest
+	(*GetProcessorResponse)(nil),          // 14: millwa.v1.GetProcessorResponse
+	(*ListProcessorsRequest)(nil),         // 15: millwa.v1.ListProcessorsRequest
+	(*ListProcessorsResponse)(nil),        // 16: millwa.v1.ListProcessorsResponse
+	(*CreatePurchaseOrderRequest)(nil),    // 17: millwa.v1.CreatePurchaseOrderRequest
+	(*CreatePurchaseOrderResponse)(nil),   // 18: millwa.v1.CreatePurchaseOrderResponse
+	(*GetPurchaseOrderRequest)(nil),       // 19: millwa.v1.GetPurchaseOrderRequest
+	(*GetPurchaseOrderResponse)(nil),      // 20: millwa.v1.GetPurchaseOrderResponse
+	(*ListPurchaseOrdersRequest)(nil),     // 21: millwa.v1.ListPurchaseOrdersRequest
+	(*ListPurchaseOrdersResponse)(nil),    // 22: millwa.v1.ListPurchaseOrdersResponse
+	(*CancelPurchaseOrderRequest)(nil),    // 23: millwa.v1.CancelPurchaseOrderRequest
+	(*CancelPurchaseOrderResponse)(nil),   // 24: millwa.v1.CancelPurchaseOrderResponse
+	(*UpdatePurchaseOrderRequest)(nil),    // 25: millwa.v1.UpdatePurchaseOrderRequest
+	(*UpdatePurchaseOrderResponse)(nil),   // 26: millwa.v1.UpdatePurchaseOrderResponse
+	(*RunClearingRequest)(nil),            // 27: millwa.v1.RunClearingRequest
+	(*RunClearingResponse)(nil),           // 28: millwa.v1.RunClearingResponse
+	(*ListTradesRequest)(nil),             // 29: millwa.v1.ListTradesRequest
+	(*ListTradesResponse)(nil),            // 30: millwa.v1.ListTradesResponse
+	(*GetTradeRequest)(nil),               // 31: millwa.v1.GetTradeRequest
+	(*GetTradeResponse)(nil),              // 32: millwa.v1.GetTradeResponse
+	(*ConfirmTradeRequest)(nil),           // 33: millwa.v1.ConfirmTradeRequest
+	(*ConfirmTradeResponse)(nil),          // 34: millwa.v1.ConfirmTradeResponse
+	(*RecordDeliveryRequest)(nil),         // 35: millwa.v1.RecordDeliveryRequest
+	(*RecordDeliveryResponse)(nil),        // 36: millwa.v1.RecordDeliveryResponse
+	(*RecordPaymentRequest)(nil),          // 37: millwa.v1.RecordPaymentRequest
+	(*RecordPaymentResponse)(nil),         // 38: millwa.v1.RecordPaymentResponse
+	(*GetMarketStatsRequest)(nil),         // 39: millwa.v1.GetMarketStatsRequest
+	(*GetMarketStatsResponse)(nil),        // 40: millwa.v1.GetMarketStatsResponse
+	(*WatchMarketRequest)(nil),            // 41: millwa.v1.WatchMarketRequest
+	(*WatchMarketResponse)(nil),           // 42: millwa.v1.WatchMarketResponse
+	(*WatchMarketResponse_Reconnect)(nil), // 43: millwa.v1.WatchMarketResponse.Reconnect
+	(*Contact)(nil),                       // 44: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),         // 45: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 46: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),         // 47: google.protobuf.FieldMask
+	(*LocalizedText)(nil),                 // 48: millwa.v1.LocalizedText
 }
 var file_millwa_v1_market_proto_depIdxs = []int32{
-	43, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
-	44, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
-	44, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
-	44, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
+	44, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
+	45, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
+	45, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
+	45, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: millwa.v1.PurchaseOrder.state:type_name -> millwa.v1.PurchaseOrderState
-	44, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	44, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	45, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	45, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 7: millwa.v1.Trade.state:type_name -> millwa.v1.TradeState
-	44, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
-	44, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
-	44, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
-	44, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
-	44, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
-	44, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
-	44, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
+	45, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
+	45, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
+	45, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
+	45, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
+	45, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
+	45, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
+	45, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
 	6,  // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
-	44, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
-	44, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
+	45, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
+	45, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 18: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
-	44, // 19: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
-	45, // 20: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
-	44, // 21: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
+	45, // 19: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
+	46, // 20: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
+	45, // 21: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
 	3,  // 22: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
-	44, // 23: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
+	45, // 23: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
 	7,  // 24: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
 	5,  // 25: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	4,  // 26: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
@@ -3849,57 +3926,58 @@ var file_millwa_v1_market_proto_depIdxs = []int32{
 	5,  // 33: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
 	5,  // 34: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	5,  // 35: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	46, // 36: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 36: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 37: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	2,  // 38: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
 	8,  // 39: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
 	7,  // 40: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
 	7,  // 41: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
 	7,  // 42: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	44, // 43: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	45, // 43: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
 	7,  // 44: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
 	7,  // 45: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
 	9,  // 46: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	47, // 47: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	48, // 47: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
 	3,  // 48: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
 	10, // 49: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	11, // 50: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	13, // 51: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	15, // 52: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	17, // 53: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	19, // 54: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	21, // 55: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	23, // 56: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	25, // 57: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
-	27, // 58: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	29, // 59: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	31, // 60: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	33, // 61: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	35, // 62: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	37, // 63: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	39, // 64: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	41, // 65: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	12, // 66: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	14, // 67: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	16, // 68: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	18, // 69: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	20, // 70: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	22, // 71: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	24, // 72: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	26, // 73: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
-	28, // 74: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	30, // 75: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	32, // 76: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	34, // 77: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	36, // 78: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	38, // 79: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	40, // 80: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	42, // 81: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	66, // [66:82] is the sub-list for method output_type
-	50, // [50:66] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	43, // 50: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
+	11, // 51: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	13, // 52: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	15, // 53: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	17, // 54: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	19, // 55: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	21, // 56: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	23, // 57: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	25, // 58: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	27, // 59: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	29, // 60: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	31, // 61: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	33, // 62: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	35, // 63: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	37, // 64: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	39, // 65: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	41, // 66: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	12, // 67: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	14, // 68: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	16, // 69: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	18, // 70: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	20, // 71: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	22, // 72: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	24, // 73: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	26, // 74: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	28, // 75: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	30, // 76: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	32, // 77: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	34, // 78: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	36, // 79: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	38, // 80: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	40, // 81: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	42, // 82: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	67, // [67:83] is the sub-list for method output_type
+	51, // [51:67] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }
@@ -3919,7 +3997,7 @@ func file_millwa_v1_market_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_market_proto_rawDesc), len(file_millwa_v1_market_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   39,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
