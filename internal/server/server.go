@@ -93,6 +93,9 @@ type Server struct {
 	// codec decodes requests, noting those that do not decode for
 	// checkInput.
 	codec *inputCodec
+	// gatewayToken is the secret by which this process's REST gateway
+	// proves its calls, whose x-forwarded-for is then trusted.
+	gatewayToken string
 	// streams ends open streams whose key is revoked or expires.
 	streams *auth.StreamGuard
 
@@ -101,6 +104,8 @@ type Server struct {
 	// inflight counts unary calls being handled, so that a stop waits for
 	// them but not for long-lived streams.
 	inflight inflight
+	// refusals samples the log lines of calls refused for their rate.
+	refusals logSampler
 	fresh    freshConns
 	http     *http.Server
 	gwConn   *grpc.ClientConn
@@ -215,6 +220,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
+	s.gatewayToken = gatewayToken
 	var keys auth.KeyStore = s.store
 	if o.keys != nil {
 		keys = o.keys(keys)
