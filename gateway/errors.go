@@ -100,6 +100,9 @@ func newBodyError(err error) *bodyError {
 	if errors.As(err, &syntax) {
 		return &bodyError{detail: fmt.Sprintf("not JSON at byte offset %d (%v): send one JSON object", syntax.Offset, syntax)}
 	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &bodyError{detail: "the JSON ends before its value is complete: send one whole JSON object"}
+	}
 	msg := strings.TrimPrefix(err.Error(), "proto: ")
 	e := &bodyError{detail: msg}
 	if m := protojsonField.FindStringSubmatch(msg); m != nil {
