@@ -183,12 +183,8 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				flusher.Flush()
 				return
 			}
-			if rc := got.resp.GetReconnect(); rc != nil {
-				writeReconnect(w, rc)
-				flusher.Flush()
-				return
-			}
 			if !h.write(w, got.resp) {
+				flusher.Flush()
 				return
 			}
 		}
@@ -196,8 +192,13 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// write sends one event; false when the client is gone.
+// write sends one event; false when the client is gone, or when resp was
+// the stream's final message, which says where to reconnect.
 func (h *eventsHandler) write(w http.ResponseWriter, resp *millwav1.WatchMarketResponse) bool {
+	if rc := resp.GetReconnect(); rc != nil {
+		writeReconnect(w, rc)
+		return false
+	}
 	e := resp.GetEvent()
 	data, err := eventJSON.Marshal(e)
 	if err != nil {
