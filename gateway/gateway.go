@@ -63,7 +63,7 @@ type Options struct {
 // forwardedHeaders are the HTTP headers passed to the gRPC server as
 // metadata besides Authorization, which grpc-gateway always forwards as
 // "authorization", and the client address, which it appends to
-// x-forwarded-for. Client-supplied Grpc-Metadata-* headers are never
+// x-forwarded-for. Accept-Language chooses the language of error messages. Client-supplied Grpc-Metadata-* headers are never
 // forwarded, so a REST client cannot forge metadata the server trusts.
 var forwardedHeaders = map[string]string{
 	"X-Request-Id":    "x-request-id",
@@ -229,6 +229,18 @@ func retryAfter(st *status.Status) (string, bool) {
 	return "", false
 }
 
+// messageLocale is the language of a status's message, from its
+// google.rpc.LocalizedMessage: the server answers in the language the
+// Accept-Language header (forwarded as accept-language) asks for.
+func messageLocale(st *status.Status) (string, bool) {
+	for _, d := range st.Details() {
+		if lm, ok := d.(*errdetails.LocalizedMessage); ok && lm.GetLocale() != "" {
+			return lm.GetLocale(), true
+		}
+	}
+	return "", false
+}
+
 // statusJSON writes error bodies without empty default fields.
 var statusJSON = protojson.MarshalOptions{}
 
@@ -241,6 +253,9 @@ func writeStatus(w http.ResponseWriter, _ *http.Request, httpStatus int, st *sta
 	h := w.Header()
 	if wait, ok := retryAfter(st); ok {
 		h.Set("Retry-After", wait)
+	}
+	if locale, ok := messageLocale(st); ok {
+		h.Set("Content-Language", locale)
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))

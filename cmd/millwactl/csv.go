@@ -5,8 +5,13 @@
 // fields are separated by commas, a field holding a comma, a quote or a line
 // break is enclosed in double quotes ("" inside quotes is one quote), and the
 // first row is a header naming the columns. Column names are English
-// snake_case, in any order and any letter case; a column that is not listed
-// below is an error naming it. Surrounding spaces in values are ignored.
+// snake_case or their Spanish names (the table of spanishColumns, in
+// csvnames.go: numero_lote, campana, norma, raza, color, grupo,
+// clasificador, peso_neto_g, peso_neto_kg, precio_centimos, precio_soles,
+// centro_acopio, fecha_clasificacion, diametro_um, de_um, fibras_medidas,
+// longitud_mecha_mm, and socio_N, gramos_N, kg_N), in any order, any letter
+// case, with or without accents; a column that is not listed is an error
+// naming it. Surrounding spaces in values are ignored.
 // Rows whose every field is empty are skipped. Decimals are written with a
 // point ("46.5", never "46,5") and numbers without thousands separators.
 //
@@ -60,7 +65,12 @@
 // trailing pairs empty, so rows with different numbers of contributors fit
 // one header. Codes (breed, colour, quality group) may be written in any
 // letter case, with spaces or hyphens for underscores ("light fawn" is
-// LIGHT_FAWN). Resource names must name the --association being imported.
+// LIGHT_FAWN); a colour or quality group may also be named by the
+// standard's Spanish or English name or abbreviation ("Blanco", "Beige
+// claro", "LF", "Gruesa", "Alpaca Corta"), accents and case aside. Members
+// and classifiers may be named by DNI (8 digits), looked up among the
+// association's once per import. Resource names must name the
+// --association being imported.
 //
 // Example:
 //
@@ -90,34 +100,57 @@ import (
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
-// column is one column of the import format, for the help text.
+// column is one column of the import format, for the help text: its
+// English name, its meaning in Spanish, and what it holds in English and in
+// Spanish. Its Spanish name, accepted in the header beside the English, is
+// in spanishColumns.
 type column struct {
-	name, spanish, help string
+	name, spanish, help, helpES string
 }
 
 // lotColumns lists the columns of the format, in the order the help shows
 // them. member_N, grams_N and kg_N stand for the numbered pairs.
 var lotColumns = []column{
-	{"lot_number", "número de lote", "optional; the association's own number on its bale stencil, at most 32 characters"},
-	{"campaign", "campaña", "required; shearing season as the year it starts (2026 for Nov 2026 to Apr 2027), 2000 to next year"},
-	{"standard", "norma técnica", "optional; standard id or resource name, default " + defaultStandard},
-	{"breed", "raza", "required; breed code of the standard: HUACAYA or SURI"},
-	{"colour", "color", "required; colour code of the standard, for example WHITE, LIGHT_FAWN, BLACK"},
-	{"declared_quality_group", "grupo de calidad declarado", "required; group the classifier assigned, for example BABY, FLEECE, MEDIUM_FLEECE, HUARIZO, COARSE"},
-	{"classifier", "clasificador(a)", "required; the classifier's id or associations/{association}/classifiers/{id}"},
-	{"net_weight_grams", "peso neto en gramos", "net weight in whole grams; or"},
-	{"net_weight_kg", "peso neto en kilogramos", "net weight in kilograms, up to 3 decimals (exactly one of the two per row)"},
-	{"ask_price_per_kg", "precio de oferta por kg en céntimos", "asking price per kilogram in céntimos; or"},
-	{"ask_price_pen", "precio de oferta por kg en soles", "asking price per kilogram in soles, up to 2 decimals (exactly one of the two per row)"},
-	{"collection_point", "centro de acopio", "required; where the fleece was collected, 1 to 200 characters"},
-	{"classification_date", "fecha de clasificación", "optional; YYYY-MM-DD, not in the future; default the day the lot is created (Peru time)"},
-	{"mean_fiber_diameter_um", "diámetro medio de fibra, µm", "optional measurement, 5 to 100"},
-	{"sd_um", "desviación estándar del diámetro, µm", "optional, 0 to 50; needs mean_fiber_diameter_um"},
-	{"fibers_measured", "número de fibras medidas", "optional, whole number 1 to 10000000; needs mean_fiber_diameter_um"},
-	{"staple_length_mm", "longitud de mecha, mm", "optional, 1 to 500; needs mean_fiber_diameter_um"},
-	{"member_N", "socio(a) N", "contributions as numbered pairs member_1,grams_1,member_2,grams_2,…: a member's id or associations/{association}/members/{id}"},
-	{"grams_N", "gramos aportados por el socio N", "whole grams member_N delivered; or"},
-	{"kg_N", "kilogramos aportados por el socio N", "kilograms member_N delivered, up to 3 decimals (exactly one of grams_N and kg_N per filled pair)"},
+	{"lot_number", "número de lote", "optional; the association's own number on its bale stencil, at most 32 characters",
+		"opcional; el número de la asociación en el estarcido del fardo, hasta 32 caracteres"},
+	{"campaign", "campaña", "required; shearing season as the year it starts (2026 for Nov 2026 to Apr 2027), 2000 to next year",
+		"obligatoria; la campaña de esquila como el año en que empieza (2026 de nov. 2026 a abr. 2027), de 2000 al año próximo"},
+	{"standard", "norma técnica", "optional; standard id or resource name, default " + defaultStandard,
+		"opcional; id o nombre de recurso de la norma, por defecto " + defaultStandard},
+	{"breed", "raza", "required; breed code of the standard: HUACAYA or SURI",
+		"obligatoria; código de raza de la norma: HUACAYA o SURI"},
+	{"colour", "color", "required; colour code or name of the standard, in Spanish or English, for example WHITE, Blanco, LIGHT_FAWN, Beige claro, LF",
+		"obligatorio; código o nombre del color en la norma, en castellano o inglés, por ejemplo Blanco, WHITE, Beige claro, LIGHT_FAWN, LF"},
+	{"declared_quality_group", "grupo de calidad declarado", "required; group the classifier assigned, code or name, for example BABY, FLEECE, MEDIUM_FLEECE, HUARIZO, COARSE (Gruesa), SHORT (Corta)",
+		"obligatorio; grupo que asignó el clasificador, código o nombre, por ejemplo Baby, Fleece, Medium Fleece, Huarizo, Gruesa (COARSE), Corta (SHORT)"},
+	{"classifier", "clasificador(a)", "required; the classifier's DNI (8 digits), id or associations/{association}/classifiers/{id}",
+		"obligatorio; el DNI del clasificador (8 dígitos), su id o associations/{association}/classifiers/{id}"},
+	{"net_weight_grams", "peso neto en gramos", "net weight in whole grams; or",
+		"peso neto en gramos enteros; o"},
+	{"net_weight_kg", "peso neto en kilogramos", "net weight in kilograms, up to 3 decimals (exactly one of the two per row)",
+		"peso neto en kilogramos, hasta 3 decimales (exactamente uno de los dos por fila)"},
+	{"ask_price_per_kg", "precio de oferta por kg en céntimos", "asking price per kilogram in céntimos; or",
+		"precio de oferta por kilogramo en céntimos; o"},
+	{"ask_price_pen", "precio de oferta por kg en soles", "asking price per kilogram in soles, up to 2 decimals (exactly one of the two per row)",
+		"precio de oferta por kilogramo en soles, hasta 2 decimales (exactamente uno de los dos por fila)"},
+	{"collection_point", "centro de acopio", "required; where the fleece was collected, 1 to 200 characters",
+		"obligatorio; dónde se acopió la fibra, de 1 a 200 caracteres"},
+	{"classification_date", "fecha de clasificación", "optional; YYYY-MM-DD, not in the future; default the day the lot is created (Peru time)",
+		"opcional; AAAA-MM-DD, no futura; por defecto el día en que se crea el lote (hora del Perú)"},
+	{"mean_fiber_diameter_um", "diámetro medio de fibra, µm", "optional measurement, 5 to 100",
+		"medición opcional, de 5 a 100"},
+	{"sd_um", "desviación estándar del diámetro, µm", "optional, 0 to 50; needs mean_fiber_diameter_um",
+		"opcional, de 0 a 50; requiere diametro_um"},
+	{"fibers_measured", "número de fibras medidas", "optional, whole number 1 to 10000000; needs mean_fiber_diameter_um",
+		"opcional, número entero de 1 a 10000000; requiere diametro_um"},
+	{"staple_length_mm", "longitud de mecha, mm", "optional, 1 to 500; needs mean_fiber_diameter_um",
+		"opcional, de 1 a 500; requiere diametro_um"},
+	{"member_N", "socio(a) N", "contributions as numbered pairs member_1,grams_1,member_2,grams_2,…: a member's DNI (8 digits), id or associations/{association}/members/{id}",
+		"aportes en pares numerados socio_1,gramos_1,socio_2,gramos_2,…: el DNI del socio (8 dígitos), su id o associations/{association}/members/{id}"},
+	{"grams_N", "gramos aportados por el socio N", "whole grams member_N delivered; or",
+		"gramos enteros que entregó el socio N; o"},
+	{"kg_N", "kilogramos aportados por el socio N", "kilograms member_N delivered, up to 3 decimals (exactly one of grams_N and kg_N per filled pair)",
+		"kilogramos que entregó el socio N, hasta 3 decimales (exactamente uno de gramos_N y kg_N por par lleno)"},
 }
 
 // defaultStandard is the standard of a row that names none.
@@ -151,14 +184,17 @@ type lineError struct {
 
 // String formats the error as "LINE: column NAME (LETTER): message", the
 // file name being added by the caller.
-func (e lineError) String() string {
+func (e lineError) String() string { return e.text(english) }
+
+// text is String in l (the message itself is already in l).
+func (e lineError) text(l language) string {
 	if e.column == "" {
 		return fmt.Sprintf("%d: %s", e.line, e.msg)
 	}
 	if e.colIndex < 0 {
-		return fmt.Sprintf("%d: column %s: %s", e.line, e.column, e.msg)
+		return l.sprintf("%d: column %s: %s", e.line, e.column, e.msg)
 	}
-	return fmt.Sprintf("%d: column %s (%s): %s", e.line, e.column, columnLetter(e.colIndex), e.msg)
+	return l.sprintf("%d: column %s (%s): %s", e.line, e.column, columnLetter(e.colIndex), e.msg)
 }
 
 // columnLetter is the spreadsheet name of the 0-based column i: A, …, Z,
@@ -220,29 +256,35 @@ type layout struct {
 }
 
 // parseLotsCSV parses an import file for the association (its resource
-// name, "associations/{id}"), judging dates and campaigns against now. A
-// problem with the header, or CSV syntax the reader cannot get past, is
-// returned as err; problems with rows are collected in the result's errs.
+// name, "associations/{id}"), judging dates and campaigns against now, with
+// messages in English. A problem with the header, or CSV syntax the reader
+// cannot get past, is returned as err; problems with rows are collected in
+// the result's errs.
 func parseLotsCSV(data []byte, association string, now time.Time) (*csvFile, error) {
+	return parseLotsCSVIn(english, data, association, now)
+}
+
+// parseLotsCSVIn is parseLotsCSV with messages in l.
+func parseLotsCSVIn(l language, data []byte, association string, now time.Time) (*csvFile, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
-		return nil, errors.New("the file is not UTF-8 text: save it as \"CSV UTF-8\"")
+		return nil, l.errorf("the file is not UTF-8 text: save it as \"CSV UTF-8\"")
 	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, errors.New("the file is empty: it needs a header row and one row per lot")
+		return nil, l.errorf("the file is empty: it needs a header row and one row per lot")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("line 1: %w", csvSyntax(err))
+		return nil, l.errorf("line 1: %w", csvSyntax(l, err))
 	}
-	lay, err := parseHeader(header)
+	lay, err := parseHeader(l, header)
 	if err != nil {
 		return nil, err
 	}
 	f := &csvFile{header: header}
-	p := rowParser{lay: lay, header: header, association: association, now: now}
+	p := rowParser{lay: lay, header: header, association: association, now: now, lang: l}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -254,7 +296,7 @@ func parseLotsCSV(data []byte, association string, now time.Time) (*csvFile, err
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			f.errs = append(f.errs, lineError{line: line, msg: csvSyntax(err).Error() + "; the rest of the file was not read"})
+			f.errs = append(f.errs, lineError{line: line, msg: l.sprintf("%v; the rest of the file was not read", csvSyntax(l, err))})
 			break
 		}
 		line, _ := r.FieldPos(0)
@@ -269,12 +311,12 @@ func parseLotsCSV(data []byte, association string, now time.Time) (*csvFile, err
 }
 
 // csvSyntax rewords a CSV reader error for people.
-func csvSyntax(err error) error {
+func csvSyntax(l language, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		switch {
 		case errors.Is(pe.Err, csv.ErrQuote), errors.Is(pe.Err, csv.ErrBareQuote):
-			return fmt.Errorf("a quote (\") out of place at character %d of line %d: a field with quotes must be enclosed in quotes, with each quote inside doubled", pe.Column, pe.Line)
+			return l.errorf("a quote (\") out of place at character %d of line %d: a field with quotes must be enclosed in quotes, with each quote inside doubled", pe.Column, pe.Line)
 		}
 		return pe.Err
 	}
@@ -301,20 +343,22 @@ var fixedColumns = []string{
 var requiredColumns = []string{"campaign", "breed", "colour", "declared_quality_group", "classifier", "collection_point"}
 
 // parseHeader reads the header row, reporting every problem at once.
-func parseHeader(header []string) (layout, error) {
+// Column names are English or Spanish (spanishColumns); the layout names
+// them in English.
+func parseHeader(l language, header []string) (layout, error) {
 	lay := layout{index: map[string]int{}}
 	var problems, unknown []string
 	if len(header) == 1 && strings.Contains(header[0], ";") {
-		return lay, errors.New("line 1: the header is separated by semicolons: export the sheet as CSV with commas (\"CSV UTF-8 (delimitado por comas)\")")
+		return lay, l.errorf("line 1: the header is separated by semicolons: export the sheet as CSV with commas (\"CSV UTF-8 (delimitado por comas)\")")
 	}
 	pairs := map[int]*pairCols{}
 	for i, raw := range header {
-		name := strings.ToLower(strings.TrimSpace(raw))
-		if name == "" {
+		if strings.TrimSpace(raw) == "" {
 			continue // checked per row: an unnamed column must stay empty
 		}
+		name := canonicalColumn(raw)
 		if j, dup := lay.index[name]; dup {
-			problems = append(problems, fmt.Sprintf("column %s repeats %q of column %s", columnLetter(i), name, columnLetter(j)))
+			problems = append(problems, l.sprintf("column %s repeats %q of column %s", columnLetter(i), name, columnLetter(j)))
 			continue
 		}
 		lay.index[name] = i
@@ -342,7 +386,7 @@ func parseHeader(header []string) (layout, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		problems = append(problems, fmt.Sprintf("unknown column %s: the columns are %s, and member_N with grams_N or kg_N",
+		problems = append(problems, l.sprintf("unknown column %s: the columns are %s, and member_N with grams_N or kg_N, or their Spanish names (see --help)",
 			strings.Join(unknown, ", "), strings.Join(fixedColumns, ", ")))
 	}
 	var missing []string
@@ -352,29 +396,29 @@ func parseHeader(header []string) (layout, error) {
 		}
 	}
 	if !lay.has("net_weight_grams") && !lay.has("net_weight_kg") {
-		missing = append(missing, "net_weight_grams or net_weight_kg")
+		missing = append(missing, l.sprintf("%s or %s", "net_weight_grams", "net_weight_kg"))
 	}
 	if !lay.has("ask_price_per_kg") && !lay.has("ask_price_pen") {
-		missing = append(missing, "ask_price_per_kg or ask_price_pen")
+		missing = append(missing, l.sprintf("%s or %s", "ask_price_per_kg", "ask_price_pen"))
 	}
 	if len(pairs) == 0 {
-		missing = append(missing, "member_1 with grams_1 or kg_1")
+		missing = append(missing, l.sprintf("member_1 with grams_1 or kg_1"))
 	}
 	if len(missing) > 0 {
-		problems = append(problems, "missing column "+strings.Join(missing, ", "))
+		problems = append(problems, l.sprintf("missing column %s", strings.Join(missing, ", ")))
 	}
 	for _, n := range sortedKeys(pairs) {
 		pc := pairs[n]
 		switch {
 		case pc.member < 0:
-			problems = append(problems, fmt.Sprintf("grams_%d or kg_%d without member_%d", n, n, n))
+			problems = append(problems, l.sprintf("grams_%d or kg_%d without member_%d", n, n, n))
 		case pc.grams < 0 && pc.kg < 0:
-			problems = append(problems, fmt.Sprintf("member_%d without grams_%d or kg_%d", n, n, n))
+			problems = append(problems, l.sprintf("member_%d without grams_%d or kg_%d", n, n, n))
 		}
 		lay.pairs = append(lay.pairs, *pc)
 	}
 	if len(problems) > 0 {
-		return lay, fmt.Errorf("line 1 (header): %s", strings.Join(problems, "; "))
+		return lay, l.errorf("line 1 (header): %s", strings.Join(problems, "; "))
 	}
 	return lay, nil
 }

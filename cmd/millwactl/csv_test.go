@@ -151,7 +151,7 @@ func TestParseBadValuesNameLineAndColumn(t *testing.T) {
 		{"group missing", map[string]string{"declared_quality_group": ""}, "declared_quality_group (F)", "is required"},
 		{"classifier missing", map[string]string{"classifier": ""}, "classifier (G)", "is required"},
 		{"classifier of another association", map[string]string{"classifier": "associations/other/classifiers/C1"}, "classifier (G)", "is not of " + testAssoc},
-		{"classifier half a name", map[string]string{"classifier": "classifiers/C1"}, "classifier (G)", "is not the classifier's id"},
+		{"classifier half a name", map[string]string{"classifier": "classifiers/C1"}, "classifier (G)", "is not the classifier's DNI, id"},
 		{"grams with a thousands separator", map[string]string{"net_weight_grams": "46,000"}, "net_weight_grams (H)", "with a point and no thousands separators"},
 		{"grams with decimals", map[string]string{"net_weight_grams": "46000.5"}, "net_weight_grams (H)", "whole number: use net_weight_kg"},
 		{"negative grams", map[string]string{"net_weight_grams": "-5"}, "net_weight_grams (H)", "must be positive"},
@@ -177,7 +177,7 @@ func TestParseBadValuesNameLineAndColumn(t *testing.T) {
 		{"fibres with decimals", map[string]string{"mean_fiber_diameter_um": "22", "fibers_measured": "1.5"}, "fibers_measured (P)", "must be a whole number"},
 		{"staple too long", map[string]string{"mean_fiber_diameter_um": "22", "staple_length_mm": "900"}, "staple_length_mm (Q)", "outside 1 to 500"},
 		{"member of another association", map[string]string{"member_1": "associations/other/members/M1"}, "member_1 (R)", "is not of " + testAssoc},
-		{"member id with a space", map[string]string{"member_1": "M 1"}, "member_1 (R)", `"M 1" is not a member's id`},
+		{"member id with a space", map[string]string{"member_1": "M 1"}, "member_1 (R)", `"M 1" is not a member's DNI, id`},
 		{"same member twice", map[string]string{"member_2": "M1"}, "member_2 (U)", "same member as member_1"},
 		{"amount without member", map[string]string{"member_2": ""}, "member_2 (U)", "is empty but its amount is given"},
 		{"member without amount", map[string]string{"grams_2": ""}, "grams_2 (V)", "what member_2 delivered is required"},
@@ -270,7 +270,7 @@ func TestParseHeader(t *testing.T) {
 	}{
 		{"minimal", base, nil},
 		{"any case, spaces and a byte-order mark", "\ufeff" + strings.ToUpper(strings.ReplaceAll(base, ",", " , ")), nil},
-		{"unknown columns are named", base + ",color,peso,member_x", []string{`unknown column "color" (K), "peso" (L), "member_x" (M)`}},
+		{"unknown columns are named", base + ",colr,peso,member_x", []string{`unknown column "colr" (K), "peso" (L), "member_x" (M)`}},
 		{"missing columns", "breed,colour,member_1,grams_1", []string{"missing column campaign, declared_quality_group, classifier, collection_point, net_weight_grams or net_weight_kg, ask_price_per_kg or ask_price_pen"}},
 		{"no contributions", strings.TrimSuffix(base, ",member_1,kg_1"), []string{"missing column member_1 with grams_1 or kg_1"}},
 		{"a repeated column", base + ",Breed", []string{`column K repeats "breed" of column B`}},
@@ -453,7 +453,7 @@ func TestMapViolations(t *testing.T) {
 		{Field: "requests[0].lot.measurement.sd_um", Description: "too big"},
 		{Field: "requests", Description: "too many"},
 	}})
-	errs, rejected := mapViolations(st.Err(), b, f.header)
+	errs, rejected := mapViolations(english, st.Err(), b, f.header)
 	var got []string
 	for _, e := range errs {
 		got = append(got, e.String())
@@ -475,7 +475,7 @@ func TestMapViolations(t *testing.T) {
 
 	reused, _ := status.New(codes.InvalidArgument, "request_id reused").WithDetails(&errdetails.ErrorInfo{Reason: "REQUEST_ID_REUSED", Domain: "millwa"},
 		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request_id", Description: "was already used for a different request"}}})
-	errs, rejected = mapViolations(reused.Err(), b, f.header)
+	errs, rejected = mapViolations(english, reused.Err(), b, f.header)
 	if len(errs) != 1 || !strings.Contains(errs[0].msg, "lines 2-3 were refused: request_id csv-x-2-3 was used before for other rows: the file or --batch changed") || len(rejected) != 0 {
 		t.Errorf("request_id reused: %v %v", errs, rejected)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
@@ -22,6 +23,7 @@ type rowParser struct {
 	header      []string
 	association string
 	now         time.Time
+	lang        language
 }
 
 // rowState collects the errors of one row.
@@ -49,19 +51,21 @@ func (s *rowState) at(i int) string {
 	return strings.TrimSpace(s.rec[i])
 }
 
-// fail records a problem with the named column.
+// fail records a problem with the named column (its English name), named
+// as the header names it.
 func (s *rowState) fail(name, format string, args ...any) {
 	i, ok := s.p.lay.index[name]
 	if !ok {
 		i = -1
+	} else {
+		name = strings.ToLower(strings.TrimSpace(s.p.header[i]))
 	}
-	s.errs = append(s.errs, lineError{line: s.line, column: name, colIndex: i, msg: fmt.Sprintf(format, args...)})
+	s.errs = append(s.errs, lineError{line: s.line, column: name, colIndex: i, msg: s.p.lang.sprintf(format, args...)})
 }
 
-// failAt records a problem with the column at index i.
-func (s *rowState) failAt(i int, format string, args ...any) {
-	name := strings.ToLower(strings.TrimSpace(s.p.header[i]))
-	s.errs = append(s.errs, lineError{line: s.line, column: name, colIndex: i, msg: fmt.Sprintf(format, args...)})
+// lineFail records a problem with the whole line.
+func (s *rowState) lineFail(format string, args ...any) {
+	s.errs = append(s.errs, lineError{line: s.line, msg: s.p.lang.sprintf(format, args...)})
 }
 
 // parse turns one data row into a lot, or reports why it cannot.
@@ -69,18 +73,18 @@ func (p *rowParser) parse(rec []string, line int) (lotRow, []lineError) {
 	s := &rowState{p: p, rec: rec, line: line}
 	row := lotRow{line: line}
 	if len(rec) < len(p.header) {
-		s.errs = append(s.errs, lineError{line: line, msg: fmt.Sprintf("has %d fields, the header has %d: a missing comma, or a line break inside an unquoted field?", len(rec), len(p.header))})
+		s.lineFail("has %d fields, the header has %d: a missing comma, or a line break inside an unquoted field?", len(rec), len(p.header))
 		return row, s.errs
 	}
 	for i := len(p.header); i < len(rec); i++ {
 		if strings.TrimSpace(rec[i]) != "" {
-			s.errs = append(s.errs, lineError{line: line, msg: fmt.Sprintf("has %d fields, the header has %d: an extra comma, or a comma in a field that is not quoted?", len(rec), len(p.header))})
+			s.lineFail("has %d fields, the header has %d: an extra comma, or a comma in a field that is not quoted?", len(rec), len(p.header))
 			return row, s.errs
 		}
 	}
 	for i, h := range p.header {
 		if strings.TrimSpace(h) == "" && strings.TrimSpace(rec[i]) != "" {
-			s.errs = append(s.errs, lineError{line: line, column: "(unnamed)", colIndex: i, msg: "the column has no name in the header: name it or leave it empty"})
+			s.errs = append(s.errs, lineError{line: line, column: p.lang.sprintf("(unnamed)"), colIndex: i, msg: p.lang.sprintf("the column has no name in the header: name it or leave it empty")})
 		}
 	}
 
@@ -103,11 +107,12 @@ func (p *rowParser) parse(rec []string, line int) (lotRow, []lineError) {
 			l.Standard = "standards/" + id
 		}
 	}
-	l.Breed = s.code("breed", "a breed code such as HUACAYA or SURI")
-	l.Colour = s.code("colour", "a colour code such as WHITE or LIGHT_FAWN")
-	l.DeclaredQualityGroup = s.code("declared_quality_group", "a quality group code such as BABY or FLEECE")
-	l.Classifier = s.resource("classifier", "classifiers", "the classifier's id or associations/{association}/classifiers/{id}")
-	l.NetWeightGrams, row.cols.weight = s.amount("net_weight_grams", "net_weight_kg", "the net weight")
+	tr := p.lang.sprintf
+	l.Breed = s.code("breed", tr("a breed code such as HUACAYA or SURI"))
+	l.Colour = s.code("colour", tr("a colour code or name such as WHITE, LIGHT_FAWN or Blanco"))
+	l.DeclaredQualityGroup = s.code("declared_quality_group", tr("a quality group code or name such as BABY, FLEECE or Gruesa"))
+	l.Classifier = s.resource("classifier", "classifiers", tr("the classifier's DNI, id or associations/{association}/classifiers/{id}"))
+	l.NetWeightGrams, row.cols.weight = s.amount("net_weight_grams", "net_weight_kg", tr("the net weight"))
 	if l.NetWeightGrams > maxLotGrams {
 		s.fail(row.cols.weight, "is %s: a lot weighs at most %s", kg(l.NetWeightGrams), kg(maxLotGrams))
 	}
@@ -152,21 +157,24 @@ func (s *rowState) text(name string, min, max int) string {
 	return ""
 }
 
-// code reads a required code of the standard: upper case, with spaces and
-// hyphens as underscores. Whether the standard knows it is checked later,
-// against the server.
+// code reads a required code of the standard, or one of its names, as
+// codeKey writes it: upper case without accents, with underscores between
+// words ("Café claro" is CAFE_CLARO). Whether the standard knows it, and
+// which code a Spanish or English name stands for, is settled later
+// against the server (resolveCodes).
 func (s *rowState) code(name, what string) string {
 	v := s.get(name)
 	if v == "" {
 		s.fail(name, "is required: %s", what)
 		return ""
 	}
-	c := strings.ToUpper(strings.NewReplacer(" ", "_", "-", "_").Replace(v))
-	if strings.ContainsFunc(c, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') }) {
+	if strings.ContainsFunc(v, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" _-().", r))
+	}) || codeKey(v) == "" {
 		s.fail(name, "%q is not a code: %s", v, what)
 		return ""
 	}
-	return c
+	return codeKey(v)
 }
 
 // resource reads a required id or resource name of the association's
@@ -175,8 +183,10 @@ func (s *rowState) resource(name, collection, what string) string {
 	return resourceName(s.get(name), s.p.association, collection, what, func(format string, args ...any) { s.fail(name, format, args...) })
 }
 
-// resourceName turns v, an id or a resource name, into the resource name of
-// an item of collection in association, or reports why it cannot.
+// resourceName turns v, an id, a DNI or a resource name, into the resource
+// name of an item of collection in association, or reports why it cannot.
+// A DNI (8 digits) stands in the id's place until resolveDNIs puts the id
+// of the person with that DNI there.
 func resourceName(v, association, collection, what string, fail func(string, ...any)) string {
 	if v == "" {
 		fail("is required: %s", what)
@@ -216,7 +226,7 @@ func (s *rowState) amount(gramsCol, kgCol, what string) (int64, string) {
 	case g != "":
 		n, err := parseFixed(g, 0)
 		if err != nil {
-			s.fail(gramsCol, "%q: %v", g, wholeError(err, kgCol))
+			s.fail(gramsCol, "%q: %v", g, wholeError(s.p.lang, err, kgCol))
 			return 0, gramsCol
 		}
 		if n == 0 {
@@ -226,7 +236,7 @@ func (s *rowState) amount(gramsCol, kgCol, what string) (int64, string) {
 	default:
 		n, err := parseFixed(k, 3)
 		if err != nil {
-			s.fail(kgCol, "%q: %v", k, err)
+			s.fail(kgCol, "%q: %v", k, s.p.lang.format(err.Error()))
 			return 0, kgCol
 		}
 		if n == 0 {
@@ -256,13 +266,13 @@ func (s *rowState) price() (int64, string) {
 	case c != "":
 		col = "ask_price_per_kg"
 		if n, err = parseFixed(c, 0); err != nil {
-			s.fail(col, "%q: %v", c, wholeError(err, "ask_price_pen"))
+			s.fail(col, "%q: %v", c, wholeError(s.p.lang, err, "ask_price_pen"))
 			return 0, col
 		}
 	default:
 		col = "ask_price_pen"
 		if n, err = parseFixed(pen, 2); err != nil {
-			s.fail(col, "%q: %v", pen, err)
+			s.fail(col, "%q: %v", pen, s.p.lang.format(err.Error()))
 			return 0, col
 		}
 	}
@@ -282,7 +292,7 @@ func (s *rowState) measurement() *millwav1.FiberSample {
 		n, err := parseFixed(v, 0)
 		switch {
 		case err != nil:
-			s.fail("fibers_measured", "%q: %v", v, wholeError(err, ""))
+			s.fail("fibers_measured", "%q: %v", v, wholeError(s.p.lang, err, ""))
 		case n < 1 || n > maxFibersMeasured:
 			s.fail("fibers_measured", "must be 1 to %d", maxFibersMeasured)
 		default:
@@ -341,9 +351,9 @@ func (s *rowState) contributions(l *millwav1.Lot) [][2]string {
 			sumOK = false
 			continue
 		}
-		name := resourceName(m, s.p.association, "members", "a member's id or associations/{association}/members/{id}",
+		name := resourceName(m, s.p.association, "members", s.p.lang.sprintf("a member's DNI, id or associations/{association}/members/{id}"),
 			func(format string, args ...any) { s.fail(memberCol, format, args...) })
-		grams, col := s.amount(gramsCol, kgCol, fmt.Sprintf("what member_%d delivered", pc.n))
+		grams, col := s.amount(gramsCol, kgCol, s.p.lang.sprintf("what member_%d delivered", pc.n))
 		if name == "" || grams <= 0 {
 			sumOK = false
 			continue
@@ -376,6 +386,14 @@ func (s *rowState) contributions(l *millwav1.Lot) [][2]string {
 // errNotWhole says a whole number had decimals.
 var errNotWhole = errors.New("has decimals")
 
+// errTooManyDecimals says a number had more decimals than its column takes,
+// by the number it takes.
+var errTooManyDecimals = map[int]error{
+	1: errors.New("has more than 1 decimal"),
+	2: errors.New("has more than 2 decimals"),
+	3: errors.New("has more than 3 decimals"),
+}
+
 // parseFixed parses a non-negative decimal with at most decimals digits
 // after the point and returns it times 10^decimals, exactly.
 func parseFixed(s string, decimals int) (int64, error) {
@@ -393,6 +411,9 @@ func parseFixed(s string, decimals int) (int64, error) {
 		if decimals == 0 {
 			return 0, errNotWhole
 		}
+		if e, ok := errTooManyDecimals[decimals]; ok {
+			return 0, e
+		}
 		return 0, fmt.Errorf("has more than %d decimals", decimals)
 	}
 	whole = strings.TrimLeft(whole, "0")
@@ -406,16 +427,16 @@ func parseFixed(s string, decimals int) (int64, error) {
 	return strconv.ParseInt(digits, 10, 64)
 }
 
-// wholeError explains errNotWhole, pointing to the decimal column alt when
-// there is one.
-func wholeError(err error, alt string) error {
+// wholeError explains errNotWhole in l, pointing to the decimal column alt
+// when there is one; any other error of parseFixed it gives in l.
+func wholeError(l language, err error, alt string) string {
 	if !errors.Is(err, errNotWhole) {
-		return err
+		return l.format(err.Error())
 	}
 	if alt == "" {
-		return errors.New("must be a whole number")
+		return l.sprintf("must be a whole number")
 	}
-	return fmt.Errorf("must be a whole number: use %s for decimals", alt)
+	return l.sprintf("must be a whole number: use %s for decimals", alt)
 }
 
 func allDigits(s string) bool {

@@ -21,6 +21,10 @@ func FuzzParseLotsCSV(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbflot_number;campaign\n\"unterminated"))
 	f.Add([]byte("member_1,grams_1,kg_1\nM1,1000,1\n"))
 	f.Add([]byte(strings.Repeat(",", 300) + "\n"))
+	f.Add([]byte("Número_Lote,Campaña,Raza,Color,Grupo,Clasificador,Peso neto kg,Precio_Soles,Centro_Acopio,socio_1,kg_1,socio_2,gramos_2\n" +
+		"L-1,2026,Huacaya,Café claro,Alpaca Gruesa,39999999,46,22.50,Ichu,40000000,30,40000001,16000\n"))
+	f.Add([]byte("numero_lote,campana,raza,color,grupo,clasificador,peso_neto_g,precio_centimos,centro_acopio,socio_1,gramos_1,color\n" +
+		"L-2,2026,SURI,Pintado (mezcla),Medium-Fleece,C1,1000,2000,Ichu,M1,1000,Negro\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := parseLotsCSV(data, testAssoc, testNow)
 		if err != nil {

@@ -38,6 +38,21 @@ const maxBatchBytes = 1<<20 - 64<<10
 // imported; the report has already said which.
 var errIncomplete = errors.New("not every line was imported")
 
+// localizedError is an error whose text is in the command's language while
+// errors.Is still finds the error it stands for.
+type localizedError struct {
+	text string
+	err  error
+}
+
+func (e *localizedError) Error() string { return e.text }
+func (e *localizedError) Unwrap() error { return e.err }
+
+// incomplete is errIncomplete in l.
+func incomplete(l language) error {
+	return &localizedError{text: l.sprintf("not every line was imported"), err: errIncomplete}
+}
+
 // importOptions are the flags of "lots import".
 type importOptions struct {
 	association string
@@ -51,7 +66,7 @@ func newLotsCommand(g *globalOptions) *cobra.Command {
 		Use:   "lots",
 		Short: "Work with the lots of fibre of an association",
 	}
-	lots.AddCommand(newLotsImportCommand(g))
+	lots.AddCommand(newLotsImportCommand(g), newGradedDifferentlyCommand(g))
 	return lots
 }
 
@@ -75,50 +90,6 @@ func newLotsImportCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&o.skipBad, "skip-bad-rows", false, "import the good rows even when some rows are bad, and report the bad ones")
 	_ = cmd.MarkFlagRequired("association")
 	return cmd
-}
-
-// importHelp is the long help of "lots import": what it does and the CSV
-// format (documented also at the top of csv.go).
-func importHelp() string {
-	var b strings.Builder
-	b.WriteString(`Import lots of classified fibre from a CSV file into an association.
-
-The whole file is read and checked first: every bad row is reported with its
-line number and column, and nothing is sent while any row is bad (unless
---skip-bad-rows). With a key, codes, members and classifiers are checked
-against the server too. Lots are then sent in batches (BatchCreateLots, all
-or nothing per batch) with a progress bar, retrying when the connection or
-the server fails for a while.
-
-Interrupted? Run the same command again. Each batch's request_id is derived
-from the SHA-256 of the file and the lines the batch spans, so batches that
-were already created are replayed by the server, not created again. This
-holds as long as the file and --batch do not change: never edit a partly
-imported file; put new or corrected rows in a new file.
-
-Exit status: 0 when every row was imported (or had been by an earlier run),
-1 otherwise.
-
-CSV format: UTF-8, comma-separated, header row required; column names in
-English snake_case, in any order; an unknown column is an error. Decimals
-with a point, no thousands separators. Rows whose every field is empty are
-skipped. Columns [Spanish meaning]:
-
-`)
-	for _, c := range lotColumns {
-		b.WriteString(wrap(fmt.Sprintf("  %-23s [%s] %s", c.name, c.spanish, c.help), 80, strings.Repeat(" ", 26)))
-	}
-	b.WriteString(`
-Each row needs at least one contribution; each member appears at most once
-and the contributions sum exactly to the net weight. Trailing pairs may be
-left empty. Codes may be written in any case, with spaces or hyphens for
-underscores ("light fawn" is LIGHT_FAWN). Resource names must be of the
---association being imported.
-
-Example:
-  lot_number,campaign,breed,colour,declared_quality_group,classifier,net_weight_kg,ask_price_pen,collection_point,member_1,kg_1,member_2,kg_2
-  L-001,2026,HUACAYA,WHITE,BABY,0192f0c4-…,46,22.50,Centro de acopio Ichu,0192f0c5-…,30,0192f0c6-…,16`)
-	return b.String()
 }
 
 // wrap breaks text into lines of at most width bytes where it can,
@@ -198,8 +169,11 @@ type importer struct {
 	skipBad  bool
 	stdout   io.Writer
 	stderr   io.Writer
+	lang     language
 	progress progress
 	retry    retryPolicy
+	// lots are the lots the server answered with, created or replayed.
+	lots []*millwav1.Lot
 
 	created, replayed, createdBatches int
 	replayedLots                      int
@@ -220,12 +194,13 @@ var defaultRetry = retryPolicy{attempts: 10, base: 500 * time.Millisecond, max: 
 // runImport is "lots import FILE".
 func runImport(ctx context.Context, g *globalOptions, o importOptions, file string, stdout, stderr io.Writer) error {
 	runStart := time.Now()
-	parent, err := associationName(o.association)
+	parent, err := associationName(g.lang, o.association)
 	if err != nil {
 		return err
 	}
+	l := g.lang
 	if o.batch < 1 || o.batch > maxBatchLots {
-		return fmt.Errorf("--batch %d: must be 1 to %d", o.batch, maxBatchLots)
+		return l.errorf("--batch %d: must be 1 to %d", o.batch, maxBatchLots)
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -233,16 +208,16 @@ func runImport(ctx context.Context, g *globalOptions, o importOptions, file stri
 	}
 	sum := sha256.Sum256(data)
 	tag := hex.EncodeToString(sum[:6])
-	f, err := parseLotsCSV(data, parent, runStart)
+	f, err := parseLotsCSVIn(l, data, parent, runStart)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	if len(f.rows) == 0 && len(f.errs) == 0 {
-		return fmt.Errorf("%s: no lots: the file has a header but no rows", file)
+		return l.errorf("%s: no lots: the file has a header but no rows", file)
 	}
 
 	im := &importer{parent: parent, file: file, header: f.header, timeout: g.timeout, skipBad: o.skipBad,
-		stdout: stdout, stderr: stderr, retry: defaultRetry, refused: map[int]bool{}}
+		stdout: stdout, stderr: stderr, lang: l, retry: defaultRetry, refused: map[int]bool{}}
 	switch {
 	case g.key != "":
 		conn, err := g.dial(stderr)
@@ -253,12 +228,12 @@ func runImport(ctx context.Context, g *globalOptions, o importOptions, file stri
 		im.registry = millwav1.NewRegistryServiceClient(conn)
 		im.grading = millwav1.NewGradingServiceClient(conn)
 		if err := im.checkReferences(ctx, f); err != nil {
-			return describe(ctx, err, parent)
+			return describe(ctx, l, err, parent)
 		}
 	case !o.dryRun:
-		return errors.New("no API key: set MILLWACTL_KEY (or --key)")
+		return l.errorf("no API key: set MILLWACTL_KEY (or --key)")
 	default:
-		fmt.Fprintln(stderr, "no key (--key or MILLWACTL_KEY): codes, members and classifiers were not checked against the server")
+		fmt.Fprintln(stderr, l.sprintf("no key (--key or MILLWACTL_KEY): codes, members and classifiers were not checked against the server"))
 	}
 	slices.SortStableFunc(f.errs, func(a, b lineError) int { return a.line - b.line })
 	im.report(f.errs)
@@ -271,34 +246,35 @@ func runImport(ctx context.Context, g *globalOptions, o importOptions, file stri
 		good += len(b.rows)
 	}
 	if len(bad) > 0 && !o.skipBad {
-		fmt.Fprintf(stdout, "%d of %d lines have errors: nothing was sent. Fix them, or use --skip-bad-rows to import the %d good rows.\n", len(bad), len(f.rows), good)
-		return errIncomplete
+		fmt.Fprintln(stdout, l.sprintf("%d of %d lines have errors: nothing was sent. Fix them, or use --skip-bad-rows to import the %d good rows.", len(bad), len(f.rows), good))
+		return incomplete(l)
 	}
 	if o.dryRun {
-		fmt.Fprintf(stdout, "dry run: %d lots in %d batches would be sent to %s; %d lines have errors; nothing was sent\n", good, len(batches), parent, len(bad))
+		fmt.Fprintln(stdout, l.sprintf("dry run: %d lots in %d batches would be sent to %s; %d lines have errors; nothing was sent", good, len(batches), parent, len(bad)))
 		if len(bad) > 0 {
-			return errIncomplete
+			return incomplete(l)
 		}
 		return nil
 	}
 
-	im.progress = newProgress(stderr, good)
+	im.progress = newProgress(stderr, good, l)
 	err = im.send(ctx, batches)
 	im.progress.finish()
 	im.summary()
+	printGradedDifferently(stdout, l, im.lots)
 	if err != nil {
-		return fmt.Errorf("%w; run the same command again to finish: batches already created will not be created twice", describe(ctx, err, parent))
+		return l.errorf("%w; run the same command again to finish: batches already created will not be created twice", describe(ctx, l, err, parent))
 	}
 	if len(im.errs) > 0 {
-		return errIncomplete
+		return incomplete(l)
 	}
 	return nil
 }
 
-// describe rewords an error that stops the import for people.
-func describe(ctx context.Context, err error, parent string) error {
+// describe rewords an error that stops a command for people, in l.
+func describe(ctx context.Context, l language, err error, parent string) error {
 	if ctx.Err() != nil {
-		return errors.New("interrupted (the batch in flight may have been created all the same)")
+		return l.errorf("interrupted (the batch in flight may have been created all the same)")
 	}
 	st, ok := status.FromError(err)
 	if !ok {
@@ -306,18 +282,18 @@ func describe(ctx context.Context, err error, parent string) error {
 	}
 	switch st.Code() {
 	case codes.Unauthenticated:
-		return fmt.Errorf("the server does not accept the API key (MILLWACTL_KEY or --key): %s", st.Message())
+		return l.errorf("the server does not accept the API key (MILLWACTL_KEY or --key): %s", st.Message())
 	case codes.PermissionDenied, codes.NotFound:
-		return fmt.Errorf("%w (the key must be %s's or an admin's)", err, parent)
+		return l.errorf("%w (the key must be %s's or an admin's)", err, parent)
 	}
 	return err
 }
 
 // associationName accepts "associations/{id}" or a bare id.
-func associationName(v string) (string, error) {
+func associationName(l language, v string) (string, error) {
 	id := strings.TrimPrefix(strings.TrimSpace(v), "associations/")
 	if id == "" || strings.ContainsAny(id, "/ ") {
-		return "", fmt.Errorf("--association %q: want associations/{id} or the id", v)
+		return "", l.errorf("--association %q: want associations/{id} or the id", v)
 	}
 	return "associations/" + id, nil
 }
@@ -325,7 +301,7 @@ func associationName(v string) (string, error) {
 // report prints line errors to stderr as "FILE:LINE: …".
 func (im *importer) report(errs []lineError) {
 	for _, e := range errs {
-		fmt.Fprintf(im.stderr, "%s:%s\n", im.file, e)
+		fmt.Fprintf(im.stderr, "%s:%s\n", im.file, e.text(im.lang))
 	}
 }
 
@@ -336,144 +312,16 @@ func (im *importer) summary() {
 		lines[e.line] = true
 	}
 	withErrors := len(lines)
-	fmt.Fprintf(im.stdout, "lots created: %d in %d batches\n", im.created, im.createdBatches)
-	fmt.Fprintf(im.stdout, "batches replayed: %d (%d lots created by an earlier run)\n", im.replayed, im.replayedLots)
-	fmt.Fprintf(im.stdout, "lines with errors: %d\n", withErrors)
-	for l := range im.refused {
-		lines[l] = true
+	l := im.lang
+	fmt.Fprintln(im.stdout, l.sprintf("lots created: %d in %d batches", im.created, im.createdBatches))
+	fmt.Fprintln(im.stdout, l.sprintf("batches replayed: %d (%d lots created by an earlier run)", im.replayed, im.replayedLots))
+	fmt.Fprintln(im.stdout, l.sprintf("lines with errors: %d", withErrors))
+	for line := range im.refused {
+		lines[line] = true
 	}
 	if len(lines) > withErrors {
-		fmt.Fprintf(im.stdout, "lines not imported: %d (those with errors and the other rows of the batches the server refused; --skip-bad-rows sends those)\n", len(lines))
+		fmt.Fprintln(im.stdout, l.sprintf("lines not imported: %d (those with errors and the other rows of the batches the server refused; --skip-bad-rows sends those)", len(lines)))
 	}
-}
-
-// checkReferences checks the codes, classifiers and members the rows name
-// against the server, adding an error for each row that names one the
-// association or its standard does not have.
-func (im *importer) checkReferences(ctx context.Context, f *csvFile) error {
-	members, err := im.listNames(ctx, "members", func(ctx context.Context, token string) ([]string, string, error) {
-		resp, err := im.registry.ListMembers(ctx, &millwav1.ListMembersRequest{Parent: im.parent, PageSize: 500, PageToken: token})
-		return resourceNames(resp.GetMembers()), resp.GetNextPageToken(), err
-	})
-	if err != nil {
-		return err
-	}
-	classifiers, err := im.listNames(ctx, "classifiers", func(ctx context.Context, token string) ([]string, string, error) {
-		resp, err := im.registry.ListClassifiers(ctx, &millwav1.ListClassifiersRequest{Parent: im.parent, PageSize: 500, PageToken: token})
-		return resourceNames(resp.GetClassifiers()), resp.GetNextPageToken(), err
-	})
-	if err != nil {
-		return err
-	}
-	standards := map[string]*millwav1.Standard{}
-	for i := range f.rows {
-		r := &f.rows[i]
-		if r.lot == nil {
-			continue
-		}
-		st := r.lot.GetStandard()
-		if st == "" {
-			st = "standards/" + defaultStandard
-		}
-		s, seen := standards[st]
-		if !seen {
-			err := im.call(ctx, "reading "+st, func(ctx context.Context) error {
-				resp, err := im.grading.GetStandard(ctx, &millwav1.GetStandardRequest{Name: st})
-				s = resp.GetStandard()
-				return err
-			})
-			if err != nil && status.Code(err) != codes.NotFound && status.Code(err) != codes.InvalidArgument {
-				return err
-			}
-			standards[st] = s
-		}
-		fail := func(col, format string, args ...any) {
-			f.errs = append(f.errs, lineError{line: r.line, column: col, colIndex: columnIndex(f.header, col), msg: fmt.Sprintf(format, args...)})
-		}
-		if s == nil {
-			fail("standard", "%s is not a standard of the server", st)
-			continue
-		}
-		if len(s.GetQualityGroups()) == 0 {
-			fail("standard", "%s has no quality groups: lots are classified against a standard such as %s", st, defaultStandard)
-			continue
-		}
-		breeds := codesOf(s.GetBreeds(), (*millwav1.AlpacaBreed).GetCode)
-		colours := codesOf(s.GetColours(), (*millwav1.FiberColour).GetCode)
-		groups := codesOf(s.GetQualityGroups(), (*millwav1.QualityGroup).GetCode)
-		if sg := s.GetShortFiberGroup(); sg != nil {
-			groups = append(groups, sg.GetCode())
-		}
-		if !slices.Contains(breeds, r.lot.GetBreed()) {
-			fail("breed", "%s is not a breed of %s: %s", r.lot.GetBreed(), s.GetStandardId(), strings.Join(breeds, ", "))
-		}
-		if !slices.Contains(colours, r.lot.GetColour()) {
-			fail("colour", "%s is not a colour of %s: %s", r.lot.GetColour(), s.GetStandardId(), strings.Join(colours, ", "))
-		}
-		if !slices.Contains(groups, r.lot.GetDeclaredQualityGroup()) {
-			fail("declared_quality_group", "%s is not a quality group of %s: %s", r.lot.GetDeclaredQualityGroup(), s.GetStandardId(), strings.Join(groups, ", "))
-		}
-		if !classifiers[r.lot.GetClassifier()] {
-			fail("classifier", "%s is not a classifier of %s: register them first", r.lot.GetClassifier(), im.parent)
-		}
-		for j, c := range r.lot.GetContributions() {
-			if !members[c.GetMember()] {
-				fail(r.cols.contributions[j][0], "%s is not a member of %s: register them first", c.GetMember(), im.parent)
-			}
-		}
-	}
-	return nil
-}
-
-func codesOf[T any](items []T, code func(T) string) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = code(it)
-	}
-	return out
-}
-
-// columnIndex is the position of the named column in the header, or -1.
-func columnIndex(header []string, name string) int {
-	for i, h := range header {
-		if strings.ToLower(strings.TrimSpace(h)) == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// listNames reads every page of a list into a set of resource names.
-func (im *importer) listNames(ctx context.Context, what string, page func(ctx context.Context, token string) ([]string, string, error)) (map[string]bool, error) {
-	set := map[string]bool{}
-	token := ""
-	for {
-		var names []string
-		next := ""
-		err := im.call(ctx, "listing the "+what+" of "+im.parent, func(ctx context.Context) (err error) {
-			names, next, err = page(ctx, token)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range names {
-			set[n] = true
-		}
-		if next == "" {
-			return set, nil
-		}
-		token = next
-	}
-}
-
-// resourceNames is the resource names of a page of a List answer.
-func resourceNames[R interface{ GetName() string }](page []R) []string {
-	names := make([]string, 0, len(page))
-	for _, r := range page {
-		names = append(names, r.GetName())
-	}
-	return names
 }
 
 // send sends the batches in order. It returns an error when the import
@@ -482,7 +330,7 @@ func resourceNames[R interface{ GetName() string }](page []R) []string {
 func (im *importer) send(ctx context.Context, batches []batch) error {
 	for i := range batches {
 		if err := im.sendBatch(ctx, &batches[i]); err != nil {
-			return fmt.Errorf("lines %d-%d: %w", batches[i].first, batches[i].last, err)
+			return im.lang.errorf("lines %d-%d: %w", batches[i].first, batches[i].last, err)
 		}
 	}
 	return nil
@@ -500,29 +348,32 @@ func (im *importer) sendBatch(ctx context.Context, b *batch) error {
 		}
 		var resp *millwav1.BatchCreateLotsResponse
 		var header metadata.MD
-		err := im.call(ctx, fmt.Sprintf("lines %d-%d", b.first, b.last), func(ctx context.Context) (err error) {
+		err := im.call(ctx, im.lang.sprintf("lines %d-%d", b.first, b.last), func(ctx context.Context) (err error) {
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", b.id)
 			resp, err = im.registry.BatchCreateLots(ctx, req, grpc.Header(&header))
 			return err
 		})
 		if err == nil {
 			if len(resp.GetLots()) != len(b.rows) {
-				return fmt.Errorf("the server created %d lots for a batch of %d", len(resp.GetLots()), len(b.rows))
+				return im.lang.errorf("the server created %d lots for a batch of %d", len(resp.GetLots()), len(b.rows))
 			}
-			if replayed(header) {
+			again := replayed(header)
+			if again {
 				im.replayed++
 				im.replayedLots += len(b.rows)
 			} else {
 				im.createdBatches++
 				im.created += len(b.rows)
 			}
-			im.progress.add(len(b.rows), fmt.Sprintf("lines %d-%d", b.first, b.last))
+			im.lots = append(im.lots, resp.GetLots()...)
+			im.progress.interrupt(func() { im.printCreated(resp.GetLots(), again) })
+			im.progress.add(len(b.rows), im.lang.sprintf("lines %d-%d", b.first, b.last))
 			return nil
 		}
 		if !refusesRows(err) {
 			return err
 		}
-		errs, rejected := mapViolations(err, b, im.header)
+		errs, rejected := mapViolations(im.lang, err, b, im.header)
 		im.progress.interrupt(func() { im.report(errs) })
 		im.errs = append(im.errs, errs...)
 		if !im.skipBad || len(rejected) == 0 {
@@ -581,16 +432,16 @@ var violationPath = regexp.MustCompile(`^requests\[(\d+)\]\.?(.*)$`)
 // line errors, naming the CSV column of each field, and returns the lines
 // the server named. A violation that names no lot is reported against
 // every line of the batch.
-func mapViolations(err error, b *batch, header []string) ([]lineError, map[int]bool) {
+func mapViolations(l language, err error, b *batch, header []string) ([]lineError, map[int]bool) {
 	st := status.Convert(err)
 	var errs []lineError
 	rejected := map[int]bool{}
 	whole := func(msg string) {
-		errs = append(errs, lineError{line: b.first, msg: fmt.Sprintf("lines %d-%d were refused: %s", b.first, b.last, msg)})
+		errs = append(errs, lineError{line: b.first, msg: l.sprintf("lines %d-%d were refused: %s", b.first, b.last, msg)})
 	}
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == "REQUEST_ID_REUSED" {
-			whole(fmt.Sprintf("request_id %s was used before for other rows: the file or --batch changed since an earlier run of this import, or the file was imported into another association. Import new or changed rows from a new file", b.id))
+			whole(l.sprintf("request_id %s was used before for other rows: the file or --batch changed since an earlier run of this import, or the file was imported into another association. Import new or changed rows from a new file", b.id))
 			return errs, rejected
 		}
 	}
@@ -611,8 +462,8 @@ func mapViolations(err error, b *batch, header []string) ([]lineError, map[int]b
 			}
 			r := b.rows[i]
 			rejected[r.line] = true
-			col := csvColumn(m[2], r)
-			errs = append(errs, lineError{line: r.line, column: col, colIndex: columnIndex(header, col), msg: fmt.Sprintf("refused by the server: %s %s", m[2], linesOf(v.GetDescription(), b))})
+			label, idx := columnAt(header, csvColumn(m[2], r))
+			errs = append(errs, lineError{line: r.line, column: label, colIndex: idx, msg: l.sprintf("refused by the server: %s %s", m[2], linesOf(l, v.GetDescription(), b))})
 		}
 	}
 	if len(errs) == 0 {
@@ -627,13 +478,13 @@ var requestRef = regexp.MustCompile(`requests\[(\d+)\]\.lot`)
 
 // linesOf names, in a violation's description, the lots of the batch by
 // their lines of the file ("line 4") instead of their place in the batch.
-func linesOf(description string, b *batch) string {
+func linesOf(l language, description string, b *batch) string {
 	return requestRef.ReplaceAllStringFunc(description, func(ref string) string {
 		i, err := strconv.Atoi(requestRef.FindStringSubmatch(ref)[1])
 		if err != nil || i < 0 || i >= len(b.rows) {
 			return ref
 		}
-		return fmt.Sprintf("line %d", b.rows[i].line)
+		return l.sprintf("line %d", b.rows[i].line)
 	})
 }
 
@@ -692,7 +543,7 @@ func (im *importer) call(ctx context.Context, what string, rpc func(context.Cont
 			return err
 		}
 		if attempt >= im.retry.attempts {
-			return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, err)
+			return im.lang.errorf("%s: gave up after %d attempts: %w", what, attempt, err)
 		}
 		wait := delay/2 + rand.N(delay/2+1) // jitter
 		for _, d := range st.Details() {
@@ -700,12 +551,13 @@ func (im *importer) call(ctx context.Context, what string, rpc func(context.Cont
 				wait = min(ri.GetRetryDelay().AsDuration(), 5*time.Minute)
 			}
 		}
+		say := func() {
+			fmt.Fprintln(im.stderr, im.lang.sprintf("%s: %s (%s); retrying in %v", what, st.Code(), st.Message(), wait.Round(time.Millisecond)))
+		}
 		if im.progress != nil {
-			im.progress.interrupt(func() {
-				fmt.Fprintf(im.stderr, "%s: %s (%s); retrying in %v\n", what, st.Code(), st.Message(), wait.Round(time.Millisecond))
-			})
+			im.progress.interrupt(say)
 		} else {
-			fmt.Fprintf(im.stderr, "%s: %s (%s); retrying in %v\n", what, st.Code(), st.Message(), wait.Round(time.Millisecond))
+			say()
 		}
 		select {
 		case <-ctx.Done():
@@ -728,12 +580,12 @@ type progress interface {
 	finish()
 }
 
-func newProgress(w io.Writer, total int) progress {
+func newProgress(w io.Writer, total int, l language) progress {
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			bar := progressbar.NewOptions(total,
 				progressbar.OptionSetWriter(w),
-				progressbar.OptionSetDescription("lots"),
+				progressbar.OptionSetDescription(l.pick("lotes", "lots")),
 				progressbar.OptionShowCount(),
 				progressbar.OptionSetPredictTime(true),
 				progressbar.OptionThrottle(100*time.Millisecond),
@@ -743,7 +595,7 @@ func newProgress(w io.Writer, total int) progress {
 			return &barProgress{w: w, bar: bar}
 		}
 	}
-	return &lineProgress{w: w, total: total}
+	return &lineProgress{w: w, total: total, lang: l}
 }
 
 // barProgress is a progress bar.
@@ -769,11 +621,12 @@ func (p *barProgress) finish() {
 type lineProgress struct {
 	w           io.Writer
 	done, total int
+	lang        language
 }
 
 func (p *lineProgress) add(n int, note string) {
 	p.done += n
-	fmt.Fprintf(p.w, "progress: %d/%d lots (%s)\n", p.done, p.total, note)
+	fmt.Fprintln(p.w, p.lang.sprintf("progress: %d/%d lots (%s)", p.done, p.total, note))
 }
 func (p *lineProgress) skip(n int)             { p.total -= n }
 func (p *lineProgress) interrupt(print func()) { print() }

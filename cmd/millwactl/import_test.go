@@ -266,7 +266,7 @@ func parseSummary(t *testing.T, out string) summary {
 // importCommand is millwactl importing file into a, as a process.
 func importCommand(ts *testServer, a association, file string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, append([]string{"lots", "import", file, "--association", a.name, "--server", ts.addr}, args...)...)
-	cmd.Env = append(os.Environ(), envKey+"="+a.secret)
+	cmd.Env = append(os.Environ(), envKey+"="+a.secret, envLang+"=en")
 	return cmd
 }
 
@@ -370,7 +370,7 @@ func TestImportReportsBadRowsAndSkipsThem(t *testing.T) {
 	ts := startServer(t, storetest.SQLiteURL(t))
 	a := ts.newAssociation(t, 3)
 	other := ts.newAssociation(t, 1)
-	env := map[string]string{envKey: a.secret, envServer: ts.addr}
+	env := map[string]string{envKey: a.secret, envServer: ts.addr, envLang: "en"}
 
 	var b strings.Builder
 	b.WriteString("lot_number,campaign,breed,colour,declared_quality_group,classifier,net_weight_kg,ask_price_pen,collection_point,member_1,kg_1,member_2,kg_2\n")
@@ -438,12 +438,12 @@ func TestImportReportsBadRowsAndSkipsThem(t *testing.T) {
 	}
 
 	// Another association's key is refused before anything is sent.
-	_, _, err = run(t, map[string]string{envKey: other.secret, envServer: ts.addr}, "lots", "import", file, "--association", a.name)
+	_, _, err = run(t, map[string]string{envKey: other.secret, envServer: ts.addr, envLang: "en"}, "lots", "import", file, "--association", a.name)
 	if err == nil || !strings.Contains(err.Error(), "NotFound") {
 		t.Errorf("another association's key: %v", err)
 	}
 	// And a wrong key says so.
-	_, _, err = run(t, map[string]string{envKey: "mlw_wrong", envServer: ts.addr}, "lots", "import", file, "--association", a.name)
+	_, _, err = run(t, map[string]string{envKey: "mlw_wrong", envServer: ts.addr, envLang: "en"}, "lots", "import", file, "--association", a.name)
 	if err == nil || !strings.Contains(err.Error(), "does not accept the API key") || strings.Contains(err.Error(), "mlw_wrong") {
 		t.Errorf("a wrong key: %v", err)
 	}
@@ -537,7 +537,7 @@ func TestImportRetriesAndMapsServerErrors(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{envKey: "mlw_fake", envServer: lis.Addr().String()}
+	env := map[string]string{envKey: "mlw_fake", envServer: lis.Addr().String(), envLang: "en"}
 	start := time.Now()
 	stdout, stderr, err := run(t, env, "lots", "import", file, "--association", parent, "--batch", "2", "--timeout", "5s")
 	if !errors.Is(err, errIncomplete) {
@@ -619,7 +619,7 @@ func TestImportReportsTakenLotNumbers(t *testing.T) {
 		t.Parallel()
 		ts := startServer(t, dbURL)
 		a := ts.newAssociation(t, 2)
-		env := map[string]string{envKey: a.secret, envServer: ts.addr}
+		env := map[string]string{envKey: a.secret, envServer: ts.addr, envLang: "en"}
 		row := func(number string) string {
 			return fmt.Sprintf("%s,2026,HUACAYA,WHITE,BABY,%s,46,22.50,Ichu,%s,30,%s,16\n", number, a.classifier, a.members[0], a.members[1])
 		}

@@ -7,13 +7,15 @@
 // MILLWACTL_SERVER), --key (API key, or MILLWACTL_KEY, which is better: a
 // flag shows in process listings; the key is never printed), --plaintext
 // (default true for loopback addresses, otherwise TLS with the system's
-// roots), --timeout (deadline of each call). The CSV format of the import is
-// described at the top of csv.go and in "millwactl lots import --help".
+// roots), --timeout (deadline of each call), --lang (es, the default, or
+// en; or MILLWA_LANG): the language of its messages, of its help and of the
+// server's errors, since it sends accept-language. The CSV format of the
+// import is described at the top of csv.go and in "millwactl lots import
+// --help".
 package main
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,6 +53,22 @@ type globalOptions struct {
 	plaintext    bool
 	plaintextSet bool
 	timeout      time.Duration
+	langFlag     string
+	lang         language
+}
+
+// resolveLang sets g.lang from --lang, else from MILLWA_LANG, else Spanish.
+func (g *globalOptions) resolveLang(fs interface{ Changed(string) bool }, lookup func(string) (string, bool)) error {
+	v := g.langFlag
+	if !fs.Changed("lang") {
+		v = "es"
+		if env, ok := lookup(envLang); ok && strings.TrimSpace(env) != "" {
+			v = env
+		}
+	}
+	l, err := parseLanguage(v)
+	g.lang = l
+	return err
 }
 
 // newRootCommand builds the command tree. Settings come from flags, then
@@ -59,11 +77,14 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:           "millwactl",
-		Short:         "Millwa's command-line client: import lots of alpaca fibre, and more to come",
+		Short:         "Millwa's command-line client: import lots of alpaca fibre and list those graded differently",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			fs := cmd.Flags()
+			if err := g.resolveLang(fs, lookup); err != nil {
+				return err
+			}
 			if !fs.Changed("server") {
 				if v, ok := lookup(envServer); ok && v != "" {
 					g.server = v
@@ -76,7 +97,7 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 			}
 			g.plaintextSet = fs.Changed("plaintext")
 			if g.timeout <= 0 {
-				return fmt.Errorf("--timeout %v: must be positive", g.timeout)
+				return g.lang.errorf("--timeout %v: must be positive", g.timeout)
 			}
 			return nil
 		},
@@ -89,8 +110,17 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 	pf.StringVar(&g.key, "key", "", "API key; prefer $"+envKey+", since flags show in process listings [$"+envKey+"]")
 	pf.BoolVar(&g.plaintext, "plaintext", false, "connect without TLS (default true for localhost and loopback addresses, otherwise TLS with the system's roots)")
 	pf.DurationVar(&g.timeout, "timeout", time.Minute, "deadline of each call to the server")
+	pf.StringVar(&g.langFlag, "lang", "es", "language of messages and help, and of the server's errors: es (español) or en (English) [$"+envLang+"]")
 
 	root.AddCommand(newLotsCommand(g))
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		if err := g.resolveLang(cmd.Flags(), lookup); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), err)
+		}
+		localizeHelp(cmd.Root(), g.lang)
+		defaultHelp(cmd, args)
+	})
 	return root
 }
 
@@ -125,14 +155,14 @@ func isLoopback(addr string) bool {
 // --plaintext was given, and then warns on stderr for a remote server.
 func (g *globalOptions) dial(stderr io.Writer) (*grpc.ClientConn, error) {
 	if g.server == "" {
-		return nil, errors.New("no server: set --server or " + envServer)
+		return nil, g.lang.errorf("no server: set --server or %s", envServer)
 	}
 	plain := g.usePlaintext()
 	var creds credentials.TransportCredentials
 	if plain {
 		creds = insecure.NewCredentials()
 		if !isLoopback(g.server) && g.key != "" {
-			fmt.Fprintf(stderr, "warning: sending the API key to %s without TLS (--plaintext)\n", g.server)
+			fmt.Fprintln(stderr, g.lang.sprintf("warning: sending the API key to %s without TLS (--plaintext)", g.server))
 		}
 	} else {
 		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
@@ -142,12 +172,13 @@ func (g *globalOptions) dial(stderr io.Writer) (*grpc.ClientConn, error) {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 		grpc.WithUserAgent("millwactl"),
 	}
+	opts = append(opts, dialLanguage(g.lang)...)
 	if g.key != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(credential.Bearer{Secret: g.key, Insecure: plain}))
 	}
 	conn, err := grpc.NewClient(g.server, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", g.server, err)
+		return nil, g.lang.errorf("connecting to %s: %w", g.server, err)
 	}
 	return conn, nil
 }

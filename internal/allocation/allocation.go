@@ -69,7 +69,7 @@ func key(standard, group string) string { return standard + "/" + group }
 func bookLot(l *millwa.Lot) matching.Lot {
 	ml := matching.Lot{
 		ID: l.ID, Rank: l.CreateTime.UnixMicro(), Group: key(l.Standard, l.MarketGroup),
-		Colour: l.Colour, Breed: l.Breed, Grams: l.NetWeightGrams - l.AllocatedGrams, Ask: l.AskPricePerKg,
+		Colour: l.Colour, Breed: l.Breed, Grams: l.OnOffer(), Ask: l.AskPricePerKg,
 	}
 	if m := l.Measurement; m != nil && m.MeanFiberDiameterUm != nil {
 		d := *m.MeanFiberDiameterUm
@@ -109,9 +109,23 @@ func indexLots(offer []millwa.Lot) (map[string]*millwa.Lot, []matching.Lot) {
 	return index(offer, func(l *millwa.Lot) string { return l.ID }, bookLot)
 }
 
-// indexOrders is index for live orders.
-func indexOrders(live []millwa.PurchaseOrder) (map[string]*millwa.PurchaseOrder, []matching.Order) {
-	return index(live, func(o *millwa.PurchaseOrder) string { return o.ID }, bookOrder)
+// indexOrders is index for live orders, each excluding the lots whose
+// associations declined a trade with it (declined, by order id).
+func indexOrders(live []millwa.PurchaseOrder, declined map[string][]string) (map[string]*millwa.PurchaseOrder, []matching.Order) {
+	return index(live, func(o *millwa.PurchaseOrder) string { return o.ID }, func(o *millwa.PurchaseOrder) matching.Order {
+		mo := bookOrder(o)
+		mo.Excluded = declined[o.ID]
+		return mo
+	})
+}
+
+// byOrder groups declined pairs by order: the lots each order excludes.
+func byOrder(pairs []store.DeclinedPair) map[string][]string {
+	out := make(map[string][]string, len(pairs))
+	for _, p := range pairs {
+		out[p.OrderID] = append(out[p.OrderID], p.LotID)
+	}
+	return out
 }
 
 // write turns the engine's allocations into trades.
@@ -132,7 +146,9 @@ func write(ctx context.Context, tx *store.Tx, res matching.Result, orders map[st
 }
 
 // MatchOrder matches a new order at once against the lots on offer of its
-// standard and currency: cheapest ask first, then the oldest lot. It locks
+// standard and currency: cheapest ask first, then the oldest lot, leaving
+// out the lots whose associations declined a trade with it (an order
+// whose trade was just declined is matched again this way). It locks
 // the order's books exclusively. o is updated with its fills.
 func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]millwa.Trade, error) {
 	if err := tx.LockBooks(ctx, store.OrderBooks(o)...); err != nil {
@@ -143,7 +159,15 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 		return nil, err
 	}
 	lots, book := indexLots(offer)
-	res, err := matching.MatchOrder(book, bookOrder(o))
+	mo := bookOrder(o)
+	// Only an order that has changed since it was placed can have had a
+	// trade declined: a new order, at its first revision, costs no query.
+	if o.Revision > 1 {
+		if mo.Excluded, err = tx.DeclinedLotsOf(ctx, o.ID); err != nil {
+			return nil, err
+		}
+	}
+	res, err := matching.MatchOrder(book, mo)
 	if err != nil {
 		return nil, fmt.Errorf("matching order %s: %w", o.ID, err)
 	}
@@ -152,8 +176,10 @@ func MatchOrder(ctx context.Context, tx *store.Tx, o *millwa.PurchaseOrder) ([]m
 
 // MatchLots matches new lots, in the order given, at once against the
 // live orders of their standard and currency that accept their groups:
-// highest bid first, then the oldest order. The lots are updated with
-// their allocations.
+// highest bid first, then the oldest order, leaving out the orders that a
+// lot's association declined a trade with (a lot whose trade was just
+// declined is matched again this way). The lots are updated with their
+// allocations.
 //
 // It takes the lots' books in share mode only, so that new lots do not
 // wait for each other, and looks at the orders without locking them: most
@@ -182,11 +208,24 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 	if err := tx.ShareBooks(ctx, books...); err != nil {
 		return nil, err
 	}
-	res, _, err := matchLots(ctx, tx, newLots, true)
+	// Only a lot that has changed since it was created can have had a
+	// trade declined: a new lot, at its first revision, costs no query.
+	var ids []string
+	for _, l := range newLots {
+		if l.Revision > 1 {
+			ids = append(ids, l.ID)
+		}
+	}
+	pairs, err := tx.DeclinedPairsOfLots(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	declined := byOrder(pairs)
+	res, _, err := matchLots(ctx, tx, newLots, declined, true)
 	if err != nil || len(res.Allocations) == 0 {
 		return nil, err
 	}
-	res, orders, err := matchLots(ctx, tx, newLots, false)
+	res, orders, err := matchLots(ctx, tx, newLots, declined, false)
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +237,11 @@ func MatchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot) ([]mill
 }
 
 // matchLots matches the new lots, in order, against the live orders of
-// their books, read locked unless peek, and returns the allocations and
+// their books, read locked unless peek, each order excluding the lots
+// declined to it (declined, by order id), and returns the allocations and
 // the orders by id.
-func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, peek bool) (matching.Result, map[string]*millwa.PurchaseOrder, error) {
+func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, declined map[string][]string,
+	peek bool) (matching.Result, map[string]*millwa.PurchaseOrder, error) {
 	type book struct {
 		orders []matching.Order
 		index  map[string]int
@@ -228,7 +269,7 @@ func matchLots(ctx context.Context, tx *store.Tx, newLots []*millwa.Lot, peek bo
 			if err != nil {
 				return all, nil, err
 			}
-			byID, bookOrders := indexOrders(live)
+			byID, bookOrders := indexOrders(live, declined)
 			maps.Copy(orders, byID)
 			b = &book{orders: bookOrders, index: make(map[string]int, len(live))}
 			for i, mo := range bookOrders {
@@ -270,7 +311,11 @@ func Clear(ctx context.Context, tx *store.Tx, currency string, mode Mode, dryRun
 	if err != nil {
 		return sum, nil, err
 	}
-	orders, bookOrders := indexOrders(live)
+	pairs, err := tx.DeclinedPairsOfCurrency(ctx, currency)
+	if err != nil {
+		return sum, nil, err
+	}
+	orders, bookOrders := indexOrders(live, byOrder(pairs))
 	lots, bookLots := indexLots(offer)
 	b := matching.Book{Orders: bookOrders, Lots: bookLots}
 	sum.OrdersConsidered, sum.LotsConsidered = len(b.Orders), len(b.Lots)

@@ -93,6 +93,7 @@ var Policy = map[string]Access{
 	"/millwa.v1.MarketService/ConfirmTrade":        parties,
 	"/millwa.v1.MarketService/RecordDelivery":      ownProc,
 	"/millwa.v1.MarketService/RecordPayment":       ownProc,
+	"/millwa.v1.MarketService/DeclineTrade":        ownAssoc,
 	"/millwa.v1.MarketService/GetMarketStats":      public,
 	"/millwa.v1.MarketService/WatchMarket":         traders,
 

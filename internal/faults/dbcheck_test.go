@@ -52,10 +52,14 @@ var databaseRules = []struct{ rule, query string }{
 	// The market's accounting: no gram sold twice.
 	{"lots allocated beyond their net weight", `SELECT COUNT(*) FROM lots WHERE allocated_grams > net_weight_grams`},
 	{"lots whose allocated grams differ from the grams of their live trades", `SELECT COUNT(*) FROM lots l WHERE allocated_grams <>
-		(SELECT COALESCE(SUM(grams), 0) FROM trades WHERE lot_id = l.id AND state <> 'CANCELLED')`},
+		(SELECT COALESCE(SUM(grams), 0) FROM trades WHERE lot_id = l.id AND state NOT IN ('CANCELLED', 'DECLINED'))`},
+	{"lots whose withdrawn rest is not all that is left of them", `SELECT COUNT(*) FROM lots WHERE withdrawn_grams > 0
+		AND allocated_grams + withdrawn_grams <> net_weight_grams`},
 	{"purchase orders filled beyond their quantity", `SELECT COUNT(*) FROM purchase_orders WHERE filled_grams > quantity_grams`},
 	{"purchase orders whose filled grams differ from the grams of their live trades", `SELECT COUNT(*) FROM purchase_orders o WHERE filled_grams <>
-		(SELECT COALESCE(SUM(grams), 0) FROM trades WHERE purchase_order_id = o.id AND state <> 'CANCELLED')`},
+		(SELECT COALESCE(SUM(grams), 0) FROM trades WHERE purchase_order_id = o.id AND state NOT IN ('CANCELLED', 'DECLINED'))`},
+	{"declined pairs matched again", `SELECT COUNT(*) FROM trades d WHERE d.state = 'DECLINED' AND EXISTS (SELECT 1 FROM trades t
+		WHERE t.lot_id = d.lot_id AND t.purchase_order_id = d.purchase_order_id AND t.id <> d.id AND t.create_time >= d.decline_time)`},
 	{"allocations without exactly one trade of their grams", `SELECT COUNT(*) FROM allocations a WHERE
 		(SELECT COUNT(*) FROM trades WHERE allocation_id = a.id AND grams = a.grams) <> 1`},
 	{"trades without their allocation", `SELECT COUNT(*) FROM trades t WHERE NOT EXISTS
@@ -95,6 +99,8 @@ var databaseRules = []struct{ rule, query string }{
 	{"trades whose delivery differs from their deliver audit events", `SELECT COUNT(*) FROM trades t WHERE
 		(CASE WHEN delivered_grams IS NULL THEN 0 ELSE 1 END)
 		<> (SELECT COUNT(*) FROM audit_events WHERE resource = 'trades/' || t.id AND action = 'deliver')`},
+	{"declined trades without exactly one decline audit event and their reason", `SELECT COUNT(*) FROM trades t WHERE state = 'DECLINED'
+		AND (decline_reason = '' OR (SELECT COUNT(*) FROM audit_events WHERE resource = 'trades/' || t.id AND action = 'decline') <> 1)`},
 	{"trades whose payment differs from their pay audit events", `SELECT COUNT(*) FROM trades t WHERE
 		(CASE WHEN state = 'PAID' THEN 1 ELSE 0 END)
 		<> (SELECT COUNT(*) FROM audit_events WHERE resource = 'trades/' || t.id AND action = 'pay')`},
@@ -107,9 +113,15 @@ var databaseRules = []struct{ rule, query string }{
 	{"trades whose confirmations differ from their TRADE_CONFIRMED market events", `SELECT COUNT(*) FROM trades t WHERE
 		(CASE WHEN association_confirm_time IS NULL THEN 0 ELSE 1 END) + (CASE WHEN processor_confirm_time IS NULL THEN 0 ELSE 1 END)
 		<> (SELECT COUNT(*) FROM market_events WHERE resource = 'trades/' || t.id AND type = 'TRADE_CONFIRMED')`},
-	{"filled purchase orders without exactly one ORDER_FILLED market event", `SELECT COUNT(*) FROM purchase_orders o WHERE
-		(CASE WHEN state = 'FILLED' THEN 1 ELSE 0 END) <> (SELECT COUNT(*) FROM market_events
-		WHERE resource = 'processors/' || o.processor_id || '/purchaseOrders/' || o.id AND type = 'ORDER_FILLED')`},
+	// An order is filled once, and again after each declined trade that
+	// reopened it.
+	{"purchase orders whose ORDER_FILLED market events differ from their fills", `SELECT COUNT(*) FROM purchase_orders o WHERE
+		(SELECT COUNT(*) FROM market_events WHERE resource = 'processors/' || o.processor_id || '/purchaseOrders/' || o.id
+			AND type = 'ORDER_FILLED') NOT BETWEEN (CASE WHEN o.state = 'FILLED' THEN 1 ELSE 0 END)
+		AND (CASE WHEN o.state = 'FILLED' THEN 1 ELSE 0 END) + (SELECT COUNT(*) FROM trades WHERE purchase_order_id = o.id AND state = 'DECLINED')`},
+	{"declined trades without exactly one TRADE_DECLINED market event", `SELECT COUNT(*) FROM trades t WHERE
+		(CASE WHEN state = 'DECLINED' THEN 1 ELSE 0 END) <> (SELECT COUNT(*) FROM market_events
+		WHERE resource = 'trades/' || t.id AND type = 'TRADE_DECLINED')`},
 	{"market event counters not at the last event", `SELECT COUNT(*) FROM market_lock m WHERE
 		m.event_seq <> (SELECT COALESCE(MAX(seq), 0) FROM market_events) OR m.event_seq - m.purged_through <> (SELECT COUNT(*) FROM market_events)`},
 	// The sequencer leaves nothing behind once it has run.

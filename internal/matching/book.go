@@ -41,6 +41,10 @@ type Order struct {
 	MinLotGrams int64 `json:"min_lot_grams,omitempty"`
 	Grams       int64 `json:"grams"`
 	Bid         int64 `json:"bid"` // minor units per kg
+	// Excluded are the ids of lots the order must never be allocated,
+	// whatever their attributes and price: the lots whose associations
+	// declined a trade with it.
+	Excluded []string `json:"excluded,omitempty"`
 }
 
 // Book is the lots and orders to match.
@@ -89,9 +93,9 @@ func TradePrice(bid, ask int64) int64 {
 
 // Eligible reports whether lot l may be allocated to order o: group,
 // colour and breed accepted, diameter within the maximum, at least
-// MinLotGrams available, and ask ≤ bid.
+// MinLotGrams available, ask ≤ bid, and l not among o's Excluded lots.
 func Eligible(o Order, l Lot) bool {
-	return l.Ask <= o.Bid && l.Grams >= o.MinLotGrams && accepts(o, l)
+	return l.Ask <= o.Bid && l.Grams >= o.MinLotGrams && accepts(o, l) && !slices.Contains(o.Excluded, l.ID)
 }
 
 // accepts reports whether o accepts l's attributes and diameter, the part

@@ -128,10 +128,16 @@ func newClearing(orders []Order, lots []Lot) *clearing {
 			ce.levels[k].node = g.addNode()
 		}
 	}
+	// An order that excludes some lot of the book reaches each lot it
+	// accepts by a direct arc, leaving out the lots it excludes, rather
+	// than through the chains, which lead to every lot of a cell.
+	excluded := excludedLots(orders, lots)
 	var sized map[sizedKey][]level
-	lotNodes := false
+	lotNodes := len(excluded) > 0
 	if sizes {
-		sized, lotNodes = sizedChains(orders, lots, cells, g)
+		var some bool
+		sized, some = sizedChains(orders, lots, cells, g, excluded)
+		lotNodes = lotNodes || some
 	}
 	lotNode := make([]int32, len(lots))
 	if lotNodes {
@@ -156,6 +162,16 @@ func newClearing(orders []Order, lots []Lot) *clearing {
 		for ci, ce := range cells {
 			top := entry(o, ce, ce.levels)
 			if top < 0 {
+				continue
+			}
+			if skip := excluded[i]; skip != nil {
+				for k := top; k >= 0; k-- {
+					for _, j := range ce.levels[k].lots {
+						if lots[j].Ask <= o.Bid && lots[j].Grams >= o.MinLotGrams && !skip[j] {
+							reach = append(reach, lotNode[j])
+						}
+					}
+				}
 				continue
 			}
 			if o.MinLotGrams == 0 {
@@ -257,6 +273,39 @@ func newClearing(orders []Order, lots []Lot) *clearing {
 	return c
 }
 
+// excludedLots returns, for each order (by index) that has grams to buy
+// and excludes some lot of the book, the set of those lots' indices;
+// nil when no order does.
+func excludedLots(orders []Order, lots []Lot) map[int]map[int]bool {
+	var byID map[string]int
+	var out map[int]map[int]bool
+	for i, o := range orders {
+		if o.Grams == 0 || len(o.Excluded) == 0 {
+			continue
+		}
+		if byID == nil {
+			byID = make(map[string]int, len(lots))
+			for j, l := range lots {
+				byID[l.ID] = j
+			}
+		}
+		for _, id := range o.Excluded {
+			j, ok := byID[id]
+			if !ok {
+				continue
+			}
+			if out == nil {
+				out = map[int]map[int]bool{}
+			}
+			if out[i] == nil {
+				out[i] = map[int]bool{}
+			}
+			out[i][j] = true
+		}
+	}
+	return out
+}
+
 // entry is the coarsest level of chain (levels of cell ce) that order o
 // accepts, or -1 when o accepts none of the cell's lots or every lot it
 // does accept asks more than its bid.
@@ -301,11 +350,12 @@ func sizedFor(cells []*cell, ci int, min int64) (sizedKey, bool) {
 // when every lot of the cell is large enough, it is the cell's own chain.
 // The orders that share a minimum and accept the cell enter its chain once
 // each instead of taking an arc to every lot they accept; an order whose
-// cell and minimum no other order shares keeps its arcs, which are fewer.
+// cell and minimum no other order shares keeps its arcs, which are fewer,
+// and so does an order that excludes some lot (excluded, by order index).
 // The new levels get their nodes here and their arcs later. lotNodes
 // reports whether lots need nodes of their own: when some order keeps its
 // arcs or some chain is not a cell's own.
-func sizedChains(orders []Order, lots []Lot, cells []*cell, g *network) (sized map[sizedKey][]level, lotNodes bool) {
+func sizedChains(orders []Order, lots []Lot, cells []*cell, g *network, excluded map[int]map[int]bool) (sized map[sizedKey][]level, lotNodes bool) {
 	for _, ce := range cells {
 		for _, lv := range ce.levels {
 			for _, j := range lv.lots {
@@ -316,8 +366,8 @@ func sizedChains(orders []Order, lots []Lot, cells []*cell, g *network) (sized m
 		ce.grams = slices.Compact(ce.grams)
 	}
 	demand := map[sizedKey]int{}
-	for _, o := range orders {
-		if o.Grams == 0 || o.MinLotGrams == 0 {
+	for i, o := range orders {
+		if o.Grams == 0 || o.MinLotGrams == 0 || excluded[i] != nil {
 			continue
 		}
 		for ci, ce := range cells {

@@ -66,6 +66,9 @@ func randomSmallBook(r *rand.Rand, unit int64) matching.Book {
 		if r.IntN(5) == 0 {
 			o.MinLotGrams = grams()
 		}
+		if r.IntN(4) == 0 {
+			o.Excluded = []string{b.Lots[r.IntN(len(b.Lots))].ID}
+		}
 		b.Orders = append(b.Orders, o)
 	}
 	return b

@@ -6,8 +6,12 @@
 // colour and breed (an empty list accepts every value), its mean fibre
 // diameter meets the order's maximum (a lot with no measured diameter is
 // eligible only for an order with no maximum), it has at least the order's
-// minimum grams per lot available, and its ask is no higher than the bid
-// (Eligible).
+// minimum grams per lot available, its ask is no higher than the bid, and
+// the order does not exclude it (Order.Excluded: a lot whose association
+// declined a trade with the order is never allocated to it again)
+// (Eligible). An order that excludes some lot of the book reaches the lots
+// it accepts by arcs of its own in Clear, like an order whose minimum no
+// other order shares.
 //
 // Clear solves the whole book exactly. It maximises the gains from trade
 // Σ (bid − ask) × grams, a transportation problem whose optimum is integral

@@ -49,6 +49,19 @@ const (
 type FieldViolation struct {
 	Field       string
 	Description string
+	// Format and Args are the English format and arguments Description was
+	// made from, for the transport to render it in another language; an
+	// empty Format means Description is itself the catalogue's key.
+	Format string
+	Args   []any
+}
+
+// Text returns the description in lang.
+func (v FieldViolation) Text(lang Language) string {
+	if v.Format == "" {
+		return Translate(lang, v.Description)
+	}
+	return Translate(lang, v.Format, v.Args...)
 }
 
 // Error is Millwa's error type. Message is safe to show to the caller; Err,
@@ -68,6 +81,21 @@ type Error struct {
 	// that already holds a number), sent as a google.rpc.ResourceInfo.
 	Resource *ResourceInfo
 	Err      error
+	// Format and Args are the English format string and arguments Message
+	// was made from (Errorf, Wrap, Reasonf), kept so that the transport can
+	// render the message in the caller's language (Text). An empty Format
+	// means Message is itself the catalogue's key.
+	Format string
+	Args   []any
+}
+
+// Text returns the message in lang, through the catalogue of translations;
+// a message the catalogue lacks stays in English.
+func (e *Error) Text(lang Language) string {
+	if e.Format == "" {
+		return Translate(lang, e.Message)
+	}
+	return Translate(lang, e.Format, e.Args...)
 }
 
 // ResourceInfo names a resource an error is about.
@@ -100,14 +128,22 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an Error with the given code and a formatted message.
+// format must be a constant: it is the key of the message's translations.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
+}
+
+// Reasonf is Errorf with a google.rpc.ErrorInfo reason.
+func Reasonf(code Code, reason, format string, args ...any) *Error {
+	e := Errorf(code, format, args...)
+	e.Reason = reason
+	return e
 }
 
 // Wrap returns an Error with the given code and message whose cause is err.
 // The cause is logged but never reaches the caller.
 func Wrap(code Code, err error, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err, Format: format, Args: args}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or Internal
@@ -129,7 +165,7 @@ type Violations []FieldViolation
 
 // Add records that field is invalid, with a description of what it must be.
 func (vs *Violations) Add(field, format string, args ...any) {
-	*vs = append(*vs, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+	*vs = append(*vs, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...), Format: format, Args: args})
 }
 
 // Err returns nil when nothing was recorded, or an Invalid error listing
@@ -142,12 +178,9 @@ func (vs Violations) Err() error {
 	for i, v := range vs {
 		fields[i] = v.Field
 	}
-	return &Error{
-		Code:       Invalid,
-		Reason:     "INVALID_FIELDS",
-		Message:    "invalid request: check " + strings.Join(fields, ", "),
-		Violations: append([]FieldViolation(nil), vs...),
-	}
+	e := Reasonf(Invalid, "INVALID_FIELDS", "invalid request: check %s", strings.Join(fields, ", "))
+	e.Violations = append([]FieldViolation(nil), vs...)
+	return e
 }
 
 // Prefix returns the violations with prefix and a dot put before each field,
@@ -155,7 +188,8 @@ func (vs Violations) Err() error {
 func (vs Violations) Prefix(prefix string) Violations {
 	out := make(Violations, len(vs))
 	for i, v := range vs {
-		out[i] = FieldViolation{Field: prefix + "." + v.Field, Description: v.Description}
+		out[i] = v
+		out[i].Field = prefix + "." + v.Field
 	}
 	return out
 }

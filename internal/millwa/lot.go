@@ -8,7 +8,10 @@ import (
 
 // LotState is where a lot is in its life: AVAILABLE → ALLOCATED (partly or
 // fully, by the market) → SOLD, or WITHDRAWN by its association while
-// nothing is allocated.
+// nothing is allocated. An association may also withdraw the unallocated
+// rest of an ALLOCATED lot: the lot stays ALLOCATED for its trades, with
+// WithdrawnGrams making up the rest of its weight, so that nothing of it is
+// on offer any more (see Withdraw).
 type LotState string
 
 // Lot states.
@@ -79,6 +82,10 @@ type Lot struct {
 	Grading        string
 	State          LotState
 	AllocatedGrams int64
+	// WithdrawnGrams are the grams the association took off the market:
+	// the whole weight of a WITHDRAWN lot, the unallocated rest of an
+	// ALLOCATED or SOLD lot whose rest was withdrawn, 0 otherwise.
+	WithdrawnGrams int64
 	// Ubigeo is the district of origin: the association's.
 	Ubigeo     string
 	Revision   int64
@@ -201,12 +208,33 @@ func itoa(i int) string {
 	return strconv.Itoa(i)
 }
 
-// CanWithdraw returns nil when the lot may be withdrawn, or a
-// FailedPrecondition error naming its state.
-func (l *Lot) CanWithdraw() error {
-	if l.State != LotAvailable || l.AllocatedGrams != 0 {
-		return &Error{Code: FailedPrecondition, Reason: "LOT_NOT_WITHDRAWABLE",
-			Message: "the lot is " + string(l.State) + " with " + itoa(int(l.AllocatedGrams)) + " g allocated: only an AVAILABLE lot with nothing allocated can be withdrawn"}
+// OnOffer is the grams of the lot still on offer: its weight less what is
+// allocated and what was withdrawn, for an AVAILABLE or ALLOCATED lot; 0
+// for any other.
+func (l *Lot) OnOffer() int64 {
+	if l.State != LotAvailable && l.State != LotAllocated {
+		return 0
+	}
+	return max(l.NetWeightGrams-l.AllocatedGrams-l.WithdrawnGrams, 0)
+}
+
+// Withdraw takes what is left of the lot on offer off the market. A lot
+// with nothing allocated becomes WITHDRAWN, all its grams withdrawn; an
+// ALLOCATED lot keeps its state and its trades, and its unallocated rest
+// becomes WithdrawnGrams, so that it is no longer matched. It returns
+// FailedPrecondition, naming the state, when nothing is on offer: the
+// lot is SOLD, WITHDRAWN, fully allocated or its rest already withdrawn.
+func (l *Lot) Withdraw() error {
+	rest := l.OnOffer()
+	if rest == 0 {
+		e := Errorf(FailedPrecondition, "the lot is %s with %d of its %d g allocated and %d g withdrawn: nothing is left on offer to withdraw",
+			l.State, l.AllocatedGrams, l.NetWeightGrams, l.WithdrawnGrams)
+		e.Reason = "LOT_NOT_WITHDRAWABLE"
+		return e
+	}
+	l.WithdrawnGrams += rest
+	if l.AllocatedGrams == 0 {
+		l.State = LotWithdrawn
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ const (
 	EventOrderFilled    MarketEventType = "ORDER_FILLED"
 	EventOrderExpired   MarketEventType = "ORDER_EXPIRED"
 	EventOrderCancelled MarketEventType = "ORDER_CANCELLED"
+	EventTradeDeclined  MarketEventType = "TRADE_DECLINED"
 )
 
 // ParseMarketEventType returns the type an enum value names, with or
@@ -22,7 +23,7 @@ const (
 // anything else.
 func ParseMarketEventType(name string) (t MarketEventType, ok bool) {
 	return parseEnum(name, "MARKET_EVENT_TYPE_", EventTradeMatched, EventTradeConfirmed, EventTradeDelivered, EventTradePaid,
-		EventTradeCancelled, EventOrderFilled, EventOrderExpired, EventOrderCancelled)
+		EventTradeCancelled, EventOrderFilled, EventOrderExpired, EventOrderCancelled, EventTradeDeclined)
 }
 
 // MarketEvent is one change on the market, kept in the outbox that

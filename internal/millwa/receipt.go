@@ -149,12 +149,11 @@ func (r *Receipt) Codes() []string {
 // FailedPrecondition error saying why not.
 func (r *Receipt) CanVoid() error {
 	if r.State != ReceiptActive {
-		return &Error{Code: FailedPrecondition, Reason: "RECEIPT_NOT_VOIDABLE", Message: "the receipt is already " + string(r.State)}
+		return Reasonf(FailedPrecondition, "RECEIPT_NOT_VOIDABLE", "the receipt is already %s", r.State)
 	}
 	for _, code := range r.Codes() {
 		if used := r.GroupGrams[code] - r.UnusedGrams[code]; used > 0 {
-			return &Error{Code: FailedPrecondition, Reason: "RECEIPT_IN_LOT",
-				Message: strconv.FormatInt(used, 10) + " g of " + code + " are in lots: a receipt whose grams a lot uses cannot be voided"}
+			return Reasonf(FailedPrecondition, "RECEIPT_IN_LOT", "%d g of %s are in lots: a receipt whose grams a lot uses cannot be voided", used, code)
 		}
 	}
 	return nil

@@ -4,12 +4,15 @@ import (
 	"cmp"
 	"math/bits"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TradeState is where a trade is in its life: MATCHED → CONFIRMED (both
 // sides) → DELIVERED → PAID, or MATCHED → CANCELLED when its order is
-// cancelled or expires first.
+// cancelled or expires first, or MATCHED → DECLINED when the association
+// refuses it.
 type TradeState string
 
 // Trade states.
@@ -19,17 +22,18 @@ const (
 	TradeDelivered TradeState = "DELIVERED"
 	TradePaid      TradeState = "PAID"
 	TradeCancelled TradeState = "CANCELLED"
+	TradeDeclined  TradeState = "DECLINED"
 )
 
 // ParseTradeState returns the state an enum value names, with or without
 // the "TRADE_STATE_" prefix and in any case; ok is false for anything else.
 func ParseTradeState(name string) (s TradeState, ok bool) {
-	return parseEnum(name, "TRADE_STATE_", TradeMatched, TradeConfirmed, TradeDelivered, TradePaid, TradeCancelled)
+	return parseEnum(name, "TRADE_STATE_", TradeMatched, TradeConfirmed, TradeDelivered, TradePaid, TradeCancelled, TradeDeclined)
 }
 
 // Holds reports whether a trade in state s still holds its grams of the
-// lot: every state but CANCELLED.
-func (s TradeState) Holds() bool { return s != TradeCancelled && s != "" }
+// lot: every state but CANCELLED and DECLINED.
+func (s TradeState) Holds() bool { return s != TradeCancelled && s != TradeDeclined && s != "" }
 
 // Payout is one member's share of a paid trade.
 type Payout struct {
@@ -74,6 +78,10 @@ type Trade struct {
 	PaymentReference string
 	PayTime          time.Time
 	CancelTime       time.Time
+	// DeclineReason and DeclineTime are the association's reason and the
+	// time it declined the trade; empty unless DECLINED.
+	DeclineReason string
+	DeclineTime   time.Time
 	// Payouts are each member's share of the payments so far (the sum of
 	// the payments' payouts), when read by someone who may see them.
 	Payouts []Payout
@@ -93,6 +101,10 @@ type Trade struct {
 
 // MaxPaymentReference is the longest payment reference, in characters.
 const MaxPaymentReference = 100
+
+// MaxDeclineReason is the longest reason for declining a trade, in
+// characters.
+const MaxDeclineReason = 500
 
 // Amount is what grams cost at pricePerKg minor units a kilogram, rounded
 // half up to the minor unit: (price × grams + 500) / 1000. Both operands are
@@ -137,6 +149,32 @@ func (tr *Trade) Confirm(side Side, t time.Time) error {
 		tr.State, tr.ConfirmTime = TradeConfirmed, t
 	}
 	return nil
+}
+
+// Decline records that the association refused a MATCHED trade at time t
+// for reason (checked by the caller, see CheckDeclineReason): the trade
+// becomes DECLINED and no longer holds its grams, which the caller
+// returns to the lot and the order. It returns FailedPrecondition naming
+// the state when the trade is not MATCHED.
+func (tr *Trade) Decline(reason string, t time.Time) error {
+	if tr.State != TradeMatched {
+		e := Errorf(FailedPrecondition, "the trade is %s: only a MATCHED trade can be declined; a confirmed trade is settled by delivery and payment", tr.State)
+		e.Reason = "TRADE_NOT_MATCHED"
+		return e
+	}
+	tr.State, tr.DeclineReason, tr.DeclineTime = TradeDeclined, reason, t
+	return nil
+}
+
+// CheckDeclineReason records a violation of field when reason is not 1 to
+// MaxDeclineReason characters of valid text once trimmed, and returns it
+// trimmed.
+func CheckDeclineReason(vs *Violations, field, reason string) string {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n < 1 || n > MaxDeclineReason || !utf8.ValidString(reason) {
+		vs.Add(field, "must be 1 to %d characters saying why the trade is declined; got %d", MaxDeclineReason, n)
+	}
+	return reason
 }
 
 // Deliver records the grams the processor weighed at weighTime for a

@@ -15,9 +15,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/millwa/millwa/internal/auth"
 )
@@ -171,7 +169,7 @@ func (s *Server) recoverUnary(ctx context.Context, req any, handler grpc.UnaryHa
 // recovered logs a handler's panic and returns what the caller sees of it.
 func (s *Server) recovered(ctx context.Context, p any) error {
 	s.log.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "request_id", RequestID(ctx))
-	return status.Error(codes.Internal, "internal error: the failure was logged; retry later, and report it if it persists")
+	return internalStatus(callLanguage(ctx))
 }
 
 // deadlinePolicy gives a call without a deadline the default one and cuts a
@@ -205,7 +203,7 @@ func (s *Server) guardStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	defer done()
 	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 	if auth.StreamEndedByKey(ctx) {
-		return newStatus(auth.StreamKeyError())
+		return newStatus(auth.StreamKeyError(), callLanguage(ctx))
 	}
 	return err
 }

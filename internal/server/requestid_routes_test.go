@@ -324,6 +324,10 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			"millwa.v1.MarketService.ConfirmTrade": func() routeCall {
 				return routeCall{secret: puno.secret, path: "/v1/" + newTrade().GetName() + ":confirm", body: &millwav1.ConfirmTradeRequest{}}
 			},
+			"millwa.v1.MarketService.DeclineTrade": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + newTrade().GetName() + ":decline",
+					body: &millwav1.DeclineTradeRequest{Reason: "sold at the fair"}}
+			},
 			"millwa.v1.MarketService.RecordDelivery": func() routeCall {
 				return routeCall{secret: procKey, path: "/v1/" + confirmedTrade().GetName() + ":recordDelivery",
 					body: &millwav1.RecordDeliveryRequest{DeliveredGrams: 45_000, WeighTime: weighed}}

@@ -175,7 +175,8 @@ func watchStreamsGauge(t *testing.T, ts *testServer) int {
 // TestMarketStreamCaps checks the caps on open market streams, per key and
 // per replica, over SSE and gRPC alike: a stream past a cap answers 429
 // with Retry-After over REST and RESOURCE_EXHAUSTED over gRPC, with a
-// message saying what to do, and a closed stream frees its place.
+// message saying what to do (in Spanish, for association keys), and a
+// closed stream frees its place.
 func TestMarketStreamCaps(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
@@ -200,7 +201,7 @@ func TestMarketStreamCaps(t *testing.T) {
 			t.Helper()
 			b, _ := io.ReadAll(resp.Body)
 			st := restError(t, what, restResult{resp.StatusCode, b}, http.StatusTooManyRequests, codes.ResourceExhausted)
-			if !strings.Contains(st.Message(), wantInMessage) || !strings.Contains(st.Message(), "retry") {
+			if !strings.Contains(st.Message(), wantInMessage) || !strings.Contains(st.Message(), "vuelva a intentarlo") {
 				t.Errorf("%s: message %q, want it to say %q and when to retry", what, st.Message(), wantInMessage)
 			}
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
@@ -212,13 +213,13 @@ func TestMarketStreamCaps(t *testing.T) {
 		if second := sse(keyA); first.StatusCode != http.StatusOK || second.StatusCode != http.StatusOK {
 			t.Fatalf("key A's two streams: HTTP %d and %d, want 200", first.StatusCode, second.StatusCode)
 		}
-		refused("key A's third SSE stream", sse(keyA), "this API key has 2 market event streams open")
+		refused("key A's third SSE stream", sse(keyA), "esta clave de API tiene 2 flujos de eventos del mercado abiertos")
 		// The same cap holds over gRPC.
 		stream, err := millwav1.NewMarketServiceClient(ts.dial(t, keyA)).WatchMarket(t.Context(), &millwav1.WatchMarketRequest{})
 		if err == nil {
 			_, err = stream.Recv()
 		}
-		if st := wantCode(t, "key A's third stream over gRPC", err, codes.ResourceExhausted); !strings.Contains(st.Message(), "this API key has 2") {
+		if st := wantCode(t, "key A's third stream over gRPC", err, codes.ResourceExhausted); !strings.Contains(st.Message(), "esta clave de API tiene 2") {
 			t.Errorf("gRPC refusal %q does not say which cap", st.Message())
 		}
 
@@ -226,7 +227,7 @@ func TestMarketStreamCaps(t *testing.T) {
 		if resp := sse(keyB); resp.StatusCode != http.StatusOK {
 			t.Fatalf("key B's stream: HTTP %d, want 200", resp.StatusCode)
 		}
-		refused("a fourth stream on the replica", sse(keyB), "this server holds 3 market event streams")
+		refused("a fourth stream on the replica", sse(keyB), "este servidor tiene 3 flujos de eventos del mercado")
 
 		// A closed stream gives its place back.
 		first.Body.Close()

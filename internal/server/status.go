@@ -41,7 +41,8 @@ var grpcCodes = map[millwa.Code]codes.Code{
 // Errors that already are statuses pass through; domain errors map through
 // grpcCodes with an ErrorInfo reason and, for Invalid, a BadRequest listing
 // the field violations; anything else is an internal error, logged with its
-// detail and shown to the caller as "internal error".
+// detail and shown to the caller as "internal error". Messages are in the
+// call's language (callLanguage), with a LocalizedMessage detail naming it.
 func toStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
 	if err == nil {
 		return nil
@@ -49,15 +50,16 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	lang := callLanguage(ctx)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded: retry with a longer deadline")
+		return plainStatus(codes.DeadlineExceeded, lang, "deadline exceeded: retry with a longer deadline")
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled by the client")
+		return plainStatus(codes.Canceled, lang, "request cancelled by the client")
 	}
 	e := domainError(ctx, log, method, err)
 	if e == nil {
-		return internalStatus
+		return internalStatus(lang)
 	}
 	reason := e.Reason
 	if reason == "" {
@@ -67,11 +69,31 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	if r := e.Resource; r != nil {
 		details = append(details, &errdetails.ResourceInfo{ResourceType: r.Type, ResourceName: r.Name, Description: r.Description})
 	}
-	return newStatus(e, details...)
+	return newStatus(e, lang, details...)
 }
 
 // internalStatus is what the caller sees of an internal error.
-var internalStatus = status.Error(codes.Internal, "internal error: the failure was logged; retry later, and report it if it persists")
+func internalStatus(lang millwa.Language) error {
+	return plainStatus(codes.Internal, lang, "internal error: the failure was logged; retry later, and report it if it persists")
+}
+
+// plainStatus is a status with a constant message, in lang, and its
+// LocalizedMessage.
+func plainStatus(code codes.Code, lang millwa.Language, message string) error {
+	text := millwa.Translate(lang, message)
+	st := status.New(code, text)
+	if withDetails, err := st.WithDetails(localized(lang, text)); err == nil {
+		st = withDetails
+	}
+	return st.Err()
+}
+
+// localized is the google.rpc.LocalizedMessage detail of a message in lang
+// (AIP-193): status.message is already in the caller's language, and the
+// detail says which one it is.
+func localized(lang millwa.Language, text string) *errdetails.LocalizedMessage {
+	return &errdetails.LocalizedMessage{Locale: lang.Locale(), Message: text}
+}
 
 // domainError returns err's *millwa.Error, or nil for an internal error,
 // which it logs with its detail; it logs an Unavailable one as a warning.
@@ -87,19 +109,22 @@ func domainError(ctx context.Context, log *slog.Logger, method string, err error
 	return e
 }
 
-// newStatus is the status of e: its code through grpcCodes, its message,
-// and as details the given ones, a BadRequest listing e's field violations
-// and a RetryInfo when e's chain says when to retry.
-func newStatus(e *millwa.Error, details ...protoadapt.MessageV1) error {
+// newStatus is the status of e: its code through grpcCodes, its message in
+// lang, and as details the given ones, a LocalizedMessage, a BadRequest
+// listing e's field violations (in lang too) and a RetryInfo when e's chain
+// says when to retry.
+func newStatus(e *millwa.Error, lang millwa.Language, details ...protoadapt.MessageV1) error {
 	code, ok := grpcCodes[e.Code]
 	if !ok {
 		code = codes.Unknown
 	}
-	st := status.New(code, e.Message)
+	text := e.Text(lang)
+	st := status.New(code, text)
+	details = append(details, localized(lang, text))
 	if len(e.Violations) > 0 {
 		br := &errdetails.BadRequest{}
 		for _, v := range e.Violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Text(lang)})
 		}
 		details = append(details, br)
 	}
@@ -118,7 +143,7 @@ func newStatus(e *millwa.Error, details ...protoadapt.MessageV1) error {
 
 // mapAdmission returns admit (auth.Admit) with its errors turned into gRPC
 // statuses through grpcCodes. Admission's answers carry no ErrorInfo, only
-// a RetryInfo when rate limited, as clients have always received them; a
+// a LocalizedMessage and a RetryInfo when rate limited; a
 // call whose client gave up answers Canceled or DeadlineExceeded with the
 // error's text.
 func mapAdmission(log *slog.Logger, admit func(context.Context) (context.Context, error)) func(context.Context) (context.Context, error) {
@@ -131,10 +156,11 @@ func mapAdmission(log *slog.Logger, admit func(context.Context) (context.Context
 			return nil, status.FromContextError(err).Err()
 		}
 		method, _ := grpc.Method(ctx)
+		lang := callLanguage(ctx)
 		e := domainError(ctx, log, method, err)
 		if e == nil {
-			return nil, internalStatus
+			return nil, internalStatus(lang)
 		}
-		return nil, newStatus(e)
+		return nil, newStatus(e, lang)
 	}
 }

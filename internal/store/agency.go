@@ -70,8 +70,7 @@ func (tx *Tx) CreateAgency(ctx context.Context, a *millwa.Agency) error {
 		return err
 	}
 	if len(taken) > 0 {
-		return &millwa.Error{Code: millwa.AlreadyExists, Reason: "AGENCY_NAME_TAKEN",
-			Message: fmt.Sprintf("an agency named %q already exists (names are compared case-insensitively)", a.DisplayName)}
+		return millwa.Reasonf(millwa.AlreadyExists, "AGENCY_NAME_TAKEN", "an agency named %q already exists (names are compared case-insensitively)", a.DisplayName)
 	}
 	row := agencyRow{contactRow: newContactRow(a.Contact), LegalName: a.DisplayName, RUC: sql.NullString{String: a.RUC, Valid: a.RUC != ""}}
 	id, err := tx.insertRecord(ctx, "agencies", agencyColumns, &row.recordRow, &row)

@@ -39,7 +39,9 @@ func uniqueTaken(err error, reason, format string, args ...any) error {
 	err = translate(err)
 	var me *millwa.Error
 	if errors.As(err, &me) && me.Code == millwa.AlreadyExists {
-		return &millwa.Error{Code: millwa.AlreadyExists, Reason: reason, Message: fmt.Sprintf(format, args...), Err: me.Err}
+		e := millwa.Reasonf(millwa.AlreadyExists, reason, format, args...)
+		e.Err = me.Err
+		return e
 	}
 	return err
 }
@@ -101,19 +103,19 @@ func aborted(err error) *millwa.Error {
 }
 
 func alreadyExists(err error, constraint string) *millwa.Error {
-	msg := "a resource with the same unique key already exists"
-	if constraint != "" {
-		msg += " (" + constraint + ")"
+	if constraint == "" {
+		return millwa.Wrap(millwa.AlreadyExists, err, "a resource with the same unique key already exists")
 	}
-	return &millwa.Error{Code: millwa.AlreadyExists, Message: msg, Err: err}
+	return millwa.Wrap(millwa.AlreadyExists, err, "a resource with the same unique key already exists (%s)", constraint)
 }
 
 func refused(err error, rule string) *millwa.Error {
-	msg := "the change breaks a data rule"
+	e := millwa.Reasonf(millwa.FailedPrecondition, "DATA_RULE_VIOLATED", "the change breaks a data rule")
 	if rule != "" {
-		msg += ": " + rule
+		e = millwa.Reasonf(millwa.FailedPrecondition, "DATA_RULE_VIOLATED", "the change breaks a data rule: %s", rule)
 	}
-	return &millwa.Error{Code: millwa.FailedPrecondition, Reason: "DATA_RULE_VIOLATED", Message: msg, Err: err}
+	e.Err = err
+	return e
 }
 
 // isConnectionError reports whether err means the database could not be

@@ -36,8 +36,9 @@ const requestWait = 10 * time.Second
 func (tx *Tx) ClaimRequest(ctx context.Context, key RequestKey, digest [32]byte, retention time.Duration) (stored []byte, claimed bool, err error) {
 	defer func() {
 		if millwa.ErrorCode(err) == millwa.Aborted {
-			err = &millwa.Error{Code: millwa.Aborted, Reason: "REQUEST_IN_PROGRESS",
-				Message: fmt.Sprintf("a call with request_id %q is still being processed: retry in a moment", key.RequestID), Err: err}
+			e := millwa.Reasonf(millwa.Aborted, "REQUEST_IN_PROGRESS", "a call with request_id %q is still being processed: retry in a moment", key.RequestID)
+			e.Err = err
+			err = e
 		}
 	}()
 	if tx.dialect == DialectPostgres {
@@ -87,12 +88,9 @@ func (tx *Tx) ClaimRequest(ctx context.Context, key RequestKey, digest [32]byte,
 		return nil, true, nil
 	}
 	if string(rec.Digest) != string(digest[:]) {
-		return nil, false, &millwa.Error{
-			Code:       millwa.Invalid,
-			Reason:     "REQUEST_ID_REUSED",
-			Message:    fmt.Sprintf("request_id %q was already used for a different request: use a new request_id for a new request", key.RequestID),
-			Violations: []millwa.FieldViolation{{Field: "request_id", Description: "was already used for a different request"}},
-		}
+		e := millwa.Reasonf(millwa.Invalid, "REQUEST_ID_REUSED", "request_id %q was already used for a different request: use a new request_id for a new request", key.RequestID)
+		e.Violations = []millwa.FieldViolation{{Field: "request_id", Description: "was already used for a different request"}}
+		return nil, false, e
 	}
 	if rec.State != "done" {
 		return nil, false, millwa.Errorf(millwa.Aborted, "request still in progress")

@@ -30,6 +30,7 @@ type lotRow struct {
 	Ubigeo          string         `db:"ubigeo"`
 	NetWeightGrams  int64          `db:"net_weight_grams"`
 	AllocatedGrams  int64          `db:"allocated_grams"`
+	WithdrawnGrams  int64          `db:"withdrawn_grams"`
 	State           string         `db:"state"`
 	AskPricePerKg   int64          `db:"ask_price_minor_per_kg"`
 	Currency        string         `db:"currency"`
@@ -44,7 +45,7 @@ type lotRow struct {
 
 const lotColumns = `id, association_id, standard, campaign, breed, colour, declared_quality_group,
 	market_quality_group, measured_quality_group, discrepancy, classifier_id, collection_point, ubigeo,
-	net_weight_grams, allocated_grams, state, ask_price_minor_per_kg, currency, mean_fibre_diameter_um,
+	net_weight_grams, allocated_grams, withdrawn_grams, state, ask_price_minor_per_kg, currency, mean_fibre_diameter_um,
 	fibre_diameter_sd_um, fibres_measured, diameter_histogram, staple_length_mm, grading_detail,
 	lot_number, classification_date, revision, create_time, update_time`
 
@@ -56,7 +57,8 @@ func (r *lotRow) lot() millwa.Lot {
 		ClassificationDate: r.ClassDate, AskPricePerKg: r.AskPricePerKg, Currency: r.Currency,
 		MarketGroup: r.MarketGroup, MeasuredGroup: r.MeasuredGroup.String, Discrepancy: r.Discrepancy,
 		Grading: r.Grading.String, State: millwa.LotState(r.State), AllocatedGrams: r.AllocatedGrams,
-		Ubigeo: r.Ubigeo, Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
+		WithdrawnGrams: r.WithdrawnGrams, Ubigeo: r.Ubigeo, Revision: r.Revision,
+		CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
 	}
 	if r.measured() {
 		m := &millwa.Measurement{}
@@ -94,7 +96,7 @@ var lotList = resourceColumns{
 // rather than on every call.
 var (
 	insertLotSQL = byDialect(`INSERT INTO lots (` + lotColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 )
 
 // LotNumberTaken is the Reason of the AlreadyExists error of a lot whose
@@ -258,7 +260,7 @@ type lotContributionsRow struct {
 func (r *lotContributionsRow) scanTargets() []any {
 	return []any{&r.ID, &r.AssociationID, &r.Standard, &r.Campaign, &r.Breed, &r.Colour, &r.DeclaredGroup,
 		&r.MarketGroup, &r.MeasuredGroup, &r.Discrepancy, &r.ClassifierID, &r.CollectionPoint, &r.Ubigeo,
-		&r.NetWeightGrams, &r.AllocatedGrams, &r.State, &r.AskPricePerKg, &r.Currency, &r.MFD,
+		&r.NetWeightGrams, &r.AllocatedGrams, &r.WithdrawnGrams, &r.State, &r.AskPricePerKg, &r.Currency, &r.MFD,
 		&r.SD, &r.Fibres, &r.Histogram, &r.StapleLength, &r.Grading,
 		&r.LotNumber, &r.ClassDate, &r.Revision, &r.CreateTime, &r.UpdateTime, &r.Contributions}
 }
@@ -382,9 +384,20 @@ func (qs queries) ListLots(ctx context.Context, p millwa.Principal, associationI
 	return page, nil
 }
 
-// WithdrawLot marks the lot WITHDRAWN; the caller has checked that it may
-// be. The database refuses a lot with grams allocated.
-func (tx *Tx) WithdrawLot(ctx context.Context, id string) error {
-	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots SET state = 'WITHDRAWN', revision = revision + 1, update_time = ? WHERE id = ?`), dbTime{now()}, id)
-	return dbError(err, "withdrawing lot %s", id)
+// WithdrawLot writes the withdrawal l.Withdraw made: its state and
+// withdrawn grams, over the revision the caller read (locked), bumping
+// the revision. The database refuses a WITHDRAWN lot with grams allocated
+// and withdrawn grams beyond what is unallocated. It answers Aborted when
+// the lot changed since it was read.
+func (tx *Tx) WithdrawLot(ctx context.Context, l *millwa.Lot) error {
+	t := now()
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots SET state = ?, withdrawn_grams = ?, revision = revision + 1, update_time = ?
+		WHERE id = ? AND revision = ? AND allocated_grams = ?`),
+		string(l.State), l.WithdrawnGrams, dbTime{t}, l.ID, l.Revision, l.AllocatedGrams)
+	if err := oneRow(res, err, "lot %s changed while it was being withdrawn: read it again", l.ID); err != nil {
+		return err
+	}
+	l.Revision++
+	l.UpdateTime = t
+	return nil
 }

@@ -42,9 +42,9 @@ func TestLotNumbersMigrationRenumbersDuplicates(t *testing.T) {
 		ctx := t.Context()
 		s := storetest.NewStore(t, url)
 		version := lotNumbersVersion(t)
-		if err := s.MigrateDownTo(ctx, version-1); err != nil {
-			t.Fatal(err)
-		}
+		// The lots are made by today's store, with numbers of their own,
+		// and numbered as they were before the migration only once the
+		// schema is back at that version, by hand.
 		first := createLot(t, s, 1) // "L-1", campaign 2025
 		copies := []struct {
 			number   string
@@ -53,11 +53,20 @@ func TestLotNumbersMigrationRenumbersDuplicates(t *testing.T) {
 		lots := []millwa.Lot{first}
 		for _, c := range copies {
 			l := first
-			l.ID, l.LotNumber, l.Campaign = "", c.number, c.campaign
+			l.ID, l.LotNumber, l.Campaign = "", "", c.campaign
 			if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateLot(ctx, &l) }); err != nil {
-				t.Fatalf("creating a lot numbered %q before the migration: %v", c.number, err)
+				t.Fatalf("creating a lot of campaign %d: %v", c.campaign, err)
 			}
+			l.LotNumber = c.number
 			lots = append(lots, l)
+		}
+		if err := s.MigrateDownTo(ctx, version-1); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lots[1:] {
+			if err := exec(ctx, s, "UPDATE lots SET lot_number = ? WHERE id = ?", l.LotNumber, l.ID); err != nil {
+				t.Fatalf("numbering a lot %q before the migration: %v", l.LotNumber, err)
+			}
 		}
 
 		if err := s.Migrate(ctx); err != nil {

@@ -64,7 +64,7 @@ type rowSource struct {
 // may not see: the three are indistinguishable.
 func getRow[Row any](ctx context.Context, qs queries, src *rowSource, visible scope, id string, lock bool) (Row, error) {
 	var row Row
-	notFound := millwa.Errorf(millwa.NotFound, "%s %s not found", src.noun, id)
+	notFound := millwa.Errorf(millwa.NotFound, "%s %s not found", millwa.Noun(src.noun), id)
 	key, ok := canonicalID(id)
 	if !ok {
 		return row, notFound

@@ -83,7 +83,7 @@ func newPersonRow(associationID, fullName, dni string) (personRow, error) {
 func (tx *Tx) insertPerson(ctx context.Context, noun, table, columns, reason string, p *personRow, row any) error {
 	id, err := tx.insertRecord(ctx, table, columns, &p.recordRow, row)
 	if err != nil {
-		err = uniqueTaken(err, reason, "a %s with DNI %s is already registered in associations/%s", noun, p.DNI, p.AssociationID)
+		err = uniqueTaken(err, reason, "a %s with DNI %s is already registered in associations/%s", millwa.Noun(noun), p.DNI, p.AssociationID)
 		return fmt.Errorf("inserting %s %s of association %s: %w", noun, id, p.AssociationID, err)
 	}
 	return nil

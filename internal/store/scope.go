@@ -250,7 +250,7 @@ var lotScope = roleRules{
 // condition is a correlated subquery on the lots table by its own name,
 // which every lot query reads unaliased.
 func processorLots(p millwa.Principal) scope {
-	onOffer := "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams"
+	onOffer := "state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams + withdrawn_grams < net_weight_grams"
 	id, ok := organisationID(p, "processors")
 	if !ok {
 		return scope{sql: onOffer}

@@ -66,6 +66,8 @@ type tradeRow struct {
 	PayTime                dbNullTime     `db:"pay_time"`
 	CancelTime             dbNullTime     `db:"cancel_time"`
 	ClearingID             sql.NullString `db:"clearing_id"`
+	DeclineReason          string         `db:"decline_reason"`
+	DeclineTime            dbNullTime     `db:"decline_time"`
 	Revision               int64          `db:"revision"`
 	CreateTime             dbTime         `db:"create_time"`
 	UpdateTime             dbTime         `db:"update_time"`
@@ -80,7 +82,7 @@ const tradeColumns = `id, allocation_id, lot_id, association_id, purchase_order_
 	standard, quality_group, colour, breed, origin_ubigeo, grams, bid_minor_per_kg, ask_minor_per_kg,
 	price_minor_per_kg, currency, state, association_confirm_time, processor_confirm_time, confirm_time,
 	delivered_grams, weigh_time, deliver_time, amount_due_minor, paid_amount_minor, payment_reference,
-	pay_time, cancel_time, clearing_id, revision, create_time, update_time`
+	pay_time, cancel_time, clearing_id, decline_reason, decline_time, revision, create_time, update_time`
 
 // tradeDisplayColumns are what a trade shows of its lot and parties, read
 // by correlated subqueries so that the filter and order columns of
@@ -100,6 +102,7 @@ func (r *tradeRow) trade() millwa.Trade {
 		ConfirmTime: r.ConfirmTime.Time, DeliveredGrams: r.DeliveredGrams.Int64, WeighTime: r.WeighTime.Time,
 		DeliverTime: r.DeliverTime.Time, PaidAmount: r.PaidAmount.Int64, PaymentReference: r.PaymentReference,
 		PayTime: r.PayTime.Time, CancelTime: r.CancelTime.Time, ClearingID: r.ClearingID.String,
+		DeclineReason: r.DeclineReason, DeclineTime: r.DeclineTime.Time,
 		Revision: r.Revision, CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time,
 		LotNumber: r.LotNumber.String, AssociationName: r.AssociationName.String, ProcessorName: r.ProcessorName.String,
 	}
@@ -178,11 +181,11 @@ func liveOrdersWhere(f BookFilter, t time.Time) (string, []any) {
 
 // LotsOnOffer returns, locked, the lots on offer in the filter's currency
 // (and standard and groups, when set): AVAILABLE, or ALLOCATED with grams
-// left, oldest first, without contributions. The caller holds the books
-// the filter covers exclusively.
+// neither allocated nor withdrawn, oldest first, without contributions.
+// The caller holds the books the filter covers exclusively.
 func (tx *Tx) LotsOnOffer(ctx context.Context, f BookFilter) ([]millwa.Lot, error) {
 	query := `SELECT ` + lotColumns + ` FROM lots
-		WHERE state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams < net_weight_grams AND currency = ?`
+		WHERE state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams + withdrawn_grams < net_weight_grams AND currency = ?`
 	args := []any{f.Currency}
 	if f.Standard != "" {
 		query += ` AND standard = ?`
@@ -282,7 +285,7 @@ func (tx *Tx) CreateTrades(ctx context.Context, news []NewTrade, price func(bid,
 	for _, id := range lotOrder {
 		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots
 			SET allocated_grams = allocated_grams + ?, state = 'ALLOCATED', revision = revision + 1, update_time = ?
-			WHERE id = ? AND state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams + ? <= net_weight_grams`),
+			WHERE id = ? AND state IN ('AVAILABLE', 'ALLOCATED') AND allocated_grams + withdrawn_grams + ? <= net_weight_grams`),
 			lotGrams[id], dbTime{t}, id, lotGrams[id])
 		if err := oneRow(res, err, "lot %s no longer has %d grams on offer: retry the matching", id, lotGrams[id]); err != nil {
 			return nil, err
@@ -395,11 +398,11 @@ var tradePayouts = children[millwa.Trade, payoutRow]{
 }
 
 // UpdateTrade writes tr's life-cycle fields (confirmations, delivery,
-// payment, cancellation, amount due and state) over the revision the
-// caller read, bumping the revision; the caller read it locked. On PAID it
-// writes the payouts too, and when every trade holding grams of a fully
-// allocated lot is PAID the lot becomes SOLD. It answers Aborted when the
-// trade changed since it was read.
+// payment, cancellation, decline, amount due and state) over the revision
+// the caller read, bumping the revision; the caller read it locked. On
+// PAID it writes the payouts too, and when every trade holding grams of a
+// lot with nothing left on offer is PAID the lot becomes SOLD. It answers
+// Aborted when the trade changed since it was read.
 func (tx *Tx) UpdateTrade(ctx context.Context, tr *millwa.Trade) error {
 	t := now()
 	var delivered, paid sql.NullInt64
@@ -412,11 +415,12 @@ func (tx *Tx) UpdateTrade(ctx context.Context, tr *millwa.Trade) error {
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE trades SET state = ?, association_confirm_time = ?,
 		processor_confirm_time = ?, confirm_time = ?, delivered_grams = ?, weigh_time = ?, deliver_time = ?,
 		amount_due_minor = ?, paid_amount_minor = ?, payment_reference = ?, pay_time = ?, cancel_time = ?,
-		revision = revision + 1, update_time = ?
+		decline_reason = ?, decline_time = ?, revision = revision + 1, update_time = ?
 		WHERE id = ? AND revision = ?`),
 		string(tr.State), dbNullTime{tr.AssociationConfirmTime}, dbNullTime{tr.ProcessorConfirmTime},
 		dbNullTime{tr.ConfirmTime}, delivered, dbNullTime{tr.WeighTime}, dbNullTime{tr.DeliverTime}, tr.AmountDue,
-		paid, tr.PaymentReference, dbNullTime{tr.PayTime}, dbNullTime{tr.CancelTime}, dbTime{t}, tr.ID, tr.Revision)
+		paid, tr.PaymentReference, dbNullTime{tr.PayTime}, dbNullTime{tr.CancelTime}, tr.DeclineReason,
+		dbNullTime{tr.DeclineTime}, dbTime{t}, tr.ID, tr.Revision)
 	if err := oneRow(res, err, "trade %s changed while it was being updated: read it again", tr.ID); err != nil {
 		return err
 	}
@@ -431,11 +435,39 @@ func (tx *Tx) UpdateTrade(ctx context.Context, tr *millwa.Trade) error {
 	if tr.State != millwa.TradePaid {
 		return nil
 	}
-	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots SET state = 'SOLD', revision = revision + 1, update_time = ?
-		WHERE id = ? AND state = 'ALLOCATED' AND allocated_grams = net_weight_grams
-		AND NOT EXISTS (SELECT 1 FROM trades WHERE lot_id = ? AND state IN ('MATCHED', 'CONFIRMED', 'DELIVERED'))`),
-		dbTime{t}, tr.LotID, tr.LotID)
-	return dbError(err, "marking lot %s sold", tr.LotID)
+	return tx.markSold(ctx, tr.LotID, tr.ID, t)
+}
+
+// markSold makes the lot SOLD at time t when nothing of it is left on
+// offer (its grams allocated, or the rest withdrawn) and every trade that
+// holds its grams is PAID, but for the trade with id done, which the
+// caller has paid or released but may not have written yet.
+func (tx *Tx) markSold(ctx context.Context, lotID, done string, t time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots SET state = 'SOLD', revision = revision + 1, update_time = ?
+		WHERE id = ? AND state = 'ALLOCATED' AND allocated_grams + withdrawn_grams = net_weight_grams
+		AND NOT EXISTS (SELECT 1 FROM trades WHERE lot_id = ? AND id <> ? AND state IN ('MATCHED', 'CONFIRMED', 'DELIVERED'))`),
+		dbTime{t}, lotID, lotID, done)
+	return dbError(err, "marking lot %s sold", lotID)
+}
+
+// returnGrams gives the grams of trade tr, no longer holding them, back
+// to its lot at time t: they are on offer again, or withdrawn with the
+// rest when the association withdrew the lot's rest. A lot left with
+// nothing allocated becomes AVAILABLE (WITHDRAWN when its rest was
+// withdrawn); one whose other trades are all PAID with nothing on offer
+// becomes SOLD.
+func (tx *Tx) returnGrams(ctx context.Context, tr *millwa.Trade, t time.Time) error {
+	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots
+		SET allocated_grams = allocated_grams - ?,
+			withdrawn_grams = CASE WHEN withdrawn_grams > 0 THEN withdrawn_grams + ? ELSE 0 END,
+			state = CASE WHEN allocated_grams - ? > 0 THEN state WHEN withdrawn_grams > 0 THEN 'WITHDRAWN' ELSE 'AVAILABLE' END,
+			revision = revision + 1, update_time = ?
+		WHERE id = ? AND state = 'ALLOCATED' AND allocated_grams >= ?`),
+		tr.Grams, tr.Grams, tr.Grams, dbTime{t}, tr.LotID, tr.Grams)
+	if err := oneRow(res, err, "lot %s does not hold the %d grams of trade %s", tr.LotID, tr.Grams, tr.ID); err != nil {
+		return err
+	}
+	return tx.markSold(ctx, tr.LotID, tr.ID, t)
 }
 
 // insertPayment writes a payment of trade tr, recorded at t, and its
@@ -491,13 +523,7 @@ func (tx *Tx) ReleaseMatchedTrades(ctx context.Context, orderID string) ([]millw
 		if err := tx.UpdateTrade(ctx, &tr); err != nil {
 			return nil, err
 		}
-		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE lots
-			SET allocated_grams = allocated_grams - ?,
-				state = CASE WHEN allocated_grams - ? = 0 THEN 'AVAILABLE' ELSE state END,
-				revision = revision + 1, update_time = ?
-			WHERE id = ? AND state = 'ALLOCATED' AND allocated_grams >= ?`),
-			tr.Grams, tr.Grams, dbTime{t}, tr.LotID, tr.Grams)
-		if err := oneRow(res, err, "lot %s does not hold the %d grams of trade %s", tr.LotID, tr.Grams, tr.ID); err != nil {
+		if err := tx.returnGrams(ctx, &tr, t); err != nil {
 			return nil, err
 		}
 		released += tr.Grams

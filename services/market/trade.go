@@ -36,7 +36,7 @@ func (s *Server) trades() rpc.Lister[millwa.Trade, *millwav1.Trade] {
 				if c.Field == "state" {
 					st, ok := millwa.ParseTradeState(c.Str)
 					if !ok {
-						return millwa.FilterError("state takes MATCHED, CONFIRMED, DELIVERED, PAID or CANCELLED")
+						return millwa.FilterError("state takes MATCHED, CONFIRMED, DELIVERED, PAID, CANCELLED or DECLINED")
 					}
 					q.Conditions[i].Str = string(st)
 				}
@@ -161,6 +161,29 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 // the caller may see it, in a response of type Resp (tradeResponse).
 func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Request, name, etag string, event millwa.MarketEventType, action string,
 	vs *millwa.Violations, step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error) (Resp, error) {
+	return changeTradeThen[Resp](ctx, s, req, name, etag, tradeChange{event: event, action: action, step: step}, vs)
+}
+
+// tradeChange is one step of a trade's life as changeTradeThen runs it.
+type tradeChange struct {
+	// event and action are the market event and the audit action of the
+	// step.
+	event  millwa.MarketEventType
+	action string
+	// step changes the trade, which the caller read locked.
+	step func(tx *store.Tx, tr *millwa.Trade, now time.Time) error
+	// orderBooks locks the books of the trade's purchase order with the
+	// trade's, for a step that gives grams back to the order and may
+	// match it again.
+	orderBooks bool
+	// after, when set, runs once the trade and its event are written, and
+	// returns the audit events of what it did.
+	after func(tx *store.Tx, tr *millwa.Trade) ([]rpc.Event, error)
+}
+
+// changeTradeThen is changeTrade for any tradeChange.
+func changeTradeThen[Resp proto.Message](ctx context.Context, s *Server, req rpc.Request, name, etag string, c tradeChange,
+	vs *millwa.Violations) (Resp, error) {
 	var zero Resp
 	p := rpc.Principal(ctx)
 	if vs == nil {
@@ -176,49 +199,78 @@ func changeTrade[Resp proto.Message](ctx context.Context, s *Server, req rpc.Req
 	}
 	return rpc.Do(ctx, s.store, req, nil,
 		func(tx *store.Tx) (Resp, []rpc.Event, error) {
-			// The trade's book first, before its row: a payment that
-			// sells the lot must see the lot's other trades as they
-			// stand, and every change to a book locks in that order.
-			books, err := tx.TradeBooks(ctx, ids[0])
-			if err != nil {
-				return zero, nil, err
-			}
-			if err := tx.LockBooks(ctx, books...); err != nil {
-				return zero, nil, err
-			}
-			tr, err := tx.GetTrade(ctx, p, ids[0])
+			tr, err := lockTrade(ctx, tx, p, ids[0], c.orderBooks)
 			if err != nil {
 				return zero, nil, err
 			}
 			if err := rpc.CheckEtag(name, etag, millwa.Etag(tr.Revision)); err != nil {
 				return zero, nil, err
 			}
-			if err := step(tx, &tr, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+			if err := c.step(tx, &tr, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
 				return zero, nil, err
 			}
 			if err := tx.UpdateTrade(ctx, &tr); err != nil {
 				return zero, nil, err
 			}
-			full := tr
-			if tr.PaidAmount > 0 {
-				// Read it back for the payouts' member names.
-				if full, err = tx.GetTrade(ctx, store.SystemPrincipal, tr.ID); err != nil {
-					return zero, nil, err
-				}
+			full, audit, err := c.record(ctx, tx, &tr)
+			if err != nil {
+				return zero, nil, err
 			}
-			// A payment short of the amount due leaves the trade
-			// DELIVERED: TRADE_PAID is for the payment that completes it.
-			if event != millwa.EventTradePaid || tr.State == millwa.TradePaid {
-				if err := tx.AppendMarketEvents(ctx, millwa.TradeEvent(event, &full)); err != nil {
-					return zero, nil, err
-				}
-			}
-			shown := full
 			if p.Role == millwa.RoleProcessor {
-				shown.Payouts = nil
+				full.Payouts = nil
 			}
-			return tradeResponse[Resp](tradeToProto(&shown)), []rpc.Event{{Resource: millwa.TradeName(tr.ID), Action: action, Region: tr.OriginUbigeo}}, nil
+			return tradeResponse[Resp](tradeToProto(&full)), audit, nil
 		})
+}
+
+// lockTrade locks the trade's book (and with orderBooks its purchase
+// order's books), then reads the trade locked as p may see it. The books
+// come first, before the trade's row: a payment that sells the lot must
+// see the lot's other trades as they stand, and every change to a book
+// locks in that order.
+func lockTrade(ctx context.Context, tx *store.Tx, p millwa.Principal, id string, orderBooks bool) (millwa.Trade, error) {
+	books, err := tx.TradeBooks(ctx, id)
+	if err != nil {
+		return millwa.Trade{}, err
+	}
+	if orderBooks {
+		more, err := tx.TradeOrderBooks(ctx, id)
+		if err != nil {
+			return millwa.Trade{}, err
+		}
+		books = append(books, more...)
+	}
+	if err := tx.LockBooks(ctx, books...); err != nil {
+		return millwa.Trade{}, err
+	}
+	return tx.GetTrade(ctx, p, id)
+}
+
+// record writes the market event of the change to tr, just written, and
+// runs c.after; it returns the trade as its parties see it (read back,
+// with the payouts' member names, once it has payments) and the audit
+// events of the change.
+func (c tradeChange) record(ctx context.Context, tx *store.Tx, tr *millwa.Trade) (millwa.Trade, []rpc.Event, error) {
+	full := *tr
+	if tr.PaidAmount > 0 {
+		var err error
+		if full, err = tx.GetTrade(ctx, store.SystemPrincipal, tr.ID); err != nil {
+			return full, nil, err
+		}
+	}
+	// A payment short of the amount due leaves the trade DELIVERED:
+	// TRADE_PAID is for the payment that completes it.
+	if c.event != millwa.EventTradePaid || tr.State == millwa.TradePaid {
+		if err := tx.AppendMarketEvents(ctx, millwa.TradeEvent(c.event, &full)); err != nil {
+			return full, nil, err
+		}
+	}
+	audit := []rpc.Event{{Resource: millwa.TradeName(tr.ID), Action: c.action, Region: tr.OriginUbigeo}}
+	if c.after == nil {
+		return full, audit, nil
+	}
+	more, err := c.after(tx, tr)
+	return full, append(audit, more...), err
 }
 
 // tradeResponse is the answer of type R, one of the responses whose one
@@ -267,6 +319,8 @@ func tradeToProto(tr *millwa.Trade) *millwav1.Trade {
 		LotNumber:              tr.LotNumber,
 		AssociationDisplayName: tr.AssociationName,
 		ProcessorDisplayName:   tr.ProcessorName,
+		DeclineReason:          tr.DeclineReason,
+		DeclineTime:            rpc.Timestamp(tr.DeclineTime),
 	}
 	for _, po := range tr.Payouts {
 		p.Payouts = append(p.Payouts, &millwav1.Payout{

@@ -300,7 +300,9 @@ func (s *Server) ListLots(ctx context.Context, req *millwav1.ListLotsRequest) (*
 	return &millwav1.ListLotsResponse{Lots: items, NextPageToken: next}, nil
 }
 
-// WithdrawLot takes an available lot off the market.
+// WithdrawLot takes what is left of a lot on offer off the market: the
+// whole of a lot with nothing allocated, the unallocated rest of an
+// allocated one, whose trades stand.
 func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotRequest) (*millwav1.WithdrawLotResponse, error) {
 	p, ids, err := rpc.Change(ctx, req, req.GetName(), lotCollections...)
 	if err != nil {
@@ -314,10 +316,10 @@ func (s *Server) WithdrawLot(ctx context.Context, req *millwav1.WithdrawLotReque
 		if err := rpc.CheckEtag(req.GetName(), req.GetEtag(), millwa.Etag(l.Revision)); err != nil {
 			return nil, nil, err
 		}
-		if err := l.CanWithdraw(); err != nil {
+		if err := l.Withdraw(); err != nil {
 			return nil, nil, err
 		}
-		if err := tx.WithdrawLot(ctx, l.ID); err != nil {
+		if err := tx.WithdrawLot(ctx, &l); err != nil {
 			return nil, nil, err
 		}
 		if l, err = tx.GetLot(ctx, p, l.ID); err != nil {
@@ -432,7 +434,8 @@ func (s *Server) lotToProto(l *millwa.Lot, full bool) (*millwav1.Lot, error) {
 		NetWeightGrams: l.NetWeightGrams, CollectionPoint: l.CollectionPoint, AskPricePerKg: l.AskPricePerKg,
 		CurrencyCode: l.Currency, LotNumber: l.LotNumber, ClassificationDate: l.ClassificationDate,
 		MarketQualityGroup: l.MarketGroup, State: rpc.EnumToProto[millwav1.LotState](millwav1.LotState_value, "LOT_STATE_", l.State), AllocatedGrams: l.AllocatedGrams,
-		Ubigeo: l.Ubigeo, CreateTime: timestamppb.New(l.CreateTime), UpdateTime: timestamppb.New(l.UpdateTime),
+		WithdrawnGrams: l.WithdrawnGrams,
+		Ubigeo:         l.Ubigeo, CreateTime: timestamppb.New(l.CreateTime), UpdateTime: timestamppb.New(l.UpdateTime),
 		Etag: millwa.Etag(l.Revision),
 	}
 	if g := groupOf(s.standards, l.Standard, l.MarketGroup); g != nil {

@@ -47,6 +47,15 @@ const (
 // (INEI ubigeo) starts with one of its region prefixes. Anything else answers
 // NOT_FOUND, exactly as if it did not exist. Missing or invalid keys answer
 // UNAUTHENTICATED; calls are rate limited per key (RESOURCE_EXHAUSTED).
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 type AuditServiceClient interface {
 	// CreateAgency registers a regional agency.
 	//
@@ -333,6 +342,15 @@ func (c *auditServiceClient) GetAuditCheckpoint(ctx context.Context, in *GetAudi
 // (INEI ubigeo) starts with one of its region prefixes. Anything else answers
 // NOT_FOUND, exactly as if it did not exist. Missing or invalid keys answer
 // UNAUTHENTICATED; calls are rate limited per key (RESOURCE_EXHAUSTED).
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 type AuditServiceServer interface {
 	// CreateAgency registers a regional agency.
 	//

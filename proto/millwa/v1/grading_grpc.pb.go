@@ -36,6 +36,15 @@ const (
 //
 // Every RPC of this service is public: no API key is needed. Calls are rate
 // limited per caller (RESOURCE_EXHAUSTED with retry information).
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 type GradingServiceClient interface {
 	// ListStandards lists every standard the server knows, ordered by name.
 	//
@@ -142,6 +151,15 @@ func (c *gradingServiceClient) ClassifyFleece(ctx context.Context, in *ClassifyF
 //
 // Every RPC of this service is public: no API key is needed. Calls are rate
 // limited per caller (RESOURCE_EXHAUSTED with retry information).
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 type GradingServiceServer interface {
 	// ListStandards lists every standard the server knows, ordered by name.
 	//

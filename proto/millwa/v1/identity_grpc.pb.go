@@ -39,6 +39,15 @@ const (
 // the RPC does not admit answers PERMISSION_DENIED; another organisation's
 // object answers NOT_FOUND, exactly as a nonexistent one. Calls are rate
 // limited per key (RESOURCE_EXHAUSTED with retry information).
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 type IdentityServiceClient interface {
 	// WhoAmI describes the key the call was made with: its role, its
 	// organisation and, for an agency, the agency's regions.
@@ -148,6 +157,15 @@ func (c *identityServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiK
 // the RPC does not admit answers PERMISSION_DENIED; another organisation's
 // object answers NOT_FOUND, exactly as a nonexistent one. Calls are rate
 // limited per key (RESOURCE_EXHAUSTED with retry information).
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 type IdentityServiceServer interface {
 	// WhoAmI describes the key the call was made with: its role, its
 	// organisation and, for an agency, the agency's regions.

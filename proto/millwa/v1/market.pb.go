@@ -26,7 +26,9 @@ const (
 
 // PurchaseOrderState is where a purchase order is in its life:
 // OPEN -> PARTIALLY_FILLED -> FILLED; CANCELLED from OPEN, PARTIALLY_FILLED
-// or FILLED; EXPIRED from OPEN or PARTIALLY_FILLED.
+// or FILLED; EXPIRED from OPEN or PARTIALLY_FILLED. A declined trade
+// (DeclineTrade) gives its grams back: a FILLED or PARTIALLY_FILLED order
+// becomes PARTIALLY_FILLED again, or OPEN with nothing left filled.
 type PurchaseOrderState int32
 
 const (
@@ -94,7 +96,8 @@ func (PurchaseOrderState) EnumDescriptor() ([]byte, []int) {
 }
 
 // TradeState is where a trade is in its life:
-// MATCHED -> CONFIRMED -> DELIVERED -> PAID, or MATCHED -> CANCELLED.
+// MATCHED -> CONFIRMED -> DELIVERED -> PAID, or MATCHED -> CANCELLED, or
+// MATCHED -> DECLINED.
 type TradeState int32
 
 const (
@@ -112,6 +115,10 @@ const (
 	// The order was cancelled or expired before both sides confirmed; the
 	// grams went back to the lot. Final.
 	TradeState_TRADE_STATE_CANCELLED TradeState = 5
+	// The association refused the MATCHED trade (DeclineTrade); the grams
+	// went back to the lot and the order, and that order is never matched
+	// with that lot again. decline_reason says why. Final.
+	TradeState_TRADE_STATE_DECLINED TradeState = 6
 )
 
 // Enum value maps for TradeState.
@@ -123,6 +130,7 @@ var (
 		3: "TRADE_STATE_DELIVERED",
 		4: "TRADE_STATE_PAID",
 		5: "TRADE_STATE_CANCELLED",
+		6: "TRADE_STATE_DECLINED",
 	}
 	TradeState_value = map[string]int32{
 		"TRADE_STATE_UNSPECIFIED": 0,
@@ -131,6 +139,7 @@ var (
 		"TRADE_STATE_DELIVERED":   3,
 		"TRADE_STATE_PAID":        4,
 		"TRADE_STATE_CANCELLED":   5,
+		"TRADE_STATE_DECLINED":    6,
 	}
 )
 
@@ -241,6 +250,9 @@ const (
 	MarketEventType_MARKET_EVENT_TYPE_ORDER_EXPIRED MarketEventType = 7
 	// An order was cancelled. Payload: the purchase order.
 	MarketEventType_MARKET_EVENT_TYPE_ORDER_CANCELLED MarketEventType = 8
+	// The association declined a trade (DeclineTrade) and its grams returned
+	// to the lot and the order. Payload: the trade, with its decline_reason.
+	MarketEventType_MARKET_EVENT_TYPE_TRADE_DECLINED MarketEventType = 9
 )
 
 // Enum value maps for MarketEventType.
@@ -255,6 +267,7 @@ var (
 		6: "MARKET_EVENT_TYPE_ORDER_FILLED",
 		7: "MARKET_EVENT_TYPE_ORDER_EXPIRED",
 		8: "MARKET_EVENT_TYPE_ORDER_CANCELLED",
+		9: "MARKET_EVENT_TYPE_TRADE_DECLINED",
 	}
 	MarketEventType_value = map[string]int32{
 		"MARKET_EVENT_TYPE_UNSPECIFIED":     0,
@@ -266,6 +279,7 @@ var (
 		"MARKET_EVENT_TYPE_ORDER_FILLED":    6,
 		"MARKET_EVENT_TYPE_ORDER_EXPIRED":   7,
 		"MARKET_EVENT_TYPE_ORDER_CANCELLED": 8,
+		"MARKET_EVENT_TYPE_TRADE_DECLINED":  9,
 	}
 )
 
@@ -802,8 +816,13 @@ type Trade struct {
 	AssociationDisplayName string `protobuf:"bytes,34,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
 	// Legal name of the buying processor. Output only.
 	ProcessorDisplayName string `protobuf:"bytes,35,opt,name=processor_display_name,json=processorDisplayName,proto3" json:"processor_display_name,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Why the association declined the trade (DeclineTradeRequest.reason);
+	// empty unless DECLINED. Output only.
+	DeclineReason string `protobuf:"bytes,36,opt,name=decline_reason,json=declineReason,proto3" json:"decline_reason,omitempty"`
+	// When the trade was declined; absent unless DECLINED. Output only.
+	DeclineTime   *timestamppb.Timestamp `protobuf:"bytes,37,opt,name=decline_time,json=declineTime,proto3" json:"decline_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Trade) Reset() {
@@ -1079,6 +1098,20 @@ func (x *Trade) GetProcessorDisplayName() string {
 		return x.ProcessorDisplayName
 	}
 	return ""
+}
+
+func (x *Trade) GetDeclineReason() string {
+	if x != nil {
+		return x.DeclineReason
+	}
+	return ""
+}
+
+func (x *Trade) GetDeclineTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeclineTime
+	}
+	return nil
 }
 
 // ClearingSummary is what a clearing run did, or would do when dry.
@@ -2551,7 +2584,7 @@ type ListTradesRequest struct {
 	// next_page_token of the previous page; empty for the first page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Filter (grammar in MarketService). Fields: `state` (=, !=: MATCHED,
-	// CONFIRMED, DELIVERED, PAID, CANCELLED), `purchase_order`, `lot`,
+	// CONFIRMED, DELIVERED, PAID, CANCELLED, DECLINED), `purchase_order`, `lot`,
 	// `association`, `processor` (=, resource names), `clearing_id` (=),
 	// `quality_group`, `colour`, `breed` (=, !=), `region` (ubigeo prefix of
 	// the lot's origin, =), `create_time`, `confirm_time` (all operators).
@@ -3146,6 +3179,129 @@ func (x *RecordPaymentResponse) GetTrade() *Trade {
 	return nil
 }
 
+// DeclineTradeRequest is the request of DeclineTrade.
+type DeclineTradeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "trades/{trade}". Required.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id, 1 to 64 printable ASCII characters, that
+	// makes a retry return the first answer (see MarketService).
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Optional etag of the trade as last read; if the trade has changed since:
+	// ABORTED.
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Why the association declines, free text of 1 to 500 characters (for
+	// example "the fibre was sold at the fair"); the processor reads it on
+	// the trade (Trade.decline_reason). Required.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclineTradeRequest) Reset() {
+	*x = DeclineTradeRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclineTradeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclineTradeRequest) ProtoMessage() {}
+
+func (x *DeclineTradeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclineTradeRequest.ProtoReflect.Descriptor instead.
+func (*DeclineTradeRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *DeclineTradeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeclineTradeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *DeclineTradeRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *DeclineTradeRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// DeclineTradeResponse is the response of DeclineTrade.
+type DeclineTradeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The trade, DECLINED, with its decline_reason and decline_time.
+	Trade         *Trade `protobuf:"bytes,1,opt,name=trade,proto3" json:"trade,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclineTradeResponse) Reset() {
+	*x = DeclineTradeResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclineTradeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclineTradeResponse) ProtoMessage() {}
+
+func (x *DeclineTradeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclineTradeResponse.ProtoReflect.Descriptor instead.
+func (*DeclineTradeResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *DeclineTradeResponse) GetTrade() *Trade {
+	if x != nil {
+		return x.Trade
+	}
+	return nil
+}
+
 // GetMarketStatsRequest is the request of GetMarketStats. Every field is
 // optional.
 type GetMarketStatsRequest struct {
@@ -3172,7 +3328,7 @@ type GetMarketStatsRequest struct {
 
 func (x *GetMarketStatsRequest) Reset() {
 	*x = GetMarketStatsRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[35]
+	mi := &file_millwa_v1_market_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3184,7 +3340,7 @@ func (x *GetMarketStatsRequest) String() string {
 func (*GetMarketStatsRequest) ProtoMessage() {}
 
 func (x *GetMarketStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[35]
+	mi := &file_millwa_v1_market_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3197,7 +3353,7 @@ func (x *GetMarketStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMarketStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetMarketStatsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{35}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetMarketStatsRequest) GetStartWeek() string {
@@ -3274,7 +3430,7 @@ type GetMarketStatsResponse struct {
 
 func (x *GetMarketStatsResponse) Reset() {
 	*x = GetMarketStatsResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[36]
+	mi := &file_millwa_v1_market_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3286,7 +3442,7 @@ func (x *GetMarketStatsResponse) String() string {
 func (*GetMarketStatsResponse) ProtoMessage() {}
 
 func (x *GetMarketStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[36]
+	mi := &file_millwa_v1_market_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3299,7 +3455,7 @@ func (x *GetMarketStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMarketStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetMarketStatsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{36}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetMarketStatsResponse) GetCells() []*MarketStatsCell {
@@ -3351,7 +3507,7 @@ type WatchMarketRequest struct {
 
 func (x *WatchMarketRequest) Reset() {
 	*x = WatchMarketRequest{}
-	mi := &file_millwa_v1_market_proto_msgTypes[37]
+	mi := &file_millwa_v1_market_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3363,7 +3519,7 @@ func (x *WatchMarketRequest) String() string {
 func (*WatchMarketRequest) ProtoMessage() {}
 
 func (x *WatchMarketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[37]
+	mi := &file_millwa_v1_market_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3376,7 +3532,7 @@ func (x *WatchMarketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMarketRequest.ProtoReflect.Descriptor instead.
 func (*WatchMarketRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{37}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *WatchMarketRequest) GetAfterEventId() string {
@@ -3412,7 +3568,7 @@ type WatchMarketResponse struct {
 
 func (x *WatchMarketResponse) Reset() {
 	*x = WatchMarketResponse{}
-	mi := &file_millwa_v1_market_proto_msgTypes[38]
+	mi := &file_millwa_v1_market_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3424,7 +3580,7 @@ func (x *WatchMarketResponse) String() string {
 func (*WatchMarketResponse) ProtoMessage() {}
 
 func (x *WatchMarketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[38]
+	mi := &file_millwa_v1_market_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3437,7 +3593,7 @@ func (x *WatchMarketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMarketResponse.ProtoReflect.Descriptor instead.
 func (*WatchMarketResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{38}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchMarketResponse) GetEvent() *MarketEvent {
@@ -3469,7 +3625,7 @@ type WatchMarketResponse_Reconnect struct {
 
 func (x *WatchMarketResponse_Reconnect) Reset() {
 	*x = WatchMarketResponse_Reconnect{}
-	mi := &file_millwa_v1_market_proto_msgTypes[39]
+	mi := &file_millwa_v1_market_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3481,7 +3637,7 @@ func (x *WatchMarketResponse_Reconnect) String() string {
 func (*WatchMarketResponse_Reconnect) ProtoMessage() {}
 
 func (x *WatchMarketResponse_Reconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[39]
+	mi := &file_millwa_v1_market_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3494,7 +3650,7 @@ func (x *WatchMarketResponse_Reconnect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchMarketResponse_Reconnect.ProtoReflect.Descriptor instead.
 func (*WatchMarketResponse_Reconnect) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_market_proto_rawDescGZIP(), []int{38, 0}
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{40, 0}
 }
 
 func (x *WatchMarketResponse_Reconnect) GetAfterEventId() string {
@@ -3557,7 +3713,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12.\n" +
 	"\x13member_display_name\x18\x02 \x01(\tR\x11memberDisplayName\x12\x14\n" +
 	"\x05grams\x18\x03 \x01(\x03R\x05grams\x12\x16\n" +
-	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xda\v\n" +
+	"\x06amount\x18\x04 \x01(\x03R\x06amount\"\xc0\f\n" +
 	"\x05Trade\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0epurchase_order\x18\x02 \x01(\tR\rpurchaseOrder\x12\x10\n" +
@@ -3603,7 +3759,9 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
 	"lot_number\x18! \x01(\tR\tlotNumber\x128\n" +
 	"\x18association_display_name\x18\" \x01(\tR\x16associationDisplayName\x124\n" +
-	"\x16processor_display_name\x18# \x01(\tR\x14processorDisplayName\"\xe3\x04\n" +
+	"\x16processor_display_name\x18# \x01(\tR\x14processorDisplayName\x12%\n" +
+	"\x0edecline_reason\x18$ \x01(\tR\rdeclineReason\x12=\n" +
+	"\fdecline_time\x18% \x01(\v2\x1a.google.protobuf.TimestampR\vdeclineTime\"\xe3\x04\n" +
 	"\x0fClearingSummary\x12\x1f\n" +
 	"\vclearing_id\x18\x01 \x01(\tR\n" +
 	"clearingId\x12\x17\n" +
@@ -3750,6 +3908,14 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"paidAmount\x12+\n" +
 	"\x11payment_reference\x18\x05 \x01(\tR\x10paymentReference\"?\n" +
 	"\x15RecordPaymentResponse\x12&\n" +
+	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"t\n" +
+	"\x13DeclineTradeRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\">\n" +
+	"\x14DeclineTradeResponse\x12&\n" +
 	"\x05trade\x18\x01 \x01(\v2\x10.millwa.v1.TradeR\x05trade\"\xe7\x01\n" +
 	"\x15GetMarketStatsRequest\x12\x1d\n" +
 	"\n" +
@@ -3782,7 +3948,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"%PURCHASE_ORDER_STATE_PARTIALLY_FILLED\x10\x02\x12\x1f\n" +
 	"\x1bPURCHASE_ORDER_STATE_FILLED\x10\x03\x12\"\n" +
 	"\x1ePURCHASE_ORDER_STATE_CANCELLED\x10\x04\x12 \n" +
-	"\x1cPURCHASE_ORDER_STATE_EXPIRED\x10\x05*\xa9\x01\n" +
+	"\x1cPURCHASE_ORDER_STATE_EXPIRED\x10\x05*\xc3\x01\n" +
 	"\n" +
 	"TradeState\x12\x1b\n" +
 	"\x17TRADE_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -3790,11 +3956,12 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x15TRADE_STATE_CONFIRMED\x10\x02\x12\x19\n" +
 	"\x15TRADE_STATE_DELIVERED\x10\x03\x12\x14\n" +
 	"\x10TRADE_STATE_PAID\x10\x04\x12\x19\n" +
-	"\x15TRADE_STATE_CANCELLED\x10\x05*s\n" +
+	"\x15TRADE_STATE_CANCELLED\x10\x05\x12\x18\n" +
+	"\x14TRADE_STATE_DECLINED\x10\x06*s\n" +
 	"\fClearingMode\x12\x1d\n" +
 	"\x19CLEARING_MODE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CLEARING_MODE_OPTIMAL\x10\x01\x12)\n" +
-	"%CLEARING_MODE_FIRST_COME_FIRST_SERVED\x10\x02*\xe0\x02\n" +
+	"%CLEARING_MODE_FIRST_COME_FIRST_SERVED\x10\x02*\x86\x03\n" +
 	"\x0fMarketEventType\x12!\n" +
 	"\x1dMARKET_EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fMARKET_EVENT_TYPE_TRADE_MATCHED\x10\x01\x12%\n" +
@@ -3804,7 +3971,8 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"!MARKET_EVENT_TYPE_TRADE_CANCELLED\x10\x05\x12\"\n" +
 	"\x1eMARKET_EVENT_TYPE_ORDER_FILLED\x10\x06\x12#\n" +
 	"\x1fMARKET_EVENT_TYPE_ORDER_EXPIRED\x10\a\x12%\n" +
-	"!MARKET_EVENT_TYPE_ORDER_CANCELLED\x10\b2\x84\v\n" +
+	"!MARKET_EVENT_TYPE_ORDER_CANCELLED\x10\b\x12$\n" +
+	" MARKET_EVENT_TYPE_TRADE_DECLINED\x10\t2\xd5\v\n" +
 	"\rMarketService\x12X\n" +
 	"\x0fCreateProcessor\x12!.millwa.v1.CreateProcessorRequest\x1a\".millwa.v1.CreateProcessorResponse\x12O\n" +
 	"\fGetProcessor\x12\x1e.millwa.v1.GetProcessorRequest\x1a\x1f.millwa.v1.GetProcessorResponse\x12U\n" +
@@ -3820,7 +3988,8 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\bGetTrade\x12\x1a.millwa.v1.GetTradeRequest\x1a\x1b.millwa.v1.GetTradeResponse\x12O\n" +
 	"\fConfirmTrade\x12\x1e.millwa.v1.ConfirmTradeRequest\x1a\x1f.millwa.v1.ConfirmTradeResponse\x12U\n" +
 	"\x0eRecordDelivery\x12 .millwa.v1.RecordDeliveryRequest\x1a!.millwa.v1.RecordDeliveryResponse\x12R\n" +
-	"\rRecordPayment\x12\x1f.millwa.v1.RecordPaymentRequest\x1a .millwa.v1.RecordPaymentResponse\x12U\n" +
+	"\rRecordPayment\x12\x1f.millwa.v1.RecordPaymentRequest\x1a .millwa.v1.RecordPaymentResponse\x12O\n" +
+	"\fDeclineTrade\x12\x1e.millwa.v1.DeclineTradeRequest\x1a\x1f.millwa.v1.DeclineTradeResponse\x12U\n" +
 	"\x0eGetMarketStats\x12 .millwa.v1.GetMarketStatsRequest\x1a!.millwa.v1.GetMarketStatsResponse\x12N\n" +
 	"\vWatchMarket\x12\x1d.millwa.v1.WatchMarketRequest\x1a\x1e.millwa.v1.WatchMarketResponse0\x01B3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
@@ -3837,7 +4006,7 @@ func file_millwa_v1_market_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_millwa_v1_market_proto_goTypes = []any{
 	(PurchaseOrderState)(0),               // 0: millwa.v1.PurchaseOrderState
 	(TradeState)(0),                       // 1: millwa.v1.TradeState
@@ -3878,106 +4047,112 @@ var file_millwa_v1_market_proto_goTypes = []any{
 	(*RecordDeliveryResponse)(nil),        // 36: millwa.v1.RecordDeliveryResponse
 	(*RecordPaymentRequest)(nil),          // 37: millwa.v1.RecordPaymentRequest
 	(*RecordPaymentResponse)(nil),         // 38: millwa.v1.RecordPaymentResponse
-	(*GetMarketStatsRequest)(nil),         // 39: millwa.v1.GetMarketStatsRequest
-	(*GetMarketStatsResponse)(nil),        // 40: millwa.v1.GetMarketStatsResponse
-	(*WatchMarketRequest)(nil),            // 41: millwa.v1.WatchMarketRequest
-	(*WatchMarketResponse)(nil),           // 42: millwa.v1.WatchMarketResponse
-	(*WatchMarketResponse_Reconnect)(nil), // 43: millwa.v1.WatchMarketResponse.Reconnect
-	(*Contact)(nil),                       // 44: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),         // 45: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 46: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),         // 47: google.protobuf.FieldMask
-	(*LocalizedText)(nil),                 // 48: millwa.v1.LocalizedText
+	(*DeclineTradeRequest)(nil),           // 39: millwa.v1.DeclineTradeRequest
+	(*DeclineTradeResponse)(nil),          // 40: millwa.v1.DeclineTradeResponse
+	(*GetMarketStatsRequest)(nil),         // 41: millwa.v1.GetMarketStatsRequest
+	(*GetMarketStatsResponse)(nil),        // 42: millwa.v1.GetMarketStatsResponse
+	(*WatchMarketRequest)(nil),            // 43: millwa.v1.WatchMarketRequest
+	(*WatchMarketResponse)(nil),           // 44: millwa.v1.WatchMarketResponse
+	(*WatchMarketResponse_Reconnect)(nil), // 45: millwa.v1.WatchMarketResponse.Reconnect
+	(*Contact)(nil),                       // 46: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 48: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),         // 49: google.protobuf.FieldMask
+	(*LocalizedText)(nil),                 // 50: millwa.v1.LocalizedText
 }
 var file_millwa_v1_market_proto_depIdxs = []int32{
-	44, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
-	45, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
-	45, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
-	45, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
+	46, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
+	47, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
+	47, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
+	47, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: millwa.v1.PurchaseOrder.state:type_name -> millwa.v1.PurchaseOrderState
-	45, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	45, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	47, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	47, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 7: millwa.v1.Trade.state:type_name -> millwa.v1.TradeState
-	45, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
-	45, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
-	45, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
-	45, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
-	45, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
-	45, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
-	45, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
+	47, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
+	47, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
+	47, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
+	47, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
+	47, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
+	47, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
+	47, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
 	6,  // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
-	45, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
-	45, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 18: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
-	45, // 19: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
-	46, // 20: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
-	45, // 21: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
-	3,  // 22: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
-	45, // 23: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
-	7,  // 24: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
-	5,  // 25: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	4,  // 26: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
-	4,  // 27: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
-	4,  // 28: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
-	4,  // 29: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
-	5,  // 30: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 31: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 32: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 33: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
-	5,  // 34: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 35: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	47, // 36: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 37: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	2,  // 38: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
-	8,  // 39: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
-	7,  // 40: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
-	7,  // 41: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 42: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	45, // 43: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
-	7,  // 44: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 45: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 46: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	48, // 47: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
-	3,  // 48: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
-	10, // 49: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	43, // 50: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
-	11, // 51: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	13, // 52: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	15, // 53: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	17, // 54: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	19, // 55: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	21, // 56: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	23, // 57: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	25, // 58: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
-	27, // 59: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	29, // 60: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	31, // 61: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	33, // 62: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	35, // 63: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	37, // 64: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	39, // 65: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	41, // 66: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	12, // 67: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	14, // 68: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	16, // 69: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	18, // 70: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	20, // 71: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	22, // 72: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	24, // 73: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	26, // 74: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
-	28, // 75: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	30, // 76: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	32, // 77: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	34, // 78: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	36, // 79: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	38, // 80: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	40, // 81: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	42, // 82: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	67, // [67:83] is the sub-list for method output_type
-	51, // [51:67] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	47, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
+	47, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
+	47, // 18: millwa.v1.Trade.decline_time:type_name -> google.protobuf.Timestamp
+	2,  // 19: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
+	47, // 20: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
+	48, // 21: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
+	47, // 22: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
+	3,  // 23: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
+	47, // 24: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
+	7,  // 25: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
+	5,  // 26: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	4,  // 27: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
+	4,  // 28: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
+	4,  // 29: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
+	4,  // 30: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
+	5,  // 31: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 32: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 33: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 34: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
+	5,  // 35: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	5,  // 36: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	49, // 37: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 38: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	2,  // 39: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
+	8,  // 40: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
+	7,  // 41: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
+	7,  // 42: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 43: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
+	47, // 44: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	7,  // 45: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 46: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
+	7,  // 47: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
+	9,  // 48: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
+	50, // 49: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	3,  // 50: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
+	10, // 51: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
+	45, // 52: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
+	11, // 53: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	13, // 54: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	15, // 55: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	17, // 56: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	19, // 57: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	21, // 58: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	23, // 59: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	25, // 60: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	27, // 61: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	29, // 62: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	31, // 63: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	33, // 64: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	35, // 65: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	37, // 66: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	39, // 67: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
+	41, // 68: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	43, // 69: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	12, // 70: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	14, // 71: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	16, // 72: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	18, // 73: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	20, // 74: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	22, // 75: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	24, // 76: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	26, // 77: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	28, // 78: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	30, // 79: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	32, // 80: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	34, // 81: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	36, // 82: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	38, // 83: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	40, // 84: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
+	42, // 85: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	44, // 86: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	70, // [70:87] is the sub-list for method output_type
+	53, // [53:70] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }
@@ -3997,7 +4172,7 @@ func file_millwa_v1_market_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_market_proto_rawDesc), len(file_millwa_v1_market_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,7 @@ const (
 	MarketService_ConfirmTrade_FullMethodName        = "/millwa.v1.MarketService/ConfirmTrade"
 	MarketService_RecordDelivery_FullMethodName      = "/millwa.v1.MarketService/RecordDelivery"
 	MarketService_RecordPayment_FullMethodName       = "/millwa.v1.MarketService/RecordPayment"
+	MarketService_DeclineTrade_FullMethodName        = "/millwa.v1.MarketService/DeclineTrade"
 	MarketService_GetMarketStats_FullMethodName      = "/millwa.v1.MarketService/GetMarketStats"
 	MarketService_WatchMarket_FullMethodName         = "/millwa.v1.MarketService/WatchMarket"
 )
@@ -86,6 +87,15 @@ const (
 // violations name every bad field by its path in the request, for example
 // "purchase_order.bid_price_per_kg"; nothing is written. Every error carries
 // a google.rpc.ErrorInfo with a stable reason.
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 //
 // Retries (request_id, AIP-155). Create and state-changing RPCs take a
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
@@ -253,6 +263,28 @@ type MarketServiceClient interface {
 	// state); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordPayment(ctx context.Context, in *RecordPaymentRequest, opts ...grpc.CallOption) (*RecordPaymentResponse, error)
+	// DeclineTrade is the association's refusal of a MATCHED trade: the trade
+	// becomes DECLINED with the reason given, its grams return to the lot
+	// (the lot's allocated_grams decrease; with nothing left allocated it is
+	// AVAILABLE again), and the purchase order's filled_grams decrease, so
+	// that it can be filled again (FILLED or PARTIALLY_FILLED becomes
+	// PARTIALLY_FILLED, or OPEN with nothing left filled). That order is
+	// never matched with that lot again, neither by continuous matching nor
+	// by a clearing. With continuous matching, the lot's freed grams are
+	// then matched at once against the other live orders, and the order
+	// against the other lots on offer, in the same transaction. A lot whose
+	// rest was withdrawn (see RegistryService.WithdrawLot) keeps the
+	// returned grams off the market. Writes one audit event and a
+	// MARKET_EVENT_TYPE_TRADE_DECLINED event that both parties see, with the
+	// reason.
+	//
+	// Caller: admin; the association of the trade's lot. Errors:
+	// INVALID_ARGUMENT (malformed name, reason missing or too long);
+	// NOT_FOUND (no such trade, or not the caller's); PERMISSION_DENIED (a
+	// processor or another role); FAILED_PRECONDITION (the trade is not
+	// MATCHED; the message names its state); ABORTED (etag is stale, or the
+	// same request_id is still being processed).
+	DeclineTrade(ctx context.Context, in *DeclineTradeRequest, opts ...grpc.CallOption) (*DeclineTradeResponse, error)
 	// GetMarketStats returns the traded volume and prices per ISO week,
 	// region, quality group and colour. A trade counts once it is CONFIRMED
 	// (and while DELIVERED or PAID), in the week of its confirm_time and the
@@ -434,6 +466,16 @@ func (c *marketServiceClient) RecordPayment(ctx context.Context, in *RecordPayme
 	return out, nil
 }
 
+func (c *marketServiceClient) DeclineTrade(ctx context.Context, in *DeclineTradeRequest, opts ...grpc.CallOption) (*DeclineTradeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeclineTradeResponse)
+	err := c.cc.Invoke(ctx, MarketService_DeclineTrade_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *marketServiceClient) GetMarketStats(ctx context.Context, in *GetMarketStatsRequest, opts ...grpc.CallOption) (*GetMarketStatsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetMarketStatsResponse)
@@ -512,6 +554,15 @@ type MarketService_WatchMarketClient = grpc.ServerStreamingClient[WatchMarketRes
 // violations name every bad field by its path in the request, for example
 // "purchase_order.bid_price_per_kg"; nothing is written. Every error carries
 // a google.rpc.ErrorInfo with a stable reason.
+//
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
 //
 // Retries (request_id, AIP-155). Create and state-changing RPCs take a
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
@@ -679,6 +730,28 @@ type MarketServiceServer interface {
 	// state); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordPayment(context.Context, *RecordPaymentRequest) (*RecordPaymentResponse, error)
+	// DeclineTrade is the association's refusal of a MATCHED trade: the trade
+	// becomes DECLINED with the reason given, its grams return to the lot
+	// (the lot's allocated_grams decrease; with nothing left allocated it is
+	// AVAILABLE again), and the purchase order's filled_grams decrease, so
+	// that it can be filled again (FILLED or PARTIALLY_FILLED becomes
+	// PARTIALLY_FILLED, or OPEN with nothing left filled). That order is
+	// never matched with that lot again, neither by continuous matching nor
+	// by a clearing. With continuous matching, the lot's freed grams are
+	// then matched at once against the other live orders, and the order
+	// against the other lots on offer, in the same transaction. A lot whose
+	// rest was withdrawn (see RegistryService.WithdrawLot) keeps the
+	// returned grams off the market. Writes one audit event and a
+	// MARKET_EVENT_TYPE_TRADE_DECLINED event that both parties see, with the
+	// reason.
+	//
+	// Caller: admin; the association of the trade's lot. Errors:
+	// INVALID_ARGUMENT (malformed name, reason missing or too long);
+	// NOT_FOUND (no such trade, or not the caller's); PERMISSION_DENIED (a
+	// processor or another role); FAILED_PRECONDITION (the trade is not
+	// MATCHED; the message names its state); ABORTED (etag is stale, or the
+	// same request_id is still being processed).
+	DeclineTrade(context.Context, *DeclineTradeRequest) (*DeclineTradeResponse, error)
 	// GetMarketStats returns the traded volume and prices per ISO week,
 	// region, quality group and colour. A trade counts once it is CONFIRMED
 	// (and while DELIVERED or PAID), in the week of its confirm_time and the
@@ -761,6 +834,9 @@ func (UnimplementedMarketServiceServer) RecordDelivery(context.Context, *RecordD
 }
 func (UnimplementedMarketServiceServer) RecordPayment(context.Context, *RecordPaymentRequest) (*RecordPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordPayment not implemented")
+}
+func (UnimplementedMarketServiceServer) DeclineTrade(context.Context, *DeclineTradeRequest) (*DeclineTradeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeclineTrade not implemented")
 }
 func (UnimplementedMarketServiceServer) GetMarketStats(context.Context, *GetMarketStatsRequest) (*GetMarketStatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMarketStats not implemented")
@@ -1041,6 +1117,24 @@ func _MarketService_RecordPayment_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MarketService_DeclineTrade_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeclineTradeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).DeclineTrade(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_DeclineTrade_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).DeclineTrade(ctx, req.(*DeclineTradeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MarketService_GetMarketStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetMarketStatsRequest)
 	if err := dec(in); err != nil {
@@ -1132,6 +1226,10 @@ var MarketService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordPayment",
 			Handler:    _MarketService_RecordPayment_Handler,
+		},
+		{
+			MethodName: "DeclineTrade",
+			Handler:    _MarketService_DeclineTrade_Handler,
 		},
 		{
 			MethodName: "GetMarketStats",

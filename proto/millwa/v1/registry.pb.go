@@ -88,11 +88,17 @@ const (
 	// On offer; no gram is allocated.
 	LotState_LOT_STATE_AVAILABLE LotState = 1
 	// Some or all grams are allocated to trades by the market; the rest
-	// (net_weight_grams - allocated_grams) stays on offer.
+	// (net_weight_grams - allocated_grams - withdrawn_grams) stays on offer.
+	// With withdrawn_grams above 0, the association withdrew that rest
+	// (WithdrawLot): nothing is on offer, the trades stand, and grams that
+	// a cancelled or declined trade gives back are withdrawn too.
 	LotState_LOT_STATE_ALLOCATED LotState = 2
-	// Every gram is allocated and every trade on the lot is PAID. Final.
+	// Every gram is allocated or withdrawn, and every trade on the lot is
+	// PAID. Final.
 	LotState_LOT_STATE_SOLD LotState = 3
-	// Taken off the market by the association (WithdrawLot). Final.
+	// Taken off the market by the association (WithdrawLot) with nothing
+	// allocated, or left with nothing allocated after its rest was
+	// withdrawn and its trades were cancelled or declined. Final.
 	LotState_LOT_STATE_WITHDRAWN LotState = 4
 )
 
@@ -780,9 +786,14 @@ type Lot struct {
 	// declared_quality_group (or fleece category) that no lot has used yet;
 	// the grams sum exactly to net_weight_grams. Contributions are then
 	// derived, summed per member. Omitted for processors.
-	Sources       []*LotSource `protobuf:"bytes,27,rep,name=sources,proto3" json:"sources,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Sources []*LotSource `protobuf:"bytes,27,rep,name=sources,proto3" json:"sources,omitempty"`
+	// Grams the association took off the market (WithdrawLot): all of a
+	// WITHDRAWN lot's, the unallocated rest of a lot withdrawn while
+	// ALLOCATED (or then SOLD), 0 otherwise. What is on offer is
+	// net_weight_grams - allocated_grams - withdrawn_grams. Output only.
+	WithdrawnGrams int64 `protobuf:"varint,28,opt,name=withdrawn_grams,json=withdrawnGrams,proto3" json:"withdrawn_grams,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Lot) Reset() {
@@ -1002,6 +1013,13 @@ func (x *Lot) GetSources() []*LotSource {
 		return x.Sources
 	}
 	return nil
+}
+
+func (x *Lot) GetWithdrawnGrams() int64 {
+	if x != nil {
+		return x.WithdrawnGrams
+	}
+	return 0
 }
 
 // LotSource is the grams a lot takes from one receipt.
@@ -4982,7 +5000,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x04etag\x18\t \x01(\tR\x04etag\"<\n" +
 	"\fContribution\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xa0\t\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xc9\t\n" +
 	"\x03Lot\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bstandard\x18\x02 \x01(\tR\bstandard\x12\x1a\n" +
@@ -5016,7 +5034,8 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\vupdate_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\x1a \x01(\tR\x04etag\x12.\n" +
-	"\asources\x18\x1b \x03(\v2\x14.millwa.v1.LotSourceR\asources\";\n" +
+	"\asources\x18\x1b \x03(\v2\x14.millwa.v1.LotSourceR\asources\x12'\n" +
+	"\x0fwithdrawn_grams\x18\x1c \x01(\x03R\x0ewithdrawnGrams\";\n" +
 	"\tLotSource\x12\x18\n" +
 	"\areceipt\x18\x01 \x01(\tR\areceipt\x12\x14\n" +
 	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xc3\a\n" +

@@ -77,6 +77,15 @@ const (
 // "lot.contributions[2].grams" or "requests[12].lot.colour"; nothing is
 // written. Every error carries a google.rpc.ErrorInfo with a stable reason.
 //
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
+//
 // Retries (request_id, AIP-155). Create, batch and state-changing RPCs take a
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
 // (a UUID is recommended) that makes retrying safe. The same id with the same
@@ -240,14 +249,22 @@ type RegistryServiceClient interface {
 	// discrepancy); NOT_FOUND (the parent association does not exist or is not
 	// visible to the caller).
 	ListLots(ctx context.Context, in *ListLotsRequest, opts ...grpc.CallOption) (*ListLotsResponse, error)
-	// WithdrawLot takes a lot off the market (state WITHDRAWN). Only a lot
-	// with no gram allocated can be withdrawn; withdrawal is final.
+	// WithdrawLot takes what is left of a lot on offer off the market;
+	// withdrawal is final. A lot with no gram allocated becomes WITHDRAWN,
+	// all its grams withdrawn_grams. An ALLOCATED lot with grams still on
+	// offer stays ALLOCATED with its trades, which go on to delivery and
+	// payment; its unallocated rest becomes withdrawn_grams, so that neither
+	// continuous matching nor a clearing allocates it again, and grams that
+	// its trades give back later (a cancelled order, a declined trade) are
+	// withdrawn too. When its trades are all PAID it becomes SOLD; when none
+	// holds grams any more, WITHDRAWN.
 	//
 	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
 	// (malformed name); NOT_FOUND (no such lot, or not the caller's);
-	// FAILED_PRECONDITION (the lot is not AVAILABLE or has grams allocated;
-	// the message names the current state); ABORTED (etag is stale, or the
-	// same request_id is still being processed).
+	// FAILED_PRECONDITION (nothing is left on offer: the lot is SOLD,
+	// WITHDRAWN, fully allocated or its rest already withdrawn; the message
+	// names the state and the grams); ABORTED (etag is stale, or the same
+	// request_id is still being processed).
 	WithdrawLot(ctx context.Context, in *WithdrawLotRequest, opts ...grpc.CallOption) (*WithdrawLotResponse, error)
 	// GetLotLabel returns what the bale label (rotulado, NTP 231.370) of a lot
 	// carries, Spanish first and English second, the paths of its printable
@@ -658,6 +675,15 @@ func (c *registryServiceClient) UpdateLot(ctx context.Context, in *UpdateLotRequ
 // "lot.contributions[2].grams" or "requests[12].lot.colour"; nothing is
 // written. Every error carries a google.rpc.ErrorInfo with a stable reason.
 //
+// Language (AIP-193). An error's status message and the descriptions of its
+// field violations are in the caller's language: the first of Spanish (es,
+// es-PE, …) and English (en, …) named by the `accept-language` metadata
+// (REST: the Accept-Language header), by q-value; without one, Spanish for
+// an association's key and English for every other caller. Every error also
+// carries a google.rpc.LocalizedMessage with the same text and its locale,
+// "es-PE" or "en" (REST also answers Content-Language). Programs branch on
+// the code and the ErrorInfo reason, never on the text.
+//
 // Retries (request_id, AIP-155). Create, batch and state-changing RPCs take a
 // `request_id`: a client-chosen string of 1 to 64 printable ASCII characters
 // (a UUID is recommended) that makes retrying safe. The same id with the same
@@ -821,14 +847,22 @@ type RegistryServiceServer interface {
 	// discrepancy); NOT_FOUND (the parent association does not exist or is not
 	// visible to the caller).
 	ListLots(context.Context, *ListLotsRequest) (*ListLotsResponse, error)
-	// WithdrawLot takes a lot off the market (state WITHDRAWN). Only a lot
-	// with no gram allocated can be withdrawn; withdrawal is final.
+	// WithdrawLot takes what is left of a lot on offer off the market;
+	// withdrawal is final. A lot with no gram allocated becomes WITHDRAWN,
+	// all its grams withdrawn_grams. An ALLOCATED lot with grams still on
+	// offer stays ALLOCATED with its trades, which go on to delivery and
+	// payment; its unallocated rest becomes withdrawn_grams, so that neither
+	// continuous matching nor a clearing allocates it again, and grams that
+	// its trades give back later (a cancelled order, a declined trade) are
+	// withdrawn too. When its trades are all PAID it becomes SOLD; when none
+	// holds grams any more, WITHDRAWN.
 	//
 	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT
 	// (malformed name); NOT_FOUND (no such lot, or not the caller's);
-	// FAILED_PRECONDITION (the lot is not AVAILABLE or has grams allocated;
-	// the message names the current state); ABORTED (etag is stale, or the
-	// same request_id is still being processed).
+	// FAILED_PRECONDITION (nothing is left on offer: the lot is SOLD,
+	// WITHDRAWN, fully allocated or its rest already withdrawn; the message
+	// names the state and the grams); ABORTED (etag is stale, or the same
+	// request_id is still being processed).
 	WithdrawLot(context.Context, *WithdrawLotRequest) (*WithdrawLotResponse, error)
 	// GetLotLabel returns what the bale label (rotulado, NTP 231.370) of a lot
 	// carries, Spanish first and English second, the paths of its printable

@@ -29,14 +29,14 @@ func TestEnumsByName(t *testing.T) {
 	for _, st := range []millwa.PurchaseOrderState{millwa.OrderOpen, millwa.OrderPartiallyFilled, millwa.OrderFilled, millwa.OrderCancelled, millwa.OrderExpired} {
 		check("PURCHASE_ORDER_STATE_", int32(rpc.EnumToProto[millwav1.PurchaseOrderState](millwav1.PurchaseOrderState_value, "PURCHASE_ORDER_STATE_", st)), string(st))
 	}
-	for _, st := range []millwa.TradeState{millwa.TradeMatched, millwa.TradeConfirmed, millwa.TradeDelivered, millwa.TradePaid, millwa.TradeCancelled} {
+	for _, st := range []millwa.TradeState{millwa.TradeMatched, millwa.TradeConfirmed, millwa.TradeDelivered, millwa.TradePaid, millwa.TradeCancelled, millwa.TradeDeclined} {
 		check("TRADE_STATE_", int32(rpc.EnumToProto[millwav1.TradeState](millwav1.TradeState_value, "TRADE_STATE_", st)), string(st))
 	}
 	for _, a := range []millwa.Agreement{millwa.AgreementExact, millwa.AgreementAdjacent, millwa.AgreementDistant} {
 		check("AGREEMENT_", int32(rpc.EnumToProto[millwav1.Agreement](millwav1.Agreement_value, "AGREEMENT_", a)), string(a))
 	}
 	for _, e := range []millwa.MarketEventType{millwa.EventTradeMatched, millwa.EventTradeConfirmed, millwa.EventTradeDelivered, millwa.EventTradePaid,
-		millwa.EventTradeCancelled, millwa.EventOrderFilled, millwa.EventOrderExpired, millwa.EventOrderCancelled} {
+		millwa.EventTradeCancelled, millwa.EventOrderFilled, millwa.EventOrderExpired, millwa.EventOrderCancelled, millwa.EventTradeDeclined} {
 		v := rpc.EnumToProto[millwav1.MarketEventType](millwav1.MarketEventType_value, "MARKET_EVENT_TYPE_", e)
 		check("MARKET_EVENT_TYPE_", int32(v), string(e))
 		if back, ok := millwa.ParseMarketEventType(v.String()); !ok || back != e {
