@@ -54,8 +54,13 @@ var eventJSON = protojson.MarshalOptions{EmitDefaultValues: true}
 // resumable (ResourceExhausted: the client fell behind and was dropped;
 // Unavailable: the replica is stopping) the event also sets the SSE retry
 // delay, and EventSource reconnects by itself with Last-Event-ID, losing
-// nothing. A browser, whose EventSource cannot send a header, passes a
-// session token as ?access_token= instead (session.go).
+// nothing. When the replica stops, the stream's final event is named
+// "reconnect": its id is the last event sent (so that EventSource's
+// Last-Event-ID is right), its data the WatchMarketResponse.Reconnect as
+// JSON, and it sets the retry delay; the response then ends, and the
+// browser reconnects through the load balancer to another replica. A
+// browser, whose EventSource cannot send a header, passes a session token
+// as ?access_token= instead (session.go).
 func registerEvents(root *http.ServeMux, mux *runtime.ServeMux, conn *grpc.ClientConn, streams *StreamPool) {
 	h := &eventsHandler{mux: mux, client: func() (millwav1.MarketServiceClient, func(), error) {
 		return millwav1.NewMarketServiceClient(conn), func() {}, nil
@@ -181,6 +186,7 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if !h.write(w, got.resp) {
+				flusher.Flush()
 				return
 			}
 		}
@@ -188,8 +194,13 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// write sends one event; false when the client is gone.
+// write sends one event; false when the client is gone, or when resp was
+// the stream's final message, which says where to reconnect.
 func (h *eventsHandler) write(w http.ResponseWriter, resp *millwav1.WatchMarketResponse) bool {
+	if rc := resp.GetReconnect(); rc != nil {
+		writeReconnect(w, rc)
+		return false
+	}
 	e := resp.GetEvent()
 	data, err := eventJSON.Marshal(e)
 	if err != nil {
@@ -197,4 +208,14 @@ func (h *eventsHandler) write(w http.ResponseWriter, resp *millwav1.WatchMarketR
 	}
 	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", e.GetId(), strings.TrimPrefix(e.GetType().String(), "MARKET_EVENT_TYPE_"), data)
 	return err == nil
+}
+
+// writeReconnect sends the final event of a stream the replica ends as it
+// stops.
+func writeReconnect(w http.ResponseWriter, rc *millwav1.WatchMarketResponse_Reconnect) {
+	data, err := eventJSON.Marshal(rc)
+	if err != nil {
+		data = []byte("{}")
+	}
+	fmt.Fprintf(w, "retry: %d\nid: %s\nevent: reconnect\ndata: %s\n\n", resumeDelay.Milliseconds(), rc.GetAfterEventId(), data)
 }

@@ -102,13 +102,14 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 // metrics, behind the body-size limit. conn must be dialled with
 // DialOptions, which give every route its ?requestId=.
 func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.Handler, error) {
+	installQueryParser()
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, bodyErrors{strictJSON{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitDefaultValues: true},
 			// Unknown fields are refused rather than ignored, so that a
 			// misspelt field is an error and not silently dropped data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}}),
+		}}}),
 		runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(h)]
 			return md, ok
@@ -230,7 +231,7 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 // code of the gRPC code. It differs from the default only in that it keeps
 // the trailers and headers of the gRPC call out of the response.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	st := status.Convert(err)
+	st := requestDetails(status.Convert(err))
 	writeStatus(w, r, runtime.HTTPStatusFromCode(st.Code()), st)
 }
 

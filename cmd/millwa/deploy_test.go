@@ -69,11 +69,22 @@ func TestDeploymentManifests(t *testing.T) {
 		{"database variable", get(c, "env", 0, "name"), "MILLWA_DATABASE_URL"},
 		{"rollout keeps every replica until the new one is ready", get(dep, "spec", "strategy", "rollingUpdate", "maxUnavailable"), 0},
 		{"disruption budget", get(docs["PodDisruptionBudget"], "spec", "minAvailable"), 2},
+		{"metrics port", get(c, "ports", 2, "containerPort"), 9464},
+		{"metrics scraped on the pod port", get(dep, "spec", "template", "metadata", "annotations", "prometheus.io/port"), "9464"},
 	}
 	for _, ck := range checks {
 		if ck.got != ck.want {
 			t.Errorf("%s: %v, want %v", ck.what, ck.got, ck.want)
 		}
+	}
+	var metricsAddr any
+	for i := 0; get(c, "env", i) != nil; i++ {
+		if get(c, "env", i, "name") == "MILLWA_METRICS_ADDR" {
+			metricsAddr = get(c, "env", i, "value")
+		}
+	}
+	if metricsAddr != ":9464" {
+		t.Errorf("MILLWA_METRICS_ADDR %v; want :9464, so that the scraper reaches the pod's metrics port", metricsAddr)
 	}
 	if grace, _ := get(pod, "terminationGracePeriodSeconds").(int); grace <= 20 {
 		t.Errorf("termination grace %ds is not longer than the server's 20s shutdown grace", grace)

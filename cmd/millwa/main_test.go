@@ -92,7 +92,7 @@ func baseEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "MILLWA_GRPC_ADDR=127.0.0.1:0", "MILLWA_HTTP_ADDR=127.0.0.1:0")
+	return append(env, "MILLWA_GRPC_ADDR=127.0.0.1:0", "MILLWA_HTTP_ADDR=127.0.0.1:0", "MILLWA_METRICS_ADDR=127.0.0.1:0")
 }
 
 // start runs millwa in dir with extra environment and waits for the log line

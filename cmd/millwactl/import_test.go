@@ -97,6 +97,7 @@ func startServer(t *testing.T, dbURL string) *testServer {
 	cfg.AdminKey = adminSecret
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.MetricsAddr = ""
 	cfg.DatabaseURL = dbURL
 	cfg.ShutdownGrace = 5 * time.Second
 	logs := &syncBuffer{}

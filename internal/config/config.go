@@ -21,6 +21,17 @@ type Config struct {
 	GRPCAddr string
 	// HTTPAddr is the REST gateway's listen address; ":0" picks a free port.
 	HTTPAddr string
+	// MetricsAddr is where Prometheus metrics are served, at /metrics, on
+	// a listener of their own (plain HTTP) apart from the public ports;
+	// loopback by default. Empty turns the listener off.
+	MetricsAddr string
+	// TLSCertFile and TLSKeyFile, both or neither, are PEM files of the
+	// certificate (with its chain) and private key that the gRPC and HTTP
+	// listeners serve TLS with; neither set, both speak plain text. The
+	// files are read again when they change, so a renewed certificate is
+	// taken without a restart.
+	TLSCertFile string
+	TLSKeyFile  string
 	// PublicURL is the address people reach the REST gateway at, such as
 	// "https://millwa.example": printed labels link to it (a lot's QR code
 	// is PublicURL + "/v1/" + the lot's name). Empty, it is derived from
@@ -95,6 +106,7 @@ func Default() Config {
 	return Config{
 		GRPCAddr:          ":9090",
 		HTTPAddr:          ":8080",
+		MetricsAddr:       DefaultMetricsAddr,
 		DatabaseURL:       "sqlite:millwa.db",
 		ShutdownGrace:     20 * time.Second,
 		DefaultRPCTimeout: 30 * time.Second,
@@ -115,6 +127,11 @@ func Default() Config {
 	}
 }
 
+// DefaultMetricsAddr is where metrics are served unless set otherwise: on
+// loopback, so that only the host (or the pod, whose scraper sets
+// MILLWA_METRICS_ADDR=:9464) reads them.
+const DefaultMetricsAddr = "127.0.0.1:9464"
+
 // Var describes one setting: its flag, its environment variable and its help.
 type Var struct {
 	Flag, Env, Help string
@@ -124,6 +141,9 @@ type Var struct {
 var (
 	grpcAddrVar   = Var{"grpc-addr", "MILLWA_GRPC_ADDR", "gRPC listen address (\":0\" picks a free port)"}
 	httpAddrVar   = Var{"http-addr", "MILLWA_HTTP_ADDR", "REST gateway listen address (\":0\" picks a free port)"}
+	metricsVar    = Var{"metrics-addr", "MILLWA_METRICS_ADDR", "listen address of /metrics (plain HTTP), apart from the public ports; empty for none"}
+	tlsCertVar    = Var{"tls-cert-file", "MILLWA_TLS_CERT_FILE", "PEM certificate (with its chain) for TLS on the gRPC and HTTP listeners; set with tls-key-file, reloaded when it changes"}
+	tlsKeyVar     = Var{"tls-key-file", "MILLWA_TLS_KEY_FILE", "PEM private key of tls-cert-file"}
 	publicURLVar  = Var{"public-url", "MILLWA_PUBLIC_URL", "absolute http(s) URL people reach the REST gateway at, for the links printed on labels; default http://localhost:PORT of http-addr"}
 	databaseVar   = Var{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"}
 	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
@@ -144,7 +164,7 @@ var (
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, publicURLVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, metricsVar, tlsCertVar, tlsKeyVar, publicURLVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -212,6 +232,9 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	}
 	str(&c.GRPCAddr, grpcAddrVar)
 	str(&c.HTTPAddr, httpAddrVar)
+	str(&c.MetricsAddr, metricsVar)
+	str(&c.TLSCertFile, tlsCertVar)
+	str(&c.TLSKeyFile, tlsKeyVar)
 	str(&c.PublicURL, publicURLVar)
 	str(&c.DatabaseURL, databaseVar)
 	dur(&c.ShutdownGrace, graceVar)
@@ -284,6 +307,14 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: want host:port such as :9090: %w", a.name, a.addr, err))
 		}
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port such as 127.0.0.1:9464, or empty for no metrics listener: %w", metricsVar.Env, c.MetricsAddr, err))
+		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, fmt.Errorf("%s and %s: set both (certificate and key) or neither", tlsCertVar.Env, tlsKeyVar.Env))
+	}
 	if c.PublicURL != "" {
 		if err := CheckPublicURL(c.PublicURL); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", publicURLVar.Env, c.PublicURL, err))
@@ -352,12 +383,18 @@ func ParseOrigins(list string) ([]string, error) {
 	return out, nil
 }
 
+// TLS reports whether the listeners serve TLS.
+func (c Config) TLS() bool { return c.TLSCertFile != "" }
+
 // Redacted returns the configuration as key/value pairs safe to log: the
 // database password is replaced.
 func (c Config) Redacted() []any {
 	return []any{
 		"grpc_addr", c.GRPCAddr,
 		"http_addr", c.HTTPAddr,
+		"metrics_addr", c.MetricsAddr,
+		"tls_cert_file", c.TLSCertFile,
+		"tls_key_file", c.TLSKeyFile,
 		"public_url", c.PublicBaseURL(""),
 		"database_url", Redact(c.DatabaseURL),
 		"shutdown_grace", c.ShutdownGrace.String(),
@@ -399,7 +436,7 @@ func CheckPublicURL(u string) error {
 }
 
 // PublicBaseURL is PublicURL without a trailing slash or, when PublicURL is
-// empty, http://HOST:PORT of the HTTP listen address: localhost for an
+// empty, http://HOST:PORT (https with TLS) of the HTTP listen address: localhost for an
 // address that names no host (":8080", "0.0.0.0:8080"), and the port bound,
 // given as boundAddr (the listener's address, "" before it is bound), in
 // place of port 0.
@@ -418,7 +455,11 @@ func (c Config) PublicBaseURL(boundAddr string) string {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	scheme := "http://"
+	if c.TLS() {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // redactEndpoint shows an OTLP endpoint without credentials: its scheme

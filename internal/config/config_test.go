@@ -206,3 +206,38 @@ func TestCORSOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSAndMetricsSettings: the TLS files come both or neither, the
+// metrics listener is on loopback unless set (empty turns it off), and
+// with TLS the derived public URL is https.
+func TestTLSAndMetricsSettings(t *testing.T) {
+	vars := map[string]string{"MILLWA_TLS_CERT_FILE": "/etc/tls/tls.crt", "MILLWA_METRICS_ADDR": ":9464"}
+	c := Default()
+	if c.MetricsAddr != "127.0.0.1:9464" {
+		t.Errorf("default metrics address %q; want loopback 127.0.0.1:9464", c.MetricsAddr)
+	}
+	if err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(vars)); err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != ":9464" {
+		t.Errorf("MILLWA_METRICS_ADDR=:9464 gave %q", c.MetricsAddr)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MILLWA_TLS_KEY_FILE") {
+		t.Errorf("a certificate without a key: Validate = %v; want an error naming MILLWA_TLS_KEY_FILE", err)
+	}
+	c.TLSKeyFile = "/etc/tls/tls.key"
+	if err := c.Validate(); err != nil {
+		t.Errorf("both TLS files: %v", err)
+	}
+	if got := c.PublicBaseURL("127.0.0.1:8443"); got != "https://127.0.0.1:8443" {
+		t.Errorf("PublicBaseURL with TLS = %q; want https", got)
+	}
+	c.MetricsAddr = ""
+	if err := c.Validate(); err != nil {
+		t.Errorf("no metrics listener: %v", err)
+	}
+	c.MetricsAddr = "9464"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MILLWA_METRICS_ADDR") {
+		t.Errorf("MILLWA_METRICS_ADDR=9464: Validate = %v; want an error naming it", err)
+	}
+}

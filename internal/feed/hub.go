@@ -81,6 +81,9 @@ type Hub struct {
 	// joins gets, from the hub, every event after pos.
 	pos  int64
 	subs map[*subscription]struct{}
+	// closing is closed by Close, so that streams still catching up from
+	// the database stop too.
+	closing chan struct{}
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -104,7 +107,7 @@ func NewHub(src HubSource, opts HubOptions) *Hub {
 	if opts.OnRead == nil {
 		opts.OnRead = func() {}
 	}
-	return &Hub{src: src, opts: opts, subs: map[*subscription]struct{}{}}
+	return &Hub{src: src, opts: opts, subs: map[*subscription]struct{}{}, closing: make(chan struct{})}
 }
 
 // delivery is one event handed to a subscriber, with the outbox's head as
@@ -142,6 +145,21 @@ var errBehind = &millwa.Error{Code: millwa.ResourceExhausted, Reason: "STREAM_TO
 var errHubClosed = &millwa.Error{Code: millwa.Unavailable, Reason: "STREAM_CLOSED",
 	Message: "el servidor se está deteniendo: vuelva a conectarse (a otra réplica) con after_event_id igual al id del último evento recibido / " +
 		"the server is shutting down: reconnect (to another replica) with after_event_id set to the id of the last event received"}
+
+// Reconnect is the error that ends every stream of a hub that closes (the
+// replica is stopping): After is the number of the last event the stream
+// sent, from which the client resumes on another replica without loss.
+// It unwraps to an Unavailable error (reason STREAM_CLOSED), which is what
+// the stream's status says once its final message is sent.
+type Reconnect struct {
+	After int64
+}
+
+// Error implements error.
+func (r *Reconnect) Error() string { return errHubClosed.Error() }
+
+// Unwrap returns the Unavailable error the stream ends with.
+func (r *Reconnect) Unwrap() error { return errHubClosed }
 
 // subscribe adds a subscriber, starting the hub on the first one.
 func (h *Hub) subscribe(ctx context.Context, p millwa.Principal, types []millwa.MarketEventType) (*subscription, error) {
@@ -191,9 +209,12 @@ func (h *Hub) Subscribers() int {
 	return len(h.subs)
 }
 
-// Close stops the hub and ends its streams with Unavailable, telling
-// clients to reconnect from their last event. Later streams are refused
-// the same way.
+// Close stops the hub and ends all its streams at once, each with a
+// *Reconnect naming the last event it sent, so that its client resumes on
+// another replica from there: those waiting for events, and those still
+// catching up from the database. Later streams are refused the same way.
+// A server that stops calls it first, before it waits for calls in flight,
+// since a stream never ends by itself.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	if h.closed {
@@ -201,6 +222,7 @@ func (h *Hub) Close() {
 		return
 	}
 	h.closed = true
+	close(h.closing)
 	stop, done := h.stop, h.done
 	h.mu.Unlock()
 	if stop != nil {
@@ -305,6 +327,9 @@ func (h *Hub) read(ctx context.Context) error {
 func (h *Hub) Follow(ctx context.Context, p millwa.Principal, after int64, types []millwa.MarketEventType, send Send) error {
 	for {
 		sub, err := h.subscribe(ctx, p, types)
+		if err == errHubClosed {
+			return &Reconnect{After: after}
+		}
 		if err != nil {
 			return err
 		}
@@ -325,6 +350,11 @@ var errCatchUpAgain = &millwa.Error{Code: millwa.Aborted}
 func (h *Hub) follow(ctx context.Context, sub *subscription, after int64, send Send) (int64, error) {
 	// Catch up from the database to where the hub took over.
 	for after < sub.from {
+		select {
+		case <-h.closing:
+			return after, &Reconnect{After: after}
+		default:
+		}
 		h.opts.OnRead()
 		events, err := h.src.MarketEvents(ctx, sub.p, after, sub.from, sub.types, h.opts.Batch)
 		if err != nil {
@@ -354,6 +384,9 @@ func (h *Hub) follow(ctx context.Context, sub *subscription, after int64, send S
 			return after, ctx.Err()
 		case d, ok := <-sub.ch:
 			if !ok {
+				if sub.err == errHubClosed {
+					return after, &Reconnect{After: after}
+				}
 				if sub.err != errBehind {
 					return after, sub.err
 				}

@@ -292,21 +292,43 @@ func TestHubDropsStuckStream(t *testing.T) {
 	}
 }
 
-// TestHubClose ends the streams, and refuses new ones, with Unavailable.
+// TestHubClose: closing the hub ends every stream at once, one that
+// waits for events and one still catching up from the database alike,
+// each with a *Reconnect naming the last event it sent (an Unavailable
+// error); a stream that follows a closed hub gets one too, naming where
+// it would have started.
 func TestHubClose(t *testing.T) {
 	o := newOutbox()
-	hub := feed.NewHub(o, feed.HubOptions{})
-	_, pr := processor()
-	f := follow(t.Context(), t, hub, pr, 0, nil, nil)
-	for hub.Subscribers() < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	p1, pr := processor()
+	o.add(p1, 3, false)
+	hub := feed.NewHub(o, feed.HubOptions{Batch: 1})
+	live := follow(t.Context(), t, hub, pr, 0, nil, nil)
+	live.waitFor(t, 3)
+	// This one blocks in its first send, while catching up.
+	sending := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	catching := follow(t.Context(), t, hub, pr, 0, nil, func(*millwa.MarketEvent) {
+		once.Do(func() { close(sending) })
+		<-release
+	})
+	<-sending
 	hub.Close()
-	if err := <-f.done; millwa.ErrorCode(err) != millwa.Unavailable {
-		t.Errorf("a stream of a closed hub ended with %v; want Unavailable", err)
+	close(release)
+	for name, tc := range map[string]struct {
+		f         *follower
+		wantAfter int64
+	}{"waiting": {live, 3}, "catching up": {catching, 1}} {
+		err := <-tc.f.done
+		var rc *feed.Reconnect
+		if !errors.As(err, &rc) || rc.After != tc.wantAfter || millwa.ErrorCode(err) != millwa.Unavailable {
+			t.Errorf("the %s stream of a closed hub ended with %#v; want a Reconnect after %d, Unavailable", name, err, tc.wantAfter)
+		}
 	}
-	if err := hub.Follow(t.Context(), pr, 0, nil, nil); millwa.ErrorCode(err) != millwa.Unavailable {
-		t.Errorf("a stream on a closed hub = %v; want Unavailable", err)
+	err := hub.Follow(t.Context(), pr, 2, nil, nil)
+	var rc *feed.Reconnect
+	if !errors.As(err, &rc) || rc.After != 2 || millwa.ErrorCode(err) != millwa.Unavailable {
+		t.Errorf("a stream on a closed hub = %#v; want a Reconnect after 2, Unavailable", err)
 	}
 }
 

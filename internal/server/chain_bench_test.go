@@ -26,6 +26,7 @@ func BenchmarkUnaryChain(b *testing.B) {
 	cfg.AdminKey = "mlw_admin-benchmark-key-0123456789abcdef"
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.MetricsAddr = ""
 	cfg.DatabaseURL = storetest.SQLiteURL(b)
 	cfg.RateLimit, cfg.RateBurst = 1e9, 1e9
 	s, err := New(b.Context(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -49,10 +50,30 @@ func newRequestID(ctx context.Context) string {
 	return id
 }
 
-// withCall returns ctx carrying a new callInfo with the call's request id:
-// one context value serves the request id and the principal alike.
-func withCall(ctx context.Context) context.Context {
-	return context.WithValue(ctx, callInfoKey{}, &callInfo{requestID: newRequestID(ctx)})
+// withCall returns ctx carrying a new callInfo with the call's request id
+// and, for a call of this process's REST gateway, the REST client's
+// address: one context value serves the request id, the client and the
+// principal alike.
+func (s *Server) withCall(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callInfoKey{}, &callInfo{requestID: newRequestID(ctx), client: s.restClient(ctx)})
+}
+
+// restClient is the address of the REST client a call of this process's
+// gateway is made for: the address the gateway saw, which it appends last
+// to x-forwarded-for (entries before it are the client's own claims), for
+// a call bearing the gateway's token; "" for any other call, whose peer
+// address is its client's.
+func (s *Server) restClient(ctx context.Context) string {
+	token := metadata.ValueFromIncomingContext(ctx, auth.GatewayHeader)
+	if s.gatewayToken == "" || len(token) != 1 || subtle.ConstantTimeCompare([]byte(token[0]), []byte(s.gatewayToken)) != 1 {
+		return ""
+	}
+	xff := metadata.ValueFromIncomingContext(ctx, "x-forwarded-for")
+	if len(xff) == 0 {
+		return ""
+	}
+	parts := strings.Split(xff[len(xff)-1], ",")
+	return strings.TrimSpace(parts[len(parts)-1])
 }
 
 func validRequestID(s string) bool {
@@ -91,7 +112,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 	}
 	stream := []grpc.StreamServerInterceptor{
 		func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-			return handler(srv, &contextStream{ServerStream: ss, ctx: withCall(ss.Context())})
+			return handler(srv, &contextStream{ServerStream: ss, ctx: s.withCall(ss.Context())})
 		},
 		s.metrics.StreamServerInterceptor(),
 		logging.StreamServerInterceptor(logger, logOpts...),
@@ -115,7 +136,7 @@ func (s *Server) interceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamSer
 // the deadline policy (see deadlinePolicy), in one interceptor rather than
 // two since every call passes through both.
 func (s *Server) startCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	return s.deadlinePolicy(withCall(ctx), req, info, handler)
+	return s.deadlinePolicy(s.withCall(ctx), req, info, handler)
 }
 
 // serveCall is the inner part of the unary chain, in one interceptor

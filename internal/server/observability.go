@@ -24,6 +24,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
@@ -339,6 +340,8 @@ type callInfoKey struct{}
 // principal is set once the key is checked and read when the call ends.
 type callInfo struct {
 	requestID string
+	// client is the REST client's address for a call of the gateway.
+	client    string
 	principal atomic.Pointer[millwa.Principal]
 }
 
@@ -373,6 +376,9 @@ func appendLogFields(f logging.Fields, ctx context.Context) logging.Fields {
 	info := callInfoFrom(ctx)
 	if info != nil {
 		f = append(f, "request_id", info.requestID)
+		if info.client != "" {
+			f = append(f, "client.address", info.client)
+		}
 	} else {
 		f = append(f, "request_id", "")
 	}
@@ -411,11 +417,21 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 	if !s.log.Enabled(ctx, lvl) {
 		return resp, err
 	}
+	skipped := 0
+	if code == codes.ResourceExhausted {
+		var logged bool
+		if logged, skipped = s.refusals.admit(logClient(ctx), start); !logged {
+			return resp, err
+		}
+	}
 	service, method := splitMethod(info.FullMethod)
 	var buf [20]slog.Attr
 	a := buf[:0]
 	if ci := callInfoFrom(ctx); ci != nil {
 		a = append(a, slog.String("request_id", ci.requestID))
+		if ci.client != "" {
+			a = append(a, slog.String("client.address", ci.client))
+		}
 	} else {
 		a = append(a, slog.String("request_id", ""))
 	}
@@ -448,6 +464,10 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 		a = append(a, slog.String("grpc.error", logErr.Error()))
 	}
 	a = append(a, slog.String("grpc.time_ms", timeMillis(time.Since(start))))
+	if skipped > 0 {
+		// The same client's refusals left out of the log since its last.
+		a = append(a, slog.Int("log.skipped", skipped))
+	}
 	s.log.LogAttrs(ctx, lvl, "finished call", a...)
 	return resp, err
 }

@@ -34,7 +34,7 @@ import (
 // `name{a="1",b="2"}`.
 func scrape(t *testing.T, ts *testServer) map[string]float64 {
 	t.Helper()
-	res := ts.restAs(t, "", "GET", "/metrics", "")
+	res := ts.metrics(t)
 	if res.code != http.StatusOK {
 		t.Fatalf("/metrics: HTTP %d\n%.500s", res.code, res.body)
 	}
@@ -420,6 +420,7 @@ func startServerLogging(t *testing.T, dbURL string) (*testServer, *syncBuffer) {
 	cfg.AdminKey = adminSecret
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.DatabaseURL = dbURL
 	cfg.ShutdownGrace = 5 * time.Second
 	logs := &syncBuffer{}

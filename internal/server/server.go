@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -94,6 +96,9 @@ type Server struct {
 	// codec decodes requests, noting those that do not decode for
 	// checkInput.
 	codec *inputCodec
+	// gatewayToken is the secret by which this process's REST gateway
+	// proves its calls, whose x-forwarded-for is then trusted.
+	gatewayToken string
 	// streams ends open streams whose key is revoked or expires.
 	streams *auth.StreamGuard
 
@@ -102,6 +107,8 @@ type Server struct {
 	// inflight counts unary calls being handled, so that a stop waits for
 	// them but not for long-lived streams.
 	inflight inflight
+	// refusals samples the log lines of calls refused for their rate.
+	refusals logSampler
 	fresh    freshConns
 	http     *http.Server
 	gwConn   *grpc.ClientConn
@@ -109,7 +116,15 @@ type Server struct {
 	gwStreams *gateway.StreamPool
 	grpcLis   net.Listener
 	httpLis   net.Listener
-	stopOnce  sync.Once
+	// metricsHTTP serves /metrics on metricsLis, apart from the public
+	// ports; both nil when MetricsAddr is empty.
+	metricsHTTP *http.Server
+	metricsLis  net.Listener
+	// certs is the TLS certificate of both listeners; nil without TLS.
+	certs *certFiles
+	// stopping is set when a stop begins: readiness answers no from then.
+	stopping atomic.Bool
+	stopOnce sync.Once
 }
 
 // Option changes how New builds a Server.
@@ -208,6 +223,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
+	s.gatewayToken = gatewayToken
 	var keys auth.KeyStore = s.store
 	if o.keys != nil {
 		keys = o.keys(keys)
@@ -238,9 +254,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		tracingOpts = append(tracingOpts, grpc.StatsHandler(s.tracing.serverHandler()))
 	}
 
+	serverCreds := insecure.NewCredentials()
+	clientCreds := insecure.NewCredentials()
+	if cfg.TLS() {
+		if s.certs, err = loadCertFiles(cfg.TLSCertFile, cfg.TLSKeyFile, log); err != nil {
+			return nil, err
+		}
+		serverCreds = credentials.NewTLS(s.certs.serverConfig())
+		clientCreds = credentials.NewTLS(s.certs.gatewayConfig())
+	}
+
 	s.codec = newInputCodec()
 	unary, stream := s.interceptors()
 	s.grpc = grpc.NewServer(append(tracingOpts,
+		grpc.Creds(serverCreds),
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -299,7 +326,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 
 	dialOpts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(clientCreds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 	}
 	dialOpts = append(dialOpts, gateway.DialOptions()...)
@@ -316,9 +343,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return grpc.NewClient(dialTarget(s.grpcLis.Addr()), dialOpts...)
 	}, gatewayStreamsPerConn)
 	handler, err := gateway.NewHandler(ctx, s.gwConn, gateway.Options{
-		Ready:    s.ready,
+		Ready:    s.readyToServe,
 		Metadata: metadata.Pairs(auth.GatewayHeader, gatewayToken),
-		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		Streams:  s.gwStreams,
 		// Checked by config.Validate.
 		CORSOrigins: s.cfg.Origins(),
@@ -338,7 +364,34 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		ConnState:         s.fresh.track,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if s.certs != nil {
+		s.http.TLSConfig = s.certs.serverConfig()
+	}
+	if err := s.listenMetrics(reg); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// listenMetrics binds the metrics listener, when one is configured.
+func (s *Server) listenMetrics(reg *prometheus.Registry) error {
+	if s.cfg.MetricsAddr == "" {
+		return nil
+	}
+	lis, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listening for metrics on %s: %w", s.cfg.MetricsAddr, err)
+	}
+	s.metricsLis = lis
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.metricsHTTP = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return nil
 }
 
 // randomToken returns 32 random bytes in hex.
@@ -373,6 +426,29 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
 // HTTPAddr is the address the HTTP listener is bound to.
 func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// MetricsAddr is the address the metrics listener is bound to, or "" when
+// there is none.
+func (s *Server) MetricsAddr() string {
+	if s.metricsLis == nil {
+		return ""
+	}
+	return s.metricsLis.Addr().String()
+}
+
+// errStopping is what readiness says once a stop has begun.
+var errStopping = errors.New("the server is stopping")
+
+// readyToServe is the HTTP readiness check (/healthz): the database
+// answers and no stop has begun, so that load balancers stop sending
+// requests here as soon as the stop begins, as the gRPC health service
+// says NOT_SERVING then.
+func (s *Server) readyToServe(ctx context.Context) error {
+	if s.stopping.Load() {
+		return errStopping
+	}
+	return s.ready(ctx)
+}
 
 // ready reports whether the database answers.
 func (s *Server) ready(ctx context.Context) error {
@@ -410,90 +486,6 @@ func (s *Server) watchHealth(ctx context.Context) {
 	}
 }
 
-// Run serves until ctx is cancelled or a listener fails, then stops
-// gracefully: the health service turns NOT_SERVING, new connections are
-// refused and in-flight calls get up to the configured grace period.
-func (s *Server) Run(ctx context.Context) error {
-	s.log.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "database", s.store.Dialect())
-	errc := make(chan error, 2)
-	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
-	go func() {
-		if err := s.http.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
-		}
-	}()
-	healthCtx, stopHealth := context.WithCancel(context.Background())
-	// The background work of a replica, stopped before the listeners.
-	var background sync.WaitGroup
-	background.Go(func() { s.watchHealth(healthCtx) })
-	background.Go(func() { s.housekeeping.Run(healthCtx) })
-	background.Go(func() { every(healthCtx, auth.StreamCheckInterval, s.streams.Check) })
-	background.Go(func() { every(healthCtx, s.cfg.AuditCheckpointInterval, s.signCheckpoint) })
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		s.log.Info("stopping: draining in-flight requests", "grace", s.cfg.ShutdownGrace.String())
-	case serveErr = <-errc:
-		s.log.Error("listener failed: stopping", "err", serveErr)
-	}
-	stopHealth()
-	background.Wait()
-	stopErr := s.shutdown()
-	return errors.Join(serveErr, stopErr)
-}
-
-// shutdown drains HTTP and gRPC within the grace period, then closes the
-// gateway's connection and the database. Unary calls are drained; once
-// none is left, long-lived streams (subscriptions, which clients resume
-// elsewhere) are cut rather than waited for. It returns an error only when
-// the grace period ran out with unary calls still in flight.
-func (s *Server) shutdown() error {
-	s.health.Shutdown()
-	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
-	defer cancel()
-	var errs []error
-	s.fresh.closeAll()
-	if err := s.http.Shutdown(grace); err != nil {
-		errs = append(errs, fmt.Errorf("draining HTTP: %w", err))
-	}
-	stopped := make(chan struct{})
-	go func() { s.grpc.GracefulStop(); close(stopped) }()
-	poll := time.NewTicker(20 * time.Millisecond)
-	defer poll.Stop()
-drain:
-	for {
-		select {
-		case <-stopped:
-			break drain
-		case <-poll.C:
-			if s.inflight.unary.Load() != 0 {
-				continue
-			}
-			// Only streams are left. A call's end is counted when its
-			// status is queued, not yet written: let the transport flush
-			// it before the streams are cut.
-			select {
-			case <-stopped:
-			case <-time.After(streamCutDelay):
-				s.grpc.Stop()
-				<-stopped
-			}
-			break drain
-		case <-grace.Done():
-			n := s.inflight.unary.Load()
-			s.grpc.Stop()
-			<-stopped
-			if n > 0 {
-				errs = append(errs, fmt.Errorf("grace period of %v over: cut %d calls in flight", s.cfg.ShutdownGrace, n))
-			}
-			break drain
-		}
-	}
-	s.close()
-	return errors.Join(errs...)
-}
-
 // close releases what New acquired; it is safe on a half-built Server.
 func (s *Server) close() {
 	s.stopOnce.Do(func() {
@@ -508,6 +500,9 @@ func (s *Server) close() {
 		}
 		if s.httpLis != nil {
 			_ = s.httpLis.Close()
+		}
+		if s.metricsLis != nil {
+			_ = s.metricsLis.Close()
 		}
 		// After both sides have stopped, so that the spans of the last
 		// calls are exported too.

@@ -158,7 +158,7 @@ func TestRESTAnswersWhileThousandsFollowTheMarket(t *testing.T) {
 // watchStreamsGauge reads millwa_market_watch_streams from /metrics.
 func watchStreamsGauge(t *testing.T, ts *testServer) int {
 	t.Helper()
-	res := ts.rest(t, http.MethodGet, "/metrics", "")
+	res := ts.metrics(t)
 	for _, line := range strings.Split(string(res.body), "\n") {
 		if v, ok := strings.CutPrefix(line, "millwa_market_watch_streams "); ok {
 			f, err := strconv.ParseFloat(v, 64)

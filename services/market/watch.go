@@ -1,6 +1,7 @@
 package market
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -60,12 +61,28 @@ func (s *Server) WatchMarket(req *millwav1.WatchMarketRequest, stream millwav1.M
 	}
 	s.observer.WatchStarted()
 	defer s.observer.WatchEnded()
-	return s.hub.Follow(ctx, p, after, types, func(e *millwa.MarketEvent, head int64) error {
+	err = s.hub.Follow(ctx, p, after, types, func(e *millwa.MarketEvent, head int64) error {
 		// Observed as it is handed to the stream, so that a client holding
 		// the event can count on the figure being there.
 		s.observer.EventSent(head-e.Seq, time.Since(e.Time))
 		return stream.SendMsg(s.responses.response(e, p))
 	})
+	var rc *feed.Reconnect
+	if errors.As(err, &rc) {
+		// The replica is stopping: the final message says where to resume.
+		_ = stream.SendMsg(reconnectResponse(rc))
+	}
+	return err
+}
+
+// reconnectResponse is the final message of a stream the replica ends as
+// it stops.
+func reconnectResponse(rc *feed.Reconnect) *millwav1.WatchMarketResponse {
+	return &millwav1.WatchMarketResponse{Reconnect: &millwav1.WatchMarketResponse_Reconnect{
+		AfterEventId: strconv.FormatInt(rc.After, 10),
+		Message: "el servidor se está deteniendo: vuelva a conectarse con after_event_id igual a este / " +
+			"the server is stopping: reconnect with after_event_id set to this one",
+	}}
 }
 
 // responseCacheSize is how many recent events keep their responses.

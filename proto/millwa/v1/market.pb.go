@@ -3622,11 +3622,19 @@ func (x *WatchMarketRequest) GetEventTypes() []MarketEventType {
 	return nil
 }
 
-// WatchMarketResponse is one message of the WatchMarket stream.
+// WatchMarketResponse is one message of the WatchMarket stream: an event,
+// or, last of all, the server's request to reconnect elsewhere. Exactly one
+// of event and reconnect is set.
 type WatchMarketResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event.
-	Event         *MarketEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Event *MarketEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Set only on the stream's final message, sent when the replica stops
+	// (SIGTERM during a rolling update): the stream ends right after it with
+	// UNAVAILABLE, and the client reconnects at once, through the load
+	// balancer, to another replica with after_event_id set to the
+	// reconnect's after_event_id, losing nothing. Output only.
+	Reconnect     *WatchMarketResponse_Reconnect `protobuf:"bytes,2,opt,name=reconnect,proto3" json:"reconnect,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3666,6 +3674,70 @@ func (x *WatchMarketResponse) GetEvent() *MarketEvent {
 		return x.Event
 	}
 	return nil
+}
+
+func (x *WatchMarketResponse) GetReconnect() *WatchMarketResponse_Reconnect {
+	if x != nil {
+		return x.Reconnect
+	}
+	return nil
+}
+
+// Reconnect tells a client where to resume the stream on another replica.
+type WatchMarketResponse_Reconnect struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the last event this stream sent, to pass as after_event_id;
+	// empty when it sent none (then resume with the after_event_id of the
+	// call, or empty). Output only.
+	AfterEventId string `protobuf:"bytes,1,opt,name=after_event_id,json=afterEventId,proto3" json:"after_event_id,omitempty"`
+	// Why the stream ends, for logs, in Spanish then English. Output only.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchMarketResponse_Reconnect) Reset() {
+	*x = WatchMarketResponse_Reconnect{}
+	mi := &file_millwa_v1_market_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchMarketResponse_Reconnect) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchMarketResponse_Reconnect) ProtoMessage() {}
+
+func (x *WatchMarketResponse_Reconnect) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchMarketResponse_Reconnect.ProtoReflect.Descriptor instead.
+func (*WatchMarketResponse_Reconnect) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{40, 0}
+}
+
+func (x *WatchMarketResponse_Reconnect) GetAfterEventId() string {
+	if x != nil {
+		return x.AfterEventId
+	}
+	return ""
+}
+
+func (x *WatchMarketResponse_Reconnect) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
 }
 
 var File_millwa_v1_market_proto protoreflect.FileDescriptor
@@ -3942,9 +4014,13 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x12WatchMarketRequest\x12$\n" +
 	"\x0eafter_event_id\x18\x01 \x01(\tR\fafterEventId\x12;\n" +
 	"\vevent_types\x18\x02 \x03(\x0e2\x1a.millwa.v1.MarketEventTypeR\n" +
-	"eventTypes\"C\n" +
+	"eventTypes\"\xd8\x01\n" +
 	"\x13WatchMarketResponse\x12,\n" +
-	"\x05event\x18\x01 \x01(\v2\x16.millwa.v1.MarketEventR\x05event*\xeb\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x16.millwa.v1.MarketEventR\x05event\x12F\n" +
+	"\treconnect\x18\x02 \x01(\v2(.millwa.v1.WatchMarketResponse.ReconnectR\treconnect\x1aK\n" +
+	"\tReconnect\x12$\n" +
+	"\x0eafter_event_id\x18\x01 \x01(\tR\fafterEventId\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*\xeb\x01\n" +
 	"\x12PurchaseOrderState\x12$\n" +
 	" PURCHASE_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19PURCHASE_ORDER_STATE_OPEN\x10\x01\x12)\n" +
@@ -4009,157 +4085,159 @@ func file_millwa_v1_market_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_millwa_v1_market_proto_goTypes = []any{
-	(PurchaseOrderState)(0),             // 0: millwa.v1.PurchaseOrderState
-	(TradeState)(0),                     // 1: millwa.v1.TradeState
-	(ClearingMode)(0),                   // 2: millwa.v1.ClearingMode
-	(MarketEventType)(0),                // 3: millwa.v1.MarketEventType
-	(*Processor)(nil),                   // 4: millwa.v1.Processor
-	(*PurchaseOrder)(nil),               // 5: millwa.v1.PurchaseOrder
-	(*Payout)(nil),                      // 6: millwa.v1.Payout
-	(*Trade)(nil),                       // 7: millwa.v1.Trade
-	(*ClearingSummary)(nil),             // 8: millwa.v1.ClearingSummary
-	(*MarketStatsCell)(nil),             // 9: millwa.v1.MarketStatsCell
-	(*MarketEvent)(nil),                 // 10: millwa.v1.MarketEvent
-	(*CreateProcessorRequest)(nil),      // 11: millwa.v1.CreateProcessorRequest
-	(*CreateProcessorResponse)(nil),     // 12: millwa.v1.CreateProcessorResponse
-	(*GetProcessorRequest)(nil),         // 13: millwa.v1.GetProcessorRequest
-	(*GetProcessorResponse)(nil),        // 14: millwa.v1.GetProcessorResponse
-	(*ListProcessorsRequest)(nil),       // 15: millwa.v1.ListProcessorsRequest
-	(*ListProcessorsResponse)(nil),      // 16: millwa.v1.ListProcessorsResponse
-	(*CreatePurchaseOrderRequest)(nil),  // 17: millwa.v1.CreatePurchaseOrderRequest
-	(*CreatePurchaseOrderResponse)(nil), // 18: millwa.v1.CreatePurchaseOrderResponse
-	(*GetPurchaseOrderRequest)(nil),     // 19: millwa.v1.GetPurchaseOrderRequest
-	(*GetPurchaseOrderResponse)(nil),    // 20: millwa.v1.GetPurchaseOrderResponse
-	(*ListPurchaseOrdersRequest)(nil),   // 21: millwa.v1.ListPurchaseOrdersRequest
-	(*ListPurchaseOrdersResponse)(nil),  // 22: millwa.v1.ListPurchaseOrdersResponse
-	(*CancelPurchaseOrderRequest)(nil),  // 23: millwa.v1.CancelPurchaseOrderRequest
-	(*CancelPurchaseOrderResponse)(nil), // 24: millwa.v1.CancelPurchaseOrderResponse
-	(*UpdatePurchaseOrderRequest)(nil),  // 25: millwa.v1.UpdatePurchaseOrderRequest
-	(*UpdatePurchaseOrderResponse)(nil), // 26: millwa.v1.UpdatePurchaseOrderResponse
-	(*RunClearingRequest)(nil),          // 27: millwa.v1.RunClearingRequest
-	(*RunClearingResponse)(nil),         // 28: millwa.v1.RunClearingResponse
-	(*ListTradesRequest)(nil),           // 29: millwa.v1.ListTradesRequest
-	(*ListTradesResponse)(nil),          // 30: millwa.v1.ListTradesResponse
-	(*GetTradeRequest)(nil),             // 31: millwa.v1.GetTradeRequest
-	(*GetTradeResponse)(nil),            // 32: millwa.v1.GetTradeResponse
-	(*ConfirmTradeRequest)(nil),         // 33: millwa.v1.ConfirmTradeRequest
-	(*ConfirmTradeResponse)(nil),        // 34: millwa.v1.ConfirmTradeResponse
-	(*RecordDeliveryRequest)(nil),       // 35: millwa.v1.RecordDeliveryRequest
-	(*RecordDeliveryResponse)(nil),      // 36: millwa.v1.RecordDeliveryResponse
-	(*RecordPaymentRequest)(nil),        // 37: millwa.v1.RecordPaymentRequest
-	(*RecordPaymentResponse)(nil),       // 38: millwa.v1.RecordPaymentResponse
-	(*DeclineTradeRequest)(nil),         // 39: millwa.v1.DeclineTradeRequest
-	(*DeclineTradeResponse)(nil),        // 40: millwa.v1.DeclineTradeResponse
-	(*GetMarketStatsRequest)(nil),       // 41: millwa.v1.GetMarketStatsRequest
-	(*GetMarketStatsResponse)(nil),      // 42: millwa.v1.GetMarketStatsResponse
-	(*WatchMarketRequest)(nil),          // 43: millwa.v1.WatchMarketRequest
-	(*WatchMarketResponse)(nil),         // 44: millwa.v1.WatchMarketResponse
-	(*Contact)(nil),                     // 45: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),       // 46: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 47: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),       // 48: google.protobuf.FieldMask
-	(*LocalizedText)(nil),               // 49: millwa.v1.LocalizedText
+	(PurchaseOrderState)(0),               // 0: millwa.v1.PurchaseOrderState
+	(TradeState)(0),                       // 1: millwa.v1.TradeState
+	(ClearingMode)(0),                     // 2: millwa.v1.ClearingMode
+	(MarketEventType)(0),                  // 3: millwa.v1.MarketEventType
+	(*Processor)(nil),                     // 4: millwa.v1.Processor
+	(*PurchaseOrder)(nil),                 // 5: millwa.v1.PurchaseOrder
+	(*Payout)(nil),                        // 6: millwa.v1.Payout
+	(*Trade)(nil),                         // 7: millwa.v1.Trade
+	(*ClearingSummary)(nil),               // 8: millwa.v1.ClearingSummary
+	(*MarketStatsCell)(nil),               // 9: millwa.v1.MarketStatsCell
+	(*MarketEvent)(nil),                   // 10: millwa.v1.MarketEvent
+	(*CreateProcessorRequest)(nil),        // 11: millwa.v1.CreateProcessorRequest
+	(*CreateProcessorResponse)(nil),       // 12: millwa.v1.CreateProcessorResponse
+	(*GetProcessorRequest)(nil),           // 13: millwa.v1.GetProcessorRequest
+	(*GetProcessorResponse)(nil),          // 14: millwa.v1.GetProcessorResponse
+	(*ListProcessorsRequest)(nil),         // 15: millwa.v1.ListProcessorsRequest
+	(*ListProcessorsResponse)(nil),        // 16: millwa.v1.ListProcessorsResponse
+	(*CreatePurchaseOrderRequest)(nil),    // 17: millwa.v1.CreatePurchaseOrderRequest
+	(*CreatePurchaseOrderResponse)(nil),   // 18: millwa.v1.CreatePurchaseOrderResponse
+	(*GetPurchaseOrderRequest)(nil),       // 19: millwa.v1.GetPurchaseOrderRequest
+	(*GetPurchaseOrderResponse)(nil),      // 20: millwa.v1.GetPurchaseOrderResponse
+	(*ListPurchaseOrdersRequest)(nil),     // 21: millwa.v1.ListPurchaseOrdersRequest
+	(*ListPurchaseOrdersResponse)(nil),    // 22: millwa.v1.ListPurchaseOrdersResponse
+	(*CancelPurchaseOrderRequest)(nil),    // 23: millwa.v1.CancelPurchaseOrderRequest
+	(*CancelPurchaseOrderResponse)(nil),   // 24: millwa.v1.CancelPurchaseOrderResponse
+	(*UpdatePurchaseOrderRequest)(nil),    // 25: millwa.v1.UpdatePurchaseOrderRequest
+	(*UpdatePurchaseOrderResponse)(nil),   // 26: millwa.v1.UpdatePurchaseOrderResponse
+	(*RunClearingRequest)(nil),            // 27: millwa.v1.RunClearingRequest
+	(*RunClearingResponse)(nil),           // 28: millwa.v1.RunClearingResponse
+	(*ListTradesRequest)(nil),             // 29: millwa.v1.ListTradesRequest
+	(*ListTradesResponse)(nil),            // 30: millwa.v1.ListTradesResponse
+	(*GetTradeRequest)(nil),               // 31: millwa.v1.GetTradeRequest
+	(*GetTradeResponse)(nil),              // 32: millwa.v1.GetTradeResponse
+	(*ConfirmTradeRequest)(nil),           // 33: millwa.v1.ConfirmTradeRequest
+	(*ConfirmTradeResponse)(nil),          // 34: millwa.v1.ConfirmTradeResponse
+	(*RecordDeliveryRequest)(nil),         // 35: millwa.v1.RecordDeliveryRequest
+	(*RecordDeliveryResponse)(nil),        // 36: millwa.v1.RecordDeliveryResponse
+	(*RecordPaymentRequest)(nil),          // 37: millwa.v1.RecordPaymentRequest
+	(*RecordPaymentResponse)(nil),         // 38: millwa.v1.RecordPaymentResponse
+	(*DeclineTradeRequest)(nil),           // 39: millwa.v1.DeclineTradeRequest
+	(*DeclineTradeResponse)(nil),          // 40: millwa.v1.DeclineTradeResponse
+	(*GetMarketStatsRequest)(nil),         // 41: millwa.v1.GetMarketStatsRequest
+	(*GetMarketStatsResponse)(nil),        // 42: millwa.v1.GetMarketStatsResponse
+	(*WatchMarketRequest)(nil),            // 43: millwa.v1.WatchMarketRequest
+	(*WatchMarketResponse)(nil),           // 44: millwa.v1.WatchMarketResponse
+	(*WatchMarketResponse_Reconnect)(nil), // 45: millwa.v1.WatchMarketResponse.Reconnect
+	(*Contact)(nil),                       // 46: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 48: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),         // 49: google.protobuf.FieldMask
+	(*LocalizedText)(nil),                 // 50: millwa.v1.LocalizedText
 }
 var file_millwa_v1_market_proto_depIdxs = []int32{
-	45, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
-	46, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
-	46, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
-	46, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
+	46, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
+	47, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
+	47, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
+	47, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: millwa.v1.PurchaseOrder.state:type_name -> millwa.v1.PurchaseOrderState
-	46, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	46, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	47, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	47, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 7: millwa.v1.Trade.state:type_name -> millwa.v1.TradeState
-	46, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
-	46, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
-	46, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
-	46, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
-	46, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
-	46, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
-	46, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
+	47, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
+	47, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
+	47, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
+	47, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
+	47, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
+	47, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
+	47, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
 	6,  // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
-	46, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
-	46, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
-	46, // 18: millwa.v1.Trade.decline_time:type_name -> google.protobuf.Timestamp
+	47, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
+	47, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
+	47, // 18: millwa.v1.Trade.decline_time:type_name -> google.protobuf.Timestamp
 	2,  // 19: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
-	46, // 20: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
-	47, // 21: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
-	46, // 22: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
+	47, // 20: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
+	48, // 21: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
+	47, // 22: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
 	3,  // 23: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
-	46, // 24: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
+	47, // 24: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
 	7,  // 25: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
 	5,  // 26: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	4,  // 27: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
 	4,  // 28: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
-	48, // 29: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
+	49, // 29: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
 	4,  // 30: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
-	48, // 31: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	49, // 31: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
 	4,  // 32: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
 	5,  // 33: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	5,  // 34: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	48, // 35: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
+	49, // 35: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
 	5,  // 36: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	48, // 37: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	49, // 37: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
 	5,  // 38: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
 	5,  // 39: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	5,  // 40: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	48, // 41: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	49, // 41: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 42: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	2,  // 43: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
 	8,  // 44: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
-	48, // 45: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
+	49, // 45: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
 	7,  // 46: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
-	48, // 47: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
+	49, // 47: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
 	7,  // 48: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
 	7,  // 49: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	46, // 50: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	47, // 50: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
 	7,  // 51: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
 	7,  // 52: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
 	7,  // 53: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
 	9,  // 54: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	49, // 55: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	50, // 55: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
 	3,  // 56: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
 	10, // 57: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	11, // 58: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	13, // 59: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	15, // 60: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	17, // 61: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	19, // 62: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	21, // 63: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	23, // 64: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	25, // 65: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
-	27, // 66: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	29, // 67: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	31, // 68: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	33, // 69: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	35, // 70: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	37, // 71: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	39, // 72: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
-	41, // 73: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	43, // 74: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	12, // 75: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	14, // 76: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	16, // 77: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	18, // 78: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	20, // 79: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	22, // 80: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	24, // 81: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	26, // 82: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
-	28, // 83: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	30, // 84: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	32, // 85: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	34, // 86: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	36, // 87: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	38, // 88: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	40, // 89: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
-	42, // 90: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	44, // 91: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	75, // [75:92] is the sub-list for method output_type
-	58, // [58:75] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	45, // 58: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
+	11, // 59: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	13, // 60: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	15, // 61: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	17, // 62: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	19, // 63: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	21, // 64: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	23, // 65: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	25, // 66: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	27, // 67: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	29, // 68: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	31, // 69: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	33, // 70: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	35, // 71: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	37, // 72: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	39, // 73: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
+	41, // 74: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	43, // 75: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	12, // 76: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	14, // 77: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	16, // 78: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	18, // 79: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	20, // 80: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	22, // 81: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	24, // 82: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	26, // 83: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	28, // 84: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	30, // 85: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	32, // 86: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	34, // 87: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	36, // 88: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	38, // 89: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	40, // 90: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
+	42, // 91: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	44, // 92: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	76, // [76:93] is the sub-list for method output_type
+	59, // [59:76] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }
@@ -4179,7 +4257,7 @@ func file_millwa_v1_market_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_market_proto_rawDesc), len(file_millwa_v1_market_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

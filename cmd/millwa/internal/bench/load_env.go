@@ -140,6 +140,7 @@ type loadEnv struct {
 	health           healthpb.HealthClient
 	httpClient       *http.Client
 	httpBase         string
+	metricsBase      string
 	grpcAddr         string
 	secret           string
 
@@ -211,6 +212,7 @@ func newLoadEnv(ctx context.Context, opt loadOptions, progress io.Writer) (_ *lo
 	env.reg = millwav1.NewRegistryServiceClient(env.conn)
 	env.health = healthpb.NewHealthClient(env.healthConn)
 	env.httpBase = "http://" + srv.HTTPAddr()
+	env.metricsBase = "http://" + srv.MetricsAddr()
 	env.grpcAddr = srv.GRPCAddr()
 	env.httpClient = &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: slices.Max(opt.concurrency) + 1,

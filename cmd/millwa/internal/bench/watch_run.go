@@ -338,7 +338,7 @@ func (env *loadEnv) placeOrder(ctx context.Context, lots int) error {
 // outboxReads reads millwa_market_watch_outbox_reads_total from the
 // server's /metrics.
 func (env *loadEnv) outboxReads(ctx context.Context) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.httpBase+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.metricsBase+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}

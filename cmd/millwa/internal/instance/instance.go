@@ -46,7 +46,7 @@ type Server struct {
 // The server outlives ctx's cancellation until Stop, so that a caller can
 // still finish its work after an interrupt.
 func Start(ctx context.Context, cfg config.Config) (*Server, error) {
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.MetricsAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), server.WithSecretOutput(io.Discard))
 	if err != nil {
 		return nil, err
@@ -62,6 +62,9 @@ func (s *Server) GRPCAddr() string { return s.srv.GRPCAddr() }
 
 // HTTPAddr is the address the REST gateway listens on.
 func (s *Server) HTTPAddr() string { return s.srv.HTTPAddr() }
+
+// MetricsAddr is the address /metrics is served on.
+func (s *Server) MetricsAddr() string { return s.srv.MetricsAddr() }
 
 // Stop shuts the server down gracefully and returns what its run
 // returned.
