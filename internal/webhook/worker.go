@@ -45,7 +45,7 @@ const (
 
 // Encode turns an event into the JSON of the API's MarketEvent, as p may
 // see it: the "event" member of every body.
-type Encode func(e *millwa.MarketEvent, p millwa.Principal) (json.RawMessage, error)
+type Encode func(e *millwa.MarketEvent, p millwa.Principal) ([]byte, error)
 
 // Options tune a Worker; a zero field takes its default.
 type Options struct {
@@ -359,7 +359,7 @@ func Body(e *millwa.MarketEvent, p millwa.Principal, encode Encode) ([]byte, err
 		Type  string          `json:"type"`
 		Time  string          `json:"time"`
 		Event json.RawMessage `json:"event"`
-	}{strconv.FormatInt(e.Seq, 10), "MARKET_EVENT_TYPE_" + string(e.Type), e.Time.UTC().Format(time.RFC3339Nano), event})
+	}{strconv.FormatInt(e.Seq, 10), "MARKET_EVENT_TYPE_" + string(e.Type), e.Time.UTC().Format(time.RFC3339Nano), json.RawMessage(event)})
 }
 
 // Principal is who an organisation's webhook receives events as: the
