@@ -135,9 +135,17 @@ func (qs queries) GetWebhook(ctx context.Context, org, id string) (Webhook, erro
 // ListWebhooks returns at most limit webhooks of org with ids after
 // after ("" for the first page), in id order (the order of creation).
 func (qs queries) ListWebhooks(ctx context.Context, org, after string, limit int) ([]Webhook, error) {
+	query, args := `SELECT `+webhookColumns+` FROM webhooks WHERE organisation = ?`, []any{org}
+	if after != "" {
+		key, ok := canonicalID(after)
+		if !ok {
+			return nil, millwa.Errorf(millwa.Internal, "webhook page token holds %q, not an id", after)
+		}
+		query += ` AND id > ?`
+		args = append(args, key)
+	}
 	var rows []webhookRow
-	err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(`SELECT `+webhookColumns+` FROM webhooks
-		WHERE organisation = ? AND id > ? ORDER BY id LIMIT ?`), org, after, limit)
+	err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query+` ORDER BY id LIMIT ?`), append(args, limit)...)
 	if err != nil {
 		return nil, dbError(err, "listing webhooks")
 	}
