@@ -372,13 +372,22 @@ func TestWebhookRequests(t *testing.T) {
 		// Another organisation sees nothing of it, nor may it add any.
 		pc := millwav1.NewMarketServiceClient(ts.dial(t, procKey))
 		for what, call := range map[string]func() error{
-			"get":  func() error { _, err := pc.GetWebhook(t.Context(), &millwav1.GetWebhookRequest{Name: name}); return err },
-			"list": func() error { _, err := pc.ListWebhooks(t.Context(), &millwav1.ListWebhooksRequest{Parent: f.assoc.GetName()}); return err },
+			"get": func() error {
+				_, err := pc.GetWebhook(t.Context(), &millwav1.GetWebhookRequest{Name: name})
+				return err
+			},
+			"list": func() error {
+				_, err := pc.ListWebhooks(t.Context(), &millwav1.ListWebhooksRequest{Parent: f.assoc.GetName()})
+				return err
+			},
 			"deliveries": func() error {
 				_, err := pc.ListWebhookDeliveries(t.Context(), &millwav1.ListWebhookDeliveriesRequest{Parent: name})
 				return err
 			},
-			"delete": func() error { _, err := pc.DeleteWebhook(t.Context(), &millwav1.DeleteWebhookRequest{Name: name}); return err },
+			"delete": func() error {
+				_, err := pc.DeleteWebhook(t.Context(), &millwav1.DeleteWebhookRequest{Name: name})
+				return err
+			},
 			"replay": func() error {
 				_, err := pc.ReplayWebhook(t.Context(), &millwav1.ReplayWebhookRequest{Name: name, AfterEventId: "0"})
 				return err
