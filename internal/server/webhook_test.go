@@ -135,6 +135,15 @@ func createWebhook(t *testing.T, ts *testServer, secret, parent, url string, typ
 	return resp
 }
 
+// webhookURL is an endpoint on a loopback port where nothing listens:
+// deliveries to it fail at once, without leaving the machine.
+const webhookURL = "http://127.0.0.1:9/millwa"
+
+// newWebhook is a valid webhook to create, posting to webhookURL.
+func newWebhook() *millwav1.Webhook {
+	return &millwav1.Webhook{DisplayName: "ERP de la planta", Url: webhookURL}
+}
+
 // body is a delivery's JSON body.
 type body struct {
 	ID    string          `json:"id"`
