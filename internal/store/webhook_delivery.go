@@ -70,15 +70,15 @@ func (qs queries) ListWebhookDeliveries(ctx context.Context, id string, before i
 	return out, nil
 }
 
-// DueWebhooks returns the enabled webhooks whose next attempt is due at t
-// and whose lease is free or held by holder, at most limit of them, and
-// the earliest next attempt of the enabled webhooks not yet due (zero when
-// there is none).
-func (s *Store) DueWebhooks(ctx context.Context, holder string, t time.Time, limit int) ([]Webhook, time.Time, error) {
+// DueWebhooks returns the enabled webhooks behind head (the outbox's)
+// whose next attempt is due at t and whose lease is free or held by
+// holder, at most limit of them, and the earliest next attempt of the
+// enabled webhooks not yet due (zero when there is none).
+func (s *Store) DueWebhooks(ctx context.Context, holder string, t time.Time, head int64, limit int) ([]Webhook, time.Time, error) {
 	var rows []webhookRow
 	err := sqlx.SelectContext(ctx, s.w, &rows, s.w.Rebind(`SELECT `+webhookColumns+` FROM webhooks
-		WHERE state = ? AND next_attempt_time <= ? AND (lease_holder = ? OR lease_expire_time < ?)
-		ORDER BY next_attempt_time LIMIT ?`), WebhookEnabled, dbTime{t}, holder, dbTime{t}, limit)
+		WHERE state = ? AND cursor_seq < ? AND next_attempt_time <= ? AND (lease_holder = ? OR lease_expire_time < ?)
+		ORDER BY next_attempt_time LIMIT ?`), WebhookEnabled, head, dbTime{t}, holder, dbTime{t}, limit)
 	if err != nil {
 		return nil, time.Time{}, dbError(err, "reading the webhooks due")
 	}

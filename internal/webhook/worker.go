@@ -165,14 +165,14 @@ func (w *Worker) round(ctx context.Context, wg *sync.WaitGroup) (time.Time, erro
 	if err != nil {
 		return time.Time{}, err
 	}
-	hooks, next, err := w.st.DueWebhooks(ctx, w.holder, time.Now(), dueLimit)
+	hooks, next, err := w.st.DueWebhooks(ctx, w.holder, time.Now(), cur.Head, dueLimit)
 	if err != nil {
 		return time.Time{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, h := range hooks {
-		if h.Cursor >= cur.Head || w.running[h.ID] {
+		if w.running[h.ID] {
 			continue
 		}
 		w.running[h.ID] = true
