@@ -4,42 +4,39 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/millwa/millwa/internal/millwa"
 )
 
 // maxURLLen bounds an endpoint URL.
 const maxURLLen = 2000
 
-// CheckURL returns what is wrong with an endpoint URL, "" when nothing is:
-// it must be absolute https (http only to a loopback address, for
+// CheckURL records in vs, under field, what is wrong with an endpoint
+// URL: it must be absolute https (http only to a loopback address, for
 // development and tests), with a host, without user information or a
 // fragment, and at most 2000 characters.
-func CheckURL(raw string) string {
+func CheckURL(vs *millwa.Violations, field, raw string) {
 	switch {
 	case raw == "":
-		return "is required"
+		vs.Add(field, "is required: the https URL where events are posted")
+		return
 	case len(raw) > maxURLLen:
-		return "must be at most 2000 characters"
+		vs.Add(field, "must be at most %d characters, got %d", maxURLLen, len(raw))
+		return
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "must be an absolute URL such as https://erp.example.pe/millwa/events"
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		vs.Add(field, "must be an absolute URL such as https://erp.example.pe/millwa/events")
+	case u.User != nil:
+		vs.Add(field, "must not carry credentials: remove them; the signature authenticates Millwa to the endpoint")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		vs.Add(field, "must not have a fragment: remove the part from #")
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		vs.Add(field, "must use https (http is accepted only to a loopback address)")
+	case u.Scheme != "https" && u.Scheme != "http":
+		vs.Add(field, "must use https, got the scheme %q", u.Scheme)
 	}
-	if u.User != nil {
-		return "must not carry credentials: the signature authenticates the server to the endpoint"
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return "must not have a fragment"
-	}
-	switch u.Scheme {
-	case "https":
-		return ""
-	case "http":
-		if loopback(u.Hostname()) {
-			return ""
-		}
-		return "must use https (http is accepted only to a loopback address)"
-	}
-	return "must use https"
 }
 
 func loopback(host string) bool {

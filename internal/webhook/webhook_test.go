@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/millwa/millwa/internal/millwa"
 )
 
 // TestSignatureKnownAnswer checks Sign against a signature computed with
@@ -59,8 +61,10 @@ func TestCheckURL(t *testing.T) {
 		{"erp.example.pe/hook", false},
 		{"", false},
 	} {
-		if got := CheckURL(tt.url) == ""; got != tt.ok {
-			t.Errorf("CheckURL(%q) = %q, want ok %v", tt.url, CheckURL(tt.url), tt.ok)
+		var vs millwa.Violations
+		CheckURL(&vs, "url", tt.url)
+		if got := len(vs) == 0; got != tt.ok {
+			t.Errorf("CheckURL(%q): %v, want ok %v", tt.url, vs, tt.ok)
 		}
 	}
 }

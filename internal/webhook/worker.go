@@ -229,18 +229,8 @@ func (w *Worker) serve(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		for i := range events {
-			if time.Until(leased) < lease/2 {
-				t := time.Now()
-				if _, ok, err := w.st.LeaseWebhook(ctx, id, w.holder, t, t.Add(lease)); err != nil || !ok {
-					return err
-				}
-				leased = t.Add(lease)
-			}
-			delivered, err := w.attempt(ctx, &h, p, &events[i])
-			if err != nil || !delivered {
-				return err
-			}
+		if more, err := w.send(ctx, &h, p, events, &leased); err != nil || !more {
+			return err
 		}
 		if len(events) == batch {
 			continue
@@ -254,6 +244,25 @@ func (w *Worker) serve(ctx context.Context, id string) error {
 		}
 		return w.st.PurgeWebhookDeliveries(ctx, id, time.Now().Add(-store.WebhookDeliveryRetention))
 	}
+}
+
+// send posts events to h in order, renewing the lease until leased as it
+// goes; it reports whether every event was delivered.
+func (w *Worker) send(ctx context.Context, h *store.Webhook, p millwa.Principal, events []millwa.MarketEvent, leased *time.Time) (bool, error) {
+	for i := range events {
+		if time.Until(*leased) < lease/2 {
+			t := time.Now()
+			if _, ok, err := w.st.LeaseWebhook(ctx, h.ID, w.holder, t, t.Add(lease)); err != nil || !ok {
+				return false, err
+			}
+			*leased = t.Add(lease)
+		}
+		delivered, err := w.attempt(ctx, h, p, &events[i])
+		if err != nil || !delivered {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // attempt posts e to h once and records the outcome: delivered, the cursor

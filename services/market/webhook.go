@@ -213,8 +213,9 @@ func (s *Server) replayStart(ctx context.Context, req *millwav1.ReplayWebhookReq
 		vs.Add("after_event_id", "names no event yet (the last is %d)", cur.Head)
 		return 0, vs.Err()
 	case after < cur.PurgedThrough && after != 0:
-		return 0, &millwa.Error{Code: millwa.FailedPrecondition, Reason: "EVENTS_PURGED",
-			Message: "the events after " + req.GetAfterEventId() + " are no longer kept: replay after " + strconv.FormatInt(cur.PurgedThrough, 10) + " or later"}
+		e := millwa.Errorf(millwa.FailedPrecondition, "the events after %s are no longer kept: replay after %d or later", req.GetAfterEventId(), cur.PurgedThrough)
+		e.Reason = "EVENTS_PURGED"
+		return 0, e
 	}
 	return max(after, cur.PurgedThrough), nil
 }

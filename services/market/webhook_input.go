@@ -79,9 +79,7 @@ func webhookFromProto(vs *millwa.Violations, org string, in *millwav1.Webhook) s
 	if n := utf8.RuneCountInString(w.DisplayName); n < 1 || n > 100 {
 		vs.Add("webhook.display_name", "must have 1 to 100 characters, got %d", n)
 	}
-	if problem := webhook.CheckURL(w.URL); problem != "" {
-		vs.Add("webhook.url", "%s", problem)
-	}
+	webhook.CheckURL(vs, "webhook.url", w.URL)
 	if len(in.GetEventTypes()) > maxWebhookEventTypes {
 		vs.Add("webhook.event_types", "must have at most %d types; leave it empty for every type", maxWebhookEventTypes)
 		return w
