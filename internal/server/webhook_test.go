@@ -229,12 +229,19 @@ func TestWebhookDeliversInOrderThroughFailures(t *testing.T) {
 			t.Error("a delivery ten minutes old verifies")
 		}
 
-		// The deliveries list the attempts, newest event first.
-		ds, err := millwav1.NewMarketServiceClient(ts.dial(t, f.secret)).ListWebhookDeliveries(t.Context(),
-			&millwav1.ListWebhookDeliveriesRequest{Parent: hook.GetWebhook().GetName()})
-		if err != nil {
-			t.Fatalf("ListWebhookDeliveries: %v", err)
-		}
+		// The deliveries list the attempts, newest event first, once the
+		// worker has recorded the last answer.
+		var ds *millwav1.ListWebhookDeliveriesResponse
+		waitFor(t, "both deliveries recorded", func() bool {
+			var err error
+			ds, err = millwav1.NewMarketServiceClient(ts.dial(t, f.secret)).ListWebhookDeliveries(t.Context(),
+				&millwav1.ListWebhookDeliveriesRequest{Parent: hook.GetWebhook().GetName()})
+			if err != nil {
+				t.Fatalf("ListWebhookDeliveries: %v", err)
+			}
+			return len(ds.GetDeliveries()) == 2 &&
+				ds.GetDeliveries()[0].GetState() == millwav1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_DELIVERED
+		})
 		if len(ds.GetDeliveries()) != 2 || ds.GetDeliveries()[1].GetEventId() != ids[0] {
 			t.Fatalf("deliveries %v, want the two events", ds.GetDeliveries())
 		}
@@ -257,9 +264,15 @@ func TestWebhookDeliversInOrderThroughFailures(t *testing.T) {
 		if n := otherRecv.count(answerOK); n != 0 {
 			t.Errorf("another processor's webhook got %d posts", n)
 		}
-		w, err := millwav1.NewMarketServiceClient(ts.dial(t, otherKey)).ListWebhooks(t.Context(), &millwav1.ListWebhooksRequest{Parent: other.GetName()})
-		if err != nil || len(w.GetWebhooks()) != 1 || w.GetWebhooks()[0].GetLastEventId() == "0" {
-			t.Errorf("other processor's webhooks %v %v: want its cursor moved past the events it may not see", w, err)
+		waitFor(t, "the other processor's cursor past the events it may not see", func() bool {
+			w, err := millwav1.NewMarketServiceClient(ts.dial(t, otherKey)).ListWebhooks(t.Context(), &millwav1.ListWebhooksRequest{Parent: other.GetName()})
+			if err != nil || len(w.GetWebhooks()) != 1 {
+				t.Fatalf("other processor's webhooks %v %v", w, err)
+			}
+			return w.GetWebhooks()[0].GetLastEventId() == ids[1]
+		})
+		if n := otherRecv.count(answerOK); n != 0 {
+			t.Errorf("another processor's webhook got %d posts", n)
 		}
 	})
 }
