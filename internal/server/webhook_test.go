@@ -447,3 +447,51 @@ func TestWebhookRequests(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookContinuesAfterRestart checks that delivery state lives in
+// the database: a server stops while its endpoint is down, and the server
+// started after it delivers what was left, then what follows, in order and
+// once each.
+func TestWebhookContinuesAfterRestart(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		first := startServerWith(t, dbURL, func(*config.Config) {}, fastWebhooks(time.Hour))
+		f := first.lotFixture(t, "210101")
+		proc, procKey := first.createProcessor(t, "040101")
+		recv := newReceiver(t, answer500)
+		hook := createWebhook(t, first, f.secret, f.assoc.GetName(), recv.URL)
+		restDo(t, first, f.secret, "POST", "/v1/"+f.assoc.GetName()+"/lots", f.lotOf("BABY", 20_000, 2000), &millwav1.Lot{})
+		o := newOrder()
+		o.QuantityGrams = 20_000
+		restDo(t, first, procKey, "POST", "/v1/"+proc.GetName()+"/purchaseOrders", o, &millwav1.PurchaseOrder{})
+		waitFor(t, "failed posts", func() bool { return recv.count(answer500) >= 2 })
+		if err := first.stop(); err != nil {
+			t.Fatalf("stopping the first server: %v", err)
+		}
+
+		recv.set(answerOK)
+		second := startServerWith(t, dbURL, func(*config.Config) {}, fastWebhooks(time.Hour))
+		waitFor(t, "the event left undelivered", func() bool { return len(recv.delivered()) >= 1 })
+		trades, err := millwav1.NewMarketServiceClient(second.dial(t, f.secret)).ListTrades(t.Context(), &millwav1.ListTradesRequest{})
+		if err != nil || len(trades.GetTrades()) != 1 {
+			t.Fatalf("ListTrades: %v %v", trades, err)
+		}
+		restDo(t, second, f.secret, "POST", "/v1/"+trades.GetTrades()[0].GetName()+":confirm", &millwav1.ConfirmTradeRequest{}, &millwav1.ConfirmTradeResponse{})
+		waitFor(t, "the next event", func() bool { return len(recv.delivered()) >= 2 })
+		var types []string
+		for _, p := range recv.delivered() {
+			if err := webhook.Verify(hook.GetSecret(), p.header, p.body, time.Now()); err != nil {
+				t.Errorf("delivery %s: %v", p.header.Get("webhook-id"), err)
+			}
+			var b body
+			if err := json.Unmarshal(p.body, &b); err != nil {
+				t.Fatal(err)
+			}
+			types = append(types, b.Type)
+		}
+		if want := []string{"MARKET_EVENT_TYPE_TRADE_MATCHED", "MARKET_EVENT_TYPE_TRADE_CONFIRMED"}; !slices.Equal(types, want) {
+			t.Errorf("delivered %v, want %v", types, want)
+		}
+	})
+}
