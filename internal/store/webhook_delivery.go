@@ -75,15 +75,17 @@ func (qs queries) ListWebhookDeliveries(ctx context.Context, id string, before i
 // holder, at most limit of them, and the earliest next attempt of the
 // enabled webhooks not yet due (zero when there is none).
 func (s *Store) DueWebhooks(ctx context.Context, holder string, t time.Time, head int64, limit int) ([]Webhook, time.Time, error) {
+	// Read where the outbox's head was read, off the writer on SQLite: a
+	// stale answer only starts or skips a round, and the lease decides.
 	var rows []webhookRow
-	err := sqlx.SelectContext(ctx, s.w, &rows, s.w.Rebind(`SELECT `+webhookColumns+` FROM webhooks
+	err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(`SELECT `+webhookColumns+` FROM webhooks
 		WHERE state = ? AND cursor_seq < ? AND next_attempt_time <= ? AND (lease_holder = ? OR lease_expire_time < ?)
 		ORDER BY next_attempt_time LIMIT ?`), WebhookEnabled, head, dbTime{t}, holder, dbTime{t}, limit)
 	if err != nil {
 		return nil, time.Time{}, dbError(err, "reading the webhooks due")
 	}
 	var next dbNullTime
-	err = sqlx.GetContext(ctx, s.w, &next, s.w.Rebind(`SELECT MIN(next_attempt_time) FROM webhooks WHERE state = ? AND next_attempt_time > ?`),
+	err = sqlx.GetContext(ctx, s.r, &next, s.r.Rebind(`SELECT MIN(next_attempt_time) FROM webhooks WHERE state = ? AND next_attempt_time > ?`),
 		WebhookEnabled, dbTime{t})
 	if err != nil {
 		return nil, time.Time{}, dbError(err, "reading the next webhook attempt")
