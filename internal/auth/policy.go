@@ -97,6 +97,14 @@ var Policy = map[string]Access{
 	"/millwa.v1.MarketService/DeclineTrade":        ownAssoc,
 	"/millwa.v1.MarketService/GetMarketStats":      public,
 	"/millwa.v1.MarketService/WatchMarket":         traders,
+	// Webhooks are an organisation's own: the service answers NotFound for
+	// another organisation's.
+	"/millwa.v1.MarketService/CreateWebhook":         traders,
+	"/millwa.v1.MarketService/GetWebhook":            traders,
+	"/millwa.v1.MarketService/ListWebhooks":          traders,
+	"/millwa.v1.MarketService/DeleteWebhook":         traders,
+	"/millwa.v1.MarketService/ReplayWebhook":         traders,
+	"/millwa.v1.MarketService/ListWebhookDeliveries": traders,
 
 	"/millwa.v1.AuditService/CreateAgency":         admin,
 	"/millwa.v1.AuditService/GetAgency":            agencyRead,

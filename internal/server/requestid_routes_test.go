@@ -77,6 +77,8 @@ type routeCall struct {
 	body         proto.Message
 	// patch marks the Update RPCs (AIP-134), sent as PATCH.
 	patch bool
+	// del marks the Delete RPCs, sent as DELETE without a body.
+	del bool
 	// secretOnce marks CreateApiKey, whose retry answers
 	// SECRET_SHOWN_ONCE rather than show the secret again.
 	secretOnce bool
@@ -117,7 +119,8 @@ func changeCounts(t *testing.T, ts *testServer) map[string]int {
 	db, _ := ts.rawDB(t) // afresh, so that events sequenced since are counted
 	out := map[string]int{}
 	for _, table := range []string{"audit_events", "idempotency_records", "market_events", "api_keys", "agencies",
-		"check_gradings", "sampling_plans", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts"} {
+		"check_gradings", "sampling_plans", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts",
+		"webhooks"} {
 		var n int
 		if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -307,6 +310,16 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 				return routeCall{secret: procKey, path: "/v1/" + newPlacedOrder(10_000).GetName(), patch: true,
 					body: &millwav1.PurchaseOrder{BidPricePerKg: 1000}}
 			},
+			"millwa.v1.MarketService.CreateWebhook": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + puno.assoc.GetName() + "/webhooks", body: newWebhook()}
+			},
+			"millwa.v1.MarketService.DeleteWebhook": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + createWebhook(t, ts, puno.secret, puno.assoc.GetName(), webhookURL).GetWebhook().GetName(), del: true}
+			},
+			"millwa.v1.MarketService.ReplayWebhook": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + createWebhook(t, ts, puno.secret, puno.assoc.GetName(), webhookURL).GetWebhook().GetName() + ":replay",
+					body: &millwav1.ReplayWebhookRequest{AfterEventId: "0"}}
+			},
 			"millwa.v1.MarketService.CreateProcessor": func() routeCall {
 				return routeCall{secret: adminSecret, path: "/v1/processors", body: newProcessor(int(fixtureN.Add(1)), "040101")}
 			},
@@ -346,12 +359,12 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 		routes := stateChangingRoutes(t)
 		var walked []string
 		for _, r := range routes {
-			if r.Post == "" && r.Patch == "" {
-				t.Fatalf("%s: the test knows POST and PATCH routes only; teach it %+v", r.Selector, r)
+			if r.Post == "" && r.Patch == "" && r.Delete == "" {
+				t.Fatalf("%s: the test knows POST, PATCH and DELETE routes only; teach it %+v", r.Selector, r)
 			}
 			prepare, ok := cases[r.Selector]
 			if !ok {
-				t.Errorf("%s (%s%s) changes state but the test has no call for it: add one", r.Selector, r.Post, r.Patch)
+				t.Errorf("%s (%s%s%s) changes state but the test has no call for it: add one", r.Selector, r.Post, r.Patch, r.Delete)
 				continue
 			}
 			walked = append(walked, r.Selector)
@@ -361,8 +374,11 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			body := jsonBody(t, call.body)
 
 			method := http.MethodPost
-			if call.patch {
+			switch {
+			case call.patch:
 				method = http.MethodPatch
+			case call.del:
+				method, body = http.MethodDelete, ""
 			}
 			before := changeCounts(t, ts)
 			first := ts.restWithHeaders(t, call.secret, method, path, body)

@@ -43,6 +43,7 @@ import (
 	"github.com/millwa/millwa/internal/grading"
 	"github.com/millwa/millwa/internal/millwa"
 	"github.com/millwa/millwa/internal/store"
+	"github.com/millwa/millwa/internal/webhook"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 	"github.com/millwa/millwa/services/audit"
 	gradingsvc "github.com/millwa/millwa/services/grading"
@@ -89,6 +90,8 @@ type Server struct {
 	housekeeping *allocation.Scheduler
 	// audit serves AuditService and signs the audit checkpoints.
 	audit *audit.Server
+	// webhooks delivers market events to the organisations' endpoints.
+	webhooks *webhook.Worker
 	// tracing is nil unless spans are exported.
 	tracing *tracing
 	// admit authenticates a call and charges it to its rate bucket.
@@ -136,6 +139,7 @@ type options struct {
 	secrets     io.Writer
 	spans       sdktrace.SpanExporter
 	keys        func(auth.KeyStore) auth.KeyStore
+	webhooks    webhook.Options
 }
 
 // WithGRPCService registers more services on the gRPC server, beside
@@ -161,6 +165,12 @@ func WithSecretOutput(w io.Writer) Option {
 // exporter. The server shuts exp down when it stops.
 func WithSpanExporter(exp sdktrace.SpanExporter) Option {
 	return func(o *options) { o.spans = exp }
+}
+
+// WithWebhookOptions tunes the webhook worker (its backoff schedule,
+// retry window and timeout), for tests that cannot wait for real minutes.
+func WithWebhookOptions(opts webhook.Options) Option {
+	return func(o *options) { o.webhooks = opts }
 }
 
 // WithKeyStore has authentication read keys through wrap(the store), for
@@ -300,6 +310,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	s.events = feed.NewHub(s.store, feed.HubOptions{OnRead: s.market.OutboxRead})
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
 		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams), market.WithHub(s.events)))
+	if o.webhooks.Log == nil {
+		o.webhooks.Log = log
+	}
+	s.webhooks = webhook.New(s.store, market.EncodeWebhookEvent, o.webhooks)
 	signingKey, err := auditSigningKey(ctx, cfg, s.store)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var background sync.WaitGroup
 	background.Go(func() { s.watchHealth(healthCtx) })
 	background.Go(func() { s.housekeeping.Run(healthCtx) })
+	background.Go(func() { s.webhooks.Run(healthCtx) })
 	background.Go(func() { every(healthCtx, auth.StreamCheckInterval, s.streams.Check) })
 	background.Go(func() { every(healthCtx, s.cfg.AuditCheckpointInterval, s.signCheckpoint) })
 

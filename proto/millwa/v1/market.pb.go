@@ -311,6 +311,117 @@ func (MarketEventType) EnumDescriptor() ([]byte, []int) {
 	return file_millwa_v1_market_proto_rawDescGZIP(), []int{3}
 }
 
+// WebhookState is whether a webhook receives events.
+type WebhookState int32
+
+const (
+	// Never used.
+	WebhookState_WEBHOOK_STATE_UNSPECIFIED WebhookState = 0
+	// Events are delivered.
+	WebhookState_WEBHOOK_STATE_ENABLED WebhookState = 1
+	// Delivery failed for longer than the retry window (a day); nothing is
+	// sent until ReplayWebhook enables it again.
+	WebhookState_WEBHOOK_STATE_DISABLED WebhookState = 2
+)
+
+// Enum value maps for WebhookState.
+var (
+	WebhookState_name = map[int32]string{
+		0: "WEBHOOK_STATE_UNSPECIFIED",
+		1: "WEBHOOK_STATE_ENABLED",
+		2: "WEBHOOK_STATE_DISABLED",
+	}
+	WebhookState_value = map[string]int32{
+		"WEBHOOK_STATE_UNSPECIFIED": 0,
+		"WEBHOOK_STATE_ENABLED":     1,
+		"WEBHOOK_STATE_DISABLED":    2,
+	}
+)
+
+func (x WebhookState) Enum() *WebhookState {
+	p := new(WebhookState)
+	*p = x
+	return p
+}
+
+func (x WebhookState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WebhookState) Descriptor() protoreflect.EnumDescriptor {
+	return file_millwa_v1_market_proto_enumTypes[4].Descriptor()
+}
+
+func (WebhookState) Type() protoreflect.EnumType {
+	return &file_millwa_v1_market_proto_enumTypes[4]
+}
+
+func (x WebhookState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WebhookState.Descriptor instead.
+func (WebhookState) EnumDescriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{4}
+}
+
+// WebhookDeliveryState is where one event's delivery to one webhook is.
+type WebhookDeliveryState int32
+
+const (
+	// Never used.
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_UNSPECIFIED WebhookDeliveryState = 0
+	// Failed so far; tried again at next_attempt_time.
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_RETRYING WebhookDeliveryState = 1
+	// The endpoint answered 2xx.
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_DELIVERED WebhookDeliveryState = 2
+	// Given up: the webhook was disabled.
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED WebhookDeliveryState = 3
+)
+
+// Enum value maps for WebhookDeliveryState.
+var (
+	WebhookDeliveryState_name = map[int32]string{
+		0: "WEBHOOK_DELIVERY_STATE_UNSPECIFIED",
+		1: "WEBHOOK_DELIVERY_STATE_RETRYING",
+		2: "WEBHOOK_DELIVERY_STATE_DELIVERED",
+		3: "WEBHOOK_DELIVERY_STATE_FAILED",
+	}
+	WebhookDeliveryState_value = map[string]int32{
+		"WEBHOOK_DELIVERY_STATE_UNSPECIFIED": 0,
+		"WEBHOOK_DELIVERY_STATE_RETRYING":    1,
+		"WEBHOOK_DELIVERY_STATE_DELIVERED":   2,
+		"WEBHOOK_DELIVERY_STATE_FAILED":      3,
+	}
+)
+
+func (x WebhookDeliveryState) Enum() *WebhookDeliveryState {
+	p := new(WebhookDeliveryState)
+	*p = x
+	return p
+}
+
+func (x WebhookDeliveryState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WebhookDeliveryState) Descriptor() protoreflect.EnumDescriptor {
+	return file_millwa_v1_market_proto_enumTypes[5].Descriptor()
+}
+
+func (WebhookDeliveryState) Type() protoreflect.EnumType {
+	return &file_millwa_v1_market_proto_enumTypes[5]
+}
+
+func (x WebhookDeliveryState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WebhookDeliveryState.Descriptor instead.
+func (WebhookDeliveryState) EnumDescriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{5}
+}
+
 // Processor is a company that buys and processes alpaca fibre (most of them
 // in Arequipa).
 type Processor struct {
@@ -3683,6 +3794,931 @@ func (x *WatchMarketResponse) GetReconnect() *WatchMarketResponse_Reconnect {
 	return nil
 }
 
+// Webhook is an HTTPS endpoint that receives an organisation's market
+// events. Each event is one POST of a JSON body {"id", "type", "time",
+// "event"} (event: the MarketEvent as WatchMarket sends it) with the
+// headers webhook-id, webhook-timestamp (Unix seconds) and
+// webhook-signature ("v1," + base64 of HMAC-SHA256 over id "." timestamp
+// "." body, keyed by the secret's bytes after "whsec_", as the Standard
+// Webhooks scheme signs). A 2xx answer within 10 s delivers it; anything
+// else is retried with exponential backoff, and the events after it wait.
+type Webhook struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "processors/{processor}/webhooks/{webhook}" or
+	// "associations/{association}/webhooks/{webhook}". Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Name shown to people, 1 to 100 characters.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Where events are posted: an https URL without user information, at
+	// most 2000 characters (http only to a loopback address, for
+	// development).
+	Url string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	// Only these event types; empty for every event the organisation may
+	// see.
+	EventTypes []MarketEventType `protobuf:"varint,4,rep,packed,name=event_types,json=eventTypes,proto3,enum=millwa.v1.MarketEventType" json:"event_types,omitempty"`
+	// Whether events are delivered. Output only.
+	State WebhookState `protobuf:"varint,5,opt,name=state,proto3,enum=millwa.v1.WebhookState" json:"state,omitempty"`
+	// Id of the last event delivered (or skipped as not subscribed).
+	// Output only.
+	LastEventId string `protobuf:"bytes,6,opt,name=last_event_id,json=lastEventId,proto3" json:"last_event_id,omitempty"`
+	// Why the webhook was disabled, empty while enabled. Output only.
+	DisabledReason string `protobuf:"bytes,7,opt,name=disabled_reason,json=disabledReason,proto3" json:"disabled_reason,omitempty"`
+	// When the webhook was created. Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the webhook last changed. Output only.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Opaque version of the webhook. Output only.
+	Etag          string `protobuf:"bytes,10,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Webhook) Reset() {
+	*x = Webhook{}
+	mi := &file_millwa_v1_market_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Webhook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Webhook) ProtoMessage() {}
+
+func (x *Webhook) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Webhook.ProtoReflect.Descriptor instead.
+func (*Webhook) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *Webhook) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Webhook) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Webhook) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Webhook) GetEventTypes() []MarketEventType {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *Webhook) GetState() WebhookState {
+	if x != nil {
+		return x.State
+	}
+	return WebhookState_WEBHOOK_STATE_UNSPECIFIED
+}
+
+func (x *Webhook) GetLastEventId() string {
+	if x != nil {
+		return x.LastEventId
+	}
+	return ""
+}
+
+func (x *Webhook) GetDisabledReason() string {
+	if x != nil {
+		return x.DisabledReason
+	}
+	return ""
+}
+
+func (x *Webhook) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Webhook) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Webhook) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// CreateWebhookRequest is the request of CreateWebhook.
+type CreateWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The organisation: "processors/{processor}" or
+	// "associations/{association}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The webhook: display_name and url are required.
+	Webhook *Webhook `protobuf:"bytes,2,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	// Optional client-chosen id, 1 to 64 printable ASCII characters, that
+	// makes a retry safe (see MarketService).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWebhookRequest) Reset() {
+	*x = CreateWebhookRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookRequest) ProtoMessage() {}
+
+func (x *CreateWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookRequest.ProtoReflect.Descriptor instead.
+func (*CreateWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CreateWebhookRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateWebhookRequest) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+func (x *CreateWebhookRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateWebhookResponse is the response of CreateWebhook.
+type CreateWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook created.
+	Webhook *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	// The signing secret, "whsec_" and base64 of 32 random bytes: shown
+	// only here, keep it.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWebhookResponse) Reset() {
+	*x = CreateWebhookResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookResponse) ProtoMessage() {}
+
+func (x *CreateWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookResponse.ProtoReflect.Descriptor instead.
+func (*CreateWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *CreateWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+func (x *CreateWebhookResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// GetWebhookRequest is the request of GetWebhook.
+type GetWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the webhook.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWebhookRequest) Reset() {
+	*x = GetWebhookRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWebhookRequest) ProtoMessage() {}
+
+func (x *GetWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWebhookRequest.ProtoReflect.Descriptor instead.
+func (*GetWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetWebhookRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetWebhookResponse is the response of GetWebhook.
+type GetWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook.
+	Webhook       *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWebhookResponse) Reset() {
+	*x = GetWebhookResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWebhookResponse) ProtoMessage() {}
+
+func (x *GetWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWebhookResponse.ProtoReflect.Descriptor instead.
+func (*GetWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GetWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+// ListWebhooksRequest is the request of ListWebhooks.
+type ListWebhooksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The organisation: "processors/{processor}" or
+	// "associations/{association}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Maximum number of webhooks, 1 to 500; default 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token of the page to return, from a previous response.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksRequest) Reset() {
+	*x = ListWebhooksRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksRequest) ProtoMessage() {}
+
+func (x *ListWebhooksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksRequest.ProtoReflect.Descriptor instead.
+func (*ListWebhooksRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ListWebhooksRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListWebhooksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListWebhooksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListWebhooksResponse is the response of ListWebhooks.
+type ListWebhooksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhooks, oldest first.
+	Webhooks []*Webhook `protobuf:"bytes,1,rep,name=webhooks,proto3" json:"webhooks,omitempty"`
+	// Token of the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksResponse) Reset() {
+	*x = ListWebhooksResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksResponse) ProtoMessage() {}
+
+func (x *ListWebhooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksResponse.ProtoReflect.Descriptor instead.
+func (*ListWebhooksResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ListWebhooksResponse) GetWebhooks() []*Webhook {
+	if x != nil {
+		return x.Webhooks
+	}
+	return nil
+}
+
+func (x *ListWebhooksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// DeleteWebhookRequest is the request of DeleteWebhook.
+type DeleteWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the webhook.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id that makes a retry safe.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Optional etag of the webhook as last read; if it changed since:
+	// ABORTED.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWebhookRequest) Reset() {
+	*x = DeleteWebhookRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWebhookRequest) ProtoMessage() {}
+
+func (x *DeleteWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWebhookRequest.ProtoReflect.Descriptor instead.
+func (*DeleteWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *DeleteWebhookRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteWebhookRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *DeleteWebhookRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// DeleteWebhookResponse is the response of DeleteWebhook.
+type DeleteWebhookResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWebhookResponse) Reset() {
+	*x = DeleteWebhookResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWebhookResponse) ProtoMessage() {}
+
+func (x *DeleteWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWebhookResponse.ProtoReflect.Descriptor instead.
+func (*DeleteWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{49}
+}
+
+// ReplayWebhookRequest is the request of ReplayWebhook. Exactly one of
+// after_event_id and start_time is set.
+type ReplayWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the webhook.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id that makes a retry safe.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Send again every event after this one ("0": every event kept).
+	AfterEventId string `protobuf:"bytes,3,opt,name=after_event_id,json=afterEventId,proto3" json:"after_event_id,omitempty"`
+	// Send again every event recorded at or after this time.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayWebhookRequest) Reset() {
+	*x = ReplayWebhookRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayWebhookRequest) ProtoMessage() {}
+
+func (x *ReplayWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayWebhookRequest.ProtoReflect.Descriptor instead.
+func (*ReplayWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ReplayWebhookRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReplayWebhookRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReplayWebhookRequest) GetAfterEventId() string {
+	if x != nil {
+		return x.AfterEventId
+	}
+	return ""
+}
+
+func (x *ReplayWebhookRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+// ReplayWebhookResponse is the response of ReplayWebhook.
+type ReplayWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhook, enabled, with its cursor moved back.
+	Webhook       *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayWebhookResponse) Reset() {
+	*x = ReplayWebhookResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayWebhookResponse) ProtoMessage() {}
+
+func (x *ReplayWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayWebhookResponse.ProtoReflect.Descriptor instead.
+func (*ReplayWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ReplayWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+// WebhookDelivery is one event's delivery to a webhook and its attempts.
+type WebhookDelivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the event (MarketEvent.id, the webhook-id header).
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Type of the event.
+	EventType MarketEventType `protobuf:"varint,2,opt,name=event_type,json=eventType,proto3,enum=millwa.v1.MarketEventType" json:"event_type,omitempty"`
+	// Where the delivery is.
+	State WebhookDeliveryState `protobuf:"varint,3,opt,name=state,proto3,enum=millwa.v1.WebhookDeliveryState" json:"state,omitempty"`
+	// How many times the event was posted.
+	AttemptCount int32 `protobuf:"varint,4,opt,name=attempt_count,json=attemptCount,proto3" json:"attempt_count,omitempty"`
+	// HTTP status of the last attempt; 0 when none came (timeout, refused
+	// connection).
+	LastStatusCode int32 `protobuf:"varint,5,opt,name=last_status_code,json=lastStatusCode,proto3" json:"last_status_code,omitempty"`
+	// Why the last attempt failed; empty when it succeeded.
+	LastError string `protobuf:"bytes,6,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// When the last attempt was made.
+	LastAttemptTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=last_attempt_time,json=lastAttemptTime,proto3" json:"last_attempt_time,omitempty"`
+	// When the next attempt is due, for RETRYING deliveries.
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *WebhookDelivery) Reset() {
+	*x = WebhookDelivery{}
+	mi := &file_millwa_v1_market_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookDelivery) ProtoMessage() {}
+
+func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookDelivery.ProtoReflect.Descriptor instead.
+func (*WebhookDelivery) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *WebhookDelivery) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetEventType() MarketEventType {
+	if x != nil {
+		return x.EventType
+	}
+	return MarketEventType_MARKET_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *WebhookDelivery) GetState() WebhookDeliveryState {
+	if x != nil {
+		return x.State
+	}
+	return WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_UNSPECIFIED
+}
+
+func (x *WebhookDelivery) GetAttemptCount() int32 {
+	if x != nil {
+		return x.AttemptCount
+	}
+	return 0
+}
+
+func (x *WebhookDelivery) GetLastStatusCode() int32 {
+	if x != nil {
+		return x.LastStatusCode
+	}
+	return 0
+}
+
+func (x *WebhookDelivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetLastAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastAttemptTime
+	}
+	return nil
+}
+
+func (x *WebhookDelivery) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
+}
+
+// ListWebhookDeliveriesRequest is the request of ListWebhookDeliveries.
+type ListWebhookDeliveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the webhook.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Maximum number of deliveries, 1 to 500; default 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token of the page to return, from a previous response.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhookDeliveriesRequest) Reset() {
+	*x = ListWebhookDeliveriesRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhookDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhookDeliveriesRequest) ProtoMessage() {}
+
+func (x *ListWebhookDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhookDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*ListWebhookDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListWebhookDeliveriesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListWebhookDeliveriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListWebhookDeliveriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListWebhookDeliveriesResponse is the response of ListWebhookDeliveries.
+type ListWebhookDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The deliveries, newest event first (kept 7 days, and at most the
+	// last 1000 per webhook).
+	Deliveries []*WebhookDelivery `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// Token of the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhookDeliveriesResponse) Reset() {
+	*x = ListWebhookDeliveriesResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhookDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhookDeliveriesResponse) ProtoMessage() {}
+
+func (x *ListWebhookDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhookDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*ListWebhookDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ListWebhookDeliveriesResponse) GetDeliveries() []*WebhookDelivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *ListWebhookDeliveriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // Reconnect tells a client where to resume the stream on another replica.
 type WatchMarketResponse_Reconnect struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3698,7 +4734,7 @@ type WatchMarketResponse_Reconnect struct {
 
 func (x *WatchMarketResponse_Reconnect) Reset() {
 	*x = WatchMarketResponse_Reconnect{}
-	mi := &file_millwa_v1_market_proto_msgTypes[41]
+	mi := &file_millwa_v1_market_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3710,7 +4746,7 @@ func (x *WatchMarketResponse_Reconnect) String() string {
 func (*WatchMarketResponse_Reconnect) ProtoMessage() {}
 
 func (x *WatchMarketResponse_Reconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[41]
+	mi := &file_millwa_v1_market_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4020,7 +5056,78 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\treconnect\x18\x02 \x01(\v2(.millwa.v1.WatchMarketResponse.ReconnectR\treconnect\x1aK\n" +
 	"\tReconnect\x12$\n" +
 	"\x0eafter_event_id\x18\x01 \x01(\tR\fafterEventId\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*\xeb\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x99\x03\n" +
+	"\aWebhook\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\x12;\n" +
+	"\vevent_types\x18\x04 \x03(\x0e2\x1a.millwa.v1.MarketEventTypeR\n" +
+	"eventTypes\x12-\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x17.millwa.v1.WebhookStateR\x05state\x12\"\n" +
+	"\rlast_event_id\x18\x06 \x01(\tR\vlastEventId\x12'\n" +
+	"\x0fdisabled_reason\x18\a \x01(\tR\x0edisabledReason\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\n" +
+	" \x01(\tR\x04etag\"{\n" +
+	"\x14CreateWebhookRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12,\n" +
+	"\awebhook\x18\x02 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"]\n" +
+	"\x15CreateWebhookResponse\x12,\n" +
+	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"'\n" +
+	"\x11GetWebhookRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"B\n" +
+	"\x12GetWebhookResponse\x12,\n" +
+	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\"i\n" +
+	"\x13ListWebhooksRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"n\n" +
+	"\x14ListWebhooksResponse\x12.\n" +
+	"\bwebhooks\x18\x01 \x03(\v2\x12.millwa.v1.WebhookR\bwebhooks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"]\n" +
+	"\x14DeleteWebhookRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"\x17\n" +
+	"\x15DeleteWebhookResponse\"\xaa\x01\n" +
+	"\x14ReplayWebhookRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12$\n" +
+	"\x0eafter_event_id\x18\x03 \x01(\tR\fafterEventId\x129\n" +
+	"\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"E\n" +
+	"\x15ReplayWebhookResponse\x12,\n" +
+	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\"\x9c\x03\n" +
+	"\x0fWebhookDelivery\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_type\x18\x02 \x01(\x0e2\x1a.millwa.v1.MarketEventTypeR\teventType\x125\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1f.millwa.v1.WebhookDeliveryStateR\x05state\x12#\n" +
+	"\rattempt_count\x18\x04 \x01(\x05R\fattemptCount\x12(\n" +
+	"\x10last_status_code\x18\x05 \x01(\x05R\x0elastStatusCode\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x06 \x01(\tR\tlastError\x12F\n" +
+	"\x11last_attempt_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0flastAttemptTime\x12F\n" +
+	"\x11next_attempt_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\"r\n" +
+	"\x1cListWebhookDeliveriesRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x83\x01\n" +
+	"\x1dListWebhookDeliveriesResponse\x12:\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x1a.millwa.v1.WebhookDeliveryR\n" +
+	"deliveries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xeb\x01\n" +
 	"\x12PurchaseOrderState\x12$\n" +
 	" PURCHASE_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19PURCHASE_ORDER_STATE_OPEN\x10\x01\x12)\n" +
@@ -4051,7 +5158,16 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x1eMARKET_EVENT_TYPE_ORDER_FILLED\x10\x06\x12#\n" +
 	"\x1fMARKET_EVENT_TYPE_ORDER_EXPIRED\x10\a\x12%\n" +
 	"!MARKET_EVENT_TYPE_ORDER_CANCELLED\x10\b\x12$\n" +
-	" MARKET_EVENT_TYPE_TRADE_DECLINED\x10\t2\xd5\v\n" +
+	" MARKET_EVENT_TYPE_TRADE_DECLINED\x10\t*d\n" +
+	"\fWebhookState\x12\x1d\n" +
+	"\x19WEBHOOK_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15WEBHOOK_STATE_ENABLED\x10\x01\x12\x1a\n" +
+	"\x16WEBHOOK_STATE_DISABLED\x10\x02*\xac\x01\n" +
+	"\x14WebhookDeliveryState\x12&\n" +
+	"\"WEBHOOK_DELIVERY_STATE_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fWEBHOOK_DELIVERY_STATE_RETRYING\x10\x01\x12$\n" +
+	" WEBHOOK_DELIVERY_STATE_DELIVERED\x10\x02\x12!\n" +
+	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\xd9\x0f\n" +
 	"\rMarketService\x12X\n" +
 	"\x0fCreateProcessor\x12!.millwa.v1.CreateProcessorRequest\x1a\".millwa.v1.CreateProcessorResponse\x12O\n" +
 	"\fGetProcessor\x12\x1e.millwa.v1.GetProcessorRequest\x1a\x1f.millwa.v1.GetProcessorResponse\x12U\n" +
@@ -4070,7 +5186,14 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\rRecordPayment\x12\x1f.millwa.v1.RecordPaymentRequest\x1a .millwa.v1.RecordPaymentResponse\x12O\n" +
 	"\fDeclineTrade\x12\x1e.millwa.v1.DeclineTradeRequest\x1a\x1f.millwa.v1.DeclineTradeResponse\x12U\n" +
 	"\x0eGetMarketStats\x12 .millwa.v1.GetMarketStatsRequest\x1a!.millwa.v1.GetMarketStatsResponse\x12N\n" +
-	"\vWatchMarket\x12\x1d.millwa.v1.WatchMarketRequest\x1a\x1e.millwa.v1.WatchMarketResponse0\x01B3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
+	"\vWatchMarket\x12\x1d.millwa.v1.WatchMarketRequest\x1a\x1e.millwa.v1.WatchMarketResponse0\x01\x12R\n" +
+	"\rCreateWebhook\x12\x1f.millwa.v1.CreateWebhookRequest\x1a .millwa.v1.CreateWebhookResponse\x12I\n" +
+	"\n" +
+	"GetWebhook\x12\x1c.millwa.v1.GetWebhookRequest\x1a\x1d.millwa.v1.GetWebhookResponse\x12O\n" +
+	"\fListWebhooks\x12\x1e.millwa.v1.ListWebhooksRequest\x1a\x1f.millwa.v1.ListWebhooksResponse\x12R\n" +
+	"\rDeleteWebhook\x12\x1f.millwa.v1.DeleteWebhookRequest\x1a .millwa.v1.DeleteWebhookResponse\x12R\n" +
+	"\rReplayWebhook\x12\x1f.millwa.v1.ReplayWebhookRequest\x1a .millwa.v1.ReplayWebhookResponse\x12j\n" +
+	"\x15ListWebhookDeliveries\x12'.millwa.v1.ListWebhookDeliveriesRequest\x1a(.millwa.v1.ListWebhookDeliveriesResponseB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
 var (
 	file_millwa_v1_market_proto_rawDescOnce sync.Once
@@ -4084,160 +5207,203 @@ func file_millwa_v1_market_proto_rawDescGZIP() []byte {
 	return file_millwa_v1_market_proto_rawDescData
 }
 
-var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_millwa_v1_market_proto_goTypes = []any{
 	(PurchaseOrderState)(0),               // 0: millwa.v1.PurchaseOrderState
 	(TradeState)(0),                       // 1: millwa.v1.TradeState
 	(ClearingMode)(0),                     // 2: millwa.v1.ClearingMode
 	(MarketEventType)(0),                  // 3: millwa.v1.MarketEventType
-	(*Processor)(nil),                     // 4: millwa.v1.Processor
-	(*PurchaseOrder)(nil),                 // 5: millwa.v1.PurchaseOrder
-	(*Payout)(nil),                        // 6: millwa.v1.Payout
-	(*Trade)(nil),                         // 7: millwa.v1.Trade
-	(*ClearingSummary)(nil),               // 8: millwa.v1.ClearingSummary
-	(*MarketStatsCell)(nil),               // 9: millwa.v1.MarketStatsCell
-	(*MarketEvent)(nil),                   // 10: millwa.v1.MarketEvent
-	(*CreateProcessorRequest)(nil),        // 11: millwa.v1.CreateProcessorRequest
-	(*CreateProcessorResponse)(nil),       // 12: millwa.v1.CreateProcessorResponse
-	(*GetProcessorRequest)(nil),           // 13: millwa.v1.GetProcessorRequest
-	(*GetProcessorResponse)(nil),          // 14: millwa.v1.GetProcessorResponse
-	(*ListProcessorsRequest)(nil),         // 15: millwa.v1.ListProcessorsRequest
-	(*ListProcessorsResponse)(nil),        // 16: millwa.v1.ListProcessorsResponse
-	(*CreatePurchaseOrderRequest)(nil),    // 17: millwa.v1.CreatePurchaseOrderRequest
-	(*CreatePurchaseOrderResponse)(nil),   // 18: millwa.v1.CreatePurchaseOrderResponse
-	(*GetPurchaseOrderRequest)(nil),       // 19: millwa.v1.GetPurchaseOrderRequest
-	(*GetPurchaseOrderResponse)(nil),      // 20: millwa.v1.GetPurchaseOrderResponse
-	(*ListPurchaseOrdersRequest)(nil),     // 21: millwa.v1.ListPurchaseOrdersRequest
-	(*ListPurchaseOrdersResponse)(nil),    // 22: millwa.v1.ListPurchaseOrdersResponse
-	(*CancelPurchaseOrderRequest)(nil),    // 23: millwa.v1.CancelPurchaseOrderRequest
-	(*CancelPurchaseOrderResponse)(nil),   // 24: millwa.v1.CancelPurchaseOrderResponse
-	(*UpdatePurchaseOrderRequest)(nil),    // 25: millwa.v1.UpdatePurchaseOrderRequest
-	(*UpdatePurchaseOrderResponse)(nil),   // 26: millwa.v1.UpdatePurchaseOrderResponse
-	(*RunClearingRequest)(nil),            // 27: millwa.v1.RunClearingRequest
-	(*RunClearingResponse)(nil),           // 28: millwa.v1.RunClearingResponse
-	(*ListTradesRequest)(nil),             // 29: millwa.v1.ListTradesRequest
-	(*ListTradesResponse)(nil),            // 30: millwa.v1.ListTradesResponse
-	(*GetTradeRequest)(nil),               // 31: millwa.v1.GetTradeRequest
-	(*GetTradeResponse)(nil),              // 32: millwa.v1.GetTradeResponse
-	(*ConfirmTradeRequest)(nil),           // 33: millwa.v1.ConfirmTradeRequest
-	(*ConfirmTradeResponse)(nil),          // 34: millwa.v1.ConfirmTradeResponse
-	(*RecordDeliveryRequest)(nil),         // 35: millwa.v1.RecordDeliveryRequest
-	(*RecordDeliveryResponse)(nil),        // 36: millwa.v1.RecordDeliveryResponse
-	(*RecordPaymentRequest)(nil),          // 37: millwa.v1.RecordPaymentRequest
-	(*RecordPaymentResponse)(nil),         // 38: millwa.v1.RecordPaymentResponse
-	(*DeclineTradeRequest)(nil),           // 39: millwa.v1.DeclineTradeRequest
-	(*DeclineTradeResponse)(nil),          // 40: millwa.v1.DeclineTradeResponse
-	(*GetMarketStatsRequest)(nil),         // 41: millwa.v1.GetMarketStatsRequest
-	(*GetMarketStatsResponse)(nil),        // 42: millwa.v1.GetMarketStatsResponse
-	(*WatchMarketRequest)(nil),            // 43: millwa.v1.WatchMarketRequest
-	(*WatchMarketResponse)(nil),           // 44: millwa.v1.WatchMarketResponse
-	(*WatchMarketResponse_Reconnect)(nil), // 45: millwa.v1.WatchMarketResponse.Reconnect
-	(*Contact)(nil),                       // 46: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 48: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),         // 49: google.protobuf.FieldMask
-	(*LocalizedText)(nil),                 // 50: millwa.v1.LocalizedText
+	(WebhookState)(0),                     // 4: millwa.v1.WebhookState
+	(WebhookDeliveryState)(0),             // 5: millwa.v1.WebhookDeliveryState
+	(*Processor)(nil),                     // 6: millwa.v1.Processor
+	(*PurchaseOrder)(nil),                 // 7: millwa.v1.PurchaseOrder
+	(*Payout)(nil),                        // 8: millwa.v1.Payout
+	(*Trade)(nil),                         // 9: millwa.v1.Trade
+	(*ClearingSummary)(nil),               // 10: millwa.v1.ClearingSummary
+	(*MarketStatsCell)(nil),               // 11: millwa.v1.MarketStatsCell
+	(*MarketEvent)(nil),                   // 12: millwa.v1.MarketEvent
+	(*CreateProcessorRequest)(nil),        // 13: millwa.v1.CreateProcessorRequest
+	(*CreateProcessorResponse)(nil),       // 14: millwa.v1.CreateProcessorResponse
+	(*GetProcessorRequest)(nil),           // 15: millwa.v1.GetProcessorRequest
+	(*GetProcessorResponse)(nil),          // 16: millwa.v1.GetProcessorResponse
+	(*ListProcessorsRequest)(nil),         // 17: millwa.v1.ListProcessorsRequest
+	(*ListProcessorsResponse)(nil),        // 18: millwa.v1.ListProcessorsResponse
+	(*CreatePurchaseOrderRequest)(nil),    // 19: millwa.v1.CreatePurchaseOrderRequest
+	(*CreatePurchaseOrderResponse)(nil),   // 20: millwa.v1.CreatePurchaseOrderResponse
+	(*GetPurchaseOrderRequest)(nil),       // 21: millwa.v1.GetPurchaseOrderRequest
+	(*GetPurchaseOrderResponse)(nil),      // 22: millwa.v1.GetPurchaseOrderResponse
+	(*ListPurchaseOrdersRequest)(nil),     // 23: millwa.v1.ListPurchaseOrdersRequest
+	(*ListPurchaseOrdersResponse)(nil),    // 24: millwa.v1.ListPurchaseOrdersResponse
+	(*CancelPurchaseOrderRequest)(nil),    // 25: millwa.v1.CancelPurchaseOrderRequest
+	(*CancelPurchaseOrderResponse)(nil),   // 26: millwa.v1.CancelPurchaseOrderResponse
+	(*UpdatePurchaseOrderRequest)(nil),    // 27: millwa.v1.UpdatePurchaseOrderRequest
+	(*UpdatePurchaseOrderResponse)(nil),   // 28: millwa.v1.UpdatePurchaseOrderResponse
+	(*RunClearingRequest)(nil),            // 29: millwa.v1.RunClearingRequest
+	(*RunClearingResponse)(nil),           // 30: millwa.v1.RunClearingResponse
+	(*ListTradesRequest)(nil),             // 31: millwa.v1.ListTradesRequest
+	(*ListTradesResponse)(nil),            // 32: millwa.v1.ListTradesResponse
+	(*GetTradeRequest)(nil),               // 33: millwa.v1.GetTradeRequest
+	(*GetTradeResponse)(nil),              // 34: millwa.v1.GetTradeResponse
+	(*ConfirmTradeRequest)(nil),           // 35: millwa.v1.ConfirmTradeRequest
+	(*ConfirmTradeResponse)(nil),          // 36: millwa.v1.ConfirmTradeResponse
+	(*RecordDeliveryRequest)(nil),         // 37: millwa.v1.RecordDeliveryRequest
+	(*RecordDeliveryResponse)(nil),        // 38: millwa.v1.RecordDeliveryResponse
+	(*RecordPaymentRequest)(nil),          // 39: millwa.v1.RecordPaymentRequest
+	(*RecordPaymentResponse)(nil),         // 40: millwa.v1.RecordPaymentResponse
+	(*DeclineTradeRequest)(nil),           // 41: millwa.v1.DeclineTradeRequest
+	(*DeclineTradeResponse)(nil),          // 42: millwa.v1.DeclineTradeResponse
+	(*GetMarketStatsRequest)(nil),         // 43: millwa.v1.GetMarketStatsRequest
+	(*GetMarketStatsResponse)(nil),        // 44: millwa.v1.GetMarketStatsResponse
+	(*WatchMarketRequest)(nil),            // 45: millwa.v1.WatchMarketRequest
+	(*WatchMarketResponse)(nil),           // 46: millwa.v1.WatchMarketResponse
+	(*Webhook)(nil),                       // 47: millwa.v1.Webhook
+	(*CreateWebhookRequest)(nil),          // 48: millwa.v1.CreateWebhookRequest
+	(*CreateWebhookResponse)(nil),         // 49: millwa.v1.CreateWebhookResponse
+	(*GetWebhookRequest)(nil),             // 50: millwa.v1.GetWebhookRequest
+	(*GetWebhookResponse)(nil),            // 51: millwa.v1.GetWebhookResponse
+	(*ListWebhooksRequest)(nil),           // 52: millwa.v1.ListWebhooksRequest
+	(*ListWebhooksResponse)(nil),          // 53: millwa.v1.ListWebhooksResponse
+	(*DeleteWebhookRequest)(nil),          // 54: millwa.v1.DeleteWebhookRequest
+	(*DeleteWebhookResponse)(nil),         // 55: millwa.v1.DeleteWebhookResponse
+	(*ReplayWebhookRequest)(nil),          // 56: millwa.v1.ReplayWebhookRequest
+	(*ReplayWebhookResponse)(nil),         // 57: millwa.v1.ReplayWebhookResponse
+	(*WebhookDelivery)(nil),               // 58: millwa.v1.WebhookDelivery
+	(*ListWebhookDeliveriesRequest)(nil),  // 59: millwa.v1.ListWebhookDeliveriesRequest
+	(*ListWebhookDeliveriesResponse)(nil), // 60: millwa.v1.ListWebhookDeliveriesResponse
+	(*WatchMarketResponse_Reconnect)(nil), // 61: millwa.v1.WatchMarketResponse.Reconnect
+	(*Contact)(nil),                       // 62: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),         // 63: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 64: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),         // 65: google.protobuf.FieldMask
+	(*LocalizedText)(nil),                 // 66: millwa.v1.LocalizedText
 }
 var file_millwa_v1_market_proto_depIdxs = []int32{
-	46, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
-	47, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
-	47, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
-	47, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
+	62, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
+	63, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
+	63, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
+	63, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: millwa.v1.PurchaseOrder.state:type_name -> millwa.v1.PurchaseOrderState
-	47, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	47, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	63, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	63, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 7: millwa.v1.Trade.state:type_name -> millwa.v1.TradeState
-	47, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
-	47, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
-	47, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
-	47, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
-	47, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
-	47, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
-	47, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
-	6,  // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
-	47, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
-	47, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
-	47, // 18: millwa.v1.Trade.decline_time:type_name -> google.protobuf.Timestamp
+	63, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
+	63, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
+	63, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
+	63, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
+	63, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
+	63, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
+	63, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
+	8,  // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
+	63, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
+	63, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
+	63, // 18: millwa.v1.Trade.decline_time:type_name -> google.protobuf.Timestamp
 	2,  // 19: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
-	47, // 20: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
-	48, // 21: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
-	47, // 22: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
+	63, // 20: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
+	64, // 21: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
+	63, // 22: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
 	3,  // 23: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
-	47, // 24: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
-	7,  // 25: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
-	5,  // 26: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	4,  // 27: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
-	4,  // 28: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
-	49, // 29: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
-	4,  // 30: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
-	49, // 31: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
-	4,  // 32: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
-	5,  // 33: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 34: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	49, // 35: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
-	5,  // 36: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	49, // 37: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
-	5,  // 38: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
-	5,  // 39: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	5,  // 40: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	49, // 41: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 42: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	63, // 24: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
+	9,  // 25: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
+	7,  // 26: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	6,  // 27: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
+	6,  // 28: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
+	65, // 29: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
+	6,  // 30: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
+	65, // 31: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	6,  // 32: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
+	7,  // 33: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	7,  // 34: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	65, // 35: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,  // 36: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	65, // 37: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,  // 38: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
+	7,  // 39: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	7,  // 40: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	65, // 41: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 42: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
 	2,  // 43: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
-	8,  // 44: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
-	49, // 45: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
-	7,  // 46: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
-	49, // 47: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
-	7,  // 48: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 49: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	47, // 50: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
-	7,  // 51: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 52: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
-	7,  // 53: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 54: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	50, // 55: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	10, // 44: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
+	65, // 45: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
+	9,  // 46: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
+	65, // 47: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
+	9,  // 48: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
+	9,  // 49: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
+	63, // 50: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	9,  // 51: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
+	9,  // 52: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
+	9,  // 53: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
+	11, // 54: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
+	66, // 55: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
 	3,  // 56: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
-	10, // 57: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	45, // 58: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
-	11, // 59: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	13, // 60: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	15, // 61: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	17, // 62: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	19, // 63: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	21, // 64: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	23, // 65: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	25, // 66: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
-	27, // 67: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	29, // 68: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	31, // 69: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	33, // 70: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	35, // 71: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	37, // 72: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	39, // 73: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
-	41, // 74: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	43, // 75: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	12, // 76: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	14, // 77: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	16, // 78: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	18, // 79: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	20, // 80: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	22, // 81: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	24, // 82: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	26, // 83: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
-	28, // 84: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	30, // 85: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	32, // 86: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	34, // 87: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	36, // 88: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	38, // 89: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	40, // 90: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
-	42, // 91: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	44, // 92: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	76, // [76:93] is the sub-list for method output_type
-	59, // [59:76] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	12, // 57: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
+	61, // 58: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
+	3,  // 59: millwa.v1.Webhook.event_types:type_name -> millwa.v1.MarketEventType
+	4,  // 60: millwa.v1.Webhook.state:type_name -> millwa.v1.WebhookState
+	63, // 61: millwa.v1.Webhook.create_time:type_name -> google.protobuf.Timestamp
+	63, // 62: millwa.v1.Webhook.update_time:type_name -> google.protobuf.Timestamp
+	47, // 63: millwa.v1.CreateWebhookRequest.webhook:type_name -> millwa.v1.Webhook
+	47, // 64: millwa.v1.CreateWebhookResponse.webhook:type_name -> millwa.v1.Webhook
+	47, // 65: millwa.v1.GetWebhookResponse.webhook:type_name -> millwa.v1.Webhook
+	47, // 66: millwa.v1.ListWebhooksResponse.webhooks:type_name -> millwa.v1.Webhook
+	63, // 67: millwa.v1.ReplayWebhookRequest.start_time:type_name -> google.protobuf.Timestamp
+	47, // 68: millwa.v1.ReplayWebhookResponse.webhook:type_name -> millwa.v1.Webhook
+	3,  // 69: millwa.v1.WebhookDelivery.event_type:type_name -> millwa.v1.MarketEventType
+	5,  // 70: millwa.v1.WebhookDelivery.state:type_name -> millwa.v1.WebhookDeliveryState
+	63, // 71: millwa.v1.WebhookDelivery.last_attempt_time:type_name -> google.protobuf.Timestamp
+	63, // 72: millwa.v1.WebhookDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	58, // 73: millwa.v1.ListWebhookDeliveriesResponse.deliveries:type_name -> millwa.v1.WebhookDelivery
+	13, // 74: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	15, // 75: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	17, // 76: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	19, // 77: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	21, // 78: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	23, // 79: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	25, // 80: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	27, // 81: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	29, // 82: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	31, // 83: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	33, // 84: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	35, // 85: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	37, // 86: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	39, // 87: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	41, // 88: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
+	43, // 89: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	45, // 90: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	48, // 91: millwa.v1.MarketService.CreateWebhook:input_type -> millwa.v1.CreateWebhookRequest
+	50, // 92: millwa.v1.MarketService.GetWebhook:input_type -> millwa.v1.GetWebhookRequest
+	52, // 93: millwa.v1.MarketService.ListWebhooks:input_type -> millwa.v1.ListWebhooksRequest
+	54, // 94: millwa.v1.MarketService.DeleteWebhook:input_type -> millwa.v1.DeleteWebhookRequest
+	56, // 95: millwa.v1.MarketService.ReplayWebhook:input_type -> millwa.v1.ReplayWebhookRequest
+	59, // 96: millwa.v1.MarketService.ListWebhookDeliveries:input_type -> millwa.v1.ListWebhookDeliveriesRequest
+	14, // 97: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	16, // 98: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	18, // 99: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	20, // 100: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	22, // 101: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	24, // 102: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	26, // 103: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	28, // 104: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	30, // 105: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	32, // 106: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	34, // 107: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	36, // 108: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	38, // 109: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	40, // 110: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	42, // 111: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
+	44, // 112: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	46, // 113: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	49, // 114: millwa.v1.MarketService.CreateWebhook:output_type -> millwa.v1.CreateWebhookResponse
+	51, // 115: millwa.v1.MarketService.GetWebhook:output_type -> millwa.v1.GetWebhookResponse
+	53, // 116: millwa.v1.MarketService.ListWebhooks:output_type -> millwa.v1.ListWebhooksResponse
+	55, // 117: millwa.v1.MarketService.DeleteWebhook:output_type -> millwa.v1.DeleteWebhookResponse
+	57, // 118: millwa.v1.MarketService.ReplayWebhook:output_type -> millwa.v1.ReplayWebhookResponse
+	60, // 119: millwa.v1.MarketService.ListWebhookDeliveries:output_type -> millwa.v1.ListWebhookDeliveriesResponse
+	97, // [97:120] is the sub-list for method output_type
+	74, // [74:97] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }
@@ -4256,8 +5422,8 @@ func file_millwa_v1_market_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_market_proto_rawDesc), len(file_millwa_v1_market_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   42,
+			NumEnums:      6,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
