@@ -75,7 +75,7 @@ func serverEnv(dbURL string, extra ...string) []string {
 		}
 	}
 	env = append(env,
-		"MILLWA_GRPC_ADDR=127.0.0.1:0", "MILLWA_HTTP_ADDR=127.0.0.1:0",
+		"MILLWA_GRPC_ADDR=127.0.0.1:0", "MILLWA_HTTP_ADDR=127.0.0.1:0", "MILLWA_METRICS_ADDR=127.0.0.1:0",
 		"MILLWA_DATABASE_URL="+storetest.SmallPool(dbURL, 8), "MILLWA_ADMIN_KEY="+adminSecret,
 		"MILLWA_RATE_LIMIT=100000", "MILLWA_RATE_BURST=100000",
 	)
