@@ -277,7 +277,8 @@ func messageLocale(st *status.Status) (string, bool) {
 // statusJSON writes error bodies without empty default fields.
 var statusJSON = protojson.MarshalOptions{}
 
-func writeStatus(w http.ResponseWriter, _ *http.Request, httpStatus int, st *status.Status) {
+func writeStatus(w http.ResponseWriter, r *http.Request, httpStatus int, st *status.Status) {
+	st = localize(r, st)
 	body, err := statusJSON.Marshal(st.Proto())
 	if err != nil {
 		body = []byte(`{"code":13,"message":"internal error"}`)

@@ -118,6 +118,11 @@ func TestErrorsInTheCallersLanguage(t *testing.T) {
 			{"missing lot, association key without header", f.secret, "", "/v1/" + missing, codes.NotFound, "no ", "es-PE"},
 			{"no key, es", "", "es-PE", "/v1/" + f.assoc.GetName() + "/lots", codes.Unauthenticated, "/millwa.v1.RegistryService/ListLots necesita una clave de API", "es-PE"},
 			{"no key, no header", "", "", "/v1/" + f.assoc.GetName() + "/lots", codes.Unauthenticated, "/millwa.v1.RegistryService/ListLots needs an API key", "en"},
+			// The gateway's own answers follow Accept-Language too.
+			{"unknown route, es", f.secret, "es", "/v1/nothing", codes.NotFound, "no hay ruta REST para GET /v1/nothing", "es-PE"},
+			{"unknown route, no header", f.secret, "", "/v1/nothing", codes.NotFound, "no REST route for GET /v1/nothing", "en"},
+			{"unknown query parameter, es", f.secret, "es-PE", "/v1/" + f.assoc.GetName() + "/lots?pageSzie=3", codes.InvalidArgument,
+				"parámetros de consulta desconocidos pageSzie: quítelos", "es-PE"},
 		}
 		for _, tt := range rest {
 			st := restErrorIn(t, ts, tt.secret, tt.acceptLanguage, tt.path)
@@ -125,7 +130,7 @@ func TestErrorsInTheCallersLanguage(t *testing.T) {
 				t.Fatalf("%s: GET %s answered %v %q, want %v", tt.name, tt.path, st.Code(), st.Message(), tt.wantCode)
 			}
 			checkLanguage(t, tt.name, st, tt.wantPrefix, tt.wantLocale)
-			if tt.wantCode == codes.NotFound && !strings.Contains(st.Message(), "0192d1a0-0000-7000-8000-000000000000") {
+			if strings.Contains(tt.path, "0192d1a0") && !strings.Contains(st.Message(), "0192d1a0-0000-7000-8000-000000000000") {
 				t.Errorf("%s: message %q does not name the lot", tt.name, st.Message())
 			}
 		}
