@@ -14,11 +14,12 @@ var (
 
 // version is set at build time with
 // -ldflags "-X github.com/millwa/millwa/gateway.version=…", as the
-// container image's build does beside main.version.
+// container image's build does: the one place the binary's version is
+// set, which `millwa version` and the logs read too.
 var version = "dev"
 
 // BuildVersion is the version of the running binary, for the OpenAPI
-// document's info.version, read as `millwa version` reads it: the version
+// document's info.version and `millwa version`: the version
 // set at build time when there is one, else the main module's version when
 // it was built from a tagged module (go install …@v1.2.3), else "dev-" and
 // the first 12 hex digits of the VCS revision Go stamps into binaries built

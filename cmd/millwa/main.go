@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -24,9 +23,6 @@ import (
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/server"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	cli.Main("millwa", newRootCommand(os.Stdout, os.Stderr, os.LookupEnv))
@@ -47,7 +43,7 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 		if err != nil {
 			return err
 		}
-		log.Info("starting millwa", append([]any{"version", version}, cfg.Redacted()...)...)
+		log.Info("starting millwa", append([]any{"version", versionString()}, cfg.Redacted()...)...)
 		srv, err := server.New(cmd.Context(), cfg, log)
 		if err != nil {
 			return err
@@ -104,26 +100,10 @@ func newRootCommand(stdout, stderr io.Writer, lookup func(string) (string, bool)
 	return root
 }
 
-// versionString is the build-time version, or the module version or VCS
-// revision recorded in the binary.
-func versionString() string {
-	if version != "dev" {
-		return version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return version
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "dev-" + s.Value[:12]
-		}
-	}
-	return version
-}
+// versionString is the binary's version: the one set at build time, or
+// the module version or VCS revision recorded in the binary (the OpenAPI
+// document's info.version is the same).
+func versionString() string { return server.Version() }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var lvl slog.Level

@@ -536,3 +536,8 @@ func (s *Server) close() {
 		}
 	})
 }
+
+// Version is the binary's version, as the OpenAPI document gives it: the
+// one set at build time (-X github.com/millwa/millwa/gateway.version=…),
+// else the module version or VCS revision recorded in the binary.
+func Version() string { return gateway.BuildVersion() }
