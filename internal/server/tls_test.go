@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,6 +126,17 @@ func TestTLSOnBothListeners(t *testing.T) {
 		}
 		if code, body := get(http.DefaultClient, "http://"+ts.srv.HTTPAddr()+"/v1/standards"); code == http.StatusOK {
 			t.Errorf("a plain HTTP call to the TLS listener answered 200: %.300s", body)
+		}
+		// curl, as an operator would check it, with the certificate as its
+		// only trusted root.
+		if curl, err := exec.LookPath("curl"); err == nil {
+			out, err := exec.CommandContext(t.Context(), curl, "-sS", "--fail", "--cacert", certFile,
+				"https://"+ts.srv.HTTPAddr()+"/healthz").CombinedOutput()
+			if err != nil {
+				t.Errorf("curl --cacert over HTTPS: %v %s", err, out)
+			}
+		} else if os.Getenv("CI") != "" {
+			t.Error("curl is not installed: CI checks the HTTPS listener with it")
 		}
 
 		// A renewed certificate: new key, new serial, a later time.
