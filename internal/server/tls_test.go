@@ -138,6 +138,12 @@ func TestTLSOnBothListeners(t *testing.T) {
 		} else if os.Getenv("CI") != "" {
 			t.Error("curl is not installed: CI checks the HTTPS listener with it")
 		}
+		// grpcurl (pinned in go.mod's tool block) lists the services
+		// through reflection over TLS.
+		out, err := exec.CommandContext(t.Context(), "go", "tool", "grpcurl", "-cacert", certFile, ts.srv.GRPCAddr(), "list").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "millwa.v1.MarketService") {
+			t.Errorf("grpcurl -cacert … list: %v %s", err, out)
+		}
 
 		// A renewed certificate: new key, new serial, a later time.
 		second := testCert(t, 2, certFile, keyFile)
