@@ -64,6 +64,10 @@ type Options struct {
 	SafetyPoll time.Duration
 	// Log receives what goes wrong in the worker (default slog's).
 	Log *slog.Logger
+	// AllowPrivate lets posts connect to private, loopback, link-local,
+	// multicast and unspecified addresses (MILLWA_WEBHOOK_ALLOW_PRIVATE);
+	// unset, DialControl refuses them at each connection.
+	AllowPrivate bool
 }
 
 // Backoff is the default retry schedule: 5 s after the first failure,
@@ -120,6 +124,15 @@ func New(st *store.Store, encode Encode, opts Options) *Worker {
 		running: map[string]bool{}, kick: make(chan struct{}, 1),
 		client: &http.Client{
 			Timeout: opts.Timeout,
+			// No proxy: the connection goes to the endpoint's own address,
+			// which the dialer judges.
+			Transport: &http.Transport{
+				DialContext:         dialer(opts.Timeout, opts.AllowPrivate).DialContext,
+				ForceAttemptHTTP2:   true,
+				MaxIdleConns:        100,
+				IdleConnTimeout:     90 * time.Second,
+				TLSHandshakeTimeout: opts.Timeout,
+			},
 			// A redirect is not a delivery: the endpoint must answer 2xx itself.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}}
@@ -380,6 +393,8 @@ func Principal(organisation string) millwa.Principal {
 		return millwa.Principal{Role: millwa.RoleProcessor, Organisation: organisation}
 	case strings.HasPrefix(organisation, "associations/"):
 		return millwa.Principal{Role: millwa.RoleAssociation, Organisation: organisation}
+	case strings.HasPrefix(organisation, "agencies/"):
+		return millwa.Principal{Role: millwa.RoleAgency, Organisation: organisation}
 	}
 	return millwa.Principal{}
 }

@@ -3804,14 +3804,18 @@ func (x *WatchMarketResponse) GetReconnect() *WatchMarketResponse_Reconnect {
 // else is retried with exponential backoff, and the events after it wait.
 type Webhook struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resource name, "processors/{processor}/webhooks/{webhook}" or
-	// "associations/{association}/webhooks/{webhook}". Output only.
+	// Resource name, "processors/{processor}/webhooks/{webhook}",
+	// "associations/{association}/webhooks/{webhook}" or
+	// "agencies/{agency}/webhooks/{webhook}". Output only.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Name shown to people, 1 to 100 characters.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Where events are posted: an https URL without user information, at
-	// most 2000 characters (http only to a loopback address, for
-	// development).
+	// most 2000 characters, whose host resolves to public addresses only
+	// (checked at creation and again at each connection). Private,
+	// loopback, link-local, multicast and unspecified addresses, and http
+	// to a loopback address, are accepted only when the operator sets
+	// MILLWA_WEBHOOK_ALLOW_PRIVATE=true (tests, on-premise receivers).
 	Url string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
 	// Only these event types; empty for every event the organisation may
 	// see.
@@ -3936,8 +3940,8 @@ func (x *Webhook) GetEtag() string {
 // CreateWebhookRequest is the request of CreateWebhook.
 type CreateWebhookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The organisation: "processors/{processor}" or
-	// "associations/{association}".
+	// The organisation: "processors/{processor}",
+	// "associations/{association}" or "agencies/{agency}".
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The webhook: display_name and url are required.
 	Webhook *Webhook `protobuf:"bytes,2,opt,name=webhook,proto3" json:"webhook,omitempty"`
@@ -4150,8 +4154,8 @@ func (x *GetWebhookResponse) GetWebhook() *Webhook {
 // ListWebhooksRequest is the request of ListWebhooks.
 type ListWebhooksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The organisation: "processors/{processor}" or
-	// "associations/{association}".
+	// The organisation: "processors/{processor}",
+	// "associations/{association}" or "agencies/{agency}".
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Maximum number of webhooks, 1 to 500; default 50.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
