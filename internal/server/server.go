@@ -315,6 +315,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		o.webhooks.Log = log
 	}
 	o.webhooks.AllowPrivate = cfg.WebhookAllowPrivate
+	o.webhooks.EncodeAudit = audit.EncodeWebhookEvent
 	s.webhooks = webhook.New(s.store, market.EncodeWebhookEvent, o.webhooks)
 	signingKey, err := auditSigningKey(ctx, cfg, s.store)
 	if err != nil {

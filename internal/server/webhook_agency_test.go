@@ -1,15 +1,20 @@
 package server_test
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/millwa/millwa/internal/config"
 	"github.com/millwa/millwa/internal/store/storetest"
+	"github.com/millwa/millwa/internal/webhook"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
@@ -96,6 +101,80 @@ func TestWebhookAddressGuard(t *testing.T) {
 		list, err := mc.ListWebhooks(t.Context(), &millwav1.ListWebhooksRequest{Parent: f.assoc.GetName()})
 		if err != nil || len(list.GetWebhooks()) != 0 {
 			t.Fatalf("after refusals: %v %v, want none", list, err)
+		}
+	})
+}
+
+// TestWebhookAuditEvents checks that an agency's webhook taking audit
+// events receives those of its region (and of itself), in sequence order,
+// signed, and none of another region's; that its deliveries list them;
+// and that a processor's or an association's webhook may not take them,
+// since neither reads the audit log.
+func TestWebhookAuditEvents(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServerWith(t, dbURL, func(*config.Config) {}, fastWebhooks(time.Hour))
+		agency, agencyKey := ts.createAgency(t, "21")
+		recv := newReceiver(t, answerOK)
+		hook, err := millwav1.NewMarketServiceClient(ts.dial(t, agencyKey)).CreateWebhook(t.Context(), &millwav1.CreateWebhookRequest{
+			Parent: agency.GetName(), Webhook: &millwav1.Webhook{DisplayName: "Sistema regional", Url: recv.URL, AuditEvents: true}})
+		if err != nil || !hook.GetWebhook().GetAuditEvents() {
+			t.Fatalf("CreateWebhook with audit events: %v %v", hook, err)
+		}
+
+		puno := ts.lotFixture(t, "210101")
+		cusco := ts.lotFixture(t, "080101")
+		var pLot, cLot millwav1.Lot
+		restDo(t, ts, cusco.secret, "POST", "/v1/"+cusco.assoc.GetName()+"/lots", cusco.lotOf("BABY", 20_000, 2000), &cLot)
+		restDo(t, ts, puno.secret, "POST", "/v1/"+puno.assoc.GetName()+"/lots", puno.lotOf("BABY", 20_000, 2000), &pLot)
+
+		var events []*millwav1.AuditEvent
+		waitFor(t, "the audit event of the lot of the agency's region", func() bool {
+			events = events[:0]
+			for _, p := range recv.delivered() {
+				var b body
+				if err := json.Unmarshal(p.body, &b); err != nil {
+					t.Fatal(err)
+				}
+				var e millwav1.AuditEvent
+				if err := protojson.Unmarshal(b.Event, &e); err != nil {
+					t.Fatalf("event %s: %v", b.ID, err)
+				}
+				if b.Type != "AUDIT_EVENT" || b.ID != "audit-"+strconv.FormatInt(e.GetSequence(), 10) || p.header.Get("webhook-id") != b.ID {
+					t.Fatalf("body %s (header %s), want an AUDIT_EVENT with id audit-%d", p.body, p.header.Get("webhook-id"), e.GetSequence())
+				}
+				if err := webhook.Verify(hook.GetSecret(), p.header, p.body, time.Now()); err != nil {
+					t.Errorf("delivery %s: %v", b.ID, err)
+				}
+				events = append(events, &e)
+			}
+			return slices.ContainsFunc(events, func(e *millwav1.AuditEvent) bool { return e.GetResource() == pLot.GetName() })
+		})
+		for i, e := range events {
+			if i > 0 && e.GetSequence() <= events[i-1].GetSequence() {
+				t.Errorf("audit event %d delivered after %d", e.GetSequence(), events[i-1].GetSequence())
+			}
+			mine := strings.HasPrefix(e.GetRegion(), "21") || e.GetActorOrganisation() == agency.GetName() ||
+				strings.HasPrefix(e.GetResource(), agency.GetName())
+			if !mine || strings.HasPrefix(e.GetResource(), cusco.assoc.GetName()) {
+				t.Errorf("delivered %v, not of the agency's region", e)
+			}
+		}
+
+		deliveries, err := millwav1.NewMarketServiceClient(ts.dial(t, agencyKey)).ListWebhookDeliveries(t.Context(),
+			&millwav1.ListWebhookDeliveriesRequest{Parent: hook.GetWebhook().GetName()})
+		if err != nil || len(deliveries.GetDeliveries()) == 0 || !strings.HasPrefix(deliveries.GetDeliveries()[0].GetEventId(), "audit-") {
+			t.Errorf("ListWebhookDeliveries: %v %v, want audit deliveries", deliveries, err)
+		}
+
+		proc, procKey := ts.createProcessor(t, "040101")
+		for parent, key := range map[string]string{proc.GetName(): procKey, puno.assoc.GetName(): puno.secret} {
+			_, err := millwav1.NewMarketServiceClient(ts.dial(t, key)).CreateWebhook(t.Context(), &millwav1.CreateWebhookRequest{
+				Parent: parent, Webhook: &millwav1.Webhook{DisplayName: "ERP", Url: recv.URL, AuditEvents: true}})
+			if status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s taking audit events: %v, want PermissionDenied", parent, err)
+			}
 		}
 	})
 }

@@ -28,6 +28,9 @@ func (s *Server) CreateWebhook(ctx context.Context, req *millwav1.CreateWebhookR
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
+	if err := checkAuditEvents(&w); err != nil {
+		return nil, err
+	}
 	s.checkEndpoint(ctx, &vs, "webhook.url", w.URL)
 	if err := vs.Err(); err != nil {
 		return nil, err

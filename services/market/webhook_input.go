@@ -38,6 +38,15 @@ func WithWebhookAllowPrivate(allow bool) Option {
 	return func(s *Server) { s.endpoints.allowPrivate = allow }
 }
 
+// checkAuditEvents answers PermissionDenied when w takes audit events but
+// its organisation may not read the audit log.
+func checkAuditEvents(w *store.Webhook) error {
+	if w.AuditEvents && !webhook.MayReadAudit(w.Organisation) {
+		return millwa.Errorf(millwa.PermissionDenied, "%s may not read the audit log (only agencies and admins do), so its webhooks may not take audit events: leave audit_events unset", w.Organisation)
+	}
+	return nil
+}
+
 // checkEndpoint records under field what keeps the host of raw, a URL
 // CheckURL accepted, from receiving webhooks.
 func (s *Server) checkEndpoint(ctx context.Context, vs *millwa.Violations, field, raw string) {
@@ -112,8 +121,9 @@ func webhookFromProto(vs *millwa.Violations, org string, in *millwav1.Webhook, a
 		vs.Add("webhook", "is required")
 		return store.Webhook{}
 	}
-	rpc.OutputOnly(vs, "webhook", in, "name", "state", "last_event_id", "disabled_reason", "create_time", "update_time", "etag")
-	w := store.Webhook{Organisation: org, DisplayName: strings.TrimSpace(in.GetDisplayName()), URL: strings.TrimSpace(in.GetUrl())}
+	rpc.OutputOnly(vs, "webhook", in, "name", "state", "last_event_id", "disabled_reason", "create_time", "update_time", "etag", "last_audit_sequence")
+	w := store.Webhook{Organisation: org, DisplayName: strings.TrimSpace(in.GetDisplayName()), URL: strings.TrimSpace(in.GetUrl()),
+		AuditEvents: in.GetAuditEvents()}
 	if n := utf8.RuneCountInString(w.DisplayName); n < 1 || n > 100 {
 		vs.Add("webhook.display_name", "must have 1 to 100 characters, got %d", n)
 	}
@@ -140,15 +150,17 @@ func webhookFromProto(vs *millwa.Violations, org string, in *millwav1.Webhook, a
 
 func webhookToProto(w *store.Webhook) *millwav1.Webhook {
 	out := &millwav1.Webhook{
-		Name:           w.Name(),
-		DisplayName:    w.DisplayName,
-		Url:            w.URL,
-		State:          millwav1.WebhookState(millwav1.WebhookState_value["WEBHOOK_STATE_"+w.State]),
-		LastEventId:    strconv.FormatInt(w.Cursor, 10),
-		DisabledReason: w.DisabledReason,
-		CreateTime:     timestamppb.New(w.CreateTime),
-		UpdateTime:     timestamppb.New(w.UpdateTime),
-		Etag:           millwa.Etag(w.Revision),
+		Name:              w.Name(),
+		DisplayName:       w.DisplayName,
+		Url:               w.URL,
+		State:             millwav1.WebhookState(millwav1.WebhookState_value["WEBHOOK_STATE_"+w.State]),
+		LastEventId:       strconv.FormatInt(w.Cursor, 10),
+		DisabledReason:    w.DisabledReason,
+		CreateTime:        timestamppb.New(w.CreateTime),
+		UpdateTime:        timestamppb.New(w.UpdateTime),
+		Etag:              millwa.Etag(w.Revision),
+		AuditEvents:       w.AuditEvents,
+		LastAuditSequence: strconv.FormatInt(w.AuditCursor, 10),
 	}
 	for _, t := range w.EventTypes {
 		out.EventTypes = append(out.EventTypes, rpc.EnumToProto[millwav1.MarketEventType](millwav1.MarketEventType_value, "MARKET_EVENT_TYPE_", t))
@@ -165,6 +177,9 @@ func deliveryToProto(d *store.WebhookDelivery) *millwav1.WebhookDelivery {
 		LastStatusCode:  int32(d.StatusCode),
 		LastError:       d.LastError,
 		LastAttemptTime: timestamppb.New(d.LastAttempt),
+	}
+	if d.EventType == store.AuditDeliveryType {
+		out.EventId, out.EventType = webhook.AuditIDPrefix+strconv.FormatInt(-d.EventSeq, 10), millwav1.MarketEventType_MARKET_EVENT_TYPE_UNSPECIFIED
 	}
 	if !d.NextAttempt.IsZero() {
 		out.NextAttemptTime = timestamppb.New(d.NextAttempt)

@@ -331,7 +331,9 @@ type MarketServiceClient interface {
 	// names (an agency receives no market events: they are the trading
 	// parties'). Errors: INVALID_ARGUMENT (bad url, one whose host resolves
 	// to a private, loopback, link-local, multicast or unspecified address
-	// unless the operator allows them, event type or parent); NOT_FOUND
+	// unless the operator allows them, event type or parent);
+	// PERMISSION_DENIED (audit_events for an organisation that may not read
+	// the audit log); NOT_FOUND
 	// (another organisation); FAILED_PRECONDITION (request_id already used:
 	// the secret was shown once, delete that webhook and create another).
 	CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*CreateWebhookResponse, error)
@@ -356,7 +358,8 @@ type MarketServiceClient interface {
 	// FAILED_PRECONDITION (the events are no longer kept).
 	ReplayWebhook(ctx context.Context, in *ReplayWebhookRequest, opts ...grpc.CallOption) (*ReplayWebhookResponse, error)
 	// ListWebhookDeliveries lists a webhook's recent deliveries, newest
-	// first: one per event, with its attempts.
+	// first, market events' then audit events': one per event, with its
+	// attempts.
 	//
 	// Caller: admin, or the organisation. Errors: NOT_FOUND.
 	ListWebhookDeliveries(ctx context.Context, in *ListWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ListWebhookDeliveriesResponse, error)
@@ -896,7 +899,9 @@ type MarketServiceServer interface {
 	// names (an agency receives no market events: they are the trading
 	// parties'). Errors: INVALID_ARGUMENT (bad url, one whose host resolves
 	// to a private, loopback, link-local, multicast or unspecified address
-	// unless the operator allows them, event type or parent); NOT_FOUND
+	// unless the operator allows them, event type or parent);
+	// PERMISSION_DENIED (audit_events for an organisation that may not read
+	// the audit log); NOT_FOUND
 	// (another organisation); FAILED_PRECONDITION (request_id already used:
 	// the secret was shown once, delete that webhook and create another).
 	CreateWebhook(context.Context, *CreateWebhookRequest) (*CreateWebhookResponse, error)
@@ -921,7 +926,8 @@ type MarketServiceServer interface {
 	// FAILED_PRECONDITION (the events are no longer kept).
 	ReplayWebhook(context.Context, *ReplayWebhookRequest) (*ReplayWebhookResponse, error)
 	// ListWebhookDeliveries lists a webhook's recent deliveries, newest
-	// first: one per event, with its attempts.
+	// first, market events' then audit events': one per event, with its
+	// attempts.
 	//
 	// Caller: admin, or the organisation. Errors: NOT_FOUND.
 	ListWebhookDeliveries(context.Context, *ListWebhookDeliveriesRequest) (*ListWebhookDeliveriesResponse, error)

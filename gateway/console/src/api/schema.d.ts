@@ -225,7 +225,9 @@ export interface paths {
          *     names (an agency receives no market events: they are the trading
          *     parties'). Errors: INVALID_ARGUMENT (bad url, one whose host resolves
          *     to a private, loopback, link-local, multicast or unspecified address
-         *     unless the operator allows them, event type or parent); NOT_FOUND
+         *     unless the operator allows them, event type or parent);
+         *     PERMISSION_DENIED (audit_events for an organisation that may not read
+         *     the audit log); NOT_FOUND
          *     (another organisation); FAILED_PRECONDITION (request_id already used:
          *     the secret was shown once, delete that webhook and create another).
          */
@@ -270,7 +272,8 @@ export interface paths {
         };
         /**
          * ListWebhookDeliveries lists a webhook's recent deliveries, newest
-         *     first: one per event, with its attempts.
+         *     first, market events' then audit events': one per event, with its
+         *     attempts.
          * @description Caller: admin, or the organisation. Errors: NOT_FOUND.
          */
         get: operations["MarketService_ListWebhookDeliveries3"];
@@ -1039,7 +1042,9 @@ export interface paths {
          *     names (an agency receives no market events: they are the trading
          *     parties'). Errors: INVALID_ARGUMENT (bad url, one whose host resolves
          *     to a private, loopback, link-local, multicast or unspecified address
-         *     unless the operator allows them, event type or parent); NOT_FOUND
+         *     unless the operator allows them, event type or parent);
+         *     PERMISSION_DENIED (audit_events for an organisation that may not read
+         *     the audit log); NOT_FOUND
          *     (another organisation); FAILED_PRECONDITION (request_id already used:
          *     the secret was shown once, delete that webhook and create another).
          */
@@ -1084,7 +1089,8 @@ export interface paths {
         };
         /**
          * ListWebhookDeliveries lists a webhook's recent deliveries, newest
-         *     first: one per event, with its attempts.
+         *     first, market events' then audit events': one per event, with its
+         *     attempts.
          * @description Caller: admin, or the organisation. Errors: NOT_FOUND.
          */
         get: operations["MarketService_ListWebhookDeliveries2"];
@@ -1600,7 +1606,9 @@ export interface paths {
          *     names (an agency receives no market events: they are the trading
          *     parties'). Errors: INVALID_ARGUMENT (bad url, one whose host resolves
          *     to a private, loopback, link-local, multicast or unspecified address
-         *     unless the operator allows them, event type or parent); NOT_FOUND
+         *     unless the operator allows them, event type or parent);
+         *     PERMISSION_DENIED (audit_events for an organisation that may not read
+         *     the audit log); NOT_FOUND
          *     (another organisation); FAILED_PRECONDITION (request_id already used:
          *     the secret was shown once, delete that webhook and create another).
          */
@@ -1645,7 +1653,8 @@ export interface paths {
         };
         /**
          * ListWebhookDeliveries lists a webhook's recent deliveries, newest
-         *     first: one per event, with its attempts.
+         *     first, market events' then audit events': one per event, with its
+         *     attempts.
          * @description Caller: admin, or the organisation. Errors: NOT_FOUND.
          */
         get: operations["MarketService_ListWebhookDeliveries"];
@@ -5060,6 +5069,20 @@ export interface components {
          */
         v1Webhook: {
             /**
+             * @description Whether the endpoint also receives the audit events its organisation
+             *     may read with ListAuditEvents: only agencies read the audit log, so
+             *     only an agency's webhook may set it (the events of its regions, of
+             *     itself and of its keys); set for a processor's or an association's,
+             *     CreateWebhook answers PERMISSION_DENIED. Each audit event is one POST
+             *     of {"id": "audit-" and its sequence, "type": "AUDIT_EVENT", "time",
+             *     "event": the AuditEvent}, signed as market events are, its
+             *     webhook-id being that id. Audit events are delivered in sequence
+             *     order, chained events only, and market events in theirs: each stream
+             *     is ordered on its own, not one against the other. event_types does
+             *     not filter them.
+             */
+            auditEvents?: boolean;
+            /**
              * Format: date-time
              * @description When the webhook was created. Output only.
              */
@@ -5075,6 +5098,11 @@ export interface components {
              *     see.
              */
             eventTypes?: components["schemas"]["v1MarketEventType"][];
+            /**
+             * @description Sequence of the last audit event delivered (or skipped as not the
+             *     organisation's to read). Output only.
+             */
+            readonly lastAuditSequence?: string;
             /**
              * @description Id of the last event delivered (or skipped as not subscribed).
              *     Output only.
@@ -5109,7 +5137,10 @@ export interface components {
              * @description How many times the event was posted.
              */
             attemptCount?: number;
-            /** @description Id of the event (MarketEvent.id, the webhook-id header). */
+            /**
+             * @description Id of the event (MarketEvent.id, the webhook-id header): for an audit
+             *     event, "audit-" and its sequence.
+             */
             eventId?: string;
             eventType?: components["schemas"]["v1MarketEventType"];
             /**
