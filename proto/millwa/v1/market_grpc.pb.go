@@ -350,8 +350,9 @@ type MarketServiceClient interface {
 	//
 	// Caller: admin, or the organisation. Errors: NOT_FOUND.
 	DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*DeleteWebhookResponse, error)
-	// ReplayWebhook sends again every event after a given event (or
-	// recorded since a given time), and enables a disabled webhook.
+	// ReplayWebhook sends again every market event after a given event (or
+	// recorded since a given time), and enables a disabled webhook; audit
+	// events continue from their own cursor (Webhook.last_audit_sequence).
 	//
 	// Caller: admin, or the organisation. Errors: INVALID_ARGUMENT (both or
 	// neither of after_event_id and start_time); NOT_FOUND;
@@ -918,8 +919,9 @@ type MarketServiceServer interface {
 	//
 	// Caller: admin, or the organisation. Errors: NOT_FOUND.
 	DeleteWebhook(context.Context, *DeleteWebhookRequest) (*DeleteWebhookResponse, error)
-	// ReplayWebhook sends again every event after a given event (or
-	// recorded since a given time), and enables a disabled webhook.
+	// ReplayWebhook sends again every market event after a given event (or
+	// recorded since a given time), and enables a disabled webhook; audit
+	// events continue from their own cursor (Webhook.last_audit_sequence).
 	//
 	// Caller: admin, or the organisation. Errors: INVALID_ARGUMENT (both or
 	// neither of after_event_id and start_time); NOT_FOUND;

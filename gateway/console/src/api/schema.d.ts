@@ -295,8 +295,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * ReplayWebhook sends again every event after a given event (or
-         *     recorded since a given time), and enables a disabled webhook.
+         * ReplayWebhook sends again every market event after a given event (or
+         *     recorded since a given time), and enables a disabled webhook; audit
+         *     events continue from their own cursor (Webhook.last_audit_sequence).
          * @description Caller: admin, or the organisation. Errors: INVALID_ARGUMENT (both or
          *     neither of after_event_id and start_time); NOT_FOUND;
          *     FAILED_PRECONDITION (the events are no longer kept).
@@ -1112,8 +1113,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * ReplayWebhook sends again every event after a given event (or
-         *     recorded since a given time), and enables a disabled webhook.
+         * ReplayWebhook sends again every market event after a given event (or
+         *     recorded since a given time), and enables a disabled webhook; audit
+         *     events continue from their own cursor (Webhook.last_audit_sequence).
          * @description Caller: admin, or the organisation. Errors: INVALID_ARGUMENT (both or
          *     neither of after_event_id and start_time); NOT_FOUND;
          *     FAILED_PRECONDITION (the events are no longer kept).
@@ -1676,8 +1678,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * ReplayWebhook sends again every event after a given event (or
-         *     recorded since a given time), and enables a disabled webhook.
+         * ReplayWebhook sends again every market event after a given event (or
+         *     recorded since a given time), and enables a disabled webhook; audit
+         *     events continue from their own cursor (Webhook.last_audit_sequence).
          * @description Caller: admin, or the organisation. Errors: INVALID_ARGUMENT (both or
          *     neither of after_event_id and start_time); NOT_FOUND;
          *     FAILED_PRECONDITION (the events are no longer kept).
