@@ -99,12 +99,12 @@ var Policy = map[string]Access{
 	"/millwa.v1.MarketService/WatchMarket":         traders,
 	// Webhooks are an organisation's own: the service answers NotFound for
 	// another organisation's.
-	"/millwa.v1.MarketService/CreateWebhook":         traders,
-	"/millwa.v1.MarketService/GetWebhook":            traders,
-	"/millwa.v1.MarketService/ListWebhooks":          traders,
-	"/millwa.v1.MarketService/DeleteWebhook":         traders,
-	"/millwa.v1.MarketService/ReplayWebhook":         traders,
-	"/millwa.v1.MarketService/ListWebhookDeliveries": traders,
+	"/millwa.v1.MarketService/CreateWebhook":         anyRole,
+	"/millwa.v1.MarketService/GetWebhook":            anyRole,
+	"/millwa.v1.MarketService/ListWebhooks":          anyRole,
+	"/millwa.v1.MarketService/DeleteWebhook":         anyRole,
+	"/millwa.v1.MarketService/ReplayWebhook":         anyRole,
+	"/millwa.v1.MarketService/ListWebhookDeliveries": anyRole,
 
 	"/millwa.v1.AuditService/CreateAgency":         admin,
 	"/millwa.v1.AuditService/GetAgency":            agencyRead,

@@ -99,6 +99,12 @@ type Config struct {
 	// those origins call the REST gateway (CORS). Empty, the default,
 	// answers no cross-origin request.
 	CORSOrigins string
+	// WebhookAllowPrivate lets webhook URLs point at private, loopback,
+	// link-local, multicast and unspecified addresses (and http to a
+	// loopback one): for tests and receivers on the operator's own
+	// network. Off, such URLs are refused at creation and connections to
+	// such addresses at delivery.
+	WebhookAllowPrivate bool
 }
 
 // Default returns the configuration used when nothing is set.
@@ -160,11 +166,12 @@ var (
 	keyStreamsVar = Var{"max-watch-streams-per-key", "MILLWA_MAX_WATCH_STREAMS_PER_KEY", "market event streams one API key may hold open on this replica"}
 	auditKeyVar   = Var{"audit-signing-key-file", "MILLWA_AUDIT_SIGNING_KEY_FILE", "PEM file (PKCS #8) of the Ed25519 key that signs audit checkpoints; unset, a key kept in the database"}
 	corsVar       = Var{"cors-origins", "MILLWA_CORS_ORIGINS", "comma-separated origins (scheme://host[:port]) whose browser pages may call the REST gateway; empty for none"}
+	privHooksVar  = Var{"webhook-allow-private", "MILLWA_WEBHOOK_ALLOW_PRIVATE", "let webhooks post to private, loopback, link-local, multicast and unspecified addresses (and http to loopback): tests and on-premise receivers only"}
 	checkpointVar = Var{"audit-checkpoint-interval", "MILLWA_AUDIT_CHECKPOINT_INTERVAL", "how often the audit chain's head is signed and the checkpoint logged; 0 for on request only"}
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, metricsVar, tlsCertVar, tlsKeyVar, publicURLVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, metricsVar, tlsCertVar, tlsKeyVar, publicURLVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar, privHooksVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -248,6 +255,7 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	str(&c.AuditSigningKeyFile, auditKeyVar)
 	dur(&c.AuditCheckpointInterval, checkpointVar)
 	str(&c.CORSOrigins, corsVar)
+	boolean(&c.WebhookAllowPrivate, privHooksVar)
 	flt(&c.RateLimit, rateLimitVar)
 	num(&c.RateBurst, rateBurstVar)
 	num(&c.MaxWatchStreams, streamsVar)
@@ -413,6 +421,7 @@ func (c Config) Redacted() []any {
 		"audit_checkpoint_interval", c.AuditCheckpointInterval.String(),
 		"admin_key_set", c.AdminKey != "",
 		"cors_origins", strings.Join(c.Origins(), ","),
+		"webhook_allow_private", c.WebhookAllowPrivate,
 		"traces_endpoint", redactEndpoint(c.TracesEndpoint),
 	}
 }

@@ -241,3 +241,28 @@ func TestTLSAndMetricsSettings(t *testing.T) {
 		t.Errorf("MILLWA_METRICS_ADDR=9464: Validate = %v; want an error naming it", err)
 	}
 }
+
+// TestWebhookAllowPrivate: private webhook endpoints are refused unless
+// the operator allows them; the setting takes true or false only and is
+// in the configuration dump.
+func TestWebhookAllowPrivate(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if c.WebhookAllowPrivate {
+		t.Fatal("private webhook endpoints allowed by default")
+	}
+	if err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(map[string]string{"MILLWA_WEBHOOK_ALLOW_PRIVATE": "true"})); err != nil {
+		t.Fatal(err)
+	}
+	if !c.WebhookAllowPrivate {
+		t.Error("MILLWA_WEBHOOK_ALLOW_PRIVATE=true did not allow private endpoints")
+	}
+	if dump := fmt.Sprintln(c.Redacted()...); !strings.Contains(dump, "webhook_allow_private true") {
+		t.Errorf("the configuration dump does not show the setting: %s", dump)
+	}
+	bad := Default()
+	err := bad.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(map[string]string{"MILLWA_WEBHOOK_ALLOW_PRIVATE": "maybe"}))
+	if err == nil || !strings.Contains(err.Error(), "MILLWA_WEBHOOK_ALLOW_PRIVATE") {
+		t.Errorf("MILLWA_WEBHOOK_ALLOW_PRIVATE=maybe: %v, want an error naming the variable", err)
+	}
+}

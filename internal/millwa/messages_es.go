@@ -15,14 +15,11 @@ var messagesES = map[string]string{
 	"must be a MarketEventType other than UNSPECIFIED, got %s":                                                           "debe ser un MarketEventType distinto de UNSPECIFIED; se recibió %s",
 	"must be an absolute URL such as https://erp.example.pe/millwa/events":                                               "debe ser una URL absoluta, como https://erp.example.pe/millwa/events",
 	"must be at most %d characters, got %d":                                                                              "debe tener como máximo %d caracteres; tiene %d",
-	"must be processors/{id} or associations/{id}, got %q":                                                               "debe ser processors/{id} o associations/{id}; se recibió %q",
-	"must be processors/{id}/webhooks/{id} or associations/{id}/webhooks/{id}, got %q":                                   "debe ser processors/{id}/webhooks/{id} o associations/{id}/webhooks/{id}; se recibió %q",
 	"must be the id of an event (a number), or 0 for every event kept; got %q":                                           "debe ser el id de un evento (un número), o 0 para todos los eventos guardados; se recibió %q",
 	"must have 1 to 100 characters, got %d":                                                                              "debe tener de 1 a 100 caracteres; tiene %d",
 	"must have at most %d types; leave it empty for every type":                                                          "debe tener como máximo %d tipos; déjelo vacío para todos los tipos",
 	"must not carry credentials: remove them; the signature authenticates Millwa to the endpoint":                        "no debe llevar credenciales: quítelas; la firma autentica a Millwa ante el destino",
 	"must not have a fragment: remove the part from #":                                                                   "no debe tener fragmento: quite la parte desde #",
-	"must use https (http is accepted only to a loopback address)":                                                       "debe usar https (http solo se acepta hacia una dirección local de bucle)",
 	"must use https, got the scheme %q":                                                                                  "debe usar https; se recibió el esquema %q",
 	"names no event yet (the last is %d)":                                                                                "no nombra ningún evento todavía (el último es %d)",
 	"repeats %s: give each type once":                                                                                    "repite %s: dé cada tipo una sola vez",
@@ -351,6 +348,15 @@ var messagesES = map[string]string{
 	"session tokens are not issued by this server: send the API key as the header authorization: Bearer <key>":                              "este servidor no emite tokens de sesión: envíe la clave de API en la cabecera authorization: Bearer <clave>",
 	"this method returns no resource to mask: leave read_mask out":                                                                          "este método no devuelve un recurso que enmascarar: omita read_mask",
 	"session token not accepted (malformed, forged, expired, or its key revoked): ask for a new one with CreateSessionToken":                "token de sesión no aceptado (mal formado, falsificado, vencido o con su clave revocada): pida otro con CreateSessionToken",
+
+	// Webhooks of agencies, and the address guard of webhook endpoints.
+	"%s may not read the audit log (only agencies and admins do), so its webhooks may not take audit events: leave audit_events unset":                                                                       "%s no puede leer el registro de auditoría (solo las agencias y los administradores lo hacen), así que sus webhooks no pueden recibir eventos de auditoría: deje audit_events sin marcar",
+	"must be processors/{id}, associations/{id} or agencies/{id}, got %q":                                                                                                                                    "debe ser processors/{id}, associations/{id} o agencies/{id}; se recibió %q",
+	"must be processors/{id}/webhooks/{id}, associations/{id}/webhooks/{id} or agencies/{id}/webhooks/{id}, got %q":                                                                                          "debe ser processors/{id}/webhooks/{id}, associations/{id}/webhooks/{id} o agencies/{id}/webhooks/{id}; se recibió %q",
+	"must use https (http is accepted only to a loopback address, when the operator allows private endpoints)":                                                                                               "debe usar https (http solo se acepta hacia una dirección local de bucle, cuando el operador admite destinos privados)",
+	"names the address %s, which is private, loopback, link-local, multicast or unspecified: use a public endpoint (an operator may allow these with MILLWA_WEBHOOK_ALLOW_PRIVATE=true)":                     "nombra la dirección %s, que es privada, local de bucle, de enlace local, multidifusión o no especificada: use un destino público (un operador puede admitirlas con MILLWA_WEBHOOK_ALLOW_PRIVATE=true)",
+	"names the host %q, which does not resolve: use a host with public DNS records":                                                                                                                          "nombra el host %q, que no se resuelve: use un host con registros DNS públicos",
+	"names the host %q, which resolves to %s, a private, loopback, link-local, multicast or unspecified address: use a public endpoint (an operator may allow these with MILLWA_WEBHOOK_ALLOW_PRIVATE=true)": "nombra el host %q, que se resuelve a %s, una dirección privada, local de bucle, de enlace local, multidifusión o no especificada: use un destino público (un operador puede admitirlas con MILLWA_WEBHOOK_ALLOW_PRIVATE=true)",
 }
 
 // wordsES is the Spanish of the Nouns that messages take as arguments.

@@ -309,10 +309,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	millwav1.RegisterRegistryServiceServer(s.grpc, registry.New(s.store, standards, cfg.ContinuousMatching, registry.WithPublicURL(publicURL)))
 	s.events = feed.NewHub(s.store, feed.HubOptions{OnRead: s.market.OutboxRead})
 	millwav1.RegisterMarketServiceServer(s.grpc, market.New(s.store, standards, cfg.ContinuousMatching, market.WithObserver(s.market),
-		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams), market.WithHub(s.events)))
+		market.WithStreamLimits(cfg.MaxWatchStreamsPerKey, cfg.MaxWatchStreams), market.WithHub(s.events),
+		market.WithWebhookAllowPrivate(cfg.WebhookAllowPrivate)))
 	if o.webhooks.Log == nil {
 		o.webhooks.Log = log
 	}
+	o.webhooks.AllowPrivate = cfg.WebhookAllowPrivate
+	o.webhooks.EncodeAudit = audit.EncodeWebhookEvent
 	s.webhooks = webhook.New(s.store, market.EncodeWebhookEvent, o.webhooks)
 	signingKey, err := auditSigningKey(ctx, cfg, s.store)
 	if err != nil {

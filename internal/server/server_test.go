@@ -98,6 +98,8 @@ func startServerWith(t *testing.T, dbURL string, tweak func(*config.Config), opt
 	// A few connections each: the packages' tests share one PostgreSQL.
 	cfg.DatabaseURL = storetest.SmallPool(dbURL, 4)
 	cfg.ShutdownGrace = 5 * time.Second
+	// Test receivers listen on loopback.
+	cfg.WebhookAllowPrivate = true
 	tweak(&cfg)
 	logs := &syncBuffer{}
 	srv, err := server.New(t.Context(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), opts...)

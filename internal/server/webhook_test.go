@@ -359,7 +359,7 @@ func TestWebhookRequests(t *testing.T) {
 			{"unspecified type", f.assoc.GetName(), &millwav1.Webhook{DisplayName: "ERP", Url: "https://erp.example.pe/hook",
 				EventTypes: []millwav1.MarketEventType{millwav1.MarketEventType_MARKET_EVENT_TYPE_UNSPECIFIED}}, []string{"webhook.event_types[0]"}},
 			{"output only", f.assoc.GetName(), &millwav1.Webhook{DisplayName: "ERP", Url: "https://erp.example.pe/hook", Etag: "1"}, []string{"webhook.etag"}},
-			{"bad parent", "agencies/x", &millwav1.Webhook{DisplayName: "ERP", Url: "https://erp.example.pe/hook"}, []string{"parent"}},
+			{"bad parent", "members/x", &millwav1.Webhook{DisplayName: "ERP", Url: "https://erp.example.pe/hook"}, []string{"parent"}},
 		} {
 			_, err := mc.CreateWebhook(t.Context(), &millwav1.CreateWebhookRequest{Parent: tt.parent, Webhook: tt.hook})
 			if got := fieldViolations(t, err); !slices.Equal(got, tt.fields) {

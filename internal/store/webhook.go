@@ -41,6 +41,11 @@ type Webhook struct {
 	FailingSince time.Time
 	// NextAttempt is when the worker may post again.
 	NextAttempt time.Time
+	// AuditEvents is set when the endpoint also receives the audit events
+	// its organisation may read; AuditCursor is the sequence of the last
+	// one delivered, or skipped as not visible to it.
+	AuditEvents bool
+	AuditCursor int64
 	CreateTime  time.Time
 	UpdateTime  time.Time
 	Revision    int64
@@ -63,19 +68,21 @@ type webhookRow struct {
 	Attempts       int        `db:"attempts"`
 	FailingSince   dbNullTime `db:"failing_since"`
 	NextAttempt    dbTime     `db:"next_attempt_time"`
+	AuditEvents    int        `db:"audit_events"`
+	AuditCursor    int64      `db:"audit_cursor"`
 	CreateTime     dbTime     `db:"create_time"`
 	UpdateTime     dbTime     `db:"update_time"`
 	Revision       int64      `db:"revision"`
 }
 
 const webhookColumns = `id, organisation, display_name, url, event_types, secret, state, disabled_reason, cursor_seq,
-	attempts, failing_since, next_attempt_time, create_time, update_time, revision`
+	attempts, failing_since, next_attempt_time, create_time, update_time, revision, audit_events, audit_cursor`
 
 func (r *webhookRow) webhook() Webhook {
 	w := Webhook{ID: r.ID, Organisation: r.Organisation, DisplayName: r.DisplayName, URL: r.URL, Secret: r.Secret,
 		State: r.State, DisabledReason: r.DisabledReason, Cursor: r.Cursor, Attempts: r.Attempts,
 		FailingSince: r.FailingSince.Time, NextAttempt: r.NextAttempt.Time, CreateTime: r.CreateTime.Time,
-		UpdateTime: r.UpdateTime.Time, Revision: r.Revision}
+		UpdateTime: r.UpdateTime.Time, Revision: r.Revision, AuditEvents: r.AuditEvents == 1, AuditCursor: r.AuditCursor}
 	if r.EventTypes != "" {
 		for _, t := range strings.Split(r.EventTypes, ",") {
 			w.EventTypes = append(w.EventTypes, millwa.MarketEventType(t))
@@ -92,9 +99,10 @@ func joinTypes(types []millwa.MarketEventType) string {
 	return strings.Join(s, ",")
 }
 
-// CreateWebhook inserts w, enabled, with its cursor at the outbox's head,
-// so that it receives the events recorded from now on. It sets w's ID,
-// state, cursor, times and revision.
+// CreateWebhook inserts w, enabled, with its cursor at the outbox's head
+// and its audit cursor at the audit chain's, so that it receives the
+// events recorded from now on. It sets w's ID, state, cursors, times and
+// revision.
 func (tx *Tx) CreateWebhook(ctx context.Context, w *Webhook) error {
 	id, err := newID()
 	if err != nil {
@@ -104,12 +112,21 @@ func (tx *Tx) CreateWebhook(ctx context.Context, w *Webhook) error {
 	if err := tx.tx.QueryRowxContext(ctx, `SELECT event_seq FROM market_lock WHERE id = 1`).Scan(&head); err != nil {
 		return dbError(err, "reading the market event counter")
 	}
+	var auditHead int64
+	if err := tx.tx.QueryRowxContext(ctx, `SELECT last_sequence FROM audit_chain_head WHERE id = 1`).Scan(&auditHead); err != nil {
+		return dbError(err, "reading the audit chain's head")
+	}
 	t := now()
 	w.ID, w.State, w.Cursor, w.NextAttempt, w.CreateTime, w.UpdateTime, w.Revision = id, WebhookEnabled, head, t, t, t, 1
+	w.AuditCursor = auditHead
+	audit := 0
+	if w.AuditEvents {
+		audit = 1
+	}
 	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO webhooks (`+webhookColumns+`, lease_holder, lease_expire_time)
-		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, 0, NULL, ?, ?, ?, 1, '', ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, 0, NULL, ?, ?, ?, 1, ?, ?, '', ?)`),
 		id, w.Organisation, w.DisplayName, w.URL, joinTypes(w.EventTypes), w.Secret, WebhookEnabled, head,
-		dbTime{t}, dbTime{t}, dbTime{t}, dbTime{time.Unix(0, 0)})
+		dbTime{t}, dbTime{t}, dbTime{t}, audit, auditHead, dbTime{time.Unix(0, 0)})
 	return dbError(err, "inserting webhook")
 }
 

@@ -16,6 +16,9 @@ const (
 	DeliveryFailed    = "FAILED"
 )
 
+// AuditDeliveryType is the event type of the deliveries of audit events.
+const AuditDeliveryType millwa.MarketEventType = "AUDIT_EVENT"
+
 // Delivery records are kept WebhookDeliveryRetention, and at most
 // WebhookDeliveriesKept per webhook, the newest.
 const (
@@ -25,6 +28,8 @@ const (
 
 // WebhookDelivery is one event's delivery to a webhook, with its attempts.
 type WebhookDelivery struct {
+	// EventSeq is the market event's id, or the audit event's sequence
+	// negated (EventType AuditDeliveryType).
 	EventSeq    int64
 	EventType   millwa.MarketEventType
 	State       string
@@ -48,12 +53,13 @@ type deliveryRow struct {
 }
 
 // ListWebhookDeliveries returns at most limit deliveries of the webhook id
-// for events numbered before before (0 for the first page), newest first.
+// numbered before before (0 for the first page): market events newest
+// first, then audit events (negative numbers) newest first.
 func (qs queries) ListWebhookDeliveries(ctx context.Context, id string, before int64, limit int) ([]WebhookDelivery, error) {
 	query := `SELECT event_seq, event_type, state, attempt_count, last_status_code, last_error, last_attempt_time, next_attempt_time
 		FROM webhook_deliveries WHERE webhook_id = ?`
 	args := []any{id}
-	if before > 0 {
+	if before != 0 {
 		query += ` AND event_seq < ?`
 		args = append(args, before)
 	}
@@ -70,17 +76,19 @@ func (qs queries) ListWebhookDeliveries(ctx context.Context, id string, before i
 	return out, nil
 }
 
-// DueWebhooks returns the enabled webhooks behind head (the outbox's)
+// DueWebhooks returns the enabled webhooks behind head (the outbox's), or
+// taking audit events and behind auditHead (the audit chain's),
 // whose next attempt is due at t and whose lease is free or held by
 // holder, at most limit of them, and the earliest next attempt of the
 // enabled webhooks not yet due (zero when there is none).
-func (s *Store) DueWebhooks(ctx context.Context, holder string, t time.Time, head int64, limit int) ([]Webhook, time.Time, error) {
+func (s *Store) DueWebhooks(ctx context.Context, holder string, t time.Time, head, auditHead int64, limit int) ([]Webhook, time.Time, error) {
 	// Read where the outbox's head was read, off the writer on SQLite: a
 	// stale answer only starts or skips a round, and the lease decides.
 	var rows []webhookRow
 	err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(`SELECT `+webhookColumns+` FROM webhooks
-		WHERE state = ? AND cursor_seq < ? AND next_attempt_time <= ? AND (lease_holder = ? OR lease_expire_time < ?)
-		ORDER BY next_attempt_time LIMIT ?`), WebhookEnabled, head, dbTime{t}, holder, dbTime{t}, limit)
+		WHERE state = ? AND (cursor_seq < ? OR (audit_events = 1 AND audit_cursor < ?)) AND next_attempt_time <= ?
+		AND (lease_holder = ? OR lease_expire_time < ?)
+		ORDER BY next_attempt_time LIMIT ?`), WebhookEnabled, head, auditHead, dbTime{t}, holder, dbTime{t}, limit)
 	if err != nil {
 		return nil, time.Time{}, dbError(err, "reading the webhooks due")
 	}
@@ -127,9 +135,10 @@ func (s *Store) ReleaseWebhook(ctx context.Context, id, holder string) error {
 }
 
 // WebhookProgress is what one step of delivery changes on a webhook: its
-// cursor and failure count, when it may post next, whether it is disabled
+// cursor (the audit cursor when Audit is set) and failure count, when it may post next, whether it is disabled
 // (with the reason), and the delivery attempted, if any.
 type WebhookProgress struct {
+	Audit          bool
 	Cursor         int64
 	Attempts       int
 	FailingSince   time.Time
@@ -139,7 +148,8 @@ type WebhookProgress struct {
 }
 
 // RecordWebhookProgress writes p on webhook id if holder still holds its
-// lease and the cursor is still from (a replay or a deletion meanwhile
+// lease and the cursor (p.Audit: the audit cursor) is still from (a
+// replay or a deletion meanwhile
 // wins), with the delivery record and, when p disables the webhook, the
 // audit event of it, in one transaction. It reports whether it wrote.
 func (s *Store) RecordWebhookProgress(ctx context.Context, id, holder string, from int64, p WebhookProgress, disabled *millwa.AuditEvent) (bool, error) {
@@ -151,10 +161,14 @@ func (s *Store) RecordWebhookProgress(ctx context.Context, id, holder string, fr
 		if p.DisabledReason != "" {
 			state = WebhookDisabled
 		}
-		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE webhooks SET cursor_seq = ?, attempts = ?, failing_since = ?,
+		cursor := "cursor_seq"
+		if p.Audit {
+			cursor = "audit_cursor"
+		}
+		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE webhooks SET `+cursor+` = ?, attempts = ?, failing_since = ?,
 			next_attempt_time = ?, state = ?, disabled_reason = ?, update_time = CASE WHEN ? THEN ? ELSE update_time END,
 			revision = CASE WHEN ? THEN revision + 1 ELSE revision END
-			WHERE id = ? AND lease_holder = ? AND cursor_seq = ? AND state = ?`),
+			WHERE id = ? AND lease_holder = ? AND `+cursor+` = ? AND state = ?`),
 			p.Cursor, p.Attempts, dbNullTime{p.FailingSince}, dbTime{p.NextAttempt}, state, p.DisabledReason,
 			state != WebhookEnabled, dbTime{t}, state != WebhookEnabled, id, holder, from, WebhookEnabled)
 		if err != nil {
@@ -188,6 +202,13 @@ func (tx *Tx) upsertDelivery(ctx context.Context, id string, d *WebhookDelivery)
 		next_attempt_time = excluded.next_attempt_time`),
 		id, d.EventSeq, string(d.EventType), d.State, d.StatusCode, d.LastError, dbTime{d.LastAttempt}, dbNullTime{d.NextAttempt})
 	return dbError(err, "recording a delivery of webhook %s", id)
+}
+
+// AuditChainHead returns the sequence of the last audit event chained.
+func (s *Store) AuditChainHead(ctx context.Context) (int64, error) {
+	var head int64
+	err := s.r.QueryRowxContext(ctx, `SELECT last_sequence FROM audit_chain_head WHERE id = 1`).Scan(&head)
+	return head, dbError(err, "reading the audit chain's head")
 }
 
 // PurgeWebhookDeliveries deletes the delivery records of webhook id older

@@ -26,7 +26,7 @@ func TestWebhookLeaseAndCursor(t *testing.T) {
 			t.Fatalf("CreateWebhook: %v", err)
 		}
 		now := time.Now()
-		due, _, err := st.DueWebhooks(ctx, "a", now, 10, 10)
+		due, _, err := st.DueWebhooks(ctx, "a", now, 10, 0, 10)
 		if err != nil || len(due) != 1 || due[0].ID != w.ID || due[0].EventTypes[0] != millwa.EventTradeMatched {
 			t.Fatalf("DueWebhooks: %v %v, want the new webhook", due, err)
 		}
@@ -36,7 +36,7 @@ func TestWebhookLeaseAndCursor(t *testing.T) {
 		if _, ok, err := st.LeaseWebhook(ctx, w.ID, "b", now, now.Add(time.Minute)); err != nil || ok {
 			t.Fatalf("lease for b while a holds it: %v %v, want refused", ok, err)
 		}
-		if due, _, _ := st.DueWebhooks(ctx, "b", now, 10, 10); len(due) != 0 {
+		if due, _, _ := st.DueWebhooks(ctx, "b", now, 10, 0, 10); len(due) != 0 {
 			t.Errorf("due for b while a holds it: %v", due)
 		}
 		step := store.WebhookProgress{Cursor: 3, NextAttempt: now}

@@ -12,10 +12,11 @@ import (
 const maxURLLen = 2000
 
 // CheckURL records in vs, under field, what is wrong with an endpoint
-// URL: it must be absolute https (http only to a loopback address, for
-// development and tests), with a host, without user information or a
-// fragment, and at most 2000 characters.
-func CheckURL(vs *millwa.Violations, field, raw string) {
+// URL: it must be absolute https (http only to a loopback address, and
+// only when allowPrivate is set, for development and tests), with a host,
+// without user information or a fragment, and at most 2000 characters.
+// CheckHost judges the addresses its host resolves to.
+func CheckURL(vs *millwa.Violations, field, raw string, allowPrivate bool) {
 	switch {
 	case raw == "":
 		vs.Add(field, "is required: the https URL where events are posted")
@@ -32,8 +33,8 @@ func CheckURL(vs *millwa.Violations, field, raw string) {
 		vs.Add(field, "must not carry credentials: remove them; the signature authenticates Millwa to the endpoint")
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		vs.Add(field, "must not have a fragment: remove the part from #")
-	case u.Scheme == "http" && !loopback(u.Hostname()):
-		vs.Add(field, "must use https (http is accepted only to a loopback address)")
+	case u.Scheme == "http" && !(allowPrivate && loopback(u.Hostname())):
+		vs.Add(field, "must use https (http is accepted only to a loopback address, when the operator allows private endpoints)")
 	case u.Scheme != "https" && u.Scheme != "http":
 		vs.Add(field, "must use https, got the scheme %q", u.Scheme)
 	}

@@ -47,24 +47,27 @@ func TestSignatureKnownAnswer(t *testing.T) {
 
 func TestCheckURL(t *testing.T) {
 	for _, tt := range []struct {
-		url string
-		ok  bool
+		url          string
+		allowPrivate bool
+		ok           bool
 	}{
-		{"https://erp.example.pe/millwa", true},
-		{"http://127.0.0.1:8080/hook", true},
-		{"http://localhost/hook", true},
-		{"http://[::1]/hook", true},
-		{"http://erp.example.pe/hook", false},
-		{"https://user:pass@erp.example.pe/", false},
-		{"https://erp.example.pe/#frag", false},
-		{"ftp://erp.example.pe/", false},
-		{"erp.example.pe/hook", false},
-		{"", false},
+		{"https://erp.example.pe/millwa", false, true},
+		{"http://127.0.0.1:8080/hook", true, true},
+		{"http://localhost/hook", true, true},
+		{"http://[::1]/hook", true, true},
+		{"http://127.0.0.1:8080/hook", false, false},
+		{"http://localhost/hook", false, false},
+		{"http://erp.example.pe/hook", true, false},
+		{"https://user:pass@erp.example.pe/", false, false},
+		{"https://erp.example.pe/#frag", false, false},
+		{"ftp://erp.example.pe/", false, false},
+		{"erp.example.pe/hook", false, false},
+		{"", false, false},
 	} {
 		var vs millwa.Violations
-		CheckURL(&vs, "url", tt.url)
+		CheckURL(&vs, "url", tt.url, tt.allowPrivate)
 		if got := len(vs) == 0; got != tt.ok {
-			t.Errorf("CheckURL(%q): %v, want ok %v", tt.url, vs, tt.ok)
+			t.Errorf("CheckURL(%q, allowPrivate %v): %v, want ok %v", tt.url, tt.allowPrivate, vs, tt.ok)
 		}
 	}
 }

@@ -47,6 +47,14 @@ const (
 // see it: the "event" member of every body.
 type Encode func(e *millwa.MarketEvent, p millwa.Principal) ([]byte, error)
 
+// EncodeAudit turns an audit event into the JSON of the API's AuditEvent:
+// the "event" member of an audit event's body.
+type EncodeAudit func(e *millwa.AuditEvent) ([]byte, error)
+
+// AuditIDPrefix starts the webhook-id of an audit event's deliveries, so
+// that they never collide with market events' ids.
+const AuditIDPrefix = "audit-"
+
 // Options tune a Worker; a zero field takes its default.
 type Options struct {
 	// Backoff is how long to wait after the attempt-th failed attempt of
@@ -64,6 +72,13 @@ type Options struct {
 	SafetyPoll time.Duration
 	// Log receives what goes wrong in the worker (default slog's).
 	Log *slog.Logger
+	// EncodeAudit encodes the audit events of the webhooks that take them;
+	// unset, such webhooks receive none.
+	EncodeAudit EncodeAudit
+	// AllowPrivate lets posts connect to private, loopback, link-local,
+	// multicast and unspecified addresses (MILLWA_WEBHOOK_ALLOW_PRIVATE);
+	// unset, DialControl refuses them at each connection.
+	AllowPrivate bool
 }
 
 // Backoff is the default retry schedule: 5 s after the first failure,
@@ -120,6 +135,15 @@ func New(st *store.Store, encode Encode, opts Options) *Worker {
 		running: map[string]bool{}, kick: make(chan struct{}, 1),
 		client: &http.Client{
 			Timeout: opts.Timeout,
+			// No proxy: the connection goes to the endpoint's own address,
+			// which the dialer judges.
+			Transport: &http.Transport{
+				DialContext:         dialer(opts.Timeout, opts.AllowPrivate).DialContext,
+				ForceAttemptHTTP2:   true,
+				MaxIdleConns:        100,
+				IdleConnTimeout:     90 * time.Second,
+				TLSHandshakeTimeout: opts.Timeout,
+			},
 			// A redirect is not a delivery: the endpoint must answer 2xx itself.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}}
@@ -165,7 +189,11 @@ func (w *Worker) round(ctx context.Context, wg *sync.WaitGroup) (time.Time, erro
 	if err != nil {
 		return time.Time{}, err
 	}
-	hooks, next, err := w.st.DueWebhooks(ctx, w.holder, time.Now(), cur.Head, dueLimit)
+	auditHead, err := w.st.AuditChainHead(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	hooks, next, err := w.st.DueWebhooks(ctx, w.holder, time.Now(), cur.Head, auditHead, dueLimit)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -212,25 +240,39 @@ func (w *Worker) serve(ctx context.Context, id string) error {
 		return nil
 	}
 	p := Principal(h.Organisation)
+	if done, err := w.serveMarket(ctx, &h, p, &leased); err != nil || !done {
+		return err
+	}
+	if h.AuditEvents && w.opts.EncodeAudit != nil {
+		if done, err := w.serveAudit(ctx, &h, &leased); err != nil || !done {
+			return err
+		}
+	}
+	return w.st.PurgeWebhookDeliveries(ctx, id, time.Now().Add(-store.WebhookDeliveryRetention))
+}
+
+// serveMarket delivers h's market events after its cursor; it reports
+// whether it delivered every one.
+func (w *Worker) serveMarket(ctx context.Context, h *store.Webhook, p millwa.Principal, leased *time.Time) (bool, error) {
 	for {
 		cur, err := w.st.MarketEventCursor(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if h.Cursor < cur.PurgedThrough {
 			// The endpoint fell behind the outbox's retention: what it
 			// missed is gone, it continues with what is kept.
-			h.Cursor, err = w.progress(ctx, &h, store.WebhookProgress{Cursor: cur.PurgedThrough, NextAttempt: time.Now()}, nil)
+			h.Cursor, err = w.progress(ctx, h, store.WebhookProgress{Cursor: cur.PurgedThrough, NextAttempt: time.Now()}, nil)
 			if err != nil || h.Cursor != cur.PurgedThrough {
-				return err
+				return false, err
 			}
 		}
 		events, err := w.st.MarketEvents(ctx, p, h.Cursor, cur.Head, h.EventTypes, batch)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if more, err := w.send(ctx, &h, p, events, &leased); err != nil || !more {
-			return err
+		if more, err := w.send(ctx, h, p, events, leased); err != nil || !more {
+			return false, err
 		}
 		if len(events) == batch {
 			continue
@@ -238,11 +280,11 @@ func (w *Worker) serve(ctx context.Context, id string) error {
 		if h.Cursor < cur.Head {
 			// The events after the last delivered up to the head are not
 			// the endpoint's (another party's, or types it does not take).
-			if _, err := w.progress(ctx, &h, store.WebhookProgress{Cursor: cur.Head, NextAttempt: time.Now()}, nil); err != nil {
-				return err
+			if _, err := w.progress(ctx, h, store.WebhookProgress{Cursor: cur.Head, NextAttempt: time.Now()}, nil); err != nil {
+				return false, err
 			}
 		}
-		return w.st.PurgeWebhookDeliveries(ctx, id, time.Now().Add(-store.WebhookDeliveryRetention))
+		return true, nil
 	}
 }
 
@@ -250,14 +292,14 @@ func (w *Worker) serve(ctx context.Context, id string) error {
 // goes; it reports whether every event was delivered.
 func (w *Worker) send(ctx context.Context, h *store.Webhook, p millwa.Principal, events []millwa.MarketEvent, leased *time.Time) (bool, error) {
 	for i := range events {
-		if time.Until(*leased) < lease/2 {
-			t := time.Now()
-			if _, ok, err := w.st.LeaseWebhook(ctx, h.ID, w.holder, t, t.Add(lease)); err != nil || !ok {
-				return false, err
-			}
-			*leased = t.Add(lease)
+		if ok, err := w.renew(ctx, h, leased); err != nil || !ok {
+			return false, err
 		}
-		delivered, err := w.attempt(ctx, h, p, &events[i])
+		out, err := marketOutgoing(&events[i], p, w.encode)
+		if err != nil {
+			out.failure = "encoding the event: " + err.Error()
+		}
+		delivered, err := w.attempt(ctx, h, out)
 		if err != nil || !delivered {
 			return false, err
 		}
@@ -265,23 +307,76 @@ func (w *Worker) send(ctx context.Context, h *store.Webhook, p millwa.Principal,
 	return true, nil
 }
 
-// attempt posts e to h once and records the outcome: delivered, the cursor
-// moves past e; failed, the endpoint waits for its backoff, or is disabled
-// when e has failed for longer than the retry window. It reports whether e
-// was delivered.
-func (w *Worker) attempt(ctx context.Context, h *store.Webhook, p millwa.Principal, e *millwa.MarketEvent) (bool, error) {
-	status, failure := w.post(ctx, h, p, e)
+// renew renews h's lease once less than half of it remains; it reports
+// whether the worker still holds it.
+func (w *Worker) renew(ctx context.Context, h *store.Webhook, leased *time.Time) (bool, error) {
+	if time.Until(*leased) >= lease/2 {
+		return true, nil
+	}
+	t := time.Now()
+	if _, ok, err := w.st.LeaseWebhook(ctx, h.ID, w.holder, t, t.Add(lease)); err != nil || !ok {
+		return false, err
+	}
+	*leased = t.Add(lease)
+	return true, nil
+}
+
+// outgoing is one event ready to post: its cursor value in its stream, its
+// webhook-id, the type its delivery record names, and its body (or why it
+// could not be encoded).
+type outgoing struct {
+	audit   bool
+	seq     int64
+	id      string
+	typ     millwa.MarketEventType
+	body    []byte
+	failure string
+}
+
+// cursor is h's cursor in out's stream.
+func (out *outgoing) cursor(h *store.Webhook) int64 {
+	if out.audit {
+		return h.AuditCursor
+	}
+	return h.Cursor
+}
+
+// deliverySeq is the number out's delivery record is kept under: the
+// market event's id, or the audit event's sequence negated.
+func (out *outgoing) deliverySeq() int64 {
+	if out.audit {
+		return -out.seq
+	}
+	return out.seq
+}
+
+func marketOutgoing(e *millwa.MarketEvent, p millwa.Principal, encode Encode) (outgoing, error) {
+	out := outgoing{seq: e.Seq, id: strconv.FormatInt(e.Seq, 10), typ: e.Type}
+	var err error
+	out.body, err = Body(e, p, encode)
+	return out, err
+}
+
+// attempt posts out to h once and records the outcome: delivered, the
+// cursor of its stream moves past it; failed, the endpoint waits for its
+// backoff, or is disabled when it has failed for longer than the retry
+// window. It reports whether out was delivered.
+func (w *Worker) attempt(ctx context.Context, h *store.Webhook, out outgoing) (bool, error) {
+	status, failure := 0, out.failure
+	if failure == "" {
+		status, failure = w.post(ctx, h, out.id, out.body)
+	}
 	if ctx.Err() != nil {
 		return false, nil // stopping: the attempt did not happen
 	}
 	at := time.Now().UTC().Truncate(time.Microsecond)
-	d := &store.WebhookDelivery{EventSeq: e.Seq, EventType: e.Type, StatusCode: status, LastError: failure, LastAttempt: at}
+	d := &store.WebhookDelivery{EventSeq: out.deliverySeq(), EventType: out.typ, StatusCode: status, LastError: failure, LastAttempt: at}
 	if failure == "" {
 		d.State = store.DeliveryDelivered
-		_, err := w.progress(ctx, h, store.WebhookProgress{Cursor: e.Seq, NextAttempt: at, Delivery: d}, nil)
-		return err == nil && h.Cursor == e.Seq, err
+		_, err := w.progress(ctx, h, store.WebhookProgress{Audit: out.audit, Cursor: out.seq, NextAttempt: at, Delivery: d}, nil)
+		return err == nil && out.cursor(h) == out.seq, err
 	}
-	prog := store.WebhookProgress{Cursor: h.Cursor, Attempts: h.Attempts + 1, FailingSince: h.FailingSince, Delivery: d}
+	prog := store.WebhookProgress{Audit: out.audit, Cursor: out.cursor(h), Attempts: h.Attempts + 1, FailingSince: h.FailingSince, Delivery: d}
 	if prog.FailingSince.IsZero() {
 		prog.FailingSince = at
 	}
@@ -289,7 +384,7 @@ func (w *Worker) attempt(ctx context.Context, h *store.Webhook, p millwa.Princip
 	if at.Sub(prog.FailingSince) >= w.opts.RetryWindow {
 		d.State = store.DeliveryFailed
 		prog.NextAttempt = at
-		prog.DisabledReason = fmt.Sprintf("event %d failed %d times since %s; last: %s", e.Seq, prog.Attempts,
+		prog.DisabledReason = fmt.Sprintf("event %s failed %d times since %s; last: %s", out.id, prog.Attempts,
 			prog.FailingSince.Format(time.RFC3339), failure)
 		sys := store.SystemPrincipal
 		disabled = &millwa.AuditEvent{Actor: sys.Actor(), Role: sys.Role, Method: DisableMethod, Resource: h.Name(), Action: "disable"}
@@ -303,25 +398,25 @@ func (w *Worker) attempt(ctx context.Context, h *store.Webhook, p millwa.Princip
 }
 
 // progress records p on h if h is still as this worker last read it, and
-// updates h to match; the cursor it returns is h's afterwards (unchanged
-// when a replay or a deletion came first).
+// updates h to match; the cursor it returns is h's afterwards in p's
+// stream (unchanged when a replay or a deletion came first).
 func (w *Worker) progress(ctx context.Context, h *store.Webhook, p store.WebhookProgress, disabled *millwa.AuditEvent) (int64, error) {
-	wrote, err := w.st.RecordWebhookProgress(ctx, h.ID, w.holder, h.Cursor, p, disabled)
-	if err != nil || !wrote {
-		return h.Cursor, err
+	cursor := &h.Cursor
+	if p.Audit {
+		cursor = &h.AuditCursor
 	}
-	h.Cursor, h.Attempts, h.FailingSince, h.NextAttempt = p.Cursor, p.Attempts, p.FailingSince, p.NextAttempt
-	return h.Cursor, nil
+	wrote, err := w.st.RecordWebhookProgress(ctx, h.ID, w.holder, *cursor, p, disabled)
+	if err != nil || !wrote {
+		return *cursor, err
+	}
+	*cursor, h.Attempts, h.FailingSince, h.NextAttempt = p.Cursor, p.Attempts, p.FailingSince, p.NextAttempt
+	return *cursor, nil
 }
 
-// post sends e to h once; it returns the HTTP status (0 when none came)
-// and, unless the endpoint answered 2xx, why the delivery failed.
-func (w *Worker) post(ctx context.Context, h *store.Webhook, p millwa.Principal, e *millwa.MarketEvent) (int, string) {
-	body, err := Body(e, p, w.encode)
-	if err != nil {
-		return 0, "encoding the event: " + err.Error()
-	}
-	id := strconv.FormatInt(e.Seq, 10)
+// post sends body to h once under the webhook-id id; it returns the HTTP
+// status (0 when none came) and, unless the endpoint answered 2xx, why the
+// delivery failed.
+func (w *Worker) post(ctx context.Context, h *store.Webhook, id string, body []byte) (int, string) {
 	ts := time.Now().Unix()
 	sig, err := Sign(h.Secret, id, ts, body)
 	if err != nil {
@@ -380,6 +475,8 @@ func Principal(organisation string) millwa.Principal {
 		return millwa.Principal{Role: millwa.RoleProcessor, Organisation: organisation}
 	case strings.HasPrefix(organisation, "associations/"):
 		return millwa.Principal{Role: millwa.RoleAssociation, Organisation: organisation}
+	case strings.HasPrefix(organisation, "agencies/"):
+		return millwa.Principal{Role: millwa.RoleAgency, Organisation: organisation}
 	}
 	return millwa.Principal{}
 }

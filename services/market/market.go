@@ -33,6 +33,8 @@ type Server struct {
 	ownHub  bool
 	// responses shares the messages of recent events among streams.
 	responses responseCache
+	// endpoints is what webhook URLs may point at (webhook_input.go).
+	endpoints endpointRule
 }
 
 // Option changes how New builds a Server.

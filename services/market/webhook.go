@@ -24,7 +24,14 @@ func (s *Server) CreateWebhook(ctx context.Context, req *millwav1.CreateWebhookR
 	var vs millwa.Violations
 	millwa.CheckRequestID(&vs, req.GetRequestId())
 	org := parseWebhookParent(&vs, "parent", req.GetParent())
-	w := webhookFromProto(&vs, org, req.GetWebhook())
+	w := webhookFromProto(&vs, org, req.GetWebhook(), s.endpoints.allowPrivate)
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkAuditEvents(&w); err != nil {
+		return nil, err
+	}
+	s.checkEndpoint(ctx, &vs, "webhook.url", w.URL)
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package market
 
 import (
 	"context"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -17,13 +19,54 @@ import (
 )
 
 // webhookOwners are the collections whose organisations own webhooks.
-var webhookOwners = []string{processorsCollection, "associations"}
+var webhookOwners = []string{processorsCollection, "associations", "agencies"}
+
+// endpointRule is what webhook URLs may point at.
+type endpointRule struct {
+	// allowPrivate admits private, loopback, link-local, multicast and
+	// unspecified addresses, and http to a loopback address.
+	allowPrivate bool
+	// resolver looks up endpoint hosts (net.DefaultResolver unless set).
+	resolver webhook.Resolver
+}
+
+// WithWebhookAllowPrivate admits webhook URLs whose host is, or resolves
+// to, a private, loopback, link-local, multicast or unspecified address,
+// and http to a loopback address (MILLWA_WEBHOOK_ALLOW_PRIVATE): for tests
+// and on-premise receivers.
+func WithWebhookAllowPrivate(allow bool) Option {
+	return func(s *Server) { s.endpoints.allowPrivate = allow }
+}
+
+// checkAuditEvents answers PermissionDenied when w takes audit events but
+// its organisation may not read the audit log.
+func checkAuditEvents(w *store.Webhook) error {
+	if w.AuditEvents && !webhook.MayReadAudit(w.Organisation) {
+		return millwa.Errorf(millwa.PermissionDenied, "%s may not read the audit log (only agencies and admins do), so its webhooks may not take audit events: leave audit_events unset", w.Organisation)
+	}
+	return nil
+}
+
+// checkEndpoint records under field what keeps the host of raw, a URL
+// CheckURL accepted, from receiving webhooks.
+func (s *Server) checkEndpoint(ctx context.Context, vs *millwa.Violations, field, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return
+	}
+	r := s.endpoints.resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	webhook.CheckHost(ctx, vs, field, u.Hostname(), r, s.endpoints.allowPrivate)
+}
 
 // maxWebhookEventTypes bounds Webhook.event_types: there are fewer types.
 const maxWebhookEventTypes = 16
 
 // parseWebhookParent returns the organisation a parent names
-// ("processors/{id}" or "associations/{id}"), recording a violation of
+// ("processors/{id}", "associations/{id}" or "agencies/{id}"), recording a
+// violation of
 // field in vs otherwise.
 func parseWebhookParent(vs *millwa.Violations, field, parent string) string {
 	for _, c := range webhookOwners {
@@ -31,7 +74,7 @@ func parseWebhookParent(vs *millwa.Violations, field, parent string) string {
 			return parent
 		}
 	}
-	vs.Add(field, "must be processors/{id} or associations/{id}, got %q", parent)
+	vs.Add(field, "must be processors/{id}, associations/{id} or agencies/{id}, got %q", parent)
 	return ""
 }
 
@@ -44,7 +87,7 @@ func parseWebhookName(field, name string) (org, id string, err error) {
 		}
 	}
 	var vs millwa.Violations
-	vs.Add(field, "must be processors/{id}/webhooks/{id} or associations/{id}/webhooks/{id}, got %q", name)
+	vs.Add(field, "must be processors/{id}/webhooks/{id}, associations/{id}/webhooks/{id} or agencies/{id}/webhooks/{id}, got %q", name)
 	return "", "", vs.Err()
 }
 
@@ -59,27 +102,32 @@ func (s *Server) actFor(ctx context.Context, p millwa.Principal, org string) err
 	}
 	coll, id, _ := strings.Cut(org, "/")
 	var err error
-	if coll == processorsCollection {
+	switch coll {
+	case processorsCollection:
 		_, err = s.store.GetProcessor(ctx, p, id)
-	} else {
+	case "agencies":
+		_, err = s.store.GetAgency(ctx, p, id)
+	default:
 		_, err = s.store.GetAssociation(ctx, p, id)
 	}
 	return err
 }
 
 // webhookFromProto checks a webhook given to CreateWebhook and returns it
-// for org, recording violations under "webhook".
-func webhookFromProto(vs *millwa.Violations, org string, in *millwav1.Webhook) store.Webhook {
+// for org, recording violations under "webhook" (allowPrivate: see
+// endpointRule).
+func webhookFromProto(vs *millwa.Violations, org string, in *millwav1.Webhook, allowPrivate bool) store.Webhook {
 	if in == nil {
 		vs.Add("webhook", "is required")
 		return store.Webhook{}
 	}
-	rpc.OutputOnly(vs, "webhook", in, "name", "state", "last_event_id", "disabled_reason", "create_time", "update_time", "etag")
-	w := store.Webhook{Organisation: org, DisplayName: strings.TrimSpace(in.GetDisplayName()), URL: strings.TrimSpace(in.GetUrl())}
+	rpc.OutputOnly(vs, "webhook", in, "name", "state", "last_event_id", "disabled_reason", "create_time", "update_time", "etag", "last_audit_sequence")
+	w := store.Webhook{Organisation: org, DisplayName: strings.TrimSpace(in.GetDisplayName()), URL: strings.TrimSpace(in.GetUrl()),
+		AuditEvents: in.GetAuditEvents()}
 	if n := utf8.RuneCountInString(w.DisplayName); n < 1 || n > 100 {
 		vs.Add("webhook.display_name", "must have 1 to 100 characters, got %d", n)
 	}
-	webhook.CheckURL(vs, "webhook.url", w.URL)
+	webhook.CheckURL(vs, "webhook.url", w.URL, allowPrivate)
 	if len(in.GetEventTypes()) > maxWebhookEventTypes {
 		vs.Add("webhook.event_types", "must have at most %d types; leave it empty for every type", maxWebhookEventTypes)
 		return w
@@ -102,15 +150,17 @@ func webhookFromProto(vs *millwa.Violations, org string, in *millwav1.Webhook) s
 
 func webhookToProto(w *store.Webhook) *millwav1.Webhook {
 	out := &millwav1.Webhook{
-		Name:           w.Name(),
-		DisplayName:    w.DisplayName,
-		Url:            w.URL,
-		State:          millwav1.WebhookState(millwav1.WebhookState_value["WEBHOOK_STATE_"+w.State]),
-		LastEventId:    strconv.FormatInt(w.Cursor, 10),
-		DisabledReason: w.DisabledReason,
-		CreateTime:     timestamppb.New(w.CreateTime),
-		UpdateTime:     timestamppb.New(w.UpdateTime),
-		Etag:           millwa.Etag(w.Revision),
+		Name:              w.Name(),
+		DisplayName:       w.DisplayName,
+		Url:               w.URL,
+		State:             millwav1.WebhookState(millwav1.WebhookState_value["WEBHOOK_STATE_"+w.State]),
+		LastEventId:       strconv.FormatInt(w.Cursor, 10),
+		DisabledReason:    w.DisabledReason,
+		CreateTime:        timestamppb.New(w.CreateTime),
+		UpdateTime:        timestamppb.New(w.UpdateTime),
+		Etag:              millwa.Etag(w.Revision),
+		AuditEvents:       w.AuditEvents,
+		LastAuditSequence: strconv.FormatInt(w.AuditCursor, 10),
 	}
 	for _, t := range w.EventTypes {
 		out.EventTypes = append(out.EventTypes, rpc.EnumToProto[millwav1.MarketEventType](millwav1.MarketEventType_value, "MARKET_EVENT_TYPE_", t))
@@ -127,6 +177,9 @@ func deliveryToProto(d *store.WebhookDelivery) *millwav1.WebhookDelivery {
 		LastStatusCode:  int32(d.StatusCode),
 		LastError:       d.LastError,
 		LastAttemptTime: timestamppb.New(d.LastAttempt),
+	}
+	if d.EventType == store.AuditDeliveryType {
+		out.EventId, out.EventType = webhook.AuditIDPrefix+strconv.FormatInt(-d.EventSeq, 10), millwav1.MarketEventType_MARKET_EVENT_TYPE_UNSPECIFIED
 	}
 	if !d.NextAttempt.IsZero() {
 		out.NextAttemptTime = timestamppb.New(d.NextAttempt)

@@ -3804,14 +3804,18 @@ func (x *WatchMarketResponse) GetReconnect() *WatchMarketResponse_Reconnect {
 // else is retried with exponential backoff, and the events after it wait.
 type Webhook struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resource name, "processors/{processor}/webhooks/{webhook}" or
-	// "associations/{association}/webhooks/{webhook}". Output only.
+	// Resource name, "processors/{processor}/webhooks/{webhook}",
+	// "associations/{association}/webhooks/{webhook}" or
+	// "agencies/{agency}/webhooks/{webhook}". Output only.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Name shown to people, 1 to 100 characters.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Where events are posted: an https URL without user information, at
-	// most 2000 characters (http only to a loopback address, for
-	// development).
+	// most 2000 characters, whose host resolves to public addresses only
+	// (checked at creation and again at each connection). Private,
+	// loopback, link-local, multicast and unspecified addresses, and http
+	// to a loopback address, are accepted only when the operator sets
+	// MILLWA_WEBHOOK_ALLOW_PRIVATE=true (tests, on-premise receivers).
 	Url string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
 	// Only these event types; empty for every event the organisation may
 	// see.
@@ -3828,9 +3832,24 @@ type Webhook struct {
 	// When the webhook last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version of the webhook. Output only.
-	Etag          string `protobuf:"bytes,10,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,10,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Whether the endpoint also receives the audit events its organisation
+	// may read with ListAuditEvents: only agencies read the audit log, so
+	// only an agency's webhook may set it (the events of its regions, of
+	// itself and of its keys); set for a processor's or an association's,
+	// CreateWebhook answers PERMISSION_DENIED. Each audit event is one POST
+	// of {"id": "audit-" and its sequence, "type": "AUDIT_EVENT", "time",
+	// "event": the AuditEvent}, signed as market events are, its
+	// webhook-id being that id. Audit events are delivered in sequence
+	// order, chained events only, and market events in theirs: each stream
+	// is ordered on its own, not one against the other. event_types does
+	// not filter them.
+	AuditEvents bool `protobuf:"varint,11,opt,name=audit_events,json=auditEvents,proto3" json:"audit_events,omitempty"`
+	// Sequence of the last audit event delivered (or skipped as not the
+	// organisation's to read). Output only.
+	LastAuditSequence string `protobuf:"bytes,12,opt,name=last_audit_sequence,json=lastAuditSequence,proto3" json:"last_audit_sequence,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Webhook) Reset() {
@@ -3933,11 +3952,25 @@ func (x *Webhook) GetEtag() string {
 	return ""
 }
 
+func (x *Webhook) GetAuditEvents() bool {
+	if x != nil {
+		return x.AuditEvents
+	}
+	return false
+}
+
+func (x *Webhook) GetLastAuditSequence() string {
+	if x != nil {
+		return x.LastAuditSequence
+	}
+	return ""
+}
+
 // CreateWebhookRequest is the request of CreateWebhook.
 type CreateWebhookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The organisation: "processors/{processor}" or
-	// "associations/{association}".
+	// The organisation: "processors/{processor}",
+	// "associations/{association}" or "agencies/{agency}".
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The webhook: display_name and url are required.
 	Webhook *Webhook `protobuf:"bytes,2,opt,name=webhook,proto3" json:"webhook,omitempty"`
@@ -4150,8 +4183,8 @@ func (x *GetWebhookResponse) GetWebhook() *Webhook {
 // ListWebhooksRequest is the request of ListWebhooks.
 type ListWebhooksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The organisation: "processors/{processor}" or
-	// "associations/{association}".
+	// The organisation: "processors/{processor}",
+	// "associations/{association}" or "agencies/{agency}".
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Maximum number of webhooks, 1 to 500; default 50.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -4492,9 +4525,10 @@ func (x *ReplayWebhookResponse) GetWebhook() *Webhook {
 // WebhookDelivery is one event's delivery to a webhook and its attempts.
 type WebhookDelivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Id of the event (MarketEvent.id, the webhook-id header).
+	// Id of the event (MarketEvent.id, the webhook-id header): for an audit
+	// event, "audit-" and its sequence.
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	// Type of the event.
+	// Type of the event; MARKET_EVENT_TYPE_UNSPECIFIED for an audit event.
 	EventType MarketEventType `protobuf:"varint,2,opt,name=event_type,json=eventType,proto3,enum=millwa.v1.MarketEventType" json:"event_type,omitempty"`
 	// Where the delivery is.
 	State WebhookDeliveryState `protobuf:"varint,3,opt,name=state,proto3,enum=millwa.v1.WebhookDeliveryState" json:"state,omitempty"`
@@ -5056,7 +5090,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\treconnect\x18\x02 \x01(\v2(.millwa.v1.WatchMarketResponse.ReconnectR\treconnect\x1aK\n" +
 	"\tReconnect\x12$\n" +
 	"\x0eafter_event_id\x18\x01 \x01(\tR\fafterEventId\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x99\x03\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xec\x03\n" +
 	"\aWebhook\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
@@ -5071,7 +5105,9 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etag\"{\n" +
+	" \x01(\tR\x04etag\x12!\n" +
+	"\faudit_events\x18\v \x01(\bR\vauditEvents\x12.\n" +
+	"\x13last_audit_sequence\x18\f \x01(\tR\x11lastAuditSequence\"{\n" +
 	"\x14CreateWebhookRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12,\n" +
 	"\awebhook\x18\x02 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\x12\x1d\n" +
