@@ -37,7 +37,7 @@ func sigtermWithOpenStreams(t *testing.T, dbURL string) {
 	const perKind = 50
 	const grace = 20 * time.Second
 	p := start(t, t.TempDir(), "MILLWA_ADMIN_KEY="+adminSecret, "MILLWA_SHUTDOWN_GRACE="+grace.String(),
-		"MILLWA_MAX_WATCH_STREAMS_PER_KEY=500", "MILLWA_DATABASE_URL="+dbURL)
+		"MILLWA_MAX_WATCH_STREAMS_PER_KEY=500", "MILLWA_RATE_LIMIT=100000", "MILLWA_RATE_BURST=100000", "MILLWA_DATABASE_URL="+dbURL)
 	conn := p.dial(t)
 	waitServing(t, conn)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
