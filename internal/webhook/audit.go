@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -97,10 +96,5 @@ func AuditBody(e *millwa.AuditEvent, encode EncodeAudit) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(struct {
-		ID    string          `json:"id"`
-		Type  string          `json:"type"`
-		Time  string          `json:"time"`
-		Event json.RawMessage `json:"event"`
-	}{AuditIDPrefix + strconv.FormatInt(e.Sequence, 10), AuditEventType, e.Time.UTC().Format(time.RFC3339Nano), json.RawMessage(event)})
+	return envelope(AuditIDPrefix+strconv.FormatInt(e.Sequence, 10), AuditEventType, e.Time, event)
 }

@@ -458,12 +458,18 @@ func Body(e *millwa.MarketEvent, p millwa.Principal, encode Encode) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
+	return envelope(strconv.FormatInt(e.Seq, 10), "MARKET_EVENT_TYPE_"+string(e.Type), e.Time, event)
+}
+
+// envelope is the body of every delivery, market or audit event alike:
+// {"id", "type", "time" (RFC 3339, UTC), "event"}.
+func envelope(id, typ string, t time.Time, event []byte) ([]byte, error) {
 	return json.Marshal(struct {
 		ID    string          `json:"id"`
 		Type  string          `json:"type"`
 		Time  string          `json:"time"`
 		Event json.RawMessage `json:"event"`
-	}{strconv.FormatInt(e.Seq, 10), "MARKET_EVENT_TYPE_" + string(e.Type), e.Time.UTC().Format(time.RFC3339Nano), json.RawMessage(event)})
+	}{id, typ, t.UTC().Format(time.RFC3339Nano), json.RawMessage(event)})
 }
 
 // Principal is who an organisation's webhook receives events as: the
