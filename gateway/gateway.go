@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/millwa/millwa/gateway/console"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
 
@@ -154,7 +155,15 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerSheets(root, mux, conn)
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
-	root.Handle("/", markSparse(timeQuery(mux)))
+	api := markSparse(timeQuery(mux))
+	app := console.Handler()
+	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if console.Serves(r) {
+			app.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 	return cors(compress(limitBody(root, MaxBodyBytes)), opts.CORSOrigins), nil
 }
 
