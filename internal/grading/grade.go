@@ -326,6 +326,10 @@ func (d *decision) judgeInterval() {
 	}
 	var band Band
 	switch {
+	case d.length == classMoved:
+		// Every diameter from the diameter group's start up to the chosen
+		// group's end grades the same at this length class.
+		band = Band{MinUm: d.diameter.Band.MinUm, MaxUm: d.chosen.Band.MaxUm}
 	case d.chosen != nil:
 		band = d.chosen.Band
 	case d.outOfScale == Coarser:
