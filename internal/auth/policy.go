@@ -95,8 +95,17 @@ var Policy = map[string]Access{
 	"/millwa.v1.MarketService/RecordDelivery":      ownProc,
 	"/millwa.v1.MarketService/RecordPayment":       ownProc,
 	"/millwa.v1.MarketService/DeclineTrade":        ownAssoc,
-	"/millwa.v1.MarketService/GetMarketStats":      public,
-	"/millwa.v1.MarketService/WatchMarket":         traders,
+	// Claims are seen by the trade's parties and the agency of the lot's
+	// region (the store's scope answers NotFound to anyone else); the
+	// processor files, the association answers, the agency decides.
+	"/millwa.v1.MarketService/FileClaim":      ownProc,
+	"/millwa.v1.MarketService/GetClaim":       anyRole,
+	"/millwa.v1.MarketService/ListClaims":     anyRole,
+	"/millwa.v1.MarketService/AcceptClaim":    ownAssoc,
+	"/millwa.v1.MarketService/ReferClaim":     ownAssoc,
+	"/millwa.v1.MarketService/DecideClaim":    agencyRead,
+	"/millwa.v1.MarketService/GetMarketStats": public,
+	"/millwa.v1.MarketService/WatchMarket":    traders,
 	// Webhooks are an organisation's own: the service answers NotFound for
 	// another organisation's.
 	"/millwa.v1.MarketService/CreateWebhook":         anyRole,

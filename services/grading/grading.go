@@ -150,6 +150,9 @@ func (s *Server) GradeSample(_ context.Context, req *millwav1.GradeSampleRequest
 		Alternatives:     nonNil(g.Alternatives),
 		Explanation:      rpc.TextToProto(g.Explanation),
 		Standard:         "standards/" + g.Standard,
+		OutOfScale:       string(g.OutOfScale),
+		LengthClass:      g.LengthClass,
+		ToleranceUm:      g.ToleranceUm,
 	}, nil
 }
 

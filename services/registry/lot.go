@@ -414,6 +414,11 @@ func gradeLot(vs *millwa.Violations, field string, st *grading.Standard, sample 
 		vs.Add(field, "%s", err.Error())
 		return
 	}
+	if g.OutOfScale != grading.InScale {
+		// An out-of-scale fibre has no group of the standard to be sold as.
+		vs.Add(field, "is out of the scale of %s: %s", st.ID, g.Explanation.EN)
+		return
+	}
 	measurement := rpc.MeasurementOf(sample)
 	l.Measurement = &measurement
 	l.MeasuredGroup, l.MarketGroup = g.QualityGroup, g.QualityGroup

@@ -87,6 +87,7 @@ func SampleFromProto(p *millwav1.FiberSample) grading.Sample {
 		SDUm:                p.SdUm,
 		FibersMeasured:      p.FibersMeasured,
 		StapleLengthMm:      p.StapleLengthMm,
+		TestMethod:          p.GetTestMethod(),
 	}
 	if h := p.GetHistogram(); h != nil {
 		s.Histogram = &grading.Histogram{StartUm: h.GetStartUm(), WidthUm: h.GetWidthUm(), Counts: h.GetCounts()}
@@ -137,7 +138,8 @@ func GradeToProto(g grading.Grade) *millwav1.Grade {
 	return &millwav1.Grade{
 		Standard: "standards/" + g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: TextToProto(g.QualityGroupName),
 		Metrics: MetricsToProto(g.Metrics), Borderline: g.Borderline, Alternatives: g.Alternatives,
-		Explanation: TextToProto(g.Explanation),
+		Explanation: TextToProto(g.Explanation), OutOfScale: string(g.OutOfScale), LengthClass: g.LengthClass,
+		ToleranceUm: g.ToleranceUm,
 	}
 }
 

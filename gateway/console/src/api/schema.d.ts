@@ -1879,6 +1879,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trades/{trade}/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListClaims lists the claims of a trade, oldest first, in one page.
+         * @description Caller: as GetClaim. Errors: INVALID_ARGUMENT (malformed parent or
+         *     page_size); NOT_FOUND (no such trade visible to the caller).
+         */
+        get: operations["MarketService_ListClaims"];
+        put?: never;
+        /**
+         * FileClaim is the processor's quality claim on a DELIVERED trade not yet
+         *     paid: its own test of a sample taken at receipt (a FiberSample naming
+         *     its test_method, the laboratory), optionally moisture and impurity
+         *     figures. The sample is graded under the lot's standard; when the grade
+         *     differs from the trade's quality group beyond the test method's
+         *     tolerance (the group is neither the trade's nor, through the interval
+         *     widened to the tolerance, reaches it) the claim is OPEN and payment
+         *     waits; otherwise it is refused with the grade's explanation and
+         *     nothing is written. When the order does not accept the measured group,
+         *     stated_price_per_kg (1 to the trade's price) is the price the trade
+         *     takes if the claim is upheld. Writes an audit event and a
+         *     MARKET_EVENT_TYPE_CLAIM_FILED event.
+         * @description Caller: the processor of the trade. Errors: INVALID_ARGUMENT (a bad
+         *     sample, laboratory, test method, moisture or impurity, a missing or too
+         *     high stated_price_per_kg); NOT_FOUND (no such trade, or not the
+         *     caller's); PERMISSION_DENIED (another role); FAILED_PRECONDITION (the
+         *     trade is not DELIVERED or has payments, it already has a claim, or the
+         *     sample is within tolerance of the trade's group: the message says
+         *     why); ABORTED (the same request_id is still being processed).
+         */
+        post: operations["MarketService_FileClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetClaim returns one claim.
+         * @description Caller: admin; the trade's association and processor; an agency whose
+         *     regions hold the lot's origin. Errors: INVALID_ARGUMENT (malformed
+         *     name); NOT_FOUND (no such claim, or not visible to the caller).
+         */
+        get: operations["MarketService_GetClaim"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}:accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AcceptClaim is the association's acceptance of an OPEN claim: the
+         *     trade is repriced at the measured group (see Claim.repriced_price_per_kg
+         *     for the rule), its amount due follows, and the member payouts and
+         *     statements of later payments with it. The claim becomes ACCEPTED.
+         *     Writes an audit event and a MARKET_EVENT_TYPE_CLAIM_ACCEPTED event.
+         * @description Caller: the association of the trade's lot. Errors: NOT_FOUND;
+         *     PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is not
+         *     OPEN); ABORTED (etag is stale, or the same request_id is still being
+         *     processed).
+         */
+        post: operations["MarketService_AcceptClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}:decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DecideClaim records the agency's referee check-grading of a REFERRED
+         *     claim, which binds: when the referee grade differs from the trade's
+         *     group beyond the tolerance, the trade is repriced as AcceptClaim would
+         *     (REPRICED); otherwise the sale stands as sold (UPHELD). Writes an audit
+         *     event and a MARKET_EVENT_TYPE_CLAIM_DECIDED event.
+         * @description Caller: an agency whose regions hold the lot's origin. Errors:
+         *     INVALID_ARGUMENT (a bad sample or laboratory); NOT_FOUND;
+         *     PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is
+         *     not REFERRED); ABORTED.
+         */
+        post: operations["MarketService_DecideClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}:refer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReferClaim is the association's refusal of an OPEN claim: it goes to
+         *     the agency of the lot's region for a referee test (DecideClaim); the
+         *     claim becomes REFERRED and payment still waits. Writes an audit event
+         *     and a MARKET_EVENT_TYPE_CLAIM_REFERRED event.
+         * @description Caller: the association of the trade's lot. Errors: INVALID_ARGUMENT
+         *     (reason too long); NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION
+         *     (the claim is not OPEN); ABORTED.
+         */
+        post: operations["MarketService_ReferClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trades/{trade}:confirm": {
         parameters: {
             query?: never;
@@ -2064,6 +2207,13 @@ export interface components {
              */
             requestId?: string;
         };
+        /** @description AcceptClaimRequest is the request of AcceptClaim. */
+        MarketServiceAcceptClaimBody: {
+            /** @description Optional etag of the claim as last read. */
+            etag?: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
+            requestId?: string;
+        };
         /** @description CancelPurchaseOrderRequest is the request of CancelPurchaseOrder. */
         MarketServiceCancelPurchaseOrderBody: {
             /**
@@ -2089,6 +2239,16 @@ export interface components {
              *     makes a retry return the first answer (see MarketService).
              */
             requestId?: string;
+        };
+        /** @description DecideClaimRequest is the request of DecideClaim. */
+        MarketServiceDecideClaimBody: {
+            /** @description Optional etag of the claim as last read. */
+            etag?: string;
+            /** @description The referee's laboratory, 1 to 200 characters. Required. */
+            laboratory: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
+            requestId?: string;
+            sample: components["schemas"]["v1FiberSample"];
         };
         /** @description DeclineTradeRequest is the request of DeclineTrade. */
         MarketServiceDeclineTradeBody: {
@@ -2159,6 +2319,18 @@ export interface components {
              * @description Optional client-chosen id, 1 to 64 printable ASCII characters, that
              *     makes a retry return the first answer (see MarketService).
              */
+            requestId?: string;
+        };
+        /** @description ReferClaimRequest is the request of ReferClaim. */
+        MarketServiceReferClaimBody: {
+            /** @description Optional etag of the claim as last read. */
+            etag?: string;
+            /**
+             * @description Why the association disputes the claim, at most 500 characters;
+             *     optional.
+             */
+            reason?: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
             requestId?: string;
         };
         /**
@@ -2710,6 +2882,92 @@ export interface components {
             readonly updateTime?: string;
         };
         /**
+         * @description Claim is a processor's quality claim on a delivered trade,
+         *     "trades/{trade}/claims/{claim}".
+         */
+        v1Claim: {
+            /** @description The agency that decided the claim, "agencies/{agency}". Output only. */
+            readonly agency?: string;
+            /**
+             * Format: date-time
+             * @description When the claim was filed. Output only.
+             */
+            readonly createTime?: string;
+            /** @description Opaque version of the claim. Output only. */
+            readonly etag?: string;
+            grade?: components["schemas"]["v1Grade"];
+            /**
+             * Format: double
+             * @description Impurities (vegetable matter, dirt) measured at receipt, percent (0 to
+             *     100); optional, for the record.
+             */
+            impurityPercent?: number;
+            /** @description The laboratory that tested the sample, 1 to 200 characters. Required. */
+            laboratory: string;
+            /** @description The lot, "associations/{association}/lots/{lot}". Output only. */
+            readonly lot?: string;
+            /**
+             * Format: double
+             * @description Moisture measured at receipt, percent (0 to 100); optional, for the
+             *     record.
+             */
+            moisturePercent?: number;
+            /** @description Resource name, "trades/{trade}/claims/{claim}". Output only. */
+            readonly name?: string;
+            /** @description The association's reason for referring the claim. Output only. */
+            readonly referReason?: string;
+            refereeGrade?: components["schemas"]["v1Grade"];
+            /** @description The referee's laboratory. Output only. */
+            readonly refereeLaboratory?: string;
+            /**
+             * Format: int64
+             * @description The price the trade takes if the claim is upheld: the sold price when
+             *     the order accepts the measured group (the order's bid is kept),
+             *     otherwise stated_price_per_kg. Output only.
+             *
+             *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
+             */
+            readonly repricedPricePerKg?: string;
+            sample: components["schemas"]["v1FiberSample"];
+            /**
+             * Format: int64
+             * @description The trade's price per kilogram when the claim was filed. Output only.
+             *
+             *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
+             */
+            readonly soldPricePerKg?: string;
+            /** @description The trade's quality group when the claim was filed. Output only. */
+            readonly soldQualityGroup?: string;
+            state?: components["schemas"]["v1ClaimState"];
+            /**
+             * Format: int64
+             * @description The price per kilogram, in minor units, the trade takes if the claim is
+             *     upheld and the order does not accept the measured group: 1 to the
+             *     trade's price. Required in that case; otherwise ignored.
+             *
+             *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
+             */
+            statedPricePerKg?: string;
+            /**
+             * Format: date-time
+             * @description When the claim last changed. Output only.
+             */
+            readonly updateTime?: string;
+        };
+        /**
+         * @description ClaimState is where a quality claim is.
+         *
+         *      - CLAIM_STATE_UNSPECIFIED: Never used.
+         *      - CLAIM_STATE_OPEN: Filed; the association has not answered. Payment waits.
+         *      - CLAIM_STATE_ACCEPTED: The association accepted it: the trade was repriced.
+         *      - CLAIM_STATE_REFERRED: The association referred it to the agency. Payment waits.
+         *      - CLAIM_STATE_REPRICED: The agency's referee test confirmed it: the trade was repriced.
+         *      - CLAIM_STATE_UPHELD: The agency's referee test did not confirm it: the trade stands as sold.
+         * @default CLAIM_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1ClaimState: "CLAIM_STATE_UNSPECIFIED" | "CLAIM_STATE_OPEN" | "CLAIM_STATE_ACCEPTED" | "CLAIM_STATE_REFERRED" | "CLAIM_STATE_REPRICED" | "CLAIM_STATE_UPHELD";
+        /**
          * @description Classifier is a person certified to class alpaca fibre into quality groups
          *     (maestra clasificadora) who works for an association. Lots name the
          *     classifier who classed them, so agencies can audit each classifier's work.
@@ -3212,7 +3470,8 @@ export interface components {
         v1FiberMetrics: {
             /**
              * Format: double
-             * @description Comfort factor: percentage of fibres of 30 µm or less (histograms only).
+             * @description Comfort factor: 100 minus the percentage of fibres over 30.5 µm, the
+             *     fibres of a class spread evenly across it (histograms only).
              */
             comfortFactorPercent?: number;
             /**
@@ -3291,6 +3550,13 @@ export interface components {
              *     is not applied.
              */
             stapleLengthMm?: number;
+            /**
+             * @description Test method of the measurement, one of the standard's measurement
+             *     tolerances (for example "LASERSCAN" or "OFDA"); optional. When given,
+             *     the interval judged for a borderline grade is the mean plus or minus
+             *     the larger of the method's tolerance and the 95 % interval.
+             */
+            testMethod?: string;
         };
         /**
          * @description FleeceCategory is a category of whole fleece, for example Extrafina.
@@ -3375,12 +3641,27 @@ export interface components {
              */
             borderline?: boolean;
             explanation?: components["schemas"]["v1LocalizedText"];
+            /**
+             * @description Code of the sample's staple-length class, for a standard with length
+             *     classes (for example "C"); empty otherwise.
+             */
+            lengthClass?: string;
             metrics?: components["schemas"]["v1FiberMetrics"];
+            /**
+             * @description Why the sample is out of the standard's scale (quality_group is then
+             *     "OUT_OF_SCALE"): "COARSER" or "SHORTER"; empty when in scale.
+             */
+            outOfScale?: string;
             /** @description Code of the quality group, as defined by the standard, for example "BABY". */
             qualityGroup?: string;
             qualityGroupName?: components["schemas"]["v1LocalizedText"];
             /** @description The standard applied, for example "standards/pe-ntp-231-301-2014". */
             standard?: string;
+            /**
+             * Format: double
+             * @description Tolerance of the sample's test method in micrometres, when it named one.
+             */
+            toleranceUm?: number;
         };
         /**
          * @description GradeSampleResponse is the grade of a sample. Its fields and their JSON
@@ -3399,11 +3680,24 @@ export interface components {
              */
             borderline?: boolean;
             explanation?: components["schemas"]["v1LocalizedText"];
+            /**
+             * @description Code of the sample's staple-length class for a standard with length
+             *     classes (AAFL: "AB", "C", "D"), when the staple length was given.
+             */
+            lengthClass?: string;
             metrics?: components["schemas"]["v1FiberMetrics"];
+            /**
+             * @description Why the sample is out of the standard's scale, when quality_group is
+             *     "OUT_OF_SCALE": "COARSER" (coarser than the coarsest group's closed
+             *     band) or "SHORTER" (shorter than any group takes); empty when in scale.
+             *     An out-of-scale sample is never given the nearest group.
+             */
+            outOfScale?: string;
             /**
              * @description Code of the quality group, for example "BABY"; the short-fibre group's
              *     code (for example "SHORT") when the staple length is below the diameter
-             *     group's minimum.
+             *     group's minimum; "OUT_OF_SCALE" when no group of the standard holds the
+             *     sample (see out_of_scale).
              */
             qualityGroup?: string;
             qualityGroupName?: components["schemas"]["v1LocalizedText"];
@@ -3412,6 +3706,12 @@ export interface components {
              *     "standards/pe-ntp-231-301-2014".
              */
             standard?: string;
+            /**
+             * Format: double
+             * @description Tolerance in micrometres of the sample's test_method, when it named
+             *     one: borderline is judged on the larger of it and the 95 % interval.
+             */
+            toleranceUm?: number;
         };
         /**
          * @description InspectionSeverity is the ISO 2859-1 switching state of a classifier.
@@ -3483,6 +3783,13 @@ export interface components {
             /** @description The check gradings, in the requested order. */
             checkGradings?: components["schemas"]["v1CheckGrading"][];
             /** @description Token for the next page; empty when this is the last page. */
+            nextPageToken?: string;
+        };
+        /** @description ListClaimsResponse is the response of ListClaims. */
+        v1ListClaimsResponse: {
+            /** @description The trade's claims, oldest first. */
+            claims?: components["schemas"]["v1Claim"][];
+            /** @description Always empty. */
             nextPageToken?: string;
         };
         /** @description ListClassifiersResponse is the response of ListClassifiers. */
@@ -3865,10 +4172,18 @@ export interface components {
          *      - MARKET_EVENT_TYPE_ORDER_CANCELLED: An order was cancelled. Payload: the purchase order.
          *      - MARKET_EVENT_TYPE_TRADE_DECLINED: The association declined a trade (DeclineTrade) and its grams returned
          *     to the lot and the order. Payload: the trade, with its decline_reason.
+         *      - MARKET_EVENT_TYPE_CLAIM_FILED: The processor filed a quality claim (FileClaim). Resource: the claim.
+         *     Payload: the trade.
+         *      - MARKET_EVENT_TYPE_CLAIM_ACCEPTED: The association accepted a claim and the trade was repriced
+         *     (AcceptClaim). Resource: the claim. Payload: the trade, repriced.
+         *      - MARKET_EVENT_TYPE_CLAIM_REFERRED: The association referred a claim to the agency (ReferClaim). Resource:
+         *     the claim. Payload: the trade.
+         *      - MARKET_EVENT_TYPE_CLAIM_DECIDED: The agency decided a referred claim (DecideClaim). Resource: the claim.
+         *     Payload: the trade, repriced or as sold.
          * @default MARKET_EVENT_TYPE_UNSPECIFIED
          * @enum {string}
          */
-        v1MarketEventType: "MARKET_EVENT_TYPE_UNSPECIFIED" | "MARKET_EVENT_TYPE_TRADE_MATCHED" | "MARKET_EVENT_TYPE_TRADE_CONFIRMED" | "MARKET_EVENT_TYPE_TRADE_DELIVERED" | "MARKET_EVENT_TYPE_TRADE_PAID" | "MARKET_EVENT_TYPE_TRADE_CANCELLED" | "MARKET_EVENT_TYPE_ORDER_FILLED" | "MARKET_EVENT_TYPE_ORDER_EXPIRED" | "MARKET_EVENT_TYPE_ORDER_CANCELLED" | "MARKET_EVENT_TYPE_TRADE_DECLINED";
+        v1MarketEventType: "MARKET_EVENT_TYPE_UNSPECIFIED" | "MARKET_EVENT_TYPE_TRADE_MATCHED" | "MARKET_EVENT_TYPE_TRADE_CONFIRMED" | "MARKET_EVENT_TYPE_TRADE_DELIVERED" | "MARKET_EVENT_TYPE_TRADE_PAID" | "MARKET_EVENT_TYPE_TRADE_CANCELLED" | "MARKET_EVENT_TYPE_ORDER_FILLED" | "MARKET_EVENT_TYPE_ORDER_EXPIRED" | "MARKET_EVENT_TYPE_ORDER_CANCELLED" | "MARKET_EVENT_TYPE_TRADE_DECLINED" | "MARKET_EVENT_TYPE_CLAIM_FILED" | "MARKET_EVENT_TYPE_CLAIM_ACCEPTED" | "MARKET_EVENT_TYPE_CLAIM_REFERRED" | "MARKET_EVENT_TYPE_CLAIM_DECIDED";
         /**
          * @description MarketStatsCell is the trading of one ISO week, region, quality group and
          *     colour.
@@ -9984,6 +10299,275 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Trade"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_ListClaims: {
+        parameters: {
+            query?: {
+                /** @description 0 to 500; a trade has few claims and they come in one page. */
+                pageSize?: number;
+                /** @description Unused: always one page. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                trade: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListClaimsResponse"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_FileClaim: {
+        parameters: {
+            query?: {
+                /** @description Optional client-chosen id that makes a retry return the first answer. */
+                requestId?: string;
+            };
+            header?: never;
+            path: {
+                trade: string;
+            };
+            cookie?: never;
+        };
+        /** @description The claim; output-only fields are ignored. Required. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1Claim"];
+            };
+        };
+        responses: {
+            /** @description The claim filed, OPEN. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_GetClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claim. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_AcceptClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarketServiceAcceptClaimBody"];
+            };
+        };
+        responses: {
+            /** @description The claim, ACCEPTED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_DecideClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarketServiceDecideClaimBody"];
+            };
+        };
+        responses: {
+            /** @description The claim, REPRICED or UPHELD. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_ReferClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarketServiceReferClaimBody"];
+            };
+        };
+        responses: {
+            /** @description The claim, REFERRED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
