@@ -80,7 +80,7 @@ func (s *Server) FileClaim(ctx context.Context, req *millwav1.FileClaimRequest) 
 		}
 		if !differs(g, tr.QualityGroup) {
 			return nil, nil, millwa.Reasonf(millwa.FailedPrecondition, "CLAIM_WITHIN_TOLERANCE",
-				"the claim's sample is within tolerance of the trade's group %s, so the claim is refused: %s", tr.QualityGroup, g.Explanation.EN)
+				"the claim's sample is within tolerance of the trade's group %s, so the claim is refused: %s", tr.QualityGroup, millwa.Localized(g.Explanation))
 		}
 		o, err := tx.GetPurchaseOrder(ctx, store.SystemPrincipal, tr.PurchaseOrderID)
 		if err != nil {

@@ -416,7 +416,7 @@ func gradeLot(vs *millwa.Violations, field string, st *grading.Standard, sample 
 	}
 	if g.OutOfScale != grading.InScale {
 		// An out-of-scale fibre has no group of the standard to be sold as.
-		vs.Add(field, "is out of the scale of %s: %s", st.ID, g.Explanation.EN)
+		vs.Add(field, "is out of the scale of %s: %s", st.ID, millwa.Localized(g.Explanation))
 		return
 	}
 	measurement := rpc.MeasurementOf(sample)
