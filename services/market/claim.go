@@ -264,7 +264,10 @@ func (s *Server) DecideClaim(ctx context.Context, req *millwav1.DecideClaimReque
 	} else if req.GetSample().GetTestMethod() == "" {
 		vs.Add("sample.test_method", "is required: the method of the referee's test decides its tolerance")
 	}
-	sample := rpc.SampleFromProto(req.GetSample())
+	var sample grading.Sample
+	if req.GetSample() != nil {
+		sample = rpc.SampleFromProto(req.GetSample())
+	}
 	c, err := s.changeClaim(ctx, req, req.GetName(), req.GetEtag(), &vs, []millwa.Role{millwa.RoleAgency, millwa.RoleAdmin},
 		"the agency of the lot's region decides referred claims", millwa.EventClaimDecided, "decide",
 		func(tx *store.Tx, c *millwa.Claim, tr *millwa.Trade) error {

@@ -454,11 +454,11 @@ type Grade struct {
 	// The rule that decided the group.
 	Explanation *LocalizedText `protobuf:"bytes,7,opt,name=explanation,proto3" json:"explanation,omitempty"`
 	// Why the sample is out of the standard's scale (quality_group is then
-	// "OUT_OF_SCALE"): "COARSER" or "SHORTER"; empty when in scale.
-	OutOfScale string `protobuf:"bytes,8,opt,name=out_of_scale,json=outOfScale,proto3" json:"out_of_scale,omitempty"`
+	// "OUT_OF_SCALE"): "COARSER" or "SHORTER"; absent when in scale.
+	OutOfScale *string `protobuf:"bytes,8,opt,name=out_of_scale,json=outOfScale,proto3,oneof" json:"out_of_scale,omitempty"`
 	// Code of the sample's staple-length class, for a standard with length
-	// classes (for example "C"); empty otherwise.
-	LengthClass string `protobuf:"bytes,9,opt,name=length_class,json=lengthClass,proto3" json:"length_class,omitempty"`
+	// classes (for example "C"); absent otherwise.
+	LengthClass *string `protobuf:"bytes,9,opt,name=length_class,json=lengthClass,proto3,oneof" json:"length_class,omitempty"`
 	// Tolerance of the sample's test method in micrometres, when it named one.
 	ToleranceUm   *float64 `protobuf:"fixed64,10,opt,name=tolerance_um,json=toleranceUm,proto3,oneof" json:"tolerance_um,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -545,15 +545,15 @@ func (x *Grade) GetExplanation() *LocalizedText {
 }
 
 func (x *Grade) GetOutOfScale() string {
-	if x != nil {
-		return x.OutOfScale
+	if x != nil && x.OutOfScale != nil {
+		return *x.OutOfScale
 	}
 	return ""
 }
 
 func (x *Grade) GetLengthClass() string {
-	if x != nil {
-		return x.LengthClass
+	if x != nil && x.LengthClass != nil {
+		return *x.LengthClass
 	}
 	return ""
 }
@@ -611,7 +611,7 @@ const file_millwa_v1_common_proto_rawDesc = "" +
 	"\x15_spinning_fineness_umB\x12\n" +
 	"\x10_fibers_measuredB\x12\n" +
 	"\x10_mfd_ci95_low_umB\x13\n" +
-	"\x11_mfd_ci95_high_um\"\xc1\x03\n" +
+	"\x11_mfd_ci95_high_um\"\xed\x03\n" +
 	"\x05Grade\x12\x1a\n" +
 	"\bstandard\x18\x01 \x01(\tR\bstandard\x12#\n" +
 	"\rquality_group\x18\x02 \x01(\tR\fqualityGroup\x12F\n" +
@@ -621,12 +621,14 @@ const file_millwa_v1_common_proto_rawDesc = "" +
 	"borderline\x18\x05 \x01(\bR\n" +
 	"borderline\x12\"\n" +
 	"\falternatives\x18\x06 \x03(\tR\falternatives\x12:\n" +
-	"\vexplanation\x18\a \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanation\x12 \n" +
-	"\fout_of_scale\x18\b \x01(\tR\n" +
-	"outOfScale\x12!\n" +
-	"\flength_class\x18\t \x01(\tR\vlengthClass\x12&\n" +
+	"\vexplanation\x18\a \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanation\x12%\n" +
+	"\fout_of_scale\x18\b \x01(\tH\x00R\n" +
+	"outOfScale\x88\x01\x01\x12&\n" +
+	"\flength_class\x18\t \x01(\tH\x01R\vlengthClass\x88\x01\x01\x12&\n" +
 	"\ftolerance_um\x18\n" +
-	" \x01(\x01H\x00R\vtoleranceUm\x88\x01\x01B\x0f\n" +
+	" \x01(\x01H\x02R\vtoleranceUm\x88\x01\x01B\x0f\n" +
+	"\r_out_of_scaleB\x0f\n" +
+	"\r_length_classB\x0f\n" +
 	"\r_tolerance_umB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
 var (

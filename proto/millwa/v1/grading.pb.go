@@ -1105,12 +1105,13 @@ type GradeSampleResponse struct {
 	Standard string `protobuf:"bytes,7,opt,name=standard,proto3" json:"standard,omitempty"`
 	// Why the sample is out of the standard's scale, when quality_group is
 	// "OUT_OF_SCALE": "COARSER" (coarser than the coarsest group's closed
-	// band) or "SHORTER" (shorter than any group takes); empty when in scale.
+	// band) or "SHORTER" (shorter than any group takes); absent when in scale.
 	// An out-of-scale sample is never given the nearest group.
-	OutOfScale string `protobuf:"bytes,8,opt,name=out_of_scale,json=outOfScale,proto3" json:"out_of_scale,omitempty"`
+	OutOfScale *string `protobuf:"bytes,8,opt,name=out_of_scale,json=outOfScale,proto3,oneof" json:"out_of_scale,omitempty"`
 	// Code of the sample's staple-length class for a standard with length
-	// classes (AAFL: "AB", "C", "D"), when the staple length was given.
-	LengthClass string `protobuf:"bytes,9,opt,name=length_class,json=lengthClass,proto3" json:"length_class,omitempty"`
+	// classes (AAFL: "AB", "C", "D"), when the staple length was given;
+	// absent otherwise.
+	LengthClass *string `protobuf:"bytes,9,opt,name=length_class,json=lengthClass,proto3,oneof" json:"length_class,omitempty"`
 	// Tolerance in micrometres of the sample's test_method, when it named
 	// one: borderline is judged on the larger of it and the 95 % interval.
 	ToleranceUm   *float64 `protobuf:"fixed64,10,opt,name=tolerance_um,json=toleranceUm,proto3,oneof" json:"tolerance_um,omitempty"`
@@ -1198,15 +1199,15 @@ func (x *GradeSampleResponse) GetStandard() string {
 }
 
 func (x *GradeSampleResponse) GetOutOfScale() string {
-	if x != nil {
-		return x.OutOfScale
+	if x != nil && x.OutOfScale != nil {
+		return *x.OutOfScale
 	}
 	return ""
 }
 
 func (x *GradeSampleResponse) GetLengthClass() string {
-	if x != nil {
-		return x.LengthClass
+	if x != nil && x.LengthClass != nil {
+		return *x.LengthClass
 	}
 	return ""
 }
@@ -1434,7 +1435,7 @@ const file_millwa_v1_grading_proto_rawDesc = "" +
 	"\bstandard\x18\x01 \x01(\v2\x13.millwa.v1.StandardR\bstandard\"j\n" +
 	"\x12GradeSampleRequest\x12\x1f\n" +
 	"\bstandard\x18\x01 \x01(\tB\x03\xe0A\x02R\bstandard\x123\n" +
-	"\x06sample\x18\x02 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\"\xcf\x03\n" +
+	"\x06sample\x18\x02 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\"\xfb\x03\n" +
 	"\x13GradeSampleResponse\x12#\n" +
 	"\rquality_group\x18\x01 \x01(\tR\fqualityGroup\x12F\n" +
 	"\x12quality_group_name\x18\x02 \x01(\v2\x18.millwa.v1.LocalizedTextR\x10qualityGroupName\x121\n" +
@@ -1444,12 +1445,14 @@ const file_millwa_v1_grading_proto_rawDesc = "" +
 	"borderline\x12\"\n" +
 	"\falternatives\x18\x05 \x03(\tR\falternatives\x12:\n" +
 	"\vexplanation\x18\x06 \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanation\x12\x1a\n" +
-	"\bstandard\x18\a \x01(\tR\bstandard\x12 \n" +
-	"\fout_of_scale\x18\b \x01(\tR\n" +
-	"outOfScale\x12!\n" +
-	"\flength_class\x18\t \x01(\tR\vlengthClass\x12&\n" +
+	"\bstandard\x18\a \x01(\tR\bstandard\x12%\n" +
+	"\fout_of_scale\x18\b \x01(\tH\x00R\n" +
+	"outOfScale\x88\x01\x01\x12&\n" +
+	"\flength_class\x18\t \x01(\tH\x01R\vlengthClass\x88\x01\x01\x12&\n" +
 	"\ftolerance_um\x18\n" +
-	" \x01(\x01H\x00R\vtoleranceUm\x88\x01\x01B\x0f\n" +
+	" \x01(\x01H\x02R\vtoleranceUm\x88\x01\x01B\x0f\n" +
+	"\r_out_of_scaleB\x0f\n" +
+	"\r_length_classB\x0f\n" +
 	"\r_tolerance_um\"\xca\x01\n" +
 	"\x15ClassifyFleeceRequest\x12\x1f\n" +
 	"\bstandard\x18\x01 \x01(\tB\x03\xe0A\x02R\bstandard\x12Q\n" +

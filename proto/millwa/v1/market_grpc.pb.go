@@ -271,8 +271,9 @@ type MarketServiceClient interface {
 	// (paid_amount below 1 or above what is outstanding, amount_due less
 	// paid_amount; the message names the outstanding amount, in English and
 	// Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
-	// FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
-	// state); ABORTED (etag is stale, or the same request_id is still being
+	// FAILED_PRECONDITION (the trade is not DELIVERED, the message naming the
+	// state; or a quality claim on it is OPEN or REFERRED, reason
+	// CLAIM_PENDING); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordPayment(ctx context.Context, in *RecordPaymentRequest, opts ...grpc.CallOption) (*RecordPaymentResponse, error)
 	// DeclineTrade is the association's refusal of a MATCHED trade: the trade
@@ -963,8 +964,9 @@ type MarketServiceServer interface {
 	// (paid_amount below 1 or above what is outstanding, amount_due less
 	// paid_amount; the message names the outstanding amount, in English and
 	// Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
-	// FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
-	// state); ABORTED (etag is stale, or the same request_id is still being
+	// FAILED_PRECONDITION (the trade is not DELIVERED, the message naming the
+	// state; or a quality claim on it is OPEN or REFERRED, reason
+	// CLAIM_PENDING); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordPayment(context.Context, *RecordPaymentRequest) (*RecordPaymentResponse, error)
 	// DeclineTrade is the association's refusal of a MATCHED trade: the trade

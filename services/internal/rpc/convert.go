@@ -138,9 +138,18 @@ func GradeToProto(g grading.Grade) *millwav1.Grade {
 	return &millwav1.Grade{
 		Standard: "standards/" + g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: TextToProto(g.QualityGroupName),
 		Metrics: MetricsToProto(g.Metrics), Borderline: g.Borderline, Alternatives: g.Alternatives,
-		Explanation: TextToProto(g.Explanation), OutOfScale: string(g.OutOfScale), LengthClass: g.LengthClass,
-		ToleranceUm: g.ToleranceUm,
+		Explanation: TextToProto(g.Explanation), OutOfScale: OptionalString(string(g.OutOfScale)),
+		LengthClass: OptionalString(g.LengthClass), ToleranceUm: g.ToleranceUm,
 	}
+}
+
+// OptionalString is a pointer to s, or nil when s is empty: the value of
+// an optional string field that is absent when there is nothing to say.
+func OptionalString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // EncodeGrade is the record of g to store with a lot or a check grading.

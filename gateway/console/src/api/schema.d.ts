@@ -2138,8 +2138,9 @@ export interface paths {
          *     (paid_amount below 1 or above what is outstanding, amount_due less
          *     paid_amount; the message names the outstanding amount, in English and
          *     Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
-         *     FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
-         *     state); ABORTED (etag is stale, or the same request_id is still being
+         *     FAILED_PRECONDITION (the trade is not DELIVERED, the message naming the
+         *     state; or a quality claim on it is OPEN or REFERRED, reason
+         *     CLAIM_PENDING); ABORTED (etag is stale, or the same request_id is still being
          *     processed).
          */
         post: operations["MarketService_RecordPayment"];
@@ -3643,13 +3644,13 @@ export interface components {
             explanation?: components["schemas"]["v1LocalizedText"];
             /**
              * @description Code of the sample's staple-length class, for a standard with length
-             *     classes (for example "C"); empty otherwise.
+             *     classes (for example "C"); absent otherwise.
              */
             lengthClass?: string;
             metrics?: components["schemas"]["v1FiberMetrics"];
             /**
              * @description Why the sample is out of the standard's scale (quality_group is then
-             *     "OUT_OF_SCALE"): "COARSER" or "SHORTER"; empty when in scale.
+             *     "OUT_OF_SCALE"): "COARSER" or "SHORTER"; absent when in scale.
              */
             outOfScale?: string;
             /** @description Code of the quality group, as defined by the standard, for example "BABY". */
@@ -3682,14 +3683,15 @@ export interface components {
             explanation?: components["schemas"]["v1LocalizedText"];
             /**
              * @description Code of the sample's staple-length class for a standard with length
-             *     classes (AAFL: "AB", "C", "D"), when the staple length was given.
+             *     classes (AAFL: "AB", "C", "D"), when the staple length was given;
+             *     absent otherwise.
              */
             lengthClass?: string;
             metrics?: components["schemas"]["v1FiberMetrics"];
             /**
              * @description Why the sample is out of the standard's scale, when quality_group is
              *     "OUT_OF_SCALE": "COARSER" (coarser than the coarsest group's closed
-             *     band) or "SHORTER" (shorter than any group takes); empty when in scale.
+             *     band) or "SHORTER" (shorter than any group takes); absent when in scale.
              *     An out-of-scale sample is never given the nearest group.
              */
             outOfScale?: string;
