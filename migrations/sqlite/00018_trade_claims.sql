@@ -2,7 +2,9 @@
 -- delivered trade, the association's answer and the agency's binding
 -- referee test. A trade takes at most one claim; while it is OPEN or
 -- REFERRED the trade cannot be paid. The grades are grade records
--- (grading.EncodeRecord), the samples measurement records.
+-- (grading.EncodeRecord), the samples measurement records. A classifier
+-- whose lots fail referee tests climbs the sanctions ladder, one row per
+-- step, which an agency may reverse.
 
 -- +goose Up
 CREATE TABLE trade_claims (
@@ -34,5 +36,23 @@ CREATE TABLE trade_claims (
     CONSTRAINT trade_claims_revision_positive CHECK (revision >= 1)
 ) STRICT;
 
+-- The sanctions ladder: each step a classifier is put on, and its
+-- reversal by an agency.
+CREATE TABLE classifier_sanctions (
+    id                TEXT    NOT NULL PRIMARY KEY,
+    classifier_id     TEXT    NOT NULL REFERENCES classifiers (id),
+    association_id    TEXT    NOT NULL,
+    step              TEXT    NOT NULL,
+    failed_tests      INTEGER NOT NULL,
+    claim_id          TEXT    NULL,
+    create_time       TEXT    NOT NULL CHECK (create_time GLOB '????-??-??T??:??:??.??????Z'),
+    reverse_time      TEXT    NULL CHECK (reverse_time IS NULL OR reverse_time GLOB '????-??-??T??:??:??.??????Z'),
+    reverse_agency_id TEXT    NULL,
+    reverse_reason    TEXT    NOT NULL DEFAULT '',
+    CONSTRAINT classifier_sanctions_step_allowed CHECK (step IN ('FEEDBACK', 'TIGHTENED_SAMPLING', 'SUSPENDED'))
+) STRICT;
+CREATE INDEX classifier_sanctions_classifier_idx ON classifier_sanctions (classifier_id, create_time);
+
 -- +goose Down
+DROP TABLE classifier_sanctions;
 DROP TABLE trade_claims;

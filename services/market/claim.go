@@ -220,7 +220,7 @@ func (s *Server) AcceptClaim(ctx context.Context, req *millwav1.AcceptClaimReque
 			c.State = millwa.ClaimAccepted
 			tr.Reprice(c.MeasuredGroup, c.RepricedPricePerKg)
 			return tx.RepriceTrade(ctx, tr)
-		})
+		}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (s *Server) ReferClaim(ctx context.Context, req *millwav1.ReferClaimRequest
 			}
 			c.State, c.ReferReason = millwa.ClaimReferred, reason
 			return nil
-		})
+		}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +268,7 @@ func (s *Server) DecideClaim(ctx context.Context, req *millwav1.DecideClaimReque
 	if req.GetSample() != nil {
 		sample = rpc.SampleFromProto(req.GetSample())
 	}
+	var referee grading.Grade
 	c, err := s.changeClaim(ctx, req, req.GetName(), req.GetEtag(), &vs, []millwa.Role{millwa.RoleAgency, millwa.RoleAdmin},
 		"the agency of the lot's region decides referred claims", millwa.EventClaimDecided, "decide",
 		func(tx *store.Tx, c *millwa.Claim, tr *millwa.Trade) error {
@@ -278,6 +279,7 @@ func (s *Server) DecideClaim(ctx context.Context, req *millwav1.DecideClaimReque
 			if err != nil {
 				return err
 			}
+			referee = g
 			record, err := rpc.EncodeGrade(g)
 			if err != nil {
 				return err
@@ -294,11 +296,50 @@ func (s *Server) DecideClaim(ctx context.Context, req *millwav1.DecideClaimReque
 			c.State = millwa.ClaimRepriced
 			tr.Reprice(c.MeasuredGroup, c.RepricedPricePerKg)
 			return tx.RepriceTrade(ctx, tr)
+		},
+		func(tx *store.Tx, c *millwa.Claim, tr *millwa.Trade) ([]rpc.Event, error) {
+			return refereeFeedback(ctx, tx, c, referee)
 		})
 	if err != nil {
 		return nil, err
 	}
 	return &millwav1.DecideClaimResponse{Claim: c}, nil
+}
+
+// refereeFeedback feeds an agency's referee test back to the classifier of
+// the claim's lot: the test counts as a check grading of the lot in the
+// consistency statistics (when its grade is a group of the standard), and
+// a referee test that confirmed the claim counts against the classifier on
+// the sanctions ladder. It returns the audit events of what it recorded.
+func refereeFeedback(ctx context.Context, tx *store.Tx, c *millwa.Claim, g grading.Grade) ([]rpc.Event, error) {
+	if c.AgencyID == "" {
+		return nil, nil // an admin's decision is no agency's check
+	}
+	lot, err := tx.GetLot(ctx, store.SystemPrincipal, c.LotID)
+	if err != nil {
+		return nil, err
+	}
+	if lot.ClassifierID == "" || lot.DeclaredGroup == "" {
+		return nil, nil
+	}
+	var events []rpc.Event
+	if g.OutOfScale == grading.InScale {
+		check := millwa.CheckGrading{
+			AgencyID: c.AgencyID, LotID: lot.ID, AssociationID: lot.AssociationID, ClassifierID: lot.ClassifierID, Standard: lot.Standard,
+			DeclaredGroup: lot.DeclaredGroup, MarketGroup: lot.MarketGroup, CheckGroup: g.QualityGroup, Grading: c.RefereeGrade,
+			Ubigeo: lot.Ubigeo, Breed: lot.Breed, Measurement: *c.RefereeSample,
+			Note: "Referee test of " + millwa.ClaimName(c.TradeID, c.ID),
+		}
+		if err := tx.CreateCheckGrading(ctx, &check); err != nil {
+			return nil, err
+		}
+		events = append(events, rpc.Event{Resource: "agencies/" + c.AgencyID + "/checkGradings/" + check.ID, Action: "create", Region: lot.Ubigeo})
+	}
+	if c.State != millwa.ClaimRepriced {
+		return events, nil
+	}
+	more, err := rpc.ClimbLadder(ctx, tx, lot.ClassifierID, lot.AssociationID, c.ID)
+	return append(events, more...), err
 }
 
 // changeClaim runs one answer to a claim: it admits roles, validates the
@@ -307,7 +348,8 @@ func (s *Server) DecideClaim(ctx context.Context, req *millwav1.DecideClaimReque
 // (which may reprice the trade), writes the claim, and records the market
 // event and the audit event.
 func (s *Server) changeClaim(ctx context.Context, req rpc.Request, name, etag string, vs *millwa.Violations, roles []millwa.Role, why string,
-	event millwa.MarketEventType, action string, step func(tx *store.Tx, c *millwa.Claim, tr *millwa.Trade) error) (*millwav1.Claim, error) {
+	event millwa.MarketEventType, action string, step func(tx *store.Tx, c *millwa.Claim, tr *millwa.Trade) error,
+	after func(tx *store.Tx, c *millwa.Claim, tr *millwa.Trade) ([]rpc.Event, error)) (*millwav1.Claim, error) {
 	p, err := rpc.Require(ctx)
 	if err != nil {
 		return nil, err
@@ -354,6 +396,13 @@ func (s *Server) changeClaim(ctx context.Context, req rpc.Request, name, etag st
 		audit, err := claimEvent(ctx, tx, &c, &tr, event, action)
 		if err != nil {
 			return nil, nil, err
+		}
+		if after != nil {
+			more, err := after(tx, &c, &tr)
+			if err != nil {
+				return nil, nil, err
+			}
+			audit = append(audit, more...)
 		}
 		pc, err := claimToProto(&c)
 		return pc, audit, err

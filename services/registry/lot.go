@@ -145,6 +145,16 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 		}
 		if !ok {
 			vs.Add(fields[i]+".classifier", "is not a classifier of associations/%s: register them first", a.ID)
+		} else if l.Measurement == nil {
+			// A suspended classifier's declaration alone does not list a
+			// lot (the sanctions ladder).
+			suspended, err := rpc.Suspended(ctx, tx, l.ClassifierID)
+			if err != nil {
+				return nil, nil, err
+			}
+			if suspended {
+				return nil, nil, rpc.ErrSuspended("associations/"+a.ID+"/classifiers/"+l.ClassifierID)
+			}
 		}
 		memberIDs := make([]string, len(l.Contributions))
 		for j, c := range l.Contributions {

@@ -506,6 +506,63 @@ export interface paths {
         patch: operations["RegistryService_UpdateClassifier"];
         trace?: never;
     };
+    "/v1/associations/{association}/classifiers/{classifier}/record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetClassifierRecord is the feedback on a classifier's work: how the
+         *     agencies' check gradings and the decided quality claims on the lots
+         *     they declared compare with their declarations (agreement and bias),
+         *     the latest disagreements, and the steps of the sanctions ladder they
+         *     were put on. The ladder is policy data: one failed referee test
+         *     (a claim the agency's referee test confirmed, REPRICED) is FEEDBACK,
+         *     two TIGHTENED_SAMPLING, three SUSPENDED, counted since the last
+         *     reversal; a suspended classifier's lots need a measured sample to be
+         *     listed.
+         * @description Caller: admin; the classifier's association; an agency whose regions
+         *     hold the association's seat. Errors: INVALID_ARGUMENT (malformed
+         *     name); NOT_FOUND (no such classifier, or not visible to the caller).
+         */
+        get: operations["RegistryService_GetClassifierRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/associations/{association}/classifiers/{classifier}/record:reverseSanction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReverseClassifierSanction reverses the latest standing step of a
+         *     classifier's sanctions ladder, with the agency's reason: the
+         *     classifier goes back to the step before it, and referee tests failed
+         *     before the reversal no longer count. Writes an audit event.
+         * @description Caller: admin; an agency whose regions hold the association's seat.
+         *     Errors: INVALID_ARGUMENT (reason missing or longer than 500
+         *     characters); NOT_FOUND; PERMISSION_DENIED (another role);
+         *     FAILED_PRECONDITION (no standing step); ABORTED (the same request_id
+         *     is still being processed, or the step was reversed meanwhile).
+         */
+        post: operations["RegistryService_ReverseClassifierSanction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/associations/{association}/lots": {
         parameters: {
             query?: never;
@@ -2360,6 +2417,16 @@ export interface components {
             /** @description The lots to create, 1 to 500 (and within the 1 MiB message limit). */
             requests?: components["schemas"]["v1CreateLotRequest"][];
         };
+        /**
+         * @description ReverseClassifierSanctionRequest is the request of
+         *     ReverseClassifierSanction.
+         */
+        RegistryServiceReverseClassifierSanctionBody: {
+            /** @description Why the step is reversed, 1 to 500 characters. Required. */
+            reason: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
+            requestId?: string;
+        };
         /** @description VoidReceiptRequest is the request of VoidReceipt. */
         RegistryServiceVoidReceiptBody: {
             /**
@@ -3029,6 +3096,92 @@ export interface components {
              */
             readonly classifierDisplayName?: string;
             statistics?: components["schemas"]["v1AgreementStatistics"];
+        };
+        /**
+         * @description ClassifierFinding is one check of a classifier's declaration that
+         *     disagreed with it.
+         */
+        v1ClassifierFinding: {
+            /** @description The group the classifier declared. */
+            declaredQualityGroup?: string;
+            /** @description The group the check found. */
+            foundQualityGroup?: string;
+            /**
+             * Format: int32
+             * @description Groups between them on the standard's scale, positive when the
+             *     classifier declared finer; absent when either is unordered.
+             */
+            groupOffset?: number;
+            /** @description The lot, "associations/{association}/lots/{lot}". */
+            lot?: string;
+            /** @description The check grading or the claim. */
+            resource?: string;
+            /**
+             * @description "CHECK_GRADING" (an agency's check grading) or "CLAIM" (a decided
+             *     quality claim).
+             */
+            source?: string;
+            /**
+             * Format: date-time
+             * @description When the check was made or the claim decided.
+             */
+            time?: string;
+        };
+        /** @description ClassifierRecord is the feedback on a classifier's work. */
+        v1ClassifierRecord: {
+            /**
+             * Format: int32
+             * @description Of them, those that found the declared group.
+             */
+            agreementCount?: number;
+            /**
+             * Format: double
+             * @description agreement_count / finding_count × 100; 0 without findings.
+             */
+            agreementPercent?: number;
+            /**
+             * Format: int32
+             * @description Claims on the classifier's lots accepted by the association.
+             */
+            claimsAccepted?: number;
+            /**
+             * Format: int32
+             * @description Claims a referee test confirmed (failed referee tests).
+             */
+            claimsRepriced?: number;
+            /**
+             * Format: int32
+             * @description Claims a referee test rejected.
+             */
+            claimsUpheld?: number;
+            /** @description The classifier's name. */
+            classifierDisplayName?: string;
+            /**
+             * Format: int32
+             * @description Failed referee tests since the last reversal: what the ladder counts.
+             */
+            failedRefereeTests?: number;
+            /**
+             * Format: int32
+             * @description Check gradings and decided claims on the classifier's lots (the latest
+             *     500 of each).
+             */
+            findingCount?: number;
+            /** @description Where the ladder's policy comes from. */
+            ladderSource?: string;
+            /**
+             * Format: double
+             * @description Bias: mean group offset over the findings whose offset is known,
+             *     positive when the classifier declares finer than found.
+             */
+            meanGroupOffset?: number;
+            /** @description "associations/{association}/classifiers/{classifier}/record". */
+            name?: string;
+            /** @description The latest disagreements, newest first (at most 10). */
+            recentDisagreements?: components["schemas"]["v1ClassifierFinding"][];
+            sanctionStep?: components["schemas"]["v1SanctionStep"];
+            /** @description Every step taken, oldest first, with reversals. */
+            sanctions?: components["schemas"]["v1Sanction"][];
         };
         /** @description ClassifierSample is the part of a sampling plan for one classifier. */
         v1ClassifierSample: {
@@ -4952,6 +5105,47 @@ export interface components {
          * @enum {string}
          */
         v1SamplingRule: "SAMPLING_RULE_UNSPECIFIED" | "SAMPLING_RULE_ISO_2859_1_LEVEL_II";
+        /** @description Sanction is one step a classifier was put on. */
+        v1Sanction: {
+            /**
+             * @description The claim whose referee test took the classifier to this step,
+             *     "trades/{trade}/claims/{claim}".
+             */
+            claim?: string;
+            /**
+             * Format: date-time
+             * @description When the step was taken.
+             */
+            createTime?: string;
+            explanation?: components["schemas"]["v1LocalizedText"];
+            /**
+             * Format: int32
+             * @description Failed referee tests counted when the step was taken.
+             */
+            failedRefereeTests?: number;
+            /** @description The agency that reversed it, "agencies/{agency}". */
+            reverseAgency?: string;
+            /** @description Why it was reversed. */
+            reverseReason?: string;
+            /**
+             * Format: date-time
+             * @description When an agency reversed it; absent while it stands.
+             */
+            reverseTime?: string;
+            step?: components["schemas"]["v1SanctionStep"];
+        };
+        /**
+         * @description SanctionStep is a step of the sanctions ladder.
+         *
+         *      - SANCTION_STEP_UNSPECIFIED: No sanction.
+         *      - SANCTION_STEP_FEEDBACK: The agency tells the classifier of the failed referee tests.
+         *      - SANCTION_STEP_TIGHTENED_SAMPLING: The classifier's lots are checked more often.
+         *      - SANCTION_STEP_SUSPENDED: The classifier's declarations are suspended: their lots need a
+         *     measured sample to be listed.
+         * @default SANCTION_STEP_UNSPECIFIED
+         * @enum {string}
+         */
+        v1SanctionStep: "SANCTION_STEP_UNSPECIFIED" | "SANCTION_STEP_FEEDBACK" | "SANCTION_STEP_TIGHTENED_SAMPLING" | "SANCTION_STEP_SUSPENDED";
         /**
          * @description Sex is a member's sex as recorded on the DNI, kept for gender-disaggregated
          *     reports.
@@ -6966,6 +7160,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Classifier"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RegistryService_GetClassifierRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                association: string;
+                classifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ClassifierRecord"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RegistryService_ReverseClassifierSanction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                association: string;
+                classifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegistryServiceReverseClassifierSanctionBody"];
+            };
+        };
+        responses: {
+            /** @description The record after the reversal. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ClassifierRecord"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
