@@ -73,12 +73,16 @@ var Policy = map[string]Access{
 	// Reads of members and classifiers admit every role as GetReceipt
 	// does: the store's scope answers NotFound to a processor (and to an
 	// agency, for members). Corrections are the association's own.
-	"/millwa.v1.RegistryService/GetMember":         anyRole,
-	"/millwa.v1.RegistryService/GetClassifier":     anyRole,
-	"/millwa.v1.RegistryService/UpdateAssociation": ownAssoc,
-	"/millwa.v1.RegistryService/UpdateMember":      ownAssoc,
-	"/millwa.v1.RegistryService/UpdateClassifier":  ownAssoc,
-	"/millwa.v1.RegistryService/UpdateLot":         ownAssoc,
+	"/millwa.v1.RegistryService/GetMember":     anyRole,
+	"/millwa.v1.RegistryService/GetClassifier": anyRole,
+	// A classifier's record is seen by their association and the agencies
+	// of its region (the store's scope); agencies reverse a sanction.
+	"/millwa.v1.RegistryService/GetClassifierRecord":       anyRole,
+	"/millwa.v1.RegistryService/ReverseClassifierSanction": agencyRead,
+	"/millwa.v1.RegistryService/UpdateAssociation":         ownAssoc,
+	"/millwa.v1.RegistryService/UpdateMember":              ownAssoc,
+	"/millwa.v1.RegistryService/UpdateClassifier":          ownAssoc,
+	"/millwa.v1.RegistryService/UpdateLot":                 ownAssoc,
 
 	"/millwa.v1.MarketService/CreateProcessor":     admin,
 	"/millwa.v1.MarketService/GetProcessor":        traders,
@@ -95,8 +99,17 @@ var Policy = map[string]Access{
 	"/millwa.v1.MarketService/RecordDelivery":      ownProc,
 	"/millwa.v1.MarketService/RecordPayment":       ownProc,
 	"/millwa.v1.MarketService/DeclineTrade":        ownAssoc,
-	"/millwa.v1.MarketService/GetMarketStats":      public,
-	"/millwa.v1.MarketService/WatchMarket":         traders,
+	// Claims are seen by the trade's parties and the agency of the lot's
+	// region (the store's scope answers NotFound to anyone else); the
+	// processor files, the association answers, the agency decides.
+	"/millwa.v1.MarketService/FileClaim":      ownProc,
+	"/millwa.v1.MarketService/GetClaim":       anyRole,
+	"/millwa.v1.MarketService/ListClaims":     anyRole,
+	"/millwa.v1.MarketService/AcceptClaim":    ownAssoc,
+	"/millwa.v1.MarketService/ReferClaim":     ownAssoc,
+	"/millwa.v1.MarketService/DecideClaim":    agencyRead,
+	"/millwa.v1.MarketService/GetMarketStats": public,
+	"/millwa.v1.MarketService/WatchMarket":    traders,
 	// Webhooks are an organisation's own: the service answers NotFound for
 	// another organisation's.
 	"/millwa.v1.MarketService/CreateWebhook":         anyRole,

@@ -62,8 +62,8 @@ func TestClassifyFleeceContractExample(t *testing.T) {
 		CategoryName:     grading.Text{ES: "Extrafina", EN: "Extra fine"},
 		FineSharePercent: 84,
 		Explanation: grading.Text{
-			ES: "2,100 g de 2,500 g son finos (SUPER_BABY, BABY, FLEECE de NTP 231.301:2014 Fibra de alpaca clasificada): 84.0 %, ≥ 70 %: Extrafina (NTP 231.300:2014 Fibra de alpaca en vellón).",
-			EN: "2,100 g of 2,500 g fine (SUPER_BABY, BABY, FLEECE of NTP 231.301:2014 Classified alpaca fibre): 84.0 %, ≥ 70 %: Extra fine (NTP 231.300:2014 Alpaca fibre in the fleece).",
+			ES: "2,100 g de 2,500 g son finos (SUPER_BABY, BABY, FLEECE de NTP 231.301:2014 Fibra de alpaca clasificada): 84.0 %, ≥ 70 %: Extrafina (NTP 231.300 Fibra de alpaca en vellón).",
+			EN: "2,100 g of 2,500 g fine (SUPER_BABY, BABY, FLEECE of NTP 231.301:2014 Classified alpaca fibre): 84.0 %, ≥ 70 %: Extra fine (NTP 231.300 Alpaca fibre in the fleece).",
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

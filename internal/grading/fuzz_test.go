@@ -92,12 +92,21 @@ func FuzzGrade(f *testing.F) {
 // checkGrade checks what must hold of every grade.
 func checkGrade(t *testing.T, s *grading.Standard, g grading.Grade) {
 	t.Helper()
-	if !s.HasGroup(g.QualityGroup) {
+	if (g.QualityGroup == grading.OutOfScaleCode) != (g.OutOfScale != grading.InScale) {
+		t.Fatalf("%s: group %q with out of scale %q", s.ID, g.QualityGroup, g.OutOfScale)
+	}
+	if !s.HasGroup(g.QualityGroup) && g.QualityGroup != grading.OutOfScaleCode {
 		t.Fatalf("%s: group %q is not the standard's", s.ID, g.QualityGroup)
 	}
 	var codes []string
 	for _, q := range s.QualityGroups {
 		codes = append(codes, q.Code)
+	}
+	// The short-fibre group comes last: it is an alternative when the
+	// staple length falls where the standard does not decide.
+	lengthUndecided := s.ShortFiberGroup != nil && slices.Contains(g.Alternatives, s.ShortFiberGroup.Code)
+	if s.ShortFiberGroup != nil {
+		codes = append(codes, s.ShortFiberGroup.Code)
 	}
 	last := -1
 	for _, a := range g.Alternatives {
@@ -111,7 +120,7 @@ func checkGrade(t *testing.T, s *grading.Standard, g grading.Grade) {
 		t.Fatalf("%s: borderline %v with alternatives %v", s.ID, g.Borderline, g.Alternatives)
 	}
 	m := g.Metrics
-	if g.Borderline && m.MFDCI95LowUm == nil {
+	if g.Borderline && m.MFDCI95LowUm == nil && !lengthUndecided {
 		t.Fatalf("%s: borderline without an interval", s.ID)
 	}
 	for _, v := range []*float64{&m.MeanFiberDiameterUm, m.SDUm, m.CVPercent, m.ComfortFactorPercent, m.SpinningFinenessUm, m.MFDCI95LowUm, m.MFDCI95HighUm} {
@@ -127,7 +136,7 @@ func checkGrade(t *testing.T, s *grading.Standard, g grading.Grade) {
 	}
 	// A diameter group's band holds the rounded mean (tenths, computed here
 	// with a tolerance rather than the package's rounding).
-	if s.ShortFiberGroup != nil && g.QualityGroup == s.ShortFiberGroup.Code {
+	if s.ShortFiberGroup != nil && g.QualityGroup == s.ShortFiberGroup.Code || g.QualityGroup == grading.OutOfScaleCode || g.LengthClass != "" {
 		return
 	}
 	for _, q := range s.QualityGroups {

@@ -50,6 +50,11 @@ func withStaple(s grading.Sample, mm float64) grading.Sample {
 	return s
 }
 
+func withMethod(s grading.Sample, method string) grading.Sample {
+	s.TestMethod = method
+	return s
+}
+
 // outcome is what most tests compare of a grade.
 type outcome struct {
 	Group        string
@@ -128,7 +133,17 @@ func TestGradeExamples(t *testing.T) {
 		{"au-aafl-2005", 29.9, "H4"},
 		{"au-aafl-2005", 30.0, "H5"},
 		{"au-aafl-2005", 34.0, "H5"},
-		{"au-aafl-2005", 45, "H5"},
+		{"au-aafl-2005", 34.04, "H5"},
+		// H5 is closed at 34 µm (au-aafl-2005.json,
+		// quality_groups[H5].diameter_band.max_um): coarser is out of scale.
+		{"au-aafl-2005", 34.05, "OUT_OF_SCALE"},
+		{"au-aafl-2005", 45, "OUT_OF_SCALE"},
+		// Processors' commercial grades are their own scale: Royal under
+		// 19 µm (pe-processors-commercial.json).
+		{"pe-processors-commercial", 18.9, "ROYAL"},
+		{"pe-processors-commercial", 18.94, "ROYAL"},
+		{"pe-processors-commercial", 18.95, "OUT_OF_SCALE"},
+		{"pe-processors-commercial", 19.0, "OUT_OF_SCALE"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%v", tt.standard, tt.mfd), func(t *testing.T) {
@@ -177,7 +192,19 @@ func TestGradeBandEdges(t *testing.T) {
 		}
 		var cases []edgeCase
 		first, last := s.QualityGroups[0], s.QualityGroups[len(s.QualityGroups)-1]
-		cases = append(cases, edgeCase{5, first.Code}, edgeCase{100, last.Code})
+		cases = append(cases, edgeCase{5, first.Code})
+		if last.Band.MaxUm == nil {
+			cases = append(cases, edgeCase{100, last.Code})
+		} else {
+			// A closed coarsest band: beyond it is out of scale.
+			maxU := int64(math.Round(*last.Band.MaxUm / tenth))
+			cases = append(cases,
+				edgeCase{decimal(t, maxU, tenth, d), last.Code},
+				edgeCase{decimal(t, maxU+4, tenth, d), last.Code},
+				edgeCase{decimal(t, maxU+5, tenth, d), grading.OutOfScaleCode},
+				edgeCase{100, grading.OutOfScaleCode},
+			)
+		}
 		for i := 1; i < len(s.QualityGroups); i++ {
 			finer, coarser := s.QualityGroups[i-1], s.QualityGroups[i]
 			if finer.Band.MaxUm == nil || coarser.Band.MinUm == nil {
@@ -262,16 +289,26 @@ func TestGradeShortFibre(t *testing.T) {
 	}{
 		{"2014 Baby long enough", "pe-ntp-231-301-2014", withStaple(summary(22.4), 82), "BABY", []string{"82 mm meets the 65 mm minimum"}},
 		{"2014 Baby at its minimum", "pe-ntp-231-301-2014", withStaple(summary(22.4), 65), "BABY", nil},
-		{"2014 Baby just short", "pe-ntp-231-301-2014", withStaple(summary(22.4), 64.9), "SHORT", []string{"64.9 mm is below the 65 mm minimum of Alpaca Baby", "Short Alpaca"}},
+		// The short-fibre class is 20–50 mm in secondary sources; between
+		// 50 mm and a group's minimum the standard's rule is unknown
+		// (pe-ntp-231-301-2014.json, short_fiber_group.staple_length_range_mm).
+		{"2014 Baby just short", "pe-ntp-231-301-2014", withStaple(summary(22.4), 64.9), "BABY", []string{"64.9 mm is below the 65 mm minimum of Alpaca Baby", "is not known: not graded short"}},
+		{"2014 Baby in the short class", "pe-ntp-231-301-2014", withStaple(summary(22.4), 49.9), "SHORT", []string{"49.9 mm is below the 65 mm minimum of Alpaca Baby", "Short Alpaca"}},
+		{"2014 shorter than the short class", "pe-ntp-231-301-2014", withStaple(summary(22.4), 19), "OUT_OF_SCALE", []string{"19 mm is shorter than the short-fibre class Short Alpaca (20–50 mm): out of scale"}},
 		{"2014 Super Baby 66 mm", "pe-ntp-231-301-2014", withStaple(summary(19), 66), "SUPER_BABY", nil},
-		{"2014 Fleece needs 70 mm", "pe-ntp-231-301-2014", withStaple(summary(24), 68), "SHORT", []string{"below the 70 mm minimum of Alpaca Fleece"}},
+		// FLEECE's 70 mm is unconfirmed (65 mm in other sources): 68 mm is
+		// borderline, not SHORT (pe-ntp-231-301-2014.json,
+		// quality_groups[FLEECE].min_staple_length_mm).
+		{"2014 Fleece needs 70 mm", "pe-ntp-231-301-2014", withStaple(summary(24), 68), "FLEECE", []string{"below the 70 mm minimum of Alpaca Fleece", "borderline"}},
 		{"2014 Coarse short", "pe-ntp-231-301-2014", withStaple(summary(40), 30), "SHORT", nil},
 		{"2014 no staple length", "pe-ntp-231-301-2014", summary(22.4), "BABY", []string{"No staple length was given"}},
 		{"2004 Baby short", "pe-ntp-231-301-2004", withStaple(summary(19.9), 50), "SHORT", nil},
 		{"NA has no short group", "na-alpaca-grades", withStaple(summary(21), 10), "GRADE_2", []string{"The standard has no short-fibre rule: the staple length of 10 mm does not change the group."}},
-		{"AAFL H1 short is H6", "au-aafl-2005", withStaple(summary(19), 70), "H6", []string{"70 mm is below the 80 mm minimum of Grade H1"}},
+		// AAFL length classes (au-aafl-2005.json, length_classes and
+		// quality_groups[H1].length_classes): 19 µm at 70 mm is H2-C.
+		{"AAFL H1 at C length is H2", "au-aafl-2005", withStaple(summary(19), 70), "H2", []string{"70 mm is in length class Length C (60–80 mm), which Grade H1 does not take: graded Grade H2"}},
 		{"AAFL H1 long enough", "au-aafl-2005", withStaple(summary(19), 80), "H1", nil},
-		{"AAFL H2 has no length rule", "au-aafl-2005", withStaple(summary(21), 10), "H2", []string{"Grade H2 has no minimum staple length"}},
+		{"AAFL H2 shorter than any class", "au-aafl-2005", withStaple(summary(21), 10), "OUT_OF_SCALE", []string{"10 mm is shorter than every length class"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,10 +352,10 @@ func TestGradeShortOutsideItsBand(t *testing.T) {
 		sample grading.Sample
 		want   outcome
 	}{
-		{"short inside the short band", withStaple(summary(24), 60), outcome{Group: "SHORT"}},
-		{"short outside the short band", withStaple(summary(25.1), 60), outcome{Group: "FLEECE"}},
-		{"short, interval leaves the short band", withStaple(measured(24.8, 4, 200), 60), outcome{Group: "SHORT", Borderline: true, Alternatives: []string{"FLEECE"}}},
-		{"short, interval well inside", withStaple(measured(21, 4, 2000), 60), outcome{Group: "SHORT"}},
+		{"short inside the short band", withStaple(summary(24), 45), outcome{Group: "SHORT"}},
+		{"short outside the short band", withStaple(summary(25.1), 45), outcome{Group: "FLEECE"}},
+		{"short, interval leaves the short band", withStaple(measured(24.8, 4, 200), 45), outcome{Group: "SHORT", Borderline: true, Alternatives: []string{"FLEECE"}}},
+		{"short, interval well inside", withStaple(measured(21, 4, 2000), 45), outcome{Group: "SHORT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,7 +368,7 @@ func TestGradeShortOutsideItsBand(t *testing.T) {
 			}
 		})
 	}
-	g, _ := s.Grade(withStaple(summary(25.1), 60))
+	g, _ := s.Grade(withStaple(summary(25.1), 45))
 	if want := "outside the band of the short-fibre group Short Alpaca (≤ 25.0 µm): the sample stays in Alpaca Fleece"; !strings.Contains(g.Explanation.EN, want) {
 		t.Errorf("explanation %q lacks %q", g.Explanation.EN, want)
 	}
@@ -369,7 +406,10 @@ func TestGradeBorderline(t *testing.T) {
 		// The short group is open at both ends: its diameter never matters.
 		{"short group is never borderline", "pe-ntp-231-301-2014", withStaple(measured(22.9, 4.1, 200), 40), outcome{Group: "SHORT"}},
 		{"NA grade 6 to 7", "na-alpaca-grades", measured(34.9, 5, 300), outcome{"GRADE_6", true, []string{"GRADE_7"}}},
-		{"AAFL H6 short, interval reaches H5", "au-aafl-2005", withStaple(measured(19.8, 40, 2), 60), outcome{"H6", true, []string{"H5"}}},
+		{"AAFL H6 short, interval reaches H5", "au-aafl-2005", withStaple(measured(19.8, 40, 2), 55), outcome{"H6", true, []string{"H5"}}},
+		// A C-length H1 fibre is H2: its interval reaching H1 changes
+		// nothing, since H1 at C length is H2 too.
+		{"AAFL H2-C from H1", "au-aafl-2005", withStaple(measured(19.8, 4, 2000), 70), outcome{Group: "H2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,9 +453,24 @@ func TestGradeExplanations(t *testing.T) {
 			[]string{"Coarse Alpaca (≥ 31.6 µm)"},
 		},
 		{
-			"short", "pe-ntp-231-301-2014", withStaple(summary(24), 50),
-			[]string{"50 mm es menor que el mínimo de 70 mm de Alpaca Fleece: grupo de fibra corta Alpaca Corta"},
-			[]string{"50 mm is below the 70 mm minimum of Alpaca Fleece: short-fibre group Short Alpaca"},
+			"short", "pe-ntp-231-301-2014", withStaple(summary(24), 45),
+			[]string{"45 mm es menor que el mínimo de 70 mm de Alpaca Fleece: grupo de fibra corta Alpaca Corta"},
+			[]string{"45 mm is below the 70 mm minimum of Alpaca Fleece: short-fibre group Short Alpaca"},
+		},
+		{
+			"length gap", "pe-ntp-231-301-2014", withStaple(summary(24), 50),
+			[]string{"50 mm es menor que el mínimo de 70 mm de Alpaca Fleece, pero es de 50 mm o más", "no se conoce: no se clasifica como corta"},
+			[]string{"50 mm is below the 70 mm minimum of Alpaca Fleece, but is 50 mm or more", "is not known: not graded short"},
+		},
+		{
+			"coarser than the scale", "au-aafl-2005", summary(36),
+			[]string{"es más grueso que el grupo más grueso, Grado H5 (30.0–34.0 µm)", "fuera de escala, no se da el grupo más cercano"},
+			[]string{"is coarser than the coarsest group, Grade H5 (30.0–34.0 µm)", "out of scale, not graded in the nearest group", "no diameter grade above 34 µm"},
+		},
+		{
+			"tolerance wider than the interval", "pe-ntp-231-301-2014", withMethod(measured(22.7, 4.1, 2000), "LASERSCAN"),
+			[]string{"tolerancia de ± 0.5 µm del método LASERSCAN", "22.20–23.20 µm", "hacia Alpaca Fleece"},
+			[]string{"± 0.5 µm tolerance of method LASERSCAN", "22.20–23.20 µm", "into Alpaca Fleece"},
 		},
 		{
 			"histogram", "pe-ntp-231-301-2014", grading.Sample{Histogram: &grading.Histogram{StartUm: 9.5, WidthUm: 1, Counts: triangle}},

@@ -18,9 +18,10 @@ const (
 	minStapleLengthMm = 1.0        // shortest staple length
 	maxStapleLengthMm = 500.0      // longest staple length
 
-	// comfortLimitUm is the diameter up to which a fibre counts towards the
-	// comfort factor, by its class midpoint.
-	comfortLimitUm = 30.0
+	// prickleFromUm is the diameter above which a fibre counts against the
+	// comfort factor: test reports state it as 100 − % of fibres over
+	// 30.5 µm (IWTO-12 and IWTO-47 reports; Millwa's domain notes).
+	prickleFromUm = 30.5
 )
 
 // maxListedCounts is how many bad histogram classes are named one by one;
@@ -40,9 +41,12 @@ type Histogram struct {
 // values (MeanFiberDiameterUm, with SDUm and FibersMeasured when known) or a
 // Histogram, never both. StapleLengthMm is optional; when nil the short-fibre
 // rule is not applied. Breed is optional; when given it must be one of the
-// standard's breed codes.
+// standard's breed codes. TestMethod is optional; when given it must be one
+// of the standard's measurement tolerances' methods, and widens the
+// interval judged for a borderline grade to that tolerance.
 type Sample struct {
 	Breed               string
+	TestMethod          string
 	MeanFiberDiameterUm *float64
 	SDUm                *float64
 	FibersMeasured      *int64
@@ -73,7 +77,8 @@ type Metrics struct {
 //   - MFD = Σ nᵢdᵢ / N over class midpoints dᵢ, or the given mean;
 //   - SD = √(Σ nᵢ(dᵢ − MFD)² / (N − 1)) for N ≥ 2, or the given SD;
 //   - CV % = SD / MFD × 100;
-//   - comfort factor = % of fibres whose class midpoint is ≤ 30 µm;
+//   - comfort factor = 100 − % of fibres over 30.5 µm, fibres spread evenly
+//     across their class, so that where the classes start does not change it;
 //   - spinning fineness = 0.881 × MFD × √(1 + 5 (CV / 100)²) (Butler and
 //     Dolling);
 //   - 95 % interval of the mean = MFD ± 1.96 × SD / √N.
@@ -193,6 +198,18 @@ type metricValues struct {
 	n                         int64
 }
 
+// shareAbove is the share of a class [lo, lo+w) that lies above limit,
+// the class's fibres taken as spread evenly across it.
+func shareAbove(lo, w, limit float64) float64 {
+	switch {
+	case lo >= limit:
+		return 1
+	case lo+w <= limit:
+		return 0
+	}
+	return (lo + w - limit) / w
+}
+
 // metrics computes the metrics of a valid sample.
 func metrics(s *Sample) Metrics {
 	v := new(metricValues)
@@ -207,21 +224,19 @@ func metrics(s *Sample) Metrics {
 		}
 		mfd := sum / float64(n)
 		var ss float64
-		var comfortable int64
+		var prickly float64
 		for i, c := range h.Counts {
 			if c == 0 {
 				continue
 			}
 			d := h.StartUm + (float64(i)+0.5)*h.WidthUm
 			ss += float64(c) * (d - mfd) * (d - mfd)
-			if d <= comfortLimitUm+1e-9 {
-				comfortable += c
-			}
+			prickly += float64(c) * shareAbove(h.StartUm+float64(i)*h.WidthUm, h.WidthUm, prickleFromUm)
 		}
 		m.MeanFiberDiameterUm = mfd
 		v.n = n
 		m.FibersMeasured = &v.n
-		v.cf = float64(comfortable) * 100 / float64(n)
+		v.cf = 100 - prickly*100/float64(n)
 		m.ComfortFactorPercent = &v.cf
 		if n >= 2 {
 			v.sd = math.Sqrt(ss / float64(n-1))

@@ -43,22 +43,22 @@ func TestComputeHistogramReference(t *testing.T) {
 			},
 		},
 		{
-			// wide-classes N=2097 MFD=22.664759 CF=94.325227 SD=4.716653 CV=20.810515 SF=22.023685 Low=22.462880 High=22.866638
+			// wide-classes N=2097 MFD=22.664759 CF=93.252265 SD=4.716653 CV=20.810515 SF=22.023685 Low=22.462880 High=22.866638
 			"wide-classes", grading.Histogram{StartUm: 9, WidthUm: 2, Counts: []int64{3, 10, 45, 120, 260, 410, 380, 300, 210, 150, 90, 60, 30, 15, 8, 4, 2}},
 			grading.Metrics{
-				MeanFiberDiameterUm: 22.664759, SDUm: new(4.716653), CVPercent: new(20.810515), ComfortFactorPercent: new(94.325227),
+				MeanFiberDiameterUm: 22.664759, SDUm: new(4.716653), CVPercent: new(20.810515), ComfortFactorPercent: new(93.252265),
 				SpinningFinenessUm: new(22.023685), FibersMeasured: new(int64(2097)), MFDCI95LowUm: new(22.462880), MFDCI95HighUm: new(22.866638),
 			},
 		},
 		{
-			// lognormal-24 N=1975 MFD=24.578734 CF=87.645570 SD=4.797416 CV=19.518564 SF=23.626413 Low=24.367152 High=24.790317
+			// lognormal-24 N=1975 MFD=24.578734 CF=88.455696 SD=4.797416 CV=19.518564 SF=23.626413 Low=24.367152 High=24.790317
 			"lognormal-24", grading.Histogram{StartUm: 15.25, WidthUm: 0.5, Counts: []int64{
 				12, 16, 21, 27, 33, 39, 46, 53, 60, 66, 71, 76, 80, 82, 84, 85, 84, 83, 81, 78,
 				75, 71, 67, 62, 58, 53, 48, 44, 40, 36, 32, 28, 25, 22, 19, 17, 15, 13, 11, 10,
 				8, 7, 6, 5, 4, 4, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0,
 			}},
 			grading.Metrics{
-				MeanFiberDiameterUm: 24.578734, SDUm: new(4.797416), CVPercent: new(19.518564), ComfortFactorPercent: new(87.645570),
+				MeanFiberDiameterUm: 24.578734, SDUm: new(4.797416), CVPercent: new(19.518564), ComfortFactorPercent: new(88.455696),
 				SpinningFinenessUm: new(23.626413), FibersMeasured: new(int64(1975)), MFDCI95LowUm: new(24.367152), MFDCI95HighUm: new(24.790317),
 			},
 		},
@@ -76,10 +76,11 @@ func TestComputeHistogramReference(t *testing.T) {
 			grading.Metrics{MeanFiberDiameterUm: 20.5, ComfortFactorPercent: new(100.0), FibersMeasured: new(int64(1))},
 		},
 		{
-			// Two fibres at 29.5 and 30.5 µm: SD √0.5, half of them ≤ 30.
+			// Two fibres in the classes 29–30 and 30–31 µm: SD √0.5; half of
+			// the second class lies over 30.5 µm, so a quarter of the fibres.
 			"two fibres", grading.Histogram{StartUm: 29, WidthUm: 1, Counts: []int64{1, 1}},
 			grading.Metrics{
-				MeanFiberDiameterUm: 30, SDUm: new(math.Sqrt(0.5)), CVPercent: new(math.Sqrt(0.5) / 30 * 100), ComfortFactorPercent: new(50.0),
+				MeanFiberDiameterUm: 30, SDUm: new(math.Sqrt(0.5)), CVPercent: new(math.Sqrt(0.5) / 30 * 100), ComfortFactorPercent: new(75.0),
 				SpinningFinenessUm: new(0.881 * 30 * math.Sqrt(1+5*math.Pow(math.Sqrt(0.5)/30, 2))), FibersMeasured: new(int64(2)),
 				MFDCI95LowUm: new(30 - 1.96*math.Sqrt(0.5)/math.Sqrt(2)), MFDCI95HighUm: new(30 + 1.96*math.Sqrt(0.5)/math.Sqrt(2)),
 			},
@@ -144,15 +145,40 @@ func TestComputeSummary(t *testing.T) {
 	}
 }
 
-func TestComputeComfortFactorCountsMidpointsUpTo30(t *testing.T) {
+// TestComputeComfortFactorOver30_5 checks the comfort factor as test
+// reports state it, 100 − % of fibres over 30.5 µm (shared/domain/
+// STANDARDS.md, "Measurements"), whatever the classes' start: a class
+// straddling 30.5 µm counts the share of its width above it.
+func TestComputeComfortFactorOver30_5(t *testing.T) {
 	t.Parallel()
-	// Midpoints 29.5, 30.0 (included: ≤ 30) and 30.5 (excluded).
-	m, err := grading.Compute(grading.Sample{Histogram: &grading.Histogram{StartUm: 29.25, WidthUm: 0.5, Counts: []int64{1, 2, 1}}})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		h    grading.Histogram
+		want float64
+	}{
+		// 29.25–30.75 in 0.5 µm classes: the last class (30.25–30.75) is
+		// half over 30.5, so 0.5 of 4 fibres.
+		{"half a class over", grading.Histogram{StartUm: 29.25, WidthUm: 0.5, Counts: []int64{1, 2, 1}}, 87.5},
+		// Classes ending at 30.5: nothing over it.
+		{"edge on 30.5", grading.Histogram{StartUm: 28.5, WidthUm: 1, Counts: []int64{1, 1}}, 100},
+		// Classes starting at 30.5: all over it.
+		{"all over", grading.Histogram{StartUm: 30.5, WidthUm: 1, Counts: []int64{3}}, 0},
+		// 29–33 µm evenly: 2.5 µm of the 4 lie over 30.5, so 37.5 % comfort
+		// (a midpoint rule would give 25 % here and 50 % from 28.5).
+		{"even spread from 29", grading.Histogram{StartUm: 29, WidthUm: 1, Counts: []int64{1, 1, 1, 1}}, 37.5},
+		{"same spread in half classes", grading.Histogram{StartUm: 29, WidthUm: 0.5, Counts: []int64{1, 1, 1, 1, 1, 1, 1, 1}}, 37.5},
 	}
-	if m.ComfortFactorPercent == nil || *m.ComfortFactorPercent != 75 {
-		t.Errorf("comfort factor %v, want 75", deref(m.ComfortFactorPercent))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := grading.Compute(grading.Sample{Histogram: &tt.h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.ComfortFactorPercent == nil || math.Abs(*m.ComfortFactorPercent-tt.want) > 1e-9 {
+				t.Errorf("comfort factor %v, want %v", deref(m.ComfortFactorPercent), tt.want)
+			}
+		})
 	}
 }
 

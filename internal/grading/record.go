@@ -25,6 +25,11 @@ type recordDoc struct {
 	Borderline       bool        `json:"borderline,omitempty"`
 	Alternatives     []string    `json:"alternatives,omitempty"`
 	Explanation      Text        `json:"explanation"`
+	// Written only when set, so that records of grades in scale, without
+	// length classes or test method, read as they always did.
+	OutOfScale  OutOfScale `json:"outOfScale,omitempty"`
+	LengthClass string     `json:"lengthClass,omitempty"`
+	ToleranceUm *float64   `json:"toleranceUm,omitempty"`
 }
 
 // metricsDoc is the stored form of Metrics, field for field (so that
@@ -46,6 +51,7 @@ func EncodeRecord(g Grade) ([]byte, error) {
 	doc := recordDoc{
 		Standard: g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: g.QualityGroupName,
 		Borderline: g.Borderline, Alternatives: g.Alternatives, Explanation: g.Explanation,
+		OutOfScale: g.OutOfScale, LengthClass: g.LengthClass, ToleranceUm: g.ToleranceUm,
 	}
 	m := metricsDoc(g.Metrics)
 	doc.Metrics = &m
@@ -91,6 +97,7 @@ func decodeJSON(b []byte) (Grade, error) {
 	g := Grade{
 		Standard: doc.Standard, QualityGroup: doc.QualityGroup, QualityGroupName: doc.QualityGroupName,
 		Borderline: doc.Borderline, Alternatives: doc.Alternatives, Explanation: doc.Explanation,
+		OutOfScale: doc.OutOfScale, LengthClass: doc.LengthClass, ToleranceUm: doc.ToleranceUm,
 	}
 	if doc.Metrics != nil {
 		g.Metrics = Metrics(*doc.Metrics)

@@ -49,7 +49,7 @@ func TestShippedStandards(t *testing.T) {
 	for _, s := range r.List() {
 		ids = append(ids, s.ID)
 	}
-	if diff := cmp.Diff([]string{"au-aafl-2005", "na-alpaca-grades", "pe-ntp-231-300-2014", "pe-ntp-231-301-2004", "pe-ntp-231-301-2014"}, ids); diff != "" {
+	if diff := cmp.Diff([]string{"au-aafl-2005", "na-alpaca-grades", "pe-ntp-231-300-2014", "pe-ntp-231-301-2004", "pe-ntp-231-301-2014", "pe-processors-commercial"}, ids); diff != "" {
 		t.Errorf("shipped standards (-want +got):\n%s", diff)
 	}
 	if r.DefaultID() != "pe-ntp-231-301-2014" {
@@ -63,6 +63,7 @@ func TestShippedStandards(t *testing.T) {
 		id     string
 		groups []band
 		short  *band
+		breeds []string
 	}{
 		{
 			"pe-ntp-231-301-2014",
@@ -71,6 +72,7 @@ func TestShippedStandards(t *testing.T) {
 				{"MEDIUM_FLEECE", 26.6, 29.0, 70}, {"HUARIZO", 29.1, 31.5, 70}, {"COARSE", 31.6, 0, 70},
 			},
 			&band{Code: "SHORT"},
+			[]string{"HUACAYA", "SURI"},
 		},
 		{
 			"pe-ntp-231-301-2004",
@@ -79,8 +81,10 @@ func TestShippedStandards(t *testing.T) {
 				{"MEDIUM_FLEECE", 26.6, 29.0, 70}, {"HUARIZO", 29.1, 31.5, 70}, {"COARSE", 31.6, 0, 70},
 			},
 			&band{Code: "SHORT"},
+			[]string{"HUACAYA", "SURI"},
 		},
-		{"pe-ntp-231-300-2014", nil, nil},
+		{"pe-ntp-231-300-2014", nil, nil, []string{"HUACAYA", "SURI"}},
+		{"pe-processors-commercial", []band{{"ROYAL", 0, 18.9, 0}}, nil, []string{"HUACAYA", "SURI"}},
 		{
 			"na-alpaca-grades",
 			[]band{
@@ -88,11 +92,15 @@ func TestShippedStandards(t *testing.T) {
 				{"GRADE_5", 29.0, 31.9, 0}, {"GRADE_6", 32.0, 35.0, 0}, {"GRADE_7", 35.1, 0, 0},
 			},
 			nil,
+			[]string{"HUACAYA", "SURI"},
 		},
 		{
 			"au-aafl-2005",
-			[]band{{"H1", 0, 19.9, 80}, {"H2", 20.0, 22.9, 0}, {"H3", 23.0, 25.9, 0}, {"H4", 26.0, 29.9, 0}, {"H5", 30.0, 0, 0}},
+			[]band{{"H1", 0, 19.9, 0}, {"H2", 20.0, 22.9, 0}, {"H3", 23.0, 25.9, 0}, {"H4", 26.0, 29.9, 0}, {"H5", 30.0, 34.0, 0}},
 			&band{Code: "H6", Max: 29.9},
+			// AAFL's H grades are its Huacaya scale (au-aafl-2005.json,
+			// breeds).
+			[]string{"HUACAYA"},
 		},
 	}
 	hex := regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -123,10 +131,8 @@ func TestShippedStandards(t *testing.T) {
 					t.Errorf("group %s lacks a name", g.Code)
 				}
 			}
-			for _, want := range []string{"HUACAYA", "SURI"} {
-				if !s.HasBreed(want) {
-					t.Errorf("breed %s missing", want)
-				}
+			if diff := cmp.Diff(tt.breeds, strings.Split(s.BreedCodes(), ", ")); diff != "" {
+				t.Errorf("breeds (-want +got):\n%s", diff)
 			}
 			for _, want := range []string{"WHITE", "LIGHT_FAWN", "FAWN", "LIGHT_BROWN", "BROWN", "DARK_BROWN", "BAY_BLACK", "BLACK", "LIGHT_GREY", "GREY", "ROSE_GREY", "PIEBALD"} {
 				if !s.HasColour(want) {
@@ -276,7 +282,7 @@ func TestLoadOverrides(t *testing.T) {
 	for _, s := range r.List() {
 		ids = append(ids, s.ID)
 	}
-	if diff := cmp.Diff([]string{"au-aafl-2005", "na-alpaca-grades", "pe-ntp-231-300-2014", "pe-ntp-231-301-2004", "pe-ntp-231-301-2014", "pe-ntp-231-301-2022"}, ids); diff != "" {
+	if diff := cmp.Diff([]string{"au-aafl-2005", "na-alpaca-grades", "pe-ntp-231-300-2014", "pe-ntp-231-301-2004", "pe-ntp-231-301-2014", "pe-ntp-231-301-2022", "pe-processors-commercial"}, ids); diff != "" {
 		t.Errorf("standards (-want +got):\n%s", diff)
 	}
 	corrected, _ := r.Get("pe-ntp-231-301-2004")

@@ -58,12 +58,56 @@ type Band struct {
 // set, is the staple length below which a sample of the group is graded in
 // the standard's short-fibre group; it is unused on the short-fibre group
 // itself.
+//
+// StapleLengthRangeMm, on the short-fibre group only, is the range of staple
+// length the short-fibre class is known to cover: a sample shorter than its
+// minimum is out of the scale, and one between its maximum and its diameter
+// group's minimum falls in a gap the standard's known text does not decide
+// (graded borderline in its diameter group, never short).
+//
+// LengthClasses, when the standard has length classes, are the codes of the
+// classes the group takes: a sample of another length class goes to the
+// next coarser group that takes it, then to the short-fibre group.
 type QualityGroup struct {
-	Code              string   `json:"code"`
-	Name              Text     `json:"name"`
-	Abbreviation      string   `json:"abbreviation,omitempty"`
-	Band              Band     `json:"diameter_band"`
-	MinStapleLengthMm *float64 `json:"min_staple_length_mm,omitempty"`
+	Code                string       `json:"code"`
+	Name                Text         `json:"name"`
+	Abbreviation        string       `json:"abbreviation,omitempty"`
+	Band                Band         `json:"diameter_band"`
+	MinStapleLengthMm   *float64     `json:"min_staple_length_mm,omitempty"`
+	StapleLengthRangeMm *LengthRange `json:"staple_length_range_mm,omitempty"`
+	LengthClasses       []string     `json:"length_classes,omitempty"`
+}
+
+// LengthRange is a range of staple length in millimetres: MinMm inclusive,
+// MaxMm exclusive; a nil end is open.
+type LengthRange struct {
+	MinMm *float64 `json:"min_mm,omitempty"`
+	MaxMm *float64 `json:"max_mm,omitempty"`
+}
+
+// holds reports whether the range holds a length.
+func (r LengthRange) holds(mm float64) bool {
+	return (r.MinMm == nil || mm >= *r.MinMm) && (r.MaxMm == nil || mm < *r.MaxMm)
+}
+
+// LengthClass is a class of staple length, a second axis of grading beside
+// diameter (AAFL's A/B, C and D lengths).
+type LengthClass struct {
+	Code  string      `json:"code"`
+	Name  Text        `json:"name"`
+	Range LengthRange `json:"staple_length_mm"`
+}
+
+// Tolerance is the measurement tolerance of one test method: the spread
+// between tests of samples of one lot by that method, in micrometres of
+// mean fibre diameter. Borderline grades and discrepancies use the larger
+// of it and the sample's own 95 % interval.
+type Tolerance struct {
+	Method      string     `json:"method"`
+	Name        Text       `json:"name"`
+	ToleranceUm float64    `json:"tolerance_um"`
+	Source      string     `json:"source"`
+	Confidence  Confidence `json:"confidence"`
 }
 
 // Colour is one entry of a standard's colour table.
@@ -119,11 +163,24 @@ type Standard struct {
 	DiameterResolutionUm float64 `json:"diameter_resolution_um,omitempty"`
 	// QualityGroups are ordered finest first; their bands neither overlap nor
 	// leave a gap at the resolution. Empty for a fleece-only standard.
-	QualityGroups        []QualityGroup        `json:"quality_groups,omitempty"`
-	ShortFiberGroup      *QualityGroup         `json:"short_fiber_group,omitempty"`
-	Colours              []Colour              `json:"colours,omitempty"`
-	Breeds               []Breed               `json:"breeds,omitempty"`
-	FleeceClassification *FleeceClassification `json:"fleece_classification,omitempty"`
+	//
+	// The coarsest group is open above unless OutOfScale explains what lies
+	// beyond its closed band: then a coarser mean is out of the scale.
+	QualityGroups   []QualityGroup `json:"quality_groups,omitempty"`
+	ShortFiberGroup *QualityGroup  `json:"short_fiber_group,omitempty"`
+	// OutOfScale, when set, says why the scale ends where it does; it is
+	// required when the coarsest band is closed or the standard has length
+	// classes or a short-fibre length range (samples can fall outside them).
+	OutOfScale *Text `json:"out_of_scale,omitempty"`
+	// LengthClasses are the standard's staple-length classes, longest
+	// first, neither overlapping; empty when length is not a grading axis.
+	LengthClasses []LengthClass `json:"length_classes,omitempty"`
+	// MeasurementTolerances are the tolerances of the test methods the
+	// standard accepts; a sample naming a test method must name one of them.
+	MeasurementTolerances []Tolerance           `json:"measurement_tolerances,omitempty"`
+	Colours               []Colour              `json:"colours,omitempty"`
+	Breeds                []Breed               `json:"breeds,omitempty"`
+	FleeceClassification  *FleeceClassification `json:"fleece_classification,omitempty"`
 
 	// Digest is the hex SHA-256 of the standard's canonical content (its
 	// data re-encoded as compact JSON), so that a grade can be traced to the
@@ -161,6 +218,32 @@ func (s *Standard) group(code string) (*QualityGroup, bool) {
 		return s.ShortFiberGroup, true
 	}
 	return nil, false
+}
+
+// lengthClass returns the length class holding a staple length.
+func (s *Standard) lengthClass(mm float64) (*LengthClass, bool) {
+	for i := range s.LengthClasses {
+		if s.LengthClasses[i].Range.holds(mm) {
+			return &s.LengthClasses[i], true
+		}
+	}
+	return nil, false
+}
+
+// Tolerance returns the tolerance of a test method.
+func (s *Standard) Tolerance(method string) (Tolerance, bool) {
+	for _, t := range s.MeasurementTolerances {
+		if t.Method == method {
+			return t, true
+		}
+	}
+	return Tolerance{}, false
+}
+
+// TestMethodCodes lists the test methods the standard declares a tolerance
+// for.
+func (s *Standard) TestMethodCodes() string {
+	return joinCodes(s.MeasurementTolerances, func(t Tolerance) string { return t.Method })
 }
 
 // GroupCodes lists the standard's quality-group codes, finest first, for

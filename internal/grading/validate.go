@@ -3,6 +3,7 @@ package grading
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -167,8 +168,19 @@ func (c *checker) groups(s *Standard, res float64, resOK bool) {
 		if i == 0 && g.Band.MinUm != nil {
 			c.add(f+".diameter_band.min_um", "must be absent: the finest group's band is open below, so that every diameter has a group")
 		}
-		if i == len(gs)-1 && g.Band.MaxUm != nil {
-			c.add(f+".diameter_band.max_um", "must be absent: the coarsest group's band is open above, so that every diameter has a group")
+		if i == len(gs)-1 && g.Band.MaxUm != nil && s.OutOfScale == nil {
+			c.add(f+".diameter_band.max_um", "must be absent unless out_of_scale says what lies above it: the coarsest group's band is open above, so that every diameter has a group")
+		}
+		if len(s.LengthClasses) > 0 {
+			if g.MinStapleLengthMm != nil {
+				c.add(f+".min_staple_length_mm", "must be absent: the standard grades length by its length_classes")
+			}
+			c.classCodes(s, f, g)
+		} else if len(g.LengthClasses) > 0 {
+			c.add(f+".length_classes", "must be absent: the standard has no length_classes")
+		}
+		if g.StapleLengthRangeMm != nil {
+			c.add(f+".staple_length_range_mm", "must be absent: only the short-fibre group has a staple length range")
 		}
 		if i > 0 && g.Band.MinUm == nil {
 			c.add(f+".diameter_band.min_um", "is required: only the finest group's band is open below")
@@ -189,6 +201,84 @@ func (c *checker) groups(s *Standard, res float64, resOK bool) {
 		if sg.MinStapleLengthMm != nil {
 			c.add(f+".min_staple_length_mm", "must be absent: the short-fibre group takes samples shorter than their own group's min_staple_length_mm")
 		}
+		if len(s.LengthClasses) > 0 {
+			c.classCodes(s, f, sg)
+		}
+		if r := sg.StapleLengthRangeMm; r != nil {
+			switch {
+			case len(s.LengthClasses) > 0:
+				c.add(f+".staple_length_range_mm", "must be absent: the standard grades length by its length_classes")
+			case r.MinMm == nil && r.MaxMm == nil:
+				c.add(f+".staple_length_range_mm", "must give min_mm, max_mm or both")
+			case r.MinMm != nil && r.MaxMm != nil && *r.MinMm >= *r.MaxMm:
+				c.add(f+".staple_length_range_mm", "min_mm %v must be below max_mm %v", *r.MinMm, *r.MaxMm)
+			case r.MinMm != nil && s.OutOfScale == nil:
+				c.add("out_of_scale", "is required: a sample shorter than %s.staple_length_range_mm.min_mm is out of the scale", f)
+			}
+		}
+	}
+	c.lengthClasses(s)
+	c.tolerances(s)
+}
+
+// classCodes checks that a group's length classes are classes of the
+// standard, and that it takes at least one.
+func (c *checker) classCodes(s *Standard, f string, g *QualityGroup) {
+	if len(g.LengthClasses) == 0 {
+		c.add(f+".length_classes", "must list at least one of the standard's length classes")
+	}
+	for j, code := range g.LengthClasses {
+		if !slices.ContainsFunc(s.LengthClasses, func(l LengthClass) bool { return l.Code == code }) {
+			c.add(fmt.Sprintf("%s.length_classes[%d]", f, j), "%q is not one of the standard's length classes", code)
+		}
+	}
+}
+
+// lengthClasses checks the standard's length classes: codes, names, and
+// ranges that start where the next longer one ends, longest first.
+func (c *checker) lengthClasses(s *Standard) {
+	if len(s.LengthClasses) > 0 && s.OutOfScale == nil {
+		c.add("out_of_scale", "is required: a sample shorter than every length class is out of the scale")
+	}
+	seen := map[string]int{}
+	for i, l := range s.LengthClasses {
+		f := fmt.Sprintf("length_classes[%d]", i)
+		c.code(f, "length_classes", seen, i, l.Code, codePattern, "1 to 32 upper case letters, digits and \"_\"")
+		c.localized(f+".name", l.Name, maxName)
+		if l.Range.MinMm == nil || *l.Range.MinMm <= 0 {
+			c.add(f+".staple_length_mm.min_mm", "is required and must be above 0 mm")
+			continue
+		}
+		if l.Range.MaxMm != nil && *l.Range.MaxMm <= *l.Range.MinMm {
+			c.add(f+".staple_length_mm.max_mm", "must be above min_mm %v", *l.Range.MinMm)
+		}
+		switch {
+		case i == 0 && l.Range.MaxMm != nil:
+			c.add(f+".staple_length_mm.max_mm", "must be absent: the longest class is open above")
+		case i > 0 && (l.Range.MaxMm == nil || s.LengthClasses[i-1].Range.MinMm == nil || *l.Range.MaxMm != *s.LengthClasses[i-1].Range.MinMm):
+			c.add(f+".staple_length_mm.max_mm", "must equal the min_mm of length_classes[%d]: classes are ordered longest first, without gaps", i-1)
+		}
+	}
+}
+
+// tolerances checks the measurement tolerances.
+func (c *checker) tolerances(s *Standard) {
+	seen := map[string]int{}
+	for i, t := range s.MeasurementTolerances {
+		f := fmt.Sprintf("measurement_tolerances[%d]", i)
+		c.code(f, "measurement_tolerances", seen, i, t.Method, codePattern, "1 to 32 upper case letters, digits and \"_\", for example \"LASERSCAN\"")
+		c.localized(f+".name", t.Name, maxName)
+		if !(t.ToleranceUm > 0 && t.ToleranceUm <= 10) {
+			c.add(f+".tolerance_um", "must be above 0 and at most 10 µm, got %v", t.ToleranceUm)
+		}
+		c.text(f+".source", t.Source, maxNoteText)
+		c.confidence(f+".confidence", t.Confidence)
+		if s.Confidence.rank() > 0 && t.Confidence.rank() > s.Confidence.rank() {
+			c.add("confidence", "is %q but %s is %q: a standard's confidence is the weakest of its values", s.Confidence, f, t.Confidence)
+		}
+	}
+	if t := s.OutOfScale; t != nil {
+		c.localized("out_of_scale", *t, maxNoteText)
 	}
 }
 

@@ -81,10 +81,25 @@ func formatVerbs(format string) []string {
 	return verbs
 }
 
-// spanishNouns returns args with every Noun in Spanish.
+// Localized is a message argument written in both languages, such as a
+// grade's explanation: it prints in English and Translate gives its
+// Spanish.
+type Localized struct{ ES, EN string }
+
+// String is the English.
+func (l Localized) String() string { return l.EN }
+
+// spanishNouns returns args with every Noun and Localized in Spanish.
 func spanishNouns(args []any) []any {
 	out := args
 	for i, a := range args {
+		if l, ok := a.(Localized); ok {
+			if &out[0] == &args[0] {
+				out = append([]any(nil), args...)
+			}
+			out[i] = l.ES
+			continue
+		}
 		n, ok := a.(Noun)
 		if !ok {
 			continue

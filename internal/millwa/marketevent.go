@@ -23,7 +23,8 @@ const (
 // anything else.
 func ParseMarketEventType(name string) (t MarketEventType, ok bool) {
 	return parseEnum(name, "MARKET_EVENT_TYPE_", EventTradeMatched, EventTradeConfirmed, EventTradeDelivered, EventTradePaid,
-		EventTradeCancelled, EventOrderFilled, EventOrderExpired, EventOrderCancelled, EventTradeDeclined)
+		EventTradeCancelled, EventOrderFilled, EventOrderExpired, EventOrderCancelled, EventTradeDeclined,
+		EventClaimFiled, EventClaimAccepted, EventClaimReferred, EventClaimDecided)
 }
 
 // MarketEvent is one change on the market, kept in the outbox that

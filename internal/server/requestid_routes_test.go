@@ -120,7 +120,7 @@ func changeCounts(t *testing.T, ts *testServer) map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"audit_events", "idempotency_records", "market_events", "api_keys", "agencies",
 		"check_gradings", "sampling_plans", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts",
-		"webhooks"} {
+		"webhooks", "trade_claims"} {
 		var n int
 		if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -192,6 +192,20 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			return tr
 		}
 		weighed := timestamppb.New(time.Now().Add(-time.Hour))
+		// openClaim files a claim of FLEECE fibre, which newOrder accepts,
+		// on a new delivered BABY trade.
+		openClaim := func() *millwav1.Claim {
+			tr := confirmedTrade()
+			if _, err := asProc.RecordDelivery(t.Context(), &millwav1.RecordDeliveryRequest{Name: tr.GetName(), DeliveredGrams: 46_000, WeighTime: weighed}); err != nil {
+				t.Fatalf("RecordDelivery: %v", err)
+			}
+			resp, err := asProc.FileClaim(t.Context(), &millwav1.FileClaimRequest{Parent: tr.GetName(),
+				Claim: &millwav1.Claim{Sample: laserSample(25.0), Laboratory: "Laboratorio de la planta"}})
+			if err != nil {
+				t.Fatalf("FileClaim: %v", err)
+			}
+			return resp.GetClaim()
+		}
 		newReceipt := func(grams int64) *millwav1.Receipt {
 			resp, err := reg.CreateReceipt(t.Context(), &millwav1.CreateReceiptRequest{Parent: puno.assoc.GetName(), Receipt: receiptOf(puno, grams)})
 			if err != nil {
@@ -344,6 +358,28 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			"millwa.v1.MarketService.RecordDelivery": func() routeCall {
 				return routeCall{secret: procKey, path: "/v1/" + confirmedTrade().GetName() + ":recordDelivery",
 					body: &millwav1.RecordDeliveryRequest{DeliveredGrams: 45_000, WeighTime: weighed}}
+			},
+			"millwa.v1.MarketService.FileClaim": func() routeCall {
+				tr := confirmedTrade()
+				if _, err := asProc.RecordDelivery(t.Context(), &millwav1.RecordDeliveryRequest{Name: tr.GetName(), DeliveredGrams: 46_000, WeighTime: weighed}); err != nil {
+					t.Fatalf("RecordDelivery: %v", err)
+				}
+				return routeCall{secret: procKey, path: "/v1/" + tr.GetName() + "/claims",
+					body: &millwav1.Claim{Sample: laserSample(25.0), Laboratory: "Laboratorio de la planta"}}
+			},
+			"millwa.v1.MarketService.AcceptClaim": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + openClaim().GetName() + ":accept", body: &millwav1.AcceptClaimRequest{}}
+			},
+			"millwa.v1.MarketService.ReferClaim": func() routeCall {
+				return routeCall{secret: puno.secret, path: "/v1/" + openClaim().GetName() + ":refer", body: &millwav1.ReferClaimRequest{Reason: "our grade stands"}}
+			},
+			"millwa.v1.MarketService.DecideClaim": func() routeCall {
+				c := openClaim()
+				if _, err := asPuno.ReferClaim(t.Context(), &millwav1.ReferClaimRequest{Name: c.GetName()}); err != nil {
+					t.Fatalf("ReferClaim: %v", err)
+				}
+				return routeCall{secret: agencyKey, path: "/v1/" + c.GetName() + ":decide",
+					body: &millwav1.DecideClaimRequest{Sample: laserSample(22.5), Laboratory: "Laboratorio regional"}}
 			},
 			"millwa.v1.MarketService.RecordPayment": func() routeCall {
 				tr := confirmedTrade()

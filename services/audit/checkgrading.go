@@ -141,6 +141,11 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 		return millwa.CheckGrading{}, rpc.NotApplicable(err)
 	case err != nil:
 		return millwa.CheckGrading{}, err
+	case g.OutOfScale != grading.InScale:
+		// Agreement statistics compare groups of the standard: an
+		// out-of-scale check has none.
+		vs.Add(prefix, "is out of the scale of %s: %s", st.ID, millwa.Localized(g.Explanation))
+		return millwa.CheckGrading{}, vs.Err()
 	}
 	record, err := rpc.EncodeGrade(g)
 	if err != nil {

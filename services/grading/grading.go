@@ -150,6 +150,9 @@ func (s *Server) GradeSample(_ context.Context, req *millwav1.GradeSampleRequest
 		Alternatives:     nonNil(g.Alternatives),
 		Explanation:      rpc.TextToProto(g.Explanation),
 		Standard:         "standards/" + g.Standard,
+		OutOfScale:       rpc.OptionalString(string(g.OutOfScale)),
+		LengthClass:      rpc.OptionalString(g.LengthClass),
+		ToleranceUm:      g.ToleranceUm,
 	}, nil
 }
 

@@ -146,6 +146,14 @@ func (s *Server) RecordPayment(ctx context.Context, req *millwav1.RecordPaymentR
 	}
 	return changeTrade[*millwav1.RecordPaymentResponse](ctx, s, req, req.GetName(), req.GetEtag(), millwa.EventTradePaid, "pay", &vs,
 		func(tx *store.Tx, tr *millwa.Trade, now time.Time) error {
+			pending, err := tx.PendingClaim(ctx, tr.ID)
+			if err != nil {
+				return err
+			}
+			if pending {
+				return millwa.Reasonf(millwa.FailedPrecondition, "CLAIM_PENDING",
+					"the trade has a quality claim OPEN or REFERRED: payment waits until it is answered")
+			}
 			contributions, err := tx.LotContributions(ctx, tr.LotID)
 			if err != nil {
 				return err

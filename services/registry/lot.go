@@ -145,6 +145,16 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 		}
 		if !ok {
 			vs.Add(fields[i]+".classifier", "is not a classifier of associations/%s: register them first", a.ID)
+		} else if l.Measurement == nil {
+			// A suspended classifier's declaration alone does not list a
+			// lot (the sanctions ladder).
+			suspended, err := rpc.Suspended(ctx, tx, l.ClassifierID)
+			if err != nil {
+				return nil, nil, err
+			}
+			if suspended {
+				return nil, nil, rpc.ErrSuspended("associations/"+a.ID+"/classifiers/"+l.ClassifierID)
+			}
 		}
 		memberIDs := make([]string, len(l.Contributions))
 		for j, c := range l.Contributions {
@@ -412,6 +422,11 @@ func gradeLot(vs *millwa.Violations, field string, st *grading.Standard, sample 
 	}
 	if err != nil {
 		vs.Add(field, "%s", err.Error())
+		return
+	}
+	if g.OutOfScale != grading.InScale {
+		// An out-of-scale fibre has no group of the standard to be sold as.
+		vs.Add(field, "is out of the scale of %s: %s", st.ID, millwa.Localized(g.Explanation))
 		return
 	}
 	measurement := rpc.MeasurementOf(sample)

@@ -12,7 +12,9 @@ the results into floats at the end.
   MFD              = sum n_i d_i / N
   SD               = sqrt(sum n_i (d_i - MFD)^2 / (N - 1))      (N >= 2)
   CV %             = SD / MFD * 100
-  comfort factor   = 100 * (fibres whose midpoint <= 30 um) / N
+  comfort factor   = 100 - 100 * (fibres over 30.5 um) / N, the fibres of a
+                     class [lo, lo + width) spread evenly across it, so a
+                     class straddling 30.5 um counts the share above it
   spinning fineness= 0.881 * MFD * sqrt(1 + 5 (CV / 100)^2)     (Butler and Dolling)
   95 % interval    = MFD -/+ 1.96 * SD / sqrt(N)
 """
@@ -23,8 +25,8 @@ HISTOGRAMS = {
     # 1,130 fibres in 1 um classes from 9.5 um, a triangle centred on 21 um
     # (the histogram of the service's contract test).
     "triangle-21": ("9.5", "1", [max(0, 130 - 15 * abs(i - 11)) if abs(i - 11) <= 8 else 0 for i in range(40)]),
-    # 2 um classes from 9 um: one midpoint is exactly 30 um and counts as
-    # comfortable.
+    # 2 um classes from 9 um: the class 29-31 um straddles 30.5 um and
+    # counts a quarter of its fibres as prickly.
     "wide-classes": ("9", "2", [3, 10, 45, 120, 260, 410, 380, 300, 210, 150, 90, 60, 30, 15, 8, 4, 2]),
     # A log-normal sample (median 24 um, sigma 0.2) of 1,975 fibres in
     # 0.5 um classes from 15.25 um.
@@ -55,7 +57,17 @@ def metrics(start, width, counts):
     mids = [start + (i + F(1, 2)) * width for i in range(len(counts))]
     n = sum(counts)
     mfd = sum(c * d for c, d in zip(counts, mids)) / n
-    comfort = F(100) * sum(c for c, d in zip(counts, mids) if d <= 30) / n
+    limit = F(61, 2)
+
+    def above(i):
+        lo = start + i * width
+        if lo >= limit:
+            return F(1)
+        if lo + width <= limit:
+            return F(0)
+        return (lo + width - limit) / width
+
+    comfort = F(100) - F(100) * sum(c * above(i) for i, c in enumerate(counts)) / n
     out = {"N": n, "MFD": float(mfd), "CF": float(comfort)}
     if n >= 2:
         var = sum(c * (d - mfd) ** 2 for c, d in zip(counts, mids)) / (n - 1)

@@ -230,7 +230,12 @@ type FiberSample struct {
 	// is not applied.
 	StapleLengthMm *float64 `protobuf:"fixed64,5,opt,name=staple_length_mm,json=stapleLengthMm,proto3,oneof" json:"staple_length_mm,omitempty"`
 	// Diameter histogram, in place of the three summary values above.
-	Histogram     *DiameterHistogram `protobuf:"bytes,6,opt,name=histogram,proto3" json:"histogram,omitempty"`
+	Histogram *DiameterHistogram `protobuf:"bytes,6,opt,name=histogram,proto3" json:"histogram,omitempty"`
+	// Test method of the measurement, one of the standard's measurement
+	// tolerances (for example "LASERSCAN" or "OFDA"); optional. When given,
+	// the interval judged for a borderline grade is the mean plus or minus
+	// the larger of the method's tolerance and the 95 % interval.
+	TestMethod    string `protobuf:"bytes,7,opt,name=test_method,json=testMethod,proto3" json:"test_method,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,6 +312,13 @@ func (x *FiberSample) GetHistogram() *DiameterHistogram {
 	return nil
 }
 
+func (x *FiberSample) GetTestMethod() string {
+	if x != nil {
+		return x.TestMethod
+	}
+	return ""
+}
+
 // FiberMetrics are the figures derived from a sample's measurements. Values
 // that need the standard deviation or the fibre count are absent when the
 // sample did not give them.
@@ -318,7 +330,8 @@ type FiberMetrics struct {
 	SdUm *float64 `protobuf:"fixed64,2,opt,name=sd_um,json=sdUm,proto3,oneof" json:"sd_um,omitempty"`
 	// Coefficient of variation of diameter: sd_um / MFD * 100.
 	CvPercent *float64 `protobuf:"fixed64,3,opt,name=cv_percent,json=cvPercent,proto3,oneof" json:"cv_percent,omitempty"`
-	// Comfort factor: percentage of fibres of 30 µm or less (histograms only).
+	// Comfort factor: 100 minus the percentage of fibres over 30.5 µm, the
+	// fibres of a class spread evenly across it (histograms only).
 	ComfortFactorPercent *float64 `protobuf:"fixed64,4,opt,name=comfort_factor_percent,json=comfortFactorPercent,proto3,oneof" json:"comfort_factor_percent,omitempty"`
 	// Spinning fineness (Butler and Dolling):
 	// 0.881 * MFD * sqrt(1 + 5 * (CV / 100)^2), in micrometres.
@@ -439,7 +452,15 @@ type Grade struct {
 	// Neighbouring group codes the sample could belong to when borderline.
 	Alternatives []string `protobuf:"bytes,6,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
 	// The rule that decided the group.
-	Explanation   *LocalizedText `protobuf:"bytes,7,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	Explanation *LocalizedText `protobuf:"bytes,7,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// Why the sample is out of the standard's scale (quality_group is then
+	// "OUT_OF_SCALE"): "COARSER" or "SHORTER"; absent when in scale.
+	OutOfScale *string `protobuf:"bytes,8,opt,name=out_of_scale,json=outOfScale,proto3,oneof" json:"out_of_scale,omitempty"`
+	// Code of the sample's staple-length class, for a standard with length
+	// classes (for example "C"); absent otherwise.
+	LengthClass *string `protobuf:"bytes,9,opt,name=length_class,json=lengthClass,proto3,oneof" json:"length_class,omitempty"`
+	// Tolerance of the sample's test method in micrometres, when it named one.
+	ToleranceUm   *float64 `protobuf:"fixed64,10,opt,name=tolerance_um,json=toleranceUm,proto3,oneof" json:"tolerance_um,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -523,6 +544,27 @@ func (x *Grade) GetExplanation() *LocalizedText {
 	return nil
 }
 
+func (x *Grade) GetOutOfScale() string {
+	if x != nil && x.OutOfScale != nil {
+		return *x.OutOfScale
+	}
+	return ""
+}
+
+func (x *Grade) GetLengthClass() string {
+	if x != nil && x.LengthClass != nil {
+		return *x.LengthClass
+	}
+	return ""
+}
+
+func (x *Grade) GetToleranceUm() float64 {
+	if x != nil && x.ToleranceUm != nil {
+		return *x.ToleranceUm
+	}
+	return 0
+}
+
 var File_millwa_v1_common_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_common_proto_rawDesc = "" +
@@ -539,14 +581,16 @@ const file_millwa_v1_common_proto_rawDesc = "" +
 	"\x11DiameterHistogram\x12\x19\n" +
 	"\bstart_um\x18\x01 \x01(\x01R\astartUm\x12\x19\n" +
 	"\bwidth_um\x18\x02 \x01(\x01R\awidthUm\x12\x16\n" +
-	"\x06counts\x18\x03 \x03(\x03R\x06counts\"\xde\x02\n" +
+	"\x06counts\x18\x03 \x03(\x03R\x06counts\"\xff\x02\n" +
 	"\vFiberSample\x12\x14\n" +
 	"\x05breed\x18\x01 \x01(\tR\x05breed\x128\n" +
 	"\x16mean_fiber_diameter_um\x18\x02 \x01(\x01H\x00R\x13meanFiberDiameterUm\x88\x01\x01\x12\x18\n" +
 	"\x05sd_um\x18\x03 \x01(\x01H\x01R\x04sdUm\x88\x01\x01\x12,\n" +
 	"\x0ffibers_measured\x18\x04 \x01(\x03H\x02R\x0efibersMeasured\x88\x01\x01\x12-\n" +
 	"\x10staple_length_mm\x18\x05 \x01(\x01H\x03R\x0estapleLengthMm\x88\x01\x01\x12:\n" +
-	"\thistogram\x18\x06 \x01(\v2\x1c.millwa.v1.DiameterHistogramR\thistogramB\x19\n" +
+	"\thistogram\x18\x06 \x01(\v2\x1c.millwa.v1.DiameterHistogramR\thistogram\x12\x1f\n" +
+	"\vtest_method\x18\a \x01(\tR\n" +
+	"testMethodB\x19\n" +
 	"\x17_mean_fiber_diameter_umB\b\n" +
 	"\x06_sd_umB\x12\n" +
 	"\x10_fibers_measuredB\x13\n" +
@@ -567,7 +611,7 @@ const file_millwa_v1_common_proto_rawDesc = "" +
 	"\x15_spinning_fineness_umB\x12\n" +
 	"\x10_fibers_measuredB\x12\n" +
 	"\x10_mfd_ci95_low_umB\x13\n" +
-	"\x11_mfd_ci95_high_um\"\xc3\x02\n" +
+	"\x11_mfd_ci95_high_um\"\xed\x03\n" +
 	"\x05Grade\x12\x1a\n" +
 	"\bstandard\x18\x01 \x01(\tR\bstandard\x12#\n" +
 	"\rquality_group\x18\x02 \x01(\tR\fqualityGroup\x12F\n" +
@@ -577,7 +621,15 @@ const file_millwa_v1_common_proto_rawDesc = "" +
 	"borderline\x18\x05 \x01(\bR\n" +
 	"borderline\x12\"\n" +
 	"\falternatives\x18\x06 \x03(\tR\falternatives\x12:\n" +
-	"\vexplanation\x18\a \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanationB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
+	"\vexplanation\x18\a \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanation\x12%\n" +
+	"\fout_of_scale\x18\b \x01(\tH\x00R\n" +
+	"outOfScale\x88\x01\x01\x12&\n" +
+	"\flength_class\x18\t \x01(\tH\x01R\vlengthClass\x88\x01\x01\x12&\n" +
+	"\ftolerance_um\x18\n" +
+	" \x01(\x01H\x02R\vtoleranceUm\x88\x01\x01B\x0f\n" +
+	"\r_out_of_scaleB\x0f\n" +
+	"\r_length_classB\x0f\n" +
+	"\r_tolerance_umB3Z1github.com/millwa/millwa/proto/millwa/v1;millwav1b\x06proto3"
 
 var (
 	file_millwa_v1_common_proto_rawDescOnce sync.Once
@@ -619,6 +671,7 @@ func file_millwa_v1_common_proto_init() {
 	}
 	file_millwa_v1_common_proto_msgTypes[3].OneofWrappers = []any{}
 	file_millwa_v1_common_proto_msgTypes[4].OneofWrappers = []any{}
+	file_millwa_v1_common_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -1079,7 +1079,8 @@ type GradeSampleResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Code of the quality group, for example "BABY"; the short-fibre group's
 	// code (for example "SHORT") when the staple length is below the diameter
-	// group's minimum.
+	// group's minimum; "OUT_OF_SCALE" when no group of the standard holds the
+	// sample (see out_of_scale).
 	QualityGroup string `protobuf:"bytes,1,opt,name=quality_group,json=qualityGroup,proto3" json:"quality_group,omitempty"`
 	// Display name of the quality group, in Spanish and English.
 	QualityGroupName *LocalizedText `protobuf:"bytes,2,opt,name=quality_group_name,json=qualityGroupName,proto3" json:"quality_group_name,omitempty"`
@@ -1101,7 +1102,19 @@ type GradeSampleResponse struct {
 	Explanation *LocalizedText `protobuf:"bytes,6,opt,name=explanation,proto3" json:"explanation,omitempty"`
 	// Resource name of the standard applied, for example
 	// "standards/pe-ntp-231-301-2014".
-	Standard      string `protobuf:"bytes,7,opt,name=standard,proto3" json:"standard,omitempty"`
+	Standard string `protobuf:"bytes,7,opt,name=standard,proto3" json:"standard,omitempty"`
+	// Why the sample is out of the standard's scale, when quality_group is
+	// "OUT_OF_SCALE": "COARSER" (coarser than the coarsest group's closed
+	// band) or "SHORTER" (shorter than any group takes); absent when in scale.
+	// An out-of-scale sample is never given the nearest group.
+	OutOfScale *string `protobuf:"bytes,8,opt,name=out_of_scale,json=outOfScale,proto3,oneof" json:"out_of_scale,omitempty"`
+	// Code of the sample's staple-length class for a standard with length
+	// classes (AAFL: "AB", "C", "D"), when the staple length was given;
+	// absent otherwise.
+	LengthClass *string `protobuf:"bytes,9,opt,name=length_class,json=lengthClass,proto3,oneof" json:"length_class,omitempty"`
+	// Tolerance in micrometres of the sample's test_method, when it named
+	// one: borderline is judged on the larger of it and the 95 % interval.
+	ToleranceUm   *float64 `protobuf:"fixed64,10,opt,name=tolerance_um,json=toleranceUm,proto3,oneof" json:"tolerance_um,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1183,6 +1196,27 @@ func (x *GradeSampleResponse) GetStandard() string {
 		return x.Standard
 	}
 	return ""
+}
+
+func (x *GradeSampleResponse) GetOutOfScale() string {
+	if x != nil && x.OutOfScale != nil {
+		return *x.OutOfScale
+	}
+	return ""
+}
+
+func (x *GradeSampleResponse) GetLengthClass() string {
+	if x != nil && x.LengthClass != nil {
+		return *x.LengthClass
+	}
+	return ""
+}
+
+func (x *GradeSampleResponse) GetToleranceUm() float64 {
+	if x != nil && x.ToleranceUm != nil {
+		return *x.ToleranceUm
+	}
+	return 0
 }
 
 // ClassifyFleeceRequest is the weight a fleece gave in each quality group.
@@ -1401,7 +1435,7 @@ const file_millwa_v1_grading_proto_rawDesc = "" +
 	"\bstandard\x18\x01 \x01(\v2\x13.millwa.v1.StandardR\bstandard\"j\n" +
 	"\x12GradeSampleRequest\x12\x1f\n" +
 	"\bstandard\x18\x01 \x01(\tB\x03\xe0A\x02R\bstandard\x123\n" +
-	"\x06sample\x18\x02 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\"\xd1\x02\n" +
+	"\x06sample\x18\x02 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\"\xfb\x03\n" +
 	"\x13GradeSampleResponse\x12#\n" +
 	"\rquality_group\x18\x01 \x01(\tR\fqualityGroup\x12F\n" +
 	"\x12quality_group_name\x18\x02 \x01(\v2\x18.millwa.v1.LocalizedTextR\x10qualityGroupName\x121\n" +
@@ -1411,7 +1445,15 @@ const file_millwa_v1_grading_proto_rawDesc = "" +
 	"borderline\x12\"\n" +
 	"\falternatives\x18\x05 \x03(\tR\falternatives\x12:\n" +
 	"\vexplanation\x18\x06 \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanation\x12\x1a\n" +
-	"\bstandard\x18\a \x01(\tR\bstandard\"\xca\x01\n" +
+	"\bstandard\x18\a \x01(\tR\bstandard\x12%\n" +
+	"\fout_of_scale\x18\b \x01(\tH\x00R\n" +
+	"outOfScale\x88\x01\x01\x12&\n" +
+	"\flength_class\x18\t \x01(\tH\x01R\vlengthClass\x88\x01\x01\x12&\n" +
+	"\ftolerance_um\x18\n" +
+	" \x01(\x01H\x02R\vtoleranceUm\x88\x01\x01B\x0f\n" +
+	"\r_out_of_scaleB\x0f\n" +
+	"\r_length_classB\x0f\n" +
+	"\r_tolerance_um\"\xca\x01\n" +
 	"\x15ClassifyFleeceRequest\x12\x1f\n" +
 	"\bstandard\x18\x01 \x01(\tB\x03\xe0A\x02R\bstandard\x12Q\n" +
 	"\vgroup_grams\x18\x02 \x03(\v20.millwa.v1.ClassifyFleeceRequest.GroupGramsEntryR\n" +
@@ -1522,6 +1564,7 @@ func file_millwa_v1_grading_proto_init() {
 	file_millwa_v1_grading_proto_msgTypes[2].OneofWrappers = []any{}
 	file_millwa_v1_grading_proto_msgTypes[3].OneofWrappers = []any{}
 	file_millwa_v1_grading_proto_msgTypes[7].OneofWrappers = []any{}
+	file_millwa_v1_grading_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -254,21 +254,37 @@ const (
 	// The association declined a trade (DeclineTrade) and its grams returned
 	// to the lot and the order. Payload: the trade, with its decline_reason.
 	MarketEventType_MARKET_EVENT_TYPE_TRADE_DECLINED MarketEventType = 9
+	// The processor filed a quality claim (FileClaim). Resource: the claim.
+	// Payload: the trade.
+	MarketEventType_MARKET_EVENT_TYPE_CLAIM_FILED MarketEventType = 10
+	// The association accepted a claim and the trade was repriced
+	// (AcceptClaim). Resource: the claim. Payload: the trade, repriced.
+	MarketEventType_MARKET_EVENT_TYPE_CLAIM_ACCEPTED MarketEventType = 11
+	// The association referred a claim to the agency (ReferClaim). Resource:
+	// the claim. Payload: the trade.
+	MarketEventType_MARKET_EVENT_TYPE_CLAIM_REFERRED MarketEventType = 12
+	// The agency decided a referred claim (DecideClaim). Resource: the claim.
+	// Payload: the trade, repriced or as sold.
+	MarketEventType_MARKET_EVENT_TYPE_CLAIM_DECIDED MarketEventType = 13
 )
 
 // Enum value maps for MarketEventType.
 var (
 	MarketEventType_name = map[int32]string{
-		0: "MARKET_EVENT_TYPE_UNSPECIFIED",
-		1: "MARKET_EVENT_TYPE_TRADE_MATCHED",
-		2: "MARKET_EVENT_TYPE_TRADE_CONFIRMED",
-		3: "MARKET_EVENT_TYPE_TRADE_DELIVERED",
-		4: "MARKET_EVENT_TYPE_TRADE_PAID",
-		5: "MARKET_EVENT_TYPE_TRADE_CANCELLED",
-		6: "MARKET_EVENT_TYPE_ORDER_FILLED",
-		7: "MARKET_EVENT_TYPE_ORDER_EXPIRED",
-		8: "MARKET_EVENT_TYPE_ORDER_CANCELLED",
-		9: "MARKET_EVENT_TYPE_TRADE_DECLINED",
+		0:  "MARKET_EVENT_TYPE_UNSPECIFIED",
+		1:  "MARKET_EVENT_TYPE_TRADE_MATCHED",
+		2:  "MARKET_EVENT_TYPE_TRADE_CONFIRMED",
+		3:  "MARKET_EVENT_TYPE_TRADE_DELIVERED",
+		4:  "MARKET_EVENT_TYPE_TRADE_PAID",
+		5:  "MARKET_EVENT_TYPE_TRADE_CANCELLED",
+		6:  "MARKET_EVENT_TYPE_ORDER_FILLED",
+		7:  "MARKET_EVENT_TYPE_ORDER_EXPIRED",
+		8:  "MARKET_EVENT_TYPE_ORDER_CANCELLED",
+		9:  "MARKET_EVENT_TYPE_TRADE_DECLINED",
+		10: "MARKET_EVENT_TYPE_CLAIM_FILED",
+		11: "MARKET_EVENT_TYPE_CLAIM_ACCEPTED",
+		12: "MARKET_EVENT_TYPE_CLAIM_REFERRED",
+		13: "MARKET_EVENT_TYPE_CLAIM_DECIDED",
 	}
 	MarketEventType_value = map[string]int32{
 		"MARKET_EVENT_TYPE_UNSPECIFIED":     0,
@@ -281,6 +297,10 @@ var (
 		"MARKET_EVENT_TYPE_ORDER_EXPIRED":   7,
 		"MARKET_EVENT_TYPE_ORDER_CANCELLED": 8,
 		"MARKET_EVENT_TYPE_TRADE_DECLINED":  9,
+		"MARKET_EVENT_TYPE_CLAIM_FILED":     10,
+		"MARKET_EVENT_TYPE_CLAIM_ACCEPTED":  11,
+		"MARKET_EVENT_TYPE_CLAIM_REFERRED":  12,
+		"MARKET_EVENT_TYPE_CLAIM_DECIDED":   13,
 	}
 )
 
@@ -420,6 +440,71 @@ func (x WebhookDeliveryState) Number() protoreflect.EnumNumber {
 // Deprecated: Use WebhookDeliveryState.Descriptor instead.
 func (WebhookDeliveryState) EnumDescriptor() ([]byte, []int) {
 	return file_millwa_v1_market_proto_rawDescGZIP(), []int{5}
+}
+
+// ClaimState is where a quality claim is.
+type ClaimState int32
+
+const (
+	// Never used.
+	ClaimState_CLAIM_STATE_UNSPECIFIED ClaimState = 0
+	// Filed; the association has not answered. Payment waits.
+	ClaimState_CLAIM_STATE_OPEN ClaimState = 1
+	// The association accepted it: the trade was repriced.
+	ClaimState_CLAIM_STATE_ACCEPTED ClaimState = 2
+	// The association referred it to the agency. Payment waits.
+	ClaimState_CLAIM_STATE_REFERRED ClaimState = 3
+	// The agency's referee test confirmed it: the trade was repriced.
+	ClaimState_CLAIM_STATE_REPRICED ClaimState = 4
+	// The agency's referee test did not confirm it: the trade stands as sold.
+	ClaimState_CLAIM_STATE_UPHELD ClaimState = 5
+)
+
+// Enum value maps for ClaimState.
+var (
+	ClaimState_name = map[int32]string{
+		0: "CLAIM_STATE_UNSPECIFIED",
+		1: "CLAIM_STATE_OPEN",
+		2: "CLAIM_STATE_ACCEPTED",
+		3: "CLAIM_STATE_REFERRED",
+		4: "CLAIM_STATE_REPRICED",
+		5: "CLAIM_STATE_UPHELD",
+	}
+	ClaimState_value = map[string]int32{
+		"CLAIM_STATE_UNSPECIFIED": 0,
+		"CLAIM_STATE_OPEN":        1,
+		"CLAIM_STATE_ACCEPTED":    2,
+		"CLAIM_STATE_REFERRED":    3,
+		"CLAIM_STATE_REPRICED":    4,
+		"CLAIM_STATE_UPHELD":      5,
+	}
+)
+
+func (x ClaimState) Enum() *ClaimState {
+	p := new(ClaimState)
+	*p = x
+	return p
+}
+
+func (x ClaimState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClaimState) Descriptor() protoreflect.EnumDescriptor {
+	return file_millwa_v1_market_proto_enumTypes[6].Descriptor()
+}
+
+func (ClaimState) Type() protoreflect.EnumType {
+	return &file_millwa_v1_market_proto_enumTypes[6]
+}
+
+func (x ClaimState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClaimState.Descriptor instead.
+func (ClaimState) EnumDescriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{6}
 }
 
 // Processor is a company that buys and processes alpaca fibre (most of them
@@ -4753,6 +4838,902 @@ func (x *ListWebhookDeliveriesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Claim is a processor's quality claim on a delivered trade,
+// "trades/{trade}/claims/{claim}".
+type Claim struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "trades/{trade}/claims/{claim}". Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Where the claim is. Output only.
+	State ClaimState `protobuf:"varint,2,opt,name=state,proto3,enum=millwa.v1.ClaimState" json:"state,omitempty"`
+	// The processor's test of a sample taken at receipt; test_method is
+	// required and must be one of the standard's measurement tolerances.
+	// Required.
+	Sample *FiberSample `protobuf:"bytes,3,opt,name=sample,proto3" json:"sample,omitempty"`
+	// The laboratory that tested the sample, 1 to 200 characters. Required.
+	Laboratory string `protobuf:"bytes,4,opt,name=laboratory,proto3" json:"laboratory,omitempty"`
+	// Moisture measured at receipt, percent (0 to 100); optional, for the
+	// record.
+	MoisturePercent *float64 `protobuf:"fixed64,5,opt,name=moisture_percent,json=moisturePercent,proto3,oneof" json:"moisture_percent,omitempty"`
+	// Impurities (vegetable matter, dirt) measured at receipt, percent (0 to
+	// 100); optional, for the record.
+	ImpurityPercent *float64 `protobuf:"fixed64,6,opt,name=impurity_percent,json=impurityPercent,proto3,oneof" json:"impurity_percent,omitempty"`
+	// The price per kilogram, in minor units, the trade takes if the claim is
+	// upheld and the order does not accept the measured group: 1 to the
+	// trade's price. Required in that case; otherwise ignored.
+	StatedPricePerKg int64 `protobuf:"varint,7,opt,name=stated_price_per_kg,json=statedPricePerKg,proto3" json:"stated_price_per_kg,omitempty"`
+	// The claim's sample graded under the lot's standard. Output only.
+	Grade *Grade `protobuf:"bytes,8,opt,name=grade,proto3" json:"grade,omitempty"`
+	// The trade's quality group when the claim was filed. Output only.
+	SoldQualityGroup string `protobuf:"bytes,9,opt,name=sold_quality_group,json=soldQualityGroup,proto3" json:"sold_quality_group,omitempty"`
+	// The trade's price per kilogram when the claim was filed. Output only.
+	SoldPricePerKg int64 `protobuf:"varint,10,opt,name=sold_price_per_kg,json=soldPricePerKg,proto3" json:"sold_price_per_kg,omitempty"`
+	// The price the trade takes if the claim is upheld: the sold price when
+	// the order accepts the measured group (the order's bid is kept),
+	// otherwise stated_price_per_kg. Output only.
+	RepricedPricePerKg int64 `protobuf:"varint,11,opt,name=repriced_price_per_kg,json=repricedPricePerKg,proto3" json:"repriced_price_per_kg,omitempty"`
+	// The association's reason for referring the claim. Output only.
+	ReferReason string `protobuf:"bytes,12,opt,name=refer_reason,json=referReason,proto3" json:"refer_reason,omitempty"`
+	// The agency that decided the claim, "agencies/{agency}". Output only.
+	Agency string `protobuf:"bytes,13,opt,name=agency,proto3" json:"agency,omitempty"`
+	// The referee's laboratory. Output only.
+	RefereeLaboratory string `protobuf:"bytes,14,opt,name=referee_laboratory,json=refereeLaboratory,proto3" json:"referee_laboratory,omitempty"`
+	// The referee sample graded under the lot's standard. Output only.
+	RefereeGrade *Grade `protobuf:"bytes,15,opt,name=referee_grade,json=refereeGrade,proto3" json:"referee_grade,omitempty"`
+	// The lot, "associations/{association}/lots/{lot}". Output only.
+	Lot string `protobuf:"bytes,16,opt,name=lot,proto3" json:"lot,omitempty"`
+	// When the claim was filed. Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the claim last changed. Output only.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Opaque version of the claim. Output only.
+	Etag          string `protobuf:"bytes,19,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Claim) Reset() {
+	*x = Claim{}
+	mi := &file_millwa_v1_market_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Claim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Claim) ProtoMessage() {}
+
+func (x *Claim) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Claim.ProtoReflect.Descriptor instead.
+func (*Claim) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *Claim) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Claim) GetState() ClaimState {
+	if x != nil {
+		return x.State
+	}
+	return ClaimState_CLAIM_STATE_UNSPECIFIED
+}
+
+func (x *Claim) GetSample() *FiberSample {
+	if x != nil {
+		return x.Sample
+	}
+	return nil
+}
+
+func (x *Claim) GetLaboratory() string {
+	if x != nil {
+		return x.Laboratory
+	}
+	return ""
+}
+
+func (x *Claim) GetMoisturePercent() float64 {
+	if x != nil && x.MoisturePercent != nil {
+		return *x.MoisturePercent
+	}
+	return 0
+}
+
+func (x *Claim) GetImpurityPercent() float64 {
+	if x != nil && x.ImpurityPercent != nil {
+		return *x.ImpurityPercent
+	}
+	return 0
+}
+
+func (x *Claim) GetStatedPricePerKg() int64 {
+	if x != nil {
+		return x.StatedPricePerKg
+	}
+	return 0
+}
+
+func (x *Claim) GetGrade() *Grade {
+	if x != nil {
+		return x.Grade
+	}
+	return nil
+}
+
+func (x *Claim) GetSoldQualityGroup() string {
+	if x != nil {
+		return x.SoldQualityGroup
+	}
+	return ""
+}
+
+func (x *Claim) GetSoldPricePerKg() int64 {
+	if x != nil {
+		return x.SoldPricePerKg
+	}
+	return 0
+}
+
+func (x *Claim) GetRepricedPricePerKg() int64 {
+	if x != nil {
+		return x.RepricedPricePerKg
+	}
+	return 0
+}
+
+func (x *Claim) GetReferReason() string {
+	if x != nil {
+		return x.ReferReason
+	}
+	return ""
+}
+
+func (x *Claim) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *Claim) GetRefereeLaboratory() string {
+	if x != nil {
+		return x.RefereeLaboratory
+	}
+	return ""
+}
+
+func (x *Claim) GetRefereeGrade() *Grade {
+	if x != nil {
+		return x.RefereeGrade
+	}
+	return nil
+}
+
+func (x *Claim) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *Claim) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Claim) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Claim) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// FileClaimRequest is the request of FileClaim.
+type FileClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The trade, "trades/{trade}". Required.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The claim; output-only fields are ignored. Required.
+	Claim *Claim `protobuf:"bytes,2,opt,name=claim,proto3" json:"claim,omitempty"`
+	// Optional client-chosen id that makes a retry return the first answer.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileClaimRequest) Reset() {
+	*x = FileClaimRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileClaimRequest) ProtoMessage() {}
+
+func (x *FileClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileClaimRequest.ProtoReflect.Descriptor instead.
+func (*FileClaimRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *FileClaimRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *FileClaimRequest) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+func (x *FileClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// FileClaimResponse is the response of FileClaim.
+type FileClaimResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim filed, OPEN.
+	Claim         *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileClaimResponse) Reset() {
+	*x = FileClaimResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileClaimResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileClaimResponse) ProtoMessage() {}
+
+func (x *FileClaimResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileClaimResponse.ProtoReflect.Descriptor instead.
+func (*FileClaimResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *FileClaimResponse) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+// GetClaimRequest is the request of GetClaim.
+type GetClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "trades/{trade}/claims/{claim}". Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClaimRequest) Reset() {
+	*x = GetClaimRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClaimRequest) ProtoMessage() {}
+
+func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClaimRequest.ProtoReflect.Descriptor instead.
+func (*GetClaimRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *GetClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetClaimResponse is the response of GetClaim.
+type GetClaimResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim.
+	Claim         *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClaimResponse) Reset() {
+	*x = GetClaimResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClaimResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClaimResponse) ProtoMessage() {}
+
+func (x *GetClaimResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClaimResponse.ProtoReflect.Descriptor instead.
+func (*GetClaimResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *GetClaimResponse) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+// ListClaimsRequest is the request of ListClaims.
+type ListClaimsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The trade, "trades/{trade}". Required.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// 0 to 500; a trade has few claims and they come in one page.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Unused: always one page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClaimsRequest) Reset() {
+	*x = ListClaimsRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClaimsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClaimsRequest) ProtoMessage() {}
+
+func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClaimsRequest.ProtoReflect.Descriptor instead.
+func (*ListClaimsRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListClaimsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListClaimsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListClaimsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListClaimsResponse is the response of ListClaims.
+type ListClaimsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The trade's claims, oldest first.
+	Claims []*Claim `protobuf:"bytes,1,rep,name=claims,proto3" json:"claims,omitempty"`
+	// Always empty.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClaimsResponse) Reset() {
+	*x = ListClaimsResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClaimsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClaimsResponse) ProtoMessage() {}
+
+func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClaimsResponse.ProtoReflect.Descriptor instead.
+func (*ListClaimsResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListClaimsResponse) GetClaims() []*Claim {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+func (x *ListClaimsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// AcceptClaimRequest is the request of AcceptClaim.
+type AcceptClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "trades/{trade}/claims/{claim}". Required.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id that makes a retry return the first answer.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Optional etag of the claim as last read.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptClaimRequest) Reset() {
+	*x = AcceptClaimRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptClaimRequest) ProtoMessage() {}
+
+func (x *AcceptClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptClaimRequest.ProtoReflect.Descriptor instead.
+func (*AcceptClaimRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *AcceptClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AcceptClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AcceptClaimRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// AcceptClaimResponse is the response of AcceptClaim.
+type AcceptClaimResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim, ACCEPTED.
+	Claim         *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptClaimResponse) Reset() {
+	*x = AcceptClaimResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptClaimResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptClaimResponse) ProtoMessage() {}
+
+func (x *AcceptClaimResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptClaimResponse.ProtoReflect.Descriptor instead.
+func (*AcceptClaimResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *AcceptClaimResponse) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+// ReferClaimRequest is the request of ReferClaim.
+type ReferClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "trades/{trade}/claims/{claim}". Required.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id that makes a retry return the first answer.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Optional etag of the claim as last read.
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Why the association disputes the claim, at most 500 characters;
+	// optional.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReferClaimRequest) Reset() {
+	*x = ReferClaimRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReferClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReferClaimRequest) ProtoMessage() {}
+
+func (x *ReferClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReferClaimRequest.ProtoReflect.Descriptor instead.
+func (*ReferClaimRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ReferClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReferClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReferClaimRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *ReferClaimRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ReferClaimResponse is the response of ReferClaim.
+type ReferClaimResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim, REFERRED.
+	Claim         *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReferClaimResponse) Reset() {
+	*x = ReferClaimResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReferClaimResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReferClaimResponse) ProtoMessage() {}
+
+func (x *ReferClaimResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReferClaimResponse.ProtoReflect.Descriptor instead.
+func (*ReferClaimResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ReferClaimResponse) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+// DecideClaimRequest is the request of DecideClaim.
+type DecideClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "trades/{trade}/claims/{claim}". Required.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id that makes a retry return the first answer.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Optional etag of the claim as last read.
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The referee's test of the sample; test_method is required. Required.
+	Sample *FiberSample `protobuf:"bytes,4,opt,name=sample,proto3" json:"sample,omitempty"`
+	// The referee's laboratory, 1 to 200 characters. Required.
+	Laboratory    string `protobuf:"bytes,5,opt,name=laboratory,proto3" json:"laboratory,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideClaimRequest) Reset() {
+	*x = DecideClaimRequest{}
+	mi := &file_millwa_v1_market_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideClaimRequest) ProtoMessage() {}
+
+func (x *DecideClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideClaimRequest.ProtoReflect.Descriptor instead.
+func (*DecideClaimRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *DecideClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DecideClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *DecideClaimRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *DecideClaimRequest) GetSample() *FiberSample {
+	if x != nil {
+		return x.Sample
+	}
+	return nil
+}
+
+func (x *DecideClaimRequest) GetLaboratory() string {
+	if x != nil {
+		return x.Laboratory
+	}
+	return ""
+}
+
+// DecideClaimResponse is the response of DecideClaim.
+type DecideClaimResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim, REPRICED or UPHELD.
+	Claim         *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideClaimResponse) Reset() {
+	*x = DecideClaimResponse{}
+	mi := &file_millwa_v1_market_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideClaimResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideClaimResponse) ProtoMessage() {}
+
+func (x *DecideClaimResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_market_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideClaimResponse.ProtoReflect.Descriptor instead.
+func (*DecideClaimResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_market_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *DecideClaimResponse) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
 // Reconnect tells a client where to resume the stream on another replica.
 type WatchMarketResponse_Reconnect struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4768,7 +5749,7 @@ type WatchMarketResponse_Reconnect struct {
 
 func (x *WatchMarketResponse_Reconnect) Reset() {
 	*x = WatchMarketResponse_Reconnect{}
-	mi := &file_millwa_v1_market_proto_msgTypes[55]
+	mi := &file_millwa_v1_market_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4780,7 +5761,7 @@ func (x *WatchMarketResponse_Reconnect) String() string {
 func (*WatchMarketResponse_Reconnect) ProtoMessage() {}
 
 func (x *WatchMarketResponse_Reconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_market_proto_msgTypes[55]
+	mi := &file_millwa_v1_market_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5163,7 +6144,79 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x1a.millwa.v1.WebhookDeliveryR\n" +
 	"deliveries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xeb\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x96\a\n" +
+	"\x05Claim\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x120\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x15.millwa.v1.ClaimStateB\x03\xe0A\x03R\x05state\x123\n" +
+	"\x06sample\x18\x03 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\x12#\n" +
+	"\n" +
+	"laboratory\x18\x04 \x01(\tB\x03\xe0A\x02R\n" +
+	"laboratory\x12.\n" +
+	"\x10moisture_percent\x18\x05 \x01(\x01H\x00R\x0fmoisturePercent\x88\x01\x01\x12.\n" +
+	"\x10impurity_percent\x18\x06 \x01(\x01H\x01R\x0fimpurityPercent\x88\x01\x01\x12-\n" +
+	"\x13stated_price_per_kg\x18\a \x01(\x03R\x10statedPricePerKg\x12+\n" +
+	"\x05grade\x18\b \x01(\v2\x10.millwa.v1.GradeB\x03\xe0A\x03R\x05grade\x121\n" +
+	"\x12sold_quality_group\x18\t \x01(\tB\x03\xe0A\x03R\x10soldQualityGroup\x12.\n" +
+	"\x11sold_price_per_kg\x18\n" +
+	" \x01(\x03B\x03\xe0A\x03R\x0esoldPricePerKg\x126\n" +
+	"\x15repriced_price_per_kg\x18\v \x01(\x03B\x03\xe0A\x03R\x12repricedPricePerKg\x12&\n" +
+	"\frefer_reason\x18\f \x01(\tB\x03\xe0A\x03R\vreferReason\x12\x1b\n" +
+	"\x06agency\x18\r \x01(\tB\x03\xe0A\x03R\x06agency\x122\n" +
+	"\x12referee_laboratory\x18\x0e \x01(\tB\x03\xe0A\x03R\x11refereeLaboratory\x12:\n" +
+	"\rreferee_grade\x18\x0f \x01(\v2\x10.millwa.v1.GradeB\x03\xe0A\x03R\frefereeGrade\x12\x15\n" +
+	"\x03lot\x18\x10 \x01(\tB\x03\xe0A\x03R\x03lot\x12@\n" +
+	"\vcreate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
+	"\x04etag\x18\x13 \x01(\tB\x03\xe0A\x03R\x04etagB\x13\n" +
+	"\x11_moisture_percentB\x13\n" +
+	"\x11_impurity_percent\"{\n" +
+	"\x10FileClaimRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12+\n" +
+	"\x05claim\x18\x02 \x01(\v2\x10.millwa.v1.ClaimB\x03\xe0A\x02R\x05claim\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\";\n" +
+	"\x11FileClaimResponse\x12&\n" +
+	"\x05claim\x18\x01 \x01(\v2\x10.millwa.v1.ClaimR\x05claim\"*\n" +
+	"\x0fGetClaimRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\":\n" +
+	"\x10GetClaimResponse\x12&\n" +
+	"\x05claim\x18\x01 \x01(\v2\x10.millwa.v1.ClaimR\x05claim\"l\n" +
+	"\x11ListClaimsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"f\n" +
+	"\x12ListClaimsResponse\x12(\n" +
+	"\x06claims\x18\x01 \x03(\v2\x10.millwa.v1.ClaimR\x06claims\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"`\n" +
+	"\x12AcceptClaimRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"=\n" +
+	"\x13AcceptClaimResponse\x12&\n" +
+	"\x05claim\x18\x01 \x01(\v2\x10.millwa.v1.ClaimR\x05claim\"w\n" +
+	"\x11ReferClaimRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"<\n" +
+	"\x12ReferClaimResponse\x12&\n" +
+	"\x05claim\x18\x01 \x01(\v2\x10.millwa.v1.ClaimR\x05claim\"\xba\x01\n" +
+	"\x12DecideClaimRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\x123\n" +
+	"\x06sample\x18\x04 \x01(\v2\x16.millwa.v1.FiberSampleB\x03\xe0A\x02R\x06sample\x12#\n" +
+	"\n" +
+	"laboratory\x18\x05 \x01(\tB\x03\xe0A\x02R\n" +
+	"laboratory\"=\n" +
+	"\x13DecideClaimResponse\x12&\n" +
+	"\x05claim\x18\x01 \x01(\v2\x10.millwa.v1.ClaimR\x05claim*\xeb\x01\n" +
 	"\x12PurchaseOrderState\x12$\n" +
 	" PURCHASE_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19PURCHASE_ORDER_STATE_OPEN\x10\x01\x12)\n" +
@@ -5183,7 +6236,7 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\fClearingMode\x12\x1d\n" +
 	"\x19CLEARING_MODE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CLEARING_MODE_OPTIMAL\x10\x01\x12)\n" +
-	"%CLEARING_MODE_FIRST_COME_FIRST_SERVED\x10\x02*\x86\x03\n" +
+	"%CLEARING_MODE_FIRST_COME_FIRST_SERVED\x10\x02*\x9a\x04\n" +
 	"\x0fMarketEventType\x12!\n" +
 	"\x1dMARKET_EVENT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fMARKET_EVENT_TYPE_TRADE_MATCHED\x10\x01\x12%\n" +
@@ -5194,7 +6247,12 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\x1eMARKET_EVENT_TYPE_ORDER_FILLED\x10\x06\x12#\n" +
 	"\x1fMARKET_EVENT_TYPE_ORDER_EXPIRED\x10\a\x12%\n" +
 	"!MARKET_EVENT_TYPE_ORDER_CANCELLED\x10\b\x12$\n" +
-	" MARKET_EVENT_TYPE_TRADE_DECLINED\x10\t*d\n" +
+	" MARKET_EVENT_TYPE_TRADE_DECLINED\x10\t\x12!\n" +
+	"\x1dMARKET_EVENT_TYPE_CLAIM_FILED\x10\n" +
+	"\x12$\n" +
+	" MARKET_EVENT_TYPE_CLAIM_ACCEPTED\x10\v\x12$\n" +
+	" MARKET_EVENT_TYPE_CLAIM_REFERRED\x10\f\x12#\n" +
+	"\x1fMARKET_EVENT_TYPE_CLAIM_DECIDED\x10\r*d\n" +
 	"\fWebhookState\x12\x1d\n" +
 	"\x19WEBHOOK_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15WEBHOOK_STATE_ENABLED\x10\x01\x12\x1a\n" +
@@ -5203,7 +6261,15 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\"WEBHOOK_DELIVERY_STATE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fWEBHOOK_DELIVERY_STATE_RETRYING\x10\x01\x12$\n" +
 	" WEBHOOK_DELIVERY_STATE_DELIVERED\x10\x02\x12!\n" +
-	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\xd9\x0f\n" +
+	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x03*\xa5\x01\n" +
+	"\n" +
+	"ClaimState\x12\x1b\n" +
+	"\x17CLAIM_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10CLAIM_STATE_OPEN\x10\x01\x12\x18\n" +
+	"\x14CLAIM_STATE_ACCEPTED\x10\x02\x12\x18\n" +
+	"\x14CLAIM_STATE_REFERRED\x10\x03\x12\x18\n" +
+	"\x14CLAIM_STATE_REPRICED\x10\x04\x12\x16\n" +
+	"\x12CLAIM_STATE_UPHELD\x10\x052\x98\x13\n" +
 	"\rMarketService\x12X\n" +
 	"\x0fCreateProcessor\x12!.millwa.v1.CreateProcessorRequest\x1a\".millwa.v1.CreateProcessorResponse\x12O\n" +
 	"\fGetProcessor\x12\x1e.millwa.v1.GetProcessorRequest\x1a\x1f.millwa.v1.GetProcessorResponse\x12U\n" +
@@ -5220,7 +6286,15 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\fConfirmTrade\x12\x1e.millwa.v1.ConfirmTradeRequest\x1a\x1f.millwa.v1.ConfirmTradeResponse\x12U\n" +
 	"\x0eRecordDelivery\x12 .millwa.v1.RecordDeliveryRequest\x1a!.millwa.v1.RecordDeliveryResponse\x12R\n" +
 	"\rRecordPayment\x12\x1f.millwa.v1.RecordPaymentRequest\x1a .millwa.v1.RecordPaymentResponse\x12O\n" +
-	"\fDeclineTrade\x12\x1e.millwa.v1.DeclineTradeRequest\x1a\x1f.millwa.v1.DeclineTradeResponse\x12U\n" +
+	"\fDeclineTrade\x12\x1e.millwa.v1.DeclineTradeRequest\x1a\x1f.millwa.v1.DeclineTradeResponse\x12F\n" +
+	"\tFileClaim\x12\x1b.millwa.v1.FileClaimRequest\x1a\x1c.millwa.v1.FileClaimResponse\x12C\n" +
+	"\bGetClaim\x12\x1a.millwa.v1.GetClaimRequest\x1a\x1b.millwa.v1.GetClaimResponse\x12I\n" +
+	"\n" +
+	"ListClaims\x12\x1c.millwa.v1.ListClaimsRequest\x1a\x1d.millwa.v1.ListClaimsResponse\x12L\n" +
+	"\vAcceptClaim\x12\x1d.millwa.v1.AcceptClaimRequest\x1a\x1e.millwa.v1.AcceptClaimResponse\x12I\n" +
+	"\n" +
+	"ReferClaim\x12\x1c.millwa.v1.ReferClaimRequest\x1a\x1d.millwa.v1.ReferClaimResponse\x12L\n" +
+	"\vDecideClaim\x12\x1d.millwa.v1.DecideClaimRequest\x1a\x1e.millwa.v1.DecideClaimResponse\x12U\n" +
 	"\x0eGetMarketStats\x12 .millwa.v1.GetMarketStatsRequest\x1a!.millwa.v1.GetMarketStatsResponse\x12N\n" +
 	"\vWatchMarket\x12\x1d.millwa.v1.WatchMarketRequest\x1a\x1e.millwa.v1.WatchMarketResponse0\x01\x12R\n" +
 	"\rCreateWebhook\x12\x1f.millwa.v1.CreateWebhookRequest\x1a .millwa.v1.CreateWebhookResponse\x12I\n" +
@@ -5243,8 +6317,8 @@ func file_millwa_v1_market_proto_rawDescGZIP() []byte {
 	return file_millwa_v1_market_proto_rawDescData
 }
 
-var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_millwa_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_millwa_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_millwa_v1_market_proto_goTypes = []any{
 	(PurchaseOrderState)(0),               // 0: millwa.v1.PurchaseOrderState
 	(TradeState)(0),                       // 1: millwa.v1.TradeState
@@ -5252,194 +6326,236 @@ var file_millwa_v1_market_proto_goTypes = []any{
 	(MarketEventType)(0),                  // 3: millwa.v1.MarketEventType
 	(WebhookState)(0),                     // 4: millwa.v1.WebhookState
 	(WebhookDeliveryState)(0),             // 5: millwa.v1.WebhookDeliveryState
-	(*Processor)(nil),                     // 6: millwa.v1.Processor
-	(*PurchaseOrder)(nil),                 // 7: millwa.v1.PurchaseOrder
-	(*Payout)(nil),                        // 8: millwa.v1.Payout
-	(*Trade)(nil),                         // 9: millwa.v1.Trade
-	(*ClearingSummary)(nil),               // 10: millwa.v1.ClearingSummary
-	(*MarketStatsCell)(nil),               // 11: millwa.v1.MarketStatsCell
-	(*MarketEvent)(nil),                   // 12: millwa.v1.MarketEvent
-	(*CreateProcessorRequest)(nil),        // 13: millwa.v1.CreateProcessorRequest
-	(*CreateProcessorResponse)(nil),       // 14: millwa.v1.CreateProcessorResponse
-	(*GetProcessorRequest)(nil),           // 15: millwa.v1.GetProcessorRequest
-	(*GetProcessorResponse)(nil),          // 16: millwa.v1.GetProcessorResponse
-	(*ListProcessorsRequest)(nil),         // 17: millwa.v1.ListProcessorsRequest
-	(*ListProcessorsResponse)(nil),        // 18: millwa.v1.ListProcessorsResponse
-	(*CreatePurchaseOrderRequest)(nil),    // 19: millwa.v1.CreatePurchaseOrderRequest
-	(*CreatePurchaseOrderResponse)(nil),   // 20: millwa.v1.CreatePurchaseOrderResponse
-	(*GetPurchaseOrderRequest)(nil),       // 21: millwa.v1.GetPurchaseOrderRequest
-	(*GetPurchaseOrderResponse)(nil),      // 22: millwa.v1.GetPurchaseOrderResponse
-	(*ListPurchaseOrdersRequest)(nil),     // 23: millwa.v1.ListPurchaseOrdersRequest
-	(*ListPurchaseOrdersResponse)(nil),    // 24: millwa.v1.ListPurchaseOrdersResponse
-	(*CancelPurchaseOrderRequest)(nil),    // 25: millwa.v1.CancelPurchaseOrderRequest
-	(*CancelPurchaseOrderResponse)(nil),   // 26: millwa.v1.CancelPurchaseOrderResponse
-	(*UpdatePurchaseOrderRequest)(nil),    // 27: millwa.v1.UpdatePurchaseOrderRequest
-	(*UpdatePurchaseOrderResponse)(nil),   // 28: millwa.v1.UpdatePurchaseOrderResponse
-	(*RunClearingRequest)(nil),            // 29: millwa.v1.RunClearingRequest
-	(*RunClearingResponse)(nil),           // 30: millwa.v1.RunClearingResponse
-	(*ListTradesRequest)(nil),             // 31: millwa.v1.ListTradesRequest
-	(*ListTradesResponse)(nil),            // 32: millwa.v1.ListTradesResponse
-	(*GetTradeRequest)(nil),               // 33: millwa.v1.GetTradeRequest
-	(*GetTradeResponse)(nil),              // 34: millwa.v1.GetTradeResponse
-	(*ConfirmTradeRequest)(nil),           // 35: millwa.v1.ConfirmTradeRequest
-	(*ConfirmTradeResponse)(nil),          // 36: millwa.v1.ConfirmTradeResponse
-	(*RecordDeliveryRequest)(nil),         // 37: millwa.v1.RecordDeliveryRequest
-	(*RecordDeliveryResponse)(nil),        // 38: millwa.v1.RecordDeliveryResponse
-	(*RecordPaymentRequest)(nil),          // 39: millwa.v1.RecordPaymentRequest
-	(*RecordPaymentResponse)(nil),         // 40: millwa.v1.RecordPaymentResponse
-	(*DeclineTradeRequest)(nil),           // 41: millwa.v1.DeclineTradeRequest
-	(*DeclineTradeResponse)(nil),          // 42: millwa.v1.DeclineTradeResponse
-	(*GetMarketStatsRequest)(nil),         // 43: millwa.v1.GetMarketStatsRequest
-	(*GetMarketStatsResponse)(nil),        // 44: millwa.v1.GetMarketStatsResponse
-	(*WatchMarketRequest)(nil),            // 45: millwa.v1.WatchMarketRequest
-	(*WatchMarketResponse)(nil),           // 46: millwa.v1.WatchMarketResponse
-	(*Webhook)(nil),                       // 47: millwa.v1.Webhook
-	(*CreateWebhookRequest)(nil),          // 48: millwa.v1.CreateWebhookRequest
-	(*CreateWebhookResponse)(nil),         // 49: millwa.v1.CreateWebhookResponse
-	(*GetWebhookRequest)(nil),             // 50: millwa.v1.GetWebhookRequest
-	(*GetWebhookResponse)(nil),            // 51: millwa.v1.GetWebhookResponse
-	(*ListWebhooksRequest)(nil),           // 52: millwa.v1.ListWebhooksRequest
-	(*ListWebhooksResponse)(nil),          // 53: millwa.v1.ListWebhooksResponse
-	(*DeleteWebhookRequest)(nil),          // 54: millwa.v1.DeleteWebhookRequest
-	(*DeleteWebhookResponse)(nil),         // 55: millwa.v1.DeleteWebhookResponse
-	(*ReplayWebhookRequest)(nil),          // 56: millwa.v1.ReplayWebhookRequest
-	(*ReplayWebhookResponse)(nil),         // 57: millwa.v1.ReplayWebhookResponse
-	(*WebhookDelivery)(nil),               // 58: millwa.v1.WebhookDelivery
-	(*ListWebhookDeliveriesRequest)(nil),  // 59: millwa.v1.ListWebhookDeliveriesRequest
-	(*ListWebhookDeliveriesResponse)(nil), // 60: millwa.v1.ListWebhookDeliveriesResponse
-	(*WatchMarketResponse_Reconnect)(nil), // 61: millwa.v1.WatchMarketResponse.Reconnect
-	(*Contact)(nil),                       // 62: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),         // 63: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 64: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),         // 65: google.protobuf.FieldMask
-	(*LocalizedText)(nil),                 // 66: millwa.v1.LocalizedText
+	(ClaimState)(0),                       // 6: millwa.v1.ClaimState
+	(*Processor)(nil),                     // 7: millwa.v1.Processor
+	(*PurchaseOrder)(nil),                 // 8: millwa.v1.PurchaseOrder
+	(*Payout)(nil),                        // 9: millwa.v1.Payout
+	(*Trade)(nil),                         // 10: millwa.v1.Trade
+	(*ClearingSummary)(nil),               // 11: millwa.v1.ClearingSummary
+	(*MarketStatsCell)(nil),               // 12: millwa.v1.MarketStatsCell
+	(*MarketEvent)(nil),                   // 13: millwa.v1.MarketEvent
+	(*CreateProcessorRequest)(nil),        // 14: millwa.v1.CreateProcessorRequest
+	(*CreateProcessorResponse)(nil),       // 15: millwa.v1.CreateProcessorResponse
+	(*GetProcessorRequest)(nil),           // 16: millwa.v1.GetProcessorRequest
+	(*GetProcessorResponse)(nil),          // 17: millwa.v1.GetProcessorResponse
+	(*ListProcessorsRequest)(nil),         // 18: millwa.v1.ListProcessorsRequest
+	(*ListProcessorsResponse)(nil),        // 19: millwa.v1.ListProcessorsResponse
+	(*CreatePurchaseOrderRequest)(nil),    // 20: millwa.v1.CreatePurchaseOrderRequest
+	(*CreatePurchaseOrderResponse)(nil),   // 21: millwa.v1.CreatePurchaseOrderResponse
+	(*GetPurchaseOrderRequest)(nil),       // 22: millwa.v1.GetPurchaseOrderRequest
+	(*GetPurchaseOrderResponse)(nil),      // 23: millwa.v1.GetPurchaseOrderResponse
+	(*ListPurchaseOrdersRequest)(nil),     // 24: millwa.v1.ListPurchaseOrdersRequest
+	(*ListPurchaseOrdersResponse)(nil),    // 25: millwa.v1.ListPurchaseOrdersResponse
+	(*CancelPurchaseOrderRequest)(nil),    // 26: millwa.v1.CancelPurchaseOrderRequest
+	(*CancelPurchaseOrderResponse)(nil),   // 27: millwa.v1.CancelPurchaseOrderResponse
+	(*UpdatePurchaseOrderRequest)(nil),    // 28: millwa.v1.UpdatePurchaseOrderRequest
+	(*UpdatePurchaseOrderResponse)(nil),   // 29: millwa.v1.UpdatePurchaseOrderResponse
+	(*RunClearingRequest)(nil),            // 30: millwa.v1.RunClearingRequest
+	(*RunClearingResponse)(nil),           // 31: millwa.v1.RunClearingResponse
+	(*ListTradesRequest)(nil),             // 32: millwa.v1.ListTradesRequest
+	(*ListTradesResponse)(nil),            // 33: millwa.v1.ListTradesResponse
+	(*GetTradeRequest)(nil),               // 34: millwa.v1.GetTradeRequest
+	(*GetTradeResponse)(nil),              // 35: millwa.v1.GetTradeResponse
+	(*ConfirmTradeRequest)(nil),           // 36: millwa.v1.ConfirmTradeRequest
+	(*ConfirmTradeResponse)(nil),          // 37: millwa.v1.ConfirmTradeResponse
+	(*RecordDeliveryRequest)(nil),         // 38: millwa.v1.RecordDeliveryRequest
+	(*RecordDeliveryResponse)(nil),        // 39: millwa.v1.RecordDeliveryResponse
+	(*RecordPaymentRequest)(nil),          // 40: millwa.v1.RecordPaymentRequest
+	(*RecordPaymentResponse)(nil),         // 41: millwa.v1.RecordPaymentResponse
+	(*DeclineTradeRequest)(nil),           // 42: millwa.v1.DeclineTradeRequest
+	(*DeclineTradeResponse)(nil),          // 43: millwa.v1.DeclineTradeResponse
+	(*GetMarketStatsRequest)(nil),         // 44: millwa.v1.GetMarketStatsRequest
+	(*GetMarketStatsResponse)(nil),        // 45: millwa.v1.GetMarketStatsResponse
+	(*WatchMarketRequest)(nil),            // 46: millwa.v1.WatchMarketRequest
+	(*WatchMarketResponse)(nil),           // 47: millwa.v1.WatchMarketResponse
+	(*Webhook)(nil),                       // 48: millwa.v1.Webhook
+	(*CreateWebhookRequest)(nil),          // 49: millwa.v1.CreateWebhookRequest
+	(*CreateWebhookResponse)(nil),         // 50: millwa.v1.CreateWebhookResponse
+	(*GetWebhookRequest)(nil),             // 51: millwa.v1.GetWebhookRequest
+	(*GetWebhookResponse)(nil),            // 52: millwa.v1.GetWebhookResponse
+	(*ListWebhooksRequest)(nil),           // 53: millwa.v1.ListWebhooksRequest
+	(*ListWebhooksResponse)(nil),          // 54: millwa.v1.ListWebhooksResponse
+	(*DeleteWebhookRequest)(nil),          // 55: millwa.v1.DeleteWebhookRequest
+	(*DeleteWebhookResponse)(nil),         // 56: millwa.v1.DeleteWebhookResponse
+	(*ReplayWebhookRequest)(nil),          // 57: millwa.v1.ReplayWebhookRequest
+	(*ReplayWebhookResponse)(nil),         // 58: millwa.v1.ReplayWebhookResponse
+	(*WebhookDelivery)(nil),               // 59: millwa.v1.WebhookDelivery
+	(*ListWebhookDeliveriesRequest)(nil),  // 60: millwa.v1.ListWebhookDeliveriesRequest
+	(*ListWebhookDeliveriesResponse)(nil), // 61: millwa.v1.ListWebhookDeliveriesResponse
+	(*Claim)(nil),                         // 62: millwa.v1.Claim
+	(*FileClaimRequest)(nil),              // 63: millwa.v1.FileClaimRequest
+	(*FileClaimResponse)(nil),             // 64: millwa.v1.FileClaimResponse
+	(*GetClaimRequest)(nil),               // 65: millwa.v1.GetClaimRequest
+	(*GetClaimResponse)(nil),              // 66: millwa.v1.GetClaimResponse
+	(*ListClaimsRequest)(nil),             // 67: millwa.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),            // 68: millwa.v1.ListClaimsResponse
+	(*AcceptClaimRequest)(nil),            // 69: millwa.v1.AcceptClaimRequest
+	(*AcceptClaimResponse)(nil),           // 70: millwa.v1.AcceptClaimResponse
+	(*ReferClaimRequest)(nil),             // 71: millwa.v1.ReferClaimRequest
+	(*ReferClaimResponse)(nil),            // 72: millwa.v1.ReferClaimResponse
+	(*DecideClaimRequest)(nil),            // 73: millwa.v1.DecideClaimRequest
+	(*DecideClaimResponse)(nil),           // 74: millwa.v1.DecideClaimResponse
+	(*WatchMarketResponse_Reconnect)(nil), // 75: millwa.v1.WatchMarketResponse.Reconnect
+	(*Contact)(nil),                       // 76: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),         // 77: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 78: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),         // 79: google.protobuf.FieldMask
+	(*LocalizedText)(nil),                 // 80: millwa.v1.LocalizedText
+	(*FiberSample)(nil),                   // 81: millwa.v1.FiberSample
+	(*Grade)(nil),                         // 82: millwa.v1.Grade
 }
 var file_millwa_v1_market_proto_depIdxs = []int32{
-	62, // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
-	63, // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
-	63, // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
-	63, // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
-	0,  // 4: millwa.v1.PurchaseOrder.state:type_name -> millwa.v1.PurchaseOrderState
-	63, // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	63, // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 7: millwa.v1.Trade.state:type_name -> millwa.v1.TradeState
-	63, // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
-	63, // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
-	63, // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
-	63, // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
-	63, // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
-	63, // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
-	63, // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
-	8,  // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
-	63, // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
-	63, // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
-	63, // 18: millwa.v1.Trade.decline_time:type_name -> google.protobuf.Timestamp
-	2,  // 19: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
-	63, // 20: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
-	64, // 21: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
-	63, // 22: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
-	3,  // 23: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
-	63, // 24: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
-	9,  // 25: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
-	7,  // 26: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	6,  // 27: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
-	6,  // 28: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
-	65, // 29: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
-	6,  // 30: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
-	65, // 31: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
-	6,  // 32: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
-	7,  // 33: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	7,  // 34: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	65, // 35: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
-	7,  // 36: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	65, // 37: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
-	7,  // 38: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
-	7,  // 39: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	7,  // 40: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	65, // 41: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,  // 42: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
-	2,  // 43: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
-	10, // 44: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
-	65, // 45: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
-	9,  // 46: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
-	65, // 47: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
-	9,  // 48: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 49: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
-	63, // 50: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
-	9,  // 51: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 52: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
-	9,  // 53: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
-	11, // 54: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
-	66, // 55: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
-	3,  // 56: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
-	12, // 57: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
-	61, // 58: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
-	3,  // 59: millwa.v1.Webhook.event_types:type_name -> millwa.v1.MarketEventType
-	4,  // 60: millwa.v1.Webhook.state:type_name -> millwa.v1.WebhookState
-	63, // 61: millwa.v1.Webhook.create_time:type_name -> google.protobuf.Timestamp
-	63, // 62: millwa.v1.Webhook.update_time:type_name -> google.protobuf.Timestamp
-	47, // 63: millwa.v1.CreateWebhookRequest.webhook:type_name -> millwa.v1.Webhook
-	47, // 64: millwa.v1.CreateWebhookResponse.webhook:type_name -> millwa.v1.Webhook
-	47, // 65: millwa.v1.GetWebhookResponse.webhook:type_name -> millwa.v1.Webhook
-	47, // 66: millwa.v1.ListWebhooksResponse.webhooks:type_name -> millwa.v1.Webhook
-	63, // 67: millwa.v1.ReplayWebhookRequest.start_time:type_name -> google.protobuf.Timestamp
-	47, // 68: millwa.v1.ReplayWebhookResponse.webhook:type_name -> millwa.v1.Webhook
-	3,  // 69: millwa.v1.WebhookDelivery.event_type:type_name -> millwa.v1.MarketEventType
-	5,  // 70: millwa.v1.WebhookDelivery.state:type_name -> millwa.v1.WebhookDeliveryState
-	63, // 71: millwa.v1.WebhookDelivery.last_attempt_time:type_name -> google.protobuf.Timestamp
-	63, // 72: millwa.v1.WebhookDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	58, // 73: millwa.v1.ListWebhookDeliveriesResponse.deliveries:type_name -> millwa.v1.WebhookDelivery
-	13, // 74: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
-	15, // 75: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
-	17, // 76: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
-	19, // 77: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
-	21, // 78: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
-	23, // 79: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
-	25, // 80: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
-	27, // 81: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
-	29, // 82: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
-	31, // 83: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
-	33, // 84: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
-	35, // 85: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
-	37, // 86: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
-	39, // 87: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
-	41, // 88: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
-	43, // 89: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
-	45, // 90: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
-	48, // 91: millwa.v1.MarketService.CreateWebhook:input_type -> millwa.v1.CreateWebhookRequest
-	50, // 92: millwa.v1.MarketService.GetWebhook:input_type -> millwa.v1.GetWebhookRequest
-	52, // 93: millwa.v1.MarketService.ListWebhooks:input_type -> millwa.v1.ListWebhooksRequest
-	54, // 94: millwa.v1.MarketService.DeleteWebhook:input_type -> millwa.v1.DeleteWebhookRequest
-	56, // 95: millwa.v1.MarketService.ReplayWebhook:input_type -> millwa.v1.ReplayWebhookRequest
-	59, // 96: millwa.v1.MarketService.ListWebhookDeliveries:input_type -> millwa.v1.ListWebhookDeliveriesRequest
-	14, // 97: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
-	16, // 98: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
-	18, // 99: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
-	20, // 100: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
-	22, // 101: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
-	24, // 102: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
-	26, // 103: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
-	28, // 104: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
-	30, // 105: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
-	32, // 106: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
-	34, // 107: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
-	36, // 108: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
-	38, // 109: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
-	40, // 110: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
-	42, // 111: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
-	44, // 112: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
-	46, // 113: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
-	49, // 114: millwa.v1.MarketService.CreateWebhook:output_type -> millwa.v1.CreateWebhookResponse
-	51, // 115: millwa.v1.MarketService.GetWebhook:output_type -> millwa.v1.GetWebhookResponse
-	53, // 116: millwa.v1.MarketService.ListWebhooks:output_type -> millwa.v1.ListWebhooksResponse
-	55, // 117: millwa.v1.MarketService.DeleteWebhook:output_type -> millwa.v1.DeleteWebhookResponse
-	57, // 118: millwa.v1.MarketService.ReplayWebhook:output_type -> millwa.v1.ReplayWebhookResponse
-	60, // 119: millwa.v1.MarketService.ListWebhookDeliveries:output_type -> millwa.v1.ListWebhookDeliveriesResponse
-	97, // [97:120] is the sub-list for method output_type
-	74, // [74:97] is the sub-list for method input_type
-	74, // [74:74] is the sub-list for extension type_name
-	74, // [74:74] is the sub-list for extension extendee
-	0,  // [0:74] is the sub-list for field type_name
+	76,  // 0: millwa.v1.Processor.contact:type_name -> millwa.v1.Contact
+	77,  // 1: millwa.v1.Processor.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 2: millwa.v1.Processor.update_time:type_name -> google.protobuf.Timestamp
+	77,  // 3: millwa.v1.PurchaseOrder.expire_time:type_name -> google.protobuf.Timestamp
+	0,   // 4: millwa.v1.PurchaseOrder.state:type_name -> millwa.v1.PurchaseOrderState
+	77,  // 5: millwa.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 6: millwa.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	1,   // 7: millwa.v1.Trade.state:type_name -> millwa.v1.TradeState
+	77,  // 8: millwa.v1.Trade.association_confirm_time:type_name -> google.protobuf.Timestamp
+	77,  // 9: millwa.v1.Trade.processor_confirm_time:type_name -> google.protobuf.Timestamp
+	77,  // 10: millwa.v1.Trade.confirm_time:type_name -> google.protobuf.Timestamp
+	77,  // 11: millwa.v1.Trade.weigh_time:type_name -> google.protobuf.Timestamp
+	77,  // 12: millwa.v1.Trade.deliver_time:type_name -> google.protobuf.Timestamp
+	77,  // 13: millwa.v1.Trade.pay_time:type_name -> google.protobuf.Timestamp
+	77,  // 14: millwa.v1.Trade.cancel_time:type_name -> google.protobuf.Timestamp
+	9,   // 15: millwa.v1.Trade.payouts:type_name -> millwa.v1.Payout
+	77,  // 16: millwa.v1.Trade.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 17: millwa.v1.Trade.update_time:type_name -> google.protobuf.Timestamp
+	77,  // 18: millwa.v1.Trade.decline_time:type_name -> google.protobuf.Timestamp
+	2,   // 19: millwa.v1.ClearingSummary.mode:type_name -> millwa.v1.ClearingMode
+	77,  // 20: millwa.v1.ClearingSummary.start_time:type_name -> google.protobuf.Timestamp
+	78,  // 21: millwa.v1.ClearingSummary.solve_duration:type_name -> google.protobuf.Duration
+	77,  // 22: millwa.v1.MarketStatsCell.week_start_time:type_name -> google.protobuf.Timestamp
+	3,   // 23: millwa.v1.MarketEvent.type:type_name -> millwa.v1.MarketEventType
+	77,  // 24: millwa.v1.MarketEvent.event_time:type_name -> google.protobuf.Timestamp
+	10,  // 25: millwa.v1.MarketEvent.trade:type_name -> millwa.v1.Trade
+	8,   // 26: millwa.v1.MarketEvent.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	7,   // 27: millwa.v1.CreateProcessorRequest.processor:type_name -> millwa.v1.Processor
+	7,   // 28: millwa.v1.CreateProcessorResponse.processor:type_name -> millwa.v1.Processor
+	79,  // 29: millwa.v1.GetProcessorRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,   // 30: millwa.v1.GetProcessorResponse.processor:type_name -> millwa.v1.Processor
+	79,  // 31: millwa.v1.ListProcessorsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	7,   // 32: millwa.v1.ListProcessorsResponse.processors:type_name -> millwa.v1.Processor
+	8,   // 33: millwa.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	8,   // 34: millwa.v1.CreatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	79,  // 35: millwa.v1.GetPurchaseOrderRequest.read_mask:type_name -> google.protobuf.FieldMask
+	8,   // 36: millwa.v1.GetPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	79,  // 37: millwa.v1.ListPurchaseOrdersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	8,   // 38: millwa.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> millwa.v1.PurchaseOrder
+	8,   // 39: millwa.v1.CancelPurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	8,   // 40: millwa.v1.UpdatePurchaseOrderRequest.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	79,  // 41: millwa.v1.UpdatePurchaseOrderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,   // 42: millwa.v1.UpdatePurchaseOrderResponse.purchase_order:type_name -> millwa.v1.PurchaseOrder
+	2,   // 43: millwa.v1.RunClearingRequest.mode:type_name -> millwa.v1.ClearingMode
+	11,  // 44: millwa.v1.RunClearingResponse.summary:type_name -> millwa.v1.ClearingSummary
+	79,  // 45: millwa.v1.ListTradesRequest.read_mask:type_name -> google.protobuf.FieldMask
+	10,  // 46: millwa.v1.ListTradesResponse.trades:type_name -> millwa.v1.Trade
+	79,  // 47: millwa.v1.GetTradeRequest.read_mask:type_name -> google.protobuf.FieldMask
+	10,  // 48: millwa.v1.GetTradeResponse.trade:type_name -> millwa.v1.Trade
+	10,  // 49: millwa.v1.ConfirmTradeResponse.trade:type_name -> millwa.v1.Trade
+	77,  // 50: millwa.v1.RecordDeliveryRequest.weigh_time:type_name -> google.protobuf.Timestamp
+	10,  // 51: millwa.v1.RecordDeliveryResponse.trade:type_name -> millwa.v1.Trade
+	10,  // 52: millwa.v1.RecordPaymentResponse.trade:type_name -> millwa.v1.Trade
+	10,  // 53: millwa.v1.DeclineTradeResponse.trade:type_name -> millwa.v1.Trade
+	12,  // 54: millwa.v1.GetMarketStatsResponse.cells:type_name -> millwa.v1.MarketStatsCell
+	80,  // 55: millwa.v1.GetMarketStatsResponse.note:type_name -> millwa.v1.LocalizedText
+	3,   // 56: millwa.v1.WatchMarketRequest.event_types:type_name -> millwa.v1.MarketEventType
+	13,  // 57: millwa.v1.WatchMarketResponse.event:type_name -> millwa.v1.MarketEvent
+	75,  // 58: millwa.v1.WatchMarketResponse.reconnect:type_name -> millwa.v1.WatchMarketResponse.Reconnect
+	3,   // 59: millwa.v1.Webhook.event_types:type_name -> millwa.v1.MarketEventType
+	4,   // 60: millwa.v1.Webhook.state:type_name -> millwa.v1.WebhookState
+	77,  // 61: millwa.v1.Webhook.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 62: millwa.v1.Webhook.update_time:type_name -> google.protobuf.Timestamp
+	48,  // 63: millwa.v1.CreateWebhookRequest.webhook:type_name -> millwa.v1.Webhook
+	48,  // 64: millwa.v1.CreateWebhookResponse.webhook:type_name -> millwa.v1.Webhook
+	48,  // 65: millwa.v1.GetWebhookResponse.webhook:type_name -> millwa.v1.Webhook
+	48,  // 66: millwa.v1.ListWebhooksResponse.webhooks:type_name -> millwa.v1.Webhook
+	77,  // 67: millwa.v1.ReplayWebhookRequest.start_time:type_name -> google.protobuf.Timestamp
+	48,  // 68: millwa.v1.ReplayWebhookResponse.webhook:type_name -> millwa.v1.Webhook
+	3,   // 69: millwa.v1.WebhookDelivery.event_type:type_name -> millwa.v1.MarketEventType
+	5,   // 70: millwa.v1.WebhookDelivery.state:type_name -> millwa.v1.WebhookDeliveryState
+	77,  // 71: millwa.v1.WebhookDelivery.last_attempt_time:type_name -> google.protobuf.Timestamp
+	77,  // 72: millwa.v1.WebhookDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	59,  // 73: millwa.v1.ListWebhookDeliveriesResponse.deliveries:type_name -> millwa.v1.WebhookDelivery
+	6,   // 74: millwa.v1.Claim.state:type_name -> millwa.v1.ClaimState
+	81,  // 75: millwa.v1.Claim.sample:type_name -> millwa.v1.FiberSample
+	82,  // 76: millwa.v1.Claim.grade:type_name -> millwa.v1.Grade
+	82,  // 77: millwa.v1.Claim.referee_grade:type_name -> millwa.v1.Grade
+	77,  // 78: millwa.v1.Claim.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 79: millwa.v1.Claim.update_time:type_name -> google.protobuf.Timestamp
+	62,  // 80: millwa.v1.FileClaimRequest.claim:type_name -> millwa.v1.Claim
+	62,  // 81: millwa.v1.FileClaimResponse.claim:type_name -> millwa.v1.Claim
+	62,  // 82: millwa.v1.GetClaimResponse.claim:type_name -> millwa.v1.Claim
+	62,  // 83: millwa.v1.ListClaimsResponse.claims:type_name -> millwa.v1.Claim
+	62,  // 84: millwa.v1.AcceptClaimResponse.claim:type_name -> millwa.v1.Claim
+	62,  // 85: millwa.v1.ReferClaimResponse.claim:type_name -> millwa.v1.Claim
+	81,  // 86: millwa.v1.DecideClaimRequest.sample:type_name -> millwa.v1.FiberSample
+	62,  // 87: millwa.v1.DecideClaimResponse.claim:type_name -> millwa.v1.Claim
+	14,  // 88: millwa.v1.MarketService.CreateProcessor:input_type -> millwa.v1.CreateProcessorRequest
+	16,  // 89: millwa.v1.MarketService.GetProcessor:input_type -> millwa.v1.GetProcessorRequest
+	18,  // 90: millwa.v1.MarketService.ListProcessors:input_type -> millwa.v1.ListProcessorsRequest
+	20,  // 91: millwa.v1.MarketService.CreatePurchaseOrder:input_type -> millwa.v1.CreatePurchaseOrderRequest
+	22,  // 92: millwa.v1.MarketService.GetPurchaseOrder:input_type -> millwa.v1.GetPurchaseOrderRequest
+	24,  // 93: millwa.v1.MarketService.ListPurchaseOrders:input_type -> millwa.v1.ListPurchaseOrdersRequest
+	26,  // 94: millwa.v1.MarketService.CancelPurchaseOrder:input_type -> millwa.v1.CancelPurchaseOrderRequest
+	28,  // 95: millwa.v1.MarketService.UpdatePurchaseOrder:input_type -> millwa.v1.UpdatePurchaseOrderRequest
+	30,  // 96: millwa.v1.MarketService.RunClearing:input_type -> millwa.v1.RunClearingRequest
+	32,  // 97: millwa.v1.MarketService.ListTrades:input_type -> millwa.v1.ListTradesRequest
+	34,  // 98: millwa.v1.MarketService.GetTrade:input_type -> millwa.v1.GetTradeRequest
+	36,  // 99: millwa.v1.MarketService.ConfirmTrade:input_type -> millwa.v1.ConfirmTradeRequest
+	38,  // 100: millwa.v1.MarketService.RecordDelivery:input_type -> millwa.v1.RecordDeliveryRequest
+	40,  // 101: millwa.v1.MarketService.RecordPayment:input_type -> millwa.v1.RecordPaymentRequest
+	42,  // 102: millwa.v1.MarketService.DeclineTrade:input_type -> millwa.v1.DeclineTradeRequest
+	63,  // 103: millwa.v1.MarketService.FileClaim:input_type -> millwa.v1.FileClaimRequest
+	65,  // 104: millwa.v1.MarketService.GetClaim:input_type -> millwa.v1.GetClaimRequest
+	67,  // 105: millwa.v1.MarketService.ListClaims:input_type -> millwa.v1.ListClaimsRequest
+	69,  // 106: millwa.v1.MarketService.AcceptClaim:input_type -> millwa.v1.AcceptClaimRequest
+	71,  // 107: millwa.v1.MarketService.ReferClaim:input_type -> millwa.v1.ReferClaimRequest
+	73,  // 108: millwa.v1.MarketService.DecideClaim:input_type -> millwa.v1.DecideClaimRequest
+	44,  // 109: millwa.v1.MarketService.GetMarketStats:input_type -> millwa.v1.GetMarketStatsRequest
+	46,  // 110: millwa.v1.MarketService.WatchMarket:input_type -> millwa.v1.WatchMarketRequest
+	49,  // 111: millwa.v1.MarketService.CreateWebhook:input_type -> millwa.v1.CreateWebhookRequest
+	51,  // 112: millwa.v1.MarketService.GetWebhook:input_type -> millwa.v1.GetWebhookRequest
+	53,  // 113: millwa.v1.MarketService.ListWebhooks:input_type -> millwa.v1.ListWebhooksRequest
+	55,  // 114: millwa.v1.MarketService.DeleteWebhook:input_type -> millwa.v1.DeleteWebhookRequest
+	57,  // 115: millwa.v1.MarketService.ReplayWebhook:input_type -> millwa.v1.ReplayWebhookRequest
+	60,  // 116: millwa.v1.MarketService.ListWebhookDeliveries:input_type -> millwa.v1.ListWebhookDeliveriesRequest
+	15,  // 117: millwa.v1.MarketService.CreateProcessor:output_type -> millwa.v1.CreateProcessorResponse
+	17,  // 118: millwa.v1.MarketService.GetProcessor:output_type -> millwa.v1.GetProcessorResponse
+	19,  // 119: millwa.v1.MarketService.ListProcessors:output_type -> millwa.v1.ListProcessorsResponse
+	21,  // 120: millwa.v1.MarketService.CreatePurchaseOrder:output_type -> millwa.v1.CreatePurchaseOrderResponse
+	23,  // 121: millwa.v1.MarketService.GetPurchaseOrder:output_type -> millwa.v1.GetPurchaseOrderResponse
+	25,  // 122: millwa.v1.MarketService.ListPurchaseOrders:output_type -> millwa.v1.ListPurchaseOrdersResponse
+	27,  // 123: millwa.v1.MarketService.CancelPurchaseOrder:output_type -> millwa.v1.CancelPurchaseOrderResponse
+	29,  // 124: millwa.v1.MarketService.UpdatePurchaseOrder:output_type -> millwa.v1.UpdatePurchaseOrderResponse
+	31,  // 125: millwa.v1.MarketService.RunClearing:output_type -> millwa.v1.RunClearingResponse
+	33,  // 126: millwa.v1.MarketService.ListTrades:output_type -> millwa.v1.ListTradesResponse
+	35,  // 127: millwa.v1.MarketService.GetTrade:output_type -> millwa.v1.GetTradeResponse
+	37,  // 128: millwa.v1.MarketService.ConfirmTrade:output_type -> millwa.v1.ConfirmTradeResponse
+	39,  // 129: millwa.v1.MarketService.RecordDelivery:output_type -> millwa.v1.RecordDeliveryResponse
+	41,  // 130: millwa.v1.MarketService.RecordPayment:output_type -> millwa.v1.RecordPaymentResponse
+	43,  // 131: millwa.v1.MarketService.DeclineTrade:output_type -> millwa.v1.DeclineTradeResponse
+	64,  // 132: millwa.v1.MarketService.FileClaim:output_type -> millwa.v1.FileClaimResponse
+	66,  // 133: millwa.v1.MarketService.GetClaim:output_type -> millwa.v1.GetClaimResponse
+	68,  // 134: millwa.v1.MarketService.ListClaims:output_type -> millwa.v1.ListClaimsResponse
+	70,  // 135: millwa.v1.MarketService.AcceptClaim:output_type -> millwa.v1.AcceptClaimResponse
+	72,  // 136: millwa.v1.MarketService.ReferClaim:output_type -> millwa.v1.ReferClaimResponse
+	74,  // 137: millwa.v1.MarketService.DecideClaim:output_type -> millwa.v1.DecideClaimResponse
+	45,  // 138: millwa.v1.MarketService.GetMarketStats:output_type -> millwa.v1.GetMarketStatsResponse
+	47,  // 139: millwa.v1.MarketService.WatchMarket:output_type -> millwa.v1.WatchMarketResponse
+	50,  // 140: millwa.v1.MarketService.CreateWebhook:output_type -> millwa.v1.CreateWebhookResponse
+	52,  // 141: millwa.v1.MarketService.GetWebhook:output_type -> millwa.v1.GetWebhookResponse
+	54,  // 142: millwa.v1.MarketService.ListWebhooks:output_type -> millwa.v1.ListWebhooksResponse
+	56,  // 143: millwa.v1.MarketService.DeleteWebhook:output_type -> millwa.v1.DeleteWebhookResponse
+	58,  // 144: millwa.v1.MarketService.ReplayWebhook:output_type -> millwa.v1.ReplayWebhookResponse
+	61,  // 145: millwa.v1.MarketService.ListWebhookDeliveries:output_type -> millwa.v1.ListWebhookDeliveriesResponse
+	117, // [117:146] is the sub-list for method output_type
+	88,  // [88:117] is the sub-list for method input_type
+	88,  // [88:88] is the sub-list for extension type_name
+	88,  // [88:88] is the sub-list for extension extendee
+	0,   // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_market_proto_init() }
@@ -5453,13 +6569,14 @@ func file_millwa_v1_market_proto_init() {
 		(*MarketEvent_Trade)(nil),
 		(*MarketEvent_PurchaseOrder)(nil),
 	}
+	file_millwa_v1_market_proto_msgTypes[55].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_market_proto_rawDesc), len(file_millwa_v1_market_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   56,
+			NumEnums:      7,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

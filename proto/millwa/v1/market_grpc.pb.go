@@ -34,6 +34,12 @@ const (
 	MarketService_RecordDelivery_FullMethodName        = "/millwa.v1.MarketService/RecordDelivery"
 	MarketService_RecordPayment_FullMethodName         = "/millwa.v1.MarketService/RecordPayment"
 	MarketService_DeclineTrade_FullMethodName          = "/millwa.v1.MarketService/DeclineTrade"
+	MarketService_FileClaim_FullMethodName             = "/millwa.v1.MarketService/FileClaim"
+	MarketService_GetClaim_FullMethodName              = "/millwa.v1.MarketService/GetClaim"
+	MarketService_ListClaims_FullMethodName            = "/millwa.v1.MarketService/ListClaims"
+	MarketService_AcceptClaim_FullMethodName           = "/millwa.v1.MarketService/AcceptClaim"
+	MarketService_ReferClaim_FullMethodName            = "/millwa.v1.MarketService/ReferClaim"
+	MarketService_DecideClaim_FullMethodName           = "/millwa.v1.MarketService/DecideClaim"
 	MarketService_GetMarketStats_FullMethodName        = "/millwa.v1.MarketService/GetMarketStats"
 	MarketService_WatchMarket_FullMethodName           = "/millwa.v1.MarketService/WatchMarket"
 	MarketService_CreateWebhook_FullMethodName         = "/millwa.v1.MarketService/CreateWebhook"
@@ -265,8 +271,9 @@ type MarketServiceClient interface {
 	// (paid_amount below 1 or above what is outstanding, amount_due less
 	// paid_amount; the message names the outstanding amount, in English and
 	// Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
-	// FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
-	// state); ABORTED (etag is stale, or the same request_id is still being
+	// FAILED_PRECONDITION (the trade is not DELIVERED, the message naming the
+	// state; or a quality claim on it is OPEN or REFERRED, reason
+	// CLAIM_PENDING); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordPayment(ctx context.Context, in *RecordPaymentRequest, opts ...grpc.CallOption) (*RecordPaymentResponse, error)
 	// DeclineTrade is the association's refusal of a MATCHED trade: the trade
@@ -291,6 +298,69 @@ type MarketServiceClient interface {
 	// MATCHED; the message names its state); ABORTED (etag is stale, or the
 	// same request_id is still being processed).
 	DeclineTrade(ctx context.Context, in *DeclineTradeRequest, opts ...grpc.CallOption) (*DeclineTradeResponse, error)
+	// FileClaim is the processor's quality claim on a DELIVERED trade not yet
+	// paid: its own test of a sample taken at receipt (a FiberSample naming
+	// its test_method, the laboratory), optionally moisture and impurity
+	// figures. The sample is graded under the lot's standard; when the grade
+	// differs from the trade's quality group beyond the test method's
+	// tolerance (the group is neither the trade's nor, through the interval
+	// widened to the tolerance, reaches it) the claim is OPEN and payment
+	// waits; otherwise it is refused with the grade's explanation and
+	// nothing is written. When the order does not accept the measured group,
+	// stated_price_per_kg (1 to the trade's price) is the price the trade
+	// takes if the claim is upheld. Writes an audit event and a
+	// MARKET_EVENT_TYPE_CLAIM_FILED event.
+	//
+	// Caller: the processor of the trade. Errors: INVALID_ARGUMENT (a bad
+	// sample, laboratory, test method, moisture or impurity, a missing or too
+	// high stated_price_per_kg); NOT_FOUND (no such trade, or not the
+	// caller's); PERMISSION_DENIED (another role); FAILED_PRECONDITION (the
+	// trade is not DELIVERED or has payments, it already has a claim, or the
+	// sample is within tolerance of the trade's group: the message says
+	// why); ABORTED (the same request_id is still being processed).
+	FileClaim(ctx context.Context, in *FileClaimRequest, opts ...grpc.CallOption) (*FileClaimResponse, error)
+	// GetClaim returns one claim.
+	//
+	// Caller: admin; the trade's association and processor; an agency whose
+	// regions hold the lot's origin. Errors: INVALID_ARGUMENT (malformed
+	// name); NOT_FOUND (no such claim, or not visible to the caller).
+	GetClaim(ctx context.Context, in *GetClaimRequest, opts ...grpc.CallOption) (*GetClaimResponse, error)
+	// ListClaims lists the claims of a trade, oldest first, in one page.
+	//
+	// Caller: as GetClaim. Errors: INVALID_ARGUMENT (malformed parent or
+	// page_size); NOT_FOUND (no such trade visible to the caller).
+	ListClaims(ctx context.Context, in *ListClaimsRequest, opts ...grpc.CallOption) (*ListClaimsResponse, error)
+	// AcceptClaim is the association's acceptance of an OPEN claim: the
+	// trade is repriced at the measured group (see Claim.repriced_price_per_kg
+	// for the rule), its amount due follows, and the member payouts and
+	// statements of later payments with it. The claim becomes ACCEPTED.
+	// Writes an audit event and a MARKET_EVENT_TYPE_CLAIM_ACCEPTED event.
+	//
+	// Caller: the association of the trade's lot. Errors: NOT_FOUND;
+	// PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is not
+	// OPEN); ABORTED (etag is stale, or the same request_id is still being
+	// processed).
+	AcceptClaim(ctx context.Context, in *AcceptClaimRequest, opts ...grpc.CallOption) (*AcceptClaimResponse, error)
+	// ReferClaim is the association's refusal of an OPEN claim: it goes to
+	// the agency of the lot's region for a referee test (DecideClaim); the
+	// claim becomes REFERRED and payment still waits. Writes an audit event
+	// and a MARKET_EVENT_TYPE_CLAIM_REFERRED event.
+	//
+	// Caller: the association of the trade's lot. Errors: INVALID_ARGUMENT
+	// (reason too long); NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION
+	// (the claim is not OPEN); ABORTED.
+	ReferClaim(ctx context.Context, in *ReferClaimRequest, opts ...grpc.CallOption) (*ReferClaimResponse, error)
+	// DecideClaim records the agency's referee check-grading of a REFERRED
+	// claim, which binds: when the referee grade differs from the trade's
+	// group beyond the tolerance, the trade is repriced as AcceptClaim would
+	// (REPRICED); otherwise the sale stands as sold (UPHELD). Writes an audit
+	// event and a MARKET_EVENT_TYPE_CLAIM_DECIDED event.
+	//
+	// Caller: an agency whose regions hold the lot's origin. Errors:
+	// INVALID_ARGUMENT (a bad sample or laboratory); NOT_FOUND;
+	// PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is
+	// not REFERRED); ABORTED.
+	DecideClaim(ctx context.Context, in *DecideClaimRequest, opts ...grpc.CallOption) (*DecideClaimResponse, error)
 	// GetMarketStats returns the traded volume and prices per ISO week,
 	// region, quality group and colour. A trade counts once it is CONFIRMED
 	// (and while DELIVERED or PAID), in the week of its confirm_time and the
@@ -518,6 +588,66 @@ func (c *marketServiceClient) DeclineTrade(ctx context.Context, in *DeclineTrade
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DeclineTradeResponse)
 	err := c.cc.Invoke(ctx, MarketService_DeclineTrade_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *marketServiceClient) FileClaim(ctx context.Context, in *FileClaimRequest, opts ...grpc.CallOption) (*FileClaimResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FileClaimResponse)
+	err := c.cc.Invoke(ctx, MarketService_FileClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *marketServiceClient) GetClaim(ctx context.Context, in *GetClaimRequest, opts ...grpc.CallOption) (*GetClaimResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetClaimResponse)
+	err := c.cc.Invoke(ctx, MarketService_GetClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *marketServiceClient) ListClaims(ctx context.Context, in *ListClaimsRequest, opts ...grpc.CallOption) (*ListClaimsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListClaimsResponse)
+	err := c.cc.Invoke(ctx, MarketService_ListClaims_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *marketServiceClient) AcceptClaim(ctx context.Context, in *AcceptClaimRequest, opts ...grpc.CallOption) (*AcceptClaimResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AcceptClaimResponse)
+	err := c.cc.Invoke(ctx, MarketService_AcceptClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *marketServiceClient) ReferClaim(ctx context.Context, in *ReferClaimRequest, opts ...grpc.CallOption) (*ReferClaimResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReferClaimResponse)
+	err := c.cc.Invoke(ctx, MarketService_ReferClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *marketServiceClient) DecideClaim(ctx context.Context, in *DecideClaimRequest, opts ...grpc.CallOption) (*DecideClaimResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideClaimResponse)
+	err := c.cc.Invoke(ctx, MarketService_DecideClaim_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -834,8 +964,9 @@ type MarketServiceServer interface {
 	// (paid_amount below 1 or above what is outstanding, amount_due less
 	// paid_amount; the message names the outstanding amount, in English and
 	// Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
-	// FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
-	// state); ABORTED (etag is stale, or the same request_id is still being
+	// FAILED_PRECONDITION (the trade is not DELIVERED, the message naming the
+	// state; or a quality claim on it is OPEN or REFERRED, reason
+	// CLAIM_PENDING); ABORTED (etag is stale, or the same request_id is still being
 	// processed).
 	RecordPayment(context.Context, *RecordPaymentRequest) (*RecordPaymentResponse, error)
 	// DeclineTrade is the association's refusal of a MATCHED trade: the trade
@@ -860,6 +991,69 @@ type MarketServiceServer interface {
 	// MATCHED; the message names its state); ABORTED (etag is stale, or the
 	// same request_id is still being processed).
 	DeclineTrade(context.Context, *DeclineTradeRequest) (*DeclineTradeResponse, error)
+	// FileClaim is the processor's quality claim on a DELIVERED trade not yet
+	// paid: its own test of a sample taken at receipt (a FiberSample naming
+	// its test_method, the laboratory), optionally moisture and impurity
+	// figures. The sample is graded under the lot's standard; when the grade
+	// differs from the trade's quality group beyond the test method's
+	// tolerance (the group is neither the trade's nor, through the interval
+	// widened to the tolerance, reaches it) the claim is OPEN and payment
+	// waits; otherwise it is refused with the grade's explanation and
+	// nothing is written. When the order does not accept the measured group,
+	// stated_price_per_kg (1 to the trade's price) is the price the trade
+	// takes if the claim is upheld. Writes an audit event and a
+	// MARKET_EVENT_TYPE_CLAIM_FILED event.
+	//
+	// Caller: the processor of the trade. Errors: INVALID_ARGUMENT (a bad
+	// sample, laboratory, test method, moisture or impurity, a missing or too
+	// high stated_price_per_kg); NOT_FOUND (no such trade, or not the
+	// caller's); PERMISSION_DENIED (another role); FAILED_PRECONDITION (the
+	// trade is not DELIVERED or has payments, it already has a claim, or the
+	// sample is within tolerance of the trade's group: the message says
+	// why); ABORTED (the same request_id is still being processed).
+	FileClaim(context.Context, *FileClaimRequest) (*FileClaimResponse, error)
+	// GetClaim returns one claim.
+	//
+	// Caller: admin; the trade's association and processor; an agency whose
+	// regions hold the lot's origin. Errors: INVALID_ARGUMENT (malformed
+	// name); NOT_FOUND (no such claim, or not visible to the caller).
+	GetClaim(context.Context, *GetClaimRequest) (*GetClaimResponse, error)
+	// ListClaims lists the claims of a trade, oldest first, in one page.
+	//
+	// Caller: as GetClaim. Errors: INVALID_ARGUMENT (malformed parent or
+	// page_size); NOT_FOUND (no such trade visible to the caller).
+	ListClaims(context.Context, *ListClaimsRequest) (*ListClaimsResponse, error)
+	// AcceptClaim is the association's acceptance of an OPEN claim: the
+	// trade is repriced at the measured group (see Claim.repriced_price_per_kg
+	// for the rule), its amount due follows, and the member payouts and
+	// statements of later payments with it. The claim becomes ACCEPTED.
+	// Writes an audit event and a MARKET_EVENT_TYPE_CLAIM_ACCEPTED event.
+	//
+	// Caller: the association of the trade's lot. Errors: NOT_FOUND;
+	// PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is not
+	// OPEN); ABORTED (etag is stale, or the same request_id is still being
+	// processed).
+	AcceptClaim(context.Context, *AcceptClaimRequest) (*AcceptClaimResponse, error)
+	// ReferClaim is the association's refusal of an OPEN claim: it goes to
+	// the agency of the lot's region for a referee test (DecideClaim); the
+	// claim becomes REFERRED and payment still waits. Writes an audit event
+	// and a MARKET_EVENT_TYPE_CLAIM_REFERRED event.
+	//
+	// Caller: the association of the trade's lot. Errors: INVALID_ARGUMENT
+	// (reason too long); NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION
+	// (the claim is not OPEN); ABORTED.
+	ReferClaim(context.Context, *ReferClaimRequest) (*ReferClaimResponse, error)
+	// DecideClaim records the agency's referee check-grading of a REFERRED
+	// claim, which binds: when the referee grade differs from the trade's
+	// group beyond the tolerance, the trade is repriced as AcceptClaim would
+	// (REPRICED); otherwise the sale stands as sold (UPHELD). Writes an audit
+	// event and a MARKET_EVENT_TYPE_CLAIM_DECIDED event.
+	//
+	// Caller: an agency whose regions hold the lot's origin. Errors:
+	// INVALID_ARGUMENT (a bad sample or laboratory); NOT_FOUND;
+	// PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is
+	// not REFERRED); ABORTED.
+	DecideClaim(context.Context, *DecideClaimRequest) (*DecideClaimResponse, error)
 	// GetMarketStats returns the traded volume and prices per ISO week,
 	// region, quality group and colour. A trade counts once it is CONFIRMED
 	// (and while DELIVERED or PAID), in the week of its confirm_time and the
@@ -987,6 +1181,24 @@ func (UnimplementedMarketServiceServer) RecordPayment(context.Context, *RecordPa
 }
 func (UnimplementedMarketServiceServer) DeclineTrade(context.Context, *DeclineTradeRequest) (*DeclineTradeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeclineTrade not implemented")
+}
+func (UnimplementedMarketServiceServer) FileClaim(context.Context, *FileClaimRequest) (*FileClaimResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FileClaim not implemented")
+}
+func (UnimplementedMarketServiceServer) GetClaim(context.Context, *GetClaimRequest) (*GetClaimResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetClaim not implemented")
+}
+func (UnimplementedMarketServiceServer) ListClaims(context.Context, *ListClaimsRequest) (*ListClaimsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListClaims not implemented")
+}
+func (UnimplementedMarketServiceServer) AcceptClaim(context.Context, *AcceptClaimRequest) (*AcceptClaimResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcceptClaim not implemented")
+}
+func (UnimplementedMarketServiceServer) ReferClaim(context.Context, *ReferClaimRequest) (*ReferClaimResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReferClaim not implemented")
+}
+func (UnimplementedMarketServiceServer) DecideClaim(context.Context, *DecideClaimRequest) (*DecideClaimResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideClaim not implemented")
 }
 func (UnimplementedMarketServiceServer) GetMarketStats(context.Context, *GetMarketStatsRequest) (*GetMarketStatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMarketStats not implemented")
@@ -1303,6 +1515,114 @@ func _MarketService_DeclineTrade_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MarketService_FileClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FileClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).FileClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_FileClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).FileClaim(ctx, req.(*FileClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MarketService_GetClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).GetClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_GetClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).GetClaim(ctx, req.(*GetClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MarketService_ListClaims_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListClaimsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).ListClaims(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_ListClaims_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).ListClaims(ctx, req.(*ListClaimsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MarketService_AcceptClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcceptClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).AcceptClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_AcceptClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).AcceptClaim(ctx, req.(*AcceptClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MarketService_ReferClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReferClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).ReferClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_ReferClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).ReferClaim(ctx, req.(*ReferClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MarketService_DecideClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketServiceServer).DecideClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MarketService_DecideClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketServiceServer).DecideClaim(ctx, req.(*DecideClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MarketService_GetMarketStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetMarketStatsRequest)
 	if err := dec(in); err != nil {
@@ -1506,6 +1826,30 @@ var MarketService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeclineTrade",
 			Handler:    _MarketService_DeclineTrade_Handler,
+		},
+		{
+			MethodName: "FileClaim",
+			Handler:    _MarketService_FileClaim_Handler,
+		},
+		{
+			MethodName: "GetClaim",
+			Handler:    _MarketService_GetClaim_Handler,
+		},
+		{
+			MethodName: "ListClaims",
+			Handler:    _MarketService_ListClaims_Handler,
+		},
+		{
+			MethodName: "AcceptClaim",
+			Handler:    _MarketService_AcceptClaim_Handler,
+		},
+		{
+			MethodName: "ReferClaim",
+			Handler:    _MarketService_ReferClaim_Handler,
+		},
+		{
+			MethodName: "DecideClaim",
+			Handler:    _MarketService_DecideClaim_Handler,
 		},
 		{
 			MethodName: "GetMarketStats",

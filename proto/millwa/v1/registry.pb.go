@@ -259,6 +259,64 @@ func (PaymentMethod) EnumDescriptor() ([]byte, []int) {
 	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{3}
 }
 
+// SanctionStep is a step of the sanctions ladder.
+type SanctionStep int32
+
+const (
+	// No sanction.
+	SanctionStep_SANCTION_STEP_UNSPECIFIED SanctionStep = 0
+	// The agency tells the classifier of the failed referee tests.
+	SanctionStep_SANCTION_STEP_FEEDBACK SanctionStep = 1
+	// The classifier's lots are checked more often.
+	SanctionStep_SANCTION_STEP_TIGHTENED_SAMPLING SanctionStep = 2
+	// The classifier's declarations are suspended: their lots need a
+	// measured sample to be listed.
+	SanctionStep_SANCTION_STEP_SUSPENDED SanctionStep = 3
+)
+
+// Enum value maps for SanctionStep.
+var (
+	SanctionStep_name = map[int32]string{
+		0: "SANCTION_STEP_UNSPECIFIED",
+		1: "SANCTION_STEP_FEEDBACK",
+		2: "SANCTION_STEP_TIGHTENED_SAMPLING",
+		3: "SANCTION_STEP_SUSPENDED",
+	}
+	SanctionStep_value = map[string]int32{
+		"SANCTION_STEP_UNSPECIFIED":        0,
+		"SANCTION_STEP_FEEDBACK":           1,
+		"SANCTION_STEP_TIGHTENED_SAMPLING": 2,
+		"SANCTION_STEP_SUSPENDED":          3,
+	}
+)
+
+func (x SanctionStep) Enum() *SanctionStep {
+	p := new(SanctionStep)
+	*p = x
+	return p
+}
+
+func (x SanctionStep) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SanctionStep) Descriptor() protoreflect.EnumDescriptor {
+	return file_millwa_v1_registry_proto_enumTypes[4].Descriptor()
+}
+
+func (SanctionStep) Type() protoreflect.EnumType {
+	return &file_millwa_v1_registry_proto_enumTypes[4]
+}
+
+func (x SanctionStep) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SanctionStep.Descriptor instead.
+func (SanctionStep) EnumDescriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{4}
+}
+
 // Association is a producer association (asociación de productores): the
 // organisation that collects its members' fleece, has it classified and sells
 // it as lots.
@@ -5025,6 +5083,590 @@ func (x *UpdateLotResponse) GetLot() *Lot {
 	return nil
 }
 
+// Sanction is one step a classifier was put on.
+type Sanction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The step.
+	Step SanctionStep `protobuf:"varint,1,opt,name=step,proto3,enum=millwa.v1.SanctionStep" json:"step,omitempty"`
+	// Failed referee tests counted when the step was taken.
+	FailedRefereeTests int32 `protobuf:"varint,2,opt,name=failed_referee_tests,json=failedRefereeTests,proto3" json:"failed_referee_tests,omitempty"`
+	// The claim whose referee test took the classifier to this step,
+	// "trades/{trade}/claims/{claim}".
+	Claim string `protobuf:"bytes,3,opt,name=claim,proto3" json:"claim,omitempty"`
+	// When the step was taken.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When an agency reversed it; absent while it stands.
+	ReverseTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=reverse_time,json=reverseTime,proto3" json:"reverse_time,omitempty"`
+	// The agency that reversed it, "agencies/{agency}".
+	ReverseAgency string `protobuf:"bytes,6,opt,name=reverse_agency,json=reverseAgency,proto3" json:"reverse_agency,omitempty"`
+	// Why it was reversed.
+	ReverseReason string `protobuf:"bytes,7,opt,name=reverse_reason,json=reverseReason,proto3" json:"reverse_reason,omitempty"`
+	// What the step means, in Spanish and English.
+	Explanation   *LocalizedText `protobuf:"bytes,8,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sanction) Reset() {
+	*x = Sanction{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sanction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sanction) ProtoMessage() {}
+
+func (x *Sanction) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sanction.ProtoReflect.Descriptor instead.
+func (*Sanction) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *Sanction) GetStep() SanctionStep {
+	if x != nil {
+		return x.Step
+	}
+	return SanctionStep_SANCTION_STEP_UNSPECIFIED
+}
+
+func (x *Sanction) GetFailedRefereeTests() int32 {
+	if x != nil {
+		return x.FailedRefereeTests
+	}
+	return 0
+}
+
+func (x *Sanction) GetClaim() string {
+	if x != nil {
+		return x.Claim
+	}
+	return ""
+}
+
+func (x *Sanction) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Sanction) GetReverseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReverseTime
+	}
+	return nil
+}
+
+func (x *Sanction) GetReverseAgency() string {
+	if x != nil {
+		return x.ReverseAgency
+	}
+	return ""
+}
+
+func (x *Sanction) GetReverseReason() string {
+	if x != nil {
+		return x.ReverseReason
+	}
+	return ""
+}
+
+func (x *Sanction) GetExplanation() *LocalizedText {
+	if x != nil {
+		return x.Explanation
+	}
+	return nil
+}
+
+// ClassifierFinding is one check of a classifier's declaration that
+// disagreed with it.
+type ClassifierFinding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "CHECK_GRADING" (an agency's check grading) or "CLAIM" (a decided
+	// quality claim).
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// The check grading or the claim.
+	Resource string `protobuf:"bytes,2,opt,name=resource,proto3" json:"resource,omitempty"`
+	// The lot, "associations/{association}/lots/{lot}".
+	Lot string `protobuf:"bytes,3,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The group the classifier declared.
+	DeclaredQualityGroup string `protobuf:"bytes,4,opt,name=declared_quality_group,json=declaredQualityGroup,proto3" json:"declared_quality_group,omitempty"`
+	// The group the check found.
+	FoundQualityGroup string `protobuf:"bytes,5,opt,name=found_quality_group,json=foundQualityGroup,proto3" json:"found_quality_group,omitempty"`
+	// Groups between them on the standard's scale, positive when the
+	// classifier declared finer; absent when either is unordered.
+	GroupOffset *int32 `protobuf:"varint,6,opt,name=group_offset,json=groupOffset,proto3,oneof" json:"group_offset,omitempty"`
+	// When the check was made or the claim decided.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClassifierFinding) Reset() {
+	*x = ClassifierFinding{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClassifierFinding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClassifierFinding) ProtoMessage() {}
+
+func (x *ClassifierFinding) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClassifierFinding.ProtoReflect.Descriptor instead.
+func (*ClassifierFinding) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ClassifierFinding) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ClassifierFinding) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ClassifierFinding) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ClassifierFinding) GetDeclaredQualityGroup() string {
+	if x != nil {
+		return x.DeclaredQualityGroup
+	}
+	return ""
+}
+
+func (x *ClassifierFinding) GetFoundQualityGroup() string {
+	if x != nil {
+		return x.FoundQualityGroup
+	}
+	return ""
+}
+
+func (x *ClassifierFinding) GetGroupOffset() int32 {
+	if x != nil && x.GroupOffset != nil {
+		return *x.GroupOffset
+	}
+	return 0
+}
+
+func (x *ClassifierFinding) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// ClassifierRecord is the feedback on a classifier's work.
+type ClassifierRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "associations/{association}/classifiers/{classifier}/record".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The classifier's name.
+	ClassifierDisplayName string `protobuf:"bytes,2,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	// Check gradings and decided claims on the classifier's lots (the latest
+	// 500 of each).
+	FindingCount int32 `protobuf:"varint,3,opt,name=finding_count,json=findingCount,proto3" json:"finding_count,omitempty"`
+	// Of them, those that found the declared group.
+	AgreementCount int32 `protobuf:"varint,4,opt,name=agreement_count,json=agreementCount,proto3" json:"agreement_count,omitempty"`
+	// agreement_count / finding_count × 100; 0 without findings.
+	AgreementPercent float64 `protobuf:"fixed64,5,opt,name=agreement_percent,json=agreementPercent,proto3" json:"agreement_percent,omitempty"`
+	// Bias: mean group offset over the findings whose offset is known,
+	// positive when the classifier declares finer than found.
+	MeanGroupOffset float64 `protobuf:"fixed64,6,opt,name=mean_group_offset,json=meanGroupOffset,proto3" json:"mean_group_offset,omitempty"`
+	// Claims on the classifier's lots accepted by the association.
+	ClaimsAccepted int32 `protobuf:"varint,7,opt,name=claims_accepted,json=claimsAccepted,proto3" json:"claims_accepted,omitempty"`
+	// Claims a referee test confirmed (failed referee tests).
+	ClaimsRepriced int32 `protobuf:"varint,8,opt,name=claims_repriced,json=claimsRepriced,proto3" json:"claims_repriced,omitempty"`
+	// Claims a referee test rejected.
+	ClaimsUpheld int32 `protobuf:"varint,9,opt,name=claims_upheld,json=claimsUpheld,proto3" json:"claims_upheld,omitempty"`
+	// Failed referee tests since the last reversal: what the ladder counts.
+	FailedRefereeTests int32 `protobuf:"varint,10,opt,name=failed_referee_tests,json=failedRefereeTests,proto3" json:"failed_referee_tests,omitempty"`
+	// The step the classifier stands on; UNSPECIFIED for none.
+	SanctionStep SanctionStep `protobuf:"varint,11,opt,name=sanction_step,json=sanctionStep,proto3,enum=millwa.v1.SanctionStep" json:"sanction_step,omitempty"`
+	// Every step taken, oldest first, with reversals.
+	Sanctions []*Sanction `protobuf:"bytes,12,rep,name=sanctions,proto3" json:"sanctions,omitempty"`
+	// The latest disagreements, newest first (at most 10).
+	RecentDisagreements []*ClassifierFinding `protobuf:"bytes,13,rep,name=recent_disagreements,json=recentDisagreements,proto3" json:"recent_disagreements,omitempty"`
+	// Where the ladder's policy comes from.
+	LadderSource  string `protobuf:"bytes,14,opt,name=ladder_source,json=ladderSource,proto3" json:"ladder_source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClassifierRecord) Reset() {
+	*x = ClassifierRecord{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClassifierRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClassifierRecord) ProtoMessage() {}
+
+func (x *ClassifierRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClassifierRecord.ProtoReflect.Descriptor instead.
+func (*ClassifierRecord) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ClassifierRecord) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ClassifierRecord) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
+	}
+	return ""
+}
+
+func (x *ClassifierRecord) GetFindingCount() int32 {
+	if x != nil {
+		return x.FindingCount
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetAgreementCount() int32 {
+	if x != nil {
+		return x.AgreementCount
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetAgreementPercent() float64 {
+	if x != nil {
+		return x.AgreementPercent
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetMeanGroupOffset() float64 {
+	if x != nil {
+		return x.MeanGroupOffset
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetClaimsAccepted() int32 {
+	if x != nil {
+		return x.ClaimsAccepted
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetClaimsRepriced() int32 {
+	if x != nil {
+		return x.ClaimsRepriced
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetClaimsUpheld() int32 {
+	if x != nil {
+		return x.ClaimsUpheld
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetFailedRefereeTests() int32 {
+	if x != nil {
+		return x.FailedRefereeTests
+	}
+	return 0
+}
+
+func (x *ClassifierRecord) GetSanctionStep() SanctionStep {
+	if x != nil {
+		return x.SanctionStep
+	}
+	return SanctionStep_SANCTION_STEP_UNSPECIFIED
+}
+
+func (x *ClassifierRecord) GetSanctions() []*Sanction {
+	if x != nil {
+		return x.Sanctions
+	}
+	return nil
+}
+
+func (x *ClassifierRecord) GetRecentDisagreements() []*ClassifierFinding {
+	if x != nil {
+		return x.RecentDisagreements
+	}
+	return nil
+}
+
+func (x *ClassifierRecord) GetLadderSource() string {
+	if x != nil {
+		return x.LadderSource
+	}
+	return ""
+}
+
+// GetClassifierRecordRequest is the request of GetClassifierRecord.
+type GetClassifierRecordRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "associations/{association}/classifiers/{classifier}/record".
+	// Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClassifierRecordRequest) Reset() {
+	*x = GetClassifierRecordRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClassifierRecordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClassifierRecordRequest) ProtoMessage() {}
+
+func (x *GetClassifierRecordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClassifierRecordRequest.ProtoReflect.Descriptor instead.
+func (*GetClassifierRecordRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *GetClassifierRecordRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetClassifierRecordResponse is the response of GetClassifierRecord.
+type GetClassifierRecordResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The record.
+	Record        *ClassifierRecord `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClassifierRecordResponse) Reset() {
+	*x = GetClassifierRecordResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClassifierRecordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClassifierRecordResponse) ProtoMessage() {}
+
+func (x *GetClassifierRecordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClassifierRecordResponse.ProtoReflect.Descriptor instead.
+func (*GetClassifierRecordResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *GetClassifierRecordResponse) GetRecord() *ClassifierRecord {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+// ReverseClassifierSanctionRequest is the request of
+// ReverseClassifierSanction.
+type ReverseClassifierSanctionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "associations/{association}/classifiers/{classifier}/record".
+	// Required.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional client-chosen id that makes a retry return the first answer.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Why the step is reversed, 1 to 500 characters. Required.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReverseClassifierSanctionRequest) Reset() {
+	*x = ReverseClassifierSanctionRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReverseClassifierSanctionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReverseClassifierSanctionRequest) ProtoMessage() {}
+
+func (x *ReverseClassifierSanctionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReverseClassifierSanctionRequest.ProtoReflect.Descriptor instead.
+func (*ReverseClassifierSanctionRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *ReverseClassifierSanctionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReverseClassifierSanctionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReverseClassifierSanctionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ReverseClassifierSanctionResponse is the response of
+// ReverseClassifierSanction.
+type ReverseClassifierSanctionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The record after the reversal.
+	Record        *ClassifierRecord `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReverseClassifierSanctionResponse) Reset() {
+	*x = ReverseClassifierSanctionResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReverseClassifierSanctionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReverseClassifierSanctionResponse) ProtoMessage() {}
+
+func (x *ReverseClassifierSanctionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReverseClassifierSanctionResponse.ProtoReflect.Descriptor instead.
+func (*ReverseClassifierSanctionResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *ReverseClassifierSanctionResponse) GetRecord() *ClassifierRecord {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
 var File_millwa_v1_registry_proto protoreflect.FileDescriptor
 
 const file_millwa_v1_registry_proto_rawDesc = "" +
@@ -5421,7 +6063,53 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"5\n" +
 	"\x11UpdateLotResponse\x12 \n" +
-	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot*8\n" +
+	"\x03lot\x18\x01 \x01(\v2\x0e.millwa.v1.LotR\x03lot\"\x85\x03\n" +
+	"\bSanction\x12+\n" +
+	"\x04step\x18\x01 \x01(\x0e2\x17.millwa.v1.SanctionStepR\x04step\x120\n" +
+	"\x14failed_referee_tests\x18\x02 \x01(\x05R\x12failedRefereeTests\x12\x14\n" +
+	"\x05claim\x18\x03 \x01(\tR\x05claim\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12=\n" +
+	"\freverse_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vreverseTime\x12%\n" +
+	"\x0ereverse_agency\x18\x06 \x01(\tR\rreverseAgency\x12%\n" +
+	"\x0ereverse_reason\x18\a \x01(\tR\rreverseReason\x12:\n" +
+	"\vexplanation\x18\b \x01(\v2\x18.millwa.v1.LocalizedTextR\vexplanation\"\xa8\x02\n" +
+	"\x11ClassifierFinding\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12\x1a\n" +
+	"\bresource\x18\x02 \x01(\tR\bresource\x12\x10\n" +
+	"\x03lot\x18\x03 \x01(\tR\x03lot\x124\n" +
+	"\x16declared_quality_group\x18\x04 \x01(\tR\x14declaredQualityGroup\x12.\n" +
+	"\x13found_quality_group\x18\x05 \x01(\tR\x11foundQualityGroup\x12&\n" +
+	"\fgroup_offset\x18\x06 \x01(\x05H\x00R\vgroupOffset\x88\x01\x01\x12.\n" +
+	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\x0f\n" +
+	"\r_group_offset\"\x95\x05\n" +
+	"\x10ClassifierRecord\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
+	"\x17classifier_display_name\x18\x02 \x01(\tR\x15classifierDisplayName\x12#\n" +
+	"\rfinding_count\x18\x03 \x01(\x05R\ffindingCount\x12'\n" +
+	"\x0fagreement_count\x18\x04 \x01(\x05R\x0eagreementCount\x12+\n" +
+	"\x11agreement_percent\x18\x05 \x01(\x01R\x10agreementPercent\x12*\n" +
+	"\x11mean_group_offset\x18\x06 \x01(\x01R\x0fmeanGroupOffset\x12'\n" +
+	"\x0fclaims_accepted\x18\a \x01(\x05R\x0eclaimsAccepted\x12'\n" +
+	"\x0fclaims_repriced\x18\b \x01(\x05R\x0eclaimsRepriced\x12#\n" +
+	"\rclaims_upheld\x18\t \x01(\x05R\fclaimsUpheld\x120\n" +
+	"\x14failed_referee_tests\x18\n" +
+	" \x01(\x05R\x12failedRefereeTests\x12<\n" +
+	"\rsanction_step\x18\v \x01(\x0e2\x17.millwa.v1.SanctionStepR\fsanctionStep\x121\n" +
+	"\tsanctions\x18\f \x03(\v2\x13.millwa.v1.SanctionR\tsanctions\x12O\n" +
+	"\x14recent_disagreements\x18\r \x03(\v2\x1c.millwa.v1.ClassifierFindingR\x13recentDisagreements\x12#\n" +
+	"\rladder_source\x18\x0e \x01(\tR\fladderSource\"5\n" +
+	"\x1aGetClassifierRecordRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"R\n" +
+	"\x1bGetClassifierRecordResponse\x123\n" +
+	"\x06record\x18\x01 \x01(\v2\x1b.millwa.v1.ClassifierRecordR\x06record\"w\n" +
+	" ReverseClassifierSanctionRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x1b\n" +
+	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x02R\x06reason\"X\n" +
+	"!ReverseClassifierSanctionResponse\x123\n" +
+	"\x06record\x18\x01 \x01(\v2\x1b.millwa.v1.ClassifierRecordR\x06record*8\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -5441,7 +6129,12 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13PAYMENT_METHOD_CASH\x10\x01\x12 \n" +
 	"\x1cPAYMENT_METHOD_BANK_TRANSFER\x10\x02\x12 \n" +
-	"\x1cPAYMENT_METHOD_MOBILE_WALLET\x10\x032\xb6\x10\n" +
+	"\x1cPAYMENT_METHOD_MOBILE_WALLET\x10\x03*\x8c\x01\n" +
+	"\fSanctionStep\x12\x1d\n" +
+	"\x19SANCTION_STEP_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16SANCTION_STEP_FEEDBACK\x10\x01\x12$\n" +
+	" SANCTION_STEP_TIGHTENED_SAMPLING\x10\x02\x12\x1b\n" +
+	"\x17SANCTION_STEP_SUSPENDED\x10\x032\x94\x12\n" +
 	"\x0fRegistryService\x12^\n" +
 	"\x11CreateAssociation\x12#.millwa.v1.CreateAssociationRequest\x1a$.millwa.v1.CreateAssociationResponse\x12U\n" +
 	"\x0eGetAssociation\x12 .millwa.v1.GetAssociationRequest\x1a!.millwa.v1.GetAssociationResponse\x12[\n" +
@@ -5464,7 +6157,9 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x12GetMemberStatement\x12$.millwa.v1.GetMemberStatementRequest\x1a%.millwa.v1.GetMemberStatementResponse\x12d\n" +
 	"\x13RecordMemberPayment\x12%.millwa.v1.RecordMemberPaymentRequest\x1a&.millwa.v1.RecordMemberPaymentResponse\x12F\n" +
 	"\tGetMember\x12\x1b.millwa.v1.GetMemberRequest\x1a\x1c.millwa.v1.GetMemberResponse\x12R\n" +
-	"\rGetClassifier\x12\x1f.millwa.v1.GetClassifierRequest\x1a .millwa.v1.GetClassifierResponse\x12^\n" +
+	"\rGetClassifier\x12\x1f.millwa.v1.GetClassifierRequest\x1a .millwa.v1.GetClassifierResponse\x12d\n" +
+	"\x13GetClassifierRecord\x12%.millwa.v1.GetClassifierRecordRequest\x1a&.millwa.v1.GetClassifierRecordResponse\x12v\n" +
+	"\x19ReverseClassifierSanction\x12+.millwa.v1.ReverseClassifierSanctionRequest\x1a,.millwa.v1.ReverseClassifierSanctionResponse\x12^\n" +
 	"\x11UpdateAssociation\x12#.millwa.v1.UpdateAssociationRequest\x1a$.millwa.v1.UpdateAssociationResponse\x12O\n" +
 	"\fUpdateMember\x12\x1e.millwa.v1.UpdateMemberRequest\x1a\x1f.millwa.v1.UpdateMemberResponse\x12[\n" +
 	"\x10UpdateClassifier\x12\".millwa.v1.UpdateClassifierRequest\x1a#.millwa.v1.UpdateClassifierResponse\x12F\n" +
@@ -5482,218 +6177,240 @@ func file_millwa_v1_registry_proto_rawDescGZIP() []byte {
 	return file_millwa_v1_registry_proto_rawDescData
 }
 
-var file_millwa_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_millwa_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_millwa_v1_registry_proto_goTypes = []any{
-	(Sex)(0),                            // 0: millwa.v1.Sex
-	(LotState)(0),                       // 1: millwa.v1.LotState
-	(ReceiptState)(0),                   // 2: millwa.v1.ReceiptState
-	(PaymentMethod)(0),                  // 3: millwa.v1.PaymentMethod
-	(*Association)(nil),                 // 4: millwa.v1.Association
-	(*Member)(nil),                      // 5: millwa.v1.Member
-	(*Classifier)(nil),                  // 6: millwa.v1.Classifier
-	(*Contribution)(nil),                // 7: millwa.v1.Contribution
-	(*Lot)(nil),                         // 8: millwa.v1.Lot
-	(*LotSource)(nil),                   // 9: millwa.v1.LotSource
-	(*Receipt)(nil),                     // 10: millwa.v1.Receipt
-	(*StatementLine)(nil),               // 11: millwa.v1.StatementLine
-	(*MemberStatement)(nil),             // 12: millwa.v1.MemberStatement
-	(*MemberPayment)(nil),               // 13: millwa.v1.MemberPayment
-	(*LabelOrigin)(nil),                 // 14: millwa.v1.LabelOrigin
-	(*LotLabel)(nil),                    // 15: millwa.v1.LotLabel
-	(*CreateAssociationRequest)(nil),    // 16: millwa.v1.CreateAssociationRequest
-	(*CreateAssociationResponse)(nil),   // 17: millwa.v1.CreateAssociationResponse
-	(*GetAssociationRequest)(nil),       // 18: millwa.v1.GetAssociationRequest
-	(*GetAssociationResponse)(nil),      // 19: millwa.v1.GetAssociationResponse
-	(*ListAssociationsRequest)(nil),     // 20: millwa.v1.ListAssociationsRequest
-	(*ListAssociationsResponse)(nil),    // 21: millwa.v1.ListAssociationsResponse
-	(*CreateMemberRequest)(nil),         // 22: millwa.v1.CreateMemberRequest
-	(*CreateMemberResponse)(nil),        // 23: millwa.v1.CreateMemberResponse
-	(*ListMembersRequest)(nil),          // 24: millwa.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),         // 25: millwa.v1.ListMembersResponse
-	(*CreateClassifierRequest)(nil),     // 26: millwa.v1.CreateClassifierRequest
-	(*CreateClassifierResponse)(nil),    // 27: millwa.v1.CreateClassifierResponse
-	(*ListClassifiersRequest)(nil),      // 28: millwa.v1.ListClassifiersRequest
-	(*ListClassifiersResponse)(nil),     // 29: millwa.v1.ListClassifiersResponse
-	(*CreateLotRequest)(nil),            // 30: millwa.v1.CreateLotRequest
-	(*CreateLotResponse)(nil),           // 31: millwa.v1.CreateLotResponse
-	(*BatchCreateLotsRequest)(nil),      // 32: millwa.v1.BatchCreateLotsRequest
-	(*BatchCreateLotsResponse)(nil),     // 33: millwa.v1.BatchCreateLotsResponse
-	(*GetLotRequest)(nil),               // 34: millwa.v1.GetLotRequest
-	(*GetLotResponse)(nil),              // 35: millwa.v1.GetLotResponse
-	(*ListLotsRequest)(nil),             // 36: millwa.v1.ListLotsRequest
-	(*ListLotsResponse)(nil),            // 37: millwa.v1.ListLotsResponse
-	(*WithdrawLotRequest)(nil),          // 38: millwa.v1.WithdrawLotRequest
-	(*WithdrawLotResponse)(nil),         // 39: millwa.v1.WithdrawLotResponse
-	(*GetLotLabelRequest)(nil),          // 40: millwa.v1.GetLotLabelRequest
-	(*GetLotLabelResponse)(nil),         // 41: millwa.v1.GetLotLabelResponse
-	(*CreateReceiptRequest)(nil),        // 42: millwa.v1.CreateReceiptRequest
-	(*CreateReceiptResponse)(nil),       // 43: millwa.v1.CreateReceiptResponse
-	(*GetReceiptRequest)(nil),           // 44: millwa.v1.GetReceiptRequest
-	(*GetReceiptResponse)(nil),          // 45: millwa.v1.GetReceiptResponse
-	(*ListReceiptsRequest)(nil),         // 46: millwa.v1.ListReceiptsRequest
-	(*ListReceiptsResponse)(nil),        // 47: millwa.v1.ListReceiptsResponse
-	(*VoidReceiptRequest)(nil),          // 48: millwa.v1.VoidReceiptRequest
-	(*VoidReceiptResponse)(nil),         // 49: millwa.v1.VoidReceiptResponse
-	(*GetMemberStatementRequest)(nil),   // 50: millwa.v1.GetMemberStatementRequest
-	(*GetMemberStatementResponse)(nil),  // 51: millwa.v1.GetMemberStatementResponse
-	(*RecordMemberPaymentRequest)(nil),  // 52: millwa.v1.RecordMemberPaymentRequest
-	(*RecordMemberPaymentResponse)(nil), // 53: millwa.v1.RecordMemberPaymentResponse
-	(*GetMemberRequest)(nil),            // 54: millwa.v1.GetMemberRequest
-	(*GetMemberResponse)(nil),           // 55: millwa.v1.GetMemberResponse
-	(*GetClassifierRequest)(nil),        // 56: millwa.v1.GetClassifierRequest
-	(*GetClassifierResponse)(nil),       // 57: millwa.v1.GetClassifierResponse
-	(*UpdateAssociationRequest)(nil),    // 58: millwa.v1.UpdateAssociationRequest
-	(*UpdateAssociationResponse)(nil),   // 59: millwa.v1.UpdateAssociationResponse
-	(*UpdateMemberRequest)(nil),         // 60: millwa.v1.UpdateMemberRequest
-	(*UpdateMemberResponse)(nil),        // 61: millwa.v1.UpdateMemberResponse
-	(*UpdateClassifierRequest)(nil),     // 62: millwa.v1.UpdateClassifierRequest
-	(*UpdateClassifierResponse)(nil),    // 63: millwa.v1.UpdateClassifierResponse
-	(*UpdateLotRequest)(nil),            // 64: millwa.v1.UpdateLotRequest
-	(*UpdateLotResponse)(nil),           // 65: millwa.v1.UpdateLotResponse
-	nil,                                 // 66: millwa.v1.Receipt.GroupGramsEntry
-	nil,                                 // 67: millwa.v1.Receipt.UnusedGramsEntry
-	(*Contact)(nil),                     // 68: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),       // 69: google.protobuf.Timestamp
-	(*FiberSample)(nil),                 // 70: millwa.v1.FiberSample
-	(*LocalizedText)(nil),               // 71: millwa.v1.LocalizedText
-	(*Grade)(nil),                       // 72: millwa.v1.Grade
-	(*fieldmaskpb.FieldMask)(nil),       // 73: google.protobuf.FieldMask
+	(Sex)(0),                                  // 0: millwa.v1.Sex
+	(LotState)(0),                             // 1: millwa.v1.LotState
+	(ReceiptState)(0),                         // 2: millwa.v1.ReceiptState
+	(PaymentMethod)(0),                        // 3: millwa.v1.PaymentMethod
+	(SanctionStep)(0),                         // 4: millwa.v1.SanctionStep
+	(*Association)(nil),                       // 5: millwa.v1.Association
+	(*Member)(nil),                            // 6: millwa.v1.Member
+	(*Classifier)(nil),                        // 7: millwa.v1.Classifier
+	(*Contribution)(nil),                      // 8: millwa.v1.Contribution
+	(*Lot)(nil),                               // 9: millwa.v1.Lot
+	(*LotSource)(nil),                         // 10: millwa.v1.LotSource
+	(*Receipt)(nil),                           // 11: millwa.v1.Receipt
+	(*StatementLine)(nil),                     // 12: millwa.v1.StatementLine
+	(*MemberStatement)(nil),                   // 13: millwa.v1.MemberStatement
+	(*MemberPayment)(nil),                     // 14: millwa.v1.MemberPayment
+	(*LabelOrigin)(nil),                       // 15: millwa.v1.LabelOrigin
+	(*LotLabel)(nil),                          // 16: millwa.v1.LotLabel
+	(*CreateAssociationRequest)(nil),          // 17: millwa.v1.CreateAssociationRequest
+	(*CreateAssociationResponse)(nil),         // 18: millwa.v1.CreateAssociationResponse
+	(*GetAssociationRequest)(nil),             // 19: millwa.v1.GetAssociationRequest
+	(*GetAssociationResponse)(nil),            // 20: millwa.v1.GetAssociationResponse
+	(*ListAssociationsRequest)(nil),           // 21: millwa.v1.ListAssociationsRequest
+	(*ListAssociationsResponse)(nil),          // 22: millwa.v1.ListAssociationsResponse
+	(*CreateMemberRequest)(nil),               // 23: millwa.v1.CreateMemberRequest
+	(*CreateMemberResponse)(nil),              // 24: millwa.v1.CreateMemberResponse
+	(*ListMembersRequest)(nil),                // 25: millwa.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),               // 26: millwa.v1.ListMembersResponse
+	(*CreateClassifierRequest)(nil),           // 27: millwa.v1.CreateClassifierRequest
+	(*CreateClassifierResponse)(nil),          // 28: millwa.v1.CreateClassifierResponse
+	(*ListClassifiersRequest)(nil),            // 29: millwa.v1.ListClassifiersRequest
+	(*ListClassifiersResponse)(nil),           // 30: millwa.v1.ListClassifiersResponse
+	(*CreateLotRequest)(nil),                  // 31: millwa.v1.CreateLotRequest
+	(*CreateLotResponse)(nil),                 // 32: millwa.v1.CreateLotResponse
+	(*BatchCreateLotsRequest)(nil),            // 33: millwa.v1.BatchCreateLotsRequest
+	(*BatchCreateLotsResponse)(nil),           // 34: millwa.v1.BatchCreateLotsResponse
+	(*GetLotRequest)(nil),                     // 35: millwa.v1.GetLotRequest
+	(*GetLotResponse)(nil),                    // 36: millwa.v1.GetLotResponse
+	(*ListLotsRequest)(nil),                   // 37: millwa.v1.ListLotsRequest
+	(*ListLotsResponse)(nil),                  // 38: millwa.v1.ListLotsResponse
+	(*WithdrawLotRequest)(nil),                // 39: millwa.v1.WithdrawLotRequest
+	(*WithdrawLotResponse)(nil),               // 40: millwa.v1.WithdrawLotResponse
+	(*GetLotLabelRequest)(nil),                // 41: millwa.v1.GetLotLabelRequest
+	(*GetLotLabelResponse)(nil),               // 42: millwa.v1.GetLotLabelResponse
+	(*CreateReceiptRequest)(nil),              // 43: millwa.v1.CreateReceiptRequest
+	(*CreateReceiptResponse)(nil),             // 44: millwa.v1.CreateReceiptResponse
+	(*GetReceiptRequest)(nil),                 // 45: millwa.v1.GetReceiptRequest
+	(*GetReceiptResponse)(nil),                // 46: millwa.v1.GetReceiptResponse
+	(*ListReceiptsRequest)(nil),               // 47: millwa.v1.ListReceiptsRequest
+	(*ListReceiptsResponse)(nil),              // 48: millwa.v1.ListReceiptsResponse
+	(*VoidReceiptRequest)(nil),                // 49: millwa.v1.VoidReceiptRequest
+	(*VoidReceiptResponse)(nil),               // 50: millwa.v1.VoidReceiptResponse
+	(*GetMemberStatementRequest)(nil),         // 51: millwa.v1.GetMemberStatementRequest
+	(*GetMemberStatementResponse)(nil),        // 52: millwa.v1.GetMemberStatementResponse
+	(*RecordMemberPaymentRequest)(nil),        // 53: millwa.v1.RecordMemberPaymentRequest
+	(*RecordMemberPaymentResponse)(nil),       // 54: millwa.v1.RecordMemberPaymentResponse
+	(*GetMemberRequest)(nil),                  // 55: millwa.v1.GetMemberRequest
+	(*GetMemberResponse)(nil),                 // 56: millwa.v1.GetMemberResponse
+	(*GetClassifierRequest)(nil),              // 57: millwa.v1.GetClassifierRequest
+	(*GetClassifierResponse)(nil),             // 58: millwa.v1.GetClassifierResponse
+	(*UpdateAssociationRequest)(nil),          // 59: millwa.v1.UpdateAssociationRequest
+	(*UpdateAssociationResponse)(nil),         // 60: millwa.v1.UpdateAssociationResponse
+	(*UpdateMemberRequest)(nil),               // 61: millwa.v1.UpdateMemberRequest
+	(*UpdateMemberResponse)(nil),              // 62: millwa.v1.UpdateMemberResponse
+	(*UpdateClassifierRequest)(nil),           // 63: millwa.v1.UpdateClassifierRequest
+	(*UpdateClassifierResponse)(nil),          // 64: millwa.v1.UpdateClassifierResponse
+	(*UpdateLotRequest)(nil),                  // 65: millwa.v1.UpdateLotRequest
+	(*UpdateLotResponse)(nil),                 // 66: millwa.v1.UpdateLotResponse
+	(*Sanction)(nil),                          // 67: millwa.v1.Sanction
+	(*ClassifierFinding)(nil),                 // 68: millwa.v1.ClassifierFinding
+	(*ClassifierRecord)(nil),                  // 69: millwa.v1.ClassifierRecord
+	(*GetClassifierRecordRequest)(nil),        // 70: millwa.v1.GetClassifierRecordRequest
+	(*GetClassifierRecordResponse)(nil),       // 71: millwa.v1.GetClassifierRecordResponse
+	(*ReverseClassifierSanctionRequest)(nil),  // 72: millwa.v1.ReverseClassifierSanctionRequest
+	(*ReverseClassifierSanctionResponse)(nil), // 73: millwa.v1.ReverseClassifierSanctionResponse
+	nil,                           // 74: millwa.v1.Receipt.GroupGramsEntry
+	nil,                           // 75: millwa.v1.Receipt.UnusedGramsEntry
+	(*Contact)(nil),               // 76: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil), // 77: google.protobuf.Timestamp
+	(*FiberSample)(nil),           // 78: millwa.v1.FiberSample
+	(*LocalizedText)(nil),         // 79: millwa.v1.LocalizedText
+	(*Grade)(nil),                 // 80: millwa.v1.Grade
+	(*fieldmaskpb.FieldMask)(nil), // 81: google.protobuf.FieldMask
 }
 var file_millwa_v1_registry_proto_depIdxs = []int32{
-	68,  // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
-	69,  // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
-	69,  // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
+	76,  // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
+	77,  // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
 	0,   // 3: millwa.v1.Member.sex:type_name -> millwa.v1.Sex
-	69,  // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	69,  // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	69,  // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
-	69,  // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
-	7,   // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
-	70,  // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
-	71,  // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
-	72,  // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
-	71,  // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
+	77,  // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	77,  // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
+	8,   // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
+	78,  // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
+	79,  // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
+	80,  // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
+	79,  // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
 	1,   // 13: millwa.v1.Lot.state:type_name -> millwa.v1.LotState
-	69,  // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
-	69,  // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
-	9,   // 16: millwa.v1.Lot.sources:type_name -> millwa.v1.LotSource
-	66,  // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
-	67,  // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
+	77,  // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
+	10,  // 16: millwa.v1.Lot.sources:type_name -> millwa.v1.LotSource
+	74,  // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
+	75,  // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
 	2,   // 19: millwa.v1.Receipt.state:type_name -> millwa.v1.ReceiptState
-	69,  // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
-	69,  // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
-	11,  // 22: millwa.v1.MemberStatement.lines:type_name -> millwa.v1.StatementLine
+	77,  // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
+	12,  // 22: millwa.v1.MemberStatement.lines:type_name -> millwa.v1.StatementLine
 	3,   // 23: millwa.v1.MemberPayment.method:type_name -> millwa.v1.PaymentMethod
-	69,  // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
-	71,  // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
-	71,  // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
-	71,  // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
-	71,  // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
-	71,  // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
-	14,  // 30: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
-	4,   // 31: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
-	4,   // 32: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
-	73,  // 33: millwa.v1.GetAssociationRequest.read_mask:type_name -> google.protobuf.FieldMask
-	4,   // 34: millwa.v1.GetAssociationResponse.association:type_name -> millwa.v1.Association
-	73,  // 35: millwa.v1.ListAssociationsRequest.read_mask:type_name -> google.protobuf.FieldMask
-	4,   // 36: millwa.v1.ListAssociationsResponse.associations:type_name -> millwa.v1.Association
-	5,   // 37: millwa.v1.CreateMemberRequest.member:type_name -> millwa.v1.Member
-	5,   // 38: millwa.v1.CreateMemberResponse.member:type_name -> millwa.v1.Member
-	73,  // 39: millwa.v1.ListMembersRequest.read_mask:type_name -> google.protobuf.FieldMask
-	5,   // 40: millwa.v1.ListMembersResponse.members:type_name -> millwa.v1.Member
-	6,   // 41: millwa.v1.CreateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
-	6,   // 42: millwa.v1.CreateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	6,   // 43: millwa.v1.ListClassifiersResponse.classifiers:type_name -> millwa.v1.Classifier
-	8,   // 44: millwa.v1.CreateLotRequest.lot:type_name -> millwa.v1.Lot
-	8,   // 45: millwa.v1.CreateLotResponse.lot:type_name -> millwa.v1.Lot
-	30,  // 46: millwa.v1.BatchCreateLotsRequest.requests:type_name -> millwa.v1.CreateLotRequest
-	8,   // 47: millwa.v1.BatchCreateLotsResponse.lots:type_name -> millwa.v1.Lot
-	73,  // 48: millwa.v1.GetLotRequest.read_mask:type_name -> google.protobuf.FieldMask
-	8,   // 49: millwa.v1.GetLotResponse.lot:type_name -> millwa.v1.Lot
-	73,  // 50: millwa.v1.ListLotsRequest.read_mask:type_name -> google.protobuf.FieldMask
-	8,   // 51: millwa.v1.ListLotsResponse.lots:type_name -> millwa.v1.Lot
-	8,   // 52: millwa.v1.WithdrawLotResponse.lot:type_name -> millwa.v1.Lot
-	15,  // 53: millwa.v1.GetLotLabelResponse.label:type_name -> millwa.v1.LotLabel
-	10,  // 54: millwa.v1.CreateReceiptRequest.receipt:type_name -> millwa.v1.Receipt
-	10,  // 55: millwa.v1.CreateReceiptResponse.receipt:type_name -> millwa.v1.Receipt
-	10,  // 56: millwa.v1.GetReceiptResponse.receipt:type_name -> millwa.v1.Receipt
-	10,  // 57: millwa.v1.ListReceiptsResponse.receipts:type_name -> millwa.v1.Receipt
-	10,  // 58: millwa.v1.VoidReceiptResponse.receipt:type_name -> millwa.v1.Receipt
-	12,  // 59: millwa.v1.GetMemberStatementResponse.statement:type_name -> millwa.v1.MemberStatement
-	13,  // 60: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
-	13,  // 61: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
-	12,  // 62: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
-	73,  // 63: millwa.v1.GetMemberRequest.read_mask:type_name -> google.protobuf.FieldMask
-	5,   // 64: millwa.v1.GetMemberResponse.member:type_name -> millwa.v1.Member
-	6,   // 65: millwa.v1.GetClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	4,   // 66: millwa.v1.UpdateAssociationRequest.association:type_name -> millwa.v1.Association
-	73,  // 67: millwa.v1.UpdateAssociationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,   // 68: millwa.v1.UpdateAssociationResponse.association:type_name -> millwa.v1.Association
-	5,   // 69: millwa.v1.UpdateMemberRequest.member:type_name -> millwa.v1.Member
-	73,  // 70: millwa.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,   // 71: millwa.v1.UpdateMemberResponse.member:type_name -> millwa.v1.Member
-	6,   // 72: millwa.v1.UpdateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
-	73,  // 73: millwa.v1.UpdateClassifierRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,   // 74: millwa.v1.UpdateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	8,   // 75: millwa.v1.UpdateLotRequest.lot:type_name -> millwa.v1.Lot
-	73,  // 76: millwa.v1.UpdateLotRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,   // 77: millwa.v1.UpdateLotResponse.lot:type_name -> millwa.v1.Lot
-	16,  // 78: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
-	18,  // 79: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
-	20,  // 80: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
-	22,  // 81: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
-	24,  // 82: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
-	26,  // 83: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
-	28,  // 84: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
-	30,  // 85: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
-	32,  // 86: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
-	34,  // 87: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
-	36,  // 88: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
-	38,  // 89: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
-	40,  // 90: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
-	42,  // 91: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
-	44,  // 92: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
-	46,  // 93: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
-	48,  // 94: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
-	50,  // 95: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
-	52,  // 96: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
-	54,  // 97: millwa.v1.RegistryService.GetMember:input_type -> millwa.v1.GetMemberRequest
-	56,  // 98: millwa.v1.RegistryService.GetClassifier:input_type -> millwa.v1.GetClassifierRequest
-	58,  // 99: millwa.v1.RegistryService.UpdateAssociation:input_type -> millwa.v1.UpdateAssociationRequest
-	60,  // 100: millwa.v1.RegistryService.UpdateMember:input_type -> millwa.v1.UpdateMemberRequest
-	62,  // 101: millwa.v1.RegistryService.UpdateClassifier:input_type -> millwa.v1.UpdateClassifierRequest
-	64,  // 102: millwa.v1.RegistryService.UpdateLot:input_type -> millwa.v1.UpdateLotRequest
-	17,  // 103: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
-	19,  // 104: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
-	21,  // 105: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
-	23,  // 106: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
-	25,  // 107: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
-	27,  // 108: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
-	29,  // 109: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
-	31,  // 110: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
-	33,  // 111: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
-	35,  // 112: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
-	37,  // 113: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
-	39,  // 114: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
-	41,  // 115: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
-	43,  // 116: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
-	45,  // 117: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
-	47,  // 118: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
-	49,  // 119: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
-	51,  // 120: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
-	53,  // 121: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
-	55,  // 122: millwa.v1.RegistryService.GetMember:output_type -> millwa.v1.GetMemberResponse
-	57,  // 123: millwa.v1.RegistryService.GetClassifier:output_type -> millwa.v1.GetClassifierResponse
-	59,  // 124: millwa.v1.RegistryService.UpdateAssociation:output_type -> millwa.v1.UpdateAssociationResponse
-	61,  // 125: millwa.v1.RegistryService.UpdateMember:output_type -> millwa.v1.UpdateMemberResponse
-	63,  // 126: millwa.v1.RegistryService.UpdateClassifier:output_type -> millwa.v1.UpdateClassifierResponse
-	65,  // 127: millwa.v1.RegistryService.UpdateLot:output_type -> millwa.v1.UpdateLotResponse
-	103, // [103:128] is the sub-list for method output_type
-	78,  // [78:103] is the sub-list for method input_type
-	78,  // [78:78] is the sub-list for extension type_name
-	78,  // [78:78] is the sub-list for extension extendee
-	0,   // [0:78] is the sub-list for field type_name
+	77,  // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
+	79,  // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
+	79,  // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
+	79,  // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
+	79,  // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
+	15,  // 30: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
+	5,   // 31: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
+	5,   // 32: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
+	81,  // 33: millwa.v1.GetAssociationRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,   // 34: millwa.v1.GetAssociationResponse.association:type_name -> millwa.v1.Association
+	81,  // 35: millwa.v1.ListAssociationsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	5,   // 36: millwa.v1.ListAssociationsResponse.associations:type_name -> millwa.v1.Association
+	6,   // 37: millwa.v1.CreateMemberRequest.member:type_name -> millwa.v1.Member
+	6,   // 38: millwa.v1.CreateMemberResponse.member:type_name -> millwa.v1.Member
+	81,  // 39: millwa.v1.ListMembersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	6,   // 40: millwa.v1.ListMembersResponse.members:type_name -> millwa.v1.Member
+	7,   // 41: millwa.v1.CreateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
+	7,   // 42: millwa.v1.CreateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	7,   // 43: millwa.v1.ListClassifiersResponse.classifiers:type_name -> millwa.v1.Classifier
+	9,   // 44: millwa.v1.CreateLotRequest.lot:type_name -> millwa.v1.Lot
+	9,   // 45: millwa.v1.CreateLotResponse.lot:type_name -> millwa.v1.Lot
+	31,  // 46: millwa.v1.BatchCreateLotsRequest.requests:type_name -> millwa.v1.CreateLotRequest
+	9,   // 47: millwa.v1.BatchCreateLotsResponse.lots:type_name -> millwa.v1.Lot
+	81,  // 48: millwa.v1.GetLotRequest.read_mask:type_name -> google.protobuf.FieldMask
+	9,   // 49: millwa.v1.GetLotResponse.lot:type_name -> millwa.v1.Lot
+	81,  // 50: millwa.v1.ListLotsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	9,   // 51: millwa.v1.ListLotsResponse.lots:type_name -> millwa.v1.Lot
+	9,   // 52: millwa.v1.WithdrawLotResponse.lot:type_name -> millwa.v1.Lot
+	16,  // 53: millwa.v1.GetLotLabelResponse.label:type_name -> millwa.v1.LotLabel
+	11,  // 54: millwa.v1.CreateReceiptRequest.receipt:type_name -> millwa.v1.Receipt
+	11,  // 55: millwa.v1.CreateReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	11,  // 56: millwa.v1.GetReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	11,  // 57: millwa.v1.ListReceiptsResponse.receipts:type_name -> millwa.v1.Receipt
+	11,  // 58: millwa.v1.VoidReceiptResponse.receipt:type_name -> millwa.v1.Receipt
+	13,  // 59: millwa.v1.GetMemberStatementResponse.statement:type_name -> millwa.v1.MemberStatement
+	14,  // 60: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
+	14,  // 61: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
+	13,  // 62: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
+	81,  // 63: millwa.v1.GetMemberRequest.read_mask:type_name -> google.protobuf.FieldMask
+	6,   // 64: millwa.v1.GetMemberResponse.member:type_name -> millwa.v1.Member
+	7,   // 65: millwa.v1.GetClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	5,   // 66: millwa.v1.UpdateAssociationRequest.association:type_name -> millwa.v1.Association
+	81,  // 67: millwa.v1.UpdateAssociationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,   // 68: millwa.v1.UpdateAssociationResponse.association:type_name -> millwa.v1.Association
+	6,   // 69: millwa.v1.UpdateMemberRequest.member:type_name -> millwa.v1.Member
+	81,  // 70: millwa.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,   // 71: millwa.v1.UpdateMemberResponse.member:type_name -> millwa.v1.Member
+	7,   // 72: millwa.v1.UpdateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
+	81,  // 73: millwa.v1.UpdateClassifierRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,   // 74: millwa.v1.UpdateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	9,   // 75: millwa.v1.UpdateLotRequest.lot:type_name -> millwa.v1.Lot
+	81,  // 76: millwa.v1.UpdateLotRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,   // 77: millwa.v1.UpdateLotResponse.lot:type_name -> millwa.v1.Lot
+	4,   // 78: millwa.v1.Sanction.step:type_name -> millwa.v1.SanctionStep
+	77,  // 79: millwa.v1.Sanction.create_time:type_name -> google.protobuf.Timestamp
+	77,  // 80: millwa.v1.Sanction.reverse_time:type_name -> google.protobuf.Timestamp
+	79,  // 81: millwa.v1.Sanction.explanation:type_name -> millwa.v1.LocalizedText
+	77,  // 82: millwa.v1.ClassifierFinding.time:type_name -> google.protobuf.Timestamp
+	4,   // 83: millwa.v1.ClassifierRecord.sanction_step:type_name -> millwa.v1.SanctionStep
+	67,  // 84: millwa.v1.ClassifierRecord.sanctions:type_name -> millwa.v1.Sanction
+	68,  // 85: millwa.v1.ClassifierRecord.recent_disagreements:type_name -> millwa.v1.ClassifierFinding
+	69,  // 86: millwa.v1.GetClassifierRecordResponse.record:type_name -> millwa.v1.ClassifierRecord
+	69,  // 87: millwa.v1.ReverseClassifierSanctionResponse.record:type_name -> millwa.v1.ClassifierRecord
+	17,  // 88: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
+	19,  // 89: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
+	21,  // 90: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
+	23,  // 91: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
+	25,  // 92: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
+	27,  // 93: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
+	29,  // 94: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
+	31,  // 95: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
+	33,  // 96: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
+	35,  // 97: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
+	37,  // 98: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
+	39,  // 99: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
+	41,  // 100: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
+	43,  // 101: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
+	45,  // 102: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
+	47,  // 103: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
+	49,  // 104: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
+	51,  // 105: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
+	53,  // 106: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
+	55,  // 107: millwa.v1.RegistryService.GetMember:input_type -> millwa.v1.GetMemberRequest
+	57,  // 108: millwa.v1.RegistryService.GetClassifier:input_type -> millwa.v1.GetClassifierRequest
+	70,  // 109: millwa.v1.RegistryService.GetClassifierRecord:input_type -> millwa.v1.GetClassifierRecordRequest
+	72,  // 110: millwa.v1.RegistryService.ReverseClassifierSanction:input_type -> millwa.v1.ReverseClassifierSanctionRequest
+	59,  // 111: millwa.v1.RegistryService.UpdateAssociation:input_type -> millwa.v1.UpdateAssociationRequest
+	61,  // 112: millwa.v1.RegistryService.UpdateMember:input_type -> millwa.v1.UpdateMemberRequest
+	63,  // 113: millwa.v1.RegistryService.UpdateClassifier:input_type -> millwa.v1.UpdateClassifierRequest
+	65,  // 114: millwa.v1.RegistryService.UpdateLot:input_type -> millwa.v1.UpdateLotRequest
+	18,  // 115: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
+	20,  // 116: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
+	22,  // 117: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
+	24,  // 118: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
+	26,  // 119: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
+	28,  // 120: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
+	30,  // 121: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
+	32,  // 122: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
+	34,  // 123: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
+	36,  // 124: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
+	38,  // 125: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
+	40,  // 126: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
+	42,  // 127: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
+	44,  // 128: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
+	46,  // 129: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
+	48,  // 130: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
+	50,  // 131: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
+	52,  // 132: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
+	54,  // 133: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
+	56,  // 134: millwa.v1.RegistryService.GetMember:output_type -> millwa.v1.GetMemberResponse
+	58,  // 135: millwa.v1.RegistryService.GetClassifier:output_type -> millwa.v1.GetClassifierResponse
+	71,  // 136: millwa.v1.RegistryService.GetClassifierRecord:output_type -> millwa.v1.GetClassifierRecordResponse
+	73,  // 137: millwa.v1.RegistryService.ReverseClassifierSanction:output_type -> millwa.v1.ReverseClassifierSanctionResponse
+	60,  // 138: millwa.v1.RegistryService.UpdateAssociation:output_type -> millwa.v1.UpdateAssociationResponse
+	62,  // 139: millwa.v1.RegistryService.UpdateMember:output_type -> millwa.v1.UpdateMemberResponse
+	64,  // 140: millwa.v1.RegistryService.UpdateClassifier:output_type -> millwa.v1.UpdateClassifierResponse
+	66,  // 141: millwa.v1.RegistryService.UpdateLot:output_type -> millwa.v1.UpdateLotResponse
+	115, // [115:142] is the sub-list for method output_type
+	88,  // [88:115] is the sub-list for method input_type
+	88,  // [88:88] is the sub-list for extension type_name
+	88,  // [88:88] is the sub-list for extension extendee
+	0,   // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_registry_proto_init() }
@@ -5704,13 +6421,14 @@ func file_millwa_v1_registry_proto_init() {
 	file_millwa_v1_common_proto_init()
 	file_millwa_v1_registry_proto_msgTypes[1].OneofWrappers = []any{}
 	file_millwa_v1_registry_proto_msgTypes[11].OneofWrappers = []any{}
+	file_millwa_v1_registry_proto_msgTypes[63].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_registry_proto_rawDesc), len(file_millwa_v1_registry_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   64,
+			NumEnums:      5,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1082,6 +1082,90 @@ func local_request_RegistryService_GetClassifier_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
+func request_RegistryService_GetClassifierRecord_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetClassifierRecordRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetClassifierRecord(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_RegistryService_GetClassifierRecord_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetClassifierRecordRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.GetClassifierRecord(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_RegistryService_ReverseClassifierSanction_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ReverseClassifierSanctionRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ReverseClassifierSanction(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_RegistryService_ReverseClassifierSanction_0(ctx context.Context, marshaler runtime.Marshaler, server RegistryServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ReverseClassifierSanctionRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.ReverseClassifierSanction(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_RegistryService_UpdateAssociation_0 = &utilities.DoubleArray{Encoding: map[string]int{"association": 0, "name": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 2, 2, 3}}
 
 func request_RegistryService_UpdateAssociation_0(ctx context.Context, marshaler runtime.Marshaler, client RegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -1832,6 +1916,46 @@ func RegisterRegistryServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		}
 		forward_RegistryService_GetClassifier_0(annotatedContext, mux, outboundMarshaler, w, req, response_RegistryService_GetClassifier_0{resp.(*GetClassifierResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_RegistryService_GetClassifierRecord_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/millwa.v1.RegistryService/GetClassifierRecord", runtime.WithHTTPPathPattern("/v1/{name=associations/*/classifiers/*/record}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_RegistryService_GetClassifierRecord_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_RegistryService_GetClassifierRecord_0(annotatedContext, mux, outboundMarshaler, w, req, response_RegistryService_GetClassifierRecord_0{resp.(*GetClassifierRecordResponse)}, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_RegistryService_ReverseClassifierSanction_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/millwa.v1.RegistryService/ReverseClassifierSanction", runtime.WithHTTPPathPattern("/v1/{name=associations/*/classifiers/*/record}:reverseSanction"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_RegistryService_ReverseClassifierSanction_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_RegistryService_ReverseClassifierSanction_0(annotatedContext, mux, outboundMarshaler, w, req, response_RegistryService_ReverseClassifierSanction_0{resp.(*ReverseClassifierSanctionResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPatch, pattern_RegistryService_UpdateAssociation_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2309,6 +2433,40 @@ func RegisterRegistryServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_RegistryService_GetClassifier_0(annotatedContext, mux, outboundMarshaler, w, req, response_RegistryService_GetClassifier_0{resp.(*GetClassifierResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_RegistryService_GetClassifierRecord_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/millwa.v1.RegistryService/GetClassifierRecord", runtime.WithHTTPPathPattern("/v1/{name=associations/*/classifiers/*/record}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_RegistryService_GetClassifierRecord_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_RegistryService_GetClassifierRecord_0(annotatedContext, mux, outboundMarshaler, w, req, response_RegistryService_GetClassifierRecord_0{resp.(*GetClassifierRecordResponse)}, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_RegistryService_ReverseClassifierSanction_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/millwa.v1.RegistryService/ReverseClassifierSanction", runtime.WithHTTPPathPattern("/v1/{name=associations/*/classifiers/*/record}:reverseSanction"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_RegistryService_ReverseClassifierSanction_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_RegistryService_ReverseClassifierSanction_0(annotatedContext, mux, outboundMarshaler, w, req, response_RegistryService_ReverseClassifierSanction_0{resp.(*ReverseClassifierSanctionResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPatch, pattern_RegistryService_UpdateAssociation_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2497,6 +2655,24 @@ func (m response_RegistryService_GetClassifier_0) XXX_ResponseBody() interface{}
 	return response.Classifier
 }
 
+type response_RegistryService_GetClassifierRecord_0 struct {
+	*GetClassifierRecordResponse
+}
+
+func (m response_RegistryService_GetClassifierRecord_0) XXX_ResponseBody() interface{} {
+	response := m.GetClassifierRecordResponse
+	return response.Record
+}
+
+type response_RegistryService_ReverseClassifierSanction_0 struct {
+	*ReverseClassifierSanctionResponse
+}
+
+func (m response_RegistryService_ReverseClassifierSanction_0) XXX_ResponseBody() interface{} {
+	response := m.ReverseClassifierSanctionResponse
+	return response.Record
+}
+
 type response_RegistryService_UpdateAssociation_0 struct {
 	*UpdateAssociationResponse
 }
@@ -2534,57 +2710,61 @@ func (m response_RegistryService_UpdateLot_0) XXX_ResponseBody() interface{} {
 }
 
 var (
-	pattern_RegistryService_CreateAssociation_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "associations"}, ""))
-	pattern_RegistryService_GetAssociation_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "associations", "name"}, ""))
-	pattern_RegistryService_ListAssociations_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "associations"}, ""))
-	pattern_RegistryService_CreateMember_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "members"}, ""))
-	pattern_RegistryService_ListMembers_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "members"}, ""))
-	pattern_RegistryService_CreateClassifier_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "classifiers"}, ""))
-	pattern_RegistryService_ListClassifiers_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "classifiers"}, ""))
-	pattern_RegistryService_CreateLot_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "lots"}, ""))
-	pattern_RegistryService_BatchCreateLots_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "lots"}, "batchCreate"))
-	pattern_RegistryService_GetLot_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "lots", "name"}, ""))
-	pattern_RegistryService_ListLots_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "lots"}, ""))
-	pattern_RegistryService_WithdrawLot_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "lots", "name"}, "withdraw"))
-	pattern_RegistryService_GetLotLabel_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "associations", "lots", "name", "label"}, ""))
-	pattern_RegistryService_CreateReceipt_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "receipts"}, ""))
-	pattern_RegistryService_GetReceipt_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "receipts", "name"}, ""))
-	pattern_RegistryService_ListReceipts_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "receipts"}, ""))
-	pattern_RegistryService_VoidReceipt_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "receipts", "name"}, "void"))
-	pattern_RegistryService_GetMemberStatement_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "associations", "members", "statements", "name"}, ""))
-	pattern_RegistryService_RecordMemberPayment_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "associations", "members", "parent", "payments"}, ""))
-	pattern_RegistryService_GetMember_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "members", "name"}, ""))
-	pattern_RegistryService_GetClassifier_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "classifiers", "name"}, ""))
-	pattern_RegistryService_UpdateAssociation_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "associations", "association.name"}, ""))
-	pattern_RegistryService_UpdateMember_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "members", "member.name"}, ""))
-	pattern_RegistryService_UpdateClassifier_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "classifiers", "classifier.name"}, ""))
-	pattern_RegistryService_UpdateLot_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "lots", "lot.name"}, ""))
+	pattern_RegistryService_CreateAssociation_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "associations"}, ""))
+	pattern_RegistryService_GetAssociation_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "associations", "name"}, ""))
+	pattern_RegistryService_ListAssociations_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "associations"}, ""))
+	pattern_RegistryService_CreateMember_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "members"}, ""))
+	pattern_RegistryService_ListMembers_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "members"}, ""))
+	pattern_RegistryService_CreateClassifier_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "classifiers"}, ""))
+	pattern_RegistryService_ListClassifiers_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "classifiers"}, ""))
+	pattern_RegistryService_CreateLot_0                 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "lots"}, ""))
+	pattern_RegistryService_BatchCreateLots_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "lots"}, "batchCreate"))
+	pattern_RegistryService_GetLot_0                    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "lots", "name"}, ""))
+	pattern_RegistryService_ListLots_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "lots"}, ""))
+	pattern_RegistryService_WithdrawLot_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "lots", "name"}, "withdraw"))
+	pattern_RegistryService_GetLotLabel_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "associations", "lots", "name", "label"}, ""))
+	pattern_RegistryService_CreateReceipt_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "receipts"}, ""))
+	pattern_RegistryService_GetReceipt_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "receipts", "name"}, ""))
+	pattern_RegistryService_ListReceipts_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "associations", "parent", "receipts"}, ""))
+	pattern_RegistryService_VoidReceipt_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "receipts", "name"}, "void"))
+	pattern_RegistryService_GetMemberStatement_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "associations", "members", "statements", "name"}, ""))
+	pattern_RegistryService_RecordMemberPayment_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "associations", "members", "parent", "payments"}, ""))
+	pattern_RegistryService_GetMember_0                 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "members", "name"}, ""))
+	pattern_RegistryService_GetClassifier_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "classifiers", "name"}, ""))
+	pattern_RegistryService_GetClassifierRecord_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 4, 5, 5, 4}, []string{"v1", "associations", "classifiers", "record", "name"}, ""))
+	pattern_RegistryService_ReverseClassifierSanction_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 4, 5, 5, 4}, []string{"v1", "associations", "classifiers", "record", "name"}, "reverseSanction"))
+	pattern_RegistryService_UpdateAssociation_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "associations", "association.name"}, ""))
+	pattern_RegistryService_UpdateMember_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "members", "member.name"}, ""))
+	pattern_RegistryService_UpdateClassifier_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "classifiers", "classifier.name"}, ""))
+	pattern_RegistryService_UpdateLot_0                 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "associations", "lots", "lot.name"}, ""))
 )
 
 var (
-	forward_RegistryService_CreateAssociation_0   = runtime.ForwardResponseMessage
-	forward_RegistryService_GetAssociation_0      = runtime.ForwardResponseMessage
-	forward_RegistryService_ListAssociations_0    = runtime.ForwardResponseMessage
-	forward_RegistryService_CreateMember_0        = runtime.ForwardResponseMessage
-	forward_RegistryService_ListMembers_0         = runtime.ForwardResponseMessage
-	forward_RegistryService_CreateClassifier_0    = runtime.ForwardResponseMessage
-	forward_RegistryService_ListClassifiers_0     = runtime.ForwardResponseMessage
-	forward_RegistryService_CreateLot_0           = runtime.ForwardResponseMessage
-	forward_RegistryService_BatchCreateLots_0     = runtime.ForwardResponseMessage
-	forward_RegistryService_GetLot_0              = runtime.ForwardResponseMessage
-	forward_RegistryService_ListLots_0            = runtime.ForwardResponseMessage
-	forward_RegistryService_WithdrawLot_0         = runtime.ForwardResponseMessage
-	forward_RegistryService_GetLotLabel_0         = runtime.ForwardResponseMessage
-	forward_RegistryService_CreateReceipt_0       = runtime.ForwardResponseMessage
-	forward_RegistryService_GetReceipt_0          = runtime.ForwardResponseMessage
-	forward_RegistryService_ListReceipts_0        = runtime.ForwardResponseMessage
-	forward_RegistryService_VoidReceipt_0         = runtime.ForwardResponseMessage
-	forward_RegistryService_GetMemberStatement_0  = runtime.ForwardResponseMessage
-	forward_RegistryService_RecordMemberPayment_0 = runtime.ForwardResponseMessage
-	forward_RegistryService_GetMember_0           = runtime.ForwardResponseMessage
-	forward_RegistryService_GetClassifier_0       = runtime.ForwardResponseMessage
-	forward_RegistryService_UpdateAssociation_0   = runtime.ForwardResponseMessage
-	forward_RegistryService_UpdateMember_0        = runtime.ForwardResponseMessage
-	forward_RegistryService_UpdateClassifier_0    = runtime.ForwardResponseMessage
-	forward_RegistryService_UpdateLot_0           = runtime.ForwardResponseMessage
+	forward_RegistryService_CreateAssociation_0         = runtime.ForwardResponseMessage
+	forward_RegistryService_GetAssociation_0            = runtime.ForwardResponseMessage
+	forward_RegistryService_ListAssociations_0          = runtime.ForwardResponseMessage
+	forward_RegistryService_CreateMember_0              = runtime.ForwardResponseMessage
+	forward_RegistryService_ListMembers_0               = runtime.ForwardResponseMessage
+	forward_RegistryService_CreateClassifier_0          = runtime.ForwardResponseMessage
+	forward_RegistryService_ListClassifiers_0           = runtime.ForwardResponseMessage
+	forward_RegistryService_CreateLot_0                 = runtime.ForwardResponseMessage
+	forward_RegistryService_BatchCreateLots_0           = runtime.ForwardResponseMessage
+	forward_RegistryService_GetLot_0                    = runtime.ForwardResponseMessage
+	forward_RegistryService_ListLots_0                  = runtime.ForwardResponseMessage
+	forward_RegistryService_WithdrawLot_0               = runtime.ForwardResponseMessage
+	forward_RegistryService_GetLotLabel_0               = runtime.ForwardResponseMessage
+	forward_RegistryService_CreateReceipt_0             = runtime.ForwardResponseMessage
+	forward_RegistryService_GetReceipt_0                = runtime.ForwardResponseMessage
+	forward_RegistryService_ListReceipts_0              = runtime.ForwardResponseMessage
+	forward_RegistryService_VoidReceipt_0               = runtime.ForwardResponseMessage
+	forward_RegistryService_GetMemberStatement_0        = runtime.ForwardResponseMessage
+	forward_RegistryService_RecordMemberPayment_0       = runtime.ForwardResponseMessage
+	forward_RegistryService_GetMember_0                 = runtime.ForwardResponseMessage
+	forward_RegistryService_GetClassifier_0             = runtime.ForwardResponseMessage
+	forward_RegistryService_GetClassifierRecord_0       = runtime.ForwardResponseMessage
+	forward_RegistryService_ReverseClassifierSanction_0 = runtime.ForwardResponseMessage
+	forward_RegistryService_UpdateAssociation_0         = runtime.ForwardResponseMessage
+	forward_RegistryService_UpdateMember_0              = runtime.ForwardResponseMessage
+	forward_RegistryService_UpdateClassifier_0          = runtime.ForwardResponseMessage
+	forward_RegistryService_UpdateLot_0                 = runtime.ForwardResponseMessage
 )

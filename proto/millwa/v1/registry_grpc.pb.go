@@ -19,31 +19,33 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RegistryService_CreateAssociation_FullMethodName   = "/millwa.v1.RegistryService/CreateAssociation"
-	RegistryService_GetAssociation_FullMethodName      = "/millwa.v1.RegistryService/GetAssociation"
-	RegistryService_ListAssociations_FullMethodName    = "/millwa.v1.RegistryService/ListAssociations"
-	RegistryService_CreateMember_FullMethodName        = "/millwa.v1.RegistryService/CreateMember"
-	RegistryService_ListMembers_FullMethodName         = "/millwa.v1.RegistryService/ListMembers"
-	RegistryService_CreateClassifier_FullMethodName    = "/millwa.v1.RegistryService/CreateClassifier"
-	RegistryService_ListClassifiers_FullMethodName     = "/millwa.v1.RegistryService/ListClassifiers"
-	RegistryService_CreateLot_FullMethodName           = "/millwa.v1.RegistryService/CreateLot"
-	RegistryService_BatchCreateLots_FullMethodName     = "/millwa.v1.RegistryService/BatchCreateLots"
-	RegistryService_GetLot_FullMethodName              = "/millwa.v1.RegistryService/GetLot"
-	RegistryService_ListLots_FullMethodName            = "/millwa.v1.RegistryService/ListLots"
-	RegistryService_WithdrawLot_FullMethodName         = "/millwa.v1.RegistryService/WithdrawLot"
-	RegistryService_GetLotLabel_FullMethodName         = "/millwa.v1.RegistryService/GetLotLabel"
-	RegistryService_CreateReceipt_FullMethodName       = "/millwa.v1.RegistryService/CreateReceipt"
-	RegistryService_GetReceipt_FullMethodName          = "/millwa.v1.RegistryService/GetReceipt"
-	RegistryService_ListReceipts_FullMethodName        = "/millwa.v1.RegistryService/ListReceipts"
-	RegistryService_VoidReceipt_FullMethodName         = "/millwa.v1.RegistryService/VoidReceipt"
-	RegistryService_GetMemberStatement_FullMethodName  = "/millwa.v1.RegistryService/GetMemberStatement"
-	RegistryService_RecordMemberPayment_FullMethodName = "/millwa.v1.RegistryService/RecordMemberPayment"
-	RegistryService_GetMember_FullMethodName           = "/millwa.v1.RegistryService/GetMember"
-	RegistryService_GetClassifier_FullMethodName       = "/millwa.v1.RegistryService/GetClassifier"
-	RegistryService_UpdateAssociation_FullMethodName   = "/millwa.v1.RegistryService/UpdateAssociation"
-	RegistryService_UpdateMember_FullMethodName        = "/millwa.v1.RegistryService/UpdateMember"
-	RegistryService_UpdateClassifier_FullMethodName    = "/millwa.v1.RegistryService/UpdateClassifier"
-	RegistryService_UpdateLot_FullMethodName           = "/millwa.v1.RegistryService/UpdateLot"
+	RegistryService_CreateAssociation_FullMethodName         = "/millwa.v1.RegistryService/CreateAssociation"
+	RegistryService_GetAssociation_FullMethodName            = "/millwa.v1.RegistryService/GetAssociation"
+	RegistryService_ListAssociations_FullMethodName          = "/millwa.v1.RegistryService/ListAssociations"
+	RegistryService_CreateMember_FullMethodName              = "/millwa.v1.RegistryService/CreateMember"
+	RegistryService_ListMembers_FullMethodName               = "/millwa.v1.RegistryService/ListMembers"
+	RegistryService_CreateClassifier_FullMethodName          = "/millwa.v1.RegistryService/CreateClassifier"
+	RegistryService_ListClassifiers_FullMethodName           = "/millwa.v1.RegistryService/ListClassifiers"
+	RegistryService_CreateLot_FullMethodName                 = "/millwa.v1.RegistryService/CreateLot"
+	RegistryService_BatchCreateLots_FullMethodName           = "/millwa.v1.RegistryService/BatchCreateLots"
+	RegistryService_GetLot_FullMethodName                    = "/millwa.v1.RegistryService/GetLot"
+	RegistryService_ListLots_FullMethodName                  = "/millwa.v1.RegistryService/ListLots"
+	RegistryService_WithdrawLot_FullMethodName               = "/millwa.v1.RegistryService/WithdrawLot"
+	RegistryService_GetLotLabel_FullMethodName               = "/millwa.v1.RegistryService/GetLotLabel"
+	RegistryService_CreateReceipt_FullMethodName             = "/millwa.v1.RegistryService/CreateReceipt"
+	RegistryService_GetReceipt_FullMethodName                = "/millwa.v1.RegistryService/GetReceipt"
+	RegistryService_ListReceipts_FullMethodName              = "/millwa.v1.RegistryService/ListReceipts"
+	RegistryService_VoidReceipt_FullMethodName               = "/millwa.v1.RegistryService/VoidReceipt"
+	RegistryService_GetMemberStatement_FullMethodName        = "/millwa.v1.RegistryService/GetMemberStatement"
+	RegistryService_RecordMemberPayment_FullMethodName       = "/millwa.v1.RegistryService/RecordMemberPayment"
+	RegistryService_GetMember_FullMethodName                 = "/millwa.v1.RegistryService/GetMember"
+	RegistryService_GetClassifier_FullMethodName             = "/millwa.v1.RegistryService/GetClassifier"
+	RegistryService_GetClassifierRecord_FullMethodName       = "/millwa.v1.RegistryService/GetClassifierRecord"
+	RegistryService_ReverseClassifierSanction_FullMethodName = "/millwa.v1.RegistryService/ReverseClassifierSanction"
+	RegistryService_UpdateAssociation_FullMethodName         = "/millwa.v1.RegistryService/UpdateAssociation"
+	RegistryService_UpdateMember_FullMethodName              = "/millwa.v1.RegistryService/UpdateMember"
+	RegistryService_UpdateClassifier_FullMethodName          = "/millwa.v1.RegistryService/UpdateClassifier"
+	RegistryService_UpdateLot_FullMethodName                 = "/millwa.v1.RegistryService/UpdateLot"
 )
 
 // RegistryServiceClient is the client API for RegistryService service.
@@ -341,6 +343,31 @@ type RegistryServiceClient interface {
 	// NOT_FOUND (no such classifier, or not visible to the caller: processors
 	// never see classifiers).
 	GetClassifier(ctx context.Context, in *GetClassifierRequest, opts ...grpc.CallOption) (*GetClassifierResponse, error)
+	// GetClassifierRecord is the feedback on a classifier's work: how the
+	// agencies' check gradings and the decided quality claims on the lots
+	// they declared compare with their declarations (agreement and bias),
+	// the latest disagreements, and the steps of the sanctions ladder they
+	// were put on. The ladder is policy data: one failed referee test
+	// (a claim the agency's referee test confirmed, REPRICED) is FEEDBACK,
+	// two TIGHTENED_SAMPLING, three SUSPENDED, counted since the last
+	// reversal; a suspended classifier's lots need a measured sample to be
+	// listed.
+	//
+	// Caller: admin; the classifier's association; an agency whose regions
+	// hold the association's seat. Errors: INVALID_ARGUMENT (malformed
+	// name); NOT_FOUND (no such classifier, or not visible to the caller).
+	GetClassifierRecord(ctx context.Context, in *GetClassifierRecordRequest, opts ...grpc.CallOption) (*GetClassifierRecordResponse, error)
+	// ReverseClassifierSanction reverses the latest standing step of a
+	// classifier's sanctions ladder, with the agency's reason: the
+	// classifier goes back to the step before it, and referee tests failed
+	// before the reversal no longer count. Writes an audit event.
+	//
+	// Caller: admin; an agency whose regions hold the association's seat.
+	// Errors: INVALID_ARGUMENT (reason missing or longer than 500
+	// characters); NOT_FOUND; PERMISSION_DENIED (another role);
+	// FAILED_PRECONDITION (no standing step); ABORTED (the same request_id
+	// is still being processed, or the step was reversed meanwhile).
+	ReverseClassifierSanction(ctx context.Context, in *ReverseClassifierSanctionRequest, opts ...grpc.CallOption) (*ReverseClassifierSanctionResponse, error)
 	// UpdateAssociation corrects an association's legal_name, community,
 	// contact or fee_basis_points. The RUC and the ubigeo cannot change: the
 	// RUC is the association's identity with SUNAT, and the ubigeo is the
@@ -598,6 +625,26 @@ func (c *registryServiceClient) GetClassifier(ctx context.Context, in *GetClassi
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetClassifierResponse)
 	err := c.cc.Invoke(ctx, RegistryService_GetClassifier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) GetClassifierRecord(ctx context.Context, in *GetClassifierRecordRequest, opts ...grpc.CallOption) (*GetClassifierRecordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetClassifierRecordResponse)
+	err := c.cc.Invoke(ctx, RegistryService_GetClassifierRecord_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) ReverseClassifierSanction(ctx context.Context, in *ReverseClassifierSanctionRequest, opts ...grpc.CallOption) (*ReverseClassifierSanctionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReverseClassifierSanctionResponse)
+	err := c.cc.Invoke(ctx, RegistryService_ReverseClassifierSanction_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -939,6 +986,31 @@ type RegistryServiceServer interface {
 	// NOT_FOUND (no such classifier, or not visible to the caller: processors
 	// never see classifiers).
 	GetClassifier(context.Context, *GetClassifierRequest) (*GetClassifierResponse, error)
+	// GetClassifierRecord is the feedback on a classifier's work: how the
+	// agencies' check gradings and the decided quality claims on the lots
+	// they declared compare with their declarations (agreement and bias),
+	// the latest disagreements, and the steps of the sanctions ladder they
+	// were put on. The ladder is policy data: one failed referee test
+	// (a claim the agency's referee test confirmed, REPRICED) is FEEDBACK,
+	// two TIGHTENED_SAMPLING, three SUSPENDED, counted since the last
+	// reversal; a suspended classifier's lots need a measured sample to be
+	// listed.
+	//
+	// Caller: admin; the classifier's association; an agency whose regions
+	// hold the association's seat. Errors: INVALID_ARGUMENT (malformed
+	// name); NOT_FOUND (no such classifier, or not visible to the caller).
+	GetClassifierRecord(context.Context, *GetClassifierRecordRequest) (*GetClassifierRecordResponse, error)
+	// ReverseClassifierSanction reverses the latest standing step of a
+	// classifier's sanctions ladder, with the agency's reason: the
+	// classifier goes back to the step before it, and referee tests failed
+	// before the reversal no longer count. Writes an audit event.
+	//
+	// Caller: admin; an agency whose regions hold the association's seat.
+	// Errors: INVALID_ARGUMENT (reason missing or longer than 500
+	// characters); NOT_FOUND; PERMISSION_DENIED (another role);
+	// FAILED_PRECONDITION (no standing step); ABORTED (the same request_id
+	// is still being processed, or the step was reversed meanwhile).
+	ReverseClassifierSanction(context.Context, *ReverseClassifierSanctionRequest) (*ReverseClassifierSanctionResponse, error)
 	// UpdateAssociation corrects an association's legal_name, community,
 	// contact or fee_basis_points. The RUC and the ubigeo cannot change: the
 	// RUC is the association's identity with SUNAT, and the ubigeo is the
@@ -1054,6 +1126,12 @@ func (UnimplementedRegistryServiceServer) GetMember(context.Context, *GetMemberR
 }
 func (UnimplementedRegistryServiceServer) GetClassifier(context.Context, *GetClassifierRequest) (*GetClassifierResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetClassifier not implemented")
+}
+func (UnimplementedRegistryServiceServer) GetClassifierRecord(context.Context, *GetClassifierRecordRequest) (*GetClassifierRecordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetClassifierRecord not implemented")
+}
+func (UnimplementedRegistryServiceServer) ReverseClassifierSanction(context.Context, *ReverseClassifierSanctionRequest) (*ReverseClassifierSanctionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReverseClassifierSanction not implemented")
 }
 func (UnimplementedRegistryServiceServer) UpdateAssociation(context.Context, *UpdateAssociationRequest) (*UpdateAssociationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateAssociation not implemented")
@@ -1466,6 +1544,42 @@ func _RegistryService_GetClassifier_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RegistryService_GetClassifierRecord_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetClassifierRecordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).GetClassifierRecord(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_GetClassifierRecord_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).GetClassifierRecord(ctx, req.(*GetClassifierRecordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RegistryService_ReverseClassifierSanction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReverseClassifierSanctionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).ReverseClassifierSanction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_ReverseClassifierSanction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).ReverseClassifierSanction(ctx, req.(*ReverseClassifierSanctionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RegistryService_UpdateAssociation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(UpdateAssociationRequest)
 	if err := dec(in); err != nil {
@@ -1628,6 +1742,14 @@ var RegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetClassifier",
 			Handler:    _RegistryService_GetClassifier_Handler,
+		},
+		{
+			MethodName: "GetClassifierRecord",
+			Handler:    _RegistryService_GetClassifierRecord_Handler,
+		},
+		{
+			MethodName: "ReverseClassifierSanction",
+			Handler:    _RegistryService_ReverseClassifierSanction_Handler,
 		},
 		{
 			MethodName: "UpdateAssociation",

@@ -87,6 +87,7 @@ func SampleFromProto(p *millwav1.FiberSample) grading.Sample {
 		SDUm:                p.SdUm,
 		FibersMeasured:      p.FibersMeasured,
 		StapleLengthMm:      p.StapleLengthMm,
+		TestMethod:          p.GetTestMethod(),
 	}
 	if h := p.GetHistogram(); h != nil {
 		s.Histogram = &grading.Histogram{StartUm: h.GetStartUm(), WidthUm: h.GetWidthUm(), Counts: h.GetCounts()}
@@ -137,8 +138,18 @@ func GradeToProto(g grading.Grade) *millwav1.Grade {
 	return &millwav1.Grade{
 		Standard: "standards/" + g.Standard, QualityGroup: g.QualityGroup, QualityGroupName: TextToProto(g.QualityGroupName),
 		Metrics: MetricsToProto(g.Metrics), Borderline: g.Borderline, Alternatives: g.Alternatives,
-		Explanation: TextToProto(g.Explanation),
+		Explanation: TextToProto(g.Explanation), OutOfScale: OptionalString(string(g.OutOfScale)),
+		LengthClass: OptionalString(g.LengthClass), ToleranceUm: g.ToleranceUm,
 	}
+}
+
+// OptionalString is a pointer to s, or nil when s is empty: the value of
+// an optional string field that is absent when there is nothing to say.
+func OptionalString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // EncodeGrade is the record of g to store with a lot or a check grading.

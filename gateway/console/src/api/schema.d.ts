@@ -506,6 +506,63 @@ export interface paths {
         patch: operations["RegistryService_UpdateClassifier"];
         trace?: never;
     };
+    "/v1/associations/{association}/classifiers/{classifier}/record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetClassifierRecord is the feedback on a classifier's work: how the
+         *     agencies' check gradings and the decided quality claims on the lots
+         *     they declared compare with their declarations (agreement and bias),
+         *     the latest disagreements, and the steps of the sanctions ladder they
+         *     were put on. The ladder is policy data: one failed referee test
+         *     (a claim the agency's referee test confirmed, REPRICED) is FEEDBACK,
+         *     two TIGHTENED_SAMPLING, three SUSPENDED, counted since the last
+         *     reversal; a suspended classifier's lots need a measured sample to be
+         *     listed.
+         * @description Caller: admin; the classifier's association; an agency whose regions
+         *     hold the association's seat. Errors: INVALID_ARGUMENT (malformed
+         *     name); NOT_FOUND (no such classifier, or not visible to the caller).
+         */
+        get: operations["RegistryService_GetClassifierRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/associations/{association}/classifiers/{classifier}/record:reverseSanction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReverseClassifierSanction reverses the latest standing step of a
+         *     classifier's sanctions ladder, with the agency's reason: the
+         *     classifier goes back to the step before it, and referee tests failed
+         *     before the reversal no longer count. Writes an audit event.
+         * @description Caller: admin; an agency whose regions hold the association's seat.
+         *     Errors: INVALID_ARGUMENT (reason missing or longer than 500
+         *     characters); NOT_FOUND; PERMISSION_DENIED (another role);
+         *     FAILED_PRECONDITION (no standing step); ABORTED (the same request_id
+         *     is still being processed, or the step was reversed meanwhile).
+         */
+        post: operations["RegistryService_ReverseClassifierSanction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/associations/{association}/lots": {
         parameters: {
             query?: never;
@@ -1879,6 +1936,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trades/{trade}/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListClaims lists the claims of a trade, oldest first, in one page.
+         * @description Caller: as GetClaim. Errors: INVALID_ARGUMENT (malformed parent or
+         *     page_size); NOT_FOUND (no such trade visible to the caller).
+         */
+        get: operations["MarketService_ListClaims"];
+        put?: never;
+        /**
+         * FileClaim is the processor's quality claim on a DELIVERED trade not yet
+         *     paid: its own test of a sample taken at receipt (a FiberSample naming
+         *     its test_method, the laboratory), optionally moisture and impurity
+         *     figures. The sample is graded under the lot's standard; when the grade
+         *     differs from the trade's quality group beyond the test method's
+         *     tolerance (the group is neither the trade's nor, through the interval
+         *     widened to the tolerance, reaches it) the claim is OPEN and payment
+         *     waits; otherwise it is refused with the grade's explanation and
+         *     nothing is written. When the order does not accept the measured group,
+         *     stated_price_per_kg (1 to the trade's price) is the price the trade
+         *     takes if the claim is upheld. Writes an audit event and a
+         *     MARKET_EVENT_TYPE_CLAIM_FILED event.
+         * @description Caller: the processor of the trade. Errors: INVALID_ARGUMENT (a bad
+         *     sample, laboratory, test method, moisture or impurity, a missing or too
+         *     high stated_price_per_kg); NOT_FOUND (no such trade, or not the
+         *     caller's); PERMISSION_DENIED (another role); FAILED_PRECONDITION (the
+         *     trade is not DELIVERED or has payments, it already has a claim, or the
+         *     sample is within tolerance of the trade's group: the message says
+         *     why); ABORTED (the same request_id is still being processed).
+         */
+        post: operations["MarketService_FileClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetClaim returns one claim.
+         * @description Caller: admin; the trade's association and processor; an agency whose
+         *     regions hold the lot's origin. Errors: INVALID_ARGUMENT (malformed
+         *     name); NOT_FOUND (no such claim, or not visible to the caller).
+         */
+        get: operations["MarketService_GetClaim"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}:accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AcceptClaim is the association's acceptance of an OPEN claim: the
+         *     trade is repriced at the measured group (see Claim.repriced_price_per_kg
+         *     for the rule), its amount due follows, and the member payouts and
+         *     statements of later payments with it. The claim becomes ACCEPTED.
+         *     Writes an audit event and a MARKET_EVENT_TYPE_CLAIM_ACCEPTED event.
+         * @description Caller: the association of the trade's lot. Errors: NOT_FOUND;
+         *     PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is not
+         *     OPEN); ABORTED (etag is stale, or the same request_id is still being
+         *     processed).
+         */
+        post: operations["MarketService_AcceptClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}:decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DecideClaim records the agency's referee check-grading of a REFERRED
+         *     claim, which binds: when the referee grade differs from the trade's
+         *     group beyond the tolerance, the trade is repriced as AcceptClaim would
+         *     (REPRICED); otherwise the sale stands as sold (UPHELD). Writes an audit
+         *     event and a MARKET_EVENT_TYPE_CLAIM_DECIDED event.
+         * @description Caller: an agency whose regions hold the lot's origin. Errors:
+         *     INVALID_ARGUMENT (a bad sample or laboratory); NOT_FOUND;
+         *     PERMISSION_DENIED (another role); FAILED_PRECONDITION (the claim is
+         *     not REFERRED); ABORTED.
+         */
+        post: operations["MarketService_DecideClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trades/{trade}/claims/{claim}:refer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReferClaim is the association's refusal of an OPEN claim: it goes to
+         *     the agency of the lot's region for a referee test (DecideClaim); the
+         *     claim becomes REFERRED and payment still waits. Writes an audit event
+         *     and a MARKET_EVENT_TYPE_CLAIM_REFERRED event.
+         * @description Caller: the association of the trade's lot. Errors: INVALID_ARGUMENT
+         *     (reason too long); NOT_FOUND; PERMISSION_DENIED; FAILED_PRECONDITION
+         *     (the claim is not OPEN); ABORTED.
+         */
+        post: operations["MarketService_ReferClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trades/{trade}:confirm": {
         parameters: {
             query?: never;
@@ -1995,8 +2195,9 @@ export interface paths {
          *     (paid_amount below 1 or above what is outstanding, amount_due less
          *     paid_amount; the message names the outstanding amount, in English and
          *     Spanish; payment_reference missing or too long); NOT_FOUND (no such trade, or not the caller's);
-         *     FAILED_PRECONDITION (the trade is not DELIVERED; the message names the
-         *     state); ABORTED (etag is stale, or the same request_id is still being
+         *     FAILED_PRECONDITION (the trade is not DELIVERED, the message naming the
+         *     state; or a quality claim on it is OPEN or REFERRED, reason
+         *     CLAIM_PENDING); ABORTED (etag is stale, or the same request_id is still being
          *     processed).
          */
         post: operations["MarketService_RecordPayment"];
@@ -2064,6 +2265,13 @@ export interface components {
              */
             requestId?: string;
         };
+        /** @description AcceptClaimRequest is the request of AcceptClaim. */
+        MarketServiceAcceptClaimBody: {
+            /** @description Optional etag of the claim as last read. */
+            etag?: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
+            requestId?: string;
+        };
         /** @description CancelPurchaseOrderRequest is the request of CancelPurchaseOrder. */
         MarketServiceCancelPurchaseOrderBody: {
             /**
@@ -2089,6 +2297,16 @@ export interface components {
              *     makes a retry return the first answer (see MarketService).
              */
             requestId?: string;
+        };
+        /** @description DecideClaimRequest is the request of DecideClaim. */
+        MarketServiceDecideClaimBody: {
+            /** @description Optional etag of the claim as last read. */
+            etag?: string;
+            /** @description The referee's laboratory, 1 to 200 characters. Required. */
+            laboratory: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
+            requestId?: string;
+            sample: components["schemas"]["v1FiberSample"];
         };
         /** @description DeclineTradeRequest is the request of DeclineTrade. */
         MarketServiceDeclineTradeBody: {
@@ -2161,6 +2379,18 @@ export interface components {
              */
             requestId?: string;
         };
+        /** @description ReferClaimRequest is the request of ReferClaim. */
+        MarketServiceReferClaimBody: {
+            /** @description Optional etag of the claim as last read. */
+            etag?: string;
+            /**
+             * @description Why the association disputes the claim, at most 500 characters;
+             *     optional.
+             */
+            reason?: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
+            requestId?: string;
+        };
         /**
          * @description ReplayWebhookRequest is the request of ReplayWebhook. Exactly one of
          *     after_event_id and start_time is set.
@@ -2186,6 +2416,16 @@ export interface components {
             requestId?: string;
             /** @description The lots to create, 1 to 500 (and within the 1 MiB message limit). */
             requests?: components["schemas"]["v1CreateLotRequest"][];
+        };
+        /**
+         * @description ReverseClassifierSanctionRequest is the request of
+         *     ReverseClassifierSanction.
+         */
+        RegistryServiceReverseClassifierSanctionBody: {
+            /** @description Why the step is reversed, 1 to 500 characters. Required. */
+            reason: string;
+            /** @description Optional client-chosen id that makes a retry return the first answer. */
+            requestId?: string;
         };
         /** @description VoidReceiptRequest is the request of VoidReceipt. */
         RegistryServiceVoidReceiptBody: {
@@ -2710,6 +2950,92 @@ export interface components {
             readonly updateTime?: string;
         };
         /**
+         * @description Claim is a processor's quality claim on a delivered trade,
+         *     "trades/{trade}/claims/{claim}".
+         */
+        v1Claim: {
+            /** @description The agency that decided the claim, "agencies/{agency}". Output only. */
+            readonly agency?: string;
+            /**
+             * Format: date-time
+             * @description When the claim was filed. Output only.
+             */
+            readonly createTime?: string;
+            /** @description Opaque version of the claim. Output only. */
+            readonly etag?: string;
+            grade?: components["schemas"]["v1Grade"];
+            /**
+             * Format: double
+             * @description Impurities (vegetable matter, dirt) measured at receipt, percent (0 to
+             *     100); optional, for the record.
+             */
+            impurityPercent?: number;
+            /** @description The laboratory that tested the sample, 1 to 200 characters. Required. */
+            laboratory: string;
+            /** @description The lot, "associations/{association}/lots/{lot}". Output only. */
+            readonly lot?: string;
+            /**
+             * Format: double
+             * @description Moisture measured at receipt, percent (0 to 100); optional, for the
+             *     record.
+             */
+            moisturePercent?: number;
+            /** @description Resource name, "trades/{trade}/claims/{claim}". Output only. */
+            readonly name?: string;
+            /** @description The association's reason for referring the claim. Output only. */
+            readonly referReason?: string;
+            refereeGrade?: components["schemas"]["v1Grade"];
+            /** @description The referee's laboratory. Output only. */
+            readonly refereeLaboratory?: string;
+            /**
+             * Format: int64
+             * @description The price the trade takes if the claim is upheld: the sold price when
+             *     the order accepts the measured group (the order's bid is kept),
+             *     otherwise stated_price_per_kg. Output only.
+             *
+             *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
+             */
+            readonly repricedPricePerKg?: string;
+            sample: components["schemas"]["v1FiberSample"];
+            /**
+             * Format: int64
+             * @description The trade's price per kilogram when the claim was filed. Output only.
+             *
+             *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
+             */
+            readonly soldPricePerKg?: string;
+            /** @description The trade's quality group when the claim was filed. Output only. */
+            readonly soldQualityGroup?: string;
+            state?: components["schemas"]["v1ClaimState"];
+            /**
+             * Format: int64
+             * @description The price per kilogram, in minor units, the trade takes if the claim is
+             *     upheld and the order does not accept the measured group: 1 to the
+             *     trade's price. Required in that case; otherwise ignored.
+             *
+             *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
+             */
+            statedPricePerKg?: string;
+            /**
+             * Format: date-time
+             * @description When the claim last changed. Output only.
+             */
+            readonly updateTime?: string;
+        };
+        /**
+         * @description ClaimState is where a quality claim is.
+         *
+         *      - CLAIM_STATE_UNSPECIFIED: Never used.
+         *      - CLAIM_STATE_OPEN: Filed; the association has not answered. Payment waits.
+         *      - CLAIM_STATE_ACCEPTED: The association accepted it: the trade was repriced.
+         *      - CLAIM_STATE_REFERRED: The association referred it to the agency. Payment waits.
+         *      - CLAIM_STATE_REPRICED: The agency's referee test confirmed it: the trade was repriced.
+         *      - CLAIM_STATE_UPHELD: The agency's referee test did not confirm it: the trade stands as sold.
+         * @default CLAIM_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1ClaimState: "CLAIM_STATE_UNSPECIFIED" | "CLAIM_STATE_OPEN" | "CLAIM_STATE_ACCEPTED" | "CLAIM_STATE_REFERRED" | "CLAIM_STATE_REPRICED" | "CLAIM_STATE_UPHELD";
+        /**
          * @description Classifier is a person certified to class alpaca fibre into quality groups
          *     (maestra clasificadora) who works for an association. Lots name the
          *     classifier who classed them, so agencies can audit each classifier's work.
@@ -2770,6 +3096,92 @@ export interface components {
              */
             readonly classifierDisplayName?: string;
             statistics?: components["schemas"]["v1AgreementStatistics"];
+        };
+        /**
+         * @description ClassifierFinding is one check of a classifier's declaration that
+         *     disagreed with it.
+         */
+        v1ClassifierFinding: {
+            /** @description The group the classifier declared. */
+            declaredQualityGroup?: string;
+            /** @description The group the check found. */
+            foundQualityGroup?: string;
+            /**
+             * Format: int32
+             * @description Groups between them on the standard's scale, positive when the
+             *     classifier declared finer; absent when either is unordered.
+             */
+            groupOffset?: number;
+            /** @description The lot, "associations/{association}/lots/{lot}". */
+            lot?: string;
+            /** @description The check grading or the claim. */
+            resource?: string;
+            /**
+             * @description "CHECK_GRADING" (an agency's check grading) or "CLAIM" (a decided
+             *     quality claim).
+             */
+            source?: string;
+            /**
+             * Format: date-time
+             * @description When the check was made or the claim decided.
+             */
+            time?: string;
+        };
+        /** @description ClassifierRecord is the feedback on a classifier's work. */
+        v1ClassifierRecord: {
+            /**
+             * Format: int32
+             * @description Of them, those that found the declared group.
+             */
+            agreementCount?: number;
+            /**
+             * Format: double
+             * @description agreement_count / finding_count × 100; 0 without findings.
+             */
+            agreementPercent?: number;
+            /**
+             * Format: int32
+             * @description Claims on the classifier's lots accepted by the association.
+             */
+            claimsAccepted?: number;
+            /**
+             * Format: int32
+             * @description Claims a referee test confirmed (failed referee tests).
+             */
+            claimsRepriced?: number;
+            /**
+             * Format: int32
+             * @description Claims a referee test rejected.
+             */
+            claimsUpheld?: number;
+            /** @description The classifier's name. */
+            classifierDisplayName?: string;
+            /**
+             * Format: int32
+             * @description Failed referee tests since the last reversal: what the ladder counts.
+             */
+            failedRefereeTests?: number;
+            /**
+             * Format: int32
+             * @description Check gradings and decided claims on the classifier's lots (the latest
+             *     500 of each).
+             */
+            findingCount?: number;
+            /** @description Where the ladder's policy comes from. */
+            ladderSource?: string;
+            /**
+             * Format: double
+             * @description Bias: mean group offset over the findings whose offset is known,
+             *     positive when the classifier declares finer than found.
+             */
+            meanGroupOffset?: number;
+            /** @description "associations/{association}/classifiers/{classifier}/record". */
+            name?: string;
+            /** @description The latest disagreements, newest first (at most 10). */
+            recentDisagreements?: components["schemas"]["v1ClassifierFinding"][];
+            sanctionStep?: components["schemas"]["v1SanctionStep"];
+            /** @description Every step taken, oldest first, with reversals. */
+            sanctions?: components["schemas"]["v1Sanction"][];
         };
         /** @description ClassifierSample is the part of a sampling plan for one classifier. */
         v1ClassifierSample: {
@@ -3212,7 +3624,8 @@ export interface components {
         v1FiberMetrics: {
             /**
              * Format: double
-             * @description Comfort factor: percentage of fibres of 30 µm or less (histograms only).
+             * @description Comfort factor: 100 minus the percentage of fibres over 30.5 µm, the
+             *     fibres of a class spread evenly across it (histograms only).
              */
             comfortFactorPercent?: number;
             /**
@@ -3291,6 +3704,13 @@ export interface components {
              *     is not applied.
              */
             stapleLengthMm?: number;
+            /**
+             * @description Test method of the measurement, one of the standard's measurement
+             *     tolerances (for example "LASERSCAN" or "OFDA"); optional. When given,
+             *     the interval judged for a borderline grade is the mean plus or minus
+             *     the larger of the method's tolerance and the 95 % interval.
+             */
+            testMethod?: string;
         };
         /**
          * @description FleeceCategory is a category of whole fleece, for example Extrafina.
@@ -3375,12 +3795,27 @@ export interface components {
              */
             borderline?: boolean;
             explanation?: components["schemas"]["v1LocalizedText"];
+            /**
+             * @description Code of the sample's staple-length class, for a standard with length
+             *     classes (for example "C"); absent otherwise.
+             */
+            lengthClass?: string;
             metrics?: components["schemas"]["v1FiberMetrics"];
+            /**
+             * @description Why the sample is out of the standard's scale (quality_group is then
+             *     "OUT_OF_SCALE"): "COARSER" or "SHORTER"; absent when in scale.
+             */
+            outOfScale?: string;
             /** @description Code of the quality group, as defined by the standard, for example "BABY". */
             qualityGroup?: string;
             qualityGroupName?: components["schemas"]["v1LocalizedText"];
             /** @description The standard applied, for example "standards/pe-ntp-231-301-2014". */
             standard?: string;
+            /**
+             * Format: double
+             * @description Tolerance of the sample's test method in micrometres, when it named one.
+             */
+            toleranceUm?: number;
         };
         /**
          * @description GradeSampleResponse is the grade of a sample. Its fields and their JSON
@@ -3399,11 +3834,25 @@ export interface components {
              */
             borderline?: boolean;
             explanation?: components["schemas"]["v1LocalizedText"];
+            /**
+             * @description Code of the sample's staple-length class for a standard with length
+             *     classes (AAFL: "AB", "C", "D"), when the staple length was given;
+             *     absent otherwise.
+             */
+            lengthClass?: string;
             metrics?: components["schemas"]["v1FiberMetrics"];
+            /**
+             * @description Why the sample is out of the standard's scale, when quality_group is
+             *     "OUT_OF_SCALE": "COARSER" (coarser than the coarsest group's closed
+             *     band) or "SHORTER" (shorter than any group takes); absent when in scale.
+             *     An out-of-scale sample is never given the nearest group.
+             */
+            outOfScale?: string;
             /**
              * @description Code of the quality group, for example "BABY"; the short-fibre group's
              *     code (for example "SHORT") when the staple length is below the diameter
-             *     group's minimum.
+             *     group's minimum; "OUT_OF_SCALE" when no group of the standard holds the
+             *     sample (see out_of_scale).
              */
             qualityGroup?: string;
             qualityGroupName?: components["schemas"]["v1LocalizedText"];
@@ -3412,6 +3861,12 @@ export interface components {
              *     "standards/pe-ntp-231-301-2014".
              */
             standard?: string;
+            /**
+             * Format: double
+             * @description Tolerance in micrometres of the sample's test_method, when it named
+             *     one: borderline is judged on the larger of it and the 95 % interval.
+             */
+            toleranceUm?: number;
         };
         /**
          * @description InspectionSeverity is the ISO 2859-1 switching state of a classifier.
@@ -3483,6 +3938,13 @@ export interface components {
             /** @description The check gradings, in the requested order. */
             checkGradings?: components["schemas"]["v1CheckGrading"][];
             /** @description Token for the next page; empty when this is the last page. */
+            nextPageToken?: string;
+        };
+        /** @description ListClaimsResponse is the response of ListClaims. */
+        v1ListClaimsResponse: {
+            /** @description The trade's claims, oldest first. */
+            claims?: components["schemas"]["v1Claim"][];
+            /** @description Always empty. */
             nextPageToken?: string;
         };
         /** @description ListClassifiersResponse is the response of ListClassifiers. */
@@ -3865,10 +4327,18 @@ export interface components {
          *      - MARKET_EVENT_TYPE_ORDER_CANCELLED: An order was cancelled. Payload: the purchase order.
          *      - MARKET_EVENT_TYPE_TRADE_DECLINED: The association declined a trade (DeclineTrade) and its grams returned
          *     to the lot and the order. Payload: the trade, with its decline_reason.
+         *      - MARKET_EVENT_TYPE_CLAIM_FILED: The processor filed a quality claim (FileClaim). Resource: the claim.
+         *     Payload: the trade.
+         *      - MARKET_EVENT_TYPE_CLAIM_ACCEPTED: The association accepted a claim and the trade was repriced
+         *     (AcceptClaim). Resource: the claim. Payload: the trade, repriced.
+         *      - MARKET_EVENT_TYPE_CLAIM_REFERRED: The association referred a claim to the agency (ReferClaim). Resource:
+         *     the claim. Payload: the trade.
+         *      - MARKET_EVENT_TYPE_CLAIM_DECIDED: The agency decided a referred claim (DecideClaim). Resource: the claim.
+         *     Payload: the trade, repriced or as sold.
          * @default MARKET_EVENT_TYPE_UNSPECIFIED
          * @enum {string}
          */
-        v1MarketEventType: "MARKET_EVENT_TYPE_UNSPECIFIED" | "MARKET_EVENT_TYPE_TRADE_MATCHED" | "MARKET_EVENT_TYPE_TRADE_CONFIRMED" | "MARKET_EVENT_TYPE_TRADE_DELIVERED" | "MARKET_EVENT_TYPE_TRADE_PAID" | "MARKET_EVENT_TYPE_TRADE_CANCELLED" | "MARKET_EVENT_TYPE_ORDER_FILLED" | "MARKET_EVENT_TYPE_ORDER_EXPIRED" | "MARKET_EVENT_TYPE_ORDER_CANCELLED" | "MARKET_EVENT_TYPE_TRADE_DECLINED";
+        v1MarketEventType: "MARKET_EVENT_TYPE_UNSPECIFIED" | "MARKET_EVENT_TYPE_TRADE_MATCHED" | "MARKET_EVENT_TYPE_TRADE_CONFIRMED" | "MARKET_EVENT_TYPE_TRADE_DELIVERED" | "MARKET_EVENT_TYPE_TRADE_PAID" | "MARKET_EVENT_TYPE_TRADE_CANCELLED" | "MARKET_EVENT_TYPE_ORDER_FILLED" | "MARKET_EVENT_TYPE_ORDER_EXPIRED" | "MARKET_EVENT_TYPE_ORDER_CANCELLED" | "MARKET_EVENT_TYPE_TRADE_DECLINED" | "MARKET_EVENT_TYPE_CLAIM_FILED" | "MARKET_EVENT_TYPE_CLAIM_ACCEPTED" | "MARKET_EVENT_TYPE_CLAIM_REFERRED" | "MARKET_EVENT_TYPE_CLAIM_DECIDED";
         /**
          * @description MarketStatsCell is the trading of one ISO week, region, quality group and
          *     colour.
@@ -4635,6 +5105,47 @@ export interface components {
          * @enum {string}
          */
         v1SamplingRule: "SAMPLING_RULE_UNSPECIFIED" | "SAMPLING_RULE_ISO_2859_1_LEVEL_II";
+        /** @description Sanction is one step a classifier was put on. */
+        v1Sanction: {
+            /**
+             * @description The claim whose referee test took the classifier to this step,
+             *     "trades/{trade}/claims/{claim}".
+             */
+            claim?: string;
+            /**
+             * Format: date-time
+             * @description When the step was taken.
+             */
+            createTime?: string;
+            explanation?: components["schemas"]["v1LocalizedText"];
+            /**
+             * Format: int32
+             * @description Failed referee tests counted when the step was taken.
+             */
+            failedRefereeTests?: number;
+            /** @description The agency that reversed it, "agencies/{agency}". */
+            reverseAgency?: string;
+            /** @description Why it was reversed. */
+            reverseReason?: string;
+            /**
+             * Format: date-time
+             * @description When an agency reversed it; absent while it stands.
+             */
+            reverseTime?: string;
+            step?: components["schemas"]["v1SanctionStep"];
+        };
+        /**
+         * @description SanctionStep is a step of the sanctions ladder.
+         *
+         *      - SANCTION_STEP_UNSPECIFIED: No sanction.
+         *      - SANCTION_STEP_FEEDBACK: The agency tells the classifier of the failed referee tests.
+         *      - SANCTION_STEP_TIGHTENED_SAMPLING: The classifier's lots are checked more often.
+         *      - SANCTION_STEP_SUSPENDED: The classifier's declarations are suspended: their lots need a
+         *     measured sample to be listed.
+         * @default SANCTION_STEP_UNSPECIFIED
+         * @enum {string}
+         */
+        v1SanctionStep: "SANCTION_STEP_UNSPECIFIED" | "SANCTION_STEP_FEEDBACK" | "SANCTION_STEP_TIGHTENED_SAMPLING" | "SANCTION_STEP_SUSPENDED";
         /**
          * @description Sex is a member's sex as recorded on the DNI, kept for gender-disaggregated
          *     reports.
@@ -6649,6 +7160,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Classifier"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RegistryService_GetClassifierRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                association: string;
+                classifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ClassifierRecord"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RegistryService_ReverseClassifierSanction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                association: string;
+                classifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegistryServiceReverseClassifierSanctionBody"];
+            };
+        };
+        responses: {
+            /** @description The record after the reversal. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ClassifierRecord"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
@@ -9984,6 +10581,275 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Trade"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_ListClaims: {
+        parameters: {
+            query?: {
+                /** @description 0 to 500; a trade has few claims and they come in one page. */
+                pageSize?: number;
+                /** @description Unused: always one page. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                trade: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListClaimsResponse"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_FileClaim: {
+        parameters: {
+            query?: {
+                /** @description Optional client-chosen id that makes a retry return the first answer. */
+                requestId?: string;
+            };
+            header?: never;
+            path: {
+                trade: string;
+            };
+            cookie?: never;
+        };
+        /** @description The claim; output-only fields are ignored. Required. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1Claim"];
+            };
+        };
+        responses: {
+            /** @description The claim filed, OPEN. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_GetClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claim. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_AcceptClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarketServiceAcceptClaimBody"];
+            };
+        };
+        responses: {
+            /** @description The claim, ACCEPTED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_DecideClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarketServiceDecideClaimBody"];
+            };
+        };
+        responses: {
+            /** @description The claim, REPRICED or UPHELD. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MarketService_ReferClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade: string;
+                claim: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarketServiceReferClaimBody"];
+            };
+        };
+        responses: {
+            /** @description The claim, REFERRED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Claim"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
