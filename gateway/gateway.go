@@ -93,6 +93,7 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 	millwav1.RegisterRegistryServiceHandler,
 	millwav1.RegisterMarketServiceHandler,
 	millwav1.RegisterAuditServiceHandler,
+	millwav1.RegisterObservatoryServiceHandler,
 }
 
 // NewHandler returns the whole HTTP handler: REST routes over conn, the
