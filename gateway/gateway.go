@@ -155,6 +155,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerSheets(root, mux, conn)
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
+	registerObservatory(root, mux, conn)
 	root.Handle("/", markSparse(timeQuery(mux)))
 	return cors(compress(limitBody(root, MaxBodyBytes)), opts.CORSOrigins), nil
 }

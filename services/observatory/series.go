@@ -76,7 +76,7 @@ func (s *Server) ListPriceSeries(ctx context.Context, req *millwav1.ListPriceSer
 		}
 		resp.SurveyedPrices = append(resp.SurveyedPrices, &millwav1.SurveyedPrice{
 			Week: w.Week.String(), WeekStartTime: timestamppb.New(w.Week.Start()), Region: w.Region, QualityGroup: w.QualityGroup,
-			Kind: kindToProto[w.Kind], Median: unitPrices(w.MedianPerKg), ObservationCount: int32(w.Count),
+			RegionName: millwa.Departments[w.Region], Kind: kindToProto[w.Kind], Median: unitPrices(w.MedianPerKg), ObservationCount: int32(w.Count),
 		})
 	}
 	return resp, nil

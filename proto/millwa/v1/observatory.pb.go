@@ -953,8 +953,10 @@ type SurveyedPrice struct {
 	Median *UnitPrices `protobuf:"bytes,6,opt,name=median,proto3" json:"median,omitempty"`
 	// How many prices were surveyed.
 	ObservationCount int32 `protobuf:"varint,7,opt,name=observation_count,json=observationCount,proto3" json:"observation_count,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Department name.
+	RegionName    string `protobuf:"bytes,8,opt,name=region_name,json=regionName,proto3" json:"region_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SurveyedPrice) Reset() {
@@ -1034,6 +1036,13 @@ func (x *SurveyedPrice) GetObservationCount() int32 {
 		return x.ObservationCount
 	}
 	return 0
+}
+
+func (x *SurveyedPrice) GetRegionName() string {
+	if x != nil {
+		return x.RegionName
+	}
+	return ""
 }
 
 // ReferencePrice is a price an agency surveyed outside the platform.
@@ -1644,7 +1653,7 @@ const file_millwa_v1_observatory_proto_rawDesc = "" +
 	"\ftraded_grams\x18\x06 \x01(\x03R\vtradedGrams\x12\x1f\n" +
 	"\vtrade_count\x18\a \x01(\x05R\n" +
 	"tradeCount\x12+\n" +
-	"\x11association_count\x18\b \x01(\x05R\x10associationCount\"\xb3\x02\n" +
+	"\x11association_count\x18\b \x01(\x05R\x10associationCount\"\xd4\x02\n" +
 	"\rSurveyedPrice\x12\x12\n" +
 	"\x04week\x18\x01 \x01(\tR\x04week\x12B\n" +
 	"\x0fweek_start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rweekStartTime\x12\x16\n" +
@@ -1652,7 +1661,9 @@ const file_millwa_v1_observatory_proto_rawDesc = "" +
 	"\rquality_group\x18\x04 \x01(\tR\fqualityGroup\x121\n" +
 	"\x04kind\x18\x05 \x01(\x0e2\x1d.millwa.v1.ReferencePriceKindR\x04kind\x12-\n" +
 	"\x06median\x18\x06 \x01(\v2\x15.millwa.v1.UnitPricesR\x06median\x12+\n" +
-	"\x11observation_count\x18\a \x01(\x05R\x10observationCount\"\x92\x04\n" +
+	"\x11observation_count\x18\a \x01(\x05R\x10observationCount\x12\x1f\n" +
+	"\vregion_name\x18\b \x01(\tR\n" +
+	"regionName\"\x92\x04\n" +
 	"\x0eReferencePrice\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1b\n" +
 	"\x06region\x18\x02 \x01(\tB\x03\xe0A\x02R\x06region\x12\x19\n" +
