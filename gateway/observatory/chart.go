@@ -32,7 +32,7 @@ const (
 	chartWidth    = 760
 	chartHeight   = 360
 	plotLeft      = 70
-	plotRight     = 20
+	plotRight     = 44
 	plotTop       = 40
 	plotBottom    = 70 // below the plot: tick labels and the legend
 	legendRow     = 16
@@ -179,7 +179,7 @@ func SeriesSVG(w io.Writer, resp *millwav1.ListPriceSeriesResponse, unit string,
 // of round steps, and a legend under the plot.
 func layout(l *Language, title, desc, axis string, lines []plotted, decimals int) *chart {
 	rows := (len(lines) + 1) / 2
-	c := &chart{Width: chartWidth, Height: chartHeight + rows*legendRow, Lang: l.code, Title: title, Desc: desc,
+	c := &chart{Width: chartWidth, Height: chartHeight - plotBottom + 40 + rows*legendRow + 4, Lang: l.code, Title: title, Desc: desc,
 		TitleX: plotLeft, AxisLabel: axis}
 	x0, x1 := float64(plotLeft), float64(chartWidth-plotRight)
 	y0, y1 := float64(plotTop), float64(chartHeight-plotBottom)
