@@ -46,7 +46,7 @@ func SeriesCSV(w io.Writer, resp *millwav1.ListPriceSeriesResponse, l *Language)
 			row := []string{p.GetWeek(), p.GetWeekStartTime().AsTime().In(peru).Format("2006-01-02"), s.GetRegion(), s.GetRegionName(),
 				s.GetQualityGroup(), s.GetColour(), SourceTraded, cur,
 				money(p.GetVwap().GetPerKg()), money(p.GetVwap().GetPerPound()), money(p.GetVwap().GetPerQuintal()),
-				money(p.GetLow().GetPerKg()), money(p.GetHigh().GetPerKg()),
+				optionalMoney(p.GetLow()), optionalMoney(p.GetHigh()),
 				strconv.FormatFloat(float64(p.GetTradedGrams())/1000, 'f', 3, 64), itoa(p.GetTradeCount()), itoa(p.GetAssociationCount()), ""}
 			if err := cw.Write(row); err != nil {
 				return err
@@ -77,6 +77,15 @@ func money(minor int64) string {
 		sign, minor = "-", -minor
 	}
 	return sign + strconv.FormatInt(minor/100, 10) + "." + strconv.FormatInt(100+minor%100, 10)[1:]
+}
+
+// optionalMoney writes a bound's price per kg, or nothing when the bound is
+// not published.
+func optionalMoney(u *millwav1.UnitPrices) string {
+	if u == nil {
+		return ""
+	}
+	return money(u.GetPerKg())
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }

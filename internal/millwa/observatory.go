@@ -181,9 +181,16 @@ type ObservedTrade struct {
 	PricePerKg    int64
 }
 
-// ObservatoryLowHighStep is what a series' low and high bounds are rounded
-// to, outwards: 50 minor units a kilogram.
-const ObservatoryLowHighStep = 50
+// A cell's low and high bounds are the lowest and highest association's
+// average price, rounded outwards to ObservatoryLowHighStep, and are
+// published only for cells of at least ObservatoryLowHighAssociations
+// associations: a bound then places one of four or more other sellers
+// within a band, never a seller another can single out, as it would in a
+// cell of three, where a seller knowing its own trades is left with two.
+const (
+	ObservatoryLowHighStep         = 50
+	ObservatoryLowHighAssociations = 5
+)
 
 // PriceCell is the trading of one week, region, quality group and colour,
 // as the observatory publishes it.
@@ -196,7 +203,7 @@ type PriceCell struct {
 	TradeCount       int
 	AssociationCount int
 	VWAP             int64 // Σ price × grams / Σ grams, half up
-	Low, High        int64 // associations' averages, rounded outwards
+	Low, High        int64 // associations' averages, rounded outwards; 0 under ObservatoryLowHighAssociations
 	Associations     []string
 	value            [2]uint64 // Σ price × grams, 128 bits: hi, lo
 }
@@ -256,6 +263,9 @@ func PriceCells(trades []ObservedTrade) (cells []PriceCell, suppressed int) {
 		}
 		c.Low = c.Low / ObservatoryLowHighStep * ObservatoryLowHighStep
 		c.High = (c.High + ObservatoryLowHighStep - 1) / ObservatoryLowHighStep * ObservatoryLowHighStep
+		if len(a.byA) < ObservatoryLowHighAssociations {
+			c.Low, c.High = 0, 0
+		}
 		c.AssociationCount = len(a.byA)
 		c.Associations = slices.Sorted(slices.Values(a.order))
 		cells = append(cells, c)

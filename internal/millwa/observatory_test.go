@@ -114,3 +114,25 @@ func TestInclusionThresholds(t *testing.T) {
 		t.Errorf("cells %+v, %d withheld; want Puno alone, all to women, 20.00 a kg", cells, suppressed)
 	}
 }
+
+// TestPriceCellBounds publishes low and high only for five associations
+// or more, rounded outwards, and the exact VWAP half up.
+func TestPriceCellBounds(t *testing.T) {
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	var trades []ObservedTrade
+	for i, price := range []int64{2310, 2399, 2420, 2450, 2588} {
+		trades = append(trades, ObservedTrade{WeighTime: at, OriginUbigeo: "210101", QualityGroup: "BABY", Colour: "WHITE",
+			AssociationID: string(rune('a' + i)), Grams: 20_000, PricePerKg: price})
+		if i == 2 {
+			three, _ := PriceCells(trades)
+			if len(three) != 1 || three[0].Low != 0 || three[0].High != 0 {
+				t.Errorf("three associations: %+v, want no bounds", three)
+			}
+		}
+	}
+	cells, _ := PriceCells(trades)
+	// (2310 + 2399 + 2420 + 2450 + 2588) / 5 = 2433.4 → 2433.
+	if len(cells) != 1 || cells[0].VWAP != 2433 || cells[0].Low != 2300 || cells[0].High != 2600 || cells[0].AssociationCount != 5 {
+		t.Errorf("five associations: %+v, want VWAP 2433, bounds 2300 and 2600", cells)
+	}
+}

@@ -190,17 +190,16 @@ func TestObservatoryOnACraftedBook(t *testing.T) {
 		// a quintal. Week 42: (40 × 25 + 30 × 27 + 30 × 26) / 100 = 25.90;
 		// 11.748042 → 11.75; 1174.80424 → 1174.80. FLEECE WHITE both
 		// weeks: (30 × 15 + 30 × 16 + 40 × 15.50) / 100 = 15.50; 7.030682
-		// → 7.03; 703.068174 → 703.07. The associations' averages, rounded
-		// outwards to 50 céntimos, bound the cell: 23.00–26.00, 25.00–27.00,
-		// 15.00–16.00.
+		// → 7.03; 703.068174 → 703.07. No low or high bound in a cell of
+		// three associations.
 		want := []*millwav1.PriceSeries{
 			{Region: "21", RegionName: "Puno", QualityGroup: "BABY", Colour: "WHITE", Points: []*millwav1.PriceSeriesPoint{
-				{Week: "2026-W41", Vwap: unit(2420, 1098, 109769), Low: unit(2300, 1043, 104326), High: unit(2600, 1179, 117934), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
-				{Week: "2026-W42", Vwap: unit(2590, 1175, 117480), Low: unit(2500, 1134, 113398), High: unit(2700, 1225, 122470), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
+				{Week: "2026-W41", Vwap: unit(2420, 1098, 109769), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
+				{Week: "2026-W42", Vwap: unit(2590, 1175, 117480), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
 			}},
 			{Region: "21", RegionName: "Puno", QualityGroup: "FLEECE", Colour: "WHITE", Points: []*millwav1.PriceSeriesPoint{
-				{Week: "2026-W41", Vwap: unit(1550, 703, 70307), Low: unit(1500, 680, 68039), High: unit(1600, 726, 72575), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
-				{Week: "2026-W42", Vwap: unit(1550, 703, 70307), Low: unit(1500, 680, 68039), High: unit(1600, 726, 72575), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
+				{Week: "2026-W41", Vwap: unit(1550, 703, 70307), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
+				{Week: "2026-W42", Vwap: unit(1550, 703, 70307), TradedGrams: 100_000, TradeCount: 3, AssociationCount: 3},
 			}},
 		}
 		for _, s := range series.GetSeries() {

@@ -58,11 +58,14 @@ func (s *Server) ListPriceSeries(ctx context.Context, req *millwav1.ListPriceSer
 				resp.Series = append(resp.Series, cur)
 			}
 		}
-		cur.Points = append(cur.Points, &millwav1.PriceSeriesPoint{
-			Week: c.Week.String(), WeekStartTime: timestamppb.New(c.Week.Start()),
-			Vwap: unitPrices(c.VWAP), Low: unitPrices(c.Low), High: unitPrices(c.High),
+		pt := &millwav1.PriceSeriesPoint{
+			Week: c.Week.String(), WeekStartTime: timestamppb.New(c.Week.Start()), Vwap: unitPrices(c.VWAP),
 			TradedGrams: c.Grams, TradeCount: int32(c.TradeCount), AssociationCount: int32(c.AssociationCount),
-		})
+		}
+		if c.High > 0 {
+			pt.Low, pt.High = unitPrices(c.Low), unitPrices(c.High)
+		}
+		cur.Points = append(cur.Points, pt)
 	}
 	sortSeries(resp.Series)
 	surveyed, err := s.store.ReferencePrices(ctx, start.Start().Format(millwa.DateLayout),

@@ -833,10 +833,13 @@ type PriceSeriesPoint struct {
 	// rounded half up to the minor unit.
 	Vwap *UnitPrices `protobuf:"bytes,3,opt,name=vwap,proto3" json:"vwap,omitempty"`
 	// A low bound: the lowest association's average price rounded down to
-	// 50 minor units, so that no seller's exact price is shown.
+	// 50 minor units, so that no seller's exact price is shown; only in
+	// cells of at least 5 associations (unset otherwise), where the bound
+	// places one of four or more other sellers, never a seller another can
+	// single out.
 	Low *UnitPrices `protobuf:"bytes,4,opt,name=low,proto3" json:"low,omitempty"`
 	// A high bound: the highest association's average price rounded up to
-	// 50 minor units.
+	// 50 minor units; only in cells of at least 5 associations.
 	High *UnitPrices `protobuf:"bytes,5,opt,name=high,proto3" json:"high,omitempty"`
 	// Delivered grams.
 	TradedGrams int64 `protobuf:"varint,6,opt,name=traded_grams,json=tradedGrams,proto3" json:"traded_grams,omitempty"`
