@@ -53,6 +53,8 @@ var gatewayES = map[string]string{
 	"give the lots either by names or by filter, not both":                                                                                                                                  "indique los lotes por names o por filter, no por ambos",
 	"at most %d lots per batch, got %d: print them in several batches":                                                                                                                      "como máximo %d lotes por impresión, se recibieron %d: imprímalos en varias tandas",
 	"internal error: %s": "error interno: %s",
+	"lang %q is not one of es (Spanish, the default) or en (English)": "lang %q no es es (español, el predeterminado) ni en (inglés)",
+	"unit %q is not one of kg (the default), lb or quintal":           "unit %q no es kg (el predeterminado), lb ni quintal",
 }
 
 // timeFormatsEN and timeFormatsES say what a time bound may be; the

@@ -94,6 +94,7 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 	millwav1.RegisterRegistryServiceHandler,
 	millwav1.RegisterMarketServiceHandler,
 	millwav1.RegisterAuditServiceHandler,
+	millwav1.RegisterObservatoryServiceHandler,
 }
 
 // NewHandler returns the whole HTTP handler: REST routes over conn, the
@@ -155,6 +156,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerSheets(root, mux, conn)
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
+	registerObservatory(root, mux, conn)
 	api := markSparse(timeQuery(mux))
 	app := console.Handler()
 	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -29,7 +29,7 @@ const readmeDemoMarker = "<!-- The output of `go run ./cmd/millwa demo` on a fre
 // and leave the same business rows, ids ranked and times dropped.
 func TestDemoIsDeterministic(t *testing.T) {
 	var outs, dumps []string
-	for range 2 {
+	for run := range 2 {
 		dir := t.TempDir()
 		cmd := exec.Command(binary, "demo")
 		cmd.Dir, cmd.Env = dir, baseEnv()
@@ -45,6 +45,9 @@ func TestDemoIsDeterministic(t *testing.T) {
 		}
 		outs = append(outs, stdout.String())
 		dumps = append(dumps, canonicalDump(t, filepath.Join(dir, "millwa.db")))
+		if run == 0 {
+			checkDemoObservatory(t, filepath.Join(dir, "millwa.db"), stdout.String())
+		}
 	}
 	if diff := cmp.Diff(outs[0], outs[1]); diff != "" {
 		t.Errorf("two demo runs print different summaries (-first +second):\n%s", diff)
@@ -96,7 +99,7 @@ func checkReadmeDemo(t *testing.T, out string) {
 var businessTables = []string{
 	"associations", "members", "classifiers", "receipts", "receipt_groups", "receipt_counters", "lots", "lot_contributions",
 	"lot_sources", "processors", "purchase_orders", "trades", "allocations", "trade_payments", "payouts", "member_payments",
-	"agencies", "agency_regions", "check_gradings", "sampling_plans",
+	"agencies", "agency_regions", "check_gradings", "sampling_plans", "reference_prices",
 }
 
 var (
@@ -208,8 +211,8 @@ func canonicalDump(t *testing.T, path string) string {
 			out.WriteString("  " + l + "\n")
 		}
 	}
-	if !strings.Contains(out.String(), "lots: 504 rows") {
-		t.Fatalf("the demo's database has not the 504 lots of a season:\n%.2000s", out.String())
+	if !strings.Contains(out.String(), "lots: 584 rows") {
+		t.Fatalf("the demo's database has not its 584 lots (the 2026 season's 504, the 2025 season's 80):\n%.2000s", out.String())
 	}
 	return out.String()
 }

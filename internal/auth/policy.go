@@ -134,6 +134,13 @@ var Policy = map[string]Access{
 	// tells outsiders how busy the market is; agencies are its monitors.
 	"/millwa.v1.AuditService/GetAuditCheckpoint": agencyRead,
 
+	// The observatory publishes only figures that pass its disclosure
+	// rules; surveyed prices are recorded by agencies in their regions.
+	"/millwa.v1.ObservatoryService/GetPriceIndex":          public,
+	"/millwa.v1.ObservatoryService/ListPriceSeries":        public,
+	"/millwa.v1.ObservatoryService/GetInclusionIndicators": public,
+	"/millwa.v1.ObservatoryService/RecordReferencePrice":   agencyRead,
+
 	// Infrastructure: health checks and reflection serve load balancers and
 	// tools without keys.
 	"/grpc.health.v1.Health/Check":                                   public,

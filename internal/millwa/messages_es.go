@@ -380,6 +380,16 @@ var messagesES = map[string]string{
 	"names the address %s, which is private, loopback, link-local, multicast or unspecified: use a public endpoint (an operator may allow these with MILLWA_WEBHOOK_ALLOW_PRIVATE=true)":                     "nombra la dirección %s, que es privada, local de bucle, de enlace local, multidifusión o no especificada: use un destino público (un operador puede admitirlas con MILLWA_WEBHOOK_ALLOW_PRIVATE=true)",
 	"names the host %q, which does not resolve: use a host with public DNS records":                                                                                                                          "nombra el host %q, que no se resuelve: use un host con registros DNS públicos",
 	"names the host %q, which resolves to %s, a private, loopback, link-local, multicast or unspecified address: use a public endpoint (an operator may allow these with MILLWA_WEBHOOK_ALLOW_PRIVATE=true)": "nombra el host %q, que se resuelve a %s, una dirección privada, local de bucle, de enlace local, multidifusión o no especificada: use un destino público (un operador puede admitirlas con MILLWA_WEBHOOK_ALLOW_PRIVATE=true)",
+	// The price observatory.
+	"is required: FARM_GATE or INTERMEDIARY":                             "es obligatorio: FARM_GATE (en chacra) o INTERMEDIARY (intermediario)",
+	"is required: KILOGRAM, POUND or QUINTAL":                            "es obligatorio: KILOGRAM, POUND (libra) o QUINTAL",
+	"is required: a quality group or fleece category of %s: %s":          "es obligatorio: un grupo de calidad o categoría de vellón de %s: %s",
+	"must be 1 to %d minor units per unit":                               "debe estar entre 1 y %d unidades menores por unidad",
+	"must be a year from %d to %d":                                       "debe ser un año entre %d y %d",
+	"must be after start_time (%s)":                                      "debe ser posterior a start_time (%s)",
+	"must be at most %d weeks after start_time: ask for a shorter range": "debe estar a lo sumo %d semanas después de start_time: pida un intervalo más corto",
+	"must be the shearing season's year, %d to %d, or 0 for all":         "debe ser el año de la campaña de esquila, de %d a %d, o 0 para todas",
+	"region %s is outside the agency's regions (%s)":                     "la región %s está fuera de las regiones de la agencia (%s)",
 }
 
 // wordsES is the Spanish of the Nouns that messages take as arguments.

@@ -49,6 +49,7 @@ import (
 	gradingsvc "github.com/millwa/millwa/services/grading"
 	"github.com/millwa/millwa/services/identity"
 	"github.com/millwa/millwa/services/market"
+	"github.com/millwa/millwa/services/observatory"
 	"github.com/millwa/millwa/services/registry"
 )
 
@@ -323,6 +324,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	s.audit = audit.New(s.store, standards, audit.WithSigningKey(signingKey))
 	millwav1.RegisterAuditServiceServer(s.grpc, s.audit)
+	millwav1.RegisterObservatoryServiceServer(s.grpc, observatory.New(s.store, standards))
 	for _, register := range o.extra {
 		register(s.grpc)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // latestVersion is the number of the last migration file.
-const latestVersion = 18
+const latestVersion = 19
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()

@@ -51,6 +51,23 @@ var routes = []route{
 	{path: "/v1/audit/consistencyReport.csv", operationID: "AuditService_GetConsistencyReportCsv", tag: "AuditService", like: "AuditService_GetConsistencyReport",
 		summary: "The consistency report, as CSV", description: "GetConsistencyReport as a spreadsheet, one row per classifier; the same query parameters and access.",
 		contentTypes: []string{"text/csv"}},
+	{path: "/v1/observatory/series.csv", operationID: "ObservatoryService_ListPriceSeriesCsv", tag: "ObservatoryService", like: "ObservatoryService_ListPriceSeries", public: true,
+		summary: "The price series, as CSV for open-data portals",
+		description: "ListPriceSeries as CSV: two comment lines starting `#` (the licence, CC BY 4.0, and the disclosure rule), a header row, " +
+			"a row per published week of each series (source `traded`) and per surveyed week (source `surveyed_farm_gate` or `surveyed_intermediary`). " +
+			"Columns: week, week_start_date, region, region_name, quality_group, colour, source, currency, price_per_kg, price_per_lb, price_per_quintal, " +
+			"low_per_kg, high_per_kg, traded_kg, trade_count, association_count, observation_count; prices in the major unit with a decimal point. " +
+			"The same query parameters as ListPriceSeries, and `lang` (es, the default, or en) for the comment lines. No key needed.",
+		contentTypes: []string{"text/csv"}},
+	{path: "/v1/observatory/series.svg", operationID: "ObservatoryService_ListPriceSeriesSvg", tag: "ObservatoryService", like: "ObservatoryService_ListPriceSeries", public: true,
+		summary: "The price series, as an SVG chart",
+		description: "ListPriceSeries drawn on the server: a line per series (up to six), surveyed prices dashed. The same query parameters, " +
+			"`lang` (es, the default, or en; else Accept-Language) and `unit` (kg, the default, lb or quintal). No key needed.",
+		contentTypes: []string{"image/svg+xml"}},
+	{path: "/v1/observatory/index.svg", operationID: "ObservatoryService_GetPriceIndexSvg", tag: "ObservatoryService", like: "ObservatoryService_GetPriceIndex", public: true,
+		summary:      "The Indicador Alpaca, as an SVG chart",
+		description:  "GetPriceIndex drawn on the server. The same query parameters and `lang` (es, the default, or en; else Accept-Language). No key needed.",
+		contentTypes: []string{"image/svg+xml"}},
 	{path: "/v1/market/events", operationID: "MarketService_WatchMarketEvents", tag: "MarketService", like: "",
 		summary: "Follow the market, as server-sent events",
 		description: "The events of MarketService.WatchMarket as `text/event-stream`: one event per MarketEvent, with its id as the SSE id, " +
@@ -76,6 +93,14 @@ var eventsQuery = []*openapi3.Parameter{
 	{Name: "eventTypes", In: "query", Description: "Event types to receive (repeated); empty means every type.",
 		Schema: openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()).NewRef(), Style: "form", Explode: openapi3.Ptr(true)},
 }
+
+// langQuery and unitQuery are the observatory documents' own parameters.
+var (
+	langQuery = &openapi3.Parameter{Name: "lang", In: "query", Description: "Language: es (Spanish, the default) or en; without it, Accept-Language.",
+		Schema: openapi3.NewStringSchema().WithEnum("es", "en").NewRef()}
+	unitQuery = &openapi3.Parameter{Name: "unit", In: "query", Description: "Weight unit of the prices drawn: kg (the default), lb (0.45359237 kg) or quintal (100 lb).",
+		Schema: openapi3.NewStringSchema().WithEnum("kg", "lb", "quintal").NewRef()}
+)
 
 // batchLabelsQuery are the query parameters of the batch labels route.
 var batchLabelsQuery = []*openapi3.Parameter{
@@ -115,6 +140,11 @@ func addRoutes(doc *openapi3.T) {
 			for _, p := range batchLabelsQuery {
 				op.AddParameter(p)
 			}
+		case "ObservatoryService_ListPriceSeriesCsv", "ObservatoryService_GetPriceIndexSvg":
+			op.AddParameter(langQuery)
+		case "ObservatoryService_ListPriceSeriesSvg":
+			op.AddParameter(langQuery)
+			op.AddParameter(unitQuery)
 		}
 		content := openapi3.NewContent()
 		for _, ct := range r.contentTypes {

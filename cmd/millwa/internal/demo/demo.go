@@ -136,6 +136,8 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg config.Config, s
 	total := 0
 	// The last Puno association also sells whole fleeces, after the audit.
 	var fleeceParent string
+	// Every association, for the observatory's past season.
+	var parties []demoParty
 	var fleeceMembers, fleeceClassifiers []string
 	// The audit covers every lot of the demo database, reruns included.
 	season := newDemoSeason(time.Now())
@@ -213,6 +215,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg config.Config, s
 		if acopio {
 			fleeceParent, fleeceMembers, fleeceClassifiers = parent, members, classifiers
 		}
+		parties = append(parties, demoParty{name: parent, ubigeo: da.ubigeo, members: members, classifier: classifiers[0]})
 		fmt.Fprintf(stdout, "%s: %d members, %d classifiers, %d lots\n", da.legalName, len(members), len(classifiers), len(resp.GetLots()))
 	}
 	if err := demoMarket(ctx, stdout, conn, srv.GRPCAddr(), seed, rid); err != nil {
@@ -222,6 +225,9 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer, cfg config.Config, s
 		return err
 	}
 	if err := demoAcopio(ctx, stdout, conn, srv.GRPCAddr(), seed, rid, fleeceParent, fleeceMembers, fleeceClassifiers); err != nil {
+		return err
+	}
+	if err := demoObservatory(ctx, stdout, conn, srv.GRPCAddr(), seed, rid, parties); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nSeeded %d lots. The demo used an admin key of its own, which expires in an hour.\n", total)

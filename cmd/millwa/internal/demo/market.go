@@ -179,7 +179,7 @@ func demoTrade(ctx context.Context, tr *millwav1.Trade, stage int, parties map[s
 		return nil
 	}
 	d, err := proc.RecordDelivery(ctx, &millwav1.RecordDeliveryRequest{Name: tr.GetName(), RequestId: rid("deliver", i),
-		DeliveredGrams: max(1, tr.GetGrams()*98/100), WeighTime: timestamppb.New(demoWeighTime)})
+		DeliveredGrams: max(1, tr.GetGrams()*98/100), WeighTime: timestamppb.New(seasonWeighTime(i))})
 	if err != nil {
 		return fmt.Errorf("recording the delivery of %s: %w", tr.GetName(), err)
 	}

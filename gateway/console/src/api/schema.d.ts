@@ -157,6 +157,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agencies/{agency}/referencePrices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecordReferencePrice records a price an agency surveyed outside the
+         *     platform (at the farm gate or from an intermediary) in one of its
+         *     regions. It is shown as surveyed, never as traded.
+         * @description Caller: admin, agency (its own, in its regions). Errors:
+         *     INVALID_ARGUMENT; NOT_FOUND (the agency, or another agency's);
+         *     PERMISSION_DENIED (a region outside the agency's); ABORTED (the same
+         *     request_id still being processed).
+         */
+        post: operations["ObservatoryService_RecordReferencePrice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agencies/{agency}/samplingPlans": {
         parameters: {
             query?: never;
@@ -1483,6 +1508,155 @@ export interface paths {
          *     revoked.
          */
         get: operations["IdentityService_WhoAmI"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/observatory/inclusion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetInclusionIndicators returns, per region and campaign, who the
+         *     market's payouts reach: members paid, the share of payouts to women
+         *     and to members with fewer than 50 alpacas, and the median payout per
+         *     kilogram beside the surveyed farm-gate price. A lot's payouts count in
+         *     its campaign and its association's region. Cells with fewer than 3
+         *     associations or 10 members paid are withheld.
+         * @description Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT.
+         */
+        get: operations["ObservatoryService_GetInclusionIndicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/observatory/index": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPriceIndex returns the weekly "Indicador Alpaca" of one currency
+         *     and standard.
+         * @description Method (a chained Laspeyres index over a fixed basket). The basket is
+         *     every (quality group, colour) with published price cells in the base
+         *     year (the calendar year in Peru of base_year, default the year of
+         *     start_time); its base weight w_c is its share of the value traded
+         *     (Σ price x grams) in the base year's published cells. p_c,t is the
+         *     volume-weighted price of c in week t over the published cells of all
+         *     regions. The first week of the range with a basket price is the base,
+         *     100. Each later week t with basket prices is linked to the last week s
+         *     with an index value, over the cells M priced in both:
+         *       I_t = I_s x (Σ_{c in M} w_c p_c,t / p_c,s) / (Σ_{c in M} w_c).
+         *     A week with trades but no cell in common with s has no value (it is
+         *     returned with has_value false), and the next week links to s.
+         *
+         *     Worked example: BABY WHITE w = 0.6 and FLEECE WHITE w = 0.4; week 1
+         *     BABY 20.00 and FLEECE 15.00 a kg, week 2 BABY 22.00 and FLEECE 15.00:
+         *     I_1 = 100, I_2 = 100 x (0.6 x 22/20 + 0.4 x 15/15) / 1 = 106.00.
+         *
+         *     Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
+         *     currency or standard, end_time before start_time, more than 5 years).
+         */
+        get: operations["ObservatoryService_GetPriceIndex"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/observatory/index.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Indicador Alpaca, as an SVG chart
+         * @description GetPriceIndex drawn on the server. The same query parameters and `lang` (es, the default, or en; else Accept-Language). No key needed.
+         */
+        get: operations["ObservatoryService_GetPriceIndexSvg"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/observatory/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListPriceSeries returns weekly price series per region, quality group
+         *     and colour, with the prices agencies surveyed outside the platform in
+         *     the same weeks, regions and groups. The same answer is served as CSV at
+         *     GET /v1/observatory/series.csv and as an SVG chart at
+         *     GET /v1/observatory/series.svg.
+         * @description Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
+         *     region, group, colour, currency or standard; a range over 5 years).
+         */
+        get: operations["ObservatoryService_ListPriceSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/observatory/series.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The price series, as CSV for open-data portals
+         * @description ListPriceSeries as CSV: two comment lines starting `#` (the licence, CC BY 4.0, and the disclosure rule), a header row, a row per published week of each series (source `traded`) and per surveyed week (source `surveyed_farm_gate` or `surveyed_intermediary`). Columns: week, week_start_date, region, region_name, quality_group, colour, source, currency, price_per_kg, price_per_lb, price_per_quintal, low_per_kg, high_per_kg, traded_kg, trade_count, association_count, observation_count; prices in the major unit with a decimal point. The same query parameters as ListPriceSeries, and `lang` (es, the default, or en) for the comment lines. No key needed.
+         */
+        get: operations["ObservatoryService_ListPriceSeriesCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/observatory/series.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The price series, as an SVG chart
+         * @description ListPriceSeries drawn on the server: a line per series (up to six), surveyed prices dashed. The same query parameters, `lang` (es, the default, or en; else Accept-Language) and `unit` (kg, the default, lb or quintal). No key needed.
+         */
+        get: operations["ObservatoryService_ListPriceSeriesSvg"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2858,6 +3032,18 @@ export interface components {
              */
             readonly sequence?: string;
         };
+        /** @description BasketWeight is one basket cell and its base weight. */
+        v1BasketWeight: {
+            /** @description Colour code. */
+            colour?: string;
+            /** @description Quality group or fleece category code. */
+            qualityGroup?: string;
+            /**
+             * Format: double
+             * @description Share of the base year's value, 0 to 1; the weights add up to 1.
+             */
+            weight?: number;
+        };
         /** @description BatchCreateLotsResponse is the response of BatchCreateLots. */
         v1BatchCreateLotsResponse: {
             /** @description The lots created, in the order of the requests. */
@@ -3762,6 +3948,19 @@ export interface components {
              */
             groupStandard?: string;
         };
+        /** @description GetInclusionIndicatorsResponse is the response of GetInclusionIndicators. */
+        v1GetInclusionIndicatorsResponse: {
+            /** @description Published cells, by campaign and region. */
+            cells?: components["schemas"]["v1InclusionCell"][];
+            /** @description ISO 4217 currency of the amounts. */
+            currencyCode?: string;
+            note?: components["schemas"]["v1LocalizedText"];
+            /**
+             * Format: int32
+             * @description Cells withheld (fewer than 3 associations or 10 members paid).
+             */
+            suppressedCellCount?: number;
+        };
         /** @description GetMarketStatsResponse is the response of GetMarketStats. */
         v1GetMarketStatsResponse: {
             /**
@@ -3781,6 +3980,23 @@ export interface components {
              *     associations beyond the two largest below 10 % of the largest's).
              */
             suppressedCellCount?: number;
+        };
+        /** @description GetPriceIndexResponse is the response of GetPriceIndex. */
+        v1GetPriceIndexResponse: {
+            /**
+             * Format: int32
+             * @description Year of the base weights.
+             */
+            baseYear?: number;
+            /** @description The basket with its base weights, by quality group and colour. */
+            basket?: components["schemas"]["v1BasketWeight"][];
+            /** @description ISO 4217 currency of the prices behind the index. */
+            currencyCode?: string;
+            note?: components["schemas"]["v1LocalizedText"];
+            /** @description One point per week of the range with published trades, in order. */
+            points?: components["schemas"]["v1PriceIndexPoint"][];
+            /** @description Standard of the basket. */
+            standard?: string;
         };
         /**
          * @description Grade is the outcome of grading a sample against a standard, kept on lots
@@ -3867,6 +4083,47 @@ export interface components {
              *     one: borderline is judged on the larger of it and the 95 % interval.
              */
             toleranceUm?: number;
+        };
+        /** @description InclusionCell is the reach of one region's payouts in one campaign. */
+        v1InclusionCell: {
+            /**
+             * Format: int32
+             * @description Associations whose members were paid.
+             */
+            associationCount?: number;
+            /**
+             * Format: int32
+             * @description Campaign, the shearing season's year of the lots.
+             */
+            campaign?: number;
+            medianPayout?: components["schemas"]["v1UnitPrices"];
+            /**
+             * Format: int32
+             * @description Members with at least one payout.
+             */
+            membersPaid?: number;
+            /** @description 2-digit INEI department code of the associations. */
+            region?: string;
+            /** @description Department name. */
+            regionName?: string;
+            /**
+             * Format: double
+             * @description Percent of the amount paid out to members with a recorded herd of
+             *     fewer than 50 alpacas, to 0.1 (members without a recorded herd count
+             *     in the total only).
+             */
+            smallHerdSharePercent?: number;
+            /**
+             * Format: int32
+             * @description Number of surveyed farm-gate prices behind surveyed_farm_gate.
+             */
+            surveyedCount?: number;
+            surveyedFarmGate?: components["schemas"]["v1UnitPrices"];
+            /**
+             * Format: double
+             * @description Percent of the amount paid out that went to women, to 0.1.
+             */
+            womenSharePercent?: number;
         };
         /**
          * @description InspectionSeverity is the ISO 2859-1 switching state of a classifier.
@@ -3967,6 +4224,30 @@ export interface components {
             members?: components["schemas"]["v1Member"][];
             /** @description Token of the next page; empty when this is the last page. */
             nextPageToken?: string;
+        };
+        /** @description ListPriceSeriesResponse is the response of ListPriceSeries. */
+        v1ListPriceSeriesResponse: {
+            /** @description ISO 4217 currency of every price. */
+            currencyCode?: string;
+            licence?: components["schemas"]["v1LocalizedText"];
+            note?: components["schemas"]["v1LocalizedText"];
+            /**
+             * @description One series per region, quality group and colour with published weeks,
+             *     in that order.
+             */
+            series?: components["schemas"]["v1PriceSeries"][];
+            /** @description Standard whose codes the series use. */
+            standard?: string;
+            /**
+             * Format: int32
+             * @description Cells with trades withheld under the disclosure rules.
+             */
+            suppressedCellCount?: number;
+            /**
+             * @description Prices surveyed by agencies in the range, regions and groups asked
+             *     for, per week: surveyed, not traded.
+             */
+            surveyedPrices?: components["schemas"]["v1SurveyedPrice"][];
         };
         /** @description ListProcessorsResponse is the response of ListProcessors. */
         v1ListProcessorsResponse: {
@@ -4610,6 +4891,92 @@ export interface components {
             startTime?: string;
             statistics?: components["schemas"]["v1AgreementStatistics"];
         };
+        /** @description PriceIndexPoint is the index of one week. */
+        v1PriceIndexPoint: {
+            /**
+             * Format: int32
+             * @description Distinct associations selling in those cells.
+             */
+            associationCount?: number;
+            /**
+             * Format: int32
+             * @description Basket cells priced in the week.
+             */
+            cellCount?: number;
+            /** @description Whether the week links to the chain (see GetPriceIndex). */
+            hasValue?: boolean;
+            /**
+             * Format: int32
+             * @description Trades in the week's published basket cells.
+             */
+            tradeCount?: number;
+            /**
+             * Format: double
+             * @description The index, rounded to 0.01 points; meaningful when has_value.
+             */
+            value?: number;
+            /** @description ISO week, "YYYY-Www". */
+            week?: string;
+            /**
+             * Format: date-time
+             * @description Monday 00:00 in Peru of the week.
+             */
+            weekStartTime?: string;
+        };
+        /** @description PriceSeries is the weekly trading of one region, group and colour. */
+        v1PriceSeries: {
+            /** @description Colour code. */
+            colour?: string;
+            /** @description The published weeks, in order. */
+            points?: components["schemas"]["v1PriceSeriesPoint"][];
+            /** @description Quality group or fleece category code. */
+            qualityGroup?: string;
+            /** @description 2-digit INEI department code. */
+            region?: string;
+            /** @description Department name. */
+            regionName?: string;
+        };
+        /** @description PriceSeriesPoint is one published week of a series. */
+        v1PriceSeriesPoint: {
+            /**
+             * Format: int32
+             * @description Number of distinct selling associations, at least 3.
+             */
+            associationCount?: number;
+            high?: components["schemas"]["v1UnitPrices"];
+            low?: components["schemas"]["v1UnitPrices"];
+            /**
+             * Format: int32
+             * @description Number of trades.
+             */
+            tradeCount?: number;
+            /**
+             * Format: int64
+             * @description Delivered grams.
+             *
+             *     An int64, sent and received as a decimal string. Grams.
+             */
+            tradedGrams?: string;
+            vwap?: components["schemas"]["v1UnitPrices"];
+            /** @description ISO week, "YYYY-Www". */
+            week?: string;
+            /**
+             * Format: date-time
+             * @description Monday 00:00 in Peru of the week.
+             */
+            weekStartTime?: string;
+        };
+        /**
+         * @description PriceUnit is the weight unit a surveyed price is quoted in.
+         *
+         *      - PRICE_UNIT_UNSPECIFIED: Not set; refused.
+         *      - PRICE_UNIT_KILOGRAM: Per kilogram.
+         *      - PRICE_UNIT_POUND: Per libra, 0.45359237 kg.
+         *      - PRICE_UNIT_QUINTAL: Per quintal, 100 libras = 45.359237 kg.
+         * @default PRICE_UNIT_UNSPECIFIED
+         * @enum {string}
+         */
+        v1PriceUnit: "PRICE_UNIT_UNSPECIFIED" | "PRICE_UNIT_KILOGRAM" | "PRICE_UNIT_POUND" | "PRICE_UNIT_QUINTAL";
         /**
          * @description Processor is a company that buys and processes alpaca fibre (most of them
          *     in Arequipa).
@@ -4985,6 +5352,59 @@ export interface components {
         v1RecordPaymentResponse: {
             trade?: components["schemas"]["v1Trade"];
         };
+        /** @description ReferencePrice is a price an agency surveyed outside the platform. */
+        v1ReferencePrice: {
+            /**
+             * Format: date-time
+             * @description When it was recorded. Output only.
+             */
+            readonly createTime?: string;
+            /** @description ISO 4217 currency; default "PEN". */
+            currencyCode?: string;
+            kind: components["schemas"]["v1ReferencePriceKind"];
+            /**
+             * @description Resource name, "agencies/{agency}/referencePrices/{reference_price}".
+             *     Output only.
+             */
+            readonly name?: string;
+            /** @description Date of the survey, "YYYY-MM-DD", not in the future. */
+            observeDate: string;
+            /** @description Where the price was surveyed, for example "Feria de Macusani". */
+            place: string;
+            /**
+             * Format: int64
+             * @description Price per unit in minor units, 1 to 10,000,000.
+             *
+             *     An int64, sent and received as a decimal string. Minor units of the currency (for PEN, céntimos).
+             */
+            price: string;
+            prices?: components["schemas"]["v1UnitPrices"];
+            /** @description Quality group or fleece category code of the standard. */
+            qualityGroup: string;
+            /**
+             * @description 2-digit INEI department code within the agency's regions (the
+             *     department of a province the agency covers is accepted).
+             */
+            region: string;
+            /**
+             * @description Where the figure comes from: who was asked, how; up to 500
+             *     characters.
+             */
+            sourceNote: string;
+            /** @description Standard of quality_group; default "standards/pe-ntp-231-301-2014". */
+            standard?: string;
+            unit: components["schemas"]["v1PriceUnit"];
+        };
+        /**
+         * @description ReferencePriceKind says where a surveyed price was paid.
+         *
+         *      - REFERENCE_PRICE_KIND_UNSPECIFIED: Not set; refused.
+         *      - REFERENCE_PRICE_KIND_FARM_GATE: Paid to producers at the farm gate (en chacra) by any buyer.
+         *      - REFERENCE_PRICE_KIND_INTERMEDIARY: Paid by an intermediary (rescatista, acopiador) in a market or fair.
+         * @default REFERENCE_PRICE_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1ReferencePriceKind: "REFERENCE_PRICE_KIND_UNSPECIFIED" | "REFERENCE_PRICE_KIND_FARM_GATE" | "REFERENCE_PRICE_KIND_INTERMEDIARY";
         /** @description RevokeApiKeyResponse holds the revoked key. */
         v1RevokeApiKeyResponse: {
             apiKey?: components["schemas"]["v1ApiKey"];
@@ -5297,6 +5717,32 @@ export interface components {
             soldGrams?: string;
         };
         /**
+         * @description SurveyedPrice is the median of the prices an agency surveyed in one
+         *     week, region, group and kind.
+         */
+        v1SurveyedPrice: {
+            kind?: components["schemas"]["v1ReferencePriceKind"];
+            median?: components["schemas"]["v1UnitPrices"];
+            /**
+             * Format: int32
+             * @description How many prices were surveyed.
+             */
+            observationCount?: number;
+            /** @description Quality group or fleece category code. */
+            qualityGroup?: string;
+            /** @description 2-digit INEI department code. */
+            region?: string;
+            /** @description Department name. */
+            regionName?: string;
+            /** @description ISO week, "YYYY-Www". */
+            week?: string;
+            /**
+             * Format: date-time
+             * @description Monday 00:00 in Peru of the week.
+             */
+            weekStartTime?: string;
+        };
+        /**
          * @description Trade is one allocation of grams of one lot to one purchase order,
          *     followed from match to payment.
          */
@@ -5499,6 +5945,30 @@ export interface components {
          * @enum {string}
          */
         v1TradeState: "TRADE_STATE_UNSPECIFIED" | "TRADE_STATE_MATCHED" | "TRADE_STATE_CONFIRMED" | "TRADE_STATE_DELIVERED" | "TRADE_STATE_PAID" | "TRADE_STATE_CANCELLED" | "TRADE_STATE_DECLINED";
+        /** @description UnitPrices is one price per kilogram, libra and quintal, in minor units. */
+        v1UnitPrices: {
+            /**
+             * Format: int64
+             * @description Per kilogram. Output only.
+             *
+             *     An int64, sent and received as a decimal string.
+             */
+            readonly perKg?: string;
+            /**
+             * Format: int64
+             * @description Per libra: per_kg x 0.45359237, rounded half to even. Output only.
+             *
+             *     An int64, sent and received as a decimal string.
+             */
+            readonly perPound?: string;
+            /**
+             * Format: int64
+             * @description Per quintal: per_kg x 45.359237, rounded half to even. Output only.
+             *
+             *     An int64, sent and received as a decimal string.
+             */
+            readonly perQuintal?: string;
+        };
         /**
          * @description VerifyAuditLogRequest is the range of the chain to verify. Empty verifies
          *     the whole chain.
@@ -6117,6 +6587,54 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1CheckGrading"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObservatoryService_RecordReferencePrice: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key (AIP-155), up to 100 characters. */
+                requestId?: string;
+            };
+            header?: never;
+            path: {
+                agency: string;
+            };
+            cookie?: never;
+        };
+        /** @description The surveyed price. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ReferencePrice"];
+            };
+        };
+        responses: {
+            /** @description The recorded price. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ReferencePrice"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
@@ -9472,6 +9990,337 @@ export interface operations {
                 };
             };
             /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObservatoryService_GetInclusionIndicators: {
+        parameters: {
+            query?: {
+                /** @description Only this region, a 2-digit INEI department code. */
+                region?: string;
+                /** @description Only this campaign (the shearing season's year); 0 for all. */
+                campaign?: number;
+                /** @description ISO 4217 currency of the payouts; default "PEN". */
+                currencyCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1GetInclusionIndicatorsResponse"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObservatoryService_GetPriceIndex: {
+        parameters: {
+            query?: {
+                /** @description ISO 4217 currency; default "PEN". */
+                currencyCode?: string;
+                /**
+                 * @description Start of the range, inclusive (its week counts); default 52 weeks
+                 *     before end_time.
+                 */
+                startTime?: string;
+                /**
+                 * @description End of the range, exclusive; default now. At most 5 years after
+                 *     start_time.
+                 */
+                endTime?: string;
+                /** @description Standard of the basket; default "standards/pe-ntp-231-301-2014". */
+                standard?: string;
+                /** @description Year of the base weights; default the year of start_time in Peru. */
+                baseYear?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1GetPriceIndexResponse"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObservatoryService_GetPriceIndexSvg: {
+        parameters: {
+            query?: {
+                /** @description ISO 4217 currency; default "PEN". */
+                currencyCode?: string;
+                /**
+                 * @description Start of the range, inclusive (its week counts); default 52 weeks
+                 *     before end_time.
+                 */
+                startTime?: string;
+                /**
+                 * @description End of the range, exclusive; default now. At most 5 years after
+                 *     start_time.
+                 */
+                endTime?: string;
+                /** @description Standard of the basket; default "standards/pe-ntp-231-301-2014". */
+                standard?: string;
+                /** @description Year of the base weights; default the year of start_time in Peru. */
+                baseYear?: number;
+                /** @description Language: es (Spanish, the default) or en; without it, Accept-Language. */
+                lang?: "es" | "en";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An error, as google.rpc.Status JSON with the HTTP code of its gRPC code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObservatoryService_ListPriceSeries: {
+        parameters: {
+            query?: {
+                /** @description Only this region, a 2-digit INEI department code such as "21". */
+                region?: string;
+                /** @description Only this quality group or fleece category. */
+                qualityGroup?: string;
+                /** @description Only this colour. */
+                colour?: string;
+                /** @description ISO 4217 currency; default "PEN". */
+                currencyCode?: string;
+                /** @description Start of the range, inclusive; default 52 weeks before end_time. */
+                startTime?: string;
+                /**
+                 * @description End of the range, exclusive; default now. At most 5 years (261
+                 *     weeks) after start_time.
+                 */
+                endTime?: string;
+                /** @description Standard; default "standards/pe-ntp-231-301-2014". */
+                standard?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListPriceSeriesResponse"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObservatoryService_ListPriceSeriesCsv: {
+        parameters: {
+            query?: {
+                /** @description Only this region, a 2-digit INEI department code such as "21". */
+                region?: string;
+                /** @description Only this quality group or fleece category. */
+                qualityGroup?: string;
+                /** @description Only this colour. */
+                colour?: string;
+                /** @description ISO 4217 currency; default "PEN". */
+                currencyCode?: string;
+                /** @description Start of the range, inclusive; default 52 weeks before end_time. */
+                startTime?: string;
+                /**
+                 * @description End of the range, exclusive; default now. At most 5 years (261
+                 *     weeks) after start_time.
+                 */
+                endTime?: string;
+                /** @description Standard; default "standards/pe-ntp-231-301-2014". */
+                standard?: string;
+                /** @description Language: es (Spanish, the default) or en; without it, Accept-Language. */
+                lang?: "es" | "en";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An error, as google.rpc.Status JSON with the HTTP code of its gRPC code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObservatoryService_ListPriceSeriesSvg: {
+        parameters: {
+            query?: {
+                /** @description Only this region, a 2-digit INEI department code such as "21". */
+                region?: string;
+                /** @description Only this quality group or fleece category. */
+                qualityGroup?: string;
+                /** @description Only this colour. */
+                colour?: string;
+                /** @description ISO 4217 currency; default "PEN". */
+                currencyCode?: string;
+                /** @description Start of the range, inclusive; default 52 weeks before end_time. */
+                startTime?: string;
+                /**
+                 * @description End of the range, exclusive; default now. At most 5 years (261
+                 *     weeks) after start_time.
+                 */
+                endTime?: string;
+                /** @description Standard; default "standards/pe-ntp-231-301-2014". */
+                standard?: string;
+                /** @description Language: es (Spanish, the default) or en; without it, Accept-Language. */
+                lang?: "es" | "en";
+                /** @description Weight unit of the prices drawn: kg (the default), lb (0.45359237 kg) or quintal (100 lb). */
+                unit?: "kg" | "lb" | "quintal";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An error, as google.rpc.Status JSON with the HTTP code of its gRPC code. */
             default: {
                 headers: {
                     [name: string]: unknown;
