@@ -14,8 +14,8 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -242,6 +242,12 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 	var calls, failed int
 	for i, l := range loads {
 		t.Logf("replica %d calls: %s", i, l.rec.summary())
+		for j, f := range l.rec.matching(func(c call) bool { return c.err != nil }) {
+			if j == 5 {
+				break
+			}
+			t.Logf("  sent again after %s", f)
+		}
 		calls += len(l.rec.matching(func(call) bool { return true }))
 		failed += len(l.rec.matching(func(c call) bool { return c.err != nil }))
 		if len(l.unanswered) > 0 {
