@@ -222,6 +222,13 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 		}
 		window = max(window, back.Sub(faultAt))
 	}
+	// The health service says SERVING again by itself: NOT_SERVING
+	// lasts only while no primary answers.
+	for i, s := range srvs {
+		if took := awaitHealth(t, s.dial(t, ""), healthpb.HealthCheckResponse_SERVING, healthCheckInterval+healthCheckTimeout+healthSlack, s.logs); took > 0 {
+			t.Logf("replica %d's health service said SERVING again %.1f s after both took writes", i, took.Seconds())
+		}
+	}
 	tl.mark("writes again")
 	t.Logf("%s: %s promoted %.1f s after the %s; both replicas took writes again %.1f s after it", fault, sync.name, promoted.Seconds(), fault, window.Seconds())
 	if window > maxFailover {
