@@ -3,6 +3,7 @@ package faults_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"net/http"
@@ -176,6 +177,9 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 	case "switchover":
 		c.switchover(t, old, sync)
 	}
+	// The window runs from the fault: the SIGKILL, or the end of
+	// patronictl switchover, by which the candidate has taken over.
+	faultDone := time.Now()
 	tl.mark(fault)
 	c.await(t, "a new leader", maxFailover, func() error {
 		l, err := c.leader()
@@ -194,14 +198,14 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 	tl.mark("new leader")
 
 	// The window ends when each replica has acknowledged a write sent
-	// after the fault.
+	// after the fault was done.
 	writes := []string{"CreateLot", "CreatePurchaseOrder", "ConfirmTrade", "RecordDelivery", "RecordPayment", "RunClearing"}
 	var window time.Duration
 	for i, l := range loads {
 		var back time.Time
 		for {
 			acked := l.rec.matching(func(cl call) bool {
-				return cl.err == nil && cl.start.After(faultAt) && slices.Contains(writes, cl.method)
+				return cl.err == nil && cl.start.After(faultDone) && slices.Contains(writes, cl.method)
 			})
 			if len(acked) > 0 {
 				back = acked[0].end()
@@ -212,7 +216,7 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 				}
 				break
 			}
-			if time.Since(faultAt) > maxFailover {
+			if time.Since(faultDone) > maxFailover {
 				stop()
 				giveUp()
 				waitAll()
@@ -220,7 +224,7 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		window = max(window, back.Sub(faultAt))
+		window = max(window, back.Sub(faultDone))
 	}
 	// The health service says SERVING again by itself: NOT_SERVING
 	// lasts only while no primary answers.
@@ -230,7 +234,7 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 		}
 	}
 	tl.mark("writes again")
-	t.Logf("%s: %s promoted %.1f s after the %s; both replicas took writes again %.1f s after it", fault, sync.name, promoted.Seconds(), fault, window.Seconds())
+	t.Logf("%s: %s promoted %.1f s after the %s began; both replicas took writes again %.1f s after it was done", fault, sync.name, promoted.Seconds(), fault, window.Seconds())
 	if window > maxFailover {
 		t.Errorf("the market took no writes for %v after the %s, want at most %v", window, fault, maxFailover)
 	}
@@ -263,6 +267,24 @@ func haUnderLoad(t *testing.T, c *patroniCluster, fault string) time.Duration {
 	}
 	t.Logf("%s: %d calls, %d failed and were sent again; %s", fault, calls, failed, led)
 	reportCalls(t, "failed with other than Aborted or Unavailable with a retry delay", badCalls(func(c call) bool { return !retriable(c) }))
+
+	// The replicas' sequencers number every event by themselves, through
+	// the failover, before anything else reads the database.
+	raw, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	c.await(t, "the sequencers to number every pending event", 15*time.Second, func() error {
+		var n int64
+		if err := raw.QueryRowContext(t.Context(), `SELECT (SELECT COUNT(*) FROM audit_events_pending) + (SELECT COUNT(*) FROM market_events_pending)`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%d events still pending", n)
+		}
+		return nil
+	})
 
 	// Every acknowledged write is there, once.
 	admin := srvs[1].dial(t, adminSecret)
