@@ -37,8 +37,17 @@ type Config struct {
 	// is PublicURL + "/v1/" + the lot's name). Empty, it is derived from
 	// HTTPAddr (see PublicBaseURL).
 	PublicURL string
-	// DatabaseURL is "sqlite:PATH" or "postgres://…".
+	// DatabaseURL is "sqlite:PATH" or "postgres://…", on PostgreSQL
+	// possibly with several hosts and target_session_attrs=read-write, so
+	// that the pool follows the primary through a failover.
 	DatabaseURL string
+	// DatabaseReadURL, when set, is a "postgres://…" URL of standbys
+	// (target_session_attrs=prefer-standby) for the reads that tolerate a
+	// bounded staleness; empty, every read goes to DatabaseURL.
+	DatabaseReadURL string
+	// MaxReplicaLag is the staleness those reads tolerate: beyond it they
+	// go to the primary.
+	MaxReplicaLag time.Duration
 	// ShutdownGrace bounds how long in-flight requests may run after SIGTERM.
 	ShutdownGrace time.Duration
 	// DefaultRPCTimeout is the deadline given to a call that came without one.
@@ -114,6 +123,7 @@ func Default() Config {
 		HTTPAddr:          ":8080",
 		MetricsAddr:       DefaultMetricsAddr,
 		DatabaseURL:       "sqlite:millwa.db",
+		MaxReplicaLag:     5 * time.Second,
 		ShutdownGrace:     20 * time.Second,
 		DefaultRPCTimeout: 30 * time.Second,
 		MaxRPCTimeout:     2 * time.Minute,
@@ -151,7 +161,9 @@ var (
 	tlsCertVar    = Var{"tls-cert-file", "MILLWA_TLS_CERT_FILE", "PEM certificate (with its chain) for TLS on the gRPC and HTTP listeners; set with tls-key-file, reloaded when it changes"}
 	tlsKeyVar     = Var{"tls-key-file", "MILLWA_TLS_KEY_FILE", "PEM private key of tls-cert-file"}
 	publicURLVar  = Var{"public-url", "MILLWA_PUBLIC_URL", "absolute http(s) URL people reach the REST gateway at, for the links printed on labels; default http://localhost:PORT of http-addr"}
-	databaseVar   = Var{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db"}
+	databaseVar   = Var{"database-url", "MILLWA_DATABASE_URL", "database: sqlite:PATH or postgres://user@host:port/db (several host:port, comma-separated, with target_session_attrs=read-write for a Patroni cluster)"}
+	readURLVar    = Var{"database-read-url", "MILLWA_DATABASE_READ_URL", "PostgreSQL standbys (postgres://…?target_session_attrs=prefer-standby) for reads that may be stale: market statistics, the observatory, processors' lot lists; empty for none"}
+	replicaLagVar = Var{"max-replica-lag", "MILLWA_MAX_REPLICA_LAG", "how far behind the primary the standbys of database-read-url may be before those reads go to the primary"}
 	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
 	continuousVar = Var{"continuous-matching", "MILLWA_CONTINUOUS_MATCHING", "match new orders and lots at once (true), or leave them to clearings (false)"}
 	clearingVar   = Var{"clearing-interval", "MILLWA_CLEARING_INTERVAL", "clear the whole book this often; 0 for clearings by RunClearing only"}
@@ -171,7 +183,7 @@ var (
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, metricsVar, tlsCertVar, tlsKeyVar, publicURLVar, databaseVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar, privHooksVar, corsVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, metricsVar, tlsCertVar, tlsKeyVar, publicURLVar, databaseVar, readURLVar, replicaLagVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar, privHooksVar, corsVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -244,6 +256,8 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	str(&c.TLSKeyFile, tlsKeyVar)
 	str(&c.PublicURL, publicURLVar)
 	str(&c.DatabaseURL, databaseVar)
+	str(&c.DatabaseReadURL, readURLVar)
+	dur(&c.MaxReplicaLag, replicaLagVar)
 	dur(&c.ShutdownGrace, graceVar)
 	dur(&c.MarketSweep, sweepVar)
 	dur(&c.ClearingInterval, clearingVar)
@@ -331,6 +345,16 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, fmt.Errorf("database-url %q: want sqlite:PATH or postgres://…", Redact(c.DatabaseURL)))
 	}
+	if c.DatabaseReadURL != "" {
+		if !strings.HasPrefix(c.DatabaseReadURL, "postgres://") && !strings.HasPrefix(c.DatabaseReadURL, "postgresql://") {
+			errs = append(errs, fmt.Errorf("%s %q: want postgres://… (standbys of the PostgreSQL database), or empty for none", readURLVar.Env, Redact(c.DatabaseReadURL)))
+		} else if strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+			errs = append(errs, fmt.Errorf("%s is set but %s is SQLite: a read replica needs PostgreSQL", readURLVar.Env, databaseVar.Env))
+		}
+	}
+	if c.MaxReplicaLag <= 0 {
+		errs = append(errs, fmt.Errorf("%s must be positive, got %v", replicaLagVar.Env, c.MaxReplicaLag))
+	}
 	if c.ClearingInterval < 0 {
 		errs = append(errs, fmt.Errorf("%s must be zero or positive, got %v", clearingVar.Env, c.ClearingInterval))
 	}
@@ -405,6 +429,8 @@ func (c Config) Redacted() []any {
 		"tls_key_file", c.TLSKeyFile,
 		"public_url", c.PublicBaseURL(""),
 		"database_url", Redact(c.DatabaseURL),
+		"database_read_url", redactOptional(c.DatabaseReadURL),
+		"max_replica_lag", c.MaxReplicaLag.String(),
 		"shutdown_grace", c.ShutdownGrace.String(),
 		"market_sweep", c.MarketSweep.String(),
 		"continuous_matching", c.ContinuousMatching,
@@ -500,4 +526,12 @@ func Redact(dbURL string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
+}
+
+// redactOptional is Redact for a URL that may be unset ("").
+func redactOptional(dbURL string) string {
+	if dbURL == "" {
+		return ""
+	}
+	return Redact(dbURL)
 }

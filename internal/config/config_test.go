@@ -266,3 +266,41 @@ func TestWebhookAllowPrivate(t *testing.T) {
 		t.Errorf("MILLWA_WEBHOOK_ALLOW_PRIVATE=maybe: %v, want an error naming the variable", err)
 	}
 }
+
+func TestReadReplicaSettings(t *testing.T) {
+	t.Parallel()
+	if c := Default(); c.DatabaseReadURL != "" || c.MaxReplicaLag != 5*time.Second {
+		t.Fatalf("defaults: read URL %q, max lag %v; want none and 5s", c.DatabaseReadURL, c.MaxReplicaLag)
+	}
+	c := Default()
+	err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(map[string]string{
+		"MILLWA_DATABASE_URL":      "postgres://millwa:s3cret@pg-0:5432,pg-1:5432,pg-2:5432/millwa?target_session_attrs=read-write",
+		"MILLWA_DATABASE_READ_URL": "postgres://millwa:s3cret@pg-1:5432,pg-2:5432/millwa?target_session_attrs=prefer-standby",
+		"MILLWA_MAX_REPLICA_LAG":   "2s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	dump := fmt.Sprintln(c.Redacted()...)
+	if strings.Contains(dump, "s3cret") || !strings.Contains(dump, "database_read_url postgres://millwa:REDACTED@pg-1:5432,pg-2:5432/millwa") ||
+		!strings.Contains(dump, "max_replica_lag 2s") {
+		t.Errorf("the configuration dump shows the settings wrongly: %s", dump)
+	}
+	for name, vars := range map[string]map[string]string{
+		"MILLWA_DATABASE_READ_URL": {"MILLWA_DATABASE_READ_URL": "sqlite:replica.db"},
+		"a read replica needs PostgreSQL": {"MILLWA_DATABASE_URL": "sqlite:millwa.db",
+			"MILLWA_DATABASE_READ_URL": "postgres://pg-1/millwa?target_session_attrs=prefer-standby"},
+		"MILLWA_MAX_REPLICA_LAG": {"MILLWA_MAX_REPLICA_LAG": "0s"},
+	} {
+		c := Default()
+		if err := c.Bind(flag.NewFlagSet("t", flag.ContinueOnError), env(vars)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("Validate with %v: %v, want an error saying %q", vars, err, name)
+		}
+	}
+}

@@ -16,6 +16,16 @@
 //     health service must say NOT_SERVING within seconds, no call may
 //     outlive its deadline, and the same server process must recover on its
 //     own with every acknowledged write in place.
+//   - TestPatroni builds a PostgreSQL cluster under Patroni (one etcd,
+//     three servers with synchronous replication; patroni_test.go) and
+//     runs two servers on it under market load through a switchover and a
+//     failover (the primary's postmaster killed with SIGKILL): the
+//     synchronous standby is promoted within seconds, both servers take
+//     writes again without a restart, clients see only retryable answers,
+//     and nothing acknowledged is lost. It also shows stale-tolerant reads
+//     leaving standbys whose replay stops (MILLWA_MAX_REPLICA_LAG). It
+//     needs Debian's patroni, etcd-server and python3-etcd, which .ci/run
+//     installs; elsewhere it skips saying so, and under CI=true it fails.
 //
 // The package has no code of its own; it exists for its tests, which build
 // cmd/millwa once and start it as a subprocess. PostgreSQL cases use the

@@ -168,6 +168,13 @@ type marketLoad struct {
 	pause, rest time.Duration
 	// readers is the number of goroutines that only read.
 	readers int
+	// clearers is the number of goroutines that run clearings of the
+	// whole book as the admin.
+	clearers int
+	// part and parts share the market's parties among several loads (one
+	// a server): this load works for the sellers and buyers whose index
+	// is part modulo parts. Zero parts means all of them.
+	part, parts int
 
 	mu sync.Mutex
 	// unanswered names the writes still unanswered when their worker
@@ -202,15 +209,23 @@ func sleep(ctx context.Context, d time.Duration) {
 // function returned waits for them all.
 func (l *marketLoad) run(ctx, hard context.Context) (wait func()) {
 	var wg sync.WaitGroup
+	mine := func(i int) bool { return l.parts == 0 || i%l.parts == l.part }
 	for i := range l.m.sellers {
-		wg.Go(func() { l.lotWriter(ctx, hard, i) })
+		if mine(i) {
+			wg.Go(func() { l.lotWriter(ctx, hard, i) })
+		}
 	}
 	for k := range l.m.buyers {
-		wg.Go(func() { l.orderWriter(ctx, hard, k) })
-		wg.Go(func() { l.tradeWorker(ctx, hard, k) })
+		if mine(k) {
+			wg.Go(func() { l.orderWriter(ctx, hard, k) })
+			wg.Go(func() { l.tradeWorker(ctx, hard, k) })
+		}
 	}
 	for r := range l.readers {
 		wg.Go(func() { l.reader(ctx, hard, r) })
+	}
+	for n := range l.clearers {
+		wg.Go(func() { l.clearer(ctx, hard, n) })
 	}
 	return wg.Wait
 }
@@ -469,5 +484,37 @@ func (l *marketLoad) reader(ctx, hard context.Context, n int) {
 		} else {
 			sleep(ctx, 10*time.Millisecond)
 		}
+	}
+}
+
+// clearer runs clearings of the whole book as the admin, each with a
+// request_id of its own sent again until answered, and rests between
+// them; the trades they make are taken through their life by the trade
+// workers.
+func (l *marketLoad) clearer(ctx, hard context.Context, n int) {
+	mkt := millwav1.NewMarketServiceClient(l.c.admin)
+	for i := 0; ; i++ {
+		if ctx.Err() != nil {
+			return
+		}
+		req := &millwav1.RunClearingRequest{RequestId: fmt.Sprintf("clear-%d-%d-%d", l.part, n, i)}
+		for {
+			if hard.Err() != nil {
+				l.giveUp("RunClearing " + req.GetRequestId())
+				return
+			}
+			err := l.rec.do("RunClearing", func() error {
+				cctx, cancel := callContext(hard)
+				defer cancel()
+				_, err := mkt.RunClearing(cctx, req)
+				return err
+			})
+			if err == nil {
+				l.led.acked("clear", nil)
+				break
+			}
+			sleep(hard, l.pause)
+		}
+		sleep(ctx, 200*time.Millisecond)
 	}
 }

@@ -86,6 +86,9 @@ func serverEnv(dbURL string, extra ...string) []string {
 type server struct {
 	cmd      *exec.Cmd
 	grpcAddr string
+	// metricsAddr is where /metrics is served, when the environment
+	// asks for a metrics listener.
+	metricsAddr string
 	// exited is closed when the process has ended; waitErr is then set.
 	exited  chan struct{}
 	waitErr error
@@ -139,7 +142,8 @@ func startServer(t *testing.T, env []string) *server {
 		t.Fatal(err)
 	}
 	s := &server{cmd: cmd, exited: make(chan struct{}), logs: &lineLog{}}
-	addr := make(chan string, 1)
+	type addrs struct{ grpc, metrics string }
+	addr := make(chan addrs, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -147,12 +151,13 @@ func startServer(t *testing.T, env []string) *server {
 			line := sc.Text()
 			s.logs.add(line)
 			var rec struct {
-				Msg      string `json:"msg"`
-				GRPCAddr string `json:"grpc_addr"`
+				Msg         string `json:"msg"`
+				GRPCAddr    string `json:"grpc_addr"`
+				MetricsAddr string `json:"metrics_addr"`
 			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" {
 				select {
-				case addr <- rec.GRPCAddr:
+				case addr <- addrs{rec.GRPCAddr, rec.MetricsAddr}:
 				default:
 				}
 			}
@@ -169,7 +174,8 @@ func startServer(t *testing.T, env []string) *server {
 		}
 	})
 	select {
-	case s.grpcAddr = <-addr:
+	case a := <-addr:
+		s.grpcAddr, s.metricsAddr = a.grpc, a.metrics
 	case <-s.exited:
 		t.Fatalf("millwa exited before serving: %v\n%s", s.waitErr, s.logs)
 	case <-time.After(60 * time.Second):

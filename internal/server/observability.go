@@ -178,6 +178,7 @@ type dbCollector struct {
 
 	maxOpen, open, inUse, idle, waitCount, waitSeconds, closed *prometheus.Desc
 	retries, aborted                                           *prometheus.Desc
+	staleReads, replicaLag                                     *prometheus.Desc
 }
 
 func newDBCollector(st *store.Store) *dbCollector {
@@ -191,13 +192,15 @@ func newDBCollector(st *store.Store) *dbCollector {
 		waitCount:   prometheus.NewDesc("millwa_db_pool_wait_count_total", "Times a query waited for a free connection of the pool.", pool, nil),
 		waitSeconds: prometheus.NewDesc("millwa_db_pool_wait_duration_seconds_total", "Time spent waiting for a free connection of the pool.", pool, nil),
 		closed:      prometheus.NewDesc("millwa_db_pool_closed_connections_total", "Connections the pool closed, by reason (max_idle, max_idle_time, max_lifetime).", []string{"pool", "reason"}, nil),
-		retries:     prometheus.NewDesc("millwa_db_tx_retries_total", "Transaction attempts that conflicted with a concurrent one and were run again, by reason (serialization, deadlock, busy, lock_timeout).", []string{"reason"}, nil),
+		retries:     prometheus.NewDesc("millwa_db_tx_retries_total", "Transaction attempts run again after a conflict with a concurrent one or after the primary was lost (a failover), by reason (serialization, deadlock, busy, lock_timeout, primary_lost).", []string{"reason"}, nil),
+		staleReads:  prometheus.NewDesc("millwa_db_stale_reads_total", "Reads that tolerate staleness (market statistics, the observatory, processors' lot lists), by the pool that served them: replica while the standbys' lag is under MILLWA_MAX_REPLICA_LAG, main otherwise.", pool, nil),
+		replicaLag:  prometheus.NewDesc("millwa_db_replica_lag_seconds", "Worst replay lag last measured over the standbys of MILLWA_DATABASE_READ_URL; absent when it cannot be measured.", nil, nil),
 		aborted:     prometheus.NewDesc("millwa_db_tx_aborted_total", "Transactions given up with a conflict (out of retries, the caller gone, or a lock timeout, which is not retried), by reason.", []string{"reason"}, nil),
 	}
 }
 
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.maxOpen, c.open, c.inUse, c.idle, c.waitCount, c.waitSeconds, c.closed, c.retries, c.aborted} {
+	for _, d := range []*prometheus.Desc{c.maxOpen, c.open, c.inUse, c.idle, c.waitCount, c.waitSeconds, c.closed, c.retries, c.aborted, c.staleReads, c.replicaLag} {
 		ch <- d
 	}
 }
@@ -213,6 +216,13 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.closed, prometheus.CounterValue, float64(st.MaxIdleClosed), name, "max_idle")
 		ch <- prometheus.MustNewConstMetric(c.closed, prometheus.CounterValue, float64(st.MaxIdleTimeClosed), name, "max_idle_time")
 		ch <- prometheus.MustNewConstMetric(c.closed, prometheus.CounterValue, float64(st.MaxLifetimeClosed), name, "max_lifetime")
+	}
+	if rs := c.store.ReplicaStats(); rs.InUse {
+		ch <- prometheus.MustNewConstMetric(c.staleReads, prometheus.CounterValue, float64(rs.OnReplica), store.PoolReplica)
+		ch <- prometheus.MustNewConstMetric(c.staleReads, prometheus.CounterValue, float64(rs.OnPrimary), store.PoolMain)
+		if rs.LagKnown {
+			ch <- prometheus.MustNewConstMetric(c.replicaLag, prometheus.GaugeValue, rs.Lag.Seconds())
+		}
 	}
 	tx := c.store.TxStats()
 	for _, reason := range store.ConflictReasons() {

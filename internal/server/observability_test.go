@@ -164,7 +164,7 @@ func TestMetricsRPCLatencyAndErrors(t *testing.T) {
 			}
 			metric(t, m, "millwa_db_pool_closed_connections_total", "pool", pool, "reason", "max_lifetime")
 		}
-		for _, reason := range []string{"serialization", "deadlock", "busy", "lock_timeout"} {
+		for _, reason := range []string{"serialization", "deadlock", "busy", "lock_timeout", "primary_lost"} {
 			metric(t, m, "millwa_db_tx_retries_total", "reason", reason)
 			metric(t, m, "millwa_db_tx_aborted_total", "reason", reason)
 		}

@@ -203,6 +203,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrating database: %w", err)
 	}
+	if cfg.DatabaseReadURL != "" {
+		if err := s.store.UseReplica(ctx, cfg.DatabaseReadURL, cfg.MaxReplicaLag); err != nil {
+			return nil, fmt.Errorf("opening read replica %s: %w", config.Redact(cfg.DatabaseReadURL), err)
+		}
+	}
 	// From boot, so that this replica also takes over the events a
 	// replica that died left pending.
 	s.store.StartSequencer()

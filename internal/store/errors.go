@@ -10,6 +10,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -94,9 +95,28 @@ func translate(err error) error {
 	return &millwa.Error{Code: millwa.Internal, Message: "internal error", Err: err}
 }
 
+// unavailableRetryDelay is how long a client is told to wait (a
+// google.rpc.RetryInfo) before it sends again a call that failed because
+// the database could not be reached: about the time PostgreSQL under
+// Patroni takes to come back or fail over, in steps the client can repeat.
+const unavailableRetryDelay = time.Second
+
 func unavailable(err error) *millwa.Error {
-	return &millwa.Error{Code: millwa.Unavailable, Message: "the database is unavailable; retry later", Err: err}
+	return &millwa.Error{Code: millwa.Unavailable, Message: "the database is unavailable; retry later", Err: retryLater{err}}
 }
+
+// retryLater is a driver error that tells the transport how long the
+// client should wait before trying again; the driver's error stays
+// reachable through Unwrap.
+type retryLater struct{ err error }
+
+func (r retryLater) Error() string { return r.err.Error() }
+
+func (r retryLater) Unwrap() error { return r.err }
+
+// RetryDelay returns how long to wait: the server's transport sends it as a
+// google.rpc.RetryInfo.
+func (retryLater) RetryDelay() time.Duration { return unavailableRetryDelay }
 
 func aborted(err error) *millwa.Error {
 	return &millwa.Error{Code: millwa.Aborted, Message: "the change conflicted with a concurrent one; retry", Err: err}
@@ -248,4 +268,41 @@ func retryable(err error) bool {
 		return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
 	}
 	return false
+}
+
+// commitError is an error of COMMIT itself. When it is a lost connection
+// the transaction's fate is unknown (the server may have committed it and
+// lost only the answer), so InTx never runs the closure again after one:
+// the client's retry with its request_id settles it.
+type commitError struct{ err error }
+
+func (c commitError) Error() string { return c.err.Error() }
+
+func (c commitError) Unwrap() error { return c.err }
+
+// primaryLost reports whether err (anywhere in its chain) says that the
+// transaction ran on no primary: the connection broke or could not be made
+// (08xxx, a network error), the server is shutting down or starting
+// (57P01, 57P02, 57P03), or it is a standby now (25006, a read-only
+// transaction). Under Patroni these are what a failover or a switchover
+// looks like from a client, and a new connection soon reaches the new
+// primary through a multi-host URL with target_session_attrs=read-write.
+// A failed COMMIT is not one of them (see commitError).
+func primaryLost(err error) bool {
+	if errors.As(err, new(commitError)) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgAdminShutdown, pgCrashShutdown, pgCannotConnectNow, pgReadOnlyTransaction:
+			return true
+		}
+		return len(pgErr.Code) == 5 && pgErr.Code[:2] == "08"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return false
+	}
+	return isConnectionError(err)
 }

@@ -6,7 +6,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -82,5 +84,68 @@ func TestUniqueName(t *testing.T) {
 		if got := uniqueName(tc.columns, tc.suffix); got != tc.want {
 			t.Errorf("uniqueName(%q, %q) = %q, want %q", tc.columns, tc.suffix, got, tc.want)
 		}
+	}
+}
+
+// TestPrimaryLost checks which failures InTx runs again after a failover
+// or switchover, and that every Unavailable answer tells the client when
+// to retry.
+func TestPrimaryLost(t *testing.T) {
+	t.Parallel()
+	pg := func(code string) error {
+		return dbError(&pgconn.PgError{Code: code, Message: "simulated"}, "inserting lot")
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"read-only transaction on a demoted primary", pg("25006"), true},
+		{"admin shutdown in a switchover", pg("57P01"), true},
+		{"crash shutdown", pg("57P02"), true},
+		{"server starting", pg("57P03"), true},
+		{"connection failure", pg("08006"), true},
+		{"broken connection", dbError(io.ErrUnexpectedEOF, "reading lot"), true},
+		{"bad connection", dbError(driver.ErrBadConn, "beginning a transaction"), true},
+		{"serialization failure", pg("40001"), false},
+		{"unique violation", pg("23505"), false},
+		{"COMMIT whose connection broke: outcome unknown", dbError(commitError{io.ErrUnexpectedEOF}, "committing a transaction"), false},
+		{"COMMIT refused by a shutdown: outcome unknown", dbError(commitError{&pgconn.PgError{Code: "57P01"}}, "committing a transaction"), false},
+		{"domain error", millwa.Errorf(millwa.FailedPrecondition, "lot is withdrawn"), false},
+	} {
+		if got := primaryLost(tc.err); got != tc.want {
+			t.Errorf("%s: primaryLost = %v, want %v", tc.name, got, tc.want)
+		}
+		if millwa.ErrorCode(tc.err) == millwa.Unavailable {
+			var retry interface{ RetryDelay() time.Duration }
+			if !errors.As(tc.err, &retry) || retry.RetryDelay() != unavailableRetryDelay {
+				t.Errorf("%s: Unavailable without a retry delay of %v", tc.name, unavailableRetryDelay)
+			}
+		}
+	}
+}
+
+// TestFailoverRetryBounds checks that InTx's waits after a lost primary
+// stop before the caller's deadline, and at once for a cancelled call.
+func TestFailoverRetryBounds(t *testing.T) {
+	t.Parallel()
+	lost := dbError(&pgconn.PgError{Code: "57P01"}, "inserting lot")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if (&failoverRetry{}).again(cancelled, lost) {
+		t.Error("retried for a cancelled call")
+	}
+	near, cancelNear := context.WithTimeout(context.Background(), failoverLastTry)
+	defer cancelNear()
+	if (&failoverRetry{}).again(near, lost) {
+		t.Error("retried although the deadline leaves no room for another attempt")
+	}
+	f := &failoverRetry{}
+	if !f.again(context.Background(), lost) || f.wait != failoverWaitMin {
+		t.Errorf("first retry after a lost primary: wait %v, want a retry after %v", f.wait, failoverWaitMin)
+	}
+	f.first = f.first.Add(-failoverWindow)
+	if f.again(context.Background(), lost) {
+		t.Errorf("retried past the window of %v", failoverWindow)
 	}
 }

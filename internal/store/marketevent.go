@@ -178,7 +178,9 @@ func (s *Store) MarketEventsAdded() <-chan struct{} { return s.bell.wait() }
 // TradedVolumes returns the trades that market statistics count: CONFIRMED,
 // DELIVERED or PAID, confirmed in [from, to), of the standard and currency,
 // and, when set, of the region (ubigeo prefix), quality group and colour.
-func (s *Store) TradedVolumes(ctx context.Context, from, to time.Time, standard, currency, region, group, colour string) ([]millwa.TradedVolume, error) {
+//
+// The statistics tolerate a bounded staleness: read them through StaleRead.
+func (qs queries) TradedVolumes(ctx context.Context, from, to time.Time, standard, currency, region, group, colour string) ([]millwa.TradedVolume, error) {
 	query := `SELECT confirm_time, origin_ubigeo, quality_group, colour, association_id, grams, price_minor_per_kg
 		FROM trades WHERE state IN ('CONFIRMED', 'DELIVERED', 'PAID') AND confirm_time >= ? AND confirm_time < ?
 		AND standard = ? AND currency = ?`
@@ -204,7 +206,7 @@ func (s *Store) TradedVolumes(ctx context.Context, from, to time.Time, standard,
 		Grams         int64  `db:"grams"`
 		Price         int64  `db:"price_minor_per_kg"`
 	}
-	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), args...); err != nil {
 		return nil, dbError(err, "reading traded volumes")
 	}
 	out := make([]millwa.TradedVolume, len(rows))

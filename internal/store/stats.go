@@ -23,10 +23,15 @@ const (
 	// as when a retried request waits for its first call to finish. InTx
 	// does not retry it: the wait has already taken its time.
 	ConflictLockTimeout = "lock_timeout"
+	// ConflictPrimaryLost is a transaction that ran on no primary: the
+	// connection broke or the server became a standby, as in a failover.
+	// InTx retries it on a new connection for a bounded time; it is never
+	// counted as aborted, since it is not given up as a conflict.
+	ConflictPrimaryLost = "primary_lost"
 )
 
 // conflictReasons is every reason TxStats counts, in a fixed order.
-var conflictReasons = [...]string{ConflictSerialization, ConflictDeadlock, ConflictBusy, ConflictLockTimeout}
+var conflictReasons = [...]string{ConflictSerialization, ConflictDeadlock, ConflictBusy, ConflictLockTimeout, ConflictPrimaryLost}
 
 // ConflictReasons lists every reason TxStats counts, in a fixed order, so
 // that a metrics exporter can show each one from the start.
@@ -95,10 +100,15 @@ const (
 )
 
 // PoolStats returns the statistics of each connection pool by name:
-// PoolWriter and PoolReader on SQLite, PoolMain on PostgreSQL.
+// PoolWriter and PoolReader on SQLite, PoolMain on PostgreSQL and, with
+// UseReplica, PoolReplica.
 func (s *Store) PoolStats() map[string]sql.DBStats {
 	if s.r == s.w {
-		return map[string]sql.DBStats{PoolMain: s.w.Stats()}
+		pools := map[string]sql.DBStats{PoolMain: s.w.Stats()}
+		if s.replica != nil {
+			pools[PoolReplica] = s.replica.db.Stats()
+		}
+		return pools
 	}
 	return map[string]sql.DBStats{PoolWriter: s.w.Stats(), PoolReader: s.r.Stats()}
 }

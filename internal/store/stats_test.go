@@ -23,7 +23,7 @@ func TestTxStats(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, url string) {
 		t.Parallel()
 		s := storetest.NewStore(t, url)
-		zero := map[string]uint64{"serialization": 0, "deadlock": 0, "busy": 0, "lock_timeout": 0}
+		zero := map[string]uint64{"serialization": 0, "deadlock": 0, "busy": 0, "lock_timeout": 0, "primary_lost": 0}
 		if diff := cmp.Diff(store.TxStats{Retries: zero, Aborted: zero}, s.TxStats()); diff != "" {
 			t.Fatalf("TxStats of a new store (-want +got):\n%s", diff)
 		}
@@ -47,13 +47,13 @@ func TestTxStats(t *testing.T) {
 
 		got := s.TxStats()
 		want := store.TxStats{
-			Retries: map[string]uint64{"serialization": 6, "deadlock": 1, "busy": 0, "lock_timeout": 0},
-			Aborted: map[string]uint64{"serialization": 1, "deadlock": 0, "busy": 0, "lock_timeout": 1},
+			Retries: map[string]uint64{"serialization": 6, "deadlock": 1, "busy": 0, "lock_timeout": 0, "primary_lost": 0},
+			Aborted: map[string]uint64{"serialization": 1, "deadlock": 0, "busy": 0, "lock_timeout": 1, "primary_lost": 0},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("TxStats (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"serialization", "deadlock", "busy", "lock_timeout"}, store.ConflictReasons()); diff != "" {
+		if diff := cmp.Diff([]string{"serialization", "deadlock", "busy", "lock_timeout", "primary_lost"}, store.ConflictReasons()); diff != "" {
 			t.Errorf("ConflictReasons (-want +got):\n%s", diff)
 		}
 	})

@@ -84,6 +84,9 @@ type Store struct {
 	// pgConfig is the PostgreSQL connection's configuration, from which
 	// ListenMarketEvents opens its own connection; nil on SQLite.
 	pgConfig *pgx.ConnConfig
+	// replica is the pool of standbys for StaleRead (replica.go); nil
+	// unless UseReplica opened it.
+	replica *replica
 }
 
 // Open connects to the database named by url and checks that it answers:
@@ -194,7 +197,9 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 }
 
 // Ping checks that the database answers. It returns Unavailable when it does
-// not.
+// not. On PostgreSQL it asks the primary (through a multi-host URL, whichever
+// server is the primary now); the standbys of UseReplica do not count, since
+// without them StaleRead reads the primary.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
 		return dbError(err, "pinging the %s database", s.dialect)
@@ -211,6 +216,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.stopSequencer()
 	var errs []error
+	if s.replica != nil {
+		errs = append(errs, s.replica.close())
+	}
 	for _, c := range []*stmtCache{s.rstmts, s.wstmts} {
 		if c != nil {
 			errs = append(errs, c.close())

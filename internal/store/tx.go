@@ -12,6 +12,20 @@ import (
 // failed with a retryable error.
 const maxTxAttempts = 5
 
+// The bounds of InTx's retries after the primary was lost (primaryLost):
+// it waits failoverWaitMin, doubling up to failoverWaitMax, for as long as
+// failoverWindow from the first loss, and stops sooner when the caller's
+// deadline would pass before a last attempt could run (failoverLastTry).
+// Patroni's failover with the settings the README gives takes a few
+// seconds; the window covers it with room to spare and stays under the
+// server's default call deadline.
+const (
+	failoverWaitMin = 50 * time.Millisecond
+	failoverWaitMax = time.Second
+	failoverWindow  = 20 * time.Second
+	failoverLastTry = 250 * time.Millisecond
+)
+
 // Tx is a database transaction handed to the closure of InTx. Its methods
 // must not be called after the closure returns. It also has every read
 // method of Store (both embed queries), which see the transaction's own
@@ -54,17 +68,34 @@ type Tx struct {
 // (it would wait for itself), and reads through Store inside fn do not see
 // fn's writes: read through tx.
 //
+// When the transaction fails because it ran on no primary (the connection
+// broke, the server shut down, or it turned out to be a standby: a
+// PostgreSQL failover or switchover under Patroni), InTx runs fn again on a
+// new connection, which a multi-host URL with
+// target_session_attrs=read-write opens on the new primary, waiting 50 ms
+// doubling to 1 s between attempts for up to 20 s or until ctx's deadline
+// is near. It never does so after a failed COMMIT, whose outcome is
+// unknown: that error is returned, and a client's retry with its
+// request_id settles it.
+//
 // InTx returns what fn returns, or Unavailable when the database cannot be
-// reached, or Aborted as above.
+// reached (with a retry delay for the client), or Aborted as above.
 //
 // Conflicts are counted (see TxStats): each attempt run again, and each
-// transaction given up on with a conflict.
+// transaction given up on with a conflict; so are the attempts run again
+// after the primary was lost (ConflictPrimaryLost).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
+	var lost failoverRetry
 	for attempt := 1; ; attempt++ {
 		err = s.runTx(ctx, fn)
 		if err == nil {
 			return nil
+		}
+		if lost.again(ctx, err) {
+			s.txStats.retried(ConflictPrimaryLost)
+			attempt--
+			continue
 		}
 		reason := conflictReason(err)
 		if reason == "" {
@@ -117,10 +148,43 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	finished = true
 	if err := stx.Commit(); err != nil {
-		return dbError(err, "committing a transaction")
+		return dbError(commitError{err}, "committing a transaction")
 	}
 	if tx.pendingEvents {
 		s.nudgeSequencer()
 	}
 	return nil
+}
+
+// failoverRetry decides whether InTx runs a closure again after its
+// transaction found no primary, and waits before it does.
+type failoverRetry struct {
+	first time.Time
+	wait  time.Duration
+}
+
+// again reports whether err is a lost primary worth another attempt, after
+// waiting the next step of the backoff; false when ctx has ended or its
+// deadline is too near, or failoverWindow has passed since the first loss.
+func (f *failoverRetry) again(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || !primaryLost(err) {
+		return false
+	}
+	if f.first.IsZero() {
+		f.first, f.wait = time.Now(), failoverWaitMin
+	} else {
+		f.wait = min(2*f.wait, failoverWaitMax)
+	}
+	if time.Since(f.first)+f.wait > failoverWindow {
+		return false
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < f.wait+failoverLastTry {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(f.wait):
+		return true
+	}
 }

@@ -80,7 +80,8 @@ func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStat
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	trades, err := s.store.TradedVolumes(ctx, start.Start(), end.AddWeeks(1).Start(), st.ID, currency, region, req.GetQualityGroup(), req.GetColour())
+	// Published statistics tolerate the bounded staleness of a standby.
+	trades, err := s.store.StaleRead().TradedVolumes(ctx, start.Start(), end.AddWeeks(1).Start(), st.ID, currency, region, req.GetQualityGroup(), req.GetColour())
 	if err != nil {
 		return nil, err
 	}

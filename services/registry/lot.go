@@ -280,6 +280,12 @@ func (s *Server) lots(ctx context.Context, associationID string) rpc.Lister[mill
 			return rpc.FilterNames(q, map[string][]string{"classifier": {associationsCollection, classifiersCollection}})
 		},
 		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.Lot], error) {
+			if p.Role == millwa.RoleProcessor {
+				// A processor browses what is on offer, which tolerates
+				// the bounded staleness of a standby; an association
+				// lists its own lots, which it may have just changed.
+				return s.store.StaleRead().ListLots(ctx, p, associationID, q)
+			}
 			page, err := s.store.ListLots(ctx, p, associationID, q)
 			if err == nil && p.Role != millwa.RoleProcessor {
 				err = s.store.LoadLotSources(ctx, page.Items)

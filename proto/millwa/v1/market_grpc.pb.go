@@ -374,6 +374,12 @@ type MarketServiceClient interface {
 	// published. Cells are the same whatever the request filters on, so
 	// comparing overlapping requests reveals nothing more.
 	//
+	// May be stale: when the server has read replicas
+	// (MILLWA_DATABASE_READ_URL) the statistics may be read on a PostgreSQL
+	// standby and miss the trades confirmed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default), never more; past that lag they are read on the
+	// primary.
+	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (a
 	// malformed week, end_week before start_week, a range of more than 53
 	// weeks, a bad region or currency code).
@@ -1066,6 +1072,12 @@ type MarketServiceServer interface {
 	// minor units and volumes to 10 kg, and no lowest or highest price is
 	// published. Cells are the same whatever the request filters on, so
 	// comparing overlapping requests reveals nothing more.
+	//
+	// May be stale: when the server has read replicas
+	// (MILLWA_DATABASE_READ_URL) the statistics may be read on a PostgreSQL
+	// standby and miss the trades confirmed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default), never more; past that lag they are read on the
+	// primary.
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (a
 	// malformed week, end_week before start_week, a range of more than 53

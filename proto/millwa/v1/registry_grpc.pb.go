@@ -246,6 +246,14 @@ type RegistryServiceClient interface {
 	// unallocated) of every association, without contributions and
 	// discrepancy.
 	//
+	// May be stale for processors: when the server has read replicas
+	// (MILLWA_DATABASE_READ_URL) a processor's list may be read on a
+	// PostgreSQL standby and miss the changes of the last
+	// MILLWA_MAX_REPLICA_LAG (5 s by default), never more; past that lag it is
+	// read on the primary. Other callers' lists, and GetLot, always read the
+	// primary, so a lot just created or changed (with its request_id or etag)
+	// reads back as it is.
+	//
 	// Caller: admin, association, agency, processor. Errors: INVALID_ARGUMENT
 	// (bad filter, order_by, page_size or page_token; a processor filtering on
 	// discrepancy); NOT_FOUND (the parent association does not exist or is not
@@ -888,6 +896,14 @@ type RegistryServiceServer interface {
 	// the lots still on offer (state AVAILABLE, or ALLOCATED with grams left
 	// unallocated) of every association, without contributions and
 	// discrepancy.
+	//
+	// May be stale for processors: when the server has read replicas
+	// (MILLWA_DATABASE_READ_URL) a processor's list may be read on a
+	// PostgreSQL standby and miss the changes of the last
+	// MILLWA_MAX_REPLICA_LAG (5 s by default), never more; past that lag it is
+	// read on the primary. Other callers' lists, and GetLot, always read the
+	// primary, so a lot just created or changed (with its request_id or etag)
+	// reads back as it is.
 	//
 	// Caller: admin, association, agency, processor. Errors: INVALID_ARGUMENT
 	// (bad filter, order_by, page_size or page_token; a processor filtering on

@@ -602,7 +602,15 @@ export interface paths {
          *     the lots still on offer (state AVAILABLE, or ALLOCATED with grams left
          *     unallocated) of every association, without contributions and
          *     discrepancy.
-         * @description Caller: admin, association, agency, processor. Errors: INVALID_ARGUMENT
+         * @description May be stale for processors: when the server has read replicas
+         *     (MILLWA_DATABASE_READ_URL) a processor's list may be read on a
+         *     PostgreSQL standby and miss the changes of the last
+         *     MILLWA_MAX_REPLICA_LAG (5 s by default), never more; past that lag it is
+         *     read on the primary. Other callers' lists, and GetLot, always read the
+         *     primary, so a lot just created or changed (with its request_id or etag)
+         *     reads back as it is.
+         *
+         *     Caller: admin, association, agency, processor. Errors: INVALID_ARGUMENT
          *     (bad filter, order_by, page_size or page_token; a processor filtering on
          *     discrepancy); NOT_FOUND (the parent association does not exist or is not
          *     visible to the caller).
@@ -1451,7 +1459,13 @@ export interface paths {
          *     minor units and volumes to 10 kg, and no lowest or highest price is
          *     published. Cells are the same whatever the request filters on, so
          *     comparing overlapping requests reveals nothing more.
-         * @description Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (a
+         * @description May be stale: when the server has read replicas
+         *     (MILLWA_DATABASE_READ_URL) the statistics may be read on a PostgreSQL
+         *     standby and miss the trades confirmed in the last MILLWA_MAX_REPLICA_LAG
+         *     (5 s by default), never more; past that lag they are read on the
+         *     primary.
+         *
+         *     Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (a
          *     malformed week, end_week before start_week, a range of more than 53
          *     weeks, a bad region or currency code).
          */
