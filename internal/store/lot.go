@@ -247,6 +247,74 @@ func (qs queries) GetLot(ctx context.Context, p millwa.Principal, id string) (mi
 	return row.lotWithContributions()
 }
 
+// GetLotWithSources is GetLot with the lot's sources (the receipts it
+// draws on) filled as well, for readers who may see a lot's members: the
+// lot, its contributions and its sources in one query.
+func (qs queries) GetLotWithSources(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	src := lotWithSources[qs.dialect]
+	row, err := getRow[lotSourcesRow](ctx, qs, &src, lotScope(p), id, true)
+	if err != nil {
+		return millwa.Lot{}, err
+	}
+	l, err := row.lotWithContributions()
+	if err != nil {
+		return millwa.Lot{}, err
+	}
+	if l.Sources, err = parseSources(row.Sources.String); err != nil {
+		return millwa.Lot{}, millwa.Wrap(millwa.Internal, err, "reading the sources of lot %s", row.ID)
+	}
+	return l, nil
+}
+
+// lotSourcesRow is a lots row with its contributions and its sources
+// aggregated as parseContributions and parseSources read them.
+type lotSourcesRow struct {
+	lotContributionsRow
+	Sources sql.NullString `db:"sources"`
+}
+
+// scanTargets are those of lotContributionsRow and then the sources.
+func (r *lotSourcesRow) scanTargets() []any {
+	return append(r.lotContributionsRow.scanTargets(), &r.Sources)
+}
+
+// lotWithSources is where GetLotWithSources reads a lot, for each dialect:
+// lotWithContributions and a column aggregating the lot's sources, each as
+// receipt_id:member_id:grams, joined by commas (canonical UUIDs and
+// integers, which hold neither separator). The primary key of lot_sources
+// begins with lot_id, so the subquery reads only the lot's own rows.
+var lotWithSources = map[string]rowSource{
+	DialectSQLite: {noun: "lot", from: "lots", selectList: lotColumns + `,` + contributionsColumn[DialectSQLite] + `,
+	(SELECT group_concat(s.receipt_id || ':' || s.member_id || ':' || s.grams, ',')
+		FROM lot_sources s WHERE s.lot_id = lots.id) AS sources`},
+	DialectPostgres: {noun: "lot", from: "lots", selectList: lotColumns + `,` + contributionsColumn[DialectPostgres] + `,
+	(SELECT string_agg(s.receipt_id::text || ':' || s.member_id::text || ':' || s.grams::text, ',')
+		FROM lot_sources s WHERE s.lot_id = lots.id) AS sources`},
+}
+
+// parseSources reads the sources aggregated by lotWithSources, in receipt
+// id order as LoadLotSources gives them; "" is none.
+func parseSources(s string) ([]millwa.Source, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := make([]millwa.Source, 0, strings.Count(s, ",")+1)
+	for part := range strings.SplitSeq(s, ",") {
+		receipt, rest, ok := strings.Cut(part, ":")
+		member, grams, ok2 := strings.Cut(rest, ":")
+		g, err := strconv.ParseInt(grams, 10, 64)
+		if !ok || !ok2 || receipt == "" || member == "" || err != nil {
+			return nil, fmt.Errorf("malformed source %q", part)
+		}
+		out = append(out, millwa.Source{ReceiptID: receipt, MemberID: member, Grams: g})
+	}
+	byReceipt := func(a, b millwa.Source) int { return strings.Compare(a.ReceiptID, b.ReceiptID) }
+	if !slices.IsSortedFunc(out, byReceipt) {
+		slices.SortFunc(out, byReceipt)
+	}
+	return out, nil
+}
+
 // lotContributionsRow is a lots row with its contributions aggregated as
 // parseContributions reads them.
 type lotContributionsRow struct {

@@ -205,17 +205,17 @@ func lotEvents(lots []millwa.Lot, trades []millwa.Trade) []rpc.Event {
 
 // GetLot returns one lot, as the caller may see it.
 func (s *Server) GetLot(ctx context.Context, req *millwav1.GetLotRequest) (*millwav1.GetLotResponse, error) {
-	l, err := rpc.Get(ctx, req.GetName(), lotCollections, s.visibleLot(ctx))
+	full := rpc.Principal(ctx).Role != millwa.RoleProcessor
+	read := s.visibleLot(ctx)
+	if full {
+		// The lot, its contributions and its sources in one query.
+		read = func(p millwa.Principal, ids []string) (millwa.Lot, error) {
+			return readLot(ctx, lotWithSources{s.store}, p, ids)
+		}
+	}
+	l, err := rpc.Get(ctx, req.GetName(), lotCollections, read)
 	if err != nil {
 		return nil, err
-	}
-	full := rpc.Principal(ctx).Role != millwa.RoleProcessor
-	if full {
-		lots := []millwa.Lot{l}
-		if err := s.store.LoadLotSources(ctx, lots); err != nil {
-			return nil, err
-		}
-		l = lots[0]
 	}
 	pl, err := s.lotToProto(&l, full)
 	if err != nil {
@@ -230,6 +230,13 @@ var lotCollections = []string{associationsCollection, "lots"}
 // visibleLot reads the lot of a parsed name, if the caller may see it.
 func (s *Server) visibleLot(ctx context.Context) func(p millwa.Principal, ids []string) (millwa.Lot, error) {
 	return func(p millwa.Principal, ids []string) (millwa.Lot, error) { return readLot(ctx, s.store, p, ids) }
+}
+
+// lotWithSources reads lots with their sources, for readLot.
+type lotWithSources struct{ s *store.Store }
+
+func (r lotWithSources) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	return r.s.GetLotWithSources(ctx, p, id)
 }
 
 // readLot reads, from a store or in a transaction, the lot whose name has

@@ -1,0 +1,96 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/millwa/millwa/internal/millwa"
+	"github.com/millwa/millwa/internal/store"
+	"github.com/millwa/millwa/internal/store/storetest"
+)
+
+// TestGetLotWithSources: GetLotWithSources reads, in one query, the lot
+// GetLot reads with the sources LoadLotSources fills, in receipt id order,
+// for a lot drawn from receipts and for one with hand-typed contributions
+// (no sources); it hides the lot from a principal who may not see it, as
+// GetLot does.
+func TestGetLotWithSources(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, url string) {
+		t.Parallel()
+		s := storetest.NewStore(t, url)
+		ctx := t.Context()
+		admin := millwa.Principal{KeyID: "k", Role: millwa.RoleAdmin}
+		a := association("210101")
+		var lot millwa.Lot
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateAssociation(ctx, &a); err != nil {
+				return err
+			}
+			c := millwa.Classifier{AssociationID: a.ID, DisplayName: "Maestra", DNI: "47000001", CertificationNumber: "S-1", CertificationDate: "2024-01-10"}
+			if err := tx.CreateClassifier(ctx, &c); err != nil {
+				return err
+			}
+			lot = millwa.Lot{AssociationID: a.ID, Standard: "pe-ntp-231-301-2014", Campaign: 2026, Breed: "HUACAYA", Colour: "WHITE",
+				DeclaredGroup: "BABY", MarketGroup: "BABY", ClassifierID: c.ID, AskPricePerKg: 2000,
+				Currency: "PEN", ClassificationDate: "2026-11-30", Ubigeo: a.Ubigeo}
+			// Receipts made in an order other than their ids', so that the
+			// sources' order is the reader's doing.
+			for i := range 4 {
+				m := millwa.Member{AssociationID: a.ID, DisplayName: fmt.Sprint("Socia ", i), DNI: fmt.Sprintf("4100%04d", i), Sex: millwa.SexFemale}
+				if err := tx.CreateMember(ctx, &m); err != nil {
+					return err
+				}
+				r := millwa.Receipt{AssociationID: a.ID, MemberID: m.ID, ClassifierID: c.ID, Standard: "pe-ntp-231-301-2014", Campaign: 2026,
+					CollectionPoint: "Ichu", ReceiveDate: "2026-11-20", Breed: "HUACAYA", Colour: "WHITE", FleeceCount: 1,
+					NetWeightGrams: 5000, GroupGrams: map[string]int64{"BABY": 5000}}
+				if err := tx.CreateReceipt(ctx, &r); err != nil {
+					return err
+				}
+				grams := int64(1000 * (4 - i))
+				lot.Sources = append([]millwa.Source{{ReceiptID: r.ID, Grams: grams}}, lot.Sources...)
+				lot.NetWeightGrams += grams
+			}
+			lots := []millwa.Lot{lot}
+			if err := tx.UseSources(ctx, lots, []string{"lot"}); err != nil {
+				return err
+			}
+			lots[0].DeriveContributions()
+			lot = lots[0]
+			return tx.CreateLot(ctx, &lot)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		plain := createLot(t, s, 2)
+		for _, id := range []string{lot.ID, plain.ID} {
+			want, err := s.GetLot(ctx, admin, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lots := []millwa.Lot{want}
+			if err := s.LoadLotSources(ctx, lots); err != nil {
+				t.Fatal(err)
+			}
+			want = lots[0]
+			got, err := s.GetLotWithSources(ctx, admin, id)
+			if err != nil {
+				t.Fatalf("GetLotWithSources: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("GetLotWithSources differs from GetLot and LoadLotSources (-want +got):\n%s", diff)
+			}
+			if id == lot.ID && len(got.Sources) != 4 {
+				t.Errorf("the lot from receipts reads %d sources, want 4", len(got.Sources))
+			}
+			if id == plain.ID && (len(got.Sources) != 0 || len(got.Contributions) != 2) {
+				t.Errorf("the lot of contributions reads %d sources and %d contributions, want none and 2", len(got.Sources), len(got.Contributions))
+			}
+		}
+		other := millwa.Principal{KeyID: "o", Role: millwa.RoleAssociation, Organisation: "associations/" + plain.AssociationID}
+		if _, err := s.GetLotWithSources(ctx, other, lot.ID); errorCode(err) != millwa.NotFound {
+			t.Errorf("GetLotWithSources of another association's lot: %v, want NotFound", err)
+		}
+	})
+}
