@@ -199,6 +199,54 @@ func (tx *Tx) ClassifierExists(ctx context.Context, associationID, id string) (b
 	return len(missing) == 0, err
 }
 
+// MissingLotReferences reports, in one query, whether the classifier
+// belongs to the association and which of memberIDs are not members of it
+// (in the order given): what a new lot refers to.
+func (tx *Tx) MissingLotReferences(ctx context.Context, associationID, classifierID string, memberIDs []string) (classifierFound bool, missingMembers []string, err error) {
+	var parts []string
+	var args []any
+	if key, ok := canonicalID(classifierID); ok {
+		parts = append(parts, `SELECT 'c' AS kind, id FROM classifiers WHERE association_id = ? AND id = ?`)
+		args = append(args, associationID, key)
+	}
+	canonical := map[string]string{}
+	var keys []string
+	for _, id := range memberIDs {
+		if k, ok := canonicalID(id); ok {
+			canonical[id] = k
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) > 0 {
+		in := inScope("id", keys)
+		parts = append(parts, `SELECT 'm' AS kind, id FROM members WHERE association_id = ? AND `+in.sql)
+		args = append(append(args, associationID), in.args...)
+	}
+	found := map[string]bool{}
+	if len(parts) > 0 {
+		var rows []struct {
+			Kind string `db:"kind"`
+			ID   string `db:"id"`
+		}
+		if err := tx.selectRows(ctx, &rows, tx.tx.Rebind(strings.Join(parts, ` UNION ALL `)), args...); err != nil {
+			return false, nil, dbError(err, "looking up the classifier and members of a lot")
+		}
+		for _, r := range rows {
+			if r.Kind == "c" {
+				classifierFound = true
+			} else {
+				found[r.ID] = true
+			}
+		}
+	}
+	for _, id := range memberIDs {
+		if !found[canonical[id]] {
+			missingMembers = append(missingMembers, id)
+		}
+	}
+	return classifierFound, missingMembers, nil
+}
+
 // missingIDs returns those of ids that name no row of table belonging to
 // the association.
 func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []string) ([]string, error) {

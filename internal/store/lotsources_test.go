@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -91,6 +93,45 @@ func TestGetLotWithSources(t *testing.T) {
 		other := millwa.Principal{KeyID: "o", Role: millwa.RoleAssociation, Organisation: "associations/" + plain.AssociationID}
 		if _, err := s.GetLotWithSources(ctx, other, lot.ID); errorCode(err) != millwa.NotFound {
 			t.Errorf("GetLotWithSources of another association's lot: %v, want NotFound", err)
+		}
+	})
+}
+
+// TestMissingLotReferences: one query tells whether a lot's classifier
+// belongs to the association and which of its members do not, in the
+// order given, ids in any case or not ids at all among them.
+func TestMissingLotReferences(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, url string) {
+		t.Parallel()
+		s := storetest.NewStore(t, url)
+		ctx := t.Context()
+		mine, theirs := createLot(t, s, 2), createLot(t, s, 1)
+		for _, tc := range []struct {
+			name       string
+			classifier string
+			members    []string
+			found      bool
+			missing    []string
+		}{
+			{"all of the association", mine.ClassifierID, []string{mine.Contributions[1].MemberID, strings.ToUpper(mine.Contributions[0].MemberID)}, true, nil},
+			{"another association's", theirs.ClassifierID, []string{theirs.Contributions[0].MemberID, mine.Contributions[0].MemberID}, false, []string{theirs.Contributions[0].MemberID}},
+			{"not ids", "x", []string{"y", mine.Contributions[0].MemberID, "z"}, false, []string{"y", "z"}},
+			{"no members", mine.ClassifierID, nil, true, nil},
+			{"nothing", "", nil, false, nil},
+		} {
+			var found bool
+			var missing []string
+			if err := s.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				found, missing, err = tx.MissingLotReferences(ctx, mine.AssociationID, tc.classifier, tc.members)
+				return err
+			}); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if found != tc.found || !slices.Equal(missing, tc.missing) {
+				t.Errorf("%s: classifier found %v, members missing %q; want %v and %q", tc.name, found, missing, tc.found, tc.missing)
+			}
 		}
 	})
 }

@@ -139,20 +139,16 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 	var vs millwa.Violations
 	out := make([]millwa.Lot, len(lots))
 	for i, l := range lots {
-		ok, err := tx.ClassifierExists(ctx, a.ID, l.ClassifierID)
+		memberIDs := make([]string, len(l.Contributions))
+		for j, c := range l.Contributions {
+			memberIDs[j] = c.MemberID
+		}
+		ok, missing, err := tx.MissingLotReferences(ctx, a.ID, l.ClassifierID, memberIDs)
 		if err != nil {
 			return nil, nil, err
 		}
 		if !ok {
 			vs.Add(fields[i]+".classifier", "is not a classifier of associations/%s: register them first", a.ID)
-		}
-		memberIDs := make([]string, len(l.Contributions))
-		for j, c := range l.Contributions {
-			memberIDs[j] = c.MemberID
-		}
-		missing, err := tx.MissingMembers(ctx, a.ID, memberIDs)
-		if err != nil {
-			return nil, nil, err
 		}
 		for j, c := range l.Contributions {
 			if slices.Contains(missing, c.MemberID) {
