@@ -99,6 +99,9 @@ var (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 )
 
+// insertLotParams is the number of insertLotSQL's parameters.
+const insertLotParams = 26
+
 // LotNumberTaken is the Reason of the AlreadyExists error of a lot whose
 // number another lot of its association and campaign holds already.
 const LotNumberTaken = "LOT_NUMBER_TAKEN"
@@ -127,11 +130,28 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	}
 	measured := sql.NullString{String: l.MeasuredGroup, Valid: l.MeasuredGroup != ""}
 	grading := sql.NullString{String: l.Grading, Valid: l.Grading != ""}
-	_, err = tx.exec(ctx, insertLotSQL[tx.dialect],
-		id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
+	args := make([]any, 0, insertLotParams+4*len(l.Contributions))
+	args = append(args, id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
 		l.MarketGroup, measured, l.Discrepancy, l.ClassifierID, l.CollectionPoint, l.Ubigeo,
 		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength, grading,
 		l.LotNumber, l.ClassificationDate, dbTime{t}, dbTime{t})
+	// The contributions in one statement: one round trip, whatever their
+	// number (at most millwa.MaxContributions, 4 values each: within both
+	// databases' limits on a statement's parameters). On PostgreSQL the
+	// lot's INSERT and theirs are one statement, the lot's in a WITH (the
+	// foreign keys are checked at the statement's end, when the lot is
+	// there); SQLite has no INSERT in a WITH, and no round trip to save.
+	for _, c := range l.Contributions {
+		args = append(args, id, l.AssociationID, c.MemberID, c.Grams)
+	}
+	insertContributions := `INSERT INTO lot_contributions (lot_id, association_id, member_id, grams) VALUES ` +
+		rowPlaceholders(len(l.Contributions), 4)
+	together := tx.dialect == DialectPostgres && len(l.Contributions) > 0
+	if together {
+		_, err = tx.exec(ctx, tx.tx.Rebind(`WITH lot AS (`+insertLotSQL[DialectSQLite]+`) `+insertContributions), args...)
+	} else {
+		_, err = tx.exec(ctx, insertLotSQL[tx.dialect], args[:insertLotParams]...)
+	}
 	if violatesUnique(err, lotNumberKey) {
 		e := millwa.Errorf(millwa.AlreadyExists, "lot number %q is taken by another lot of campaign %d: give each lot its own number", l.LotNumber, l.Campaign)
 		e.Reason, e.Err = LotNumberTaken, err
@@ -140,16 +160,8 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	if err != nil {
 		return dbError(err, "inserting lot %s", id)
 	}
-	// The contributions in one statement: one round trip, whatever their
-	// number (at most millwa.MaxContributions, 4 values each: within both
-	// databases' limits on a statement's parameters).
-	if len(l.Contributions) > 0 {
-		args := make([]any, 0, 4*len(l.Contributions))
-		for _, c := range l.Contributions {
-			args = append(args, id, l.AssociationID, c.MemberID, c.Grams)
-		}
-		if _, err := tx.exec(ctx, tx.tx.Rebind(`INSERT INTO lot_contributions (lot_id, association_id, member_id, grams)
-			VALUES `+rowPlaceholders(len(l.Contributions), 4)), args...); err != nil {
+	if !together && len(l.Contributions) > 0 {
+		if _, err := tx.exec(ctx, tx.tx.Rebind(insertContributions), args[insertLotParams:]...); err != nil {
 			return dbError(err, "inserting the contributions to lot %s", id)
 		}
 	}

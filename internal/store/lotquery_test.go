@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -132,6 +133,53 @@ func TestMissingLotReferences(t *testing.T) {
 			if found != tc.found || !slices.Equal(missing, tc.missing) {
 				t.Errorf("%s: classifier found %v, members missing %q; want %v and %q", tc.name, found, missing, tc.found, tc.missing)
 			}
+		}
+	})
+}
+
+// TestCreateLotForeignKeys: the lot and its contributions, one statement on
+// PostgreSQL, are refused together when a contribution's member belongs to
+// another association (FailedPrecondition, from the foreign key) and when
+// the lot's number is taken (AlreadyExists, LotNumberTaken), leaving no
+// lot and no contribution behind.
+func TestCreateLotForeignKeys(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, url string) {
+		t.Parallel()
+		s := storetest.NewStore(t, url)
+		ctx := t.Context()
+		mine, theirs := createLot(t, s, 2), createLot(t, s, 1)
+		count := func() (lots, contributions int) {
+			if err := queryRow(ctx, s, "SELECT (SELECT count(*) FROM lots), (SELECT count(*) FROM lot_contributions)", nil, &lots, &contributions); err != nil {
+				t.Fatal(err)
+			}
+			return lots, contributions
+		}
+		lotsBefore, contributionsBefore := count()
+		create := func(l millwa.Lot) error {
+			l.ID = ""
+			return s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateLot(ctx, &l) })
+		}
+		foreign := mine
+		foreign.LotNumber = "L-2"
+		foreign.Contributions = []millwa.Contribution{mine.Contributions[0], {MemberID: theirs.Contributions[0].MemberID, Grams: mine.Contributions[1].Grams}}
+		if err := create(foreign); errorCode(err) != millwa.FailedPrecondition {
+			t.Errorf("a contribution of another association's member: %v, want FailedPrecondition", err)
+		}
+		var me *millwa.Error
+		if err := create(mine); !errors.As(err, &me) || me.Code != millwa.AlreadyExists || me.Reason != store.LotNumberTaken {
+			t.Errorf("a lot number taken: %v, want AlreadyExists %s", err, store.LotNumberTaken)
+		}
+		if lots, contributions := count(); lots != lotsBefore || contributions != contributionsBefore {
+			t.Errorf("after the refusals %d lots and %d contributions, want %d and %d", lots, contributions, lotsBefore, contributionsBefore)
+		}
+		renumbered := mine
+		renumbered.LotNumber = "L-3"
+		if err := create(renumbered); err != nil {
+			t.Fatalf("the same lot under a new number: %v", err)
+		}
+		if lots, contributions := count(); lots != lotsBefore+1 || contributions != contributionsBefore+2 {
+			t.Errorf("after a new lot %d lots and %d contributions, want %d and %d", lots, contributions, lotsBefore+1, contributionsBefore+2)
 		}
 	})
 }
