@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"fmt"
 	"slices"
@@ -211,6 +212,85 @@ func (tx *Tx) ClassifierExists(ctx context.Context, associationID, id string) (b
 	return len(missing) == 0, err
 }
 
+// LotAssociation returns the association of a new lot if p may see it
+// (NotFound, as GetAssociation, otherwise), and what MissingLotReferences
+// reports of the lot's classifier and members, in one query.
+func (tx *Tx) LotAssociation(ctx context.Context, p millwa.Principal, associationID, classifierID string, memberIDs []string) (a millwa.Association, classifierFound bool, missingMembers []string, err error) {
+	notFound := millwa.Errorf(millwa.NotFound, "%s %s not found", millwa.Noun("association"), associationID)
+	key, ok := canonicalID(associationID)
+	if !ok {
+		return a, false, nil, notFound
+	}
+	// The references as two columns of the association's row: the
+	// classifier counted, the members found listed by their ids.
+	classifiers, members := "0", "NULL"
+	var args []any
+	if c, ok := canonicalID(classifierID); ok {
+		classifiers = `(SELECT COUNT(*) FROM classifiers c WHERE c.association_id = associations.id AND c.id = ?)`
+		args = append(args, c)
+	}
+	canonical, keys := canonicalIDs(memberIDs)
+	if len(keys) > 0 {
+		in := inScope("m.id", keys)
+		members = `(SELECT ` + idListAggregate[tx.dialect] + ` FROM members m WHERE m.association_id = associations.id AND ` + in.sql + `)`
+		args = append(args, in.args...)
+	}
+	visible := associationScope(p)
+	args = append(append(args, key), visible.args...)
+	var row struct {
+		associationRow
+		Classifiers int            `db:"classifiers"`
+		Members     sql.NullString `db:"members"`
+	}
+	err = tx.get(ctx, &row, tx.tx.Rebind(`SELECT `+associationColumns+`, `+classifiers+` AS classifiers, `+members+` AS members
+		FROM associations WHERE id = ? AND (`+visible.sql+`)`), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil, notFound
+	}
+	if err != nil {
+		return a, false, nil, dbError(err, "reading association %s", associationID)
+	}
+	found := map[string]bool{}
+	if row.Members.String != "" {
+		for id := range strings.SplitSeq(row.Members.String, ",") {
+			found[id] = true
+		}
+	}
+	return row.association(), row.Classifiers > 0, missingOf(memberIDs, canonical, found), nil
+}
+
+// idListAggregate joins the m.id of a group's rows with commas, for each
+// dialect.
+var idListAggregate = map[string]string{
+	DialectSQLite:   `group_concat(m.id, ',')`,
+	DialectPostgres: `string_agg(m.id::text, ',')`,
+}
+
+// canonicalIDs returns the canonical form of each of ids that is an id,
+// by id, and those forms in the order of ids.
+func canonicalIDs(ids []string) (canonical map[string]string, keys []string) {
+	canonical = map[string]string{}
+	for _, id := range ids {
+		if k, ok := canonicalID(id); ok {
+			canonical[id] = k
+			keys = append(keys, k)
+		}
+	}
+	return canonical, keys
+}
+
+// missingOf returns those of ids whose canonical form is not found, in
+// order.
+func missingOf(ids []string, canonical map[string]string, found map[string]bool) []string {
+	var missing []string
+	for _, id := range ids {
+		if !found[canonical[id]] {
+			missing = append(missing, id)
+		}
+	}
+	return missing
+}
+
 // MissingLotReferences reports, in one query, whether the classifier
 // belongs to the association and which of memberIDs are not members of it
 // (in the order given): what a new lot refers to.
@@ -221,14 +301,7 @@ func (tx *Tx) MissingLotReferences(ctx context.Context, associationID, classifie
 		parts = append(parts, `SELECT 'c' AS kind, id FROM classifiers WHERE association_id = ? AND id = ?`)
 		args = append(args, associationID, key)
 	}
-	canonical := map[string]string{}
-	var keys []string
-	for _, id := range memberIDs {
-		if k, ok := canonicalID(id); ok {
-			canonical[id] = k
-			keys = append(keys, k)
-		}
-	}
+	canonical, keys := canonicalIDs(memberIDs)
 	if len(keys) > 0 {
 		in := inScope("id", keys)
 		parts = append(parts, `SELECT 'm' AS kind, id FROM members WHERE association_id = ? AND `+in.sql)
@@ -251,12 +324,7 @@ func (tx *Tx) MissingLotReferences(ctx context.Context, associationID, classifie
 			}
 		}
 	}
-	for _, id := range memberIDs {
-		if !found[canonical[id]] {
-			missingMembers = append(missingMembers, id)
-		}
-	}
-	return classifierFound, missingMembers, nil
+	return classifierFound, missingOf(memberIDs, canonical, found), nil
 }
 
 // missingIDs returns those of ids that name no row of table belonging to

@@ -100,7 +100,9 @@ func TestGetLotWithSources(t *testing.T) {
 
 // TestMissingLotReferences: one query tells whether a lot's classifier
 // belongs to the association and which of its members do not, in the
-// order given, ids in any case or not ids at all among them.
+// order given, ids in any case or not ids at all among them; LotAssociation
+// tells the same with the association GetAssociation reads, or NotFound
+// when the caller may not see it.
 func TestMissingLotReferences(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachDatabase(t, func(t *testing.T, url string) {
@@ -108,6 +110,11 @@ func TestMissingLotReferences(t *testing.T) {
 		s := storetest.NewStore(t, url)
 		ctx := t.Context()
 		mine, theirs := createLot(t, s, 2), createLot(t, s, 1)
+		admin := millwa.Principal{KeyID: "k", Role: millwa.RoleAdmin}
+		want, err := s.GetAssociation(ctx, admin, mine.AssociationID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, tc := range []struct {
 			name       string
 			classifier string
@@ -121,17 +128,37 @@ func TestMissingLotReferences(t *testing.T) {
 			{"no members", mine.ClassifierID, nil, true, nil},
 			{"nothing", "", nil, false, nil},
 		} {
-			var found bool
-			var missing []string
+			var found, withFound bool
+			var missing, withMissing []string
+			var a millwa.Association
 			if err := s.InTx(ctx, func(tx *store.Tx) error {
 				var err error
-				found, missing, err = tx.MissingLotReferences(ctx, mine.AssociationID, tc.classifier, tc.members)
+				if found, missing, err = tx.MissingLotReferences(ctx, mine.AssociationID, tc.classifier, tc.members); err != nil {
+					return err
+				}
+				a, withFound, withMissing, err = tx.LotAssociation(ctx, admin, mine.AssociationID, tc.classifier, tc.members)
 				return err
 			}); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
 			if found != tc.found || !slices.Equal(missing, tc.missing) {
 				t.Errorf("%s: classifier found %v, members missing %q; want %v and %q", tc.name, found, missing, tc.found, tc.missing)
+			}
+			if withFound != tc.found || !slices.Equal(withMissing, tc.missing) {
+				t.Errorf("%s: with the association, classifier found %v, members missing %q; want %v and %q", tc.name, withFound, withMissing, tc.found, tc.missing)
+			}
+			if diff := cmp.Diff(want, a); diff != "" {
+				t.Errorf("%s: LotAssociation's association differs from GetAssociation's (-want +got):\n%s", tc.name, diff)
+			}
+		}
+		other := millwa.Principal{KeyID: "o", Role: millwa.RoleAssociation, Organisation: "associations/" + theirs.AssociationID}
+		for _, id := range []string{mine.AssociationID, "not-an-id"} {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				_, _, _, err := tx.LotAssociation(ctx, other, id, mine.ClassifierID, nil)
+				return err
+			})
+			if errorCode(err) != millwa.NotFound || errorMessage(err) != "association "+id+" not found" {
+				t.Errorf("LotAssociation of %s by another association: %v, want NotFound", id, err)
 			}
 		}
 	})

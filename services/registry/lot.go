@@ -132,20 +132,25 @@ func lotsParent(ctx context.Context, vs *millwa.Violations, req interface {
 // in the request, for errors.
 func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot, fields []string) ([]millwa.Lot, []millwa.Trade, error) {
 	p := rpc.Principal(ctx)
-	a, err := tx.GetAssociation(ctx, p, lots[0].AssociationID)
+	memberIDs := func(l *millwa.Lot) []string {
+		ids := make([]string, len(l.Contributions))
+		for j, c := range l.Contributions {
+			ids[j] = c.MemberID
+		}
+		return ids
+	}
+	// The association comes with the first lot's references, in one query.
+	a, ok, missing, err := tx.LotAssociation(ctx, p, lots[0].AssociationID, lots[0].ClassifierID, memberIDs(&lots[0]))
 	if err != nil {
 		return nil, nil, err
 	}
 	var vs millwa.Violations
 	out := make([]millwa.Lot, len(lots))
 	for i, l := range lots {
-		memberIDs := make([]string, len(l.Contributions))
-		for j, c := range l.Contributions {
-			memberIDs[j] = c.MemberID
-		}
-		ok, missing, err := tx.MissingLotReferences(ctx, a.ID, l.ClassifierID, memberIDs)
-		if err != nil {
-			return nil, nil, err
+		if i > 0 {
+			if ok, missing, err = tx.MissingLotReferences(ctx, a.ID, l.ClassifierID, memberIDs(&l)); err != nil {
+				return nil, nil, err
+			}
 		}
 		if !ok {
 			vs.Add(fields[i]+".classifier", "is not a classifier of associations/%s: register them first", a.ID)
