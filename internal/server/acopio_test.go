@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/millwa/millwa/internal/store/storetest"
@@ -191,6 +192,13 @@ func TestAcopioSettlement(t *testing.T) {
 		if l := lots["EXTRAFINA"]; l.GetNetWeightGrams() != 100_000 || len(l.GetSources()) != 20 || len(l.GetContributions()) != 10 {
 			t.Fatalf("EXTRAFINA lot: %d g, %d sources, %d contributions; want 100,000 g from 20 receipts of 10 members",
 				l.GetNetWeightGrams(), len(l.GetSources()), len(l.GetContributions()))
+		}
+		// GetLot reads the lot with its sources and contributions as
+		// CreateLot answered it.
+		if got, err := f.reg.GetLot(t.Context(), &millwav1.GetLotRequest{Name: lots["EXTRAFINA"].GetName()}); err != nil {
+			t.Fatalf("GetLot EXTRAFINA: %v", err)
+		} else if !proto.Equal(got.GetLot(), lots["EXTRAFINA"]) {
+			t.Fatalf("GetLot EXTRAFINA answers %v, CreateLot answered %v", got.GetLot(), lots["EXTRAFINA"])
 		}
 		for _, c := range lots["EXTRAFINA"].GetContributions() {
 			if c.GetGrams() != 10_000 {

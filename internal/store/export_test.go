@@ -115,3 +115,12 @@ func (s *Store) FoldText(ctx context.Context, text string) (string, error) {
 	err := s.r.QueryRowxContext(ctx, s.r.Rebind("SELECT "+foldSQL(s.dialect, "CAST(? AS TEXT)")), text).Scan(&out)
 	return out, err
 }
+
+// SetRequestWait sets how long ClaimRequest waits for another
+// transaction's claim of the same key, until restore is called. For tests
+// that are not parallel only.
+func SetRequestWait(d time.Duration) (restore func()) {
+	old := requestWait
+	requestWait = d
+	return func() { requestWait = old }
+}

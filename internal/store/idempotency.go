@@ -21,8 +21,28 @@ type RequestKey struct {
 }
 
 // requestWait bounds how long a retry waits on PostgreSQL for the first
-// call with the same request_id to finish before answering Aborted.
-const requestWait = 10 * time.Second
+// call with the same request_id to finish before answering Aborted. A
+// variable only so that a test can shorten it.
+var requestWait = 10 * time.Second
+
+// claimRequestSQL is ClaimRequest's insert, for each dialect. On
+// PostgreSQL it also sets the transaction's lock_timeout (set_config with
+// is_local, as SET LOCAL does) to requestWait, its last parameter, in the
+// same round trip: the row it selects from is computed before the insert
+// can wait on another transaction's claim of the same key, so that wait is
+// bounded. The parameters are cast because a SELECT list, unlike VALUES,
+// does not take their types from the columns.
+var claimRequestSQL = map[string]string{
+	DialectSQLite: sqlx.Rebind(sqlx.QUESTION, `INSERT INTO idempotency_records
+		(organisation, method, request_id, request_digest, state, status_code, create_time, update_time, expire_time)
+		VALUES (?, ?, ?, ?, 'in_progress', 0, ?, ?, ?)
+		ON CONFLICT (organisation, method, request_id) DO NOTHING`),
+	DialectPostgres: sqlx.Rebind(sqlx.DOLLAR, `INSERT INTO idempotency_records
+		(organisation, method, request_id, request_digest, state, status_code, create_time, update_time, expire_time)
+		SELECT ?::text, ?::text, ?::text, ?::bytea, 'in_progress', 0, ?::timestamptz, ?::timestamptz, ?::timestamptz
+		FROM (SELECT set_config('lock_timeout', ?, true)) AS bounded_wait
+		ON CONFLICT (organisation, method, request_id) DO NOTHING`),
+}
 
 // ClaimRequest claims key for this transaction, with the digest of the
 // request. When the same key was completed before, it returns the stored
@@ -41,17 +61,12 @@ func (tx *Tx) ClaimRequest(ctx context.Context, key RequestKey, digest [32]byte,
 			err = e
 		}
 	}()
-	if tx.dialect == DialectPostgres {
-		if _, err := tx.tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", requestWait.Milliseconds())); err != nil {
-			return nil, false, dbError(err, "setting the lock timeout")
-		}
-	}
 	t := now()
-	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO idempotency_records
-		(organisation, method, request_id, request_digest, state, status_code, create_time, update_time, expire_time)
-		VALUES (?, ?, ?, ?, 'in_progress', 0, ?, ?, ?)
-		ON CONFLICT (organisation, method, request_id) DO NOTHING`),
-		key.Organisation, key.Method, key.RequestID, digest[:], dbTime{t}, dbTime{t}, dbTime{t.Add(retention)})
+	args := []any{key.Organisation, key.Method, key.RequestID, digest[:], dbTime{t}, dbTime{t}, dbTime{t.Add(retention)}}
+	if tx.dialect == DialectPostgres {
+		args = append(args, fmt.Sprintf("%dms", requestWait.Milliseconds()))
+	}
+	res, err := tx.tx.ExecContext(ctx, claimRequestSQL[tx.dialect], args...)
 	if err != nil {
 		return nil, false, dbError(err, "claiming request_id %q", key.RequestID)
 	}

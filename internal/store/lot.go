@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -99,6 +100,9 @@ var (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 'AVAILABLE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 )
 
+// insertLotParams is the number of insertLotSQL's parameters.
+const insertLotParams = 26
+
 // LotNumberTaken is the Reason of the AlreadyExists error of a lot whose
 // number another lot of its association and campaign holds already.
 const LotNumberTaken = "LOT_NUMBER_TAKEN"
@@ -127,11 +131,28 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	}
 	measured := sql.NullString{String: l.MeasuredGroup, Valid: l.MeasuredGroup != ""}
 	grading := sql.NullString{String: l.Grading, Valid: l.Grading != ""}
-	_, err = tx.exec(ctx, insertLotSQL[tx.dialect],
-		id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
+	args := make([]any, 0, insertLotParams+4*len(l.Contributions))
+	args = append(args, id, l.AssociationID, l.Standard, l.Campaign, l.Breed, l.Colour, l.DeclaredGroup,
 		l.MarketGroup, measured, l.Discrepancy, l.ClassifierID, l.CollectionPoint, l.Ubigeo,
 		l.NetWeightGrams, l.AskPricePerKg, l.Currency, mr.MFD, mr.SD, mr.Fibres, mr.Histogram, mr.StapleLength, grading,
 		l.LotNumber, l.ClassificationDate, dbTime{t}, dbTime{t})
+	// The contributions in one statement: one round trip, whatever their
+	// number (at most millwa.MaxContributions, 4 values each: within both
+	// databases' limits on a statement's parameters). On PostgreSQL the
+	// lot's INSERT and theirs are one statement, the lot's in a WITH (the
+	// foreign keys are checked at the statement's end, when the lot is
+	// there); SQLite has no INSERT in a WITH, and no round trip to save.
+	for _, c := range l.Contributions {
+		args = append(args, id, l.AssociationID, c.MemberID, c.Grams)
+	}
+	insertContributions := `INSERT INTO lot_contributions (lot_id, association_id, member_id, grams) VALUES ` +
+		rowPlaceholders(len(l.Contributions), 4)
+	together := tx.dialect == DialectPostgres && len(l.Contributions) > 0
+	if together {
+		_, err = tx.exec(ctx, tx.tx.Rebind(`WITH lot AS (`+insertLotSQL[DialectSQLite]+`) `+insertContributions), args...)
+	} else {
+		_, err = tx.exec(ctx, insertLotSQL[tx.dialect], args[:insertLotParams]...)
+	}
 	if violatesUnique(err, lotNumberKey) {
 		e := millwa.Errorf(millwa.AlreadyExists, "lot number %q is taken by another lot of campaign %d: give each lot its own number", l.LotNumber, l.Campaign)
 		e.Reason, e.Err = LotNumberTaken, err
@@ -140,16 +161,8 @@ func (tx *Tx) CreateLot(ctx context.Context, l *millwa.Lot) error {
 	if err != nil {
 		return dbError(err, "inserting lot %s", id)
 	}
-	// The contributions in one statement: one round trip, whatever their
-	// number (at most millwa.MaxContributions, 4 values each: within both
-	// databases' limits on a statement's parameters).
-	if len(l.Contributions) > 0 {
-		args := make([]any, 0, 4*len(l.Contributions))
-		for _, c := range l.Contributions {
-			args = append(args, id, l.AssociationID, c.MemberID, c.Grams)
-		}
-		if _, err := tx.exec(ctx, tx.tx.Rebind(`INSERT INTO lot_contributions (lot_id, association_id, member_id, grams)
-			VALUES `+rowPlaceholders(len(l.Contributions), 4)), args...); err != nil {
+	if !together && len(l.Contributions) > 0 {
+		if _, err := tx.exec(ctx, tx.tx.Rebind(insertContributions), args[insertLotParams:]...); err != nil {
 			return dbError(err, "inserting the contributions to lot %s", id)
 		}
 	}
@@ -199,6 +212,121 @@ func (tx *Tx) ClassifierExists(ctx context.Context, associationID, id string) (b
 	return len(missing) == 0, err
 }
 
+// LotAssociation returns the association of a new lot if p may see it
+// (NotFound, as GetAssociation, otherwise), and what MissingLotReferences
+// reports of the lot's classifier and members, in one query.
+func (tx *Tx) LotAssociation(ctx context.Context, p millwa.Principal, associationID, classifierID string, memberIDs []string) (a millwa.Association, classifierFound bool, missingMembers []string, err error) {
+	notFound := millwa.Errorf(millwa.NotFound, "%s %s not found", millwa.Noun("association"), associationID)
+	key, ok := canonicalID(associationID)
+	if !ok {
+		return a, false, nil, notFound
+	}
+	// The references as two columns of the association's row: the
+	// classifier counted, the members found listed by their ids.
+	classifiers, members := "0", "NULL"
+	var args []any
+	if c, ok := canonicalID(classifierID); ok {
+		classifiers = `(SELECT COUNT(*) FROM classifiers c WHERE c.association_id = associations.id AND c.id = ?)`
+		args = append(args, c)
+	}
+	canonical, keys := canonicalIDs(memberIDs)
+	if len(keys) > 0 {
+		in := inScope("m.id", keys)
+		members = `(SELECT ` + idListAggregate[tx.dialect] + ` FROM members m WHERE m.association_id = associations.id AND ` + in.sql + `)`
+		args = append(args, in.args...)
+	}
+	visible := associationScope(p)
+	args = append(append(args, key), visible.args...)
+	var row struct {
+		associationRow
+		Classifiers int            `db:"classifiers"`
+		Members     sql.NullString `db:"members"`
+	}
+	err = tx.get(ctx, &row, tx.tx.Rebind(`SELECT `+associationColumns+`, `+classifiers+` AS classifiers, `+members+` AS members
+		FROM associations WHERE id = ? AND (`+visible.sql+`)`), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil, notFound
+	}
+	if err != nil {
+		return a, false, nil, dbError(err, "reading association %s", associationID)
+	}
+	found := map[string]bool{}
+	if row.Members.String != "" {
+		for id := range strings.SplitSeq(row.Members.String, ",") {
+			found[id] = true
+		}
+	}
+	return row.association(), row.Classifiers > 0, missingOf(memberIDs, canonical, found), nil
+}
+
+// idListAggregate joins the m.id of a group's rows with commas, for each
+// dialect.
+var idListAggregate = map[string]string{
+	DialectSQLite:   `group_concat(m.id, ',')`,
+	DialectPostgres: `string_agg(m.id::text, ',')`,
+}
+
+// canonicalIDs returns the canonical form of each of ids that is an id,
+// by id, and those forms in the order of ids.
+func canonicalIDs(ids []string) (canonical map[string]string, keys []string) {
+	canonical = map[string]string{}
+	for _, id := range ids {
+		if k, ok := canonicalID(id); ok {
+			canonical[id] = k
+			keys = append(keys, k)
+		}
+	}
+	return canonical, keys
+}
+
+// missingOf returns those of ids whose canonical form is not found, in
+// order.
+func missingOf(ids []string, canonical map[string]string, found map[string]bool) []string {
+	var missing []string
+	for _, id := range ids {
+		if !found[canonical[id]] {
+			missing = append(missing, id)
+		}
+	}
+	return missing
+}
+
+// MissingLotReferences reports, in one query, whether the classifier
+// belongs to the association and which of memberIDs are not members of it
+// (in the order given): what a new lot refers to.
+func (tx *Tx) MissingLotReferences(ctx context.Context, associationID, classifierID string, memberIDs []string) (classifierFound bool, missingMembers []string, err error) {
+	var parts []string
+	var args []any
+	if key, ok := canonicalID(classifierID); ok {
+		parts = append(parts, `SELECT 'c' AS kind, id FROM classifiers WHERE association_id = ? AND id = ?`)
+		args = append(args, associationID, key)
+	}
+	canonical, keys := canonicalIDs(memberIDs)
+	if len(keys) > 0 {
+		in := inScope("id", keys)
+		parts = append(parts, `SELECT 'm' AS kind, id FROM members WHERE association_id = ? AND `+in.sql)
+		args = append(append(args, associationID), in.args...)
+	}
+	found := map[string]bool{}
+	if len(parts) > 0 {
+		var rows []struct {
+			Kind string `db:"kind"`
+			ID   string `db:"id"`
+		}
+		if err := tx.selectRows(ctx, &rows, tx.tx.Rebind(strings.Join(parts, ` UNION ALL `)), args...); err != nil {
+			return false, nil, dbError(err, "looking up the classifier and members of a lot")
+		}
+		for _, r := range rows {
+			if r.Kind == "c" {
+				classifierFound = true
+			} else {
+				found[r.ID] = true
+			}
+		}
+	}
+	return classifierFound, missingOf(memberIDs, canonical, found), nil
+}
+
 // missingIDs returns those of ids that name no row of table belonging to
 // the association.
 func missingIDs(ctx context.Context, tx *Tx, table, associationID string, ids []string) ([]string, error) {
@@ -245,6 +373,74 @@ func (qs queries) GetLot(ctx context.Context, p millwa.Principal, id string) (mi
 		return millwa.Lot{}, err
 	}
 	return row.lotWithContributions()
+}
+
+// GetLotWithSources is GetLot with the lot's sources (the receipts it
+// draws on) filled as well, for readers who may see a lot's members: the
+// lot, its contributions and its sources in one query.
+func (qs queries) GetLotWithSources(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	src := lotWithSources[qs.dialect]
+	row, err := getRow[lotSourcesRow](ctx, qs, &src, lotScope(p), id, true)
+	if err != nil {
+		return millwa.Lot{}, err
+	}
+	l, err := row.lotWithContributions()
+	if err != nil {
+		return millwa.Lot{}, err
+	}
+	if l.Sources, err = parseSources(row.Sources.String); err != nil {
+		return millwa.Lot{}, millwa.Wrap(millwa.Internal, err, "reading the sources of lot %s", row.ID)
+	}
+	return l, nil
+}
+
+// lotSourcesRow is a lots row with its contributions and its sources
+// aggregated as parseContributions and parseSources read them.
+type lotSourcesRow struct {
+	lotContributionsRow
+	Sources sql.NullString `db:"sources"`
+}
+
+// scanTargets are those of lotContributionsRow and then the sources.
+func (r *lotSourcesRow) scanTargets() []any {
+	return append(r.lotContributionsRow.scanTargets(), &r.Sources)
+}
+
+// lotWithSources is where GetLotWithSources reads a lot, for each dialect:
+// lotWithContributions and a column aggregating the lot's sources, each as
+// receipt_id:member_id:grams, joined by commas (canonical UUIDs and
+// integers, which hold neither separator). The primary key of lot_sources
+// begins with lot_id, so the subquery reads only the lot's own rows.
+var lotWithSources = map[string]rowSource{
+	DialectSQLite: {noun: "lot", from: "lots", selectList: lotColumns + `,` + contributionsColumn[DialectSQLite] + `,
+	(SELECT group_concat(s.receipt_id || ':' || s.member_id || ':' || s.grams, ',')
+		FROM lot_sources s WHERE s.lot_id = lots.id) AS sources`},
+	DialectPostgres: {noun: "lot", from: "lots", selectList: lotColumns + `,` + contributionsColumn[DialectPostgres] + `,
+	(SELECT string_agg(s.receipt_id::text || ':' || s.member_id::text || ':' || s.grams::text, ',')
+		FROM lot_sources s WHERE s.lot_id = lots.id) AS sources`},
+}
+
+// parseSources reads the sources aggregated by lotWithSources, in receipt
+// id order as LoadLotSources gives them; "" is none.
+func parseSources(s string) ([]millwa.Source, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := make([]millwa.Source, 0, strings.Count(s, ",")+1)
+	for part := range strings.SplitSeq(s, ",") {
+		receipt, rest, ok := strings.Cut(part, ":")
+		member, grams, ok2 := strings.Cut(rest, ":")
+		g, err := strconv.ParseInt(grams, 10, 64)
+		if !ok || !ok2 || receipt == "" || member == "" || err != nil {
+			return nil, fmt.Errorf("malformed source %q", part)
+		}
+		out = append(out, millwa.Source{ReceiptID: receipt, MemberID: member, Grams: g})
+	}
+	byReceipt := func(a, b millwa.Source) int { return strings.Compare(a.ReceiptID, b.ReceiptID) }
+	if !slices.IsSortedFunc(out, byReceipt) {
+		slices.SortFunc(out, byReceipt)
+	}
+	return out, nil
 }
 
 // lotContributionsRow is a lots row with its contributions aggregated as

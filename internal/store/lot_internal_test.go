@@ -38,20 +38,29 @@ func TestParseContributions(t *testing.T) {
 }
 
 // TestLotScanTargets: the fields GetLot scans into are those sqlx would
-// map each column of its query to, in the query's order.
+// map each column of its query to, in the query's order, and
+// GetLotWithSources's likewise, with the sources last.
 func TestLotScanTargets(t *testing.T) {
-	var r lotContributionsRow
-	targets := r.scanTargets()
 	var columns []string
 	for c := range strings.SplitSeq(lotColumns, ",") {
 		columns = append(columns, strings.TrimSpace(c))
 	}
 	columns = append(columns, "contributions")
+	var r lotContributionsRow
+	checkScanTargets(t, &r, r.scanTargets(), columns)
+	var rs lotSourcesRow
+	checkScanTargets(t, &rs, rs.scanTargets(), append(columns, "sources"))
+}
+
+// checkScanTargets checks that targets are the fields of *row that sqlx
+// maps columns to, in order.
+func checkScanTargets(t *testing.T, row any, targets []any, columns []string) {
+	t.Helper()
 	if len(targets) != len(columns) {
 		t.Fatalf("%d scan targets for %d columns", len(targets), len(columns))
 	}
-	fields := rowMapper.TypeMap(reflect.TypeOf(r))
-	v := reflect.ValueOf(&r).Elem()
+	v := reflect.ValueOf(row).Elem()
+	fields := rowMapper.TypeMap(v.Type())
 	for i, col := range columns {
 		f := fields.GetByPath(col)
 		if f == nil {
@@ -59,6 +68,32 @@ func TestLotScanTargets(t *testing.T) {
 		}
 		if want := v.FieldByIndex(f.Index).Addr().Interface(); want != targets[i] {
 			t.Errorf("column %d, %s, is scanned into the wrong field", i, col)
+		}
+	}
+}
+
+func TestParseSources(t *testing.T) {
+	const r1, r2, m = "0190e3c4-0000-7000-8000-000000000001", "0190e3c4-0000-7000-8000-000000000002", "0190e3c4-0000-7000-8000-00000000000a"
+	for _, tc := range []struct {
+		in   string
+		want []millwa.Source
+	}{
+		{"", nil},
+		{r1 + ":" + m + ":1500", []millwa.Source{{ReceiptID: r1, MemberID: m, Grams: 1500}}},
+		// Put in receipt id order whatever order the database gave.
+		{r2 + ":" + m + ":2," + r1 + ":" + m + ":1", []millwa.Source{{ReceiptID: r1, MemberID: m, Grams: 1}, {ReceiptID: r2, MemberID: m, Grams: 2}}},
+	} {
+		got, err := parseSources(tc.in)
+		if err != nil {
+			t.Errorf("parseSources(%q): %v", tc.in, err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("parseSources(%q) (-want +got):\n%s", tc.in, diff)
+		}
+	}
+	for _, bad := range []string{r1, r1 + ":" + m, r1 + ":" + m + ":", ":" + m + ":5", r1 + "::5", r1 + ":" + m + ":x", r1 + ":" + m + ":1,"} {
+		if got, err := parseSources(bad); err == nil {
+			t.Errorf("parseSources(%q) = %v, want an error", bad, got)
 		}
 	}
 }

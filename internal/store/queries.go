@@ -64,10 +64,12 @@ type rowSource struct {
 // may not see: the three are indistinguishable.
 func getRow[Row any](ctx context.Context, qs queries, src *rowSource, visible scope, id string, lock bool) (Row, error) {
 	var row Row
-	notFound := millwa.Errorf(millwa.NotFound, "%s %s not found", millwa.Noun(src.noun), id)
+	// Made only when needed: every read formatted it, found or not, which
+	// showed in the profile of CreateLot.
+	notFound := func() error { return millwa.Errorf(millwa.NotFound, "%s %s not found", millwa.Noun(src.noun), id) }
 	key, ok := canonicalID(id)
 	if !ok {
-		return row, notFound
+		return row, notFound()
 	}
 	idColumn, suffix := src.idExpr, ""
 	if idColumn == "" {
@@ -79,7 +81,7 @@ func getRow[Row any](ctx context.Context, qs queries, src *rowSource, visible sc
 	query := `SELECT ` + src.selectList + ` FROM ` + src.from + ` WHERE ` + idColumn + ` = ? AND (` + visible.sql + `)` + suffix
 	err := qs.get(ctx, &row, qs.db.Rebind(query), append([]any{key}, visible.args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return row, notFound
+		return row, notFound()
 	}
 	if err != nil {
 		return row, dbError(err, "reading %s %s", src.noun, id)

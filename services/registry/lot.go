@@ -132,16 +132,25 @@ func lotsParent(ctx context.Context, vs *millwa.Violations, req interface {
 // in the request, for errors.
 func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot, fields []string) ([]millwa.Lot, []millwa.Trade, error) {
 	p := rpc.Principal(ctx)
-	a, err := tx.GetAssociation(ctx, p, lots[0].AssociationID)
+	memberIDs := func(l *millwa.Lot) []string {
+		ids := make([]string, len(l.Contributions))
+		for j, c := range l.Contributions {
+			ids[j] = c.MemberID
+		}
+		return ids
+	}
+	// The association comes with the first lot's references, in one query.
+	a, ok, missing, err := tx.LotAssociation(ctx, p, lots[0].AssociationID, lots[0].ClassifierID, memberIDs(&lots[0]))
 	if err != nil {
 		return nil, nil, err
 	}
 	var vs millwa.Violations
 	out := make([]millwa.Lot, len(lots))
 	for i, l := range lots {
-		ok, err := tx.ClassifierExists(ctx, a.ID, l.ClassifierID)
-		if err != nil {
-			return nil, nil, err
+		if i > 0 {
+			if ok, missing, err = tx.MissingLotReferences(ctx, a.ID, l.ClassifierID, memberIDs(&l)); err != nil {
+				return nil, nil, err
+			}
 		}
 		if !ok {
 			vs.Add(fields[i]+".classifier", "is not a classifier of associations/%s: register them first", a.ID)
@@ -155,14 +164,6 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 			if suspended {
 				return nil, nil, rpc.ErrSuspended("associations/"+a.ID+"/classifiers/"+l.ClassifierID)
 			}
-		}
-		memberIDs := make([]string, len(l.Contributions))
-		for j, c := range l.Contributions {
-			memberIDs[j] = c.MemberID
-		}
-		missing, err := tx.MissingMembers(ctx, a.ID, memberIDs)
-		if err != nil {
-			return nil, nil, err
 		}
 		for j, c := range l.Contributions {
 			if slices.Contains(missing, c.MemberID) {
@@ -215,17 +216,17 @@ func lotEvents(lots []millwa.Lot, trades []millwa.Trade) []rpc.Event {
 
 // GetLot returns one lot, as the caller may see it.
 func (s *Server) GetLot(ctx context.Context, req *millwav1.GetLotRequest) (*millwav1.GetLotResponse, error) {
-	l, err := rpc.Get(ctx, req.GetName(), lotCollections, s.visibleLot(ctx))
+	full := rpc.Principal(ctx).Role != millwa.RoleProcessor
+	read := s.visibleLot(ctx)
+	if full {
+		// The lot, its contributions and its sources in one query.
+		read = func(p millwa.Principal, ids []string) (millwa.Lot, error) {
+			return readLot(ctx, lotWithSources{s.store}, p, ids)
+		}
+	}
+	l, err := rpc.Get(ctx, req.GetName(), lotCollections, read)
 	if err != nil {
 		return nil, err
-	}
-	full := rpc.Principal(ctx).Role != millwa.RoleProcessor
-	if full {
-		lots := []millwa.Lot{l}
-		if err := s.store.LoadLotSources(ctx, lots); err != nil {
-			return nil, err
-		}
-		l = lots[0]
 	}
 	pl, err := s.lotToProto(&l, full)
 	if err != nil {
@@ -240,6 +241,13 @@ var lotCollections = []string{associationsCollection, "lots"}
 // visibleLot reads the lot of a parsed name, if the caller may see it.
 func (s *Server) visibleLot(ctx context.Context) func(p millwa.Principal, ids []string) (millwa.Lot, error) {
 	return func(p millwa.Principal, ids []string) (millwa.Lot, error) { return readLot(ctx, s.store, p, ids) }
+}
+
+// lotWithSources reads lots with their sources, for readLot.
+type lotWithSources struct{ s *store.Store }
+
+func (r lotWithSources) GetLot(ctx context.Context, p millwa.Principal, id string) (millwa.Lot, error) {
+	return r.s.GetLotWithSources(ctx, p, id)
 }
 
 // readLot reads, from a store or in a transaction, the lot whose name has
