@@ -121,7 +121,7 @@ function ReceiptList(props: { association: string }) {
       {rows === null ? (
         <Busy />
       ) : rows.length === 0 ? (
-        <Empty>{t("acopio.receipts.none")}</Empty>
+        !error && <Empty>{t("acopio.receipts.none")}</Empty>
       ) : (
         <Table
           caption={t("acopio.receipts.caption")}

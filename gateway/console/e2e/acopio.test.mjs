@@ -1,0 +1,160 @@
+// The acopio pages as a clerk at a collection centre uses them: three
+// deliveries recorded with the network cut wait on the phone, are sent once
+// when it returns (and a second send of the same request makes nothing
+// new), then become a lot whose label prints; and a lot typed by its
+// measurement is graded live as the clerk types.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { startServer, launch, newPage, signIn, shot, createAssociation, call } from "./harness.mjs";
+
+let server, browser, assoc, key;
+const memberNames = ["Justina Quispe Puma", "Edwin Chambi Layme", "Lucía Layme Huamán"];
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  ({ association: assoc, key } = await createAssociation(server, "Asociación Acopio de Prueba", 41));
+  for (const [i, displayName] of memberNames.entries()) {
+    await call(server, key, "POST", `/v1/${assoc.name}/members`, { displayName, dni: String(41000001 + i), sex: i === 1 ? "SEX_MALE" : "SEX_FEMALE" });
+  }
+  await call(server, key, "POST", `/v1/${assoc.name}/classifiers`, {
+    displayName: "Nilda Ccallo Huamán",
+    dni: "42000001",
+    certificationNumber: "SINEACE-0001",
+    certificationDate: "2024-03-01",
+  });
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function receipts() {
+  const out = await call(server, key, "GET", `/v1/${assoc.name}/receipts?pageSize=100`);
+  return out.receipts ?? [];
+}
+
+test("a clerk records three deliveries offline, each is made once when the signal returns, and they become a lot with its label", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.getByRole("link", { name: "Registrar recepción" }).click();
+  const form = page.getByRole("form", { name: "Nueva recepción" });
+  await form.waitFor();
+  await page.getByLabel("Clasificador(a)").selectOption({ label: "Nilda Ccallo Huamán" });
+  await page.getByLabel("Centro de acopio").fill("Centro de acopio Ichu");
+
+  await context.setOffline(true);
+  const kilos = ["12,5", "8", "20,25"];
+  for (const [i, name] of memberNames.entries()) {
+    await page.getByLabel("Buscar socio por nombre o DNI").fill(name.split(" ")[2].normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase() + " " + name.split(" ")[0]);
+    assert.equal(await page.getByLabel("Socio elegido").inputValue() !== "", true, `the search finds ${name}`);
+    await page.getByLabel("Número de vellones").fill(String(i + 2));
+    await page.getByLabel("Peso neto (kg)").fill(kilos[i]);
+    await page.getByLabel("Alpaca Baby", { exact: true }).fill(kilos[i]);
+    if (i === 0) await shot(page, "acopio-receipt-form");
+    await page.getByRole("button", { name: "Registrar recepción" }).click();
+    await page.getByText(`Recepción de ${name}`).first().waitFor();
+  }
+  assert.equal((await receipts()).length, 0, "nothing reached the server while offline");
+  await page.getByText("3 por enviar").waitFor();
+
+  await page.getByRole("link", { name: "Ver recepciones" }).click();
+  const waiting = page.getByTestId("waiting-receipts").locator("li");
+  await page.getByRole("heading", { name: "Por enviar (3)" }).waitFor();
+  assert.equal(await waiting.count(), 3);
+  await shot(page, "acopio-waiting");
+
+  // What waits, as the phone keeps it: the request ids the retries will reuse.
+  const kept = await page.evaluate(
+    () =>
+      new Promise((ok, fail) => {
+        const req = indexedDB.open("millwa", 1);
+        req.onsuccess = () => {
+          const all = req.result.transaction("outbox").objectStore("outbox").getAll();
+          all.onsuccess = () => ok(all.result);
+          all.onerror = () => fail(all.error);
+        };
+        req.onerror = () => fail(req.error);
+      }),
+  );
+  assert.equal(kept.length, 3);
+
+  await context.setOffline(false);
+  await page.getByTestId("waiting-receipts").waitFor({ state: "detached" });
+  await page.getByText(/\d+ por enviar/).waitFor({ state: "detached" });
+  let made = await receipts();
+  assert.equal(made.length, 3);
+  assert.deepEqual(made.map((r) => r.memberDisplayName).sort(), [...memberNames].sort());
+  assert.deepEqual(made.map((r) => r.netWeightGrams).sort(), ["12500", "20250", "8000"]);
+
+  // The same sends again (an answer lost on the way back): nothing new.
+  for (const p of kept) {
+    const again = await call(server, key, "POST", `${p.path}?requestId=${encodeURIComponent(p.requestId)}`, p.body);
+    assert.ok(made.some((r) => r.name === again.name), "a repeated send answers the receipt already made");
+  }
+  made = await receipts();
+  assert.equal(made.length, 3);
+  await page.getByRole("cell", { name: /Lucía Layme Huamán/ }).first().waitFor();
+
+  // A lot from the three receipts.
+  await page.goto(server.base + "/acopio/lotes/armar");
+  await page.getByRole("heading", { name: "Armar un lote con recepciones" }).waitFor();
+  await page.getByRole("button", { name: "Tomar todo lo que queda" }).click();
+  await page.getByText("Peso del lote: 40.750 kg").waitFor();
+  await page.getByLabel("N.° de lote").fill("2026-0001");
+  await page.getByLabel("Precio pedido por kg (S/)").fill("18,50");
+  await shot(page, "acopio-lot-builder");
+  await page.getByRole("button", { name: "Crear lote" }).click();
+  await page.getByText("Lote 2026-0001 creado").waitFor();
+
+  const lots = (await call(server, key, "GET", `/v1/${assoc.name}/lots`)).lots ?? [];
+  assert.equal(lots.length, 1);
+  assert.equal(lots[0].netWeightGrams, "40750");
+  assert.equal(lots[0].sources.length, 3);
+  assert.equal(lots[0].declaredQualityGroup, "BABY");
+  for (const r of await receipts()) assert.equal(r.unusedGrams.BABY ?? "0", "0");
+
+  const [label, file] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith("/label.pdf")),
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Imprimir etiqueta" }).click(),
+  ]);
+  assert.equal(label.status(), 200);
+  assert.match(label.headers()["content-type"], /application\/pdf/);
+  assert.equal(file.suggestedFilename(), "etiqueta-2026-0001.pdf");
+  assert.equal(readFileSync(await file.path()).subarray(0, 5).toString(), "%PDF-");
+
+  assert.deepEqual(page.foreign, []);
+  await context.close();
+});
+
+test("a lot typed by its measurement is graded as the clerk types, and a borderline one is explained", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.goto(server.base + "/acopio/lotes/nuevo");
+  await page.getByRole("heading", { name: "Registrar un lote por medición" }).waitFor();
+  const feedback = page.getByTestId("grade-feedback");
+
+  await page.getByLabel("Diámetro medio (µm)").fill("22,8");
+  await page.getByLabel("Desviación estándar (µm)").fill("4,5");
+  await page.getByLabel("Fibras medidas").fill("100");
+  await page.getByLabel("Longitud de mecha (mm)").fill("80");
+  await feedback.getByText("Según la norma: Alpaca Baby").waitFor();
+  await feedback.getByText(/Está en el límite/).waitFor();
+  assert.match(await feedback.innerText(), /Alpaca Fleece/);
+  assert.equal(await page.getByLabel("Grupo declarado por el clasificador").inputValue(), "BABY");
+  await shot(page, "acopio-live-grade");
+
+  await page.getByLabel("Diámetro medio (µm)").fill("18,2");
+  await page.getByLabel("Fibras medidas").fill("4000");
+  await feedback.getByText("Según la norma: Alpaca Super Baby").waitFor();
+  assert.equal(await feedback.getByText(/Está en el límite/).count(), 0);
+  await feedback.getByText(/El clasificador declaró Alpaca Baby/).waitFor();
+
+  assert.deepEqual(page.foreign, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
