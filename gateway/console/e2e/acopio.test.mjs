@@ -158,3 +158,62 @@ test("a lot typed by its measurement is graded as the clerk types, and a borderl
   assert.deepEqual(page.consoleErrors, []);
   await context.close();
 });
+
+test("a CSV of lots is checked line by line, imported with progress, and importing it again makes nothing twice", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.goto(server.base + "/acopio/lotes/importar");
+  await page.getByRole("heading", { name: "Importar lotes desde CSV" }).waitFor();
+  const header = "numero_lote,campaña,raza,color,grupo,clasificador,peso_neto_kg,precio_soles,centro_acopio,socio_1,kg_1,socio_2,kg_2";
+  const rows = [
+    "C-001,2026,Huacaya,Blanco,Baby,42000001,46,22.50,Centro de acopio Ichu,41000001,30,41000002,16",
+    'C-002,2026,HUACAYA,Beige claro,FS,42000001,10.5,18,"Ichu, sector alto",41000003,10.5,,',
+    "C-003,2026,Huacaya,Blanco,Baby,42000001,5,20,Ichu,49999999,5,,",
+  ];
+  const upload = (lines) => page.getByLabel("Archivo CSV").setInputFiles({ name: "lotes.csv", mimeType: "text/csv", buffer: Buffer.from("\ufeff" + [header, ...lines].join("\r\n") + "\r\n") });
+
+  await upload(rows);
+  await page.getByRole("button", { name: "Revisar e importar" }).click();
+  await page.getByRole("heading", { name: "1 errores en el archivo" }).waitFor();
+  assert.match(await page.locator(".import-errors").innerText(), /Línea 4 · member_1: «49999999» no es un socio/);
+  const before = ((await call(server, key, "GET", `/v1/${assoc.name}/lots?filter=${encodeURIComponent('lot_number = "C-001"')}`)).lots ?? []).length;
+  assert.equal(before, 0, "a file with an error sends nothing");
+
+  for (let round = 0; round < 2; round++) {
+    await upload(rows.slice(0, 2));
+    await page.getByRole("button", { name: "Revisar e importar" }).click();
+    await page.getByText("Listo: 2 lotes creados").waitFor();
+    assert.equal(await page.getByText("2 de 2 lotes enviados").count(), 1);
+  }
+  await shot(page, "acopio-import");
+  const lots = (await call(server, key, "GET", `/v1/${assoc.name}/lots?search=C-00&pageSize=50`)).lots ?? [];
+  assert.deepEqual(lots.map((l) => l.lotNumber).sort(), ["C-001", "C-002"]);
+  const c2 = lots.find((l) => l.lotNumber === "C-002");
+  assert.equal(c2.colour, "LIGHT_FAWN");
+  assert.equal(c2.declaredQualityGroup, "FLEECE");
+  assert.equal(c2.collectionPoint, "Ichu, sector alto");
+  assert.deepEqual(page.foreign, []);
+  await context.close();
+});
+
+test("every acopio page opens on a phone without an error", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  for (const [path, title, name] of [
+    ["/acopio/lotes", "Lotes", "acopio-lots"],
+    ["/acopio/socios", "Socios y clasificadores", "acopio-members"],
+    ["/acopio/ventas", "Ventas", "acopio-trades"],
+    ["/acopio/liquidaciones", "Liquidaciones de socios", "acopio-statements"],
+  ]) {
+    await page.goto(server.base + path);
+    await page.getByRole("heading", { name: title, exact: true }).waitFor();
+    await page.locator(".busy").waitFor({ state: "detached" });
+    assert.equal(await page.locator(".notice.error").count(), 0, `${path} shows no error`);
+    await shot(page, name);
+  }
+  assert.deepEqual(page.foreign, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
