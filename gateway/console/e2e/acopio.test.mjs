@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startServer, launch, newPage, signIn, shot, createAssociation, call } from "./harness.mjs";
+import { startServer, launch, newPage, signIn, shot, createAssociation, createKey, call, ruc } from "./harness.mjs";
 
 let server, browser, assoc, key;
 const memberNames = ["Justina Quispe Puma", "Edwin Chambi Layme", "Lucía Layme Huamán"];
@@ -213,6 +213,66 @@ test("every acopio page opens on a phone without an error", async () => {
     assert.equal(await page.locator(".notice.error").count(), 0, `${path} shows no error`);
     await shot(page, name);
   }
+  assert.deepEqual(page.foreign, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
+
+// Runs after the first test, whose lot 2026-0001 (built from receipts) it sells.
+test("the association confirms a trade, reads what a member earned, pays the member and corrects a member", async () => {
+  const processor = await call(server, server.adminKey, "POST", "/v1/processors", {
+    legalName: "Hilandería de Prueba S.A.C.",
+    ruc: ruc("20", 51),
+    ubigeo: "040101",
+    plantLocation: "Parque Industrial, Arequipa",
+    contact: { personName: "Carlos Paredes", phone: "+51954000051" },
+  });
+  const pkey = await createKey(server, "ROLE_PROCESSOR", processor.name, "Hilandería de Prueba");
+  await call(server, pkey, "POST", `/v1/${processor.name}/purchaseOrders`, {
+    acceptedQualityGroups: ["BABY"],
+    acceptedColours: ["WHITE"],
+    bidPricePerKg: "2000",
+    quantityGrams: "40750",
+    expireTime: new Date(Date.now() + 30 * 86400_000).toISOString(),
+  });
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.goto(server.base + "/acopio/ventas");
+  await page.getByText("Lote 2026-0001").waitFor();
+  await page.getByRole("button", { name: "Confirmar venta" }).click();
+  await page.getByText("Venta confirmada.").waitFor();
+  await shot(page, "acopio-trade-confirmed");
+
+  const [trade] = (await call(server, pkey, "GET", "/v1/trades")).trades;
+  assert.ok(trade.associationConfirmTime, "the association's confirmation is recorded");
+  const id = trade.name.slice("trades/".length);
+  await call(server, pkey, "POST", `/v1/trades/${id}:confirm`, {});
+  await call(server, pkey, "POST", `/v1/trades/${id}:recordDelivery`, { deliveredGrams: "40750", weighTime: new Date().toISOString() });
+  const delivered = await call(server, pkey, "GET", `/v1/trades/${id}`);
+  await call(server, pkey, "POST", `/v1/trades/${id}:recordPayment`, { paidAmount: delivered.amountDue, paymentReference: "Transferencia 0001" });
+
+  await page.goto(server.base + "/acopio/liquidaciones");
+  await page.getByLabel("Buscar socio por nombre o DNI").fill("puma justina");
+  await page.getByRole("heading", { name: "Liquidación de Justina Quispe Puma, campaña 2026" }).waitFor();
+  const members = (await call(server, key, "GET", `/v1/${assoc.name}/members?search=justina`)).members;
+  const statement = await call(server, key, "GET", `/v1/${members[0].name}/statements/2026`);
+  assert.ok(BigInt(statement.earnedAmount) > 1000n, "the member earned from the paid trade");
+  await page.getByLabel("Monto (S/)").fill("10");
+  await page.getByLabel("Forma de pago").selectOption("PAYMENT_METHOD_MOBILE_WALLET");
+  await page.getByRole("button", { name: "Registrar pago" }).click();
+  await page.getByText("Pago de S/ 10.00 registrado.").waitFor();
+  assert.equal((await call(server, key, "GET", `/v1/${members[0].name}/statements/2026`)).paidAmount, "1000");
+  await shot(page, "acopio-statement");
+
+  await page.goto(server.base + "/acopio/socios");
+  await page.getByRole("button", { name: "Corregir los datos de Edwin Chambi Layme" }).click();
+  await page.getByLabel("Alpacas que cría").fill("35");
+  await page.getByRole("button", { name: "Guardar" }).click();
+  await page.getByRole("cell", { name: "35" }).waitFor();
+  const edwin = (await call(server, key, "GET", `/v1/${assoc.name}/members?search=edwin`)).members[0];
+  assert.equal(edwin.herdSize, 35);
+  assert.equal(edwin.displayName, "Edwin Chambi Layme");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
   await context.close();
