@@ -48,7 +48,35 @@ export function LotBuilderPage() {
   );
 }
 
+/**
+ * activeReceipts lists the campaign's active receipts; the last list read is
+ * kept for the tab's session, so that a lot can be built with no connection
+ * (the service then checks, when it is sent, that the grams are still there).
+ */
 async function activeReceipts(association: string, campaign: number): Promise<Receipt[]> {
+  const cacheKey = `millwa.acopio.receipts.${association}.${campaign}`;
+  try {
+    const all = await readActiveReceipts(association, campaign);
+    try {
+      sessionStorage.setItem(cacheKey, JSON.stringify(all));
+    } catch {
+      // too large to keep: the builder then needs a connection
+    }
+    return all;
+  } catch (e) {
+    const saved = (() => {
+      try {
+        return sessionStorage.getItem(cacheKey);
+      } catch {
+        return null;
+      }
+    })();
+    if (e instanceof NetworkError && saved) return JSON.parse(saved) as Receipt[];
+    throw e;
+  }
+}
+
+async function readActiveReceipts(association: string, campaign: number): Promise<Receipt[]> {
   const out: Receipt[] = [];
   let token = "";
   for (let i = 0; i < 20; i++) {

@@ -321,7 +321,7 @@ function LotDetail(props: { association: string; lot: string }) {
           rows={lot.sources ?? []}
           rowKey={(s) => s.receipt ?? ""}
           columns={[
-            { head: t("acopio.lot.receipt"), cell: (s) => idOf(s.receipt) },
+            { head: t("acopio.lot.receipt"), cell: (s) => <ReceiptName association={a} name={s.receipt ?? ""} /> },
             { head: t("acopio.field.netWeight"), cell: (s) => fmtWeight(s.grams), num: true },
           ]}
         />
@@ -353,6 +353,17 @@ function MemberName(props: { association: string; name: string }) {
       memberNames.set(props.name, p);
     }
     void p.then(setN);
+  }, [props.name]);
+  return <>{n || "…"}</>;
+}
+
+/** ReceiptName shows a receipt as its number and member, "N.° 12 · Justina Quispe". */
+function ReceiptName(props: { association: string; name: string }) {
+  const [n, setN] = useState("");
+  useEffect(() => {
+    must(api.GET("/v1/associations/{association}/receipts/{receipt}", { params: { path: { association: props.association, receipt: idOf(props.name) } } }))
+      .then((r) => setN(t("acopio.lot.receiptName", { n: r.receiptNumber ?? "", member: r.memberDisplayName ?? "" })))
+      .catch(() => setN(idOf(props.name)));
   }, [props.name]);
   return <>{n || "…"}</>;
 }

@@ -4,7 +4,7 @@
 // member's totals, built here from the service's statements.
 import { useEffect, useState } from "preact/hooks";
 import { api, download, must, newRequestId, type Schemas } from "../../api/client";
-import { t } from "../../i18n";
+import { locale, t } from "../../i18n";
 import { fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
 import { Busy, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { MemberPicker } from "./receipts";
@@ -63,7 +63,7 @@ function StatementView(props: { association: string; member: string; campaign: s
         <dd>{fmtWeight(s.soldGrams)}</dd>
         <dt>{t("acopio.statements.earned")}</dt>
         <dd>{fmtMoney(s.earnedAmount, cur)}</dd>
-        <dt>{t("acopio.statements.fee", { percent: ((s.feeBasisPoints ?? 0) / 100).toLocaleString("es-PE") })}</dt>
+        <dt>{t("acopio.statements.fee", { percent: ((s.feeBasisPoints ?? 0) / 100).toLocaleString(locale()) })}</dt>
         <dd>{fmtMoney(s.feeAmount, cur)}</dd>
         <dt>{t("acopio.statements.paid")}</dt>
         <dd>{fmtMoney(s.paidAmount, cur)}</dd>
