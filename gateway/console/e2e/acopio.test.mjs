@@ -197,10 +197,27 @@ test("a CSV of lots is checked line by line, imported with progress, and importi
   await context.close();
 });
 
-test("every acopio page opens on a phone without an error", async () => {
+test("every acopio page opens on a phone without an error; a receipt is voided, labels print", async () => {
+  const member = (await call(server, key, "GET", `/v1/${assoc.name}/members?search=edwin`)).members[0];
+  const classifier = (await call(server, key, "GET", `/v1/${assoc.name}/classifiers`)).classifiers[0];
+  const wrong = await call(server, key, "POST", `/v1/${assoc.name}/receipts`, {
+    member: member.name,
+    campaign: 2026,
+    collectionPoint: "Ichu",
+    breed: "HUACAYA",
+    colour: "WHITE",
+    fleeceCount: 1,
+    netWeightGrams: "3000",
+    classifier: classifier.name,
+    groupGrams: { FLEECE: "3000" },
+  });
   const { context, page } = await newPage(browser, server);
   await signIn(page, server, key);
   await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.getByRole("button", { name: `Anular la recepción N.° ${wrong.receiptNumber}` }).click();
+  await page.getByRole("button", { name: "Sí, anular" }).click();
+  await page.getByRole("button", { name: `Anular la recepción N.° ${wrong.receiptNumber}` }).waitFor({ state: "detached" });
+  assert.equal((await call(server, key, "GET", `/v1/${wrong.name}`)).state, "RECEIPT_STATE_VOIDED");
   for (const [path, title, name] of [
     ["/acopio/lotes", "Lotes", "acopio-lots"],
     ["/acopio/socios", "Socios y clasificadores", "acopio-members"],
@@ -213,6 +230,24 @@ test("every acopio page opens on a phone without an error", async () => {
     assert.equal(await page.locator(".notice.error").count(), 0, `${path} shows no error`);
     await shot(page, name);
   }
+
+  // Labels of the lots picked, two to an A4 page, and one lot's page with its label.
+  await page.goto(server.base + "/acopio/lotes");
+  await page.getByLabel("Elegir el lote C-001 para imprimir su etiqueta").check();
+  await page.getByLabel("Elegir el lote C-002 para imprimir su etiqueta").check();
+  await page.getByText("2 lote(s) elegidos").waitFor();
+  const [labels, file] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/lots:labels.pdf")),
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Imprimir etiquetas (2 por hoja A4)" }).click(),
+  ]);
+  assert.equal(labels.status(), 200);
+  assert.match(labels.headers()["content-type"], /application\/pdf/);
+  assert.equal(readFileSync(await file.path()).subarray(0, 5).toString(), "%PDF-");
+  await page.getByRole("link", { name: "2026-0001" }).click();
+  await page.getByRole("img", { name: "Etiqueta del lote 2026-0001" }).waitFor();
+  await page.getByText(/N\.° 1 · Justina Quispe Puma/).waitFor();
+  await shot(page, "acopio-lot");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
   await context.close();

@@ -148,7 +148,12 @@ function ReceiptList(props: { association: string }) {
             },
             {
               head: t("acopio.receipts.slip"),
-              cell: (r) => <SlipButton association={a} receipt={r} />,
+              cell: (r) => (
+                <span class="actions-row">
+                  <SlipButton association={a} receipt={r} />
+                  <VoidButton association={a} receipt={r} voided={() => void load()} />
+                </span>
+              ),
             },
           ]}
         />
@@ -192,6 +197,46 @@ export function SlipButton(props: { association: string; receipt: Receipt }) {
         }}
       >
         {t("acopio.receipts.printSlip")}
+      </button>
+      <ErrorBox error={error} />
+    </span>
+  );
+}
+
+/** VoidButton cancels a receipt none of whose grams is in a lot; it keeps its number. */
+function VoidButton(props: { association: string; receipt: Receipt; voided: () => void }) {
+  const r = props.receipt;
+  const [asking, setAsking] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const unusedAll = Object.values(r.unusedGrams ?? {}).reduce((sum, v) => sum + BigInt(v || "0"), 0n);
+  if (r.state !== "RECEIPT_STATE_ACTIVE" || unusedAll !== BigInt(r.netWeightGrams)) return null;
+  if (!asking)
+    return (
+      <button type="button" class="danger" onClick={() => setAsking(true)} aria-label={t("acopio.receipts.voidWhich", { n: r.receiptNumber ?? "" })}>
+        {t("acopio.receipts.void")}
+      </button>
+    );
+  return (
+    <span>
+      {t("acopio.receipts.voidConfirm", { n: r.receiptNumber ?? "" })}{" "}
+      <button
+        type="button"
+        class="danger"
+        onClick={() =>
+          must(
+            api.POST("/v1/associations/{association}/receipts/{receipt}:void", {
+              params: { path: { association: props.association, receipt: idOf(r.name) } },
+              body: { etag: r.etag, requestId: newRequestId() },
+            }),
+          )
+            .then(props.voided)
+            .catch(setError)
+        }
+      >
+        {t("acopio.receipts.voidYes")}
+      </button>{" "}
+      <button type="button" onClick={() => setAsking(false)}>
+        {t("common.cancel")}
       </button>
       <ErrorBox error={error} />
     </span>
