@@ -254,7 +254,7 @@ test("every acopio page opens on a phone without an error; a receipt is voided, 
 });
 
 // Runs after the first test, whose lot 2026-0001 (built from receipts) it sells.
-test("the association confirms a trade, reads what a member earned, pays the member and corrects a member", async () => {
+test("the association confirms a trade, reads what a member earned, pays the member, corrects a member and declines a trade with its reason", async () => {
   const processor = await call(server, server.adminKey, "POST", "/v1/processors", {
     legalName: "Hilandería de Prueba S.A.C.",
     ruc: ruc("20", 51),
@@ -308,6 +308,26 @@ test("the association confirms a trade, reads what a member earned, pays the mem
   const edwin = (await call(server, key, "GET", `/v1/${assoc.name}/members?search=edwin`)).members[0];
   assert.equal(edwin.herdSize, 35);
   assert.equal(edwin.displayName, "Edwin Chambi Layme");
+
+  // A trade the association will not make: declined, with the reason the processor reads.
+  await call(server, pkey, "POST", `/v1/${processor.name}/purchaseOrders`, {
+    acceptedQualityGroups: ["FLEECE"],
+    acceptedColours: ["LIGHT_FAWN"],
+    bidPricePerKg: "1900",
+    quantityGrams: "10500",
+    expireTime: new Date(Date.now() + 30 * 86400_000).toISOString(),
+  });
+  await page.goto(server.base + "/acopio/ventas");
+  await page.getByText("Lote C-002").waitFor();
+  await page.getByRole("button", { name: "Rechazar" }).click();
+  await page.getByRole("button", { name: "Rechazar la venta" }).click();
+  await page.getByText("Escriba el motivo, de 1 a 500 caracteres.").waitFor();
+  await page.getByLabel("Motivo (lo leerá el comprador)").fill("El lote ya está comprometido con otra hilandería.");
+  await page.getByRole("button", { name: "Rechazar la venta" }).click();
+  await page.getByText("Venta rechazada; sus kilos vuelven al lote.").waitFor();
+  const declined = (await call(server, pkey, "GET", `/v1/trades?filter=${encodeURIComponent("state = DECLINED")}`)).trades;
+  assert.equal(declined.length, 1);
+  assert.equal(declined[0].declineReason, "El lote ya está comprometido con otra hilandería.");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
   await context.close();

@@ -30,6 +30,7 @@ function TradeList(props: { association: string }) {
   const [next, setNext] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
+  const [note, setNote] = useState("");
 
   async function load(token = "") {
     setError(null);
@@ -64,6 +65,7 @@ function TradeList(props: { association: string }) {
         ]}
         onChange={(e) => setState((e.target as HTMLSelectElement).value)}
       />
+      {note && <Notice>{note}</Notice>}
       <ErrorBox error={error} />
       {rows === null ? (
         <Busy />
@@ -72,7 +74,14 @@ function TradeList(props: { association: string }) {
       ) : (
         <ul class="trade-list">
           {rows.map((tr) => (
-            <TradeCard key={tr.name} trade={tr} changed={() => setN(n + 1)} />
+            <TradeCard
+              key={tr.name}
+              trade={tr}
+              changed={(what) => {
+                setNote(what);
+                setN(n + 1);
+              }}
+            />
           ))}
         </ul>
       )}
@@ -85,7 +94,7 @@ function TradeList(props: { association: string }) {
   );
 }
 
-function TradeCard(props: { trade: Trade; changed: () => void }) {
+function TradeCard(props: { trade: Trade; changed: (what: string) => void }) {
   const tr = props.trade;
   const id = (tr.name ?? "").slice("trades/".length);
   const [declining, setDeclining] = useState(false);
@@ -93,15 +102,13 @@ function TradeCard(props: { trade: Trade; changed: () => void }) {
   const [error, setError] = useState<unknown>(null);
   const [reasonError, setReasonError] = useState("");
   const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState("");
 
   async function confirm() {
     setBusy(true);
     setError(null);
     try {
       await must(api.POST("/v1/trades/{trade}:confirm", { params: { path: { trade: id } }, body: { etag: tr.etag, requestId: newRequestId() } }));
-      setNote(t("acopio.trades.confirmed"));
-      props.changed();
+      props.changed(t("acopio.trades.confirmed"));
     } catch (e) {
       setError(e);
     } finally {
@@ -119,8 +126,7 @@ function TradeCard(props: { trade: Trade; changed: () => void }) {
     setError(null);
     try {
       await must(api.POST("/v1/trades/{trade}:decline", { params: { path: { trade: id } }, body: { etag: tr.etag, reason: r, requestId: newRequestId() } }));
-      setNote(t("acopio.trades.declined"));
-      props.changed();
+      props.changed(t("acopio.trades.declined"));
     } catch (err) {
       setError(err);
     } finally {
@@ -139,7 +145,6 @@ function TradeCard(props: { trade: Trade; changed: () => void }) {
       </p>
       <p class="hint">{fmtDateTime(tr.createTime)}</p>
       {tr.declineReason && <p>{t("acopio.trades.reasonGiven", { reason: tr.declineReason })}</p>}
-      {note && <Notice>{note}</Notice>}
       <ErrorBox error={error} />
       {tr.state === "TRADE_STATE_MATCHED" && (
         <div class="actions-row">
