@@ -250,6 +250,15 @@ test("every acopio page opens on a phone without an error; a receipt is voided, 
   await shot(page, "acopio-lot");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
+
+  // An admin first picks the association the pages work for.
+  const admin = await newPage(browser, server);
+  await signIn(admin.page, server, server.adminKey);
+  await admin.page.goto(server.base + "/acopio/lotes");
+  await admin.page.getByLabel("Asociación").selectOption({ label: "Asociación Acopio de Prueba" });
+  await admin.page.getByRole("link", { name: "C-002" }).waitFor();
+  await admin.context.close();
+  assert.deepEqual(page.consoleErrors, []);
   await context.close();
 });
 

@@ -76,7 +76,7 @@ function MemberList(props: { association: string; members: Member[]; reload: () 
           rowKey={(m) => m.name ?? ""}
           columns={[
             { head: t("acopio.field.name"), cell: (m) => m.displayName },
-            { head: "DNI", cell: (m) => m.dni },
+            { head: t("acopio.field.dni"), cell: (m) => m.dni },
             { head: t("acopio.field.sex"), cell: (m) => sexLabel(m.sex) },
             { head: t("acopio.field.herdSize"), cell: (m) => (m.herdSize === undefined ? "" : String(m.herdSize)), num: true },
             {
@@ -149,7 +149,7 @@ function MemberForm(props: { association: string; member: Member | null; done: (
       <h2>{m ? t("acopio.members.editTitle") : t("acopio.members.newTitle")}</h2>
       <ErrorBox error={error} />
       <Field label={t("acopio.field.name")} value={displayName} maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} error={errors.displayName} />
-      <Field label="DNI" inputMode="numeric" maxLength={8} value={dni} onInput={(e) => setDni((e.target as HTMLInputElement).value)} error={errors.dni} />
+      <Field label={t("acopio.field.dni")} inputMode="numeric" maxLength={8} value={dni} onInput={(e) => setDni((e.target as HTMLInputElement).value)} error={errors.dni} />
       <Select
         label={t("acopio.field.sex")}
         value={sex}
@@ -203,7 +203,7 @@ function ClassifierList(props: { association: string; classifiers: Classifier[];
           rowKey={(c) => c.name ?? ""}
           columns={[
             { head: t("acopio.field.name"), cell: (c) => c.displayName },
-            { head: "DNI", cell: (c) => c.dni },
+            { head: t("acopio.field.dni"), cell: (c) => c.dni },
             { head: t("acopio.field.certificate"), cell: (c) => c.certificationNumber },
             { head: t("acopio.field.certificationDate"), cell: (c) => c.certificationDate },
             {
@@ -267,7 +267,7 @@ function ClassifierForm(props: { association: string; classifier: Classifier | n
       <h2>{c ? t("acopio.classifiers.editTitle") : t("acopio.classifiers.newTitle")}</h2>
       <ErrorBox error={error} />
       <Field label={t("acopio.field.name")} value={displayName} maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} error={errors.displayName} />
-      <Field label="DNI" inputMode="numeric" maxLength={8} value={dni} onInput={(e) => setDni((e.target as HTMLInputElement).value)} error={errors.dni} />
+      <Field label={t("acopio.field.dni")} inputMode="numeric" maxLength={8} value={dni} onInput={(e) => setDni((e.target as HTMLInputElement).value)} error={errors.dni} />
       <Field label={t("acopio.field.certificate")} value={certificationNumber} maxLength={64} onInput={(e) => setNumber((e.target as HTMLInputElement).value)} error={errors.certificationNumber} />
       <Field
         label={t("acopio.field.certificationDate")}

@@ -128,7 +128,7 @@ function ReceiptList(props: { association: string }) {
           rows={rows}
           rowKey={(r) => r.name ?? ""}
           columns={[
-            { head: t("acopio.field.receiptNumber"), cell: (r) => `N.° ${r.receiptNumber}`, num: true },
+            { head: t("acopio.field.receiptNumber"), cell: (r) => t("acopio.receipts.number", { n: r.receiptNumber ?? "" }), num: true },
             { head: t("acopio.field.date"), cell: (r) => r.receiveDate ?? fmtDate(r.createTime) },
             { head: t("acopio.field.member"), cell: (r) => r.memberDisplayName },
             { head: t("acopio.field.netWeight"), cell: (r) => fmtWeight(r.netWeightGrams), num: true },
@@ -263,9 +263,9 @@ export function NewReceiptPage() {
 export function MemberPicker(props: { members: Member[]; value: string; onChange: (id: string) => void; error?: string; label?: string }) {
   const [q, setQ] = useState("");
   const shown = useMemo(() => props.members.filter((m) => !q || matches(q, m.displayName, m.dni)).slice(0, 200), [props.members, q]);
-  const options: Array<[string, string]> = [["", shown.length ? t("acopio.member.choose") : t("acopio.member.noMatch")], ...shown.map((m): [string, string] => [idOf(m.name), `${m.displayName} · DNI ${m.dni}`])];
+  const options: Array<[string, string]> = [["", shown.length ? t("acopio.member.choose") : t("acopio.member.noMatch")], ...shown.map((m): [string, string] => [idOf(m.name), t("acopio.member.option", { name: m.displayName, dni: m.dni })])];
   const current = props.members.find((m) => idOf(m.name) === props.value);
-  if (current && !shown.includes(current)) options.push([props.value, `${current.displayName} · DNI ${current.dni}`]);
+  if (current && !shown.includes(current)) options.push([props.value, t("acopio.member.option", { name: current.displayName, dni: current.dni })]);
   return (
     <fieldset class="picker">
       <legend>{props.label ?? t("acopio.field.member")}</legend>

@@ -87,7 +87,7 @@ function StatementView(props: { association: string; member: string; campaign: s
         rows={s.lines ?? []}
         rowKey={(l) => l.receipt ?? ""}
         columns={[
-          { head: t("acopio.field.receiptNumber"), cell: (l) => `N.° ${l.receiptNumber}`, num: true },
+          { head: t("acopio.field.receiptNumber"), cell: (l) => t("acopio.receipts.number", { n: l.receiptNumber ?? "" }), num: true },
           { head: t("acopio.field.date"), cell: (l) => l.receiveDate },
           { head: t("acopio.statements.delivered"), cell: (l) => fmtKg(l.deliveredGrams), num: true },
           { head: t("acopio.statements.sold"), cell: (l) => fmtKg(l.soldGrams), num: true },
