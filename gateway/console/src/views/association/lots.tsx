@@ -148,7 +148,7 @@ function LotList(props: { association: string }) {
       {rows === null ? (
         <Busy />
       ) : rows.length === 0 ? (
-        <Empty>{t("acopio.lots.none")}</Empty>
+        !error && <Empty>{t("acopio.lots.none")}</Empty>
       ) : (
         <Table
           caption={t("acopio.lots.caption")}

@@ -62,7 +62,8 @@ function ReceiptList(props: { association: string }) {
   const { members } = usePeople(a);
   const pending = usePending().filter((p) => p.kind === "receipt" && p.path === receiptsPath(a));
   const std = useStandard(GROUP_STANDARD);
-  const groups = groupOptions(std);
+  const fleeceStd = useStandard(FLEECE_STANDARD);
+  const groups = [...groupOptions(std), ...groupOptions(fleeceStd)];
 
   async function load(token = "") {
     setError(null);
@@ -136,7 +137,7 @@ function ReceiptList(props: { association: string }) {
               head: t("acopio.receipts.groups"),
               cell: (r) =>
                 r.fleeceCategory
-                  ? r.fleeceCategory
+                  ? nameOf(groups, r.fleeceCategory)
                   : Object.entries(r.groupGrams ?? {})
                       .map(([g, grams]) => `${nameOf(groups, g)} ${fmtKg(grams)}`)
                       .join(" · "),
