@@ -263,7 +263,7 @@ test("every acopio page opens on a phone without an error; a receipt is voided, 
 });
 
 // Runs after the first test, whose lot 2026-0001 (built from receipts) it sells.
-test("the association confirms a trade, reads what a member earned, pays the member, corrects a member and declines a trade with its reason", async () => {
+test("the association confirms a trade, reads what a member earned, pays the member, corrects a member, declines a trade with its reason and withdraws a lot", async () => {
   const processor = await call(server, server.adminKey, "POST", "/v1/processors", {
     legalName: "Hilandería de Prueba S.A.C.",
     ruc: ruc("20", 51),
@@ -308,6 +308,14 @@ test("the association confirms a trade, reads what a member earned, pays the mem
   await page.getByText("Pago de S/ 10.00 registrado.").waitFor();
   assert.equal((await call(server, key, "GET", `/v1/${members[0].name}/statements/2026`)).paidAmount, "1000");
   await shot(page, "acopio-statement");
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Exportar liquidaciones de todos los socios (CSV)" }).click()]);
+  assert.equal(csv.suggestedFilename(), "liquidaciones-2026.csv");
+  const csvLines = readFileSync(await csv.path(), "utf8").replace(/^\ufeff/, "").trim().split("\r\n");
+  assert.equal(csvLines[0], "dni,socio,campana,entregado_kg,vendido_kg,ganado_soles,comision_soles,pagado_soles,saldo_soles");
+  assert.equal(csvLines.length, 1 + memberNames.length);
+  const justina = csvLines.find((l) => l.includes("Justina Quispe Puma")).split(",");
+  assert.deepEqual(justina.slice(0, 5), ["41000001", "Justina Quispe Puma", "2026", "12.500", "12.500"]);
+  assert.equal(justina[7], "10.00");
 
   await page.goto(server.base + "/acopio/socios");
   await page.getByRole("button", { name: "Corregir los datos de Edwin Chambi Layme" }).click();
@@ -337,6 +345,14 @@ test("the association confirms a trade, reads what a member earned, pays the mem
   const declined = (await call(server, pkey, "GET", `/v1/trades?filter=${encodeURIComponent("state = DECLINED")}`)).trades;
   assert.equal(declined.length, 1);
   assert.equal(declined[0].declineReason, "El lote ya está comprometido con otra hilandería.");
+
+  // A lot taken off the market from its page.
+  const c1 = (await call(server, key, "GET", `/v1/${assoc.name}/lots?filter=${encodeURIComponent('lot_number = "C-001"')}`)).lots[0];
+  await page.goto(server.base + "/acopio/lotes/" + c1.name.split("/").pop());
+  await page.getByRole("button", { name: "Retirar del mercado" }).click();
+  await page.getByRole("button", { name: "Sí, retirar" }).click();
+  await page.getByText("Lote retirado del mercado.").waitFor();
+  assert.equal((await call(server, key, "GET", `/v1/${c1.name}`)).state, "LOT_STATE_WITHDRAWN");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
   await context.close();
