@@ -422,10 +422,10 @@ function ReceiptForm(props: { association: string }) {
 
   if (loadError && !members) return <ErrorBox error={loadError} />;
   if (!members || !classifiers) return <Busy />;
-  if (members.length === 0)
+  if (members.length === 0 || classifiers.length === 0)
     return (
       <Notice kind="warn">
-        {t("acopio.receipts.noMembers")} <Link href="/acopio/socios">{t("acopio.nav.members")}</Link>
+        {members.length === 0 ? t("acopio.receipts.noMembers") : t("acopio.receipts.noClassifiers")} <Link href="/acopio/socios">{t("acopio.members.title")}</Link>
       </Notice>
     );
   return (
