@@ -1,0 +1,232 @@
+// Members' statements (liquidaciones): per member and campaign, what they
+// delivered, what it sold for and what they are owed; payments to members
+// against that balance; the printable statement; and a CSV of every
+// member's totals, built here from the service's statements.
+import { useEffect, useState } from "preact/hooks";
+import { api, download, must, newRequestId, type Schemas } from "../../api/client";
+import { locale, t } from "../../i18n";
+import { fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
+import { Busy, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
+import { MemberPicker } from "./receipts";
+import { AssociationPage, campaignOptions, currentCampaign, idOf, usePeople, type Member } from "./shared";
+
+type Statement = Schemas["v1MemberStatement"];
+
+export function StatementsPage() {
+  return <AssociationPage title={t("acopio.statements.title")}>{(a) => <Statements association={a} />}</AssociationPage>;
+}
+
+function getStatement(association: string, member: string, campaign: string): Promise<Statement> {
+  return must(
+    api.GET("/v1/associations/{association}/members/{member}/statements/{statement}", {
+      params: { path: { association, member, statement: campaign } },
+    }),
+  );
+}
+
+function Statements(props: { association: string }) {
+  const a = props.association;
+  const { members, error } = usePeople(a);
+  const [campaign, setCampaign] = useState(String(currentCampaign()));
+  const [member, setMember] = useState("");
+  if (error && !members) return <ErrorBox error={error} />;
+  if (!members) return <Busy />;
+  return (
+    <>
+      <div class="row">
+        <Select label={t("acopio.field.campaign")} value={campaign} options={campaignOptions()} onChange={(e) => setCampaign((e.target as HTMLSelectElement).value)} />
+      </div>
+      <CsvExport association={a} campaign={campaign} members={members} />
+      <MemberPicker members={members} value={member} onChange={setMember} />
+      {member && <StatementView key={`${member}-${campaign}`} association={a} member={member} campaign={campaign} />}
+    </>
+  );
+}
+
+function StatementView(props: { association: string; member: string; campaign: string }) {
+  const [s, setS] = useState<Statement | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    getStatement(props.association, props.member, props.campaign).then(setS).catch(setError);
+  }, [n]);
+  if (error) return <ErrorBox error={error} />;
+  if (!s) return <Busy />;
+  const cur = s.currencyCode || "PEN";
+  return (
+    <section class="card statement" aria-labelledby="statement-title">
+      <h2 id="statement-title">{t("acopio.statements.of", { name: s.memberDisplayName ?? "", campaign: props.campaign })}</h2>
+      <dl class="facts">
+        <dt>{t("acopio.statements.delivered")}</dt>
+        <dd>{fmtWeight(s.deliveredGrams)}</dd>
+        <dt>{t("acopio.statements.sold")}</dt>
+        <dd>{fmtWeight(s.soldGrams)}</dd>
+        <dt>{t("acopio.statements.earned")}</dt>
+        <dd>{fmtMoney(s.earnedAmount, cur)}</dd>
+        <dt>{t("acopio.statements.fee", { percent: ((s.feeBasisPoints ?? 0) / 100).toLocaleString(locale()) })}</dt>
+        <dd>{fmtMoney(s.feeAmount, cur)}</dd>
+        <dt>{t("acopio.statements.paid")}</dt>
+        <dd>{fmtMoney(s.paidAmount, cur)}</dd>
+        <dt>{t("acopio.statements.balance")}</dt>
+        <dd>
+          <strong>{fmtMoney(s.balanceAmount, cur)}</strong>
+        </dd>
+      </dl>
+      <button
+        type="button"
+        onClick={() =>
+          download(`/v1/associations/${props.association}/members/${props.member}/statements/${props.campaign}/statement.pdf`, `liquidacion-${props.campaign}-${s.memberDisplayName ?? props.member}.pdf`).catch(
+            setError,
+          )
+        }
+      >
+        {t("acopio.statements.pdf")}
+      </button>
+      <Table
+        caption={t("acopio.statements.lines")}
+        rows={s.lines ?? []}
+        rowKey={(l) => l.receipt ?? ""}
+        columns={[
+          { head: t("acopio.field.receiptNumber"), cell: (l) => t("acopio.receipts.number", { n: l.receiptNumber ?? "" }), num: true },
+          { head: t("acopio.field.date"), cell: (l) => l.receiveDate },
+          { head: t("acopio.statements.delivered"), cell: (l) => fmtKg(l.deliveredGrams), num: true },
+          { head: t("acopio.statements.sold"), cell: (l) => fmtKg(l.soldGrams), num: true },
+          { head: t("acopio.statements.earned"), cell: (l) => fmtMoney(l.earnedAmount, cur), num: true },
+        ]}
+      />
+      <PaymentForm association={props.association} member={props.member} campaign={props.campaign} balance={BigInt(s.balanceAmount ?? "0")} currency={cur} paid={() => setN(n + 1)} />
+    </section>
+  );
+}
+
+function PaymentForm(props: { association: string; member: string; campaign: string; balance: bigint; currency: string; paid: () => void }) {
+  const [amount, setAmount] = useState("");
+  const [method, setMethod] = useState<NonNullable<Schemas["v1MemberPayment"]["method"]>>("PAYMENT_METHOD_CASH");
+  const [reference, setReference] = useState("");
+  const [amountError, setAmountError] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setNote("");
+    setError(null);
+    const minor = parseMoneyToMinor(amount);
+    if (minor === null || minor <= 0n) {
+      setAmountError(t("acopio.error.price"));
+      return;
+    }
+    if (minor > props.balance) {
+      setAmountError(t("acopio.statements.error.overBalance", { balance: fmtMoney(props.balance, props.currency) }));
+      return;
+    }
+    setAmountError("");
+    setBusy(true);
+    try {
+      await must(
+        api.POST("/v1/associations/{association}/members/{member}/payments", {
+          params: { path: { association: props.association, member: props.member }, query: { requestId: newRequestId() } },
+          body: { campaign: Number(props.campaign), amount: String(minor), method, reference: reference.trim() || undefined, currencyCode: props.currency },
+        }),
+      );
+      setNote(t("acopio.statements.paidNote", { amount: fmtMoney(minor, props.currency) }));
+      setAmount("");
+      setReference("");
+      props.paid();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form onSubmit={submit} noValidate aria-label={t("acopio.statements.pay")}>
+      <h3>{t("acopio.statements.pay")}</h3>
+      {note && <Notice>{note}</Notice>}
+      <ErrorBox error={error} />
+      <div class="row">
+        <Field label={t("acopio.statements.amount")} inputMode="decimal" value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} error={amountError || undefined} />
+        <Select
+          label={t("acopio.statements.method")}
+          value={method}
+          options={[
+            ["PAYMENT_METHOD_CASH", t("acopio.payment.cash")],
+            ["PAYMENT_METHOD_BANK_TRANSFER", t("acopio.payment.bank")],
+            ["PAYMENT_METHOD_MOBILE_WALLET", t("acopio.payment.wallet")],
+          ]}
+          onChange={(e) => setMethod((e.target as HTMLSelectElement).value as typeof method)}
+        />
+        <Field label={t("acopio.statements.reference")} maxLength={100} value={reference} onInput={(e) => setReference((e.target as HTMLInputElement).value)} />
+      </div>
+      <button type="submit" class="primary" disabled={busy || props.balance <= 0n}>
+        {busy ? t("common.working") : t("acopio.statements.paySend")}
+      </button>
+    </form>
+  );
+}
+
+/** csvCell quotes a value for CSV when it holds a comma, a quote or a line break. */
+function csvCell(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** decimal writes minor units (or grams) as a plain decimal with a point, for spreadsheets. */
+function decimal(v: string | undefined, scale: number): string {
+  const n = BigInt(v || "0");
+  const neg = n < 0n;
+  const s = (neg ? -n : n).toString().padStart(scale + 1, "0");
+  return `${neg ? "-" : ""}${s.slice(0, -scale)}.${s.slice(-scale)}`;
+}
+
+function CsvExport(props: { association: string; campaign: string; members: Member[] }) {
+  const [done, setDone] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function run() {
+    setBusy(true);
+    setError(null);
+    setDone(0);
+    try {
+      const rows = [
+        ["dni", "socio", "campana", "entregado_kg", "vendido_kg", "ganado_soles", "comision_soles", "pagado_soles", "saldo_soles"].join(","),
+      ];
+      let i = 0;
+      for (const m of props.members) {
+        const s = await getStatement(props.association, idOf(m.name), props.campaign);
+        rows.push(
+          [m.dni, m.displayName, props.campaign, decimal(s.deliveredGrams, 3), decimal(s.soldGrams, 3), decimal(s.earnedAmount, 2), decimal(s.feeAmount, 2), decimal(s.paidAmount, 2), decimal(s.balanceAmount, 2)]
+            .map(csvCell)
+            .join(","),
+        );
+        setDone(++i);
+      }
+      const blob = new Blob(["\ufeff" + rows.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = `liquidaciones-${props.campaign}.csv`;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="csv-export">
+      <button type="button" disabled={busy || props.members.length === 0} onClick={() => void run()}>
+        {t("acopio.statements.csv")}
+      </button>
+      {busy && (
+        <span>
+          <progress max={props.members.length} value={done} aria-label={t("acopio.statements.csvProgress", { done, total: props.members.length })} />{" "}
+          {t("acopio.statements.csvProgress", { done, total: props.members.length })}
+        </span>
+      )}
+      <ErrorBox error={error} />
+    </div>
+  );
+}
