@@ -1,0 +1,286 @@
+// Check gradings: the inspector's own measurement of a lot's sample (or,
+// for a lot of whole fleeces, the grams classed into each group), graded by
+// Millwa under the lot's standard and compared with the group the
+// classifier declared; and the list of the agency's checks.
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
+import { t, useLang } from "../../i18n";
+import { fmtDateTime, fmtMicrons, parseKgToGrams } from "../../i18n/format";
+import { Link, useLocation } from "../../router";
+import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
+import { AgencyPicker, agreementText, dayStart, inLang, limaDate, shortId, useAgency, validDate } from "./common";
+
+type Check = Schemas["v1CheckGrading"];
+
+const LOT_NAME = /^associations\/[^/]+\/lots\/[^/]+$/;
+
+function num(s: string): number | null {
+  const v = Number(s.trim().replace(",", "."));
+  return s.trim() === "" || Number.isNaN(v) ? null : v;
+}
+
+function groupText(c: Check): string {
+  return c.checkGrade?.qualityGroup ?? "";
+}
+
+export function ChecksPage() {
+  useLang();
+  const ctx = useAgency();
+  const [checks, setChecks] = useState<Check[]>([]);
+  const [next, setNext] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function load(token = "") {
+    if (!ctx.id) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await must(
+        api.GET("/v1/agencies/{agency}/checkGradings", { params: { path: { agency: ctx.id }, query: { pageSize: 25, pageToken: token || undefined } } }),
+      );
+      setChecks((old) => (token ? [...old, ...(r.checkGradings ?? [])] : (r.checkGradings ?? [])));
+      setNext(r.nextPageToken ?? "");
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  useEffect(() => void load(), [ctx.id]);
+  return (
+    <Page
+      title={t("agency.checks.title")}
+      actions={
+        <Link class="button primary" href="/agencia/verificaciones/nueva">
+          {t("agency.checks.new")}
+        </Link>
+      }
+    >
+      <AgencyPicker ctx={ctx} />
+      <p class="hint">{t("agency.checks.intro")}</p>
+      <ErrorBox error={error} />
+      {checks.length === 0 && !busy && !error ? <Empty>{t("agency.checks.none")}</Empty> : <CheckTable rows={checks} />}
+      {busy && <Busy />}
+      {next && !busy && (
+        <button type="button" onClick={() => void load(next)}>
+          {t("common.more")}
+        </button>
+      )}
+    </Page>
+  );
+}
+
+function CheckTable(props: { rows: Check[] }) {
+  return (
+    <Table
+      rows={props.rows}
+      rowKey={(c) => c.name ?? ""}
+      columns={[
+        { head: t("agency.checks.recorded"), cell: (c) => fmtDateTime(c.createTime) },
+        { head: t("agency.checks.lot"), cell: (c) => <code title={c.lot}>{shortId(c.lot)}</code> },
+        { head: t("agency.checks.declared"), cell: (c) => c.declaredQualityGroup },
+        {
+          head: t("agency.checks.found"),
+          cell: (c) => (
+            <>
+              {groupText(c)}
+              {c.checkGrade?.borderline && <span class="badge warn">{t("agency.checks.borderline")}</span>}
+            </>
+          ),
+        },
+        { head: t("agency.checks.agreement"), cell: (c) => <span class={`agreement ${c.agreement ?? ""}`}>{agreementText(c.agreement)}</span> },
+        { head: t("agency.checks.diameter"), cell: (c) => fmtMicrons(c.checkGrade?.metrics?.meanFiberDiameterUm ?? c.sample?.meanFiberDiameterUm), num: true },
+      ]}
+    />
+  );
+}
+
+interface Draft {
+  lot: string;
+  mode: "sample" | "fleece";
+  mfd: string;
+  sd: string;
+  fibres: string;
+  staple: string;
+  date: string;
+  note: string;
+  groups: Array<{ group: string; kg: string }>;
+}
+
+export function NewCheckPage() {
+  useLang();
+  const ctx = useAgency();
+  const { query } = useLocation();
+  const lotNumber = query.get("numero") ?? "";
+  const [d, setD] = useState<Draft>({
+    lot: query.get("lote") ?? "",
+    mode: "sample",
+    mfd: "",
+    sd: "",
+    fibres: "",
+    staple: "",
+    date: limaDate(new Date()),
+    note: "",
+    groups: [
+      { group: "", kg: "" },
+      { group: "", kg: "" },
+    ],
+  });
+  const [errs, setErrs] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<Check | null>(null);
+  const [requestId, setRequestId] = useState(newRequestId());
+  const set = (k: keyof Draft) => (e: Event) => {
+    setD({ ...d, [k]: (e.target as HTMLInputElement).value });
+    setRequestId(newRequestId());
+  };
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    const v: Record<string, string> = {};
+    if (!LOT_NAME.test(d.lot.trim())) v.lot = t("agency.check.lotInvalid");
+    if (d.date && !validDate(d.date)) v.date = t("agency.dateInvalid");
+    else if (d.date && d.date > limaDate(new Date())) v.date = t("agency.check.dateFuture");
+    const body: Check = { lot: d.lot.trim(), sample: {}, note: d.note.trim() || undefined, sampleTime: d.date ? dayStart(d.date) : undefined };
+    if (d.mode === "sample") {
+      const mfd = num(d.mfd);
+      const sd = num(d.sd);
+      const fibres = num(d.fibres);
+      const staple = num(d.staple);
+      if (mfd === null || mfd <= 0) v.mfd = t("agency.check.mfdInvalid");
+      if (d.sd.trim() && (sd === null || sd <= 0)) v.sd = t("agency.check.positive");
+      if (d.fibres.trim() && (fibres === null || !Number.isInteger(fibres) || fibres <= 0)) v.fibres = t("agency.check.wholePositive");
+      if (d.staple.trim() && (staple === null || staple <= 0)) v.staple = t("agency.check.positive");
+      body.sample = {
+        meanFiberDiameterUm: mfd ?? undefined,
+        sdUm: sd ?? undefined,
+        fibersMeasured: fibres === null ? undefined : String(fibres),
+        stapleLengthMm: staple ?? undefined,
+      };
+    } else {
+      const grams: Record<string, string> = {};
+      d.groups.forEach((g, i) => {
+        if (!g.group.trim() && !g.kg.trim()) return;
+        const w = parseKgToGrams(g.kg);
+        if (!g.group.trim()) v[`group${i}`] = t("agency.check.groupRequired");
+        else if (w === null || w <= 0n) v[`kg${i}`] = t("agency.check.kgInvalid");
+        else grams[g.group.trim().toUpperCase()] = w.toString();
+      });
+      if (Object.keys(grams).length === 0 && !Object.keys(v).some((k) => k.startsWith("group") || k.startsWith("kg"))) v.group0 = t("agency.check.groupsRequired");
+      body.classedGrams = grams;
+    }
+    setErrs(v);
+    if (Object.keys(v).length) return;
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const r = await must(api.POST("/v1/agencies/{agency}/checkGradings", { params: { path: { agency: ctx.id }, query: { requestId } }, body }));
+      setDone(r);
+      setRequestId(newRequestId());
+    } catch (err) {
+      setError(err);
+      if (err instanceof ApiError) {
+        const f = (name: string) => err.forField(name) ?? "";
+        setErrs({
+          lot: f("checkGrading.lot"),
+          mfd: f("checkGrading.sample.meanFiberDiameterUm"),
+          sd: f("checkGrading.sample.sdUm"),
+          fibres: f("checkGrading.sample.fibersMeasured"),
+          staple: f("checkGrading.sample.stapleLengthMm"),
+          date: f("checkGrading.sampleTime"),
+          note: f("checkGrading.note"),
+        });
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const e = (k: string) => errs[k] || undefined;
+  return (
+    <Page title={t("agency.check.title")} actions={<Link href="/agencia/verificaciones">{t("agency.check.back")}</Link>}>
+      <AgencyPicker ctx={ctx} />
+      <form class="card" onSubmit={submit} noValidate>
+        {lotNumber && <p>{t("agency.check.lotNumber", { number: lotNumber })}</p>}
+        <Field label={t("agency.check.lot")} hint={t("agency.check.lotHint")} value={d.lot} onInput={set("lot")} spellcheck={false} error={e("lot")} />
+        <Select
+          label={t("agency.check.mode")}
+          value={d.mode}
+          options={[
+            ["sample", t("agency.check.modeSample")],
+            ["fleece", t("agency.check.modeFleece")],
+          ]}
+          onChange={set("mode")}
+        />
+        {d.mode === "sample" ? (
+          <div class="row">
+            <Field label={t("agency.check.mfd")} value={d.mfd} onInput={set("mfd")} inputMode="decimal" error={e("mfd")} />
+            <Field label={t("agency.check.sd")} value={d.sd} onInput={set("sd")} inputMode="decimal" error={e("sd")} />
+            <Field label={t("agency.check.fibres")} value={d.fibres} onInput={set("fibres")} inputMode="numeric" error={e("fibres")} />
+            <Field label={t("agency.check.staple")} value={d.staple} onInput={set("staple")} inputMode="decimal" error={e("staple")} />
+          </div>
+        ) : (
+          <FleeceGroups d={d} setD={(x) => (setD(x), setRequestId(newRequestId()))} errs={errs} />
+        )}
+        <div class="row">
+          <Field label={t("agency.check.date")} type="date" value={d.date} onInput={set("date")} error={e("date")} />
+        </div>
+        <div class="field">
+          <label for="check-note">{t("agency.check.note")}</label>
+          <textarea id="check-note" rows={2} maxLength={2000} value={d.note} onInput={set("note")} />
+          {e("note") && <small class="error">{e("note")}</small>}
+        </div>
+        <ErrorBox error={error} />
+        <button type="submit" class="primary" disabled={busy || !ctx.id}>
+          {busy ? t("common.working") : t("agency.check.submit")}
+        </button>
+      </form>
+      {done && <CheckResult c={done} />}
+    </Page>
+  );
+}
+
+function FleeceGroups(props: { d: Draft; setD: (d: Draft) => void; errs: Record<string, string> }) {
+  const { d, setD, errs } = props;
+  const edit = (i: number, k: "group" | "kg") => (ev: Event) => {
+    const groups = d.groups.map((g, j) => (j === i ? { ...g, [k]: (ev.target as HTMLInputElement).value } : g));
+    setD({ ...d, groups });
+  };
+  return (
+    <fieldset class="groups">
+      <legend>{t("agency.check.groupsLegend")}</legend>
+      {d.groups.map((g, i) => (
+        <div class="row" key={i}>
+          <Field label={t("agency.check.group", { n: i + 1 })} value={g.group} onInput={edit(i, "group")} autocapitalize="characters" error={errs[`group${i}`] || undefined} />
+          <Field label={t("agency.check.groupKg", { n: i + 1 })} value={g.kg} onInput={edit(i, "kg")} inputMode="decimal" error={errs[`kg${i}`] || undefined} />
+        </div>
+      ))}
+      <button type="button" onClick={() => setD({ ...d, groups: [...d.groups, { group: "", kg: "" }] })}>
+        {t("agency.check.addGroup")}
+      </button>
+    </fieldset>
+  );
+}
+
+function CheckResult(props: { c: Check }) {
+  const c = props.c;
+  const g = c.checkGrade ?? {};
+  const kind = c.agreement === "AGREEMENT_EXACT" ? "ok" : "warn";
+  return (
+    <Notice kind={kind}>
+      <strong>{t("agency.check.recorded")}</strong>{" "}
+      {t("agency.check.resultLine", {
+        declared: c.declaredQualityGroup ?? "",
+        found: `${g.qualityGroup ?? ""}${g.qualityGroupName ? " (" + inLang(g.qualityGroupName) + ")" : ""}`,
+        agreement: agreementText(c.agreement),
+      })}
+      {(c.groupOffset ?? 0) > 0 && <p>{t("agency.check.lenient", { n: c.groupOffset ?? 0 })}</p>}
+      {(c.groupOffset ?? 0) < 0 && <p>{t("agency.check.strict", { n: -(c.groupOffset ?? 0) })}</p>}
+      {g.borderline && <p>{t("agency.check.borderline")}</p>}
+      {g.explanation && <p>{inLang(g.explanation)}</p>}
+    </Notice>
+  );
+}
+
