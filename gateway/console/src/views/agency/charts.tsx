@@ -167,12 +167,13 @@ export function HeatMap(props: { matrix: Schemas["v1ConfusionMatrix"] | undefine
   );
 }
 
-const CW = 640;
-const CH = 260;
-const LEFT = 44;
-const RIGHT = 40;
-const TOP = 12;
-const BOTTOM = 40;
+// Narrow enough that its 12 px text stays readable on a 360 px phone.
+const CW = 400;
+const CH = 220;
+const LEFT = 42;
+const RIGHT = 30;
+const TOP = 10;
+const BOTTOM = 26;
 
 function monthName(ts: string | undefined): string {
   if (!ts) return "";
@@ -192,7 +193,7 @@ export function MonthlyChart(props: { months: Schemas["v1PeriodAgreement"][] | u
   const slot = plotW / n;
   const barW = Math.max(Math.min(slot * 0.36, 32), 1);
   const gap = Math.min(slot * 0.04, 3);
-  const every = Math.ceil(n / 8);
+  const every = Math.ceil(n / 5);
   const runs: string[][] = [];
   let run: string[] = [];
   const withChecks = months.filter((m) => (m.statistics?.checkCount ?? 0) > 0).length;
@@ -259,7 +260,7 @@ export function MonthlyChart(props: { months: Schemas["v1PeriodAgreement"][] | u
   if (run.length) runs.push(run);
   return (
     <figure class="chart">
-      <svg class="monthly" viewBox={`0 0 ${CW} ${CH}`} width={CW} height={CH} role="img" aria-labelledby="monthly-title monthly-desc" font-size="11">
+      <svg class="monthly" viewBox={`0 0 ${CW} ${CH}`} width={CW} height={CH} role="img" aria-labelledby="monthly-title monthly-desc" font-size="12">
         <title id="monthly-title">{t("agency.report.monthlyTitle")}</title>
         <desc id="monthly-desc">{t("agency.report.monthlyDesc", { n, withChecks })}</desc>
         {[0, 1, 2, 3, 4].map((k) => {

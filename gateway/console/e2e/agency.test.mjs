@@ -1,0 +1,97 @@
+// The agency's inspector on the season of `millwa demo`: the report lists
+// the demo's lenient classifier first and draws the heat map and the
+// monthly agreement; a sampling plan is proposed and its lots checked; the
+// audit chain verifies from the console. One demo server for the file.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launch, newPage, signIn, shot, call, createKey } from "./harness.mjs";
+
+// The demo's lenient classifier (cmd/millwa/internal/demo, README's demo
+// summary): one classifier of Nuevo Amanecer de Macusani declares every lot
+// a group finer than it is.
+const LENIENT = "Hilario Layme Condori";
+const AGENCY = "Dirección Regional Agraria Puno";
+
+let server, browser, agencyKey;
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launch();
+  const { agencies } = await call(server, server.adminKey, "GET", "/v1/agencies");
+  const agency = agencies.find((a) => a.displayName === AGENCY);
+  assert.ok(agency, `the demo registers ${AGENCY}`);
+  agencyKey = await createKey(server, "ROLE_AGENCY", agency.name, AGENCY);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("the report lists the demo's lenient classifier first, with its heat map and monthly agreement", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, agencyKey);
+  // The agency's start page is the report, of its region (Puno, 21).
+  await page.waitForURL(/\/agencia\/informe/);
+  const first = page.locator("#ranking > li").first();
+  await first.waitFor();
+  assert.equal((await first.locator(".classifier-name").innerText()).trim(), LENIENT);
+  assert.match(await first.innerText(), /más finos que lo medido/);
+  assert.match(await page.getByRole("heading", { level: 2 }).first().innerText(), /Puno/);
+  // The drawings are there, each with its accessible name.
+  assert.equal(await page.getByRole("img", { name: /Matriz de confusión/ }).count(), 1);
+  assert.equal(await page.getByRole("img", { name: /Acuerdo por mes/ }).count(), 1);
+  assert.ok((await page.locator("svg.heatmap g.cell.diagonal").count()) >= 2);
+  // The HTML report opens in a new tab with a session token, never the key.
+  const [tab] = await Promise.all([context.waitForEvent("page"), page.getByRole("link", { name: "Abrir informe imprimible" }).click()]);
+  await tab.waitForURL(/consistencyReport\.html\?.*access_token=mlwt_/);
+  await tab.locator("#heatmap").waitFor();
+  assert.doesNotMatch(tab.url(), /mlw_e2e_|Bearer/);
+  await tab.close();
+  await shot(page, "agency-report");
+  assert.deepEqual(page.foreign, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
+
+test("an inspector proposes a sampling plan, sees its lots and records a check of one", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, agencyKey);
+  await page.waitForURL(/\/agencia\/informe/);
+  await page.goto(server.base + "/agencia/muestreos");
+  await page.getByRole("button", { name: "Proponer y guardar" }).click();
+  await page.waitForURL(/\/agencia\/muestreos\/[0-9a-f-]+$/);
+  const lenient = page.locator("section.sample", { hasText: LENIENT });
+  await lenient.waitFor();
+  assert.match(await lenient.innerText(), /Inspección rigurosa/);
+  assert.match(await lenient.innerText(), /2026-\d{4}/);
+  await shot(page, "agency-plan");
+  await lenient.getByRole("link", { name: /^Verificar el lote/ }).first().click();
+  await page.waitForURL(/\/agencia\/verificaciones\/nueva/);
+  await page.getByLabel("Diámetro medio (µm)").fill("30,5");
+  await page.getByLabel("Fibras medidas").fill("3000");
+  await page.getByRole("button", { name: "Registrar verificación" }).click();
+  await page.getByText("Verificación registrada.").waitFor();
+  assert.match(await page.locator(".notice").innerText(), /Declarado \S+; Millwa halló/);
+  await shot(page, "agency-check");
+  await page.getByRole("link", { name: "Todas las verificaciones" }).click();
+  await page.locator("table.data tbody tr").first().waitFor();
+  assert.ok((await page.locator("table.data tbody tr").count()) > 1);
+  assert.deepEqual(page.foreign, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
+
+test("the audit chain verifies from the console", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, agencyKey);
+  await page.waitForURL(/\/agencia\/informe/);
+  await page.goto(server.base + "/agencia/auditoria");
+  await page.locator("table.data tbody tr").first().waitFor();
+  await page.getByRole("button", { name: "Verificar la cadena" }).click();
+  const verdict = page.locator("#chain-verdict");
+  await verdict.waitFor();
+  assert.match(await verdict.innerText(), /Cadena verificada hasta la secuencia [\d,]+\./);
+  await shot(page, "agency-audit-verified");
+  assert.deepEqual(page.foreign, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
