@@ -66,6 +66,9 @@ test("an inspector proposes a sampling plan, sees its lots and records a check o
   await shot(page, "agency-plan");
   await lenient.getByRole("link", { name: /^Verificar el lote/ }).first().click();
   await page.waitForURL(/\/agencia\/verificaciones\/nueva/);
+  // The lot the plan chose is shown with what its classifier declared.
+  await page.locator("#lot-summary").waitFor();
+  assert.match(await page.locator("#lot-summary").innerText(), /Lote número 2026-\d{4}/);
   await page.getByLabel("Diámetro medio (µm)").fill("30,5");
   await page.getByLabel("Fibras medidas").fill("3000");
   await page.getByRole("button", { name: "Registrar verificación" }).click();

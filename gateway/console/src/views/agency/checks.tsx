@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
 import { t, useLang } from "../../i18n";
-import { fmtDateTime, fmtMicrons, parseKgToGrams } from "../../i18n/format";
+import { fmtDateTime, fmtMicrons, fmtWeight, parseKgToGrams } from "../../i18n/format";
 import { Link, useLocation } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
 import { AgencyPicker, agreementText, dayStart, inLang, limaDate, shortId, useAgency, validDate } from "./common";
@@ -70,14 +70,47 @@ export function ChecksPage() {
   );
 }
 
+/** lotNumbers caches the numbers on the bales of the lots checked, by lot name. */
+const lotNumbers = new Map<string, string>();
+
+/** useLotNumbers looks up, a few at a time, the numbers of the lots of rows. */
+function useLotNumbers(rows: Check[]): Map<string, string> {
+  const [, redraw] = useState(0);
+  useEffect(() => {
+    const todo = [...new Set(rows.map((c) => c.lot).filter((l) => LOT_NAME.test(l) && !lotNumbers.has(l)))];
+    let live = true;
+    (async () => {
+      for (let i = 0; i < todo.length && live; i += 6) {
+        await Promise.all(
+          todo.slice(i, i + 6).map(async (name) => {
+            const [, a, , l] = name.split("/");
+            try {
+              const lot = await must(api.GET("/v1/associations/{association}/lots/{lot}", { params: { path: { association: a, lot: l }, query: { readMask: "name,lotNumber" } } }));
+              lotNumbers.set(name, lot.lotNumber ?? "");
+            } catch {
+              // Shown by its id instead.
+            }
+          }),
+        );
+        if (live) redraw((n) => n + 1);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [rows]);
+  return lotNumbers;
+}
+
 function CheckTable(props: { rows: Check[] }) {
+  const numbers = useLotNumbers(props.rows);
   return (
     <Table
       rows={props.rows}
       rowKey={(c) => c.name ?? ""}
       columns={[
         { head: t("agency.checks.recorded"), cell: (c) => fmtDateTime(c.createTime) },
-        { head: t("agency.checks.lot"), cell: (c) => <code title={c.lot}>{shortId(c.lot)}</code> },
+        { head: t("agency.checks.lot"), cell: (c) => (numbers.get(c.lot) ? <span class="lot-number">{numbers.get(c.lot)}</span> : <code title={c.lot}>{shortId(c.lot)}</code>) },
         { head: t("agency.checks.declared"), cell: (c) => c.declaredQualityGroup },
         {
           head: t("agency.checks.found"),
@@ -203,8 +236,15 @@ export function NewCheckPage() {
     <Page title={t("agency.check.title")} actions={<Link href="/agencia/verificaciones">{t("agency.check.back")}</Link>}>
       <AgencyPicker ctx={ctx} />
       <form class="card" onSubmit={submit} noValidate>
-        {lotNumber && <p>{t("agency.check.lotNumber", { number: lotNumber })}</p>}
-        <Field label={t("agency.check.lot")} hint={t("agency.check.lotHint")} value={d.lot} onInput={set("lot")} spellcheck={false} error={e("lot")} />
+        <LotPicker
+          lot={d.lot}
+          number={lotNumber}
+          error={e("lot")}
+          onLot={(lot, fleece) => {
+            setD({ ...d, lot, mode: fleece ? "fleece" : "sample" });
+            setRequestId(newRequestId());
+          }}
+        />
         <Select
           label={t("agency.check.mode")}
           value={d.mode}
@@ -239,6 +279,130 @@ export function NewCheckPage() {
       </form>
       {done && <CheckResult c={done} />}
     </Page>
+  );
+}
+
+type Lot = Schemas["v1Lot"];
+
+/** FLEECE_STANDARD is the standard of lots of whole fleeces, checked by the grams classed per group. */
+const FLEECE_STANDARD = "standards/pe-ntp-231-300-2014";
+
+/**
+ * LotPicker names the lot to check: the one a sampling plan chose, shown
+ * with what its classifier declared, or one found by its association and
+ * the number on its bale.
+ */
+function LotPicker(props: { lot: string; number: string; error?: string; onLot: (lot: string, fleece: boolean) => void }) {
+  const [lot, setLot] = useState<Lot | null>(null);
+  const [lookupError, setLookupError] = useState<unknown>(null);
+  const [associations, setAssociations] = useState<Array<Schemas["v1Association"]>>([]);
+  const [association, setAssociation] = useState("");
+  const [number, setNumber] = useState(props.number);
+  const [notFound, setNotFound] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    setLookupError(null);
+    if (!LOT_NAME.test(props.lot)) {
+      setLot(null);
+      return;
+    }
+    const [, a, , l] = props.lot.split("/");
+    must(api.GET("/v1/associations/{association}/lots/{lot}", { params: { path: { association: a, lot: l } } }))
+      .then((x) => {
+        setLot(x);
+        if (x.standard === FLEECE_STANDARD) props.onLot(props.lot, true);
+      })
+      .catch(setLookupError);
+  }, [props.lot]);
+
+  useEffect(() => {
+    must(api.GET("/v1/associations", { params: { query: { pageSize: 500, readMask: "name,legalName" } } }))
+      .then((r) => {
+        setAssociations(r.associations ?? []);
+        setAssociation((cur) => cur || r.associations?.[0]?.name || "");
+      })
+      .catch(setLookupError);
+  }, []);
+
+  async function find() {
+    setNotFound("");
+    setLookupError(null);
+    if (!number.trim()) {
+      setNotFound(t("agency.check.numberRequired"));
+      return;
+    }
+    setBusy(true);
+    try {
+      const r = await must(
+        api.GET("/v1/associations/{association}/lots", {
+          params: {
+            path: { association: association.split("/")[1] ?? "" },
+            query: { filter: `lot_number = "${number.trim().replace(/"/g, "")}"`, pageSize: 2 },
+          },
+        }),
+      );
+      const found = r.lots?.[0];
+      if (!found?.name) setNotFound(t("agency.check.lotNotFound", { number: number.trim() }));
+      else props.onLot(found.name, found.standard === FLEECE_STANDARD);
+    } catch (err) {
+      setLookupError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (lot && lot.name === props.lot) {
+    return (
+      <div class="lot-summary" id="lot-summary">
+        <p>
+          <strong>{t("agency.check.lotNumber", { number: lot.lotNumber || props.number || "—" })}</strong>
+        </p>
+        <dl class="facts">
+          <dt>{t("agency.check.declaredGroup")}</dt>
+          <dd>{lot.declaredQualityGroup}</dd>
+          <dt>{t("agency.check.breedColour")}</dt>
+          <dd>
+            {lot.breed} · {lot.colour}
+          </dd>
+          <dt>{t("agency.check.weight")}</dt>
+          <dd>{fmtWeight(lot.netWeightGrams)}</dd>
+          <dt>{t("agency.check.campaign")}</dt>
+          <dd>{lot.campaign}</dd>
+        </dl>
+        <button type="button" class="link" onClick={() => props.onLot("", false)}>
+          {t("agency.check.otherLot")}
+        </button>
+      </div>
+    );
+  }
+  return (
+    <fieldset class="groups">
+      <legend>{t("agency.check.findLot")}</legend>
+      <Select
+        label={t("agency.check.association")}
+        value={association}
+        options={associations.map((a) => [a.name ?? "", a.legalName])}
+        onChange={(ev: Event) => setAssociation((ev.target as HTMLSelectElement).value)}
+      />
+      <Field
+        label={t("agency.check.number")}
+        hint={t("agency.check.numberHint")}
+        value={number}
+        onInput={(ev: Event) => setNumber((ev.target as HTMLInputElement).value)}
+        onKeyDown={(ev: KeyboardEvent) => {
+          if (ev.key === "Enter") {
+            ev.preventDefault();
+            void find();
+          }
+        }}
+        error={notFound || props.error}
+      />
+      <button type="button" onClick={() => void find()} disabled={busy || !association}>
+        {t("agency.check.find")}
+      </button>
+      <ErrorBox error={lookupError} />
+    </fieldset>
   );
 }
 

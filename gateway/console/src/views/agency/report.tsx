@@ -116,39 +116,49 @@ export function ReportPage() {
   return (
     <Page title={t("agency.report.title")} actions={report && <ReportLinks f={f} />}>
       <AgencyPicker ctx={ctx} />
-      <form class="card filters" onSubmit={submit} noValidate>
-        {f.classifier ? (
-          <p>
-            {t("agency.report.classifierScope")}{" "}
-            <button type="button" class="link" onClick={() => navigate(filterPath({ ...f, classifier: "" }))}>
-              {t("agency.report.backToRegion")}
-            </button>
-          </p>
-        ) : (
+      <details class="card filters" open={!report && !busy}>
+        <summary>
+          {t("agency.report.filtersSummary", {
+            scope: f.classifier ? t("agency.report.oneClassifier") : f.region,
+            from: fmtDate(dayStart(f.start)),
+            until: validDate(f.end) ? fmtDate(new Date(Date.parse(dayStart(f.end)) - 1).toISOString()) : f.end,
+            threshold: Number.isNaN(Number(f.threshold)) ? f.threshold : fmtDecimal(Number(f.threshold), 2),
+          })}
+        </summary>
+        <form onSubmit={submit} noValidate>
+          {f.classifier ? (
+            <p>
+              {t("agency.report.classifierScope")}{" "}
+              <button type="button" class="link" onClick={() => navigate(filterPath({ ...f, classifier: "" }))}>
+                {t("agency.report.backToRegion")}
+              </button>
+            </p>
+          ) : (
+            <div class="row">
+              {regionOptions.length > 0 ? (
+                <Select label={t("agency.region")} value={draft.region} options={regionOptions} onChange={set("region")} error={formError.region} />
+              ) : (
+                <Field label={t("agency.region")} hint={t("agency.regionHint")} value={draft.region} onInput={set("region")} inputMode="numeric" error={formError.region} />
+              )}
+            </div>
+          )}
           <div class="row">
-            {regionOptions.length > 0 ? (
-              <Select label={t("agency.region")} value={draft.region} options={regionOptions} onChange={set("region")} error={formError.region} />
-            ) : (
-              <Field label={t("agency.region")} hint={t("agency.regionHint")} value={draft.region} onInput={set("region")} inputMode="numeric" error={formError.region} />
-            )}
+            <Field label={t("agency.from")} type="date" value={draft.start} onInput={set("start")} error={formError.start} />
+            <Field label={t("agency.until")} hint={t("agency.untilHint")} type="date" value={draft.end} onInput={set("end")} error={formError.end} />
+            <Field
+              label={t("agency.report.threshold")}
+              hint={t("agency.report.thresholdHint")}
+              value={draft.threshold}
+              onInput={set("threshold")}
+              inputMode="decimal"
+              error={formError.threshold}
+            />
           </div>
-        )}
-        <div class="row">
-          <Field label={t("agency.from")} type="date" value={draft.start} onInput={set("start")} error={formError.start} />
-          <Field label={t("agency.until")} hint={t("agency.untilHint")} type="date" value={draft.end} onInput={set("end")} error={formError.end} />
-          <Field
-            label={t("agency.report.threshold")}
-            hint={t("agency.report.thresholdHint")}
-            value={draft.threshold}
-            onInput={set("threshold")}
-            inputMode="decimal"
-            error={formError.threshold}
-          />
-        </div>
-        <button type="submit" class="primary" disabled={busy}>
-          {t("agency.report.show")}
-        </button>
-      </form>
+          <button type="submit" class="primary" disabled={busy}>
+            {t("agency.report.show")}
+          </button>
+        </form>
+      </details>
       <ErrorBox error={error} />
       {busy && <Busy />}
       {report && !busy && <ReportBody r={report} f={f} />}
