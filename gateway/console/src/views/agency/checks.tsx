@@ -164,6 +164,10 @@ export function NewCheckPage() {
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<Check | null>(null);
   const [requestId, setRequestId] = useState(newRequestId());
+  // The outcome is below the form: bring it into view.
+  useEffect(() => {
+    if (done) document.getElementById("check-result")?.focus();
+  }, [done]);
   const set = (k: keyof Draft) => (e: Event) => {
     setD({ ...d, [k]: (e.target as HTMLInputElement).value });
     setRequestId(newRequestId());
@@ -277,7 +281,11 @@ export function NewCheckPage() {
           {busy ? t("common.working") : t("agency.check.submit")}
         </button>
       </form>
-      {done && <CheckResult c={done} />}
+      {done && (
+        <div id="check-result" tabIndex={-1}>
+          <CheckResult c={done} />
+        </div>
+      )}
     </Page>
   );
 }

@@ -117,7 +117,8 @@ export function fmtDecimal(v: number | undefined | null, digits: number): string
 
 /** fmtPct writes a percentage, 0 to 100. */
 export function fmtPct(v: number | undefined | null): string {
-  return `${fmtDecimal(v ?? 0, 0)} %`;
+  // Spanish writes a space before the sign (RAE), English none.
+  return lang() === "es" ? `${fmtDecimal(v ?? 0, 0)}\u00a0%` : `${fmtDecimal(v ?? 0, 0)}%`;
 }
 
 /** severityText names an ISO 2859-1 switching state. */

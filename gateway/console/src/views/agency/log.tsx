@@ -43,7 +43,7 @@ export function AuditLogPage() {
     try {
       const r = await must(
         api.GET("/v1/audit/events", {
-          params: { query: { pageSize: 25, pageToken: token || undefined, filter: buildFilter(f) || undefined, orderBy: f.order } },
+          params: { query: { pageSize: 20, pageToken: token || undefined, filter: buildFilter(f) || undefined, orderBy: f.order } },
         }),
       );
       setEvents((old) => (token ? [...old, ...(r.auditEvents ?? [])] : (r.auditEvents ?? [])));

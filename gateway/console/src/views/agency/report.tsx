@@ -11,7 +11,7 @@ import { fmtDate, fmtDateTime, fmtInt } from "../../i18n/format";
 import { navigate, useLocation } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Page, Select } from "../../ui/ui";
 import { HeatMap, MonthlyChart } from "./charts";
-import { AgencyPicker, dayStart, defaultPeriod, fmtDecimal, fmtPct, useAgency, validDate } from "./common";
+import { AgencyPicker, dayStart, defaultPeriod, fmtDecimal, fmtPct, inLang, useAgency, validDate } from "./common";
 
 type Report = Schemas["v1ConsistencyReport"];
 type Stats = Schemas["v1AgreementStatistics"];
@@ -22,6 +22,8 @@ interface Filters {
   start: string;
   end: string;
   threshold: string;
+  /** standard: empty for the report's default, NTP 231.301:2014. */
+  standard: string;
 }
 
 function readFilters(q: URLSearchParams, regions: string[]): Filters {
@@ -32,6 +34,7 @@ function readFilters(q: URLSearchParams, regions: string[]): Filters {
     start: q.get("desde") ?? p.start,
     end: q.get("hasta") ?? p.end,
     threshold: q.get("umbral") ?? "0.6",
+    standard: q.get("estandar") ?? "",
   };
 }
 
@@ -42,6 +45,7 @@ function filterPath(f: Filters): string {
   q.set("desde", f.start);
   q.set("hasta", f.end);
   q.set("umbral", f.threshold);
+  if (f.standard) q.set("estandar", f.standard);
   return `/agencia/informe?${q}`;
 }
 
@@ -51,6 +55,7 @@ function reportQuery(f: Filters): Record<string, string> {
   if (f.classifier) q.classifier = f.classifier;
   else q.region = f.region;
   if (f.threshold.trim() !== "") q.kappaThreshold = f.threshold.trim().replace(",", ".");
+  if (f.standard) q.standard = f.standard;
   return q;
 }
 
@@ -78,7 +83,13 @@ export function ReportPage() {
   const [error, setError] = useState<unknown>(null);
   const [formError, setFormError] = useState<Partial<Record<keyof Filters, string>>>({});
   const [busy, setBusy] = useState(false);
+  const [standards, setStandards] = useState<Array<Schemas["v1Standard"]>>([]);
   const key = filterPath(f);
+  useEffect(() => {
+    must(api.GET("/v1/standards", { params: { query: { pageSize: 100 } } }))
+      .then((r) => setStandards(r.standards ?? []))
+      .catch(() => setStandards([]));
+  }, []);
 
   useEffect(() => setDraft(f), [key]);
   useEffect(() => {
@@ -154,6 +165,14 @@ export function ReportPage() {
               error={formError.threshold}
             />
           </div>
+          {standards.length > 0 && (
+            <Select
+              label={t("agency.report.standard")}
+              value={draft.standard}
+              onChange={set("standard")}
+              options={[["", t("agency.report.standardDefault")], ...standards.map((s): [string, string] => [s.name ?? "", inLang(s.title) || (s.name ?? "")])]}
+            />
+          )}
           <button type="submit" class="primary" disabled={busy}>
             {t("agency.report.show")}
           </button>
