@@ -83,7 +83,7 @@ test("an inspector proposes a sampling plan, sees its lots and records a check o
   await context.close();
 });
 
-test("the audit chain verifies from the console", async () => {
+test("the audit chain verifies from the console, against a checkpoint saved from it", async () => {
   const { context, page } = await newPage(browser, server);
   await signIn(page, server, agencyKey);
   await page.waitForURL(/\/agencia\/informe/);
@@ -92,6 +92,13 @@ test("the audit chain verifies from the console", async () => {
   await page.getByRole("button", { name: "Verificar la cadena" }).click();
   const verdict = page.locator("#chain-verdict");
   await verdict.waitFor();
+  assert.match(await verdict.innerText(), /Cadena verificada hasta la secuencia [\d,]+\./);
+  // A signed checkpoint saved now is given back to the next verification.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Guardar punto de control" }).click()]);
+  assert.match(download.suggestedFilename(), /^millwa-checkpoint-\d+-\d{4}-\d{2}-\d{2}\.json$/);
+  await page.getByLabel("Puntos de control guardados (opcional)").setInputFiles(await download.path());
+  await page.getByRole("button", { name: "Verificar la cadena" }).click();
+  await page.getByText("Coincide con los puntos de control dados (1).").waitFor();
   assert.match(await verdict.innerText(), /Cadena verificada hasta la secuencia [\d,]+\./);
   await shot(page, "agency-audit-verified");
   assert.deepEqual(page.foreign, []);

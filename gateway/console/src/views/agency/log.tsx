@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, must, type Schemas } from "../../api/client";
 import { t, useLang } from "../../i18n";
 import { fmtDateTime, fmtInt } from "../../i18n/format";
-import { Busy, Empty, ErrorBox, Field, Page, Select, Table } from "../../ui/ui";
+import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
 
 type Event = Schemas["v1AuditEvent"];
 type Verify = Schemas["v1VerifyAuditLogResponse"];
@@ -144,29 +144,90 @@ function failureText(f: Schemas["v1AuditChainFailure"] | undefined): string {
   return m[f ?? ""] ?? "";
 }
 
+type Checkpoint = Schemas["v1AuditCheckpoint"];
+
+/** readCheckpoints reads saved checkpoint files: each holds one checkpoint or a list of them. */
+async function readCheckpoints(files: FileList | null): Promise<Checkpoint[]> {
+  const out: Checkpoint[] = [];
+  for (const f of Array.from(files ?? [])) {
+    let data: unknown;
+    try {
+      data = JSON.parse(await f.text());
+    } catch {
+      throw new Error(t("agency.log.checkpointFileInvalid", { file: f.name }));
+    }
+    for (const c of Array.isArray(data) ? data : [data]) {
+      if (!c || typeof c !== "object" || !("signature" in c) || !("headHash" in c)) throw new Error(t("agency.log.checkpointFileInvalid", { file: f.name }));
+      out.push(c as Checkpoint);
+    }
+  }
+  return out;
+}
+
+/** saveCheckpoint fetches a signed checkpoint of the chain's head and hands it to the browser as a file. */
+async function saveCheckpoint(): Promise<Checkpoint> {
+  const c = await must(api.GET("/v1/audit/checkpoint"));
+  const blob = new Blob([JSON.stringify(c, null, 2) + "\n"], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `millwa-checkpoint-${c.sequence ?? "0"}-${(c.signTime ?? "").slice(0, 10)}.json`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return c;
+}
+
 function VerifyCard() {
   const [result, setResult] = useState<Verify | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [files, setFiles] = useState<FileList | null>(null);
+  const [used, setUsed] = useState(0);
+  const [saved, setSaved] = useState<Checkpoint | null>(null);
   async function verify() {
     setBusy(true);
     setError(null);
     setResult(null);
     try {
-      setResult(await must(api.POST("/v1/audit/events:verify", { body: {} })));
+      const checkpoints = await readCheckpoints(files);
+      setUsed(checkpoints.length);
+      setResult(await must(api.POST("/v1/audit/events:verify", { body: { checkpoints } })));
     } catch (e) {
       setError(e);
     } finally {
       setBusy(false);
     }
   }
+  async function save() {
+    setError(null);
+    try {
+      setSaved(await saveCheckpoint());
+    } catch (e) {
+      setError(e);
+    }
+  }
   return (
     <section class="card" aria-labelledby="verify-h">
       <h2 id="verify-h">{t("agency.log.verifyTitle")}</h2>
       <p class="hint">{t("agency.log.verifyIntro")}</p>
-      <button type="button" class="primary" onClick={() => void verify()} disabled={busy}>
-        {busy ? t("agency.log.verifying") : t("agency.log.verify")}
-      </button>
+      <div class="field">
+        <label for="checkpoint-files">{t("agency.log.checkpointFiles")}</label>
+        <input id="checkpoint-files" type="file" accept="application/json,.json" multiple aria-describedby="checkpoint-hint" onChange={(e) => setFiles((e.target as HTMLInputElement).files)} />
+        <small id="checkpoint-hint" class="hint">
+          {t("agency.log.checkpointHint")}
+        </small>
+      </div>
+      <div class="actions-row">
+        <button type="button" class="primary" onClick={() => void verify()} disabled={busy}>
+          {busy ? t("agency.log.verifying") : t("agency.log.verify")}
+        </button>
+        <button type="button" onClick={() => void save()}>
+          {t("agency.log.saveCheckpoint")}
+        </button>
+      </div>
+      {saved && <Notice>{t("agency.log.checkpointSaved", { seq: fmtInt(saved.sequence ?? "0") })}</Notice>}
       <ErrorBox error={error} />
       {busy && <Busy />}
       {result && (
@@ -175,6 +236,7 @@ function VerifyCard() {
             <>
               <strong>{t("agency.log.verified", { seq: fmtInt(result.headSequence ?? "0") })}</strong>
               <p>{t("agency.log.verifiedDetail", { n: fmtInt(result.eventsChecked ?? "0") })}</p>
+              {used > 0 && <p>{t("agency.log.checkpointsAgree", { n: used })}</p>}
             </>
           ) : (
             <>

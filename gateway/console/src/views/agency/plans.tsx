@@ -211,7 +211,7 @@ function PlanBody(props: { plan: Plan }) {
           </h2>
           <p class="hint">{c.associationDisplayName}</p>
           <p>
-            {t("agency.plan.lotsOf", { n: fmtInt(c.sampleSize ?? 0), of: fmtInt(c.lotCount ?? 0) })} — {inLang(c.reason)}
+            {inLang(c.reason) || t("agency.plan.lotsOf", { n: fmtInt(c.sampleSize ?? 0), of: fmtInt(c.lotCount ?? 0) })}
           </p>
           <ul class="lot-list">
             {(c.lots ?? []).map((lot, i) => {
