@@ -12,36 +12,49 @@ import { startServer, launch, newPage, signIn, shot, call, createKey } from "./h
 const LENIENT = "Hilario Layme Condori";
 const AGENCY = "Dirección Regional Agraria Puno";
 
-let server, browser, agencyKey;
+// One signed-in phone for the file: the tests move between pages the way
+// the console's own links do, without loading the application again.
+let server, browser, context, page;
 before(async () => {
   server = await startServer({ demo: true });
   browser = await launch();
   const { agencies } = await call(server, server.adminKey, "GET", "/v1/agencies");
   const agency = agencies.find((a) => a.displayName === AGENCY);
   assert.ok(agency, `the demo registers ${AGENCY}`);
-  agencyKey = await createKey(server, "ROLE_AGENCY", agency.name, AGENCY);
+  const key = await createKey(server, "ROLE_AGENCY", agency.name, AGENCY);
+  ({ context, page } = await newPage(browser, server));
+  await signIn(page, server, key);
+  // The agency's start page is the report.
+  await page.waitForURL(/\/agencia\/informe/);
 });
 after(async () => {
+  await context?.close();
   await browser?.close();
   await server?.stop();
 });
 
+/** go opens a page of the console as its links do. */
+async function go(path) {
+  await page.evaluate((p) => {
+    history.pushState(null, "", p);
+    dispatchEvent(new PopStateEvent("popstate"));
+  }, path);
+}
+
 test("the report lists the demo's lenient classifier first, with its heat map and monthly agreement", async () => {
-  const { context, page } = await newPage(browser, server);
-  await signIn(page, server, agencyKey);
-  // The agency's start page is the report, of its region (Puno, 21).
-  await page.waitForURL(/\/agencia\/informe/);
+  // The report of the agency's region (Puno, 21).
   const first = page.locator("#ranking > li").first();
   await first.waitFor();
   assert.equal((await first.locator(".classifier-name").innerText()).trim(), LENIENT);
   assert.match(await first.innerText(), /más finos que lo medido/);
-  assert.match(await page.getByRole("heading", { level: 2 }).first().innerText(), /Puno/);
-  // The drawings are there, each with its accessible name.
-  assert.equal(await page.getByRole("img", { name: /Matriz de confusión/ }).count(), 1);
-  assert.equal(await page.getByRole("img", { name: /Acuerdo por mes/ }).count(), 1);
+  assert.match(await page.locator("#summary-h").innerText(), /Puno/);
+  // The drawings are there, each an image named by its title.
+  assert.equal(await page.locator('svg.heatmap[role="img"][aria-labelledby="heatmap-title heatmap-desc"]').count(), 1);
+  assert.match(await page.locator("#heatmap-title").textContent(), /Matriz de confusión/);
+  assert.match(await page.locator("#monthly-title").textContent(), /Acuerdo por mes/);
   assert.ok((await page.locator("svg.heatmap g.cell.diagonal").count()) >= 2);
   // The HTML report opens in a new tab with a session token, never the key.
-  const [tab] = await Promise.all([context.waitForEvent("page"), page.getByRole("link", { name: "Abrir informe imprimible" }).click()]);
+  const [tab] = await Promise.all([context.waitForEvent("page"), page.locator("a.button", { hasText: "Abrir informe imprimible" }).click()]);
   await tab.waitForURL(/consistencyReport\.html\?.*access_token=mlwt_/);
   await tab.locator("#heatmap").waitFor();
   assert.doesNotMatch(tab.url(), /mlw_e2e_|Bearer/);
@@ -49,14 +62,10 @@ test("the report lists the demo's lenient classifier first, with its heat map an
   await shot(page, "agency-report");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
-  await context.close();
 });
 
 test("an inspector proposes a sampling plan, sees its lots and records a check of one", async () => {
-  const { context, page } = await newPage(browser, server);
-  await signIn(page, server, agencyKey);
-  await page.waitForURL(/\/agencia\/informe/);
-  await page.goto(server.base + "/agencia/muestreos");
+  await go("/agencia/muestreos");
   await page.getByRole("button", { name: "Proponer y guardar" }).click();
   await page.waitForURL(/\/agencia\/muestreos\/[0-9a-f-]+$/);
   const lenient = page.locator("section.sample", { hasText: LENIENT });
@@ -80,14 +89,10 @@ test("an inspector proposes a sampling plan, sees its lots and records a check o
   assert.ok((await page.locator("table.data tbody tr").count()) > 1);
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
-  await context.close();
 });
 
 test("the audit chain verifies from the console, against a checkpoint saved from it", async () => {
-  const { context, page } = await newPage(browser, server);
-  await signIn(page, server, agencyKey);
-  await page.waitForURL(/\/agencia\/informe/);
-  await page.goto(server.base + "/agencia/auditoria");
+  await go("/agencia/auditoria");
   await page.locator("table.data tbody tr").first().waitFor();
   await page.getByRole("button", { name: "Verificar la cadena" }).click();
   const verdict = page.locator("#chain-verdict");
@@ -103,5 +108,4 @@ test("the audit chain verifies from the console, against a checkpoint saved from
   await shot(page, "agency-audit-verified");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
-  await context.close();
 });
