@@ -59,6 +59,9 @@ test("the report lists the demo's lenient classifier first, with its heat map an
   await tab.locator("#heatmap").waitFor();
   assert.doesNotMatch(tab.url(), /mlw_e2e_|Bearer/);
   await tab.close();
+  // The spreadsheet downloads with the key, named after the scope and period.
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Descargar CSV" }).click()]);
+  assert.match(csv.suggestedFilename(), /^informe-consistencia_region-21_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/);
   await shot(page, "agency-report");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
