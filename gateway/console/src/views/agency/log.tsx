@@ -7,7 +7,7 @@ import { t, useLang } from "../../i18n";
 import { fmtDateTime, fmtInt } from "../../i18n/format";
 import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
 
-type Event = Schemas["v1AuditEvent"];
+type AuditEvent = Schemas["v1AuditEvent"];
 type Verify = Schemas["v1VerifyAuditLogResponse"];
 
 interface Filters {
@@ -31,7 +31,7 @@ export function AuditLogPage() {
   useLang();
   const [draft, setDraft] = useState<Filters>({ resource: "", action: "", fromSeq: "", order: "sequence desc" });
   const [applied, setApplied] = useState<Filters>(draft);
-  const [events, setEvents] = useState<Event[]>([]);
+  const [events, setEvents] = useState<AuditEvent[]>([]);
   const [next, setNext] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -56,7 +56,7 @@ export function AuditLogPage() {
   }
   useEffect(() => void load(applied), []);
 
-  function submit(e: globalThis.Event) {
+  function submit(e: Event) {
     e.preventDefault();
     if (draft.fromSeq.trim() && !/^\d{1,18}$/.test(draft.fromSeq.trim())) {
       setSeqError(t("agency.log.seqInvalid"));
@@ -66,7 +66,7 @@ export function AuditLogPage() {
     setApplied(draft);
     void load(draft);
   }
-  const set = (k: keyof Filters) => (e: globalThis.Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value } as Filters);
+  const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value } as Filters);
 
   return (
     <Page title={t("agency.log.title")}>

@@ -3,7 +3,7 @@
 // classifier with the numbers on their bales and why the sample was
 // tightened or reduced, and list the plans stored before.
 import { useEffect, useState } from "preact/hooks";
-import { api, must, newRequestId, type Schemas } from "../../api/client";
+import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
 import { t, useLang } from "../../i18n";
 import { fmtDate, fmtDateTime, fmtInt } from "../../i18n/format";
 import { Link, navigate } from "../../router";
@@ -120,7 +120,7 @@ function ProposeForm(props: { ctx: AgencyContext }) {
             seed: seed.trim() || undefined,
             parent: ctx.name || undefined,
             requestId,
-          } as Schemas["v1ProposeSamplingPlanRequest"],
+          },
         }),
       );
       const plan = r.samplingPlan;
@@ -128,13 +128,12 @@ function ProposeForm(props: { ctx: AgencyContext }) {
       if (plan?.name) navigate(`/agencia/muestreos/${planId(plan.name)}`);
     } catch (err) {
       setError(err);
-      const api = err as { forField?: (f: string) => string | undefined };
-      if (api.forField) {
+      if (err instanceof ApiError) {
         setErrs({
-          region: api.forField("region") ?? "",
-          start: api.forField("startTime") ?? "",
-          end: api.forField("endTime") ?? "",
-          seed: api.forField("seed") ?? "",
+          region: err.forField("region") ?? "",
+          start: err.forField("startTime") ?? "",
+          end: err.forField("endTime") ?? "",
+          seed: err.forField("seed") ?? "",
         });
       }
     } finally {

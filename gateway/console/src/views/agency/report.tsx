@@ -59,6 +59,12 @@ function reportQuery(f: Filters): Record<string, string> {
   return q;
 }
 
+/** apiQuery is reportQuery typed for the JSON route, which takes the threshold as a number. */
+function apiQuery(f: Filters) {
+  const { kappaThreshold, ...rest } = reportQuery(f);
+  return { ...rest, startTime: rest.startTime ?? "", endTime: rest.endTime ?? "", kappaThreshold: kappaThreshold === undefined ? undefined : Number(kappaThreshold) };
+}
+
 function kappaCI(s: Stats | undefined): string {
   if (!s || s.weightedKappa === undefined) return t("agency.report.undefined");
   return t("agency.report.kappaCI", {
@@ -97,7 +103,7 @@ export function ReportPage() {
     let live = true;
     setBusy(true);
     setError(null);
-    must(api.GET("/v1/audit/consistencyReport", { params: { query: reportQuery(f) as never } }))
+    must(api.GET("/v1/audit/consistencyReport", { params: { query: apiQuery(f) } }))
       .then((r) => live && setReport(r))
       .catch((e) => live && (setReport(null), setError(e)))
       .finally(() => live && setBusy(false));
