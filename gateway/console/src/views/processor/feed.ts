@@ -131,6 +131,7 @@ class Feed {
       this.lastId = ev.id;
       this.events = [ev, ...this.events].slice(0, KEEP);
       this.emit(ev);
+      void this.complete(ev);
     };
     for (const type of EVENT_TYPES) es.addEventListener(type, receive as EventListener);
     // A replica that stops names the last event it sent; resume from it.
@@ -140,6 +141,24 @@ class Feed {
     }) as EventListener);
     // Both a dropped connection and the server's "error" event end here.
     es.addEventListener("error", () => this.drop());
+  }
+
+  /**
+   * complete reads the trade of an event when the event's copy lacks the
+   * lot number and the parties' names (the stream sends the trade as
+   * stored), so that the feed can name them.
+   */
+  private async complete(ev: FeedEvent) {
+    const tr = ev.trade;
+    if (!tr?.name || (tr.lotNumber && tr.associationDisplayName)) return;
+    try {
+      const full = await must(api.GET("/v1/trades/{trade}", { params: { path: { trade: tr.name.slice(tr.name.lastIndexOf("/") + 1) } } }));
+      ev.trade = { ...tr, lotNumber: full.lotNumber, associationDisplayName: full.associationDisplayName, processorDisplayName: full.processorDisplayName };
+      this.events = [...this.events];
+      this.emit();
+    } catch {
+      // the event is shown as it came
+    }
   }
 
   private drop() {

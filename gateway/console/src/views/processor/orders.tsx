@@ -392,7 +392,7 @@ function EditForm(props: { order: Order; onDone: () => void; onCancel: () => voi
     }
   }
   const apiErr = error instanceof ApiError ? error : null;
-  const stale = apiErr?.status === 409;
+  const stale = apiErr?.code === 10;
   return (
     <form class="card" onSubmit={submit} noValidate aria-labelledby="edit-order-title">
       <h2 id="edit-order-title">{t("market.orders.editTitle")}</h2>

@@ -136,8 +136,9 @@ export function TradePage(props: { params: Record<string, string> }) {
       setError(e);
     }
   }
+  // The trade's events bring its new state; it is read again whole (with the parties' names).
   useMarketFeed((e) => {
-    if (e.trade && idOf(e.trade.name) === id) setTrade(e.trade);
+    if (e.trade && idOf(e.trade.name) === id) void load();
   });
   useEffect(() => {
     void load();
@@ -189,13 +190,13 @@ export function TradePage(props: { params: Record<string, string> }) {
           </>
         )}
       </dl>
-      <Steps trade={trade} due={due} rest={rest} onChange={setTrade} />
+      <Steps trade={trade} due={due} rest={rest} onChange={() => void load()} />
       <LotSection trade={trade} />
     </Page>
   );
 }
 
-function Steps(props: { trade: Trade; due: bigint; rest: bigint; onChange: (t: Trade) => void }) {
+function Steps(props: { trade: Trade; due: bigint; rest: bigint; onChange: () => void }) {
   const tr = props.trade;
   const name = idOf(tr.name);
   const cur = tr.currencyCode;
@@ -219,7 +220,7 @@ function Steps(props: { trade: Trade; due: bigint; rest: bigint; onChange: (t: T
     try {
       const out = await call();
       delete rid.current[step];
-      if (out.trade) props.onChange(out.trade);
+      if (out.trade) props.onChange();
       setDone(message);
       setLocal({});
     } catch (e) {
@@ -264,6 +265,7 @@ function Steps(props: { trade: Trade; due: bigint; rest: bigint; onChange: (t: T
     const minor = parseMoneyToMinor(amount);
     const errs: Record<string, string> = {};
     if (minor === null || minor <= 0n) errs.amount = t("market.step.amountInvalid");
+    else if (minor > props.rest) errs.amount = t("market.step.amountTooHigh", { rest: fmtMoney(props.rest.toString(), cur) });
     if (!reference.trim()) errs.reference = t("market.step.referenceRequired");
     if (Object.keys(errs).length) {
       setLocal(errs);
