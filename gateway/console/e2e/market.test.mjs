@@ -171,6 +171,33 @@ test("the buyer confirms, records the delivery and pays in two parts", async () 
   await context.close();
 });
 
+test("the live feed resumes after the connection drops, missing nothing", async () => {
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, buyer.key);
+  await page.locator("[data-feed-state=live]").waitFor();
+  await page.evaluate(() => ((window).__sameDocument = true));
+  const feed = page.getByRole("list", { name: "Últimas novedades del mercado" });
+  await offerLot(seller, { group: "BABY", kg: 30, ask: 2400, number: "E2E-0002" });
+  await feed.getByRole("link", { name: /^Lote E2E-0002: Alpaca Baby, 30 kg/ }).waitFor();
+  await context.setOffline(true);
+  await page.locator("[data-feed-state=retrying]").waitFor();
+  await page.getByText("Se perdió la conexión con el mercado.", { exact: false }).waitFor();
+  // A trade made while the buyer is offline, which fills the order: the
+  // stream resumes after the last event the page had, so both arrive.
+  await offerLot(seller, { group: "BABY", kg: 30, ask: 2400, number: "E2E-0003" });
+  await shot(page, "market-feed-offline");
+  await context.setOffline(false);
+  await page.locator("[data-feed-state=live]").waitFor();
+  await feed.getByRole("link", { name: /^Lote E2E-0003: Alpaca Baby, 30 kg/ }).waitFor();
+  await feed.getByText("Orden completada").waitFor();
+  assert.equal(await feed.getByRole("link", { name: /^Lote E2E-0002:/ }).count(), 1);
+  await page.getByRole("table").getByRole("link", { name: "E2E-0003" }).waitFor();
+  assert.equal(await page.evaluate(() => (window).__sameDocument), true, "the page was reloaded");
+  await shot(page, "market-feed-resumed");
+  assert.deepEqual(page.foreign, []);
+  await context.close();
+});
+
 test("the observatory renders prices without a key", async () => {
   // Three associations sell the same quality in the same week, so the cell is published.
   const { processor, key } = await newProcessor("Textil Observatorio S.A.", 601);
@@ -191,11 +218,11 @@ test("the observatory renders prices without a key", async () => {
   await page.goto(server.base + "/observatorio");
   await page.getByRole("heading", { level: 1, name: "Observatorio de precios de la fibra de alpaca" }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem("millwa.key")), null);
-  const bars = page.getByRole("img", { name: "Precio promedio por kilo según Calidad" });
+  const bars = page.getByRole("img", { name: "Precio promedio por kilo según la calidad" });
   await bars.waitFor();
   assert.match(await bars.getAttribute("aria-labelledby"), /\S+ \S+/);
   await page.getByRole("img", { name: "Precio por kilo de cada calidad, semana a semana" }).waitFor();
-  const cells = page.getByRole("table").filter({ hasText: "combinaciones de semana, región, calidad y color" });
+  const cells = page.getByRole("table").filter({ hasText: "de semana, región, calidad y color" });
   const text = await cells.innerText();
   assert.match(text, /Puno/);
   assert.match(text, /Alpaca Fleece/);

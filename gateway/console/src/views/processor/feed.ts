@@ -7,7 +7,7 @@
 // of a replica that stops), the feed opens a new stream with afterEventId
 // set to the last event it received, after a growing pause (1 s up to
 // 30 s; at once when the browser comes back online), so nothing is missed
-// and nothing is shown twice.
+// and nothing is shown twice. Going offline counts as a drop.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, must, type Schemas } from "../../api/client";
 import { apiKey } from "../../session";
@@ -67,13 +67,21 @@ class Feed {
     }
   };
 
+  // With no network the stream is gone even when the socket has not said
+  // so yet (a phone losing signal): drop it and wait for the network.
+  private offline = () => {
+    if (this.es) this.drop();
+  };
+
   private start() {
     window.addEventListener("online", this.online);
+    window.addEventListener("offline", this.offline);
     void this.connect();
   }
 
   private stop() {
     window.removeEventListener("online", this.online);
+    window.removeEventListener("offline", this.offline);
     clearTimeout(this.retryTimer);
     clearTimeout(this.renewTimer);
     this.es?.close();

@@ -65,6 +65,10 @@ export function TradesPage() {
   useEffect(() => {
     void load();
   }, [state, order]);
+  // Back after a drop: the feed resumes where it stopped, and the list is read again.
+  useEffect(() => {
+    if (feed.state === "live" && feed.reconnects > 0) void load();
+  }, [feed.state]);
   return (
     <Page title={t("market.trades.title")} actions={<Link class="button" href="/compras/ordenes">{t("market.orders.title")}</Link>}>
       <p class="lead">{t("market.trades.intro")}</p>

@@ -18,10 +18,10 @@ export interface Bar {
 /** BarChart draws bars of prices in minor units, longest first as given. */
 export function BarChart(props: { title: string; desc: string; bars: Bar[]; currency: string }) {
   const id = `chart${++chartSeq}`;
-  const rowH = 34;
-  const labelW = 130;
-  const valueW = 92;
-  const width = 560;
+  const rowH = 32;
+  const labelW = 118;
+  const valueW = 78;
+  const width = 360;
   const plotW = width - labelW - valueW;
   const max = Math.max(1, ...props.bars.map((b) => b.value));
   const height = props.bars.length * rowH + 8;
@@ -35,7 +35,7 @@ export function BarChart(props: { title: string; desc: string; bars: Bar[]; curr
         return (
           <g key={b.label}>
             <text x={labelW - 8} y={y + rowH / 2} text-anchor="end" dominant-baseline="middle" class="chart-label">
-              {b.label.length > 18 ? b.label.slice(0, 17) + "…" : b.label}
+              {b.label.length > 16 ? b.label.slice(0, 15) + "…" : b.label}
             </text>
             <rect x={labelW} y={y + 5} width={w} height={rowH - 10} rx="3" fill={PALETTE[i % PALETTE.length]} />
             <text x={labelW + w + 6} y={y + rowH / 2} dominant-baseline="middle" class="chart-value">
@@ -56,10 +56,10 @@ export interface Series {
 /** LineChart draws prices (minor units) per week, one line per series, with a legend. */
 export function LineChart(props: { title: string; desc: string; xs: string[]; series: Series[]; currency: string; xLabel: (x: string) => string }) {
   const id = `chart${++chartSeq}`;
-  const width = 560;
-  const height = 260;
-  const left = 78;
-  const right = 12;
+  const width = 360;
+  const height = 230;
+  const left = 70;
+  const right = 14;
   const top = 12;
   const bottom = 34;
   const values = props.series.flatMap((s) => s.points.map((p) => p.value));
@@ -80,7 +80,7 @@ export function LineChart(props: { title: string; desc: string; xs: string[]; se
   const x = (i: number) => left + (n <= 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (n - 1));
   const y = (v: number) => top + (1 - (v - lo) / (hi - lo)) * (height - top - bottom);
   const ticks = [lo, (lo + hi) / 2, hi];
-  const every = Math.max(1, Math.ceil(n / 6));
+  const every = Math.max(1, Math.ceil(n / 5));
   return (
     <figure class="chart-figure">
       <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${id}-t ${id}-d`}>

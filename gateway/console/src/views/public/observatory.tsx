@@ -8,7 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, must, type Schemas } from "../../api/client";
 import { lang, t, useLang } from "../../i18n";
 import { fmtDate, fmtInt, fmtMoney, fmtWeight } from "../../i18n/format";
-import { Busy, Empty, ErrorBox, Field, Page, Select, Table } from "../../ui/ui";
+import { Busy, Empty, ErrorBox, Page, Select, Table } from "../../ui/ui";
 import { BarChart, LineChart, type Bar, type Series } from "./charts";
 import { ObservatoryIndexSection } from "./observatoryIndex";
 import { DEPARTMENTS } from "./regions";
@@ -19,7 +19,25 @@ type Cell = Schemas["v1MarketStatsCell"];
 type Stats = Schemas["v1GetMarketStatsResponse"];
 type Dimension = "qualityGroup" | "colour" | "region";
 
-const WEEK = /^\d{4}-W\d{2}$/;
+/**
+ * lastWeeks lists the n ISO 8601 weeks up to the current one in Peru
+ * (UTC−5), newest first, each as "YYYY-Www" with the RFC 3339 time of its
+ * Monday.
+ */
+function lastWeeks(n: number): Array<[string, string]> {
+  const now = new Date(Date.now() - 5 * 3600_000);
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const monday = today - (((new Date(today).getUTCDay() + 6) % 7) * 86400_000);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < n; i++) {
+    const m = monday - i * 7 * 86400_000;
+    const thursday = new Date(m + 3 * 86400_000);
+    const year = thursday.getUTCFullYear();
+    const week = Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / (7 * 86400_000)) + 1;
+    out.push([`${year}-W${String(week).padStart(2, "0")}`, new Date(m + 5 * 3600_000).toISOString()]);
+  }
+  return out;
+}
 
 /** weighted averages the cells' prices by their volumes, per key. */
 function weighted(cells: Cell[], key: (c: Cell) => string): Map<string, { price: number; grams: number; trades: number }> {
@@ -53,13 +71,8 @@ export function ObservatoryPage() {
   const [by, setBy] = useState<Dimension>("qualityGroup");
   const [stats, setStats] = useState<Stats | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [local, setLocal] = useState<Record<string, string>>({});
+  const weekOptions = lastWeeks(53).map(([w, monday]): [string, string] => [w, t("public.weekOf", { n: weekNumber(w), date: fmtDate(monday) })]);
   useEffect(() => {
-    const errs: Record<string, string> = {};
-    if (startWeek && !WEEK.test(startWeek)) errs.startWeek = t("public.filter.weekInvalid");
-    if (endWeek && !WEEK.test(endWeek)) errs.endWeek = t("public.filter.weekInvalid");
-    setLocal(errs);
-    if (Object.keys(errs).length) return;
     let live = true;
     setStats(null);
     must(
@@ -102,6 +115,11 @@ export function ObservatoryPage() {
     label: g,
     points: weeks.filter((w) => perWeek.has(`${w}\u0000${g}`)).map((w) => ({ x: w, value: perWeek.get(`${w}\u0000${g}`)!.price })),
   }));
+  const titles: Record<Dimension, string> = {
+    qualityGroup: t("public.byTitle.qualityGroup"),
+    colour: t("public.byTitle.colour"),
+    region: t("public.byTitle.region"),
+  };
   const dims: Record<Dimension, string> = {
     qualityGroup: t("public.by.qualityGroup"),
     colour: t("public.by.colour"),
@@ -121,23 +139,17 @@ export function ObservatoryPage() {
       <p class="lead">{t("public.intro")}</p>
       <form class="card filters-card" onSubmit={(e) => e.preventDefault()} aria-label={t("public.filter.label")}>
         <div class="row">
-          <Field
+          <Select
             label={t("public.filter.startWeek")}
-            hint={t("public.filter.weekHint")}
-            type="week"
             value={startWeek}
-            placeholder="2026-W40"
-            onChange={(e) => setStartWeek((e.target as HTMLInputElement).value)}
-            error={local.startWeek}
+            options={[["", t("public.filter.startDefault")], ...weekOptions]}
+            onChange={(e) => setStartWeek((e.target as HTMLSelectElement).value)}
           />
-          <Field
+          <Select
             label={t("public.filter.endWeek")}
-            hint={t("public.filter.endWeekHint")}
-            type="week"
             value={endWeek}
-            placeholder="2026-W49"
-            onChange={(e) => setEndWeek((e.target as HTMLInputElement).value)}
-            error={local.endWeek}
+            options={[["", t("public.filter.endDefault")], ...weekOptions]}
+            onChange={(e) => setEndWeek((e.target as HTMLSelectElement).value)}
           />
         </div>
         <div class="row">
@@ -151,18 +163,18 @@ export function ObservatoryPage() {
             onChange={(e) => setCurrency((e.target as HTMLSelectElement).value)}
           />
           <Select
-            label={t("public.filter.standard")}
-            value={standard}
-            options={(standards.length ? standards : [{ name: DEFAULT_STANDARD }]).map((s): [string, string] => [s.name ?? "", standardTitle(s)])}
-            onChange={(e) => setStandard((e.target as HTMLSelectElement).value)}
-          />
-          <Select
             label={t("public.filter.region")}
             value={region}
             options={[["", t("public.filter.allRegions")], ...DEPARTMENTS]}
             onChange={(e) => setRegion((e.target as HTMLSelectElement).value)}
           />
         </div>
+        <Select
+          label={t("public.filter.standard")}
+          value={standard}
+          options={(standards.length ? standards : [{ name: DEFAULT_STANDARD }]).map((s): [string, string] => [s.name ?? "", standardTitle(s)])}
+          onChange={(e) => setStandard((e.target as HTMLSelectElement).value)}
+        />
       </form>
       <ErrorBox error={error} />
       {!stats ? (
@@ -173,7 +185,7 @@ export function ObservatoryPage() {
         <>
           <section aria-labelledby="by-title" class="chart-section">
             <div class="page-head">
-              <h2 id="by-title">{t("public.byTitle", { by: dims[by] })}</h2>
+              <h2 id="by-title">{titles[by]}</h2>
               <Select
                 label={t("public.by.label")}
                 value={by}
@@ -183,13 +195,13 @@ export function ObservatoryPage() {
             </div>
             <div class="chart-pair">
               <BarChart
-                title={t("public.byTitle", { by: dims[by] })}
+                title={titles[by]}
                 desc={t("public.byDesc", { n: bars.length, top: top?.label ?? "", price: fmtMoney(Math.round(top?.value ?? 0), cur) })}
                 bars={bars}
                 currency={cur}
               />
               <Table
-                caption={t("public.byCaption", { by: dims[by] })}
+                caption={t("public.byCaption", { title: titles[by] })}
                 rows={bars}
                 rowKey={(b) => b.label}
                 columns={[
@@ -232,7 +244,7 @@ export function ObservatoryPage() {
           <section aria-labelledby="cells-title">
             <h2 id="cells-title">{t("public.cellsTitle")}</h2>
             <Table
-              caption={t("public.cellsCaption", { n: cells.length })}
+              caption={cells.length === 1 ? t("public.cellsCaptionOne") : t("public.cellsCaption", { n: cells.length })}
               rows={sorted}
               rowKey={(c) => `${c.week}|${c.region}|${c.qualityGroup}|${c.colour}`}
               columns={[
@@ -248,7 +260,7 @@ export function ObservatoryPage() {
           </section>
         </>
       )}
-      {stats && (stats.suppressedCellCount ?? 0) > 0 && cells.length > 0 && <p class="hint">{t("public.suppressed", { n: stats.suppressedCellCount ?? 0 })}</p>}
+      {stats && (stats.suppressedCellCount ?? 0) > 0 && cells.length > 0 && <p class="hint">{stats.suppressedCellCount === 1 ? t("public.suppressedOne") : t("public.suppressed", { n: stats.suppressedCellCount ?? 0 })}</p>}
       {note && <p class="hint">{note}</p>}
       <ObservatoryIndexSection currency={currency} />
     </Page>
