@@ -166,6 +166,10 @@ test("the buyer confirms, records the delivery and pays in two parts", async () 
   assert.equal(paid.state, "TRADE_STATE_PAID");
   assert.equal(paid.deliveredGrams, "38000");
   assert.equal(paid.paidAmount, "90250");
+  // The lot's bale label, read with the buyer's key.
+  await page.getByRole("button", { name: "Ver la etiqueta del fardo" }).click();
+  await page.getByRole("img", { name: "Etiqueta del fardo del lote E2E-0001" }).waitFor();
+  assert.ok(await page.getByRole("img", { name: "Etiqueta del fardo del lote E2E-0001" }).evaluate((img) => img.naturalWidth > 0));
   await shot(page, "market-trade-paid");
   assert.deepEqual(page.foreign, []);
   await context.close();
@@ -194,6 +198,15 @@ test("the live feed resumes after the connection drops, missing nothing", async 
   await page.getByRole("table").getByRole("link", { name: "E2E-0003" }).waitFor();
   assert.equal(await page.evaluate(() => (window).__sameDocument), true, "the page was reloaded");
   await shot(page, "market-feed-resumed");
+  // With the order filled, a new lot stays on offer: the buyer finds it among the lots for sale.
+  await offerLot(seller, { group: "BABY", kg: 20, ask: 2100, number: "E2E-0004" });
+  await offerLot(seller, { group: "FLEECE", kg: 20, ask: 1500, number: "E2E-0005" });
+  await openNav(page, "Lotes en venta");
+  await page.getByLabel("Calidad").selectOption("BABY");
+  await page.getByRole("cell", { name: "E2E-0004" }).waitFor();
+  assert.equal(await page.getByRole("cell", { name: "E2E-0005" }).count(), 0);
+  assert.match(await page.getByRole("table").innerText(), /S\/\s?21\.00/);
+  await shot(page, "market-lots");
   assert.deepEqual(page.foreign, []);
   await context.close();
 });
