@@ -205,6 +205,8 @@ test("the live feed resumes after the connection drops, missing nothing", async 
   await page.getByLabel("Calidad").selectOption("BABY");
   await page.getByRole("cell", { name: "E2E-0004" }).waitFor();
   assert.equal(await page.getByRole("cell", { name: "E2E-0005" }).count(), 0);
+  // The lots it bought whole are no longer for sale.
+  assert.equal(await page.getByRole("cell", { name: "E2E-0001" }).count(), 0);
   assert.match(await page.getByRole("table").innerText(), /S\/\s?21\.00/);
   await shot(page, "market-lots");
   assert.deepEqual(page.foreign, []);

@@ -40,6 +40,7 @@ class Feed {
   private retryTimer = 0;
   private renewTimer = 0;
   private users = 0;
+  private owner = "";
   private listeners = new Set<(e?: FeedEvent) => void>();
 
   subscribe(f: (e?: FeedEvent) => void): () => void {
@@ -74,6 +75,17 @@ class Feed {
   };
 
   private start() {
+    // Another key signed in on this tab: its feed starts afresh.
+    const key = apiKey() ?? "";
+    if (key !== this.owner) {
+      this.owner = key;
+      this.events = [];
+      this.lastId = "";
+      this.reconnects = 0;
+      this.retry = 0;
+      this.token = null;
+      this.state = "connecting";
+    }
     window.addEventListener("online", this.online);
     window.addEventListener("offline", this.offline);
     void this.connect();

@@ -40,7 +40,9 @@ export function LotsPage() {
           },
         }),
       );
-      setLots((prev) => (token ? [...(prev ?? []), ...(out.lots ?? [])] : (out.lots ?? [])));
+      // A processor also reads the lots it has trades on, sold or not: only those with grams left are for sale.
+      const page = (out.lots ?? []).filter((l) => BigInt(onOffer(l)) > 0n);
+      setLots((prev) => (token ? [...(prev ?? []), ...page] : page));
       setNext(out.nextPageToken ?? "");
       setError(null);
     } catch (e) {
