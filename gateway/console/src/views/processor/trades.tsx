@@ -298,7 +298,7 @@ function Steps(props: { trade: Trade; due: bigint; rest: bigint; onChange: () =>
     <section class="card steps" aria-labelledby="steps-title">
       <h2 id="steps-title">{t("market.step.title")}</h2>
       <ol class="step-list">
-        <li class={state === "TRADE_STATE_MATCHED" ? "current" : "past"}>
+        <li class={state === "TRADE_STATE_MATCHED" ? "current" : tr.confirmTime ? "past" : ""}>
           <h3>{t("market.step.confirm")}</h3>
           {state === "TRADE_STATE_MATCHED" ? (
             confirmedByMe ? (
@@ -315,7 +315,7 @@ function Steps(props: { trade: Trade; due: bigint; rest: bigint; onChange: () =>
             <p>{tr.confirmTime ? t("market.step.confirmedAt", { when: fmtDateTime(tr.confirmTime) }) : tradeStateLabel(state)}</p>
           )}
         </li>
-        <li class={state === "TRADE_STATE_CONFIRMED" ? "current" : ""}>
+        <li class={state === "TRADE_STATE_CONFIRMED" ? "current" : tr.deliverTime ? "past" : ""}>
           <h3>{t("market.step.delivery")}</h3>
           {state === "TRADE_STATE_CONFIRMED" ? (
             <form onSubmit={deliver} noValidate>
@@ -346,7 +346,7 @@ function Steps(props: { trade: Trade; due: bigint; rest: bigint; onChange: () =>
             <p class="hint">{t("market.step.deliveryLater")}</p>
           )}
         </li>
-        <li class={state === "TRADE_STATE_DELIVERED" ? "current" : ""}>
+        <li class={state === "TRADE_STATE_DELIVERED" ? "current" : state === "TRADE_STATE_PAID" ? "past" : ""}>
           <h3>{t("market.step.payment")}</h3>
           {state === "TRADE_STATE_DELIVERED" ? (
             <form onSubmit={pay} noValidate>
@@ -406,7 +406,7 @@ function LotSection(props: { trade: Trade }) {
     must(api.GET("/v1/associations/{association}/lots/{lot}", { params: { path: { association, lot } } }))
       .then(setData)
       .catch(setError);
-  }, [association, lot]);
+  }, [association, lot, props.trade.state]);
   useEffect(() => () => void (label && URL.revokeObjectURL(label)), [label]);
   async function showLabel() {
     setLabelError(null);
