@@ -17,9 +17,16 @@ export const screenshotDir = process.env.MILLWA_E2E_SCREENSHOTS || join(here, "s
 
 let binary = null;
 
-/** buildMillwa builds cmd/millwa once per test process. */
+/**
+ * buildMillwa builds cmd/millwa once per test file, or takes the binary
+ * $MILLWA_E2E_BINARY names (CI builds it once for every file).
+ */
 export function buildMillwa() {
   if (binary) return binary;
+  if (process.env.MILLWA_E2E_BINARY) {
+    binary = resolve(process.env.MILLWA_E2E_BINARY);
+    return binary;
+  }
   const dir = mkdtempSync(join(tmpdir(), "millwa-e2e-bin-"));
   binary = join(dir, "millwa");
   execFileSync("go", ["build", "-o", binary, "./cmd/millwa"], { cwd: repoRoot, stdio: "inherit" });

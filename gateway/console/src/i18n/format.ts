@@ -32,13 +32,17 @@ export function fmtInt(v: IntLike): string {
 
 /** fmtMoney formats an amount in minor units (céntimos) of currency. */
 export function fmtMoney(minor: IntLike, currency = "PEN"): string {
-  const digits = currency === "PEN" || currency === "USD" ? 2 : 2;
-  return new Intl.NumberFormat(locale(), {
+  const parts = new Intl.NumberFormat(locale(), {
     style: "currency",
     currency,
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(decimalString(big(minor), digits) as unknown as number);
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  }).formatToParts(decimalString(big(minor), 2) as unknown as number);
+  // Soles are "S/" in both languages (English locales would write "PEN").
+  return parts
+    .map((p) => (p.type === "currency" && currency === "PEN" ? "S/" : p.value))
+    .join("")
+    .replace(/^S\/(?=\d)/, "S/ ");
 }
 
 /** fmtKg formats grams as kilograms, to the gram when it has any. */
