@@ -246,7 +246,7 @@ test("the observatory renders prices without a key", async () => {
   await page.getByRole("button", { name: "English" }).click();
   await page.getByRole("heading", { level: 1, name: "Alpaca fibre price observatory" }).waitFor();
   await page.getByRole("img", { name: "Average price per kilogram by quality" }).waitFor();
-  assert.match(await page.getByRole("table").filter({ hasText: "of week, region, quality and colour" }).innerText(), /Alpaca Fleece[\s\S]*PEN\s?17\.00/);
+  assert.match(await page.getByRole("table").filter({ hasText: "of week, region, quality and colour" }).innerText(), /Alpaca Fleece[\s\S]*S\/\s?17\.00/);
   await shot(page, "market-observatory-en");
   await page.getByRole("button", { name: "Español" }).click();
   await shot(page, "market-observatory");
