@@ -40,6 +40,10 @@ const (
 	maxChartLines = 6 // traded series drawn; more are left out of the chart
 )
 
+// maxJoinedGap is the longest time between two points a line joins: four
+// weeks, so that a month without trades is still one line.
+const maxJoinedGap = 4 * 7 * 24 * time.Hour
+
 // chart is what the template draws.
 type chart struct {
 	Width, Height      int
@@ -230,14 +234,21 @@ func layout(l *Language, title, desc, axis string, lines []plotted, decimals int
 	for i, ln := range lines {
 		out := line{Colour: ln.colour, Dashed: ln.dashed}
 		var run []string
+		var prev time.Time
 		for _, p := range ln.points {
-			if !p.ok {
+			// A week without a value, or a stretch of more than
+			// maxJoinedGap between two (the months between two seasons),
+			// breaks the line rather than draw prices nobody paid.
+			if !p.ok || len(run) > 0 && p.week.Sub(prev) > maxJoinedGap {
 				if len(run) > 0 {
 					out.Runs = append(out.Runs, strings.Join(run, " "))
 				}
 				run = nil
-				continue
+				if !p.ok {
+					continue
+				}
 			}
+			prev = p.week
 			x, y := xOf(p.week), yOf(p.value)
 			run = append(run, coord(x)+","+coord(y))
 			out.Dots = append(out.Dots, dot{X: x, Y: y, Title: p.title})

@@ -48,6 +48,21 @@ func TestIndexChartBreaksAtGaps(t *testing.T) {
 	}
 }
 
+// TestLinesBreakBetweenSeasons does not join points months apart.
+func TestLinesBreakBetweenSeasons(t *testing.T) {
+	resp := &millwav1.GetPriceIndexResponse{CurrencyCode: "PEN", BaseYear: 2026}
+	for i, n := range []int{0, 1, 2, 18, 19} { // weeks 0 to 2, then 16 weeks later
+		resp.Points = append(resp.Points, &millwav1.PriceIndexPoint{Week: "w", WeekStartTime: week(n), Value: 100 + float64(i), HasValue: true})
+	}
+	var b bytes.Buffer
+	if err := IndexSVG(&b, resp, english); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "<polyline"); n != 2 {
+		t.Errorf("%d runs, want 2: one per season", n)
+	}
+}
+
 // TestSeriesChartWithoutData says so rather than drawing an empty plot.
 func TestSeriesChartWithoutData(t *testing.T) {
 	var b bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"image"
 	"image/color"
 	"image/png"
 	"math/big"
@@ -305,58 +306,65 @@ func renderChartsInChromium(t *testing.T, ts *testServer) {
 		t.Errorf("unit=arroba: HTTP %d, want 400", res.StatusCode)
 	}
 
+	// Both charts on one page, each at its natural size, one above the
+	// other: one Chromium run renders them.
 	chromium := chromiumBinary(t)
+	dir := t.TempDir()
+	for name, svg := range map[string][]byte{"index.svg": index, "series.svg": series} {
+		if err := os.WriteFile(filepath.Join(dir, name), svg, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, shot := filepath.Join(dir, "charts.html"), filepath.Join(dir, "charts.png")
+	html := `<!doctype html><body style="margin:0;background:#fff"><div style="height:440px"><img src="index.svg"></div><img src="series.svg" style="display:block"></body>`
+	if err := os.WriteFile(page, []byte(html), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	profile, err := os.MkdirTemp("", "millwa-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	ctx, cancel := context.WithTimeout(t.Context(), chromiumTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium,
+		"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+		"--force-color-profile=srgb", "--force-device-scale-factor=1",
+		"--user-data-dir="+profile, "--window-size=800,900",
+		"--screenshot="+shot, (&url.URL{Scheme: "file", Path: page}).String())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatalf("chromium wrote no screenshot: %v\n%s", err, stderr.String())
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("the screenshot is not a PNG: %v", err)
+	}
 	for _, c := range []struct {
 		name    string
-		svg     []byte
+		within  image.Rectangle
 		colours []string
 	}{
-		{"index", index, []string{observatory.IndexColour}},
-		{"series", series, []string{observatory.SeriesColours[0], observatory.FarmGateColour}},
+		{"index", image.Rect(0, 0, 800, 440), []string{observatory.IndexColour}},
+		{"series", image.Rect(0, 440, 800, 900), []string{observatory.SeriesColours[0], observatory.FarmGateColour}},
 	} {
-		dir := t.TempDir()
-		file, shot := filepath.Join(dir, c.name+".svg"), filepath.Join(dir, c.name+".png")
-		if err := os.WriteFile(file, c.svg, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		profile, err := os.MkdirTemp("", "millwa-chromium-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = os.RemoveAll(profile) })
-		ctx, cancel := context.WithTimeout(t.Context(), chromiumTimeout)
-		cmd := exec.CommandContext(ctx, chromium,
-			"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-			"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-			"--force-color-profile=srgb", "--force-device-scale-factor=1",
-			"--user-data-dir="+profile, "--window-size=800,480",
-			"--screenshot="+shot, (&url.URL{Scheme: "file", Path: file}).String())
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		cmd.WaitDelay = 5 * time.Second
-		err = cmd.Run()
-		cancel()
-		if err != nil {
-			t.Fatalf("chromium on %s: %v\n%s", c.name, err, stderr.String())
-		}
-		b, err := os.ReadFile(shot)
-		if err != nil {
-			t.Fatalf("chromium wrote no screenshot of %s: %v\n%s", c.name, err, stderr.String())
-		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("the screenshot of %s is not a PNG: %v", c.name, err)
-		}
-		counts, _ := pixelsOf(img)
+		counts, _ := pixelsOf(img, c.within)
 		for _, hex := range c.colours {
-			// A 3 px line across the plot (about 690 px wide) shows its
+			// A 3 px line across the plot (about 670 px wide) shows its
 			// exact colour on well over a few hundred pixels.
 			if n := counts[hexColour(t, hex)]; n < 300 {
 				t.Errorf("%s chart: %d pixels of the line's colour %s in the screenshot, want at least 300", c.name, n, hex)
 			}
 		}
 		if n := counts[color.RGBA{0xff, 0xff, 0xff, 0xff}]; n < 100_000 {
-			t.Errorf("%s chart: %d white pixels; the chart's background did not render", c.name, n)
+			t.Errorf("%s chart: %d white pixels; the chart did not render", c.name, n)
 		}
 	}
 }

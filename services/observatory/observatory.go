@@ -107,16 +107,6 @@ func unitPrices(perKg int64) *millwav1.UnitPrices {
 	return &millwav1.UnitPrices{PerKg: u.PerKg, PerPound: u.PerPound, PerQuintal: u.PerQuintal}
 }
 
-// cells reads the published price cells of the weeks from from to to.
-func (s *Server) cells(ctx context.Context, from, to time.Time, standard, currency string) ([]millwa.PriceCell, int, error) {
-	trades, err := s.store.ObservedTrades(ctx, millwa.WeekOf(from).Start(), millwa.WeekOf(to).AddWeeks(1).Start(), standard, currency)
-	if err != nil {
-		return nil, 0, err
-	}
-	cells, suppressed := millwa.PriceCells(trades)
-	return cells, suppressed, nil
-}
-
 // GetPriceIndex computes the weekly Indicador Alpaca; see the proto for
 // the method. It needs no API key.
 func (s *Server) GetPriceIndex(ctx context.Context, req *millwav1.GetPriceIndexRequest) (*millwav1.GetPriceIndexResponse, error) {
