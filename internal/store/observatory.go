@@ -13,8 +13,9 @@ import (
 // ObservedTrades returns the trades the price observatory counts: those
 // DELIVERED or PAID of standard and currency whose fibre was weighed from
 // from (inclusive) to to (exclusive), for their delivered grams. They are
-// public figures in the making, read from the read pool.
-func (s *Store) ObservedTrades(ctx context.Context, from, to time.Time, standard, currency string) ([]millwa.ObservedTrade, error) {
+// public figures in the making; the observatory reads them through
+// Store.StaleRead, so they may lag the primary by MILLWA_MAX_REPLICA_LAG.
+func (qs queries) ObservedTrades(ctx context.Context, from, to time.Time, standard, currency string) ([]millwa.ObservedTrade, error) {
 	var rows []struct {
 		WeighTime     dbTime `db:"weigh_time"`
 		OriginUbigeo  string `db:"origin_ubigeo"`
@@ -27,7 +28,7 @@ func (s *Store) ObservedTrades(ctx context.Context, from, to time.Time, standard
 	query := `SELECT weigh_time, origin_ubigeo, quality_group, colour, association_id, delivered_grams, price_minor_per_kg
 		FROM trades WHERE state IN ('DELIVERED', 'PAID') AND weigh_time IS NOT NULL AND weigh_time >= ? AND weigh_time < ?
 		AND delivered_grams > 0 AND standard = ? AND currency = ?`
-	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), dbTime{from}, dbTime{to}, standard, currency); err != nil {
+	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), dbTime{from}, dbTime{to}, standard, currency); err != nil {
 		return nil, dbError(err, "reading delivered trades")
 	}
 	out := make([]millwa.ObservedTrade, len(rows))
@@ -89,7 +90,7 @@ func (tx *Tx) CreateReferencePrice(ctx context.Context, r *millwa.ReferencePrice
 // ReferencePrices returns the surveyed prices of currency observed from
 // fromDate to toDate inclusive ("YYYY-MM-DD"), of standard unless it is
 // "", in region unless it is "". Surveyed prices are public.
-func (s *Store) ReferencePrices(ctx context.Context, fromDate, toDate, standard, currency, region string) ([]millwa.ReferencePrice, error) {
+func (qs queries) ReferencePrices(ctx context.Context, fromDate, toDate, standard, currency, region string) ([]millwa.ReferencePrice, error) {
 	query := `SELECT ` + referencePriceColumns + ` FROM reference_prices WHERE observe_date >= ? AND observe_date <= ? AND currency = ?`
 	args := []any{fromDate, toDate, currency}
 	if standard != "" {
@@ -102,7 +103,7 @@ func (s *Store) ReferencePrices(ctx context.Context, fromDate, toDate, standard,
 	}
 	query += ` ORDER BY observe_date, id`
 	var rows []referencePriceRow
-	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), args...); err != nil {
 		return nil, dbError(err, "reading reference prices")
 	}
 	out := make([]millwa.ReferencePrice, len(rows))
@@ -115,7 +116,7 @@ func (s *Store) ReferencePrices(ctx context.Context, fromDate, toDate, standard,
 // InclusionPayouts returns every member payout in currency with what the
 // inclusion indicators need: the association's department, the lot's
 // campaign, the member's sex and herd size (-1 when not recorded).
-func (s *Store) InclusionPayouts(ctx context.Context, currency string) ([]millwa.PayoutShare, error) {
+func (qs queries) InclusionPayouts(ctx context.Context, currency string) ([]millwa.PayoutShare, error) {
 	var rows []struct {
 		AssociationID string        `db:"association_id"`
 		Ubigeo        string        `db:"ubigeo"`
@@ -133,7 +134,7 @@ func (s *Store) InclusionPayouts(ctx context.Context, currency string) ([]millwa
 		JOIN members m ON m.association_id = p.association_id AND m.id = p.member_id
 		JOIN associations a ON a.id = p.association_id
 		WHERE p.currency = ?`
-	if err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(query), currency); err != nil {
+	if err := sqlx.SelectContext(ctx, qs.db, &rows, qs.db.Rebind(query), currency); err != nil {
 		return nil, dbError(err, "reading member payouts")
 	}
 	out := make([]millwa.PayoutShare, len(rows))

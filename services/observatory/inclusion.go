@@ -24,11 +24,11 @@ func (s *Server) GetInclusionIndicators(ctx context.Context, req *millwav1.GetIn
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	payouts, err := s.store.InclusionPayouts(ctx, currency)
+	payouts, err := s.store.StaleRead().InclusionPayouts(ctx, currency)
 	if err != nil {
 		return nil, err
 	}
-	surveyed, err := s.store.ReferencePrices(ctx, "0000-01-01", "9999-12-31", "", currency, "")
+	surveyed, err := s.store.StaleRead().ReferencePrices(ctx, "0000-01-01", "9999-12-31", "", currency, "")
 	if err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ func (s *Server) GetPriceIndex(ctx context.Context, req *millwav1.GetPriceIndexR
 	if ey := (millwa.Week{Year: baseYear + 1, Number: 1}).Start(); ey.After(hi) {
 		hi = ey
 	}
-	trades, err := s.store.ObservedTrades(ctx, lo, hi, st.ID, currency)
+	trades, err := s.store.StaleRead().ObservedTrades(ctx, lo, hi, st.ID, currency)
 	if err != nil {
 		return nil, err
 	}

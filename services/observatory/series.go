@@ -38,7 +38,7 @@ func (s *Server) ListPriceSeries(ctx context.Context, req *millwav1.ListPriceSer
 		return nil, err
 	}
 	start, end := millwa.WeekOf(from), millwa.WeekOf(to.Add(-time.Microsecond))
-	trades, err := s.store.ObservedTrades(ctx, start.Start(), end.AddWeeks(1).Start(), st.ID, currency)
+	trades, err := s.store.StaleRead().ObservedTrades(ctx, start.Start(), end.AddWeeks(1).Start(), st.ID, currency)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (s *Server) ListPriceSeries(ctx context.Context, req *millwav1.ListPriceSer
 		cur.Points = append(cur.Points, pt)
 	}
 	sortSeries(resp.Series)
-	surveyed, err := s.store.ReferencePrices(ctx, start.Start().Format(millwa.DateLayout),
+	surveyed, err := s.store.StaleRead().ReferencePrices(ctx, start.Start().Format(millwa.DateLayout),
 		end.AddWeeks(1).Start().AddDate(0, 0, -1).Format(millwa.DateLayout), st.ID, currency, region)
 	if err != nil {
 		return nil, err

@@ -89,6 +89,10 @@ type ObservatoryServiceClient interface {
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
 	// currency or standard, end_time before start_time, more than 5 years).
+	//
+	// May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+	// standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default).
 	GetPriceIndex(ctx context.Context, in *GetPriceIndexRequest, opts ...grpc.CallOption) (*GetPriceIndexResponse, error)
 	// ListPriceSeries returns weekly price series per region, quality group
 	// and colour, with the prices agencies surveyed outside the platform in
@@ -98,6 +102,10 @@ type ObservatoryServiceClient interface {
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
 	// region, group, colour, currency or standard; a range over 5 years).
+	//
+	// May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+	// standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default).
 	ListPriceSeries(ctx context.Context, in *ListPriceSeriesRequest, opts ...grpc.CallOption) (*ListPriceSeriesResponse, error)
 	// RecordReferencePrice records a price an agency surveyed outside the
 	// platform (at the farm gate or from an intermediary) in one of its
@@ -116,6 +124,10 @@ type ObservatoryServiceClient interface {
 	// associations or 10 members paid are withheld.
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT.
+	//
+	// May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+	// standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default).
 	GetInclusionIndicators(ctx context.Context, in *GetInclusionIndicatorsRequest, opts ...grpc.CallOption) (*GetInclusionIndicatorsResponse, error)
 }
 
@@ -231,6 +243,10 @@ type ObservatoryServiceServer interface {
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
 	// currency or standard, end_time before start_time, more than 5 years).
+	//
+	// May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+	// standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default).
 	GetPriceIndex(context.Context, *GetPriceIndexRequest) (*GetPriceIndexResponse, error)
 	// ListPriceSeries returns weekly price series per region, quality group
 	// and colour, with the prices agencies surveyed outside the platform in
@@ -240,6 +256,10 @@ type ObservatoryServiceServer interface {
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
 	// region, group, colour, currency or standard; a range over 5 years).
+	//
+	// May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+	// standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default).
 	ListPriceSeries(context.Context, *ListPriceSeriesRequest) (*ListPriceSeriesResponse, error)
 	// RecordReferencePrice records a price an agency surveyed outside the
 	// platform (at the farm gate or from an intermediary) in one of its
@@ -258,6 +278,10 @@ type ObservatoryServiceServer interface {
 	// associations or 10 members paid are withheld.
 	//
 	// Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT.
+	//
+	// May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+	// standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+	// (5 s by default).
 	GetInclusionIndicators(context.Context, *GetInclusionIndicatorsRequest) (*GetInclusionIndicatorsResponse, error)
 	mustEmbedUnimplementedObservatoryServiceServer()
 }

@@ -1545,6 +1545,10 @@ export interface paths {
          *     its campaign and its association's region. Cells with fewer than 3
          *     associations or 10 members paid are withheld.
          * @description Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT.
+         *
+         *     May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+         *     standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+         *     (5 s by default).
          */
         get: operations["ObservatoryService_GetInclusionIndicators"];
         put?: never;
@@ -1584,6 +1588,10 @@ export interface paths {
          *
          *     Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
          *     currency or standard, end_time before start_time, more than 5 years).
+         *
+         *     May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+         *     standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+         *     (5 s by default).
          */
         get: operations["ObservatoryService_GetPriceIndex"];
         put?: never;
@@ -1629,6 +1637,10 @@ export interface paths {
          *     GET /v1/observatory/series.svg.
          * @description Caller: anyone; no API key is needed. Errors: INVALID_ARGUMENT (bad
          *     region, group, colour, currency or standard; a range over 5 years).
+         *
+         *     May be stale: with MILLWA_DATABASE_READ_URL set, it is read from a
+         *     standby and may miss what changed in the last MILLWA_MAX_REPLICA_LAG
+         *     (5 s by default).
          */
         get: operations["ObservatoryService_ListPriceSeries"];
         put?: never;
