@@ -153,7 +153,7 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 				return nil, nil, err
 			}
 			if suspended {
-				return nil, nil, rpc.ErrSuspended("associations/"+a.ID+"/classifiers/"+l.ClassifierID)
+				return nil, nil, rpc.ErrSuspended("associations/" + a.ID + "/classifiers/" + l.ClassifierID)
 			}
 		}
 		memberIDs := make([]string, len(l.Contributions))
