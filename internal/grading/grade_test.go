@@ -632,3 +632,80 @@ func TestGradeNotApplicable(t *testing.T) {
 		t.Errorf("error %#v, want a *NotApplicableError for ClassifyFleece", err)
 	}
 }
+
+// TestCorrectedStandards grades one sample for each value of the shipped
+// standards corrected against their sources (Millwa's issue 19), and
+// checks that the data file cites the correction where the row says.
+func TestCorrectedStandards(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		standard   string
+		sample     grading.Sample
+		want       outcome
+		lengthCls  string
+		outOfScale grading.OutOfScale
+		cited      string // the subject of the note that cites the source
+	}{
+		// AAFL price list: A/B 80–150 mm, C 60–80 mm for H2–H5; H1 has no C.
+		{"AAFL 19 µm at 70 mm is H2-C", "au-aafl-2005", withStaple(summary(19), 70), outcome{Group: "H2"}, "C", grading.InScale, "quality_groups[H1].length_classes"},
+		{"AAFL 19 µm at 80 mm is H1 A/B", "au-aafl-2005", withStaple(summary(19), 80), outcome{Group: "H1"}, "AB", grading.InScale, "length_classes"},
+		{"AAFL 27 µm at 65 mm is H4-C", "au-aafl-2005", withStaple(summary(27), 65), outcome{Group: "H4"}, "C", grading.InScale, "length_classes"},
+		// H6: under 30 µm of D length (50–60 mm), whatever the group.
+		{"AAFL 19 µm at 55 mm is H6", "au-aafl-2005", withStaple(summary(19), 55), outcome{Group: "H6"}, "D", grading.InScale, "short_fiber_group"},
+		{"AAFL 29.9 µm at 50 mm is H6", "au-aafl-2005", withStaple(summary(29.9), 50), outcome{Group: "H6"}, "D", grading.InScale, "short_fiber_group"},
+		{"AAFL 31 µm at 55 mm is out of scale", "au-aafl-2005", withStaple(summary(31), 55), outcome{Group: grading.OutOfScaleCode}, "D", grading.Shorter, "short_fiber_group"},
+		{"AAFL 45 mm is out of scale", "au-aafl-2005", withStaple(summary(22), 45), outcome{Group: grading.OutOfScaleCode}, "", grading.Shorter, "short_fiber_group"},
+		// H5 closed at 34 µm.
+		{"AAFL 34.0 µm is H5", "au-aafl-2005", summary(34), outcome{Group: "H5"}, "", grading.InScale, "quality_groups[H5].diameter_band.max_um"},
+		{"AAFL 34.1 µm is out of scale", "au-aafl-2005", summary(34.1), outcome{Group: grading.OutOfScaleCode}, "", grading.Coarser, "quality_groups[H5].diameter_band.max_um"},
+		// NTP 231.301:2014: Fleece's 70 mm unconfirmed (65 mm elsewhere).
+		{"NTP Fleece at 67 mm is borderline, not SHORT", "pe-ntp-231-301-2014", withStaple(summary(24), 67), outcome{"FLEECE", true, []string{"SHORT"}}, "", grading.InScale, "quality_groups[FLEECE].min_staple_length_mm"},
+		{"NTP Fleece at 70 mm", "pe-ntp-231-301-2014", withStaple(summary(24), 70), outcome{Group: "FLEECE"}, "", grading.InScale, "quality_groups[FLEECE].min_staple_length_mm"},
+		// The gap between the short class (20–50 mm) and the minimum.
+		{"NTP Baby at 55 mm is undecided", "pe-ntp-231-301-2014", withStaple(summary(22), 55), outcome{"BABY", true, []string{"SHORT"}}, "", grading.InScale, "short_fiber_group.staple_length_range_mm"},
+		{"NTP Baby at 49 mm is SHORT", "pe-ntp-231-301-2014", withStaple(summary(22), 49), outcome{Group: "SHORT"}, "", grading.InScale, "short_fiber_group.staple_length_range_mm"},
+		{"NTP 15 mm is out of scale", "pe-ntp-231-301-2014", withStaple(summary(22), 15), outcome{Group: grading.OutOfScaleCode}, "", grading.Shorter, "short_fiber_group.staple_length_range_mm"},
+		// Royal is the processors' own scale, not NTP's Super Baby.
+		{"Royal under 19 µm", "pe-processors-commercial", summary(18.9), outcome{Group: "ROYAL"}, "", grading.InScale, "quality_groups[ROYAL]"},
+		{"19.5 µm is Super Baby, not Royal", "pe-ntp-231-301-2014", summary(19.5), outcome{Group: "SUPER_BABY"}, "", grading.InScale, "quality_groups[SUPER_BABY]"},
+		// Tolerance per test method: ± 0.5 µm beats ± 0.18 µm of 2,000 fibres.
+		{"tolerance makes 22.7 µm borderline", "pe-ntp-231-301-2014", withMethod(measured(22.7, 4.1, 2000), "LASERSCAN"), outcome{"BABY", true, []string{"FLEECE"}}, "", grading.InScale, "measurement_tolerances"},
+		{"without a method 22.7 µm is not", "pe-ntp-231-301-2014", measured(22.7, 4.1, 2000), outcome{Group: "BABY"}, "", grading.InScale, "measurement_tolerances"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := standard(t, tt.standard)
+			g, err := s.Grade(tt.sample)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, outcomeOf(g)); diff != "" {
+				t.Errorf("grade (-want +got):\n%s\n%s", diff, g.Explanation.EN)
+			}
+			if g.LengthClass != tt.lengthCls || g.OutOfScale != tt.outOfScale {
+				t.Errorf("length class %q, out of scale %q; want %q, %q", g.LengthClass, g.OutOfScale, tt.lengthCls, tt.outOfScale)
+			}
+			cited := false
+			for _, n := range s.Notes {
+				cited = cited || n.Subject == tt.cited && n.Text != ""
+			}
+			if !cited {
+				t.Errorf("%s has no note on %q citing the source", tt.standard, tt.cited)
+			}
+		})
+	}
+}
+
+func TestGradeRefusesUnknownTestMethod(t *testing.T) {
+	t.Parallel()
+	_, err := standard(t, "pe-ntp-231-301-2014").Grade(withMethod(summary(22), "MICROMETER"))
+	if diff := cmp.Diff([]string{"sample.test_method"}, violationFields(t, err)); diff != "" {
+		t.Errorf("violations (-want +got):\n%s", diff)
+	}
+	_, err = standard(t, "na-alpaca-grades").Grade(withMethod(summary(22), "LASERSCAN"))
+	if diff := cmp.Diff([]string{"sample.test_method"}, violationFields(t, err)); diff != "" {
+		t.Errorf("a standard without tolerances: violations (-want +got):\n%s", diff)
+	}
+}

@@ -522,6 +522,37 @@ func TestLoadRefusesBrokenFiles(t *testing.T) {
 				return []file{{"a.json", ""}}
 			}, "a.json", "", "the file ends early",
 		},
+		{
+			"closed coarsest band without out_of_scale", func(t *testing.T) []file {
+				return []file{{"x.json", edit2014(t, func(m map[string]any) {
+					delete(m, "out_of_scale")
+					delete(group(m, 5)["diameter_band"].(map[string]any), "min_um")
+					group(m, 5)["diameter_band"] = map[string]any{"min_um": 31.6, "max_um": 40.0}
+					delete(m["short_fiber_group"].(map[string]any), "staple_length_range_mm")
+				})}}
+			}, "x.json", "quality_groups[5].diameter_band.max_um", "unless out_of_scale",
+		},
+		{
+			"a tolerance of no size", func(t *testing.T) []file {
+				return []file{{"x.json", edit2014(t, func(m map[string]any) {
+					m["measurement_tolerances"].([]any)[0].(map[string]any)["tolerance_um"] = 0.0
+				})}}
+			}, "x.json", "measurement_tolerances[0].tolerance_um", "above 0",
+		},
+		{
+			"a length class that is not the standard's", func(t *testing.T) []file {
+				m := shippedJSON(t, "au-aafl-2005")
+				group(m, 1)["length_classes"] = []any{"AB", "Z"}
+				return []file{{"x.json", m}}
+			}, "x.json", "quality_groups[1].length_classes[1]", "not one of the standard's length classes",
+		},
+		{
+			"length classes with a gap", func(t *testing.T) []file {
+				m := shippedJSON(t, "au-aafl-2005")
+				m["length_classes"].([]any)[1].(map[string]any)["staple_length_mm"] = map[string]any{"min_mm": 60.0, "max_mm": 75.0}
+				return []file{{"x.json", m}}
+			}, "x.json", "length_classes[1].staple_length_mm.max_mm", "without gaps",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

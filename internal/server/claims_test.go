@@ -319,3 +319,148 @@ func TestClaimReferredToTheAgency(t *testing.T) {
 		}
 	})
 }
+
+// deliver confirms a trade on both sides and records the delivery of all
+// its grams.
+func deliver(t *testing.T, asSeller, asBuyer millwav1.MarketServiceClient, tr *millwav1.Trade) *millwav1.Trade {
+	t.Helper()
+	for _, c := range []millwav1.MarketServiceClient{asSeller, asBuyer} {
+		if _, err := c.ConfirmTrade(t.Context(), &millwav1.ConfirmTradeRequest{Name: tr.GetName()}); err != nil {
+			t.Fatalf("ConfirmTrade: %v", err)
+		}
+	}
+	d, err := asBuyer.RecordDelivery(t.Context(), &millwav1.RecordDeliveryRequest{Name: tr.GetName(), DeliveredGrams: tr.GetGrams(),
+		WeighTime: timestamppb.New(time.Now().Add(-time.Hour))})
+	if err != nil {
+		t.Fatalf("RecordDelivery: %v", err)
+	}
+	return d.GetTrade()
+}
+
+// TestClassifierLadder has the referee tests of three claims on one
+// classifier's lots confirm the claims: the classifier climbs the
+// sanctions ladder one step a failure, as the policy says, until a lot
+// they declare needs a measurement; an agency reverses the last step; the
+// record shows it all, each step is an audit event, and the log verifies.
+func TestClassifierLadder(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		f := ts.acopioFixture(t, 2, 0)
+		asSeller := millwav1.NewMarketServiceClient(ts.dial(t, f.secret))
+		proc, procKey := ts.createProcessor(t, "040101")
+		asBuyer := millwav1.NewMarketServiceClient(ts.dial(t, procKey))
+		agency, agencyKey := ts.createAgency(t, "21")
+		asAgency := millwav1.NewMarketServiceClient(ts.dial(t, agencyKey))
+		agencyReg := millwav1.NewRegistryServiceClient(ts.dial(t, agencyKey))
+		record := f.classifier + "/record"
+		readRecord := func() *millwav1.ClassifierRecord {
+			t.Helper()
+			got, err := f.reg.GetClassifierRecord(t.Context(), &millwav1.GetClassifierRecordRequest{Name: record})
+			if err != nil {
+				t.Fatalf("GetClassifierRecord: %v", err)
+			}
+			return got.GetRecord()
+		}
+		o := newOrder()
+		o.Standard, o.AcceptedQualityGroups, o.QuantityGrams, o.BidPricePerKg = classedStandard, []string{"BABY"}, 3*46_000, 2600
+		placed, err := asBuyer.CreatePurchaseOrder(t.Context(), &millwav1.CreatePurchaseOrderRequest{Parent: proc.GetName(), PurchaseOrder: o})
+		if err != nil {
+			t.Fatalf("CreatePurchaseOrder: %v", err)
+		}
+		newLot := func(sample *millwav1.FiberSample) (*millwav1.Lot, error) {
+			l := f.lotOf("BABY", 46_000, 2000)
+			l.Measurement = sample
+			resp, err := f.reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(), Lot: l})
+			return resp.GetLot(), err
+		}
+		steps := []millwav1.SanctionStep{millwav1.SanctionStep_SANCTION_STEP_FEEDBACK,
+			millwav1.SanctionStep_SANCTION_STEP_TIGHTENED_SAMPLING, millwav1.SanctionStep_SANCTION_STEP_SUSPENDED}
+		for i, want := range steps {
+			lot, err := newLot(nil)
+			if err != nil {
+				t.Fatalf("CreateLot %d: %v", i, err)
+			}
+			trades, err := asBuyer.ListTrades(t.Context(), &millwav1.ListTradesRequest{Filter: `lot = "` + lot.GetName() + `"`})
+			if err != nil || len(trades.GetTrades()) != 1 || trades.GetTrades()[0].GetPurchaseOrder() != placed.GetPurchaseOrder().GetName() {
+				t.Fatalf("trades of lot %d: %v, %v", i, trades, err)
+			}
+			tr := deliver(t, asSeller, asBuyer, trades.GetTrades()[0])
+			filed, err := asBuyer.FileClaim(t.Context(), &millwav1.FileClaimRequest{Parent: tr.GetName(),
+				Claim: &millwav1.Claim{Sample: laserSample(25.0), Laboratory: "Laboratorio de la planta", StatedPricePerKg: 2000}})
+			if err != nil {
+				t.Fatalf("FileClaim %d: %v", i, err)
+			}
+			if _, err := asSeller.ReferClaim(t.Context(), &millwav1.ReferClaimRequest{Name: filed.GetClaim().GetName()}); err != nil {
+				t.Fatalf("ReferClaim %d: %v", i, err)
+			}
+			decided, err := asAgency.DecideClaim(t.Context(), &millwav1.DecideClaimRequest{Name: filed.GetClaim().GetName(),
+				Sample: laserSample(25.2), Laboratory: "Laboratorio regional"})
+			if err != nil || decided.GetClaim().GetState() != millwav1.ClaimState_CLAIM_STATE_REPRICED {
+				t.Fatalf("DecideClaim %d: %v, %v; want REPRICED", i, decided, err)
+			}
+			rec := readRecord()
+			if rec.GetSanctionStep() != want || rec.GetFailedRefereeTests() != int32(i+1) || len(rec.GetSanctions()) != i+1 ||
+				rec.GetSanctions()[i].GetClaim() != filed.GetClaim().GetName() {
+				t.Fatalf("record after %d failed referee tests: %v; want %v", i+1, rec, want)
+			}
+		}
+
+		// Each referee test counts twice in the record: as an agency's
+		// check grading and as a decided claim, both FLEECE against the
+		// declared BABY, one group coarser.
+		rec := readRecord()
+		if rec.GetFindingCount() != 6 || rec.GetAgreementCount() != 0 || rec.GetMeanGroupOffset() != 1 || rec.GetClaimsRepriced() != 3 ||
+			len(rec.GetRecentDisagreements()) != 6 || rec.GetLadderSource() == "" {
+			t.Fatalf("record after three failed referee tests: %v", rec)
+		}
+		// The agency sees the record; a processor and another region's
+		// agency do not.
+		if got, err := agencyReg.GetClassifierRecord(t.Context(), &millwav1.GetClassifierRecordRequest{Name: record}); err != nil || got.GetRecord().GetName() != record {
+			t.Fatalf("the agency reads the record: %v, %v", got, err)
+		}
+		_, otherAgency := ts.createAgency(t, "08")
+		for who, key := range map[string]string{"processor": procKey, "agency of Cusco": otherAgency} {
+			_, err := millwav1.NewRegistryServiceClient(ts.dial(t, key)).GetClassifierRecord(t.Context(), &millwav1.GetClassifierRecordRequest{Name: record})
+			wantCode(t, who+" reads the record", err, codes.NotFound)
+		}
+
+		// Suspended: a declared lot needs a measurement.
+		_, err = newLot(nil)
+		if st := wantCode(t, "a suspended classifier's declared lot", err, codes.FailedPrecondition); errorReason(st) != "CLASSIFIER_SUSPENDED" {
+			t.Fatalf("refused with reason %q, want CLASSIFIER_SUSPENDED", errorReason(st))
+		}
+		if _, err := newLot(&millwav1.FiberSample{MeanFiberDiameterUm: ptr(22.0)}); err != nil {
+			t.Fatalf("a suspended classifier's measured lot: %v", err)
+		}
+
+		// The agency reverses the suspension: back to tightened sampling.
+		_, err = f.reg.ReverseClassifierSanction(t.Context(), &millwav1.ReverseClassifierSanctionRequest{Name: record, Reason: "re-trained"})
+		wantCode(t, "the association reverses", err, codes.PermissionDenied)
+		rev, err := agencyReg.ReverseClassifierSanction(t.Context(), &millwav1.ReverseClassifierSanctionRequest{Name: record,
+			Reason: "re-trained and re-certified", RequestId: "reverse-1"})
+		if err != nil {
+			t.Fatalf("ReverseClassifierSanction: %v", err)
+		}
+		r := rev.GetRecord()
+		last := r.GetSanctions()[2]
+		if r.GetSanctionStep() != millwav1.SanctionStep_SANCTION_STEP_TIGHTENED_SAMPLING || r.GetFailedRefereeTests() != 0 ||
+			last.GetReverseTime() == nil || last.GetReverseAgency() != agency.GetName() || last.GetReverseReason() != "re-trained and re-certified" {
+			t.Fatalf("record after the reversal: %v", r)
+		}
+		if _, err := newLot(nil); err != nil {
+			t.Fatalf("a declared lot after the reversal: %v", err)
+		}
+
+		for _, action := range []string{"sanction_FEEDBACK", "sanction_TIGHTENED_SAMPLING", "sanction_SUSPENDED", "reverse_sanction_SUSPENDED"} {
+			if n := countRows(t, ts, "SELECT COUNT(*) FROM audit_events WHERE resource = ? AND action = ?", record, action); n != 1 {
+				t.Errorf("%d %s audit events about the record, want 1", n, action)
+			}
+		}
+		verified, err := millwav1.NewAuditServiceClient(ts.conn).VerifyAuditLog(t.Context(), &millwav1.VerifyAuditLogRequest{})
+		if err != nil || !verified.GetOk() {
+			t.Fatalf("VerifyAuditLog: %v, %v", verified, err)
+		}
+	})
+}

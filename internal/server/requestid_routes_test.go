@@ -120,7 +120,7 @@ func changeCounts(t *testing.T, ts *testServer) map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"audit_events", "idempotency_records", "market_events", "api_keys", "agencies",
 		"check_gradings", "sampling_plans", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts",
-		"webhooks", "trade_claims"} {
+		"webhooks", "trade_claims", "classifier_sanctions"} {
 		var n int
 		if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -192,15 +192,22 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			return tr
 		}
 		weighed := timestamppb.New(time.Now().Add(-time.Hour))
-		// openClaim files a claim of FLEECE fibre, which newOrder accepts,
-		// on a new delivered BABY trade.
+		// against is a laboratory sample of the group newOrder accepts that
+		// the trade was not sold as (BABY or FLEECE), beyond tolerance.
+		against := func(tr *millwav1.Trade) *millwav1.FiberSample {
+			if tr.GetQualityGroup() == "BABY" {
+				return laserSample(25.0)
+			}
+			return laserSample(21.0)
+		}
+		// openClaim files a claim on a new delivered trade.
 		openClaim := func() *millwav1.Claim {
 			tr := confirmedTrade()
 			if _, err := asProc.RecordDelivery(t.Context(), &millwav1.RecordDeliveryRequest{Name: tr.GetName(), DeliveredGrams: 46_000, WeighTime: weighed}); err != nil {
 				t.Fatalf("RecordDelivery: %v", err)
 			}
 			resp, err := asProc.FileClaim(t.Context(), &millwav1.FileClaimRequest{Parent: tr.GetName(),
-				Claim: &millwav1.Claim{Sample: laserSample(25.0), Laboratory: "Laboratorio de la planta"}})
+				Claim: &millwav1.Claim{Sample: against(tr), Laboratory: "Laboratorio de la planta"}})
 			if err != nil {
 				t.Fatalf("FileClaim: %v", err)
 			}
@@ -365,7 +372,7 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 					t.Fatalf("RecordDelivery: %v", err)
 				}
 				return routeCall{secret: procKey, path: "/v1/" + tr.GetName() + "/claims",
-					body: &millwav1.Claim{Sample: laserSample(25.0), Laboratory: "Laboratorio de la planta"}}
+					body: &millwav1.Claim{Sample: against(tr), Laboratory: "Laboratorio de la planta"}}
 			},
 			"millwa.v1.MarketService.AcceptClaim": func() routeCall {
 				return routeCall{secret: puno.secret, path: "/v1/" + openClaim().GetName() + ":accept", body: &millwav1.AcceptClaimRequest{}}
@@ -379,7 +386,23 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 					t.Fatalf("ReferClaim: %v", err)
 				}
 				return routeCall{secret: agencyKey, path: "/v1/" + c.GetName() + ":decide",
-					body: &millwav1.DecideClaimRequest{Sample: laserSample(22.5), Laboratory: "Laboratorio regional"}}
+					body: &millwav1.DecideClaimRequest{Sample: c.GetSample(), Laboratory: "Laboratorio regional"}}
+			},
+			"millwa.v1.RegistryService.ReverseClassifierSanction": func() routeCall {
+				// Three referee tests confirm claims on puno's lots: its
+				// classifier is SUSPENDED, which the agency reverses.
+				for range 3 {
+					c := openClaim()
+					if _, err := asPuno.ReferClaim(t.Context(), &millwav1.ReferClaimRequest{Name: c.GetName()}); err != nil {
+						t.Fatalf("ReferClaim: %v", err)
+					}
+					if _, err := millwav1.NewMarketServiceClient(ts.dial(t, agencyKey)).DecideClaim(t.Context(), &millwav1.DecideClaimRequest{
+						Name: c.GetName(), Sample: c.GetSample(), Laboratory: "Laboratorio regional"}); err != nil {
+						t.Fatalf("DecideClaim: %v", err)
+					}
+				}
+				return routeCall{secret: agencyKey, path: "/v1/" + puno.classifier + "/record:reverseSanction",
+					body: &millwav1.ReverseClassifierSanctionRequest{Reason: "re-trained"}}
 			},
 			"millwa.v1.MarketService.RecordPayment": func() routeCall {
 				tr := confirmedTrade()

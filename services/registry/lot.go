@@ -162,7 +162,7 @@ func (s *Server) createLots(ctx context.Context, tx *store.Tx, lots []millwa.Lot
 				return nil, nil, err
 			}
 			if suspended {
-				return nil, nil, rpc.ErrSuspended("associations/"+a.ID+"/classifiers/"+l.ClassifierID)
+				return nil, nil, rpc.ErrSuspended("associations/" + a.ID + "/classifiers/" + l.ClassifierID)
 			}
 		}
 		for j, c := range l.Contributions {
