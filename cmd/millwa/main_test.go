@@ -448,14 +448,16 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 		t.Fatalf("associations after two demo runs: %v %v", assocs, err)
 	}
 	lots, err := reg.ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: "associations/-", PageSize: 500})
-	// 40 lots an association, and 4 lots of whole fleeces.
-	if err != nil || len(lots.GetLots()) != 204 {
-		t.Fatalf("lots after two demo runs: %d %v, want 204", len(lots.GetLots()), err)
+	// 40 lots an association and 4 lots of whole fleeces in the 2026
+	// campaign, and the 2025 season's 80 lots behind the observatory (eight
+	// sale weeks, five associations, two groups).
+	if err != nil || len(lots.GetLots()) != 284 {
+		t.Fatalf("lots after two demo runs: %d %v, want 284", len(lots.GetLots()), err)
 	}
-	// In Puno every gram of a lot comes from members' receipts.
+	// In Puno every gram of a 2026 lot comes from members' receipts.
 	fromReceipts := 0
 	for _, l := range lots.GetLots() {
-		if strings.HasPrefix(l.GetUbigeo(), "21") {
+		if strings.HasPrefix(l.GetUbigeo(), "21") && l.GetCampaign() == 2026 {
 			var grams int64
 			for _, src := range l.GetSources() {
 				grams += src.GetGrams()
@@ -481,12 +483,12 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 	// with the paid ones' payouts summing to what was paid.
 	mkt := millwav1.NewMarketServiceClient(p.dial(t))
 	procs, err := mkt.ListProcessors(t.Context(), &millwav1.ListProcessorsRequest{})
-	if err != nil || len(procs.GetProcessors()) != 4 {
-		t.Fatalf("processors after two demo runs: %v %v, want 4", procs, err)
+	if err != nil || len(procs.GetProcessors()) != 5 {
+		t.Fatalf("processors after two demo runs: %v %v, want 5", procs, err)
 	}
 	for _, pr := range procs.GetProcessors() {
-		// Three mills in Arequipa, and a Puno workshop trading under a
-		// person's RUC.
+		// Three mills in Arequipa and the 2025 season's buyer there, and a
+		// Puno workshop trading under a person's RUC.
 		if pr.GetUbigeo()[:2] != "04" && !strings.HasPrefix(pr.GetRuc(), "10") {
 			t.Errorf("demo processor %s is neither in Arequipa nor a workshop", pr.GetLegalName())
 		}
@@ -517,8 +519,8 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 			t.Errorf("no demo trade is %v: %v", st, states)
 		}
 	}
-	if len(clearings) != 2 {
-		t.Errorf("demo trades come from %d clearings, want the season's and the whole fleeces'", len(clearings))
+	if len(clearings) != 10 {
+		t.Errorf("demo trades come from %d clearings, want the season's, the whole fleeces' and the 2025 season's eight sale weeks", len(clearings))
 	}
 
 	// The audit: the report for Puno lists the lenient classifier of the

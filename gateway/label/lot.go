@@ -25,8 +25,15 @@ const (
 	// capHeight is the cap height of Helvetica and Helvetica-Bold in ems
 	// (718/1000 in Adobe's font metrics for both).
 	capHeight = 0.718
-	// bigSize is the font size, in points, whose cap height is bigCapMM.
-	bigSize = bigCapMM / capHeight / ptToMM
+	// figureHeight is the height of Helvetica-Bold's flat-topped figures
+	// ("5", "7": 698/1000 in Adobe's metrics; round ones overshoot to 710).
+	// Lot numbers are mostly figures, which stand lower than capitals.
+	figureHeight = 0.698
+	// bigSize is the font size, in points, whose figures are bigCapMM
+	// high (its capitals a little more). A printer without Helvetica
+	// substitutes a metric-compatible face (Liberation Sans, Arimo) or a
+	// wider one (DejaVu Sans), whose figures stand as high or higher.
+	bigSize = bigCapMM / figureHeight / ptToMM
 	// descent is how far below the baseline Helvetica-Bold's descenders
 	// ("g", "p") reach, in ems (207/1000 for "g"), rounded up.
 	descent = 0.22

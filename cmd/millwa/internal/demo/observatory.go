@@ -87,6 +87,14 @@ func demoObservatory(ctx context.Context, stdout io.Writer, conn *grpc.ClientCon
 		defer c.Close()
 		sellers[party.name] = millwav1.NewMarketServiceClient(c)
 	}
+	// Orders expire, so a second run cannot repeat the first's requests
+	// exactly: a processor that has orders keeps them, and every other
+	// request is replayed.
+	placed, err := proc.ListPurchaseOrders(ctx, &millwav1.ListPurchaseOrdersRequest{Parent: procName, PageSize: 1})
+	if err != nil {
+		return fmt.Errorf("reading the 2025 season's orders: %w", err)
+	}
+	ordersPlaced := len(placed.GetPurchaseOrders()) > 0
 	reg := millwav1.NewRegistryServiceClient(conn)
 	trades := 0
 	for w, weigh := range pastSeasonWeeks {
@@ -117,6 +125,9 @@ func demoObservatory(ctx context.Context, stdout io.Writer, conn *grpc.ClientCon
 			}
 		}
 		for gi, g := range pastSeasonGroups {
+			if ordersPlaced {
+				break
+			}
 			if _, err := proc.CreatePurchaseOrder(ctx, &millwav1.CreatePurchaseOrderRequest{Parent: procName, RequestId: rid("past-order", w, gi),
 				PurchaseOrder: &millwav1.PurchaseOrder{AcceptedQualityGroups: []string{g.code}, AcceptedColours: []string{"WHITE"},
 					QuantityGrams: weekGrams[gi], MinLotGrams: ptr(int64(pastSeasonMinGrams)),
