@@ -120,7 +120,7 @@ func changeCounts(t *testing.T, ts *testServer) map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"audit_events", "idempotency_records", "market_events", "api_keys", "agencies",
 		"check_gradings", "sampling_plans", "associations", "members", "classifiers", "lots", "processors", "purchase_orders", "trades", "payouts",
-		"webhooks", "trade_claims", "classifier_sanctions"} {
+		"webhooks", "trade_claims", "classifier_sanctions", "reference_prices"} {
 		var n int
 		if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -270,6 +270,11 @@ func TestEveryStateChangingRouteHonoursQueryRequestID(t *testing.T) {
 			"millwa.v1.AuditService.RecordCheckGrading": func() routeCall {
 				return routeCall{secret: agencyKey, path: "/v1/" + agency.GetName() + "/checkGradings",
 					body: &millwav1.CheckGrading{Lot: newLot().GetName(), Sample: checkSample(21.0)}}
+			},
+			"millwa.v1.ObservatoryService.RecordReferencePrice": func() routeCall {
+				return routeCall{secret: agencyKey, path: "/v1/" + agency.GetName() + "/referencePrices",
+					body: surveyed("2026-05-04", "FLEECE", millwav1.ReferencePriceKind_REFERENCE_PRICE_KIND_FARM_GATE,
+						1500, millwav1.PriceUnit_PRICE_UNIT_KILOGRAM)}
 			},
 			"millwa.v1.AuditService.ProposeSamplingPlan": func() routeCall {
 				newLot()
