@@ -20,6 +20,10 @@ type ClassifierLots struct {
 	// Stream is the random stream the classifier's lots are drawn from;
 	// empty, its id.
 	Stream string
+	// Sanctioned is whether the classifier stands on the sanctions
+	// ladder's step of tightened sampling or above (ladder.go): its lots
+	// are then sampled tightened whatever its recent agreement.
+	Sanctioned bool
 }
 
 // ClassifierSample is one classifier's part of a sampling plan.
@@ -51,6 +55,9 @@ func ProposePlan(seed uint64, classifiers []ClassifierLots) ([]ClassifierSample,
 			continue
 		}
 		severity, cause := DecideSeverity(c.Recent)
+		if c.Sanctioned {
+			severity, cause = Tightened, CauseSanction
+		}
 		size, err := SampleSizeFor(len(c.LotIDs), severity)
 		if err != nil {
 			return nil, err
@@ -115,6 +122,9 @@ type RegionPlanInput struct {
 	// recent first; each classifier is judged on its first RecentLimit.
 	Checks      []RecentCheck
 	RecentLimit int
+	// Sanctioned are the classifiers on the ladder's step of tightened
+	// sampling or above.
+	Sanctioned map[string]bool
 }
 
 // ClassifierPlan is one classifier's part of a region's plan.
@@ -177,7 +187,8 @@ func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
 			return nil, fmt.Errorf("the recent agreement of classifier %s: %w", id, err)
 		}
 		byClassifier[id].Recent = stats
-		input = append(input, ClassifierLots{ClassifierID: id, LotIDs: lotIDs[id], Recent: stats, Stream: streams[id]})
+		input = append(input, ClassifierLots{ClassifierID: id, LotIDs: lotIDs[id], Recent: stats, Stream: streams[id],
+			Sanctioned: in.Sanctioned[id]})
 	}
 	samples, err := ProposePlan(in.Seed, input)
 	if err != nil {

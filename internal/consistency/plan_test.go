@@ -87,6 +87,34 @@ func TestProposePlan(t *testing.T) {
 // TestProposePlanClassifierIndependence: a classifier's lots depend only on
 // the seed and its own input, not on which other classifiers are planned,
 // nor on their lots or order.
+// TestProposePlanSanctioned: a classifier on the ladder's step of
+// tightened sampling is sampled tightened even when its recent checks
+// would reduce its sample, and one without a sanction is not.
+func TestProposePlanSanctioned(t *testing.T) {
+	t.Parallel()
+	consistent := recent(30, 0.9, 0.92, 0.8, true)
+	plan, err := consistency.ProposePlan(7, []consistency.ClassifierLots{
+		{ClassifierID: "associations/a/classifiers/sanctioned", LotIDs: lotIDs(1, 60), Recent: consistent, Sanctioned: true},
+		{ClassifierID: "associations/a/classifiers/steady", LotIDs: lotIDs(101, 160), Recent: consistent},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 2 {
+		t.Fatalf("%d classifiers in the plan, want 2", len(plan))
+	}
+	sanctioned, steady := plan[0], plan[1]
+	if sanctioned.Severity != consistency.Tightened || sanctioned.Cause != consistency.CauseSanction {
+		t.Errorf("sanctioned classifier: %v (%v), want tightened by the sanction", sanctioned.Severity, sanctioned.Cause)
+	}
+	if steady.Severity != consistency.Reduced {
+		t.Errorf("steady classifier: %v, want reduced", steady.Severity)
+	}
+	if sanctioned.Size.Size <= steady.Size.Size {
+		t.Errorf("sanctioned sample %d lots, steady %d: the sanctioned one should be larger", sanctioned.Size.Size, steady.Size.Size)
+	}
+}
+
 func TestProposePlanClassifierIndependence(t *testing.T) {
 	t.Parallel()
 	x := consistency.ClassifierLots{ClassifierID: "associations/a/classifiers/x", LotIDs: lotIDs(1, 300)}

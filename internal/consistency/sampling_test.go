@@ -241,13 +241,14 @@ func TestEnumStrings(t *testing.T) {
 		consistency.Normal.String(), consistency.Tightened.String(), consistency.Reduced.String(), consistency.Severity(0).String(),
 		consistency.Unweighted.String(), consistency.Linear.String(), consistency.Quadratic.String(), consistency.Weighting(0).String(),
 		consistency.CauseTooFewChecks.String(), consistency.CauseLowKappa.String(), consistency.CauseLowExactAgreement.String(),
-		consistency.CauseConsistentAgreement.String(), consistency.CauseModerateAgreement.String(), consistency.Cause(0).String(),
+		consistency.CauseConsistentAgreement.String(), consistency.CauseModerateAgreement.String(), consistency.CauseSanction.String(),
+		consistency.Cause(0).String(),
 	}
 	want := []string{
 		"normal", "tightened", "reduced", "Severity(0)",
 		"unweighted", "linear", "quadratic", "Weighting(0)",
 		"too few checks", "low kappa", "low exact agreement",
-		"consistent agreement", "moderate agreement", "Cause(0)",
+		"consistent agreement", "moderate agreement", "sanction", "Cause(0)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("String mismatch (-want +got):\n%s", diff)

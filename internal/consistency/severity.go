@@ -62,6 +62,9 @@ const (
 	// high agreement (including an undefined kappa with every check in one
 	// group, where agreement cannot be told from chance); normal.
 	CauseModerateAgreement
+	// CauseSanction: the classifier stands on the sanctions ladder's step
+	// of tightened sampling or above; tightened, whatever the agreement.
+	CauseSanction
 )
 
 // String names the cause.
@@ -77,6 +80,8 @@ func (c Cause) String() string {
 		return "consistent agreement"
 	case CauseModerateAgreement:
 		return "moderate agreement"
+	case CauseSanction:
+		return "sanction"
 	}
 	return fmt.Sprintf("Cause(%d)", int(c))
 }

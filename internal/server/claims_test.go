@@ -452,6 +452,25 @@ func TestClassifierLadder(t *testing.T) {
 		if _, err := newLot(nil); err != nil {
 			t.Fatalf("a declared lot after the reversal: %v", err)
 		}
+		// Standing on tightened sampling, the classifier's lots are sampled
+		// tightened, and the plan says why.
+		plan, err := millwav1.NewAuditServiceClient(ts.dial(t, agencyKey)).ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{
+			Region: "21", StartTime: timestamppb.New(time.Now().Add(-time.Hour)), EndTime: timestamppb.New(time.Now().Add(time.Hour)), Seed: ptr(int64(1))})
+		if err != nil {
+			t.Fatalf("ProposeSamplingPlan: %v", err)
+		}
+		sampled := false
+		for _, c := range plan.GetSamplingPlan().GetClassifierSamples() {
+			if c.GetClassifier() == f.classifier {
+				sampled = true
+				if c.GetSeverity() != millwav1.InspectionSeverity_INSPECTION_SEVERITY_TIGHTENED || !strings.Contains(c.GetReason().GetEn(), "sanctions ladder") {
+					t.Errorf("the sanctioned classifier's part of the plan: %v", c)
+				}
+			}
+		}
+		if !sampled {
+			t.Errorf("the plan does not sample the sanctioned classifier: %v", plan.GetSamplingPlan())
+		}
 
 		for _, action := range []string{"sanction_FEEDBACK", "sanction_TIGHTENED_SAMPLING", "sanction_SUSPENDED", "reverse_sanction_SUSPENDED"} {
 			if n := countRows(t, ts, "SELECT COUNT(*) FROM audit_events WHERE resource = ? AND action = ?", record, action); n != 1 {

@@ -137,6 +137,19 @@ func (s *Server) proposePlan(ctx context.Context, p millwa.Principal, region str
 			ids = append(ids, l.ClassifierID)
 		}
 	}
+	// A classifier the sanctions ladder put on tightened sampling (or
+	// higher) is sampled tightened until an agency reverses the step.
+	in.Sanctioned = map[string]bool{}
+	for _, id := range ids {
+		sanctions, err := s.store.Sanctions(ctx, id)
+		if err != nil {
+			return millwa.SamplingPlan{}, err
+		}
+		if standing, _ := rpc.StandingSanction(sanctions); standing != nil &&
+			consistency.SanctionStep(standing.Step).Rank() >= consistency.TightenedSampling.Rank() {
+			in.Sanctioned[id] = true
+		}
+	}
 	checks, err := s.store.ClassifierChecks(ctx, ids, q.asOf)
 	if err != nil {
 		return millwa.SamplingPlan{}, err
@@ -251,6 +264,9 @@ func planReason(cs consistency.ClassifierSample, r consistency.Statistics) *mill
 	case consistency.CauseLowExactAgreement:
 		whyEN = fmt.Sprintf("tightened (exact agreement %.0f%% < %.0f%% over %d checks)", 100*r.ExactProportion, 100*consistency.TightenBelowExact, r.Checks)
 		whyES = fmt.Sprintf("rigurosa (concordancia exacta %.0f%% < %.0f%% en %d verificaciones)", 100*r.ExactProportion, 100*consistency.TightenBelowExact, r.Checks)
+	case consistency.CauseSanction:
+		whyEN = "tightened (the classifier stands on the sanctions ladder's step of tightened sampling after failed referee tests)"
+		whyES = "rigurosa (el clasificador está en el escalón de muestreo riguroso de la escala de sanciones, tras pruebas arbitrales fallidas)"
 	case consistency.CauseConsistentAgreement:
 		whyEN = fmt.Sprintf("reduced (kappa %.2f ≥ %.2f and exact agreement %.0f%% over %d checks)", kappa, consistency.ReduceAtLeastKappa, 100*r.ExactProportion, r.Checks)
 		whyES = fmt.Sprintf("reducida (kappa %.2f ≥ %.2f y concordancia exacta %.0f%% en %d verificaciones)", kappa, consistency.ReduceAtLeastKappa, 100*r.ExactProportion, r.Checks)
