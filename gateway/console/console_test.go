@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
+	"image/png"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -261,5 +263,59 @@ func TestConsoleHandler(t *testing.T) {
 	}
 	if Serves(httptest.NewRequest(http.MethodPost, "/observatorio", nil)) {
 		t.Error("Serves(POST) = true; the console answers GET and HEAD only")
+	}
+}
+
+// TestConsoleInstallable checks what browsers ask of a web app manifest to
+// offer installing the console: names, a start URL inside its scope, a
+// standalone display, and PNG icons of 192 and 512 pixels that exist and
+// have those sizes.
+func TestConsoleInstallable(t *testing.T) {
+	b, err := fs.ReadFile(Files(), "manifest.webmanifest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Name      string `json:"name"`
+		ShortName string `json:"short_name"`
+		StartURL  string `json:"start_url"`
+		Scope     string `json:"scope"`
+		Display   string `json:"display"`
+		Icons     []struct {
+			Src   string `json:"src"`
+			Sizes string `json:"sizes"`
+			Type  string `json:"type"`
+		} `json:"icons"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	if m.Name == "" || m.ShortName == "" || m.StartURL != "/" || m.Scope != "/" || m.Display != "standalone" {
+		t.Errorf("manifest: name %q, short_name %q, start_url %q, scope %q, display %q", m.Name, m.ShortName, m.StartURL, m.Scope, m.Display)
+	}
+	found := map[int]bool{}
+	for _, ic := range m.Icons {
+		if ic.Type != "image/png" {
+			continue
+		}
+		f, err := Files().Open(strings.TrimPrefix(ic.Src, "/"))
+		if err != nil {
+			t.Errorf("icon %s: %v", ic.Src, err)
+			continue
+		}
+		cfg, err := png.DecodeConfig(f)
+		_ = f.Close()
+		if err != nil || fmt.Sprintf("%dx%d", cfg.Width, cfg.Height) != ic.Sizes {
+			t.Errorf("icon %s is %dx%d (%v), the manifest says %s", ic.Src, cfg.Width, cfg.Height, err, ic.Sizes)
+			continue
+		}
+		found[cfg.Width] = true
+	}
+	if !found[192] || !found[512] {
+		t.Errorf("the manifest needs PNG icons of 192 and 512 pixels; has %v", found)
+	}
+	page, _ := fs.ReadFile(Files(), "index.html")
+	if !strings.Contains(string(page), `rel="manifest" href="/manifest.webmanifest"`) {
+		t.Error("index.html does not link the manifest")
 	}
 }

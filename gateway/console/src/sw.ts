@@ -14,7 +14,7 @@ async function cacheShell(): Promise<void> {
   const html = await page.clone().text();
   await cache.put("/", page);
   const assets = Array.from(html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g), (m) => m[1]);
-  await cache.addAll(["/manifest.webmanifest", "/icon.svg", ...assets]);
+  await cache.addAll(["/manifest.webmanifest", "/icon.svg", "/icon-192.png", "/icon-512.png", ...assets]);
 }
 
 sw.addEventListener("install", (e: ExtendableEvent) => {
