@@ -105,6 +105,11 @@ func checkGrade(t *testing.T, s *grading.Standard, g grading.Grade) {
 	// The short-fibre group comes last: it is an alternative when the
 	// staple length falls where the standard does not decide.
 	lengthUndecided := s.ShortFiberGroup != nil && slices.Contains(g.Alternatives, s.ShortFiberGroup.Code)
+	// Out of scale is an alternative of an in-scale grade whose interval
+	// reaches past the scale's ends; it comes after the groups.
+	if g.QualityGroup != grading.OutOfScaleCode {
+		codes = append(codes, grading.OutOfScaleCode)
+	}
 	if s.ShortFiberGroup != nil {
 		codes = append(codes, s.ShortFiberGroup.Code)
 	}

@@ -222,7 +222,13 @@ type decision struct {
 	intervalOut          bool // the interval reaches outside the group's band
 	alternatives         []string
 	alternativeGroupName []Text
+	// scaleLow and scaleHigh are the steps the standard's groups cover
+	// together, from the finest band's floor to the coarsest's ceiling.
+	scaleLow, scaleHigh int64
 }
+
+// outOfScaleName names the out-of-scale outcome as an alternative.
+var outOfScaleName = Text{ES: "fuera de escala", EN: "out of scale"}
 
 // decide applies the length rules to the diameter group gi of the rounded
 // mean k (len(QualityGroups) for a mean beyond a closed coarsest band), and
@@ -337,6 +343,11 @@ func (d *decision) judgeInterval() {
 	default:
 		return
 	}
+	d.scaleLow, d.scaleHigh = math.MaxInt64, math.MinInt64
+	for i := range s.QualityGroups {
+		glo, ghi := bandSteps(s.QualityGroups[i].Band, res)
+		d.scaleLow, d.scaleHigh = min(d.scaleLow, glo), max(d.scaleHigh, ghi)
+	}
 	half := -1.0
 	if m.MFDCI95LowUm != nil && m.MFDCI95HighUm != nil {
 		half = (*m.MFDCI95HighUm - *m.MFDCI95LowUm) / 2
@@ -373,6 +384,13 @@ func (d *decision) judgeInterval() {
 					}
 					d.alternatives = append(d.alternatives, g.Code)
 					d.alternativeGroupName = append(d.alternativeGroupName, g.Name)
+				}
+				// Past the scale's ends (a coarsest band closed by
+				// OutOfScale, a finest band with a floor) the sample
+				// would be out of scale: that is an alternative too.
+				if d.chosen != nil && (lk < d.scaleLow || hk > d.scaleHigh) {
+					d.alternatives = append(d.alternatives, OutOfScaleCode)
+					d.alternativeGroupName = append(d.alternativeGroupName, outOfScaleName)
 				}
 			}
 		}

@@ -406,7 +406,13 @@ func TestGradeBorderline(t *testing.T) {
 		// The short group is open at both ends: its diameter never matters.
 		{"short group is never borderline", "pe-ntp-231-301-2014", withStaple(measured(22.9, 4.1, 200), 40), outcome{Group: "SHORT"}},
 		{"NA grade 6 to 7", "na-alpaca-grades", measured(34.9, 5, 300), outcome{"GRADE_6", true, []string{"GRADE_7"}}},
-		{"AAFL H6 short, interval reaches H5", "au-aafl-2005", withStaple(measured(19.8, 40, 2), 55), outcome{"H6", true, []string{"H5"}}},
+		{"AAFL H6 short, interval reaches H5 and past the scale", "au-aafl-2005", withStaple(measured(19.8, 40, 2), 55),
+			outcome{"H6", true, []string{"H5", "OUT_OF_SCALE"}}},
+		// Royal is the commercial scale's only grade: an interval reaching
+		// past 18.9 µm could be no grade at all.
+		{"commercial Royal, interval reaches past the scale", "pe-processors-commercial", measured(18.8, 4, 2000),
+			outcome{"ROYAL", true, []string{"OUT_OF_SCALE"}}},
+		{"commercial Royal, well inside", "pe-processors-commercial", measured(17.5, 4, 2000), outcome{Group: "ROYAL"}},
 		// A C-length H1 fibre is H2: its interval reaching H1 changes
 		// nothing, since H1 at C length is H2 too.
 		{"AAFL H2-C from H1", "au-aafl-2005", withStaple(measured(19.8, 4, 2000), 70), outcome{Group: "H2"}},

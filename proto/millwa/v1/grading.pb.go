@@ -1094,7 +1094,11 @@ type GradeSampleResponse struct {
 	// group. Always false when the interval is unknown.
 	Borderline bool `protobuf:"varint,4,opt,name=borderline,proto3" json:"borderline,omitempty"`
 	// When borderline, the codes of the neighbouring groups (in the standard's
-	// order) that the interval reaches into; empty otherwise.
+	// order) that the interval reaches into, then "OUT_OF_SCALE" when it
+	// reaches past the scale's ends (the coarsest band closed by the
+	// standard, as AAFL's H5 or the commercial Royal), then the short-fibre
+	// group when the staple length falls where the standard does not decide;
+	// empty otherwise.
 	Alternatives []string `protobuf:"bytes,5,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
 	// The rule that decided the group, in Spanish and English, for example
 	// en "Mean fibre diameter 22.4 µm is within 20.1–23.0 µm (Baby, NTP

@@ -4066,7 +4066,11 @@ export interface components {
         v1GradeSampleResponse: {
             /**
              * @description When borderline, the codes of the neighbouring groups (in the standard's
-             *     order) that the interval reaches into; empty otherwise.
+             *     order) that the interval reaches into, then "OUT_OF_SCALE" when it
+             *     reaches past the scale's ends (the coarsest band closed by the
+             *     standard, as AAFL's H5 or the commercial Royal), then the short-fibre
+             *     group when the staple length falls where the standard does not decide;
+             *     empty otherwise.
              */
             alternatives?: string[];
             /**

@@ -113,7 +113,9 @@ export function GradeFeedback(props: { grade: Grade | null; error: unknown; busy
     );
   }
   const name = local(g.qualityGroupName) || nameOf(props.groups, g.qualityGroup);
-  const alternatives = (g.alternatives ?? []).map((c) => nameOf(props.groups, c)).join(", ");
+  const alternatives = (g.alternatives ?? [])
+    .map((c) => (c === "OUT_OF_SCALE" ? t("acopio.grade.outOfScale") : nameOf(props.groups, c)))
+    .join(", ");
   const differs = props.declared && props.declared !== g.qualityGroup && !(g.alternatives ?? []).includes(props.declared);
   return (
     <div class={`grade-feedback card ${g.borderline ? "borderline" : "clear"}`} aria-live="polite" data-testid="grade-feedback">
