@@ -29,7 +29,10 @@ func checkLotNumberHeight(t *testing.T, what string, page image.Image, area imag
 	t.Helper()
 	box := labeltest.InkBox(page, area)
 	heightMM := float64(box.Dy()) * 25.4 / dpi
-	if heightMM < bigCapMM-0.3 || heightMM > bigCapMM+1.5 {
+	// Upwards there is room: a printer without Helvetica or a
+	// metric-compatible face (Liberation Sans) substitutes a larger one
+	// (DejaVu Sans Bold: figures about 9 % taller), which only reads better.
+	if heightMM < bigCapMM-0.3 || heightMM > bigCapMM+2.5 {
 		t.Errorf("%s: the lot number's ink is %s, want %.0f mm high (cap height)", what, labeltest.Describe(box, dpi), bigCapMM)
 	}
 	if box.Dx() < labeltest.MM(100, dpi) {
