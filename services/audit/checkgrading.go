@@ -130,12 +130,8 @@ func (s *Server) gradeCheck(lot millwa.Lot, sample grading.Sample) (millwa.Check
 	}
 	sample.Breed = lot.Breed
 	g, err := st.Grade(sample)
-	var inErr *grading.InputError
 	switch {
-	case errors.As(err, &inErr):
-		for _, v := range inErr.Violations {
-			vs.Add(prefix+strings.TrimPrefix(v.Field, "sample"), v.Format, v.Args...)
-		}
+	case rpc.AddGradeViolations(&vs, prefix, err):
 		return millwa.CheckGrading{}, vs.Err()
 	case errors.Is(err, grading.ErrNotApplicable):
 		return millwa.CheckGrading{}, rpc.NotApplicable(err)

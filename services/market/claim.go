@@ -146,12 +146,8 @@ func (s *Server) gradeClaim(tr *millwa.Trade, sample grading.Sample, field strin
 	}
 	sample.Breed = tr.Breed
 	g, err := st.Grade(sample)
-	var inErr *grading.InputError
 	switch {
-	case errors.As(err, &inErr):
-		for _, v := range inErr.Violations {
-			vs.Add(field+strings.TrimPrefix(v.Field, "sample"), v.Format, v.Args...)
-		}
+	case rpc.AddGradeViolations(&vs, field, err):
 		return g, vs.Err()
 	case errors.Is(err, grading.ErrNotApplicable):
 		return g, rpc.NotApplicable(err)

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -424,11 +423,7 @@ func gradeLot(vs *millwa.Violations, field string, st *grading.Standard, sample 
 		sample.Breed = l.Breed
 	}
 	g, err := st.Grade(sample)
-	var in *grading.InputError
-	if errors.As(err, &in) {
-		for _, v := range in.Violations {
-			vs.Add(field+strings.TrimPrefix(v.Field, "sample"), v.Format, v.Args...)
-		}
+	if rpc.AddGradeViolations(vs, field, err) {
 		return
 	}
 	if err == nil {

@@ -184,6 +184,21 @@ func EnumToProto[E ~int32, D ~string](values map[string]int32, prefix string, d 
 	return E(values[prefix+strings.ToUpper(string(d))])
 }
 
+// AddGradeViolations adds to vs the violations of a grading.InputError
+// that err wraps, each under field in place of the sample's own "sample"
+// prefix (field "lot.measurement" turns "sample.sd_um" into
+// "lot.measurement.sd_um"), and reports whether err was one.
+func AddGradeViolations(vs *millwa.Violations, field string, err error) bool {
+	var in *grading.InputError
+	if !errors.As(err, &in) {
+		return false
+	}
+	for _, v := range in.Violations {
+		vs.Add(field+strings.TrimPrefix(v.Field, "sample"), v.Format, v.Args...)
+	}
+	return true
+}
+
 // NotApplicable is the FailedPrecondition (reason STANDARD_NOT_APPLICABLE)
 // of a grading error that matches grading.ErrNotApplicable: the standard
 // cannot answer the call, and the message names the RPC that can.
