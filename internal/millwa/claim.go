@@ -122,8 +122,8 @@ func CheckPercent(vs *Violations, field string, v *float64) {
 // tr: the trade is DELIVERED and nothing of it has been paid.
 func (tr *Trade) CanFileClaim() error {
 	if tr.State != TradeDelivered || tr.PaidAmount > 0 {
-		return &Error{Code: FailedPrecondition, Reason: "TRADE_NOT_CLAIMABLE",
-			Message: "the trade is " + string(tr.State) + ": a claim is filed after delivery and before any payment"}
+		return Reasonf(FailedPrecondition, "TRADE_NOT_CLAIMABLE",
+			"the trade is %s: a claim is filed after delivery and before any payment", tr.State)
 	}
 	return nil
 }
@@ -139,6 +139,6 @@ func (tr *Trade) Reprice(group string, pricePerKg int64) {
 // ClaimNotState is the FailedPrecondition of a claim step taken in the
 // wrong state.
 func ClaimNotState(c *Claim, want ClaimState) error {
-	return &Error{Code: FailedPrecondition, Reason: "CLAIM_NOT_" + string(want),
-		Message: "the claim is " + string(c.State) + ": this step needs an " + string(want) + " claim"}
+	return Reasonf(FailedPrecondition, "CLAIM_NOT_"+string(want),
+		"the claim is %s: this step needs a claim that is %s", c.State, want)
 }

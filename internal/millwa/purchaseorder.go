@@ -180,6 +180,6 @@ func (o *PurchaseOrder) CanCancel() error {
 	case OrderOpen, OrderPartiallyFilled, OrderFilled:
 		return nil
 	}
-	return &Error{Code: FailedPrecondition, Reason: "PURCHASE_ORDER_NOT_CANCELLABLE",
-		Message: "the purchase order is " + string(o.State) + ": only an OPEN, PARTIALLY_FILLED or FILLED order can be cancelled"}
+	return Reasonf(FailedPrecondition, "PURCHASE_ORDER_NOT_CANCELLABLE",
+		"the purchase order is %s: only an OPEN, PARTIALLY_FILLED or FILLED order can be cancelled", o.State)
 }

@@ -3,7 +3,6 @@ package millwa
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -192,12 +191,8 @@ func (m *MemberPayment) Check(vs *Violations, now time.Time) {
 // member more than the statement's balance.
 func (s *MemberStatement) CheckBalance(amount int64) error {
 	if amount > s.BalanceAmount {
-		return &Error{Code: FailedPrecondition, Reason: "PAYMENT_EXCEEDS_BALANCE",
-			Message: "the payment of " + itoa64(amount) + " exceeds the member's balance of " + itoa64(s.BalanceAmount) + " " + s.Currency + " minor units for campaign " + itoa(s.Campaign)}
+		return Reasonf(FailedPrecondition, "PAYMENT_EXCEEDS_BALANCE",
+			"the payment of %d exceeds the member's balance of %d %s minor units for campaign %d", amount, s.BalanceAmount, s.Currency, s.Campaign)
 	}
 	return nil
-}
-
-func itoa64(n int64) string {
-	return strconv.FormatInt(n, 10)
 }

@@ -133,16 +133,16 @@ const (
 // confirmed.
 func (tr *Trade) Confirm(side Side, t time.Time) error {
 	if tr.State != TradeMatched {
-		return &Error{Code: FailedPrecondition, Reason: "TRADE_NOT_MATCHED",
-			Message: "the trade is " + string(tr.State) + ": only a MATCHED trade can be confirmed"}
+		return Reasonf(FailedPrecondition, "TRADE_NOT_MATCHED",
+			"the trade is %s: only a MATCHED trade can be confirmed", tr.State)
 	}
 	mine := &tr.AssociationConfirmTime
 	if side == SideProcessor {
 		mine = &tr.ProcessorConfirmTime
 	}
 	if !mine.IsZero() {
-		return &Error{Code: FailedPrecondition, Reason: "TRADE_ALREADY_CONFIRMED",
-			Message: "the " + string(side) + " has already confirmed this trade; it waits for the other side"}
+		return Reasonf(FailedPrecondition, "TRADE_ALREADY_CONFIRMED",
+			"the %s has already confirmed this trade; it waits for the other side", Noun(side))
 	}
 	*mine = t
 	if !tr.AssociationConfirmTime.IsZero() && !tr.ProcessorConfirmTime.IsZero() {
@@ -184,8 +184,8 @@ func CheckDeclineReason(vs *Violations, field, reason string) string {
 // CONFIRMED.
 func (tr *Trade) Deliver(grams int64, weighTime, t time.Time) error {
 	if tr.State != TradeConfirmed {
-		return &Error{Code: FailedPrecondition, Reason: "TRADE_NOT_CONFIRMED",
-			Message: "the trade is " + string(tr.State) + ": a delivery is recorded for a CONFIRMED trade only"}
+		return Reasonf(FailedPrecondition, "TRADE_NOT_CONFIRMED",
+			"the trade is %s: a delivery is recorded for a CONFIRMED trade only", tr.State)
 	}
 	tr.State, tr.DeliveredGrams, tr.WeighTime, tr.DeliverTime = TradeDelivered, grams, weighTime, t
 	tr.AmountDue = Amount(tr.PricePerKg, grams)
@@ -232,8 +232,8 @@ func (tr *Trade) Outstanding() int64 { return tr.AmountDue - tr.PaidAmount }
 // exceeds it.
 func (tr *Trade) Pay(amount int64, reference string, contributions []Contribution, t time.Time) error {
 	if tr.State != TradeDelivered {
-		return &Error{Code: FailedPrecondition, Reason: "TRADE_NOT_DELIVERED",
-			Message: "the trade is " + string(tr.State) + ": a payment is recorded for a DELIVERED trade only"}
+		return Reasonf(FailedPrecondition, "TRADE_NOT_DELIVERED",
+			"the trade is %s: a payment is recorded for a DELIVERED trade only", tr.State)
 	}
 	if out := tr.Outstanding(); amount < 1 || amount > out {
 		var vs Violations

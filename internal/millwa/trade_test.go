@@ -1,6 +1,7 @@
 package millwa
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -181,6 +182,53 @@ func TestParseTradeState(t *testing.T) {
 	for _, in := range []string{"", "TRADE_STATE_UNSPECIFIED", "SOLD"} {
 		if _, ok := ParseTradeState(in); ok {
 			t.Errorf("ParseTradeState(%q) accepted", in)
+		}
+	}
+}
+
+// TestStateRefusalsSpeakSpanish checks that the refusals of a step taken
+// in the wrong state reach a Spanish reader in Spanish, with the state
+// and the party named, and keep their reason.
+func TestStateRefusalsSpeakSpanish(t *testing.T) {
+	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	confirmed := &Trade{State: TradeMatched}
+	if err := confirmed.Confirm(SideAssociation, now); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, reason, want string
+		err                error
+	}{
+		{"confirm twice", "TRADE_ALREADY_CONFIRMED", "la asociación ya confirmó esta operación; espera a la otra parte",
+			confirmed.Confirm(SideAssociation, now)},
+		{"confirm a paid trade", "TRADE_NOT_MATCHED", "la operación está PAID: solo una operación MATCHED puede confirmarse",
+			(&Trade{State: TradePaid}).Confirm(SideProcessor, now)},
+		{"deliver a matched trade", "TRADE_NOT_CONFIRMED", "la operación está MATCHED: la entrega se registra solo en una operación CONFIRMED",
+			(&Trade{State: TradeMatched}).Deliver(1000, now, now)},
+		{"pay a confirmed trade", "TRADE_NOT_DELIVERED", "la operación está CONFIRMED: el pago se registra solo en una operación DELIVERED",
+			(&Trade{State: TradeConfirmed}).Pay(100, "ref", nil, now)},
+		{"claim a paid trade", "TRADE_NOT_CLAIMABLE", "la operación está PAID: un reclamo se presenta después de la entrega y antes de cualquier pago",
+			(&Trade{State: TradePaid}).CanFileClaim()},
+		{"decide a closed claim", "CLAIM_NOT_REFERRED", "el reclamo está UPHELD: este paso necesita un reclamo en estado REFERRED",
+			ClaimNotState(&Claim{State: ClaimUpheld}, ClaimReferred)},
+		{"cancel an expired order", "PURCHASE_ORDER_NOT_CANCELLABLE", "la orden de compra está EXPIRED: solo una orden OPEN, PARTIALLY_FILLED o FILLED puede cancelarse",
+			(&PurchaseOrder{State: OrderExpired}).CanCancel()},
+		{"overpay a member", "PAYMENT_EXCEEDS_BALANCE", "el pago de 5000 supera el saldo del socio, 4999 unidades menores de PEN, en la campaña 2026",
+			(&MemberStatement{BalanceAmount: 4999, Currency: "PEN", Campaign: 2026}).CheckBalance(5000)},
+	}
+	for _, tt := range tests {
+		var e *Error
+		if !errors.As(tt.err, &e) {
+			t.Fatalf("%s: error %v is not a *Error", tt.name, tt.err)
+		}
+		if e.Code != FailedPrecondition || e.Reason != tt.reason {
+			t.Errorf("%s: code %v reason %q, want FailedPrecondition %q", tt.name, e.Code, e.Reason, tt.reason)
+		}
+		if got := e.Text(Spanish); got != tt.want {
+			t.Errorf("%s: Spanish text\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+		if e.Text(English) == e.Text(Spanish) {
+			t.Errorf("%s: English and Spanish texts are the same: %q", tt.name, e.Text(English))
 		}
 	}
 }

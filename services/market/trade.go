@@ -93,8 +93,8 @@ func (s *Server) ConfirmTrade(ctx context.Context, req *millwav1.ConfirmTradeReq
 				return err
 			}
 			if o.State == millwa.OrderExpired || o.State == millwa.OrderCancelled {
-				return &millwa.Error{Code: millwa.FailedPrecondition, Reason: "PURCHASE_ORDER_CLOSED",
-					Message: "the trade's purchase order is " + string(o.State) + ": its unconfirmed trades are being cancelled"}
+				return millwa.Reasonf(millwa.FailedPrecondition, "PURCHASE_ORDER_CLOSED",
+					"the trade's purchase order is %s: its unconfirmed trades are being cancelled", o.State)
 			}
 			return tr.Confirm(side, now)
 		})
