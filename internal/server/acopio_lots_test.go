@@ -18,8 +18,10 @@ import (
 // with BatchCreateLots: a batch whose two lots together overdraw a receipt
 // is refused naming the later source and writes nothing; a source of
 // another category is refused; a batch within the receipts' grams derives
-// each lot's contributions from its sources. The association's fee is
-// bounded at 20 %, and an admin reads a member's statement.
+// each lot's contributions from its sources; a voided receipt's grams go
+// into no lot. The association's fee is bounded at 20 %, a member payment
+// names its amount and method and never exceeds the balance, and an admin
+// reads a member's statement.
 func TestReceiptsIntoBatchedLots(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
@@ -121,6 +123,15 @@ func TestReceiptsIntoBatchedLots(t *testing.T) {
 		}
 		_, err = f.reg.VoidReceipt(t.Context(), &millwav1.VoidReceiptRequest{Name: r2.GetName()})
 		wantCode(t, "voiding a receipt whose fleeces are in a lot", err, codes.FailedPrecondition)
+		// A voided receipt's grams go into no lot.
+		voided := f.receive(t, f.classed(f.members[1], map[string]int64{"BABY": 500}))
+		if _, err := f.reg.VoidReceipt(t.Context(), &millwav1.VoidReceiptRequest{Name: voided.GetName()}); err != nil {
+			t.Fatalf("VoidReceipt of an unused receipt: %v", err)
+		}
+		_, err = f.reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(), Lot: f.lotFrom(classedStandard, "BABY", 2200, src(voided, 500))})
+		if st := wantCode(t, "a lot from a voided receipt", err, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{"lot.sources[0].receipt"}) {
+			t.Errorf("a lot from a voided receipt names %v, want lot.sources[0].receipt", badRequestFields(st))
+		}
 
 		// The fee: 20 % at most.
 		over := newAssociation(int(fixtureN.Add(1)), "210101")
@@ -129,6 +140,17 @@ func TestReceiptsIntoBatchedLots(t *testing.T) {
 		if st := wantCode(t, "a fee over 20 %", err, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{"association.fee_basis_points"}) {
 			t.Errorf("a fee over 20 %% names %v, want association.fee_basis_points", badRequestFields(st))
 		}
+
+		// A payment names its amount and method; with nothing earned, any
+		// amount exceeds the balance.
+		_, err = f.reg.RecordMemberPayment(t.Context(), &millwav1.RecordMemberPaymentRequest{Parent: f.members[0],
+			Payment: &millwav1.MemberPayment{Campaign: 2026}})
+		if st := wantCode(t, "a payment without amount or method", err, codes.InvalidArgument); !slices.Equal(badRequestFields(st), []string{"payment.amount", "payment.method"}) {
+			t.Errorf("a payment without amount or method names %v", badRequestFields(st))
+		}
+		_, err = f.reg.RecordMemberPayment(t.Context(), &millwav1.RecordMemberPaymentRequest{Parent: f.members[0],
+			Payment: &millwav1.MemberPayment{Campaign: 2026, Amount: 1, Method: millwav1.PaymentMethod_PAYMENT_METHOD_BANK_TRANSFER}})
+		wantCode(t, "a payment before anything is earned", err, codes.FailedPrecondition)
 
 		// An admin reads the member's statement: both receipts, nothing
 		// sold yet.
