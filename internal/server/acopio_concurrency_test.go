@@ -184,8 +184,10 @@ func TestAcopioTenancy(t *testing.T) {
 			missingReceipt := f.assoc.GetName() + "/receipts/" + newID()
 			_, missing := reg.GetReceipt(t.Context(), &millwav1.GetReceiptRequest{Name: missingReceipt})
 			sameNotFound(t, c.who+" reading a receipt", hidden, idOf(r.GetName()), missing, idOf(missingReceipt))
-			_, err := reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: statement})
-			wantCode(t, c.who+" reading a statement", err, codes.NotFound)
+			_, hidden = reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: statement})
+			missingMember := f.assoc.GetName() + "/members/" + newID()
+			_, missing = reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: missingMember + "/statements/2026"})
+			sameNotFound(t, c.who+" reading a statement", hidden, idOf(f.members[0]), missing, idOf(missingMember))
 		}
 		// The association's own answer, as the association sees it.
 		st, err := f.reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: statement})
