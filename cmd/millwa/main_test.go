@@ -522,6 +522,70 @@ func TestDemoSeedsOnceThroughTheAPI(t *testing.T) {
 	if len(clearings) != 10 {
 		t.Errorf("demo trades come from %d clearings, want the season's, the whole fleeces' and the 2025 season's eight sale weeks", len(clearings))
 	}
+	if trades.GetNextPageToken() != "" {
+		t.Fatalf("more than 500 demo trades: the checks below read one page")
+	}
+
+	// The acopio: the whole fleeces are sold as EXTRAFINA lots under NTP
+	// 231.300 to the workshop with a person's RUC, and paid; in Puno the
+	// members' 2026 statements earn exactly what the PAID trades on lots
+	// built from receipts paid, each owing its earnings less fee and
+	// payments.
+	lotByName := map[string]*millwav1.Lot{}
+	for _, l := range lots.GetLots() {
+		lotByName[l.GetName()] = l
+	}
+	var workshop string
+	for _, pr := range procs.GetProcessors() {
+		if strings.HasPrefix(pr.GetRuc(), "10") {
+			workshop = pr.GetName()
+		}
+	}
+	var paidPuno int64
+	fleeceTrades := 0
+	for _, tr := range trades.GetTrades() {
+		l := lotByName[tr.GetLot()]
+		if l == nil || !strings.HasPrefix(l.GetUbigeo(), "21") || l.GetCampaign() != 2026 {
+			continue
+		}
+		if l.GetStandard() == "standards/pe-ntp-231-300-2014" {
+			fleeceTrades++
+			if l.GetDeclaredQualityGroup() != "EXTRAFINA" || tr.GetProcessor() != workshop || tr.GetState() != millwav1.TradeState_TRADE_STATE_PAID {
+				t.Errorf("trade %s of whole fleeces: lot %s, buyer %s, %v; want EXTRAFINA bought by the workshop %s and PAID",
+					tr.GetName(), l.GetDeclaredQualityGroup(), tr.GetProcessor(), tr.GetState(), workshop)
+			}
+		}
+		if tr.GetState() == millwav1.TradeState_TRADE_STATE_PAID {
+			paidPuno += tr.GetPaidAmount()
+		}
+	}
+	if fleeceTrades != 4 {
+		t.Errorf("%d trades of whole fleeces, want the 4 lots'", fleeceTrades)
+	}
+	var earned int64
+	for _, a := range assocs.GetAssociations() {
+		if !strings.HasPrefix(a.GetUbigeo(), "21") {
+			continue
+		}
+		members, err := reg.ListMembers(t.Context(), &millwav1.ListMembersRequest{Parent: a.GetName(), PageSize: 500})
+		if err != nil || len(members.GetMembers()) == 0 || members.GetNextPageToken() != "" {
+			t.Fatalf("members of %s: %v, %v", a.GetName(), members, err)
+		}
+		for _, m := range members.GetMembers() {
+			st, err := reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: m.GetName() + "/statements/2026"})
+			if err != nil {
+				t.Fatalf("GetMemberStatement %s: %v", m.GetName(), err)
+			}
+			s := st.GetStatement()
+			if s.GetBalanceAmount() != s.GetEarnedAmount()-s.GetFeeAmount()-s.GetPaidAmount() {
+				t.Errorf("statement %s: balance %d, want earned %d − fee %d − paid %d", s.GetName(), s.GetBalanceAmount(), s.GetEarnedAmount(), s.GetFeeAmount(), s.GetPaidAmount())
+			}
+			earned += s.GetEarnedAmount()
+		}
+	}
+	if earned == 0 || earned != paidPuno {
+		t.Errorf("Puno's 2026 statements earn %d in all; its PAID trades of 2026 paid %d", earned, paidPuno)
+	}
 
 	// The audit: the report for Puno lists the lenient classifier of the
 	// Macusani association first, and the follow-up plan samples it under

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/millwa/millwa/gateway/label/labeltest"
 	"github.com/millwa/millwa/internal/store/storetest"
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
 )
@@ -44,9 +45,12 @@ func TestReceiptSlipAndStatementPrint(t *testing.T) {
 			t.Errorf("the slip's QR code holds %q, want %q", got, r.GetName())
 		}
 		resp, pdf := ts.labelGET(t, f.secret, r.GetSlipPdfPath())
-		if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf, []byte("/MediaBox [0 0 297.64 420.94]")) {
-			t.Fatalf("GET %s: HTTP %d, %d bytes, want an A6 PDF: %.60q", r.GetSlipPdfPath(), resp.StatusCode, len(pdf), pdf)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" ||
+			!bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf, []byte("/MediaBox [0 0 297.64 420.94]")) {
+			t.Fatalf("GET %s: HTTP %d %s, %d bytes, want an A6 PDF: %.60q", r.GetSlipPdfPath(), resp.StatusCode, resp.Header.Get("Content-Type"), len(pdf), pdf)
 		}
+		// A6 as fpdf sizes it, 105 × 148.5 mm.
+		checkPrinted(t, "the slip", pdf, 105, 148.5, r.GetName())
 
 		st, err := f.reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: f.members[0] + "/statements/2026"})
 		if err != nil {
@@ -60,9 +64,11 @@ func TestReceiptSlipAndStatementPrint(t *testing.T) {
 		}
 		path := st.GetStatement().GetPdfPath()
 		resp, pdf = ts.labelGET(t, f.secret, path)
-		if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf, []byte("/MediaBox [0 0 595.28 841.89]")) {
-			t.Fatalf("GET %s: HTTP %d, %d bytes, want an A4 PDF: %.60q", path, resp.StatusCode, len(pdf), pdf)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" ||
+			!bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf, []byte("/MediaBox [0 0 595.28 841.89]")) {
+			t.Fatalf("GET %s: HTTP %d %s, %d bytes, want an A4 PDF: %.60q", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(pdf), pdf)
 		}
+		checkPrinted(t, "the statement", pdf, 210, 297, st.GetStatement().GetName())
 		resp, svg = ts.labelGET(t, f.secret, strings.TrimSuffix(path, ".pdf")+".svg")
 		text = labelSVGText(t, svg)
 		for _, want := range []string{"Estado de cuenta del socio", "Socio(a) / Member: Socia 00", "Recibo N.º 1 / 2026-11-20",
@@ -85,4 +91,32 @@ func TestReceiptSlipAndStatementPrint(t *testing.T) {
 			}
 		}
 	})
+}
+
+// printDPI is the resolution slips and statements are rendered at to read
+// them back.
+const printDPI = 150
+
+// checkPrinted renders a PDF as a printer would: one page of width × height
+// millimetres whose QR code reads back as name.
+func checkPrinted(t *testing.T, what string, pdf []byte, width, height float64, name string) {
+	t.Helper()
+	pages := labeltest.RenderPDF(t, pdf, printDPI)
+	if len(pages) != 1 {
+		t.Fatalf("%s renders as %d pages, want 1", what, len(pages))
+	}
+	b := pages[0].Bounds()
+	if w, h := labeltest.MM(width, printDPI), labeltest.MM(height, printDPI); abs(b.Dx()-w) > 2 || abs(b.Dy()-h) > 2 {
+		t.Errorf("%s renders %d × %d pixels, want %d × %d (%g × %g mm at %d dpi)", what, b.Dx(), b.Dy(), w, h, width, height, printDPI)
+	}
+	if got := labeltest.DecodeQR(t, pages[0], b); got != name {
+		t.Errorf("the QR code printed on %s holds %q, want %q", what, got, name)
+	}
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

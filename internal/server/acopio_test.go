@@ -371,7 +371,7 @@ func TestAcopioSettlement(t *testing.T) {
 			lines:     []wantLine{{3333, 3266, 4900}, {6667, 6534, 9800}},
 			delivered: 10_000, sold: 9800, earned: 14_700, fee: 368, paid: 1000, balanceWant: 13_332,
 		}
-		var earned, fees, balances int64
+		var sold, earned, fees, balances int64
 		for i, m := range f.members {
 			resp, err := f.reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: m + "/statements/2026"})
 			if err != nil {
@@ -386,12 +386,24 @@ func TestAcopioSettlement(t *testing.T) {
 			default:
 				checkStatement(t, "member 29", st, lastWant)
 			}
-			if st.GetFeeBasisPoints() != 250 || st.GetCurrencyCode() != "PEN" || st.GetLines()[0].GetReceiptNumber() != receipts[i][0].GetReceiptNumber() {
+			if st.GetFeeBasisPoints() != 250 || st.GetCurrencyCode() != "PEN" || st.GetMember() != m || st.GetCampaign() != 2026 {
 				t.Errorf("member %d statement header %v", i, st)
 			}
+			// One line a receipt, in the order delivered, naming it.
+			for j, l := range st.GetLines() {
+				if r := receipts[i][j]; l.GetReceipt() != r.GetName() || l.GetReceiptNumber() != r.GetReceiptNumber() || l.GetReceiveDate() != r.GetReceiveDate() {
+					t.Errorf("member %d statement line %d %v: want receipt %s, number %d of %s", i, j, l, r.GetName(), r.GetReceiptNumber(), r.GetReceiveDate())
+				}
+			}
+			sold += st.GetSoldGrams()
 			earned += st.GetEarnedAmount()
 			fees += st.GetFeeAmount()
 			balances += st.GetBalanceAmount() + st.GetPaidAmount()
+		}
+		// Every gram delivered to a processor is sold on some statement:
+		// 80,000 g of BABY and 98,000 g of EXTRAFINA fleeces.
+		if sold != 80_000+98_000 {
+			t.Errorf("statements sell %d g in all, the processors received 178,000 g", sold)
 		}
 		if paid := paidBaby + paidExtra; earned != paid || balances != paid-fees || fees != 20*220+10*368 {
 			t.Errorf("statements earn %d with fees %d and owe %d in all; the processors paid %d, so they should owe %d",
