@@ -157,7 +157,7 @@ func NewHandler(ctx context.Context, conn *grpc.ClientConn, opts Options) (http.
 	registerEvents(root, mux, conn, opts.Streams)
 	registerReports(root, mux, conn)
 	registerObservatory(root, mux, conn)
-	api := markSparse(timeQuery(mux))
+	api := markSparse(timeQuery(timeBody(mux)))
 	app := console.Handler()
 	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if console.Serves(r) {

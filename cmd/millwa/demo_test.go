@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/millwa/millwa/internal/store/storetest"
+
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, to read the demo's database
 )
 
@@ -44,7 +46,7 @@ func TestDemoIsDeterministic(t *testing.T) {
 			t.Errorf("the first admin key is not on stderr alone:\n%s", stdout.String())
 		}
 		outs = append(outs, stdout.String())
-		dumps = append(dumps, canonicalDump(t, filepath.Join(dir, "millwa.db")))
+		dumps = append(dumps, canonicalDump(t, openSQLite(t, filepath.Join(dir, "millwa.db"))))
 		if run == 0 {
 			checkDemoObservatory(t, filepath.Join(dir, "millwa.db"), stdout.String())
 		}
@@ -62,6 +64,33 @@ func TestDemoIsDeterministic(t *testing.T) {
 	}
 	if regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-`).MatchString(outs[0]) {
 		t.Errorf("the summary prints an id:\n%s", outs[0])
+	}
+	checkReadmeDemo(t, outs[0])
+}
+
+// TestDemoIsDeterministicOnPostgres runs the demo, with its defaults, on
+// two fresh PostgreSQL databases: both print the README's summary, the
+// one SQLite's runs print, and leave the same business rows.
+func TestDemoIsDeterministicOnPostgres(t *testing.T) {
+	var outs, dumps []string
+	for range 2 {
+		url := storetest.PostgresURL(t)
+		cmd := exec.Command(binary, "demo")
+		cmd.Dir, cmd.Env = t.TempDir(), append(baseEnv(), "MILLWA_DATABASE_URL="+url)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("demo on PostgreSQL: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		}
+		outs = append(outs, stdout.String())
+		db, _ := storetest.RawDB(t, url)
+		dumps = append(dumps, canonicalDump(t, db))
+	}
+	if diff := cmp.Diff(outs[0], outs[1]); diff != "" {
+		t.Errorf("two demo runs on PostgreSQL print different summaries (-first +second):\n%s", diff)
+	}
+	if diff := cmp.Diff(dumps[0], dumps[1]); diff != "" {
+		t.Errorf("two demo runs on PostgreSQL leave different rows (-first +second):\n%s", diff)
 	}
 	checkReadmeDemo(t, outs[0])
 }
@@ -107,18 +136,25 @@ var (
 	timePattern = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`)
 )
 
-// canonicalDump is the business tables of the SQLite database at path as
-// text: each id, wherever it appears, replaced by its table and its rank
-// among that table's ids (server-made UUIDv7s sort in creation order),
-// every time dropped (columns ending in _time, and times inside text),
-// and each table's rows sorted.
-func canonicalDump(t *testing.T, path string) string {
+// openSQLite opens the SQLite database at path to read, until the test
+// ends.
+func openSQLite(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// canonicalDump is the business tables of the database db as
+// text: each id, wherever it appears, replaced by its table and its rank
+// among that table's ids (server-made UUIDv7s sort in creation order),
+// every time dropped (columns ending in _time, and times inside text),
+// and each table's rows sorted.
+func canonicalDump(t *testing.T, db *sql.DB) string {
+	t.Helper()
 	ranks := map[string]string{}
 	for _, table := range businessTables {
 		var ids []string

@@ -92,6 +92,22 @@ func TestImportSpanishFile(t *testing.T) {
 			t.Errorf("graded-differently with MILLWA_LANG=es-PE: %v\n%s", err, stdout)
 		}
 
+		// Run again in English: the server answers the batch it already
+		// made, and millwactl names each lot as the API does, by its
+		// resource name and number, creating none.
+		stdout, stderr, err = run(t, env, "lots", "import", file, "--association", a.name, "--lang", "en")
+		if err != nil || !strings.Contains(stdout, "batches replayed: 1 (4 lots created by an earlier run)\n") {
+			t.Errorf("the import again, in English: %v\nstderr:\n%s\nstdout:\n%s", err, stderr, stdout)
+		}
+		for _, c := range created {
+			if line := "lot " + c[1] + " (" + c[2] + ") was created by an earlier run\n"; !strings.Contains(stdout, line) {
+				t.Errorf("the import again does not say %q:\n%s", line, stdout)
+			}
+		}
+		if n := ts.countLots(t, a.name); n != len(created) {
+			t.Errorf("%d lots after the import again, want the %d of the first", n, len(created))
+		}
+
 		// A DNI nobody has is an error naming the row and the column.
 		unknown := filepath.Join(t.TempDir(), "desconocido.csv")
 		if err := os.WriteFile(unknown, []byte("numero_lote,campana,raza,color,grupo,clasificador,peso_neto_g,precio_centimos,centro_acopio,socio_1,gramos_1\n"+

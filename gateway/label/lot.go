@@ -18,8 +18,9 @@ var A5Landscape = Page{Width: 210, Height: 148.5, Name: "A5", Landscape: true}
 // label is read in a store's dim light, on a sack, often at an angle, so
 // the lot number, the quality group and the net weight are set half as
 // large again: a cap height of bigCapMM, 25 mm. They shrink below it only
-// when a text is too long for the label's width (a lot number of more than
-// ten characters).
+// when the texts of a line are too long for the label's width: a lot
+// number of more than ten characters, or a group without an abbreviation
+// beside the weight ("Royal" and "46.01 kg" stand about 20 mm high).
 const (
 	bigCapMM = 25.0
 	// capHeight is the cap height of Helvetica and Helvetica-Bold in ems

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -43,6 +44,17 @@ func TestBatchLotLabels(t *testing.T) {
 			}
 			names = append(names, created.GetLot().GetName())
 			ids = append(ids, idOf(created.GetLot().GetName()))
+		}
+		// The label names the lot's origin by its district, province and
+		// department, each its own: 211104 is Caracoto in San Román, Puno.
+		lbl, err := asA.GetLotLabel(t.Context(), &millwav1.GetLotLabelRequest{Name: names[0]})
+		if o := lbl.GetLabel().GetOrigin(); err != nil || o.GetUbigeo() != "211104" || o.GetDistrict() != "Caracoto" ||
+			o.GetProvince() != "San Roman" || o.GetDepartment() != "Puno" {
+			t.Fatalf("GetLotLabel's origin: %v, %v; want Caracoto, San Roman, Puno (211104)", o, err)
+		}
+		resp, svg := ts.labelGET(t, a.secret, lbl.GetLabel().GetSvgPath())
+		if shown := labelSVGText(t, svg); resp.StatusCode != http.StatusOK || !strings.Contains(shown, "Caracoto, San Roman, Puno (ubigeo 211104)") {
+			t.Errorf("the SVG label's origin: HTTP %d\n%s", resp.StatusCode, shown)
 		}
 		batch := "/v1/" + a.assoc.GetName() + "/lots:labels.pdf"
 

@@ -70,14 +70,33 @@ func (ts *testServer) sellWholeLot(t *testing.T, lotNumber string) soldTrade {
 }
 
 // TestTradePartiesReadTheLot checks that the buyer of a lot reads it and
-// its label once it is SOLD, that another processor finds neither, and
-// that a trade names its lot's number and both parties.
+// its label once it is fully allocated to its trade and once it is SOLD,
+// that another processor finds neither, and that a trade names its lot's
+// number and both parties.
 func TestTradePartiesReadTheLot(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
 		ts := startServer(t, dbURL)
 		s := ts.sellWholeLot(t, "P-0042")
+		_, otherKey := ts.createProcessor(t, "040101")
+		other := millwav1.NewRegistryServiceClient(ts.dial(t, otherKey))
+
+		// Delivered, not yet paid: the lot is ALLOCATED with no gram left
+		// on offer. The buyer reads it and its label; to another
+		// processor it is gone from the market.
+		buyer := millwav1.NewRegistryServiceClient(ts.dial(t, s.key))
+		allocated, err := buyer.GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})
+		if l := allocated.GetLot(); err != nil || l.GetState() != millwav1.LotState_LOT_STATE_ALLOCATED ||
+			l.GetAllocatedGrams() != l.GetNetWeightGrams() || l.GetLotNumber() != "P-0042" {
+			t.Fatalf("buyer's GetLot of its fully allocated lot: %v, %v; want ALLOCATED P-0042 with every gram allocated", l, err)
+		}
+		if label, err := buyer.GetLotLabel(t.Context(), &millwav1.GetLotLabelRequest{Name: s.lot.GetName()}); err != nil || label.GetLabel().GetLotNumber() != "P-0042" {
+			t.Fatalf("buyer's GetLotLabel of its fully allocated lot: %v, %v", label.GetLabel(), err)
+		}
+		_, err = other.GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})
+		wantCode(t, "another processor's GetLot of the fully allocated lot", err, codes.NotFound)
+
 		asProc := millwav1.NewMarketServiceClient(ts.dial(t, s.key))
 		paid, err := asProc.RecordPayment(t.Context(), &millwav1.RecordPaymentRequest{Name: s.trade.GetName(),
 			PaidAmount: s.trade.GetAmountDue(), PaymentReference: "BCP-1"})
@@ -106,7 +125,6 @@ func TestTradePartiesReadTheLot(t *testing.T) {
 		}
 
 		// The buyer reads its SOLD lot and its label, over gRPC and REST.
-		buyer := millwav1.NewRegistryServiceClient(ts.dial(t, s.key))
 		lot, err := buyer.GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})
 		if err != nil || lot.GetLot().GetState() != millwav1.LotState_LOT_STATE_SOLD || lot.GetLot().GetLotNumber() != "P-0042" {
 			t.Fatalf("buyer's GetLot of its paid lot: %v, %v; want SOLD P-0042", lot.GetLot(), err)
@@ -126,8 +144,6 @@ func TestTradePartiesReadTheLot(t *testing.T) {
 		}
 
 		// Another processor finds neither, exactly as a missing lot.
-		_, otherKey := ts.createProcessor(t, "040101")
-		other := millwav1.NewRegistryServiceClient(ts.dial(t, otherKey))
 		missingID := newID()
 		missing := s.seller.assoc.GetName() + "/lots/" + missingID
 		_, errLot := other.GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})

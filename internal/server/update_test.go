@@ -177,6 +177,16 @@ func TestUpdateAssociationMemberClassifier(t *testing.T) {
 		if pc.GetCertificationNumber() != "SINEACE-2024-0042" || pc.GetDisplayName() != c.GetClassifier().GetDisplayName() {
 			t.Fatalf("patched classifier: %v", &pc)
 		}
+		if n := auditEventsAbout(t, ts, f.classifier); n != 2 {
+			t.Errorf("%d audit events about the classifier, want 2 (create, update)", n)
+		}
+		before = countState(t, ts)
+		_, err = asF.UpdateClassifier(t.Context(), &millwav1.UpdateClassifierRequest{
+			Classifier: &millwav1.Classifier{Name: f.classifier, DisplayName: "x", Etag: c.GetClassifier().GetEtag()}, UpdateMask: mask("display_name")})
+		wantCode(t, "UpdateClassifier with a stale etag", err, codes.Aborted)
+		err = ts.patch(t, f.secret, f.classifier, &millwav1.Classifier{DisplayName: "x", Etag: c.GetClassifier().GetEtag()}, &millwav1.Classifier{})
+		wantCode(t, "PATCH classifier with a stale etag", err, codes.Aborted)
+		checkNothingWritten(t, ts, before)
 		_, err = asF.UpdateClassifier(t.Context(), &millwav1.UpdateClassifierRequest{
 			Classifier: &millwav1.Classifier{Name: f.classifier, Member: f.members[0]}, UpdateMask: mask("member")})
 		wantViolation(t, "a classifier's member", err, "update_mask.paths[0]")
