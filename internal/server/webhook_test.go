@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -306,6 +307,14 @@ func TestWebhookDisabledThenReplayed(t *testing.T) {
 		})
 		if !strings.Contains(w.GetDisabledReason(), "HTTP 500") {
 			t.Errorf("disabled reason %q, want the last error", w.GetDisabledReason())
+		}
+		// The disabling is recorded in the audit log, by the system, on
+		// the webhook.
+		audit, err := millwav1.NewAuditServiceClient(ts.conn).ListAuditEvents(t.Context(), &millwav1.ListAuditEventsRequest{
+			Filter: fmt.Sprintf("resource = %q AND method = %q", w.GetName(), webhook.DisableMethod)})
+		if err != nil || len(audit.GetAuditEvents()) != 1 || audit.GetAuditEvents()[0].GetAction() != "disable" ||
+			audit.GetAuditEvents()[0].GetActor() != "system" {
+			t.Errorf("audit events of the disabling: %v %v; want one system/DisableWebhook by the system", audit, err)
 		}
 		ds, err := mc.ListWebhookDeliveries(t.Context(), &millwav1.ListWebhookDeliveriesRequest{Parent: w.GetName()})
 		if err != nil || len(ds.GetDeliveries()) != 1 || ds.GetDeliveries()[0].GetState() != millwav1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED {
