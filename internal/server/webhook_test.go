@@ -320,6 +320,10 @@ func TestWebhookDisabledThenReplayed(t *testing.T) {
 		if err != nil || len(ds.GetDeliveries()) != 1 || ds.GetDeliveries()[0].GetState() != millwav1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED {
 			t.Fatalf("deliveries %v %v, want one FAILED", ds, err)
 		}
+		if d := ds.GetDeliveries()[0]; d.GetLastStatusCode() != http.StatusInternalServerError || !strings.Contains(d.GetLastError(), "HTTP 500") ||
+			d.GetAttemptCount() < 2 {
+			t.Errorf("failed delivery %v; want its attempts, the last one's status 500 and error", d)
+		}
 		attempts := recv.count(answer500)
 
 		// Disabled, it gets nothing more until replayed.
