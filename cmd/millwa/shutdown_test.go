@@ -26,7 +26,9 @@ import (
 // service turns NOT_SERVING, every stream gets its final message telling
 // it where to reconnect from (gRPC: WatchMarketResponse.reconnect, then
 // UNAVAILABLE; SSE: an event named reconnect, then the end of the body),
-// and the process exits 0 well within its grace period.
+// and the process exits 0 within its grace period of 2 s: a stop that
+// overran it would exit 1, as the grace period's end cuts what is left and
+// reports it.
 func TestSIGTERMWithOpenStreams(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		sigtermWithOpenStreams(t, dbURL)
@@ -35,7 +37,7 @@ func TestSIGTERMWithOpenStreams(t *testing.T) {
 
 func sigtermWithOpenStreams(t *testing.T, dbURL string) {
 	const perKind = 50
-	const grace = 20 * time.Second
+	const grace = 2 * time.Second
 	p := start(t, t.TempDir(), "MILLWA_ADMIN_KEY="+adminSecret, "MILLWA_SHUTDOWN_GRACE="+grace.String(),
 		"MILLWA_MAX_WATCH_STREAMS_PER_KEY=500", "MILLWA_RATE_LIMIT=100000", "MILLWA_RATE_BURST=100000", "MILLWA_DATABASE_URL="+dbURL)
 	conn := p.dial(t)
@@ -98,8 +100,8 @@ func sigtermWithOpenStreams(t *testing.T, dbURL string) {
 	var exitErr error
 	select {
 	case exitErr = <-p.exited:
-	case <-time.After(2 * grace):
-		t.Fatalf("millwa did not exit within %v of SIGTERM:\n%s", 2*grace, p.log())
+	case <-time.After(time.Minute):
+		t.Fatalf("millwa did not exit within a minute of SIGTERM:\n%s", p.log())
 	}
 	took := time.Since(began)
 	wg.Wait()
@@ -108,7 +110,8 @@ func sigtermWithOpenStreams(t *testing.T, dbURL string) {
 		t.Error(err)
 	}
 	if exitErr != nil {
-		t.Fatalf("millwa exited with %v after SIGTERM with %d streams open; want status 0\n%s", exitErr, 2*perKind, p.log())
+		t.Fatalf("millwa exited with %v after SIGTERM with %d streams open; want status 0, the stop done within its grace period of %v\n%s",
+			exitErr, 2*perKind, grace, p.log())
 	}
 	if len(finals) != 2*perKind {
 		t.Errorf("%d of %d streams got the final reconnect message", len(finals), 2*perKind)
@@ -117,9 +120,6 @@ func sigtermWithOpenStreams(t *testing.T, dbURL string) {
 	case <-notServing:
 	default:
 		t.Error("the health service never said NOT_SERVING during the stop")
-	}
-	if took >= grace {
-		t.Errorf("the stop took %v, the whole grace period of %v", took, grace)
 	}
 	t.Logf("SIGTERM with %d gRPC and %d SSE streams open: exit status 0 after %v", perKind, perKind, took)
 }

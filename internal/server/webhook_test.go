@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -74,6 +76,25 @@ func (r *receiver) set(mode int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mode = mode
+}
+
+// stop closes the receiver's listener and its connections: posts find
+// nothing listening, as when the receiving system is down.
+func (r *receiver) stop() {
+	r.Listener.Close()
+	r.CloseClientConnections()
+}
+
+// restart listens again on the same address, answering in mode.
+func (r *receiver) restart(t *testing.T, mode int) {
+	t.Helper()
+	r.set(mode)
+	ln, err := net.Listen("tcp", r.Listener.Addr().String())
+	if err != nil {
+		t.Fatalf("listening again on %s: %v", r.Listener.Addr(), err)
+	}
+	r.Listener = ln
+	go func() { _ = r.Config.Serve(ln) }()
 }
 
 // count is how many posts the receiver got in mode.
@@ -153,7 +174,8 @@ type body struct {
 }
 
 // TestWebhookDeliversInOrderThroughFailures checks delivery to a receiver
-// that answers 500, then too late, then recovers: it gets every event once
+// that is down (nothing listens), then answers 500, then too late, then
+// recovers: it gets every event once
 // among the posts it accepted, in order, each signed so that the README's
 // recipe verifies it, and a tampered body fails that recipe. A processor's
 // webhook gets only the processor's events; the deliveries list the
@@ -175,13 +197,34 @@ func TestWebhookDeliversInOrderThroughFailures(t *testing.T) {
 		createWebhook(t, ts, procKey, proc.GetName(), procRecv.URL, millwav1.MarketEventType_MARKET_EVENT_TYPE_TRADE_MATCHED)
 
 		// A trade: its TRADE_MATCHED event fails at the association's
-		// endpoint, first with 500s, then with timeouts.
+		// endpoint, first with nothing listening, then with 500s, then
+		// with timeouts.
+		down.stop()
 		var lot millwav1.Lot
 		restDo(t, ts, f.secret, "POST", "/v1/"+f.assoc.GetName()+"/lots", f.lotOf("BABY", 20_000, 2000), &lot)
 		o := newOrder()
 		o.QuantityGrams = 20_000
 		var order millwav1.PurchaseOrder
 		restDo(t, ts, procKey, "POST", "/v1/"+proc.GetName()+"/purchaseOrders", o, &order)
+		waitFor(t, "two refused connections", func() bool {
+			ds, err := millwav1.NewMarketServiceClient(ts.dial(t, f.secret)).ListWebhookDeliveries(t.Context(),
+				&millwav1.ListWebhookDeliveriesRequest{Parent: hook.GetWebhook().GetName()})
+			if err != nil {
+				t.Fatalf("ListWebhookDeliveries: %v", err)
+			}
+			if len(ds.GetDeliveries()) != 1 {
+				return false
+			}
+			d := ds.GetDeliveries()[0]
+			if d.GetState() != millwav1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_RETRYING || d.GetLastStatusCode() != 0 || d.GetLastError() == "" {
+				t.Fatalf("delivery to a receiver that is down: %v; want RETRYING with no status and the error", d)
+			}
+			return d.GetAttemptCount() >= 2
+		})
+		if n := down.count(answerOK) + down.count(answer500) + down.count(answerLate); n != 0 {
+			t.Fatalf("a receiver that is down got %d posts", n)
+		}
+		down.restart(t, answer500)
 		waitFor(t, "two 500 answers", func() bool { return down.count(answer500) >= 2 })
 		down.set(answerLate)
 		waitFor(t, "a timed-out post", func() bool { return down.count(answerLate) >= 2 })
@@ -307,9 +350,21 @@ func TestWebhookDisabledThenReplayed(t *testing.T) {
 		if !strings.Contains(w.GetDisabledReason(), "HTTP 500") {
 			t.Errorf("disabled reason %q, want the last error", w.GetDisabledReason())
 		}
+		// The disabling is recorded in the audit log, by the system, on
+		// the webhook.
+		audit, err := millwav1.NewAuditServiceClient(ts.conn).ListAuditEvents(t.Context(), &millwav1.ListAuditEventsRequest{
+			Filter: fmt.Sprintf("resource = %q AND method = %q", w.GetName(), webhook.DisableMethod)})
+		if err != nil || len(audit.GetAuditEvents()) != 1 || audit.GetAuditEvents()[0].GetAction() != "disable" ||
+			audit.GetAuditEvents()[0].GetActor() != "system" {
+			t.Errorf("audit events of the disabling: %v %v; want one system/DisableWebhook by the system", audit, err)
+		}
 		ds, err := mc.ListWebhookDeliveries(t.Context(), &millwav1.ListWebhookDeliveriesRequest{Parent: w.GetName()})
 		if err != nil || len(ds.GetDeliveries()) != 1 || ds.GetDeliveries()[0].GetState() != millwav1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED {
 			t.Fatalf("deliveries %v %v, want one FAILED", ds, err)
+		}
+		if d := ds.GetDeliveries()[0]; d.GetLastStatusCode() != http.StatusInternalServerError || !strings.Contains(d.GetLastError(), "HTTP 500") ||
+			d.GetAttemptCount() < 2 {
+			t.Errorf("failed delivery %v; want its attempts, the last one's status 500 and error", d)
 		}
 		attempts := recv.count(answer500)
 

@@ -6071,72 +6071,72 @@ const file_millwa_v1_market_proto_rawDesc = "" +
 	"\treconnect\x18\x02 \x01(\v2(.millwa.v1.WatchMarketResponse.ReconnectR\treconnect\x1aK\n" +
 	"\tReconnect\x12$\n" +
 	"\x0eafter_event_id\x18\x01 \x01(\tR\fafterEventId\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xec\x03\n" +
-	"\aWebhook\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x10\n" +
-	"\x03url\x18\x03 \x01(\tR\x03url\x12;\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x9e\x04\n" +
+	"\aWebhook\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12\x15\n" +
+	"\x03url\x18\x03 \x01(\tB\x03\xe0A\x02R\x03url\x12;\n" +
 	"\vevent_types\x18\x04 \x03(\x0e2\x1a.millwa.v1.MarketEventTypeR\n" +
-	"eventTypes\x12-\n" +
-	"\x05state\x18\x05 \x01(\x0e2\x17.millwa.v1.WebhookStateR\x05state\x12\"\n" +
-	"\rlast_event_id\x18\x06 \x01(\tR\vlastEventId\x12'\n" +
-	"\x0fdisabled_reason\x18\a \x01(\tR\x0edisabledReason\x12;\n" +
-	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
+	"eventTypes\x122\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x17.millwa.v1.WebhookStateB\x03\xe0A\x03R\x05state\x12'\n" +
+	"\rlast_event_id\x18\x06 \x01(\tB\x03\xe0A\x03R\vlastEventId\x12,\n" +
+	"\x0fdisabled_reason\x18\a \x01(\tB\x03\xe0A\x03R\x0edisabledReason\x12@\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x17\n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etag\x12!\n" +
-	"\faudit_events\x18\v \x01(\bR\vauditEvents\x12.\n" +
-	"\x13last_audit_sequence\x18\f \x01(\tR\x11lastAuditSequence\"{\n" +
-	"\x14CreateWebhookRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12,\n" +
-	"\awebhook\x18\x02 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\x12\x1d\n" +
+	" \x01(\tB\x03\xe0A\x03R\x04etag\x12!\n" +
+	"\faudit_events\x18\v \x01(\bR\vauditEvents\x123\n" +
+	"\x13last_audit_sequence\x18\f \x01(\tB\x03\xe0A\x03R\x11lastAuditSequence\"\x85\x01\n" +
+	"\x14CreateWebhookRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x121\n" +
+	"\awebhook\x18\x02 \x01(\v2\x12.millwa.v1.WebhookB\x03\xe0A\x02R\awebhook\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"]\n" +
 	"\x15CreateWebhookResponse\x12,\n" +
 	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\x12\x16\n" +
-	"\x06secret\x18\x02 \x01(\tR\x06secret\"'\n" +
-	"\x11GetWebhookRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"B\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\",\n" +
+	"\x11GetWebhookRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"B\n" +
 	"\x12GetWebhookResponse\x12,\n" +
-	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\"i\n" +
-	"\x13ListWebhooksRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\"n\n" +
+	"\x13ListWebhooksRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"n\n" +
 	"\x14ListWebhooksResponse\x12.\n" +
 	"\bwebhooks\x18\x01 \x03(\v2\x12.millwa.v1.WebhookR\bwebhooks\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"]\n" +
-	"\x14DeleteWebhookRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"b\n" +
+	"\x14DeleteWebhookRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\"\x17\n" +
-	"\x15DeleteWebhookResponse\"\xaa\x01\n" +
-	"\x14ReplayWebhookRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\x15DeleteWebhookResponse\"\xaf\x01\n" +
+	"\x14ReplayWebhookRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12$\n" +
 	"\x0eafter_event_id\x18\x03 \x01(\tR\fafterEventId\x129\n" +
 	"\n" +
 	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"E\n" +
 	"\x15ReplayWebhookResponse\x12,\n" +
-	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\"\x9c\x03\n" +
-	"\x0fWebhookDelivery\x12\x19\n" +
-	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\awebhook\x18\x01 \x01(\v2\x12.millwa.v1.WebhookR\awebhook\"\xc4\x03\n" +
+	"\x0fWebhookDelivery\x12\x1e\n" +
+	"\bevent_id\x18\x01 \x01(\tB\x03\xe0A\x03R\aeventId\x12>\n" +
 	"\n" +
-	"event_type\x18\x02 \x01(\x0e2\x1a.millwa.v1.MarketEventTypeR\teventType\x125\n" +
-	"\x05state\x18\x03 \x01(\x0e2\x1f.millwa.v1.WebhookDeliveryStateR\x05state\x12#\n" +
-	"\rattempt_count\x18\x04 \x01(\x05R\fattemptCount\x12(\n" +
-	"\x10last_status_code\x18\x05 \x01(\x05R\x0elastStatusCode\x12\x1d\n" +
+	"event_type\x18\x02 \x01(\x0e2\x1a.millwa.v1.MarketEventTypeB\x03\xe0A\x03R\teventType\x12:\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1f.millwa.v1.WebhookDeliveryStateB\x03\xe0A\x03R\x05state\x12(\n" +
+	"\rattempt_count\x18\x04 \x01(\x05B\x03\xe0A\x03R\fattemptCount\x12-\n" +
+	"\x10last_status_code\x18\x05 \x01(\x05B\x03\xe0A\x03R\x0elastStatusCode\x12\"\n" +
 	"\n" +
-	"last_error\x18\x06 \x01(\tR\tlastError\x12F\n" +
-	"\x11last_attempt_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0flastAttemptTime\x12F\n" +
-	"\x11next_attempt_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\"r\n" +
-	"\x1cListWebhookDeliveriesRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"last_error\x18\x06 \x01(\tB\x03\xe0A\x03R\tlastError\x12K\n" +
+	"\x11last_attempt_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0flastAttemptTime\x12K\n" +
+	"\x11next_attempt_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0fnextAttemptTime\"w\n" +
+	"\x1cListWebhookDeliveriesRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"\x83\x01\n" +

@@ -6104,7 +6104,7 @@ export interface components {
             /** @description Why the webhook was disabled, empty while enabled. Output only. */
             readonly disabledReason?: string;
             /** @description Name shown to people, 1 to 100 characters. */
-            displayName?: string;
+            displayName: string;
             /** @description Opaque version of the webhook. Output only. */
             readonly etag?: string;
             /**
@@ -6142,7 +6142,7 @@ export interface components {
              *     to a loopback address, are accepted only when the operator sets
              *     MILLWA_WEBHOOK_ALLOW_PRIVATE=true (tests, on-premise receivers).
              */
-            url?: string;
+            url: string;
         };
         /** @description WebhookDelivery is one event's delivery to a webhook and its attempts. */
         v1WebhookDelivery: {
@@ -6150,31 +6150,31 @@ export interface components {
              * Format: int32
              * @description How many times the event was posted.
              */
-            attemptCount?: number;
+            readonly attemptCount?: number;
             /**
              * @description Id of the event (MarketEvent.id, the webhook-id header): for an audit
              *     event, "audit-" and its sequence.
              */
-            eventId?: string;
+            readonly eventId?: string;
             eventType?: components["schemas"]["v1MarketEventType"];
             /**
              * Format: date-time
              * @description When the last attempt was made.
              */
-            lastAttemptTime?: string;
+            readonly lastAttemptTime?: string;
             /** @description Why the last attempt failed; empty when it succeeded. */
-            lastError?: string;
+            readonly lastError?: string;
             /**
              * Format: int32
              * @description HTTP status of the last attempt; 0 when none came (timeout, refused
              *     connection).
              */
-            lastStatusCode?: number;
+            readonly lastStatusCode?: number;
             /**
              * Format: date-time
              * @description When the next attempt is due, for RETRYING deliveries.
              */
-            nextAttemptTime?: string;
+            readonly nextAttemptTime?: string;
             state?: components["schemas"]["v1WebhookDeliveryState"];
         };
         /**
