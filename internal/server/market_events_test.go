@@ -81,7 +81,9 @@ func TestMarketEventsOverSSE(t *testing.T) {
 		// A lot and an order that matches it: the association sees the
 		// trade (the order's own events are the processor's).
 		var lot millwav1.Lot
-		restDo(t, ts, f.secret, "POST", "/v1/"+f.assoc.GetName()+"/lots", f.lotOf("BABY", 20_000, 2000), &lot)
+		numbered := f.lotOf("BABY", 20_000, 2000)
+		numbered.LotNumber = "2026-0042"
+		restDo(t, ts, f.secret, "POST", "/v1/"+f.assoc.GetName()+"/lots", numbered, &lot)
 		var order millwav1.PurchaseOrder
 		o := newOrder()
 		o.QuantityGrams = 20_000
@@ -94,6 +96,17 @@ func TestMarketEventsOverSSE(t *testing.T) {
 		}
 		if got[0].name != "TRADE_MATCHED" || e.GetId() != got[0].id || e.GetTrade().GetLot() != lot.GetName() {
 			t.Fatalf("first event %+v, want TRADE_MATCHED of %s", got[0], lot.GetName())
+		}
+		// The event's trade shows its lot and parties as GetTrade does,
+		// although the matching built it rather than read it.
+		var read millwav1.Trade
+		restDo(t, ts, f.secret, "GET", "/v1/"+e.GetTrade().GetName(), nil, &read)
+		if tr := e.GetTrade(); tr.GetLotNumber() == "" || tr.GetLotNumber() != lot.GetLotNumber() ||
+			tr.GetAssociationDisplayName() == "" || tr.GetAssociationDisplayName() != read.GetAssociationDisplayName() ||
+			tr.GetProcessorDisplayName() == "" || tr.GetProcessorDisplayName() != read.GetProcessorDisplayName() {
+			t.Errorf("the event's trade shows lot number %q, association %q, processor %q; want %q, %q, %q as GetTrade shows",
+				tr.GetLotNumber(), tr.GetAssociationDisplayName(), tr.GetProcessorDisplayName(),
+				lot.GetLotNumber(), read.GetAssociationDisplayName(), read.GetProcessorDisplayName())
 		}
 		trade := e.GetTrade().GetName()
 		resp.Body.Close()
