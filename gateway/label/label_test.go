@@ -488,3 +488,18 @@ func TestGroupWithoutAbbreviation(t *testing.T) {
 		t.Errorf("want the caption to name the group in English and the Spanish name alone, large:\n%s", all)
 	}
 }
+
+func TestBigWeight(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		grams int64
+		want  string
+	}{
+		{46_005, "46.01"}, {1, "0.00"}, {99_994, "99.99"}, {99_995, "100"}, {100_000, "100"},
+		{100_499, "100"}, {100_500, "101"}, {2_500_000, "2500"}, {12_345_678, "12346"}, {-150_500, "-151"},
+	} {
+		if got := BigWeight(tt.grams); got != tt.want {
+			t.Errorf("BigWeight(%d) = %q, want %q", tt.grams, got, tt.want)
+		}
+	}
+}

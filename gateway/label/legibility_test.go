@@ -43,15 +43,14 @@ func bigTextCaps(t *testing.T, l Label, want ...string) map[string]float64 {
 // TestGroupAndWeightReadFromTwoMetres checks the sizes the label sets the
 // quality group and the net weight in: the sample's at bigCapMM, as the
 // lot number; and every quality group and short-fibre group of every
-// shipped standard, beside the weight of a lot of a bale or of tonnes, at
-// least legibleCapMM. The fleece categories of NTP 231.300, long Spanish
-// words with no abbreviation ("Extrafina"), are not held to it: beside a
-// weight they share the line at about 16 mm.
+// shipped standard and every fleece category of NTP 231.300 (long Spanish
+// words with no abbreviation, "Extrafina"), beside the weight of a bale, of
+// just under and just over 100 kg and of tonnes, at least legibleCapMM.
 func TestGroupAndWeightReadFromTwoMetres(t *testing.T) {
 	t.Parallel()
 	l := sample()
-	caps := bigTextCaps(t, l, l.LotNumber, l.QualityGroupAbbreviation, Kilograms(l.NetWeightGrams))
-	for _, text := range []string{l.LotNumber, l.QualityGroupAbbreviation, Kilograms(l.NetWeightGrams)} {
+	caps := bigTextCaps(t, l, l.LotNumber, l.QualityGroupAbbreviation, BigWeight(l.NetWeightGrams))
+	for _, text := range []string{l.LotNumber, l.QualityGroupAbbreviation, BigWeight(l.NetWeightGrams)} {
 		if c, ok := caps[text]; !ok || c < bigCapMM {
 			t.Errorf("the sample's %q is set %.1f mm high (found %v), want %.0f mm", text, c, ok, bigCapMM)
 		}
@@ -74,9 +73,16 @@ func TestGroupAndWeightReadFromTwoMetres(t *testing.T) {
 		if g := st.ShortFiberGroup; g != nil {
 			groups = append(groups, group{g.Name, g.Abbreviation})
 		}
+		if fc := st.FleeceClassification; fc != nil {
+			// Whole-fleece categories have no abbreviation: their long
+			// Spanish names ("Extrafina") share the line with the weight.
+			for _, c := range fc.Categories {
+				groups = append(groups, group{c.Name, ""})
+			}
+		}
 		printed += len(groups)
 		for _, g := range groups {
-			for _, grams := range []int64{46_005, 2_500_000} {
+			for _, grams := range []int64{46_005, 99_995, 100_000, 2_500_000, 12_345_678} {
 				l := sample()
 				l.QualityGroup = Text{g.name.ES, g.name.EN}
 				l.QualityGroupAbbreviation, l.NetWeightGrams = g.abbreviation, grams
@@ -84,10 +90,10 @@ func TestGroupAndWeightReadFromTwoMetres(t *testing.T) {
 				if big == "" {
 					big = g.name.ES
 				}
-				caps := bigTextCaps(t, l, big, Kilograms(grams))
-				for _, text := range []string{big, Kilograms(grams)} {
+				caps := bigTextCaps(t, l, big, BigWeight(grams))
+				for _, text := range []string{big, BigWeight(grams)} {
 					if c, ok := caps[text]; !ok || c < legibleCapMM {
-						t.Errorf("%s: %q beside %s is set %.1f mm high (found %v), want at least %.0f mm", st.ID, big, Kilograms(grams), c, ok, legibleCapMM)
+						t.Errorf("%s: %q beside %s is set %.1f mm high (found %v), want at least %.0f mm", st.ID, big, BigWeight(grams), c, ok, legibleCapMM)
 					}
 				}
 			}

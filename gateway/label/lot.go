@@ -2,6 +2,7 @@ package label
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/skip2/go-qrcode"
 )
@@ -39,6 +40,29 @@ const (
 	// ("g", "p") reach, in ems (207/1000 for "g"), rounded up.
 	descent = 0.22
 )
+
+// The net weight's unit, set after its figures at unitScale of their size;
+// its leading space parts it from them (and keeps "46.01 kg" one phrase
+// for whoever copies the text).
+const (
+	weightUnit = " kg"
+	unitScale  = 0.5
+)
+
+// BigWeight is the figures of a lot's net weight in kilograms as the label
+// prints them large: to 10 g under 100 kg ("46.01"), in whole kilograms
+// from 100 kg ("2500", rounded half up), so that a weight of tonnes beside
+// a long group name ("Extrafina") still stands over 17 mm high. The lot's
+// page, which the QR code opens, keeps the weight to the gram.
+func BigWeight(grams int64) string {
+	if grams > -99_995 && grams < 99_995 { // under 100.00 kg to 10 g
+		return strings.TrimSuffix(Kilograms(grams), " kg")
+	}
+	if grams < 0 {
+		return fmt.Sprint(-((-grams + 500) / 1000))
+	}
+	return fmt.Sprint((grams + 500) / 1000)
+}
 
 // Font sizes of the lot label, in points.
 const (
@@ -162,17 +186,24 @@ func (l *Label) placeLotAt(m *measurer, scale float64) (*layout, Placement, bool
 		// The Spanish name is printed large, the English one here.
 		groupCaption += ": " + l.QualityGroup.EN
 	}
-	weight := Kilograms(l.NetWeightGrams)
+	weight := BigWeight(l.NetWeightGrams)
 	weightCaption := Text{"Peso neto", "Net weight"}.String()
 	wcw := m.width(weightCaption, true, lotCaptionSize)
 	cy := y
 	lo.lines = append(lo.lines, m.wrap(words(groupCaption, true), lotCaptionSize, left, width-wcw-6, 0, &y)...)
 	lo.lines = append(lo.lines, m.wrap(words(weightCaption, true), lotCaptionSize, right-wcw, wcw+0.01, 0, &cy)...)
-	size := bigFit(m, width, 8, group, weight)
+	// The unit is set at unitScale of the figures' size, as signs set it:
+	// the figures are what is read from afar.
+	size := bigSize
+	if w, room := m.width(group, true, bigSize)+m.width(weight, true, bigSize)+m.width(weightUnit, true, bigSize*unitScale), width-8; w > room {
+		size = bigSize * room / w
+	}
 	y += 1.5 + size*ptToMM*capHeight
 	lo.lines = append(lo.lines, bigLine(m, group, left, y, size))
+	uw := m.width(weightUnit, true, size*unitScale)
 	ww := m.width(weight, true, size)
-	lo.lines = append(lo.lines, bigLine(m, weight, right-ww, y, size))
+	lo.lines = append(lo.lines, bigLine(m, weight, right-uw-ww, y, size))
+	lo.lines = append(lo.lines, bigLine(m, weightUnit, right-uw, y, size*unitScale))
 	y += descent*size*ptToMM + 0.5
 	lo.rules = append(lo.rules, rule{y, left, right})
 
