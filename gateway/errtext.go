@@ -5,10 +5,11 @@ import (
 	"regexp"
 	"strings"
 
-	"golang.org/x/text/language"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/millwa/millwa/internal/millwa"
 )
 
 // The server answers in the caller's language and says which in a
@@ -118,24 +119,14 @@ func spanish(msg string, depth int) (string, bool) {
 	return msg, false
 }
 
-var gatewayLanguages = language.NewMatcher([]language.Tag{language.English, language.Spanish})
-
 // wantsSpanish reports whether r's Accept-Language prefers Spanish to
 // English (by q-value; languages the gateway lacks are passed over).
 func wantsSpanish(r *http.Request) bool {
 	if r == nil {
 		return false
 	}
-	h := r.Header.Get("Accept-Language")
-	if h == "" {
-		return false
-	}
-	tags, _, err := language.ParseAcceptLanguage(h)
-	if err != nil || len(tags) == 0 {
-		return false
-	}
-	_, i, conf := gatewayLanguages.Match(tags...)
-	return conf != language.No && i == 1
+	lang, ok := millwa.PreferredLanguage(r.Header.Get("Accept-Language"))
+	return ok && lang == millwa.Spanish
 }
 
 // localize returns st with its message in the language r asks for and a

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/millwa/millwa/internal/millwa"
 )
 
 // Language is a language the charts and the CSV's notes are written in.
@@ -73,40 +75,29 @@ func (l *Language) Code() string { return l.code }
 // LangByTag returns the language of a tag such as "es", "en-GB"; ok is
 // false for any other, with Spanish.
 func LangByTag(tag string) (l *Language, ok bool) {
-	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-	switch base {
-	case "es":
-		return spanish, true
-	case "en":
-		return english, true
+	lang, ok := millwa.LanguageByTag(tag)
+	if !ok {
+		return spanish, false
 	}
-	return spanish, false
+	return of(lang), true
 }
 
 // LangFromAcceptLanguage picks the language an Accept-Language header
-// prefers of the two: the highest quality, the first listed on a tie,
-// Spanish when it names neither.
+// prefers of the two (millwa.PreferredLanguage), Spanish when it names
+// neither.
 func LangFromAcceptLanguage(header string) *Language {
-	best, bestQ := spanish, 0.0
-	for _, item := range strings.Split(header, ",") {
-		tag, params, _ := strings.Cut(item, ";")
-		l, ok := LangByTag(tag)
-		if !ok {
-			continue
-		}
-		q := 1.0
-		if v, found := strings.CutPrefix(strings.TrimSpace(params), "q="); found {
-			if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
-				q = f
-			} else {
-				q = 0
-			}
-		}
-		if q > bestQ {
-			best, bestQ = l, q
-		}
+	if lang, ok := millwa.PreferredLanguage(header); ok {
+		return of(lang)
 	}
-	return best
+	return spanish
+}
+
+// of is the observatory's texts in lang.
+func of(lang millwa.Language) *Language {
+	if lang == millwa.English {
+		return english
+	}
+	return spanish
 }
 
 // fixed writes v with d decimals and the language's decimal separator.

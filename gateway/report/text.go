@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	millwav1 "github.com/millwa/millwa/proto/millwa/v1"
+
+	"github.com/millwa/millwa/internal/millwa"
 )
 
 // Language is a language the report is written in: its words and how it
@@ -203,42 +205,29 @@ var english = &Language{
 // langByTag is the report language of a tag such as "es", "en" or
 // "en-GB": by its primary subtag.
 func langByTag(tag string) (*Language, bool) {
-	primary, _, _ := strings.Cut(strings.TrimSpace(tag), "-")
-	switch strings.ToLower(primary) {
-	case "es":
-		return spanish, true
-	case "en":
-		return english, true
+	lang, ok := millwa.LanguageByTag(tag)
+	if !ok {
+		return spanish, false
 	}
-	return spanish, false
+	return reportLanguage(lang), true
 }
 
 // langFromAcceptLanguage picks the language an Accept-Language header
-// prefers of the two the report is written in: the highest quality, the
-// first listed on a tie, Spanish when it names neither.
+// prefers of the two the report is written in (millwa.PreferredLanguage),
+// Spanish when it names neither.
 func langFromAcceptLanguage(header string) *Language {
-	best, bestQ := spanish, 0.0
-	for _, item := range strings.Split(header, ",") {
-		tag, params, _ := strings.Cut(item, ";")
-		l, ok := langByTag(tag)
-		if !ok {
-			continue
-		}
-		q := 1.0
-		for _, p := range strings.Split(params, ";") {
-			if v, found := strings.CutPrefix(strings.TrimSpace(p), "q="); found {
-				if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
-					q = f
-				} else {
-					q = 0
-				}
-			}
-		}
-		if q > bestQ {
-			best, bestQ = l, q
-		}
+	if lang, ok := millwa.PreferredLanguage(header); ok {
+		return reportLanguage(lang)
 	}
-	return best
+	return spanish
+}
+
+// reportLanguage is the report's texts in lang.
+func reportLanguage(lang millwa.Language) *Language {
+	if lang == millwa.English {
+		return english
+	}
+	return spanish
 }
 
 // Code is the language's BCP 47 tag, "es" or "en", as html lang and
