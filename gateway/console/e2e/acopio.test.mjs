@@ -357,3 +357,46 @@ test("the association confirms a trade, reads what a member earned, pays the mem
   assert.deepEqual(page.consoleErrors, []);
   await context.close();
 });
+
+test("a lot's number, price and collection point are corrected from its page, and a correction over someone else's is refused", async () => {
+  const c2 = (await call(server, key, "GET", `/v1/${assoc.name}/lots?filter=${encodeURIComponent('lot_number = "C-002"')}`)).lots[0];
+  assert.equal(c2.state, "LOT_STATE_AVAILABLE", "the declined lot is back on the market");
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.goto(server.base + "/acopio/lotes/" + c2.name.split("/").pop());
+  await page.getByRole("button", { name: "Corregir" }).click();
+  const form = page.getByRole("form", { name: "Corregir el lote" });
+  await form.getByLabel("N.° de lote").fill("C-012");
+  await form.getByLabel("Precio pedido por kg (S/)").fill("abc");
+  await form.getByRole("button", { name: "Guardar" }).click();
+  await form.getByText("Escriba un monto en soles mayor que cero, con hasta 2 decimales (por ejemplo 18,50).").waitFor();
+  assert.equal((await call(server, key, "GET", `/v1/${c2.name}`)).lotNumber, "C-002", "a refused form sends nothing");
+  await form.getByLabel("Precio pedido por kg (S/)").fill("19,50");
+  await form.getByLabel("Centro de acopio").fill("Ichu, sector bajo");
+  await shot(page, "acopio-lot-correction");
+  await form.getByRole("button", { name: "Guardar" }).click();
+  await page.getByText("Lote corregido.").waitFor();
+  await page.locator("dl.facts").getByText("C-012").waitFor();
+  const corrected = await call(server, key, "GET", `/v1/${c2.name}`);
+  assert.equal(corrected.lotNumber, "C-012");
+  assert.equal(corrected.askPricePerKg, "1950");
+  assert.equal(corrected.collectionPoint, "Ichu, sector bajo");
+  assert.equal(corrected.colour, c2.colour, "what the form does not show stays as it was");
+  assert.equal(corrected.netWeightGrams, c2.netWeightGrams);
+
+  // Someone else corrects the lot while the form is open: saving is
+  // refused, not written over theirs.
+  await page.getByRole("button", { name: "Corregir" }).click();
+  await call(server, key, "PATCH", `/v1/${c2.name}`, { collectionPoint: "Ichu, sector medio", etag: corrected.etag });
+  await form.getByLabel("Precio pedido por kg (S/)").fill("21");
+  await form.getByRole("button", { name: "Guardar" }).click();
+  await form.getByRole("alert").filter({ hasText: "cambió desde que se leyó" }).waitFor();
+  const after = await call(server, key, "GET", `/v1/${c2.name}`);
+  assert.equal(after.askPricePerKg, "1950", "the stale correction wrote nothing");
+  assert.equal(after.collectionPoint, "Ichu, sector medio");
+  assert.deepEqual(page.foreign, []);
+  // The browser logs the refused PATCH (409, ABORTED) and nothing else.
+  assert.deepEqual(page.consoleErrors, ["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+  await context.close();
+});

@@ -1,10 +1,12 @@
 // The association's lots: a list with filters, from which lots are picked
 // to print their bale labels two to an A4 page; a lot's page with its
-// grade, where its fibre came from, its label and withdrawal from the market.
+// grade, where its fibre came from, its label, corrections of what does not
+// touch a trade (number, price, collection point, date) and withdrawal from
+// the market.
 import { useEffect, useState } from "preact/hooks";
-import { api, authHeaders, download, must, newRequestId } from "../../api/client";
+import { api, ApiError, authHeaders, download, must, newRequestId } from "../../api/client";
 import { t } from "../../i18n";
-import { fmtDate, fmtMoney, fmtWeight } from "../../i18n/format";
+import { fmtDate, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
 import { usePending } from "../../offline/outbox";
 import { Link } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
@@ -195,6 +197,7 @@ function LotDetail(props: { association: string; lot: string }) {
   const [error, setError] = useState<unknown>(null);
   const [svg, setSvg] = useState("");
   const [confirming, setConfirming] = useState(false);
+  const [correcting, setCorrecting] = useState(false);
   const [note, setNote] = useState("");
   const std = useStandard(GROUP_STANDARD);
   const groups = groupOptions(std);
@@ -297,6 +300,11 @@ function LotDetail(props: { association: string; lot: string }) {
             {t("acopio.lots.printLabel")}
           </button>
         )}
+        {(lot.state === "LOT_STATE_AVAILABLE" || lot.state === "LOT_STATE_ALLOCATED") && !correcting && (
+          <button type="button" onClick={() => setCorrecting(true)}>
+            {t("acopio.lot.correct")}
+          </button>
+        )}
         {(lot.state === "LOT_STATE_AVAILABLE" || (lot.state === "LOT_STATE_ALLOCATED" && onOffer > 0n)) &&
           (confirming ? (
             <span class="confirm">
@@ -314,6 +322,19 @@ function LotDetail(props: { association: string; lot: string }) {
             </button>
           ))}
       </div>
+      {correcting && (
+        <LotCorrection
+          association={a}
+          lot={lot}
+          done={(changed) => {
+            setCorrecting(false);
+            if (changed) {
+              setLot(changed);
+              setNote(t("acopio.lot.corrected"));
+            }
+          }}
+        />
+      )}
       {svg && <img class="label-preview" src={svg} alt={t("acopio.lot.labelAlt", { number })} />}
       <h2>{t("acopio.lot.origin")}</h2>
       {(lot.sources ?? []).length > 0 ? (
@@ -336,6 +357,73 @@ function LotDetail(props: { association: string; lot: string }) {
         ]}
       />
     </>
+  );
+}
+
+/**
+ * LotCorrection corrects what a lot on the market may change at any time:
+ * its number, asking price, collection point and classification date
+ * (UpdateLot with those four fields and the etag last read, so that a
+ * change someone else made meanwhile is refused, not overwritten).
+ */
+function LotCorrection(props: { association: string; lot: Lot; done: (changed: Lot | null) => void }) {
+  const l = props.lot;
+  const [lotNumber, setLotNumber] = useState(l.lotNumber ?? "");
+  const [price, setPrice] = useState((Number(l.askPricePerKg) / 100).toFixed(2));
+  const [point, setPoint] = useState(l.collectionPoint ?? "");
+  const [date, setDate] = useState(l.classificationDate ?? "");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(ev: Event) {
+    ev.preventDefault();
+    const ask = parseMoneyToMinor(price);
+    const fe: Record<string, string> = {};
+    if (ask === null || ask <= 0n) fe.price = t("acopio.error.price");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) fe.date = t("acopio.lot.error.date");
+    setErrors(fe);
+    if (Object.keys(fe).length) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const changed = await must(
+        api.PATCH("/v1/associations/{association}/lots/{lot}", {
+          params: { path: { association: props.association, lot: idOf(l.name) }, query: { requestId: newRequestId() } },
+          // Only these fields are sent: the gateway makes the update mask
+          // of the fields the body names.
+          body: { lotNumber: lotNumber.trim(), askPricePerKg: String(ask), collectionPoint: point.trim(), classificationDate: date, etag: l.etag } as Lot,
+        }),
+      );
+      props.done(changed);
+    } catch (err) {
+      setError(err);
+      if (err instanceof ApiError) {
+        const field = (f: string) => err.forField(`lot.${f}`) ?? err.forField(f) ?? "";
+        setErrors({ lotNumber: field("lotNumber"), price: field("askPricePerKg"), point: field("collectionPoint"), date: field("classificationDate") });
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form class="card narrow" onSubmit={submit} noValidate aria-label={t("acopio.lot.correctTitle")}>
+      <h2>{t("acopio.lot.correctTitle")}</h2>
+      <p class="hint">{t("acopio.lot.correctHint")}</p>
+      <ErrorBox error={error} />
+      <Field label={t("acopio.field.lotNumber")} value={lotNumber} maxLength={32} onInput={(e) => setLotNumber((e.target as HTMLInputElement).value)} error={errors.lotNumber} />
+      <Field label={t("acopio.field.askPrice")} inputMode="decimal" value={price} onInput={(e) => setPrice((e.target as HTMLInputElement).value)} error={errors.price} />
+      <Field label={t("acopio.field.collectionPoint")} value={point} maxLength={200} onInput={(e) => setPoint((e.target as HTMLInputElement).value)} error={errors.point} />
+      <Field label={t("acopio.field.classificationDate")} type="date" value={date} onInput={(e) => setDate((e.target as HTMLInputElement).value)} error={errors.date} />
+      <div class="actions-row">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? t("common.working") : t("common.save")}
+        </button>
+        <button type="button" onClick={() => props.done(null)}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
   );
 }
 
