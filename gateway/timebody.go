@@ -42,11 +42,7 @@ func timeBody(next http.Handler) http.Handler {
 		}
 		rewritten, vs := rewriteTimeBounds(body)
 		if len(vs) > 0 {
-			st := status.New(codes.InvalidArgument, "the request has invalid fields: "+vs[0].GetField()+": "+vs[0].GetDescription())
-			if d, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: vs}); err == nil {
-				st = d
-			}
-			writeStatus(w, r, http.StatusBadRequest, st)
+			writeViolations(w, r, vs)
 			return
 		}
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(rewritten)), int64(len(rewritten))

@@ -47,11 +47,7 @@ func timeQuery(next http.Handler) http.Handler {
 			}
 		}
 		if len(vs) > 0 {
-			st := status.New(codes.InvalidArgument, "the request has invalid fields: "+vs[0].GetField()+": "+vs[0].GetDescription())
-			if d, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: vs}); err == nil {
-				st = d
-			}
-			writeStatus(w, r, http.StatusBadRequest, st)
+			writeViolations(w, r, vs)
 			return
 		}
 		if changed {
@@ -89,4 +85,14 @@ func camelToSnake(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// writeViolations answers 400 with an InvalidArgument status naming the
+// first of vs in its message and carrying all of them as a BadRequest.
+func writeViolations(w http.ResponseWriter, r *http.Request, vs []*errdetails.BadRequest_FieldViolation) {
+	st := status.New(codes.InvalidArgument, "the request has invalid fields: "+vs[0].GetField()+": "+vs[0].GetDescription())
+	if d, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: vs}); err == nil {
+		st = d
+	}
+	writeStatus(w, r, http.StatusBadRequest, st)
 }
