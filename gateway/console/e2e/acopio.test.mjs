@@ -215,8 +215,14 @@ test("every acopio page opens on a phone without an error; a receipt is voided, 
   await signIn(page, server, key);
   await page.getByRole("heading", { name: "Recepciones" }).waitFor();
   await page.getByRole("button", { name: `Anular la recepción N.° ${wrong.receiptNumber}` }).click();
-  await page.getByRole("button", { name: "Sí, anular" }).click();
-  await page.getByRole("button", { name: `Anular la recepción N.° ${wrong.receiptNumber}` }).waitFor({ state: "detached" });
+  // The void button gives way to the question at once: wait for the
+  // answer to the void itself.
+  const [voided] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes(":void") && r.request().method() === "POST"),
+    page.getByRole("button", { name: "Sí, anular" }).click(),
+  ]);
+  assert.equal(voided.status(), 200);
+  await page.getByRole("button", { name: "Sí, anular" }).waitFor({ state: "detached" });
   assert.equal((await call(server, key, "GET", `/v1/${wrong.name}`)).state, "RECEIPT_STATE_VOIDED");
   for (const [path, title, name] of [
     ["/acopio/lotes", "Lotes", "acopio-lots"],
@@ -358,7 +364,7 @@ test("the association confirms a trade, reads what a member earned, pays the mem
   await context.close();
 });
 
-test("a lot's number, price and collection point are corrected from its page, and a correction over someone else's is refused", async () => {
+test("a lot's number, price and collection point are corrected from its page, and a correction over someone else's is refused, then merged and saved", async () => {
   const c2 = (await call(server, key, "GET", `/v1/${assoc.name}/lots?filter=${encodeURIComponent('lot_number = "C-002"')}`)).lots[0];
   assert.equal(c2.state, "LOT_STATE_AVAILABLE", "the declined lot is back on the market");
   const { context, page } = await newPage(browser, server);
@@ -386,15 +392,26 @@ test("a lot's number, price and collection point are corrected from its page, an
   assert.equal(corrected.netWeightGrams, c2.netWeightGrams);
 
   // Someone else corrects the lot while the form is open: saving is
-  // refused, not written over theirs.
+  // refused, not written over theirs; the form takes their change in the
+  // field the clerk did not touch, keeps the price the clerk typed, and
+  // saves when the clerk saves again.
   await page.getByRole("button", { name: "Corregir" }).click();
   await call(server, key, "PATCH", `/v1/${c2.name}`, { collectionPoint: "Ichu, sector medio", etag: corrected.etag });
   await form.getByLabel("Precio pedido por kg (S/)").fill("21");
   await form.getByRole("button", { name: "Guardar" }).click();
-  await form.getByRole("alert").filter({ hasText: "cambió desde que se leyó" }).waitFor();
+  await form.getByText("Otra persona cambió este lote mientras usted lo corregía.", { exact: false }).waitFor();
+  const refused = await call(server, key, "GET", `/v1/${c2.name}`);
+  assert.equal(refused.askPricePerKg, "1950", "the stale correction wrote nothing");
+  assert.equal(refused.collectionPoint, "Ichu, sector medio");
+  assert.equal(await form.getByLabel("Centro de acopio").inputValue(), "Ichu, sector medio");
+  assert.equal(await form.getByLabel("Precio pedido por kg (S/)").inputValue(), "21");
+  await page.locator("dl.facts").getByText("Ichu, sector medio").waitFor();
+  await shot(page, "acopio-lot-changed-meanwhile");
+  await form.getByRole("button", { name: "Guardar" }).click();
+  await page.getByText("Lote corregido.").waitFor();
   const after = await call(server, key, "GET", `/v1/${c2.name}`);
-  assert.equal(after.askPricePerKg, "1950", "the stale correction wrote nothing");
-  assert.equal(after.collectionPoint, "Ichu, sector medio");
+  assert.equal(after.askPricePerKg, "2100");
+  assert.equal(after.collectionPoint, "Ichu, sector medio", "the other person's change stands");
   assert.deepEqual(page.foreign, []);
   // The browser logs the refused PATCH (409, ABORTED) and nothing else.
   assert.deepEqual(page.consoleErrors, ["Failed to load resource: the server responded with a status of 409 (Conflict)"]);

@@ -202,11 +202,14 @@ function LotDetail(props: { association: string; lot: string }) {
   const std = useStandard(GROUP_STANDARD);
   const groups = groupOptions(std);
 
-  async function load() {
+  async function load(): Promise<Lot | null> {
     try {
-      setLot(await must(api.GET("/v1/associations/{association}/lots/{lot}", { params: { path: { association: a, lot: props.lot } } })));
+      const l = await must(api.GET("/v1/associations/{association}/lots/{lot}", { params: { path: { association: a, lot: props.lot } } }));
+      setLot(l);
+      return l;
     } catch (e) {
       setError(e);
+      return null;
     }
   }
   useEffect(() => {
@@ -301,7 +304,13 @@ function LotDetail(props: { association: string; lot: string }) {
           </button>
         )}
         {(lot.state === "LOT_STATE_AVAILABLE" || lot.state === "LOT_STATE_ALLOCATED") && !correcting && (
-          <button type="button" onClick={() => setCorrecting(true)}>
+          <button
+            type="button"
+            onClick={() => {
+              setNote("");
+              setCorrecting(true);
+            }}
+          >
             {t("acopio.lot.correct")}
           </button>
         )}
@@ -326,6 +335,7 @@ function LotDetail(props: { association: string; lot: string }) {
         <LotCorrection
           association={a}
           lot={lot}
+          reload={load}
           done={(changed) => {
             setCorrecting(false);
             if (changed) {
@@ -360,43 +370,71 @@ function LotDetail(props: { association: string; lot: string }) {
   );
 }
 
+/** CorrectableFields are the fields of a lot LotCorrection edits, as typed. */
+type CorrectableFields = { lotNumber: string; price: string; point: string; date: string };
+
+function correctable(l: Lot): CorrectableFields {
+  return { lotNumber: l.lotNumber ?? "", price: (Number(l.askPricePerKg) / 100).toFixed(2), point: l.collectionPoint ?? "", date: l.classificationDate ?? "" };
+}
+
 /**
  * LotCorrection corrects what a lot on the market may change at any time:
  * its number, asking price, collection point and classification date
- * (UpdateLot with those four fields and the etag last read, so that a
- * change someone else made meanwhile is refused, not overwritten).
+ * (UpdateLot with those four fields and the etag last read). When someone
+ * else changed the lot meanwhile (ABORTED), the lot is read again: the
+ * fields the clerk did not touch take the new values, the ones the clerk
+ * typed are kept, and the clerk reviews them and saves again, so that
+ * nobody's change is overwritten unseen.
  */
-function LotCorrection(props: { association: string; lot: Lot; done: (changed: Lot | null) => void }) {
+function LotCorrection(props: { association: string; lot: Lot; reload: () => Promise<Lot | null>; done: (changed: Lot | null) => void }) {
   const l = props.lot;
-  const [lotNumber, setLotNumber] = useState(l.lotNumber ?? "");
-  const [price, setPrice] = useState((Number(l.askPricePerKg) / 100).toFixed(2));
-  const [point, setPoint] = useState(l.collectionPoint ?? "");
-  const [date, setDate] = useState(l.classificationDate ?? "");
+  const [base, setBase] = useState(() => correctable(l));
+  const [v, setV] = useState(() => correctable(l));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
+  const [changedMeanwhile, setChangedMeanwhile] = useState(false);
   const [busy, setBusy] = useState(false);
+  const set = (k: keyof CorrectableFields) => (e: Event) => {
+    const value = (e.target as HTMLInputElement).value;
+    setV((cur) => ({ ...cur, [k]: value }));
+  };
 
   async function submit(ev: Event) {
     ev.preventDefault();
-    const ask = parseMoneyToMinor(price);
+    const ask = parseMoneyToMinor(v.price);
     const fe: Record<string, string> = {};
     if (ask === null || ask <= 0n) fe.price = t("acopio.error.price");
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) fe.date = t("acopio.lot.error.date");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(v.date)) fe.date = t("acopio.lot.error.date");
     setErrors(fe);
     if (Object.keys(fe).length) return;
     setBusy(true);
     setError(null);
+    setChangedMeanwhile(false);
     try {
       const changed = await must(
         api.PATCH("/v1/associations/{association}/lots/{lot}", {
           params: { path: { association: props.association, lot: idOf(l.name) }, query: { requestId: newRequestId() } },
           // Only these fields are sent: the gateway makes the update mask
           // of the fields the body names.
-          body: { lotNumber: lotNumber.trim(), askPricePerKg: String(ask), collectionPoint: point.trim(), classificationDate: date, etag: l.etag } as Lot,
+          body: { lotNumber: v.lotNumber.trim(), askPricePerKg: String(ask), collectionPoint: v.point.trim(), classificationDate: v.date, etag: l.etag } as Lot,
         }),
       );
       props.done(changed);
     } catch (err) {
+      if (err instanceof ApiError && err.status === 409 && err.code === 10) {
+        const fresh = await props.reload();
+        if (fresh) {
+          const now = correctable(fresh);
+          setV((cur) => {
+            const merged = { ...cur };
+            for (const k of Object.keys(now) as Array<keyof CorrectableFields>) if (cur[k] === base[k]) merged[k] = now[k];
+            return merged;
+          });
+          setBase(now);
+          setChangedMeanwhile(true);
+          return;
+        }
+      }
       setError(err);
       if (err instanceof ApiError) {
         const field = (f: string) => err.forField(`lot.${f}`) ?? err.forField(f) ?? "";
@@ -410,11 +448,12 @@ function LotCorrection(props: { association: string; lot: Lot; done: (changed: L
     <form class="card narrow" onSubmit={submit} noValidate aria-label={t("acopio.lot.correctTitle")}>
       <h2>{t("acopio.lot.correctTitle")}</h2>
       <p class="hint">{t("acopio.lot.correctHint")}</p>
+      {changedMeanwhile && <Notice kind="warn">{t("acopio.lot.changedMeanwhile")}</Notice>}
       <ErrorBox error={error} />
-      <Field label={t("acopio.field.lotNumber")} value={lotNumber} maxLength={32} onInput={(e) => setLotNumber((e.target as HTMLInputElement).value)} error={errors.lotNumber} />
-      <Field label={t("acopio.field.askPrice")} inputMode="decimal" value={price} onInput={(e) => setPrice((e.target as HTMLInputElement).value)} error={errors.price} />
-      <Field label={t("acopio.field.collectionPoint")} value={point} maxLength={200} onInput={(e) => setPoint((e.target as HTMLInputElement).value)} error={errors.point} />
-      <Field label={t("acopio.field.classificationDate")} type="date" value={date} onInput={(e) => setDate((e.target as HTMLInputElement).value)} error={errors.date} />
+      <Field label={t("acopio.field.lotNumber")} value={v.lotNumber} maxLength={32} onInput={set("lotNumber")} error={errors.lotNumber} />
+      <Field label={t("acopio.field.askPrice")} inputMode="decimal" value={v.price} onInput={set("price")} error={errors.price} />
+      <Field label={t("acopio.field.collectionPoint")} value={v.point} maxLength={200} onInput={set("point")} error={errors.point} />
+      <Field label={t("acopio.field.classificationDate")} type="date" value={v.date} onInput={set("date")} error={errors.date} />
       <div class="actions-row">
         <button type="submit" class="primary" disabled={busy}>
           {busy ? t("common.working") : t("common.save")}
