@@ -165,12 +165,12 @@ class Feed {
 
   /**
    * complete reads the trade of an event when the event's copy lacks the
-   * lot number and the parties' names (the stream sends the trade as
-   * stored), so that the feed can name them.
+   * parties' names, so that the feed can name them: events carry them, but
+   * those recorded before they did are still replayed on resuming.
    */
   private async complete(ev: FeedEvent) {
     const tr = ev.trade;
-    if (!tr?.name || (tr.lotNumber && tr.associationDisplayName)) return;
+    if (!tr?.name || tr.associationDisplayName) return;
     try {
       const full = await must(api.GET("/v1/trades/{trade}", { params: { path: { trade: tr.name.slice(tr.name.lastIndexOf("/") + 1) } } }));
       ev.trade = { ...tr, lotNumber: full.lotNumber, associationDisplayName: full.associationDisplayName, processorDisplayName: full.processorDisplayName };
