@@ -64,12 +64,13 @@ var Policy = map[string]Access{
 	// admins see them. Their reads admit every role so that a processor or
 	// an agency learns nothing, not even that one exists: the store's scope
 	// answers NotFound.
-	"/millwa.v1.RegistryService/CreateReceipt":       ownAssoc,
-	"/millwa.v1.RegistryService/GetReceipt":          anyRole,
-	"/millwa.v1.RegistryService/ListReceipts":        ownAssoc,
-	"/millwa.v1.RegistryService/VoidReceipt":         ownAssoc,
-	"/millwa.v1.RegistryService/GetMemberStatement":  anyRole,
-	"/millwa.v1.RegistryService/RecordMemberPayment": ownAssoc,
+	"/millwa.v1.RegistryService/CreateReceipt":        ownAssoc,
+	"/millwa.v1.RegistryService/GetReceipt":           anyRole,
+	"/millwa.v1.RegistryService/ListReceipts":         ownAssoc,
+	"/millwa.v1.RegistryService/VoidReceipt":          ownAssoc,
+	"/millwa.v1.RegistryService/GetMemberStatement":   anyRole,
+	"/millwa.v1.RegistryService/ListMemberStatements": ownAssoc,
+	"/millwa.v1.RegistryService/RecordMemberPayment":  ownAssoc,
 	// Reads of members and classifiers admit every role as GetReceipt
 	// does: the store's scope answers NotFound to a processor (and to an
 	// agency, for members). Corrections are the association's own.

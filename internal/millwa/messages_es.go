@@ -338,6 +338,8 @@ var messagesES = map[string]string{
 	"only the association of the trade's lot declines it: use the association's key":                              "solo la asociación del lote de la operación puede rechazarla: use la clave de la asociación",
 	"purchase order %s does not hold the %d grams of trade %s":                                                    "la orden de compra %s no tiene los %d gramos de la operación %s",
 	"the lot is %s with %d of its %d g allocated and %d g withdrawn: nothing is left on offer to withdraw":        "el lote está %s con %d de sus %d g asignados y %d g retirados: no queda nada en oferta que retirar",
+	"must be a campaign year from %d to %d, such as 2026; got %d":                                                 "debe ser el año de una campaña, de %d a %d, por ejemplo 2026; se recibió %d",
+	"must be the members of an association, associations/{id}/members/-; got %q":                                  "deben ser los socios de una asociación, associations/{id}/members/-; se recibió %q",
 	"the trade is %s: a claim is filed after delivery and before any payment":                                     "la operación está %s: un reclamo se presenta después de la entrega y antes de cualquier pago",
 	"the claim is %s: this step needs a claim that is %s":                                                         "el reclamo está %s: este paso necesita un reclamo en estado %s",
 	"the trade is %s: only a MATCHED trade can be confirmed":                                                      "la operación está %s: solo una operación MATCHED puede confirmarse",

@@ -188,6 +188,30 @@ func TestAcopioTenancy(t *testing.T) {
 			missingMember := f.assoc.GetName() + "/members/" + newID()
 			_, missing = reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: missingMember + "/statements/2026"})
 			sameNotFound(t, c.who+" reading a statement", hidden, idOf(f.members[0]), missing, idOf(missingMember))
+			// The list of the association's statements: processors and
+			// agencies are refused outright, another association finds no
+			// such association.
+			_, err := reg.ListMemberStatements(t.Context(), &millwav1.ListMemberStatementsRequest{Parent: f.assoc.GetName() + "/members/-", Campaign: 2026})
+			want := codes.NotFound
+			if c.who != "another association" {
+				want = codes.PermissionDenied
+			}
+			wantCode(t, c.who+" listing the statements", err, want)
+		}
+		for _, bad := range []struct {
+			name     string
+			req      *millwav1.ListMemberStatementsRequest
+			violated []string
+		}{
+			{"one member for all", &millwav1.ListMemberStatementsRequest{Parent: f.members[0], Campaign: 2026}, []string{"parent"}},
+			{"the association itself", &millwav1.ListMemberStatementsRequest{Parent: f.assoc.GetName(), Campaign: 2026}, []string{"parent"}},
+			{"no campaign", &millwav1.ListMemberStatementsRequest{Parent: f.assoc.GetName() + "/members/-"}, []string{"campaign"}},
+			{"soles by name", &millwav1.ListMemberStatementsRequest{Parent: f.assoc.GetName() + "/members/-", Campaign: 2026, CurrencyCode: "soles"}, []string{"currency_code"}},
+		} {
+			_, err := f.reg.ListMemberStatements(t.Context(), bad.req)
+			if got := badRequestFields(wantCode(t, bad.name, err, codes.InvalidArgument)); !slices.Equal(got, bad.violated) {
+				t.Errorf("%s: violations of %v, want %v", bad.name, got, bad.violated)
+			}
 		}
 		// The association's own answer, as the association sees it.
 		st, err := f.reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: statement})

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -372,12 +373,14 @@ func TestAcopioSettlement(t *testing.T) {
 			delivered: 10_000, sold: 9800, earned: 14_700, fee: 368, paid: 1000, balanceWant: 13_332,
 		}
 		var sold, earned, fees, balances int64
+		byMember := map[string]*millwav1.MemberStatement{}
 		for i, m := range f.members {
 			resp, err := f.reg.GetMemberStatement(t.Context(), &millwav1.GetMemberStatementRequest{Name: m + "/statements/2026"})
 			if err != nil {
 				t.Fatalf("GetMemberStatement %d: %v", i, err)
 			}
 			st := resp.GetStatement()
+			byMember[m] = st
 			switch {
 			case i < 20:
 				checkStatement(t, fmt.Sprintf("member %d", i), st, classedWant)
@@ -408,6 +411,42 @@ func TestAcopioSettlement(t *testing.T) {
 		if paid := paidBaby + paidExtra; earned != paid || balances != paid-fees || fees != 20*220+10*368 {
 			t.Errorf("statements earn %d with fees %d and owe %d in all; the processors paid %d, so they should owe %d",
 				earned, fees, balances, paid, paid-fees)
+		}
+
+		// The treasurer's export: every member's statement, seven members
+		// a page, each the one GetMemberStatement gives.
+		var listed []string
+		token := ""
+		for pages := 0; ; pages++ {
+			resp, err := f.reg.ListMemberStatements(t.Context(), &millwav1.ListMemberStatementsRequest{
+				Parent: f.assoc.GetName() + "/members/-", Campaign: 2026, PageSize: 7, PageToken: token})
+			if err != nil {
+				t.Fatalf("ListMemberStatements page %d: %v", pages, err)
+			}
+			for _, st := range resp.GetStatements() {
+				listed = append(listed, st.GetMember())
+				if want := byMember[st.GetMember()]; !proto.Equal(st, want) {
+					t.Errorf("listed statement of %s\n%v\nwant what GetMemberStatement gives\n%v", st.GetMember(), st, want)
+				}
+			}
+			if token = resp.GetNextPageToken(); token == "" {
+				break
+			}
+			if pages > 10 {
+				t.Fatal("ListMemberStatements pages without end")
+			}
+		}
+		if !slices.Equal(listed, f.members) {
+			t.Errorf("listed the statements of %v, want every member in creation order %v", listed, f.members)
+		}
+		// Over REST with a read mask: the two fields asked for, of the
+		// member a filter names.
+		var page millwav1.ListMemberStatementsResponse
+		restDo(t, ts, f.secret, "GET", "/v1/"+f.assoc.GetName()+"/members/-/statements?campaign=2026&filter="+
+			url.QueryEscape(`display_name = "Socia 29"`)+"&readMask=member,balanceAmount", nil, &page)
+		if len(page.GetStatements()) != 1 || page.GetStatements()[0].GetMember() != f.members[29] ||
+			page.GetStatements()[0].GetBalanceAmount() != 13_332 || page.GetStatements()[0].GetEarnedAmount() != 0 || len(page.GetStatements()[0].GetLines()) != 0 {
+			t.Errorf("search and read mask over REST: %v; want member 29 with its balance of 13,332 only", page.GetStatements())
 		}
 	})
 }

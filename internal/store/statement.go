@@ -21,41 +21,113 @@ func (qs queries) MemberStatement(ctx context.Context, p millwa.Principal, assoc
 	if err != nil {
 		return millwa.MemberStatement{}, err
 	}
-	a, err := qs.association(ctx, everything, m.AssociationID)
+	sts, err := qs.MemberStatements(ctx, m.AssociationID, []millwa.Member{m.member()}, campaign, currency)
 	if err != nil {
 		return millwa.MemberStatement{}, err
 	}
-	s := millwa.MemberStatement{AssociationID: a.ID, AssociationName: a.LegalName, MemberID: m.ID, MemberName: m.FullName, Campaign: campaign, Currency: currency, FeeBasisPoints: a.FeeBasisPoints}
-	var receipts []millwa.StatementReceipt
-	if err := sqlx.SelectContext(ctx, qs.db, &receipts, qs.db.Rebind(`SELECT id AS "id", receipt_number AS "number",
-		receive_date AS "receivedate", net_weight_grams AS "deliveredgrams"
-		FROM receipts WHERE member_id = ? AND campaign = ? AND state = 'ACTIVE' ORDER BY receipt_number`), m.ID, campaign); err != nil {
-		return s, dbError(err, "reading the receipts of member %s", m.ID)
+	return sts[0], nil
+}
+
+// MemberStatements assembles the statements for a campaign, in the
+// currency given, of members of the association with the given id (which
+// the caller has read as it may see them), in their order, as
+// MemberStatement does for one: five queries however many members.
+func (qs queries) MemberStatements(ctx context.Context, associationID string, members []millwa.Member, campaign int, currency string) ([]millwa.MemberStatement, error) {
+	if len(members) == 0 {
+		return nil, nil
 	}
-	var sources []millwa.StatementSource
-	if err := sqlx.SelectContext(ctx, qs.db, &sources, qs.db.Rebind(`SELECT s.lot_id AS "lotid", s.receipt_id AS "receiptid", s.grams AS "grams"
+	a, err := qs.association(ctx, everything, associationID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	in := inScope("r.member_id", ids)
+	var receipts []struct {
+		MemberID string `db:"memberid"`
+		millwa.StatementReceipt
+	}
+	if err := sqlx.SelectContext(ctx, qs.db, &receipts, qs.db.Rebind(`SELECT r.member_id AS "memberid", r.id AS "id",
+		r.receipt_number AS "number", r.receive_date AS "receivedate", r.net_weight_grams AS "deliveredgrams"
+		FROM receipts r WHERE `+in.sql+` AND r.campaign = ? AND r.state = 'ACTIVE' ORDER BY r.receipt_number`),
+		append(in.args, campaign)...); err != nil {
+		return nil, dbError(err, "reading the receipts of %d members", len(ids))
+	}
+	var sources []struct {
+		MemberID string `db:"memberid"`
+		millwa.StatementSource
+	}
+	if err := sqlx.SelectContext(ctx, qs.db, &sources, qs.db.Rebind(`SELECT r.member_id AS "memberid", s.lot_id AS "lotid",
+		s.receipt_id AS "receiptid", s.grams AS "grams"
 		FROM lot_sources s JOIN receipts r ON r.id = s.receipt_id
-		WHERE r.member_id = ? AND r.campaign = ? AND r.state = 'ACTIVE' ORDER BY s.lot_id, s.receipt_id`), m.ID, campaign); err != nil {
-		return s, dbError(err, "reading the lot sources of member %s", m.ID)
+		WHERE `+in.sql+` AND r.campaign = ? AND r.state = 'ACTIVE' ORDER BY s.lot_id, s.receipt_id`),
+		append(in.args, campaign)...); err != nil {
+		return nil, dbError(err, "reading the lot sources of %d members", len(ids))
 	}
-	var payouts []millwa.StatementPayout
+	var payouts []struct {
+		MemberID string `db:"memberid"`
+		millwa.StatementPayout
+	}
 	// A trade paid in several payments has a payout per payment: the
 	// member's shares are summed per trade, so that a statement is the
 	// same however the trade was paid.
-	if err := sqlx.SelectContext(ctx, qs.db, &payouts, qs.db.Rebind(`SELECT p.trade_id AS "tradeid", t.lot_id AS "lotid",
-		CAST(SUM(p.grams) AS BIGINT) AS "grams", CAST(SUM(p.amount_minor) AS BIGINT) AS "amount", p.currency AS "currency"
+	payoutIn := inScope("p.member_id", ids)
+	if err := sqlx.SelectContext(ctx, qs.db, &payouts, qs.db.Rebind(`SELECT p.member_id AS "memberid", p.trade_id AS "tradeid",
+		t.lot_id AS "lotid", CAST(SUM(p.grams) AS BIGINT) AS "grams", CAST(SUM(p.amount_minor) AS BIGINT) AS "amount",
+		p.currency AS "currency"
 		FROM payouts p JOIN trades t ON t.id = p.trade_id
-		WHERE p.member_id = ? AND t.lot_id IN (SELECT s.lot_id FROM lot_sources s JOIN receipts r ON r.id = s.receipt_id
-			WHERE r.member_id = ? AND r.campaign = ?)
-		GROUP BY p.trade_id, t.lot_id, p.currency
-		ORDER BY p.trade_id`), m.ID, m.ID, campaign); err != nil {
-		return s, dbError(err, "reading the payouts of member %s", m.ID)
+		WHERE `+payoutIn.sql+` AND t.lot_id IN (SELECT s.lot_id FROM lot_sources s JOIN receipts r ON r.id = s.receipt_id
+			WHERE r.member_id = p.member_id AND r.campaign = ?)
+		GROUP BY p.member_id, p.trade_id, t.lot_id, p.currency
+		ORDER BY p.trade_id`), append(payoutIn.args, campaign)...); err != nil {
+		return nil, dbError(err, "reading the payouts of %d members", len(ids))
 	}
-	if err := sqlx.GetContext(ctx, qs.db, &s.PaidAmount, qs.db.Rebind(`SELECT COALESCE(SUM(amount_minor), 0)
-		FROM member_payments WHERE member_id = ? AND campaign = ? AND currency = ?`), m.ID, campaign, currency); err != nil {
-		return s, dbError(err, "reading the payments to member %s", m.ID)
+	var paid []struct {
+		MemberID string `db:"memberid"`
+		Amount   int64  `db:"amount"`
 	}
-	return s, millwa.BuildStatement(&s, receipts, sources, payouts)
+	paidIn := inScope("member_id", ids)
+	if err := sqlx.SelectContext(ctx, qs.db, &paid, qs.db.Rebind(`SELECT member_id AS "memberid",
+		CAST(SUM(amount_minor) AS BIGINT) AS "amount"
+		FROM member_payments WHERE `+paidIn.sql+` AND campaign = ? AND currency = ? GROUP BY member_id`),
+		append(paidIn.args, campaign, currency)...); err != nil {
+		return nil, dbError(err, "reading the payments to %d members", len(ids))
+	}
+
+	type parts struct {
+		receipts []millwa.StatementReceipt
+		sources  []millwa.StatementSource
+		payouts  []millwa.StatementPayout
+		paid     int64
+	}
+	of := make(map[string]*parts, len(ids))
+	for _, id := range ids {
+		of[id] = &parts{}
+	}
+	for _, r := range receipts {
+		of[r.MemberID].receipts = append(of[r.MemberID].receipts, r.StatementReceipt)
+	}
+	for _, r := range sources {
+		of[r.MemberID].sources = append(of[r.MemberID].sources, r.StatementSource)
+	}
+	for _, r := range payouts {
+		of[r.MemberID].payouts = append(of[r.MemberID].payouts, r.StatementPayout)
+	}
+	for _, r := range paid {
+		of[r.MemberID].paid = r.Amount
+	}
+	out := make([]millwa.MemberStatement, len(members))
+	for i, m := range members {
+		pt := of[m.ID]
+		out[i] = millwa.MemberStatement{AssociationID: a.ID, AssociationName: a.LegalName, MemberID: m.ID, MemberName: m.DisplayName,
+			Campaign: campaign, Currency: currency, FeeBasisPoints: a.FeeBasisPoints, PaidAmount: pt.paid}
+		if err := millwa.BuildStatement(&out[i], pt.receipts, pt.sources, pt.payouts); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // CreateMemberPayment inserts a payment, which the caller has validated

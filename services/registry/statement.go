@@ -62,6 +62,54 @@ func (s *Server) GetMemberStatement(ctx context.Context, req *millwav1.GetMember
 	return &millwav1.GetMemberStatementResponse{Statement: statementToProto(&st)}, nil
 }
 
+// ListMemberStatements returns a page of the association's members'
+// statements for a campaign: the members are read as ListMembers reads
+// them, and their statements assembled together.
+func (s *Server) ListMemberStatements(ctx context.Context, req *millwav1.ListMemberStatementsRequest) (*millwav1.ListMemberStatementsResponse, error) {
+	p, err := rpc.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := rpc.RequireRole(p, "processors and agencies never see members", millwa.RoleAdmin, millwa.RoleAssociation); err != nil {
+		return nil, err
+	}
+	var vs millwa.Violations
+	associationID := ""
+	if parent, ok := strings.CutSuffix(req.GetParent(), "/"+membersCollection+"/-"); ok {
+		associationID = parseParent(&vs, parent)
+	} else {
+		vs.Add("parent", "must be the members of an association, associations/{id}/members/-; got %q", req.GetParent())
+	}
+	campaign := int(req.GetCampaign())
+	if campaign < millwa.MinCampaign || campaign > millwa.MaxCampaign {
+		vs.Add("campaign", "must be a campaign year from %d to %d, such as 2026; got %d", millwa.MinCampaign, millwa.MaxCampaign, campaign)
+	}
+	currency := millwa.NormalizeCurrency(req.GetCurrencyCode())
+	millwa.CheckCurrency(&vs, "currency_code", currency)
+	if err := vs.Err(); err != nil {
+		return nil, err
+	}
+	members := s.members(ctx, associationID)
+	lister := rpc.Lister[millwa.MemberStatement, *millwav1.MemberStatement]{
+		Spec:   members.Spec,
+		Refine: members.Refine,
+		Read: func(ctx context.Context, p millwa.Principal, q millwa.ListQuery) (millwa.Page[millwa.MemberStatement], error) {
+			page, err := members.Read(ctx, p, q)
+			if err != nil {
+				return millwa.Page[millwa.MemberStatement]{}, err
+			}
+			sts, err := s.store.MemberStatements(ctx, associationID, page.Items, campaign, currency)
+			return millwa.Page[millwa.MemberStatement]{Items: sts, Next: page.Next}, err
+		},
+		Show: rpc.Plain(statementToProto),
+	}
+	items, next, err := lister.List(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	return &millwav1.ListMemberStatementsResponse{Statements: items, NextPageToken: next}, nil
+}
+
 // RecordMemberPayment records money the association paid a member, never
 // more than the member's balance for the campaign.
 func (s *Server) RecordMemberPayment(ctx context.Context, req *millwav1.RecordMemberPaymentRequest) (*millwav1.RecordMemberPaymentResponse, error) {

@@ -314,7 +314,13 @@ test("the association confirms a trade, reads what a member earned, pays the mem
   await page.getByText("Pago de S/ 10.00 registrado.").waitFor();
   assert.equal((await call(server, key, "GET", `/v1/${members[0].name}/statements/2026`)).paidAmount, "1000");
   await shot(page, "acopio-statement");
+  // The export reads every member's statement in one request a page, not one a member.
+  const statementReads = [];
+  const onRequest = (r) => r.url().includes("/statements") && statementReads.push(new URL(r.url()).pathname);
+  page.on("request", onRequest);
   const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Exportar liquidaciones de todos los socios (CSV)" }).click()]);
+  page.off("request", onRequest);
+  assert.deepEqual(statementReads, [`/v1/${assoc.name}/members/-/statements`]);
   assert.equal(csv.suggestedFilename(), "liquidaciones-2026.csv");
   const csvLines = readFileSync(await csv.path(), "utf8").replace(/^\ufeff/, "").trim().split("\r\n");
   assert.equal(csvLines[0], "dni,socio,campana,entregado_kg,vendido_kg,ganado_soles,comision_soles,pagado_soles,saldo_soles");

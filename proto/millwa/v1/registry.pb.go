@@ -4310,6 +4310,181 @@ func (x *GetMemberStatementResponse) GetStatement() *MemberStatement {
 	return nil
 }
 
+// ListMemberStatementsRequest is the request of ListMemberStatements.
+type ListMemberStatementsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The members of an association, "associations/{association}/members/-"
+	// (AIP-159: every member).
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The campaign, a year such as 2026.
+	Campaign int32 `protobuf:"varint,2,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	// ISO 4217 currency of the statements; default "PEN".
+	CurrencyCode string `protobuf:"bytes,3,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// Maximum number of statements to return: default 50, at most 500.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page; empty for the first page.
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Filter on the members, as ListMembers takes it.
+	Filter string `protobuf:"bytes,6,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Order of the members, as ListMembers takes it; default "create_time".
+	OrderBy string `protobuf:"bytes,7,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Text search of the members, as ListMembers takes it.
+	Search string `protobuf:"bytes,8,opt,name=search,proto3" json:"search,omitempty"`
+	// The fields of each statement to return (AIP-157), as ListMembers
+	// takes its read_mask; for example `member,balance_amount`. Optional.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,9,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMemberStatementsRequest) Reset() {
+	*x = ListMemberStatementsRequest{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMemberStatementsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMemberStatementsRequest) ProtoMessage() {}
+
+func (x *ListMemberStatementsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMemberStatementsRequest.ProtoReflect.Descriptor instead.
+func (*ListMemberStatementsRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ListMemberStatementsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListMemberStatementsRequest) GetCampaign() int32 {
+	if x != nil {
+		return x.Campaign
+	}
+	return 0
+}
+
+func (x *ListMemberStatementsRequest) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *ListMemberStatementsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMemberStatementsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListMemberStatementsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListMemberStatementsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListMemberStatementsRequest) GetSearch() string {
+	if x != nil {
+		return x.Search
+	}
+	return ""
+}
+
+func (x *ListMemberStatementsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
+// ListMemberStatementsResponse is the response of ListMemberStatements.
+type ListMemberStatementsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The statements of this page's members, in their order.
+	Statements []*MemberStatement `protobuf:"bytes,1,rep,name=statements,proto3" json:"statements,omitempty"`
+	// Token of the next page; empty when this is the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMemberStatementsResponse) Reset() {
+	*x = ListMemberStatementsResponse{}
+	mi := &file_millwa_v1_registry_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMemberStatementsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMemberStatementsResponse) ProtoMessage() {}
+
+func (x *ListMemberStatementsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_registry_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMemberStatementsResponse.ProtoReflect.Descriptor instead.
+func (*ListMemberStatementsResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ListMemberStatementsResponse) GetStatements() []*MemberStatement {
+	if x != nil {
+		return x.Statements
+	}
+	return nil
+}
+
+func (x *ListMemberStatementsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // RecordMemberPaymentRequest is the request of RecordMemberPayment.
 type RecordMemberPaymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4326,7 +4501,7 @@ type RecordMemberPaymentRequest struct {
 
 func (x *RecordMemberPaymentRequest) Reset() {
 	*x = RecordMemberPaymentRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[48]
+	mi := &file_millwa_v1_registry_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4338,7 +4513,7 @@ func (x *RecordMemberPaymentRequest) String() string {
 func (*RecordMemberPaymentRequest) ProtoMessage() {}
 
 func (x *RecordMemberPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[48]
+	mi := &file_millwa_v1_registry_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4351,7 +4526,7 @@ func (x *RecordMemberPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordMemberPaymentRequest.ProtoReflect.Descriptor instead.
 func (*RecordMemberPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{48}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RecordMemberPaymentRequest) GetParent() string {
@@ -4388,7 +4563,7 @@ type RecordMemberPaymentResponse struct {
 
 func (x *RecordMemberPaymentResponse) Reset() {
 	*x = RecordMemberPaymentResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[49]
+	mi := &file_millwa_v1_registry_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4400,7 +4575,7 @@ func (x *RecordMemberPaymentResponse) String() string {
 func (*RecordMemberPaymentResponse) ProtoMessage() {}
 
 func (x *RecordMemberPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[49]
+	mi := &file_millwa_v1_registry_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4413,7 +4588,7 @@ func (x *RecordMemberPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordMemberPaymentResponse.ProtoReflect.Descriptor instead.
 func (*RecordMemberPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{49}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RecordMemberPaymentResponse) GetPayment() *MemberPayment {
@@ -4446,7 +4621,7 @@ type GetMemberRequest struct {
 
 func (x *GetMemberRequest) Reset() {
 	*x = GetMemberRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[50]
+	mi := &file_millwa_v1_registry_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4458,7 +4633,7 @@ func (x *GetMemberRequest) String() string {
 func (*GetMemberRequest) ProtoMessage() {}
 
 func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[50]
+	mi := &file_millwa_v1_registry_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4471,7 +4646,7 @@ func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{50}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetMemberRequest) GetName() string {
@@ -4499,7 +4674,7 @@ type GetMemberResponse struct {
 
 func (x *GetMemberResponse) Reset() {
 	*x = GetMemberResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[51]
+	mi := &file_millwa_v1_registry_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4511,7 +4686,7 @@ func (x *GetMemberResponse) String() string {
 func (*GetMemberResponse) ProtoMessage() {}
 
 func (x *GetMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[51]
+	mi := &file_millwa_v1_registry_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4524,7 +4699,7 @@ func (x *GetMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberResponse.ProtoReflect.Descriptor instead.
 func (*GetMemberResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{51}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetMemberResponse) GetMember() *Member {
@@ -4545,7 +4720,7 @@ type GetClassifierRequest struct {
 
 func (x *GetClassifierRequest) Reset() {
 	*x = GetClassifierRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[52]
+	mi := &file_millwa_v1_registry_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4557,7 +4732,7 @@ func (x *GetClassifierRequest) String() string {
 func (*GetClassifierRequest) ProtoMessage() {}
 
 func (x *GetClassifierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[52]
+	mi := &file_millwa_v1_registry_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4570,7 +4745,7 @@ func (x *GetClassifierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClassifierRequest.ProtoReflect.Descriptor instead.
 func (*GetClassifierRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{52}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetClassifierRequest) GetName() string {
@@ -4591,7 +4766,7 @@ type GetClassifierResponse struct {
 
 func (x *GetClassifierResponse) Reset() {
 	*x = GetClassifierResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[53]
+	mi := &file_millwa_v1_registry_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4603,7 +4778,7 @@ func (x *GetClassifierResponse) String() string {
 func (*GetClassifierResponse) ProtoMessage() {}
 
 func (x *GetClassifierResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[53]
+	mi := &file_millwa_v1_registry_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4616,7 +4791,7 @@ func (x *GetClassifierResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClassifierResponse.ProtoReflect.Descriptor instead.
 func (*GetClassifierResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{53}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetClassifierResponse) GetClassifier() *Classifier {
@@ -4644,7 +4819,7 @@ type UpdateAssociationRequest struct {
 
 func (x *UpdateAssociationRequest) Reset() {
 	*x = UpdateAssociationRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[54]
+	mi := &file_millwa_v1_registry_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4656,7 +4831,7 @@ func (x *UpdateAssociationRequest) String() string {
 func (*UpdateAssociationRequest) ProtoMessage() {}
 
 func (x *UpdateAssociationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[54]
+	mi := &file_millwa_v1_registry_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4669,7 +4844,7 @@ func (x *UpdateAssociationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAssociationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAssociationRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{54}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *UpdateAssociationRequest) GetAssociation() *Association {
@@ -4704,7 +4879,7 @@ type UpdateAssociationResponse struct {
 
 func (x *UpdateAssociationResponse) Reset() {
 	*x = UpdateAssociationResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[55]
+	mi := &file_millwa_v1_registry_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4716,7 +4891,7 @@ func (x *UpdateAssociationResponse) String() string {
 func (*UpdateAssociationResponse) ProtoMessage() {}
 
 func (x *UpdateAssociationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[55]
+	mi := &file_millwa_v1_registry_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4729,7 +4904,7 @@ func (x *UpdateAssociationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAssociationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAssociationResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{55}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *UpdateAssociationResponse) GetAssociation() *Association {
@@ -4758,7 +4933,7 @@ type UpdateMemberRequest struct {
 
 func (x *UpdateMemberRequest) Reset() {
 	*x = UpdateMemberRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[56]
+	mi := &file_millwa_v1_registry_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4770,7 +4945,7 @@ func (x *UpdateMemberRequest) String() string {
 func (*UpdateMemberRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[56]
+	mi := &file_millwa_v1_registry_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4783,7 +4958,7 @@ func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{56}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UpdateMemberRequest) GetMember() *Member {
@@ -4818,7 +4993,7 @@ type UpdateMemberResponse struct {
 
 func (x *UpdateMemberResponse) Reset() {
 	*x = UpdateMemberResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[57]
+	mi := &file_millwa_v1_registry_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4830,7 +5005,7 @@ func (x *UpdateMemberResponse) String() string {
 func (*UpdateMemberResponse) ProtoMessage() {}
 
 func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[57]
+	mi := &file_millwa_v1_registry_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4843,7 +5018,7 @@ func (x *UpdateMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemberResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{57}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *UpdateMemberResponse) GetMember() *Member {
@@ -4872,7 +5047,7 @@ type UpdateClassifierRequest struct {
 
 func (x *UpdateClassifierRequest) Reset() {
 	*x = UpdateClassifierRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[58]
+	mi := &file_millwa_v1_registry_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4884,7 +5059,7 @@ func (x *UpdateClassifierRequest) String() string {
 func (*UpdateClassifierRequest) ProtoMessage() {}
 
 func (x *UpdateClassifierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[58]
+	mi := &file_millwa_v1_registry_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4897,7 +5072,7 @@ func (x *UpdateClassifierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClassifierRequest.ProtoReflect.Descriptor instead.
 func (*UpdateClassifierRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{58}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *UpdateClassifierRequest) GetClassifier() *Classifier {
@@ -4932,7 +5107,7 @@ type UpdateClassifierResponse struct {
 
 func (x *UpdateClassifierResponse) Reset() {
 	*x = UpdateClassifierResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[59]
+	mi := &file_millwa_v1_registry_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4944,7 +5119,7 @@ func (x *UpdateClassifierResponse) String() string {
 func (*UpdateClassifierResponse) ProtoMessage() {}
 
 func (x *UpdateClassifierResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[59]
+	mi := &file_millwa_v1_registry_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4957,7 +5132,7 @@ func (x *UpdateClassifierResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClassifierResponse.ProtoReflect.Descriptor instead.
 func (*UpdateClassifierResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{59}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *UpdateClassifierResponse) GetClassifier() *Classifier {
@@ -4988,7 +5163,7 @@ type UpdateLotRequest struct {
 
 func (x *UpdateLotRequest) Reset() {
 	*x = UpdateLotRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[60]
+	mi := &file_millwa_v1_registry_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5000,7 +5175,7 @@ func (x *UpdateLotRequest) String() string {
 func (*UpdateLotRequest) ProtoMessage() {}
 
 func (x *UpdateLotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[60]
+	mi := &file_millwa_v1_registry_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5013,7 +5188,7 @@ func (x *UpdateLotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLotRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLotRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{60}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *UpdateLotRequest) GetLot() *Lot {
@@ -5048,7 +5223,7 @@ type UpdateLotResponse struct {
 
 func (x *UpdateLotResponse) Reset() {
 	*x = UpdateLotResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[61]
+	mi := &file_millwa_v1_registry_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5060,7 +5235,7 @@ func (x *UpdateLotResponse) String() string {
 func (*UpdateLotResponse) ProtoMessage() {}
 
 func (x *UpdateLotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[61]
+	mi := &file_millwa_v1_registry_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5073,7 +5248,7 @@ func (x *UpdateLotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLotResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLotResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{61}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *UpdateLotResponse) GetLot() *Lot {
@@ -5109,7 +5284,7 @@ type Sanction struct {
 
 func (x *Sanction) Reset() {
 	*x = Sanction{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[62]
+	mi := &file_millwa_v1_registry_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5121,7 +5296,7 @@ func (x *Sanction) String() string {
 func (*Sanction) ProtoMessage() {}
 
 func (x *Sanction) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[62]
+	mi := &file_millwa_v1_registry_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5134,7 +5309,7 @@ func (x *Sanction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sanction.ProtoReflect.Descriptor instead.
 func (*Sanction) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{62}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *Sanction) GetStep() SanctionStep {
@@ -5219,7 +5394,7 @@ type ClassifierFinding struct {
 
 func (x *ClassifierFinding) Reset() {
 	*x = ClassifierFinding{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[63]
+	mi := &file_millwa_v1_registry_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5231,7 +5406,7 @@ func (x *ClassifierFinding) String() string {
 func (*ClassifierFinding) ProtoMessage() {}
 
 func (x *ClassifierFinding) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[63]
+	mi := &file_millwa_v1_registry_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5244,7 +5419,7 @@ func (x *ClassifierFinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassifierFinding.ProtoReflect.Descriptor instead.
 func (*ClassifierFinding) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{63}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ClassifierFinding) GetSource() string {
@@ -5335,7 +5510,7 @@ type ClassifierRecord struct {
 
 func (x *ClassifierRecord) Reset() {
 	*x = ClassifierRecord{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[64]
+	mi := &file_millwa_v1_registry_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5347,7 +5522,7 @@ func (x *ClassifierRecord) String() string {
 func (*ClassifierRecord) ProtoMessage() {}
 
 func (x *ClassifierRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[64]
+	mi := &file_millwa_v1_registry_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5360,7 +5535,7 @@ func (x *ClassifierRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassifierRecord.ProtoReflect.Descriptor instead.
 func (*ClassifierRecord) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{64}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ClassifierRecord) GetName() string {
@@ -5473,7 +5648,7 @@ type GetClassifierRecordRequest struct {
 
 func (x *GetClassifierRecordRequest) Reset() {
 	*x = GetClassifierRecordRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[65]
+	mi := &file_millwa_v1_registry_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5485,7 +5660,7 @@ func (x *GetClassifierRecordRequest) String() string {
 func (*GetClassifierRecordRequest) ProtoMessage() {}
 
 func (x *GetClassifierRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[65]
+	mi := &file_millwa_v1_registry_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5498,7 +5673,7 @@ func (x *GetClassifierRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClassifierRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetClassifierRecordRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{65}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *GetClassifierRecordRequest) GetName() string {
@@ -5519,7 +5694,7 @@ type GetClassifierRecordResponse struct {
 
 func (x *GetClassifierRecordResponse) Reset() {
 	*x = GetClassifierRecordResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[66]
+	mi := &file_millwa_v1_registry_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5531,7 +5706,7 @@ func (x *GetClassifierRecordResponse) String() string {
 func (*GetClassifierRecordResponse) ProtoMessage() {}
 
 func (x *GetClassifierRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[66]
+	mi := &file_millwa_v1_registry_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5544,7 +5719,7 @@ func (x *GetClassifierRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClassifierRecordResponse.ProtoReflect.Descriptor instead.
 func (*GetClassifierRecordResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{66}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *GetClassifierRecordResponse) GetRecord() *ClassifierRecord {
@@ -5571,7 +5746,7 @@ type ReverseClassifierSanctionRequest struct {
 
 func (x *ReverseClassifierSanctionRequest) Reset() {
 	*x = ReverseClassifierSanctionRequest{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[67]
+	mi := &file_millwa_v1_registry_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5583,7 +5758,7 @@ func (x *ReverseClassifierSanctionRequest) String() string {
 func (*ReverseClassifierSanctionRequest) ProtoMessage() {}
 
 func (x *ReverseClassifierSanctionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[67]
+	mi := &file_millwa_v1_registry_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5596,7 +5771,7 @@ func (x *ReverseClassifierSanctionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseClassifierSanctionRequest.ProtoReflect.Descriptor instead.
 func (*ReverseClassifierSanctionRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{67}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ReverseClassifierSanctionRequest) GetName() string {
@@ -5632,7 +5807,7 @@ type ReverseClassifierSanctionResponse struct {
 
 func (x *ReverseClassifierSanctionResponse) Reset() {
 	*x = ReverseClassifierSanctionResponse{}
-	mi := &file_millwa_v1_registry_proto_msgTypes[68]
+	mi := &file_millwa_v1_registry_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5644,7 +5819,7 @@ func (x *ReverseClassifierSanctionResponse) String() string {
 func (*ReverseClassifierSanctionResponse) ProtoMessage() {}
 
 func (x *ReverseClassifierSanctionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_registry_proto_msgTypes[68]
+	mi := &file_millwa_v1_registry_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5657,7 +5832,7 @@ func (x *ReverseClassifierSanctionResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ReverseClassifierSanctionResponse.ProtoReflect.Descriptor instead.
 func (*ReverseClassifierSanctionResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{68}
+	return file_millwa_v1_registry_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ReverseClassifierSanctionResponse) GetRecord() *ClassifierRecord {
@@ -6008,7 +6183,23 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12#\n" +
 	"\rcurrency_code\x18\x02 \x01(\tR\fcurrencyCode\"V\n" +
 	"\x1aGetMemberStatementResponse\x128\n" +
-	"\tstatement\x18\x01 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"\x91\x01\n" +
+	"\tstatement\x18\x01 \x01(\v2\x1a.millwa.v1.MemberStatementR\tstatement\"\xc0\x02\n" +
+	"\x1bListMemberStatementsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1f\n" +
+	"\bcampaign\x18\x02 \x01(\x05B\x03\xe0A\x02R\bcampaign\x12#\n" +
+	"\rcurrency_code\x18\x03 \x01(\tR\fcurrencyCode\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06filter\x18\x06 \x01(\tR\x06filter\x12\x19\n" +
+	"\border_by\x18\a \x01(\tR\aorderBy\x12\x16\n" +
+	"\x06search\x18\b \x01(\tR\x06search\x127\n" +
+	"\tread_mask\x18\t \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\x82\x01\n" +
+	"\x1cListMemberStatementsResponse\x12:\n" +
+	"\n" +
+	"statements\x18\x01 \x03(\v2\x1a.millwa.v1.MemberStatementR\n" +
+	"statements\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
 	"\x1aRecordMemberPaymentRequest\x12\x1b\n" +
 	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x127\n" +
 	"\apayment\x18\x02 \x01(\v2\x18.millwa.v1.MemberPaymentB\x03\xe0A\x02R\apayment\x12\x1d\n" +
@@ -6134,7 +6325,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x19SANCTION_STEP_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SANCTION_STEP_FEEDBACK\x10\x01\x12$\n" +
 	" SANCTION_STEP_TIGHTENED_SAMPLING\x10\x02\x12\x1b\n" +
-	"\x17SANCTION_STEP_SUSPENDED\x10\x032\x94\x12\n" +
+	"\x17SANCTION_STEP_SUSPENDED\x10\x032\xfd\x12\n" +
 	"\x0fRegistryService\x12^\n" +
 	"\x11CreateAssociation\x12#.millwa.v1.CreateAssociationRequest\x1a$.millwa.v1.CreateAssociationResponse\x12U\n" +
 	"\x0eGetAssociation\x12 .millwa.v1.GetAssociationRequest\x1a!.millwa.v1.GetAssociationResponse\x12[\n" +
@@ -6154,7 +6345,8 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"GetReceipt\x12\x1c.millwa.v1.GetReceiptRequest\x1a\x1d.millwa.v1.GetReceiptResponse\x12O\n" +
 	"\fListReceipts\x12\x1e.millwa.v1.ListReceiptsRequest\x1a\x1f.millwa.v1.ListReceiptsResponse\x12L\n" +
 	"\vVoidReceipt\x12\x1d.millwa.v1.VoidReceiptRequest\x1a\x1e.millwa.v1.VoidReceiptResponse\x12a\n" +
-	"\x12GetMemberStatement\x12$.millwa.v1.GetMemberStatementRequest\x1a%.millwa.v1.GetMemberStatementResponse\x12d\n" +
+	"\x12GetMemberStatement\x12$.millwa.v1.GetMemberStatementRequest\x1a%.millwa.v1.GetMemberStatementResponse\x12g\n" +
+	"\x14ListMemberStatements\x12&.millwa.v1.ListMemberStatementsRequest\x1a'.millwa.v1.ListMemberStatementsResponse\x12d\n" +
 	"\x13RecordMemberPayment\x12%.millwa.v1.RecordMemberPaymentRequest\x1a&.millwa.v1.RecordMemberPaymentResponse\x12F\n" +
 	"\tGetMember\x12\x1b.millwa.v1.GetMemberRequest\x1a\x1c.millwa.v1.GetMemberResponse\x12R\n" +
 	"\rGetClassifier\x12\x1f.millwa.v1.GetClassifierRequest\x1a .millwa.v1.GetClassifierResponse\x12d\n" +
@@ -6178,7 +6370,7 @@ func file_millwa_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_millwa_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_millwa_v1_registry_proto_goTypes = []any{
 	(Sex)(0),                                  // 0: millwa.v1.Sex
 	(LotState)(0),                             // 1: millwa.v1.LotState
@@ -6233,77 +6425,79 @@ var file_millwa_v1_registry_proto_goTypes = []any{
 	(*VoidReceiptResponse)(nil),               // 50: millwa.v1.VoidReceiptResponse
 	(*GetMemberStatementRequest)(nil),         // 51: millwa.v1.GetMemberStatementRequest
 	(*GetMemberStatementResponse)(nil),        // 52: millwa.v1.GetMemberStatementResponse
-	(*RecordMemberPaymentRequest)(nil),        // 53: millwa.v1.RecordMemberPaymentRequest
-	(*RecordMemberPaymentResponse)(nil),       // 54: millwa.v1.RecordMemberPaymentResponse
-	(*GetMemberRequest)(nil),                  // 55: millwa.v1.GetMemberRequest
-	(*GetMemberResponse)(nil),                 // 56: millwa.v1.GetMemberResponse
-	(*GetClassifierRequest)(nil),              // 57: millwa.v1.GetClassifierRequest
-	(*GetClassifierResponse)(nil),             // 58: millwa.v1.GetClassifierResponse
-	(*UpdateAssociationRequest)(nil),          // 59: millwa.v1.UpdateAssociationRequest
-	(*UpdateAssociationResponse)(nil),         // 60: millwa.v1.UpdateAssociationResponse
-	(*UpdateMemberRequest)(nil),               // 61: millwa.v1.UpdateMemberRequest
-	(*UpdateMemberResponse)(nil),              // 62: millwa.v1.UpdateMemberResponse
-	(*UpdateClassifierRequest)(nil),           // 63: millwa.v1.UpdateClassifierRequest
-	(*UpdateClassifierResponse)(nil),          // 64: millwa.v1.UpdateClassifierResponse
-	(*UpdateLotRequest)(nil),                  // 65: millwa.v1.UpdateLotRequest
-	(*UpdateLotResponse)(nil),                 // 66: millwa.v1.UpdateLotResponse
-	(*Sanction)(nil),                          // 67: millwa.v1.Sanction
-	(*ClassifierFinding)(nil),                 // 68: millwa.v1.ClassifierFinding
-	(*ClassifierRecord)(nil),                  // 69: millwa.v1.ClassifierRecord
-	(*GetClassifierRecordRequest)(nil),        // 70: millwa.v1.GetClassifierRecordRequest
-	(*GetClassifierRecordResponse)(nil),       // 71: millwa.v1.GetClassifierRecordResponse
-	(*ReverseClassifierSanctionRequest)(nil),  // 72: millwa.v1.ReverseClassifierSanctionRequest
-	(*ReverseClassifierSanctionResponse)(nil), // 73: millwa.v1.ReverseClassifierSanctionResponse
-	nil,                           // 74: millwa.v1.Receipt.GroupGramsEntry
-	nil,                           // 75: millwa.v1.Receipt.UnusedGramsEntry
-	(*Contact)(nil),               // 76: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil), // 77: google.protobuf.Timestamp
-	(*FiberSample)(nil),           // 78: millwa.v1.FiberSample
-	(*LocalizedText)(nil),         // 79: millwa.v1.LocalizedText
-	(*Grade)(nil),                 // 80: millwa.v1.Grade
-	(*fieldmaskpb.FieldMask)(nil), // 81: google.protobuf.FieldMask
+	(*ListMemberStatementsRequest)(nil),       // 53: millwa.v1.ListMemberStatementsRequest
+	(*ListMemberStatementsResponse)(nil),      // 54: millwa.v1.ListMemberStatementsResponse
+	(*RecordMemberPaymentRequest)(nil),        // 55: millwa.v1.RecordMemberPaymentRequest
+	(*RecordMemberPaymentResponse)(nil),       // 56: millwa.v1.RecordMemberPaymentResponse
+	(*GetMemberRequest)(nil),                  // 57: millwa.v1.GetMemberRequest
+	(*GetMemberResponse)(nil),                 // 58: millwa.v1.GetMemberResponse
+	(*GetClassifierRequest)(nil),              // 59: millwa.v1.GetClassifierRequest
+	(*GetClassifierResponse)(nil),             // 60: millwa.v1.GetClassifierResponse
+	(*UpdateAssociationRequest)(nil),          // 61: millwa.v1.UpdateAssociationRequest
+	(*UpdateAssociationResponse)(nil),         // 62: millwa.v1.UpdateAssociationResponse
+	(*UpdateMemberRequest)(nil),               // 63: millwa.v1.UpdateMemberRequest
+	(*UpdateMemberResponse)(nil),              // 64: millwa.v1.UpdateMemberResponse
+	(*UpdateClassifierRequest)(nil),           // 65: millwa.v1.UpdateClassifierRequest
+	(*UpdateClassifierResponse)(nil),          // 66: millwa.v1.UpdateClassifierResponse
+	(*UpdateLotRequest)(nil),                  // 67: millwa.v1.UpdateLotRequest
+	(*UpdateLotResponse)(nil),                 // 68: millwa.v1.UpdateLotResponse
+	(*Sanction)(nil),                          // 69: millwa.v1.Sanction
+	(*ClassifierFinding)(nil),                 // 70: millwa.v1.ClassifierFinding
+	(*ClassifierRecord)(nil),                  // 71: millwa.v1.ClassifierRecord
+	(*GetClassifierRecordRequest)(nil),        // 72: millwa.v1.GetClassifierRecordRequest
+	(*GetClassifierRecordResponse)(nil),       // 73: millwa.v1.GetClassifierRecordResponse
+	(*ReverseClassifierSanctionRequest)(nil),  // 74: millwa.v1.ReverseClassifierSanctionRequest
+	(*ReverseClassifierSanctionResponse)(nil), // 75: millwa.v1.ReverseClassifierSanctionResponse
+	nil,                           // 76: millwa.v1.Receipt.GroupGramsEntry
+	nil,                           // 77: millwa.v1.Receipt.UnusedGramsEntry
+	(*Contact)(nil),               // 78: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil), // 79: google.protobuf.Timestamp
+	(*FiberSample)(nil),           // 80: millwa.v1.FiberSample
+	(*LocalizedText)(nil),         // 81: millwa.v1.LocalizedText
+	(*Grade)(nil),                 // 82: millwa.v1.Grade
+	(*fieldmaskpb.FieldMask)(nil), // 83: google.protobuf.FieldMask
 }
 var file_millwa_v1_registry_proto_depIdxs = []int32{
-	76,  // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
-	77,  // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
-	77,  // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
+	78,  // 0: millwa.v1.Association.contact:type_name -> millwa.v1.Contact
+	79,  // 1: millwa.v1.Association.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 2: millwa.v1.Association.update_time:type_name -> google.protobuf.Timestamp
 	0,   // 3: millwa.v1.Member.sex:type_name -> millwa.v1.Sex
-	77,  // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	77,  // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	77,  // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
-	77,  // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
+	79,  // 4: millwa.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 5: millwa.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	79,  // 6: millwa.v1.Classifier.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 7: millwa.v1.Classifier.update_time:type_name -> google.protobuf.Timestamp
 	8,   // 8: millwa.v1.Lot.contributions:type_name -> millwa.v1.Contribution
-	78,  // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
-	79,  // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
-	80,  // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
-	79,  // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
+	80,  // 9: millwa.v1.Lot.measurement:type_name -> millwa.v1.FiberSample
+	81,  // 10: millwa.v1.Lot.market_quality_group_name:type_name -> millwa.v1.LocalizedText
+	82,  // 11: millwa.v1.Lot.measured_grade:type_name -> millwa.v1.Grade
+	81,  // 12: millwa.v1.Lot.discrepancy_explanation:type_name -> millwa.v1.LocalizedText
 	1,   // 13: millwa.v1.Lot.state:type_name -> millwa.v1.LotState
-	77,  // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
-	77,  // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
+	79,  // 14: millwa.v1.Lot.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 15: millwa.v1.Lot.update_time:type_name -> google.protobuf.Timestamp
 	10,  // 16: millwa.v1.Lot.sources:type_name -> millwa.v1.LotSource
-	74,  // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
-	75,  // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
+	76,  // 17: millwa.v1.Receipt.group_grams:type_name -> millwa.v1.Receipt.GroupGramsEntry
+	77,  // 18: millwa.v1.Receipt.unused_grams:type_name -> millwa.v1.Receipt.UnusedGramsEntry
 	2,   // 19: millwa.v1.Receipt.state:type_name -> millwa.v1.ReceiptState
-	77,  // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
-	77,  // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
+	79,  // 20: millwa.v1.Receipt.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 21: millwa.v1.Receipt.update_time:type_name -> google.protobuf.Timestamp
 	12,  // 22: millwa.v1.MemberStatement.lines:type_name -> millwa.v1.StatementLine
 	3,   // 23: millwa.v1.MemberPayment.method:type_name -> millwa.v1.PaymentMethod
-	77,  // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
-	79,  // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
-	79,  // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
-	79,  // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
-	79,  // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
-	79,  // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
+	79,  // 24: millwa.v1.MemberPayment.create_time:type_name -> google.protobuf.Timestamp
+	81,  // 25: millwa.v1.LotLabel.product_name:type_name -> millwa.v1.LocalizedText
+	81,  // 26: millwa.v1.LotLabel.standard_title:type_name -> millwa.v1.LocalizedText
+	81,  // 27: millwa.v1.LotLabel.quality_group_name:type_name -> millwa.v1.LocalizedText
+	81,  // 28: millwa.v1.LotLabel.colour_name:type_name -> millwa.v1.LocalizedText
+	81,  // 29: millwa.v1.LotLabel.breed_name:type_name -> millwa.v1.LocalizedText
 	15,  // 30: millwa.v1.LotLabel.origin:type_name -> millwa.v1.LabelOrigin
 	5,   // 31: millwa.v1.CreateAssociationRequest.association:type_name -> millwa.v1.Association
 	5,   // 32: millwa.v1.CreateAssociationResponse.association:type_name -> millwa.v1.Association
-	81,  // 33: millwa.v1.GetAssociationRequest.read_mask:type_name -> google.protobuf.FieldMask
+	83,  // 33: millwa.v1.GetAssociationRequest.read_mask:type_name -> google.protobuf.FieldMask
 	5,   // 34: millwa.v1.GetAssociationResponse.association:type_name -> millwa.v1.Association
-	81,  // 35: millwa.v1.ListAssociationsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	83,  // 35: millwa.v1.ListAssociationsRequest.read_mask:type_name -> google.protobuf.FieldMask
 	5,   // 36: millwa.v1.ListAssociationsResponse.associations:type_name -> millwa.v1.Association
 	6,   // 37: millwa.v1.CreateMemberRequest.member:type_name -> millwa.v1.Member
 	6,   // 38: millwa.v1.CreateMemberResponse.member:type_name -> millwa.v1.Member
-	81,  // 39: millwa.v1.ListMembersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	83,  // 39: millwa.v1.ListMembersRequest.read_mask:type_name -> google.protobuf.FieldMask
 	6,   // 40: millwa.v1.ListMembersResponse.members:type_name -> millwa.v1.Member
 	7,   // 41: millwa.v1.CreateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
 	7,   // 42: millwa.v1.CreateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
@@ -6312,9 +6506,9 @@ var file_millwa_v1_registry_proto_depIdxs = []int32{
 	9,   // 45: millwa.v1.CreateLotResponse.lot:type_name -> millwa.v1.Lot
 	31,  // 46: millwa.v1.BatchCreateLotsRequest.requests:type_name -> millwa.v1.CreateLotRequest
 	9,   // 47: millwa.v1.BatchCreateLotsResponse.lots:type_name -> millwa.v1.Lot
-	81,  // 48: millwa.v1.GetLotRequest.read_mask:type_name -> google.protobuf.FieldMask
+	83,  // 48: millwa.v1.GetLotRequest.read_mask:type_name -> google.protobuf.FieldMask
 	9,   // 49: millwa.v1.GetLotResponse.lot:type_name -> millwa.v1.Lot
-	81,  // 50: millwa.v1.ListLotsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	83,  // 50: millwa.v1.ListLotsRequest.read_mask:type_name -> google.protobuf.FieldMask
 	9,   // 51: millwa.v1.ListLotsResponse.lots:type_name -> millwa.v1.Lot
 	9,   // 52: millwa.v1.WithdrawLotResponse.lot:type_name -> millwa.v1.Lot
 	16,  // 53: millwa.v1.GetLotLabelResponse.label:type_name -> millwa.v1.LotLabel
@@ -6324,93 +6518,97 @@ var file_millwa_v1_registry_proto_depIdxs = []int32{
 	11,  // 57: millwa.v1.ListReceiptsResponse.receipts:type_name -> millwa.v1.Receipt
 	11,  // 58: millwa.v1.VoidReceiptResponse.receipt:type_name -> millwa.v1.Receipt
 	13,  // 59: millwa.v1.GetMemberStatementResponse.statement:type_name -> millwa.v1.MemberStatement
-	14,  // 60: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
-	14,  // 61: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
-	13,  // 62: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
-	81,  // 63: millwa.v1.GetMemberRequest.read_mask:type_name -> google.protobuf.FieldMask
-	6,   // 64: millwa.v1.GetMemberResponse.member:type_name -> millwa.v1.Member
-	7,   // 65: millwa.v1.GetClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	5,   // 66: millwa.v1.UpdateAssociationRequest.association:type_name -> millwa.v1.Association
-	81,  // 67: millwa.v1.UpdateAssociationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,   // 68: millwa.v1.UpdateAssociationResponse.association:type_name -> millwa.v1.Association
-	6,   // 69: millwa.v1.UpdateMemberRequest.member:type_name -> millwa.v1.Member
-	81,  // 70: millwa.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,   // 71: millwa.v1.UpdateMemberResponse.member:type_name -> millwa.v1.Member
-	7,   // 72: millwa.v1.UpdateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
-	81,  // 73: millwa.v1.UpdateClassifierRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,   // 74: millwa.v1.UpdateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
-	9,   // 75: millwa.v1.UpdateLotRequest.lot:type_name -> millwa.v1.Lot
-	81,  // 76: millwa.v1.UpdateLotRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,   // 77: millwa.v1.UpdateLotResponse.lot:type_name -> millwa.v1.Lot
-	4,   // 78: millwa.v1.Sanction.step:type_name -> millwa.v1.SanctionStep
-	77,  // 79: millwa.v1.Sanction.create_time:type_name -> google.protobuf.Timestamp
-	77,  // 80: millwa.v1.Sanction.reverse_time:type_name -> google.protobuf.Timestamp
-	79,  // 81: millwa.v1.Sanction.explanation:type_name -> millwa.v1.LocalizedText
-	77,  // 82: millwa.v1.ClassifierFinding.time:type_name -> google.protobuf.Timestamp
-	4,   // 83: millwa.v1.ClassifierRecord.sanction_step:type_name -> millwa.v1.SanctionStep
-	67,  // 84: millwa.v1.ClassifierRecord.sanctions:type_name -> millwa.v1.Sanction
-	68,  // 85: millwa.v1.ClassifierRecord.recent_disagreements:type_name -> millwa.v1.ClassifierFinding
-	69,  // 86: millwa.v1.GetClassifierRecordResponse.record:type_name -> millwa.v1.ClassifierRecord
-	69,  // 87: millwa.v1.ReverseClassifierSanctionResponse.record:type_name -> millwa.v1.ClassifierRecord
-	17,  // 88: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
-	19,  // 89: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
-	21,  // 90: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
-	23,  // 91: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
-	25,  // 92: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
-	27,  // 93: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
-	29,  // 94: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
-	31,  // 95: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
-	33,  // 96: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
-	35,  // 97: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
-	37,  // 98: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
-	39,  // 99: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
-	41,  // 100: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
-	43,  // 101: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
-	45,  // 102: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
-	47,  // 103: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
-	49,  // 104: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
-	51,  // 105: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
-	53,  // 106: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
-	55,  // 107: millwa.v1.RegistryService.GetMember:input_type -> millwa.v1.GetMemberRequest
-	57,  // 108: millwa.v1.RegistryService.GetClassifier:input_type -> millwa.v1.GetClassifierRequest
-	70,  // 109: millwa.v1.RegistryService.GetClassifierRecord:input_type -> millwa.v1.GetClassifierRecordRequest
-	72,  // 110: millwa.v1.RegistryService.ReverseClassifierSanction:input_type -> millwa.v1.ReverseClassifierSanctionRequest
-	59,  // 111: millwa.v1.RegistryService.UpdateAssociation:input_type -> millwa.v1.UpdateAssociationRequest
-	61,  // 112: millwa.v1.RegistryService.UpdateMember:input_type -> millwa.v1.UpdateMemberRequest
-	63,  // 113: millwa.v1.RegistryService.UpdateClassifier:input_type -> millwa.v1.UpdateClassifierRequest
-	65,  // 114: millwa.v1.RegistryService.UpdateLot:input_type -> millwa.v1.UpdateLotRequest
-	18,  // 115: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
-	20,  // 116: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
-	22,  // 117: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
-	24,  // 118: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
-	26,  // 119: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
-	28,  // 120: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
-	30,  // 121: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
-	32,  // 122: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
-	34,  // 123: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
-	36,  // 124: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
-	38,  // 125: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
-	40,  // 126: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
-	42,  // 127: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
-	44,  // 128: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
-	46,  // 129: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
-	48,  // 130: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
-	50,  // 131: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
-	52,  // 132: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
-	54,  // 133: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
-	56,  // 134: millwa.v1.RegistryService.GetMember:output_type -> millwa.v1.GetMemberResponse
-	58,  // 135: millwa.v1.RegistryService.GetClassifier:output_type -> millwa.v1.GetClassifierResponse
-	71,  // 136: millwa.v1.RegistryService.GetClassifierRecord:output_type -> millwa.v1.GetClassifierRecordResponse
-	73,  // 137: millwa.v1.RegistryService.ReverseClassifierSanction:output_type -> millwa.v1.ReverseClassifierSanctionResponse
-	60,  // 138: millwa.v1.RegistryService.UpdateAssociation:output_type -> millwa.v1.UpdateAssociationResponse
-	62,  // 139: millwa.v1.RegistryService.UpdateMember:output_type -> millwa.v1.UpdateMemberResponse
-	64,  // 140: millwa.v1.RegistryService.UpdateClassifier:output_type -> millwa.v1.UpdateClassifierResponse
-	66,  // 141: millwa.v1.RegistryService.UpdateLot:output_type -> millwa.v1.UpdateLotResponse
-	115, // [115:142] is the sub-list for method output_type
-	88,  // [88:115] is the sub-list for method input_type
-	88,  // [88:88] is the sub-list for extension type_name
-	88,  // [88:88] is the sub-list for extension extendee
-	0,   // [0:88] is the sub-list for field type_name
+	83,  // 60: millwa.v1.ListMemberStatementsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	13,  // 61: millwa.v1.ListMemberStatementsResponse.statements:type_name -> millwa.v1.MemberStatement
+	14,  // 62: millwa.v1.RecordMemberPaymentRequest.payment:type_name -> millwa.v1.MemberPayment
+	14,  // 63: millwa.v1.RecordMemberPaymentResponse.payment:type_name -> millwa.v1.MemberPayment
+	13,  // 64: millwa.v1.RecordMemberPaymentResponse.statement:type_name -> millwa.v1.MemberStatement
+	83,  // 65: millwa.v1.GetMemberRequest.read_mask:type_name -> google.protobuf.FieldMask
+	6,   // 66: millwa.v1.GetMemberResponse.member:type_name -> millwa.v1.Member
+	7,   // 67: millwa.v1.GetClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	5,   // 68: millwa.v1.UpdateAssociationRequest.association:type_name -> millwa.v1.Association
+	83,  // 69: millwa.v1.UpdateAssociationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,   // 70: millwa.v1.UpdateAssociationResponse.association:type_name -> millwa.v1.Association
+	6,   // 71: millwa.v1.UpdateMemberRequest.member:type_name -> millwa.v1.Member
+	83,  // 72: millwa.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,   // 73: millwa.v1.UpdateMemberResponse.member:type_name -> millwa.v1.Member
+	7,   // 74: millwa.v1.UpdateClassifierRequest.classifier:type_name -> millwa.v1.Classifier
+	83,  // 75: millwa.v1.UpdateClassifierRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,   // 76: millwa.v1.UpdateClassifierResponse.classifier:type_name -> millwa.v1.Classifier
+	9,   // 77: millwa.v1.UpdateLotRequest.lot:type_name -> millwa.v1.Lot
+	83,  // 78: millwa.v1.UpdateLotRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,   // 79: millwa.v1.UpdateLotResponse.lot:type_name -> millwa.v1.Lot
+	4,   // 80: millwa.v1.Sanction.step:type_name -> millwa.v1.SanctionStep
+	79,  // 81: millwa.v1.Sanction.create_time:type_name -> google.protobuf.Timestamp
+	79,  // 82: millwa.v1.Sanction.reverse_time:type_name -> google.protobuf.Timestamp
+	81,  // 83: millwa.v1.Sanction.explanation:type_name -> millwa.v1.LocalizedText
+	79,  // 84: millwa.v1.ClassifierFinding.time:type_name -> google.protobuf.Timestamp
+	4,   // 85: millwa.v1.ClassifierRecord.sanction_step:type_name -> millwa.v1.SanctionStep
+	69,  // 86: millwa.v1.ClassifierRecord.sanctions:type_name -> millwa.v1.Sanction
+	70,  // 87: millwa.v1.ClassifierRecord.recent_disagreements:type_name -> millwa.v1.ClassifierFinding
+	71,  // 88: millwa.v1.GetClassifierRecordResponse.record:type_name -> millwa.v1.ClassifierRecord
+	71,  // 89: millwa.v1.ReverseClassifierSanctionResponse.record:type_name -> millwa.v1.ClassifierRecord
+	17,  // 90: millwa.v1.RegistryService.CreateAssociation:input_type -> millwa.v1.CreateAssociationRequest
+	19,  // 91: millwa.v1.RegistryService.GetAssociation:input_type -> millwa.v1.GetAssociationRequest
+	21,  // 92: millwa.v1.RegistryService.ListAssociations:input_type -> millwa.v1.ListAssociationsRequest
+	23,  // 93: millwa.v1.RegistryService.CreateMember:input_type -> millwa.v1.CreateMemberRequest
+	25,  // 94: millwa.v1.RegistryService.ListMembers:input_type -> millwa.v1.ListMembersRequest
+	27,  // 95: millwa.v1.RegistryService.CreateClassifier:input_type -> millwa.v1.CreateClassifierRequest
+	29,  // 96: millwa.v1.RegistryService.ListClassifiers:input_type -> millwa.v1.ListClassifiersRequest
+	31,  // 97: millwa.v1.RegistryService.CreateLot:input_type -> millwa.v1.CreateLotRequest
+	33,  // 98: millwa.v1.RegistryService.BatchCreateLots:input_type -> millwa.v1.BatchCreateLotsRequest
+	35,  // 99: millwa.v1.RegistryService.GetLot:input_type -> millwa.v1.GetLotRequest
+	37,  // 100: millwa.v1.RegistryService.ListLots:input_type -> millwa.v1.ListLotsRequest
+	39,  // 101: millwa.v1.RegistryService.WithdrawLot:input_type -> millwa.v1.WithdrawLotRequest
+	41,  // 102: millwa.v1.RegistryService.GetLotLabel:input_type -> millwa.v1.GetLotLabelRequest
+	43,  // 103: millwa.v1.RegistryService.CreateReceipt:input_type -> millwa.v1.CreateReceiptRequest
+	45,  // 104: millwa.v1.RegistryService.GetReceipt:input_type -> millwa.v1.GetReceiptRequest
+	47,  // 105: millwa.v1.RegistryService.ListReceipts:input_type -> millwa.v1.ListReceiptsRequest
+	49,  // 106: millwa.v1.RegistryService.VoidReceipt:input_type -> millwa.v1.VoidReceiptRequest
+	51,  // 107: millwa.v1.RegistryService.GetMemberStatement:input_type -> millwa.v1.GetMemberStatementRequest
+	53,  // 108: millwa.v1.RegistryService.ListMemberStatements:input_type -> millwa.v1.ListMemberStatementsRequest
+	55,  // 109: millwa.v1.RegistryService.RecordMemberPayment:input_type -> millwa.v1.RecordMemberPaymentRequest
+	57,  // 110: millwa.v1.RegistryService.GetMember:input_type -> millwa.v1.GetMemberRequest
+	59,  // 111: millwa.v1.RegistryService.GetClassifier:input_type -> millwa.v1.GetClassifierRequest
+	72,  // 112: millwa.v1.RegistryService.GetClassifierRecord:input_type -> millwa.v1.GetClassifierRecordRequest
+	74,  // 113: millwa.v1.RegistryService.ReverseClassifierSanction:input_type -> millwa.v1.ReverseClassifierSanctionRequest
+	61,  // 114: millwa.v1.RegistryService.UpdateAssociation:input_type -> millwa.v1.UpdateAssociationRequest
+	63,  // 115: millwa.v1.RegistryService.UpdateMember:input_type -> millwa.v1.UpdateMemberRequest
+	65,  // 116: millwa.v1.RegistryService.UpdateClassifier:input_type -> millwa.v1.UpdateClassifierRequest
+	67,  // 117: millwa.v1.RegistryService.UpdateLot:input_type -> millwa.v1.UpdateLotRequest
+	18,  // 118: millwa.v1.RegistryService.CreateAssociation:output_type -> millwa.v1.CreateAssociationResponse
+	20,  // 119: millwa.v1.RegistryService.GetAssociation:output_type -> millwa.v1.GetAssociationResponse
+	22,  // 120: millwa.v1.RegistryService.ListAssociations:output_type -> millwa.v1.ListAssociationsResponse
+	24,  // 121: millwa.v1.RegistryService.CreateMember:output_type -> millwa.v1.CreateMemberResponse
+	26,  // 122: millwa.v1.RegistryService.ListMembers:output_type -> millwa.v1.ListMembersResponse
+	28,  // 123: millwa.v1.RegistryService.CreateClassifier:output_type -> millwa.v1.CreateClassifierResponse
+	30,  // 124: millwa.v1.RegistryService.ListClassifiers:output_type -> millwa.v1.ListClassifiersResponse
+	32,  // 125: millwa.v1.RegistryService.CreateLot:output_type -> millwa.v1.CreateLotResponse
+	34,  // 126: millwa.v1.RegistryService.BatchCreateLots:output_type -> millwa.v1.BatchCreateLotsResponse
+	36,  // 127: millwa.v1.RegistryService.GetLot:output_type -> millwa.v1.GetLotResponse
+	38,  // 128: millwa.v1.RegistryService.ListLots:output_type -> millwa.v1.ListLotsResponse
+	40,  // 129: millwa.v1.RegistryService.WithdrawLot:output_type -> millwa.v1.WithdrawLotResponse
+	42,  // 130: millwa.v1.RegistryService.GetLotLabel:output_type -> millwa.v1.GetLotLabelResponse
+	44,  // 131: millwa.v1.RegistryService.CreateReceipt:output_type -> millwa.v1.CreateReceiptResponse
+	46,  // 132: millwa.v1.RegistryService.GetReceipt:output_type -> millwa.v1.GetReceiptResponse
+	48,  // 133: millwa.v1.RegistryService.ListReceipts:output_type -> millwa.v1.ListReceiptsResponse
+	50,  // 134: millwa.v1.RegistryService.VoidReceipt:output_type -> millwa.v1.VoidReceiptResponse
+	52,  // 135: millwa.v1.RegistryService.GetMemberStatement:output_type -> millwa.v1.GetMemberStatementResponse
+	54,  // 136: millwa.v1.RegistryService.ListMemberStatements:output_type -> millwa.v1.ListMemberStatementsResponse
+	56,  // 137: millwa.v1.RegistryService.RecordMemberPayment:output_type -> millwa.v1.RecordMemberPaymentResponse
+	58,  // 138: millwa.v1.RegistryService.GetMember:output_type -> millwa.v1.GetMemberResponse
+	60,  // 139: millwa.v1.RegistryService.GetClassifier:output_type -> millwa.v1.GetClassifierResponse
+	73,  // 140: millwa.v1.RegistryService.GetClassifierRecord:output_type -> millwa.v1.GetClassifierRecordResponse
+	75,  // 141: millwa.v1.RegistryService.ReverseClassifierSanction:output_type -> millwa.v1.ReverseClassifierSanctionResponse
+	62,  // 142: millwa.v1.RegistryService.UpdateAssociation:output_type -> millwa.v1.UpdateAssociationResponse
+	64,  // 143: millwa.v1.RegistryService.UpdateMember:output_type -> millwa.v1.UpdateMemberResponse
+	66,  // 144: millwa.v1.RegistryService.UpdateClassifier:output_type -> millwa.v1.UpdateClassifierResponse
+	68,  // 145: millwa.v1.RegistryService.UpdateLot:output_type -> millwa.v1.UpdateLotResponse
+	118, // [118:146] is the sub-list for method output_type
+	90,  // [90:118] is the sub-list for method input_type
+	90,  // [90:90] is the sub-list for extension type_name
+	90,  // [90:90] is the sub-list for extension extendee
+	0,   // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_registry_proto_init() }
@@ -6421,14 +6619,14 @@ func file_millwa_v1_registry_proto_init() {
 	file_millwa_v1_common_proto_init()
 	file_millwa_v1_registry_proto_msgTypes[1].OneofWrappers = []any{}
 	file_millwa_v1_registry_proto_msgTypes[11].OneofWrappers = []any{}
-	file_millwa_v1_registry_proto_msgTypes[63].OneofWrappers = []any{}
+	file_millwa_v1_registry_proto_msgTypes[65].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_registry_proto_rawDesc), len(file_millwa_v1_registry_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   71,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,7 @@ const (
 	RegistryService_ListReceipts_FullMethodName              = "/millwa.v1.RegistryService/ListReceipts"
 	RegistryService_VoidReceipt_FullMethodName               = "/millwa.v1.RegistryService/VoidReceipt"
 	RegistryService_GetMemberStatement_FullMethodName        = "/millwa.v1.RegistryService/GetMemberStatement"
+	RegistryService_ListMemberStatements_FullMethodName      = "/millwa.v1.RegistryService/ListMemberStatements"
 	RegistryService_RecordMemberPayment_FullMethodName       = "/millwa.v1.RegistryService/RecordMemberPayment"
 	RegistryService_GetMember_FullMethodName                 = "/millwa.v1.RegistryService/GetMember"
 	RegistryService_GetClassifier_FullMethodName             = "/millwa.v1.RegistryService/GetClassifier"
@@ -331,6 +332,19 @@ type RegistryServiceClient interface {
 	// or an agency); FAILED_PRECONDITION (a payout in another currency than
 	// the one asked).
 	GetMemberStatement(ctx context.Context, in *GetMemberStatementRequest, opts ...grpc.CallOption) (*GetMemberStatementResponse, error)
+	// ListMemberStatements returns the statements of a campaign of the
+	// association's members, a page of members at a time, each as
+	// GetMemberStatement makes it: what a treasurer exports for the whole
+	// association in one call per page instead of one per member. The
+	// members are chosen, ordered and searched as ListMembers does.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a
+	// parent that is not associations/{association}/members/-, a campaign
+	// that is not a year, a bad filter, order or page token);
+	// PERMISSION_DENIED (processors and agencies); NOT_FOUND (no such
+	// association, or not the caller's); FAILED_PRECONDITION (a payout in
+	// another currency than the one asked).
+	ListMemberStatements(ctx context.Context, in *ListMemberStatementsRequest, opts ...grpc.CallOption) (*ListMemberStatementsResponse, error)
 	// RecordMemberPayment records money the association paid a member
 	// against a campaign's balance.
 	//
@@ -603,6 +617,16 @@ func (c *registryServiceClient) GetMemberStatement(ctx context.Context, in *GetM
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetMemberStatementResponse)
 	err := c.cc.Invoke(ctx, RegistryService_GetMemberStatement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registryServiceClient) ListMemberStatements(ctx context.Context, in *ListMemberStatementsRequest, opts ...grpc.CallOption) (*ListMemberStatementsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMemberStatementsResponse)
+	err := c.cc.Invoke(ctx, RegistryService_ListMemberStatements_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -982,6 +1006,19 @@ type RegistryServiceServer interface {
 	// or an agency); FAILED_PRECONDITION (a payout in another currency than
 	// the one asked).
 	GetMemberStatement(context.Context, *GetMemberStatementRequest) (*GetMemberStatementResponse, error)
+	// ListMemberStatements returns the statements of a campaign of the
+	// association's members, a page of members at a time, each as
+	// GetMemberStatement makes it: what a treasurer exports for the whole
+	// association in one call per page instead of one per member. The
+	// members are chosen, ordered and searched as ListMembers does.
+	//
+	// Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a
+	// parent that is not associations/{association}/members/-, a campaign
+	// that is not a year, a bad filter, order or page token);
+	// PERMISSION_DENIED (processors and agencies); NOT_FOUND (no such
+	// association, or not the caller's); FAILED_PRECONDITION (a payout in
+	// another currency than the one asked).
+	ListMemberStatements(context.Context, *ListMemberStatementsRequest) (*ListMemberStatementsResponse, error)
 	// RecordMemberPayment records money the association paid a member
 	// against a campaign's balance.
 	//
@@ -1133,6 +1170,9 @@ func (UnimplementedRegistryServiceServer) VoidReceipt(context.Context, *VoidRece
 }
 func (UnimplementedRegistryServiceServer) GetMemberStatement(context.Context, *GetMemberStatementRequest) (*GetMemberStatementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMemberStatement not implemented")
+}
+func (UnimplementedRegistryServiceServer) ListMemberStatements(context.Context, *ListMemberStatementsRequest) (*ListMemberStatementsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMemberStatements not implemented")
 }
 func (UnimplementedRegistryServiceServer) RecordMemberPayment(context.Context, *RecordMemberPaymentRequest) (*RecordMemberPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordMemberPayment not implemented")
@@ -1506,6 +1546,24 @@ func _RegistryService_GetMemberStatement_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RegistryService_ListMemberStatements_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMemberStatementsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).ListMemberStatements(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_ListMemberStatements_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).ListMemberStatements(ctx, req.(*ListMemberStatementsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RegistryService_RecordMemberPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RecordMemberPaymentRequest)
 	if err := dec(in); err != nil {
@@ -1746,6 +1804,10 @@ var RegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMemberStatement",
 			Handler:    _RegistryService_GetMemberStatement_Handler,
+		},
+		{
+			MethodName: "ListMemberStatements",
+			Handler:    _RegistryService_ListMemberStatements_Handler,
 		},
 		{
 			MethodName: "RecordMemberPayment",

@@ -870,6 +870,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/associations/{association}/members/-/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListMemberStatements returns the statements of a campaign of the
+         *     association's members, a page of members at a time, each as
+         *     GetMemberStatement makes it: what a treasurer exports for the whole
+         *     association in one call per page instead of one per member. The
+         *     members are chosen, ordered and searched as ListMembers does.
+         * @description Caller: admin; the association itself. Errors: INVALID_ARGUMENT (a
+         *     parent that is not associations/{association}/members/-, a campaign
+         *     that is not a year, a bad filter, order or page token);
+         *     PERMISSION_DENIED (processors and agencies); NOT_FOUND (no such
+         *     association, or not the caller's); FAILED_PRECONDITION (a payout in
+         *     another currency than the one asked).
+         */
+        get: operations["RegistryService_ListMemberStatements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/associations/{association}/members/{member}": {
         parameters: {
             query?: never;
@@ -4247,6 +4276,13 @@ export interface components {
             lots?: components["schemas"]["v1Lot"][];
             /** @description Token of the next page; empty when this is the last page. */
             nextPageToken?: string;
+        };
+        /** @description ListMemberStatementsResponse is the response of ListMemberStatements. */
+        v1ListMemberStatementsResponse: {
+            /** @description Token of the next page; empty when this is the last page. */
+            nextPageToken?: string;
+            /** @description The statements of this page's members, in their order. */
+            statements?: components["schemas"]["v1MemberStatement"][];
         };
         /** @description ListMembersResponse is the response of ListMembers. */
         v1ListMembersResponse: {
@@ -8541,6 +8577,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Member"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RegistryService_ListMemberStatements: {
+        parameters: {
+            query: {
+                /** @description The campaign, a year such as 2026. */
+                campaign: number;
+                /** @description ISO 4217 currency of the statements; default "PEN". */
+                currencyCode?: string;
+                /** @description Maximum number of statements to return: default 50, at most 500. */
+                pageSize?: number;
+                /** @description next_page_token of the previous page; empty for the first page. */
+                pageToken?: string;
+                /** @description Filter on the members, as ListMembers takes it. */
+                filter?: string;
+                /** @description Order of the members, as ListMembers takes it; default "create_time". */
+                orderBy?: string;
+                /** @description Text search of the members, as ListMembers takes it. */
+                search?: string;
+                /**
+                 * @description The fields of each statement to return (AIP-157), as ListMembers
+                 *     takes its read_mask; for example `member,balance_amount`. Optional.
+                 */
+                readMask?: string;
+            };
+            header?: never;
+            path: {
+                association: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListMemberStatementsResponse"];
                 };
             };
             /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */

@@ -190,15 +190,27 @@ function CsvExport(props: { association: string; campaign: string; members: Memb
       const rows = [
         ["dni", "socio", "campana", "entregado_kg", "vendido_kg", "ganado_soles", "comision_soles", "pagado_soles", "saldo_soles"].join(","),
       ];
-      let i = 0;
+      // Every member's statement, 200 a request, in the members' order.
+      const byMember = new Map<string, Statement>();
+      let pageToken: string | undefined;
+      do {
+        const page = await must(
+          api.GET("/v1/associations/{association}/members/-/statements", {
+            params: { path: { association: props.association }, query: { campaign: Number(props.campaign), pageSize: 200, pageToken, orderBy: "display_name" } },
+          }),
+        );
+        for (const s of page.statements ?? []) byMember.set(s.member ?? "", s);
+        setDone(byMember.size);
+        pageToken = page.nextPageToken || undefined;
+      } while (pageToken);
       for (const m of props.members) {
-        const s = await getStatement(props.association, idOf(m.name), props.campaign);
+        const s = byMember.get(m.name ?? "");
+        if (!s) continue; // registered after the list was read
         rows.push(
           [m.dni, m.displayName, props.campaign, decimal(s.deliveredGrams, 3), decimal(s.soldGrams, 3), decimal(s.earnedAmount, 2), decimal(s.feeAmount, 2), decimal(s.paidAmount, 2), decimal(s.balanceAmount, 2)]
             .map(csvCell)
             .join(","),
         );
-        setDone(++i);
       }
       const blob = new Blob(["\ufeff" + rows.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
       const url = URL.createObjectURL(blob);
