@@ -15,6 +15,7 @@ var lotExample = map[string]any{
 	"breed":                "HUACAYA",
 	"colour":               "WHITE",
 	"declaredQualityGroup": "BABY",
+	"classifier":           "associations/0190f3a2-7c1e-7d4b-9a35-1f2e3d4c5b6a/classifiers/0190f3a3-5d6e-7f80-9a1b-2c3d4e5f6a7b",
 	"netWeightGrams":       "46000",
 	"askPricePerKg":        "3850",
 	"currencyCode":         "PEN",
@@ -45,6 +46,7 @@ var examples = map[string]example{
 		request: map[string]any{
 			"standard": "standards/pe-ntp-231-301-2014", "campaign": 2026, "breed": "HUACAYA", "colour": "WHITE",
 			"declaredQualityGroup": "BABY", "netWeightGrams": "46000", "askPricePerKg": "3850", "currencyCode": "PEN",
+			"classifier": "associations/0190f3a2-7c1e-7d4b-9a35-1f2e3d4c5b6a/classifiers/0190f3a3-5d6e-7f80-9a1b-2c3d4e5f6a7b",
 		},
 		response: lotExample,
 	},

@@ -423,3 +423,68 @@ test("a lot's number, price and collection point are corrected from its page, an
   assert.deepEqual(page.consoleErrors, ["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
   await context.close();
 });
+
+test("lots built offline from the same receipts never take a gram twice, and all of them are made when the signal returns", async () => {
+  const members = (await call(server, key, "GET", `/v1/${assoc.name}/members?search=justina`)).members;
+  const classifier = (await call(server, key, "GET", `/v1/${assoc.name}/classifiers`)).classifiers[0];
+  const deliver = (grams) =>
+    call(server, key, "POST", `/v1/${assoc.name}/receipts`, {
+      member: members[0].name,
+      campaign: 2026,
+      collectionPoint: "Ichu",
+      breed: "HUACAYA",
+      colour: "BLACK",
+      fleeceCount: 2,
+      netWeightGrams: String(grams),
+      classifier: classifier.name,
+      groupGrams: { FLEECE: String(grams) },
+    });
+  const a = await deliver(5000);
+  const b = await deliver(3000);
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.goto(server.base + "/acopio/lotes/armar");
+  await page.getByRole("heading", { name: "Armar un lote con recepciones" }).waitFor();
+  await page.getByLabel("Color").selectOption("BLACK");
+  await page.getByText(`N.° ${a.receiptNumber} · Justina Quispe Puma · quedan 5 kg`).waitFor();
+
+  await context.setOffline(true);
+  const takeFrom = async (receipt, kg) => {
+    await page.getByText(new RegExp(`^N\\.° ${receipt.receiptNumber} · `)).click();
+    await page.getByLabel(`Kilos a tomar de la recepción N.° ${receipt.receiptNumber}`).fill(kg);
+  };
+  await takeFrom(a, "4");
+  await page.getByLabel("N.° de lote").fill("N-001");
+  await page.getByLabel("Precio pedido por kg (S/)").fill("15");
+  await page.getByLabel("Centro de acopio").fill("Ichu");
+  // Every lot names its classifier: the builder asks before keeping it.
+  await page.getByRole("button", { name: "Crear lote" }).click();
+  await page.getByText("Elija el clasificador que clasificó la fibra.").waitFor();
+  await page.getByLabel("Clasificador(a)").selectOption({ label: "Nilda Ccallo Huamán" });
+  await page.getByRole("button", { name: "Crear lote" }).click();
+  await page.getByText("Sin conexión: «Lote N-001", { exact: false }).waitFor();
+  // The waiting lot's 4 kg are not offered again.
+  await page.getByText(`N.° ${a.receiptNumber} · Justina Quispe Puma · quedan 1 kg`).waitFor();
+  await takeFrom(a, "2");
+  await page.getByText("A esta recepción solo le quedan 1 kg.").waitFor();
+  await page.getByLabel(`Kilos a tomar de la recepción N.° ${a.receiptNumber}`).fill("1");
+  await takeFrom(b, "3");
+  await page.getByLabel("N.° de lote").fill("N-002");
+  await shot(page, "acopio-offline-second-lot");
+  await page.getByRole("button", { name: "Crear lote" }).click();
+  await page.getByText("Sin conexión: «Lote N-002", { exact: false }).waitFor();
+  await page.getByText("No quedan recepciones vigentes con fibra sin usar de esta raza y color en la campaña.").waitFor();
+  await page.getByText("2 por enviar").waitFor();
+
+  await context.setOffline(false);
+  await page.getByText(/\d+ por enviar/).waitFor({ state: "detached" }).catch(async (e) => {
+    await page.goto(server.base + "/pendientes");
+    throw new Error(`the waiting lots were not all made: ${await page.locator("main").innerText()}`, { cause: e });
+  });
+  const made = (await call(server, key, "GET", `/v1/${assoc.name}/lots?filter=${encodeURIComponent('colour = "BLACK"')}`)).lots ?? [];
+  assert.deepEqual(made.map((l) => `${l.lotNumber} ${l.netWeightGrams}`).sort(), ["N-001 4000", "N-002 4000"]);
+  for (const r of [a, b]) assert.equal((await call(server, key, "GET", `/v1/${r.name}`)).unusedGrams?.FLEECE ?? "0", "0");
+  assert.deepEqual(page.foreign, []);
+  await context.close();
+});

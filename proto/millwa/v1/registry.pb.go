@@ -5890,7 +5890,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x04etag\x18\t \x01(\tB\x03\xe0A\x03R\x04etag\"<\n" +
 	"\fContribution\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xa8\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\xad\n" +
 	"\n" +
 	"\x03Lot\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1a\n" +
@@ -5898,9 +5898,9 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\bcampaign\x18\x03 \x01(\x05B\x03\xe0A\x02R\bcampaign\x12\x19\n" +
 	"\x05breed\x18\x04 \x01(\tB\x03\xe0A\x02R\x05breed\x12\x1b\n" +
 	"\x06colour\x18\x05 \x01(\tB\x03\xe0A\x02R\x06colour\x129\n" +
-	"\x16declared_quality_group\x18\x06 \x01(\tB\x03\xe0A\x02R\x14declaredQualityGroup\x12\x1e\n" +
+	"\x16declared_quality_group\x18\x06 \x01(\tB\x03\xe0A\x02R\x14declaredQualityGroup\x12#\n" +
 	"\n" +
-	"classifier\x18\a \x01(\tR\n" +
+	"classifier\x18\a \x01(\tB\x03\xe0A\x02R\n" +
 	"classifier\x12-\n" +
 	"\x10net_weight_grams\x18\b \x01(\x03B\x03\xe0A\x02R\x0enetWeightGrams\x12=\n" +
 	"\rcontributions\x18\t \x03(\v2\x17.millwa.v1.ContributionR\rcontributions\x12)\n" +
@@ -5929,7 +5929,7 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x0fwithdrawn_grams\x18\x1c \x01(\x03B\x03\xe0A\x03R\x0ewithdrawnGrams\";\n" +
 	"\tLotSource\x12\x18\n" +
 	"\areceipt\x18\x01 \x01(\tR\areceipt\x12\x14\n" +
-	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\x89\b\n" +
+	"\x05grams\x18\x02 \x01(\x03R\x05grams\"\x8e\b\n" +
 	"\aReceipt\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1b\n" +
 	"\x06member\x18\x02 \x01(\tB\x03\xe0A\x02R\x06member\x12\x1a\n" +
@@ -5941,9 +5941,9 @@ const file_millwa_v1_registry_proto_rawDesc = "" +
 	"\x06colour\x18\b \x01(\tR\x06colour\x12&\n" +
 	"\ffleece_count\x18\t \x01(\x05B\x03\xe0A\x02R\vfleeceCount\x12-\n" +
 	"\x10net_weight_grams\x18\n" +
-	" \x01(\x03B\x03\xe0A\x02R\x0enetWeightGrams\x12\x1e\n" +
+	" \x01(\x03B\x03\xe0A\x02R\x0enetWeightGrams\x12#\n" +
 	"\n" +
-	"classifier\x18\v \x01(\tR\n" +
+	"classifier\x18\v \x01(\tB\x03\xe0A\x02R\n" +
 	"classifier\x12C\n" +
 	"\vgroup_grams\x18\f \x03(\v2\".millwa.v1.Receipt.GroupGramsEntryR\n" +
 	"groupGrams\x12'\n" +

@@ -4423,7 +4423,7 @@ export interface components {
              * @description Resource name of the classifier of the same association who classed the
              *     lot, "associations/{association}/classifiers/{classifier}".
              */
-            classifier?: string;
+            classifier: string;
             /** @description Where the fleece was collected (centro de acopio), 1 to 200 characters. */
             collectionPoint?: string;
             /**
@@ -5309,7 +5309,7 @@ export interface components {
              *     or categorised the fleece,
              *     "associations/{association}/classifiers/{classifier}".
              */
-            classifier?: string;
+            classifier: string;
             /** @description Where the fleece was received, 1 to 200 characters. */
             collectionPoint: string;
             /** @description Colour code of the standard, for example "WHITE". */
@@ -8088,7 +8088,7 @@ export interface operations {
                      * @description Resource name of the classifier of the same association who classed the
                      *     lot, "associations/{association}/classifiers/{classifier}".
                      */
-                    classifier?: string;
+                    classifier: string;
                     /** @description Where the fleece was collected (centro de acopio), 1 to 200 characters. */
                     collectionPoint?: string;
                     /**

@@ -3,11 +3,11 @@
 // and what all of them hold per group, takes grams from the receipts, and
 // the lot is created with those sources. Like a receipt, a lot built with
 // no connection waits in the outbox.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError, download, must, NetworkError, newRequestId } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtKg, fmtMoney, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
-import { enqueue } from "../../offline/outbox";
+import { enqueue, usePending, type Pending } from "../../offline/outbox";
 import { Link } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Notice, Select } from "../../ui/ui";
 import {
@@ -95,8 +95,34 @@ async function readActiveReceipts(association: string, campaign: number): Promis
   return out;
 }
 
-function unused(r: Receipt, group: string): bigint {
-  return BigInt(r.unusedGrams?.[group] ?? "0");
+/** heldKey names one group of one receipt. */
+function heldKey(receipt: string, group: string): string {
+  return `${receipt}\u0000${group}`;
+}
+
+/**
+ * heldByPending is what the lots waiting in the outbox (built with no
+ * connection, not refused) take from each group of each receipt: the
+ * receipts read before know nothing of them, and a second lot built
+ * offline from the same receipt must not be offered those grams again.
+ */
+function heldByPending(waiting: Pending[], association: string): Map<string, bigint> {
+  const held = new Map<string, bigint>();
+  for (const p of waiting) {
+    if (p.kind !== "lot" || p.error || p.path !== lotsPath(association)) continue;
+    const lot = p.body as { declaredQualityGroup?: string; sources?: Array<{ receipt?: string; grams?: string }> };
+    for (const s of lot.sources ?? []) {
+      const k = heldKey(s.receipt ?? "", lot.declaredQualityGroup ?? "");
+      held.set(k, (held.get(k) ?? 0n) + BigInt(s.grams ?? "0"));
+    }
+  }
+  return held;
+}
+
+/** unused is what a receipt still holds of a group, less what waiting lots take. */
+function unused(r: Receipt, group: string, held: Map<string, bigint>): bigint {
+  const left = BigInt(r.unusedGrams?.[group] ?? "0") - (held.get(heldKey(r.name ?? "", group)) ?? 0n);
+  return left > 0n ? left : 0n;
 }
 
 function LotBuilder(props: { association: string }) {
@@ -120,6 +146,16 @@ function LotBuilder(props: { association: string }) {
   const std = useStandard(standard);
   const groups = groupOptions(std);
   const { classifiers } = usePeople(a);
+  const waiting = usePending();
+  const held = useMemo(() => heldByPending(waiting, a), [waiting, a]);
+  // A waiting lot sent (or refused): read the receipts again, which now
+  // know what it took.
+  const waitingLots = waiting.filter((p) => p.kind === "lot" && !p.error).length;
+  const lastWaiting = useRef(waitingLots);
+  useEffect(() => {
+    if (waitingLots < lastWaiting.current) setN((x) => x + 1);
+    lastWaiting.current = waitingLots;
+  }, [waitingLots]);
 
   useEffect(() => {
     setReceipts(null);
@@ -140,15 +176,15 @@ function LotBuilder(props: { association: string }) {
   const perGroup = useMemo(() => {
     const m = new Map<string, { grams: bigint; receipts: number }>();
     for (const r of fitting) {
-      for (const [g, v] of Object.entries(r.unusedGrams ?? {})) {
-        const grams = BigInt(v || "0");
+      for (const g of Object.keys(r.unusedGrams ?? {})) {
+        const grams = unused(r, g, held);
         if (grams <= 0n) continue;
         const e = m.get(g) ?? { grams: 0n, receipts: 0 };
         m.set(g, { grams: e.grams + grams, receipts: e.receipts + 1 });
       }
     }
     return m;
-  }, [fitting]);
+  }, [fitting, held]);
   useEffect(() => {
     if (!group || !perGroup.has(group)) {
       const first = groups.find(([g]) => perGroup.has(g))?.[0] ?? "";
@@ -156,7 +192,7 @@ function LotBuilder(props: { association: string }) {
       setTake({});
     }
   }, [perGroup, groups.length]);
-  const sources = fitting.filter((r) => unused(r, group) > 0n);
+  const sources = fitting.filter((r) => unused(r, group, held) > 0n);
 
   const chosen: Array<{ receipt: string; grams: bigint }> = [];
   const sourceErrors: Record<string, string> = {};
@@ -165,7 +201,7 @@ function LotBuilder(props: { association: string }) {
     if (!txt) continue;
     const g = parseKgToGrams(txt);
     if (g === null) sourceErrors[r.name ?? ""] = t("acopio.error.kg");
-    else if (g > unused(r, group)) sourceErrors[r.name ?? ""] = t("acopio.builder.error.tooMuch", { left: fmtKg(unused(r, group)) });
+    else if (g > unused(r, group, held)) sourceErrors[r.name ?? ""] = t("acopio.builder.error.tooMuch", { left: fmtKg(unused(r, group, held)) });
     else if (g > 0n) chosen.push({ receipt: r.name ?? "", grams: g });
   }
   const total = chosen.reduce((s, c) => s + c.grams, 0n);
@@ -179,6 +215,9 @@ function LotBuilder(props: { association: string }) {
     const ask = parseMoneyToMinor(price);
     if (ask === null || ask <= 0n) e.askPricePerKg = t("acopio.error.price");
     if (!collectionPoint.trim()) e.collectionPoint = t("acopio.error.collectionPoint");
+    // Every lot names the classifier who classed it (the agencies' check
+    // gradings measure each classifier): the service refuses a lot without.
+    if (!classifier) e.classifier = t("acopio.receipts.error.classifier");
     setErrors(e);
     if (Object.keys(e).length) return;
     const lot = {
@@ -191,10 +230,11 @@ function LotBuilder(props: { association: string }) {
       askPricePerKg: String(ask),
       lotNumber: lotNumber.trim() || undefined,
       collectionPoint: collectionPoint.trim(),
-      classifier: classifier ? `associations/${a}/classifiers/${classifier}` : undefined,
+      classifier: `associations/${a}/classifiers/${classifier}`,
       sources: chosen.map((c) => ({ receipt: c.receipt, grams: String(c.grams) })),
     };
     remember("collectionPoint", lot.collectionPoint);
+    remember("classifier", classifier);
     const requestId = newRequestId();
     const label = t("acopio.builder.pendingLabel", { number: lot.lotNumber ?? "—", group: nameOf(groups, group), weight: fmtWeight(total) });
     const queue = async () => {
@@ -311,7 +351,7 @@ function LotBuilder(props: { association: string }) {
             <button
               type="button"
               class="link"
-              onClick={() => setTake(Object.fromEntries(sources.map((r) => [r.name ?? "", (Number(unused(r, group)) / 1000).toString()])))}
+              onClick={() => setTake(Object.fromEntries(sources.map((r) => [r.name ?? "", (Number(unused(r, group, held)) / 1000).toString()])))}
             >
               {t("acopio.builder.takeAll")}
             </button>
@@ -328,12 +368,12 @@ function LotBuilder(props: { association: string }) {
                         onChange={() => {
                           const nt = { ...take };
                           if (on) delete nt[key];
-                          else nt[key] = (Number(unused(r, group)) / 1000).toString();
+                          else nt[key] = (Number(unused(r, group, held)) / 1000).toString();
                           setTake(nt);
                         }}
                       />{" "}
                       <span>
-                        {t("acopio.builder.receiptLine", { n: r.receiptNumber ?? "", member: r.memberDisplayName ?? "", left: fmtKg(unused(r, group)) })}
+                        {t("acopio.builder.receiptLine", { n: r.receiptNumber ?? "", member: r.memberDisplayName ?? "", left: fmtKg(unused(r, group, held)) })}
                       </span>
                     </label>
                     {on && (
@@ -374,10 +414,11 @@ function LotBuilder(props: { association: string }) {
           <div class="row">
             <Field label={t("acopio.field.collectionPoint")} value={collectionPoint} maxLength={200} onInput={(e) => setCollectionPoint((e.target as HTMLInputElement).value)} error={errors.collectionPoint || undefined} />
             <Select
-              label={t("acopio.field.classifierOptional")}
+              label={t("acopio.field.classifier")}
               value={classifier}
-              options={[["", t("acopio.classifier.none")], ...(classifiers ?? []).map((c): [string, string] => [idOf(c.name), c.displayName])]}
+              options={[["", t("acopio.classifier.choose")], ...(classifiers ?? []).map((c): [string, string] => [idOf(c.name), c.displayName])]}
               onChange={(e) => setClassifier((e.target as HTMLSelectElement).value)}
+              error={errors.classifier || undefined}
             />
           </div>
           <button type="submit" class="primary" disabled={busy}>
