@@ -60,7 +60,8 @@ func (tx *Tx) AppendMarketEvents(ctx context.Context, events ...millwa.MarketEve
 // lot number and the parties' legal names) on the trades of events that
 // were built in the change rather than read, so that every reader of the
 // event (a stream, a server-sent-events client, a webhook) gets the trade
-// as GetTrade shows it. One query reads all that is missing.
+// as GetTrade shows it. One query reads what is missing of up to
+// displayChunk lots, associations and processors.
 func (tx *Tx) fillTradeDisplay(ctx context.Context, events []millwa.MarketEvent) error {
 	kinds := [3][]string{} // lots, associations, processors, each id once
 	seen := map[string]bool{}
@@ -81,9 +82,7 @@ func (tx *Tx) fillTradeDisplay(ctx context.Context, events []millwa.MarketEvent)
 		return nil
 	}
 	text := map[string]string{}
-	for from := 0; from < len(kinds[0]); from += displayChunk {
-		// Associations and processors are fewer than lots: the first
-		// chunk reads them all when they fit in it.
+	for from := 0; from < max(len(kinds[0]), len(kinds[1]), len(kinds[2])); from += displayChunk {
 		chunk := func(ids []string) []string { return ids[min(from, len(ids)):min(from+displayChunk, len(ids))] }
 		lotIn, assocIn, procIn := inScope("id", chunk(kinds[0])), inScope("id", chunk(kinds[1])), inScope("id", chunk(kinds[2]))
 		var rows []struct {
