@@ -21,7 +21,7 @@ var A5Landscape = Page{Width: 210, Height: 148.5, Name: "A5", Landscape: true}
 // large again: a cap height of bigCapMM, 25 mm. They shrink below it only
 // when the texts of a line are too long for the label's width: a lot
 // number of more than ten characters, or a group without an abbreviation
-// beside the weight ("Royal" and "46.01 kg" stand about 20 mm high).
+// beside the weight ("Extrafina" beside "2500 kg" stands about 19 mm high).
 const (
 	bigCapMM = 25.0
 	// capHeight is the cap height of Helvetica and Helvetica-Bold in ems
