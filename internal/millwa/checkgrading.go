@@ -43,9 +43,15 @@ type CheckGrading struct {
 	// document).
 	Grading string
 	// Ubigeo and Breed are the lot's, read with the check.
-	Ubigeo     string
-	Breed      string
-	CreateTime time.Time
+	Ubigeo string
+	Breed  string
+	// LotNumber, ClassifierName and AssociationName are read with the check
+	// for display: the number on the lot's bales, the classifier's full
+	// name and the association's legal name.
+	LotNumber       string
+	ClassifierName  string
+	AssociationName string
+	CreateTime      time.Time
 }
 
 // CompareGroups compares a check group with the declared one within a

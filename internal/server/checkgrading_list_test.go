@@ -68,6 +68,11 @@ func TestListCheckGradings(t *testing.T) {
 			if c.GetClassifier() != s.lenient || c.GetGroupOffset() <= 0 {
 				t.Fatalf("check %v in the lenient classifier's list: want its classifier and a finer declared group", c)
 			}
+			// An inspector reads bale numbers and people's names.
+			if c.GetLotNumber() != s.lotNumbers[c.GetLot()] || c.GetClassifierDisplayName() != "Clasificador 1" || c.GetAssociationDisplayName() != s.f.assoc.GetLegalName() {
+				t.Errorf("listed check names lot %q, classifier %q, association %q; want %q, Clasificador 1, %q",
+					c.GetLotNumber(), c.GetClassifierDisplayName(), c.GetAssociationDisplayName(), s.lotNumbers[c.GetLot()], s.f.assoc.GetLegalName())
+			}
 		}
 		one := list(`lot = "` + lenient[3].GetLot() + `" AND classifier = "` + s.lenient + `"`)
 		if len(one) != 1 || one[0].GetName() != lenient[3].GetName() {

@@ -83,9 +83,14 @@ func lenientSeason(t *testing.T, dbURL string) season {
 				t.Fatal(err)
 			}
 			s.lotNumbers[created.GetLot().GetName()] = l.LotNumber
-			if _, err := asAgency.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: s.agency,
-				CheckGrading: &millwav1.CheckGrading{Lot: created.GetLot().GetName(), Sample: checkSample(g.mfd)}}); err != nil {
+			check, err := asAgency.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: s.agency,
+				CheckGrading: &millwav1.CheckGrading{Lot: created.GetLot().GetName(), Sample: checkSample(g.mfd)}})
+			if err != nil {
 				t.Fatal(err)
+			}
+			if c := check.GetCheckGrading(); c.GetLotNumber() != l.LotNumber || c.GetAssociationDisplayName() != s.f.assoc.GetLegalName() || c.GetClassifierDisplayName() == "" {
+				t.Fatalf("recorded check names lot %q of %q classed by %q; want lot %q of %q and its classifier",
+					c.GetLotNumber(), c.GetAssociationDisplayName(), c.GetClassifierDisplayName(), l.LotNumber, s.f.assoc.GetLegalName())
 			}
 		}
 	}

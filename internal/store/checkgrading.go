@@ -7,8 +7,9 @@ import (
 	"github.com/millwa/millwa/internal/millwa"
 )
 
-// checkGradingRow is a check_gradings row joined with its lot's ubigeo and
-// breed, which the table does not keep.
+// checkGradingRow is a check_gradings row joined with its lot's ubigeo,
+// breed and number, which the table does not keep, and the classifier's
+// and association's names.
 type checkGradingRow struct {
 	ID            string `db:"id"`
 	AgencyID      string `db:"agency_id"`
@@ -27,12 +28,17 @@ type checkGradingRow struct {
 	Classed    sql.NullString `db:"classed_grams"`
 	Ubigeo     string         `db:"ubigeo"`
 	Breed      string         `db:"breed"`
+	LotNumber  string         `db:"lot_number"`
+	Classifier string         `db:"classifier_name"`
+	Assoc      string         `db:"association_name"`
 }
 
 const checkGradingColumns = `c.id, c.agency_id, c.lot_id, c.association_id, c.classifier_id, c.standard,
 	c.declared_quality_group, c.market_quality_group, c.check_quality_group, c.mean_fibre_diameter_um,
 	c.fibre_diameter_sd_um, c.fibres_measured, c.diameter_histogram, c.staple_length_mm, c.grading_detail,
-	c.create_time, c.sample_time, c.note, c.classed_grams, l.ubigeo, l.breed`
+	c.create_time, c.sample_time, c.note, c.classed_grams, l.ubigeo, l.breed, l.lot_number,
+	(SELECT cl.full_name FROM classifiers cl WHERE cl.id = c.classifier_id) AS classifier_name,
+	(SELECT a.legal_name FROM associations a WHERE a.id = c.association_id) AS association_name`
 
 func (r *checkGradingRow) checkGrading() millwa.CheckGrading {
 	c := millwa.CheckGrading{
@@ -40,6 +46,7 @@ func (r *checkGradingRow) checkGrading() millwa.CheckGrading {
 		Standard: r.Standard, DeclaredGroup: r.DeclaredGroup, MarketGroup: r.MarketGroup, CheckGroup: r.CheckGroup,
 		Grading: r.Grading.String, Ubigeo: r.Ubigeo, Breed: r.Breed, CreateTime: r.CreateTime.Time,
 		SampleTime: r.SampleTime.Time, Note: r.Note, ClassedGrams: r.Classed.String,
+		LotNumber: r.LotNumber, ClassifierName: r.Classifier, AssociationName: r.Assoc,
 	}
 	r.fill(&c.Measurement)
 	return c
@@ -104,7 +111,8 @@ var checkGradingList = resourceColumns{
 			JOIN lots l ON l.id = c.lot_id AND l.association_id = c.association_id) c`,
 		selectList: `id, agency_id, lot_id, association_id, classifier_id, standard, declared_quality_group,
 			market_quality_group, check_quality_group, mean_fibre_diameter_um, fibre_diameter_sd_um, fibres_measured,
-			diameter_histogram, staple_length_mm, grading_detail, create_time, sample_time, note, classed_grams, ubigeo, breed`,
+			diameter_histogram, staple_length_mm, grading_detail, create_time, sample_time, note, classed_grams, ubigeo, breed,
+			lot_number, classifier_name, association_name`,
 	},
 	columns: map[string]column{
 		"lot":         {expr: "lot_id", kind: millwa.StringField},

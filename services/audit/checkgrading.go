@@ -69,6 +69,10 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 			if err := tx.CreateCheckGrading(ctx, &c); err != nil {
 				return nil, nil, err
 			}
+			// Read back with the lot's number and the people's names.
+			if c, err = tx.GetCheckGrading(ctx, p, c.ID); err != nil {
+				return nil, nil, err
+			}
 			out, err := s.checkGradingToProto(&c)
 			if err != nil {
 				return nil, nil, err
@@ -107,7 +111,8 @@ func readCheckRequest(req *millwav1.RecordCheckGradingRequest) (parent, lot []st
 		vs.Add("check_grading.note", "must be at most %d characters, not %d", millwa.MaxCheckNoteLength, n)
 	}
 	rpc.OutputOnly(&vs, "check_grading", in,
-		"name", "check_grade", "declared_quality_group", "market_quality_group", "agreement", "group_offset", "classifier", "region", "create_time", "update_time", "etag")
+		"name", "check_grade", "declared_quality_group", "market_quality_group", "agreement", "group_offset", "classifier", "region", "create_time", "update_time", "etag",
+		"lot_number", "classifier_display_name", "association_display_name")
 	return parent, lot, vs.Err()
 }
 
@@ -219,20 +224,23 @@ func (s *Server) checkGradingToProto(c *millwa.CheckGrading) (*millwav1.CheckGra
 	}
 	agreement, offset := millwa.CompareGroups(s.orderedGroups(c.Standard), c.CheckGroup, c.DeclaredGroup)
 	out := &millwav1.CheckGrading{
-		Name:                 name,
-		Lot:                  millwa.LotName(c.AssociationID, c.LotID),
-		Sample:               rpc.MeasurementToProto(c.Breed, c.Measurement),
-		DeclaredQualityGroup: c.DeclaredGroup,
-		MarketQualityGroup:   c.MarketGroup,
-		Agreement:            rpc.EnumToProto[millwav1.Agreement](millwav1.Agreement_value, "AGREEMENT_", agreement),
-		GroupOffset:          int32(offset),
-		Classifier:           assoc + "/" + classifiersCollection + "/" + c.ClassifierID,
-		Region:               c.Ubigeo,
-		CreateTime:           timestamppb.New(c.CreateTime),
-		UpdateTime:           timestamppb.New(c.CreateTime),
-		Etag:                 millwa.Etag(1),
-		SampleTime:           rpc.Timestamp(c.SampleTime),
-		Note:                 c.Note,
+		Name:                   name,
+		Lot:                    millwa.LotName(c.AssociationID, c.LotID),
+		Sample:                 rpc.MeasurementToProto(c.Breed, c.Measurement),
+		DeclaredQualityGroup:   c.DeclaredGroup,
+		MarketQualityGroup:     c.MarketGroup,
+		Agreement:              rpc.EnumToProto[millwav1.Agreement](millwav1.Agreement_value, "AGREEMENT_", agreement),
+		GroupOffset:            int32(offset),
+		Classifier:             assoc + "/" + classifiersCollection + "/" + c.ClassifierID,
+		Region:                 c.Ubigeo,
+		CreateTime:             timestamppb.New(c.CreateTime),
+		UpdateTime:             timestamppb.New(c.CreateTime),
+		Etag:                   millwa.Etag(1),
+		SampleTime:             rpc.Timestamp(c.SampleTime),
+		Note:                   c.Note,
+		LotNumber:              c.LotNumber,
+		ClassifierDisplayName:  c.ClassifierName,
+		AssociationDisplayName: c.AssociationName,
 	}
 	if g != nil {
 		out.CheckGrade = rpc.GradeToProto(*g)

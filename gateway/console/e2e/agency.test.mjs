@@ -90,6 +90,11 @@ test("an inspector proposes a sampling plan, sees its lots and records a check o
   await page.getByRole("link", { name: "Todas las verificaciones" }).click();
   await page.locator("table.data tbody tr").first().waitFor();
   assert.ok((await page.locator("table.data tbody tr").count()) > 1);
+  // The newest check names the bale number and the classifier, as the inspector reads them.
+  const newest = await page.locator("table.data tbody tr").first().innerText();
+  assert.match(newest, /2026-\d{4}/);
+  assert.ok(newest.includes(LENIENT), `the newest check names ${LENIENT}: ${newest}`);
+  await shot(page, "agency-checks");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
 });

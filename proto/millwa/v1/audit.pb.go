@@ -1484,9 +1484,16 @@ type CheckGrading struct {
 	// "HUARIZO": 300}. The lot is re-categorised from them (as
 	// ClassifyFleece does) and the category is the check's group. Empty for a
 	// lot of classed fibre.
-	ClassedGrams  map[string]int64 `protobuf:"bytes,16,rep,name=classed_grams,json=classedGrams,proto3" json:"classed_grams,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ClassedGrams map[string]int64 `protobuf:"bytes,16,rep,name=classed_grams,json=classedGrams,proto3" json:"classed_grams,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The number on the lot's bales (Lot.lot_number); empty when it has none.
+	// Output only.
+	LotNumber string `protobuf:"bytes,17,opt,name=lot_number,json=lotNumber,proto3" json:"lot_number,omitempty"`
+	// Full name of the lot's classifier. Output only.
+	ClassifierDisplayName string `protobuf:"bytes,18,opt,name=classifier_display_name,json=classifierDisplayName,proto3" json:"classifier_display_name,omitempty"`
+	// Legal name of the lot's association. Output only.
+	AssociationDisplayName string `protobuf:"bytes,19,opt,name=association_display_name,json=associationDisplayName,proto3" json:"association_display_name,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *CheckGrading) Reset() {
@@ -1629,6 +1636,27 @@ func (x *CheckGrading) GetClassedGrams() map[string]int64 {
 		return x.ClassedGrams
 	}
 	return nil
+}
+
+func (x *CheckGrading) GetLotNumber() string {
+	if x != nil {
+		return x.LotNumber
+	}
+	return ""
+}
+
+func (x *CheckGrading) GetClassifierDisplayName() string {
+	if x != nil {
+		return x.ClassifierDisplayName
+	}
+	return ""
+}
+
+func (x *CheckGrading) GetAssociationDisplayName() string {
+	if x != nil {
+		return x.AssociationDisplayName
+	}
+	return ""
 }
 
 // RecordCheckGradingRequest is one check of a lot by an agency.
@@ -3525,7 +3553,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x83\x01\n" +
 	"\x19ListSamplingPlansResponse\x12>\n" +
 	"\x0esampling_plans\x18\x01 \x03(\v2\x17.millwa.v1.SamplingPlanR\rsamplingPlans\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x06\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdf\a\n" +
 	"\fCheckGrading\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x15\n" +
 	"\x03lot\x18\x02 \x01(\tB\x03\xe0A\x02R\x03lot\x123\n" +
@@ -3549,7 +3577,11 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
 	"\x04etag\x18\x0f \x01(\tB\x03\xe0A\x03R\x04etag\x12N\n" +
-	"\rclassed_grams\x18\x10 \x03(\v2).millwa.v1.CheckGrading.ClassedGramsEntryR\fclassedGrams\x1a?\n" +
+	"\rclassed_grams\x18\x10 \x03(\v2).millwa.v1.CheckGrading.ClassedGramsEntryR\fclassedGrams\x12\"\n" +
+	"\n" +
+	"lot_number\x18\x11 \x01(\tB\x03\xe0A\x03R\tlotNumber\x12;\n" +
+	"\x17classifier_display_name\x18\x12 \x01(\tB\x03\xe0A\x03R\x15classifierDisplayName\x12=\n" +
+	"\x18association_display_name\x18\x13 \x01(\tB\x03\xe0A\x03R\x16associationDisplayName\x1a?\n" +
 	"\x11ClassedGramsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x9a\x01\n" +

@@ -3116,6 +3116,8 @@ export interface components {
          */
         v1CheckGrading: {
             agreement?: components["schemas"]["v1Agreement"];
+            /** @description Legal name of the lot's association. Output only. */
+            readonly associationDisplayName?: string;
             checkGrade?: components["schemas"]["v1Grade"];
             /**
              * @description For a lot of whole fleeces (a standard with fleece categories, such as
@@ -3135,6 +3137,8 @@ export interface components {
              *     when the check was recorded.
              */
             readonly classifier?: string;
+            /** @description Full name of the lot's classifier. Output only. */
+            readonly classifierDisplayName?: string;
             /**
              * Format: date-time
              * @description Output only. When the check was recorded.
@@ -3160,6 +3164,11 @@ export interface components {
              *     Required; the lot must lie within the agency's regions.
              */
             lot: string;
+            /**
+             * @description The number on the lot's bales (Lot.lot_number); empty when it has none.
+             *     Output only.
+             */
+            readonly lotNumber?: string;
             /**
              * @description Output only. The quality group under which the lot was offered in the
              *     market when the check was recorded, as the registry held it; empty when

@@ -70,47 +70,28 @@ export function ChecksPage() {
   );
 }
 
-/** lotNumbers caches the numbers on the bales of the lots checked, by lot name. */
-const lotNumbers = new Map<string, string>();
-
-/** useLotNumbers looks up, a few at a time, the numbers of the lots of rows. */
-function useLotNumbers(rows: Check[]): Map<string, string> {
-  const [, redraw] = useState(0);
-  useEffect(() => {
-    const todo = [...new Set(rows.map((c) => c.lot).filter((l) => LOT_NAME.test(l) && !lotNumbers.has(l)))];
-    let live = true;
-    (async () => {
-      for (let i = 0; i < todo.length && live; i += 6) {
-        await Promise.all(
-          todo.slice(i, i + 6).map(async (name) => {
-            const [, a, , l] = name.split("/");
-            try {
-              const lot = await must(api.GET("/v1/associations/{association}/lots/{lot}", { params: { path: { association: a, lot: l }, query: { readMask: "name,lotNumber" } } }));
-              lotNumbers.set(name, lot.lotNumber ?? "");
-            } catch {
-              // Shown by its id instead.
-            }
-          }),
-        );
-        if (live) redraw((n) => n + 1);
-      }
-    })();
-    return () => {
-      live = false;
-    };
-  }, [rows]);
-  return lotNumbers;
-}
-
 function CheckTable(props: { rows: Check[] }) {
-  const numbers = useLotNumbers(props.rows);
   return (
     <Table
       rows={props.rows}
       rowKey={(c) => c.name ?? ""}
       columns={[
         { head: t("agency.checks.recorded"), cell: (c) => fmtDateTime(c.createTime) },
-        { head: t("agency.checks.lot"), cell: (c) => (numbers.get(c.lot) ? <span class="lot-number">{numbers.get(c.lot)}</span> : <code title={c.lot}>{shortId(c.lot)}</code>) },
+        {
+          head: t("agency.checks.lot"),
+          cell: (c) => (
+            <>
+              {c.lotNumber ? <span class="lot-number">{c.lotNumber}</span> : <code title={c.lot}>{shortId(c.lot)}</code>}
+              {c.associationDisplayName && (
+                <>
+                  <br />
+                  <small class="hint">{c.associationDisplayName}</small>
+                </>
+              )}
+            </>
+          ),
+        },
+        { head: t("agency.checks.classifier"), cell: (c) => c.classifierDisplayName },
         { head: t("agency.checks.declared"), cell: (c) => c.declaredQualityGroup },
         {
           head: t("agency.checks.found"),
