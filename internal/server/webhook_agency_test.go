@@ -178,3 +178,59 @@ func TestWebhookAuditEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookAuditRetriedApart checks that an agency's endpoint whose
+// receiver refuses every audit event is disabled after the retry window
+// even while market events keep coming: their progress (the agency sees
+// none of them, its market cursor only moves past them) must not reset
+// the audit event's failures, which are retried on their own backoff.
+func TestWebhookAuditRetriedApart(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServerWith(t, dbURL, func(*config.Config) {}, fastWebhooks(400*time.Millisecond))
+		agency, agencyKey := ts.createAgency(t, "21")
+		recv := newReceiver(t, answer500)
+		mc := millwav1.NewMarketServiceClient(ts.dial(t, agencyKey))
+		hook, err := mc.CreateWebhook(t.Context(), &millwav1.CreateWebhookRequest{
+			Parent: agency.GetName(), Webhook: &millwav1.Webhook{DisplayName: "Sistema regional", Url: recv.URL, AuditEvents: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := ts.lotFixture(t, "210101")
+		proc, procKey := ts.createProcessor(t, "040101")
+		deadline := time.Now().Add(15 * time.Second)
+		var w *millwav1.Webhook
+		for trades := 0; ; trades++ {
+			r, err := mc.GetWebhook(t.Context(), &millwav1.GetWebhookRequest{Name: hook.GetWebhook().GetName()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w = r.GetWebhook(); w.GetState() == millwav1.WebhookState_WEBHOOK_STATE_DISABLED {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the endpoint refusing every audit event is still enabled after %d trades and %d refused posts; want it disabled after the retry window",
+					trades, recv.count(answer500))
+			}
+			// A lot of the agency's region (an audit event for it) and an
+			// order that buys it (market events it does not see).
+			restDo(t, ts, f.secret, "POST", "/v1/"+f.assoc.GetName()+"/lots", f.lotOf("BABY", 20_000, 2000), &millwav1.Lot{})
+			o := newOrder()
+			o.QuantityGrams = 20_000
+			restDo(t, ts, procKey, "POST", "/v1/"+proc.GetName()+"/purchaseOrders", o, &millwav1.PurchaseOrder{})
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(w.GetDisabledReason(), "audit-") || !strings.Contains(w.GetDisabledReason(), "HTTP 500") {
+			t.Errorf("disabled reason %q; want the audit event that failed and its last error", w.GetDisabledReason())
+		}
+		ds, err := mc.ListWebhookDeliveries(t.Context(), &millwav1.ListWebhookDeliveriesRequest{Parent: w.GetName()})
+		if err != nil || len(ds.GetDeliveries()) == 0 {
+			t.Fatalf("deliveries %v %v", ds, err)
+		}
+		if d := ds.GetDeliveries()[0]; d.GetState() != millwav1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED ||
+			!strings.HasPrefix(d.GetEventId(), "audit-") || d.GetAttemptCount() < 2 {
+			t.Errorf("last delivery %v; want the audit event FAILED after its attempts", d)
+		}
+	})
+}

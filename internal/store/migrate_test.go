@@ -16,7 +16,7 @@ import (
 )
 
 // latestVersion is the number of the last migration file.
-const latestVersion = 19
+const latestVersion = 20
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()

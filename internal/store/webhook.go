@@ -35,20 +35,36 @@ type Webhook struct {
 	DisabledReason string
 	// Cursor is the last event delivered, or skipped as not subscribed.
 	Cursor int64
-	// Attempts is how many times the event after Cursor failed, and
-	// FailingSince when it first failed (zero while nothing fails).
-	Attempts     int
-	FailingSince time.Time
-	// NextAttempt is when the worker may post again.
-	NextAttempt time.Time
+	// Retry is where the market event after Cursor stands in its retries.
+	Retry
 	// AuditEvents is set when the endpoint also receives the audit events
 	// its organisation may read; AuditCursor is the sequence of the last
-	// one delivered, or skipped as not visible to it.
+	// one delivered, or skipped as not visible to it, and AuditRetry where
+	// the audit event after it stands in its retries, apart from Retry.
 	AuditEvents bool
 	AuditCursor int64
+	AuditRetry  Retry
 	CreateTime  time.Time
 	UpdateTime  time.Time
 	Revision    int64
+}
+
+// Retry is where the event after one of a webhook's cursors stands:
+// how many times it failed, since when (zero while nothing fails), and
+// when the worker may post it again.
+type Retry struct {
+	Attempts     int
+	FailingSince time.Time
+	NextAttempt  time.Time
+}
+
+// RetryOf is the retry state of the audit stream when audit is set, of
+// the market stream otherwise.
+func (w *Webhook) RetryOf(audit bool) *Retry {
+	if audit {
+		return &w.AuditRetry
+	}
+	return &w.Retry
 }
 
 // Name is the webhook's resource name.
@@ -70,19 +86,25 @@ type webhookRow struct {
 	NextAttempt    dbTime     `db:"next_attempt_time"`
 	AuditEvents    int        `db:"audit_events"`
 	AuditCursor    int64      `db:"audit_cursor"`
+	AuditAttempts  int        `db:"audit_attempts"`
+	AuditFailing   dbNullTime `db:"audit_failing_since"`
+	AuditNext      dbTime     `db:"audit_next_attempt_time"`
 	CreateTime     dbTime     `db:"create_time"`
 	UpdateTime     dbTime     `db:"update_time"`
 	Revision       int64      `db:"revision"`
 }
 
 const webhookColumns = `id, organisation, display_name, url, event_types, secret, state, disabled_reason, cursor_seq,
-	attempts, failing_since, next_attempt_time, create_time, update_time, revision, audit_events, audit_cursor`
+	attempts, failing_since, next_attempt_time, create_time, update_time, revision, audit_events, audit_cursor,
+	audit_attempts, audit_failing_since, audit_next_attempt_time`
 
 func (r *webhookRow) webhook() Webhook {
 	w := Webhook{ID: r.ID, Organisation: r.Organisation, DisplayName: r.DisplayName, URL: r.URL, Secret: r.Secret,
-		State: r.State, DisabledReason: r.DisabledReason, Cursor: r.Cursor, Attempts: r.Attempts,
-		FailingSince: r.FailingSince.Time, NextAttempt: r.NextAttempt.Time, CreateTime: r.CreateTime.Time,
-		UpdateTime: r.UpdateTime.Time, Revision: r.Revision, AuditEvents: r.AuditEvents == 1, AuditCursor: r.AuditCursor}
+		State: r.State, DisabledReason: r.DisabledReason, Cursor: r.Cursor,
+		Retry:      Retry{Attempts: r.Attempts, FailingSince: r.FailingSince.Time, NextAttempt: r.NextAttempt.Time},
+		CreateTime: r.CreateTime.Time, UpdateTime: r.UpdateTime.Time, Revision: r.Revision,
+		AuditEvents: r.AuditEvents == 1, AuditCursor: r.AuditCursor,
+		AuditRetry: Retry{Attempts: r.AuditAttempts, FailingSince: r.AuditFailing.Time, NextAttempt: r.AuditNext.Time}}
 	if r.EventTypes != "" {
 		for _, t := range strings.Split(r.EventTypes, ",") {
 			w.EventTypes = append(w.EventTypes, millwa.MarketEventType(t))
@@ -118,15 +140,15 @@ func (tx *Tx) CreateWebhook(ctx context.Context, w *Webhook) error {
 	}
 	t := now()
 	w.ID, w.State, w.Cursor, w.NextAttempt, w.CreateTime, w.UpdateTime, w.Revision = id, WebhookEnabled, head, t, t, t, 1
-	w.AuditCursor = auditHead
+	w.AuditCursor, w.AuditRetry = auditHead, Retry{NextAttempt: t}
 	audit := 0
 	if w.AuditEvents {
 		audit = 1
 	}
 	_, err = tx.tx.ExecContext(ctx, tx.tx.Rebind(`INSERT INTO webhooks (`+webhookColumns+`, lease_holder, lease_expire_time)
-		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, 0, NULL, ?, ?, ?, 1, ?, ?, '', ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, 0, NULL, ?, ?, ?, 1, ?, ?, 0, NULL, ?, '', ?)`),
 		id, w.Organisation, w.DisplayName, w.URL, joinTypes(w.EventTypes), w.Secret, WebhookEnabled, head,
-		dbTime{t}, dbTime{t}, dbTime{t}, audit, auditHead, dbTime{time.Unix(0, 0)})
+		dbTime{t}, dbTime{t}, dbTime{t}, audit, auditHead, dbTime{t}, dbTime{time.Unix(0, 0)})
 	return dbError(err, "inserting webhook")
 }
 
@@ -189,13 +211,14 @@ func (tx *Tx) DeleteWebhook(ctx context.Context, org, id string) error {
 }
 
 // ReplayWebhook moves the cursor of the webhook id of org back to after,
-// enables it and clears its failures, so that the worker sends every
+// enables it and clears the failures of both its streams, so that the worker sends every
 // event after after again at once. It returns the webhook as changed.
 func (tx *Tx) ReplayWebhook(ctx context.Context, org, id string, after int64) (Webhook, error) {
 	t := now()
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE webhooks SET cursor_seq = ?, state = ?, disabled_reason = '',
-		attempts = 0, failing_since = NULL, next_attempt_time = ?, update_time = ?, revision = revision + 1
-		WHERE id = ? AND organisation = ?`), after, WebhookEnabled, dbTime{t}, dbTime{t}, id, org)
+		attempts = 0, failing_since = NULL, next_attempt_time = ?,
+		audit_attempts = 0, audit_failing_since = NULL, audit_next_attempt_time = ?, update_time = ?, revision = revision + 1
+		WHERE id = ? AND organisation = ?`), after, WebhookEnabled, dbTime{t}, dbTime{t}, dbTime{t}, id, org)
 	if err != nil {
 		return Webhook{}, dbError(err, "replaying webhook %s", id)
 	}

@@ -86,15 +86,18 @@ func (s *Store) DueWebhooks(ctx context.Context, holder string, t time.Time, hea
 	// stale answer only starts or skips a round, and the lease decides.
 	var rows []webhookRow
 	err := sqlx.SelectContext(ctx, s.r, &rows, s.r.Rebind(`SELECT `+webhookColumns+` FROM webhooks
-		WHERE state = ? AND (cursor_seq < ? OR (audit_events = 1 AND audit_cursor < ?)) AND next_attempt_time <= ?
+		WHERE state = ? AND ((cursor_seq < ? AND next_attempt_time <= ?)
+			OR (audit_events = 1 AND audit_cursor < ? AND audit_next_attempt_time <= ?))
 		AND (lease_holder = ? OR lease_expire_time < ?)
-		ORDER BY next_attempt_time LIMIT ?`), WebhookEnabled, head, auditHead, dbTime{t}, holder, dbTime{t}, limit)
+		ORDER BY next_attempt_time, id LIMIT ?`), WebhookEnabled, head, dbTime{t}, auditHead, dbTime{t}, holder, dbTime{t}, limit)
 	if err != nil {
 		return nil, time.Time{}, dbError(err, "reading the webhooks due")
 	}
 	var next dbNullTime
-	err = sqlx.GetContext(ctx, s.r, &next, s.r.Rebind(`SELECT MIN(next_attempt_time) FROM webhooks WHERE state = ? AND next_attempt_time > ?`),
-		WebhookEnabled, dbTime{t})
+	err = sqlx.GetContext(ctx, s.r, &next, s.r.Rebind(`SELECT MIN(at) FROM (
+		SELECT next_attempt_time AS at FROM webhooks WHERE state = ? AND next_attempt_time > ?
+		UNION ALL SELECT audit_next_attempt_time FROM webhooks WHERE state = ? AND audit_events = 1 AND audit_next_attempt_time > ?) due`),
+		WebhookEnabled, dbTime{t}, WebhookEnabled, dbTime{t})
 	if err != nil {
 		return nil, time.Time{}, dbError(err, "reading the next webhook attempt")
 	}
@@ -134,9 +137,10 @@ func (s *Store) ReleaseWebhook(ctx context.Context, id, holder string) error {
 	return dbError(err, "releasing the lease of webhook %s", id)
 }
 
-// WebhookProgress is what one step of delivery changes on a webhook: its
-// cursor (the audit cursor when Audit is set) and failure count, when it may post next, whether it is disabled
-// (with the reason), and the delivery attempted, if any.
+// WebhookProgress is what one step of delivery changes on a webhook: the
+// cursor and retry state of one stream (the audit events' when Audit is
+// set, the market events' otherwise), whether it is disabled (with the
+// reason), and the delivery attempted, if any.
 type WebhookProgress struct {
 	Audit          bool
 	Cursor         int64
@@ -161,12 +165,13 @@ func (s *Store) RecordWebhookProgress(ctx context.Context, id, holder string, fr
 		if p.DisabledReason != "" {
 			state = WebhookDisabled
 		}
-		cursor := "cursor_seq"
+		// Each stream has its cursor and its retries.
+		cursor, retry := "cursor_seq", ""
 		if p.Audit {
-			cursor = "audit_cursor"
+			cursor, retry = "audit_cursor", "audit_"
 		}
-		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE webhooks SET `+cursor+` = ?, attempts = ?, failing_since = ?,
-			next_attempt_time = ?, state = ?, disabled_reason = ?, update_time = CASE WHEN ? THEN ? ELSE update_time END,
+		res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(`UPDATE webhooks SET `+cursor+` = ?, `+retry+`attempts = ?, `+retry+`failing_since = ?,
+			`+retry+`next_attempt_time = ?, state = ?, disabled_reason = ?, update_time = CASE WHEN ? THEN ? ELSE update_time END,
 			revision = CASE WHEN ? THEN revision + 1 ELSE revision END
 			WHERE id = ? AND lease_holder = ? AND `+cursor+` = ? AND state = ?`),
 			p.Cursor, p.Attempts, dbNullTime{p.FailingSince}, dbTime{p.NextAttempt}, state, p.DisabledReason,

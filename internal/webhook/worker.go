@@ -236,17 +236,25 @@ func (w *Worker) serve(ctx context.Context, id string) error {
 		defer cancel()
 		_ = w.st.ReleaseWebhook(ctx, id, w.holder)
 	}()
-	if h.NextAttempt.After(t) {
-		return nil
-	}
-	p := Principal(h.Organisation)
-	if done, err := w.serveMarket(ctx, &h, p, &leased); err != nil || !done {
-		return err
-	}
-	if h.AuditEvents && w.opts.EncodeAudit != nil {
-		if done, err := w.serveAudit(ctx, &h, &leased); err != nil || !done {
+	// The two streams are retried apart: an audit event that keeps failing
+	// neither holds up the market events nor is reset by their delivery.
+	done := true
+	if !h.NextAttempt.After(t) {
+		ok, err := w.serveMarket(ctx, &h, Principal(h.Organisation), &leased)
+		if err != nil {
 			return err
 		}
+		done = done && ok
+	}
+	if h.AuditEvents && w.opts.EncodeAudit != nil && !h.AuditRetry.NextAttempt.After(t) {
+		ok, err := w.serveAudit(ctx, &h, &leased)
+		if err != nil {
+			return err
+		}
+		done = done && ok
+	}
+	if !done {
+		return nil
 	}
 	return w.st.PurgeWebhookDeliveries(ctx, id, time.Now().Add(-store.WebhookDeliveryRetention))
 }
@@ -376,7 +384,8 @@ func (w *Worker) attempt(ctx context.Context, h *store.Webhook, out outgoing) (b
 		_, err := w.progress(ctx, h, store.WebhookProgress{Audit: out.audit, Cursor: out.seq, NextAttempt: at, Delivery: d}, nil)
 		return err == nil && out.cursor(h) == out.seq, err
 	}
-	prog := store.WebhookProgress{Audit: out.audit, Cursor: out.cursor(h), Attempts: h.Attempts + 1, FailingSince: h.FailingSince, Delivery: d}
+	r := h.RetryOf(out.audit)
+	prog := store.WebhookProgress{Audit: out.audit, Cursor: out.cursor(h), Attempts: r.Attempts + 1, FailingSince: r.FailingSince, Delivery: d}
 	if prog.FailingSince.IsZero() {
 		prog.FailingSince = at
 	}
@@ -409,7 +418,7 @@ func (w *Worker) progress(ctx context.Context, h *store.Webhook, p store.Webhook
 	if err != nil || !wrote {
 		return *cursor, err
 	}
-	*cursor, h.Attempts, h.FailingSince, h.NextAttempt = p.Cursor, p.Attempts, p.FailingSince, p.NextAttempt
+	*cursor, *h.RetryOf(p.Audit) = p.Cursor, store.Retry{Attempts: p.Attempts, FailingSince: p.FailingSince, NextAttempt: p.NextAttempt}
 	return *cursor, nil
 }
 
