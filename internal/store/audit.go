@@ -29,10 +29,9 @@ import (
 // that its memory does not grow with the log.
 const auditVerifyBatch = 1000
 
-// auditRow is an audit_events row. The hashes stay byte slices so that a
-// verification compares exactly what is stored, whatever its length.
-type auditRow struct {
-	Sequence     int64  `db:"sequence"`
+// auditFields are the columns an audit event has before it is chained,
+// shared by audit_events and audit_events_pending.
+type auditFields struct {
 	Actor        string `db:"actor"`
 	Role         string `db:"role"`
 	Organisation string `db:"organisation"`
@@ -42,27 +41,32 @@ type auditRow struct {
 	Region       string `db:"region"`
 	ChangeDigest []byte `db:"change_digest"`
 	EventTime    dbTime `db:"event_time"`
-	PrevHash     []byte `db:"prev_hash"`
-	Hash         []byte `db:"hash"`
+}
+
+// event is the audit event of f, not yet chained.
+func (f *auditFields) event() millwa.AuditEvent {
+	e := millwa.AuditEvent{Actor: f.Actor, Role: millwa.Role(f.Role), Organisation: f.Organisation, Method: f.Method,
+		Resource: f.Resource, Action: f.Action, Region: f.Region, Time: f.EventTime.Time}
+	copy(e.ChangeDigest[:], f.ChangeDigest)
+	return e
+}
+
+// auditRow is an audit_events row. The hashes stay byte slices so that a
+// verification compares exactly what is stored, whatever its length.
+type auditRow struct {
+	Sequence int64 `db:"sequence"`
+	auditFields
+	PrevHash []byte `db:"prev_hash"`
+	Hash     []byte `db:"hash"`
 }
 
 const auditColumns = `sequence, actor, role, organisation, method, resource, action, region,
 	change_digest, event_time, prev_hash, hash`
 
 func (r *auditRow) event() millwa.AuditEvent {
-	e := millwa.AuditEvent{
-		Sequence:     r.Sequence,
-		Actor:        r.Actor,
-		Role:         millwa.Role(r.Role),
-		Organisation: r.Organisation,
-		Method:       r.Method,
-		Resource:     r.Resource,
-		Action:       r.Action,
-		Region:       r.Region,
-		Time:         r.EventTime.Time,
-	}
+	e := r.auditFields.event()
+	e.Sequence = r.Sequence
 	// The schema's CHECKs hold each at 32 bytes.
-	copy(e.ChangeDigest[:], r.ChangeDigest)
 	copy(e.PrevHash[:], r.PrevHash)
 	copy(e.Hash[:], r.Hash)
 	return e

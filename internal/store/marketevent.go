@@ -124,7 +124,13 @@ func nullID(id string) sql.NullString {
 
 // marketEventRow is a market_events row.
 type marketEventRow struct {
-	Seq           int64          `db:"seq"`
+	Seq int64 `db:"seq"`
+	marketEventFields
+}
+
+// marketEventFields are the columns a market event has before it is
+// numbered, shared by market_events and market_events_pending.
+type marketEventFields struct {
 	Type          string         `db:"type"`
 	Resource      string         `db:"resource"`
 	ProcessorID   sql.NullString `db:"processor_id"`

@@ -236,16 +236,8 @@ func (tx *Tx) sequenceStep(ctx context.Context) (int, int, error) {
 
 // pendingAuditRow is an audit_events_pending row.
 type pendingAuditRow struct {
-	ID           int64  `db:"id"`
-	Actor        string `db:"actor"`
-	Role         string `db:"role"`
-	Organisation string `db:"organisation"`
-	Method       string `db:"method"`
-	Resource     string `db:"resource"`
-	Action       string `db:"action"`
-	Region       string `db:"region"`
-	ChangeDigest []byte `db:"change_digest"`
-	EventTime    dbTime `db:"event_time"`
+	ID int64 `db:"id"`
+	auditFields
 }
 
 const pendingAuditColumns = `actor, role, organisation, method, resource, action, region, change_digest, event_time`
@@ -340,12 +332,10 @@ func (tx *Tx) chainPendingAudit(ctx context.Context) (int, error) {
 	chained := make([]millwa.AuditEvent, len(rows))
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
-		e := millwa.AuditEvent{Actor: r.Actor, Role: millwa.Role(r.Role), Organisation: r.Organisation, Method: r.Method,
-			Resource: r.Resource, Action: r.Action, Region: r.Region, Time: r.EventTime.Time}
+		e := r.event()
 		if len(r.ChangeDigest) != len(e.ChangeDigest) {
 			return 0, millwa.Errorf(millwa.Internal, "pending audit event %d has a change digest of %d bytes", r.ID, len(r.ChangeDigest))
 		}
-		copy(e.ChangeDigest[:], r.ChangeDigest)
 		chained[i] = e
 		ids[i] = r.ID
 	}
@@ -381,13 +371,8 @@ func (tx *Tx) deletePending(ctx context.Context, table string, ids []int64) erro
 
 // pendingMarketRow is a market_events_pending row.
 type pendingMarketRow struct {
-	ID            int64          `db:"id"`
-	Type          string         `db:"type"`
-	Resource      string         `db:"resource"`
-	ProcessorID   sql.NullString `db:"processor_id"`
-	AssociationID sql.NullString `db:"association_id"`
-	Payload       string         `db:"payload"`
-	CreateTime    dbTime         `db:"create_time"`
+	ID int64 `db:"id"`
+	marketEventFields
 }
 
 // numberPendingMarketEvents numbers at most a batch of pending market
