@@ -488,3 +488,47 @@ test("lots built offline from the same receipts never take a gram twice, and all
   assert.deepEqual(page.foreign, []);
   await context.close();
 });
+
+test("a treasurer pays a member with no connection: the payment waits on the phone, the balance shows it, and it is made once when the signal returns", async () => {
+  const justina = (await call(server, key, "GET", `/v1/${assoc.name}/members?search=justina`)).members[0];
+  const before = await call(server, key, "GET", `/v1/${justina.name}/statements/2026`);
+  assert.ok(BigInt(before.balanceAmount) > 1000n, "the member is owed more than S/ 10.00");
+  const { context, page } = await newPage(browser, server);
+  await signIn(page, server, key);
+  await page.getByRole("heading", { name: "Recepciones" }).waitFor();
+  await page.goto(server.base + "/acopio/liquidaciones");
+  const pick = async (query, name) => {
+    await page.getByLabel("Buscar socio por nombre o DNI").fill(query);
+    await page.getByRole("heading", { name: `Liquidación de ${name}, campaña 2026` }).waitFor();
+  };
+  await pick("puma justina", "Justina Quispe Puma");
+  await pick("chambi", "Edwin Chambi Layme");
+
+  await context.setOffline(true);
+  // The statement read before is shown, saying when it was read.
+  await pick("puma justina", "Justina Quispe Puma");
+  await page.getByText("Sin conexión: son los datos leídos el", { exact: false }).waitFor();
+  await page.getByLabel("Monto (S/)").fill("5");
+  await page.getByRole("button", { name: "Registrar pago" }).click();
+  await page.getByText("Sin conexión: el pago de S/ 5.00 quedó guardado en este teléfono", { exact: false }).waitFor();
+  await page.getByText("Pagos por enviar (1)").waitFor();
+  const left = BigInt(before.balanceAmount) - 500n;
+  const soles = (minor) => `S/ ${(minor / 100n).toLocaleString("es-PE")}.${String(minor % 100n).padStart(2, "0")}`;
+  await page.locator("dl.facts").getByText(soles(left)).waitFor();
+  // No more than what is left after the waiting payment.
+  await page.getByLabel("Monto (S/)").fill(String(Number(left + 100n) / 100));
+  await page.getByRole("button", { name: "Registrar pago" }).click();
+  await page.getByText(`El saldo por pagar es ${soles(left)}: no se puede pagar más.`).waitFor();
+  await shot(page, "acopio-payment-offline");
+  assert.equal((await call(server, key, "GET", `/v1/${justina.name}/statements/2026`)).paidAmount, before.paidAmount, "nothing reached the server while offline");
+
+  await context.setOffline(false);
+  await page.getByText(/\d+ por enviar/).waitFor({ state: "detached" });
+  const after = await call(server, key, "GET", `/v1/${justina.name}/statements/2026`);
+  assert.equal(BigInt(after.paidAmount), BigInt(before.paidAmount) + 500n);
+  // The statement is read again: the payment is among those made.
+  await page.getByText("Pagos por enviar (1)").waitFor({ state: "detached" });
+  await page.locator("dl.facts").getByText(soles(BigInt(after.paidAmount))).waitFor();
+  assert.deepEqual(page.foreign, []);
+  await context.close();
+});

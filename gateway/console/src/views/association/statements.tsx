@@ -1,11 +1,15 @@
 // Members' statements (liquidaciones): per member and campaign, what they
 // delivered, what it sold for and what they are owed; payments to members
 // against that balance; the printable statement; and a CSV of every
-// member's totals, built here from the service's statements.
-import { useEffect, useState } from "preact/hooks";
-import { api, download, must, newRequestId, type Schemas } from "../../api/client";
+// member's totals, built here from the service's statements. A payment
+// made with no connection (cash handed over at a collection centre above
+// 4,000 m) waits in the outbox like a receipt, and the statement last read
+// is shown, with its time, less the payments waiting.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, ApiError, download, must, NetworkError, newRequestId, type Schemas } from "../../api/client";
 import { locale, t } from "../../i18n";
-import { fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
+import { fmtDateTime, fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
+import { enqueue, usePending } from "../../offline/outbox";
 import { Busy, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { MemberPicker } from "./receipts";
 import { AssociationPage, campaignOptions, currentCampaign, idOf, usePeople, type Member } from "./shared";
@@ -22,6 +26,38 @@ function getStatement(association: string, member: string, campaign: string): Pr
       params: { path: { association, member, statement: campaign } },
     }),
   );
+}
+
+/** paymentsPath is where a member's payments are recorded. */
+function paymentsPath(association: string, member: string): string {
+  return `/v1/associations/${association}/members/${member}/payments`;
+}
+
+/**
+ * readStatement reads a statement and keeps it for the tab's session; with
+ * no connection it gives the one kept, with the time it was read.
+ */
+async function readStatement(association: string, member: string, campaign: string): Promise<{ statement: Statement; readAt?: string }> {
+  const key = `millwa.acopio.statement.${association}.${member}.${campaign}`;
+  try {
+    const statement = await getStatement(association, member, campaign);
+    try {
+      sessionStorage.setItem(key, JSON.stringify({ statement, readAt: new Date().toISOString() }));
+    } catch {
+      // not kept: the statement then needs a connection
+    }
+    return { statement };
+  } catch (e) {
+    const saved = (() => {
+      try {
+        return sessionStorage.getItem(key);
+      } catch {
+        return null;
+      }
+    })();
+    if (e instanceof NetworkError && saved) return JSON.parse(saved) as { statement: Statement; readAt: string };
+    throw e;
+  }
 }
 
 function Statements(props: { association: string }) {
@@ -44,18 +80,32 @@ function Statements(props: { association: string }) {
 }
 
 function StatementView(props: { association: string; member: string; campaign: string }) {
-  const [s, setS] = useState<Statement | null>(null);
+  const [read, setRead] = useState<{ statement: Statement; readAt?: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
   useEffect(() => {
-    getStatement(props.association, props.member, props.campaign).then(setS).catch(setError);
+    readStatement(props.association, props.member, props.campaign).then(setRead).catch(setError);
   }, [n]);
+  // Payments to this member for this campaign waiting in the outbox.
+  const waiting = usePending().filter(
+    (p) => p.kind === "payment" && !p.error && p.path === paymentsPath(props.association, props.member) && (p.body as { campaign?: number }).campaign === Number(props.campaign),
+  );
+  const waitingAmount = waiting.reduce((sum, p) => sum + BigInt((p.body as { amount?: string }).amount ?? "0"), 0n);
+  // A waiting payment sent (or refused): read the statement again.
+  const lastWaiting = useRef(waiting.length);
+  useEffect(() => {
+    if (waiting.length < lastWaiting.current) setN((x) => x + 1);
+    lastWaiting.current = waiting.length;
+  }, [waiting.length]);
   if (error) return <ErrorBox error={error} />;
-  if (!s) return <Busy />;
+  if (!read) return <Busy />;
+  const s = read.statement;
   const cur = s.currencyCode || "PEN";
+  const balance = BigInt(s.balanceAmount ?? "0") - waitingAmount;
   return (
     <section class="card statement" aria-labelledby="statement-title">
       <h2 id="statement-title">{t("acopio.statements.of", { name: s.memberDisplayName ?? "", campaign: props.campaign })}</h2>
+      {read.readAt && <Notice kind="warn">{t("acopio.statements.offline", { time: fmtDateTime(read.readAt) })}</Notice>}
       <dl class="facts">
         <dt>{t("acopio.statements.delivered")}</dt>
         <dd>{fmtWeight(s.deliveredGrams)}</dd>
@@ -67,9 +117,15 @@ function StatementView(props: { association: string; member: string; campaign: s
         <dd>{fmtMoney(s.feeAmount, cur)}</dd>
         <dt>{t("acopio.statements.paid")}</dt>
         <dd>{fmtMoney(s.paidAmount, cur)}</dd>
+        {waitingAmount > 0n && (
+          <>
+            <dt>{t("acopio.statements.waiting", { n: waiting.length })}</dt>
+            <dd>{fmtMoney(waitingAmount, cur)}</dd>
+          </>
+        )}
         <dt>{t("acopio.statements.balance")}</dt>
         <dd>
-          <strong>{fmtMoney(s.balanceAmount, cur)}</strong>
+          <strong>{fmtMoney(balance, cur)}</strong>
         </dd>
       </dl>
       <button
@@ -94,12 +150,20 @@ function StatementView(props: { association: string; member: string; campaign: s
           { head: t("acopio.statements.earned"), cell: (l) => fmtMoney(l.earnedAmount, cur), num: true },
         ]}
       />
-      <PaymentForm association={props.association} member={props.member} campaign={props.campaign} balance={BigInt(s.balanceAmount ?? "0")} currency={cur} paid={() => setN(n + 1)} />
+      <PaymentForm
+        association={props.association}
+        member={props.member}
+        memberName={s.memberDisplayName ?? ""}
+        campaign={props.campaign}
+        balance={balance}
+        currency={cur}
+        paid={() => setN(n + 1)}
+      />
     </section>
   );
 }
 
-function PaymentForm(props: { association: string; member: string; campaign: string; balance: bigint; currency: string; paid: () => void }) {
+function PaymentForm(props: { association: string; member: string; memberName: string; campaign: string; balance: bigint; currency: string; paid: () => void }) {
   const [amount, setAmount] = useState("");
   const [method, setMethod] = useState<NonNullable<Schemas["v1MemberPayment"]["method"]>>("PAYMENT_METHOD_CASH");
   const [reference, setReference] = useState("");
@@ -122,11 +186,26 @@ function PaymentForm(props: { association: string; member: string; campaign: str
     }
     setAmountError("");
     setBusy(true);
+    const requestId = newRequestId();
+    const body = { campaign: Number(props.campaign), amount: String(minor), method, reference: reference.trim() || undefined, currencyCode: props.currency };
+    // With no connection the payment waits in the outbox under its request
+    // id, and is made once when the connection returns.
+    const queue = async () => {
+      const label = t("acopio.statements.pendingLabel", { amount: fmtMoney(minor, props.currency), name: props.memberName });
+      await enqueue({ requestId, method: "POST", path: paymentsPath(props.association, props.member), body, label, kind: "payment" });
+      setNote(t("acopio.statements.queued", { amount: fmtMoney(minor, props.currency) }));
+      setAmount("");
+      setReference("");
+    };
     try {
+      if (!navigator.onLine) {
+        await queue();
+        return;
+      }
       await must(
         api.POST("/v1/associations/{association}/members/{member}/payments", {
-          params: { path: { association: props.association, member: props.member }, query: { requestId: newRequestId() } },
-          body: { campaign: Number(props.campaign), amount: String(minor), method, reference: reference.trim() || undefined, currencyCode: props.currency },
+          params: { path: { association: props.association, member: props.member }, query: { requestId } },
+          body,
         }),
       );
       setNote(t("acopio.statements.paidNote", { amount: fmtMoney(minor, props.currency) }));
@@ -134,7 +213,11 @@ function PaymentForm(props: { association: string; member: string; campaign: str
       setReference("");
       props.paid();
     } catch (err) {
-      setError(err);
+      if (err instanceof NetworkError) await queue();
+      else {
+        setError(err);
+        if (err instanceof ApiError) setAmountError(err.forField("payment.amount") ?? "");
+      }
     } finally {
       setBusy(false);
     }
