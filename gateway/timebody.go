@@ -3,17 +3,13 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
-	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/millwa/millwa/gateway/report"
 )
 
 // timeBodyRoutes are the POST routes whose JSON body holds a time range at
@@ -74,13 +70,12 @@ func rewriteTimeBounds(body []byte) ([]byte, []*errdetails.BadRequest_FieldViola
 		if !ok || json.Unmarshal(fields[key], &v) != nil {
 			continue // not a time bound, or not a string: protojson judges it
 		}
-		t, err := report.ParseTime(v)
-		if err != nil {
-			vs = append(vs, &errdetails.BadRequest_FieldViolation{Field: field,
-				Description: fmt.Sprintf("%q is not %s", v, report.TimeFormats)})
+		s, bad := timeBound(field, v)
+		if bad != nil {
+			vs = append(vs, bad)
 			continue
 		}
-		if s := t.Format(time.RFC3339Nano); s != v {
+		if s != v {
 			quoted, err := json.Marshal(s)
 			if err != nil {
 				return body, nil

@@ -35,13 +35,12 @@ func timeQuery(next http.Handler) http.Handler {
 				continue
 			}
 			for i, v := range values {
-				t, err := report.ParseTime(v)
-				if err != nil {
-					vs = append(vs, &errdetails.BadRequest_FieldViolation{Field: field,
-						Description: fmt.Sprintf("%q is not %s", v, report.TimeFormats)})
+				s, bad := timeBound(field, v)
+				if bad != nil {
+					vs = append(vs, bad)
 					continue
 				}
-				if s := t.Format(time.RFC3339Nano); s != v {
+				if s != v {
 					values[i], changed = s, true
 				}
 			}
@@ -95,4 +94,15 @@ func writeViolations(w http.ResponseWriter, r *http.Request, vs []*errdetails.Ba
 		st = d
 	}
 	writeStatus(w, r, http.StatusBadRequest, st)
+}
+
+// timeBound reads v, a bound of the time range field, as the reports do
+// (report.ParseTime: a date or an RFC 3339 time): it returns the RFC 3339
+// time v stands for, or the violation of field that names both formats.
+func timeBound(field, v string) (string, *errdetails.BadRequest_FieldViolation) {
+	t, err := report.ParseTime(v)
+	if err != nil {
+		return "", &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf("%q is not %s", v, report.TimeFormats)}
+	}
+	return t.Format(time.RFC3339Nano), nil
 }
