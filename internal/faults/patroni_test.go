@@ -454,7 +454,9 @@ func (c *patroniCluster) url(db, attrs string) string {
 var databases sync.Map
 
 // createDatabase makes a new, empty database on the primary and returns
-// its name; the standbys receive it by replication.
+// its name once every member has it: the standbys receive it by
+// replication, and a member that becomes the leader before it replayed
+// the creation would answer that the database does not exist.
 func (c *patroniCluster) createDatabase(t *testing.T) string {
 	t.Helper()
 	n, _ := databases.LoadOrStore(c, new(int))
@@ -468,7 +470,27 @@ func (c *patroniCluster) createDatabase(t *testing.T) string {
 	if _, err := db.ExecContext(t.Context(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatalf("creating database %s: %v", name, err)
 	}
+	c.await(t, "database "+name+" on every member", time.Minute, func() error {
+		for _, m := range c.members {
+			if err := pingMember(t.Context(), c.memberURL(m, name)); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
 	return name
+}
+
+// pingMember connects to url and pings the database there.
+func pingMember(ctx context.Context, url string) error {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
 }
 
 // killPostmaster ends member m's postmaster with SIGKILL, as a crash of
