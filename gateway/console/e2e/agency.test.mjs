@@ -114,6 +114,18 @@ test("the audit chain verifies from the console, against a checkpoint saved from
   await page.getByText("Coincide con los puntos de control dados (1).").waitFor();
   assert.match(await verdict.innerText(), /Cadena verificada hasta la secuencia [\d,]+\./);
   await shot(page, "agency-audit-verified");
+  // Filtered by action, the list and its next page keep to the filter.
+  const rows = page.locator("table.data tbody tr");
+  await page.getByLabel("Acción").selectOption("create");
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/v1/audit/events") && r.url().includes("filter=")),
+    page.getByRole("button", { name: "Filtrar" }).click(),
+  ]);
+  await page.getByRole("button", { name: "Ver más" }).click();
+  await rows.nth(20).waitFor();
+  const actions = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll("td")[2]?.textContent?.trim()));
+  assert.ok(actions.length > 20, `a second page of create events: ${actions.length} rows`);
+  assert.deepEqual([...new Set(actions)], ["create"]);
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
 });

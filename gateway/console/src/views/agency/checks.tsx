@@ -7,6 +7,7 @@ import { api, ApiError, must, newRequestId, type Schemas } from "../../api/clien
 import { t, useLang } from "../../i18n";
 import { fmtDateTime, fmtMicrons, fmtWeight, parseKgToGrams } from "../../i18n/format";
 import { Link, useLocation } from "../../router";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
 import { AgencyPicker, agreementText, dayStart, inLang, limaDate, shortId, useAgency, validDate } from "./common";
 
@@ -26,27 +27,14 @@ function groupText(c: Check): string {
 export function ChecksPage() {
   useLang();
   const ctx = useAgency();
-  const [checks, setChecks] = useState<Check[]>([]);
-  const [next, setNext] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  async function load(token = "") {
-    if (!ctx.id) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await must(
-        api.GET("/v1/agencies/{agency}/checkGradings", { params: { path: { agency: ctx.id }, query: { pageSize: 25, pageToken: token || undefined } } }),
-      );
-      setChecks((old) => (token ? [...old, ...(r.checkGradings ?? [])] : (r.checkGradings ?? [])));
-      setNext(r.nextPageToken ?? "");
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
-  useEffect(() => void load(), [ctx.id]);
+  const checks = usePages((token) =>
+    must(api.GET("/v1/agencies/{agency}/checkGradings", { params: { path: { agency: ctx.id }, query: { pageSize: 25, pageToken: token || undefined } } })).then(
+      (r) => ({ items: r.checkGradings, next: r.nextPageToken }),
+    ),
+  );
+  useEffect(() => {
+    if (ctx.id) void checks.load();
+  }, [ctx.id]);
   return (
     <Page
       title={t("agency.checks.title")}
@@ -58,14 +46,10 @@ export function ChecksPage() {
     >
       <AgencyPicker ctx={ctx} />
       <p class="hint">{t("agency.checks.intro")}</p>
-      <ErrorBox error={error} />
-      {checks.length === 0 && !busy && !error ? <Empty>{t("agency.checks.none")}</Empty> : <CheckTable rows={checks} />}
-      {busy && <Busy />}
-      {next && !busy && (
-        <button type="button" onClick={() => void load(next)}>
-          {t("common.more")}
-        </button>
-      )}
+      <ErrorBox error={checks.error} />
+      {checks.items.length === 0 && !checks.busy && !checks.error ? <Empty>{t("agency.checks.none")}</Empty> : <CheckTable rows={checks.items} />}
+      {checks.busy && <Busy />}
+      <MoreButton list={checks} />
     </Page>
   );
 }

@@ -1,10 +1,11 @@
 // The audit log: the events the agency may see, page by page, filtered by
 // resource, action and sequence; and the verification of the whole hash
 // chain, said plainly: verified up to sequence N, or broken at N and why.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, must, type Schemas } from "../../api/client";
 import { t, useLang } from "../../i18n";
 import { fmtDateTime, fmtInt } from "../../i18n/format";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
 
 type AuditEvent = Schemas["v1AuditEvent"];
@@ -30,31 +31,18 @@ function buildFilter(f: Filters): string {
 export function AuditLogPage() {
   useLang();
   const [draft, setDraft] = useState<Filters>({ resource: "", action: "", fromSeq: "", order: "sequence desc" });
-  const [applied, setApplied] = useState<Filters>(draft);
-  const [events, setEvents] = useState<AuditEvent[]>([]);
-  const [next, setNext] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  // The filters of the list shown, which "more" keeps reading with.
+  const applied = useRef<Filters>(draft);
   const [seqError, setSeqError] = useState("");
-
-  async function load(f: Filters, token = "") {
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await must(
-        api.GET("/v1/audit/events", {
-          params: { query: { pageSize: 20, pageToken: token || undefined, filter: buildFilter(f) || undefined, orderBy: f.order } },
-        }),
-      );
-      setEvents((old) => (token ? [...old, ...(r.auditEvents ?? [])] : (r.auditEvents ?? [])));
-      setNext(r.nextPageToken ?? "");
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
-  useEffect(() => void load(applied), []);
+  const events = usePages((token) => {
+    const f = applied.current;
+    return must(
+      api.GET("/v1/audit/events", {
+        params: { query: { pageSize: 20, pageToken: token || undefined, filter: buildFilter(f) || undefined, orderBy: f.order } },
+      }),
+    ).then((r) => ({ items: r.auditEvents, next: r.nextPageToken }));
+  });
+  useEffect(() => void events.load(), []);
 
   function submit(e: Event) {
     e.preventDefault();
@@ -63,8 +51,8 @@ export function AuditLogPage() {
       return;
     }
     setSeqError("");
-    setApplied(draft);
-    void load(draft);
+    applied.current = draft;
+    void events.load();
   }
   const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value } as Filters);
 
@@ -102,16 +90,16 @@ export function AuditLogPage() {
             ]}
           />
         </div>
-        <button type="submit" class="primary" disabled={busy}>
+        <button type="submit" class="primary" disabled={events.busy}>
           {t("agency.log.filter")}
         </button>
       </form>
-      <ErrorBox error={error} />
-      {events.length === 0 && !busy && !error ? (
+      <ErrorBox error={events.error} />
+      {events.items.length === 0 && !events.busy && !events.error ? (
         <Empty>{t("agency.log.none")}</Empty>
       ) : (
         <Table
-          rows={events}
+          rows={events.items}
           rowKey={(e) => e.sequence ?? ""}
           columns={[
             { head: t("agency.log.seq"), cell: (e) => fmtInt(e.sequence ?? "0"), num: true },
@@ -123,12 +111,8 @@ export function AuditLogPage() {
           ]}
         />
       )}
-      {busy && <Busy />}
-      {next && !busy && (
-        <button type="button" onClick={() => void load(applied, next)}>
-          {t("common.more")}
-        </button>
-      )}
+      {events.busy && <Busy />}
+      <MoreButton list={events} />
     </Page>
   );
 }

@@ -7,6 +7,7 @@ import { api, ApiError, must, newRequestId, type Schemas } from "../../api/clien
 import { t, useLang } from "../../i18n";
 import { fmtDate, fmtDateTime, fmtInt } from "../../i18n/format";
 import { Link, navigate } from "../../router";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Page, Select, Table } from "../../ui/ui";
 import { AgencyPicker, dayStart, defaultPeriod, inLang, severityText, useAgency, validDate, type AgencyContext } from "./common";
 
@@ -24,40 +25,26 @@ function periodText(p: Plan): string {
 export function PlansPage() {
   useLang();
   const ctx = useAgency();
-  const [plans, setPlans] = useState<Plan[]>([]);
-  const [next, setNext] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  async function load(token = "") {
-    if (!ctx.id) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await must(
-        api.GET("/v1/agencies/{agency}/samplingPlans", { params: { path: { agency: ctx.id }, query: { pageSize: 20, pageToken: token || undefined } } }),
-      );
-      setPlans((old) => (token ? [...old, ...(r.samplingPlans ?? [])] : (r.samplingPlans ?? [])));
-      setNext(r.nextPageToken ?? "");
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
-  useEffect(() => void load(), [ctx.id]);
+  const plans = usePages((token) =>
+    must(api.GET("/v1/agencies/{agency}/samplingPlans", { params: { path: { agency: ctx.id }, query: { pageSize: 20, pageToken: token || undefined } } })).then(
+      (r) => ({ items: r.samplingPlans, next: r.nextPageToken }),
+    ),
+  );
+  useEffect(() => {
+    if (ctx.id) void plans.load();
+  }, [ctx.id]);
 
   return (
     <Page title={t("agency.plans.title")}>
       <AgencyPicker ctx={ctx} />
       <ProposeForm ctx={ctx} />
       <h2>{t("agency.plans.stored")}</h2>
-      <ErrorBox error={error} />
-      {plans.length === 0 && !busy && !error ? (
+      <ErrorBox error={plans.error} />
+      {plans.items.length === 0 && !plans.busy && !plans.error ? (
         <Empty>{t("agency.plans.none")}</Empty>
       ) : (
         <Table
-          rows={plans}
+          rows={plans.items}
           rowKey={(p) => p.name ?? ""}
           columns={[
             { head: t("agency.plans.created"), cell: (p) => <Link href={`/agencia/muestreos/${planId(p.name)}`}>{fmtDateTime(p.createTime)}</Link> },
@@ -67,12 +54,8 @@ export function PlansPage() {
           ]}
         />
       )}
-      {busy && <Busy />}
-      {next && !busy && (
-        <button type="button" onClick={() => void load(next)}>
-          {t("common.more")}
-        </button>
-      )}
+      {plans.busy && <Busy />}
+      <MoreButton list={plans} />
     </Page>
   );
 }
