@@ -26,6 +26,15 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
+// CheckRegionFilter records a violation of the request field "region"
+// unless region is empty (every region) or an INEI department code, as the
+// market's statistics and the observatory take a region.
+func CheckRegionFilter(vs *Violations, region string) {
+	if _, ok := Departments[region]; region != "" && !ok {
+		vs.Add("region", "must be a 2-digit INEI department code such as 21 (Puno); got %q", region)
+	}
+}
+
 // CheckUbigeo reports what is wrong with a six-digit INEI district code, or
 // "" when it is valid: six digits whose first two name one of the 25
 // departments and whose province and district parts are not 00.

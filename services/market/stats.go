@@ -61,9 +61,7 @@ func (s *Server) GetMarketStats(ctx context.Context, req *millwav1.GetMarketStat
 	var vs millwa.Violations
 	start, end := statsWeeks(&vs, req, time.Now())
 	region := req.GetRegion()
-	if _, ok := millwa.Departments[region]; region != "" && !ok {
-		vs.Add("region", "must be a 2-digit INEI department code such as 21 (Puno); got %q", region)
-	}
+	millwa.CheckRegionFilter(&vs, region)
 	currency := millwa.NormalizeCurrency(req.GetCurrencyCode())
 	millwa.CheckCurrency(&vs, "currency_code", currency)
 	st, ok := s.standards.MarketStandard(req.GetStandard())

@@ -13,9 +13,7 @@ import (
 func (s *Server) GetInclusionIndicators(ctx context.Context, req *millwav1.GetInclusionIndicatorsRequest) (*millwav1.GetInclusionIndicatorsResponse, error) {
 	var vs millwa.Violations
 	region := req.GetRegion()
-	if _, ok := millwa.Departments[region]; region != "" && !ok {
-		vs.Add("region", "must be a 2-digit INEI department code such as 21 (Puno); got %q", region)
-	}
+	millwa.CheckRegionFilter(&vs, region)
 	if c := req.GetCampaign(); c != 0 && (c < millwa.MinCampaign || c > millwa.MaxCampaign) {
 		vs.Add("campaign", "must be the shearing season's year, %d to %d, or 0 for all", millwa.MinCampaign, millwa.MaxCampaign)
 	}

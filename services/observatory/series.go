@@ -19,9 +19,7 @@ import (
 func (s *Server) ListPriceSeries(ctx context.Context, req *millwav1.ListPriceSeriesRequest) (*millwav1.ListPriceSeriesResponse, error) {
 	var vs millwa.Violations
 	region := req.GetRegion()
-	if _, ok := millwa.Departments[region]; region != "" && !ok {
-		vs.Add("region", "must be a 2-digit INEI department code such as 21 (Puno); got %q", region)
-	}
+	millwa.CheckRegionFilter(&vs, region)
 	currency := millwa.NormalizeCurrency(req.GetCurrencyCode())
 	millwa.CheckCurrency(&vs, "currency_code", currency)
 	st, ok := s.standard(&vs, "standard", req.GetStandard())
