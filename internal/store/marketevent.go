@@ -60,62 +60,45 @@ func (tx *Tx) AppendMarketEvents(ctx context.Context, events ...millwa.MarketEve
 // lot number and the parties' legal names) on the trades of events that
 // were built in the change rather than read, so that every reader of the
 // event (a stream, a server-sent-events client, a webhook) gets the trade
-// as GetTrade shows it. One query reads what is missing of up to
-// displayChunk lots, associations and processors.
+// as GetTrade shows it: the trades are in the transaction already, and
+// are read with GetTrade's display columns, displayChunk at a time.
 func (tx *Tx) fillTradeDisplay(ctx context.Context, events []millwa.MarketEvent) error {
-	kinds := [3][]string{} // lots, associations, processors, each id once
+	var ids []string
 	seen := map[string]bool{}
-	add := func(k int, id string) {
-		if key := string(rune('0'+k)) + id; !seen[key] {
-			seen[key] = true
-			kinds[k] = append(kinds[k], id)
-		}
-	}
 	for _, e := range events {
-		if tr := e.Trade; tr != nil && (tr.LotNumber == "" || tr.AssociationName == "" || tr.ProcessorName == "") {
-			add(0, tr.LotID)
-			add(1, tr.AssociationID)
-			add(2, tr.ProcessorID)
+		if tr := e.Trade; tr != nil && !seen[tr.ID] && (tr.LotNumber == "" || tr.AssociationName == "" || tr.ProcessorName == "") {
+			seen[tr.ID] = true
+			ids = append(ids, tr.ID)
 		}
 	}
-	if len(kinds[0]) == 0 {
-		return nil
-	}
-	text := map[string]string{}
-	for from := 0; from < max(len(kinds[0]), len(kinds[1]), len(kinds[2])); from += displayChunk {
-		chunk := func(ids []string) []string { return ids[min(from, len(ids)):min(from+displayChunk, len(ids))] }
-		lotIn, assocIn, procIn := inScope("id", chunk(kinds[0])), inScope("id", chunk(kinds[1])), inScope("id", chunk(kinds[2]))
-		var rows []struct {
-			Key  string `db:"k"`
-			Text string `db:"text"`
-		}
-		query := `SELECT '0' || id AS k, lot_number AS text FROM lots WHERE ` + lotIn.sql + `
-			UNION ALL SELECT '1' || id, legal_name FROM associations WHERE ` + assocIn.sql + `
-			UNION ALL SELECT '2' || id, legal_name FROM processors WHERE ` + procIn.sql
-		args := append(append(append([]any{}, lotIn.args...), assocIn.args...), procIn.args...)
-		if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(query), args...); err != nil {
-			return dbError(err, "reading the lot numbers and party names of the trades of %d events", len(events))
+	shown := make(map[string]tradeRow, len(ids))
+	for from := 0; from < len(ids); from += displayChunk {
+		in := inScope("id", ids[from:min(from+displayChunk, len(ids))])
+		var rows []tradeRow
+		if err := sqlx.SelectContext(ctx, tx.tx, &rows, tx.tx.Rebind(`SELECT id, `+tradeDisplayColumns+` FROM trades WHERE `+in.sql),
+			in.args...); err != nil {
+			return dbError(err, "reading the lot numbers and party names of %d trades", len(ids))
 		}
 		for _, r := range rows {
-			text[r.Key] = r.Text
+			shown[r.ID] = r
 		}
 	}
 	for i := range events {
-		if tr := events[i].Trade; tr != nil {
+		if tr := events[i].Trade; tr != nil && seen[tr.ID] {
 			// The event keeps its own copy: the caller's trade is left as
 			// it was.
-			c := *tr
-			c.LotNumber = cmp.Or(c.LotNumber, text["0"+c.LotID])
-			c.AssociationName = cmp.Or(c.AssociationName, text["1"+c.AssociationID])
-			c.ProcessorName = cmp.Or(c.ProcessorName, text["2"+c.ProcessorID])
+			c, r := *tr, shown[tr.ID]
+			c.LotNumber = cmp.Or(c.LotNumber, r.LotNumber.String)
+			c.AssociationName = cmp.Or(c.AssociationName, r.AssociationName.String)
+			c.ProcessorName = cmp.Or(c.ProcessorName, r.ProcessorName.String)
 			events[i].Trade = &c
 		}
 	}
 	return nil
 }
 
-// displayChunk is how many ids of each kind one query of fillTradeDisplay
-// reads, well under both databases' limits on bound parameters.
+// displayChunk is how many trades one query of fillTradeDisplay reads,
+// well under both databases' limits on bound parameters.
 const displayChunk = 1000
 
 func nullID(id string) sql.NullString {
