@@ -21,6 +21,7 @@ import {
   groupOptions,
   idOf,
   nameOf,
+  readKept,
   recall,
   remember,
   usePeople,
@@ -54,26 +55,8 @@ export function LotBuilderPage() {
  * (the service then checks, when it is sent, that the grams are still there).
  */
 async function activeReceipts(association: string, campaign: number): Promise<Receipt[]> {
-  const cacheKey = `millwa.acopio.receipts.${association}.${campaign}`;
-  try {
-    const all = await readActiveReceipts(association, campaign);
-    try {
-      sessionStorage.setItem(cacheKey, JSON.stringify(all));
-    } catch {
-      // too large to keep: the builder then needs a connection
-    }
-    return all;
-  } catch (e) {
-    const saved = (() => {
-      try {
-        return sessionStorage.getItem(cacheKey);
-      } catch {
-        return null;
-      }
-    })();
-    if (e instanceof NetworkError && saved) return JSON.parse(saved) as Receipt[];
-    throw e;
-  }
+  const kept = await readKept(`millwa.acopio.receipts.${association}.${campaign}`, () => readActiveReceipts(association, campaign), (e) => e instanceof NetworkError);
+  return kept.value;
 }
 
 async function readActiveReceipts(association: string, campaign: number): Promise<Receipt[]> {

@@ -41,6 +41,30 @@ function keep(name: string, value: string): void {
   }
 }
 
+/** Kept is an answer read with readKept: readAt is set when it is the one kept before, read then. */
+export interface Kept<T> {
+  value: T;
+  readAt?: string;
+}
+
+/**
+ * readKept reads with read and keeps the answer for the tab's session
+ * under key; when read fails and useKept accepts the failure, it gives the
+ * answer kept before, with the time it was read (and the failure when none
+ * was kept).
+ */
+export async function readKept<T>(key: string, read: () => Promise<T>, useKept: (e: unknown) => boolean): Promise<Kept<T>> {
+  try {
+    const value = await read();
+    keep(key, JSON.stringify({ value, readAt: new Date().toISOString() }));
+    return { value };
+  } catch (e) {
+    const saved = session(key);
+    if (saved && useKept(e)) return JSON.parse(saved) as Kept<T>;
+    throw e;
+  }
+}
+
 /**
  * useAssociation is the id of the association the pages work for: the key's
  * own organisation, or for an admin the one picked on the page ("" until then).
@@ -192,9 +216,8 @@ async function listAll<T>(page: (token: string) => Promise<{ items: T[]; next?: 
 
 /** loadMembers lists every member of the association, kept for the tab's session. */
 export async function loadMembers(association: string): Promise<Member[]> {
-  const cacheKey = `millwa.acopio.members.${association}`;
-  try {
-    const all = await listAll(async (pageToken) => {
+  const read = () =>
+    listAll(async (pageToken) => {
       const r = await must(
         api.GET("/v1/associations/{association}/members", {
           params: { path: { association }, query: { pageSize: 500, pageToken: pageToken || undefined, orderBy: "display_name" } },
@@ -202,20 +225,13 @@ export async function loadMembers(association: string): Promise<Member[]> {
       );
       return { items: r.members ?? [], next: r.nextPageToken };
     });
-    keep(cacheKey, JSON.stringify(all));
-    return all;
-  } catch (e) {
-    const saved = session(cacheKey);
-    if (saved) return JSON.parse(saved) as Member[];
-    throw e;
-  }
+  return (await readKept(`millwa.acopio.members.${association}`, read, () => true)).value;
 }
 
 /** loadClassifiers lists every classifier of the association, kept for the tab's session. */
 export async function loadClassifiers(association: string): Promise<Classifier[]> {
-  const cacheKey = `millwa.acopio.classifiers.${association}`;
-  try {
-    const all = await listAll(async (pageToken) => {
+  const read = () =>
+    listAll(async (pageToken) => {
       const r = await must(
         api.GET("/v1/associations/{association}/classifiers", {
           params: { path: { association }, query: { pageSize: 500, pageToken: pageToken || undefined } },
@@ -223,13 +239,7 @@ export async function loadClassifiers(association: string): Promise<Classifier[]
       );
       return { items: r.classifiers ?? [], next: r.nextPageToken };
     });
-    keep(cacheKey, JSON.stringify(all));
-    return all;
-  } catch (e) {
-    const saved = session(cacheKey);
-    if (saved) return JSON.parse(saved) as Classifier[];
-    throw e;
-  }
+  return (await readKept(`millwa.acopio.classifiers.${association}`, read, () => true)).value;
 }
 
 /** usePeople loads the association's members and classifiers. */

@@ -12,7 +12,7 @@ import { fmtDateTime, fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../.
 import { enqueue, usePending } from "../../offline/outbox";
 import { Busy, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { MemberPicker } from "./receipts";
-import { AssociationPage, campaignOptions, currentCampaign, idOf, usePeople, type Member } from "./shared";
+import { AssociationPage, campaignOptions, currentCampaign, idOf, readKept, usePeople, type Kept, type Member } from "./shared";
 
 type Statement = Schemas["v1MemberStatement"];
 
@@ -31,33 +31,6 @@ function getStatement(association: string, member: string, campaign: string): Pr
 /** paymentsPath is where a member's payments are recorded. */
 function paymentsPath(association: string, member: string): string {
   return `/v1/associations/${association}/members/${member}/payments`;
-}
-
-/**
- * readStatement reads a statement and keeps it for the tab's session; with
- * no connection it gives the one kept, with the time it was read.
- */
-async function readStatement(association: string, member: string, campaign: string): Promise<{ statement: Statement; readAt?: string }> {
-  const key = `millwa.acopio.statement.${association}.${member}.${campaign}`;
-  try {
-    const statement = await getStatement(association, member, campaign);
-    try {
-      sessionStorage.setItem(key, JSON.stringify({ statement, readAt: new Date().toISOString() }));
-    } catch {
-      // not kept: the statement then needs a connection
-    }
-    return { statement };
-  } catch (e) {
-    const saved = (() => {
-      try {
-        return sessionStorage.getItem(key);
-      } catch {
-        return null;
-      }
-    })();
-    if (e instanceof NetworkError && saved) return JSON.parse(saved) as { statement: Statement; readAt: string };
-    throw e;
-  }
 }
 
 function Statements(props: { association: string }) {
@@ -80,11 +53,18 @@ function Statements(props: { association: string }) {
 }
 
 function StatementView(props: { association: string; member: string; campaign: string }) {
-  const [read, setRead] = useState<{ statement: Statement; readAt?: string } | null>(null);
+  const [read, setRead] = useState<Kept<Statement> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
   useEffect(() => {
-    readStatement(props.association, props.member, props.campaign).then(setRead).catch(setError);
+    // With no connection, the statement read last, saying when.
+    readKept(
+      `millwa.acopio.statement.${props.association}.${props.member}.${props.campaign}`,
+      () => getStatement(props.association, props.member, props.campaign),
+      (e) => e instanceof NetworkError,
+    )
+      .then(setRead)
+      .catch(setError);
   }, [n]);
   // Payments to this member for this campaign waiting in the outbox.
   const waiting = usePending().filter(
@@ -99,7 +79,7 @@ function StatementView(props: { association: string; member: string; campaign: s
   }, [waiting.length]);
   if (error) return <ErrorBox error={error} />;
   if (!read) return <Busy />;
-  const s = read.statement;
+  const s = read.value;
   const cur = s.currencyCode || "PEN";
   const balance = BigInt(s.balanceAmount ?? "0") - waitingAmount;
   return (
