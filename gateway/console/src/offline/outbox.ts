@@ -5,7 +5,7 @@
 // its answer, so a change sent twice (the answer lost on the way back, the
 // tab reloaded mid-send) is made once and the second send gets the first
 // answer.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { authHeaders } from "../api/client";
 
 export interface Pending {
@@ -123,6 +123,19 @@ async function sendAll(): Promise<void> {
     }
     changed();
   }
+}
+
+/**
+ * useLeaving calls then whenever fewer of the waiting entries a view counts
+ * are left (one was sent, or refused), so that the view reads again what
+ * the service now holds.
+ */
+export function useLeaving(count: number, then: () => void): void {
+  const last = useRef(count);
+  useEffect(() => {
+    if (count < last.current) then();
+    last.current = count;
+  }, [count]);
 }
 
 /** usePending re-renders with the waiting list whenever it changes. */

@@ -3,11 +3,11 @@
 // and what all of them hold per group, takes grams from the receipts, and
 // the lot is created with those sources. Like a receipt, a lot built with
 // no connection waits in the outbox.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError, download, must, NetworkError, newRequestId } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtKg, fmtMoney, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
-import { enqueue, usePending, type Pending } from "../../offline/outbox";
+import { enqueue, useLeaving, usePending, type Pending } from "../../offline/outbox";
 import { Link } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Notice, Select } from "../../ui/ui";
 import {
@@ -133,12 +133,7 @@ function LotBuilder(props: { association: string }) {
   const held = useMemo(() => heldByPending(waiting, a), [waiting, a]);
   // A waiting lot sent (or refused): read the receipts again, which now
   // know what it took.
-  const waitingLots = waiting.filter((p) => p.kind === "lot" && !p.error).length;
-  const lastWaiting = useRef(waitingLots);
-  useEffect(() => {
-    if (waitingLots < lastWaiting.current) setN((x) => x + 1);
-    lastWaiting.current = waitingLots;
-  }, [waitingLots]);
+  useLeaving(waiting.filter((p) => p.kind === "lot" && !p.error).length, () => setN((x) => x + 1));
 
   useEffect(() => {
     setReceipts(null);

@@ -5,11 +5,11 @@
 // made with no connection (cash handed over at a collection centre above
 // 4,000 m) waits in the outbox like a receipt, and the statement last read
 // is shown, with its time, less the payments waiting.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, download, must, NetworkError, newRequestId, type Schemas } from "../../api/client";
 import { locale, t } from "../../i18n";
 import { fmtDateTime, fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
-import { enqueue, usePending } from "../../offline/outbox";
+import { enqueue, useLeaving, usePending } from "../../offline/outbox";
 import { Busy, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { MemberPicker } from "./receipts";
 import { AssociationPage, campaignOptions, currentCampaign, idOf, readKept, usePeople, type Kept, type Member } from "./shared";
@@ -72,11 +72,7 @@ function StatementView(props: { association: string; member: string; campaign: s
   );
   const waitingAmount = waiting.reduce((sum, p) => sum + BigInt((p.body as { amount?: string }).amount ?? "0"), 0n);
   // A waiting payment sent (or refused): read the statement again.
-  const lastWaiting = useRef(waiting.length);
-  useEffect(() => {
-    if (waiting.length < lastWaiting.current) setN((x) => x + 1);
-    lastWaiting.current = waiting.length;
-  }, [waiting.length]);
+  useLeaving(waiting.length, () => setN((x) => x + 1));
   if (error) return <ErrorBox error={error} />;
   if (!read) return <Busy />;
   const s = read.value;
