@@ -6,7 +6,7 @@
 // tab reloaded mid-send) is made once and the second send gets the first
 // answer.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { authHeaders } from "../api/client";
+import { authHeaders, NetworkError } from "../api/client";
 
 export interface Pending {
   /** The request id, also the entry's key. */
@@ -72,6 +72,24 @@ export async function pending(): Promise<Pending[]> {
 export async function enqueue(p: Omit<Pending, "createTime" | "attempts">): Promise<void> {
   await tx("readwrite", (s) => s.put({ ...p, createTime: new Date().toISOString(), attempts: 0 }));
   changed();
+}
+
+/**
+ * sendOrKeep makes a change at once with send, which sends entry's body
+ * under its request id; with no connection, or when send finds none, it
+ * keeps entry in the outbox instead. It gives the service's answer, or
+ * null when the change was kept; the service's refusals are thrown.
+ */
+export async function sendOrKeep<T>(entry: Omit<Pending, "createTime" | "attempts">, send: () => Promise<T>): Promise<T | null> {
+  if (navigator.onLine) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+    }
+  }
+  await enqueue(entry);
+  return null;
 }
 
 /** discard drops a waiting change the clerk gave up on. */

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError, download, must, NetworkError, newRequestId } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtKg, fmtMoney, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
-import { enqueue, useLeaving, usePending, type Pending } from "../../offline/outbox";
+import { sendOrKeep, useLeaving, usePending, type Pending } from "../../offline/outbox";
 import { Link } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Notice, Select } from "../../ui/ui";
 import {
@@ -215,34 +215,26 @@ function LotBuilder(props: { association: string }) {
     remember("classifier", classifier);
     const requestId = newRequestId();
     const label = t("acopio.builder.pendingLabel", { number: lot.lotNumber ?? "—", group: nameOf(groups, group), weight: fmtWeight(total) });
-    const queue = async () => {
-      await enqueue({ requestId, method: "POST", path: lotsPath(a), body: lot, label, kind: "lot" });
-      setMade({ queued: label });
-      setTake({});
-    };
     setBusy(true);
     try {
-      if (!navigator.onLine) {
-        await queue();
-        return;
-      }
-      const created = await must(api.POST("/v1/associations/{association}/lots", { params: { path: { association: a }, query: { requestId } }, body: lot }));
-      setMade({ lot: created });
+      const created = await sendOrKeep({ requestId, method: "POST", path: lotsPath(a), body: lot, label, kind: "lot" }, () =>
+        must(api.POST("/v1/associations/{association}/lots", { params: { path: { association: a }, query: { requestId } }, body: lot })),
+      );
       setTake({});
-      setLotNumber("");
-      setN(n + 1);
+      if (created) {
+        setMade({ lot: created });
+        setLotNumber("");
+        setN(n + 1);
+      } else setMade({ queued: label });
     } catch (err) {
-      if (err instanceof NetworkError) await queue();
-      else {
-        setError(err);
-        if (err instanceof ApiError) {
-          setErrors({
-            lotNumber: err.forField("lot.lotNumber") ?? "",
-            askPricePerKg: err.forField("lot.askPricePerKg") ?? "",
-            collectionPoint: err.forField("lot.collectionPoint") ?? "",
-            sources: err.fieldViolations.filter((v) => v.field.startsWith("lot.sources")).map((v) => v.description).join(" "),
-          });
-        }
+      setError(err);
+      if (err instanceof ApiError) {
+        setErrors({
+          lotNumber: err.forField("lot.lotNumber") ?? "",
+          askPricePerKg: err.forField("lot.askPricePerKg") ?? "",
+          collectionPoint: err.forField("lot.collectionPoint") ?? "",
+          sources: err.fieldViolations.filter((v) => v.field.startsWith("lot.sources")).map((v) => v.description).join(" "),
+        });
       }
     } finally {
       setBusy(false);

@@ -5,10 +5,10 @@
 // contributions are typed by hand; a lot made with no connection waits in
 // the outbox like a receipt.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, must, NetworkError, newRequestId, type Schemas } from "../../api/client";
+import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtKg, fmtMicrons, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
-import { enqueue } from "../../offline/outbox";
+import { sendOrKeep } from "../../offline/outbox";
 import { Link } from "../../router";
 import { Busy, ErrorBox, Field, Notice, Select } from "../../ui/ui";
 import { LotMade, lotsPath } from "./lotbuilder";
@@ -221,32 +221,25 @@ function LotForm(props: { association: string }) {
     remember("classifier", classifier);
     const requestId = newRequestId();
     const label = t("acopio.builder.pendingLabel", { number: lot.lotNumber ?? "—", group: nameOf(groups, declared), weight: fmtWeight(net!) });
-    const queue = async () => {
-      await enqueue({ requestId, method: "POST", path: lotsPath(a), body: lot, label, kind: "lot" });
-      setMade({ queued: label });
-    };
     setBusy(true);
     try {
-      if (!navigator.onLine) {
-        await queue();
-        return;
-      }
-      const created = await must(api.POST("/v1/associations/{association}/lots", { params: { path: { association: a }, query: { requestId } }, body: lot }));
-      setMade({ lot: created });
-      setLotNumber("");
+      const created = await sendOrKeep({ requestId, method: "POST", path: lotsPath(a), body: lot, label, kind: "lot" }, () =>
+        must(api.POST("/v1/associations/{association}/lots", { params: { path: { association: a }, query: { requestId } }, body: lot })),
+      );
+      if (created) {
+        setMade({ lot: created });
+        setLotNumber("");
+      } else setMade({ queued: label });
     } catch (err) {
-      if (err instanceof NetworkError) await queue();
-      else {
-        setError(err);
-        if (err instanceof ApiError) {
-          setErrors({
-            lotNumber: err.forField("lot.lotNumber") ?? "",
-            price: err.forField("lot.askPricePerKg") ?? "",
-            net: err.forField("lot.netWeightGrams") ?? "",
-            mean: err.forField("lot.measurement.meanFiberDiameterUm") ?? "",
-            contributions: err.fieldViolations.filter((v) => v.field.startsWith("lot.contributions")).map((v) => v.description).join(" "),
-          });
-        }
+      setError(err);
+      if (err instanceof ApiError) {
+        setErrors({
+          lotNumber: err.forField("lot.lotNumber") ?? "",
+          price: err.forField("lot.askPricePerKg") ?? "",
+          net: err.forField("lot.netWeightGrams") ?? "",
+          mean: err.forField("lot.measurement.meanFiberDiameterUm") ?? "",
+          contributions: err.fieldViolations.filter((v) => v.field.startsWith("lot.contributions")).map((v) => v.description).join(" "),
+        });
       }
     } finally {
       setBusy(false);

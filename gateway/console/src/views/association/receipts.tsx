@@ -4,10 +4,10 @@
 // as waiting, until the connection returns; the service makes it once
 // however many times it is sent.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, ApiError, download, must, NetworkError, newRequestId } from "../../api/client";
+import { api, ApiError, download, must, newRequestId } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtDate, fmtKg, fmtWeight, parseKgToGrams } from "../../i18n/format";
-import { enqueue, usePending, type Pending } from "../../offline/outbox";
+import { sendOrKeep, usePending, type Pending } from "../../offline/outbox";
 import { Link } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import {
@@ -388,32 +388,22 @@ function ReceiptForm(props: { association: string }) {
     const requestId = newRequestId();
     const who = members?.find((m) => idOf(m.name) === d.member)?.displayName ?? "";
     const label = t("acopio.receipts.pendingLabel", { member: who, weight: fmtWeight(body.netWeightGrams) });
-    const queue = async () => {
-      await enqueue({ requestId, method: "POST", path: receiptsPath(a), body, label, kind: "receipt" });
-      setDone({ queued: label });
-      setD(freshDraft(d));
-    };
     setBusy(true);
     try {
-      if (!navigator.onLine) {
-        await queue();
-        return;
-      }
-      const r = await must(api.POST("/v1/associations/{association}/receipts", { params: { path: { association: a }, query: { requestId } }, body }));
-      setDone({ receipt: r });
+      const r = await sendOrKeep({ requestId, method: "POST", path: receiptsPath(a), body, label, kind: "receipt" }, () =>
+        must(api.POST("/v1/associations/{association}/receipts", { params: { path: { association: a }, query: { requestId } }, body })),
+      );
+      setDone(r ? { receipt: r } : { queued: label });
       setD(freshDraft(d));
     } catch (err) {
-      if (err instanceof NetworkError) await queue();
-      else {
-        setError(err);
-        if (err instanceof ApiError) {
-          const fe: Errors = {};
-          for (const f of ["member", "collectionPoint", "fleeceCount", "netWeightGrams", "classifier", "fleeceCategory", "groupGrams", "receiveDate", "campaign"]) {
-            const m = err.forField(`receipt.${f}`) ?? err.fieldViolations.find((v) => v.field.startsWith(`receipt.group_grams`) && f === "groupGrams")?.description;
-            if (m) fe[f] = m;
-          }
-          setErrors(fe);
+      setError(err);
+      if (err instanceof ApiError) {
+        const fe: Errors = {};
+        for (const f of ["member", "collectionPoint", "fleeceCount", "netWeightGrams", "classifier", "fleeceCategory", "groupGrams", "receiveDate", "campaign"]) {
+          const m = err.forField(`receipt.${f}`) ?? err.fieldViolations.find((v) => v.field.startsWith(`receipt.group_grams`) && f === "groupGrams")?.description;
+          if (m) fe[f] = m;
         }
+        setErrors(fe);
       }
     } finally {
       setBusy(false);

@@ -9,7 +9,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, download, must, NetworkError, newRequestId, type Schemas } from "../../api/client";
 import { locale, t } from "../../i18n";
 import { fmtDateTime, fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
-import { enqueue, useLeaving, usePending } from "../../offline/outbox";
+import { sendOrKeep, useLeaving, usePending } from "../../offline/outbox";
 import { Busy, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { MemberPicker } from "./receipts";
 import { AssociationPage, campaignOptions, currentCampaign, idOf, readKept, usePeople, type Kept, type Member } from "./shared";
@@ -166,34 +166,24 @@ function PaymentForm(props: { association: string; member: string; memberName: s
     const body = { campaign: Number(props.campaign), amount: String(minor), method, reference: reference.trim() || undefined, currencyCode: props.currency };
     // With no connection the payment waits in the outbox under its request
     // id, and is made once when the connection returns.
-    const queue = async () => {
-      const label = t("acopio.statements.pendingLabel", { amount: fmtMoney(minor, props.currency), name: props.memberName });
-      await enqueue({ requestId, method: "POST", path: paymentsPath(props.association, props.member), body, label, kind: "payment" });
-      setNote(t("acopio.statements.queued", { amount: fmtMoney(minor, props.currency) }));
-      setAmount("");
-      setReference("");
-    };
+    const label = t("acopio.statements.pendingLabel", { amount: fmtMoney(minor, props.currency), name: props.memberName });
     try {
-      if (!navigator.onLine) {
-        await queue();
-        return;
-      }
-      await must(
-        api.POST("/v1/associations/{association}/members/{member}/payments", {
-          params: { path: { association: props.association, member: props.member }, query: { requestId } },
-          body,
-        }),
+      const made = await sendOrKeep({ requestId, method: "POST", path: paymentsPath(props.association, props.member), body, label, kind: "payment" }, () =>
+        must(
+          api.POST("/v1/associations/{association}/members/{member}/payments", {
+            params: { path: { association: props.association, member: props.member }, query: { requestId } },
+            body,
+          }),
+        ),
       );
-      setNote(t("acopio.statements.paidNote", { amount: fmtMoney(minor, props.currency) }));
+      const amount = fmtMoney(minor, props.currency);
+      setNote(made ? t("acopio.statements.paidNote", { amount }) : t("acopio.statements.queued", { amount }));
       setAmount("");
       setReference("");
-      props.paid();
+      if (made) props.paid();
     } catch (err) {
-      if (err instanceof NetworkError) await queue();
-      else {
-        setError(err);
-        if (err instanceof ApiError) setAmountError(err.forField("payment.amount") ?? "");
-      }
+      setError(err);
+      if (err instanceof ApiError) setAmountError(err.forField("payment.amount") ?? "");
     } finally {
       setBusy(false);
     }
