@@ -170,11 +170,16 @@ export async function newPage(browser, server, { width = 360, height = 740, lang
   return { context, page };
 }
 
-/** signIn signs in through the console's form with key. */
+/**
+ * signIn signs in through the console's form with key, and returns once the
+ * console has checked the key and left the sign-in page, so that a page
+ * opened next finds the session.
+ */
 export async function signIn(page, server, key) {
   await page.goto(server.base + "/ingresar");
   await page.getByLabel("Clave de API").fill(key);
   await page.getByRole("button", { name: "Ingresar" }).click();
+  await page.waitForURL((url) => url.pathname !== "/ingresar");
 }
 
 /** shot saves a screenshot of the page as name.png. */

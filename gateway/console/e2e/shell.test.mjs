@@ -33,7 +33,10 @@ test("a visitor sees the start page in Spanish, from this origin only", async ()
 test("a wrong key is refused with what to do; a right one signs in", async () => {
   const { key } = await createAssociation(server, "Asociación Shell de Prueba", 1);
   const { context, page } = await newPage(browser, server);
-  await signIn(page, server, "mlw_not-a-real-key-at-all-xxxxxxxxxxxx");
+  // A refused key keeps the sign-in page, saying why.
+  await page.goto(server.base + "/ingresar");
+  await page.getByLabel("Clave de API").fill("mlw_not-a-real-key-at-all-xxxxxxxxxxxx");
+  await page.getByRole("button", { name: "Ingresar" }).click();
   await page.getByRole("alert").waitFor();
   assert.match(await page.getByRole("alert").innerText(), /no reconoce esa clave/);
   await signIn(page, server, key);
