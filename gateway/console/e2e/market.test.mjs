@@ -201,9 +201,24 @@ test("the live feed resumes after the connection drops, missing nothing", async 
   // With the order filled, a new lot stays on offer: the buyer finds it among the lots for sale.
   await offerLot(seller, { group: "BABY", kg: 20, ask: 2100, number: "E2E-0004" });
   await offerLot(seller, { group: "FLEECE", kg: 20, ask: 1500, number: "E2E-0005" });
+  // The page's first read (every quality) is held back until the filtered one has
+  // answered: its late answer must not replace the list the buyer asked for.
+  const unfiltered = (url) => url.pathname === "/v1/associations/-/lots" && !url.searchParams.has("filter");
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route(unfiltered, async (route) => {
+    await held;
+    await route.continue();
+  });
   await openNav(page, "Lotes en venta");
   await page.getByLabel("Calidad").selectOption("BABY");
   await page.getByRole("cell", { name: "E2E-0004" }).waitFor();
+  const late = page.waitForResponse((r) => unfiltered(new URL(r.url())));
+  release();
+  await late;
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 100))));
+  await page.unroute(unfiltered);
+  assert.equal(await page.getByRole("cell", { name: "E2E-0004" }).count(), 1);
   assert.equal(await page.getByRole("cell", { name: "E2E-0005" }).count(), 0);
   // The lots it bought whole are no longer for sale.
   assert.equal(await page.getByRole("cell", { name: "E2E-0001" }).count(), 0);
@@ -238,6 +253,8 @@ test("the observatory renders prices without a key", async () => {
   assert.match(await bars.getAttribute("aria-labelledby"), /\S+ \S+/);
   await page.getByRole("img", { name: "Precio por kilo de cada calidad, semana a semana" }).waitFor();
   const cells = page.getByRole("table").filter({ hasText: "de semana, región, calidad y color" });
+  // Quality names come from the standards, read beside the prices: wait for them.
+  await cells.getByText("Alpaca Fleece").first().waitFor();
   const text = await cells.innerText();
   assert.match(text, /Puno/);
   assert.match(text, /Alpaca Fleece/);

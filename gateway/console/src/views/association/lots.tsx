@@ -9,6 +9,7 @@ import { t } from "../../i18n";
 import { fmtDate, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
 import { usePending } from "../../offline/outbox";
 import { Link } from "../../router";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { lotsPath } from "./lotbuilder";
 import { AssociationPage, campaignOptions, currentCampaign, GROUP_STANDARD, groupOptions, idOf, local, nameOf, useStandard, type Lot } from "./shared";
@@ -54,8 +55,6 @@ function LotList(props: { association: string }) {
   const [campaign, setCampaign] = useState(String(currentCampaign()));
   const [search, setSearch] = useState("");
   const [query, setQuery] = useState("");
-  const [rows, setRows] = useState<Lot[] | null>(null);
-  const [next, setNext] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [printing, setPrinting] = useState(false);
@@ -63,31 +62,25 @@ function LotList(props: { association: string }) {
   const groups = groupOptions(std);
   const waiting = usePending().filter((p) => p.kind === "lot" && p.path === lotsPath(a));
 
-  async function load(token = "") {
-    setError(null);
-    const terms: string[] = [];
-    if (campaign) terms.push(`campaign = ${Number(campaign)}`);
-    if (state) terms.push(`state = ${state}`);
-    if (group) terms.push(`quality_group = "${group}"`);
-    try {
-      const r = await must(
+  const list = usePages(
+    (token) => {
+      const terms: string[] = [];
+      if (campaign) terms.push(`campaign = ${Number(campaign)}`);
+      if (state) terms.push(`state = ${state}`);
+      if (group) terms.push(`quality_group = "${group}"`);
+      return must(
         api.GET("/v1/associations/{association}/lots", {
           params: {
             path: { association: a },
             query: { filter: terms.join(" AND ") || undefined, search: query || undefined, orderBy: "create_time desc", pageSize: 50, pageToken: token || undefined },
           },
         }),
-      );
-      setRows((old) => (token ? [...(old ?? []), ...(r.lots ?? [])] : (r.lots ?? [])));
-      setNext(r.nextPageToken ?? "");
-    } catch (e) {
-      setError(e);
-      if (!token) setRows([]);
-    }
-  }
-  useEffect(() => {
-    void load();
-  }, [a, state, group, campaign, query, waiting.length]);
+      ).then((r) => ({ items: r.lots, next: r.nextPageToken }));
+    },
+    [a, state, group, campaign, query],
+    [waiting.length],
+  );
+  const rows = list.items;
 
   async function printLabels() {
     setPrinting(true);
@@ -146,11 +139,11 @@ function LotList(props: { association: string }) {
           {printing ? t("common.working") : t("acopio.lots.printLabels")}
         </button>
       </div>
-      <ErrorBox error={error} />
-      {rows === null ? (
+      <ErrorBox error={list.error ?? error} />
+      {!list.ready ? (
         <Busy />
       ) : rows.length === 0 ? (
-        !error && <Empty>{t("acopio.lots.none")}</Empty>
+        !list.error && <Empty>{t("acopio.lots.none")}</Empty>
       ) : (
         <Table
           caption={t("acopio.lots.caption")}
@@ -178,11 +171,7 @@ function LotList(props: { association: string }) {
           ]}
         />
       )}
-      {next && (
-        <button type="button" onClick={() => void load(next)}>
-          {t("common.more")}
-        </button>
-      )}
+      <MoreButton list={list} />
     </>
   );
 }

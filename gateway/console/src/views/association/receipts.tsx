@@ -3,12 +3,13 @@
 // phone, and what cannot be sent now waits in the outbox, shown in the list
 // as waiting, until the connection returns; the service makes it once
 // however many times it is sent.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { api, ApiError, download, must, newRequestId } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtDate, fmtKg, fmtWeight, parseKgToGrams } from "../../i18n/format";
 import { sendOrKeep, usePending, type Pending } from "../../offline/outbox";
 import { Link } from "../../router";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import {
   AssociationPage,
@@ -56,36 +57,27 @@ function ReceiptList(props: { association: string }) {
   const [campaign, setCampaign] = useState(String(currentCampaign()));
   const [state, setState] = useState("ACTIVE");
   const [member, setMember] = useState("");
-  const [rows, setRows] = useState<Receipt[] | null>(null);
-  const [next, setNext] = useState("");
-  const [error, setError] = useState<unknown>(null);
   const { members } = usePeople(a);
   const pending = usePending().filter((p) => p.kind === "receipt" && p.path === receiptsPath(a));
   const std = useStandard(GROUP_STANDARD);
   const fleeceStd = useStandard(FLEECE_STANDARD);
   const groups = [...groupOptions(std), ...groupOptions(fleeceStd)];
 
-  async function load(token = "") {
-    setError(null);
-    const terms = [`campaign = ${Number(campaign)}`];
-    if (state) terms.push(`state = ${state}`);
-    if (member) terms.push(`member = "associations/${a}/members/${member}"`);
-    try {
-      const r = await must(
+  const list = usePages(
+    (token) => {
+      const terms = [`campaign = ${Number(campaign)}`];
+      if (state) terms.push(`state = ${state}`);
+      if (member) terms.push(`member = "associations/${a}/members/${member}"`);
+      return must(
         api.GET("/v1/associations/{association}/receipts", {
           params: { path: { association: a }, query: { filter: terms.join(" AND "), orderBy: "receipt_number desc", pageSize: 50, pageToken: token || undefined } },
         }),
-      );
-      setRows((old) => (token ? [...(old ?? []), ...(r.receipts ?? [])] : (r.receipts ?? [])));
-      setNext(r.nextPageToken ?? "");
-    } catch (e) {
-      setError(e);
-      if (!token) setRows([]);
-    }
-  }
-  useEffect(() => {
-    void load();
-  }, [a, campaign, state, member, pending.length]);
+      ).then((r) => ({ items: r.receipts, next: r.nextPageToken }));
+    },
+    [a, campaign, state, member],
+    [pending.length],
+  );
+  const rows = list.items;
 
   return (
     <>
@@ -118,11 +110,11 @@ function ReceiptList(props: { association: string }) {
           </ul>
         </section>
       )}
-      <ErrorBox error={error} />
-      {rows === null ? (
+      <ErrorBox error={list.error} />
+      {!list.ready ? (
         <Busy />
       ) : rows.length === 0 ? (
-        !error && <Empty>{t("acopio.receipts.none")}</Empty>
+        !list.error && <Empty>{t("acopio.receipts.none")}</Empty>
       ) : (
         <Table
           caption={t("acopio.receipts.caption")}
@@ -152,18 +144,14 @@ function ReceiptList(props: { association: string }) {
               cell: (r) => (
                 <span class="actions-row">
                   <SlipButton association={a} receipt={r} />
-                  <VoidButton association={a} receipt={r} voided={() => void load()} />
+                  <VoidButton association={a} receipt={r} voided={() => void list.load()} />
                 </span>
               ),
             },
           ]}
         />
       )}
-      {next && (
-        <button type="button" onClick={() => void load(next)}>
-          {t("common.more")}
-        </button>
-      )}
+      <MoreButton list={list} />
     </>
   );
 }

@@ -1,10 +1,11 @@
 // The association's trades: what the market matched to its lots, to
 // confirm or decline (with the reason the processor will read), and how far
 // each has gone towards payment.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, must, newRequestId } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtDateTime, fmtMoney, fmtWeight } from "../../i18n/format";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Notice, Select } from "../../ui/ui";
 import { AssociationPage, type Trade } from "./shared";
 
@@ -26,28 +27,22 @@ export function TradesPage() {
 
 function TradeList(props: { association: string }) {
   const [state, setState] = useState("MATCHED");
-  const [rows, setRows] = useState<Trade[] | null>(null);
-  const [next, setNext] = useState("");
-  const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
   const [note, setNote] = useState("");
 
-  async function load(token = "") {
-    setError(null);
-    const terms = [`association = "associations/${props.association}"`];
-    if (state) terms.push(`state = ${state}`);
-    try {
-      const r = await must(api.GET("/v1/trades", { params: { query: { filter: terms.join(" AND "), pageSize: 50, pageToken: token || undefined } } }));
-      setRows((old) => (token ? [...(old ?? []), ...(r.trades ?? [])] : (r.trades ?? [])));
-      setNext(r.nextPageToken ?? "");
-    } catch (e) {
-      setError(e);
-      if (!token) setRows([]);
-    }
-  }
-  useEffect(() => {
-    void load();
-  }, [props.association, state, n]);
+  const list = usePages(
+    (token) => {
+      const terms = [`association = "associations/${props.association}"`];
+      if (state) terms.push(`state = ${state}`);
+      return must(api.GET("/v1/trades", { params: { query: { filter: terms.join(" AND "), pageSize: 50, pageToken: token || undefined } } })).then((r) => ({
+        items: r.trades,
+        next: r.nextPageToken,
+      }));
+    },
+    [props.association, state],
+    [n],
+  );
+  const rows = list.items;
 
   return (
     <>
@@ -66,8 +61,8 @@ function TradeList(props: { association: string }) {
         onChange={(e) => setState((e.target as HTMLSelectElement).value)}
       />
       {note && <Notice>{note}</Notice>}
-      <ErrorBox error={error} />
-      {rows === null ? (
+      <ErrorBox error={list.error} />
+      {!list.ready ? (
         <Busy />
       ) : rows.length === 0 ? (
         <Empty>{t("acopio.trades.none")}</Empty>
@@ -85,11 +80,7 @@ function TradeList(props: { association: string }) {
           ))}
         </ul>
       )}
-      {next && (
-        <button type="button" onClick={() => void load(next)}>
-          {t("common.more")}
-        </button>
-      )}
+      <MoreButton list={list} />
     </>
   );
 }

@@ -1,10 +1,11 @@
 // The lots on the market, as a processor sees them (ListLots across every
 // association: those still on offer), cheapest first, filtered by quality
 // group, colour and region.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../../api/client";
 import { t } from "../../i18n";
 import { fmtMicrons, fmtMoney, fmtWeight } from "../../i18n/format";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Page, Select, Table } from "../../ui/ui";
 import { breedName, colourName, coloursOf, DEFAULT_STANDARD, findStandard, groupName, groupsOf, useStandards } from "../public/standards";
 import { DEPARTMENTS, regionOf } from "../public/regions";
@@ -23,15 +24,12 @@ export function LotsPage() {
   const [group, setGroup] = useState("");
   const [colour, setColour] = useState("");
   const [region, setRegion] = useState("");
-  const [lots, setLots] = useState<Lot[] | null>(null);
-  const [next, setNext] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  async function load(token = "") {
-    const f: string[] = [];
-    if (group) f.push(`quality_group = "${group}"`);
-    if (colour) f.push(`colour = "${colour}"`);
-    if (region) f.push(`region = "${region}"`);
-    try {
+  const lots = usePages(
+    async (token) => {
+      const f: string[] = [];
+      if (group) f.push(`quality_group = "${group}"`);
+      if (colour) f.push(`colour = "${colour}"`);
+      if (region) f.push(`region = "${region}"`);
       const out = await must(
         api.GET("/v1/associations/{association}/lots", {
           params: {
@@ -41,18 +39,10 @@ export function LotsPage() {
         }),
       );
       // A processor also reads the lots it has trades on, sold or not: only those with grams left are for sale.
-      const page = (out.lots ?? []).filter((l) => BigInt(onOffer(l)) > 0n);
-      setLots((prev) => (token ? [...(prev ?? []), ...page] : page));
-      setNext(out.nextPageToken ?? "");
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  }
-  useEffect(() => {
-    setLots(null);
-    void load();
-  }, [group, colour, region]);
+      return { items: (out.lots ?? []).filter((l) => BigInt(onOffer(l)) > 0n), next: out.nextPageToken };
+    },
+    [group, colour, region],
+  );
   return (
     <Page title={t("market.lots.title")}>
       <p class="lead">{t("market.lots.intro")}</p>
@@ -76,15 +66,15 @@ export function LotsPage() {
           onChange={(e) => setRegion((e.target as HTMLSelectElement).value)}
         />
       </div>
-      <ErrorBox error={error} />
-      {lots === null ? (
-        !error && <Busy />
-      ) : lots.length === 0 ? (
+      <ErrorBox error={lots.error} />
+      {!lots.ready ? (
+        !lots.error && <Busy />
+      ) : lots.items.length === 0 ? (
         <Empty>{t("market.lots.none")}</Empty>
       ) : (
         <Table
           caption={t("market.lots.caption")}
-          rows={lots}
+          rows={lots.items}
           rowKey={(r) => r.name ?? ""}
           columns={[
             { head: t("market.col.lot"), cell: (r) => r.lotNumber || "—" },
@@ -102,11 +92,7 @@ export function LotsPage() {
           ]}
         />
       )}
-      {next && (
-        <button type="button" onClick={() => void load(next)}>
-          {t("common.more")}
-        </button>
-      )}
+      <MoreButton list={lots} />
     </Page>
   );
 }

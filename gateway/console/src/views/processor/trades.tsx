@@ -7,6 +7,7 @@ import { api, ApiError, authHeaders, download, must, newRequestId, NetworkError,
 import { t } from "../../i18n";
 import { fmtDate, fmtDateTime, fmtMicrons, fmtMoney, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
 import { Link, useLocation } from "../../router";
+import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
 import { breedName, colourName, groupName, useStandards } from "../public/standards";
 import { regionOf } from "../public/regions";
@@ -38,36 +39,25 @@ export function TradesPage() {
   const standards = useStandards();
   const order = useLocation().query.get("orden") ?? "";
   const [state, setState] = useState("");
-  const [trades, setTrades] = useState<Trade[] | null>(null);
-  const [next, setNext] = useState("");
-  const [error, setError] = useState<unknown>(null);
   const timer = useRef(0);
-  async function load(token = "") {
-    try {
-      const out = await must(
-        api.GET("/v1/trades", {
-          params: { query: { filter: filterOf(state, order), pageToken: token || undefined, pageSize: 50 } },
-        }),
-      );
-      setTrades((prev) => (token ? [...(prev ?? []), ...(out.trades ?? [])] : (out.trades ?? [])));
-      setNext(out.nextPageToken ?? "");
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  }
+  const trades = usePages(
+    (token) =>
+      must(api.GET("/v1/trades", { params: { query: { filter: filterOf(state, order), pageToken: token || undefined, pageSize: 50 } } })).then((out) => ({
+        items: out.trades,
+        next: out.nextPageToken,
+      })),
+    [state, order],
+  );
+  const load = () => void trades.load();
   // Each trade event of the feed refreshes the list (once per burst).
   const feed = useMarketFeed((e: FeedEvent) => {
     if (!e.trade) return;
     clearTimeout(timer.current);
-    timer.current = window.setTimeout(() => void load(), 250);
+    timer.current = window.setTimeout(load, 250);
   });
-  useEffect(() => {
-    void load();
-  }, [state, order]);
   // Back after a drop: the feed resumes where it stopped, and the list is read again.
   useEffect(() => {
-    if (feed.state === "live" && feed.reconnects > 0) void load();
+    if (feed.state === "live" && feed.reconnects > 0) load();
   }, [feed.state]);
   return (
     <Page title={t("market.trades.title")} actions={<Link class="button" href="/compras/ordenes">{t("market.orders.title")}</Link>}>
@@ -82,15 +72,15 @@ export function TradesPage() {
       <div class="row filters">
         <Select label={t("market.filter.state")} value={state} options={stateOptions()} onChange={(e) => setState((e.target as HTMLSelectElement).value)} />
       </div>
-      <ErrorBox error={error} />
-      {trades === null ? (
-        !error && <Busy />
-      ) : trades.length === 0 ? (
+      <ErrorBox error={trades.error} />
+      {!trades.ready ? (
+        !trades.error && <Busy />
+      ) : trades.items.length === 0 ? (
         <Empty>{t("market.trades.none")}</Empty>
       ) : (
         <Table
           caption={t("market.trades.caption")}
-          rows={trades}
+          rows={trades.items}
           rowKey={(r) => r.name ?? ""}
           columns={[
             {
@@ -107,11 +97,7 @@ export function TradesPage() {
           ]}
         />
       )}
-      {next && (
-        <button type="button" onClick={() => void load(next)}>
-          {t("common.more")}
-        </button>
-      )}
+      <MoreButton list={trades} />
     </Page>
   );
 }
