@@ -68,6 +68,10 @@ func TestPrintedLabel(t *testing.T) {
 	}
 	checkLotNumberHeight(t, "single label", page, lotNumberArea(p, 0))
 
+	// Read where the placement says, and found by a decoder hunting for it.
+	if got := labeltest.DecodeQRSquare(t, page, p.QRX, p.QRY, p.QRSide, dpi); got != lotURL {
+		t.Errorf("the QR code printed where the placement says holds %q, want %q", got, lotURL)
+	}
 	qr := image.Rect(labeltest.MM(p.QRX-2, dpi), labeltest.MM(p.QRY-2, dpi), labeltest.MM(p.QRX+p.QRSide+2, dpi), labeltest.MM(p.QRY+p.QRSide+2, dpi))
 	if got := labeltest.DecodeQR(t, page, qr); got != lotURL {
 		t.Errorf("the printed QR code holds %q, want %q", got, lotURL)

@@ -89,10 +89,8 @@ func TestBatchLotLabels(t *testing.T) {
 				t.Errorf("label %s: the lot number's ink is %s, want 25 mm high to read it from two metres", number, labeltest.Describe(box, batchDPI))
 			}
 			// The QR code sits at the right, below the large texts, where
-			// the label's placement says, with room around it for the decoder.
-			qr := image.Rect(labeltest.MM(p.QRX-6, batchDPI), labeltest.MM(dy+p.QRY-6, batchDPI),
-				labeltest.MM(p.QRX+p.QRSide+6, batchDPI), labeltest.MM(dy+p.QRY+p.QRSide+6, batchDPI))
-			if got, want := labeltest.DecodeQR(t, page, qr), "https://millwa.example/v1/"+names[i]+"#n="+number; got != want {
+			// the label's placement says, its quiet zone clear.
+			if got, want := labeltest.DecodeQRSquare(t, page, p.QRX, dy+p.QRY, p.QRSide, batchDPI), "https://millwa.example/v1/"+names[i]+"#n="+number; got != want {
 				t.Errorf("label %s: the printed QR code holds %q, want %q", number, got, want)
 			}
 		}

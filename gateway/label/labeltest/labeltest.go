@@ -86,6 +86,104 @@ func DecodeQR(t testing.TB, page image.Image, r image.Rectangle) string {
 	return text
 }
 
+// DecodeQRSquare reads the QR code printed in the square of side mm whose
+// top-left corner is at x, y mm on a page rendered at dpi, the square
+// holding the code and its quiet zone of four modules, as the label's
+// Placement gives it. Knowing where the code is, it does not hunt for it
+// as DecodeQR does (a hunt that misjudges codes of under three pixels a
+// module now and then). For each QR version it reads the pixel at the
+// centre of every module, shifting the grid by up to a pixel since the
+// renderer rounds the page's size to whole pixels; a grid whose quiet
+// zone is all light and whose three finder patterns are whole is decoded,
+// and the first that decodes gives the text.
+func DecodeQRSquare(t testing.TB, page image.Image, x, y, side float64, dpi int) string {
+	t.Helper()
+	px := func(mm float64) float64 { return mm * float64(dpi) / 25.4 }
+	last := "no version's modules are 1.5 pixels or more"
+	for version := 1; version <= 40; version++ {
+		n := 17 + 4*version + 8
+		module := px(side / float64(n))
+		if module < 1.5 {
+			break // too small to read at this resolution
+		}
+		for _, shift := range [][2]float64{{0, 0}, {0, -0.5}, {0, 0.5}, {-0.5, 0}, {0.5, 0}, {-0.5, -0.5}, {0.5, 0.5}, {-0.5, 0.5}, {0.5, -0.5}, {0, -1}, {0, 1}, {-1, 0}, {1, 0}} {
+			grid := make([][]bool, n)
+			for i := range n {
+				grid[i] = make([]bool, n)
+				for j := range n {
+					grid[i][j] = darkAt(page, px(x)+shift[0]+(float64(j)+0.5)*module, px(y)+shift[1]+(float64(i)+0.5)*module)
+				}
+			}
+			if why := qrShape(grid); why != "" {
+				last = fmt.Sprintf("as version %d: %s", version, why)
+				continue
+			}
+			text, err := decode(moduleImage(grid), true)
+			if err == nil {
+				return text
+			}
+			last = fmt.Sprintf("as version %d: %v", version, err)
+		}
+	}
+	t.Fatalf("no QR code reads in the %.1f mm square at (%.1f, %.1f) mm of the page; last try %s", side, x, y, last)
+	return ""
+}
+
+// qrShape says what is wrong with a grid of n×n modules read as a QR code
+// with its quiet zone: ink in the quiet zone, or a finder pattern (a dark
+// ring of 7×7 modules round a light one round a dark 3×3 core) not whole.
+// It returns "" when neither is.
+func qrShape(grid [][]bool) string {
+	n := len(grid)
+	for i := range n {
+		for j := range n {
+			if grid[i][j] && (i < 4 || j < 4 || i >= n-4 || j >= n-4) {
+				return "ink in the quiet zone"
+			}
+		}
+	}
+	for _, c := range [][2]int{{4, 4}, {4, n - 11}, {n - 11, 4}} {
+		for i := range 7 {
+			for j := range 7 {
+				ring := max(abs(i-3), abs(j-3))
+				if want := ring != 2; grid[c[0]+i][c[1]+j] != want {
+					return "a finder pattern is not whole"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// moduleImage draws a grid of modules at 4 pixels a module.
+func moduleImage(grid [][]bool) image.Image {
+	const scale = 4
+	n := len(grid)
+	img := image.NewGray(image.Rect(0, 0, n*scale, n*scale))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	for i := range n {
+		for j := range n {
+			if grid[i][j] {
+				draw.Draw(img, image.Rect(j*scale, i*scale, (j+1)*scale, (i+1)*scale), image.Black, image.Point{}, draw.Src)
+			}
+		}
+	}
+	return img
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// darkAt says whether the pixel under (x, y) is darker than mid-grey.
+func darkAt(page image.Image, x, y float64) bool {
+	p := image.Point{int(x), int(y)}
+	return p.In(page.Bounds()) && color.GrayModel.Convert(page.At(p.X, p.Y)).(color.Gray).Y < 128
+}
+
 func decode(img image.Image, pure bool) (string, error) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
