@@ -3,6 +3,7 @@ package consistency
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -112,10 +113,14 @@ type RecentCheck struct {
 // RegionPlanInput is what a region's sampling plan is drawn from.
 type RegionPlanInput struct {
 	Seed uint64
-	// Standard and Scale are the standard severity is judged under and
-	// its groups; checks under any other standard are left out.
+	// Scales are the scales checks are judged on, by the id of their
+	// standard (a standard's quality groups, or its fleece categories);
+	// checks under a standard not here are left out. A classifier's
+	// checks under each standard are judged on that standard's scale,
+	// and the strictest verdict stands (see judgeRecent). Standard is the
+	// one whose scale speaks for a classifier with no checks.
 	Standard string
-	Scale    *Scale
+	Scales   map[string]*Scale
 	// Lots are the region's lots in the period.
 	Lots []PlanLot
 	// Checks are the classifiers' checks (the latest per lot), most
@@ -174,15 +179,23 @@ func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
 			lotIDs[id] = append(lotIDs[id], fmt.Sprintf("%09d", i))
 		}
 	}
-	recent := map[string][]Pair{}
+	// Each classifier's RecentLimit latest checks under a standard with a
+	// scale, by standard.
+	recent := map[string]map[string][]Pair{}
+	counted := map[string]int{}
 	for _, c := range in.Checks {
-		if c.Standard == in.Standard && len(recent[c.ClassifierID]) < in.RecentLimit {
-			recent[c.ClassifierID] = append(recent[c.ClassifierID], c.Pair)
+		if in.Scales[c.Standard] == nil || counted[c.ClassifierID] >= in.RecentLimit {
+			continue
 		}
+		if recent[c.ClassifierID] == nil {
+			recent[c.ClassifierID] = map[string][]Pair{}
+		}
+		recent[c.ClassifierID][c.Standard] = append(recent[c.ClassifierID][c.Standard], c.Pair)
+		counted[c.ClassifierID]++
 	}
 	input := make([]ClassifierLots, 0, len(ids))
 	for _, id := range ids {
-		stats, err := in.Scale.Agreement(recent[id], Quadratic)
+		stats, err := judgeRecent(in.Scales, in.Standard, recent[id])
 		if err != nil {
 			return nil, fmt.Errorf("the recent agreement of classifier %s: %w", id, err)
 		}
@@ -217,4 +230,66 @@ func PlanRegion(in RegionPlanInput) ([]ClassifierPlan, error) {
 		return cmp.Or(cmp.Compare(a.AssociationID, b.AssociationID), cmp.Compare(a.ClassifierID, b.ClassifierID))
 	})
 	return out, nil
+}
+
+// judgeRecent is the agreement a classifier's severity is decided on, from
+// its recent checks by standard: each standard's checks are summarised on
+// that standard's scale (graded fibre and whole-fleece categories are not
+// one scale) and judged by DecideSeverity, and the strictest verdict
+// stands. Standards with too few checks to judge are heard only when none
+// has enough, and then the one with the most checks speaks; a classifier
+// with no checks is summarised on the scale of fallback. Tightened under
+// any standard tightens; reduced needs every judged standard to reduce.
+// Among standards of the same verdict, the one with the most checks (then
+// the first by id) speaks, so that the choice is deterministic.
+func judgeRecent(scales map[string]*Scale, fallback string, byStandard map[string][]Pair) (Statistics, error) {
+	type verdict struct {
+		stats    Statistics
+		severity Severity
+	}
+	var judged, unjudged []verdict
+	for _, std := range slices.Sorted(maps.Keys(byStandard)) {
+		stats, err := scales[std].Agreement(byStandard[std], Quadratic)
+		if err != nil {
+			return Statistics{}, fmt.Errorf("under standard %s: %w", std, err)
+		}
+		severity, _ := DecideSeverity(stats)
+		v := verdict{stats, severity}
+		if stats.Checks >= MinChecksToJudge {
+			judged = append(judged, v)
+		} else {
+			unjudged = append(unjudged, v)
+		}
+	}
+	most := func(vs []verdict) Statistics {
+		best := vs[0]
+		for _, v := range vs[1:] {
+			if v.stats.Checks > best.stats.Checks {
+				best = v
+			}
+		}
+		return best.stats
+	}
+	if len(judged) == 0 {
+		if len(unjudged) > 0 {
+			return most(unjudged), nil
+		}
+		sc := scales[fallback]
+		if sc == nil {
+			return Statistics{}, fmt.Errorf("no scale for the fallback standard %q", fallback)
+		}
+		return sc.Agreement(nil, Quadratic)
+	}
+	for _, want := range []Severity{Tightened, Normal} {
+		var of []verdict
+		for _, v := range judged {
+			if v.severity == want {
+				of = append(of, v)
+			}
+		}
+		if len(of) > 0 {
+			return most(of), nil
+		}
+	}
+	return most(judged), nil // every judged standard reduces
 }

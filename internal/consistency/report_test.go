@@ -120,7 +120,7 @@ func TestBuildReportLimitsTheList(t *testing.T) {
 // each classifier's own lots, the same way for the same seed.
 func TestPlanRegion(t *testing.T) {
 	t.Parallel()
-	in := consistency.RegionPlanInput{Seed: 42, Standard: "std", Scale: groups(t), RecentLimit: 20}
+	in := consistency.RegionPlanInput{Seed: 42, Standard: "std", Scales: map[string]*consistency.Scale{"std": groups(t)}, RecentLimit: 20}
 	for i := range 30 {
 		in.Lots = append(in.Lots, consistency.PlanLot{ID: fmt.Sprintf("l%02d", i), AssociationID: "b", ClassifierID: "lenient"})
 		in.Lots = append(in.Lots, consistency.PlanLot{ID: fmt.Sprintf("m%02d", i), AssociationID: "a", ClassifierID: "steady"})
@@ -181,7 +181,7 @@ func TestPlanRegion(t *testing.T) {
 func TestPlanRegionIgnoresIDs(t *testing.T) {
 	t.Parallel()
 	draw := func(idPrefix string, reverse bool, key string) []string {
-		in := consistency.RegionPlanInput{Seed: 7, Standard: "std", Scale: groups(t), RecentLimit: 20}
+		in := consistency.RegionPlanInput{Seed: 7, Standard: "std", Scales: map[string]*consistency.Scale{"std": groups(t)}, RecentLimit: 20}
 		created := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 		for i := range 60 {
 			// Ids whose order is unrelated to the lots' numbers.
@@ -218,5 +218,86 @@ func TestPlanRegionIgnoresIDs(t *testing.T) {
 	}
 	if cmp.Equal(first, draw("x", false, "20448000029/47000002")) {
 		t.Errorf("another classifier key drew the same lots %v", first)
+	}
+}
+
+// TestPlanRegionJudgesEachStandard: a classifier's checks of whole
+// fleeces are judged on the categories' scale beside its checks of graded
+// fibre on the groups', and the strictest verdict stands: consistent on
+// graded fibre but lenient on fleeces is tightened; reduced needs enough
+// consistent checks under both; a standard with too few checks to judge
+// does not overrule one that has enough.
+func TestPlanRegionJudgesEachStandard(t *testing.T) {
+	t.Parallel()
+	cats, err := consistency.NewScale([]string{"EXTRAFINA", "FINA", "SEMIFINA", "GRUESA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := consistency.RegionPlanInput{Seed: 3, Standard: "std", RecentLimit: 40,
+		Scales: map[string]*consistency.Scale{"std": groups(t), "cat": cats}}
+	for _, c := range []string{"mixed", "steady", "bothReduce", "few", "fleeceOnly", "none"} {
+		for i := range 30 {
+			in.Lots = append(in.Lots, consistency.PlanLot{ID: fmt.Sprintf("%s%02d", c, i), AssociationID: "a", ClassifierID: c})
+		}
+	}
+	graded := []string{"BABY", "FLEECE", "MEDIUM", "HUARIZO"}
+	category := []string{"EXTRAFINA", "FINA", "SEMIFINA", "GRUESA"}
+	check := func(classifier, std string, declared, checked string) {
+		in.Checks = append(in.Checks, consistency.RecentCheck{ClassifierID: classifier, Standard: std, Pair: consistency.Pair{Declared: declared, Checked: checked}})
+	}
+	// Most recent first: the fleece checks, then the graded ones.
+	for i := range 10 {
+		check("mixed", "cat", category[i%3], category[i%3+1]) // declared one category finer, every time
+		check("steady", "cat", category[i%4], category[i%4])
+		check("fleeceOnly", "cat", category[i%3], category[i%3+1])
+	}
+	for i := range 20 {
+		check("bothReduce", "cat", category[i%4], category[i%4])
+	}
+	for i := range 3 {
+		check("few", "cat", category[i%3], category[i%3+1])
+	}
+	for i := range 25 {
+		check("mixed", "std", graded[i%4], graded[i%4])
+		check("steady", "std", graded[i%4], graded[i%4])
+		check("few", "std", graded[i%4], graded[i%4])
+		check("bothReduce", "std", graded[i%4], graded[i%4]) // the last 5 are past the recent limit of 40
+	}
+	plan, err := consistency.PlanRegion(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]consistency.ClassifierPlan{}
+	for _, c := range plan {
+		got[c.ClassifierID] = c
+	}
+	for _, want := range []struct {
+		classifier string
+		severity   consistency.Severity
+		checks     int
+	}{
+		{"mixed", consistency.Tightened, 10},      // the fleece checks speak
+		{"steady", consistency.Normal, 10},        // 10 fleece checks, all right, are too few to reduce
+		{"bothReduce", consistency.Reduced, 20},   // 20 and 20: reduced under both
+		{"few", consistency.Reduced, 25},          // three fleece checks cannot overrule 25 graded ones
+		{"fleeceOnly", consistency.Tightened, 10}, // judged on the categories alone
+		{"none", consistency.Normal, 0},
+	} {
+		c := got[want.classifier]
+		if c.Severity != want.severity || c.Recent.Checks != want.checks {
+			t.Errorf("%s: %v on %d checks; want %v on %d", want.classifier, c.Severity, c.Recent.Checks, want.severity, want.checks)
+		}
+	}
+	// Only the scale of graded fibre: the fleece checks are left out, and
+	// the lenient fleece classifier is judged on nothing.
+	delete(in.Scales, "cat")
+	plan, err = consistency.PlanRegion(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range plan {
+		if c.ClassifierID == "mixed" && c.Severity != consistency.Reduced || c.ClassifierID == "fleeceOnly" && (c.Severity != consistency.Normal || c.Recent.Checks != 0) {
+			t.Errorf("without the categories' scale, %s is %v on %d checks", c.ClassifierID, c.Severity, c.Recent.Checks)
+		}
 	}
 }

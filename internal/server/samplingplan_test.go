@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -167,3 +168,53 @@ func TestStoredSamplingPlans(t *testing.T) {
 }
 
 func hasPrefix(s, prefix string) bool { return len(s) > len(prefix) && s[:len(prefix)] == prefix }
+
+// TestSamplingPlanJudgesFleeceChecks: a classifier who categorises whole
+// fleeces, and whose every categorised lot an agency finds two or three
+// categories coarser, is sampled tightened in the next plan, judged on
+// the fleece categories' scale; its checks under NTP 231.300 are not left
+// out for being under another standard than graded fibre's.
+func TestSamplingPlanJudgesFleeceChecks(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		f := ts.acopioFixture(t, 1, 0)
+		r := f.receive(t, f.categorised(f.members[0], "EXTRAFINA", 120_000))
+		agency, agencyKey := ts.createAgency(t, "21")
+		audit := millwav1.NewAuditServiceClient(ts.dial(t, agencyKey))
+		start := timestamppb.New(time.Now().Add(-time.Hour))
+		for i := range 6 {
+			lot, err := f.reg.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(),
+				Lot: f.lotFrom(fleeceStandard, "EXTRAFINA", 1400, &millwav1.LotSource{Receipt: r.GetName(), Grams: 20_000})})
+			if err != nil {
+				t.Fatalf("CreateLot %d: %v", i, err)
+			}
+			// 70 % of the classed weight coarse: GRUESA, three categories
+			// below the EXTRAFINA declared; every other one SEMIFINA.
+			grams := map[string]int64{"BABY": 300, "HUARIZO": 700}
+			if i%2 == 1 {
+				grams = map[string]int64{"BABY": 500, "HUARIZO": 500}
+			}
+			check, err := audit.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: agency.GetName(),
+				CheckGrading: &millwav1.CheckGrading{Lot: lot.GetLot().GetName(), ClassedGrams: grams}})
+			if err != nil || check.GetCheckGrading().GetGroupOffset() < 1 {
+				t.Fatalf("check of fleece lot %d: %v, %v; want it found coarser", i, check, err)
+			}
+		}
+		plan, err := audit.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{Region: "21",
+			StartTime: start, EndTime: timestamppb.New(time.Now().Add(time.Hour)), Seed: proto.Int64(5)})
+		if err != nil {
+			t.Fatalf("ProposeSamplingPlan: %v", err)
+		}
+		samples := plan.GetSamplingPlan().GetClassifierSamples()
+		if len(samples) != 1 || samples[0].GetClassifier() != f.classifier {
+			t.Fatalf("plan samples %v; want the fleece classifier alone", samples)
+		}
+		c := samples[0]
+		if c.GetSeverity() != millwav1.InspectionSeverity_INSPECTION_SEVERITY_TIGHTENED || c.GetRecentCheckCount() != 6 || c.GetLotCount() != 6 {
+			t.Errorf("the fleece classifier is sampled %v on %d recent checks of %d lots; want tightened on 6 checks of 6 lots (reason %q)",
+				c.GetSeverity(), c.GetRecentCheckCount(), c.GetLotCount(), c.GetReason().GetEn())
+		}
+	})
+}

@@ -115,11 +115,19 @@ func planAgency(p millwa.Principal, parent string) (string, error) {
 // proposePlan draws the plan of region for q, as p may see the registry:
 // the domain record to store, without its agency.
 func (s *Server) proposePlan(ctx context.Context, p millwa.Principal, region string, q planRequest) (millwa.SamplingPlan, error) {
-	in := consistency.RegionPlanInput{Seed: uint64(q.seed), Standard: s.standards.DefaultID(), RecentLimit: recentChecks}
-	st, _ := s.standards.Get(in.Standard)
-	var err error
-	if in.Scale, err = scaleOf(st); err != nil {
-		return millwa.SamplingPlan{}, err
+	// Checks are judged under the standard they were graded under: graded
+	// fibre on its quality groups, whole fleeces on their categories.
+	in := consistency.RegionPlanInput{Seed: uint64(q.seed), Standard: s.standards.DefaultID(), RecentLimit: recentChecks,
+		Scales: map[string]*consistency.Scale{}}
+	for _, st := range s.standards.List() {
+		if len(st.QualityGroups) == 0 && !st.HasCategories() {
+			continue
+		}
+		sc, err := scaleOf(st)
+		if err != nil {
+			return millwa.SamplingPlan{}, err
+		}
+		in.Scales[st.ID] = sc
 	}
 	lots, err := s.store.AuditLots(ctx, p, store.AuditScope{Region: region}, q.from, q.to, q.asOf)
 	if err != nil {

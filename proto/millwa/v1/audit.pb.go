@@ -1055,7 +1055,12 @@ type ClassifierSample struct {
 	Severity InspectionSeverity `protobuf:"varint,3,opt,name=severity,proto3,enum=millwa.v1.InspectionSeverity" json:"severity,omitempty"`
 	// Number of the classifier's check gradings, before as_of_time, that the
 	// severity was judged on (the latest per lot, most recent first, up to the
-	// rule's window).
+	// rule's window). Checks are judged under the standard each was graded
+	// under, graded fibre on its quality groups and whole fleeces on their
+	// categories, and the strictest verdict stands (tightened under either
+	// tightens; reduced needs both to reduce; a standard with too few checks
+	// to judge does not overrule one with enough): this count and the kappa
+	// are those of the standard whose verdict stood.
 	RecentCheckCount int32 `protobuf:"varint,4,opt,name=recent_check_count,json=recentCheckCount,proto3" json:"recent_check_count,omitempty"`
 	// Quadratic-weighted kappa of those checks; absent when it is undefined
 	// (fewer than two checks, or all in one group).

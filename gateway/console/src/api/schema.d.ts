@@ -3465,7 +3465,12 @@ export interface components {
              * Format: int32
              * @description Number of the classifier's check gradings, before as_of_time, that the
              *     severity was judged on (the latest per lot, most recent first, up to the
-             *     rule's window).
+             *     rule's window). Checks are judged under the standard each was graded
+             *     under, graded fibre on its quality groups and whole fleeces on their
+             *     categories, and the strictest verdict stands (tightened under either
+             *     tightens; reduced needs both to reduce; a standard with too few checks
+             *     to judge does not overrule one with enough): this count and the kappa
+             *     are those of the standard whose verdict stood.
              */
             recentCheckCount?: number;
             /**
