@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -80,17 +81,26 @@ func TestDeploymentManifests(t *testing.T) {
 			t.Errorf("%s: %v, want %v", ck.what, ck.got, ck.want)
 		}
 	}
-	var metricsAddr any
+	env := map[string]string{}
 	for i := 0; get(c, "env", i) != nil; i++ {
-		if get(c, "env", i, "name") == "MILLWA_METRICS_ADDR" {
-			metricsAddr = get(c, "env", i, "value")
+		if v, ok := get(c, "env", i, "value").(string); ok {
+			env[get(c, "env", i, "name").(string)] = v
 		}
 	}
-	if metricsAddr != ":9464" {
-		t.Errorf("MILLWA_METRICS_ADDR %v; want :9464, so that the scraper reaches the pod's metrics port", metricsAddr)
+	if env["MILLWA_METRICS_ADDR"] != ":9464" {
+		t.Errorf("MILLWA_METRICS_ADDR %q; want :9464, so that the scraper reaches the pod's metrics port", env["MILLWA_METRICS_ADDR"])
 	}
-	if grace, _ := get(pod, "terminationGracePeriodSeconds").(int); grace <= 20 {
-		t.Errorf("termination grace %ds is not longer than the server's 20s shutdown grace", grace)
+	// The pod serves on, not ready, for the delay while its Service stops
+	// sending, then drains for up to the grace: Kubernetes must wait for
+	// both before it kills the pod.
+	delay, err1 := time.ParseDuration(env["MILLWA_SHUTDOWN_DELAY"])
+	grace, err2 := time.ParseDuration(env["MILLWA_SHUTDOWN_GRACE"])
+	if err1 != nil || err2 != nil || delay < 3*time.Second {
+		t.Errorf("MILLWA_SHUTDOWN_DELAY %q and MILLWA_SHUTDOWN_GRACE %q: want durations, the delay a few seconds (endpoints are removed late)",
+			env["MILLWA_SHUTDOWN_DELAY"], env["MILLWA_SHUTDOWN_GRACE"])
+	}
+	if kill, _ := get(pod, "terminationGracePeriodSeconds").(int); time.Duration(kill)*time.Second <= delay+grace {
+		t.Errorf("termination grace %ds is not longer than the server's shutdown delay %v plus grace %v", kill, delay, grace)
 	}
 
 	df, err := os.ReadFile("deploy/Dockerfile")

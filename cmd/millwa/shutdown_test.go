@@ -210,3 +210,78 @@ func sseUntilReconnect(ctx context.Context, httpAddr string, accepted chan<- str
 	finals <- id
 	return nil
 }
+
+// TestSIGTERMDrainDelay starts the binary with MILLWA_SHUTDOWN_DELAY and
+// sends SIGTERM: during the delay /healthz answers 503 and the health
+// service NOT_SERVING, so that a load balancer stops sending, while calls
+// that still arrive over gRPC and REST are answered and a stream opened
+// then gets its reconnect message at once; after the delay the process
+// drains and exits 0.
+func TestSIGTERMDrainDelay(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		p := start(t, t.TempDir(), "MILLWA_ADMIN_KEY="+adminSecret, "MILLWA_SHUTDOWN_GRACE=2s", "MILLWA_SHUTDOWN_DELAY=4s",
+			"MILLWA_DATABASE_URL="+dbURL)
+		conn := p.dial(t)
+		waitServing(t, conn)
+		healthz := func() int {
+			resp, err := http.Get("http://" + p.httpAddr + "/healthz")
+			if err != nil {
+				t.Fatalf("GET /healthz during the delay: %v\n%s", err, p.log())
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := healthz(); code != http.StatusOK {
+			t.Fatalf("/healthz before SIGTERM: HTTP %d", code)
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		// The stop begins as soon as the signal is handled.
+		for code := healthz(); code != http.StatusServiceUnavailable; code = healthz() {
+			if code != http.StatusOK {
+				t.Fatalf("/healthz after SIGTERM: HTTP %d, want 200 until the stop begins and 503 then", code)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		if resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+			t.Errorf("gRPC health during the delay: %v, %v; want NOT_SERVING", resp, err)
+		}
+		// Still answering what arrives.
+		if resp, err := millwav1.NewGradingServiceClient(conn).ListStandards(ctx, &millwav1.ListStandardsRequest{}); err != nil || len(resp.GetStandards()) == 0 {
+			t.Errorf("ListStandards over gRPC during the delay: %v, %v", resp, err)
+		}
+		resp, err := http.Get("http://" + p.httpAddr + "/v1/standards")
+		if err != nil {
+			t.Fatalf("GET /v1/standards during the delay: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /v1/standards during the delay: HTTP %d", resp.StatusCode)
+		}
+		// A stream opened now is told to reconnect elsewhere at once.
+		accepted, finals := make(chan struct{}, 2), make(chan string, 2)
+		if err := watchUntilReconnect(ctx, millwav1.NewMarketServiceClient(conn), accepted, finals); err != nil {
+			t.Errorf("WatchMarket opened during the delay: %v", err)
+		}
+		if err := sseUntilReconnect(ctx, p.httpAddr, accepted, finals); err != nil {
+			t.Errorf("SSE opened during the delay: %v", err)
+		}
+		if healthz() != http.StatusServiceUnavailable {
+			t.Errorf("/healthz answered other than 503 later in the delay")
+		}
+		select {
+		case err := <-p.exited:
+			if err != nil {
+				t.Fatalf("millwa exited with %v after the delay; want status 0\n%s", err, p.log())
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("millwa did not exit within a minute of SIGTERM:\n%s", p.log())
+		}
+		if !strings.Contains(p.log(), "serving on while load balancers stop sending") {
+			t.Errorf("the log does not say the replica served on during the delay:\n%s", p.log())
+		}
+	})
+}

@@ -50,6 +50,12 @@ type Config struct {
 	MaxReplicaLag time.Duration
 	// ShutdownGrace bounds how long in-flight requests may run after SIGTERM.
 	ShutdownGrace time.Duration
+	// ShutdownDelay is how long a replica keeps serving after SIGTERM,
+	// not ready, before it drains: the time load balancers take to see
+	// it not ready and send nothing new (Kubernetes removes a stopping
+	// pod from its Service's endpoints a few seconds late). 0 drains at
+	// once.
+	ShutdownDelay time.Duration
 	// DefaultRPCTimeout is the deadline given to a call that came without one.
 	DefaultRPCTimeout time.Duration
 	// MaxRPCTimeout caps any deadline a client asks for.
@@ -165,6 +171,7 @@ var (
 	readURLVar    = Var{"database-read-url", "MILLWA_DATABASE_READ_URL", "PostgreSQL standbys (postgres://…?target_session_attrs=prefer-standby) for reads that may be stale: market statistics, the observatory, processors' lot lists; empty for none"}
 	replicaLagVar = Var{"max-replica-lag", "MILLWA_MAX_REPLICA_LAG", "how far behind the primary the standbys of database-read-url may be before those reads go to the primary"}
 	graceVar      = Var{"shutdown-grace", "MILLWA_SHUTDOWN_GRACE", "how long in-flight requests may finish after SIGTERM"}
+	delayVar      = Var{"shutdown-delay", "MILLWA_SHUTDOWN_DELAY", "how long to keep serving after SIGTERM, not ready, before draining, so that load balancers stop sending first; 0 drains at once"}
 	continuousVar = Var{"continuous-matching", "MILLWA_CONTINUOUS_MATCHING", "match new orders and lots at once (true), or leave them to clearings (false)"}
 	clearingVar   = Var{"clearing-interval", "MILLWA_CLEARING_INTERVAL", "clear the whole book this often; 0 for clearings by RunClearing only"}
 	sweepVar      = Var{"market-sweep", "MILLWA_MARKET_SWEEP", "how often lapsed purchase orders are expired and old market events and request_id records dropped"}
@@ -183,7 +190,7 @@ var (
 )
 
 // Vars lists every setting, for flags and documentation.
-var Vars = []Var{grpcAddrVar, httpAddrVar, metricsVar, tlsCertVar, tlsKeyVar, publicURLVar, databaseVar, readURLVar, replicaLagVar, graceVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar, privHooksVar, corsVar}
+var Vars = []Var{grpcAddrVar, httpAddrVar, metricsVar, tlsCertVar, tlsKeyVar, publicURLVar, databaseVar, readURLVar, replicaLagVar, graceVar, delayVar, rpcTimeoutVar, maxTimeoutVar, logLevelVar, rateLimitVar, rateBurstVar, standardsVar, sweepVar, continuousVar, clearingVar, streamsVar, keyStreamsVar, auditKeyVar, checkpointVar, privHooksVar, corsVar}
 
 // adminKeyEnv is the variable that holds the first admin key's secret.
 const adminKeyEnv = "MILLWA_ADMIN_KEY"
@@ -259,6 +266,7 @@ func (c *Config) Bind(fs *flag.FlagSet, lookup func(string) (string, bool)) erro
 	str(&c.DatabaseReadURL, readURLVar)
 	dur(&c.MaxReplicaLag, replicaLagVar)
 	dur(&c.ShutdownGrace, graceVar)
+	dur(&c.ShutdownDelay, delayVar)
 	dur(&c.MarketSweep, sweepVar)
 	dur(&c.ClearingInterval, clearingVar)
 	boolean(&c.ContinuousMatching, continuousVar)
@@ -367,6 +375,9 @@ func (c Config) Validate() error {
 	if c.ShutdownGrace <= 0 {
 		errs = append(errs, errors.New("shutdown-grace must be positive"))
 	}
+	if c.ShutdownDelay < 0 || c.ShutdownDelay > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("%s must be between 0 and 5m, got %v", delayVar.Env, c.ShutdownDelay))
+	}
 	if c.DefaultRPCTimeout <= 0 || c.MaxRPCTimeout < c.DefaultRPCTimeout {
 		errs = append(errs, errors.New("rpc-timeout must be positive and not above max-rpc-timeout"))
 	}
@@ -432,6 +443,7 @@ func (c Config) Redacted() []any {
 		"database_read_url", redactOptional(c.DatabaseReadURL),
 		"max_replica_lag", c.MaxReplicaLag.String(),
 		"shutdown_grace", c.ShutdownGrace.String(),
+		"shutdown_delay", c.ShutdownDelay.String(),
 		"market_sweep", c.MarketSweep.String(),
 		"continuous_matching", c.ContinuousMatching,
 		"clearing_interval", c.ClearingInterval.String(),

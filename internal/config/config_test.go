@@ -44,9 +44,9 @@ func TestBadValues(t *testing.T) {
 		t.Fatalf("bad duration: %v, want an error naming the variable", err)
 	}
 	c = Default()
-	c.GRPCAddr, c.DatabaseURL, c.LogLevel, c.MaxRPCTimeout = "9090", "mysql://x", "loud", time.Second
+	c.GRPCAddr, c.DatabaseURL, c.LogLevel, c.MaxRPCTimeout, c.ShutdownDelay = "9090", "mysql://x", "loud", time.Second, -time.Second
 	err = c.Validate()
-	for _, want := range []string{"grpc-addr", "database-url", "log-level", "rpc-timeout"} {
+	for _, want := range []string{"grpc-addr", "database-url", "log-level", "rpc-timeout", "MILLWA_SHUTDOWN_DELAY"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v, want it to name %s", err, want)
 		}

@@ -69,8 +69,12 @@ func (s *Server) Run(ctx context.Context) error {
 //     stream never ends by itself, so before this step net/http's
 //     Shutdown waited the whole grace period for each SSE handler and
 //     then reported the stop as failed.
-//  3. The background work (health checks, housekeeping) stops.
-//  4. HTTP and gRPC drain: unary calls in flight finish; long-lived
+//  3. For ShutdownDelay the replica serves on, not ready, while load
+//     balancers notice and stop sending; calls that still arrive are
+//     answered, and a stream opened meanwhile gets its reconnect message
+//     at once.
+//  4. The background work (health checks, housekeeping) stops.
+//  5. HTTP and gRPC drain: unary calls in flight finish; long-lived
 //     streams left (none but those that began meanwhile) are cut once no
 //     unary call is left.
 //
@@ -80,6 +84,10 @@ func (s *Server) shutdown(stopBackground func()) error {
 	s.stopping.Store(true)
 	s.health.Shutdown()
 	s.events.Close()
+	if d := s.cfg.ShutdownDelay; d > 0 {
+		s.log.Info("stopping: not ready; serving on while load balancers stop sending", "delay", d.String())
+		time.Sleep(d)
+	}
 	stopBackground()
 
 	grace, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
