@@ -70,7 +70,7 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 				return nil, nil, err
 			}
 			// Read back with the lot's number and the people's names.
-			if c, err = tx.GetCheckGrading(ctx, p, c.ID); err != nil {
+			if c, err = tx.GetCheckGrading(ctx, p, c.AgencyID, c.ID); err != nil {
 				return nil, nil, err
 			}
 			out, err := s.checkGradingToProto(&c)
