@@ -127,6 +127,7 @@ var Policy = map[string]Access{
 	"/millwa.v1.AuditService/GetSamplingPlan":      agencyRead,
 	"/millwa.v1.AuditService/ListSamplingPlans":    agencyRead,
 	"/millwa.v1.AuditService/RecordCheckGrading":   agencyRead,
+	"/millwa.v1.AuditService/GetCheckGrading":      agencyRead,
 	"/millwa.v1.AuditService/ListCheckGradings":    agencyRead,
 	"/millwa.v1.AuditService/GetConsistencyReport": agencyRead,
 	"/millwa.v1.AuditService/ListAuditEvents":      agencyRead,

@@ -79,8 +79,8 @@ func TestOpenAPIRoutesAreServed(t *testing.T) {
 		// association with members and a classifier, a processor and a
 		// delivered trade, on which the processor files a claim; the
 		// association records a receipt, an agency of its region proposes
-		// a sampling plan, and each kind of organisation registers a
-		// webhook.
+		// a sampling plan and checks the sold lot, and each kind of
+		// organisation registers a webhook.
 		sold := ts.sellWholeLot(t, "OA-0001")
 		asProc := millwav1.NewMarketServiceClient(ts.dial(t, sold.key))
 		order, err := asProc.CreatePurchaseOrder(t.Context(),
@@ -96,10 +96,16 @@ func TestOpenAPIRoutesAreServed(t *testing.T) {
 		seller := acopio{lotFixture: sold.seller, reg: millwav1.NewRegistryServiceClient(ts.dial(t, sold.seller.secret))}
 		receipt := seller.receive(t, seller.classed(sold.seller.members[0], map[string]int64{"BABY": 10_000}))
 		agency, agencyKey := ts.createAgency(t, "21")
-		plan, err := millwav1.NewAuditServiceClient(ts.dial(t, agencyKey)).ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{
+		asAgency := millwav1.NewAuditServiceClient(ts.dial(t, agencyKey))
+		plan, err := asAgency.ProposeSamplingPlan(t.Context(), &millwav1.ProposeSamplingPlanRequest{
 			Region: "21", StartTime: timestamppb.New(time.Now().Add(-time.Hour)), EndTime: timestamppb.New(time.Now().Add(time.Hour)), Seed: ptr(int64(1))})
 		if err != nil || plan.GetSamplingPlan().GetName() == "" {
 			t.Fatalf("ProposeSamplingPlan: %v, %v; want a stored plan", plan, err)
+		}
+		check, err := asAgency.RecordCheckGrading(t.Context(), &millwav1.RecordCheckGradingRequest{Parent: agency.GetName(),
+			CheckGrading: &millwav1.CheckGrading{Lot: sold.lot.GetName(), Sample: checkSample(21.0)}})
+		if err != nil {
+			t.Fatalf("RecordCheckGrading: %v", err)
 		}
 		webhooks := map[string]string{ // the webhook of the organisation a path starts with
 			"/v1/processors/":   createWebhook(t, ts, sold.key, sold.proc.GetName(), webhookURL).GetWebhook().GetName(),
@@ -119,6 +125,7 @@ func TestOpenAPIRoutesAreServed(t *testing.T) {
 			"claim":         path.Base(claim.GetClaim().GetName()),
 			"agency":        path.Base(agency.GetName()),
 			"samplingPlan":  path.Base(plan.GetSamplingPlan().GetName()),
+			"checkGrading":  path.Base(check.GetCheckGrading().GetName()),
 			"apiKey":        path.Base(keyName),
 			"standard":      "pe-ntp-231-301-2014",
 			"statement":     "2026",

@@ -17,6 +17,9 @@ import (
 	"github.com/millwa/millwa/services/internal/rpc"
 )
 
+// checkGradingsCollection is the collection of an agency's check gradings.
+const checkGradingsCollection = "checkGradings"
+
 // RecordCheckGrading grades an agency's measurement of a lot's sample with
 // the lot's standard and stores the check grade beside the lot's declared
 // and market groups. The parent must be the caller's own agency (an admin:
@@ -70,7 +73,7 @@ func (s *Server) RecordCheckGrading(ctx context.Context, req *millwav1.RecordChe
 				return nil, nil, err
 			}
 			// Read back with the lot's number and the people's names.
-			if c, err = tx.GetCheckGrading(ctx, p, c.ID); err != nil {
+			if c, err = tx.GetCheckGrading(ctx, p, c.AgencyID, c.ID); err != nil {
 				return nil, nil, err
 			}
 			out, err := s.checkGradingToProto(&c)
@@ -217,7 +220,7 @@ func (s *Server) orderedGroups(standard string) []string {
 // checkGradingToProto is the API's form of a check grading.
 func (s *Server) checkGradingToProto(c *millwa.CheckGrading) (*millwav1.CheckGrading, error) {
 	assoc := associationsCollection + "/" + c.AssociationID
-	name := agenciesCollection + "/" + c.AgencyID + "/checkGradings/" + c.ID
+	name := agenciesCollection + "/" + c.AgencyID + "/" + checkGradingsCollection + "/" + c.ID
 	g, err := rpc.StoredGrade(c.Grading, name)
 	if err != nil {
 		return nil, err
@@ -252,6 +255,24 @@ func (s *Server) checkGradingToProto(c *millwa.CheckGrading) (*millwav1.CheckGra
 		}
 	}
 	return out, nil
+}
+
+// GetCheckGrading returns one check grading: any for an admin, its own for
+// an agency (another agency's is NotFound, as for a missing one), in the
+// form ListCheckGradings and RecordCheckGrading give it.
+func (s *Server) GetCheckGrading(ctx context.Context, req *millwav1.GetCheckGradingRequest) (*millwav1.GetCheckGradingResponse, error) {
+	c, err := rpc.Get(ctx, req.GetName(), []string{agenciesCollection, checkGradingsCollection},
+		func(p millwa.Principal, ids []string) (millwa.CheckGrading, error) {
+			return s.store.GetCheckGrading(ctx, p, ids[0], ids[1])
+		})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.checkGradingToProto(&c)
+	if err != nil {
+		return nil, err
+	}
+	return &millwav1.GetCheckGradingResponse{CheckGrading: out}, nil
 }
 
 // checkGradings lists one agency's check gradings, most recent first by

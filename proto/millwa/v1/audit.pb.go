@@ -1783,6 +1783,100 @@ func (x *RecordCheckGradingResponse) GetCheckGrading() *CheckGrading {
 	return nil
 }
 
+// GetCheckGradingRequest names a check grading.
+type GetCheckGradingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "agencies/{agency}/checkGradings/{check_grading}".
+	// Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCheckGradingRequest) Reset() {
+	*x = GetCheckGradingRequest{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCheckGradingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCheckGradingRequest) ProtoMessage() {}
+
+func (x *GetCheckGradingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCheckGradingRequest.ProtoReflect.Descriptor instead.
+func (*GetCheckGradingRequest) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetCheckGradingRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetCheckGradingResponse holds the check grading. REST clients get the
+// bare CheckGrading.
+type GetCheckGradingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The check grading, as recorded.
+	CheckGrading  *CheckGrading `protobuf:"bytes,1,opt,name=check_grading,json=checkGrading,proto3" json:"check_grading,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCheckGradingResponse) Reset() {
+	*x = GetCheckGradingResponse{}
+	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCheckGradingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCheckGradingResponse) ProtoMessage() {}
+
+func (x *GetCheckGradingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCheckGradingResponse.ProtoReflect.Descriptor instead.
+func (*GetCheckGradingResponse) Descriptor() ([]byte, []int) {
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetCheckGradingResponse) GetCheckGrading() *CheckGrading {
+	if x != nil {
+		return x.CheckGrading
+	}
+	return nil
+}
+
 // ListCheckGradingsRequest selects a page of one agency's check gradings.
 type ListCheckGradingsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1809,7 +1903,7 @@ type ListCheckGradingsRequest struct {
 
 func (x *ListCheckGradingsRequest) Reset() {
 	*x = ListCheckGradingsRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	mi := &file_millwa_v1_audit_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1821,7 +1915,7 @@ func (x *ListCheckGradingsRequest) String() string {
 func (*ListCheckGradingsRequest) ProtoMessage() {}
 
 func (x *ListCheckGradingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[18]
+	mi := &file_millwa_v1_audit_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1834,7 +1928,7 @@ func (x *ListCheckGradingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckGradingsRequest.ProtoReflect.Descriptor instead.
 func (*ListCheckGradingsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{18}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListCheckGradingsRequest) GetParent() string {
@@ -1885,7 +1979,7 @@ type ListCheckGradingsResponse struct {
 
 func (x *ListCheckGradingsResponse) Reset() {
 	*x = ListCheckGradingsResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	mi := &file_millwa_v1_audit_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1991,7 @@ func (x *ListCheckGradingsResponse) String() string {
 func (*ListCheckGradingsResponse) ProtoMessage() {}
 
 func (x *ListCheckGradingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[19]
+	mi := &file_millwa_v1_audit_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +2004,7 @@ func (x *ListCheckGradingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckGradingsResponse.ProtoReflect.Descriptor instead.
 func (*ListCheckGradingsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{19}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListCheckGradingsResponse) GetCheckGradings() []*CheckGrading {
@@ -1963,7 +2057,7 @@ type GetConsistencyReportRequest struct {
 
 func (x *GetConsistencyReportRequest) Reset() {
 	*x = GetConsistencyReportRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[20]
+	mi := &file_millwa_v1_audit_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2069,7 @@ func (x *GetConsistencyReportRequest) String() string {
 func (*GetConsistencyReportRequest) ProtoMessage() {}
 
 func (x *GetConsistencyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[20]
+	mi := &file_millwa_v1_audit_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2082,7 @@ func (x *GetConsistencyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyReportRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyReportRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{20}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetConsistencyReportRequest) GetScope() isGetConsistencyReportRequest_Scope {
@@ -2092,7 +2186,7 @@ type GetConsistencyReportResponse struct {
 
 func (x *GetConsistencyReportResponse) Reset() {
 	*x = GetConsistencyReportResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[21]
+	mi := &file_millwa_v1_audit_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2104,7 +2198,7 @@ func (x *GetConsistencyReportResponse) String() string {
 func (*GetConsistencyReportResponse) ProtoMessage() {}
 
 func (x *GetConsistencyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[21]
+	mi := &file_millwa_v1_audit_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2117,7 +2211,7 @@ func (x *GetConsistencyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyReportResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{21}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetConsistencyReportResponse) GetConsistencyReport() *ConsistencyReport {
@@ -2191,7 +2285,7 @@ type ConsistencyReport struct {
 
 func (x *ConsistencyReport) Reset() {
 	*x = ConsistencyReport{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[22]
+	mi := &file_millwa_v1_audit_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2297,7 @@ func (x *ConsistencyReport) String() string {
 func (*ConsistencyReport) ProtoMessage() {}
 
 func (x *ConsistencyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[22]
+	mi := &file_millwa_v1_audit_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2310,7 @@ func (x *ConsistencyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsistencyReport.ProtoReflect.Descriptor instead.
 func (*ConsistencyReport) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{22}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConsistencyReport) GetScope() isConsistencyReport_Scope {
@@ -2432,7 +2526,7 @@ type AgreementStatistics struct {
 
 func (x *AgreementStatistics) Reset() {
 	*x = AgreementStatistics{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[23]
+	mi := &file_millwa_v1_audit_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2444,7 +2538,7 @@ func (x *AgreementStatistics) String() string {
 func (*AgreementStatistics) ProtoMessage() {}
 
 func (x *AgreementStatistics) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[23]
+	mi := &file_millwa_v1_audit_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2457,7 +2551,7 @@ func (x *AgreementStatistics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgreementStatistics.ProtoReflect.Descriptor instead.
 func (*AgreementStatistics) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{23}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AgreementStatistics) GetCheckCount() int32 {
@@ -2552,7 +2646,7 @@ type ConfusionMatrix struct {
 
 func (x *ConfusionMatrix) Reset() {
 	*x = ConfusionMatrix{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[24]
+	mi := &file_millwa_v1_audit_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2658,7 @@ func (x *ConfusionMatrix) String() string {
 func (*ConfusionMatrix) ProtoMessage() {}
 
 func (x *ConfusionMatrix) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[24]
+	mi := &file_millwa_v1_audit_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2671,7 @@ func (x *ConfusionMatrix) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfusionMatrix.ProtoReflect.Descriptor instead.
 func (*ConfusionMatrix) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{24}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ConfusionMatrix) GetQualityGroups() []string {
@@ -2609,7 +2703,7 @@ type ConfusionMatrixRow struct {
 
 func (x *ConfusionMatrixRow) Reset() {
 	*x = ConfusionMatrixRow{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[25]
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2621,7 +2715,7 @@ func (x *ConfusionMatrixRow) String() string {
 func (*ConfusionMatrixRow) ProtoMessage() {}
 
 func (x *ConfusionMatrixRow) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[25]
+	mi := &file_millwa_v1_audit_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2634,7 +2728,7 @@ func (x *ConfusionMatrixRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfusionMatrixRow.ProtoReflect.Descriptor instead.
 func (*ConfusionMatrixRow) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{25}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ConfusionMatrixRow) GetDeclaredQualityGroup() string {
@@ -2670,7 +2764,7 @@ type ClassifierConsistency struct {
 
 func (x *ClassifierConsistency) Reset() {
 	*x = ClassifierConsistency{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[26]
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +2776,7 @@ func (x *ClassifierConsistency) String() string {
 func (*ClassifierConsistency) ProtoMessage() {}
 
 func (x *ClassifierConsistency) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[26]
+	mi := &file_millwa_v1_audit_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +2789,7 @@ func (x *ClassifierConsistency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassifierConsistency.ProtoReflect.Descriptor instead.
 func (*ClassifierConsistency) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{26}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ClassifierConsistency) GetClassifier() string {
@@ -2741,7 +2835,7 @@ type PeriodAgreement struct {
 
 func (x *PeriodAgreement) Reset() {
 	*x = PeriodAgreement{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2847,7 @@ func (x *PeriodAgreement) String() string {
 func (*PeriodAgreement) ProtoMessage() {}
 
 func (x *PeriodAgreement) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[27]
+	mi := &file_millwa_v1_audit_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2860,7 @@ func (x *PeriodAgreement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodAgreement.ProtoReflect.Descriptor instead.
 func (*PeriodAgreement) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{27}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PeriodAgreement) GetStartTime() *timestamppb.Timestamp {
@@ -2849,7 +2943,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	mi := &file_millwa_v1_audit_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2861,7 +2955,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[28]
+	mi := &file_millwa_v1_audit_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2874,7 +2968,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{28}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AuditEvent) GetName() string {
@@ -2996,7 +3090,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	mi := &file_millwa_v1_audit_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3008,7 +3102,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[29]
+	mi := &file_millwa_v1_audit_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3021,7 +3115,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{29}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
@@ -3065,7 +3159,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[30]
+	mi := &file_millwa_v1_audit_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3077,7 +3171,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[30]
+	mi := &file_millwa_v1_audit_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3090,7 +3184,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{30}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -3129,7 +3223,7 @@ type VerifyAuditLogRequest struct {
 
 func (x *VerifyAuditLogRequest) Reset() {
 	*x = VerifyAuditLogRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[31]
+	mi := &file_millwa_v1_audit_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3141,7 +3235,7 @@ func (x *VerifyAuditLogRequest) String() string {
 func (*VerifyAuditLogRequest) ProtoMessage() {}
 
 func (x *VerifyAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[31]
+	mi := &file_millwa_v1_audit_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3154,7 +3248,7 @@ func (x *VerifyAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*VerifyAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{31}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *VerifyAuditLogRequest) GetStartSequence() int64 {
@@ -3208,7 +3302,7 @@ type VerifyAuditLogResponse struct {
 
 func (x *VerifyAuditLogResponse) Reset() {
 	*x = VerifyAuditLogResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[32]
+	mi := &file_millwa_v1_audit_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3220,7 +3314,7 @@ func (x *VerifyAuditLogResponse) String() string {
 func (*VerifyAuditLogResponse) ProtoMessage() {}
 
 func (x *VerifyAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[32]
+	mi := &file_millwa_v1_audit_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3233,7 +3327,7 @@ func (x *VerifyAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*VerifyAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{32}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *VerifyAuditLogResponse) GetOk() bool {
@@ -3295,7 +3389,7 @@ type GetAuditCheckpointRequest struct {
 
 func (x *GetAuditCheckpointRequest) Reset() {
 	*x = GetAuditCheckpointRequest{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[33]
+	mi := &file_millwa_v1_audit_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3307,7 +3401,7 @@ func (x *GetAuditCheckpointRequest) String() string {
 func (*GetAuditCheckpointRequest) ProtoMessage() {}
 
 func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[33]
+	mi := &file_millwa_v1_audit_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3320,7 +3414,7 @@ func (x *GetAuditCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuditCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetAuditCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{33}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{35}
 }
 
 // GetAuditCheckpointResponse holds the checkpoint. REST clients get the bare
@@ -3335,7 +3429,7 @@ type GetAuditCheckpointResponse struct {
 
 func (x *GetAuditCheckpointResponse) Reset() {
 	*x = GetAuditCheckpointResponse{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[34]
+	mi := &file_millwa_v1_audit_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3347,7 +3441,7 @@ func (x *GetAuditCheckpointResponse) String() string {
 func (*GetAuditCheckpointResponse) ProtoMessage() {}
 
 func (x *GetAuditCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[34]
+	mi := &file_millwa_v1_audit_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3360,7 +3454,7 @@ func (x *GetAuditCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuditCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetAuditCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{34}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetAuditCheckpointResponse) GetAuditCheckpoint() *AuditCheckpoint {
@@ -3398,7 +3492,7 @@ type AuditCheckpoint struct {
 
 func (x *AuditCheckpoint) Reset() {
 	*x = AuditCheckpoint{}
-	mi := &file_millwa_v1_audit_proto_msgTypes[35]
+	mi := &file_millwa_v1_audit_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3410,7 +3504,7 @@ func (x *AuditCheckpoint) String() string {
 func (*AuditCheckpoint) ProtoMessage() {}
 
 func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_millwa_v1_audit_proto_msgTypes[35]
+	mi := &file_millwa_v1_audit_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3423,7 +3517,7 @@ func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
 func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
-	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{35}
+	return file_millwa_v1_audit_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AuditCheckpoint) GetSequence() int64 {
@@ -3596,6 +3690,10 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"Z\n" +
 	"\x1aRecordCheckGradingResponse\x12<\n" +
+	"\rcheck_grading\x18\x01 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\"1\n" +
+	"\x16GetCheckGradingRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"W\n" +
+	"\x17GetCheckGradingResponse\x12<\n" +
 	"\rcheck_grading\x18\x01 \x01(\v2\x17.millwa.v1.CheckGradingR\fcheckGrading\"\xa6\x01\n" +
 	"\x18ListCheckGradingsRequest\x12\x1b\n" +
 	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12\x1b\n" +
@@ -3757,7 +3855,7 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"*AUDIT_CHAIN_FAILURE_PREVIOUS_HASH_MISMATCH\x10\x02\x12$\n" +
 	" AUDIT_CHAIN_FAILURE_SEQUENCE_GAP\x10\x03\x12%\n" +
 	"!AUDIT_CHAIN_FAILURE_HEAD_MISMATCH\x10\x04\x12+\n" +
-	"'AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH\x10\x052\xd8\b\n" +
+	"'AUDIT_CHAIN_FAILURE_CHECKPOINT_MISMATCH\x10\x052\xb2\t\n" +
 	"\fAuditService\x12O\n" +
 	"\fCreateAgency\x12\x1e.millwa.v1.CreateAgencyRequest\x1a\x1f.millwa.v1.CreateAgencyResponse\x12F\n" +
 	"\tGetAgency\x12\x1b.millwa.v1.GetAgencyRequest\x1a\x1c.millwa.v1.GetAgencyResponse\x12O\n" +
@@ -3765,7 +3863,8 @@ const file_millwa_v1_audit_proto_rawDesc = "" +
 	"\x13ProposeSamplingPlan\x12%.millwa.v1.ProposeSamplingPlanRequest\x1a&.millwa.v1.ProposeSamplingPlanResponse\x12X\n" +
 	"\x0fGetSamplingPlan\x12!.millwa.v1.GetSamplingPlanRequest\x1a\".millwa.v1.GetSamplingPlanResponse\x12^\n" +
 	"\x11ListSamplingPlans\x12#.millwa.v1.ListSamplingPlansRequest\x1a$.millwa.v1.ListSamplingPlansResponse\x12a\n" +
-	"\x12RecordCheckGrading\x12$.millwa.v1.RecordCheckGradingRequest\x1a%.millwa.v1.RecordCheckGradingResponse\x12^\n" +
+	"\x12RecordCheckGrading\x12$.millwa.v1.RecordCheckGradingRequest\x1a%.millwa.v1.RecordCheckGradingResponse\x12X\n" +
+	"\x0fGetCheckGrading\x12!.millwa.v1.GetCheckGradingRequest\x1a\".millwa.v1.GetCheckGradingResponse\x12^\n" +
 	"\x11ListCheckGradings\x12#.millwa.v1.ListCheckGradingsRequest\x1a$.millwa.v1.ListCheckGradingsResponse\x12g\n" +
 	"\x14GetConsistencyReport\x12&.millwa.v1.GetConsistencyReportRequest\x1a'.millwa.v1.GetConsistencyReportResponse\x12X\n" +
 	"\x0fListAuditEvents\x12!.millwa.v1.ListAuditEventsRequest\x1a\".millwa.v1.ListAuditEventsResponse\x12U\n" +
@@ -3785,7 +3884,7 @@ func file_millwa_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_millwa_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_millwa_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_millwa_v1_audit_proto_goTypes = []any{
 	(SamplingRule)(0),                    // 0: millwa.v1.SamplingRule
 	(InspectionSeverity)(0),              // 1: millwa.v1.InspectionSeverity
@@ -3809,116 +3908,121 @@ var file_millwa_v1_audit_proto_goTypes = []any{
 	(*CheckGrading)(nil),                 // 19: millwa.v1.CheckGrading
 	(*RecordCheckGradingRequest)(nil),    // 20: millwa.v1.RecordCheckGradingRequest
 	(*RecordCheckGradingResponse)(nil),   // 21: millwa.v1.RecordCheckGradingResponse
-	(*ListCheckGradingsRequest)(nil),     // 22: millwa.v1.ListCheckGradingsRequest
-	(*ListCheckGradingsResponse)(nil),    // 23: millwa.v1.ListCheckGradingsResponse
-	(*GetConsistencyReportRequest)(nil),  // 24: millwa.v1.GetConsistencyReportRequest
-	(*GetConsistencyReportResponse)(nil), // 25: millwa.v1.GetConsistencyReportResponse
-	(*ConsistencyReport)(nil),            // 26: millwa.v1.ConsistencyReport
-	(*AgreementStatistics)(nil),          // 27: millwa.v1.AgreementStatistics
-	(*ConfusionMatrix)(nil),              // 28: millwa.v1.ConfusionMatrix
-	(*ConfusionMatrixRow)(nil),           // 29: millwa.v1.ConfusionMatrixRow
-	(*ClassifierConsistency)(nil),        // 30: millwa.v1.ClassifierConsistency
-	(*PeriodAgreement)(nil),              // 31: millwa.v1.PeriodAgreement
-	(*AuditEvent)(nil),                   // 32: millwa.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),       // 33: millwa.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),      // 34: millwa.v1.ListAuditEventsResponse
-	(*VerifyAuditLogRequest)(nil),        // 35: millwa.v1.VerifyAuditLogRequest
-	(*VerifyAuditLogResponse)(nil),       // 36: millwa.v1.VerifyAuditLogResponse
-	(*GetAuditCheckpointRequest)(nil),    // 37: millwa.v1.GetAuditCheckpointRequest
-	(*GetAuditCheckpointResponse)(nil),   // 38: millwa.v1.GetAuditCheckpointResponse
-	(*AuditCheckpoint)(nil),              // 39: millwa.v1.AuditCheckpoint
-	nil,                                  // 40: millwa.v1.CheckGrading.ClassedGramsEntry
-	(*Contact)(nil),                      // 41: millwa.v1.Contact
-	(*timestamppb.Timestamp)(nil),        // 42: google.protobuf.Timestamp
-	(*LocalizedText)(nil),                // 43: millwa.v1.LocalizedText
-	(*FiberSample)(nil),                  // 44: millwa.v1.FiberSample
-	(*Grade)(nil),                        // 45: millwa.v1.Grade
-	(Role)(0),                            // 46: millwa.v1.Role
+	(*GetCheckGradingRequest)(nil),       // 22: millwa.v1.GetCheckGradingRequest
+	(*GetCheckGradingResponse)(nil),      // 23: millwa.v1.GetCheckGradingResponse
+	(*ListCheckGradingsRequest)(nil),     // 24: millwa.v1.ListCheckGradingsRequest
+	(*ListCheckGradingsResponse)(nil),    // 25: millwa.v1.ListCheckGradingsResponse
+	(*GetConsistencyReportRequest)(nil),  // 26: millwa.v1.GetConsistencyReportRequest
+	(*GetConsistencyReportResponse)(nil), // 27: millwa.v1.GetConsistencyReportResponse
+	(*ConsistencyReport)(nil),            // 28: millwa.v1.ConsistencyReport
+	(*AgreementStatistics)(nil),          // 29: millwa.v1.AgreementStatistics
+	(*ConfusionMatrix)(nil),              // 30: millwa.v1.ConfusionMatrix
+	(*ConfusionMatrixRow)(nil),           // 31: millwa.v1.ConfusionMatrixRow
+	(*ClassifierConsistency)(nil),        // 32: millwa.v1.ClassifierConsistency
+	(*PeriodAgreement)(nil),              // 33: millwa.v1.PeriodAgreement
+	(*AuditEvent)(nil),                   // 34: millwa.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),       // 35: millwa.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),      // 36: millwa.v1.ListAuditEventsResponse
+	(*VerifyAuditLogRequest)(nil),        // 37: millwa.v1.VerifyAuditLogRequest
+	(*VerifyAuditLogResponse)(nil),       // 38: millwa.v1.VerifyAuditLogResponse
+	(*GetAuditCheckpointRequest)(nil),    // 39: millwa.v1.GetAuditCheckpointRequest
+	(*GetAuditCheckpointResponse)(nil),   // 40: millwa.v1.GetAuditCheckpointResponse
+	(*AuditCheckpoint)(nil),              // 41: millwa.v1.AuditCheckpoint
+	nil,                                  // 42: millwa.v1.CheckGrading.ClassedGramsEntry
+	(*Contact)(nil),                      // 43: millwa.v1.Contact
+	(*timestamppb.Timestamp)(nil),        // 44: google.protobuf.Timestamp
+	(*LocalizedText)(nil),                // 45: millwa.v1.LocalizedText
+	(*FiberSample)(nil),                  // 46: millwa.v1.FiberSample
+	(*Grade)(nil),                        // 47: millwa.v1.Grade
+	(Role)(0),                            // 48: millwa.v1.Role
 }
 var file_millwa_v1_audit_proto_depIdxs = []int32{
-	41, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
-	42, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
-	42, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
+	43, // 0: millwa.v1.Agency.contact:type_name -> millwa.v1.Contact
+	44, // 1: millwa.v1.Agency.create_time:type_name -> google.protobuf.Timestamp
+	44, // 2: millwa.v1.Agency.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 3: millwa.v1.CreateAgencyRequest.agency:type_name -> millwa.v1.Agency
 	4,  // 4: millwa.v1.CreateAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 5: millwa.v1.GetAgencyResponse.agency:type_name -> millwa.v1.Agency
 	4,  // 6: millwa.v1.ListAgenciesResponse.agencies:type_name -> millwa.v1.Agency
-	42, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
-	42, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
-	42, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	44, // 7: millwa.v1.ProposeSamplingPlanRequest.start_time:type_name -> google.protobuf.Timestamp
+	44, // 8: millwa.v1.ProposeSamplingPlanRequest.end_time:type_name -> google.protobuf.Timestamp
+	44, // 9: millwa.v1.ProposeSamplingPlanRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: millwa.v1.ProposeSamplingPlanRequest.rule:type_name -> millwa.v1.SamplingRule
 	13, // 11: millwa.v1.ProposeSamplingPlanResponse.sampling_plan:type_name -> millwa.v1.SamplingPlan
-	42, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
-	42, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
-	42, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
+	44, // 12: millwa.v1.SamplingPlan.start_time:type_name -> google.protobuf.Timestamp
+	44, // 13: millwa.v1.SamplingPlan.end_time:type_name -> google.protobuf.Timestamp
+	44, // 14: millwa.v1.SamplingPlan.as_of_time:type_name -> google.protobuf.Timestamp
 	0,  // 15: millwa.v1.SamplingPlan.rule:type_name -> millwa.v1.SamplingRule
 	14, // 16: millwa.v1.SamplingPlan.classifier_samples:type_name -> millwa.v1.ClassifierSample
-	42, // 17: millwa.v1.SamplingPlan.create_time:type_name -> google.protobuf.Timestamp
+	44, // 17: millwa.v1.SamplingPlan.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 18: millwa.v1.ClassifierSample.severity:type_name -> millwa.v1.InspectionSeverity
-	43, // 19: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
+	45, // 19: millwa.v1.ClassifierSample.reason:type_name -> millwa.v1.LocalizedText
 	13, // 20: millwa.v1.GetSamplingPlanResponse.sampling_plan:type_name -> millwa.v1.SamplingPlan
 	13, // 21: millwa.v1.ListSamplingPlansResponse.sampling_plans:type_name -> millwa.v1.SamplingPlan
-	44, // 22: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
-	42, // 23: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
-	45, // 24: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
+	46, // 22: millwa.v1.CheckGrading.sample:type_name -> millwa.v1.FiberSample
+	44, // 23: millwa.v1.CheckGrading.sample_time:type_name -> google.protobuf.Timestamp
+	47, // 24: millwa.v1.CheckGrading.check_grade:type_name -> millwa.v1.Grade
 	2,  // 25: millwa.v1.CheckGrading.agreement:type_name -> millwa.v1.Agreement
-	42, // 26: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
-	42, // 27: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
-	40, // 28: millwa.v1.CheckGrading.classed_grams:type_name -> millwa.v1.CheckGrading.ClassedGramsEntry
+	44, // 26: millwa.v1.CheckGrading.create_time:type_name -> google.protobuf.Timestamp
+	44, // 27: millwa.v1.CheckGrading.update_time:type_name -> google.protobuf.Timestamp
+	42, // 28: millwa.v1.CheckGrading.classed_grams:type_name -> millwa.v1.CheckGrading.ClassedGramsEntry
 	19, // 29: millwa.v1.RecordCheckGradingRequest.check_grading:type_name -> millwa.v1.CheckGrading
 	19, // 30: millwa.v1.RecordCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
-	19, // 31: millwa.v1.ListCheckGradingsResponse.check_gradings:type_name -> millwa.v1.CheckGrading
-	42, // 32: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
-	42, // 33: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
-	26, // 34: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
-	42, // 35: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
-	42, // 36: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
-	42, // 37: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
-	27, // 38: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
-	28, // 39: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
-	30, // 40: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
-	31, // 41: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
-	29, // 42: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
-	27, // 43: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
-	42, // 44: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
-	42, // 45: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
-	27, // 46: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
-	46, // 47: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
-	42, // 48: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
-	32, // 49: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
-	39, // 50: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
-	3,  // 51: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
-	39, // 52: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
-	42, // 53: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
-	5,  // 54: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
-	7,  // 55: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
-	9,  // 56: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
-	11, // 57: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
-	15, // 58: millwa.v1.AuditService.GetSamplingPlan:input_type -> millwa.v1.GetSamplingPlanRequest
-	17, // 59: millwa.v1.AuditService.ListSamplingPlans:input_type -> millwa.v1.ListSamplingPlansRequest
-	20, // 60: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
-	22, // 61: millwa.v1.AuditService.ListCheckGradings:input_type -> millwa.v1.ListCheckGradingsRequest
-	24, // 62: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
-	33, // 63: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
-	35, // 64: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
-	37, // 65: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
-	6,  // 66: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
-	8,  // 67: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
-	10, // 68: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
-	12, // 69: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
-	16, // 70: millwa.v1.AuditService.GetSamplingPlan:output_type -> millwa.v1.GetSamplingPlanResponse
-	18, // 71: millwa.v1.AuditService.ListSamplingPlans:output_type -> millwa.v1.ListSamplingPlansResponse
-	21, // 72: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
-	23, // 73: millwa.v1.AuditService.ListCheckGradings:output_type -> millwa.v1.ListCheckGradingsResponse
-	25, // 74: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
-	34, // 75: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
-	36, // 76: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
-	38, // 77: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
-	66, // [66:78] is the sub-list for method output_type
-	54, // [54:66] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	19, // 31: millwa.v1.GetCheckGradingResponse.check_grading:type_name -> millwa.v1.CheckGrading
+	19, // 32: millwa.v1.ListCheckGradingsResponse.check_gradings:type_name -> millwa.v1.CheckGrading
+	44, // 33: millwa.v1.GetConsistencyReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	44, // 34: millwa.v1.GetConsistencyReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	28, // 35: millwa.v1.GetConsistencyReportResponse.consistency_report:type_name -> millwa.v1.ConsistencyReport
+	44, // 36: millwa.v1.ConsistencyReport.start_time:type_name -> google.protobuf.Timestamp
+	44, // 37: millwa.v1.ConsistencyReport.end_time:type_name -> google.protobuf.Timestamp
+	44, // 38: millwa.v1.ConsistencyReport.compute_time:type_name -> google.protobuf.Timestamp
+	29, // 39: millwa.v1.ConsistencyReport.overall:type_name -> millwa.v1.AgreementStatistics
+	30, // 40: millwa.v1.ConsistencyReport.confusion_matrix:type_name -> millwa.v1.ConfusionMatrix
+	32, // 41: millwa.v1.ConsistencyReport.classifiers_below_threshold:type_name -> millwa.v1.ClassifierConsistency
+	33, // 42: millwa.v1.ConsistencyReport.monthly_agreement:type_name -> millwa.v1.PeriodAgreement
+	31, // 43: millwa.v1.ConfusionMatrix.rows:type_name -> millwa.v1.ConfusionMatrixRow
+	29, // 44: millwa.v1.ClassifierConsistency.statistics:type_name -> millwa.v1.AgreementStatistics
+	44, // 45: millwa.v1.PeriodAgreement.start_time:type_name -> google.protobuf.Timestamp
+	44, // 46: millwa.v1.PeriodAgreement.end_time:type_name -> google.protobuf.Timestamp
+	29, // 47: millwa.v1.PeriodAgreement.statistics:type_name -> millwa.v1.AgreementStatistics
+	48, // 48: millwa.v1.AuditEvent.actor_role:type_name -> millwa.v1.Role
+	44, // 49: millwa.v1.AuditEvent.create_time:type_name -> google.protobuf.Timestamp
+	34, // 50: millwa.v1.ListAuditEventsResponse.audit_events:type_name -> millwa.v1.AuditEvent
+	41, // 51: millwa.v1.VerifyAuditLogRequest.checkpoints:type_name -> millwa.v1.AuditCheckpoint
+	3,  // 52: millwa.v1.VerifyAuditLogResponse.failure:type_name -> millwa.v1.AuditChainFailure
+	41, // 53: millwa.v1.GetAuditCheckpointResponse.audit_checkpoint:type_name -> millwa.v1.AuditCheckpoint
+	44, // 54: millwa.v1.AuditCheckpoint.sign_time:type_name -> google.protobuf.Timestamp
+	5,  // 55: millwa.v1.AuditService.CreateAgency:input_type -> millwa.v1.CreateAgencyRequest
+	7,  // 56: millwa.v1.AuditService.GetAgency:input_type -> millwa.v1.GetAgencyRequest
+	9,  // 57: millwa.v1.AuditService.ListAgencies:input_type -> millwa.v1.ListAgenciesRequest
+	11, // 58: millwa.v1.AuditService.ProposeSamplingPlan:input_type -> millwa.v1.ProposeSamplingPlanRequest
+	15, // 59: millwa.v1.AuditService.GetSamplingPlan:input_type -> millwa.v1.GetSamplingPlanRequest
+	17, // 60: millwa.v1.AuditService.ListSamplingPlans:input_type -> millwa.v1.ListSamplingPlansRequest
+	20, // 61: millwa.v1.AuditService.RecordCheckGrading:input_type -> millwa.v1.RecordCheckGradingRequest
+	22, // 62: millwa.v1.AuditService.GetCheckGrading:input_type -> millwa.v1.GetCheckGradingRequest
+	24, // 63: millwa.v1.AuditService.ListCheckGradings:input_type -> millwa.v1.ListCheckGradingsRequest
+	26, // 64: millwa.v1.AuditService.GetConsistencyReport:input_type -> millwa.v1.GetConsistencyReportRequest
+	35, // 65: millwa.v1.AuditService.ListAuditEvents:input_type -> millwa.v1.ListAuditEventsRequest
+	37, // 66: millwa.v1.AuditService.VerifyAuditLog:input_type -> millwa.v1.VerifyAuditLogRequest
+	39, // 67: millwa.v1.AuditService.GetAuditCheckpoint:input_type -> millwa.v1.GetAuditCheckpointRequest
+	6,  // 68: millwa.v1.AuditService.CreateAgency:output_type -> millwa.v1.CreateAgencyResponse
+	8,  // 69: millwa.v1.AuditService.GetAgency:output_type -> millwa.v1.GetAgencyResponse
+	10, // 70: millwa.v1.AuditService.ListAgencies:output_type -> millwa.v1.ListAgenciesResponse
+	12, // 71: millwa.v1.AuditService.ProposeSamplingPlan:output_type -> millwa.v1.ProposeSamplingPlanResponse
+	16, // 72: millwa.v1.AuditService.GetSamplingPlan:output_type -> millwa.v1.GetSamplingPlanResponse
+	18, // 73: millwa.v1.AuditService.ListSamplingPlans:output_type -> millwa.v1.ListSamplingPlansResponse
+	21, // 74: millwa.v1.AuditService.RecordCheckGrading:output_type -> millwa.v1.RecordCheckGradingResponse
+	23, // 75: millwa.v1.AuditService.GetCheckGrading:output_type -> millwa.v1.GetCheckGradingResponse
+	25, // 76: millwa.v1.AuditService.ListCheckGradings:output_type -> millwa.v1.ListCheckGradingsResponse
+	27, // 77: millwa.v1.AuditService.GetConsistencyReport:output_type -> millwa.v1.GetConsistencyReportResponse
+	36, // 78: millwa.v1.AuditService.ListAuditEvents:output_type -> millwa.v1.ListAuditEventsResponse
+	38, // 79: millwa.v1.AuditService.VerifyAuditLog:output_type -> millwa.v1.VerifyAuditLogResponse
+	40, // 80: millwa.v1.AuditService.GetAuditCheckpoint:output_type -> millwa.v1.GetAuditCheckpointResponse
+	68, // [68:81] is the sub-list for method output_type
+	55, // [55:68] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_millwa_v1_audit_proto_init() }
@@ -3930,24 +4034,24 @@ func file_millwa_v1_audit_proto_init() {
 	file_millwa_v1_identity_proto_init()
 	file_millwa_v1_audit_proto_msgTypes[7].OneofWrappers = []any{}
 	file_millwa_v1_audit_proto_msgTypes[10].OneofWrappers = []any{}
-	file_millwa_v1_audit_proto_msgTypes[20].OneofWrappers = []any{
+	file_millwa_v1_audit_proto_msgTypes[22].OneofWrappers = []any{
 		(*GetConsistencyReportRequest_Region)(nil),
 		(*GetConsistencyReportRequest_Association)(nil),
 		(*GetConsistencyReportRequest_Classifier)(nil),
 	}
-	file_millwa_v1_audit_proto_msgTypes[22].OneofWrappers = []any{
+	file_millwa_v1_audit_proto_msgTypes[24].OneofWrappers = []any{
 		(*ConsistencyReport_Region)(nil),
 		(*ConsistencyReport_Association)(nil),
 		(*ConsistencyReport_Classifier)(nil),
 	}
-	file_millwa_v1_audit_proto_msgTypes[23].OneofWrappers = []any{}
+	file_millwa_v1_audit_proto_msgTypes[25].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_millwa_v1_audit_proto_rawDesc), len(file_millwa_v1_audit_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -328,6 +328,45 @@ func local_request_AuditService_RecordCheckGrading_0(ctx context.Context, marsha
 	return msg, metadata, err
 }
 
+func request_AuditService_GetCheckGrading_0(ctx context.Context, marshaler runtime.Marshaler, client AuditServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetCheckGradingRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetCheckGrading(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_AuditService_GetCheckGrading_0(ctx context.Context, marshaler runtime.Marshaler, server AuditServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetCheckGradingRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.GetCheckGrading(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_AuditService_ListCheckGradings_0 = &utilities.DoubleArray{Encoding: map[string]int{"parent": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_AuditService_ListCheckGradings_0(ctx context.Context, marshaler runtime.Marshaler, client AuditServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -645,6 +684,26 @@ func RegisterAuditServiceHandlerServer(ctx context.Context, mux *runtime.ServeMu
 		}
 		forward_AuditService_RecordCheckGrading_0(annotatedContext, mux, outboundMarshaler, w, req, response_AuditService_RecordCheckGrading_0{resp.(*RecordCheckGradingResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_AuditService_GetCheckGrading_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/millwa.v1.AuditService/GetCheckGrading", runtime.WithHTTPPathPattern("/v1/{name=agencies/*/checkGradings/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_AuditService_GetCheckGrading_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AuditService_GetCheckGrading_0(annotatedContext, mux, outboundMarshaler, w, req, response_AuditService_GetCheckGrading_0{resp.(*GetCheckGradingResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_AuditService_ListCheckGradings_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -904,6 +963,23 @@ func RegisterAuditServiceHandlerClient(ctx context.Context, mux *runtime.ServeMu
 		}
 		forward_AuditService_RecordCheckGrading_0(annotatedContext, mux, outboundMarshaler, w, req, response_AuditService_RecordCheckGrading_0{resp.(*RecordCheckGradingResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_AuditService_GetCheckGrading_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/millwa.v1.AuditService/GetCheckGrading", runtime.WithHTTPPathPattern("/v1/{name=agencies/*/checkGradings/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_AuditService_GetCheckGrading_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AuditService_GetCheckGrading_0(annotatedContext, mux, outboundMarshaler, w, req, response_AuditService_GetCheckGrading_0{resp.(*GetCheckGradingResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_AuditService_ListCheckGradings_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1028,6 +1104,15 @@ func (m response_AuditService_RecordCheckGrading_0) XXX_ResponseBody() interface
 	return response.CheckGrading
 }
 
+type response_AuditService_GetCheckGrading_0 struct {
+	*GetCheckGradingResponse
+}
+
+func (m response_AuditService_GetCheckGrading_0) XXX_ResponseBody() interface{} {
+	response := m.GetCheckGradingResponse
+	return response.CheckGrading
+}
+
 type response_AuditService_GetConsistencyReport_0 struct {
 	*GetConsistencyReportResponse
 }
@@ -1054,6 +1139,7 @@ var (
 	pattern_AuditService_GetSamplingPlan_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "agencies", "samplingPlans", "name"}, ""))
 	pattern_AuditService_ListSamplingPlans_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "agencies", "parent", "samplingPlans"}, ""))
 	pattern_AuditService_RecordCheckGrading_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "agencies", "parent", "checkGradings"}, ""))
+	pattern_AuditService_GetCheckGrading_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "agencies", "checkGradings", "name"}, ""))
 	pattern_AuditService_ListCheckGradings_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "agencies", "parent", "checkGradings"}, ""))
 	pattern_AuditService_GetConsistencyReport_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "audit", "consistencyReport"}, ""))
 	pattern_AuditService_ListAuditEvents_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "audit", "events"}, ""))
@@ -1069,6 +1155,7 @@ var (
 	forward_AuditService_GetSamplingPlan_0      = runtime.ForwardResponseMessage
 	forward_AuditService_ListSamplingPlans_0    = runtime.ForwardResponseMessage
 	forward_AuditService_RecordCheckGrading_0   = runtime.ForwardResponseMessage
+	forward_AuditService_GetCheckGrading_0      = runtime.ForwardResponseMessage
 	forward_AuditService_ListCheckGradings_0    = runtime.ForwardResponseMessage
 	forward_AuditService_GetConsistencyReport_0 = runtime.ForwardResponseMessage
 	forward_AuditService_ListAuditEvents_0      = runtime.ForwardResponseMessage

@@ -26,6 +26,7 @@ const (
 	AuditService_GetSamplingPlan_FullMethodName      = "/millwa.v1.AuditService/GetSamplingPlan"
 	AuditService_ListSamplingPlans_FullMethodName    = "/millwa.v1.AuditService/ListSamplingPlans"
 	AuditService_RecordCheckGrading_FullMethodName   = "/millwa.v1.AuditService/RecordCheckGrading"
+	AuditService_GetCheckGrading_FullMethodName      = "/millwa.v1.AuditService/GetCheckGrading"
 	AuditService_ListCheckGradings_FullMethodName    = "/millwa.v1.AuditService/ListCheckGradings"
 	AuditService_GetConsistencyReport_FullMethodName = "/millwa.v1.AuditService/GetConsistencyReport"
 	AuditService_ListAuditEvents_FullMethodName      = "/millwa.v1.AuditService/ListAuditEvents"
@@ -136,6 +137,16 @@ type AuditServiceClient interface {
 	// lot has no declared quality group or its standard defines no quality
 	// groups; ABORTED when a call with the same request_id is still running.
 	RecordCheckGrading(ctx context.Context, in *RecordCheckGradingRequest, opts ...grpc.CallOption) (*RecordCheckGradingResponse, error)
+	// GetCheckGrading returns one check grading, as RecordCheckGrading and
+	// ListCheckGradings return it, with its lot's number and the names of
+	// its classifier and association.
+	//
+	// Access: admin for any agency's check gradings; an agency for its own.
+	// Errors: INVALID_ARGUMENT for a malformed name, with a field violation on
+	// name; NOT_FOUND when the check grading does not exist or belongs to
+	// another agency, with the same message for both, so that an answer does
+	// not reveal whether another agency's check exists.
+	GetCheckGrading(ctx context.Context, in *GetCheckGradingRequest, opts ...grpc.CallOption) (*GetCheckGradingResponse, error)
 	// ListCheckGradings lists an agency's check gradings, by default most
 	// recent first, filtered by lot, classifier and time.
 	//
@@ -272,6 +283,16 @@ func (c *auditServiceClient) RecordCheckGrading(ctx context.Context, in *RecordC
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordCheckGradingResponse)
 	err := c.cc.Invoke(ctx, AuditService_RecordCheckGrading_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *auditServiceClient) GetCheckGrading(ctx context.Context, in *GetCheckGradingRequest, opts ...grpc.CallOption) (*GetCheckGradingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCheckGradingResponse)
+	err := c.cc.Invoke(ctx, AuditService_GetCheckGrading_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -431,6 +452,16 @@ type AuditServiceServer interface {
 	// lot has no declared quality group or its standard defines no quality
 	// groups; ABORTED when a call with the same request_id is still running.
 	RecordCheckGrading(context.Context, *RecordCheckGradingRequest) (*RecordCheckGradingResponse, error)
+	// GetCheckGrading returns one check grading, as RecordCheckGrading and
+	// ListCheckGradings return it, with its lot's number and the names of
+	// its classifier and association.
+	//
+	// Access: admin for any agency's check gradings; an agency for its own.
+	// Errors: INVALID_ARGUMENT for a malformed name, with a field violation on
+	// name; NOT_FOUND when the check grading does not exist or belongs to
+	// another agency, with the same message for both, so that an answer does
+	// not reveal whether another agency's check exists.
+	GetCheckGrading(context.Context, *GetCheckGradingRequest) (*GetCheckGradingResponse, error)
 	// ListCheckGradings lists an agency's check gradings, by default most
 	// recent first, filtered by lot, classifier and time.
 	//
@@ -523,6 +554,9 @@ func (UnimplementedAuditServiceServer) ListSamplingPlans(context.Context, *ListS
 }
 func (UnimplementedAuditServiceServer) RecordCheckGrading(context.Context, *RecordCheckGradingRequest) (*RecordCheckGradingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordCheckGrading not implemented")
+}
+func (UnimplementedAuditServiceServer) GetCheckGrading(context.Context, *GetCheckGradingRequest) (*GetCheckGradingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCheckGrading not implemented")
 }
 func (UnimplementedAuditServiceServer) ListCheckGradings(context.Context, *ListCheckGradingsRequest) (*ListCheckGradingsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCheckGradings not implemented")
@@ -686,6 +720,24 @@ func _AuditService_RecordCheckGrading_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_GetCheckGrading_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCheckGradingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).GetCheckGrading(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_GetCheckGrading_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).GetCheckGrading(ctx, req.(*GetCheckGradingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AuditService_ListCheckGradings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListCheckGradingsRequest)
 	if err := dec(in); err != nil {
@@ -810,6 +862,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordCheckGrading",
 			Handler:    _AuditService_RecordCheckGrading_Handler,
+		},
+		{
+			MethodName: "GetCheckGrading",
+			Handler:    _AuditService_GetCheckGrading_Handler,
 		},
 		{
 			MethodName: "ListCheckGradings",

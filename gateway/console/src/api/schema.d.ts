@@ -157,6 +157,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agencies/{agency}/checkGradings/{checkGrading}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCheckGrading returns one check grading, as RecordCheckGrading and
+         *     ListCheckGradings return it, with its lot's number and the names of
+         *     its classifier and association.
+         * @description Access: admin for any agency's check gradings; an agency for its own.
+         *     Errors: INVALID_ARGUMENT for a malformed name, with a field violation on
+         *     name; NOT_FOUND when the check grading does not exist or belongs to
+         *     another agency, with the same message for both, so that an answer does
+         *     not reveal whether another agency's check exists.
+         */
+        get: operations["AuditService_GetCheckGrading"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agencies/{agency}/referencePrices": {
         parameters: {
             query?: never;
@@ -6661,6 +6687,47 @@ export interface operations {
         };
         responses: {
             /** @description The check grading as recorded, with its grade and agreement. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CheckGrading"];
+                };
+            };
+            /** @description A request to correct: google.rpc.Status JSON with the HTTP code of its gRPC code (400 INVALID_ARGUMENT with field violations, 401, 403, 404 NOT_FOUND, 409 ABORTED or ALREADY_EXISTS, 400 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED with Retry-After). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    AuditService_GetCheckGrading: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agency: string;
+                checkGrading: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check grading, as recorded. */
             200: {
                 headers: {
                     [name: string]: unknown;
