@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -121,6 +122,23 @@ func TestGetCheckGrading(t *testing.T) {
 			t.Errorf("REST: the Cusco agency reads Puno's check: HTTP %d %s, want 404", res.code, res.body)
 		}
 
+		// "-" for the agency, as a classifier's record names its checks:
+		// the agency and an admin read it under its full name; another
+		// agency gets the NotFound of a missing check.
+		wild := "agencies/-/checkGradings/" + id
+		for who, client := range map[string]millwav1.AuditServiceClient{"Puno's agency": asPuno, "an admin": millwav1.NewAuditServiceClient(ts.conn)} {
+			got, err := client.GetCheckGrading(t.Context(), &millwav1.GetCheckGradingRequest{Name: wild})
+			if err != nil || !proto.Equal(got.GetCheckGrading(), c) {
+				t.Errorf("%s reads %s: %v %v, want the check as recorded, under its full name", who, wild, got, err)
+			}
+		}
+		if res := ts.restAs(t, punoKey, http.MethodGet, "/v1/"+wild, ""); res.code != http.StatusOK || !strings.Contains(string(res.body), `"name":"`+c.GetName()+`"`) {
+			t.Errorf("REST GET /v1/%s: HTTP %d %s, want the check under %s", wild, res.code, res.body, c.GetName())
+		}
+		_, hidden = asCusco.GetCheckGrading(t.Context(), &millwav1.GetCheckGradingRequest{Name: wild})
+		_, absent = asCusco.GetCheckGrading(t.Context(), &millwav1.GetCheckGradingRequest{Name: "agencies/-/checkGradings/" + fresh})
+		sameNotFound(t, "GetCheckGrading with -", hidden, id, absent, fresh)
+
 		// Associations and processors may not read check gradings at all.
 		proc, _ := ts.createProcessor(t, "040101")
 		_, procKey := ts.createKey(t, millwav1.Role_ROLE_PROCESSOR, proc.GetName(), false)
@@ -141,6 +159,8 @@ func TestGetCheckGrading(t *testing.T) {
 			"agencies/puno/checkGradings/" + id,
 			puno.GetName() + "/samplingPlans/" + id,
 			c.GetName() + "/extra",
+			"agencies/-/checkGradings/not-an-id",
+			"agencies/-/samplingPlans/" + id,
 		} {
 			_, err := asPuno.GetCheckGrading(t.Context(), &millwav1.GetCheckGradingRequest{Name: bad})
 			if status.Code(err) != codes.InvalidArgument || !slices.Equal(fieldViolations(t, err), []string{"name"}) {

@@ -83,17 +83,21 @@ func (tx *Tx) CreateCheckGrading(ctx context.Context, c *millwa.CheckGrading) er
 	return nil
 }
 
-// GetCheckGrading returns the check grading id of the agency agencyID,
-// with its lot's ubigeo, breed and number and the names of its classifier
-// and association, as ListCheckGradings reads them, if p may see it;
-// NotFound ("check grading ID not found") otherwise, as for another
-// agency's check grading.
+// GetCheckGrading returns the check grading id of the agency agencyID (of
+// any agency when agencyID is empty), with its lot's ubigeo, breed and
+// number and the names of its classifier and association, as
+// ListCheckGradings reads them, if p may see it; NotFound ("check grading
+// ID not found") otherwise, as for another agency's check grading.
 func (qs queries) GetCheckGrading(ctx context.Context, p millwa.Principal, agencyID, id string) (millwa.CheckGrading, error) {
-	agency, ok := canonicalID(agencyID)
-	if !ok {
-		return millwa.CheckGrading{}, millwa.Errorf(millwa.NotFound, "%s %s not found", millwa.Noun(checkGradingSource.noun), id)
+	scope := checkGradingScope(p)
+	if agencyID != "" {
+		agency, ok := canonicalID(agencyID)
+		if !ok {
+			return millwa.CheckGrading{}, millwa.Errorf(millwa.NotFound, "%s %s not found", millwa.Noun(checkGradingSource.noun), id)
+		}
+		scope = scope.and("c.agency_id = ?", agency)
 	}
-	return getOne(ctx, qs, &checkGradingSource, checkGradingScope(p).and("c.agency_id = ?", agency), id, (*checkGradingRow).checkGrading)
+	return getOne(ctx, qs, &checkGradingSource, scope, id, (*checkGradingRow).checkGrading)
 }
 
 // checkGradingSource reads check gradings with their lots' ubigeo and

@@ -1787,7 +1787,9 @@ func (x *RecordCheckGradingResponse) GetCheckGrading() *CheckGrading {
 type GetCheckGradingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "agencies/{agency}/checkGradings/{check_grading}".
-	// Required.
+	// Required. The agency may be "-" (as a ClassifierRecord's findings name
+	// checks): the check grading is found by its id among those the caller
+	// may read, and the answer carries its full name.
 	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
