@@ -219,7 +219,7 @@ func sseUntilReconnect(ctx context.Context, httpAddr string, accepted chan<- str
 // drains and exits 0.
 func TestSIGTERMDrainDelay(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
-		p := start(t, t.TempDir(), "MILLWA_ADMIN_KEY="+adminSecret, "MILLWA_SHUTDOWN_GRACE=2s", "MILLWA_SHUTDOWN_DELAY=4s",
+		p := start(t, t.TempDir(), "MILLWA_ADMIN_KEY="+adminSecret, "MILLWA_SHUTDOWN_GRACE=2s", "MILLWA_SHUTDOWN_DELAY=6s",
 			"MILLWA_DATABASE_URL="+dbURL)
 		conn := p.dial(t)
 		waitServing(t, conn)
