@@ -95,6 +95,19 @@ test("an inspector proposes a sampling plan, sees its lots and records a check o
   assert.match(newest, /2026-\d{4}/);
   assert.ok(newest.includes(LENIENT), `the newest check names ${LENIENT}: ${newest}`);
   await shot(page, "agency-checks");
+  // The check opens on a page of its own, read back from the service, with what was measured.
+  const bale = newest.match(/2026-\d{4}/)[0];
+  await page.locator("table.data tbody tr").first().getByRole("link", { name: new RegExp(`^Abrir la verificación del lote ${bale}`) }).click();
+  await page.waitForURL(/\/agencia\/verificaciones\/[0-9a-f-]{36}$/);
+  await page.getByRole("heading", { level: 1, name: "Verificación" }).waitFor();
+  const facts = await page.locator("#check-facts").innerText();
+  assert.match(facts, new RegExp(`Lote número ${bale}`));
+  assert.ok(facts.includes(LENIENT), `the check's page names ${LENIENT}: ${facts}`);
+  assert.match(facts, /30[.,]5\s?µm/);
+  assert.match(facts, /3[,.\s]?000/);
+  assert.match(await page.locator(".notice").innerText(), /Declarado \S+; Millwa halló/);
+  assert.equal(await page.getByText("Verificación registrada.").count(), 0);
+  await shot(page, "agency-check-page");
   assert.deepEqual(page.foreign, []);
   assert.deepEqual(page.consoleErrors, []);
 });

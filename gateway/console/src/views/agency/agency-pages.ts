@@ -4,5 +4,5 @@ import "./agency.css";
 
 export { ReportPage } from "./report";
 export { PlansPage, PlanPage } from "./plans";
-export { ChecksPage, NewCheckPage } from "./checks";
+export { ChecksPage, NewCheckPage, CheckPage } from "./checks";
 export { AuditLogPage } from "./log";

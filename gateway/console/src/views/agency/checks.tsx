@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
 import { t, useLang } from "../../i18n";
-import { fmtDateTime, fmtMicrons, fmtWeight, parseKgToGrams } from "../../i18n/format";
+import { fmtDate, fmtDateTime, fmtInt, fmtKg, fmtMicrons, fmtWeight, parseKgToGrams } from "../../i18n/format";
 import { Link, useLocation } from "../../router";
 import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
@@ -60,7 +60,14 @@ function CheckTable(props: { rows: Check[] }) {
       rows={props.rows}
       rowKey={(c) => c.name ?? ""}
       columns={[
-        { head: t("agency.checks.recorded"), cell: (c) => fmtDateTime(c.createTime) },
+        {
+          head: t("agency.checks.recorded"),
+          cell: (c) => (
+            <Link href={`/agencia/verificaciones/${shortName(c.name)}`} aria-label={t("agency.checks.open", { number: c.lotNumber || shortId(c.lot), when: fmtDateTime(c.createTime) })}>
+              {fmtDateTime(c.createTime)}
+            </Link>
+          ),
+        },
         {
           head: t("agency.checks.lot"),
           cell: (c) => (
@@ -248,7 +255,7 @@ export function NewCheckPage() {
       </form>
       {done && (
         <div id="check-result" tabIndex={-1}>
-          <CheckResult c={done} />
+          <CheckResult c={done} just />
         </div>
       )}
     </Page>
@@ -401,13 +408,13 @@ function FleeceGroups(props: { d: Draft; setD: (d: Draft) => void; errs: Record<
   );
 }
 
-function CheckResult(props: { c: Check }) {
+function CheckResult(props: { c: Check; just?: boolean }) {
   const c = props.c;
   const g = c.checkGrade ?? {};
   const kind = c.agreement === "AGREEMENT_EXACT" ? "ok" : "warn";
   return (
     <Notice kind={kind}>
-      <strong>{t("agency.check.recorded")}</strong>{" "}
+      {props.just && <strong>{t("agency.check.recorded")} </strong>}
       {t("agency.check.resultLine", {
         declared: c.declaredQualityGroup ?? "",
         found: `${g.qualityGroup ?? ""}${g.qualityGroupName ? " (" + inLang(g.qualityGroupName) + ")" : ""}`,
@@ -421,3 +428,95 @@ function CheckResult(props: { c: Check }) {
   );
 }
 
+
+/** shortName is the last segment of a resource name: the check's id. */
+function shortName(name: string | undefined): string {
+  return (name ?? "").split("/").pop() ?? "";
+}
+
+/**
+ * CheckPage is one check grading as the agency recorded it: the lot and its
+ * classifier, the group declared and the one Millwa found with its
+ * explanation, and what was measured (or classed) and when.
+ */
+export function CheckPage(props: { params: Record<string, string> }) {
+  useLang();
+  const ctx = useAgency();
+  const [c, setC] = useState<Check | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (!ctx.id) return;
+    setC(null);
+    setError(null);
+    must(api.GET("/v1/agencies/{agency}/checkGradings/{checkGrading}", { params: { path: { agency: ctx.id, checkGrading: props.params.check } } }))
+      .then(setC)
+      .catch(setError);
+  }, [ctx.id, props.params.check]);
+  const s = c?.sample;
+  const classed = Object.entries(c?.classedGrams ?? {});
+  return (
+    <Page title={t("agency.checkPage.title")} actions={<Link href="/agencia/verificaciones">{t("agency.check.back")}</Link>}>
+      <ErrorBox error={error} />
+      {!c && !error && <Busy />}
+      {c && (
+        <>
+          <dl class="facts card" id="check-facts">
+            <dt>{t("agency.checks.lot")}</dt>
+            <dd>
+              {c.lotNumber ? t("agency.check.lotNumber", { number: c.lotNumber }) : <code>{c.lot}</code>}
+              {c.associationDisplayName && ` · ${c.associationDisplayName}`}
+            </dd>
+            <dt>{t("agency.checks.classifier")}</dt>
+            <dd>{c.classifierDisplayName}</dd>
+            <dt>{t("agency.checks.declared")}</dt>
+            <dd>{c.declaredQualityGroup}</dd>
+            <dt>{t("agency.checks.found")}</dt>
+            <dd>
+              {groupText(c)} <span class={`agreement ${c.agreement ?? ""}`}>{agreementText(c.agreement)}</span>
+            </dd>
+            {classed.length > 0 ? (
+              <>
+                <dt>{t("agency.checkPage.classed")}</dt>
+                <dd>{classed.map(([g, grams]) => `${g} ${fmtKg(grams)}`).join(" · ")}</dd>
+              </>
+            ) : (
+              <>
+                <dt>{t("agency.check.mfd")}</dt>
+                <dd>{fmtMicrons(c.checkGrade?.metrics?.meanFiberDiameterUm ?? s?.meanFiberDiameterUm)}</dd>
+                {s?.sdUm !== undefined && (
+                  <>
+                    <dt>{t("agency.check.sd")}</dt>
+                    <dd>{fmtMicrons(s.sdUm)}</dd>
+                  </>
+                )}
+                {s?.fibersMeasured && (
+                  <>
+                    <dt>{t("agency.check.fibres")}</dt>
+                    <dd>{fmtInt(s.fibersMeasured)}</dd>
+                  </>
+                )}
+                {s?.stapleLengthMm !== undefined && (
+                  <>
+                    <dt>{t("agency.check.staple")}</dt>
+                    <dd>{fmtInt(s.stapleLengthMm)}</dd>
+                  </>
+                )}
+              </>
+            )}
+            <dt>{t("agency.check.date")}</dt>
+            <dd>{fmtDate(c.sampleTime)}</dd>
+            <dt>{t("agency.checks.recorded")}</dt>
+            <dd>{fmtDateTime(c.createTime)}</dd>
+            {c.note && (
+              <>
+                <dt>{t("agency.check.note")}</dt>
+                <dd>{c.note}</dd>
+              </>
+            )}
+          </dl>
+          <CheckResult c={c} />
+        </>
+      )}
+    </Page>
+  );
+}

@@ -34,5 +34,6 @@ export const agencyRoutes: Route[] = [
   { path: "/agencia/muestreos/:plan", roles: ["ROLE_AGENCY"], view: lazy((m) => m.PlanPage) },
   { path: "/agencia/verificaciones", roles: ["ROLE_AGENCY"], nav: "agency.nav.checks", view: lazy((m) => m.ChecksPage) },
   { path: "/agencia/verificaciones/nueva", roles: ["ROLE_AGENCY"], view: lazy((m) => m.NewCheckPage) },
+  { path: "/agencia/verificaciones/:check", roles: ["ROLE_AGENCY"], view: lazy((m) => m.CheckPage) },
   { path: "/agencia/auditoria", roles: ["ROLE_AGENCY"], nav: "agency.nav.log", view: lazy((m) => m.AuditLogPage) },
 ];
