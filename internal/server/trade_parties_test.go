@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -264,6 +265,97 @@ func TestPartialPayments(t *testing.T) {
 		lot, err := millwav1.NewRegistryServiceClient(ts.dial(t, s.seller.secret)).GetLot(t.Context(), &millwav1.GetLotRequest{Name: s.lot.GetName()})
 		if err != nil || lot.GetLot().GetState() != millwav1.LotState_LOT_STATE_SOLD {
 			t.Fatalf("lot after full payment: %v, %v; want SOLD", lot.GetLot().GetState(), err)
+		}
+	})
+}
+
+// TestLotsOnOffer checks the `offered_grams` filter of ListLots: a lot
+// partly allocated is still on offer for its rest, one fully allocated is
+// not (although its buyer still reads it), and neither is one whose rest
+// was withdrawn; the association and the processor filter alike, over
+// gRPC and REST.
+func TestLotsOnOffer(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		ts := startServer(t, dbURL)
+		f := ts.lotFixture(t, "210101")
+		proc, procKey := ts.createProcessor(t, "040101")
+		market := millwav1.NewMarketServiceClient(ts.dial(t, procKey))
+		seller := millwav1.NewRegistryServiceClient(ts.dial(t, f.secret))
+		buyer := millwav1.NewRegistryServiceClient(ts.dial(t, procKey))
+		order := func(grams int64) {
+			t.Helper()
+			o := newOrder()
+			o.QuantityGrams = grams
+			if _, err := market.CreatePurchaseOrder(t.Context(), &millwav1.CreatePurchaseOrderRequest{Parent: proc.GetName(), PurchaseOrder: o}); err != nil {
+				t.Fatalf("CreatePurchaseOrder: %v", err)
+			}
+		}
+		lot := func(number string, grams int64) *millwav1.Lot {
+			t.Helper()
+			l := f.lotOf("BABY", grams, 2000)
+			l.LotNumber = number
+			resp, err := seller.CreateLot(t.Context(), &millwav1.CreateLotRequest{Parent: f.assoc.GetName(), Lot: l})
+			if err != nil {
+				t.Fatalf("CreateLot %s: %v", number, err)
+			}
+			return resp.GetLot()
+		}
+		// All of B's 20 kg are sold at once, then 30 of A's 40 kg; C waits,
+		// no order open.
+		order(20_000)
+		b := lot("OF-B", 20_000)
+		order(30_000)
+		a := lot("OF-A", 40_000)
+		lot("OF-C", 20_000)
+		if a.GetState() != millwav1.LotState_LOT_STATE_ALLOCATED || a.GetAllocatedGrams() != 30_000 || b.GetAllocatedGrams() != 20_000 {
+			t.Fatalf("lots A %v (%d g allocated), B %d g allocated; want A partly and B fully allocated", a.GetState(), a.GetAllocatedGrams(), b.GetAllocatedGrams())
+		}
+		numbers := func(client millwav1.RegistryServiceClient, parent, filter string) []string {
+			t.Helper()
+			resp, err := client.ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: parent, Filter: filter, OrderBy: "lot_number"})
+			if err != nil {
+				t.Fatalf("ListLots %q: %v", filter, err)
+			}
+			var out []string
+			for _, l := range resp.GetLots() {
+				out = append(out, l.GetLotNumber())
+			}
+			return out
+		}
+		for _, tt := range []struct {
+			who    string
+			client millwav1.RegistryServiceClient
+			parent string
+			filter string
+			want   []string
+		}{
+			{"the processor", buyer, "associations/-", "offered_grams > 0", []string{"OF-A", "OF-C"}},
+			{"the processor", buyer, "associations/-", "", []string{"OF-A", "OF-B", "OF-C"}}, // B: its own purchase
+			{"the processor", buyer, "associations/-", "offered_grams = 10000", []string{"OF-A"}},
+			{"the association", seller, f.assoc.GetName(), "offered_grams = 0", []string{"OF-B"}},
+			{"the association", seller, f.assoc.GetName(), "offered_grams >= 20000 AND state = AVAILABLE", []string{"OF-C"}},
+		} {
+			if got := numbers(tt.client, tt.parent, tt.filter); !slices.Equal(got, tt.want) {
+				t.Errorf("%s lists %v with filter %q; want %v", tt.who, got, tt.filter, tt.want)
+			}
+		}
+		var page millwav1.ListLotsResponse
+		restDo(t, ts, procKey, "GET", "/v1/associations/-/lots?filter="+url.QueryEscape("offered_grams > 0")+"&orderBy=lot_number", nil, &page)
+		if len(page.GetLots()) != 2 || page.GetLots()[0].GetLotNumber() != "OF-A" {
+			t.Errorf("REST: the processor lists %v on offer; want OF-A and OF-C", page.GetLots())
+		}
+		// A's rest withdrawn: no longer on offer.
+		if _, err := seller.WithdrawLot(t.Context(), &millwav1.WithdrawLotRequest{Name: a.GetName()}); err != nil {
+			t.Fatalf("WithdrawLot A's rest: %v", err)
+		}
+		if got := numbers(buyer, "associations/-", "offered_grams > 0"); !slices.Equal(got, []string{"OF-C"}) {
+			t.Errorf("after A's rest is withdrawn the processor lists %v on offer; want [OF-C]", got)
+		}
+		_, err := buyer.ListLots(t.Context(), &millwav1.ListLotsRequest{Parent: "associations/-", Filter: `offered_grams > "many"`})
+		if got := fieldViolations(t, err); !slices.Equal(got, []string{"filter"}) {
+			t.Errorf("a text for offered_grams: violations %v, want filter", got)
 		}
 	})
 }

@@ -87,6 +87,7 @@ var lotList = resourceColumns{
 		"discrepancy":            {expr: "discrepancy", kind: millwa.BoolField},
 		"ask_price_per_kg":       {expr: "ask_price_minor_per_kg", kind: millwa.IntField},
 		"net_weight_grams":       {expr: "net_weight_grams", kind: millwa.IntField},
+		"offered_grams":          {expr: "(net_weight_grams - allocated_grams - withdrawn_grams)", kind: millwa.IntField},
 		"create_time":            {expr: "create_time", kind: millwa.TimeField},
 		"association":            {expr: "association_id", kind: millwa.StringField},
 		"lot_number":             {expr: "lot_number", kind: millwa.StringField},

@@ -28,7 +28,7 @@ var lotList = millwa.ListSpec{
 		"colour": millwa.StringField, "breed": millwa.StringField, "standard": millwa.StringField,
 		"classifier": millwa.StringField, "state": millwa.EnumField, "region": millwa.StringField,
 		"campaign": millwa.IntField, "discrepancy": millwa.BoolField, "ask_price_per_kg": millwa.IntField,
-		"net_weight_grams": millwa.IntField, "create_time": millwa.TimeField, "lot_number": millwa.StringField,
+		"net_weight_grams": millwa.IntField, "offered_grams": millwa.IntField, "create_time": millwa.TimeField, "lot_number": millwa.StringField,
 	},
 	Order:        []string{"create_time", "campaign", "ask_price_per_kg", "net_weight_grams", "lot_number"},
 	DefaultOrder: []millwa.OrderTerm{{Field: "create_time"}},

@@ -3386,11 +3386,16 @@ type ListLotsRequest struct {
 	//   - `campaign` (all operators): integer year;
 	//   - `discrepancy` (=): true or false; not for processors;
 	//   - `ask_price_per_kg`, `net_weight_grams` (all operators): integers;
+	//   - `offered_grams` (all operators): the grams still on offer,
+	//     net_weight_grams - allocated_grams - withdrawn_grams, so that
+	//     `offered_grams > 0` lists the lots a buyer can still be matched
+	//     with, partly allocated ones included (a processor also reads the
+	//     lots it has trades on, sold or not);
 	//   - `create_time` (all operators);
 	//   - `lot_number` (=, !=): the association's number, exact.
 	//
-	// Example: `quality_group = "BABY" AND colour = "WHITE" AND state =
-	// AVAILABLE AND campaign >= 2025 AND region = "21"`.
+	// Example: `quality_group = "BABY" AND colour = "WHITE" AND
+	// offered_grams > 0 AND campaign >= 2025 AND region = "21"`.
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Order (grammar in RegistryService). Fields: `create_time`, `campaign`,
 	// `ask_price_per_kg`, `net_weight_grams`, `lot_number` (byte order, so

@@ -26,7 +26,8 @@ export function LotsPage() {
   const [region, setRegion] = useState("");
   const lots = usePages(
     async (token) => {
-      const f: string[] = [];
+      // A processor also reads the lots it has trades on, sold or not: only those with grams left are for sale.
+      const f: string[] = ["offered_grams > 0"];
       if (group) f.push(`quality_group = "${group}"`);
       if (colour) f.push(`colour = "${colour}"`);
       if (region) f.push(`region = "${region}"`);
@@ -34,12 +35,11 @@ export function LotsPage() {
         api.GET("/v1/associations/{association}/lots", {
           params: {
             path: { association: "-" },
-            query: { filter: f.join(" AND ") || undefined, orderBy: "ask_price_per_kg", pageSize: 50, pageToken: token || undefined },
+            query: { filter: f.join(" AND "), orderBy: "ask_price_per_kg", pageSize: 50, pageToken: token || undefined },
           },
         }),
       );
-      // A processor also reads the lots it has trades on, sold or not: only those with grams left are for sale.
-      return { items: (out.lots ?? []).filter((l) => BigInt(onOffer(l)) > 0n), next: out.nextPageToken };
+      return { items: out.lots, next: out.nextPageToken };
     },
     [group, colour, region],
   );
