@@ -26,25 +26,15 @@ func TestGetCheckGrading(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		puno, cusco := millwa.Agency{DisplayName: "Puno " + newRUC(), Regions: []string{"21"}}, millwa.Agency{DisplayName: "Cusco " + newRUC(), Regions: []string{"08"}}
 		mfd := 21.5
 		c := millwa.CheckGrading{LotID: lot.ID, AssociationID: lot.AssociationID, ClassifierID: lot.ClassifierID, Standard: lot.Standard,
 			DeclaredGroup: "BABY", MarketGroup: "BABY", CheckGroup: "BABY", Measurement: millwa.Measurement{MeanFiberDiameterUm: &mfd},
 			Grading: `{"standard":"pe-ntp-231-301-2014","qualityGroup":"BABY"}`, Note: "muestra del fardo 3", Ubigeo: lot.Ubigeo, Breed: lot.Breed}
-		err = st.InTx(ctx, func(tx *store.Tx) error {
-			for _, a := range []*millwa.Agency{&puno, &cusco} {
-				if err := tx.CreateAgency(ctx, a); err != nil {
-					return err
-				}
-			}
-			c.AgencyID = puno.ID
-			return tx.CreateCheckGrading(ctx, &c)
-		})
-		if err != nil {
+		puno, asPuno, cusco, asCusco := punoAndCusco(t, st)
+		c.AgencyID = puno.ID
+		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.CreateCheckGrading(ctx, &c) }); err != nil {
 			t.Fatal(err)
 		}
-		asPuno := millwa.Principal{Role: millwa.RoleAgency, Organisation: "agencies/" + puno.ID, Regions: puno.Regions}
-		asCusco := millwa.Principal{Role: millwa.RoleAgency, Organisation: "agencies/" + cusco.ID, Regions: cusco.Regions}
 
 		for _, p := range []millwa.Principal{admin, asPuno} {
 			got, err := st.GetCheckGrading(ctx, p, puno.ID, c.ID)

@@ -22,7 +22,7 @@ func TestSamplingPlanStored(t *testing.T) {
 		t.Parallel()
 		st := storetest.NewStore(t, url)
 		ctx := t.Context()
-		puno, cusco := millwa.Agency{DisplayName: "Puno " + newRUC(), Regions: []string{"21"}}, millwa.Agency{DisplayName: "Cusco " + newRUC(), Regions: []string{"08"}}
+		puno, asPuno, cusco, asCusco := punoAndCusco(t, st)
 		at := time.Date(2026, 11, 1, 5, 0, 0, 0, time.UTC)
 		kappa := 0.42
 		plan := millwa.SamplingPlan{Region: "21", StartTime: at, EndTime: at.AddDate(0, 1, 0), AsOfTime: at.AddDate(0, 1, 0), Seed: -7,
@@ -32,20 +32,10 @@ func TestSamplingPlanStored(t *testing.T) {
 				RecentChecks: 12, RecentKappa: &kappa, SampleSize: 1, ReasonEN: "tightened", ReasonES: "rigurosa",
 				Lots: []millwa.SampledLot{{AssociationID: "0192d1a0-0000-7000-8000-000000000001", ID: "0192d1a0-0000-7000-8000-000000000003", LotNumber: "2026-0007"}},
 			}}}}
-		err := st.InTx(ctx, func(tx *store.Tx) error {
-			for _, a := range []*millwa.Agency{&puno, &cusco} {
-				if err := tx.CreateAgency(ctx, a); err != nil {
-					return err
-				}
-			}
-			plan.AgencyID = puno.ID
-			return tx.CreateSamplingPlan(ctx, &plan)
-		})
-		if err != nil {
+		plan.AgencyID = puno.ID
+		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.CreateSamplingPlan(ctx, &plan) }); err != nil {
 			t.Fatal(err)
 		}
-		asPuno := millwa.Principal{Role: millwa.RoleAgency, Organisation: "agencies/" + puno.ID, Regions: puno.Regions}
-		asCusco := millwa.Principal{Role: millwa.RoleAgency, Organisation: "agencies/" + cusco.ID, Regions: cusco.Regions}
 		for _, p := range []millwa.Principal{admin, asPuno} {
 			got, err := st.GetSamplingPlan(ctx, p, puno.ID, plan.ID)
 			if err != nil {
@@ -64,7 +54,7 @@ func TestSamplingPlanStored(t *testing.T) {
 		if err := exec(ctx, st, `UPDATE sampling_plans SET body = '{"classifiers": 3}' WHERE id = ?`, plan.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err = st.GetSamplingPlan(ctx, admin, puno.ID, plan.ID)
+		_, err := st.GetSamplingPlan(ctx, admin, puno.ID, plan.ID)
 		if errorCode(err) != millwa.Internal || !strings.Contains(err.Error(), plan.ID) {
 			t.Errorf("a plan whose body does not decode: %v, want Internal naming %s", err, plan.ID)
 		}
@@ -73,4 +63,26 @@ func TestSamplingPlanStored(t *testing.T) {
 			t.Errorf("listing a plan whose body does not decode: %v, want Internal naming %s", err, plan.ID)
 		}
 	})
+}
+
+// punoAndCusco registers two agencies, of Puno (region 21) and of Cusco
+// (08), and returns each with the principal of its key.
+func punoAndCusco(t *testing.T, st *store.Store) (puno millwa.Agency, asPuno millwa.Principal, cusco millwa.Agency, asCusco millwa.Principal) {
+	t.Helper()
+	puno, cusco = millwa.Agency{DisplayName: "Puno " + newRUC(), Regions: []string{"21"}}, millwa.Agency{DisplayName: "Cusco " + newRUC(), Regions: []string{"08"}}
+	err := st.InTx(t.Context(), func(tx *store.Tx) error {
+		for _, a := range []*millwa.Agency{&puno, &cusco} {
+			if err := tx.CreateAgency(t.Context(), a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(a millwa.Agency) millwa.Principal {
+		return millwa.Principal{Role: millwa.RoleAgency, Organisation: "agencies/" + a.ID, Regions: a.Regions}
+	}
+	return puno, as(puno), cusco, as(cusco)
 }
