@@ -263,31 +263,25 @@ func (s *Server) checkGradingToProto(c *millwa.CheckGrading) (*millwav1.CheckGra
 // "-" (AIP-159), as a classifier's record names the checks of its lots:
 // the check is found by its id, and the answer carries its real name.
 func (s *Server) GetCheckGrading(ctx context.Context, req *millwav1.GetCheckGradingRequest) (*millwav1.GetCheckGradingResponse, error) {
+	name, collections := req.GetName(), []string{agenciesCollection, checkGradingsCollection}
 	read := func(p millwa.Principal, ids []string) (millwa.CheckGrading, error) {
 		return s.store.GetCheckGrading(ctx, p, ids[0], ids[1])
 	}
-	if rest, ok := strings.CutPrefix(req.GetName(), agenciesCollection+"/-/"); ok {
+	// A malformed name after "-" falls through, to be refused naming the
+	// whole pattern.
+	if rest, ok := strings.CutPrefix(name, agenciesCollection+"/-/"); ok {
 		if _, err := millwa.ParseName("name", rest, checkGradingsCollection); err == nil {
+			name, collections = rest, collections[1:]
 			read = func(p millwa.Principal, ids []string) (millwa.CheckGrading, error) {
 				return s.store.GetCheckGrading(ctx, p, "", ids[0])
 			}
-			c, err := rpc.Get(ctx, rest, []string{checkGradingsCollection}, read)
-			if err != nil {
-				return nil, err
-			}
-			return s.checkGradingResponse(&c)
 		}
 	}
-	c, err := rpc.Get(ctx, req.GetName(), []string{agenciesCollection, checkGradingsCollection}, read)
+	c, err := rpc.Get(ctx, name, collections, read)
 	if err != nil {
 		return nil, err
 	}
-	return s.checkGradingResponse(&c)
-}
-
-// checkGradingResponse is GetCheckGrading's answer.
-func (s *Server) checkGradingResponse(c *millwa.CheckGrading) (*millwav1.GetCheckGradingResponse, error) {
-	out, err := s.checkGradingToProto(c)
+	out, err := s.checkGradingToProto(&c)
 	if err != nil {
 		return nil, err
 	}
