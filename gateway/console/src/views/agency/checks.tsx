@@ -4,6 +4,7 @@
 // classifier declared; and the list of the agency's checks.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t, useLang } from "../../i18n";
 import { fmtDate, fmtDateTime, fmtInt, fmtKg, fmtMicrons, fmtWeight, parseKgToGrams } from "../../i18n/format";
 import { Link, useLocation } from "../../router";
@@ -63,7 +64,7 @@ function CheckTable(props: { rows: Check[] }) {
         {
           head: t("agency.checks.recorded"),
           cell: (c) => (
-            <Link href={`/agencia/verificaciones/${shortName(c.name)}`} aria-label={t("agency.checks.open", { number: c.lotNumber || shortId(c.lot), when: fmtDateTime(c.createTime) })}>
+            <Link href={`/agencia/verificaciones/${idOf(c.name)}`} aria-label={t("agency.checks.open", { number: c.lotNumber || shortId(c.lot), when: fmtDateTime(c.createTime) })}>
               {fmtDateTime(c.createTime)}
             </Link>
           ),
@@ -428,11 +429,6 @@ function CheckResult(props: { c: Check; just?: boolean }) {
   );
 }
 
-
-/** shortName is the last segment of a resource name: the check's id. */
-function shortName(name: string | undefined): string {
-  return (name ?? "").split("/").pop() ?? "";
-}
 
 /**
  * CheckPage is one check grading as the agency recorded it: the lot and its

@@ -4,6 +4,7 @@
 // tightened or reduced, and list the plans stored before.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t, useLang } from "../../i18n";
 import { fmtDate, fmtDateTime, fmtInt } from "../../i18n/format";
 import { Link, navigate } from "../../router";
@@ -13,9 +14,6 @@ import { AgencyPicker, dayStart, defaultPeriod, inLang, severityText, useAgency,
 
 type Plan = Schemas["v1SamplingPlan"];
 
-function planId(name: string | undefined): string {
-  return (name ?? "").split("/").pop() ?? "";
-}
 
 function periodText(p: Plan): string {
   const end = p.endTime ? new Date(new Date(p.endTime).getTime() - 1).toISOString() : undefined;
@@ -47,7 +45,7 @@ export function PlansPage() {
           rows={plans.items}
           rowKey={(p) => p.name ?? ""}
           columns={[
-            { head: t("agency.plans.created"), cell: (p) => <Link href={`/agencia/muestreos/${planId(p.name)}`}>{fmtDateTime(p.createTime)}</Link> },
+            { head: t("agency.plans.created"), cell: (p) => <Link href={`/agencia/muestreos/${idOf(p.name)}`}>{fmtDateTime(p.createTime)}</Link> },
             { head: t("agency.region"), cell: (p) => p.region },
             { head: t("agency.plans.period"), cell: (p) => periodText(p) },
             { head: t("agency.plans.sample"), cell: (p) => t("agency.plans.sampleOf", { n: fmtInt(p.sampleCount ?? 0), of: fmtInt(p.lotCount ?? 0) }), num: true },
@@ -108,7 +106,7 @@ function ProposeForm(props: { ctx: AgencyContext }) {
       );
       const plan = r.samplingPlan;
       setRequestId(newRequestId());
-      if (plan?.name) navigate(`/agencia/muestreos/${planId(plan.name)}`);
+      if (plan?.name) navigate(`/agencia/muestreos/${idOf(plan.name)}`);
     } catch (err) {
       setError(err);
       if (err instanceof ApiError) {

@@ -7,10 +7,11 @@
 // refusals are mapped back to the file's lines.
 import { useState } from "preact/hooks";
 import { api, ApiError, must, NetworkError, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtInt } from "../../i18n/format";
 import { Busy, ErrorBox, Notice } from "../../ui/ui";
-import { AssociationPage, fold, GROUP_STANDARD, idOf, loadClassifiers, loadMembers, loadStandard, type Standard } from "./shared";
+import { AssociationPage, fold, GROUP_STANDARD, loadClassifiers, loadMembers, loadStandard, type Standard } from "./shared";
 
 type LotRequest = Schemas["v1CreateLotRequest"];
 

@@ -5,6 +5,7 @@
 // no connection waits in the outbox.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError, download, must, NetworkError, newRequestId } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtKg, fmtMoney, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
 import { sendOrKeep, useLeaving, usePending, type Pending } from "../../offline/outbox";
@@ -19,7 +20,6 @@ import {
   FLEECE_STANDARD,
   GROUP_STANDARD,
   groupOptions,
-  idOf,
   nameOf,
   readKept,
   recall,

@@ -6,6 +6,7 @@
 // the outbox like a receipt.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, must, newRequestId, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtKg, fmtMicrons, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
 import { sendOrKeep } from "../../offline/outbox";
@@ -21,7 +22,6 @@ import {
   currentCampaign,
   GROUP_STANDARD,
   groupOptions,
-  idOf,
   local,
   nameOf,
   recall,

@@ -5,6 +5,7 @@
 // the market.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, authHeaders, download, must, newRequestId } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtDate, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
 import { usePending } from "../../offline/outbox";
@@ -12,7 +13,7 @@ import { Link } from "../../router";
 import { MoreButton, usePages } from "../../ui/pages";
 import { Busy, Empty, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { lotsPath } from "./lotbuilder";
-import { AssociationPage, campaignOptions, currentCampaign, GROUP_STANDARD, groupOptions, idOf, local, nameOf, useStandard, type Lot } from "./shared";
+import { AssociationPage, campaignOptions, currentCampaign, GROUP_STANDARD, groupOptions, local, nameOf, useStandard, type Lot } from "./shared";
 
 /** lotStateLabel is the reader's word for a lot's state. */
 export function lotStateLabel(state: string | undefined): string {

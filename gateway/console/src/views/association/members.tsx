@@ -4,9 +4,10 @@
 // meanwhile is not overwritten.
 import { useState } from "preact/hooks";
 import { api, ApiError, must, newRequestId } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { Busy, Empty, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
-import { AssociationPage, idOf, matches, todayInPeru, usePeople, type Classifier, type Member } from "./shared";
+import { AssociationPage, matches, todayInPeru, usePeople, type Classifier, type Member } from "./shared";
 
 export function MembersPage() {
   return <AssociationPage title={t("acopio.members.title")}>{(a) => <People association={a} />}</AssociationPage>;

@@ -5,6 +5,7 @@
 // however many times it is sent.
 import { useMemo, useState } from "preact/hooks";
 import { api, ApiError, download, must, newRequestId } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtDate, fmtKg, fmtWeight, parseKgToGrams } from "../../i18n/format";
 import { sendOrKeep, usePending, type Pending } from "../../offline/outbox";
@@ -20,7 +21,6 @@ import {
   FLEECE_STANDARD,
   GROUP_STANDARD,
   groupOptions,
-  idOf,
   matches,
   nameOf,
   recall,

@@ -6,6 +6,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, must, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { lang, t } from "../../i18n";
 import { PERU_TIME_ZONE } from "../../i18n/format";
 import { useMe } from "../../session";
@@ -129,11 +130,6 @@ function AssociationPicker(props: { onPick: (id: string) => void }) {
   );
 }
 
-/** idOf is the last part of a resource name: "associations/a/lots/l" → "l". */
-export function idOf(name: string | undefined): string {
-  const n = name ?? "";
-  return n.slice(n.lastIndexOf("/") + 1);
-}
 
 /** local picks the reader's language from a text the service gives in both. */
 export function local(text: Localized | undefined): string {

@@ -7,12 +7,13 @@
 // is shown, with its time, less the payments waiting.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, download, must, NetworkError, newRequestId, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { locale, t } from "../../i18n";
 import { fmtDateTime, fmtKg, fmtMoney, fmtWeight, parseMoneyToMinor } from "../../i18n/format";
 import { sendOrKeep, useLeaving, usePending } from "../../offline/outbox";
 import { Busy, ErrorBox, Field, Notice, Select, Table } from "../../ui/ui";
 import { MemberPicker } from "./receipts";
-import { AssociationPage, campaignOptions, currentCampaign, idOf, readKept, usePeople, type Kept, type Member } from "./shared";
+import { AssociationPage, campaignOptions, currentCampaign, readKept, usePeople, type Kept, type Member } from "./shared";
 
 type Statement = Schemas["v1MemberStatement"];
 

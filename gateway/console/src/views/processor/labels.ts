@@ -64,12 +64,6 @@ export const EVENT_TYPES = [
   "ORDER_CANCELLED",
 ];
 
-/** idOf is the last part of a resource name: "trades/t1" → "t1". */
-export function idOf(name: string | undefined): string {
-  const n = name ?? "";
-  return n.slice(n.lastIndexOf("/") + 1);
-}
-
 /** lotPath is the REST path of a lot's resource name. */
 export function lotPath(name: string | undefined): { association: string; lot: string } {
   const parts = (name ?? "").split("/");

@@ -5,13 +5,14 @@
 // order's etag); cancellation.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, must, newRequestId, NetworkError, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtDate, fmtMoney, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
 import { Link } from "../../router";
 import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../../ui/ui";
 import { breedsOf, coloursOf, colourName, DEFAULT_STANDARD, findStandard, groupName, groupsOf, standardTitle, useStandards } from "../public/standards";
 import { useMarketFeed } from "./feed";
-import { idOf, orderStateLabel } from "./labels";
+import { orderStateLabel } from "./labels";
 import { Checks, ProcessorChoice, useProcessor } from "./widgets";
 import "./market.css";
 

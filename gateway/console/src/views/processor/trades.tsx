@@ -4,6 +4,7 @@
 // lot's bale label.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, authHeaders, download, must, newRequestId, NetworkError, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtDate, fmtDateTime, fmtMicrons, fmtMoney, fmtWeight, parseKgToGrams, parseMoneyToMinor } from "../../i18n/format";
 import { Link, useLocation } from "../../router";
@@ -12,7 +13,7 @@ import { Busy, Empty, ErrorBox, Field, Notice, Page, Select, Table } from "../..
 import { breedName, colourName, groupName, useStandards } from "../public/standards";
 import { regionOf } from "../public/regions";
 import { useMarketFeed, type FeedEvent } from "./feed";
-import { idOf, lotPath, lotStateLabel, tradeStateLabel } from "./labels";
+import { lotPath, lotStateLabel, tradeStateLabel } from "./labels";
 import { FeedPanel } from "./widgets";
 import "./market.css";
 

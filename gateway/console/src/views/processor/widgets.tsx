@@ -2,13 +2,14 @@
 // page acts for (the key's own; an admin chooses one), and checkbox groups.
 import { useEffect, useState } from "preact/hooks";
 import { api, must, type Schemas } from "../../api/client";
+import { idOf } from "../../api/names";
 import { t } from "../../i18n";
 import { fmtDateTime, fmtWeight } from "../../i18n/format";
 import { Link } from "../../router";
 import { orgId, useMe } from "../../session";
 import { Select } from "../../ui/ui";
 import { useStandards, groupName } from "../public/standards";
-import { eventLabel, idOf } from "./labels";
+import { eventLabel } from "./labels";
 import type { FeedState, useMarketFeed } from "./feed";
 
 export function feedStateLabel(s: FeedState): string {
